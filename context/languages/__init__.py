@@ -1,0 +1,41 @@
+"""Per-language knowledge: one module per language (plus its ``queries/*.scm``), each defining
+``LANGUAGE``, an instance of :class:`~roost.context.languages.base.LanguageSupport`.
+
+The registry discovers the modules, so adding a language touches nothing outside its own module.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+from pathlib import PurePosixPath
+
+from roost.context.languages.base import LanguageSupport
+
+
+@cache
+def all_languages() -> tuple[LanguageSupport, ...]:
+    found: list[LanguageSupport] = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_") or info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        language = getattr(module, "LANGUAGE", None)
+        if isinstance(language, LanguageSupport):
+            found.append(language)
+    return tuple(sorted(found, key=lambda lang: lang.name))
+
+
+@cache
+def _by_extension() -> dict[str, LanguageSupport]:
+    return {ext: lang for lang in all_languages() for ext in lang.extensions}
+
+
+def language_for_path(path: str) -> LanguageSupport | None:
+    """The language that handles ``path`` by its extension, or None for files we do not index."""
+    return _by_extension().get(PurePosixPath(path).suffix.lower())
+
+
+def language_named(name: str) -> LanguageSupport | None:
+    return next((lang for lang in all_languages() if lang.name == name), None)

@@ -1,0 +1,1 @@
+"""Roost language server: protocol wiring and the command line."""

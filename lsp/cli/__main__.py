@@ -1,0 +1,5 @@
+import sys
+
+from roost.lsp.cli import main
+
+sys.exit(main())
