@@ -1,0 +1,229 @@
+"""The one interface every model backend implements: requests in, a stream of text chunks out.
+
+Backends (in-process transformers + scheduler, OpenAI-compatible HTTP) all implement :class:`Backend`::
+
+    backend: Backend = ...
+    request = GenerationRequest(prompt="<|fim_prefix|>def f(<|fim_suffix|>)<|fim_middle|>",
+                                max_new_tokens=64, stop_token_strings=QWEN_STOP_TOKEN_STRINGS)
+    async for chunk in backend.generate(request):
+        print(chunk.text, end="")
+        if chunk.finish_reason is not None:      # only the last chunk has one
+            print(chunk.timings)
+
+Contract (both backends honour it; tests rely on it):
+
+* ``generate`` is an *async generator*: it yields zero or more :class:`TextChunk` with text and exactly
+  one final chunk whose ``finish_reason`` is set (its ``text`` may be empty) and whose ``timings`` is set.
+* The concatenated ``text`` of all chunks is the answer with every stop string removed: generation ends
+  *before* a stop sequence / stop token string, which never appears in the output.
+* **Cancellation**: cancel the task that iterates (``task.cancel()``) or stop iterating and close the
+  generator (``await agen.aclose()``; leaving an ``async for`` through ``break`` inside
+  ``contextlib.aclosing`` does that). Either frees the request's resources promptly (in process: its
+  batch slot within one decode step; HTTP: the connection is closed). No chunk with
+  ``finish_reason="cancelled"`` is produced for a cancelled consumer — nobody is listening.
+  :attr:`GenerationRequest.cancel_event` is an alternative for callers that do not own the consuming
+  task: setting it ends the stream with a final chunk ``finish_reason="cancelled"``.
+* Failures raise subclasses of :class:`EngineError` with a message a user can act on (what was looked
+  for, how to fix it). They never leak raw tracebacks as the only explanation.
+* ``count_tokens(text)`` counts tokens with the backend's tokenizer (the prompt builder packs context
+  under a token budget with it). Backends without a tokenizer estimate (documented per backend).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+# Qwen2.5-Coder special tokens that end a FIM (or chat) answer. The instruct model does not stop after
+# the FIM middle on its own, so these must be stop conditions of every FIM request to it.
+QWEN_STOP_TOKEN_STRINGS: tuple[str, ...] = ("<|endoftext|>", "<|fim_pad|>", "<|im_end|>", "<|file_sep|>")
+
+FinishReason = Literal["stop", "length", "cancelled", "error"]
+"""Why a stream ended.
+
+``stop``: a stop token / stop sequence / the model's end-of-sequence token.
+``length``: ``max_new_tokens`` reached. ``cancelled``: :attr:`GenerationRequest.cancel_event` was set.
+``error``: the backend failed after streaming started (the message is in :attr:`TextChunk.error`).
+"""
+
+
+class RequestPriority(enum.IntEnum):
+    """Lower value is served first. Inline completions are latency critical (the user is typing);
+    edits / fix-ups are long generations that may wait a little."""
+
+    INLINE_COMPLETION = 0
+    EDIT = 1
+    BACKGROUND = 2
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One generation. Exactly one of ``prompt``, ``prompt_token_ids`` or ``messages`` is given.
+
+    * ``prompt``: raw text, already in the model's prompt format (FIM tokens included). HTTP backends
+      send it to ``/v1/completions``; the in-process backend tokenizes it *with* special tokens parsed
+      (``<|fim_prefix|>`` becomes one token) and without adding a BOS unless the tokenizer requires it.
+    * ``prompt_token_ids``: already tokenized (in-process backend only; HTTP backends raise
+      :class:`UnsupportedRequestError`). Lets prompt builders that use mistral-common pass exact ids.
+    * ``messages``: a chat; HTTP backends send it to ``/v1/chat/completions``; the in-process backend
+      renders it with the tokenizer's chat template.
+
+    ``suffix`` is for servers whose ``/v1/completions`` accept an OpenAI ``suffix`` field (FIM done
+    server side); in-process backends reject a request with a suffix (build the FIM prompt instead).
+    """
+
+    prompt: str | None = None
+    prompt_token_ids: tuple[int, ...] | None = None
+    messages: tuple[ChatMessage, ...] | None = None
+    suffix: str | None = None
+    max_new_tokens: int = 128
+    # 0.0 means greedy decoding (deterministic; what tests and inline completion use).
+    temperature: float = 0.0
+    top_p: float = 1.0
+    # Plain text stop sequences, matched on the decoded output (may span tokens).
+    stop_sequences: tuple[str, ...] = ()
+    # Special-token strings (e.g. "<|endoftext|>"); in process they are matched as token ids, over HTTP
+    # they are sent as stop strings.
+    stop_token_strings: tuple[str, ...] = ()
+    priority: RequestPriority = RequestPriority.INLINE_COMPLETION
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # Optional cooperative cancellation for callers that do not own the consuming task.
+    cancel_event: asyncio.Event | None = field(default=None, compare=False, repr=False)
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        given = [x is not None for x in (self.prompt, self.prompt_token_ids, self.messages)]
+        if sum(given) != 1:
+            raise ValueError("GenerationRequest needs exactly one of prompt, prompt_token_ids or messages")
+        if self.max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+
+    @property
+    def all_stop_strings(self) -> tuple[str, ...]:
+        """Stop sequences and stop token strings together (what an HTTP backend sends as ``stop``)."""
+        return tuple(dict.fromkeys(self.stop_sequences + self.stop_token_strings))
+
+
+@dataclass(frozen=True)
+class GenerationTimings:
+    """Per-stage wall-clock seconds of one request, measured by the backend.
+
+    queue: submitted → scheduled (in process) / request sent (HTTP: 0).
+    prefill: prompt processing (in process: the forward pass over the non-reused prompt tokens;
+    HTTP: not separable, 0). first_token: submitted → first generated token available (TTFT).
+    decode: first token → last token. total: submitted → stream end.
+    """
+
+    queue_s: float = 0.0
+    prefill_s: float = 0.0
+    first_token_s: float = 0.0
+    decode_s: float = 0.0
+    total_s: float = 0.0
+    prompt_tokens: int = 0
+    generated_tokens: int = 0
+    # Prompt tokens whose KV came from the prefix cache (not recomputed).
+    reused_prompt_tokens: int = 0
+
+    @property
+    def decode_tokens_per_s(self) -> float:
+        steps = self.generated_tokens - 1
+        return steps / self.decode_s if steps > 0 and self.decode_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    """A piece of streamed output. The last chunk of a stream has ``finish_reason`` and ``timings``."""
+
+    text: str
+    token_ids: tuple[int, ...] = ()
+    finish_reason: FinishReason | None = None
+    timings: GenerationTimings | None = None
+    error: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.finish_reason is not None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the LSP talks to. See the module docstring for the streaming/cancellation contract."""
+
+    @property
+    def name(self) -> str:
+        """Short human-readable description, e.g. ``transformers:Qwen2.5-Coder-0.5B`` or ``openai:http://…``."""
+        ...
+
+    def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+        """Stream the answer to ``request`` (an async generator; see module docstring)."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens ``text`` takes in this backend's tokenizer (special tokens parsed)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release resources (worker thread, model memory, HTTP connections). Idempotent."""
+        ...
+
+
+async def collect_text(backend: Backend, request: GenerationRequest) -> tuple[str, TextChunk]:
+    """Run ``request`` to completion; return the whole text and the final chunk (convenience for tests/CLI)."""
+    parts: list[str] = []
+    final: TextChunk | None = None
+    async for chunk in backend.generate(request):
+        parts.append(chunk.text)
+        if chunk.is_final:
+            final = chunk
+    if final is None:
+        raise EngineError(f"backend {backend.name} ended the stream without a final chunk")
+    return "".join(parts), final
+
+
+# ----------------------------------------------------------------------------------------- errors
+
+
+class EngineError(Exception):
+    """Base of every engine failure. The message says what went wrong and how to fix it."""
+
+
+class ModelNotFoundError(EngineError):
+    """The model could not be located (path, cache, installed packages)."""
+
+
+class ModelIntegrityError(EngineError):
+    """A model file failed verification (sha256 mismatch, truncated parts). Never loaded."""
+
+
+class DependencyMissingError(EngineError):
+    """An optional dependency (package, GPU feature) a requested option needs is not available."""
+
+
+class UnsupportedRequestError(EngineError):
+    """The backend cannot serve this kind of request (e.g. token ids over HTTP)."""
+
+
+class BackendUnavailableError(EngineError):
+    """The backend cannot be reached (HTTP connection refused, server down)."""
+
+
+class BackendTimeoutError(EngineError):
+    """The backend did not answer in time."""
+
+
+class EngineOverloadedError(EngineError):
+    """The request queue is full; try again later (the LSP drops stale completions instead)."""
