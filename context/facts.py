@@ -114,3 +114,14 @@ class ResolvedImport:
 
     paths: tuple[str, ...] = ()
     external: bool = False
+    # Optional, for ``from pkg import name`` where ``name`` is itself a module (Python submodule, Go
+    # sub-package...): imported name → the file it resolved to. Lets "go to definition" on ``name`` land on
+    # the module rather than search ``pkg`` for a symbol. Empty when the language has no such form.
+    name_paths: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def resolved(self) -> bool:
+        return bool(self.paths)
+
+    def path_for_name(self, name: str) -> str | None:
+        return next((path for imported, path in self.name_paths if imported == name), None)

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 import tree_sitter
-
-from roost.context.facts import FileFacts, Import, ResolvedImport
+from roost.context.facts import FileFacts, Import, Reference, ResolvedImport
 
 
 class WorkspaceLayout(Protocol):
@@ -50,3 +49,32 @@ class LanguageSupport(ABC):
     @abstractmethod
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         """Map an import to workspace files; external when it leaves the workspace."""
+
+    # -- optional hooks with working defaults (override when the language can do better) -------------
+
+    def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
+        """Definitions, imports and exports without references: what the index persists for every file.
+
+        References are the bulk of the per-node work and are only needed for the few files a query
+        touches, so the index asks for them on demand (:meth:`extract_references`). The default runs
+        :meth:`extract` and drops them; override to skip the reference pass entirely.
+        """
+        facts = self.extract(path, source, tree)
+        facts.references = []
+        return facts
+
+    def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
+        """Identifier uses of one parsed file (on demand). Default: :meth:`extract`'s references."""
+        return self.extract(path, source, tree).references
+
+    def bound_name(self, imp: Import) -> str | None:
+        """The local name a whole-module import binds (``import numpy as np`` → ``np``), None if none.
+
+        Only consulted for imports without ``names``. Default: the alias. Python binds the first dotted
+        segment (``import os.path`` → ``os``); Go binds the package name; override accordingly.
+        """
+        return imp.alias
+
+    def self_names(self) -> tuple[str, ...]:
+        """Receivers that mean "the enclosing class/type" (``self``, ``cls``, ``this``)."""
+        return ("self", "this")
