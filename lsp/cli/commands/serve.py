@@ -1,0 +1,55 @@
+"""``roost serve``: the language server, over stdio (what editors use) or TCP."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from roost.lsp.cli.registry import Command
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument("--stdio", action="store_true", help="speak LSP over stdin/stdout (default)")
+    transport.add_argument(
+        "--tcp", type=_host_port, metavar="HOST:PORT", help="listen for one client on HOST:PORT"
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="N",
+        help="serve Prometheus metrics on 127.0.0.1:N (overrides metrics.port)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from roost.lsp.server import create_server
+
+    # Until initialize configures the log file, keep library chatter off stdout (the protocol channel).
+    logging.basicConfig(level=logging.WARNING, handlers=[logging.NullHandler()])
+    server = create_server()
+    if args.metrics_port is not None:
+        server.services["metrics_port_override"] = args.metrics_port
+    if args.tcp:
+        host, port = args.tcp
+        server.start_tcp(host, port)
+    else:
+        server.start_io()
+    return 0
+
+
+COMMAND = Command(
+    name="serve",
+    help="run the language server (stdio by default)",
+    configure=configure,
+    run=run,
+    order=10,
+)

@@ -1,0 +1,428 @@
+"""Roost's configuration: one typed schema, layered from several sources.
+
+Sources, later wins: built-in defaults → ``[tool.roost]`` in the workspace's ``pyproject.toml`` or a
+``roost.toml`` at the workspace root → LSP ``initializationOptions`` → ``workspace/didChangeConfiguration``.
+
+Every layer is validated key by key. An unknown key is a warning naming the nearest valid key; a value of
+the wrong type or out of range is an error naming the key and the expected form, and that key keeps its
+last good value. Nothing here raises on bad user input.
+
+The README's configuration table is generated from this schema (``schema_markdown``) and a test checks the
+two agree, so the documentation cannot drift.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Severity = Literal["low", "medium", "high"]
+
+
+def setting(default: Any, doc: str, *, minimum: float | None = None, maximum: float | None = None) -> Any:
+    """A schema field with its documentation and optional numeric bounds."""
+    meta = {"doc": doc, "minimum": minimum, "maximum": maximum}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class ModelSettings:
+    name: str = setting(
+        "default",
+        "Model to run: `default` (the bundled Qwen2.5-Coder-0.5B, `roost[demo]`), `default-1.5b`, a local "
+        "directory, a GGUF file, or a Hugging Face id already in the local cache.",
+    )
+    family: str = setting("auto", "Prompt family (`auto` detects it from the model's config and name).")
+    device: str = setting("auto", "`auto`, `cpu`, `cuda`, `cuda:N`.")
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = setting(
+        "auto", "`auto`: bf16 on GPUs that support it, fp16 on older GPUs, fp32 on CPU."
+    )
+    quantization: Literal["none", "int8", "nf4", "fp8"] = setting(
+        "none", "Weight quantization (int8/nf4 need bitsandbytes and CUDA; fp8 needs Hopper)."
+    )
+    compile: bool = setting(False, "Use torch.compile with a static KV cache.")
+    adapter: str = setting("", "Optional LoRA adapter directory (needs peft).")
+
+
+@dataclass
+class BackendSettings:
+    kind: Literal["transformers", "openai", "shared"] = setting(
+        "transformers",
+        "`transformers` runs the model in process; `openai` talks to an OpenAI-compatible server "
+        "(vLLM, TGI, SGLang, llama.cpp, Ollama); `shared` uses one local `roost engine serve` for all editors.",
+    )
+    endpoint: str = setting("", "Base URL of the OpenAI-compatible server, e.g. `http://127.0.0.1:8000/v1`.")
+    api_key_env: str = setting(
+        "", "Name of the environment variable holding the API key (never the key itself)."
+    )
+    timeout_s: float = setting(30.0, "Request timeout in seconds.", minimum=0.1, maximum=600)
+
+
+@dataclass
+class ContextSettings:
+    budget: int = setting(
+        2048, "Prompt token budget (prefix + suffix + context).", minimum=64, maximum=131072
+    )
+    prefix_share: float = setting(
+        0.35, "Share of the budget for the code before the cursor.", minimum=0, maximum=1
+    )
+    suffix_share: float = setting(
+        0.15, "Share of the budget for the code after the cursor.", minimum=0, maximum=1
+    )
+    context_share: float = setting(
+        0.50, "Share of the budget for code from other files.", minimum=0, maximum=1
+    )
+
+
+@dataclass
+class IndexSettings:
+    exclude: list[str] = setting([], "Extra gitignore-style globs never indexed nor read for context.")
+    python_roots: list[str] = setting([], "Extra Python source roots, relative to the workspace.")
+    max_file_bytes: int = setting(1_000_000, "Files larger than this are not indexed.", minimum=1)
+    watch: bool = setting(True, "Follow changes made on disk outside the editor.")
+
+
+@dataclass
+class GateSettings:
+    block_severity: Severity = setting("high", "Findings at or above this severity block a suggestion…")
+    block_confidence: Severity = setting("medium", "…when bandit's confidence is at or above this.")
+    warn_severity: Severity = setting("medium", "Findings at or above this severity (but not blocking) warn.")
+    unscanned: Literal["pass", "warn", "block"] = setting(
+        "warn", "What to do with Python that cannot be parsed, so bandit cannot scan it."
+    )
+    block_secrets: bool = setting(
+        True, "Block suggestions that contain secrets or reproduce workspace secrets."
+    )
+
+
+@dataclass
+class CompletionSettings:
+    debounce_ms: int = setting(
+        75, "Base debounce before asking the model; adapted to typing rhythm.", minimum=0, maximum=2000
+    )
+    max_tokens: int = setting(96, "Most tokens generated for one inline completion.", minimum=1, maximum=4096)
+    multiline: Literal["auto", "always", "never"] = setting(
+        "auto", "Multi-line suggestions: `auto` decides from the syntax at the cursor."
+    )
+    temperature: float = setting(0.0, "Sampling temperature (0 is greedy).", minimum=0, maximum=2)
+
+
+@dataclass
+class CacheSettings:
+    dir: str = setting(
+        "", "Cache directory for the index and converted models (default: the user cache dir)."
+    )
+    completions: int = setting(256, "Completions kept in the LRU cache.", minimum=0)
+
+
+@dataclass
+class MetricsSettings:
+    port: int = setting(
+        0, "Serve Prometheus metrics on 127.0.0.1:PORT (0 disables).", minimum=0, maximum=65535
+    )
+
+
+@dataclass
+class LogSettings:
+    level: Literal["debug", "info", "warning", "error"] = setting(
+        "info", "Log level of the server's log file."
+    )
+
+
+@dataclass
+class RoostConfig:
+    model: ModelSettings = field(default_factory=ModelSettings)
+    backend: BackendSettings = field(default_factory=BackendSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    gate: GateSettings = field(default_factory=GateSettings)
+    completion: CompletionSettings = field(default_factory=CompletionSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+
+
+# A section given as a plain string sets this key: ``model = "path/to/model"`` means ``model.name``.
+SECTION_SHORTHAND = {"model": "name", "backend": "kind"}
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    severity: Literal["warning", "error"]
+    source: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.key}: {self.message}"
+
+
+def _section_fields(section_type: type) -> dict[str, dataclasses.Field[Any]]:
+    return {f.name: f for f in dataclasses.fields(section_type)}
+
+
+def _hints(section_type: type) -> dict[str, Any]:
+    return typing.get_type_hints(section_type)
+
+
+def _nearest(key: str, candidates: list[str]) -> str:
+    match = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5)
+    return f"; did you mean `{match[0]}`?" if match else f"; valid keys: {', '.join(sorted(candidates))}"
+
+
+def describe_type(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return " | ".join(f'"{choice}"' for choice in typing.get_args(hint))
+    if origin is list:
+        return f"list of {describe_type(typing.get_args(hint)[0])}"
+    if hint is bool:
+        return "true/false"
+    if hint is int:
+        return "integer"
+    if hint is float:
+        return "number"
+    if hint is str:
+        return "string"
+    return str(hint)
+
+
+def _coerce(value: Any, hint: Any, meta: typing.Mapping[str, Any]) -> tuple[bool, Any]:
+    """Return (ok, value) for a user value against the field's type and bounds."""
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        ok = isinstance(value, str) and value in typing.get_args(hint)
+        return ok, value
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            return False, value
+        coerced = []
+        for element in value:
+            ok, element = _coerce(element, item, {})
+            if not ok:
+                return False, value
+            coerced.append(element)
+        return True, coerced
+    if hint is bool:
+        return isinstance(value, bool), value
+    if hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif hint is str:
+        return isinstance(value, str), value
+    else:  # pragma: no cover - schema uses only the types above
+        return False, value
+    if ok and meta.get("minimum") is not None and value < meta["minimum"]:
+        return False, value
+    if ok and meta.get("maximum") is not None and value > meta["maximum"]:
+        return False, value
+    return ok, value
+
+
+def _expected(hint: Any, meta: typing.Mapping[str, Any]) -> str:
+    text = describe_type(hint)
+    low, high = meta.get("minimum"), meta.get("maximum")
+    if low is not None and high is not None:
+        text += f" between {low} and {high}"
+    elif low is not None:
+        text += f" ≥ {low}"
+    return text
+
+
+def apply_layer(base: RoostConfig, raw: Any, source: str) -> tuple[RoostConfig, list[ConfigProblem]]:
+    """Return a new config with ``raw`` applied over ``base``, and the problems found.
+
+    Bad keys are skipped (they keep the value from ``base``), so one typo never discards a whole layer.
+    """
+    config = copy.deepcopy(base)
+    problems: list[ConfigProblem] = []
+    if raw is None:
+        return config, problems
+    if not isinstance(raw, dict):
+        problems.append(ConfigProblem("error", source, "(root)", "expected a table/object of settings"))
+        return config, problems
+    sections = _section_fields(RoostConfig)
+    for section_name, section_raw in raw.items():
+        if section_name not in sections:
+            problems.append(
+                ConfigProblem(
+                    "warning",
+                    source,
+                    section_name,
+                    "unknown setting" + _nearest(section_name, list(sections)),
+                )
+            )
+            continue
+        if isinstance(section_raw, str) and section_name in SECTION_SHORTHAND:
+            section_raw = {SECTION_SHORTHAND[section_name]: section_raw}
+        if not isinstance(section_raw, dict):
+            problems.append(
+                ConfigProblem("error", source, section_name, "expected a table/object of settings")
+            )
+            continue
+        section = getattr(config, section_name)
+        fields = _section_fields(type(section))
+        hints = _hints(type(section))
+        for key, value in section_raw.items():
+            dotted = f"{section_name}.{key}"
+            if key not in fields:
+                problems.append(
+                    ConfigProblem("warning", source, dotted, "unknown setting" + _nearest(key, list(fields)))
+                )
+                continue
+            meta = fields[key].metadata
+            ok, coerced = _coerce(value, hints[key], meta)
+            if not ok:
+                problems.append(
+                    ConfigProblem(
+                        "error",
+                        source,
+                        dotted,
+                        f"got {value!r}, expected {_expected(hints[key], meta)}; keeping {getattr(section, key)!r}",
+                    )
+                )
+                continue
+            setattr(section, key, coerced)
+    return config, problems
+
+
+def read_workspace_file(root: Path) -> tuple[dict[str, Any] | None, str | None, list[ConfigProblem]]:
+    """The ``[tool.roost]`` table of ``pyproject.toml`` or the whole ``roost.toml`` at ``root``.
+
+    ``roost.toml`` wins when both exist (it exists only to configure Roost). Returns the table, the file
+    it came from, and a problem when the file does not parse.
+    """
+    for name, extract in (
+        ("roost.toml", lambda doc: doc),
+        ("pyproject.toml", lambda doc: doc.get("tool", {}).get("roost")),
+    ):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            return None, str(path), [ConfigProblem("error", str(path), "(file)", f"cannot be read: {error}")]
+        table = extract(document)
+        if table is not None:
+            return table, str(path), []
+    return None, None, []
+
+
+@dataclass
+class ConfigStack:
+    """The layers in order; ``current`` is the merged result, recomputed when a layer changes."""
+
+    workspace_root: Path | None = None
+    workspace_file: str | None = None
+    layers: dict[str, Any] = field(default_factory=dict)
+    current: RoostConfig = field(default_factory=RoostConfig)
+    problems: list[ConfigProblem] = field(default_factory=list)
+
+    ORDER: typing.ClassVar[tuple[str, ...]] = ("workspace", "initializationOptions", "didChangeConfiguration")
+
+    @classmethod
+    def for_workspace(cls, root: Path | None) -> ConfigStack:
+        stack = cls(workspace_root=root)
+        if root is not None:
+            table, source, problems = read_workspace_file(root)
+            stack.workspace_file = source
+            stack.layers["workspace"] = table
+            stack.problems.extend(problems)
+        stack._rebuild()
+        return stack
+
+    def set_layer(self, name: str, raw: Any) -> list[ConfigProblem]:
+        """Replace one layer; returns the problems of that layer only (for reporting to the user)."""
+        # Invalid keys keep their last good value (apply_layer skips them), so a bad live edit never
+        # leaves the server without settings.
+        self.layers[name] = raw
+        return self._rebuild(report_layer=name)
+
+    def _rebuild(self, report_layer: str | None = None) -> list[ConfigProblem]:
+        config = RoostConfig()
+        layer_problems: list[ConfigProblem] = []
+        for name in self.ORDER:
+            if name not in self.layers:
+                continue
+            source = self.workspace_file if name == "workspace" and self.workspace_file else name
+            config, problems = apply_layer(config, self.layers[name], source)
+            if report_layer is None or report_layer == name:
+                layer_problems.extend(problems)
+        self.current = config
+        if report_layer is None:
+            self.problems.extend(layer_problems)
+        return layer_problems
+
+
+def unwrap_client_settings(raw: Any) -> Any:
+    """Editors send either our table or ``{"roost": {...}}``; accept both."""
+    if isinstance(raw, dict) and isinstance(raw.get("roost"), dict):
+        return raw["roost"]
+    return raw
+
+
+def schema_rows() -> list[tuple[str, str, str, str]]:
+    """(key, type, default, description) for every setting, in schema order."""
+    rows = []
+    defaults = RoostConfig()
+    for section in dataclasses.fields(RoostConfig):
+        section_value = getattr(defaults, section.name)
+        hints = _hints(type(section_value))
+        for f in dataclasses.fields(section_value):
+            default = getattr(section_value, f.name)
+            rows.append(
+                (
+                    f"{section.name}.{f.name}",
+                    _expected(hints[f.name], f.metadata),
+                    _toml_literal(default),
+                    f.metadata["doc"],
+                )
+            )
+    return rows
+
+
+def _toml_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
+    return repr(value)
+
+
+def schema_markdown() -> str:
+    lines = ["| key | type | default | description |", "| --- | --- | --- | --- |"]
+    for key, kind, default, doc in schema_rows():
+        escaped_kind = kind.replace("|", "\\|")
+        lines.append(f"| `{key}` | {escaped_kind} | `{default}` | {doc} |")
+    return "\n".join(lines)
+
+
+def as_dict(config: RoostConfig) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+__all__ = [
+    "ConfigProblem",
+    "ConfigStack",
+    "RoostConfig",
+    "apply_layer",
+    "as_dict",
+    "read_workspace_file",
+    "schema_markdown",
+    "schema_rows",
+    "unwrap_client_settings",
+]
