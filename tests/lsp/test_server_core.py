@@ -93,3 +93,49 @@ async def test_cancel_request_stops_the_work_not_only_the_reply(workspace: Path,
         steps_later = int(steps_file.read_text())
         assert steps_later - steps_at_cancel <= 1, (steps_at_cancel, steps_later)
         assert steps_later < 200
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_tcp_transport_answers_initialize(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "roost.lsp.cli", "serve", "--tcp", f"127.0.0.1:{port}"],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "server never listened"
+                await asyncio.sleep(0.1)
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"processId": None, "rootUri": None, "capabilities": {}},
+            }
+        ).encode()
+        writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        header = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+        length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        reply = json.loads(await reader.readexactly(length))
+        assert reply["id"] == 1 and reply["result"]["serverInfo"]["name"] == "roost"
+        writer.close()
+    finally:
+        server.kill()
+        server.wait()
