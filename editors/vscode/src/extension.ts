@@ -1,0 +1,223 @@
+/**
+ * The Roost extension: starts `roost serve --stdio`, keeps it running, and connects VS Code to it.
+ *
+ * Inline completions and code actions come from vscode-languageclient's standard features; what is
+ * Roost-specific is the settings mapping, the `roost/status` status-bar item, the fix-up commands and
+ * the restart policy.
+ */
+
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  CloseHandlerResult,
+  DidChangeConfigurationNotification,
+  ErrorAction,
+  ErrorHandlerResult,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  RevealOutputChannelOn,
+  ServerOptions,
+} from "vscode-languageclient/node";
+
+import { FixUpController, PROPOSAL_SCHEME, ProposalContentProvider } from "./fixup";
+import { affectsLaunch, affectsServer, roostSection, serverLaunch, SettingReader } from "./settings";
+import { parseStatus, presentStatus, StatusParams } from "./status";
+
+const LANGUAGES = ["python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go", "rust", "java"];
+const ACCEPTED_COMMAND = "roost.accepted";
+/** More crashes than this within the window means something is wrong that a restart will not fix. */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 3 * 60 * 1000;
+
+let extension: RoostExtension | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extension = new RoostExtension(context);
+  await extension.start();
+}
+
+export async function deactivate(): Promise<void> {
+  await extension?.stop();
+  extension = undefined;
+}
+
+function readSetting(): SettingReader {
+  const configuration = vscode.workspace.getConfiguration("roost");
+  return (key) => configuration.get(key);
+}
+
+class RoostExtension {
+  private client: LanguageClient | undefined;
+  private readonly log: vscode.LogOutputChannel;
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly fixUps: FixUpController;
+  private readonly crashTimes: number[] = [];
+  /** Set once the server has reported a state; until then a started server is shown as ready. */
+  private serverReportedStatus = false;
+  /** Forwards `roost.accepted` when the server does not advertise it (then the client does not register it). */
+  private acceptedForwarder: vscode.Disposable | undefined;
+
+  constructor(context: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel("Roost", { log: true });
+    this.statusItem = vscode.window.createStatusBarItem("roost.status", vscode.StatusBarAlignment.Right, 100);
+    this.statusItem.name = "Roost";
+    this.statusItem.command = "roost.showLog";
+    this.showStatus({ state: "starting", message: "", percentage: null });
+    this.statusItem.show();
+
+    const proposals = new ProposalContentProvider();
+    this.fixUps = new FixUpController(() => this.client, proposals, this.log);
+    context.subscriptions.push(
+      this.log,
+      this.statusItem,
+      proposals,
+      this.fixUps,
+      vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, proposals),
+      vscode.commands.registerCommand("roost.fixUpSelection", () => this.fixUps.start()),
+      vscode.commands.registerCommand("roost.replyToFixUp", () => this.fixUps.reply()),
+      vscode.commands.registerCommand("roost.acceptFixUp", () => this.fixUps.accept()),
+      vscode.commands.registerCommand("roost.rejectFixUp", () => this.fixUps.reject()),
+      vscode.commands.registerCommand("roost.undoFixUp", () => this.fixUps.undo()),
+      vscode.commands.registerCommand("roost.showLog", () => this.log.show(true)),
+      vscode.commands.registerCommand("roost.restartServer", () => this.restart()),
+      vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
+      { dispose: () => this.acceptedForwarder?.dispose() },
+    );
+  }
+
+  async start(): Promise<void> {
+    const launch = serverLaunch(readSetting());
+    const serverOptions: ServerOptions = {
+      command: launch.command,
+      args: launch.args,
+      // No `transport`: the client would append its own `--stdio`; the args already say how to talk.
+      options: { env: { ...process.env, ...launch.env } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: LANGUAGES.map((language) => ({ scheme: "file", language })),
+      initializationOptions: () => roostSection(readSetting()),
+      outputChannel: this.log,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      errorHandler: {
+        error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),
+        closed: (): CloseHandlerResult => this.onServerClosed(),
+      },
+    };
+    this.log.info(`starting ${launch.command} ${launch.args.join(" ")}`);
+    this.showStatus({ state: "starting", message: `${launch.command} ${launch.args.join(" ")}`, percentage: null });
+    const client = new LanguageClient("roost", "Roost", serverOptions, clientOptions);
+    // vscode-languageclient 10.0.0 ships inline completion as a proposed feature; later versions
+    // have it built in and this is harmless.
+    client.registerProposedFeatures();
+    client.onNotification("roost/status", (params: unknown) => {
+      this.serverReportedStatus = true;
+      this.showStatus(parseStatus(params));
+    });
+    this.serverReportedStatus = false;
+    this.client = client;
+    this.acceptedForwarder?.dispose();
+    this.acceptedForwarder = undefined;
+    try {
+      await client.start();
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      this.log.error(`the server did not start: ${text}`);
+      this.showStatus({ state: "error", message: `The server did not start: ${text}`, percentage: null });
+      void this.offerHelp(
+        `Roost: could not start “${launch.command}”: ${text}. Set roost.server.command or roost.server.pythonPath.`,
+      );
+      return;
+    }
+    this.registerAcceptedForwarder(client);
+    if (!this.serverReportedStatus) {
+      this.showStatus({ state: "ready", message: "Connected to the server.", percentage: null });
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(5000);
+      } catch (error) {
+        this.log.warn(`stopping the server: ${String(error)}`);
+      }
+    }
+  }
+
+  async restart(): Promise<void> {
+    this.crashTimes.length = 0;
+    await this.stop();
+    await this.start();
+  }
+
+  private registerAcceptedForwarder(client: LanguageClient): void {
+    const advertised = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+    if (advertised.includes(ACCEPTED_COMMAND)) {
+      return; // the client registered a VS Code command that forwards it already
+    }
+    this.acceptedForwarder = vscode.commands.registerCommand(ACCEPTED_COMMAND, async (...args: unknown[]) => {
+      try {
+        await client.sendRequest(ExecuteCommandRequest.type, { command: ACCEPTED_COMMAND, arguments: args });
+      } catch (error) {
+        // Accept tracking is best effort: a failure must never get in the way of the user's edit.
+        this.log.warn(`${ACCEPTED_COMMAND}: ${String(error)}`);
+      }
+    });
+  }
+
+  private onServerClosed(): CloseHandlerResult {
+    const now = Date.now();
+    this.crashTimes.push(now);
+    while (this.crashTimes.length > 0 && now - this.crashTimes[0] > RESTART_WINDOW_MS) {
+      this.crashTimes.shift();
+    }
+    if (this.crashTimes.length > MAX_RESTARTS) {
+      const message = `The Roost server stopped ${this.crashTimes.length} times in 3 minutes and will not be restarted. See the log, then run “Roost: Restart server”.`;
+      this.showStatus({ state: "error", message, percentage: null });
+      void this.offerHelp(message);
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
+    this.log.warn(`the server stopped; restarting it (${this.crashTimes.length}/${MAX_RESTARTS})`);
+    this.showStatus({ state: "starting", message: "Restarting after the server stopped.", percentage: null });
+    return { action: CloseAction.Restart, handled: true };
+  }
+
+  private async onConfigurationChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
+    const affects = (section: string): boolean => event.affectsConfiguration(section);
+    if (affectsLaunch(affects)) {
+      this.log.info("server launch settings changed; restarting the server");
+      await this.restart();
+      return;
+    }
+    const client = this.client;
+    if (affectsServer(affects) && client?.isRunning()) {
+      await client.sendNotification(DidChangeConfigurationNotification.type, {
+        settings: roostSection(readSetting()),
+      });
+    }
+  }
+
+  private showStatus(status: StatusParams): void {
+    const presentation = presentStatus(status);
+    this.statusItem.text = presentation.text;
+    this.statusItem.tooltip = presentation.tooltip;
+    this.statusItem.backgroundColor = presentation.isError
+      ? new vscode.ThemeColor("statusBarItem.errorBackground")
+      : undefined;
+    if (status.state === "error" && status.message) {
+      this.log.error(status.message);
+    }
+  }
+
+  private async offerHelp(message: string): Promise<void> {
+    const choice = await vscode.window.showErrorMessage(message, "Show log", "Open settings");
+    if (choice === "Show log") {
+      this.log.show(true);
+    } else if (choice === "Open settings") {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "@ext:roost.roost");
+    }
+  }
+}
