@@ -1,0 +1,280 @@
+"""The security gate: every suggestion is checked here before it leaves the server."""
+
+from __future__ import annotations
+
+import ast
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from roost.engine.gate.bandit_runner import (
+    BanditSettings,
+    RawIssue,
+    WarmBandit,
+    load_workspace_settings,
+    parse_nosec_comments,
+)
+from roost.engine.gate.model import Finding, Verdict, VerdictKind
+from roost.engine.gate.policy import Policy
+from roost.engine.gate.secrets import find_reproduced_secrets, scan_secrets
+from roost.engine.gate.splice import (
+    ScanUnit,
+    SplicedDocument,
+    collect_imports,
+    scan_candidates,
+    single_lines,
+)
+
+PYTHON_LANGUAGE_IDS = frozenset({"python", "py", "python3"})
+# Bandit tests whose issue spans a whole definition: only their first line says what is wrong, so an
+# insertion anywhere in the body must not be blamed for them.
+_DEFINITION_SCOPED_TESTS = frozenset({"B107"})
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """How the gate is set up; the lead maps the user's configuration onto this."""
+
+    policy: Policy = field(default_factory=Policy)
+    # Workspace root whose ``pyproject.toml`` [tool.bandit] and ``.bandit`` are honoured (skips, tests and
+    # minimum severity/confidence). None: bandit's defaults.
+    workspace_root: Path | None = None
+    # Honour ``# nosec`` comments the workspace already has on lines the suggestion does not touch. A
+    # ``# nosec`` on an inserted line (written by the model) is never honoured.
+    honour_workspace_nosec: bool = True
+
+
+class Gate:
+    """Checks suggestions: bandit in process for Python, the secret scanner for every language.
+
+    ``check`` is thread-safe: the warm bandit test set is shared read-only and each check builds its own
+    visitor; the workspace configuration is reloaded (under a lock) only when its files change.
+    """
+
+    def __init__(self, options: GateOptions | None = None) -> None:
+        self.options = options or GateOptions()
+        self._lock = threading.Lock()
+        self._settings_stamp: tuple[float, ...] | None = None
+        self._bandit = self._load_bandit()
+
+    # -- workspace configuration -------------------------------------------------------------------
+
+    def _config_stamp(self) -> tuple[float, ...]:
+        root = self.options.workspace_root
+        if root is None:
+            return ()
+        stamps = []
+        for name in ("pyproject.toml", ".bandit"):
+            try:
+                stamps.append((root / name).stat().st_mtime)
+            except OSError:
+                stamps.append(-1.0)
+        return tuple(stamps)
+
+    def _load_bandit(self) -> WarmBandit:
+        self._settings_stamp = self._config_stamp()
+        settings = load_workspace_settings(self.options.workspace_root)
+        return WarmBandit(settings)
+
+    def _current_bandit(self) -> WarmBandit:
+        if self.options.workspace_root is not None and self._config_stamp() != self._settings_stamp:
+            with self._lock:
+                if self._config_stamp() != self._settings_stamp:
+                    self._bandit = self._load_bandit()
+        return self._bandit
+
+    @property
+    def bandit_settings(self) -> BanditSettings:
+        return self._current_bandit().settings
+
+    # -- checks ------------------------------------------------------------------------------------
+
+    def check(
+        self,
+        language: str,
+        prefix: str,
+        completion: str,
+        suffix: str = "",
+        *,
+        workspace_secrets: Iterable[str] = (),
+    ) -> Verdict:
+        """The verdict for ``completion`` inserted between ``prefix`` and ``suffix``.
+
+        ``workspace_secrets``: secret values known to exist in the workspace (see
+        :func:`roost.engine.gate.secrets.collect_workspace_secrets`); a suggestion reproducing one is blocked.
+        """
+        started = time.perf_counter()
+        findings = list(self._secret_findings(completion, workspace_secrets))
+        notes: list[str] = []
+        if language.strip().lower() in PYTHON_LANGUAGE_IDS:
+            bandit_findings, scanned_as = self._python_findings(prefix, completion, suffix)
+            findings.extend(bandit_findings)
+        else:
+            scanned_as = "secrets-only"
+            notes.append("deep scanning is Python-only; other languages get the secret scan")
+        kind = self.options.policy.decide(findings)
+        action = kind
+        if (scanned_as == "none" and kind is not VerdictKind.BLOCK) or (
+            scanned_as == "partial" and kind is VerdictKind.PASS
+        ):
+            # Not parsed, not scanned: never "pass". The verdict says so; the policy says what to do.
+            kind = VerdictKind.UNSCANNED
+            action = self.options.policy.unscanned
+            notes.append("the suggestion does not parse, even on its own: it was not (fully) scanned")
+        return Verdict(
+            kind=kind,
+            action=action,
+            findings=tuple(sorted(findings, key=lambda f: (f.line, f.test_id))),
+            scanned_as=scanned_as,
+            ms=(time.perf_counter() - started) * 1000.0,
+            notes=tuple(notes),
+        )
+
+    def check_file(self, language: str, text: str) -> Verdict:
+        """A whole file, for ``roost guard FILE``: the file's own ``# nosec`` comments are honoured.
+
+        ``line`` in the findings is the file's line. A Python file that does not parse is unscanned.
+        """
+        if language.strip().lower() not in PYTHON_LANGUAGE_IDS:
+            return self.check(language, "", text, "")
+        started = time.perf_counter()
+        findings = list(self._secret_findings(text, ()))
+        tree = _parse(text)
+        scanned_as = "document"
+        if tree is None:
+            scanned_as = "none"
+        else:
+            bandit = self._current_bandit()
+            nosec = parse_nosec_comments(text) if self.options.honour_workspace_nosec else {}
+            for issue in bandit.scan_tree(tree, text, nosec):
+                findings.append(
+                    Finding(
+                        test_id=issue.test_id,
+                        severity=issue.severity,
+                        confidence=issue.confidence,
+                        cwe=issue.cwe,
+                        line=issue.lineno,
+                        message=issue.message,
+                    )
+                )
+        kind = action = self.options.policy.decide(findings)
+        notes: tuple[str, ...] = ()
+        if scanned_as == "none" and kind is not VerdictKind.BLOCK:
+            kind, action = VerdictKind.UNSCANNED, self.options.policy.unscanned
+            notes = ("the file does not parse: bandit could not scan it",)
+        return Verdict(
+            kind=kind,
+            action=action,
+            findings=tuple(sorted(findings, key=lambda f: (f.line, f.test_id))),
+            scanned_as=scanned_as,
+            ms=(time.perf_counter() - started) * 1000.0,
+            notes=notes,
+        )
+
+    def _secret_findings(self, completion: str, workspace_secrets: Iterable[str]) -> Iterable[Finding]:
+        for hit in scan_secrets(completion):
+            yield Finding(
+                test_id=hit.rule_id,
+                severity=hit.severity,
+                confidence=hit.confidence,
+                cwe=798,
+                line=hit.line,
+                message=hit.message,
+                source="secrets",
+            )
+        for hit in find_reproduced_secrets(completion, workspace_secrets):
+            yield Finding(
+                test_id=hit.rule_id,
+                severity=hit.severity,
+                confidence=hit.confidence,
+                cwe=200,
+                line=hit.line,
+                message=hit.message,
+                source="secrets",
+            )
+
+    def _python_findings(self, prefix: str, completion: str, suffix: str) -> tuple[list[Finding], str]:
+        if not completion.strip():
+            return [], "suggestion"
+        bandit = self._current_bandit()
+        doc = SplicedDocument.build(prefix, completion, suffix)
+        for unit in scan_candidates(doc):
+            tree = _parse(unit.text)
+            if tree is None:
+                continue
+            return self._scan_unit(bandit, doc, unit, tree), unit.kind
+        # Nothing parsed whole: scan each inserted line that parses on its own. Findings there still count;
+        # if none are found the suggestion was only partly scanned, which is not "clean".
+        findings: list[Finding] = []
+        scanned_lines = total_lines = 0
+        imports = collect_imports(doc)
+        for _index, unit in single_lines(doc, imports):
+            total_lines += 1
+            tree = _parse(unit.text)
+            if tree is None:
+                continue
+            scanned_lines += 1
+            findings.extend(self._scan_unit(bandit, doc, unit, tree))
+        if scanned_lines == 0:
+            return [], "none"
+        return findings, "suggestion-lines" if scanned_lines == total_lines else "partial"
+
+    def _scan_unit(
+        self, bandit: WarmBandit, doc: SplicedDocument, unit: ScanUnit, tree: ast.Module
+    ) -> list[Finding]:
+        honoured: set[int] = set()
+        if self.options.honour_workspace_nosec:
+            honoured = {
+                lineno
+                for lineno, origin in enumerate(unit.origins, start=1)
+                if origin is not None and not doc.is_inserted(origin)
+            }
+        nosec = parse_nosec_comments(unit.text, honoured)
+        return [
+            _finding(doc, unit, issue)
+            for issue in bandit.scan_tree(tree, unit.text, nosec)
+            if _counts(doc, unit, issue)
+        ]
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _counts(doc: SplicedDocument, unit: ScanUnit, issue: RawIssue) -> bool:
+    """Only findings on inserted lines count against the suggestion."""
+    origin = unit.origin(issue.lineno)
+    if origin is not None and doc.is_inserted(origin):
+        return True
+    if issue.test_id in _DEFINITION_SCOPED_TESTS:
+        return False
+    # A multi-line call or string the suggestion adds to (``subprocess.call(cmd,`` + ``shell=True)``).
+    for lineno in issue.linerange:
+        origin = unit.origin(lineno)
+        if origin is not None and doc.is_inserted(origin):
+            return True
+    return False
+
+
+def _inserted_line(doc: SplicedDocument, unit: ScanUnit, issue: RawIssue) -> int:
+    origin = unit.origin(issue.lineno)
+    if origin is None or not doc.is_inserted(origin):
+        inserted = [unit.origin(n) for n in issue.linerange]
+        origin = next((o for o in inserted if o is not None and doc.is_inserted(o)), doc.first_inserted)
+    return doc.completion_line(origin)
+
+
+def _finding(doc: SplicedDocument, unit: ScanUnit, issue: RawIssue) -> Finding:
+    return Finding(
+        test_id=issue.test_id,
+        severity=issue.severity,
+        confidence=issue.confidence,
+        cwe=issue.cwe,
+        line=_inserted_line(doc, unit, issue),
+        message=issue.message,
+    )

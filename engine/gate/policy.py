@@ -1,0 +1,53 @@
+"""What the gate does with findings: block, warn or pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from roost.engine.gate.model import Finding, Level, VerdictKind
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds turning findings into a verdict.
+
+    Defaults: block HIGH severity at MEDIUM confidence or more, and any secret; warn on MEDIUM severity (or a
+    HIGH one bandit is not sure of); pass LOW. Python that could not be parsed at all follows ``unscanned``.
+    """
+
+    block_severity: Level = Level.HIGH
+    block_confidence: Level = Level.MEDIUM
+    warn_severity: Level = Level.MEDIUM
+    warn_confidence: Level = Level.LOW
+    block_secrets: bool = True
+    # What to do with Python nothing of which parses (its verdict is "unscanned"): "warn" (default), "block",
+    # or "unscanned" (leave it to the caller). Never "pass": unscanned code is not clean code.
+    unscanned: VerdictKind = VerdictKind.WARN
+
+    def __post_init__(self) -> None:
+        if self.unscanned is VerdictKind.PASS:
+            raise ValueError("unscanned code cannot be passed: choose warn, block or unscanned")
+
+    def classify(self, finding: Finding) -> VerdictKind:
+        if finding.source == "secrets":
+            return VerdictKind.BLOCK if self.block_secrets else VerdictKind.WARN
+        if finding.severity.rank >= self.block_severity.rank and (
+            finding.confidence.rank >= self.block_confidence.rank
+        ):
+            return VerdictKind.BLOCK
+        if finding.severity.rank >= self.warn_severity.rank and (
+            finding.confidence.rank >= self.warn_confidence.rank
+        ):
+            return VerdictKind.WARN
+        return VerdictKind.PASS
+
+    def decide(self, findings: Iterable[Finding]) -> VerdictKind:
+        worst = VerdictKind.PASS
+        for finding in findings:
+            kind = self.classify(finding)
+            if kind is VerdictKind.BLOCK:
+                return kind
+            if kind is VerdictKind.WARN:
+                worst = kind
+        return worst
