@@ -1,0 +1,249 @@
+"""Fit prefix, suffix and context under a token budget, counted with the model's real tokenizer.
+
+The budget is split between prefix / suffix / context (default 35/15/50, in the spirit of Copilot);
+a part that needs less than its share gives the rest to the others. The prefix is trimmed from the top
+on line boundaries, the suffix from the bottom, and context items are taken best score first. The
+rendered prompt is counted as a whole at the end and shrunk until it fits, so tokenizer merges across
+part boundaries can never push it over the budget.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from roost.engine.prompts.tokens import TokenCounter
+from roost.engine.prompts.types import ContextSnippet, Prompt, PromptError, PromptFormat, PromptInput
+
+
+@dataclass(frozen=True)
+class BudgetSplit:
+    """Shares of the budget left after the format's fixed tokens. Normalised, so any positive
+    weights work (``BudgetSplit(2, 1, 2)``)."""
+
+    prefix: float = 0.35
+    suffix: float = 0.15
+    context: float = 0.50
+
+    def __post_init__(self) -> None:
+        shares = (self.prefix, self.suffix, self.context)
+        if any(not math.isfinite(s) or s < 0 for s in shares) or sum(shares) <= 0:
+            raise ValueError(f"budget split shares must be >= 0 with a positive sum, got {shares}")
+
+
+@dataclass(frozen=True)
+class PackOptions:
+    budget_tokens: int = 2048
+    split: BudgetSplit = BudgetSplit()
+    # The prefix is cut at a line index rounded up to a multiple of this, so that while the user
+    # types the cut point (and with it the whole prompt start) stays put for several lines.
+    trim_granularity_lines: int = 8
+
+
+@dataclass(frozen=True)
+class PackedPrompt:
+    prompt: Prompt
+    # The input as rendered: trimmed prefix/suffix and the chosen snippets (in rendering order).
+    prompt_input: PromptInput
+    tokens: int
+    dropped_snippets: tuple[ContextSnippet, ...]
+    prefix_dropped_chars: int
+    suffix_dropped_chars: int
+
+
+def water_fill(available: int, needs: dict[str, int], shares: dict[str, float]) -> dict[str, int]:
+    """Split ``available`` tokens by ``shares``; what a part does not need flows to the hungry ones."""
+    allocation = dict.fromkeys(needs, 0)
+    remaining = max(0, available)
+    hungry = {k for k in needs if needs[k] > 0 and shares.get(k, 0) > 0}
+    while remaining > 0 and hungry:
+        weight = sum(shares[k] for k in hungry)
+        given = 0
+        for key in sorted(hungry):
+            portion = int(remaining * shares[key] / weight)
+            portion = min(portion, needs[key] - allocation[key])
+            allocation[key] += portion
+            given += portion
+        if given == 0:
+            # Rounding left crumbs: hand them out one by one, largest share first.
+            for key in sorted(hungry, key=lambda k: -shares[k]):
+                if remaining - given > 0 and allocation[key] < needs[key]:
+                    allocation[key] += 1
+                    given += 1
+        remaining -= given
+        hungry = {k for k in hungry if allocation[k] < needs[k]}
+        if given == 0:
+            break
+    return allocation
+
+
+def _smallest_fitting(low: int, high: int, guess: int, fits: Callable[[int], bool]) -> int | None:
+    """Smallest ``i`` in ``[low, high]`` with ``fits(i)``, for a predicate monotone in ``i`` (false…true).
+    Starts at ``guess`` and gallops, so a good guess needs few (expensive) token counts."""
+    if not fits(high):
+        return None
+    guess = min(max(guess, low), high)
+    if fits(guess):
+        hi, step = guess, 1
+        lo = guess - 1
+        while lo >= low and fits(lo):
+            hi = lo
+            step *= 2
+            lo = hi - step
+        lo = max(lo, low - 1)
+    else:
+        lo, step = guess, 1
+        hi = guess + 1
+        while hi < high and not fits(hi):
+            lo = hi
+            step *= 2
+            hi = min(lo + step, high)
+    # Invariant: fits(hi), not fits(lo) (or lo == low - 1).
+    while hi - lo > 1:
+        middle = (lo + hi) // 2
+        if fits(middle):
+            hi = middle
+        else:
+            lo = middle
+    return hi
+
+
+def trim_prefix(text: str, max_tokens: int, counter: TokenCounter, granularity: int = 1) -> str:
+    """The longest tail of ``text`` that starts on a line boundary and takes ``<= max_tokens`` tokens.
+    If even the cursor's line does not fit, the tail of that line (cut by characters)."""
+    if max_tokens <= 0 or not text:
+        return ""
+    total = counter.count(text)
+    if total <= max_tokens:
+        return text
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    guess_char = len(text) - int(len(text) * max_tokens / total)
+    guess = next((n for n, s in enumerate(starts) if s >= guess_char), len(starts) - 1)
+    index = _smallest_fitting(
+        1, len(starts) - 1, guess, lambda n: counter.count(text[starts[n] :]) <= max_tokens
+    )
+    if index is not None:
+        rounded = min(len(starts) - 1, -(-index // max(1, granularity)) * max(1, granularity))
+        return text[starts[rounded] :]
+    line = text[starts[-1] :]
+    cut = _smallest_fitting(0, len(line), 0, lambda k: counter.count(line[k:]) <= max_tokens)
+    return line[cut:] if cut is not None else ""
+
+
+def trim_suffix(text: str, max_tokens: int, counter: TokenCounter) -> str:
+    """The longest head of ``text`` ending on a line boundary with ``<= max_tokens`` tokens; if even
+    the first line does not fit, the head of that line (cut by characters)."""
+    if max_tokens <= 0 or not text:
+        return ""
+    total = counter.count(text)
+    if total <= max_tokens:
+        return text
+    ends = [i for i, ch in enumerate(text) if ch == "\n"] + [len(text)]
+    # fits(n) for "keep lines up to ends[last - n]": monotone in n (dropping more lines fits better).
+    last = len(ends) - 1
+    guess = last - next((n for n, e in enumerate(ends) if e >= len(text) * max_tokens / total), last)
+    dropped = _smallest_fitting(1, last, guess, lambda n: counter.count(text[: ends[last - n]]) <= max_tokens)
+    if dropped is not None:
+        return text[: ends[last - dropped]]
+    line = text[: ends[0]]
+    keep = _smallest_fitting(0, len(line), 0, lambda k: counter.count(line[: len(line) - k]) <= max_tokens)
+    return line[: len(line) - keep] if keep is not None else ""
+
+
+def pack(
+    prompt_input: PromptInput,
+    prompt_format: PromptFormat,
+    counter: TokenCounter,
+    options: PackOptions | None = None,
+) -> PackedPrompt:
+    """Render ``prompt_input`` with ``prompt_format`` in at most ``options.budget_tokens`` tokens.
+
+    Raises :class:`PromptError` when the budget cannot even hold the format's fixed parts.
+    """
+    options = options or PackOptions()
+    budget = options.budget_tokens
+    split = options.split
+
+    def count(prompt: Prompt) -> int:
+        return prompt_format.count_tokens(prompt, counter)
+
+    empty = prompt_input.with_parts(prefix="", suffix="", snippets=())
+    fixed = count(prompt_format.render(empty))
+    available = budget - fixed
+    if available < 0:
+        raise PromptError(
+            f"a token budget of {budget} cannot hold the {prompt_format.family} prompt's fixed parts "
+            f"({fixed} tokens); raise the budget"
+        )
+
+    snippets = prompt_input.snippets
+    # Marginal cost of each snippet as the format renders it (headers and separators included).
+    costs = [count(prompt_format.render(empty.with_parts(snippets=(s,)))) - fixed for s in snippets]
+    needs = {
+        "prefix": counter.count(prompt_input.prefix),
+        "suffix": counter.count(prompt_input.suffix),
+        "context": sum(costs),
+    }
+    shares = {"prefix": split.prefix, "suffix": split.suffix, "context": split.context}
+    allocation = water_fill(available, needs, shares)
+
+    # Best score first; among equal scores the caller's order.
+    ranked = sorted(range(len(snippets)), key=lambda i: (-snippets[i].score, i))
+    chosen: list[int] = []
+    used = 0
+    for i in ranked:
+        if used + costs[i] <= allocation["context"]:
+            chosen.append(i)
+            used += costs[i]
+
+    # What the context did not use flows back to the prefix and suffix.
+    text_allocation = water_fill(
+        available - used,
+        {"prefix": needs["prefix"], "suffix": needs["suffix"]},
+        {"prefix": split.prefix, "suffix": split.suffix},
+    )
+    prefix = trim_prefix(
+        prompt_input.prefix, text_allocation["prefix"], counter, options.trim_granularity_lines
+    )
+    suffix = trim_suffix(prompt_input.suffix, text_allocation["suffix"], counter)
+
+    while True:
+        # Rendering order: the best snippet last, closest to the code being completed. The order is a
+        # function of scores alone, so unchanged context renders byte-identically on every keystroke.
+        rendered_snippets = tuple(snippets[i] for i in reversed(chosen))
+        current = prompt_input.with_parts(prefix=prefix, suffix=suffix, snippets=rendered_snippets)
+        prompt = prompt_format.render(current)
+        total = count(prompt)
+        if total <= budget:
+            break
+        over = total - budget
+        prefix_tokens = counter.count(prefix)
+        if prefix_tokens > 2 * over:
+            shorter = trim_prefix(prefix, prefix_tokens - over, counter, 1)
+            if len(shorter) < len(prefix):
+                prefix = shorter
+                continue
+        if chosen:
+            chosen.pop()  # the lowest-ranked snippet taken
+            continue
+        if prefix:
+            shorter = trim_prefix(prefix, max(0, prefix_tokens - over), counter, 1)
+            prefix = shorter if len(shorter) < len(prefix) else prefix[1:]
+            continue
+        if suffix:
+            suffix_tokens = counter.count(suffix)
+            shorter = trim_suffix(suffix, max(0, suffix_tokens - over), counter)
+            suffix = shorter if len(shorter) < len(suffix) else suffix[:-1]
+            continue
+        raise PromptError(f"cannot fit the {prompt_format.family} prompt in {budget} tokens")
+
+    dropped = tuple(snippets[i] for i in range(len(snippets)) if i not in set(chosen))
+    return PackedPrompt(
+        prompt=prompt,
+        prompt_input=current,
+        tokens=total,
+        dropped_snippets=dropped,
+        prefix_dropped_chars=len(prompt_input.prefix) - len(prefix),
+        suffix_dropped_chars=len(prompt_input.suffix) - len(suffix),
+    )

@@ -1,0 +1,44 @@
+"""Qwen2.5-Coder FIM, with its repository format for context files.
+
+Single file: ``<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>``. With context (or a repository
+name), the repository-level format Qwen2.5-Coder was trained on::
+
+    <|repo_name|>{repo}
+    <|file_sep|>{path}
+    {content}
+    <|file_sep|>{current path}
+    <|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>
+"""
+
+from __future__ import annotations
+
+from roost.engine.prompts.fim import FimFormat
+from roost.engine.prompts.types import PromptInput
+from roost.engine.types import QWEN_STOP_TOKEN_STRINGS
+
+FIM_PREFIX = "<|fim_prefix|>"
+FIM_SUFFIX = "<|fim_suffix|>"
+FIM_MIDDLE = "<|fim_middle|>"
+FILE_SEP = "<|file_sep|>"
+REPO_NAME = "<|repo_name|>"
+
+
+class QwenCoderFormat(FimFormat):
+    family = "qwen2.5-coder"
+
+    @property
+    def stop_token_strings(self) -> tuple[str, ...]:
+        # The instruct model does not stop after the middle by itself; a new file or FIM marker also
+        # means the middle is over.
+        return QWEN_STOP_TOKEN_STRINGS + (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE, REPO_NAME)
+
+    def render_text(self, prompt_input: PromptInput) -> str:
+        fim = f"{FIM_PREFIX}{prompt_input.prefix}{FIM_SUFFIX}{prompt_input.suffix}{FIM_MIDDLE}"
+        if not prompt_input.snippets and not prompt_input.repo_name:
+            return fim
+        parts = [f"{REPO_NAME}{prompt_input.repo_name or 'repository'}\n"]
+        for snippet in prompt_input.snippets:
+            body = snippet.text if snippet.text.endswith("\n") else snippet.text + "\n"
+            parts.append(f"{FILE_SEP}{snippet.path}\n{body}")
+        parts.append(f"{FILE_SEP}{prompt_input.path}\n{fim}")
+        return "".join(parts)

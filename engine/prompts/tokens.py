@@ -1,0 +1,73 @@
+"""Token counting for prompt budgets, with the configured model's real tokenizer.
+
+The packer only needs ``count(text) -> int``. Counts include special tokens written in the text
+(``<|fim_prefix|>`` is one token for Qwen) so that a rendered prompt is counted as the model sees it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class TokenCounter(Protocol):
+    def count(self, text: str) -> int:
+        """Number of tokens ``text`` takes (no BOS/EOS added)."""
+        ...
+
+
+class TransformersTokenCounter:
+    """Counts with a Hugging Face tokenizer (fast or slow). Special-token strings in the text are parsed
+    as the single tokens they are."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+
+    @classmethod
+    def from_pretrained(cls, model_dir: str | Path) -> TransformersTokenCounter:
+        """Load the tokenizer of a local model directory (offline: never touches a hub)."""
+        from transformers import AutoTokenizer
+
+        path = Path(model_dir)
+        if not path.is_dir():
+            raise FileNotFoundError(f"no model directory at {path} (looked for a tokenizer there)")
+        return cls(AutoTokenizer.from_pretrained(str(path), local_files_only=True))
+
+    def count(self, text: str) -> int:
+        if not text:
+            return 0
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+class TekkenTokenCounter:
+    """Counts with mistral-common's tekken tokenizer (Mistral Small 3.x, Magistral, Devstral, Codestral).
+
+    Special-token strings written in plain text (``[INST]``) are counted as ordinary text, i.e. a few
+    tokens more than the model sees: a safe over-estimate. Formats built with mistral-common produce
+    exact token ids, which the packer counts instead.
+    """
+
+    def __init__(self, mistral_tokenizer: Any) -> None:
+        # Accept a MistralTokenizer or the raw Tekkenizer.
+        inner = getattr(getattr(mistral_tokenizer, "instruct_tokenizer", None), "tokenizer", None)
+        self.tokenizer = inner if inner is not None else mistral_tokenizer
+
+    @classmethod
+    def bundled(cls) -> TekkenTokenCounter:
+        """The tekken tokenizer bundled with mistral-common (no model directory needed)."""
+        from roost.engine.prompts.mistral_tokenizer import load_mistral_tokenizer
+
+        return cls(load_mistral_tokenizer(None))
+
+    def count(self, text: str) -> int:
+        if not text:
+            return 0
+        return len(self.tokenizer.encode(text, bos=False, eos=False))
+
+
+def default_token_counter() -> TransformersTokenCounter:
+    """The offline default model's tokenizer (Qwen2.5-Coder), from the converted model directory."""
+    from roost.engine.models.default import ensure_default_model
+
+    return TransformersTokenCounter.from_pretrained(ensure_default_model())

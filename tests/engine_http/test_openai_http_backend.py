@@ -1,0 +1,325 @@
+"""The OpenAI-compatible HTTP backend against a local server speaking the real wire format."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import time
+
+import pytest
+
+from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
+from roost.engine.prompts import ContextSnippet, PromptInput, make_format
+from roost.engine.types import (
+    Backend,
+    BackendTimeoutError,
+    BackendUnavailableError,
+    ChatMessage,
+    EngineError,
+    GenerationRequest,
+    TextChunk,
+    UnsupportedRequestError,
+    collect_text,
+)
+
+from .fake_openai_server import FakeOpenAIServer, RecordedRequest, Reply, chat_events, completion_events
+
+
+def backend_for(server: FakeOpenAIServer, **options: object) -> OpenAIHTTPBackend:
+    defaults: dict[str, object] = {"base_url": server.base_url, "model": "test-model", "read_timeout_s": 5.0}
+    defaults.update(options)
+    return OpenAIHTTPBackend(OpenAIHTTPOptions(**defaults))  # type: ignore[arg-type]
+
+
+async def run(backend: OpenAIHTTPBackend, request: GenerationRequest) -> tuple[list[TextChunk], str]:
+    chunks = [chunk async for chunk in backend.generate(request)]
+    return chunks, "".join(c.text for c in chunks)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_completions_stream_and_request_body() -> None:
+    pieces = ["    return ", "a", " + b", "\n"]
+    async with FakeOpenAIServer(lambda r: Reply(events=completion_events(pieces))) as server:
+        backend = backend_for(server)
+        assert isinstance(backend, Backend)
+        request = GenerationRequest(
+            prompt="<|fim_prefix|>def add(a, b):\n<|fim_suffix|>\n<|fim_middle|>",
+            max_new_tokens=32,
+            stop_sequences=("\n\n",),
+            stop_token_strings=("<|endoftext|>",),
+            seed=7,
+        )
+        chunks, text = await run(backend, request)
+        await backend.aclose()
+
+    assert text == "    return a + b\n"
+    assert [c.is_final for c in chunks].count(True) == 1 and chunks[-1].is_final
+    final = chunks[-1]
+    assert final.finish_reason == "stop" and final.error is None
+    assert final.timings is not None and final.timings.total_s >= final.timings.first_token_s > 0
+    assert final.timings.generated_tokens == len(pieces)
+    (recorded,) = server.requests
+    assert recorded.method == "POST" and recorded.path == "/v1/completions"
+    assert recorded.body["prompt"] == request.prompt
+    assert recorded.body["stream"] is True
+    assert recorded.body["max_tokens"] == 32 and recorded.body["seed"] == 7
+    assert recorded.body["stop"] == ["\n\n", "<|endoftext|>"]
+    assert "suffix" not in recorded.body
+    assert recorded.headers["accept"] == "text/event-stream"
+
+
+async def test_server_side_fim_sends_suffix_field() -> None:
+    async with FakeOpenAIServer(lambda r: Reply(events=completion_events(["x"]))) as server:
+        backend = backend_for(server)
+        prompt_input = PromptInput(
+            "app.py", "python", "def f():\n    return ", "\n", (ContextSnippet("lib.py", "X = 1\n", 1.0),)
+        )
+        prompt = make_format("qwen2.5-coder").render(prompt_input)
+        await collect_text(backend, prompt.to_request("server_fim", max_new_tokens=8))
+        await backend.aclose()
+    body = server.requests[0].body
+    assert body["suffix"] == "\n"
+    assert body["prompt"].endswith("def f():\n    return ") and "# Path: lib.py" in body["prompt"]
+
+
+async def test_chat_stream_with_role_delta_and_api_key() -> None:
+    async with FakeOpenAIServer(
+        lambda r: Reply(events=chat_events(["```python\n", "x = 1", "\n```"]))
+    ) as server:
+        backend = backend_for(server, api_key="sk-local")
+        request = GenerationRequest(messages=(ChatMessage("system", "s"), ChatMessage("user", "u")))
+        chunks, text = await run(backend, request)
+        await backend.aclose()
+    assert text == "```python\nx = 1\n```"
+    assert chunks[-1].finish_reason == "stop"
+    recorded = server.requests[0]
+    assert recorded.path == "/v1/chat/completions"
+    assert recorded.body["messages"] == [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
+    assert recorded.headers["authorization"] == "Bearer sk-local"
+
+
+async def test_stop_string_applied_locally_across_chunks_and_stream_closed() -> None:
+    # A server that ignores `stop`: the stop token string arrives split over three events, with more
+    # text after it. The output must end before it, and the backend must not read the rest.
+    pieces = ["return ", "x<|endo", "ftext|>", "garbage", "more"]
+    async with FakeOpenAIServer(
+        lambda r: Reply(events=completion_events(pieces), stall_after=len(pieces))
+    ) as server:
+        backend = backend_for(server)
+        request = GenerationRequest(prompt="p", stop_token_strings=("<|endoftext|>",))
+        chunks, text = await run(backend, request)
+        await asyncio.wait_for(server.disconnected.wait(), 5)
+        await backend.aclose()
+    assert text == "return x"
+    assert chunks[-1].finish_reason == "stop"
+
+
+async def test_partial_stop_prefix_at_end_is_released() -> None:
+    # "<|" could start the stop string but the stream ends: it is ordinary text.
+    async with FakeOpenAIServer(
+        lambda r: Reply(events=completion_events(["a <", "|"], finish="length"))
+    ) as server:
+        backend = backend_for(server)
+        chunks, text = await run(
+            backend, GenerationRequest(prompt="p", stop_token_strings=("<|endoftext|>",))
+        )
+        await backend.aclose()
+    assert text == "a <|"
+    assert chunks[-1].finish_reason == "length"
+
+
+async def test_http_error_status_carries_server_message() -> None:
+    error_body = json.dumps({"error": {"message": "This model's maximum context length is 4096 tokens"}})
+    async with FakeOpenAIServer(lambda r: Reply(status=400, body=error_body.encode())) as server:
+        backend = backend_for(server)
+        with pytest.raises(EngineError, match="HTTP 400: This model's maximum context length is 4096"):
+            await run(backend, GenerationRequest(prompt="p"))
+        await backend.aclose()
+    assert len(server.requests) == 1  # an HTTP error is an answer: never retried
+
+
+async def test_service_unavailable_is_backend_unavailable() -> None:
+    async with FakeOpenAIServer(lambda r: Reply(status=503, body=b"model is loading")) as server:
+        backend = backend_for(server)
+        with pytest.raises(BackendUnavailableError, match="HTTP 503: model is loading"):
+            await run(backend, GenerationRequest(prompt="p"))
+        await backend.aclose()
+
+
+async def test_connection_refused_bounded_retries_then_fail_fast() -> None:
+    port = free_port()
+    options = OpenAIHTTPOptions(
+        base_url=f"http://127.0.0.1:{port}",
+        max_connect_retries=2,
+        retry_backoff_s=0.05,
+        unavailable_cooldown_s=30,
+    )
+    backend = OpenAIHTTPBackend(options)
+    started = time.monotonic()
+    with pytest.raises(
+        BackendUnavailableError, match=r"after 3 attempt\(s\).*Is the server running"
+    ) as first:
+        await run(backend, GenerationRequest(prompt="p"))
+    assert f"127.0.0.1:{port}" in str(first.value)
+    # Two backoffs happened (0.05 + 0.1 s): the retries are spaced, not a storm.
+    assert time.monotonic() - started >= 0.15
+    # During the cool-down the next keystroke's request fails at once without reconnecting.
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailableError, match="unreachable moments ago"):
+        await run(backend, GenerationRequest(prompt="p"))
+    assert time.monotonic() - started < 0.05
+    await backend.aclose()
+
+
+async def test_no_answer_before_read_timeout() -> None:
+    async with FakeOpenAIServer(
+        lambda r: Reply(events=completion_events(["x"]), headers_delay_s=3)
+    ) as server:
+        backend = backend_for(server, read_timeout_s=0.3)
+        started = time.monotonic()
+        with pytest.raises(BackendTimeoutError, match="did not answer within 0.3 s"):
+            await run(backend, GenerationRequest(prompt="p"))
+        assert time.monotonic() - started < 2.5
+        await backend.aclose()
+    assert len(server.requests) == 1  # a timeout is not retried
+
+
+async def test_stall_mid_stream_ends_with_error_chunk() -> None:
+    events = completion_events(["one", "two", "three"])
+    async with FakeOpenAIServer(lambda r: Reply(events=events, stall_after=2)) as server:
+        backend = backend_for(server, read_timeout_s=0.3)
+        chunks, text = await run(backend, GenerationRequest(prompt="p"))
+        await backend.aclose()
+    assert text == "onetwo"
+    assert chunks[-1].finish_reason == "error"
+    assert "stopped sending" in (chunks[-1].error or "")
+    assert len(server.requests) == 1  # nothing is retried mid-stream
+
+
+async def test_dropped_connection_mid_stream_ends_with_error_chunk() -> None:
+    events = completion_events(["one", "two", "three"])
+    async with FakeOpenAIServer(lambda r: Reply(events=events, drop_after=1)) as server:
+        backend = backend_for(server)
+        chunks, text = await run(backend, GenerationRequest(prompt="p"))
+        await backend.aclose()
+    assert text == "one"
+    assert chunks[-1].finish_reason == "error"
+    assert chunks[-1].error
+
+
+async def test_stream_without_done_or_finish_is_an_error() -> None:
+    events = completion_events(["one", "two"])
+    events[-1]["choices"][0]["finish_reason"] = None  # type: ignore[index]
+    async with FakeOpenAIServer(lambda r: Reply(events=events, done=False)) as server:
+        backend = backend_for(server)
+        chunks, _ = await run(backend, GenerationRequest(prompt="p"))
+        await backend.aclose()
+    assert chunks[-1].finish_reason == "error"
+    assert "before it was complete" in (chunks[-1].error or "")
+
+
+async def test_error_event_and_malformed_event() -> None:
+    replies = iter(
+        [
+            Reply(events=[*completion_events(["a"])[:1], {"error": {"message": "CUDA out of memory"}}]),
+            Reply(events=[*completion_events(["a"])[:1], "{not json"]),
+        ]
+    )
+    async with FakeOpenAIServer(lambda r: next(replies)) as server:
+        backend = backend_for(server)
+        chunks, text = await run(backend, GenerationRequest(prompt="p"))
+        assert text == "a" and chunks[-1].finish_reason == "error"
+        assert "CUDA out of memory" in (chunks[-1].error or "")
+        chunks, _ = await run(backend, GenerationRequest(prompt="p"))
+        assert chunks[-1].finish_reason == "error" and "malformed" in (chunks[-1].error or "")
+        await backend.aclose()
+
+
+async def test_total_timeout() -> None:
+    events = completion_events(["a"] * 50)
+    async with FakeOpenAIServer(lambda r: Reply(events=events, event_delay_s=0.05)) as server:
+        backend = backend_for(server, total_timeout_s=0.4)
+        chunks, text = await run(backend, GenerationRequest(prompt="p"))
+        await backend.aclose()
+    assert chunks[-1].finish_reason == "error" and "total_timeout_s" in (chunks[-1].error or "")
+    assert 0 < len(text) < 50
+
+
+async def test_task_cancellation_closes_the_connection() -> None:
+    events = completion_events(["a", "b", "c"])
+    async with FakeOpenAIServer(lambda r: Reply(events=events, stall_after=1)) as server:
+        backend = backend_for(server)
+        received: list[str] = []
+        first = asyncio.Event()
+
+        async def consume() -> None:
+            async for chunk in backend.generate(GenerationRequest(prompt="p")):
+                received.append(chunk.text)
+                first.set()
+
+        task = asyncio.create_task(consume())
+        await asyncio.wait_for(first.wait(), 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(server.disconnected.wait(), 2)
+        await backend.aclose()
+    assert received == ["a"]
+
+
+async def test_aclose_of_the_generator_closes_the_connection() -> None:
+    events = completion_events(["a", "b", "c"])
+    async with FakeOpenAIServer(lambda r: Reply(events=events, stall_after=1)) as server:
+        backend = backend_for(server)
+        async with contextlib.aclosing(backend.generate(GenerationRequest(prompt="p"))) as stream:
+            async for chunk in stream:
+                assert chunk.text == "a"
+                break
+        await asyncio.wait_for(server.disconnected.wait(), 2)
+        await backend.aclose()
+
+
+async def test_cancel_event_ends_with_cancelled_chunk() -> None:
+    events = completion_events(["a", "b"])
+    async with FakeOpenAIServer(lambda r: Reply(events=events, stall_after=1)) as server:
+        backend = backend_for(server)
+        cancel = asyncio.Event()
+        chunks: list[TextChunk] = []
+        async for chunk in backend.generate(GenerationRequest(prompt="p", cancel_event=cancel)):
+            chunks.append(chunk)
+            cancel.set()
+        await asyncio.wait_for(server.disconnected.wait(), 2)
+        await backend.aclose()
+    assert chunks[0].text == "a"
+    assert chunks[-1].finish_reason == "cancelled"
+
+
+async def test_usage_reported_in_timings() -> None:
+    def script(request: RecordedRequest) -> Reply:
+        assert request.body["stream_options"] == {"include_usage": True}
+        usage = {"id": "x", "choices": [], "usage": {"prompt_tokens": 12, "completion_tokens": 3}}
+        return Reply(events=[*completion_events(["a", "b", "c"]), usage])
+
+    async with FakeOpenAIServer(script) as server:
+        backend = backend_for(server, request_usage=True)
+        chunks, _ = await run(backend, GenerationRequest(prompt="p"))
+        await backend.aclose()
+    timings = chunks[-1].timings
+    assert timings is not None and timings.prompt_tokens == 12 and timings.generated_tokens == 3
+
+
+async def test_token_ids_are_refused_and_bad_url_rejected() -> None:
+    backend = OpenAIHTTPBackend(OpenAIHTTPOptions(base_url="http://127.0.0.1:9"))
+    with pytest.raises(UnsupportedRequestError, match="token ids"):
+        await run(backend, GenerationRequest(prompt_token_ids=(1, 2, 3)))
+    await backend.aclose()
+    with pytest.raises(ValueError, match="base_url"):
+        OpenAIHTTPOptions(base_url="127.0.0.1:8000")
+    assert backend.count_tokens("x" * 30) == 10
