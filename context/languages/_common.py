@@ -1,0 +1,287 @@
+"""Shared machinery for the tree-sitter language modules: query loading, spans, signatures, doc comments,
+and turning "definition node + name node" captures into qualified :class:`Definition` records.
+
+Underscore-prefixed so the registry does not take it for a language. Nothing here knows a grammar's node
+types; the language modules pass those in.
+"""
+
+from __future__ import annotations
+
+import bisect
+import posixpath
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import tree_sitter
+
+from roost.context.facts import Definition, Reference, Span, SymbolKind
+
+QUERY_DIR = Path(__file__).with_name("queries")
+
+# A receiver longer than this (a chained call spanning lines) is not useful to retrieval and costs memory.
+MAX_RECEIVER_CHARS = 120
+# Declarations without a body (type aliases, constants) can be long; retrieval wants the head only.
+MAX_SIGNATURE_LINES = 8
+
+
+@cache
+def load_query(language: tree_sitter.Language, file_name: str) -> tree_sitter.Query:
+    """Compile ``queries/<file_name>`` for ``language`` once per process."""
+    source = (QUERY_DIR / file_name).read_text(encoding="utf-8")
+    return tree_sitter.Query(language, source)
+
+
+def query_matches(
+    query: tree_sitter.Query, node: tree_sitter.Node
+) -> list[tuple[int, dict[str, list[tree_sitter.Node]]]]:
+    return tree_sitter.QueryCursor(query).matches(node)
+
+
+def text(source: bytes, node: tree_sitter.Node) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+
+def span_of(node: tree_sitter.Node) -> Span:
+    start, end = node.start_point, node.end_point
+    return Span(start[0], start[1], end[0], end[1])
+
+
+def unquote(literal: str) -> str:
+    """The content of a string literal as written in source (no escape processing: specifiers rarely
+    need it)."""
+    if len(literal) >= 2 and literal[0] in "\"'`" and literal[-1] == literal[0]:
+        return literal[1:-1]
+    return literal
+
+
+def signature_text(source: bytes, start_byte: int, end_byte: int) -> str:
+    """Declaration text from ``start_byte`` to ``end_byte`` (the body's start), trimmed and capped."""
+    raw = source[start_byte:end_byte].decode("utf-8", errors="replace").rstrip()
+    lines = raw.splitlines()
+    if len(lines) > MAX_SIGNATURE_LINES:
+        lines = [*lines[:MAX_SIGNATURE_LINES], "…"]
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def signature_until_body(source: bytes, node: tree_sitter.Node, body_field: str = "body") -> str:
+    body = node.child_by_field_name(body_field)
+    end = body.start_byte if body is not None else node.end_byte
+    return signature_text(source, node.start_byte, end)
+
+
+_BLOCK_OPEN = re.compile(r"^/\*+!?")
+_BLOCK_CLOSE = re.compile(r"\*+/$")
+_LINE_MARKER = re.compile(r"^//[/!]?")
+_BLOCK_LINE_STAR = re.compile(r"^\s*\*(?!/) ?")
+
+
+def strip_comment(comment: str) -> str:
+    """Comment text without ``//``, ``///``, ``//!``, ``/* */``, ``/** */`` markers and leading ``*``."""
+    comment = comment.strip()
+    if comment.startswith("/*"):
+        body = _BLOCK_CLOSE.sub("", _BLOCK_OPEN.sub("", comment))
+        lines = [_BLOCK_LINE_STAR.sub("", line) for line in body.splitlines()]
+    else:
+        lines = [_LINE_MARKER.sub("", line.strip()) for line in comment.splitlines()]
+    # Common indentation after the marker (``// foo`` → ``foo``) is dropped, inner indentation kept.
+    lines = [line.rstrip() for line in lines]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+    cut = min(indents, default=0)
+    return "\n".join(line[cut:] for line in lines)
+
+
+def leading_comment(
+    anchor: tree_sitter.Node,
+    source: bytes,
+    comment_types: frozenset[str],
+    skip_types: frozenset[str] = frozenset(),
+    accept: Callable[[str], bool] | None = None,
+) -> str | None:
+    """The comment block directly above ``anchor`` (no blank line between), markers stripped.
+
+    ``skip_types`` are siblings that may sit between the comment and the declaration (Rust attributes).
+    ``accept`` filters comment texts (e.g. only ``/**`` Javadoc). A comment that trails code on its own line
+    (``x = 1 // note``) belongs to that code, not to the next declaration.
+    """
+    blocks: list[str] = []
+    expected_row = anchor.start_point[0]
+    prev = anchor.prev_sibling
+    while prev is not None:
+        if prev.type in skip_types:
+            expected_row = prev.start_point[0]
+            prev = prev.prev_sibling
+            continue
+        if prev.type not in comment_types or prev.end_point[0] < expected_row - 1:
+            break
+        # A line comment's node may end at column 0 of the next row (Rust includes the newline).
+        end_row = prev.end_point[0] - (1 if prev.end_point[1] == 0 and prev.end_point[0] > 0 else 0)
+        if end_row < expected_row - 1:
+            break
+        before = prev.prev_sibling
+        if (
+            before is not None
+            and before.end_point[0] == prev.start_point[0]
+            and before.type not in comment_types
+        ):
+            break  # trailing comment of the previous statement
+        raw = text(source, prev)
+        if accept is not None and not accept(raw):
+            break
+        blocks.append(raw)
+        expected_row = prev.start_point[0]
+        prev = before
+    if not blocks:
+        return None
+    doc = "\n".join(strip_comment(raw) for raw in reversed(blocks)).strip()
+    return doc or None
+
+
+@dataclass(slots=True)
+class RawDefinition:
+    """A definition found by a query, before qualification.
+
+    ``emit=False`` marks a pure scope (a Rust ``impl`` block) that qualifies what it contains without being a
+    symbol itself. ``explicit_parent`` qualifies without containment (a Go method's receiver type).
+    """
+
+    node: tree_sitter.Node
+    name: str
+    name_node: tree_sitter.Node
+    kind: SymbolKind
+    signature: str
+    doc: str | None
+    emit: bool = True
+    explicit_parent: str | None = None
+
+
+def qualify(raws: Iterable[RawDefinition]) -> list[Definition]:
+    """Qualified names by byte-range containment: ``Outer.inner``. One sort plus a stack, no tree walk."""
+    ordered = sorted(raws, key=lambda r: (r.node.start_byte, -r.node.end_byte))
+    stack: list[tuple[int, int, str]] = []  # (start_byte, end_byte, qualified name) of open scopes
+    out: list[Definition] = []
+    for raw in ordered:
+        start, end = raw.node.start_byte, raw.node.end_byte
+        # Several names declared by one node (Go ``const a, b = 1, 2``) are siblings, not nested.
+        while stack and (stack[-1][1] <= start or (stack[-1][0] == start and stack[-1][1] == end)):
+            stack.pop()
+        if raw.explicit_parent is not None:
+            parent: str | None = raw.explicit_parent
+        else:
+            parent = stack[-1][2] if stack else None
+        qualified = f"{parent}.{raw.name}" if parent else raw.name
+        stack.append((start, end, qualified))
+        if raw.emit:
+            out.append(
+                Definition(
+                    name=raw.name,
+                    qualified_name=qualified,
+                    kind=raw.kind,
+                    span=span_of(raw.node),
+                    name_span=span_of(raw.name_node),
+                    signature=raw.signature,
+                    doc=raw.doc,
+                    parent=parent,
+                )
+            )
+    return out
+
+
+class ByteRanges:
+    """Sorted, non-overlapping-enough byte ranges with a fast membership test (import statements)."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int]]) -> None:
+        pairs = sorted(ranges)
+        self._starts = [start for start, _ in pairs]
+        self._ends = [end for _, end in pairs]
+
+    def __contains__(self, offset: int) -> bool:
+        index = bisect.bisect_right(self._starts, offset) - 1
+        return index >= 0 and offset < self._ends[index]
+
+
+def collect_references(
+    matches: Iterable[dict[str, list[tree_sitter.Node]]],
+    source: bytes,
+    skip_starts: set[int],
+    skip_ranges: ByteRanges,
+) -> list[Reference]:
+    """References from query matches that capture ``@ref`` (bare names) or ``@member`` + ``@receiver``.
+
+    ``skip_starts`` are the start bytes of definition names (a definition is not a use of itself);
+    ``skip_ranges`` are import statements (their names are bindings, the imports carry them).
+    """
+    seen: set[int] = set()
+    refs: list[Reference] = []
+    # Member uses first: a name that is both ``@member`` and ``@ref`` (Rust ``a::b``) keeps its receiver.
+    ordered = sorted(matches, key=lambda captures: "member" not in captures)
+    for captures in ordered:
+        member = captures.get("member")
+        if member:
+            node = member[0]
+            receiver_nodes = captures.get("receiver")
+            receiver = text(source, receiver_nodes[0]) if receiver_nodes else None
+            if receiver is not None and (len(receiver) > MAX_RECEIVER_CHARS or "\n" in receiver):
+                receiver = None
+        else:
+            ref_nodes = captures.get("ref")
+            if not ref_nodes:
+                continue
+            node = ref_nodes[0]
+            receiver = None
+        start = node.start_byte
+        if start in seen or start in skip_starts or start in skip_ranges:
+            continue
+        seen.add(start)
+        refs.append(Reference(name=text(source, node), span=span_of(node), receiver=receiver))
+    refs.sort(key=lambda ref: (ref.span.start_line, ref.span.start_col))
+    return refs
+
+
+@dataclass(slots=True)
+class OutlineSkips:
+    """What the outline pass learned that the reference pass must not count as a use: definition names
+    (a definition is not a use of itself) and import statements (their names are bindings)."""
+
+    name_starts: set[int]
+    import_ranges: list[tuple[int, int]]
+
+
+def reference_pass(
+    language: tree_sitter.Language,
+    query_file: str,
+    tree: tree_sitter.Tree,
+    source: bytes,
+    skips: OutlineSkips,
+) -> list[Reference]:
+    query = load_query(language, query_file)
+    matches = (captures for _, captures in query_matches(query, tree.root_node))
+    return collect_references(matches, source, skips.name_starts, ByteRanges(skips.import_ranges))
+
+
+def join_rel(directory: str, relative: str) -> str | None:
+    """Workspace-relative POSIX join; None when the result escapes the workspace root."""
+    joined = (
+        posixpath.normpath(posixpath.join(directory, relative)) if directory else posixpath.normpath(relative)
+    )
+    if joined == ".":
+        return ""
+    if joined.startswith("../") or joined == ".." or joined.startswith("/"):
+        return None
+    return joined
+
+
+def parent_dirs(rel_path: str) -> Sequence[str]:
+    """The directories containing ``rel_path``, innermost first, ending with the root ``""``."""
+    parts = rel_path.split("/")[:-1]
+    return ["/".join(parts[:i]) for i in range(len(parts), -1, -1)]
+
+
+def rel_join(*parts: str) -> str:
+    return "/".join(part for part in parts if part)

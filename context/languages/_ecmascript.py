@@ -1,0 +1,541 @@
+"""What JavaScript and TypeScript share: extraction driven by ``queries/{javascript,typescript}.scm`` and
+module resolution (relative specifiers, extension and ``index`` probing, ``package.json`` ``main``,
+``tsconfig.json``/``jsconfig.json`` ``baseUrl`` and ``paths``).
+
+Representation choices (the graph reads them):
+- ``import D from 'm'`` and ``import * as ns from 'm'`` → ``Import(module='m', alias=D|ns)`` (the contract's
+  "default/namespace import"); named imports → ``names``; ``import 'm'`` → no names, no alias.
+- ``const x = require('m')`` → alias ``x``; ``const {a, b: c} = require('m')`` → names ``a``, ``b as c``.
+- ``export … from 'm'`` is both an Export (with ``from_module``) and an Import, so the file depends on ``m``.
+- ``export default Foo`` / ``export default class Foo`` → ``Export('default', original_name='Foo')``.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import tree_sitter
+
+from roost.context.facts import (
+    Export,
+    FileFacts,
+    Import,
+    ImportedName,
+    Reference,
+    ResolvedImport,
+    SymbolKind,
+)
+from roost.context.languages._common import (
+    OutlineSkips,
+    RawDefinition,
+    join_rel,
+    leading_comment,
+    load_query,
+    parent_dirs,
+    qualify,
+    query_matches,
+    reference_pass,
+    rel_join,
+    signature_text,
+    signature_until_body,
+    span_of,
+    text,
+    unquote,
+)
+from roost.context.languages.base import LanguageSupport, WorkspaceLayout
+
+_COMMENT = frozenset({"comment"})
+_FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
+_CLASS_VALUES = frozenset({"class"})
+_WRAPPERS = frozenset({"export_statement", "ambient_declaration"})
+_TOP_LEVEL_PARENTS = frozenset({"program", "statement_block"})  # statement_block: a TS namespace body
+
+
+def _doc_anchor(node: tree_sitter.Node) -> tree_sitter.Node:
+    """The node a leading comment sits above: ``export``/``declare`` wrappers and the whole declaration for
+    a ``const`` binding."""
+    if node.type == "variable_declarator" and node.parent is not None:
+        node = node.parent
+    while node.parent is not None and node.parent.type in _WRAPPERS:
+        node = node.parent
+    return node
+
+
+def _is_module_level(declarator: tree_sitter.Node) -> bool:
+    declaration = declarator.parent
+    if declaration is None:
+        return False
+    holder = declaration.parent
+    if holder is not None and holder.type == "export_statement":
+        holder = holder.parent
+    if holder is None:
+        return False
+    if holder.type == "program":
+        return True
+    # Inside ``namespace X { … }`` the body is a statement_block whose parent is the namespace.
+    return (
+        holder.type == "statement_block"
+        and holder.parent is not None
+        and holder.parent.type == "internal_module"
+    )
+
+
+def _declarator_definition(
+    node: tree_sitter.Node, name_node: tree_sitter.Node, source: bytes
+) -> tuple[SymbolKind, str] | None:
+    """Kind and signature of a ``const``/``let``/``var`` binding, or None for locals and ``require``."""
+    value = node.child_by_field_name("value")
+    declaration = node.parent
+    keyword = declaration.child(0).type if declaration is not None and declaration.child_count else "const"
+    anchor = _doc_anchor(node)
+    prefix = (
+        source[anchor.start_byte : declaration.start_byte].decode("utf-8", "replace") if declaration else ""
+    )
+    head = f"{prefix}{keyword} "
+    if value is not None and value.type in _FUNCTION_VALUES:
+        body = value.child_by_field_name("body")
+        end = body.start_byte if body is not None else value.end_byte
+        return SymbolKind.FUNCTION, head + signature_text(source, node.start_byte, end)
+    if value is not None and value.type in _CLASS_VALUES:
+        return SymbolKind.CLASS, head + signature_until_body(source, node)
+    if not _is_module_level(node):
+        return None
+    if value is not None and value.type == "call_expression":
+        function = value.child_by_field_name("function")
+        if function is not None and text(source, function) == "require":
+            return None  # an import, recorded as such
+    kind = SymbolKind.CONSTANT if keyword == "const" else SymbolKind.VARIABLE
+    return kind, head + signature_text(source, node.start_byte, node.end_byte)
+
+
+def _definition(
+    kind_name: str, node: tree_sitter.Node, name_node: tree_sitter.Node, source: bytes
+) -> RawDefinition | None:
+    name = text(source, name_node)
+    if kind_name == "variable":
+        found = _declarator_definition(node, name_node, source)
+        if found is None:
+            return None
+        kind, signature = found
+    else:
+        kind = SymbolKind(kind_name)
+        if kind is SymbolKind.METHOD and name == "constructor" and node.type == "method_definition":
+            kind = SymbolKind.CONSTRUCTOR
+        anchor = _doc_anchor(node)
+        start = anchor.start_byte if anchor.type == "export_statement" else node.start_byte
+        if kind in (SymbolKind.FIELD, SymbolKind.TYPE) or node.type.endswith("signature"):
+            end = node.end_byte
+        else:
+            body = node.child_by_field_name("body")
+            end = body.start_byte if body is not None else node.end_byte
+        signature = signature_text(source, start, end)
+    doc = leading_comment(_doc_anchor(node), source, _COMMENT)
+    return RawDefinition(node, name, name_node, kind, signature, doc)
+
+
+def _string_value(source: bytes, node: tree_sitter.Node | None) -> str | None:
+    if node is None or node.type not in ("string", "template_string"):
+        return None
+    return unquote(text(source, node))
+
+
+def _named_list(source: bytes, node: tree_sitter.Node) -> tuple[ImportedName, ...]:
+    """``{ a, b as c }`` of an import or export clause."""
+    names: list[ImportedName] = []
+    for spec in node.named_children:
+        if spec.type not in ("import_specifier", "export_specifier"):
+            continue
+        name = spec.child_by_field_name("name")
+        alias = spec.child_by_field_name("alias")
+        if name is None:
+            continue
+        names.append(
+            ImportedName(unquote(text(source, name)), unquote(text(source, alias)) if alias else None)
+        )
+    return tuple(names)
+
+
+def _imports_of_statement(source: bytes, node: tree_sitter.Node) -> list[Import]:
+    span = span_of(node)
+    source_node = node.child_by_field_name("source")
+    require_clause = next((c for c in node.named_children if c.type == "import_require_clause"), None)
+    if require_clause is not None:  # TS ``import x = require('m')``
+        module = _string_value(source, require_clause.child_by_field_name("source"))
+        ident = next((c for c in require_clause.named_children if c.type == "identifier"), None)
+        if module is None:
+            return []
+        return [Import(module, span, alias=text(source, ident) if ident else None)]
+    module = _string_value(source, source_node)
+    if module is None:
+        return []
+    clause = next((c for c in node.named_children if c.type == "import_clause"), None)
+    if clause is None:
+        return [Import(module, span)]
+    imports: list[Import] = []
+    names: tuple[ImportedName, ...] = ()
+    for part in clause.named_children:
+        if part.type == "identifier":
+            imports.append(Import(module, span, alias=text(source, part)))
+        elif part.type == "namespace_import":
+            ident = next((c for c in part.named_children if c.type == "identifier"), None)
+            if ident is not None:
+                imports.append(Import(module, span, alias=text(source, ident)))
+        elif part.type == "named_imports":
+            names = _named_list(source, part)
+    if names or not imports:
+        imports.append(Import(module, span, names=names))
+    return imports
+
+
+def _declared_names(source: bytes, declaration: tree_sitter.Node) -> list[str]:
+    name = declaration.child_by_field_name("name")
+    if name is not None:
+        return [text(source, name)]
+    names: list[str] = []
+    for child in declaration.named_children:
+        if child.type == "variable_declarator":
+            bound = child.child_by_field_name("name")
+            if bound is not None and bound.type == "identifier":
+                names.append(text(source, bound))
+        elif child.type == "function_signature":  # ``export declare function f()``
+            names.extend(_declared_names(source, child))
+    return names
+
+
+def _exports_of_statement(source: bytes, node: tree_sitter.Node) -> tuple[list[Export], list[Import]]:
+    span = span_of(node)
+    is_default = any(child.type == "default" for child in node.children)
+    module = _string_value(source, node.child_by_field_name("source"))
+    exports: list[Export] = []
+    imports: list[Import] = []
+    clause = next((c for c in node.named_children if c.type == "export_clause"), None)
+    namespace = next((c for c in node.named_children if c.type == "namespace_export"), None)
+    declaration = node.child_by_field_name("declaration")
+    value = node.child_by_field_name("value")
+    if module is not None:
+        if clause is not None:
+            names = _named_list(source, clause)
+            exports.extend(Export(n.local_name, from_module=module, original_name=n.name) for n in names)
+            imports.append(Import(module, span, names=names))
+        elif namespace is not None:
+            ident = namespace.named_children[-1] if namespace.named_children else None
+            if ident is not None:
+                exports.append(Export(unquote(text(source, ident)), from_module=module, original_name="*"))
+            imports.append(Import(module, span, alias=text(source, ident) if ident is not None else None))
+        else:
+            exports.append(Export("*", from_module=module))
+            imports.append(Import(module, span, is_star=True))
+    elif clause is not None:
+        for spec in _named_list(source, clause):
+            exports.append(Export(spec.local_name, original_name=spec.name if spec.alias else None))
+    elif declaration is not None:
+        names = _declared_names(source, declaration)
+        if is_default:
+            exports.append(Export("default", original_name=names[0] if names else None))
+        else:
+            exports.extend(Export(name) for name in names)
+    elif value is not None:
+        if value.type in ("function_expression", "function", "class") and value.child_by_field_name("name"):
+            original: str | None = text(source, value.child_by_field_name("name"))  # type: ignore[arg-type]
+        else:
+            original = text(source, value) if value.type == "identifier" else None
+        exports.append(Export("default", original_name=original))
+    else:
+        ident = next((c for c in node.named_children if c.type == "identifier"), None)
+        if ident is not None:  # TS ``export = Foo``
+            exports.append(Export("default", original_name=text(source, ident)))
+    return exports, imports
+
+
+def _require_import(source: bytes, call: tree_sitter.Node, module: str) -> Import:
+    span = span_of(call)
+    holder = call.parent
+    while holder is not None and holder.type in ("await_expression", "parenthesized_expression"):
+        holder = holder.parent
+    if holder is not None and holder.type == "variable_declarator":
+        bound = holder.child_by_field_name("name")
+        if bound is not None and bound.type == "identifier":
+            return Import(module, span, alias=text(source, bound))
+        if bound is not None and bound.type == "object_pattern":
+            names: list[ImportedName] = []
+            for part in bound.named_children:
+                if part.type == "shorthand_property_identifier_pattern":
+                    names.append(ImportedName(text(source, part)))
+                elif part.type == "pair_pattern":
+                    key, val = part.child_by_field_name("key"), part.child_by_field_name("value")
+                    if key is not None and val is not None and val.type == "identifier":
+                        names.append(ImportedName(text(source, key), text(source, val)))
+            return Import(module, span, names=tuple(names))
+    return Import(module, span)
+
+
+def _commonjs_export(source: bytes, captures: dict[str, list[tree_sitter.Node]]) -> list[Export]:
+    obj = text(source, captures["cjs_object"][0])
+    prop = text(source, captures["cjs_property"][0])
+    if obj == "exports" or obj == "module.exports":
+        return [Export(prop)]
+    if obj == "module" and prop == "exports":
+        right = captures["cjs_export"][0].child_by_field_name("right")
+        if right is not None and right.type == "object":
+            names = []
+            for part in right.named_children:
+                if part.type == "shorthand_property_identifier":
+                    names.append(Export(text(source, part)))
+                elif part.type in ("pair", "method_definition"):
+                    key = part.child_by_field_name("key") or part.child_by_field_name("name")
+                    if key is not None:
+                        names.append(Export(unquote(text(source, key))))
+            return names
+        original = text(source, right) if right is not None and right.type == "identifier" else None
+        return [Export("default", original_name=original)]
+    return []
+
+
+def outline_ecmascript(
+    language_name: str,
+    query_file: str,
+    ts_language: tree_sitter.Language,
+    path: str,
+    source: bytes,
+    tree: tree_sitter.Tree,
+) -> tuple[FileFacts, OutlineSkips]:
+    """Definitions, imports and exports (no references) plus what the reference pass must skip."""
+    query = load_query(ts_language, query_file)
+    facts = FileFacts(path=path, language=language_name)
+    raws: list[RawDefinition] = []
+    # Names that bind rather than use: every declarator (locals too) and definition names.
+    skips = OutlineSkips(set(), [])
+    for _, captures in query_matches(query, tree.root_node):
+        def_key = next((key for key in captures if key.startswith("def.")), None)
+        if def_key is not None:
+            name_node = captures["name"][0]
+            skips.name_starts.add(name_node.start_byte)
+            raw = _definition(def_key[4:], captures[def_key][0], name_node, source)
+            if raw is not None:
+                raws.append(raw)
+        elif "import" in captures:
+            node = captures["import"][0]
+            facts.imports.extend(_imports_of_statement(source, node))
+            skips.import_ranges.append((node.start_byte, node.end_byte))
+        elif "export" in captures:
+            node = captures["export"][0]
+            exports, imports = _exports_of_statement(source, node)
+            facts.exports.extend(exports)
+            facts.imports.extend(imports)
+            if imports:  # ``export … from``: its names live in the other module
+                skips.import_ranges.append((node.start_byte, node.end_byte))
+        elif "require" in captures:
+            module = _string_value(source, captures["specifier"][0])
+            if module is not None:
+                facts.imports.append(_require_import(source, captures["require"][0], module))
+        elif "dynamic_import" in captures:
+            module = _string_value(source, captures["specifier"][0])
+            if module is not None:
+                facts.imports.append(Import(module, span_of(captures["dynamic_import"][0])))
+        elif "cjs_export" in captures:
+            facts.exports.extend(_commonjs_export(source, captures))
+    facts.definitions = qualify(raws)
+    facts.imports.sort(key=lambda imp: (imp.span.start_line, imp.span.start_col))
+    return facts, skips
+
+
+class EcmaScriptSupport(LanguageSupport):
+    """Shared by the JavaScript and TypeScript modules; they pick the grammar and the query files."""
+
+    query_stem: str
+    prefer_ts: bool
+
+    def _grammar(self, tree: tree_sitter.Tree) -> tree_sitter.Language:
+        # Queries are compiled for the grammar that produced the tree (TypeScript vs TSX).
+        return tree.language
+
+    def extract(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
+        facts, skips = self._outline(path, source, tree)
+        facts.references = self._references(source, tree, skips)
+        return facts
+
+    def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
+        return self._outline(path, source, tree)[0]
+
+    def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
+        _, skips = self._outline(path, source, tree)
+        return self._references(source, tree, skips)
+
+    def _outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> tuple[FileFacts, OutlineSkips]:
+        return outline_ecmascript(
+            self.name, f"{self.query_stem}.scm", self._grammar(tree), path, source, tree
+        )
+
+    def _references(self, source: bytes, tree: tree_sitter.Tree, skips: OutlineSkips) -> list[Reference]:
+        return reference_pass(self._grammar(tree), f"{self.query_stem}_references.scm", tree, source, skips)
+
+    def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
+        return resolve_specifier(imp.module, importer, layout, prefer_ts=self.prefer_ts)
+
+    def self_names(self) -> tuple[str, ...]:
+        return ("this",)
+
+
+# ---------------------------------------------------------------- resolution
+
+_JS_FIRST = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".d.ts", ".mts", ".cts")
+_TS_FIRST = (".ts", ".tsx", ".d.ts", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+# TypeScript ESM code imports ``./x.js`` meaning the source ``./x.ts``.
+_JS_TO_TS = {".js": (".ts", ".tsx"), ".jsx": (".tsx",), ".mjs": (".mts",), ".cjs": (".cts",)}
+_CONFIG_NAMES = ("tsconfig.json", "jsconfig.json")
+_MAX_EXTENDS = 5
+
+
+def resolve_file(base: str, layout: WorkspaceLayout, extensions: Sequence[str], depth: int = 0) -> str | None:
+    """The file a specifier path denotes: as is, with an extension, ``.js``→``.ts``, a directory's
+    ``package.json`` ``main``/``types``, or its ``index``."""
+    if base and layout.exists(base) and not layout.is_dir(base):
+        return base
+    stem, ext = posixpath.splitext(base)
+    for replacement in _JS_TO_TS.get(ext, ()):
+        if layout.exists(stem + replacement):
+            return stem + replacement
+    for extension in extensions:
+        if layout.exists(base + extension):
+            return base + extension
+    if base == "" or layout.is_dir(base):
+        manifest = layout.read_text(rel_join(base, "package.json")) if depth < 2 else None
+        if manifest:
+            try:
+                data = json.loads(manifest)
+            except ValueError:
+                data = {}
+            for field in ("types", "typings", "module", "main"):
+                entry = data.get(field) if isinstance(data, dict) else None
+                if isinstance(entry, str) and entry:
+                    target = join_rel(base, entry)
+                    found = (
+                        resolve_file(target, layout, extensions, depth + 1) if target is not None else None
+                    )
+                    if found is not None:
+                        return found
+        for extension in extensions:
+            candidate = rel_join(base, "index" + extension)
+            if layout.exists(candidate):
+                return candidate
+    return None
+
+
+_JSONC_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
+
+
+def parse_jsonc(raw: str) -> dict | None:
+    """JSON with comments and trailing commas (tsconfig's dialect); None when still invalid."""
+    cleaned = _JSONC_TOKENS.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", raw)
+    try:
+        data = json.loads(cleaned)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@dataclass(frozen=True, slots=True)
+class PathConfig:
+    """The module-resolution part of a tsconfig/jsconfig, directories workspace-relative."""
+
+    base_url: str | None
+    paths: tuple[tuple[str, tuple[str, ...]], ...]
+    paths_base: str  # where ``paths`` targets are relative to: baseUrl, else the defining config's dir
+
+
+@lru_cache(maxsize=256)
+def _parse_config_cached(raw: str) -> dict | None:
+    return parse_jsonc(raw)
+
+
+def load_path_config(config_path: str, layout: WorkspaceLayout, depth: int = 0) -> PathConfig | None:
+    raw = layout.read_text(config_path)
+    data = _parse_config_cached(raw) if raw is not None else None
+    if data is None:
+        return None
+    config_dir = posixpath.dirname(config_path)
+    inherited: PathConfig | None = None
+    extends = data.get("extends")
+    if isinstance(extends, str) and extends.startswith(".") and depth < _MAX_EXTENDS:
+        target = join_rel(config_dir, extends)
+        if target is not None:
+            if not target.endswith(".json"):
+                target += ".json"
+            inherited = load_path_config(target, layout, depth + 1)
+    options = data.get("compilerOptions")
+    options = options if isinstance(options, dict) else {}
+    base_url = inherited.base_url if inherited else None
+    if isinstance(options.get("baseUrl"), str):
+        base_url = join_rel(config_dir, options["baseUrl"])
+    paths = inherited.paths if inherited else ()
+    paths_base = inherited.paths_base if inherited else config_dir
+    raw_paths = options.get("paths")
+    if isinstance(raw_paths, dict):
+        paths = tuple(
+            (pattern, tuple(t for t in targets if isinstance(t, str)))
+            for pattern, targets in raw_paths.items()
+            if isinstance(targets, list)
+        )
+        paths_base = base_url if base_url is not None else config_dir
+    elif base_url is not None and isinstance(options.get("baseUrl"), str):
+        paths_base = base_url
+    return PathConfig(base_url, paths, paths_base)
+
+
+def _nearest_config(importer: str, layout: WorkspaceLayout) -> PathConfig | None:
+    for directory in parent_dirs(importer):
+        for name in _CONFIG_NAMES:
+            config_path = rel_join(directory, name)
+            if layout.read_text(config_path) is not None:
+                return load_path_config(config_path, layout)
+    return None
+
+
+def _match_paths(specifier: str, paths: Sequence[tuple[str, Sequence[str]]]) -> list[tuple[str, str]]:
+    """(target pattern, wildcard text) pairs for the best ``paths`` entry: exact, else longest prefix."""
+    for pattern, targets in paths:
+        if "*" not in pattern and pattern == specifier:
+            return [(target, "") for target in targets]
+    best: tuple[int, Sequence[str], str] | None = None
+    for pattern, targets in paths:
+        if pattern.count("*") != 1:
+            continue
+        prefix, suffix = pattern.split("*")
+        fits = specifier.startswith(prefix) and specifier.endswith(suffix)
+        if fits and len(specifier) >= len(prefix) + len(suffix) and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), targets, specifier[len(prefix) : len(specifier) - len(suffix)])
+    if best is None:
+        return []
+    return [(target, best[2]) for target in best[1]]
+
+
+def resolve_specifier(
+    specifier: str, importer: str, layout: WorkspaceLayout, prefer_ts: bool
+) -> ResolvedImport:
+    extensions = _TS_FIRST if prefer_ts else _JS_FIRST
+    if specifier.startswith(("./", "../")) or specifier in (".", ".."):
+        base = join_rel(posixpath.dirname(importer), specifier)
+        if base is None:
+            return ResolvedImport(external=True)  # leaves the workspace
+        found = resolve_file(base, layout, extensions)
+        return ResolvedImport((found,)) if found else ResolvedImport()
+    if specifier.startswith("/") or ":" in specifier.split("/")[0]:
+        return ResolvedImport(external=True)  # absolute paths, ``node:fs``, URLs
+    config = _nearest_config(importer, layout)
+    if config is not None:
+        for target, star in _match_paths(specifier, config.paths):
+            base = join_rel(config.paths_base, target.replace("*", star, 1))
+            found = resolve_file(base, layout, extensions) if base is not None else None
+            if found is not None:
+                return ResolvedImport((found,))
+        if config.base_url is not None:
+            base = join_rel(config.base_url, specifier)
+            found = resolve_file(base, layout, extensions) if base is not None else None
+            if found is not None:
+                return ResolvedImport((found,))
+    return ResolvedImport(external=True)

@@ -1,0 +1,200 @@
+"""Java: package (``FileFacts.package``), classes, records, interfaces, annotation types, enums and their
+constants, methods, constructors, fields (``static final`` ones as constants), Javadoc / leading comments.
+
+Imports: ``import a.b.C;`` → ``Import('a.b', names=(C,))``; ``import a.b.*;`` → ``Import('a.b', star)``;
+``import static a.b.C.m;`` → ``Import('a.b.C', names=(m,))``; ``import static a.b.C.*;`` →
+``Import('a.b.C', star)``.
+
+Resolution maps the dotted name to a path under a source root: every ancestor directory of the importer (so
+any layout where the directory tree mirrors the packages works), the workspace root, ``src/main/java``,
+``src/test/java``, ``src`` (also one level down, for Maven/Gradle multi-module builds), and configured extra
+roots. ``a.b.C`` is ``a/b/C.java``; a name that is not a file is taken as a member or nested type of the
+longest prefix that is (``a/b/Outer.java`` for ``a.b.Outer.Inner``). Not found anywhere → external.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+import tree_sitter
+import tree_sitter_java
+
+from roost.context.facts import FileFacts, Import, ImportedName, Reference, ResolvedImport, SymbolKind
+from roost.context.languages._common import (
+    OutlineSkips,
+    RawDefinition,
+    leading_comment,
+    load_query,
+    parent_dirs,
+    qualify,
+    query_matches,
+    reference_pass,
+    rel_join,
+    signature_text,
+    signature_until_body,
+    span_of,
+    text,
+)
+from roost.context.languages.base import LanguageSupport, WorkspaceLayout
+
+_COMMENTS = frozenset({"block_comment", "line_comment"})
+_WHOLE_TEXT = frozenset({"field_declaration", "constant_declaration", "enum_constant"})
+_MULTI_DECLARATOR = frozenset({"field_declaration", "constant_declaration"})
+_COMMON_ROOTS = ("src/main/java", "src/test/java", "src/java", "src", "java")
+_SKIPPED_DIRS = frozenset({"node_modules", "target", "build", "out", "bin", "dist", "__pycache__"})
+
+
+def _is_constant_field(node: tree_sitter.Node, source: bytes) -> bool:
+    modifiers = next((child for child in node.children if child.type == "modifiers"), None)
+    if modifiers is None:
+        return False
+    words = {child.type for child in modifiers.children}
+    return "static" in words and "final" in words
+
+
+def _import(source: bytes, node: tree_sitter.Node) -> Import | None:
+    target = next((c for c in node.named_children if c.type in ("scoped_identifier", "identifier")), None)
+    if target is None:
+        return None
+    dotted = "".join(text(source, target).split())
+    span = span_of(node)
+    if any(child.type == "asterisk" for child in node.children):
+        return Import(dotted, span, is_star=True)
+    module, _, name = dotted.rpartition(".")
+    return Import(module, span, names=(ImportedName(name),))
+
+
+class JavaSupport(LanguageSupport):
+    name = "java"
+    extensions = (".java",)
+
+    @cached_property
+    def _language(self) -> tree_sitter.Language:
+        return tree_sitter.Language(tree_sitter_java.language())
+
+    def ts_language(self, path: str) -> tree_sitter.Language:
+        return self._language
+
+    def extract(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
+        facts, skips = self._outline(path, source, tree)
+        facts.references = reference_pass(self._language, "java_references.scm", tree, source, skips)
+        return facts
+
+    def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
+        return self._outline(path, source, tree)[0]
+
+    def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
+        _, skips = self._outline(path, source, tree)
+        return reference_pass(self._language, "java_references.scm", tree, source, skips)
+
+    def _outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> tuple[FileFacts, OutlineSkips]:
+        query = load_query(self._language, "java.scm")
+        facts = FileFacts(path=path, language=self.name)
+        raws: list[RawDefinition] = []
+        skips = OutlineSkips(set(), [])
+        name_starts, import_ranges = skips.name_starts, skips.import_ranges
+        for _, captures in query_matches(query, tree.root_node):
+            def_key = next((key for key in captures if key.startswith("def.")), None)
+            if def_key is not None:
+                node = captures[def_key][0]
+                if node.type in _MULTI_DECLARATOR:  # ``int a = 1, b = 2;``
+                    names = [d.child_by_field_name("name") for d in node.children_by_field_name("declarator")]
+                else:
+                    names = [captures["name"][0]]
+                for name_node in names:
+                    if name_node is None or name_node.start_byte in name_starts:
+                        continue
+                    name_starts.add(name_node.start_byte)
+                    raws.append(self._definition(def_key[4:], node, name_node, source))
+            elif "import" in captures:
+                node = captures["import"][0]
+                imp = _import(source, node)
+                if imp is not None:
+                    facts.imports.append(imp)
+                import_ranges.append((node.start_byte, node.end_byte))
+            elif "package" in captures:
+                package_node = captures["package"][0]
+                facts.package = "".join(text(source, package_node).split())
+                import_ranges.append((package_node.start_byte, package_node.end_byte))
+        facts.definitions = qualify(raws)
+        return facts, skips
+
+    def _definition(
+        self, kind_name: str, node: tree_sitter.Node, name_node: tree_sitter.Node, source: bytes
+    ) -> RawDefinition:
+        kind = SymbolKind(kind_name)
+        if kind is SymbolKind.FIELD and _is_constant_field(node, source):
+            kind = SymbolKind.CONSTANT
+        if node.type in _WHOLE_TEXT:
+            signature = signature_text(source, node.start_byte, node.end_byte)
+        else:
+            signature = signature_until_body(source, node)
+        doc = leading_comment(node, source, _COMMENTS)
+        return RawDefinition(node, text(source, name_node), name_node, kind, signature, doc)
+
+    def self_names(self) -> tuple[str, ...]:
+        return ("this",)
+
+    def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
+        parts = [part for part in imp.module.split(".") if part]
+        if not parts:
+            return ResolvedImport(external=True)
+        for root in _source_roots(importer, layout):
+            if imp.is_star:
+                package_dir = rel_join(root, *parts)
+                if layout.is_dir(package_dir):
+                    files = sorted(f for f in layout.files_in_dir(package_dir) if f.endswith(".java"))
+                    if files:
+                        return ResolvedImport(tuple(files))
+            else:
+                found = [
+                    (name.name, file)
+                    for name in imp.names
+                    if layout.exists(file := rel_join(root, *parts, name.name) + ".java")
+                ]
+                if found:
+                    return ResolvedImport(tuple(file for _, file in found), name_paths=tuple(found))
+            # A static import's class, or the outer class of a nested type.
+            for length in range(len(parts), 0, -1):
+                candidate = rel_join(root, *parts[:length]) + ".java"
+                if layout.exists(candidate):
+                    return ResolvedImport((candidate,))
+        return ResolvedImport(external=True)
+
+
+def _source_roots(importer: str, layout: WorkspaceLayout) -> list[str]:
+    roots: list[str] = list(parent_dirs(importer))
+    roots.extend(_COMMON_ROOTS)
+    roots.extend(_module_roots(str(layout.root)))
+    roots.extend(layout.extra_source_roots("java"))
+    seen: set[str] = set()
+    ordered = []
+    for root in roots:
+        root = posixpath.normpath(root) if root else ""
+        root = "" if root == "." else root
+        if root not in seen:
+            seen.add(root)
+            ordered.append(root)
+    return ordered
+
+
+@lru_cache(maxsize=16)
+def _module_roots(workspace_root: str) -> tuple[str, ...]:
+    """``<module>/src/main/java`` style roots of Maven/Gradle sub-modules one level below the workspace."""
+    found: list[str] = []
+    try:
+        children = sorted(Path(workspace_root).iterdir())
+    except OSError:
+        return ()
+    for child in children:
+        if child.name.startswith(".") or child.name in _SKIPPED_DIRS or not child.is_dir():
+            continue
+        for common in _COMMON_ROOTS[:3]:
+            if (child / common).is_dir():
+                found.append(f"{child.name}/{common}")
+    return tuple(found)
+
+
+LANGUAGE = JavaSupport()

@@ -1,0 +1,29 @@
+; Roost extraction query for JavaScript (.js .jsx .mjs .cjs).
+; Capture conventions (read by roost.context.languages._ecmascript):
+;   @def.<kind> on the definition node with @name on its name; @ref bare name uses;
+;   @member + @receiver for `receiver.member`; @import / @export / @require / @dynamic_import / @cjs_export
+;   on whole statements, taken apart in Python (they are few and small).
+
+; ---- definitions
+(function_declaration name: (identifier) @name) @def.function
+(generator_function_declaration name: (identifier) @name) @def.function
+(class_declaration name: (identifier) @name) @def.class
+(method_definition name: (_) @name) @def.method
+(field_definition property: (property_identifier) @name) @def.field
+; const/let/var bindings: Python decides function vs constant vs local from the value and the position.
+(variable_declarator name: (identifier) @name) @def.variable
+
+; ---- imports and exports
+(import_statement) @import
+(export_statement) @export
+(call_expression
+  function: (identifier) @require_fn
+  arguments: (arguments . (string) @specifier)
+  (#eq? @require_fn "require")) @require
+(call_expression
+  function: (import)
+  arguments: (arguments . (string) @specifier)) @dynamic_import
+(assignment_expression
+  left: (member_expression
+    object: (_) @cjs_object
+    property: (property_identifier) @cjs_property)) @cjs_export

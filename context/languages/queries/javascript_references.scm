@@ -1,0 +1,8 @@
+; Roost reference query for javascript: identifier uses (@ref) and member uses (@member with @receiver).
+; Run on demand (the index persists outlines only); definitions and imports are in javascript.scm.
+
+(identifier) @ref
+(shorthand_property_identifier) @ref
+(member_expression
+  object: (_) @receiver
+  property: (property_identifier) @member)

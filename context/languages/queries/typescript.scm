@@ -1,0 +1,34 @@
+; Roost extraction query for TypeScript and TSX (.ts .tsx .mts .cts); the TSX grammar is a superset.
+; Capture conventions: see javascript.scm (read by roost.context.languages._ecmascript).
+
+; ---- definitions
+(function_declaration name: (identifier) @name) @def.function
+(generator_function_declaration name: (identifier) @name) @def.function
+(function_signature name: (identifier) @name) @def.function
+(class_declaration name: (type_identifier) @name) @def.class
+(abstract_class_declaration name: (type_identifier) @name) @def.class
+(interface_declaration name: (type_identifier) @name) @def.interface
+(type_alias_declaration name: (type_identifier) @name) @def.type
+(enum_declaration name: (identifier) @name) @def.enum
+(internal_module name: (identifier) @name) @def.module
+(method_definition name: (_) @name) @def.method
+(method_signature name: (_) @name) @def.method
+(abstract_method_signature name: (_) @name) @def.method
+(public_field_definition name: (_) @name) @def.field
+(interface_body (property_signature name: (_) @name) @def.field)
+(variable_declarator name: (identifier) @name) @def.variable
+
+; ---- imports and exports
+(import_statement) @import
+(export_statement) @export
+(call_expression
+  function: (identifier) @require_fn
+  arguments: (arguments . (string) @specifier)
+  (#eq? @require_fn "require")) @require
+(call_expression
+  function: (import)
+  arguments: (arguments . (string) @specifier)) @dynamic_import
+(assignment_expression
+  left: (member_expression
+    object: (_) @cjs_object
+    property: (property_identifier) @cjs_property)) @cjs_export
