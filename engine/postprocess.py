@@ -1,0 +1,375 @@
+"""Post-processing of inline completions: a pipeline of small filters, each a pure function.
+
+Every filter takes the suggestion and the text around the cursor and returns a *prefix* of the
+suggestion (filters only ever cut), so the pipeline is safe to compose in any order and idempotent.
+The candidates of one request are deduplicated at the end.
+
+Why these filters: small code models ramble past the end of the hole (they repeat the suffix, loop on
+a line, or keep writing the next function), and ghost text that duplicates what is already on screen
+or closes a bracket the suffix already closes is worse than no suggestion.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+_OPENERS = {v: k for k, v in _CLOSERS.items()}
+# Lines that may legitimately appear twice in a row or that carry no content of their own.
+_TRIVIAL_LINE = re.compile(r"^[\s)\]}{(\[,;:]*$")
+# Keywords that continue a block at the indentation of its header (they do not leave the scope).
+_CONTINUATION = re.compile(r"^(else\b|elif\b|except\b|finally\b|catch\b|case\b|default\b|\}|\)|\])")
+_BLOCK_OPENERS = (":", "{", "(", "[")
+_LINE_COMMENT = {"python": "#", "ruby": "#", "shellscript": "#", "r": "#", "perl": "#", "yaml": "#"}
+
+
+@dataclass(frozen=True)
+class CompletionContext:
+    """The document around the cursor. ``prefix`` ends at the cursor, ``suffix`` starts there."""
+
+    prefix: str
+    suffix: str
+    language: str = ""
+    single_line: bool = False
+    tab_size: int = 4
+
+    @property
+    def current_line_prefix(self) -> str:
+        return self.prefix.rsplit("\n", 1)[-1]
+
+    @property
+    def current_line_suffix(self) -> str:
+        return self.suffix.split("\n", 1)[0]
+
+
+Filter = Callable[[str, CompletionContext], str]
+
+
+def _indent_width(line: str, tab_size: int) -> int:
+    width = 0
+    for ch in line:
+        if ch == " ":
+            width += 1
+        elif ch == "\t":
+            width += tab_size - width % tab_size
+        else:
+            break
+    return width
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+
+# ------------------------------------------------------------------------------------------ filters
+
+
+def trim_blank(text: str, ctx: CompletionContext) -> str:
+    """Whitespace-only suggestions become empty; trailing blank lines are dropped (they would only push
+    the suffix down), and trailing spaces too unless text follows the cursor on its line (``x = 1 +``
+    before ``y`` needs its space). Leading whitespace is indentation and is kept."""
+    if not text.strip():
+        return ""
+    text = re.sub(r"(\n[ \t]*)+$", "", text)
+    return text.rstrip() if not ctx.current_line_suffix.strip() else text
+
+
+def single_line_cut(text: str, ctx: CompletionContext) -> str:
+    """In single-line mode, keep the first line with content. If the cursor line is already complete
+    and the model starts on the next line, that next line is the suggestion (newline included)."""
+    if not ctx.single_line:
+        return text
+    newline = text.find("\n")
+    if newline < 0:
+        return text
+    if text[:newline].strip():
+        return text[:newline]
+    following = text.find("\n", newline + 1)
+    # Blank first line: keep the leading newline(s) and the first line with content.
+    while following >= 0 and not text[newline + 1 : following].strip():
+        newline, following = following, text.find("\n", following + 1)
+    return text if following < 0 else text[:following]
+
+
+def _is_distinctive(line: str) -> bool:
+    """A line unlikely to appear by chance: enough content, not just brackets/punctuation."""
+    return len(line.strip()) >= 8 and not _TRIVIAL_LINE.match(line)
+
+
+def cut_suffix_repetition(text: str, ctx: CompletionContext) -> str:
+    """Stop where the suggestion starts repeating the suffix.
+
+    * Same line: a suggestion whose first line ends with the rest of the cursor's line (``= compute(x)``
+      typed before ``  # note`` that is already there) loses that tail. Bracket-only remainders are
+      left to :func:`balance_brackets`, which can tell whose bracket it is.
+    * Later lines: from the first line where the suggestion reproduces the suffix's next non-blank
+      lines (indentation included), everything is cut: two lines, or one distinctive line, or a
+      distinctive start the suggestion ran out of tokens in.
+    """
+    rest_of_line = ctx.current_line_suffix.strip()
+    first_newline = text.find("\n")
+    first_line = (text if first_newline < 0 else text[:first_newline]).rstrip()
+    if rest_of_line and not _TRIVIAL_LINE.match(rest_of_line) and first_line.endswith(rest_of_line):
+        return text[: len(first_line) - len(rest_of_line)]
+
+    following = [line.rstrip() for line in ctx.suffix.split("\n")[1:] if line.strip()]
+    if not following:
+        return text
+    lines = text.split("\n")
+    starts = _line_starts(text)
+    # The suggestion's first line continues the cursor's line; it can only be a repeated *line* when
+    # the cursor line is empty so far.
+    first = 0 if not ctx.current_line_prefix.strip() else 1
+    for index in range(first, len(lines)):
+        candidate = [line.rstrip() for line in lines[index:] if line.strip()]
+        if not candidate or candidate[0] != following[0]:
+            continue
+        matched = 0
+        for got, want in zip(candidate, following, strict=False):
+            if got != want:
+                break
+            matched += 1
+        needed = min(len(following), 1 if _is_distinctive(following[0]) else 2)
+        ran_out = matched == len(candidate) and _is_distinctive(following[0])
+        if matched >= needed or ran_out:
+            return text[: _cut_before(starts, index)] if index > 0 else ""
+    return text
+
+
+def drop_repetitions(text: str, ctx: CompletionContext) -> str:
+    """Cut a suggestion that loops: a block of lines that repeats immediately (a non-trivial line three
+    times, a block of two or more lines twice), or that restates the last lines before the cursor."""
+    starts = _line_starts(text)
+    lines = text.split("\n")
+    # The first line continues the cursor's line: compare it with the indentation typed before it.
+    lines[0] = ctx.current_line_prefix + lines[0] if not ctx.current_line_prefix.strip() else lines[0]
+    significant = [bool(line.strip()) and not _TRIVIAL_LINE.match(line) for line in lines]
+
+    # Restating the prefix: the suggestion's next complete lines equal the last lines before the cursor.
+    prefix_lines = [line.rstrip() for line in ctx.prefix.split("\n")[:-1] if line.strip()]
+    first = 0 if not ctx.current_line_prefix.strip() else 1
+    if len(prefix_lines) >= 2:
+        for index in range(first, len(lines)):
+            window = [line.rstrip() for line in lines[index:] if line.strip()][:3]
+            if any(
+                len(window) >= size
+                and window[:size] == prefix_lines[-size:]
+                and any(_is_distinctive(line) for line in window[:size])
+                for size in (3, 2)
+            ):
+                return text[: _cut_before(starts, index)] if index > 0 else ""
+            if lines[index].strip():
+                break  # only a restatement right at the start of the suggestion counts
+
+    for start in range(len(lines)):
+        for size in range(1, min(8, (len(lines) - start) // 2) + 1):
+            block = lines[start : start + size]
+            if sum(significant[start : start + size]) < 1:
+                continue
+            repeats = 1
+            while lines[start + repeats * size : start + (repeats + 1) * size] == block:
+                repeats += 1
+            needed = 3 if size == 1 else 2
+            if size > 1 and sum(significant[start : start + size]) < 2:
+                continue
+            if repeats >= needed:
+                end = start + size
+                return text[: starts[end] - 1] if end < len(lines) else text
+    return text
+
+
+def limit_indent_scope(text: str, ctx: CompletionContext) -> str:
+    """Keep the suggestion inside the block the cursor is in: stop at the first line that dedents out
+    of it (a completion inside a function body stops before the next top-level definition).
+
+    The reference is the cursor line's indentation. If the code before the cursor opens a block
+    (``def f():``, ``{``), the block's body is indented deeper and a line back at the reference
+    indentation ends it, except block continuations (``else:``, ``except``, a closing brace) — a
+    closing brace is kept once and ends the suggestion.
+    """
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    tab = ctx.tab_size
+    cursor_line = ctx.current_line_prefix
+    if cursor_line.strip():
+        # The statement started before the cursor; if it (completed by the first line) opens a block,
+        # the suggestion is that block.
+        reference = _indent_width(cursor_line, tab)
+        opens_block = (cursor_line + lines[0]).rstrip().endswith(_BLOCK_OPENERS)
+    else:
+        previous = _previous_code_line(ctx.prefix)
+        if previous is not None and previous.rstrip().endswith(_BLOCK_OPENERS):
+            # A blank line right under a block header: the suggestion is that block's body.
+            reference = _indent_width(previous, tab)
+            opens_block = True
+        else:
+            # Cursor at column 0: the suggestion's first line sets the level.
+            reference = _indent_width(cursor_line or lines[0], tab)
+            opens_block = False
+    starts = _line_starts(text)
+    for index in range(1, len(lines)):
+        line = lines[index]
+        if not line.strip():
+            continue
+        width = _indent_width(line, tab)
+        stripped = line.strip()
+        if opens_block:
+            if width > reference:
+                continue
+            if width == reference and _CONTINUATION.match(stripped):
+                if stripped[0] in "})]" and not stripped.rstrip(";,").endswith(("{", ":")):
+                    # The block's closing line: keep it, nothing after it belongs to the block.
+                    end = starts[index + 1] - 1 if index + 1 < len(lines) else len(text)
+                    return text[:end]
+                continue
+            return text[: _cut_before(starts, index)]
+        if width < reference:
+            return text[: _cut_before(starts, index)]
+    return text
+
+
+def _previous_code_line(prefix: str) -> str | None:
+    for line in reversed(prefix.split("\n")[:-1]):
+        if line.strip():
+            return line
+    return None
+
+
+def _cut_before(starts: list[int], index: int) -> int:
+    return max(0, starts[index] - 1)
+
+
+def _bracket_events(text: str, language: str) -> list[tuple[int, str]]:
+    """Positions of brackets outside string literals and line comments (a line-based approximation:
+    good enough for the few lines around a cursor)."""
+    comment = _LINE_COMMENT.get(language, "//")
+    events: list[tuple[int, str]] = []
+    quote: str | None = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote is not None:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote or (ch == "\n" and quote != "`"):
+                quote = None
+        elif ch in "\"'`":
+            quote = ch
+        elif text.startswith(comment, i):
+            newline = text.find("\n", i)
+            if newline < 0:
+                break
+            i = newline
+            continue
+        elif ch in _CLOSERS or ch in _OPENERS:
+            events.append((i, ch))
+        i += 1
+    return events
+
+
+def _unclosed_openers(text: str, language: str) -> list[str]:
+    stack: list[str] = []
+    for _, ch in _bracket_events(text, language):
+        if ch in _OPENERS:
+            stack.append(ch)
+        elif stack and stack[-1] == _CLOSERS[ch]:
+            stack.pop()
+    return stack
+
+
+def balance_brackets(text: str, ctx: CompletionContext) -> str:
+    """Do not close a bracket the suffix already closes: ``print(foo(`` + ``x))`` with ``)`` after the
+    cursor becomes ``x)``. The suggestion is cut at its first closer that, together with the suffix's
+    own closers, would close more brackets than the prefix left open."""
+    # The few lines before the cursor are enough to know which brackets are open at it.
+    window = "\n".join(ctx.prefix.split("\n")[-30:])
+    open_stack = _unclosed_openers(window, ctx.language)
+    if not open_stack:
+        return text
+    # How many of the prefix's open brackets the suffix closes, innermost first, before it opens its own.
+    suffix_closes = 0
+    suffix_own: list[str] = []
+    remaining = list(open_stack)
+    for _, ch in _bracket_events("\n".join(ctx.suffix.split("\n")[:30]), ctx.language):
+        if ch in _OPENERS:
+            suffix_own.append(ch)
+        elif suffix_own:
+            suffix_own.pop()
+        elif remaining and remaining[-1] == _CLOSERS[ch]:
+            remaining.pop()
+            suffix_closes += 1
+        else:
+            break
+    if suffix_closes == 0:
+        # Nothing after the cursor closes a bracket: whatever the suggestion closes is needed (and a
+        # short prefix window may not show every open bracket, so there is nothing to balance against).
+        return text
+    allowed = len(open_stack) - suffix_closes
+    own: list[str] = []
+    closed_outer = 0
+    for position, ch in _bracket_events(text, ctx.language):
+        if ch in _OPENERS:
+            own.append(ch)
+        elif own:
+            own.pop()
+        else:
+            closed_outer += 1
+            if closed_outer > allowed:
+                return text[:position]
+    return text
+
+
+# -------------------------------------------------------------------------------------- the pipeline
+
+
+@dataclass(frozen=True)
+class PostprocessOptions:
+    # Order matters little (every filter only cuts) but cheap, decisive cuts go first.
+    filters: tuple[Filter, ...] = field(
+        default=(
+            trim_blank,
+            single_line_cut,
+            cut_suffix_repetition,
+            drop_repetitions,
+            limit_indent_scope,
+            balance_brackets,
+            trim_blank,
+        )
+    )
+
+
+def postprocess(text: str, ctx: CompletionContext, options: PostprocessOptions | None = None) -> str:
+    """Run the filters; returns a prefix of ``text`` (possibly empty: show nothing)."""
+    for step in (options or PostprocessOptions()).filters:
+        text = step(text, ctx)
+        if not text:
+            return ""
+    return text
+
+
+def dedupe_candidates(candidates: Iterable[str], ctx: CompletionContext | None = None) -> list[str]:
+    """Drop empty candidates and those equal to an earlier one up to trailing whitespace; keep order.
+    With ``ctx``, a candidate that only restates the text right after the cursor is dropped too."""
+    seen: set[str] = set()
+    unique: list[str] = []
+    following = ctx.suffix.lstrip() if ctx is not None else ""
+    for candidate in candidates:
+        key = "\n".join(line.rstrip() for line in candidate.rstrip().split("\n"))
+        if not key.strip() or key in seen:
+            continue
+        if following and following.startswith(key.strip()):
+            continue
+        seen.add(key)
+        unique.append(candidate)
+    return unique
+
+
+def postprocess_candidates(
+    candidates: Sequence[str], ctx: CompletionContext, options: PostprocessOptions | None = None
+) -> list[str]:
+    """Post-process each candidate, then deduplicate."""
+    return dedupe_candidates((postprocess(c, ctx, options) for c in candidates), ctx)
