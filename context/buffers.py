@@ -1,0 +1,106 @@
+"""Open editor buffers: text kept as bytes with its tree-sitter tree, edited incrementally.
+
+Edits use the facts' coordinates (0-based lines, UTF-8 byte columns, against the text *before* that edit;
+several edits apply in order, like LSP ``contentChanges``). See :mod:`roost.context.positions` to convert
+from UTF-16 LSP positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tree_sitter
+
+
+@dataclass(frozen=True, slots=True)
+class BufferEdit:
+    """Replace the range [start, end) of the current text with ``new_text``."""
+
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+    new_text: str
+
+
+class BufferError(ValueError):
+    """An edit that does not fit the buffer (stale version, out of range)."""
+
+
+def _line_starts(source: bytes) -> list[int]:
+    starts = [0]
+    find = source.find
+    position = find(b"\n")
+    while position >= 0:
+        starts.append(position + 1)
+        position = find(b"\n", position + 1)
+    return starts
+
+
+def _offset(line_starts: list[int], source_len: int, line: int, col: int) -> int:
+    if line < 0 or col < 0:
+        raise BufferError(f"negative position {line}:{col}")
+    if line >= len(line_starts):
+        # LSP allows a position one past the last line (end of document).
+        return source_len
+    line_end = line_starts[line + 1] - 1 if line + 1 < len(line_starts) else source_len
+    return min(line_starts[line] + col, line_end)
+
+
+def _point_after(start_point: tuple[int, int], inserted: bytes) -> tuple[int, int]:
+    newlines = inserted.count(b"\n")
+    if newlines == 0:
+        return (start_point[0], start_point[1] + len(inserted))
+    return (start_point[0] + newlines, len(inserted) - inserted.rfind(b"\n") - 1)
+
+
+class Buffer:
+    """One open document: bytes + tree, kept in step by :meth:`apply`."""
+
+    def __init__(self, parser: tree_sitter.Parser, source: bytes):
+        self._parser = parser
+        self.source = source
+        self.tree = parser.parse(source)
+
+    def apply(self, edits: list[BufferEdit]) -> None:
+        """Apply edits in order to the text and the tree, then re-parse incrementally."""
+        source = self.source
+        tree = self.tree
+        for edit in edits:
+            starts = _line_starts(source)
+            start = _offset(starts, len(source), edit.start_line, edit.start_col)
+            end = _offset(starts, len(source), edit.end_line, edit.end_col)
+            if end < start:
+                raise BufferError(f"edit ends before it starts: {edit}")
+            inserted = edit.new_text.encode("utf-8", "surrogatepass")
+            start_point = self._point_at(starts, start)
+            old_end_point = self._point_at(starts, end)
+            new_end = start + len(inserted)
+            tree.edit(
+                start_byte=start,
+                old_end_byte=end,
+                new_end_byte=new_end,
+                start_point=start_point,
+                old_end_point=old_end_point,
+                new_end_point=_point_after(start_point, inserted),
+            )
+            source = source[:start] + inserted + source[end:]
+        self.source = source
+        self.tree = self._parser.parse(source, tree)
+
+    @staticmethod
+    def _point_at(starts: list[int], offset: int) -> tuple[int, int]:
+        # Binary search: the last line start <= offset.
+        low, high = 0, len(starts) - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if starts[middle] <= offset:
+                low = middle
+            else:
+                high = middle - 1
+        return (low, offset - starts[low])
+
+    def replace(self, source: bytes) -> None:
+        """Replace the whole text (full sync); a fresh parse."""
+        self.source = source
+        self.tree = self._parser.parse(source)

@@ -1,0 +1,852 @@
+"""The workspace index: the facade retrieval, refactors and the LSP server use.
+
+    index = WorkspaceIndex(root, IndexOptions())
+    future = index.start(progress=callback)       # background thread; queries work meanwhile
+    index.definitions_at("pkg/mod.py", line, col)  # 0-based line, UTF-8 byte column
+    index.set_buffer("pkg/mod.py", text); index.update_buffer("pkg/mod.py", text, edits)
+    index.watch()                                  # follow disk changes (watchdog, debounced)
+    index.close()
+
+Cold indexing: scan (gitignore, excludes, secrets, size) → compare with the SQLite store (size/mtime, then
+content hash) → parse what changed in worker processes (facts + import resolution done there) → write a
+transaction per batch and link the graph as batches arrive. Warm start: load rows, no parsing.
+
+Paths given to the API may be absolute or workspace-relative; answers use workspace-relative POSIX paths.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from roost.context.buffers import Buffer, BufferEdit
+from roost.context.codec import decode_facts, decode_resolutions, encode_resolutions
+from roost.context.facts import Definition, FileFacts, Import, Reference, ResolvedImport
+from roost.context.graph import CodeGraph, Direction, GraphStats, ImportEdge, SymbolLocation
+from roost.context.languages import language_for_path, language_named
+from roost.context.layout import FileSetLayout
+from roost.context.navigation import FileView, Navigator, ReferenceLocation
+from roost.context.options import IndexOptions, default_cache_dir
+from roost.context.parsing import (
+    ParsedRecord,
+    check_utf8,
+    content_hash,
+    index_batch,
+    index_one,
+    init_worker,
+    parser_for,
+    resolve_all,
+)
+from roost.context.scanning import FileStat, WorkspaceFilter, read_source, scan_workspace, stat_file
+from roost.context.store import IndexStore, StoredFile, fileset_fingerprint, store_path_for
+
+log = logging.getLogger("roost.context.index")
+
+# Below this many files to parse, a process pool costs more than it saves.
+_POOL_THRESHOLD = 48
+_VIEW_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class IndexProgress:
+    phase: str  # "scanning", "loading", "parsing", "resolving", "done"
+    done: int
+    total: int
+    message: str = ""
+
+
+ProgressCallback = Callable[[IndexProgress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexReport:
+    """What one (re)index did, plus the graph's totals afterwards."""
+
+    files: int
+    parsed: int  # files parsed in this run
+    reused: int  # files taken from the store unchanged
+    skipped: int  # binary/unreadable files (known, not indexed)
+    removed: int
+    seconds: float
+    stats: GraphStats
+    store_rebuilt: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "files": self.stats.files,
+            "parsed": self.parsed,
+            "reused": self.reused,
+            "skipped": self.skipped,
+            "removed": self.removed,
+            "symbols": self.stats.symbols,
+            "edges": self.stats.edges,
+            "imports": self.stats.imports,
+            "resolved_imports": self.stats.resolved_imports,
+            "external_imports": self.stats.external_imports,
+            "unresolved_imports": self.stats.unresolved_imports,
+            "seconds": round(self.seconds, 3),
+            "store_rebuilt": self.store_rebuilt,
+        }
+
+
+@dataclass
+class _OpenBuffer:
+    buffer: Buffer
+    facts: FileFacts
+    references: list[Reference] | None = None
+    resolutions: tuple[ResolvedImport, ...] = field(default_factory=tuple)
+
+
+class WorkspaceIndex:
+    """Files, symbols and import edges of one workspace, kept current and persisted. Thread-safe."""
+
+    def __init__(self, root: str | os.PathLike[str], options: IndexOptions | None = None):
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise NotADirectoryError(f"workspace root is not a directory: {self.root}")
+        self.options = options or IndexOptions()
+        self.graph = CodeGraph()
+        self._filter = WorkspaceFilter(self.root, self.options)
+        self._layout = FileSetLayout(self.root, (), self.options)
+        self._stats: dict[str, FileStat] = {}
+        self._skipped: set[str] = set()
+        self._buffers: dict[str, _OpenBuffer] = {}
+        self._views: OrderedDict[str, tuple[bytes, FileView]] = OrderedDict()
+        self._lock = threading.RLock()  # guards layout/stats/buffers/views (the graph has its own)
+        self._index_lock = threading.Lock()  # one (re)index at a time
+        self._store: IndexStore | None = None
+        self._future: Future[IndexReport] | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._closed = False
+        self._watcher = None
+        self._navigator = Navigator(self.graph, self._view)
+        self.last_report: IndexReport | None = None
+
+    # ===================================================================== lifecycle ==================
+
+    def index(self, progress: ProgressCallback | None = None) -> IndexReport:
+        """Bring the index up to date with the disk (cold or warm), blocking. Safe to call again."""
+        with self._index_lock:
+            report = self._run_index(_adapt_progress(progress))
+        self.last_report = report
+        self._ready.set()
+        return report
+
+    def start(self, progress: ProgressCallback | None = None) -> Future[IndexReport]:
+        """:meth:`index` in a background thread. Queries answer with what is known so far meanwhile."""
+        future: Future[IndexReport] = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self.index(progress))
+            except BaseException as error:  # reported through the future, never lost
+                log.exception("indexing %s failed", self.root)
+                future.set_exception(error)
+                self._ready.set()
+
+        self._future = future
+        self._thread = threading.Thread(target=run, name="roost-index", daemon=True)
+        self._thread.start()
+        return future
+
+    @property
+    def ready(self) -> bool:
+        """True once a full (re)index has finished."""
+        return self._ready.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the first index finished; False on timeout."""
+        return self._ready.wait(timeout)
+
+    def close(self) -> None:
+        """Stop watching, wait for a running index, close the store. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stop_watching()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        if self._store is not None:
+            self._store.close()
+
+    def __enter__(self) -> WorkspaceIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def store_path(self) -> Path | None:
+        return self._store.db_path if self._store else None
+
+    # ===================================================================== paths ======================
+
+    def rel_path(self, path: str | os.PathLike[str]) -> str:
+        """Workspace-relative POSIX path for an absolute or relative path (``ValueError`` if outside)."""
+        candidate = Path(path)
+        if candidate.is_absolute():
+            try:
+                return candidate.resolve().relative_to(self.root).as_posix()
+            except ValueError:
+                return candidate.relative_to(self.root).as_posix()
+        return candidate.as_posix().removeprefix("./")
+
+    def abs_path(self, rel_path: str) -> Path:
+        return self.root / rel_path
+
+    # ===================================================================== indexing ===================
+
+    def _open_store(self) -> IndexStore | None:
+        if not self.options.persist:
+            return None
+        if self._store is None:
+            cache = Path(self.options.cache_dir) if self.options.cache_dir else default_cache_dir()
+            store = IndexStore(store_path_for(self.root, cache), self.root)
+            try:
+                store.open()
+            except Exception as error:  # no cache dir, read-only disk...: index in memory only
+                log.warning("index store unavailable (%s); indexing without persistence", error)
+                return None
+            self._store = store
+        return self._store
+
+    def _run_index(self, progress: ProgressCallback) -> IndexReport:
+        started = time.perf_counter()
+        progress(IndexProgress("scanning", 0, 0, str(self.root)))
+        scanned = scan_workspace(self.root, self.options, self._filter)
+        fileset = fileset_fingerprint(scanned)
+        store = self._open_store()
+        rebuilt = bool(store and store.rebuilt)
+        stored, stored_fileset = store.load() if store else ({}, None)
+
+        with self._lock:
+            for path in list(self._layout.files()):
+                if path not in scanned:
+                    self._layout.remove(path)
+            for path in scanned:
+                self._layout.add(path)
+            self._stats = dict(scanned)
+
+        removed = [path for path in stored if path not in scanned]
+        removed += [path for path in self.graph.files() if path not in scanned and path not in stored]
+        for path in removed:
+            self.graph.remove(path)
+
+        progress(IndexProgress("loading", 0, len(scanned)))
+        reused: list[StoredFile] = []
+        to_parse: list[str] = []
+        touched_stats: list[tuple[str, int, int]] = []
+        for path, stat in scanned.items():
+            row = stored.get(path)
+            if row is None:
+                to_parse.append(path)
+            elif row.size == stat.size and row.mtime_ns == stat.mtime_ns:
+                reused.append(row)
+            elif row.size == stat.size and self._same_content(path, row.digest):
+                touched_stats.append((path, stat.size, stat.mtime_ns))
+                reused.append(row)
+            else:
+                to_parse.append(path)
+        if store and touched_stats:
+            store.update_stats(touched_stats)
+
+        try:
+            refreshed = self._load_reused(reused, re_resolve=stored_fileset != fileset)
+        except ValueError:
+            # A damaged record: trust nothing from this store.
+            if store:
+                store.discard_all()
+                rebuilt = True
+            return self._run_index_fresh(progress, scanned, started, rebuilt)
+        if store:
+            store.write(refreshed, removed, fileset=fileset)
+        skipped = {row.path for row in reused if row.facts is None}
+
+        total = len(to_parse)
+        progress(IndexProgress("parsing", 0, total))
+        skipped |= self._parse_paths(to_parse, scanned, store, progress)
+        with self._lock:
+            self._skipped = skipped
+        report = IndexReport(
+            files=len(scanned),
+            parsed=total,
+            reused=len(reused),
+            skipped=len(skipped),
+            removed=len(removed),
+            seconds=time.perf_counter() - started,
+            stats=self.graph.stats(),
+            store_rebuilt=rebuilt,
+        )
+        progress(IndexProgress("done", total, total))
+        return report
+
+    def _run_index_fresh(
+        self, progress: ProgressCallback, scanned: dict[str, FileStat], started: float, rebuilt: bool
+    ) -> IndexReport:
+        for path in self.graph.files():
+            if path not in self._buffers:
+                self.graph.remove(path)
+        store = self._store
+        if store:
+            store.write((), (), fileset=fileset_fingerprint(scanned))
+        paths = sorted(scanned)
+        skipped = self._parse_paths(paths, scanned, store, progress)
+        with self._lock:
+            self._skipped = skipped
+        return IndexReport(
+            files=len(scanned),
+            parsed=len(paths),
+            reused=0,
+            skipped=len(skipped),
+            removed=0,
+            seconds=time.perf_counter() - started,
+            stats=self.graph.stats(),
+            store_rebuilt=rebuilt,
+        )
+
+    def _same_content(self, path: str, digest: bytes) -> bool:
+        source = read_source(self.root / path, self.options.max_file_bytes, path)
+        return source is not None and content_hash(source) == digest
+
+    def _load_reused(self, rows: list[StoredFile], re_resolve: bool) -> list[StoredFile]:
+        """Put stored rows in the graph; with ``re_resolve`` (the file set changed since they were
+        resolved) resolve their imports again. Returns the rows whose resolutions changed."""
+        changed: list[StoredFile] = []
+        for row in rows:
+            if row.path in self._buffers:
+                continue
+            if row.facts is None:
+                continue
+            resolutions = decode_resolutions(row.resolutions or b"")
+            if re_resolve:
+                language = language_named(row.language)
+                if language is not None:
+                    facts = decode_facts(row.facts)
+                    with self._lock:
+                        fresh = resolve_all(language, facts, self._layout)
+                    if fresh != resolutions:
+                        resolutions = fresh
+                        row.resolutions = encode_resolutions(fresh)
+                        changed.append(row)
+            self.graph.put(
+                row.path, row.language, resolutions, blob=row.facts, definitions_count=row.definitions
+            )
+        return changed
+
+    def _parse_paths(
+        self,
+        paths: list[str],
+        scanned: dict[str, FileStat],
+        store: IndexStore | None,
+        progress: ProgressCallback,
+    ) -> set[str]:
+        """Parse ``paths`` (in worker processes when there are many) and link them. Returns skipped."""
+        skipped: set[str] = set()
+        total = len(paths)
+        done = 0
+
+        def absorb(records: list[ParsedRecord]) -> None:
+            nonlocal done
+            rows: list[StoredFile] = []
+            for record in records:
+                rows.append(self._absorb(record))
+                if record.facts is None:
+                    skipped.add(record.path)
+            if store:
+                store.write(rows)
+            done += len(records)
+            progress(IndexProgress("parsing", done, total))
+
+        workers = self.options.workers or os.cpu_count() or 1
+        if total < _POOL_THRESHOLD or workers <= 1:
+            with self._lock:
+                layout = self._layout
+            batch: list[ParsedRecord] = []
+            for path in paths:
+                record = index_one(self.root, path, layout, self.options)
+                if record is not None:
+                    batch.append(record)
+                if len(batch) >= self.options.batch_size:
+                    absorb(batch)
+                    batch = []
+            if batch:
+                absorb(batch)
+            return skipped
+
+        # Biggest files first so no worker is left with a huge file at the end.
+        ordered = sorted(paths, key=lambda p: -scanned[p].size if p in scanned else 0)
+        size = max(1, min(self.options.batch_size, total // (workers * 4) or 1))
+        batches = [ordered[i : i + size] for i in range(0, total, size)]
+        import multiprocessing
+
+        # forkserver: safe with the server's threads (plain fork is not), and cheaper than spawn per worker.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["roost.context.parsing", "roost.context.languages.python"])
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=init_worker,
+            initargs=(str(self.root), sorted(scanned), self.options),
+        ) as pool:
+            futures = [pool.submit(index_batch, batch) for batch in batches]
+            for future in as_completed(futures):
+                try:
+                    records, lines = future.result()
+                except Exception:
+                    log.exception("an indexing worker failed; its files are skipped this run")
+                    continue
+                for level, line in lines:
+                    log.log(level, "%s", line)
+                absorb(records)
+        return skipped
+
+    def _absorb(self, record: ParsedRecord) -> StoredFile:
+        row = StoredFile(
+            record.path,
+            record.language,
+            record.size,
+            record.mtime_ns,
+            record.digest,
+            record.facts,
+            record.resolutions,
+            0,
+        )
+        if record.facts is None:
+            self.graph.remove(record.path)
+            return row
+        if record.path in self._buffers:
+            return row  # the open buffer is the truth for this file
+        resolutions = decode_resolutions(record.resolutions or b"")
+        facts = decode_facts(record.facts)
+        row.definitions = len(facts.definitions)
+        self.graph.put(record.path, record.language, resolutions, facts=facts)
+        return row
+
+    # ===================================================================== disk changes ===============
+
+    def refresh_paths(self, paths: Iterable[str | os.PathLike[str]]) -> int:
+        """Re-read these files (changed, created or deleted on disk) and update the graph and store.
+
+        Directories are rescanned. Returns how many files changed in the graph. Open buffers are left
+        alone (the editor's text is the truth until the buffer is closed).
+        """
+        rel_paths: set[str] = set()
+        for path in paths:
+            try:
+                rel = self.rel_path(path)
+            except ValueError:
+                continue
+            if rel.startswith("../"):
+                continue
+            rel_paths.add(rel)
+        changed: list[str] = []
+        gone: list[str] = []
+        for rel in sorted(rel_paths):
+            absolute = self.root / rel
+            if absolute.is_dir():
+                self._filter.load_gitignores_for(f"{rel}/x")
+                if self._filter.is_excluded(rel, is_dir=True):
+                    continue
+                sub = scan_workspace(absolute, self.options)
+                changed.extend(f"{rel}/{p}" for p in sub if self._filter.accepts_file(f"{rel}/{p}"))
+                with self._lock:
+                    known = [p for p in self._stats if p.startswith(f"{rel}/")]
+                gone.extend(p for p in known if f"{p[len(rel) + 1 :]}" not in sub)
+                continue
+            self._filter.load_gitignores_for(rel)
+            if not self._filter.accepts_file(rel):
+                continue
+            stat = stat_file(self.root, rel, self.options)
+            if stat is None:
+                gone.append(rel)
+            else:
+                with self._lock:
+                    known_stat = self._stats.get(rel)
+                if known_stat != stat:
+                    changed.append(rel)
+        return self._apply_disk_changes(changed, gone)
+
+    def _apply_disk_changes(self, changed: list[str], gone: list[str]) -> int:
+        with self._index_lock:
+            with self._lock:
+                before = set(self._layout.files())
+                for path in gone:
+                    self._layout.remove(path)
+                    self._stats.pop(path, None)
+                    self._views.pop(path, None)
+                for path in changed:
+                    self._layout.add(path)
+                    self._views.pop(path, None)
+                after = set(self._layout.files())
+                layout = self._layout
+            store = self._store
+            for path in gone:
+                if path not in self._buffers:
+                    self.graph.remove(path)
+            records: list[ParsedRecord] = []
+            for path in changed:
+                record = index_one(self.root, path, layout, self.options)
+                if record is None:
+                    continue
+                with self._lock:
+                    self._stats[path] = FileStat(record.size, record.mtime_ns)
+                    if record.facts is None:
+                        self._skipped.add(path)
+                    else:
+                        self._skipped.discard(path)
+                records.append(record)
+            rows = [self._absorb(record) for record in records]
+            fileset = fileset_fingerprint(after) if after != before else None
+            if store:
+                store.write(rows, gone, fileset=None)
+            if fileset is not None:
+                self._re_resolve(skip={r.path for r in records}, fileset=fileset)
+            return len(records) + len(gone)
+
+    def _re_resolve(self, skip: set[str], fileset: str) -> None:
+        """The file set changed: imports elsewhere may now resolve differently."""
+        updates: list[tuple[str, bytes]] = []
+        with self._lock:
+            layout = self._layout
+            buffers = dict(self._buffers)
+        for path in self.graph.files():
+            if path in skip:
+                continue
+            language = language_named(self.graph.language_of(path) or "")
+            facts = self.graph.facts(path)
+            if language is None or facts is None:
+                continue
+            with self._lock:
+                fresh = resolve_all(language, facts, layout)
+            if fresh != self.graph.resolutions(path):
+                self.graph.set_resolutions(path, fresh)
+                if path in buffers:
+                    buffers[path].resolutions = fresh
+                else:
+                    updates.append((path, encode_resolutions(fresh)))
+        if self._store:
+            self._store.update_resolutions(updates, fileset)
+
+    def watch(self) -> None:
+        """Follow disk changes (watchdog), debounced and batched. Idempotent."""
+        if self._watcher is not None or self._closed:
+            return
+        from roost.context.watching import DiskWatcher
+
+        self._watcher = DiskWatcher(
+            self.root,
+            self.refresh_paths,
+            debounce_s=self.options.watch_debounce_s,
+            max_delay_s=self.options.watch_max_delay_s,
+            is_relevant=self._is_relevant_event,
+        )
+        self._watcher.start()
+
+    def stop_watching(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+
+    def _is_relevant_event(self, abs_path: str) -> bool:
+        rel = os.path.relpath(abs_path, self.root).replace(os.sep, "/")
+        if rel.startswith("../"):
+            return False
+        return not self._filter.is_excluded(rel, is_dir=False) or os.path.isdir(abs_path)
+
+    # ===================================================================== open buffers ===============
+
+    def set_buffer(self, path: str | os.PathLike[str], text: str) -> None:
+        """Open (or fully replace) an editor buffer: its text wins over the disk until closed."""
+        rel = self.rel_path(path)
+        language = language_for_path(rel)
+        if language is None or self._filter.is_secret(rel):
+            return
+        source = text.encode("utf-8", "surrogatepass")
+        with self._lock:
+            state = self._buffers.get(rel)
+            if state is None:
+                buffer = Buffer(parser_for(language.ts_language(rel)), source)
+                state = _OpenBuffer(buffer, FileFacts(rel, language.name))
+                self._buffers[rel] = state
+            else:
+                state.buffer.replace(source)
+            self._refresh_buffer(rel, state, imports_may_change=True)
+
+    def update_buffer(
+        self, path: str | os.PathLike[str], text: str | None, edits: Sequence[BufferEdit] | None = None
+    ) -> None:
+        """Apply editor edits incrementally (tree-sitter edits + incremental re-parse).
+
+        ``edits`` use byte columns against the text before each edit (in order, like LSP
+        ``contentChanges``). ``text``, when given, is the editor's full text after the edits: if the
+        buffer disagrees (a missed change), it is re-synced from ``text``. Unknown buffers are opened.
+        """
+        rel = self.rel_path(path)
+        if edits is None:  # full-text sync
+            if text is not None:
+                self.set_buffer(rel, text)
+            return
+        with self._lock:
+            state = self._buffers.get(rel)
+            if state is None:
+                if text is not None:
+                    self.set_buffer(rel, text)
+                return
+            try:
+                state.buffer.apply(list(edits))
+            except ValueError as error:
+                log.info("edit did not fit %s (%s); re-syncing from the full text", rel, error)
+                if text is None:
+                    raise
+                state.buffer.replace(text.encode("utf-8", "surrogatepass"))
+            else:
+                if text is not None:
+                    expected = text.encode("utf-8", "surrogatepass")
+                    if expected != state.buffer.source:
+                        log.info("buffer %s drifted from the editor's text; re-syncing", rel)
+                        state.buffer.replace(expected)
+            self._refresh_buffer(rel, state, imports_may_change=False)
+
+    def close_buffer(self, path: str | os.PathLike[str]) -> None:
+        """The editor closed the file: the disk is the truth again."""
+        rel = self.rel_path(path)
+        with self._lock:
+            state = self._buffers.pop(rel, None)
+            self._views.pop(rel, None)
+        if state is not None:
+            self._apply_disk_changes([rel] if (self.root / rel).is_file() else [], [])
+            if not (self.root / rel).is_file():
+                self.graph.remove(rel)
+
+    def buffer_text(self, path: str | os.PathLike[str]) -> str | None:
+        rel = self.rel_path(path)
+        with self._lock:
+            state = self._buffers.get(rel)
+            return state.buffer.source.decode("utf-8", errors="replace") if state else None
+
+    def _refresh_buffer(self, rel: str, state: _OpenBuffer, imports_may_change: bool) -> None:
+        language = language_for_path(rel)
+        assert language is not None
+        source = state.buffer.source
+        try:
+            facts = language.extract_outline(rel, source, state.buffer.tree)
+        except Exception:
+            log.exception("extracting buffer %s failed", rel)
+            return
+        new_file = rel not in self._layout.files()
+        if new_file:
+            self._layout.add(rel)
+        old = state.facts
+        if imports_may_change or old.imports != facts.imports or not state.resolutions and facts.imports:
+            state.resolutions = resolve_all(language, facts, self._layout)
+        state.facts = facts
+        state.references = None
+        self._views.pop(rel, None)
+        self.graph.put(rel, language.name, state.resolutions, facts=facts, pinned=True)
+
+    # ===================================================================== views (sources on demand) ==
+
+    def source_bytes(self, path: str | os.PathLike[str]) -> bytes | None:
+        """The text of a file: the open buffer, else the disk. None for secrets, binaries, unreadable."""
+        rel = self.rel_path(path)
+        if self._filter.is_secret(rel):
+            return None
+        with self._lock:
+            state = self._buffers.get(rel)
+            if state is not None:
+                return state.buffer.source
+        return read_source(self.root / rel, self.options.max_file_bytes, rel)
+
+    def source(self, path: str | os.PathLike[str]) -> str | None:
+        data = self.source_bytes(path)
+        return data.decode("utf-8", errors="replace") if data is not None else None
+
+    def _view(self, rel: str) -> FileView | None:
+        language = language_for_path(rel)
+        if language is None:
+            return None
+        with self._lock:
+            state = self._buffers.get(rel)
+            if state is not None:
+                if state.references is None:
+                    state.references = language.extract_references(
+                        rel, state.buffer.source, state.buffer.tree
+                    )
+                return FileView(state.facts, state.references, state.buffer.source)
+        source = self.source_bytes(rel)
+        if source is None:
+            return None
+        digest = content_hash(source)
+        with self._lock:
+            cached = self._views.get(rel)
+            if cached is not None and cached[0] == digest:
+                self._views.move_to_end(rel)
+                return cached[1]
+        check_utf8(source, rel)
+        tree = parser_for(language.ts_language(rel)).parse(source)
+        facts = self.graph.facts(rel)
+        if facts is None:
+            facts = language.extract_outline(rel, source, tree)
+        view = FileView(facts, language.extract_references(rel, source, tree), source)
+        with self._lock:
+            self._views[rel] = (digest, view)
+            if len(self._views) > _VIEW_CACHE_SIZE:
+                self._views.popitem(last=False)
+        return view
+
+    # ===================================================================== queries ====================
+
+    def files(self) -> list[str]:
+        """Every indexed file (workspace-relative), sorted."""
+        return self.graph.files()
+
+    def facts(self, path: str | os.PathLike[str]) -> FileFacts | None:
+        """Outline facts of a file (definitions, imports, exports; no references)."""
+        return self.graph.facts(self.rel_path(path))
+
+    def symbols(self, path: str | os.PathLike[str]) -> list[Definition]:
+        """Definitions in a file, source order."""
+        return self.graph.symbols(self.rel_path(path))
+
+    def imports(self, path: str | os.PathLike[str]) -> list[ImportEdge]:
+        """Imports of a file with their resolution."""
+        return self.graph.imports(self.rel_path(path))
+
+    def dependencies(self, path: str | os.PathLike[str]) -> list[str]:
+        """Workspace files the file imports."""
+        return self.graph.dependencies(self.rel_path(path))
+
+    def dependents(self, path: str | os.PathLike[str]) -> list[str]:
+        """Workspace files importing the file."""
+        return self.graph.dependents(self.rel_path(path))
+
+    def neighbourhood(
+        self, path: str | os.PathLike[str], depth: int = 1, direction: Direction = "both"
+    ) -> dict[str, int]:
+        """Files within ``depth`` import hops → distance (the file itself at 0)."""
+        return self.graph.neighbourhood(self.rel_path(path), depth, direction)
+
+    def find_symbols(self, name: str) -> list[SymbolLocation]:
+        """Definitions named exactly ``name`` anywhere in the workspace."""
+        return self.graph.find_symbols(name)
+
+    def references_in(self, path: str | os.PathLike[str]) -> list[Reference]:
+        """Every identifier use in a file (extracted on demand; buffers use their current text)."""
+        view = self._view(self.rel_path(path))
+        return list(view.references) if view else []
+
+    def definitions_at(self, path: str | os.PathLike[str], line: int, col: int) -> list[SymbolLocation]:
+        """Definition(s) of the name at 0-based ``line`` / UTF-8 byte ``col``, following imports, aliases,
+        re-exports (``__init__``), star imports, ``self.``, module attributes and ``x = Cls()`` receivers.
+        A :class:`SymbolLocation` with ``definition`` None is a whole module (``path`` is the file)."""
+        return self._navigator.definitions_at(self.rel_path(path), line, col)
+
+    def references_to(
+        self, path: str | os.PathLike[str], qualified_name: str | None, include_declaration: bool = True
+    ) -> list[ReferenceLocation]:
+        """Uses of the symbol ``qualified_name`` defined in ``path`` (None: uses of the module itself),
+        in that file and the files that import it (two hops, for re-exports)."""
+        return self._navigator.references_to(self.rel_path(path), qualified_name, include_declaration)
+
+    def references_at(self, path: str | os.PathLike[str], line: int, col: int) -> list[ReferenceLocation]:
+        """References to whatever the name at the position defines or refers to."""
+        results: list[ReferenceLocation] = []
+        for location in self.definitions_at(path, line, col):
+            results.extend(self.references_to(location.path, location.qualified_name))
+        return results
+
+    def stats(self) -> GraphStats:
+        return self.graph.stats()
+
+    # -- the retrieval CodeWorkspace protocol (roost.context.retrieval.workspace) -----------------------
+
+    def file_facts(self, path: str) -> FileFacts | None:
+        """Outline facts; for an open buffer also its references (current text)."""
+        rel = self.rel_path(path)
+        with self._lock:
+            state = self._buffers.get(rel)
+        if state is not None:
+            view = self._view(rel)
+            if view is not None:
+                facts = view.facts
+                return FileFacts(
+                    facts.path,
+                    facts.language,
+                    facts.definitions,
+                    view.references,
+                    facts.imports,
+                    facts.exports,
+                    facts.package,
+                )
+        return self.graph.facts(rel)
+
+    def resolve_import(self, importer: str, imp: Import) -> ResolvedImport:
+        """The stored resolution of one of ``importer``'s imports (resolved now if not indexed)."""
+        rel = self.rel_path(importer)
+        for edge in self.graph.imports(rel):
+            if edge.imp == imp:
+                return edge.resolved
+        language = language_for_path(rel)
+        if language is None:
+            return ResolvedImport()
+        with self._lock:
+            return language.resolve_import(imp, rel, self._layout)
+
+    def file_text(self, path: str) -> str | None:
+        rel = self.rel_path(path)
+        if rel not in self.graph and rel not in self._buffers:
+            return None
+        return self.source(rel)
+
+    def paths(self) -> list[str]:
+        return self.graph.files()
+
+
+def open_index(root: str | os.PathLike[str], options: IndexOptions | None = None) -> WorkspaceIndex:
+    """A :class:`WorkspaceIndex` for ``root`` (not yet indexed: call ``index()`` or ``start()``)."""
+    return WorkspaceIndex(root, options)
+
+
+def _adapt_progress(progress: Callable[..., None] | None) -> ProgressCallback:
+    """Accept ``f(IndexProgress)`` or the simpler ``f(done, total)``; a failing callback is logged once
+    and dropped (progress reporting must never stop indexing)."""
+    if progress is None:
+        return lambda _progress: None
+    import inspect
+
+    try:
+        positional = [
+            p
+            for p in inspect.signature(progress).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        ]
+        two_args = len(positional) >= 2
+    except (TypeError, ValueError):
+        two_args = False
+    failed = False
+
+    def call(update: IndexProgress) -> None:
+        nonlocal failed
+        if failed:
+            return
+        try:
+            if two_args:
+                progress(update.done, update.total)
+            else:
+                progress(update)
+        except Exception:
+            failed = True
+            log.exception("index progress callback failed; progress reports stop")
+
+    return call
+
+    def is_secret(self, path: str | os.PathLike[str]) -> bool:
+        return self._filter.is_secret(self.rel_path(path))

@@ -1,0 +1,450 @@
+"""Python: definitions, references, imports, ``__all__``/re-exports and import resolution.
+
+Extraction runs tree-sitter queries (``queries/python.scm``, ``queries/python_references.scm``) and does a
+little arithmetic per captured definition; it never walks the tree node by node. Parent scopes come from a
+stack over definitions sorted by position, so nesting costs nothing per node.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from functools import cache
+from inspect import cleandoc
+from pathlib import Path, PurePosixPath
+
+import tree_sitter
+import tree_sitter_python
+
+from roost.context.facts import (
+    Definition,
+    Export,
+    FileFacts,
+    Import,
+    ImportedName,
+    Reference,
+    ResolvedImport,
+    Span,
+    SymbolKind,
+)
+from roost.context.languages.base import LanguageSupport, WorkspaceLayout
+
+_QUERY_DIR = Path(__file__).with_name("queries")
+# A receiver longer than this (a chained call over lines) does not help resolution and costs memory.
+_MAX_RECEIVER_CHARS = 120
+_MAX_SIGNATURE_LINES = 8
+_MAX_DOC_CHARS = 2000
+_STRING_PREFIX = re.compile(r"^[rRbBuUfF]{0,2}('''|\"\"\"|'|\")")
+_CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+
+
+@cache
+def _language() -> tree_sitter.Language:
+    return tree_sitter.Language(tree_sitter_python.language())
+
+
+@cache
+def _query(file_name: str) -> tree_sitter.Query:
+    return tree_sitter.Query(_language(), (_QUERY_DIR / file_name).read_text(encoding="utf-8"))
+
+
+def _text(source: bytes, node: tree_sitter.Node) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+
+def _span(node: tree_sitter.Node) -> Span:
+    (sl, sc), (el, ec) = node.start_point, node.end_point
+    return Span(sl, sc, el, ec)
+
+
+def _signature(source: bytes, start: int, end: int) -> str:
+    raw = source[start:end].decode("utf-8", errors="replace").rstrip()
+    if "\n" not in raw:
+        return raw.strip()
+    lines = raw.splitlines()
+    if len(lines) > _MAX_SIGNATURE_LINES:
+        lines = [*lines[:_MAX_SIGNATURE_LINES], "…"]
+    return "\n".join(line.rstrip() for line in lines).strip()
+
+
+def _string_value(literal: str) -> str | None:
+    """The content of a plain string literal (no escape processing), None for f-strings/concatenations."""
+    match = _STRING_PREFIX.match(literal)
+    if match is None or "f" in literal[: match.start(1)].lower():
+        return None
+    quote = match.group(1)
+    body = literal[match.end() :]
+    if not body.endswith(quote):
+        return None
+    return body[: -len(quote)]
+
+
+def _docstring(source: bytes, body: tree_sitter.Node | None) -> str | None:
+    if body is None:
+        return None
+    first = body.named_child(0)
+    if first is None or first.type != "expression_statement":
+        return None
+    string = first.named_child(0)
+    if string is None or string.type != "string":
+        return None
+    value = _string_value(_text(source, string))
+    if value is None:
+        return None
+    # Most docstrings are one line; cleandoc (dedent) only where there is something to dedent.
+    doc = cleandoc(value) if "\n" in value else value.strip()
+    return doc[:_MAX_DOC_CHARS] or None
+
+
+def module_name_for_path(rel_path: str) -> str:
+    """``pkg/sub/mod.py`` → ``pkg.sub.mod``; ``pkg/__init__.py`` → ``pkg`` (relative to a source root)."""
+    parts = list(PurePosixPath(rel_path).with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+class PythonSupport(LanguageSupport):
+    name = "python"
+    extensions = (".py", ".pyi")
+
+    def ts_language(self, path: str) -> tree_sitter.Language:
+        return _language()
+
+    # -- extraction ----------------------------------------------------------------------------------
+
+    def extract(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
+        facts = self.extract_outline(path, source, tree)
+        facts.references = self.extract_references(path, source, tree)
+        return facts
+
+    def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
+        facts = FileFacts(path=path, language=self.name)
+        root = tree.root_node
+        # (start_byte, end_byte, kind, name node, def node, body node)
+        found: list[tuple[int, int, str, tree_sitter.Node, tree_sitter.Node, tree_sitter.Node | None]] = []
+        import_nodes: list[tree_sitter.Node] = []
+        all_values: list[tuple[bool, tree_sitter.Node]] = []
+        for _, captures in tree_sitter.QueryCursor(_query("python.scm")).matches(root):
+            if "import" in captures:
+                import_nodes.append(captures["import"][0])
+                continue
+            if "all.value" in captures:
+                node = captures["all.value"][0]
+                all_values.append(
+                    (node.parent is not None and node.parent.type == "augmented_assignment", node)
+                )
+                continue
+            names = captures.get("name")
+            if not names:
+                continue
+            for kind in (
+                "definition.class",
+                "definition.function",
+                "definition.variable",
+                "definition.field",
+                "definition.instance_field",
+            ):
+                nodes = captures.get(kind)
+                if nodes:
+                    node = nodes[0]
+                    body = captures["body"][0] if "body" in captures else None
+                    for name_node in names:
+                        found.append((node.start_byte, node.end_byte, kind, name_node, node, body))
+                    break
+        found.sort(key=lambda item: (item[0], -item[1]))
+        facts.definitions = self._definitions(source, found)
+        facts.imports = [
+            imp
+            for node in sorted(import_nodes, key=lambda n: n.start_byte)
+            for imp in self._imports(source, node)
+        ]
+        facts.exports = self._exports(path, source, facts.imports, all_values)
+        return facts
+
+    def _definitions(self, source: bytes, found: list) -> list[Definition]:
+        definitions: list[Definition] = []
+        seen: set[tuple[str, int]] = set()
+        # Enclosing class/function definitions, innermost last: (end_byte, qualified_name, kind).
+        stack: list[tuple[int, str, SymbolKind]] = []
+        instance_fields: set[str] = set()
+        for start, end, capture, name_node, node, body in found:
+            while stack and stack[-1][0] <= start:
+                stack.pop()
+            name = _text(source, name_node)
+            parent, parent_kind = (stack[-1][1], stack[-1][2]) if stack else (None, None)
+            if capture == "definition.instance_field":
+                # ``self.x = ...`` in a method: a field of the method's class (first assignment wins).
+                if (
+                    parent_kind is not SymbolKind.METHOD
+                    or len(stack) < 2
+                    or stack[-2][2] is not SymbolKind.CLASS
+                ):
+                    continue
+                parent = stack[-2][1]
+                qualified = f"{parent}.{name}"
+                if qualified in instance_fields:
+                    continue
+                instance_fields.add(qualified)
+                line_end = source.find(b"\n", node.start_byte, node.end_byte)
+                definitions.append(
+                    Definition(
+                        name=name,
+                        qualified_name=qualified,
+                        kind=SymbolKind.FIELD,
+                        span=_span(node),
+                        name_span=_span(name_node),
+                        signature=_signature(
+                            source, node.start_byte, node.end_byte if line_end < 0 else line_end
+                        ),
+                        parent=parent,
+                    )
+                )
+                continue
+            if capture == "definition.class":
+                kind = SymbolKind.CLASS
+            elif capture == "definition.function":
+                kind = SymbolKind.METHOD if parent_kind is SymbolKind.CLASS else SymbolKind.FUNCTION
+            elif capture == "definition.field":
+                kind = SymbolKind.FIELD
+            else:
+                kind = SymbolKind.CONSTANT if _CONSTANT_NAME.match(name) else SymbolKind.VARIABLE
+            qualified = f"{parent}.{name}" if parent else name
+            key = (qualified, name_node.start_byte)
+            if key in seen:
+                continue
+            seen.add(key)
+            if body is not None:
+                signature = _signature(source, node.start_byte, body.start_byte)
+                doc = _docstring(source, body)
+                stack.append((end, qualified, kind))
+            else:
+                # An assignment: its first line is the "signature" (``TIMEOUT: float = 3.0``).
+                line_end = source.find(b"\n", node.start_byte, node.end_byte)
+                signature = _signature(source, node.start_byte, node.end_byte if line_end < 0 else line_end)
+                doc = None
+            definitions.append(
+                Definition(
+                    name=name,
+                    qualified_name=qualified,
+                    kind=kind,
+                    span=_span(node),
+                    name_span=_span(name_node),
+                    signature=signature,
+                    doc=doc,
+                    parent=parent,
+                )
+            )
+        return definitions
+
+    def _imports(self, source: bytes, node: tree_sitter.Node) -> list[Import]:
+        span = _span(node)
+        if node.type == "import_statement":
+            result = []
+            for child in node.named_children:
+                if child.type == "dotted_name":
+                    result.append(Import(module=_text(source, child), span=span))
+                elif child.type == "aliased_import":
+                    name = child.child_by_field_name("name")
+                    alias = child.child_by_field_name("alias")
+                    if name is not None:
+                        result.append(
+                            Import(
+                                module=_text(source, name),
+                                span=span,
+                                alias=_text(source, alias) if alias is not None else None,
+                            )
+                        )
+            return result
+        if node.type == "future_import_statement":
+            module = "__future__"
+            module_node = None
+        else:
+            module_node = node.child_by_field_name("module_name")
+            if module_node is None:
+                return []
+            module = "".join(_text(source, module_node).split())
+        names: list[ImportedName] = []
+        is_star = False
+        for child in node.named_children:
+            if child is module_node or (
+                module_node is not None and child.start_byte == module_node.start_byte
+            ):
+                continue
+            if child.type == "wildcard_import":
+                is_star = True
+            elif child.type == "dotted_name":
+                names.append(ImportedName(_text(source, child)))
+            elif child.type == "aliased_import":
+                name = child.child_by_field_name("name")
+                alias = child.child_by_field_name("alias")
+                if name is not None:
+                    names.append(
+                        ImportedName(_text(source, name), _text(source, alias) if alias is not None else None)
+                    )
+        return [Import(module=module, span=span, names=tuple(names), is_star=is_star)]
+
+    def _exports(
+        self, path: str, source: bytes, imports: list[Import], all_values: list[tuple[bool, tree_sitter.Node]]
+    ) -> list[Export]:
+        imported: dict[str, tuple[str, str]] = {}
+        for imp in imports:
+            for item in imp.names:
+                imported[item.local_name] = (imp.module, item.name)
+        names: list[str] = []
+        for augmented, value in all_values:
+            if not augmented:
+                names = []
+            for child in value.named_children:
+                if child.type == "string":
+                    text = _string_value(_text(source, child))
+                    if text and text.isidentifier():
+                        names.append(text)
+        if names:
+            exports = []
+            for name in dict.fromkeys(names):
+                origin = imported.get(name)
+                exports.append(Export(name, origin[0], origin[1]) if origin else Export(name))
+            return exports
+        if PurePosixPath(path).stem != "__init__":
+            return []
+        # A package without ``__all__`` re-exports what its ``__init__`` imports by name.
+        return [
+            Export(item.local_name, imp.module, item.name)
+            for imp in imports
+            if imp.module != "__future__"
+            for item in imp.names
+            if not item.local_name.startswith("_")
+        ]
+
+    def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
+        captures = tree_sitter.QueryCursor(_query("python_references.scm")).captures(tree.root_node)
+        receivers: dict[int, str] = {}
+        for attr in captures.get("attribute", ()):
+            parent = attr.parent
+            receiver = parent.child_by_field_name("object") if parent is not None else None
+            if receiver is not None and receiver.end_byte - receiver.start_byte <= _MAX_RECEIVER_CHARS:
+                receivers[attr.start_byte] = _text(source, receiver)
+            else:
+                receivers[attr.start_byte] = ""  # an attribute of something unhelpful to name
+        references = []
+        for node in captures.get("reference", ()):
+            receiver = receivers.get(node.start_byte)
+            references.append(Reference(_text(source, node), _span(node), receiver or None))
+        references.sort(key=lambda ref: (ref.span.start_line, ref.span.start_col))
+        return references
+
+    # -- hooks -----------------------------------------------------------------------------------------
+
+    def bound_name(self, imp: Import) -> str | None:
+        if imp.names or imp.is_star:
+            return None
+        if imp.alias:
+            return imp.alias
+        # ``import os.path`` binds ``os``.
+        return imp.module.split(".", 1)[0] if not imp.module.startswith(".") else None
+
+    def self_names(self) -> tuple[str, ...]:
+        return ("self", "cls")
+
+    # -- import resolution ------------------------------------------------------------------------------
+
+    def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
+        module = imp.module
+        if module.startswith("."):
+            return self._resolve_relative(imp, importer, layout)
+        roots = self._source_roots(importer, layout)
+        for root in roots:
+            found = self._module_file(root, module, layout)
+            if found is not None:
+                return self._with_names(imp, found, layout)
+        # ``import os.path``: ``os`` is a plain module (not a package) that binds ``path`` itself, so the
+        # import names that module. Inside a package a missing submodule is a real error.
+        parts = module.split(".")
+        if not imp.names and not imp.is_star and len(parts) > 1:
+            for cut in range(len(parts) - 1, 0, -1):
+                prefix = ".".join(parts[:cut])
+                for root in roots:
+                    found = self._module_file(root, prefix, layout)
+                    if found is not None:
+                        if PurePosixPath(found).stem == "__init__":
+                            return ResolvedImport()
+                        return ResolvedImport(paths=(found,))
+        top = parts[0]
+        if any(self._module_file(root, top, layout) or layout.is_dir(_join(root, top)) for root in roots):
+            # The top-level package is ours but the submodule is missing: a broken import, not external.
+            return ResolvedImport()
+        return ResolvedImport(external=True)
+
+    def _resolve_relative(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
+        stripped = imp.module.lstrip(".")
+        level = len(imp.module) - len(stripped)
+        package_dir = posixpath.dirname(importer)
+        for _ in range(level - 1):
+            if not package_dir:
+                return ResolvedImport()  # beyond the workspace root
+            package_dir = posixpath.dirname(package_dir)
+        if stripped:
+            found = self._module_file(package_dir, stripped, layout)
+            if found is None:
+                return ResolvedImport()
+            return self._with_names(imp, found, layout)
+        init = _join(package_dir, "__init__.py")
+        base = init if layout.exists(init) else None
+        return self._names_in_package(imp, base, package_dir, layout)
+
+    def _with_names(self, imp: Import, module_file: str, layout: WorkspaceLayout) -> ResolvedImport:
+        if not imp.names or PurePosixPath(module_file).stem != "__init__":
+            return ResolvedImport(paths=(module_file,))
+        return self._names_in_package(imp, module_file, posixpath.dirname(module_file), layout)
+
+    def _names_in_package(
+        self, imp: Import, init_file: str | None, package_dir: str, layout: WorkspaceLayout
+    ) -> ResolvedImport:
+        paths: list[str] = [init_file] if init_file else []
+        name_paths: list[tuple[str, str]] = []
+        for item in imp.names:
+            sub = self._module_file(package_dir, item.name, layout)
+            if sub is not None:
+                name_paths.append((item.name, sub))
+                if sub not in paths:
+                    paths.append(sub)
+        if not paths and package_dir and layout.is_dir(package_dir) and imp.is_star:
+            return ResolvedImport()
+        return ResolvedImport(paths=tuple(paths), name_paths=tuple(name_paths))
+
+    def _module_file(self, base_dir: str, dotted: str, layout: WorkspaceLayout) -> str | None:
+        rel = _join(base_dir, dotted.replace(".", "/"))
+        for candidate in (f"{rel}.py", f"{rel}/__init__.py", f"{rel}.pyi", f"{rel}/__init__.pyi"):
+            if layout.exists(candidate):
+                return candidate
+        return None
+
+    def _source_roots(self, importer: str, layout: WorkspaceLayout) -> list[str]:
+        roots = [""]
+        if layout.is_dir("src"):
+            roots.append("src")
+        for extra in layout.extra_source_roots(self.name):
+            extra = extra.strip("/")
+            if extra not in roots:
+                roots.append(extra)
+        # A script's own directory is on sys.path when it runs (tests/, scripts/): a last resort.
+        own_dir = _script_root(importer, layout)
+        if own_dir not in roots:
+            roots.append(own_dir)
+        return roots
+
+
+def _join(base: str, rel: str) -> str:
+    return f"{base}/{rel}" if base else rel
+
+
+def _script_root(importer: str, layout: WorkspaceLayout) -> str:
+    """The directory above the importer's outermost package (its own directory when not in a package)."""
+    directory = posixpath.dirname(importer)
+    while directory and layout.exists(_join(directory, "__init__.py")):
+        directory = posixpath.dirname(directory)
+    return directory
+
+
+LANGUAGE = PythonSupport()

@@ -1,0 +1,443 @@
+"""Position-based queries over the graph: the definition(s) of the name at a position, following imports,
+aliases, re-exports and star imports across files; references to a symbol.
+
+Language-agnostic: everything language-specific comes from the facts and the language module's hooks
+(``bound_name``, ``self_names``). References are not stored by the index; the file views this module
+asks for extract them on demand for the few files a query touches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from roost.context.facts import Definition, FileFacts, Reference, ResolvedImport, Span, SymbolKind
+from roost.context.graph import CodeGraph, SymbolLocation
+from roost.context.languages import language_named
+from roost.context.languages.base import LanguageSupport
+
+# How deep re-export / base-class chains are followed (cycles are cut by a seen-set anyway).
+_MAX_HOPS = 12
+# Dependents searched for references: the importers, and theirs (re-exports through packages).
+_REFERENCE_DEPTH = 3
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
+_CALL = re.compile(r"^(?:new\s+)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*[({]")
+_CONTAINER_KINDS = (
+    SymbolKind.CLASS,
+    SymbolKind.INTERFACE,
+    SymbolKind.STRUCT,
+    SymbolKind.ENUM,
+    SymbolKind.TRAIT,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceLocation:
+    path: str
+    reference: Reference
+
+    @property
+    def span(self) -> Span:
+        return self.reference.span
+
+
+class FileView:
+    """What navigation needs of one file: its outline facts, its references and its source lines."""
+
+    def __init__(self, facts: FileFacts, references: list[Reference], source: bytes):
+        self.facts = facts
+        self.references = references
+        self.source = source
+
+    def reference_at(self, line: int, col: int) -> Reference | None:
+        for ref in self.references:
+            span = ref.span
+            if span.start_line > line:
+                break
+            if span.contains(line, col):
+                return ref
+        return None
+
+    def line_text(self, line: int) -> str:
+        lines = self.source.split(b"\n", line + 1)
+        return lines[line].decode("utf-8", errors="replace") if line < len(lines) else ""
+
+
+ViewProvider = Callable[[str], "FileView | None"]
+
+
+class Navigator:
+    def __init__(self, graph: CodeGraph, view_for: ViewProvider):
+        self._graph = graph
+        self._view_for = view_for
+
+    # -- definitions ---------------------------------------------------------------------------------------
+
+    def definitions_at(self, path: str, line: int, col: int) -> list[SymbolLocation]:
+        """Where the name at (line, byte col) of ``path`` is defined; empty when unknown or external."""
+        view = self._view_for(path)
+        if view is None:
+            return []
+        for definition in view.facts.definitions:
+            if definition.name_span.contains(line, col):
+                return [SymbolLocation(path, definition)]
+        ref = view.reference_at(line, col)
+        if ref is None:
+            return []
+        return self.resolve_reference(path, view, ref)
+
+    def resolve_reference(self, path: str, view: FileView, ref: Reference) -> list[SymbolLocation]:
+        language = self._language(path)
+        if ref.receiver is None:
+            return self._resolve_name(path, view.facts, ref.name, ref.span, language)
+        return self._resolve_member(path, view, ref.receiver, ref.name, ref.span, language)
+
+    def _language(self, path: str) -> LanguageSupport | None:
+        name = self._graph.language_of(path)
+        return language_named(name) if name else None
+
+    def _resolve_name(
+        self, path: str, facts: FileFacts, name: str, at: Span | None, language: LanguageSupport | None
+    ) -> list[SymbolLocation]:
+        local = self._local_definitions(facts, name, at)
+        if local:
+            return [SymbolLocation(path, d) for d in local]
+        return self._via_imports(path, facts, name, language, set(), 0, include_star=True)
+
+    def _local_definitions(self, facts: FileFacts, name: str, at: Span | None) -> list[Definition]:
+        """Definitions named ``name`` visible at ``at``: the innermost enclosing scope wins."""
+        scopes = {d.qualified_name: d for d in facts.definitions}
+        best: list[Definition] = []
+        best_depth = -1
+        for definition in facts.definitions:
+            if definition.name != name:
+                continue
+            parent = scopes.get(definition.parent) if definition.parent else None
+            if parent is not None:
+                # Class members are not visible as bare names, even inside the class's methods.
+                if (
+                    parent.kind in _CONTAINER_KINDS
+                    and at is not None
+                    and not _inside_class_body(parent, at, facts)
+                ):
+                    continue
+                if at is not None and not parent.span.contains(at.start_line, at.start_col):
+                    continue
+            depth = definition.qualified_name.count(".") if parent is not None else 0
+            if depth > best_depth:
+                best, best_depth = [definition], depth
+            elif depth == best_depth:
+                best.append(definition)
+        return best
+
+    def _via_imports(
+        self,
+        path: str,
+        facts: FileFacts,
+        name: str,
+        language: LanguageSupport | None,
+        seen: set[tuple[str, str]],
+        hops: int,
+        include_star: bool,
+    ) -> list[SymbolLocation]:
+        edges = self._graph.imports(path)
+        results: list[SymbolLocation] = []
+        for edge in edges:
+            imp = edge.imp
+            for item in imp.names:
+                if item.local_name == name:
+                    results.extend(self._symbol_in_module(edge.resolved, item.name, seen, hops + 1))
+            if not imp.names and language is not None and language.bound_name(imp) == name:
+                results.extend(SymbolLocation(target, None) for target in edge.resolved.paths)
+        if results or not include_star:
+            return _unique(results)
+        for edge in edges:
+            if edge.imp.is_star:
+                for target in edge.resolved.paths:
+                    results.extend(self._lookup_in_file(target, name, seen, hops + 1))
+        return _unique(results)
+
+    def _symbol_in_module(
+        self, resolved: ResolvedImport, name: str, seen: set[tuple[str, str]], hops: int
+    ) -> list[SymbolLocation]:
+        submodule = resolved.path_for_name(name)
+        submodule_paths = {p for _, p in resolved.name_paths}
+        results: list[SymbolLocation] = []
+        for target in resolved.paths:
+            if target in submodule_paths:
+                continue
+            results.extend(self._lookup_in_file(target, name, seen, hops))
+        if not results and submodule is not None:
+            results.append(SymbolLocation(submodule, None))
+        return results
+
+    def _lookup_in_file(
+        self, path: str, name: str, seen: set[tuple[str, str]], hops: int
+    ) -> list[SymbolLocation]:
+        """A top-level symbol of ``path`` by name: defined there, or re-exported (import, star import)."""
+        if hops > _MAX_HOPS or (path, name) in seen:
+            return []
+        seen.add((path, name))
+        facts = self._graph.facts(path)
+        if facts is None:
+            return []
+        defined = [d for d in facts.definitions if d.name == name and d.parent is None]
+        if defined:
+            return [SymbolLocation(path, d) for d in defined]
+        return self._via_imports(path, facts, name, self._language(path), seen, hops, include_star=True)
+
+    def _resolve_member(
+        self, path: str, view: FileView, receiver: str, name: str, at: Span, language: LanguageSupport | None
+    ) -> list[SymbolLocation]:
+        facts = view.facts
+        self_names = language.self_names() if language else ("self", "this")
+        if receiver in self_names:
+            cls = _enclosing_class(facts, at)
+            if cls is not None:
+                found = self._member(SymbolLocation(path, cls), name, set(), 0)
+                if found:
+                    return found
+            return self._member_fallback(path, name)
+        owners = self._resolve_expression(path, view, receiver, at, language)
+        results: list[SymbolLocation] = []
+        seen: set[tuple[str, str]] = set()
+        for owner in owners:
+            results.extend(self._member(owner, name, seen, 0))
+        if results:
+            return _unique(results)
+        if owners and all(owner.definition is None for owner in owners):
+            return []  # a module we know that has no such name: nothing to guess
+        return self._member_fallback(path, name)
+
+    def _resolve_expression(
+        self, path: str, view: FileView, expression: str, at: Span, language: LanguageSupport | None
+    ) -> list[SymbolLocation]:
+        """What a receiver expression names: a module, a class, or (through ``x = Cls(...)``) a class."""
+        expression = expression.strip()
+        call = _CALL.match(expression)
+        if call and call.end() > 0:
+            classes = self._resolve_expression(path, view, call.group(1), at, language)
+            return [c for c in classes if c.definition is not None and c.definition.kind in _CONTAINER_KINDS]
+        if not _DOTTED.match(expression):
+            return []
+        # ``import a.b.c`` then ``a.b.c.name``: the receiver is the module as imported.
+        for edge in self._graph.imports(path):
+            if not edge.imp.names and edge.imp.alias is None and edge.imp.module == expression:
+                return [SymbolLocation(target, None) for target in edge.resolved.paths]
+        head, *rest = expression.split(".")
+        current = self._resolve_name(path, view.facts, head, at, language)
+        if not current:
+            current = self._constructor_assignment(path, view, head, at, language)
+        for part in rest:
+            following: list[SymbolLocation] = []
+            seen: set[tuple[str, str]] = set()
+            for owner in current:
+                following.extend(self._member(owner, part, seen, 0))
+            current = _unique(following)
+            if not current:
+                return []
+        resolved: list[SymbolLocation] = []
+        for location in current:
+            definition = location.definition
+            if definition is not None and definition.kind not in (*_CONTAINER_KINDS, SymbolKind.MODULE):
+                # A variable: follow ``x = Cls(...)`` at its definition to the class.
+                resolved.extend(self._class_of_variable(location))
+            else:
+                resolved.append(location)
+        return resolved
+
+    def _constructor_assignment(
+        self, path: str, view: FileView, variable: str, at: Span, language: LanguageSupport | None
+    ) -> list[SymbolLocation]:
+        """``x = Cls(...)`` earlier in the file (locals are not definitions): the class of ``x``."""
+        pattern = re.compile(
+            rf"(?:^|[\s;(]){re.escape(variable)}\s*(?::[^=\n]*)?(?::=|=)\s*(?:new\s+)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*[({{]"
+        )
+        lines = view.source.split(b"\n", at.start_line + 1)[: at.start_line + 1]
+        for raw in reversed(lines):
+            match = pattern.search(raw.decode("utf-8", errors="replace"))
+            if match:
+                classes = self._resolve_expression(path, view, match.group(1) + "()", at, language)
+                if classes:
+                    return classes
+        return []
+
+    def _class_of_variable(self, location: SymbolLocation) -> list[SymbolLocation]:
+        definition = location.definition
+        assert definition is not None
+        match = re.search(r"=\s*(?:new\s+)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*[({]", definition.signature)
+        if not match:
+            return []
+        facts = self._graph.facts(location.path)
+        view = self._view_for(location.path) if facts is None else FileView(facts, [], b"")
+        if view is None:
+            return []
+        return self._resolve_expression(
+            location.path, view, match.group(1) + "()", definition.span, self._language(location.path)
+        )
+
+    def _member(
+        self, owner: SymbolLocation, name: str, seen: set[tuple[str, str]], hops: int
+    ) -> list[SymbolLocation]:
+        """``name`` looked up on a module (top-level symbol or submodule) or a class (members, then bases)."""
+        if hops > _MAX_HOPS:
+            return []
+        if owner.definition is None:
+            found = self._lookup_in_file(owner.path, name, seen, hops + 1)
+            if found:
+                return found
+            submodule = self._submodule(owner.path, name)
+            return [SymbolLocation(submodule, None)] if submodule else []
+        definition = owner.definition
+        key = (owner.path, f"{definition.qualified_name}.{name}")
+        if key in seen:
+            return []
+        seen.add(key)
+        facts = self._graph.facts(owner.path)
+        if facts is None:
+            return []
+        members = [d for d in facts.definitions if d.parent == definition.qualified_name and d.name == name]
+        if members:
+            return [SymbolLocation(owner.path, d) for d in members]
+        results: list[SymbolLocation] = []
+        for base in _base_names(definition):
+            for base_location in self._resolve_name(
+                owner.path, facts, base.split(".")[0], None, self._language(owner.path)
+            ):
+                target = base_location
+                for part in base.split(".")[1:]:
+                    nested = self._member(target, part, seen, hops + 1)
+                    if not nested:
+                        break
+                    target = nested[0]
+                if target.definition is not None and target.definition.kind in _CONTAINER_KINDS:
+                    results.extend(self._member(target, name, seen, hops + 1))
+        return results
+
+    def _submodule(self, module_path: str, name: str) -> str | None:
+        directory = module_path.rsplit("/", 1)[0] if "/" in module_path else ""
+        stem = module_path.rsplit("/", 1)[-1].split(".")[0]
+        if stem not in ("__init__", "index", "mod"):
+            return None
+        prefix = f"{directory}/" if directory else ""
+        for candidate in (f"{prefix}{name}.py", f"{prefix}{name}/__init__.py"):
+            if candidate in self._graph:
+                return candidate
+        return None
+
+    def _member_fallback(self, path: str, name: str) -> list[SymbolLocation]:
+        """Unknown receiver type: members named ``name`` in this file and the files it imports."""
+        scope = {path, *self._graph.dependencies(path)}
+        return [
+            location
+            for location in self._graph.find_symbols(name)
+            if location.path in scope
+            and location.definition is not None
+            and location.definition.parent is not None
+        ]
+
+    # -- references ------------------------------------------------------------------------------------------
+
+    def references_to(
+        self, path: str, qualified_name: str | None, include_declaration: bool = True
+    ) -> list[ReferenceLocation]:
+        """Uses of the symbol ``qualified_name`` defined in ``path`` (None: the module itself) across the
+        files that can see it (the file, its dependents and theirs, for re-exports)."""
+        target = self._graph.lookup(path, qualified_name) if qualified_name else None
+        if qualified_name and target is None:
+            return []
+        name = target.name if target else None
+        results: list[ReferenceLocation] = []
+        candidates = sorted(self._graph.neighbourhood(path, depth=_REFERENCE_DEPTH, direction="dependents"))
+        names = self._aliases(name, candidates) if name is not None else set()
+        for candidate in candidates:
+            view = self._view_for(candidate)
+            if view is None:
+                continue
+            for ref in view.references:
+                if name is not None and ref.name not in names:
+                    continue
+                if name is None and ref.receiver is not None:
+                    continue
+                if target is not None and candidate == path and ref.span == target.name_span:
+                    if include_declaration:
+                        results.append(ReferenceLocation(candidate, ref))
+                    continue
+                locations = self.resolve_reference(candidate, view, ref)
+                if any(
+                    loc.path == path
+                    and (loc.qualified_name == qualified_name if qualified_name else loc.definition is None)
+                    for loc in locations
+                ):
+                    results.append(ReferenceLocation(candidate, ref))
+        return results
+
+    def _aliases(self, name: str, files: list[str]) -> set[str]:
+        """``name`` plus every local name it is imported or re-exported under in ``files``
+        (``from .circle import Circle as Round`` makes ``Round`` a candidate), to a fixpoint."""
+        names = {name}
+        imports = [edge.imp for path in files for edge in self._graph.imports(path)]
+        exports = [
+            export for path in files for export in (self._graph.facts(path) or FileFacts(path, "")).exports
+        ]
+        while True:
+            before = len(names)
+            for imp in imports:
+                for item in imp.names:
+                    if item.name in names:
+                        names.add(item.local_name)
+            for export in exports:
+                if export.original_name in names:
+                    names.add(export.name)
+            if len(names) == before:
+                return names
+
+
+def _enclosing_class(facts: FileFacts, at: Span) -> Definition | None:
+    best: Definition | None = None
+    for definition in facts.definitions:
+        if definition.kind in _CONTAINER_KINDS and definition.span.contains(at.start_line, at.start_col):
+            if best is None or definition.span.start_line >= best.span.start_line:
+                best = definition
+    return best
+
+
+def _inside_class_body(cls: Definition, at: Span, facts: FileFacts) -> bool:
+    """True when ``at`` is directly in the class body, not inside one of its methods."""
+    if not cls.span.contains(at.start_line, at.start_col):
+        return False
+    return not any(
+        d.parent == cls.qualified_name
+        and d.kind in (SymbolKind.METHOD, SymbolKind.FUNCTION, SymbolKind.CONSTRUCTOR)
+        and d.span.contains(at.start_line, at.start_col)
+        for d in facts.definitions
+    )
+
+
+def _base_names(definition: Definition) -> list[str]:
+    """Base classes named in the signature (``class A(B, mod.C, metaclass=M):`` → B, mod.C)."""
+    match = re.search(
+        r"\(([^)]*)\)", definition.signature.split("\n")[0] if "(" in definition.signature else ""
+    )
+    if not match:
+        match = re.search(r"\b(?:extends|implements)\s+([\w.,\s]+)", definition.signature)
+    if not match:
+        return []
+    bases = []
+    for part in match.group(1).split(","):
+        part = part.strip()
+        if part and "=" not in part and _DOTTED.match(part):
+            bases.append(part)
+    return bases
+
+
+def _unique(locations: list[SymbolLocation]) -> list[SymbolLocation]:
+    seen: set[tuple[str, str | None, int]] = set()
+    result = []
+    for location in locations:
+        key = (location.path, location.qualified_name, location.span.start_line)
+        if key not in seen:
+            seen.add(key)
+            result.append(location)
+    return result

@@ -1,0 +1,169 @@
+"""Parsing one file into facts, and the worker-process side of cold indexing.
+
+Workers read, hash, parse, extract and resolve imports themselves and send back compact encoded
+records, so the parent only writes them to the store and links the graph.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import tree_sitter
+
+from roost.context.codec import encode_facts, encode_resolutions
+from roost.context.facts import FileFacts, ResolvedImport
+from roost.context.languages import language_for_path
+from roost.context.languages.base import LanguageSupport, WorkspaceLayout
+from roost.context.layout import FileSetLayout
+from roost.context.options import IndexOptions
+from roost.context.scanning import read_source
+
+log = logging.getLogger("roost.context.index")
+
+_parsers: dict[int, tree_sitter.Parser] = {}
+
+
+def parser_for(language: tree_sitter.Language) -> tree_sitter.Parser:
+    """One parser per grammar per process (parsers are cheap to reuse, not to create)."""
+    key = id(language)
+    parser = _parsers.get(key)
+    if parser is None:
+        parser = _parsers[key] = tree_sitter.Parser(language)
+    return parser
+
+
+def content_hash(source: bytes) -> bytes:
+    return hashlib.blake2b(source, digest_size=16).digest()
+
+
+def check_utf8(source: bytes, rel_path: str) -> None:
+    """Facts decode text with replacement; say once when a file is not valid UTF-8."""
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError as error:
+        log.info(
+            "%s is not valid UTF-8 (byte %d); decoded with replacement characters", rel_path, error.start
+        )
+
+
+def extract_outline(
+    language: LanguageSupport, path: str, source: bytes
+) -> tuple[tree_sitter.Tree, FileFacts]:
+    tree = parser_for(language.ts_language(path)).parse(source)
+    return tree, language.extract_outline(path, source, tree)
+
+
+def resolve_all(
+    language: LanguageSupport, facts: FileFacts, layout: WorkspaceLayout
+) -> tuple[ResolvedImport, ...]:
+    resolved = []
+    for imp in facts.imports:
+        try:
+            resolved.append(language.resolve_import(imp, facts.path, layout))
+        except Exception:  # a resolver bug must not take the file (or the index) down
+            log.exception("resolving %r in %s failed", imp.module, facts.path)
+            resolved.append(ResolvedImport())
+    return tuple(resolved)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRecord:
+    """One file as a worker returns it. ``facts`` is None when the file was skipped (logged)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    digest: bytes
+    language: str
+    facts: bytes | None
+    resolutions: bytes | None
+
+
+def index_one(
+    root: Path, rel_path: str, layout: WorkspaceLayout, options: IndexOptions
+) -> ParsedRecord | None:
+    language = language_for_path(rel_path)
+    if language is None:
+        return None
+    absolute = root / rel_path
+    try:
+        st = absolute.stat()
+    except OSError as error:
+        log.info("skipped %s: %s", rel_path, error.strerror or error)
+        return None
+    source = read_source(absolute, options.max_file_bytes, rel_path)
+    if source is None:
+        return ParsedRecord(rel_path, st.st_size, st.st_mtime_ns, b"", language.name, None, None)
+    check_utf8(source, rel_path)
+    try:
+        _, facts = extract_outline(language, rel_path, source)
+        resolutions = resolve_all(language, facts, layout)
+    except Exception:
+        log.exception("extracting %s failed; indexed as empty", rel_path)
+        facts, resolutions = FileFacts(path=rel_path, language=language.name), ()
+    return ParsedRecord(
+        rel_path,
+        len(source),
+        st.st_mtime_ns,
+        content_hash(source),
+        language.name,
+        encode_facts(facts),
+        encode_resolutions(resolutions),
+    )
+
+
+# -- worker process state ------------------------------------------------------------------------------
+
+_worker_root: Path | None = None
+_worker_layout: FileSetLayout | None = None
+_worker_options: IndexOptions | None = None
+
+
+class _CollectingHandler(logging.Handler):
+    """Workers hand their log lines back to the parent, whose logging the user configured (and whose
+    stdout may be the LSP stream)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            self.lines.append((record.levelno, self.format(record)))
+
+
+_worker_log = _CollectingHandler()
+
+
+def init_worker(root: str, files: list[str], options: IndexOptions) -> None:
+    global _worker_root, _worker_layout, _worker_options
+    _worker_root = Path(root)
+    _worker_options = options
+    _worker_layout = FileSetLayout(_worker_root, files, options)
+    index_logger = logging.getLogger("roost.context")
+    index_logger.handlers[:] = [_worker_log]
+    index_logger.setLevel(logging.INFO)
+    index_logger.propagate = False
+
+
+def index_batch(paths: list[str]) -> tuple[list[ParsedRecord], list[tuple[int, str]]]:
+    """Worker entry point: index a batch of files against the layout given to :func:`init_worker`.
+
+    Returns the records and the log lines (level, message) produced on the way.
+    """
+    assert _worker_root is not None and _worker_layout is not None and _worker_options is not None
+    _worker_log.lines = []
+    records = []
+    for rel_path in paths:
+        try:
+            record = index_one(_worker_root, rel_path, _worker_layout, _worker_options)
+        except Exception:  # never let one file kill the batch
+            log.exception("indexing %s failed", rel_path)
+            record = None
+        if record is not None:
+            records.append(record)
+    return records, _worker_log.lines

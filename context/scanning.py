@@ -1,0 +1,190 @@
+"""Which files of a workspace the index may read: ``.gitignore``, configured excludes, secrets, size,
+binary content, symlink loops, unreadable files. Every skip is one log line; nothing here raises.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+import pathspec
+
+from roost.context.languages import language_for_path
+from roost.context.options import DEFAULT_EXCLUDES, DEFAULT_SECRET_PATTERNS, IndexOptions
+
+log = logging.getLogger("roost.context.index")
+
+# Bytes inspected for a NUL to call a file binary (what git does).
+_BINARY_PROBE_BYTES = 8192
+
+
+@lru_cache(maxsize=8)
+def _secret_patterns(extra: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(p.lower() for p in DEFAULT_SECRET_PATTERNS + extra)
+
+
+def is_secret_path(path: str | os.PathLike[str], extra_patterns: Iterable[str] = ()) -> bool:
+    """True for files that hold credentials (``.env``, keys, certificates, ``credentials.json``...).
+
+    Such files are never read for context: not indexed, not retrieved, never put in a prompt. Matches the
+    file name (case-insensitively) and any directory component (``.ssh/``, a ``secrets/`` folder).
+    """
+    posix = PurePosixPath(os.fspath(path).replace("\\", "/"))
+    patterns = _secret_patterns(tuple(extra_patterns))
+    name = posix.name.lower()
+    if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+        return True
+    return any(part.lower() in (".ssh", ".gnupg", ".aws", "secrets") for part in posix.parts[:-1])
+
+
+@dataclass(frozen=True, slots=True)
+class FileStat:
+    size: int
+    mtime_ns: int
+
+
+class WorkspaceFilter:
+    """Exclusion rules of one workspace: defaults, options, and every ``.gitignore`` met while walking."""
+
+    def __init__(self, root: Path, options: IndexOptions):
+        self.root = root
+        self.options = options
+        patterns = list(DEFAULT_EXCLUDES if options.use_default_excludes else ()) + list(options.excludes)
+        self._base = pathspec.GitIgnoreSpec.from_lines(patterns)
+        # (directory prefix with trailing slash or "", spec) for each .gitignore seen.
+        self._gitignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+
+    def add_gitignore(self, rel_dir: str) -> None:
+        if not self.options.respect_gitignore:
+            return
+        ignore_file = self.root / rel_dir / ".gitignore"
+        try:
+            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        prefix = f"{rel_dir}/" if rel_dir else ""
+        self._gitignores.append((prefix, pathspec.GitIgnoreSpec.from_lines(lines)))
+
+    def load_gitignores_for(self, rel_path: str) -> None:
+        """Load the .gitignore files on the way to ``rel_path`` (for single-file checks outside a walk)."""
+        if not self.options.respect_gitignore:
+            return
+        known = {prefix for prefix, _ in self._gitignores}
+        parts = PurePosixPath(rel_path).parts[:-1]
+        for depth in range(len(parts) + 1):
+            rel_dir = "/".join(parts[:depth])
+            prefix = f"{rel_dir}/" if rel_dir else ""
+            if prefix not in known and (self.root / rel_dir / ".gitignore").is_file():
+                self.add_gitignore(rel_dir)
+                known.add(prefix)
+
+    def is_excluded(self, rel_path: str, is_dir: bool = False) -> bool:
+        probe = f"{rel_path}/" if is_dir else rel_path
+        if self._base.match_file(probe):
+            return True
+        for prefix, spec in self._gitignores:
+            if probe.startswith(prefix) and spec.match_file(probe[len(prefix) :]):
+                return True
+        return False
+
+    def is_secret(self, rel_path: str) -> bool:
+        return is_secret_path(rel_path, self.options.secret_patterns)
+
+    def accepts_file(self, rel_path: str) -> bool:
+        """Cheap path-only checks: indexed language, not excluded, not a secret."""
+        return (
+            language_for_path(rel_path) is not None
+            and not self.is_secret(rel_path)
+            and not self.is_excluded(rel_path)
+        )
+
+
+def scan_workspace(
+    root: Path, options: IndexOptions, workspace_filter: WorkspaceFilter | None = None
+) -> dict[str, FileStat]:
+    """Every indexable file under ``root`` (workspace-relative POSIX path → size and mtime)."""
+    rules = workspace_filter or WorkspaceFilter(root, options)
+    found: dict[str, FileStat] = {}
+    visited_dirs: set[tuple[int, int]] = set()
+    stack: list[str] = [""]
+    while stack:
+        rel_dir = stack.pop()
+        directory = root / rel_dir if rel_dir else root
+        try:
+            dir_stat = directory.stat()
+        except OSError as error:
+            log.info("skipped directory %s: %s", rel_dir or ".", error)
+            continue
+        identity = (dir_stat.st_dev, dir_stat.st_ino)
+        if identity in visited_dirs:
+            log.info("skipped %s: symlink loop or duplicate directory", rel_dir)
+            continue
+        visited_dirs.add(identity)
+        if (directory / ".gitignore").exists():
+            rules.add_gitignore(rel_dir)
+        try:
+            entries = list(os.scandir(directory))
+        except OSError as error:
+            log.info("skipped directory %s: %s", rel_dir or ".", error)
+            continue
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                is_dir = entry.is_dir()  # follows symlinks; loops are caught by the identity set
+            except OSError:
+                continue
+            if is_dir:
+                if not rules.is_excluded(rel, is_dir=True):
+                    stack.append(rel)
+                continue
+            if language_for_path(rel) is None or rules.is_secret(rel) or rules.is_excluded(rel):
+                continue
+            try:
+                st = entry.stat()
+            except OSError as error:
+                log.info("skipped %s: %s", rel, error)
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            if st.st_size > options.max_file_bytes:
+                log.info(
+                    "skipped %s: %d bytes is over the %d-byte limit", rel, st.st_size, options.max_file_bytes
+                )
+                continue
+            found[rel] = FileStat(st.st_size, st.st_mtime_ns)
+    return found
+
+
+def stat_file(root: Path, rel_path: str, options: IndexOptions) -> FileStat | None:
+    """Current size/mtime of one file, None when it is gone, not regular, or too big."""
+    try:
+        st = (root / rel_path).stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_size > options.max_file_bytes:
+        return None
+    return FileStat(st.st_size, st.st_mtime_ns)
+
+
+def read_source(path: Path, max_bytes: int, rel_path: str | None = None) -> bytes | None:
+    """The file's bytes, or None (with one log line) when unreadable, too big or binary."""
+    label = rel_path or str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as error:
+        log.info("skipped %s: %s", label, error.strerror or error)
+        return None
+    if len(data) > max_bytes:
+        log.info("skipped %s: over the %d-byte limit", label, max_bytes)
+        return None
+    if b"\0" in data[:_BINARY_PROBE_BYTES]:
+        log.info("skipped %s: binary content", label)
+        return None
+    return data

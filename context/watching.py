@@ -1,0 +1,118 @@
+"""Disk changes outside the editor (git checkout, code generation, formatters): watchdog events are
+collected into a set (O(1) per event, so a burst of thousands never blocks the observer thread) and handed
+over in one batch after a quiet period, or after ``max_delay_s`` of continuous churn at the latest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+log = logging.getLogger("roost.context.index")
+
+
+class _Collector(FileSystemEventHandler):
+    def __init__(self, watcher: DiskWatcher):
+        self._watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        paths = [event.src_path]
+        dest = getattr(event, "dest_path", "")
+        if dest:
+            paths.append(dest)
+        for path in paths:
+            self._watcher.notify(path.decode() if isinstance(path, bytes) else path)
+
+
+class DiskWatcher:
+    """Watches ``root`` recursively and calls ``apply(paths)`` with debounced batches of changed paths."""
+
+    def __init__(
+        self,
+        root: Path,
+        apply: Callable[[list[str]], object],
+        debounce_s: float = 0.3,
+        max_delay_s: float = 2.0,
+        is_relevant: Callable[[str], bool] | None = None,
+    ):
+        self.root = root
+        self._apply = apply
+        self._debounce_s = debounce_s
+        self._max_delay_s = max_delay_s
+        self._is_relevant = is_relevant or (lambda _p: True)
+        self._pending: set[str] = set()
+        self._first_at = 0.0
+        self._last_at = 0.0
+        self._condition = threading.Condition()
+        self._stopping = False
+        self._observer = Observer()
+        self._thread = threading.Thread(target=self._run, name="roost-index-watch", daemon=True)
+        self.batches_applied = 0
+
+    def start(self) -> None:
+        self._observer.schedule(_Collector(self), str(self.root), recursive=True)
+        self._observer.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._condition:
+            self._stopping = True
+            self._condition.notify_all()
+        try:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        except Exception:  # pragma: no cover - observer already gone
+            pass
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    def notify(self, path: str) -> None:
+        now = time.monotonic()
+        with self._condition:
+            if not self._pending:
+                self._first_at = now
+            self._pending.add(path)
+            self._last_at = now
+            self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._pending and not self._stopping:
+                    self._condition.wait()
+                if self._stopping:
+                    return
+                # Wait for a quiet period, but never longer than max_delay after the first event.
+                while not self._stopping:
+                    now = time.monotonic()
+                    quiet_left = self._last_at + self._debounce_s - now
+                    hard_left = self._first_at + self._max_delay_s - now
+                    wait = min(quiet_left, hard_left)
+                    if wait <= 0:
+                        break
+                    self._condition.wait(wait)
+                if self._stopping:
+                    return
+                batch, self._pending = self._pending, set()
+            relevant = [path for path in batch if self._safe_relevant(path)]
+            if not relevant:
+                continue
+            try:
+                self._apply(relevant)
+                self.batches_applied += 1
+            except Exception:  # the watcher must survive anything a batch throws
+                log.exception("applying %d disk changes failed", len(relevant))
+
+    def _safe_relevant(self, path: str) -> bool:
+        try:
+            return self._is_relevant(path)
+        except Exception:
+            return False
