@@ -170,6 +170,11 @@ class WarmBandit:
 
     def __init__(self, settings: BanditSettings | None = None) -> None:
         self.settings = settings or BanditSettings()
+        # Bandit logs a warning for every unparsable nosec comment and internal hiccup; in a language server
+        # that is noise on every keystroke. Errors still get through; a level set explicitly is kept.
+        bandit_logger = logging.getLogger("bandit")
+        if bandit_logger.level == logging.NOTSET:
+            bandit_logger.setLevel(logging.ERROR)
         try:
             config_path = str(self.settings.config_file) if self.settings.config_file else None
             self._config = bandit_config.BanditConfig(config_path)

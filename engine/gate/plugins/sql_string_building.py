@@ -21,16 +21,26 @@ def _has_string(node: ast.AST) -> bool:
     return any(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in ast.walk(node))
 
 
+def _add_operands(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _add_operands(node.left) + _add_operands(node.right)
+    return [node]
+
+
 def _built_string(node: ast.AST) -> str | None:
     """How ``node`` builds a string from values, or None when it is a constant or a plain variable."""
     if isinstance(node, ast.JoinedStr) and any(isinstance(v, ast.FormattedValue) for v in node.values):
         return "an f-string"
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _has_string(node.left):
         return "% formatting"
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and _has_string(node):
-        operands = [node.left, node.right]
-        if any(not isinstance(o, ast.Constant) for o in operands):
-            return "string concatenation"
+    # "a" + "b" + "c" is a constant; "a" + name is built from a value.
+    if (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Add)
+        and _has_string(node)
+        and any(not isinstance(leaf, ast.Constant) for leaf in _add_operands(node))
+    ):
+        return "string concatenation"
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)

@@ -1,0 +1,208 @@
+"""The gate on suggestions spliced into documents: what counts, fallbacks, nosec, config, languages."""
+
+from __future__ import annotations
+
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from roost.engine.gate import Gate, GateOptions, Level, Policy, VerdictKind
+
+INSECURE_PREFIX = textwrap.dedent(
+    """\
+    import subprocess
+    import hashlib
+
+    def existing(cmd):
+        subprocess.call(cmd, shell=True)
+
+    def digest(data):
+    """
+)
+
+
+def test_only_inserted_lines_count(gate: Gate) -> None:
+    # The document already has a shell=True call; a harmless suggestion must not be blamed for it.
+    verdict = gate.check("python", INSECURE_PREFIX + "    ", "return hashlib.sha256(data).hexdigest()\n", "")
+    assert verdict.kind is VerdictKind.PASS
+    assert verdict.findings == ()
+
+
+def test_finding_line_is_relative_to_the_completion(gate: Gate) -> None:
+    completion = "h = hashlib.sha256(data)\n    old = hashlib.md5(data)\n    return h\n"
+    verdict = gate.check("python", INSECURE_PREFIX + "    ", completion, "\n\nprint(1)\n")
+    assert verdict.kind is VerdictKind.BLOCK
+    assert [(f.test_id, f.line) for f in verdict.findings] == [("B324", 2)]
+    assert verdict.scanned_as == "unit"
+
+
+def test_completion_continuing_a_call_of_the_prefix(gate: Gate) -> None:
+    # The call starts in the prefix; the suggestion adds shell=True on the next line.
+    prefix = "import subprocess\n\ndef run(cmd):\n    subprocess.call(cmd,\n"
+    verdict = gate.check("python", prefix, "                    shell=True)\n", "")
+    assert verdict.kind is VerdictKind.BLOCK
+    assert verdict.findings[0].test_id == "B602"
+    assert verdict.findings[0].line == 1
+
+
+def test_completion_mid_line(gate: Gate) -> None:
+    verdict = gate.check("python", "def f(source):\n    value = ", "eval(source)", "\n    return value\n")
+    assert [f.test_id for f in verdict.findings] == ["B307"]
+    assert verdict.findings[0].line == 1
+
+
+def test_unit_fallback_when_the_rest_of_the_buffer_is_broken(gate: Gate) -> None:
+    prefix = "import pickle\n\ndef load(blob):\n    "
+    suffix = "\n\ndef broken(:\n    return [\n"
+    verdict = gate.check("python", prefix, "return pickle.loads(blob)", suffix)
+    assert verdict.scanned_as == "unit"
+    assert [f.test_id for f in verdict.findings] == ["B301"]
+
+
+def test_suggestion_fallback_keeps_the_files_imports(gate: Gate) -> None:
+    # Nothing around the suggestion parses, but `system` must still be understood as os.system.
+    prefix = "from os import system\n\nclass Broken(\n    def run(self, name):\n        "
+    verdict = gate.check("python", prefix, 'system("rm -rf " + name)\n', "    ]]]\n")
+    assert verdict.scanned_as == "suggestion"
+    assert "B605" in {f.test_id for f in verdict.findings}
+    assert verdict.blocked
+
+
+def test_suggestion_ending_in_a_block_header(gate: Gate) -> None:
+    prefix = "import subprocess\ndef f(cmds):\n    if (\n"
+    verdict = gate.check(
+        "python", prefix, "    for c in cmds: subprocess.call(c, shell=True)\n    while x:\n", ""
+    )
+    assert "B602" in {f.test_id for f in verdict.findings}
+
+
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "eval(x if (\n",
+        "def (:\n    return ]\n",
+        "print('unterminated\n",
+    ],
+)
+def test_nothing_parses_is_unscanned_never_pass(gate: Gate, completion: str) -> None:
+    verdict = gate.check("python", "def broken(:\n    ", completion, "\n  ]]\n")
+    assert verdict.kind is VerdictKind.UNSCANNED
+    assert verdict.action is VerdictKind.WARN  # the default policy for unscanned Python
+    assert verdict.flagged
+    assert verdict.to_json()["verdict"] == "unscanned"
+
+
+def test_unscanned_policy_is_configurable() -> None:
+    strict = Gate(GateOptions(policy=Policy(unscanned=VerdictKind.BLOCK)))
+    verdict = strict.check("python", "", "eval(x if (\n", "")
+    assert verdict.kind is VerdictKind.UNSCANNED
+    assert verdict.blocked
+    with pytest.raises(ValueError):
+        Policy(unscanned=VerdictKind.PASS)
+
+
+def test_partly_parsed_suggestion_without_findings_is_not_clean(gate: Gate) -> None:
+    verdict = gate.check("python", "x = [\n", "y = 1\nz = (\n", "")
+    assert verdict.kind is VerdictKind.UNSCANNED
+
+
+def test_model_written_nosec_is_ignored(gate: Gate) -> None:
+    prefix = "import subprocess\ndef f(cmd):\n    "
+    for comment in ("# nosec", "# nosec B602", "# nosec: subprocess_popen_with_shell_equals_true"):
+        verdict = gate.check("python", prefix, f"subprocess.call(cmd, shell=True)  {comment}\n", "")
+        assert verdict.blocked, comment
+
+
+def test_workspace_nosec_on_untouched_lines_is_honoured(gate: Gate) -> None:
+    # The user's own nosec on a multi-line call the suggestion completes still applies to that call...
+    prefix = "import subprocess\ndef f(cmd):\n    subprocess.call(  # nosec B602\n        cmd,\n"
+    verdict = gate.check("python", prefix, "        shell=True)\n", "")
+    assert "B602" not in {f.test_id for f in verdict.findings}
+    # ...and can be switched off.
+    strict = Gate(GateOptions(honour_workspace_nosec=False))
+    assert "B602" in {f.test_id for f in strict.check("python", prefix, "        shell=True)\n", "").findings}
+
+
+def test_workspace_pyproject_skips_and_levels(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.bandit]\nskips = ["B307"]\n', encoding="utf-8")
+    gate = Gate(GateOptions(workspace_root=tmp_path))
+    assert gate.check("python", "", "eval(x)\n", "").kind is VerdictKind.PASS
+    assert gate.check("python", "import hashlib\n", "hashlib.md5(b'')\n", "").blocked
+    # Edited while the server runs: picked up on the next check.
+    (tmp_path / "pyproject.toml").write_text('[tool.bandit]\nskips = ["B324"]\n', encoding="utf-8")
+    import os
+
+    os.utime(tmp_path / "pyproject.toml", (1, 1))
+    assert gate.check("python", "", "eval(x)\n", "").kind is VerdictKind.WARN
+    assert not gate.check("python", "import hashlib\n", "hashlib.md5(b'')\n", "").findings
+
+
+def test_workspace_dot_bandit_ini(tmp_path: Path) -> None:
+    (tmp_path / ".bandit").write_text("[bandit]\nskips = B602,B604\nlevel = HIGH\n", encoding="utf-8")
+    gate = Gate(GateOptions(workspace_root=tmp_path))
+    assert gate.bandit_settings.skips == frozenset({"B602", "B604"})
+    assert gate.bandit_settings.min_severity is Level.HIGH
+    assert (
+        gate.check("python", "import subprocess\n", "subprocess.call(c, shell=True)\n", "").kind
+        is VerdictKind.PASS
+    )
+    # Below the configured minimum severity: not reported at all.
+    assert gate.check("python", "", "eval(x)\n", "").findings == ()
+
+
+def test_broken_workspace_config_is_a_clear_error(tmp_path: Path) -> None:
+    from roost.engine.gate import WorkspaceConfigError
+
+    (tmp_path / "pyproject.toml").write_text("[tool.bandit\n", encoding="utf-8")
+    with pytest.raises(WorkspaceConfigError, match="pyproject.toml"):
+        Gate(GateOptions(workspace_root=tmp_path))
+
+
+def test_other_languages_get_the_secret_scan_only(gate: Gate) -> None:
+    js = gate.check("javascript", "", "eval(userInput);\n", "")
+    assert js.kind is VerdictKind.PASS
+    assert js.scanned_as == "secrets-only"
+    assert any("Python-only" in note for note in js.notes)
+    leaked = gate.check("go", "", 'token := "ghp_' + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8" + '"\n', "")
+    assert leaked.blocked
+    assert leaked.findings[0].test_id == "secret:github-token"
+
+
+def test_policy_thresholds() -> None:
+    lenient = Gate(GateOptions(policy=Policy(block_severity=Level.HIGH, block_confidence=Level.HIGH)))
+    prefix = "import subprocess\n"
+    # B602 on a formatted command is HIGH/HIGH: still blocked.
+    assert lenient.check("python", prefix, "subprocess.call('ls ' + d, shell=True)\n", "").blocked
+    warn_only = Gate(GateOptions(policy=Policy(block_severity=Level.UNDEFINED, block_confidence=Level.HIGH)))
+    assert warn_only.check("python", "", "eval(x)\n", "").blocked  # MEDIUM/HIGH now blocks
+
+
+def test_json_shape(gate: Gate) -> None:
+    payload = gate.check("python", "", "eval(x)\n", "").to_json()
+    assert set(payload) == {"verdict", "findings", "ms"}
+    assert payload["findings"] == [
+        {
+            "test_id": "B307",
+            "severity": "MEDIUM",
+            "confidence": "HIGH",
+            "cwe": 78,
+            "line": 1,
+            "message": payload["findings"][0]["message"],
+        }
+    ]
+    assert isinstance(payload["ms"], float)
+
+
+def test_concurrent_checks_agree(gate: Gate) -> None:
+    requests = [
+        ("import subprocess\n", "subprocess.call(c, shell=True)\n"),
+        ("", "eval(x)\n"),
+        ("", "x = 1\n"),
+        ("import hashlib\n", "hashlib.md5(b'')\n"),
+    ] * 25
+    expected = [gate.check("python", p, c, "").to_json()["findings"] for p, c in requests]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda r: gate.check("python", r[0], r[1], "").to_json()["findings"], requests))
+    assert got == expected
