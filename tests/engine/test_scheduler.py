@@ -1,0 +1,221 @@
+"""Continuous batching, prefix-KV reuse, cancellation and priorities on a tiny random Mistral model."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+import torch
+
+from roost.engine.scheduler import PrefixKVCache, _find_stop, _held_back
+from roost.engine.types import (
+    Backend,
+    GenerationRequest,
+    RequestPriority,
+    TextChunk,
+    UnsupportedRequestError,
+)
+
+from .conftest import load_tiny_backend
+
+
+def random_prompt(length: int, seed: int) -> tuple[int, ...]:
+    rng = random.Random(seed)
+    return tuple(rng.randrange(1000, 131000) for _ in range(length))
+
+
+async def run(backend, request: GenerationRequest) -> tuple[tuple[int, ...], str, TextChunk]:
+    ids: list[int] = []
+    parts: list[str] = []
+    final = None
+    async for chunk in backend.generate(request):
+        ids.extend(chunk.token_ids)
+        parts.append(chunk.text)
+        if chunk.is_final:
+            final = chunk
+    assert final is not None
+    return tuple(ids), "".join(parts), final
+
+
+def test_backend_satisfies_the_protocol(tiny_backend) -> None:
+    assert isinstance(tiny_backend, Backend)
+    assert tiny_backend.count_tokens("def main():\n    pass\n") > 3
+
+
+async def test_length_limit_and_timings(tiny_backend) -> None:
+    ids, _text, final = await run(
+        tiny_backend, GenerationRequest(prompt_token_ids=random_prompt(20, 1), max_new_tokens=7)
+    )
+    assert final.finish_reason == "length"
+    assert len(ids) == 7
+    timings = final.timings
+    assert timings.prompt_tokens == 20 and timings.generated_tokens == 7
+    assert 0 <= timings.queue_s <= timings.first_token_s <= timings.total_s
+    assert timings.prefill_s > 0 and timings.decode_s > 0
+
+
+async def test_batched_outputs_equal_one_at_a_time(tiny_backend, tiny_mistral_dir) -> None:
+    # Different prompt lengths and budgets: requests join and leave the running batch at different steps,
+    # and with max_batch_size=4 the last two wait for a slot and join mid-run.
+    requests = [
+        GenerationRequest(prompt_token_ids=random_prompt(length, seed), max_new_tokens=budget)
+        for seed, (length, budget) in enumerate([(5, 12), (37, 30), (16, 4), (60, 18), (9, 25), (23, 9)])
+    ]
+    alone = []
+    for request in requests:
+        ids, text, _final = await run(tiny_backend, request)
+        alone.append((ids, text))
+    tiny_backend.scheduler.prefix_cache.clear()  # batched run must not ride on the prefill of the first run
+    together = await asyncio.gather(*(run(tiny_backend, r) for r in requests))
+    assert [(ids, text) for ids, text, _final in together] == alone
+    assert max(e.decode_step for e in tiny_backend.scheduler.events) > 0
+    assert tiny_backend.scheduler.batch_size == 0
+
+
+async def test_sampling_with_a_seed_is_reproducible(tiny_backend) -> None:
+    request = GenerationRequest(
+        prompt_token_ids=random_prompt(10, 3), max_new_tokens=10, temperature=0.8, seed=42
+    )
+    first, _t1, _f1 = await run(tiny_backend, request)
+    second, _t2, _f2 = await run(tiny_backend, request)
+    greedy, _t3, _f3 = await run(
+        tiny_backend, GenerationRequest(prompt_token_ids=random_prompt(10, 3), max_new_tokens=10)
+    )
+    assert first == second
+    assert first != greedy
+
+
+async def test_prefix_kv_reuse_gives_the_same_tokens(tiny_mistral_dir) -> None:
+    with_reuse = load_tiny_backend(tiny_mistral_dir)
+    without_reuse = load_tiny_backend(tiny_mistral_dir, prefix_cache_bytes=0)
+    try:
+        base = random_prompt(300, 7)
+        follow_ups = [base + (4242,), base[:250] + random_prompt(20, 8), base]
+        await run(with_reuse, GenerationRequest(prompt_token_ids=base, max_new_tokens=3))
+        for prompt in follow_ups:
+            request = GenerationRequest(prompt_token_ids=prompt, max_new_tokens=12)
+            reused_ids, _text, reused_final = await run(with_reuse, request)
+            fresh_ids, _text2, fresh_final = await run(without_reuse, request)
+            assert reused_ids == fresh_ids
+            assert fresh_final.timings.reused_prompt_tokens == 0
+            # The shared prefix (at most all but the last prompt token) was not recomputed.
+            shared = 250 if prompt[250:251] != base[250:251] else min(len(prompt), len(base))
+            assert reused_final.timings.reused_prompt_tokens >= min(shared, len(prompt) - 1) - 1
+    finally:
+        with_reuse.scheduler.close()
+        without_reuse.scheduler.close()
+
+
+def test_prefix_cache_is_bounded_by_bytes_and_lru() -> None:
+    def kv(length: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [(torch.zeros(1, 2, length, 4), torch.zeros(1, 2, length, 4))]
+
+    per_token = 2 * 2 * 4 * 4  # keys and values, 2 heads x 4 dims x 4 bytes
+    cache = PrefixKVCache(max_bytes=per_token * 25)
+    a, b, c = torch.arange(10), torch.arange(100, 110), torch.arange(200, 210)
+    cache.store(a, kv(10))
+    cache.store(b, kv(10))
+    assert cache.lookup(torch.cat([a, torch.tensor([5])]))[0] == 10  # touch a: b is now least recent
+    cache.store(c, kv(10))
+    assert cache.bytes <= cache.max_bytes and len(cache) == 2
+    assert cache.lookup(b)[0] == 0
+    assert cache.lookup(a)[0] == 10 and cache.lookup(c)[0] == 10
+    cache.store(torch.arange(1000), kv(1000))  # larger than the whole budget: not kept
+    assert cache.lookup(torch.arange(1000))[0] <= 10
+
+
+async def test_cancelling_the_consumer_frees_the_slot_within_one_step(tiny_backend) -> None:
+    scheduler = tiny_backend.scheduler
+    long_request = GenerationRequest(prompt_token_ids=random_prompt(30, 11), max_new_tokens=3000)
+    other = GenerationRequest(prompt_token_ids=random_prompt(12, 12), max_new_tokens=40)
+    expected_other, _text, _final = await run(tiny_backend, other)
+
+    first_chunk = asyncio.Event()
+
+    async def consume() -> None:
+        async for _chunk in tiny_backend.generate(long_request):
+            first_chunk.set()
+
+    task = asyncio.create_task(consume())
+    other_task = asyncio.create_task(run(tiny_backend, other))
+    await asyncio.wait_for(first_chunk.wait(), timeout=30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    other_ids, _other_text, other_final = await asyncio.wait_for(other_task, timeout=60)
+    assert other_ids == expected_other and other_final.finish_reason == "length"
+
+    events = [e for e in scheduler.events if e.request_id == long_request.request_id]
+    cancel_step = next(e.decode_step for e in events if e.kind == "cancel_requested")
+    released_step = next(e.decode_step for e in events if e.kind == "released")
+    assert released_step - cancel_step <= 1
+    assert not any(e.kind == "finished" for e in events)  # no final chunk for a consumer that left
+
+
+async def test_cancel_event_ends_the_stream_with_a_cancelled_chunk(tiny_backend) -> None:
+    cancel = asyncio.Event()
+    request = GenerationRequest(
+        prompt_token_ids=random_prompt(8, 13), max_new_tokens=3000, cancel_event=cancel
+    )
+    chunks = []
+    async for chunk in tiny_backend.generate(request):
+        chunks.append(chunk)
+        cancel.set()
+    assert chunks[-1].finish_reason == "cancelled"
+    assert chunks[-1].timings.generated_tokens < 3000
+
+
+async def test_inline_completions_are_admitted_before_waiting_edits(tiny_mistral_dir) -> None:
+    backend = load_tiny_backend(tiny_mistral_dir, max_batch_size=1)
+    try:
+        running = GenerationRequest(
+            prompt_token_ids=random_prompt(8, 20), max_new_tokens=40, priority=RequestPriority.EDIT
+        )
+        edit = GenerationRequest(
+            prompt_token_ids=random_prompt(8, 21), max_new_tokens=5, priority=RequestPriority.EDIT
+        )
+        inline = GenerationRequest(prompt_token_ids=random_prompt(8, 22), max_new_tokens=5)
+        first = asyncio.create_task(run(backend, running))
+        while backend.scheduler.batch_size == 0:
+            await asyncio.sleep(0.005)
+        queued = [asyncio.create_task(run(backend, edit))]
+        await asyncio.sleep(0.01)
+        queued.append(asyncio.create_task(run(backend, inline)))
+        await asyncio.gather(first, *queued)
+        admitted = [e.request_id for e in backend.scheduler.events if e.kind == "admitted"]
+        assert admitted == [running.request_id, inline.request_id, edit.request_id]
+    finally:
+        backend.scheduler.close()
+
+
+async def test_stop_sequence_cuts_the_answer(tiny_backend) -> None:
+    prompt = random_prompt(15, 30)
+    _ids, full_text, _final = await run(
+        tiny_backend, GenerationRequest(prompt_token_ids=prompt, max_new_tokens=30)
+    )
+    assert len(full_text) > 12
+    stop = full_text[6:10]
+    expected = full_text[: full_text.index(stop)]
+    _ids, text, final = await run(
+        tiny_backend, GenerationRequest(prompt_token_ids=prompt, max_new_tokens=30, stop_sequences=(stop,))
+    )
+    assert text == expected
+    assert final.finish_reason == "stop"
+
+
+async def test_bad_requests_get_clear_errors(tiny_backend) -> None:
+    with pytest.raises(UnsupportedRequestError, match="context"):
+        await run(tiny_backend, GenerationRequest(prompt_token_ids=(5,) * 5000))
+    with pytest.raises(UnsupportedRequestError, match="suffix"):
+        await run(tiny_backend, GenerationRequest(prompt="def f(", suffix=")"))
+    with pytest.raises(ValueError, match="exactly one"):
+        GenerationRequest()
+
+
+def test_stop_helpers() -> None:
+    assert _find_stop("abc<|end", ("<|endoftext|>",), 0) is None
+    assert _held_back("abc<|end", ("<|endoftext|>",)) == 5
+    assert _find_stop("x = 1\ny", ("\n",), 0) == 5
+    assert _held_back("caf\ufffd", ()) == 1
+    assert _held_back("plain", ("\n\n",)) == 0
