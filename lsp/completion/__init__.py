@@ -1,0 +1,1 @@
+"""Inline completion: the request pipeline (debounce, cancel-previous, cache, context, model, gate)."""

