@@ -1,0 +1,128 @@
+"""What the code around the cursor uses: the enclosing scopes, the names referenced nearby (weighted by
+distance), the member access being typed, and the types that local assignments and annotations give to
+variables.
+
+The type hints are lexical (``x = Foo(...)``, ``x: Foo``, ``x := Foo{``, ``new Foo(``): cheap, language-light,
+and enough to point retrieval at the right class; the graph then resolves the name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from roost.context.facts import Definition, FileFacts, SymbolKind
+
+_FUNCTION_KINDS = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
+_CLASS_KINDS = frozenset(
+    {SymbolKind.CLASS, SymbolKind.STRUCT, SymbolKind.INTERFACE, SymbolKind.TRAIT, SymbolKind.ENUM}
+)
+_MEMBER_AT_CURSOR = re.compile(r"([A-Za-z_][\w]*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\.\s*(\w*)$")
+_PARTIAL_AT_CURSOR = re.compile(r"([A-Za-z_]\w*)$")
+_CONSTRUCTED = re.compile(
+    r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)\s*(?::\s*[^=\n]+?)?\s*:?=\s*(?:await\s+|new\s+|&)?"
+    r"([A-Za-z_][\w.]*)\s*[({]"
+)
+_ANNOTATED = re.compile(r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)\s*:\s*['\"]?([A-Za-z_][\w.]*)")
+
+
+@dataclass(slots=True)
+class CursorContext:
+    line: int  # 0-based
+    col: int  # characters
+    byte_col: int
+    lines: list[str]
+    scopes: list[Definition] = field(default_factory=list)  # outermost first, all containing the cursor
+    receiver: str | None = None  # ``obj.attr`` being typed at the cursor → ``obj``
+    partial: str = ""  # identifier fragment right before the cursor
+    # name → weight in (0, 1]: used on the cursor line (1.0) down to far away in the enclosing function.
+    near_names: dict[str, float] = field(default_factory=dict)
+    # (receiver, member) pairs referenced nearby, with the same weights.
+    near_members: dict[tuple[str, str], float] = field(default_factory=dict)
+    # variable → the expression that gives it a type (callee or annotation), nearest assignment wins.
+    type_hints: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def function(self) -> Definition | None:
+        return next((d for d in reversed(self.scopes) if d.kind in _FUNCTION_KINDS), None)
+
+    @property
+    def cls(self) -> Definition | None:
+        return next((d for d in reversed(self.scopes) if d.kind in _CLASS_KINDS), None)
+
+    @property
+    def line_prefix(self) -> str:
+        return self.lines[self.line][: self.col] if self.line < len(self.lines) else ""
+
+
+def _byte_col(line_text: str, col: int) -> int:
+    return len(line_text[:col].encode("utf-8"))
+
+
+def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines: int) -> CursorContext:
+    lines = text.splitlines()
+    line_text = lines[line] if line < len(lines) else ""
+    context = CursorContext(line=line, col=col, byte_col=_byte_col(line_text, col), lines=lines)
+    context.scopes = sorted(
+        (
+            d
+            for d in facts.definitions
+            if d.span.contains(line, context.byte_col) and d.span.start_line < line
+        ),
+        key=lambda d: (d.span.start_line, -d.span.end_line),
+    )
+    prefix = context.line_prefix
+    member = _MEMBER_AT_CURSOR.search(prefix)
+    if member is not None:
+        context.receiver = re.sub(r"\s+", "", member.group(1))
+        context.partial = member.group(2)
+    else:
+        partial = _PARTIAL_AT_CURSOR.search(prefix)
+        context.partial = partial.group(1) if partial else ""
+
+    function = context.function
+    scan_start = max(0, line - scan_lines)
+    if function is not None:
+        scan_start = max(scan_start, function.span.start_line)
+    for ref in facts.references:
+        ref_line = ref.span.start_line
+        if ref_line < scan_start or ref_line > line + 3:
+            continue
+        if ref_line == line and ref.span.start_col >= context.byte_col:
+            continue  # what follows the cursor on its line is being rewritten
+        distance = line - ref_line if ref_line <= line else 2 * (ref_line - line)
+        weight = 1.0 / (1.0 + distance / 4.0)
+        if ref.receiver:
+            key = (ref.receiver, ref.name)
+            context.near_members[key] = max(context.near_members.get(key, 0.0), weight)
+            root = ref.receiver.split(".")[0].split("(")[0]
+            context.near_names[root] = max(context.near_names.get(root, 0.0), weight * 0.8)
+        else:
+            context.near_names[ref.name] = max(context.near_names.get(ref.name, 0.0), weight)
+
+    hint_start = function.span.start_line if function is not None else scan_start
+    context.type_hints = _type_hints(lines, hint_start, line, context.byte_col)
+    cls = context.cls
+    if cls is not None:
+        # ``self.attr = Foo()`` anywhere in the class types ``self.attr`` in every method.
+        for name, expression in _type_hints(
+            lines, cls.span.start_line, min(cls.span.end_line, len(lines) - 1), None
+        ).items():
+            if name.startswith("self."):
+                context.type_hints.setdefault(name, expression)
+    return context
+
+
+def _type_hints(lines: list[str], start: int, end: int, end_col: int | None) -> dict[str, str]:
+    hints: dict[str, str] = {}
+    for index in range(start, min(end, len(lines) - 1) + 1):
+        text = lines[index]
+        if index == end and end_col is not None:
+            text = text.encode("utf-8")[:end_col].decode("utf-8", errors="ignore")
+        for pattern in (_ANNOTATED, _CONSTRUCTED):
+            for match in pattern.finditer(text):
+                name, expression = match.group(1), match.group(2)
+                if expression in {"None", "True", "False", "lambda"}:
+                    continue
+                hints[name] = expression  # later (nearer the cursor) wins
+    return hints

@@ -1,0 +1,42 @@
+"""Retrieval's own options; the lead maps user configuration onto them in ``lsp/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalOptions:
+    # Share of the prompt budget for cross-file context; prefix and suffix take the rest (Copilot-like 35/15/50).
+    prefix_share: float = 0.35
+    suffix_share: float = 0.15
+    context_share: float = 0.50
+    # A definition's body is included when it has at most this many lines; else signature + docstring.
+    small_body_lines: int = 12
+    # Docstrings longer than this many lines are cut (the first lines carry the meaning).
+    doc_lines: int = 6
+    # How far above the cursor the enclosing function is scanned for names used (lines).
+    enclosing_scan_lines: int = 60
+    # Below this many graph candidates the BM25 fallback is consulted.
+    fallback_below: int = 3
+    # BM25 code windows, the CrossCodeEval/RepoCoder setting.
+    window_lines: int = 20
+    window_stride: int = 10
+    # Query for the fallback: this many lines above the cursor.
+    query_lines: int = 20
+    max_lexical_items: int = 4
+    # Cross-file candidates: how many definitions one module-level receiver (``mod.``) contributes.
+    max_members_per_module: int = 40
+    # Used to estimate how much of the current file the prompt's prefix/suffix shows, so snippets of
+    # those lines are not repeated. Deliberately low: an underestimate only keeps a duplicate, an
+    # overestimate would drop something the model never sees.
+    visible_chars_per_token: float = 2.5
+    # Tokens charged per item on top of its text, for the path header the prompt format adds.
+    item_overhead_tokens: int = 8
+
+    def __post_init__(self) -> None:
+        shares = (self.prefix_share, self.suffix_share, self.context_share)
+        if any(s < 0 for s in shares) or sum(shares) > 1.0001:
+            raise ValueError(f"budget shares must be non-negative and sum to at most 1, got {shares}")
+        if self.window_lines < 1 or self.window_stride < 1:
+            raise ValueError("window_lines and window_stride must be positive")

@@ -1,0 +1,215 @@
+"""Name resolution on top of stored facts: a name in a module → the definitions it denotes, following
+imports, aliases, ``__init__`` re-exports and star imports across files; members of modules and classes
+(base classes included).
+
+It works from :class:`FileFacts` and the index's import resolution only, so the current file can be an
+unsaved buffer whose facts were extracted from the editor's text rather than the disk.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from roost.context.facts import Definition, FileFacts, Import, ResolvedImport, SymbolKind
+from roost.context.languages import language_named
+from roost.context.retrieval.workspace import CodeWorkspace
+
+_CLASS_KINDS = frozenset(
+    {SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.STRUCT, SymbolKind.ENUM, SymbolKind.TRAIT}
+)
+_BASES = re.compile(r"\(([^)]*)\)")
+_RETURN_TYPE = re.compile(r"->\s*['\"]?([A-Za-z_][\w.]*)")
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a name denotes: a definition in a file, or (``definition is None``) the module file itself."""
+
+    path: str
+    definition: Definition | None = None
+
+    @property
+    def is_module(self) -> bool:
+        return self.definition is None
+
+    @property
+    def is_class(self) -> bool:
+        return self.definition is not None and self.definition.kind in _CLASS_KINDS
+
+
+def module_name_of(path: str) -> str:
+    """``pkg/sub/__init__.py`` → ``sub``; ``pkg/util.py`` → ``util`` (the name a submodule is imported by)."""
+    pure = PurePosixPath(path)
+    if pure.stem in {"__init__", "index", "mod"} and pure.parent.name:
+        return pure.parent.name
+    return pure.stem
+
+
+class NameResolver:
+    def __init__(self, workspace: CodeWorkspace, overrides: dict[str, FileFacts] | None = None) -> None:
+        self.workspace = workspace
+        # Facts that win over the stored ones (the unsaved buffer of the file being edited).
+        self.overrides = overrides or {}
+        self._import_cache: dict[tuple[str, Import], ResolvedImport] = {}
+
+    def facts(self, path: str) -> FileFacts | None:
+        return self.overrides.get(path) or self.workspace.file_facts(path)
+
+    def resolved_import(self, importer: str, imp: Import) -> ResolvedImport:
+        key = (importer, imp)
+        cached = self._import_cache.get(key)
+        if cached is None:
+            try:
+                cached = self.workspace.resolve_import(importer, imp)
+            except Exception:  # a resolver bug must never fail a completion request
+                cached = ResolvedImport()
+            self._import_cache[key] = cached
+        return cached
+
+    def import_paths(self, importer: str, imp: Import) -> tuple[str, ...]:
+        return self.resolved_import(importer, imp).paths
+
+    # --- names in a module scope ---------------------------------------------------------------------
+
+    def in_module(self, path: str, name: str, depth: int = 0) -> list[Target]:
+        """What ``name`` denotes at the top level of the module ``path``."""
+        facts = self.facts(path)
+        if facts is None or depth > _MAX_DEPTH:
+            return []
+        found = [Target(path, d) for d in facts.definitions if d.parent is None and d.name == name]
+        if found:
+            return found
+        return self._through_imports(facts, name, depth)
+
+    def _through_imports(self, facts: FileFacts, name: str, depth: int) -> list[Target]:
+        found: list[Target] = []
+        stars: list[Import] = []
+        for imp in facts.imports:
+            if imp.is_star:
+                stars.append(imp)
+                continue
+            if imp.names:
+                for imported in imp.names:
+                    if imported.local_name != name:
+                        continue
+                    resolved = self.resolved_import(facts.path, imp)
+                    submodule = resolved.path_for_name(imported.name)
+                    if submodule is not None:
+                        found.append(Target(submodule))
+                        continue
+                    for target_path in resolved.paths:
+                        found.extend(self.member_of_module(target_path, imported.name, depth + 1))
+                continue
+            language = language_named(facts.language)
+            bound = language.bound_name(imp) if language is not None else imp.alias
+            if bound != name:
+                continue
+            if imp.alias is None and "." in imp.module and not imp.module.startswith("."):
+                # ``import a.b`` binds ``a``: the package, not the submodule.
+                imp = Import(module=imp.module.split(".")[0], span=imp.span)
+            found.extend(Target(p) for p in self.import_paths(facts.path, imp))
+        if found:
+            return _unique(found)
+        for imp in stars:
+            for target_path in self.import_paths(facts.path, imp):
+                found.extend(self.in_module(target_path, name, depth + 1))
+        return _unique(found)
+
+    def member_of_module(self, path: str, name: str, depth: int = 0) -> list[Target]:
+        """``module.name``: a symbol defined or re-exported there, or a submodule of a package."""
+        found = self.in_module(path, name, depth)
+        if found:
+            return found
+        pure = PurePosixPath(path)
+        if pure.stem == "__init__":
+            for candidate in (f"{pure.parent}/{name}.py", f"{pure.parent}/{name}/__init__.py"):
+                if self.facts(candidate) is not None:
+                    return [Target(candidate)]
+        return []
+
+    # --- members of classes --------------------------------------------------------------------------
+
+    def class_members(self, target: Target, depth: int = 0) -> list[Target]:
+        """The definitions directly inside a class, then those of its bases (resolved in its file)."""
+        if target.definition is None or depth > _MAX_DEPTH:
+            return []
+        facts = self.facts(target.path)
+        if facts is None:
+            return []
+        qualified = target.definition.qualified_name
+        members = [Target(target.path, d) for d in facts.definitions if d.parent == qualified]
+        for base in self.bases(target):
+            members.extend(self.class_members(base, depth + 1))
+        return members
+
+    def class_member(self, target: Target, name: str) -> list[Target]:
+        for member in self.class_members(target):
+            if member.definition is not None and member.definition.name == name:
+                return [member]
+        return []
+
+    def bases(self, target: Target) -> list[Target]:
+        if target.definition is None:
+            return []
+        match = _BASES.search(target.definition.signature.split("\n")[0])
+        if match is None:
+            return []
+        found: list[Target] = []
+        for raw in match.group(1).split(","):
+            expression = raw.strip().split("[")[0]
+            if not expression or "=" in expression:  # ``metaclass=...``
+                continue
+            found.extend(t for t in self.expression(target.path, expression) if t.is_class)
+        return found
+
+    # --- dotted expressions --------------------------------------------------------------------------
+
+    def expression(self, path: str, dotted: str, first: list[Target] | None = None) -> list[Target]:
+        """``a.b.c`` in the module scope of ``path`` (or starting from ``first`` for ``a``)."""
+        parts = [p for p in dotted.split(".") if p]
+        if not parts:
+            return []
+        targets = first if first is not None else self.in_module(path, parts[0])
+        for part in parts[1:]:
+            targets = self.member(targets, part)
+            if not targets:
+                return []
+        return targets
+
+    def member(self, targets: list[Target], name: str) -> list[Target]:
+        found: list[Target] = []
+        for target in targets:
+            if target.is_module:
+                found.extend(self.member_of_module(target.path, name))
+            elif target.is_class:
+                found.extend(self.class_member(target, name))
+            else:
+                returned = self.returned_class(target)
+                if returned is not None:
+                    found.extend(self.class_member(returned, name))
+        return _unique(found)
+
+    def returned_class(self, target: Target) -> Target | None:
+        """The class a function's annotation says it returns (``def make() -> Foo``)."""
+        if target.definition is None:
+            return None
+        match = _RETURN_TYPE.search(target.definition.signature)
+        if match is None:
+            return None
+        classes = [t for t in self.expression(target.path, match.group(1)) if t.is_class]
+        return classes[0] if classes else None
+
+
+def _unique(targets: list[Target]) -> list[Target]:
+    seen: set[tuple[str, str | None, int]] = set()
+    out: list[Target] = []
+    for target in targets:
+        d = target.definition
+        key = (target.path, d.qualified_name if d else None, d.span.start_line if d else -1)
+        if key not in seen:
+            seen.add(key)
+            out.append(target)
+    return out

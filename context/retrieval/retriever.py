@@ -1,0 +1,571 @@
+"""Given a document and a cursor: the code the model must see from the rest of the project, ranked and
+packed under a token budget.
+
+Candidates come from the graph first (definitions of what is used near the cursor, what the imports point
+at, the types of variables, the enclosing scope), then from the editor (recent edits, open documents);
+BM25 over code windows is only consulted when the graph yields little. Rendering is the caller's: this
+returns ranked, redacted snippets with their token costs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import tree_sitter
+
+from roost.context.facts import FileFacts, SymbolKind
+from roost.context.languages import language_for_path
+from roost.context.retrieval.activity import WorkspaceActivity
+from roost.context.retrieval.bm25 import BM25WindowIndex
+from roost.context.retrieval.cursor import CursorContext, analyse_cursor
+from roost.context.retrieval.model import Candidate, CandidateKind, RetrievalResult
+from roost.context.retrieval.options import RetrievalOptions
+from roost.context.retrieval.packing import Redactor, TokenCounter, pack
+from roost.context.retrieval.resolve import NameResolver, Target
+from roost.context.retrieval.snippets import class_outline, definition_snippet, module_outline
+from roost.context.retrieval.workspace import CodeWorkspace
+from roost.context.scanning import is_secret_path
+
+log = logging.getLogger(__name__)
+
+_CLASS_KINDS = frozenset(
+    {SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.STRUCT, SymbolKind.ENUM, SymbolKind.TRAIT}
+)
+
+# Base scores per source; multiplied by a proximity weight in (0, 1].
+SCORE_MEMBER_AT_CURSOR = 1.0
+SCORE_PARTIAL_MATCH = 0.95
+SCORE_NEAR_NAME = 0.85
+SCORE_NEAR_MEMBER = 0.8
+SCORE_TYPE = 0.85
+SCORE_IMPORT_USED = 0.5
+SCORE_IMPORT_UNUSED = 0.45
+SCORE_MODULE_IMPORT = 0.3
+SCORE_ENCLOSING_OUTLINE = 0.55
+SCORE_FILE_OUTLINE = 0.2
+SCORE_RECENT = 0.4
+SCORE_OPEN_DOCUMENT = 0.35
+SCORE_LEXICAL = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalRequest:
+    path: str  # workspace-relative
+    text: str  # the document as the editor has it (may differ from disk)
+    line: int  # 0-based
+    col: int  # 0-based, in characters
+    # The buffer's facts when the caller keeps them current (the LSP's incremental index); else parsed here.
+    facts: FileFacts | None = None
+
+
+@dataclass(slots=True)
+class _Session:
+    """State of one request: resolution caches and file lines."""
+
+    request: RetrievalRequest
+    facts: FileFacts
+    cursor: CursorContext
+    resolver: NameResolver
+    lines: dict[str, list[str] | None] = field(default_factory=dict)
+    candidates: list[Candidate] = field(default_factory=list)
+
+
+def split_budget(total: int, options: RetrievalOptions) -> tuple[int, int, int]:
+    """(prefix, suffix, context) token budgets out of ``total``."""
+    prefix = int(total * options.prefix_share)
+    suffix = int(total * options.suffix_share)
+    context = max(0, min(total - prefix - suffix, int(total * options.context_share)))
+    return prefix, suffix, context
+
+
+def parse_facts(path: str, text: str) -> FileFacts | None:
+    """Facts of an unsaved buffer, through the file's language module; None for unknown languages."""
+    language = language_for_path(path)
+    if language is None:
+        return None
+    source = text.encode("utf-8", errors="replace")
+    try:
+        tree = tree_sitter.Parser(language.ts_language(path)).parse(source)
+        return language.extract(path, source, tree)
+    except Exception:  # a half-typed buffer must never fail a completion request
+        log.warning("could not extract facts from the buffer of %s", path, exc_info=True)
+        return None
+
+
+class Retriever:
+    def __init__(
+        self,
+        workspace: CodeWorkspace,
+        *,
+        redact: Redactor,
+        options: RetrievalOptions | None = None,
+        is_excluded: Callable[[str], bool] = is_secret_path,
+        activity: WorkspaceActivity | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.redact = redact
+        self.options = options or RetrievalOptions()
+        self.is_excluded = is_excluded
+        self.activity = activity or WorkspaceActivity()
+        self._lexical: BM25WindowIndex | None = None
+
+    # --- keeping the lexical index current (only once it exists) ------------------------------------
+
+    def file_changed(self, path: str, text: str | None = None) -> None:
+        if self._lexical is None:
+            return
+        if self.is_excluded(path):
+            self._lexical.remove_file(path)
+            return
+        content = text if text is not None else self.workspace.file_text(path)
+        if content is None:
+            self._lexical.remove_file(path)
+        else:
+            self._lexical.set_file(path, content)
+
+    def file_removed(self, path: str) -> None:
+        if self._lexical is not None:
+            self._lexical.remove_file(path)
+        self.activity.forget(path)
+
+    def lexical_index(self) -> BM25WindowIndex:
+        """Built on first use (the fallback is rare); later kept current through :meth:`file_changed`."""
+        if self._lexical is None:
+            index = BM25WindowIndex(self.options.window_lines, self.options.window_stride)
+            for path in self.workspace.paths():
+                if self.is_excluded(path):
+                    continue
+                text = self.workspace.file_text(path)
+                if text is not None:
+                    index.set_file(path, text)
+            self._lexical = index
+        return self._lexical
+
+    # --- the request ---------------------------------------------------------------------------------
+
+    def retrieve(
+        self,
+        request: RetrievalRequest,
+        count_tokens: TokenCounter,
+        context_budget: int,
+        *,
+        prefix_budget: int | None = None,
+        suffix_budget: int | None = None,
+        visible_lines: tuple[int, int] | None = None,
+    ) -> RetrievalResult:
+        """Ranked snippets packed under ``context_budget`` tokens (as counted by ``count_tokens``).
+
+        ``visible_lines`` is the part of the document the prompt shows around the cursor (0-based,
+        inclusive); when omitted it is estimated from ``prefix_budget``/``suffix_budget`` (by default
+        derived from the context budget and the option shares).
+        """
+        candidates, session = self._collect(request)
+        if visible_lines is None:
+            visible_lines = self._estimate_visible(session, context_budget, prefix_budget, suffix_budget)
+        result = pack(
+            candidates,
+            context_budget,
+            count_tokens,
+            self.redact,
+            current_path=request.path,
+            visible_lines=visible_lines,
+            item_overhead_tokens=self.options.item_overhead_tokens,
+        )
+        result.used_fallback = any(c.kind is CandidateKind.LEXICAL for c in candidates)
+        return result
+
+    def candidates(self, request: RetrievalRequest) -> list[Candidate]:
+        """Every candidate with its score and reason, unranked and unpacked (for listings and tests)."""
+        return self._collect(request)[0]
+
+    def _collect(self, request: RetrievalRequest) -> tuple[list[Candidate], _Session]:
+        if request.line < 0 or request.col < 0:
+            raise ValueError(f"cursor must be non-negative, got line {request.line} col {request.col}")
+        facts = (
+            request.facts
+            or parse_facts(request.path, request.text)
+            # The stored facts of the file on disk: stale, but better than nothing.
+            or self.workspace.file_facts(request.path)
+            or FileFacts(request.path, "unknown")
+        )
+        lines = request.text.splitlines()
+        if request.line > len(lines):
+            raise ValueError(
+                f"line {request.line + 1} is past the end of {request.path} ({len(lines)} lines)"
+            )
+        cursor = analyse_cursor(
+            facts, request.text, request.line, request.col, self.options.enclosing_scan_lines
+        )
+        resolver = NameResolver(self.workspace, overrides={request.path: facts})
+        session = _Session(request, facts, cursor, resolver, lines={request.path: lines})
+        self._from_cursor_member(session)
+        self._from_partial(session)
+        self._from_near_names(session)
+        self._from_imports(session)
+        self._from_enclosing_scope(session)
+        self._from_activity(session)
+        cross_file = sum(1 for c in session.candidates if c.path != request.path)
+        if cross_file < self.options.fallback_below:
+            self._from_lexical(session)
+        return session.candidates, session
+
+    def _estimate_visible(
+        self, session: _Session, context_budget: int, prefix_budget: int | None, suffix_budget: int | None
+    ) -> tuple[int, int]:
+        options = self.options
+        share = options.context_share or 1.0
+        if prefix_budget is None:
+            prefix_budget = int(context_budget * options.prefix_share / share)
+        if suffix_budget is None:
+            suffix_budget = int(context_budget * options.suffix_share / share)
+        lines = session.lines[session.request.path] or []
+        line = session.request.line
+        chars = prefix_budget * options.visible_chars_per_token
+        start = line
+        while start > 0 and chars - (len(lines[start - 1]) + 1) >= 0:
+            start -= 1
+            chars -= len(lines[start]) + 1
+        chars = suffix_budget * options.visible_chars_per_token
+        end = line
+        while end + 1 < len(lines) and chars - (len(lines[end + 1]) + 1) >= 0:
+            end += 1
+            chars -= len(lines[end]) + 1
+        return start, end
+
+    # --- candidate sources ---------------------------------------------------------------------------
+
+    def _lines(self, session: _Session, path: str) -> list[str] | None:
+        if path not in session.lines:
+            text = None
+            if not self.is_excluded(path):
+                text = self.activity.document_text(path)
+                if text is None:
+                    text = self.workspace.file_text(path)
+            session.lines[path] = text.splitlines() if text is not None else None
+        return session.lines[path]
+
+    def _add_target(
+        self, session: _Session, target: Target, kind: CandidateKind, score: float, reason: str
+    ) -> None:
+        if self.is_excluded(target.path):
+            return
+        definition = target.definition
+        if (
+            target.path == session.request.path
+            and definition is not None
+            and definition.span.start_line <= session.cursor.line <= definition.span.end_line
+        ):
+            return  # an enclosing scope of the cursor: the prompt's prefix already is that code
+        lines = self._lines(session, target.path)
+        if not lines:
+            return
+        options = self.options
+        facts = session.resolver.facts(target.path)
+        definition = target.definition
+        if definition is None:
+            if facts is None:
+                return
+            snippet = module_outline(lines, facts, options.max_members_per_module)
+            symbol = None
+        elif definition.kind in _CLASS_KINDS and facts is not None:
+            # A class is worth its header and member signatures; the same snippet whatever asked for it.
+            snippet = class_outline(lines, facts, definition, options.small_body_lines, options.doc_lines)
+            symbol = definition.qualified_name
+        else:
+            snippet = definition_snippet(lines, definition, options.small_body_lines, options.doc_lines)
+            symbol = definition.qualified_name
+        if snippet is None or not snippet.text.strip():
+            return
+        session.candidates.append(
+            Candidate(
+                path=target.path,
+                start_line=snippet.start_line,
+                end_line=snippet.end_line,
+                text=snippet.text,
+                kind=kind,
+                score=score,
+                reason=reason,
+                symbol=symbol,
+            )
+        )
+
+    def _self_names(self, session: _Session) -> tuple[str, ...]:
+        language = language_for_path(session.request.path)
+        return language.self_names() if language is not None else ("self", "this")
+
+    def _resolve_receiver(self, session: _Session, expression: str, depth: int = 0) -> list[Target]:
+        """What a receiver expression (``mod``, ``self.store``, ``x``) denotes at the cursor."""
+        cursor, resolver, path = session.cursor, session.resolver, session.request.path
+        if depth > 3:
+            return []
+        hint = cursor.type_hints.get(expression)
+        if hint is not None and hint != expression:
+            typed = self._type_of(session, hint, depth + 1)
+            if typed:
+                return typed
+        parts = expression.split(".")
+        head, rest = parts[0], parts[1:]
+        if head in self._self_names(session) and cursor.cls is not None:
+            start = [Target(path, cursor.cls)]
+        elif head in cursor.type_hints and cursor.type_hints[head] != head:
+            start = self._type_of(session, cursor.type_hints[head], depth + 1)
+        else:
+            start = resolver.in_module(path, head)
+        return resolver.expression(path, ".".join(rest), start) if rest else start
+
+    def _type_of(self, session: _Session, expression: str, depth: int) -> list[Target]:
+        """The class an assignment's callee or an annotation denotes: ``Foo`` or ``make_foo() -> Foo``."""
+        found = self._resolve_receiver(session, expression, depth)
+        classes: list[Target] = []
+        for target in found:
+            if target.is_class:
+                classes.append(target)
+            elif target.definition is not None:
+                returned = session.resolver.returned_class(target)
+                if returned is not None:
+                    classes.append(returned)
+        return classes
+
+    def _from_cursor_member(self, session: _Session) -> None:
+        cursor = session.cursor
+        if cursor.receiver is None:
+            return
+        receiver = cursor.receiver
+        for target in self._resolve_receiver(session, receiver):
+            if target.is_module:
+                self._add_target(
+                    session, target, CandidateKind.OUTLINE, SCORE_MEMBER_AT_CURSOR, f"members of `{receiver}`"
+                )
+                members = [
+                    Target(target.path, d)
+                    for d in (session.resolver.facts(target.path) or FileFacts(target.path, "")).definitions
+                    if d.parent is None
+                ]
+            elif target.is_class:
+                self._add_target(
+                    session, target, CandidateKind.TYPE, SCORE_MEMBER_AT_CURSOR, f"type of `{receiver}`"
+                )
+                members = session.resolver.class_members(target)
+            else:
+                continue
+            for member in members:
+                definition = member.definition
+                if definition is None:
+                    continue
+                weight = cursor.near_members.get((receiver, definition.name), 0.0)
+                if cursor.partial and definition.name.startswith(cursor.partial):
+                    weight = max(weight, 1.0)
+                if weight > 0:
+                    self._add_target(
+                        session,
+                        member,
+                        CandidateKind.DEFINITION,
+                        SCORE_MEMBER_AT_CURSOR * weight,
+                        f"`{receiver}.{definition.name}` at the cursor",
+                    )
+
+    def _from_partial(self, session: _Session) -> None:
+        cursor = session.cursor
+        partial = cursor.partial
+        if cursor.receiver is not None or len(partial) < 2:
+            return
+        names: set[str] = set()
+        for imp in session.facts.imports:
+            names.update(n.local_name for n in imp.names)
+        names.update(d.name for d in session.facts.definitions if d.parent is None)
+        for name in sorted(n for n in names if n.startswith(partial) and n != partial)[:8]:
+            for target in session.resolver.in_module(session.request.path, name):
+                self._add_target(
+                    session, target, CandidateKind.DEFINITION, SCORE_PARTIAL_MATCH, f"completes `{partial}`"
+                )
+
+    def _from_near_names(self, session: _Session) -> None:
+        cursor, resolver, path = session.cursor, session.resolver, session.request.path
+        self_names = self._self_names(session)
+        ordered = sorted(cursor.near_names.items(), key=lambda item: -item[1])
+        for name, weight in ordered[:40]:
+            if name in self_names:
+                continue
+            hint = cursor.type_hints.get(name)
+            if hint is not None:
+                for target in self._type_of(session, hint, 1):
+                    self._add_target(
+                        session, target, CandidateKind.TYPE, SCORE_TYPE * weight, f"type of `{name}`"
+                    )
+            for target in resolver.in_module(path, name):
+                if target.is_module:
+                    continue  # members used nearby are resolved below; the whole module is for the cursor
+                self._add_target(
+                    session,
+                    target,
+                    CandidateKind.DEFINITION,
+                    SCORE_NEAR_NAME * weight,
+                    f"`{name}` used nearby",
+                )
+        members = sorted(cursor.near_members.items(), key=lambda item: -item[1])
+        for (receiver, member), weight in members[:40]:
+            if receiver == cursor.receiver:
+                continue  # already covered at the cursor
+            for owner in self._resolve_receiver(session, receiver):
+                for target in resolver.member([owner], member):
+                    self._add_target(
+                        session,
+                        target,
+                        CandidateKind.DEFINITION,
+                        SCORE_NEAR_MEMBER * weight,
+                        f"`{receiver}.{member}` used nearby",
+                    )
+
+    def _from_imports(self, session: _Session) -> None:
+        cursor, facts, resolver = session.cursor, session.facts, session.resolver
+        line = cursor.line
+        nearest: dict[str, int] = {}
+        for ref in facts.references:
+            name = ref.receiver.split(".")[0] if ref.receiver else ref.name
+            distance = abs(ref.span.start_line - line)
+            if distance < nearest.get(name, 1 << 30):
+                nearest[name] = distance
+        language = language_for_path(session.request.path)
+        for imp in facts.imports:
+            if imp.is_star:
+                continue
+            if imp.names:
+                for imported in imp.names:
+                    local = imported.local_name
+                    distance = nearest.get(local)
+                    if distance is None:
+                        score, why = SCORE_IMPORT_UNUSED, f"imported `{local}`, not used yet"
+                    else:
+                        score = SCORE_IMPORT_USED / (1.0 + distance / 20.0)
+                        why = f"imported `{local}`, used {distance} lines away"
+                    for target in resolver.in_module(session.request.path, local):
+                        kind_score = (
+                            SCORE_MODULE_IMPORT * score / SCORE_IMPORT_USED if target.is_module else score
+                        )
+                        self._add_target(session, target, CandidateKind.IMPORT, kind_score, why)
+                continue
+            bound = language.bound_name(imp) if language is not None else imp.alias
+            if not bound or bound not in nearest:
+                continue
+            distance = nearest[bound]
+            for target in resolver.in_module(session.request.path, bound):
+                self._add_target(
+                    session,
+                    target,
+                    CandidateKind.IMPORT,
+                    SCORE_MODULE_IMPORT / (1.0 + distance / 20.0),
+                    f"module `{bound}`, used {distance} lines away",
+                )
+
+    def _from_enclosing_scope(self, session: _Session) -> None:
+        cursor, path = session.cursor, session.request.path
+        cls = cursor.cls
+        facts = session.facts
+        lines = session.lines[path] or []
+        if cls is not None:
+            snippet = class_outline(lines, facts, cls, self.options.small_body_lines, self.options.doc_lines)
+            session.candidates.append(
+                Candidate(
+                    path,
+                    snippet.start_line,
+                    snippet.end_line,
+                    snippet.text,
+                    CandidateKind.OUTLINE,
+                    SCORE_ENCLOSING_OUTLINE,
+                    "enclosing class",
+                    symbol=f"{cls.qualified_name}#enclosing",
+                )
+            )
+        snippet = module_outline(lines, facts, self.options.max_members_per_module)
+        if snippet is not None:
+            session.candidates.append(
+                Candidate(
+                    path,
+                    snippet.start_line,
+                    snippet.end_line,
+                    snippet.text,
+                    CandidateKind.OUTLINE,
+                    SCORE_FILE_OUTLINE,
+                    "module-level names of this file",
+                    symbol="#module-outline",
+                )
+            )
+
+    def _from_activity(self, session: _Session) -> None:
+        now = time.monotonic()
+        path = session.request.path
+        for rank, edit in enumerate(self.activity.recent_edits()[:8]):
+            if edit.path == path or self.is_excluded(edit.path):
+                continue
+            lines = self._lines(session, edit.path)
+            if not lines:
+                continue
+            start = max(0, edit.line - 5)
+            end = min(len(lines) - 1, edit.line + 5)
+            age = now - edit.at
+            score = SCORE_RECENT / (1.0 + rank / 2.0) / (1.0 + age / 300.0)
+            session.candidates.append(
+                Candidate(
+                    edit.path,
+                    start,
+                    end,
+                    "\n".join(lines[start : end + 1]),
+                    CandidateKind.RECENT,
+                    score,
+                    f"edited {int(age)} s ago",
+                )
+            )
+        open_documents = {p: t for p, t in self.activity.open_documents().items() if p != path}
+        if not open_documents:
+            return
+        query = "\n".join(
+            session.cursor.lines[
+                max(0, session.cursor.line - self.options.query_lines) : session.cursor.line + 1
+            ]
+        )
+        index = BM25WindowIndex(self.options.window_lines, self.options.window_stride)
+        for doc_path, text in open_documents.items():
+            if not self.is_excluded(doc_path):
+                index.set_file(doc_path, text)
+        hits = index.search(query, limit=2)
+        best = hits[0][1] if hits else 0.0
+        for window, score in hits:
+            lines = open_documents[window.path].splitlines()
+            session.candidates.append(
+                Candidate(
+                    window.path,
+                    window.start_line,
+                    window.end_line,
+                    "\n".join(lines[window.start_line : window.end_line + 1]),
+                    CandidateKind.OPEN_DOCUMENT,
+                    SCORE_OPEN_DOCUMENT * (score / best if best else 0.0),
+                    "open in the editor, similar code",
+                )
+            )
+
+    def _from_lexical(self, session: _Session) -> None:
+        cursor = session.cursor
+        query_lines = cursor.lines[max(0, cursor.line - self.options.query_lines) : cursor.line]
+        query_lines.append(cursor.line_prefix)
+        hits = self.lexical_index().search(
+            "\n".join(query_lines), limit=self.options.max_lexical_items, exclude={session.request.path}
+        )
+        best = hits[0][1] if hits else 0.0
+        for window, score in hits:
+            lines = self._lines(session, window.path)
+            if not lines:
+                continue
+            session.candidates.append(
+                Candidate(
+                    window.path,
+                    window.start_line,
+                    window.end_line,
+                    "\n".join(lines[window.start_line : window.end_line + 1]),
+                    CandidateKind.LEXICAL,
+                    SCORE_LEXICAL * (score / best if best else 0.0),
+                    "similar code (BM25)",
+                )
+            )

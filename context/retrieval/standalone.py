@@ -1,0 +1,70 @@
+"""A :class:`CodeWorkspace` parsed in memory from the language modules, without the persistent graph.
+
+For benchmarks over directories that are not a user's workspace (read in place, nothing cached) and for
+tests of retrieval in isolation. The server uses the index's graph through
+:class:`~roost.context.retrieval.adapter.GraphWorkspace` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import tree_sitter
+
+from roost.context.facts import FileFacts, Import, ResolvedImport
+from roost.context.languages import language_for_path
+from roost.context.layout import FileSetLayout
+from roost.context.options import IndexOptions
+from roost.context.scanning import read_source, scan_workspace
+
+log = logging.getLogger(__name__)
+
+
+class ParsedWorkspace:
+    def __init__(
+        self, root: Path, options: IndexOptions | None = None, files: Iterable[str] | None = None
+    ) -> None:
+        self.root = Path(root)
+        self.options = options or IndexOptions(persist=False)
+        paths = sorted(files) if files is not None else sorted(scan_workspace(self.root, self.options))
+        self.layout = FileSetLayout(self.root, paths, self.options)
+        self._facts: dict[str, FileFacts] = {}
+        self._resolved: dict[tuple[str, Import], ResolvedImport] = {}
+        for path in paths:
+            self._parse(path)
+
+    def _parse(self, path: str) -> None:
+        language = language_for_path(path)
+        if language is None:
+            return
+        source = read_source(self.root / path, self.options.max_file_bytes, path)
+        if source is None:
+            return
+        try:
+            tree = tree_sitter.Parser(language.ts_language(path)).parse(source)
+            self._facts[path] = language.extract_outline(path, source, tree)
+        except Exception:  # one file the extractor trips over must not lose the workspace
+            log.warning("skipped %s: extraction failed", path, exc_info=True)
+
+    def file_facts(self, path: str) -> FileFacts | None:
+        return self._facts.get(path)
+
+    def resolve_import(self, importer: str, imp: Import) -> ResolvedImport:
+        key = (importer, imp)
+        found = self._resolved.get(key)
+        if found is None:
+            language = language_for_path(importer)
+            found = language.resolve_import(imp, importer, self.layout) if language else ResolvedImport()
+            self._resolved[key] = found
+        return found
+
+    def file_text(self, path: str) -> str | None:
+        if path not in self._facts:
+            return None
+        source = read_source(self.root / path, self.options.max_file_bytes, path)
+        return source.decode("utf-8", errors="replace") if source is not None else None
+
+    def paths(self) -> list[str]:
+        return list(self._facts)
