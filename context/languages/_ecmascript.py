@@ -426,12 +426,18 @@ def resolve_file(base: str, layout: WorkspaceLayout, extensions: Sequence[str], 
     return None
 
 
-_JSONC_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
+_JSONC_COMMENTS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.S)
+_JSONC_TRAILING_COMMAS = re.compile(r'"(?:\\.|[^"\\])*"|,(?=\s*[}\]])')
+
+
+def _keep_strings(match: re.Match[str]) -> str:
+    return match.group(0) if match.group(0).startswith('"') else ""
 
 
 def parse_jsonc(raw: str) -> dict | None:
     """JSON with comments and trailing commas (tsconfig's dialect); None when still invalid."""
-    cleaned = _JSONC_TOKENS.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", raw)
+    # Two passes: a comma may be followed by a comment and only then by the closing bracket.
+    cleaned = _JSONC_TRAILING_COMMAS.sub(_keep_strings, _JSONC_COMMENTS.sub(_keep_strings, raw))
     try:
         data = json.loads(cleaned)
     except ValueError:

@@ -1,0 +1,137 @@
+"""Go extraction and resolution against ``tests/context/fixtures/go`` (go.mod module path, a local
+``replace``, two packages, a test file)."""
+
+from __future__ import annotations
+
+import pytest
+from langtest_support import FIXTURES, definitions_by_qualified_name, extract_file, import_for, resolve
+
+from roost.context.facts import Import, Span, SymbolKind
+from roost.context.languages import language_for_path
+from roost.context.languages.go import go_package_name, parse_go_mod
+
+ROOT = FIXTURES / "go"
+
+
+@pytest.fixture(scope="module")
+def store():
+    return extract_file(ROOT, "store/store.go")
+
+
+@pytest.fixture(scope="module")
+def main():
+    return extract_file(ROOT, "main.go")
+
+
+def test_package_clause(store, main) -> None:
+    assert store.package == "store"
+    assert main.package == "main"
+    assert extract_file(ROOT, "store/models/item.go").package == "models"
+
+
+def test_definitions_with_docs(store) -> None:
+    defs = definitions_by_qualified_name(store)
+    assert {name: d.kind for name, d in defs.items()} == {
+        "MaxItems": SymbolKind.CONSTANT,
+        "ErrFull": SymbolKind.VARIABLE,
+        "Store": SymbolKind.STRUCT,
+        "Store.items": SymbolKind.FIELD,
+        "New": SymbolKind.FUNCTION,
+        "Store.Add": SymbolKind.METHOD,
+    }
+    add = defs["Store.Add"]
+    assert add.signature == "func (s *Store) Add(item models.Item) error"
+    assert add.doc == "Add appends an item unless the store is full."
+    assert add.parent == "Store"
+    assert add.name_span == Span(27, 16, 27, 19)
+    assert defs["Store"].signature == "type Store struct"
+    assert defs["Store"].doc == "Store holds items."
+    assert defs["Store.items"].doc == "items in insertion order"
+    assert defs["MaxItems"].signature == "const MaxItems = 100"
+    assert defs["ErrFull"].signature == 'var ErrFull = errors.New("store full")'
+    assert defs["New"].signature == "func New() *Store"
+
+
+def test_types_interfaces_aliases_and_grouped_consts() -> None:
+    facts = extract_file(ROOT, "store/models/item.go")
+    defs = definitions_by_qualified_name(facts)
+    assert defs["Item"].kind is SymbolKind.STRUCT
+    assert defs["Item.Price"].kind is SymbolKind.FIELD
+    assert defs["Pricer"].kind is SymbolKind.INTERFACE
+    assert defs["Pricer"].signature == "type Pricer interface"
+    assert defs["Pricer.Price"].kind is SymbolKind.METHOD
+    assert defs["ID"].kind is SymbolKind.TYPE and defs["ID"].signature == "type ID = int"
+    # ``Small, Large = 1, 2`` declares two constants, siblings (not nested), sharing the group's comment.
+    assert defs["Small"].parent is None and defs["Large"].parent is None
+    assert defs["Large"].kind is SymbolKind.CONSTANT
+    assert defs["Small"].doc == "Small is a size."
+
+
+def test_imports_with_aliases(main) -> None:
+    assert [(imp.module, imp.alias) for imp in main.imports] == [
+        ("fmt", None),
+        ("example.com/inventory/store", None),
+        ("example.com/inventory/store/models", "m"),
+        ("example.com/shared/util", None),
+        ("github.com/google/uuid", None),
+    ]
+
+
+def test_dot_and_blank_imports(tmp_path) -> None:
+    (tmp_path / "x.go").write_text('package x\n\nimport (\n\t. "strings"\n\t_ "embed"\n)\n')
+    facts = extract_file(tmp_path, "x.go")
+    dot, blank = facts.imports
+    assert dot.is_star and dot.module == "strings"
+    assert blank.alias == "_"
+    language = language_for_path("x.go")
+    assert language.bound_name(dot) is None and language.bound_name(blank) is None
+
+
+def test_references_with_package_receivers(main) -> None:
+    uses = {(ref.name, ref.receiver) for ref in main.references}
+    assert ("New", "store") in uses
+    assert ("Item", "m") in uses
+    assert ("Upper", "util") in uses
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        ("example.com/inventory/store", ("store/store.go",)),  # _test.go excluded for a non-test importer
+        ("example.com/inventory/store/models", ("store/models/item.go",)),
+        ("example.com/shared/util", ("third/shared/util/util.go",)),  # local replace directive
+    ],
+)
+def test_module_resolution(main, module: str, expected: tuple[str, ...]) -> None:
+    result = resolve(ROOT, "main.go", import_for(main, module))
+    assert result.paths == expected and not result.external
+
+
+@pytest.mark.parametrize("module", ["fmt", "github.com/google/uuid"])
+def test_stdlib_and_third_party_are_external(main, module: str) -> None:
+    result = resolve(ROOT, "main.go", import_for(main, module))
+    assert result.external and result.paths == ()
+
+
+def test_test_importer_sees_test_files() -> None:
+    facts = extract_file(ROOT, "store/store_test.go")
+    result = resolve(ROOT, "store/store_test.go", import_for(facts, "example.com/inventory/store"))
+    assert result.paths == ("store/store.go", "store/store_test.go")
+
+
+def test_missing_package_inside_module_is_unresolved() -> None:
+    result = resolve(ROOT, "main.go", Import("example.com/inventory/nope", Span(0, 0, 0, 0)))
+    assert result.paths == () and not result.external
+
+
+def test_bound_name_is_the_package_name(main) -> None:
+    language = language_for_path("main.go")
+    assert language.bound_name(import_for(main, "example.com/inventory/store")) == "store"
+    assert language.bound_name(import_for(main, "example.com/inventory/store/models")) == "m"
+    assert go_package_name("github.com/x/y/v2") == "y"
+    assert go_package_name("gopkg.in/yaml.v3") == "yaml"
+
+
+def test_go_mod_parsing() -> None:
+    raw = "module example.com/a // the module\n\nreplace (\n\texample.com/b v1.0.0 => ../b\n\texample.com/c => github.com/c v1\n)\n"
+    assert parse_go_mod(raw) == ("example.com/a", (("example.com/b", "../b"),))

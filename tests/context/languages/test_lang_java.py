@@ -1,0 +1,142 @@
+"""Java extraction and resolution against ``tests/context/fixtures/java`` (Maven layout, a second module
+``inventory/``, nested types, static and on-demand imports)."""
+
+from __future__ import annotations
+
+import pytest
+from langtest_support import FIXTURES, DiskLayout, extract_file, import_for, resolve
+
+from roost.context.facts import Import, ImportedName, Span, SymbolKind
+from roost.context.languages import language_for_path
+
+ROOT = FIXTURES / "java"
+SHOP = "src/main/java/com/acme/shop"
+
+
+@pytest.fixture(scope="module")
+def product():
+    return extract_file(ROOT, f"{SHOP}/model/Product.java")
+
+
+@pytest.fixture(scope="module")
+def app():
+    return extract_file(ROOT, f"{SHOP}/App.java")
+
+
+def test_package(product, app) -> None:
+    assert product.package == "com.acme.shop.model"
+    assert app.package == "com.acme.shop"
+
+
+def test_members_nested_types_and_javadoc(product) -> None:
+    # A field and a method may share a name in Java: both are kept.
+    kinds = [(d.qualified_name, d.kind) for d in product.definitions]
+    assert kinds == [
+        ("Product", SymbolKind.CLASS),
+        ("Product.Category", SymbolKind.ENUM),
+        ("Product.Category.FOOD", SymbolKind.CONSTANT),
+        ("Product.Category.TOOLS", SymbolKind.CONSTANT),
+        ("Product.MAX_NAME", SymbolKind.CONSTANT),  # static final
+        ("Product.name", SymbolKind.FIELD),
+        ("Product.price", SymbolKind.FIELD),
+        ("Product.weight", SymbolKind.FIELD),  # second declarator of one field declaration
+        ("Product.Product", SymbolKind.CONSTRUCTOR),
+        ("Product.price", SymbolKind.METHOD),
+    ]
+    by_kind = {(d.qualified_name, d.kind): d for d in product.definitions}
+    cls = by_kind["Product", SymbolKind.CLASS]
+    assert cls.signature == "public class Product" and cls.doc == "A product for sale."
+    ctor = by_kind["Product.Product", SymbolKind.CONSTRUCTOR]
+    assert ctor.signature == "public Product(String name, double price, Category category)"
+    assert ctor.doc == "Creates a product." and ctor.parent == "Product"
+    method = by_kind["Product.price", SymbolKind.METHOD]
+    assert method.signature == "public double price()"
+    assert method.doc == "The price in the shop's currency."
+    assert by_kind["Product.Category", SymbolKind.ENUM].doc == "Kinds of product."
+    assert by_kind["Product.Category.FOOD", SymbolKind.CONSTANT].parent == "Product.Category"
+
+
+def test_records_and_interfaces() -> None:
+    order = extract_file(ROOT, f"{SHOP}/model/Order.java")
+    record = order.definitions[0]
+    assert (record.name, record.kind) == ("Order", SymbolKind.CLASS)
+    assert record.signature == "public record Order(List<Product> products)"
+    assert order.definitions[1].qualified_name == "Order.total"
+    stock = extract_file(ROOT, "inventory/src/main/java/com/acme/inventory/Stock.java")
+    assert [(d.qualified_name, d.kind) for d in stock.definitions] == [
+        ("Stock", SymbolKind.INTERFACE),
+        ("Stock.count", SymbolKind.METHOD),
+    ]
+
+
+def test_imports(app) -> None:
+    assert [(imp.module, imp.names, imp.is_star) for imp in app.imports] == [
+        ("java.util", (ImportedName("List"),), False),
+        ("com.acme.shop.model", (ImportedName("Product"),), False),
+        ("com.acme.shop.model", (), True),
+        ("com.acme.shop.model.Product", (ImportedName("Category"),), False),  # nested type
+        ("com.acme.shop.util.Prices", (ImportedName("format"),), False),  # static member
+        ("com.acme.inventory", (ImportedName("Stock"),), False),
+    ]
+
+
+def test_references_with_receivers(app) -> None:
+    uses = {(ref.name, ref.receiver) for ref in app.references}
+    assert ("FOOD", "Category") in uses
+    assert ("total", "order") in uses
+    assert ("count", "Stock") in uses
+    assert ("Product", None) in uses
+
+
+def test_single_type_import_resolves_to_the_class_file(app) -> None:
+    result = resolve(ROOT, f"{SHOP}/App.java", import_for(app, "com.acme.shop.model"))
+    assert result.paths == (f"{SHOP}/model/Product.java",)
+    assert result.path_for_name("Product") == f"{SHOP}/model/Product.java"
+
+
+def test_on_demand_import_resolves_to_the_package(app) -> None:
+    result = resolve(ROOT, f"{SHOP}/App.java", import_for(app, "com.acme.shop.model", 1))
+    assert result.paths == (f"{SHOP}/model/Order.java", f"{SHOP}/model/Product.java")
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        ("com.acme.shop.model.Product", f"{SHOP}/model/Product.java"),  # nested type → outer class file
+        ("com.acme.shop.util.Prices", f"{SHOP}/util/Prices.java"),  # static import → class file
+        ("com.acme.inventory", "inventory/src/main/java/com/acme/inventory/Stock.java"),  # sibling module
+    ],
+)
+def test_member_nested_and_module_imports(app, module: str, expected: str) -> None:
+    result = resolve(ROOT, f"{SHOP}/App.java", import_for(app, module))
+    assert result.paths == (expected,) and not result.external
+
+
+def test_jdk_and_unknown_packages_are_external(app) -> None:
+    assert resolve(ROOT, f"{SHOP}/App.java", import_for(app, "java.util")).external
+    language = language_for_path("A.java")
+    unknown = language.resolve_import(
+        Import("org.example", Span(0, 0, 0, 0), names=(ImportedName("Thing"),)),
+        f"{SHOP}/App.java",
+        DiskLayout(ROOT),
+    )
+    assert unknown.external and unknown.paths == ()
+
+
+def test_flat_layout_without_maven(tmp_path) -> None:
+    (tmp_path / "app" / "util").mkdir(parents=True)
+    (tmp_path / "app" / "Main.java").write_text("package app;\nimport app.util.Strings;\nclass Main {}\n")
+    (tmp_path / "app" / "util" / "Strings.java").write_text("package app.util;\npublic class Strings {}\n")
+    facts = extract_file(tmp_path, "app/Main.java")
+    assert resolve(tmp_path, "app/Main.java", facts.imports[0]).paths == ("app/util/Strings.java",)
+
+
+def test_configured_extra_root(tmp_path) -> None:
+    (tmp_path / "gen" / "x").mkdir(parents=True)
+    (tmp_path / "gen" / "x" / "Gen.java").write_text("package x;\npublic class Gen {}\n")
+    (tmp_path / "Main.java").write_text("import x.Gen;\nclass Main {}\n")
+    language = language_for_path("Main.java")
+    imp = extract_file(tmp_path, "Main.java").imports[0]
+    assert language.resolve_import(imp, "Main.java", DiskLayout(tmp_path)).external
+    layout = DiskLayout(tmp_path, extra_roots={"java": ["gen"]})
+    assert language.resolve_import(imp, "Main.java", layout).paths == ("gen/x/Gen.java",)

@@ -1,0 +1,152 @@
+"""TypeScript/TSX extraction and resolution against ``tests/context/fixtures/typescript`` (tsconfig with
+``extends``, ``baseUrl``, ``paths``, comments and trailing commas)."""
+
+from __future__ import annotations
+
+import pytest
+import tree_sitter
+from langtest_support import (
+    FIXTURES,
+    DiskLayout,
+    definitions_by_qualified_name,
+    extract_file,
+    import_for,
+    resolve,
+)
+
+from roost.context.facts import Export, Import, ImportedName, Span, SymbolKind
+from roost.context.languages import language_for_path
+from roost.context.languages._ecmascript import parse_jsonc
+
+ROOT = FIXTURES / "typescript"
+
+
+@pytest.fixture(scope="module")
+def user():
+    return extract_file(ROOT, "src/models/user.ts")
+
+
+@pytest.fixture(scope="module")
+def app():
+    return extract_file(ROOT, "src/app.ts")
+
+
+def test_tsx_uses_its_own_grammar() -> None:
+    language = language_for_path("src/view.tsx")
+    assert language is not None and language.name == "typescript"
+    assert language.ts_language("a.tsx") != language.ts_language("a.ts")
+    # The plain TypeScript grammar cannot parse JSX; the TSX one must.
+    source = (ROOT / "src/view.tsx").read_bytes()
+    assert not tree_sitter.Parser(language.ts_language("a.tsx")).parse(source).root_node.has_error
+
+
+def test_interfaces_types_enums_classes(user) -> None:
+    defs = definitions_by_qualified_name(user)
+    assert {name: d.kind for name, d in defs.items()} == {
+        "UserId": SymbolKind.TYPE,
+        "Role": SymbolKind.ENUM,
+        "User": SymbolKind.INTERFACE,
+        "User.id": SymbolKind.FIELD,
+        "User.name": SymbolKind.FIELD,
+        "User.greet": SymbolKind.METHOD,
+        "UserService": SymbolKind.CLASS,
+        "UserService.users": SymbolKind.FIELD,
+        "UserService.find": SymbolKind.METHOD,
+        "defaultRole": SymbolKind.FUNCTION,
+    }
+    assert defs["UserId"].signature == "export type UserId = number;"
+    assert defs["UserId"].doc == "Identifier of a user."
+    assert defs["User"].signature == "export interface User"
+    assert defs["User"].doc == "A registered user."
+    assert defs["User.greet"].signature == "greet(other: User): string"
+    assert defs["UserService.find"].signature == "find(id: UserId): User | undefined"
+    assert defs["UserService.find"].doc == "Finds a user by id."
+    assert defs["UserService.find"].parent == "UserService"
+    assert defs["defaultRole"].signature == "export function defaultRole(): Role"
+
+
+def test_exports_and_reexports(user) -> None:
+    assert [e.name for e in user.exports] == ["UserId", "Role", "User", "UserService", "defaultRole"]
+    barrel = extract_file(ROOT, "src/models/index.ts")
+    assert barrel.exports == [
+        Export("*", from_module="./user"),
+        Export("UserRole", from_module="./user", original_name="Role"),
+    ]
+    assert [(imp.module, imp.names, imp.is_star) for imp in barrel.imports] == [
+        ("./user", (), True),
+        ("./user", (ImportedName("Role", "UserRole"),), False),
+    ]
+
+
+def test_imports_including_type_only(app) -> None:
+    assert [(imp.module, imp.names, imp.alias) for imp in app.imports] == [
+        ("@models/user", (ImportedName("UserService"), ImportedName("defaultRole")), None),
+        ("./models", (), "models"),
+        ("@models/user", (ImportedName("User"),), None),
+        ("./view.js", (ImportedName("Greeting"),), None),
+        ("src/lib/extra", (ImportedName("slugify"),), None),
+        ("react", (), "React"),
+    ]
+
+
+def test_signature_spans_lines_up_to_body(app) -> None:
+    (run,) = app.definitions
+    assert run.signature == "export async function run(service: UserService): Promise<User | undefined>"
+    assert run.doc == "Entry point of the app."
+
+
+def test_tsx_const_component() -> None:
+    facts = extract_file(ROOT, "src/view.tsx")
+    defs = definitions_by_qualified_name(facts)
+    assert defs["Greeting"].kind is SymbolKind.FUNCTION
+    assert defs["Greeting"].signature == "export const Greeting = ({ user }: Props) =>"
+    assert defs["Greeting"].doc == "Renders a greeting."
+    assert defs["Props"].kind is SymbolKind.TYPE
+    assert ("name", "user") in {(ref.name, ref.receiver) for ref in facts.references}
+
+
+def test_member_references(app) -> None:
+    uses = {(ref.name, ref.receiver) for ref in app.references}
+    assert ("find", "service") in uses
+    assert ("Admin", "models.Role") in uses
+    assert ("UserService", None) in uses  # a type annotation is a use
+
+
+@pytest.mark.parametrize(
+    ("module", "index", "expected"),
+    [
+        ("@models/user", 0, "src/models/user.ts"),  # tsconfig paths wildcard
+        ("./models", 0, "src/models/index.ts"),  # directory index
+        ("./view.js", 0, "src/view.tsx"),  # ESM ``.js`` specifier → TSX source
+        ("src/lib/extra", 0, "src/lib/extra.ts"),  # baseUrl inherited through ``extends``
+    ],
+)
+def test_resolution(app, module: str, index: int, expected: str) -> None:
+    result = resolve(ROOT, "src/app.ts", import_for(app, module, index))
+    assert result.paths == (expected,) and not result.external
+
+
+def test_exact_paths_alias_and_external() -> None:
+    language = language_for_path("src/view.tsx")
+    layout = DiskLayout(ROOT)
+    exact = language.resolve_import(Import("@app", Span(0, 0, 0, 0)), "src/view.tsx", layout)
+    assert exact.paths == ("src/app.ts",)
+    react = language.resolve_import(Import("react", Span(0, 0, 0, 0)), "src/view.tsx", layout)
+    assert react.external and not react.paths
+    node_builtin = language.resolve_import(Import("node:fs", Span(0, 0, 0, 0)), "src/view.tsx", layout)
+    assert node_builtin.external
+
+
+def test_without_tsconfig_bare_specifiers_are_external(tmp_path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.ts").write_text("export const a = 1;\n")
+    (tmp_path / "src" / "b.ts").write_text("import { a } from 'src/a';\n")
+    language = language_for_path("src/b.ts")
+    result = language.resolve_import(Import("src/a", Span(0, 0, 0, 0)), "src/b.ts", DiskLayout(tmp_path))
+    assert result.external
+
+
+def test_jsonc_dialect() -> None:
+    raw = '{\n  // c\n  "a": "http://x/*not a comment*/", /* b */\n  "b": [1, 2,],\n}\n'
+    assert parse_jsonc(raw) == {"a": "http://x/*not a comment*/", "b": [1, 2]}
+    assert parse_jsonc("{ not json") is None
