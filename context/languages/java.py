@@ -149,13 +149,15 @@ class JavaSupport(LanguageSupport):
                     if files:
                         return ResolvedImport(tuple(files))
             else:
+                # No ``name_paths``: the imported name is the class in that file, not a module, so
+                # navigation should land on the class definition.
                 found = [
-                    (name.name, file)
+                    file
                     for name in imp.names
                     if layout.exists(file := rel_join(root, *parts, name.name) + ".java")
                 ]
                 if found:
-                    return ResolvedImport(tuple(file for _, file in found), name_paths=tuple(found))
+                    return ResolvedImport(tuple(found))
             # A static import's class, or the outer class of a nested type.
             for length in range(len(parts), 0, -1):
                 candidate = rel_join(root, *parts[:length]) + ".java"

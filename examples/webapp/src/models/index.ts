@@ -1,0 +1,3 @@
+export * from "./user";
+export * from "./order";
+export { orderTotal as totalOf } from "./order";
