@@ -57,13 +57,3 @@ def workspace(tmp_path: Path) -> Path:
 def fake_model() -> Iterator[FakeOpenAI]:
     with FakeOpenAI() as fake:
         yield fake
-
-
-def fake_backend_options(fake: FakeOpenAI, **extra: object) -> dict[str, object]:
-    options: dict[str, object] = {
-        "backend": {"kind": "openai", "endpoint": fake.endpoint, "timeout_s": 10.0},
-        "model": {"name": "qwen2.5-coder-0.5b", "family": "qwen2.5-coder"},
-        "completion": {"debounce_ms": 0},
-    }
-    options.update(extra)
-    return options

@@ -85,3 +85,13 @@ class FakeOpenAI:
 
 def _pieces(text: str, size: int = 4) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def fake_backend_options(fake: FakeOpenAI, **extra: object) -> dict[str, object]:
+    options: dict[str, object] = {
+        "backend": {"kind": "openai", "endpoint": fake.endpoint, "timeout_s": 10.0},
+        "model": {"name": "qwen2.5-coder-0.5b", "family": "qwen2.5-coder"},
+        "completion": {"debounce_ms": 0},
+    }
+    options.update(extra)
+    return options

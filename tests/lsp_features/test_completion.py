@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import fake_backend_options
-from fake_openai import FakeOpenAI
+from fake_openai import FakeOpenAI, fake_backend_options
 from lsp_harness import lsp_session
 from lsprotocol import types
 from pytest_lsp import client_capabilities

@@ -1,0 +1,72 @@
+"""The chat contract for model-driven edits (fix-ups, "Edit selection by instruction", "Fix security
+finding"): the instruction, the selection in its file, related code in other files that the graph says
+the change affects, findings, and the conversation so far.
+
+Interim home: prompt text belongs to ``roost.engine.prompts``; this module is small on purpose so it can
+move there unchanged (it depends on nothing but the engine's ChatMessage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from roost.engine.types import ChatMessage
+
+EDIT_SYSTEM_PROMPT = (
+    "You are a precise code editor inside an editor. You get an instruction, a file with a selected region "
+    "between the markers <<<SELECTION and SELECTION>>>, and sometimes related code from other files. "
+    "If only the selection changes, reply with the complete new text of the selection in one fenced code "
+    "block and nothing else. If other files must change too, reply with edit blocks instead, one per "
+    "change, each: the file path on its own line, then\n<<<<<<< SEARCH\n(exact existing lines)\n=======\n"
+    "(new lines)\n>>>>>>> REPLACE\nKeep the code's style and indentation. Never add secrets."
+)
+
+
+@dataclass(frozen=True)
+class RelatedCode:
+    path: str
+    text: str
+    reason: str
+
+
+@dataclass
+class EditRequest:
+    instruction: str
+    path: str
+    language: str
+    before: str  # file text before the selection
+    selection: str
+    after: str
+    related: list[RelatedCode] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    # Earlier turns: (user message, assistant answer); the last proposal is the last answer.
+    history: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _window(text: str, lines: int, tail: bool) -> str:
+    parts = text.split("\n")
+    return "\n".join(parts[-lines:] if tail else parts[:lines])
+
+
+def edit_messages(request: EditRequest, context_lines: int = 60) -> tuple[ChatMessage, ...]:
+    tag = request.language
+    file_view = (
+        f"{_window(request.before, context_lines, True)}<<<SELECTION\n{request.selection}SELECTION>>>"
+        f"{_window(request.after, context_lines, False)}"
+    )
+    parts = []
+    for related in request.related:
+        parts.append(f"{related.path} ({related.reason}):\n```{tag}\n{related.text.rstrip()}\n```")
+    parts.append(f"{request.path}:\n```{tag}\n{file_view}\n```")
+    if request.findings:
+        parts.append("Problems found in the selection:\n" + "\n".join(f"- {f}" for f in request.findings))
+    first_instruction = request.history[0][0] if request.history else request.instruction
+    parts.append(f"Instruction: {first_instruction}")
+    messages = [ChatMessage("system", EDIT_SYSTEM_PROMPT), ChatMessage("user", "\n\n".join(parts))]
+    if request.history:
+        messages.append(ChatMessage("assistant", request.history[0][1]))
+        for user, assistant in request.history[1:]:
+            messages.append(ChatMessage("user", user))
+            messages.append(ChatMessage("assistant", assistant))
+        messages.append(ChatMessage("user", request.instruction))
+    return tuple(messages)

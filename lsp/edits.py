@@ -1,0 +1,213 @@
+"""Edits the server proposes: located in the current text (tolerantly, since models rarely copy text
+exactly), verified to apply cleanly, and turned into one versioned ``WorkspaceEdit`` over several files.
+
+Nothing here writes a file: edits go to the editor, which applies them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lsprotocol import types
+
+# A model's multi-file edit: a path line, then SEARCH/REPLACE markers (the aider-style convention).
+_BLOCK = re.compile(
+    r"(?:^|\n)(?P<path>[^\n`<>=]+?)\s*\n(?:```[^\n]*\n)?<{5,9} SEARCH\n(?P<search>.*?)\n?={5,9}\n"
+    r"(?P<replace>.*?)\n?>{5,9} REPLACE",
+    re.DOTALL,
+)
+_FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(?P<body>.*?)\n?\1[ \t]*$", re.DOTALL | re.MULTILINE)
+
+
+class EditError(ValueError):
+    """An edit that cannot be applied to the current text; it is reported, never sent."""
+
+
+@dataclass(frozen=True)
+class TextReplacement:
+    """Replace ``text[start:end]`` (character offsets in the current text) by ``new_text``."""
+
+    start: int
+    end: int
+    new_text: str
+
+
+@dataclass(frozen=True)
+class FileEdit:
+    uri: str
+    path: str  # workspace-relative, for messages and diffs
+    version: int | None  # the open document's version; None when the file is not open
+    original: str  # the text the replacements were computed against
+    replacements: tuple[TextReplacement, ...]
+
+    def apply(self) -> str:
+        return apply_replacements(self.original, self.replacements)
+
+
+@dataclass(frozen=True)
+class EditBlock:
+    path: str | None  # None: the selection the request was about
+    search: str
+    replace: str
+
+
+# -- parsing model answers ---------------------------------------------------------------------------
+
+
+def parse_edit_blocks(answer: str) -> list[EditBlock]:
+    """SEARCH/REPLACE blocks with their paths; else the first fenced block as the new selection."""
+    blocks = [
+        EditBlock(m.group("path").strip().strip("`*: "), m.group("search"), m.group("replace"))
+        for m in _BLOCK.finditer(answer)
+    ]
+    if blocks:
+        return blocks
+    fence = _FENCE.search(answer)
+    body = fence.group("body") if fence else answer.strip("\n")
+    return [EditBlock(None, "", body)]
+
+
+# -- locating text -----------------------------------------------------------------------------------
+
+
+def locate(text: str, search: str, near: int = 0) -> tuple[int, int]:
+    """Offsets of ``search`` in ``text``: exact first (the occurrence nearest ``near``), then line by line
+    ignoring indentation and trailing whitespace. Raises :class:`EditError` when absent or ambiguous."""
+    if not search.strip():
+        raise EditError("an edit block has an empty SEARCH part")
+    exact = [m.start() for m in re.finditer(re.escape(search), text)]
+    if exact:
+        start = min(exact, key=lambda s: abs(s - near))
+        return start, start + len(search)
+    wanted = [line.strip() for line in search.strip("\n").split("\n")]
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    matches = []
+    for first in range(len(lines) - len(wanted) + 1):
+        if all(lines[first + i].strip() == wanted[i] for i in range(len(wanted))):
+            matches.append(first)
+    if not matches:
+        close = difflib.get_close_matches(wanted[0], [line.strip() for line in lines], n=1)
+        hint = f" (closest line: {close[0]!r})" if close else ""
+        raise EditError(f"the text to replace was not found: {wanted[0]!r}{hint}")
+    first = min(matches, key=lambda i: abs(offsets[i] - near))
+    last = first + len(wanted) - 1
+    return offsets[first], offsets[last] + len(lines[last])
+
+
+def reindent(new_text: str, old_text: str, located: str) -> str:
+    """When the model dropped or changed indentation, shift its lines by the difference seen in the
+    first line, so the replacement keeps the file's indentation."""
+
+    def indent(s: str) -> str:
+        first = next((line for line in s.split("\n") if line.strip()), "")
+        return first[: len(first) - len(first.lstrip())]
+
+    have, want = indent(old_text), indent(located)
+    if have == want:
+        return new_text
+    out = []
+    for line in new_text.split("\n"):
+        if line.startswith(have):
+            out.append(want + line[len(have) :] if line.strip() else line)
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def apply_replacements(text: str, replacements: tuple[TextReplacement, ...]) -> str:
+    ordered = sorted(replacements, key=lambda r: r.start)
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        if after.start < before.end:
+            raise EditError("two edits overlap")
+    pieces, position = [], 0
+    for replacement in ordered:
+        if not 0 <= replacement.start <= replacement.end <= len(text):
+            raise EditError("an edit lies outside the document")
+        pieces.append(text[position : replacement.start])
+        pieces.append(replacement.new_text)
+        position = replacement.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def verify(edit: FileEdit, current_text: str) -> None:
+    """The edit applies cleanly to ``current_text``: same base text, no overlap, inside the document."""
+    if current_text != edit.original:
+        raise EditError(f"{edit.path} changed since the edit was computed")
+    edit.apply()
+
+
+# -- LSP conversion ----------------------------------------------------------------------------------
+
+
+def position_at(text: str, offset: int) -> types.Position:
+    """LSP position (UTF-16 code units) of a character offset."""
+    line = text.count("\n", 0, offset)
+    line_start = text.rfind("\n", 0, offset) + 1
+    character = len(text[line_start:offset].encode("utf-16-le")) // 2
+    return types.Position(line=line, character=character)
+
+
+def offset_at(text: str, position: types.Position) -> int:
+    """Character offset of an LSP position (UTF-16 code units), clamped to the line."""
+    lines = text.split("\n")
+    line = min(position.line, len(lines) - 1) if lines else 0
+    start = sum(len(lines[i]) + 1 for i in range(line))
+    units = 0
+    for index, char in enumerate(lines[line]):
+        if units >= position.character:
+            return start + index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return start + len(lines[line])
+
+
+def to_workspace_edit(edits: list[FileEdit]) -> types.WorkspaceEdit:
+    """One edit over several files; each file's edits carry its version so a stale apply is refused."""
+    changes = []
+    for edit in edits:
+        text_edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
+            types.TextEdit(
+                range=types.Range(
+                    start=position_at(edit.original, r.start), end=position_at(edit.original, r.end)
+                ),
+                new_text=r.new_text,
+            )
+            for r in sorted(edit.replacements, key=lambda r: r.start)
+        ]
+        changes.append(
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=edit.uri, version=edit.version
+                ),
+                edits=text_edits,
+            )
+        )
+    return types.WorkspaceEdit(document_changes=changes)
+
+
+def unified_diff(edits: list[FileEdit]) -> str:
+    out = []
+    for edit in edits:
+        out.extend(
+            difflib.unified_diff(
+                edit.original.splitlines(keepends=True),
+                edit.apply().splitlines(keepends=True),
+                fromfile=f"a/{edit.path}",
+                tofile=f"b/{edit.path}",
+            )
+        )
+    return "".join(out)
+
+
+def is_inside(root: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True

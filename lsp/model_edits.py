@@ -1,0 +1,202 @@
+"""Model-driven edits: ask the model (chat), stream its answer, turn it into verified, gated file edits.
+
+Shared by fix-ups, "Edit selection by instruction" and "Fix security finding". The answer is parsed
+tolerantly (fenced selection or SEARCH/REPLACE blocks, located with whitespace-tolerant matching), then
+every edit is verified exactly against the current text and every edited range is checked by the gate.
+An edit that cannot be applied or is blocked is reported in the message, never sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pygls.uris import from_fs_path, to_fs_path
+
+from roost.lsp import metrics
+from roost.lsp.edit_prompt import EditRequest, edit_messages
+from roost.lsp.edits import EditError, FileEdit, TextReplacement, locate, parse_edit_blocks, reindent, verify
+
+if TYPE_CHECKING:
+    from roost.lsp.server import RoostServer
+
+log = logging.getLogger(__name__)
+
+
+class OutsideWorkspace(ValueError):
+    """A command named a file outside the workspace; refused."""
+
+
+@dataclass
+class Snapshot:
+    uri: str
+    path: str  # workspace-relative
+    text: str
+    version: int | None
+    language: str
+
+
+@dataclass
+class Proposal:
+    edits: list[FileEdit] = field(default_factory=list)
+    message: str = ""
+    problems: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    answer: str = ""
+
+
+class Documents:
+    """Current text of workspace files: the editor's buffer when open, else the file on disk (read only)."""
+
+    def __init__(self, server: RoostServer) -> None:
+        self.server = server
+
+    @property
+    def root(self) -> Path | None:
+        return self.server.workspace_root()
+
+    def check_inside(self, uri: str) -> Path:
+        root = self.root
+        path = Path(to_fs_path(uri) or "")
+        if root is None or not uri.startswith("file:") or not _inside(root, path):
+            raise OutsideWorkspace(f"{uri} is outside the workspace {root}; Roost only edits workspace files")
+        return path
+
+    def uri_for(self, relative: str) -> str:
+        root = self.root
+        if root is None:
+            raise OutsideWorkspace("no workspace folder is open")
+        path = (root / relative).resolve()
+        if not _inside(root, path):
+            raise OutsideWorkspace(f"{relative} is outside the workspace")
+        return from_fs_path(str(path)) or path.as_uri()
+
+    def snapshot(self, uri: str) -> Snapshot:
+        path = self.check_inside(uri)
+        root = self.root
+        assert root is not None
+        relative = path.resolve().relative_to(root.resolve()).as_posix()
+        document = self.server.workspace.text_documents.get(uri)
+        if document is not None:
+            return Snapshot(uri, relative, document.source, document.version, document.language_id or "")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise EditError(f"{relative} cannot be read: {error}") from error
+        return Snapshot(uri, relative, text, None, _language_of(path))
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _language_of(path: Path) -> str:
+    return {
+        ".py": "python",
+        ".ts": "typescript",
+        ".tsx": "typescriptreact",
+        ".js": "javascript",
+        ".go": "go",
+    }.get(path.suffix, "plaintext")
+
+
+async def generate_answer(
+    services: Any, request: EditRequest, on_partial: Callable[[str], None] | None, max_tokens: int = 768
+) -> str:
+    from roost.engine.types import GenerationRequest, RequestPriority
+
+    backend = await services.backend()
+    generation = GenerationRequest(
+        messages=edit_messages(request),
+        max_new_tokens=max_tokens,
+        temperature=0.0,
+        priority=RequestPriority.EDIT,
+        stop_token_strings=getattr(services.prompt_format, "stop_token_strings", ()) or (),
+    )
+    parts: list[str] = []
+    async with contextlib.aclosing(backend.generate(generation)) as stream:
+        async for chunk in stream:
+            if chunk.text:
+                parts.append(chunk.text)
+                if on_partial is not None:
+                    on_partial("".join(parts))
+            if chunk.is_final and chunk.finish_reason == "error":
+                raise RuntimeError(chunk.error or "the model failed mid-answer")
+    return "".join(parts)
+
+
+def build_proposal(
+    answer: str,
+    documents: Documents,
+    target: Snapshot,
+    selection: tuple[int, int],
+    gate: Any,
+    secrets: Any = (),
+) -> Proposal:
+    """Locate, verify and gate the edits of ``answer``; what fails is explained, not sent."""
+    proposal = Proposal(answer=answer)
+    per_file: dict[str, tuple[Snapshot, list[TextReplacement]]] = {}
+    for block in parse_edit_blocks(answer):
+        try:
+            if block.path is None:
+                snapshot = target
+                start, end = selection
+                new_text = block.replace
+                old = target.text[start:end]
+                if old.endswith("\n") and not new_text.endswith("\n"):
+                    new_text += "\n"
+                new_text = reindent(new_text, new_text, old)
+            else:
+                uri = documents.uri_for(block.path) if block.path != target.path else target.uri
+                snapshot = per_file[uri][0] if uri in per_file else documents.snapshot(uri)
+                near = selection[0] if snapshot.uri == target.uri else 0
+                start, end = locate(snapshot.text, block.search, near)
+                new_text = reindent(block.replace, block.search, snapshot.text[start:end])
+            per_file.setdefault(snapshot.uri, (snapshot, []))[1].append(TextReplacement(start, end, new_text))
+        except (EditError, OutsideWorkspace) as error:
+            proposal.problems.append(f"{block.path or target.path}: {error}")
+    for snapshot, replacements in per_file.values():
+        kept = []
+        for replacement in replacements:
+            verdict = gate.check(
+                snapshot.language,
+                snapshot.text[: replacement.start],
+                replacement.new_text,
+                snapshot.text[replacement.end :],
+                workspace_secrets=secrets,
+            )
+            metrics.GATE_VERDICTS.labels(verdict=str(verdict.kind)).inc()
+            described = [f"{snapshot.path}: {f.test_id} {f.message}" for f in verdict.findings]
+            if verdict.blocked:
+                proposal.problems.append(f"{snapshot.path}: an edit was blocked by the security gate")
+                proposal.findings.extend(described)
+                continue
+            if verdict.flagged:
+                proposal.findings.extend(described)
+            kept.append(replacement)
+        if not kept:
+            continue
+        edit = FileEdit(snapshot.uri, snapshot.path, snapshot.version, snapshot.text, tuple(kept))
+        try:
+            verify(edit, documents.snapshot(snapshot.uri).text)
+        except EditError as error:
+            proposal.problems.append(f"{snapshot.path}: {error}")
+            continue
+        if edit.apply() != snapshot.text:
+            proposal.edits.append(edit)
+    files = ", ".join(e.path for e in proposal.edits) or "no file"
+    lines = [f"Proposed changes to {files}."] if proposal.edits else ["No applicable change was proposed."]
+    if proposal.findings:
+        lines.append("Security findings: " + "; ".join(proposal.findings))
+    if proposal.problems:
+        lines.append("Not applied: " + "; ".join(proposal.problems))
+    proposal.message = " ".join(lines)
+    return proposal
