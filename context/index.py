@@ -129,6 +129,8 @@ class WorkspaceIndex:
         self._watcher = None
         self._navigator = Navigator(self.graph, self._view)
         self.last_report: IndexReport | None = None
+        # CPU seconds the worker processes spent in the last index (diagnostics, benchmark).
+        self._worker_cpu_s = 0.0
 
     # ===================================================================== lifecycle ==================
 
@@ -218,8 +220,14 @@ class WorkspaceIndex:
             self._store = store
         return self._store
 
+    @property
+    def worker_cpu_seconds(self) -> float:
+        """CPU time the worker processes of the last (re)index spent (0 when parsed in-process)."""
+        return self._worker_cpu_s
+
     def _run_index(self, progress: ProgressCallback) -> IndexReport:
         started = time.perf_counter()
+        self._worker_cpu_s = 0.0
         progress(IndexProgress("scanning", 0, 0, str(self.root)))
         scanned = scan_workspace(self.root, self.options, self._filter)
         fileset = fileset_fingerprint(scanned)
@@ -399,10 +407,11 @@ class WorkspaceIndex:
             futures = [pool.submit(index_batch, batch) for batch in batches]
             for future in as_completed(futures):
                 try:
-                    records, lines = future.result()
+                    records, lines, cpu_seconds = future.result()
                 except Exception:
                     log.exception("an indexing worker failed; its files are skipped this run")
                     continue
+                self._worker_cpu_s += cpu_seconds
                 for level, line in lines:
                     log.log(level, "%s", line)
                 absorb(records)
@@ -417,17 +426,18 @@ class WorkspaceIndex:
             record.digest,
             record.facts,
             record.resolutions,
-            0,
+            record.definitions,
         )
         if record.facts is None:
             self.graph.remove(record.path)
             return row
         if record.path in self._buffers:
             return row  # the open buffer is the truth for this file
+        # The blob goes into the graph as is: decoded only when a query needs this file.
         resolutions = decode_resolutions(record.resolutions or b"")
-        facts = decode_facts(record.facts)
-        row.definitions = len(facts.definitions)
-        self.graph.put(record.path, record.language, resolutions, facts=facts)
+        self.graph.put(
+            record.path, record.language, resolutions, blob=record.facts, definitions_count=record.definitions
+        )
         return row
 
     # ===================================================================== disk changes ===============

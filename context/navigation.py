@@ -397,9 +397,12 @@ class Navigator:
 def _enclosing_class(facts: FileFacts, at: Span) -> Definition | None:
     best: Definition | None = None
     for definition in facts.definitions:
-        if definition.kind in _CONTAINER_KINDS and definition.span.contains(at.start_line, at.start_col):
-            if best is None or definition.span.start_line >= best.span.start_line:
-                best = definition
+        if (
+            definition.kind in _CONTAINER_KINDS
+            and definition.span.contains(at.start_line, at.start_col)
+            and (best is None or definition.span.start_line >= best.span.start_line)
+        ):
+            best = definition
     return best
 
 

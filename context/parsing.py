@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,7 @@ class ParsedRecord:
     language: str
     facts: bytes | None
     resolutions: bytes | None
+    definitions: int = 0
 
 
 def index_one(
@@ -113,6 +115,7 @@ def index_one(
         language.name,
         encode_facts(facts),
         encode_resolutions(resolutions),
+        len(facts.definitions),
     )
 
 
@@ -150,12 +153,13 @@ def init_worker(root: str, files: list[str], options: IndexOptions) -> None:
     index_logger.propagate = False
 
 
-def index_batch(paths: list[str]) -> tuple[list[ParsedRecord], list[tuple[int, str]]]:
+def index_batch(paths: list[str]) -> tuple[list[ParsedRecord], list[tuple[int, str]], float]:
     """Worker entry point: index a batch of files against the layout given to :func:`init_worker`.
 
-    Returns the records and the log lines (level, message) produced on the way.
+    Returns the records, the log lines (level, message) produced on the way, and the CPU seconds spent.
     """
     assert _worker_root is not None and _worker_layout is not None and _worker_options is not None
+    started = time.process_time()
     _worker_log.lines = []
     records = []
     for rel_path in paths:
@@ -166,4 +170,4 @@ def index_batch(paths: list[str]) -> tuple[list[ParsedRecord], list[tuple[int, s
             record = None
         if record is not None:
             records.append(record)
-    return records, _worker_log.lines
+    return records, _worker_log.lines, time.process_time() - started

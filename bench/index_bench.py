@@ -1,0 +1,156 @@
+"""Workspace index benchmark on the CPython standard library (not run in CI).
+
+    .venv/bin/python bench/index_bench.py [--root DIR] [--edits 200]
+
+Measures, in one run: the raw single-thread tree-sitter parse time of the same files (the baseline), then
+the cold index (workers + store + graph) as a ratio of it, a warm restart, one edit in a ~2,000-line file
+→ graph updated (p50/p99), RSS after indexing, and the share of stdlib→stdlib imports resolved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+import tree_sitter
+import tree_sitter_python
+
+from roost.context.buffers import BufferEdit
+from roost.context.index import WorkspaceIndex
+from roost.context.options import IndexOptions
+
+TARGET_COLD_RATIO = 0.7
+TARGET_WARM_S = 0.3
+TARGET_EDIT_P99_MS = 5.0
+TARGET_RSS_MB = 300.0
+TARGET_RESOLVED = 0.95
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def baseline_parse_seconds(root: Path, paths: list[str]) -> float:
+    """Single-thread parse of every file (bytes read beforehand: parsing only)."""
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_python.language()))
+    sources = [(root / path).read_bytes() for path in paths]
+    started = time.perf_counter()
+    for source in sources:
+        parser.parse(source)
+    return time.perf_counter() - started
+
+
+def resolution_share(index: WorkspaceIndex) -> tuple[int, int]:
+    """(resolved, total) over imports of stdlib modules that exist as source in the stdlib directory."""
+    files = set(index.files())
+    total = resolved = 0
+    for path in files:
+        for edge in index.imports(path):
+            module = edge.imp.module
+            if not module.startswith("."):
+                top = module.split(".")[0]
+                if f"{top}.py" not in files and f"{top}/__init__.py" not in files:
+                    continue  # a builtin/C module (sys, _io) or third-party: not a source module here
+            total += 1
+            resolved += bool(edge.resolved.paths)
+    return resolved, total
+
+
+def edit_latencies(index: WorkspaceIndex, edits: int) -> tuple[str, list[float]]:
+    """Open the file closest to 2,000 lines, then time ``edits`` single-character edits."""
+    candidates = []
+    for path in index.files():
+        facts_lines = (index.root / path).stat().st_size
+        candidates.append((facts_lines, path))
+    best = None
+    for _size, path in sorted(candidates, reverse=True)[:400]:
+        lines = (index.root / path).read_text(encoding="utf-8", errors="replace").count("\n")
+        if best is None or abs(lines - 2000) < abs(best[0] - 2000):
+            best = (lines, path)
+    assert best is not None
+    lines, path = best
+    text = (index.root / path).read_text(encoding="utf-8", errors="replace")
+    index.set_buffer(path, text)
+    rng = random.Random(7)
+    timings = []
+    line_texts = text.split("\n")
+    for step in range(edits):
+        line = rng.randrange(len(line_texts))
+        col = len(line_texts[line].encode("utf-8"))
+        if step % 2 == 0:
+            edit = BufferEdit(line, col, line, col, "  # x")
+        else:
+            edit = BufferEdit(line, col, line, col, "")
+        started = time.perf_counter()
+        index.update_buffer(path, None, [edit])
+        timings.append((time.perf_counter() - started) * 1000)
+    return f"{path} ({lines} lines)", timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
+    parser.add_argument("--edits", type=int, default=200)
+    args = parser.parse_args()
+    root: Path = args.root.resolve()
+    options_kwargs = {"excludes": ("site-packages/", "dist-packages/")}
+
+    with tempfile.TemporaryDirectory(prefix="roost-index-bench-") as cache:
+        options = IndexOptions(cache_dir=Path(cache), **options_kwargs)
+        started = time.perf_counter()
+        index = WorkspaceIndex(root, options)
+        cold = index.index()
+        cold_s = time.perf_counter() - started
+        paths = index.files()
+        rss_after = rss_mb()
+
+        baseline_s = baseline_parse_seconds(root, paths)
+        resolved, total = resolution_share(index)
+        where, timings = edit_latencies(index, args.edits)
+        index.close()
+
+        started = time.perf_counter()
+        warm_index = WorkspaceIndex(root, options)
+        warm = warm_index.index()
+        warm_s = time.perf_counter() - started
+        warm_index.close()
+
+    stats = cold.stats
+    lines = sum((root / p).read_bytes().count(b"\n") for p in paths)
+    timings.sort()
+    p50 = statistics.median(timings)
+    p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+    share = resolved / total if total else 0.0
+    cpu = os.cpu_count()
+    print(f"workload: {root} — {len(paths)} files, {lines:,} lines; python {sys.version.split()[0]}, {cpu} CPUs")
+    print(f"graph: {stats.symbols:,} symbols, {stats.edges:,} edges, {stats.imports:,} imports "
+          f"({stats.resolved_imports:,} resolved, {stats.external_imports:,} external, "
+          f"{stats.unresolved_imports:,} unresolved)")
+    print(f"baseline (raw single-thread tree-sitter parse): {baseline_s:.2f} s")
+    ratio = cold_s / baseline_s
+    print(f"cold index: {cold_s:.2f} s = {ratio:.2f}x baseline (target <= {TARGET_COLD_RATIO}x) "
+          f"{'OK' if ratio <= TARGET_COLD_RATIO else 'MISSED'}")
+    print(f"warm restart: {warm_s:.3f} s, {warm.parsed} parsed, {warm.reused} reused (target <= {TARGET_WARM_S} s) "
+          f"{'OK' if warm_s <= TARGET_WARM_S else 'MISSED'}")
+    print(f"edit -> graph updated in {where}: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(timings)} edits "
+          f"(target p99 <= {TARGET_EDIT_P99_MS} ms) {'OK' if p99 <= TARGET_EDIT_P99_MS else 'MISSED'}")
+    print(f"RSS after indexing: {rss_after:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB) "
+          f"{'OK' if rss_after <= TARGET_RSS_MB else 'MISSED'}")
+    print(f"stdlib->stdlib imports resolved: {resolved}/{total} = {share:.1%} (target >= {TARGET_RESOLVED:.0%}) "
+          f"{'OK' if share >= TARGET_RESOLVED else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
