@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from roost.engine.prompts.comments import commented_context
-from roost.engine.prompts.mistral_tokenizer import load_mistral_tokenizer
+from roost.engine.prompts.mistral_tokenizer import load_mistral_tokenizer, tokens_to_text
 from roost.engine.prompts.types import Prompt, PromptFormat, PromptInput
 
 FIM_TOKENS = ("[PREFIX]", "[SUFFIX]", "[MIDDLE]")
@@ -36,7 +36,7 @@ class CodestralFormat(PromptFormat):
         return Prompt(
             family=self.family,
             mode="fim",
-            text=tokenized.text,
+            text=tokens_to_text(self.tokenizer, tokenized.tokens),
             token_ids=tuple(tokenized.tokens),
             stop_token_strings=self.stop_token_strings,
             server_fim=(prompt_part, prompt_input.suffix),

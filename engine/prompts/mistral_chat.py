@@ -11,7 +11,7 @@ from typing import Any
 
 from roost.engine.prompts.answer import strip_reasoning
 from roost.engine.prompts.chat import ChatInfillFormat, infill_messages
-from roost.engine.prompts.mistral_tokenizer import load_mistral_tokenizer
+from roost.engine.prompts.mistral_tokenizer import load_mistral_tokenizer, tokens_to_text
 from roost.engine.prompts.types import Prompt, PromptInput
 
 MISTRAL_CHAT_FAMILIES = ("mistral-small", "magistral", "devstral")
@@ -47,7 +47,7 @@ class MistralChatFormat(ChatInfillFormat):
         tokenized = self.tokenizer.encode_chat_completion(ChatCompletionRequest(messages=chat))
         return self.make_prompt(
             prompt_input,
-            text=tokenized.text,
+            text=tokens_to_text(self.tokenizer, tokenized.tokens),
             token_ids=tuple(tokenized.tokens),
             messages=(system, user),
             fence=fence,

@@ -39,3 +39,10 @@ def _bundled() -> Any:
     from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
 
     return MistralTokenizer.v3(is_tekken=True)
+
+
+def tokens_to_text(mistral_tokenizer: Any, tokens: list[int]) -> str:
+    """The prompt text of ``tokens`` with control tokens written out (``[INST]``, ``[SUFFIX]``)."""
+    from mistral_common.tokens.tokenizers.base import SpecialTokenPolicy
+
+    return mistral_tokenizer.decode(tokens, special_token_policy=SpecialTokenPolicy.KEEP)

@@ -109,12 +109,23 @@ def _smallest_fitting(low: int, high: int, guess: int, fits: Callable[[int], boo
     return hi
 
 
-def trim_prefix(text: str, max_tokens: int, counter: TokenCounter, granularity: int = 1) -> str:
+def trim_prefix(
+    text: str,
+    max_tokens: int,
+    counter: TokenCounter,
+    granularity: int = 1,
+    line_offset: int = 0,
+    total: int | None = None,
+) -> str:
     """The longest tail of ``text`` that starts on a line boundary and takes ``<= max_tokens`` tokens.
-    If even the cursor's line does not fit, the tail of that line (cut by characters)."""
+    If even the cursor's line does not fit, the tail of that line (cut by characters).
+
+    With ``granularity`` > 1 the first kept line's number (``line_offset`` + its index in ``text``, i.e.
+    its line number in the document) is rounded up to a multiple of it, so the cut point does not move
+    on every keystroke."""
     if max_tokens <= 0 or not text:
         return ""
-    total = counter.count(text)
+    total = counter.count(text) if total is None else total
     if total <= max_tokens:
         return text
     starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
@@ -124,19 +135,20 @@ def trim_prefix(text: str, max_tokens: int, counter: TokenCounter, granularity: 
         1, len(starts) - 1, guess, lambda n: counter.count(text[starts[n] :]) <= max_tokens
     )
     if index is not None:
-        rounded = min(len(starts) - 1, -(-index // max(1, granularity)) * max(1, granularity))
+        step = max(1, granularity)
+        rounded = min(len(starts) - 1, -(-(index + line_offset) // step) * step - line_offset)
         return text[starts[rounded] :]
     line = text[starts[-1] :]
     cut = _smallest_fitting(0, len(line), 0, lambda k: counter.count(line[k:]) <= max_tokens)
     return line[cut:] if cut is not None else ""
 
 
-def trim_suffix(text: str, max_tokens: int, counter: TokenCounter) -> str:
+def trim_suffix(text: str, max_tokens: int, counter: TokenCounter, total: int | None = None) -> str:
     """The longest head of ``text`` ending on a line boundary with ``<= max_tokens`` tokens; if even
     the first line does not fit, the head of that line (cut by characters)."""
     if max_tokens <= 0 or not text:
         return ""
-    total = counter.count(text)
+    total = counter.count(text) if total is None else total
     if total <= max_tokens:
         return text
     ends = [i for i, ch in enumerate(text) if ch == "\n"] + [len(text)]
@@ -149,6 +161,23 @@ def trim_suffix(text: str, max_tokens: int, counter: TokenCounter) -> str:
     line = text[: ends[0]]
     keep = _smallest_fitting(0, len(line), 0, lambda k: counter.count(line[: len(line) - k]) <= max_tokens)
     return line[: len(line) - keep] if keep is not None else ""
+
+
+_MAX_CHARS_PER_TOKEN = 6
+
+
+def _tail_window(text: str, chars: int) -> str:
+    if len(text) <= chars:
+        return text
+    start = text.find("\n", len(text) - chars)
+    return text[start + 1 :] if start >= 0 else text[len(text) - chars :]
+
+
+def _head_window(text: str, chars: int) -> str:
+    if len(text) <= chars:
+        return text
+    end = text.rfind("\n", 0, chars)
+    return text[:end] if end > 0 else text[:chars]
 
 
 def pack(
@@ -180,12 +209,27 @@ def pack(
     snippets = prompt_input.snippets
     # Marginal cost of each snippet as the format renders it (headers and separators included).
     costs = [count(prompt_format.render(empty.with_parts(snippets=(s,)))) - fixed for s in snippets]
-    needs = {
-        "prefix": counter.count(prompt_input.prefix),
-        "suffix": counter.count(prompt_input.suffix),
-        "context": sum(costs),
-    }
+    context_need = sum(costs)
     shares = {"prefix": split.prefix, "suffix": split.suffix, "context": split.context}
+    total_share = sum(shares.values())
+
+    # Counting is linear in the text: look only at the part of a long prefix/suffix that could fit at
+    # all, cut on a line boundary (code averages 3-4 characters per token; 6 leaves room for
+    # whitespace-heavy text). Water-filling gives the context at least min(its need, its share), so
+    # the prefix can never get more than the rest. The suffix matters less than the prefix: it may grow
+    # to twice its share from what others leave. Text beyond a window would be trimmed anyway.
+    context_floor = min(context_need, int(available * split.context / total_share))
+    prefix_window = _tail_window(
+        prompt_input.prefix, max(1, available - context_floor) * _MAX_CHARS_PER_TOKEN
+    )
+    suffix_tokens_max = max(1, int(2 * available * split.suffix / total_share))
+    suffix_window = _head_window(prompt_input.suffix, suffix_tokens_max * _MAX_CHARS_PER_TOKEN)
+
+    needs = {
+        "prefix": counter.count(prefix_window),
+        "suffix": counter.count(suffix_window),
+        "context": context_need,
+    }
     allocation = water_fill(available, needs, shares)
 
     # Best score first; among equal scores the caller's order.
@@ -203,10 +247,16 @@ def pack(
         {"prefix": needs["prefix"], "suffix": needs["suffix"]},
         {"prefix": split.prefix, "suffix": split.suffix},
     )
+    window_line_offset = prompt_input.prefix.count("\n", 0, len(prompt_input.prefix) - len(prefix_window))
     prefix = trim_prefix(
-        prompt_input.prefix, text_allocation["prefix"], counter, options.trim_granularity_lines
+        prefix_window,
+        text_allocation["prefix"],
+        counter,
+        options.trim_granularity_lines,
+        window_line_offset,
+        total=needs["prefix"],
     )
-    suffix = trim_suffix(prompt_input.suffix, text_allocation["suffix"], counter)
+    suffix = trim_suffix(suffix_window, text_allocation["suffix"], counter, total=needs["suffix"])
 
     while True:
         # Rendering order: the best snippet last, closest to the code being completed. The order is a

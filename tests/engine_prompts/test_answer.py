@@ -1,0 +1,73 @@
+"""The chat answer parser: the code to insert, whatever the model wrapped it in."""
+
+from __future__ import annotations
+
+from roost.engine.prompts.answer import cut_at_stop_strings, fence_for, parse_chat_answer, strip_reasoning
+
+PREFIX = "def area(r):\n    return "
+
+
+def test_prefilled_fence_answer() -> None:
+    # The prompt ended with "```python\n"; the stop sequence "\n```" removed the closing fence.
+    assert parse_chat_answer("3.14159 * r * r", prefix=PREFIX, prefill="```python\n") == "3.14159 * r * r"
+    # A server that ignores the stop sequence sends the closing fence and chatter after it.
+    raw = "3.14159 * r * r\n```\nThis computes the area."
+    assert parse_chat_answer(raw, prefix=PREFIX, prefill="```python\n") == "3.14159 * r * r"
+
+
+def test_chatter_around_a_fence() -> None:
+    raw = "Sure! Here is the completion:\n\n```python\n3.14159 * r * r\n```\n\nLet me know if you need more."
+    assert parse_chat_answer(raw, prefix=PREFIX) == "3.14159 * r * r"
+
+
+def test_unterminated_fence_at_max_tokens() -> None:
+    raw = "```py\nfor item in items:\n    total += item"
+    assert parse_chat_answer(raw, prefix="total = 0\n") == "for item in items:\n    total += item"
+
+
+def test_first_nonempty_block_wins() -> None:
+    raw = "```\n```\nActually:\n```python\nx + 1\n```\n```python\nunused\n```"
+    assert parse_chat_answer(raw) == "x + 1"
+    assert parse_chat_answer("```python\n```") == ""
+
+
+def test_no_fence_plain_code_and_prose() -> None:
+    assert parse_chat_answer("3.14159 * r * r", prefix=PREFIX) == "3.14159 * r * r"
+    assert parse_chat_answer("Here is the code:\n3.14159 * r * r\nHope this helps.", prefix=PREFIX) == (
+        "3.14159 * r * r"
+    )
+
+
+def test_restated_current_line_is_removed() -> None:
+    # The model repeats the line being completed, with or without its indentation.
+    assert parse_chat_answer("```python\n    return 3.14159 * r * r\n```", prefix=PREFIX) == "3.14159 * r * r"
+    assert parse_chat_answer("```python\nreturn 3.14159 * r * r\n```", prefix=PREFIX) == "3.14159 * r * r"
+    # It restates the whole function header too.
+    raw = "```python\ndef area(r):\n    return 3.14159 * r * r\n```"
+    assert parse_chat_answer(raw, prefix=PREFIX) == "3.14159 * r * r"
+
+
+def test_indent_already_typed_is_not_doubled() -> None:
+    prefix = "def f():\n    "
+    assert parse_chat_answer("```python\n    pass\n```", prefix=prefix) == "pass"
+
+
+def test_hole_marker_echo_is_removed() -> None:
+    assert parse_chat_answer("```python\nx{{FILL_HERE}}\n```") == "x"
+
+
+def test_reasoning_blocks() -> None:
+    assert strip_reasoning("[THINK]a[/THINK]b[THINK]c[/THINK]d") == "bd"
+    assert strip_reasoning("<think>plan</think>code") == "code"
+    assert strip_reasoning("[THINK]never finished") == ""
+    # The opening marker was in the prompt: only the closing one is in the answer.
+    assert strip_reasoning("thoughts[/THINK]code") == "code"
+    raw = "[THINK]The radius is r.[/THINK]```python\n3.14159 * r * r\n```"
+    assert parse_chat_answer(raw, prefix=PREFIX) == "3.14159 * r * r"
+
+
+def test_fence_for_and_stops() -> None:
+    assert fence_for("plain") == "```"
+    assert fence_for("a ```` b", "```") == "`````"
+    assert cut_at_stop_strings("abc<|im_end|>def<|endoftext|>", ["<|endoftext|>", "<|im_end|>"]) == "abc"
+    assert cut_at_stop_strings("abc", ["", "x"]) == "abc"
