@@ -219,9 +219,16 @@ def collect_references(
     """
     seen: set[int] = set()
     refs: list[Reference] = []
-    # Member uses first: a name that is both ``@member`` and ``@ref`` (Rust ``a::b``) keeps its receiver.
-    ordered = sorted(matches, key=lambda captures: "member" not in captures)
+    # ``@ignore`` captures (JSX intrinsic tags such as ``div``) are names that are not uses of anything.
+    # Member uses next: a name that is both ``@member`` and ``@ref`` (Rust ``a::b``) keeps its receiver.
+    ordered = sorted(
+        matches, key=lambda captures: 0 if "ignore" in captures else 1 if "member" in captures else 2
+    )
     for captures in ordered:
+        ignored = captures.get("ignore")
+        if ignored:
+            seen.update(node.start_byte for node in ignored)
+            continue
         member = captures.get("member")
         if member:
             node = member[0]

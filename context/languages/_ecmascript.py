@@ -372,7 +372,11 @@ class EcmaScriptSupport(LanguageSupport):
         )
 
     def _references(self, source: bytes, tree: tree_sitter.Tree, skips: OutlineSkips) -> list[Reference]:
-        return reference_pass(self._grammar(tree), f"{self.query_stem}_references.scm", tree, source, skips)
+        grammar = self._grammar(tree)
+        return reference_pass(grammar, self._reference_query_file(grammar), tree, source, skips)
+
+    def _reference_query_file(self, grammar: tree_sitter.Language) -> str:
+        return f"{self.query_stem}_references.scm"
 
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         return resolve_specifier(imp.module, importer, layout, prefer_ts=self.prefer_ts)

@@ -1,6 +1,6 @@
 """TypeScript (.ts .mts .cts) and TSX (.tsx, its own grammar). The shared ECMAScript logic lives in
-``_ecmascript``; one pair of query files (``queries/typescript*.scm``) serves both grammars (TSX is a
-superset)."""
+``_ecmascript``; ``queries/typescript.scm`` serves both grammars (TSX is a superset), references use
+``typescript_references.scm`` or ``tsx_references.scm`` (JSX tags)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ class TypeScriptSupport(EcmaScriptSupport):
 
     def ts_language(self, path: str) -> tree_sitter.Language:
         return self._tsx if path.lower().endswith(".tsx") else self._typescript
+
+    def _reference_query_file(self, grammar: tree_sitter.Language) -> str:
+        # JSX node types exist only in the TSX grammar.
+        return "tsx_references.scm" if grammar == self._tsx else "typescript_references.scm"
 
 
 LANGUAGE = TypeScriptSupport()

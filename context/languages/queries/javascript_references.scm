@@ -6,3 +6,8 @@
 (member_expression
   object: (_) @receiver
   property: (property_identifier) @member)
+
+; JSX intrinsic elements (``<div>``) are HTML tags, not uses of a binding.
+(jsx_opening_element name: (identifier) @ignore (#match? @ignore "^[a-z]"))
+(jsx_closing_element name: (identifier) @ignore (#match? @ignore "^[a-z]"))
+(jsx_self_closing_element name: (identifier) @ignore (#match? @ignore "^[a-z]"))

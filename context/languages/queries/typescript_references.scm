@@ -7,3 +7,4 @@
 (member_expression
   object: (_) @receiver
   property: (property_identifier) @member)
+

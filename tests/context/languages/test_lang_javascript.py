@@ -155,3 +155,10 @@ def test_broken_source_does_not_raise() -> None:
     tree = tree_sitter.Parser(language.ts_language("x.js")).parse(source)
     facts = language.extract("x.js", source, tree)
     assert facts.path == "x.js"
+
+
+def test_jsx_components_are_references_and_html_tags_are_not(tmp_path) -> None:
+    (tmp_path / "v.jsx").write_text("export const A = () => <main><Child prop={x} /></main>;\n")
+    facts = extract_file(tmp_path, "v.jsx")
+    assert [ref.name for ref in facts.references] == ["Child", "x"]
+    assert [d.qualified_name for d in facts.definitions] == ["A"]

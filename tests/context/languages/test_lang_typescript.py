@@ -150,3 +150,9 @@ def test_jsonc_dialect() -> None:
     raw = '{\n  // c\n  "a": "http://x/*not a comment*/", /* b */\n  "b": [1, 2,],\n}\n'
     assert parse_jsonc(raw) == {"a": "http://x/*not a comment*/", "b": [1, 2]}
     assert parse_jsonc("{ not json") is None
+
+
+def test_jsx_intrinsic_tags_are_not_references(tmp_path) -> None:
+    (tmp_path / "v.tsx").write_text("const A = () => <div><Child /><span>{x}</span></div>;\n")
+    names = [ref.name for ref in extract_file(tmp_path, "v.tsx").references]
+    assert names == ["Child", "x"]
