@@ -115,19 +115,15 @@ class Services:
         from roost.lsp.index_service import IndexService
         from roost.lsp.progress import ProgressReporter
 
+        _import_layers()
+
         if self.root is None:
             log.info("no workspace folder: completions use the open document only")
             return
-        self.index = IndexService(self.root, index_options(self.config))
+        self.index = IndexService(self.root, index_options(self.config), watch=self.config.index.watch)
         loop = asyncio.get_running_loop()
         reporter = ProgressReporter(self.server, "Roost: indexing")
-        started = asyncio.Event()
-
-        async def begin() -> None:
-            await reporter.begin("scanning the workspace")
-            started.set()
-
-        loop.create_task(begin())
+        loop.create_task(reporter.begin("scanning the workspace"))
 
         def on_progress(done: int, total: int, message: str) -> None:
             percentage = int(100 * done / total) if total else 100
@@ -158,12 +154,12 @@ class Services:
     def _collect_secrets(self) -> None:
         from roost.engine.gate.secrets import collect_workspace_secrets
 
-        if self.root is None:
-            return
         try:
-            self.workspace_secrets = collect_workspace_secrets(self.root)
+            self.gate  # noqa: B018 - warm bandit's test set before the first suggestion needs it
+            if self.root is not None:
+                self.workspace_secrets = collect_workspace_secrets(self.root)
         except Exception:
-            log.exception("collecting workspace secrets failed")
+            log.exception("preparing the gate failed")
 
     @property
     def retriever(self) -> Any:
@@ -274,6 +270,17 @@ def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendPr
             "`model.quantization` (int8/nf4/fp8 on a GPU).",
         )
     return BackendProblem("backend", f"Roost: the model could not be started: {text}")
+
+
+def _import_layers() -> None:
+    """Import the layers on the event loop thread before worker threads use them: two threads importing
+    the same modules concurrently can deadlock on Python's import locks."""
+    import roost.context.retrieval.retriever  # noqa: F401
+    import roost.engine.gate.gate  # noqa: F401
+    import roost.engine.gate.secrets  # noqa: F401
+    import roost.engine.postprocess  # noqa: F401
+    import roost.engine.prompts.family  # noqa: F401
+    import roost.engine.prompts.packer  # noqa: F401
 
 
 def services_of(server: RoostServer) -> Services:
