@@ -85,7 +85,24 @@ class Navigator:
         ref = view.reference_at(line, col)
         if ref is None:
             return []
+        in_import = self._in_import_statement(path, view, ref)
+        if in_import is not None:
+            return in_import
         return self.resolve_reference(path, view, ref)
+
+    def _in_import_statement(self, path: str, view: FileView, ref: Reference) -> list[SymbolLocation] | None:
+        """A name inside an import statement: the imported symbol (or module). None when not in one."""
+        for edge in self._graph.imports(path):
+            imp = edge.imp
+            if not imp.span.contains(ref.span.start_line, ref.span.start_col):
+                continue
+            for item in imp.names:
+                if ref.name in (item.name, item.alias):
+                    return _unique(self._symbol_in_module(edge.resolved, item.name, set(), 0))
+            if ref.name in imp.module.replace("/", ".").replace(":", ".").split(".") or ref.name == imp.alias:
+                submodules = {p for _, p in edge.resolved.name_paths}
+                return [SymbolLocation(t, None) for t in edge.resolved.paths if t not in submodules]
+        return None
 
     def resolve_reference(self, path: str, view: FileView, ref: Reference) -> list[SymbolLocation]:
         language = self._language(path)

@@ -1,0 +1,60 @@
+"""Helpers shared by the index tests (tests/context/test_*.py)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from roost.context.index import WorkspaceIndex
+from roost.context.options import IndexOptions
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PYPROJ = FIXTURES / "pyproj"
+
+
+def copy_fixture(name: str, destination: Path) -> Path:
+    target = destination / name
+    shutil.copytree(FIXTURES / name, target, symlinks=True)
+    return target
+
+
+def make_index(root: Path, cache: Path, **options) -> WorkspaceIndex:
+    options.setdefault("workers", 1)
+    return WorkspaceIndex(root, IndexOptions(cache_dir=cache, **options))
+
+
+def position(index: WorkspaceIndex, path: str, needle: str, occurrence: int = 0) -> tuple[int, int]:
+    """0-based line and byte column of the ``occurrence``-th ``needle`` in ``path`` (whole-word match)."""
+    import re
+
+    seen = 0
+    for number, line in enumerate(index.source(path).splitlines()):
+        for match in re.finditer(rf"\b{re.escape(needle)}\b", line):
+            if seen == occurrence:
+                return number, len(line[: match.start()].encode("utf-8"))
+            seen += 1
+    raise AssertionError(f"{needle!r} not found {occurrence + 1} times in {path}")
+
+
+def definitions(
+    index: WorkspaceIndex, path: str, needle: str, occurrence: int = 0
+) -> set[tuple[str, str | None]]:
+    line, col = position(index, path, needle, occurrence)
+    return {(loc.path, loc.qualified_name) for loc in index.definitions_at(path, line, col)}
+
+
+def graph_snapshot(index: WorkspaceIndex) -> dict:
+    """Everything the graph knows, as plain data, for equality checks between two indexes."""
+    snapshot = {}
+    for path in index.files():
+        facts = index.facts(path)
+        snapshot[path] = {
+            "definitions": [
+                (d.qualified_name, d.kind.value, d.span, d.name_span, d.signature, d.doc, d.parent)
+                for d in facts.definitions
+            ],
+            "imports": [(edge.imp, edge.resolved) for edge in index.imports(path)],
+            "exports": list(facts.exports),
+            "dependents": index.dependents(path),
+        }
+    return snapshot
