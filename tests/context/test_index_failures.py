@@ -1,0 +1,182 @@
+"""Files and situations that must never raise out of the indexer: binary, huge, symlink loops, unreadable,
+non-UTF-8, deleted mid-index, secrets, excludes."""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from index_support import make_index
+
+from roost.context.index import IndexProgress
+from roost.context.scanning import is_secret_path
+
+
+def write(root: Path, rel: str, content: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    workspace = tmp_path / "ws"
+    write(workspace, "good.py", "def good():\n    return 1\n")
+    return workspace
+
+
+def test_binary_file_is_skipped_with_one_log_line(root, tmp_path, caplog):
+    write(root, "blob.py", b"\x00\x01\x02binary" * 10)
+    with caplog.at_level(logging.INFO, logger="roost.context"):
+        index = make_index(root, tmp_path / "c")
+        report = index.index()
+    assert index.files() == ["good.py"]
+    assert report.skipped == 1
+    assert [r.getMessage() for r in caplog.records if "blob.py" in r.getMessage()] == [
+        "skipped blob.py: binary content"
+    ]
+    index.close()
+
+
+def test_huge_file_is_skipped(root, tmp_path, caplog):
+    write(root, "huge.py", "x = 1\n" * 200_000)  # 1.2 MB
+    with caplog.at_level(logging.INFO, logger="roost.context"):
+        index = make_index(root, tmp_path / "c")
+        index.index()
+    assert "huge.py" not in index.files()
+    assert sum("huge.py" in r.getMessage() for r in caplog.records) == 1
+    index.close()
+
+
+def test_symlink_loop_and_dangling_link(root, tmp_path):
+    (root / "pkg").mkdir()
+    write(root, "pkg/mod.py", "VALUE = 1\n")
+    os.symlink("..", root / "pkg" / "loop")  # pkg/loop -> ws: a cycle
+    os.symlink("nowhere.py", root / "dangling.py")
+    index = make_index(root, tmp_path / "c")
+    index.index()
+    assert index.files() == ["good.py", "pkg/mod.py"]
+    index.close()
+
+
+def test_unreadable_file_is_skipped(root, tmp_path, monkeypatch, caplog):
+    secret = write(root, "locked.py", "x = 1\n")
+    if os.geteuid() != 0:
+        secret.chmod(0)
+    else:
+        # root reads anything; simulate the EACCES the indexer gets as a normal user.
+        real_open = builtins.open
+
+        def guarded_open(file, *args, **kwargs):
+            if str(file).endswith("locked.py"):
+                raise PermissionError(13, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)
+
+        monkeypatch.setattr(builtins, "open", guarded_open)
+    with caplog.at_level(logging.INFO, logger="roost.context"):
+        index = make_index(root, tmp_path / "c")
+        report = index.index()
+    assert index.files() == ["good.py"]
+    assert report.skipped == 1
+    assert any(
+        "locked.py" in r.getMessage() and "Permission denied" in r.getMessage() for r in caplog.records
+    )
+    index.close()
+
+
+def test_non_utf8_is_decoded_with_replacement(root, tmp_path, caplog):
+    write(root, "latin.py", "def caf\xe9():\n    pass\n\ndef ok():\n    pass\n".encode("latin-1"))
+    with caplog.at_level(logging.INFO, logger="roost.context"):
+        index = make_index(root, tmp_path / "c")
+        index.index()
+    # tree-sitter ends the identifier at the invalid byte; what follows is still indexed.
+    assert [d.name for d in index.symbols("latin.py")] == ["caf", "ok"]
+    assert sum("latin.py is not valid UTF-8" in r.getMessage() for r in caplog.records) == 1
+    index.close()
+
+
+def test_file_deleted_mid_index(root, tmp_path):
+    for number in range(10):
+        write(root, f"m{number}.py", f"def f{number}():\n    pass\n")
+    index = make_index(root, tmp_path / "c", batch_size=2)
+    deleted = []
+
+    def progress(update: IndexProgress) -> None:
+        if update.phase == "parsing" and not deleted:
+            (root / "m9.py").unlink()
+            deleted.append(True)
+
+    report = index.index(progress)
+    assert "m9.py" not in index.files()
+    assert "m8.py" in index.files()
+    assert report.files == 11
+    index.close()
+
+
+def test_secrets_are_never_indexed_or_read(root, tmp_path):
+    write(root, ".env.py", "TOKEN = 'x'\n")  # a .py that is still a secret by name
+    write(root, "credentials.py", "PASSWORD = 'x'\n")
+    write(root, ".ssh/config.py", "x = 1\n")
+    index = make_index(root, tmp_path / "c")
+    index.index()
+    assert index.files() == ["good.py"]
+    assert index.source("credentials.py") is None
+    index.set_buffer("credentials.py", "PASSWORD = 'typed'\n")
+    assert "credentials.py" not in index.files()
+    index.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "secret"),
+    [
+        (".env", True),
+        (".env.production", True),
+        ("config/prod.env", True),
+        ("certs/server.pem", True),
+        ("deploy/key.KEY", True),
+        ("home/.ssh/id_rsa", True),
+        ("home/.ssh/id_rsa.pub", True),
+        ("credentials.json", True),
+        ("aws/credentials", True),
+        ("store.p12", True),
+        ("secrets/db.yaml", True),
+        ("src/environment.py", False),
+        ("src/keys.py", False),
+        ("README.md", False),
+    ],
+)
+def test_is_secret_path(path, secret):
+    assert is_secret_path(path) is secret
+
+
+def test_excludes_and_default_excludes(root, tmp_path):
+    write(root, "node_modules/lib/index.py", "x = 1\n")
+    write(root, "generated/out.py", "x = 1\n")
+    write(root, ".venv/lib/site.py", "x = 1\n")
+    write(root, "sub/.gitignore", "local_*.py\n")
+    write(root, "sub/local_conf.py", "x = 1\n")
+    write(root, "sub/kept.py", "x = 1\n")
+    index = make_index(root, tmp_path / "c", excludes=("generated/",))
+    index.index()
+    assert index.files() == ["good.py", "sub/kept.py"]
+    index.close()
+
+
+def test_syntax_errors_still_index(root, tmp_path):
+    write(root, "broken.py", "def ok():\n    pass\n\ndef broken(:\n")
+    index = make_index(root, tmp_path / "c")
+    index.index()
+    assert "ok" in [d.name for d in index.symbols("broken.py")]
+    index.close()
+
+
+def test_root_must_be_a_directory(tmp_path):
+    with pytest.raises(NotADirectoryError):
+        make_index(tmp_path / "missing", tmp_path / "c")

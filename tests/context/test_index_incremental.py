@@ -1,0 +1,189 @@
+"""Staying current: incremental buffer edits equal a fresh full index (property test), buffers vs disk,
+disk refreshes, and the watchdog watcher under a burst."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from index_support import copy_fixture, graph_snapshot, make_index
+
+from roost.context.buffers import BufferEdit
+
+FRAGMENTS = [
+    "def f(x):\n    return x\n",
+    "class K(Shape):\n    '''Doc.'''\n    def m(self):\n        self.v = 1\n",
+    "import math\n",
+    "from .base import Shape\n",
+    "from . import geometry\n",
+    "from shapes.missing import gone\n",
+    "__all__ = ['Circle']\n",
+    "x",
+    "\n",
+    "    ",
+    ":",
+    "(",
+    ")",
+    "'''",
+    "#",
+    "é",
+    "\U0001f600",
+]
+
+START = """import math
+
+from shapes.base import Shape
+from .geometry.vectors import Vector, length
+
+
+class Circle(Shape):
+    def __init__(self, radius: float, centre: Vector | None = None):
+        self.radius = radius
+        self.centre = centre or Vector(0.0, 0.0)
+
+    def area(self) -> float:
+        return math.pi * self.radius**2
+"""
+
+TARGET = "src/shapes/circle.py"
+
+
+def to_edit(text: str, start: int, end: int, new_text: str) -> BufferEdit:
+    """An edit replacing characters [start, end) of ``text``, in line/byte-column coordinates."""
+
+    def point(offset: int) -> tuple[int, int]:
+        before = text[:offset]
+        line = before.count("\n")
+        column = len(before[before.rfind("\n") + 1 :].encode("utf-8"))
+        return line, column
+
+    (sl, sc), (el, ec) = point(start), point(end)
+    return BufferEdit(sl, sc, el, ec, new_text)
+
+
+edit_strategy = st.tuples(
+    st.floats(min_value=0, max_value=1), st.integers(min_value=0, max_value=12), st.sampled_from(FRAGMENTS)
+)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    return copy_fixture("pyproj", tmp_path_factory.mktemp("ws"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.lists(edit_strategy, min_size=1, max_size=3), min_size=1, max_size=8))
+def test_incremental_edits_equal_fresh_full_index(workspace, tmp_path_factory, steps):
+    index = make_index(workspace, tmp_path_factory.mktemp("cache"), persist=False)
+    index.index()
+    text = START
+    index.set_buffer(TARGET, text)
+    for step in steps:
+        edits = []
+        for fraction, delete, fragment in step:
+            start = int(fraction * len(text))
+            end = min(len(text), start + delete)
+            edits.append(to_edit(text, start, end, fragment))
+            text = text[:start] + fragment + text[end:]
+        index.update_buffer(TARGET, None, edits)
+        assert index.buffer_text(TARGET) == text
+    incremental = graph_snapshot(index)
+    index.close()
+
+    fresh_root = tmp_path_factory.mktemp("fresh")
+    fresh_ws = copy_fixture("pyproj", fresh_root)
+    (fresh_ws / TARGET).write_text(text, encoding="utf-8")
+    fresh = make_index(fresh_ws, tmp_path_factory.mktemp("cache"), persist=False)
+    fresh.index()
+    assert incremental == graph_snapshot(fresh)
+    fresh.close()
+
+
+@pytest.fixture
+def index(tmp_path):
+    root = copy_fixture("pyproj", tmp_path)
+    built = make_index(root, tmp_path / "cache")
+    built.index()
+    yield built
+    built.close()
+
+
+def test_buffer_wins_until_closed(index):
+    index.set_buffer(TARGET, "from shapes.base import Shape\n\nclass Renamed(Shape):\n    pass\n")
+    assert [d.name for d in index.symbols(TARGET)] == ["Renamed"]
+    assert index.dependencies(TARGET) == ["src/shapes/base.py"]
+    assert (index.root / TARGET).read_text().count("class Circle") == 1  # the user's file is never written
+    index.close_buffer(TARGET)
+    assert "Circle" in [d.name for d in index.symbols(TARGET)]
+    assert index.dependencies(TARGET) == ["src/shapes/base.py", "src/shapes/geometry/vectors.py"]
+
+
+def test_update_buffer_resyncs_on_drift_and_full_sync(index):
+    text = (index.root / TARGET).read_text()
+    index.set_buffer(TARGET, text)
+    # The edit says one thing, the editor's text another: the text wins.
+    index.update_buffer(TARGET, "def only():\n    pass\n", [BufferEdit(0, 0, 0, 0, "# hi\n")])
+    assert [d.name for d in index.symbols(TARGET)] == ["only"]
+    index.update_buffer(TARGET, "def other():\n    pass\n")  # no edits: full-text sync
+    assert [d.name for d in index.symbols(TARGET)] == ["other"]
+
+
+def test_references_and_definitions_follow_the_buffer(index):
+    index.set_buffer(
+        "tests/helpers.py",
+        "from shapes import Round\n\n\ndef make_circle():\n    return Round(1.0)\n\nRound\n",
+    )
+    locations = index.definitions_at("tests/helpers.py", 6, 0)
+    assert [(loc.path, loc.qualified_name) for loc in locations] == [("src/shapes/circle.py", "Circle")]
+    assert [r.name for r in index.file_facts("tests/helpers.py").references][-1] == "Round"
+
+
+def test_open_buffer_for_new_unsaved_file(index):
+    index.set_buffer("src/shapes/square.py", "from .base import Shape\n\nclass Square(Shape):\n    pass\n")
+    assert "src/shapes/square.py" in index.files()
+    assert "src/shapes/square.py" in index.dependents("src/shapes/base.py")
+    index.close_buffer("src/shapes/square.py")
+    assert "src/shapes/square.py" not in index.files()
+
+
+def test_refresh_paths_handles_change_create_delete(index):
+    root = index.root
+    (root / "src/shapes/base.py").write_text("class Shape:\n    def perimeter(self):\n        pass\n")
+    (root / "src/shapes/missing.py").write_text("nothing = 1\n")
+    (root / "tests/helpers.py").unlink()
+    changed = index.refresh_paths(
+        [root / "src/shapes/base.py", root / "src/shapes/missing.py", root / "tests/helpers.py"]
+    )
+    assert changed == 3
+    assert [d.qualified_name for d in index.symbols("src/shapes/base.py")] == ["Shape", "Shape.perimeter"]
+    assert "tests/helpers.py" not in index.files()
+    assert index.dependencies("tests/test_circle.py") == ["src/shapes/circle.py"]
+    assert "src/shapes/missing.py" in index.dependencies("scripts/report.py")  # re-resolved
+
+
+def test_watcher_applies_a_burst_in_few_batches(tmp_path):
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg/__init__.py").write_text("")
+    index = make_index(root, tmp_path / "cache", watch_debounce_s=0.2, watch_max_delay_s=1.0)
+    index.index()
+    index.watch()
+    try:
+        time.sleep(0.3)  # let the observer settle
+        for number in range(2000):
+            (root / f"pkg/gen{number}.py").write_text(f"def g{number}():\n    pass\n")
+        deadline = time.monotonic() + 60
+        while len(index.files()) < 2001 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(index.files()) == 2001
+        assert index._watcher.batches_applied < 200  # batched, not one reparse per event
+        (root / "pkg/gen0.py").unlink()
+        deadline = time.monotonic() + 20
+        while "pkg/gen0.py" in index.files() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "pkg/gen0.py" not in index.files()
+    finally:
+        index.close()
