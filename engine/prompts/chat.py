@@ -7,7 +7,7 @@ where the transport allows it, which makes the model start with code at once.
 
 from __future__ import annotations
 
-from roost.engine.prompts.answer import HOLE, SYSTEM_PROMPT, fence_for, parse_chat_answer
+from roost.engine.prompts.answer import HOLE, SYSTEM_PROMPT, cut_at_stop_strings, fence_for, parse_chat_answer
 from roost.engine.prompts.types import Prompt, PromptFormat, PromptInput
 from roost.engine.types import ChatMessage
 
@@ -75,4 +75,7 @@ class ChatInfillFormat(PromptFormat):
         """The code to insert. ``prompt`` tells whether the answer started after a prefilled fence;
         ``prefix`` lets the parser drop code the model restated from before the hole."""
         prefill = prompt.prefill if prompt is not None else ""
-        return parse_chat_answer(raw, prefix=prefix, prefill=prefill)
+        # A server or a raw generate() may leave the end-of-turn token and, after a prefilled fence,
+        # the closing fence in the text.
+        stops = self.stop_token_strings + (prompt.stop_sequences if prompt is not None and prefill else ())
+        return parse_chat_answer(cut_at_stop_strings(raw, stops), prefix=prefix, prefill=prefill)

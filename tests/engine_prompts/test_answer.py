@@ -71,3 +71,31 @@ def test_fence_for_and_stops() -> None:
     assert fence_for("a ```` b", "```") == "`````"
     assert cut_at_stop_strings("abc<|im_end|>def<|endoftext|>", ["<|endoftext|>", "<|im_end|>"]) == "abc"
     assert cut_at_stop_strings("abc", ["", "x"]) == "abc"
+
+
+def test_real_small_model_chat_answer_through_parser_and_postprocess() -> None:
+    """Raw greedy output of Qwen2.5-Coder-0.5B-Instruct for the chat-template infill prompt of
+    ``def add(a, b):\\n    <hole>`` followed by ``def sub``: it restates the function, runs on into the
+    suffix and leaves the closing fence and end-of-turn token (no stop applied)."""
+    from roost.engine.postprocess import CompletionContext, postprocess
+    from roost.engine.prompts.chat import ChatInfillFormat
+    from roost.engine.prompts.types import Prompt
+
+    class QwenLikeChat(ChatInfillFormat):
+        family = "chat-template"
+
+        @property
+        def stop_token_strings(self) -> tuple[str, ...]:
+            return ("<|im_end|>", "<|endoftext|>")
+
+        def render(self, prompt_input):  # type: ignore[no-untyped-def]  # not needed here
+            raise NotImplementedError
+
+    prefix, suffix = "def add(a, b):\n    ", "\n\n\ndef sub(a, b):\n    return a - b\n"
+    raw = "def add(a, b):\n    return a + b\n\ndef sub(a, b):\n    return a - b\n```<|im_end|>"
+    prompt = Prompt(
+        family="chat-template", mode="chat", text="", prefill="```python\n", stop_sequences=("\n```",)
+    )
+    parsed = QwenLikeChat().parse_answer(raw, prompt, prefix=prefix)
+    assert parsed == "return a + b\n\ndef sub(a, b):\n    return a - b"
+    assert postprocess(parsed, CompletionContext(prefix, suffix, "python")) == "return a + b"

@@ -265,3 +265,20 @@ def test_forcing_an_unknown_family_is_a_clear_error() -> None:
 def test_mistral_tokenizer_from_missing_dir_names_the_files(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="tekken.json"):
         load_mistral_tokenizer(tmp_path)
+
+
+def test_mistral_small_v7_tokenizer_from_model_directory(tmp_path: Path) -> None:
+    """A Mistral Small 3.x model directory ships a v7 tekken.json: the system prompt gets its own control
+    tokens. (Built from the bundled vocabulary with the v7 version, as such a file is.)"""
+    from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
+
+    source = json.loads((Path(MistralTokenizer._data_path()) / "tekken_240718.json").read_text())
+    source["config"]["version"] = "v7"
+    (tmp_path / "tekken.json").write_text(json.dumps(source))
+    tokenizer = load_mistral_tokenizer(tmp_path)
+    prompt = make_format("mistral-small", mistral_tokenizer=tokenizer).render(make_input())
+    assert prompt.text.startswith("<s>[SYSTEM_PROMPT]You are a code completion engine")
+    assert "[/SYSTEM_PROMPT][INST]" in prompt.text and prompt.text.endswith("[/INST]```python\n")
+    assert prompt.token_ids is not None and prompt.token_ids[
+        1
+    ] == tokenizer.instruct_tokenizer.tokenizer.get_control_token("[SYSTEM_PROMPT]")

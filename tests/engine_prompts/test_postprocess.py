@@ -226,3 +226,18 @@ def test_dedupe_properties(candidates: list[str]) -> None:
     assert len(set(keys)) == len(keys)
     assert all(c.strip() for c in unique)
     assert all(c in candidates for c in unique)
+
+
+def test_real_small_model_fim_ramble_is_cut() -> None:
+    """Raw greedy output of Qwen2.5-Coder-0.5B-Instruct (repository FIM format, no stop token reached
+    within 40 tokens): the middle, then a main guard, a closing fence and prose."""
+    prefix = (
+        "from shapes.geometry import circle_area\n\n\ndef total_area(radii):\n"
+        '    """Sum of the areas of circles with these radii."""\n    return '
+    )
+    suffix = "\n\n\ndef main():\n    print(total_area([1, 2]))\n"
+    raw = (
+        'circle_area(1) + circle_area(2)\n\n\nif __name__ == "__main__":\n    main()\n```\n\n'
+        "In this solution, we have created a function `circle_area` that calculates the"
+    )
+    assert postprocess(raw, ctx(prefix, suffix)) == "circle_area(1) + circle_area(2)"
