@@ -167,6 +167,8 @@ def qualify(raws: Iterable[RawDefinition]) -> list[Definition]:
     stack: list[tuple[int, int, str]] = []  # (start_byte, end_byte, qualified name) of open scopes
     out: list[Definition] = []
     for raw in ordered:
+        if not raw.name.strip():
+            continue  # error recovery inserts zero-width MISSING names into broken code
         start, end = raw.node.start_byte, raw.node.end_byte
         # Several names declared by one node (Go ``const a, b = 1, 2``) are siblings, not nested.
         while stack and (stack[-1][1] <= start or (stack[-1][0] == start and stack[-1][1] == end)):

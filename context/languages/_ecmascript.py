@@ -86,13 +86,12 @@ def _is_module_level(declarator: tree_sitter.Node) -> bool:
 
 
 def _declarator_definition(
-    node: tree_sitter.Node, name_node: tree_sitter.Node, source: bytes
+    node: tree_sitter.Node, anchor: tree_sitter.Node, source: bytes
 ) -> tuple[SymbolKind, str] | None:
     """Kind and signature of a ``const``/``let``/``var`` binding, or None for locals and ``require``."""
     value = node.child_by_field_name("value")
     declaration = node.parent
     keyword = declaration.child(0).type if declaration is not None and declaration.child_count else "const"
-    anchor = _doc_anchor(node)
     prefix = (
         source[anchor.start_byte : declaration.start_byte].decode("utf-8", "replace") if declaration else ""
     )
@@ -117,8 +116,9 @@ def _definition(
     kind_name: str, node: tree_sitter.Node, name_node: tree_sitter.Node, source: bytes
 ) -> RawDefinition | None:
     name = text(source, name_node)
+    anchor = _doc_anchor(node)
     if kind_name == "variable":
-        found = _declarator_definition(node, name_node, source)
+        found = _declarator_definition(node, anchor, source)
         if found is None:
             return None
         kind, signature = found
@@ -126,7 +126,6 @@ def _definition(
         kind = SymbolKind(kind_name)
         if kind is SymbolKind.METHOD and name == "constructor" and node.type == "method_definition":
             kind = SymbolKind.CONSTRUCTOR
-        anchor = _doc_anchor(node)
         start = anchor.start_byte if anchor.type == "export_statement" else node.start_byte
         if kind in (SymbolKind.FIELD, SymbolKind.TYPE) or node.type.endswith("signature"):
             end = node.end_byte
@@ -134,7 +133,7 @@ def _definition(
             body = node.child_by_field_name("body")
             end = body.start_byte if body is not None else node.end_byte
         signature = signature_text(source, start, end)
-    doc = leading_comment(_doc_anchor(node), source, _COMMENT)
+    doc = leading_comment(anchor, source, _COMMENT)
     return RawDefinition(node, name, name_node, kind, signature, doc)
 
 
