@@ -1,0 +1,390 @@
+"""Code actions: deterministic refactors from the graph (**Move symbol to module…**, **Add missing
+import**) and model-driven ones (**Edit selection by instruction**, **Fix security finding**).
+
+Actions are listed cheaply; their edits are computed in ``codeAction/resolve`` (lazily), verified against
+the current text and checked by the gate. An edit that cannot be applied is reported as an error, never
+sent. Clients without resolve support get the deterministic actions computed up front.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import logging
+import posixpath
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from roost.context.facts import ImportedName
+from roost.context.retrieval.retriever import parse_facts
+from roost.lsp.edit_prompt import EditRequest, RelatedCode
+from roost.lsp.edits import EditError, FileEdit, TextReplacement, offset_at, to_workspace_edit
+from roost.lsp.model_edits import Documents, OutsideWorkspace, Snapshot, build_proposal, generate_answer
+from roost.lsp.refactor.move_symbol import plan_move
+from roost.lsp.refactor.python_imports import (
+    import_insertion_line,
+    local_names,
+    module_spec,
+    render_from_import,
+)
+from roost.lsp.services import CompletionUnavailable, services_of
+
+if TYPE_CHECKING:
+    from roost.lsp.server import RoostServer
+
+log = logging.getLogger(__name__)
+
+EDIT_INSTRUCTIONS = ("add type hints", "add a docstring", "make it async", "convert to a dataclass")
+MAX_MOVE_TARGETS = 6
+MAX_RELATED = 6
+_BUILTINS = frozenset(dir(builtins)) | {"self", "cls", "__name__", "__file__"}
+
+
+def _resolve_supported(ls: RoostServer) -> bool:
+    text_document = ls.client_capabilities.text_document
+    code_action = text_document.code_action if text_document else None
+    support = code_action.resolve_support if code_action else None
+    return bool(support and "edit" in support.properties)
+
+
+def list_actions(ls: RoostServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    documents = Documents(ls)
+    uri = params.text_document.uri
+    try:
+        snapshot = documents.snapshot(uri)
+    except (OutsideWorkspace, EditError):
+        return []
+    facts = parse_facts(snapshot.path, snapshot.text)
+    start, end = params.range.start, params.range.end
+    actions: list[types.CodeAction] = []
+    python = snapshot.path.endswith((".py", ".pyi"))
+    if facts is not None and python:
+        for definition in facts.definitions:
+            if definition.parent is None and definition.name_span.start_line == start.line:
+                actions.extend(_move_actions(ls, snapshot, definition.name))
+                break
+        actions.extend(_missing_import_actions(ls, snapshot, facts, start.line, end.line))
+    if params.range.start != params.range.end:
+        for instruction in EDIT_INSTRUCTIONS:
+            actions.append(
+                types.CodeAction(
+                    title=f"Roost: {instruction}",
+                    kind=types.CodeActionKind.RefactorRewrite,
+                    data={
+                        "action": "edit",
+                        "uri": uri,
+                        "range": _range_json(params.range),
+                        "instruction": instruction,
+                    },
+                )
+            )
+    if python:
+        actions.extend(_security_actions(ls, snapshot, start.line, end.line))
+    return actions
+
+
+def _range_json(range_: types.Range) -> dict[str, Any]:
+    return {
+        "start": {"line": range_.start.line, "character": range_.start.character},
+        "end": {"line": range_.end.line, "character": range_.end.character},
+    }
+
+
+def _move_actions(ls: RoostServer, snapshot: Snapshot, symbol: str) -> list[types.CodeAction]:
+    services = services_of(ls)
+    if services.index is None:
+        return []
+    directory = posixpath.dirname(snapshot.path)
+    targets = sorted(
+        p
+        for p in services.index.paths()
+        if posixpath.dirname(p) == directory and p != snapshot.path and p.endswith(".py")
+    )[:MAX_MOVE_TARGETS]
+    return [
+        types.CodeAction(
+            title=f"Move `{symbol}` to module {target}",
+            kind=types.CodeActionKind.RefactorMove,
+            data={"action": "move", "uri": snapshot.uri, "symbol": symbol, "target": target},
+        )
+        for target in targets
+    ]
+
+
+def _missing_import_actions(
+    ls: RoostServer, snapshot: Snapshot, facts: Any, first_line: int, last_line: int
+) -> list[types.CodeAction]:
+    services = services_of(ls)
+    if services.index is None:
+        return []
+    known = {d.name for d in facts.definitions} | _BUILTINS
+    for imp in facts.imports:
+        known.update(local_names(imp))
+    actions = []
+    seen: set[str] = set()
+    for ref in facts.references:
+        if ref.receiver or ref.name in known or ref.name in seen:
+            continue
+        if not first_line <= ref.span.start_line <= last_line:
+            continue
+        seen.add(ref.name)
+        for path, _definition in services.index.find_definitions(ref.name)[:3]:
+            if path == snapshot.path:
+                continue
+            actions.append(
+                types.CodeAction(
+                    title=f"Add missing import of `{ref.name}` from {path}",
+                    kind=types.CodeActionKind.QuickFix,
+                    data={"action": "import", "uri": snapshot.uri, "name": ref.name, "from": path},
+                )
+            )
+    return actions
+
+
+def _security_actions(
+    ls: RoostServer, snapshot: Snapshot, first_line: int, last_line: int
+) -> list[types.CodeAction]:
+    verdict = services_of(ls).gate.check_file("python", snapshot.text)
+    actions = []
+    for finding in verdict.findings:
+        line = finding.line - 1  # 1-based within the scanned text, which is the whole file
+        if not first_line <= line <= last_line:
+            continue
+        actions.append(
+            types.CodeAction(
+                title=f"Roost: fix security finding {finding.test_id}: {finding.message}",
+                kind=types.CodeActionKind.QuickFix,
+                data={
+                    "action": "security",
+                    "uri": snapshot.uri,
+                    "line": line,
+                    "finding": f"{finding.test_id} ({finding.severity} severity): {finding.message}",
+                },
+            )
+        )
+    return actions
+
+
+# -- resolve -----------------------------------------------------------------------------------------------
+
+
+async def resolve_action(ls: RoostServer, action: types.CodeAction) -> types.CodeAction:
+    data = action.data if isinstance(action.data, dict) else _plain(action.data)
+    kind = data.get("action")
+    documents = Documents(ls)
+    services = services_of(ls)
+    loop = asyncio.get_running_loop()
+    try:
+        if kind == "move":
+            edits = await loop.run_in_executor(None, lambda: _move_edits(ls, documents, data))
+            message = ""
+        elif kind == "import":
+            edits = [_import_edit(documents, services, data)]
+            message = ""
+        elif kind in ("edit", "security"):
+            edits, message = await _model_edits(ls, documents, data)
+        else:
+            raise EditError(f"unknown code action {kind!r}")
+        await loop.run_in_executor(None, lambda: _gate_edits(services, edits))
+    except (EditError, OutsideWorkspace, CompletionUnavailable) as error:
+        raise JsonRpcInvalidParams(f"{action.title}: cannot be applied: {error}") from error
+    if not edits:
+        raise JsonRpcInvalidParams(f"{action.title}: no applicable change ({message or 'nothing to do'})")
+    action.edit = to_workspace_edit(edits)
+    if message:
+        action.title = f"{action.title} — {message}"
+    return action
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    from roost.lsp.features.fixups import plain
+
+    result = plain(value)
+    if not isinstance(result, dict):
+        raise EditError("the code action has no data")
+    return result
+
+
+def _move_edits(ls: RoostServer, documents: Documents, data: dict[str, Any]) -> list[FileEdit]:
+    services = services_of(ls)
+    if services.index is None:
+        raise EditError("the workspace is not indexed")
+    root = documents.root
+    assert root is not None
+    source = documents.snapshot(str(data["uri"]))
+    target = documents.snapshot(documents.uri_for(str(data["target"])))
+    plan = plan_move(
+        str(data["symbol"]),
+        source,
+        target,
+        services.index.dependents(source.path),
+        lambda path: documents.snapshot(documents.uri_for(path)),
+        services.index.resolve_import,
+        lambda path: (root / path).exists(),
+    )
+    for note in plan.notes:
+        log.warning("move %s: %s", data["symbol"], note)
+    _verify_all(documents, plan.edits)
+    return plan.edits
+
+
+def _import_edit(documents: Documents, services: Any, data: dict[str, Any]) -> FileEdit:
+    snapshot = documents.snapshot(str(data["uri"]))
+    root = documents.root
+    assert root is not None
+    facts = parse_facts(snapshot.path, snapshot.text)
+    relative = bool(facts and any(imp.module.startswith(".") for imp in facts.imports))
+    module = module_spec(snapshot.path, str(data["from"]), relative, lambda path: (root / path).exists())
+    lines = snapshot.text.split("\n")
+    line = import_insertion_line(facts, lines)
+    offset = min(len(snapshot.text), sum(len(text) + 1 for text in lines[:line]))
+    statement = render_from_import(module, [ImportedName(str(data["name"]))]) + "\n"
+    edit = FileEdit(
+        snapshot.uri,
+        snapshot.path,
+        snapshot.version,
+        snapshot.text,
+        (TextReplacement(offset, offset, statement),),
+    )
+    _verify_all(documents, [edit])
+    return edit
+
+
+async def _model_edits(
+    ls: RoostServer, documents: Documents, data: dict[str, Any]
+) -> tuple[list[FileEdit], str]:
+    services = services_of(ls)
+    snapshot = documents.snapshot(str(data["uri"]))
+    text = snapshot.text
+    if data["action"] == "security":
+        line = int(data["line"])
+        facts = parse_facts(snapshot.path, text)
+        enclosing = [
+            d
+            for d in (facts.definitions if facts else [])
+            if d.parent is None and d.span.start_line <= line <= d.span.end_line
+        ]
+        first, last = (
+            (enclosing[0].span.start_line, enclosing[0].span.end_line) if enclosing else (line, line)
+        )
+        start = offset_at(text, types.Position(line=first, character=0))
+        end = (
+            offset_at(text, types.Position(line=last + 1, character=0))
+            if last + 1 < text.count("\n") + 1
+            else len(text)
+        )
+        instruction = f"Fix this security finding without changing behaviour otherwise: {data['finding']}"
+        findings = [str(data["finding"])]
+    else:
+        range_ = data["range"]
+        start = offset_at(text, types.Position(**range_["start"]))
+        end = offset_at(text, types.Position(**range_["end"]))
+        instruction = str(data["instruction"])
+        findings = []
+    request = EditRequest(
+        instruction=instruction,
+        path=snapshot.path,
+        language=snapshot.language,
+        before=text[:start],
+        selection=text[start:end],
+        after=text[end:],
+        related=_related_code(services, documents, snapshot, start, end),
+        findings=findings,
+    )
+    answer = await generate_answer(services, request, None)
+    loop = asyncio.get_running_loop()
+    proposal = await loop.run_in_executor(
+        None,
+        lambda: build_proposal(
+            answer, documents, snapshot, (start, end), services.gate, services.workspace_secrets
+        ),
+    )
+    notes = proposal.findings + proposal.problems
+    return proposal.edits, "; ".join(notes)
+
+
+def _related_code(
+    services: Any, documents: Documents, snapshot: Snapshot, start: int, end: int
+) -> list[RelatedCode]:
+    """Call sites and importers in other files of the symbols the selection defines (the graph's reverse
+    edges): the model sees what else must change with them."""
+    index = services.index
+    facts = parse_facts(snapshot.path, snapshot.text)
+    if index is None or facts is None:
+        return []
+    first_line = snapshot.text.count("\n", 0, start)
+    last_line = snapshot.text.count("\n", 0, end)
+    names = {d.name for d in facts.definitions if first_line <= d.span.start_line <= last_line}
+    related: list[RelatedCode] = []
+    for path in index.dependents(snapshot.path):
+        other = parse_facts(path, index.file_text(path) or "")
+        text = index.file_text(path) or ""
+        if other is None:
+            continue
+        lines = text.split("\n")
+        for ref in other.references:
+            if ref.name in names and len(related) < MAX_RELATED:
+                low, high = max(0, ref.span.start_line - 2), min(len(lines), ref.span.start_line + 3)
+                related.append(RelatedCode(path, "\n".join(lines[low:high]), f"uses {ref.name}"))
+                break
+    return related
+
+
+def _verify_all(documents: Documents, edits: list[FileEdit]) -> None:
+    for edit in edits:
+        current = documents.snapshot(edit.uri).text
+        if current != edit.original:
+            raise EditError(f"{edit.path} changed while the edit was computed")
+        edit.apply()
+
+
+def _gate_edits(services: Any, edits: list[FileEdit]) -> None:
+    """Every edited range passes the gate (blocked: the whole action is refused with the findings)."""
+    gate = services.gate
+    for edit in edits:
+        language = "python" if edit.path.endswith((".py", ".pyi")) else edit.path.rsplit(".", 1)[-1]
+        for replacement in edit.replacements:
+            if not replacement.new_text.strip():
+                continue
+            verdict = gate.check(
+                language,
+                edit.original[: replacement.start],
+                replacement.new_text,
+                edit.original[replacement.end :],
+                workspace_secrets=services.workspace_secrets,
+            )
+            if verdict.blocked:
+                found = "; ".join(f"{f.test_id} {f.message}" for f in verdict.findings)
+                raise EditError(f"the security gate blocked the edit of {edit.path}: {found}")
+
+
+def register(server: RoostServer) -> None:
+    kinds = [
+        types.CodeActionKind.QuickFix,
+        types.CodeActionKind.RefactorMove,
+        types.CodeActionKind.RefactorRewrite,
+    ]
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True),
+    )
+    async def code_action(ls: RoostServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        loop = asyncio.get_running_loop()
+        actions = await loop.run_in_executor(None, lambda: list_actions(ls, params))
+        if _resolve_supported(ls):
+            return actions
+        # Without lazy resolve: deterministic edits now, model-driven ones are not offered.
+        eager = []
+        for action in actions:
+            if isinstance(action.data, dict) and action.data.get("action") in ("move", "import"):
+                try:
+                    eager.append(await resolve_action(ls, action))
+                except JsonRpcInvalidParams as error:
+                    log.info("code action not offered: %s", error)
+        return eager
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls: RoostServer, action: types.CodeAction) -> types.CodeAction:
+        return await resolve_action(ls, action)

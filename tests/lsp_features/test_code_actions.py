@@ -1,0 +1,132 @@
+"""Code actions end to end on a copy of ``examples/``: move a symbol across modules (a correct multi-file
+edit: the program still runs and prints the same receipt), add a missing import, and model-driven edits
+checked by the gate."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fake_openai import FakeOpenAI, fake_backend_options
+from lsp_harness import REPO_ROOT, lsp_session
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+EXAMPLES = REPO_ROOT / "examples"
+
+
+@pytest.fixture
+def examples_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, root, ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
+    return root
+
+
+def _run_shop(root: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "shop.cli"], cwd=root, capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout
+
+
+def _apply(root: Path, edit: types.WorkspaceEdit) -> list[str]:
+    """Apply a WorkspaceEdit to the files, as an editor would (the server never writes files)."""
+    touched = []
+    for change in edit.document_changes or []:
+        path = Path(change.text_document.uri.removeprefix("file://"))
+        text = path.read_text()
+        lines = text.split("\n")
+
+        def offset(position: types.Position, lines: list[str] = lines) -> int:
+            return sum(len(line) + 1 for line in lines[: position.line]) + position.character
+
+        for text_edit in sorted(change.edits, key=lambda e: offset(e.range.start), reverse=True):
+            text = (
+                text[: offset(text_edit.range.start)]
+                + text_edit.new_text
+                + text[offset(text_edit.range.end) :]
+            )
+        path.write_text(text)
+        touched.append(path.relative_to(root).as_posix())
+    return sorted(touched)
+
+
+def _action_params(
+    uri: str, line: int, character: int, end_line: int | None = None
+) -> types.CodeActionParams:
+    start = types.Position(line=line, character=character)
+    end = types.Position(line=end_line, character=0) if end_line is not None else start
+    return types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=start, end=end),
+        context=types.CodeActionContext(diagnostics=[]),
+    )
+
+
+async def test_move_symbol_rewrites_imports_in_every_dependent(examples_copy: Path) -> None:
+    before = _run_shop(examples_copy)
+    async with lsp_session(examples_copy) as session:
+        await session.wait_for_status("ready")
+        uri = session.open("shop/services/pricing.py")
+        line = next(
+            i
+            for i, text in enumerate((examples_copy / "shop/services/pricing.py").read_text().split("\n"))
+            if text.startswith("def price_cart")
+        )
+        actions = await session.client.text_document_code_action_async(_action_params(uri, line, 5))
+        moves = [
+            a
+            for a in actions
+            if isinstance(a, types.CodeAction) and a.kind == types.CodeActionKind.RefactorMove
+        ]
+        action = next((a for a in moves if a.title.endswith("shop/services/checkout.py")), None)
+        assert action is not None, [a.title for a in moves]
+        assert action.edit is None, "edits are computed lazily, in codeAction/resolve"
+        resolved = await session.client.code_action_resolve_async(action)
+        assert resolved.edit is not None
+        versions = {c.text_document.uri: c.text_document.version for c in resolved.edit.document_changes}
+        assert versions[uri] == 1, "the open document's edit carries its version"
+    touched = _apply(examples_copy, resolved.edit)
+    assert touched == ["shop/__init__.py", "shop/services/checkout.py", "shop/services/pricing.py"]
+    pricing = (examples_copy / "shop/services/pricing.py").read_text()
+    checkout = (examples_copy / "shop/services/checkout.py").read_text()
+    package = (examples_copy / "shop/__init__.py").read_text()
+    assert "def price_cart" not in pricing and "def price_cart" in checkout
+    assert "from .pricing import price_cart" not in checkout
+    assert "from .services.checkout import price_cart" in package
+    assert _run_shop(examples_copy) == before, "the program behaves the same after the move"
+
+
+async def test_add_missing_import_from_the_graph(examples_copy: Path) -> None:
+    text = '"""Uses money."""\n\n\ndef double(amount):\n    return format_money(amount)\n'
+    (examples_copy / "shop/services/report.py").write_text(text)
+    async with lsp_session(examples_copy) as session:
+        await session.wait_for_status("ready")
+        uri = session.open("shop/services/report.py")
+        actions = await session.client.text_document_code_action_async(_action_params(uri, 4, 12))
+        add = next(a for a in actions if isinstance(a, types.CodeAction) and "format_money" in a.title)
+        resolved = await session.client.code_action_resolve_async(add)
+        (edit,) = resolved.edit.document_changes[0].edits
+        assert edit.new_text == "from shop.utils.money import format_money\n"
+        assert edit.range.start.line == 1
+
+
+async def test_model_edit_is_gated_and_verified(examples_copy: Path) -> None:
+    insecure = "```python\ndef price_cart(cart):\n    import os\n    os.system(cart)\n```"
+    with FakeOpenAI(rules=[("Instruction: make it async", insecure)]) as fake:
+        async with lsp_session(examples_copy, initialization_options=fake_backend_options(fake)) as session:
+            await session.wait_for_status("ready")
+            uri = session.open("shop/services/pricing.py")
+            actions = await session.client.text_document_code_action_async(_action_params(uri, 11, 0, 20))
+            edit_action = next(
+                a for a in actions if isinstance(a, types.CodeAction) and a.title == "Roost: make it async"
+            )
+            with pytest.raises(JsonRpcException) as refused:
+                await session.client.code_action_resolve_async(edit_action)
+            assert "security gate" in str(refused.value) or "blocked" in str(refused.value)
+            # The graph's dependents went to the model as related code.
+            prompt = fake.completion_requests()[-1]["messages"][-1]["content"]
+            assert "shop/services/checkout.py" in prompt
