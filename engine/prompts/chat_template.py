@@ -35,9 +35,19 @@ class ChatTemplateFormat(ChatInfillFormat):
     def render(self, prompt_input: PromptInput) -> Prompt:
         fence = self.fence(prompt_input)
         system, user = infill_messages(prompt_input, fence)
-        chat = [{"role": m.role, "content": m.content} for m in (system, user)]
-        text = self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        text = self._apply_template(system.content, user.content)
         prefill = self.prefill_text(prompt_input, fence)
         return self.make_prompt(
             prompt_input, text=text + prefill, messages=(system, user), fence=fence, prefill=prefill
         )
+
+    def _apply_template(self, system: str, user: str) -> str:
+        chat = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        try:
+            return self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        except Exception as error:  # jinja2 TemplateError from templates that raise on a system turn
+            if "system" not in str(error).lower():
+                raise
+        # Some templates (Gemma, older Mistral) reject a system role: the contract goes in the user turn.
+        merged = [{"role": "user", "content": f"{system}\n\n{user}"}]
+        return self.tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True)

@@ -6,6 +6,7 @@ The packer only needs ``count(text) -> int``. Counts include special tokens writ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -71,3 +72,14 @@ def default_token_counter() -> TransformersTokenCounter:
     from roost.engine.models.default import ensure_default_model
 
     return TransformersTokenCounter.from_pretrained(ensure_default_model())
+
+
+class FunctionTokenCounter:
+    """Adapts a ``text -> token count`` function, e.g. a backend's ``Backend.count_tokens`` or
+    ``len(adapter.encode(text))`` of the engine's tokenizer adapter."""
+
+    def __init__(self, count_tokens: Callable[[str], int]) -> None:
+        self._count = count_tokens
+
+    def count(self, text: str) -> int:
+        return self._count(text) if text else 0
