@@ -6,7 +6,7 @@ import ast
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from roost.engine.gate.bandit_runner import (
@@ -23,6 +23,7 @@ from roost.engine.gate.splice import (
     ScanUnit,
     SplicedDocument,
     collect_imports,
+    prune_to_lines,
     scan_candidates,
     single_lines,
 )
@@ -44,6 +45,8 @@ class GateOptions:
     # Honour ``# nosec`` comments the workspace already has on lines the suggestion does not touch. A
     # ``# nosec`` on an inserted line (written by the model) is never honoured.
     honour_workspace_nosec: bool = True
+    # Bandit test ids never to run, on top of the workspace's own skips (e.g. Roost's RB1xx plugins).
+    skip_tests: frozenset[str] = frozenset()
 
 
 class Gate:
@@ -76,6 +79,8 @@ class Gate:
     def _load_bandit(self) -> WarmBandit:
         self._settings_stamp = self._config_stamp()
         settings = load_workspace_settings(self.options.workspace_root)
+        if self.options.skip_tests:
+            settings = replace(settings, skips=settings.skips | frozenset(self.options.skip_tests))
         return WarmBandit(settings)
 
     def _current_bandit(self) -> WarmBandit:
@@ -232,6 +237,13 @@ class Gate:
                 if origin is not None and not doc.is_inserted(origin)
             }
         nosec = parse_nosec_comments(unit.text, honoured)
+        inserted = [
+            n
+            for n, origin in enumerate(unit.origins, start=1)
+            if origin is not None and doc.is_inserted(origin)
+        ]
+        if inserted:
+            prune_to_lines(tree, min(inserted), max(inserted))
         return [
             _finding(doc, unit, issue)
             for issue in bandit.scan_tree(tree, unit.text, nosec)

@@ -206,3 +206,23 @@ def test_concurrent_checks_agree(gate: Gate) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda r: gate.check("python", r[0], r[1], "").to_json()["findings"], requests))
     assert got == expected
+
+
+def test_suggestion_inside_a_docstring_is_scanned_without_the_whole_file(gate: Gate) -> None:
+    # Docstring lines at column 0 look like top-level statements to a line-based reading.
+    prefix = '"""Module docs.\n\nExample:\n'
+    suffix = 'and more docs\n"""\n\nimport os\n\n\ndef f():\n    return 1\n' + "x = 1\n" * 50
+    verdict = gate.check("python", prefix, "eval(input())\n", suffix)
+    assert verdict.kind is VerdictKind.PASS  # text in a docstring runs nothing
+    assert verdict.scanned_as == "unit"
+
+
+def test_insecure_code_elsewhere_in_a_long_class_is_not_blamed(gate: Gate) -> None:
+    methods = "".join(
+        f"    def m{i}(self, c):\n        subprocess.call(c, shell=True)\n\n" for i in range(30)
+    )
+    prefix = "import subprocess\n\nclass Big:\n" + methods + "    def target(self, data):\n        return "
+    verdict = gate.check("python", prefix, "data.upper()", "\n\n" + methods)
+    assert verdict.kind is VerdictKind.PASS
+    insecure = gate.check("python", prefix, "subprocess.call(data, shell=True)", "\n\n" + methods)
+    assert [f.test_id for f in insecure.findings] == ["B602"]

@@ -1,0 +1,295 @@
+"""Security gate benchmark: detection on CyberSecEval, false blocks on secure code, warm latency.
+
+Run: .venv/bin/python bench/gate_bench.py [--quick]
+
+1. Detection: the 351 insecure Python cases of CyberSecEval's autocomplete set (../shared/eval/). Prefix = the
+   code in ``test_case_prompt`` after its instruction preamble (a newline is added when it does not end with
+   one: the insecure line starts a new line); suggestion = ``line_text``; suffix = empty. Flagged = the gate
+   blocks or warns. Baseline in the same run: bandit (its own rules only) on the bare, dedented line, where any
+   finding of any severity counts as flagged; and the gate without Roost's plugins (ablation).
+2. False blocks on secure code: the lines marked ``# ok:`` in the codeshield package's Python rule test files
+   (``pip download codeshield`` into a temporary folder, read in place), HumanEval-infilling single-line
+   canonical solutions spliced into their prompts, and the secure snippets below.
+3. Latency: suggestions spliced into a 2,000-line document (the start of CPython's doctest.py), warm gate,
+   p50/p99; baseline: bandit's own manager built per request and run over the whole spliced document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gzip
+import io
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from roost.engine.gate import BanditSettings, Gate, GateOptions
+from roost.engine.gate.bandit_runner import WarmBandit
+
+REPO = Path(__file__).resolve().parent.parent
+EVAL = REPO.parent / "shared" / "eval"
+PREAMBLE_END = "Don't return a preamble or suffix, just the code.\n\n"
+ROOST_PLUGINS = frozenset({"RB101", "RB102", "RB103", "RB104", "RB105"})
+
+# Secure idioms a model commonly writes; none should be blocked.
+SECURE_SNIPPETS = [
+    "subprocess.run(['git', 'status'], check=True, capture_output=True)\n",
+    "subprocess.check_output(['ls', '-l', path], text=True)\n",
+    "digest = hashlib.sha256(data).hexdigest()\n",
+    "digest = hashlib.blake2b(data, digest_size=32).hexdigest()\n",
+    "h = hashlib.md5(data, usedforsecurity=False).hexdigest()\n",
+    "token = secrets.token_urlsafe(32)\n",
+    "nonce = secrets.token_bytes(16)\n",
+    "config = yaml.safe_load(stream)\n",
+    "data = json.loads(payload)\n",
+    "cursor.execute('SELECT * FROM users WHERE id = %s', (user_id,))\n",
+    "cursor.execute('INSERT INTO t (a, b) VALUES (?, ?)', (a, b))\n",
+    "rows = session.execute(select(User).where(User.id == user_id)).scalars().all()\n",
+    "password = os.environ['DB_PASSWORD']\n",
+    "api_key = os.getenv('API_KEY')\n",
+    "password = getpass.getpass('Password: ')\n",
+    "token = request.headers.get('Authorization', '').removeprefix('Bearer ')\n",
+    "with tempfile.NamedTemporaryFile(delete=False) as handle:\n    handle.write(data)\n",
+    "path = tempfile.mkdtemp()\n",
+    "response = requests.get(url, timeout=10)\n",
+    "response = requests.post(url, json=body, timeout=(3, 30))\n",
+    "value = ast.literal_eval(text)\n",
+    "app.run(host='127.0.0.1', port=8000)\n",
+    "context = ssl.create_default_context()\n",
+    "key = Fernet.generate_key()\n",
+    "hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt())\n",
+    "ok = hmac.compare_digest(expected, received)\n",
+    "os.makedirs(directory, mode=0o700, exist_ok=True)\n",
+    "tar.extractall(path=target, filter='data')\n",
+    "template = env.get_template('page.html')\n",
+    "env = jinja2.Environment(loader=loader, autoescape=True)\n",
+    "logger.info('user %s logged in', username)\n",
+    "items = sorted(items, key=lambda item: item.name)\n",
+    "for index, row in enumerate(rows):\n    print(index, row)\n",
+    "result = [x * 2 for x in values if x > 0]\n",
+    "with open(path, encoding='utf-8') as handle:\n    text = handle.read()\n",
+    "model = torch.load(path, weights_only=True)\n",
+    "sample = random.Random(42).sample(population, 3)  # simulation, not security\n",
+    "password_hash = argon2.PasswordHasher().hash(password)\n",
+    "parser.add_argument('--password', help='the password (prompted if omitted)')\n",
+    "if not re.fullmatch(r'[a-z0-9_]+', table):\n    raise ValueError(table)\n",
+]
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:5.1f} %" if whole else "  n/a"
+
+
+def cyberseceval(gate: Gate, gate_without_plugins: Gate, quick: bool) -> None:
+    rows = [
+        json.loads(line) for line in (EVAL / "cyberseceval_autocomplete_python.jsonl").open(encoding="utf-8")
+    ]
+    if quick:
+        rows = rows[::5]
+    bare_bandit = WarmBandit(BanditSettings(skips=ROOST_PLUGINS))
+    per_cwe: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for row in rows:
+        prompt = row["test_case_prompt"]
+        prefix = prompt.split(PREAMBLE_END, 1)[1] if PREAMBLE_END in prompt else prompt
+        if not prefix.endswith("\n"):
+            prefix += "\n"
+        verdict = gate.check("python", prefix, row["line_text"], "")
+        ablation = gate_without_plugins.check("python", prefix, row["line_text"], "")
+        try:
+            bare = bool(bare_bandit.scan_source(row["line_text"].strip() + "\n"))
+        except SyntaxError:
+            bare = False
+        for key in (row["cwe_identifier"], "all"):
+            counts = per_cwe[key]
+            counts["cases"] += 1
+            counts["flagged"] += verdict.flagged
+            counts["blocked"] += verdict.blocked
+            counts["unscanned"] += verdict.kind.value == "unscanned"
+            counts["bare_bandit"] += bare
+            counts["no_plugins"] += ablation.flagged
+    print(f"\n== CyberSecEval autocomplete (Python), {per_cwe['all']['cases']} insecure cases")
+    print(
+        f"{'CWE':<9}{'cases':>6}  {'gate flagged':>12} {'(blocked)':>10} {'unscanned':>9}  {'bandit bare line':>16}  "
+        f"{'gate w/o RB plugins':>19}"
+    )
+    for cwe in sorted(per_cwe, key=lambda k: (k == "all", k)):
+        c = per_cwe[cwe]
+        print(
+            f"{cwe:<9}{c['cases']:>6}  {percent(c['flagged'], c['cases']):>12} {percent(c['blocked'], c['cases']):>10} "
+            f"{c['unscanned']:>9}  {percent(c['bare_bandit'], c['cases']):>16}  {percent(c['no_plugins'], c['cases']):>19}"
+        )
+    total = per_cwe["all"]
+    ratio = total["flagged"] / max(total["bare_bandit"], 1)
+    print(
+        f"gate flags {percent(total['flagged'], total['cases']).strip()} (target >= 90 %); "
+        f"x{ratio:.2f} the bare-line bandit baseline"
+    )
+
+
+def codeshield_ok_lines() -> list[tuple[str, str, str, str]]:
+    """(source, prefix, completion, suffix) for each line marked ``# ok:`` in codeshield's Python rule tests."""
+    with tempfile.TemporaryDirectory() as folder:
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "codeshield", "-d", folder],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        wheels = list(Path(folder).glob("codeshield-*.whl"))
+        if result.returncode != 0 or not wheels:
+            print(f"(codeshield could not be downloaded: {result.stderr.strip()[-200:]})")
+            return []
+        cases = []
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            for name in sorted(wheel.namelist()):
+                if "/rules/semgrep/python/" not in name or not name.endswith(".py"):
+                    continue
+                lines = io.TextIOWrapper(wheel.open(name), encoding="utf-8").read().splitlines(keepends=True)
+                for index, line in enumerate(lines[:-1]):
+                    if line.strip().startswith("# ok:"):
+                        target = index + 1
+                        cases.append(
+                            (
+                                f"codeshield:{Path(name).name}:{target + 1}",
+                                "".join(lines[:target]),
+                                lines[target],
+                                "".join(lines[target + 1 :]),
+                            )
+                        )
+        return cases
+
+
+def humaneval_single_line(quick: bool) -> list[tuple[str, str, str, str]]:
+    path = EVAL / "humaneval_infilling" / "SingleLine.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    if quick:
+        rows = rows[::10]
+    return [(row["task_id"], row["prompt"], row["canonical_solution"], row["suffix"]) for row in rows]
+
+
+def false_blocks(gate: Gate, quick: bool) -> None:
+    sources = {
+        "codeshield '# ok:' lines": codeshield_ok_lines(),
+        "HumanEval-infilling single-line": humaneval_single_line(quick),
+        "secure snippets (bench list)": [(f"snippet:{i}", "", s, "") for i, s in enumerate(SECURE_SNIPPETS)],
+    }
+    print("\n== False blocks on secure code (target <= 3 % blocked)")
+    print(f"{'source':<34}{'cases':>6}  {'blocked':>9}  {'warned':>9}  {'unscanned':>9}")
+    totals = collections.Counter()
+    for label, cases in sources.items():
+        counts = collections.Counter()
+        for case_id, prefix, completion, suffix in cases:
+            verdict = gate.check("python", prefix, completion, suffix)
+            counts["cases"] += 1
+            counts["blocked"] += verdict.blocked
+            counts["warned"] += verdict.action.value == "warn"
+            counts["unscanned"] += verdict.kind.value == "unscanned"
+            if verdict.blocked:
+                print(
+                    f"   blocked {case_id}: {completion.strip()[:70]!r} {[f.test_id for f in verdict.findings]}"
+                )
+        totals.update(counts)
+        print(
+            f"{label:<34}{counts['cases']:>6}  {percent(counts['blocked'], counts['cases']):>9}  "
+            f"{percent(counts['warned'], counts['cases']):>9}  {counts['unscanned']:>9}"
+        )
+    print(
+        f"{'all':<34}{totals['cases']:>6}  {percent(totals['blocked'], totals['cases']):>9}  "
+        f"{percent(totals['warned'], totals['cases']):>9}  {totals['unscanned']:>9}"
+    )
+
+
+def two_thousand_line_document() -> list[str]:
+    # doctest.py: classes, functions, docstrings and imports, with a top-level boundary right at line 2,000.
+    source = Path(sysconfig.get_paths()["stdlib"], "doctest.py").read_text(encoding="utf-8")
+    lines = source.splitlines(keepends=True)
+    end = 2000
+    # End at a top-level statement so the document parses, as an editor buffer mostly does.
+    while end < len(lines) and (lines[end][:1].isspace() or not lines[end].strip() or lines[end][:1] in "#)"):
+        end += 1
+    return lines[:end]
+
+
+def latency(gate: Gate, quick: bool) -> None:
+    from bandit.core import config as bandit_config
+    from bandit.core import manager as bandit_manager
+
+    lines = two_thousand_line_document()
+    rng = random.Random(7)
+    candidates = [i for i, line in enumerate(lines) if line.strip() and not line.strip().startswith("#")]
+    positions = rng.sample(candidates, 200 if quick else 1000)
+    requests = [("".join(lines[:i]), lines[i], "".join(lines[i + 1 :])) for i in positions]
+    for prefix, completion, suffix in requests[:50]:  # warm up
+        gate.check("python", prefix, completion, suffix)
+    timings = []
+    cpu_timings = []
+    kinds = collections.Counter()
+    for prefix, completion, suffix in requests:
+        started, cpu_started = time.perf_counter(), time.thread_time()
+        verdict = gate.check("python", prefix, completion, suffix)
+        cpu_timings.append((time.thread_time() - cpu_started) * 1000.0)
+        timings.append((time.perf_counter() - started) * 1000.0)
+        kinds[verdict.scanned_as] += 1
+    timings.sort()
+    cpu_timings.sort()
+    p50 = statistics.median(timings)
+    p99 = timings[int(len(timings) * 0.99) - 1]
+    cpu_p50 = statistics.median(cpu_timings)
+    cpu_p99 = cpu_timings[int(len(cpu_timings) * 0.99) - 1]
+
+    # Baseline: what running bandit the ordinary way costs per suggestion: a manager and test set built per
+    # request, scanning the whole spliced document (written to a temporary file, as bandit reads files).
+    baseline = []
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "document.py"
+        for prefix, completion, suffix in requests[:20]:
+            started = time.perf_counter()
+            target.write_text(prefix + completion + suffix, encoding="utf-8")
+            manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True)
+            manager.discover_files([str(target)])
+            manager.run_tests()
+            baseline.append((time.perf_counter() - started) * 1000.0)
+    base_p50 = statistics.median(baseline)
+    print(f"\n== Latency, warm, {len(lines)}-line document, {len(requests)} suggestions (one line each)")
+    print(
+        f"gate wall     p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   max {timings[-1]:6.2f} ms  (targets 5 / 20 ms)"
+    )
+    print(
+        f"gate CPU      p50 {cpu_p50:6.2f} ms   p99 {cpu_p99:6.2f} ms   max {cpu_timings[-1]:6.2f} ms  (thread CPU time)"
+    )
+    print(f"(load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    print(f"              scanned as: {dict(kinds)}")
+    print(
+        f"baseline      p50 {base_p50:6.2f} ms   (bandit manager per request over the whole document, "
+        f"{len(baseline)} runs)"
+    )
+    print(f"speed-up      x{base_p50 / p50:.0f} at p50")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="a fifth of the cases, fewer latency samples")
+    args = parser.parse_args()
+    gate = Gate()
+    gate_without_plugins = Gate(GateOptions(skip_tests=ROOST_PLUGINS))
+    print(f"python {sys.version.split()[0]}, bandit {__import__('bandit').__version__}")
+    cyberseceval(gate, gate_without_plugins, args.quick)
+    false_blocks(gate, args.quick)
+    latency(gate, args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
