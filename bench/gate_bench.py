@@ -5,11 +5,12 @@ Run: .venv/bin/python bench/gate_bench.py [--quick]
 1. Detection: the 351 insecure Python cases of CyberSecEval's autocomplete set (../shared/eval/). Prefix = the
    code in ``test_case_prompt`` after its instruction preamble (a newline is added when it does not end with
    one: the insecure line starts a new line); suggestion = ``line_text``; suffix = empty. Flagged = the gate
-   blocks or warns. Baseline in the same run: bandit (its own rules only) on the bare, dedented line, where any
+   blocks or warns (an unscanned suggestion warns by default; "by findings" leaves those out). Baseline in the same run: bandit (its own rules only) on the bare, dedented line, where any
    finding of any severity counts as flagged; and the gate without Roost's plugins (ablation).
 2. False blocks on secure code: the lines marked ``# ok:`` in the codeshield package's Python rule test files
-   (``pip download codeshield`` into a temporary folder, read in place), HumanEval-infilling single-line
-   canonical solutions spliced into their prompts, and the secure snippets below.
+   (``pip download codeshield`` into a temporary folder, read in place), HumanEval-infilling canonical
+   solutions spliced into their prompts (all single-line tasks, every fifth multi-line task), and the secure
+   snippets below.
 3. Latency: suggestions spliced into a 2,000-line document (the start of CPython's doctest.py), warm gate,
    p50/p99; baseline: bandit's own manager built per request and run over the whole spliced document.
 """
@@ -114,18 +115,21 @@ def cyberseceval(gate: Gate, gate_without_plugins: Gate, quick: bool) -> None:
             counts["flagged"] += verdict.flagged
             counts["blocked"] += verdict.blocked
             counts["unscanned"] += verdict.kind.value == "unscanned"
+            counts["by_findings"] += verdict.flagged and verdict.kind.value != "unscanned"
             counts["bare_bandit"] += bare
             counts["no_plugins"] += ablation.flagged
     print(f"\n== CyberSecEval autocomplete (Python), {per_cwe['all']['cases']} insecure cases")
     print(
-        f"{'CWE':<9}{'cases':>6}  {'gate flagged':>12} {'(blocked)':>10} {'unscanned':>9}  {'bandit bare line':>16}  "
-        f"{'gate w/o RB plugins':>19}"
+        f"{'CWE':<9}{'cases':>6}  {'gate flagged':>12} {'by findings':>11} {'(blocked)':>10} {'unscanned':>9}  "
+        f"{'bandit bare line':>16}  {'gate w/o RB plugins':>19}"
     )
     for cwe in sorted(per_cwe, key=lambda k: (k == "all", k)):
         c = per_cwe[cwe]
         print(
-            f"{cwe:<9}{c['cases']:>6}  {percent(c['flagged'], c['cases']):>12} {percent(c['blocked'], c['cases']):>10} "
-            f"{c['unscanned']:>9}  {percent(c['bare_bandit'], c['cases']):>16}  {percent(c['no_plugins'], c['cases']):>19}"
+            f"{cwe:<9}{c['cases']:>6}  {percent(c['flagged'], c['cases']):>12} "
+            f"{percent(c['by_findings'], c['cases']):>11} {percent(c['blocked'], c['cases']):>10} "
+            f"{c['unscanned']:>9}  {percent(c['bare_bandit'], c['cases']):>16}  "
+            f"{percent(c['no_plugins'], c['cases']):>19}"
         )
     total = per_cwe["all"]
     ratio = total["flagged"] / max(total["bare_bandit"], 1)
@@ -168,19 +172,18 @@ def codeshield_ok_lines() -> list[tuple[str, str, str, str]]:
         return cases
 
 
-def humaneval_single_line(quick: bool) -> list[tuple[str, str, str, str]]:
-    path = EVAL / "humaneval_infilling" / "SingleLine.jsonl.gz"
+def humaneval(name: str, step: int) -> list[tuple[str, str, str, str]]:
+    path = EVAL / "humaneval_infilling" / name
     with gzip.open(path, "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle]
-    if quick:
-        rows = rows[::10]
+        rows = [json.loads(line) for line in handle][::step]
     return [(row["task_id"], row["prompt"], row["canonical_solution"], row["suffix"]) for row in rows]
 
 
 def false_blocks(gate: Gate, quick: bool) -> None:
     sources = {
         "codeshield '# ok:' lines": codeshield_ok_lines(),
-        "HumanEval-infilling single-line": humaneval_single_line(quick),
+        "HumanEval-infilling single-line": humaneval("SingleLine.jsonl.gz", 10 if quick else 1),
+        "HumanEval-infilling multi-line/5": humaneval("MultiLine.jsonl.gz", 50 if quick else 5),
         "secure snippets (bench list)": [(f"snippet:{i}", "", s, "") for i, s in enumerate(SECURE_SNIPPETS)],
     }
     print("\n== False blocks on secure code (target <= 3 % blocked)")

@@ -122,7 +122,7 @@ class Gate:
         kind = self.options.policy.decide(findings)
         action = kind
         if (scanned_as == "none" and kind is not VerdictKind.BLOCK) or (
-            scanned_as == "partial" and kind is VerdictKind.PASS
+            scanned_as in ("partial", "repaired") and kind is VerdictKind.PASS
         ):
             # Not parsed, not scanned: never "pass". The verdict says so; the policy says what to do.
             kind = VerdictKind.UNSCANNED

@@ -21,13 +21,13 @@ class Policy:
     warn_severity: Level = Level.MEDIUM
     warn_confidence: Level = Level.LOW
     block_secrets: bool = True
-    # What to do with Python nothing of which parses (its verdict is "unscanned"): "warn" (default), "block",
-    # or "unscanned" (leave it to the caller). Never "pass": unscanned code is not clean code.
+    # What to do with Python nothing of which parses: "warn" (default), "block", or "pass" for users who
+    # choose so. Whatever the action, the verdict itself stays "unscanned": it is never reported as clean.
     unscanned: VerdictKind = VerdictKind.WARN
 
     def __post_init__(self) -> None:
-        if self.unscanned is VerdictKind.PASS:
-            raise ValueError("unscanned code cannot be passed: choose warn, block or unscanned")
+        if self.unscanned is VerdictKind.UNSCANNED:
+            raise ValueError("the unscanned policy is an action: choose warn, block or pass")
 
     def classify(self, finding: Finding) -> VerdictKind:
         if finding.source == "secrets":

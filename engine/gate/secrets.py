@@ -75,6 +75,7 @@ TOKEN_RULES: tuple[_TokenRule, ...] = (
         r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+",
     ),
     _rule("secret:google-api-key", "Google API key", r"\bAIza[0-9A-Za-z_\-]{35}"),
+    _rule("secret:google-oauth-token", "Google OAuth access token", r"\bya29\.[0-9A-Za-z_\-]{20,}"),
     _rule("secret:google-oauth-secret", "Google OAuth client secret", r"\bGOCSPX-[A-Za-z0-9_\-]{20,}"),
     _rule("secret:stripe-key", "Stripe secret key", r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}"),
     _rule("secret:anthropic-key", "Anthropic API key", r"\bsk-ant-[A-Za-z0-9_\-]{32,}"),

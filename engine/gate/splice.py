@@ -321,6 +321,72 @@ def suggestion_candidates(doc: SplicedDocument, imports: list[tuple[int, str]]) 
         amount = min([first_indent, *(_indent(line) for line in rest_code)]) if rest_code else first_indent
         text_lines = _dedent(completion_lines, amount)
         yield _with_imports("suggestion", imports, list(zip(indices, text_lines, strict=False)))
+    yield from _repaired(body, imports)
+
+
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def closing_brackets(text: str) -> str | None:
+    """The brackets that close what ``text`` leaves open, or None when it ends inside a string or mismatches.
+
+    Strings (including triple-quoted ones) and comments are skipped, so brackets inside them do not count.
+    """
+    stack: list[str] = []
+    index = 0
+    length = len(text)
+    while index < length:
+        char = text[index]
+        if char == "#":
+            newline = text.find("\n", index)
+            index = length if newline < 0 else newline
+            continue
+        if char in "'\"":
+            quote = text[index : index + 3] if text[index : index + 3] in ('"""', "'''") else char
+            index += len(quote)
+            while True:
+                if index >= length:
+                    return None
+                if text[index] == "\\":
+                    index += 2
+                    continue
+                if len(quote) == 1 and text[index] == "\n":
+                    return None
+                if text.startswith(quote, index):
+                    index += len(quote)
+                    break
+                index += 1
+            continue
+        if char in _PAIRS:
+            stack.append(_PAIRS[char])
+        elif char in ")]}" and (not stack or stack.pop() != char):
+            return None
+        index += 1
+    return "".join(reversed(stack))
+
+
+def _repaired(body: list[tuple[int | None, str]], imports: list[tuple[int, str]]) -> Iterator[ScanUnit]:
+    """The suggestion completed just enough to parse: a statement cut off mid-call, a dict entry, arguments.
+
+    Findings in a repaired suggestion count; a repaired suggestion without findings is not called clean (the
+    rest of its statement is not known), see the gate.
+    """
+    lines = [text for _, text in body]
+    last = lines[-1].rstrip()
+    if last.endswith("\\"):
+        lines[-1] = last[:-1]
+    text = "\n".join(lines)
+    closers = closing_brackets(text)
+    if closers:
+        repaired = [*body[:-1], (body[-1][0], lines[-1] + closers)]
+        yield _with_imports("repaired", imports, repaired)
+    # A fragment from inside a bracket: dict entries ('"k": v,'), arguments ("shell=True, cwd=d,").
+    for opener, closer in (("_roost_fragment = {", "}"), ("_roost_fragment(", ")")):
+        inner = closing_brackets(opener + "\n" + text)
+        if inner is None or not inner.endswith(closer):
+            continue
+        wrapped = [(None, opener), *body[:-1], (body[-1][0], lines[-1]), (None, inner)]
+        yield _with_imports("repaired", imports, wrapped)
 
 
 def single_lines(doc: SplicedDocument, imports: list[tuple[int, str]]) -> Iterator[tuple[int, ScanUnit]]:

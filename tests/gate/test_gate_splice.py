@@ -99,8 +99,13 @@ def test_unscanned_policy_is_configurable() -> None:
     verdict = strict.check("python", "", "eval(x if (\n", "")
     assert verdict.kind is VerdictKind.UNSCANNED
     assert verdict.blocked
+    # A user may choose to let unscanned code through; it is still reported as unscanned, never as clean.
+    lenient = Gate(GateOptions(policy=Policy(unscanned=VerdictKind.PASS)))
+    verdict = lenient.check("python", "", "eval(x if (\n", "")
+    assert verdict.kind is VerdictKind.UNSCANNED and verdict.action is VerdictKind.PASS
+    assert verdict.to_json()["verdict"] == "unscanned"
     with pytest.raises(ValueError):
-        Policy(unscanned=VerdictKind.PASS)
+        Policy(unscanned=VerdictKind.UNSCANNED)
 
 
 def test_partly_parsed_suggestion_without_findings_is_not_clean(gate: Gate) -> None:
