@@ -307,12 +307,14 @@ def outline_ecmascript(
     query = load_query(ts_language, query_file)
     facts = FileFacts(path=path, language=language_name)
     raws: list[RawDefinition] = []
-    # Names that bind rather than use: every declarator (locals too) and definition names.
+    # Definition names bind rather than use; the reference query ignores local declarator names itself.
     skips = OutlineSkips(set(), [])
     for _, captures in query_matches(query, tree.root_node):
         def_key = next((key for key in captures if key.startswith("def.")), None)
         if def_key is not None:
             name_node = captures["name"][0]
+            if name_node.start_byte in skips.name_starts:
+                continue  # a module-level ``const f = () => …`` matches two patterns
             skips.name_starts.add(name_node.start_byte)
             raw = _definition(def_key[4:], captures[def_key][0], name_node, source)
             if raw is not None:

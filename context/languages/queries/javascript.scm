@@ -11,7 +11,15 @@
 (method_definition name: (_) @name) @def.method
 (field_definition property: (property_identifier) @name) @def.field
 ; const/let/var bindings: Python decides function vs constant vs local from the value and the position.
-(variable_declarator name: (identifier) @name) @def.variable
+; Only bindings that can matter to other code: functions/classes anywhere (nested ones qualify by their
+; scope), and any binding at module (or TS namespace) level. Other locals are never matched at all.
+(variable_declarator
+  name: (identifier) @name
+  value: [(arrow_function) (function_expression) (generator_function) (class)]) @def.variable
+(program (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable))
+(program (variable_declaration (variable_declarator name: (identifier) @name) @def.variable))
+(program (export_statement (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable)))
+(program (export_statement (variable_declaration (variable_declarator name: (identifier) @name) @def.variable)))
 
 ; ---- imports and exports
 (import_statement) @import
@@ -26,4 +34,5 @@
 (assignment_expression
   left: (member_expression
     object: (_) @cjs_object
-    property: (property_identifier) @cjs_property)) @cjs_export
+    property: (property_identifier) @cjs_property)
+  (#any-of? @cjs_object "exports" "module" "module.exports")) @cjs_export

@@ -2,6 +2,8 @@
 ; Run on demand (the index persists outlines only); definitions and imports are in typescript.scm.
 ; Plain TypeScript has no JSX nodes, so the two grammars need separate reference queries.
 
+; A local binding's own name is a declaration, not a use (module-level ones are skipped as definitions).
+(variable_declarator name: (identifier) @ignore)
 (identifier) @ref
 (type_identifier) @ref
 (shorthand_property_identifier) @ref

@@ -16,7 +16,17 @@
 (abstract_method_signature name: (_) @name) @def.method
 (public_field_definition name: (_) @name) @def.field
 (interface_body (property_signature name: (_) @name) @def.field)
-(variable_declarator name: (identifier) @name) @def.variable
+; Only bindings that can matter to other code: functions/classes anywhere (nested ones qualify by their
+; scope), and any binding at module (or TS namespace) level. Other locals are never matched at all.
+(variable_declarator
+  name: (identifier) @name
+  value: [(arrow_function) (function_expression) (generator_function) (class)]) @def.variable
+(program (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable))
+(program (variable_declaration (variable_declarator name: (identifier) @name) @def.variable))
+(program (export_statement (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable)))
+(program (export_statement (variable_declaration (variable_declarator name: (identifier) @name) @def.variable)))
+(internal_module body: (statement_block (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable)))
+(internal_module body: (statement_block (export_statement (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable))))
 
 ; ---- imports and exports
 (import_statement) @import
@@ -31,4 +41,5 @@
 (assignment_expression
   left: (member_expression
     object: (_) @cjs_object
-    property: (property_identifier) @cjs_property)) @cjs_export
+    property: (property_identifier) @cjs_property)
+  (#any-of? @cjs_object "exports" "module" "module.exports")) @cjs_export
