@@ -284,13 +284,21 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="a fifth of the cases, fewer latency samples")
+    parser.add_argument(
+        "--only",
+        choices=("detection", "false-blocks", "latency"),
+        help="run one part (e.g. latency on a quiet machine)",
+    )
     args = parser.parse_args()
     gate = Gate()
     gate_without_plugins = Gate(GateOptions(skip_tests=ROOST_PLUGINS))
     print(f"python {sys.version.split()[0]}, bandit {__import__('bandit').__version__}")
-    cyberseceval(gate, gate_without_plugins, args.quick)
-    false_blocks(gate, args.quick)
-    latency(gate, args.quick)
+    if args.only in (None, "detection"):
+        cyberseceval(gate, gate_without_plugins, args.quick)
+    if args.only in (None, "false-blocks"):
+        false_blocks(gate, args.quick)
+    if args.only in (None, "latency"):
+        latency(gate, args.quick)
     return 0
 
 

@@ -209,7 +209,11 @@ class Gate:
             tree = _parse(unit.text)
             if tree is None:
                 continue
-            return self._scan_unit(bandit, doc, unit, tree), unit.kind
+            try:
+                return self._scan_unit(bandit, doc, unit, tree), unit.kind
+            except RecursionError:
+                # Bandit walks the tree recursively; absurdly deep nesting is reported unscanned, not raised.
+                return [], "none"
         # Nothing parsed whole: scan each inserted line that parses on its own. Findings there still count;
         # if none are found the suggestion was only partly scanned, which is not "clean".
         findings: list[Finding] = []
@@ -220,8 +224,11 @@ class Gate:
             tree = _parse(unit.text)
             if tree is None:
                 continue
+            try:
+                findings.extend(self._scan_unit(bandit, doc, unit, tree))
+            except RecursionError:
+                continue
             scanned_lines += 1
-            findings.extend(self._scan_unit(bandit, doc, unit, tree))
         if scanned_lines == 0:
             return [], "none"
         return findings, "suggestion-lines" if scanned_lines == total_lines else "partial"

@@ -231,3 +231,19 @@ def test_insecure_code_elsewhere_in_a_long_class_is_not_blamed(gate: Gate) -> No
     assert verdict.kind is VerdictKind.PASS
     insecure = gate.check("python", prefix, "subprocess.call(data, shell=True)", "\n\n" + methods)
     assert [f.test_id for f in insecure.findings] == ["B602"]
+
+
+def test_absurdly_deep_nesting_is_unscanned_not_a_crash(gate: Gate) -> None:
+    completion = (
+        "x = "
+        + "(" * 60
+        + "1"
+        + ")" * 60
+        + "\n"
+        + "if x:\n"
+        + "".join("    " * depth + "if x:\n" for depth in range(1, 95))
+        + "    " * 95
+        + "eval(x)\n"
+    )
+    verdict = gate.check("python", "", completion, "")
+    assert verdict.kind in (VerdictKind.WARN, VerdictKind.UNSCANNED)
