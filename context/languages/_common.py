@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import posixpath
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,6 +18,7 @@ from pathlib import Path
 import tree_sitter
 
 from roost.context.facts import Definition, Reference, Span, SymbolKind
+from roost.context.languages.base import WorkspaceLayout
 
 QUERY_DIR = Path(__file__).with_name("queries")
 
@@ -288,6 +290,28 @@ def reference_pass(
     query = load_query(language, query_file)
     matches = (captures for _, captures in query_matches(query, tree.root_node))
     return collect_references(matches, source, skips.name_starts, ByteRanges(skips.import_ranges))
+
+
+# Resolution asks for the same go.mod / tsconfig.json / Cargo.toml / package.json once per import, and most
+# of those reads miss (walking up directories). A short-lived cache turns thousands of reads into a few; one
+# second of staleness after editing such a file is harmless (the next resolution sees the change).
+PROJECT_FILE_TTL_S = 1.0
+_PROJECT_FILE_CACHE_MAX = 4096
+_project_files: dict[tuple[str, str], tuple[float, str | None]] = {}
+
+
+def read_project_file(layout: WorkspaceLayout, rel_path: str) -> str | None:
+    """``layout.read_text`` through a per-process cache with a :data:`PROJECT_FILE_TTL_S` lifetime."""
+    key = (str(layout.root), rel_path)
+    now = time.monotonic()
+    hit = _project_files.get(key)
+    if hit is not None and now - hit[0] < PROJECT_FILE_TTL_S:
+        return hit[1]
+    value = layout.read_text(rel_path)
+    if len(_project_files) >= _PROJECT_FILE_CACHE_MAX:
+        _project_files.clear()
+    _project_files[key] = (now, value)
+    return value
 
 
 def join_rel(directory: str, relative: str) -> str | None:

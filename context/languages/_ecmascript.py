@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,6 +32,7 @@ from roost.context.facts import (
     SymbolKind,
 )
 from roost.context.languages._common import (
+    PROJECT_FILE_TTL_S,
     OutlineSkips,
     RawDefinition,
     join_rel,
@@ -39,6 +41,7 @@ from roost.context.languages._common import (
     parent_dirs,
     qualify,
     query_matches,
+    read_project_file,
     reference_pass,
     rel_join,
     signature_text,
@@ -409,7 +412,7 @@ def resolve_file(base: str, layout: WorkspaceLayout, extensions: Sequence[str], 
         if layout.exists(base + extension):
             return base + extension
     if base == "" or layout.is_dir(base):
-        manifest = layout.read_text(rel_join(base, "package.json")) if depth < 2 else None
+        manifest = read_project_file(layout, rel_join(base, "package.json")) if depth < 2 else None
         if manifest:
             try:
                 data = json.loads(manifest)
@@ -465,7 +468,7 @@ def _parse_config_cached(raw: str) -> dict | None:
 
 
 def load_path_config(config_path: str, layout: WorkspaceLayout, depth: int = 0) -> PathConfig | None:
-    raw = layout.read_text(config_path)
+    raw = read_project_file(layout, config_path)
     data = _parse_config_cached(raw) if raw is not None else None
     if data is None:
         return None
@@ -502,7 +505,7 @@ def _nearest_config(importer: str, layout: WorkspaceLayout) -> PathConfig | None
     for directory in parent_dirs(importer):
         for name in _CONFIG_NAMES:
             config_path = rel_join(directory, name)
-            if layout.read_text(config_path) is not None:
+            if read_project_file(layout, config_path) is not None:
                 return load_path_config(config_path, layout)
     return None
 
@@ -525,10 +528,43 @@ def _match_paths(specifier: str, paths: Sequence[tuple[str, Sequence[str]]]) -> 
     return [(target, best[2]) for target in best[1]]
 
 
+# Imports of these are assets a bundler handles (styles, data, images), not modules in the code graph.
+_ASSET_EXTENSIONS = frozenset(
+    {
+        ".css",
+        ".scss",
+        ".sass",
+        ".less",
+        ".json",
+        ".svg",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".ico",
+        ".html",
+        ".txt",
+        ".md",
+        ".wasm",
+        ".graphql",
+        ".gql",
+        ".yaml",
+        ".yml",
+        ".woff",
+        ".woff2",
+        ".vue",
+        ".svelte",
+    }
+)
+
+
 def resolve_specifier(
     specifier: str, importer: str, layout: WorkspaceLayout, prefer_ts: bool
 ) -> ResolvedImport:
     extensions = _TS_FIRST if prefer_ts else _JS_FIRST
+    if posixpath.splitext(specifier.split("?", 1)[0])[1].lower() in _ASSET_EXTENSIONS:
+        return ResolvedImport(external=True)
     if specifier.startswith(("./", "../")) or specifier in (".", ".."):
         base = join_rel(posixpath.dirname(importer), specifier)
         if base is None:
@@ -549,4 +585,96 @@ def resolve_specifier(
             found = resolve_file(base, layout, extensions) if base is not None else None
             if found is not None:
                 return ResolvedImport((found,))
+    found = _resolve_workspace_package(specifier, importer, layout, extensions)
+    if found is not None:
+        return ResolvedImport((found,))
     return ResolvedImport(external=True)
+
+
+def _package_parts(specifier: str) -> tuple[str, str]:
+    """``@org/pkg/sub/path`` → (``@org/pkg``, ``sub/path``); ``pkg/x`` → (``pkg``, ``x``)."""
+    parts = specifier.split("/")
+    count = 2 if specifier.startswith("@") and len(parts) > 1 else 1
+    return "/".join(parts[:count]), "/".join(parts[count:])
+
+
+def _resolve_workspace_package(
+    specifier: str, importer: str, layout: WorkspaceLayout, extensions: Sequence[str]
+) -> str | None:
+    """A bare specifier naming a package of this monorepo (npm/yarn ``workspaces``, pnpm
+    ``pnpm-workspace.yaml``): its source inside the workspace instead of a ``node_modules`` copy."""
+    name, subpath = _package_parts(specifier)
+    for directory in parent_dirs(importer):
+        packages = _workspace_packages(directory, layout)
+        if packages is None:
+            continue
+        package_dir = packages.get(name)
+        if package_dir is None:
+            return None
+        return resolve_file(rel_join(package_dir, subpath), layout, extensions)
+    return None
+
+
+_workspace_cache: dict[tuple[str, str], tuple[float, dict[str, str] | None]] = {}
+
+
+def _workspace_packages(directory: str, layout: WorkspaceLayout) -> dict[str, str] | None:
+    """Package name → directory for the workspace declared at ``directory``; None when none is declared.
+    Cached like project files (:data:`PROJECT_FILE_TTL_S`): it lists directories and reads manifests."""
+    key = (str(layout.root), directory)
+    now = time.monotonic()
+    hit = _workspace_cache.get(key)
+    if hit is not None and now - hit[0] < PROJECT_FILE_TTL_S:
+        return hit[1]
+    if len(_workspace_cache) > 1024:
+        _workspace_cache.clear()
+    packages = _scan_workspace_packages(directory, layout)
+    _workspace_cache[key] = (now, packages)
+    return packages
+
+
+def _scan_workspace_packages(directory: str, layout: WorkspaceLayout) -> dict[str, str] | None:
+    manifest = read_project_file(layout, rel_join(directory, "package.json"))
+    patterns: list[str] = []
+    if manifest:
+        data = _parse_config_cached(manifest)
+        declared = data.get("workspaces") if data else None
+        if isinstance(declared, dict):  # yarn classic: {"packages": [...]}
+            declared = declared.get("packages")
+        if isinstance(declared, list):
+            patterns = [p for p in declared if isinstance(p, str)]
+    pnpm = read_project_file(layout, rel_join(directory, "pnpm-workspace.yaml"))
+    if pnpm:
+        patterns.extend(re.findall(r"^\s*-\s*['\"]?([^'\"#\n]+?)['\"]?\s*$", pnpm, re.M))
+    if not patterns:
+        return None
+    packages: dict[str, str] = {}
+    for pattern in patterns:
+        for package_dir in _expand_workspace_pattern(directory, pattern.strip().rstrip("/"), layout):
+            raw = read_project_file(layout, rel_join(package_dir, "package.json"))
+            data = _parse_config_cached(raw) if raw else None
+            name = data.get("name") if data else None
+            if isinstance(name, str) and name not in packages:
+                packages[name] = package_dir
+    return packages
+
+
+def _expand_workspace_pattern(directory: str, pattern: str, layout: WorkspaceLayout) -> list[str]:
+    """``packages/*`` and plain ``tools/cli``; other globs (``**``) are not expanded."""
+    if pattern.startswith("!") or "**" in pattern:
+        return []
+    if not pattern.endswith("/*"):
+        target = join_rel(directory, pattern)
+        return [target] if target is not None else []
+    parent = join_rel(directory, pattern[:-2])
+    if parent is None:
+        return []
+    try:  # the layout lists files, not directories: package folders come from the disk
+        children = sorted((layout.root / parent).iterdir()) if parent else sorted(layout.root.iterdir())
+    except OSError:
+        return []
+    return [
+        rel_join(parent, child.name)
+        for child in children
+        if child.is_dir() and not child.name.startswith(".")
+    ]

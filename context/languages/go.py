@@ -26,6 +26,7 @@ from roost.context.languages._common import (
     parent_dirs,
     qualify,
     query_matches,
+    read_project_file,
     reference_pass,
     rel_join,
     signature_text,
@@ -183,18 +184,43 @@ class GoSupport(LanguageSupport):
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         include_tests = importer.endswith("_test.go")
         for directory in parent_dirs(importer):
-            raw = layout.read_text(rel_join(directory, "go.mod"))
+            raw = read_project_file(layout, rel_join(directory, "go.mod"))
             if raw is None:
                 continue
             module_path, replaces = parse_go_mod(raw)
             package_dir = _package_dir(imp.module, directory, module_path, replaces)
-            if package_dir is None:
-                vendored = rel_join(directory, "vendor", imp.module)
-                files = _go_files(layout, vendored, include_tests)
-                return ResolvedImport(files) if files else ResolvedImport(external=True)
-            files = _go_files(layout, package_dir, include_tests)
-            return ResolvedImport(files)  # inside the module but missing: unresolved, not external
+            if package_dir is not None:
+                # Inside the module but missing: unresolved (empty paths), not external.
+                return ResolvedImport(_go_files(layout, package_dir, include_tests))
+            vendored = _go_files(layout, rel_join(directory, "vendor", imp.module), include_tests)
+            if vendored:
+                return ResolvedImport(vendored)
+            break
+        package_dir = _package_dir_in_go_work(imp.module, importer, layout)
+        if package_dir is not None:
+            return ResolvedImport(_go_files(layout, package_dir, include_tests))
         return ResolvedImport(external=True)
+
+
+def _package_dir_in_go_work(import_path: str, importer: str, layout: WorkspaceLayout) -> str | None:
+    """Another module of the same ``go.work`` workspace (``use ./other``)."""
+    for directory in parent_dirs(importer):
+        raw = read_project_file(layout, rel_join(directory, "go.work"))
+        if raw is None:
+            continue
+        for used in parse_go_work(raw):
+            module_dir = join_rel(directory, used)
+            if module_dir is None:
+                continue
+            go_mod = read_project_file(layout, rel_join(module_dir, "go.mod"))
+            if go_mod is None:
+                continue
+            module_path, _ = parse_go_mod(go_mod)
+            package_dir = _package_dir(import_path, module_dir, module_path, ())
+            if package_dir is not None:
+                return package_dir
+        return None
+    return None
 
 
 def _package_dir(
@@ -249,6 +275,21 @@ def go_package_name(import_path: str) -> str:
         if last.startswith(prefix) and len(last) > len(prefix):
             last = last[len(prefix) :]
     return re.sub(r"-go$", "", last).replace("-", "_").replace(".", "_")
+
+
+_USE_BLOCK = re.compile(r"^\s*use\s*\(([^)]*)\)", re.M)
+_USE_LINE = re.compile(r"^\s*use\s+([^\s(]+)", re.M)
+
+
+@lru_cache(maxsize=16)
+def parse_go_work(raw: str) -> tuple[str, ...]:
+    """The module directories a go.work ``use``s."""
+    without_comments = re.sub(r"//[^\n]*", "", raw)
+    used = [
+        unquote(line.strip()) for block in _USE_BLOCK.findall(without_comments) for line in block.splitlines()
+    ]
+    used.extend(unquote(match) for match in _USE_LINE.findall(without_comments))
+    return tuple(path for path in used if path)
 
 
 LANGUAGE = GoSupport()

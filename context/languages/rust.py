@@ -34,6 +34,7 @@ from roost.context.languages._common import (
     parent_dirs,
     qualify,
     query_matches,
+    read_project_file,
     reference_pass,
     rel_join,
     signature_text,
@@ -278,12 +279,12 @@ _CRATE_ROOT_DIRS = ("tests", "examples", "benches")
 def _crate_of(importer: str, layout: WorkspaceLayout) -> _Crate:
     manifest_dir: str | None = None
     for directory in parent_dirs(importer):
-        if layout.read_text(rel_join(directory, "Cargo.toml")) is not None:
+        if read_project_file(layout, rel_join(directory, "Cargo.toml")) is not None:
             manifest_dir = directory
             break
     if manifest_dir is None:
         return _crate_without_manifest(importer, layout)
-    manifest = layout.read_text(rel_join(manifest_dir, "Cargo.toml")) or ""
+    manifest = read_project_file(layout, rel_join(manifest_dir, "Cargo.toml")) or ""
     package_name = _package_name(manifest)
     src = rel_join(manifest_dir, "src")
     library_file = rel_join(src, "lib.rs")

@@ -9,7 +9,7 @@
 (generator_function_declaration name: (identifier) @name) @def.function
 (class_declaration name: (identifier) @name) @def.class
 (method_definition name: (_) @name) @def.method
-(field_definition property: (property_identifier) @name) @def.field
+(field_definition property: (_) @name) @def.field
 ; const/let/var bindings: Python decides function vs constant vs local from the value and the position.
 ; Only bindings that can matter to other code: functions/classes anywhere (nested ones qualify by their
 ; scope), and any binding at module (or TS namespace) level. Other locals are never matched at all.

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from langtest_support import FIXTURES, definitions_by_qualified_name, extract_file, import_for, resolve
 
-from roost.context.facts import Import, Span, SymbolKind
+from roost.context.facts import Import, ResolvedImport, Span, SymbolKind
 from roost.context.languages import language_for_path
-from roost.context.languages.go import go_package_name, parse_go_mod
+from roost.context.languages.go import go_package_name, parse_go_mod, parse_go_work
 
 ROOT = FIXTURES / "go"
 
@@ -135,3 +135,32 @@ def test_bound_name_is_the_package_name(main) -> None:
 def test_go_mod_parsing() -> None:
     raw = "module example.com/a // the module\n\nreplace (\n\texample.com/b v1.0.0 => ../b\n\texample.com/c => github.com/c v1\n)\n"
     assert parse_go_mod(raw) == ("example.com/a", (("example.com/b", "../b"),))
+
+
+def test_go_work_workspace_modules(tmp_path) -> None:
+    files = {
+        "go.work": "go 1.22\n\nuse (\n\t./app\n\t./lib // shared code\n)\nuse ./tools\n",
+        "app/go.mod": "module example.com/app\n",
+        "app/main.go": 'package main\n\nimport "example.com/lib/text"\n',
+        "lib/go.mod": "module example.com/lib\n",
+        "lib/text/text.go": "package text\n",
+        "tools/go.mod": "module example.com/tools\n",
+    }
+    for rel, content in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(content)
+    assert parse_go_work(files["go.work"]) == ("./app", "./lib", "./tools")
+    facts = extract_file(tmp_path, "app/main.go")
+    assert resolve(tmp_path, "app/main.go", facts.imports[0]).paths == ("lib/text/text.go",)
+    missing = Import("example.com/lib/nope", Span(0, 0, 0, 0))
+    assert resolve(tmp_path, "app/main.go", missing) == ResolvedImport()
+    assert resolve(tmp_path, "app/main.go", Import("example.com/other", Span(0, 0, 0, 0))).external
+
+
+def test_vendored_package(tmp_path) -> None:
+    (tmp_path / "vendor" / "github.com" / "x" / "y").mkdir(parents=True)
+    (tmp_path / "vendor" / "github.com" / "x" / "y" / "y.go").write_text("package y\n")
+    (tmp_path / "go.mod").write_text("module example.com/m\n")
+    (tmp_path / "main.go").write_text('package main\n\nimport "github.com/x/y"\n')
+    facts = extract_file(tmp_path, "main.go")
+    assert resolve(tmp_path, "main.go", facts.imports[0]).paths == ("vendor/github.com/x/y/y.go",)

@@ -162,3 +162,20 @@ def test_jsx_components_are_references_and_html_tags_are_not(tmp_path) -> None:
     facts = extract_file(tmp_path, "v.jsx")
     assert [ref.name for ref in facts.references] == ["Child", "x"]
     assert [d.qualified_name for d in facts.definitions] == ["A"]
+
+
+def test_private_static_and_accessor_members(tmp_path) -> None:
+    (tmp_path / "c.js").write_text(
+        "class Counter {\n  static zero = 0;\n  #count = 0;\n  get value() { return this.#count; }\n"
+        "  #bump() { this.#count++; }\n}\nconst api = { list() {} };\n"
+    )
+    facts = extract_file(tmp_path, "c.js")
+    assert [(d.qualified_name, d.kind) for d in facts.definitions] == [
+        ("Counter", SymbolKind.CLASS),
+        ("Counter.zero", SymbolKind.FIELD),
+        ("Counter.#count", SymbolKind.FIELD),
+        ("Counter.value", SymbolKind.METHOD),
+        ("Counter.#bump", SymbolKind.METHOD),
+        ("api", SymbolKind.CONSTANT),
+        ("api.list", SymbolKind.METHOD),  # object-literal method, qualified by its binding
+    ]

@@ -156,3 +156,50 @@ def test_jsx_intrinsic_tags_are_not_references(tmp_path) -> None:
     (tmp_path / "v.tsx").write_text("const A = () => <div><Child /><span>{x}</span></div>;\n")
     names = [ref.name for ref in extract_file(tmp_path, "v.tsx").references]
     assert names == ["Child", "x"]
+
+
+def _write(root, files: dict[str, str]) -> None:
+    for rel, content in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        {"package.json": '{ "private": true, "workspaces": ["packages/*"] }'},
+        {"package.json": '{ "workspaces": { "packages": ["packages/*"] } }'},
+        {"package.json": "{}", "pnpm-workspace.yaml": "packages:\n  - 'packages/*'\n"},
+    ],
+)
+def test_monorepo_workspace_packages_resolve_to_their_sources(tmp_path, declaration: dict[str, str]) -> None:
+    _write(
+        tmp_path,
+        {
+            **declaration,
+            "packages/core/package.json": '{ "name": "@acme/core", "types": "src/index.ts" }',
+            "packages/core/src/index.ts": "export * from './math';\n",
+            "packages/core/src/math.ts": "export const add = (a: number, b: number) => a + b;\n",
+            "packages/app/package.json": '{ "name": "@acme/app" }',
+            "packages/app/src/main.ts": "import { add } from '@acme/core';\n",
+        },
+    )
+    language = language_for_path("a.ts")
+    layout = DiskLayout(tmp_path)
+    importer = "packages/app/src/main.ts"
+
+    def resolve_spec(spec: str):
+        return language.resolve_import(Import(spec, Span(0, 0, 0, 0)), importer, layout)
+
+    assert resolve_spec("@acme/core").paths == ("packages/core/src/index.ts",)
+    assert resolve_spec("@acme/core/src/math").paths == ("packages/core/src/math.ts",)
+    assert resolve_spec("@acme/other").external
+    assert resolve_spec("left-pad").external
+
+
+@pytest.mark.parametrize("spec", ["./styles.css", "./data.json", "../logo.svg?url"])
+def test_assets_are_external_not_unresolved(spec: str) -> None:
+    language = language_for_path("a.ts")
+    result = language.resolve_import(Import(spec, Span(0, 0, 0, 0)), "src/app.ts", DiskLayout(ROOT))
+    assert result.external and result.paths == ()
