@@ -10,7 +10,8 @@ name the child module ``x`` of the current module, so one resolution serves both
 Resolution follows the standard layout from the nearest ``Cargo.toml``: a module path maps to
 ``<root>/a/b.rs`` or ``<root>/a/b/mod.rs`` (crate roots: ``src/lib.rs``, ``src/main.rs``, ``src/bin/*.rs``,
 ``tests/*.rs``, ``examples/*.rs``, ``benches/*.rs``, ``build.rs``). ``crate::``, ``self::``, ``super::``,
-the crate's own name, and 2018-style paths to child modules resolve; the path walk stops at the first
+the crate's own name, local ``path`` dependencies (also via ``[workspace.dependencies]``), and 2018-style
+paths to child modules resolve; the path walk stops at the first
 segment that is not a module file (the rest are items inside it, or inline ``mod { }`` blocks).
 Other crates (``std``, dependencies) are external. ``#[path]`` attributes are not followed.
 """
@@ -29,6 +30,7 @@ from roost.context.facts import FileFacts, Import, ImportedName, Reference, Reso
 from roost.context.languages._common import (
     OutlineSkips,
     RawDefinition,
+    join_rel,
     leading_comment,
     load_query,
     parent_dirs,
@@ -245,6 +247,8 @@ class RustSupport(LanguageSupport):
             start, rest, root = crate.module_path[: len(crate.module_path) - supers], segments[supers:], crate
         elif crate.package_name is not None and head == crate.package_name and crate.library is not None:
             start, rest, root = (), segments[1:], crate.library
+        elif (dependency := _path_dependency(head, crate.manifest_dir, layout)) is not None:
+            start, rest, root = (), segments[1:], dependency
         elif _module_file(crate, (*crate.module_path, head), layout) is not None:
             start, rest, root = crate.module_path, segments, crate  # 2018 path to a child module
         else:
@@ -271,6 +275,7 @@ class _Crate:
     module_path: tuple[str, ...]  # the importer's module inside the crate
     package_name: str | None = None
     library: _Crate | None = None  # the package's library crate, for ``use my_pkg::…`` from bins/tests
+    manifest_dir: str | None = None  # where the package's Cargo.toml is
 
 
 _CRATE_ROOT_DIRS = ("tests", "examples", "benches")
@@ -298,7 +303,7 @@ def _crate_of(importer: str, layout: WorkspaceLayout) -> _Crate:
         or (len(parts) == 2 and parts[0] in _CRATE_ROOT_DIRS)
     )
     if is_root:
-        return _Crate(posixpath.dirname(importer), importer, (), package_name, library)
+        return _Crate(posixpath.dirname(importer), importer, (), package_name, library, manifest_dir)
     root_file: str | None = None
     if parts[0] == "src" and len(parts) > 3 and parts[1] == "bin":  # modules of ``src/bin/x/main.rs``
         root_dir = rel_join(manifest_dir, "src", "bin", parts[2])
@@ -310,7 +315,7 @@ def _crate_of(importer: str, layout: WorkspaceLayout) -> _Crate:
         root_dir = rel_join(manifest_dir, parts[0])
     else:
         root_dir = posixpath.dirname(importer)
-    return _Crate(root_dir, root_file, _module_path(importer, root_dir), package_name, library)
+    return _Crate(root_dir, root_file, _module_path(importer, root_dir), package_name, library, manifest_dir)
 
 
 def _crate_without_manifest(importer: str, layout: WorkspaceLayout) -> _Crate:
@@ -373,6 +378,44 @@ def _package_name(manifest: str) -> str | None:
             found[header] = match.group(1)
     name = found.get("lib") or found.get("package")
     return name.replace("-", "_") if name else None
+
+
+_INLINE_PATH_DEPENDENCY = re.compile(
+    r"^\s*([A-Za-z0-9_-]+)\s*=\s*\{[^}\n]*\bpath\s*=\s*[\"']([^\"']+)[\"']", re.M
+)
+_TABLE_PATH_DEPENDENCY = re.compile(
+    r"^\s*\[(?:workspace\.|target\.[^\]]*\.)?(?:dev-|build-)?dependencies\.([A-Za-z0-9_-]+)\]\s*$"
+    r"(?:\n(?!\s*\[)[^\n]*)*?\n\s*path\s*=\s*[\"']([^\"']+)[\"']",
+    re.M,
+)
+
+
+@lru_cache(maxsize=64)
+def _path_dependencies(manifest: str) -> tuple[tuple[str, str], ...]:
+    """``(crate name as written in code, relative path)`` of the ``path = …`` dependencies of a manifest."""
+    found = _INLINE_PATH_DEPENDENCY.findall(manifest) + _TABLE_PATH_DEPENDENCY.findall(manifest)
+    return tuple((name.replace("-", "_"), path) for name, path in found)
+
+
+def _path_dependency(crate_name: str, manifest_dir: str | None, layout: WorkspaceLayout) -> _Crate | None:
+    """The library crate of a local ``path`` dependency (also through ``[workspace.dependencies]``)."""
+    if manifest_dir is None:
+        return None
+    for directory in parent_dirs(rel_join(manifest_dir, "Cargo.toml")):
+        manifest = read_project_file(layout, rel_join(directory, "Cargo.toml"))
+        if manifest is None:
+            continue
+        for name, path in _path_dependencies(manifest):
+            if name != crate_name:
+                continue
+            package_dir = join_rel(directory, path)
+            if package_dir is None:
+                return None
+            library_file = rel_join(package_dir, "src", "lib.rs")
+            if layout.exists(library_file):
+                return _Crate(rel_join(package_dir, "src"), library_file, (), manifest_dir=package_dir)
+            return None
+    return None
 
 
 LANGUAGE = RustSupport()

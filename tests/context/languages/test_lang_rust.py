@@ -150,3 +150,27 @@ def test_bound_names() -> None:
     language = language_for_path("a.rs")
     assert language.bound_name(Import("self::util", Span(0, 0, 0, 0))) == "util"
     assert language.bound_name(Import("serde", Span(0, 0, 0, 0), alias="sd")) == "sd"
+
+
+def test_cargo_workspace_path_dependencies(tmp_path) -> None:
+    files = {
+        "Cargo.toml": '[workspace]\nmembers = ["crates/*"]\n\n[workspace.dependencies]\n'
+        'geo-core = { path = "crates/core" }\n',
+        "crates/app/Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\ngeo-core = { workspace = true }\n'
+        '\n[dependencies.text-util]\nversion = "0.1"\npath = "../text"\n',
+        "crates/app/src/main.rs": "use geo_core::shapes::Circle;\nuse text_util::upper;\n",
+        "crates/core/Cargo.toml": '[package]\nname = "geo-core"\n',
+        "crates/core/src/lib.rs": "pub mod shapes;\n",
+        "crates/core/src/shapes.rs": "pub struct Circle;\n",
+        "crates/text/Cargo.toml": '[package]\nname = "text-util"\n',
+        "crates/text/src/lib.rs": "pub fn upper() {}\n",
+    }
+    for rel, content in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(content)
+    facts = extract_file(tmp_path, "crates/app/src/main.rs")
+    importer = "crates/app/src/main.rs"
+    assert resolve(tmp_path, importer, import_for(facts, "geo_core::shapes")).paths == (
+        "crates/core/src/shapes.rs",
+    )
+    assert resolve(tmp_path, importer, import_for(facts, "text_util")).paths == ("crates/text/src/lib.rs",)
