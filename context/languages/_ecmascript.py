@@ -276,6 +276,23 @@ def _require_import(source: bytes, call: tree_sitter.Node, module: str) -> Impor
     return Import(module, span)
 
 
+def _commonjs_function(source: bytes, captures: dict[str, list[tree_sitter.Node]]) -> RawDefinition | None:
+    """``exports.f = function (…) {…}`` / ``module.exports.f = (…) => …``: the only definition of ``f``."""
+    obj = text(source, captures["cjs_object"][0])
+    if obj not in ("exports", "module.exports"):
+        return None
+    assignment = captures["cjs_export"][0]
+    value = assignment.child_by_field_name("right")
+    if value is None or value.type not in _FUNCTION_VALUES:
+        return None
+    name_node = captures["cjs_property"][0]
+    statement = assignment.parent if assignment.parent is not None else assignment
+    body = value.child_by_field_name("body")
+    signature = signature_text(source, assignment.start_byte, body.start_byte if body else value.end_byte)
+    doc = leading_comment(statement, source, _COMMENT)
+    return RawDefinition(assignment, text(source, name_node), name_node, SymbolKind.FUNCTION, signature, doc)
+
+
 def _commonjs_export(source: bytes, captures: dict[str, list[tree_sitter.Node]]) -> list[Export]:
     obj = text(source, captures["cjs_object"][0])
     prop = text(source, captures["cjs_property"][0])
@@ -343,6 +360,10 @@ def outline_ecmascript(
                 facts.imports.append(Import(module, span_of(captures["dynamic_import"][0])))
         elif "cjs_export" in captures:
             facts.exports.extend(_commonjs_export(source, captures))
+            raw = _commonjs_function(source, captures)
+            if raw is not None and raw.name_node.start_byte not in skips.name_starts:
+                skips.name_starts.add(raw.name_node.start_byte)
+                raws.append(raw)
     facts.definitions = qualify(raws)
     facts.imports.sort(key=lambda imp: (imp.span.start_line, imp.span.start_col))
     return facts, skips

@@ -141,6 +141,10 @@ def test_examples_workspace_resolves_all_its_own_imports(open_index) -> None:
         "inventory/stock/warehouse.go",
     ]
     assert "shop/services/pricing.py" in index.dependencies("shop/services/checkout.py")
+    # A class two imports away, through the ``models/__init__.py`` re-export.
+    assert _definitions(index, "shop/services/promotions.py", "Cart, threshold") == {
+        ("shop/models/cart.py", "Cart")
+    }
     assert _definitions(index, "inventory/report/report.go", "Warehouse)") == {
         ("inventory/stock/warehouse.go", "Warehouse")
     }

@@ -179,3 +179,16 @@ def test_private_static_and_accessor_members(tmp_path) -> None:
         ("api", SymbolKind.CONSTANT),
         ("api.list", SymbolKind.METHOD),  # object-literal method, qualified by its binding
     ]
+
+
+def test_commonjs_exported_functions_are_definitions(tmp_path) -> None:
+    (tmp_path / "m.js").write_text(
+        "// Adds two numbers.\nexports.add = function (a, b) {\n  return a + b;\n};\n"
+        "module.exports.twice = (x) => x * 2;\nexports.VERSION = '1';\n"
+    )
+    facts = extract_file(tmp_path, "m.js")
+    assert [(d.name, d.kind, d.signature, d.doc) for d in facts.definitions] == [
+        ("add", SymbolKind.FUNCTION, "exports.add = function (a, b)", "Adds two numbers."),
+        ("twice", SymbolKind.FUNCTION, "module.exports.twice = (x) =>", None),
+    ]
+    assert [e.name for e in facts.exports] == ["add", "twice", "VERSION"]
