@@ -1,6 +1,9 @@
 """What JavaScript and TypeScript share: extraction driven by ``queries/{javascript,typescript}.scm`` and
-module resolution (relative specifiers, extension and ``index`` probing, ``package.json`` ``main``,
-``tsconfig.json``/``jsconfig.json`` ``baseUrl`` and ``paths``).
+module resolution: relative specifiers with extension and ``index`` probing (and ``./x.js`` → ``x.ts``),
+a directory's ``package.json`` ``types``/``module``/``main``, the nearest ``tsconfig.json``/``jsconfig.json``
+(``extends``, ``baseUrl``, ``paths``; comments and trailing commas allowed), and packages of the same
+npm/yarn/pnpm workspace (monorepos). Other bare specifiers (``react``, ``node:fs``) and asset imports
+(``./styles.css``, ``./data.json``) are external.
 
 Representation choices (the graph reads them):
 - ``import D from 'm'`` and ``import * as ns from 'm'`` → ``Import(module='m', alias=D|ns)`` (the contract's
@@ -45,7 +48,6 @@ from roost.context.languages._common import (
     reference_pass,
     rel_join,
     signature_text,
-    signature_until_body,
     span_of,
     text,
     unquote,
@@ -56,7 +58,6 @@ _COMMENT = frozenset({"comment"})
 _FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
 _CLASS_VALUES = frozenset({"class"})
 _WRAPPERS = frozenset({"export_statement", "ambient_declaration"})
-_TOP_LEVEL_PARENTS = frozenset({"program", "statement_block"})  # statement_block: a TS namespace body
 
 
 def _doc_anchor(node: tree_sitter.Node) -> tree_sitter.Node:
@@ -99,12 +100,11 @@ def _declarator_definition(
         source[anchor.start_byte : declaration.start_byte].decode("utf-8", "replace") if declaration else ""
     )
     head = f"{prefix}{keyword} "
-    if value is not None and value.type in _FUNCTION_VALUES:
+    if value is not None and (value.type in _FUNCTION_VALUES or value.type in _CLASS_VALUES):
         body = value.child_by_field_name("body")
         end = body.start_byte if body is not None else value.end_byte
-        return SymbolKind.FUNCTION, head + signature_text(source, node.start_byte, end)
-    if value is not None and value.type in _CLASS_VALUES:
-        return SymbolKind.CLASS, head + signature_until_body(source, node)
+        kind = SymbolKind.FUNCTION if value.type in _FUNCTION_VALUES else SymbolKind.CLASS
+        return kind, head + signature_text(source, node.start_byte, end)
     if not _is_module_level(node):
         return None
     if value is not None and value.type == "call_expression":
