@@ -75,7 +75,7 @@ def _is_module_level(declarator: tree_sitter.Node) -> bool:
     if declaration is None:
         return False
     holder = declaration.parent
-    if holder is not None and holder.type == "export_statement":
+    while holder is not None and holder.type in _WRAPPERS:  # ``export``, ``declare``
         holder = holder.parent
     if holder is None:
         return False
@@ -204,8 +204,8 @@ def _declared_names(source: bytes, declaration: tree_sitter.Node) -> list[str]:
             bound = child.child_by_field_name("name")
             if bound is not None and bound.type == "identifier":
                 names.append(text(source, bound))
-        elif child.type == "function_signature":  # ``export declare function f()``
-            names.extend(_declared_names(source, child))
+        elif child.type == "function_signature" or child.type.endswith("declaration"):
+            names.extend(_declared_names(source, child))  # ``export declare const x`` / ``function f()``
     return names
 
 

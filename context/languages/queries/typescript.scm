@@ -10,6 +10,8 @@
 (interface_declaration name: (type_identifier) @name) @def.interface
 (type_alias_declaration name: (type_identifier) @name) @def.type
 (enum_declaration name: (identifier) @name) @def.enum
+(enum_body name: (property_identifier) @name @def.constant)
+(enum_assignment name: (property_identifier) @name) @def.constant
 (internal_module name: (identifier) @name) @def.module
 (method_definition name: (_) @name) @def.method
 (method_signature name: (_) @name) @def.method
@@ -25,6 +27,9 @@
 (program (variable_declaration (variable_declarator name: (identifier) @name) @def.variable))
 (program (export_statement (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable)))
 (program (export_statement (variable_declaration (variable_declarator name: (identifier) @name) @def.variable)))
+(program (ambient_declaration (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable)))
+(program (ambient_declaration (variable_declaration (variable_declarator name: (identifier) @name) @def.variable)))
+(program (export_statement (ambient_declaration (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable))))
 (internal_module body: (statement_block (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable)))
 (internal_module body: (statement_block (export_statement (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable))))
 

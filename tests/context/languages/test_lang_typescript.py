@@ -45,6 +45,8 @@ def test_interfaces_types_enums_classes(user) -> None:
     assert {name: d.kind for name, d in defs.items()} == {
         "UserId": SymbolKind.TYPE,
         "Role": SymbolKind.ENUM,
+        "Role.Admin": SymbolKind.CONSTANT,
+        "Role.Member": SymbolKind.CONSTANT,
         "User": SymbolKind.INTERFACE,
         "User.id": SymbolKind.FIELD,
         "User.name": SymbolKind.FIELD,
@@ -203,3 +205,21 @@ def test_assets_are_external_not_unresolved(spec: str) -> None:
     language = language_for_path("a.ts")
     result = language.resolve_import(Import(spec, Span(0, 0, 0, 0)), "src/app.ts", DiskLayout(ROOT))
     assert result.external and result.paths == ()
+
+
+def test_enum_members_and_ambient_declarations(tmp_path) -> None:
+    (tmp_path / "d.ts").write_text(
+        "/** Roles. */\nenum E { A, B = 2 }\n/** X. */\nexport declare const x: number;\n"
+        "declare let y: string;\nexport declare function f(a: string): void;\n"
+    )
+    facts = extract_file(tmp_path, "d.ts")
+    assert [(d.qualified_name, d.kind, d.signature) for d in facts.definitions] == [
+        ("E", SymbolKind.ENUM, "enum E"),
+        ("E.A", SymbolKind.CONSTANT, "A"),
+        ("E.B", SymbolKind.CONSTANT, "B = 2"),
+        ("x", SymbolKind.CONSTANT, "export declare const x: number"),
+        ("y", SymbolKind.VARIABLE, "declare let y: string"),
+        ("f", SymbolKind.FUNCTION, "export declare function f(a: string): void;"),
+    ]
+    assert facts.definitions[3].doc == "X."
+    assert [e.name for e in facts.exports] == ["x", "f"]
