@@ -61,6 +61,9 @@ class OpenAIHTTPOptions:
     # Ask the server for token usage in the last chunk (OpenAI ``stream_options``); some older
     # servers reject unknown fields, so it is off by default.
     request_usage: bool = False
+    # OpenAI's own API accepts at most 4 stop strings; local engines take any number. Stops beyond the
+    # limit are still applied here, on the streamed text.
+    max_server_stop_strings: int | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -176,8 +179,8 @@ class OpenAIHTTPBackend:
             "stream": True,
         }
         stops = request.all_stop_strings
-        if stops:
-            body["stop"] = list(stops)
+        if stops and self.options.max_server_stop_strings != 0:
+            body["stop"] = list(stops[: self.options.max_server_stop_strings])
         if request.seed is not None:
             body["seed"] = request.seed
         if self.options.request_usage:

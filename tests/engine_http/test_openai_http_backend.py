@@ -323,3 +323,14 @@ async def test_token_ids_are_refused_and_bad_url_rejected() -> None:
     with pytest.raises(ValueError, match="base_url"):
         OpenAIHTTPOptions(base_url="127.0.0.1:8000")
     assert backend.count_tokens("x" * 30) == 10
+
+
+async def test_stop_strings_beyond_server_limit_still_apply_locally() -> None:
+    pieces = ["a", "b<|fim_pad|>", "c"]
+    async with FakeOpenAIServer(lambda r: Reply(events=completion_events(pieces))) as server:
+        backend = backend_for(server, max_server_stop_strings=1)
+        request = GenerationRequest(prompt="p", stop_token_strings=("<|endoftext|>", "<|fim_pad|>"))
+        _, text = await run(backend, request)
+        await backend.aclose()
+    assert server.requests[0].body["stop"] == ["<|endoftext|>"]
+    assert text == "ab"
