@@ -114,9 +114,11 @@ async def generate_answer(
     from roost.engine.types import GenerationRequest, RequestPriority
 
     backend = await services.backend()
+    # Room for the rewritten selection and some growth, not more: long answers are slow and rarely right.
+    budget = min(max_tokens, max(96, 2 * backend.count_tokens(request.selection) + 96))
     generation = GenerationRequest(
         messages=edit_messages(request),
-        max_new_tokens=max_tokens,
+        max_new_tokens=budget,
         temperature=0.0,
         priority=RequestPriority.EDIT,
         stop_token_strings=getattr(services.prompt_format, "stop_token_strings", ()) or (),
