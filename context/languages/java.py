@@ -15,7 +15,8 @@ longest prefix that is (``a/b/Outer.java`` for ``a.b.Outer.Inner``). Not found a
 from __future__ import annotations
 
 import posixpath
-from functools import cached_property, lru_cache
+import time
+from functools import cached_property
 from pathlib import Path
 
 import tree_sitter
@@ -23,6 +24,7 @@ import tree_sitter_java
 
 from roost.context.facts import FileFacts, Import, ImportedName, Reference, ResolvedImport, SymbolKind
 from roost.context.languages._common import (
+    PROJECT_FILE_TTL_S,
     OutlineSkips,
     RawDefinition,
     leading_comment,
@@ -169,7 +171,7 @@ class JavaSupport(LanguageSupport):
 def _source_roots(importer: str, layout: WorkspaceLayout) -> list[str]:
     roots: list[str] = list(parent_dirs(importer))
     roots.extend(_COMMON_ROOTS)
-    roots.extend(_module_roots(str(layout.root)))
+    roots.extend(_module_roots(layout))
     roots.extend(layout.extra_source_roots("java"))
     seen: set[str] = set()
     ordered = []
@@ -182,20 +184,34 @@ def _source_roots(importer: str, layout: WorkspaceLayout) -> list[str]:
     return ordered
 
 
-@lru_cache(maxsize=16)
-def _module_roots(workspace_root: str) -> tuple[str, ...]:
-    """``<module>/src/main/java`` style roots of Maven/Gradle sub-modules one level below the workspace."""
+_module_roots_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+
+def _module_roots(layout: WorkspaceLayout) -> tuple[str, ...]:
+    """``<module>/src/main/java`` style roots of Maven/Gradle sub-modules one level below the workspace.
+
+    The layout lists files, not directories, so the sub-module folders come from the disk; cached for
+    :data:`PROJECT_FILE_TTL_S` like the other project-layout reads.
+    """
+    key = str(layout.root)
+    now = time.monotonic()
+    hit = _module_roots_cache.get(key)
+    if hit is not None and now - hit[0] < PROJECT_FILE_TTL_S:
+        return hit[1]
     found: list[str] = []
     try:
-        children = sorted(Path(workspace_root).iterdir())
+        children = sorted(Path(layout.root).iterdir())
     except OSError:
-        return ()
+        children = []
     for child in children:
         if child.name.startswith(".") or child.name in _SKIPPED_DIRS or not child.is_dir():
             continue
         for common in _COMMON_ROOTS[:3]:
-            if (child / common).is_dir():
+            if layout.is_dir(f"{child.name}/{common}"):
                 found.append(f"{child.name}/{common}")
+    if len(_module_roots_cache) > 64:
+        _module_roots_cache.clear()
+    _module_roots_cache[key] = (now, tuple(found))
     return tuple(found)
 
 
