@@ -141,9 +141,11 @@ def _definition(
 
 
 def _string_value(source: bytes, node: tree_sitter.Node | None) -> str | None:
+    """A literal specifier; None for anything computed (``require(`./${name}`)``)."""
     if node is None or node.type not in ("string", "template_string"):
         return None
-    return unquote(text(source, node))
+    value = unquote(text(source, node))
+    return None if node.type == "template_string" and "${" in value else value
 
 
 def _named_list(source: bytes, node: tree_sitter.Node) -> tuple[ImportedName, ...]:

@@ -38,11 +38,11 @@
 (export_statement) @export
 (call_expression
   function: (identifier) @require_fn
-  arguments: (arguments . (string) @specifier)
+  arguments: (arguments . [(string) (template_string)] @specifier)
   (#eq? @require_fn "require")) @require
 (call_expression
   function: (import)
-  arguments: (arguments . (string) @specifier)) @dynamic_import
+  arguments: (arguments . [(string) (template_string)] @specifier)) @dynamic_import
 (assignment_expression
   left: (member_expression
     object: (_) @cjs_object

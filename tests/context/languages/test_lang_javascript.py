@@ -192,3 +192,10 @@ def test_commonjs_exported_functions_are_definitions(tmp_path) -> None:
         ("twice", SymbolKind.FUNCTION, "module.exports.twice = (x) =>", None),
     ]
     assert [e.name for e in facts.exports] == ["add", "twice", "VERSION"]
+
+
+def test_computed_specifiers_are_not_imports(tmp_path) -> None:
+    (tmp_path / "d.js").write_text(
+        "const a = require(`./plugins/${name}`);\nconst b = require(`./fixed`);\nconst c = await import(`./lazy`);\n"
+    )
+    assert [imp.module for imp in extract_file(tmp_path, "d.js").imports] == ["./fixed", "./lazy"]
