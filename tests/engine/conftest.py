@@ -70,7 +70,7 @@ def load_tiny_backend(directory: Path, **scheduler: object) -> TransformersBacke
     return TransformersBackend.load(options)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def tiny_backend(tiny_mistral_dir: Path) -> Iterator[TransformersBackend]:
     backend = load_tiny_backend(tiny_mistral_dir, max_batch_size=4)
     yield backend

@@ -1,0 +1,296 @@
+"""A small OpenAI-compatible HTTP server in front of any :class:`Backend` (the shared local engine).
+
+``roost engine serve`` loads the model once and serves it here, so several editor windows share one
+loaded model and one continuous batch. It binds 127.0.0.1 only: prompts contain source code.
+
+Endpoints: ``GET /health``, ``GET /v1/models``, ``POST /v1/completions`` (raw prompts, e.g. FIM) and
+``POST /v1/chat/completions``, both with ``"stream": true`` (Server-Sent Events, ``data: [DONE]``) or
+without. A client that disconnects mid-stream cancels its generation. HTTP/1.1 with one request per
+connection (``Connection: close``) keeps the server small; the clients we target (our HTTP backend,
+OpenAI SDKs, curl) handle that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from contextlib import aclosing
+from typing import Any
+
+from roost.engine.types import (
+    Backend,
+    ChatMessage,
+    EngineError,
+    EngineOverloadedError,
+    GenerationRequest,
+    RequestPriority,
+    TextChunk,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 2**20
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class BadRequest(ValueError):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def request_from_openai(body: dict[str, Any], chat: bool) -> GenerationRequest:
+    """Map an OpenAI completions/chat body onto a :class:`GenerationRequest` (clear 400s for bad input)."""
+    stop = body.get("stop") or []
+    if isinstance(stop, str):
+        stop = [stop]
+    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
+        raise BadRequest("`stop` must be a string or a list of strings")
+    common: dict[str, Any] = {
+        "max_new_tokens": int(body.get("max_tokens") or body.get("max_completion_tokens") or 128),
+        "temperature": float(body.get("temperature", 0.0) or 0.0),
+        "top_p": float(body.get("top_p", 1.0) or 1.0),
+        # Special-token stops match as token ids, anything else as text (see GenerationRequest).
+        "stop_token_strings": tuple(stop),
+        "seed": body.get("seed"),
+        # Roost extension: clients mark long edit generations so inline completions go first.
+        "priority": RequestPriority.EDIT
+        if body.get("roost_priority") == "edit"
+        else RequestPriority.INLINE_COMPLETION,
+    }
+    try:
+        if chat:
+            messages = body.get("messages")
+            if not isinstance(messages, list) or not messages:
+                raise BadRequest("`messages` must be a non-empty list")
+            parsed = tuple(
+                ChatMessage(role=m["role"], content=_content_text(m.get("content"))) for m in messages
+            )
+            return GenerationRequest(messages=parsed, **common)
+        prompt = body.get("prompt")
+        if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+            prompt = prompt[0]
+        if isinstance(prompt, list) and prompt and all(isinstance(t, int) for t in prompt):
+            return GenerationRequest(prompt_token_ids=tuple(prompt), **common)
+        if not isinstance(prompt, str):
+            raise BadRequest("`prompt` must be a string (or a list of token ids)")
+        if body.get("suffix"):
+            raise BadRequest("`suffix` is not supported: send the FIM prompt built in the model's format")
+        return GenerationRequest(prompt=prompt, **common)
+    except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, BadRequest):
+            raise
+        raise BadRequest(f"invalid request: {error}") from error
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # OpenAI content parts: keep the text ones
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    raise BadRequest("message `content` must be a string or a list of text parts")
+
+
+class EngineServer:
+    def __init__(self, backend: Backend, model_name: str) -> None:
+        self.backend = backend
+        self.model_name = model_name
+        self._server: asyncio.base_events.Server | None = None
+
+    async def start(self, port: int, host: str = "127.0.0.1") -> int:
+        self._server = await asyncio.start_server(self._handle, host, port)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def serve_forever(self) -> None:
+        assert self._server is not None
+        async with self._server:
+            await self._server.serve_forever()
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    # --------------------------------------------------------------------------------------- HTTP
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            method, path, body = await self._read_request(reader)
+            await self._route(method, path, body, writer)
+        except BadRequest as error:
+            await self._send_json(writer, error.status, _error_body(str(error), "invalid_request_error"))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client went away; its generation was cancelled by the stream's aclosing
+        except Exception as error:  # never let one request take the server down
+            log.exception("engine server request failed")
+            with contextlib.suppress(Exception):
+                await self._send_json(
+                    writer, 500, _error_body(f"{type(error).__name__}: {error}", "server_error")
+                )
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+                await writer.wait_closed()
+
+    async def _read_request(self, reader: asyncio.StreamReader) -> tuple[str, str, dict[str, Any]]:
+        request_line = (await reader.readline()).decode("latin-1").strip()
+        parts = request_line.split()
+        if len(parts) != 3:
+            raise BadRequest("malformed HTTP request line")
+        method, target, _version = parts
+        headers: dict[str, str] = {}
+        while True:
+            line = (await reader.readline()).decode("latin-1")
+            if line in ("\r\n", "\n", ""):
+                break
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0") or 0)
+        if length > MAX_BODY_BYTES:
+            raise BadRequest(f"request body over {MAX_BODY_BYTES} bytes", status=413)
+        body: dict[str, Any] = {}
+        if length:
+            raw = await reader.readexactly(length)
+            try:
+                body = json.loads(raw)
+            except ValueError as error:
+                raise BadRequest(f"the body is not JSON: {error}") from error
+            if not isinstance(body, dict):
+                raise BadRequest("the body must be a JSON object")
+        return method.upper(), target.split("?", 1)[0], body
+
+    async def _route(
+        self, method: str, path: str, body: dict[str, Any], writer: asyncio.StreamWriter
+    ) -> None:
+        if path == "/health":
+            await self._send_json(writer, 200, {"status": "ok", "model": self.model_name})
+        elif path == "/v1/models":
+            await self._send_json(
+                writer,
+                200,
+                {"object": "list", "data": [{"id": self.model_name, "object": "model", "owned_by": "roost"}]},
+            )
+        elif path in ("/v1/completions", "/v1/chat/completions"):
+            if method != "POST":
+                raise BadRequest(f"{path} takes POST", status=405)
+            chat = path.endswith("chat/completions")
+            request = request_from_openai(body, chat)
+            if body.get("stream"):
+                await self._stream(writer, request, chat)
+            else:
+                await self._complete(writer, request, chat)
+        else:
+            raise BadRequest(f"no route {path}", status=404)
+
+    async def _complete(self, writer: asyncio.StreamWriter, request: GenerationRequest, chat: bool) -> None:
+        parts: list[str] = []
+        final: TextChunk | None = None
+        try:
+            async with aclosing(self.backend.generate(request)) as stream:
+                async for chunk in stream:
+                    parts.append(chunk.text)
+                    if chunk.is_final:
+                        final = chunk
+        except EngineOverloadedError as error:
+            raise BadRequest(str(error), status=429) from error
+        except EngineError as error:
+            raise BadRequest(str(error)) from error
+        assert final is not None
+        text = "".join(parts)
+        choice: dict[str, Any] = {"index": 0, "finish_reason": _finish(final)}
+        if chat:
+            choice["message"] = {"role": "assistant", "content": text}
+        else:
+            choice["text"] = text
+        timings = final.timings
+        usage = {
+            "prompt_tokens": timings.prompt_tokens if timings else 0,
+            "completion_tokens": timings.generated_tokens if timings else 0,
+        }
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        await self._send_json(
+            writer, 200, {**self._envelope(request, chat, stream=False), "choices": [choice], "usage": usage}
+        )
+
+    async def _stream(self, writer: asyncio.StreamWriter, request: GenerationRequest, chat: bool) -> None:
+        stream = self.backend.generate(request)
+        started = False
+        try:
+            async with aclosing(stream):
+                async for chunk in stream:
+                    if not started:
+                        writer.write(_head(200, "text/event-stream", None))
+                        started = True
+                    await self._send_event(writer, self._stream_body(request, chat, chunk))
+            await self._send_raw(writer, b"data: [DONE]\n\n")
+        except EngineOverloadedError as error:
+            if started:
+                raise
+            raise BadRequest(str(error), status=429) from error
+        except EngineError as error:
+            if started:
+                raise
+            raise BadRequest(str(error)) from error
+
+    def _stream_body(self, request: GenerationRequest, chat: bool, chunk: TextChunk) -> dict[str, Any]:
+        choice: dict[str, Any] = {"index": 0, "finish_reason": _finish(chunk) if chunk.is_final else None}
+        if chat:
+            choice["delta"] = {"content": chunk.text} if chunk.text or not chunk.is_final else {}
+        else:
+            choice["text"] = chunk.text
+        return {**self._envelope(request, chat, stream=True), "choices": [choice]}
+
+    def _envelope(self, request: GenerationRequest, chat: bool, stream: bool) -> dict[str, Any]:
+        kind = "chat.completion" if chat else "text_completion"
+        return {
+            "id": f"roost-{request.request_id or uuid.uuid4().hex}",
+            "object": kind + (".chunk" if stream and chat else ""),
+            "created": int(time.time()),
+            "model": self.model_name,
+        }
+
+    async def _send_event(self, writer: asyncio.StreamWriter, payload: dict[str, Any]) -> None:
+        await self._send_raw(writer, b"data: " + json.dumps(payload).encode() + b"\n\n")
+
+    async def _send_raw(self, writer: asyncio.StreamWriter, data: bytes) -> None:
+        writer.write(data)
+        await writer.drain()  # raises ConnectionError when the client left: the stream is closed
+
+    async def _send_json(self, writer: asyncio.StreamWriter, status: int, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload).encode()
+        writer.write(_head(status, "application/json", len(body)) + body)
+        await writer.drain()
+
+
+def _head(status: int, content_type: str, length: int | None) -> bytes:
+    lines = [
+        f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
+        f"Content-Type: {content_type}",
+        "Connection: close",
+    ]
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    else:
+        lines.append("Cache-Control: no-cache")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _error_body(message: str, kind: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind}}
+
+
+def _finish(chunk: TextChunk) -> str:
+    return "length" if chunk.finish_reason == "length" else "stop"
