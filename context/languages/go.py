@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 import tree_sitter
 import tree_sitter_go
 
-from roost.context.facts import FileFacts, Import, Reference, ResolvedImport, SymbolKind
+from roost.context.facts import Export, FileFacts, Import, Reference, ResolvedImport, SymbolKind
 from roost.context.languages._common import (
     OutlineSkips,
     RawDefinition,
@@ -137,6 +137,10 @@ class GoSupport(LanguageSupport):
             elif "package" in captures:
                 facts.package = text(source, captures["package"][0])
         facts.definitions = qualify(raws)
+        # Go exports by spelling: a capitalised top-level name is visible to importers.
+        facts.exports = [
+            Export(d.name) for d in facts.definitions if d.parent is None and d.name[:1].isupper()
+        ]
         return facts, skips
 
     def _definition(

@@ -22,7 +22,7 @@ from pathlib import Path
 import tree_sitter
 import tree_sitter_java
 
-from roost.context.facts import FileFacts, Import, ImportedName, Reference, ResolvedImport, SymbolKind
+from roost.context.facts import Export, FileFacts, Import, ImportedName, Reference, ResolvedImport, SymbolKind
 from roost.context.languages._common import (
     PROJECT_FILE_TTL_S,
     OutlineSkips,
@@ -54,6 +54,13 @@ def _is_constant_field(node: tree_sitter.Node, source: bytes) -> bool:
         return False
     words = {child.type for child in modifiers.children}
     return "static" in words and "final" in words
+
+
+def _is_public_top_level_type(node: tree_sitter.Node) -> bool:
+    if node.parent is None or node.parent.type != "program":
+        return False
+    modifiers = next((child for child in node.children if child.type == "modifiers"), None)
+    return modifiers is not None and any(child.type == "public" for child in modifiers.children)
 
 
 def _import(source: bytes, node: tree_sitter.Node) -> Import | None:
@@ -110,6 +117,8 @@ class JavaSupport(LanguageSupport):
                         continue
                     name_starts.add(name_node.start_byte)
                     raws.append(self._definition(def_key[4:], node, name_node, source))
+                    if _is_public_top_level_type(node):
+                        facts.exports.append(Export(text(source, name_node)))
             elif "import" in captures:
                 node = captures["import"][0]
                 imp = _import(source, node)

@@ -26,7 +26,7 @@ from functools import cached_property, lru_cache
 import tree_sitter
 import tree_sitter_rust
 
-from roost.context.facts import FileFacts, Import, ImportedName, Reference, ResolvedImport, SymbolKind
+from roost.context.facts import Export, FileFacts, Import, ImportedName, Reference, ResolvedImport, SymbolKind
 from roost.context.languages._common import (
     OutlineSkips,
     RawDefinition,
@@ -147,6 +147,30 @@ def _imports_of_use(source: bytes, node: tree_sitter.Node) -> list[Import]:
     return imports
 
 
+def _is_public_item(node: tree_sitter.Node) -> bool:
+    """A ``pub`` (any flavour) item directly in the file's module, not inside an inline ``mod`` or impl."""
+    parent = node.parent
+    if parent is None or parent.type != "source_file":
+        return False
+    first = node.child(0)
+    return first is not None and first.type == "visibility_modifier"
+
+
+def _reexports(imports: list[Import]) -> list[Export]:
+    exports: list[Export] = []
+    for imp in imports:
+        if imp.is_star:
+            exports.append(Export("*", from_module=imp.module))
+        elif imp.names:
+            exports.extend(
+                Export(n.local_name, from_module=imp.module, original_name=n.name) for n in imp.names
+            )
+        else:
+            name = imp.module.rsplit("::", 1)[-1]
+            exports.append(Export(imp.alias or name, from_module=imp.module, original_name=name))
+    return exports
+
+
 class RustSupport(LanguageSupport):
     name = "rust"
     extensions = (".rs",)
@@ -182,6 +206,8 @@ class RustSupport(LanguageSupport):
                 node, name_node = captures[def_key][0], captures["name"][0]
                 name_starts.add(name_node.start_byte)
                 raws.append(self._definition(def_key[4:], node, name_node, source))
+                if _is_public_item(node):
+                    facts.exports.append(Export(text(source, name_node)))
                 if node.type == "mod_item" and node.child_by_field_name("body") is None:
                     facts.imports.append(Import(f"self::{text(source, name_node)}", span_of(node)))
             elif "scope.impl" in captures:
@@ -191,7 +217,10 @@ class RustSupport(LanguageSupport):
                 raws.append(RawDefinition(node, name, type_node, SymbolKind.TYPE, "", None, emit=False))
             elif "use" in captures:
                 node = captures["use"][0]
-                facts.imports.extend(_imports_of_use(source, node))
+                imports = _imports_of_use(source, node)
+                facts.imports.extend(imports)
+                if _is_public_item(node):  # ``pub use``: a re-export
+                    facts.exports.extend(_reexports(imports))
                 import_ranges.append((node.start_byte, node.end_byte))
             elif "extern_crate" in captures:
                 node = captures["extern_crate"][0]

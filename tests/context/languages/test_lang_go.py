@@ -164,3 +164,9 @@ def test_vendored_package(tmp_path) -> None:
     (tmp_path / "main.go").write_text('package main\n\nimport "github.com/x/y"\n')
     facts = extract_file(tmp_path, "main.go")
     assert resolve(tmp_path, "main.go", facts.imports[0]).paths == ("vendor/github.com/x/y/y.go",)
+
+
+def test_capitalised_top_level_names_are_exports(store) -> None:
+    assert [e.name for e in store.exports] == ["MaxItems", "ErrFull", "Store", "New"]
+    # Methods and fields are reached through their type, not exported by the file.
+    assert all(e.from_module is None for e in store.exports)

@@ -139,3 +139,10 @@ def test_configured_extra_root(tmp_path) -> None:
     assert language.resolve_import(imp, "Main.java", DiskLayout(tmp_path)).external
     layout = DiskLayout(tmp_path, extra_roots={"java": ["gen"]})
     assert language.resolve_import(imp, "Main.java", layout).paths == ("gen/x/Gen.java",)
+
+
+def test_public_top_level_types_are_exports(product, app) -> None:
+    assert [e.name for e in product.exports] == ["Product"]  # not the nested enum
+    assert [e.name for e in app.exports] == ["App"]
+    prices = extract_file(ROOT, f"{SHOP}/util/Prices.java")
+    assert [e.name for e in prices.exports] == ["Prices"]

@@ -13,7 +13,7 @@ from langtest_support import (
     resolve,
 )
 
-from roost.context.facts import Import, ImportedName, Span, SymbolKind
+from roost.context.facts import Export, Import, ImportedName, Span, SymbolKind
 from roost.context.languages import language_for_path
 
 ROOT = FIXTURES / "rust"
@@ -174,3 +174,17 @@ def test_cargo_workspace_path_dependencies(tmp_path) -> None:
         "crates/core/src/shapes.rs",
     )
     assert resolve(tmp_path, importer, import_for(facts, "text_util")).paths == ("crates/text/src/lib.rs",)
+
+
+def test_pub_items_and_pub_use_reexports(lib) -> None:
+    assert lib.exports == [
+        Export("shapes"),
+        Export("Sq", from_module="crate::shapes::square", original_name="Square"),
+        Export("Area", from_module="crate::shapes", original_name="Area"),
+        Export("Circle", from_module="crate::shapes", original_name="Circle"),
+        Export("describe"),
+        Export("write_area"),
+    ]
+    # ``mod util;`` is private; items inside ``impl`` blocks are not file-level exports.
+    shapes = extract_file(ROOT, "src/shapes/mod.rs")
+    assert [e.name for e in shapes.exports] == ["square", "Area", "Circle"]
