@@ -1,11 +1,11 @@
 """Go: package clause, funcs, methods (``Type.Method``), types (struct/interface/other), struct fields,
 interface methods, top-level consts and vars, ``//`` doc comments; imports with aliases (``.`` is a star
-import, ``_`` a side-effect import).
+import, ``_`` a side-effect import); exports are the capitalised top-level names.
 
 Resolution: the nearest ``go.mod`` above the importer gives the module path; an import inside that module
 path is the package directory (all its ``.go`` files; ``_test.go`` only for test importers). Local
-``replace`` directives and a ``vendor/`` directory are followed; everything else (stdlib, third-party) is
-external.
+``replace`` directives, a ``vendor/`` directory and the other modules of a ``go.work`` are followed;
+everything else (stdlib, third-party) is external.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Java: package (``FileFacts.package``), classes, records, interfaces, annotation types, enums and their
-constants, methods, constructors, fields (``static final`` ones as constants), Javadoc / leading comments.
+constants, methods, constructors, fields (``static final`` ones as constants), Javadoc / leading comments;
+public top-level types are the file's exports.
 
 Imports: ``import a.b.C;`` → ``Import('a.b', names=(C,))``; ``import a.b.*;`` → ``Import('a.b', star)``;
 ``import static a.b.C.m;`` → ``Import('a.b.C', names=(m,))``; ``import static a.b.C.*;`` →

@@ -5,7 +5,8 @@ the comment and the item are skipped).
 Imports: every ``use`` tree is flattened (nested groups, ``self``, aliases, globs) into one
 :class:`Import` per path prefix: ``use crate::m::{A, b::C as D, e::*}`` → ``crate::m`` {A},
 ``crate::m::b`` {C as D}, ``crate::m::e`` (star). ``mod x;`` is recorded as ``Import('self::x')``: both
-name the child module ``x`` of the current module, so one resolution serves both.
+name the child module ``x`` of the current module, so one resolution serves both. Exports: ``pub`` items of
+the file's module, and ``pub use`` re-exports (with ``from_module``/``original_name``).
 
 Resolution follows the standard layout from the nearest ``Cargo.toml``: a module path maps to
 ``<root>/a/b.rs`` or ``<root>/a/b/mod.rs`` (crate roots: ``src/lib.rs``, ``src/main.rs``, ``src/bin/*.rs``,
