@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import tree_sitter
 
+from roost.context.languages.base import TextChange
+
 
 @dataclass(frozen=True, slots=True)
 class BufferEdit:
@@ -61,13 +63,24 @@ class Buffer:
         self._parser = parser
         self.source = source
         self.tree = parser.parse(source)
+        self._line_starts: list[int] | None = None
+        # After apply(): the previous tree (edited to match) and the single change, when there was one;
+        # lets the language re-extract only the edited region.
+        self.previous_tree: tree_sitter.Tree | None = None
+        self.last_change: TextChange | None = None
+
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            self._line_starts = _line_starts(self.source)
+        return self._line_starts
 
     def apply(self, edits: list[BufferEdit]) -> None:
         """Apply edits in order to the text and the tree, then re-parse incrementally."""
         source = self.source
-        tree = self.tree
+        tree = self.tree.copy()  # edited in place: a bad edit half-way must leave the buffer as it was
+        starts = self.line_starts()
+        changes: list[TextChange] = []
         for edit in edits:
-            starts = _line_starts(source)
             start = _offset(starts, len(source), edit.start_line, edit.start_col)
             end = _offset(starts, len(source), edit.end_line, edit.end_col)
             if end < start:
@@ -76,17 +89,30 @@ class Buffer:
             start_point = self._point_at(starts, start)
             old_end_point = self._point_at(starts, end)
             new_end = start + len(inserted)
-            tree.edit(
-                start_byte=start,
-                old_end_byte=end,
-                new_end_byte=new_end,
-                start_point=start_point,
-                old_end_point=old_end_point,
-                new_end_point=_point_after(start_point, inserted),
+            change = TextChange(
+                start, end, new_end, start_point, old_end_point, _point_after(start_point, inserted)
             )
+            tree.edit(
+                start_byte=change.start_byte,
+                old_end_byte=change.old_end_byte,
+                new_end_byte=change.new_end_byte,
+                start_point=change.start_point,
+                old_end_point=change.old_end_point,
+                new_end_point=change.new_end_point,
+            )
+            changes.append(change)
             source = source[:start] + inserted + source[end:]
+            starts = _updated_line_starts(starts, change, inserted)
         self.source = source
-        self.tree = self._parser.parse(source, tree)
+        self._line_starts = starts
+        self.previous_tree = tree
+        self.last_change = changes[0] if len(changes) == 1 else None
+        new_tree = self._parser.parse(source, tree)
+        if new_tree.root_node.has_error:
+            # tree-sitter's error recovery depends on history: an incremental parse of broken code can
+            # differ from a fresh parse of the same text. The index must not depend on edit history.
+            new_tree = self._parser.parse(source)
+        self.tree = new_tree
 
     @staticmethod
     def _point_at(starts: list[int], offset: int) -> tuple[int, int]:
@@ -104,3 +130,19 @@ class Buffer:
         """Replace the whole text (full sync); a fresh parse."""
         self.source = source
         self.tree = self._parser.parse(source)
+        self._line_starts = None
+        self.previous_tree = None
+        self.last_change = None
+
+
+def _updated_line_starts(starts: list[int], change: TextChange, inserted: bytes) -> list[int]:
+    """Line start offsets after ``change`` without rescanning the whole text."""
+    first_row = change.start_point[0]
+    old_last_row = change.old_end_point[0]
+    delta = change.new_end_byte - change.old_end_byte
+    middle = []
+    position = inserted.find(b"\n")
+    while position >= 0:
+        middle.append(change.start_byte + position + 1)
+        position = inserted.find(b"\n", position + 1)
+    return starts[: first_row + 1] + middle + [offset + delta for offset in starts[old_last_row + 1 :]]

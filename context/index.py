@@ -102,6 +102,7 @@ class _OpenBuffer:
     facts: FileFacts
     references: list[Reference] | None = None
     resolutions: tuple[ResolvedImport, ...] = field(default_factory=tuple)
+    outline_state: dict = field(default_factory=dict)  # the language's private incremental state
 
 
 class WorkspaceIndex:
@@ -645,9 +646,11 @@ class WorkspaceIndex:
     def _refresh_buffer(self, rel: str, state: _OpenBuffer, imports_may_change: bool) -> None:
         language = language_for_path(rel)
         assert language is not None
-        source = state.buffer.source
+        buffer = state.buffer
         try:
-            facts = language.extract_outline(rel, source, state.buffer.tree)
+            facts = language.update_outline(
+                rel, buffer.source, buffer.tree, state.outline_state, buffer.previous_tree, buffer.last_change
+            )
         except Exception:
             log.exception("extracting buffer %s failed", rel)
             return

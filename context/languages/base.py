@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import tree_sitter
+
 from roost.context.facts import FileFacts, Import, Reference, ResolvedImport
+
+
+@dataclass(frozen=True, slots=True)
+class TextChange:
+    """One edit of a buffer, as given to ``tree_sitter.Tree.edit`` (points are (row, byte column))."""
+
+    start_byte: int
+    old_end_byte: int
+    new_end_byte: int
+    start_point: tuple[int, int]
+    old_end_point: tuple[int, int]
+    new_end_point: tuple[int, int]
 
 
 class WorkspaceLayout(Protocol):
@@ -66,6 +80,24 @@ class LanguageSupport(ABC):
     def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
         """Identifier uses of one parsed file (on demand). Default: :meth:`extract`'s references."""
         return self.extract(path, source, tree).references
+
+    def update_outline(
+        self,
+        path: str,
+        source: bytes,
+        tree: tree_sitter.Tree,
+        state: dict,
+        old_tree: tree_sitter.Tree | None = None,
+        change: TextChange | None = None,
+    ) -> FileFacts:
+        """The outline of an open buffer after an edit (called on every keystroke).
+
+        ``state`` is a dict private to the language, kept per buffer between calls. With ``old_tree`` (the
+        previous tree, already edited) and ``change`` (the one edit since the last call) a language can
+        re-extract only the edited region. The result must equal :meth:`extract_outline` on the same
+        tree. Default: a full :meth:`extract_outline`.
+        """
+        return self.extract_outline(path, source, tree)
 
     def bound_name(self, imp: Import) -> str | None:
         """The local name a whole-module import binds (``import numpy as np`` → ``np``), None if none.

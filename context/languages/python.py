@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import replace
 from functools import cache
 from inspect import cleandoc
 from pathlib import Path, PurePosixPath
@@ -27,7 +28,7 @@ from roost.context.facts import (
     Span,
     SymbolKind,
 )
-from roost.context.languages.base import LanguageSupport, WorkspaceLayout
+from roost.context.languages.base import LanguageSupport, TextChange, WorkspaceLayout
 
 _QUERY_DIR = Path(__file__).with_name("queries")
 # A receiver longer than this (a chained call over lines) does not help resolution and costs memory.
@@ -36,6 +37,13 @@ _MAX_SIGNATURE_LINES = 8
 _MAX_DOC_CHARS = 2000
 _STRING_PREFIX = re.compile(r"^[rRbBuUfF]{0,2}('''|\"\"\"|'|\")")
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_DEFINITION_CAPTURES = (
+    "definition.class",
+    "definition.function",
+    "definition.variable",
+    "definition.field",
+    "definition.instance_field",
+)
 # module(0) > class(1) > block(2) > def(3) > block(4) > if(5) > block(6) > def/import(7) > block(8)
 MAX_OUTLINE_DEPTH = 8
 
@@ -98,6 +106,76 @@ def _docstring(source: bytes, body: tree_sitter.Node | None) -> str | None:
     return doc[:_MAX_DOC_CHARS] or None
 
 
+class _NotLocal(Exception):
+    """The edit's effects are not confined to one statement: extract the whole file."""
+
+
+def _edit_unit(root: tree_sitter.Node, low: int, high: int) -> tree_sitter.Node | None:
+    """The statement holding bytes [low, high]: a top-level statement or a class-body member. A class's
+    first statement (its docstring) belongs to the class itself."""
+    node = root.descendant_for_byte_range(low, high)
+    while node is not None:
+        parent = node.parent
+        if parent is None:
+            return None  # the edit touches the module itself
+        if parent.parent is None:
+            unit = node  # a top-level statement
+        elif (
+            parent.type == "block" and parent.parent is not None and parent.parent.type == "class_definition"
+        ):
+            first = parent.named_child(0) if parent.named_child_count else None
+            if first is not None and first.start_byte == node.start_byte:
+                node = parent.parent  # the docstring is the class's: re-extract the class
+                continue
+            unit = node
+        else:
+            node = parent
+            continue
+        if unit.start_byte > low or unit.end_byte < high:
+            return None
+        return unit
+    return None
+
+
+def _definition_ancestors(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """Enclosing class/function definitions of ``node``, outermost first."""
+    found = []
+    current = node.parent
+    while current is not None:
+        if current.type in ("class_definition", "function_definition"):
+            found.append(current)
+        current = current.parent
+    found.reverse()
+    return found
+
+
+def _map_back(point: tuple[int, int], change: TextChange) -> tuple[int, int]:
+    """A point at or after the edit's new end, in the coordinates before the edit."""
+    new_end, old_end = change.new_end_point, change.old_end_point
+    if point[0] == new_end[0]:
+        return (old_end[0], old_end[1] + point[1] - new_end[1])
+    return (point[0] - (new_end[0] - old_end[0]), point[1])
+
+
+def _shift(span: Span, lines: int) -> Span:
+    if not lines:
+        return span
+    return Span(span.start_line + lines, span.start_col, span.end_line + lines, span.end_col)
+
+
+def _dedupe_fields(definitions: list[Definition]) -> list[Definition]:
+    """One field per class and name: the first assignment (class attribute or ``self.x =``) wins."""
+    seen: set[str] = set()
+    kept = []
+    for definition in definitions:
+        if definition.kind is SymbolKind.FIELD:
+            if definition.qualified_name in seen:
+                continue
+            seen.add(definition.qualified_name)
+        kept.append(definition)
+    return kept
+
+
 def module_name_for_path(rel_path: str) -> str:
     """``pkg/sub/mod.py`` → ``pkg.sub.mod``; ``pkg/__init__.py`` → ``pkg`` (relative to a source root)."""
     parts = list(PurePosixPath(rel_path).with_suffix("").parts)
@@ -122,9 +200,156 @@ class PythonSupport(LanguageSupport):
 
     def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
         facts = FileFacts(path=path, language=self.name)
+        found, import_nodes, all_values = self._collect(tree.root_node)
+        facts.definitions = _dedupe_fields(self._definitions(source, found, []))
+        facts.imports = self._imports_of(source, import_nodes)
+        facts.exports = self._exports(path, source, facts.imports, all_values)
+        return facts
+
+    # -- incremental outline for open buffers -------------------------------------------------------------
+
+    def update_outline(
+        self,
+        path: str,
+        source: bytes,
+        tree: tree_sitter.Tree,
+        state: dict,
+        old_tree: tree_sitter.Tree | None = None,
+        change: TextChange | None = None,
+    ) -> FileFacts:
+        """Re-extract only the statement that holds the edit (a top-level statement or a class member),
+        shift what follows, and splice. Falls back to a full extraction whenever that is not provably
+        the same (the property test in tests/context compares both)."""
+        facts = None
+        if old_tree is not None and change is not None and "raw" in state:
+            try:
+                facts = self._splice(path, source, tree, state, old_tree, change)
+            except Exception:  # a bug here must cost speed, never correctness
+                facts = None
+        if facts is None:
+            found, import_nodes, all_values = self._collect(tree.root_node)
+            raw = self._definitions(source, found, [])
+            facts = FileFacts(path=path, language=self.name)
+            facts.definitions = _dedupe_fields(raw)
+            facts.imports = self._imports_of(source, import_nodes)
+            facts.exports = self._exports(path, source, facts.imports, all_values)
+            state["raw"] = raw
+        state["facts"] = facts
+        return facts
+
+    def _splice(
+        self,
+        path: str,
+        source: bytes,
+        tree: tree_sitter.Tree,
+        state: dict,
+        old_tree: tree_sitter.Tree,
+        change: TextChange,
+    ) -> FileFacts | None:
+        previous: FileFacts = state["facts"]
+        raw: list[Definition] = state["raw"]
         root = tree.root_node
+        low, high = change.start_byte, change.new_end_byte
+        for changed in old_tree.changed_ranges(tree):
+            low, high = min(low, changed.start_byte), max(high, changed.end_byte)
+        unit = _edit_unit(root, low, high)
+        if unit is None:
+            return None
+        ancestors = _definition_ancestors(unit)
+        if len(ancestors) > MAX_OUTLINE_DEPTH // 2 - 1:
+            return None
+        stack: list[tuple[int, str, SymbolKind]] = []
+        ancestor_ends: dict[tuple[int, int], tuple[int, int]] = {}
+        for node in ancestors:
+            name_node = node.child_by_field_name("name")
+            if name_node is None:
+                return None
+            name = _text(source, name_node)
+            parent_kind = stack[-1][2] if stack else None
+            if node.type == "class_definition":
+                kind = SymbolKind.CLASS
+            else:
+                kind = SymbolKind.METHOD if parent_kind is SymbolKind.CLASS else SymbolKind.FUNCTION
+            qualified = f"{stack[-1][1]}.{name}" if stack else name
+            stack.append((node.end_byte, qualified, kind))
+            ancestor_ends[node.start_point] = node.end_point
+
+        unit_start = unit.start_point
+        line_delta = change.new_end_point[0] - change.old_end_point[0]
+        old_unit_end = _map_back(unit.end_point, change)
+        edit_row = change.old_end_point[0]
+
+        def partition(items, span_of):
+            before, after = [], []
+            for item in items:
+                span = span_of(item)
+                start = (span.start_line, span.start_col)
+                if start < unit_start:
+                    before.append(item)
+                elif start >= old_unit_end:
+                    if span.start_line <= edit_row:
+                        raise _NotLocal
+                    after.append(item)
+            return before, after
+
+        try:
+            raw_before, raw_after = partition(raw, lambda d: d.span)
+            imports_before, imports_after = partition(previous.imports, lambda i: i.span)
+        except _NotLocal:
+            return None
+        if any(
+            d.name == "__all__"
+            for d in raw
+            if unit_start <= (d.span.start_line, d.span.start_col) < old_unit_end
+        ):
+            return None
+
+        found, import_nodes, all_values = self._collect(root, unit)
+        if all_values:
+            return None
+        fresh = self._definitions(source, found, stack)
+        updated_before = []
+        for definition in raw_before:
+            span = definition.span
+            if (span.end_line, span.end_col) >= unit_start:  # an enclosing definition: new end
+                end = ancestor_ends.get((span.start_line, span.start_col))
+                if end is None:
+                    return None
+                definition = replace(definition, span=Span(span.start_line, span.start_col, end[0], end[1]))
+            updated_before.append(definition)
+        new_raw = (
+            updated_before
+            + fresh
+            + [
+                replace(d, span=_shift(d.span, line_delta), name_span=_shift(d.name_span, line_delta))
+                for d in raw_after
+            ]
+        )
+        new_imports = (
+            imports_before
+            + self._imports_of(source, import_nodes)
+            + [replace(i, span=_shift(i.span, line_delta)) for i in imports_after]
+        )
+        if new_imports == previous.imports:
+            exports = previous.exports
+        elif b"__all__" in source:
+            return None  # exports come from __all__ with origins from the imports: recompute fully
+        else:
+            exports = self._exports(path, source, new_imports, [])
+        state["raw"] = new_raw
+        state["spliced"] = state.get("spliced", 0) + 1  # diagnostics: edits served incrementally
+        facts = FileFacts(path=path, language=self.name)
+        facts.definitions = _dedupe_fields(new_raw)
+        facts.imports = new_imports
+        facts.exports = exports
+        return facts
+
+    def _collect(
+        self, root: tree_sitter.Node, unit: tree_sitter.Node | None = None
+    ) -> tuple[list[tuple], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]:
+        """Run the outline query (over ``unit``'s bytes only when given; matches outside it are dropped)."""
         # (start_byte, end_byte, kind, name node, def node, body node)
-        found: list[tuple[int, int, str, tree_sitter.Node, tree_sitter.Node, tree_sitter.Node | None]] = []
+        found: list[tuple] = []
         import_nodes: list[tree_sitter.Node] = []
         all_values: list[tuple[bool, tree_sitter.Node]] = []
         cursor = tree_sitter.QueryCursor(_query("python.scm"))
@@ -132,9 +357,14 @@ class PythonSupport(LanguageSupport):
         # them halves the query time. Definitions nested deeper than this many syntax levels (a def in
         # a def in a method in an if...) are not indexed.
         cursor.set_max_start_depth(MAX_OUTLINE_DEPTH)
+        low, high = (unit.start_byte, unit.end_byte) if unit is not None else (0, 1 << 62)
+        if unit is not None:
+            cursor.set_byte_range(low, high)
         for _, captures in cursor.matches(root):
             if "import" in captures:
-                import_nodes.append(captures["import"][0])
+                node = captures["import"][0]
+                if low <= node.start_byte and node.end_byte <= high:
+                    import_nodes.append(node)
                 continue
             if "all.value" in captures:
                 node = captures["all.value"][0]
@@ -145,43 +375,41 @@ class PythonSupport(LanguageSupport):
             names = captures.get("name")
             if not names:
                 continue
-            for kind in (
-                "definition.class",
-                "definition.function",
-                "definition.variable",
-                "definition.field",
-                "definition.instance_field",
-            ):
+            for kind in _DEFINITION_CAPTURES:
                 nodes = captures.get(kind)
                 if nodes:
                     node = nodes[0]
+                    if node.start_byte < low or node.end_byte > high:
+                        break
                     body = captures["body"][0] if "body" in captures else None
                     for name_node in names:
                         found.append((node.start_byte, node.end_byte, kind, name_node, node, body))
                     break
         found.sort(key=lambda item: (item[0], -item[1]))
-        facts.definitions = self._definitions(source, found)
-        facts.imports = [
+        return found, import_nodes, all_values
+
+    def _imports_of(self, source: bytes, import_nodes: list[tree_sitter.Node]) -> list[Import]:
+        return [
             imp
             for node in sorted(import_nodes, key=lambda n: n.start_byte)
             for imp in self._imports(source, node)
         ]
-        facts.exports = self._exports(path, source, facts.imports, all_values)
-        return facts
 
-    def _definitions(self, source: bytes, found: list) -> list[Definition]:
+    def _definitions(
+        self, source: bytes, found: list, stack: list[tuple[int, str, SymbolKind]]
+    ) -> list[Definition]:
+        """Definitions from sorted captures. ``stack`` holds the enclosing definitions, innermost last, as
+        (end_byte, qualified_name, kind): empty for a whole file, the class for one of its members."""
         definitions: list[Definition] = []
         seen: set[tuple[str, int]] = set()
-        # Enclosing class/function definitions, innermost last: (end_byte, qualified_name, kind).
-        stack: list[tuple[int, str, SymbolKind]] = []
-        instance_fields: set[str] = set()
+        floor = len(stack)  # enclosing definitions given by the caller stay
         for start, end, capture, name_node, node, body in found:
-            while stack and stack[-1][0] <= start:
+            while len(stack) > floor and stack[-1][0] <= start:
                 stack.pop()
             name = _text(source, name_node)
             parent, parent_kind = (stack[-1][1], stack[-1][2]) if stack else (None, None)
             if capture == "definition.instance_field":
-                # ``self.x = ...`` in a method: a field of the method's class (first assignment wins).
+                # ``self.x = ...`` in a method: a field of the method's class.
                 if (
                     parent_kind is not SymbolKind.METHOD
                     or len(stack) < 2
@@ -189,15 +417,11 @@ class PythonSupport(LanguageSupport):
                 ):
                     continue
                 parent = stack[-2][1]
-                qualified = f"{parent}.{name}"
-                if qualified in instance_fields:
-                    continue
-                instance_fields.add(qualified)
                 line_end = source.find(b"\n", node.start_byte, node.end_byte)
                 definitions.append(
                     Definition(
                         name=name,
-                        qualified_name=qualified,
+                        qualified_name=f"{parent}.{name}",
                         kind=SymbolKind.FIELD,
                         span=_span(node),
                         name_span=_span(name_node),
