@@ -498,12 +498,19 @@ def load_path_config(config_path: str, layout: WorkspaceLayout, depth: int = 0) 
     config_dir = posixpath.dirname(config_path)
     inherited: PathConfig | None = None
     extends = data.get("extends")
-    if isinstance(extends, str) and extends.startswith(".") and depth < _MAX_EXTENDS:
-        target = join_rel(config_dir, extends)
-        if target is not None:
-            if not target.endswith(".json"):
-                target += ".json"
-            inherited = load_path_config(target, layout, depth + 1)
+    # TypeScript 5 allows a list; later entries override earlier ones. Package bases (``@tsconfig/…``) live
+    # in node_modules and carry no paths of this workspace: skipped.
+    for base in extends if isinstance(extends, list) else [extends]:
+        if not (isinstance(base, str) and base.startswith(".") and depth < _MAX_EXTENDS):
+            continue
+        target = join_rel(config_dir, base)
+        if target is None:
+            continue
+        if not target.endswith(".json"):
+            target += ".json"
+        loaded = load_path_config(target, layout, depth + 1)
+        if loaded is not None:
+            inherited = _merge(inherited, loaded)
     options = data.get("compilerOptions")
     options = options if isinstance(options, dict) else {}
     base_url = inherited.base_url if inherited else None
@@ -522,6 +529,15 @@ def load_path_config(config_path: str, layout: WorkspaceLayout, depth: int = 0) 
     elif base_url is not None and isinstance(options.get("baseUrl"), str):
         paths_base = base_url
     return PathConfig(base_url, paths, paths_base)
+
+
+def _merge(earlier: PathConfig | None, later: PathConfig) -> PathConfig:
+    if earlier is None:
+        return later
+    base_url = later.base_url if later.base_url is not None else earlier.base_url
+    if later.paths:
+        return PathConfig(base_url, later.paths, later.paths_base)
+    return PathConfig(base_url, earlier.paths, earlier.paths_base)
 
 
 def _nearest_config(importer: str, layout: WorkspaceLayout) -> PathConfig | None:

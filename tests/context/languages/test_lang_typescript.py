@@ -223,3 +223,21 @@ def test_enum_members_and_ambient_declarations(tmp_path) -> None:
     ]
     assert facts.definitions[3].doc == "X."
     assert [e.name for e in facts.exports] == ["x", "f"]
+
+
+def test_tsconfig_extends_list(tmp_path) -> None:
+    _write(
+        tmp_path,
+        {
+            "configs/base.json": '{ "compilerOptions": { "baseUrl": "../src" } }',
+            "configs/paths.json": '{ "compilerOptions": { "paths": { "~/*": ["../src/*"] } } }',
+            "tsconfig.json": '{ "extends": ["@tsconfig/node20/tsconfig.json", "./configs/base", "./configs/paths.json"] }',
+            "src/util/a.ts": "export const a = 1;\n",
+            "src/main.ts": "import { a } from '~/util/a';\nimport { a as b } from 'util/a';\n",
+        },
+    )
+    language = language_for_path("a.ts")
+    layout = DiskLayout(tmp_path)
+    for spec in ("~/util/a", "util/a"):
+        result = language.resolve_import(Import(spec, Span(0, 0, 0, 0)), "src/main.ts", layout)
+        assert result.paths == ("src/util/a.ts",), spec
