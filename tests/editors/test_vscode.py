@@ -67,6 +67,30 @@ def test_compile_lint_and_node_tests_against_the_real_server(installed: Path, tm
     assert summary.get("pass", 0) + summary.get("todo", 0) >= 10, summary
 
 
+def test_node_client_against_the_scripted_server_with_nothing_pending(installed: Path) -> None:
+    """The same node test, held to every feature, against the scripted double: proves the test itself."""
+    scripted = Path(__file__).with_name("scripted_server.py")
+    env = {
+        **os.environ,
+        "ROOST_SERVER_COMMAND": json.dumps([sys.executable, str(scripted)]),
+        "ROOST_PENDING_FEATURES": "",
+    }
+    compiled = _npm("run", "compile", env=env)
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    result = subprocess.run(
+        ["node", "--test", "test/server.test.mjs"],
+        cwd=installed,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-8000:]
+    summary = {key: int(value) for key, value in re.findall(r"^# (pass|fail|todo) (\d+)$", output, re.M)}
+    assert summary == {"pass": 5, "fail": 0, "todo": 0}, output[-8000:]
+
+
 def test_vsix_is_packaged_with_the_compiled_extension(installed: Path, tmp_path: Path) -> None:
     vsix = tmp_path / "roost.vsix"
     result = subprocess.run(

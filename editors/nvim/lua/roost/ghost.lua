@@ -1,0 +1,460 @@
+-- Ghost text for Neovim 0.7–0.11: `textDocument/inlineCompletion` drawn with extmarks.
+--
+-- (Neovim >= 0.12 has `vim.lsp.inline_completion`; roost.init uses it there instead of this module.)
+--
+-- One suggestion per buffer, anchored at the cursor position it was computed for. Each item is kept as
+-- "the text to insert at the anchor" plus how many bytes after the anchor it replaces, so typing the
+-- start of the suggestion, accepting a word or a line, and cycling all work on that one shape.
+local util = require("roost.util")
+
+local M = {}
+
+local ns = vim.api.nvim_create_namespace("roost_ghost")
+M.namespace = ns
+
+-- LSP 3.18 InlineCompletionTriggerKind.
+local INVOKED = 1
+local AUTOMATIC = 2
+
+local config = {
+  -- The server debounces adaptively from the typing rhythm; this only coalesces bursts of events.
+  debounce_ms = 25,
+  auto_trigger = true,
+  hl_group = "RoostSuggestion",
+}
+
+--- function(bufnr) -> the Roost client attached to bufnr, or nil. Set by roost.init.
+local find_client = function(_)
+  return nil
+end
+
+local states = {}
+
+local function state(bufnr)
+  local s = states[bufnr]
+  if not s then
+    s = {}
+    states[bufnr] = s
+  end
+  return s
+end
+
+local function cursor()
+  local pos = vim.api.nvim_win_get_cursor(0)
+  return pos[1] - 1, pos[2]
+end
+
+local function in_insert_mode()
+  return vim.api.nvim_get_mode().mode:sub(1, 1) == "i"
+end
+
+function M.configure(options, client_finder)
+  config = vim.tbl_extend("force", config, options or {})
+  find_client = client_finder
+end
+
+local function cancel_request(bufnr)
+  local s = state(bufnr)
+  if s.request_id and s.client_id then
+    local client = vim.lsp.get_client_by_id(s.client_id)
+    if client then
+      util.call(client, "cancel_request", s.request_id)
+    end
+  end
+  s.request_id = nil
+end
+
+local function stop_timer(bufnr)
+  local s = state(bufnr)
+  if s.timer then
+    s.timer:stop()
+    s.timer:close()
+    s.timer = nil
+  end
+end
+
+--- Removes the suggestion and cancels what is in flight.
+function M.clear(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  stop_timer(bufnr)
+  cancel_request(bufnr)
+  local s = state(bufnr)
+  s.suggestion = nil
+  if vim.api.nvim_buf_is_valid(bufnr) then
+    vim.api.nvim_buf_clear_namespace(bufnr, ns, 0, -1)
+  end
+end
+
+local function current_item(bufnr)
+  local suggestion = state(bufnr).suggestion
+  return suggestion and suggestion.items[suggestion.index]
+end
+
+function M.visible(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  return current_item(bufnr) ~= nil
+end
+
+--- The text of the suggestion on screen (what <Tab> would insert), or nil.
+function M.text(bufnr)
+  local item = current_item(bufnr or vim.api.nvim_get_current_buf())
+  return item and item.text
+end
+
+local function render(bufnr)
+  vim.api.nvim_buf_clear_namespace(bufnr, ns, 0, -1)
+  local suggestion = state(bufnr).suggestion
+  local item = current_item(bufnr)
+  if not item then
+    return
+  end
+  local lines = util.split_lines(item.text)
+  local line = util.buf_line(bufnr, suggestion.row)
+  local after = line:sub(suggestion.col + 1 + item.delete_after)
+  local hl = config.hl_group
+  local opts = { hl_mode = "combine", priority = 200 }
+  if util.has_version(0, 10) then
+    -- Inline virtual text pushes the rest of the line to the right, exactly as the insertion would.
+    opts.virt_text = { { lines[1], hl } }
+    opts.virt_text_pos = "inline"
+  else
+    -- Before 0.10 there is no inline virtual text: overlay the suggestion and redraw the rest of the
+    -- line after it, so the line looks as it will after accepting. For a multi-line suggestion the rest
+    -- of the line moves to its last line; blank out the original cells instead.
+    local first = { { lines[1], hl } }
+    if #lines == 1 then
+      if after ~= "" then
+        table.insert(first, { after, "Normal" })
+      end
+    elseif after ~= "" then
+      table.insert(first, { string.rep(" ", vim.fn.strdisplaywidth(after)), "Normal" })
+    end
+    opts.virt_text = first
+    opts.virt_text_pos = "overlay"
+  end
+  if #lines > 1 then
+    local virt_lines = {}
+    for index = 2, #lines do
+      local chunks = { { lines[index], hl } }
+      if index == #lines and after ~= "" and not util.has_version(0, 10) then
+        table.insert(chunks, { after, "Normal" })
+      end
+      table.insert(virt_lines, chunks)
+    end
+    opts.virt_lines = virt_lines
+  end
+  local ok, err = pcall(vim.api.nvim_buf_set_extmark, bufnr, ns, suggestion.row, suggestion.col, opts)
+  if not ok then
+    util.notify("cannot draw the suggestion: " .. tostring(err), vim.log.levels.DEBUG)
+  end
+end
+
+--- Turns the server's items into "text to insert at the cursor" items; items that do not fit what is
+--- in the buffer (a range on another line, or text that does not start with what was typed) are dropped.
+local function normalize(result, bufnr, row, col, encoding, client_id)
+  local list = result
+  if type(result) == "table" and result.items then
+    list = result.items
+  end
+  local items, seen = {}, {}
+  if type(list) ~= "table" then
+    return items
+  end
+  local line = util.buf_line(bufnr, row)
+  for _, item in ipairs(list) do
+    local insert = item.insertText
+    if type(insert) == "table" then
+      insert = insert.value -- a snippet: shown and inserted as its text
+    end
+    local text, delete_after = insert, 0
+    if type(insert) ~= "string" then
+      text = nil
+    elseif type(item.range) == "table" then
+      local start, finish = item.range.start, item.range["end"]
+      if start.line ~= row then
+        text = nil
+      else
+        local start_col = util.byte_col(line, start.character, encoding)
+        local typed = line:sub(start_col + 1, col)
+        if start_col > col or insert:sub(1, #typed) ~= typed then
+          text = nil
+        else
+          text = insert:sub(#typed + 1)
+          if finish.line == row then
+            delete_after = math.max(0, util.byte_col(line, finish.character, encoding) - col)
+          end
+        end
+      end
+    end
+    if text and text:match("%S") and not seen[text] then
+      seen[text] = true
+      table.insert(items, { text = text, delete_after = delete_after, command = item.command, client_id = client_id })
+    end
+  end
+  return items
+end
+
+--- Asks the server for suggestions at the cursor (trigger_kind: 1 invoked, 2 automatic).
+function M.request(bufnr, trigger_kind)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  local client = find_client(bufnr)
+  if not client then
+    return
+  end
+  cancel_request(bufnr)
+  local s = state(bufnr)
+  local row, col = cursor()
+  local line = util.buf_line(bufnr, row)
+  local encoding = util.encoding(client)
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    position = { line = row, character = util.lsp_character(line, col, encoding) },
+    context = { triggerKind = trigger_kind or AUTOMATIC },
+  }
+  local tick = vim.api.nvim_buf_get_changedtick(bufnr)
+  local ok, request_id -- declared first: the handler below compares against it
+  ok, request_id = util.call(client, "request", "textDocument/inlineCompletion", params, function(err, result)
+    if s.request_id ~= request_id then
+      return -- superseded
+    end
+    s.request_id = nil
+    if err then
+      util.notify("inline completion failed: " .. (err.message or vim.inspect(err)), vim.log.levels.DEBUG)
+      return
+    end
+    -- An answer for text or a position the user has moved on from is dropped.
+    local now_row, now_col = cursor()
+    if
+      not vim.api.nvim_buf_is_valid(bufnr)
+      or vim.api.nvim_get_current_buf() ~= bufnr
+      or vim.api.nvim_buf_get_changedtick(bufnr) ~= tick
+      or now_row ~= row
+      or now_col ~= col
+      or not in_insert_mode()
+    then
+      return
+    end
+    local items = normalize(result, bufnr, row, col, encoding, client.id)
+    if #items == 0 then
+      M.clear(bufnr)
+      return
+    end
+    s.suggestion = { row = row, col = col, prefix = line:sub(1, col), items = items, index = 1, tick = tick }
+    render(bufnr)
+  end, bufnr)
+  if ok then
+    s.request_id = request_id
+    s.client_id = client.id
+  end
+end
+
+--- When the user types the start of the suggestion, keep showing the rest without asking again.
+local function follow_typing(bufnr)
+  local s = state(bufnr)
+  local suggestion = s.suggestion
+  if not suggestion then
+    return false
+  end
+  local row, col = cursor()
+  local line = util.buf_line(bufnr, row)
+  if row ~= suggestion.row or col < suggestion.col or line:sub(1, suggestion.col) ~= suggestion.prefix then
+    return false
+  end
+  local typed = line:sub(suggestion.col + 1, col)
+  local kept = {}
+  for _, item in ipairs(suggestion.items) do
+    if #item.text > #typed and item.text:sub(1, #typed) == typed then
+      local rest = item.text:sub(#typed + 1)
+      if rest:match("%S") then
+        table.insert(kept, vim.tbl_extend("force", item, { text = rest }))
+      end
+    end
+  end
+  if #kept == 0 then
+    return false
+  end
+  suggestion.items, suggestion.index = kept, 1
+  suggestion.col, suggestion.prefix = col, line:sub(1, col)
+  suggestion.tick = vim.api.nvim_buf_get_changedtick(bufnr)
+  render(bufnr)
+  return true
+end
+
+local function schedule_request(bufnr)
+  stop_timer(bufnr)
+  local s = state(bufnr)
+  local timer = util.uv.new_timer()
+  s.timer = timer
+  timer:start(
+    config.debounce_ms,
+    0,
+    vim.schedule_wrap(function()
+      if s.timer == timer then
+        stop_timer(bufnr)
+        if vim.api.nvim_get_current_buf() == bufnr and in_insert_mode() then
+          M.request(bufnr, AUTOMATIC)
+        end
+      end
+    end)
+  )
+end
+
+function M.on_text_changed(bufnr)
+  local s = state(bufnr)
+  if s.own_edit_tick == vim.api.nvim_buf_get_changedtick(bufnr) then
+    return -- our own accept-word/line edit; the suggestion was already moved along
+  end
+  if follow_typing(bufnr) then
+    return
+  end
+  M.clear(bufnr)
+  if config.auto_trigger then
+    schedule_request(bufnr)
+  end
+end
+
+function M.on_cursor_moved(bufnr)
+  local suggestion = state(bufnr).suggestion
+  if not suggestion then
+    return
+  end
+  if vim.api.nvim_buf_get_changedtick(bufnr) ~= suggestion.tick then
+    return -- typing moved the cursor: TextChangedI (which comes after) decides what stays
+  end
+  local row, col = cursor()
+  if row ~= suggestion.row or col ~= suggestion.col then
+    M.clear(bufnr)
+  end
+end
+
+local function next_word(text)
+  if text:sub(1, 1) == "\n" then
+    return "\n" .. (text:match("^\n([ \t]*)") or "")
+  end
+  return text:match("^[ \t]*[%w_]+") or text:match("^[ \t]*[^%w_%s]+") or text:match("^[ \t]+") or text:sub(1, 1)
+end
+
+local function next_line(text)
+  if text:sub(1, 1) == "\n" then
+    return "\n" .. (text:match("^\n([^\n]*)") or "")
+  end
+  return text:match("^[^\n]*")
+end
+
+local function run_accept_command(item, bufnr)
+  local command = item.command
+  if type(command) ~= "table" or type(command.command) ~= "string" then
+    return
+  end
+  local client = vim.lsp.get_client_by_id(item.client_id)
+  if client then
+    -- Accept tracking only; its answer does not matter to the user.
+    util.call(client, "request", "workspace/executeCommand", {
+      command = command.command,
+      arguments = command.arguments,
+    }, function() end, bufnr)
+  end
+end
+
+--- Inserts the suggestion (kind "all"), or its next word or line; returns false when none is shown.
+function M.accept(kind)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local s = state(bufnr)
+  local suggestion = s.suggestion
+  local item = current_item(bufnr)
+  if not item then
+    return false
+  end
+  local row, col = cursor()
+  if row ~= suggestion.row or col ~= suggestion.col then
+    M.clear(bufnr)
+    return false
+  end
+  local part = item.text
+  if kind == "word" then
+    part = next_word(item.text)
+  elseif kind == "line" then
+    part = next_line(item.text)
+  end
+  local whole = #part >= #item.text
+  local lines = util.split_lines(part)
+  M.clear(bufnr)
+  vim.api.nvim_buf_set_text(bufnr, row, col, row, col + (whole and item.delete_after or 0), lines)
+  local new_row = row + #lines - 1
+  local new_col = #lines == 1 and col + #lines[1] or #lines[#lines]
+  vim.api.nvim_win_set_cursor(0, { new_row + 1, new_col })
+  if whole then
+    run_accept_command(item, bufnr)
+    return true
+  end
+  -- The rest stays on screen, anchored after what was inserted.
+  s.own_edit_tick = vim.api.nvim_buf_get_changedtick(bufnr)
+  local line = util.buf_line(bufnr, new_row)
+  s.suggestion = {
+    row = new_row,
+    col = new_col,
+    prefix = line:sub(1, new_col),
+    items = { vim.tbl_extend("force", item, { text = item.text:sub(#part + 1) }) },
+    index = 1,
+    tick = s.own_edit_tick,
+  }
+  render(bufnr)
+  return true
+end
+
+--- Shows the next (delta 1) or previous (-1) suggestion; asks the server when there is nothing to cycle.
+function M.cycle(delta)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local suggestion = state(bufnr).suggestion
+  if suggestion and #suggestion.items > 1 then
+    suggestion.index = (suggestion.index - 1 + delta) % #suggestion.items + 1
+    render(bufnr)
+    return
+  end
+  M.request(bufnr, INVOKED)
+end
+
+--- Asks for a suggestion now (e.g. with auto_trigger off).
+function M.suggest()
+  M.request(vim.api.nvim_get_current_buf(), INVOKED)
+end
+
+function M.dismiss()
+  M.clear(vim.api.nvim_get_current_buf())
+end
+
+--- Wires the buffer's events; called when the Roost client attaches to it.
+function M.attach(bufnr)
+  local group = vim.api.nvim_create_augroup("roost_ghost_" .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd({ "TextChangedI", "TextChangedP" }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      M.on_text_changed(bufnr)
+    end,
+  })
+  vim.api.nvim_create_autocmd("CursorMovedI", {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      M.on_cursor_moved(bufnr)
+    end,
+  })
+  vim.api.nvim_create_autocmd({ "InsertLeave", "BufLeave" }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      M.clear(bufnr)
+    end,
+  })
+  vim.api.nvim_create_autocmd("BufWipeout", {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      M.clear(bufnr)
+      states[bufnr] = nil
+    end,
+  })
+end
+
+return M

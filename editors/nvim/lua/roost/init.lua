@@ -1,0 +1,455 @@
+-- Roost for Neovim: require("roost").setup({...}).
+--
+-- Starts `roost serve --stdio` for each project root (with vim.lsp.start_client, which Neovim 0.7 has
+-- and later versions keep, so nvim-lspconfig is not needed), attaches it to buffers of the languages
+-- Roost knows, and adds ghost text, fix-up commands and a status. Code actions come through the
+-- standard vim.lsp.buf.code_action().
+local util = require("roost.util")
+local ghost = require("roost.ghost")
+local fixup = require("roost.fixup")
+
+local M = {}
+
+local defaults = {
+  cmd = { "roost", "serve", "--stdio" },
+  -- Extra environment for the server process (e.g. { ROOST_CACHE_DIR = "..." }).
+  cmd_env = nil,
+  filetypes = { "python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go", "rust", "java" },
+  root_markers = { "roost.toml", "pyproject.toml", "package.json", "go.mod", "Cargo.toml", "pom.xml", ".git" },
+  -- The server's settings, as in roost.toml: { model = { name = "..." }, backend = { kind = "openai",
+  -- endpoint = "..." }, context = { budget = 4096 }, gate = { block_severity = "medium" }, ... }.
+  settings = {},
+  inline = {
+    enabled = true,
+    auto_trigger = true,
+    debounce_ms = 25,
+    -- nil: Neovim's own vim.lsp.inline_completion when it has one (>= 0.12), else Roost's ghost text.
+    builtin = nil,
+  },
+  -- Insert-mode keys; each does what it did before when no suggestion is shown. false disables a key.
+  keymaps = {
+    accept = "<Tab>",
+    accept_word = "<M-Right>",
+    accept_line = "<M-C-Right>",
+    dismiss = "<C-]>",
+    next = "<M-]>",
+    prev = "<M-[>",
+    suggest = "<M-\\>",
+  },
+  -- Restart a server that exits on its own, at most this many times in three minutes.
+  max_restarts = 5,
+  on_attach = nil,
+}
+
+local config = vim.deepcopy(defaults)
+-- root directory -> client id
+local clients_by_root = {}
+-- client id -> { state, message, percentage }
+local statuses = {}
+local restarts = {}
+local stopping = {}
+
+local function use_builtin_inline()
+  if config.inline.builtin ~= nil then
+    return config.inline.builtin and vim.lsp.inline_completion ~= nil
+  end
+  return util.has_version(0, 12) and vim.lsp.inline_completion ~= nil
+end
+
+--- The Roost client attached to bufnr, or nil.
+function M.client(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  for _, client in ipairs(util.buf_clients(bufnr)) do
+    if client.name == "roost" and not util.call(client, "is_stopped") then
+      return client
+    end
+  end
+  return nil
+end
+
+local function find_root(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  local dir = name ~= "" and vim.fn.fnamemodify(name, ":p:h") or util.uv.cwd()
+  local current = dir
+  while current do
+    for _, marker in ipairs(config.root_markers) do
+      if util.uv.fs_stat(current .. "/" .. marker) then
+        return current
+      end
+    end
+    local parent = vim.fn.fnamemodify(current, ":h")
+    if parent == current then
+      break
+    end
+    current = parent
+  end
+  return dir
+end
+
+local function capabilities()
+  local caps = vim.lsp.protocol.make_client_capabilities()
+  caps.textDocument = caps.textDocument or {}
+  -- Roost serves ghost text through inlineCompletion when the client says it can show it.
+  caps.textDocument.inlineCompletion = caps.textDocument.inlineCompletion or { dynamicRegistration = false }
+  caps.workspace = caps.workspace or {}
+  caps.workspace.applyEdit = true
+  caps.window = caps.window or {}
+  caps.window.workDoneProgress = true
+  return caps
+end
+
+local function on_status(_, result, ctx)
+  if type(result) ~= "table" then
+    return
+  end
+  local previous = statuses[ctx.client_id]
+  statuses[ctx.client_id] = { state = result.state, message = result.message or "", percentage = result.percentage }
+  if result.state == "error" and not (previous and previous.state == "error" and previous.message == result.message) then
+    util.notify(result.message or "error", vim.log.levels.ERROR)
+  end
+  vim.cmd("redrawstatus")
+end
+
+local start_client
+
+local function attach(bufnr, client_id)
+  if not vim.lsp.buf_is_attached(bufnr, client_id) then
+    vim.lsp.buf_attach_client(bufnr, client_id)
+  end
+end
+
+local function on_exit(root, client_id, code, signal)
+  if clients_by_root[root] == client_id then
+    clients_by_root[root] = nil
+  end
+  statuses[client_id] = { state = "error", message = ("server exited (code %s, signal %s)"):format(code, signal) }
+  if stopping[client_id] then
+    stopping[client_id] = nil
+    return
+  end
+  local now = util.uv.now()
+  local recent = {}
+  for _, at in ipairs(restarts[root] or {}) do
+    if now - at < 180000 then
+      table.insert(recent, at)
+    end
+  end
+  table.insert(recent, now)
+  restarts[root] = recent
+  if #recent > config.max_restarts then
+    util.notify(
+      ("the server stopped %d times in 3 minutes; not restarting. See :RoostStatus and :LspLog"):format(#recent),
+      vim.log.levels.ERROR
+    )
+    return
+  end
+  vim.schedule(function()
+    for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+      if
+        vim.api.nvim_buf_is_loaded(bufnr)
+        and vim.tbl_contains(config.filetypes, vim.bo[bufnr].filetype)
+        and find_root(bufnr) == root
+      then
+        M.attach(bufnr)
+      end
+    end
+  end)
+end
+
+start_client = function(root, bufnr)
+  local client_id
+  local client_config = {
+    name = "roost",
+    cmd = config.cmd,
+    cmd_env = config.cmd_env,
+    root_dir = root,
+    workspace_folders = { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ":t") } },
+    capabilities = capabilities(),
+    init_options = { roost = config.settings },
+    -- Sent with workspace/didChangeConfiguration and answered to workspace/configuration.
+    settings = { roost = config.settings },
+    flags = { debounce_text_changes = 50 },
+    handlers = { ["roost/status"] = on_status },
+    on_init = function(client)
+      statuses[client.id] = statuses[client.id] or { state = "starting", message = "" }
+    end,
+    on_attach = function(client, bufnr)
+      if config.inline.enabled then
+        if use_builtin_inline() then
+          vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
+        else
+          ghost.attach(bufnr)
+        end
+      end
+      if config.on_attach then
+        config.on_attach(client, bufnr)
+      end
+    end,
+    on_exit = function(code, signal)
+      vim.schedule(function()
+        on_exit(root, client_id, code, signal)
+      end)
+    end,
+  }
+  if util.has_version(0, 10) then
+    -- vim.lsp.start_client is deprecated from 0.11; vim.lsp.start starts and attaches in one go.
+    client_id = vim.lsp.start(client_config, {
+      bufnr = bufnr,
+      reuse_client = function()
+        return false -- M.attach already looked for this root's client
+      end,
+    })
+  else
+    client_id = vim.lsp.start_client(client_config)
+  end
+  if not client_id then
+    util.notify("could not start " .. table.concat(config.cmd, " "), vim.log.levels.ERROR)
+    return nil
+  end
+  clients_by_root[root] = client_id
+  return client_id
+end
+
+--- Attaches the Roost server of the buffer's project (starting it if needed).
+function M.attach(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  if vim.bo[bufnr].buftype ~= "" then
+    return
+  end
+  local root = find_root(bufnr)
+  local client_id = clients_by_root[root]
+  if not client_id or not vim.lsp.get_client_by_id(client_id) then
+    client_id = start_client(root, bufnr)
+  end
+  if client_id then
+    attach(bufnr, client_id)
+  end
+end
+
+--- Stops every Roost server (no restart).
+function M.stop()
+  for root, client_id in pairs(clients_by_root) do
+    stopping[client_id] = true
+    local client = vim.lsp.get_client_by_id(client_id)
+    if client then
+      util.call(client, "stop")
+    end
+    clients_by_root[root] = nil
+  end
+end
+
+--- A short status for statuslines, e.g. "Roost: indexing 40%".
+function M.statusline(bufnr)
+  local client = M.client(bufnr)
+  if not client then
+    return ""
+  end
+  local status = statuses[client.id] or { state = "starting" }
+  local text = "Roost: " .. tostring(status.state):gsub("_", " ")
+  if status.percentage and status.percentage ~= vim.NIL then
+    text = text .. " " .. status.percentage .. "%"
+  end
+  return text
+end
+
+--- The status of the buffer's server as a table (for :RoostStatus and tests).
+function M.status(bufnr)
+  local client = M.client(bufnr)
+  if not client then
+    return { attached = false }
+  end
+  local status = statuses[client.id] or { state = "starting", message = "" }
+  return {
+    attached = true,
+    client_id = client.id,
+    root = client.config.root_dir,
+    state = status.state,
+    message = status.message,
+    percentage = status.percentage ~= vim.NIL and status.percentage or nil,
+    inline = config.inline.enabled and (use_builtin_inline() and "builtin" or "ghost") or "off",
+    fixup = fixup.current() and fixup.current().session or nil,
+  }
+end
+
+local function print_status()
+  local status = M.status()
+  if not status.attached then
+    util.notify("no server attached to this buffer (filetypes: " .. table.concat(config.filetypes, ", ") .. ")")
+    return
+  end
+  local lines = {
+    ("Roost: %s%s"):format(
+      tostring(status.state):gsub("_", " "),
+      status.percentage and (" " .. status.percentage .. "%") or ""
+    ),
+    "  server: " .. table.concat(config.cmd, " ") .. " (client " .. status.client_id .. ")",
+    "  root: " .. tostring(status.root),
+    "  inline completion: " .. status.inline,
+  }
+  if status.message and status.message ~= "" then
+    table.insert(lines, "  " .. status.message)
+  end
+  if status.fixup then
+    table.insert(lines, "  fix-up on screen: " .. status.fixup)
+  end
+  vim.api.nvim_echo({ { table.concat(lines, "\n") } }, true, {})
+end
+
+--- Replays what `lhs` did before Roost mapped it (another mapping, or the key itself).
+local function fallback(lhs, previous)
+  local keys
+  local mode = "n"
+  if previous and previous.lhs and (previous.rhs or previous.callback) then
+    mode = previous.noremap == 1 and "n" or "m"
+    if previous.callback then
+      local result = previous.callback()
+      if previous.expr ~= 1 then
+        return
+      end
+      keys = result
+    elseif previous.expr == 1 then
+      keys = vim.api.nvim_eval(previous.rhs)
+    else
+      keys = previous.rhs
+    end
+  else
+    keys = lhs
+  end
+  if type(keys) == "string" and keys ~= "" then
+    vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, true, true), mode .. "i", false)
+  end
+end
+
+local function map_key(lhs, description, action)
+  if not lhs or lhs == false then
+    return
+  end
+  local previous = vim.fn.maparg(lhs, "i", false, true)
+  if type(previous) ~= "table" or vim.tbl_isempty(previous) then
+    previous = nil
+  end
+  vim.keymap.set("i", lhs, function()
+    if not action() then
+      fallback(lhs, previous)
+    end
+  end, { silent = true, desc = "Roost: " .. description })
+end
+
+local function set_keymaps()
+  local keys = config.keymaps
+  if use_builtin_inline() then
+    map_key(keys.accept, "accept suggestion", function()
+      return vim.lsp.inline_completion.get() and true or false
+    end)
+    map_key(keys.next, "next suggestion", function()
+      vim.lsp.inline_completion.select({ count = 1 })
+      return true
+    end)
+    map_key(keys.prev, "previous suggestion", function()
+      vim.lsp.inline_completion.select({ count = -1 })
+      return true
+    end)
+    return
+  end
+  map_key(keys.accept, "accept suggestion", function()
+    return ghost.visible() and ghost.accept("all")
+  end)
+  map_key(keys.accept_word, "accept the next word of the suggestion", function()
+    return ghost.visible() and ghost.accept("word")
+  end)
+  map_key(keys.accept_line, "accept the next line of the suggestion", function()
+    return ghost.visible() and ghost.accept("line")
+  end)
+  map_key(keys.dismiss, "dismiss suggestion", function()
+    if ghost.visible() then
+      ghost.dismiss()
+      return true
+    end
+    return false
+  end)
+  map_key(keys.next, "next suggestion", function()
+    if M.client() then
+      ghost.cycle(1)
+      return true
+    end
+    return false
+  end)
+  map_key(keys.prev, "previous suggestion", function()
+    if M.client() then
+      ghost.cycle(-1)
+      return true
+    end
+    return false
+  end)
+  map_key(keys.suggest, "suggest now", function()
+    if M.client() then
+      ghost.suggest()
+      return true
+    end
+    return false
+  end)
+end
+
+local function create_commands()
+  local command = vim.api.nvim_create_user_command
+  command("RoostFix", function(opts)
+    fixup.start(opts.line1, opts.line2, opts.args)
+  end, { range = true, nargs = "*", desc = "Roost: fix up the range by instruction" })
+  command("RoostReply", function(opts)
+    fixup.reply(opts.args)
+  end, { nargs = "*", desc = "Roost: revise the fix-up on screen" })
+  command("RoostAccept", function()
+    -- The fix-up on screen if there is one, else the ghost-text suggestion.
+    if not fixup.accept() and not (ghost.visible() and ghost.accept("all")) then
+      util.notify("nothing to accept", vim.log.levels.WARN)
+    end
+  end, { desc = "Roost: accept the fix-up (or suggestion)" })
+  command("RoostReject", function()
+    fixup.reject()
+  end, { desc = "Roost: reject the fix-up" })
+  command("RoostUndo", function()
+    fixup.undo()
+  end, { desc = "Roost: revert the last accepted fix-up" })
+  command("RoostStatus", print_status, { desc = "Roost: server status" })
+  command("RoostRestart", function()
+    M.stop()
+    M.attach()
+  end, { desc = "Roost: restart the server" })
+end
+
+function M.setup(options)
+  if not util.has_version(0, 7) then
+    util.notify("needs Neovim 0.7 or later", vim.log.levels.ERROR)
+    return
+  end
+  config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), options or {})
+  vim.cmd("highlight default link RoostSuggestion Comment")
+  ghost.configure({ debounce_ms = config.inline.debounce_ms, auto_trigger = config.inline.auto_trigger }, M.client)
+  fixup.configure(M.client)
+  create_commands()
+  if config.inline.enabled then
+    set_keymaps()
+  end
+  local group = vim.api.nvim_create_augroup("roost", { clear = true })
+  vim.api.nvim_create_autocmd("FileType", {
+    group = group,
+    pattern = config.filetypes,
+    callback = function(args)
+      M.attach(args.buf)
+    end,
+  })
+  vim.api.nvim_create_autocmd("VimLeavePre", {
+    group = group,
+    callback = function()
+      M.stop()
+    end,
+  })
+  -- Buffers opened before setup() (e.g. `nvim file.py` with setup in a plugin manager's config).
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) and vim.tbl_contains(config.filetypes, vim.bo[bufnr].filetype) then
+      M.attach(bufnr)
+    end
+  end
+end
+
+return M
