@@ -11,6 +11,7 @@ scenario runs against two servers:
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import time
@@ -115,7 +116,9 @@ class Editor:
     def open(self, name: str) -> int:
         self.nvim.command(f"edit {self.root / name}")
         bufnr = self.nvim.current.buffer.number
-        self.wait_for(lambda: self.lua("return require('roost').status().attached"), 30, f"the client on {name}")
+        self.wait_for(
+            lambda: self.lua("return require('roost').status().attached"), 30, f"the client on {name}"
+        )
         return bufnr
 
     def wait_ready(self, timeout: float = 120) -> None:
@@ -177,10 +180,9 @@ def editor(server: str, workspace: Path, tmp_path: Path) -> Iterator[Editor]:
         )
         yield Editor(nvim, workspace)
     finally:
-        try:
+        # The connection closes as Neovim exits, which pynvim reports as an error.
+        with contextlib.suppress(Exception):
             nvim.command("qa!")
-        except Exception:  # noqa: BLE001 - the connection closes as Neovim exits
-            pass
         nvim.close()
 
 
@@ -261,15 +263,21 @@ def test_roost_fix_on_a_range_accept_and_undo(editor: Editor, server: str) -> No
     original = editor.lines(bufnr)
     editor.nvim.command("2,4RoostFix add a comment explaining the loop")
     timeout = 20 if server == "scripted" else 300
-    editor.wait_for(lambda: editor.lua("return require('roost.fixup').current() ~= nil"), timeout, "a proposal")
+    editor.wait_for(
+        lambda: editor.lua("return require('roost.fixup').current() ~= nil"), timeout, "a proposal"
+    )
     uri = editor.lua("return vim.uri_from_bufnr(...)", bufnr)
     proposed = editor.lua("return require('roost.fixup').current().proposed[...]", uri)
     assert proposed, "the proposal has no edit for the buffer"
     assert proposed.rstrip("\n").split("\n") != original
     preview = editor.lua("return vim.fn.bufnr('roost://fixup/*')")
-    assert preview > 0 and any(line.startswith(("+", "-")) for line in editor.lines(preview)), "no diff preview"
+    assert preview > 0 and any(line.startswith(("+", "-")) for line in editor.lines(preview)), (
+        "no diff preview"
+    )
     if server == "scripted":
-        assert proposed == FIXUP.replace("    result = 0", "    # add a comment explaining the loop\n    result = 0")
+        assert proposed == FIXUP.replace(
+            "    result = 0", "    # add a comment explaining the loop\n    result = 0"
+        )
     assert editor.lines(bufnr) == original, "nothing changes before accept"
 
     editor.nvim.command("RoostAccept")
@@ -313,12 +321,16 @@ def test_cross_file_code_action_edits_both_buffers(editor: Editor, server: str) 
     if server == "scripted":
         editor.wait_for(lambda: "def area_of_rectangle(" in "\n".join(editor.lines(shapes)), 20, "the rename")
         editor.wait_for(
-            lambda: editor.lines(report)[0] == "from editor_test_shapes import area_of_rectangle", 20, "report"
+            lambda: editor.lines(report)[0] == "from editor_test_shapes import area_of_rectangle",
+            20,
+            "report",
         )
         assert "    print(area_of_rectangle(width, height))" in editor.lines(report)
     else:
         editor.wait_for(lambda: "def rectangle_area(" not in "\n".join(editor.lines(shapes)), 60, "the move")
-        editor.wait_for(lambda: "def rectangle_area(" in "\n".join(editor.lines(geometry)), 60, "the new home")
+        editor.wait_for(
+            lambda: "def rectangle_area(" in "\n".join(editor.lines(geometry)), 60, "the new home"
+        )
         editor.wait_for(
             lambda: "from editor_test_geometry import rectangle_area" in "\n".join(editor.lines(report)),
             60,
