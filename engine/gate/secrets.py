@@ -52,10 +52,14 @@ def _rule(rule_id: str, description: str, pattern: str, confidence: Level = Leve
 
 # Formats with a fixed, distinctive shape: a match is a credential whatever name it is assigned to.
 TOKEN_RULES: tuple[_TokenRule, ...] = (
+    # A key needs its body (a BEGIN line quoted in documentation is not a key), or the text must end right
+    # after the BEGIN line: the key is what comes next.
     _rule(
         "secret:private-key",
         "private key block",
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:(?:\s|\\n|\\r)+(?:[A-Za-z-]+:[^\n]*(?:\s|\\n)+)*[A-Za-z0-9+/=]{16,}[\s\S]*?"
+        r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)|[\s\"']*\Z)",
     ),
     _rule(
         "secret:aws-access-key-id",
@@ -93,27 +97,40 @@ TOKEN_RULES: tuple[_TokenRule, ...] = (
 )
 
 # scheme://user:password@host — the password group is the secret.
-_URL_PASSWORD = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@'\"]+:(?P<value>[^\s@/'\"]{3,})@[^\s'\"]+")
+_URL_PASSWORD = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@'\"]+:(?P<value>[^\s@/'\"]{6,})@[^\s'\"]+")
 
 _SECRET_NAME = (
     r"[A-Za-z0-9_.\-]*?(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|"
     r"private[_\-]?key|secret[_\-]?key|auth[_\-]?key|client[_\-]?secret|credentials?|signing[_\-]?key)"
-    r"[A-Za-z0-9_]*"
+    # The word must end there ("password", "api_key", "PASSWORD_2"), not run on ("PassedToService",
+    # "tokenSource", "secretsmanager").
+    r"(?![a-z])[A-Za-z0-9_]*"
 )
-# NAME = "value", NAME: "value", "NAME": "value", NAME := "value", name="value" (keyword argument).
+# NAME = "value", NAME: "value", "NAME": "value", NAME := "value", name="value" (keyword argument). Not
+# comparisons: ``token == "#bygroup"`` is a lexer, not a leak.
 _QUOTED_ASSIGNMENT = re.compile(
-    r"(?i)(?P<name>['\"]?\b" + _SECRET_NAME + r"['\"]?)\s*(?::=|==?|:|=>)\s*"
+    r"(?i)(?P<name>['\"]?\b" + _SECRET_NAME + r"['\"]?)\s*(?::=|=|:|=>)\s*"
     r"(?:[rbuRBU]{0,2}|@)(?P<quote>['\"`])(?P<value>[^'\"`\n]{8,})(?P=quote)"
 )
 # .env style: NAME=value at the start of a line, unquoted.
 _BARE_ASSIGNMENT = re.compile(
-    r"(?im)^\s*(?:export\s+)?(?P<name>" + _SECRET_NAME + r")\s*[=:]\s*(?P<value>[^\s'\"#]{8,})\s*$"
+    r"(?im)^[ \t]*(?:export[ \t]+)?(?P<name>" + _SECRET_NAME + r")[ \t]*[=:][ \t]*"
+    # Unquoted: a raw token as in .env files, not an expression (no calls, indexing or operators).
+    r"(?P<value>[^\s'\"#()\[\]{}<>=,;]{8,})[ \t]*$"
 )
 
+_SECRET_WORD = re.compile(r"(?i)pass(?:word|wd)|secret|token|credential|api[_\-]?key")
+# Names that refer to a secret (its path, URL, field, label...) rather than hold it.
+_REFERENCE_NAME = re.compile(
+    r"(?i)[_\-.](?:path|file|filename|dir|url|uri|endpoint|field|label|prompt|message|msg|template|name|col|"
+    r"column|env|var|header|param|type|kind|mode|id|format|regex|pattern|length|hash)$"
+)
 _PLACEHOLDER = re.compile(
     r"(?i)^(?:x+|\*+|\.+|-+|<[^>]*>|\{\{?[^}]*\}\}?|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%\(?[a-z_]*\)?s|"
     r".*(?:changeme|change_me|change-me|example|placeholder|your[_\-]?|dummy|redacted|replace[_\-]?me|"
-    r"xxxx|test[_\-]?(?:key|token|secret|password)|fake|sample|todo).*)$"
+    r"xxxx|test[_\-]?(?:key|token|secret|password)|fake|sample|todo).*|"
+    # Words people use as stand-ins: "http://joe:password@proxy", "User:Pass@host".
+    r"pass(?:word|wd)?|pwd|secret|admin|root|user(?:name)?|guest|test|foo|bar|baz|none|null|\*{3,})$"
 )
 _ENTROPY_THRESHOLD = 3.0
 
@@ -144,6 +161,11 @@ def _is_secret_literal(value: str) -> bool:
     if re.fullmatch(r"[a-z_.\-]+|[A-Z_.\-]+", value) or value.startswith(("/", "http://", "https://", "./")):
         # A single-case word or identifier ("password_input"), or a path: a name for a secret, not one.
         return False
+    if re.search(r"\\[wsdbWSD]|\(\?|\[[^\]]+\][*+?]", value):
+        return False  # a regular expression
+    if not re.search(r"[0-9]|[^A-Za-z]", value):
+        # Letters only ("AWSAccessKeyId", "MyPassword"): a name or a label far more often than a credential.
+        return False
     classes = sum(
         bool(re.search(pattern, value)) for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
     )
@@ -157,6 +179,8 @@ def _line_of(text: str, offset: int) -> int:
 def _iter_hits(text: str) -> Iterator[SecretHit]:
     for rule in TOKEN_RULES:
         for match in rule.pattern.finditer(text):
+            if "EXAMPLE" in match.group(0):
+                continue  # documentation keys such as AWS's AKIAIOSFODNN7EXAMPLE
             yield SecretHit(
                 rule_id=rule.rule_id,
                 message=f"{rule.description} in the suggestion",
@@ -182,7 +206,13 @@ def _iter_hits(text: str) -> Iterator[SecretHit]:
             value = match.group("value")
             if not _is_secret_literal(value):
                 continue
+            if pattern is _BARE_ASSIGNMENT and re.fullmatch(r"[A-Za-z_][A-Za-z_.]*", value):
+                continue  # "self.tokenSource = tokenSource": a variable, not a token
             name = match.group("name").strip("'\"")
+            if _REFERENCE_NAME.search(name):
+                continue  # "_TOKEN_PATH", "password_field": where a secret goes, not the secret
+            if _SECRET_WORD.search(value):
+                continue  # "Access-Control-Allow-Credentials": a label that names the secret
             yield SecretHit(
                 rule_id="secret:hardcoded-credential",
                 message=f"high-entropy literal assigned to {name!r}",

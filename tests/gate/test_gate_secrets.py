@@ -29,6 +29,8 @@ PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx3v\n-----END RS
         (f'stripe.api_key = "{STRIPE}"', "secret:stripe-key"),
         (f'client = OpenAI(api_key="{OPENAI}")', "secret:openai-key"),
         (f"key = '''{PRIVATE_KEY}'''", "secret:private-key"),
+        ('PEM = """-----BEGIN OPENSSH PRIVATE KEY-----', "secret:private-key"),  # the key comes next
+        ("auth = 'Bearer ya29." + "a0AfH6SMBx9Lq2Wn4Vt7Kp3Rz8Yc1Ud5Ef'", "secret:google-oauth-token"),
         ('DATABASE_URL = "postgres://app:Zq8!rT4wLm@db:5432/app"', "secret:url-password"),
         ('password = "Tr0ub4dor&3xyz"', "secret:hardcoded-credential"),
         ('let apiKey = "a8F3kd92LmQ0zX7w";', "secret:hardcoded-credential"),
@@ -54,6 +56,17 @@ def test_secret_formats_are_found(text: str, rule: str) -> None:
         'url = "https://user:${PASS}@example.com"',
         "digest = hashlib.sha256(data).hexdigest()",
         'token_url = "https://oauth2.example.com/token"',
+        # Shapes met in the standard library and popular packages:
+        'elif token == "#bygroup":',
+        'ACL_CREDENTIALS = "Access-Control-Allow-Credentials"',
+        "_TOKEN_PATH = 'latest/api/token'",
+        '"iam:PassedToService": "elasticmapreduce.amazonaws.com*"',
+        "        self.tokenSource = tokenSource",
+        "ACCESS_KEY = 'AWSAccessKeyId'",
+        "_TOKEN_REF = r'[A-Z]\\w*'",
+        'user_id = "AKIAIOSFODNN7EXAMPLE"',
+        "when your file has '-----BEGIN RSA PRIVATE KEY-----' and",
+        "proxy = 'http://joe:password@proxy.example.com:3128'",
     ],
 )
 def test_non_secrets_are_left_alone(text: str) -> None:
