@@ -18,9 +18,12 @@ class DebounceOptions:
     max_ms: float = 400.0
     # Intervals longer than this are pauses, not typing rhythm.
     pause_ms: float = 1000.0
-    end_of_line_factor: float = 0.6
-    # Wait a little longer than the median interval, so the next keystroke usually arrives first.
-    rhythm_factor: float = 1.3
+    # Without a known rhythm, the end of a line waits this share of the base delay.
+    end_of_line_factor: float = 1.0
+    # Wait a little longer than the median interval, so the next keystroke usually arrives first; at the
+    # end of a line only a little longer (the user is more likely to pause there).
+    rhythm_factor: float = 1.5
+    end_of_line_rhythm_factor: float = 1.3
     history: int = 12
 
 
@@ -42,10 +45,14 @@ class AdaptiveDebouncer:
 
     def delay_ms(self, at_end_of_line: bool) -> float:
         options = self.options
+        factor = options.end_of_line_rhythm_factor if at_end_of_line else options.rhythm_factor
         if len(self._intervals) >= 3:
-            delay = statistics.median(self._intervals) * options.rhythm_factor
+            # Rhythm varies: also wait past most of the recent intervals, not only the typical one.
+            ordered = sorted(self._intervals)
+            slow = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+            delay = max(statistics.median(ordered) * factor, slow * 1.2)
         else:
-            delay = options.base_ms
-        if at_end_of_line:
-            delay *= options.end_of_line_factor
+            delay = options.base_ms * (options.end_of_line_factor if at_end_of_line else 1.0)
+            if self._intervals:  # typing has started: never fire before the usual next keystroke
+                delay = max(delay, max(self._intervals) * options.rhythm_factor)
         return max(options.min_ms, min(options.max_ms, delay))
