@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from roost.engine.gate.splice import (
     single_lines,
 )
 
+LOG = logging.getLogger(__name__)
 PYTHON_LANGUAGE_IDS = frozenset({"python", "py", "python3"})
 # Bandit tests whose issue spans a whole definition: only their first line says what is wrong, so an
 # insertion anywhere in the body must not be blamed for them.
@@ -128,7 +130,7 @@ class Gate:
             kind = VerdictKind.UNSCANNED
             action = self.options.policy.unscanned
             notes.append("the suggestion does not parse, even on its own: it was not (fully) scanned")
-        return Verdict(
+        verdict = Verdict(
             kind=kind,
             action=action,
             findings=tuple(sorted(findings, key=lambda f: (f.line, f.test_id))),
@@ -136,6 +138,8 @@ class Gate:
             ms=(time.perf_counter() - started) * 1000.0,
             notes=tuple(notes),
         )
+        _log_verdict(language, verdict)
+        return verdict
 
     def check_file(self, language: str, text: str) -> Verdict:
         """A whole file, for ``roost guard FILE``: the file's own ``# nosec`` comments are honoured.
@@ -256,6 +260,30 @@ class Gate:
             for issue in bandit.scan_tree(tree, unit.text, nosec)
             if _counts(doc, unit, issue)
         ]
+
+
+def _log_verdict(language: str, verdict: Verdict) -> None:
+    # Every verdict that stops or flags a suggestion is logged with its findings; clean ones only at debug.
+    level = (
+        logging.DEBUG
+        if verdict.action is VerdictKind.PASS and verdict.kind is VerdictKind.PASS
+        else logging.INFO
+    )
+    if not LOG.isEnabledFor(level):
+        return
+    findings = "; ".join(
+        f"{f.test_id} {f.severity}/{f.confidence} line {f.line}: {f.message}" for f in verdict.findings
+    )
+    LOG.log(
+        level,
+        "gate %s (%s, action %s, scanned as %s, %.2f ms)%s",
+        verdict.kind,
+        language,
+        verdict.action,
+        verdict.scanned_as,
+        verdict.ms,
+        f": {findings}" if findings else "",
+    )
 
 
 def _parse(text: str) -> ast.Module | None:

@@ -247,3 +247,14 @@ def test_absurdly_deep_nesting_is_unscanned_not_a_crash(gate: Gate) -> None:
     )
     verdict = gate.check("python", "", completion, "")
     assert verdict.kind in (VerdictKind.WARN, VerdictKind.UNSCANNED)
+
+
+def test_flagged_verdicts_are_logged_with_their_findings(
+    gate: Gate, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="roost.engine.gate.gate"):
+        gate.check("python", "import subprocess\n", "subprocess.call(c, shell=True)\n", "")
+        gate.check("python", "", "x = 1\n", "")
+    messages = [r.getMessage() for r in caplog.records if r.name == "roost.engine.gate.gate"]
+    assert len(messages) == 1
+    assert "block" in messages[0] and "B602" in messages[0]
