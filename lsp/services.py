@@ -233,6 +233,13 @@ class Services:
         source = model_source(backend)
         return backend, prompt_family(config, Path(source) if source else None)
 
+    def report_failure(self, error: Exception) -> str:
+        """A failure that stops completions (backend down, out of memory …): shown once with its fix,
+        logged every time. Returns the user-facing message."""
+        problem = describe_backend_failure(error, self.config)
+        self.server.show_error_once(problem.key, problem.message)
+        return problem.message
+
     def backend_loaded(self) -> Backend | None:
         return self._backend
 

@@ -122,10 +122,13 @@ class CompletionPipeline:
             outcome.source = "superseded"
             raise
         except Exception as error:  # never fail the request: no suggestion, and the log says why
+            from roost.engine.types import EngineError
             from roost.lsp.services import CompletionUnavailable
 
             if isinstance(error, CompletionUnavailable):
                 outcome.source, outcome.message = "unavailable", str(error)
+            elif isinstance(error, EngineError | MemoryError) and hasattr(self.services, "report_failure"):
+                outcome.source, outcome.message = "unavailable", self.services.report_failure(error)
             else:
                 log.exception("inline completion failed")
                 outcome.source, outcome.message = "error", f"{type(error).__name__}: {error}"

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
+from roost.engine.types import EngineError
 from roost.lsp.edits import EditError
 from roost.lsp.fixups.service import FixupError, FixupService
 from roost.lsp.model_edits import OutsideWorkspace
-from roost.lsp.services import CompletionUnavailable
+from roost.lsp.services import CompletionUnavailable, services_of
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
@@ -52,12 +53,14 @@ def _diagnostics(argument: dict[str, Any]) -> list[str]:
     return [str(d.get("message", d)) if isinstance(d, dict) else str(d) for d in raw]
 
 
-async def _guarded(work: Any) -> Any:
+async def _guarded(ls: Any, work: Any) -> Any:
     try:
         return await work
     except (FixupError, OutsideWorkspace, EditError, CompletionUnavailable, KeyError, TypeError) as error:
         message = str(error) if not isinstance(error, KeyError) else f"missing argument {error}"
         raise JsonRpcInvalidParams(message) from error
+    except EngineError as error:  # backend down, timeout …: shown once with its fix, the command fails
+        raise JsonRpcInvalidParams(services_of(ls).report_failure(error)) from error
 
 
 def register(server: RoostServer) -> None:
@@ -65,34 +68,36 @@ def register(server: RoostServer) -> None:
     async def start(ls: Any, *arguments: Any) -> dict[str, Any]:
         argument = _argument(arguments)
         return await _guarded(
+            ls,
             fixups_of(ls).start(
                 str(argument["uri"]),
                 argument["range"],
                 str(argument.get("instruction", "")),
                 _diagnostics(argument),
-            )
+            ),
         )
 
     @server.command("roost.fixup.reply")
     async def reply(ls: Any, *arguments: Any) -> dict[str, Any]:
         argument = _argument(arguments)
         return await _guarded(
+            ls,
             fixups_of(ls).reply(
                 str(argument["session"]), str(argument.get("message", "")), _diagnostics(argument)
-            )
+            ),
         )
 
     @server.command("roost.fixup.accept")
     async def accept(ls: Any, *arguments: Any) -> dict[str, Any]:
-        return await _guarded(fixups_of(ls).accept(str(_argument(arguments)["session"])))
+        return await _guarded(ls, fixups_of(ls).accept(str(_argument(arguments)["session"])))
 
     @server.command("roost.fixup.reject")
     async def reject(ls: Any, *arguments: Any) -> dict[str, Any]:
         async def work() -> dict[str, Any]:
             return fixups_of(ls).reject(str(_argument(arguments)["session"]))
 
-        return await _guarded(work())
+        return await _guarded(ls, work())
 
     @server.command("roost.fixup.undo")
     async def undo(ls: Any, *arguments: Any) -> dict[str, Any]:
-        return await _guarded(fixups_of(ls).undo(str(_argument(arguments)["session"])))
+        return await _guarded(ls, fixups_of(ls).undo(str(_argument(arguments)["session"])))

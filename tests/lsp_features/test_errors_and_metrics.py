@@ -1,0 +1,67 @@
+"""A failure that stops completions is shown once with its fix and the server stays up; metrics are
+served on 127.0.0.1 with ``--metrics-port``."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import urllib.request
+from pathlib import Path
+
+from lsp_harness import lsp_session
+from lsprotocol import types
+from pytest_lsp import client_capabilities
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _inline_params(uri: str) -> types.InlineCompletionParams:
+    return types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=1, character=11),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+    )
+
+
+async def test_backend_down_is_shown_once_with_its_fix_and_the_server_stays_up(workspace: Path) -> None:
+    dead = f"http://127.0.0.1:{_free_port()}/v1"
+    metrics_port = _free_port()
+    capabilities = client_capabilities("visual-studio-code")
+    capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
+    options = {"backend": {"kind": "openai", "endpoint": dead}, "completion": {"debounce_ms": 0}}
+    command = [sys.executable, "-m", "roost.lsp.cli", "serve", "--stdio", "--metrics-port", str(metrics_port)]
+    async with lsp_session(
+        workspace, initialization_options=options, capabilities=capabilities, command=command
+    ) as session:
+        await session.wait_for_status("ready")
+        uri = session.open("shop/down.py", "def down(x):\n    return \n")
+        for _ in range(3):
+            result = await session.client.text_document_inline_completion_async(_inline_params(uri))
+            assert result is not None and not result.items
+        await asyncio.sleep(0.2)
+        shown = [m.message for m in session.client.messages if "cannot be reached" in m.message]
+        assert len(shown) == 1, session.client.messages
+        assert "backend.kind" in shown[0], "the message says how to fix it"
+        # Still serving: other features answer.
+        actions = await session.client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(
+                    start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+                ),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
+        assert actions is not None
+        body = await asyncio.to_thread(
+            lambda: (
+                urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+            )
+        )
+        assert 'roost_completion_requests_total{outcome="unavailable"}' in body
+        assert "roost_completion_stage_seconds" in body
