@@ -14,6 +14,7 @@ from roost.engine.gate.bandit_runner import (
     BanditSettings,
     RawIssue,
     WarmBandit,
+    WorkspaceConfigError,
     load_workspace_settings,
     parse_nosec_comments,
 )
@@ -62,6 +63,9 @@ class Gate:
         self.options = options or GateOptions()
         self._lock = threading.Lock()
         self._settings_stamp: tuple[float, ...] | None = None
+        # Set when a changed workspace config could not be read (the previous one stays in force).
+        self.config_error: str | None = None
+        # A broken config at start-up raises WorkspaceConfigError: there is no previous one to keep.
         self._bandit = self._load_bandit()
 
     # -- workspace configuration -------------------------------------------------------------------
@@ -89,7 +93,14 @@ class Gate:
         if self.options.workspace_root is not None and self._config_stamp() != self._settings_stamp:
             with self._lock:
                 if self._config_stamp() != self._settings_stamp:
-                    self._bandit = self._load_bandit()
+                    try:
+                        self._bandit = self._load_bandit()
+                        self.config_error = None
+                    except WorkspaceConfigError as error:
+                        # A config broken mid-session must not stop the checks: keep the last good one.
+                        self._settings_stamp = self._config_stamp()
+                        self.config_error = str(error)
+                        LOG.error("bandit configuration not reloaded, keeping the previous one: %s", error)
         return self._bandit
 
     @property

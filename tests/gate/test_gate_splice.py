@@ -258,3 +258,15 @@ def test_flagged_verdicts_are_logged_with_their_findings(
     messages = [r.getMessage() for r in caplog.records if r.name == "roost.engine.gate.gate"]
     assert len(messages) == 1
     assert "block" in messages[0] and "B602" in messages[0]
+
+
+def test_config_broken_while_running_keeps_the_last_good_one(tmp_path: Path) -> None:
+    import os
+
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.bandit]\nskips = ["B307"]\n', encoding="utf-8")
+    gate = Gate(GateOptions(workspace_root=tmp_path))
+    config.write_text("[tool.bandit\n", encoding="utf-8")
+    os.utime(config, (5, 5))
+    assert gate.check("python", "", "eval(x)\n", "").kind is VerdictKind.PASS  # B307 still skipped
+    assert gate.config_error and "pyproject.toml" in gate.config_error
