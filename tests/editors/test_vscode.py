@@ -1,7 +1,7 @@
 """The VS Code extension, tested without VS Code (which cannot be downloaded here).
 
-``npm test`` compiles the TypeScript (strict), type-checks the node tests, runs the unit tests of the
-extension's pure parts, and drives the real ``roost serve --stdio`` through vscode-languageserver-protocol
+``npm run test:units`` compiles the TypeScript (strict), type-checks the node tests and runs the unit
+tests of the extension's pure parts; ``npm run test:server`` drives the real ``roost serve --stdio`` through vscode-languageserver-protocol
 (the protocol library VS Code's language client is built on): initialize, status, an inline completion, a
 code action and a fix-up. Node-side tests for server features still being built are reported as TODO by
 node:test (see ``PENDING_SERVER_FEATURES`` in editors/vscode/test/server.test.mjs).
@@ -53,18 +53,34 @@ def installed() -> Path:
     return EXTENSION
 
 
-def test_compile_lint_and_node_tests_against_the_real_server(installed: Path, tmp_path: Path) -> None:
+def test_compile_strict_lint_and_unit_tests(installed: Path) -> None:
+    result = _npm("run", "test:units")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"npm run test:units failed:\n{output[-12000:]}"
+    summary = _summary(output)
+    assert summary.get("fail") == 0 and summary.get("pass", 0) >= 5, output[-6000:]
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_node_client_against_the_real_server(installed: Path, tmp_path: Path) -> None:
+    """Features in PENDING_SERVER_FEATURES (server.test.mjs) report as TODO and cannot fail this test."""
     env = server_env(tmp_path)
     env["ROOST_SERVER_COMMAND"] = json.dumps([sys.executable, "-m", "roost.lsp.cli", "serve", "--stdio"])
-    result = _npm("test", env=env, timeout=900)
+    env["ROOST_MODEL_TIMEOUT_MS"] = "150000"
+    result = _npm("run", "test:server", env=env, timeout=900)
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"npm test failed:\n{output[-12000:]}"
-    summary = {
+    assert result.returncode == 0, f"npm run test:server failed:\n{output[-12000:]}"
+    summary = _summary(output)
+    assert summary.get("fail") == 0 and summary.get("cancelled") == 0, output[-6000:]
+    assert summary.get("pass", 0) + summary.get("todo", 0) == 5, summary
+
+
+def _summary(output: str) -> dict[str, int]:
+    """node:test's closing counts (`# pass 5`, `# fail 0`, ...)."""
+    return {
         key: int(value) for key, value in re.findall(r"^# (pass|fail|todo|cancelled) (\d+)$", output, re.M)
     }
-    assert summary.get("fail") == 0 and summary.get("cancelled") == 0, output[-6000:]
-    # 5 unit tests + the server suite (initialize, status, and the feature tests).
-    assert summary.get("pass", 0) + summary.get("todo", 0) >= 10, summary
 
 
 def test_node_client_against_the_scripted_server_with_nothing_pending(installed: Path) -> None:
@@ -87,8 +103,8 @@ def test_node_client_against_the_scripted_server_with_nothing_pending(installed:
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-8000:]
-    summary = {key: int(value) for key, value in re.findall(r"^# (pass|fail|todo) (\d+)$", output, re.M)}
-    assert summary == {"pass": 5, "fail": 0, "todo": 0}, output[-8000:]
+    summary = _summary(output)
+    assert summary == {"pass": 5, "fail": 0, "todo": 0, "cancelled": 0}, output[-8000:]
 
 
 def test_vsix_is_packaged_with_the_compiled_extension(installed: Path, tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "..", "..", "..");
 const REQUEST_TIMEOUT_MS = 30_000;
 // The first completion may load the model (the embedded default converts once, ~45 s, then ~2 s).
-const MODEL_TIMEOUT_MS = 240_000;
+const MODEL_TIMEOUT_MS = Number(process.env.ROOST_MODEL_TIMEOUT_MS ?? 240_000);
 
 function serverCommand() {
   const fromEnv = process.env.ROOST_SERVER_COMMAND;
