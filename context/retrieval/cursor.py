@@ -17,7 +17,8 @@ _FUNCTION_KINDS = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.
 _CLASS_KINDS = frozenset(
     {SymbolKind.CLASS, SymbolKind.STRUCT, SymbolKind.INTERFACE, SymbolKind.TRAIT, SymbolKind.ENUM}
 )
-_MEMBER_AT_CURSOR = re.compile(r"([A-Za-z_][\w]*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\.\s*(\w*)$")
+_MEMBER_AT_CURSOR = re.compile(r"((?:super\(\s*\)|[A-Za-z_]\w*)(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\.\s*(\w*)$")
+_SPACES = re.compile(r"\s+")
 _PARTIAL_AT_CURSOR = re.compile(r"([A-Za-z_]\w*)$")
 _CONSTRUCTED = re.compile(
     r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)\s*(?::\s*[^=\n]+?)?\s*:?=\s*(?:await\s+|new\s+|&)?"
@@ -39,6 +40,8 @@ class CursorContext:
     near_names: dict[str, float] = field(default_factory=dict)
     # (receiver, member) pairs referenced nearby, with the same weights.
     near_members: dict[tuple[str, str], float] = field(default_factory=dict)
+    # receiver → every member the buffer uses on it (``fut.done()``, ``fut.result()``): duck typing.
+    receiver_members: dict[str, set[str]] = field(default_factory=dict)
     # variable → the expression that gives it a type (callee or annotation), nearest assignment wins.
     type_hints: dict[str, str] = field(default_factory=dict)
 
@@ -74,7 +77,7 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
     prefix = context.line_prefix
     member = _MEMBER_AT_CURSOR.search(prefix)
     if member is not None:
-        context.receiver = re.sub(r"\s+", "", member.group(1))
+        context.receiver = _SPACES.sub("", member.group(1))
         context.partial = member.group(2)
     else:
         partial = _PARTIAL_AT_CURSOR.search(prefix)
@@ -85,6 +88,8 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
     if function is not None:
         scan_start = max(scan_start, function.span.start_line)
     for ref in facts.references:
+        if ref.receiver:
+            context.receiver_members.setdefault(_SPACES.sub("", ref.receiver), set()).add(ref.name)
         ref_line = ref.span.start_line
         if ref_line < scan_start or ref_line > line + 3:
             continue
@@ -93,9 +98,10 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
         distance = line - ref_line if ref_line <= line else 2 * (ref_line - line)
         weight = 1.0 / (1.0 + distance / 4.0)
         if ref.receiver:
-            key = (ref.receiver, ref.name)
+            receiver = _SPACES.sub("", ref.receiver)
+            key = (receiver, ref.name)
             context.near_members[key] = max(context.near_members.get(key, 0.0), weight)
-            root = ref.receiver.split(".")[0].split("(")[0]
+            root = receiver.split(".")[0].split("(")[0]
             context.near_names[root] = max(context.near_names.get(root, 0.0), weight * 0.8)
         else:
             context.near_names[ref.name] = max(context.near_names.get(ref.name, 0.0), weight)

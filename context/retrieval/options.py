@@ -14,7 +14,9 @@ class RetrievalOptions:
     # A definition's body is included when it has at most this many lines; else signature + docstring.
     small_body_lines: int = 12
     # Docstrings longer than this many lines are cut (the first lines carry the meaning).
-    doc_lines: int = 6
+    doc_lines: int = 4
+    # A class outline (header + member declarations) is cut to this many characters.
+    max_outline_chars: int = 2400
     # How far above the cursor the enclosing function is scanned for names used (lines).
     enclosing_scan_lines: int = 60
     # Below this many graph candidates the BM25 fallback is consulted.
@@ -26,7 +28,9 @@ class RetrievalOptions:
     query_lines: int = 20
     max_lexical_items: int = 4
     # Cross-file candidates: how many definitions one module-level receiver (``mod.``) contributes.
-    max_members_per_module: int = 40
+    max_members_per_module: int = 25
+    # At ``module.|`` (the member being typed is unknown) the outline lists up to this many, one line each.
+    max_members_at_cursor: int = 150
     # Used to estimate how much of the current file the prompt's prefix/suffix shows, so snippets of
     # those lines are not repeated. Deliberately low: an underestimate only keeps a duplicate, an
     # overestimate would drop something the model never sees.

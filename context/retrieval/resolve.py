@@ -168,12 +168,15 @@ class NameResolver:
     # --- dotted expressions --------------------------------------------------------------------------
 
     def expression(self, path: str, dotted: str, first: list[Target] | None = None) -> list[Target]:
-        """``a.b.c`` in the module scope of ``path`` (or starting from ``first`` for ``a``)."""
+        """``a.b.c`` in the module scope of ``path``; with ``first``, the members ``a.b.c`` of those targets."""
         parts = [p for p in dotted.split(".") if p]
         if not parts:
             return []
-        targets = first if first is not None else self.in_module(path, parts[0])
-        for part in parts[1:]:
+        if first is None:
+            targets, members = self.in_module(path, parts[0]), parts[1:]
+        else:
+            targets, members = first, parts
+        for part in members:
             targets = self.member(targets, part)
             if not targets:
                 return []

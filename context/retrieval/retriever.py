@@ -26,6 +26,7 @@ from roost.context.retrieval.options import RetrievalOptions
 from roost.context.retrieval.packing import Redactor, TokenCounter, pack
 from roost.context.retrieval.resolve import NameResolver, Target
 from roost.context.retrieval.snippets import class_outline, definition_snippet, module_outline
+from roost.context.retrieval.typeguess import ClassIndex
 from roost.context.retrieval.workspace import CodeWorkspace
 from roost.context.scanning import is_secret_path
 
@@ -41,6 +42,8 @@ SCORE_PARTIAL_MATCH = 0.95
 SCORE_NEAR_NAME = 0.85
 SCORE_NEAR_MEMBER = 0.8
 SCORE_TYPE = 0.85
+SCORE_BASE_CLASS = 0.9  # per inheritance level, for members reached through ``super()``/a class receiver
+SCORE_GUESSED_TYPE = 0.75
 SCORE_IMPORT_USED = 0.5
 SCORE_IMPORT_UNUSED = 0.45
 SCORE_MODULE_IMPORT = 0.3
@@ -111,10 +114,22 @@ class Retriever:
         self.is_excluded = is_excluded
         self.activity = activity or WorkspaceActivity()
         self._lexical: BM25WindowIndex | None = None
+        self._classes: ClassIndex | None = None
 
     # --- keeping the lexical index current (only once it exists) ------------------------------------
 
+    def warm(self) -> None:
+        """Build the lazily built indexes now (call after indexing, off the request path)."""
+        self.lexical_index()
+        self.class_index()
+
     def file_changed(self, path: str, text: str | None = None) -> None:
+        if self._classes is not None:
+            facts = None if self.is_excluded(path) else self.workspace.file_facts(path)
+            if facts is None:
+                self._classes.remove_file(path)
+            else:
+                self._classes.set_file(facts)
         if self._lexical is None:
             return
         if self.is_excluded(path):
@@ -129,6 +144,8 @@ class Retriever:
     def file_removed(self, path: str) -> None:
         if self._lexical is not None:
             self._lexical.remove_file(path)
+        if self._classes is not None:
+            self._classes.remove_file(path)
         self.activity.forget(path)
 
     def lexical_index(self) -> BM25WindowIndex:
@@ -143,6 +160,19 @@ class Retriever:
                     index.set_file(path, text)
             self._lexical = index
         return self._lexical
+
+    def class_index(self) -> ClassIndex:
+        """Every class of the workspace by name and members, for receivers the graph cannot type."""
+        if self._classes is None:
+            index = ClassIndex()
+            for path in self.workspace.paths():
+                if self.is_excluded(path):
+                    continue
+                facts = self.workspace.file_facts(path)
+                if facts is not None:
+                    index.set_file(facts)
+            self._classes = index
+        return self._classes
 
     # --- the request ---------------------------------------------------------------------------------
 
@@ -248,7 +278,13 @@ class Retriever:
         return session.lines[path]
 
     def _add_target(
-        self, session: _Session, target: Target, kind: CandidateKind, score: float, reason: str
+        self,
+        session: _Session,
+        target: Target,
+        kind: CandidateKind,
+        score: float,
+        reason: str,
+        max_members: int | None = None,
     ) -> None:
         if self.is_excluded(target.path):
             return
@@ -268,12 +304,24 @@ class Retriever:
         if definition is None:
             if facts is None:
                 return
-            snippet = module_outline(lines, facts, options.max_members_per_module)
+            snippet = module_outline(lines, facts, max_members or options.max_members_per_module)
             symbol = None
         elif definition.kind in _CLASS_KINDS and facts is not None:
-            # A class is worth its header and member signatures; the same snippet whatever asked for it.
-            snippet = class_outline(lines, facts, definition, options.small_body_lines, options.doc_lines)
-            symbol = definition.qualified_name
+            # Accessing members (a typed receiver, the enclosing scope) needs the member outline; a class
+            # used by name (called, subclassed) needs how to build it.
+            members_wanted = kind in (CandidateKind.TYPE, CandidateKind.OUTLINE)
+            snippet = class_outline(
+                lines,
+                facts,
+                definition,
+                options.small_body_lines,
+                options.doc_lines,
+                max_chars=options.max_outline_chars,
+                constructors_only=not members_wanted,
+            )
+            symbol = definition.qualified_name + (
+                "#members" if members_wanted and not snippet.complete else ""
+            )
         else:
             snippet = definition_snippet(lines, definition, options.small_body_lines, options.doc_lines)
             symbol = definition.qualified_name
@@ -310,6 +358,8 @@ class Retriever:
         head, rest = parts[0], parts[1:]
         if head in self._self_names(session) and cursor.cls is not None:
             start = [Target(path, cursor.cls)]
+        elif head == "super()" and cursor.cls is not None:
+            start = resolver.bases(Target(path, cursor.cls))
         elif head in cursor.type_hints and cursor.type_hints[head] != head:
             start = self._type_of(session, cursor.type_hints[head], depth + 1)
         else:
@@ -329,15 +379,56 @@ class Retriever:
                     classes.append(returned)
         return classes
 
+    def _guessed_classes(self, session: _Session, receiver: str) -> list[tuple[Target, float]]:
+        used = session.cursor.receiver_members.get(receiver, set())
+        found: list[tuple[Target, float]] = []
+        for entry, score in self.class_index().guess(receiver, used):
+            facts = session.resolver.facts(entry.path)
+            definition = next(
+                (d for d in (facts.definitions if facts else ()) if d.qualified_name == entry.qualified_name),
+                None,
+            )
+            if definition is not None:
+                found.append((Target(entry.path, definition), score))
+        return found
+
+    def _add_module_outline(
+        self, session: _Session, target: Target, score: float, reason: str, cursor: bool = False
+    ) -> None:
+        # At ``module.|`` the member being typed is unknown: show (nearly) all of them, one line each.
+        limit = self.options.max_members_at_cursor if cursor else self.options.max_members_per_module
+        self._add_target(session, target, CandidateKind.OUTLINE, score, reason, max_members=limit)
+
+    def _add_class_with_bases(
+        self, session: _Session, target: Target, score: float, reason: str, depth: int = 0
+    ) -> None:
+        self._add_target(session, target, CandidateKind.TYPE, score, reason)
+        if depth < 3:
+            for base in session.resolver.bases(target):
+                name = base.definition.name if base.definition else "?"
+                self._add_class_with_bases(
+                    session, base, score * SCORE_BASE_CLASS, f"{reason}, base class `{name}`", depth + 1
+                )
+
     def _from_cursor_member(self, session: _Session) -> None:
         cursor = session.cursor
         if cursor.receiver is None:
             return
         receiver = cursor.receiver
-        for target in self._resolve_receiver(session, receiver):
+        targets = [t for t in self._resolve_receiver(session, receiver) if t.is_module or t.is_class]
+        if not targets:
+            for target, score in self._guessed_classes(session, receiver):
+                self._add_class_with_bases(
+                    session,
+                    target,
+                    SCORE_GUESSED_TYPE * score,
+                    f"`{receiver}` looks like a {target.definition.name}",
+                )
+            return
+        for target in targets:
             if target.is_module:
-                self._add_target(
-                    session, target, CandidateKind.OUTLINE, SCORE_MEMBER_AT_CURSOR, f"members of `{receiver}`"
+                self._add_module_outline(
+                    session, target, SCORE_MEMBER_AT_CURSOR, f"members of `{receiver}`", cursor=True
                 )
                 members = [
                     Target(target.path, d)
@@ -345,9 +436,7 @@ class Retriever:
                     if d.parent is None
                 ]
             elif target.is_class:
-                self._add_target(
-                    session, target, CandidateKind.TYPE, SCORE_MEMBER_AT_CURSOR, f"type of `{receiver}`"
-                )
+                self._add_class_with_bases(session, target, SCORE_MEMBER_AT_CURSOR, f"type of `{receiver}`")
                 members = session.resolver.class_members(target)
             else:
                 continue
@@ -386,10 +475,12 @@ class Retriever:
         cursor, resolver, path = session.cursor, session.resolver, session.request.path
         self_names = self._self_names(session)
         ordered = sorted(cursor.near_names.items(), key=lambda item: -item[1])
+        # A variable's type matters where members are accessed on it.
+        receivers = {receiver.split(".")[0] for receiver, _ in cursor.near_members}
         for name, weight in ordered[:40]:
             if name in self_names:
                 continue
-            hint = cursor.type_hints.get(name)
+            hint = cursor.type_hints.get(name) if name in receivers else None
             if hint is not None:
                 for target in self._type_of(session, hint, 1):
                     self._add_target(
@@ -466,7 +557,14 @@ class Retriever:
         facts = session.facts
         lines = session.lines[path] or []
         if cls is not None:
-            snippet = class_outline(lines, facts, cls, self.options.small_body_lines, self.options.doc_lines)
+            snippet = class_outline(
+                lines,
+                facts,
+                cls,
+                self.options.small_body_lines,
+                self.options.doc_lines,
+                max_chars=self.options.max_outline_chars,
+            )
             session.candidates.append(
                 Candidate(
                     path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from roost.context.facts import Definition, FileFacts
+from roost.context.facts import Definition, FileFacts, SymbolKind
 
 _STRING_STARTS = ('"""', "'''", 'r"""', "r'''", 'b"""', 'u"""', '"', "'")
 ELISION = "..."
@@ -65,27 +65,62 @@ def definition_snippet(
     return Snippet(start, head_end, text, False)
 
 
+_CONSTRUCTOR_NAMES = frozenset({"__init__", "__new__", "constructor", "new"})
+
+
+def _member_priority(member: Definition) -> int:
+    """Public members first, then constructors and dunders, then private helpers."""
+    if member.name in _CONSTRUCTOR_NAMES or member.kind is SymbolKind.CONSTRUCTOR:
+        return 0
+    if not member.name.startswith("_"):
+        return 1
+    if member.name.startswith("__") and member.name.endswith("__"):
+        return 2
+    return 3
+
+
 def class_outline(
-    lines: list[str], facts: FileFacts, cls: Definition, small_body_lines: int, doc_lines: int
+    lines: list[str],
+    facts: FileFacts,
+    cls: Definition,
+    small_body_lines: int,
+    doc_lines: int,
+    max_chars: int | None = None,
+    constructors_only: bool = False,
 ) -> Snippet:
-    """Header, docstring and the signature line(s) of every direct member, in file order."""
+    """Header, docstring and the declaration line of direct members, in file order.
+
+    ``max_chars`` bounds the text (big classes have hundreds of methods): members are taken public
+    first, then constructors/dunders, then private ones. ``constructors_only`` is for a class used by
+    name (called or subclassed), where only how to build it matters.
+    """
     start, end = cls.span.start_line, min(cls.span.end_line, len(lines) - 1)
     if end - start + 1 <= small_body_lines:
         return Snippet(start, end, "\n".join(lines[start : end + 1]), True)
     head_end = _doc_end(lines, _header_end(lines, cls), end, doc_lines)
-    parts = ["\n".join(lines[start : head_end + 1])]
-    last = head_end
-    for member in sorted(
-        (d for d in facts.definitions if d.parent == cls.qualified_name), key=lambda d: d.span.start_line
-    ):
-        member_head = _header_end(lines, member)
-        if member_head <= last:
+    header = "\n".join(lines[start : head_end + 1])
+    members = [
+        d
+        for d in facts.definitions
+        if d.parent == cls.qualified_name and head_end < d.name_span.start_line < len(lines)
+    ]
+    if constructors_only:
+        members = [d for d in members if _member_priority(d) == 0]
+    budget = (max_chars if max_chars is not None else 1 << 30) - len(header)
+    chosen: dict[int, str] = {}
+    for member in sorted(members, key=lambda d: (_member_priority(d), d.name_span.start_line)):
+        line_no = member.name_span.start_line
+        if line_no in chosen:
             continue
-        text = "\n".join(lines[member.span.start_line : member_head + 1])
-        if member.span.end_line > member_head:
+        text = lines[line_no].rstrip()
+        if member.signature.count("\n") or member.span.end_line > line_no:
             text += " " + ELISION
-        parts.append(text)
-        last = member_head
+        if len(text) + 1 > budget:
+            continue
+        budget -= len(text) + 1
+        chosen[line_no] = text
+    parts = [header, *(chosen[line_no] for line_no in sorted(chosen))]
+    last = max(chosen, default=head_end)
     return Snippet(start, last, "\n".join(parts), False)
 
 

@@ -1,8 +1,7 @@
 """A :class:`CodeWorkspace` parsed in memory from the language modules, without the persistent graph.
 
 For benchmarks over directories that are not a user's workspace (read in place, nothing cached) and for
-tests of retrieval in isolation. The server uses the index's graph through
-:class:`~roost.context.retrieval.adapter.GraphWorkspace` instead.
+tests of retrieval in isolation. The server uses :class:`roost.context.index.WorkspaceIndex` instead.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """What retrieval needs from the index, as a small protocol, so retrieval can be tested and benchmarked
 against any index that stores :class:`FileFacts` and resolves imports.
 
-The index's graph satisfies it through :class:`~roost.context.retrieval.adapter.GraphWorkspace`.
+:class:`roost.context.index.WorkspaceIndex` satisfies it (open buffers included);
+:class:`~roost.context.retrieval.standalone.ParsedWorkspace` is the in-memory stand-in.
 """
 
 from __future__ import annotations

@@ -121,10 +121,21 @@ class ContextPipeline:
 
 
 def _open_workspace(root: Path) -> Any:
-    # TODO(index): use the persistent graph through GraphWorkspace once it is committed.
+    """The persistent index (warm after the first run) when installed, else an in-memory parse."""
+    from roost.context.options import IndexOptions
+
+    try:
+        from roost.context import index as context_index
+    except ImportError:
+        context_index = None
+    if context_index is not None and hasattr(context_index, "open_index"):
+        index = context_index.open_index(root, IndexOptions())
+        index.index()
+        if all(hasattr(index, name) for name in ("file_facts", "resolve_import", "file_text", "paths")):
+            return index
     from roost.context.retrieval.standalone import ParsedWorkspace
 
-    return ParsedWorkspace(root)
+    return ParsedWorkspace(root, IndexOptions(persist=False))
 
 
 def _prompt_format() -> tuple[Any, Any]:
