@@ -189,6 +189,11 @@ class WarmBandit:
             LOG.warning("unknown bandit test ids in workspace config: %s", ", ".join(sorted(unknown)))
         self._test_set = test_set.BanditTestSet(self._config, profile)
         self._per_thread = threading.local()
+        # Bandit's only whole-file test, B613 (trojan source), looks for bidirectional control characters;
+        # on ASCII text it cannot find any, and it costs a millisecond, so skip it there. Any other File
+        # plugin (a workspace's own) keeps the file tests always on.
+        file_tests = {getattr(t, "_test_id", "") for t in self._test_set.get_tests("File")}
+        self._file_tests_need_non_ascii = file_tests <= {"B613"}
 
     @property
     def test_ids(self) -> frozenset[str]:
@@ -225,7 +230,8 @@ class WarmBandit:
             "linerange": [0, 1],
             "col_offset": 0,
         }
-        visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
+        if self._file_tests_need_non_ascii is False or not source.isascii():
+            visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
         issues: list[RawIssue] = []
         for result in visitor.tester.results:
             severity = Level.parse(result.severity)

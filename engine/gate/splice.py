@@ -19,7 +19,7 @@ from dataclasses import dataclass
 _HEADER = re.compile(r"(?:async\s+def|def|class)\b")
 _CONTINUATION_KEYWORDS = re.compile(r"(?:elif|else|except|finally|case)\b")
 # "import x" / "from x import y" at any indentation; "from_x = 1" does not match (a space must follow).
-_IMPORT_LINE = re.compile(r"^[ \t]*(?:import|from)[ \t]+[\w.]", re.MULTILINE)
+_IMPORT_LINE = re.compile(r"[ \t]*(?:import|from)[ \t]+[\w.]")
 # Lines that cannot start a statement: they close a bracket or continue the previous line.
 _CLOSERS = tuple(")]}")
 # A whole file is only worth a try (it is the slow path) up to this size.
@@ -116,12 +116,19 @@ def collect_imports(doc: SplicedDocument) -> list[tuple[int, str]]:
     count = len(lines)
     text = doc.text
     line_index = 0
-    offset = 0
+    counted_to = 0
     consumed_until = -1
-    # A regex over the whole text finds the few candidate lines without a Python loop over every line.
-    for match in _IMPORT_LINE.finditer(text):
-        line_index += text.count("\n", offset, match.start())
-        offset = match.start()
+    position = text.find("import")
+    # ``str.find`` jumps from one "import" to the next; only those lines are looked at.
+    while position >= 0:
+        line_start = text.rfind("\n", 0, position) + 1
+        line_end = text.find("\n", position)
+        line_end = len(text) if line_end < 0 else line_end
+        position = text.find("import", line_end)
+        if not _IMPORT_LINE.match(text, line_start, line_end):
+            continue
+        line_index += text.count("\n", counted_to, line_start)
+        counted_to = line_start
         index = line_index
         if index <= consumed_until or doc.is_inserted(index):
             continue
@@ -161,30 +168,38 @@ def _with_imports(kind: str, imports: list[tuple[int, str]], body: list[tuple[in
     return ScanUnit(kind=kind, text="\n".join(texts) + "\n", origins=tuple(origins))
 
 
-_STRINGS_AND_COMMENTS = re.compile(
-    r"#[^\n]*"
-    r"|(?P<triple>\"\"\"[\s\S]*?(?:\"\"\"|\Z)|'''[\s\S]*?(?:'''|\Z))"
-    r"|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'"
-)
-
-
 def string_continuation_lines(text: str) -> dict[int, int]:
     """For each line (0-based) that starts inside a multi-line string: the line where that string starts.
 
     Such lines say nothing about indentation or statements (a docstring line at column 0 is not a top-level
-    statement). One regex pass over the text, so only used when the cheap textual units did not parse.
+    statement). Triple quotes are found with ``str.find``, not a tokenizer: a triple quote inside a comment
+    or a one-line string can mislead it, which only costs a failed candidate (the document comes next).
     """
     inside: dict[int, int] = {}
     line = 0
     offset = 0
-    for match in _STRINGS_AND_COMMENTS.finditer(text):
-        if match.group("triple") is None:
-            continue
-        line += text.count("\n", offset, match.start())
-        last = line + match.group(0).count("\n")
+    length = len(text)
+    double = text.find('"""')
+    single = text.find("'''")
+    while offset < length:
+        # Each kind's next position is searched again only once passed: the text is scanned about once.
+        if 0 <= double < offset:
+            double = text.find('"""', offset)
+        if 0 <= single < offset:
+            single = text.find("'''", offset)
+        if double < 0 and single < 0:
+            break
+        opening = min(p for p in (double, single) if p >= 0)
+        quote = text[opening : opening + 3]
+        closing = text.find(quote, opening + 3)
+        while closing > 0 and text[closing - 1] == "\\" and text[closing - 2] != "\\":
+            closing = text.find(quote, closing + 1)  # an escaped quote does not close the string
+        end = length if closing < 0 else closing + 3
+        line += text.count("\n", offset, opening)
+        last = line + text.count("\n", opening, end)
         for index in range(line + 1, last + 1):
             inside[index] = line
-        offset = match.end()
+        offset = end
         line = last
     return inside
 

@@ -270,3 +270,36 @@ def test_config_broken_while_running_keeps_the_last_good_one(tmp_path: Path) -> 
     os.utime(config, (5, 5))
     assert gate.check("python", "", "eval(x)\n", "").kind is VerdictKind.PASS  # B307 still skipped
     assert gate.config_error and "pyproject.toml" in gate.config_error
+
+
+def test_collect_imports_reads_real_imports_only() -> None:
+    from roost.engine.gate.splice import SplicedDocument, collect_imports
+
+    prefix = (
+        '"""Docs.\n\nfrom the archive we read, import what we need.\n"""\n'
+        "import os\n"
+        "from subprocess import (\n    call,\n    Popen,\n)\n"
+        "try:\n    import cPickle as pickle\nexcept ImportError:\n    import pickle\n"
+        "from_x = 1\n"
+    )
+    doc = SplicedDocument.build(prefix, "import yaml\n", "from json import loads\n")
+    imports = collect_imports(doc)
+    texts = [text for _, text in imports]
+    assert texts == [
+        "import os",
+        "from subprocess import (",
+        "call,",
+        "Popen,",
+        ")",
+        "import cPickle as pickle",
+        "import pickle",
+        "from json import loads",
+    ]
+    assert all(not doc.is_inserted(index) for index, _ in imports)
+
+
+def test_string_continuation_lines() -> None:
+    from roost.engine.gate.splice import string_continuation_lines
+
+    text = 'x = 1\ndoc = """first\nsecond\nthird"""\ny = \'\'\'a\nb\'\'\'\nz = "\\"\\"\\""\n'
+    assert string_continuation_lines(text) == {2: 1, 3: 1, 5: 4}
