@@ -205,7 +205,7 @@ class WarmBandit:
 
     def scan_tree(self, tree: ast.Module, source: str, nosec_lines: dict[int, set[str]]) -> list[RawIssue]:
         """Run every bandit test over an already parsed ``tree`` of ``source``."""
-        data = source.encode("utf-8")
+        data = source.encode("utf-8", errors="surrogatepass")
         # The tester counts nosec skips into the current file's metrics, which begin() (re)creates. Building
         # a Metrics costs about a millisecond, so each thread keeps one.
         scan_metrics = getattr(self._per_thread, "metrics", None)
