@@ -89,6 +89,14 @@ class Verdict:
         """Blocked or warned about: the suggestion must not be shown as clean."""
         return self.action in (VerdictKind.BLOCK, VerdictKind.WARN)
 
+    def summary(self, limit: int = 3) -> str:
+        """One line for a code action title or a fix-up reply: "warn: B307 eval (line 2); RB101 ... (+1 more)"."""
+        if not self.findings:
+            return str(self.kind)
+        shown = [f"{f.test_id} {f.message.rstrip('.')} (line {f.line})" for f in self.findings[:limit]]
+        more = len(self.findings) - limit
+        return f"{self.kind}: " + "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
+
     def to_json(self) -> dict[str, object]:
         return {
             "verdict": str(self.kind),

@@ -303,3 +303,10 @@ def test_string_continuation_lines() -> None:
 
     text = 'x = 1\ndoc = """first\nsecond\nthird"""\ny = \'\'\'a\nb\'\'\'\nz = "\\"\\"\\""\n'
     assert string_continuation_lines(text) == {2: 1, 3: 1, 5: 4}
+
+
+def test_summary_for_titles_and_replies(gate: Gate) -> None:
+    verdict = gate.check("python", "import subprocess\n", "x = 1\nsubprocess.call(c, shell=True)\n", "")
+    assert verdict.summary().startswith("block: B602 subprocess call with shell=True")
+    assert "(line 2)" in verdict.summary()
+    assert gate.check("python", "", "x = 1\n", "").summary() == "pass"
