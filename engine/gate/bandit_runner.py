@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import fnmatch
 import io
 import logging
 import threading
@@ -46,6 +47,9 @@ class BanditSettings:
     skips: frozenset[str] = frozenset()
     min_severity: Level = Level.UNDEFINED
     min_confidence: Level = Level.UNDEFINED
+    # Paths bandit leaves out (``exclude_dirs`` / ``exclude``), matched the way bandit matches them: a glob,
+    # or a substring of the path.
+    exclude: tuple[str, ...] = ()
     # The pyproject.toml holding [tool.bandit], handed to bandit itself for plugin options.
     config_file: Path | None = None
     sources: tuple[str, ...] = field(default=())
@@ -100,6 +104,7 @@ def load_workspace_settings(root: Path | None) -> BanditSettings:
     skips: frozenset[str] = frozenset()
     severity = confidence = None
     config_file: Path | None = None
+    exclude: tuple[str, ...] = ()
     sources: list[str] = []
 
     pyproject = root / "pyproject.toml"
@@ -116,6 +121,7 @@ def load_workspace_settings(root: Path | None) -> BanditSettings:
             skips = _split_ids(section.get("skips"))
             severity = section.get("severity", section.get("level"))
             confidence = section.get("confidence")
+            exclude = tuple(sorted(_split_ids(section.get("exclude_dirs"))))
 
     ini = root / ".bandit"
     if ini.is_file():
@@ -131,15 +137,28 @@ def load_workspace_settings(root: Path | None) -> BanditSettings:
             skips = _split_ids(options["skips"]) if "skips" in options else skips
             severity = options.get("level", options.get("severity", severity))
             confidence = options.get("confidence", confidence)
+            if "exclude" in options:
+                exclude = tuple(sorted(_split_ids(options["exclude"])))
 
     return BanditSettings(
         tests=tests,
         skips=skips,
         min_severity=_level(severity, "bandit severity level"),
         min_confidence=_level(confidence, "bandit confidence level"),
+        exclude=exclude,
         config_file=config_file,
         sources=tuple(sources),
     )
+
+
+def is_excluded(settings: BanditSettings, relative_path: str) -> bool:
+    """Whether bandit, run on the workspace, would leave out ``relative_path`` (bandit's own matching)."""
+    path = relative_path.replace("\\", "/")
+    for entry in settings.exclude:
+        entry = entry.removeprefix("./").rstrip("/")
+        if entry and (fnmatch.fnmatch(path, entry) or entry in path):
+            return True
+    return False
 
 
 def parse_nosec_comments(source: str, honoured_lines: set[int] | None = None) -> dict[int, set[str]]:

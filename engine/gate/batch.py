@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from roost.engine.gate.gate import Gate
 
 _REQUIRED_TEXT_FIELDS = ("language", "completion")
-_OPTIONAL_TEXT_FIELDS = ("prefix", "suffix")
+_OPTIONAL_TEXT_FIELDS = ("prefix", "suffix", "path")
 
 
 class BadRequest(ValueError):
@@ -50,6 +50,7 @@ def answer(gate: Gate, line: str, workspace_secrets: Iterable[str] = ()) -> dict
             str(request["completion"]),
             str(request.get("suffix", "")),
             workspace_secrets=secrets,
+            path=request.get("path"),  # type: ignore[arg-type]
         )
     except Exception as error:  # noqa: BLE001 - one bad request must not end the batch
         return {"error": f"internal error while checking: {type(error).__name__}: {error}"}

@@ -15,6 +15,7 @@ from roost.engine.gate.bandit_runner import (
     RawIssue,
     WarmBandit,
     WorkspaceConfigError,
+    is_excluded,
     load_workspace_settings,
     parse_nosec_comments,
 )
@@ -117,16 +118,22 @@ class Gate:
         suffix: str = "",
         *,
         workspace_secrets: Iterable[str] = (),
+        path: str | Path | None = None,
     ) -> Verdict:
         """The verdict for ``completion`` inserted between ``prefix`` and ``suffix``.
 
         ``workspace_secrets``: secret values known to exist in the workspace (see
         :func:`roost.engine.gate.secrets.collect_workspace_secrets`); a suggestion reproducing one is blocked.
+        ``path``: the document's path; in a folder the workspace's bandit config excludes (``exclude_dirs``),
+        only the secret scan runs, as bandit itself would leave the file alone.
         """
         started = time.perf_counter()
         findings = list(self._secret_findings(completion, workspace_secrets))
         notes: list[str] = []
-        if language.strip().lower() in PYTHON_LANGUAGE_IDS:
+        if language.strip().lower() in PYTHON_LANGUAGE_IDS and self._excluded(path):
+            scanned_as = "excluded"
+            notes.append("the workspace's bandit configuration excludes this path; only the secret scan ran")
+        elif language.strip().lower() in PYTHON_LANGUAGE_IDS:
             bandit_findings, scanned_as = self._python_findings(prefix, completion, suffix)
             findings.extend(bandit_findings)
         else:
@@ -151,6 +158,19 @@ class Gate:
         )
         _log_verdict(language, verdict)
         return verdict
+
+    def _excluded(self, path: str | Path | None) -> bool:
+        settings = self._current_bandit().settings
+        if path is None or not settings.exclude:
+            return False
+        candidate = Path(path)
+        root = self.options.workspace_root
+        if root is not None and candidate.is_absolute():
+            try:
+                candidate = candidate.resolve().relative_to(root.resolve())
+            except ValueError:
+                return False  # outside the workspace: its config does not speak for it
+        return is_excluded(settings, candidate.as_posix())
 
     def check_file(self, language: str, text: str) -> Verdict:
         """A whole file, for ``roost guard FILE``: the file's own ``# nosec`` comments are honoured.

@@ -310,3 +310,19 @@ def test_summary_for_titles_and_replies(gate: Gate) -> None:
     assert verdict.summary().startswith("block: B602 subprocess call with shell=True")
     assert "(line 2)" in verdict.summary()
     assert gate.check("python", "", "x = 1\n", "").summary() == "pass"
+
+
+def test_workspace_exclude_dirs(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.bandit]\nexclude_dirs = ["tests", "./scripts/"]\n', encoding="utf-8"
+    )
+    gate = Gate(GateOptions(workspace_root=tmp_path))
+    insecure = ("import subprocess\n", "subprocess.call(c, shell=True)\n", "")
+    for excluded in ("tests/test_x.py", tmp_path / "scripts" / "deploy.py"):
+        verdict = gate.check("python", *insecure, path=excluded)
+        assert verdict.kind is VerdictKind.PASS and verdict.scanned_as == "excluded"
+    assert gate.check("python", *insecure, path="src/app.py").blocked
+    assert gate.check("python", *insecure).blocked  # no path: scanned
+    # Secrets are still found in excluded folders.
+    leaked = gate.check("python", "", 'KEY = "AKIA' + 'Q3EGHT5XMPLE4ZRT"\n', "", path="tests/t.py")
+    assert leaked.blocked
