@@ -52,6 +52,11 @@ class GateOptions:
     # Bandit test ids never to run, on top of the workspace's own skips (e.g. Roost's RB1xx plugins).
     skip_tests: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        if self.workspace_root is not None and not isinstance(self.workspace_root, Path):
+            object.__setattr__(self, "workspace_root", Path(self.workspace_root))
+        object.__setattr__(self, "skip_tests", frozenset(self.skip_tests))
+
 
 class Gate:
     """Checks suggestions: bandit in process for Python, the secret scanner for every language.
