@@ -5,7 +5,9 @@ than the whole document: bandit's rules look at one call, string or statement at
 imports, which we put in front), so an enclosing ``def``/``class`` or top-level statement gives the same
 findings on the inserted lines as the whole file would, at a fraction of the cost on a long file. Mid-edit
 buffers often do not parse; the candidates below go from that unit outwards to the whole document, then to
-the suggestion on its own.
+the suggestion on its own (dedented, the file's imports in front), then to the suggestion repaired just
+enough to parse (a statement cut off mid-call, a dict entry). The tree that parses is pruned to the
+statements around the suggestion before bandit walks it.
 """
 
 from __future__ import annotations
