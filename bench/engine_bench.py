@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import inspect
 import statistics
+import sys
 import time
 from collections.abc import Sequence
 
@@ -117,8 +118,10 @@ async def cancellation(loaded: LoadedModel, prompt: str) -> dict[str, float]:
 
         task = asyncio.create_task(consume())
         companion_task = asyncio.create_task(run(scheduler, companion))
-        while received < 8:
+        while received < 8 and not task.done():
             await asyncio.sleep(0.01)
+        if task.done():
+            raise RuntimeError("the long request ended before it could be cancelled; use another prompt")
         cancel_time = time.perf_counter()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -141,6 +144,7 @@ async def cancellation(loaded: LoadedModel, prompt: str) -> dict[str, float]:
 
 
 def main() -> None:
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

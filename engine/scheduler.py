@@ -352,7 +352,12 @@ class Scheduler:
                 continue
             state.admit_time = time.perf_counter()
             self._log("admitted", state)
-            kv, logits = self._prefill(state)
+            try:
+                kv, logits = self._prefill(state)
+            except Exception as error:  # e.g. out of memory on a huge prompt: fail this request only
+                log.exception("prefill failed")
+                self._finish(state, "error", error=f"{type(error).__name__}: {error}")
+                continue
             state.kv_len = len(state.prompt_ids)
             if self._accept_token(state, self._pick_token(logits[0], state)):
                 continue  # finished on its first token; never joins the batch

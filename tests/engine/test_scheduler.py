@@ -239,3 +239,14 @@ async def test_metrics_record_stages_batch_and_tokens(tiny_backend) -> None:
     assert sample("roost_engine_generated_tokens_total") == before_tokens + 5
     assert sample("roost_engine_decode_step_batch_size_count") > 0
     assert sample("roost_engine_queue_depth") == 0
+
+
+async def test_chunked_prefill_gives_the_same_tokens(tiny_backend, tiny_mistral_dir) -> None:
+    chunked = load_tiny_backend(tiny_mistral_dir, prefill_chunk_tokens=64)
+    try:
+        request = GenerationRequest(prompt_token_ids=random_prompt(300, 50), max_new_tokens=10)
+        expected, _text, _final = await run(tiny_backend, request)
+        ids, _text, _final = await run(chunked, request)
+        assert ids == expected
+    finally:
+        chunked.scheduler.close()
