@@ -47,10 +47,11 @@ class AdaptiveDebouncer:
         options = self.options
         factor = options.end_of_line_rhythm_factor if at_end_of_line else options.rhythm_factor
         if len(self._intervals) >= 3:
-            # Rhythm varies: also wait past most of the recent intervals, not only the typical one.
-            ordered = sorted(self._intervals)
-            slow = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-            delay = max(statistics.median(ordered) * factor, slow * 1.2)
+            # Rhythm varies: wait past the slowest recent keystroke gap too, not only the typical one
+            # (gaps over three times the median are pauses, not rhythm).
+            median = statistics.median(self._intervals)
+            slowest = max(i for i in self._intervals if i <= 3 * median)
+            delay = max(median * factor, slowest * 1.15)
         else:
             delay = options.base_ms * (options.end_of_line_factor if at_end_of_line else 1.0)
             if self._intervals:  # typing has started: never fire before the usual next keystroke

@@ -68,6 +68,13 @@ class _InFlight:
     prefix: str
     suffix: str
     task: asyncio.Task[list[str]]
+    partial: list[str] = field(default_factory=list)  # the answer streamed so far
+
+    def may_continue_with(self, typed: str) -> bool:
+        """Whether what the user typed since can still be the start of this suggestion."""
+        so_far = "".join(self.partial)
+        common = min(len(so_far), len(typed))
+        return so_far[:common] == typed[:common]
 
 
 class Stopwatch:
@@ -177,6 +184,7 @@ class CompletionPipeline:
             and not in_flight.task.done()
             and in_flight.suffix == suffix
             and prefix.startswith(in_flight.prefix)
+            and in_flight.may_continue_with(prefix[len(in_flight.prefix) :])
         ):
             texts = await asyncio.shield(in_flight.task)
             watch.lap("model")
@@ -200,8 +208,9 @@ class CompletionPipeline:
         if previous is not None and not previous.task.done():
             previous.task.cancel()
 
-        task = asyncio.get_running_loop().create_task(self._generate(request, outcome))
-        self._in_flight[uri] = _InFlight(prefix, suffix, task)
+        partial: list[str] = []
+        task = asyncio.get_running_loop().create_task(self._generate(request, outcome, partial))
+        self._in_flight[uri] = _InFlight(prefix, suffix, task, partial)
         try:
             texts = await asyncio.shield(task)
         finally:
@@ -223,15 +232,17 @@ class CompletionPipeline:
         return DebounceOptions(base_ms=base, min_ms=min(10.0, base), max_ms=max(base * 4, 10.0))
 
     # -- the generation (a task, so typed-ahead requests can share it) -----------------------------
-    async def _generate(self, request: CompletionInput, outcome: CompletionOutcome) -> list[str]:
+    async def _generate(
+        self, request: CompletionInput, outcome: CompletionOutcome, partial: list[str]
+    ) -> list[str]:
         watch = Stopwatch()
         try:
-            return await self._generate_timed(request, outcome, watch)
+            return await self._generate_timed(request, outcome, watch, partial)
         finally:
             outcome.timings_ms = dict(watch.stages)
 
     async def _generate_timed(
-        self, request: CompletionInput, outcome: CompletionOutcome, watch: Stopwatch
+        self, request: CompletionInput, outcome: CompletionOutcome, watch: Stopwatch, partial: list[str]
     ) -> list[str]:
         settings = self.settings()
         services = self.services
@@ -254,7 +265,7 @@ class CompletionPipeline:
         )
         generation = _with_extra_stops(generation, stops, shape, request)
         self.model_requests += 1
-        parts: list[str] = []
+        parts = partial  # shared with typed-ahead requests waiting on this generation
         async with contextlib.aclosing(backend.generate(generation)) as stream:
             async for chunk in stream:
                 parts.append(chunk.text)

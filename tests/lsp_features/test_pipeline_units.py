@@ -1,0 +1,125 @@
+"""The completion pipeline in process, with a scripted backend (a double): typed-ahead of finished and
+in-flight suggestions, cancel-previous, the adaptive debounce, and the gate trying the next candidate."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+from roost.engine.gate.gate import Gate
+from roost.engine.prompts.family import make_format
+from roost.engine.types import GenerationRequest, GenerationTimings, TextChunk
+from roost.lsp.completion.cache import CompletionCache
+from roost.lsp.completion.debounce import AdaptiveDebouncer, DebounceOptions
+from roost.lsp.completion.pipeline import CompletionInput, CompletionPipeline, PipelineSettings
+
+
+class ScriptedBackend:
+    name = "scripted"
+
+    def __init__(self, answer: str, delay_s: float = 0.0) -> None:
+        self.answer = answer
+        self.delay_s = delay_s
+        self.started = 0
+        self.cancelled = 0
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 3 + 1
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+        self.started += 1
+        try:
+            await asyncio.sleep(self.delay_s)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        yield TextChunk(text=self.answer)
+        yield TextChunk(text="", finish_reason="stop", timings=GenerationTimings())
+
+    async def aclose(self) -> None:
+        pass
+
+
+def make_pipeline(backend: ScriptedBackend, debounce_ms: float = 0) -> CompletionPipeline:
+    async def get_backend() -> Any:
+        return backend
+
+    services = SimpleNamespace(
+        backend=get_backend,
+        retriever=None,
+        gate=Gate(),
+        workspace_secrets=frozenset(),
+        prompt_format=make_format("qwen2.5-coder"),
+        root=None,
+    )
+    return CompletionPipeline(services, lambda: PipelineSettings(debounce_ms=debounce_ms))
+
+
+def request(text: str, uri: str = "file:///w/a.py") -> CompletionInput:
+    line = text.count("\n")
+    col = len(text) - (text.rfind("\n") + 1)
+    return CompletionInput(uri, "a.py", "python", text, line, col, len(text))
+
+
+BASE = "def area(radius):\n    return "
+
+
+async def test_typed_ahead_of_an_in_flight_suggestion_shares_the_generation() -> None:
+    backend = ScriptedBackend("3.14159 * radius ** 2", delay_s=0.3)
+    pipeline = make_pipeline(backend)
+    first = asyncio.create_task(pipeline.complete(request(BASE)))
+    await asyncio.sleep(0.1)  # the generation is running; the user types "3."
+    second = await pipeline.complete(request(BASE + "3."))
+    assert second.source == "in_flight" and second.texts == ["14159 * radius ** 2"]
+    assert (await first).texts == ["3.14159 * radius ** 2"]
+    assert backend.started == 1 and backend.cancelled == 0
+
+
+async def test_a_new_cursor_cancels_the_previous_generation() -> None:
+    backend = ScriptedBackend("radius * radius", delay_s=0.5)
+    pipeline = make_pipeline(backend)
+    first = asyncio.create_task(pipeline.complete(request(BASE)))
+    await asyncio.sleep(0.1)
+    other = await pipeline.complete(request(BASE[:-1] + "\n    "))  # the user moved on: a new cursor
+    assert other.source == "model"
+    await asyncio.gather(first, return_exceptions=True)
+    assert backend.cancelled == 1, "the stale generation was cancelled, not left to run"
+
+
+async def test_blocked_candidate_is_dropped_and_the_next_tried() -> None:
+    insecure = "subprocess.call(cmd, shell=True)\n    value = 1"
+    backend = ScriptedBackend(insecure)
+    pipeline = make_pipeline(backend)
+    text = "import subprocess\n\n\ndef run(cmd):\n    "
+    outcome = await pipeline.complete(request(text))
+    assert outcome.blocked and "B602" in outcome.blocked[0].findings[0]
+    assert all("shell=True" not in t for t in outcome.texts)
+
+
+def test_debounce_adapts_to_rhythm_and_is_shorter_at_end_of_line() -> None:
+    debouncer = AdaptiveDebouncer(DebounceOptions(base_ms=75))
+    assert debouncer.delay_ms(False) == 75
+    now = 0.0
+    for _ in range(6):
+        debouncer.note_request(now)
+        now += 0.05
+    assert 50 < debouncer.delay_ms(True) < debouncer.delay_ms(False)
+    for _ in range(12):  # the whole history window
+        debouncer.note_request(now)
+        now += 0.2
+    assert debouncer.delay_ms(False) > 200, "a slower typist gets a longer wait"
+
+
+def test_cache_serves_the_rest_of_a_suggestion_when_its_start_is_typed() -> None:
+    cache = CompletionCache(4)
+    prefix, suffix = "x" * 2000 + "return ", "\n"
+    cache.put("u", prefix, suffix, ("value + 1",))
+    assert cache.get("u", prefix, suffix) == ("value + 1",)
+    assert cache.get("u", prefix + "val", suffix) == ("ue + 1",)
+    assert cache.get("u", prefix + "wrong", suffix) is None
+    assert cache.get("u", prefix + "val", "different suffix") is None
+    for index in range(5):
+        cache.put("u", f"{index}", suffix, ("y",))
+    assert cache.get("u", prefix, suffix) is None, "least recently used entries are evicted"
