@@ -29,30 +29,52 @@ def _span(span: Span) -> tuple[int, int, int, int]:
 
 
 def encode_facts(facts: FileFacts) -> bytes:
+    return encode_records(
+        facts.path,
+        facts.language,
+        facts.package,
+        [
+            (
+                d.name,
+                d.qualified_name,
+                d.kind.value,
+                _span(d.span),
+                _span(d.name_span),
+                d.signature,
+                d.doc,
+                d.parent,
+            )
+            for d in facts.definitions
+        ],
+        facts.imports,
+        facts.exports,
+        facts.references,
+    )
+
+
+def encode_records(
+    path: str,
+    language: str,
+    package: str | None,
+    definition_records: list[tuple],
+    imports: list[Import],
+    exports: list[Export],
+    references: list[Reference] = (),
+) -> bytes:
+    """Encode with definitions already in record form: (name, qualified name, kind value, span tuple,
+    name span tuple, signature, doc, parent), spans as (start_line, start_col, end_line, end_col)."""
     return marshal.dumps(
         (
-            facts.path,
-            facts.language,
-            facts.package,
-            tuple(
-                (
-                    d.name,
-                    d.qualified_name,
-                    d.kind.value,
-                    _span(d.span),
-                    _span(d.name_span),
-                    d.signature,
-                    d.doc,
-                    d.parent,
-                )
-                for d in facts.definitions
-            ),
+            path,
+            language,
+            package,
+            tuple(definition_records),
             tuple(
                 (i.module, _span(i.span), tuple((n.name, n.alias) for n in i.names), i.alias, i.is_star)
-                for i in facts.imports
+                for i in imports
             ),
-            tuple((e.name, e.from_module, e.original_name) for e in facts.exports),
-            tuple((r.name, _span(r.span), r.receiver) for r in facts.references),
+            tuple((e.name, e.from_module, e.original_name) for e in exports),
+            tuple((r.name, _span(r.span), r.receiver) for r in references),
         )
     )
 

@@ -7,6 +7,7 @@ records, so the parent only writes them to the store and links the graph.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import logging
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 import tree_sitter
 
 from roost.context.codec import encode_facts, encode_resolutions
-from roost.context.facts import FileFacts, ResolvedImport
+from roost.context.facts import FileFacts, Import, ResolvedImport
 from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport, WorkspaceLayout
 from roost.context.layout import FileSetLayout
@@ -61,12 +62,18 @@ def extract_outline(
 def resolve_all(
     language: LanguageSupport, facts: FileFacts, layout: WorkspaceLayout
 ) -> tuple[ResolvedImport, ...]:
+    return resolve_imports(language, facts.path, facts.imports, layout)
+
+
+def resolve_imports(
+    language: LanguageSupport, path: str, imports: list[Import], layout: WorkspaceLayout
+) -> tuple[ResolvedImport, ...]:
     resolved = []
-    for imp in facts.imports:
+    for imp in imports:
         try:
-            resolved.append(language.resolve_import(imp, facts.path, layout))
+            resolved.append(language.resolve_import(imp, path, layout))
         except Exception:  # a resolver bug must not take the file (or the index) down
-            log.exception("resolving %r in %s failed", imp.module, facts.path)
+            log.exception("resolving %r in %s failed", imp.module, path)
             resolved.append(ResolvedImport())
     return tuple(resolved)
 
@@ -102,20 +109,22 @@ def index_one(
         return ParsedRecord(rel_path, st.st_size, st.st_mtime_ns, b"", language.name, None, None)
     check_utf8(source, rel_path)
     try:
-        _, facts = extract_outline(language, rel_path, source)
-        resolutions = resolve_all(language, facts, layout)
+        tree = parser_for(language.ts_language(rel_path)).parse(source)
+        blob, imports, definitions = language.extract_outline_encoded(rel_path, source, tree)
+        resolutions = resolve_imports(language, rel_path, imports, layout)
     except Exception:
         log.exception("extracting %s failed; indexed as empty", rel_path)
-        facts, resolutions = FileFacts(path=rel_path, language=language.name), ()
+        blob, definitions = encode_facts(FileFacts(path=rel_path, language=language.name)), 0
+        resolutions = ()
     return ParsedRecord(
         rel_path,
         len(source),
         st.st_mtime_ns,
         content_hash(source),
         language.name,
-        encode_facts(facts),
+        blob,
         encode_resolutions(resolutions),
-        len(facts.definitions),
+        definitions,
     )
 
 
@@ -144,6 +153,8 @@ _worker_log = _CollectingHandler()
 
 def init_worker(root: str, files: list[str], options: IndexOptions) -> None:
     global _worker_root, _worker_layout, _worker_options
+    # Workers allocate many small acyclic tuples; the cyclic collector would mostly walk them for nothing.
+    gc.set_threshold(50_000, 50, 100)
     _worker_root = Path(root)
     _worker_options = options
     _worker_layout = FileSetLayout(_worker_root, files, options)

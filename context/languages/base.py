@@ -77,6 +77,16 @@ class LanguageSupport(ABC):
         facts.references = []
         return facts
 
+    def extract_outline_encoded(
+        self, path: str, source: bytes, tree: tree_sitter.Tree
+    ) -> tuple[bytes, list[Import], int]:
+        """``(encode_facts(outline), outline imports, number of definitions)``: what a cold-index worker
+        needs. Override to skip building objects; the default goes through :meth:`extract_outline`."""
+        from roost.context.codec import encode_facts
+
+        facts = self.extract_outline(path, source, tree)
+        return encode_facts(facts), facts.imports, len(facts.definitions)
+
     def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
         """Identifier uses of one parsed file (on demand). Default: :meth:`extract`'s references."""
         return self.extract(path, source, tree).references

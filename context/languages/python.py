@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 import tree_sitter
 import tree_sitter_python
 
+from roost.context.codec import encode_records
 from roost.context.facts import (
     Definition,
     Export,
@@ -36,7 +37,10 @@ _MAX_RECEIVER_CHARS = 120
 _MAX_SIGNATURE_LINES = 8
 _MAX_DOC_CHARS = 2000
 _STRING_PREFIX = re.compile(r"^[rRbBuUfF]{0,2}('''|\"\"\"|'|\")")
+_STRING_START = frozenset(bytes([c]) for c in b"'\"rRbBuUfF")
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_CLASS, _FUNCTION, _METHOD = SymbolKind.CLASS.value, SymbolKind.FUNCTION.value, SymbolKind.METHOD.value
+_FIELD, _CONSTANT, _VARIABLE = SymbolKind.FIELD.value, SymbolKind.CONSTANT.value, SymbolKind.VARIABLE.value
 _DEFINITION_CAPTURES = (
     "definition.class",
     "definition.function",
@@ -90,8 +94,8 @@ def _string_value(literal: str) -> str | None:
 
 
 def _docstring(source: bytes, body: tree_sitter.Node | None) -> str | None:
-    if body is None or body.named_child_count == 0:
-        return None
+    if body is None or source[body.start_byte : body.start_byte + 1] not in _STRING_START:
+        return None  # cheap rejection: most bodies do not start with a string literal
     first = body.named_child(0)
     if first is None or first.type != "expression_statement":
         return None
@@ -163,8 +167,21 @@ def _shift(span: Span, lines: int) -> Span:
     return Span(span.start_line + lines, span.start_col, span.end_line + lines, span.end_col)
 
 
-def _dedupe_fields(definitions: list[Definition]) -> list[Definition]:
+def _dedupe_fields(records: list[tuple]) -> list[tuple]:
     """One field per class and name: the first assignment (class attribute or ``self.x =``) wins."""
+    seen: set[str] = set()
+    kept = []
+    for record in records:
+        if record[2] == _FIELD:
+            if record[1] in seen:
+                continue
+            seen.add(record[1])
+        kept.append(record)
+    return kept
+
+
+def _dedupe_field_definitions(definitions: list[Definition]) -> list[Definition]:
+    """:func:`_dedupe_fields` for Definition objects (open buffers)."""
     seen: set[str] = set()
     kept = []
     for definition in definitions:
@@ -174,6 +191,30 @@ def _dedupe_fields(definitions: list[Definition]) -> list[Definition]:
             seen.add(definition.qualified_name)
         kept.append(definition)
     return kept
+
+
+_KINDS = {kind.value: kind for kind in SymbolKind}
+
+
+def _record_to_definition(record: tuple) -> Definition:
+    """(name, qualified, kind value, span tuple, name span tuple, signature, doc, parent) → Definition;
+    the same layout :mod:`roost.context.codec` stores."""
+    name, qualified, kind, span, name_span, signature, doc, parent = record
+    return Definition(name, qualified, _KINDS[kind], Span(*span), Span(*name_span), signature, doc, parent)
+
+
+def _definition_to_record(definition: Definition) -> tuple:
+    s, n = definition.span, definition.name_span
+    return (
+        definition.name,
+        definition.qualified_name,
+        definition.kind.value,
+        (s.start_line, s.start_col, s.end_line, s.end_col),
+        (n.start_line, n.start_col, n.end_line, n.end_col),
+        definition.signature,
+        definition.doc,
+        definition.parent,
+    )
 
 
 def module_name_for_path(rel_path: str) -> str:
@@ -201,10 +242,23 @@ class PythonSupport(LanguageSupport):
     def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
         facts = FileFacts(path=path, language=self.name)
         found, import_nodes, all_values = self._collect(tree.root_node)
-        facts.definitions = _dedupe_fields(self._definitions(source, found, []))
+        facts.definitions = [
+            _record_to_definition(r) for r in _dedupe_fields(self._definitions(source, found, []))
+        ]
         facts.imports = self._imports_of(source, import_nodes)
         facts.exports = self._exports(path, source, facts.imports, all_values)
         return facts
+
+    def extract_outline_encoded(
+        self, path: str, source: bytes, tree: tree_sitter.Tree
+    ) -> tuple[bytes, list[Import], int]:
+        """The cold-index fast path: definitions go from captures to the encoded record without becoming
+        objects. Equal to ``encode_facts(extract_outline(...))`` (tested)."""
+        found, import_nodes, all_values = self._collect(tree.root_node)
+        records = _dedupe_fields(self._definitions(source, found, []))
+        imports = self._imports_of(source, import_nodes)
+        exports = self._exports(path, source, imports, all_values)
+        return encode_records(path, self.name, None, records, imports, exports), imports, len(records)
 
     # -- incremental outline for open buffers -------------------------------------------------------------
 
@@ -228,9 +282,9 @@ class PythonSupport(LanguageSupport):
                 facts = None
         if facts is None:
             found, import_nodes, all_values = self._collect(tree.root_node)
-            raw = self._definitions(source, found, [])
+            raw = [_record_to_definition(r) for r in self._definitions(source, found, [])]
             facts = FileFacts(path=path, language=self.name)
-            facts.definitions = _dedupe_fields(raw)
+            facts.definitions = _dedupe_field_definitions(raw)
             facts.imports = self._imports_of(source, import_nodes)
             facts.exports = self._exports(path, source, facts.imports, all_values)
             state["raw"] = raw
@@ -258,7 +312,7 @@ class PythonSupport(LanguageSupport):
         ancestors = _definition_ancestors(unit)
         if len(ancestors) > MAX_OUTLINE_DEPTH // 2 - 1:
             return None
-        stack: list[tuple[int, str, SymbolKind]] = []
+        stack: list[tuple[int, str, str]] = []
         ancestor_ends: dict[tuple[int, int], tuple[int, int]] = {}
         for node in ancestors:
             name_node = node.child_by_field_name("name")
@@ -267,9 +321,9 @@ class PythonSupport(LanguageSupport):
             name = _text(source, name_node)
             parent_kind = stack[-1][2] if stack else None
             if node.type == "class_definition":
-                kind = SymbolKind.CLASS
+                kind = _CLASS
             else:
-                kind = SymbolKind.METHOD if parent_kind is SymbolKind.CLASS else SymbolKind.FUNCTION
+                kind = _METHOD if parent_kind == _CLASS else _FUNCTION
             qualified = f"{stack[-1][1]}.{name}" if stack else name
             stack.append((node.end_byte, qualified, kind))
             ancestor_ends[node.start_point] = node.end_point
@@ -307,7 +361,7 @@ class PythonSupport(LanguageSupport):
         found, import_nodes, all_values = self._collect(root, unit)
         if all_values:
             return None
-        fresh = self._definitions(source, found, stack)
+        fresh = [_record_to_definition(r) for r in self._definitions(source, found, stack)]
         updated_before = []
         for definition in raw_before:
             span = definition.span
@@ -339,7 +393,7 @@ class PythonSupport(LanguageSupport):
         state["raw"] = new_raw
         state["spliced"] = state.get("spliced", 0) + 1  # diagnostics: edits served incrementally
         facts = FileFacts(path=path, language=self.name)
-        facts.definitions = _dedupe_fields(new_raw)
+        facts.definitions = _dedupe_field_definitions(new_raw)
         facts.imports = new_imports
         facts.exports = exports
         return facts
@@ -395,51 +449,51 @@ class PythonSupport(LanguageSupport):
             for imp in self._imports(source, node)
         ]
 
-    def _definitions(
-        self, source: bytes, found: list, stack: list[tuple[int, str, SymbolKind]]
-    ) -> list[Definition]:
-        """Definitions from sorted captures. ``stack`` holds the enclosing definitions, innermost last, as
-        (end_byte, qualified_name, kind): empty for a whole file, the class for one of its members."""
-        definitions: list[Definition] = []
+    def _definitions(self, source: bytes, found: list, stack: list[tuple[int, str, str]]) -> list[tuple]:
+        """Definition records (see :func:`_record_to_definition`) from sorted captures.
+
+        Records, not :class:`Definition` objects: the cold index encodes them as they are, which saves
+        building three frozen dataclasses per definition. ``stack`` holds the enclosing definitions,
+        innermost last, as (end_byte, qualified_name, kind value): empty for a whole file, the class
+        for one of its members.
+        """
+        records: list[tuple] = []
         seen: set[tuple[str, int]] = set()
         floor = len(stack)  # enclosing definitions given by the caller stay
         for start, end, capture, name_node, node, body in found:
             while len(stack) > floor and stack[-1][0] <= start:
                 stack.pop()
-            name = _text(source, name_node)
+            name = source[name_node.start_byte : name_node.end_byte].decode("utf-8", errors="replace")
             parent, parent_kind = (stack[-1][1], stack[-1][2]) if stack else (None, None)
+            sp, ep = node.start_point, node.end_point
+            nsp, nep = name_node.start_point, name_node.end_point
             if capture == "definition.instance_field":
                 # ``self.x = ...`` in a method: a field of the method's class.
-                if (
-                    parent_kind is not SymbolKind.METHOD
-                    or len(stack) < 2
-                    or stack[-2][2] is not SymbolKind.CLASS
-                ):
+                if parent_kind != _METHOD or len(stack) < 2 or stack[-2][2] != _CLASS:
                     continue
                 parent = stack[-2][1]
                 line_end = source.find(b"\n", node.start_byte, node.end_byte)
-                definitions.append(
-                    Definition(
-                        name=name,
-                        qualified_name=f"{parent}.{name}",
-                        kind=SymbolKind.FIELD,
-                        span=_span(node),
-                        name_span=_span(name_node),
-                        signature=_signature(
-                            source, node.start_byte, node.end_byte if line_end < 0 else line_end
-                        ),
-                        parent=parent,
+                records.append(
+                    (
+                        name,
+                        f"{parent}.{name}",
+                        _FIELD,
+                        (sp[0], sp[1], ep[0], ep[1]),
+                        (nsp[0], nsp[1], nep[0], nep[1]),
+                        _signature(source, node.start_byte, node.end_byte if line_end < 0 else line_end),
+                        None,
+                        parent,
                     )
                 )
                 continue
             if capture == "definition.class":
-                kind = SymbolKind.CLASS
+                kind = _CLASS
             elif capture == "definition.function":
-                kind = SymbolKind.METHOD if parent_kind is SymbolKind.CLASS else SymbolKind.FUNCTION
+                kind = _METHOD if parent_kind == _CLASS else _FUNCTION
             elif capture == "definition.field":
-                kind = SymbolKind.FIELD
+                kind = _FIELD
             else:
-                kind = SymbolKind.CONSTANT if _CONSTANT_NAME.match(name) else SymbolKind.VARIABLE
+                kind = _CONSTANT if _CONSTANT_NAME.match(name) else _VARIABLE
             qualified = f"{parent}.{name}" if parent else name
             key = (qualified, name_node.start_byte)
             if key in seen:
@@ -454,19 +508,19 @@ class PythonSupport(LanguageSupport):
                 line_end = source.find(b"\n", node.start_byte, node.end_byte)
                 signature = _signature(source, node.start_byte, node.end_byte if line_end < 0 else line_end)
                 doc = None
-            definitions.append(
-                Definition(
-                    name=name,
-                    qualified_name=qualified,
-                    kind=kind,
-                    span=_span(node),
-                    name_span=_span(name_node),
-                    signature=signature,
-                    doc=doc,
-                    parent=parent,
+            records.append(
+                (
+                    name,
+                    qualified,
+                    kind,
+                    (sp[0], sp[1], ep[0], ep[1]),
+                    (nsp[0], nsp[1], nep[0], nep[1]),
+                    signature,
+                    doc,
+                    parent,
                 )
             )
-        return definitions
+        return records
 
     def _imports(self, source: bytes, node: tree_sitter.Node) -> list[Import]:
         span = _span(node)

@@ -223,3 +223,30 @@ def test_from_package_import_submodule_records_name_paths(layout):
     assert resolved.path_for_name("sub") == "app/sub/__init__.py"
     assert resolved.path_for_name("core") == "app/core.py"
     assert resolved.path_for_name("other") is None
+
+
+def test_encoded_fast_path_equals_outline_on_stdlib_sample():
+    import sysconfig
+
+    import marshal
+
+    from roost.context.codec import decode_facts, encode_facts
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    sample = [
+        "dataclasses.py",
+        "json/decoder.py",
+        "unittest/case.py",
+        "email/__init__.py",
+        "typing.py",
+        "os.py",
+    ]
+    for name in sample:
+        source = (stdlib / name).read_bytes()
+        tree = tree_sitter.Parser(PYTHON.ts_language(name)).parse(source)
+        blob, imports, count = PYTHON.extract_outline_encoded(name, source, tree)
+        facts = PYTHON.extract_outline(name, source, tree)
+        # marshal's bytes depend on object identity (back-references), so compare what they decode to.
+        assert marshal.loads(blob) == marshal.loads(encode_facts(facts)), name
+        assert decode_facts(blob) == facts
+        assert imports == facts.imports and count == len(facts.definitions)
