@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from roost.engine.types import ChatMessage
 
 EDIT_SYSTEM_PROMPT = (
-    "You are a precise code editor inside an editor. You get an instruction, a file with a selected region "
-    "between the markers <<<SELECTION and SELECTION>>>, and sometimes related code from other files. "
-    "If only the selection changes, reply with the complete new text of the selection in one fenced code "
-    "block and nothing else. If other files must change too, reply with edit blocks instead, one per "
-    "change, each: the file path on its own line, then\n<<<<<<< SEARCH\n(exact existing lines)\n=======\n"
+    "You are a precise code editor inside an editor. You get an instruction, the code to change, the code "
+    "around it for reference, and sometimes related code from other files. If only the code to change "
+    "changes, reply with its complete new version in one fenced code block and nothing else: do not repeat "
+    "the surrounding code. If other files must change too, reply with edit blocks instead, one per change, "
+    "each: the file path on its own line, then\n<<<<<<< SEARCH\n(exact existing lines)\n=======\n"
     "(new lines)\n>>>>>>> REPLACE\nKeep the code's style and indentation. Never add secrets."
 )
 
@@ -48,18 +48,25 @@ def _window(text: str, lines: int, tail: bool) -> str:
     return "\n".join(parts[-lines:] if tail else parts[:lines])
 
 
-def edit_messages(request: EditRequest, context_lines: int = 60) -> tuple[ChatMessage, ...]:
+def edit_messages(request: EditRequest, context_lines: int = 40) -> tuple[ChatMessage, ...]:
     tag = request.language
-    file_view = (
-        f"{_window(request.before, context_lines, True)}<<<SELECTION\n{request.selection}SELECTION>>>"
-        f"{_window(request.after, context_lines, False)}"
-    )
     parts = []
     for related in request.related:
         parts.append(f"{related.path} ({related.reason}):\n```{tag}\n{related.text.rstrip()}\n```")
-    parts.append(f"{request.path}:\n```{tag}\n{file_view}\n```")
+    # Small models copy whatever file they are shown: the surrounding code and the code to change are
+    # shown apart, and only the latter is to be rewritten.
+    before = _window(request.before, context_lines, True).rstrip()
+    after = _window(request.after, context_lines, False).strip("\n")
+    surrounding = f"{before}\n    ...\n{after}" if after else before
+    if surrounding.strip():
+        parts.append(
+            f"Code around it in {request.path} (reference only, do not repeat):\n```{tag}\n{surrounding}\n```"
+        )
+    parts.append(f"Code to change, from {request.path}:\n```{tag}\n{request.selection.rstrip()}\n```")
     if request.findings:
-        parts.append("Problems found in the selection:\n" + "\n".join(f"- {f}" for f in request.findings))
+        parts.append(
+            "Problems found in the code to change:\n" + "\n".join(f"- {f}" for f in request.findings)
+        )
     first_instruction = request.history[0][0] if request.history else request.instruction
     parts.append(f"Instruction: {first_instruction}")
     messages = [ChatMessage("system", EDIT_SYSTEM_PROMPT), ChatMessage("user", "\n\n".join(parts))]

@@ -211,3 +211,29 @@ def is_inside(root: Path, path: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def trim_echoed_context(new_text: str, before: str, selection: str, after: str) -> str:
+    """Drop what a model repeated from around the selection: leading lines that are code before the
+    selection (up to the selection's first line), and trailing lines that are code after it."""
+    anchor = next((line.strip() for line in selection.split("\n") if line.strip()), "")
+    lines = new_text.split("\n")
+    known_before = {line.strip() for line in before.split("\n")}
+    if anchor and anchor not in known_before:
+        for index, line in enumerate(lines):
+            if line.strip() == anchor:
+                if index and all(not text.strip() or text.strip() in known_before for text in lines[:index]):
+                    lines = lines[index:]
+                break
+    after_lines = [line.strip() for line in after.split("\n") if line.strip()]
+    if after_lines:
+        known_after = set(after_lines)
+        for index, line in enumerate(lines):
+            if index and line.strip() == after_lines[0]:
+                rest = lines[index:]
+                if all(not text.strip() or text.strip() in known_after for text in rest):
+                    lines = lines[:index]
+                    while lines and not lines[-1].strip():
+                        lines.pop()
+                    break
+    return "\n".join(lines)

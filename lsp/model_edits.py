@@ -19,7 +19,16 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from roost.lsp import metrics
 from roost.lsp.edit_prompt import EditRequest, edit_messages
-from roost.lsp.edits import EditError, FileEdit, TextReplacement, locate, parse_edit_blocks, reindent, verify
+from roost.lsp.edits import (
+    EditError,
+    FileEdit,
+    TextReplacement,
+    locate,
+    parse_edit_blocks,
+    reindent,
+    trim_echoed_context,
+    verify,
+)
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
@@ -151,8 +160,8 @@ def build_proposal(
             if block.path is None:
                 snapshot = target
                 start, end = selection
-                new_text = block.replace
                 old = target.text[start:end]
+                new_text = trim_echoed_context(block.replace, target.text[:start], old, target.text[end:])
                 if old.endswith("\n") and not new_text.endswith("\n"):
                     new_text += "\n"
                 new_text = reindent(new_text, new_text, old)
