@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
 import sysconfig
 import tempfile
@@ -67,7 +66,7 @@ def resolution_share(index: WorkspaceIndex) -> tuple[int, int]:
     return resolved, total
 
 
-def edit_latencies(index: WorkspaceIndex, edits: int) -> tuple[str, list[float]]:
+def edit_latencies(index: WorkspaceIndex, edits: int) -> tuple[str, list[float], list[float]]:
     """Open the file closest to 2,000 lines, then time ``edits`` single-character edits."""
     candidates = []
     for path in index.files():
@@ -83,7 +82,8 @@ def edit_latencies(index: WorkspaceIndex, edits: int) -> tuple[str, list[float]]
     text = (index.root / path).read_text(encoding="utf-8", errors="replace")
     index.set_buffer(path, text)
     rng = random.Random(7)
-    timings = []
+    timings: list[float] = []
+    cpu_timings: list[float] = []
     line_texts = text.split("\n")
     for step in range(edits):
         line = rng.randrange(len(line_texts))
@@ -93,9 +93,20 @@ def edit_latencies(index: WorkspaceIndex, edits: int) -> tuple[str, list[float]]
         else:
             edit = BufferEdit(line, col, line, col, "")
         started = time.perf_counter()
+        cpu_started = time.thread_time()
         index.update_buffer(path, None, [edit])
         timings.append((time.perf_counter() - started) * 1000)
-    return f"{path} ({lines} lines)", timings
+        cpu_timings.append((time.thread_time() - cpu_started) * 1000)
+    return f"{path} ({lines} lines)", timings, cpu_timings
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "MISSED"
 
 
 def main() -> int:
@@ -109,15 +120,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="roost-index-bench-") as cache:
         options = IndexOptions(cache_dir=Path(cache), **options_kwargs)
         started = time.perf_counter()
+        parent_cpu_started = time.process_time()
         index = WorkspaceIndex(root, options)
         cold = index.index()
         cold_s = time.perf_counter() - started
+        parent_cpu_s = time.process_time() - parent_cpu_started
+        worker_cpu_s = index.worker_cpu_seconds
         paths = index.files()
         rss_after = rss_mb()
+        load = os.getloadavg()[0]
 
+        baseline_cpu_started = time.process_time()
         baseline_s = baseline_parse_seconds(root, paths)
+        baseline_cpu_s = time.process_time() - baseline_cpu_started
         resolved, total = resolution_share(index)
-        where, timings = edit_latencies(index, args.edits)
+        where, timings, cpu_timings = edit_latencies(index, args.edits)
         index.close()
 
         started = time.perf_counter()
@@ -128,27 +145,36 @@ def main() -> int:
 
     stats = cold.stats
     lines = sum((root / p).read_bytes().count(b"\n") for p in paths)
-    timings.sort()
-    p50 = statistics.median(timings)
-    p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
+    cpu = os.cpu_count() or 1
     share = resolved / total if total else 0.0
-    cpu = os.cpu_count()
-    print(f"workload: {root} — {len(paths)} files, {lines:,} lines; python {sys.version.split()[0]}, {cpu} CPUs")
-    print(f"graph: {stats.symbols:,} symbols, {stats.edges:,} edges, {stats.imports:,} imports "
-          f"({stats.resolved_imports:,} resolved, {stats.external_imports:,} external, "
-          f"{stats.unresolved_imports:,} unresolved)")
-    print(f"baseline (raw single-thread tree-sitter parse): {baseline_s:.2f} s")
     ratio = cold_s / baseline_s
-    print(f"cold index: {cold_s:.2f} s = {ratio:.2f}x baseline (target <= {TARGET_COLD_RATIO}x) "
-          f"{'OK' if ratio <= TARGET_COLD_RATIO else 'MISSED'}")
-    print(f"warm restart: {warm_s:.3f} s, {warm.parsed} parsed, {warm.reused} reused (target <= {TARGET_WARM_S} s) "
-          f"{'OK' if warm_s <= TARGET_WARM_S else 'MISSED'}")
-    print(f"edit -> graph updated in {where}: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(timings)} edits "
-          f"(target p99 <= {TARGET_EDIT_P99_MS} ms) {'OK' if p99 <= TARGET_EDIT_P99_MS else 'MISSED'}")
-    print(f"RSS after indexing: {rss_after:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB) "
-          f"{'OK' if rss_after <= TARGET_RSS_MB else 'MISSED'}")
-    print(f"stdlib->stdlib imports resolved: {resolved}/{total} = {share:.1%} (target >= {TARGET_RESOLVED:.0%}) "
-          f"{'OK' if share >= TARGET_RESOLVED else 'MISSED'}")
+    p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
+    cpu_p50, cpu_p99 = percentile(cpu_timings, 0.5), percentile(cpu_timings, 0.99)
+    # On a shared machine the wall-clock ratio moves with other people's load; CPU seconds much less.
+    # With the workers spread over the cores, the critical path is the larger of a worker's share and
+    # the parent's own work.
+    estimate = max(worker_cpu_s / cpu, parent_cpu_s) if worker_cpu_s else parent_cpu_s
+    lines_out = [
+        f"workload: {root} — {len(paths)} files, {lines:,} lines; python {sys.version.split()[0]}, {cpu} CPUs, "
+        f"load average {load:.1f}",
+        f"graph: {stats.symbols:,} symbols, {stats.edges:,} edges, {stats.imports:,} imports "
+        f"({stats.resolved_imports:,} resolved, {stats.external_imports:,} external, "
+        f"{stats.unresolved_imports:,} unresolved)",
+        f"baseline (raw single-thread tree-sitter parse): {baseline_s:.2f} s wall, {baseline_cpu_s:.2f} s cpu",
+        f"cold index: {cold_s:.2f} s = {ratio:.2f}x baseline (target <= {TARGET_COLD_RATIO}x) "
+        f"{verdict(ratio <= TARGET_COLD_RATIO)}",
+        f"  cpu: workers {worker_cpu_s:.2f} s + parent {parent_cpu_s:.2f} s -> critical path on {cpu} idle cores "
+        f"{estimate:.2f} s = {estimate / baseline_cpu_s:.2f}x baseline cpu",
+        f"warm restart: {warm_s:.3f} s, {warm.parsed} parsed, {warm.reused} reused (target <= {TARGET_WARM_S} s) "
+        f"{verdict(warm_s <= TARGET_WARM_S)}",
+        f"edit -> graph updated in {where}: p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(timings)} edits "
+        f"(target p99 <= {TARGET_EDIT_P99_MS} ms) {verdict(p99 <= TARGET_EDIT_P99_MS)}",
+        f"  cpu (thread time): p50 {cpu_p50:.2f} ms, p99 {cpu_p99:.2f} ms",
+        f"RSS after indexing: {rss_after:.0f} MB (target <= {TARGET_RSS_MB:.0f} MB) {verdict(rss_after <= TARGET_RSS_MB)}",
+        f"stdlib->stdlib imports resolved: {resolved}/{total} = {share:.1%} (target >= {TARGET_RESOLVED:.0%}) "
+        f"{verdict(share >= TARGET_RESOLVED)}",
+    ]
+    print("\n".join(lines_out))
     return 0
 
 

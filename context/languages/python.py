@@ -643,10 +643,11 @@ class PythonSupport(LanguageSupport):
             found = self._module_file(root, module, layout)
             if found is not None:
                 return self._with_names(imp, found, layout)
-        # ``import os.path``: ``os`` is a plain module (not a package) that binds ``path`` itself, so the
-        # import names that module. Inside a package a missing submodule is a real error.
+        # ``import os.path`` / ``from os.path import join``: ``os`` is a plain module (not a package) that
+        # binds ``path`` itself (``sys.modules["os.path"]``), so the import names that module. Inside a
+        # package a missing submodule is a real error.
         parts = module.split(".")
-        if not imp.names and not imp.is_star and len(parts) > 1:
+        if len(parts) > 1:
             for cut in range(len(parts) - 1, 0, -1):
                 prefix = ".".join(parts[:cut])
                 for root in roots:

@@ -226,9 +226,8 @@ def test_from_package_import_submodule_records_name_paths(layout):
 
 
 def test_encoded_fast_path_equals_outline_on_stdlib_sample():
-    import sysconfig
-
     import marshal
+    import sysconfig
 
     from roost.context.codec import decode_facts, encode_facts
 
