@@ -246,7 +246,7 @@ function M.statusline(bufnr)
   end
   local status = statuses[client.id] or { state = "starting" }
   local text = "Roost: " .. tostring(status.state):gsub("_", " ")
-  if status.percentage and status.percentage ~= vim.NIL then
+  if status.state ~= "ready" and status.state ~= "error" and type(status.percentage) == "number" then
     text = text .. " " .. status.percentage .. "%"
   end
   return text
@@ -278,10 +278,7 @@ local function print_status()
     return
   end
   local lines = {
-    ("Roost: %s%s"):format(
-      tostring(status.state):gsub("_", " "),
-      status.percentage and (" " .. status.percentage .. "%") or ""
-    ),
+    M.statusline(),
     "  server: " .. table.concat(config.cmd, " ") .. " (client " .. status.client_id .. ")",
     "  root: " .. tostring(status.root),
     "  inline completion: " .. status.inline,
