@@ -198,6 +198,9 @@ class CompletionPipeline:
         # 3. Debounce: a newer request for this document makes this one moot.
         at_end_of_line = not request.text[request.offset :].split("\n", 1)[0].strip()
         await asyncio.sleep(debouncer.delay_ms(at_end_of_line) / 1000.0)
+        # A request that arrived in the same loop iteration as our wake-up has been created but not yet
+        # run: let it register before deciding that we are the newest.
+        await asyncio.sleep(0)
         watch.lap("debounce")
         if self._sequence.get(uri) != sequence:
             outcome.source = "superseded"
