@@ -12,14 +12,16 @@ OpenAI SDKs, curl) handle that.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
 import logging
+import sys
 import time
 import uuid
 from contextlib import aclosing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from roost.engine.types import (
     Backend,
@@ -31,7 +33,12 @@ from roost.engine.types import (
     TextChunk,
 )
 
+if TYPE_CHECKING:
+    from roost.engine.backends.transformers_backend import TransformersOptions
+
 log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8917
 
 MAX_BODY_BYTES = 16 * 2**20
 _REASONS = {
@@ -294,3 +301,94 @@ def _error_body(message: str, kind: str) -> dict[str, Any]:
 
 def _finish(chunk: TextChunk) -> str:
     return "length" if chunk.finish_reason == "length" else "stop"
+
+
+def run_server(
+    options: TransformersOptions, port: int, metrics_port: int | None = None, log_progress: bool = True
+) -> int:
+    """Load the model, then serve it until interrupted. Prints ``listening on http://127.0.0.1:PORT``
+    (one line on stdout) once it accepts connections: whoever started the process reads the port from it."""
+    from roost.engine.backends.transformers_backend import TransformersBackend
+    from roost.engine.metrics import start_metrics_server
+
+    def progress(message: str, _fraction: float | None) -> None:
+        if log_progress:
+            print(f"roost engine: {message}", file=sys.stderr, flush=True)
+
+    try:
+        backend = TransformersBackend.load(options, progress=progress)
+    except EngineError as error:
+        print(f"roost engine: {error}", file=sys.stderr)
+        return 1
+    if metrics_port is not None:
+        start_metrics_server(metrics_port)
+        print(f"roost engine: metrics on http://127.0.0.1:{metrics_port}/metrics", file=sys.stderr)
+
+    async def serve() -> None:
+        server = EngineServer(backend, model_name=backend.loaded.source)
+        bound = await server.start(port)
+        print(f"listening on http://127.0.0.1:{bound}", flush=True)
+        try:
+            await server.serve_forever()
+        finally:
+            await server.close()
+            await backend.aclose()
+
+    try:
+        asyncio.run(serve())
+    except OSError as error:
+        print(f"roost engine: cannot listen on 127.0.0.1:{port}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, default_port: int = DEFAULT_PORT) -> None:
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=default_port,
+        help=f"port on 127.0.0.1 (default {default_port}; 0 picks one)",
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="model directory, .gguf file, cached HF id or packaged name (default: the offline default model)",
+    )
+    parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"])
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    parser.add_argument("--quantization", default=None, choices=["int8", "nf4", "fp8"])
+    parser.add_argument("--compile", action="store_true", help="torch.compile the forward pass")
+    parser.add_argument("--max-batch-size", type=int, default=8)
+    parser.add_argument(
+        "--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:N"
+    )
+
+
+def options_from_arguments(args: argparse.Namespace) -> TransformersOptions:
+    from roost.engine.backends.transformers_backend import TransformersOptions
+    from roost.engine.scheduler import SchedulerOptions
+
+    return TransformersOptions(
+        model=args.model,
+        dtype=args.dtype,
+        device=args.device,
+        quantization=args.quantization,
+        compile=args.compile,
+        scheduler=SchedulerOptions(max_batch_size=args.max_batch_size),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m roost.engine.server``: what the shared-engine starter runs (same flags as ``roost engine serve``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m roost.engine.server", description=__doc__.splitlines()[0]
+    )
+    add_server_arguments(parser)
+    args = parser.parse_args(argv)
+    return run_server(options_from_arguments(args), args.port, args.metrics_port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

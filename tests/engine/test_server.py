@@ -93,3 +93,10 @@ async def test_client_disconnect_cancels_the_generation(server) -> None:
         await asyncio.sleep(0.02)
     assert any(e.kind == "cancel_requested" for e in backend.scheduler.events)
     assert backend.scheduler.batch_size == 0
+
+
+def test_cli_engine_serve_reports_a_missing_model(tmp_path, capsys) -> None:
+    from roost.lsp.cli import main
+
+    assert main(["engine", "serve", "--port", "0", "--model", str(tmp_path / "nope")]) == 1
+    assert "not found" in capsys.readouterr().err

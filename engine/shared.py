@@ -1,0 +1,117 @@
+"""Find the shared local engine, or start it: one loaded model for every editor window on this machine.
+
+``shared_engine_url(options)`` returns the base URL (``http://127.0.0.1:PORT``) of a running
+``python -m roost.engine.server``. If none answers, it starts one (detached, so it outlives the
+editor that started it) and waits until it listens. A file lock around "check, else start" means
+two editors opening at once start one engine, not two; a small state file records the URL and pid.
+The LSP then talks to it with the OpenAI-compatible HTTP backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from roost.engine.models.default import model_cache_root
+from roost.engine.types import BackendUnavailableError
+
+_LISTENING = "listening on "
+
+
+@dataclass(frozen=True)
+class SharedEngineOptions:
+    model: str | None = None
+    dtype: str = "auto"
+    device: str = "auto"
+    max_batch_size: int = 8
+    # Where engine.json / engine.lock / engine.log live (None: next to the model cache).
+    state_dir: str | None = None
+    # Loading a 24B model takes minutes; the default model converts once in about a minute.
+    start_timeout_s: float = 900.0
+
+
+def shared_engine_url(options: SharedEngineOptions | None = None) -> str:
+    from filelock import FileLock, Timeout
+
+    options = options or SharedEngineOptions()
+    state_dir = Path(options.state_dir) if options.state_dir else model_cache_root().parent / "engine"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state_file = state_dir / "engine.json"
+    try:
+        with FileLock(str(state_dir / "engine.lock"), timeout=options.start_timeout_s):
+            running = _running_engine(state_file, options)
+            if running:
+                return running
+            url, pid = _start_engine(options, state_dir)
+            state_file.write_text(
+                json.dumps({"url": url, "pid": pid, "model": options.model}), encoding="utf-8"
+            )
+            return url
+    except Timeout as error:
+        raise BackendUnavailableError(
+            f"another process has been starting the shared engine for over {options.start_timeout_s:.0f} s "
+            f"(lock {state_dir / 'engine.lock'}); see {state_dir / 'engine.log'}"
+        ) from error
+
+
+def is_healthy(url: str, timeout_s: float = 1.0) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout_s) as response:  # noqa: S310 - our own URL
+            return json.loads(response.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+
+
+def _running_engine(state_file: Path, options: SharedEngineOptions) -> str | None:
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if state.get("model") != options.model:
+        return None  # a different model is configured: do not silently serve the wrong one
+    url = state.get("url")
+    return url if isinstance(url, str) and is_healthy(url) else None
+
+
+def _start_engine(options: SharedEngineOptions, state_dir: Path) -> tuple[str, int]:
+    command = [sys.executable, "-m", "roost.engine.server", "--port", "0", "--dtype", options.dtype]
+    command += ["--device", options.device, "--max-batch-size", str(options.max_batch_size)]
+    if options.model:
+        command += ["--model", options.model]
+    log_path = state_dir / "engine.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # not killed with the editor that happened to start it
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    assert process.stdout is not None
+    deadline = time.monotonic() + options.start_timeout_s
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    buffered = b""
+    while time.monotonic() < deadline:
+        if selector.select(timeout=0.5):
+            data = os.read(process.stdout.fileno(), 4096)
+            if not data:
+                break
+            buffered += data
+            for line in buffered.decode(errors="replace").splitlines():
+                if line.startswith(_LISTENING):
+                    return line[len(_LISTENING) :].strip(), process.pid
+        elif process.poll() is not None:
+            break
+    process.kill()
+    tail = log_path.read_text(errors="replace")[-2000:]
+    raise BackendUnavailableError(f"the shared engine did not start (log {log_path}):\n{tail}")
