@@ -40,6 +40,11 @@ class HuggingFaceTokenizer:
         # Added/special tokens by content; only these may be matched as single stop token ids.
         self._added = {tok.content: idx for idx, tok in tokenizer.added_tokens_decoder.items()}
 
+    @property
+    def tokenizer(self) -> Any:
+        """The wrapped transformers tokenizer (chat-template prompt formats use it directly)."""
+        return self._tokenizer
+
     @classmethod
     def from_directory(cls, directory: Path, extra_eos_ids: Sequence[int] = ()) -> HuggingFaceTokenizer:
         from transformers import AutoTokenizer
@@ -79,6 +84,11 @@ class MistralCommonTokenizer:
         self._keep_special = SpecialTokenPolicy.KEEP
         self.eos_token_ids = frozenset({int(self._raw.eos_id)})
         self.description = f"mistral-common:{source}"
+
+    @property
+    def mistral_tokenizer(self) -> Any:
+        """The wrapped ``mistral_common`` ``MistralTokenizer`` (encode_fim / encode_chat_completion)."""
+        return self._mistral
 
     @classmethod
     def from_file(cls, path: Path) -> MistralCommonTokenizer:
