@@ -396,9 +396,14 @@ class WorkspaceIndex:
         batches = [ordered[i : i + size] for i in range(0, total, size)]
         import multiprocessing
 
-        # forkserver: safe with the server's threads (plain fork is not), and cheaper than spawn per worker.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["roost.context.parsing", "roost.context.languages.python"])
+        if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+            # A single-threaded process (CLI, benchmark) forks safely and its workers start instantly.
+            context = multiprocessing.get_context("fork")
+        else:
+            # Forking a process with threads (the server) can deadlock the child; the fork server is a
+            # clean single-threaded process, and cheaper than spawning each worker.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["roost.context.parsing", "roost.context.languages.python"])
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
