@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import pytest
 from lsp_harness import server_env
 
@@ -155,6 +156,13 @@ class Editor:
         return self.nvim.api.get_mode()["mode"]
 
 
+def real_server_env(tmp_path: Path) -> dict[str, str]:
+    """State in the test's directory; the converted default model shared with every run (converting takes a
+    minute), as tests/lsp_features does."""
+    shared_models = os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
+    return server_env(tmp_path, {"ROOST_CACHE_DIR": shared_models})
+
+
 @pytest.fixture(params=SERVERS)
 def server(request: pytest.FixtureRequest) -> str:
     return request.param
@@ -166,7 +174,9 @@ def editor(server: str, workspace: Path, tmp_path: Path) -> Iterator[Editor]:
         command = [sys.executable, str(SCRIPTED)]
     else:
         command = [sys.executable, "-m", "roost.lsp.cli", "serve", "--stdio"]
-    env = {key: value for key, value in server_env(tmp_path).items() if key.startswith(("ROOST_", "PYTHON"))}
+    env = {
+        key: value for key, value in real_server_env(tmp_path).items() if key.startswith(("ROOST_", "PYTHON"))
+    }
     nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"])
     try:
         nvim.command("filetype on")

@@ -18,6 +18,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import platformdirs
 import pytest
 from lsp_harness import server_env
 
@@ -65,9 +66,11 @@ def test_compile_strict_lint_and_unit_tests(installed: Path) -> None:
 @pytest.mark.slow
 def test_node_client_against_the_real_server(installed: Path, tmp_path: Path) -> None:
     """Features in PENDING_SERVER_FEATURES (server.test.mjs) report as TODO and cannot fail this test."""
-    env = server_env(tmp_path)
+    # The converted default model is shared with every run (converting takes a minute), as tests/lsp_features does.
+    shared_models = os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
+    env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_models})
     env["ROOST_SERVER_COMMAND"] = json.dumps([sys.executable, "-m", "roost.lsp.cli", "serve", "--stdio"])
-    env["ROOST_MODEL_TIMEOUT_MS"] = "150000"
+    env["ROOST_MODEL_TIMEOUT_MS"] = "300000"
     result = _npm("run", "test:server", env=env, timeout=900)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"npm run test:server failed:\n{output[-12000:]}"
