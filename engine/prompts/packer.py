@@ -10,6 +10,8 @@ part boundaries can never push it over the budget.
 from __future__ import annotations
 
 import math
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -166,6 +168,39 @@ def trim_suffix(text: str, max_tokens: int, counter: TokenCounter, total: int | 
 _MAX_CHARS_PER_TOKEN = 6
 
 
+class _CostCache:
+    """A small LRU of snippet costs."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self.entries: OrderedDict[object, int] = OrderedDict()
+
+    def get(self, key: object) -> int | None:
+        value = self.entries.get(key)
+        if value is not None:
+            self.entries.move_to_end(key)
+        return value
+
+    def put(self, key: object, value: int) -> None:
+        self.entries[key] = value
+        if len(self.entries) > self.capacity:
+            self.entries.popitem(last=False)
+
+
+# Keyed by the counter object itself (weakly), so a cost is never reused across tokenizers.
+_COST_CACHES: weakref.WeakKeyDictionary[object, _CostCache] = weakref.WeakKeyDictionary()
+
+
+def _snippet_costs(counter: TokenCounter) -> _CostCache:
+    try:
+        cache = _COST_CACHES.get(counter)
+        if cache is None:
+            cache = _COST_CACHES[counter] = _CostCache()
+        return cache
+    except TypeError:  # a counter that cannot be weakly referenced: no caching
+        return _CostCache(capacity=0)
+
+
 def _tail_window(text: str, chars: int) -> str:
     if len(text) <= chars:
         return text
@@ -207,8 +242,17 @@ def pack(
         )
 
     snippets = prompt_input.snippets
-    # Marginal cost of each snippet as the format renders it (headers and separators included).
-    costs = [count(prompt_format.render(empty.with_parts(snippets=(s,)))) - fixed for s in snippets]
+    # Marginal cost of each snippet as the format renders it (headers and separators included). The
+    # same snippets come back on every keystroke, so their costs are cached per counter and format.
+    cache = _snippet_costs(counter)
+    costs = []
+    for snippet in snippets:
+        key = (id(prompt_format), prompt_format.family, empty.path, empty.language, empty.repo_name, snippet)
+        cost = cache.get(key)
+        if cost is None:
+            cost = count(prompt_format.render(empty.with_parts(snippets=(snippet,)))) - fixed
+            cache.put(key, cost)
+        costs.append(cost)
     context_need = sum(costs)
     shares = {"prefix": split.prefix, "suffix": split.suffix, "context": split.context}
     total_share = sum(shares.values())

@@ -215,7 +215,8 @@ def test_every_filter_only_cuts_and_pipeline_is_idempotent(
     assert raw.startswith(once)
     assert postprocess(once, context) == once
     if single and once:
-        assert once.strip("\n").count("\n") == 0
+        # One line with content (it may sit on the next line when the cursor's line is complete).
+        assert sum(1 for line in once.split("\n") if line.strip()) == 1
 
 
 @settings(max_examples=200, deadline=None)
