@@ -132,3 +132,34 @@ async def test_restart_in_the_middle_of_a_fixup_session(workspace: Path, tmp_pat
             assert _field(accepted, "applied") is True
             with pytest.raises(JsonRpcException):
                 await _command(session, "roost.fixup.accept", {"session": "no-such-session"})
+
+
+async def test_multi_file_proposal_from_edit_blocks(workspace: Path) -> None:
+    (workspace / "shop" / "circle.py").write_text(SOURCE)
+    (workspace / "shop" / "use_circle.py").write_text("from shop.circle import area\n\nprint(area(2))\n")
+    answer = (
+        "shop/circle.py\n<<<<<<< SEARCH\ndef area(r):\n=======\ndef circle_area(r):\n>>>>>>> REPLACE\n"
+        "shop/use_circle.py\n<<<<<<< SEARCH\nfrom shop.circle import area\n\nprint(area(2))\n=======\n"
+        "from shop.circle import circle_area\n\nprint(circle_area(2))\n>>>>>>> REPLACE\n"
+        "shop/missing.py\n<<<<<<< SEARCH\nnothing here\n=======\nx\n>>>>>>> REPLACE\n"
+    )
+    with FakeOpenAI(rules=[("rename area", answer)]) as fake:
+        async with lsp_session(workspace, initialization_options=fake_backend_options(fake)) as session:
+            await session.wait_for_status("ready")
+            uri = session.open("shop/circle.py")
+            started = await _command(
+                session, "roost.fixup.start", {"uri": uri, "range": SELECTION, "instruction": "rename area"}
+            )
+            edit = _field(started, "edit")
+            changes = (
+                _field(edit, "documentChanges")
+                if not hasattr(edit, "document_changes")
+                else edit.document_changes
+            )
+            uris = sorted(_field(_field(c, "textDocument"), "uri") for c in changes)
+            assert uris == sorted([uri, session.uri("shop/use_circle.py")])
+            # The block that matches nothing is reported, never sent.
+            assert "shop/missing.py" in _field(started, "message")
+            accepted = await _command(session, "roost.fixup.accept", {"session": _field(started, "session")})
+            assert _field(accepted, "applied") is True
+            assert len(session.applied_edits[-1].edit.document_changes) == 2
