@@ -76,7 +76,10 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
     )
     prefix = context.line_prefix
     member = _MEMBER_AT_CURSOR.search(prefix)
-    if member is not None:
+    called = _call_receiver(prefix) if member is None else None
+    if called is not None:
+        context.receiver, context.partial = called
+    elif member is not None:
         context.receiver = _SPACES.sub("", member.group(1))
         context.partial = member.group(2)
     else:
@@ -117,6 +120,30 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
             if name.startswith("self."):
                 context.type_hints.setdefault(name, expression)
     return context
+
+
+_AFTER_CALL = re.compile(r"\)\s*\.\s*(\w*)$")
+_CALLEE = re.compile(r"((?:[A-Za-z_]\w*\s*\.\s*)*[A-Za-z_]\w*)\s*$")
+
+
+def _call_receiver(prefix: str) -> tuple[str, str] | None:
+    """``Foo(a, b(c)).par`` → (``Foo()``, ``par``): a member of what a call returns."""
+    after = _AFTER_CALL.search(prefix)
+    if after is None:
+        return None
+    depth = 0
+    for index in range(after.start(), -1, -1):
+        char = prefix[index]
+        if char == ")":
+            depth += 1
+        elif char == "(":
+            depth -= 1
+            if depth == 0:
+                callee = _CALLEE.search(prefix[:index])
+                if callee is None:
+                    return None
+                return _SPACES.sub("", callee.group(1)) + "()", after.group(1)
+    return None
 
 
 def _type_hints(lines: list[str], start: int, end: int, end_col: int | None) -> dict[str, str]:

@@ -13,6 +13,8 @@ class RetrievalOptions:
     context_share: float = 0.50
     # A definition's body is included when it has at most this many lines; else signature + docstring.
     small_body_lines: int = 12
+    # Same for definitions reached only through the file's imports (compact: there are many).
+    import_body_lines: int = 4
     # Docstrings longer than this many lines are cut (the first lines carry the meaning).
     doc_lines: int = 4
     # A class outline (header + member declarations) is cut to this many characters.

@@ -50,7 +50,8 @@ def pack(
     """
     result = RetrievalResult(budget=max(0, budget))
     chosen: list[ContextItem] = []
-    seen_symbols: set[tuple[str, str]] = set()
+    # (path, symbol, first line): overloads (``@overload`` stubs and the real one) are distinct.
+    seen_symbols: set[tuple[str, str, int]] = set()
     remaining = result.budget
     ordered = sorted(candidates, key=lambda c: (-c.score, c.path, c.start_line))
     for candidate in ordered:
@@ -60,7 +61,8 @@ def pack(
             if shown * 2 > lines:
                 result.dropped.append((candidate, "already in the prompt's prefix/suffix"))
                 continue
-        if candidate.symbol is not None and (candidate.path, candidate.symbol) in seen_symbols:
+        key = (candidate.path, candidate.symbol or "", candidate.start_line)
+        if candidate.symbol is not None and key in seen_symbols:
             result.dropped.append((candidate, "duplicate symbol"))
             continue
         duplicate = next((item for item in chosen if _repeats(candidate, item, lines)), None)
@@ -74,7 +76,7 @@ def pack(
             continue
         remaining -= tokens
         if candidate.symbol is not None:
-            seen_symbols.add((candidate.path, candidate.symbol))
+            seen_symbols.add(key)
         chosen.append(
             ContextItem(
                 path=candidate.path,

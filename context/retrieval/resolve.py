@@ -81,7 +81,8 @@ class NameResolver:
             return []
         found = [Target(path, d) for d in facts.definitions if d.parent is None and d.name == name]
         if found:
-            return found
+            # The last binding wins (``@overload`` stubs, then the implementation; redefinitions).
+            return [found[-1]]
         return self._through_imports(facts, name, depth)
 
     def _through_imports(self, facts: FileFacts, name: str, depth: int) -> list[Target]:
@@ -140,7 +141,11 @@ class NameResolver:
         if facts is None:
             return []
         qualified = target.definition.qualified_name
-        members = [Target(target.path, d) for d in facts.definitions if d.parent == qualified]
+        by_name: dict[str, Target] = {}
+        for d in facts.definitions:
+            if d.parent == qualified:
+                by_name[d.name] = Target(target.path, d)  # the last binding of a name wins
+        members = list(by_name.values())
         for base in self.bases(target):
             members.extend(self.class_members(base, depth + 1))
         return members

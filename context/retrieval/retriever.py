@@ -52,6 +52,11 @@ SCORE_FILE_OUTLINE = 0.2
 SCORE_RECENT = 0.4
 SCORE_OPEN_DOCUMENT = 0.35
 SCORE_LEXICAL = 0.2
+# Code of the file being edited: the prompt's prefix/suffix often shows its surroundings already.
+SAME_FILE_FACTOR = 0.8
+# A variable's definition line (``S = SingletonRegistry()``) says less than a function's signature.
+VARIABLE_FACTOR = 0.7
+_VARIABLE_KINDS = frozenset({SymbolKind.VARIABLE, SymbolKind.CONSTANT, SymbolKind.FIELD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,10 +328,18 @@ class Retriever:
                 "#members" if members_wanted and not snippet.complete else ""
             )
         else:
-            snippet = definition_snippet(lines, definition, options.small_body_lines, options.doc_lines)
+            if kind is CandidateKind.IMPORT:
+                # Imports far from the cursor are many: their signature is what fits and what matters.
+                snippet = definition_snippet(lines, definition, options.import_body_lines, 1)
+            else:
+                snippet = definition_snippet(lines, definition, options.small_body_lines, options.doc_lines)
             symbol = definition.qualified_name
         if snippet is None or not snippet.text.strip():
             return
+        if target.path == session.request.path:
+            score *= SAME_FILE_FACTOR
+        if definition is not None and definition.kind in _VARIABLE_KINDS:
+            score *= VARIABLE_FACTOR
         session.candidates.append(
             Candidate(
                 path=target.path,
@@ -354,6 +367,8 @@ class Retriever:
             typed = self._type_of(session, hint, depth + 1)
             if typed:
                 return typed
+        if expression.endswith("()") and expression != "super()":
+            return self._type_of(session, expression[:-2], depth + 1)  # what the call returns
         parts = expression.split(".")
         head, rest = parts[0], parts[1:]
         if head in self._self_names(session) and cursor.cls is not None:
@@ -417,6 +432,16 @@ class Retriever:
         receiver = cursor.receiver
         targets = [t for t in self._resolve_receiver(session, receiver) if t.is_module or t.is_class]
         if not targets:
+            if receiver.endswith("()") and receiver != "super()":
+                # The callee's own definition tells what it returns, when nothing typed it.
+                for callee in self._resolve_receiver(session, receiver[:-2]):
+                    self._add_target(
+                        session,
+                        callee,
+                        CandidateKind.DEFINITION,
+                        0.9,
+                        f"`{receiver[:-2]}` returns the receiver",
+                    )
             for target, score in self._guessed_classes(session, receiver):
                 self._add_class_with_bases(
                     session,

@@ -45,7 +45,7 @@ def _is_subsequence(short: str, long: str) -> bool:
 
 def receiver_token(receiver: str) -> str:
     """``self._event_loop`` → ``loop``; ``fut2`` → ``fut``: the part of a variable name that names a type."""
-    last = receiver.split(".")[-1].strip("_").rstrip("0123456789")
+    last = receiver.removesuffix("()").split(".")[-1].strip("_").rstrip("0123456789")
     parts = [part for part in last.lower().split("_") if part]
     return parts[-1] if parts else ""
 
