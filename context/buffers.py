@@ -75,17 +75,36 @@ class Buffer:
         return self._line_starts
 
     def apply(self, edits: list[BufferEdit]) -> None:
-        """Apply edits in order to the text and the tree, then re-parse incrementally."""
+        """Apply edits in order to the text and the tree, then re-parse incrementally (once)."""
+        if edits:
+            self._apply_bytes(edits)
+
+    def replace_with_diff(self, source: bytes) -> None:
+        """Full-text sync, turned into one incremental edit: the span between the common prefix and the
+        common suffix of the old and new text (what a keystroke changed)."""
+        old = self.source
+        if old == source:
+            return
+        prefix = _common_prefix(old, source)
+        suffix = _common_suffix(old, source, limit=min(len(old), len(source)) - prefix)
+        self._apply_bytes([(prefix, len(old) - suffix, source[prefix : len(source) - suffix])])
+
+    def _apply_bytes(self, edits: list[BufferEdit] | list[tuple[int, int, bytes]]) -> None:
+        """Edits as :class:`BufferEdit` (positions against the text after the previous edits) or as
+        (start byte, old end byte, new bytes); one tree edit each, one parse at the end."""
         source = self.source
         tree = self.tree.copy()  # edited in place: a bad edit half-way must leave the buffer as it was
         starts = self.line_starts()
         changes: list[TextChange] = []
         for edit in edits:
-            start = _offset(starts, len(source), edit.start_line, edit.start_col)
-            end = _offset(starts, len(source), edit.end_line, edit.end_col)
-            if end < start:
-                raise BufferError(f"edit ends before it starts: {edit}")
-            inserted = edit.new_text.encode("utf-8", "surrogatepass")
+            if isinstance(edit, BufferEdit):
+                start = _offset(starts, len(source), edit.start_line, edit.start_col)
+                end = _offset(starts, len(source), edit.end_line, edit.end_col)
+                if end < start:
+                    raise BufferError(f"edit ends before it starts: {edit}")
+                inserted = edit.new_text.encode("utf-8", "surrogatepass")
+            else:
+                start, end, inserted = edit
             start_point = self._point_at(starts, start)
             old_end_point = self._point_at(starts, end)
             new_end = start + len(inserted)
@@ -133,6 +152,29 @@ class Buffer:
         self._line_starts = None
         self.previous_tree = None
         self.last_change = None
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix, by bisection over slice comparisons (memcmp), not a Python loop."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    low, high = 0, max(0, limit)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _updated_line_starts(starts: list[int], change: TextChange, inserted: bytes) -> list[int]:

@@ -593,8 +593,10 @@ class WorkspaceIndex:
                 state = _OpenBuffer(buffer, FileFacts(rel, language.name))
                 self._buffers[rel] = state
             else:
-                state.buffer.replace(source)
-            self._refresh_buffer(rel, state, imports_may_change=True)
+                # Editors that sync full text (and the server's didChange with full content) still get
+                # the incremental path: the change is the span between common prefix and suffix.
+                state.buffer.replace_with_diff(source)
+            self._refresh_buffer(rel, state, imports_may_change=False)
 
     def update_buffer(
         self, path: str | os.PathLike[str], text: str | None, edits: Sequence[BufferEdit] | None = None

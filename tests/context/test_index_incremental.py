@@ -75,20 +75,29 @@ def workspace(tmp_path_factory) -> Path:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.lists(edit_strategy, min_size=1, max_size=3), min_size=1, max_size=8))
+@given(
+    steps=st.lists(
+        st.tuples(st.lists(edit_strategy, min_size=1, max_size=3), st.booleans()), min_size=1, max_size=8
+    )
+)
 def test_incremental_edits_equal_fresh_full_index(workspace, tmp_path_factory, steps):
+    """Edits arrive as ranges (LSP incremental sync) or as the whole new text (full sync, which the
+    index turns into one range edit); either way the graph equals a fresh index of the final text."""
     index = make_index(workspace, tmp_path_factory.mktemp("cache"), persist=False)
     index.index()
     text = START
     index.set_buffer(TARGET, text)
-    for step in steps:
+    for step, full_sync in steps:
         edits = []
         for fraction, delete, fragment in step:
             start = int(fraction * len(text))
             end = min(len(text), start + delete)
             edits.append(to_edit(text, start, end, fragment))
             text = text[:start] + fragment + text[end:]
-        index.update_buffer(TARGET, None, edits)
+        if full_sync:
+            index.update_buffer(TARGET, text)
+        else:
+            index.update_buffer(TARGET, None, edits)
         assert index.buffer_text(TARGET) == text
     incremental = graph_snapshot(index)
     index.close()
@@ -187,3 +196,20 @@ def test_watcher_applies_a_burst_in_few_batches(tmp_path):
         assert "pkg/gen0.py" not in index.files()
     finally:
         index.close()
+
+
+def test_full_text_sync_is_one_small_edit():
+    import tree_sitter
+    import tree_sitter_python
+
+    from roost.context.buffers import Buffer
+
+    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_python.language()))
+    buffer = Buffer(parser, "x = 'é'\ny = 2\n".encode())
+    buffer.replace_with_diff("x = 'é'\ny = 23\n".encode())
+    change = buffer.last_change
+    assert (change.start_byte, change.old_end_byte, change.new_end_byte) == (14, 14, 15)
+    assert change.start_point == (1, 5)
+    assert str(buffer.tree.root_node) == str(parser.parse(buffer.source).root_node)
+    buffer.replace_with_diff("é".encode())
+    assert buffer.source == "é".encode() and buffer.line_starts() == [0]
