@@ -20,6 +20,7 @@ Run as ``python tests/editors/scripted_server.py`` (stdio).
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from typing import Any
 
@@ -69,6 +70,12 @@ def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompl
 @server.command("roost.accepted")
 def on_accepted(_: LanguageServer, *arguments: Any) -> None:
     accepted.extend(arguments)
+
+
+@server.command("scripted.crash")
+def crash(_: LanguageServer) -> None:
+    """Dies at once, as a crashed server would, so the clients' restart is tested."""
+    os._exit(3)
 
 
 @server.command("scripted.accepted")

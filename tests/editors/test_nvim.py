@@ -350,3 +350,21 @@ def test_cross_file_code_action_edits_both_buffers(editor: Editor, server: str) 
             60,
             "the importer rewritten",
         )
+
+
+@pytest.mark.parametrize("server", ["scripted"])  # the scripted server can be told to crash
+def test_a_server_that_dies_is_restarted_and_reattached(editor: Editor, server: str) -> None:
+    editor.open("editor_test_typing.py")
+    editor.wait_ready()
+    first = editor.lua("return require('roost').status().client_id")
+    editor.lua(
+        "vim.lsp.buf_request(0, 'workspace/executeCommand', { command = 'scripted.crash' }, function() end)"
+    )
+    editor.wait_for(
+        lambda: editor.lua(
+            "local s = require('roost').status() return s.attached and s.client_id ~= ... and s.state == 'ready'",
+            first,
+        ),
+        30,
+        "a new server attached to the buffer",
+    )
