@@ -262,31 +262,25 @@ class OpenAIHTTPBackend:
                     finish = "cancelled"
                     break
                 except httpx.TimeoutException:
-                    finish, error_text = (
-                        "error",
-                        (
-                            f"the model server stopped sending for {self.options.read_timeout_s:g} s mid-answer"
-                        ),
+                    finish = "error"
+                    error_text = (
+                        f"the model server stopped sending for {self.options.read_timeout_s:g} s mid-answer"
                     )
                     break
                 except TimeoutError:
-                    finish, error_text = (
-                        "error",
-                        (f"the answer took longer than total_timeout_s={self.options.total_timeout_s:g} s"),
+                    finish = "error"
+                    error_text = (
+                        f"the answer took longer than total_timeout_s={self.options.total_timeout_s:g} s"
                     )
                     break
                 except (httpx.TransportError, httpx.StreamError) as error:
-                    finish, error_text = (
-                        "error",
-                        f"the connection to the model server broke mid-answer: {error}",
-                    )
+                    finish = "error"
+                    error_text = f"the connection to the model server broke mid-answer: {error}"
                     break
                 if data is None:
                     if not state.saw_done and not state.saw_finish:
-                        finish, error_text = (
-                            "error",
-                            "the model server closed the stream before it was complete",
-                        )
+                        finish = "error"
+                        error_text = "the model server closed the stream before it was complete"
                     else:
                         finish = state.finish_reason or "stop"
                     break
@@ -341,9 +335,14 @@ class OpenAIHTTPBackend:
         if cancel_wait.done():
             raise _Cancelled
         next_event = asyncio.ensure_future(events.__anext__())
-        done, _ = await asyncio.wait(
-            {next_event, cancel_wait}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
+        try:
+            done, _ = await asyncio.wait(
+                {next_event, cancel_wait}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        except BaseException:
+            # The consumer was cancelled while waiting: do not leave a reader task behind.
+            next_event.cancel()
+            raise
         if next_event not in done:
             next_event.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration, Exception):
