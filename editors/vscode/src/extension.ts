@@ -21,14 +21,12 @@ import {
 } from "vscode-languageclient/node";
 
 import { FixUpController, PROPOSAL_SCHEME, ProposalContentProvider } from "./fixup";
+import { RestartPolicy } from "./restart";
 import { affectsLaunch, affectsServer, roostSection, serverLaunch, SettingReader } from "./settings";
 import { parseStatus, presentStatus, StatusParams } from "./status";
 
 const LANGUAGES = ["python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go", "rust", "java"];
 const ACCEPTED_COMMAND = "roost.accepted";
-/** More crashes than this within the window means something is wrong that a restart will not fix. */
-const MAX_RESTARTS = 5;
-const RESTART_WINDOW_MS = 3 * 60 * 1000;
 
 let extension: RoostExtension | undefined;
 
@@ -52,7 +50,7 @@ class RoostExtension {
   private readonly log: vscode.LogOutputChannel;
   private readonly statusItem: vscode.StatusBarItem;
   private readonly fixUps: FixUpController;
-  private readonly crashTimes: number[] = [];
+  private readonly restarts = new RestartPolicy();
   /** Set once the server has reported a state; until then a started server is shown as ready. */
   private serverReportedStatus = false;
   /** Forwards `roost.accepted` when the server does not advertise it (then the client does not register it). */
@@ -148,7 +146,7 @@ class RoostExtension {
   }
 
   async restart(): Promise<void> {
-    this.crashTimes.length = 0;
+    this.restarts.reset();
     await this.stop();
     await this.start();
   }
@@ -169,18 +167,13 @@ class RoostExtension {
   }
 
   private onServerClosed(): CloseHandlerResult {
-    const now = Date.now();
-    this.crashTimes.push(now);
-    while (this.crashTimes.length > 0 && now - this.crashTimes[0] > RESTART_WINDOW_MS) {
-      this.crashTimes.shift();
-    }
-    if (this.crashTimes.length > MAX_RESTARTS) {
-      const message = `The Roost server stopped ${this.crashTimes.length} times in 3 minutes and will not be restarted. See the log, then run “Roost: Restart server”.`;
+    if (!this.restarts.shouldRestart(Date.now())) {
+      const message = `The Roost server stopped ${this.restarts.recentStops} times in 3 minutes and will not be restarted. See the log, then run “Roost: Restart server”.`;
       this.showStatus({ state: "error", message, percentage: null });
       void this.offerHelp(message);
       return { action: CloseAction.DoNotRestart, handled: true };
     }
-    this.log.warn(`the server stopped; restarting it (${this.crashTimes.length}/${MAX_RESTARTS})`);
+    this.log.warn(`the server stopped; restarting it (${this.restarts.recentStops}/${this.restarts.maxRestarts})`);
     this.showStatus({ state: "starting", message: "Restarting after the server stopped.", percentage: null });
     return { action: CloseAction.Restart, handled: true };
   }

@@ -5,6 +5,7 @@ import { test } from "node:test";
 
 import { applyTextEdits, editsByUri } from "../out/edits.js";
 import { buildServerSettings, roostSection, serverLaunch, affectsLaunch, affectsServer } from "../out/settings.js";
+import { RestartPolicy } from "../out/restart.js";
 import { parseStatus, presentStatus } from "../out/status.js";
 
 /** @param {Record<string, unknown>} values */
@@ -94,4 +95,17 @@ test("edits: applied in any order, positions clamp to the line, overlaps refused
     documentChanges: [{ textDocument: { uri: "file:///b.py", version: 3 }, edits: [edits[1]] }, { kind: "create" }],
   });
   assert.deepEqual([...grouped.keys()].sort(), ["file:///a.py", "file:///b.py"]);
+});
+
+test("restart: a stopped server restarts, unless it stopped more than 5 times in 3 minutes", () => {
+  const policy = new RestartPolicy(5, 180_000);
+  for (let stop = 0; stop < 5; stop++) {
+    assert.equal(policy.shouldRestart(stop * 1000), true);
+  }
+  assert.equal(policy.shouldRestart(5000), false);
+  assert.equal(policy.recentStops, 6);
+  // Stops older than the window no longer count.
+  assert.equal(policy.shouldRestart(5000 + 180_001), true);
+  policy.reset();
+  assert.equal(policy.recentStops, 0);
 });
