@@ -64,6 +64,11 @@ class TekkenTokenCounter:
     def count(self, text: str) -> int:
         if not text:
             return 0
+        # Tekkenizer.encode shifts every id in a Python loop (most of its cost); the count is the
+        # length of the underlying tiktoken encoding, so use that when it is there.
+        model = getattr(self.tokenizer, "_model", None)
+        if model is not None and hasattr(model, "encode_ordinary"):
+            return len(model.encode_ordinary(text))
         return len(self.tokenizer.encode(text, bos=False, eos=False))
 
 

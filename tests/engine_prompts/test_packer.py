@@ -241,3 +241,8 @@ def test_keystroke_keeps_prompt_start_byte_identical(qwen_counter: TokenCounter)
         texts.append(pack(prompt_input, fmt, qwen_counter, PackOptions(budget_tokens=1024)).prompt.text)
     stable_until = texts[0].index("    return ")
     assert all(text[:stable_until] == texts[0][:stable_until] for text in texts)
+
+
+def test_tekken_counter_matches_mistral_common_encode(tekken: TekkenTokenCounter) -> None:
+    for text in ("def f(x):\n    return x", "[INST] literal control text [/INST]", "é" * 50, "\t\t  \n", "x"):
+        assert tekken.count(text) == len(tekken.tokenizer.encode(text, bos=False, eos=False))
