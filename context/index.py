@@ -424,6 +424,12 @@ class WorkspaceIndex:
         return skipped
 
     def _absorb(self, record: ParsedRecord) -> StoredFile:
+        with self._lock:
+            self._stats[record.path] = FileStat(record.size, record.mtime_ns)
+            if record.facts is None:
+                self._skipped.add(record.path)
+            else:
+                self._skipped.discard(record.path)
         row = StoredFile(
             record.path,
             record.language,
@@ -507,25 +513,26 @@ class WorkspaceIndex:
             for path in gone:
                 if path not in self._buffers:
                     self.graph.remove(path)
-            records: list[ParsedRecord] = []
-            for path in changed:
-                record = index_one(self.root, path, layout, self.options)
-                if record is None:
-                    continue
-                with self._lock:
-                    self._stats[path] = FileStat(record.size, record.mtime_ns)
-                    if record.facts is None:
-                        self._skipped.add(path)
-                    else:
-                        self._skipped.discard(path)
-                records.append(record)
-            rows = [self._absorb(record) for record in records]
             fileset = fileset_fingerprint(after) if after != before else None
-            if store:
-                store.write(rows, gone, fileset=None)
+            if store and gone:
+                store.write((), gone)
+            if len(changed) >= _POOL_THRESHOLD:
+                # A checkout or a code generator: thousands of files go through the worker pool like a
+                # cold index, in batches, while queries keep being answered.
+                with self._lock:
+                    sizes = {path: self._stats.get(path, FileStat(0, 0)) for path in after}
+                self._parse_paths(changed, sizes, store, lambda _update: None)
+            else:
+                rows = []
+                for path in changed:
+                    record = index_one(self.root, path, layout, self.options)
+                    if record is not None:
+                        rows.append(self._absorb(record))
+                if store:
+                    store.write(rows)
             if fileset is not None:
-                self._re_resolve(skip={r.path for r in records}, fileset=fileset)
-            return len(records) + len(gone)
+                self._re_resolve(skip=set(changed), fileset=fileset)
+            return len(changed) + len(gone)
 
     def _re_resolve(self, skip: set[str], fileset: str) -> None:
         """The file set changed: imports elsewhere may now resolve differently."""
