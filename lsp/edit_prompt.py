@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from roost.engine.types import ChatMessage
 
 EDIT_SYSTEM_PROMPT = (
-    "You are a precise code editor inside an editor. You get an instruction, the code to change, the code "
-    "around it for reference, and sometimes related code from other files. If only the code to change "
-    "changes, reply with its complete new version in one fenced code block and nothing else: do not repeat "
-    "the surrounding code. If other files must change too, reply with edit blocks instead, one per change, "
+    "You are a precise code editor inside an editor. You get an instruction, the code to change, and "
+    "sometimes related code from other files. If only the code to change changes, reply with its complete "
+    "new version in one fenced code block and nothing else. If other files must change too, reply with edit blocks instead, one per change, "
     "each: the file path on its own line, then\n<<<<<<< SEARCH\n(exact existing lines)\n=======\n"
     "(new lines)\n>>>>>>> REPLACE\nKeep the code's style and indentation. Never add secrets."
 )
@@ -41,27 +40,18 @@ class EditRequest:
     findings: list[str] = field(default_factory=list)
     # Earlier turns: (user message, assistant answer); the last proposal is the last answer.
     history: list[tuple[str, str]] = field(default_factory=list)
+    imports: str = ""  # the file's import lines (what names the code to change can use)
 
 
-def _window(text: str, lines: int, tail: bool) -> str:
-    parts = text.split("\n")
-    return "\n".join(parts[-lines:] if tail else parts[:lines])
-
-
-def edit_messages(request: EditRequest, context_lines: int = 40) -> tuple[ChatMessage, ...]:
+def edit_messages(request: EditRequest) -> tuple[ChatMessage, ...]:
     tag = request.language
     parts = []
     for related in request.related:
         parts.append(f"{related.path} ({related.reason}):\n```{tag}\n{related.text.rstrip()}\n```")
-    # Small models copy whatever file they are shown: the surrounding code and the code to change are
-    # shown apart, and only the latter is to be rewritten.
-    before = _window(request.before, context_lines, True).rstrip()
-    after = _window(request.after, context_lines, False).strip("\n")
-    surrounding = f"{before}\n    ...\n{after}" if after else before
-    if surrounding.strip():
-        parts.append(
-            f"Code around it in {request.path} (reference only, do not repeat):\n```{tag}\n{surrounding}\n```"
-        )
+    # Only the code to change is shown from the file: small models copy whatever surrounding code they are
+    # shown instead of changing the selection. Cross-file code the graph found is labelled as such.
+    if request.imports.strip():
+        parts.append(f"Imports of {request.path}:\n```{tag}\n{request.imports.strip()}\n```")
     parts.append(f"Code to change, from {request.path}:\n```{tag}\n{request.selection.rstrip()}\n```")
     if request.findings:
         parts.append(

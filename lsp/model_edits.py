@@ -144,6 +144,28 @@ async def generate_answer(
     return "".join(parts)
 
 
+def import_lines(path: str, text: str) -> str:
+    """The file's import statements as written (from its facts), for the model's reference."""
+    from roost.context.retrieval.retriever import parse_facts
+    from roost.lsp.refactor.python_imports import span_offsets
+
+    facts = parse_facts(path, text)
+    if facts is None:
+        return ""
+    return "\n".join(text[slice(*span_offsets(text, imp.span))] for imp in facts.imports)
+
+
+def echoes_surroundings(new_text: str, before: str, selection: str, after: str) -> bool:
+    """True when an answer mostly repeats code around the selection rather than changing it."""
+    around = {line.strip() for line in (before + "\n" + after).split("\n") if line.strip()}
+    own = {line.strip() for line in selection.split("\n") if line.strip()}
+    lines = [line.strip() for line in new_text.split("\n") if line.strip()]
+    if not lines:
+        return False
+    echoed = sum(1 for line in lines if line in around and line not in own)
+    return echoed / len(lines) > 0.5
+
+
 def build_proposal(
     answer: str,
     documents: Documents,
@@ -162,6 +184,8 @@ def build_proposal(
                 start, end = selection
                 old = target.text[start:end]
                 new_text = trim_echoed_context(block.replace, target.text[:start], old, target.text[end:])
+                if echoes_surroundings(new_text, target.text[:start], old, target.text[end:]):
+                    raise EditError("the answer repeats the code around the selection instead of changing it")
                 if old.endswith("\n") and not new_text.endswith("\n"):
                     new_text += "\n"
                 new_text = reindent(new_text, new_text, old)

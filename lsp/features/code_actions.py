@@ -21,7 +21,14 @@ from roost.context.facts import ImportedName
 from roost.context.retrieval.retriever import parse_facts
 from roost.lsp.edit_prompt import EditRequest, RelatedCode
 from roost.lsp.edits import EditError, FileEdit, TextReplacement, offset_at, to_workspace_edit
-from roost.lsp.model_edits import Documents, OutsideWorkspace, Snapshot, build_proposal, generate_answer
+from roost.lsp.model_edits import (
+    Documents,
+    OutsideWorkspace,
+    Snapshot,
+    build_proposal,
+    generate_answer,
+    import_lines,
+)
 from roost.lsp.refactor.move_symbol import plan_move
 from roost.lsp.refactor.python_imports import (
     import_insertion_line,
@@ -291,6 +298,7 @@ async def _model_edits(
         after=text[end:],
         related=_related_code(services, documents, snapshot, start, end),
         findings=findings,
+        imports=import_lines(snapshot.path, text),
     )
     answer = await generate_answer(services, request, None)
     loop = asyncio.get_running_loop()

@@ -24,7 +24,7 @@ from roost.lsp.edits import (
     verify,
 )
 from roost.lsp.fixups.store import AcceptedEdit, FixupSession, FixupStore, StoredFileEdit, StoredReplacement
-from roost.lsp.model_edits import Documents, Proposal, build_proposal, generate_answer
+from roost.lsp.model_edits import Documents, Proposal, build_proposal, generate_answer, import_lines
 from roost.lsp.progress import ProgressReporter
 from roost.lsp.services import services_of
 
@@ -218,6 +218,7 @@ class FixupService:
             after=target.text[end:],
             findings=findings,
             history=list(session.turns),
+            imports=import_lines(target.path, target.text),
         )
         reporter = ProgressReporter(self.server, "Roost: fix-up")
         await reporter.begin(user_message[:80])
