@@ -24,6 +24,9 @@ class TransformersTokenCounter:
 
     def __init__(self, tokenizer: Any) -> None:
         self.tokenizer = tokenizer
+        # Fast tokenizers: call the Rust tokenizer directly (same ids, less wrapper work per call; the
+        # packer counts several times per keystroke).
+        self._backend = getattr(tokenizer, "backend_tokenizer", None)
 
     @classmethod
     def from_pretrained(cls, model_dir: str | Path) -> TransformersTokenCounter:
@@ -38,6 +41,8 @@ class TransformersTokenCounter:
     def count(self, text: str) -> int:
         if not text:
             return 0
+        if self._backend is not None:
+            return len(self._backend.encode(text, add_special_tokens=False).ids)
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
 

@@ -65,3 +65,13 @@ def test_function_token_counter_adapts_backend_counts() -> None:
     counter = FunctionTokenCounter(tekken.count)
     assert counter.count("def f(x): return x") == tekken.count("def f(x): return x") > 0
     assert counter.count("") == 0
+
+
+def test_transformers_counter_agrees_with_the_tokenizer_call() -> None:
+    from roost.engine.prompts import TransformersTokenCounter
+
+    tokenizer = tiny_tokenizer(TURN_TEMPLATE)
+    counter = TransformersTokenCounter(tokenizer)
+    for text in ("a b c", "x <|end|> y <end_of_turn>", "", "  \n "):
+        assert counter.count(text) == len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    assert counter.count("x <|end|> y") == 3  # the special token is one token
