@@ -247,7 +247,8 @@ class WorkspaceIndex:
         removed = [path for path in stored if path not in scanned]
         removed += [path for path in self.graph.files() if path not in scanned and path not in stored]
         for path in removed:
-            self.graph.remove(path)
+            if path not in self._buffers:  # an open, unsaved buffer stays until the editor closes it
+                self.graph.remove(path)
 
         progress(IndexProgress("loading", 0, len(scanned)))
         reused: list[StoredFile] = []
@@ -440,11 +441,11 @@ class WorkspaceIndex:
             record.resolutions,
             record.definitions,
         )
+        if record.path in self._buffers:
+            return row  # the open buffer is the truth for this file
         if record.facts is None:
             self.graph.remove(record.path)
             return row
-        if record.path in self._buffers:
-            return row  # the open buffer is the truth for this file
         # The blob goes into the graph as is: decoded only when a query needs this file.
         resolutions = decode_resolutions(record.resolutions or b"")
         self.graph.put(

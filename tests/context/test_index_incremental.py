@@ -213,3 +213,11 @@ def test_full_text_sync_is_one_small_edit():
     assert str(buffer.tree.root_node) == str(parser.parse(buffer.source).root_node)
     buffer.replace_with_diff("é".encode())
     assert buffer.source == "é".encode() and buffer.line_starts() == [0]
+
+
+def test_reindex_keeps_open_unsaved_buffers(index):
+    index.set_buffer("src/shapes/draft.py", "from .base import Shape\n\nclass Draft(Shape):\n    pass\n")
+    index.set_buffer(TARGET, "class OnlyInBuffer:\n    pass\n")
+    index.index()  # e.g. the server re-indexes after a configuration change
+    assert [d.name for d in index.symbols("src/shapes/draft.py")] == ["Draft"]
+    assert [d.name for d in index.symbols(TARGET)] == ["OnlyInBuffer"]
