@@ -132,3 +132,25 @@ async def test_model_edit_is_gated_and_verified(examples_copy: Path) -> None:
             # The graph's dependents went to the model as related code.
             prompt = fake.completion_requests()[-1]["messages"][-1]["content"]
             assert "shop/services/checkout.py" in prompt
+
+
+async def test_fix_security_finding_proposes_a_gated_edit(examples_copy: Path) -> None:
+    insecure = "import subprocess\n\n\ndef run(command):\n    return subprocess.call(command, shell=True)\n"
+    (examples_copy / "shop/services/runner.py").write_text(insecure)
+    fixed = (
+        "```python\ndef run(command):\n    import shlex\n\n"
+        "    return subprocess.call(shlex.split(command), shell=False)\n```"
+    )
+    with FakeOpenAI(rules=[("B602", fixed)]) as fake:
+        async with lsp_session(examples_copy, initialization_options=fake_backend_options(fake)) as session:
+            await session.wait_for_status("ready")
+            uri = session.open("shop/services/runner.py")
+            actions = await session.client.text_document_code_action_async(_action_params(uri, 4, 10))
+            fix = next(
+                a for a in actions if isinstance(a, types.CodeAction) and "security finding B602" in a.title
+            )
+            resolved = await session.client.code_action_resolve_async(fix)
+            (change,) = resolved.edit.document_changes
+            (edit,) = change.edits
+            assert "shlex.split(command), shell=False" in edit.new_text
+            assert edit.range.start.line == 3, "the enclosing definition is rewritten"
