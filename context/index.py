@@ -149,11 +149,19 @@ class WorkspaceIndex:
 
         def run() -> None:
             try:
-                future.set_result(self.index(progress))
+                report = self.index(progress)
             except BaseException as error:  # reported through the future, never lost
                 log.exception("indexing %s failed", self.root)
                 future.set_exception(error)
                 self._ready.set()
+                return
+            future.set_result(report)
+            # Build the name → files index now, off the request path: the first "members named m"
+            # lookup (an untyped receiver) would otherwise pay for decoding every file.
+            try:
+                self.graph.find_symbols("")
+            except Exception:
+                log.exception("building the symbol name index failed")
 
         self._future = future
         self._thread = threading.Thread(target=run, name="roost-index", daemon=True)
