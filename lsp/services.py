@@ -240,6 +240,22 @@ class Services:
         self.server.show_error_once(problem.key, problem.message)
         return problem.message
 
+    def reconfigure(self, config: RoostConfig) -> None:
+        """Live settings: a changed model or backend is loaded afresh on next use (and a remembered
+        failure is forgotten, so a fixed configuration is tried); a changed gate policy takes effect."""
+        before, self.config = self.config, config
+        if (before.model, before.backend) != (config.model, config.backend):
+            backend, self._backend = self._backend, None
+            self._backend_error = None
+            self.prompt_format = None
+            if backend is not None:
+                asyncio.get_running_loop().create_task(backend.aclose())
+        if before.gate != config.gate:
+            with self._gate_lock:
+                self._gate = None
+        if before.context != config.context:
+            self._retriever = None
+
     def backend_loaded(self) -> Backend | None:
         return self._backend
 

@@ -54,6 +54,12 @@ def register(server: RoostServer) -> None:
             if services.index is not None:
                 services.index.close()
 
+    def on_config(before: object, after: object) -> None:
+        services = server.services.get("roost")
+        if services is not None:
+            services.reconfigure(after)
+
     server.initialized_hooks.append(start)
+    server.config_listeners.append(on_config)
     server.document_listeners.append(on_document)
     server.shutdown_hooks.append(stop)

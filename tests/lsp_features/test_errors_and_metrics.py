@@ -9,6 +9,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from fake_openai import FakeOpenAI
 from lsp_harness import lsp_session
 from lsprotocol import types
 from pytest_lsp import client_capabilities
@@ -65,3 +66,25 @@ async def test_backend_down_is_shown_once_with_its_fix_and_the_server_stays_up(w
         )
         assert 'roost_completion_requests_total{outcome="unavailable"}' in body
         assert "roost_completion_stage_seconds" in body
+
+
+async def test_fixing_the_configuration_brings_completions_back(workspace: Path) -> None:
+    dead = f"http://127.0.0.1:{_free_port()}/v1"
+    capabilities = client_capabilities("visual-studio-code")
+    capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
+    options = {"backend": {"kind": "openai", "endpoint": dead}, "completion": {"debounce_ms": 0}}
+    with FakeOpenAI(rules=[("def down", "x + 1")]) as fake:
+        async with lsp_session(
+            workspace, initialization_options=options, capabilities=capabilities
+        ) as session:
+            await session.wait_for_status("ready")
+            uri = session.open("shop/down.py", "def down(x):\n    return \n")
+            result = await session.client.text_document_inline_completion_async(_inline_params(uri))
+            assert not result.items
+            session.client.workspace_did_change_configuration(
+                types.DidChangeConfigurationParams(
+                    settings={"roost": {"backend": {"kind": "openai", "endpoint": fake.endpoint}}}
+                )
+            )
+            result = await session.client.text_document_inline_completion_async(_inline_params(uri))
+            assert [item.insert_text for item in result.items] == ["x + 1"]
