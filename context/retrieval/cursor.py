@@ -19,6 +19,7 @@ _CLASS_KINDS = frozenset(
 )
 _MEMBER_AT_CURSOR = re.compile(r"((?:super\(\s*\)|[A-Za-z_]\w*)(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\.\s*(\w*)$")
 _SPACES = re.compile(r"\s+")
+_CLASS_SCAN_LINES = 300
 _PARTIAL_AT_CURSOR = re.compile(r"([A-Za-z_]\w*)$")
 _CONSTRUCTED = re.compile(
     r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)\s*(?::\s*[^=\n]+?)?\s*:?=\s*(?:await\s+|new\s+|&)?"
@@ -114,9 +115,9 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
     cls = context.cls
     if cls is not None:
         # ``self.attr = Foo()`` anywhere in the class types ``self.attr`` in every method.
-        for name, expression in _type_hints(
-            lines, cls.span.start_line, min(cls.span.end_line, len(lines) - 1), None
-        ).items():
+        # Bounded: attributes are set up near the class top (``__init__``); huge classes stay cheap.
+        class_end = min(cls.span.end_line, len(lines) - 1, cls.span.start_line + _CLASS_SCAN_LINES)
+        for name, expression in _type_hints(lines, cls.span.start_line, class_end, None).items():
             if name.startswith("self."):
                 context.type_hints.setdefault(name, expression)
     return context

@@ -29,6 +29,8 @@ class RetrievalOptions:
     # Query for the fallback: this many lines above the cursor.
     query_lines: int = 20
     max_lexical_items: int = 4
+    # Imported names resolved per request, best first (files with hundreds of imports stay fast).
+    max_import_candidates: int = 40
     # Cross-file candidates: how many definitions one module-level receiver (``mod.``) contributes.
     max_members_per_module: int = 25
     # At ``module.|`` (the member being typed is unknown) the outline lists up to this many, one line each.

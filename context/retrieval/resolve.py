@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from roost.context.facts import Definition, FileFacts, Import, ResolvedImport, SymbolKind
+from roost.context.facts import Definition, FileFacts, Import, ImportedName, ResolvedImport, SymbolKind
 from roost.context.languages import language_named
 from roost.context.retrieval.workspace import CodeWorkspace
 
@@ -22,6 +22,8 @@ _CLASS_KINDS = frozenset(
 _BASES = re.compile(r"\(([^)]*)\)")
 _RETURN_TYPE = re.compile(r"->\s*['\"]?([A-Za-z_][\w.]*)")
 _MAX_DEPTH = 8
+# A file's import bindings: local name → (import, imported name or None for a whole module); star imports.
+_Bindings = tuple[dict[str, list[tuple[Import, ImportedName | None]]], list[Import]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +51,21 @@ def module_name_of(path: str) -> str:
 
 
 class NameResolver:
-    def __init__(self, workspace: CodeWorkspace, overrides: dict[str, FileFacts] | None = None) -> None:
+    def __init__(
+        self,
+        workspace: CodeWorkspace,
+        overrides: dict[str, FileFacts] | None = None,
+        top_level_cache: dict[str, tuple[FileFacts, dict[str, Definition]]] | None = None,
+        import_cache: dict[str, tuple[FileFacts, _Bindings]] | None = None,
+    ) -> None:
         self.workspace = workspace
         # Facts that win over the stored ones (the unsaved buffer of the file being edited).
         self.overrides = overrides or {}
+        # path → (facts, top-level name → last definition); valid while the facts object is the same.
+        self._top_level = top_level_cache if top_level_cache is not None else {}
+        self._import_bindings: dict[str, tuple[FileFacts, _Bindings]] = (
+            import_cache if import_cache is not None else {}
+        )
         self._import_cache: dict[tuple[str, Import], ResolvedImport] = {}
 
     def facts(self, path: str) -> FileFacts | None:
@@ -79,34 +92,57 @@ class NameResolver:
         facts = self.facts(path)
         if facts is None or depth > _MAX_DEPTH:
             return []
-        found = [Target(path, d) for d in facts.definitions if d.parent is None and d.name == name]
-        if found:
-            # The last binding wins (``@overload`` stubs, then the implementation; redefinitions).
-            return [found[-1]]
+        definition = self.top_level(path, facts).get(name)
+        if definition is not None:
+            return [Target(path, definition)]
         return self._through_imports(facts, name, depth)
 
-    def _through_imports(self, facts: FileFacts, name: str, depth: int) -> list[Target]:
-        found: list[Target] = []
+    def top_level(self, path: str, facts: FileFacts) -> dict[str, Definition]:
+        cached = self._top_level.get(path)
+        if cached is not None and cached[0] is facts:
+            return cached[1]
+        # The last binding wins (``@overload`` stubs, then the implementation; redefinitions).
+        names = {d.name: d for d in facts.definitions if d.parent is None}
+        if len(self._top_level) > 4096:
+            self._top_level.clear()
+        self._top_level[path] = (facts, names)
+        return names
+
+    def _bindings(self, facts: FileFacts) -> _Bindings:
+        cached = self._import_bindings.get(facts.path)
+        if cached is not None and cached[0] is facts:
+            return cached[1]
+        names: dict[str, list[tuple[Import, ImportedName | None]]] = {}
         stars: list[Import] = []
+        language = language_named(facts.language)
         for imp in facts.imports:
             if imp.is_star:
                 stars.append(imp)
-                continue
-            if imp.names:
+            elif imp.names:
                 for imported in imp.names:
-                    if imported.local_name != name:
-                        continue
-                    resolved = self.resolved_import(facts.path, imp)
-                    submodule = resolved.path_for_name(imported.name)
-                    if submodule is not None:
-                        found.append(Target(submodule))
-                        continue
-                    for target_path in resolved.paths:
-                        found.extend(self.member_of_module(target_path, imported.name, depth + 1))
-                continue
-            language = language_named(facts.language)
-            bound = language.bound_name(imp) if language is not None else imp.alias
-            if bound != name:
+                    names.setdefault(imported.local_name, []).append((imp, imported))
+            else:
+                bound = language.bound_name(imp) if language is not None else imp.alias
+                if bound:
+                    names.setdefault(bound, []).append((imp, None))
+        bindings = (names, stars)
+        if len(self._import_bindings) > 4096:
+            self._import_bindings.clear()
+        self._import_bindings[facts.path] = (facts, bindings)
+        return bindings
+
+    def _through_imports(self, facts: FileFacts, name: str, depth: int) -> list[Target]:
+        found: list[Target] = []
+        names, stars = self._bindings(facts)
+        for imp, imported in names.get(name, ()):
+            if imported is not None:
+                resolved = self.resolved_import(facts.path, imp)
+                submodule = resolved.path_for_name(imported.name)
+                if submodule is not None:
+                    found.append(Target(submodule))
+                    continue
+                for target_path in resolved.paths:
+                    found.extend(self.member_of_module(target_path, imported.name, depth + 1))
                 continue
             if imp.alias is None and "." in imp.module and not imp.module.startswith("."):
                 # ``import a.b`` binds ``a``: the package, not the submodule.

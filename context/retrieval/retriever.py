@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import tree_sitter
 
@@ -116,10 +117,25 @@ class Retriever:
         self.workspace = workspace
         self.redact = redact
         self.options = options or RetrievalOptions()
-        self.is_excluded = is_excluded
+        self._is_excluded = is_excluded
+        self._excluded: dict[str, bool] = {}
+        # Caches across requests, valid while the workspace's version is unchanged.
+        self._top_level: dict[str, tuple[FileFacts, dict[str, Any]]] = {}
+        self._import_bindings: dict[str, tuple[FileFacts, Any]] = {}
+        self._file_lines: dict[str, list[str] | None] = {}
+        self._file_lines_version: object = None
         self.activity = activity or WorkspaceActivity()
         self._lexical: BM25WindowIndex | None = None
         self._classes: ClassIndex | None = None
+
+    def is_excluded(self, path: str) -> bool:
+        """Secret/excluded paths are never read; the answer per path is cached (patterns are fixed)."""
+        known = self._excluded.get(path)
+        if known is None:
+            known = self._excluded[path] = bool(self._is_excluded(path))
+            if len(self._excluded) > 100_000:
+                self._excluded.clear()
+        return known
 
     # --- keeping the lexical index current (only once it exists) ------------------------------------
 
@@ -234,7 +250,12 @@ class Retriever:
         cursor = analyse_cursor(
             facts, request.text, request.line, request.col, self.options.enclosing_scan_lines
         )
-        resolver = NameResolver(self.workspace, overrides={request.path: facts})
+        resolver = NameResolver(
+            self.workspace,
+            overrides={request.path: facts},
+            top_level_cache=self._top_level,
+            import_cache=self._import_bindings,
+        )
         session = _Session(request, facts, cursor, resolver, lines={request.path: lines})
         self._from_cursor_member(session)
         self._from_partial(session)
@@ -272,15 +293,35 @@ class Retriever:
 
     # --- candidate sources ---------------------------------------------------------------------------
 
+    def _workspace_version(self) -> object:
+        """A value that changes whenever any file changes (the graph's version); None when unknown."""
+        version = getattr(self.workspace, "version", None)
+        if version is None:
+            version = getattr(getattr(self.workspace, "graph", None), "version", None)
+        return version
+
     def _lines(self, session: _Session, path: str) -> list[str] | None:
-        if path not in session.lines:
-            text = None
-            if not self.is_excluded(path):
-                text = self.activity.document_text(path)
-                if text is None:
+        if path in session.lines:
+            return session.lines[path]
+        lines: list[str] | None = None
+        if not self.is_excluded(path):
+            text = self.activity.document_text(path)
+            if text is not None:
+                lines = text.splitlines()
+            else:
+                version = self._workspace_version()
+                if version is not None and version == self._file_lines_version and path in self._file_lines:
+                    lines = self._file_lines[path]
+                else:
                     text = self.workspace.file_text(path)
-            session.lines[path] = text.splitlines() if text is not None else None
-        return session.lines[path]
+                    lines = text.splitlines() if text is not None else None
+                    if version is not None:
+                        if version != self._file_lines_version or len(self._file_lines) > 512:
+                            self._file_lines.clear()
+                            self._file_lines_version = version
+                        self._file_lines[path] = lines
+        session.lines[path] = lines
+        return lines
 
     def _add_target(
         self,
@@ -545,6 +586,8 @@ class Retriever:
             if distance < nearest.get(name, 1 << 30):
                 nearest[name] = distance
         language = language_for_path(session.request.path)
+        # Score every imported name first (cheap), resolve only the best: a file may import hundreds.
+        scored: list[tuple[float, str, str, bool]] = []  # (score, local name, reason, whole module)
         for imp in facts.imports:
             if imp.is_star:
                 continue
@@ -553,28 +596,26 @@ class Retriever:
                     local = imported.local_name
                     distance = nearest.get(local)
                     if distance is None:
-                        score, why = SCORE_IMPORT_UNUSED, f"imported `{local}`, not used yet"
+                        scored.append(
+                            (SCORE_IMPORT_UNUSED, local, f"imported `{local}`, not used yet", False)
+                        )
                     else:
                         score = SCORE_IMPORT_USED / (1.0 + distance / 20.0)
-                        why = f"imported `{local}`, used {distance} lines away"
-                    for target in resolver.in_module(session.request.path, local):
-                        kind_score = (
-                            SCORE_MODULE_IMPORT * score / SCORE_IMPORT_USED if target.is_module else score
+                        scored.append(
+                            (score, local, f"imported `{local}`, used {distance} lines away", False)
                         )
-                        self._add_target(session, target, CandidateKind.IMPORT, kind_score, why)
                 continue
             bound = language.bound_name(imp) if language is not None else imp.alias
-            if not bound or bound not in nearest:
-                continue
-            distance = nearest[bound]
-            for target in resolver.in_module(session.request.path, bound):
-                self._add_target(
-                    session,
-                    target,
-                    CandidateKind.IMPORT,
-                    SCORE_MODULE_IMPORT / (1.0 + distance / 20.0),
-                    f"module `{bound}`, used {distance} lines away",
-                )
+            if bound and bound in nearest:
+                distance = nearest[bound]
+                score = SCORE_MODULE_IMPORT / (1.0 + distance / 20.0)
+                scored.append((score, bound, f"module `{bound}`, used {distance} lines away", True))
+        scored.sort(key=lambda item: -item[0])
+        for score, local, why, whole_module in scored[: self.options.max_import_candidates]:
+            for target in resolver.in_module(session.request.path, local):
+                if target.is_module and not whole_module:  # ``from pkg import submodule``
+                    score = SCORE_MODULE_IMPORT * score / SCORE_IMPORT_USED
+                self._add_target(session, target, CandidateKind.IMPORT, score, why)
 
     def _from_enclosing_scope(self, session: _Session) -> None:
         cursor, path = session.cursor, session.request.path

@@ -31,6 +31,8 @@ class ParsedWorkspace:
         self.layout = FileSetLayout(self.root, paths, self.options)
         self._facts: dict[str, FileFacts] = {}
         self._resolved: dict[tuple[str, Import], ResolvedImport] = {}
+        # Parsed once and never changed: a constant version lets retrieval cache file text.
+        self.version = 0
         for path in paths:
             self._parse(path)
 

@@ -71,6 +71,9 @@ class ClassIndex:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_path: dict[str, list[ClassEntry]] = {}
+        # Lookup tables rebuilt lazily after a change: word initial → entries, member → entries.
+        self._by_initial: dict[str, list[ClassEntry]] | None = None
+        self._by_member: dict[str, list[ClassEntry]] = {}
 
     def set_file(self, facts: FileFacts) -> None:
         members: dict[str, set[str]] = {}
@@ -93,10 +96,26 @@ class ClassIndex:
                 self._by_path[facts.path] = entries
             else:
                 self._by_path.pop(facts.path, None)
+            self._by_initial = None
 
     def remove_file(self, path: str) -> None:
         with self._lock:
             self._by_path.pop(path, None)
+            self._by_initial = None
+
+    def _tables(self) -> tuple[dict[str, list[ClassEntry]], dict[str, list[ClassEntry]]]:
+        with self._lock:
+            if self._by_initial is None:
+                by_initial: dict[str, list[ClassEntry]] = {}
+                by_member: dict[str, list[ClassEntry]] = {}
+                for group in self._by_path.values():
+                    for entry in group:
+                        for initial in {word[0] for word in entry.words if word}:
+                            by_initial.setdefault(initial, []).append(entry)
+                        for member in entry.members:
+                            by_member.setdefault(member, []).append(entry)
+                self._by_initial, self._by_member = by_initial, by_member
+            return self._by_initial, self._by_member
 
     def guess(
         self, receiver: str, used_members: set[str], limit: int = 2, min_score: float = 0.45
@@ -104,10 +123,18 @@ class ClassIndex:
         """The classes ``receiver`` most likely is an instance of, best first, with a score in (0, 1]."""
         token = receiver_token(receiver)
         used = {m for m in used_members if not (m.startswith("__") and m.endswith("__"))}
-        with self._lock:
-            entries = [entry for group in self._by_path.values() for entry in group]
+        by_initial, by_member = self._tables()
+        # Only classes that can score: a name word starting like the token, or defining a used member.
+        candidates: dict[int, ClassEntry] = {}
+        if len(token) >= _MIN_TOKEN:
+            for entry in by_initial.get(token[0], ()):
+                candidates[id(entry)] = entry
+        if used:
+            rarest = min(used, key=lambda m: len(by_member.get(m, ())))
+            for entry in by_member.get(rarest, ()):
+                candidates[id(entry)] = entry
         scored: list[tuple[ClassEntry, float]] = []
-        for entry in entries:
+        for entry in candidates.values():
             by_name = name_score(token, entry)
             overlap = len(used & entry.members) / len(used) if used else 0.0
             if by_name == 0.0 and overlap < 1.0:
