@@ -660,6 +660,13 @@ class PythonSupport(LanguageSupport):
         if any(self._module_file(root, top, layout) or layout.is_dir(_join(root, top)) for root in roots):
             # The top-level package is ours but the submodule is missing: a broken import, not external.
             return ResolvedImport()
+        if len(parts) > 1 and top == _project_name(layout):
+            # The project's own distribution name over folders mapped onto it by the build (setuptools
+            # ``package_dir``: ``roost.context`` → ``context/``): resolve the rest from the roots.
+            rest = Import(".".join(parts[1:]), imp.span, imp.names, imp.alias, imp.is_star)
+            inner = self.resolve_import(rest, importer, layout)
+            if inner.paths:
+                return inner
         return ResolvedImport(external=True)
 
     def _resolve_relative(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
@@ -719,6 +726,25 @@ class PythonSupport(LanguageSupport):
         if own_dir not in roots:
             roots.append(own_dir)
         return roots
+
+
+_PROJECT_NAMES: dict[tuple[str, int], str | None] = {}
+_PROJECT_NAME = re.compile(r'^\s*name\s*=\s*["\']([A-Za-z0-9_.-]+)["\']', re.MULTILINE)
+
+
+def _project_name(layout: WorkspaceLayout) -> str | None:
+    """The ``[project] name`` of the workspace's pyproject.toml as an import name (cached per file state)."""
+    pyproject = layout.root / "pyproject.toml"
+    try:
+        key = (str(pyproject), pyproject.stat().st_mtime_ns)
+    except OSError:
+        return None
+    if key not in _PROJECT_NAMES:
+        text = layout.read_text("pyproject.toml") or ""
+        section = text.split("[project]", 1)[1].split("\n[", 1)[0] if "[project]" in text else ""
+        match = _PROJECT_NAME.search(section)
+        _PROJECT_NAMES[key] = match.group(1).replace("-", "_").lower() if match else None
+    return _PROJECT_NAMES[key]
 
 
 def _join(base: str, rel: str) -> str:

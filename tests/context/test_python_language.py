@@ -249,3 +249,13 @@ def test_encoded_fast_path_equals_outline_on_stdlib_sample():
         assert marshal.loads(blob) == marshal.loads(encode_facts(facts)), name
         assert decode_facts(blob) == facts
         assert imports == facts.imports and count == len(facts.definitions)
+
+
+def test_project_name_maps_onto_package_dir_folders(tmp_path):
+    # setuptools package_dir: the "acme" distribution installs folder core/ as acme.core.
+    (tmp_path / "pyproject.toml").write_text('[build-system]\nrequires = []\n\n[project]\nname = "acme"\n')
+    layout = FileSetLayout(tmp_path, ["core/__init__.py", "core/engine.py", "app/main.py"], IndexOptions())
+    assert resolve(layout, "app/main.py", "acme.core.engine").paths == ("core/engine.py",)
+    assert resolve(layout, "app/main.py", "acme.core", "engine").path_for_name("engine") == "core/engine.py"
+    assert resolve(layout, "app/main.py", "acme.nothing").external
+    assert resolve(layout, "app/main.py", "other.core.engine").external
