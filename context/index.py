@@ -845,6 +845,10 @@ class WorkspaceIndex:
     def paths(self) -> list[str]:
         return self.graph.files()
 
+    def is_secret(self, path: str | os.PathLike[str]) -> bool:
+        """True for files never read for context (see :func:`roost.context.scanning.is_secret_path`)."""
+        return self._filter.is_secret(self.rel_path(path))
+
 
 def open_index(root: str | os.PathLike[str], options: IndexOptions | None = None) -> WorkspaceIndex:
     """A :class:`WorkspaceIndex` for ``root`` (not yet indexed: call ``index()`` or ``start()``)."""
@@ -883,6 +887,3 @@ def _adapt_progress(progress: Callable[..., None] | None) -> ProgressCallback:
             log.exception("index progress callback failed; progress reports stop")
 
     return call
-
-    def is_secret(self, path: str | os.PathLike[str]) -> bool:
-        return self._filter.is_secret(self.rel_path(path))

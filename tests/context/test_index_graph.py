@@ -27,6 +27,8 @@ def test_files_respect_gitignore_and_secrets(index):
     assert index.files() == EXPECTED["files"]
     assert (PYPROJ / ".env").exists()  # present on disk, never indexed nor readable through the index
     assert index.source(".env") is None
+    assert index.is_secret(".env") and index.is_secret(index.root / "deploy" / "server.pem")
+    assert not index.is_secret("src/shapes/base.py")
 
 
 def test_edges(index):
