@@ -281,7 +281,7 @@ def test_mistral_small_v7_tokenizer_from_model_directory(tmp_path: Path) -> None
     assert "[/SYSTEM_PROMPT][INST]" in prompt.text and prompt.text.endswith("[/INST]```python\n")
     assert prompt.token_ids is not None and prompt.token_ids[
         1
-    ] == tokenizer.instruct_tokenizer.tokenizer.get_control_token("[SYSTEM_PROMPT]")
+    ] == tokenizer.instruct_tokenizer.tokenizer.get_special_token("[SYSTEM_PROMPT]")
 
 
 def test_prompt_options_force_or_detect_the_family() -> None:
