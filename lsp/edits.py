@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,16 +214,28 @@ def is_inside(root: Path, path: Path) -> bool:
     return True
 
 
-def trim_echoed_context(new_text: str, before: str, selection: str, after: str) -> str:
+def trim_echoed_context(
+    new_text: str,
+    before: str,
+    selection: str,
+    after: str,
+    redefines_file_names: Callable[[str], bool] | None = None,
+) -> str:
     """Drop what a model repeated from around the selection: leading lines that are code before the
-    selection (up to the selection's first line), and trailing lines that are code after it."""
+    selection (up to the selection's first line), and trailing lines that are code after it.
+
+    ``redefines_file_names(head)`` tells whether a head of added lines (re)defines names the file already
+    defines elsewhere (a model re-inventing a class it was not asked to touch): such a head is dropped too.
+    """
     anchor = next((line.strip() for line in selection.split("\n") if line.strip()), "")
     lines = new_text.split("\n")
     known_before = {line.strip() for line in before.split("\n")}
     if anchor and anchor not in known_before:
         for index, line in enumerate(lines):
             if line.strip() == anchor:
-                if index and all(not text.strip() or text.strip() in known_before for text in lines[:index]):
+                head = lines[:index]
+                echoed = all(not text.strip() or text.strip() in known_before for text in head)
+                if index and (echoed or (redefines_file_names and redefines_file_names("\n".join(head)))):
                     lines = lines[index:]
                 break
     after_lines = [line.strip() for line in after.split("\n") if line.strip()]

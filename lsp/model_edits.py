@@ -155,6 +155,18 @@ def import_lines(path: str, text: str) -> str:
     return "\n".join(text[slice(*span_offsets(text, imp.span))] for imp in facts.imports)
 
 
+def _redefines(target: Snapshot, start: int, end: int, head: str) -> bool:
+    """Whether ``head`` defines a top-level name the file defines outside the selection."""
+    from roost.context.retrieval.retriever import parse_facts
+
+    head_facts = parse_facts(target.path, head)
+    file_facts = parse_facts(target.path, target.text[:start] + target.text[end:])
+    if head_facts is None or file_facts is None:
+        return False
+    head_names = {d.name for d in head_facts.definitions if d.parent is None}
+    return bool(head_names & {d.name for d in file_facts.definitions if d.parent is None})
+
+
 def echoes_surroundings(new_text: str, before: str, selection: str, after: str) -> bool:
     """True when an answer mostly repeats code around the selection rather than changing it."""
     around = {line.strip() for line in (before + "\n" + after).split("\n") if line.strip()}
@@ -183,7 +195,13 @@ def build_proposal(
                 snapshot = target
                 start, end = selection
                 old = target.text[start:end]
-                new_text = trim_echoed_context(block.replace, target.text[:start], old, target.text[end:])
+                new_text = trim_echoed_context(
+                    block.replace,
+                    target.text[:start],
+                    old,
+                    target.text[end:],
+                    lambda head, t=target, s=start, e=end: _redefines(t, s, e, head),
+                )
                 if echoes_surroundings(new_text, target.text[:start], old, target.text[end:]):
                     raise EditError("the answer repeats the code around the selection instead of changing it")
                 if old.endswith("\n") and not new_text.endswith("\n"):

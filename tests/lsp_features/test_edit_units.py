@@ -68,3 +68,24 @@ def test_echoed_surroundings_are_trimmed() -> None:
     )
     answer = "import os\n\n\ndef f(x):\n    return x + 1\n\n\nVALUE = f(1)"
     assert trim_echoed_context(answer, before, selection, after) == "def f(x):\n    return x + 1"
+
+
+def test_a_reinvented_class_before_the_selection_is_dropped() -> None:
+    from roost.engine.gate.gate import Gate
+    from roost.lsp.model_edits import Snapshot, build_proposal
+
+    text = "class Money:\n    cents: int = 0\n\n\ndef show(amount: Money) -> str:\n    return str(amount.cents)\n"
+    start = text.index("def show")
+    answer = (
+        "```python\nclass Money:\n    cents: int\n\n"
+        "def show(amount: Money) -> str:\n    if amount.cents < 0:\n        raise ValueError\n"
+        "    return str(amount.cents)\n```"
+    )
+    snapshot = Snapshot("file:///w/m.py", "m.py", text, 1, "python")
+    documents = type("Docs", (), {"snapshot": lambda self, uri: snapshot})()
+    proposal = build_proposal(answer, documents, snapshot, (start, len(text)), Gate())
+    (edit,) = proposal.edits
+    assert edit.apply() == text.replace(
+        "def show(amount: Money) -> str:\n",
+        "def show(amount: Money) -> str:\n    if amount.cents < 0:\n        raise ValueError\n",
+    )
