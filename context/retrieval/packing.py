@@ -11,6 +11,9 @@ from collections.abc import Callable
 from roost.context.retrieval.model import Candidate, ContextItem, RetrievalResult
 
 TokenCounter = Callable[[str], int]
+# No code tokenizer packs more characters than this into one token on average over a snippet; used only
+# to skip counting what cannot fit (an underestimate of tokens can only skip, never overfill).
+_MAX_CHARS_PER_TOKEN = 12
 Redactor = Callable[[str], str]
 
 
@@ -68,6 +71,15 @@ def pack(
         duplicate = next((item for item in chosen if _repeats(candidate, item, lines)), None)
         if duplicate is not None:
             result.dropped.append((candidate, f"overlaps {duplicate.path}:{duplicate.start_line + 1}"))
+            continue
+        if remaining <= item_overhead_tokens:
+            result.dropped.append((candidate, "budget spent"))
+            continue
+        if len(candidate.text) // _MAX_CHARS_PER_TOKEN + item_overhead_tokens > remaining:
+            # Cannot fit whatever the tokenizer says: skip without paying for a count.
+            result.dropped.append(
+                (candidate, f"over budget (≥ {len(candidate.text) // _MAX_CHARS_PER_TOKEN} tokens)")
+            )
             continue
         text = redact(candidate.text)
         tokens = count_tokens(text) + item_overhead_tokens

@@ -122,6 +122,8 @@ class Retriever:
         # Caches across requests, valid while the workspace's version is unchanged.
         self._top_level: dict[str, tuple[FileFacts, dict[str, Any]]] = {}
         self._import_bindings: dict[str, tuple[FileFacts, Any]] = {}
+        self._token_cache: dict[str, int] = {}
+        self._token_cache_key: tuple[object, str] | None = None
         self._file_lines: dict[str, list[str] | None] = {}
         self._file_lines_version: object = None
         self.activity = activity or WorkspaceActivity()
@@ -219,7 +221,7 @@ class Retriever:
         result = pack(
             candidates,
             context_budget,
-            count_tokens,
+            self._cached_counter(count_tokens),
             self.redact,
             current_path=request.path,
             visible_lines=visible_lines,
@@ -227,6 +229,32 @@ class Retriever:
         )
         result.used_fallback = any(c.kind is CandidateKind.LEXICAL for c in candidates)
         return result
+
+    def _cached_counter(self, count_tokens: TokenCounter) -> TokenCounter:
+        """Token counts of snippets are reused across requests: the same definitions come back on every
+        keystroke. Keyed by the counter (a bound method's object) so two tokenizers never mix."""
+        owner = getattr(count_tokens, "__self__", count_tokens)
+        name = getattr(count_tokens, "__name__", "")
+        # Holding the owner (not its id) means a new tokenizer can never be mistaken for the old one.
+        if (
+            self._token_cache_key is None
+            or self._token_cache_key[0] is not owner
+            or self._token_cache_key[1] != name
+        ):
+            self._token_cache.clear()
+            self._token_cache_key = (owner, name)
+        cache = self._token_cache
+
+        def count(text: str) -> int:
+            tokens = cache.get(text)
+            if tokens is None:
+                tokens = count_tokens(text)
+                if len(cache) > 8192:
+                    cache.clear()
+                cache[text] = tokens
+            return tokens
+
+        return count
 
     def candidates(self, request: RetrievalRequest) -> list[Candidate]:
         """Every candidate with its score and reason, unranked and unpacked (for listings and tests)."""
