@@ -114,7 +114,8 @@ class Editor:
             time.sleep(0.05)
 
     def messages(self) -> str:
-        return "messages: " + str(self.nvim.exec_lua("return vim.fn.execute('messages')"))[-2000:]
+        status = self.nvim.exec_lua("return vim.fn.execute('RoostStatus')")
+        return f"{status}\nmessages: " + str(self.nvim.exec_lua("return vim.fn.execute('messages')"))[-2000:]
 
     def open(self, name: str) -> int:
         self.nvim.command(f"edit {self.root / name}")
@@ -300,7 +301,10 @@ def test_roost_fix_on_a_range_accept_and_undo(editor: Editor, server: str) -> No
     editor.nvim.command("RoostAccept")
     expected = proposed.rstrip("\n").split("\n")
     editor.wait_for(lambda: editor.lines(bufnr) == expected, timeout, "the accepted fix-up in the buffer")
-    assert editor.lua("return vim.fn.bufnr('roost://fixup/*')") == -1, "the preview closes on accept"
+    # The edit arrives (workspace/applyEdit) before the server answers the accept command.
+    editor.wait_for(
+        lambda: editor.lua("return vim.fn.bufnr('roost://fixup/*')") == -1, 30, "the preview to close"
+    )
 
     editor.nvim.command("RoostUndo")
     editor.wait_for(lambda: editor.lines(bufnr) == original, timeout, "the fix-up to be reverted")

@@ -30,6 +30,9 @@ end
 
 local states = {}
 
+--- What the last inline completion answer was, for :RoostStatus and bug reports.
+M.last_answer = nil
+
 local function state(bufnr)
   local s = states[bufnr]
   if not s then
@@ -218,8 +221,10 @@ function M.request(bufnr, trigger_kind)
       return -- superseded
     end
     s.request_id = nil
+    local raw_items = type(result) == "table" and (result.items or result) or {}
+    M.last_answer = { error = err and (err.message or vim.inspect(err)) or nil, items = #raw_items, shown = 0 }
     if err then
-      util.notify("inline completion failed: " .. (err.message or vim.inspect(err)), vim.log.levels.DEBUG)
+      util.notify("inline completion failed: " .. M.last_answer.error, vim.log.levels.DEBUG)
       return
     end
     -- An answer for text or a position the user has moved on from is dropped.
@@ -232,9 +237,11 @@ function M.request(bufnr, trigger_kind)
       or now_col ~= col
       or not in_insert_mode()
     then
+      M.last_answer.stale = true
       return
     end
     local items = normalize(result, bufnr, row, col, encoding, client.id)
+    M.last_answer.shown = #items
     if #items == 0 then
       M.clear(bufnr)
       return
@@ -245,6 +252,7 @@ function M.request(bufnr, trigger_kind)
   if ok then
     s.request_id = request_id
     s.client_id = client.id
+    M.requests_sent = (M.requests_sent or 0) + 1
   end
 end
 

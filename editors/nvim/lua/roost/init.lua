@@ -268,6 +268,8 @@ function M.status(bufnr)
     percentage = status.percentage ~= vim.NIL and status.percentage or nil,
     inline = config.inline.enabled and (use_builtin_inline() and "builtin" or "ghost") or "off",
     fixup = fixup.current() and fixup.current().session or nil,
+    inline_requests = ghost.requests_sent or 0,
+    last_inline_answer = ghost.last_answer,
   }
 end
 
@@ -288,6 +290,19 @@ local function print_status()
   end
   if status.fixup then
     table.insert(lines, "  fix-up on screen: " .. status.fixup)
+  end
+  local answer = status.last_inline_answer
+  if answer then
+    table.insert(
+      lines,
+      ("  inline requests: %d; last answer: %d item(s), %d shown%s%s"):format(
+        status.inline_requests,
+        answer.items,
+        answer.shown,
+        answer.stale and " (stale: the text or cursor had moved on)" or "",
+        answer.error and (", error: " .. answer.error) or ""
+      )
+    )
   end
   vim.api.nvim_echo({ { table.concat(lines, "\n") } }, true, {})
 end
