@@ -210,6 +210,16 @@ def limit_indent_scope(text: str, ctx: CompletionContext) -> str:
             reference = _indent_width(cursor_line or lines[0], tab)
             opens_block = False
     starts = _line_starts(text)
+    if opens_block and not cursor_line.strip():
+        # Under a block header, the suggestion's first line is a full line of its own: back at the
+        # header's indentation it is not the body (the model skipped it and wrote the next function).
+        first = cursor_line + lines[0]
+        if (
+            first.strip()
+            and _indent_width(first, tab) <= reference
+            and not _CONTINUATION.match(first.strip())
+        ):
+            return ""
     for index in range(1, len(lines)):
         line = lines[index]
         if not line.strip():

@@ -242,3 +242,12 @@ def test_real_small_model_fim_ramble_is_cut() -> None:
         "In this solution, we have created a function `circle_area` that calculates the"
     )
     assert postprocess(raw, ctx(prefix, suffix)) == "circle_area(1) + circle_area(2)"
+
+
+def test_body_skipped_under_a_block_header_is_dropped() -> None:
+    """Seen with the 0.5B model: the cursor on the empty line under ``def is_even(n):`` and the model
+    writes the next function at column 0 instead of the body."""
+    prefix = "def is_even(n):\n"
+    raw = "def is_prime(n):\n    if n <= 1:\n        return False"
+    assert limit_indent_scope(raw, ctx(prefix)) == ""
+    assert limit_indent_scope("    return n % 2 == 0\n\ndef g():", ctx(prefix)) == "    return n % 2 == 0\n"
