@@ -10,6 +10,7 @@ returns ranked, redacted snippets with their token costs.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -129,6 +130,9 @@ class Retriever:
         self.activity = activity or WorkspaceActivity()
         self._lexical: BM25WindowIndex | None = None
         self._classes: ClassIndex | None = None
+        self._warm_lock = threading.Lock()
+        self._build_lock = threading.RLock()
+        self._warm_thread: threading.Thread | None = None
 
     def is_excluded(self, path: str) -> bool:
         """Secret/excluded paths are never read; the answer per path is cached (patterns are fixed)."""
@@ -145,6 +149,24 @@ class Retriever:
         """Build the lazily built indexes now (call after indexing, off the request path)."""
         self.lexical_index()
         self.class_index()
+
+    def _built_or_building(self) -> tuple[BM25WindowIndex | None, ClassIndex | None]:
+        """The lexical and class indexes if built; else start building them in a background thread and
+        answer without them, so no completion request ever waits seconds for a workspace-wide pass."""
+        if self._lexical is None or self._classes is None:
+            with self._warm_lock:
+                if self._warm_thread is None or not self._warm_thread.is_alive():
+                    self._warm_thread = threading.Thread(
+                        target=self._warm_quietly, name="roost-retrieval-warm", daemon=True
+                    )
+                    self._warm_thread.start()
+        return self._lexical, self._classes
+
+    def _warm_quietly(self) -> None:
+        try:
+            self.warm()
+        except Exception:  # a workspace-wide pass must never take the server down
+            log.exception("building retrieval's lexical/class indexes failed")
 
     def file_changed(self, path: str, text: str | None = None) -> None:
         if self._classes is not None:
@@ -173,29 +195,31 @@ class Retriever:
 
     def lexical_index(self) -> BM25WindowIndex:
         """Built on first use (the fallback is rare); later kept current through :meth:`file_changed`."""
-        if self._lexical is None:
-            index = BM25WindowIndex(self.options.window_lines, self.options.window_stride)
-            for path in self.workspace.paths():
-                if self.is_excluded(path):
-                    continue
-                text = self.workspace.file_text(path)
-                if text is not None:
-                    index.set_file(path, text)
-            self._lexical = index
-        return self._lexical
+        with self._build_lock:
+            if self._lexical is None:
+                index = BM25WindowIndex(self.options.window_lines, self.options.window_stride)
+                for path in self.workspace.paths():
+                    if self.is_excluded(path):
+                        continue
+                    text = self.workspace.file_text(path)
+                    if text is not None:
+                        index.set_file(path, text)
+                self._lexical = index
+            return self._lexical
 
     def class_index(self) -> ClassIndex:
         """Every class of the workspace by name and members, for receivers the graph cannot type."""
-        if self._classes is None:
-            index = ClassIndex()
-            for path in self.workspace.paths():
-                if self.is_excluded(path):
-                    continue
-                facts = self.workspace.file_facts(path)
-                if facts is not None:
-                    index.set_file(facts)
-            self._classes = index
-        return self._classes
+        with self._build_lock:
+            if self._classes is None:
+                index = ClassIndex()
+                for path in self.workspace.paths():
+                    if self.is_excluded(path):
+                        continue
+                    facts = self.workspace.file_facts(path)
+                    if facts is not None:
+                        index.set_file(facts)
+                self._classes = index
+            return self._classes
 
     # --- the request ---------------------------------------------------------------------------------
 
@@ -466,7 +490,10 @@ class Retriever:
     def _guessed_classes(self, session: _Session, receiver: str) -> list[tuple[Target, float]]:
         used = session.cursor.receiver_members.get(receiver, set())
         found: list[tuple[Target, float]] = []
-        for entry, score in self.class_index().guess(receiver, used):
+        classes = self._built_or_building()[1]
+        if classes is None:
+            return []
+        for entry, score in classes.guess(receiver, used):
             facts = session.resolver.facts(entry.path)
             definition = next(
                 (d for d in (facts.definitions if facts else ()) if d.qualified_name == entry.qualified_name),
@@ -742,7 +769,10 @@ class Retriever:
         cursor = session.cursor
         query_lines = cursor.lines[max(0, cursor.line - self.options.query_lines) : cursor.line]
         query_lines.append(cursor.line_prefix)
-        hits = self.lexical_index().search(
+        lexical = self._built_or_building()[0]
+        if lexical is None:
+            return
+        hits = lexical.search(
             "\n".join(query_lines), limit=self.options.max_lexical_items, exclude={session.request.path}
         )
         best = hits[0][1] if hits else 0.0

@@ -322,10 +322,51 @@ def test_lexical_fallback_when_graph_yields_little(make_project):
                 <|>
         """,
     )
-    result = _retrieve(retriever_for(root), request)
+    retriever = retriever_for(root)
+    retriever.warm()
+    result = _retrieve(retriever, request)
     assert result.used_fallback
     lexical = [item for item in result.items if item.kind is CandidateKind.LEXICAL]
     assert lexical and lexical[0].path == "alpha.py"
+    # Kept current: a file that changes is searched with its new text.
+    (root / "beta.py").write_text("def unrelated():\n    key, _, value = line.partition('=')\n")
+    retriever.file_changed("beta.py")
+    paths = {item.path for item in _retrieve(retriever, request).items if item.kind is CandidateKind.LEXICAL}
+    assert "beta.py" in paths
+
+
+def test_duck_typed_receiver_guessed_by_name_and_used_members(make_project):
+    root = make_project(
+        {
+            "futures.py": """
+                class Future:
+                    def done(self) -> bool:
+                        return False
+
+                    def result(self):
+                        return None
+
+                    def add_done_callback(self, fn) -> None:
+                        pass
+                """,
+            "other.py": "class Fusion:\n    def run(self):\n        pass\n",
+            "tasks.py": "",
+        }
+    )
+    request = request_at_marker(
+        "tasks.py",
+        """
+        def wait_for(fut, timeout):
+            if fut.done():
+                return fut.result()
+            fut.<|>
+        """,
+    )
+    retriever = retriever_for(root)
+    retriever.warm()
+    top = _retrieve(retriever, request).items[0]
+    assert top.path == "futures.py" and top.kind is CandidateKind.TYPE
+    assert "looks like a Future" in top.reason and "def add_done_callback(" in top.text
 
 
 def test_recent_edits_and_open_documents(make_project):
