@@ -58,6 +58,23 @@ MISTRAL_SMALL_24B_2501 = {
 }
 
 
+# "cuda" for real runs; --dry-run-cpu switches to "cpu" with a tiny config to check the script's code paths.
+DEVICE = "cuda"
+TINY_OVERRIDES = {
+    "hidden_size": 256,
+    "intermediate_size": 512,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 64,
+}
+
+
+def sync() -> None:
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
 def say(message: str) -> None:
     print(message, flush=True)
 
@@ -75,7 +92,7 @@ def random_bf16_model(config) -> torch.nn.Module:
     from transformers import MistralForCausalLM
 
     torch.manual_seed(0)
-    with torch.device("cuda"):
+    with torch.device(DEVICE):
         model = MistralForCausalLM._from_config(config, dtype=torch.bfloat16, attn_implementation="sdpa")
     return model.eval()
 
@@ -90,13 +107,13 @@ def random_fp8_model(config) -> torch.nn.Module:
     with torch.device("meta"):
         model = MistralForCausalLM._from_config(config, dtype=torch.bfloat16, attn_implementation="sdpa")
     model = replace_with_fp8_linear(model, ["lm_head"], quantization_config=quantization, pre_quantized=True)
-    model = model.to_empty(device="cuda")
-    generator = torch.Generator(device="cuda").manual_seed(0)
+    model = model.to_empty(device=DEVICE)
+    generator = torch.Generator(device=DEVICE).manual_seed(0)
     with torch.no_grad():
         for name, tensor in list(model.named_parameters()) + list(model.named_buffers()):
             if tensor.dtype == torch.float8_e4m3fn:
                 noise = (
-                    torch.randn(tensor.shape, device="cuda", dtype=torch.bfloat16, generator=generator) * 8
+                    torch.randn(tensor.shape, device=DEVICE, dtype=torch.bfloat16, generator=generator) * 8
                 )
                 tensor.copy_(noise.to(torch.float8_e4m3fn))
             elif "scale" in name:
@@ -105,7 +122,7 @@ def random_fp8_model(config) -> torch.nn.Module:
                 tensor.fill_(1.0)
             elif tensor.is_floating_point():
                 tensor.normal_(0.0, 0.02, generator=generator)
-    model.model.rotary_emb.__init__(config, device="cuda")  # recompute the (meta) rotary buffers
+    model.model.rotary_emb.__init__(config, device=DEVICE)  # recompute the (meta) rotary buffers
     return model.eval()
 
 
@@ -120,16 +137,16 @@ def weight_bytes(model: torch.nn.Module) -> int:
 def copy_bandwidth(gigabytes: float = 4.0) -> float:
     """Bytes/s of a device-to-device copy (each byte read once and written once)."""
     elements = int(gigabytes * 2**30 / 2)
-    source = torch.empty(elements, dtype=torch.bfloat16, device="cuda")
+    source = torch.empty(elements, dtype=torch.bfloat16, device=DEVICE)
     target = torch.empty_like(source)
     for _ in range(3):
         target.copy_(source)
-    torch.cuda.synchronize()
+    sync()
     runs = []
     for _ in range(10):
         start = time.perf_counter()
         target.copy_(source)
-        torch.cuda.synchronize()
+        sync()
         runs.append(time.perf_counter() - start)
     del source, target
     return 2 * elements * 2 / statistics.median(runs)
@@ -187,18 +204,18 @@ async def scheduler_figures(
 
 
 def generate_decode_rate(model: torch.nn.Module, static: bool, new_tokens: int = 256) -> float:
-    input_ids = torch.tensor([random_ids(128, 2)], device="cuda")
+    input_ids = torch.tensor([random_ids(128, 2)], device=DEVICE)
     kwargs = {"cache_implementation": "static"} if static else {}
     for _ in range(2):  # warm-up (and, compiled, the graph captures)
         model.generate(input_ids, max_new_tokens=16, min_new_tokens=16, do_sample=False, **kwargs)
-    torch.cuda.synchronize()
+    sync()
     start = time.perf_counter()
     model.generate(input_ids, max_new_tokens=1, min_new_tokens=1, do_sample=False, **kwargs)
-    torch.cuda.synchronize()
+    sync()
     prefill = time.perf_counter() - start
     start = time.perf_counter()
     model.generate(input_ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False, **kwargs)
-    torch.cuda.synchronize()
+    sync()
     return (new_tokens - 1) / (time.perf_counter() - start - prefill)
 
 
@@ -211,7 +228,14 @@ def main() -> int:
     )
     parser.add_argument("--skip-compile", action="store_true")
     parser.add_argument("--skip-fp8", action="store_true")
+    parser.add_argument(
+        "--dry-run-cpu",
+        action="store_true",
+        help="tiny config on CPU: checks the script, measures nothing useful",
+    )
     args = parser.parse_args()
+    if args.dry_run_cpu:
+        return dry_run_cpu()
     if not torch.cuda.is_available():
         say("gpu_bench needs a CUDA GPU; none is visible (this benchmark is not for CPU machines).")
         return 2
@@ -267,6 +291,21 @@ def main() -> int:
                 f"16-concurrent {fp8['throughput_16_tok_s'] / bf16['throughput_16_tok_s']:.2f}x"
             )
     say(f"(all figures on {gpu})")
+    return 0
+
+
+def dry_run_cpu() -> int:
+    global DEVICE
+    DEVICE = "cpu"
+    config = mistral_config(None)
+    for key, value in TINY_OVERRIDES.items():
+        setattr(config, key, value)
+    say(f"dry run on CPU, tiny config; copy bandwidth {copy_bandwidth(0.25) / 1e9:.1f} GB/s")
+    model = random_bf16_model(config)
+    say(f"weights read per token: {weight_bytes(model) / 1e6:.1f} MB")
+    asyncio.run(scheduler_figures(model, MistralCommonTokenizer.bundled_tekken(), "dry run"))
+    say(f"eager generate: {generate_decode_rate(model, static=False, new_tokens=16):.1f} tok/s")
+    say(f"static-cache generate: {generate_decode_rate(model, static=True, new_tokens=16):.1f} tok/s")
     return 0
 
 
