@@ -60,7 +60,8 @@ KVLayers = list[tuple[torch.Tensor, torch.Tensor]]
 class SchedulerOptions:
     max_batch_size: int = 8
     max_queue_depth: int = 256
-    # KV kept for prefix reuse. Qwen2.5-0.5B in fp32: ~12 KiB per token, so 256 MiB ≈ 20k tokens.
+    # KV kept for prefix reuse. Qwen2.5-0.5B in fp32: 24 KiB per token, so 256 MiB ≈ 10k tokens; a 24B
+    # Mistral in bf16 takes 160 KiB per token: raise it on a GPU (a few GiB hold several long prompts).
     prefix_cache_bytes: int = 256 * 2**20
     # Below this many shared tokens reuse is not worth a lookup hit (and the KV copy).
     min_reused_prefix_tokens: int = 8
