@@ -10,7 +10,6 @@ part boundaries can never push it over the budget.
 from __future__ import annotations
 
 import math
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -187,18 +186,27 @@ class _CostCache:
             self.entries.popitem(last=False)
 
 
-# Keyed by the counter object itself (weakly), so a cost is never reused across tokenizers.
-_COST_CACHES: weakref.WeakKeyDictionary[object, _CostCache] = weakref.WeakKeyDictionary()
+# One cache per counting function. Keyed by ``counter.count``: bound methods compare equal when they
+# belong to the same object, so a caller that wraps ``backend.count_tokens`` in a fresh counter per
+# request still hits the same cache. A few tokenizers at most are alive at once; the oldest is evicted.
+_COST_CACHES: OrderedDict[object, _CostCache] = OrderedDict()
+_MAX_COST_CACHES = 8
 
 
 def _snippet_costs(counter: TokenCounter) -> _CostCache:
     try:
-        cache = _COST_CACHES.get(counter)
-        if cache is None:
-            cache = _COST_CACHES[counter] = _CostCache()
-        return cache
-    except TypeError:  # a counter that cannot be weakly referenced: no caching
-        return _CostCache(capacity=0)
+        key: object = counter.count
+        hash(key)
+    except (AttributeError, TypeError):
+        return _CostCache(capacity=0)  # nothing stable to key on: no caching
+    cache = _COST_CACHES.get(key)
+    if cache is None:
+        cache = _COST_CACHES[key] = _CostCache()
+        if len(_COST_CACHES) > _MAX_COST_CACHES:
+            _COST_CACHES.popitem(last=False)
+    else:
+        _COST_CACHES.move_to_end(key)
+    return cache
 
 
 def _tail_window(text: str, chars: int) -> str:
