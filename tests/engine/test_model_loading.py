@@ -167,3 +167,19 @@ def test_gguf_file_is_loaded_with_gguf_file(tmp_path: Path) -> None:
     shutil.copy(Path(__file__), target)
     directory, gguf_file, _source = resolve_model_location(TransformersOptions(model=str(target)))
     assert (directory, gguf_file) == (tmp_path, "model.gguf")
+
+
+async def test_tiny_mistral_load_prompt_generate_with_the_codestral_format(tiny_backend) -> None:
+    from roost.engine.prompts.codestral import CodestralFormat
+    from roost.engine.prompts.types import PromptInput
+
+    prompt_format = CodestralFormat(tiny_backend.loaded.tokenizer.mistral_tokenizer)
+    prompt = prompt_format.render(
+        PromptInput(path="m.py", language="python", prefix="def add(a, b):\n    return ", suffix="\n")
+    )
+    request = GenerationRequest(
+        prompt_token_ids=prompt.token_ids, max_new_tokens=6, stop_token_strings=prompt.stop_token_strings
+    )
+    text, final = await collect_text(tiny_backend, request)
+    assert final.timings.prompt_tokens == len(prompt.token_ids)
+    assert final.finish_reason in ("length", "stop") and "[MIDDLE]" not in text
