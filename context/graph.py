@@ -100,6 +100,8 @@ class CodeGraph:
         self._decoded: OrderedDict[str, FileFacts] = OrderedDict()
         # name → paths defining a top-level-or-nested symbol of that name; built on first use.
         self._names: dict[str, set[str]] | None = None
+        # directory → its files: packages that span files (Go, Java) without decoding every file.
+        self._by_dir: dict[str, set[str]] = {}
         self.version = 0  # bumped on every change; lets callers cache derived answers
 
     # -- mutation (the index calls these) ----------------------------------------------------------------
@@ -129,6 +131,8 @@ class CodeGraph:
             old = self._entries.get(path)
             if old is not None:
                 self._unlink(path, old)
+            else:
+                self._by_dir.setdefault(_directory(path), set()).add(path)
             self._entries[path] = entry
             for target in entry.targets:
                 self._dependents.setdefault(target, set()).add(path)
@@ -144,6 +148,11 @@ class CodeGraph:
                 return False
             self._unlink(path, old)
             self._decoded.pop(path, None)
+            siblings = self._by_dir.get(_directory(path))
+            if siblings is not None:
+                siblings.discard(path)
+                if not siblings:
+                    del self._by_dir[_directory(path)]
             self.version += 1
             return True
 
@@ -193,6 +202,16 @@ class CodeGraph:
         """Every indexed file, sorted."""
         with self._lock:
             return sorted(self._entries)
+
+    def directories(self) -> list[str]:
+        """Every directory holding an indexed file ("" for the root), sorted."""
+        with self._lock:
+            return sorted(self._by_dir)
+
+    def files_in_dir(self, directory: str) -> list[str]:
+        """Indexed files directly inside ``directory`` ("" for the root), sorted."""
+        with self._lock:
+            return sorted(self._by_dir.get(directory, ()))
 
     def language_of(self, path: str) -> str | None:
         entry = self._entries.get(path)
@@ -346,3 +365,7 @@ class CodeGraph:
                 external_imports=external,
                 unresolved_imports=imports - resolved - external,
             )
+
+
+def _directory(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""

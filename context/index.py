@@ -128,7 +128,7 @@ class WorkspaceIndex:
         self._ready = threading.Event()
         self._closed = False
         self._watcher = None
-        self._navigator = Navigator(self.graph, self._view)
+        self._navigator = Navigator(self.graph, self._view, self.source_bytes)
         self.last_report: IndexReport | None = None
         # CPU seconds the worker processes spent in the last index (diagnostics, benchmark).
         self._worker_cpu_s = 0.0

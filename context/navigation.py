@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from roost.context.facts import Definition, FileFacts, Reference, ResolvedImport, Span, SymbolKind
+from roost.context.facts import Definition, FileFacts, Import, Reference, ResolvedImport, Span, SymbolKind
 from roost.context.graph import CodeGraph, SymbolLocation
 from roost.context.languages import language_named
 from roost.context.languages.base import LanguageSupport
@@ -65,12 +65,17 @@ class FileView:
 
 
 ViewProvider = Callable[[str], "FileView | None"]
+SourceProvider = Callable[[str], "bytes | None"]
 
 
 class Navigator:
-    def __init__(self, graph: CodeGraph, view_for: ViewProvider):
+    def __init__(self, graph: CodeGraph, view_for: ViewProvider, source_for: SourceProvider | None = None):
         self._graph = graph
         self._view_for = view_for
+        # Import statements' text (default vs namespace imports); None: whole-module bindings stay modules.
+        self._source_for = source_for
+        self._peers: dict[str, tuple[str, ...]] = {}
+        self._peers_version = -1
 
     # -- definitions ---------------------------------------------------------------------------------------
 
@@ -99,6 +104,10 @@ class Navigator:
             for item in imp.names:
                 if ref.name in (item.name, item.alias):
                     return _unique(self._symbol_in_module(edge.resolved, item.name, set(), 0))
+            if ref.name == imp.alias and not imp.names:
+                exported = self._module_binding(path, imp, edge.resolved, set(), 0)
+                if exported:
+                    return exported
             if ref.name in imp.module.replace("/", ".").replace(":", ".").split(".") or ref.name == imp.alias:
                 submodules = {p for _, p in edge.resolved.name_paths}
                 return [SymbolLocation(t, None) for t in edge.resolved.paths if t not in submodules]
@@ -120,7 +129,75 @@ class Navigator:
         local = self._local_definitions(facts, name, at)
         if local:
             return [SymbolLocation(path, d) for d in local]
-        return self._via_imports(path, facts, name, language, set(), 0, include_star=True)
+        seen: set[tuple[str, str]] = set()
+        imported = self._via_imports(path, facts, name, language, seen, 0, include_star=False)
+        if imported:
+            return imported
+        # Go/Java: the other files of the package come before on-demand (star) imports.
+        in_package = self._in_package(path, name)
+        if in_package:
+            return in_package
+        return self._via_star_imports(path, name, seen, 0)
+
+    # -- packages spanning files (Go, Java) -------------------------------------------------------------------
+
+    def package_peers(self, path: str) -> tuple[str, ...]:
+        """The other files of ``path``'s package that see its top-level names without an import."""
+        if self._graph.version != self._peers_version:
+            self._peers.clear()
+            self._peers_version = self._graph.version
+        cached = self._peers.get(path)
+        if cached is not None:
+            return cached
+        peers: list[str] = []
+        facts = self._graph.facts(path)
+        language = self._language(path)
+        if facts is not None and facts.package and language is not None:
+            for directory in language.package_dirs(path, facts.package, self._graph.directories()):
+                for other in self._graph.files_in_dir(directory):
+                    if other == path or self._graph.language_of(other) != facts.language:
+                        continue
+                    other_facts = self._graph.facts(other)
+                    if (
+                        other_facts is not None
+                        and other_facts.package == facts.package
+                        and language.sees_package_file(path, other)
+                    ):
+                        peers.append(other)
+        result = tuple(peers)
+        self._peers[path] = result
+        return result
+
+    def _in_package(self, path: str, name: str) -> list[SymbolLocation]:
+        results: list[SymbolLocation] = []
+        for peer in self.package_peers(path):
+            facts = self._graph.facts(peer)
+            if facts is not None:
+                results.extend(
+                    SymbolLocation(peer, d) for d in facts.definitions if d.name == name and d.parent is None
+                )
+        return results
+
+    # -- imports and exports -------------------------------------------------------------------------------------
+
+    def _module_binding(
+        self, path: str, imp: Import, resolved: ResolvedImport, seen: set[tuple[str, str]], hops: int
+    ) -> list[SymbolLocation]:
+        """What a whole-module binding denotes when it takes an export (JS ``import D from './m'``: the
+        default-exported definition); empty when it binds the module itself or the export is anonymous."""
+        language = self._language(path)
+        if language is None or self._source_for is None or not resolved.paths:
+            return []
+        source = self._source_for(path)
+        if source is None:
+            return []
+        export = language.module_binding_export(imp, _span_text(source, imp.span))
+        if export is None:
+            return []
+        results: list[SymbolLocation] = []
+        for target in resolved.paths:
+            results.extend(self._lookup_in_file(target, export, seen, hops + 1))
+        return [r for r in results if r.definition is not None]
 
     def _local_definitions(self, facts: FileFacts, name: str, at: Span | None) -> list[Definition]:
         """Definitions named ``name`` visible at ``at``: the innermost enclosing scope wins."""
@@ -166,10 +243,17 @@ class Navigator:
                 if item.local_name == name:
                     results.extend(self._symbol_in_module(edge.resolved, item.name, seen, hops + 1))
             if not imp.names and language is not None and language.bound_name(imp) == name:
-                results.extend(SymbolLocation(target, None) for target in edge.resolved.paths)
+                exported = self._module_binding(path, imp, edge.resolved, seen, hops)
+                results.extend(exported or (SymbolLocation(target, None) for target in edge.resolved.paths))
         if results or not include_star:
             return _unique(results)
-        for edge in edges:
+        return self._via_star_imports(path, name, seen, hops)
+
+    def _via_star_imports(
+        self, path: str, name: str, seen: set[tuple[str, str]], hops: int
+    ) -> list[SymbolLocation]:
+        results: list[SymbolLocation] = []
+        for edge in self._graph.imports(path):
             if edge.imp.is_star:
                 for target in edge.resolved.paths:
                     results.extend(self._lookup_in_file(target, name, seen, hops + 1))
@@ -202,17 +286,30 @@ class Navigator:
         defined = [d for d in facts.definitions if d.name == name and d.parent is None]
         if defined:
             return [SymbolLocation(path, d) for d in defined]
+        # ``export { a as b }`` and ``export default Foo``: the exported name is another local name.
+        # (``export … from`` renames are imports too, followed below.)
+        renamed: list[SymbolLocation] = []
+        for export in facts.exports:
+            original = export.original_name
+            if (
+                export.name == name
+                and export.from_module is None
+                and original
+                and original not in (name, "*")
+            ):
+                renamed.extend(self._lookup_in_file(path, original, seen, hops + 1))
+        if renamed:
+            return _unique(renamed)
         return self._via_imports(path, facts, name, self._language(path), seen, hops, include_star=True)
 
     def _resolve_member(
         self, path: str, view: FileView, receiver: str, name: str, at: Span, language: LanguageSupport | None
     ) -> list[SymbolLocation]:
         facts = view.facts
-        self_names = language.self_names() if language else ("self", "this")
-        if receiver in self_names:
-            cls = _enclosing_class(facts, at)
-            if cls is not None:
-                found = self._member(SymbolLocation(path, cls), name, set(), 0)
+        receiver_type = self._receiver_type(path, facts, receiver, at, language)
+        if receiver_type is not None:
+            for cls in receiver_type:
+                found = self._member(cls, name, set(), 0)
                 if found:
                     return found
             return self._member_fallback(path, name)
@@ -226,6 +323,34 @@ class Navigator:
         if owners and all(owner.definition is None for owner in owners):
             return []  # a module we know that has no such name: nothing to guess
         return self._member_fallback(path, name)
+
+    def _receiver_type(
+        self, path: str, facts: FileFacts, variable: str, at: Span, language: LanguageSupport | None
+    ) -> list[SymbolLocation] | None:
+        """The type a method's receiver variable means (``self``/``this``, Go's ``w`` of
+        ``func (w *Warehouse)``); None when ``variable`` is not the receiver at ``at``."""
+        self_names = language.self_names() if language else ("self", "this")
+        method = _enclosing_method(facts, at)
+        named_receiver = language.method_receiver(method) if language and method else None
+        if variable not in self_names and variable != named_receiver:
+            return None
+        if variable in self_names:
+            cls = _enclosing_class(facts, at)
+            if cls is not None:
+                return [SymbolLocation(path, cls)]
+        # The method's owner is declared elsewhere (Go methods, Rust ``impl`` blocks): its parent names it.
+        if method is None or method.parent is None:
+            return []
+        owner = self._graph.lookup(path, method.parent)
+        if owner is not None:
+            return [SymbolLocation(path, owner)]
+        if "." in method.parent:
+            return []
+        return [
+            location
+            for location in self._resolve_name(path, facts, method.parent, None, language)
+            if location.definition is not None and location.definition.kind in _CONTAINER_KINDS
+        ]
 
     def _resolve_expression(
         self, path: str, view: FileView, expression: str, at: Span, language: LanguageSupport | None
@@ -243,7 +368,9 @@ class Navigator:
             if not edge.imp.names and edge.imp.alias is None and edge.imp.module == expression:
                 return [SymbolLocation(target, None) for target in edge.resolved.paths]
         head, *rest = expression.split(".")
-        current = self._resolve_name(path, view.facts, head, at, language)
+        current = self._receiver_type(path, view.facts, head, at, language) or []
+        if not current:
+            current = self._resolve_name(path, view.facts, head, at, language)
         if not current:
             current = self._constructor_assignment(path, view, head, at, language)
         for part in rest:
@@ -314,9 +441,23 @@ class Navigator:
         facts = self._graph.facts(owner.path)
         if facts is None:
             return []
-        members = [d for d in facts.definitions if d.parent == definition.qualified_name and d.name == name]
+        members = [
+            SymbolLocation(owner.path, d)
+            for d in facts.definitions
+            if d.parent == definition.qualified_name and d.name == name
+        ]
+        if not members and definition.parent is None:
+            # Go: methods of a type may be declared in any file of its package.
+            for peer in self.package_peers(owner.path):
+                peer_facts = self._graph.facts(peer)
+                if peer_facts is not None:
+                    members.extend(
+                        SymbolLocation(peer, d)
+                        for d in peer_facts.definitions
+                        if d.parent == definition.qualified_name and d.name == name
+                    )
         if members:
-            return [SymbolLocation(owner.path, d) for d in members]
+            return members
         results: list[SymbolLocation] = []
         for base in _base_names(definition):
             for base_location in self._resolve_name(
@@ -345,7 +486,7 @@ class Navigator:
 
     def _member_fallback(self, path: str, name: str) -> list[SymbolLocation]:
         """Unknown receiver type: members named ``name`` in this file and the files it imports."""
-        scope = {path, *self._graph.dependencies(path)}
+        scope = {path, *self._graph.dependencies(path), *self.package_peers(path)}
         return [
             location
             for location in self._graph.find_symbols(name)
@@ -366,7 +507,8 @@ class Navigator:
             return []
         name = target.name if target else None
         results: list[ReferenceLocation] = []
-        candidates = sorted(self._graph.neighbourhood(path, depth=_REFERENCE_DEPTH, direction="dependents"))
+        reach = self._graph.neighbourhood(path, depth=_REFERENCE_DEPTH, direction="dependents")
+        candidates = sorted({*reach, *(self.package_peers(path) if reach else ())})
         names = self._aliases(name, candidates) if name is not None else set()
         for candidate in candidates:
             view = self._view_for(candidate)
@@ -394,21 +536,57 @@ class Navigator:
         """``name`` plus every local name it is imported or re-exported under in ``files``
         (``from .circle import Circle as Round`` makes ``Round`` a candidate), to a fixpoint."""
         names = {name}
-        imports = [edge.imp for path in files for edge in self._graph.imports(path)]
+        imports = [(edge.imp, edge.resolved.paths) for path in files for edge in self._graph.imports(path)]
         exports = [
             export for path in files for export in (self._graph.facts(path) or FileFacts(path, "")).exports
         ]
         while True:
             before = len(names)
-            for imp in imports:
+            defaults = {
+                path: {
+                    e.name
+                    for e in (self._graph.facts(path) or FileFacts(path, "")).exports
+                    if e.original_name in names
+                }
+                for path in files
+            }
+            for imp, targets in imports:
                 for item in imp.names:
                     if item.name in names:
                         names.add(item.local_name)
+                if imp.alias and not imp.names and any("default" in defaults.get(t, ()) for t in targets):
+                    names.add(
+                        imp.alias
+                    )  # ``import Foo from './m'``, m ``export default Foo``: confirmed later
             for export in exports:
                 if export.original_name in names:
                     names.add(export.name)
             if len(names) == before:
                 return names
+
+
+def _enclosing_method(facts: FileFacts, at: Span) -> Definition | None:
+    """The innermost method whose body holds ``at``."""
+    best: Definition | None = None
+    for definition in facts.definitions:
+        if (
+            definition.kind in (SymbolKind.METHOD, SymbolKind.CONSTRUCTOR)
+            and definition.span.contains(at.start_line, at.start_col)
+            and (best is None or definition.span.start_line >= best.span.start_line)
+        ):
+            best = definition
+    return best
+
+
+def _span_text(source: bytes, span: Span) -> str:
+    lines = source.split(b"\n", span.end_line + 1)[span.start_line : span.end_line + 1]
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        return lines[0][span.start_col : span.end_col].decode("utf-8", errors="replace")
+    lines[0] = lines[0][span.start_col :]
+    lines[-1] = lines[-1][: span.end_col]
+    return b"\n".join(lines).decode("utf-8", errors="replace")
 
 
 def _enclosing_class(facts: FileFacts, at: Span) -> Definition | None:

@@ -411,6 +411,14 @@ class EcmaScriptSupport(LanguageSupport):
     def self_names(self) -> tuple[str, ...]:
         return ("this",)
 
+    def module_binding_export(self, imp: Import, statement: str) -> str | None:
+        """``import D from 'm'``, ``const D = require('m')`` and TS ``import D = require('m')`` take the
+        module's default export (``module.exports = …`` is recorded as ``default`` too); ``import * as ns``
+        binds the module itself."""
+        if imp.alias is None or re.search(rf"\*\s*as\s+{re.escape(imp.alias)}\b", statement):
+            return None
+        return "default"
+
 
 # ---------------------------------------------------------------- resolution
 

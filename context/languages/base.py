@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import tree_sitter
 
-from roost.context.facts import FileFacts, Import, Reference, ResolvedImport
+from roost.context.facts import Definition, FileFacts, Import, Reference, ResolvedImport
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +121,26 @@ class LanguageSupport(ABC):
     def self_names(self) -> tuple[str, ...]:
         """Receivers that mean "the enclosing class/type" (``self``, ``cls``, ``this``)."""
         return ("self", "this")
+
+    def method_receiver(self, method: Definition) -> str | None:
+        """The variable naming the receiver inside ``method`` when each method chooses it (Go's
+        ``func (w *Warehouse) Add()`` → ``w``); it then means the type named by ``method.parent``. None
+        (the default) when only :meth:`self_names` apply."""
+        return None
+
+    def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
+        """Directories (among the workspace's ``directories``) whose files of the same ``package`` see the
+        top-level names of ``path`` without an import (Go: the file's own directory; Java: every source
+        root's folder for the package). Default: none, names cross files only through imports."""
+        return []
+
+    def sees_package_file(self, path: str, other: str) -> bool:
+        """Whether ``path`` sees ``other``, a file of its package (Go: ``_test.go`` files only see, and are
+        only seen by, each other's package when ``path`` is a test too)."""
+        return True
+
+    def module_binding_export(self, imp: Import, statement: str) -> str | None:
+        """What a whole-module binding (``imp.names`` empty) takes from its module: an export's name
+        (ESM ``import D from 'm'`` and CommonJS ``require`` → ``"default"``), or None when it binds the
+        module itself (``import * as ns``, Python ``import m``). ``statement`` is the import's source text."""
+        return None

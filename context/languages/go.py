@@ -10,13 +10,23 @@ everything else (stdlib, third-party) is external.
 
 from __future__ import annotations
 
+import posixpath
 import re
+from collections.abc import Iterable
 from functools import cached_property, lru_cache
 
 import tree_sitter
 import tree_sitter_go
 
-from roost.context.facts import Export, FileFacts, Import, Reference, ResolvedImport, SymbolKind
+from roost.context.facts import (
+    Definition,
+    Export,
+    FileFacts,
+    Import,
+    Reference,
+    ResolvedImport,
+    SymbolKind,
+)
 from roost.context.languages._common import (
     OutlineSkips,
     RawDefinition,
@@ -38,6 +48,8 @@ from roost.context.languages._common import (
 from roost.context.languages.base import LanguageSupport, WorkspaceLayout
 
 _COMMENT = frozenset({"comment"})
+# ``func (w *Warehouse[T]) Add(`` → ``w``: the receiver variable of a method declaration.
+_RECEIVER = re.compile(r"^func\s*\(\s*([A-Za-z_]\w*)\s+\*?\s*[A-Za-z_]")
 _GROUPED_DECLARATIONS = frozenset({"type_declaration", "const_declaration", "var_declaration"})
 _MULTI_NAME = frozenset({"const_spec", "var_spec"})
 _KEYWORD = {"type_spec": "type", "type_alias": "type", "const_spec": "const", "var_spec": "var"}
@@ -183,7 +195,20 @@ class GoSupport(LanguageSupport):
         return go_package_name(imp.module)
 
     def self_names(self) -> tuple[str, ...]:
-        return ()  # Go receivers are named per method (``u *User``); no fixed spelling
+        return ()  # Go receivers are named per method (``u *User``): see method_receiver
+
+    def method_receiver(self, method: Definition) -> str | None:
+        if method.kind is not SymbolKind.METHOD or method.parent is None:
+            return None
+        match = _RECEIVER.match(method.signature)
+        return match.group(1) if match and match.group(1) != "_" else None
+
+    def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
+        return [posixpath.dirname(path)]  # a Go package is one directory
+
+    def sees_package_file(self, path: str, other: str) -> bool:
+        # ``_test.go`` files join the package only when testing: ordinary files never see them.
+        return path.endswith("_test.go") or not other.endswith("_test.go")
 
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         include_tests = importer.endswith("_test.go")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import time
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 
@@ -148,6 +149,14 @@ class JavaSupport(LanguageSupport):
 
     def self_names(self) -> tuple[str, ...]:
         return ("this",)
+
+    def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
+        # One package may span source roots (``src/main/java`` and ``src/test/java``): every folder whose
+        # path ends with the package's path, plus the file's own (sources outside the usual layout).
+        suffix = package.replace(".", "/")
+        found = [d for d in directories if d == suffix or d.endswith("/" + suffix)]
+        own = posixpath.dirname(path)
+        return found if own in found else [*found, own]
 
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         parts = [part for part in imp.module.split(".") if part]
