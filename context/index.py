@@ -774,6 +774,12 @@ class WorkspaceIndex:
         """Definitions named exactly ``name`` anywhere in the workspace."""
         return self.graph.find_symbols(name)
 
+    def package_peers(self, path: str | os.PathLike[str]) -> list[str]:
+        """The other files of the file's package that see its top-level names without an import (Go: same
+        directory and package clause, ``_test.go`` only for tests; Java: same ``package`` in any source
+        root). Empty for languages without packages spanning files."""
+        return list(self._navigator.package_peers(self.rel_path(path)))
+
     def references_in(self, path: str | os.PathLike[str]) -> list[Reference]:
         """Every identifier use in a file (extracted on demand; buffers use their current text)."""
         view = self._view(self.rel_path(path))
@@ -781,7 +787,8 @@ class WorkspaceIndex:
 
     def definitions_at(self, path: str | os.PathLike[str], line: int, col: int) -> list[SymbolLocation]:
         """Definition(s) of the name at 0-based ``line`` / UTF-8 byte ``col``, following imports, aliases,
-        re-exports (``__init__``), star imports, ``self.``, module attributes and ``x = Cls()`` receivers.
+        re-exports (``__init__``, ``export … from``), JS/TS default exports, star imports, the other files of
+        a Go/Java package, ``self.`` and Go method receivers, module attributes and ``x = Cls()`` receivers.
         A :class:`SymbolLocation` with ``definition`` None is a whole module (``path`` is the file)."""
         return self._navigator.definitions_at(self.rel_path(path), line, col)
 
@@ -789,7 +796,7 @@ class WorkspaceIndex:
         self, path: str | os.PathLike[str], qualified_name: str | None, include_declaration: bool = True
     ) -> list[ReferenceLocation]:
         """Uses of the symbol ``qualified_name`` defined in ``path`` (None: uses of the module itself),
-        in that file and the files that import it (two hops, for re-exports)."""
+        in that file, its package peers and the files that import it (three hops, for re-exports)."""
         return self._navigator.references_to(self.rel_path(path), qualified_name, include_declaration)
 
     def references_at(self, path: str | os.PathLike[str], line: int, col: int) -> list[ReferenceLocation]:
