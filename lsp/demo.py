@@ -38,7 +38,7 @@ FIXUP_FILE = "shop/utils/money.py"
 FIXUP_SYMBOL = "def format_money"
 FIXUP_TURNS = (
     "Add a check that raises ValueError when the amount is negative.",
-    "Also use a clearer error message.",
+    "Make the error message say: amount must not be negative, and include the amount.",
 )
 
 

@@ -26,7 +26,7 @@ def test_demo_walks_through_every_step(tmp_path: Path) -> None:
     rules = [
         ("def total_cents", "cents"),
         ("shell=", "True)"),
-        ("Also use a clearer error message", CLEARER),
+        ("Make the error message say", CLEARER),
         ("raises ValueError when the amount is negative", FIXED),
     ]
     with FakeOpenAI(rules=rules) as fake:
@@ -46,7 +46,7 @@ def test_demo_walks_through_every_step(tmp_path: Path) -> None:
     assert (
         "+def price_cart(cart: Cart) -> Money:" in out and "+from .services.checkout import price_cart" in out
     )
-    assert "Turn 2: Also use a clearer error message." in out and "cannot format a negative amount" in out
+    assert "Turn 2: Make the error message say" in out and "cannot format a negative amount" in out
     assert "Accepted: Applied to shop/utils/money.py." in out
     assert (root / "shop/utils/money.py").read_text() == (
         REPO_ROOT / "examples/shop/utils/money.py"
