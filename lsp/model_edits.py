@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from roost.lsp import metrics
@@ -25,6 +26,7 @@ from roost.lsp.edits import (
     TextReplacement,
     locate,
     parse_edit_blocks,
+    position_at,
     reindent,
     trim_echoed_context,
     verify,
@@ -56,6 +58,8 @@ class Proposal:
     problems: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     answer: str = ""
+    # Gate findings of the proposed edits as diagnostics, by document URI.
+    diagnostics: dict[str, list[types.Diagnostic]] = field(default_factory=dict)
 
 
 class Documents:
@@ -234,6 +238,21 @@ def build_proposal(
                 continue
             if verdict.flagged:
                 proposal.findings.extend(described)
+                # Shown on the range the edit replaces, so the editor marks where the concern is.
+                edited = types.Range(
+                    start=position_at(snapshot.text, replacement.start),
+                    end=position_at(snapshot.text, max(replacement.start, replacement.end)),
+                )
+                proposal.diagnostics.setdefault(snapshot.uri, []).extend(
+                    types.Diagnostic(
+                        range=edited,
+                        message=f"Roost gate ({verdict.action}): {f.test_id} {f.message} (proposed edit)",
+                        severity=types.DiagnosticSeverity.Warning,
+                        source="roost",
+                        code=f.test_id,
+                    )
+                    for f in verdict.findings
+                )
             kept.append(replacement)
         if not kept:
             continue

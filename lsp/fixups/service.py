@@ -80,6 +80,7 @@ class FixupService:
         self.server = server
         self.documents = Documents(server)
         self._store = store
+        self._diagnosed: dict[str, set[str]] = {}  # session → URIs we published gate diagnostics on
 
     @property
     def store(self) -> FixupStore:
@@ -145,6 +146,7 @@ class FixupService:
                 "applied": False,
                 "message": result.failure_reason or "the editor refused",
             }
+        self._publish(session.id, {})
         session.accepted.append(accepted)
         session.state = "accepted"
         self.store.save(session)
@@ -156,6 +158,7 @@ class FixupService:
 
     def reject(self, session_id: str) -> dict[str, Any]:
         session = self._load(session_id)
+        self._publish(session.id, {})
         session.state = "rejected"
         session.proposal = []
         self.store.save(session)
@@ -234,11 +237,21 @@ class FixupService:
                 answer, self.documents, target, (start, end), gate, services.workspace_secrets
             ),
         )
+        self._publish(session.id, proposal.diagnostics)
         session.turns.append((user_message, answer))
         session.proposal = _to_stored(proposal.edits)
         session.message = proposal.message
         self.store.save(session)
         return proposal
+
+    def _publish(self, session_id: str, diagnostics: dict[str, list[types.Diagnostic]]) -> None:
+        """Gate findings of the current proposal as diagnostics; stale ones of this session cleared."""
+        previous = self._diagnosed.get(session_id, set())
+        for uri in previous | set(diagnostics):
+            self.server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics.get(uri, []))
+            )
+        self._diagnosed[session_id] = set(diagnostics)
 
     def _answer(self, session: FixupSession, proposal: Proposal) -> dict[str, Any]:
         edit = to_workspace_edit(proposal.edits) if proposal.edits else None

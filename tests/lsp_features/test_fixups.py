@@ -3,6 +3,7 @@ in the middle of a session. The model is the scripted OpenAI-compatible fake (de
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +164,26 @@ async def test_multi_file_proposal_from_edit_blocks(workspace: Path) -> None:
             accepted = await _command(session, "roost.fixup.accept", {"session": _field(started, "session")})
             assert _field(accepted, "applied") is True
             assert len(session.applied_edits[-1].edit.document_changes) == 2
+
+
+async def test_gate_findings_of_a_proposal_are_diagnostics_until_rejected(workspace: Path) -> None:
+    source = "import yaml\n\n\ndef load(text):\n    return text\n"
+    (workspace / "shop" / "loader.py").write_text(source)
+    warned = "```python\ndef load(text):\n    return yaml.load(text)\n```"
+    selection = {"start": {"line": 3, "character": 0}, "end": {"line": 5, "character": 0}}
+    with FakeOpenAI(rules=[("parse the yaml", warned)]) as fake:
+        async with lsp_session(workspace, initialization_options=fake_backend_options(fake)) as session:
+            await session.wait_for_status("ready")
+            uri = session.open("shop/loader.py")
+            started = await _command(
+                session,
+                "roost.fixup.start",
+                {"uri": uri, "range": selection, "instruction": "parse the yaml"},
+            )
+            assert "B506" in _field(started, "message"), "warned findings are in the reply"
+            await asyncio.sleep(0.2)
+            diagnostics = session.client.diagnostics.get(uri, [])
+            assert [d.code for d in diagnostics] == ["B506"] and diagnostics[0].range.start.line == 3
+            await _command(session, "roost.fixup.reject", {"session": _field(started, "session")})
+            await asyncio.sleep(0.2)
+            assert not session.client.diagnostics.get(uri)
