@@ -70,8 +70,8 @@ def test_node_client_against_the_real_server(installed: Path, tmp_path: Path) ->
     shared_models = os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
     env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_models})
     env["ROOST_SERVER_COMMAND"] = json.dumps([sys.executable, "-m", "roost.lsp.cli", "serve", "--stdio"])
-    env["ROOST_MODEL_TIMEOUT_MS"] = "300000"
-    result = _npm("run", "test:server", env=env, timeout=900)
+    env["ROOST_MODEL_TIMEOUT_MS"] = "480000"  # see REAL_MODEL_WAIT_S in test_nvim.py
+    result = _npm("run", "test:server", env=env, timeout=1800)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"npm run test:server failed:\n{output[-12000:]}"
     summary = _summary(output)
