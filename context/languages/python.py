@@ -241,7 +241,7 @@ class PythonSupport(LanguageSupport):
 
     def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
         facts = FileFacts(path=path, language=self.name)
-        found, import_nodes, all_values = self._collect(tree.root_node)
+        found, import_nodes, all_values = self._collect_whole(source, tree.root_node)
         facts.definitions = [
             _record_to_definition(r) for r in _dedupe_fields(self._definitions(source, found, []))
         ]
@@ -254,7 +254,7 @@ class PythonSupport(LanguageSupport):
     ) -> tuple[bytes, list[Import], int]:
         """The cold-index fast path: definitions go from captures to the encoded record without becoming
         objects. Equal to ``encode_facts(extract_outline(...))`` (tested)."""
-        found, import_nodes, all_values = self._collect(tree.root_node)
+        found, import_nodes, all_values = self._collect_whole(source, tree.root_node)
         records = _dedupe_fields(self._definitions(source, found, []))
         imports = self._imports_of(source, import_nodes)
         exports = self._exports(path, source, imports, all_values)
@@ -281,7 +281,7 @@ class PythonSupport(LanguageSupport):
             except Exception:  # a bug here must cost speed, never correctness
                 facts = None
         if facts is None:
-            found, import_nodes, all_values = self._collect(tree.root_node)
+            found, import_nodes, all_values = self._collect_whole(source, tree.root_node)
             raw = [_record_to_definition(r) for r in self._definitions(source, found, [])]
             facts = FileFacts(path=path, language=self.name)
             facts.definitions = _dedupe_field_definitions(raw)
@@ -397,6 +397,15 @@ class PythonSupport(LanguageSupport):
         facts.imports = new_imports
         facts.exports = exports
         return facts
+
+    def _collect_whole(
+        self, source: bytes, root: tree_sitter.Node
+    ) -> tuple[list[tuple], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]:
+        """A whole file's captures: walked when the tree is error-free (cheaper than the query's cursor,
+        which steps through every expression node), else the query."""
+        if root.has_error:
+            return self._collect(root)
+        return collect_outline_by_walk(source, root)
 
     def _collect(
         self, root: tree_sitter.Node, unit: tree_sitter.Node | None = None
@@ -591,7 +600,7 @@ class PythonSupport(LanguageSupport):
                 origin = imported.get(name)
                 exports.append(Export(name, origin[0], origin[1]) if origin else Export(name))
             return exports
-        if PurePosixPath(path).stem != "__init__":
+        if posixpath.splitext(posixpath.basename(path))[0] != "__init__":
             return []
         # A package without ``__all__`` re-exports what its ``__init__`` imports by name.
         return [
@@ -653,7 +662,7 @@ class PythonSupport(LanguageSupport):
                 for root in roots:
                     found = self._module_file(root, prefix, layout)
                     if found is not None:
-                        if PurePosixPath(found).stem == "__init__":
+                        if _is_package_init(found):
                             return ResolvedImport()
                         return ResolvedImport(paths=(found,))
         top = parts[0]
@@ -687,7 +696,7 @@ class PythonSupport(LanguageSupport):
         return self._names_in_package(imp, base, package_dir, layout)
 
     def _with_names(self, imp: Import, module_file: str, layout: WorkspaceLayout) -> ResolvedImport:
-        if not imp.names or PurePosixPath(module_file).stem != "__init__":
+        if not imp.names or not _is_package_init(module_file):
             return ResolvedImport(paths=(module_file,))
         return self._names_in_package(imp, module_file, posixpath.dirname(module_file), layout)
 
@@ -747,6 +756,12 @@ def _project_name(layout: WorkspaceLayout) -> str | None:
     return _PROJECT_NAMES[key]
 
 
+def _is_package_init(module_file: str) -> bool:
+    """``pkg/__init__.py`` (or ``.pyi``), as :meth:`PythonSupport._module_file` spells it; string tests
+    because a ``PurePosixPath`` per resolved import was a visible share of the cold index."""
+    return module_file.rsplit("/", 1)[-1] in ("__init__.py", "__init__.pyi")
+
+
 def _join(base: str, rel: str) -> str:
     return f"{base}/{rel}" if base else rel
 
@@ -760,3 +775,227 @@ def _script_root(importer: str, layout: WorkspaceLayout) -> str:
 
 
 LANGUAGE = PythonSupport()
+
+
+# -- outline by walking statements (error-free trees) ----------------------------------------------------
+
+# Nodes that can hold statements. Expressions (most of a tree) hold no definitions or imports, so a walk
+# that only enters these visits a fraction of the nodes the outline query's cursor steps through.
+_STATEMENT_CONTAINERS = (
+    "module",
+    "block",
+    "decorated_definition",
+    "function_definition",
+    "class_definition",
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "for_statement",
+    "while_statement",
+    "try_statement",
+    "except_clause",
+    "except_group_clause",
+    "finally_clause",
+    "with_statement",
+    "match_statement",
+    "case_clause",
+)
+
+
+@cache
+def _kind_ids(*names: str) -> frozenset[int]:
+    """Every named node-kind id spelled ``names`` (ints compare faster than ``Node.type`` strings, which
+    are built per access; one name may have several ids through aliases)."""
+    language = _language()
+    return frozenset(
+        kind
+        for kind in range(language.node_kind_count)
+        if language.node_kind_is_named(kind) and language.node_kind_for_id(kind) in names
+    )
+
+
+def _block_assignments(block: tree_sitter.Node | None) -> list[tree_sitter.Node]:
+    """``(block (expression_statement (assignment) ...))``: the assignments directly in a block."""
+    if block is None or block.kind_id not in _kind_ids("block"):
+        return []
+    statement_ids, assignment_ids = _kind_ids("expression_statement"), _kind_ids("assignment")
+    return [
+        inner
+        for statement in block.named_children
+        if statement.kind_id in statement_ids
+        for inner in statement.named_children
+        if inner.kind_id in assignment_ids
+    ]
+
+
+def _identifier_left(assignment: tree_sitter.Node) -> tree_sitter.Node | None:
+    left = assignment.child_by_field_name("left")
+    return left if left is not None and left.kind_id in _kind_ids("identifier") else None
+
+
+def _module_level(
+    source: bytes, root: tree_sitter.Node, found: list[tuple], all_values: list[tuple[bool, tree_sitter.Node]]
+) -> None:
+    """Module-level patterns: variables (also under a top-level if/else/try/except) and ``__all__``."""
+    identifier = _kind_ids("identifier")
+    assignment_ids = _kind_ids("assignment")
+    for statement in root.named_children:
+        kind = statement.type
+        if kind == "expression_statement":
+            for inner in statement.named_children:
+                inner_kind = inner.type
+                if inner_kind == "assignment":
+                    left = inner.child_by_field_name("left")
+                    if left is None:
+                        continue
+                    if left.kind_id in identifier:
+                        found.append(
+                            (inner.start_byte, inner.end_byte, "definition.variable", left, inner, None)
+                        )
+                    elif left.type == "pattern_list":
+                        found.extend(
+                            (inner.start_byte, inner.end_byte, "definition.variable", name, inner, None)
+                            for name in left.named_children
+                            if name.kind_id in identifier
+                        )
+                if inner_kind in ("assignment", "augmented_assignment"):
+                    left = inner.child_by_field_name("left")
+                    right = inner.child_by_field_name("right")
+                    if (
+                        left is not None
+                        and right is not None
+                        and left.kind_id in identifier
+                        and source[left.start_byte : left.end_byte] == b"__all__"
+                    ):
+                        all_values.append((inner.kind_id not in assignment_ids, right))
+            continue
+        blocks: list[tree_sitter.Node | None] = []
+        if kind == "if_statement":
+            blocks.append(statement.child_by_field_name("consequence"))
+            for alternative in statement.children_by_field_name("alternative"):
+                if alternative.type == "else_clause":
+                    blocks.append(alternative.child_by_field_name("body"))
+        elif kind == "try_statement":
+            blocks.append(statement.child_by_field_name("body"))
+            for clause in statement.named_children:
+                if clause.type == "except_clause":
+                    blocks.extend(c for c in clause.named_children if c.type == "block")
+        for block in blocks:
+            for assignment in _block_assignments(block):
+                left = _identifier_left(assignment)
+                if left is not None:
+                    found.append(
+                        (
+                            assignment.start_byte,
+                            assignment.end_byte,
+                            "definition.variable",
+                            left,
+                            assignment,
+                            None,
+                        )
+                    )
+
+
+def _instance_fields(source: bytes, body: tree_sitter.Node | None, found: list[tuple]) -> None:
+    """``self.x = ...`` directly in a method body."""
+    identifier, attribute_ids = _kind_ids("identifier"), _kind_ids("attribute")
+    for assignment in _block_assignments(body):
+        left = assignment.child_by_field_name("left")
+        if left is None or left.kind_id not in attribute_ids:
+            continue
+        owner = left.child_by_field_name("object")
+        attribute = left.child_by_field_name("attribute")
+        if (
+            owner is not None
+            and attribute is not None
+            and owner.kind_id in identifier
+            and attribute.kind_id in identifier
+            and source[owner.start_byte : owner.end_byte] == b"self"
+        ):
+            found.append(
+                (
+                    assignment.start_byte,
+                    assignment.end_byte,
+                    "definition.instance_field",
+                    attribute,
+                    assignment,
+                    None,
+                )
+            )
+
+
+def collect_outline_by_walk(
+    source: bytes, root: tree_sitter.Node
+) -> tuple[list[tuple], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]:
+    """What :meth:`PythonSupport._collect` gives for a whole, error-free tree, found by walking statements
+    instead of running the outline query: the same captures under the same depth cap, except that
+    ``self.x = ...`` is only looked for in functions directly inside a class (the only place
+    :meth:`PythonSupport._definitions` keeps it). The encoded outlines are equal over the standard library
+    (tested). Trees with errors go through the query: the walk does not reproduce how patterns match
+    inside ``ERROR`` nodes."""
+    found: list[tuple] = []
+    import_nodes: list[tree_sitter.Node] = []
+    all_values: list[tuple[bool, tree_sitter.Node]] = []
+    _module_level(source, root, found, all_values)
+    imports = _kind_ids("import_statement", "import_from_statement", "future_import_statement")
+    classes, functions = _kind_ids("class_definition"), _kind_ids("function_definition")
+    containers = _kind_ids(*_STATEMENT_CONTAINERS)
+    identifier, block = _kind_ids("identifier"), _kind_ids("block")
+    # (node, its depth, whether the nearest enclosing definition is a class)
+    stack: list[tuple[tree_sitter.Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, in_class = stack.pop()
+        depth += 1
+        for child in node.named_children:
+            kind = child.kind_id
+            if kind in imports:
+                import_nodes.append(child)
+                continue
+            child_in_class = in_class
+            if kind in classes or kind in functions:
+                is_class = kind in classes
+                child_in_class = is_class
+                name = child.child_by_field_name("name")
+                body = child.child_by_field_name("body")
+                if (
+                    name is not None
+                    and body is not None
+                    and name.kind_id in identifier
+                    and body.kind_id in block
+                ):
+                    capture = "definition.class" if is_class else "definition.function"
+                    found.append((child.start_byte, child.end_byte, capture, name, child, body))
+                if is_class:
+                    for assignment in _block_assignments(body):
+                        left = _identifier_left(assignment)
+                        if left is not None:
+                            found.append(
+                                (
+                                    assignment.start_byte,
+                                    assignment.end_byte,
+                                    "definition.field",
+                                    left,
+                                    assignment,
+                                    None,
+                                )
+                            )
+                elif (
+                    in_class
+                    and body is not None
+                    and source.find(b"self", body.start_byte, body.end_byte) >= 0
+                ):
+                    _instance_fields(source, body, found)
+            if depth < MAX_OUTLINE_DEPTH and kind in containers:
+                # A block whose text has no ``def``, ``class`` or ``import`` holds nothing to collect:
+                # one C-speed scan instead of a node per statement (most function bodies).
+                if kind in block:
+                    low, high = child.start_byte, child.end_byte
+                    if (
+                        source.find(b"def", low, high) < 0
+                        and source.find(b"import", low, high) < 0
+                        and source.find(b"class", low, high) < 0
+                    ):
+                        continue
+                stack.append((child, depth, child_in_class))
+    found.sort(key=lambda item: (item[0], -item[1]))
+    return found, import_nodes, all_values
