@@ -32,6 +32,10 @@ class SharedEngineOptions:
     dtype: str = "auto"
     device: str = "auto"
     max_batch_size: int = 8
+    quantization: str | None = None  # int8 | nf4 | fp8
+    compile: bool = False
+    # The engine's model cache (converted models); None: $ROOST_CACHE_DIR or the user cache.
+    cache_dir: str | None = None
     # Where engine.json / engine.lock / engine.log live (None: next to the model cache).
     state_dir: str | None = None
     # Loading a 24B model takes minutes; the default model converts once in about a minute.
@@ -42,7 +46,11 @@ def shared_engine_url(options: SharedEngineOptions | None = None) -> str:
     from filelock import FileLock, Timeout
 
     options = options or SharedEngineOptions()
-    state_dir = Path(options.state_dir) if options.state_dir else model_cache_root().parent / "engine"
+    state_dir = (
+        Path(options.state_dir)
+        if options.state_dir
+        else model_cache_root(options.cache_dir).parent / "engine"
+    )
     state_dir.mkdir(parents=True, exist_ok=True)
     state_file = state_dir / "engine.json"
     try:
@@ -75,10 +83,18 @@ def _running_engine(state_file: Path, options: SharedEngineOptions) -> str | Non
         state = json.loads(state_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if state.get("model") != options.model:
-        return None  # a different model is configured: do not silently serve the wrong one
     url = state.get("url")
-    return url if isinstance(url, str) and is_healthy(url) else None
+    if not isinstance(url, str) or not is_healthy(url):
+        return None  # a dead or stale state file: start afresh
+    if state.get("model") != options.model:
+        # Starting a second engine would load a second model (a 24B model does not fit twice) and
+        # orphan the first; ask the user to choose instead.
+        raise BackendUnavailableError(
+            f"the shared engine at {url} (pid {state.get('pid')}) serves model {state.get('model') or 'default'!r}, "
+            f"but {options.model or 'default'!r} is configured. Configure the same model, or stop that "
+            f"engine (kill {state.get('pid')}) so the next editor starts one with the new model."
+        )
+    return url
 
 
 def _start_engine(options: SharedEngineOptions, state_dir: Path) -> tuple[str, int]:
@@ -86,6 +102,13 @@ def _start_engine(options: SharedEngineOptions, state_dir: Path) -> tuple[str, i
     command += ["--device", options.device, "--max-batch-size", str(options.max_batch_size)]
     if options.model:
         command += ["--model", options.model]
+    if options.quantization:
+        command += ["--quantization", options.quantization]
+    if options.compile:
+        command.append("--compile")
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if options.cache_dir:
+        environment["ROOST_CACHE_DIR"] = options.cache_dir
     log_path = state_dir / "engine.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -94,7 +117,7 @@ def _start_engine(options: SharedEngineOptions, state_dir: Path) -> tuple[str, i
             stderr=log,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # not killed with the editor that happened to start it
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=environment,
         )
     assert process.stdout is not None
     deadline = time.monotonic() + options.start_timeout_s
