@@ -214,6 +214,10 @@ class Services:
 
     def _load_backend(self) -> tuple[Backend, str]:
         config = self.config
+        if config.backend.kind == "shared":  # one `roost engine serve` for every editor, started on first use
+            from roost.lsp.shared_engine import connect_shared_engine
+
+            return connect_shared_engine(config)
         if config.backend.kind in ("openai", "shared"):
             from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
 

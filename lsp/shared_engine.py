@@ -1,0 +1,63 @@
+"""``backend.kind = "shared"``: every editor window on this machine uses one ``roost engine serve``.
+
+The first editor that needs the model starts the engine (a detached process on 127.0.0.1 that outlives
+it); the next ones find it through its state file and talk to it over the OpenAI-compatible API, so one
+loaded model and one continuous batch serve them all. Finding or starting, the lock that makes two
+editors opening at once start one engine, and the health check are the engine's
+(:mod:`roost.engine.shared`); this module only maps the user configuration onto it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from roost.lsp.config import RoostConfig
+
+# The configuration's names for the packaged models → the engine's (as in ``engine_adapter``; repeated
+# here so that this module, which only talks HTTP, does not import torch through the in-process backend).
+_PACKAGED = {"default": None, "default-0.5b": None, "": None, "default-1.5b": "qwen2.5-coder-1.5b-instruct"}
+
+
+def engine_model_name(config: RoostConfig) -> str | None:
+    return _PACKAGED.get(config.model.name, config.model.name)
+
+
+def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> Any:
+    from roost.engine.shared import SharedEngineOptions
+
+    return SharedEngineOptions(
+        model=engine_model_name(config),
+        dtype=config.model.dtype,
+        device=config.model.device,
+        quantization=None if config.model.quantization == "none" else config.model.quantization,
+        compile=config.model.compile,
+        cache_dir=config.cache.dir or None,
+        state_dir=state_dir,
+    )
+
+
+def connect_shared_engine(config: RoostConfig, state_dir: str | None = None) -> tuple[Any, str]:
+    """Find the local shared engine, starting it if none runs; returns (HTTP backend, prompt family).
+
+    Blocking (a start loads the model: seconds for the default model, minutes for a 24B one): call it
+    from a worker thread. Failures raise the engine's ``BackendUnavailableError`` naming the engine log."""
+    from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
+    from roost.engine.shared import shared_engine_url
+    from roost.lsp.services import prompt_family
+
+    options = shared_engine_options(config, state_dir)
+    url = shared_engine_url(options)
+    api_key = os.environ.get(config.backend.api_key_env) if config.backend.api_key_env else None
+    backend = OpenAIHTTPBackend(
+        OpenAIHTTPOptions(
+            base_url=url,
+            model=config.model.name,
+            api_key=api_key,
+            read_timeout_s=config.backend.timeout_s,
+            max_connect_retries=1,
+        )
+    )
+    model_dir = Path(options.model).expanduser() if options.model else None
+    return backend, prompt_family(config, model_dir if model_dir and model_dir.is_dir() else None)
