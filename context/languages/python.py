@@ -781,6 +781,10 @@ LANGUAGE = PythonSupport()
 
 # Nodes that can hold statements. Expressions (most of a tree) hold no definitions or imports, so a walk
 # that only enters these visits a fraction of the nodes the outline query's cursor steps through.
+# Could ``self.<name> = `` / ``self.<name>: T = `` be in this text? (Tokens of an assignment whose left side
+# is the attribute may only be separated by spaces and line continuations.) Most method bodies read
+# ``self.`` but assign none: one regex scan spares a node per statement.
+_SELF_ASSIGNMENT = re.compile(rb"self[\s\\]*\.[\s\\]*[^\s\\=:.()\[\],;]+[\s\\]*(?::|=(?!=))")
 _STATEMENT_CONTAINERS = (
     "module",
     "block",
@@ -982,7 +986,7 @@ def collect_outline_by_walk(
                 elif (
                     in_class
                     and body is not None
-                    and source.find(b"self", body.start_byte, body.end_byte) >= 0
+                    and _SELF_ASSIGNMENT.search(source, body.start_byte, body.end_byte) is not None
                 ):
                     _instance_fields(source, body, found)
             if depth < MAX_OUTLINE_DEPTH and kind in containers:
