@@ -1,0 +1,174 @@
+"""``backend.kind = "shared"``: one ``roost engine serve`` per machine, found or started by each editor.
+
+Real processes throughout: the engine is a real ``python -m roost.engine.server`` loading a tiny
+random-weight Mistral; the editors are real ``roost serve --stdio`` processes driven by an LSP client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from roost.engine.prompts.family import detect_family_from_dir
+from roost.engine.shared import is_healthy
+from roost.engine.types import BackendUnavailableError
+from roost.lsp.config import RoostConfig, apply_layer
+from roost.lsp.shared_engine import connect_shared_engine, shared_engine_options
+
+from .conftest import engine_pids
+
+
+def shared_config(model: Path | str) -> RoostConfig:
+    config, problems = apply_layer(
+        RoostConfig(),
+        {"backend": {"kind": "shared"}, "model": {"name": str(model), "dtype": "float32", "device": "cpu"}},
+        "test",
+    )
+    assert not problems
+    return config
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_configuration_maps_onto_the_engine_options() -> None:
+    config, _ = apply_layer(
+        RoostConfig(),
+        {
+            "backend": {"kind": "shared"},
+            "model": {"quantization": "fp8", "compile": True, "dtype": "bfloat16"},
+        },
+        "test",
+    )
+    options = shared_engine_options(config, state_dir="/tmp/x")
+    assert options.model is None  # "default" is the engine's own offline default
+    assert (options.quantization, options.compile, options.dtype) == ("fp8", True, "bfloat16")
+    assert shared_engine_options(shared_config("/models/devstral")).model == "/models/devstral"
+
+
+def test_two_editors_at_once_start_exactly_one_engine(tiny_model_dir: Path, state_dir: Path) -> None:
+    # Two processes race through find-or-start, as two editor windows opening together do.
+    script = textwrap.dedent(
+        f"""
+        import json
+        from roost.lsp.config import RoostConfig, apply_layer
+        from roost.lsp.shared_engine import connect_shared_engine
+        config, _ = apply_layer(RoostConfig(), {{"backend": {{"kind": "shared"}},
+            "model": {{"name": {str(tiny_model_dir)!r}, "dtype": "float32", "device": "cpu"}}}}, "test")
+        backend, family = connect_shared_engine(config, {str(state_dir)!r})
+        print(json.dumps({{"url": backend.options.base_url, "family": family}}))
+        """
+    )
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    answers = []
+    for racer in racers:
+        out, err = racer.communicate(timeout=300)
+        assert racer.returncode == 0, err
+        answers.append(json.loads(out))
+    assert answers[0]["url"] == answers[1]["url"]
+    # The prompt family comes from the model directory, as for the in-process backend.
+    assert answers[0]["family"] == answers[1]["family"] == detect_family_from_dir(tiny_model_dir)
+    assert is_healthy(answers[0]["url"])["status"] == "ok"
+    assert len(engine_pids(str(tiny_model_dir))) == 1
+    state = json.loads((state_dir / "engine.json").read_text())
+    assert state["url"] == answers[0]["url"] and engine_pids(str(tiny_model_dir)) == [state["pid"]]
+
+    # A third editor, later, finds it; a differently configured one gets a clear error, not a second model.
+    backend, _ = connect_shared_engine(shared_config(tiny_model_dir), str(state_dir))
+    assert backend.options.base_url == state["url"]
+    with pytest.raises(BackendUnavailableError, match="serves model .* is configured"):
+        connect_shared_engine(shared_config(tiny_model_dir / "other"), str(state_dir))
+    assert len(engine_pids(str(tiny_model_dir))) == 1
+
+
+def test_a_dead_state_file_is_recovered_from(tiny_model_dir: Path, state_dir: Path) -> None:
+    # The engine was killed (or the machine rebooted): the state file names a port nobody listens on.
+    state_dir.mkdir(parents=True)
+    stale_url = f"http://127.0.0.1:{free_port()}"
+    stale = {"url": stale_url, "pid": dead_pid(), "model": str(tiny_model_dir)}
+    (state_dir / "engine.json").write_text(json.dumps(stale))
+    backend, _ = connect_shared_engine(shared_config(tiny_model_dir), str(state_dir))
+    url = backend.options.base_url
+    assert url != stale_url and is_healthy(url)["status"] == "ok"
+    state = json.loads((state_dir / "engine.json").read_text())
+    assert state["url"] == url and state["pid"] != stale["pid"]
+    assert engine_pids(str(tiny_model_dir)) == [state["pid"]]
+
+
+def test_an_engine_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(BackendUnavailableError, match="the shared engine did not start") as caught:
+        connect_shared_engine(shared_config(missing), str(tmp_path / "state"))
+    message = str(caught.value)
+    assert str(tmp_path / "state" / "engine.log") in message and "no-such-model" in message
+    assert not engine_pids(str(missing))
+
+
+def test_two_language_servers_share_one_engine(
+    tiny_model_dir: Path, state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two real ``roost serve --stdio`` processes (two editor windows) with ``backend.kind = "shared"``:
+    the first completion starts the engine, both get answers from it, and one engine runs."""
+    from roost.lsp.demo import DemoClient, Printer
+
+    # The default state directory derives from ROOST_CACHE_DIR: point both servers at the test's own.
+    monkeypatch.setenv("ROOST_CACHE_DIR", str(state_dir.parent / "cache"))
+    engine_state = state_dir.parent / "cache" / "engine"
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "app.py").write_text("def add(a, b):\n    return a + b\n", encoding="utf-8")
+    options = {
+        "backend": {"kind": "shared"},
+        "model": {"name": str(tiny_model_dir), "dtype": "float32", "device": "cpu"},
+        "completion": {"debounce_ms": 0, "max_tokens": 4},
+        "index": {"watch": False},
+    }
+
+    async def one_editor() -> dict:
+        import io
+
+        client = DemoClient(workspace, Printer(io.StringIO()), options)
+        await client.start()
+        try:
+            await client.wait_for(("ready", "error"), 120)
+            uri = client.open("app.py", "def add(a, b):\n    return a + b\n\n\nprint(add(")
+            _, details = await asyncio.wait_for(client.inline(uri), 300)
+            return details
+        finally:
+            await client.stop()
+
+    async def two_editors() -> list[dict]:
+        return list(await asyncio.gather(one_editor(), one_editor()))
+
+    try:
+        results = asyncio.run(two_editors())
+        for details in results:
+            # "model" or "empty" (random weights may say nothing useful); never unavailable or error.
+            assert details.get("source") in ("model", "empty", "blocked"), details
+            assert details["timings_ms"].get("model", 0.0) > 0.0
+        state = json.loads((engine_state / "engine.json").read_text())
+        assert engine_pids(str(tiny_model_dir)) == [state["pid"]]
+    finally:
+        for pid in engine_pids(str(tiny_model_dir)):
+            os.kill(pid, 15)
