@@ -74,7 +74,10 @@ class Navigator:
         self._view_for = view_for
         # Import statements' text (default vs namespace imports); None: whole-module bindings stay modules.
         self._source_for = source_for
+        # Per graph version: a file's package peers, and their top-level names (names that resolve
+        # nowhere else are looked up here once per reference while confirming references).
         self._peers: dict[str, tuple[str, ...]] = {}
+        self._peer_names: dict[str, dict[str, list[SymbolLocation]]] = {}
         self._peers_version = -1
 
     # -- definitions ---------------------------------------------------------------------------------------
@@ -145,6 +148,7 @@ class Navigator:
         """The other files of ``path``'s package that see its top-level names without an import."""
         if self._graph.version != self._peers_version:
             self._peers.clear()
+            self._peer_names.clear()
             self._peers_version = self._graph.version
         cached = self._peers.get(path)
         if cached is not None:
@@ -169,14 +173,19 @@ class Navigator:
         return result
 
     def _in_package(self, path: str, name: str) -> list[SymbolLocation]:
-        results: list[SymbolLocation] = []
-        for peer in self.package_peers(path):
-            facts = self._graph.facts(peer)
-            if facts is not None:
-                results.extend(
-                    SymbolLocation(peer, d) for d in facts.definitions if d.name == name and d.parent is None
-                )
-        return results
+        peers = self.package_peers(path)  # first: it resets the caches when the graph changed
+        if not peers:
+            return []
+        names = self._peer_names.get(path)
+        if names is None:
+            names = {}
+            for peer in peers:
+                facts = self._graph.facts(peer)
+                for definition in facts.definitions if facts is not None else ():
+                    if definition.parent is None:
+                        names.setdefault(definition.name, []).append(SymbolLocation(peer, definition))
+            self._peer_names[path] = names
+        return list(names.get(name, ()))
 
     # -- imports and exports -------------------------------------------------------------------------------------
 
