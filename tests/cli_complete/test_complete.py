@@ -4,6 +4,7 @@ it for one inline completion (real index, retrieval, prompt, model, post-process
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,29 @@ def test_missing_buffer_and_bad_root_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2 and f"cannot read --buffer {tmp_path / 'gone.py'}" in result.stderr
     result = run_complete(str(tmp_path / "no-root"), "a.py:1:1", timeout=60)
     assert result.returncode == 2 and "is not a directory" in result.stderr
+
+
+def test_unreachable_model_server_exits_1_with_the_editors_message() -> None:
+    # The whole path runs (server, index, pipeline); only the model server is missing.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    endpoint = f"http://127.0.0.1:{port}/v1"
+    result = run_complete(
+        str(EXAMPLES),
+        "shop/services/checkout.py:22:19",
+        "--endpoint",
+        endpoint,
+        "--model",
+        "qwen2.5-coder",
+        "--json",
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["verdict"] == "unavailable" and answer["suggestion"] is None
+    assert f"the model server at {endpoint} cannot be reached" in answer["message"]
+    assert "Ignoring notification" not in result.stderr
 
 
 # -- the real model ----------------------------------------------------------------------------------

@@ -109,6 +109,11 @@ async def complete_once(cursor: Cursor, options: dict[str, Any], timeout: float)
 
     # The demo's client is the real protocol client; its narration is not wanted here.
     client = DemoClient(cursor.root, Printer(io.StringIO()), options)
+
+    @client.client.feature(types.WINDOW_LOG_MESSAGE)
+    def log_message(params: types.LogMessageParams) -> None:
+        return None  # the server's log lines are for its log file, not for this command's output
+
     started = time.perf_counter()
     await client.start()
     try:
