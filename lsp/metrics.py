@@ -18,8 +18,8 @@ _STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 
 COMPLETION_STAGE_SECONDS = Histogram(
     "roost_completion_stage_seconds",
-    "Per inline completion: seconds spent in each pipeline stage (cache, debounce, model_load, syntax, retrieval, "
-    "model, postprocess, gate, total, overhead).",
+    "Per inline completion: seconds spent in each pipeline stage (cache, debounce, model_load, syntax, "
+    "retrieval, prompt, model, postprocess, gate, total, overhead).",
     ["stage"],
     buckets=_STAGE_BUCKETS,
     registry=LSP_REGISTRY,
