@@ -40,6 +40,9 @@ class SharedEngineOptions:
     state_dir: str | None = None
     # Loading a 24B model takes minutes; the default model converts once in about a minute.
     start_timeout_s: float = 900.0
+    # How long a recorded engine whose process is alive may take to answer /health (a busy machine)
+    # before it is reported; starting a second one next to it would load the model twice.
+    health_wait_s: float = 10.0
 
 
 def shared_engine_url(options: SharedEngineOptions | None = None) -> str:
@@ -78,14 +81,50 @@ def is_healthy(url: str, timeout_s: float = 1.0) -> dict | None:
         return None
 
 
+def _is_engine_process(pid: int) -> bool:
+    """Whether ``pid`` is alive and, where /proc tells (Linux), is a Roost engine and not a reused pid."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False  # another user's process: not our engine
+    proc = Path(f"/proc/{pid}")
+    if not proc.is_dir():
+        return True  # no /proc here: alive is all we can tell
+    try:
+        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return False  # exited, not yet reaped by whoever started it
+        cmdline = (proc / "cmdline").read_bytes()
+    except (OSError, IndexError):
+        return False
+    # An empty command line (a process caught mid-exec) tells nothing: count it as alive.
+    return not cmdline or b"roost.engine.server" in cmdline
+
+
 def _running_engine(state_file: Path, options: SharedEngineOptions) -> str | None:
     try:
         state = json.loads(state_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     url = state.get("url")
-    if not isinstance(url, str) or not is_healthy(url):
-        return None  # a dead or stale state file: start afresh
+    if not isinstance(url, str):
+        return None
+    if not is_healthy(url):
+        pid = state.get("pid")
+        if not (isinstance(pid, int) and _is_engine_process(pid)):
+            return None  # a dead or stale state file (engine killed, machine rebooted): start afresh
+        deadline = time.monotonic() + options.health_wait_s
+        while not is_healthy(url, timeout_s=2.0):
+            if not _is_engine_process(pid):
+                return None  # it died meanwhile: start afresh
+            if time.monotonic() >= deadline:
+                raise BackendUnavailableError(
+                    f"the shared engine (pid {pid}) is running but does not answer at {url}; "
+                    f"see {state_file.parent / 'engine.log'}, or stop it (kill {pid}) so the next editor "
+                    "starts a fresh one"
+                )
+            time.sleep(0.5)
     if state.get("model") != options.model:
         # Starting a second engine would load a second model (a 24B model does not fit twice) and
         # orphan the first; ask the user to choose instead.

@@ -172,3 +172,31 @@ def test_two_language_servers_share_one_engine(
     finally:
         for pid in engine_pids(str(tiny_model_dir)):
             os.kill(pid, 15)
+
+
+def test_a_live_engine_that_does_not_answer_is_reported_not_doubled(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """A recorded engine process that is alive but silent (a wedged or very busy engine) must not get a
+    second engine started next to it: that would load the model twice."""
+    from roost.engine.shared import shared_engine_url
+
+    # A stand-in process whose command line names the engine module (only its pid and argv matter here).
+    silent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "roost.engine.server"])
+    try:
+        state_dir = tmp_path / "state"
+        state_dir.mkdir()
+        url = f"http://127.0.0.1:{free_port()}"
+        (state_dir / "engine.json").write_text(json.dumps({"url": url, "pid": silent.pid, "model": None}))
+        options = shared_engine_options(shared_config("default"), str(state_dir))
+        from dataclasses import replace
+
+        with pytest.raises(BackendUnavailableError, match=f"pid {silent.pid}.*does not answer"):
+            shared_engine_url(replace(options, health_wait_s=1.0))
+    finally:
+        silent.kill()
+        silent.wait()
+        # Had the check failed, an engine would have been started in the silent one's place: stop it.
+        started = json.loads((tmp_path / "state" / "engine.json").read_text())["pid"]
+        if started != silent.pid:
+            os.kill(started, 15)
