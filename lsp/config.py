@@ -48,7 +48,7 @@ class ModelSettings:
     quantization: Literal["none", "int8", "nf4", "fp8"] = setting(
         "none", "Weight quantization (int8/nf4 need bitsandbytes and CUDA; fp8 needs Hopper)."
     )
-    compile: bool = setting(False, "Use torch.compile with a static KV cache.")
+    compile: bool = setting(False, "Compile the model's forward pass with torch.compile (dynamic shapes).")
     adapter: str = setting("", "Optional LoRA adapter directory (needs peft).")
 
 
