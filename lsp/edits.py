@@ -1,5 +1,6 @@
 """Edits the server proposes: located in the current text (tolerantly, since models rarely copy text
 exactly), verified to apply cleanly, and turned into one versioned ``WorkspaceEdit`` over several files.
+Parsing the model's answer into edit blocks is the edit contract's job (:mod:`roost.engine.prompts.edit`).
 
 Nothing here writes a file: edits go to the editor, which applies them.
 """
@@ -8,19 +9,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
-
-# A model's multi-file edit: a path line, then SEARCH/REPLACE markers (the aider-style convention).
-_BLOCK = re.compile(
-    r"(?:^|\n)(?P<path>[^\n`<>=]+?)\s*\n(?:```[^\n]*\n)?<{5,9} SEARCH\n(?P<search>.*?)\n?={5,9}\n"
-    r"(?P<replace>.*?)\n?>{5,9} REPLACE",
-    re.DOTALL,
-)
-_FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(?P<body>.*?)\n?\1[ \t]*$", re.DOTALL | re.MULTILINE)
 
 
 class EditError(ValueError):
@@ -46,29 +38,6 @@ class FileEdit:
 
     def apply(self) -> str:
         return apply_replacements(self.original, self.replacements)
-
-
-@dataclass(frozen=True)
-class EditBlock:
-    path: str | None  # None: the selection the request was about
-    search: str
-    replace: str
-
-
-# -- parsing model answers ---------------------------------------------------------------------------
-
-
-def parse_edit_blocks(answer: str) -> list[EditBlock]:
-    """SEARCH/REPLACE blocks with their paths; else the first fenced block as the new selection."""
-    blocks = [
-        EditBlock(m.group("path").strip().strip("`*: "), m.group("search"), m.group("replace"))
-        for m in _BLOCK.finditer(answer)
-    ]
-    if blocks:
-        return blocks
-    fence = _FENCE.search(answer)
-    body = fence.group("body") if fence else answer.strip("\n")
-    return [EditBlock(None, "", body)]
 
 
 # -- locating text -----------------------------------------------------------------------------------
@@ -212,41 +181,3 @@ def is_inside(root: Path, path: Path) -> bool:
     except ValueError:
         return False
     return True
-
-
-def trim_echoed_context(
-    new_text: str,
-    before: str,
-    selection: str,
-    after: str,
-    redefines_file_names: Callable[[str], bool] | None = None,
-) -> str:
-    """Drop what a model repeated from around the selection: leading lines that are code before the
-    selection (up to the selection's first line), and trailing lines that are code after it.
-
-    ``redefines_file_names(head)`` tells whether a head of added lines (re)defines names the file already
-    defines elsewhere (a model re-inventing a class it was not asked to touch): such a head is dropped too.
-    """
-    anchor = next((line.strip() for line in selection.split("\n") if line.strip()), "")
-    lines = new_text.split("\n")
-    known_before = {line.strip() for line in before.split("\n")}
-    if anchor and anchor not in known_before:
-        for index, line in enumerate(lines):
-            if line.strip() == anchor:
-                head = lines[:index]
-                echoed = all(not text.strip() or text.strip() in known_before for text in head)
-                if index and (echoed or (redefines_file_names and redefines_file_names("\n".join(head)))):
-                    lines = lines[index:]
-                break
-    after_lines = [line.strip() for line in after.split("\n") if line.strip()]
-    if after_lines:
-        known_after = set(after_lines)
-        for index, line in enumerate(lines):
-            if index and line.strip() == after_lines[0]:
-                rest = lines[index:]
-                if all(not text.strip() or text.strip() in known_after for text in rest):
-                    lines = lines[:index]
-                    while lines and not lines[-1].strip():
-                        lines.pop()
-                    break
-    return "\n".join(lines)

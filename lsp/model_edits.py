@@ -18,17 +18,21 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
+from roost.engine.prompts.edit import (
+    EditRequest,
+    echoes_surroundings,
+    edit_messages,
+    parse_edit_blocks,
+    trim_echoed_context,
+)
 from roost.lsp import metrics
-from roost.lsp.edit_prompt import EditRequest, edit_messages
 from roost.lsp.edits import (
     EditError,
     FileEdit,
     TextReplacement,
     locate,
-    parse_edit_blocks,
     position_at,
     reindent,
-    trim_echoed_context,
     verify,
 )
 
@@ -169,17 +173,6 @@ def _redefines(target: Snapshot, start: int, end: int, head: str) -> bool:
         return False
     head_names = {d.name for d in head_facts.definitions if d.parent is None}
     return bool(head_names & {d.name for d in file_facts.definitions if d.parent is None})
-
-
-def echoes_surroundings(new_text: str, before: str, selection: str, after: str) -> bool:
-    """True when an answer mostly repeats code around the selection rather than changing it."""
-    around = {line.strip() for line in (before + "\n" + after).split("\n") if line.strip()}
-    own = {line.strip() for line in selection.split("\n") if line.strip()}
-    lines = [line.strip() for line in new_text.split("\n") if line.strip()]
-    if not lines:
-        return False
-    echoed = sum(1 for line in lines if line in around and line not in own)
-    return echoed / len(lines) > 0.5
 
 
 def build_proposal(

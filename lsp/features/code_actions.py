@@ -19,7 +19,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from roost.context.facts import ImportedName
 from roost.context.retrieval.retriever import parse_facts
-from roost.lsp.edit_prompt import EditRequest, RelatedCode
+from roost.engine.prompts.edit import EditRequest, RelatedCode
 from roost.lsp.edits import EditError, FileEdit, TextReplacement, offset_at, to_workspace_edit
 from roost.lsp.model_edits import (
     Documents,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from roost.lsp.edit_prompt import EditRequest
+from roost.engine.prompts.edit import EditRequest
 from roost.lsp.edits import (
     EditError,
     FileEdit,

@@ -1,4 +1,5 @@
-"""Edit handling without a server: parsing model answers, tolerant location, exact verification."""
+"""Edit handling without a server: tolerant location, exact verification, proposals from answers (the
+answer parser itself is tested in tests/engine_prompts/test_edit_contract.py)."""
 
 from __future__ import annotations
 
@@ -9,27 +10,11 @@ from roost.lsp.edits import (
     FileEdit,
     TextReplacement,
     locate,
-    parse_edit_blocks,
     position_at,
-    trim_echoed_context,
     verify,
 )
 
 TEXT = "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
-
-
-def test_edit_blocks_with_paths_and_a_plain_fenced_answer() -> None:
-    answer = (
-        "Here you go:\npkg/one.py\n<<<<<<< SEARCH\n    return 1\n=======\n    return 10\n>>>>>>> REPLACE\n"
-        "pkg/two.py\n```python\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```\n"
-    )
-    blocks = parse_edit_blocks(answer)
-    assert [(b.path, b.search, b.replace) for b in blocks] == [
-        ("pkg/one.py", "    return 1", "    return 10"),
-        ("pkg/two.py", "x = 1", "x = 2"),
-    ]
-    (fenced,) = parse_edit_blocks("Sure.\n```python\ndef a() -> int:\n    return 1\n```\nDone.")
-    assert fenced.path is None and fenced.replace == "def a() -> int:\n    return 1"
 
 
 def test_locate_tolerates_indentation_and_trailing_space_then_is_exact() -> None:
@@ -54,20 +39,6 @@ def test_verification_refuses_stale_or_overlapping_edits() -> None:
 def test_positions_are_utf16() -> None:
     text = "s = '😀'\nx = 1\n"
     assert position_at(text, text.index("'", 5) + 1).character == 8  # the emoji is two UTF-16 units
-
-
-def test_echoed_surroundings_are_trimmed() -> None:
-    before = "import os\n\n\n"
-    selection = "def f(x):\n    return x\n"
-    after = "\n\nVALUE = f(1)\n"
-    answer = "import os\n\n\ndef f(x: int) -> int:\n    return x\n\n\nVALUE = f(1)"
-    # The first line changed, so the echoed head cannot be told apart and is kept; the echoed tail is cut.
-    assert (
-        trim_echoed_context(answer, before, selection, after)
-        == "import os\n\n\ndef f(x: int) -> int:\n    return x"
-    )
-    answer = "import os\n\n\ndef f(x):\n    return x + 1\n\n\nVALUE = f(1)"
-    assert trim_echoed_context(answer, before, selection, after) == "def f(x):\n    return x + 1"
 
 
 def test_a_reinvented_class_before_the_selection_is_dropped() -> None:

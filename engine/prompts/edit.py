@@ -1,0 +1,153 @@
+"""The chat contract for model-driven edits (fix-ups, "Edit selection by instruction", "Fix security
+finding"): the prompt (the instruction, the code to change, related code in other files that the graph says
+the change affects, findings, the conversation so far) and the parser of the answer it asks for (one fenced
+block, or SEARCH/REPLACE edit blocks with paths), including undoing what models predictably add (code
+echoed from around the selection).
+
+Inputs are plain dataclasses: the caller (the LSP layer) fills them from the graph. Locating and verifying
+the parsed edits against the current text is the caller's job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from roost.engine.types import ChatMessage
+
+EDIT_SYSTEM_PROMPT = (
+    "You are a precise code editor inside an editor. You get an instruction, the code to change, and "
+    "sometimes related code from other files. If only the code to change changes, reply with its complete "
+    "new version in one fenced code block and nothing else. If other files must change too, reply with edit blocks instead, one per change, "
+    "each: the file path on its own line, then\n<<<<<<< SEARCH\n(exact existing lines)\n=======\n"
+    "(new lines)\n>>>>>>> REPLACE\nKeep the code's style and indentation. Never add secrets."
+)
+
+
+@dataclass(frozen=True)
+class RelatedCode:
+    path: str
+    text: str
+    reason: str
+
+
+@dataclass
+class EditRequest:
+    instruction: str
+    path: str
+    language: str
+    before: str  # file text before the selection
+    selection: str
+    after: str
+    related: list[RelatedCode] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    # Earlier turns: (user message, assistant answer); the last proposal is the last answer.
+    history: list[tuple[str, str]] = field(default_factory=list)
+    imports: str = ""  # the file's import lines (what names the code to change can use)
+
+
+def edit_messages(request: EditRequest) -> tuple[ChatMessage, ...]:
+    tag = request.language
+    parts = []
+    for related in request.related:
+        parts.append(f"{related.path} ({related.reason}):\n```{tag}\n{related.text.rstrip()}\n```")
+    # Only the code to change is shown from the file: small models copy whatever surrounding code they are
+    # shown instead of changing the selection. Cross-file code the graph found is labelled as such.
+    if request.imports.strip():
+        parts.append(f"Imports of {request.path}:\n```{tag}\n{request.imports.strip()}\n```")
+    parts.append(f"Code to change, from {request.path}:\n```{tag}\n{request.selection.rstrip()}\n```")
+    if request.findings:
+        parts.append(
+            "Problems found in the code to change:\n" + "\n".join(f"- {f}" for f in request.findings)
+        )
+    first_instruction = request.history[0][0] if request.history else request.instruction
+    parts.append(f"Instruction: {first_instruction}")
+    messages = [ChatMessage("system", EDIT_SYSTEM_PROMPT), ChatMessage("user", "\n\n".join(parts))]
+    if request.history:
+        messages.append(ChatMessage("assistant", request.history[0][1]))
+        for user, assistant in request.history[1:]:
+            messages.append(ChatMessage("user", user))
+            messages.append(ChatMessage("assistant", assistant))
+        messages.append(ChatMessage("user", request.instruction))
+    return tuple(messages)
+
+
+# -- parsing the answer ------------------------------------------------------------------------------
+
+# A model's multi-file edit: a path line, then SEARCH/REPLACE markers (the aider-style convention).
+_BLOCK = re.compile(
+    r"(?:^|\n)(?P<path>[^\n`<>=]+?)\s*\n(?:```[^\n]*\n)?<{5,9} SEARCH\n(?P<search>.*?)\n?={5,9}\n"
+    r"(?P<replace>.*?)\n?>{5,9} REPLACE",
+    re.DOTALL,
+)
+_FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(?P<body>.*?)\n?\1[ \t]*$", re.DOTALL | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class EditBlock:
+    path: str | None  # None: the selection the request was about
+    search: str
+    replace: str
+
+
+def parse_edit_blocks(answer: str) -> list[EditBlock]:
+    """SEARCH/REPLACE blocks with their paths; else the first fenced block as the new selection."""
+    blocks = [
+        EditBlock(m.group("path").strip().strip("`*: "), m.group("search"), m.group("replace"))
+        for m in _BLOCK.finditer(answer)
+    ]
+    if blocks:
+        return blocks
+    fence = _FENCE.search(answer)
+    body = fence.group("body") if fence else answer.strip("\n")
+    return [EditBlock(None, "", body)]
+
+
+def trim_echoed_context(
+    new_text: str,
+    before: str,
+    selection: str,
+    after: str,
+    redefines_file_names: Callable[[str], bool] | None = None,
+) -> str:
+    """Drop what a model repeated from around the selection: leading lines that are code before the
+    selection (up to the selection's first line), and trailing lines that are code after it.
+
+    ``redefines_file_names(head)`` tells whether a head of added lines (re)defines names the file already
+    defines elsewhere (a model re-inventing a class it was not asked to touch): such a head is dropped too.
+    """
+    anchor = next((line.strip() for line in selection.split("\n") if line.strip()), "")
+    lines = new_text.split("\n")
+    known_before = {line.strip() for line in before.split("\n")}
+    if anchor and anchor not in known_before:
+        for index, line in enumerate(lines):
+            if line.strip() == anchor:
+                head = lines[:index]
+                echoed = all(not text.strip() or text.strip() in known_before for text in head)
+                if index and (echoed or (redefines_file_names and redefines_file_names("\n".join(head)))):
+                    lines = lines[index:]
+                break
+    after_lines = [line.strip() for line in after.split("\n") if line.strip()]
+    if after_lines:
+        known_after = set(after_lines)
+        for index, line in enumerate(lines):
+            if index and line.strip() == after_lines[0]:
+                rest = lines[index:]
+                if all(not text.strip() or text.strip() in known_after for text in rest):
+                    lines = lines[:index]
+                    while lines and not lines[-1].strip():
+                        lines.pop()
+                    break
+    return "\n".join(lines)
+
+
+def echoes_surroundings(new_text: str, before: str, selection: str, after: str) -> bool:
+    """True when an answer mostly repeats code around the selection rather than changing it."""
+    around = {line.strip() for line in (before + "\n" + after).split("\n") if line.strip()}
+    own = {line.strip() for line in selection.split("\n") if line.strip()}
+    lines = [line.strip() for line in new_text.split("\n") if line.strip()]
+    if not lines:
+        return False
+    echoed = sum(1 for line in lines if line in around and line not in own)
+    return echoed / len(lines) > 0.5

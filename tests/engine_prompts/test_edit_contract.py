@@ -1,0 +1,74 @@
+"""The edit contract: the chat prompt for model-driven edits and the parser of the answers it asks for."""
+
+from __future__ import annotations
+
+from roost.engine.prompts.edit import (
+    EDIT_SYSTEM_PROMPT,
+    EditRequest,
+    RelatedCode,
+    echoes_surroundings,
+    edit_messages,
+    parse_edit_blocks,
+    trim_echoed_context,
+)
+
+
+def test_edit_blocks_with_paths_and_a_plain_fenced_answer() -> None:
+    answer = (
+        "Here you go:\npkg/one.py\n<<<<<<< SEARCH\n    return 1\n=======\n    return 10\n>>>>>>> REPLACE\n"
+        "pkg/two.py\n```python\n<<<<<<< SEARCH\nx = 1\n=======\nx = 2\n>>>>>>> REPLACE\n```\n"
+    )
+    blocks = parse_edit_blocks(answer)
+    assert [(b.path, b.search, b.replace) for b in blocks] == [
+        ("pkg/one.py", "    return 1", "    return 10"),
+        ("pkg/two.py", "x = 1", "x = 2"),
+    ]
+    (fenced,) = parse_edit_blocks("Sure.\n```python\ndef a() -> int:\n    return 1\n```\nDone.")
+    assert fenced.path is None and fenced.replace == "def a() -> int:\n    return 1"
+
+
+def test_echoed_surroundings_are_trimmed() -> None:
+    before = "import os\n\n\n"
+    selection = "def f(x):\n    return x\n"
+    after = "\n\nVALUE = f(1)\n"
+    answer = "import os\n\n\ndef f(x: int) -> int:\n    return x\n\n\nVALUE = f(1)"
+    # The first line changed, so the echoed head cannot be told apart and is kept; the echoed tail is cut.
+    assert (
+        trim_echoed_context(answer, before, selection, after)
+        == "import os\n\n\ndef f(x: int) -> int:\n    return x"
+    )
+    answer = "import os\n\n\ndef f(x):\n    return x + 1\n\n\nVALUE = f(1)"
+    assert trim_echoed_context(answer, before, selection, after) == "def f(x):\n    return x + 1"
+
+
+def test_an_answer_that_mostly_repeats_the_surroundings_is_recognised() -> None:
+    before, selection, after = "import os\n\nA = 1\nB = 2\n", "def f():\n    pass\n", "C = 3\n"
+    assert echoes_surroundings("A = 1\nB = 2\nC = 3\ndef f():", before, selection, after)
+    assert not echoes_surroundings("def f():\n    return 1", before, selection, after)
+
+
+def test_messages_show_only_the_selection_with_related_code_and_the_conversation() -> None:
+    request = EditRequest(
+        instruction="and a docstring",
+        path="pkg/m.py",
+        language="python",
+        before="SECRET_AROUND = 1\n",
+        selection="def f(x):\n    return x\n",
+        after="",
+        related=[RelatedCode("pkg/use.py", "f(1)", "uses f")],
+        findings=["B101 assert used"],
+        history=[("add type hints", "```python\ndef f(x: int) -> int:\n    return x\n```")],
+        imports="import os\n",
+    )
+    messages = edit_messages(request)
+    assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[0].content == EDIT_SYSTEM_PROMPT
+    first = messages[1].content
+    assert "pkg/use.py (uses f):\n```python\nf(1)\n```" in first
+    assert "Imports of pkg/m.py:\n```python\nimport os\n```" in first
+    assert "Code to change, from pkg/m.py:\n```python\ndef f(x):\n    return x\n```" in first
+    assert "- B101 assert used" in first
+    assert first.endswith("Instruction: add type hints")  # the first turn's instruction
+    assert "SECRET_AROUND" not in first  # code around the selection is not shown
+    assert messages[2].content.startswith("```python\ndef f(x: int)")
+    assert messages[3].content == "and a docstring"
