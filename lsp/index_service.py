@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,18 @@ class IndexService:
     def update_buffer(self, path: str, text: str) -> None:
         try:
             self.index.update_buffer(path, text)
+        except Exception:
+            log.exception("index update of %s failed", path)
+
+    def apply_changes(self, path: str, previous_text: str | None, changes: Sequence[Any], text: str) -> None:
+        """One didChange: its content changes (LSP ranges) become byte-column edits the index applies
+        incrementally; ``text`` (the editor's text after them) lets the index re-sync if it drifted. A
+        whole-document change, or no known previous text, is a full-text update."""
+        from roost.lsp.buffer_edits import buffer_edits
+
+        try:
+            edits = buffer_edits(previous_text, changes) if previous_text is not None else None
+            self.index.update_buffer(path, text, edits=edits)
         except Exception:
             log.exception("index update of %s failed", path)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +27,21 @@ STATUS_NOTIFICATION = "roost/status"
 
 DocumentEvent = Literal["open", "change", "save", "close"]
 DocumentListener = Callable[[DocumentEvent, str], None]
+
+
+@dataclass(frozen=True)
+class ContentChange:
+    """One ``didChange`` as the editor sent it, with the text on both sides: what incremental consumers
+    (the index) need to apply the edit instead of re-reading the whole document."""
+
+    uri: str
+    version: int
+    changes: Sequence[types.TextDocumentContentChangeEvent]
+    previous_text: str | None  # None when the server never saw the document opened
+    text: str  # after the changes
+
+
+ContentChangeListener = Callable[[ContentChange], None]
 ConfigListener = Callable[[RoostConfig, RoostConfig], None]
 
 
@@ -36,6 +52,8 @@ class RoostServer(LanguageServer):
         self.status_state: StatusState = "starting"
         self.status_message = ""
         self.document_listeners: list[DocumentListener] = []
+        # Told every didChange with its content changes, before the document listeners' "change" event.
+        self.content_change_listeners: list[ContentChangeListener] = []
         self.config_listeners: list[ConfigListener] = []
         # Called once after ``initialized``, in registration order; long work must start a task and return.
         self.initialized_hooks: list[Callable[[RoostServer], None]] = []
@@ -122,6 +140,13 @@ class RoostServer(LanguageServer):
                 listener(event, uri)
             except Exception:
                 log.exception("document listener failed for %s %s", event, uri)
+
+    def emit_content_change(self, change: ContentChange) -> None:
+        for listener in list(self.content_change_listeners):
+            try:
+                listener(change)
+            except Exception:
+                log.exception("content change listener failed for %s", change.uri)
 
 
 def create_server() -> RoostServer:

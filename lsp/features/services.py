@@ -1,5 +1,6 @@
 """Starts the services after ``initialized`` (index in the background, metrics endpoint), feeds open
-buffers to the index, and closes everything on shutdown."""
+buffers to the index (opened with their text, then each didChange as incremental edits), and closes
+everything on shutdown."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 from roost.lsp.services import services_of
 
 if TYPE_CHECKING:
-    from roost.lsp.server import DocumentEvent, RoostServer
+    from roost.lsp.server import ContentChange, DocumentEvent, RoostServer
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,18 @@ def register(server: RoostServer) -> None:
         if event == "close":
             index.close_buffer(path)
             return
-        if event in ("open", "change"):
+        if event == "open":  # changes arrive through on_content_change
             index.update_buffer(path, server.workspace.get_text_document(uri).source)
+
+    def on_content_change(change: ContentChange) -> None:
+        index = services_of(server).index
+        if index is None:
+            return
+        from roost.lsp.features.completion import relative_path
+
+        index.apply_changes(
+            relative_path(server, change.uri), change.previous_text, change.changes, change.text
+        )
 
     def stop(ls: RoostServer) -> None:
         services = services_of(ls)
@@ -62,4 +73,5 @@ def register(server: RoostServer) -> None:
     server.initialized_hooks.append(start)
     server.config_listeners.append(on_config)
     server.document_listeners.append(on_document)
+    server.content_change_listeners.append(on_content_change)
     server.shutdown_hooks.append(stop)
