@@ -154,13 +154,9 @@ async def generate_answer(
 
 def import_lines(path: str, text: str) -> str:
     """The file's import statements as written (from its facts), for the model's reference."""
-    from roost.context.retrieval.retriever import parse_facts
-    from roost.lsp.refactor.python_imports import span_offsets
+    from roost.context.refactor.imports import import_statements
 
-    facts = parse_facts(path, text)
-    if facts is None:
-        return ""
-    return "\n".join(text[slice(*span_offsets(text, imp.span))] for imp in facts.imports)
+    return import_statements(path, text)
 
 
 def _redefines(target: Snapshot, start: int, end: int, head: str) -> bool:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import tree_sitter
 
-from roost.context.facts import Definition, FileFacts, Import, Reference, ResolvedImport
+from roost.context.facts import Definition, FileFacts, Import, ImportedName, Reference, ResolvedImport
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,4 +143,27 @@ class LanguageSupport(ABC):
         """What a whole-module binding (``imp.names`` empty) takes from its module: an export's name
         (ESM ``import D from 'm'`` and CommonJS ``require`` → ``"default"``), or None when it binds the
         module itself (``import * as ns``, Python ``import m``). ``statement`` is the import's source text."""
+        return None
+
+    def builtin_names(self) -> frozenset[str]:
+        """Names every file sees without a definition or an import (Python's builtins); a reference to
+        one is never "missing an import". Default: none."""
+        return frozenset()
+
+    # -- writing imports (refactors: move symbol, add missing import) ---------------------------------
+    # None means the language cannot write imports, and the refactors are not offered for its files.
+
+    def import_module_name(
+        self, importer: str, target: str, relative: bool, exists: Callable[[str], bool]
+    ) -> str | None:
+        """How the file ``importer`` names the module of the workspace file ``target`` in an import
+        (relative when ``relative`` and possible); ``exists(path)`` tells whether a workspace file exists."""
+        return None
+
+    def render_import(self, module: str, names: Sequence[ImportedName]) -> str | None:
+        """The import statement taking ``names`` from ``module`` (as :meth:`import_module_name` gives it)."""
+        return None
+
+    def import_insertion_line(self, facts: FileFacts | None, lines: Sequence[str]) -> int | None:
+        """0-based line where a new import statement goes in a file of ``lines`` with ``facts``."""
         return None

@@ -7,8 +7,10 @@ stack over definitions sorted by position, so nesting costs nothing per node.
 
 from __future__ import annotations
 
+import builtins
 import posixpath
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cache
 from inspect import cleandoc
@@ -641,6 +643,42 @@ class PythonSupport(LanguageSupport):
     def self_names(self) -> tuple[str, ...]:
         return ("self", "cls")
 
+    def builtin_names(self) -> frozenset[str]:
+        return _BUILTIN_NAMES
+
+    # -- writing imports -------------------------------------------------------------------------------
+
+    def import_module_name(
+        self, importer: str, target: str, relative: bool, exists: Callable[[str], bool]
+    ) -> str | None:
+        target_parts = _module_parts(target, exists)
+        if not relative:
+            return ".".join(target_parts)
+        base = _package_parts(importer, exists)
+        common = 0
+        while common < min(len(base), len(target_parts)) and base[common] == target_parts[common]:
+            common += 1
+        if common == 0:
+            return ".".join(target_parts)  # no shared package: only an absolute import works
+        return "." * (len(base) - common + 1) + ".".join(target_parts[common:])
+
+    def render_import(self, module: str, names: Sequence[ImportedName]) -> str | None:
+        rendered = ", ".join(n.name + (f" as {n.alias}" if n.alias else "") for n in names)
+        return f"from {module} import {rendered}"
+
+    def import_insertion_line(self, facts: FileFacts | None, lines: Sequence[str]) -> int | None:
+        """After the last top-level import, else after the module docstring (or at the top)."""
+        if facts is not None and facts.imports:
+            return max(imp.span.end_line for imp in facts.imports) + 1
+        if lines and lines[0].lstrip().startswith(('"""', "'''", 'r"""')):
+            quote = lines[0].lstrip()[:3] if not lines[0].lstrip().startswith("r") else lines[0].lstrip()[1:4]
+            if lines[0].count(quote) >= 2:
+                return 1
+            for index in range(1, len(lines)):
+                if quote in lines[index]:
+                    return index + 1
+        return 0
+
     # -- import resolution ------------------------------------------------------------------------------
 
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
@@ -772,6 +810,27 @@ def _script_root(importer: str, layout: WorkspaceLayout) -> str:
     while directory and layout.exists(_join(directory, "__init__.py")):
         directory = posixpath.dirname(directory)
     return directory
+
+
+# What every module sees without an import, for "missing import" (plus the implicit module/receiver names).
+_BUILTIN_NAMES = frozenset(dir(builtins)) | {"self", "cls", "__name__", "__file__"}
+
+
+def _module_parts(path: str, exists: Callable[[str], bool]) -> list[str]:
+    """Dotted parts of a workspace file's module: its package chain (directories with ``__init__.py``)."""
+    directory, name = posixpath.split(path)
+    stem = posixpath.splitext(name)[0]
+    parts = [] if stem == "__init__" else [stem]
+    while directory and exists(posixpath.join(directory, "__init__.py")):
+        directory, package = posixpath.split(directory)
+        parts.insert(0, package)
+    return parts
+
+
+def _package_parts(path: str, exists: Callable[[str], bool]) -> list[str]:
+    """The package a module's relative imports are relative to."""
+    parts = _module_parts(path, exists)
+    return parts if posixpath.basename(path) == "__init__.py" else parts[:-1]
 
 
 LANGUAGE = PythonSupport()

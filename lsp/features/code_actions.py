@@ -9,15 +9,14 @@ sent. Clients without resolve support get the deterministic actions computed up 
 from __future__ import annotations
 
 import asyncio
-import builtins
 import logging
-import posixpath
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from roost.context.facts import ImportedName
+from roost.context.refactor.imports import RefactorError, add_import, unimported_names, writes_imports
+from roost.context.refactor.move import move_targets
 from roost.context.retrieval.retriever import parse_facts
 from roost.engine.prompts.edit import EditRequest, RelatedCode
 from roost.lsp.edits import EditError, FileEdit, TextReplacement, offset_at, to_workspace_edit
@@ -30,12 +29,6 @@ from roost.lsp.model_edits import (
     import_lines,
 )
 from roost.lsp.refactor.move_symbol import plan_move
-from roost.lsp.refactor.python_imports import (
-    import_insertion_line,
-    local_names,
-    module_spec,
-    render_from_import,
-)
 from roost.lsp.services import CompletionUnavailable, services_of
 
 if TYPE_CHECKING:
@@ -46,7 +39,6 @@ log = logging.getLogger(__name__)
 EDIT_INSTRUCTIONS = ("add type hints", "add a docstring", "make it async", "convert to a dataclass")
 MAX_MOVE_TARGETS = 6
 MAX_RELATED = 6
-_BUILTINS = frozenset(dir(builtins)) | {"self", "cls", "__name__", "__file__"}
 
 
 def _resolve_supported(ls: RoostServer) -> bool:
@@ -66,8 +58,8 @@ def list_actions(ls: RoostServer, params: types.CodeActionParams) -> list[types.
     facts = parse_facts(snapshot.path, snapshot.text)
     start, end = params.range.start, params.range.end
     actions: list[types.CodeAction] = []
-    python = snapshot.path.endswith((".py", ".pyi"))
-    if facts is not None and python:
+    python = snapshot.path.endswith((".py", ".pyi"))  # the gate's scanner (bandit) reads Python
+    if facts is not None and writes_imports(snapshot.path):
         for definition in facts.definitions:
             if definition.parent is None and definition.name_span.start_line == start.line:
                 actions.extend(_move_actions(ls, snapshot, definition.name))
@@ -103,12 +95,7 @@ def _move_actions(ls: RoostServer, snapshot: Snapshot, symbol: str) -> list[type
     services = services_of(ls)
     if services.index is None:
         return []
-    directory = posixpath.dirname(snapshot.path)
-    targets = sorted(
-        p
-        for p in services.index.paths()
-        if posixpath.dirname(p) == directory and p != snapshot.path and p.endswith(".py")
-    )[:MAX_MOVE_TARGETS]
+    targets = move_targets(snapshot.path, list(services.index.paths()), MAX_MOVE_TARGETS)
     return [
         types.CodeAction(
             title=f"Move `{symbol}` to module {target}",
@@ -125,25 +112,16 @@ def _missing_import_actions(
     services = services_of(ls)
     if services.index is None:
         return []
-    known = {d.name for d in facts.definitions} | _BUILTINS
-    for imp in facts.imports:
-        known.update(local_names(imp))
     actions = []
-    seen: set[str] = set()
-    for ref in facts.references:
-        if ref.receiver or ref.name in known or ref.name in seen:
-            continue
-        if not first_line <= ref.span.start_line <= last_line:
-            continue
-        seen.add(ref.name)
-        for path, _definition in services.index.find_definitions(ref.name)[:3]:
+    for name in unimported_names(snapshot.path, facts, first_line, last_line):
+        for path, _definition in services.index.find_definitions(name)[:3]:
             if path == snapshot.path:
                 continue
             actions.append(
                 types.CodeAction(
-                    title=f"Add missing import of `{ref.name}` from {path}",
+                    title=f"Add missing import of `{name}` from {path}",
                     kind=types.CodeActionKind.QuickFix,
-                    data={"action": "import", "uri": snapshot.uri, "name": ref.name, "from": path},
+                    data={"action": "import", "uri": snapshot.uri, "name": name, "from": path},
                 )
             )
     return actions
@@ -240,19 +218,22 @@ def _import_edit(documents: Documents, services: Any, data: dict[str, Any]) -> F
     snapshot = documents.snapshot(str(data["uri"]))
     root = documents.root
     assert root is not None
-    facts = parse_facts(snapshot.path, snapshot.text)
-    relative = bool(facts and any(imp.module.startswith(".") for imp in facts.imports))
-    module = module_spec(snapshot.path, str(data["from"]), relative, lambda path: (root / path).exists())
-    lines = snapshot.text.split("\n")
-    line = import_insertion_line(facts, lines)
-    offset = min(len(snapshot.text), sum(len(text) + 1 for text in lines[:line]))
-    statement = render_from_import(module, [ImportedName(str(data["name"]))]) + "\n"
+    try:
+        insertion = add_import(
+            snapshot.path,
+            snapshot.text,
+            str(data["name"]),
+            str(data["from"]),
+            lambda path: (root / path).exists(),
+        )
+    except RefactorError as error:
+        raise EditError(str(error)) from error
     edit = FileEdit(
         snapshot.uri,
         snapshot.path,
         snapshot.version,
         snapshot.text,
-        (TextReplacement(offset, offset, statement),),
+        (TextReplacement(insertion.start, insertion.end, insertion.new_text),),
     )
     _verify_all(documents, [edit])
     return edit

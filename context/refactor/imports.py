@@ -1,0 +1,108 @@
+"""Imports as refactors read and write them: names an import binds, a file's import statements, names a
+range uses without importing them, and the statement that adds an import (written by the language module).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from roost.context.facts import FileFacts, Import, ImportedName, Span
+from roost.context.languages import language_for_path
+from roost.context.retrieval.retriever import parse_facts
+
+
+class RefactorError(ValueError):
+    """A refactor that cannot be computed (unsupported language, name not found); the message says why."""
+
+
+@dataclass(frozen=True)
+class TextReplacement:
+    """Replace ``text[start:end]`` (character offsets in the file's current text) by ``new_text``."""
+
+    start: int
+    end: int
+    new_text: str
+
+
+def writes_imports(path: str) -> bool:
+    """Whether the language of ``path`` can write import statements (so import refactors are offered)."""
+    language = language_for_path(path)
+    return language is not None and language.render_import("m", [ImportedName("n")]) is not None
+
+
+def local_names(imp: Import) -> list[str]:
+    """The names an import binds in the importing file."""
+    if imp.names:
+        return [n.local_name for n in imp.names]
+    if imp.alias:
+        return [imp.alias]
+    return [imp.module.split(".")[0]] if not imp.module.startswith(".") else []
+
+
+def _byte_to_char(line_text: str, byte_col: int) -> int:
+    return len(line_text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
+def span_offsets(text: str, span: Span) -> tuple[int, int]:
+    """Character offsets in ``text`` of a facts span (lines and UTF-8 byte columns)."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    start_line = min(span.start_line, len(lines) - 1)
+    end_line = min(span.end_line, len(lines) - 1)
+    return (
+        starts[start_line] + _byte_to_char(lines[start_line], span.start_col),
+        starts[end_line] + _byte_to_char(lines[end_line], span.end_col),
+    )
+
+
+def import_statements(path: str, text: str) -> str:
+    """The file's import statements as written (from its facts), one per line; empty when none are known."""
+    facts = parse_facts(path, text)
+    if facts is None:
+        return ""
+    return "\n".join(text[slice(*span_offsets(text, imp.span))] for imp in facts.imports)
+
+
+def unimported_names(path: str, facts: FileFacts, first_line: int, last_line: int) -> list[str]:
+    """Names used (without a receiver) on lines ``first_line..last_line`` that the file neither defines,
+    imports nor gets from the language's builtins, in order of first use."""
+    language = language_for_path(path)
+    known = {d.name for d in facts.definitions} | (language.builtin_names() if language else frozenset())
+    for imp in facts.imports:
+        known.update(local_names(imp))
+    found: dict[str, None] = {}
+    for ref in facts.references:
+        if ref.receiver or ref.name in known:
+            continue
+        if first_line <= ref.span.start_line <= last_line:
+            found.setdefault(ref.name)
+    return list(found)
+
+
+def insertion_offset(text: str, line: int) -> int:
+    """Character offset of the start of 0-based ``line`` (the end of the text past its last line)."""
+    lines = text.split("\n")
+    return min(len(text), sum(len(line_text) + 1 for line_text in lines[:line]))
+
+
+def add_import(
+    path: str, text: str, name: str, from_path: str, exists: Callable[[str], bool]
+) -> TextReplacement:
+    """The insertion that makes ``path`` (current ``text``) import ``name`` from the workspace file
+    ``from_path``: relative when the file already uses relative imports, placed where the language puts
+    new imports."""
+    language = language_for_path(path)
+    if language is None:
+        raise RefactorError(f"{path}: no language module handles this file")
+    facts = parse_facts(path, text)
+    relative = bool(facts and any(imp.module.startswith(".") for imp in facts.imports))
+    module = language.import_module_name(path, from_path, relative, exists)
+    statement = language.render_import(module, [ImportedName(name)]) if module is not None else None
+    line = language.import_insertion_line(facts, text.split("\n"))
+    if statement is None or line is None:
+        raise RefactorError(f"writing imports is not implemented for {language.name}")
+    offset = insertion_offset(text, line)
+    return TextReplacement(offset, offset, statement + "\n")

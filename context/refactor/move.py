@@ -1,0 +1,297 @@
+"""Move a top-level symbol to another module, rewriting the imports of every dependent file.
+
+The graph says who depends on the source module (reverse edges) and where each import points; each file
+involved is given with its current text (the editor's buffer when open) and its facts are re-extracted by
+the language module, so the offsets always match the text the replacements are computed against. Import
+statements are written by the language module (:meth:`LanguageSupport.render_import` and friends); the
+result is plain text replacements per file, which the caller verifies and sends.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from roost.context.facts import Definition, FileFacts, Import, ImportedName
+from roost.context.languages import language_for_path
+from roost.context.languages.base import LanguageSupport
+from roost.context.refactor.imports import (
+    RefactorError,
+    TextReplacement,
+    insertion_offset,
+    local_names,
+    span_offsets,
+    writes_imports,
+)
+from roost.context.retrieval.retriever import parse_facts
+
+
+@dataclass(frozen=True)
+class FileText:
+    path: str  # workspace-relative
+    text: str
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """Replacements in one file, against the text it was given with."""
+
+    path: str
+    text: str
+    replacements: tuple[TextReplacement, ...]
+
+
+@dataclass
+class MovePlan:
+    changes: list[FileChange] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was not rewritten, for the log
+
+
+def move_targets(source_path: str, paths: Sequence[str], limit: int) -> list[str]:
+    """Modules a top-level symbol of ``source_path`` can be moved to: files of the same language (its main
+    extension) in the same directory, when the language can write imports."""
+    language = language_for_path(source_path)
+    if language is None or not writes_imports(source_path):
+        return []
+    directory = posixpath.dirname(source_path)
+    main_extension = language.extensions[0]
+    return sorted(
+        p
+        for p in paths
+        if posixpath.dirname(p) == directory and p != source_path and p.endswith(main_extension)
+    )[:limit]
+
+
+class _Writer:
+    """The language's import writing, with "not supported" turned into an error once."""
+
+    def __init__(self, language: LanguageSupport, exists: Callable[[str], bool]) -> None:
+        self.language = language
+        self.exists = exists
+
+    def module(self, importer: str, target: str, relative: bool) -> str:
+        module = self.language.import_module_name(importer, target, relative, self.exists)
+        if module is None:
+            raise RefactorError(f"writing imports is not implemented for {self.language.name}")
+        return module
+
+    def statement(self, module: str, names: Sequence[ImportedName]) -> str:
+        statement = self.language.render_import(module, names)
+        if statement is None:
+            raise RefactorError(f"writing imports is not implemented for {self.language.name}")
+        return statement
+
+
+class _FileChange:
+    def __init__(self, file: FileText, writer: _Writer) -> None:
+        self.file = file
+        self.writer = writer
+        self.facts: FileFacts = parse_facts(file.path, file.text) or FileFacts(file.path, "unknown")
+        self.replacements: list[TextReplacement] = []
+        self.new_imports: list[str] = []
+
+    def result(self) -> FileChange | None:
+        replacements = list(self.replacements)
+        text = self.file.text
+        if self.new_imports:
+            line = self.writer.language.import_insertion_line(self.facts, text.split("\n"))
+            if line is None:
+                raise RefactorError(f"writing imports is not implemented for {self.writer.language.name}")
+            offset = insertion_offset(text, line)
+            block = "".join(f"{statement}\n" for statement in dict.fromkeys(self.new_imports))
+            if offset == len(text) and text and not text.endswith("\n"):
+                block = "\n" + block
+            replacements.append(TextReplacement(offset, offset, block))
+        if not replacements:
+            return None
+        return FileChange(self.file.path, text, tuple(replacements))
+
+
+def _definition_lines(text: str, definition: Definition) -> tuple[int, int]:
+    """Offsets of whole lines of the definition, its decorators and the blank lines after it."""
+    lines = text.split("\n")
+    first = definition.span.start_line
+    while first > 0 and lines[first - 1].lstrip().startswith("@"):
+        first -= 1
+    last = definition.span.end_line
+    while last + 1 < len(lines) and not lines[last + 1].strip() and last + 1 < len(lines) - 1:
+        last += 1
+    start = sum(len(line) + 1 for line in lines[:first])
+    end = min(len(text), sum(len(line) + 1 for line in lines[: last + 1]))
+    return start, end
+
+
+def _is_relative_style(facts: FileFacts) -> bool:
+    relative = sum(1 for imp in facts.imports if imp.module.startswith("."))
+    return relative > 0 and relative >= sum(1 for imp in facts.imports if not imp.module.startswith("."))
+
+
+def plan_move(
+    symbol: str,
+    source: FileText,
+    target: FileText,
+    dependents: Sequence[str],
+    text_of: Callable[[str], str],
+    resolve: Callable[[str, Import], Any],
+    exists: Callable[[str], bool],
+) -> MovePlan:
+    """Replacements that move top-level ``symbol`` from ``source`` to ``target``; ``text_of(path)`` gives a
+    dependent's current text. Raises :class:`RefactorError` when the move is impossible."""
+    language = language_for_path(source.path)
+    if language is None or language_for_path(target.path) is not language or not writes_imports(source.path):
+        raise RefactorError(
+            f"moving symbols needs two modules of one language that can write imports ({source.path}, "
+            f"{target.path})"
+        )
+    if source.path == target.path:
+        raise RefactorError("the symbol is already in that module")
+    writer = _Writer(language, exists)
+    plan = MovePlan()
+    src = _FileChange(source, writer)
+    dst = _FileChange(target, writer)
+    definition = next((d for d in src.facts.definitions if d.name == symbol and d.parent is None), None)
+    if definition is None:
+        raise RefactorError(f"no top-level definition named {symbol!r} in {source.path}")
+    if any(d.name == symbol and d.parent is None for d in dst.facts.definitions):
+        raise RefactorError(f"{target.path} already defines {symbol!r}")
+    start, end = _definition_lines(source.text, definition)
+    moved_text = source.text[start:end].rstrip("\n") + "\n"
+    src.replacements.append(TextReplacement(start, end, ""))
+
+    # What the moved code uses from its old module: its imports and sibling top-level names.
+    used = {
+        ref.receiver.split(".")[0] if ref.receiver else ref.name
+        for ref in src.facts.references
+        if definition.span.start_line <= ref.span.start_line <= definition.span.end_line
+    }
+    used.discard(symbol)
+    dst_known = {d.name for d in dst.facts.definitions if d.parent is None}
+    for imp in dst.facts.imports:
+        dst_known.update(local_names(imp))
+    dst_relative = _is_relative_style(dst.facts) or _is_relative_style(src.facts)
+    for imp in src.facts.imports:
+        needed = [n for n in imp.names if n.local_name in used and n.local_name not in dst_known]
+        if imp.is_star or (not imp.names and not any(name in used for name in local_names(imp))):
+            continue
+        if not imp.names:
+            statement = source.text[slice(*span_offsets(source.text, imp.span))]
+            if statement not in dst.new_imports and not set(local_names(imp)) <= dst_known:
+                dst.new_imports.append(statement)
+            continue
+        if not needed:
+            continue
+        resolved = resolve(source.path, imp)
+        paths = getattr(resolved, "paths", ())
+        if imp.module.startswith(".") and paths:
+            module = writer.module(target.path, paths[0], True)
+        else:
+            module = imp.module
+        if paths and paths[0] == target.path:
+            continue  # the target's own names need no import
+        dst.new_imports.append(writer.statement(module, needed))
+    siblings = sorted(
+        d.name
+        for d in src.facts.definitions
+        if d.parent is None and d.name in used and d.name != symbol and d.name not in dst_known
+    )
+    if siblings:
+        dst.new_imports.append(
+            writer.statement(
+                writer.module(target.path, source.path, dst_relative), [ImportedName(n) for n in siblings]
+            )
+        )
+
+    # The target may have imported the symbol from the source: it is local now.
+    _drop_imported_name(dst, symbol, source.path, resolve)
+    separator = "" if not target.text.strip() else ("\n\n" if target.text.endswith("\n") else "\n\n\n")
+    dst.replacements.append(TextReplacement(len(target.text), len(target.text), separator + moved_text))
+
+    # The source still using the symbol (outside the moved definition) imports it from its new home.
+    still_used = any(
+        (ref.name == symbol and not ref.receiver)
+        and not (definition.span.start_line <= ref.span.start_line <= definition.span.end_line)
+        for ref in src.facts.references
+    )
+    if still_used:
+        src.new_imports.append(
+            writer.statement(
+                writer.module(source.path, target.path, _is_relative_style(src.facts)), [ImportedName(symbol)]
+            )
+        )
+
+    # Every dependent importing the symbol from the source imports it from the target instead.
+    for path in dependents:
+        if path in (source.path, target.path):
+            continue
+        change = _FileChange(FileText(path, text_of(path)), writer)
+        _redirect_imports(change, symbol, source.path, target.path, resolve, plan)
+        result = change.result()
+        if result is not None:
+            plan.changes.append(result)
+    for change in (src, dst):
+        result = change.result()
+        if result is not None:
+            plan.changes.insert(0, result)
+    return plan
+
+
+def _imports_of_source(
+    change: _FileChange, source_path: str, resolve: Callable[[str, Import], Any]
+) -> list[Import]:
+    found = []
+    for imp in change.facts.imports:
+        resolved = resolve(change.file.path, imp)
+        paths = getattr(resolved, "paths", ())
+        name_paths = dict(getattr(resolved, "name_paths", ()) or ())
+        if source_path in paths or source_path in name_paths.values():
+            found.append(imp)
+    return found
+
+
+def _drop_imported_name(
+    change: _FileChange, symbol: str, source_path: str, resolve: Callable[[str, Import], Any]
+) -> None:
+    for imp in _imports_of_source(change, source_path, resolve):
+        if not any(n.name == symbol for n in imp.names):
+            continue
+        rest = [n for n in imp.names if n.name != symbol]
+        start, end = span_offsets(change.file.text, imp.span)
+        new = change.writer.statement(imp.module, rest) if rest else ""
+        if not rest and change.file.text[end : end + 1] == "\n":
+            end += 1
+        change.replacements.append(TextReplacement(start, end, new))
+
+
+def _redirect_imports(
+    change: _FileChange,
+    symbol: str,
+    source_path: str,
+    target_path: str,
+    resolve: Callable[[str, Import], Any],
+    plan: MovePlan,
+) -> None:
+    path = change.file.path
+    for imp in _imports_of_source(change, source_path, resolve):
+        moved = [n for n in imp.names if n.name == symbol]
+        if not moved:
+            if not imp.names and not imp.is_star:
+                uses = [
+                    r
+                    for r in change.facts.references
+                    if r.name == symbol and r.receiver in local_names(imp) + [imp.module]
+                ]
+                if uses:
+                    plan.notes.append(
+                        f"{path}: {len(uses)} use(s) of {imp.module}.{symbol} were not rewritten"
+                    )
+            continue
+        rest = [n for n in imp.names if n.name != symbol]
+        module = change.writer.module(path, target_path, imp.module.startswith("."))
+        start, end = span_offsets(change.file.text, imp.span)
+        statements = []
+        if rest:
+            statements.append(change.writer.statement(imp.module, rest))
+        statements.append(change.writer.statement(module, moved))
+        change.replacements.append(TextReplacement(start, end, "\n".join(statements)))

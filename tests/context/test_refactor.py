@@ -1,0 +1,117 @@
+"""Refactors as text replacements: the language module writes imports; the move planner says which files
+change and how, computed on a real index of a small package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from index_support import make_index
+
+from roost.context.facts import ImportedName
+from roost.context.languages import language_for_path
+from roost.context.refactor.imports import (
+    RefactorError,
+    add_import,
+    import_statements,
+    unimported_names,
+    writes_imports,
+)
+from roost.context.refactor.move import FileText, move_targets, plan_move
+from roost.context.retrieval.retriever import parse_facts
+
+FILES = {
+    "shop/__init__.py": "",
+    "shop/pricing.py": (
+        '"""Prices."""\nfrom decimal import Decimal\n\nRATE = 2\n\n\n@staticmethod\ndef price(x):\n'
+        "    return Decimal(x) * RATE\n\n\ndef total(xs):\n    return sum(price(x) for x in xs)\n"
+    ),
+    "shop/money.py": '"""Money."""\n',
+    "shop/cart.py": "from .pricing import price, RATE\n\nprint(price(1), RATE)\n",
+    "main.py": "from shop.pricing import price\n\nprint(price(3))\n",
+}
+
+
+def _apply(text: str, replacements) -> str:
+    for r in sorted(replacements, key=lambda r: r.start, reverse=True):
+        text = text[: r.start] + r.new_text + text[r.end :]
+    return text
+
+
+def test_python_writes_imports_and_other_languages_say_they_cannot() -> None:
+    python = language_for_path("a.py")
+    go = language_for_path("a.go")
+    assert python is not None and go is not None
+    exists = {"pkg/__init__.py", "pkg/sub/__init__.py"}.__contains__
+    assert python.import_module_name("pkg/sub/a.py", "pkg/b.py", True, exists) == "..b"
+    assert python.import_module_name("pkg/sub/a.py", "pkg/b.py", False, exists) == "pkg.b"
+    assert (
+        python.render_import("..b", [ImportedName("x"), ImportedName("y", "z")])
+        == "from ..b import x, y as z"
+    )
+    assert python.import_insertion_line(None, ['"""Doc', 'string."""', "x = 1"]) == 2
+    assert go.render_import("m", [ImportedName("x")]) is None
+    assert go.import_insertion_line(None, []) is None
+    assert writes_imports("a.py") and not writes_imports("a.go") and not writes_imports("a.txt")
+    with pytest.raises(RefactorError, match="not implemented for go"):
+        add_import("a.go", "package a\n", "X", "b.go", lambda path: True)
+
+
+def test_missing_names_skip_builtins_definitions_and_imports() -> None:
+    text = "import os\n\n\ndef f():\n    return len(os.sep) + helper(VALUE) + f()\n"
+    facts = parse_facts("m.py", text)
+    assert facts is not None
+    assert unimported_names("m.py", facts, 0, 10) == ["helper", "VALUE"]
+    assert unimported_names("m.py", facts, 0, 3) == []
+    assert import_statements("m.py", text) == "import os"
+
+
+def test_add_import_goes_after_the_docstring_in_the_file_style() -> None:
+    exists = set(FILES).__contains__
+    insertion = add_import("shop/money.py", FILES["shop/money.py"], "price", "shop/pricing.py", exists)
+    assert _apply(FILES["shop/money.py"], [insertion]) == '"""Money."""\nfrom shop.pricing import price\n'
+
+
+def test_move_plan_moves_the_definition_and_rewrites_every_importer(tmp_path: Path) -> None:
+    root = tmp_path / "w"
+    for path, text in FILES.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    index = make_index(root, tmp_path / "cache")
+    try:
+        index.index()
+        assert move_targets("shop/pricing.py", list(index.paths()), 6) == [
+            "shop/__init__.py",
+            "shop/cart.py",
+            "shop/money.py",
+        ]
+        plan = plan_move(
+            "price",
+            FileText("shop/pricing.py", FILES["shop/pricing.py"]),
+            FileText("shop/money.py", FILES["shop/money.py"]),
+            list(index.dependents("shop/pricing.py")),
+            lambda path: FILES[path],
+            index.resolve_import,
+            lambda path: (root / path).exists(),
+        )
+    finally:
+        index.close()
+    after = {change.path: _apply(change.text, change.replacements) for change in plan.changes}
+    assert after["shop/money.py"] == (
+        '"""Money."""\nfrom decimal import Decimal\nfrom shop.pricing import RATE\n\n\n'
+        "@staticmethod\ndef price(x):\n    return Decimal(x) * RATE\n"
+    )
+    assert "def price" not in after["shop/pricing.py"]
+    assert "from shop.money import price\n" in after["shop/pricing.py"]  # total() still uses it
+    assert after["shop/cart.py"].startswith("from .pricing import RATE\nfrom .money import price\n")
+    assert after["main.py"].startswith("from shop.money import price\n")
+    with pytest.raises(RefactorError, match="already defines"):
+        plan_move(
+            "total",
+            FileText("shop/pricing.py", FILES["shop/pricing.py"]),
+            FileText("shop/cart.py", "def total():\n    pass\n"),
+            [],
+            FILES.__getitem__,
+            lambda importer, imp: None,
+            lambda path: True,
+        )
