@@ -1,1 +1,2 @@
-"""Deterministic refactors computed from the index's graph (no model): move a symbol, add an import."""
+"""Deterministic refactors at the protocol edge: context's plans (:mod:`roost.context.refactor`) turned into
+verified, versioned edits."""
