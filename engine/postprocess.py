@@ -112,7 +112,15 @@ def cut_suffix_repetition(text: str, ctx: CompletionContext) -> str:
     first_newline = text.find("\n")
     first_line = (text if first_newline < 0 else text[:first_newline]).rstrip()
     if rest_of_line and not _TRIVIAL_LINE.match(rest_of_line) and first_line.endswith(rest_of_line):
-        return text[: len(first_line) - len(rest_of_line)]
+        # Cut to a fixpoint: a tail that repeats the rest of the line several times ("xx" before "x")
+        # is cut whole, so running the filter again never cuts more (the pipeline is idempotent).
+        kept = first_line
+        while kept.endswith(rest_of_line):
+            kept = kept[: len(kept) - len(rest_of_line)]
+            if not kept.rstrip().endswith(rest_of_line):
+                break
+            kept = kept.rstrip()
+        return kept
 
     following = [line.rstrip() for line in ctx.suffix.split("\n")[1:] if line.strip()]
     if not following:
