@@ -40,11 +40,23 @@ def register(server: RoostServer) -> None:
         from roost.lsp.features.completion import relative_path
 
         path = relative_path(server, uri)
+        retriever = services.retriever
         if event == "close":
             index.close_buffer(path)
+            if retriever is not None:
+                retriever.activity.close_document(path)
+                retriever.file_changed(path)  # back to the text on disk
             return
         if event == "open":  # changes arrive through on_content_change
-            index.update_buffer(path, server.workspace.get_text_document(uri).source)
+            text = server.workspace.get_text_document(uri).source
+            index.update_buffer(path, text)
+            if retriever is not None:
+                retriever.activity.open_document(path, text)
+                retriever.file_changed(path, text)
+        elif event == "save" and retriever is not None:
+            # The lexical fallback index follows saves, not keystrokes: re-windowing a large file on
+            # every keystroke would sit on the event loop, and the request's own buffer wins anyway.
+            retriever.file_changed(path, server.workspace.get_text_document(uri).source)
 
     def on_content_change(change: ContentChange) -> None:
         index = services_of(server).index
@@ -52,9 +64,16 @@ def register(server: RoostServer) -> None:
             return
         from roost.lsp.features.completion import relative_path
 
-        index.apply_changes(
-            relative_path(server, change.uri), change.previous_text, change.changes, change.text
-        )
+        path = relative_path(server, change.uri)
+        index.apply_changes(path, change.previous_text, change.changes, change.text)
+        retriever = services_of(server).retriever
+        if retriever is not None:
+            # Recently edited regions and open documents are retrieval candidates of their own.
+            retriever.activity.open_document(path, change.text)
+            for item in change.changes:
+                edited = getattr(item, "range", None)
+                if edited is not None:
+                    retriever.activity.note_edit(path, edited.start.line)
 
     def stop(ls: RoostServer) -> None:
         services = services_of(ls)

@@ -164,3 +164,30 @@ async def test_cancellation_storm_leaves_the_server_responsive(workspace: Path) 
 def _last_id(protocol: object) -> object:
     futures = getattr(protocol, "_request_futures", {})
     return list(futures)[-1] if futures else 0
+
+
+async def test_a_recent_edit_in_another_open_buffer_reaches_the_prompt(
+    workspace: Path, fake_model: FakeOpenAI
+) -> None:
+    """didOpen/didChange feed retrieval's activity (recent edits, open documents): a helper the user
+    just typed in another, unsaved buffer is offered as context."""
+    fake_model.rules.append(("def shipping(", "0"))
+    async with lsp_session(
+        workspace, initialization_options=fake_backend_options(fake_model), capabilities=inline_capabilities()
+    ) as session:
+        await session.wait_for_status("ready")
+        notes_uri = session.open("shop/geometry.py")
+        typed = "\n\ndef unsaved_rounding_rule(value):\n    return round(value * 20) / 20\n"
+        session.client.text_document_did_change(_edit(notes_uri, 2, 1, 0, typed))
+        uri = session.open("shop/shipping.py", "def shipping(weight):\n    return \n")
+        await session.client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=1, character=11),
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+            )
+        )
+        prompt = fake_model.completion_requests()[-1]["prompt"]
+        # Only the editor's buffer has it: the file on disk was never written.
+        assert "unsaved_rounding_rule" not in (workspace / "shop" / "geometry.py").read_text()
+        assert "def unsaved_rounding_rule(value):" in prompt
