@@ -567,15 +567,29 @@ class WorkspaceIndex:
         if self._store:
             self._store.update_resolutions(updates, fileset)
 
-    def watch(self) -> None:
-        """Follow disk changes (watchdog), debounced and batched. Idempotent."""
+    def watch(self, on_refreshed: Callable[[list[str]], None] | None = None) -> None:
+        """Follow disk changes (watchdog), debounced and batched. Idempotent.
+
+        ``on_refreshed`` gets each batch of workspace-relative paths after the graph took it in, so
+        layers with caches of their own (retrieval's lexical index) can follow the same changes.
+        """
         if self._watcher is not None or self._closed:
             return
         from roost.context.watching import DiskWatcher
 
+        def refresh(paths: Iterable[str | os.PathLike[str]]) -> int:
+            batch = list(paths)
+            changed = self.refresh_paths(batch)
+            if on_refreshed is not None:
+                try:
+                    on_refreshed([self.rel_path(path) for path in batch])
+                except Exception:  # a listener's failure must not stop the watcher
+                    log.exception("disk-change listener failed")
+            return changed
+
         self._watcher = DiskWatcher(
             self.root,
-            self.refresh_paths,
+            refresh,
             debounce_s=self.options.watch_debounce_s,
             max_delay_s=self.options.watch_max_delay_s,
             is_relevant=self._is_relevant_event,

@@ -31,6 +31,8 @@ class IndexService:
         self.error: str | None = None
         self.seconds = 0.0
         self.report: Any = None
+        # Told of each batch of files changed on disk (after the index took it in).
+        self.disk_listeners: list[Callable[[list[str]], None]] = []
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self, progress: ProgressCallback, done: Callable[[IndexService], None]) -> None:
@@ -48,13 +50,20 @@ class IndexService:
                 self.report = future.result()
                 if self.watch_disk:
                     try:
-                        self.index.watch()
+                        self.index.watch(self._disk_changed)
                     except Exception:  # watching is a convenience; the index still answers
                         log.exception("cannot watch %s for changes", self.root)
             self.ready.set()
             done(self)
 
         self.index.start(on_progress).add_done_callback(finished)
+
+    def _disk_changed(self, paths: list[str]) -> None:
+        for listener in list(self.disk_listeners):
+            try:
+                listener(paths)
+            except Exception:
+                log.exception("disk-change listener failed")
 
     def close(self) -> None:
         try:

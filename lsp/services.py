@@ -121,6 +121,7 @@ class Services:
             log.info("no workspace folder: completions use the open document only")
             return
         self.index = IndexService(self.root, index_options(self.config), watch=self.config.index.watch)
+        self.index.disk_listeners.append(self._disk_changed)
         loop = asyncio.get_running_loop()
         reporter = ProgressReporter(self.server, "Roost: indexing")
         loop.create_task(reporter.begin("scanning the workspace"))
@@ -135,6 +136,17 @@ class Services:
         self.server.send_status("indexing", "Roost is indexing the workspace", 0)
         self.index.start(on_progress, on_done)
         threading.Thread(target=self._collect_secrets, name="roost-secrets", daemon=True).start()
+
+    def _disk_changed(self, paths: list[str]) -> None:
+        """Files changed on disk outside the editor: retrieval's own indexes follow the graph."""
+        retriever = self._retriever
+        if retriever is None or self.root is None:
+            return
+        for path in paths:
+            if (self.root / path).is_file():
+                retriever.file_changed(path)
+            else:
+                retriever.file_removed(path)
 
     def _report_index_progress(self, reporter: Any, message: str, percentage: int) -> None:
         reporter.report(message, percentage)

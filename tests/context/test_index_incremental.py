@@ -221,3 +221,27 @@ def test_reindex_keeps_open_unsaved_buffers(index):
     index.index()  # e.g. the server re-indexes after a configuration change
     assert [d.name for d in index.symbols("src/shapes/draft.py")] == ["Draft"]
     assert [d.name for d in index.symbols(TARGET)] == ["OnlyInBuffer"]
+
+
+def test_watcher_tells_listeners_which_files_changed_after_the_graph_has_them(tmp_path):
+    root = tmp_path / "ws"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg/__init__.py").write_text("")
+    index = make_index(root, tmp_path / "cache", watch_debounce_s=0.1, watch_max_delay_s=0.5)
+    index.index()
+    seen: list[tuple[str, bool]] = []
+
+    def on_refreshed(paths):
+        # Called after refresh: the graph already knows the new file when the listener runs.
+        seen.extend((path, path in index.files()) for path in paths)
+
+    index.watch(on_refreshed)
+    try:
+        time.sleep(0.3)  # let the observer settle
+        (root / "pkg/fresh.py").write_text("def fresh():\n    return 1\n")
+        deadline = time.monotonic() + 20
+        while ("pkg/fresh.py", True) not in seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ("pkg/fresh.py", True) in seen, seen
+    finally:
+        index.close()
