@@ -164,6 +164,11 @@ class LanguageSupport(ABC):
         """The import statement taking ``names`` from ``module`` (as :meth:`import_module_name` gives it)."""
         return None
 
+    def render_module_import(self, module: str, alias: str | None = None) -> str | None:
+        """The statement importing the whole ``module`` (absolute, as :meth:`import_module_name` gives it),
+        bound to ``alias`` when given; None when the language has no such form."""
+        return None
+
     def import_insertion_line(self, facts: FileFacts | None, lines: Sequence[str]) -> int | None:
         """0-based line where a new import statement goes in a file of ``lines`` with ``facts``."""
         return None

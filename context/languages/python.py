@@ -666,6 +666,11 @@ class PythonSupport(LanguageSupport):
         rendered = ", ".join(n.name + (f" as {n.alias}" if n.alias else "") for n in names)
         return f"from {module} import {rendered}"
 
+    def render_module_import(self, module: str, alias: str | None = None) -> str | None:
+        if module.startswith("."):
+            return None  # ``import .x`` is not Python: relative modules come in with ``from . import x``
+        return f"import {module}" + (f" as {alias}" if alias else "")
+
     def import_insertion_line(self, facts: FileFacts | None, lines: Sequence[str]) -> int | None:
         """After the last top-level import, else after the module docstring (or at the top)."""
         if facts is not None and facts.imports:

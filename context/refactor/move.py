@@ -272,26 +272,182 @@ def _redirect_imports(
     resolve: Callable[[str, Import], Any],
     plan: MovePlan,
 ) -> None:
+    """Rewrite one dependent: ``from source import symbol`` names, uses through a binding of the source
+    module (``source.symbol``, ``src.symbol``, ``pkg.source.symbol``) and bare uses a star import supplied."""
     path = change.file.path
+    writer = change.writer
+    modules = _ModuleReceivers(change, target_path, resolve)
     for imp in _imports_of_source(change, source_path, resolve):
-        moved = [n for n in imp.names if n.name == symbol]
-        if not moved:
-            if not imp.names and not imp.is_star:
-                uses = [
-                    r
-                    for r in change.facts.references
-                    if r.name == symbol and r.receiver in local_names(imp) + [imp.module]
-                ]
-                if uses:
-                    plan.notes.append(
-                        f"{path}: {len(uses)} use(s) of {imp.module}.{symbol} were not rewritten"
-                    )
+        resolved = resolve(path, imp)
+        from_source = source_path in getattr(resolved, "paths", ())
+        kept: list[ImportedName] | None = None  # None: the statement itself stays as written
+        after: list[str] = []
+        if imp.is_star:
+            if from_source and _bare_uses(change, symbol):
+                module = writer.module(path, target_path, imp.module.startswith("."))
+                after.append(writer.statement(module, [ImportedName(symbol)]))
+        elif imp.names:
+            names = list(imp.names)
+            if from_source and any(n.name == symbol for n in names):
+                moved = [n for n in names if n.name == symbol]
+                names = [n for n in names if n.name != symbol]
+                module = writer.module(path, target_path, imp.module.startswith("."))
+                after.append(writer.statement(module, moved))
+            for name in imp.names:
+                if getattr(resolved, "path_for_name", lambda n: None)(name.name) != source_path:
+                    continue
+                drop, statement = _rewrite_module_uses(change, symbol, name.local_name, imp, modules, plan)
+                after.extend([statement] if statement else [])
+                if drop:
+                    names = [n for n in names if n != name]
+            if names != list(imp.names):
+                kept = names
+        elif not imp.module.startswith("."):
+            drop, statement = _rewrite_module_uses(
+                change, symbol, imp.alias or imp.module, imp, modules, plan
+            )
+            after.extend([statement] if statement else [])
+            if drop:
+                kept = []
+        if kept is None and not after:
             continue
-        rest = [n for n in imp.names if n.name != symbol]
-        module = change.writer.module(path, target_path, imp.module.startswith("."))
         start, end = span_offsets(change.file.text, imp.span)
-        statements = []
-        if rest:
-            statements.append(change.writer.statement(imp.module, rest))
-        statements.append(change.writer.statement(module, moved))
-        change.replacements.append(TextReplacement(start, end, "\n".join(statements)))
+        line_start = change.file.text.rfind("\n", 0, start) + 1
+        indent = change.file.text[line_start:start]
+        if indent.strip():  # ``a; import b``: the new statements go with the file's other imports
+            change.new_imports.extend(after)
+            indent, after = "", []
+        if kept is None:
+            statements = [change.file.text[start:end]]
+        elif kept:
+            statements = [writer.statement(imp.module, kept)]
+        else:
+            statements = []
+        statements += after
+        if not statements and change.file.text[end : end + 1] == "\n":
+            end += 1
+        change.replacements.append(TextReplacement(start, end, ("\n" + indent).join(statements)))
+
+
+def _import_lines(facts: FileFacts) -> set[int]:
+    return {line for imp in facts.imports for line in range(imp.span.start_line, imp.span.end_line + 1)}
+
+
+def _bare_uses(change: _FileChange, name: str) -> bool:
+    """Whether the file uses ``name`` bare (outside its imports) without defining it at the top level."""
+    if any(d.name == name and d.parent is None for d in change.facts.definitions):
+        return False
+    import_lines = _import_lines(change.facts)
+    return any(
+        r.name == name and not r.receiver and r.span.start_line not in import_lines
+        for r in change.facts.references
+    )
+
+
+class _ModuleReceivers:
+    """How a dependent reaches the target module as a value (``target.symbol``): an import it already has,
+    else one new import statement, written once per file."""
+
+    def __init__(self, change: _FileChange, target_path: str, resolve: Callable[[str, Import], Any]) -> None:
+        self.change = change
+        self.target_path = target_path
+        self.existing: str | None = None
+        self.created: dict[str, str] = {}  # receiver → statement not yet placed
+        for imp in change.facts.imports:
+            resolved = resolve(change.file.path, imp)
+            if imp.is_star:
+                continue
+            if (
+                not imp.names
+                and target_path in getattr(resolved, "paths", ())
+                and not imp.module.startswith(".")
+            ):
+                self.existing = imp.alias or imp.module
+            for name in imp.names:
+                if getattr(resolved, "path_for_name", lambda n: None)(name.name) == target_path:
+                    self.existing = name.local_name
+        bound = {d.name for d in change.facts.definitions}
+        bound |= {r.name for r in change.facts.references if not r.receiver}
+        for imp in change.facts.imports:
+            bound.update(local_names(imp))
+        self.bound = bound
+
+    def _free(self, name: str) -> str:
+        candidate, number = name, 1
+        while candidate in self.bound:
+            candidate = f"{name}_module" if number == 1 else f"{name}_module{number}"
+            number += 1
+        return candidate
+
+    def receiver(self, dotted: bool, relative: bool) -> tuple[str, str | None]:
+        """The receiver text, and the statement to add (None when already there or already placed)."""
+        if self.existing is not None:
+            return self.existing, None
+        writer = self.change.writer
+        language = writer.language
+        path = self.change.file.path
+        if dotted:  # ``import pkg.source`` → ``import pkg.target``: same form, binds the same ``pkg``
+            module = writer.module(path, self.target_path, False)
+            statement = language.render_module_import(module) if "." in module else None
+            if statement is not None:
+                return self._created(module, statement)
+        module = writer.module(path, self.target_path, relative)
+        dots = len(module) - len(module.lstrip("."))
+        parent, _, base = module[dots:].rpartition(".")
+        parent = module[:dots] + parent
+        local = self._free(base)
+        alias = local if local != base else None
+        if parent:
+            statement = writer.statement(parent, [ImportedName(base, alias)])
+        else:
+            statement = language.render_module_import(base, alias)
+        if statement is None:
+            raise RefactorError(f"writing imports is not implemented for {language.name}")
+        return self._created(local, statement)
+
+    def _created(self, receiver: str, statement: str) -> tuple[str, str | None]:
+        self.existing = receiver
+        self.bound.add(receiver.split(".")[0])
+        return receiver, statement
+
+
+def _rewrite_module_uses(
+    change: _FileChange,
+    symbol: str,
+    receiver: str,
+    imp: Import,
+    modules: _ModuleReceivers,
+    plan: MovePlan,
+) -> tuple[bool, str | None]:
+    """Point every ``<receiver>.symbol`` at the target module. Returns whether the import binding the
+    source module is now unused (so it can go), and the import statement to add for the target."""
+    text = change.file.text
+    uses = [r for r in change.facts.references if r.name == symbol and r.receiver == receiver]
+    if not uses:
+        return False, None
+    starts = []
+    for use in uses:
+        name_start = span_offsets(text, use.span)[0]
+        receiver_start = name_start - len(receiver) - 1
+        if receiver_start < 0 or text[receiver_start:name_start] != receiver + ".":
+            # ``source . symbol`` or split over lines: leave the file alone rather than guess
+            plan.notes.append(f"{change.file.path}: {receiver}.{symbol} is written in a form not rewritten")
+            return False, None
+        starts.append(receiver_start)
+    new_receiver, statement = modules.receiver(
+        dotted="." in receiver and not imp.alias, relative=_relative(imp)
+    )
+    for start in starts:
+        change.replacements.append(TextReplacement(start, start + len(receiver), new_receiver))
+    head = receiver.split(".")[0]
+    import_lines = _import_lines(change.facts)
+    other_uses = sum(
+        1
+        for r in change.facts.references
+        if r.name == head and not r.receiver and r.span.start_line not in import_lines
+    )
+    return other_uses == len(uses), statement
+
+
+def _relative(imp: Import) -> bool:
+    return imp.module.startswith(".")

@@ -3,6 +3,8 @@ change and how, computed on a real index of a small package."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,95 @@ def test_move_plan_moves_the_definition_and_rewrites_every_importer(tmp_path: Pa
             lambda importer, imp: None,
             lambda path: True,
         )
+
+
+MODULE_USERS = {
+    "pkg/__init__.py": "",
+    "pkg/source.py": (
+        "def Symbol(x):\n    return x * 2\n\n\ndef other():\n    return 1\n\n\n"
+        "def twice(x):\n    return other() + other() + x\n"
+    ),
+    "pkg/target.py": "VALUE = 3\n",
+    "pkg/inner.py": "from . import source\n\nprint(source.Symbol(6))\n",
+    "dep_import.py": "import pkg.source\n\nprint(pkg.source.Symbol(2), pkg.source.other())\n",
+    "dep_alias.py": "import pkg.source as src\n\nprint(src.Symbol(3))\n",
+    "dep_from.py": (
+        "from pkg import source\n\n\ndef target():\n    return source.Symbol(4)\n\n\nprint(target())\n"
+    ),
+    "dep_star.py": "from pkg.source import *\n\nprint(Symbol(5), other())\n",
+    "dep_both.py": "from pkg import source, target\n\nprint(source.Symbol(7), target.VALUE)\n",
+}
+PROGRAMS = ["pkg.inner", "dep_import", "dep_alias", "dep_from", "dep_star", "dep_both", "pkg.source"]
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+
+
+def _run_programs(root: Path) -> str:
+    script = f"import importlib\nfor name in {PROGRAMS!r}:\n    importlib.import_module(name)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _plan_on_index(tmp_path: Path, files: dict[str, str], symbol: str) -> dict[str, str]:
+    root = tmp_path / "w"
+    _write(root, files)
+    index = make_index(root, tmp_path / "cache")
+    try:
+        index.index()
+        plan = plan_move(
+            symbol,
+            FileText("pkg/source.py", files["pkg/source.py"]),
+            FileText("pkg/target.py", files["pkg/target.py"]),
+            list(index.dependents("pkg/source.py")),
+            files.__getitem__,
+            index.resolve_import,
+            lambda path: (root / path).exists(),
+        )
+    finally:
+        index.close()
+    assert not plan.notes
+    return {change.path: _apply(change.text, change.replacements) for change in plan.changes}
+
+
+def test_move_rewrites_uses_through_the_module_and_star_imports(tmp_path: Path) -> None:
+    before = _run_programs(_write_tree(tmp_path / "before", MODULE_USERS))
+    after = _plan_on_index(tmp_path, MODULE_USERS, "Symbol")
+    # other() is still used through pkg.source: that import stays, the new one joins it.
+    assert after["dep_import.py"] == (
+        "import pkg.source\nimport pkg.target\n\nprint(pkg.target.Symbol(2), pkg.source.other())\n"
+    )
+    # The alias was only used for Symbol: the import of the source goes.
+    assert after["dep_alias.py"] == "from pkg import target\n\nprint(target.Symbol(3))\n"
+    # ``target`` is taken by a function here: the module comes in under a free name.
+    assert after["dep_from.py"].startswith("from pkg import target as target_module\n")
+    assert "return target_module.Symbol(4)\n" in after["dep_from.py"]
+    assert after["dep_star.py"] == (
+        "from pkg.source import *\nfrom pkg.target import Symbol\n\nprint(Symbol(5), other())\n"
+    )
+    assert after["pkg/inner.py"] == "from . import target\n\nprint(target.Symbol(6))\n"
+    # The file already binds the target module: it is reused, no second import.
+    assert after["dep_both.py"] == "from pkg import target\n\nprint(target.Symbol(7), target.VALUE)\n"
+    moved = {**MODULE_USERS, **after}
+    assert _run_programs(_write_tree(tmp_path / "after", moved)) == before
+
+
+def test_move_leaves_the_source_importing_what_it_still_uses(tmp_path: Path) -> None:
+    before = _run_programs(_write_tree(tmp_path / "before", MODULE_USERS))
+    after = _plan_on_index(tmp_path, MODULE_USERS, "other")
+    assert "def other" not in after["pkg/source.py"]
+    assert after["pkg/source.py"].startswith("from pkg.target import other\n")  # twice() still calls it
+    assert "pkg.target.other()" in after["dep_import.py"]
+    assert after["dep_star.py"].startswith("from pkg.source import *\nfrom pkg.target import other\n")
+    assert _run_programs(_write_tree(tmp_path / "after", {**MODULE_USERS, **after})) == before
+
+
+def _write_tree(root: Path, files: dict[str, str]) -> Path:
+    _write(root, files)
+    return root
