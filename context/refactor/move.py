@@ -205,6 +205,7 @@ def plan_move(
 
     # The target may have imported the symbol from the source: it is local now.
     _drop_imported_name(dst, symbol, source.path, resolve)
+    _unqualify_module_uses(dst, symbol, source.path, resolve, plan)
     separator = "" if not target.text.strip() else ("\n\n" if target.text.endswith("\n") else "\n\n\n")
     dst.replacements.append(TextReplacement(len(target.text), len(target.text), separator + moved_text))
 
@@ -248,6 +249,41 @@ def _imports_of_source(
         if source_path in paths or source_path in name_paths.values():
             found.append(imp)
     return found
+
+
+def _source_module_receivers(
+    change: _FileChange, source_path: str, resolve: Callable[[str, Import], Any]
+) -> list[str]:
+    """The names (``source``, ``src``, ``pkg.source``) by which the file reaches the source module."""
+    receivers = []
+    for imp in _imports_of_source(change, source_path, resolve):
+        resolved = resolve(change.file.path, imp)
+        if not imp.names and not imp.is_star and not imp.module.startswith("."):
+            receivers.append(imp.alias or imp.module)
+        for name in imp.names:
+            if getattr(resolved, "path_for_name", lambda n: None)(name.name) == source_path:
+                receivers.append(name.local_name)
+    return receivers
+
+
+def _unqualify_module_uses(
+    change: _FileChange, symbol: str, source_path: str, resolve: Callable[[str, Import], Any], plan: MovePlan
+) -> None:
+    """In the target, ``source.symbol`` becomes the now local ``symbol`` (the import of the source stays:
+    other names may still come through it)."""
+    text = change.file.text
+    receivers = _source_module_receivers(change, source_path, resolve)
+    for use in change.facts.references:
+        if use.name != symbol or use.receiver not in receivers:
+            continue
+        name_start = span_offsets(text, use.span)[0]
+        receiver_start = name_start - len(use.receiver) - 1
+        if receiver_start < 0 or text[receiver_start:name_start] != use.receiver + ".":
+            plan.notes.append(
+                f"{change.file.path}: {use.receiver}.{symbol} is written in a form not rewritten"
+            )
+            continue
+        change.replacements.append(TextReplacement(receiver_start, name_start, ""))
 
 
 def _drop_imported_name(
@@ -437,7 +473,8 @@ def _rewrite_module_uses(
     new_receiver, statement = modules.receiver(
         dotted="." in receiver and not imp.alias, relative=_relative(imp)
     )
-    for start in starts:
+    done = {r.start for r in change.replacements}
+    for start in (s for s in starts if s not in done):  # two imports may bind the same name
         change.replacements.append(TextReplacement(start, start + len(receiver), new_receiver))
     head = receiver.split(".")[0]
     import_lines = _import_lines(change.facts)

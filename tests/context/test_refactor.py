@@ -134,8 +134,19 @@ MODULE_USERS = {
     ),
     "dep_star.py": "from pkg.source import *\n\nprint(Symbol(5), other())\n",
     "dep_both.py": "from pkg import source, target\n\nprint(source.Symbol(7), target.VALUE)\n",
+    "dep_local.py": "def f():\n    import pkg.source as s\n    return s.Symbol(8)\n\n\nprint(f())\n",
 }
-PROGRAMS = ["pkg.inner", "dep_import", "dep_alias", "dep_from", "dep_star", "dep_both", "pkg.source"]
+PROGRAMS = [
+    "pkg.inner",
+    "dep_import",
+    "dep_alias",
+    "dep_from",
+    "dep_star",
+    "dep_both",
+    "dep_local",
+    "pkg.source",
+    "pkg.target",
+]
 
 
 def _write(root: Path, files: dict[str, str]) -> None:
@@ -144,8 +155,8 @@ def _write(root: Path, files: dict[str, str]) -> None:
         (root / path).write_text(text)
 
 
-def _run_programs(root: Path) -> str:
-    script = f"import importlib\nfor name in {PROGRAMS!r}:\n    importlib.import_module(name)\n"
+def _run_programs(root: Path, programs: tuple[str, ...] = ()) -> str:
+    script = f"import importlib\nfor name in {[*PROGRAMS, *programs]!r}:\n    importlib.import_module(name)\n"
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60, check=False
     )
@@ -192,6 +203,10 @@ def test_move_rewrites_uses_through_the_module_and_star_imports(tmp_path: Path) 
     assert after["pkg/inner.py"] == "from . import target\n\nprint(target.Symbol(6))\n"
     # The file already binds the target module: it is reused, no second import.
     assert after["dep_both.py"] == "from pkg import target\n\nprint(target.Symbol(7), target.VALUE)\n"
+    # An import inside a function is rewritten where it is, at its indentation.
+    assert after["dep_local.py"].startswith(
+        "def f():\n    from pkg import target\n    return target.Symbol(8)\n"
+    )
     moved = {**MODULE_USERS, **after}
     assert _run_programs(_write_tree(tmp_path / "after", moved)) == before
 
@@ -209,3 +224,20 @@ def test_move_leaves_the_source_importing_what_it_still_uses(tmp_path: Path) -> 
 def _write_tree(root: Path, files: dict[str, str]) -> Path:
     _write(root, files)
     return root
+
+
+def test_move_into_a_module_that_used_the_symbol_through_the_source(tmp_path: Path) -> None:
+    files = {
+        **MODULE_USERS,
+        "pkg/target.py": (
+            "from pkg import source\n\nVALUE = 3\n\n\ndef use():\n    return source.Symbol(1) + source.other()\n"
+        ),
+        "dep_use.py": "from pkg.target import use\n\nprint(use())\n",
+    }
+    # The moved definition goes at the end of the target: the target's own top-level code calling it
+    # before that point is not handled, so the program calling use() is a dependent.
+    before = _run_programs(_write_tree(tmp_path / "before", files), ("dep_use",))
+    after = _plan_on_index(tmp_path, files, "Symbol")
+    assert "    return Symbol(1) + source.other()\n" in after["pkg/target.py"]
+    assert "def Symbol(x):" in after["pkg/target.py"]
+    assert _run_programs(_write_tree(tmp_path / "after", {**files, **after}), ("dep_use",)) == before
