@@ -53,6 +53,8 @@ def test_python_writes_imports_and_other_languages_say_they_cannot() -> None:
     )
     assert python.import_insertion_line(None, ['"""Doc', 'string."""', "x = 1"]) == 2
     assert go.render_import("m", [ImportedName("x")]) is None
+    assert python.render_module_import("pkg.b", "b2") == "import pkg.b as b2"
+    assert python.render_module_import("..b") is None and go.render_module_import("m") is None
     assert go.import_insertion_line(None, []) is None
     assert writes_imports("a.py") and not writes_imports("a.go") and not writes_imports("a.txt")
     with pytest.raises(RefactorError, match="not implemented for go"):
@@ -182,6 +184,9 @@ def _plan_on_index(tmp_path: Path, files: dict[str, str], symbol: str) -> dict[s
     finally:
         index.close()
     assert not plan.notes
+    for change in plan.changes:  # what the server's exact verification demands: no two edits overlap
+        ordered = sorted(change.replacements, key=lambda r: (r.start, r.end))
+        assert all(a.end <= b.start for a, b in zip(ordered, ordered[1:], strict=False)), change.path
     return {change.path: _apply(change.text, change.replacements) for change in plan.changes}
 
 
