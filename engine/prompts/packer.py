@@ -2,9 +2,10 @@
 
 The budget is split between prefix / suffix / context (default 35/15/50, in the spirit of Copilot);
 a part that needs less than its share gives the rest to the others. The prefix is trimmed from the top
-on line boundaries, the suffix from the bottom, and context items are taken best score first. The
-rendered prompt is counted as a whole at the end and shrunk until it fits, so tokenizer merges across
-part boundaries can never push it over the budget.
+on line boundaries, the suffix from the bottom, and context items are taken best score first. Trimming
+sums per-line token counts (each line counted once, cached by content across keystrokes) instead of
+re-tokenizing candidate tails. The rendered prompt is counted as a whole at the end and shrunk until it
+fits, so tokenizer merges across part or line boundaries can never push it over the budget.
 """
 
 from __future__ import annotations
@@ -190,23 +191,112 @@ class _CostCache:
 # belong to the same object, so a caller that wraps ``backend.count_tokens`` in a fresh counter per
 # request still hits the same cache. A few tokenizers at most are alive at once; the oldest is evicted.
 _COST_CACHES: OrderedDict[object, _CostCache] = OrderedDict()
+# Line costs, per counting function: the same lines come back on every keystroke (and across requests
+# on the same files), so trimming a prefix or suffix is a sum over cached counts.
+_LINE_COST_CACHES: OrderedDict[object, _CostCache] = OrderedDict()
 _MAX_COST_CACHES = 8
+_LINE_CACHE_CAPACITY = 65536
 
 
-def _snippet_costs(counter: TokenCounter) -> _CostCache:
+def _cache_for(registry: OrderedDict[object, _CostCache], counter: TokenCounter, capacity: int) -> _CostCache:
     try:
         key: object = counter.count
         hash(key)
     except (AttributeError, TypeError):
         return _CostCache(capacity=0)  # nothing stable to key on: no caching
-    cache = _COST_CACHES.get(key)
+    cache = registry.get(key)
     if cache is None:
-        cache = _COST_CACHES[key] = _CostCache()
-        if len(_COST_CACHES) > _MAX_COST_CACHES:
-            _COST_CACHES.popitem(last=False)
+        cache = registry[key] = _CostCache(capacity)
+        if len(registry) > _MAX_COST_CACHES:
+            registry.popitem(last=False)
     else:
-        _COST_CACHES.move_to_end(key)
+        registry.move_to_end(key)
     return cache
+
+
+def _snippet_costs(counter: TokenCounter) -> _CostCache:
+    return _cache_for(_COST_CACHES, counter, 4096)
+
+
+def line_costs(lines: list[str], counter: TokenCounter) -> list[int]:
+    """Token count of each line (each counted on its own, cached by content across calls).
+
+    The sum over consecutive lines estimates the count of their concatenation: the tokenizers' pre-split
+    keeps a line ending's newline with that line, so the sum is exact for most code and over-counts
+    runs of blank lines; it may under-count in rare cases, which is why :func:`pack` verifies the
+    rendered prompt with one real count."""
+    cache = _cache_for(_LINE_COST_CACHES, counter, _LINE_CACHE_CAPACITY)
+    costs: list[int | None] = [cache.get(line) for line in lines]
+    missing = [i for i, cost in enumerate(costs) if cost is None]
+    if missing:
+        unique = list(dict.fromkeys(lines[i] for i in missing))
+        count_many = getattr(counter, "count_many", None)
+        counted = count_many(unique) if callable(count_many) else [counter.count(t) for t in unique]
+        fresh = dict(zip(unique, counted, strict=True))
+        for line, cost in fresh.items():
+            cache.put(line, cost)
+        for i in missing:
+            costs[i] = fresh[lines[i]]
+    return [c if c is not None else 0 for c in costs]
+
+
+def _split_lines(text: str) -> list[str]:
+    """``text`` cut after each ``\\n`` (kept with its line), the last piece possibly empty: one entry per
+    line start, as :func:`trim_prefix` numbers them. Joins back to ``text``."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + [parts[-1]]
+
+
+def _trim_prefix_by_lines(
+    text: str,
+    lines: list[str],
+    costs: list[int],
+    max_tokens: int,
+    counter: TokenCounter,
+    granularity: int,
+    line_offset: int,
+) -> str:
+    """:func:`trim_prefix` with line costs summed instead of counting tails: the shortest cut whose
+    lines' summed cost fits, rounded to ``granularity`` like there."""
+    if max_tokens <= 0 or not text:
+        return ""
+    if sum(costs) <= max_tokens:
+        return text
+    # Smallest first kept line n (>= 1) with sum(costs[n:]) <= max_tokens.
+    tail = 0
+    index = len(lines)
+    for n in range(len(lines) - 1, 0, -1):
+        tail += costs[n]
+        if tail > max_tokens:
+            break
+        index = n
+    if index < len(lines):
+        step = max(1, granularity)
+        rounded = min(len(lines) - 1, -(-(index + line_offset) // step) * step - line_offset)
+        return "".join(lines[max(index, rounded) :])
+    # Not even the cursor's line fits: cut it by characters with real counts (rare).
+    return trim_prefix(lines[-1], max_tokens, counter)
+
+
+def _trim_suffix_by_lines(
+    text: str, lines: list[str], costs: list[int], max_tokens: int, counter: TokenCounter
+) -> str:
+    """:func:`trim_suffix` with summed line costs: the longest head of whole lines (its last newline
+    dropped, as there) whose lines' summed cost fits."""
+    if max_tokens <= 0 or not text:
+        return ""
+    if sum(costs) <= max_tokens:
+        return text
+    used = 0
+    kept = 0
+    for cost in costs:
+        if used + cost > max_tokens:
+            break
+        used += cost
+        kept += 1
+    if kept > 0:
+        return "".join(lines[:kept])[:-1]  # kept < len(lines): the head ends with its newline
+    return trim_suffix(lines[0].removesuffix("\n"), max_tokens, counter)
 
 
 def _tail_window(text: str, chars: int) -> str:
@@ -277,9 +367,15 @@ def pack(
     suffix_tokens_max = max(1, int(2 * available * split.suffix / total_share))
     suffix_window = _head_window(prompt_input.suffix, suffix_tokens_max * _MAX_CHARS_PER_TOKEN)
 
+    # Prefix and suffix needs are sums of cached line costs: on a keystroke only the edited line is
+    # counted anew; the rendered prompt gets one real count below.
+    prefix_lines = _split_lines(prefix_window)
+    prefix_costs = line_costs(prefix_lines, counter)
+    suffix_lines = _split_lines(suffix_window)
+    suffix_costs = line_costs(suffix_lines, counter)
     needs = {
-        "prefix": counter.count(prefix_window),
-        "suffix": counter.count(suffix_window),
+        "prefix": sum(prefix_costs),
+        "suffix": sum(suffix_costs),
         "context": context_need,
     }
     allocation = water_fill(available, needs, shares)
@@ -300,15 +396,18 @@ def pack(
         {"prefix": split.prefix, "suffix": split.suffix},
     )
     window_line_offset = prompt_input.prefix.count("\n", 0, len(prompt_input.prefix) - len(prefix_window))
-    prefix = trim_prefix(
+    prefix = _trim_prefix_by_lines(
         prefix_window,
+        prefix_lines,
+        prefix_costs,
         text_allocation["prefix"],
         counter,
         options.trim_granularity_lines,
         window_line_offset,
-        total=needs["prefix"],
     )
-    suffix = trim_suffix(suffix_window, text_allocation["suffix"], counter, total=needs["suffix"])
+    suffix = _trim_suffix_by_lines(
+        suffix_window, suffix_lines, suffix_costs, text_allocation["suffix"], counter
+    )
 
     while True:
         # Rendering order: the best snippet last, closest to the code being completed. The order is a
@@ -320,6 +419,24 @@ def pack(
         if total <= budget:
             break
         over = total - budget
+        # The line sums under-counted (rare): take ``over`` more off the prefix, still cut on the
+        # rounded line grid, so the prompt start stays put across keystrokes.
+        kept_lines = _split_lines(prefix)
+        kept_costs = line_costs(kept_lines, counter)
+        if sum(kept_costs) > 2 * over:
+            offset = prompt_input.prefix.count("\n", 0, len(prompt_input.prefix) - len(prefix))
+            shorter = _trim_prefix_by_lines(
+                prefix,
+                kept_lines,
+                kept_costs,
+                sum(kept_costs) - over,
+                counter,
+                options.trim_granularity_lines,
+                offset,
+            )
+            if len(shorter) < len(prefix):
+                prefix = shorter
+                continue
         prefix_tokens = counter.count(prefix)
         if prefix_tokens > 2 * over:
             shorter = trim_prefix(prefix, prefix_tokens - over, counter, 1)

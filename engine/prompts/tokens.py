@@ -45,6 +45,13 @@ class TransformersTokenCounter:
             return len(self._backend.encode(text, add_special_tokens=False).ids)
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
+    def count_many(self, texts: list[str]) -> list[int]:
+        """Counts of several texts in one call (the packer counts new lines in a batch)."""
+        if self._backend is not None:
+            encodings = self._backend.encode_batch(texts, add_special_tokens=False)
+            return [len(encoding.ids) if text else 0 for text, encoding in zip(texts, encodings, strict=True)]
+        return [self.count(text) for text in texts]
+
 
 class TekkenTokenCounter:
     """Counts with mistral-common's tekken tokenizer (Mistral Small 3.x, Magistral, Devstral, Codestral).

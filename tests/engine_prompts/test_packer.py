@@ -246,3 +246,50 @@ def test_keystroke_keeps_prompt_start_byte_identical(qwen_counter: TokenCounter)
 def test_tekken_counter_matches_mistral_common_encode(tekken: TekkenTokenCounter) -> None:
     for text in ("def f(x):\n    return x", "[INST] literal control text [/INST]", "é" * 50, "\t\t  \n", "x"):
         assert tekken.count(text) == len(tekken.tokenizer.encode(text, bos=False, eos=False))
+
+
+class RecordingCounter:
+    """A test double that records what it counts. One token per character that is not a space; with
+    ``under_counting_sums`` every newline costs more the more lines precede it, so the count of joined
+    lines exceeds the sum of the lines' counts."""
+
+    def __init__(self, under_counting_sums: bool = False) -> None:
+        self.under_counting_sums = under_counting_sums
+        self.counted: list[str] = []
+
+    def count(self, text: str) -> int:
+        self.counted.append(text)
+        tokens = len(text) - text.count(" ")
+        return tokens + text.count("\n") ** 2 // 40 if self.under_counting_sums else tokens
+
+
+def test_line_sums_that_under_count_never_exceed_the_budget() -> None:
+    counter = RecordingCounter(under_counting_sums=True)
+    fmt = make_format("qwen2.5-coder")
+    base = big_input()
+    texts = []
+    for typed in ("", "h", "he", "hel"):
+        prompt_input = base.with_parts(prefix=base.prefix + typed)
+        packed = pack(prompt_input, fmt, counter, PackOptions(budget_tokens=1500))
+        assert counter.count(packed.prompt.text) == packed.tokens <= 1500
+        assert prompt_input.prefix.endswith(packed.prompt_input.prefix)
+        texts.append(packed.prompt.text)
+    # The shrink after an under-count stays on the rounded line grid: the prompt start does not move.
+    stable_until = texts[0].index("    return ")
+    assert all(text[:stable_until] == texts[0][:stable_until] for text in texts)
+
+
+def test_keystroke_counts_only_the_edited_line_and_the_result() -> None:
+    counter = RecordingCounter()
+    fmt = make_format("qwen2.5-coder")
+    base = big_input()
+    pack(base, fmt, counter, PackOptions(budget_tokens=4000))
+    counter.counted.clear()
+    typed = base.with_parts(prefix=base.prefix + "h")
+    packed = pack(typed, fmt, counter, PackOptions(budget_tokens=4000))
+    long_counts = [text for text in counter.counted if len(text) > 200]
+    # Unchanged lines and snippets come from the caches: the only long text counted is the rendered
+    # prompt (once, to verify it), plus the format's fixed parts and the edited cursor line.
+    assert long_counts == [packed.prompt.text]
+    assert "    return h" in counter.counted
+    assert len(counter.counted) <= 3
