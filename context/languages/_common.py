@@ -12,13 +12,13 @@ import posixpath
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import tree_sitter
 
-from roost.context.facts import Definition, Reference, Span, SymbolKind
-from roost.context.languages.base import WorkspaceLayout
+from roost.context.facts import Definition, FileFacts, Reference, Span, SymbolKind
+from roost.context.languages.base import LanguageSupport, WorkspaceLayout
 
 QUERY_DIR = Path(__file__).with_name("queries")
 
@@ -334,3 +334,36 @@ def parent_dirs(rel_path: str) -> Sequence[str]:
 
 def rel_join(*parts: str) -> str:
     return "/".join(part for part in parts if part)
+
+
+class OutlineFirstLanguage(LanguageSupport):
+    """A language with one grammar whose outline pass also finds what the reference pass must skip
+    (definition names, import statements). Subclasses give the grammar, the reference query's file
+    name and ``_outline``; extraction in full, outline only or references only is the same for all."""
+
+    reference_query: str
+
+    def _grammar(self) -> object:
+        raise NotImplementedError
+
+    @cached_property
+    def _language(self) -> tree_sitter.Language:
+        return tree_sitter.Language(self._grammar())
+
+    def ts_language(self, path: str) -> tree_sitter.Language:
+        return self._language
+
+    def extract(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
+        facts, skips = self._outline(path, source, tree)
+        facts.references = reference_pass(self._language, self.reference_query, tree, source, skips)
+        return facts
+
+    def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
+        return self._outline(path, source, tree)[0]
+
+    def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
+        _, skips = self._outline(path, source, tree)
+        return reference_pass(self._language, self.reference_query, tree, source, skips)
+
+    def _outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> tuple[FileFacts, OutlineSkips]:
+        raise NotImplementedError

@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import tree_sitter
 import tree_sitter_go
@@ -23,11 +23,11 @@ from roost.context.facts import (
     Export,
     FileFacts,
     Import,
-    Reference,
     ResolvedImport,
     SymbolKind,
 )
 from roost.context.languages._common import (
+    OutlineFirstLanguage,
     OutlineSkips,
     RawDefinition,
     join_rel,
@@ -37,7 +37,6 @@ from roost.context.languages._common import (
     qualify,
     query_matches,
     read_project_file,
-    reference_pass,
     rel_join,
     signature_text,
     signature_until_body,
@@ -45,7 +44,7 @@ from roost.context.languages._common import (
     text,
     unquote,
 )
-from roost.context.languages.base import LanguageSupport, WorkspaceLayout
+from roost.context.languages.base import WorkspaceLayout
 
 _COMMENT = frozenset({"comment"})
 # ``func (w *Warehouse[T]) Add(`` → ``w``: the receiver variable of a method declaration.
@@ -98,28 +97,13 @@ def _import(source: bytes, node: tree_sitter.Node) -> Import | None:
     return Import(module, span, alias=text(source, name))
 
 
-class GoSupport(LanguageSupport):
+class GoSupport(OutlineFirstLanguage):
     name = "go"
     extensions = (".go",)
+    reference_query = "go_references.scm"
 
-    @cached_property
-    def _language(self) -> tree_sitter.Language:
-        return tree_sitter.Language(tree_sitter_go.language())
-
-    def ts_language(self, path: str) -> tree_sitter.Language:
-        return self._language
-
-    def extract(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
-        facts, skips = self._outline(path, source, tree)
-        facts.references = reference_pass(self._language, "go_references.scm", tree, source, skips)
-        return facts
-
-    def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
-        return self._outline(path, source, tree)[0]
-
-    def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
-        _, skips = self._outline(path, source, tree)
-        return reference_pass(self._language, "go_references.scm", tree, source, skips)
+    def _grammar(self) -> object:
+        return tree_sitter_go.language()
 
     def _outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> tuple[FileFacts, OutlineSkips]:
         query = load_query(self._language, "go.scm")

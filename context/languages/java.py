@@ -18,15 +18,15 @@ from __future__ import annotations
 import posixpath
 import time
 from collections.abc import Iterable
-from functools import cached_property
 from pathlib import Path
 
 import tree_sitter
 import tree_sitter_java
 
-from roost.context.facts import Export, FileFacts, Import, ImportedName, Reference, ResolvedImport, SymbolKind
+from roost.context.facts import Export, FileFacts, Import, ImportedName, ResolvedImport, SymbolKind
 from roost.context.languages._common import (
     PROJECT_FILE_TTL_S,
+    OutlineFirstLanguage,
     OutlineSkips,
     RawDefinition,
     leading_comment,
@@ -34,14 +34,13 @@ from roost.context.languages._common import (
     parent_dirs,
     qualify,
     query_matches,
-    reference_pass,
     rel_join,
     signature_text,
     signature_until_body,
     span_of,
     text,
 )
-from roost.context.languages.base import LanguageSupport, WorkspaceLayout
+from roost.context.languages.base import WorkspaceLayout
 
 _COMMENTS = frozenset({"block_comment", "line_comment"})
 _WHOLE_TEXT = frozenset({"field_declaration", "constant_declaration", "enum_constant"})
@@ -77,28 +76,13 @@ def _import(source: bytes, node: tree_sitter.Node) -> Import | None:
     return Import(module, span, names=(ImportedName(name),))
 
 
-class JavaSupport(LanguageSupport):
+class JavaSupport(OutlineFirstLanguage):
     name = "java"
     extensions = (".java",)
+    reference_query = "java_references.scm"
 
-    @cached_property
-    def _language(self) -> tree_sitter.Language:
-        return tree_sitter.Language(tree_sitter_java.language())
-
-    def ts_language(self, path: str) -> tree_sitter.Language:
-        return self._language
-
-    def extract(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
-        facts, skips = self._outline(path, source, tree)
-        facts.references = reference_pass(self._language, "java_references.scm", tree, source, skips)
-        return facts
-
-    def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
-        return self._outline(path, source, tree)[0]
-
-    def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
-        _, skips = self._outline(path, source, tree)
-        return reference_pass(self._language, "java_references.scm", tree, source, skips)
+    def _grammar(self) -> object:
+        return tree_sitter_java.language()
 
     def _outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> tuple[FileFacts, OutlineSkips]:
         query = load_query(self._language, "java.scm")

@@ -22,13 +22,14 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import tree_sitter
 import tree_sitter_rust
 
-from roost.context.facts import Export, FileFacts, Import, ImportedName, Reference, ResolvedImport, SymbolKind
+from roost.context.facts import Export, FileFacts, Import, ImportedName, ResolvedImport, SymbolKind
 from roost.context.languages._common import (
+    OutlineFirstLanguage,
     OutlineSkips,
     RawDefinition,
     join_rel,
@@ -38,13 +39,12 @@ from roost.context.languages._common import (
     qualify,
     query_matches,
     read_project_file,
-    reference_pass,
     rel_join,
     signature_text,
     span_of,
     text,
 )
-from roost.context.languages.base import LanguageSupport, WorkspaceLayout
+from roost.context.languages.base import WorkspaceLayout
 
 _COMMENTS = frozenset({"line_comment", "block_comment"})
 _ATTRIBUTES = frozenset({"attribute_item"})
@@ -172,28 +172,13 @@ def _reexports(imports: list[Import]) -> list[Export]:
     return exports
 
 
-class RustSupport(LanguageSupport):
+class RustSupport(OutlineFirstLanguage):
     name = "rust"
     extensions = (".rs",)
+    reference_query = "rust_references.scm"
 
-    @cached_property
-    def _language(self) -> tree_sitter.Language:
-        return tree_sitter.Language(tree_sitter_rust.language())
-
-    def ts_language(self, path: str) -> tree_sitter.Language:
-        return self._language
-
-    def extract(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
-        facts, skips = self._outline(path, source, tree)
-        facts.references = reference_pass(self._language, "rust_references.scm", tree, source, skips)
-        return facts
-
-    def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
-        return self._outline(path, source, tree)[0]
-
-    def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
-        _, skips = self._outline(path, source, tree)
-        return reference_pass(self._language, "rust_references.scm", tree, source, skips)
+    def _grammar(self) -> object:
+        return tree_sitter_rust.language()
 
     def _outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> tuple[FileFacts, OutlineSkips]:
         query = load_query(self._language, "rust.scm")
