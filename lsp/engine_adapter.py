@@ -8,7 +8,18 @@ from typing import Any
 from roost.lsp.config import RoostConfig
 
 # The configuration's names for the packaged models → the engine's packaged model names.
-_PACKAGED = {"default": None, "default-0.5b": None, "": None, "default-1.5b": "qwen2.5-coder-1.5b-instruct"}
+_PACKAGED = {
+    "default": "qwen2.5-coder-0.5b-instruct",
+    "default-0.5b": "qwen2.5-coder-0.5b-instruct",
+    "": "qwen2.5-coder-0.5b-instruct",
+    "default-1.5b": "qwen2.5-coder-1.5b-instruct",
+}
+
+
+def packaged_model_name(setting: str) -> str | None:
+    """The engine's packaged model a ``model.name`` setting names (``default``, ``default-1.5b``), or None
+    when the setting is a path or a Hugging Face id."""
+    return _PACKAGED.get(setting)
 
 
 def transformers_options(config: RoostConfig) -> Any:
@@ -16,7 +27,7 @@ def transformers_options(config: RoostConfig) -> Any:
 
     name = config.model.name
     return TransformersOptions(
-        model=_PACKAGED.get(name, name),
+        model=packaged_model_name(name) or name,
         dtype=config.model.dtype,
         device=config.model.device,
         compile=config.model.compile,

