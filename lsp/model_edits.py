@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
+from roost.context.languages import language_name_for_path
 from roost.engine.prompts.edit import (
     EditRequest,
     echoes_surroundings,
@@ -104,7 +105,7 @@ class Documents:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise EditError(f"{relative} cannot be read: {error}") from error
-        return Snapshot(uri, relative, text, None, _language_of(path))
+        return Snapshot(uri, relative, text, None, language_name_for_path(relative))
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -114,15 +115,6 @@ def _inside(root: Path, path: Path) -> bool:
         return False
     return True
 
-
-def _language_of(path: Path) -> str:
-    return {
-        ".py": "python",
-        ".ts": "typescript",
-        ".tsx": "typescriptreact",
-        ".js": "javascript",
-        ".go": "go",
-    }.get(path.suffix, "plaintext")
 
 
 async def generate_answer(

@@ -39,3 +39,10 @@ def language_for_path(path: str) -> LanguageSupport | None:
 
 def language_named(name: str) -> LanguageSupport | None:
     return next((lang for lang in all_languages() if lang.name == name), None)
+
+
+def language_name_for_path(path: str, unknown: str = "plaintext") -> str:
+    """The name of the language handling ``path`` (``python``, ``typescript``, …, also a valid LSP language
+    id and code-fence label), or ``unknown`` for files no language module handles."""
+    language = language_for_path(path)
+    return language.name if language is not None else unknown
