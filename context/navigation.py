@@ -129,9 +129,14 @@ class Navigator:
     def _resolve_name(
         self, path: str, facts: FileFacts, name: str, at: Span | None, language: LanguageSupport | None
     ) -> list[SymbolLocation]:
-        local = self._local_definitions(facts, name, at)
+        members_visible = language is not None and language.implicit_member_access
+        local = self._local_definitions(facts, name, at, members_visible)
         if local:
             return [SymbolLocation(path, d) for d in local]
+        if members_visible and at is not None:
+            inherited = self._inherited_member(path, facts, name, at)
+            if inherited:
+                return inherited
         seen: set[tuple[str, str]] = set()
         imported = self._via_imports(path, facts, name, language, seen, 0, include_star=False)
         if imported:
@@ -208,8 +213,11 @@ class Navigator:
             results.extend(self._lookup_in_file(target, export, seen, hops + 1))
         return [r for r in results if r.definition is not None]
 
-    def _local_definitions(self, facts: FileFacts, name: str, at: Span | None) -> list[Definition]:
-        """Definitions named ``name`` visible at ``at``: the innermost enclosing scope wins."""
+    def _local_definitions(
+        self, facts: FileFacts, name: str, at: Span | None, members_visible: bool = False
+    ) -> list[Definition]:
+        """Definitions named ``name`` visible at ``at``: the innermost enclosing scope wins. With
+        ``members_visible`` (implicit ``this``) a class's members are bare names anywhere in its body."""
         scopes = {d.qualified_name: d for d in facts.definitions}
         best: list[Definition] = []
         best_depth = -1
@@ -221,6 +229,7 @@ class Navigator:
                 # Class members are not visible as bare names, even inside the class's methods.
                 if (
                     parent.kind in _CONTAINER_KINDS
+                    and not members_visible
                     and at is not None
                     and not _inside_class_body(parent, at, facts)
                 ):
@@ -311,10 +320,31 @@ class Navigator:
             return _unique(renamed)
         return self._via_imports(path, facts, name, self._language(path), seen, hops, include_star=True)
 
+    def _inherited_member(self, path: str, facts: FileFacts, name: str, at: Span) -> list[SymbolLocation]:
+        """A bare name meaning a member inherited by an enclosing class (implicit ``this``), innermost
+        class first; the class's own members were found as local definitions already."""
+        for cls in _enclosing_classes(facts, at):
+            found = self._inherited(SymbolLocation(path, cls), name, set(), 0)
+            if found:
+                return found
+        return []
+
+    def _inherited(
+        self, owner: SymbolLocation, name: str, seen: set[tuple[str, str]], hops: int
+    ) -> list[SymbolLocation]:
+        """``name`` looked up on the bases of the class ``owner`` (not on the class itself)."""
+        results: list[SymbolLocation] = []
+        for base in self._bases(owner, seen, hops):
+            results.extend(self._member(base, name, seen, hops + 1))
+        return _unique(results)
+
     def _resolve_member(
         self, path: str, view: FileView, receiver: str, name: str, at: Span, language: LanguageSupport | None
     ) -> list[SymbolLocation]:
         facts = view.facts
+        if language is not None and receiver in language.super_names():
+            cls = _enclosing_class(facts, at)
+            return self._inherited(SymbolLocation(path, cls), name, set(), 0) if cls is not None else []
         receiver_type = self._receiver_type(path, facts, receiver, at, language)
         if receiver_type is not None:
             for cls in receiver_type:
@@ -468,10 +498,21 @@ class Navigator:
         if members:
             return members
         results: list[SymbolLocation] = []
-        for base in _base_names(definition):
-            for base_location in self._resolve_name(
-                owner.path, facts, base.split(".")[0], None, self._language(owner.path)
-            ):
+        for base in self._bases(owner, seen, hops):
+            results.extend(self._member(base, name, seen, hops + 1))
+        return results
+
+    def _bases(self, owner: SymbolLocation, seen: set[tuple[str, str]], hops: int) -> list[SymbolLocation]:
+        """The classes the class ``owner`` names as its bases, resolved from its file."""
+        definition = owner.definition
+        facts = self._graph.facts(owner.path)
+        if definition is None or facts is None or hops > _MAX_HOPS:
+            return []
+        language = self._language(owner.path)
+        names = language.base_names(definition) if language is not None else None
+        bases: list[SymbolLocation] = []
+        for base in _base_names(definition) if names is None else names:
+            for base_location in self._resolve_name(owner.path, facts, base.split(".")[0], None, language):
                 target = base_location
                 for part in base.split(".")[1:]:
                     nested = self._member(target, part, seen, hops + 1)
@@ -479,8 +520,8 @@ class Navigator:
                         break
                     target = nested[0]
                 if target.definition is not None and target.definition.kind in _CONTAINER_KINDS:
-                    results.extend(self._member(target, name, seen, hops + 1))
-        return results
+                    bases.append(target)
+        return bases
 
     def _submodule(self, module_path: str, name: str) -> str | None:
         directory = module_path.rsplit("/", 1)[0] if "/" in module_path else ""
@@ -596,6 +637,16 @@ def _span_text(source: bytes, span: Span) -> str:
     lines[0] = lines[0][span.start_col :]
     lines[-1] = lines[-1][: span.end_col]
     return b"\n".join(lines).decode("utf-8", errors="replace")
+
+
+def _enclosing_classes(facts: FileFacts, at: Span) -> list[Definition]:
+    """The classes whose span holds ``at``, innermost first."""
+    holding = [
+        d
+        for d in facts.definitions
+        if d.kind in _CONTAINER_KINDS and d.span.contains(at.start_line, at.start_col)
+    ]
+    return sorted(holding, key=lambda d: (d.span.start_line, d.span.start_col), reverse=True)
 
 
 def _enclosing_class(facts: FileFacts, at: Span) -> Definition | None:

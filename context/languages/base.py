@@ -172,3 +172,71 @@ class LanguageSupport(ABC):
     def import_insertion_line(self, facts: FileFacts | None, lines: Sequence[str]) -> int | None:
         """0-based line where a new import statement goes in a file of ``lines`` with ``facts``."""
         return None
+
+    # -- classes and packages spanning files (Go, Java): inheritance, moves, missing imports -------------
+    # Java: a bare name inside a class body also means a member of the class or of its bases (implicit
+    # ``this``). Python, Rust, JS/TS reach members only through ``self``/``this``.
+    implicit_member_access: bool = False
+    # Go, Java: a top-level symbol moves between files of one package (same directory), so dependents
+    # need no import changes; the move is planned by ``roost.context.refactor.package_move``.
+    moves_within_package: bool = False
+
+    def super_names(self) -> tuple[str, ...]:
+        """Receivers that mean "the base class(es) of the enclosing class" (Java ``super``)."""
+        return ()
+
+    def base_names(self, definition: Definition) -> list[str] | None:
+        """Base types named by a class-like ``definition`` (Java ``extends A implements B, C`` → A, B, C),
+        as written (maybe dotted); None (the default) lets navigation read them from the signature."""
+        return None
+
+    def missing_import_candidates(
+        self, path: str, facts: FileFacts, first_line: int, last_line: int, workspace: PackageWorkspace
+    ) -> list[ImportCandidate] | None:
+        """Imports that would make names used on lines ``first_line..last_line`` of ``path`` resolve (Go:
+        the package of ``pkg.Name``; Java: the class of a type name), found through ``workspace``.
+        None (the default): the language does not say; ``refactor.imports.unimported_names`` applies."""
+        return None
+
+    def with_import(self, text: str, module: str) -> str | None:
+        """``text`` with an import of ``module`` (as :class:`ImportCandidate` names it) where the language
+        puts it; ``text`` itself when already imported; None when the language cannot write it."""
+        return None
+
+    def without_import(self, text: str, imp: Import) -> str | None:
+        """``text`` without the import ``imp`` (one of its facts' imports); None when unsupported."""
+        return None
+
+    def declaration_to_move(self, text: str, definition: Definition) -> tuple[int, int, str] | None:
+        """For moving the top-level ``definition`` to another file of its package: the character range
+        to cut from ``text`` (declaration, doc comment, the blank lines after) and the declaration as it
+        is written in its new file. Raises ``ValueError`` with the reason when it cannot move; None when
+        the language does not support moves within a package."""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCandidate:
+    """An import that makes an unresolved name resolve."""
+
+    name: str  # the name as used (Go: the package qualifier ``pkg``; Java: the type ``Foo``)
+    module: str  # what the import names (Go: ``example.com/app/pkg``; Java: ``com.x.Foo``)
+    path: str  # a workspace file defining what the name means there
+
+
+class PackageWorkspace(Protocol):
+    """What :meth:`LanguageSupport.missing_import_candidates` may ask of the workspace."""
+
+    def resolves(self, path: str, line: int, col: int) -> bool:
+        """Whether the name at (line, byte col) of ``path`` has a known definition."""
+        ...
+
+    def top_level(self, name: str) -> list[tuple[str, Definition]]:
+        """Top-level definitions named ``name`` anywhere in the workspace, with their files."""
+        ...
+
+    def facts(self, path: str) -> FileFacts | None: ...
+
+    def read_text(self, rel_path: str) -> str | None:
+        """Small project files (go.mod); None when missing."""
+        ...

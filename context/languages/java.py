@@ -16,6 +16,7 @@ longest prefix that is (``a/b/Outer.java`` for ``a.b.Outer.Inner``). Not found a
 from __future__ import annotations
 
 import posixpath
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,7 +24,15 @@ from pathlib import Path
 import tree_sitter
 import tree_sitter_java
 
-from roost.context.facts import Export, FileFacts, Import, ImportedName, ResolvedImport, SymbolKind
+from roost.context.facts import (
+    Definition,
+    Export,
+    FileFacts,
+    Import,
+    ImportedName,
+    ResolvedImport,
+    SymbolKind,
+)
 from roost.context.languages._common import (
     PROJECT_FILE_TTL_S,
     OutlineFirstLanguage,
@@ -62,6 +71,32 @@ def _is_public_top_level_type(node: tree_sitter.Node) -> bool:
         return False
     modifiers = next((child for child in node.children if child.type == "modifiers"), None)
     return modifiers is not None and any(child.type == "public" for child in modifiers.children)
+
+
+_TYPE_ARGUMENTS = re.compile(r"<[^<>]*>")
+_ANNOTATION = re.compile(r"@[\w.]+(?:\([^()]*\))?")
+_BASE_CLAUSE = re.compile(r"\b(extends|implements|permits)\b")
+
+
+def _declared_bases(signature: str) -> list[str]:
+    """``public class A<T> extends B<T> implements C, d.E permits F`` → B, C, d.E (``permits`` lists
+    subclasses, not bases; type arguments and annotations are dropped)."""
+    head = _ANNOTATION.sub(" ", signature)
+    while True:
+        stripped = _TYPE_ARGUMENTS.sub("", head)
+        if stripped == head:
+            break
+        head = stripped
+    parts = _BASE_CLAUSE.split(head)
+    bases: list[str] = []
+    for keyword, clause in zip(parts[1::2], parts[2::2], strict=True):
+        if keyword == "permits":
+            continue
+        for name in clause.split(","):
+            name = "".join(name.split())
+            if name and all(part.isidentifier() for part in name.split(".")):
+                bases.append(name)
+    return bases
 
 
 def _import(source: bytes, node: tree_sitter.Node) -> Import | None:
@@ -131,8 +166,18 @@ class JavaSupport(OutlineFirstLanguage):
         doc = leading_comment(node, source, _COMMENTS)
         return RawDefinition(node, text(source, name_node), name_node, kind, signature, doc)
 
+    implicit_member_access = True  # ``foo()`` in a class body is ``this.foo()``, inherited ones included
+
     def self_names(self) -> tuple[str, ...]:
         return ("this",)
+
+    def super_names(self) -> tuple[str, ...]:
+        return ("super",)
+
+    def base_names(self, definition: Definition) -> list[str] | None:
+        if definition.kind not in (SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.ENUM):
+            return None
+        return _declared_bases(definition.signature)
 
     def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
         # One package may span source roots (``src/main/java`` and ``src/test/java``): every folder whose

@@ -170,3 +170,74 @@ def test_capitalised_top_level_names_are_exports(store) -> None:
     assert [e.name for e in store.exports] == ["MaxItems", "ErrFull", "Store", "New"]
     # Methods and fields are reached through their type, not exported by the file.
     assert all(e.from_module is None for e in store.exports)
+
+
+# ------------------------------------------------------------------------- keys of struct composite literals
+
+KEYED = {
+    "go.mod": "module example.com/app\n\ngo 1.22\n",
+    "cfg/config.go": (
+        "package cfg\n\n"
+        "// Config is the app's configuration.\n"
+        "type Config struct {\n\tName string\n\tSize int\n}\n\n"
+        "type Box[T any] struct {\n\tValue T\n}\n"
+    ),
+    "cfg/defaults.go": (
+        "package cfg\n\n"
+        'var Name = "top-level, not the field"\n\n'
+        "func Default() Config {\n\treturn Config{Name: Name, Size: 1}\n}\n"
+    ),
+    "main.go": (
+        "package main\n\n"
+        'import "example.com/app/cfg"\n\n'
+        "func main() {\n"
+        '\tc := cfg.Config{Name: "y"}\n'
+        "\tall := []cfg.Config{{Size: 2}}\n"
+        "\tb := cfg.Box[int]{Value: 3}\n"
+        "\tm := map[string]int{key: 1}\n"
+        "\t_, _, _, _ = c, all, b, m\n"
+        "}\n\n"
+        'var key = "k"\n'
+    ),
+}
+
+
+def _index_definitions(tmp_path, files: dict[str, str]):
+    from roost.context.index import WorkspaceIndex
+    from roost.context.options import IndexOptions
+
+    root = tmp_path / "project"
+    for rel, source in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(source, encoding="utf-8")
+    index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / "cache", workers=1))
+    index.index()
+
+    def definitions(path: str, needle: str, offset: int = 0) -> set[tuple[str, str | None]]:
+        lines = index.source(path).splitlines()
+        line = next(number for number, text in enumerate(lines) if needle in text)
+        col = lines[line].index(needle) + offset
+        return {(loc.path, loc.qualified_name) for loc in index.definitions_at(path, line, col)}
+
+    return index, definitions
+
+
+def test_composite_literal_keys_are_struct_fields(tmp_path) -> None:
+    index, definitions = _index_definitions(tmp_path, KEYED)
+    config = "cfg/config.go"
+    try:
+        # Same package, other file; the value ``Name`` stays the package-level variable.
+        assert definitions("cfg/defaults.go", "Name: Name") == {(config, "Config.Name")}
+        assert definitions("cfg/defaults.go", "Name: Name", len("Name: ")) == {("cfg/defaults.go", "Name")}
+        assert definitions("cfg/defaults.go", "Size: 1") == {(config, "Config.Size")}
+        # An imported package's type, an elided element type, a generic type.
+        assert definitions("main.go", 'Name: "y"') == {(config, "Config.Name")}
+        assert definitions("main.go", "Size: 2") == {(config, "Config.Size")}
+        assert definitions("main.go", "Value: 3") == {(config, "Box.Value")}
+        # Map literal keys are expressions: the variable, not a field.
+        assert definitions("main.go", "key: 1") == {("main.go", "key")}
+        # Find references of the field sees the keyed uses.
+        uses = {(r.path, r.span.start_line) for r in index.references_to(config, "Config.Name")}
+        assert uses == {("cfg/defaults.go", 5), ("main.go", 5)}
+    finally:
+        index.close()

@@ -146,3 +146,99 @@ def test_public_top_level_types_are_exports(product, app) -> None:
     assert [e.name for e in app.exports] == ["App"]
     prices = extract_file(ROOT, f"{SHOP}/util/Prices.java")
     assert [e.name for e in prices.exports] == ["Prices"]
+
+
+# ------------------------------------------------------------------- inherited members (implicit ``this``)
+
+INHERITANCE = {
+    "src/com/a/Base.java": (
+        "package com.a;\n\n"
+        "public class Base implements Named {\n"
+        "    protected int count;\n"
+        "    public void foo() {}\n"
+        "}\n"
+    ),
+    "src/com/a/Named.java": (
+        'package com.a;\n\npublic interface Named {\n    default String label() { return "x"; }\n}\n'
+    ),
+    "src/com/a/Mid.java": "package com.a;\n\npublic class Mid<T> extends Base {\n    void own() {}\n}\n",
+    "src/com/b/Leaf.java": (
+        "package com.b;\n\n"
+        "import com.a.Mid;\n\n"
+        "public class Leaf extends Mid<String> implements java.io.Serializable {\n"
+        "    void foo() {}\n"
+        "    void run() {\n"
+        "        count = 2;\n"
+        "        own();\n"
+        "        label();\n"
+        "        helper();\n"
+        "        this.own();\n"
+        "        super.foo();\n"
+        "        unknown();\n"
+        "    }\n"
+        "    void helper() {}\n"
+        "    class Inner {\n"
+        "        void go() { own(); foo(); }\n"
+        "    }\n"
+        "}\n"
+    ),
+}
+
+
+def _index_definitions(tmp_path, files: dict[str, str]):
+    from roost.context.index import WorkspaceIndex
+    from roost.context.options import IndexOptions
+
+    root = tmp_path / "project"
+    for rel, source in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(source, encoding="utf-8")
+    index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / "cache", workers=1))
+    index.index()
+
+    def definitions(path: str, needle: str, offset: int = 0) -> set[tuple[str, str | None]]:
+        lines = index.source(path).splitlines()
+        line = next(number for number, text in enumerate(lines) if needle in text)
+        col = lines[line].index(needle) + offset
+        return {(loc.path, loc.qualified_name) for loc in index.definitions_at(path, line, col)}
+
+    return index, definitions
+
+
+def test_inherited_members_resolve_without_this(tmp_path) -> None:
+    index, definitions = _index_definitions(tmp_path, INHERITANCE)
+    leaf = "src/com/b/Leaf.java"
+    try:
+        # A field and a method two classes up (Base, same package as Mid, imported from another package).
+        assert definitions(leaf, "count = 2") == {("src/com/a/Base.java", "Base.count")}
+        assert definitions(leaf, "own();") == {("src/com/a/Mid.java", "Mid.own")}
+        # A default method of an interface the grandparent implements.
+        assert definitions(leaf, "label()") == {("src/com/a/Named.java", "Named.label")}
+        # The class's own member is a bare name inside its methods.
+        assert definitions(leaf, "helper();") == {(leaf, "Leaf.helper")}
+        assert definitions(leaf, "this.own", len("this.")) == {("src/com/a/Mid.java", "Mid.own")}
+        # ``super.foo`` skips the class's own override.
+        assert definitions(leaf, "super.foo", len("super.")) == {("src/com/a/Base.java", "Base.foo")}
+        assert definitions(leaf, "unknown()") == set()
+        # An inner class sees the outer class's own and inherited members.
+        assert definitions(leaf, "own(); foo()") == {("src/com/a/Mid.java", "Mid.own")}
+        assert definitions(leaf, "foo(); }") == {(leaf, "Leaf.foo")}
+        # References to an inherited member include the bare uses in the subclass.
+        uses = {(r.path, r.span.start_line) for r in index.references_to("src/com/a/Mid.java", "Mid.own")}
+        assert uses == {(leaf, 8), (leaf, 11), (leaf, 17)}
+    finally:
+        index.close()
+
+
+def test_declared_bases_skip_type_arguments_and_permits() -> None:
+    from roost.context.languages.java import _declared_bases
+
+    assert _declared_bases(
+        "public class A<T extends Comparable<T>> extends B<Map<K, V>> implements C, d.E"
+    ) == [
+        "B",
+        "C",
+        "d.E",
+    ]
+    assert _declared_bases("sealed interface S extends T permits X, Y") == ["T"]
+    assert _declared_bases('@Deprecated(since = "1") record R(int a) implements I') == ["I"]
