@@ -213,6 +213,10 @@ class DependencyMissingError(EngineError):
     """An optional dependency (package, GPU feature) a requested option needs is not available."""
 
 
+class IncompatibleAdapterError(EngineError):
+    """A LoRA adapter is not a LoRA adapter, or was trained for another model (shapes, module names)."""
+
+
 class UnsupportedRequestError(EngineError):
     """The backend cannot serve this kind of request (e.g. token ids over HTTP)."""
 

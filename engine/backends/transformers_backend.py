@@ -25,6 +25,7 @@ from roost.engine.tokenizer import HuggingFaceTokenizer, MistralCommonTokenizer,
 from roost.engine.types import (
     DependencyMissingError,
     GenerationRequest,
+    IncompatibleAdapterError,
     ModelNotFoundError,
     TextChunk,
 )
@@ -139,7 +140,7 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
 
     if options.lora_adapter:
         report(f"applying LoRA adapter {options.lora_adapter}", 0.8)
-        model = _apply_lora(model, options.lora_adapter)
+        model = _apply_lora(model, options.lora_adapter, merge=options.quantization is None)
 
     report("loading tokenizer", 0.85)
     model_type = getattr(model.config, "model_type", "")
@@ -277,43 +278,139 @@ def _pick_device_map(requested: str | None, device: str) -> str | None:
     return wanted
 
 
-def _quantization_config(kind: Quantization, device: str, dtype: Any) -> Any:
+# bitsandbytes gained its CPU backend (int8 and nf4 matmuls in torch/C++, no CUDA) in 0.47.
+BNB_MIN_VERSION_FOR_CPU = (0, 47)
+# fp8 matmuls (transformers' FineGrainedFP8) need Ada (8.9) or Hopper (9.0) tensor cores.
+FP8_MIN_CAPABILITY = (8, 9)
+
+
+@dataclass(frozen=True)
+class QuantizationEnvironment:
+    """What decides whether a quantization can run here, gathered once so the decision is a pure function."""
+
+    device_type: str  # "cuda", "cpu", "xpu", …
+    bnb_version: tuple[int, ...] | None = None  # None: bitsandbytes not installed
+    bnb_devices: frozenset[str] = frozenset()  # device types the installed bitsandbytes has kernels for
+    cuda_capability: tuple[int, int] | None = None  # of the GPU the model goes to; None off CUDA
+
+
+def quantization_problem(kind: str, env: QuantizationEnvironment) -> str | None:
+    """Why ``kind`` cannot run in ``env`` (a message with the fix), or None when it can."""
+    if kind in ("int8", "nf4"):
+        if env.bnb_version is None:
+            minimum = ".".join(map(str, BNB_MIN_VERSION_FOR_CPU))
+            return f"quantization {kind!r} needs bitsandbytes: pip install 'bitsandbytes>={minimum}'"
+        if env.device_type == "cpu" and env.bnb_version < BNB_MIN_VERSION_FOR_CPU:
+            have, need = ".".join(map(str, env.bnb_version)), ".".join(map(str, BNB_MIN_VERSION_FOR_CPU))
+            return (
+                f"quantization {kind!r} on CPU needs bitsandbytes >= {need} (its CPU backend); "
+                f"{have} is installed: pip install -U 'bitsandbytes>={need}', or run on a CUDA GPU"
+            )
+        if env.device_type != "cpu" and env.device_type not in env.bnb_devices:
+            return (
+                f"quantization {kind!r}: the installed bitsandbytes has no kernels for {env.device_type!r} "
+                f"(it supports {', '.join(sorted(env.bnb_devices)) or 'nothing here'})"
+            )
+        return None
+    if kind == "fp8":
+        if env.device_type != "cuda" or env.cuda_capability is None:
+            return f"quantization 'fp8' needs a CUDA GPU (compute capability >= 8.9); this machine runs on {env.device_type}"
+        if env.cuda_capability < FP8_MIN_CAPABILITY:
+            major, minor = env.cuda_capability
+            return f"fp8 needs a GPU with compute capability >= 8.9 (Ada/Hopper); this one is {major}.{minor}"
+        return None
+    return f"unknown quantization {kind!r}; choose int8, nf4 or fp8"
+
+
+def quantization_environment(device: str) -> QuantizationEnvironment:
+    """The facts :func:`quantization_problem` decides on, read from this machine."""
+    import importlib.metadata
+    import re
+
     import torch
 
-    if not device.startswith("cuda"):
-        raise DependencyMissingError(f"quantization {kind!r} needs a CUDA GPU; this machine runs on {device}")
-    if kind in ("int8", "nf4"):
+    device_type = device.split(":", 1)[0]
+    try:
+        raw_version = importlib.metadata.version("bitsandbytes")
+        bnb_version: tuple[int, ...] | None = tuple(int(p) for p in re.findall(r"\d+", raw_version)[:3])
+    except importlib.metadata.PackageNotFoundError:
+        bnb_version = None
+    bnb_devices: frozenset[str] = frozenset()
+    if bnb_version is not None:
         try:
-            import bitsandbytes  # noqa: F401
-        except ImportError as error:
-            raise DependencyMissingError(
-                f"quantization {kind!r} needs bitsandbytes: pip install bitsandbytes"
-            ) from error
+            import bitsandbytes
+
+            bnb_devices = frozenset(getattr(bitsandbytes, "supported_torch_devices", ()) or ("cuda",))
+        except Exception:  # a broken install (missing native library) supports nothing
+            bnb_devices = frozenset()
+    capability = None
+    if device_type == "cuda" and torch.cuda.is_available():
+        capability = tuple(torch.cuda.get_device_capability(torch.device(device)))
+    return QuantizationEnvironment(device_type, bnb_version, bnb_devices, capability)  # type: ignore[arg-type]
+
+
+def _quantization_config(kind: Quantization, device: str, dtype: Any) -> Any:
+    problem = quantization_problem(kind, quantization_environment(device))
+    if problem is not None:
+        raise DependencyMissingError(problem)
+    if kind in ("int8", "nf4"):
         from transformers import BitsAndBytesConfig
 
         if kind == "int8":
             return BitsAndBytesConfig(load_in_8bit=True)
         return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
-    if kind == "fp8":
-        major, minor = torch.cuda.get_device_capability()
-        if (major, minor) < (8, 9):
-            raise DependencyMissingError(
-                f"fp8 needs a GPU with compute capability >= 8.9 (Ada/Hopper); this one is {major}.{minor}"
-            )
-        from transformers import FineGrainedFP8Config
+    from transformers import FineGrainedFP8Config
 
-        return FineGrainedFP8Config()
-    raise ValueError(f"unknown quantization {kind!r}; choose int8, nf4 or fp8")
+    return FineGrainedFP8Config()
 
 
-def _apply_lora(model: Any, adapter: str) -> Any:
+def _apply_lora(model: Any, adapter: str, *, merge: bool = True) -> Any:
+    """``model`` with the PEFT LoRA adapter at ``adapter`` applied.
+
+    Merged into the weights (``merge_and_unload``) when ``merge``: W + BA is computed once, so decoding
+    costs exactly what the base model costs. Not merged on a quantized model: merging into int8/nf4
+    weights dequantizes, adds and re-quantizes, which changes the base weights' rounding; there the
+    LoRA layers stay in place (a small extra matmul per projection) and the result is exact.
+    """
     try:
-        from peft import PeftModel
+        from peft import PeftConfig, PeftModel
     except ImportError as error:
         raise DependencyMissingError("a LoRA adapter needs peft: pip install peft") from error
-    if not Path(adapter).expanduser().is_dir():
+    path = Path(adapter).expanduser()
+    if not path.is_dir():
         raise ModelNotFoundError(f"LoRA adapter directory {adapter} does not exist")
-    return PeftModel.from_pretrained(model, str(Path(adapter).expanduser())).merge_and_unload()
+    if not (path / "adapter_config.json").is_file():
+        raise ModelNotFoundError(
+            f"{path} is not a PEFT adapter: it has no adapter_config.json (save it with "
+            "`peft_model.save_pretrained(dir)`)"
+        )
+    try:
+        config = PeftConfig.from_pretrained(str(path))
+    except Exception as error:  # peft raises ValueError/TypeError/KeyError for a malformed config
+        raise IncompatibleAdapterError(f"{path}/adapter_config.json cannot be read: {error}") from error
+    if str(getattr(config, "peft_type", "")).upper().removeprefix("PEFTTYPE.") != "LORA":
+        raise IncompatibleAdapterError(
+            f"{path} is a {config.peft_type} adapter; only LoRA adapters are supported"
+        )
+    try:
+        peft_model = PeftModel.from_pretrained(model, str(path))
+    except Exception as error:  # shape mismatch (RuntimeError), missing target modules (ValueError) …
+        base = getattr(config, "base_model_name_or_path", None) or "another model"
+        model_name = getattr(model.config, "_name_or_path", "") or type(model).__name__
+        raise IncompatibleAdapterError(
+            f"LoRA adapter {path} (trained for {base}) does not fit the loaded model {model_name}: "
+            f"{_first_telling_line(error)}"
+        ) from error
+    if merge:
+        return peft_model.merge_and_unload()
+    return peft_model.get_base_model()  # the base model with LoRA layers injected, unmerged
+
+
+def _first_telling_line(error: Exception) -> str:
+    """The line of a (often multi-line) load error that says what does not fit."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    telling = [line for line in lines if "size mismatch" in line or "not found" in line]
+    return ((telling or lines or [type(error).__name__])[0])[:300]
 
 
 def _hub_cache_dir() -> str:

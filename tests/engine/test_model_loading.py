@@ -130,15 +130,6 @@ def test_directory_without_tokenizer_for_a_non_mistral_model(tmp_path: Path) -> 
         load_tiny_backend(tmp_path)
 
 
-@pytest.mark.parametrize("quantization", ["int8", "nf4", "fp8"])
-def test_quantization_without_a_gpu_is_a_clear_error(tiny_mistral_dir: Path, quantization: str) -> None:
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a GPU")
-    options = TransformersOptions(model=str(tiny_mistral_dir), quantization=quantization)  # type: ignore[arg-type]
-    with pytest.raises(DependencyMissingError, match="CUDA"):
-        TransformersBackend.load(options)
-
-
 def test_lora_adapter_needs_peft_or_an_existing_directory(tiny_mistral_dir: Path, tmp_path: Path) -> None:
     options = TransformersOptions(
         model=str(tiny_mistral_dir), device="cpu", lora_adapter=str(tmp_path / "nope")

@@ -1,0 +1,151 @@
+"""Weight quantization: bitsandbytes int8/nf4 on this CPU through the backend, and the guard's decisions.
+
+Random weights give near-tied logits that any quantization reorders, so the end-to-end test uses a tiny
+Mistral *trained* to count (each token is followed by the next id): a model with a clear answer, whose
+greedy output quantization must keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from roost.engine.backends.transformers_backend import (
+    QuantizationEnvironment,
+    TransformersBackend,
+    TransformersOptions,
+    quantization_environment,
+    quantization_problem,
+)
+from roost.engine.types import DependencyMissingError, GenerationRequest
+
+from .conftest import save_tiny_model, tiny_mistral_config
+
+FIRST_ID, CYCLE = 1000, 48  # tekken's ids from 1000 on are ordinary (byte and merge) tokens
+
+
+def counting_batch(generator: torch.Generator, size: int = 32, length: int = 20) -> torch.Tensor:
+    starts = torch.randint(0, CYCLE, (size, 1), generator=generator)
+    return FIRST_ID + (starts + torch.arange(length)) % CYCLE
+
+
+@pytest.fixture(scope="module")
+def counting_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from transformers import MistralForCausalLM
+
+    torch.manual_seed(0)
+    config = tiny_mistral_config(vocab_size=FIRST_ID + CYCLE, initializer_range=0.02)
+    model = MistralForCausalLM(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    generator = torch.Generator().manual_seed(0)
+    for _step in range(150):
+        batch = counting_batch(generator)
+        loss = model(input_ids=batch, labels=batch).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.1, f"the counting model did not learn (loss {loss.item():.3f})"
+    model.eval()
+    return save_tiny_model(model, tmp_path_factory.mktemp("counting-mistral"))
+
+
+def bnb_runs_on_cpu() -> bool:
+    return quantization_problem("int8", quantization_environment("cpu")) is None
+
+
+async def greedy_ids(backend: TransformersBackend, prompt: tuple[int, ...], count: int) -> list[int]:
+    ids: list[int] = []
+    async for chunk in backend.generate(GenerationRequest(prompt_token_ids=prompt, max_new_tokens=count)):
+        ids.extend(chunk.token_ids)
+    return ids
+
+
+@pytest.fixture(scope="module")
+def float_backend(counting_model_dir: Path) -> Iterator[TransformersBackend]:
+    backend = TransformersBackend.load(TransformersOptions(model=str(counting_model_dir), device="cpu"))
+    yield backend
+    backend.scheduler.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "module_class"), [("int8", "Linear8bitLt"), ("nf4", "Linear4bit")]
+)
+async def test_bitsandbytes_quantization_on_cpu_keeps_greedy_output(
+    counting_model_dir: Path, float_backend: TransformersBackend, kind: str, module_class: str
+) -> None:
+    if not bnb_runs_on_cpu():
+        pytest.skip(quantization_problem("int8", quantization_environment("cpu")) or "")
+    options = TransformersOptions(model=str(counting_model_dir), device="cpu", quantization=kind)  # type: ignore[arg-type]
+    backend = TransformersBackend.load(options)
+    try:
+        model = backend.loaded.model
+        quantized = {type(m).__name__ for m in model.modules()}
+        assert module_class in quantized  # the projections really are bitsandbytes layers
+        projections = [m for name, m in model.named_modules() if name.endswith("q_proj")]
+        assert projections and all(type(m).__name__ == module_class for m in projections)
+        prompt = tuple(FIRST_ID + (5 + i) % CYCLE for i in range(6))
+        expected = [FIRST_ID + (11 + i) % CYCLE for i in range(10)]
+        assert await greedy_ids(float_backend, prompt, 10) == expected  # the float model counts
+        assert await greedy_ids(backend, prompt, 10) == expected
+        ids = torch.tensor([prompt])
+        with torch.no_grad():
+            ours = model(ids).logits.flatten().float()
+            reference = float_backend.loaded.model(ids).logits.flatten()
+        assert torch.corrcoef(torch.stack([ours, reference]))[0, 1] > 0.95
+    finally:
+        await backend.aclose()
+
+
+def test_fp8_on_cpu_is_a_clear_error(tiny_mistral_dir: Path) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    options = TransformersOptions(model=str(tiny_mistral_dir), device="cpu", quantization="fp8")
+    with pytest.raises(DependencyMissingError, match="fp8.*CUDA GPU"):
+        TransformersBackend.load(options)
+
+
+# --------------------------------------------------------------------- the guard's decision logic
+
+CPU_BNB = QuantizationEnvironment("cpu", (0, 50, 2), frozenset({"cpu", "cuda"}))
+
+
+@pytest.mark.parametrize(
+    ("kind", "env", "problem"),
+    [
+        ("int8", CPU_BNB, None),
+        ("nf4", CPU_BNB, None),
+        ("int8", QuantizationEnvironment("cpu", None), "needs bitsandbytes"),
+        ("nf4", QuantizationEnvironment("cpu", (0, 45, 5), frozenset({"cuda"})), r"CPU needs bitsandbytes >= 0\.47"),
+        ("nf4", QuantizationEnvironment("cuda", (0, 45, 5), frozenset({"cuda"}), (8, 0)), None),
+        ("int8", QuantizationEnvironment("xpu", (0, 50, 2), frozenset({"cpu", "cuda"})), "no kernels for 'xpu'"),
+        ("fp8", CPU_BNB, "needs a CUDA GPU"),
+        ("fp8", QuantizationEnvironment("cuda", cuda_capability=(8, 0)), "this one is 8.0"),
+        ("fp8", QuantizationEnvironment("cuda", cuda_capability=(8, 6)), "this one is 8.6"),
+        ("fp8", QuantizationEnvironment("cuda", cuda_capability=(8, 9)), None),
+        ("fp8", QuantizationEnvironment("cuda", cuda_capability=(9, 0)), None),
+        ("int4", CPU_BNB, "unknown quantization"),
+    ],
+)
+def test_quantization_guard_decisions(kind: str, env: QuantizationEnvironment, problem: str | None) -> None:
+    found = quantization_problem(kind, env)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None
+        import re
+
+        assert re.search(problem, found), found
+
+
+def test_this_machine_environment_is_read() -> None:
+    env = quantization_environment("cpu")
+    assert env.device_type == "cpu" and env.cuda_capability is None
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        assert env.bnb_version is None
+    else:
+        assert env.bnb_version is not None and env.bnb_devices
