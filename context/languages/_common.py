@@ -367,3 +367,81 @@ class OutlineFirstLanguage(LanguageSupport):
 
     def _outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> tuple[FileFacts, OutlineSkips]:
         raise NotImplementedError
+
+
+# -- editing source text by whole lines (import writing, moving declarations) ------------------------------
+
+
+def line_start(source: bytes, offset: int) -> int:
+    """Byte offset of the start of the line holding ``offset``."""
+    return source.rfind(b"\n", 0, offset) + 1
+
+
+def line_end(source: bytes, offset: int) -> int:
+    """Byte offset just past the newline ending the line holding ``offset`` (the end of the source past
+    its last line)."""
+    newline = source.find(b"\n", offset)
+    return len(source) if newline < 0 else newline + 1
+
+
+def _is_blank_line(source: bytes, start: int) -> bool:
+    return start < len(source) and not source[start : line_end(source, start)].strip()
+
+
+def without_lines(source: bytes, start: int, end: int) -> bytes:
+    """``source`` without the whole lines spanning ``start..end`` (byte offsets), and without the blank
+    line that would otherwise double the one before them (or trail at the end of the file)."""
+    first, last = line_start(source, start), line_end(source, max(start, end - 1))
+    before_blank = first == 0 or _is_blank_line(source, line_start(source, first - 1))
+    if before_blank and _is_blank_line(source, last):
+        last = line_end(source, last)
+    elif last >= len(source):
+        while first > 0 and _is_blank_line(source, line_start(source, first - 1)):
+            first = line_start(source, first - 1)
+    return source[:first] + source[last:]
+
+
+def with_leading_comments(node: tree_sitter.Node, comment_types: frozenset[str]) -> int:
+    """Start byte of ``node`` with the comments directly above it (no blank line between): its doc."""
+    start, row = node.start_byte, node.start_point[0]
+    previous = node.prev_sibling
+    while previous is not None and previous.type in comment_types and previous.end_point[0] >= row - 1:
+        before = previous.prev_sibling
+        if before is not None and before.end_point[0] == previous.start_point[0]:
+            break  # a trailing comment of the code before
+        start, row = previous.start_byte, previous.start_point[0]
+        previous = before
+    return start
+
+
+def cut_declaration(
+    source: bytes, node: tree_sitter.Node, comment_types: frozenset[str]
+) -> tuple[int, int, bytes]:
+    """What moving a top-level ``node`` cuts from ``source`` (byte range: its lines with the doc comment
+    above and the blank lines after; at the end of the file the blank lines before instead) and the
+    declaration's lines as they will be written elsewhere."""
+    first = line_start(source, with_leading_comments(node, comment_types))
+    last = line_end(source, max(node.start_byte, node.end_byte - 1))
+    declaration = source[first:last]
+    if not declaration.endswith(b"\n"):
+        declaration += b"\n"
+    end = last
+    while _is_blank_line(source, end):
+        end = line_end(source, end)
+    if end >= len(source):
+        while first > 0 and _is_blank_line(source, line_start(source, first - 1)):
+            first = line_start(source, first - 1)
+    return first, end, declaration
+
+
+def char_offset(source: bytes, byte_offset: int) -> int:
+    """Character offset in the decoded text of a byte offset of its UTF-8 ``source``."""
+    return len(source[:byte_offset].decode("utf-8", errors="replace"))
+
+
+def top_level_node(tree: tree_sitter.Tree, line: int, col: int) -> tree_sitter.Node | None:
+    """The child of the root holding the point (line, byte column)."""
+    for child in tree.root_node.named_children:
+        if child.start_point <= (line, col) < child.end_point or child.start_point == (line, col):
+            return child
+    return None

@@ -191,11 +191,18 @@ class LanguageSupport(ABC):
         return None
 
     def missing_import_candidates(
-        self, path: str, facts: FileFacts, first_line: int, last_line: int, workspace: PackageWorkspace
+        self,
+        path: str,
+        text: str,
+        facts: FileFacts,
+        first_line: int,
+        last_line: int,
+        workspace: PackageWorkspace,
     ) -> list[ImportCandidate] | None:
-        """Imports that would make names used on lines ``first_line..last_line`` of ``path`` resolve (Go:
-        the package of ``pkg.Name``; Java: the class of a type name), found through ``workspace``.
-        None (the default): the language does not say; ``refactor.imports.unimported_names`` applies."""
+        """Imports that would make names used on lines ``first_line..last_line`` of ``path`` (current
+        ``text``, its ``facts`` with references) resolve — Go: the package of ``pkg.Name``; Java: the class
+        of a type name — found through ``workspace``. None (the default): the language does not say, and
+        ``refactor.imports.unimported_names`` applies."""
         return None
 
     def with_import(self, text: str, module: str) -> str | None:
@@ -203,8 +210,13 @@ class LanguageSupport(ABC):
         puts it; ``text`` itself when already imported; None when the language cannot write it."""
         return None
 
-    def without_import(self, text: str, imp: Import) -> str | None:
-        """``text`` without the import ``imp`` (one of its facts' imports); None when unsupported."""
+    def with_imports_from(self, text: str, source_text: str, imports: Sequence[Import]) -> str | None:
+        """``text`` with the import statements ``imports`` (facts of ``source_text``) added, as written
+        there (aliases, ``static``); those already present are skipped. None when unsupported."""
+        return None
+
+    def without_imports(self, text: str, imports: Sequence[Import]) -> str | None:
+        """``text`` without the import statements ``imports`` (facts of ``text``); None when unsupported."""
         return None
 
     def declaration_to_move(self, text: str, definition: Definition) -> tuple[int, int, str] | None:

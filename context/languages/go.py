@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import tree_sitter
@@ -30,8 +31,12 @@ from roost.context.languages._common import (
     OutlineFirstLanguage,
     OutlineSkips,
     RawDefinition,
+    char_offset,
+    cut_declaration,
     join_rel,
     leading_comment,
+    line_end,
+    line_start,
     load_query,
     parent_dirs,
     qualify,
@@ -42,9 +47,12 @@ from roost.context.languages._common import (
     signature_until_body,
     span_of,
     text,
+    top_level_node,
     unquote,
+    with_leading_comments,
+    without_lines,
 )
-from roost.context.languages.base import WorkspaceLayout
+from roost.context.languages.base import ImportCandidate, PackageWorkspace, WorkspaceLayout
 
 _COMMENT = frozenset({"comment"})
 # ``func (w *Warehouse[T]) Add(`` → ``w``: the receiver variable of a method declaration.
@@ -194,6 +202,167 @@ class GoSupport(OutlineFirstLanguage):
         # ``_test.go`` files join the package only when testing: ordinary files never see them.
         return path.endswith("_test.go") or not other.endswith("_test.go")
 
+    # -- writing imports and moving declarations (refactors) ------------------------------------------
+
+    moves_within_package = True
+
+    def _parse(self, text_: str) -> tuple[bytes, tree_sitter.Tree]:
+        source = text_.encode("utf-8")
+        return source, tree_sitter.Parser(self._language).parse(source)
+
+    def with_import(self, text: str, module: str) -> str | None:
+        return self._with_spec(text, module, None)
+
+    def with_imports_from(self, text: str, source_text: str, imports: Sequence[Import]) -> str | None:
+        for imp in imports:
+            if not imp.is_star and imp.alias != "_":
+                text = self._with_spec(text, imp.module, imp.alias)
+        return text
+
+    def _with_spec(self, text_: str, path: str, alias: str | None) -> str:
+        source, tree = self._parse(text_)
+        declarations = [c for c in tree.root_node.named_children if c.type == "import_declaration"]
+        specs = [s for d in declarations for s in d.named_children if s.type == "import_spec"]
+        lists = [c for d in declarations for c in d.named_children if c.type == "import_spec_list"]
+        specs += [s for spec_list in lists for s in spec_list.named_children if s.type == "import_spec"]
+        if any(_import_path(source, spec) == path for spec in specs):
+            return text_
+        spec_text = (f"{alias} " if alias else "").encode() + f'"{path}"'.encode()
+        if lists:
+            source = _block_insert(source, lists[0], path, spec_text)
+        elif len(declarations) == 1 and len(specs) == 1:
+            # ``import "x"`` becomes a block, as gofmt'd code with two imports has it.
+            (single,) = specs
+            # goimports style: the standard library (no dot in the first path element) in its own group.
+            lines = sorted(
+                [
+                    (
+                        _is_module_path(_import_path(source, single)),
+                        _import_path(source, single),
+                        text(source, single).encode(),
+                    ),
+                    (_is_module_path(path), path, spec_text),
+                ]
+            )
+            separator = b"\n" if lines[0][0] != lines[1][0] else b""
+            block = b"import (\n\t" + lines[0][2] + b"\n" + separator + b"\t" + lines[1][2] + b"\n)"
+            source = source[: declarations[0].start_byte] + block + source[declarations[0].end_byte :]
+        elif declarations:
+            source = _insert(
+                source, line_end(source, declarations[-1].end_byte), b"import " + spec_text + b"\n"
+            )
+        else:
+            package = next((c for c in tree.root_node.named_children if c.type == "package_clause"), None)
+            if package is None:
+                return "import " + spec_text.decode() + "\n" + text_
+            source = _insert(source, package.end_byte, b"\n\nimport " + spec_text)
+        return source.decode("utf-8")
+
+    def without_imports(self, text: str, imports: Sequence[Import]) -> str | None:
+        for imp in sorted(imports, key=lambda i: (i.span.start_line, i.span.start_col), reverse=True):
+            text = self._without_spec(text, (imp.span.start_line, imp.span.start_col))
+        return text
+
+    def _without_spec(self, text_: str, start: tuple[int, int]) -> str:
+        source, tree = self._parse(text_)
+        for declaration in tree.root_node.named_children:
+            if declaration.type != "import_declaration" or not (
+                declaration.start_point <= start < declaration.end_point
+            ):
+                continue
+            spec_list = next((c for c in declaration.named_children if c.type == "import_spec_list"), None)
+            specs = [c for c in (spec_list or declaration).named_children if c.type == "import_spec"]
+            spec = next((s for s in specs if s.start_point == start), None)
+            if spec is None:
+                return text_
+            if len(specs) > 1:
+                first = line_start(source, with_leading_comments(spec, _COMMENT))
+                last = line_end(source, spec.end_byte)
+                previous = line_start(source, first - 1) if first > 0 else first
+                # The only import of a goimports group: its separating blank line goes too.
+                if (
+                    first > 0
+                    and not source[previous:first].strip()
+                    and (
+                        not source[last : line_end(source, last)].strip()
+                        or source[last : line_end(source, last)].lstrip().startswith(b")")
+                    )
+                ):
+                    first = previous
+                return (source[:first] + source[last:]).decode("utf-8")
+            return without_lines(source, declaration.start_byte, declaration.end_byte).decode("utf-8")
+        return text_
+
+    def declaration_to_move(self, text: str, definition: Definition) -> tuple[int, int, str] | None:
+        source, tree = self._parse(text)
+        node = top_level_node(tree, definition.span.start_line, definition.span.start_col)
+        if node is None or node.type in ("package_clause", "import_declaration"):
+            raise ValueError(f"{definition.name} is not a top-level declaration")
+        specs = _specs(node) if node.type in _DECLARATION_KEYWORD else []
+        if len(specs) > 1:
+            # One spec of a ``const ( … )`` group: cut its lines, write it as its own declaration.
+            point = (definition.span.start_line, definition.span.start_col)
+            spec = next((s for s in specs if s.start_point <= point < s.end_point), None)
+            if spec is None:
+                raise ValueError(f"{definition.name} is not a top-level declaration")
+            first = line_start(source, with_leading_comments(spec, _COMMENT))
+            last = line_end(source, spec.end_byte)
+            lines = textwrap.dedent(source[first:last].decode("utf-8")).splitlines(keepends=True)
+            head = next(i for i, line in enumerate(lines) if not line.lstrip().startswith("//"))
+            lines[head] = f"{_DECLARATION_KEYWORD[node.type]} {lines[head]}"
+            moved = "".join(lines)
+            return (
+                char_offset(source, first),
+                char_offset(source, last),
+                moved if moved.endswith("\n") else moved + "\n",
+            )
+        start, end, declaration = cut_declaration(source, node, _COMMENT)
+        return char_offset(source, start), char_offset(source, end), declaration.decode("utf-8")
+
+    def missing_import_candidates(
+        self,
+        path: str,
+        text: str,
+        facts: FileFacts,
+        first_line: int,
+        last_line: int,
+        workspace: PackageWorkspace,
+    ) -> list[ImportCandidate] | None:
+        bound = {name for imp in facts.imports if (name := self.bound_name(imp))}
+        candidates: dict[tuple[str, str], ImportCandidate] = {}
+        rejected: set[str] = set()
+        for ref in facts.references:
+            qualifier = ref.receiver
+            if (
+                qualifier is None
+                or not qualifier.isidentifier()
+                or qualifier in bound
+                or qualifier in rejected
+                or not first_line <= ref.span.start_line <= last_line
+            ):
+                continue
+            receiver_col = ref.span.start_col - len(qualifier.encode()) - 1
+            if _is_local(text, qualifier) or (
+                receiver_col >= 0 and workspace.resolves(path, ref.span.start_line, receiver_col)
+            ):
+                rejected.add(qualifier)
+                continue
+            for other, definition in workspace.top_level(ref.name):
+                other_facts = workspace.facts(other)
+                if (
+                    other_facts is None
+                    or other_facts.package != qualifier
+                    or not other.endswith(".go")
+                    or other.endswith("_test.go")
+                    or posixpath.dirname(other) == posixpath.dirname(path)
+                    or not definition.name[:1].isupper()
+                ):
+                    continue
+                module = _import_path_of_dir(posixpath.dirname(other), workspace)
+                if module is not None:
+                    candidates.setdefault((qualifier, module), ImportCandidate(qualifier, module, other))
+        return list(candidates.values())
+
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         include_tests = importer.endswith("_test.go")
         for directory in parent_dirs(importer):
@@ -213,6 +382,85 @@ class GoSupport(OutlineFirstLanguage):
         if package_dir is not None:
             return ResolvedImport(_go_files(layout, package_dir, include_tests))
         return ResolvedImport(external=True)
+
+
+_SPEC_TYPES = frozenset({"type_spec", "type_alias", "const_spec", "var_spec"})
+_DECLARATION_KEYWORD = {"type_declaration": "type", "const_declaration": "const", "var_declaration": "var"}
+
+
+def _specs(declaration: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The specs of a ``type``/``const``/``var`` declaration (``var ( … )`` wraps them in a list)."""
+    found = []
+    for child in declaration.named_children:
+        if child.type == "var_spec_list":
+            found.extend(c for c in child.named_children if c.type in _SPEC_TYPES)
+        elif child.type in _SPEC_TYPES:
+            found.append(child)
+    return found
+
+
+def _import_path(source: bytes, spec: tree_sitter.Node) -> str:
+    path_node = spec.child_by_field_name("path")
+    return unquote(text(source, path_node)) if path_node is not None else ""
+
+
+def _common_segments(a: str, b: str) -> int:
+    count = 0
+    for left, right in zip(a.split("/"), b.split("/"), strict=False):
+        if left != right:
+            break
+        count += 1
+    return count
+
+
+def _is_module_path(path: str) -> bool:
+    return "." in path.split("/")[0]
+
+
+def _insert(source: bytes, offset: int, inserted: bytes) -> bytes:
+    return source[:offset] + inserted + source[offset:]
+
+
+def _indentation(source: bytes, node: tree_sitter.Node) -> bytes:
+    start = line_start(source, node.start_byte)
+    return source[start : node.start_byte] if not source[start : node.start_byte].strip() else b"\t"
+
+
+def _block_insert(source: bytes, spec_list: tree_sitter.Node, path: str, spec_text: bytes) -> bytes:
+    """Into ``import ( … )``: the group (runs without blank lines, as goimports separates standard
+    library and module imports) sharing the longest path prefix, at its sorted place (gofmt order)."""
+    specs = [c for c in spec_list.named_children if c.type == "import_spec"]
+    if not specs:
+        return _insert(source, line_end(source, spec_list.start_byte), b"\t" + spec_text + b"\n")
+    groups: list[list[tree_sitter.Node]] = [[specs[0]]]
+    for previous, spec in zip(specs, specs[1:], strict=False):
+        if spec.start_point[0] - previous.end_point[0] > 1:
+            groups.append([])
+        groups[-1].append(spec)
+    kind = _is_module_path(path)
+    same_kind = [
+        i for i, group in enumerate(groups) if _is_module_path(_import_path(source, group[0])) == kind
+    ]
+    if not same_kind:
+        # A module import into a block of standard-library ones (or the reverse): a group of its own.
+        if kind:
+            last = groups[-1][-1]
+            indent = _indentation(source, last)
+            return _insert(source, line_end(source, last.end_byte), b"\n" + indent + spec_text + b"\n")
+        first = groups[0][0]
+        indent = _indentation(source, first)
+        return _insert(source, line_start(source, first.start_byte), indent + spec_text + b"\n\n")
+    best = max(
+        same_kind,
+        key=lambda i: (max(_common_segments(_import_path(source, s), path) for s in groups[i]), i),
+    )
+    group = groups[best]
+    for spec in group:
+        if _import_path(source, spec) > path:
+            indent = _indentation(source, spec)
+            return _insert(source, line_start(source, spec.start_byte), indent + spec_text + b"\n")
+    last = group[-1]
+    return _insert(source, line_end(source, last.end_byte), _indentation(source, last) + spec_text + b"\n")
 
 
 def _package_dir_in_go_work(import_path: str, importer: str, layout: WorkspaceLayout) -> str | None:
@@ -259,6 +507,33 @@ def _go_files(layout: WorkspaceLayout, directory: str, include_tests: bool) -> t
             if path.endswith(".go") and (include_tests or not path.endswith("_test.go"))
         )
     )
+
+
+def _is_local(text_: str, name: str) -> bool:
+    """Whether ``name`` is declared as a local variable or parameter somewhere in the file (``name :=``,
+    ``var name``, ``name Type`` in a parameter list): then ``name.X`` is not a package's ``X``."""
+    word = re.escape(name)
+    return bool(
+        re.search(rf"(?:^|[\s,(]){word}\s*(?:,\s*\w+\s*)*:=", text_, re.M)
+        or re.search(rf"\b(?:var|range)\s+{word}\b", text_)
+        or re.search(rf"\b{word}\s*,[^=\n]*:=", text_)
+        or re.search(rf"[(,]\s*{word}\s+[*\[\]\w.]", text_)
+    )
+
+
+def _import_path_of_dir(directory: str, workspace: PackageWorkspace) -> str | None:
+    """The import path of a workspace package directory: its module's path (nearest go.mod) joined with
+    the directory below the module."""
+    for module_dir in parent_dirs(rel_join(directory, "x.go")):
+        raw = workspace.read_text(rel_join(module_dir, "go.mod"))
+        if raw is None:
+            continue
+        module_path, _ = parse_go_mod(raw)
+        if module_path is None:
+            return None
+        below = directory[len(module_dir) :].lstrip("/") if module_dir else directory
+        return rel_join(module_path, below)
+    return None
 
 
 _MODULE_LINE = re.compile(r"^\s*module\s+(\S+)", re.M)

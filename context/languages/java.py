@@ -18,7 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import tree_sitter
@@ -38,7 +38,11 @@ from roost.context.languages._common import (
     OutlineFirstLanguage,
     OutlineSkips,
     RawDefinition,
+    char_offset,
+    cut_declaration,
     leading_comment,
+    line_end,
+    line_start,
     load_query,
     parent_dirs,
     qualify,
@@ -48,8 +52,10 @@ from roost.context.languages._common import (
     signature_until_body,
     span_of,
     text,
+    top_level_node,
+    without_lines,
 )
-from roost.context.languages.base import WorkspaceLayout
+from roost.context.languages.base import ImportCandidate, PackageWorkspace, WorkspaceLayout
 
 _COMMENTS = frozenset({"block_comment", "line_comment"})
 _WHOLE_TEXT = frozenset({"field_declaration", "constant_declaration", "enum_constant"})
@@ -71,6 +77,35 @@ def _is_public_top_level_type(node: tree_sitter.Node) -> bool:
         return False
     modifiers = next((child for child in node.children if child.type == "modifiers"), None)
     return modifiers is not None and any(child.type == "public" for child in modifiers.children)
+
+
+_TYPE_DECLARATIONS = frozenset(
+    {
+        "class_declaration",
+        "interface_declaration",
+        "enum_declaration",
+        "record_declaration",
+        "annotation_type_declaration",
+    }
+)
+_TYPE_KINDS = (SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.ENUM)
+
+
+def _import_text(source: bytes, declaration: tree_sitter.Node) -> str:
+    """What an import declaration imports, as written after ``import``: ``a.b.C``, ``a.b.*``,
+    ``static a.b.C.m`` (whitespace normalised)."""
+    written = text(source, declaration).strip().removeprefix("import").rstrip(";")
+    words = written.split()
+    if words and words[0] == "static":
+        return "static " + "".join(words[1:])
+    return "".join(words)
+
+
+def _line_offsets(source: bytes) -> list[int]:
+    offsets = [0]
+    for line in source.split(b"\n"):
+        offsets.append(offsets[-1] + len(line) + 1)
+    return offsets
 
 
 _TYPE_ARGUMENTS = re.compile(r"<[^<>]*>")
@@ -186,6 +221,120 @@ class JavaSupport(OutlineFirstLanguage):
         found = [d for d in directories if d == suffix or d.endswith("/" + suffix)]
         own = posixpath.dirname(path)
         return found if own in found else [*found, own]
+
+    # -- writing imports and moving declarations (refactors) ------------------------------------------
+
+    moves_within_package = True
+
+    def _parse(self, text_: str) -> tuple[bytes, tree_sitter.Tree]:
+        source = text_.encode("utf-8")
+        return source, tree_sitter.Parser(self._language).parse(source)
+
+    def with_import(self, text: str, module: str) -> str | None:
+        """``module`` is what follows ``import``: ``com.x.Foo``, ``com.x.*``, ``static com.x.Foo.bar``."""
+        source, tree = self._parse(text)
+        declarations = [c for c in tree.root_node.named_children if c.type == "import_declaration"]
+        present = {_import_text(source, d) for d in declarations}
+        module = " ".join(module.split())
+        static = module.startswith("static ")
+        package = module.rpartition(".")[0]
+        if module in present or (not static and f"{package}.*" in present):
+            return text
+        line = f"import {module};\n".encode()
+        same_kind = [d for d in declarations if _import_text(source, d).startswith("static ") == static]
+        if same_kind:
+            following = next((d for d in same_kind if _import_text(source, d) > module), None)
+            if following is not None:
+                at = line_start(source, following.start_byte)
+            else:
+                at = line_end(source, same_kind[-1].end_byte)
+            source = source[:at] + line + source[at:]
+        elif declarations:
+            at = line_end(source, declarations[-1].end_byte)
+            source = source[:at] + line + source[at:]
+        else:
+            package_node = next(
+                (c for c in tree.root_node.named_children if c.type == "package_declaration"), None
+            )
+            if package_node is None:
+                return f"import {module};\n\n" + text
+            at = package_node.end_byte
+            source = source[:at] + b"\n\n" + line.rstrip(b"\n") + source[at:]
+        return source.decode("utf-8")
+
+    def with_imports_from(self, text: str, source_text: str, imports: Sequence[Import]) -> str | None:
+        source = source_text.encode("utf-8")
+        offsets = _line_offsets(source)
+        for imp in imports:
+            start = offsets[imp.span.start_line] + imp.span.start_col
+            end = offsets[imp.span.end_line] + imp.span.end_col
+            written = source[start:end].decode("utf-8").strip()
+            module = written.removeprefix("import").rstrip(";").strip()
+            text = self.with_import(text, module) or text
+        return text
+
+    def without_imports(self, text: str, imports: Sequence[Import]) -> str | None:
+        for imp in sorted(imports, key=lambda i: (i.span.start_line, i.span.start_col), reverse=True):
+            source, tree = self._parse(text)
+            start = (imp.span.start_line, imp.span.start_col)
+            for declaration in tree.root_node.named_children:
+                if declaration.type == "import_declaration" and declaration.start_point == start:
+                    text = without_lines(source, declaration.start_byte, declaration.end_byte).decode("utf-8")
+                    break
+        return text
+
+    def declaration_to_move(self, text: str, definition: Definition) -> tuple[int, int, str] | None:
+        source, tree = self._parse(text)
+        node = top_level_node(tree, definition.span.start_line, definition.span.start_col)
+        if node is None or node.type not in _TYPE_DECLARATIONS:
+            raise ValueError(f"{definition.name} is not a top-level type declaration")
+        if _is_public_top_level_type(node):
+            raise ValueError(
+                f"{definition.name} is public: a public top-level type must live in its own file "
+                f"({definition.name}.java); only a package-private type can move to another file"
+            )
+        start, end, declaration = cut_declaration(source, node, _COMMENTS)
+        return char_offset(source, start), char_offset(source, end), declaration.decode("utf-8")
+
+    def missing_import_candidates(
+        self,
+        path: str,
+        text: str,
+        facts: FileFacts,
+        first_line: int,
+        last_line: int,
+        workspace: PackageWorkspace,
+    ) -> list[ImportCandidate] | None:
+        defined = {d.name for d in facts.definitions}
+        candidates: dict[str, ImportCandidate] = {}
+        checked: set[str] = set()
+        for ref in facts.references:
+            name = ref.name
+            if (
+                ref.receiver is not None
+                or not name[:1].isupper()
+                or name in defined
+                or name in checked
+                or not first_line <= ref.span.start_line <= last_line
+            ):
+                continue
+            checked.add(name)
+            if workspace.resolves(path, ref.span.start_line, ref.span.start_col):
+                continue
+            for other, definition in sorted(workspace.top_level(name), key=lambda found: found[0]):
+                other_facts = workspace.facts(other)
+                if (
+                    other_facts is None
+                    or not other.endswith(".java")
+                    or not other_facts.package
+                    or other_facts.package == facts.package
+                    or definition.kind not in _TYPE_KINDS
+                    or not any(export.name == name for export in other_facts.exports)
+                ):
+                    continue
+                module = f"{other_facts.package}.{name}"
+                candidates.setdefault(module, ImportCandidate(name, module, other))
+        return list(candidates.values())
 
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         parts = [part for part in imp.module.split(".") if part]
