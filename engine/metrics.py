@@ -68,6 +68,11 @@ BATCH_SIZE_PER_STEP = Histogram(
     buckets=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64),
     registry=ENGINE_REGISTRY,
 )
+PREEMPTIONS = Counter(
+    "roost_engine_preemptions_total",
+    "Running requests paused so that a more urgent one could take their batch slot.",
+    registry=ENGINE_REGISTRY,
+)
 QUEUE_DEPTH = Gauge(
     "roost_engine_queue_depth", "Requests waiting for a batch slot.", registry=ENGINE_REGISTRY
 )

@@ -17,6 +17,18 @@ need is small, so we use transformers' :class:`~transformers.DynamicCache` and w
   prompt sharing a prefix with an entry (the user typed one more character) starts from that KV and
   prefills only the rest.
 * **Priorities**: waiting requests are admitted lowest :class:`RequestPriority` first, then FIFO.
+* **Preemption**: when the batch is full and a waiting request is more urgent than a running one (an
+  inline completion while edits fill the batch), the least urgent running row is **paused**: its KV
+  (real tokens only) is copied out of the batch, and it goes back to the queue at its own priority and
+  original arrival order. When it is admitted again it rejoins with that KV and its pending token, with
+  no prefill. Keeping the KV rather than dropping and recomputing it makes resuming free and exact:
+  recomputing the generated tokens in one prefill would give slightly different floats, and greedy
+  decoding could then pick a different token at a near tie. The price is memory: a paused row's KV
+  stays where it was (on the GPU) until it resumes or is cancelled; rows are only paused for strictly
+  more urgent work, so at most the requests that were running can be paused at once.
+* **Layouts**: the batch's KV lives in a :class:`~roost.engine.kv_batch.DynamicKVBatch` (default) or,
+  with ``static_cache_tokens``, a fixed-shape :class:`~roost.engine.kv_batch.StaticKVBatch` whose
+  decode step is compiled once (see that module).
 
 Tensors are never modified in place (``DynamicLayer.update`` concatenates), so cached prefix KV can
 be shared by reference with running requests.
@@ -37,9 +49,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F  # noqa: N812 - the conventional name
 
 from roost.engine import metrics
+from roost.engine.kv_batch import DynamicKVBatch, KVBatch, KVLayers, StaticKVBatch, cache_from, returned_cache
 from roost.engine.tokenizer import TokenizerAdapter
 from roost.engine.types import (
     EngineError,
@@ -52,9 +64,6 @@ from roost.engine.types import (
 )
 
 log = logging.getLogger(__name__)
-
-KVLayers = list[tuple[torch.Tensor, torch.Tensor]]
-
 
 @dataclass(frozen=True)
 class SchedulerOptions:
@@ -71,11 +80,18 @@ class SchedulerOptions:
     max_context_tokens: int | None = None
     # Recent scheduler events kept for tests/benchmarks (cancellation, joins, leaves).
     event_log_size: int = 1000
+    # Pause the least urgent running request when the batch is full and a more urgent one waits.
+    preemption: bool = True
+    # A fixed-shape StaticCache of max_batch_size × this many positions instead of the growing
+    # DynamicCache; the decode step is then compiled once (see kv_batch). It also caps the context.
+    static_cache_tokens: int | None = None
+    # With static_cache_tokens: torch.compile the decode step (False: the same layout, eager).
+    compile_static_decode: bool = True
 
 
 @dataclass(frozen=True)
 class SchedulerEvent:
-    kind: str  # "admitted", "cancel_requested", "released", "finished"
+    kind: str  # "admitted", "cancel_requested", "released", "finished", "preempted", "resumed"
     request_id: str
     decode_step: int
     time: float
@@ -150,6 +166,9 @@ class _RequestState:
     next_token: int = -1
     kv_len: int = 0  # tokens of this row in the KV cache (its real, unpadded length)
     generator: torch.Generator | None = None
+    seq: int = 0  # arrival order, kept when a paused request goes back to the queue
+    paused_kv: KVLayers | None = None  # the KV of a preempted request, until it resumes
+    preemptions: int = 0
 
 
 class Scheduler:
@@ -176,6 +195,9 @@ class Scheduler:
         self.max_context_tokens = self.options.max_context_tokens or int(
             getattr(config or model.config, "max_position_embeddings", 32768)
         )
+        if self.options.static_cache_tokens:
+            # The last static position is reserved: a row always needs room for its next token.
+            self.max_context_tokens = min(self.max_context_tokens, self.options.static_cache_tokens - 1)
         # transformers 5.2x renamed the forward's ``past_key_values`` to ``cache``; accept both.
         self._cache_kwarg = (
             "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
@@ -191,10 +213,21 @@ class Scheduler:
         self._closing = False
         # Running batch (worker thread only).
         self._rows: list[_RequestState] = []
-        self._kv: KVLayers = []
-        self._mask: torch.Tensor | None = None
+        self._batch: KVBatch = self._new_batch()
         self._worker = threading.Thread(target=self._run, name="roost-engine-worker", daemon=True)
         self._worker.start()
+
+    def _new_batch(self) -> KVBatch:
+        if self.options.static_cache_tokens:
+            return StaticKVBatch(
+                self.model,
+                self._cache_kwarg,
+                self.device,
+                slots=self.options.max_batch_size,
+                max_tokens=self.options.static_cache_tokens,
+                compile=self.options.compile_static_decode,
+            )
+        return DynamicKVBatch(self.model, self._cache_kwarg, self.device)
 
     # ------------------------------------------------------------------------------------ public API
 
@@ -281,7 +314,8 @@ class Scheduler:
                 raise EngineOverloadedError(
                     f"{len(self._pending)} requests are already waiting; try again later"
                 )
-            heapq.heappush(self._pending, (int(request.priority), next(self._seq), state))
+            state.seq = next(self._seq)
+            heapq.heappush(self._pending, (int(request.priority), state.seq, state))
             metrics.QUEUE_DEPTH.set(len(self._pending))
             self._cv.notify_all()
         return state
@@ -342,14 +376,24 @@ class Scheduler:
             self._keep_rows(keep)
 
     def _admit_waiting(self) -> None:
-        while len(self._rows) < self.options.max_batch_size:
+        while True:
             with self._cv:
                 if not self._pending:
+                    break
+                if len(self._rows) >= self.options.max_batch_size and not self._preempt_for(
+                    self._pending[0][0]
+                ):
                     break
                 _prio, _seq, state = heapq.heappop(self._pending)
                 metrics.QUEUE_DEPTH.set(len(self._pending))
             if self._is_cancelled(state):
+                state.paused_kv = None
                 self._log("released", state)
+                continue
+            if state.paused_kv is not None:
+                kv, state.paused_kv = state.paused_kv, None
+                self._log("resumed", state)
+                self._join_batch(state, kv)
                 continue
             state.admit_time = time.perf_counter()
             self._log("admitted", state)
@@ -364,6 +408,25 @@ class Scheduler:
                 continue  # finished on its first token; never joins the batch
             self._join_batch(state, kv)
 
+    def _preempt_for(self, waiting_priority: int) -> bool:
+        """Pause the least urgent running row if it is less urgent than ``waiting_priority`` (called
+        with ``_cv`` held: the paused row goes straight back into the queue). True when a slot was freed."""
+        if not self.options.preemption or not self._rows:
+            return False
+        # Least urgent first; among equals the latest arrival, which has waited least.
+        index = max(range(len(self._rows)), key=lambda i: (self._rows[i].request.priority, self._rows[i].seq))
+        victim = self._rows[index]
+        if int(victim.request.priority) <= waiting_priority:
+            return False
+        victim.paused_kv = self._batch.row_kv(index, victim.kv_len)
+        victim.preemptions += 1
+        self._log("preempted", victim)
+        metrics.PREEMPTIONS.inc()
+        self._keep_rows([i for i in range(len(self._rows)) if i != index], log_released=False)
+        heapq.heappush(self._pending, (int(victim.request.priority), victim.seq, victim))
+        metrics.QUEUE_DEPTH.set(len(self._pending))
+        return True
+
     # ----------------------------------------------------------------------------------------- model
 
     def _prefill(self, state: _RequestState) -> tuple[KVLayers, torch.Tensor]:
@@ -377,7 +440,7 @@ class Scheduler:
         if cached_kv is None or reused < self.options.min_reused_prefix_tokens:
             reused, cache = 0, DynamicCache()
         else:
-            cache = _cache_from([(k[:, :, :reused], v[:, :, :reused]) for k, v in cached_kv])
+            cache = cache_from([(k[:, :, :reused], v[:, :, :reused]) for k, v in cached_kv])
         logits = None
         chunk = max(1, self.options.prefill_chunk_tokens)
         for begin in range(reused, len(ids), chunk):
@@ -389,7 +452,7 @@ class Scheduler:
                 logits_to_keep=1,
                 **{self._cache_kwarg: cache},
             )
-            cache = _returned_cache(out)
+            cache = returned_cache(out)
             logits = out.logits[:, -1, :]
         kv: KVLayers = [(layer.keys, layer.values) for layer in cache.layers]
         self.prefix_cache.store(ids, kv)
@@ -403,24 +466,11 @@ class Scheduler:
 
     def _decode_step(self) -> None:
         rows = self._rows
-        assert self._mask is not None
         input_ids = torch.tensor([[s.next_token] for s in rows], dtype=torch.long, device=self.device)
         positions = torch.tensor([[s.kv_len] for s in rows], dtype=torch.long, device=self.device)
-        mask = torch.cat([self._mask, self._mask.new_ones((len(rows), 1))], dim=1)
-        cache = _cache_from(self._kv) if self._kv else None
         metrics.BATCH_SIZE_PER_STEP.observe(len(rows))
-        out = self.model(
-            input_ids=input_ids,
-            attention_mask=mask,
-            position_ids=positions,
-            use_cache=True,
-            logits_to_keep=1,
-            **{self._cache_kwarg: cache},
-        )
+        logits = self._batch.decode(input_ids, positions)
         self.decode_steps += 1
-        self._kv = [(layer.keys, layer.values) for layer in _returned_cache(out).layers]
-        self._mask = mask
-        logits = out.logits[:, -1, :]
         keep = []
         for index, state in enumerate(rows):
             state.kv_len += 1
@@ -446,48 +496,23 @@ class Scheduler:
     # ------------------------------------------------------------------------------ batch membership
 
     def _join_batch(self, state: _RequestState, kv: KVLayers) -> None:
-        length = state.kv_len
-        if not self._rows:
-            self._kv = kv
-            self._mask = torch.ones((1, length), dtype=torch.long, device=self.device)
-        else:
-            assert self._mask is not None
-            current = self._mask.shape[1]
-            target = max(current, length)
-            pad_batch, pad_new = target - current, target - length
-            self._kv = [
-                (
-                    torch.cat([_left_pad(bk, pad_batch), _left_pad(k, pad_new)], dim=0),
-                    torch.cat([_left_pad(bv, pad_batch), _left_pad(v, pad_new)], dim=0),
-                )
-                for (bk, bv), (k, v) in zip(self._kv, kv, strict=True)
-            ]
-            new_mask = torch.cat(
-                [torch.zeros(pad_new, dtype=torch.long), torch.ones(length, dtype=torch.long)]
-            )
-            self._mask = torch.cat([F.pad(self._mask, (pad_batch, 0)), new_mask.to(self.device).unsqueeze(0)])
+        self._batch.join(kv, state.kv_len)
         self._rows.append(state)
         metrics.BATCH_SIZE.set(len(self._rows))
 
-    def _keep_rows(self, keep: list[int]) -> None:
-        for index, state in enumerate(self._rows):
-            if index not in keep:
-                self._log("released", state)
-        if not keep:
-            self._reset_batch()
-            return
-        assert self._mask is not None
+    def _keep_rows(self, keep: list[int], *, log_released: bool = True) -> None:
+        if log_released:
+            for index, state in enumerate(self._rows):
+                if index not in keep:
+                    self._log("released", state)
         rows = [self._rows[i] for i in keep]
-        # Left padding that no remaining row needs is dropped so the batch does not grow without bound.
-        trim = self._mask.shape[1] - max(s.kv_len for s in rows)
-        index = torch.tensor(keep, dtype=torch.long, device=self.device)
-        self._kv = [(k[index, :, trim:], v[index, :, trim:]) for k, v in self._kv]
-        self._mask = self._mask[index, trim:]
+        self._batch.keep(keep, [s.kv_len for s in rows])
         self._rows = rows
         metrics.BATCH_SIZE.set(len(self._rows))
 
     def _reset_batch(self) -> None:
-        self._rows, self._kv, self._mask = [], [], None
+        self._rows = []
+        self._batch.reset()
         metrics.BATCH_SIZE.set(0)
 
     # ------------------------------------------------------------------------- tokens → text → chunks
@@ -573,27 +598,6 @@ class Scheduler:
             state.loop.call_soon_threadsafe(state.queue.put_nowait, chunk)
         except RuntimeError:  # the consumer's event loop is closed: treat as cancelled
             state.cancelled.set()
-
-
-def _returned_cache(output: Any) -> Any:
-    cache = getattr(output, "cache", None)
-    return cache if cache is not None else output.past_key_values
-
-
-def _cache_from(kv: KVLayers) -> Any:
-    """A DynamicCache over existing tensors, without the copy its constructor's ``update`` would make."""
-    from transformers import DynamicCache
-
-    cache = DynamicCache(ddp_cache_data=[(None, None)] * len(kv))
-    for layer, (keys, values) in zip(cache.layers, kv, strict=True):
-        layer.lazy_initialization(keys, values)
-        layer.keys, layer.values = keys, values
-    return cache
-
-
-def _left_pad(tensor: torch.Tensor, count: int) -> torch.Tensor:
-    """Pad ``count`` zero positions in front of the sequence axis of a ``[B, H, T, D]`` KV tensor."""
-    return F.pad(tensor, (0, 0, count, 0)) if count else tensor
 
 
 def _find_stop(text: str, stops: tuple[str, ...], emitted: int) -> int | None:

@@ -250,3 +250,88 @@ async def test_chunked_prefill_gives_the_same_tokens(tiny_backend, tiny_mistral_
         assert ids == expected
     finally:
         chunked.scheduler.close()
+
+
+async def wait_for_tokens(backend, request_id: str, count: int) -> None:
+    """Until the running request ``request_id`` has generated ``count`` tokens."""
+    while True:
+        rows = [s for s in backend.scheduler._rows if s.request.request_id == request_id]  # noqa: SLF001
+        if rows and len(rows[0].generated) >= count:
+            return
+        await asyncio.sleep(0.002)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+async def test_inline_completion_preempts_running_edits_and_they_resume_unchanged(
+    tiny_mistral_dir, batch_size: int
+) -> None:
+    edits = [
+        GenerationRequest(
+            prompt_token_ids=random_prompt(12 + i, 40 + i), max_new_tokens=60, priority=RequestPriority.EDIT
+        )
+        for i in range(batch_size)
+    ]
+    inline = GenerationRequest(prompt_token_ids=random_prompt(9, 50), max_new_tokens=6)
+    alone = load_tiny_backend(tiny_mistral_dir, max_batch_size=batch_size, preemption=False)
+    try:
+        expected_edits = [await run(alone, edit) for edit in edits]
+        expected_inline = await run(alone, inline)
+    finally:
+        alone.scheduler.close()
+
+    backend = load_tiny_backend(tiny_mistral_dir, max_batch_size=batch_size)
+    try:
+        edit_tasks = [asyncio.create_task(run(backend, edit)) for edit in edits]
+        for edit in edits:
+            await wait_for_tokens(backend, edit.request_id, 5)
+        inline_result = await run(backend, inline)
+        # The inline completion finished while every edit was still generating (none waits for them).
+        assert not any(task.done() for task in edit_tasks)
+        results = await asyncio.gather(*edit_tasks)
+        events = list(backend.scheduler.events)
+        preempted = [e.request_id for e in events if e.kind == "preempted"]
+        resumed = [e.request_id for e in events if e.kind == "resumed"]
+        # The least urgent, latest arrival was paused, once, and resumed after the inline request ended.
+        assert preempted == [edits[-1].request_id] and resumed == preempted
+        finished_inline = next(e for e in events if e.kind == "finished" and e.request_id == inline.request_id)
+        resumed_event = next(e for e in events if e.kind == "resumed")
+        assert resumed_event.time >= finished_inline.time
+        # Greedy outputs are exactly what they are without preemption.
+        assert inline_result[0] == expected_inline[0]
+        for result, expected in zip(results, expected_edits, strict=True):
+            assert result[0] == expected[0] and result[1] == expected[1]
+            assert result[2].finish_reason == expected[2].finish_reason
+    finally:
+        backend.scheduler.close()
+
+
+async def test_equal_priority_never_preempts_and_a_paused_request_can_be_cancelled(tiny_mistral_dir) -> None:
+    backend = load_tiny_backend(tiny_mistral_dir, max_batch_size=1)
+    try:
+        first = GenerationRequest(prompt_token_ids=random_prompt(10, 60), max_new_tokens=30)
+        second = GenerationRequest(prompt_token_ids=random_prompt(10, 61), max_new_tokens=3)
+        task = asyncio.create_task(run(backend, first))
+        await wait_for_tokens(backend, first.request_id, 2)
+        await run(backend, second)
+        await task
+        assert not [e for e in backend.scheduler.events if e.kind == "preempted"]
+
+        edit = GenerationRequest(
+            prompt_token_ids=random_prompt(10, 62), max_new_tokens=200, priority=RequestPriority.EDIT
+        )
+        edit_stream = backend.generate(edit)
+        edit_task = asyncio.create_task(edit_stream.__anext__())
+        await wait_for_tokens(backend, edit.request_id, 3)
+        blocker = GenerationRequest(prompt_token_ids=random_prompt(10, 63), max_new_tokens=15)
+        blocker_task = asyncio.create_task(run(backend, blocker))
+        while not any(e.kind == "preempted" for e in backend.scheduler.events):
+            await asyncio.sleep(0.002)
+        await edit_task
+        await edit_stream.aclose()  # cancel the paused edit while it waits in the queue
+        await blocker_task
+        while backend.scheduler.queue_depth or backend.scheduler.batch_size:
+            await asyncio.sleep(0.002)
+        kinds = [(e.kind, e.request_id) for e in backend.scheduler.events]
+        assert ("released", edit.request_id) in kinds and ("resumed", edit.request_id) not in kinds
+    finally:
+        backend.scheduler.close()

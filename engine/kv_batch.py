@@ -1,0 +1,294 @@
+"""The running batch's KV cache: how rows join, leave, are taken out (preemption) and decode one step.
+
+Both layouts keep every row **left-padded** so that all rows write their next token at the same cache
+index; each row's own position id and a 2-D attention mask make the padding invisible to the model.
+
+* :class:`DynamicKVBatch` holds exactly the batch's rows in a :class:`~transformers.DynamicCache` whose
+  length grows by one per step and shrinks when rows leave (padding no row needs is trimmed). Shapes
+  change every step, so compiling it needs ``dynamic=True``.
+* :class:`StaticKVBatch` holds a fixed ``[slots, heads, max_tokens, head_dim]``
+  :class:`~transformers.StaticCache`: the decode step always sees the same shapes (``[slots, 1]`` ids,
+  ``[slots, max_tokens]`` mask), so it is compiled once with ``dynamic=False`` and, on CUDA,
+  ``mode="reduce-overhead"`` (CUDA graphs): the path the transformers docs recommend for decoding.
+  Continuous batching fits it because the static layers write every row at one shared index
+  (``cumulative_length``), which is exactly the left-padded layout: a joining row is copied into a free
+  slot ending at that index (everything shifts right once if it is longer than the current index), and
+  when the index reaches the end, everything shifts left by the padding all rows share. Free slots decode
+  garbage that nobody reads. Costs: memory for ``slots × max_tokens`` positions up front, and attention
+  over ``max_tokens`` positions every step (masked), which a compiled kernel on a GPU absorbs but a CPU
+  pays for; sliding-window layers are refused (their static layer rolls, which breaks the shared index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import torch
+import torch.nn.functional as F  # noqa: N812 - the conventional name
+
+from roost.engine.types import EngineError
+
+KVLayers = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+class KVBatch(Protocol):
+    """Rows are indexed in the order they joined (minus those that left)."""
+
+    @property
+    def size(self) -> int: ...
+
+    def join(self, kv: KVLayers, length: int) -> None:
+        """Add a row whose KV (``[1, heads, length, head_dim]`` per layer) holds ``length`` tokens."""
+
+    def keep(self, keep: list[int], lengths: list[int]) -> None:
+        """Keep only rows ``keep`` (in that order); ``lengths`` are their KV lengths."""
+
+    def row_kv(self, index: int, length: int) -> KVLayers:
+        """A copy of row ``index``'s last ``length`` KV positions (its real tokens, no padding)."""
+
+    def decode(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
+        """One step: ``[rows, 1]`` ids at their positions → ``[rows, vocab]`` next-token logits."""
+
+    def reset(self) -> None: ...
+
+
+def returned_cache(output: Any) -> Any:
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
+
+
+def cache_from(kv: KVLayers) -> Any:
+    """A DynamicCache over existing tensors, without the copy its constructor's ``update`` would make."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache(ddp_cache_data=[(None, None)] * len(kv))
+    for layer, (keys, values) in zip(cache.layers, kv, strict=True):
+        layer.lazy_initialization(keys, values)
+        layer.keys, layer.values = keys, values
+    return cache
+
+
+def left_pad(tensor: torch.Tensor, count: int) -> torch.Tensor:
+    """Pad ``count`` zero positions in front of the sequence axis of a ``[B, H, T, D]`` KV tensor."""
+    return F.pad(tensor, (0, 0, count, 0)) if count else tensor
+
+
+class DynamicKVBatch:
+    """The batch as a left-padded DynamicCache that grows by one position per step."""
+
+    def __init__(self, model: Callable[..., Any], cache_kwarg: str, device: torch.device) -> None:
+        self.model, self.cache_kwarg, self.device = model, cache_kwarg, device
+        self.kv: KVLayers = []
+        self.mask: torch.Tensor | None = None
+
+    @property
+    def size(self) -> int:
+        return 0 if self.mask is None else int(self.mask.shape[0])
+
+    def join(self, kv: KVLayers, length: int) -> None:
+        if self.mask is None:
+            self.kv = kv
+            self.mask = torch.ones((1, length), dtype=torch.long, device=self.device)
+            return
+        current = self.mask.shape[1]
+        target = max(current, length)
+        pad_batch, pad_new = target - current, target - length
+        self.kv = [
+            (
+                torch.cat([left_pad(bk, pad_batch), left_pad(k, pad_new)], dim=0),
+                torch.cat([left_pad(bv, pad_batch), left_pad(v, pad_new)], dim=0),
+            )
+            for (bk, bv), (k, v) in zip(self.kv, kv, strict=True)
+        ]
+        new_mask = torch.cat([torch.zeros(pad_new, dtype=torch.long), torch.ones(length, dtype=torch.long)])
+        self.mask = torch.cat([F.pad(self.mask, (pad_batch, 0)), new_mask.to(self.device).unsqueeze(0)])
+
+    def keep(self, keep: list[int], lengths: list[int]) -> None:
+        if not keep:
+            self.reset()
+            return
+        assert self.mask is not None
+        # Left padding that no remaining row needs is dropped so the batch does not grow without bound.
+        trim = self.mask.shape[1] - max(lengths)
+        index = torch.tensor(keep, dtype=torch.long, device=self.device)
+        self.kv = [(k[index, :, trim:], v[index, :, trim:]) for k, v in self.kv]
+        self.mask = self.mask[index, trim:]
+
+    def row_kv(self, index: int, length: int) -> KVLayers:
+        # A copy, not a view: a view would keep the whole batch's old KV tensors alive while paused.
+        return [
+            (k[index : index + 1, :, -length:].clone(), v[index : index + 1, :, -length:].clone())
+            for k, v in self.kv
+        ]
+
+    def decode(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
+        assert self.mask is not None
+        mask = torch.cat([self.mask, self.mask.new_ones((self.size, 1))], dim=1)
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=position_ids,
+            use_cache=True,
+            logits_to_keep=1,
+            **{self.cache_kwarg: cache_from(self.kv)},
+        )
+        self.kv = [(layer.keys, layer.values) for layer in returned_cache(out).layers]
+        self.mask = mask
+        return out.logits[:, -1, :]
+
+    def reset(self) -> None:
+        self.kv, self.mask = [], None
+
+
+class StaticKVBatch:
+    """The batch in a fixed-shape StaticCache of ``slots`` rows × ``max_tokens`` positions (see module doc).
+
+    ``compile``: ``torch.compile`` the decode step (``dynamic=False``; ``reduce-overhead`` on CUDA). The
+    prefill stays eager: its shapes change with every prompt.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        cache_kwarg: str,
+        device: torch.device,
+        *,
+        slots: int,
+        max_tokens: int,
+        compile: bool = True,
+    ) -> None:
+        from transformers import StaticCache
+
+        self.model, self.cache_kwarg, self.device = model, cache_kwarg, device
+        self.slots, self.max_tokens = slots, max_tokens
+        self.cache = StaticCache(config=model.config, max_cache_len=max_tokens)
+        if any(getattr(layer, "is_sliding", False) for layer in self.cache.layers):
+            raise EngineError(
+                "the static KV cache does not support sliding-window attention layers; use compile=True "
+                "(dynamic shapes) for this model"
+            )
+        self.mask = torch.zeros((slots, max_tokens), dtype=torch.long, device=device)
+        self.index = 0  # where every row writes its next token (== each layer's cumulative_length)
+        self.row_slots: list[int] = []  # slot of each row, in row order
+        self._forward: Callable[..., Any] = model.forward
+        if compile:
+            mode = "reduce-overhead" if device.type == "cuda" else None
+            self._forward = torch.compile(model.forward, dynamic=False, mode=mode)
+
+    @property
+    def size(self) -> int:
+        return len(self.row_slots)
+
+    # -- layout ---------------------------------------------------------------------------------------
+
+    def _layers(self) -> list[Any]:
+        return list(self.cache.layers)
+
+    def _ensure_allocated(self, kv: KVLayers) -> None:
+        for layer, (keys, values) in zip(self._layers(), kv, strict=True):
+            if not layer.is_initialized:
+                shape_k = (self.slots, keys.shape[1], 1, keys.shape[3])
+                shape_v = (self.slots, values.shape[1], 1, values.shape[3])
+                layer.lazy_initialization(keys.new_zeros(shape_k), values.new_zeros(shape_v))
+
+    def _set_index(self, index: int) -> None:
+        self.index = index
+        for layer in self._layers():
+            layer.cumulative_length.fill_(index)
+
+    def _shift(self, count: int) -> None:
+        """Move every row ``count`` positions right (positive) or left (negative), in place."""
+        for layer in self._layers():
+            layer.keys.copy_(layer.keys.roll(count, dims=2))
+            layer.values.copy_(layer.values.roll(count, dims=2))
+        self.mask.copy_(self.mask.roll(count, dims=1))
+        # What rolled around the end is stale: never attended to.
+        if count > 0:
+            self.mask[:, :count] = 0
+        else:
+            self.mask[:, self.max_tokens + count :] = 0
+        self._set_index(self.index + count)
+
+    def _compact(self) -> None:
+        """Make room for one more position by dropping the left padding every row has."""
+        used = self.mask[self.row_slots] if self.row_slots else self.mask[:0]
+        if used.shape[0] == 0:
+            self.mask.zero_()
+            self._set_index(0)
+            return
+        first_real = used.argmax(dim=1)  # index of each row's first real token (mask is 0…0 1…1)
+        shift = int(first_real.min())
+        if shift == 0:
+            raise EngineError(f"a request outgrew the static KV cache ({self.max_tokens} positions)")
+        self._shift(-shift)
+
+    def join(self, kv: KVLayers, length: int) -> None:
+        if length >= self.max_tokens:
+            raise EngineError(
+                f"a {length}-token row does not fit the static KV cache ({self.max_tokens} positions)"
+            )
+        self._ensure_allocated(kv)
+        if length > self.index:
+            self._shift(length - self.index)
+        free = sorted(set(range(self.slots)) - set(self.row_slots))
+        if not free:
+            raise EngineError("the static KV batch is full")
+        slot = free[0]
+        start = self.index - length
+        for layer, (keys, values) in zip(self._layers(), kv, strict=True):
+            layer.keys[slot, :, start : self.index] = keys[0]
+            layer.values[slot, :, start : self.index] = values[0]
+        self.mask[slot] = 0
+        self.mask[slot, start : self.index] = 1
+        self.row_slots.append(slot)
+
+    def keep(self, keep: list[int], lengths: list[int]) -> None:
+        kept = [self.row_slots[i] for i in keep]
+        for slot in set(self.row_slots) - set(kept):
+            self.mask[slot] = 0
+        self.row_slots = kept
+        if not kept:
+            self.reset()
+
+    def row_kv(self, index: int, length: int) -> KVLayers:
+        slot = self.row_slots[index]
+        window = slice(self.index - length, self.index)
+        return [
+            (layer.keys[slot : slot + 1, :, window].clone(), layer.values[slot : slot + 1, :, window].clone())
+            for layer in self._layers()
+        ]
+
+    def reset(self) -> None:
+        self.row_slots = []
+        self.mask.zero_()
+        if self._layers()[0].is_initialized:
+            self._set_index(0)
+        else:
+            self.index = 0
+
+    # -- the step -------------------------------------------------------------------------------------
+
+    def decode(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
+        if self.index >= self.max_tokens:
+            self._compact()
+        slots = torch.tensor(self.row_slots, dtype=torch.long, device=self.device)
+        ids = torch.zeros((self.slots, 1), dtype=torch.long, device=self.device)
+        positions = torch.zeros((self.slots, 1), dtype=torch.long, device=self.device)
+        ids[slots], positions[slots] = input_ids, position_ids
+        # Every slot attends to its new token: a free slot must not be all-masked (NaN softmax).
+        step_mask = self.mask.clone()
+        step_mask[:, self.index] = 1
+        out = self._forward(
+            input_ids=ids,
+            attention_mask=step_mask,
+            position_ids=positions,
+            use_cache=True,
+            logits_to_keep=1,
+            **{self.cache_kwarg: self.cache},
+        )
+        # CUDA graphs reuse their output buffers on the next replay: take what we need now.
+        logits = out.logits[slots, -1, :].clone()
+        self.mask[slots, self.index] = 1
+        self.index += 1
+        return logits
