@@ -1,0 +1,312 @@
+"""Go refactors on real tree-sitter: add a missing import (the package of ``pkg.Name``, written into the
+import block in gofmt order) and move a top-level declaration to another file of its package (imports
+follow the moved code; the source drops the ones it no longer uses). Results are re-indexed, and built
+with ``go build`` when a Go toolchain is installed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from roost.context.index import WorkspaceIndex
+from roost.context.languages import language_for_path
+from roost.context.languages.base import ImportCandidate
+from roost.context.options import IndexOptions
+from roost.context.refactor.imports import RefactorError
+from roost.context.refactor.move import FileText
+from roost.context.refactor.package_imports import (
+    add_package_import,
+    apply_replacements,
+    missing_package_imports,
+)
+from roost.context.refactor.package_move import plan_package_move
+from roost.context.retrieval.retriever import parse_facts
+
+GO = language_for_path("x.go")
+
+PROJECT = {
+    "go.mod": "module example.com/app\n\ngo 1.19\n",
+    "money/price.go": (
+        "package money\n\n"
+        "// Price is an amount in cents.\n"
+        "type Price int\n\n"
+        "// Format renders a price.\n"
+        'func Format(p Price) string { return "" }\n'
+    ),
+    "shop/cart.go": (
+        "package shop\n\n"
+        "import (\n"
+        '\t"fmt"\n'
+        '\t"strings"\n\n'
+        '\t"example.com/app/money"\n'
+        ")\n\n"
+        "// Cart holds lines.\n"
+        "type Cart struct {\n"
+        "\tLines []string\n"
+        "}\n\n"
+        "// Describe renders a price in capitals.\n"
+        "func Describe(p money.Price) string {\n"
+        "\treturn strings.ToUpper(fmt.Sprint(money.Format(p)))\n"
+        "}\n\n"
+        "// Count prints and counts the lines.\n"
+        "func Count(c Cart) int {\n"
+        "\tfmt.Println(len(c.Lines))\n"
+        "\treturn len(c.Lines)\n"
+        "}\n"
+    ),
+    "shop/format.go": 'package shop\n\nimport "fmt"\n\nfunc Hello() { fmt.Println("hi") }\n',
+    "main.go": (
+        "package main\n\n"
+        'import "example.com/app/shop"\n\n'
+        "func main() {\n"
+        "\t_ = shop.Describe(3)\n"
+        "\t_ = shop.Count(shop.Cart{})\n"
+        "}\n"
+    ),
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, source in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(source, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def open_index(tmp_path):
+    opened: list[WorkspaceIndex] = []
+
+    def make(root: Path) -> WorkspaceIndex:
+        index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / f"cache{len(opened)}", workers=1))
+        index.index()
+        opened.append(index)
+        return index
+
+    yield make
+    for index in opened:
+        index.close()
+
+
+def _definitions(
+    index: WorkspaceIndex, path: str, needle: str, offset: int = 0
+) -> set[tuple[str, str | None]]:
+    lines = index.source(path).splitlines()
+    line = next(number for number, text in enumerate(lines) if needle in text)
+    col = len(lines[line][: lines[line].index(needle)].encode()) + offset
+    return {(loc.path, loc.qualified_name) for loc in index.definitions_at(path, line, col)}
+
+
+def _go_build(root: Path) -> None:
+    go = shutil.which("go")
+    if go is None:
+        return
+    result = subprocess.run(
+        [go, "build", "./..."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(root),
+            "GOFLAGS": "-mod=mod",
+            "GOCACHE": str(root / ".gocache"),
+            "GOPATH": str(root / ".gopath"),
+            "GOTOOLCHAIN": "local",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _move(files: dict[str, str], symbol: str, source: str, target: str) -> dict[str, str]:
+    plan = plan_package_move(
+        symbol,
+        FileText(source, files[source]),
+        FileText(target, files[target]),
+        [],
+        files.__getitem__,
+        lambda importer, imp: None,
+        lambda path: path in files,
+    )
+    moved = dict(files)
+    for change in plan.changes:
+        assert change.text == files[change.path]
+        moved[change.path] = apply_replacements(change.text, change.replacements)
+    return moved
+
+
+# ------------------------------------------------------------------------------------------------- move
+
+
+def test_move_takes_imports_along_and_drops_the_unused_ones(tmp_path, open_index) -> None:
+    moved = _move(PROJECT, "Describe", "shop/cart.go", "shop/format.go")
+    assert moved["shop/cart.go"] == (
+        "package shop\n\n"
+        "import (\n"
+        '\t"fmt"\n'
+        ")\n\n"
+        "// Cart holds lines.\n"
+        "type Cart struct {\n"
+        "\tLines []string\n"
+        "}\n\n"
+        "// Count prints and counts the lines.\n"
+        "func Count(c Cart) int {\n"
+        "\tfmt.Println(len(c.Lines))\n"
+        "\treturn len(c.Lines)\n"
+        "}\n"
+    )
+    assert moved["shop/format.go"] == (
+        "package shop\n\n"
+        "import (\n"
+        '\t"fmt"\n'
+        '\t"strings"\n\n'
+        '\t"example.com/app/money"\n'
+        ")\n\n"
+        'func Hello() { fmt.Println("hi") }\n\n'
+        "// Describe renders a price in capitals.\n"
+        "func Describe(p money.Price) string {\n"
+        "\treturn strings.ToUpper(fmt.Sprint(money.Format(p)))\n"
+        "}\n"
+    )
+    assert moved["main.go"] == PROJECT["main.go"]  # same package: dependents unchanged
+    root = _write(tmp_path / "moved", moved)
+    index = open_index(root)
+    assert _definitions(index, "main.go", "Describe") == {("shop/format.go", "Describe")}
+    assert _definitions(index, "shop/format.go", "Format") == {("money/price.go", "Format")}
+    _go_build(root)
+
+
+def test_move_the_last_declaration_and_one_spec_of_a_group(tmp_path, open_index) -> None:
+    files = {
+        **PROJECT,
+        "shop/limits.go": (
+            "package shop\n\nconst (\n\t// MaxLines caps a cart.\n\tMaxLines = 10\n\tMinLines = 1\n)\n"
+        ),
+    }
+    moved = _move(files, "MaxLines", "shop/limits.go", "shop/format.go")
+    assert moved["shop/limits.go"] == "package shop\n\nconst (\n\tMinLines = 1\n)\n"
+    assert moved["shop/format.go"] == (
+        'package shop\n\nimport "fmt"\n\nfunc Hello() { fmt.Println("hi") }\n\n'
+        "// MaxLines caps a cart.\nconst MaxLines = 10\n"
+    )
+    moved = _move(moved, "Count", "shop/cart.go", "shop/limits.go")
+    assert moved["shop/cart.go"].endswith(
+        "type Cart struct {\n\tLines []string\n}\n\n// Describe renders a price in capitals.\nfunc Describe(p money.Price) string {\n\treturn strings.ToUpper(fmt.Sprint(money.Format(p)))\n}\n"
+    )
+    assert moved["shop/limits.go"] == (
+        'package shop\n\nimport "fmt"\n\nconst (\n\tMinLines = 1\n)\n\n'
+        "// Count prints and counts the lines.\n"
+        "func Count(c Cart) int {\n"
+        "\tfmt.Println(len(c.Lines))\n"
+        "\treturn len(c.Lines)\n"
+        "}\n"
+    )
+    root = _write(tmp_path / "moved", moved)
+    index = open_index(root)
+    assert _definitions(index, "main.go", "Count") == {("shop/limits.go", "Count")}
+    assert _definitions(index, "shop/format.go", "MaxLines = 10") == {("shop/format.go", "MaxLines")}
+    _go_build(root)
+
+
+def test_move_refusals() -> None:
+    def move(symbol: str, source: str, target: str, files: dict[str, str] = PROJECT) -> None:
+        _move(files, symbol, source, target)
+
+    with pytest.raises(RefactorError, match="not in the package"):
+        move("Describe", "shop/cart.go", "money/price.go")
+    with pytest.raises(RefactorError, match="already defines"):
+        move(
+            "Hello",
+            "shop/format.go",
+            "shop/format.go".replace("format", "cart"),
+            {**PROJECT, "shop/cart.go": PROJECT["shop/cart.go"] + "\nfunc Hello() {}\n"},
+        )
+    with pytest.raises(RefactorError, match="no top-level definition"):
+        move("Missing", "shop/cart.go", "shop/format.go")
+    with pytest.raises(RefactorError, match="does not see"):
+        move(
+            "Describe",
+            "shop/cart.go",
+            "shop/cart_test.go",
+            {**PROJECT, "shop/cart_test.go": "package shop\n"},
+        )
+    assert GO is not None and GO.moves_within_package
+
+
+# ------------------------------------------------------------------------------------- add missing import
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (  # into the module group of a block, sorted
+            'package m\n\nimport (\n\t"fmt"\n\n\t"example.com/app/a"\n\t"example.com/app/z"\n)\n',
+            'package m\n\nimport (\n\t"fmt"\n\n\t"example.com/app/a"\n\t"example.com/app/money"\n\t"example.com/app/z"\n)\n',
+        ),
+        (  # a block of standard-library imports only: a group of its own
+            'package m\n\nimport (\n\t"fmt"\n\t"os"\n)\n',
+            'package m\n\nimport (\n\t"fmt"\n\t"os"\n\n\t"example.com/app/money"\n)\n',
+        ),
+        (  # one import becomes a block
+            'package m\n\nimport "fmt"\n\nfunc f() {}\n',
+            'package m\n\nimport (\n\t"fmt"\n\n\t"example.com/app/money"\n)\n\nfunc f() {}\n',
+        ),
+        (  # no import yet
+            "package m\n\nfunc f() {}\n",
+            'package m\n\nimport "example.com/app/money"\n\nfunc f() {}\n',
+        ),
+        (  # already there
+            'package m\n\nimport "example.com/app/money"\n',
+            'package m\n\nimport "example.com/app/money"\n',
+        ),
+    ],
+)
+def test_with_import_writes_gofmt_order(before: str, after: str) -> None:
+    assert GO.with_import(before, "example.com/app/money") == after
+
+
+def test_missing_import_of_a_workspace_package(tmp_path, open_index) -> None:
+    files = {
+        **PROJECT,
+        "report/report.go": (
+            "package report\n\n"
+            'import "fmt"\n\n'
+            "func Line(p money.Price, cart Cart) string {\n"
+            "\tvar total money.Price = p\n"
+            "\tfmt.Println(cart.Lines, local.X)\n"
+            "\treturn money.Format(total)\n"
+            "}\n\n"
+            "type Cart struct{ Lines []string }\n"
+        ),
+    }
+    root = _write(tmp_path / "project", files)
+    index = open_index(root)
+    path = "report/report.go"
+    text = files[path]
+    # ``money`` is a workspace package; ``cart`` is a parameter, ``fmt`` imported, ``local`` unknown.
+    found = missing_package_imports(index, path, text, 0, text.count("\n"))
+    assert found == [ImportCandidate("money", "example.com/app/money", "money/price.go")]
+    assert missing_package_imports(index, path, text, 9, 9) == []  # outside the range
+    replacement = add_package_import(path, text, "example.com/app/money")
+    fixed = apply_replacements(text, [replacement])
+    assert fixed.startswith(
+        'package report\n\nimport (\n\t"fmt"\n\n\t"example.com/app/money"\n)\n\nfunc Line('
+    )
+    index.set_buffer(path, fixed)
+    assert _definitions(index, path, "money.Format", len("money.")) == {("money/price.go", "Format")}
+    assert missing_package_imports(index, path, fixed, 0, fixed.count("\n")) == []
+    with pytest.raises(RefactorError, match="already imports"):
+        add_package_import(path, fixed, "example.com/app/money")
+    (root / path).write_text(fixed.replace("local.X", '"x"'), encoding="utf-8")
+    _go_build(root)
+
+
+def test_facts_of_moved_files_still_parse() -> None:
+    moved = _move(PROJECT, "Describe", "shop/cart.go", "shop/format.go")
+    facts = parse_facts("shop/format.go", moved["shop/format.go"])
+    assert facts is not None
+    assert [imp.module for imp in facts.imports] == ["fmt", "strings", "example.com/app/money"]
