@@ -171,6 +171,7 @@ class StaticKVBatch:
         self.mask = torch.zeros((slots, max_tokens), dtype=torch.long, device=device)
         self.index = 0  # where every row writes its next token (== each layer's cumulative_length)
         self.row_slots: list[int] = []  # slot of each row, in row order
+        self.shifts = {"right": 0, "left": 0}  # layout moves, for tests and benchmarks
         self._forward: Callable[..., Any] = model.forward
         if compile:
             mode = "reduce-overhead" if device.type == "cuda" else None
@@ -203,6 +204,7 @@ class StaticKVBatch:
             layer.keys.copy_(layer.keys.roll(count, dims=2))
             layer.values.copy_(layer.values.roll(count, dims=2))
         self.mask.copy_(self.mask.roll(count, dims=1))
+        self.shifts["right" if count > 0 else "left"] += 1
         # What rolled around the end is stale: never attended to.
         if count > 0:
             self.mask[:, :count] = 0

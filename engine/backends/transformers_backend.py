@@ -13,6 +13,7 @@ Anything else is a :class:`ModelNotFoundError` naming every place that was looke
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -45,8 +46,13 @@ class TransformersOptions:
     device: str = "auto"
     # "auto" spreads layers over all visible GPUs (accelerate). ``None``: "auto" when >1 GPU is visible.
     device_map: str | None = None
-    # torch.compile the forward pass (dynamic shapes: the scheduler's batch size and length change).
-    compile: bool = False
+    # True: torch.compile the whole forward pass with dynamic shapes (the batch size and KV length change
+    # every step; prefill compiled too). "static": decode in a fixed-shape StaticCache of
+    # ``max_batch_size × static_cache_tokens`` positions and compile only that step, once, with static
+    # shapes ("reduce-overhead", i.e. CUDA graphs, on a GPU); the prefill stays eager. See kv_batch.
+    compile: bool | Literal["static"] = False
+    # Positions per batch slot of the static cache (compile="static"); also the context limit there.
+    static_cache_tokens: int = 4096
     quantization: Quantization | None = None
     # Path to a PEFT LoRA adapter, merged into the weights at load time (no per-token adapter cost).
     lora_adapter: str | None = None
@@ -82,7 +88,8 @@ class TransformersBackend:
     ) -> TransformersBackend:
         """Load the model (blocking: seconds to minutes; run it in a thread from async code)."""
         options = options or TransformersOptions()
-        return cls(load_model(options, progress), options.scheduler)
+        loaded = load_model(options, progress)
+        return cls(loaded, scheduler_options(options, loaded.model))
 
     @property
     def name(self) -> str:
@@ -145,9 +152,11 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
     report("loading tokenizer", 0.85)
     model_type = getattr(model.config, "model_type", "")
     tokenizer = load_tokenizer(directory, gguf_file, model_type)
-    if options.compile:
+    if options.compile is True:
         report("compiling (torch.compile; the first requests are slow)", 0.9)
         model.forward = torch.compile(model.forward, dynamic=True)
+    elif options.compile == "static":
+        report("the decode step compiles on the first request (static cache)", 0.9)
     eos = getattr(model.generation_config, "eos_token_id", None) if model.generation_config else None
     extra_eos = tuple(eos) if isinstance(eos, list) else (() if eos is None else (int(eos),))
     seconds = time.perf_counter() - started
@@ -160,6 +169,19 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
         dtype=str(dtype).removeprefix("torch."),
         extra_eos_ids=extra_eos,
         load_seconds=seconds,
+    )
+
+
+def scheduler_options(options: TransformersOptions, model: Any) -> SchedulerOptions:
+    """The scheduler's options, with the static cache switched on for ``compile="static"``."""
+    if options.compile != "static":
+        return options.scheduler
+    config = model.config.get_text_config(decoder=True) if hasattr(model.config, "get_text_config") else None
+    context = int(getattr(config or model.config, "max_position_embeddings", options.static_cache_tokens))
+    return dataclasses.replace(
+        options.scheduler,
+        static_cache_tokens=min(options.static_cache_tokens, context),
+        compile_static_decode=True,
     )
 
 
