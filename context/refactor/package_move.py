@@ -15,7 +15,7 @@ import posixpath
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from roost.context.facts import FileFacts, Import, Reference
+from roost.context.facts import FileFacts, Import, Reference, SymbolKind
 from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport
 from roost.context.refactor.move import FileChange, FileText, MovePlan, RefactorError
@@ -51,10 +51,19 @@ def plan_package_move(
     src_facts = _facts(source)
     dst_facts = _facts(target)
     _check_same_package(language, source.path, src_facts, target.path, dst_facts)
-    definition = next((d for d in src_facts.definitions if d.name == symbol and d.parent is None), None)
+    # A Go method is a top-level declaration too: it is named ``Type.Method``.
+    definition = next(
+        (
+            d
+            for d in src_facts.definitions
+            if (d.name == symbol and d.parent is None)
+            or (d.qualified_name == symbol and d.kind is SymbolKind.METHOD)
+        ),
+        None,
+    )
     if definition is None:
         raise RefactorError(f"no top-level definition named {symbol!r} in {source.path}")
-    if any(d.name == symbol and d.parent is None for d in dst_facts.definitions):
+    if any(d.qualified_name == definition.qualified_name for d in dst_facts.definitions):
         raise RefactorError(f"{target.path} already defines {symbol!r}")
     try:
         cut = language.declaration_to_move(source.text, definition)
@@ -125,6 +134,24 @@ def plan_package_move(
         if replacements:
             plan.changes.append(FileChange(path, old, replacements))
     return plan
+
+
+def package_move_targets(source_path: str, package_peers: Sequence[str], limit: int) -> list[str]:
+    """Files a top-level symbol of ``source_path`` can move to: its package peers (as
+    ``WorkspaceIndex.package_peers`` gives them) in the same directory, of the same main extension (a Java
+    package spread over ``src/main/java`` and ``src/test/java`` keeps its main code out of the tests)."""
+    language = language_for_path(source_path)
+    if language is None or not language.moves_within_package:
+        return []
+    directory = posixpath.dirname(source_path)
+    return sorted(
+        path
+        for path in package_peers
+        if path != source_path
+        and posixpath.dirname(path) == directory
+        and path.endswith(language.extensions[0])
+        and language.sees_package_file(source_path, path)
+    )[:limit]
 
 
 def _facts(file: FileText) -> FileFacts:

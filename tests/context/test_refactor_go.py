@@ -22,7 +22,7 @@ from roost.context.refactor.package_imports import (
     apply_replacements,
     missing_package_imports,
 )
-from roost.context.refactor.package_move import plan_package_move
+from roost.context.refactor.package_move import package_move_targets, plan_package_move
 from roost.context.retrieval.retriever import parse_facts
 
 GO = language_for_path("x.go")
@@ -310,3 +310,31 @@ def test_facts_of_moved_files_still_parse() -> None:
     facts = parse_facts("shop/format.go", moved["shop/format.go"])
     assert facts is not None
     assert [imp.module for imp in facts.imports] == ["fmt", "strings", "example.com/app/money"]
+
+
+def test_move_a_method_by_its_qualified_name(tmp_path, open_index) -> None:
+    files = {
+        **PROJECT,
+        "shop/cart.go": PROJECT["shop/cart.go"]
+        + "\n// Empty tells whether the cart has no lines.\nfunc (c *Cart) Empty() bool {\n\treturn len(c.Lines) == 0\n}\n",
+        "main.go": PROJECT["main.go"].replace("}\n", "\t_ = (&shop.Cart{}).Empty()\n}\n"),
+    }
+    moved = _move(files, "Cart.Empty", "shop/cart.go", "shop/format.go")
+    assert moved["shop/cart.go"] == PROJECT["shop/cart.go"]
+    assert moved["shop/format.go"] == (
+        PROJECT["shop/format.go"]
+        + "\n// Empty tells whether the cart has no lines.\nfunc (c *Cart) Empty() bool {\n\treturn len(c.Lines) == 0\n}\n"
+    )
+    root = _write(tmp_path / "moved", moved)
+    index = open_index(root)
+    assert _definitions(index, "main.go", "Empty") == {("shop/format.go", "Cart.Empty")}
+    _go_build(root)
+
+
+def test_move_targets_are_the_package_files_of_the_directory(tmp_path, open_index) -> None:
+    files = {**PROJECT, "shop/cart_test.go": "package shop\n", "shop/other/x.go": "package shop\n"}
+    index = open_index(_write(tmp_path / "project", files))
+    peers = index.package_peers("shop/cart.go")
+    assert package_move_targets("shop/cart.go", peers, 6) == ["shop/format.go"]
+    assert package_move_targets("shop/cart.go", peers, 0) == []
+    assert package_move_targets("x.py", ["y.py"], 6) == []
