@@ -558,7 +558,15 @@ class Navigator:
         name = target.name if target else None
         results: list[ReferenceLocation] = []
         reach = self._graph.neighbourhood(path, depth=_REFERENCE_DEPTH, direction="dependents")
-        candidates = sorted({*reach, *(self.package_peers(path) if reach else ())})
+        peers = self.package_peers(path) if reach else ()
+        # A member reaches further than its file: a class of another package extending a class of this
+        # package (which needs no import of this file) uses it too.
+        beyond_peers = (
+            {d for peer in peers for d in self._graph.neighbourhood(peer, depth=1, direction="dependents")}
+            if target is not None and target.parent is not None
+            else set()
+        )
+        candidates = sorted({*reach, *peers, *beyond_peers})
         names = self._aliases(name, candidates) if name is not None else set()
         for candidate in candidates:
             view = self._view_for(candidate)

@@ -355,7 +355,8 @@ class OutlineFirstLanguage(LanguageSupport):
 
     def extract(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
         facts, skips = self._outline(path, source, tree)
-        facts.references = reference_pass(self._language, self.reference_query, tree, source, skips)
+        references = reference_pass(self._language, self.reference_query, tree, source, skips)
+        facts.references = self._drop_local_uses(tree, source, references)
         return facts
 
     def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
@@ -363,7 +364,15 @@ class OutlineFirstLanguage(LanguageSupport):
 
     def extract_references(self, path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
         _, skips = self._outline(path, source, tree)
-        return reference_pass(self._language, self.reference_query, tree, source, skips)
+        references = reference_pass(self._language, self.reference_query, tree, source, skips)
+        return self._drop_local_uses(tree, source, references)
+
+    def _drop_local_uses(
+        self, tree: tree_sitter.Tree, source: bytes, references: list[Reference]
+    ) -> list[Reference]:
+        """References without the uses of local variables and parameters, where the language can tell
+        (they are no use of an indexed symbol). Default: all kept."""
+        return references
 
     def _outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> tuple[FileFacts, OutlineSkips]:
         raise NotImplementedError

@@ -30,6 +30,7 @@ from roost.context.facts import (
     FileFacts,
     Import,
     ImportedName,
+    Reference,
     ResolvedImport,
     SymbolKind,
 )
@@ -89,6 +90,17 @@ _TYPE_DECLARATIONS = frozenset(
     }
 )
 _TYPE_KINDS = (SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.ENUM)
+# Where a local variable or parameter is visible (approximately: the whole body, not from its declaration).
+_LOCAL_SCOPES = frozenset(
+    {
+        "method_declaration",
+        "constructor_declaration",
+        "compact_constructor_declaration",
+        "lambda_expression",
+        "static_initializer",
+        "block",
+    }
+)
 
 
 def _import_text(source: bytes, declaration: tree_sitter.Node) -> str:
@@ -202,6 +214,31 @@ class JavaSupport(OutlineFirstLanguage):
         return RawDefinition(node, text(source, name_node), name_node, kind, signature, doc)
 
     implicit_member_access = True  # ``foo()`` in a class body is ``this.foo()``, inherited ones included
+
+    def _drop_local_uses(
+        self, tree: tree_sitter.Tree, source: bytes, references: list[Reference]
+    ) -> list[Reference]:
+        # With implicit ``this`` a bare ``name`` would resolve to a field ``name``; inside a method that
+        # declares a parameter or local ``name`` (``this.name = name``) it is that local instead.
+        # name → the (start, end) points of the scopes declaring it: a lookup per reference, not a scan.
+        scopes: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+        for _, captures in query_matches(load_query(self._language, "java_locals.scm"), tree.root_node):
+            for node in captures.get("local", ()):
+                scope = node.parent
+                while scope is not None and scope.type not in _LOCAL_SCOPES:
+                    scope = scope.parent
+                if scope is not None:
+                    scopes.setdefault(text(source, node), []).append((scope.start_point, scope.end_point))
+        if not scopes:
+            return references
+        kept = []
+        for ref in references:
+            declared = scopes.get(ref.name) if ref.receiver is None else None
+            point = (ref.span.start_line, ref.span.start_col)
+            if declared and any(start <= point < end for start, end in declared):
+                continue
+            kept.append(ref)
+        return kept
 
     def self_names(self) -> tuple[str, ...]:
         return ("this",)

@@ -180,6 +180,7 @@ INHERITANCE = {
         "    class Inner {\n"
         "        void go() { own(); foo(); }\n"
         "    }\n"
+        "    void set(int count) { this.count = count; }\n"
         "}\n"
     ),
 }
@@ -223,6 +224,13 @@ def test_inherited_members_resolve_without_this(tmp_path) -> None:
         # An inner class sees the outer class's own and inherited members.
         assert definitions(leaf, "own(); foo()") == {("src/com/a/Mid.java", "Mid.own")}
         assert definitions(leaf, "foo(); }") == {(leaf, "Leaf.foo")}
+        # A parameter shadows the inherited field: ``this.count`` is the field, ``count`` the parameter.
+        assert definitions(leaf, "this.count", len("this.")) == {("src/com/a/Base.java", "Base.count")}
+        assert definitions(leaf, "= count;", len("= ")) == set()
+        count_uses = {
+            (r.path, r.span.start_line) for r in index.references_to("src/com/a/Base.java", "Base.count")
+        }
+        assert count_uses == {(leaf, 7), (leaf, 19)}
         # References to an inherited member include the bare uses in the subclass.
         uses = {(r.path, r.span.start_line) for r in index.references_to("src/com/a/Mid.java", "Mid.own")}
         assert uses == {(leaf, 8), (leaf, 11), (leaf, 17)}
