@@ -329,6 +329,7 @@ class GoSupport(OutlineFirstLanguage):
         workspace: PackageWorkspace,
     ) -> list[ImportCandidate] | None:
         bound = {name for imp in facts.imports if (name := self.bound_name(imp))}
+        lines = text.encode("utf-8").split(b"\n")
         candidates: dict[tuple[str, str], ImportCandidate] = {}
         rejected: set[str] = set()
         for ref in facts.references:
@@ -342,9 +343,10 @@ class GoSupport(OutlineFirstLanguage):
             ):
                 continue
             receiver_col = ref.span.start_col - len(qualifier.encode()) - 1
-            if _is_local(text, qualifier) or (
-                receiver_col >= 0 and workspace.resolves(path, ref.span.start_line, receiver_col)
-            ):
+            line = lines[ref.span.start_line] if ref.span.start_line < len(lines) else b""
+            if receiver_col < 0 or line[receiver_col : ref.span.start_col] != f"{qualifier}.".encode():
+                continue  # not ``pkg.Name`` as written (a struct literal key's type, a spaced selector)
+            if _is_local(text, qualifier) or workspace.resolves(path, ref.span.start_line, receiver_col):
                 rejected.add(qualifier)
                 continue
             for other, definition in workspace.top_level(ref.name):

@@ -277,7 +277,7 @@ def test_missing_import_of_a_workspace_package(tmp_path, open_index) -> None:
             'import "fmt"\n\n'
             "func Line(p money.Price, cart Cart) string {\n"
             "\tvar total money.Price = p\n"
-            "\tfmt.Println(cart.Lines, local.X)\n"
+            "\tfmt.Println(cart.Lines, local.X, Cart{Lines: nil})\n"
             "\treturn money.Format(total)\n"
             "}\n\n"
             "type Cart struct{ Lines []string }\n"
