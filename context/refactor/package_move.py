@@ -136,6 +136,14 @@ def plan_package_move(
     return plan
 
 
+def moves_within_package(path: str) -> bool:
+    """Whether the language of ``path`` moves symbols between the files of a package (Go, Java): then
+    :func:`plan_package_move` and :func:`package_move_targets` apply instead of ``refactor.move``, and
+    ``refactor.package_imports`` finds and writes missing imports."""
+    language = language_for_path(path)
+    return language is not None and language.moves_within_package
+
+
 def package_move_targets(source_path: str, package_peers: Sequence[str], limit: int) -> list[str]:
     """Files a top-level symbol of ``source_path`` can move to: its package peers (as
     ``WorkspaceIndex.package_peers`` gives them) in the same directory, of the same main extension (a Java

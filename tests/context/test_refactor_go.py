@@ -22,7 +22,7 @@ from roost.context.refactor.package_imports import (
     apply_replacements,
     missing_package_imports,
 )
-from roost.context.refactor.package_move import package_move_targets, plan_package_move
+from roost.context.refactor.package_move import moves_within_package, package_move_targets, plan_package_move
 from roost.context.retrieval.retriever import parse_facts
 
 GO = language_for_path("x.go")
@@ -338,3 +338,5 @@ def test_move_targets_are_the_package_files_of_the_directory(tmp_path, open_inde
     assert package_move_targets("shop/cart.go", peers, 6) == ["shop/format.go"]
     assert package_move_targets("shop/cart.go", peers, 0) == []
     assert package_move_targets("x.py", ["y.py"], 6) == []
+    assert moves_within_package("shop/cart.go") and moves_within_package("A.java")
+    assert not moves_within_package("x.py") and not moves_within_package("x.rs")
