@@ -277,7 +277,7 @@ class Scheduler:
         if request.prompt_token_ids is not None:
             prompt_ids = list(request.prompt_token_ids)
         elif request.messages is not None:
-            prompt_ids = self.tokenizer.encode_chat(request.messages)
+            prompt_ids = self.tokenizer.encode_chat(request.messages, request.assistant_prefill)
         else:
             prompt_ids = self.tokenizer.encode(request.prompt or "")
         if not prompt_ids:
@@ -287,6 +287,8 @@ class Scheduler:
                 f"the prompt has {len(prompt_ids)} tokens; the model's context holds {self.max_context_tokens}"
             )
         stop_ids, stop_texts = set(self._eos_ids), list(request.stop_sequences)
+        if request.assistant_prefill:  # always honoured in process
+            stop_texts += request.prefill_stop_sequences
         for token in request.stop_token_strings:
             token_id = self.tokenizer.special_token_id(token)
             if token_id is None:

@@ -86,7 +86,15 @@ def request_from_openai(body: dict[str, Any], chat: bool) -> GenerationRequest:
             parsed = tuple(
                 ChatMessage(role=m["role"], content=_content_text(m.get("content"))) for m in messages
             )
-            return GenerationRequest(messages=parsed, **common)
+            prefill = ""
+            # vLLM's extension (SGLang has it too): continue the trailing assistant message.
+            if body.get("continue_final_message"):
+                if body.get("add_generation_prompt") is True:
+                    raise BadRequest("continue_final_message and add_generation_prompt cannot both be true")
+                if parsed[-1].role != "assistant" or len(parsed) < 2:
+                    raise BadRequest("continue_final_message needs a trailing assistant message")
+                parsed, prefill = parsed[:-1], parsed[-1].content
+            return GenerationRequest(messages=parsed, assistant_prefill=prefill, **common)
         prompt = body.get("prompt")
         if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
             prompt = prompt[0]
@@ -359,7 +367,15 @@ def add_server_arguments(parser: argparse.ArgumentParser, default_port: int = DE
     parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"])
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
     parser.add_argument("--quantization", default=None, choices=["int8", "nf4", "fp8"])
-    parser.add_argument("--compile", action="store_true", help="torch.compile the forward pass")
+    parser.add_argument(
+        "--compile",
+        nargs="?",
+        const="dynamic",
+        default=None,
+        choices=["dynamic", "static"],
+        help="torch.compile: `dynamic` (the default with a bare --compile) compiles the forward pass with "
+        "dynamic shapes; `static` decodes in a fixed-shape static KV cache compiled once (CUDA graphs)",
+    )
     parser.add_argument("--max-batch-size", type=int, default=8)
     parser.add_argument(
         "--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:N"
@@ -375,7 +391,7 @@ def options_from_arguments(args: argparse.Namespace) -> TransformersOptions:
         dtype=args.dtype,
         device=args.device,
         quantization=args.quantization,
-        compile=args.compile,
+        compile={"dynamic": True, "static": "static"}.get(args.compile or "", False),  # type: ignore[arg-type]
         scheduler=SchedulerOptions(max_batch_size=args.max_batch_size),
     )
 

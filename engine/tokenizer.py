@@ -26,7 +26,10 @@ class TokenizerAdapter(Protocol):
         """Id of ``token`` if it is one special/added token of the vocabulary, else ``None``."""
         ...
 
-    def encode_chat(self, messages: Sequence[ChatMessage]) -> list[int]: ...
+    def encode_chat(self, messages: Sequence[ChatMessage], assistant_prefill: str = "") -> list[int]:
+        """The chat rendered for the model's answer; with ``assistant_prefill`` the assistant turn is
+        open and already starts with that text."""
+        ...
 
 
 class HuggingFaceTokenizer:
@@ -60,16 +63,21 @@ class HuggingFaceTokenizer:
     def special_token_id(self, token: str) -> int | None:
         return self._added.get(token)
 
-    def encode_chat(self, messages: Sequence[ChatMessage]) -> list[int]:
+    def encode_chat(self, messages: Sequence[ChatMessage], assistant_prefill: str = "") -> list[int]:
         if not getattr(self._tokenizer, "chat_template", None):
             raise ModelNotFoundError(
                 f"the tokenizer ({self.description}) has no chat template; use a raw prompt"
             )
-        rendered = self._tokenizer.apply_chat_template(
-            [{"role": m.role, "content": m.content} for m in messages],
-            tokenize=False,
-            add_generation_prompt=True,
-        )
+        chat = [{"role": m.role, "content": m.content} for m in messages]
+        if assistant_prefill:
+            # The template renders the assistant turn, and transformers cuts it after the prefill
+            # (no end-of-turn token), so the model continues that turn.
+            chat.append({"role": "assistant", "content": assistant_prefill})
+            rendered = self._tokenizer.apply_chat_template(
+                chat, tokenize=False, continue_final_message=True, add_generation_prompt=False
+            )
+        else:
+            rendered = self._tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
         return self.encode(rendered)
 
 
@@ -121,10 +129,13 @@ class MistralCommonTokenizer:
         except Exception:  # mistral-common raises its own exception types for unknown tokens
             return None
 
-    def encode_chat(self, messages: Sequence[ChatMessage]) -> list[int]:
+    def encode_chat(self, messages: Sequence[ChatMessage], assistant_prefill: str = "") -> list[int]:
         from mistral_common.protocol.instruct.messages import AssistantMessage, SystemMessage, UserMessage
         from mistral_common.protocol.instruct.request import ChatCompletionRequest
 
         kinds = {"system": SystemMessage, "user": UserMessage, "assistant": AssistantMessage}
-        request = ChatCompletionRequest(messages=[kinds[m.role](content=m.content) for m in messages])
+        chat: list[Any] = [kinds[m.role](content=m.content) for m in messages]
+        if assistant_prefill:
+            chat.append(AssistantMessage(content=assistant_prefill, prefix=True))  # an open assistant turn
+        request = ChatCompletionRequest(messages=chat)
         return list(self._mistral.encode_chat_completion(request).tokens)

@@ -80,12 +80,22 @@ class GenerationRequest:
 
     ``suffix`` is for servers whose ``/v1/completions`` accept an OpenAI ``suffix`` field (FIM done
     server side); in-process backends reject a request with a suffix (build the FIM prompt instead).
+
+    ``assistant_prefill`` (chats only): text the answer should start with, put in the model's mouth as an
+    open assistant turn (chat infill prefills an opening code fence, so the model starts with code at
+    once). The streamed output is what comes *after* it. A backend that cannot continue an assistant
+    turn (an OpenAI-compatible server without vLLM's ``continue_final_message``) sends the chat without
+    it; the answer parser copes with both. ``prefill_stop_sequences`` apply only when the prefill was
+    honoured (the closing fence after a prefilled opening fence: without the prefill the answer's own
+    opening fence would match it).
     """
 
     prompt: str | None = None
     prompt_token_ids: tuple[int, ...] | None = None
     messages: tuple[ChatMessage, ...] | None = None
     suffix: str | None = None
+    assistant_prefill: str = ""
+    prefill_stop_sequences: tuple[str, ...] = ()
     max_new_tokens: int = 128
     # 0.0 means greedy decoding (deterministic; what tests and inline completion use).
     temperature: float = 0.0
@@ -105,6 +115,8 @@ class GenerationRequest:
         given = [x is not None for x in (self.prompt, self.prompt_token_ids, self.messages)]
         if sum(given) != 1:
             raise ValueError("GenerationRequest needs exactly one of prompt, prompt_token_ids or messages")
+        if self.assistant_prefill and self.messages is None:
+            raise ValueError("assistant_prefill continues a chat: it needs messages")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
         if self.temperature < 0:

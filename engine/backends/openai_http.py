@@ -15,6 +15,13 @@ Failure policy, because the LSP sends a request per keystroke:
 
 Stop strings are sent to the server *and* applied here, so a server that ignores ``stop`` (or returns
 the stop text) still yields output that ends before the stop string.
+
+A chat request's ``assistant_prefill`` (chat infill's opening code fence) goes to servers that can
+continue an assistant turn — vLLM's ``continue_final_message`` extension, which SGLang and
+``roost engine serve`` share — as a trailing assistant message with ``"continue_final_message": true,
+"add_generation_prompt": false``. Other servers (``server_kind="generic"``) get the chat without it: a
+trailing assistant message would be answered in a *new* turn there, and the answer parser handles an
+answer that opens its own fence.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx2 as httpx
 
@@ -40,6 +47,10 @@ from roost.engine.types import (
     TextChunk,
     UnsupportedRequestError,
 )
+
+ServerKind = Literal["generic", "vllm", "sglang", "roost", "tgi", "llama.cpp", "ollama", "openai"]
+# Servers whose /v1/chat/completions continue a trailing assistant message when asked to.
+CONTINUES_FINAL_MESSAGE: frozenset[str] = frozenset({"vllm", "sglang", "roost"})
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,8 @@ class OpenAIHTTPOptions:
     # limit are still applied here, on the streamed text.
     max_server_stop_strings: int | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
+    # Which server this is, for the extensions only some accept (continue_final_message).
+    server_kind: ServerKind = "generic"
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -150,6 +163,17 @@ class OpenAIHTTPBackend:
     def name(self) -> str:
         return f"openai:{self.options.base_url}"
 
+    @property
+    def continues_assistant_prefill(self) -> bool:
+        return self.options.server_kind in CONTINUES_FINAL_MESSAGE
+
+    def _stop_strings(self, request: GenerationRequest) -> tuple[str, ...]:
+        """What ends the answer: the request's stops, plus the prefill's when it is sent."""
+        stops = request.all_stop_strings
+        if request.messages is not None and request.assistant_prefill and self.continues_assistant_prefill:
+            stops = tuple(dict.fromkeys(request.prefill_stop_sequences + stops))
+        return stops
+
     def count_tokens(self, text: str) -> int:
         """With a token counter (the served model's tokenizer, when the configuration names it): exact.
         Otherwise an estimate of one token per 3 characters, which over-counts code slightly (safe for
@@ -178,7 +202,7 @@ class OpenAIHTTPBackend:
             "top_p": request.top_p,
             "stream": True,
         }
-        stops = request.all_stop_strings
+        stops = self._stop_strings(request)
         if stops and self.options.max_server_stop_strings != 0:
             body["stop"] = list(stops[: self.options.max_server_stop_strings])
         if request.seed is not None:
@@ -187,6 +211,10 @@ class OpenAIHTTPBackend:
             body["stream_options"] = {"include_usage": True}
         if request.messages is not None:
             body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+            if request.assistant_prefill and self.continues_assistant_prefill:
+                body["messages"].append({"role": "assistant", "content": request.assistant_prefill})
+                body["continue_final_message"] = True
+                body["add_generation_prompt"] = False
             endpoint = "/v1/chat/completions"
         else:
             body["prompt"] = request.prompt
@@ -234,7 +262,7 @@ class OpenAIHTTPBackend:
             raise EngineError(f"backend {self.name} is closed")
         started = time.perf_counter()
         deadline = started + self.options.total_timeout_s if self.options.total_timeout_s else None
-        matcher = _StopMatcher(request.all_stop_strings)
+        matcher = _StopMatcher(self._stop_strings(request))
         state = _StreamState()
 
         async with contextlib.AsyncExitStack() as stack:

@@ -115,12 +115,41 @@ def _drop_echoed_prefix(answer: str, prefix: str) -> str:
     return answer
 
 
+def answer_opens_its_own_fence(raw: str, prefill: str) -> bool:
+    """Whether ``raw`` is a whole answer rather than the continuation of the prefilled opening fence.
+
+    A backend that cannot continue an assistant turn (an OpenAI-compatible server without
+    ``continue_final_message``) drops the prefill, and the model then writes its own fence. A
+    continuation never opens a fence as long as the prefilled one (the fence is chosen longer than any
+    backtick run in the prompt); it only closes it. So the first such fence line decides: one with a
+    language tag opens; a bare one opens only when nothing but prose precedes it and code follows it.
+    """
+    opened = _FENCE_OPEN.match(prefill.split("\n", 1)[0]) if prefill else None
+    if opened is None:
+        return False
+    fence = opened.group(1)
+    text = strip_reasoning(raw)
+    for match in _FENCE_OPEN.finditer(text):
+        run, tag = match.group(1), match.group(2)
+        if run[0] != fence[0] or len(run) < len(fence):
+            continue
+        if tag:
+            return True
+        before, after = text[: match.start()], text[match.end() :]
+        prose_only = all(not line.strip() or _PROSE_LINE.match(line.strip()) for line in before.split("\n"))
+        return prose_only and bool(after.strip())
+    return False
+
+
 def parse_chat_answer(raw: str, *, prefix: str = "", prefill: str = "") -> str:
     """The code to insert at the hole, from a chat model's raw answer.
 
     ``prefill`` is text the prompt put in the assistant's mouth (usually an opening fence), so the raw
-    output may start inside a fence and end at its closing line.
+    output may start inside a fence and end at its closing line — unless the backend could not send
+    the prefill and the answer opens its own fence (:func:`answer_opens_its_own_fence`).
     """
+    if answer_opens_its_own_fence(raw, prefill):
+        prefill = ""
     text = strip_reasoning(prefill + raw)
     code = _extract_fenced(text)
     if code is None:

@@ -7,7 +7,14 @@ where the transport allows it, which makes the model start with code at once.
 
 from __future__ import annotations
 
-from roost.engine.prompts.answer import HOLE, SYSTEM_PROMPT, cut_at_stop_strings, fence_for, parse_chat_answer
+from roost.engine.prompts.answer import (
+    HOLE,
+    SYSTEM_PROMPT,
+    answer_opens_its_own_fence,
+    cut_at_stop_strings,
+    fence_for,
+    parse_chat_answer,
+)
 from roost.engine.prompts.types import Prompt, PromptFormat, PromptInput
 from roost.engine.types import ChatMessage
 
@@ -77,5 +84,8 @@ class ChatInfillFormat(PromptFormat):
         prefill = prompt.prefill if prompt is not None else ""
         # A server or a raw generate() may leave the end-of-turn token and, after a prefilled fence,
         # the closing fence in the text.
-        stops = self.stop_token_strings + (prompt.stop_sequences if prompt is not None and prefill else ())
+        raw = cut_at_stop_strings(raw, self.stop_token_strings)
+        if answer_opens_its_own_fence(raw, prefill):
+            prefill = ""  # the backend could not send the prefill: the fence stop would cut the answer
+        stops = prompt.stop_sequences if prompt is not None and prefill else ()
         return parse_chat_answer(cut_at_stop_strings(raw, stops), prefix=prefix, prefill=prefill)

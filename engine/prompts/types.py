@@ -92,7 +92,8 @@ class Prompt:
     * ``token_ids``: exact ids when the format tokenizes itself (mistral-common); in-process backends
       should prefer them.
     * ``messages``: the chat (chat formats only), for ``/v1/chat/completions``. It never contains the
-      assistant prefill (OpenAI-style servers would open a new assistant turn after it).
+      assistant prefill: the ``messages`` transport passes it as ``GenerationRequest.assistant_prefill``,
+      which backends that can continue an assistant turn honour (and others drop).
     * ``server_fim``: ``(prompt, suffix)`` for servers that build the FIM prompt themselves (OpenAI
       ``suffix`` field); the context is rendered into the prompt part.
     """
@@ -125,9 +126,14 @@ class Prompt:
         elif transport == "messages":
             if self.messages is None:
                 raise PromptError(f"the {self.family} format is not a chat format")
-            # Without the fence prefill the answer starts with chatter or a fence; a fence stop would
-            # end it before the code, so only the format's non-fence stops apply.
-            fields = {"messages": self.messages, "stop_sequences": ()}
+            # The fence stop applies only where the backend honours the prefill: without it the answer
+            # starts with chatter or its own fence, which the stop would cut before the code.
+            fields = {
+                "messages": self.messages,
+                "stop_sequences": (),
+                "assistant_prefill": self.prefill,
+                "prefill_stop_sequences": self.stop_sequences if self.prefill else (),
+            }
         elif transport == "server_fim":
             if self.server_fim is None:
                 raise PromptError(f"the {self.family} format is not a FIM format")

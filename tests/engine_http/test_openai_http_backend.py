@@ -334,3 +334,88 @@ async def test_stop_strings_beyond_server_limit_still_apply_locally() -> None:
         await backend.aclose()
     assert server.requests[0].body["stop"] == ["<|endoftext|>"]
     assert text == "ab"
+
+
+# ------------------------------------------------------------- chat infill: the fence prefill over HTTP
+
+FIM_INPUT = PromptInput(
+    path="geometry.py",
+    language="python",
+    prefix="import math\n\n\ndef area(r):\n    return ",
+    suffix="\n\n\nprint(area(2))\n",
+    snippets=(ContextSnippet("util.py", "PI = 3.14159\n"),),
+)
+
+
+@pytest.mark.parametrize("server_kind", ["vllm", "sglang", "roost"])
+async def test_chat_fim_sends_the_fence_prefill_to_servers_that_continue_a_message(server_kind: str) -> None:
+    fmt = make_format("mistral-small")
+    prompt = fmt.render(FIM_INPUT)
+    assert prompt.prefill == "```python\n"
+    # What such a server streams: the continuation after the prefilled fence, up to the closing fence.
+    pieces = ["math.pi", " * r", " ** 2", "\n```"]
+    async with FakeOpenAIServer(lambda r: Reply(events=chat_events(pieces))) as server:
+        backend = backend_for(server, server_kind=server_kind)
+        assert backend.continues_assistant_prefill
+        _chunks, raw = await run(backend, prompt.to_request(max_new_tokens=64))
+        await backend.aclose()
+    body = server.requests[0].body
+    assert server.requests[0].path == "/v1/chat/completions"
+    assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant"]
+    assert body["messages"][-1] == {"role": "assistant", "content": "```python\n"}
+    assert body["continue_final_message"] is True and body["add_generation_prompt"] is False
+    # The closing fence ends the answer: sent as a stop and applied here too.
+    assert "\n```" in body["stop"] and "</s>" in body["stop"]
+    assert raw == "math.pi * r ** 2"
+    assert fmt.parse_answer(raw, prompt, prefix=FIM_INPUT.prefix) == "math.pi * r ** 2"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ["```python\n", "math.pi * r ** 2\n", "```"],
+        ["Here is the code:\n", "```python\nmath.pi * r ** 2\n```\n", "It computes the area."],
+        ["```\nmath.pi * r ** 2\n```"],
+        ["math.pi * r ** 2"],
+    ],
+)
+async def test_chat_fim_without_the_extension_sends_no_prefill_and_the_parser_copes(answer: list[str]) -> None:
+    fmt = make_format("mistral-small")
+    prompt = fmt.render(FIM_INPUT)
+    async with FakeOpenAIServer(lambda r: Reply(events=chat_events(answer))) as server:
+        backend = backend_for(server)  # server_kind="generic"
+        assert not backend.continues_assistant_prefill
+        _chunks, raw = await run(backend, prompt.to_request(max_new_tokens=64))
+        await backend.aclose()
+    body = server.requests[0].body
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    assert "continue_final_message" not in body and "add_generation_prompt" not in body
+    # The fence stop would cut an answer that opens its own fence before its code: not sent, not applied.
+    assert "\n```" not in body.get("stop", [])
+    assert raw == "".join(answer)
+    assert fmt.parse_answer(raw, prompt, prefix=FIM_INPUT.prefix) == "math.pi * r ** 2"
+
+
+async def test_roost_engine_server_continues_the_prefilled_fence() -> None:
+    """``roost engine serve`` maps continue_final_message onto the in-process prefill."""
+    from roost.engine.server import BadRequest, request_from_openai
+
+    body = {
+        "messages": [
+            {"role": "system", "content": "s"},
+            {"role": "user", "content": "u"},
+            {"role": "assistant", "content": "```python\n"},
+        ],
+        "continue_final_message": True,
+        "add_generation_prompt": False,
+        "stop": ["\n```"],
+    }
+    request = request_from_openai(body, chat=True)
+    assert request.assistant_prefill == "```python\n"
+    assert request.messages == (ChatMessage("system", "s"), ChatMessage("user", "u"))
+    without = request_from_openai({**body, "continue_final_message": False}, chat=True)
+    assert without.assistant_prefill == "" and without.messages is not None and len(without.messages) == 3
+    with pytest.raises(BadRequest, match="trailing assistant"):
+        request_from_openai({**body, "messages": body["messages"][:2]}, chat=True)
+    with pytest.raises(BadRequest, match="cannot both be true"):
+        request_from_openai({**body, "add_generation_prompt": True}, chat=True)

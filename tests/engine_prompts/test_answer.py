@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from roost.engine.prompts.answer import cut_at_stop_strings, fence_for, parse_chat_answer, strip_reasoning
+import pytest
+
+from roost.engine.prompts.answer import (
+    answer_opens_its_own_fence,
+    cut_at_stop_strings,
+    fence_for,
+    parse_chat_answer,
+    strip_reasoning,
+)
 
 PREFIX = "def area(r):\n    return "
 
@@ -99,3 +107,29 @@ def test_real_small_model_chat_answer_through_parser_and_postprocess() -> None:
     parsed = QwenLikeChat().parse_answer(raw, prompt, prefix=prefix)
     assert parsed == "return a + b\n\ndef sub(a, b):\n    return a - b"
     assert postprocess(parsed, CompletionContext(prefix, suffix, "python")) == "return a + b"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # The prefill was honoured: the answer continues inside the fence.
+        ("3.14159 * r * r\n```", "3.14159 * r * r"),
+        ("3.14159 * r * r", "3.14159 * r * r"),
+        ("```", ""),
+        # The backend could not send the prefill: the answer opens its own fence.
+        ("```python\n3.14159 * r * r\n```", "3.14159 * r * r"),
+        ("Sure:\n```python\n3.14159 * r * r\n```\nThis computes the area.", "3.14159 * r * r"),
+        ("Here is the code:\n```\n3.14159 * r * r\n```", "3.14159 * r * r"),
+        ("```\n3.14159 * r * r\n```", "3.14159 * r * r"),
+    ],
+)
+def test_prefilled_or_not_the_parser_finds_the_code(raw: str, expected: str) -> None:
+    assert parse_chat_answer(raw, prefix=PREFIX, prefill="```python\n") == expected
+
+
+def test_a_shorter_inner_fence_does_not_count_as_the_answer_opening_its_own() -> None:
+    # Completing Markdown: the prefilled fence is longer than the code fences inside the answer.
+    raw = "Example:\n\n```python\nprint(1)\n```\n````"
+    assert not answer_opens_its_own_fence(raw, "````markdown\n")
+    assert answer_opens_its_own_fence("````markdown\n# Title\n````", "````markdown\n")
+    assert parse_chat_answer(raw, prefill="````markdown\n") == "Example:\n\n```python\nprint(1)\n```"
