@@ -129,6 +129,17 @@ def plan_package_move(
     new_target = kept + declaration
 
     plan = MovePlan()
+    for imp in needed:
+        for existing in dst_facts.imports:
+            if (
+                existing.module == imp.module
+                and existing.names == imp.names
+                and _bound_names(language, existing) != _bound_names(language, imp)
+            ):
+                plan.notes.append(
+                    f"{target.path} imports {imp.module} as {_bound_names(language, existing)}; the moved "
+                    f"code uses it as {_bound_names(language, imp)}"
+                )
     for path, old, new in ((source.path, source.text, new_source), (target.path, target.text, new_target)):
         replacements = text_replacements(old, new)
         if replacements:

@@ -340,3 +340,22 @@ def test_move_targets_are_the_package_files_of_the_directory(tmp_path, open_inde
     assert package_move_targets("x.py", ["y.py"], 6) == []
     assert moves_within_package("shop/cart.go") and moves_within_package("A.java")
     assert not moves_within_package("x.py") and not moves_within_package("x.rs")
+
+
+def test_move_notes_an_import_bound_under_another_name() -> None:
+    files = {
+        **PROJECT,
+        "shop/format.go": 'package shop\n\nimport m "example.com/app/money"\n\nvar Zero m.Price\n',
+    }
+    plan = plan_package_move(
+        "Describe",
+        FileText("shop/cart.go", files["shop/cart.go"]),
+        FileText("shop/format.go", files["shop/format.go"]),
+        [],
+        files.__getitem__,
+        lambda importer, imp: None,
+        lambda path: True,
+    )
+    assert plan.notes == [
+        "shop/format.go imports example.com/app/money as ['m']; the moved code uses it as ['money']"
+    ]
