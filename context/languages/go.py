@@ -305,6 +305,12 @@ class GoSupport(OutlineFirstLanguage):
             spec = next((s for s in specs if s.start_point <= point < s.end_point), None)
             if spec is None:
                 raise ValueError(f"{definition.name} is not a top-level declaration")
+            if node.type == "const_declaration" and (
+                b"iota" in source[node.start_byte : node.end_byte]
+                or any(s.child_by_field_name("value") is None for s in specs)
+            ):
+                # ``iota`` and repeated expressions number the group: one constant cannot leave it.
+                raise ValueError(f"{definition.name} belongs to a const group numbered by iota")
             first = line_start(source, with_leading_comments(spec, _COMMENT))
             last = line_end(source, spec.end_byte)
             lines = textwrap.dedent(source[first:last].decode("utf-8")).splitlines(keepends=True)

@@ -227,6 +227,11 @@ def test_move_refusals() -> None:
         )
     with pytest.raises(RefactorError, match="no top-level definition"):
         move("Missing", "shop/cart.go", "shop/format.go")
+    enum = {**PROJECT, "shop/kind.go": "package shop\n\nconst (\n\tSmall = iota\n\tLarge\n)\n"}
+    with pytest.raises(
+        RefactorError, match="cannot move 'Large': Large belongs to a const group numbered by iota"
+    ):
+        move("Large", "shop/kind.go", "shop/format.go", enum)
     with pytest.raises(RefactorError, match="does not see"):
         move(
             "Describe",
