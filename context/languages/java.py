@@ -90,17 +90,6 @@ _TYPE_DECLARATIONS = frozenset(
     }
 )
 _TYPE_KINDS = (SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.ENUM)
-# Where a local variable or parameter is visible (approximately: the whole body, not from its declaration).
-_LOCAL_SCOPES = frozenset(
-    {
-        "method_declaration",
-        "constructor_declaration",
-        "compact_constructor_declaration",
-        "lambda_expression",
-        "static_initializer",
-        "block",
-    }
-)
 
 
 def _import_text(source: bytes, declaration: tree_sitter.Node) -> str:
@@ -118,6 +107,19 @@ def _line_offsets(source: bytes) -> list[int]:
     for line in source.split(b"\n"):
         offsets.append(offsets[-1] + len(line) + 1)
     return offsets
+
+
+def _open_until(scopes: list[tree_sitter.Node], open_scopes: list[int], following: int, offset: int) -> int:
+    """Advance a sweep over ``scopes`` (sorted by start, outer first) to byte ``offset``: ``open_scopes``
+    becomes the indexes of those holding it, innermost last; returns the next scope not yet opened."""
+    while following < len(scopes) and scopes[following].start_byte <= offset:
+        while open_scopes and scopes[open_scopes[-1]].end_byte <= scopes[following].start_byte:
+            open_scopes.pop()
+        open_scopes.append(following)
+        following += 1
+    while open_scopes and scopes[open_scopes[-1]].end_byte <= offset:
+        open_scopes.pop()
+    return following
 
 
 _TYPE_ARGUMENTS = re.compile(r"<[^<>]*>")
@@ -220,22 +222,42 @@ class JavaSupport(OutlineFirstLanguage):
     ) -> list[Reference]:
         # With implicit ``this`` a bare ``name`` would resolve to a field ``name``; inside a method that
         # declares a parameter or local ``name`` (``this.name = name``) it is that local instead.
-        # name → the (start, end) points of the scopes declaring it: a lookup per reference, not a scan.
-        scopes: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+        # Each local belongs to the innermost scope holding it; then each reference is checked against the
+        # scopes open at its position. Both by one sweep over position-sorted lists (``Node.parent`` walks
+        # down from the root on every call; a scan of every scope per reference is quadratic).
+        locals_: list[tree_sitter.Node] = []
+        scope_nodes: list[tree_sitter.Node] = []
         for _, captures in query_matches(load_query(self._language, "java_locals.scm"), tree.root_node):
-            for node in captures.get("local", ()):
-                scope = node.parent
-                while scope is not None and scope.type not in _LOCAL_SCOPES:
-                    scope = scope.parent
-                if scope is not None:
-                    scopes.setdefault(text(source, node), []).append((scope.start_point, scope.end_point))
-        if not scopes:
+            locals_.extend(captures.get("local", ()))
+            scope_nodes.extend(captures.get("scope", ()))
+        if not locals_:
             return references
-        kept = []
-        for ref in references:
-            declared = scopes.get(ref.name) if ref.receiver is None else None
+        scope_nodes.sort(key=lambda node: (node.start_byte, -node.end_byte))
+        locals_.sort(key=lambda node: node.start_byte)
+        declared: dict[int, set[str]] = {}  # index in scope_nodes → names declared directly in it
+        open_scopes: list[int] = []
+        following = 0
+        for local in locals_:
+            following = _open_until(scope_nodes, open_scopes, following, local.start_byte)
+            if open_scopes:
+                declared.setdefault(open_scopes[-1], set()).add(text(source, local))
+        scopes = [
+            (scope_nodes[i].start_point, scope_nodes[i].end_point, names)
+            for i, names in sorted(declared.items())
+        ]
+        kept: list[Reference] = []
+        active: list[
+            tuple[tuple[int, int], set[str]]
+        ] = []  # (end point, names) of the scopes holding the position
+        following = 0
+        for ref in references:  # sorted by position
             point = (ref.span.start_line, ref.span.start_col)
-            if declared and any(start <= point < end for start, end in declared):
+            while following < len(scopes) and scopes[following][0] <= point:
+                start, end, names = scopes[following]
+                active.append((end, names))
+                following += 1
+            active = [(end, names) for end, names in active if end > point]
+            if ref.receiver is None and any(ref.name in names for _, names in active):
                 continue
             kept.append(ref)
         return kept

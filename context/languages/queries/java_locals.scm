@@ -7,3 +7,6 @@
 (lambda_expression parameters: (identifier) @local)
 (inferred_parameters (identifier) @local)
 (resource name: (identifier) @local)
+; Where they are visible (approximately: the whole scope, not from the declaration on).
+[(method_declaration) (constructor_declaration) (compact_constructor_declaration) (lambda_expression)
+ (static_initializer) (block)] @scope

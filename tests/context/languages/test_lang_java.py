@@ -250,3 +250,43 @@ def test_declared_bases_skip_type_arguments_and_permits() -> None:
     ]
     assert _declared_bases("sealed interface S extends T permits X, Y") == ["T"]
     assert _declared_bases('@Deprecated(since = "1") record R(int a) implements I') == ["I"]
+
+
+def test_uses_of_locals_and_parameters_are_not_references() -> None:
+    from roost.context.retrieval.retriever import parse_facts
+
+    facts = parse_facts(
+        "A.java",
+        "class A {\n"
+        "    int name; int other;\n"
+        "    A(int name) { this.name = name; other = name; }\n"
+        "    void f(java.util.List<String> items) {\n"
+        "        int x = name;\n"
+        "        for (String s : items) { use(s, x); }\n"
+        "        Runnable r = () -> { int y = 1; y++; };\n"
+        "        try (var res = open()) { res.go(); } catch (Exception e) { e.printStackTrace(); }\n"
+        "        { int inner = 1; }\n"
+        "        other = inner;\n"
+        "    }\n"
+        "}\n",
+    )
+    assert facts is not None
+    assert [(r.name, r.receiver, r.span.start_line) for r in facts.references] == [
+        ("name", "this", 2),  # the field, through ``this``
+        ("other", None, 2),  # a field: no local of that name
+        ("java", None, 3),
+        ("util", "java", 3),
+        ("List", "java.util", 3),
+        ("String", None, 3),
+        ("name", None, 4),  # f declares no ``name``: the field
+        ("String", None, 5),
+        ("use", None, 5),
+        ("Runnable", None, 6),
+        ("var", None, 7),
+        ("open", None, 7),
+        ("go", "res", 7),
+        ("Exception", None, 7),
+        ("printStackTrace", "e", 7),
+        ("other", None, 9),
+        ("inner", None, 9),  # declared in a block that ended
+    ]
