@@ -382,8 +382,15 @@ class Scheduler:
             with self._cv:
                 if not self._pending:
                     break
-                if len(self._rows) >= self.options.max_batch_size and not self._preempt_for(
-                    self._pending[0][0]
+                head = self._pending[0][2]
+                # A cancelled head is released below; it must not pause anybody first.
+                head_gone = head.cancelled.is_set() or (
+                    head.request.cancel_event is not None and head.request.cancel_event.is_set()
+                )
+                if (
+                    len(self._rows) >= self.options.max_batch_size
+                    and not head_gone
+                    and not self._preempt_for(self._pending[0][0])
                 ):
                     break
                 _prio, _seq, state = heapq.heappop(self._pending)

@@ -335,3 +335,22 @@ async def test_equal_priority_never_preempts_and_a_paused_request_can_be_cancell
         assert ("released", edit.request_id) in kinds and ("resumed", edit.request_id) not in kinds
     finally:
         backend.scheduler.close()
+
+
+async def test_a_cancelled_waiting_request_preempts_nobody(tiny_mistral_dir) -> None:
+    backend = load_tiny_backend(tiny_mistral_dir, max_batch_size=1)
+    try:
+        edit = GenerationRequest(
+            prompt_token_ids=random_prompt(10, 80), max_new_tokens=25, priority=RequestPriority.EDIT
+        )
+        task = asyncio.create_task(run(backend, edit))
+        await wait_for_tokens(backend, edit.request_id, 2)
+        cancelled = asyncio.Event()
+        cancelled.set()
+        inline = GenerationRequest(prompt_token_ids=random_prompt(10, 81), max_new_tokens=5, cancel_event=cancelled)
+        _ids, _text, final = await run(backend, inline)
+        assert final.finish_reason == "cancelled"
+        await task
+        assert not [e for e in backend.scheduler.events if e.kind == "preempted"]
+    finally:
+        backend.scheduler.close()
