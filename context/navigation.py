@@ -509,7 +509,8 @@ class Navigator:
         if definition is None or facts is None or hops > _MAX_HOPS:
             return []
         language = self._language(owner.path)
-        names = language.base_names(definition) if language is not None else None
+        members = [d for d in facts.definitions if d.parent == definition.qualified_name]
+        names = language.base_names(definition, members) if language is not None else None
         bases: list[SymbolLocation] = []
         for base in _base_names(definition) if names is None else names:
             for base_location in self._resolve_name(owner.path, facts, base.split(".")[0], None, language):

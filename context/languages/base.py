@@ -49,7 +49,73 @@ class WorkspaceLayout(Protocol):
         ...
 
 
-class LanguageSupport(ABC):
+class ModuleMoveHooks:
+    """Writing imports in the file's own style and moving declarations between modules (JS/TS, Rust):
+    what :mod:`roost.context.refactor.module_move` and ``refactor.imports.add_import`` ask of a language
+    whose ``moves_between_modules`` is true. Mixed into :class:`LanguageSupport`; every hook answers None
+    (unsupported) by default and raises ``ValueError`` with the reason when it cannot do the edit exactly.
+    """
+
+    # Moves of top-level symbols between modules are planned by ``refactor.module_move`` (Python's by
+    # ``refactor.move``; Go's and Java's within a package by ``refactor.package_move``).
+    moves_between_modules: bool = False
+    # Between a module path (or namespace binding) and a member: ``ns.Name``, ``crate::a::Name``.
+    member_separator: str = "."
+    # Other files can import only what a file exports (JS/TS ``export``, Rust ``pub``); Python: anything.
+    exports_gate_imports: bool = False
+
+    def import_specifier(self, path: str, text: str, target: str, exists: Callable[[str], bool]) -> str | None:
+        """How the file ``path`` (current ``text``, whose imports show its style) names the workspace file
+        ``target`` in an import (JS: ``./util/format``; Rust: ``crate::util::format`` or ``super::format``)."""
+        return None
+
+    def with_import_names(
+        self, path: str, text: str, module: str, names: Sequence[ImportedName], like: str | None = None
+    ) -> str | None:
+        """``text`` importing ``names`` from ``module`` (as :meth:`import_specifier` writes it), merged into
+        an import of that module when the file has one, else a new statement where the language puts
+        imports. JS: ``ImportedName("default", "D")`` is a default import, ``ImportedName("*", "ns")`` a
+        namespace import. ``like``: the source text of an import statement whose form to keep (TS
+        ``import type``). Names already imported are skipped."""
+        return None
+
+    def with_import_redirected(
+        self, path: str, text: str, imp: Import, name: str, module: str | None
+    ) -> str | None:
+        """``text`` where the statement of ``imp`` (a fact of ``text``) no longer takes ``name``: it comes
+        from ``module`` in a statement of the same form (import, re-export, ``require``, ``use``) instead, or
+        nowhere when ``module`` is None. A star import (``export *``, ``use m::*``) is kept and ``name`` is
+        added from ``module`` next to it."""
+        return None
+
+    def sibling_module(self, module: str, source_path: str, target_path: str) -> str | None:
+        """``module`` (how some file names the module ``source_path``) changed to name ``target_path``, a
+        file of the same directory (``./s.js`` → ``./t.js``; ``crate::a::s`` → ``crate::a::t``)."""
+        return None
+
+    def module_seen_from_sibling(self, module: str, source_path: str) -> str | None:
+        """An import module as written in ``source_path``, written for a file of the same directory (Rust
+        ``self::x`` → ``super::s::x``); None when it cannot be written there."""
+        return module
+
+    def declaration_ranges(self, path: str, text: str, definition: Definition) -> list[tuple[int, int]] | None:
+        """Character ranges of whole lines to move with the top-level ``definition``: its declaration(s)
+        (overloads, Rust ``impl`` blocks of a type), with doc comments, decorators/attributes and the blank
+        lines after each."""
+        return None
+
+    def with_definition_exported(self, path: str, text: str, definition: Definition) -> str | None:
+        """``text`` where the top-level ``definition`` can be imported by other modules (JS ``export``,
+        Rust ``pub``); ``text`` itself when it already can."""
+        return None
+
+    def move_target_allowed(self, source_path: str, target_path: str) -> bool:
+        """Whether a top-level symbol of ``source_path`` may be moved to ``target_path`` (Rust: sibling
+        modules, not crate roots)."""
+        return True
+
+
+class LanguageSupport(ModuleMoveHooks, ABC):
     name: str
     extensions: tuple[str, ...]
 
@@ -185,9 +251,10 @@ class LanguageSupport(ABC):
         """Receivers that mean "the base class(es) of the enclosing class" (Java ``super``)."""
         return ()
 
-    def base_names(self, definition: Definition) -> list[str] | None:
-        """Base types named by a class-like ``definition`` (Java ``extends A implements B, C`` → A, B, C),
-        as written (maybe dotted); None (the default) lets navigation read them from the signature."""
+    def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str] | None:
+        """Types whose members a class-like ``definition`` (with its direct ``members``) has too, as
+        written (maybe dotted): Java ``extends A implements B, C`` → A, B, C; Go embedded fields. None (the
+        default) lets navigation read them from the signature."""
         return None
 
     def missing_import_candidates(
@@ -252,3 +319,4 @@ class PackageWorkspace(Protocol):
     def read_text(self, rel_path: str) -> str | None:
         """Small project files (go.mod); None when missing."""
         ...
+

@@ -57,6 +57,10 @@ from roost.context.languages.base import ImportCandidate, PackageWorkspace, Work
 _COMMENT = frozenset({"comment"})
 # ``func (w *Warehouse[T]) Add(`` → ``w``: the receiver variable of a method declaration.
 _RECEIVER = re.compile(r"^func\s*\(\s*([A-Za-z_]\w*)\s+\*?\s*[A-Za-z_]")
+# An embedded field's declaration: ``Base``, ``*pkg.Base``, ``Box[T]``, maybe with a tag.
+_EMBEDDED = re.compile(
+    r"^\*?\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\s*(?:\[[^\]]*\])?\s*(?:`[^`]*`|\"[^\"]*\")?\s*(?://.*)?$"
+)
 _GROUPED_DECLARATIONS = frozenset({"type_declaration", "const_declaration", "var_declaration"})
 _MULTI_NAME = frozenset({"const_spec", "var_spec"})
 _KEYWORD = {"type_spec": "type", "type_alias": "type", "const_spec": "const", "var_spec": "var"}
@@ -188,6 +192,17 @@ class GoSupport(OutlineFirstLanguage):
 
     def self_names(self) -> tuple[str, ...]:
         return ()  # Go receivers are named per method (``u *User``): see method_receiver
+
+    def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str] | None:
+        # A struct has the fields and methods of the types it embeds (promoted members).
+        if definition.kind is not SymbolKind.STRUCT:
+            return None
+        embedded = []
+        for member in members:
+            match = _EMBEDDED.match(member.signature) if member.kind is SymbolKind.FIELD else None
+            if match and match.group(1).rpartition(".")[2] == member.name:
+                embedded.append(match.group(1))
+        return embedded
 
     def method_receiver(self, method: Definition) -> str | None:
         if method.kind is not SymbolKind.METHOD or method.parent is None:

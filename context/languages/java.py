@@ -268,7 +268,7 @@ class JavaSupport(OutlineFirstLanguage):
     def super_names(self) -> tuple[str, ...]:
         return ("super",)
 
-    def base_names(self, definition: Definition) -> list[str] | None:
+    def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str] | None:
         if definition.kind not in (SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.ENUM):
             return None
         return _declared_bases(definition.signature)

@@ -20,6 +20,13 @@
 (source_file (var_declaration (var_spec name: (identifier) @name) @def.variable))
 (source_file (var_declaration (var_spec_list (var_spec name: (identifier) @name) @def.variable)))
 (field_declaration_list (field_declaration name: (field_identifier) @name) @def.field)
+; Embedded fields (``struct { Base; *pkg.Other }``) are named by their type: ``b.Base``, ``Outer{Base: …}``.
+(field_declaration_list
+  (field_declaration !name
+    type: [(type_identifier) @name
+           (qualified_type name: (type_identifier) @name)
+           (generic_type type: [(type_identifier) @name (qualified_type name: (type_identifier) @name)])])
+  @def.field)
 (interface_type (method_elem name: (field_identifier) @name) @def.method)
 
 ; ---- imports

@@ -241,3 +241,62 @@ def test_composite_literal_keys_are_struct_fields(tmp_path) -> None:
         assert uses == {("cfg/defaults.go", 5), ("main.go", 5)}
     finally:
         index.close()
+
+
+EMBEDDING = {
+    "go.mod": "module example.com/app\n\ngo 1.22\n",
+    "audit/log.go": "package audit\n\ntype Log struct {\n\tEntries []string\n}\n\nfunc (l *Log) Record() {}\n",
+    "shop/base.go": "package shop\n\ntype Base struct {\n\tID int\n}\n\nfunc (b *Base) Touch() {}\n",
+    "shop/item.go": (
+        "package shop\n\n"
+        'import "example.com/app/audit"\n\n'
+        "type Item struct {\n"
+        "\tBase\n"
+        '\t*audit.Log `json:"log"`\n'
+        "\tName string\n"
+        "}\n\n"
+        "func (i *Item) Save() {\n"
+        "\ti.Touch()\n"
+        "\ti.ID = 2\n"
+        "\ti.Record()\n"
+        "\t_ = i.Base\n"
+        "\ti.Missing()\n"
+        "}\n"
+    ),
+    "main.go": (
+        "package main\n\n"
+        'import "example.com/app/shop"\n\n'
+        "func main() {\n"
+        "\tit := shop.Item{Base: shop.Base{ID: 1}}\n"
+        "\tit.Touch()\n"
+        "}\n"
+    ),
+}
+
+
+def test_embedded_fields_promote_their_members(tmp_path) -> None:
+    index, definitions = _index_definitions(tmp_path, EMBEDDING)
+    item = "shop/item.go"
+    try:
+        # Embedded fields are fields named by their type.
+        assert [
+            (d.qualified_name, d.signature)
+            for d in index.symbols(item)
+            if d.parent == "Item" and d.kind == "field"
+        ] == [
+            ("Item.Base", "Base"),
+            ("Item.Log", '*audit.Log `json:"log"`'),
+            ("Item.Name", "Name string"),
+        ]
+        # Promoted methods and fields: same package, and through an imported package's type.
+        assert definitions(item, "i.Touch", len("i.")) == {("shop/base.go", "Base.Touch")}
+        assert definitions(item, "i.ID", len("i.")) == {("shop/base.go", "Base.ID")}
+        assert definitions(item, "i.Record", len("i.")) == {("audit/log.go", "Log.Record")}
+        assert definitions(item, "i.Base", len("i.")) == {(item, "Item.Base")}
+        assert definitions(item, "i.Missing", len("i.")) == set()
+        # From another package: the embedded field as a literal key, and a promoted method.
+        assert definitions("main.go", "Base:") == {(item, "Item.Base")}
+        assert definitions("main.go", "ID: 1") == {("shop/base.go", "Base.ID")}
+        assert definitions("main.go", "it.Touch", len("it.")) == {("shop/base.go", "Base.Touch")}
+    finally:
+        index.close()
