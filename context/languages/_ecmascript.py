@@ -19,13 +19,14 @@ import json
 import posixpath
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import tree_sitter
 
 from roost.context.facts import (
+    Definition,
     Export,
     FileFacts,
     Import,
@@ -34,6 +35,7 @@ from roost.context.facts import (
     ResolvedImport,
     SymbolKind,
 )
+from roost.context.languages import _ecmascript_edits as _edits
 from roost.context.languages._common import (
     PROJECT_FILE_TTL_S,
     OutlineSkips,
@@ -418,6 +420,40 @@ class EcmaScriptSupport(LanguageSupport):
         if imp.alias is None or re.search(rf"\*\s*as\s+{re.escape(imp.alias)}\b", statement):
             return None
         return "default"
+
+    # -- writing imports and moving declarations (``_ecmascript_edits``) ---------------------------------
+
+    moves_between_modules = True
+    exports_gate_imports = True
+
+    def import_specifier(self, path: str, text: str, target: str, exists: Callable[[str], bool]) -> str | None:
+        return _edits.import_specifier(path, text, target, self.ts_language(path))
+
+    def with_import_names(
+        self, path: str, text: str, module: str, names: Sequence[ImportedName], like: str | None = None
+    ) -> str | None:
+        return _edits.with_import_names(path, text, module, names, like, self.ts_language(path))
+
+    def with_import_redirected(
+        self, path: str, text: str, imp: Import, name: str, module: str | None
+    ) -> str | None:
+        return _edits.with_import_redirected(path, text, imp, name, module, self.ts_language(path))
+
+    def sibling_module(self, module: str, source_path: str, target_path: str) -> str | None:
+        return _edits.sibling_module(module, source_path, target_path)
+
+    def declaration_ranges(self, path: str, text: str, definition: Definition) -> list[tuple[int, int]] | None:
+        return _edits.declaration_ranges(text, definition, self.ts_language(path))
+
+    def with_definition_exported(self, path: str, text: str, definition: Definition) -> str | None:
+        return _edits.with_definition_exported(text, definition, self.ts_language(path))
+
+    def local_names(self, path: str, text: str) -> frozenset[str]:
+        return _edits.local_names(text, self.ts_language(path))
+
+    def move_target_allowed(self, source_path: str, target_path: str) -> bool:
+        # JSX stays in files whose grammar parses it; declaration files hold no code to move into.
+        return not target_path.endswith(".d.ts") and not source_path.endswith(".d.ts")
 
 
 # ---------------------------------------------------------------- resolution

@@ -109,6 +109,11 @@ class ModuleMoveHooks:
         Rust ``pub``); ``text`` itself when it already can."""
         return None
 
+    def local_names(self, path: str, text: str) -> frozenset[str]:
+        """Names the file binds below the top level (parameters, locals, patterns): never "missing an
+        import" (the references of a file include their uses). Default: none known."""
+        return frozenset()
+
     def move_target_allowed(self, source_path: str, target_path: str) -> bool:
         """Whether a top-level symbol of ``source_path`` may be moved to ``target_path`` (Rust: sibling
         modules, not crate roots)."""

@@ -21,13 +21,23 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import tree_sitter
 import tree_sitter_rust
 
-from roost.context.facts import Export, FileFacts, Import, ImportedName, ResolvedImport, SymbolKind
+from roost.context.facts import (
+    Definition,
+    Export,
+    FileFacts,
+    Import,
+    ImportedName,
+    ResolvedImport,
+    SymbolKind,
+)
+from roost.context.languages import _rust_edits as _edits
 from roost.context.languages._common import (
     OutlineFirstLanguage,
     OutlineSkips,
@@ -244,6 +254,57 @@ class RustSupport(OutlineFirstLanguage):
 
     def self_names(self) -> tuple[str, ...]:
         return ("self", "Self")
+
+    # -- writing use items and moving items between sibling modules (``_rust_edits``) ------------------
+
+    moves_between_modules = True
+    exports_gate_imports = True
+    member_separator = "::"
+
+    def render_import(self, module: str, names: Sequence[ImportedName]) -> str | None:
+        rendered = [n.name + (f" as {n.alias}" if n.alias else "") for n in names]
+        return f"use {module}::{rendered[0]};" if len(rendered) == 1 else f"use {module}::{{{', '.join(rendered)}}};"
+
+    def import_specifier(self, path: str, text: str, target: str, exists: Callable[[str], bool]) -> str | None:
+        return _edits.import_specifier(path, text, target, exists, self._language)
+
+    def with_import_names(
+        self, path: str, text: str, module: str, names: Sequence[ImportedName], like: str | None = None
+    ) -> str | None:
+        from roost.context.retrieval.retriever import parse_facts
+
+        facts = parse_facts(path, text)
+        bound = {d.name for d in facts.definitions if d.parent is None} if facts else set()
+        for imp in facts.imports if facts else []:
+            bound.update(n.local_name for n in imp.names)
+            if not imp.names and (name := self.bound_name(imp)):
+                bound.add(name)
+        return _edits.with_import_names(text, module, names, bound, self._language)
+
+    def with_import_redirected(
+        self, path: str, text: str, imp: Import, name: str, module: str | None
+    ) -> str | None:
+        return _edits.with_import_redirected(text, imp, name, module, self._language)
+
+    def sibling_module(self, module: str, source_path: str, target_path: str) -> str | None:
+        return _edits.sibling_module(module, source_path, target_path)
+
+    def module_seen_from_sibling(self, module: str, source_path: str) -> str | None:
+        return _edits.module_seen_from_sibling(module, source_path)
+
+    def declaration_ranges(self, path: str, text: str, definition: Definition) -> list[tuple[int, int]] | None:
+        return _edits.declaration_ranges(text, definition, self._language)
+
+    def with_definition_exported(self, path: str, text: str, definition: Definition) -> str | None:
+        return _edits.with_definition_exported(text, definition, self._language)
+
+    def local_names(self, path: str, text: str) -> frozenset[str]:
+        return _edits.local_names(text, self._language)
+
+    def move_target_allowed(self, source_path: str, target_path: str) -> bool:
+        # Sibling modules only: a crate root or a ``mod.rs`` is the parent of the others.
+        parents = ("lib.rs", "main.rs", "mod.rs", "build.rs")
+        return posixpath.basename(source_path) not in parents and posixpath.basename(target_path) not in parents
 
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         crate = _crate_of(importer, layout)

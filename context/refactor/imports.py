@@ -4,10 +4,11 @@ range uses without importing them, and the statement that adds an import (writte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from roost.context.facts import FileFacts, Import, ImportedName, Span
+from roost.context.facts import Definition, FileFacts, Import, ImportedName, Span
 from roost.context.languages import language_for_path
 from roost.context.retrieval.retriever import parse_facts
 
@@ -28,7 +29,9 @@ class TextReplacement:
 def writes_imports(path: str) -> bool:
     """Whether the language of ``path`` can write import statements (so import refactors are offered)."""
     language = language_for_path(path)
-    return language is not None and language.render_import("m", [ImportedName("n")]) is not None
+    return language is not None and (
+        language.moves_between_modules or language.render_import("m", [ImportedName("n")]) is not None
+    )
 
 
 def local_names(imp: Import) -> list[str]:
@@ -66,11 +69,16 @@ def import_statements(path: str, text: str) -> str:
     return "\n".join(text[slice(*span_offsets(text, imp.span))] for imp in facts.imports)
 
 
-def unimported_names(path: str, facts: FileFacts, first_line: int, last_line: int) -> list[str]:
+def unimported_names(
+    path: str, facts: FileFacts, first_line: int, last_line: int, text: str | None = None
+) -> list[str]:
     """Names used (without a receiver) on lines ``first_line..last_line`` that the file neither defines,
-    imports nor gets from the language's builtins, in order of first use."""
+    imports nor gets from the language's builtins, in order of first use. With the file's ``text``, names
+    it binds locally (parameters, variables) are left out too."""
     language = language_for_path(path)
     known = {d.name for d in facts.definitions} | (language.builtin_names() if language else frozenset())
+    if language is not None and text is not None:
+        known |= language.local_names(path, text)
     for imp in facts.imports:
         known.update(local_names(imp))
     found: dict[str, None] = {}
@@ -89,14 +97,30 @@ def insertion_offset(text: str, line: int) -> int:
 
 
 def add_import(
-    path: str, text: str, name: str, from_path: str, exists: Callable[[str], bool]
+    path: str,
+    text: str,
+    name: str,
+    from_path: str,
+    exists: Callable[[str], bool],
+    export_name: str | None = None,
 ) -> TextReplacement:
-    """The insertion that makes ``path`` (current ``text``) import ``name`` from the workspace file
-    ``from_path``: relative when the file already uses relative imports, placed where the language puts
-    new imports."""
+    """The replacement that makes ``path`` (current ``text``) import ``name`` from the workspace file
+    ``from_path`` (which exports it as ``export_name``: ``"default"`` for a default export): in the file's
+    own style, merged into an import of that module when the language does that, else relative when the
+    file already uses relative imports, placed where the language puts new imports."""
     language = language_for_path(path)
     if language is None:
         raise RefactorError(f"{path}: no language module handles this file")
+    module_name = language.import_specifier(path, text, from_path, exists)
+    if module_name is not None:
+        imported = ImportedName("default", name) if export_name == "default" else ImportedName(name)
+        try:
+            new_text = language.with_import_names(path, text, module_name, [imported])
+        except ValueError as error:
+            raise RefactorError(f"{path}: {error}") from error
+        if new_text is None or new_text == text:
+            raise RefactorError(f"{path} already imports {name!r}" if new_text else "cannot write the import")
+        return single_replacement(text, new_text)
     facts = parse_facts(path, text)
     relative = bool(facts and any(imp.module.startswith(".") for imp in facts.imports))
     module = language.import_module_name(path, from_path, relative, exists)
@@ -106,3 +130,60 @@ def add_import(
         raise RefactorError(f"writing imports is not implemented for {language.name}")
     offset = insertion_offset(text, line)
     return TextReplacement(offset, offset, statement + "\n")
+
+
+def single_replacement(old: str, new: str) -> TextReplacement:
+    """One replacement turning ``old`` into ``new``: the changed middle between the common prefix and
+    suffix."""
+    prefix = 0
+    limit = min(len(old), len(new))
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    # Whole lines read better in an editor's preview: widen to the line start when only an insertion.
+    return TextReplacement(prefix, len(old) - suffix, new[prefix : len(new) - suffix])
+
+
+def replacements_between(old: str, new: str) -> list[TextReplacement]:
+    """Line-level replacements (character offsets in ``old``) that turn ``old`` into ``new``: small edits
+    where the text changed, so an editor keeps its cursor and folds elsewhere."""
+    old_lines = old.splitlines(keepends=True)
+    new_lines = new.splitlines(keepends=True)
+    starts = [0]
+    for line in old_lines:
+        starts.append(starts[-1] + len(line))
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    return [
+        TextReplacement(starts[i1], starts[i2], "".join(new_lines[j1:j2]))
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+def import_sources(
+    importer: str, name: str, found: Sequence[tuple[str, Definition]], facts_of: Callable[[str], FileFacts | None]
+) -> list[tuple[str, str]]:
+    """``(file, exported name)`` for each top-level definition of ``name`` in ``found`` (other files) that
+    ``importer`` can import: anything for Python; for languages whose files export names (JS/TS, Rust) only
+    what the file exports (``"default"`` for a default export)."""
+    language = language_for_path(importer)
+    sources: list[tuple[str, str]] = []
+    for path, definition in found:
+        if path == importer or definition.parent is not None or language_for_path(path) is not language:
+            continue
+        if language is None or not language.exports_gate_imports:
+            sources.append((path, name))
+            continue
+        facts = facts_of(path)
+        for export in facts.exports if facts else []:
+            if export.from_module is not None:
+                continue
+            if export.name == name and export.original_name in (None, name):
+                sources.append((path, name))
+                break
+            if export.name == "default" and export.original_name == name:
+                sources.append((path, "default"))
+                break
+    return sources

@@ -56,6 +56,16 @@ def move_targets(source_path: str, paths: Sequence[str], limit: int) -> list[str
     if language is None or not writes_imports(source_path):
         return []
     directory = posixpath.dirname(source_path)
+    if language.moves_between_modules:  # same language and extension (a ``.tsx`` stays a ``.tsx``)
+        extension = posixpath.splitext(source_path)[1]
+        return sorted(
+            p
+            for p in paths
+            if posixpath.dirname(p) == directory
+            and p != source_path
+            and posixpath.splitext(p)[1] == extension
+            and language.move_target_allowed(source_path, p)
+        )[:limit]
     main_extension = language.extensions[0]
     return sorted(
         p
@@ -138,8 +148,15 @@ def plan_move(
     exists: Callable[[str], bool],
 ) -> MovePlan:
     """Replacements that move top-level ``symbol`` from ``source`` to ``target``; ``text_of(path)`` gives a
-    dependent's current text. Raises :class:`RefactorError` when the move is impossible."""
+    dependent's current text. Raises :class:`RefactorError` when the move is impossible.
+
+    Languages with their own planner get it: JS/TS and Rust (``moves_between_modules``) →
+    :mod:`roost.context.refactor.module_move`."""
     language = language_for_path(source.path)
+    if language is not None and language.moves_between_modules:
+        from roost.context.refactor.module_move import plan_module_move  # it builds on this module
+
+        return plan_module_move(symbol, source, target, dependents, text_of, resolve, exists)
     if language is None or language_for_path(target.path) is not language or not writes_imports(source.path):
         raise RefactorError(
             f"moving symbols needs two modules of one language that can write imports ({source.path}, "

@@ -1,0 +1,449 @@
+"""Writing Rust ``use`` items and moving items between sibling modules of a crate.
+
+What the refactors (``refactor.imports``, ``refactor.module_move``) ask of :class:`RustSupport`: module
+paths as the file writes them (``crate::a::b``, or ``super::b`` for a sibling when the file already uses
+``super::`` paths), ``use`` items merged into a ``use m::{…}`` of the same module or added after the
+file's other ``use`` items, names split out of ``use`` lists, items cut with their doc comments,
+attributes and ``impl`` blocks, and ``pub`` added (plus ``pub(crate)`` on the private fields and methods
+the rest of the file still uses, which stops being the same module after the move). Nested ``use`` trees
+(``use crate::{a::{X}, b}``) are not rewritten: ``ValueError`` with the reason.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import tree_sitter
+
+from roost.context.facts import Definition, Import, ImportedName
+
+_CRATE_ROOT_FILES = ("lib.rs", "main.rs")
+_NAMED_ITEMS = (
+    "function_item",
+    "struct_item",
+    "enum_item",
+    "union_item",
+    "trait_item",
+    "type_item",
+    "const_item",
+    "static_item",
+    "mod_item",
+    "function_signature_item",
+)
+
+
+@dataclass
+class _Source:
+    data: bytes
+    root: tree_sitter.Node
+
+    def node_text(self, node: tree_sitter.Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def char(self, byte: int) -> int:
+        return len(self.data[:byte].decode("utf-8", "replace"))
+
+    def byte_at(self, line: int, col: int) -> int:
+        offset = 0
+        for _ in range(line):
+            newline = self.data.find(b"\n", offset)
+            if newline < 0:
+                return len(self.data)
+            offset = newline + 1
+        return offset + col
+
+    def line_start(self, byte: int) -> int:
+        return self.data.rfind(b"\n", 0, byte) + 1
+
+    def line_end(self, byte: int) -> int:
+        newline = self.data.find(b"\n", byte)
+        return len(self.data) if newline < 0 else newline + 1
+
+
+def _parse(language: tree_sitter.Language, text: str) -> _Source:
+    data = text.encode("utf-8")
+    return _Source(data, tree_sitter.Parser(language).parse(data).root_node)
+
+
+def _apply(source: _Source, edits: list[tuple[int, int, str]]) -> str:
+    data = source.data
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        data = data[:start] + new.encode("utf-8") + data[end:]
+    return data.decode("utf-8")
+
+
+# ---------------------------------------------------------------------------------------- module paths
+
+
+def module_path(path: str, exists: Callable[[str], bool]) -> tuple[str, ...] | None:
+    """The module path of a file inside its crate (``src/a/b.rs`` → ``("a", "b")``); None when the file
+    is a crate root of its own kind (``src/bin``, tests) or no crate root is found."""
+    parts = path.split("/")
+    for cut in range(len(parts) - 1, -1, -1):
+        directory = "/".join(parts[:cut])
+        prefix = f"{directory}/" if directory else ""
+        if exists(f"{prefix}Cargo.toml"):
+            if parts[cut : cut + 1] != ["src"] or parts[cut + 1 : cut + 2] == ["bin"]:
+                return None
+            return _inside(parts[cut + 1 :])
+        if any(exists(prefix + root) for root in _CRATE_ROOT_FILES):
+            return _inside(parts[cut:])
+    return None
+
+
+def _inside(parts: list[str]) -> tuple[str, ...]:
+    if len(parts) == 1 and parts[0] in _CRATE_ROOT_FILES:
+        return ()
+    names = [*parts[:-1], parts[-1].removesuffix(".rs")]
+    if names[-1] == "mod":
+        names.pop()
+    return tuple(names)
+
+
+def module_name(path: str) -> str:
+    """The name a file's module has in its parent (``a/b.rs`` and ``a/b/mod.rs`` → ``b``)."""
+    base = posixpath.basename(path).removesuffix(".rs")
+    return posixpath.basename(posixpath.dirname(path)) if base == "mod" else base
+
+
+def _uses(source: _Source) -> list[tree_sitter.Node]:
+    return [c for c in source.root.named_children if c.type == "use_declaration"]
+
+
+def import_specifier(
+    path: str, text: str, target: str, exists: Callable[[str], bool], language: tree_sitter.Language
+) -> str | None:
+    importer = module_path(path, exists)
+    found = module_path(target, exists)
+    if importer is None or found is None:
+        return None
+    source = _parse(language, text)
+    uses_super = any(
+        (argument := use.child_by_field_name("argument")) is not None
+        and source.node_text(argument).startswith("super::")
+        for use in _uses(source)
+    )
+    if uses_super and importer and found and importer[:-1] == found[:-1] and importer != found:
+        return f"super::{found[-1]}"
+    return "::".join(("crate", *found))
+
+
+def sibling_module(module: str, source_path: str, target_path: str) -> str | None:
+    if posixpath.dirname(source_path) != posixpath.dirname(target_path) and not source_path.endswith(
+        "/mod.rs"
+    ):
+        return None
+    segments = module.split("::")
+    if segments[-1] != module_name(source_path):
+        return None
+    return "::".join([*segments[:-1], module_name(target_path)])
+
+
+def module_seen_from_sibling(module: str, source_path: str) -> str | None:
+    head, _, rest = module.partition("::")
+    if head == "self":
+        return f"super::{module_name(source_path)}" + (f"::{rest}" if rest else "")
+    return module
+
+
+# -------------------------------------------------------------------------------------------- use items
+
+
+def _render(module: str, names: Sequence[ImportedName]) -> str:
+    rendered = [n.name + (f" as {n.alias}" if n.alias else "") for n in names]
+    if len(rendered) == 1:
+        return f"use {module}::{rendered[0]};"
+    return f"use {module}::{{{', '.join(rendered)}}};"
+
+
+def _use_path(source: _Source, argument: tree_sitter.Node) -> tuple[str, tree_sitter.Node | None]:
+    """(module path, the ``use_list`` or None) of ``m::{…}`` / ``m::X`` / ``m::X as Y``."""
+    if argument.type == "scoped_use_list":
+        path = argument.child_by_field_name("path")
+        return (source.node_text(path) if path is not None else ""), argument.child_by_field_name("list")
+    inner = argument.child_by_field_name("path") if argument.type == "use_as_clause" else argument
+    if inner is not None and inner.type == "scoped_identifier":
+        path = inner.child_by_field_name("path")
+        return (source.node_text(path) if path is not None else ""), None
+    return "", None
+
+
+def _insertion_point(source: _Source) -> tuple[int, bool]:
+    uses = _uses(source)
+    if uses:
+        return source.line_end(uses[-1].end_byte), True
+    offset = 0
+    for child in source.root.children:
+        if child.type == "inner_attribute_item" or (
+            child.type in ("line_comment", "block_comment") and source.node_text(child).startswith(("//!", "/*!"))
+        ):
+            offset = source.line_end(child.end_byte - 1 if child.type == "line_comment" else child.end_byte)
+        else:
+            break
+    return offset, False
+
+
+def with_import_names(
+    text: str, module: str, names: Sequence[ImportedName], bound: set[str], language: tree_sitter.Language
+) -> str:
+    wanted = [n for n in names if n.name not in ("*", "default") and (n.alias or n.name) not in bound]
+    if not wanted:
+        return text
+    source = _parse(language, text)
+    rendered = ", ".join(n.name + (f" as {n.alias}" if n.alias else "") for n in wanted)
+    for use in _uses(source):
+        argument = use.child_by_field_name("argument")
+        if argument is None or use.child(0).type == "visibility_modifier":
+            continue
+        path, listing = _use_path(source, argument)
+        if path != module:
+            continue
+        if listing is not None:
+            items = listing.named_children
+            at = items[-1].end_byte if items else listing.end_byte - 1
+            return _apply(source, [(at, at, (", " if items else "") + rendered)])
+        if argument.type == "scoped_identifier":
+            name = argument.child_by_field_name("name")
+            if name is not None:
+                return _apply(
+                    source,
+                    [(argument.start_byte, argument.end_byte, f"{module}::{{{source.node_text(name)}, {rendered}}}")],
+                )
+    offset, had_uses = _insertion_point(source)
+    block = _render(module, wanted) + "\n"
+    rest = source.data[offset:]
+    if not had_uses and rest and not rest.startswith(b"\n"):
+        block += "\n"
+    if not had_uses and offset > 0 and source.data[offset - 2 : offset] != b"\n\n":
+        block = "\n" + block
+    if offset >= len(source.data) and source.data and not source.data.endswith(b"\n"):
+        block = "\n" + block
+    return _apply(source, [(offset, offset, block)])
+
+
+def _use_at(source: _Source, imp: Import) -> tree_sitter.Node:
+    byte = source.byte_at(imp.span.start_line, imp.span.start_col)
+    for use in _uses(source):
+        if use.start_byte <= byte < use.end_byte:
+            return use
+    raise ValueError(f"no use item at line {imp.span.start_line + 1}")
+
+
+def _leaf_name(source: _Source, node: tree_sitter.Node) -> str:
+    if node.type == "use_as_clause":
+        path = node.child_by_field_name("path")
+        return _leaf_name(source, path) if path is not None else ""
+    if node.type == "scoped_identifier":
+        name = node.child_by_field_name("name")
+        return source.node_text(name) if name is not None else ""
+    return source.node_text(node)
+
+
+def _removal(source: _Source, node: tree_sitter.Node) -> tuple[int, int, str]:
+    start, end = source.line_start(node.start_byte), source.line_end(node.end_byte)
+    if source.data[start : node.start_byte].strip() or source.data[node.end_byte : end].strip():
+        return node.start_byte, node.end_byte, ""
+    blank_before = start == 0 or source.data[max(0, start - 2) : start] == b"\n\n"
+    if blank_before and source.data[end : end + 1] == b"\n":
+        end += 1  # no double blank line where the item was
+    return start, end, ""
+
+
+def with_import_redirected(
+    text: str, imp: Import, name: str, module: str | None, language: tree_sitter.Language
+) -> str:
+    source = _parse(language, text)
+    use = _use_at(source, imp)
+    argument = use.child_by_field_name("argument")
+    if argument is None:
+        raise ValueError(f"line {imp.span.start_line + 1}: an empty use item")
+    visibility = source.node_text(use.child(0)) + " " if use.child(0).type == "visibility_modifier" else ""
+    after = source.line_end(use.end_byte)
+    if argument.type == "use_wildcard":
+        if module is None:
+            return text
+        return _apply(source, [(after, after, f"{visibility}use {module}::{name};\n")])
+    path, listing = _use_path(source, argument)
+    if path != imp.module:
+        raise ValueError(f"line {imp.span.start_line + 1}: a nested use tree is not rewritten")
+    if listing is None:
+        if _leaf_name(source, argument) != name:
+            raise ValueError(f"line {imp.span.start_line + 1} does not use {name!r}")
+        if module is None:
+            return _apply(source, [_removal(source, use)])
+        inner = argument.child_by_field_name("path") if argument.type == "use_as_clause" else argument
+        path_node = inner.child_by_field_name("path") if inner is not None else None
+        if path_node is None:
+            raise ValueError(f"line {imp.span.start_line + 1}: no module path")
+        return _apply(source, [(path_node.start_byte, path_node.end_byte, module)])
+    items = listing.named_children
+    index = next((i for i, item in enumerate(items) if _leaf_name(source, item) == name), None)
+    if index is None:
+        raise ValueError(f"line {imp.span.start_line + 1} does not use {name!r}")
+    item = items[index]
+    if item.type not in ("identifier", "use_as_clause", "type_identifier"):
+        raise ValueError(f"line {imp.span.start_line + 1}: a nested use tree is not rewritten")
+    spec = source.node_text(item)
+    edits: list[tuple[int, int, str]]
+    if len(items) == 1:
+        edits = [_removal(source, use)]
+        if module is not None:
+            start, end, _ = edits.pop()
+            edits.append((start, end, f"{visibility}use {module}::{spec};" + ("\n" if end == after else "")))
+        return _apply(source, edits)
+    if len(items) == 2 and items[1 - index].type == "identifier":
+        edits = [(listing.start_byte, listing.end_byte, source.node_text(items[1 - index]))]  # ``m::{a}`` → ``m::a``
+    elif index + 1 < len(items):
+        edits = [(item.start_byte, items[index + 1].start_byte, "")]
+    else:
+        edits = [(items[index - 1].end_byte, item.end_byte, "")]
+    if module is not None:
+        edits.append((after, after, f"{visibility}use {module}::{spec};\n"))
+    return _apply(source, edits)
+
+
+# ----------------------------------------------------------------------------------------- moving items
+
+
+def _item_name(source: _Source, node: tree_sitter.Node) -> str | None:
+    if node.type == "macro_definition" or node.type in _NAMED_ITEMS:
+        name = node.child_by_field_name("name")
+        return source.node_text(name) if name is not None else None
+    return None
+
+
+def _impl_type(source: _Source, impl: tree_sitter.Node) -> str | None:
+    node = impl.child_by_field_name("type")
+    while node is not None:
+        if node.type == "generic_type":
+            node = node.child_by_field_name("type")
+        elif node.type in ("scoped_type_identifier",):
+            node = node.child_by_field_name("name")
+        elif node.type == "type_identifier":
+            return source.node_text(node)
+        else:
+            return None
+    return None
+
+
+def _items_of(source: _Source, name: str) -> tuple[tree_sitter.Node, list[tree_sitter.Node]]:
+    """The item named ``name`` and the ``impl`` blocks of it in the file."""
+    item = next((c for c in source.root.named_children if _item_name(source, c) == name), None)
+    if item is None:
+        raise ValueError(f"no top-level item named {name!r}")
+    if item.type == "macro_definition":
+        raise ValueError(f"{name!r} is a macro: macro_rules! scoping is textual, move it by hand")
+    if item.type == "mod_item" and item.child_by_field_name("body") is None:
+        raise ValueError(f"{name!r} is a module file: move the file instead")
+    impls = [c for c in source.root.named_children if c.type == "impl_item" and _impl_type(source, c) == name]
+    return item, impls
+
+
+def _with_leading(source: _Source, node: tree_sitter.Node) -> tuple[int, int]:
+    """Whole lines of ``node`` with its attributes and doc comments above, and the blank lines after."""
+    first = node
+    while (
+        first.prev_sibling is not None
+        and first.prev_sibling.type in ("attribute_item", "line_comment", "block_comment")
+        and first.prev_sibling.end_point[0] >= first.start_point[0] - 1
+        and not source.node_text(first.prev_sibling).startswith(("//!", "/*!"))
+    ):
+        first = first.prev_sibling
+    start = source.line_start(first.start_byte)
+    end = source.line_end(node.end_byte)
+    while end < len(source.data) and source.data[end : end + 1] == b"\n":
+        end += 1
+    return start, end
+
+
+def declaration_ranges(text: str, definition: Definition, language: tree_sitter.Language) -> list[tuple[int, int]]:
+    source = _parse(language, text)
+    item, impls = _items_of(source, definition.name)
+    return [tuple(source.char(b) for b in _with_leading(source, node)) for node in [item, *impls]]  # type: ignore[misc]
+
+
+def _walk(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    found = [node]
+    for child in node.named_children:
+        found.extend(_walk(child))
+    return found
+
+
+def with_definition_exported(text: str, definition: Definition, language: tree_sitter.Language) -> str:
+    source = _parse(language, text)
+    item, impls = _items_of(source, definition.name)
+    edits: list[tuple[int, int, str]] = []
+    if item.child(0) is None or item.child(0).type != "visibility_modifier":
+        edits.append((item.start_byte, item.start_byte, "pub "))
+    moved = [(n.start_byte, n.end_byte) for n in [item, *impls]]
+
+    def outside(node: tree_sitter.Node) -> bool:
+        return not any(start <= node.start_byte < end for start, end in moved)
+
+    # What the rest of the file reaches inside the item stops being its module's own: fields and methods
+    # it still uses get ``pub(crate)``.
+    used_members = {
+        source.node_text(n)
+        for n in _walk(source.root)
+        if outside(n)
+        and (
+            n.type == "field_identifier"
+            or (n.type == "shorthand_field_initializer")
+            or (n.type == "identifier" and n.parent is not None and n.parent.type == "field_expression")
+            # macro arguments are token trees: ``format!("{}", store.len())``
+            or (n.type == "identifier" and n.parent is not None and n.parent.type == "token_tree")
+        )
+    }
+    used_members |= {
+        source.node_text(n.child_by_field_name("name"))  # type: ignore[arg-type]
+        for n in _walk(source.root)
+        if outside(n) and n.type == "scoped_identifier" and n.child_by_field_name("name") is not None
+    }
+    fields = item.child_by_field_name("body") if item.type == "struct_item" else None
+    members: list[tree_sitter.Node] = []
+    if fields is not None and fields.type == "field_declaration_list":
+        members += [f for f in fields.named_children if f.type == "field_declaration"]
+    for impl in impls:
+        if impl.child_by_field_name("trait") is not None:
+            continue  # trait methods are as visible as the trait
+        body = impl.child_by_field_name("body")
+        members += [f for f in (body.named_children if body is not None else []) if f.type == "function_item"]
+    for member in members:
+        name = member.child_by_field_name("name")
+        has_visibility = member.child(0) is not None and member.child(0).type == "visibility_modifier"
+        if name is not None and not has_visibility and source.node_text(name) in used_members:
+            edits.append((member.start_byte, member.start_byte, "pub(crate) "))
+    if fields is not None and fields.type == "ordered_field_declaration_list" and any(
+        outside(n) and n.type in ("identifier", "type_identifier") and source.node_text(n) == definition.name
+        for n in _walk(source.root)
+    ):  # ``P(1, 2)`` and ``p.0`` elsewhere in the file
+        previous: tree_sitter.Node | None = None
+        for field in fields.named_children:
+            if field.type not in ("visibility_modifier", "attribute_item") and (
+                previous is None or previous.type != "visibility_modifier"
+            ):
+                edits.append((field.start_byte, field.start_byte, "pub(crate) "))
+            previous = field
+    return _apply(source, edits)
+
+
+def local_names(text: str, language: tree_sitter.Language) -> frozenset[str]:
+    """Identifiers bound by ``let``, parameters, closures, ``for`` and ``match``/``if let`` patterns."""
+    source = _parse(language, text)
+    names: set[str] = set()
+    for node in _walk(source.root):
+        if node.type not in ("let_declaration", "parameter", "closure_parameters", "for_expression", "let_condition", "match_arm"):
+            continue
+        pattern = node.child_by_field_name("pattern") if node.type != "closure_parameters" else node
+        if node.type == "match_arm":
+            pattern = node.child_by_field_name("pattern")
+        for found in _walk(pattern) if pattern is not None else []:
+            parent = found.parent
+            if found.type == "identifier" and (
+                parent is None or parent.type not in ("scoped_identifier", "tuple_struct_pattern", "struct_pattern")
+                or (parent.type == "tuple_struct_pattern" and parent.child_by_field_name("type") != found)
+            ) or found.type == "shorthand_field_identifier":
+                names.add(source.node_text(found))
+    return frozenset(names)
