@@ -149,3 +149,36 @@ def test_this_machine_environment_is_read() -> None:
         assert env.bnb_version is None
     else:
         assert env.bnb_version is not None and env.bnb_devices
+
+
+async def test_lora_on_a_quantized_model_stays_unmerged_and_matches_peft(
+    counting_model_dir: Path, tmp_path: Path
+) -> None:
+    if not bnb_runs_on_cpu():
+        pytest.skip(quantization_problem("int8", quantization_environment("cpu")) or "")
+    pytest.importorskip("peft")
+    from peft import PeftModel
+    from transformers import BitsAndBytesConfig, MistralForCausalLM
+
+    from .test_lora import make_adapter
+
+    adapter = make_adapter(counting_model_dir, tmp_path / "adapter")
+    options = TransformersOptions(
+        model=str(counting_model_dir), device="cpu", quantization="int8", lora_adapter=str(adapter)
+    )
+    backend = TransformersBackend.load(options)
+    try:
+        model = backend.loaded.model
+        names = [name for name, _ in model.named_modules()]
+        # Not merged into int8 weights (that would re-quantize them): the LoRA layers are still there.
+        assert any(name.endswith("q_proj.lora_A") for name in names)
+        assert any(type(m).__name__ == "Linear8bitLt" for m in model.modules())
+        base = MistralForCausalLM.from_pretrained(
+            counting_model_dir, quantization_config=BitsAndBytesConfig(load_in_8bit=True), device_map="cpu"
+        )
+        reference = PeftModel.from_pretrained(base, str(adapter)).eval()
+        ids = torch.tensor([tuple(FIRST_ID + i for i in range(8))])
+        with torch.no_grad():
+            torch.testing.assert_close(model(ids).logits, reference(ids).logits)
+    finally:
+        await backend.aclose()
