@@ -113,9 +113,10 @@ def test_mistral_chat_infill(family: str) -> None:
     # The assistant turn is prefilled with the opening fence and the closing fence stops generation.
     assert prompt.prefill == "```python\n" and prompt.text.endswith("[/INST]```python\n")
     assert prompt.stop_sequences == ("\n```",)
-    # Over an OpenAI-style chat API the prefill is not sent, so the fence must not be a stop there.
+    # As messages, the prefill travels beside the chat; the fence stop applies only where it is honoured.
     request = prompt.to_request()
     assert request.messages == prompt.messages and request.stop_sequences == ()
+    assert request.assistant_prefill == "```python\n" and request.prefill_stop_sequences == ("\n```",)
 
 
 def test_magistral_reasoning_is_stripped() -> None:
