@@ -87,7 +87,8 @@ class GenerationRequest:
     turn (an OpenAI-compatible server without vLLM's ``continue_final_message``) sends the chat without
     it; the answer parser copes with both. ``prefill_stop_sequences`` apply only when the prefill was
     honoured (the closing fence after a prefilled opening fence: without the prefill the answer's own
-    opening fence would match it).
+    opening fence would match it). With a prefill, ``stop_sequences`` too are meant for the text after
+    it; a backend that cannot send the prefill applies only ``stop_token_strings``.
     """
 
     prompt: str | None = None

@@ -168,11 +168,15 @@ class OpenAIHTTPBackend:
         return self.options.server_kind in CONTINUES_FINAL_MESSAGE
 
     def _stop_strings(self, request: GenerationRequest) -> tuple[str, ...]:
-        """What ends the answer: the request's stops, plus the prefill's when it is sent."""
-        stops = request.all_stop_strings
-        if request.messages is not None and request.assistant_prefill and self.continues_assistant_prefill:
-            stops = tuple(dict.fromkeys(request.prefill_stop_sequences + stops))
-        return stops
+        """What ends the answer: the request's stops, plus the prefill's when it is sent. When a prefill
+        cannot be sent, the text stops (meant for the code after the prefilled fence, like an editor's
+        single-line ``"\n"``) would cut the model's own preamble or fence line: only the special-token
+        stops apply, and the parser and post-processing cut the answer instead."""
+        if request.messages is None or not request.assistant_prefill:
+            return request.all_stop_strings
+        if self.continues_assistant_prefill:
+            return tuple(dict.fromkeys(request.prefill_stop_sequences + request.all_stop_strings))
+        return tuple(dict.fromkeys(request.stop_token_strings))
 
     def count_tokens(self, text: str) -> int:
         """With a token counter (the served model's tokenizer, when the configuration names it): exact.

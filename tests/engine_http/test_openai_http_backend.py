@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import socket
 import time
@@ -385,10 +386,14 @@ async def test_chat_fim_without_the_extension_sends_no_prefill_and_the_parser_co
     async with FakeOpenAIServer(lambda r: Reply(events=chat_events(answer))) as server:
         backend = backend_for(server)  # server_kind="generic"
         assert not backend.continues_assistant_prefill
-        _chunks, raw = await run(backend, prompt.to_request(max_new_tokens=64))
+        request = prompt.to_request(max_new_tokens=64)
+        # An editor's single-line stop, meant for the code after the prefilled fence.
+        request = dataclasses.replace(request, stop_sequences=("\n",))
+        _chunks, raw = await run(backend, request)
         await backend.aclose()
     body = server.requests[0].body
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    assert body["stop"] == ["</s>"]  # "\n" would cut "```python" or "Here is the code:" before the code
     assert "continue_final_message" not in body and "add_generation_prompt" not in body
     # The fence stop would cut an answer that opens its own fence before its code: not sent, not applied.
     assert "\n```" not in body.get("stop", [])
