@@ -160,6 +160,9 @@ def _style(path: str, source: _Source) -> _Style:
             if module
         )
     else:
+        first_string = next((n for n in _walk(source.root) if n.type == "string"), None)
+        if first_string is not None:  # no imports yet: the quotes the file writes strings with
+            quote = source.node_text(first_string)[:1] or '"'
         ends = [source.node_text(c).rstrip() for c in source.root.named_children if c.type != "comment"]
         if ends and not any(end.endswith((";", "}")) for end in ends):
             semicolon = ""
@@ -167,9 +170,23 @@ def _style(path: str, source: _Source) -> _Style:
     commonjs = path.endswith(".cjs") or (
         not esm
         and not path.endswith((".ts", ".tsx", ".mts", ".mjs"))
-        and ("require(" in source.text or "module.exports" in source.text or "exports." in source.text)
+        # ESM is strict by itself: a "use strict" directive says the file is a script or CommonJS.
+        and (
+            "require(" in source.text
+            or "module.exports" in source.text
+            or "exports." in source.text
+            or _has_use_strict(source)
+        )
     )
     return _Style(quote, semicolon, extensions, commonjs)
+
+
+def _has_use_strict(source: _Source) -> bool:
+    for child in source.root.named_children:
+        if child.type == "comment" or child.type == "hash_bang_line":
+            continue
+        return child.type == "expression_statement" and source.node_text(child).strip("'\"; ") == "use strict"
+    return False
 
 
 # ------------------------------------------------------------------------------------------- specifiers

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from roost.context.refactor.imports import RefactorError, add_import, unimported_names, writes_imports
+from roost.context.languages import language_name_for_path
+from roost.context.refactor.imports import (
+    RefactorError,
+    add_import,
+    import_sources,
+    unimported_names,
+    writes_imports,
+)
 from roost.context.refactor.move import move_targets
 from roost.context.retrieval.retriever import parse_facts
 from roost.engine.prompts.edit import EditRequest, RelatedCode
@@ -58,7 +65,6 @@ def list_actions(ls: RoostServer, params: types.CodeActionParams) -> list[types.
     facts = parse_facts(snapshot.path, snapshot.text)
     start, end = params.range.start, params.range.end
     actions: list[types.CodeAction] = []
-    python = snapshot.path.endswith((".py", ".pyi"))  # the gate's scanner (bandit) reads Python
     if facts is not None and writes_imports(snapshot.path):
         for definition in facts.definitions:
             if definition.parent is None and definition.name_span.start_line == start.line:
@@ -79,8 +85,7 @@ def list_actions(ls: RoostServer, params: types.CodeActionParams) -> list[types.
                     },
                 )
             )
-    if python:
-        actions.extend(_security_actions(ls, snapshot, start.line, end.line))
+    actions.extend(_security_actions(ls, snapshot, start.line, end.line))
     return actions
 
 
@@ -112,16 +117,22 @@ def _missing_import_actions(
     services = services_of(ls)
     if services.index is None:
         return []
+    index = services.index
     actions = []
-    for name in unimported_names(snapshot.path, facts, first_line, last_line):
-        for path, _definition in services.index.find_definitions(name)[:3]:
-            if path == snapshot.path:
-                continue
+    for name in unimported_names(snapshot.path, facts, first_line, last_line, snapshot.text):
+        found = index.find_definitions(name)
+        for path, export_name in import_sources(snapshot.path, name, found, index.file_facts)[:3]:
             actions.append(
                 types.CodeAction(
                     title=f"Add missing import of `{name}` from {path}",
                     kind=types.CodeActionKind.QuickFix,
-                    data={"action": "import", "uri": snapshot.uri, "name": name, "from": path},
+                    data={
+                        "action": "import",
+                        "uri": snapshot.uri,
+                        "name": name,
+                        "from": path,
+                        "export": export_name,
+                    },
                 )
             )
     return actions
@@ -130,7 +141,8 @@ def _missing_import_actions(
 def _security_actions(
     ls: RoostServer, snapshot: Snapshot, first_line: int, last_line: int
 ) -> list[types.CodeAction]:
-    verdict = services_of(ls).gate.check_file("python", snapshot.text)
+    # The gate picks its scanners by language (bandit reads Python; every language gets the secret scan).
+    verdict = services_of(ls).gate.check_file(language_name_for_path(snapshot.path), snapshot.text)
     actions = []
     for finding in verdict.findings:
         line = finding.line - 1  # 1-based within the scanned text, which is the whole file
@@ -225,6 +237,7 @@ def _import_edit(documents: Documents, services: Any, data: dict[str, Any]) -> F
             str(data["name"]),
             str(data["from"]),
             lambda path: (root / path).exists(),
+            str(data.get("export") or data["name"]),
         )
     except RefactorError as error:
         raise EditError(str(error)) from error
@@ -332,7 +345,7 @@ def _gate_edits(services: Any, edits: list[FileEdit]) -> None:
     """Every edited range passes the gate (blocked: the whole action is refused with the findings)."""
     gate = services.gate
     for edit in edits:
-        language = "python" if edit.path.endswith((".py", ".pyi")) else edit.path.rsplit(".", 1)[-1]
+        language = language_name_for_path(edit.path)
         for replacement in edit.replacements:
             if not replacement.new_text.strip():
                 continue

@@ -1,0 +1,343 @@
+"""JavaScript/TypeScript refactors on real tree-sitter and a real index: add a missing import in the file's
+own style (relative specifier, quotes, ``.js`` ESM specifiers, merged into an existing import, default
+exports, CommonJS ``require``), and move a top-level symbol to a sibling module (its ``export`` and doc
+comment go with it, importers and re-exports are redirected, namespace uses rewritten, the moved code's
+imports and siblings follow). Results are asserted as exact texts and re-indexed: the moved name still
+resolves, now to the target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from roost.context.facts import ImportedName
+from roost.context.index import WorkspaceIndex
+from roost.context.languages import language_for_path
+from roost.context.options import IndexOptions
+from roost.context.refactor.imports import (
+    RefactorError,
+    add_import,
+    import_sources,
+    replacements_between,
+    unimported_names,
+    writes_imports,
+)
+from roost.context.refactor.move import FileText, move_targets, plan_move
+from roost.context.retrieval.retriever import parse_facts
+
+TS = language_for_path("x.ts")
+JS = language_for_path("x.js")
+
+PROJECT = {
+    "tsconfig.json": '{ "compilerOptions": { "strict": true } }\n',
+    "src/format.ts": (
+        'import { Money } from "./money";\n'
+        'import type { UserId } from "./user";\n'
+        "\n"
+        'const SEP = ", ";\n'
+        "\n"
+        "/** Joins labels. */\n"
+        "export function join(items: string[], owner: UserId): string {\n"
+        "  return items.map(label).join(SEP) + owner + new Money(1).cents;\n"
+        "}\n"
+        "\n"
+        "function label(item: string): string {\n"
+        "  return `<${item}>`;\n"
+        "}\n"
+        "\n"
+        "export function shout(s: string): string {\n"
+        '  return join([s], "me").toUpperCase();\n'
+        "}\n"
+    ),
+    "src/money.ts": "export class Money {\n  constructor(readonly cents: number) {}\n}\n",
+    "src/user.ts": "export type UserId = string;\n",
+    "src/text.ts": 'export const EMPTY = "";\n',
+    "src/app.ts": (
+        'import { join, shout } from "./format";\n'
+        'import * as fmt from "./format";\n'
+        "\n"
+        'export { join } from "./format";\n'
+        'console.log(join(["a"], "u"), shout("x"), fmt.join([], "v"));\n'
+    ),
+    "src/barrel.ts": 'export * from "./format";\n',
+    "src/view.ts": (
+        'import * as fmt from "./format";\n\nexport const join = (a: string) => a;\nfmt.join([], "v");\n'
+    ),
+}
+
+
+def _apply(text: str, replacements) -> str:
+    for r in sorted(replacements, key=lambda r: r.start, reverse=True):
+        text = text[: r.start] + r.new_text + text[r.end :]
+    return text
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, source in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(source, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def open_index(tmp_path):
+    opened: list[WorkspaceIndex] = []
+
+    def make(root: Path) -> WorkspaceIndex:
+        index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / f"cache{len(opened)}", workers=1))
+        index.index()
+        opened.append(index)
+        return index
+
+    yield make
+    for index in opened:
+        index.close()
+
+
+def _definitions(index: WorkspaceIndex, path: str, needle: str, offset: int = 0) -> set[str]:
+    lines = index.source(path).splitlines()
+    line = next(number for number, text in enumerate(lines) if needle in text)
+    col = len(lines[line][: lines[line].index(needle)].encode()) + offset
+    return {loc.path for loc in index.definitions_at(path, line, col)}
+
+
+def _move(tmp_path: Path, open_index, files: dict[str, str], symbol: str, source: str, target: str):
+    root = _write(tmp_path / "before", files)
+    index = open_index(root)
+    plan = plan_move(
+        symbol,
+        FileText(source, files[source]),
+        FileText(target, files[target]),
+        list(index.dependents(source)),
+        files.__getitem__,
+        index.resolve_import,
+        lambda path: path in files,
+    )
+    moved = dict(files)
+    for change in plan.changes:
+        assert change.text == files[change.path]
+        moved[change.path] = _apply(change.text, change.replacements)
+    return moved, plan
+
+
+# ----------------------------------------------------------------------------------------- add import
+
+
+def test_specifiers_follow_the_file_style() -> None:
+    assert TS is not None and JS is not None
+    assert writes_imports("a.ts") and writes_imports("a.tsx") and writes_imports("a.js")
+    assert TS.import_specifier("src/a.ts", "", "src/util/format.ts", bool) == "./util/format"
+    assert TS.import_specifier("src/a/b.ts", "", "src/models/index.ts", bool) == "../models"
+    esm = "import { x } from './x.js';\n"
+    assert TS.import_specifier("src/a.ts", esm, "src/util/format.ts", bool) == "./util/format.js"
+    assert TS.import_specifier("src/a.ts", esm, "src/models/index.tsx", bool) == "./models/index.js"
+    assert TS.sibling_module("@/models/user", "src/models/user.ts", "src/models/order.ts") == "@/models/order"
+    assert TS.sibling_module("./models", "src/models/index.ts", "src/models/order.ts") == "./models/order"
+    assert TS.sibling_module("./user.js", "src/user.ts", "src/order.ts") == "./order.js"
+    assert TS.sibling_module("react", "src/user.ts", "src/order.ts") is None
+
+
+def test_add_import_after_the_imports_merged_and_in_the_quote_style() -> None:
+    text = "import { a } from './util/format.js'\nimport b from './b.js'\n\nexport const x = formatCents(a)\n"
+    insertion = add_import("src/cli.ts", text, "formatCents", "src/util/format.ts", bool)
+    assert _apply(text, [insertion]) == (
+        "import { a, formatCents } from './util/format.js'\nimport b from './b.js'\n\n"
+        "export const x = formatCents(a)\n"
+    )
+    other = add_import("src/cli.ts", text, "Money", "src/money.ts", bool)
+    assert _apply(text, [other]) == (
+        "import { a } from './util/format.js'\nimport b from './b.js'\nimport { Money } from './money.js'\n\n"
+        "export const x = formatCents(a)\n"
+    )
+
+
+def test_add_import_at_the_top_after_a_header_comment_and_as_default() -> None:
+    text = "// Reports.\n\nexport function main() {\n  return formatCents(1);\n}\n"
+    insertion = add_import("src/cli.ts", text, "formatCents", "src/util/format.ts", bool, "default")
+    assert _apply(text, [insertion]) == (
+        '// Reports.\n\nimport formatCents from "./util/format";\n\n'
+        "export function main() {\n  return formatCents(1);\n}\n"
+    )
+    doc = "/** Main. */\nexport function main() {\n  return formatCents(1);\n}\n"
+    insertion = add_import("src/cli.ts", doc, "formatCents", "src/util/format.ts", bool)
+    assert _apply(doc, [insertion]).startswith('import { formatCents } from "./util/format";\n\n/** Main. */\n')
+
+
+def test_add_import_in_commonjs_after_use_strict() -> None:
+    text = "#!/usr/bin/env node\n'use strict';\nconst fs = require('fs');\n\nmain(fs, formatCents);\n"
+    insertion = add_import("bin/cli.js", text, "formatCents", "lib/format.js", bool)
+    assert _apply(text, [insertion]) == (
+        "#!/usr/bin/env node\n'use strict';\nconst fs = require('fs');\n"
+        "const { formatCents } = require('../lib/format');\n\nmain(fs, formatCents);\n"
+    )
+    merged = "const { parse } = require('../lib/format');\n\nparse(formatCents);\n"
+    insertion = add_import("bin/cli.js", merged, "formatCents", "lib/format.js", bool)
+    assert _apply(merged, [insertion]).startswith("const { parse, formatCents } = require('../lib/format');\n")
+    bare = "'use strict';\nmain(formatCents);\n"
+    insertion = add_import("bin/cli.js", bare, "formatCents", "lib/format.js", bool, "default")
+    assert _apply(bare, [insertion]) == (
+        "'use strict';\n\nconst formatCents = require('../lib/format');\n\nmain(formatCents);\n"
+    )
+
+
+def test_missing_names_leave_out_locals_and_need_an_export(tmp_path, open_index) -> None:
+    text = (
+        "export function f(x: number, { p }: { p: number }, r = 2) {\n"
+        "  const y = x + p + r;\n  return helper(y) + Money + shout(`${y}`) + label(y);\n}\n"
+    )
+    facts = parse_facts("src/new.ts", text)
+    assert facts is not None
+    names = unimported_names("src/new.ts", facts, 0, 3, text)
+    assert names == ["helper", "Money", "shout", "label"]
+    index = open_index(_write(tmp_path / "w", PROJECT))
+    found = {
+        name: import_sources(
+            "src/new.ts",
+            name,
+            [
+                (loc.path, loc.definition)
+                for loc in index.find_symbols(name)
+                if loc.definition is not None and loc.definition.parent is None
+            ],
+            index.file_facts,
+        )
+        for name in names
+    }
+    # ``label`` is defined in format.ts but not exported: nothing to import.
+    assert found == {"helper": [], "Money": [("src/money.ts", "Money")], "shout": [("src/format.ts", "shout")], "label": []}
+
+
+def test_import_hooks_split_and_redirect_statements() -> None:
+    assert TS is not None
+    text = (
+        "import Def, { a as b, c } from './x';\n"
+        "import type { T } from './x';\n"
+        "export { c, d } from './x';\n"
+        "const { r, s: t } = require('./x');\n"
+    )
+    facts = parse_facts("src/a.ts", text)
+    assert facts is not None
+    named, type_only, reexport, required = (imp for imp in facts.imports if imp.names)
+    assert TS.with_import_redirected("src/a.ts", text, named, "a", "./y").split("\n")[:2] == [
+        "import Def, { c } from './x';",
+        "import { a as b } from './y';",
+    ]
+    assert TS.with_import_redirected("src/a.ts", text, type_only, "T", "./y").split("\n")[1] == (
+        "import type { T } from './y';"
+    )
+    assert TS.with_import_redirected("src/a.ts", text, reexport, "d", "./y").split("\n")[2:4] == [
+        "export { c } from './x';",
+        "export { d } from './y';",
+    ]
+    assert TS.with_import_redirected("src/a.ts", text, required, "s", None).split("\n")[3] == (
+        "const { r } = require('./x');"
+    )
+    only = "import { a } from './x';\n\nuse(a);\n"
+    only_facts = parse_facts("src/a.ts", only)
+    assert only_facts is not None
+    assert TS.with_import_redirected("src/a.ts", only, only_facts.imports[0], "a", None) == "use(a);\n"
+    assert TS.with_import_names("src/a.ts", only, "./x", [ImportedName("a")]) == only  # already there
+
+
+# ----------------------------------------------------------------------------------------------- move
+
+
+def test_move_function_redirects_importers_reexports_and_namespaces(tmp_path, open_index) -> None:
+    moved, plan = _move(tmp_path, open_index, PROJECT, "join", "src/format.ts", "src/text.ts")
+    assert moved["src/format.ts"] == (
+        'import { join } from "./text";\n'
+        "\n"
+        'export const SEP = ", ";\n'
+        "\n"
+        "export function label(item: string): string {\n"
+        "  return `<${item}>`;\n"
+        "}\n"
+        "\n"
+        "export function shout(s: string): string {\n"
+        '  return join([s], "me").toUpperCase();\n'
+        "}\n"
+    )
+    assert moved["src/text.ts"] == (
+        'import { Money } from "./money";\n'
+        'import type { UserId } from "./user";\n'
+        'import { SEP, label } from "./format";\n'
+        "\n"
+        'export const EMPTY = "";\n'
+        "\n"
+        "/** Joins labels. */\n"
+        "export function join(items: string[], owner: UserId): string {\n"
+        "  return items.map(label).join(SEP) + owner + new Money(1).cents;\n"
+        "}\n"
+    )
+    assert moved["src/app.ts"] == (
+        'import { shout } from "./format";\n'
+        'import { join } from "./text";\n'
+        'import * as fmt from "./format";\n'
+        "\n"
+        'export { join } from "./text";\n'
+        'console.log(join(["a"], "u"), shout("x"), join([], "v"));\n'
+    )
+    assert moved["src/barrel.ts"] == 'export * from "./format";\nexport { join } from "./text";\n'
+    # view.ts has its own ``join``: ``fmt.join`` cannot become bare there, so the file is left alone.
+    assert moved["src/view.ts"] == PROJECT["src/view.ts"]
+    assert plan.notes == ["src/view.ts: not rewritten ('join' is already a name there; its namespace uses are not rewritten)"]
+    root = _write(tmp_path / "after", moved)
+    index = open_index(root)
+    assert _definitions(index, "src/app.ts", "join([") == {"src/text.ts"}
+    assert _definitions(index, "src/format.ts", "join([s]") == {"src/text.ts"}
+    assert _definitions(index, "src/text.ts", "label)") == {"src/format.ts"}
+    assert _definitions(index, "src/text.ts", "Money(1)") == {"src/money.ts"}
+
+
+def test_move_interface_into_a_file_that_imported_it(tmp_path, open_index) -> None:
+    files = {
+        "src/models/user.ts": (
+            "/** Identifier. */\nexport type UserId = string;\n\n"
+            "/** A user. */\nexport interface User {\n  id: UserId;\n}\n"
+        ),
+        "src/models/order.ts": (
+            'import type { User, UserId } from "./user";\n\n'
+            "export interface Order {\n  customer: UserId;\n  user: User;\n}\n"
+        ),
+        "src/models/index.ts": 'export { User, UserId } from "./user";\nexport * from "./order";\n',
+        "src/api.tsx": 'import { User } from "./models/user";\n\nexport const view = (u: User) => <b>{u.id}</b>;\n',
+    }
+    moved, plan = _move(tmp_path, open_index, files, "User", "src/models/user.ts", "src/models/order.ts")
+    assert moved["src/models/user.ts"] == "/** Identifier. */\nexport type UserId = string;\n"
+    assert moved["src/models/order.ts"] == (
+        'import type { UserId } from "./user";\n\n'
+        "export interface Order {\n  customer: UserId;\n  user: User;\n}\n\n"
+        "/** A user. */\nexport interface User {\n  id: UserId;\n}\n"
+    )
+    assert moved["src/models/index.ts"] == (
+        'export { UserId } from "./user";\nexport { User } from "./order";\nexport * from "./order";\n'
+    )
+    assert moved["src/api.tsx"].startswith('import { User } from "./models/order";\n')
+    assert plan.notes == []
+    index = open_index(_write(tmp_path / "after", moved))
+    assert _definitions(index, "src/api.tsx", "u: User", 3) == {"src/models/order.ts"}
+
+
+def test_move_refuses_default_exports_and_shared_declarations(tmp_path, open_index) -> None:
+    files = {
+        "src/a.ts": "export default function main() {}\nexport const A = 1, B = 2;\n",
+        "src/b.ts": "export const C = 3;\n",
+    }
+    with pytest.raises(RefactorError, match="default export"):
+        _move(tmp_path, open_index, files, "main", "src/a.ts", "src/b.ts")
+    with pytest.raises(RefactorError, match="declared together"):
+        _move(tmp_path, open_index, files, "A", "src/a.ts", "src/b.ts")
+    with pytest.raises(RefactorError, match="already defines"):
+        _move(tmp_path, open_index, {**files, "src/b.ts": "export const A = 0;\n"}, "A", "src/a.ts", "src/b.ts")
+
+
+def test_move_targets_are_same_directory_same_extension() -> None:
+    paths = ["src/a.ts", "src/b.ts", "src/c.tsx", "src/types.d.ts", "src/sub/d.ts", "src/e.js"]
+    assert move_targets("src/a.ts", paths, 6) == ["src/b.ts"]
+    assert move_targets("src/c.tsx", paths, 6) == []
+
+
+def test_replacements_are_line_level() -> None:
+    old = "a\nb\nc\n"
+    assert [(r.start, r.end, r.new_text) for r in replacements_between(old, "a\nB\nc\n")] == [(2, 4, "B\n")]
