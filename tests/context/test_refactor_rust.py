@@ -1,0 +1,303 @@
+"""Rust refactors on real tree-sitter and a real index: add a missing ``use`` (``crate::`` paths, or
+``super::`` where the file writes those, merged into a ``use m::{…}``), and move an item between sibling
+modules of a crate (made ``pub``, with its doc comment, attributes and ``impl`` blocks; ``use`` paths and
+``a::Name`` / ``crate::a::Name`` paths redirected; the moved code's ``use`` items follow; private fields and
+methods the source still reaches become ``pub(crate)``). Results are asserted as exact texts, re-indexed,
+and built and run with cargo when a Rust toolchain is installed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from roost.context.index import WorkspaceIndex
+from roost.context.languages import language_for_path
+from roost.context.options import IndexOptions
+from roost.context.refactor.imports import RefactorError, add_import, unimported_names, writes_imports
+from roost.context.refactor.move import FileText, move_targets, plan_move
+from roost.context.retrieval.retriever import parse_facts
+
+RUST = language_for_path("x.rs")
+
+CRATE = {
+    "Cargo.toml": '[package]\nname = "stock"\nversion = "0.1.0"\nedition = "2021"\n',
+    "src/lib.rs": "pub mod item;\npub mod store;\npub mod report;\n\npub use store::Store;\n",
+    "src/item.rs": (
+        "/// An item on a shelf.\n#[derive(Debug, Clone)]\npub struct Item {\n"
+        "    pub name: String,\n    pub count: u32,\n}\n"
+    ),
+    "src/store.rs": (
+        "use std::collections::HashMap;\n"
+        "\n"
+        "use crate::item::Item;\n"
+        "\n"
+        "const LIMIT: u32 = 100;\n"
+        "\n"
+        "/// A store of items.\n"
+        "#[derive(Debug, Default)]\n"
+        "pub struct Store {\n"
+        "    items: HashMap<String, Item>,\n"
+        "}\n"
+        "\n"
+        "impl Store {\n"
+        "    pub fn add(&mut self, item: Item) {\n"
+        "        let capped = cap(item.count);\n"
+        "        self.items.insert(item.name.clone(), Item { count: capped, ..item });\n"
+        "    }\n"
+        "\n"
+        "    fn len(&self) -> usize {\n"
+        "        self.items.len()\n"
+        "    }\n"
+        "}\n"
+        "\n"
+        "fn cap(count: u32) -> u32 {\n"
+        "    count.min(LIMIT)\n"
+        "}\n"
+        "\n"
+        "pub fn describe(store: &Store) -> String {\n"
+        '    format!("{} items", store.len())\n'
+        "}\n"
+    ),
+    "src/report.rs": (
+        "use crate::store::{describe, Store};\n"
+        "\n"
+        "pub fn report(store: &Store) -> String {\n"
+        '    format!("report: {}", describe(store)) + &crate::store::describe(store)\n'
+        "}\n"
+    ),
+    "src/main.rs": (
+        "use stock::item::Item;\n"
+        "use stock::store::{describe, Store};\n"
+        "\n"
+        "fn main() {\n"
+        "    let mut store = Store::default();\n"
+        '    store.add(Item { name: "a".into(), count: 3 });\n'
+        '    println!("{}", describe(&store));\n'
+        '    println!("{}", stock::report::report(&store));\n'
+        "}\n"
+    ),
+}
+
+SUPER = {
+    "Cargo.toml": '[package]\nname = "sup"\nversion = "0.1.0"\nedition = "2021"\n',
+    "src/lib.rs": "mod a;\nmod b;\npub mod c;\n",
+    "src/a.rs": (
+        "use super::b::Helper;\n\nfn double(x: u32) -> u32 {\n    x * 2\n}\n\n"
+        "/// Runs.\npub fn run() -> u32 {\n    double(Helper::one())\n}\n"
+    ),
+    "src/b.rs": "pub struct Helper;\n\nimpl Helper {\n    pub fn one() -> u32 {\n        1\n    }\n}\n",
+    "src/c.rs": "use crate::a;\n\npub fn go() -> u32 {\n    a::run() + crate::a::run()\n}\n",
+}
+
+
+def _apply(text: str, replacements) -> str:
+    for r in sorted(replacements, key=lambda r: r.start, reverse=True):
+        text = text[: r.start] + r.new_text + text[r.end :]
+    return text
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for rel, source in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(source, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def open_index(tmp_path):
+    opened: list[WorkspaceIndex] = []
+
+    def make(root: Path) -> WorkspaceIndex:
+        index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / f"cache{len(opened)}", workers=1))
+        index.index()
+        opened.append(index)
+        return index
+
+    yield make
+    for index in opened:
+        index.close()
+
+
+def _definitions(index: WorkspaceIndex, path: str, needle: str, offset: int = 0) -> set[str]:
+    lines = index.source(path).splitlines()
+    line = next(number for number, text in enumerate(lines) if needle in text)
+    col = len(lines[line][: lines[line].index(needle)].encode()) + offset
+    return {loc.path for loc in index.definitions_at(path, line, col)}
+
+
+def _move(tmp_path: Path, open_index, files: dict[str, str], symbol: str, source: str, target: str):
+    root = _write(tmp_path / "before", files)
+    index = open_index(root)
+    plan = plan_move(
+        symbol,
+        FileText(source, files[source]),
+        FileText(target, files[target]),
+        list(index.dependents(source)),
+        files.__getitem__,
+        index.resolve_import,
+        lambda path: path in files,
+    )
+    moved = dict(files)
+    for change in plan.changes:
+        assert change.text == files[change.path]
+        moved[change.path] = _apply(change.text, change.replacements)
+    return moved, plan
+
+
+def _cargo_run(root: Path, command: str = "run") -> str | None:
+    """The program's output (``run``) when cargo is installed (the crate has no dependencies: offline)."""
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        return None
+    done = subprocess.run(
+        [cargo, command, "--quiet", "--offline"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin:" + str(Path(cargo).parent), "HOME": str(Path.home()), "CARGO_TARGET_DIR": str(root / "target")},
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+# ----------------------------------------------------------------------------------------- add import
+
+
+def test_use_paths_follow_the_file_style() -> None:
+    assert RUST is not None and writes_imports("src/a.rs")
+    exists = set(CRATE).__contains__
+    report = CRATE["src/report.rs"]
+    insertion = add_import("src/report.rs", report, "Item", "src/item.rs", exists)
+    assert _apply(report, [insertion]) == "use crate::store::{describe, Store};\nuse crate::item::Item;\n" + (
+        report.split("\n", 1)[1]
+    )
+    merged = add_import("src/report.rs", report, "LIMIT", "src/store.rs", exists)
+    assert _apply(report, [merged]).startswith("use crate::store::{describe, Store, LIMIT};\n\n")
+    single = "use crate::store::Store;\n\nfn f() -> Item {}\n"
+    insertion = add_import("src/report.rs", single, "describe", "src/store.rs", exists)
+    assert _apply(single, [insertion]).startswith("use crate::store::{Store, describe};\n\n")
+    relative = "//! Reports.\n\nuse super::store::Store;\n\nfn f() -> Item {}\n"
+    insertion = add_import("src/report.rs", relative, "Item", "src/item.rs", exists)
+    assert _apply(relative, [insertion]) == (
+        "//! Reports.\n\nuse super::store::Store;\nuse super::item::Item;\n\nfn f() -> Item {}\n"
+    )
+    bare = "//! Reports.\n\nfn f() -> Item {}\n"
+    insertion = add_import("src/report.rs", bare, "Item", "src/item.rs", exists)
+    assert _apply(bare, [insertion]) == "//! Reports.\n\nuse crate::item::Item;\n\nfn f() -> Item {}\n"
+    root = add_import("src/report.rs", bare, "Item", "src/lib.rs", exists)
+    assert "use crate::Item;\n" in _apply(bare, [root])
+
+
+def test_missing_names_leave_out_bindings() -> None:
+    text = (
+        "fn f(x: u32, (a, b): (u8, u8)) -> Item {\n"
+        "    let y = x;\n"
+        "    if let Some(w) = Some(y) {}\n"
+        "    match y { 0 => Kind::A, n => helper(n) };\n"
+        "    for i in 0..2 {}\n"
+        "    let c = |z| z;\n"
+        "}\n"
+    )
+    facts = parse_facts("src/a.rs", text)
+    assert facts is not None
+    names = unimported_names("src/a.rs", facts, 0, 6, text)
+    assert "Item" in names and "Kind" in names and "helper" in names
+    assert not {"x", "a", "b", "y", "w", "n", "i", "c", "z"} & set(names)
+
+
+# ----------------------------------------------------------------------------------------------- move
+
+
+def test_move_struct_with_its_impl_to_a_sibling_module(tmp_path, open_index) -> None:
+    before = _cargo_run(_write(tmp_path / "build-before", CRATE))
+    moved, plan = _move(tmp_path, open_index, CRATE, "Store", "src/store.rs", "src/report.rs")
+    assert moved["src/store.rs"] == (
+        "use crate::report::Store;\n"
+        "\n"
+        "const LIMIT: u32 = 100;\n"
+        "\n"
+        "pub fn cap(count: u32) -> u32 {\n"
+        "    count.min(LIMIT)\n"
+        "}\n"
+        "\n"
+        "pub fn describe(store: &Store) -> String {\n"
+        '    format!("{} items", store.len())\n'
+        "}\n"
+    )
+    assert moved["src/report.rs"] == (
+        "use crate::store::{describe, cap};\n"
+        "use std::collections::HashMap;\n"
+        "use crate::item::Item;\n"
+        "\n"
+        "pub fn report(store: &Store) -> String {\n"
+        '    format!("report: {}", describe(store)) + &crate::store::describe(store)\n'
+        "}\n"
+        "\n"
+        "/// A store of items.\n"
+        "#[derive(Debug, Default)]\n"
+        "pub struct Store {\n"
+        "    items: HashMap<String, Item>,\n"
+        "}\n"
+        "\n"
+        "impl Store {\n"
+        "    pub fn add(&mut self, item: Item) {\n"
+        "        let capped = cap(item.count);\n"
+        "        self.items.insert(item.name.clone(), Item { count: capped, ..item });\n"
+        "    }\n"
+        "\n"
+        "    pub(crate) fn len(&self) -> usize {\n"
+        "        self.items.len()\n"
+        "    }\n"
+        "}\n"
+    )
+    assert moved["src/lib.rs"] == "pub mod item;\npub mod store;\npub mod report;\n\npub use report::Store;\n"
+    assert moved["src/main.rs"].startswith(
+        "use stock::item::Item;\nuse stock::store::describe;\nuse stock::report::Store;\n\n"
+    )
+    assert plan.notes == []
+    root = _write(tmp_path / "after", moved)
+    index = open_index(root)
+    assert _definitions(index, "src/main.rs", "Store::default") == {"src/report.rs"}
+    assert _definitions(index, "src/store.rs", "&Store", 1) == {"src/report.rs"}
+    assert _definitions(index, "src/report.rs", "cap(item") == {"src/store.rs"}
+    after = _cargo_run(root)
+    assert after == before
+
+
+def test_move_function_rewrites_module_paths_and_exports_siblings(tmp_path, open_index) -> None:
+    moved, plan = _move(tmp_path, open_index, SUPER, "run", "src/a.rs", "src/b.rs")
+    assert moved["src/a.rs"] == "pub fn double(x: u32) -> u32 {\n    x * 2\n}\n"
+    assert moved["src/b.rs"] == (
+        "use crate::a::double;\n\n"
+        "pub struct Helper;\n\nimpl Helper {\n    pub fn one() -> u32 {\n        1\n    }\n}\n\n"
+        "/// Runs.\npub fn run() -> u32 {\n    double(Helper::one())\n}\n"
+    )
+    assert moved["src/c.rs"] == "use crate::a;\n\npub fn go() -> u32 {\n    crate::b::run() + crate::b::run()\n}\n"
+    assert plan.notes == []
+    # The private helper moves the other way: the source still calls it, through ``super::`` like its uses.
+    back, _ = _move(tmp_path / "back", open_index, SUPER, "double", "src/a.rs", "src/b.rs")
+    assert back["src/a.rs"] == (
+        "use super::b::{Helper, double};\n\n/// Runs.\npub fn run() -> u32 {\n    double(Helper::one())\n}\n"
+    )
+    assert back["src/b.rs"].endswith("\n\npub fn double(x: u32) -> u32 {\n    x * 2\n}\n")
+    _cargo_run(_write(tmp_path / "built", moved), "build")
+    _cargo_run(_write(tmp_path / "built-back", back), "build")
+
+
+def test_move_refuses_macros_and_module_files(tmp_path, open_index) -> None:
+    files = {
+        "src/lib.rs": "mod a;\nmod b;\n",
+        "src/a.rs": "macro_rules! twice { ($e:expr) => { $e * 2 } }\nmod inner;\n",
+        "src/a/inner.rs": "",
+        "src/b.rs": "",
+    }
+    with pytest.raises(RefactorError, match="macro"):
+        _move(tmp_path, open_index, files, "twice", "src/a.rs", "src/b.rs")
+    with pytest.raises(RefactorError, match="module file"):
+        _move(tmp_path / "m", open_index, files, "inner", "src/a.rs", "src/b.rs")
+    assert move_targets("src/a.rs", list(files), 6) == ["src/b.rs"]
+    assert move_targets("src/lib.rs", list(files), 6) == []
