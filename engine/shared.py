@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from roost.engine.models.default import model_cache_root
 from roost.engine.types import BackendUnavailableError
@@ -33,7 +34,7 @@ class SharedEngineOptions:
     device: str = "auto"
     max_batch_size: int = 8
     quantization: str | None = None  # int8 | nf4 | fp8
-    compile: bool = False
+    compile: bool | Literal["static"] = False  # True: dynamic shapes (see TransformersOptions.compile)
     # The engine's model cache (converted models); None: $ROOST_CACHE_DIR or the user cache.
     cache_dir: str | None = None
     # Where engine.json / engine.lock / engine.log live (None: next to the model cache).
@@ -144,7 +145,7 @@ def _start_engine(options: SharedEngineOptions, state_dir: Path) -> tuple[str, i
     if options.quantization:
         command += ["--quantization", options.quantization]
     if options.compile:
-        command.append("--compile")
+        command += ["--compile", "static" if options.compile == "static" else "dynamic"]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if options.cache_dir:
         environment["ROOST_CACHE_DIR"] = options.cache_dir

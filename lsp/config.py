@@ -46,10 +46,16 @@ class ModelSettings:
         "auto", "`auto`: bf16 on GPUs that support it, fp16 on older GPUs, fp32 on CPU."
     )
     quantization: Literal["none", "int8", "nf4", "fp8"] = setting(
-        "none", "Weight quantization (int8/nf4 need bitsandbytes and CUDA; fp8 needs Hopper)."
+        "none",
+        "Weight quantization: int8/nf4 need bitsandbytes (`roost[quant]`; 0.47+ also runs them on a CPU); fp8 "
+        "needs a GPU of compute capability 8.9+ (Ada, Hopper).",
     )
-    compile: bool = setting(False, "Compile the model's forward pass with torch.compile (dynamic shapes).")
-    adapter: str = setting("", "Optional LoRA adapter directory (needs peft).")
+    compile: Literal["off", "dynamic", "static"] = setting(
+        "off",
+        "torch.compile: `dynamic` compiles the forward pass with dynamic shapes; `static` decodes in a static KV "
+        "cache with the decode step compiled once (CUDA graphs; pays off on a GPU only).",
+    )
+    adapter: str = setting("", "Optional LoRA adapter directory (needs peft: `roost[lora]`).")
 
 
 @dataclass
@@ -60,6 +66,11 @@ class BackendSettings:
         "(vLLM, TGI, SGLang, llama.cpp, Ollama); `shared` uses one local `roost engine serve` for all editors.",
     )
     endpoint: str = setting("", "Base URL of the OpenAI-compatible server, e.g. `http://127.0.0.1:8000/v1`.")
+    server: Literal["generic", "vllm", "sglang", "tgi", "llama.cpp", "ollama", "openai"] = setting(
+        "generic",
+        "Which server `endpoint` is: `vllm` and `sglang` continue a prefilled answer (the code fence of chat "
+        "infill); the others get the chat without it.",
+    )
     api_key_env: str = setting(
         "", "Name of the environment variable holding the API key (never the key itself)."
     )

@@ -22,6 +22,11 @@ def packaged_model_name(setting: str) -> str | None:
     return _PACKAGED.get(setting)
 
 
+def compile_option(config: RoostConfig) -> bool | str:
+    """The engine's ``compile`` option for the ``model.compile`` setting."""
+    return {"off": False, "dynamic": True, "static": "static"}[config.model.compile]
+
+
 def transformers_options(config: RoostConfig) -> Any:
     from roost.engine.backends.transformers_backend import TransformersOptions
 
@@ -30,7 +35,7 @@ def transformers_options(config: RoostConfig) -> Any:
         model=packaged_model_name(name) or name,
         dtype=config.model.dtype,
         device=config.model.device,
-        compile=config.model.compile,
+        compile=compile_option(config),
         quantization=None if config.model.quantization == "none" else config.model.quantization,
         lora_adapter=config.model.adapter or None,
         cache_dir=config.cache.dir or None,

@@ -243,6 +243,7 @@ class Services:
                 api_key=api_key,
                 read_timeout_s=config.backend.timeout_s,
                 max_connect_retries=1,
+                server_kind=config.backend.server,
             )
             return OpenAIHTTPBackend(options), prompt_family(config, None)
         from roost.lsp.engine_adapter import load_transformers_backend, model_source

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from roost.lsp.config import RoostConfig
+from roost.lsp.engine_adapter import compile_option
 
 # The configuration's names for the packaged models → the engine's (as in ``engine_adapter``; repeated
 # here so that this module, which only talks HTTP, does not import torch through the in-process backend).
@@ -32,7 +33,7 @@ def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> 
         dtype=config.model.dtype,
         device=config.model.device,
         quantization=None if config.model.quantization == "none" else config.model.quantization,
-        compile=config.model.compile,
+        compile=compile_option(config),
         cache_dir=config.cache.dir or None,
         state_dir=state_dir,
     )
@@ -57,6 +58,7 @@ def connect_shared_engine(config: RoostConfig, state_dir: str | None = None) -> 
             api_key=api_key,
             read_timeout_s=config.backend.timeout_s,
             max_connect_retries=1,
+            server_kind="roost",  # our engine server continues a prefilled answer
         )
     )
     model_dir = Path(options.model).expanduser() if options.model else None

@@ -52,13 +52,17 @@ def test_configuration_maps_onto_the_engine_options() -> None:
         RoostConfig(),
         {
             "backend": {"kind": "shared"},
-            "model": {"quantization": "fp8", "compile": True, "dtype": "bfloat16"},
+            "model": {"quantization": "fp8", "compile": "dynamic", "dtype": "bfloat16"},
         },
         "test",
     )
     options = shared_engine_options(config, state_dir="/tmp/x")
     assert options.model is None  # "default" is the engine's own offline default
     assert (options.quantization, options.compile, options.dtype) == ("fp8", True, "bfloat16")
+    static, _ = apply_layer(config, {"model": {"compile": "static"}}, "test")
+    assert shared_engine_options(static).compile == "static"
+    off, problems = apply_layer(config, {"model": {"compile": "sometimes"}}, "test")
+    assert problems and shared_engine_options(off).compile is True  # a bad value keeps the last good one
     assert shared_engine_options(shared_config("/models/devstral")).model == "/models/devstral"
 
 
