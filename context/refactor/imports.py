@@ -133,17 +133,13 @@ def add_import(
 
 
 def single_replacement(old: str, new: str) -> TextReplacement:
-    """One replacement turning ``old`` into ``new``: the changed middle between the common prefix and
-    suffix."""
-    prefix = 0
-    limit = min(len(old), len(new))
-    while prefix < limit and old[prefix] == new[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
-        suffix += 1
-    # Whole lines read better in an editor's preview: widen to the line start when only an insertion.
-    return TextReplacement(prefix, len(old) - suffix, new[prefix : len(new) - suffix])
+    """One replacement of whole lines turning ``old`` into ``new`` (an import is one place, or one
+    statement rewritten)."""
+    replacements = replacements_between(old, new)
+    if not replacements:
+        return TextReplacement(0, 0, "")
+    start, end = replacements[0].start, replacements[-1].end
+    return TextReplacement(start, end, new[start : len(new) - (len(old) - end)])
 
 
 def replacements_between(old: str, new: str) -> list[TextReplacement]:

@@ -322,7 +322,12 @@ class _Planner:
                 if imp.is_star:
                     handled.add(key)
                     reexported = any(e.name == "*" and e.from_module == imp.module for e in facts.exports)
-                    if module is not None and (reexported or _bare_use(facts, symbol)):
+                    # ``export * from "./target"`` next to it already re-exports the symbol.
+                    covered = any(
+                        other.is_star and _module_of(self.resolve, path, other, self.target.path)
+                        for other in facts.imports
+                    )
+                    if module is not None and not covered and (reexported or _bare_use(facts, symbol)):
                         pending = (imp, reexported)
                         break
                     continue

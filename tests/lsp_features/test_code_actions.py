@@ -15,6 +15,9 @@ from lsp_harness import REPO_ROOT, lsp_session
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from roost.context.index import WorkspaceIndex
+from roost.context.options import IndexOptions
+
 EXAMPLES = REPO_ROOT / "examples"
 
 
@@ -154,3 +157,78 @@ async def test_fix_security_finding_proposes_a_gated_edit(examples_copy: Path) -
             (edit,) = change.edits
             assert "shlex.split(command), shell=False" in edit.new_text
             assert edit.range.start.line == 3, "the enclosing definition is rewritten"
+
+
+def _action(actions, kind: str, title_end: str) -> types.CodeAction:
+    found = [a for a in actions or [] if isinstance(a, types.CodeAction) and a.kind == kind]
+    action = next((a for a in found if a.title.endswith(title_end)), None)
+    assert action is not None, [a.title for a in found]
+    return action
+
+
+async def test_move_typescript_function_to_a_sibling_module(examples_copy: Path, tmp_path: Path) -> None:
+    user_path = "webapp/src/models/user.ts"
+    user = (examples_copy / user_path).read_text()
+    line = next(i for i, text in enumerate(user.split("\n")) if text.startswith("export function canEdit"))
+    async with lsp_session(examples_copy) as session:
+        await session.wait_for_status("ready")
+        uri = session.open(user_path)
+        actions = await session.client.text_document_code_action_async(_action_params(uri, line, 17))
+        action = _action(actions, types.CodeActionKind.RefactorMove, "webapp/src/models/order.ts")
+        assert action.title == "Move `canEdit` to module webapp/src/models/order.ts"
+        resolved = await session.client.code_action_resolve_async(action)
+        assert resolved.edit is not None
+    touched = _apply(examples_copy, resolved.edit)
+    # The barrel (``export *`` of both modules) and index.ts (through the barrel) need no change.
+    assert touched == ["webapp/src/models/order.ts", "webapp/src/models/user.ts"]
+    assert (examples_copy / user_path).read_text() == user[: user.index("\n/** True when")]
+    order = (examples_copy / "webapp/src/models/order.ts").read_text()
+    assert order.startswith('import type { UserId } from "./user";\nimport { Role, User } from "./user";\n\n')
+    assert order.endswith(
+        "/** True when the user may change content. */\n"
+        "export function canEdit(user: User): boolean {\n"
+        "  return user.role === Role.Editor || user.role === Role.Admin;\n}\n"
+    )
+    # The graph, re-indexed, finds the moved name through the barrel in its new module.
+    index = WorkspaceIndex(examples_copy / "webapp", IndexOptions(cache_dir=tmp_path / "cache", workers=1))
+    try:
+        index.index()
+        source = index.source("src/index.ts").split("\n")
+        use = next(i for i, text in enumerate(source) if "canEdit(user)" in text)
+        found = index.definitions_at("src/index.ts", use, source[use].index("canEdit") + 1)
+    finally:
+        index.close()
+    assert [location.path for location in found] == ["src/models/order.ts"]
+
+
+async def test_add_missing_import_in_a_javascript_module(tmp_path: Path) -> None:
+    root = tmp_path / "jsapp"
+    (root / "src/util").mkdir(parents=True)
+    (root / "package.json").write_text('{ "name": "jsapp", "type": "module" }\n')
+    (root / "src/util/money.js").write_text(
+        "export function formatCents(cents) {\n  return `${cents / 100}`;\n}\n\n"
+        "export default function parseCents(text) {\n  return Number(text) * 100;\n}\n"
+    )
+    (root / "src/util/strings.js").write_text("export const shout = (s) => s.toUpperCase();\n")
+    main = (
+        "import { shout } from './util/strings.js'\n\n"
+        "export function receipt(cents) {\n  return shout(formatCents(parseCents(cents)))\n}\n"
+    )
+    (root / "src/main.js").write_text(main)
+    async with lsp_session(root) as session:
+        await session.wait_for_status("ready")
+        uri = session.open("src/main.js")
+        actions = await session.client.text_document_code_action_async(_action_params(uri, 3, 10))
+        titles = [a.title for a in actions if isinstance(a, types.CodeAction)]
+        assert "Add missing import of `formatCents` from src/util/money.js" in titles
+        assert "Add missing import of `parseCents` from src/util/money.js" in titles
+        assert not any("`cents`" in title for title in titles), "a parameter is not a missing import"
+        named = next(a for a in actions if isinstance(a, types.CodeAction) and "`formatCents`" in a.title)
+        resolved = await session.client.code_action_resolve_async(named)
+        (edit,) = resolved.edit.document_changes[0].edits
+        assert edit.new_text == "import { formatCents } from './util/money.js'\n"
+        assert edit.range.start.line == 1
+        default = next(a for a in actions if isinstance(a, types.CodeAction) and "`parseCents`" in a.title)
+        resolved = await session.client.code_action_resolve_async(default)
+        (edit,) = resolved.edit.document_changes[0].edits
+        assert edit.new_text == "import parseCents from './util/money.js'\n"
