@@ -443,10 +443,10 @@ class EcmaScriptSupport(LanguageSupport):
         return _edits.sibling_module(module, source_path, target_path)
 
     def declaration_ranges(self, path: str, text: str, definition: Definition) -> list[tuple[int, int]] | None:
-        return _edits.declaration_ranges(text, definition, self.ts_language(path))
+        return _edits.declaration_ranges(path, text, definition, self.ts_language(path))
 
     def with_definition_exported(self, path: str, text: str, definition: Definition) -> str | None:
-        return _edits.with_definition_exported(text, definition, self.ts_language(path))
+        return _edits.with_definition_exported(path, text, definition, self.ts_language(path))
 
     def local_names(self, path: str, text: str) -> frozenset[str]:
         return _edits.local_names(text, self.ts_language(path))

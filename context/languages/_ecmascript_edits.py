@@ -515,7 +515,8 @@ def with_import_redirected(
         if statement.type == "import_statement":
             new = f"{'import type' if type_only else 'import'} {{ {spec} }} from {q}{module}{q}{semi}"
         elif statement.type == "export_statement":
-            new = f"export {{ {spec} }} from {q}{module}{q}{semi}"
+            keyword = "export type" if _is_type_only(source, statement) else "export"
+            new = f"{keyword} {{ {spec} }} from {q}{module}{q}{semi}"
         else:
             keyword = source.node_text(statement).split(None, 1)[0]
             new = f"{keyword} {{ {spec} }} = require({q}{module}{q}){semi}"
@@ -569,10 +570,16 @@ def _declarations_of(source: _Source, name: str) -> list[tree_sitter.Node]:
     return found
 
 
+def _refuse_commonjs(path: str, source: _Source) -> None:
+    if _style(path, source).commonjs:
+        raise ValueError(f"{path} is a CommonJS module (module.exports): move its code by hand")
+
+
 def declaration_ranges(
-    text: str, definition: Definition, language: tree_sitter.Language
+    path: str, text: str, definition: Definition, language: tree_sitter.Language
 ) -> list[tuple[int, int]]:
     source = _parse(language, text)
+    _refuse_commonjs(path, source)
     nodes = _declarations_of(source, definition.name)
     if not nodes:
         raise ValueError(f"no top-level declaration of {definition.name!r}")
@@ -593,8 +600,11 @@ def declaration_ranges(
     return ranges
 
 
-def with_definition_exported(text: str, definition: Definition, language: tree_sitter.Language) -> str:
+def with_definition_exported(
+    path: str, text: str, definition: Definition, language: tree_sitter.Language
+) -> str:
     source = _parse(language, text)
+    _refuse_commonjs(path, source)
     nodes = _declarations_of(source, definition.name)
     if not nodes:
         raise ValueError(f"no top-level declaration of {definition.name!r}")

@@ -61,6 +61,10 @@ class ModuleMoveHooks:
     moves_between_modules: bool = False
     # Between a module path (or namespace binding) and a member: ``ns.Name``, ``crate::a::Name``.
     member_separator: str = "."
+    # A qualified path (Rust ``crate::a::Name``) reaches another module's item without an import: a move
+    # looks at every file of the project (``project_root_markers``), not only at the importers.
+    paths_reach_without_imports: bool = False
+    project_root_markers: tuple[str, ...] = ()
     # Other files can import only what a file exports (JS/TS ``export``, Rust ``pub``); Python: anything.
     exports_gate_imports: bool = False
 

@@ -260,6 +260,8 @@ class RustSupport(OutlineFirstLanguage):
     moves_between_modules = True
     exports_gate_imports = True
     member_separator = "::"
+    paths_reach_without_imports = True
+    project_root_markers = ("Cargo.toml",)
 
     def render_import(self, module: str, names: Sequence[ImportedName]) -> str | None:
         rendered = [n.name + (f" as {n.alias}" if n.alias else "") for n in names]

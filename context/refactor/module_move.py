@@ -195,6 +195,8 @@ class _Planner:
             if path in (src_path, dst_path):
                 continue
             original = FileText(path, self.text_of(path))
+            if symbol not in original.text and "*" not in original.text:
+                continue  # never names the symbol, no star import that could bring it: nothing to rewrite
             try:
                 new_text = self._dependent_text(original)
             except ValueError as error:

@@ -74,6 +74,23 @@ def move_targets(source_path: str, paths: Sequence[str], limit: int) -> list[str
     )[:limit]
 
 
+def move_dependents(
+    source_path: str, dependents: Sequence[str], paths: Sequence[str], exists: Callable[[str], bool]
+) -> list[str]:
+    """The files a move of a symbol out of ``source_path`` may have to rewrite: its importers (the graph's
+    ``dependents``), and where the language reaches items by path without an import (Rust), every file of
+    the language in the source's project (the directory with a ``project_root_markers`` file)."""
+    language = language_for_path(source_path)
+    if language is None or not language.paths_reach_without_imports:
+        return list(dependents)
+    directory = posixpath.dirname(source_path)
+    while directory and not any(exists(posixpath.join(directory, m)) for m in language.project_root_markers):
+        directory = posixpath.dirname(directory)
+    prefix = f"{directory}/" if directory else ""
+    same_project = [p for p in paths if p.startswith(prefix) and language_for_path(p) is language]
+    return sorted({*dependents, *same_project})
+
+
 class _Writer:
     """The language's import writing, with "not supported" turned into an error once."""
 

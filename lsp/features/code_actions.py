@@ -23,7 +23,7 @@ from roost.context.refactor.imports import (
     unimported_names,
     writes_imports,
 )
-from roost.context.refactor.move import move_targets
+from roost.context.refactor.move import move_dependents, move_targets
 from roost.context.retrieval.retriever import parse_facts
 from roost.engine.prompts.edit import EditRequest, RelatedCode
 from roost.lsp.edits import EditError, FileEdit, TextReplacement, offset_at, to_workspace_edit
@@ -211,14 +211,18 @@ def _move_edits(ls: RoostServer, documents: Documents, data: dict[str, Any]) -> 
     assert root is not None
     source = documents.snapshot(str(data["uri"]))
     target = documents.snapshot(documents.uri_for(str(data["target"])))
+
+    def exists(path: str) -> bool:
+        return (root / path).exists()
+
     plan = plan_move(
         str(data["symbol"]),
         source,
         target,
-        services.index.dependents(source.path),
+        move_dependents(source.path, services.index.dependents(source.path), list(services.index.paths()), exists),
         lambda path: documents.snapshot(documents.uri_for(path)),
         services.index.resolve_import,
-        lambda path: (root / path).exists(),
+        exists,
     )
     for note in plan.notes:
         log.warning("move %s: %s", data["symbol"], note)

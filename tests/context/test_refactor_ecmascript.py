@@ -341,3 +341,20 @@ def test_move_targets_are_same_directory_same_extension() -> None:
 def test_replacements_are_line_level() -> None:
     old = "a\nb\nc\n"
     assert [(r.start, r.end, r.new_text) for r in replacements_between(old, "a\nB\nc\n")] == [(2, 4, "B\n")]
+
+
+def test_move_refuses_commonjs_sources_and_keeps_type_only_reexports(tmp_path, open_index) -> None:
+    files = {
+        "lib/a.js": "function join(xs) {\n  return xs.join();\n}\n\nmodule.exports = { join };\n",
+        "lib/b.js": "module.exports = {};\n",
+    }
+    with pytest.raises(RefactorError, match="CommonJS"):
+        _move(tmp_path, open_index, files, "join", "lib/a.js", "lib/b.js")
+    types = {
+        "src/a.ts": "export interface A {\n  x: number;\n}\n\nexport interface B {\n  y: number;\n}\n",
+        "src/b.ts": "export const C = 1;\n",
+        "src/index.ts": 'export type { A, B } from "./a";\n',
+    }
+    moved, _ = _move(tmp_path / "types", open_index, types, "A", "src/a.ts", "src/b.ts")
+    assert moved["src/index.ts"] == 'export type { B } from "./a";\nexport type { A } from "./b";\n'
+    assert moved["src/b.ts"] == "export const C = 1;\n\nexport interface A {\n  x: number;\n}\n"

@@ -17,7 +17,7 @@ from roost.context.index import WorkspaceIndex
 from roost.context.languages import language_for_path
 from roost.context.options import IndexOptions
 from roost.context.refactor.imports import RefactorError, add_import, unimported_names, writes_imports
-from roost.context.refactor.move import FileText, move_targets, plan_move
+from roost.context.refactor.move import FileText, move_dependents, move_targets, plan_move
 from roost.context.retrieval.retriever import parse_facts
 
 RUST = language_for_path("x.rs")
@@ -135,7 +135,7 @@ def _move(tmp_path: Path, open_index, files: dict[str, str], symbol: str, source
         symbol,
         FileText(source, files[source]),
         FileText(target, files[target]),
-        list(index.dependents(source)),
+        move_dependents(source, index.dependents(source), list(files), lambda path: path in files),
         files.__getitem__,
         index.resolve_import,
         lambda path: path in files,
@@ -301,3 +301,17 @@ def test_move_refuses_macros_and_module_files(tmp_path, open_index) -> None:
         _move(tmp_path / "m", open_index, files, "inner", "src/a.rs", "src/b.rs")
     assert move_targets("src/a.rs", list(files), 6) == ["src/b.rs"]
     assert move_targets("src/lib.rs", list(files), 6) == []
+
+
+def test_move_rewrites_paths_in_files_that_do_not_import_the_module(tmp_path, open_index) -> None:
+    files = {
+        **SUPER,
+        "src/lib.rs": "mod a;\nmod b;\npub mod c;\npub mod d;\n",
+        "src/d.rs": "pub fn again() -> u32 {\n    crate::a::run()\n}\n",
+    }
+    root = _write(tmp_path / "w", files)
+    index = open_index(root)
+    assert "src/d.rs" not in index.dependents("src/a.rs")  # no ``use``: the graph has no edge
+    moved, _ = _move(tmp_path, open_index, files, "run", "src/a.rs", "src/b.rs")
+    assert moved["src/d.rs"] == "pub fn again() -> u32 {\n    crate::b::run()\n}\n"
+    _cargo_run(_write(tmp_path / "built", moved), "build")
