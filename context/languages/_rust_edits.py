@@ -12,6 +12,7 @@ the rest of the file still uses, which stops being the same module after the mov
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -120,6 +121,18 @@ def import_specifier(
     if importer is None or found is None:
         return None
     source = _parse(language, text)
+    directory = posixpath.dirname(path)
+    prefix = f"{directory}/" if directory else ""
+    # A binary next to a library: its own modules are ``mod``-declared in main.rs; the library's are
+    # reached through the library's crate name, as the file's other ``use`` items write it.
+    binary_of_library = posixpath.basename(path) == "main.rs" and not importer and exists(f"{prefix}lib.rs")
+    if (
+        binary_of_library
+        and found
+        and not re.search(rf"^\s*(pub\s+)?mod\s+{re.escape(found[0])}\b", text, re.M)
+    ):
+        library = _library_name(source, prefix, exists)
+        return "::".join((library, *found)) if library else None
     uses_super = any(
         (argument := use.child_by_field_name("argument")) is not None
         and source.node_text(argument).startswith("super::")
@@ -128,6 +141,20 @@ def import_specifier(
     if uses_super and importer and found and importer[:-1] == found[:-1] and importer != found:
         return f"super::{found[-1]}"
     return "::".join(("crate", *found))
+
+
+def _library_name(source: _Source, prefix: str, exists: Callable[[str], bool]) -> str | None:
+    """The crate name a binary's ``use`` items give the library: a head whose next segment is a module
+    file of the library (``use stock::item::Item`` with ``src/item.rs``)."""
+    for use in _uses(source):
+        argument = use.child_by_field_name("argument")
+        segments = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source.node_text(argument)) if argument else []
+        if len(segments) < 2 or segments[0] in ("crate", "self", "super", "std", "core", "alloc"):
+            continue
+        module = segments[1]
+        if exists(f"{prefix}{module}.rs") or exists(f"{prefix}{module}/mod.rs"):
+            return segments[0]
+    return None
 
 
 def sibling_module(module: str, source_path: str, target_path: str) -> str | None:

@@ -190,6 +190,12 @@ def test_use_paths_follow_the_file_style() -> None:
     assert _apply(bare, [insertion]) == "//! Reports.\n\nuse crate::item::Item;\n\nfn f() -> Item {}\n"
     root = add_import("src/report.rs", bare, "Item", "src/lib.rs", exists)
     assert "use crate::Item;\n" in _apply(bare, [root])
+    # The binary reaches the library by its crate name, as its other use items do.
+    main = CRATE["src/main.rs"]
+    insertion = add_import("src/main.rs", main, "LIMIT", "src/store.rs", exists)
+    assert _apply(main, [insertion]).startswith("use stock::item::Item;\nuse stock::store::{describe, Store, LIMIT};\n")
+    assert RUST.import_specifier("src/main.rs", "mod store;\n", "src/store.rs", exists) == "crate::store"
+    assert RUST.import_specifier("src/main.rs", "fn main() {}\n", "src/store.rs", exists) is None
 
 
 def test_missing_names_leave_out_bindings() -> None:
