@@ -12,6 +12,7 @@ raises ``ValueError`` with the reason (the planner then leaves the file alone an
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ import tree_sitter
 from roost.context.facts import Definition, Import, ImportedName
 
 _IMPORT_FORMS = ("import_statement",)
+_IMPORT_EQUALS = re.compile(r"\s*import\s+[A-Za-z_$][\w$]*\s*=\s*require\s*\(")
 _DECLARATION_HOLDERS = ("lexical_declaration", "variable_declaration")
 # What a specifier's extension becomes when the file writes ESM ``.js`` specifiers for TS sources.
 _RUNTIME_EXTENSION = {
@@ -107,6 +109,9 @@ def _require_module(source: _Source, statement: tree_sitter.Node) -> tuple[tree_
 def _statement_module(source: _Source, statement: tree_sitter.Node) -> str | None:
     """The module an import-like top-level statement names (import, ``export … from``, ``require``)."""
     if statement.type in _IMPORT_FORMS or statement.type == "export_statement":
+        clause = next((c for c in statement.named_children if c.type == "import_require_clause"), None)
+        if clause is not None:  # TS ``import x = require("m")``
+            return _string_value(source, clause.child_by_field_name("source"))
         return _string_value(source, statement.child_by_field_name("source"))
     found = _require_module(source, statement)
     return found[1] if found else None
@@ -354,7 +359,11 @@ def with_import_names(
             if merged is not None:
                 edits.append(merged)
                 rest.remove(binding)
+    equals = [n for n in rest if like and _IMPORT_EQUALS.match(like)]
+    rest = [n for n in rest if n not in equals]
     statements = _render(style, module, rest + named, type_only)
+    q = style.quote  # TS ``import x = require("m")`` keeps its form (it is not a default import)
+    statements += [f"import {n.alias or n.name} = require({q}{module}{q}){style.semicolon}" for n in equals]
     if statements:
         edits.append(_insert_statements(source, statements))
     return _apply(source, edits)

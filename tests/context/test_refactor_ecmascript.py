@@ -358,3 +358,15 @@ def test_move_refuses_commonjs_sources_and_keeps_type_only_reexports(tmp_path, o
     moved, _ = _move(tmp_path / "types", open_index, types, "A", "src/a.ts", "src/b.ts")
     assert moved["src/index.ts"] == 'export type { B } from "./a";\nexport type { A } from "./b";\n'
     assert moved["src/b.ts"] == "export const C = 1;\n\nexport interface A {\n  x: number;\n}\n"
+
+
+def test_typescript_import_equals_keeps_its_form() -> None:
+    assert TS is not None
+    text = 'import fs = require("fs");\nexport const a = 1;\n'
+    assert TS.with_import_names("src/a.ts", text, "./x", [ImportedName("b")]) == (
+        'import fs = require("fs");\nimport { b } from "./x";\nexport const a = 1;\n'
+    )
+    like = 'import path = require("path");'
+    assert TS.with_import_names("src/a.ts", text, "path", [ImportedName("default", "path")], like) == (
+        'import fs = require("fs");\nimport path = require("path");\nexport const a = 1;\n'
+    )
