@@ -341,7 +341,8 @@ def with_import_names(
     source = _parse(language, text)
     style = _style(path, source)
     bound = _bound_locals(source)
-    wanted = [n for n in names if (n.alias or n.name) not in bound]
+    # A bare ``*`` (a glob import) does not exist in JS: namespaces are ``ImportedName("*", alias)``.
+    wanted = [n for n in names if (n.alias or n.name) not in bound and (n.name != "*" or n.alias)]
     if not wanted:
         return text
     type_only = bool(like and like.lstrip().startswith("import type"))

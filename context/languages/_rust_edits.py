@@ -215,10 +215,19 @@ def _insertion_point(source: _Source) -> tuple[int, bool]:
 def with_import_names(
     text: str, module: str, names: Sequence[ImportedName], bound: set[str], language: tree_sitter.Language
 ) -> str:
+    source = _parse(language, text)
+    if any(n.name == "*" and n.alias is None for n in names):  # a glob import, written once
+        globbed = any(
+            (argument := use.child_by_field_name("argument")) is not None
+            and source.node_text(argument).replace(" ", "") == f"{module}::*"
+            for use in _uses(source)
+        )
+        if not globbed:
+            text = _insert_use(source, f"use {module}::*;")
+            source = _parse(language, text)
     wanted = [n for n in names if n.name not in ("*", "default") and (n.alias or n.name) not in bound]
     if not wanted:
         return text
-    source = _parse(language, text)
     rendered = ", ".join(n.name + (f" as {n.alias}" if n.alias else "") for n in wanted)
     for use in _uses(source):
         argument = use.child_by_field_name("argument")
@@ -238,8 +247,12 @@ def with_import_names(
                     source,
                     [(argument.start_byte, argument.end_byte, f"{module}::{{{source.node_text(name)}, {rendered}}}")],
                 )
+    return _insert_use(source, _render(module, wanted))
+
+
+def _insert_use(source: _Source, statement: str) -> str:
     offset, had_uses = _insertion_point(source)
-    block = _render(module, wanted) + "\n"
+    block = statement + "\n"
     rest = source.data[offset:]
     if not had_uses and rest and not rest.startswith(b"\n"):
         block += "\n"

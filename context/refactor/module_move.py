@@ -247,8 +247,19 @@ class _Planner:
         uses."""
         language = self.language
         needed: list[tuple[str, list[ImportedName], str]] = []
+        bound = {d.name for d in facts.definitions if d.parent is None}
+        bound |= {name for imp in facts.imports for name in local_names(imp)}
+        bound |= language.local_names(self.source.path, text) | language.builtin_names()
+        unbound = used - bound  # names only a glob import (Rust ``use m::*``) or a prelude can supply
         for imp in facts.imports:
             if imp.is_star:
+                # A glob that binds names here (not a pure re-export: JS ``export *``) goes along when
+                # the moved code uses names nothing else binds.
+                exported = any(e.name == "*" and e.from_module == imp.module for e in facts.exports)
+                module = language.module_seen_from_sibling(imp.module, self.source.path)
+                into_itself = _paths(self.resolve(self.source.path, imp))[:1] == (self.target.path,)
+                if unbound and not exported and module is not None and not into_itself:
+                    needed.append((module, [ImportedName("*")], ""))
                 continue
             statement = text[slice(*span_offsets(text, imp.span))]
             if _paths(self.resolve(self.source.path, imp))[:1] == (self.target.path,):

@@ -321,3 +321,16 @@ def test_move_rewrites_paths_in_files_that_do_not_import_the_module(tmp_path, op
     moved, _ = _move(tmp_path, open_index, files, "run", "src/a.rs", "src/b.rs")
     assert moved["src/d.rs"] == "pub fn again() -> u32 {\n    crate::b::run()\n}\n"
     _cargo_run(_write(tmp_path / "built", moved), "build")
+
+
+def test_moved_code_takes_the_glob_imports_it_may_need(tmp_path, open_index) -> None:
+    files = {
+        **SUPER,
+        "src/lib.rs": "mod a;\nmod b;\npub mod c;\nmod e;\n",
+        "src/e.rs": "pub const ONE: u32 = 1;\n",
+        "src/a.rs": "use super::e::*;\n\npub fn run() -> u32 {\n    ONE\n}\n",
+    }
+    moved, _ = _move(tmp_path, open_index, files, "run", "src/a.rs", "src/b.rs")
+    assert moved["src/b.rs"].startswith("use super::e::*;\n\npub struct Helper;\n")
+    assert moved["src/b.rs"].endswith("\n\npub fn run() -> u32 {\n    ONE\n}\n")
+    _cargo_run(_write(tmp_path / "built", moved), "build")
