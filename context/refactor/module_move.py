@@ -165,7 +165,9 @@ class _Planner:
                 src_text = _checked(
                     language.with_definition_exported(src_path, src_text, sibling), language, "exporting"
                 )
-        ranges = language.declaration_ranges(src_path, src_text, _top_level(_facts(src_path, src_text), symbol))  # type: ignore[arg-type]
+        definition = _top_level(_facts(src_path, src_text), symbol)
+        assert definition is not None
+        ranges = language.declaration_ranges(src_path, src_text, definition)
         for start, end in sorted(ranges or [], reverse=True):
             src_text = src_text[:start] + src_text[end:]
         src_text = _tidy_blank_lines(src_text)
@@ -187,7 +189,7 @@ class _Planner:
                 "writing imports",
             )
 
-        dst_text = self._target_text(moved_text, needed_imports, siblings, src_text)
+        dst_text = self._target_text(moved_text, needed_imports, siblings)
         changes = [self._change(self.source, src_text), self._change(self.target, dst_text)]
         plan = MovePlan()
         plan.changes.extend(c for c in changes if c is not None)
@@ -290,9 +292,8 @@ class _Planner:
         moved_text: str,
         needed: list[tuple[str, list[ImportedName], str]],
         siblings: list[str],
-        src_text: str,
     ) -> str:
-        language, symbol = self.language, self.symbol
+        language = self.language
         path = self.target.path
         text = self.target.text
         # The target's own import of the symbol from the source, and ``source.symbol`` uses, go first.
@@ -311,7 +312,6 @@ class _Planner:
                 language,
                 "imports",
             )
-        del src_text, symbol
         return text
 
     # -- dependents ---------------------------------------------------------------------------------------
