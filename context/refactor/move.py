@@ -168,8 +168,13 @@ def plan_move(
     dependent's current text. Raises :class:`RefactorError` when the move is impossible.
 
     Languages with their own planner get it: JS/TS and Rust (``moves_between_modules``) →
-    :mod:`roost.context.refactor.module_move`."""
+    :mod:`roost.context.refactor.module_move`; Go and Java (``moves_within_package``) →
+    :mod:`roost.context.refactor.package_move`."""
     language = language_for_path(source.path)
+    if language is not None and language.moves_within_package:
+        from roost.context.refactor.package_move import plan_package_move  # it builds on this module
+
+        return plan_package_move(symbol, source, target, dependents, text_of, resolve, exists)
     if language is not None and language.moves_between_modules:
         from roost.context.refactor.module_move import plan_module_move  # it builds on this module
 

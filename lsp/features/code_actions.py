@@ -24,6 +24,8 @@ from roost.context.refactor.imports import (
     writes_imports,
 )
 from roost.context.refactor.move import move_dependents, move_targets
+from roost.context.refactor.package_imports import add_package_import, missing_package_imports
+from roost.context.refactor.package_move import moves_within_package, package_move_targets
 from roost.context.retrieval.retriever import parse_facts
 from roost.engine.prompts.edit import EditRequest, RelatedCode
 from roost.lsp.edits import EditError, FileEdit, TextReplacement, offset_at, to_workspace_edit
@@ -65,10 +67,14 @@ def list_actions(ls: RoostServer, params: types.CodeActionParams) -> list[types.
     facts = parse_facts(snapshot.path, snapshot.text)
     start, end = params.range.start, params.range.end
     actions: list[types.CodeAction] = []
-    if facts is not None and writes_imports(snapshot.path):
+    within_package = moves_within_package(snapshot.path)  # Go, Java
+    if facts is not None and (writes_imports(snapshot.path) or within_package):
         for definition in facts.definitions:
-            if definition.parent is None and definition.name_span.start_line == start.line:
-                actions.extend(_move_actions(ls, snapshot, definition.name))
+            # A Go method is a top-level declaration too; it moves by its qualified name.
+            top_level = definition.parent is None or (within_package and definition.kind == "method")
+            if top_level and definition.name_span.start_line == start.line:
+                symbol = definition.name if definition.parent is None else definition.qualified_name
+                actions.extend(_move_actions(ls, snapshot, symbol))
                 break
         actions.extend(_missing_import_actions(ls, snapshot, facts, start.line, end.line))
     if params.range.start != params.range.end:
@@ -100,7 +106,11 @@ def _move_actions(ls: RoostServer, snapshot: Snapshot, symbol: str) -> list[type
     services = services_of(ls)
     if services.index is None:
         return []
-    targets = move_targets(snapshot.path, list(services.index.paths()), MAX_MOVE_TARGETS)
+    if moves_within_package(snapshot.path):
+        peers = services.index.index.package_peers(snapshot.path)
+        targets = package_move_targets(snapshot.path, peers, MAX_MOVE_TARGETS)
+    else:
+        targets = move_targets(snapshot.path, list(services.index.paths()), MAX_MOVE_TARGETS)
     return [
         types.CodeAction(
             title=f"Move `{symbol}` to module {target}",
@@ -118,6 +128,16 @@ def _missing_import_actions(
     if services.index is None:
         return []
     index = services.index
+    candidates = missing_package_imports(index.index, snapshot.path, snapshot.text, first_line, last_line)
+    if candidates is not None:  # Go, Java: the package of ``pkg.Name``, the class of ``Foo``
+        return [
+            types.CodeAction(
+                title=f"Add missing import {candidate.module} (`{candidate.name}`, {candidate.path})",
+                kind=types.CodeActionKind.QuickFix,
+                data={"action": "import", "uri": snapshot.uri, "module": candidate.module},
+            )
+            for candidate in candidates
+        ]
     actions = []
     for name in unimported_names(snapshot.path, facts, first_line, last_line, snapshot.text):
         found = index.find_definitions(name)
@@ -235,14 +255,17 @@ def _import_edit(documents: Documents, services: Any, data: dict[str, Any]) -> F
     root = documents.root
     assert root is not None
     try:
-        insertion = add_import(
-            snapshot.path,
-            snapshot.text,
-            str(data["name"]),
-            str(data["from"]),
-            lambda path: (root / path).exists(),
-            str(data.get("export") or data["name"]),
-        )
+        if "module" in data:  # Go, Java
+            insertion = add_package_import(snapshot.path, snapshot.text, str(data["module"]))
+        else:
+            insertion = add_import(
+                snapshot.path,
+                snapshot.text,
+                str(data["name"]),
+                str(data["from"]),
+                lambda path: (root / path).exists(),
+                str(data.get("export") or data["name"]),
+            )
     except RefactorError as error:
         raise EditError(str(error)) from error
     edit = FileEdit(
