@@ -62,22 +62,65 @@ class Buffer:
     def __init__(self, parser: tree_sitter.Parser, source: bytes):
         self._parser = parser
         self.source = source
-        self.tree = parser.parse(source)
+        self._tree = parser.parse(source)
+        # The previous tree, edited to match ``source``, when the re-parse was deferred (see ``apply``).
+        self._pending: tree_sitter.Tree | None = None
+        self._range_parser: tree_sitter.Parser | None = None
         self._line_starts: list[int] | None = None
         # After apply(): the previous tree (edited to match) and the single change, when there was one;
         # lets the language re-extract only the edited region.
         self.previous_tree: tree_sitter.Tree | None = None
         self.last_change: TextChange | None = None
 
+    @property
+    def tree(self) -> tree_sitter.Tree:
+        """The tree of ``source``; a deferred re-parse happens here, on first use."""
+        if self._pending is not None:
+            self._tree = self._reparse(self._pending)
+            self._pending = None
+        return self._tree
+
+    @property
+    def parse_pending(self) -> bool:
+        """True when ``tree`` will re-parse on its next use (``previous_tree`` is the edited old tree)."""
+        return self._pending is not None
+
+    def _reparse(self, edited: tree_sitter.Tree) -> tree_sitter.Tree:
+        new_tree = self._parser.parse(self.source, edited)
+        if new_tree.root_node.has_error:
+            # tree-sitter's error recovery depends on history: an incremental parse of broken code can
+            # differ from a fresh parse of the same text. The index must not depend on edit history.
+            new_tree = self._parser.parse(self.source)
+        return new_tree
+
+    def parse_range(
+        self, start_byte: int, end_byte: int, start_point: tuple[int, int], end_point: tuple[int, int]
+    ) -> tree_sitter.Tree:
+        """A fresh parse of bytes [start_byte, end_byte) of ``source`` alone (tree-sitter's included
+        ranges: the nodes keep their positions in the whole text). Languages use it to re-parse one
+        edited statement instead of the file; whether that equals the whole parse is theirs to check."""
+        parser = self._range_parser
+        if parser is None:
+            parser = self._range_parser = tree_sitter.Parser(self._parser.language)
+        parser.included_ranges = [tree_sitter.Range(start_point, end_point, start_byte, end_byte)]
+        return parser.parse(self.source)
+
     def line_starts(self) -> list[int]:
         if self._line_starts is None:
             self._line_starts = _line_starts(self.source)
         return self._line_starts
 
-    def apply(self, edits: list[BufferEdit]) -> None:
-        """Apply edits in order to the text and the tree, then re-parse incrementally (once)."""
+    def apply(self, edits: list[BufferEdit], defer_parse: bool = False) -> None:
+        """Apply edits in order to the text and the tree, then re-parse incrementally (once).
+
+        With ``defer_parse`` the re-parse waits until ``tree`` is next used: the caller may get what it
+        needs from a parse of the edited statement alone (:meth:`parse_range`). tree-sitter's incremental
+        re-parse of Python is close to a full parse for edits next to a line end or an indentation (its
+        zero-width NEWLINE/INDENT/DEDENT tokens): the parser gives up re-using the following statements up
+        to the end of the file (measured: 8-10 ms for a 2,000-line file, against 0.1 ms for the method).
+        """
         if edits:
-            self._apply_bytes(edits)
+            self._apply_bytes(edits, defer_parse)
 
     def replace_with_diff(self, source: bytes) -> None:
         """Full-text sync, turned into one incremental edit: the span between the common prefix and the
@@ -89,11 +132,15 @@ class Buffer:
         suffix = _common_suffix(old, source, limit=min(len(old), len(source)) - prefix)
         self._apply_bytes([(prefix, len(old) - suffix, source[prefix : len(source) - suffix])])
 
-    def _apply_bytes(self, edits: list[BufferEdit] | list[tuple[int, int, bytes]]) -> None:
+    def _apply_bytes(
+        self, edits: list[BufferEdit] | list[tuple[int, int, bytes]], defer_parse: bool = False
+    ) -> None:
         """Edits as :class:`BufferEdit` (positions against the text after the previous edits) or as
         (start byte, old end byte, new bytes); one tree edit each, one parse at the end."""
         source = self.source
-        tree = self.tree.copy()  # edited in place: a bad edit half-way must leave the buffer as it was
+        # Edited in place: a bad edit half-way must leave the buffer as it was. A deferred re-parse simply
+        # takes the further edits (tree-sitter re-parses once for any number of edits).
+        tree = (self._pending if self._pending is not None else self._tree).copy()
         starts = self.line_starts()
         changes: list[TextChange] = []
         for edit in edits:
@@ -126,12 +173,11 @@ class Buffer:
         self._line_starts = starts
         self.previous_tree = tree
         self.last_change = changes[0] if len(changes) == 1 else None
-        new_tree = self._parser.parse(source, tree)
-        if new_tree.root_node.has_error:
-            # tree-sitter's error recovery depends on history: an incremental parse of broken code can
-            # differ from a fresh parse of the same text. The index must not depend on edit history.
-            new_tree = self._parser.parse(source)
-        self.tree = new_tree
+        if defer_parse:
+            self._pending = tree.copy()  # previous_tree must stay as this edit left it
+        else:
+            self._pending = None
+            self._tree = self._reparse(tree)
 
     @staticmethod
     def _point_at(starts: list[int], offset: int) -> tuple[int, int]:
@@ -148,7 +194,8 @@ class Buffer:
     def replace(self, source: bytes) -> None:
         """Replace the whole text (full sync); a fresh parse."""
         self.source = source
-        self.tree = self._parser.parse(source)
+        self._tree = self._parser.parse(source)
+        self._pending = None
         self._line_starts = None
         self.previous_tree = None
         self.last_change = None

@@ -648,8 +648,12 @@ class WorkspaceIndex:
                 if text is not None:
                     self.set_buffer(rel, text)
                 return
+            language = language_for_path(rel)
+            # A language that can re-parse the edited statement alone gets the buffer with its whole-file
+            # re-parse deferred (done when the tree is next needed: references, a failed local update).
+            local = getattr(language, "update_outline_local", None)
             try:
-                state.buffer.apply(list(edits))
+                state.buffer.apply(list(edits), defer_parse=local is not None)
             except ValueError as error:
                 log.info("edit did not fit %s (%s); re-syncing from the full text", rel, error)
                 if text is None:
@@ -685,9 +689,23 @@ class WorkspaceIndex:
         assert language is not None
         buffer = state.buffer
         try:
-            facts = language.update_outline(
-                rel, buffer.source, buffer.tree, state.outline_state, buffer.previous_tree, buffer.last_change
-            )
+            facts = None
+            local = getattr(language, "update_outline_local", None)
+            if local is not None and buffer.parse_pending:
+                try:
+                    facts = local(rel, buffer, state.outline_state)
+                except Exception:  # a bug there must cost speed, never correctness
+                    log.exception("local outline update of %s failed; parsing the file", rel)
+                    facts = None
+            if facts is None:
+                facts = language.update_outline(
+                    rel,
+                    buffer.source,
+                    buffer.tree,
+                    state.outline_state,
+                    buffer.previous_tree,
+                    buffer.last_change,
+                )
         except Exception:
             log.exception("extracting buffer %s failed", rel)
             return

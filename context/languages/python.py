@@ -15,6 +15,7 @@ from dataclasses import replace
 from functools import cache
 from inspect import cleandoc
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, NamedTuple
 
 import tree_sitter
 import tree_sitter_python
@@ -32,6 +33,9 @@ from roost.context.facts import (
     SymbolKind,
 )
 from roost.context.languages.base import LanguageSupport, TextChange, WorkspaceLayout
+
+if TYPE_CHECKING:
+    from roost.context.buffers import Buffer
 
 _QUERY_DIR = Path(__file__).with_name("queries")
 # A receiver longer than this (a chained call over lines) does not help resolution and costs memory.
@@ -141,6 +145,74 @@ def _edit_unit(root: tree_sitter.Node, low: int, high: int) -> tree_sitter.Node 
             return None
         return unit
     return None
+
+
+# Class members whose outline does not depend on the class around them (kinds come from the stack of
+# enclosing definitions); a class body's assignments and other statements do (the query's field pattern).
+_CONTEXT_FREE_MEMBERS = frozenset({"function_definition", "decorated_definition", "class_definition"})
+
+
+class _Region(NamedTuple):
+    """A byte/point range standing for the statements re-extracted after an edit."""
+
+    start_byte: int
+    end_byte: int
+    start_point: tuple[int, int]
+    end_point: tuple[int, int]
+
+
+def _is_class_body(node: tree_sitter.Node) -> bool:
+    return node.type == "block" and node.parent is not None and node.parent.type == "class_definition"
+
+
+def _member_run(
+    root: tree_sitter.Node, low: int, high: int
+) -> tuple[tree_sitter.Node, list[tree_sitter.Node]] | None:
+    """The innermost module or class body holding bytes [low, high], and its members (statements and
+    comments) touching [low - 1, high + 1]: the edited member, or the members ending just before or
+    starting just after an edit between them. None when there are none, or when they include a class's
+    first statement (its docstring is the class's: the class must be re-extracted)."""
+    node = root.descendant_for_byte_range(low, high)
+    while node is not None:
+        while node.parent is not None and not _is_class_body(node):
+            parent = node.parent
+            node = parent
+            if parent.parent is None or _is_class_body(parent):
+                break
+        container = node
+        members = [
+            child
+            for child in container.named_children
+            if child.end_byte >= low - 1 and child.start_byte <= high + 1
+        ]
+        if not members:
+            return None
+        if container.type == "block" and container.named_children[0].id == members[0].id:
+            node = container.parent  # the class's docstring, or a class nested in a function: go out
+            continue
+        return container, members
+    return None
+
+
+@cache
+def _line_at_or_left_of(column: int) -> re.Pattern[bytes]:
+    # A line starting with at most ``column`` spaces then a character other than a space or a line end
+    # (a tab counts as that character: a tab-indented line is never taken as safely indented).
+    return re.compile(rb"\n {0,%d}[^ \r\n]" % column)
+
+
+def _reaches_column(source: bytes, start: int, end: int, column: int) -> bool:
+    """True when a non-blank line in source[start:end] after the first begins at or left of ``column``."""
+    return _line_at_or_left_of(column).search(source, start, end) is not None
+
+
+def _depth(node: tree_sitter.Node) -> int:
+    depth = 0
+    parent = node.parent
+    while parent is not None:
+        depth += 1
+        parent = parent.parent
+    return depth
 
 
 def _definition_ancestors(node: tree_sitter.Node) -> list[tree_sitter.Node]:
@@ -283,6 +355,7 @@ class PythonSupport(LanguageSupport):
             except Exception:  # a bug here must cost speed, never correctness
                 facts = None
         if facts is None:
+            _query("python.scm")  # compiled now (~15 ms, once), not on the first edit spliced locally
             found, import_nodes, all_values = self._collect_whole(source, tree.root_node)
             raw = [_record_to_definition(r) for r in self._definitions(source, found, [])]
             facts = FileFacts(path=path, language=self.name)
@@ -302,8 +375,6 @@ class PythonSupport(LanguageSupport):
         old_tree: tree_sitter.Tree,
         change: TextChange,
     ) -> FileFacts | None:
-        previous: FileFacts = state["facts"]
-        raw: list[Definition] = state["raw"]
         root = tree.root_node
         low, high = change.start_byte, change.new_end_byte
         for changed in old_tree.changed_ranges(tree):
@@ -311,7 +382,99 @@ class PythonSupport(LanguageSupport):
         unit = _edit_unit(root, low, high)
         if unit is None:
             return None
-        ancestors = _definition_ancestors(unit)
+        return self._splice_unit(path, source, state, change, root, unit, _definition_ancestors(unit), 0)
+
+    def update_outline_local(self, path: str, buffer: Buffer, state: dict) -> FileFacts | None:
+        """The outline after one edit, from a parse of the edited statements alone (``buffer`` has its
+        whole-file re-parse deferred); None when that cannot be shown to equal the whole parse, and the
+        caller then parses the file (:meth:`update_outline`).
+
+        The statements are the members of the module or of a class body that touch the edit (a member,
+        or the two around a blank line), found in the previous tree as edited. Their new text is parsed
+        alone and accepted only if that parse has no error and yields statements of the same kinds over
+        the same byte spans: Python's tokens then leave the statements in the same state (no open bracket,
+        string or block) as before, so the rest of the file parses as it did, and each statement parses
+        the same alone as in its class (no rule of the grammar depends on the enclosing block; checked
+        node by node against whole parses of random edits in tests/context/test_index_incremental.py).
+        """
+        change = buffer.last_change
+        old_tree = buffer.previous_tree
+        if change is None or old_tree is None or "raw" not in state or old_tree.root_node.has_error:
+            return None
+        low, high = change.start_byte, change.new_end_byte
+        found = _member_run(old_tree.root_node, low, high)
+        if found is None:
+            return None
+        container, members = found
+        start_byte, start_point = members[0].start_byte, members[0].start_point
+        if low < start_byte:
+            start_byte, start_point = low, change.start_point
+        end_byte, end_point = members[-1].end_byte, members[-1].end_point
+        if high > end_byte:
+            end_byte, end_point = high, change.new_end_point
+        source = buffer.source
+        line_start = source.rfind(b"\n", 0, start_byte) + 1
+        line_end = source.find(b"\n", end_byte)
+        if (
+            source[line_start:start_byte].strip()
+            or source[end_byte : len(source) if line_end < 0 else line_end].strip()
+        ):
+            # Something else shares the first or last line (the edit joined lines, or ends mid-token):
+            # the statements alone would not be whole tokens.
+            return None
+        if start_point[1] and _reaches_column(source, start_byte, end_byte, start_point[1]):
+            # Alone, the first line's indentation is not seen, so a line at or left of it would still read
+            # as part of the statement; in the file it closes the statement (and the blocks around it).
+            return None
+        alone = buffer.parse_range(start_byte, end_byte, start_point, end_point).root_node
+        if alone.has_error:
+            return None
+        if any(n.type == "comment" for n in alone.named_children):
+            # A comment between or after the statements: the whole parse may put it inside the block
+            # before it (the indentation scanner defers a DEDENT past comments), stretching that
+            # definition's span; alone it ends the text and stays outside. Parse the file instead.
+            return None
+        statements = [n for n in alone.named_children if n.type != "comment"]
+        expected = [n for n in members if n.type != "comment"]
+        if container.type == "block" and any(n.type not in _CONTEXT_FREE_MEMBERS for n in expected):
+            return None  # a class attribute alone would read as a module variable (the query sees no class)
+        # Same statements (kinds, starts). Their ends may move (typing at the end of a line), and the old
+        # tree's ends are no guide there (tree.edit stretches a node over text inserted at its end).
+        if len(statements) != len(expected) or any(
+            (a.type, a.start_byte) != (b.type, b.start_byte)
+            for a, b in zip(statements, expected, strict=True)
+        ):
+            return None
+        ancestors = _definition_ancestors(members[0])
+        if any(node.end_byte <= high + 1 for node in ancestors):
+            return None  # the edit is at the end of an enclosing class: its new end is the whole parse's
+        unit = _Region(start_byte, end_byte, start_point, end_point)
+        # The statements sit at depth 1 alone, deeper in the file: the outline's depth limit moves with them.
+        depth = _depth(container)
+        if depth >= MAX_OUTLINE_DEPTH:
+            return None
+        facts = self._splice_unit(path, buffer.source, state, change, alone, unit, ancestors, depth)
+        if facts is not None:
+            state["facts"] = facts
+            state["local"] = state.get("local", 0) + 1  # diagnostics: edits served without a file parse
+        return facts
+
+    def _splice_unit(
+        self,
+        path: str,
+        source: bytes,
+        state: dict,
+        change: TextChange,
+        root: tree_sitter.Node,
+        unit,
+        ancestors: list[tree_sitter.Node],
+        depth_offset: int,
+    ) -> FileFacts | None:
+        """Splice the outline of ``unit`` (re-extracted from ``root``) into the previous outline; the
+        definitions before it keep their place (enclosing ones get their new end), those after it shift
+        by the lines the edit added or removed."""
+        previous: FileFacts = state["facts"]
+        raw: list[Definition] = state["raw"]
         if len(ancestors) > MAX_OUTLINE_DEPTH // 2 - 1:
             return None
         stack: list[tuple[int, str, str]] = []
@@ -360,7 +523,7 @@ class PythonSupport(LanguageSupport):
         ):
             return None
 
-        found, import_nodes, all_values = self._collect(root, unit)
+        found, import_nodes, all_values = self._collect(root, unit, depth_offset)
         if all_values:
             return None
         fresh = [_record_to_definition(r) for r in self._definitions(source, found, stack)]
@@ -410,7 +573,7 @@ class PythonSupport(LanguageSupport):
         return collect_outline_by_walk(source, root)
 
     def _collect(
-        self, root: tree_sitter.Node, unit: tree_sitter.Node | None = None
+        self, root: tree_sitter.Node, unit=None, depth_offset: int = 0
     ) -> tuple[list[tuple], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]:
         """Run the outline query (over ``unit``'s bytes only when given; matches outside it are dropped)."""
         # (start_byte, end_byte, kind, name node, def node, body node)
@@ -421,7 +584,7 @@ class PythonSupport(LanguageSupport):
         # Expressions make up most of a tree and hold no definitions or imports: not descending into
         # them halves the query time. Definitions nested deeper than this many syntax levels (a def in
         # a def in a method in an if...) are not indexed.
-        cursor.set_max_start_depth(MAX_OUTLINE_DEPTH)
+        cursor.set_max_start_depth(MAX_OUTLINE_DEPTH - depth_offset)
         low, high = (unit.start_byte, unit.end_byte) if unit is not None else (0, 1 << 62)
         if unit is not None:
             cursor.set_byte_range(low, high)

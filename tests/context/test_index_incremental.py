@@ -245,3 +245,114 @@ def test_watcher_tells_listeners_which_files_changed_after_the_graph_has_them(tm
         assert ("pkg/fresh.py", True) in seen, seen
     finally:
         index.close()
+
+
+LOCAL_START = '''"""A module."""
+import os
+
+
+class Outer:
+    """Doc."""
+
+    limit = 3
+
+    def first(self, x):
+        self.x = x
+        return x
+
+    # between methods
+
+    def second(self):
+        class Inner:
+            value = 1
+
+            def deep(self):
+                return os.sep
+
+        return Inner
+
+    def last(self):
+        pass
+
+
+def top(a, b=(1,
+              2)):
+    return a
+'''
+
+LOCAL_FRAGMENTS = [
+    "  # x",
+    "x",
+    " ",
+    "\n",
+    "\n    ",
+    "\n        y = 2",
+    "(",
+    ")",
+    "'''",
+    "#",
+    ":",
+    "\n    def n(self): pass",
+    "",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 3), st.sampled_from(LOCAL_FRAGMENTS)), max_size=6
+    )
+)
+def test_local_statement_parse_equals_whole_parse(steps):
+    """Edits served from a parse of the edited statements alone (whole-file re-parse deferred) give the
+    outline a fresh whole parse gives, after every edit; line ends and blank lines between members, where
+    tree-sitter's own incremental re-parse is slowest, are sampled on purpose."""
+    from roost.context.buffers import Buffer
+    from roost.context.languages import language_for_path
+    from roost.context.parsing import parser_for
+
+    language = language_for_path("m.py")
+    assert language is not None
+    text = LOCAL_START
+    buffer = Buffer(parser_for(language.ts_language("m.py")), text.encode())
+    state: dict = {}
+    language.update_outline("m.py", buffer.source, buffer.tree, state)
+    for fraction, delete, fragment in steps:
+        start = int(fraction * len(text))
+        line_end = text.find("\n", start)
+        if fragment == "  # x" and line_end >= 0:
+            start = line_end  # typing at a line end
+        end = min(len(text), start + delete)
+        buffer.apply([to_edit(text, start, end, fragment)], defer_parse=True)
+        text = text[:start] + fragment + text[end:]
+        facts = language.update_outline_local("m.py", buffer, state)
+        if facts is None:
+            facts = language.update_outline(
+                "m.py", buffer.source, buffer.tree, state, buffer.previous_tree, buffer.last_change
+            )
+        fresh_tree = parser_for(language.ts_language("m.py")).parse(text.encode())
+        fresh = language.extract_outline("m.py", text.encode(), fresh_tree)
+        assert facts.definitions == fresh.definitions
+        assert facts.imports == fresh.imports
+        assert facts.exports == fresh.exports
+        assert str(buffer.tree.root_node) == str(fresh_tree.root_node)  # the deferred parse is whole
+
+
+def test_typing_at_line_ends_is_served_without_a_whole_parse():
+    from roost.context.buffers import Buffer
+    from roost.context.languages import language_for_path
+    from roost.context.parsing import parser_for
+
+    language = language_for_path("m.py")
+    assert language is not None
+    buffer = Buffer(parser_for(language.ts_language("m.py")), LOCAL_START.encode())
+    state: dict = {}
+    language.update_outline("m.py", buffer.source, buffer.tree, state)
+    lines = LOCAL_START.split("\n")
+    for line in (10, 11, 19, 22, 29):  # in methods, in a class nested in a method, a top-level function
+        buffer.apply(
+            [BufferEdit(line, len(lines[line].encode()), line, len(lines[line].encode()), "  # x")], True
+        )
+        assert language.update_outline_local("m.py", buffer, state) is not None
+        assert buffer.parse_pending
+    assert state["local"] == 5
