@@ -25,6 +25,7 @@ from roost.context.refactor.imports import (
     span_offsets,
     writes_imports,
 )
+from roost.context.refactor.python_placement import import_time_insertion
 from roost.context.retrieval.retriever import parse_facts
 
 
@@ -130,6 +131,12 @@ class _FileChange:
             block = "".join(f"{statement}\n" for statement in dict.fromkeys(self.new_imports))
             if offset == len(text) and text and not text.endswith("\n"):
                 block = "\n" + block
+            # An insertion already there (a moved definition placed right after the imports) goes after
+            # the imports: one replacement, so no editor has to order two inserts at one offset.
+            same = next((r for r in replacements if r.start == r.end == offset), None)
+            if same is not None:
+                replacements.remove(same)
+                block += ("" if same.new_text.startswith("\n") else "\n\n") + same.new_text
             replacements.append(TextReplacement(offset, offset, block))
         if not replacements:
             return None
@@ -245,8 +252,16 @@ def plan_move(
     # The target may have imported the symbol from the source: it is local now.
     _drop_imported_name(dst, symbol, source.path, resolve)
     _unqualify_module_uses(dst, symbol, source.path, resolve, plan)
-    separator = "" if not target.text.strip() else ("\n\n" if target.text.endswith("\n") else "\n\n\n")
-    dst.replacements.append(TextReplacement(len(target.text), len(target.text), separator + moved_text))
+    # Top-level code of the target using the symbol while the module is imported needs it defined first.
+    target_names = {d.name for d in dst.facts.definitions if d.parent is None}
+    offset, placeable = import_time_insertion(target.path, target.text, symbol, frozenset(used & target_names))
+    if not placeable:
+        plan.notes.append(f"{target.path}: uses {symbol} at import time before names it needs; moved to the end")
+    if offset is not None:
+        dst.replacements.append(TextReplacement(offset, offset, moved_text + "\n\n"))
+    else:
+        separator = "" if not target.text.strip() else ("\n\n" if target.text.endswith("\n") else "\n\n\n")
+        dst.replacements.append(TextReplacement(len(target.text), len(target.text), separator + moved_text))
 
     # The source still using the symbol (outside the moved definition) imports it from its new home.
     still_used = any(
@@ -308,10 +323,11 @@ def _source_module_receivers(
 def _unqualify_module_uses(
     change: _FileChange, symbol: str, source_path: str, resolve: Callable[[str, Import], Any], plan: MovePlan
 ) -> None:
-    """In the target, ``source.symbol`` becomes the now local ``symbol`` (the import of the source stays:
-    other names may still come through it)."""
+    """In the target, ``source.symbol`` becomes the now local ``symbol``; a binding of the source module that
+    served only those uses goes (kept, it would make the source and the target import each other)."""
     text = change.file.text
     receivers = _source_module_receivers(change, source_path, resolve)
+    rewritten: dict[str, int] = {}
     for use in change.facts.references:
         if use.name != symbol or use.receiver not in receivers:
             continue
@@ -321,8 +337,59 @@ def _unqualify_module_uses(
             plan.notes.append(
                 f"{change.file.path}: {use.receiver}.{symbol} is written in a form not rewritten"
             )
+            rewritten[use.receiver] = -1  # a use left as written still needs the binding
             continue
         change.replacements.append(TextReplacement(receiver_start, name_start, ""))
+        if rewritten.get(use.receiver, 0) >= 0:
+            rewritten[use.receiver] = rewritten.get(use.receiver, 0) + 1
+    _drop_unused_source_bindings(change, source_path, resolve, rewritten)
+
+
+def _drop_unused_source_bindings(
+    change: _FileChange, source_path: str, resolve: Callable[[str, Import], Any], rewritten: dict[str, int]
+) -> None:
+    """Drop the import names binding the source module whose every use was just rewritten
+    (``rewritten``: receiver → rewritten uses)."""
+    import_lines = _import_lines(change.facts)
+
+    def unused_after(receiver: str) -> bool:
+        head = receiver.split(".")[0]
+        uses = sum(
+            1
+            for r in change.facts.references
+            if r.name == head and not r.receiver and r.span.start_line not in import_lines
+        )
+        return rewritten.get(receiver, 0) > 0 and uses == rewritten[receiver]
+
+    taken = {r.start for r in change.replacements}
+    for imp in _imports_of_source(change, source_path, resolve):
+        start, end = span_offsets(change.file.text, imp.span)
+        if start in taken or imp.is_star or imp.module.startswith(".") and not imp.names:
+            continue
+        resolved = resolve(change.file.path, imp)
+        if not imp.names:
+            if not unused_after(imp.alias or imp.module):
+                continue
+            rest: list[ImportedName] = []
+        else:
+            path_for_name = getattr(resolved, "path_for_name", lambda n: None)
+            rest = [n for n in imp.names if path_for_name(n.name) != source_path or not unused_after(n.local_name)]
+            if len(rest) == len(imp.names):
+                continue
+        _replace_import(change, imp, rest)
+
+
+def _replace_import(change: _FileChange, imp: Import, rest: list[ImportedName]) -> None:
+    """``imp`` importing only ``rest`` now: rewritten, or removed with its line when nothing is left."""
+    text = change.file.text
+    start, end = span_offsets(text, imp.span)
+    if rest:
+        change.replacements.append(TextReplacement(start, end, change.writer.statement(imp.module, rest)))
+        return
+    line_start = text.rfind("\n", 0, start) + 1
+    if not text[line_start:start].strip() and text[end : end + 1] in ("\n", ""):
+        start, end = line_start, min(len(text), end + 1)  # the whole line, indentation included
+    change.replacements.append(TextReplacement(start, end, ""))
 
 
 def _drop_imported_name(
@@ -402,6 +469,51 @@ def _redirect_imports(
         if not statements and change.file.text[end : end + 1] == "\n":
             end += 1
         change.replacements.append(TextReplacement(start, end, ("\n" + indent).join(statements)))
+    _rewrite_package_attribute_uses(change, symbol, source_path, target_path)
+
+
+def _rewrite_package_attribute_uses(change: _FileChange, symbol: str, source_path: str, target_path: str) -> None:
+    """``pkg.source.symbol`` reached through ``import pkg`` (or ``import pkg.other``, ``import pkg as p``),
+    not through an import of the source itself: becomes ``pkg.target.symbol``, with ``import pkg.target``
+    added unless there, because a submodule is an attribute of its package only once imported somewhere.
+    The package import stays (it binds the package for other uses)."""
+    writer = change.writer
+    path = change.file.path
+    source_module = writer.module(path, source_path, False)
+    target_module = writer.module(path, target_path, False)
+    if "." not in source_module or source_module.startswith("."):
+        return
+    receivers: dict[str, str] = {}  # receiver of the source module → the same for the target
+    for imp in change.facts.imports:
+        if imp.names or imp.is_star or imp.module.startswith("."):
+            continue
+        if imp.alias is None and imp.module.split(".")[0] == source_module.split(".")[0]:
+            receivers[source_module] = target_module  # ``import pkg.x`` binds ``pkg``
+        elif imp.alias and source_module.startswith(imp.module + ".") and target_module.startswith(imp.module + "."):
+            receivers[imp.alias + source_module[len(imp.module) :]] = imp.alias + target_module[len(imp.module) :]
+    text = change.file.text
+    done = {r.start for r in change.replacements}
+    rewrote = False
+    for use in change.facts.references:
+        if use.name != symbol or use.receiver not in receivers:
+            continue
+        name_start = span_offsets(text, use.span)[0]
+        receiver_start = name_start - len(use.receiver) - 1
+        if receiver_start in done:
+            continue  # already rewritten through an import of the source module itself
+        if receiver_start < 0 or text[receiver_start:name_start] != use.receiver + ".":
+            continue  # split over lines: left as written (it still works while the source is imported)
+        change.replacements.append(
+            TextReplacement(receiver_start, receiver_start + len(use.receiver), receivers[use.receiver])
+        )
+        rewrote = True
+    already = any(
+        imp.module == target_module and not imp.names and imp.alias is None for imp in change.facts.imports
+    )
+    if rewrote and not already:
+        statement = writer.language.render_module_import(target_module)
+        if statement is not None:
+            change.new_imports.append(statement)
 
 
 def _import_lines(facts: FileFacts) -> set[int]:

@@ -1,0 +1,70 @@
+"""Where a moved Python definition goes in its new module: before the first top-level statement that uses it
+while the module is imported (``X = moved()``, ``@moved``, ``class A(moved)``), since Python runs those
+statements in order; uses inside function bodies run later and do not count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import tree_sitter
+
+from roost.context.languages import language_for_path
+
+# Nodes whose body runs only when called: uses inside do not need the name at import time.
+_DEFERRED_BODIES = {"function_definition": "body", "lambda": "body"}
+_IMPORTS = {"import_statement", "import_from_statement", "future_import_statement"}
+
+
+def _identifiers(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    """Identifiers evaluated when ``node`` runs at module level (function and lambda bodies skipped)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier":
+            yield current
+            continue
+        deferred = _DEFERRED_BODIES.get(current.type)
+        body = current.child_by_field_name(deferred) if deferred else None
+        stack.extend(child for child in current.children if body is None or child.id != body.id)
+
+
+def import_time_insertion(
+    path: str, text: str, symbol: str, needs_before: frozenset[str]
+) -> tuple[int | None, bool]:
+    """The offset in ``text`` (start of a line) to insert the definition of ``symbol`` at: before the first
+    top-level statement using it at import time, or None for the end of the module. The second value is
+    False when that statement comes before the definition of one of ``needs_before`` (top-level names the
+    moved code itself uses), so no place works and the caller keeps the end."""
+    language = language_for_path(path)
+    if language is None:
+        return None, True
+    source = text.encode("utf-8")
+    tree = tree_sitter.Parser(language.ts_language(path)).parse(source)
+    defined: set[str] = set()
+    for statement in tree.root_node.named_children:
+        if statement.type in _IMPORTS:
+            continue
+        if any(node.text == symbol.encode() for node in _identifiers(statement)):
+            if needs_before - defined:
+                return None, False
+            line_start = source.rfind(b"\n", 0, statement.start_byte) + 1
+            return len(source[:line_start].decode("utf-8", errors="replace")), True
+        defined.update(_bound_names(statement))
+    return None, True
+
+
+def _bound_names(statement: tree_sitter.Node) -> set[str]:
+    """Top-level names a statement defines (enough for definitions and simple assignments)."""
+    node = statement.child_by_field_name("definition") if statement.type == "decorated_definition" else statement
+    if node is None:
+        return set()
+    if node.type in ("function_definition", "class_definition"):
+        name = node.child_by_field_name("name")
+        return {name.text.decode()} if name is not None and name.text else set()
+    names = set()
+    for child in node.named_children:
+        if child.type == "assignment":
+            left = child.child_by_field_name("left")
+            if left is not None:
+                names.update(n.text.decode() for n in _identifiers(left) if n.text)
+    return names
