@@ -251,14 +251,15 @@ def plan_move(
 
     # The target may have imported the symbol from the source: it is local now.
     _drop_imported_name(dst, symbol, source.path, resolve)
-    _unqualify_module_uses(dst, symbol, source.path, resolve, plan)
+    _unqualify_module_uses(dst, symbol, source.path, target.path, resolve, plan)
     # Top-level code of the target using the symbol while the module is imported needs it defined first.
     target_names = {d.name for d in dst.facts.definitions if d.parent is None}
     offset, placeable = import_time_insertion(target.path, target.text, symbol, frozenset(used & target_names))
     if not placeable:
         plan.notes.append(f"{target.path}: uses {symbol} at import time before names it needs; moved to the end")
     if offset is not None:
-        dst.replacements.append(TextReplacement(offset, offset, moved_text + "\n\n"))
+        after_code = offset > 0 and target.text[: offset - 1].rsplit("\n", 1)[-1].strip()
+        dst.replacements.append(TextReplacement(offset, offset, ("\n\n" if after_code else "") + moved_text + "\n\n"))
     else:
         separator = "" if not target.text.strip() else ("\n\n" if target.text.endswith("\n") else "\n\n\n")
         dst.replacements.append(TextReplacement(len(target.text), len(target.text), separator + moved_text))
@@ -321,12 +322,18 @@ def _source_module_receivers(
 
 
 def _unqualify_module_uses(
-    change: _FileChange, symbol: str, source_path: str, resolve: Callable[[str, Import], Any], plan: MovePlan
+    change: _FileChange,
+    symbol: str,
+    source_path: str,
+    target_path: str,
+    resolve: Callable[[str, Import], Any],
+    plan: MovePlan,
 ) -> None:
     """In the target, ``source.symbol`` becomes the now local ``symbol``; a binding of the source module that
     served only those uses goes (kept, it would make the source and the target import each other)."""
     text = change.file.text
     receivers = _source_module_receivers(change, source_path, resolve)
+    receivers += list(_package_receivers(change, source_path, target_path))
     rewritten: dict[str, int] = {}
     for use in change.facts.references:
         if use.name != symbol or use.receiver not in receivers:
@@ -478,19 +485,10 @@ def _rewrite_package_attribute_uses(change: _FileChange, symbol: str, source_pat
     added unless there, because a submodule is an attribute of its package only once imported somewhere.
     The package import stays (it binds the package for other uses)."""
     writer = change.writer
-    path = change.file.path
-    source_module = writer.module(path, source_path, False)
-    target_module = writer.module(path, target_path, False)
-    if "." not in source_module or source_module.startswith("."):
+    target_module = writer.module(change.file.path, target_path, False)
+    receivers = _package_receivers(change, source_path, target_path)
+    if not receivers:
         return
-    receivers: dict[str, str] = {}  # receiver of the source module → the same for the target
-    for imp in change.facts.imports:
-        if imp.names or imp.is_star or imp.module.startswith("."):
-            continue
-        if imp.alias is None and imp.module.split(".")[0] == source_module.split(".")[0]:
-            receivers[source_module] = target_module  # ``import pkg.x`` binds ``pkg``
-        elif imp.alias and source_module.startswith(imp.module + ".") and target_module.startswith(imp.module + "."):
-            receivers[imp.alias + source_module[len(imp.module) :]] = imp.alias + target_module[len(imp.module) :]
     text = change.file.text
     done = {r.start for r in change.replacements}
     rewrote = False
@@ -514,6 +512,25 @@ def _rewrite_package_attribute_uses(change: _FileChange, symbol: str, source_pat
         statement = writer.language.render_module_import(target_module)
         if statement is not None:
             change.new_imports.append(statement)
+
+
+def _package_receivers(change: _FileChange, source_path: str, target_path: str) -> dict[str, str]:
+    """The dotted receivers (``pkg.source``, ``p.source``) by which the file reaches the source module through
+    an import of its package, each with the same receiver for the target module."""
+    writer = change.writer
+    source_module = writer.module(change.file.path, source_path, False)
+    target_module = writer.module(change.file.path, target_path, False)
+    if "." not in source_module or source_module.startswith("."):
+        return {}
+    receivers: dict[str, str] = {}
+    for imp in change.facts.imports:
+        if imp.names or imp.is_star or imp.module.startswith("."):
+            continue
+        if imp.alias is None and imp.module.split(".")[0] == source_module.split(".")[0]:
+            receivers[source_module] = target_module  # ``import pkg.x`` binds ``pkg``
+        elif imp.alias and source_module.startswith(imp.module + ".") and target_module.startswith(imp.module + "."):
+            receivers[imp.alias + source_module[len(imp.module) :]] = imp.alias + target_module[len(imp.module) :]
+    return receivers
 
 
 def _import_lines(facts: FileFacts) -> set[int]:

@@ -166,7 +166,9 @@ def _run_programs(root: Path, programs: tuple[str, ...] = ()) -> str:
     return done.stdout
 
 
-def _plan_on_index(tmp_path: Path, files: dict[str, str], symbol: str) -> dict[str, str]:
+def _plan_on_index(
+    tmp_path: Path, files: dict[str, str], symbol: str, dependents_of: tuple[str, ...] = ("pkg/source.py",)
+) -> dict[str, str]:
     root = tmp_path / "w"
     _write(root, files)
     index = make_index(root, tmp_path / "cache")
@@ -176,7 +178,7 @@ def _plan_on_index(tmp_path: Path, files: dict[str, str], symbol: str) -> dict[s
             symbol,
             FileText("pkg/source.py", files["pkg/source.py"]),
             FileText("pkg/target.py", files["pkg/target.py"]),
-            list(index.dependents("pkg/source.py")),
+            sorted({d for path in dependents_of for d in index.dependents(path)}),
             files.__getitem__,
             index.resolve_import,
             lambda path: (root / path).exists(),
@@ -246,3 +248,103 @@ def test_move_into_a_module_that_used_the_symbol_through_the_source(tmp_path: Pa
     assert "    return Symbol(1) + source.other()\n" in after["pkg/target.py"]
     assert "def Symbol(x):" in after["pkg/target.py"]
     assert _run_programs(_write_tree(tmp_path / "after", {**files, **after}), ("dep_use",)) == before
+
+
+def _run_alone(root: Path, program: str) -> str:
+    """One program in a fresh interpreter: nothing else has imported the modules it reaches."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"import {program}"], cwd=root, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_move_rewrites_uses_reached_through_the_package(tmp_path: Path) -> None:
+    files = {
+        **MODULE_USERS,
+        "pkg/__init__.py": "from . import source\n",  # ``import pkg`` alone reaches pkg.source
+        "dep_package.py": "import pkg\n\nprint(pkg.source.Symbol(2), pkg.source.other())\n",
+        "dep_sibling.py": "import pkg.target\n\nprint(pkg.source.Symbol(3), pkg.target.VALUE)\n",
+        "dep_package_alias.py": "import pkg as p\n\nprint(p.source.Symbol(4))\n",
+    }
+    programs = ("dep_package", "dep_sibling", "dep_package_alias")
+    before_root = _write_tree(tmp_path / "before", files)
+    before = [_run_alone(before_root, program) for program in programs]
+    # The importers of the package are the dependents to look at, besides the source's own importers.
+    after = _plan_on_index(tmp_path, files, "Symbol", ("pkg/source.py", "pkg/__init__.py", "pkg/target.py"))
+    # The package import stays (other() still goes through it); pkg.target is an attribute of the package
+    # only once imported, so the import is added.
+    assert after["dep_package.py"] == (
+        "import pkg\nimport pkg.target\n\nprint(pkg.target.Symbol(2), pkg.source.other())\n"
+    )
+    assert after["dep_sibling.py"] == "import pkg.target\n\nprint(pkg.target.Symbol(3), pkg.target.VALUE)\n"
+    assert after["dep_package_alias.py"] == "import pkg as p\nimport pkg.target\n\nprint(p.target.Symbol(4))\n"
+    assert "pkg/__init__.py" not in after  # it does not use Symbol
+    after_root = _write_tree(tmp_path / "after", {**files, **after})
+    assert [_run_alone(after_root, program) for program in programs] == before
+    assert _run_programs(after_root, programs) == _run_programs(before_root, programs)
+
+
+def test_move_places_the_definition_before_the_targets_import_time_uses(tmp_path: Path) -> None:
+    files = {
+        **MODULE_USERS,
+        "pkg/target.py": (
+            '"""Target."""\nfrom pkg.source import Symbol, other\n\nVALUE = 3\nDOUBLED = Symbol(VALUE)\n\n\n'
+            "def later():\n    return Symbol(other())\n"
+        ),
+        "dep_use.py": "from pkg.target import DOUBLED, later\n\nprint(DOUBLED, later())\n",
+    }
+    before = _run_programs(_write_tree(tmp_path / "before", files), ("dep_use",))
+    after = _plan_on_index(tmp_path, files, "Symbol")
+    # Before the first top-level statement calling it, after VALUE; the call in later() runs later.
+    assert after["pkg/target.py"] == (
+        '"""Target."""\nfrom pkg.source import other\n\nVALUE = 3\n\n\ndef Symbol(x):\n    return x * 2\n\n\n'
+        "DOUBLED = Symbol(VALUE)\n\n\ndef later():\n    return Symbol(other())\n"
+    )
+    assert _run_programs(_write_tree(tmp_path / "after", {**files, **after}), ("dep_use",)) == before
+
+
+def test_move_places_the_definition_before_a_decorator_use_right_after_the_imports(tmp_path: Path) -> None:
+    files = {
+        **MODULE_USERS,
+        "pkg/source.py": MODULE_USERS["pkg/source.py"]
+        + "\n\ndef register(f):\n    f.registered = True\n    return f\n",
+        "pkg/helpers.py": "class Base:\n    kind = 'base'\n",
+        "pkg/target.py": (
+            "import pkg.helpers\n@pkg.source.register\nclass Task(pkg.helpers.Base):\n    pass\n\n\n"
+            "VALUE = 3\nprint(Task.registered, Task.kind)\n"
+        ),
+    }
+    before = _run_programs(_write_tree(tmp_path / "before", files))
+    after = _plan_on_index(tmp_path, files, "register", ("pkg/source.py", "pkg/__init__.py"))
+    assert after["pkg/target.py"] == (
+        "import pkg.helpers\n\n\ndef register(f):\n    f.registered = True\n    return f\n\n\n"
+        "@register\nclass Task(pkg.helpers.Base):\n    pass\n\n\nVALUE = 3\nprint(Task.registered, Task.kind)\n"
+    )
+    assert _run_programs(_write_tree(tmp_path / "after", {**files, **after})) == before
+
+
+def test_move_drops_the_targets_imports_that_served_only_the_moved_symbol(tmp_path: Path) -> None:
+    files = {
+        **MODULE_USERS,
+        "pkg/source.py": MODULE_USERS["pkg/source.py"] + "\n\ndef uses():\n    return Symbol(10)\n",
+        "pkg/helpers.py": "class Base:\n    kind = 'base'\n",
+        "pkg/target.py": (
+            "from pkg import source, helpers\nimport pkg.source as src\n\nVALUE = 3\n\n\n"
+            "def use():\n    return source.Symbol(1) + src.Symbol(2), helpers.Base.kind\n"
+        ),
+        "dep_use.py": "import pkg.source\nfrom pkg.target import use\n\nprint(use(), pkg.source.uses())\n",
+    }
+    before_root = _write_tree(tmp_path / "before", files)
+    before = _run_alone(before_root, "dep_use")
+    after = _plan_on_index(tmp_path, files, "Symbol")
+    # Both bindings of the source served only Symbol: ``source`` leaves its import, ``src`` its statement.
+    assert after["pkg/target.py"] == (
+        "from pkg import helpers\n\nVALUE = 3\n\n\n"
+        "def use():\n    return Symbol(1) + Symbol(2), helpers.Base.kind\n\n\ndef Symbol(x):\n    return x * 2\n"
+    )
+    # The source imports Symbol back for uses(): with the target's imports of it gone there is no cycle.
+    assert after["pkg/source.py"].startswith("from pkg.target import Symbol\n")
+    after_root = _write_tree(tmp_path / "after", {**files, **after})
+    assert _run_alone(after_root, "dep_use") == before
+    assert _run_alone(after_root, "pkg.source") == _run_alone(before_root, "pkg.source")
