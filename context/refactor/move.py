@@ -76,14 +76,28 @@ def move_targets(source_path: str, paths: Sequence[str], limit: int) -> list[str
 
 
 def move_dependents(
-    source_path: str, dependents: Sequence[str], paths: Sequence[str], exists: Callable[[str], bool]
+    source_path: str,
+    dependents: Sequence[str],
+    paths: Sequence[str],
+    exists: Callable[[str], bool],
+    dependents_of: Callable[[str], Sequence[str]] | None = None,
 ) -> list[str]:
     """The files a move of a symbol out of ``source_path`` may have to rewrite: its importers (the graph's
     ``dependents``), and where the language reaches items by path without an import (Rust), every file of
-    the language in the source's project (the directory with a ``project_root_markers`` file)."""
+    the language in the source's project (the directory with a ``project_root_markers`` file).
+
+    With ``dependents_of`` (the graph's importers of a file), a Python source also brings the importers of
+    the modules beside it: ``import pkg`` (``pkg/__init__.py``) or ``import pkg.other`` binds ``pkg``,
+    through which ``pkg.source.symbol`` reaches the source without importing it."""
     language = language_for_path(source_path)
     if language is None or not language.paths_reach_without_imports:
-        return list(dependents)
+        if dependents_of is None or language is None or language.moves_between_modules or language.moves_within_package:
+            return list(dependents)
+        directory = posixpath.dirname(source_path)
+        peers = [
+            p for p in paths if posixpath.dirname(p) == directory and p != source_path and language_for_path(p) is language
+        ]
+        return list(dict.fromkeys([*dependents, *(d for peer in peers for d in dependents_of(peer))]))
     directory = posixpath.dirname(source_path)
     while directory and not any(exists(posixpath.join(directory, m)) for m in language.project_root_markers):
         directory = posixpath.dirname(directory)
@@ -281,7 +295,10 @@ def plan_move(
     for path in dependents:
         if path in (source.path, target.path):
             continue
-        change = _FileChange(FileText(path, text_of(path)), writer)
+        text = text_of(path)
+        if symbol not in text:  # every rewrite is of a use or an import of the symbol: no parse needed
+            continue
+        change = _FileChange(FileText(path, text), writer)
         _redirect_imports(change, symbol, source.path, target.path, resolve, plan)
         result = change.result()
         if result is not None:

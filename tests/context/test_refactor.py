@@ -19,7 +19,7 @@ from roost.context.refactor.imports import (
     unimported_names,
     writes_imports,
 )
-from roost.context.refactor.move import FileText, move_targets, plan_move
+from roost.context.refactor.move import FileText, move_dependents, move_targets, plan_move
 from roost.context.retrieval.retriever import parse_facts
 
 FILES = {
@@ -167,7 +167,7 @@ def _run_programs(root: Path, programs: tuple[str, ...] = ()) -> str:
 
 
 def _plan_on_index(
-    tmp_path: Path, files: dict[str, str], symbol: str, dependents_of: tuple[str, ...] = ("pkg/source.py",)
+    tmp_path: Path, files: dict[str, str], symbol: str, package_peers: bool = False
 ) -> dict[str, str]:
     root = tmp_path / "w"
     _write(root, files)
@@ -178,7 +178,13 @@ def _plan_on_index(
             symbol,
             FileText("pkg/source.py", files["pkg/source.py"]),
             FileText("pkg/target.py", files["pkg/target.py"]),
-            sorted({d for path in dependents_of for d in index.dependents(path)}),
+            move_dependents(
+                "pkg/source.py",
+                index.dependents("pkg/source.py"),
+                list(index.paths()),
+                lambda path: (root / path).exists(),
+                index.dependents if package_peers else None,
+            ),
             files.__getitem__,
             index.resolve_import,
             lambda path: (root / path).exists(),
@@ -270,8 +276,8 @@ def test_move_rewrites_uses_reached_through_the_package(tmp_path: Path) -> None:
     programs = ("dep_package", "dep_sibling", "dep_package_alias")
     before_root = _write_tree(tmp_path / "before", files)
     before = [_run_alone(before_root, program) for program in programs]
-    # The importers of the package are the dependents to look at, besides the source's own importers.
-    after = _plan_on_index(tmp_path, files, "Symbol", ("pkg/source.py", "pkg/__init__.py", "pkg/target.py"))
+    # The importers of the source's package and of its peers are looked at, besides the source's own.
+    after = _plan_on_index(tmp_path, files, "Symbol", package_peers=True)
     # The package import stays (other() still goes through it); pkg.target is an attribute of the package
     # only once imported, so the import is added.
     assert after["dep_package.py"] == (
@@ -308,7 +314,7 @@ def test_move_places_the_definition_before_a_decorator_use_right_after_the_impor
     files = {
         **MODULE_USERS,
         "pkg/source.py": MODULE_USERS["pkg/source.py"]
-        + "\n\ndef register(f):\n    f.registered = True\n    return f\n",
+        + "\n\ndef register(f):\n    f.registered = other()\n    return f\n",
         "pkg/helpers.py": "class Base:\n    kind = 'base'\n",
         "pkg/target.py": (
             "import pkg.helpers\n@pkg.source.register\nclass Task(pkg.helpers.Base):\n    pass\n\n\n"
@@ -316,9 +322,9 @@ def test_move_places_the_definition_before_a_decorator_use_right_after_the_impor
         ),
     }
     before = _run_programs(_write_tree(tmp_path / "before", files))
-    after = _plan_on_index(tmp_path, files, "register", ("pkg/source.py", "pkg/__init__.py"))
+    after = _plan_on_index(tmp_path, files, "register", package_peers=True)
     assert after["pkg/target.py"] == (
-        "import pkg.helpers\n\n\ndef register(f):\n    f.registered = True\n    return f\n\n\n"
+        "import pkg.helpers\nfrom pkg.source import other\n\n\ndef register(f):\n    f.registered = other()\n    return f\n\n\n"
         "@register\nclass Task(pkg.helpers.Base):\n    pass\n\n\nVALUE = 3\nprint(Task.registered, Task.kind)\n"
     )
     assert _run_programs(_write_tree(tmp_path / "after", {**files, **after})) == before
