@@ -304,6 +304,10 @@ def _pick_device_map(requested: str | None, device: str) -> str | None:
 BNB_MIN_VERSION_FOR_CPU = (0, 47)
 # fp8 matmuls (transformers' FineGrainedFP8) need Ada (8.9) or Hopper (9.0) tensor cores.
 FP8_MIN_CAPABILITY = (8, 9)
+# Off CUDA, fp8 means torchao's weight-only float8: weights stored as float8_e4m3fn with a per-row scale,
+# upcast to the activation dtype inside each matmul (so no fp8 tensor cores are needed). 0.18 is the
+# release this was verified with on a CPU-only torch; transformers' FineGrainedFP8 refuses CPU outright.
+TORCHAO_MIN_VERSION_FOR_CPU_FP8 = (0, 18)
 
 
 @dataclass(frozen=True)
@@ -314,6 +318,7 @@ class QuantizationEnvironment:
     bnb_version: tuple[int, ...] | None = None  # None: bitsandbytes not installed
     bnb_devices: frozenset[str] = frozenset()  # device types the installed bitsandbytes has kernels for
     cuda_capability: tuple[int, int] | None = None  # of the GPU the model goes to; None off CUDA
+    torchao_version: tuple[int, ...] | None = None  # None: torchao not installed
 
 
 def quantization_problem(kind: str, env: QuantizationEnvironment) -> str | None:
@@ -335,8 +340,17 @@ def quantization_problem(kind: str, env: QuantizationEnvironment) -> str | None:
             )
         return None
     if kind == "fp8":
+        if env.device_type == "cpu":
+            need = _dotted(TORCHAO_MIN_VERSION_FOR_CPU_FP8)
+            if env.torchao_version is not None and env.torchao_version >= TORCHAO_MIN_VERSION_FOR_CPU_FP8:
+                return None
+            have = "it is not installed" if env.torchao_version is None else f"{_dotted(env.torchao_version)} is installed"
+            return (
+                f"quantization 'fp8' needs a CUDA GPU (compute capability >= 8.9), or on CPU torchao >= {need} "
+                f"({have}): pip install 'torchao>={need}'"
+            )
         if env.device_type != "cuda" or env.cuda_capability is None:
-            return f"quantization 'fp8' needs a CUDA GPU (compute capability >= 8.9); this machine runs on {env.device_type}"
+            return f"quantization 'fp8' needs a CUDA GPU (compute capability >= 8.9) or the CPU; this machine runs on {env.device_type}"
         if env.cuda_capability < FP8_MIN_CAPABILITY:
             major, minor = env.cuda_capability
             return f"fp8 needs a GPU with compute capability >= 8.9 (Ada/Hopper); this one is {major}.{minor}"
@@ -344,19 +358,27 @@ def quantization_problem(kind: str, env: QuantizationEnvironment) -> str | None:
     return f"unknown quantization {kind!r}; choose int8, nf4 or fp8"
 
 
-def quantization_environment(device: str) -> QuantizationEnvironment:
-    """The facts :func:`quantization_problem` decides on, read from this machine."""
+def _dotted(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
+
+
+def _installed_version(distribution: str) -> tuple[int, ...] | None:
     import importlib.metadata
     import re
 
+    try:
+        raw_version = importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return tuple(int(p) for p in re.findall(r"\d+", raw_version)[:3])
+
+
+def quantization_environment(device: str) -> QuantizationEnvironment:
+    """The facts :func:`quantization_problem` decides on, read from this machine."""
     import torch
 
     device_type = device.split(":", 1)[0]
-    try:
-        raw_version = importlib.metadata.version("bitsandbytes")
-        bnb_version: tuple[int, ...] | None = tuple(int(p) for p in re.findall(r"\d+", raw_version)[:3])
-    except importlib.metadata.PackageNotFoundError:
-        bnb_version = None
+    bnb_version = _installed_version("bitsandbytes")
     bnb_devices: frozenset[str] = frozenset()
     if bnb_version is not None:
         try:
@@ -368,7 +390,8 @@ def quantization_environment(device: str) -> QuantizationEnvironment:
     capability = None
     if device_type == "cuda" and torch.cuda.is_available():
         capability = tuple(torch.cuda.get_device_capability(torch.device(device)))
-    return QuantizationEnvironment(device_type, bnb_version, bnb_devices, capability)  # type: ignore[arg-type]
+    torchao_version = _installed_version("torchao")
+    return QuantizationEnvironment(device_type, bnb_version, bnb_devices, capability, torchao_version)  # type: ignore[arg-type]
 
 
 def _quantization_config(kind: Quantization, device: str, dtype: Any) -> Any:
@@ -381,6 +404,12 @@ def _quantization_config(kind: Quantization, device: str, dtype: Any) -> Any:
         if kind == "int8":
             return BitsAndBytesConfig(load_in_8bit=True)
         return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype)
+    if device.split(":", 1)[0] == "cpu":
+        # The guard allowed fp8 on CPU only with torchao: weight-only float8 (see TORCHAO_MIN_VERSION_FOR_CPU_FP8).
+        from torchao.quantization import Float8WeightOnlyConfig
+        from transformers import TorchAoConfig
+
+        return TorchAoConfig(Float8WeightOnlyConfig())
     from transformers import FineGrainedFP8Config
 
     return FineGrainedFP8Config()

@@ -102,6 +102,8 @@ async def test_bitsandbytes_quantization_on_cpu_keeps_greedy_output(
 def test_fp8_on_cpu_is_a_clear_error(tiny_mistral_dir: Path) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
+    if quantization_problem("fp8", quantization_environment("cpu")) is None:
+        pytest.skip("torchao is installed: fp8 runs on CPU (tests/engine/test_fp8_cpu.py)")
     options = TransformersOptions(model=str(tiny_mistral_dir), device="cpu", quantization="fp8")
     with pytest.raises(DependencyMissingError, match="fp8.*CUDA GPU"):
         TransformersBackend.load(options)
