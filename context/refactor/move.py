@@ -147,11 +147,13 @@ class _FileChange:
                 block = "\n" + block
             # An insertion already there (a moved definition placed right after the imports) goes after
             # the imports: one replacement, so no editor has to order two inserts at one offset.
-            same = next((r for r in replacements if r.start == r.end == offset), None)
+            same = next((r for r in replacements if r.start == offset), None)
+            end = offset
             if same is not None:
                 replacements.remove(same)
-                block += ("" if same.new_text.startswith("\n") else "\n\n") + same.new_text
-            replacements.append(TextReplacement(offset, offset, block))
+                separator = "\n\n" if same.new_text and not same.new_text.startswith("\n") else ""
+                block, end = block + separator + same.new_text, same.end
+            replacements.append(TextReplacement(offset, end, block))
         if not replacements:
             return None
         return FileChange(self.file.path, text, tuple(replacements))
@@ -272,8 +274,21 @@ def plan_move(
     if not placeable:
         plan.notes.append(f"{target.path}: uses {symbol} at import time before names it needs; moved to the end")
     if offset is not None:
-        after_code = offset > 0 and target.text[: offset - 1].rsplit("\n", 1)[-1].strip()
-        dst.replacements.append(TextReplacement(offset, offset, ("\n\n" if after_code else "") + moved_text + "\n\n"))
+        before = target.text[:offset]  # as it will read: the imports dropped above are gone
+        for r in sorted(dst.replacements, key=lambda r: r.start, reverse=True):
+            if r.end <= offset:
+                before = before[: r.start] + r.new_text + before[r.end :]
+        after_code = before.strip() and not before.endswith("\n\n")
+        placed = ("\n\n" if after_code else "") + moved_text + "\n\n"
+        # ``source.symbol(...)`` opening the statement is rewritten from the same offset: one replacement.
+        same = next((r for r in dst.replacements if r.start == offset), None)
+        if same is not None:
+            dst.replacements.remove(same)
+        end = same.end if same is not None else offset
+        start = offset
+        if not before.strip():  # nothing left above (the imports went): no blank lines opening the module
+            start = max((r.end for r in dst.replacements if r.end <= offset), default=0)
+        dst.replacements.append(TextReplacement(start, end, placed + (same.new_text if same else "")))
     else:
         separator = "" if not target.text.strip() else ("\n\n" if target.text.endswith("\n") else "\n\n\n")
         dst.replacements.append(TextReplacement(len(target.text), len(target.text), separator + moved_text))

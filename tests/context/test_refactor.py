@@ -354,3 +354,31 @@ def test_move_drops_the_targets_imports_that_served_only_the_moved_symbol(tmp_pa
     after_root = _write_tree(tmp_path / "after", {**files, **after})
     assert _run_alone(after_root, "dep_use") == before
     assert _run_alone(after_root, "pkg.source") == _run_alone(before_root, "pkg.source")
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (  # the qualified use opens the statement: the definition goes before it, the prefix goes
+            "from pkg import source\nsource.Symbol(1)\nOTHER = source.other()\nVALUE = 3\n",
+            "from pkg import source\n\n\ndef Symbol(x):\n    return x * 2\n\n\n"
+            "Symbol(1)\nOTHER = source.other()\nVALUE = 3\n",
+        ),
+        (  # the only import goes with its line: the definition opens the module
+            "import pkg.source\nVALUE = pkg.source.Symbol(2) - 1\n",
+            "def Symbol(x):\n    return x * 2\n\n\nVALUE = Symbol(2) - 1\n",
+        ),
+        (  # a class body runs at import time, a method body does not
+            "from pkg.source import Symbol\n\n\nclass A:\n    x = Symbol(2)\n\n    def m(self):\n"
+            "        return Symbol(3)\n\n\nVALUE = A.x + A().m() - 7\n",
+            "def Symbol(x):\n    return x * 2\n\n\nclass A:\n    x = Symbol(2)\n\n    def m(self):\n"
+            "        return Symbol(3)\n\n\nVALUE = A.x + A().m() - 7\n",
+        ),
+    ],
+)
+def test_move_into_a_target_using_the_symbol_at_import_time(tmp_path: Path, target: str, expected: str) -> None:
+    files = {**MODULE_USERS, "pkg/target.py": target}
+    before = _run_programs(_write_tree(tmp_path / "before", files))
+    after = _plan_on_index(tmp_path, files, "Symbol")
+    assert after["pkg/target.py"] == expected
+    assert _run_programs(_write_tree(tmp_path / "after", {**files, **after})) == before
