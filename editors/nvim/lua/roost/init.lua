@@ -176,7 +176,9 @@ start_client = function(root, bufnr)
     on_attach = function(client, bufnr)
       if config.inline.enabled then
         if use_builtin_inline() then
-          vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
+          -- 0.12 API: enable(enable, filter) with filter { bufnr?, client_id? }; scoping it to this
+          -- client and buffer leaves other inline-completion servers as the user configured them.
+          vim.lsp.inline_completion.enable(true, { bufnr = bufnr, client_id = client.id })
         else
           ghost.attach(bufnr)
         end
@@ -351,14 +353,16 @@ local function set_keymaps()
   local keys = config.keymaps
   if use_builtin_inline() then
     map_key(keys.accept, "accept suggestion", function()
-      return vim.lsp.inline_completion.get() and true or false
+      -- get(opts) returns true when a shown candidate is (scheduled to be) applied, false otherwise,
+      -- so the key falls back to its own meaning when nothing is shown.
+      return vim.lsp.inline_completion.get({ bufnr = vim.api.nvim_get_current_buf() }) == true
     end)
     map_key(keys.next, "next suggestion", function()
-      vim.lsp.inline_completion.select({ count = 1 })
+      vim.lsp.inline_completion.select({ bufnr = vim.api.nvim_get_current_buf(), count = 1 })
       return true
     end)
     map_key(keys.prev, "previous suggestion", function()
-      vim.lsp.inline_completion.select({ count = -1 })
+      vim.lsp.inline_completion.select({ bufnr = vim.api.nvim_get_current_buf(), count = -1 })
       return true
     end)
     return
