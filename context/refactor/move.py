@@ -437,12 +437,7 @@ def _drop_imported_name(
     for imp in _imports_of_source(change, source_path, resolve):
         if not any(n.name == symbol for n in imp.names):
             continue
-        rest = [n for n in imp.names if n.name != symbol]
-        start, end = span_offsets(change.file.text, imp.span)
-        new = change.writer.statement(imp.module, rest) if rest else ""
-        if not rest and change.file.text[end : end + 1] == "\n":
-            end += 1
-        change.replacements.append(TextReplacement(start, end, new))
+        _replace_import(change, imp, [n for n in imp.names if n.name != symbol])
 
 
 def _redirect_imports(

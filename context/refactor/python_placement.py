@@ -13,26 +13,35 @@ from roost.context.languages import language_for_path
 # Nodes whose body runs only when called: uses inside do not need the name at import time.
 _DEFERRED_BODIES = {"function_definition": "body", "lambda": "body"}
 _IMPORTS = {"import_statement", "import_from_statement", "future_import_statement"}
+_DEFINITIONS = {"function_definition", "class_definition"}
 
 
-def _identifiers(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
-    """Identifiers evaluated when ``node`` runs at module level (function and lambda bodies skipped)."""
+def _identifiers(node: tree_sitter.Node, skip_deferred: bool = True) -> Iterator[tree_sitter.Node]:
+    """Identifiers evaluated when ``node`` runs at module level (function and lambda bodies skipped unless
+    ``skip_deferred`` is False); the name a definition binds is not a use."""
     stack = [node]
     while stack:
         current = stack.pop()
         if current.type == "identifier":
             yield current
             continue
-        deferred = _DEFERRED_BODIES.get(current.type)
+        deferred = _DEFERRED_BODIES.get(current.type) if skip_deferred else None
         body = current.child_by_field_name(deferred) if deferred else None
-        stack.extend(child for child in current.children if body is None or child.id != body.id)
+        name = current.child_by_field_name("name") if current.type in _DEFINITIONS else None
+        skipped = {n.id for n in (body, name) if n is not None}
+        stack.extend(child for child in current.children if child.id not in skipped)
+
+
+def _uses(statement: tree_sitter.Node, names: set[bytes], skip_deferred: bool = True) -> bool:
+    return any(node.text in names for node in _identifiers(statement, skip_deferred))
 
 
 def import_time_insertion(
     path: str, text: str, symbol: str, needs_before: frozenset[str]
 ) -> tuple[int | None, bool]:
     """The offset in ``text`` (start of a line) to insert the definition of ``symbol`` at: before the first
-    top-level statement using it at import time, or None for the end of the module. The second value is
+    top-level statement using it at import time (directly, or by calling a top-level function of the module
+    that uses it), or None for the end of the module. The second value is
     False when that statement comes before the definition of one of ``needs_before`` (top-level names the
     moved code itself uses), so no place works and the caller keeps the end."""
     language = language_for_path(path)
@@ -40,11 +49,23 @@ def import_time_insertion(
         return None, True
     source = text.encode("utf-8")
     tree = tree_sitter.Parser(language.ts_language(path)).parse(source)
+    statements = [s for s in tree.root_node.named_children if s.type not in _IMPORTS]
+    # A top-level function (or class) whose body uses the symbol needs it too once called at import time
+    # (``setup()`` at module level): followed through such definitions until nothing new is found.
+    needing = {symbol.encode()}
+    while True:
+        more = {
+            name.encode()
+            for statement in statements
+            for name in _bound_names(statement)
+            if name.encode() not in needing and _uses(statement, needing, skip_deferred=False)
+        }
+        if not more:
+            break
+        needing |= more
     defined: set[str] = set()
-    for statement in tree.root_node.named_children:
-        if statement.type in _IMPORTS:
-            continue
-        if any(node.text == symbol.encode() for node in _identifiers(statement)):
+    for statement in statements:
+        if _uses(statement, needing):
             if needs_before - defined:
                 return None, False
             line_start = source.rfind(b"\n", 0, statement.start_byte) + 1

@@ -374,6 +374,17 @@ def test_move_drops_the_targets_imports_that_served_only_the_moved_symbol(tmp_pa
             "def Symbol(x):\n    return x * 2\n\n\nclass A:\n    x = Symbol(2)\n\n    def m(self):\n"
             "        return Symbol(3)\n\n\nVALUE = A.x + A().m() - 7\n",
         ),
+        (  # a function body runs when called: f() at module level needs the symbol, the def does not;
+            # the function's own import goes with its line
+            "VALUE = 3\n\n\ndef f():\n    from pkg.source import Symbol\n    return Symbol(1)\n\n\nf()\n",
+            "VALUE = 3\n\n\ndef f():\n    return Symbol(1)\n\n\ndef Symbol(x):\n    return x * 2\n\n\nf()\n",
+        ),
+        (  # never called at import time: the end, as before
+            "VALUE = 3\n\n\ndef f():\n    return g()\n\n\ndef g():\n    from pkg.source import Symbol\n"
+            "    return Symbol(1)\n",
+            "VALUE = 3\n\n\ndef f():\n    return g()\n\n\ndef g():\n    return Symbol(1)\n\n\n"
+            "def Symbol(x):\n    return x * 2\n",
+        ),
     ],
 )
 def test_move_into_a_target_using_the_symbol_at_import_time(tmp_path: Path, target: str, expected: str) -> None:
