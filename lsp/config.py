@@ -47,8 +47,8 @@ class ModelSettings:
     )
     quantization: Literal["none", "int8", "nf4", "fp8"] = setting(
         "none",
-        "Weight quantization: int8/nf4 need bitsandbytes (`roost[quant]`; 0.47+ also runs them on a CPU); fp8 "
-        "needs a GPU of compute capability 8.9+ (Ada, Hopper).",
+        "Weight quantization (`roost[quant]`): int8/nf4 through bitsandbytes (0.47+ also on a CPU); fp8 through "
+        "transformers' FP8 kernels on a GPU of compute capability 8.9+, or torchao's weight-only float8 on a CPU.",
     )
     compile: Literal["off", "dynamic", "static"] = setting(
         "off",
