@@ -393,3 +393,21 @@ def test_move_into_a_target_using_the_symbol_at_import_time(tmp_path: Path, targ
     after = _plan_on_index(tmp_path, files, "Symbol")
     assert after["pkg/target.py"] == expected
     assert _run_programs(_write_tree(tmp_path / "after", {**files, **after})) == before
+
+
+def test_move_says_when_no_place_in_the_target_works() -> None:
+    source = "def helper():\n    return 2\n\n\ndef Symbol(x):\n    return x * helper()\n"
+    # X needs Symbol, which needs the target's helper, defined only after X: no order of the two works.
+    target = "X = Symbol(1)\n\n\ndef helper():\n    return 2\n"
+    plan = plan_move(
+        "Symbol",
+        FileText("pkg/source.py", source),
+        FileText("pkg/target.py", target),
+        [],
+        {}.__getitem__,
+        lambda importer, imp: None,
+        lambda path: True,
+    )
+    after = {change.path: _apply(change.text, change.replacements) for change in plan.changes}
+    assert after["pkg/target.py"] == target + "\n\ndef Symbol(x):\n    return x * helper()\n"
+    assert plan.notes == ["pkg/target.py: uses Symbol at import time before names it needs; moved to the end"]
