@@ -266,11 +266,13 @@ def plan_move(
         )
 
     # The target may have imported the symbol from the source: it is local now.
-    _drop_imported_name(dst, symbol, source.path, resolve)
+    aliases = _drop_imported_name(dst, symbol, source.path, resolve)
     _unqualify_module_uses(dst, symbol, source.path, target.path, resolve, plan)
     # Top-level code of the target using the symbol while the module is imported needs it defined first.
     target_names = {d.name for d in dst.facts.definitions if d.parent is None}
-    offset, placeable = import_time_insertion(target.path, target.text, symbol, frozenset(used & target_names))
+    offset, placeable = import_time_insertion(
+        target.path, target.text, symbol, frozenset(used & target_names), frozenset(aliases)
+    )
     if not placeable:
         plan.notes.append(f"{target.path}: uses {symbol} at import time before names it needs; moved to the end")
     if offset is not None:
@@ -278,8 +280,8 @@ def plan_move(
         for r in sorted(dst.replacements, key=lambda r: r.start, reverse=True):
             if r.end <= offset:
                 before = before[: r.start] + r.new_text + before[r.end :]
-        after_code = before.strip() and not before.endswith("\n\n")
-        placed = ("\n\n" if after_code else "") + moved_text + "\n\n"
+        blank_lines = len(before) - len(before.rstrip("\n")) - 1  # two before a definition, as PEP 8 has it
+        placed = ("\n" * max(0, 2 - blank_lines) if before.strip() else "") + moved_text + "\n\n"
         # ``source.symbol(...)`` opening the statement is rewritten from the same offset: one replacement.
         same = next((r for r in dst.replacements if r.start == offset), None)
         if same is not None:
@@ -433,11 +435,21 @@ def _replace_import(change: _FileChange, imp: Import, rest: list[ImportedName]) 
 
 def _drop_imported_name(
     change: _FileChange, symbol: str, source_path: str, resolve: Callable[[str, Import], Any]
-) -> None:
+) -> set[str]:
+    """Drop the target's imports of ``symbol`` from the source; the uses of a name it was imported as
+    (``from .source import symbol as alias``) become ``symbol``. Returns those names."""
+    aliases: set[str] = set()
     for imp in _imports_of_source(change, source_path, resolve):
         if not any(n.name == symbol for n in imp.names):
             continue
         _replace_import(change, imp, [n for n in imp.names if n.name != symbol])
+        aliases.update(n.alias for n in imp.names if n.name == symbol and n.alias and n.alias != symbol)
+    import_lines = _import_lines(change.facts)
+    for use in change.facts.references:
+        if use.name in aliases and not use.receiver and use.span.start_line not in import_lines:
+            start, end = span_offsets(change.file.text, use.span)
+            change.replacements.append(TextReplacement(start, end, symbol))
+    return aliases
 
 
 def _redirect_imports(

@@ -37,7 +37,7 @@ def _uses(statement: tree_sitter.Node, names: set[bytes], skip_deferred: bool = 
 
 
 def import_time_insertion(
-    path: str, text: str, symbol: str, needs_before: frozenset[str]
+    path: str, text: str, symbol: str, needs_before: frozenset[str], aliases: frozenset[str] = frozenset()
 ) -> tuple[int | None, bool]:
     """The offset in ``text`` (start of a line) to insert the definition of ``symbol`` at: before the first
     top-level statement using it at import time (directly, or by calling a top-level function of the module
@@ -52,7 +52,7 @@ def import_time_insertion(
     statements = [s for s in tree.root_node.named_children if s.type not in _IMPORTS]
     # A top-level function (or class) whose body uses the symbol needs it too once called at import time
     # (``setup()`` at module level): followed through such definitions until nothing new is found.
-    needing = {symbol.encode()}
+    needing = {name.encode() for name in {symbol, *aliases}}  # ``aliases``: the names it was imported as
     while True:
         more = {
             name.encode()

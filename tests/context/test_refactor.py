@@ -411,3 +411,22 @@ def test_move_says_when_no_place_in_the_target_works() -> None:
     after = {change.path: _apply(change.text, change.replacements) for change in plan.changes}
     assert after["pkg/target.py"] == target + "\n\ndef Symbol(x):\n    return x * helper()\n"
     assert plan.notes == ["pkg/target.py: uses Symbol at import time before names it needs; moved to the end"]
+
+
+def test_move_into_a_target_that_imported_the_symbol_under_another_name(tmp_path: Path) -> None:
+    files = {
+        **MODULE_USERS,
+        "pkg/target.py": (
+            "from pkg.source import Symbol as double, other\n\nVALUE = double(1) + other() - 2\n\n\n"
+            "def use():\n    return double(VALUE)\n"
+        ),
+        "dep_use.py": "from pkg.target import use\n\nprint(use())\n",
+    }
+    before = _run_programs(_write_tree(tmp_path / "before", files), ("dep_use",))
+    after = _plan_on_index(tmp_path, files, "Symbol")
+    # The alias's uses become the name the module now defines, the first one needing it at import time.
+    assert after["pkg/target.py"] == (
+        "from pkg.source import other\n\n\ndef Symbol(x):\n    return x * 2\n\n\n"
+        "VALUE = Symbol(1) + other() - 2\n\n\ndef use():\n    return Symbol(VALUE)\n"
+    )
+    assert _run_programs(_write_tree(tmp_path / "after", {**files, **after}), ("dep_use",)) == before
