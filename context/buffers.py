@@ -93,16 +93,17 @@ class Buffer:
             new_tree = self._parser.parse(self.source)
         return new_tree
 
-    def parse_range(
-        self, start_byte: int, end_byte: int, start_point: tuple[int, int], end_point: tuple[int, int]
+    def parse_ranges(
+        self, ranges: list[tuple[int, int, tuple[int, int], tuple[int, int]]]
     ) -> tree_sitter.Tree:
-        """A fresh parse of bytes [start_byte, end_byte) of ``source`` alone (tree-sitter's included
-        ranges: the nodes keep their positions in the whole text). Languages use it to re-parse one
-        edited statement instead of the file; whether that equals the whole parse is theirs to check."""
+        """A fresh parse of only these (start byte, end byte, start point, end point) ranges of ``source``,
+        in order (tree-sitter's included ranges: the nodes keep their positions in the whole text).
+        Languages use it to re-parse one edited statement, with the headers of the blocks around it,
+        instead of the file; whether that equals the whole parse is theirs to check."""
         parser = self._range_parser
         if parser is None:
             parser = self._range_parser = tree_sitter.Parser(self._parser.language)
-        parser.included_ranges = [tree_sitter.Range(start_point, end_point, start_byte, end_byte)]
+        parser.included_ranges = [tree_sitter.Range(sp, ep, sb, eb) for sb, eb, sp, ep in ranges]
         return parser.parse(self.source)
 
     def line_starts(self) -> list[int]:

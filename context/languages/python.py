@@ -147,11 +147,6 @@ def _edit_unit(root: tree_sitter.Node, low: int, high: int) -> tree_sitter.Node 
     return None
 
 
-# Class members whose outline does not depend on the class around them (kinds come from the stack of
-# enclosing definitions); a class body's assignments and other statements do (the query's field pattern).
-_CONTEXT_FREE_MEMBERS = frozenset({"function_definition", "decorated_definition", "class_definition"})
-
-
 class _Region(NamedTuple):
     """A byte/point range standing for the statements re-extracted after an edit."""
 
@@ -166,13 +161,15 @@ def _is_class_body(node: tree_sitter.Node) -> bool:
 
 
 def _member_run(
-    root: tree_sitter.Node, low: int, high: int
+    node: tree_sitter.Node | None, low: int, high: int
 ) -> tuple[tree_sitter.Node, list[tree_sitter.Node]] | None:
-    """The innermost module or class body holding bytes [low, high], and its members (statements and
-    comments) touching [low - 1, high + 1]: the edited member, or the members ending just before or
-    starting just after an edit between them. None when there are none, or when they include a class's
-    first statement (its docstring is the class's: the class must be re-extracted)."""
-    node = root.descendant_for_byte_range(low, high)
+    """The innermost module or class body holding bytes [low, high], and its members from the one holding
+    ``low`` (or the last statement before it, for an edit on a blank or comment line) to the last starting
+    by ``high + 1``. Chosen by where members *start*: the tree may be an old one edited (its re-parse
+    deferred), whose starts follow the edits but whose ends do not grow over text typed at a member's end.
+    None when the run would include a class's first statement (its docstring is the class's: the class
+    must be re-extracted, so the run is looked for one level out) and there is no level out. ``node``:
+    where to start looking (the smallest node holding the edit)."""
     while node is not None:
         while node.parent is not None and not _is_class_body(node):
             parent = node.parent
@@ -180,30 +177,145 @@ def _member_run(
             if parent.parent is None or _is_class_body(parent):
                 break
         container = node
-        members = [
-            child
-            for child in container.named_children
-            if child.end_byte >= low - 1 and child.start_byte <= high + 1
-        ]
-        if not members:
-            return None
-        if container.type == "block" and container.named_children[0].id == members[0].id:
+        children = container.named_children
+        first = -1
+        for index, child in enumerate(children):
+            if child.start_byte > low:
+                break
+            first = index
+        while first > 0 and children[first].type == "comment":
+            first -= 1
+        if container.type == "block" and first <= 0:
             node = container.parent  # the class's docstring, or a class nested in a function: go out
             continue
-        return container, members
+        if first < 0:
+            return None
+        last = first
+        while last + 1 < len(children) and children[last + 1].start_byte <= high + 1:
+            last += 1
+        return container, children[first : last + 1]
     return None
 
 
 @cache
 def _line_at_or_left_of(column: int) -> re.Pattern[bytes]:
-    # A line starting with at most ``column`` spaces then a character other than a space or a line end
-    # (a tab counts as that character: a tab-indented line is never taken as safely indented).
-    return re.compile(rb"\n {0,%d}[^ \r\n]" % column)
+    # A line starting with at most ``column`` spaces then anything but a space, a line end or a comment.
+    return re.compile(rb"\n {0,%d}[^ \r\n#]" % column)
 
 
-def _reaches_column(source: bytes, start: int, end: int, column: int) -> bool:
-    """True when a non-blank line in source[start:end] after the first begins at or left of ``column``."""
-    return _line_at_or_left_of(column).search(source, start, end) is not None
+def _region(
+    source: bytes, node: tree_sitter.Node | None, low: int, high: int
+) -> tuple[tree_sitter.Node, list[tree_sitter.Node], int] | None:
+    """(container, members, end byte) of the statements to re-parse for an edit of bytes [low, high]
+    (see :func:`_member_run`): the members up to where the next one started before the edit.
+
+    The text must still say so: after the first member's line, every line that is neither blank nor a
+    comment, not indented past the block and not inside a member must start the next member, in order, the last one being the
+    member after the run (found in the text, not the tree: an edited old tree's ends are stale, its starts
+    are not). Then what follows the region parses as it did. A run ending its class (the next such line
+    is indented less, or there is none) is looked for one level out, the member holding the class, so
+    the region lies inside every enclosing definition, whose ends then just shift with the edit."""
+    while True:
+        found = _member_run(node, low, high)
+        if found is None:
+            return None
+        container, members = found
+        siblings = container.named_children
+        last_index = next(i for i, child in enumerate(siblings) if child.id == members[-1].id)
+        following = next((c for c in siblings[last_index + 1 :] if c.type != "comment"), None)
+        expected = [m.start_byte for m in members[1:] if m.type != "comment"]
+        column = siblings[0].start_point[1] if container.parent is not None else 0
+        end_byte = None
+        closing = len(source)  # where the class ends, when the run is its last members
+        for line in _line_at_or_left_of(column).finditer(source, members[0].start_byte):
+            token = line.end() - 1
+            if any(m.start_byte < token < m.end_byte for m in members):
+                # Inside a member before the edit (a string's or a bracket's later line): if the edit
+                # changed that, the parse of the region fails or finds other statements, and is refused.
+                continue
+            if expected:
+                if token != expected.pop(0):
+                    return None
+                continue
+            if following is not None and token == following.start_byte:
+                end_byte = line.start()
+            elif following is not None or container.parent is None or token - line.start() - 1 == column:
+                return None
+            else:
+                closing = line.start()  # a line left of the block: the class ends before it
+            break
+        else:
+            if expected or following is not None:
+                return None
+            if container.parent is None:
+                end_byte = len(source)
+        if end_byte is None and _starts_next_after_owner(source, container, closing):
+            end_byte = closing  # the run ends its class, and the class's next statement is where it was
+        if end_byte is not None:
+            if source[:end_byte].rstrip().endswith(b"\\"):
+                return None  # a line continuation: the next member's line joins the region's last line
+            return container, members, end_byte
+        node = container.parent
+
+
+def _starts_next_after_owner(source: bytes, body: tree_sitter.Node, closing: int) -> bool:
+    """Whether the text from ``closing`` (where a class body's last members end) begins with the statement
+    that followed the class before the edit (or is the end of the file and nothing followed it)."""
+    owner = body.parent
+    if owner is None:
+        return False
+    wrapper = (
+        owner.parent if owner.parent is not None and owner.parent.type == "decorated_definition" else owner
+    )
+    outer = wrapper.parent
+    if outer is None:
+        return False
+    siblings = outer.named_children
+    index = next(i for i, child in enumerate(siblings) if child.id == wrapper.id)
+    after = next((c for c in siblings[index + 1 :] if c.type != "comment"), None)
+    if closing >= len(source):
+        return after is None and outer.parent is None
+    if after is None:
+        return False
+    line = source[closing + 1 : after.start_byte + 1]
+    return line.strip() == source[after.start_byte : after.start_byte + 1] and b"\n" not in line
+
+
+def _point_of(source: bytes, offset: int) -> tuple[int, int]:
+    return source.count(b"\n", 0, offset), offset - (source.rfind(b"\n", 0, offset) + 1)
+
+
+def _line_break_before(source: bytes, offset: int) -> tuple[int, tuple[int, int]]:
+    """(byte, point) of the line break ending the line before ``offset``'s line (0 on the first line)."""
+    line_break = source.rfind(b"\n", 0, offset)
+    if line_break < 0:
+        return 0, (0, 0)
+    return line_break, _point_of(source, line_break)
+
+
+def _block_headers(container: tree_sitter.Node) -> list[tuple[tree_sitter.Node, tree_sitter.Node]] | None:
+    """(definition, body) for each class/def whose body holds ``container`` (itself included), outermost
+    first; the header of each is its text up to its body. None when another block (if, try, with...)
+    is on the way: its header alone is not a whole statement."""
+    headers = []
+    block = container
+    while block.parent is not None:
+        owner = block.parent
+        if owner.type not in ("class_definition", "function_definition"):
+            return None
+        headers.append((owner, block))
+        outer = owner.parent
+        if outer is not None and outer.type == "decorated_definition":
+            outer = outer.parent
+        if outer is None:
+            return None
+        if outer.parent is None:
+            break  # the module
+        if outer.type != "block":
+            return None
+        block = outer
+    headers.reverse()
+    return headers
 
 
 def _depth(node: tree_sitter.Node) -> int:
@@ -349,7 +461,9 @@ class PythonSupport(LanguageSupport):
         shift what follows, and splice. Falls back to a full extraction whenever that is not provably
         the same (the property test in tests/context compares both)."""
         facts = None
-        if old_tree is not None and change is not None and "raw" in state:
+        # With a syntax error the tree is a fresh parse (see Buffer), not an incremental one: its changed
+        # ranges against the old tree miss what error recovery moved (found by the property test).
+        if old_tree is not None and change is not None and "raw" in state and not tree.root_node.has_error:
             try:
                 facts = self._splice(path, source, tree, state, old_tree, change)
             except Exception:  # a bug here must cost speed, never correctness
@@ -402,58 +516,78 @@ class PythonSupport(LanguageSupport):
         if change is None or old_tree is None or "raw" not in state or old_tree.root_node.has_error:
             return None
         low, high = change.start_byte, change.new_end_byte
-        found = _member_run(old_tree.root_node, low, high)
+        source = buffer.source
+        found = _region(source, old_tree.root_node.descendant_for_byte_range(low, high), low, high)
         if found is None:
             return None
-        container, members = found
+        container, members, end_byte = found
+        block_column = container.named_children[0].start_point[1] if container.parent is not None else 0
         start_byte, start_point = members[0].start_byte, members[0].start_point
         if low < start_byte:
             start_byte, start_point = low, change.start_point
-        end_byte, end_point = members[-1].end_byte, members[-1].end_point
-        if high > end_byte:
-            end_byte, end_point = high, change.new_end_point
-        source = buffer.source
         line_start = source.rfind(b"\n", 0, start_byte) + 1
-        line_end = source.find(b"\n", end_byte)
-        if (
-            source[line_start:start_byte].strip()
-            or source[end_byte : len(source) if line_end < 0 else line_end].strip()
-        ):
-            # Something else shares the first or last line (the edit joined lines, or ends mid-token):
-            # the statements alone would not be whole tokens.
+        if source[line_start:start_byte].strip():
+            return None  # something else shares the first line: the statements alone would not be whole
+        end_point = _point_of(source, end_byte)
+        headers = _block_headers(container)
+        if headers is None:
             return None
-        if start_point[1] and _reaches_column(source, start_byte, end_byte, start_point[1]):
-            # Alone, the first line's indentation is not seen, so a line at or left of it would still read
-            # as part of the statement; in the file it closes the statement (and the blocks around it).
+        # The region starts at its first line's first token, which must sit where the block's statements
+        # do: the parse below sees the headers' indentation but not the block's earlier lines.
+        first_line_end = source.find(b"\n", line_start)
+        first_line = source[line_start : len(source) if first_line_end < 0 else first_line_end]
+        indent = len(first_line) - len(first_line.lstrip(b" "))
+        if indent != block_column or line_start + indent < start_byte:
             return None
-        alone = buffer.parse_range(start_byte, end_byte, start_point, end_point).root_node
+        start_byte, start_point = line_start + indent, (start_point[0], indent)
+        # Each range starts with the line break before its first line, so the indentation scanner sees
+        # every line's real indentation (a range starting mid-line would hide the region's dedent).
+        ranges = []
+        for node, body in headers:
+            header_end = source.rfind(b"\n", 0, body.start_byte)
+            if header_end <= node.start_byte:
+                return None  # a one-line body (class A: pass) is never a container here; be safe
+            ranges.append(
+                (*_line_break_before(source, node.start_byte), header_end, _point_of(source, header_end))
+            )
+        ranges.append((*_line_break_before(source, start_byte), end_byte, end_point))
+        alone = buffer.parse_ranges([(a, c, b, d) for a, b, c, d in ranges]).root_node
         if alone.has_error:
             return None
-        if any(n.type == "comment" for n in alone.named_children):
-            # A comment between or after the statements: the whole parse may put it inside the block
-            # before it (the indentation scanner defers a DEDENT past comments), stretching that
-            # definition's span; alone it ends the text and stays outside. Parse the file instead.
-            return None
-        statements = [n for n in alone.named_children if n.type != "comment"]
+        block = alone
+        for node, _ in headers:  # down to the body the statements were parsed in
+            # Only the header's definition at each level: anything else is region text that fell out of
+            # the block (a line dedented by the edit), which the file would parse differently.
+            kids = [n for n in block.named_children if n.type != "comment"]
+            owner = kids[0] if len(kids) == 1 else None
+            if owner is None or (owner.type, owner.start_byte) != (node.type, node.start_byte):
+                return None
+            block = owner.child_by_field_name("body")
+            if block is None:
+                return None
+        statements = [n for n in block.named_children if n.start_byte >= start_byte]
         expected = [n for n in members if n.type != "comment"]
-        if container.type == "block" and any(n.type not in _CONTEXT_FREE_MEMBERS for n in expected):
-            return None  # a class attribute alone would read as a module variable (the query sees no class)
         # Same statements (kinds, starts). Their ends may move (typing at the end of a line), and the old
         # tree's ends are no guide there (tree.edit stretches a node over text inserted at its end).
-        if len(statements) != len(expected) or any(
+        if len([n for n in statements if n.type != "comment"]) != len(expected) or any(
             (a.type, a.start_byte) != (b.type, b.start_byte)
-            for a, b in zip(statements, expected, strict=True)
+            for a, b in zip([n for n in statements if n.type != "comment"], expected, strict=True)
         ):
             return None
         ancestors = _definition_ancestors(members[0])
-        if any(node.end_byte <= high + 1 for node in ancestors):
-            return None  # the edit is at the end of an enclosing class: its new end is the whole parse's
         unit = _Region(start_byte, end_byte, start_point, end_point)
-        # The statements sit at depth 1 alone, deeper in the file: the outline's depth limit moves with them.
-        depth = _depth(container)
-        if depth >= MAX_OUTLINE_DEPTH:
+        # Decorators above the enclosing definitions are left out of the parse: the statements sit that
+        # much shallower than in the file, and the outline's depth limit moves with them.
+        depth = _depth(container) - _depth(block)
+        if _depth(container) >= MAX_OUTLINE_DEPTH:
             return None
-        facts = self._splice_unit(path, buffer.source, state, change, alone, unit, ancestors, depth)
+        closed = None  # the class whose last members the region holds: its new end is the parse's
+        if headers and not any(
+            child.type != "comment" and child.start_byte > members[-1].start_byte
+            for child in container.named_children
+        ):
+            closed = (headers[-1][0].start_point, block.parent.end_point)
+        facts = self._splice_unit(path, source, state, change, alone, unit, ancestors, depth, True, closed)
         if facts is not None:
             state["facts"] = facts
             state["local"] = state.get("local", 0) + 1  # diagnostics: edits served without a file parse
@@ -469,10 +603,16 @@ class PythonSupport(LanguageSupport):
         unit,
         ancestors: list[tree_sitter.Node],
         depth_offset: int,
+        ends_from_outline: bool = False,
+        closed: tuple[tuple[int, int], tuple[int, int]] | None = None,
     ) -> FileFacts | None:
         """Splice the outline of ``unit`` (re-extracted from ``root``) into the previous outline; the
         definitions before it keep their place (enclosing ones get their new end), those after it shift
-        by the lines the edit added or removed."""
+        by the lines the edit added or removed. ``ends_from_outline``: the ancestors come from an old tree
+        edited without a re-parse, whose ends can be stale (tree.edit stretches a node over text typed at
+        its end); ``unit`` then lies inside them before a later line of theirs, so their new ends are the
+        previous outline's, shifted by the lines the edit added; except ``closed``, (start, new end) of
+        the class whose last statements ``unit`` holds."""
         previous: FileFacts = state["facts"]
         raw: list[Definition] = state["raw"]
         if len(ancestors) > MAX_OUTLINE_DEPTH // 2 - 1:
@@ -492,6 +632,14 @@ class PythonSupport(LanguageSupport):
             qualified = f"{stack[-1][1]}.{name}" if stack else name
             stack.append((node.end_byte, qualified, kind))
             ancestor_ends[node.start_point] = node.end_point
+        if ends_from_outline:
+            line_delta = change.new_end_point[0] - change.old_end_point[0]
+            for definition in raw:
+                start = (definition.span.start_line, definition.span.start_col)
+                if start in ancestor_ends:
+                    ancestor_ends[start] = (definition.span.end_line + line_delta, definition.span.end_col)
+        if closed is not None:  # (start, new end) of the class the edited statements end
+            ancestor_ends[closed[0]] = closed[1]
 
         unit_start = unit.start_point
         line_delta = change.new_end_point[0] - change.old_end_point[0]
