@@ -67,7 +67,8 @@ def resolution_share(index: WorkspaceIndex) -> tuple[int, int]:
 
 
 def edit_latencies(index: WorkspaceIndex, edits: int) -> tuple[str, list[float], list[float]]:
-    """Open the file closest to 2,000 lines, then time ``edits`` single-character edits."""
+    """Open the file closest to 2,000 lines, then time ``edits`` one-line edits (type then delete a comment
+    at a line end)."""
     candidates = []
     for path in index.files():
         facts_lines = (index.root / path).stat().st_size
@@ -85,13 +86,17 @@ def edit_latencies(index: WorkspaceIndex, edits: int) -> tuple[str, list[float],
     timings: list[float] = []
     cpu_timings: list[float] = []
     line_texts = text.split("\n")
+    line = col = 0
     for step in range(edits):
-        line = rng.randrange(len(line_texts))
-        col = len(line_texts[line].encode("utf-8"))
         if step % 2 == 0:
+            # Type a comment at the end of a random line (next to the line break: the case where
+            # tree-sitter's own incremental re-parse of Python is slowest)...
+            line = rng.randrange(len(line_texts))
+            col = len(line_texts[line].encode("utf-8"))
             edit = BufferEdit(line, col, line, col, "  # x")
         else:
-            edit = BufferEdit(line, col, line, col, "")
+            # ... then delete it again, so the file stays the file and every edit changes the text.
+            edit = BufferEdit(line, col, line, col + len("  # x"), "")
         started = time.perf_counter()
         cpu_started = time.thread_time()
         index.update_buffer(path, None, [edit])
