@@ -499,17 +499,19 @@ class PythonSupport(LanguageSupport):
         return self._splice_unit(path, source, state, change, root, unit, _definition_ancestors(unit), 0)
 
     def update_outline_local(self, path: str, buffer: Buffer, state: dict) -> FileFacts | None:
-        """The outline after one edit, from a parse of the edited statements alone (``buffer`` has its
-        whole-file re-parse deferred); None when that cannot be shown to equal the whole parse, and the
-        caller then parses the file (:meth:`update_outline`).
+        """The outline after one edit, from a parse of the edited statements with only the headers of the
+        class/def blocks around them (``buffer`` has its whole-file re-parse deferred); None when that cannot
+        be shown to equal the whole parse, and the caller then parses the file (:meth:`update_outline`).
 
-        The statements are the members of the module or of a class body that touch the edit (a member,
-        or the two around a blank line), found in the previous tree as edited. Their new text is parsed
-        alone and accepted only if that parse has no error and yields statements of the same kinds over
-        the same byte spans: Python's tokens then leave the statements in the same state (no open bracket,
-        string or block) as before, so the rest of the file parses as it did, and each statement parses
-        the same alone as in its class (no rule of the grammar depends on the enclosing block; checked
-        node by node against whole parses of random edits in tests/context/test_index_incremental.py).
+        The statements are a run of members of the module or of a class body (see :func:`_region`): the
+        member holding the edit, up to where the next member started before the edit, which the text must
+        still show. The parse (tree-sitter included ranges: each header from the line break before it,
+        then the region) is accepted only without a syntax error, with nothing outside the headers'
+        blocks, and with the same members (kinds, starts): the region then ends in the state it ended in
+        before (no open bracket, string or block), so the rest of the file parses as it did. The outline of
+        the region is spliced into the previous one (:meth:`_splice_unit`). Checked against whole parses by
+        the property tests in tests/context/test_index_incremental.py (random edits, fresh outline after
+        each one).
         """
         change = buffer.last_change
         old_tree = buffer.previous_tree
