@@ -239,7 +239,13 @@ def _move_edits(ls: RoostServer, documents: Documents, data: dict[str, Any]) -> 
         str(data["symbol"]),
         source,
         target,
-        move_dependents(source.path, services.index.dependents(source.path), list(services.index.paths()), exists),
+        move_dependents(
+            source.path,
+            services.index.dependents(source.path),
+            list(services.index.paths()),
+            exists,
+            services.index.dependents,  # `import pkg` reaching `pkg.source.X` imports a neighbour module
+        ),
         lambda path: documents.snapshot(documents.uri_for(path)),
         services.index.resolve_import,
         exists,
