@@ -23,8 +23,9 @@ local defaults = {
     enabled = true,
     auto_trigger = true,
     debounce_ms = 25,
-    -- nil: Neovim's own vim.lsp.inline_completion when it has one (>= 0.12), else Roost's ghost text.
-    builtin = nil,
+    -- "auto": Neovim's own vim.lsp.inline_completion when it has one (>= 0.12), else Roost's ghost text.
+    -- true: the built-in one whenever vim.lsp.inline_completion exists (whatever the version); false: ghost text.
+    builtin = "auto",
   },
   -- Insert-mode keys; each does what it did before when no suggestion is shown. false disables a key.
   keymaps = {
@@ -49,11 +50,17 @@ local statuses = {}
 local restarts = {}
 local stopping = {}
 
+-- Decided from the option each time (not cached at load) so a test can install its own
+-- vim.lsp.inline_completion and choose the path with `inline.builtin = true` instead of faking the version.
 local function use_builtin_inline()
-  if config.inline.builtin ~= nil then
-    return config.inline.builtin and vim.lsp.inline_completion ~= nil
+  local builtin = config.inline.builtin
+  if vim.lsp.inline_completion == nil or builtin == false then
+    return false
   end
-  return util.has_version(0, 12) and vim.lsp.inline_completion ~= nil
+  if builtin == true then
+    return true
+  end
+  return util.has_version(0, 12) -- "auto" (or nil, as before the option took "auto")
 end
 
 --- The Roost client attached to bufnr, or nil.
@@ -439,6 +446,11 @@ function M.setup(options)
     return
   end
   config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), options or {})
+  local builtin = config.inline.builtin
+  if builtin ~= nil and builtin ~= "auto" and type(builtin) ~= "boolean" then
+    util.notify('inline.builtin must be true, false or "auto"; using "auto"', vim.log.levels.WARN)
+    config.inline.builtin = "auto"
+  end
   vim.cmd("highlight default link RoostSuggestion Comment")
   ghost.configure({ debounce_ms = config.inline.debounce_ms, auto_trigger = config.inline.auto_trigger }, M.client)
   fixup.configure(M.client)
