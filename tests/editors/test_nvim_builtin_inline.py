@@ -88,7 +88,9 @@ def errors(editor: Editor) -> str:
     return str(editor.lua("return vim.fn.execute('messages')"))
 
 
-def test_attach_enables_builtin_inline_completion_for_this_buffer_and_client(editor: Editor, server: str) -> None:
+def test_attach_enables_builtin_inline_completion_for_this_buffer_and_client(
+    editor: Editor, server: str
+) -> None:
     bufnr = editor.open("editor_test_typing.py")
     editor.wait_ready()
     status = editor.lua("return require('roost').status()")
@@ -151,8 +153,39 @@ def test_roost_fix_still_works(editor: Editor, server: str) -> None:
     assert original == FIXUP.rstrip("\n").split("\n")
     editor.nvim.command("2,4RoostFix add a comment explaining the loop")
     timeout = 20 if server == "scripted" else REAL_MODEL_WAIT_S
-    editor.wait_for(lambda: editor.lua("return require('roost.fixup').current() ~= nil"), timeout, "a proposal")
+    editor.wait_for(
+        lambda: editor.lua("return require('roost.fixup').current() ~= nil"), timeout, "a proposal"
+    )
     editor.nvim.command("RoostAccept")
     editor.wait_for(lambda: editor.lines(bufnr) != original, timeout, "the accepted fix-up in the buffer")
     if server == "scripted":
         assert editor.lines(bufnr)[1] == "    # add a comment explaining the loop"
+
+
+@pytest.mark.parametrize("builtin", ["auto", False])
+def test_auto_and_false_keep_our_ghost_text_below_012(
+    builtin: str | bool,
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """With the double present, "auto" still follows the version (these Neovims are < 0.12) and false
+    always keeps Roost's ghost text: the built-in API is never called."""
+    nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"])
+    try:
+        nvim.command("filetype on")
+        nvim.command(f"cd {workspace}")
+        setup = INSTALL_DOUBLE_AND_SETUP.replace("builtin = true", "builtin = select(5, ...)")
+        env = {k: v for k, v in real_server_env(tmp_path).items() if k.startswith(("ROOST_", "PYTHON"))}
+        nvim.exec_lua(setup, str(PLUGIN), str(DOUBLE), [sys.executable, str(SCRIPTED)], env, builtin)
+        editor = Editor(nvim, workspace)
+        if (nvim.exec_lua("return vim.version().minor") or 0) >= 12 and builtin == "auto":
+            pytest.skip("on 0.12 'auto' is the built-in path, covered above")
+        bufnr = editor.open("editor_test_typing.py")
+        editor.wait_ready()
+        assert editor.lua("return require('roost').status().inline") == "ghost"
+        assert editor.lua("return vim.fn.exists('#roost_ghost_' .. ...)", bufnr) == 1
+        assert editor.lua("return #_G.roost_inline_double.calls") == 0
+    finally:
+        with contextlib.suppress(Exception):
+            nvim.command("qa!")
+        nvim.close()
