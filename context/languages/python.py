@@ -1305,6 +1305,15 @@ def _instance_fields(source: bytes, body: tree_sitter.Node | None, found: list[t
             )
 
 
+def _may_hold_outline(source: bytes, block: tree_sitter.Node) -> bool:
+    low, high = block.start_byte, block.end_byte
+    return (
+        source.find(b"def", low, high) >= 0
+        or source.find(b"import", low, high) >= 0
+        or source.find(b"class", low, high) >= 0
+    )
+
+
 def collect_outline_by_walk(
     source: bytes, root: tree_sitter.Node
 ) -> tuple[list[tuple], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]:
@@ -1322,6 +1331,8 @@ def collect_outline_by_walk(
     classes, functions = _kind_ids("class_definition"), _kind_ids("function_definition")
     containers = _kind_ids(*_STATEMENT_CONTAINERS)
     identifier, block = _kind_ids("identifier"), _kind_ids("block")
+    # Most statements are none of these (expressions, returns, assignments): one set test skips them.
+    wanted = imports | classes | functions | containers
     # (node, its depth, whether the nearest enclosing definition is a class)
     stack: list[tuple[tree_sitter.Node, int, bool]] = [(root, 0, False)]
     while stack:
@@ -1329,6 +1340,8 @@ def collect_outline_by_walk(
         depth += 1
         for child in node.named_children:
             kind = child.kind_id
+            if kind not in wanted:
+                continue
             if kind in imports:
                 import_nodes.append(child)
                 continue
@@ -1366,17 +1379,18 @@ def collect_outline_by_walk(
                     and _SELF_ASSIGNMENT.search(source, body.start_byte, body.end_byte) is not None
                 ):
                     _instance_fields(source, body, found)
+                if body is not None and body.kind_id in block:
+                    # Of a definition's children (name, parameters, annotations, superclasses, body) only
+                    # the body can hold anything: go to it straight away, as if the definition had been
+                    # popped (same depth, same order), instead of visiting every child.
+                    if depth + 1 < MAX_OUTLINE_DEPTH and _may_hold_outline(source, body):
+                        stack.append((body, depth + 1, child_in_class))
+                    continue
             if depth < MAX_OUTLINE_DEPTH and kind in containers:
                 # A block whose text has no ``def``, ``class`` or ``import`` holds nothing to collect:
                 # one C-speed scan instead of a node per statement (most function bodies).
-                if kind in block:
-                    low, high = child.start_byte, child.end_byte
-                    if (
-                        source.find(b"def", low, high) < 0
-                        and source.find(b"import", low, high) < 0
-                        and source.find(b"class", low, high) < 0
-                    ):
-                        continue
+                if kind in block and not _may_hold_outline(source, child):
+                    continue
                 stack.append((child, depth, child_in_class))
     found.sort(key=lambda item: (item[0], -item[1]))
     return found, import_nodes, all_values
