@@ -44,6 +44,8 @@ def content_hash(source: bytes) -> bytes:
 
 def check_utf8(source: bytes, rel_path: str) -> None:
     """Facts decode text with replacement; say once when a file is not valid UTF-8."""
+    if source.isascii():
+        return  # most source files: a scan an order of magnitude cheaper than decoding
     try:
         source.decode("utf-8")
     except UnicodeDecodeError as error:
