@@ -103,10 +103,10 @@ def _docstring(source: bytes, body: tree_sitter.Node | None) -> str | None:
     if body is None or source[body.start_byte : body.start_byte + 1] not in _STRING_START:
         return None  # cheap rejection: most bodies do not start with a string literal
     first = body.named_child(0)
-    if first is None or first.type != "expression_statement":
+    if first is None or first.kind_id not in _kind_ids("expression_statement"):
         return None
     string = first.named_child(0)
-    if string is None or string.type != "string":
+    if string is None or string.kind_id not in _kind_ids("string"):
         return None
     value = _string_value(_text(source, string))
     if value is None:
@@ -789,8 +789,9 @@ class PythonSupport(LanguageSupport):
                 stack.pop()
             name = source[name_node.start_byte : name_node.end_byte].decode("utf-8", errors="replace")
             parent, parent_kind = (stack[-1][1], stack[-1][2]) if stack else (None, None)
-            sp, ep = node.start_point, node.end_point
-            nsp, nep = name_node.start_point, name_node.end_point
+            # Point is a tuple: concatenating gives the (line, col, line, col) record in one step.
+            span = node.start_point + node.end_point
+            name_span = name_node.start_point + name_node.end_point
             if capture == "definition.instance_field":
                 # ``self.x = ...`` in a method: a field of the method's class.
                 if parent_kind != _METHOD or len(stack) < 2 or stack[-2][2] != _CLASS:
@@ -802,8 +803,8 @@ class PythonSupport(LanguageSupport):
                         name,
                         f"{parent}.{name}",
                         _FIELD,
-                        (sp[0], sp[1], ep[0], ep[1]),
-                        (nsp[0], nsp[1], nep[0], nep[1]),
+                        span,
+                        name_span,
                         _signature(source, node.start_byte, node.end_byte if line_end < 0 else line_end),
                         None,
                         parent,
@@ -837,8 +838,8 @@ class PythonSupport(LanguageSupport):
                     name,
                     qualified,
                     kind,
-                    (sp[0], sp[1], ep[0], ep[1]),
-                    (nsp[0], nsp[1], nep[0], nep[1]),
+                    span,
+                    name_span,
                     signature,
                     doc,
                     parent,
