@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import tree_sitter
 
 from roost.context.facts import Definition, Import, ImportedName
+from roost.context.languages._edit_source import EditSource, parse_for_edit
 
 _IMPORT_FORMS = ("import_statement",)
 _IMPORT_EQUALS = re.compile(r"\s*import\s+[A-Za-z_$][\w$]*\s*=\s*require\s*\(")
@@ -37,42 +38,7 @@ _RUNTIME_EXTENSION = {
 _SOURCE_EXTENSIONS = (".d.ts", ".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 
 
-@dataclass
-class _Source:
-    text: str
-    data: bytes
-    root: tree_sitter.Node
-
-    def node_text(self, node: tree_sitter.Node) -> str:
-        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
-    def char(self, byte: int) -> int:
-        return len(self.data[:byte].decode("utf-8", "replace"))
-
-    def byte_at(self, line: int, col: int) -> int:
-        offset = 0
-        for _ in range(line):
-            newline = self.data.find(b"\n", offset)
-            if newline < 0:
-                return len(self.data)
-            offset = newline + 1
-        return offset + col
-
-    def line_start(self, byte: int) -> int:
-        return self.data.rfind(b"\n", 0, byte) + 1
-
-    def line_end(self, byte: int) -> int:
-        """The byte after the newline ending the line of ``byte`` (the end of the data on the last line)."""
-        newline = self.data.find(b"\n", byte)
-        return len(self.data) if newline < 0 else newline + 1
-
-
-def _parse(language: tree_sitter.Language, text: str) -> _Source:
-    data = text.encode("utf-8")
-    return _Source(text, data, tree_sitter.Parser(language).parse(data).root_node)
-
-
-def _apply(source: _Source, edits: list[tuple[int, int, str]]) -> str:
+def _apply(source: EditSource, edits: list[tuple[int, int, str]]) -> str:
     """Byte-range edits (non-overlapping) applied to the source; the new text."""
     data = source.data
     for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
@@ -80,14 +46,14 @@ def _apply(source: _Source, edits: list[tuple[int, int, str]]) -> str:
     return data.decode("utf-8")
 
 
-def _string_value(source: _Source, node: tree_sitter.Node | None) -> str | None:
+def _string_value(source: EditSource, node: tree_sitter.Node | None) -> str | None:
     if node is None or node.type != "string":
         return None
     raw = source.node_text(node)
     return raw[1:-1] if len(raw) >= 2 else None
 
 
-def _require_module(source: _Source, statement: tree_sitter.Node) -> tuple[tree_sitter.Node, str] | None:
+def _require_module(source: EditSource, statement: tree_sitter.Node) -> tuple[tree_sitter.Node, str] | None:
     """``const … = require("m")`` at the top level: (its declarator, ``m``)."""
     if statement.type not in _DECLARATION_HOLDERS:
         return None
@@ -106,7 +72,7 @@ def _require_module(source: _Source, statement: tree_sitter.Node) -> tuple[tree_
     return (declarators[0], module) if module is not None else None
 
 
-def _statement_module(source: _Source, statement: tree_sitter.Node) -> str | None:
+def _statement_module(source: EditSource, statement: tree_sitter.Node) -> str | None:
     """The module an import-like top-level statement names (import, ``export … from``, ``require``)."""
     if statement.type in _IMPORT_FORMS or statement.type == "export_statement":
         clause = next((c for c in statement.named_children if c.type == "import_require_clause"), None)
@@ -117,11 +83,11 @@ def _statement_module(source: _Source, statement: tree_sitter.Node) -> str | Non
     return found[1] if found else None
 
 
-def _import_like(source: _Source) -> list[tree_sitter.Node]:
+def _import_like(source: EditSource) -> list[tree_sitter.Node]:
     return [c for c in source.root.named_children if _statement_module(source, c) is not None]
 
 
-def _is_type_only(source: _Source, statement: tree_sitter.Node) -> bool:
+def _is_type_only(source: EditSource, statement: tree_sitter.Node) -> bool:
     return any(child.type == "type" for child in statement.children)
 
 
@@ -146,7 +112,7 @@ class _Style:
     commonjs: bool
 
 
-def _style(path: str, source: _Source) -> _Style:
+def _style(path: str, source: EditSource) -> _Style:
     statements = _import_like(source)
     quote, semicolon, extensions = '"', ";", False
     if statements:
@@ -186,7 +152,7 @@ def _style(path: str, source: _Source) -> _Style:
     return _Style(quote, semicolon, extensions, commonjs)
 
 
-def _has_use_strict(source: _Source) -> bool:
+def _has_use_strict(source: EditSource) -> bool:
     for child in source.root.named_children:
         if child.type == "comment" or child.type == "hash_bang_line":
             continue
@@ -198,7 +164,7 @@ def _has_use_strict(source: _Source) -> bool:
 
 
 def import_specifier(path: str, text: str, target: str, language: tree_sitter.Language) -> str:
-    style = _style(path, _parse(language, text))
+    style = _style(path, parse_for_edit(language, text))
     return specifier_for(path, target, style.runtime_extensions)
 
 
@@ -265,15 +231,21 @@ def _render(style: _Style, module: str, names: Sequence[ImportedName], type_only
     return statements
 
 
-def _bound_locals(source: _Source) -> set[str]:
+def _bound_locals(source: EditSource) -> set[str]:
     bound: set[str] = set()
     for statement in _import_like(source):
         if statement.type == "export_statement":
             continue
         for node in _walk(statement):
-            if node.type in ("identifier", "shorthand_property_identifier_pattern") and node.parent is not None:
+            if (
+                node.type in ("identifier", "shorthand_property_identifier_pattern")
+                and node.parent is not None
+            ):
                 parent = node.parent
-                if parent.type == "import_specifier" and parent.child_by_field_name("alias") not in (None, node):
+                if parent.type == "import_specifier" and parent.child_by_field_name("alias") not in (
+                    None,
+                    node,
+                ):
                     continue
                 if parent.type in ("pair_pattern",) and parent.child_by_field_name("key") == node:
                     continue
@@ -290,7 +262,7 @@ def _walk(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     return found
 
 
-def _insertion_point(source: _Source) -> tuple[int, bool]:
+def _insertion_point(source: EditSource) -> tuple[int, bool]:
     """Where a new import statement goes: after the last import-like statement, else after the prologue
     (shebang, directives, a header comment followed by a blank line). Second: whether imports exist."""
     statements = _import_like(source)
@@ -300,8 +272,10 @@ def _insertion_point(source: _Source) -> tuple[int, bool]:
     for child in source.root.children:
         if child.type == "hash_bang_line":
             offset = source.line_end(child.end_byte)
-        elif child.type == "expression_statement" and child.named_child_count == 1 and (
-            child.named_children[0].type == "string"
+        elif (
+            child.type == "expression_statement"
+            and child.named_child_count == 1
+            and (child.named_children[0].type == "string")
         ):
             offset = source.line_end(child.end_byte)  # "use strict"
         elif child.type == "comment":
@@ -317,7 +291,7 @@ def _insertion_point(source: _Source) -> tuple[int, bool]:
     return offset, False
 
 
-def _insert_statements(source: _Source, statements: list[str]) -> tuple[int, int, str]:
+def _insert_statements(source: EditSource, statements: list[str]) -> tuple[int, int, str]:
     offset, had_imports = _insertion_point(source)
     block = "".join(f"{s}\n" for s in statements)
     if offset >= len(source.data) and source.data and not source.data.endswith(b"\n"):
@@ -338,7 +312,7 @@ def with_import_names(
     like: str | None,
     language: tree_sitter.Language,
 ) -> str:
-    source = _parse(language, text)
+    source = parse_for_edit(language, text)
     style = _style(path, source)
     bound = _bound_locals(source)
     # A bare ``*`` (a glob import) does not exist in JS: namespaces are ``ImportedName("*", alias)``.
@@ -370,7 +344,7 @@ def with_import_names(
     return _apply(source, edits)
 
 
-def _named_list(source: _Source, statement: tree_sitter.Node) -> tree_sitter.Node | None:
+def _named_list(source: EditSource, statement: tree_sitter.Node) -> tree_sitter.Node | None:
     """``{ … }`` of an import, a re-export or a ``require`` destructuring."""
     if statement.type == "import_statement":
         clause = next((c for c in statement.named_children if c.type == "import_clause"), None)
@@ -394,7 +368,7 @@ def _elements(node: tree_sitter.Node) -> list[tree_sitter.Node]:
 
 
 def _mergeable_list(
-    source: _Source, style: _Style, module: str, type_only: bool
+    source: EditSource, style: _Style, module: str, type_only: bool
 ) -> tree_sitter.Node | None:
     """The ``{ … }`` of an import of ``module`` (of the file's kind: ESM or ``require``) that new names
     can join."""
@@ -423,7 +397,7 @@ def _join_list(listing: tree_sitter.Node, rendered: str) -> tuple[int, int, str]
 
 
 def _merge_named(
-    source: _Source, style: _Style, module: str, names: Sequence[ImportedName], type_only: bool
+    source: EditSource, style: _Style, module: str, names: Sequence[ImportedName], type_only: bool
 ) -> tuple[int, int, str] | None:
     listing = _mergeable_list(source, style, module, type_only)
     if listing is None:
@@ -433,7 +407,7 @@ def _merge_named(
 
 
 def _merge_default(
-    source: _Source, module: str, binding: ImportedName, type_only: bool
+    source: EditSource, module: str, binding: ImportedName, type_only: bool
 ) -> tuple[int, int, str] | None:
     for statement in source.root.named_children:
         if statement.type != "import_statement" or _is_type_only(source, statement) != type_only:
@@ -451,7 +425,7 @@ def _merge_default(
 # ---------------------------------------------------------------------------------- redirecting imports
 
 
-def _statement_at(source: _Source, imp: Import) -> tree_sitter.Node:
+def _statement_at(source: EditSource, imp: Import) -> tree_sitter.Node:
     byte = source.byte_at(imp.span.start_line, imp.span.start_col)
     for child in source.root.named_children:
         if child.start_byte <= byte < child.end_byte:
@@ -459,7 +433,7 @@ def _statement_at(source: _Source, imp: Import) -> tree_sitter.Node:
     raise ValueError(f"no statement at line {imp.span.start_line + 1}")
 
 
-def _element_name(source: _Source, element: tree_sitter.Node) -> str:
+def _element_name(source: EditSource, element: tree_sitter.Node) -> str:
     if element.type == "shorthand_property_identifier_pattern":
         return source.node_text(element)
     field = "key" if element.type == "pair_pattern" else "name"
@@ -467,7 +441,7 @@ def _element_name(source: _Source, element: tree_sitter.Node) -> str:
     return source.node_text(name) if name is not None else ""
 
 
-def _statement_removal(source: _Source, statement: tree_sitter.Node) -> tuple[int, int]:
+def _statement_removal(source: EditSource, statement: tree_sitter.Node) -> tuple[int, int]:
     start, end = statement.start_byte, statement.end_byte
     line_start = source.line_start(start)
     line_end = source.line_end(end)
@@ -482,7 +456,7 @@ def _statement_removal(source: _Source, statement: tree_sitter.Node) -> tuple[in
 def with_import_redirected(
     path: str, text: str, imp: Import, name: str, module: str | None, language: tree_sitter.Language
 ) -> str:
-    source = _parse(language, text)
+    source = parse_for_edit(language, text)
     style = _style(path, source)
     statement = _statement_at(source, imp)
     q, semi = style.quote, style.semicolon
@@ -493,7 +467,9 @@ def with_import_redirected(
         return _apply(source, [(end, end, f"export {{ {name} }} from {q}{module}{q}{semi}\n")])
     listing = _named_list(source, statement)
     if listing is None:
-        raise ValueError(f"{path}: the import of {name!r} on line {imp.span.start_line + 1} is not a list of names")
+        raise ValueError(
+            f"{path}: the import of {name!r} on line {imp.span.start_line + 1} is not a list of names"
+        )
     elements = _elements(listing)
     index = next((i for i, e in enumerate(elements) if _element_name(source, e) == name), None)
     if index is None:
@@ -543,7 +519,7 @@ def with_import_redirected(
 # ---------------------------------------------------------------------------------- moving declarations
 
 
-def _declared(source: _Source, node: tree_sitter.Node) -> tuple[list[str], bool, tree_sitter.Node]:
+def _declared(source: EditSource, node: tree_sitter.Node) -> tuple[list[str], bool, tree_sitter.Node]:
     """Names a top-level statement declares, whether it is a default export, and the declaration node."""
     from roost.context.languages._ecmascript import _declared_names
 
@@ -567,7 +543,7 @@ def _declared(source: _Source, node: tree_sitter.Node) -> tuple[list[str], bool,
     return [], False, node
 
 
-def _declarations_of(source: _Source, name: str) -> list[tree_sitter.Node]:
+def _declarations_of(source: EditSource, name: str) -> list[tree_sitter.Node]:
     found = []
     for child in source.root.named_children:
         names, is_default, _ = _declared(source, child)
@@ -575,12 +551,14 @@ def _declarations_of(source: _Source, name: str) -> list[tree_sitter.Node]:
             if is_default:
                 raise ValueError(f"{name!r} is the default export; move default exports by hand")
             if len(names) > 1:
-                raise ValueError(f"{name!r} is declared together with {', '.join(n for n in names if n != name)}")
+                raise ValueError(
+                    f"{name!r} is declared together with {', '.join(n for n in names if n != name)}"
+                )
             found.append(child)
     return found
 
 
-def _refuse_commonjs(path: str, source: _Source) -> None:
+def _refuse_commonjs(path: str, source: EditSource) -> None:
     if _style(path, source).commonjs:
         raise ValueError(f"{path} is a CommonJS module (module.exports): move its code by hand")
 
@@ -588,7 +566,7 @@ def _refuse_commonjs(path: str, source: _Source) -> None:
 def declaration_ranges(
     path: str, text: str, definition: Definition, language: tree_sitter.Language
 ) -> list[tuple[int, int]]:
-    source = _parse(language, text)
+    source = parse_for_edit(language, text)
     _refuse_commonjs(path, source)
     nodes = _declarations_of(source, definition.name)
     if not nodes:
@@ -613,7 +591,7 @@ def declaration_ranges(
 def with_definition_exported(
     path: str, text: str, definition: Definition, language: tree_sitter.Language
 ) -> str:
-    source = _parse(language, text)
+    source = parse_for_edit(language, text)
     _refuse_commonjs(path, source)
     nodes = _declarations_of(source, definition.name)
     if not nodes:
@@ -659,7 +637,7 @@ _BINDING_PARENTS = frozenset(
 
 
 def local_names(text: str, language: tree_sitter.Language) -> frozenset[str]:
-    source = _parse(language, text)
+    source = parse_for_edit(language, text)
     names: set[str] = set()
     for node in _walk(source.root):
         parent = node.parent
@@ -669,8 +647,14 @@ def local_names(text: str, language: tree_sitter.Language) -> frozenset[str]:
             names.add(source.node_text(node))
         elif node.type != "identifier":
             continue
-        elif parent.type in _BINDING_PARENTS or parent.type == "variable_declarator" and parent.child_by_field_name("name") == node or parent.type == "arrow_function" and parent.child_by_field_name("parameter") == node or parent.type in ("pair_pattern", "assignment_pattern") and parent.child_by_field_name(
-            "value" if parent.type == "pair_pattern" else "left"
-        ) == node:
+        elif (
+            parent.type in _BINDING_PARENTS
+            or parent.type == "variable_declarator"
+            and parent.child_by_field_name("name") == node
+            or parent.type == "arrow_function"
+            and parent.child_by_field_name("parameter") == node
+            or parent.type in ("pair_pattern", "assignment_pattern")
+            and parent.child_by_field_name("value" if parent.type == "pair_pattern" else "left") == node
+        ):
             names.add(source.node_text(node))
     return frozenset(names)

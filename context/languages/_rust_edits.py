@@ -14,11 +14,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import tree_sitter
 
 from roost.context.facts import Definition, Import, ImportedName
+from roost.context.languages._edit_source import EditSource, parse_for_edit
 
 _CRATE_ROOT_FILES = ("lib.rs", "main.rs")
 _NAMED_ITEMS = (
@@ -35,40 +35,7 @@ _NAMED_ITEMS = (
 )
 
 
-@dataclass
-class _Source:
-    data: bytes
-    root: tree_sitter.Node
-
-    def node_text(self, node: tree_sitter.Node) -> str:
-        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
-    def char(self, byte: int) -> int:
-        return len(self.data[:byte].decode("utf-8", "replace"))
-
-    def byte_at(self, line: int, col: int) -> int:
-        offset = 0
-        for _ in range(line):
-            newline = self.data.find(b"\n", offset)
-            if newline < 0:
-                return len(self.data)
-            offset = newline + 1
-        return offset + col
-
-    def line_start(self, byte: int) -> int:
-        return self.data.rfind(b"\n", 0, byte) + 1
-
-    def line_end(self, byte: int) -> int:
-        newline = self.data.find(b"\n", byte)
-        return len(self.data) if newline < 0 else newline + 1
-
-
-def _parse(language: tree_sitter.Language, text: str) -> _Source:
-    data = text.encode("utf-8")
-    return _Source(data, tree_sitter.Parser(language).parse(data).root_node)
-
-
-def _apply(source: _Source, edits: list[tuple[int, int, str]]) -> str:
+def _apply(source: EditSource, edits: list[tuple[int, int, str]]) -> str:
     data = source.data
     for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         data = data[:start] + new.encode("utf-8") + data[end:]
@@ -109,7 +76,7 @@ def module_name(path: str) -> str:
     return posixpath.basename(posixpath.dirname(path)) if base == "mod" else base
 
 
-def _uses(source: _Source) -> list[tree_sitter.Node]:
+def _uses(source: EditSource) -> list[tree_sitter.Node]:
     return [c for c in source.root.named_children if c.type == "use_declaration"]
 
 
@@ -120,7 +87,7 @@ def import_specifier(
     found = module_path(target, exists)
     if importer is None or found is None:
         return None
-    source = _parse(language, text)
+    source = parse_for_edit(language, text)
     directory = posixpath.dirname(path)
     prefix = f"{directory}/" if directory else ""
     # A binary next to a library: its own modules are ``mod``-declared in main.rs; the library's are
@@ -143,7 +110,7 @@ def import_specifier(
     return "::".join(("crate", *found))
 
 
-def _library_name(source: _Source, prefix: str, exists: Callable[[str], bool]) -> str | None:
+def _library_name(source: EditSource, prefix: str, exists: Callable[[str], bool]) -> str | None:
     """The crate name a binary's ``use`` items give the library: a head whose next segment is a module
     file of the library (``use stock::item::Item`` with ``src/item.rs``)."""
     for use in _uses(source):
@@ -185,7 +152,7 @@ def _render(module: str, names: Sequence[ImportedName]) -> str:
     return f"use {module}::{{{', '.join(rendered)}}};"
 
 
-def _use_path(source: _Source, argument: tree_sitter.Node) -> tuple[str, tree_sitter.Node | None]:
+def _use_path(source: EditSource, argument: tree_sitter.Node) -> tuple[str, tree_sitter.Node | None]:
     """(module path, the ``use_list`` or None) of ``m::{…}`` / ``m::X`` / ``m::X as Y``."""
     if argument.type == "scoped_use_list":
         path = argument.child_by_field_name("path")
@@ -197,14 +164,15 @@ def _use_path(source: _Source, argument: tree_sitter.Node) -> tuple[str, tree_si
     return "", None
 
 
-def _insertion_point(source: _Source) -> tuple[int, bool]:
+def _insertion_point(source: EditSource) -> tuple[int, bool]:
     uses = _uses(source)
     if uses:
         return source.line_end(uses[-1].end_byte), True
     offset = 0
     for child in source.root.children:
         if child.type == "inner_attribute_item" or (
-            child.type in ("line_comment", "block_comment") and source.node_text(child).startswith(("//!", "/*!"))
+            child.type in ("line_comment", "block_comment")
+            and source.node_text(child).startswith(("//!", "/*!"))
         ):
             offset = source.line_end(child.end_byte - 1 if child.type == "line_comment" else child.end_byte)
         else:
@@ -215,7 +183,7 @@ def _insertion_point(source: _Source) -> tuple[int, bool]:
 def with_import_names(
     text: str, module: str, names: Sequence[ImportedName], bound: set[str], language: tree_sitter.Language
 ) -> str:
-    source = _parse(language, text)
+    source = parse_for_edit(language, text)
     if any(n.name == "*" and n.alias is None for n in names):  # a glob import, written once
         globbed = any(
             (argument := use.child_by_field_name("argument")) is not None
@@ -224,7 +192,7 @@ def with_import_names(
         )
         if not globbed:
             text = _insert_use(source, f"use {module}::*;")
-            source = _parse(language, text)
+            source = parse_for_edit(language, text)
     wanted = [n for n in names if n.name not in ("*", "default") and (n.alias or n.name) not in bound]
     if not wanted:
         return text
@@ -245,12 +213,18 @@ def with_import_names(
             if name is not None:
                 return _apply(
                     source,
-                    [(argument.start_byte, argument.end_byte, f"{module}::{{{source.node_text(name)}, {rendered}}}")],
+                    [
+                        (
+                            argument.start_byte,
+                            argument.end_byte,
+                            f"{module}::{{{source.node_text(name)}, {rendered}}}",
+                        )
+                    ],
                 )
     return _insert_use(source, _render(module, wanted))
 
 
-def _insert_use(source: _Source, statement: str) -> str:
+def _insert_use(source: EditSource, statement: str) -> str:
     offset, had_uses = _insertion_point(source)
     block = statement + "\n"
     rest = source.data[offset:]
@@ -263,7 +237,7 @@ def _insert_use(source: _Source, statement: str) -> str:
     return _apply(source, [(offset, offset, block)])
 
 
-def _use_at(source: _Source, imp: Import) -> tree_sitter.Node:
+def _use_at(source: EditSource, imp: Import) -> tree_sitter.Node:
     byte = source.byte_at(imp.span.start_line, imp.span.start_col)
     for use in _uses(source):
         if use.start_byte <= byte < use.end_byte:
@@ -271,7 +245,7 @@ def _use_at(source: _Source, imp: Import) -> tree_sitter.Node:
     raise ValueError(f"no use item at line {imp.span.start_line + 1}")
 
 
-def _leaf_name(source: _Source, node: tree_sitter.Node) -> str:
+def _leaf_name(source: EditSource, node: tree_sitter.Node) -> str:
     if node.type == "use_as_clause":
         path = node.child_by_field_name("path")
         return _leaf_name(source, path) if path is not None else ""
@@ -281,7 +255,7 @@ def _leaf_name(source: _Source, node: tree_sitter.Node) -> str:
     return source.node_text(node)
 
 
-def _removal(source: _Source, node: tree_sitter.Node) -> tuple[int, int, str]:
+def _removal(source: EditSource, node: tree_sitter.Node) -> tuple[int, int, str]:
     start, end = source.line_start(node.start_byte), source.line_end(node.end_byte)
     if source.data[start : node.start_byte].strip() or source.data[node.end_byte : end].strip():
         return node.start_byte, node.end_byte, ""
@@ -294,7 +268,7 @@ def _removal(source: _Source, node: tree_sitter.Node) -> tuple[int, int, str]:
 def with_import_redirected(
     text: str, imp: Import, name: str, module: str | None, language: tree_sitter.Language
 ) -> str:
-    source = _parse(language, text)
+    source = parse_for_edit(language, text)
     use = _use_at(source, imp)
     argument = use.child_by_field_name("argument")
     if argument is None:
@@ -334,7 +308,9 @@ def with_import_redirected(
             edits.append((start, end, f"{visibility}use {module}::{spec};" + ("\n" if end == after else "")))
         return _apply(source, edits)
     if len(items) == 2 and items[1 - index].type == "identifier":
-        edits = [(listing.start_byte, listing.end_byte, source.node_text(items[1 - index]))]  # ``m::{a}`` → ``m::a``
+        edits = [
+            (listing.start_byte, listing.end_byte, source.node_text(items[1 - index]))
+        ]  # ``m::{a}`` → ``m::a``
     elif index + 1 < len(items):
         edits = [(item.start_byte, items[index + 1].start_byte, "")]
     else:
@@ -347,14 +323,14 @@ def with_import_redirected(
 # ----------------------------------------------------------------------------------------- moving items
 
 
-def _item_name(source: _Source, node: tree_sitter.Node) -> str | None:
+def _item_name(source: EditSource, node: tree_sitter.Node) -> str | None:
     if node.type == "macro_definition" or node.type in _NAMED_ITEMS:
         name = node.child_by_field_name("name")
         return source.node_text(name) if name is not None else None
     return None
 
 
-def _impl_type(source: _Source, impl: tree_sitter.Node) -> str | None:
+def _impl_type(source: EditSource, impl: tree_sitter.Node) -> str | None:
     node = impl.child_by_field_name("type")
     while node is not None:
         if node.type == "generic_type":
@@ -368,7 +344,7 @@ def _impl_type(source: _Source, impl: tree_sitter.Node) -> str | None:
     return None
 
 
-def _items_of(source: _Source, name: str) -> tuple[tree_sitter.Node, list[tree_sitter.Node]]:
+def _items_of(source: EditSource, name: str) -> tuple[tree_sitter.Node, list[tree_sitter.Node]]:
     """The item named ``name`` and the ``impl`` blocks of it in the file."""
     item = next((c for c in source.root.named_children if _item_name(source, c) == name), None)
     if item is None:
@@ -381,7 +357,7 @@ def _items_of(source: _Source, name: str) -> tuple[tree_sitter.Node, list[tree_s
     return item, impls
 
 
-def _with_leading(source: _Source, node: tree_sitter.Node) -> tuple[int, int]:
+def _with_leading(source: EditSource, node: tree_sitter.Node) -> tuple[int, int]:
     """Whole lines of ``node`` with its attributes and doc comments above, and the blank lines after."""
     first = node
     while (
@@ -398,8 +374,10 @@ def _with_leading(source: _Source, node: tree_sitter.Node) -> tuple[int, int]:
     return start, end
 
 
-def declaration_ranges(text: str, definition: Definition, language: tree_sitter.Language) -> list[tuple[int, int]]:
-    source = _parse(language, text)
+def declaration_ranges(
+    text: str, definition: Definition, language: tree_sitter.Language
+) -> list[tuple[int, int]]:
+    source = parse_for_edit(language, text)
     item, impls = _items_of(source, definition.name)
     return [tuple(source.char(b) for b in _with_leading(source, node)) for node in [item, *impls]]  # type: ignore[misc]
 
@@ -412,7 +390,7 @@ def _walk(node: tree_sitter.Node) -> list[tree_sitter.Node]:
 
 
 def with_definition_exported(text: str, definition: Definition, language: tree_sitter.Language) -> str:
-    source = _parse(language, text)
+    source = parse_for_edit(language, text)
     item, impls = _items_of(source, definition.name)
     edits: list[tuple[int, int, str]] = []
     if item.child(0) is None or item.child(0).type != "visibility_modifier":
@@ -455,9 +433,15 @@ def with_definition_exported(text: str, definition: Definition, language: tree_s
         has_visibility = member.child(0) is not None and member.child(0).type == "visibility_modifier"
         if name is not None and not has_visibility and source.node_text(name) in used_members:
             edits.append((member.start_byte, member.start_byte, "pub(crate) "))
-    if fields is not None and fields.type == "ordered_field_declaration_list" and any(
-        outside(n) and n.type in ("identifier", "type_identifier") and source.node_text(n) == definition.name
-        for n in _walk(source.root)
+    if (
+        fields is not None
+        and fields.type == "ordered_field_declaration_list"
+        and any(
+            outside(n)
+            and n.type in ("identifier", "type_identifier")
+            and source.node_text(n) == definition.name
+            for n in _walk(source.root)
+        )
     ):  # ``P(1, 2)`` and ``p.0`` elsewhere in the file
         previous: tree_sitter.Node | None = None
         for field in fields.named_children:
@@ -471,19 +455,31 @@ def with_definition_exported(text: str, definition: Definition, language: tree_s
 
 def local_names(text: str, language: tree_sitter.Language) -> frozenset[str]:
     """Identifiers bound by ``let``, parameters, closures, ``for`` and ``match``/``if let`` patterns."""
-    source = _parse(language, text)
+    source = parse_for_edit(language, text)
     names: set[str] = set()
     for node in _walk(source.root):
-        if node.type not in ("let_declaration", "parameter", "closure_parameters", "for_expression", "let_condition", "match_arm"):
+        if node.type not in (
+            "let_declaration",
+            "parameter",
+            "closure_parameters",
+            "for_expression",
+            "let_condition",
+            "match_arm",
+        ):
             continue
         pattern = node.child_by_field_name("pattern") if node.type != "closure_parameters" else node
         if node.type == "match_arm":
             pattern = node.child_by_field_name("pattern")
         for found in _walk(pattern) if pattern is not None else []:
             parent = found.parent
-            if found.type == "identifier" and (
-                parent is None or parent.type not in ("scoped_identifier", "tuple_struct_pattern", "struct_pattern")
-                or (parent.type == "tuple_struct_pattern" and parent.child_by_field_name("type") != found)
-            ) or found.type == "shorthand_field_identifier":
+            if (
+                found.type == "identifier"
+                and (
+                    parent is None
+                    or parent.type not in ("scoped_identifier", "tuple_struct_pattern", "struct_pattern")
+                    or (parent.type == "tuple_struct_pattern" and parent.child_by_field_name("type") != found)
+                )
+                or found.type == "shorthand_field_identifier"
+            ):
                 names.add(source.node_text(found))
     return frozenset(names)

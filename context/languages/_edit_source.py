@@ -1,0 +1,46 @@
+"""A text parsed for rewriting: the bytes tree-sitter saw, its root, and byte ↔ character/line helpers.
+
+Shared by the languages whose refactor hooks rewrite whole texts on a fresh parse (``_ecmascript_edits``,
+``_rust_edits``): node positions are UTF-8 bytes, the edits they produce are character offsets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tree_sitter
+
+
+@dataclass
+class EditSource:
+    text: str
+    data: bytes
+    root: tree_sitter.Node
+
+    def node_text(self, node: tree_sitter.Node) -> str:
+        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def char(self, byte: int) -> int:
+        return len(self.data[:byte].decode("utf-8", "replace"))
+
+    def byte_at(self, line: int, col: int) -> int:
+        offset = 0
+        for _ in range(line):
+            newline = self.data.find(b"\n", offset)
+            if newline < 0:
+                return len(self.data)
+            offset = newline + 1
+        return offset + col
+
+    def line_start(self, byte: int) -> int:
+        return self.data.rfind(b"\n", 0, byte) + 1
+
+    def line_end(self, byte: int) -> int:
+        """The byte after the newline ending the line of ``byte`` (the end of the data on the last line)."""
+        newline = self.data.find(b"\n", byte)
+        return len(self.data) if newline < 0 else newline + 1
+
+
+def parse_for_edit(language: tree_sitter.Language, text: str) -> EditSource:
+    data = text.encode("utf-8")
+    return EditSource(text, data, tree_sitter.Parser(language).parse(data).root_node)
