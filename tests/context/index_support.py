@@ -58,3 +58,19 @@ def graph_snapshot(index: WorkspaceIndex) -> dict:
             "dependents": index.dependents(path),
         }
     return snapshot
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write workspace-relative ``files`` under ``root`` (directories made as needed); returns ``root``."""
+    for rel, text in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return root
+
+
+def apply_replacements(text: str, replacements) -> str:
+    """``text`` with a refactor's replacements (character offsets into ``text``) applied."""
+    for r in sorted(replacements, key=lambda r: r.start, reverse=True):
+        text = text[: r.start] + r.new_text + text[r.end :]
+    return text

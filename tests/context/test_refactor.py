@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from index_support import apply_replacements as _apply
 from index_support import make_index
 
 from roost.context.facts import ImportedName
@@ -32,12 +33,6 @@ FILES = {
     "shop/cart.py": "from .pricing import price, RATE\n\nprint(price(1), RATE)\n",
     "main.py": "from shop.pricing import price\n\nprint(price(3))\n",
 }
-
-
-def _apply(text: str, replacements) -> str:
-    for r in sorted(replacements, key=lambda r: r.start, reverse=True):
-        text = text[: r.start] + r.new_text + text[r.end :]
-    return text
 
 
 def test_python_writes_imports_and_other_languages_say_they_cannot() -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from index_support import apply_replacements as _apply
+from index_support import write_files as _write
 
 from roost.context.facts import ImportedName
 from roost.context.index import WorkspaceIndex
 from roost.context.languages import language_for_path
-from roost.context.options import IndexOptions
 from roost.context.refactor.imports import (
     RefactorError,
     add_import,
@@ -65,34 +66,6 @@ PROJECT = {
         'import * as fmt from "./format";\n\nexport const join = (a: string) => a;\nfmt.join([], "v");\n'
     ),
 }
-
-
-def _apply(text: str, replacements) -> str:
-    for r in sorted(replacements, key=lambda r: r.start, reverse=True):
-        text = text[: r.start] + r.new_text + text[r.end :]
-    return text
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, source in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(source, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def open_index(tmp_path):
-    opened: list[WorkspaceIndex] = []
-
-    def make(root: Path) -> WorkspaceIndex:
-        index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / f"cache{len(opened)}", workers=1))
-        index.index()
-        opened.append(index)
-        return index
-
-    yield make
-    for index in opened:
-        index.close()
 
 
 def _definitions(index: WorkspaceIndex, path: str, needle: str, offset: int = 0) -> set[str]:

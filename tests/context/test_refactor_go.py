@@ -10,11 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from index_support import write_files as _write
 
 from roost.context.index import WorkspaceIndex
 from roost.context.languages import language_for_path
 from roost.context.languages.base import ImportCandidate
-from roost.context.options import IndexOptions
 from roost.context.refactor.imports import RefactorError
 from roost.context.refactor.move import FileText
 from roost.context.refactor.package_imports import (
@@ -67,28 +67,6 @@ PROJECT = {
         "}\n"
     ),
 }
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, source in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(source, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def open_index(tmp_path):
-    opened: list[WorkspaceIndex] = []
-
-    def make(root: Path) -> WorkspaceIndex:
-        index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / f"cache{len(opened)}", workers=1))
-        index.index()
-        opened.append(index)
-        return index
-
-    yield make
-    for index in opened:
-        index.close()
 
 
 def _definitions(

@@ -12,10 +12,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from index_support import apply_replacements as _apply
+from index_support import write_files as _write
 
 from roost.context.index import WorkspaceIndex
 from roost.context.languages import language_for_path
-from roost.context.options import IndexOptions
 from roost.context.refactor.imports import RefactorError, add_import, unimported_names, writes_imports
 from roost.context.refactor.move import FileText, move_dependents, move_targets, plan_move
 from roost.context.retrieval.retriever import parse_facts
@@ -91,34 +92,6 @@ SUPER = {
     "src/b.rs": "pub struct Helper;\n\nimpl Helper {\n    pub fn one() -> u32 {\n        1\n    }\n}\n",
     "src/c.rs": "use crate::a;\n\npub fn go() -> u32 {\n    a::run() + crate::a::run()\n}\n",
 }
-
-
-def _apply(text: str, replacements) -> str:
-    for r in sorted(replacements, key=lambda r: r.start, reverse=True):
-        text = text[: r.start] + r.new_text + text[r.end :]
-    return text
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, source in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(source, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def open_index(tmp_path):
-    opened: list[WorkspaceIndex] = []
-
-    def make(root: Path) -> WorkspaceIndex:
-        index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / f"cache{len(opened)}", workers=1))
-        index.index()
-        opened.append(index)
-        return index
-
-    yield make
-    for index in opened:
-        index.close()
 
 
 def _definitions(index: WorkspaceIndex, path: str, needle: str, offset: int = 0) -> set[str]:

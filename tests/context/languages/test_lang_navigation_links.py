@@ -6,35 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from index_support import write_files as _write
 
 from roost.context.index import WorkspaceIndex
-from roost.context.options import IndexOptions
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-
-
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def open_index(tmp_path):
-    opened: list[WorkspaceIndex] = []
-
-    def make(root: Path) -> WorkspaceIndex:
-        index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / f"cache{len(opened)}", workers=1))
-        index.index()
-        opened.append(index)
-        return index
-
-    yield make
-    for index in opened:
-        index.close()
 
 
 def _at(index: WorkspaceIndex, path: str, needle: str, occurrence: int = 0) -> tuple[int, int]:
