@@ -7,6 +7,7 @@ and built and run with cargo when a Rust toolchain is installed."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from pathlib import Path
@@ -120,9 +121,30 @@ def _move(tmp_path: Path, open_index, files: dict[str, str], symbol: str, source
     return moved, plan
 
 
+def _cargo_environment(cargo: str, root: Path) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin:" + str(Path(cargo).parent),
+        "HOME": str(Path.home()),
+        "CARGO_TARGET_DIR": str(root / "target"),
+    }
+
+
+@functools.cache
+def _working_cargo() -> str | None:
+    """cargo, when a toolchain really runs: a rustup shim without a default toolchain (e.g. another HOME)
+    is on PATH but cannot build, and counts as no cargo."""
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        return None
+    probe = subprocess.run(
+        [cargo, "--version"], capture_output=True, text=True, timeout=60, env=_cargo_environment(cargo, Path.cwd())
+    )
+    return cargo if probe.returncode == 0 else None
+
+
 def _cargo_run(root: Path, command: str = "run") -> str | None:
     """The program's output (``run``) when cargo is installed (the crate has no dependencies: offline)."""
-    cargo = shutil.which("cargo")
+    cargo = _working_cargo()
     if cargo is None:
         return None
     done = subprocess.run(
@@ -131,7 +153,7 @@ def _cargo_run(root: Path, command: str = "run") -> str | None:
         capture_output=True,
         text=True,
         timeout=300,
-        env={"PATH": "/usr/bin:/bin:" + str(Path(cargo).parent), "HOME": str(Path.home()), "CARGO_TARGET_DIR": str(root / "target")},
+        env=_cargo_environment(cargo, root),
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
