@@ -38,14 +38,6 @@ _RUNTIME_EXTENSION = {
 _SOURCE_EXTENSIONS = (".d.ts", ".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 
 
-def _apply(source: EditSource, edits: list[tuple[int, int, str]]) -> str:
-    """Byte-range edits (non-overlapping) applied to the source; the new text."""
-    data = source.data
-    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-        data = data[:start] + new.encode("utf-8") + data[end:]
-    return data.decode("utf-8")
-
-
 def _string_value(source: EditSource, node: tree_sitter.Node | None) -> str | None:
     if node is None or node.type != "string":
         return None
@@ -341,7 +333,7 @@ def with_import_names(
     statements += [f"import {n.alias or n.name} = require({q}{module}{q}){style.semicolon}" for n in equals]
     if statements:
         edits.append(_insert_statements(source, statements))
-    return _apply(source, edits)
+    return source.with_edits(edits)
 
 
 def _named_list(source: EditSource, statement: tree_sitter.Node) -> tree_sitter.Node | None:
@@ -464,7 +456,7 @@ def with_import_redirected(
         if module is None:
             return text
         end = source.line_end(statement.end_byte)
-        return _apply(source, [(end, end, f"export {{ {name} }} from {q}{module}{q}{semi}\n")])
+        return source.with_edits([(end, end, f"export {{ {name} }} from {q}{module}{q}{semi}\n")])
     listing = _named_list(source, statement)
     if listing is None:
         raise ValueError(
@@ -497,7 +489,7 @@ def with_import_redirected(
             listing = _mergeable_list(source, style, module, type_only)
             if listing is not None and not statement.start_byte <= listing.start_byte < statement.end_byte:
                 edits.append(_join_list(listing, spec))
-                return _apply(source, edits)
+                return source.with_edits(edits)
         if statement.type == "import_statement":
             new = f"{'import type' if type_only else 'import'} {{ {spec} }} from {q}{module}{q}{semi}"
         elif statement.type == "export_statement":
@@ -513,7 +505,7 @@ def with_import_redirected(
         else:
             end = source.line_end(statement.end_byte)
             edits.append((end, end, new + "\n"))
-    return _apply(source, edits)
+    return source.with_edits(edits)
 
 
 # ---------------------------------------------------------------------------------- moving declarations
@@ -614,7 +606,7 @@ def with_definition_exported(
             node = inner
         keyword = next((c for c in node.children if c.type != "decorator"), node)
         edits.append((keyword.start_byte, keyword.start_byte, "export "))
-    return _apply(source, edits)
+    return source.with_edits(edits)
 
 
 # Parents under which an identifier binds a name (parameters, declarators, destructuring, catch, loops).

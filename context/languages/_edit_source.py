@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import tree_sitter
 
+from roost.context.languages._common import char_offset, line_end, line_start
+
 
 @dataclass
 class EditSource:
@@ -21,7 +23,7 @@ class EditSource:
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     def char(self, byte: int) -> int:
-        return len(self.data[:byte].decode("utf-8", "replace"))
+        return char_offset(self.data, byte)
 
     def byte_at(self, line: int, col: int) -> int:
         offset = 0
@@ -33,12 +35,18 @@ class EditSource:
         return offset + col
 
     def line_start(self, byte: int) -> int:
-        return self.data.rfind(b"\n", 0, byte) + 1
+        return line_start(self.data, byte)
 
     def line_end(self, byte: int) -> int:
         """The byte after the newline ending the line of ``byte`` (the end of the data on the last line)."""
-        newline = self.data.find(b"\n", byte)
-        return len(self.data) if newline < 0 else newline + 1
+        return line_end(self.data, byte)
+
+    def with_edits(self, edits: list[tuple[int, int, str]]) -> str:
+        """Byte-range edits (non-overlapping) applied to the source; the new text."""
+        data = self.data
+        for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+            data = data[:start] + new.encode("utf-8") + data[end:]
+        return data.decode("utf-8")
 
 
 def parse_for_edit(language: tree_sitter.Language, text: str) -> EditSource:

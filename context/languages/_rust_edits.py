@@ -35,13 +35,6 @@ _NAMED_ITEMS = (
 )
 
 
-def _apply(source: EditSource, edits: list[tuple[int, int, str]]) -> str:
-    data = source.data
-    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-        data = data[:start] + new.encode("utf-8") + data[end:]
-    return data.decode("utf-8")
-
-
 # ---------------------------------------------------------------------------------------- module paths
 
 
@@ -207,12 +200,11 @@ def with_import_names(
         if listing is not None:
             items = listing.named_children
             at = items[-1].end_byte if items else listing.end_byte - 1
-            return _apply(source, [(at, at, (", " if items else "") + rendered)])
+            return source.with_edits([(at, at, (", " if items else "") + rendered)])
         if argument.type == "scoped_identifier":
             name = argument.child_by_field_name("name")
             if name is not None:
-                return _apply(
-                    source,
+                return source.with_edits(
                     [
                         (
                             argument.start_byte,
@@ -234,7 +226,7 @@ def _insert_use(source: EditSource, statement: str) -> str:
         block = "\n" + block
     if offset >= len(source.data) and source.data and not source.data.endswith(b"\n"):
         block = "\n" + block
-    return _apply(source, [(offset, offset, block)])
+    return source.with_edits([(offset, offset, block)])
 
 
 def _use_at(source: EditSource, imp: Import) -> tree_sitter.Node:
@@ -278,7 +270,7 @@ def with_import_redirected(
     if argument.type == "use_wildcard":
         if module is None:
             return text
-        return _apply(source, [(after, after, f"{visibility}use {module}::{name};\n")])
+        return source.with_edits([(after, after, f"{visibility}use {module}::{name};\n")])
     path, listing = _use_path(source, argument)
     if path != imp.module:
         raise ValueError(f"line {imp.span.start_line + 1}: a nested use tree is not rewritten")
@@ -286,12 +278,12 @@ def with_import_redirected(
         if _leaf_name(source, argument) != name:
             raise ValueError(f"line {imp.span.start_line + 1} does not use {name!r}")
         if module is None:
-            return _apply(source, [_removal(source, use)])
+            return source.with_edits([_removal(source, use)])
         inner = argument.child_by_field_name("path") if argument.type == "use_as_clause" else argument
         path_node = inner.child_by_field_name("path") if inner is not None else None
         if path_node is None:
             raise ValueError(f"line {imp.span.start_line + 1}: no module path")
-        return _apply(source, [(path_node.start_byte, path_node.end_byte, module)])
+        return source.with_edits([(path_node.start_byte, path_node.end_byte, module)])
     items = listing.named_children
     index = next((i for i, item in enumerate(items) if _leaf_name(source, item) == name), None)
     if index is None:
@@ -306,7 +298,7 @@ def with_import_redirected(
         if module is not None:
             start, end, _ = edits.pop()
             edits.append((start, end, f"{visibility}use {module}::{spec};" + ("\n" if end == after else "")))
-        return _apply(source, edits)
+        return source.with_edits(edits)
     if len(items) == 2 and items[1 - index].type == "identifier":
         edits = [
             (listing.start_byte, listing.end_byte, source.node_text(items[1 - index]))
@@ -317,7 +309,7 @@ def with_import_redirected(
         edits = [(items[index - 1].end_byte, item.end_byte, "")]
     if module is not None:
         edits.append((after, after, f"{visibility}use {module}::{spec};\n"))
-    return _apply(source, edits)
+    return source.with_edits(edits)
 
 
 # ----------------------------------------------------------------------------------------- moving items
@@ -450,7 +442,7 @@ def with_definition_exported(text: str, definition: Definition, language: tree_s
             ):
                 edits.append((field.start_byte, field.start_byte, "pub(crate) "))
             previous = field
-    return _apply(source, edits)
+    return source.with_edits(edits)
 
 
 def local_names(text: str, language: tree_sitter.Language) -> frozenset[str]:

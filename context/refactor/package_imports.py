@@ -5,7 +5,6 @@ not a bare name the file uses but a package qualifier (Go ``pkg.Name``) or a cla
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Protocol
 
@@ -13,7 +12,7 @@ from roost.context.facts import Definition, FileFacts
 from roost.context.graph import SymbolLocation
 from roost.context.languages import language_for_path
 from roost.context.languages.base import ImportCandidate
-from roost.context.refactor.imports import RefactorError, TextReplacement
+from roost.context.refactor.imports import RefactorError, TextReplacement, single_replacement
 from roost.context.retrieval.retriever import parse_facts
 
 
@@ -79,34 +78,7 @@ def add_package_import(path: str, text: str, module: str) -> TextReplacement:
     new_text = language.with_import(text, module) if language is not None else None
     if new_text is None:
         raise RefactorError(f"{path}: writing imports of packages is not implemented for this language")
-    replacements = text_replacements(text, new_text)
-    if not replacements:
+    if new_text == text:
         raise RefactorError(f"{path} already imports {module}")
-    start = replacements[0].start
-    end = replacements[-1].end
     # One replacement covering the changed region (an import is one place, or a block rewritten).
-    merged = new_text[start : len(new_text) - (len(text) - end)]
-    return TextReplacement(start, end, merged)
-
-
-def text_replacements(old: str, new: str) -> tuple[TextReplacement, ...]:
-    """Line-level replacements (character offsets in ``old``) that turn ``old`` into ``new``: small edits
-    where the text changed, so the editor keeps its cursor and folds elsewhere."""
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
-    starts = [0]
-    for line in old_lines:
-        starts.append(starts[-1] + len(line))
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
-    return tuple(
-        TextReplacement(starts[i1], starts[i2], "".join(new_lines[j1:j2]))
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-        if tag != "equal"
-    )
-
-
-def apply_replacements(text: str, replacements: tuple[TextReplacement, ...] | list[TextReplacement]) -> str:
-    """``text`` with non-overlapping ``replacements`` applied (what an editor does with the edits)."""
-    for replacement in sorted(replacements, key=lambda r: r.start, reverse=True):
-        text = text[: replacement.start] + replacement.new_text + text[replacement.end :]
-    return text
+    return single_replacement(text, new_text)

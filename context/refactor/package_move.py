@@ -18,8 +18,8 @@ from typing import Any
 from roost.context.facts import FileFacts, Import, Reference, SymbolKind
 from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport
+from roost.context.refactor.imports import replacements_between
 from roost.context.refactor.move import FileChange, FileText, MovePlan, RefactorError
-from roost.context.refactor.package_imports import text_replacements
 from roost.context.retrieval.retriever import parse_facts
 
 
@@ -141,7 +141,7 @@ def plan_package_move(
                     f"code uses it as {_bound_names(language, imp)}"
                 )
     for path, old, new in ((source.path, source.text, new_source), (target.path, target.text, new_target)):
-        replacements = text_replacements(old, new)
+        replacements = tuple(replacements_between(old, new))
         if replacements:
             plan.changes.append(FileChange(path, old, replacements))
     return plan

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from index_support import apply_replacements
 from index_support import write_files as _write
 
 from roost.context.index import WorkspaceIndex
@@ -19,7 +20,6 @@ from roost.context.refactor.imports import RefactorError
 from roost.context.refactor.move import FileText
 from roost.context.refactor.package_imports import (
     add_package_import,
-    apply_replacements,
     missing_package_imports,
 )
 from roost.context.refactor.package_move import moves_within_package, package_move_targets, plan_package_move
