@@ -651,9 +651,10 @@ class WorkspaceIndex:
             language = language_for_path(rel)
             # A language that can re-parse the edited statement alone gets the buffer with its whole-file
             # re-parse deferred (done when the tree is next needed: references, a failed local update).
-            local = getattr(language, "update_outline_local", None)
             try:
-                state.buffer.apply(list(edits), defer_parse=local is not None)
+                state.buffer.apply(
+                    list(edits), defer_parse=language is not None and language.updates_outline_locally
+                )
             except ValueError as error:
                 log.info("edit did not fit %s (%s); re-syncing from the full text", rel, error)
                 if text is None:
@@ -690,10 +691,9 @@ class WorkspaceIndex:
         buffer = state.buffer
         try:
             facts = None
-            local = getattr(language, "update_outline_local", None)
-            if local is not None and buffer.parse_pending:
+            if language.updates_outline_locally and buffer.parse_pending:
                 try:
-                    facts = local(rel, buffer, state.outline_state)
+                    facts = language.update_outline_local(rel, buffer, state.outline_state)
                 except Exception:  # a bug there must cost speed, never correctness
                     log.exception("local outline update of %s failed; parsing the file", rel)
                     facts = None

@@ -6,11 +6,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import tree_sitter
 
 from roost.context.facts import Definition, FileFacts, Import, ImportedName, Reference, ResolvedImport
+
+if TYPE_CHECKING:  # buffers imports this module
+    from roost.context.buffers import Buffer
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,9 @@ class ModuleMoveHooks:
     # Other files can import only what a file exports (JS/TS ``export``, Rust ``pub``); Python: anything.
     exports_gate_imports: bool = False
 
-    def import_specifier(self, path: str, text: str, target: str, exists: Callable[[str], bool]) -> str | None:
+    def import_specifier(
+        self, path: str, text: str, target: str, exists: Callable[[str], bool]
+    ) -> str | None:
         """How the file ``path`` (current ``text``, whose imports show its style) names the workspace file
         ``target`` in an import (JS: ``./util/format``; Rust: ``crate::util::format`` or ``super::format``)."""
         return None
@@ -102,7 +107,9 @@ class ModuleMoveHooks:
         ``self::x`` → ``super::s::x``); None when it cannot be written there."""
         return module
 
-    def declaration_ranges(self, path: str, text: str, definition: Definition) -> list[tuple[int, int]] | None:
+    def declaration_ranges(
+        self, path: str, text: str, definition: Definition
+    ) -> list[tuple[int, int]] | None:
         """Character ranges of whole lines to move with the top-level ``definition``: its declaration(s)
         (overloads, Rust ``impl`` blocks of a type), with doc comments, decorators/attributes and the blank
         lines after each."""
@@ -184,6 +191,16 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         tree. Default: a full :meth:`extract_outline`.
         """
         return self.extract_outline(path, source, tree)
+
+    # True when :meth:`update_outline_local` can answer edits: the index then defers the buffer's
+    # whole-file re-parse until the tree is next used.
+    updates_outline_locally: bool = False
+
+    def update_outline_local(self, path: str, buffer: Buffer, state: dict) -> FileFacts | None:
+        """The outline after one edit from a parse of the edited region alone (``buffer`` has its whole-file
+        re-parse deferred), or None when that cannot be shown to equal :meth:`update_outline`, which the
+        index then calls. Default: None."""
+        return None
 
     def bound_name(self, imp: Import) -> str | None:
         """The local name a whole-module import binds (``import numpy as np`` → ``np``), None if none.
@@ -328,4 +345,3 @@ class PackageWorkspace(Protocol):
     def read_text(self, rel_path: str) -> str | None:
         """Small project files (go.mod); None when missing."""
         ...
-

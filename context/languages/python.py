@@ -498,6 +498,8 @@ class PythonSupport(LanguageSupport):
             return None
         return self._splice_unit(path, source, state, change, root, unit, _definition_ancestors(unit), 0)
 
+    updates_outline_locally = True
+
     def update_outline_local(self, path: str, buffer: Buffer, state: dict) -> FileFacts | None:
         """The outline after one edit, from a parse of the edited statements with only the headers of the
         class/def blocks around them (``buffer`` has its whole-file re-parse deferred); None when that cannot
