@@ -173,8 +173,8 @@ def server(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture
-def editor(server: str, workspace: Path, tmp_path: Path) -> Iterator[Editor]:
+def server_command_and_env(server: str, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+    """The command the plugin starts (scripted or real server) and the environment it passes it."""
     if server == "scripted":
         command = [sys.executable, str(SCRIPTED)]
     else:
@@ -182,11 +182,27 @@ def editor(server: str, workspace: Path, tmp_path: Path) -> Iterator[Editor]:
     env = {
         key: value for key, value in real_server_env(tmp_path).items() if key.startswith(("ROOST_", "PYTHON"))
     }
+    return command, env
+
+
+def embedded_nvim(workspace: Path) -> Any:
+    """A headless Neovim with no user config, in ``workspace``, with the editing options the tests expect."""
     nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"])
     try:
         nvim.command("filetype on")
         nvim.command("set noautoindent noexpandtab")
         nvim.command(f"cd {workspace}")
+    except BaseException:
+        nvim.close()
+        raise
+    return nvim
+
+
+@pytest.fixture
+def editor(server: str, workspace: Path, tmp_path: Path) -> Iterator[Editor]:
+    command, env = server_command_and_env(server, tmp_path)
+    nvim = embedded_nvim(workspace)
+    try:
         # A mapping the user had before: Roost's dismiss key must fall back to it when nothing is shown.
         nvim.command("inoremap <C-]> USER-MAPPING")
         nvim.exec_lua(

@@ -24,8 +24,10 @@ from test_nvim import (
     SCRIPTED,
     SERVERS,
     Editor,
+    embedded_nvim,
     pynvim,
     real_server_env,
+    server_command_and_env,
     workspace,  # noqa: F401 (fixture)
 )
 
@@ -49,18 +51,9 @@ def server(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def editor(server: str, workspace: Path, tmp_path: Path) -> Iterator[Editor]:  # noqa: F811
-    if server == "scripted":
-        command = [sys.executable, str(SCRIPTED)]
-    else:
-        command = [sys.executable, "-m", "roost.lsp.cli", "serve", "--stdio"]
-    env = {
-        key: value for key, value in real_server_env(tmp_path).items() if key.startswith(("ROOST_", "PYTHON"))
-    }
-    nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"])
+    command, env = server_command_and_env(server, tmp_path)
+    nvim = embedded_nvim(workspace)
     try:
-        nvim.command("filetype on")
-        nvim.command("set noautoindent noexpandtab")
-        nvim.command(f"cd {workspace}")
         nvim.exec_lua(INSTALL_DOUBLE_AND_SETUP, str(PLUGIN), str(DOUBLE), command, env)
         yield Editor(nvim, workspace)
     finally:
