@@ -427,10 +427,8 @@ class PythonSupport(LanguageSupport):
 
     def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
         facts = FileFacts(path=path, language=self.name)
-        found, import_nodes, all_values = self._collect_whole(source, tree.root_node)
-        facts.definitions = [
-            _record_to_definition(r) for r in _dedupe_fields(self._definitions(source, found, []))
-        ]
+        records, import_nodes, all_values = self._outline_records(source, tree.root_node)
+        facts.definitions = [_record_to_definition(r) for r in _dedupe_fields(records)]
         facts.imports = self._imports_of(source, import_nodes)
         facts.exports = self._exports(path, source, facts.imports, all_values)
         return facts
@@ -440,8 +438,8 @@ class PythonSupport(LanguageSupport):
     ) -> tuple[bytes, list[Import], int]:
         """The cold-index fast path: definitions go from captures to the encoded record without becoming
         objects. Equal to ``encode_facts(extract_outline(...))`` (tested)."""
-        found, import_nodes, all_values = self._collect_whole(source, tree.root_node)
-        records = _dedupe_fields(self._definitions(source, found, []))
+        records, import_nodes, all_values = self._outline_records(source, tree.root_node)
+        records = _dedupe_fields(records)
         imports = self._imports_of(source, import_nodes)
         exports = self._exports(path, source, imports, all_values)
         return encode_records(path, self.name, None, records, imports, exports), imports, len(records)
@@ -470,8 +468,8 @@ class PythonSupport(LanguageSupport):
                 facts = None
         if facts is None:
             _query("python.scm")  # compiled now (~15 ms, once), not on the first edit spliced locally
-            found, import_nodes, all_values = self._collect_whole(source, tree.root_node)
-            raw = [_record_to_definition(r) for r in self._definitions(source, found, [])]
+            records, import_nodes, all_values = self._outline_records(source, tree.root_node)
+            raw = [_record_to_definition(r) for r in records]
             facts = FileFacts(path=path, language=self.name)
             facts.definitions = _dedupe_field_definitions(raw)
             facts.imports = self._imports_of(source, import_nodes)
@@ -715,14 +713,16 @@ class PythonSupport(LanguageSupport):
         facts.exports = exports
         return facts
 
-    def _collect_whole(
+    def _outline_records(
         self, source: bytes, root: tree_sitter.Node
     ) -> tuple[list[tuple], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]:
-        """A whole file's captures: walked when the tree is error-free (cheaper than the query's cursor,
-        which steps through every expression node), else the query."""
+        """A whole file's definition records (fields not yet deduplicated), import nodes and ``__all__``
+        values: walked when the tree is error-free (cheaper than the query's cursor, which steps through
+        every expression node), else the query."""
         if root.has_error:
-            return self._collect(root)
-        return collect_outline_by_walk(source, root)
+            found, import_nodes, all_values = self._collect(root)
+            return self._definitions(source, found, []), import_nodes, all_values
+        return outline_records_by_walk(source, root)
 
     def _collect(
         self, root: tree_sitter.Node, unit=None, depth_offset: int = 0
@@ -1280,120 +1280,158 @@ def _module_level(
                     )
 
 
-def _instance_fields(source: bytes, body: tree_sitter.Node | None, found: list[tuple]) -> None:
-    """``self.x = ...`` directly in a method body."""
-    identifier, attribute_ids = _kind_ids("identifier"), _kind_ids("attribute")
-    for assignment in _block_assignments(body):
-        left = assignment.child_by_field_name("left")
-        if left is None or left.kind_id not in attribute_ids:
-            continue
-        owner = left.child_by_field_name("object")
-        attribute = left.child_by_field_name("attribute")
-        if (
-            owner is not None
-            and attribute is not None
-            and owner.kind_id in identifier
-            and attribute.kind_id in identifier
-            and source[owner.start_byte : owner.end_byte] == b"self"
-        ):
-            found.append(
-                (
-                    assignment.start_byte,
-                    assignment.end_byte,
-                    "definition.instance_field",
-                    attribute,
-                    assignment,
-                    None,
-                )
-            )
-
-
-def _may_hold_outline(source: bytes, block: tree_sitter.Node) -> bool:
-    low, high = block.start_byte, block.end_byte
-    return (
-        source.find(b"def", low, high) >= 0
-        or source.find(b"import", low, high) >= 0
-        or source.find(b"class", low, high) >= 0
+def _may_hold_outline(source: bytes, low: int, high: int) -> bool:
+    """Could bytes [low, high) hold a definition or an import? One C-speed scan per word instead of a node
+    per statement (most function bodies hold neither)."""
+    return source.find(b"def", low, high) >= 0 or source.find(b"import", low, high) >= 0 or (
+        source.find(b"class", low, high) >= 0
     )
 
 
-def collect_outline_by_walk(
+def _record_sort_key(record: tuple) -> tuple[int, int, int, int]:
+    """Source order, outer before inner: (start line, start column, -end line, -end column)."""
+    span = record[3]
+    return span[0], span[1], -span[2], -span[3]
+
+
+def outline_records_by_walk(
     source: bytes, root: tree_sitter.Node
 ) -> tuple[list[tuple], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]:
-    """What :meth:`PythonSupport._collect` gives for a whole, error-free tree, found by walking statements
-    instead of running the outline query: the same captures under the same depth cap, except that
-    ``self.x = ...`` is only looked for in functions directly inside a class (the only place
-    :meth:`PythonSupport._definitions` keeps it). The encoded outlines are equal over the standard library
-    (tested). Trees with errors go through the query: the walk does not reproduce how patterns match
-    inside ``ERROR`` nodes."""
+    """The outline of a whole, error-free tree in one walk over statements: definition records (see
+    :func:`_record_to_definition`; fields not yet deduplicated), import nodes and ``__all__`` values.
+
+    Equal to running the outline query and :meth:`PythonSupport._definitions` over its captures (tested
+    on the standard library), at a fraction of the cost: the walk only enters statement containers
+    (expressions are most of a tree), skips blocks whose text holds no ``def``/``class``/``import``, and
+    knows each definition's parent from where it is, so there is no capture list to sort and no stack of
+    scopes to unwind. ``self.x = ...`` is only looked for in functions directly inside a class (the only
+    place the query's records keep it). Trees with errors go through the query: the walk does not
+    reproduce how patterns match inside ``ERROR`` nodes."""
     found: list[tuple] = []
     import_nodes: list[tree_sitter.Node] = []
     all_values: list[tuple[bool, tree_sitter.Node]] = []
     _module_level(source, root, found, all_values)
+    records: list[tuple] = []
+    append = records.append
+    find = source.find
+    for _start, _end, _capture, name_node, node, _body in found:
+        start, end = node.start_byte, node.end_byte
+        name = source[name_node.start_byte : name_node.end_byte].decode("utf-8", errors="replace")
+        line_end = find(b"\n", start, end)
+        append(
+            (
+                name,
+                name,
+                _CONSTANT if _CONSTANT_NAME.match(name) else _VARIABLE,
+                node.start_point + node.end_point,
+                name_node.start_point + name_node.end_point,
+                _signature(source, start, end if line_end < 0 else line_end),
+                None,
+                None,
+            )
+        )
     imports = _kind_ids("import_statement", "import_from_statement", "future_import_statement")
     classes, functions = _kind_ids("class_definition"), _kind_ids("function_definition")
+    definitions = classes | functions
     containers = _kind_ids(*_STATEMENT_CONTAINERS)
     identifier, block = _kind_ids("identifier"), _kind_ids("block")
+    statement_ids, assignment_ids = _kind_ids("expression_statement"), _kind_ids("assignment")
+    attribute_ids = _kind_ids("attribute")
     # Most statements are none of these (expressions, returns, assignments): one set test skips them.
-    wanted = imports | classes | functions | containers
-    # (node, its depth, whether the nearest enclosing definition is a class)
-    stack: list[tuple[tree_sitter.Node, int, bool]] = [(root, 0, False)]
-    while stack:
-        node, depth, in_class = stack.pop()
-        depth += 1
-        for child in node.named_children:
+    wanted = imports | definitions | containers
+
+    def field(assignment: tree_sitter.Node, name_node: tree_sitter.Node, owner: str) -> None:
+        # A class attribute or ``self.x = ...``: its first line is the "signature" (``x: int = 3``).
+        name = source[name_node.start_byte : name_node.end_byte].decode("utf-8", errors="replace")
+        start, end = assignment.start_byte, assignment.end_byte
+        line_end = find(b"\n", start, end)
+        append(
+            (
+                name,
+                f"{owner}.{name}",
+                _FIELD,
+                assignment.start_point + assignment.end_point,
+                name_node.start_point + name_node.end_point,
+                _signature(source, start, end if line_end < 0 else line_end),
+                None,
+                owner,
+            )
+        )
+
+    def fields(body: tree_sitter.Node, is_class: bool, owner: str) -> None:
+        # Assignments directly in the body: ``x = ...`` of a class, ``self.x = ...`` of a method.
+        for statement in body.named_children:
+            if statement.kind_id not in statement_ids:
+                continue
+            for inner in statement.named_children:
+                if inner.kind_id not in assignment_ids:
+                    continue
+                left = inner.child_by_field_name("left")
+                if left is None:
+                    continue
+                if is_class:
+                    if left.kind_id in identifier:
+                        field(inner, left, owner)
+                elif left.kind_id in attribute_ids:
+                    target = left.child_by_field_name("object")
+                    attribute = left.child_by_field_name("attribute")
+                    if (
+                        target is not None
+                        and attribute is not None
+                        and target.kind_id in identifier
+                        and attribute.kind_id in identifier
+                        and source[target.start_byte : target.end_byte] == b"self"
+                    ):
+                        field(inner, attribute, owner)
+
+    def walk(container: tree_sitter.Node, depth: int, parent: str | None, parent_kind: str | None) -> None:
+        # ``depth`` is the syntax depth of ``container``'s children, capped as the query's cursor is.
+        for child in container.named_children:
             kind = child.kind_id
             if kind not in wanted:
                 continue
             if kind in imports:
                 import_nodes.append(child)
                 continue
-            child_in_class = in_class
-            if kind in classes or kind in functions:
-                is_class = kind in classes
-                child_in_class = is_class
-                name = child.child_by_field_name("name")
+            if kind in definitions:
+                name_node = child.child_by_field_name("name")
                 body = child.child_by_field_name("body")
-                if (
-                    name is not None
-                    and body is not None
-                    and name.kind_id in identifier
-                    and body.kind_id in block
-                ):
-                    capture = "definition.class" if is_class else "definition.function"
-                    found.append((child.start_byte, child.end_byte, capture, name, child, body))
+                if name_node is None or body is None or name_node.kind_id not in identifier:
+                    continue
+                if body.kind_id not in block:
+                    continue
+                is_class = kind in classes
+                name = source[name_node.start_byte : name_node.end_byte].decode("utf-8", errors="replace")
+                qualified = f"{parent}.{name}" if parent else name
+                own_kind = _CLASS if is_class else _METHOD if parent_kind == _CLASS else _FUNCTION
+                body_start, body_end = body.start_byte, body.end_byte
+                append(
+                    (
+                        name,
+                        qualified,
+                        own_kind,
+                        child.start_point + child.end_point,
+                        name_node.start_point + name_node.end_point,
+                        _signature(source, child.start_byte, body_start),
+                        _docstring(source, body),
+                        parent,
+                    )
+                )
                 if is_class:
-                    for assignment in _block_assignments(body):
-                        left = _identifier_left(assignment)
-                        if left is not None:
-                            found.append(
-                                (
-                                    assignment.start_byte,
-                                    assignment.end_byte,
-                                    "definition.field",
-                                    left,
-                                    assignment,
-                                    None,
-                                )
-                            )
-                elif (
-                    in_class
-                    and body is not None
-                    and _SELF_ASSIGNMENT.search(source, body.start_byte, body.end_byte) is not None
-                ):
-                    _instance_fields(source, body, found)
-                if body is not None and body.kind_id in block:
-                    # Of a definition's children (name, parameters, annotations, superclasses, body) only
-                    # the body can hold anything: go to it straight away, as if the definition had been
-                    # popped (same depth, same order), instead of visiting every child.
-                    if depth + 1 < MAX_OUTLINE_DEPTH and _may_hold_outline(source, body):
-                        stack.append((body, depth + 1, child_in_class))
+                    fields(body, True, qualified)
+                elif parent_kind == _CLASS and _SELF_ASSIGNMENT.search(source, body_start, body_end):
+                    fields(body, False, parent)  # type: ignore[arg-type]  # a method has a parent
+                # Of a definition's children only the body can hold anything: straight to it.
+                if depth + 1 < MAX_OUTLINE_DEPTH and _may_hold_outline(source, body_start, body_end):
+                    walk(body, depth + 2, qualified, own_kind)
+                continue
+            if depth < MAX_OUTLINE_DEPTH:
+                if kind in block and not _may_hold_outline(source, child.start_byte, child.end_byte):
                     continue
-            if depth < MAX_OUTLINE_DEPTH and kind in containers:
-                # A block whose text has no ``def``, ``class`` or ``import`` holds nothing to collect:
-                # one C-speed scan instead of a node per statement (most function bodies).
-                if kind in block and not _may_hold_outline(source, child):
-                    continue
-                stack.append((child, depth, child_in_class))
-    found.sort(key=lambda item: (item[0], -item[1]))
-    return found, import_nodes, all_values
+                walk(child, depth + 1, parent, parent_kind)
+
+    walk(root, 1, None, None)
+    # Class attributes and ``self.x`` fields were recorded with their class or method, before what is
+    # nested in it: back to source order (stable, so ``A, B = ...`` keeps its names in order).
+    records.sort(key=_record_sort_key)
+    return records, import_nodes, all_values

@@ -97,25 +97,27 @@ async def fetch(url):
 def _collect_both(source: bytes) -> tuple[tuple, tuple]:
     tree = tree_sitter.Parser(py._language()).parse(source)
     assert not tree.root_node.has_error
-    results = []
-    for found, imports, all_values in (
-        py.LANGUAGE._collect(tree.root_node),
-        py.collect_outline_by_walk(source, tree.root_node),
-    ):
-        results.append(
-            (
-                py._dedupe_fields(py.LANGUAGE._definitions(source, found, [])),
-                sorted(node.start_byte for node in imports),
-                [(augmented, node.start_byte, node.end_byte) for augmented, node in all_values],
-            )
+    found, query_imports, query_all_values = py.LANGUAGE._collect(tree.root_node)
+    by_query = (py.LANGUAGE._definitions(source, found, []), query_imports, query_all_values)
+    by_walk = py.outline_records_by_walk(source, tree.root_node)
+    # Records before field deduplication (open buffers keep those), then the import nodes in source order
+    # and the ``__all__`` values.
+    return tuple(  # type: ignore[return-value]
+        (
+            records,
+            sorted(node.start_byte for node in imports),
+            [(augmented, node.start_byte, node.end_byte) for augmented, node in all_values],
         )
-    return results[0], results[1]
+        for records, imports, all_values in (by_query, by_walk)
+    )
 
 
 def test_walk_equals_query_on_tricky_constructs() -> None:
     by_query, by_walk = _collect_both(TRICKY)
     assert by_walk == by_query
     names = {record[1] for record in by_walk[0]}
+    # ``self.size`` is assigned twice: both records stay until the fields are deduplicated.
+    assert [record[1] for record in by_walk[0]].count("Shape.size") == 2
     # Both find module variables under if/try, tuple targets and fields set directly in a method body;
     # neither takes ``self.x`` from a nested function or an ``if`` block in the method.
     assert {"Shape.size", "Shape.Inner.inner_field", "PLATFORM", "FAST", "A", "B"} <= names
