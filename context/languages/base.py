@@ -147,6 +147,14 @@ class LanguageSupport(ModuleMoveHooks, ABC):
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         """Map an import to workspace files; external when it leaves the workspace."""
 
+    def resolve_imports(
+        self, imports: Sequence[Import], importer: str, layout: WorkspaceLayout
+    ) -> list[ResolvedImport]:
+        """Every import of one file, in order. Override to share per-file work between its imports (Python
+        computes the file's search roots once); the index falls back to :meth:`resolve_import` one by one
+        when this raises."""
+        return [self.resolve_import(imp, importer, layout) for imp in imports]
+
     # -- optional hooks with working defaults (override when the language can do better) -------------
 
     def extract_outline(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:

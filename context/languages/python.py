@@ -1003,10 +1003,23 @@ class PythonSupport(LanguageSupport):
     # -- import resolution ------------------------------------------------------------------------------
 
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
+        return self._resolve(imp, importer, layout, None)
+
+    def resolve_imports(
+        self, imports: Sequence[Import], importer: str, layout: WorkspaceLayout
+    ) -> list[ResolvedImport]:
+        # The search roots depend on the importer only: once per file, not once per import.
+        roots = self._source_roots(importer, layout)
+        return [self._resolve(imp, importer, layout, roots) for imp in imports]
+
+    def _resolve(
+        self, imp: Import, importer: str, layout: WorkspaceLayout, roots: list[str] | None
+    ) -> ResolvedImport:
         module = imp.module
         if module.startswith("."):
             return self._resolve_relative(imp, importer, layout)
-        roots = self._source_roots(importer, layout)
+        if roots is None:
+            roots = self._source_roots(importer, layout)
         for root in roots:
             found = self._module_file(root, module, layout)
             if found is not None:
@@ -1032,7 +1045,7 @@ class PythonSupport(LanguageSupport):
             # The project's own distribution name over folders mapped onto it by the build (setuptools
             # ``package_dir``: ``roost.context`` → ``context/``): resolve the rest from the roots.
             rest = Import(".".join(parts[1:]), imp.span, imp.names, imp.alias, imp.is_star)
-            inner = self.resolve_import(rest, importer, layout)
+            inner = self._resolve(rest, importer, layout, roots)
             if inner.paths:
                 return inner
         return ResolvedImport(external=True)
@@ -1431,6 +1444,10 @@ def outline_records_by_walk(
                 walk(child, depth + 1, parent, parent_kind)
 
     walk(root, 1, None, None)
+    # ``walk`` refers to itself through its closure: a reference cycle that would keep this file's nodes,
+    # and so its whole tree, alive until the cyclic collector runs (measured: ~20 % of the extraction
+    # time went to freeing trees late). Breaking it frees the tree as soon as the caller drops it.
+    walk = None  # type: ignore[assignment]
     # Class attributes and ``self.x`` fields were recorded with their class or method, before what is
     # nested in it: back to source order (stable, so ``A, B = ...`` keeps its names in order).
     records.sort(key=_record_sort_key)

@@ -3,7 +3,6 @@ non-UTF-8, deleted mid-index, secrets, excludes."""
 
 from __future__ import annotations
 
-import builtins
 import logging
 import os
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from index_support import make_index
 
 from roost.context.index import IndexProgress
+from roost.context.languages.python import PythonSupport
 from roost.context.scanning import is_secret_path
 
 
@@ -71,15 +71,16 @@ def test_unreadable_file_is_skipped(root, tmp_path, monkeypatch, caplog):
     if os.geteuid() != 0:
         secret.chmod(0)
     else:
-        # root reads anything; simulate the EACCES the indexer gets as a normal user.
-        real_open = builtins.open
+        # root reads anything; simulate the EACCES the indexer gets as a normal user (it reads files
+        # with os.open).
+        real_open = os.open
 
         def guarded_open(file, *args, **kwargs):
             if str(file).endswith("locked.py"):
                 raise PermissionError(13, "Permission denied", str(file))
             return real_open(file, *args, **kwargs)
 
-        monkeypatch.setattr(builtins, "open", guarded_open)
+        monkeypatch.setattr(os, "open", guarded_open)
     with caplog.at_level(logging.INFO, logger="roost.context"):
         index = make_index(root, tmp_path / "c")
         report = index.index()
@@ -180,3 +181,25 @@ def test_syntax_errors_still_index(root, tmp_path):
 def test_root_must_be_a_directory(tmp_path):
     with pytest.raises(NotADirectoryError):
         make_index(tmp_path / "missing", tmp_path / "c")
+
+
+def test_a_failing_import_resolver_costs_that_import_only(tmp_path, monkeypatch, caplog):
+    workspace = tmp_path / "ws"
+    write(workspace, "lib.py", "def helper():\n    return 1\n")
+    write(workspace, "broken.py", "X = 1\n")
+    write(workspace, "app.py", "import lib\nimport broken\nfrom lib import helper\n")
+    real_resolve = PythonSupport._resolve
+
+    def resolve(self, imp, importer, layout, roots):
+        if imp.module == "broken":
+            raise RuntimeError("resolver bug")
+        return real_resolve(self, imp, importer, layout, roots)
+
+    monkeypatch.setattr(PythonSupport, "_resolve", resolve)
+    with caplog.at_level(logging.INFO, logger="roost.context"):
+        index = make_index(workspace, tmp_path / "c")
+        index.index()
+    resolved = [(edge.imp.module, edge.resolved.paths) for edge in index.imports("app.py")]
+    assert resolved == [("lib", ("lib.py",)), ("broken", ()), ("lib", ("lib.py",))]
+    assert sum("resolving 'broken' in app.py failed" in r.getMessage() for r in caplog.records) == 1
+    index.close()
