@@ -53,6 +53,49 @@ class FileStat:
     mtime_ns: int
 
 
+class IgnoreMatcher:
+    """gitignore-style patterns (pathspec's ``GitIgnoreSpec`` semantics) for workspace-relative POSIX paths;
+    a directory is probed with a trailing slash.
+
+    pathspec tries its patterns one regex at a time (the default excludes alone are about 20 per path).
+    Without negations a path is ignored when any pattern matches, so the patterns' own regexes joined into
+    one alternation give the same answer in one search. With negations (``!keep.py``), order matters and
+    pathspec answers."""
+
+    def __init__(self, lines: Iterable[str]):
+        self._spec = pathspec.GitIgnoreSpec.from_lines(list(lines))
+        self._combined = _combined_regex(self._spec)
+
+    def matches(self, path: str) -> bool:
+        if self._combined is not None:
+            return self._combined.search(path) is not None
+        return self._spec.match_file(path)
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+
+
+def _combined_regex(spec: pathspec.GitIgnoreSpec) -> re.Pattern[str] | None:
+    """One regex matching what any of the spec's patterns matches; None when that would not be the
+    spec's answer (a negation) or the patterns are not plain regexes."""
+    parts: list[str] = []
+    try:
+        for pattern in spec.patterns:
+            if pattern.include is None:
+                continue  # a blank line or a comment
+            regex = getattr(pattern, "regex", None)
+            if not pattern.include or regex is None or regex.flags & ~re.UNICODE:
+                return None
+            # The groups pathspec names to tell directory matches apart repeat across patterns; an
+            # alternation may not repeat a group name, and only whether something matched matters here.
+            parts.append(_NAMED_GROUP.sub("(?:", regex.pattern))
+        if not parts:
+            return re.compile(r"(?!)")
+        return re.compile("|".join(f"(?:{part})" for part in parts))
+    except (AttributeError, TypeError, re.error):
+        return None
+
+
 class WorkspaceFilter:
     """Exclusion rules of one workspace: defaults, options, and every ``.gitignore`` met while walking."""
 
@@ -60,9 +103,9 @@ class WorkspaceFilter:
         self.root = root
         self.options = options
         patterns = list(DEFAULT_EXCLUDES if options.use_default_excludes else ()) + list(options.excludes)
-        self._base = pathspec.GitIgnoreSpec.from_lines(patterns)
-        # (directory prefix with trailing slash or "", spec) for each .gitignore seen.
-        self._gitignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+        self._base = IgnoreMatcher(patterns)
+        # (directory prefix with trailing slash or "", matcher) for each .gitignore seen.
+        self._gitignores: list[tuple[str, IgnoreMatcher]] = []
 
     def add_gitignore(self, rel_dir: str) -> None:
         if not self.options.respect_gitignore:
@@ -73,7 +116,7 @@ class WorkspaceFilter:
         except OSError:
             return
         prefix = f"{rel_dir}/" if rel_dir else ""
-        self._gitignores.append((prefix, pathspec.GitIgnoreSpec.from_lines(lines)))
+        self._gitignores.append((prefix, IgnoreMatcher(lines)))
 
     def load_gitignores_for(self, rel_path: str) -> None:
         """Load the .gitignore files on the way to ``rel_path`` (for single-file checks outside a walk)."""
@@ -90,10 +133,10 @@ class WorkspaceFilter:
 
     def is_excluded(self, rel_path: str, is_dir: bool = False) -> bool:
         probe = f"{rel_path}/" if is_dir else rel_path
-        if self._base.match_file(probe):
+        if self._base.matches(probe):
             return True
-        for prefix, spec in self._gitignores:
-            if probe.startswith(prefix) and spec.match_file(probe[len(prefix) :]):
+        for prefix, matcher in self._gitignores:
+            if probe.startswith(prefix) and matcher.matches(probe[len(prefix) :]):
                 return True
         return False
 
