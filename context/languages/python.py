@@ -233,13 +233,16 @@ def _region(
                 # Inside a member before the edit (a string's or a bracket's later line): if the edit
                 # changed that, the parse of the region fails or finds other statements, and is refused.
                 continue
+            # A member must also still start at the block's column: the same statement moved left (an
+            # edit deleting its indentation) leaves the block there, and what follows parses differently.
+            at_block_column = token - line.start() - 1 == column
             if expected:
-                if token != expected.pop(0):
+                if token != expected.pop(0) or not at_block_column:
                     return None
                 continue
-            if following is not None and token == following.start_byte:
+            if following is not None and token == following.start_byte and at_block_column:
                 end_byte = line.start()
-            elif following is not None or container.parent is None or token - line.start() - 1 == column:
+            elif following is not None or container.parent is None or at_block_column:
                 return None
             else:
                 closing = line.start()  # a line left of the block: the class ends before it

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from index_support import copy_fixture, graph_snapshot, make_index
 
@@ -303,6 +303,9 @@ LOCAL_FRAGMENTS = [
         st.tuples(st.floats(0, 1), st.integers(0, 3), st.sampled_from(LOCAL_FRAGMENTS)), max_size=6
     )
 )
+# Found by this test: a member whose indentation an edit shortened (``      return x`` → ``   return x``)
+# still started where the text check expected it, but left of its block, which ended the class there.
+@example(steps=[(0.3046875, 0, "\n"), (0.3046875, 3, "\n")])
 def test_local_statement_parse_equals_whole_parse(steps):
     """Edits served from a parse of the edited statements alone (whole-file re-parse deferred) give the
     outline a fresh whole parse gives, after every edit; line ends and blank lines between members, where
