@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cache
 from inspect import cleandoc
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -43,7 +44,9 @@ _MAX_RECEIVER_CHARS = 120
 _MAX_SIGNATURE_LINES = 8
 _MAX_DOC_CHARS = 2000
 _STRING_PREFIX = re.compile(r"^[rRbBuUfF]{0,2}('''|\"\"\"|'|\")")
-_STRING_START = frozenset(bytes([c]) for c in b"'\"rRbBuUfF")
+# A string literal's start: optional prefix letters, then a quote (``return``, ``raise`` and ``f(...)`` do
+# not pass, as they would on the first letter alone).
+_STRING_START = re.compile(rb"[rRbBuUfF]{0,2}['\"]")
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _CLASS, _FUNCTION, _METHOD = SymbolKind.CLASS.value, SymbolKind.FUNCTION.value, SymbolKind.METHOD.value
 _FIELD, _CONSTANT, _VARIABLE = SymbolKind.FIELD.value, SymbolKind.CONSTANT.value, SymbolKind.VARIABLE.value
@@ -78,9 +81,9 @@ def _span(node: tree_sitter.Node) -> Span:
 
 
 def _signature(source: bytes, start: int, end: int) -> str:
-    raw = source[start:end].decode("utf-8", errors="replace").rstrip()
+    raw = source[start:end].decode("utf-8", errors="replace").strip()
     if "\n" not in raw:
-        return raw.strip()
+        return raw
     lines = raw.splitlines()
     if len(lines) > _MAX_SIGNATURE_LINES:
         lines = [*lines[:_MAX_SIGNATURE_LINES], "…"]
@@ -100,7 +103,7 @@ def _string_value(literal: str) -> str | None:
 
 
 def _docstring(source: bytes, body: tree_sitter.Node | None) -> str | None:
-    if body is None or source[body.start_byte : body.start_byte + 1] not in _STRING_START:
+    if body is None or _STRING_START.match(source, body.start_byte) is None:
         return None  # cheap rejection: most bodies do not start with a string literal
     first = body.named_child(0)
     if first is None or first.kind_id not in _kind_ids("expression_statement"):
@@ -358,6 +361,9 @@ def _shift(span: Span, lines: int) -> Span:
 
 def _dedupe_fields(records: list[tuple]) -> list[tuple]:
     """One field per class and name: the first assignment (class attribute or ``self.x =``) wins."""
+    field_names = [record[1] for record in records if record[2] == _FIELD]
+    if len(set(field_names)) == len(field_names):
+        return records  # most files: nothing to drop, and no second pass over every record
     seen: set[str] = set()
     kept = []
     for record in records:
@@ -1304,10 +1310,10 @@ def _may_hold_outline(source: bytes, low: int, high: int) -> bool:
     )
 
 
-def _record_sort_key(record: tuple) -> tuple[int, int, int, int]:
-    """Source order, outer before inner: (start line, start column, -end line, -end column)."""
-    span = record[3]
-    return span[0], span[1], -span[2], -span[3]
+# Records in source order: by span. Two records starting at one place are the names of one assignment
+# (``A, B = ...``: the same span, kept in order by the stable sort), never an outer and an inner one (a
+# definition's span starts at its keyword, its members' further in), so the span's end needs no reversing.
+_record_sort_key = itemgetter(3)
 
 
 def outline_records_by_walk(
