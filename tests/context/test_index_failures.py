@@ -12,7 +12,7 @@ from index_support import make_index
 
 from roost.context.index import IndexProgress
 from roost.context.languages.python import PythonSupport
-from roost.context.scanning import is_secret_path
+from roost.context.scanning import is_secret_path, read_file
 
 
 def write(root: Path, rel: str, content: str | bytes) -> Path:
@@ -203,3 +203,22 @@ def test_a_failing_import_resolver_costs_that_import_only(tmp_path, monkeypatch,
     assert resolved == [("lib", ("lib.py",)), ("broken", ()), ("lib", ("lib.py",))]
     assert sum("resolving 'broken' in app.py failed" in r.getMessage() for r in caplog.records) == 1
     index.close()
+
+
+def test_reading_a_fifo_never_blocks(tmp_path, caplog):
+    fifo = tmp_path / "pipe.py"
+    os.mkfifo(fifo)
+    with caplog.at_level(logging.INFO, logger="roost.context"):
+        read = read_file(fifo, 1_000_000, "pipe.py")  # no writer: a blocking open would hang here
+    assert read is not None and read[0] is None
+    assert any("skipped pipe.py: not a regular file" in r.getMessage() for r in caplog.records)
+
+
+def test_read_file_reports_the_stat_it_read_at(tmp_path):
+    path = write(tmp_path, "m.py", "x = 1\n")
+    read = read_file(path, 1_000_000)
+    assert read is not None
+    data, stat = read
+    assert data == b"x = 1\n" and stat.size == 6 and stat.mtime_ns == path.stat().st_mtime_ns
+    assert read_file(tmp_path / "gone.py", 1_000_000) is None
+    assert read_file(path, 3) == (None, stat)  # over the limit: skipped, with its stat
