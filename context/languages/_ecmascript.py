@@ -373,6 +373,50 @@ def outline_ecmascript(
     return facts, skips
 
 
+# Globals every JS/TS file sees without an import. A workspace may export a name like ``Map`` or ``Promise``
+# itself; a bare use of the global must still never be offered an import of it ("add missing import",
+# the names a moved declaration takes along). A file's own definitions and imports are handled elsewhere.
+_ECMASCRIPT_BUILTINS = frozenset(
+    {
+        "globalThis", "Object", "Function", "Array", "Number", "Boolean", "String", "Symbol", "BigInt",
+        "Math", "JSON", "Date", "RegExp", "Error", "AggregateError", "EvalError", "RangeError",
+        "ReferenceError", "SyntaxError", "TypeError", "URIError", "Map", "Set", "WeakMap", "WeakSet",
+        "WeakRef", "FinalizationRegistry", "Promise", "Proxy", "Reflect", "ArrayBuffer", "SharedArrayBuffer",
+        "DataView", "Atomics", "Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
+        "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array",
+        "Intl", "parseInt", "parseFloat", "isNaN", "isFinite", "encodeURI", "encodeURIComponent",
+        "decodeURI", "decodeURIComponent", "eval", "undefined", "NaN", "Infinity", "arguments",
+    }
+)  # fmt: skip
+_BROWSER_GLOBALS = frozenset(
+    {
+        "window", "document", "navigator", "location", "history", "localStorage", "sessionStorage",
+        "fetch", "Request", "Response", "Headers", "URL", "URLSearchParams", "FormData", "Blob", "File",
+        "FileReader", "AbortController", "AbortSignal", "Event", "EventTarget", "CustomEvent",
+        "HTMLElement", "Element", "Node", "console", "setTimeout", "clearTimeout", "setInterval",
+        "clearInterval", "queueMicrotask", "structuredClone", "requestAnimationFrame",
+        "cancelAnimationFrame", "atob", "btoa", "crypto", "performance", "TextEncoder", "TextDecoder",
+        "WebSocket", "Worker", "alert", "confirm", "prompt",
+    }
+)  # fmt: skip
+_NODE_GLOBALS = frozenset(
+    {
+        "process", "Buffer", "global", "require", "module", "exports", "__dirname", "__filename",
+        "setImmediate", "clearImmediate",
+    }
+)  # fmt: skip
+_JAVASCRIPT_GLOBALS = _ECMASCRIPT_BUILTINS | _BROWSER_GLOBALS | _NODE_GLOBALS
+# TypeScript's global utility and library types: type positions name them as freely as values name globals.
+_TYPESCRIPT_GLOBALS = _JAVASCRIPT_GLOBALS | frozenset(
+    {
+        "Partial", "Required", "Readonly", "Record", "Pick", "Omit", "Exclude", "Extract", "NonNullable",
+        "ReturnType", "Parameters", "ConstructorParameters", "InstanceType", "Awaited", "PromiseLike",
+        "ArrayLike", "Iterable", "Iterator", "AsyncIterable", "PropertyKey", "ThisType", "Uppercase",
+        "Lowercase", "Capitalize", "Uncapitalize",
+    }
+)  # fmt: skip
+
+
 class EcmaScriptSupport(LanguageSupport):
     """Shared by the JavaScript and TypeScript modules; they pick the grammar and the query files."""
 
@@ -412,6 +456,9 @@ class EcmaScriptSupport(LanguageSupport):
 
     def self_names(self) -> tuple[str, ...]:
         return ("this",)
+
+    def builtin_names(self) -> frozenset[str]:
+        return _TYPESCRIPT_GLOBALS if self.name == "typescript" else _JAVASCRIPT_GLOBALS
 
     def module_binding_export(self, imp: Import, statement: str) -> str | None:
         """``import D from 'm'``, ``const D = require('m')`` and TS ``import D = require('m')`` take the

@@ -181,6 +181,33 @@ def test_missing_names_leave_out_locals_and_need_an_export(tmp_path, open_index)
     assert found == {"helper": [], "Money": [("src/money.ts", "Money")], "shout": [("src/format.ts", "shout")], "label": []}
 
 
+@pytest.mark.parametrize("ext", ["ts", "js"])
+def test_globals_are_never_missing_even_when_the_workspace_exports_them(tmp_path, open_index, ext) -> None:
+    files = {
+        f"src/shims.{ext}": "export class Map {}\nexport const Promise = 1;\nexport function helper() {}\n",
+        f"src/use.{ext}": (
+            "export async function f() {\n"
+            "  const m = new Map();\n"
+            "  await Promise.resolve(m);\n"
+            "  console.log(process.env, document.title, JSON.stringify(m), globalThis);\n"
+            "  setTimeout(() => helper(), 1);\n"
+            "}\n"
+        ),
+    }
+    path = f"src/use.{ext}"
+    facts = parse_facts(path, files[path])
+    assert facts is not None
+    names = unimported_names(path, facts, 0, 5, files[path])
+    assert names == ["helper"]  # ``Map`` and ``Promise`` are the globals, whatever shims exports
+    index = open_index(_write(tmp_path / ext, files))
+    found = [(loc.path, loc.definition) for loc in index.find_symbols("helper") if loc.definition is not None]
+    assert import_sources(path, "helper", found, index.file_facts) == [(f"src/shims.{ext}", "helper")]
+    assert JS is not None and TS is not None
+    # Utility types are TypeScript's globals only.
+    assert "Partial" in TS.builtin_names() and "Partial" not in JS.builtin_names()
+    assert {"Map", "require", "__dirname", "fetch"} <= JS.builtin_names()
+
+
 def test_import_hooks_split_and_redirect_statements() -> None:
     assert TS is not None
     text = (
