@@ -68,7 +68,8 @@ def import_time_insertion(
         if _uses(statement, needing):
             if needs_before - defined:
                 return None, False
-            line_start = source.rfind(b"\n", 0, statement.start_byte) + 1
+            anchor = _with_leading_comments(source, statement)
+            line_start = source.rfind(b"\n", 0, anchor.start_byte) + 1
             return len(source[:line_start].decode("utf-8", errors="replace")), True
         defined.update(_bound_names(statement))
     return None, True
@@ -89,3 +90,20 @@ def _bound_names(statement: tree_sitter.Node) -> set[str]:
             if left is not None:
                 names.update(n.text.decode() for n in _identifiers(left) if n.text)
     return names
+
+
+def _with_leading_comments(source: bytes, statement: tree_sitter.Node) -> tree_sitter.Node:
+    """The first of the comment lines directly above ``statement`` (each on its own line, no blank line
+    between), or the statement itself: such comments describe it and stay with it when the moved
+    definition goes in before it. Comment nodes, not lines starting with ``#``: a string's line is not one."""
+    anchor = statement
+    previous = statement.prev_named_sibling
+    while (
+        previous is not None
+        and previous.type == "comment"
+        and previous.end_point[0] == anchor.start_point[0] - 1
+        and not source[source.rfind(b"\n", 0, previous.start_byte) + 1 : previous.start_byte].strip()
+    ):
+        anchor = previous
+        previous = previous.prev_named_sibling
+    return anchor

@@ -374,6 +374,17 @@ def test_move_drops_the_targets_imports_that_served_only_the_moved_symbol(tmp_pa
             "VALUE = 3\n\n\ndef f():\n    from pkg.source import Symbol\n    return Symbol(1)\n\n\nf()\n",
             "VALUE = 3\n\n\ndef f():\n    return Symbol(1)\n\n\ndef Symbol(x):\n    return x * 2\n\n\nf()\n",
         ),
+        (  # the comment lines right above the using statement stay with it; a blank line ends them, and
+            # a comment trailing code or a "# ..." line inside a string is not one
+            "from pkg.source import Symbol\nTEXT = \"\"\"\n# in a string\"\"\"\n# About OTHER.\n# Two lines.\n"
+            "OTHER = Symbol(1)  # trailing\nVALUE = 3\n",
+            "TEXT = \"\"\"\n# in a string\"\"\"\n\n\ndef Symbol(x):\n    return x * 2\n\n\n# About OTHER.\n# Two lines.\n"
+            "OTHER = Symbol(1)  # trailing\nVALUE = 3\n",
+        ),
+        (  # a comment separated by a blank line belongs to no statement: the definition goes after it
+            "from pkg.source import Symbol\nA = 1\n# Section.\n\nB = Symbol(2)\nVALUE = 3\n",
+            "A = 1\n# Section.\n\n\ndef Symbol(x):\n    return x * 2\n\n\nB = Symbol(2)\nVALUE = 3\n",
+        ),
         (  # never called at import time: the end, as before
             "VALUE = 3\n\n\ndef f():\n    return g()\n\n\ndef g():\n    from pkg.source import Symbol\n"
             "    return Symbol(1)\n",
