@@ -110,8 +110,17 @@ def encode_resolutions(resolutions: tuple[ResolvedImport, ...]) -> bytes:
 def decode_resolutions(blob: bytes) -> tuple[ResolvedImport, ...]:
     try:
         return tuple(
-            ResolvedImport(tuple(paths), external, tuple(tuple(p) for p in name_paths))
+            # Imports that point nowhere in the workspace (external, or broken) are most of them and all
+            # alike: one shared immutable value each instead of an object per import (the cold index
+            # decodes every file's resolutions in the parent while the workers parse).
+            (_EXTERNAL if external else _NOWHERE)
+            if not paths and not name_paths
+            else ResolvedImport(tuple(paths), external, tuple(tuple(p) for p in name_paths))
             for paths, external, name_paths in marshal.loads(blob)
         )
     except (ValueError, TypeError, EOFError) as error:
         raise ValueError(f"damaged resolution record: {error}") from error
+
+
+_EXTERNAL = ResolvedImport(external=True)
+_NOWHERE = ResolvedImport()

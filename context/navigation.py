@@ -127,10 +127,17 @@ class Navigator:
         return language_named(name) if name else None
 
     def _resolve_name(
-        self, path: str, facts: FileFacts, name: str, at: Span | None, language: LanguageSupport | None
+        self,
+        path: str,
+        facts: FileFacts,
+        name: str,
+        at: Span | None,
+        language: LanguageSupport | None,
+        outside_of: str | None = None,
     ) -> list[SymbolLocation]:
+        """``outside_of``: a class whose own members do not count (its bases are named from outside it)."""
         members_visible = language is not None and language.implicit_member_access
-        local = self._local_definitions(facts, name, at, members_visible)
+        local = self._local_definitions(facts, name, at, members_visible, outside_of)
         if local:
             return [SymbolLocation(path, d) for d in local]
         if members_visible and at is not None:
@@ -214,7 +221,12 @@ class Navigator:
         return [r for r in results if r.definition is not None]
 
     def _local_definitions(
-        self, facts: FileFacts, name: str, at: Span | None, members_visible: bool = False
+        self,
+        facts: FileFacts,
+        name: str,
+        at: Span | None,
+        members_visible: bool = False,
+        outside_of: str | None = None,
     ) -> list[Definition]:
         """Definitions named ``name`` visible at ``at``: the innermost enclosing scope wins. With
         ``members_visible`` (implicit ``this``) a class's members are bare names anywhere in its body."""
@@ -222,7 +234,7 @@ class Navigator:
         best: list[Definition] = []
         best_depth = -1
         for definition in facts.definitions:
-            if definition.name != name:
+            if definition.name != name or (outside_of is not None and definition.parent == outside_of):
                 continue
             parent = scopes.get(definition.parent) if definition.parent else None
             if parent is not None:
@@ -513,7 +525,11 @@ class Navigator:
         names = language.base_names(definition, members) if language is not None else None
         bases: list[SymbolLocation] = []
         for base in _base_names(definition) if names is None else names:
-            for base_location in self._resolve_name(owner.path, facts, base.split(".")[0], None, language):
+            # A Go embedded field is a member named like its type: the base is the type, not the field.
+            head = base.split(".")[0]
+            for base_location in self._resolve_name(
+                owner.path, facts, head, None, language, outside_of=definition.qualified_name
+            ):
                 target = base_location
                 for part in base.split(".")[1:]:
                     nested = self._member(target, part, seen, hops + 1)

@@ -486,6 +486,11 @@ class EcmaScriptSupport(LanguageSupport):
     ) -> str | None:
         return _edits.with_import_redirected(path, text, imp, name, module, self.ts_language(path))
 
+    def with_dynamic_import_redirected(
+        self, path: str, text: str, imp: Import, name: str, module: str | None
+    ) -> str | None:
+        return _edits.with_dynamic_import_redirected(path, text, imp, name, module, self.ts_language(path))
+
     def sibling_module(self, module: str, source_path: str, target_path: str) -> str | None:
         return _edits.sibling_module(module, source_path, target_path)
 

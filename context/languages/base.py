@@ -97,6 +97,15 @@ class ModuleMoveHooks:
         added from ``module`` next to it."""
         return None
 
+    def with_dynamic_import_redirected(
+        self, path: str, text: str, imp: Import, name: str, module: str | None
+    ) -> str | None:
+        """``text`` where ``imp`` (a fact of ``text`` that binds no names: JS ``import('m')``) no longer takes
+        ``name`` from its module, where the language can say exactly: it comes from ``module`` instead, or
+        nowhere when ``module`` is None. ``text`` unchanged when ``imp`` does not take ``name``; raises
+        ``ValueError`` when it may, in a form not rewritten. Default: no such imports."""
+        return text
+
     def sibling_module(self, module: str, source_path: str, target_path: str) -> str | None:
         """``module`` (how some file names the module ``source_path``) changed to name ``target_path``, a
         file of the same directory (``./s.js`` → ``./t.js``; ``crate::a::s`` → ``crate::a::t``)."""

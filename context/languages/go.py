@@ -14,6 +14,7 @@ import posixpath
 import re
 import textwrap
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import tree_sitter
@@ -61,6 +62,9 @@ _RECEIVER = re.compile(r"^func\s*\(\s*([A-Za-z_]\w*)\s+\*?\s*[A-Za-z_]")
 _EMBEDDED = re.compile(
     r"^\*?\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\s*(?:\[[^\]]*\])?\s*(?:`[^`]*`|\"[^\"]*\")?\s*(?://.*)?$"
 )
+# ``type RW interface { io.Reader; Writer }``: the embedded types a signature lists (see _spec_signature).
+_INTERFACE_EMBEDS = re.compile(r"\binterface \{ (.*) \}$")
+_TYPE_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?$")
 _GROUPED_DECLARATIONS = frozenset({"type_declaration", "const_declaration", "var_declaration"})
 _MULTI_NAME = frozenset({"const_spec", "var_spec"})
 _KEYWORD = {"type_spec": "type", "type_alias": "type", "const_spec": "const", "var_spec": "var"}
@@ -82,7 +86,30 @@ def _spec_signature(source: bytes, node: tree_sitter.Node, type_value: tree_sitt
     if type_value is not None and type_value.type in ("struct_type", "interface_type"):
         brace = source.find(b"{", type_value.start_byte, type_value.end_byte)
         end = brace if brace >= 0 else end
-    return f"{keyword} {signature_text(source, node.start_byte, end)}"
+    signature = f"{keyword} {signature_text(source, node.start_byte, end)}"
+    embedded = _embedded_interfaces(source, type_value) if type_value is not None else []
+    if embedded:
+        # The embedded types are not members (nothing to land on inside the body): the signature carries
+        # them, as written, for ``base_names`` (their methods are the interface's) and for readers.
+        signature += " { " + "; ".join(embedded) + " }"
+    return signature
+
+
+# A type element that embeds one named type: ``Reader``, ``io.Reader``, ``Box[T]`` (not ``~int | string``).
+_EMBEDDABLE = frozenset({"type_identifier", "qualified_type", "generic_type"})
+
+
+def _embedded_interfaces(source: bytes, type_value: tree_sitter.Node) -> list[str]:
+    """The types an ``interface { … }`` embeds, as written (``io.Reader``, ``Box[T]``)."""
+    if type_value.type != "interface_type":
+        return []
+    return [
+        text(source, element)
+        for element in type_value.named_children
+        if element.type == "type_elem"
+        and element.named_child_count == 1
+        and element.named_children[0].type in _EMBEDDABLE
+    ]
 
 
 def _type_kind(type_value: tree_sitter.Node | None) -> SymbolKind:
@@ -93,6 +120,12 @@ def _type_kind(type_value: tree_sitter.Node | None) -> SymbolKind:
     if type_value.type == "interface_type":
         return SymbolKind.INTERFACE
     return SymbolKind.TYPE
+
+
+def _embedded_type_name(written: str) -> str | None:
+    """``io.Reader`` → ``io.Reader``; ``Box[T]`` → ``Box``: the name navigation resolves."""
+    name = written.split("[", 1)[0].strip()
+    return name if _TYPE_NAME.match(name) else None
 
 
 def _import(source: bytes, node: tree_sitter.Node) -> Import | None:
@@ -194,6 +227,11 @@ class GoSupport(OutlineFirstLanguage):
         return ()  # Go receivers are named per method (``u *User``): see method_receiver
 
     def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str] | None:
+        # An interface has the methods of the interfaces it embeds (listed in its signature).
+        if definition.kind is SymbolKind.INTERFACE:
+            match = _INTERFACE_EMBEDS.search(definition.signature)
+            embedded = match.group(1).split(";") if match else []
+            return [name for part in embedded if (name := _embedded_type_name(part))]
         # A struct has the fields and methods of the types it embeds (promoted members).
         if definition.kind is not SymbolKind.STRUCT:
             return None
@@ -224,6 +262,13 @@ class GoSupport(OutlineFirstLanguage):
     def _parse(self, text_: str) -> tuple[bytes, tree_sitter.Tree]:
         source = text_.encode("utf-8")
         return source, tree_sitter.Parser(self._language).parse(source)
+
+    def _parse_root(self, text_: str) -> tuple[bytes, tree_sitter.Node]:
+        source, tree = self._parse(text_)
+        return source, tree.root_node
+
+    def local_names(self, path: str, text: str) -> frozenset[str]:
+        return frozenset(binding.name for binding in _local_bindings(*self._parse_root(text)))
 
     def with_import(self, text: str, module: str) -> str | None:
         return self._with_spec(text, module, None)
@@ -353,6 +398,7 @@ class GoSupport(OutlineFirstLanguage):
         lines = text.encode("utf-8").split(b"\n")
         candidates: dict[tuple[str, str], ImportCandidate] = {}
         rejected: set[str] = set()
+        bindings: list[_Binding] | None = None  # parsed once, when a qualifier needs it
         for ref in facts.references:
             qualifier = ref.receiver
             if (
@@ -367,7 +413,11 @@ class GoSupport(OutlineFirstLanguage):
             line = lines[ref.span.start_line] if ref.span.start_line < len(lines) else b""
             if receiver_col < 0 or line[receiver_col : ref.span.start_col] != f"{qualifier}.".encode():
                 continue  # not ``pkg.Name`` as written (a struct literal key's type, a spaced selector)
-            if _is_local(text, qualifier) or workspace.resolves(path, ref.span.start_line, receiver_col):
+            if bindings is None:
+                bindings = _local_bindings(*self._parse_root(text))
+            if _is_local_at(bindings, qualifier, ref.span.start_line, ref.span.start_col):
+                continue  # a local here; maybe the package in another function
+            if workspace.resolves(path, ref.span.start_line, receiver_col):
                 rejected.add(qualifier)
                 continue
             for other, definition in workspace.top_level(ref.name):
@@ -532,16 +582,69 @@ def _go_files(layout: WorkspaceLayout, directory: str, include_tests: bool) -> t
     )
 
 
-def _is_local(text_: str, name: str) -> bool:
-    """Whether ``name`` is declared as a local variable or parameter somewhere in the file (``name :=``,
-    ``var name``, ``name Type`` in a parameter list): then ``name.X`` is not a package's ``X``."""
-    word = re.escape(name)
-    return bool(
-        re.search(rf"(?:^|[\s,(]){word}\s*(?:,\s*\w+\s*)*:=", text_, re.M)
-        or re.search(rf"\b(?:var|range)\s+{word}\b", text_)
-        or re.search(rf"\b{word}\s*,[^=\n]*:=", text_)
-        or re.search(rf"[(,]\s*{word}\s+[*\[\]\w.]", text_)
-    )
+# Function-like nodes: the scope of the names their parameters, results and bodies bind.
+_FUNCTION_SCOPES = frozenset({"function_declaration", "method_declaration", "func_literal"})
+_PARAMETERS = frozenset({"parameter_declaration", "variadic_parameter_declaration"})
+# Statements whose ``left`` binds names when written with ``:=`` (``for k, v := range m``, ``case v := <-ch``).
+_DEFINING_LEFT = frozenset({"short_var_declaration", "range_clause", "receive_statement"})
+# Declarations inside a body: ``var a, b int``, ``const c = 1``, ``type t struct{}``.
+_LOCAL_SPECS = frozenset({"var_spec", "const_spec", "type_spec", "type_alias"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Binding:
+    """A name bound below the top level, visible (at most) between ``start`` and ``end`` (row, byte col):
+    the function, method or function literal that declares it."""
+
+    name: str
+    start: tuple[int, int]
+    end: tuple[int, int]
+
+
+def _local_bindings(source: bytes, root: tree_sitter.Node) -> list[_Binding]:
+    """Parameters, receivers, named results, ``:=`` names (also in ``range``, ``select`` cases and
+    ``switch v := x.(type)``) and local ``var``/``const``/``type`` declarations, each scoped to its
+    enclosing function (finer blocks are not told apart: a package shadowed anywhere in a function is
+    rarely meant as the package elsewhere in it)."""
+    bindings: list[_Binding] = []
+    stack: list[tuple[tree_sitter.Node, tree_sitter.Node | None]] = [(root, None)]
+    while stack:
+        node, scope = stack.pop()
+        if node.type in _FUNCTION_SCOPES:
+            scope = node
+        names = _bound_names(node) if scope is not None else []
+        bindings.extend(_Binding(text(source, name), scope.start_point, scope.end_point) for name in names)
+        stack.extend((child, scope) for child in node.named_children)
+    return bindings
+
+
+def _bound_names(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The identifiers ``node`` binds in the function around it (none for a ``func(v int)`` type)."""
+    kind = node.type
+    if kind in _PARAMETERS:
+        parameter_list = node.parent
+        owner = parameter_list.parent if parameter_list is not None else None
+        return (
+            node.children_by_field_name("name")
+            if owner is not None and owner.type in _FUNCTION_SCOPES
+            else []
+        )
+    if kind in _DEFINING_LEFT:
+        left = node.child_by_field_name("left")
+        if left is None or not any(child.type == ":=" for child in node.children):
+            return []
+        return [child for child in left.named_children if child.type == "identifier"]
+    if kind == "type_switch_statement":
+        alias = node.child_by_field_name("alias")
+        return [c for c in alias.named_children if c.type == "identifier"] if alias is not None else []
+    if kind in _LOCAL_SPECS:
+        return node.children_by_field_name("name")
+    return []
+
+
+def _is_local_at(bindings: Sequence[_Binding], name: str, line: int, col: int) -> bool:
+    """Whether ``name`` is bound by a function around (line, col): then ``name.X`` is not a package's."""
+    return any(b.name == name and b.start <= (line, col) < b.end for b in bindings)
 
 
 def _import_path_of_dir(directory: str, workspace: PackageWorkspace) -> str | None:

@@ -324,6 +324,7 @@ class _Planner:
         """Every import of the symbol from the source in ``path``, redirected to the target (``module``
         empty: as the statement names the source; None: dropped, the symbol is the file's own)."""
         language, symbol = self.language, self.symbol
+        text = self._redirect_unnamed(path, text, module)
         handled: set[tuple[int, int]] = set()
         for _ in range(64):  # each rewrite re-parses; a file has far fewer imports of one module
             facts = _facts(path, text)
@@ -359,6 +360,38 @@ class _Planner:
             text = _checked(
                 language.with_import_redirected(path, text, imp, symbol, new_module), language, "imports"
             )
+        raise ValueError("too many imports to rewrite")
+
+    def _redirect_unnamed(self, path: str, text: str, module: str | None) -> str:
+        """Imports of the source whose facts bind no names (JS ``import('./source')``) but that may still take
+        the symbol (``const { X } = await import(…)``): the language rewrites the exact forms and raises on
+        the others (``module``: as in :meth:`_redirect`)."""
+        handled: set[tuple[int, int]] = set()
+        for _ in range(64):
+            facts = _facts(path, text)
+            imp = next(
+                (
+                    i
+                    for i in facts.imports
+                    if not i.names
+                    and i.alias is None
+                    and not i.is_star
+                    and (i.span.start_line, i.span.start_col) not in handled
+                    and _module_of(self.resolve, path, i, self.source.path)
+                ),
+                None,
+            )
+            if imp is None:
+                return text
+            handled.add((imp.span.start_line, imp.span.start_col))
+            new_module = None
+            if module is not None:
+                new_module = self.language.sibling_module(imp.module, self.source.path, self.target.path)
+            rewritten = self.language.with_dynamic_import_redirected(path, text, imp, self.symbol, new_module)
+            if rewritten is not None and rewritten != text:
+                if module is not None and new_module is None:
+                    raise ValueError(f"cannot rename the module {imp.module!r} to the target")
+                text = rewritten
         raise ValueError("too many imports to rewrite")
 
     def _rewrite_qualified(self, path: str, text: str, bare: bool) -> str:
