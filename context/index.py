@@ -30,7 +30,7 @@ from roost.context.buffers import Buffer, BufferEdit
 from roost.context.codec import decode_facts, decode_resolutions, encode_resolutions
 from roost.context.facts import Definition, FileFacts, Import, Reference, ResolvedImport
 from roost.context.graph import CodeGraph, Direction, GraphStats, ImportEdge, SymbolLocation
-from roost.context.languages import language_for_path, language_named
+from roost.context.languages import all_languages, language_for_path, language_named
 from roost.context.layout import FileSetLayout
 from roost.context.navigation import FileView, Navigator, ReferenceLocation
 from roost.context.options import IndexOptions, default_cache_dir
@@ -412,7 +412,11 @@ class WorkspaceIndex:
             # Forking a process with threads (the server) can deadlock the child; the fork server is a
             # clean single-threaded process, and cheaper than spawning each worker.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["roost.context.parsing", "roost.context.languages.python"])
+            # Preloaded in the fork server, so each worker starts with every language module and grammar
+            # imported (a worker resolves any file's language through the registry, which imports them all).
+            context.set_forkserver_preload(
+                ["roost.context.parsing", *sorted({type(language).__module__ for language in all_languages()})]
+            )
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
