@@ -501,6 +501,8 @@ def with_import_redirected(
         if statement_removed:
             start, end, _ = edits.pop()
             line_whole = source.data[end - 1 : end] == b"\n"
+            if line_whole:  # replaced in place: the blank line a removal would have taken along stays
+                end = source.line_end(statement.end_byte)
             edits.append((start, end, new + ("\n" if line_whole else "")))
         else:
             end = source.line_end(statement.end_byte)
@@ -707,6 +709,13 @@ def _part_name(source: EditSource, part: tree_sitter.Node) -> str:
     return ""
 
 
+def _result_discarded(call: tree_sitter.Node) -> bool:
+    value = call
+    while value.parent is not None and value.parent.type in _DYNAMIC_IMPORT_WRAPPERS:
+        value = value.parent
+    return value.parent is not None and value.parent.type == "expression_statement"
+
+
 def _scope_of(node: tree_sitter.Node) -> tree_sitter.Node:
     scope = node
     while scope.parent is not None and scope.type not in ("statement_block", "program"):
@@ -726,9 +735,11 @@ def with_dynamic_import_redirected(
     call = _dynamic_import_call(source, imp)
     if call is None:
         return text
-    where = f"{path}: the dynamic import of {imp.module!r} on line {imp.span.start_line + 1}"
+    where = f"the dynamic import of {imp.module!r} on line {imp.span.start_line + 1}"
     declarator = _destructuring_declarator(call)
     if declarator is None:
+        if _result_discarded(call):  # ``await import('./m.js');`` for its side effects
+            return text
         if _takes_name(source, _scope_of(call), name):
             raise ValueError(f"{where} takes {name!r} in a form not rewritten (only `const {{ {name} }} = …`)")
         return text

@@ -370,3 +370,76 @@ def test_typescript_import_equals_keeps_its_form() -> None:
     assert TS.with_import_names("src/a.ts", text, "path", [ImportedName("default", "path")], like) == (
         'import fs = require("fs");\nimport path = require("path");\nexport const a = 1;\n'
     )
+
+
+DYNAMIC = {
+    "src/source.js": "export function X() {}\nexport function Y() {}\n",
+    "src/target.js": "export const Z = 1;\n",
+    "src/all.js": "export async function f() {\n  const { X } = await import('./source.js');\n  return X();\n}\n",
+    "src/some.js": (
+        "export async function g() {\n"
+        '  let { Y: why, X } = await import("./source");\n'
+        "  return X() + why();\n"
+        "}\n"
+        "var { X: ex, Y } = import('./source.js')\n"
+    ),
+    "src/then.js": "import('./source.js').then((m) => m.X());\n",
+    "src/ns.js": "export async function h() {\n  const mod = await import('./source.js');\n  return mod.X();\n}\n",
+    "src/only_y.js": "export async function k() {\n  const { Y } = await import('./source.js');\n  return Y() + 'X';\n}\n",
+    "src/computed.js": "const n = 'source';\nimport(`./${n}.js`).then((m) => m.X());\n",
+    "src/side.js": "import { X } from './source.js';\n\nawait import('./source.js');\nconfig.X = X;\n",
+}
+
+
+def test_move_redirects_destructured_dynamic_imports_and_notes_other_forms(tmp_path, open_index) -> None:
+    index = open_index(_write(tmp_path / "graph", DYNAMIC))
+    # ``import('./source.js')`` with a literal specifier is an edge of the graph; a computed one is not.
+    assert set(index.dependents("src/source.js")) == {
+        "src/all.js", "src/some.js", "src/then.js", "src/ns.js", "src/only_y.js", "src/side.js"
+    }  # fmt: skip
+    moved, plan = _move(tmp_path, open_index, DYNAMIC, "X", "src/source.js", "src/target.js")
+    assert moved["src/all.js"] == (
+        "export async function f() {\n  const { X } = await import('./target.js');\n  return X();\n}\n"
+    )
+    # Only some names moved: the moved one is split off into the same declaration of the target.
+    assert moved["src/some.js"] == (
+        "export async function g() {\n"
+        '  let { Y: why } = await import("./source");\n'
+        '  let { X } = await import("./target");\n'
+        "  return X() + why();\n"
+        "}\n"
+        "var { Y } = import('./source.js')\n"
+        "var { X: ex } = import('./target.js')\n"
+    )
+    assert moved["src/target.js"] == "export const Z = 1;\n\nexport function X() {}\n"
+    # A dynamic import for its side effects takes no name: the static import next to it is redirected.
+    assert moved["src/side.js"] == "import { X } from './target.js';\n\nawait import('./source.js');\nconfig.X = X;\n"
+    # Forms not exactly rewritable are left alone, with a note; ``only_y`` never takes ``X``.
+    for path in ("src/then.js", "src/ns.js", "src/only_y.js", "src/computed.js"):
+        assert moved[path] == DYNAMIC[path]
+    assert plan.notes == [
+        f"{path}: not rewritten (the dynamic import of './source.js' on line {line} takes 'X' in a form not "
+        "rewritten (only `const { X } = …`))"
+        for path, line in (("src/ns.js", 2), ("src/then.js", 1))
+    ]
+    after = open_index(_write(tmp_path / "after", moved))
+    assert "src/some.js" in after.dependents("src/target.js")
+
+
+def test_move_into_a_file_that_imported_it_dynamically(tmp_path, open_index) -> None:
+    files = {
+        "src/a.ts": "export function X(): number {\n  return 1;\n}\n",
+        "src/b.ts": (
+            "export async function z(): Promise<number> {\n"
+            '  const { X } = await import("./a");\n'
+            "  return X();\n"
+            "}\n"
+        ),
+    }
+    moved, plan = _move(tmp_path, open_index, files, "X", "src/a.ts", "src/b.ts")
+    assert moved["src/a.ts"] == ""
+    assert moved["src/b.ts"] == (
+        "export async function z(): Promise<number> {\n  return X();\n}\n\n"
+        "export function X(): number {\n  return 1;\n}\n"
+    )
+    assert plan.notes == []
