@@ -1,6 +1,7 @@
 """Go: package clause, funcs, methods (``Type.Method``), types (struct/interface/other), struct fields,
-interface methods, top-level consts and vars, ``//`` doc comments; imports with aliases (``.`` is a star
-import, ``_`` a side-effect import); exports are the capitalised top-level names.
+interface methods (an interface's signature lists the types it embeds: its bases), top-level consts and
+vars, ``//`` doc comments; imports with aliases (``.`` is a star import, ``_`` a side-effect import);
+exports are the capitalised top-level names.
 
 Resolution: the nearest ``go.mod`` above the importer gives the module path; an import inside that module
 path is the package directory (all its ``.go`` files; ``_test.go`` only for test importers). Local

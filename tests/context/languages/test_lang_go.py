@@ -300,3 +300,137 @@ def test_embedded_fields_promote_their_members(tmp_path) -> None:
         assert definitions("main.go", "it.Touch", len("it.")) == {("shop/base.go", "Base.Touch")}
     finally:
         index.close()
+
+
+# ------------------------------------------------------------------------------------- interface embedding
+
+INTERFACES = {
+    "go.mod": "module example.com/app\n\ngo 1.22\n",
+    "iox/iox.go": (
+        "package iox\n\n"
+        "type Reader interface {\n\tRead(p []byte) (int, error)\n}\n\n"
+        "type Writer interface {\n\tWrite(p []byte) (int, error)\n}\n"
+    ),
+    "stream/stream.go": (
+        "package stream\n\n"
+        'import "example.com/app/iox"\n\n'
+        "type Closer interface{ Close() error }\n\n"
+        "type ReadWriter interface {\n\tiox.Reader\n\tiox.Writer\n}\n\n"
+        "type ReadWriteCloser interface {\n\tReadWriter\n\tCloser\n\tFlush() error\n}\n\n"
+        "type Number interface {\n\t~int | ~float64\n}\n\n"
+        "// File has methods named like the interfaces': a guess by name would find them too.\n"
+        "type File struct{}\n\n"
+        "func (f *File) Read(p []byte) (int, error) { return 0, nil }\n\n"
+        "func (f *File) Close() error { return nil }\n\n"
+        "type logged struct {\n\tReadWriteCloser\n}\n\n"
+        "func (l *logged) Sync() {\n\tl.Read(nil)\n\tl.Write(nil)\n\tl.Close()\n\tl.Flush()\n\tl.Missing()\n}\n\n"
+        "func wrap() {\n\tw := logged{}\n\tw.Read(nil)\n}\n"
+    ),
+}
+
+
+def test_embedded_interfaces_promote_their_methods(tmp_path) -> None:
+    index, definitions = _index_definitions(tmp_path, INTERFACES)
+    stream = "stream/stream.go"
+    try:
+        # Interface methods are definitions of their interface; the embedded types are in the signature.
+        assert {
+            (d.qualified_name, d.kind, d.signature, d.parent)
+            for d in index.symbols(stream)
+            if d.kind == "interface" or d.parent in ("Closer", "ReadWriteCloser")
+        } == {
+            ("Closer", SymbolKind.INTERFACE, "type Closer interface", None),
+            ("Closer.Close", SymbolKind.METHOD, "Close() error", "Closer"),
+            (
+                "ReadWriter",
+                SymbolKind.INTERFACE,
+                "type ReadWriter interface { iox.Reader; iox.Writer }",
+                None,
+            ),
+            (
+                "ReadWriteCloser",
+                SymbolKind.INTERFACE,
+                "type ReadWriteCloser interface { ReadWriter; Closer }",
+                None,
+            ),
+            ("ReadWriteCloser.Flush", SymbolKind.METHOD, "Flush() error", "ReadWriteCloser"),
+            # A constraint's union embeds no interface.
+            ("Number", SymbolKind.INTERFACE, "type Number interface", None),
+        }
+        # The struct embeds ReadWriteCloser, which embeds ReadWriter (embedding two interfaces of another
+        # package) and Closer: each method lands on its interface, never on File's same-named methods.
+        assert definitions(stream, "l.Read", len("l.")) == {("iox/iox.go", "Reader.Read")}
+        assert definitions(stream, "l.Write", len("l.")) == {("iox/iox.go", "Writer.Write")}
+        assert definitions(stream, "l.Close", len("l.")) == {(stream, "Closer.Close")}
+        assert definitions(stream, "l.Flush", len("l.")) == {(stream, "ReadWriteCloser.Flush")}
+        assert definitions(stream, "w.Read", len("w.")) == {("iox/iox.go", "Reader.Read")}
+        assert definitions(stream, "l.Missing", len("l.")) == set()
+        # The embedding itself names the other package's interface.
+        assert definitions(stream, "iox.Reader", len("iox.")) == {("iox/iox.go", "Reader")}
+    finally:
+        index.close()
+
+
+def test_base_names_of_an_interface_are_its_embedded_types(tmp_path) -> None:
+    (tmp_path / "x.go").write_text(
+        "package x\n\n"
+        "type Set[T comparable] interface {\n\tBox[map[string]T]\n\tio.Reader // reads\n\t~int | string\n\tLen() int\n}\n"
+    )
+    facts = extract_file(tmp_path, "x.go")
+    defs = definitions_by_qualified_name(facts)
+    assert defs["Set"].signature == "type Set[T comparable] interface { Box[map[string]T]; io.Reader }"
+    assert defs["Set.Len"].parent == "Set"
+    language = language_for_path("x.go")
+    members = [d for d in facts.definitions if d.parent == "Set"]
+    assert language.base_names(defs["Set"], members) == ["Box", "io.Reader"]
+
+
+# ------------------------------------------------------------------------ local names are not package names
+
+# Every function binds ``v`` (and ``k``) its own way; the workspace has packages named ``v`` and ``k``.
+LOCALS = (
+    "package a\n\n"
+    "func typeSwitch(x any) {\n\tswitch v := x.(type) {\n\tcase int:\n\t\t_ = v.Name\n\t}\n}\n\n"
+    "func ranged(m map[int]int) {\n\tfor k, v := range m {\n\t\t_ = k.Name + v.Name\n\t}\n}\n\n"
+    "func literal() {\n\tg := func(k, v int) {\n\t\t_ = k.Name + v.Name\n\t}\n\t_ = g\n}\n\n"
+    "func variadic() {\n\t_ = func(v ...int) { _ = v.Name }\n}\n\n"
+    "func results() (k, v int) {\n\t_ = k.Name + v.Name\n\treturn\n}\n\n"
+    "type T struct{}\n\nfunc (v T) receiver() { _ = v.Name }\n\n"
+    "func selected(ch chan int) {\n\tselect {\n\tcase v := <-ch:\n\t\t_ = v.Name\n\t}\n}\n\n"
+    "func declared() {\n\tconst k = 1\n\tvar v int\n\t_ = k.Name + v.Name\n}\n\n"
+    "// Here ``v`` is the package (a comment saying v := 1 binds nothing).\n"
+    "func usesPackage(f func(v int)) {\n\t_ = v.Name\n}\n"
+)
+
+
+def test_local_names_are_never_offered_an_import(tmp_path) -> None:
+    from roost.context.languages.base import ImportCandidate
+    from roost.context.refactor.package_imports import missing_package_imports
+
+    files = {
+        "go.mod": "module example.com/app\n\ngo 1.22\n",
+        "v/v.go": "package v\n\nconst Name = 1\n",
+        "k/k.go": "package k\n\nconst Name = 1\n",
+        "a/a.go": LOCALS,
+    }
+    index, _ = _index_definitions(tmp_path, files)
+    try:
+        lines = LOCALS.splitlines()
+        package_use = lines.index("func usesPackage(f func(v int)) {") + 1
+        assert lines[package_use] == "\t_ = v.Name"
+        # Above usesPackage every ``v``/``k`` is bound locally: nothing to import.
+        assert missing_package_imports(index, "a/a.go", LOCALS, 0, package_use - 1) == []
+        # In usesPackage ``v`` is the package, though other functions (and a comment) bind a ``v``.
+        assert missing_package_imports(index, "a/a.go", LOCALS, 0, len(lines)) == [
+            ImportCandidate("v", "example.com/app/v", "v/v.go")
+        ]
+    finally:
+        index.close()
+
+
+def test_local_names_of_a_go_file() -> None:
+    language = language_for_path("a.go")
+    assert language.local_names("a/a.go", LOCALS) == {"x", "v", "m", "k", "g", "ch", "f"}
+    # Top-level names and the parameter names of function types bind nothing below the top level.
+    source = "package a\n\nvar top = 1\n\ntype F func(unused int)\n\nfunc f(g func(alsoUnused int)) {}\n"
+    assert language.local_names("a/a.go", source) == {"g"}
