@@ -47,6 +47,7 @@ _STRING_PREFIX = re.compile(r"^[rRbBuUfF]{0,2}('''|\"\"\"|'|\")")
 # A string literal's start: optional prefix letters, then a quote (``return``, ``raise`` and ``f(...)`` do
 # not pass, as they would on the first letter alone).
 _STRING_START = re.compile(rb"[rRbBuUfF]{0,2}['\"]")
+_STRING_FIRST = frozenset(bytes([c]) for c in b"'\"rRbBuUfF")
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _CLASS, _FUNCTION, _METHOD = SymbolKind.CLASS.value, SymbolKind.FUNCTION.value, SymbolKind.METHOD.value
 _FIELD, _CONSTANT, _VARIABLE = SymbolKind.FIELD.value, SymbolKind.CONSTANT.value, SymbolKind.VARIABLE.value
@@ -103,8 +104,13 @@ def _string_value(literal: str) -> str | None:
 
 
 def _docstring(source: bytes, body: tree_sitter.Node | None) -> str | None:
-    if body is None or _STRING_START.match(source, body.start_byte) is None:
-        return None  # cheap rejection: most bodies do not start with a string literal
+    if body is None:
+        return None
+    start = body.start_byte
+    # Cheap rejections first: most bodies do not start with a quote or a prefix letter, and of those that
+    # do, ``return``/``raise``/``f(...)`` have no quote after the letters.
+    if source[start : start + 1] not in _STRING_FIRST or _STRING_START.match(source, start) is None:
+        return None
     first = body.named_child(0)
     if first is None or first.kind_id not in _kind_ids("expression_statement"):
         return None
