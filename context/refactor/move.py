@@ -87,15 +87,24 @@ def move_dependents(
     the language in the source's project (the directory with a ``project_root_markers`` file).
 
     With ``dependents_of`` (the graph's importers of a file), a Python source also brings the importers of
-    the modules beside it: ``import pkg`` (``pkg/__init__.py``) or ``import pkg.other`` binds ``pkg``,
-    through which ``pkg.source.symbol`` reaches the source without importing it."""
+    the modules beside it and of those of every package above it: ``import pkg`` (``pkg/__init__.py``) or
+    ``import pkg.other`` binds ``pkg``, through which ``pkg.source.symbol`` reaches the source without
+    importing it, and ``import top`` reaches ``top.pkg.source.symbol`` the same way."""
     language = language_for_path(source_path)
     if language is None or not language.paths_reach_without_imports:
         if dependents_of is None or language is None or language.moves_between_modules or language.moves_within_package:
             return list(dependents)
         directory = posixpath.dirname(source_path)
+        packages = {directory}
+        while directory and exists(posixpath.join(directory, "__init__.py")):
+            directory = posixpath.dirname(directory)  # the package holding this one, if it is a package
+            if not directory or not exists(posixpath.join(directory, "__init__.py")):
+                break
+            packages.add(directory)
         peers = [
-            p for p in paths if posixpath.dirname(p) == directory and p != source_path and language_for_path(p) is language
+            p
+            for p in paths
+            if posixpath.dirname(p) in packages and p != source_path and language_for_path(p) is language
         ]
         return list(dict.fromkeys([*dependents, *(d for peer in peers for d in dependents_of(peer))]))
     directory = posixpath.dirname(source_path)

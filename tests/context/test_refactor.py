@@ -436,3 +436,50 @@ def test_move_into_a_target_that_imported_the_symbol_under_another_name(tmp_path
         "VALUE = Symbol(1) + other() - 2\n\n\ndef use():\n    return Symbol(VALUE)\n"
     )
     assert _run_programs(_write_tree(tmp_path / "after", {**files, **after}), ("dep_use",)) == before
+
+
+def test_move_rewrites_uses_reached_through_a_package_two_levels_up(tmp_path: Path) -> None:
+    files = {
+        "top/__init__.py": "from top.pkg import source\n",  # ``import top`` alone reaches top.pkg.source
+        "top/other.py": "LIMIT = 1\n",
+        "top/pkg/__init__.py": "",
+        "top/pkg/source.py": "def Symbol(x):\n    return x * 2\n\n\ndef other():\n    return 1\n",
+        "top/pkg/target.py": "VALUE = 3\n",
+        "use_top.py": "import top\n\nprint(top.pkg.source.Symbol(2), top.pkg.source.other())\n",
+        "use_other.py": "import top.other\n\nprint(top.pkg.source.Symbol(3), top.other.LIMIT)\n",
+    }
+    programs = ("use_top", "use_other")
+    before_root = _write_tree(tmp_path / "before", files)
+    before = [_run_alone(before_root, program) for program in programs]
+    root = _write_tree(tmp_path / "w", files)
+    index = make_index(root, tmp_path / "cache")
+    try:
+        index.index()
+        plan = plan_move(
+            "Symbol",
+            FileText("top/pkg/source.py", files["top/pkg/source.py"]),
+            FileText("top/pkg/target.py", files["top/pkg/target.py"]),
+            move_dependents(
+                "top/pkg/source.py",
+                index.dependents("top/pkg/source.py"),
+                list(index.paths()),
+                lambda path: (root / path).exists(),
+                index.dependents,
+            ),
+            files.__getitem__,
+            index.resolve_import,
+            lambda path: (root / path).exists(),
+        )
+    finally:
+        index.close()
+    after = {change.path: _apply(change.text, change.replacements) for change in plan.changes}
+    # Neither file imports the source or a module beside it: ``import top`` / ``import top.other`` bind the
+    # package two levels up, whose importers are looked at too.
+    assert after["use_top.py"] == (
+        "import top\nimport top.pkg.target\n\nprint(top.pkg.target.Symbol(2), top.pkg.source.other())\n"
+    )
+    assert after["use_other.py"] == (
+        "import top.other\nimport top.pkg.target\n\nprint(top.pkg.target.Symbol(3), top.other.LIMIT)\n"
+    )
+    after_root = _write_tree(tmp_path / "after", {**files, **after})
+    assert [_run_alone(after_root, program) for program in programs] == before
