@@ -7,14 +7,11 @@ resolves, now to the target."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from index_support import apply_replacements as _apply
-from index_support import write_files as _write
+from index_support import apply_replacements, write_files
+from refactor_support import definition_files_at_first, move_between_modules
 
 from roost.context.facts import ImportedName
-from roost.context.index import WorkspaceIndex
 from roost.context.languages import language_for_path
 from roost.context.refactor.imports import (
     RefactorError,
@@ -24,7 +21,7 @@ from roost.context.refactor.imports import (
     unimported_names,
     writes_imports,
 )
-from roost.context.refactor.move import FileText, move_targets, plan_move
+from roost.context.refactor.move import move_targets
 from roost.context.retrieval.retriever import parse_facts
 
 TS = language_for_path("x.ts")
@@ -68,32 +65,6 @@ PROJECT = {
 }
 
 
-def _definitions(index: WorkspaceIndex, path: str, needle: str, offset: int = 0) -> set[str]:
-    lines = index.source(path).splitlines()
-    line = next(number for number, text in enumerate(lines) if needle in text)
-    col = len(lines[line][: lines[line].index(needle)].encode()) + offset
-    return {loc.path for loc in index.definitions_at(path, line, col)}
-
-
-def _move(tmp_path: Path, open_index, files: dict[str, str], symbol: str, source: str, target: str):
-    root = _write(tmp_path / "before", files)
-    index = open_index(root)
-    plan = plan_move(
-        symbol,
-        FileText(source, files[source]),
-        FileText(target, files[target]),
-        list(index.dependents(source)),
-        files.__getitem__,
-        index.resolve_import,
-        lambda path: path in files,
-    )
-    moved = dict(files)
-    for change in plan.changes:
-        assert change.text == files[change.path]
-        moved[change.path] = _apply(change.text, change.replacements)
-    return moved, plan
-
-
 # ----------------------------------------------------------------------------------------- add import
 
 
@@ -114,12 +85,12 @@ def test_specifiers_follow_the_file_style() -> None:
 def test_add_import_after_the_imports_merged_and_in_the_quote_style() -> None:
     text = "import { a } from './util/format.js'\nimport b from './b.js'\n\nexport const x = formatCents(a)\n"
     insertion = add_import("src/cli.ts", text, "formatCents", "src/util/format.ts", bool)
-    assert _apply(text, [insertion]) == (
+    assert apply_replacements(text, [insertion]) == (
         "import { a, formatCents } from './util/format.js'\nimport b from './b.js'\n\n"
         "export const x = formatCents(a)\n"
     )
     other = add_import("src/cli.ts", text, "Money", "src/money.ts", bool)
-    assert _apply(text, [other]) == (
+    assert apply_replacements(text, [other]) == (
         "import { a } from './util/format.js'\nimport b from './b.js'\nimport { Money } from './money.js'\n\n"
         "export const x = formatCents(a)\n"
     )
@@ -128,28 +99,32 @@ def test_add_import_after_the_imports_merged_and_in_the_quote_style() -> None:
 def test_add_import_at_the_top_after_a_header_comment_and_as_default() -> None:
     text = "// Reports.\n\nexport function main() {\n  return formatCents(1);\n}\n"
     insertion = add_import("src/cli.ts", text, "formatCents", "src/util/format.ts", bool, "default")
-    assert _apply(text, [insertion]) == (
+    assert apply_replacements(text, [insertion]) == (
         '// Reports.\n\nimport formatCents from "./util/format";\n\n'
         "export function main() {\n  return formatCents(1);\n}\n"
     )
     doc = "/** Main. */\nexport function main() {\n  return formatCents(1);\n}\n"
     insertion = add_import("src/cli.ts", doc, "formatCents", "src/util/format.ts", bool)
-    assert _apply(doc, [insertion]).startswith('import { formatCents } from "./util/format";\n\n/** Main. */\n')
+    assert apply_replacements(doc, [insertion]).startswith(
+        'import { formatCents } from "./util/format";\n\n/** Main. */\n'
+    )
 
 
 def test_add_import_in_commonjs_after_use_strict() -> None:
     text = "#!/usr/bin/env node\n'use strict';\nconst fs = require('fs');\n\nmain(fs, formatCents);\n"
     insertion = add_import("bin/cli.js", text, "formatCents", "lib/format.js", bool)
-    assert _apply(text, [insertion]) == (
+    assert apply_replacements(text, [insertion]) == (
         "#!/usr/bin/env node\n'use strict';\nconst fs = require('fs');\n"
         "const { formatCents } = require('../lib/format');\n\nmain(fs, formatCents);\n"
     )
     merged = "const { parse } = require('../lib/format');\n\nparse(formatCents);\n"
     insertion = add_import("bin/cli.js", merged, "formatCents", "lib/format.js", bool)
-    assert _apply(merged, [insertion]).startswith("const { parse, formatCents } = require('../lib/format');\n")
+    assert apply_replacements(merged, [insertion]).startswith(
+        "const { parse, formatCents } = require('../lib/format');\n"
+    )
     bare = "'use strict';\nmain(formatCents);\n"
     insertion = add_import("bin/cli.js", bare, "formatCents", "lib/format.js", bool, "default")
-    assert _apply(bare, [insertion]) == (
+    assert apply_replacements(bare, [insertion]) == (
         "'use strict';\n\nconst formatCents = require('../lib/format');\n\nmain(formatCents);\n"
     )
 
@@ -163,7 +138,7 @@ def test_missing_names_leave_out_locals_and_need_an_export(tmp_path, open_index)
     assert facts is not None
     names = unimported_names("src/new.ts", facts, 0, 3, text)
     assert names == ["helper", "Money", "shout", "label"]
-    index = open_index(_write(tmp_path / "w", PROJECT))
+    index = open_index(write_files(tmp_path / "w", PROJECT))
     found = {
         name: import_sources(
             "src/new.ts",
@@ -199,7 +174,7 @@ def test_globals_are_never_missing_even_when_the_workspace_exports_them(tmp_path
     assert facts is not None
     names = unimported_names(path, facts, 0, 5, files[path])
     assert names == ["helper"]  # ``Map`` and ``Promise`` are the globals, whatever shims exports
-    index = open_index(_write(tmp_path / ext, files))
+    index = open_index(write_files(tmp_path / ext, files))
     found = [(loc.path, loc.definition) for loc in index.find_symbols("helper") if loc.definition is not None]
     assert import_sources(path, "helper", found, index.file_facts) == [(f"src/shims.{ext}", "helper")]
     assert JS is not None and TS is not None
@@ -244,7 +219,7 @@ def test_import_hooks_split_and_redirect_statements() -> None:
 
 
 def test_move_function_redirects_importers_reexports_and_namespaces(tmp_path, open_index) -> None:
-    moved, plan = _move(tmp_path, open_index, PROJECT, "join", "src/format.ts", "src/text.ts")
+    moved, plan = move_between_modules(tmp_path, open_index, PROJECT, "join", "src/format.ts", "src/text.ts")
     assert moved["src/format.ts"] == (
         'import { join } from "./text";\n'
         "\n"
@@ -282,12 +257,12 @@ def test_move_function_redirects_importers_reexports_and_namespaces(tmp_path, op
     # view.ts has its own ``join``: ``fmt.join`` cannot become bare there, so the file is left alone.
     assert moved["src/view.ts"] == PROJECT["src/view.ts"]
     assert plan.notes == ["src/view.ts: not rewritten ('join' is already a name there; its namespace uses are not rewritten)"]
-    root = _write(tmp_path / "after", moved)
+    root = write_files(tmp_path / "after", moved)
     index = open_index(root)
-    assert _definitions(index, "src/app.ts", "join([") == {"src/text.ts"}
-    assert _definitions(index, "src/format.ts", "join([s]") == {"src/text.ts"}
-    assert _definitions(index, "src/text.ts", "label)") == {"src/format.ts"}
-    assert _definitions(index, "src/text.ts", "Money(1)") == {"src/money.ts"}
+    assert definition_files_at_first(index, "src/app.ts", "join([") == {"src/text.ts"}
+    assert definition_files_at_first(index, "src/format.ts", "join([s]") == {"src/text.ts"}
+    assert definition_files_at_first(index, "src/text.ts", "label)") == {"src/format.ts"}
+    assert definition_files_at_first(index, "src/text.ts", "Money(1)") == {"src/money.ts"}
 
 
 def test_move_interface_into_a_file_that_imported_it(tmp_path, open_index) -> None:
@@ -303,7 +278,9 @@ def test_move_interface_into_a_file_that_imported_it(tmp_path, open_index) -> No
         "src/models/index.ts": 'export { User, UserId } from "./user";\nexport * from "./order";\n',
         "src/api.tsx": 'import { User } from "./models/user";\n\nexport const view = (u: User) => <b>{u.id}</b>;\n',
     }
-    moved, plan = _move(tmp_path, open_index, files, "User", "src/models/user.ts", "src/models/order.ts")
+    moved, plan = move_between_modules(
+        tmp_path, open_index, files, "User", "src/models/user.ts", "src/models/order.ts"
+    )
     assert moved["src/models/user.ts"] == "/** Identifier. */\nexport type UserId = string;\n"
     assert moved["src/models/order.ts"] == (
         'import type { UserId } from "./user";\n\n'
@@ -315,8 +292,8 @@ def test_move_interface_into_a_file_that_imported_it(tmp_path, open_index) -> No
     )
     assert moved["src/api.tsx"].startswith('import { User } from "./models/order";\n')
     assert plan.notes == []
-    index = open_index(_write(tmp_path / "after", moved))
-    assert _definitions(index, "src/api.tsx", "u: User", 3) == {"src/models/order.ts"}
+    index = open_index(write_files(tmp_path / "after", moved))
+    assert definition_files_at_first(index, "src/api.tsx", "u: User", 3) == {"src/models/order.ts"}
 
 
 def test_move_refuses_default_exports_and_shared_declarations(tmp_path, open_index) -> None:
@@ -325,11 +302,13 @@ def test_move_refuses_default_exports_and_shared_declarations(tmp_path, open_ind
         "src/b.ts": "export const C = 3;\n",
     }
     with pytest.raises(RefactorError, match="default export"):
-        _move(tmp_path, open_index, files, "main", "src/a.ts", "src/b.ts")
+        move_between_modules(tmp_path, open_index, files, "main", "src/a.ts", "src/b.ts")
     with pytest.raises(RefactorError, match="declared together"):
-        _move(tmp_path, open_index, files, "A", "src/a.ts", "src/b.ts")
+        move_between_modules(tmp_path, open_index, files, "A", "src/a.ts", "src/b.ts")
     with pytest.raises(RefactorError, match="already defines"):
-        _move(tmp_path, open_index, {**files, "src/b.ts": "export const A = 0;\n"}, "A", "src/a.ts", "src/b.ts")
+        move_between_modules(
+            tmp_path, open_index, {**files, "src/b.ts": "export const A = 0;\n"}, "A", "src/a.ts", "src/b.ts"
+        )
 
 
 def test_move_targets_are_same_directory_same_extension() -> None:
@@ -349,13 +328,13 @@ def test_move_refuses_commonjs_sources_and_keeps_type_only_reexports(tmp_path, o
         "lib/b.js": "module.exports = {};\n",
     }
     with pytest.raises(RefactorError, match="CommonJS"):
-        _move(tmp_path, open_index, files, "join", "lib/a.js", "lib/b.js")
+        move_between_modules(tmp_path, open_index, files, "join", "lib/a.js", "lib/b.js")
     types = {
         "src/a.ts": "export interface A {\n  x: number;\n}\n\nexport interface B {\n  y: number;\n}\n",
         "src/b.ts": "export const C = 1;\n",
         "src/index.ts": 'export type { A, B } from "./a";\n',
     }
-    moved, _ = _move(tmp_path / "types", open_index, types, "A", "src/a.ts", "src/b.ts")
+    moved, _ = move_between_modules(tmp_path / "types", open_index, types, "A", "src/a.ts", "src/b.ts")
     assert moved["src/index.ts"] == 'export type { B } from "./a";\nexport type { A } from "./b";\n'
     assert moved["src/b.ts"] == "export const C = 1;\n\nexport interface A {\n  x: number;\n}\n"
 
@@ -392,12 +371,12 @@ DYNAMIC = {
 
 
 def test_move_redirects_destructured_dynamic_imports_and_notes_other_forms(tmp_path, open_index) -> None:
-    index = open_index(_write(tmp_path / "graph", DYNAMIC))
+    index = open_index(write_files(tmp_path / "graph", DYNAMIC))
     # ``import('./source.js')`` with a literal specifier is an edge of the graph; a computed one is not.
     assert set(index.dependents("src/source.js")) == {
         "src/all.js", "src/some.js", "src/then.js", "src/ns.js", "src/only_y.js", "src/side.js"
     }  # fmt: skip
-    moved, plan = _move(tmp_path, open_index, DYNAMIC, "X", "src/source.js", "src/target.js")
+    moved, plan = move_between_modules(tmp_path, open_index, DYNAMIC, "X", "src/source.js", "src/target.js")
     assert moved["src/all.js"] == (
         "export async function f() {\n  const { X } = await import('./target.js');\n  return X();\n}\n"
     )
@@ -422,7 +401,7 @@ def test_move_redirects_destructured_dynamic_imports_and_notes_other_forms(tmp_p
         "rewritten (only `const { X } = …`))"
         for path, line in (("src/ns.js", 2), ("src/then.js", 1))
     ]
-    after = open_index(_write(tmp_path / "after", moved))
+    after = open_index(write_files(tmp_path / "after", moved))
     assert "src/some.js" in after.dependents("src/target.js")
 
 
@@ -436,7 +415,7 @@ def test_move_into_a_file_that_imported_it_dynamically(tmp_path, open_index) -> 
             "}\n"
         ),
     }
-    moved, plan = _move(tmp_path, open_index, files, "X", "src/a.ts", "src/b.ts")
+    moved, plan = move_between_modules(tmp_path, open_index, files, "X", "src/a.ts", "src/b.ts")
     assert moved["src/a.ts"] == ""
     assert moved["src/b.ts"] == (
         "export async function z(): Promise<number> {\n  return X();\n}\n\n"

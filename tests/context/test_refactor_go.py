@@ -5,15 +5,10 @@ with ``go build`` when a Go toolchain is installed."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
-from index_support import apply_replacements
-from index_support import write_files as _write
+from index_support import apply_replacements, write_files
+from refactor_support import definitions_at_first, go_build, move_within_package
 
-from roost.context.index import WorkspaceIndex
 from roost.context.languages import language_for_path
 from roost.context.languages.base import ImportCandidate
 from roost.context.refactor.imports import RefactorError
@@ -69,59 +64,11 @@ PROJECT = {
 }
 
 
-def _definitions(
-    index: WorkspaceIndex, path: str, needle: str, offset: int = 0
-) -> set[tuple[str, str | None]]:
-    lines = index.source(path).splitlines()
-    line = next(number for number, text in enumerate(lines) if needle in text)
-    col = len(lines[line][: lines[line].index(needle)].encode()) + offset
-    return {(loc.path, loc.qualified_name) for loc in index.definitions_at(path, line, col)}
-
-
-def _go_build(root: Path) -> None:
-    go = shutil.which("go")
-    if go is None:
-        return
-    result = subprocess.run(
-        [go, "build", "./..."],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(root),
-            "GOFLAGS": "-mod=mod",
-            "GOCACHE": str(root / ".gocache"),
-            "GOPATH": str(root / ".gopath"),
-            "GOTOOLCHAIN": "local",
-        },
-    )
-    assert result.returncode == 0, result.stderr
-
-
-def _move(files: dict[str, str], symbol: str, source: str, target: str) -> dict[str, str]:
-    plan = plan_package_move(
-        symbol,
-        FileText(source, files[source]),
-        FileText(target, files[target]),
-        [],
-        files.__getitem__,
-        lambda importer, imp: None,
-        lambda path: path in files,
-    )
-    moved = dict(files)
-    for change in plan.changes:
-        assert change.text == files[change.path]
-        moved[change.path] = apply_replacements(change.text, change.replacements)
-    return moved
-
-
 # ------------------------------------------------------------------------------------------------- move
 
 
 def test_move_takes_imports_along_and_drops_the_unused_ones(tmp_path, open_index) -> None:
-    moved = _move(PROJECT, "Describe", "shop/cart.go", "shop/format.go")
+    moved = move_within_package(PROJECT, "Describe", "shop/cart.go", "shop/format.go")
     assert moved["shop/cart.go"] == (
         "package shop\n\n"
         "import (\n"
@@ -151,11 +98,11 @@ def test_move_takes_imports_along_and_drops_the_unused_ones(tmp_path, open_index
         "}\n"
     )
     assert moved["main.go"] == PROJECT["main.go"]  # same package: dependents unchanged
-    root = _write(tmp_path / "moved", moved)
+    root = write_files(tmp_path / "moved", moved)
     index = open_index(root)
-    assert _definitions(index, "main.go", "Describe") == {("shop/format.go", "Describe")}
-    assert _definitions(index, "shop/format.go", "Format") == {("money/price.go", "Format")}
-    _go_build(root)
+    assert definitions_at_first(index, "main.go", "Describe") == {("shop/format.go", "Describe")}
+    assert definitions_at_first(index, "shop/format.go", "Format") == {("money/price.go", "Format")}
+    go_build(root)
 
 
 def test_move_the_last_declaration_and_one_spec_of_a_group(tmp_path, open_index) -> None:
@@ -165,13 +112,13 @@ def test_move_the_last_declaration_and_one_spec_of_a_group(tmp_path, open_index)
             "package shop\n\nconst (\n\t// MaxLines caps a cart.\n\tMaxLines = 10\n\tMinLines = 1\n)\n"
         ),
     }
-    moved = _move(files, "MaxLines", "shop/limits.go", "shop/format.go")
+    moved = move_within_package(files, "MaxLines", "shop/limits.go", "shop/format.go")
     assert moved["shop/limits.go"] == "package shop\n\nconst (\n\tMinLines = 1\n)\n"
     assert moved["shop/format.go"] == (
         'package shop\n\nimport "fmt"\n\nfunc Hello() { fmt.Println("hi") }\n\n'
         "// MaxLines caps a cart.\nconst MaxLines = 10\n"
     )
-    moved = _move(moved, "Count", "shop/cart.go", "shop/limits.go")
+    moved = move_within_package(moved, "Count", "shop/cart.go", "shop/limits.go")
     assert moved["shop/cart.go"].endswith(
         "type Cart struct {\n\tLines []string\n}\n\n// Describe renders a price in capitals.\nfunc Describe(p money.Price) string {\n\treturn strings.ToUpper(fmt.Sprint(money.Format(p)))\n}\n"
     )
@@ -183,16 +130,16 @@ def test_move_the_last_declaration_and_one_spec_of_a_group(tmp_path, open_index)
         "\treturn len(c.Lines)\n"
         "}\n"
     )
-    root = _write(tmp_path / "moved", moved)
+    root = write_files(tmp_path / "moved", moved)
     index = open_index(root)
-    assert _definitions(index, "main.go", "Count") == {("shop/limits.go", "Count")}
-    assert _definitions(index, "shop/format.go", "MaxLines = 10") == {("shop/format.go", "MaxLines")}
-    _go_build(root)
+    assert definitions_at_first(index, "main.go", "Count") == {("shop/limits.go", "Count")}
+    assert definitions_at_first(index, "shop/format.go", "MaxLines = 10") == {("shop/format.go", "MaxLines")}
+    go_build(root)
 
 
 def test_move_refusals() -> None:
     def move(symbol: str, source: str, target: str, files: dict[str, str] = PROJECT) -> None:
-        _move(files, symbol, source, target)
+        move_within_package(files, symbol, source, target)
 
     with pytest.raises(RefactorError, match="not in the package"):
         move("Describe", "shop/cart.go", "money/price.go")
@@ -266,7 +213,7 @@ def test_missing_import_of_a_workspace_package(tmp_path, open_index) -> None:
             "type Cart struct{ Lines []string }\n"
         ),
     }
-    root = _write(tmp_path / "project", files)
+    root = write_files(tmp_path / "project", files)
     index = open_index(root)
     path = "report/report.go"
     text = files[path]
@@ -280,16 +227,16 @@ def test_missing_import_of_a_workspace_package(tmp_path, open_index) -> None:
         'package report\n\nimport (\n\t"fmt"\n\n\t"example.com/app/money"\n)\n\nfunc Line('
     )
     index.set_buffer(path, fixed)
-    assert _definitions(index, path, "money.Format", len("money.")) == {("money/price.go", "Format")}
+    assert definitions_at_first(index, path, "money.Format", len("money.")) == {("money/price.go", "Format")}
     assert missing_package_imports(index, path, fixed, 0, fixed.count("\n")) == []
     with pytest.raises(RefactorError, match="already imports"):
         add_package_import(path, fixed, "example.com/app/money")
     (root / path).write_text(fixed.replace("local.X", '"x"'), encoding="utf-8")
-    _go_build(root)
+    go_build(root)
 
 
 def test_facts_of_moved_files_still_parse() -> None:
-    moved = _move(PROJECT, "Describe", "shop/cart.go", "shop/format.go")
+    moved = move_within_package(PROJECT, "Describe", "shop/cart.go", "shop/format.go")
     facts = parse_facts("shop/format.go", moved["shop/format.go"])
     assert facts is not None
     assert [imp.module for imp in facts.imports] == ["fmt", "strings", "example.com/app/money"]
@@ -302,21 +249,21 @@ def test_move_a_method_by_its_qualified_name(tmp_path, open_index) -> None:
         + "\n// Empty tells whether the cart has no lines.\nfunc (c *Cart) Empty() bool {\n\treturn len(c.Lines) == 0\n}\n",
         "main.go": PROJECT["main.go"].replace("}\n", "\t_ = (&shop.Cart{}).Empty()\n}\n"),
     }
-    moved = _move(files, "Cart.Empty", "shop/cart.go", "shop/format.go")
+    moved = move_within_package(files, "Cart.Empty", "shop/cart.go", "shop/format.go")
     assert moved["shop/cart.go"] == PROJECT["shop/cart.go"]
     assert moved["shop/format.go"] == (
         PROJECT["shop/format.go"]
         + "\n// Empty tells whether the cart has no lines.\nfunc (c *Cart) Empty() bool {\n\treturn len(c.Lines) == 0\n}\n"
     )
-    root = _write(tmp_path / "moved", moved)
+    root = write_files(tmp_path / "moved", moved)
     index = open_index(root)
-    assert _definitions(index, "main.go", "Empty") == {("shop/format.go", "Cart.Empty")}
-    _go_build(root)
+    assert definitions_at_first(index, "main.go", "Empty") == {("shop/format.go", "Cart.Empty")}
+    go_build(root)
 
 
 def test_move_targets_are_the_package_files_of_the_directory(tmp_path, open_index) -> None:
     files = {**PROJECT, "shop/cart_test.go": "package shop\n", "shop/other/x.go": "package shop\n"}
-    index = open_index(_write(tmp_path / "project", files))
+    index = open_index(write_files(tmp_path / "project", files))
     peers = index.package_peers("shop/cart.go")
     assert package_move_targets("shop/cart.go", peers, 6) == ["shop/format.go"]
     assert package_move_targets("shop/cart.go", peers, 0) == []

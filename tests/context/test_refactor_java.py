@@ -5,24 +5,17 @@ re-indexed, and compiled with ``javac`` when a JDK is installed."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
-from index_support import apply_replacements
-from index_support import write_files as _write
+from index_support import apply_replacements, write_files
+from refactor_support import definitions_at_first, javac_compile, move_within_package
 
-from roost.context.index import WorkspaceIndex
 from roost.context.languages import language_for_path
 from roost.context.languages.base import ImportCandidate
 from roost.context.refactor.imports import RefactorError
-from roost.context.refactor.move import FileText
 from roost.context.refactor.package_imports import (
     add_package_import,
     missing_package_imports,
 )
-from roost.context.refactor.package_move import plan_package_move
 
 JAVA = language_for_path("X.java")
 SHOP = "src/com/acme/shop"
@@ -59,49 +52,12 @@ PROJECT = {
 }
 
 
-def _definitions(
-    index: WorkspaceIndex, path: str, needle: str, offset: int = 0
-) -> set[tuple[str, str | None]]:
-    lines = index.source(path).splitlines()
-    line = next(number for number, text in enumerate(lines) if needle in text)
-    col = len(lines[line][: lines[line].index(needle)].encode()) + offset
-    return {(loc.path, loc.qualified_name) for loc in index.definitions_at(path, line, col)}
-
-
-def _javac(root: Path, tmp_path: Path) -> None:
-    javac = shutil.which("javac")
-    if javac is None:
-        return
-    sources = sorted(str(p) for p in root.rglob("*.java"))
-    result = subprocess.run(
-        [javac, "-d", str(tmp_path / "classes"), *sources], capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-
-
-def _move(files: dict[str, str], symbol: str, source: str, target: str) -> dict[str, str]:
-    plan = plan_package_move(
-        symbol,
-        FileText(source, files[source]),
-        FileText(target, files[target]),
-        [],
-        files.__getitem__,
-        lambda importer, imp: None,
-        lambda path: path in files,
-    )
-    moved = dict(files)
-    for change in plan.changes:
-        assert change.text == files[change.path]
-        moved[change.path] = apply_replacements(change.text, change.replacements)
-    return moved
-
-
 # ------------------------------------------------------------------------------------------------- move
 
 
 def test_move_package_private_class_with_its_imports(tmp_path, open_index) -> None:
-    _javac(_write(tmp_path / "before", PROJECT), tmp_path / "before-classes")
-    moved = _move(PROJECT, "Pricer", f"{SHOP}/Cart.java", f"{SHOP}/Checkout.java")
+    javac_compile(write_files(tmp_path / "before", PROJECT), tmp_path / "before-classes" / "classes")
+    moved = move_within_package(PROJECT, "Pricer", f"{SHOP}/Cart.java", f"{SHOP}/Checkout.java")
     assert moved[f"{SHOP}/Cart.java"] == (
         "package com.acme.shop;\n\n"
         "import java.util.ArrayList;\n"
@@ -127,23 +83,25 @@ def test_move_package_private_class_with_its_imports(tmp_path, open_index) -> No
         "    }\n"
         "}\n"
     )
-    root = _write(tmp_path / "moved", moved)
+    root = write_files(tmp_path / "moved", moved)
     index = open_index(root)
     checkout = f"{SHOP}/Checkout.java"
-    assert _definitions(index, checkout, "Pricer()") == {(checkout, "Pricer")}
-    assert _definitions(index, checkout, "Price.cents") == {("src/com/acme/money/Price.java", "Price")}
-    _javac(root, tmp_path)
+    assert definitions_at_first(index, checkout, "Pricer()") == {(checkout, "Pricer")}
+    assert definitions_at_first(index, checkout, "Price.cents") == {
+        ("src/com/acme/money/Price.java", "Price")
+    }
+    javac_compile(root, tmp_path / "classes")
 
 
 def test_move_refusals() -> None:
     with pytest.raises(
         RefactorError, match=r"Cart is public: a public top-level type must live in its own file"
     ):
-        _move(PROJECT, "Cart", f"{SHOP}/Cart.java", f"{SHOP}/Checkout.java")
+        move_within_package(PROJECT, "Cart", f"{SHOP}/Cart.java", f"{SHOP}/Checkout.java")
     with pytest.raises(RefactorError, match="not in the package"):
-        _move(PROJECT, "Pricer", f"{SHOP}/Cart.java", "src/com/acme/money/Price.java")
+        move_within_package(PROJECT, "Pricer", f"{SHOP}/Cart.java", "src/com/acme/money/Price.java")
     with pytest.raises(RefactorError, match="no top-level definition"):
-        _move(PROJECT, "total", f"{SHOP}/Cart.java", f"{SHOP}/Checkout.java")
+        move_within_package(PROJECT, "total", f"{SHOP}/Cart.java", f"{SHOP}/Checkout.java")
     assert JAVA is not None and JAVA.moves_within_package
 
 
@@ -188,7 +146,7 @@ def test_missing_import_of_a_class_of_another_package(tmp_path, open_index) -> N
             "package com.acme.report;\n\nclass Helper { static final int ONE = 1; }\n"
         ),
     }
-    root = _write(tmp_path / "project", files)
+    root = write_files(tmp_path / "project", files)
     index = open_index(root)
     path = "src/com/acme/report/Report.java"
     # ``Helper`` is in the same package; ``List`` imported; the others are public classes elsewhere.
@@ -211,7 +169,7 @@ def test_missing_import_of_a_class_of_another_package(tmp_path, open_index) -> N
         "public class Report {\n"
     )
     index.set_buffer(path, fixed)
-    assert _definitions(index, path, "Price.cents") == {("src/com/acme/money/Price.java", "Price")}
+    assert definitions_at_first(index, path, "Price.cents") == {("src/com/acme/money/Price.java", "Price")}
     assert missing_package_imports(index, path, fixed, 0, fixed.count("\n")) == []
     (root / path).write_text(fixed, encoding="utf-8")
-    _javac(root, tmp_path)
+    javac_compile(root, tmp_path / "classes")

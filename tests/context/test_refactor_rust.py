@@ -7,19 +7,13 @@ and built and run with cargo when a Rust toolchain is installed."""
 
 from __future__ import annotations
 
-import functools
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
-from index_support import apply_replacements as _apply
-from index_support import write_files as _write
+from index_support import apply_replacements, write_files
+from refactor_support import definition_files_at_first, move_between_modules, run_cargo
 
-from roost.context.index import WorkspaceIndex
 from roost.context.languages import language_for_path
 from roost.context.refactor.imports import RefactorError, add_import, unimported_names, writes_imports
-from roost.context.refactor.move import FileText, move_dependents, move_targets, plan_move
+from roost.context.refactor.move import move_targets
 from roost.context.retrieval.retriever import parse_facts
 
 RUST = language_for_path("x.rs")
@@ -95,70 +89,6 @@ SUPER = {
 }
 
 
-def _definitions(index: WorkspaceIndex, path: str, needle: str, offset: int = 0) -> set[str]:
-    lines = index.source(path).splitlines()
-    line = next(number for number, text in enumerate(lines) if needle in text)
-    col = len(lines[line][: lines[line].index(needle)].encode()) + offset
-    return {loc.path for loc in index.definitions_at(path, line, col)}
-
-
-def _move(tmp_path: Path, open_index, files: dict[str, str], symbol: str, source: str, target: str):
-    root = _write(tmp_path / "before", files)
-    index = open_index(root)
-    plan = plan_move(
-        symbol,
-        FileText(source, files[source]),
-        FileText(target, files[target]),
-        move_dependents(source, index.dependents(source), list(files), lambda path: path in files),
-        files.__getitem__,
-        index.resolve_import,
-        lambda path: path in files,
-    )
-    moved = dict(files)
-    for change in plan.changes:
-        assert change.text == files[change.path]
-        moved[change.path] = _apply(change.text, change.replacements)
-    return moved, plan
-
-
-def _cargo_environment(cargo: str, root: Path) -> dict[str, str]:
-    return {
-        "PATH": "/usr/bin:/bin:" + str(Path(cargo).parent),
-        "HOME": str(Path.home()),
-        "CARGO_TARGET_DIR": str(root / "target"),
-    }
-
-
-@functools.cache
-def _working_cargo() -> str | None:
-    """cargo, when a toolchain really runs: a rustup shim without a default toolchain (e.g. another HOME)
-    is on PATH but cannot build, and counts as no cargo."""
-    cargo = shutil.which("cargo")
-    if cargo is None:
-        return None
-    probe = subprocess.run(
-        [cargo, "--version"], capture_output=True, text=True, timeout=60, env=_cargo_environment(cargo, Path.cwd())
-    )
-    return cargo if probe.returncode == 0 else None
-
-
-def _cargo_run(root: Path, command: str = "run") -> str | None:
-    """The program's output (``run``) when cargo is installed (the crate has no dependencies: offline)."""
-    cargo = _working_cargo()
-    if cargo is None:
-        return None
-    done = subprocess.run(
-        [cargo, command, "--quiet", "--offline"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_cargo_environment(cargo, root),
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 # ----------------------------------------------------------------------------------------- add import
 
 
@@ -167,28 +97,32 @@ def test_use_paths_follow_the_file_style() -> None:
     exists = set(CRATE).__contains__
     report = CRATE["src/report.rs"]
     insertion = add_import("src/report.rs", report, "Item", "src/item.rs", exists)
-    assert _apply(report, [insertion]) == "use crate::store::{describe, Store};\nuse crate::item::Item;\n" + (
-        report.split("\n", 1)[1]
+    assert apply_replacements(report, [insertion]) == (
+        "use crate::store::{describe, Store};\nuse crate::item::Item;\n" + report.split("\n", 1)[1]
     )
     merged = add_import("src/report.rs", report, "LIMIT", "src/store.rs", exists)
-    assert _apply(report, [merged]).startswith("use crate::store::{describe, Store, LIMIT};\n\n")
+    assert apply_replacements(report, [merged]).startswith("use crate::store::{describe, Store, LIMIT};\n\n")
     single = "use crate::store::Store;\n\nfn f() -> Item {}\n"
     insertion = add_import("src/report.rs", single, "describe", "src/store.rs", exists)
-    assert _apply(single, [insertion]).startswith("use crate::store::{Store, describe};\n\n")
+    assert apply_replacements(single, [insertion]).startswith("use crate::store::{Store, describe};\n\n")
     relative = "//! Reports.\n\nuse super::store::Store;\n\nfn f() -> Item {}\n"
     insertion = add_import("src/report.rs", relative, "Item", "src/item.rs", exists)
-    assert _apply(relative, [insertion]) == (
+    assert apply_replacements(relative, [insertion]) == (
         "//! Reports.\n\nuse super::store::Store;\nuse super::item::Item;\n\nfn f() -> Item {}\n"
     )
     bare = "//! Reports.\n\nfn f() -> Item {}\n"
     insertion = add_import("src/report.rs", bare, "Item", "src/item.rs", exists)
-    assert _apply(bare, [insertion]) == "//! Reports.\n\nuse crate::item::Item;\n\nfn f() -> Item {}\n"
+    assert apply_replacements(bare, [insertion]) == (
+        "//! Reports.\n\nuse crate::item::Item;\n\nfn f() -> Item {}\n"
+    )
     root = add_import("src/report.rs", bare, "Item", "src/lib.rs", exists)
-    assert "use crate::Item;\n" in _apply(bare, [root])
+    assert "use crate::Item;\n" in apply_replacements(bare, [root])
     # The binary reaches the library by its crate name, as its other use items do.
     main = CRATE["src/main.rs"]
     insertion = add_import("src/main.rs", main, "LIMIT", "src/store.rs", exists)
-    assert _apply(main, [insertion]).startswith("use stock::item::Item;\nuse stock::store::{describe, Store, LIMIT};\n")
+    assert apply_replacements(main, [insertion]).startswith(
+        "use stock::item::Item;\nuse stock::store::{describe, Store, LIMIT};\n"
+    )
     assert RUST.import_specifier("src/main.rs", "mod store;\n", "src/store.rs", exists) == "crate::store"
     assert RUST.import_specifier("src/main.rs", "fn main() {}\n", "src/store.rs", exists) is None
 
@@ -214,8 +148,8 @@ def test_missing_names_leave_out_bindings() -> None:
 
 
 def test_move_struct_with_its_impl_to_a_sibling_module(tmp_path, open_index) -> None:
-    before = _cargo_run(_write(tmp_path / "build-before", CRATE))
-    moved, plan = _move(tmp_path, open_index, CRATE, "Store", "src/store.rs", "src/report.rs")
+    before = run_cargo(write_files(tmp_path / "build-before", CRATE))
+    moved, plan = move_between_modules(tmp_path, open_index, CRATE, "Store", "src/store.rs", "src/report.rs")
     assert moved["src/store.rs"] == (
         "use crate::report::Store;\n"
         "\n"
@@ -260,17 +194,17 @@ def test_move_struct_with_its_impl_to_a_sibling_module(tmp_path, open_index) -> 
         "use stock::item::Item;\nuse stock::store::describe;\nuse stock::report::Store;\n\n"
     )
     assert plan.notes == []
-    root = _write(tmp_path / "after", moved)
+    root = write_files(tmp_path / "after", moved)
     index = open_index(root)
-    assert _definitions(index, "src/main.rs", "Store::default") == {"src/report.rs"}
-    assert _definitions(index, "src/store.rs", "&Store", 1) == {"src/report.rs"}
-    assert _definitions(index, "src/report.rs", "cap(item") == {"src/store.rs"}
-    after = _cargo_run(root)
+    assert definition_files_at_first(index, "src/main.rs", "Store::default") == {"src/report.rs"}
+    assert definition_files_at_first(index, "src/store.rs", "&Store", 1) == {"src/report.rs"}
+    assert definition_files_at_first(index, "src/report.rs", "cap(item") == {"src/store.rs"}
+    after = run_cargo(root)
     assert after == before
 
 
 def test_move_function_rewrites_module_paths_and_exports_siblings(tmp_path, open_index) -> None:
-    moved, plan = _move(tmp_path, open_index, SUPER, "run", "src/a.rs", "src/b.rs")
+    moved, plan = move_between_modules(tmp_path, open_index, SUPER, "run", "src/a.rs", "src/b.rs")
     assert moved["src/a.rs"] == "pub fn double(x: u32) -> u32 {\n    x * 2\n}\n"
     assert moved["src/b.rs"] == (
         "use crate::a::double;\n\n"
@@ -280,13 +214,13 @@ def test_move_function_rewrites_module_paths_and_exports_siblings(tmp_path, open
     assert moved["src/c.rs"] == "use crate::a;\n\npub fn go() -> u32 {\n    crate::b::run() + crate::b::run()\n}\n"
     assert plan.notes == []
     # The private helper moves the other way: the source still calls it, through ``super::`` like its uses.
-    back, _ = _move(tmp_path / "back", open_index, SUPER, "double", "src/a.rs", "src/b.rs")
+    back, _ = move_between_modules(tmp_path / "back", open_index, SUPER, "double", "src/a.rs", "src/b.rs")
     assert back["src/a.rs"] == (
         "use super::b::{Helper, double};\n\n/// Runs.\npub fn run() -> u32 {\n    double(Helper::one())\n}\n"
     )
     assert back["src/b.rs"].endswith("\n\npub fn double(x: u32) -> u32 {\n    x * 2\n}\n")
-    _cargo_run(_write(tmp_path / "built", moved), "build")
-    _cargo_run(_write(tmp_path / "built-back", back), "build")
+    run_cargo(write_files(tmp_path / "built", moved), "build")
+    run_cargo(write_files(tmp_path / "built-back", back), "build")
 
 
 def test_move_refuses_macros_and_module_files(tmp_path, open_index) -> None:
@@ -297,9 +231,9 @@ def test_move_refuses_macros_and_module_files(tmp_path, open_index) -> None:
         "src/b.rs": "",
     }
     with pytest.raises(RefactorError, match="macro"):
-        _move(tmp_path, open_index, files, "twice", "src/a.rs", "src/b.rs")
+        move_between_modules(tmp_path, open_index, files, "twice", "src/a.rs", "src/b.rs")
     with pytest.raises(RefactorError, match="module file"):
-        _move(tmp_path / "m", open_index, files, "inner", "src/a.rs", "src/b.rs")
+        move_between_modules(tmp_path / "m", open_index, files, "inner", "src/a.rs", "src/b.rs")
     assert move_targets("src/a.rs", list(files), 6) == ["src/b.rs"]
     assert move_targets("src/lib.rs", list(files), 6) == []
 
@@ -310,12 +244,12 @@ def test_move_rewrites_paths_in_files_that_do_not_import_the_module(tmp_path, op
         "src/lib.rs": "mod a;\nmod b;\npub mod c;\npub mod d;\n",
         "src/d.rs": "pub fn again() -> u32 {\n    crate::a::run()\n}\n",
     }
-    root = _write(tmp_path / "w", files)
+    root = write_files(tmp_path / "w", files)
     index = open_index(root)
     assert "src/d.rs" not in index.dependents("src/a.rs")  # no ``use``: the graph has no edge
-    moved, _ = _move(tmp_path, open_index, files, "run", "src/a.rs", "src/b.rs")
+    moved, _ = move_between_modules(tmp_path, open_index, files, "run", "src/a.rs", "src/b.rs")
     assert moved["src/d.rs"] == "pub fn again() -> u32 {\n    crate::b::run()\n}\n"
-    _cargo_run(_write(tmp_path / "built", moved), "build")
+    run_cargo(write_files(tmp_path / "built", moved), "build")
 
 
 def test_moved_code_takes_the_glob_imports_it_may_need(tmp_path, open_index) -> None:
@@ -325,7 +259,7 @@ def test_moved_code_takes_the_glob_imports_it_may_need(tmp_path, open_index) -> 
         "src/e.rs": "pub const ONE: u32 = 1;\n",
         "src/a.rs": "use super::e::*;\n\npub fn run() -> u32 {\n    ONE\n}\n",
     }
-    moved, _ = _move(tmp_path, open_index, files, "run", "src/a.rs", "src/b.rs")
+    moved, _ = move_between_modules(tmp_path, open_index, files, "run", "src/a.rs", "src/b.rs")
     assert moved["src/b.rs"].startswith("use super::e::*;\n\npub struct Helper;\n")
     assert moved["src/b.rs"].endswith("\n\npub fn run() -> u32 {\n    ONE\n}\n")
-    _cargo_run(_write(tmp_path / "built", moved), "build")
+    run_cargo(write_files(tmp_path / "built", moved), "build")
