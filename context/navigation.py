@@ -2,7 +2,7 @@
 aliases, re-exports and star imports across files; references to a symbol.
 
 Language-agnostic: everything language-specific comes from the facts and the language module's hooks
-(``bound_name``, ``self_names``). References are not stored by the index; the file views this module
+(``bound_name``, ``self_names``, ``declared_type``). References are not stored by the index; the file views this module
 asks for extract them on demand for the few files a query touches.
 """
 
@@ -357,7 +357,7 @@ class Navigator:
         if language is not None and receiver in language.super_names():
             cls = _enclosing_class(facts, at)
             return self._inherited(SymbolLocation(path, cls), name, set(), 0) if cls is not None else []
-        receiver_type = self._receiver_type(path, facts, receiver, at, language)
+        receiver_type = self._receiver_type(path, facts, view.source, receiver, at, language)
         if receiver_type is not None:
             for cls in receiver_type:
                 found = self._member(cls, name, set(), 0)
@@ -376,15 +376,22 @@ class Navigator:
         return self._member_fallback(path, name)
 
     def _receiver_type(
-        self, path: str, facts: FileFacts, variable: str, at: Span, language: LanguageSupport | None
+        self,
+        path: str,
+        facts: FileFacts,
+        source: bytes,
+        variable: str,
+        at: Span,
+        language: LanguageSupport | None,
     ) -> list[SymbolLocation] | None:
         """The type a method's receiver variable means (``self``/``this``, Go's ``w`` of
-        ``func (w *Warehouse)``); None when ``variable`` is not the receiver at ``at``."""
+        ``func (w *Warehouse)``), else the type a parameter or local is declared with (the language's
+        ``declared_type``); None when ``variable`` is neither at ``at`` or its type is not found."""
         self_names = language.self_names() if language else ("self", "this")
         method = _enclosing_method(facts, at)
         named_receiver = language.method_receiver(method) if language and method else None
         if variable not in self_names and variable != named_receiver:
-            return None
+            return self._declared_type(path, facts, source, variable, at, language)
         if variable in self_names:
             cls = _enclosing_class(facts, at)
             if cls is not None:
@@ -403,6 +410,35 @@ class Navigator:
             if location.definition is not None and location.definition.kind in _CONTAINER_KINDS
         ]
 
+    def _declared_type(
+        self,
+        path: str,
+        facts: FileFacts,
+        source: bytes,
+        variable: str,
+        at: Span,
+        language: LanguageSupport | None,
+    ) -> list[SymbolLocation] | None:
+        """The class-like type ``variable`` is declared with as a parameter or local at ``at``, resolved from
+        ``path`` like any name (``pkg.T``: the qualifier first); None when unknown or not found, so that the
+        other ways (names, constructor assignments) still apply."""
+        if language is None or not source:
+            return None
+        type_name = language.declared_type(path, source, variable, (at.start_line, at.start_col))
+        if type_name is None:
+            return None
+        head, *rest = type_name.split(".")
+        current = self._resolve_name(path, facts, head, at, language)
+        for part in rest:
+            seen: set[tuple[str, str]] = set()
+            current = _unique([found for owner in current for found in self._member(owner, part, seen, 0)])
+        types = [
+            location
+            for location in current
+            if location.definition is not None and location.definition.kind in _CONTAINER_KINDS
+        ]
+        return types or None
+
     def _resolve_expression(
         self, path: str, view: FileView, expression: str, at: Span, language: LanguageSupport | None
     ) -> list[SymbolLocation]:
@@ -419,7 +455,7 @@ class Navigator:
             if not edge.imp.names and edge.imp.alias is None and edge.imp.module == expression:
                 return [SymbolLocation(target, None) for target in edge.resolved.paths]
         head, *rest = expression.split(".")
-        current = self._receiver_type(path, view.facts, head, at, language) or []
+        current = self._receiver_type(path, view.facts, view.source, head, at, language) or []
         if not current:
             current = self._resolve_name(path, view.facts, head, at, language)
         if not current:

@@ -19,7 +19,7 @@ import json
 import posixpath
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -54,7 +54,13 @@ from roost.context.languages._common import (
     text,
     unquote,
 )
-from roost.context.languages.base import LanguageSupport, WorkspaceLayout
+from roost.context.languages.base import (
+    LanguageSupport,
+    ScopeDeclaration,
+    WorkspaceLayout,
+    declared_type_in_scopes,
+    parsed_for_lookup,
+)
 
 _COMMENT = frozenset({"comment"})
 _FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function", "generator_function"})
@@ -457,6 +463,11 @@ class EcmaScriptSupport(LanguageSupport):
     def self_names(self) -> tuple[str, ...]:
         return ("this",)
 
+    def declared_type(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:
+        # TypeScript annotations (``store: Store``, ``const s: Store = …``); JavaScript declares untyped names.
+        root = parsed_for_lookup(self.ts_language(path), source).root_node
+        return declared_type_in_scopes(root, name, at, lambda scope: _scope_declarations(source, scope))
+
     def builtin_names(self) -> frozenset[str]:
         return _TYPESCRIPT_GLOBALS if self.name == "typescript" else _JAVASCRIPT_GLOBALS
 
@@ -506,6 +517,47 @@ class EcmaScriptSupport(LanguageSupport):
     def move_target_allowed(self, source_path: str, target_path: str) -> bool:
         # JSX stays in files whose grammar parses it; declaration files hold no code to move into.
         return not target_path.endswith(".d.ts") and not source_path.endswith(".d.ts")
+
+
+# ---------------------------------------------------------------- declared types of parameters and locals
+
+_PARAMETERS = frozenset({"required_parameter", "optional_parameter"})
+_UNTYPED_BINDERS = frozenset({"for_in_statement", "catch_clause", "arrow_function"})
+
+
+def _scope_declarations(source: bytes, scope: tree_sitter.Node) -> Iterator[ScopeDeclaration]:
+    """What ``scope`` (a function, block, ``for … of``, ``catch``) declares directly: parameters and
+    ``const``/``let``/``var`` names with their annotated types (None when not annotated)."""
+    if scope.type in _UNTYPED_BINDERS:  # ``for (const x of xs)``, ``catch (e)``, ``x => …``
+        bound = scope.child_by_field_name("parameter" if scope.type != "for_in_statement" else "left")
+        if bound is not None and bound.type == "identifier":
+            yield bound, None
+    for child in scope.named_children:
+        if child.type == "formal_parameters":
+            for parameter in child.named_children:
+                if parameter.type == "identifier":  # JavaScript
+                    yield parameter, None
+                elif parameter.type in _PARAMETERS:
+                    pattern = parameter.child_by_field_name("pattern")
+                    if pattern is not None and pattern.type == "identifier":
+                        yield pattern, _annotated_type(source, parameter.child_by_field_name("type"))
+        elif child.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in child.named_children:
+                if declarator.type != "variable_declarator":
+                    continue
+                name = declarator.child_by_field_name("name")
+                if name is not None and name.type == "identifier":
+                    yield name, _annotated_type(source, declarator.child_by_field_name("type"))
+
+
+def _annotated_type(source: bytes, annotation: tree_sitter.Node | None) -> str | None:
+    """``: Store``, ``: ns.Store``, ``: Box<T>`` → ``Store``, ``ns.Store``, ``Box``; unions, arrays → None."""
+    written = annotation.named_children[0] if annotation is not None and annotation.named_children else None
+    if written is not None and written.type == "generic_type":
+        written = written.child_by_field_name("name")
+    if written is None or written.type not in ("type_identifier", "nested_type_identifier"):
+        return None
+    return text(source, written)
 
 
 # ---------------------------------------------------------------- resolution

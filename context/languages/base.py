@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -237,6 +238,16 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         (the default) when only :meth:`self_names` apply."""
         return None
 
+    def declared_type(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:
+        """The type written where ``name`` is declared as a parameter or local variable in scope at ``at``
+        (row, byte column) of ``source``: the innermost declaration before ``at`` in the enclosing blocks
+        and functions wins. Pointer, reference and generic wrappers are stripped to the named type; a
+        qualified name (``pkg.T``, ``a.b.T``) is kept as written, for navigation to resolve like any name.
+        None when ``name`` is no parameter or local there (a field, a package-level variable) or its type is
+        not written or not one named type. Asked per navigation request, never while indexing. Default: None.
+        """
+        return None
+
     def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
         """Directories (among the workspace's ``directories``) whose files of the same ``package`` see the
         top-level names of ``path`` without an import (Go: the file's own directory; Java: every source
@@ -335,6 +346,42 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         is written in its new file. Raises ``ValueError`` with the reason when it cannot move; None when
         the language does not support moves within a package."""
         return None
+
+
+# A declaration a scope holds: the name's node and its declared type's name (None: not written / not named).
+ScopeDeclaration = tuple[tree_sitter.Node, "str | None"]
+
+
+@lru_cache(maxsize=8)
+def parsed_for_lookup(grammar: tree_sitter.Language, source: bytes) -> tree_sitter.Tree:
+    """A parse of ``source`` for position lookups (:meth:`LanguageSupport.declared_type`): a references
+    search asks about many positions of one file, so its last few parses are kept."""
+    return tree_sitter.Parser(grammar).parse(source)
+
+
+def declared_type_in_scopes(
+    root: tree_sitter.Node,
+    name: str,
+    at: tuple[int, int],
+    scope_declarations: Callable[[tree_sitter.Node], Iterator[ScopeDeclaration]],
+) -> str | None:
+    """The declared type of ``name`` at ``at`` (row, byte column) below ``root``: the scopes around ``at``
+    are asked innermost first for what each declares directly (``scope_declarations``: parameters, locals,
+    loop variables); the last declaration of ``name`` before ``at`` in the innermost scope declaring it
+    wins, even when its type is unknown (a shadowing local hides the outer one). The top level (package
+    and module variables) is not asked."""
+    wanted = name.encode()
+    node: tree_sitter.Node | None = root.named_descendant_for_point_range(at, at)
+    while node is not None and node.parent is not None:
+        declared = [
+            (name_node, type_name)
+            for name_node, type_name in scope_declarations(node)
+            if name_node.end_point <= at and name_node.text == wanted
+        ]
+        if declared:
+            return max(declared, key=lambda declaration: declaration[0].start_byte)[1]
+        node = node.parent
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 import re
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -54,7 +54,14 @@ from roost.context.languages._common import (
     with_leading_comments,
     without_lines,
 )
-from roost.context.languages.base import ImportCandidate, PackageWorkspace, WorkspaceLayout
+from roost.context.languages.base import (
+    ImportCandidate,
+    PackageWorkspace,
+    ScopeDeclaration,
+    WorkspaceLayout,
+    declared_type_in_scopes,
+    parsed_for_lookup,
+)
 
 _COMMENT = frozenset({"comment"})
 # ``func (w *Warehouse[T]) Add(`` → ``w``: the receiver variable of a method declaration.
@@ -248,6 +255,10 @@ class GoSupport(OutlineFirstLanguage):
             return None
         match = _RECEIVER.match(method.signature)
         return match.group(1) if match and match.group(1) != "_" else None
+
+    def declared_type(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:
+        root = parsed_for_lookup(self._language, source).root_node
+        return declared_type_in_scopes(root, name, at, lambda scope: _scope_declarations(source, scope))
 
     def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
         return [posixpath.dirname(path)]  # a Go package is one directory
@@ -641,6 +652,89 @@ def _bound_names(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     if kind in _LOCAL_SPECS:
         return node.children_by_field_name("name")
     return []
+
+
+def _scope_declarations(source: bytes, scope: tree_sitter.Node) -> Iterator[ScopeDeclaration]:
+    """What ``scope`` (a function, block, ``for``/``if``/``switch`` header) declares directly, with the
+    declared types: parameters and receivers, ``var`` specs, ``:=`` names (typed by a composite literal
+    ``T{…}`` / ``&T{…}``), range and type-switch variables (untyped)."""
+    if scope.type == "type_switch_statement":  # ``switch v := x.(type)``: typed per case, untyped here
+        alias = scope.child_by_field_name("alias")
+        yield from ((n, None) for n in alias.named_children if n.type == "identifier") if alias else ()
+    for child in scope.named_children:
+        kind = child.type
+        if kind == "parameter_list":
+            for parameter in child.named_children:
+                if parameter.type in _PARAMETERS:
+                    # ``xs ...T`` is a slice: no members of T.
+                    written = parameter.child_by_field_name("type")
+                    type_name = (
+                        _named_type(source, written) if parameter.type == "parameter_declaration" else None
+                    )
+                    yield from ((n, type_name) for n in parameter.children_by_field_name("name"))
+        elif kind == "var_declaration":
+            specs = [
+                s
+                for c in child.named_children
+                for s in (c.named_children if c.type == "var_spec_list" else [c])
+            ]
+            for spec in specs:
+                if spec.type == "var_spec":
+                    yield from _var_spec_declarations(source, spec)
+        elif kind in _DEFINING_LEFT or kind == "for_clause":
+            declaration = child.child_by_field_name("initializer") if kind == "for_clause" else child
+            if declaration is not None:
+                yield from _short_var_declarations(source, declaration)
+
+
+def _var_spec_declarations(source: bytes, spec: tree_sitter.Node) -> Iterator[ScopeDeclaration]:
+    names = [n for n in spec.children_by_field_name("name") if n.type == "identifier"]
+    written = spec.child_by_field_name("type")
+    if written is not None:
+        yield from ((n, _named_type(source, written)) for n in names)
+        return
+    values = spec.child_by_field_name("value")
+    yield from _paired_with_values(source, names, values)
+
+
+def _short_var_declarations(source: bytes, declaration: tree_sitter.Node) -> Iterator[ScopeDeclaration]:
+    """``a, b := T{}, &U{}``: each name with the literal's type; a ``range`` or ``<-ch`` value: untyped."""
+    left = declaration.child_by_field_name("left")
+    if left is None or not any(child.type == ":=" for child in declaration.children):
+        return
+    names = [n for n in left.named_children if n.type == "identifier"]
+    if declaration.type == "short_var_declaration":
+        yield from _paired_with_values(source, names, declaration.child_by_field_name("right"))
+    else:
+        yield from ((n, None) for n in names)
+
+
+def _paired_with_values(
+    source: bytes, names: list[tree_sitter.Node], values: tree_sitter.Node | None
+) -> Iterator[ScopeDeclaration]:
+    expressions = values.named_children if values is not None and values.type == "expression_list" else []
+    for index, name in enumerate(names):
+        value = expressions[index] if len(expressions) == len(names) else None
+        if value is not None and value.type == "unary_expression" and text(source, value)[:1] == "&":
+            value = value.child_by_field_name("operand")
+        literal_type = (
+            value.child_by_field_name("type")
+            if value is not None and value.type == "composite_literal"
+            else None
+        )
+        yield name, _named_type(source, literal_type)
+
+
+def _named_type(source: bytes, written: tree_sitter.Node | None) -> str | None:
+    """``T``, ``*T``, ``pkg.T``, ``T[int]`` → the named type as written (``pkg.T``); slices, maps, funcs → None."""
+    while written is not None and written.type in ("pointer_type", "parenthesized_type", "generic_type"):
+        if written.type == "generic_type":
+            written = written.child_by_field_name("type")
+        else:
+            written = written.named_children[0] if written.named_children else None
+    if written is None or written.type not in ("type_identifier", "qualified_type"):
+        return None
+    return text(source, written)
 
 
 def _is_local_at(bindings: Sequence[_Binding], name: str, line: int, col: int) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import tree_sitter
@@ -56,9 +56,18 @@ from roost.context.languages._common import (
     top_level_node,
     without_lines,
 )
-from roost.context.languages.base import ImportCandidate, PackageWorkspace, WorkspaceLayout
+from roost.context.languages.base import (
+    ImportCandidate,
+    PackageWorkspace,
+    ScopeDeclaration,
+    WorkspaceLayout,
+    declared_type_in_scopes,
+    parsed_for_lookup,
+)
 
 _COMMENTS = frozenset({"block_comment", "line_comment"})
+# A declared type navigation can resolve: ``Store``, ``a.b.Store`` (not ``Outer<T>.Inner``, annotated types).
+_QUALIFIED_NAME = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
 _WHOLE_TEXT = frozenset({"field_declaration", "constant_declaration", "enum_constant"})
 _MULTI_DECLARATOR = frozenset({"field_declaration", "constant_declaration"})
 _COMMON_ROOTS = ("src/main/java", "src/test/java", "src/java", "src", "java")
@@ -146,6 +155,62 @@ def _declared_bases(signature: str) -> list[str]:
             if name and all(part.isidentifier() for part in name.split(".")):
                 bases.append(name)
     return bases
+
+
+def _scope_declarations(source: bytes, scope: tree_sitter.Node) -> Iterator[ScopeDeclaration]:
+    """What ``scope`` (a method, constructor, lambda, block, ``for``, ``try``, ``catch``) declares directly,
+    with the declared types: parameters, local variables, loop, resource and exception variables."""
+    if scope.type == "enhanced_for_statement":  # ``for (Item item : items)``
+        yield from _typed(source, scope, scope)
+    elif scope.type == "lambda_expression":  # ``x -> …``, ``(a, b) -> …``: inferred, untyped
+        parameters = scope.child_by_field_name("parameters")
+        if parameters is not None and parameters.type in ("identifier", "inferred_parameters"):
+            names = [parameters] if parameters.type == "identifier" else parameters.named_children
+            yield from ((n, None) for n in names if n.type == "identifier")
+    for child in scope.named_children:
+        kind = child.type
+        if kind == "formal_parameters":
+            for parameter in child.named_children:
+                if parameter.type == "formal_parameter":
+                    yield from _typed(source, parameter, parameter)
+                elif parameter.type == "spread_parameter":  # ``Item... items`` is an array
+                    for declarator in parameter.named_children:
+                        if declarator.type == "variable_declarator":
+                            yield from _typed(source, parameter, declarator, array=True)
+        elif kind == "local_variable_declaration":
+            for declarator in child.children_by_field_name("declarator"):
+                yield from _typed(source, child, declarator)
+        elif kind == "resource_specification":
+            for resource in child.named_children:
+                if resource.type == "resource":
+                    yield from _typed(source, resource, resource)
+        elif kind == "catch_formal_parameter":
+            name = child.child_by_field_name("name")
+            types = next((c.named_children for c in child.named_children if c.type == "catch_type"), [])
+            if name is not None:
+                yield name, _named_type(source, types[0]) if len(types) == 1 else None
+
+
+def _typed(
+    source: bytes, declaration: tree_sitter.Node, declarator: tree_sitter.Node, array: bool = False
+) -> Iterator[ScopeDeclaration]:
+    """The name of ``declarator`` with the type of ``declaration`` (None for an array: ``T x[]``)."""
+    name = declarator.child_by_field_name("name")
+    if name is None or name.type != "identifier":
+        return
+    is_array = array or declarator.child_by_field_name("dimensions") is not None
+    yield name, None if is_array else _named_type(source, declaration.child_by_field_name("type"))
+
+
+def _named_type(source: bytes, written: tree_sitter.Node | None) -> str | None:
+    """``Store``, ``a.b.Store``, ``List<Item>`` → ``Store``, ``a.b.Store``, ``List``; ``var``, primitives and
+    arrays → None."""
+    if written is not None and written.type == "generic_type":
+        written = written.named_children[0] if written.named_children else None
+    if written is None or written.type not in ("type_identifier", "scoped_type_identifier"):
+        return None
+    name = text(source, written)
+    return name if name != "var" and _QUALIFIED_NAME.match(name) else None
 
 
 def _import(source: bytes, node: tree_sitter.Node) -> Import | None:
@@ -272,6 +337,10 @@ class JavaSupport(OutlineFirstLanguage):
         if definition.kind not in (SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.ENUM):
             return None
         return _declared_bases(definition.signature)
+
+    def declared_type(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:
+        root = parsed_for_lookup(self._language, source).root_node
+        return declared_type_in_scopes(root, name, at, lambda scope: _scope_declarations(source, scope))
 
     def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
         # One package may span source roots (``src/main/java`` and ``src/test/java``): every folder whose

@@ -434,3 +434,66 @@ def test_local_names_of_a_go_file() -> None:
     # Top-level names and the parameter names of function types bind nothing below the top level.
     source = "package a\n\nvar top = 1\n\ntype F func(unused int)\n\nfunc f(g func(alsoUnused int)) {}\n"
     assert language.local_names("a/a.go", source) == {"g"}
+
+
+# ----------------------------------------------------------------- declared types of parameters and locals
+
+DECLARED = {
+    "go.mod": "module example.com/app\n\ngo 1.22\n",
+    "iox/iox.go": "package iox\n\ntype Reader interface {\n\tRead(p []byte) (int, error)\n}\n",
+    "cfg/config.go": "package cfg\n\ntype Config struct {\n\tName string\n}\n",
+    "app/types.go": (
+        "package app\n\n"
+        'import "example.com/app/iox"\n\n'
+        "type ReadWriter interface {\n\tiox.Reader\n\tWrite(p []byte) (int, error)\n}\n\n"
+        "type Local struct {\n\tName string\n}\n\n"
+        "type Other struct {\n\tName string\n}\n\n"
+        "// File's method is named like the interface's: a guess by name finds it too.\n"
+        "type File struct{}\n\n"
+        "func (f *File) Read(p []byte) (int, error) { return 0, nil }\n"
+    ),
+    "app/use.go": (
+        "package app\n\n"
+        'import "example.com/app/cfg"\n\n'
+        "var current Local\n\n"
+        "func use(rw ReadWriter, c *cfg.Config, o Other) {\n"
+        "\trw.Read(nil)\n"
+        '\tc.Name = "x"\n'
+        "\tvar l Local\n"
+        "\t_ = l.Name\n"
+        "\tif rw != nil {\n"
+        "\t\to := &Local{}\n"
+        "\t\t_ = o.Name // shadowed\n"
+        "\t}\n"
+        "\t_ = o.Name // the parameter\n"
+        "\t_ = current.Name\n"
+        "}\n"
+    ),
+}
+
+
+def test_declared_types_of_parameters_and_locals(tmp_path) -> None:
+    index, definitions = _index_definitions(tmp_path, DECLARED)
+    use, types = "app/use.go", "app/types.go"
+    try:
+        # A parameter's interface type: the method comes from the interface it embeds, never File's.
+        assert definitions(use, "rw.Read", len("rw.")) == {("iox/iox.go", "Reader.Read")}
+        # A pointer to another package's struct; a ``var`` of a struct.
+        assert definitions(use, "c.Name", len("c.")) == {("cfg/config.go", "Config.Name")}
+        assert definitions(use, "l.Name", len("l.")) == {(types, "Local.Name")}
+        # A local declared in an inner block shadows the parameter there, and only there.
+        assert definitions(use, "o.Name // shadowed", len("o.")) == {(types, "Local.Name")}
+        assert definitions(use, "o.Name // the parameter", len("o.")) == {(types, "Other.Name")}
+        # A package-level variable is no parameter or local: the hook says nothing, the guess by name holds.
+        language = language_for_path(use)
+        lines = DECLARED[use].splitlines()
+        row = next(i for i, line in enumerate(lines) if "current.Name" in line)
+        source = DECLARED[use].encode()
+        assert language.declared_type(use, source, "current", (row, lines[row].index("current"))) is None
+        assert definitions(use, "current.Name", len("current.")) == {
+            ("cfg/config.go", "Config.Name"),
+            (types, "Local.Name"),
+            (types, "Other.Name"),
+        }
+    finally:
+        index.close()

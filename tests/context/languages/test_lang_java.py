@@ -290,3 +290,60 @@ def test_uses_of_locals_and_parameters_are_not_references() -> None:
         ("other", None, 9),
         ("inner", None, 9),  # declared in a block that ended
     ]
+
+
+# ----------------------------------------------------------------- declared types of parameters and locals
+
+DECLARED = {
+    "src/com/a/Store.java": "package com.a;\n\npublic class Store {\n    public void save(Object x) {}\n}\n",
+    # Same method name: a guess by name finds it too.
+    "src/com/a/Cache.java": "package com.a;\n\npublic class Cache {\n    public void save(Object x) {}\n}\n",
+    "src/com/a/Item.java": "package com.a;\n\npublic class Item {\n    public int price() { return 1; }\n}\n",
+    "src/com/b/App.java": (
+        "package com.b;\n\n"
+        "import com.a.Cache;\n"
+        "import com.a.Item;\n"
+        "import com.a.Store;\n"
+        "import java.util.List;\n\n"
+        "public class App {\n"
+        "    private Cache held;\n"
+        "    void run(Store store) { store.save(1); }\n"
+        "    void make() { Store s = factory(); s.save(2); }\n"
+        "    void loop(List<Item> items) { for (Item item : items) item.price(); }\n"
+        "    void shadow(Store store) {\n"
+        "        Runnable r = new Runnable() {\n"
+        "            public void run() { Cache store = cache(); store.save(3); }\n"
+        "        };\n"
+        "        store.save(4);\n"
+        "    }\n"
+        "    void field() { held.save(5); }\n"
+        "    Store factory() { return new Store(); }\n"
+        "    Cache cache() { return new Cache(); }\n"
+        "}\n"
+    ),
+}
+
+
+def test_declared_types_of_parameters_and_locals(tmp_path) -> None:
+    index, definitions = _index_definitions(tmp_path, DECLARED)
+    app, store, cache = "src/com/b/App.java", "src/com/a/Store.java", "src/com/a/Cache.java"
+    try:
+        # A parameter; a local assigned from a call (no ``new`` to guess from); an enhanced-for variable.
+        assert definitions(app, "store.save(1)", len("store.")) == {(store, "Store.save")}
+        assert definitions(app, "s.save(2)", len("s.")) == {(store, "Store.save")}
+        assert definitions(app, "item.price()", len("item.")) == {("src/com/a/Item.java", "Item.price")}
+        # A local of an anonymous class's method shadows the enclosing method's parameter, only inside it.
+        assert definitions(app, "store.save(3)", len("store.")) == {(cache, "Cache.save")}
+        assert definitions(app, "store.save(4)", len("store.")) == {(store, "Store.save")}
+        # A field is no parameter or local: the hook says nothing, the guess by name holds.
+        language = language_for_path(app)
+        lines = DECLARED[app].splitlines()
+        row = next(i for i, line in enumerate(lines) if "held.save" in line)
+        source = DECLARED[app].encode()
+        assert language.declared_type(app, source, "held", (row, lines[row].index("held.save"))) is None
+        assert definitions(app, "held.save(5)", len("held.")) == {
+            (store, "Store.save"),
+            (cache, "Cache.save"),
+        }
+    finally:
+        index.close()

@@ -241,3 +241,56 @@ def test_tsconfig_extends_list(tmp_path) -> None:
     for spec in ("~/util/a", "util/a"):
         result = language.resolve_import(Import(spec, Span(0, 0, 0, 0)), "src/main.ts", layout)
         assert result.paths == ("src/util/a.ts",), spec
+
+
+# ----------------------------------------------------------------- declared types of parameters and locals
+
+DECLARED = {
+    "src/store.ts": (
+        "export class Store {\n  save(): void {}\n}\n\n"
+        "// Same method name: a guess by name finds it too.\n"
+        "export class Cache {\n  save(): void {}\n}\n"
+    ),
+    "src/app.ts": (
+        "import { Cache, Store } from './store';\n\n"
+        "declare function make<T>(): T;\n\n"
+        "const top: Cache = make();\n"
+        "top.save(/* module level */);\n\n"
+        "function f(store: Store) {\n  store.save(/* parameter */);\n}\n\n"
+        "function g() {\n  const s: Store = make();\n  s.save(/* const */);\n}\n\n"
+        "function h(store: Store) {\n"
+        "  {\n    const store: Cache = make();\n    store.save(/* shadowed */);\n  }\n"
+        "  store.save(/* after the block */);\n"
+        "}\n"
+    ),
+}
+
+
+def test_declared_types_of_parameters_and_locals(tmp_path) -> None:
+    from roost.context.index import WorkspaceIndex
+    from roost.context.options import IndexOptions
+
+    _write(tmp_path / "project", DECLARED)
+    index = WorkspaceIndex(tmp_path / "project", IndexOptions(cache_dir=tmp_path / "cache", workers=1))
+    index.index()
+    app, lines = "src/app.ts", DECLARED["src/app.ts"].splitlines()
+
+    def definitions(comment: str) -> set[tuple[str, str | None]]:
+        row = next(i for i, line in enumerate(lines) if comment in line)
+        col = lines[row].index(".save") + 1
+        return {(loc.path, loc.qualified_name) for loc in index.definitions_at(app, row, col)}
+
+    store, cache = ("src/store.ts", "Store.save"), ("src/store.ts", "Cache.save")
+    try:
+        assert definitions("/* parameter */") == {store}
+        assert definitions("/* const */") == {store}
+        # A block's local shadows the parameter inside the block only.
+        assert definitions("/* shadowed */") == {cache}
+        assert definitions("/* after the block */") == {store}
+        # A module-level constant is no parameter or local: the hook says nothing, the guess by name holds.
+        row = next(i for i, line in enumerate(lines) if "module level" in line)
+        source = DECLARED[app].encode()
+        assert language_for_path(app).declared_type(app, source, "top", (row, 0)) is None
+        assert definitions("/* module level */") == {store, cache}
+    finally:
+        index.close()
