@@ -259,3 +259,59 @@ def test_project_name_maps_onto_package_dir_folders(tmp_path):
     assert resolve(layout, "app/main.py", "acme.core", "engine").path_for_name("engine") == "core/engine.py"
     assert resolve(layout, "app/main.py", "acme.nothing").external
     assert resolve(layout, "app/main.py", "other.core.engine").external
+
+
+# ----------------------------------------------------------------- declared types of parameters and locals
+
+DECLARED = {
+    "store.py": (
+        "class Store:\n    def save(self):\n        return 1\n\n\n"
+        "# The same method name: a guess by name finds it too.\n"
+        "class Cache:\n    def save(self):\n        return 2\n"
+    ),
+    "app.py": (
+        "from typing import Optional\n\nimport store as stores\nfrom store import Cache, Store\n\n"
+        "top: Cache = Cache()\ntop.save()  # module level\n\n\n"
+        "def f(store: Store):\n    store.save()  # parameter\n\n\n"
+        "def g(a: 'Store', b: Optional[Store] = None, c: Store | None = None, d: stores.Cache = None):\n"
+        "    a.save()  # string\n    b.save()  # optional\n    c.save()  # union with None\n"
+        "    d.save()  # qualified\n\n\n"
+        "def h():\n    s: Store = make()\n    s.save()  # annotated local\n\n\n"
+        "def k(store: Store, items: list[Store]):\n"
+        "    items.save()  # a list of Store is no Store\n"
+        "    for store in caches():\n        store.save()  # rebound by the loop\n\n\n"
+        "class Holder:\n    value: Cache\n\n    def m(self, value: Store):\n        value.save()  # not the field\n"
+    ),
+}
+
+
+def test_declared_types_of_parameters_and_locals(tmp_path: Path) -> None:
+    from roost.context.index import WorkspaceIndex
+
+    root = tmp_path / "project"
+    for rel, text in DECLARED.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / "cache", workers=1))
+    index.index()
+    lines = DECLARED["app.py"].splitlines()
+
+    def definitions(comment: str) -> set[str | None]:
+        row = next(i for i, line in enumerate(lines) if f"# {comment}" in line)
+        col = lines[row].index(".save") + 1
+        return {location.qualified_name for location in index.definitions_at("app.py", row, col)}
+
+    try:
+        for comment in ("parameter", "string", "optional", "union with None", "annotated local", "not the field"):
+            assert definitions(comment) == {"Store.save"}, comment
+        assert definitions("qualified") == {"Cache.save"}
+        # No declared class: the hook says nothing and the guess by name holds (both classes).
+        assert definitions("rebound by the loop") == {"Store.save", "Cache.save"}
+        # Module level: no parameter or local, the hook says nothing; the constructor assignment types it.
+        assert definitions("module level") == {"Cache.save"}
+        row = next(i for i, line in enumerate(lines) if "# module level" in line)
+        assert PYTHON.declared_type("app.py", DECLARED["app.py"].encode(), "top", (row, 0)) is None
+        row = next(i for i, line in enumerate(lines) if "a list of Store" in line)
+        assert PYTHON.declared_type("app.py", DECLARED["app.py"].encode(), "items", (row, 4)) is None
+    finally:
+        index.close()
