@@ -427,17 +427,23 @@ class Navigator:
         type_name = language.declared_type(path, source, variable, (at.start_line, at.start_col))
         if type_name is None:
             return None
+        return self._resolve_type_name(path, facts, type_name, at, language) or None
+
+    def _resolve_type_name(
+        self, path: str, facts: FileFacts, type_name: str, at: Span, language: LanguageSupport | None
+    ) -> list[SymbolLocation]:
+        """The class-like definitions a type name written in ``path`` means, resolved like any name
+        (``pkg.T``: the qualifier first, then its members)."""
         head, *rest = type_name.split(".")
         current = self._resolve_name(path, facts, head, at, language)
         for part in rest:
             seen: set[tuple[str, str]] = set()
             current = _unique([found for owner in current for found in self._member(owner, part, seen, 0)])
-        types = [
+        return [
             location
             for location in current
             if location.definition is not None and location.definition.kind in _CONTAINER_KINDS
         ]
-        return types or None
 
     def _resolve_expression(
         self, path: str, view: FileView, expression: str, at: Span, language: LanguageSupport | None
@@ -499,7 +505,7 @@ class Navigator:
         assert definition is not None
         match = re.search(r"=\s*(?:new\s+)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*[({]", definition.signature)
         if not match:
-            return []
+            return self._typed_variable(location)
         facts = self._graph.facts(location.path)
         view = self._view_for(location.path) if facts is None else FileView(facts, [], b"")
         if view is None:
@@ -507,6 +513,20 @@ class Navigator:
         return self._resolve_expression(
             location.path, view, match.group(1) + "()", definition.span, self._language(location.path)
         )
+
+    def _typed_variable(self, location: SymbolLocation) -> list[SymbolLocation]:
+        """The class of a field or variable whose declaration writes or implies its type (the language's
+        ``field_type``: ``cache: Cache``, ``self.store = store`` with ``store: Store``)."""
+        definition = location.definition
+        language = self._language(location.path)
+        facts = self._graph.facts(location.path)
+        if definition is None or language is None or facts is None:
+            return []
+        source = (self._source_for(location.path) if self._source_for is not None else None) or b""
+        type_name = language.field_type(location.path, source, definition)
+        if type_name is None:
+            return []
+        return self._resolve_type_name(location.path, facts, type_name, definition.span, language)
 
     def _member(
         self, owner: SymbolLocation, name: str, seen: set[tuple[str, str]], hops: int

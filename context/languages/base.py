@@ -248,6 +248,13 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         """
         return None
 
+    def field_type(self, path: str, source: bytes, field: Definition) -> str | None:
+        """The type of a field or variable definition of ``path`` (whose text is ``source``) as its
+        declaration writes it (``cache: Cache``) or implies it (``self.store = store`` where the parameter
+        is ``store: Store``), in :meth:`declared_type`'s form; ``x = Cls(...)`` navigation reads itself. Asked
+        per navigation request. Default: None."""
+        return None
+
     def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
         """Directories (among the workspace's ``directories``) whose files of the same ``package`` see the
         top-level names of ``path`` without an import (Go: the file's own directory; Java: every source

@@ -986,6 +986,24 @@ class PythonSupport(LanguageSupport):
         root = parsed_for_lookup(_language(), source).root_node
         return declared_type_in_scopes(root, name, at, _scope_declarations)
 
+    def field_type(self, path: str, source: bytes, field: Definition) -> str | None:
+        # The definition's first line: ``cache: Cache``, ``self.store: Store = store``, ``self.store = store``.
+        if field.kind not in (SymbolKind.FIELD, SymbolKind.VARIABLE, SymbolKind.CONSTANT):
+            return None
+        root = parsed_for_lookup(_language(), field.signature.encode("utf-8")).root_node
+        statement = root.named_children[0] if root.named_child_count == 1 and not root.has_error else None
+        assignment = statement.named_children[0] if statement is not None and statement.named_child_count else None
+        if assignment is None or assignment.type != "assignment":
+            return None
+        annotated = _annotated_type(assignment.child_by_field_name("type"))
+        if annotated is not None:
+            return annotated
+        right = assignment.child_by_field_name("right")
+        if right is None or right.type != "identifier" or not right.text or not source:
+            return None
+        # Assigned from a name: that parameter's or local's declared type where the assignment is.
+        return self.declared_type(path, source, right.text.decode(), (field.span.start_line, field.span.start_col))
+
     def builtin_names(self) -> frozenset[str]:
         return _BUILTIN_NAMES
 

@@ -315,3 +315,48 @@ def test_declared_types_of_parameters_and_locals(tmp_path: Path) -> None:
         assert PYTHON.declared_type("app.py", DECLARED["app.py"].encode(), "items", (row, 4)) is None
     finally:
         index.close()
+
+
+FIELDS = {
+    "store.py": DECLARED["store.py"],
+    "service.py": (
+        "from store import Cache, Store\n\n\n"
+        "class Service:\n"
+        "    cache: Cache\n"
+        "    backup: 'Store | None' = None\n\n"
+        "    def __init__(self, store: Store, name):\n"
+        "        self.store = store\n"
+        "        self.name = name\n"
+        "        self.made = Cache()\n\n"
+        "    def run(self):\n"
+        "        self.store.save()  # typed parameter assigned\n"
+        "        self.cache.save()  # class annotation\n"
+        "        self.made.save()  # constructor\n"
+        "        self.name.save()  # untyped parameter\n"
+    ),
+}
+
+
+def test_fields_typed_by_annotations_and_typed_parameters(tmp_path: Path) -> None:
+    from roost.context.index import WorkspaceIndex
+
+    root = tmp_path / "project"
+    for rel, text in FIELDS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / "cache", workers=1))
+    index.index()
+    lines = FIELDS["service.py"].splitlines()
+
+    def definitions(comment: str) -> set[str | None]:
+        row = next(i for i, line in enumerate(lines) if f"# {comment}" in line)
+        col = lines[row].rindex(".save") + 1
+        return {location.qualified_name for location in index.definitions_at("service.py", row, col)}
+
+    try:
+        assert definitions("typed parameter assigned") == {"Store.save"}
+        assert definitions("class annotation") == {"Cache.save"}
+        assert definitions("constructor") == {"Cache.save"}  # as before: ``= Cache()``
+        assert definitions("untyped parameter") == {"Store.save", "Cache.save"}  # nothing known: by name
+    finally:
+        index.close()
