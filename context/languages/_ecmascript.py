@@ -468,6 +468,19 @@ class EcmaScriptSupport(LanguageSupport):
         root = parsed_for_lookup(self.ts_language(path), source).root_node
         return declared_type_in_scopes(root, name, at, lambda scope: _scope_declarations(source, scope))
 
+    def field_type(self, path: str, source: bytes, field: Definition) -> str | None:
+        # The signature is the class field as written (``private store: Store``, ``readonly s?: Store``):
+        # parsed back in a class body for its annotation. JavaScript fields carry none.
+        if field.kind is not SymbolKind.FIELD:
+            return None
+        written = f"class _ {{\n{field.signature}\n}}\n".encode()
+        root = parsed_for_lookup(self.ts_language(path), written).root_node
+        body = root.named_children[0].child_by_field_name("body") if root.named_child_count == 1 else None
+        member = body.named_children[0] if body is not None and body.named_child_count == 1 else None
+        if root.has_error or member is None or member.type != "public_field_definition":
+            return None
+        return _annotated_type(written, member.child_by_field_name("type"))
+
     def builtin_names(self) -> frozenset[str]:
         return _TYPESCRIPT_GLOBALS if self.name == "typescript" else _JAVASCRIPT_GLOBALS
 

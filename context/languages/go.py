@@ -260,6 +260,23 @@ class GoSupport(OutlineFirstLanguage):
         root = parsed_for_lookup(self._language, source).root_node
         return declared_type_in_scopes(root, name, at, lambda scope: _scope_declarations(source, scope))
 
+    def field_type(self, path: str, source: bytes, field: Definition) -> str | None:
+        # The signature is the declaration as written: a struct field's ``store *Store`` (``a, b Store``),
+        # a package-level ``var x pkg.T``; parsed back in a struct or at the top level for its type.
+        if field.kind is SymbolKind.FIELD:
+            snippet = f"package p\ntype _ struct {{\n{field.signature}\n}}\n"
+            declaration_type = "field_declaration"
+        elif field.kind is SymbolKind.VARIABLE and field.signature.startswith("var "):
+            snippet, declaration_type = f"package p\n{field.signature}\n", "var_spec"
+        else:
+            return None
+        written = snippet.encode()
+        root = parsed_for_lookup(self._language, written).root_node
+        declaration = _first_of_type(root, declaration_type)
+        if root.has_error or declaration is None:
+            return None
+        return _named_type(written, declaration.child_by_field_name("type"))
+
     def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
         return [posixpath.dirname(path)]  # a Go package is one directory
 
@@ -723,6 +740,17 @@ def _paired_with_values(
             else None
         )
         yield name, _named_type(source, literal_type)
+
+
+def _first_of_type(node: tree_sitter.Node, node_type: str) -> tree_sitter.Node | None:
+    """The first node of ``node_type`` at or below ``node``, in source order."""
+    if node.type == node_type:
+        return node
+    for child in node.named_children:
+        found = _first_of_type(child, node_type)
+        if found is not None:
+            return found
+    return None
 
 
 def _named_type(source: bytes, written: tree_sitter.Node | None) -> str | None:

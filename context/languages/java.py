@@ -342,6 +342,23 @@ class JavaSupport(OutlineFirstLanguage):
         root = parsed_for_lookup(self._language, source).root_node
         return declared_type_in_scopes(root, name, at, lambda scope: _scope_declarations(source, scope))
 
+    def field_type(self, path: str, source: bytes, field: Definition) -> str | None:
+        # The signature is the declaration as written (``private Store store;``, ``int a, b;``): parsed
+        # back in a class body, the type of this field's declarator (None for ``Store[] x`` or ``Store x[]``).
+        if field.kind is not SymbolKind.FIELD:
+            return None
+        written = f"class _ {{\n{field.signature}\n}}\n".encode()
+        root = parsed_for_lookup(self._language, written).root_node
+        body = root.named_children[0].child_by_field_name("body") if root.named_child_count == 1 else None
+        declaration = body.named_children[0] if body is not None and body.named_child_count == 1 else None
+        if root.has_error or declaration is None or declaration.type != "field_declaration":
+            return None
+        for declarator in declaration.children_by_field_name("declarator"):
+            for name, type_name in _typed(written, declaration, declarator):
+                if name.text is not None and name.text.decode("utf-8") == field.name:
+                    return type_name
+        return None
+
     def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
         # One package may span source roots (``src/main/java`` and ``src/test/java``): every folder whose
         # path ends with the package's path, plus the file's own (sources outside the usual layout).

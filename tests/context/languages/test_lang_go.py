@@ -484,16 +484,65 @@ def test_declared_types_of_parameters_and_locals(tmp_path) -> None:
         # A local declared in an inner block shadows the parameter there, and only there.
         assert definitions(use, "o.Name // shadowed", len("o.")) == {(types, "Local.Name")}
         assert definitions(use, "o.Name // the parameter", len("o.")) == {(types, "Other.Name")}
-        # A package-level variable is no parameter or local: the hook says nothing, the guess by name holds.
+        # A package-level variable is no parameter or local: ``declared_type`` says nothing, ``field_type``
+        # reads its ``var current Local``.
         language = language_for_path(use)
         lines = DECLARED[use].splitlines()
         row = next(i for i, line in enumerate(lines) if "current.Name" in line)
         source = DECLARED[use].encode()
         assert language.declared_type(use, source, "current", (row, lines[row].index("current"))) is None
-        assert definitions(use, "current.Name", len("current.")) == {
-            ("cfg/config.go", "Config.Name"),
-            (types, "Local.Name"),
-            (types, "Other.Name"),
+        assert definitions(use, "current.Name", len("current.")) == {(types, "Local.Name")}
+    finally:
+        index.close()
+
+
+# ------------------------------------------------------------------------- declared types of struct fields
+
+FIELDS = {
+    "go.mod": "module example.com/app\n\ngo 1.22\n",
+    "remote/remote.go": "package remote\n\ntype Store struct{}\n\nfunc (s *Store) Save() {}\n",
+    "app/types.go": (
+        "package app\n\n"
+        "type Store struct{}\n\nfunc (s *Store) Save() {}\n\n"
+        "// Same method name: a guess by name finds it too.\n"
+        "type Cache struct{}\n\nfunc (c *Cache) Save() {}\n"
+    ),
+    "app/service.go": (
+        "package app\n\n"
+        'import "example.com/app/remote"\n\n'
+        "type Service struct {\n"
+        "\tstore *Store\n"
+        "\tcache, spare Cache\n"
+        "\tfar *remote.Store\n"
+        "\tbackend interface{ Save() }\n"
+        "}\n\n"
+        "var (\n\tshared *Cache\n)\n\n"
+        "func (s *Service) Run() {\n"
+        "\ts.store.Save() // pointer field\n"
+        "\ts.spare.Save() // second name of a field list\n"
+        "\ts.far.Save() // another package's type\n"
+        "\tshared.Save() // package-level var\n"
+        "\ts.backend.Save() // no named type\n"
+        "}\n"
+    ),
+}
+
+
+def test_declared_types_of_struct_fields(tmp_path) -> None:
+    index, definitions = _index_definitions(tmp_path, FIELDS)
+    service, types = "app/service.go", "app/types.go"
+    store, cache, far = (types, "Store.Save"), (types, "Cache.Save"), ("remote/remote.go", "Store.Save")
+    try:
+        assert definitions(service, "Save() // pointer field") == {store}
+        assert definitions(service, "Save() // second name") == {cache}
+        assert definitions(service, "Save() // another package") == {far}
+        assert definitions(service, "Save() // package-level var") == {cache}
+        # An anonymous interface names no type: the guess by name, as before (its own method included).
+        assert definitions(service, "Save() // no named type") == {
+            store,
+            cache,
+            far,
+            (service, "Service.backend.Save"),
         }
     finally:
         index.close()

@@ -335,15 +335,52 @@ def test_declared_types_of_parameters_and_locals(tmp_path) -> None:
         # A local of an anonymous class's method shadows the enclosing method's parameter, only inside it.
         assert definitions(app, "store.save(3)", len("store.")) == {(cache, "Cache.save")}
         assert definitions(app, "store.save(4)", len("store.")) == {(store, "Store.save")}
-        # A field is no parameter or local: the hook says nothing, the guess by name holds.
+        # A field is no parameter or local: ``declared_type`` says nothing, ``field_type`` reads its
+        # ``private Cache held;``.
         language = language_for_path(app)
         lines = DECLARED[app].splitlines()
         row = next(i for i, line in enumerate(lines) if "held.save" in line)
         source = DECLARED[app].encode()
         assert language.declared_type(app, source, "held", (row, lines[row].index("held.save"))) is None
-        assert definitions(app, "held.save(5)", len("held.")) == {
-            (store, "Store.save"),
-            (cache, "Cache.save"),
-        }
+        assert definitions(app, "held.save(5)", len("held.")) == {(cache, "Cache.save")}
+    finally:
+        index.close()
+
+
+# ------------------------------------------------------------------------------ declared types of fields
+
+FIELDS = {
+    "src/com/a/Store.java": DECLARED["src/com/a/Store.java"],
+    "src/com/a/Cache.java": DECLARED["src/com/a/Cache.java"],
+    "src/com/b/Service.java": (
+        "package com.b;\n\n"
+        "import com.a.Cache;\n"
+        "import com.a.Store;\n\n"
+        "public class Service {\n"
+        "    private Store store;\n"
+        "    private Cache many[], second;\n"
+        "    Service(Cache second) { this.second = second; }\n"
+        "    void run() {\n"
+        "        this.store.save(1);\n"
+        "        store.save(2);\n"
+        "        this.second.save(3);\n"
+        "        many[0].save(4);\n"
+        "    }\n"
+        "}\n"
+    ),
+}
+
+
+def test_declared_types_of_fields(tmp_path) -> None:
+    index, definitions = _index_definitions(tmp_path, FIELDS)
+    service = "src/com/b/Service.java"
+    store, cache = ("src/com/a/Store.java", "Store.save"), ("src/com/a/Cache.java", "Cache.save")
+    try:
+        # Through ``this`` and through the implicit ``this``; the declarator after an array one.
+        assert definitions(service, "this.store.save(1)", len("this.store.")) == {store}
+        assert definitions(service, "store.save(2)", len("store.")) == {store}
+        assert definitions(service, "this.second.save(3)", len("this.second.")) == {cache}
+        # An array (``Cache many[]``) names no class to look in: the guess by name, as before.
+        assert definitions(service, "many[0].save(4)", len("many[0].")) == {store, cache}
     finally:
         index.close()

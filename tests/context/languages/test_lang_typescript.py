@@ -294,3 +294,49 @@ def test_declared_types_of_parameters_and_locals(tmp_path) -> None:
         assert definitions("/* module level */") == {store, cache}
     finally:
         index.close()
+
+
+FIELDS = {
+    "src/store.ts": DECLARED["src/store.ts"],
+    "src/service.ts": (
+        "import { Cache, Store } from './store';\n\n"
+        "export class Service {\n"
+        "  private store: Store;\n"
+        "  readonly cache?: Cache;\n"
+        "  backend: Store | Cache;\n\n"
+        "  constructor(store: Store, backend: Store | Cache) {\n"
+        "    this.store = store;\n"
+        "    this.backend = backend;\n"
+        "  }\n\n"
+        "  run(): void {\n"
+        "    this.store.save(/* private */);\n"
+        "    if (this.cache) this.cache.save(/* readonly optional */);\n"
+        "    this.backend.save(/* union */);\n"
+        "  }\n"
+        "}\n"
+    ),
+}
+
+
+def test_declared_types_of_class_fields(tmp_path) -> None:
+    from roost.context.index import WorkspaceIndex
+    from roost.context.options import IndexOptions
+
+    _write(tmp_path / "project", FIELDS)
+    index = WorkspaceIndex(tmp_path / "project", IndexOptions(cache_dir=tmp_path / "cache", workers=1))
+    index.index()
+    service, lines = "src/service.ts", FIELDS["src/service.ts"].splitlines()
+
+    def definitions(comment: str) -> set[tuple[str, str | None]]:
+        row = next(i for i, line in enumerate(lines) if comment in line)
+        col = lines[row].rindex(".save") + 1
+        return {(loc.path, loc.qualified_name) for loc in index.definitions_at(service, row, col)}
+
+    store, cache = ("src/store.ts", "Store.save"), ("src/store.ts", "Cache.save")
+    try:
+        assert definitions("/* private */") == {store}
+        assert definitions("/* readonly optional */") == {cache}
+        # A union names no one class: the guess by name, as before.
+        assert definitions("/* union */") == {store, cache}
+    finally:
+        index.close()
