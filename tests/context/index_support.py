@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from roost.context.index import WorkspaceIndex
@@ -67,6 +68,24 @@ def write_files(root: Path, files: dict[str, str]) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     return root
+
+
+def index_with_definitions(
+    tmp_path: Path, files: dict[str, str]
+) -> tuple[WorkspaceIndex, Callable[..., set[tuple[str, str | None]]]]:
+    """An index of ``files`` (written under ``tmp_path/project``) and a lookup: the definitions of what
+    stands at ``offset`` into the first occurrence of ``needle`` in ``path``, as (path, qualified name).
+    The caller closes the index."""
+    index = make_index(write_files(tmp_path / "project", files), tmp_path / "cache")
+    index.index()
+
+    def definitions(path: str, needle: str, offset: int = 0) -> set[tuple[str, str | None]]:
+        lines = index.source(path).splitlines()
+        line = next(number for number, text in enumerate(lines) if needle in text)
+        col = lines[line].index(needle) + offset
+        return {(loc.path, loc.qualified_name) for loc in index.definitions_at(path, line, col)}
+
+    return index, definitions
 
 
 def apply_replacements(text: str, replacements) -> str:

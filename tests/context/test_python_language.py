@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import tree_sitter
+from index_support import index_with_definitions
 
 from roost.context.facts import Import, ImportedName, Span, SymbolKind
 from roost.context.languages import language_for_path
@@ -286,29 +287,17 @@ DECLARED = {
 
 
 def test_declared_types_of_parameters_and_locals(tmp_path: Path) -> None:
-    from roost.context.index import WorkspaceIndex
-
-    root = tmp_path / "project"
-    for rel, text in DECLARED.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / "cache", workers=1))
-    index.index()
-    lines = DECLARED["app.py"].splitlines()
-
-    def definitions(comment: str) -> set[str | None]:
-        row = next(i for i, line in enumerate(lines) if f"# {comment}" in line)
-        col = lines[row].index(".save") + 1
-        return {location.qualified_name for location in index.definitions_at("app.py", row, col)}
-
+    index, definitions = index_with_definitions(tmp_path, DECLARED)
+    store, cache = ("store.py", "Store.save"), ("store.py", "Cache.save")
     try:
         for comment in ("parameter", "string", "optional", "union with None", "annotated local", "not the field"):
-            assert definitions(comment) == {"Store.save"}, comment
-        assert definitions("qualified") == {"Cache.save"}
+            assert definitions("app.py", f"save()  # {comment}") == {store}, comment
+        assert definitions("app.py", "save()  # qualified") == {cache}
         # No declared class: the hook says nothing and the guess by name holds (both classes).
-        assert definitions("rebound by the loop") == {"Store.save", "Cache.save"}
+        assert definitions("app.py", "save()  # rebound by the loop") == {store, cache}
         # Module level: no parameter or local, the hook says nothing; the constructor assignment types it.
-        assert definitions("module level") == {"Cache.save"}
+        assert definitions("app.py", "save()  # module level") == {cache}
+        lines = DECLARED["app.py"].splitlines()
         row = next(i for i, line in enumerate(lines) if "# module level" in line)
         assert PYTHON.declared_type("app.py", DECLARED["app.py"].encode(), "top", (row, 0)) is None
         row = next(i for i, line in enumerate(lines) if "a list of Store" in line)
@@ -338,25 +327,12 @@ FIELDS = {
 
 
 def test_fields_typed_by_annotations_and_typed_parameters(tmp_path: Path) -> None:
-    from roost.context.index import WorkspaceIndex
-
-    root = tmp_path / "project"
-    for rel, text in FIELDS.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / "cache", workers=1))
-    index.index()
-    lines = FIELDS["service.py"].splitlines()
-
-    def definitions(comment: str) -> set[str | None]:
-        row = next(i for i, line in enumerate(lines) if f"# {comment}" in line)
-        col = lines[row].rindex(".save") + 1
-        return {location.qualified_name for location in index.definitions_at("service.py", row, col)}
-
+    index, definitions = index_with_definitions(tmp_path, FIELDS)
+    store, cache = ("store.py", "Store.save"), ("store.py", "Cache.save")
     try:
-        assert definitions("typed parameter assigned") == {"Store.save"}
-        assert definitions("class annotation") == {"Cache.save"}
-        assert definitions("constructor") == {"Cache.save"}  # as before: ``= Cache()``
-        assert definitions("untyped parameter") == {"Store.save", "Cache.save"}  # nothing known: by name
+        assert definitions("service.py", "save()  # typed parameter assigned") == {store}
+        assert definitions("service.py", "save()  # class annotation") == {cache}
+        assert definitions("service.py", "save()  # constructor") == {cache}  # as before: ``= Cache()``
+        assert definitions("service.py", "save()  # untyped parameter") == {store, cache}  # nothing known: by name
     finally:
         index.close()

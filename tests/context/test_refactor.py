@@ -162,7 +162,12 @@ def _run_programs(root: Path, programs: tuple[str, ...] = ()) -> str:
 
 
 def _plan_on_index(
-    tmp_path: Path, files: dict[str, str], symbol: str, package_peers: bool = False
+    tmp_path: Path,
+    files: dict[str, str],
+    symbol: str,
+    package_peers: bool = False,
+    source: str = "pkg/source.py",
+    target: str = "pkg/target.py",
 ) -> dict[str, str]:
     root = tmp_path / "w"
     _write(root, files)
@@ -171,11 +176,11 @@ def _plan_on_index(
         index.index()
         plan = plan_move(
             symbol,
-            FileText("pkg/source.py", files["pkg/source.py"]),
-            FileText("pkg/target.py", files["pkg/target.py"]),
+            FileText(source, files[source]),
+            FileText(target, files[target]),
             move_dependents(
-                "pkg/source.py",
-                index.dependents("pkg/source.py"),
+                source,
+                index.dependents(source),
                 list(index.paths()),
                 lambda path: (root / path).exists(),
                 index.dependents if package_peers else None,
@@ -451,28 +456,9 @@ def test_move_rewrites_uses_reached_through_a_package_two_levels_up(tmp_path: Pa
     programs = ("use_top", "use_other")
     before_root = _write_tree(tmp_path / "before", files)
     before = [_run_alone(before_root, program) for program in programs]
-    root = _write_tree(tmp_path / "w", files)
-    index = make_index(root, tmp_path / "cache")
-    try:
-        index.index()
-        plan = plan_move(
-            "Symbol",
-            FileText("top/pkg/source.py", files["top/pkg/source.py"]),
-            FileText("top/pkg/target.py", files["top/pkg/target.py"]),
-            move_dependents(
-                "top/pkg/source.py",
-                index.dependents("top/pkg/source.py"),
-                list(index.paths()),
-                lambda path: (root / path).exists(),
-                index.dependents,
-            ),
-            files.__getitem__,
-            index.resolve_import,
-            lambda path: (root / path).exists(),
-        )
-    finally:
-        index.close()
-    after = {change.path: _apply(change.text, change.replacements) for change in plan.changes}
+    after = _plan_on_index(
+        tmp_path, files, "Symbol", package_peers=True, source="top/pkg/source.py", target="top/pkg/target.py"
+    )
     # Neither file imports the source or a module beside it: ``import top`` / ``import top.other`` bind the
     # package two levels up, whose importers are looked at too.
     assert after["use_top.py"] == (

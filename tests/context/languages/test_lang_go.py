@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from index_support import index_with_definitions
 from langtest_support import FIXTURES, definitions_by_qualified_name, extract_file, import_for, resolve
 
 from roost.context.facts import Import, ResolvedImport, Span, SymbolKind
@@ -202,28 +203,8 @@ KEYED = {
 }
 
 
-def _index_definitions(tmp_path, files: dict[str, str]):
-    from roost.context.index import WorkspaceIndex
-    from roost.context.options import IndexOptions
-
-    root = tmp_path / "project"
-    for rel, source in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(source, encoding="utf-8")
-    index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / "cache", workers=1))
-    index.index()
-
-    def definitions(path: str, needle: str, offset: int = 0) -> set[tuple[str, str | None]]:
-        lines = index.source(path).splitlines()
-        line = next(number for number, text in enumerate(lines) if needle in text)
-        col = lines[line].index(needle) + offset
-        return {(loc.path, loc.qualified_name) for loc in index.definitions_at(path, line, col)}
-
-    return index, definitions
-
-
 def test_composite_literal_keys_are_struct_fields(tmp_path) -> None:
-    index, definitions = _index_definitions(tmp_path, KEYED)
+    index, definitions = index_with_definitions(tmp_path, KEYED)
     config = "cfg/config.go"
     try:
         # Same package, other file; the value ``Name`` stays the package-level variable.
@@ -275,7 +256,7 @@ EMBEDDING = {
 
 
 def test_embedded_fields_promote_their_members(tmp_path) -> None:
-    index, definitions = _index_definitions(tmp_path, EMBEDDING)
+    index, definitions = index_with_definitions(tmp_path, EMBEDDING)
     item = "shop/item.go"
     try:
         # Embedded fields are fields named by their type.
@@ -330,7 +311,7 @@ INTERFACES = {
 
 
 def test_embedded_interfaces_promote_their_methods(tmp_path) -> None:
-    index, definitions = _index_definitions(tmp_path, INTERFACES)
+    index, definitions = index_with_definitions(tmp_path, INTERFACES)
     stream = "stream/stream.go"
     try:
         # Interface methods are definitions of their interface; the embedded types are in the signature.
@@ -413,7 +394,7 @@ def test_local_names_are_never_offered_an_import(tmp_path) -> None:
         "k/k.go": "package k\n\nconst Name = 1\n",
         "a/a.go": LOCALS,
     }
-    index, _ = _index_definitions(tmp_path, files)
+    index, _ = index_with_definitions(tmp_path, files)
     try:
         lines = LOCALS.splitlines()
         package_use = lines.index("func usesPackage(f func(v int)) {") + 1
@@ -473,7 +454,7 @@ DECLARED = {
 
 
 def test_declared_types_of_parameters_and_locals(tmp_path) -> None:
-    index, definitions = _index_definitions(tmp_path, DECLARED)
+    index, definitions = index_with_definitions(tmp_path, DECLARED)
     use, types = "app/use.go", "app/types.go"
     try:
         # A parameter's interface type: the method comes from the interface it embeds, never File's.
@@ -529,7 +510,7 @@ FIELDS = {
 
 
 def test_declared_types_of_struct_fields(tmp_path) -> None:
-    index, definitions = _index_definitions(tmp_path, FIELDS)
+    index, definitions = index_with_definitions(tmp_path, FIELDS)
     service, types = "app/service.go", "app/types.go"
     store, cache, far = (types, "Store.Save"), (types, "Cache.Save"), ("remote/remote.go", "Store.Save")
     try:

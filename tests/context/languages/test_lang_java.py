@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+from index_support import index_with_definitions
 from langtest_support import FIXTURES, DiskLayout, extract_file, import_for, resolve
 
 from roost.context.facts import Import, ImportedName, Span, SymbolKind
@@ -186,28 +187,8 @@ INHERITANCE = {
 }
 
 
-def _index_definitions(tmp_path, files: dict[str, str]):
-    from roost.context.index import WorkspaceIndex
-    from roost.context.options import IndexOptions
-
-    root = tmp_path / "project"
-    for rel, source in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(source, encoding="utf-8")
-    index = WorkspaceIndex(root, IndexOptions(cache_dir=tmp_path / "cache", workers=1))
-    index.index()
-
-    def definitions(path: str, needle: str, offset: int = 0) -> set[tuple[str, str | None]]:
-        lines = index.source(path).splitlines()
-        line = next(number for number, text in enumerate(lines) if needle in text)
-        col = lines[line].index(needle) + offset
-        return {(loc.path, loc.qualified_name) for loc in index.definitions_at(path, line, col)}
-
-    return index, definitions
-
-
 def test_inherited_members_resolve_without_this(tmp_path) -> None:
-    index, definitions = _index_definitions(tmp_path, INHERITANCE)
+    index, definitions = index_with_definitions(tmp_path, INHERITANCE)
     leaf = "src/com/b/Leaf.java"
     try:
         # A field and a method two classes up (Base, same package as Mid, imported from another package).
@@ -325,7 +306,7 @@ DECLARED = {
 
 
 def test_declared_types_of_parameters_and_locals(tmp_path) -> None:
-    index, definitions = _index_definitions(tmp_path, DECLARED)
+    index, definitions = index_with_definitions(tmp_path, DECLARED)
     app, store, cache = "src/com/b/App.java", "src/com/a/Store.java", "src/com/a/Cache.java"
     try:
         # A parameter; a local assigned from a call (no ``new`` to guess from); an enhanced-for variable.
@@ -372,7 +353,7 @@ FIELDS = {
 
 
 def test_declared_types_of_fields(tmp_path) -> None:
-    index, definitions = _index_definitions(tmp_path, FIELDS)
+    index, definitions = index_with_definitions(tmp_path, FIELDS)
     service = "src/com/b/Service.java"
     store, cache = ("src/com/a/Store.java", "Store.save"), ("src/com/a/Cache.java", "Cache.save")
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import tree_sitter
+from index_support import index_with_definitions, write_files
 from langtest_support import (
     FIXTURES,
     DiskLayout,
@@ -160,13 +161,6 @@ def test_jsx_intrinsic_tags_are_not_references(tmp_path) -> None:
     assert names == ["Child", "x"]
 
 
-def _write(root, files: dict[str, str]) -> None:
-    for rel, content in files.items():
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
-
-
 @pytest.mark.parametrize(
     "declaration",
     [
@@ -176,7 +170,7 @@ def _write(root, files: dict[str, str]) -> None:
     ],
 )
 def test_monorepo_workspace_packages_resolve_to_their_sources(tmp_path, declaration: dict[str, str]) -> None:
-    _write(
+    write_files(
         tmp_path,
         {
             **declaration,
@@ -226,7 +220,7 @@ def test_enum_members_and_ambient_declarations(tmp_path) -> None:
 
 
 def test_tsconfig_extends_list(tmp_path) -> None:
-    _write(
+    write_files(
         tmp_path,
         {
             "configs/base.json": '{ "compilerOptions": { "baseUrl": "../src" } }',
@@ -267,34 +261,23 @@ DECLARED = {
 
 
 def test_declared_types_of_parameters_and_locals(tmp_path) -> None:
-    from roost.context.index import WorkspaceIndex
-    from roost.context.options import IndexOptions
-
-    _write(tmp_path / "project", DECLARED)
-    index = WorkspaceIndex(tmp_path / "project", IndexOptions(cache_dir=tmp_path / "cache", workers=1))
-    index.index()
-    app, lines = "src/app.ts", DECLARED["src/app.ts"].splitlines()
-
-    def definitions(comment: str) -> set[tuple[str, str | None]]:
-        row = next(i for i, line in enumerate(lines) if comment in line)
-        col = lines[row].index(".save") + 1
-        return {(loc.path, loc.qualified_name) for loc in index.definitions_at(app, row, col)}
-
+    index, definitions = index_with_definitions(tmp_path, DECLARED)
+    app = "src/app.ts"
     store, cache = ("src/store.ts", "Store.save"), ("src/store.ts", "Cache.save")
     try:
-        assert definitions("/* parameter */") == {store}
-        assert definitions("/* const */") == {store}
+        assert definitions(app, "save(/* parameter */") == {store}
+        assert definitions(app, "save(/* const */") == {store}
         # A block's local shadows the parameter inside the block only.
-        assert definitions("/* shadowed */") == {cache}
-        assert definitions("/* after the block */") == {store}
+        assert definitions(app, "save(/* shadowed */") == {cache}
+        assert definitions(app, "save(/* after the block */") == {store}
         # A module-level constant is no parameter or local: the hook says nothing, the guess by name holds.
+        lines = DECLARED[app].splitlines()
         row = next(i for i, line in enumerate(lines) if "module level" in line)
         source = DECLARED[app].encode()
         assert language_for_path(app).declared_type(app, source, "top", (row, 0)) is None
-        assert definitions("/* module level */") == {store, cache}
+        assert definitions(app, "save(/* module level */") == {store, cache}
     finally:
         index.close()
-
 
 FIELDS = {
     "src/store.ts": DECLARED["src/store.ts"],
@@ -319,24 +302,13 @@ FIELDS = {
 
 
 def test_declared_types_of_class_fields(tmp_path) -> None:
-    from roost.context.index import WorkspaceIndex
-    from roost.context.options import IndexOptions
-
-    _write(tmp_path / "project", FIELDS)
-    index = WorkspaceIndex(tmp_path / "project", IndexOptions(cache_dir=tmp_path / "cache", workers=1))
-    index.index()
-    service, lines = "src/service.ts", FIELDS["src/service.ts"].splitlines()
-
-    def definitions(comment: str) -> set[tuple[str, str | None]]:
-        row = next(i for i, line in enumerate(lines) if comment in line)
-        col = lines[row].rindex(".save") + 1
-        return {(loc.path, loc.qualified_name) for loc in index.definitions_at(service, row, col)}
-
+    index, definitions = index_with_definitions(tmp_path, FIELDS)
+    service = "src/service.ts"
     store, cache = ("src/store.ts", "Store.save"), ("src/store.ts", "Cache.save")
     try:
-        assert definitions("/* private */") == {store}
-        assert definitions("/* readonly optional */") == {cache}
+        assert definitions(service, "save(/* private */") == {store}
+        assert definitions(service, "save(/* readonly optional */") == {cache}
         # A union names no one class: the guess by name, as before.
-        assert definitions("/* union */") == {store, cache}
+        assert definitions(service, "save(/* union */") == {store, cache}
     finally:
         index.close()
