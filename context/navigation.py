@@ -404,11 +404,7 @@ class Navigator:
             return [SymbolLocation(path, owner)]
         if "." in method.parent:
             return []
-        return [
-            location
-            for location in self._resolve_name(path, facts, method.parent, None, language)
-            if location.definition is not None and location.definition.kind in _CONTAINER_KINDS
-        ]
+        return _class_like(self._resolve_name(path, facts, method.parent, None, language))
 
     def _declared_type(
         self,
@@ -439,11 +435,7 @@ class Navigator:
         for part in rest:
             seen: set[tuple[str, str]] = set()
             current = _unique([found for owner in current for found in self._member(owner, part, seen, 0)])
-        return [
-            location
-            for location in current
-            if location.definition is not None and location.definition.kind in _CONTAINER_KINDS
-        ]
+        return _class_like(current)
 
     def _resolve_expression(
         self, path: str, view: FileView, expression: str, at: Span, language: LanguageSupport | None
@@ -453,7 +445,7 @@ class Navigator:
         call = _CALL.match(expression)
         if call and call.end() > 0:
             classes = self._resolve_expression(path, view, call.group(1), at, language)
-            return [c for c in classes if c.definition is not None and c.definition.kind in _CONTAINER_KINDS]
+            return _class_like(classes)
         if not _DOTTED.match(expression):
             return []
         # ``import a.b.c`` then ``a.b.c.name``: the receiver is the module as imported.
@@ -718,6 +710,15 @@ def _span_text(source: bytes, span: Span) -> str:
     lines[0] = lines[0][span.start_col :]
     lines[-1] = lines[-1][: span.end_col]
     return b"\n".join(lines).decode("utf-8", errors="replace")
+
+
+def _class_like(locations: list[SymbolLocation]) -> list[SymbolLocation]:
+    """The locations that are definitions of classes (structs, interfaces, ... : what has members)."""
+    return [
+        location
+        for location in locations
+        if location.definition is not None and location.definition.kind in _CONTAINER_KINDS
+    ]
 
 
 def _enclosing_classes(facts: FileFacts, at: Span) -> list[Definition]:

@@ -1417,7 +1417,8 @@ def outline_records_by_walk(
         )
 
     def fields(body: tree_sitter.Node, is_class: bool, owner: str) -> None:
-        # Assignments directly in the body: ``x = ...`` of a class, ``self.x = ...`` of a method.
+        # Assignments directly in the body: ``x = ...`` of a class, ``self.x = ...`` of a method. The loop of
+        # _block_assignments/_identifier_left inlined: calling them here cost ~3 % of the cold extraction.
         for statement in body.named_children:
             if statement.kind_id not in statement_ids:
                 continue
