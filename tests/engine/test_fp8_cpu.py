@@ -23,11 +23,9 @@ from roost.engine.backends.transformers_backend import (
 )
 
 from .test_quantization import (  # noqa: F401  (counting_model_dir and float_backend are fixtures)
-    CYCLE,
-    FIRST_ID,
+    assert_counts_like_the_float_model,
     counting_model_dir,
     float_backend,
-    greedy_ids,
 )
 
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -56,16 +54,7 @@ async def test_fp8_on_cpu_stores_float8_weights_and_keeps_greedy_output(
             assert stored.dtype == torch.float8_e4m3fn, f"{name} stores {stored.dtype}"
             assert stored.shape == (module.out_features, module.in_features)
 
-        prompt = tuple(FIRST_ID + (5 + i) % CYCLE for i in range(6))
-        expected = [FIRST_ID + (11 + i) % CYCLE for i in range(10)]
-        assert await greedy_ids(float_backend, prompt, 10) == expected  # the float model counts
-        assert await greedy_ids(backend, prompt, 10) == expected
-
-        ids = torch.tensor([prompt])
-        with torch.no_grad():
-            ours = model(ids).logits.flatten().float()
-            reference = float_backend.loaded.model(ids).logits.flatten().float()
-        assert torch.corrcoef(torch.stack([ours, reference]))[0, 1] > 0.95
+        ours, reference = await assert_counts_like_the_float_model(backend, float_backend)
         assert not torch.equal(ours, reference)  # the weights really were rounded to fp8
     finally:
         await backend.aclose()

@@ -63,6 +63,23 @@ async def greedy_ids(backend: TransformersBackend, prompt: tuple[int, ...], coun
     return ids
 
 
+async def assert_counts_like_the_float_model(
+    backend: TransformersBackend, float_backend: TransformersBackend
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The quantized model counts as the float one does (greedy), and its logits correlate with the float
+    model's above 0.95. Returns both models' logits for one prompt (quantized, float)."""
+    prompt = tuple(FIRST_ID + (5 + i) % CYCLE for i in range(6))
+    expected = [FIRST_ID + (11 + i) % CYCLE for i in range(10)]
+    assert await greedy_ids(float_backend, prompt, 10) == expected  # the float model counts
+    assert await greedy_ids(backend, prompt, 10) == expected
+    ids = torch.tensor([prompt])
+    with torch.no_grad():
+        ours = backend.loaded.model(ids).logits.flatten().float()
+        reference = float_backend.loaded.model(ids).logits.flatten().float()
+    assert torch.corrcoef(torch.stack([ours, reference]))[0, 1] > 0.95
+    return ours, reference
+
+
 @pytest.fixture(scope="module")
 def float_backend(counting_model_dir: Path) -> Iterator[TransformersBackend]:
     backend = TransformersBackend.load(TransformersOptions(model=str(counting_model_dir), device="cpu"))
@@ -86,15 +103,7 @@ async def test_bitsandbytes_quantization_on_cpu_keeps_greedy_output(
         assert module_class in quantized  # the projections really are bitsandbytes layers
         projections = [m for name, m in model.named_modules() if name.endswith("q_proj")]
         assert projections and all(type(m).__name__ == module_class for m in projections)
-        prompt = tuple(FIRST_ID + (5 + i) % CYCLE for i in range(6))
-        expected = [FIRST_ID + (11 + i) % CYCLE for i in range(10)]
-        assert await greedy_ids(float_backend, prompt, 10) == expected  # the float model counts
-        assert await greedy_ids(backend, prompt, 10) == expected
-        ids = torch.tensor([prompt])
-        with torch.no_grad():
-            ours = model(ids).logits.flatten().float()
-            reference = float_backend.loaded.model(ids).logits.flatten()
-        assert torch.corrcoef(torch.stack([ours, reference]))[0, 1] > 0.95
+        await assert_counts_like_the_float_model(backend, float_backend)
     finally:
         await backend.aclose()
 
