@@ -1558,13 +1558,9 @@ def _statement_declarations(statement: tree_sitter.Node) -> Iterator[ScopeDeclar
         elif left is not None:
             yield from ((n, None) for n in left.named_children if n.type == "identifier")
     elif kind in ("with_statement", "except_clause"):
+        # ``with a as x``, ``except E as err``: the names in ``as_pattern_target`` (tree-sitter-python >= 0.23).
         for node in _descendants_of_type(statement, "as_pattern_target", stop=("block",)):
             yield from ((n, None) for n in node.named_children if n.type == "identifier")
-        if kind == "except_clause":  # ``except E as err`` (older grammars: an identifier after ``as``)
-            children = statement.children
-            for before, after in zip(children, children[1:], strict=False):
-                if before.type == "as" and after.type == "identifier":
-                    yield after, None
 
 
 def _descendants_of_type(node: tree_sitter.Node, kind: str, stop: tuple[str, ...]) -> Iterator[tree_sitter.Node]:

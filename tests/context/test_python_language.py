@@ -302,6 +302,12 @@ def test_declared_types_of_parameters_and_locals(tmp_path: Path) -> None:
         assert PYTHON.declared_type("app.py", DECLARED["app.py"].encode(), "top", (row, 0)) is None
         row = next(i for i, line in enumerate(lines) if "a list of Store" in line)
         assert PYTHON.declared_type("app.py", DECLARED["app.py"].encode(), "items", (row, 4)) is None
+        # ``except … as`` and ``with … as`` rebind a name: untyped there, the parameter's type before.
+        rebinding = b"def f(err: Store):\n    err.x()\n    try:\n        pass\n    except E as err:\n        err.x()\n"
+        assert PYTHON.declared_type("r.py", rebinding, "err", (1, 4)) == "Store"
+        assert PYTHON.declared_type("r.py", rebinding, "err", (5, 8)) is None
+        rebinding = b"def f(fh: Store):\n    with open() as fh:\n        fh.x()\n"
+        assert PYTHON.declared_type("r.py", rebinding, "fh", (2, 8)) is None
     finally:
         index.close()
 
