@@ -60,6 +60,7 @@ from roost.context.languages.base import (
     WorkspaceLayout,
     declared_type_in_scopes,
     parsed_for_lookup,
+    parsed_snippet,
 )
 
 _COMMENT = frozenset({"comment"})
@@ -474,7 +475,7 @@ class EcmaScriptSupport(LanguageSupport):
         if field.kind is not SymbolKind.FIELD:
             return None
         written = f"class _ {{\n{field.signature}\n}}\n".encode()
-        root = parsed_for_lookup(self.ts_language(path), written).root_node
+        root = parsed_snippet(self.ts_language(path), written).root_node
         body = root.named_children[0].child_by_field_name("body") if root.named_child_count == 1 else None
         member = body.named_children[0] if body is not None and body.named_child_count == 1 else None
         if root.has_error or member is None or member.type != "public_field_definition":

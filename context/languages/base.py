@@ -366,6 +366,14 @@ def parsed_for_lookup(grammar: tree_sitter.Language, source: bytes) -> tree_sitt
     return tree_sitter.Parser(grammar).parse(source)
 
 
+@lru_cache(maxsize=128)
+def parsed_snippet(grammar: tree_sitter.Language, snippet: bytes) -> tree_sitter.Tree:
+    """A parse of a short piece of code (a declaration's signature, for
+    :meth:`LanguageSupport.field_type`), cached apart from :func:`parsed_for_lookup` so that the snippets of
+    one navigation never push a whole file's parse out of that small cache."""
+    return tree_sitter.Parser(grammar).parse(snippet)
+
+
 def declared_type_in_scopes(
     root: tree_sitter.Node,
     name: str,

@@ -61,6 +61,7 @@ from roost.context.languages.base import (
     WorkspaceLayout,
     declared_type_in_scopes,
     parsed_for_lookup,
+    parsed_snippet,
 )
 
 _COMMENT = frozenset({"comment"})
@@ -271,7 +272,7 @@ class GoSupport(OutlineFirstLanguage):
         else:
             return None
         written = snippet.encode()
-        root = parsed_for_lookup(self._language, written).root_node
+        root = parsed_snippet(self._language, written).root_node
         declaration = _first_of_type(root, declaration_type)
         if root.has_error or declaration is None:
             return None

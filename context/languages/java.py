@@ -63,6 +63,7 @@ from roost.context.languages.base import (
     WorkspaceLayout,
     declared_type_in_scopes,
     parsed_for_lookup,
+    parsed_snippet,
 )
 
 _COMMENTS = frozenset({"block_comment", "line_comment"})
@@ -348,7 +349,7 @@ class JavaSupport(OutlineFirstLanguage):
         if field.kind is not SymbolKind.FIELD:
             return None
         written = f"class _ {{\n{field.signature}\n}}\n".encode()
-        root = parsed_for_lookup(self._language, written).root_node
+        root = parsed_snippet(self._language, written).root_node
         body = root.named_children[0].child_by_field_name("body") if root.named_child_count == 1 else None
         declaration = body.named_children[0] if body is not None and body.named_child_count == 1 else None
         if root.has_error or declaration is None or declaration.type != "field_declaration":

@@ -40,6 +40,7 @@ from roost.context.languages.base import (
     WorkspaceLayout,
     declared_type_in_scopes,
     parsed_for_lookup,
+    parsed_snippet,
 )
 
 if TYPE_CHECKING:
@@ -990,7 +991,7 @@ class PythonSupport(LanguageSupport):
         # The definition's first line: ``cache: Cache``, ``self.store: Store = store``, ``self.store = store``.
         if field.kind not in (SymbolKind.FIELD, SymbolKind.VARIABLE, SymbolKind.CONSTANT):
             return None
-        root = parsed_for_lookup(_language(), field.signature.encode("utf-8")).root_node
+        root = parsed_snippet(_language(), field.signature.encode("utf-8")).root_node
         statement = root.named_children[0] if root.named_child_count == 1 and not root.has_error else None
         assignment = statement.named_children[0] if statement is not None and statement.named_child_count else None
         if assignment is None or assignment.type != "assignment":
