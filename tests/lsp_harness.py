@@ -95,6 +95,7 @@ async def lsp_session(
     command: list[str] | None = None,
     env: dict[str, str] | None = None,
     state_dir: Path | None = None,
+    cwd: Path | None = None,
 ) -> AsyncIterator[LspSession]:
     client = make_test_lsp_client()
     session = LspSession(client=client, root=root)
@@ -108,7 +109,10 @@ async def lsp_session(
         session.applied_edits.append(params)
         return types.ApplyWorkspaceEditResult(applied=True)
 
-    await client.start_io(*(command or SERVER_COMMAND), env=env or server_env(state_dir or root.parent))
+    extra: dict[str, Any] = {"cwd": str(cwd)} if cwd is not None else {}
+    await client.start_io(
+        *(command or SERVER_COMMAND), env=env or server_env(state_dir or root.parent), **extra
+    )
     try:
         session.initialize_result = await asyncio.wait_for(
             client.initialize_session(
