@@ -219,7 +219,7 @@ class Services:
             from roost.lsp.engine_adapter import hf_tokenizer_of
 
             self.prompt_format = make_format(family, hf_tokenizer=hf_tokenizer_of(backend))
-            self._backend = backend
+            self._backend = _redacting(backend)
             self.server.send_status(
                 "ready" if previous != "indexing" else "indexing",
                 f"Roost is ready ({backend.name})" if previous != "indexing" else "Roost is indexing",
@@ -312,6 +312,14 @@ def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendPr
             "`model.quantization` (int8/nf4/fp8 on a GPU).",
         )
     return BackendProblem("backend", f"Roost: the model could not be started: {text}")
+
+
+def _redacting(backend: Backend) -> Backend:
+    """Every backend the language server uses is wrapped here, where it is built, so no path (inline
+    completion, code action, fix-up, a future feature) can send a prompt that has not been redacted."""
+    from roost.engine.backends.redacting import RedactingBackend
+
+    return RedactingBackend(backend)
 
 
 def _import_layers() -> None:

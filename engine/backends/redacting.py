@@ -1,0 +1,95 @@
+"""The one choke point between prompts and models: a :class:`~roost.engine.types.Backend` wrapper that
+redacts every text of every :class:`~roost.engine.types.GenerationRequest` before the wrapped backend
+sees it.
+
+Prompts are built from the workspace, which is untrusted input: the buffer being completed, retrieved
+context, related code from other files, a fix-up's conversation. Redacting each of those where it is read
+leaves a gap wherever someone forgets; redacting the request itself, where the backend is built, leaves
+none. The backend may be a shared server on another machine, so nothing here trusts it.
+
+A redacted value becomes ``[REDACTED]`` followed by as many newlines as the value spanned (a private-key
+block), so the prompt keeps its line count: line-based context, the cursor's line and the model's view
+of the code around it stay where they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Any
+
+from roost.engine.gate.secrets import REDACTED, scan_secrets
+from roost.engine.types import Backend, ChatMessage, GenerationRequest, TextChunk, UnsupportedRequestError
+
+Redactor = Callable[[str], str]
+
+
+def redact_keeping_lines(text: str) -> str:
+    """``text`` with every secret value the gate's scanner finds replaced by ``[REDACTED]`` plus the
+    newlines the value spanned (same line count as ``text``)."""
+    hits = scan_secrets(text)
+    if not hits:
+        return text
+    pieces: list[str] = []
+    position = 0
+    for hit in hits:
+        pieces.append(text[position : hit.start])
+        pieces.append(REDACTED + "\n" * text.count("\n", hit.start, hit.end))
+        position = hit.end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def redact_request(request: GenerationRequest, redact: Redactor = redact_keeping_lines) -> GenerationRequest:
+    """The request with its prompt, FIM suffix, chat messages and assistant prefill redacted.
+
+    Token ids cannot be redacted (the text behind them is gone), so a request carrying them is refused:
+    the language server never builds one, and an unredactable prompt must not slip through."""
+    if request.prompt_token_ids is not None:
+        raise UnsupportedRequestError(
+            "prompt token ids cannot be checked for secrets; send the prompt as text or chat messages"
+        )
+    messages = (
+        tuple(ChatMessage(message.role, redact(message.content)) for message in request.messages)
+        if request.messages is not None
+        else None
+    )
+    return replace(
+        request,
+        prompt=redact(request.prompt) if request.prompt is not None else None,
+        suffix=redact(request.suffix) if request.suffix is not None else None,
+        messages=messages,
+        assistant_prefill=redact(request.assistant_prefill),
+    )
+
+
+class RedactingBackend:
+    """Implements :class:`Backend` by redacting each request and delegating to ``inner``.
+
+    Everything else (token counting, closing, attributes such as an in-process backend's loaded model)
+    is the inner backend's."""
+
+    def __init__(self, inner: Backend, redact: Redactor = redact_keeping_lines) -> None:
+        self.inner = inner
+        self._redact = redact
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+        # Redacted here, synchronously, so a request that cannot be redacted fails before any byte of it
+        # reaches the backend.
+        return self.inner.generate(redact_request(request, self._redact))
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def __getattr__(self, attribute: str) -> Any:
+        # Only reached for attributes this class lacks (the inner backend's own: ``loaded``, options …).
+        if attribute == "inner":
+            raise AttributeError(attribute)  # not yet set (copy, pickle): no recursion
+        return getattr(self.inner, attribute)
