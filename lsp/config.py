@@ -124,6 +124,9 @@ class CompletionSettings:
         "auto", "Multi-line suggestions: `auto` decides from the syntax at the cursor."
     )
     temperature: float = setting(0.0, "Sampling temperature (0 is greedy).", minimum=0, maximum=2)
+    exclude: list[str] = setting(
+        [], "Gitignore-style globs of files never sent to the model (no completion, edit or fix-up there)."
+    )
 
 
 @dataclass

@@ -1,0 +1,123 @@
+"""Which documents a prompt may be built for: one policy for inline completion, code actions, fix-ups
+and ``roost complete`` (which goes through the server).
+
+The workspace is untrusted input and the model backend may be a shared server on another machine. A
+prompt is therefore never built for a document that
+
+- the editor has not opened (a request naming any URI must not make the server read files for it:
+  ``/etc/passwd``, ``~/.aws/credentials``),
+- lies outside the workspace (a symlink is judged by where it points),
+- is a secret file by the indexer's rule (``.env``, ``id_rsa``, ``*.pem``, ``credentials``,
+  ``secrets.*``, anything under ``.ssh/`` or ``.aws/`` …), or
+- matches the user's exclusions (``index.exclude`` and ``completion.exclude``, gitignore-style).
+
+A refusal is not an error: the request answers an empty result and the reason is logged and shown in
+the request's details. Secrets inside an allowed document are the redacting backend's job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from pygls.uris import to_fs_path
+
+from roost.context.scanning import IgnoreMatcher, is_secret_path
+
+if TYPE_CHECKING:
+    from roost.lsp.server import RoostServer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    path: str  # workspace-relative POSIX path (the file name when there is no workspace folder)
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str  # for the user: "completions are off for secret files (.env)"
+
+
+DocumentVerdict = Allowed | Refused
+
+
+def document_policy(
+    uri: str, *, root: Path | None, is_open: bool, excludes: Iterable[str] = ()
+) -> DocumentVerdict:
+    """Whether a prompt may be built for the document at ``uri``. Pure apart from resolving symlinks."""
+    if not is_open:
+        return Refused(f"completions are off for documents the editor has not opened ({uri})")
+    if not uri.startswith("file:"):
+        # An unsaved buffer (``untitled:``): its text is what the user typed, not a file of anyone's.
+        return Allowed(uri.rsplit("/", 1)[-1])
+    path = Path(to_fs_path(uri) or uri)
+    real = _resolved(path)
+    if root is None:
+        # No workspace folder: the file the user opened is the workspace; its folder's name still counts
+        # (``~/.ssh/config``).
+        return _judge_file(path.name, (path.name, f"{real.parent.name}/{real.name}"), excludes=())
+    named, real_relative = _relative_to(root, path), _relative_to(root, real)
+    if named is None or real_relative is None:
+        return Refused(f"completions are off for files outside the workspace ({path})")
+    # A harmless-looking link to a key file is still a key file: judge the name and what it points to.
+    return _judge_file(named, (named, real_relative), excludes)
+
+
+def _judge_file(relative: str, names: tuple[str, ...], excludes: Iterable[str]) -> DocumentVerdict:
+    for name in names:
+        if is_secret_path(name):
+            return Refused(f"completions are off for secret files ({PurePosixPath(name).name})")
+    patterns = [pattern for pattern in excludes if pattern.strip()]
+    if patterns and IgnoreMatcher(patterns).matches(relative):
+        return Refused(
+            f"completions are off for excluded files ({relative}: index.exclude/completion.exclude)"
+        )
+    return Allowed(relative)
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop, an unreadable directory: judge it as named
+        return path
+
+
+def _relative_to(root: Path, path: Path) -> str | None:
+    """``path`` (absolute) relative to the workspace folder as given or as resolved; None outside."""
+    for base in (root, _resolved(root)):
+        try:
+            relative = path.relative_to(base).as_posix()
+        except ValueError:
+            continue
+        if ".." not in relative.split("/"):
+            return relative
+    return None
+
+
+# -- the server's view -----------------------------------------------------------------------------------
+
+_LOGGED: set[tuple[str, str]] = set()
+_MAX_LOGGED = 1024
+
+
+def policy_of(server: RoostServer, uri: str) -> DocumentVerdict:
+    """The policy with the server's state: its workspace folder, open documents and configuration. A
+    refusal is logged once per document and reason (completions are asked on every keystroke)."""
+    config = server.config
+    verdict = document_policy(
+        uri,
+        root=server.workspace_root(),
+        is_open=uri in server.workspace.text_documents,
+        excludes=(*config.index.exclude, *config.completion.exclude),
+    )
+    if isinstance(verdict, Refused) and (uri, verdict.reason) not in _LOGGED:
+        if len(_LOGGED) >= _MAX_LOGGED:
+            _LOGGED.clear()
+        _LOGGED.add((uri, verdict.reason))
+        log.info("no prompt for %s: %s", uri, verdict.reason)
+    return verdict
