@@ -6,18 +6,24 @@ what they share: configuration, status notifications, progress, error reporting 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
+import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from roost.lsp.config import ConfigProblem, ConfigStack, RoostConfig
+from roost.lsp.framing import DEFAULT_MAX_MESSAGE_BYTES, READ_CHUNK_BYTES, MessageFramer, read_frames
+from roost.lsp.protocol import RoostProtocol
 from roost.lsp.version import VERSION
 
 log = logging.getLogger(__name__)
@@ -47,7 +53,14 @@ ConfigListener = Callable[[RoostConfig, RoostConfig], None]
 
 class RoostServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("roost", VERSION, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "roost",
+            VERSION,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=RoostProtocol,
+        )
+        # The largest message body read from the client (``roost serve --max-message-bytes``).
+        self.max_message_bytes = DEFAULT_MAX_MESSAGE_BYTES
         self.config_stack = ConfigStack()
         self.status_state: StatusState = "starting"
         self.status_message = ""
@@ -61,6 +74,28 @@ class RoostServer(LanguageServer):
         # Feature modules keep their long-lived objects here (index, engine, gate …) by name.
         self.services: dict[str, Any] = {}
         self._errors_shown: set[str] = set()
+
+    # -- transport -----------------------------------------------------------------------------
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls's stdio server, reading through Roost's bounded framing (:mod:`roost.lsp.framing`)
+        instead of pygls's reader, which a bad ``Content-Length`` kills or deafens."""
+        self._stop_event = stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        source = stdin or sys.stdin.buffer
+        framer = MessageFramer(self.max_message_bytes)
+        protocol: RoostProtocol = self.protocol  # type: ignore[assignment]
+
+        async def serve() -> None:
+            await read_frames(_stdin_chunks(source), framer, protocol.handle_body, stop_event.is_set)
+
+        try:
+            asyncio.run(serve())
+        except BrokenPipeError:
+            log.error("connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     # -- configuration -------------------------------------------------------------------------
     @property
@@ -147,6 +182,31 @@ class RoostServer(LanguageServer):
                 listener(change)
             except Exception:
                 log.exception("content change listener failed for %s", change.uri)
+
+
+def _stdin_chunks(source: BinaryIO) -> Callable[[], Awaitable[bytes]]:
+    """Chunks of ``source`` read by a daemon thread (a blocked read must not keep the process alive at
+    exit, as an executor's worker would), handed to the event loop through a small queue so that a fast
+    client waits for the server instead of filling memory."""
+    loop = asyncio.get_running_loop()
+    chunks: asyncio.Queue[bytes] = asyncio.Queue(maxsize=16)
+    read = getattr(source, "read1", source.read)
+
+    def pump() -> None:
+        while True:
+            try:
+                chunk = read(READ_CHUNK_BYTES)
+            except (OSError, ValueError):  # closed under us
+                chunk = b""
+            try:
+                asyncio.run_coroutine_threadsafe(chunks.put(chunk), loop).result()
+            except RuntimeError:  # the loop is gone: the server is exiting
+                return
+            if not chunk:
+                return
+
+    threading.Thread(target=pump, name="roost-stdin", daemon=True).start()
+    return chunks.get
 
 
 def create_server() -> RoostServer:

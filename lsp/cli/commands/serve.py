@@ -6,6 +6,7 @@ import argparse
 import logging
 
 from roost.lsp.cli.registry import Command
+from roost.lsp.framing import DEFAULT_MAX_MESSAGE_BYTES
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -13,6 +14,12 @@ def _host_port(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit():
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return host or "127.0.0.1", int(port)
+
+
+def _positive_bytes(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bytes, got {text!r}")
+    return int(text)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +35,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="serve Prometheus metrics on 127.0.0.1:N (overrides metrics.port)",
     )
+    parser.add_argument(
+        "--max-message-bytes",
+        type=_positive_bytes,
+        default=DEFAULT_MAX_MESSAGE_BYTES,
+        metavar="N",
+        help="largest LSP message read over stdio; a longer one is logged and skipped (default: 64 MiB)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     # Until initialize configures the log file, keep library chatter off stdout (the protocol channel).
     logging.basicConfig(level=logging.WARNING, handlers=[logging.NullHandler()])
     server = create_server()
+    server.max_message_bytes = args.max_message_bytes
     if args.metrics_port is not None:
         server.services["metrics_port_override"] = args.metrics_port
     if args.tcp:

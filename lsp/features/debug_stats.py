@@ -1,0 +1,25 @@
+"""``roost/debugStats``: a few counters about the server process itself, cheap to compute and free of
+workspace content, for the reliability tests and the soak benchmark (and for a user reporting a leak)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+import psutil
+
+from roost.lsp.protocol import RoostProtocol
+
+if TYPE_CHECKING:
+    from roost.lsp.server import RoostServer
+
+DEBUG_STATS = "roost/debugStats"
+
+
+def register(server: RoostServer) -> None:
+    @server.feature(DEBUG_STATS)
+    def debug_stats(ls: RoostServer, params: Any) -> dict[str, Any]:
+        return {
+            "heldFutures": cast(RoostProtocol, ls.protocol).held_futures(),
+            "rssBytes": psutil.Process().memory_info().rss,
+            "openDocuments": len(ls.workspace.text_documents),
+        }
