@@ -7,12 +7,20 @@ file and touching nothing else.
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Sequence
+# First, before anything else is imported: `python -m roost.lsp.cli` put the working directory (often the
+# untrusted workspace) first on sys.path, and a relative PYTHONPATH entry points into it; a `json.py` or
+# `argparse.py` there would shadow the standard library.
+from roost.lsp.cli import isolation
 
-from roost.lsp.cli.registry import discover_commands
-from roost.lsp.version import VERSION
+if isolation.started_as_program():
+    isolation.isolate_this_program()
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+from roost.lsp.cli.registry import discover_commands  # noqa: E402
+from roost.lsp.version import VERSION  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command. Without ``argv`` this is the ``roost`` program itself (the console script, or
+    ``python -m roost.lsp.cli``), never a library call, so the process and the Python processes it starts
+    are kept off the working directory's modules; an in-process call with ``argv`` leaves its host alone."""
+    if argv is None:
+        isolation.isolate_this_program()
     parser = build_parser()
     args = parser.parse_args(argv)
     run = getattr(args, "_run", None)

@@ -1,0 +1,69 @@
+"""Trust, point 1: code in the workspace never runs, even when the server's working directory is the
+workspace (Neovim started in the project does this).
+
+The workspace plants modules that shadow what Roost and its helper processes import (``multiprocessing``,
+``tree_sitter``, ``json``), the files the interpreter runs by itself at start-up (``sitecustomize``,
+``usercustomize``, a ``.pth``), and enough ordinary files that the cold index parses them in the process
+pool (the fork server and resource tracker are started with ``python -c``, which used to put the working
+directory first on ``sys.path``). Every planted file writes a marker outside the workspace if it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from index_helpers import POOL_SIZED, SERVE_COMMAND, indexed_count, write_modules
+from lsp_harness import lsp_session, server_env
+
+POISON_FILES = (
+    "multiprocessing/__init__.py",
+    "tree_sitter/__init__.py",
+    "json.py",
+    "sitecustomize.py",
+    "usercustomize.py",
+)
+
+
+def plant_poison(workspace: Path, markers: Path) -> int:
+    """Write the poisoned workspace; returns how many source files the index should hold."""
+    write_modules(workspace, POOL_SIZED)
+    for relative in POISON_FILES:
+        target = workspace / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        marker = markers / relative.replace("/", "_")
+        target.write_text(f"open({str(marker)!r}, 'a').write('ran\\n')\n", encoding="utf-8")
+    pth_marker = markers / "poison.pth"
+    (workspace / "poison.pth").write_text(f"import os; open({str(pth_marker)!r}, 'a').write('ran\\n')\n")
+    return POOL_SIZED + len(POISON_FILES)
+
+
+@pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2, reason="the cold index uses its process pool only with 2+ CPUs"
+)
+@pytest.mark.parametrize(
+    "command",
+    [SERVE_COMMAND, [sys.executable, "-m", "roost.lsp.cli", "serve", "--stdio"]],
+    ids=["console-script", "python-m"],
+)
+async def test_poisoned_workspace_as_working_directory_runs_nothing(
+    tmp_path: Path, command: list[str]
+) -> None:
+    workspace = tmp_path / "workspace"
+    markers = tmp_path / "markers"
+    workspace.mkdir()
+    markers.mkdir()
+    expected_files = plant_poison(workspace, markers)
+
+    async with lsp_session(workspace, command=command, cwd=workspace, env=server_env(tmp_path)) as session:
+        ready = await session.wait_for_status("ready", timeout=60)
+
+    ran = sorted(marker.name for marker in markers.iterdir())
+    assert not ran, f"workspace code ran in a process Roost started: {ran}"
+    assert indexed_count(ready) == expected_files
+    # Give a helper that would run the poison late (a worker started at shutdown) no chance to hide it.
+    await asyncio.sleep(0.5)
+    assert not list(markers.iterdir())
