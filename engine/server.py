@@ -8,6 +8,13 @@ Endpoints: ``GET /health``, ``GET /v1/models``, ``POST /v1/completions`` (raw pr
 without. A client that disconnects mid-stream cancels its generation. HTTP/1.1 with one request per
 connection (``Connection: close``) keeps the server small; the clients we target (our HTTP backend,
 OpenAI SDKs, curl) handle that.
+
+Trust: binding 127.0.0.1 is not enough on its own. A web page can reach a localhost port through DNS
+rebinding (its own host name re-resolved to 127.0.0.1), and every local user can connect. So every
+request must name a local ``Host`` (``localhost``, ``127.0.0.1``, ``[::1]``, any port, or a name given
+with ``--allowed-host``; 403 otherwise: a rebinding page's requests carry its own host name), and when
+``$ROOST_ENGINE_API_KEY`` is set, every request except ``GET /health`` must carry
+``Authorization: Bearer <key>`` (compared in constant time; 401 otherwise).
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
+import os
 import sys
 import time
 import uuid
@@ -40,10 +49,23 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8917
 
+API_KEY_ENV = "ROOST_ENGINE_API_KEY"
+"""The environment variable whose value, when set, every request must present as a bearer token."""
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+"""``Host`` names always accepted: the loopback ones (a DNS-rebinding page's requests name its own)."""
+TRUST_HELP = (
+    f"Only requests whose Host header is localhost, 127.0.0.1 or [::1] (any port) or a name given with "
+    f"--allowed-host are served (403 otherwise: a defence against DNS rebinding). If the environment "
+    f"variable {API_KEY_ENV} is set, every request except GET /health must send "
+    f"'Authorization: Bearer <its value>' (401 otherwise); Roost's shared-engine client sends it."
+)
+
 MAX_BODY_BYTES = 16 * 2**20
 _REASONS = {
     200: "OK",
     400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     413: "Payload Too Large",
@@ -119,10 +141,32 @@ def _content_text(content: Any) -> str:
     raise BadRequest("message `content` must be a string or a list of text parts")
 
 
+def host_name(host_header: str) -> str:
+    """The name part of a ``Host`` header, lower-cased, without its port or IPv6 brackets
+    (``"[::1]:8917"`` → ``"::1"``; ``"LocalHost"`` → ``"localhost"``); ``""`` when malformed."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        name, bracket, rest = host[1:].partition("]")
+        port_ok = rest == "" or (rest.startswith(":") and rest[1:].isdigit())
+        return name if bracket and port_ok else ""
+    name, colon, port = host.partition(":")
+    return name if not colon or port.isdigit() else ""
+
+
 class EngineServer:
-    def __init__(self, backend: Backend, model_name: str) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        model_name: str,
+        api_key: str | None = None,
+        allowed_hosts: frozenset[str] = frozenset(),
+    ) -> None:
+        """``api_key``: when set (non-empty), every request but ``GET /health`` must present it as a bearer
+        token. ``allowed_hosts``: ``Host`` names accepted besides :data:`LOCAL_HOSTS`."""
         self.backend = backend
         self.model_name = model_name
+        self._api_key = api_key.encode() if api_key else None
+        self._allowed_hosts = LOCAL_HOSTS | {name.lower().strip("[]") for name in allowed_hosts}
         self._server: asyncio.base_events.Server | None = None
 
     async def start(self, port: int, host: str = "127.0.0.1") -> int:
@@ -146,7 +190,10 @@ class EngineServer:
             method, path, body = await self._read_request(reader)
             await self._route(method, path, body, writer)
         except BadRequest as error:
-            await self._send_json(writer, error.status, _error_body(str(error), "invalid_request_error"))
+            extra = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+            await self._send_json(
+                writer, error.status, _error_body(str(error), "invalid_request_error"), extra
+            )
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away; its generation was cancelled by the stream's aclosing
         except Exception as error:  # never let one request take the server down
@@ -159,6 +206,24 @@ class EngineServer:
             with contextlib.suppress(Exception):
                 writer.close()
                 await writer.wait_closed()
+
+    def _check_trust(self, path: str, headers: dict[str, str]) -> None:
+        """Refuse a foreign ``Host`` (403) and, with a key configured, a missing or wrong one (401).
+
+        Checked before the body is read or anything is routed."""
+        host = host_name(headers.get("host", ""))
+        if host not in self._allowed_hosts:
+            raise BadRequest(
+                f"Host {headers.get('host', '')!r} is not allowed: this engine serves local clients only "
+                "(localhost, 127.0.0.1, [::1]; add others with --allowed-host)",
+                status=403,
+            )
+        if self._api_key is None or path == "/health":
+            return
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        presented = token.strip().encode() if scheme.lower() == "bearer" else b""
+        if not hmac.compare_digest(presented, self._api_key):
+            raise BadRequest(f"missing or wrong API key: send 'Authorization: Bearer ${API_KEY_ENV}'", 401)
 
     async def _read_request(self, reader: asyncio.StreamReader) -> tuple[str, str, dict[str, Any]]:
         request_line = (await reader.readline()).decode("latin-1").strip()
@@ -173,7 +238,12 @@ class EngineServer:
                 break
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0") or 0)
+        path = target.split("?", 1)[0]
+        self._check_trust(path, headers)  # before the body is read: a refused request sends nothing in
+        try:
+            length = int(headers.get("content-length", "0") or 0)
+        except ValueError:
+            raise BadRequest("Content-Length is not a number") from None
         if length > MAX_BODY_BYTES:
             raise BadRequest(f"request body over {MAX_BODY_BYTES} bytes", status=413)
         body: dict[str, Any] = {}
@@ -185,7 +255,7 @@ class EngineServer:
                 raise BadRequest(f"the body is not JSON: {error}") from error
             if not isinstance(body, dict):
                 raise BadRequest("the body must be a JSON object")
-        return method.upper(), target.split("?", 1)[0], body
+        return method.upper(), path, body
 
     async def _route(
         self, method: str, path: str, body: dict[str, Any], writer: asyncio.StreamWriter
@@ -284,17 +354,26 @@ class EngineServer:
         writer.write(data)
         await writer.drain()  # raises ConnectionError when the client left: the stream is closed
 
-    async def _send_json(self, writer: asyncio.StreamWriter, status: int, payload: dict[str, Any]) -> None:
+    async def _send_json(
+        self,
+        writer: asyncio.StreamWriter,
+        status: int,
+        payload: dict[str, Any],
+        extra_headers: dict[str, str] | None = None,
+    ) -> None:
         body = json.dumps(payload).encode()
-        writer.write(_head(status, "application/json", len(body)) + body)
+        writer.write(_head(status, "application/json", len(body), extra_headers) + body)
         await writer.drain()
 
 
-def _head(status: int, content_type: str, length: int | None) -> bytes:
+def _head(
+    status: int, content_type: str, length: int | None, extra_headers: dict[str, str] | None = None
+) -> bytes:
     lines = [
         f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
         f"Content-Type: {content_type}",
         "Connection: close",
+        *(f"{name}: {value}" for name, value in (extra_headers or {}).items()),
     ]
     if length is not None:
         lines.append(f"Content-Length: {length}")
@@ -312,10 +391,16 @@ def _finish(chunk: TextChunk) -> str:
 
 
 def run_server(
-    options: TransformersOptions, port: int, metrics_port: int | None = None, log_progress: bool = True
+    options: TransformersOptions,
+    port: int,
+    metrics_port: int | None = None,
+    log_progress: bool = True,
+    allowed_hosts: frozenset[str] = frozenset(),
 ) -> int:
     """Load the model, then serve it until interrupted. Prints ``listening on http://127.0.0.1:PORT``
-    (one line on stdout) once it accepts connections: whoever started the process reads the port from it."""
+    (one line on stdout) once it accepts connections: whoever started the process reads the port from it.
+    The API key, if any, comes from ``$ROOST_ENGINE_API_KEY`` (never a flag: a command line is visible to
+    every local user)."""
     from roost.engine.backends.transformers_backend import TransformersBackend
     from roost.engine.metrics import start_metrics_server
 
@@ -333,8 +418,13 @@ def run_server(
         print(f"roost engine: metrics on http://127.0.0.1:{metrics_port}/metrics", file=sys.stderr)
 
     async def serve() -> None:
-        server = EngineServer(backend, model_name=backend.loaded.source)
+        api_key = os.environ.get(API_KEY_ENV) or None
+        server = EngineServer(
+            backend, model_name=backend.loaded.source, api_key=api_key, allowed_hosts=allowed_hosts
+        )
         bound = await server.start(port)
+        if api_key:
+            print(f"roost engine: requests need the API key from ${API_KEY_ENV}", file=sys.stderr)
         print(f"listening on http://127.0.0.1:{bound}", flush=True)
         try:
             await server.serve_forever()
@@ -380,6 +470,15 @@ def add_server_arguments(parser: argparse.ArgumentParser, default_port: int = DE
     parser.add_argument(
         "--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:N"
     )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also accept requests whose Host header is NAME (repeatable; e.g. behind a local proxy). "
+        "Default: localhost, 127.0.0.1 and [::1] only",
+    )
+    parser.epilog = TRUST_HELP
 
 
 def options_from_arguments(args: argparse.Namespace) -> TransformersOptions:
@@ -403,7 +502,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_server_arguments(parser)
     args = parser.parse_args(argv)
-    return run_server(options_from_arguments(args), args.port, args.metrics_port)
+    return run_server(
+        options_from_arguments(args),
+        args.port,
+        args.metrics_port,
+        allowed_hosts=frozenset(args.allowed_host),
+    )
 
 
 if __name__ == "__main__":

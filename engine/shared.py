@@ -5,12 +5,17 @@
 editor that started it) and waits until it listens. A file lock around "check, else start" means
 two editors opening at once start one engine, not two; a small state file records the URL and pid.
 The LSP then talks to it with the OpenAI-compatible HTTP backend.
+
+An engine started here always requires an API key (``$ROOST_ENGINE_API_KEY`` in its environment): the
+configured one, else a random one. The key is kept in the state file, readable by its owner only, so
+the user's other editors find it and other local users cannot use the engine.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import selectors
 import subprocess
 import sys
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from roost.engine.models.default import model_cache_root
+from roost.engine.server import API_KEY_ENV
 from roost.engine.types import BackendUnavailableError
 
 _LISTENING = "listening on "
@@ -44,9 +50,26 @@ class SharedEngineOptions:
     # How long a recorded engine whose process is alive may take to answer /health (a busy machine)
     # before it is reported; starting a second one next to it would load the model twice.
     health_wait_s: float = 10.0
+    # The key an engine started here requires; None: a random one (see the module docstring).
+    api_key: str | None = None
+
+
+@dataclass(frozen=True)
+class SharedEngine:
+    """Where the running shared engine listens, and the key its requests need (None: an engine started
+    before keys existed, which needs none)."""
+
+    url: str
+    api_key: str | None
 
 
 def shared_engine_url(options: SharedEngineOptions | None = None) -> str:
+    """The base URL of the running shared engine, starting it if none runs (see :func:`shared_engine`)."""
+    return shared_engine(options).url
+
+
+def shared_engine(options: SharedEngineOptions | None = None) -> SharedEngine:
+    """The running shared engine (URL and API key), starting it if none runs."""
     from filelock import FileLock, Timeout
 
     options = options or SharedEngineOptions()
@@ -62,11 +85,10 @@ def shared_engine_url(options: SharedEngineOptions | None = None) -> str:
             running = _running_engine(state_file, options)
             if running:
                 return running
-            url, pid = _start_engine(options, state_dir)
-            state_file.write_text(
-                json.dumps({"url": url, "pid": pid, "model": options.model}), encoding="utf-8"
-            )
-            return url
+            api_key = options.api_key or os.environ.get(API_KEY_ENV) or secrets.token_urlsafe(32)
+            url, pid = _start_engine(options, state_dir, api_key)
+            _write_private(state_file, {"url": url, "pid": pid, "model": options.model, "api_key": api_key})
+            return SharedEngine(url, api_key)
     except Timeout as error:
         raise BackendUnavailableError(
             f"another process has been starting the shared engine for over {options.start_timeout_s:.0f} s "
@@ -103,7 +125,17 @@ def _is_engine_process(pid: int) -> bool:
     return not cmdline or b"roost.engine.server" in cmdline
 
 
-def _running_engine(state_file: Path, options: SharedEngineOptions) -> str | None:
+def _write_private(path: Path, state: dict) -> None:
+    """Write ``state`` as JSON readable by the owner only (it holds the engine's API key)."""
+    temporary = path.with_suffix(".tmp")
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        json.dump(state, out)
+    os.replace(temporary, path)
+
+
+def _running_engine(state_file: Path, options: SharedEngineOptions) -> SharedEngine | None:
     try:
         state = json.loads(state_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -134,11 +166,14 @@ def _running_engine(state_file: Path, options: SharedEngineOptions) -> str | Non
             f"but {options.model or 'default'!r} is configured. Configure the same model, or stop that "
             f"engine (kill {state.get('pid')}) so the next editor starts one with the new model."
         )
-    return url
+    api_key = state.get("api_key")
+    return SharedEngine(url, api_key if isinstance(api_key, str) and api_key else None)
 
 
-def _start_engine(options: SharedEngineOptions, state_dir: Path) -> tuple[str, int]:
-    command = [sys.executable, "-m", "roost.engine.server", "--port", "0", "--dtype", options.dtype]
+def _start_engine(options: SharedEngineOptions, state_dir: Path, api_key: str) -> tuple[str, int]:
+    # -P and a working directory of its own: `python -m` would otherwise put the editor's working directory
+    # (often the untrusted workspace) first on the engine's sys.path.
+    command = [sys.executable, "-P", "-m", "roost.engine.server", "--port", "0", "--dtype", options.dtype]
     command += ["--device", options.device, "--max-batch-size", str(options.max_batch_size)]
     if options.model:
         command += ["--model", options.model]
@@ -146,7 +181,8 @@ def _start_engine(options: SharedEngineOptions, state_dir: Path) -> tuple[str, i
         command += ["--quantization", options.quantization]
     if options.compile:
         command += ["--compile", "static" if options.compile == "static" else "dynamic"]
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # The key travels in the environment, never on the command line (which every local user can read).
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", API_KEY_ENV: api_key}
     if options.cache_dir:
         environment["ROOST_CACHE_DIR"] = options.cache_dir
     log_path = state_dir / "engine.log"
@@ -158,6 +194,7 @@ def _start_engine(options: SharedEngineOptions, state_dir: Path) -> tuple[str, i
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # not killed with the editor that happened to start it
             env=environment,
+            cwd=state_dir,
         )
     assert process.stdout is not None
     deadline = time.monotonic() + options.start_timeout_s

@@ -36,6 +36,8 @@ def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> 
         compile=compile_option(config),
         cache_dir=config.cache.dir or None,
         state_dir=state_dir,
+        # A configured key (backend.api_key_env) is the one an engine started here requires.
+        api_key=os.environ.get(config.backend.api_key_env) if config.backend.api_key_env else None,
     )
 
 
@@ -45,17 +47,16 @@ def connect_shared_engine(config: RoostConfig, state_dir: str | None = None) -> 
     Blocking (a start loads the model: seconds for the default model, minutes for a 24B one): call it
     from a worker thread. Failures raise the engine's ``BackendUnavailableError`` naming the engine log."""
     from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
-    from roost.engine.shared import shared_engine_url
+    from roost.engine.shared import shared_engine
     from roost.lsp.services import prompt_family
 
     options = shared_engine_options(config, state_dir)
-    url = shared_engine_url(options)
-    api_key = os.environ.get(config.backend.api_key_env) if config.backend.api_key_env else None
+    engine = shared_engine(options)
     backend = OpenAIHTTPBackend(
         OpenAIHTTPOptions(
-            base_url=url,
+            base_url=engine.url,
             model=config.model.name,
-            api_key=api_key,
+            api_key=engine.api_key,  # the running engine's own key, from its owner-only state file
             read_timeout_s=config.backend.timeout_s,
             max_connect_retries=1,
             server_kind="roost",  # our engine server continues a prefilled answer

@@ -14,7 +14,7 @@ async def http(port: int, method: str, path: str, body: dict | None = None) -> t
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     payload = json.dumps(body).encode() if body is not None else b""
     writer.write(
-        f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(payload)}\r\n\r\n".encode()
         + payload
     )
@@ -79,7 +79,8 @@ async def test_client_disconnect_cancels_the_generation(server) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     payload = json.dumps({"prompt": [1, 2000, 2001], "max_tokens": 3000, "stream": True}).encode()
     writer.write(
-        f"POST /v1/completions HTTP/1.1\r\nContent-Length: {len(payload)}\r\n\r\n".encode() + payload
+        f"POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+        + payload
     )
     await writer.drain()
     await reader.readuntil(b"data: ")  # the stream is running

@@ -2,8 +2,10 @@
 
     roost engine serve [--port N] [--model PATH|HF_ID|NAME] [--dtype auto] [--device auto]
                        [--quantization int8|nf4|fp8] [--compile] [--max-batch-size 8] [--metrics-port N]
+                       [--allowed-host NAME]…
 
-Binds 127.0.0.1 only. Wiring only: the engine and its server are ``roost.engine``.
+Binds 127.0.0.1 only, serves only requests with a local Host header, and requires
+``Authorization: Bearer $ROOST_ENGINE_API_KEY`` when that variable is set. Wiring only: the engine and its server are ``roost.engine``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     actions = parser.add_subparsers(dest="engine_action", metavar="ACTION")
     serve = actions.add_parser(
-        "serve", help="load the model once and serve it on 127.0.0.1 (OpenAI-compatible)"
+        "serve",
+        help="load the model once and serve it on 127.0.0.1 (OpenAI-compatible)",
+        description="Load the model once and serve it on 127.0.0.1 (OpenAI-compatible).",
     )
     add_server_arguments(serve)
 
@@ -30,7 +34,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from roost.engine.server import options_from_arguments, run_server
 
-    return run_server(options_from_arguments(args), args.port, args.metrics_port)
+    return run_server(
+        options_from_arguments(args),
+        args.port,
+        args.metrics_port,
+        allowed_hosts=frozenset(args.allowed_host),
+    )
 
 
 COMMAND = Command(
