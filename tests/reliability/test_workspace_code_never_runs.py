@@ -67,3 +67,27 @@ async def test_poisoned_workspace_as_working_directory_runs_nothing(
     # Give a helper that would run the poison late (a worker started at shutdown) no chance to hide it.
     await asyncio.sleep(0.5)
     assert not list(markers.iterdir())
+
+
+def test_the_shared_engine_child_runs_nothing_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared engine (``python -m roost.engine.server``) is started with ``-P`` and a working directory
+    of its own, even by a host whose environment does not ask for safe paths (this test process)."""
+    from roost.engine.shared import SharedEngineOptions, shared_engine_url
+    from roost.engine.types import BackendUnavailableError
+
+    workspace = tmp_path / "workspace"
+    markers = tmp_path / "markers"
+    workspace.mkdir()
+    markers.mkdir()
+    plant_poison(workspace, markers)
+    monkeypatch.chdir(workspace)
+    monkeypatch.delenv("PYTHONSAFEPATH", raising=False)
+    options = SharedEngineOptions(
+        model=str(tmp_path / "no-such-model"), state_dir=str(tmp_path / "engine-state"), start_timeout_s=60
+    )
+    # The model does not exist, so the engine exits right after importing what it needs.
+    with pytest.raises(BackendUnavailableError):
+        shared_engine_url(options)
+    assert not sorted(marker.name for marker in markers.iterdir())
