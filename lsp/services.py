@@ -224,7 +224,7 @@ class Services:
                 "ready" if previous != "indexing" else "indexing",
                 f"Roost is ready ({backend.name})" if previous != "indexing" else "Roost is indexing",
             )
-            return backend
+            return self._backend
 
     def _load_backend(self) -> tuple[Backend, str]:
         config = self.config
