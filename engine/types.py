@@ -43,6 +43,13 @@ from typing import Literal, Protocol, runtime_checkable
 QWEN_STOP_TOKEN_STRINGS: tuple[str, ...] = ("<|endoftext|>", "<|fim_pad|>", "<|im_end|>", "<|file_sep|>")
 
 FinishReason = Literal["stop", "length", "cancelled", "error"]
+BackendFailureKind = Literal[
+    "http_status", "timeout", "malformed_stream", "connection", "server_error", "failed"
+]
+"""Why a request to a backend failed (:class:`BackendError`, and a ``finish_reason="error"`` chunk's
+``error_kind``): the server answered an HTTP error status; it did not answer (or stopped answering) in
+time; it sent a stream that is not the protocol (bad JSON, cut short); it could not be reached or the
+connection broke; it reported an error event mid-answer; anything else (an in-process model failing)."""
 """Why a stream ended.
 
 ``stop``: a stop token / stop sequence / the model's end-of-sequence token.
@@ -166,6 +173,8 @@ class TextChunk:
     finish_reason: FinishReason | None = None
     timings: GenerationTimings | None = None
     error: str | None = None
+    # On a finish_reason="error" chunk: why (None from backends that do not tell).
+    error_kind: BackendFailureKind | None = None
 
     @property
     def is_final(self) -> bool:
@@ -234,12 +243,31 @@ class UnsupportedRequestError(EngineError):
     """The backend cannot serve this kind of request (e.g. token ids over HTTP)."""
 
 
-class BackendUnavailableError(EngineError):
+class BackendError(EngineError):
+    """A request to a running backend failed. ``kind`` says how (see :data:`BackendFailureKind`);
+    ``reason`` is one line naming the backend and the real cause ("backend http://… answered HTTP 500"),
+    fit for a status bar; the message (``str``) may add the fix."""
+
+    default_kind: BackendFailureKind = "failed"
+
+    def __init__(
+        self, message: str, *, kind: BackendFailureKind | None = None, reason: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind: BackendFailureKind = kind or self.default_kind
+        self.reason = reason or message
+
+
+class BackendUnavailableError(BackendError):
     """The backend cannot be reached (HTTP connection refused, server down)."""
 
+    default_kind = "connection"
 
-class BackendTimeoutError(EngineError):
+
+class BackendTimeoutError(BackendError):
     """The backend did not answer in time."""
+
+    default_kind = "timeout"
 
 
 class EngineOverloadedError(EngineError):

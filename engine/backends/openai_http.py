@@ -11,7 +11,11 @@ Failure policy, because the LSP sends a request per keystroke:
   during which requests fail at once (no retry storm against a dead server);
 * nothing is retried once streaming started: an error mid-stream ends the stream with a final chunk
   ``finish_reason="error"``;
-* an HTTP error status raises :class:`EngineError` with the server's own message.
+* an HTTP error status raises :class:`BackendError` with the server's own message.
+
+Every failure says what really happened, typed so the LSP can show it (:class:`BackendError`'s
+``kind`` and ``reason``; an error chunk's ``error_kind``): an HTTP status, a timeout, a malformed
+stream, a refused or broken connection, an error event from the server.
 
 Stop strings are sent to the server *and* applied here, so a server that ignores ``stop`` (or returns
 the stop text) still yields output that ends before the stop string.
@@ -38,6 +42,8 @@ from typing import Any, Literal
 import httpx2 as httpx
 
 from roost.engine.types import (
+    BackendError,
+    BackendFailureKind,
     BackendTimeoutError,
     BackendUnavailableError,
     EngineError,
@@ -236,7 +242,8 @@ class OpenAIHTTPBackend:
         if time.monotonic() < self._down_until:
             raise BackendUnavailableError(
                 f"the model server at {options.base_url} was unreachable moments ago; not retrying yet "
-                f"(is it running? start it, or check `base_url` in the configuration)"
+                f"(is it running? start it, or check `base_url` in the configuration)",
+                reason=f"backend {options.base_url} was unreachable moments ago (not retrying yet)",
             )
         attempt = 0
         while True:
@@ -250,14 +257,22 @@ class OpenAIHTTPBackend:
                     raise BackendUnavailableError(
                         f"cannot connect to the model server at {options.base_url}{endpoint} after "
                         f"{attempt + 1} attempt(s): {error or type(error).__name__}. Is the server running "
-                        "and is `base_url` right?"
+                        "and is `base_url` right?",
+                        reason=f"backend {options.base_url}: {_connect_failure(error)}",
                     ) from error
                 await asyncio.sleep(options.retry_backoff_s * (2**attempt))
                 attempt += 1
             except httpx.TimeoutException as error:
                 raise BackendTimeoutError(
                     f"the model server at {options.base_url} did not answer within "
-                    f"{options.read_timeout_s:g} s ({type(error).__name__})"
+                    f"{options.read_timeout_s:g} s ({type(error).__name__})",
+                    reason=f"backend {options.base_url} timed out after {options.read_timeout_s:g} s",
+                ) from error
+            except httpx.TransportError as error:  # e.g. the server closed the connection unanswered
+                raise BackendError(
+                    f"the model server at {options.base_url}{endpoint} failed before answering: {error}",
+                    kind="connection",
+                    reason=f"backend {options.base_url} broke the connection: {error or type(error).__name__}",
                 ) from error
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
@@ -274,11 +289,14 @@ class OpenAIHTTPBackend:
             if response.status_code >= 400:
                 detail = _server_message(await response.aread())
                 error_class = (
-                    BackendUnavailableError if response.status_code in (502, 503, 504) else EngineError
+                    BackendUnavailableError if response.status_code in (502, 503, 504) else BackendError
                 )
                 raise error_class(
                     f"the model server at {self.options.base_url}{endpoint} answered HTTP "
-                    f"{response.status_code}: {detail}"
+                    f"{response.status_code}: {detail}",
+                    kind="http_status",
+                    reason=f"backend {self.options.base_url} answered HTTP {response.status_code}: "
+                    f"{detail[:200]}",
                 )
             events = _sse_data(response).__aiter__()
             cancel_wait: asyncio.Task[bool] | None = None
@@ -287,6 +305,7 @@ class OpenAIHTTPBackend:
                 stack.callback(cancel_wait.cancel)
             finish: FinishReason | None = None
             error_text: str | None = None
+            error_kind: BackendFailureKind | None = None
             while finish is None:
                 try:
                     data = await self._next_event(events, cancel_wait, deadline)
@@ -294,25 +313,30 @@ class OpenAIHTTPBackend:
                     finish = "cancelled"
                     break
                 except httpx.TimeoutException:
-                    finish = "error"
+                    finish, error_kind = "error", "timeout"
                     error_text = (
-                        f"the model server stopped sending for {self.options.read_timeout_s:g} s mid-answer"
+                        f"backend {self.options.base_url} timed out after {self.options.read_timeout_s:g} s "
+                        "(it stopped sending mid-answer)"
                     )
                     break
                 except TimeoutError:
-                    finish = "error"
+                    finish, error_kind = "error", "timeout"
                     error_text = (
-                        f"the answer took longer than total_timeout_s={self.options.total_timeout_s:g} s"
+                        f"backend {self.options.base_url} timed out: the answer took longer than "
+                        f"total_timeout_s={self.options.total_timeout_s:g} s"
                     )
                     break
                 except (httpx.TransportError, httpx.StreamError) as error:
-                    finish = "error"
-                    error_text = f"the connection to the model server broke mid-answer: {error}"
+                    finish, error_kind = "error", "connection"
+                    error_text = f"backend {self.options.base_url} broke the connection mid-answer: {error}"
                     break
                 if data is None:
                     if not state.saw_done and not state.saw_finish:
-                        finish = "error"
-                        error_text = "the model server closed the stream before it was complete"
+                        finish, error_kind = "error", "malformed_stream"
+                        error_text = (
+                            f"backend {self.options.base_url} sent a malformed stream: it ended before "
+                            "it was complete"
+                        )
                     else:
                         finish = state.finish_reason or "stop"
                     break
@@ -323,10 +347,11 @@ class OpenAIHTTPBackend:
                 try:
                     text, error_text = state.absorb(data)
                 except ValueError as error:
-                    finish, error_text = "error", f"the model server sent a malformed event: {error}"
+                    finish, error_kind = "error", "malformed_stream"
+                    error_text = f"backend {self.options.base_url} sent a malformed stream: {error}"
                     break
                 if error_text is not None:
-                    finish = "error"
+                    finish, error_kind = "error", "server_error"
                     break
                 if text:
                     if state.first_token_at is None:
@@ -351,7 +376,9 @@ class OpenAIHTTPBackend:
             prompt_tokens=state.prompt_tokens,
             generated_tokens=state.completion_tokens or state.pieces,
         )
-        yield TextChunk(text="", finish_reason=finish, timings=timings, error=error_text)
+        yield TextChunk(
+            text="", finish_reason=finish, timings=timings, error=error_text, error_kind=error_kind
+        )
 
     async def _next_event(
         self, events: AsyncIterator[str], cancel_wait: asyncio.Task[bool] | None, deadline: float | None
@@ -390,6 +417,16 @@ class OpenAIHTTPBackend:
 
 class _Cancelled(Exception):
     pass
+
+
+def _connect_failure(error: Exception) -> str:
+    """A short cause for a failed connection: "connection refused" rather than errno text."""
+    text = str(error) or type(error).__name__
+    if isinstance(error, httpx.ConnectTimeout):
+        return f"connecting timed out ({text})"
+    if "refused" in text.lower():
+        return "connection refused"
+    return f"cannot connect ({text})"
 
 
 @dataclass
