@@ -28,7 +28,9 @@ from roost.lsp.version import VERSION
 
 log = logging.getLogger(__name__)
 
-StatusState = Literal["starting", "indexing", "loading_model", "ready", "error"]
+# "degraded": the backend is loaded but its requests fail (HTTP error, timeout, malformed stream); the
+# message says why, and the next request that succeeds returns to "ready".
+StatusState = Literal["starting", "indexing", "loading_model", "ready", "degraded", "error"]
 STATUS_NOTIFICATION = "roost/status"
 
 DocumentEvent = Literal["open", "change", "save", "close"]

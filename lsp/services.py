@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from roost.engine.gate.gate import Gate
     from roost.engine.prompts.types import PromptFormat
     from roost.engine.types import Backend
+    from roost.lsp.backend_health import BackendFailure
     from roost.lsp.index_service import IndexService
     from roost.lsp.server import RoostServer
 
@@ -219,7 +220,10 @@ class Services:
             from roost.lsp.engine_adapter import hf_tokenizer_of
 
             self.prompt_format = make_format(family, hf_tokenizer=hf_tokenizer_of(backend))
-            self._backend = _redacting(backend)
+            from roost.lsp.backend_health import HealthReportingBackend
+
+            # Each generation reports how it went, so roost/status follows the backend's health.
+            self._backend = HealthReportingBackend(_redacting(backend), self._backend_health_changed)
             self.server.send_status(
                 "ready" if previous != "indexing" else "indexing",
                 f"Roost is ready ({backend.name})" if previous != "indexing" else "Roost is indexing",
@@ -251,6 +255,20 @@ class Services:
         backend = load_transformers_backend(config)
         source = model_source(backend)
         return backend, prompt_family(config, Path(source) if source else None)
+
+    def _backend_health_changed(self, failure: BackendFailure | None) -> None:
+        """A failed request turns the status to ``degraded`` with its reason; the next request that
+        completes turns it back to ``ready``. Sent only on a change, not once per keystroke."""
+        from roost.lsp.backend_health import status_message
+
+        server = self.server
+        if failure is not None:
+            message = status_message(failure)
+            if (server.status_state, server.status_message) != ("degraded", message):
+                server.send_status("degraded", message)
+        elif server.status_state == "degraded":
+            name = self._backend.name if self._backend is not None else "the model backend"
+            server.send_status("ready", f"Roost is ready ({name} answers again)")
 
     def report_failure(self, error: Exception) -> str:
         """A failure that stops completions (backend down, out of memory …): shown once with its fix,
@@ -293,6 +311,10 @@ def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendPr
     from roost.engine import types as engine_types
 
     text = str(error) or type(error).__name__
+    if isinstance(error, engine_types.BackendError) and error.kind != "connection":
+        # A running backend failing a request (HTTP error, timeout, malformed stream): say that, not
+        # "could not be started"; roost/status shows it too (degraded) until a request succeeds.
+        return BackendProblem("backend-failing", f"Roost: {text}")
     if isinstance(error, engine_types.BackendUnavailableError | ConnectionError):
         return BackendProblem(
             "backend-down",

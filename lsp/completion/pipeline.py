@@ -261,7 +261,7 @@ class CompletionPipeline:
         watch._last = time.perf_counter()  # noqa: SLF001
         outcome.context, outcome.shape = items, shape
 
-        from roost.engine.types import RequestPriority
+        from roost.engine.types import BackendError, RequestPriority
 
         stops = ("\n",) if shape == "single" else ("\n\n\n",)
         generation = prompt.to_request(
@@ -276,7 +276,10 @@ class CompletionPipeline:
             async for chunk in stream:
                 parts.append(chunk.text)
                 if chunk.is_final and chunk.finish_reason == "error":
-                    raise RuntimeError(chunk.error or "the model failed mid-answer")
+                    # Typed, so the failure is reported with its real reason (not as a crash).
+                    raise BackendError(
+                        chunk.error or "the model failed mid-answer", kind=chunk.error_kind or "failed"
+                    )
         watch.lap("model")
         raw = "".join(parts)
         answer = services.prompt_format.parse_answer(raw, prompt) if services.prompt_format else raw
