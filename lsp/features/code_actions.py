@@ -28,6 +28,7 @@ from roost.context.refactor.package_imports import add_package_import, missing_p
 from roost.context.refactor.package_move import moves_within_package, package_move_targets
 from roost.context.retrieval.retriever import parse_facts
 from roost.engine.prompts.edit import EditRequest, RelatedCode
+from roost.lsp.document_policy import Refused, policy_of
 from roost.lsp.edits import EditError, FileEdit, TextReplacement, offset_at, to_workspace_edit
 from roost.lsp.model_edits import (
     Documents,
@@ -77,7 +78,9 @@ def list_actions(ls: RoostServer, params: types.CodeActionParams) -> list[types.
                 actions.extend(_move_actions(ls, snapshot, symbol))
                 break
         actions.extend(_missing_import_actions(ls, snapshot, facts, start.line, end.line))
-    if params.range.start != params.range.end:
+    # Model-driven actions build a prompt from this document: offered only where the policy allows one.
+    prompt_allowed = not isinstance(policy_of(ls, uri), Refused)
+    if prompt_allowed and params.range.start != params.range.end:
         for instruction in EDIT_INSTRUCTIONS:
             actions.append(
                 types.CodeAction(
@@ -91,7 +94,8 @@ def list_actions(ls: RoostServer, params: types.CodeActionParams) -> list[types.
                     },
                 )
             )
-    actions.extend(_security_actions(ls, snapshot, start.line, end.line))
+    if prompt_allowed:
+        actions.extend(_security_actions(ls, snapshot, start.line, end.line))
     return actions
 
 
@@ -289,6 +293,9 @@ async def _model_edits(
     ls: RoostServer, documents: Documents, data: dict[str, Any]
 ) -> tuple[list[FileEdit], str]:
     services = services_of(ls)
+    verdict = policy_of(ls, str(data["uri"]))
+    if isinstance(verdict, Refused):  # a crafted or stale action: the list never offers one here
+        raise EditError(verdict.reason)
     snapshot = documents.snapshot(str(data["uri"]))
     text = snapshot.text
     if data["action"] == "security":

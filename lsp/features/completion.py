@@ -20,6 +20,7 @@ from roost.lsp.completion.pipeline import (
     CompletionPipeline,
     PipelineSettings,
 )
+from roost.lsp.document_policy import Refused, policy_of
 from roost.lsp.services import services_of
 
 if TYPE_CHECKING:
@@ -73,23 +74,47 @@ def relative_path(ls: RoostServer, uri: str) -> str:
     return path.name
 
 
-def completion_input(ls: RoostServer, uri: str, position: types.Position) -> CompletionInput | None:
+def completion_input(ls: RoostServer, uri: str, position: types.Position) -> CompletionInput | Refused:
+    """The pipeline's input, or why no prompt may be built: the document policy, or a cursor that is not
+    in the document (a line past the end, a character past the line's end; never clamped, since the
+    suggestion would be inserted somewhere the user is not)."""
+    verdict = policy_of(ls, uri)
+    if isinstance(verdict, Refused):
+        return verdict
     document = ls.workspace.get_text_document(uri)
     text = document.source
-    try:
-        offset = document.offset_at_position(position)
-    except Exception:  # a position past the end: nothing sensible to complete
-        return None
+    offset = cursor_offset(text, position)
+    if offset is None:
+        return Refused(f"no completion at {position.line}:{position.character}: past the end of the document")
     line_start = text.rfind("\n", 0, offset) + 1
     return CompletionInput(
         uri=uri,
-        path=relative_path(ls, uri),
+        path=verdict.path,
         language=document.language_id or "plaintext",
         text=text,
-        line=text.count("\n", 0, offset),
+        line=position.line,
         col=offset - line_start,
         offset=offset,
     )
+
+
+def cursor_offset(text: str, position: types.Position) -> int | None:
+    """The character offset of an LSP position (UTF-16 columns), or None when it is not in ``text``."""
+    lines = text.split("\n")
+    if not 0 <= position.line < len(lines):
+        return None
+    line = lines[position.line].removesuffix("\r")
+    units = column = 0
+    while units < position.character and column < len(line):
+        units += 2 if ord(line[column]) > 0xFFFF else 1
+        column += 1
+    if units != position.character:
+        return None  # past the line's end (or inside a surrogate pair)
+    return _line_start(lines, position.line) + column
+
+
+def _line_start(lines: list[str], line: int) -> int:
+    return sum(len(text) + 1 for text in lines[:line])
 
 
 class _Tracker:
@@ -107,6 +132,14 @@ class _Tracker:
             self.pending.pop(next(iter(self.pending)))
         metrics.SUGGESTIONS_SHOWN.inc()
         return item_id
+
+    def remember(self, uri: str, outcome: CompletionOutcome) -> None:
+        """The last outcome per document, for ``roost/completionDetails``; bounded, since a client may
+        name any number of URIs."""
+        self.last.pop(uri, None)
+        self.last[uri] = outcome
+        while len(self.last) > _MAX_PENDING_ACCEPTS:
+            self.last.pop(next(iter(self.last)))
 
     def accepted(self, item_id: str) -> bool:
         shown_at = self.pending.pop(item_id, None)
@@ -151,11 +184,14 @@ def register(server: RoostServer) -> None:
         ls: RoostServer, uri: str, position: types.Position
     ) -> tuple[CompletionInput | None, CompletionOutcome]:
         request = completion_input(ls, uri, position)
-        if request is None:
-            return None, CompletionOutcome(source="empty")
+        if isinstance(request, Refused):
+            # Not an error: the editor shows nothing, and the details (and the log) say why.
+            refused = CompletionOutcome(source="refused", message=request.reason)
+            tracker.remember(uri, refused)
+            return None, refused
         outcome = await pipeline_of(ls).complete(request)
         if outcome.source != "superseded":
-            tracker.last[uri] = outcome
+            tracker.remember(uri, outcome)
         return request, outcome
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())

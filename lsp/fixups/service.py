@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from roost.engine.prompts.edit import EditRequest
+from roost.lsp.document_policy import Refused, policy_of
 from roost.lsp.edits import (
     EditError,
     FileEdit,
@@ -200,6 +201,9 @@ class FixupService:
     # -- proposals -------------------------------------------------------------------------------------
     async def _propose(self, session: FixupSession, user_message: str, diagnostics: list[str]) -> Proposal:
         services = services_of(self.server)
+        verdict = policy_of(self.server, session.uri)
+        if isinstance(verdict, Refused):
+            raise FixupError(verdict.reason)
         target = self.documents.snapshot(session.uri)
         range_ = _range_of(session.range)
         start, end = offset_at(target.text, range_.start), offset_at(target.text, range_.end)

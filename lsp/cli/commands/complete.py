@@ -8,7 +8,9 @@ language server (``roost serve --stdio``) on ROOT and asks it, the way an editor
 completion at the cursor: index → context → prompt → model → post-processing → gate all run exactly as
 in the editor, with the workspace's own configuration. The suggestion goes to stdout; ``--timings``
 adds the stage times (stderr), ``--json`` prints one object with the suggestion, the gate's decisions,
-the chosen context and the timings. Nothing is written to the workspace.
+the chosen context and the timings. Nothing is written to the workspace. A file the server's document
+policy refuses (a secret file such as ``.env``, an excluded file) gets no suggestion and the reason, like
+in the editor; nothing of it reaches the model.
 """
 
 from __future__ import annotations
@@ -161,6 +163,8 @@ async def complete_once(cursor: Cursor, options: dict[str, Any], timeout: float)
 def _verdict(details: dict[str, Any]) -> str:
     if details.get("source") in _FAILED_SOURCES:
         return "unavailable"
+    if details.get("source") == "refused":
+        return "refused"  # the server's document policy: a secret or excluded file; the message says which
     if details.get("texts"):
         return "passed"
     return "blocked" if details.get("blocked") else "empty"
