@@ -153,3 +153,21 @@ def test_insecure_suggestion_is_blocked_and_reported(tmp_path: Path) -> None:
         assert "B602" in result.stderr and result.stdout == ""
     assert "stage timings (ms):" in result.stderr and " gate " in result.stderr
     assert not (EXAMPLES / "shop/services/runner.py").exists()
+
+
+def test_secret_file_is_refused_and_nothing_reaches_the_model(tmp_path: Path) -> None:
+    """The server's document policy applies to the command as to the editor: an empty answer, the
+    reason, exit status 0, and no request to the model."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lsp_features"))
+    from fake_openai import FakeOpenAI
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / ".env").write_text("AWS_ACCESS_KEY_ID=AKIAZ7RM2KX4TQW9B3NV\nDATABASE_NAME=plain-env-value\n")
+    with FakeOpenAI(rules=[("", "pass")]) as fake:
+        result = run_complete(str(root), ".env:2:5", "--endpoint", fake.endpoint, "--json", "--timeout", "60")
+        assert result.returncode == 0, result.stderr
+        answer = json.loads(result.stdout)
+        assert (answer["verdict"], answer["suggestion"]) == ("refused", None)
+        assert "secret files (.env)" in answer["message"]
+        assert fake.requests == []
