@@ -199,9 +199,13 @@ class RoostExtension {
     this.statusItem.tooltip = presentation.tooltip;
     this.statusItem.backgroundColor = presentation.isError
       ? new vscode.ThemeColor("statusBarItem.errorBackground")
-      : undefined;
+      : presentation.isWarning
+        ? new vscode.ThemeColor("statusBarItem.warningBackground")
+        : undefined;
     if (status.state === "error" && status.message) {
       this.log.error(status.message);
+    } else if (status.state === "degraded" && status.message) {
+      this.log.warn(status.message);
     }
   }
 

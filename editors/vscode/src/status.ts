@@ -4,7 +4,8 @@
  * Pure (no `vscode` import) so the node tests can check it; `extension.ts` puts it on the item.
  */
 
-export type ServerState = "starting" | "indexing" | "loading_model" | "ready" | "error";
+/** `degraded`: the model backend is loaded but failing (HTTP error, timeout …); it recovers by itself. */
+export type ServerState = "starting" | "indexing" | "loading_model" | "ready" | "degraded" | "error";
 
 export interface StatusParams {
   state: ServerState;
@@ -18,9 +19,18 @@ export interface StatusPresentation {
   tooltip: string;
   /** Errors get the error background so they are noticed; clicking opens the log either way. */
   isError: boolean;
+  /** A degraded backend gets the warning background: completions fail until it answers again. */
+  isWarning?: boolean;
 }
 
-const KNOWN_STATES: ReadonlySet<string> = new Set(["starting", "indexing", "loading_model", "ready", "error"]);
+const KNOWN_STATES: ReadonlySet<string> = new Set([
+  "starting",
+  "indexing",
+  "loading_model",
+  "ready",
+  "degraded",
+  "error",
+]);
 
 /** Validates a notification's params; a malformed one is reported as such rather than dropped. */
 export function parseStatus(params: unknown): StatusParams {
@@ -63,6 +73,13 @@ export function presentStatus(status: StatusParams): StatusPresentation {
       };
     case "ready":
       return { text: "$(check) Roost", tooltip: tooltip("Roost is ready."), isError: false };
+    case "degraded":
+      return {
+        text: "$(warning) Roost: degraded",
+        tooltip: tooltip("The model backend is failing; Roost recovers when it answers again."),
+        isError: false,
+        isWarning: true,
+      };
     case "error":
       return { text: "$(error) Roost: error", tooltip: tooltip("Roost cannot serve completions."), isError: true };
   }

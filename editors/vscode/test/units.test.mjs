@@ -70,6 +70,11 @@ test("status: each server state has its own text; errors are flagged", () => {
   assert.equal(error.isError, true);
   assert.match(error.tooltip, /pip install/);
   assert.match(error.tooltip, /Click to show the Roost log/);
+  const degraded = presentStatus(parseStatus({ state: "degraded", message: "backend answered HTTP 500", percentage: null }));
+  assert.match(degraded.text, /degraded/);
+  assert.equal(degraded.isError, false);
+  assert.equal(degraded.isWarning, true);
+  assert.match(degraded.tooltip, /HTTP 500/);
   assert.equal(parseStatus({ state: "sleeping" }).state, "error");
   assert.equal(parseStatus("nonsense").state, "error");
 });

@@ -113,6 +113,12 @@ local function on_status(_, result, ctx)
   statuses[ctx.client_id] = { state = result.state, message = result.message or "", percentage = result.percentage }
   if result.state == "error" and not (previous and previous.state == "error" and previous.message == result.message) then
     util.notify(result.message or "error", vim.log.levels.ERROR)
+  elseif
+    result.state == "degraded"
+    and not (previous and previous.state == "degraded" and previous.message == result.message)
+  then
+    -- The backend fails requests (HTTP error, timeout …); the server returns to "ready" by itself.
+    util.notify(result.message or "the model backend is failing", vim.log.levels.WARN)
   end
   vim.cmd("redrawstatus")
 end
