@@ -105,7 +105,7 @@ class DemoClient:
         def status(params: Any) -> None:
             plain = _plain(params)
             self.statuses.append(plain)
-            if plain.get("state") in ("loading_model", "error"):
+            if plain.get("state") in ("loading_model", "degraded", "error"):
                 self.printer.line(f"  [status] {plain.get('state')}: {plain.get('message')}")
 
         @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
