@@ -2,11 +2,12 @@
 
 Distinct secrets (AWS key ids, GitHub tokens, a private key block, a password assignment) are planted in
 every place a prompt used to be built from: the open document being completed, an open ``.env`` and
-``secrets.py``, a file inside the workspace the editor never opened, files outside the workspace (asked
-for by URI without opening them), a file that imports the edited one (the "edit selection" action adds it
-as related code) and a fix-up's conversation (the user's message and the model's earlier answer). Every
-path is driven through the real server against a backend that records each request; the test checks
-that the paths that should reach the backend did, and that no planted secret is in anything it received.
+``secrets.py``, a file the user excluded (``completion.exclude``), a file inside the workspace the editor
+never opened, files outside the workspace (asked for by URI without opening them, then opened), a file
+that imports the edited one (the "edit selection" action adds it as related code) and a fix-up's
+conversation (the user's message and the model's earlier answer). Every path is driven through the real
+server against a backend that records each request; the test checks that the paths that should reach
+the backend did, and that no planted secret is in anything it received.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ SECRETS = {
     "aws-credentials-plain": "plain-aws-credentials-9e8d",
     "dependent-github": "ghp_D3p3nd3ntF1l3T0k3nV4lu3xxxxxxxxxxxx3",
     "fixup-message-aws": "AKIAPW5XK3MR8ZQ2TN7V",
+    "excluded-plain": "plain-excluded-value-4a6c",
     "fixup-answer-github": "ghp_F1xupAnsw3rT0k3nV4lu3xxxxxxxxxxxxxx4",
 }
 PATTERN_SECRETS = [name for name in SECRETS if "plain" not in name]
@@ -77,6 +79,7 @@ OUTSIDE = (
     f'KEY = "{SECRETS["outside-aws"]}"\nNAME = "{SECRETS["outside-plain"]}"\n\n\ndef f():\n    return \n'
 )
 AWS_CREDENTIALS = f"[default]\naws_access_key_id = {SECRETS['aws-credentials-plain']}\n"
+PRIVATE = f'NAME = "{SECRETS["excluded-plain"]}"\nX = 1\n'
 FIXUP_ANSWER = (
     f'```python\ndef connect(host):\n    token = "{SECRETS["fixup-answer-github"]}"\n    return host\n```'
 )
@@ -96,6 +99,8 @@ def _plant(tmp_path: Path) -> Path:
     (root / "app" / "client.py").write_text(CLIENT)
     (root / "app" / "unopened.py").write_text(UNOPENED)
     (root / "app" / "secrets.py").write_text(SECRETS_PY)
+    (root / "app" / "private").mkdir()
+    (root / "app" / "private" / "notes.py").write_text(PRIVATE)
     (root / ".env").write_text(ENV)
     (tmp_path / "outside").mkdir()
     (tmp_path / "outside" / "creds.py").write_text(OUTSIDE)
@@ -161,7 +166,9 @@ async def test_no_planted_secret_reaches_the_backend(tmp_path: Path, recording_b
     fake.rules.insert(0, ("add type hints", FIXUP_ANSWER))
     async with lsp_session(
         root,
-        initialization_options=fake_backend_options(fake),
+        initialization_options=fake_backend_options(
+            fake, completion={"debounce_ms": 0, "exclude": ["app/private/"]}
+        ),
         capabilities=_capabilities(),
         command=SERVE_COMMAND,
     ) as session:
@@ -183,6 +190,10 @@ async def test_no_planted_secret_reaches_the_backend(tmp_path: Path, recording_b
         assert "secret files (.env)" in await _refused(session, fake, env_uri, 1, 5)
         secrets_uri = session.open("app/secrets.py", SECRETS_PY)
         assert "secret files (secrets.py)" in await _refused(session, fake, secrets_uri, 1, 4)
+
+        # …and so are the user's exclusions (completion.exclude here; index.exclude counts too).
+        private_uri = session.open("app/private/notes.py", PRIVATE)
+        assert "excluded files" in await _refused(session, fake, private_uri, 1, 4)
 
         # 3. Files the editor never opened, inside and outside the workspace: never read for a prompt.
         assert "not opened" in await _refused(session, fake, session.uri("app/unopened.py"), 4, 11)
