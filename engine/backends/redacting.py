@@ -14,6 +14,8 @@ of the code around it stay where they were.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
@@ -77,10 +79,14 @@ class RedactingBackend:
     def name(self) -> str:
         return self.inner.name
 
-    def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
-        # Redacted here, synchronously, so a request that cannot be redacted fails before any byte of it
-        # reaches the backend.
-        return self.inner.generate(redact_request(request, self._redact))
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+        # The whole request is redacted before the inner backend is even called, so nothing of a request
+        # that cannot be redacted reaches it. Scanning is CPU work (about 8 ms for an 8 KB prompt): in a
+        # worker thread, like prompt building, so the event loop keeps answering the editor.
+        redacted = await asyncio.to_thread(redact_request, request, self._redact)
+        async with contextlib.aclosing(self.inner.generate(redacted)) as stream:
+            async for chunk in stream:
+                yield chunk
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)

@@ -17,6 +17,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import SERVE_COMMAND, every_prompt_text, fake_backend_options
 from fake_openai import FakeOpenAI
 from lsp_harness import LspSession, lsp_session
@@ -158,6 +159,27 @@ def test_the_gate_detects_every_planted_secret() -> None:
         }.get(name, f'VALUE = "{value}"\n')
         found = [planted[h.start : h.end] for h in scan_secrets(planted)]
         assert any(value in hit for hit in found), f"the gate's patterns must detect {name}"
+
+
+def test_every_text_field_of_a_request_is_redacted_and_token_ids_are_refused() -> None:
+    from roost.engine.backends.redacting import redact_request
+    from roost.engine.types import ChatMessage, GenerationRequest, UnsupportedRequestError
+
+    chat = GenerationRequest(
+        messages=(ChatMessage("system", "be brief"), ChatMessage("user", CONFIG)),
+        assistant_prefill=f'```python\nKEY = "{SECRETS["buffer-aws"]}"\n',
+    )
+    fim = GenerationRequest(prompt=CONFIG, suffix=CLIENT)
+    redacted = [redact_request(chat), redact_request(fim)]
+    texts = [m.content for m in redacted[0].messages or ()] + [
+        redacted[0].assistant_prefill,
+        redacted[1].prompt or "",
+        redacted[1].suffix or "",
+    ]
+    assert not [name for name, value in SECRETS.items() if any(value in text for text in texts)]
+    assert (redacted[1].prompt or "").count("\n") == CONFIG.count("\n"), "placeholders keep the line count"
+    with pytest.raises(UnsupportedRequestError):
+        redact_request(GenerationRequest(prompt_token_ids=(1, 2, 3)))
 
 
 async def test_no_planted_secret_reaches_the_backend(tmp_path: Path, recording_backend: FakeOpenAI) -> None:
