@@ -424,8 +424,14 @@ def _connect_failure(error: Exception) -> str:
     text = str(error) or type(error).__name__
     if isinstance(error, httpx.ConnectTimeout):
         return f"connecting timed out ({text})"
-    if "refused" in text.lower():
-        return "connection refused"
+    # httpx says "All connection attempts failed"; the refusal is further down the exception chain.
+    cause: BaseException | None = error
+    for _ in range(8):  # a few links suffice (httpx → httpcore → OSError → ConnectionRefusedError)
+        if cause is None:
+            break
+        if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
+            return "connection refused"
+        cause = cause.__cause__ or cause.__context__
     return f"cannot connect ({text})"
 
 

@@ -66,7 +66,12 @@ async def status_after(
                     return status
             await asyncio.sleep(0.02)
 
-    return await asyncio.wait_for(poll(), timeout=20)
+    try:
+        return await asyncio.wait_for(poll(), timeout=20)
+    except TimeoutError:
+        raise AssertionError(
+            f"no such status after {session.statuses[:seen]}: {session.statuses[seen:]}"
+        ) from None
 
 
 def is_degraded(status: dict[str, Any], needle: str) -> bool:
@@ -123,3 +128,9 @@ async def test_status_follows_the_backend_failing_and_recovering(tmp_path: Path)
             seen = len(session.statuses)
             assert await complete_in_new_file(session, "fifth") is not None
             await status_after(session, seen, lambda s: is_degraded(s, f"timed out after {TIMEOUT_S:g} s"))
+
+            # The backend goes away: degraded, "connection refused".
+            await server.__aexit__(None, None, None)
+            seen = len(session.statuses)
+            assert await complete_in_new_file(session, "sixth") is not None
+            await status_after(session, seen, lambda s: is_degraded(s, "connection refused"))
