@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -223,7 +224,9 @@ class Services:
             from roost.lsp.backend_health import HealthReportingBackend
 
             # Each generation reports how it went, so roost/status follows the backend's health.
-            self._backend = HealthReportingBackend(_redacting(backend), self._backend_health_changed)
+            self._backend = HealthReportingBackend(
+                _redacting(backend, lambda: self.workspace_secrets), self._backend_health_changed
+            )
             self.server.send_status(
                 "ready" if previous != "indexing" else "indexing",
                 f"Roost is ready ({backend.name})" if previous != "indexing" else "Roost is indexing",
@@ -336,12 +339,13 @@ def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendPr
     return BackendProblem("backend", f"Roost: the model could not be started: {text}")
 
 
-def _redacting(backend: Backend) -> Backend:
+def _redacting(backend: Backend, known_secrets: Callable[[], frozenset[str]]) -> Backend:
     """Every backend the language server uses is wrapped here, where it is built, so no path (inline
-    completion, code action, fix-up, a future feature) can send a prompt that has not been redacted."""
-    from roost.engine.backends.redacting import RedactingBackend
+    completion, code action, fix-up, a future feature) can send a prompt that has not been redacted: the
+    gate's secret patterns, and the values of the workspace's secret files wherever they were copied."""
+    from roost.engine.backends.redacting import RedactingBackend, known_secrets_redactor
 
-    return RedactingBackend(backend)
+    return RedactingBackend(backend, known_secrets_redactor(known_secrets))
 
 
 def _import_layers() -> None:

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from roost.engine.gate.secrets import REDACTED, scan_secrets
+from roost.engine.gate.secrets import REDACTED, scan_secrets, shannon_entropy
 from roost.engine.types import Backend, ChatMessage, GenerationRequest, TextChunk, UnsupportedRequestError
 
 Redactor = Callable[[str], str]
+
+# Shorter values of a secrets file are names and flags more often than credentials.
+_MIN_KNOWN_VALUE_LENGTH = 8
 
 
 def redact_keeping_lines(text: str) -> str:
@@ -40,6 +43,34 @@ def redact_keeping_lines(text: str) -> str:
         position = hit.end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def credential_like(value: str) -> bool:
+    """Whether a value found in a secret file (``.env``, ``credentials``) is worth redacting wherever it
+    appears: long, mixed and random enough to be a credential. ``localhost`` or ``production`` in a
+    ``.env`` are settings, and redacting them from every prompt would only make the prompts worse."""
+    value = value.strip()
+    classes = sum(
+        (any(c.islower() for c in value), any(c.isupper() for c in value), any(c.isdigit() for c in value))
+    ) + any(not c.isalnum() for c in value)
+    return len(value) >= _MIN_KNOWN_VALUE_LENGTH and classes >= 2 and shannon_entropy(value) >= 3.0
+
+
+def known_secrets_redactor(
+    known: Callable[[], Iterable[str]], redact: Redactor = redact_keeping_lines
+) -> Redactor:
+    """``redact``, then every credential-like value of ``known()`` (the workspace's secret files, read
+    when the server starts) replaced wherever it appears, however it is written around."""
+
+    def redact_with_known(text: str) -> str:
+        text = redact(text)
+        # Longest first: a value that contains another is replaced whole.
+        for value in sorted((v for v in known() if credential_like(v)), key=len, reverse=True):
+            if value in text:
+                text = text.replace(value, REDACTED + "\n" * value.count("\n"))
+        return text
+
+    return redact_with_known
 
 
 def redact_request(request: GenerationRequest, redact: Redactor = redact_keeping_lines) -> GenerationRequest:

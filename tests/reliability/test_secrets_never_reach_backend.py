@@ -182,6 +182,16 @@ def test_every_text_field_of_a_request_is_redacted_and_token_ids_are_refused() -
         redact_request(GenerationRequest(prompt_token_ids=(1, 2, 3)))
 
 
+def test_values_of_secret_files_are_redacted_wherever_they_were_copied() -> None:
+    from roost.engine.backends.redacting import known_secrets_redactor
+
+    # What the server collects from .env at start-up: a credential and two plain settings.
+    known = frozenset({SECRETS["env-plain"], "localhost", "production"})
+    redact = known_secrets_redactor(lambda: known)
+    code = f'db = connect("{SECRETS["env-plain"]}", host="localhost")\nmode = "production"\n'
+    assert redact(code) == 'db = connect("[REDACTED]", host="localhost")\nmode = "production"\n'
+
+
 async def test_no_planted_secret_reaches_the_backend(tmp_path: Path, recording_backend: FakeOpenAI) -> None:
     root = _plant(tmp_path)
     fake = recording_backend
