@@ -40,12 +40,12 @@ from roost.context.parsing import (
     content_hash,
     index_batch,
     index_one,
-    init_worker,
     parser_for,
     resolve_all,
 )
 from roost.context.scanning import FileStat, WorkspaceFilter, read_source, scan_workspace, stat_file
 from roost.context.store import IndexStore, StoredFile, fileset_fingerprint, store_path_for
+from roost.context.worker_lifetime import init_pool_worker
 
 log = logging.getLogger("roost.context.index")
 
@@ -415,13 +415,18 @@ class WorkspaceIndex:
             # Preloaded in the fork server, so each worker starts with every language module and grammar
             # imported (a worker resolves any file's language through the registry, which imports them all).
             context.set_forkserver_preload(
-                ["roost.context.parsing", *sorted({type(language).__module__ for language in all_languages()})]
+                [
+                    "roost.context.parsing",
+                    "roost.context.worker_lifetime",
+                    *sorted({type(language).__module__ for language in all_languages()}),
+                ]
             )
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=init_worker,
-            initargs=(str(self.root), sorted(scanned), self.options),
+            # Each worker exits when this process dies, however it dies (see worker_lifetime).
+            initializer=init_pool_worker,
+            initargs=(os.getpid(), str(self.root), sorted(scanned), self.options),
         ) as pool:
             futures = [pool.submit(index_batch, batch) for batch in batches]
             for future in as_completed(futures):
