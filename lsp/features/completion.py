@@ -7,10 +7,12 @@ import itertools
 import logging
 import re
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
 from roost.lsp import metrics
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 ACCEPTED_COMMAND = "roost.accepted"
 COMPLETION_DETAILS = "roost/completionDetails"
+EXPLAIN_COMPLETION = "roost/explainCompletion"
 PIPELINE_KEY = "completion_pipeline"
 _WORD_BEFORE = re.compile(r"[A-Za-z_$][\w$]*$")
 # Shown suggestions waiting for an accept (id → monotonic time shown); bounded.
@@ -177,6 +180,57 @@ def _describe(outcome: CompletionOutcome) -> dict[str, Any]:
     }
 
 
+# Why the editor shows what it shows: the verdicts the editors' "explain" views name.
+Verdict = Literal[
+    "offered", "nothing_yet", "loading", "refused", "blocked", "backend_down", "degraded", "empty", "error"
+]
+_OFFERED_SOURCES = frozenset({"model", "cache", "typed_ahead", "in_flight"})
+_LOADING_STATES = frozenset({"starting", "loading_model"})
+
+
+@dataclass(frozen=True)
+class CompletionExplanation:
+    """``roost/explainCompletion``'s answer: one verdict, a sentence for the user, the server's state, and
+    the last completion's details (``roost/completionDetails``'s shape) when there was one."""
+
+    verdict: Verdict
+    reason: str
+    state: str
+    state_message: str
+    last: dict[str, Any] | None
+
+
+def explain(outcome: CompletionOutcome | None, state: str, state_message: str) -> CompletionExplanation:
+    """The one reason to show. The document's own refusal comes first (it holds whatever the server does),
+    then a server that cannot answer yet or at all (loading, error, degraded backend), then the outcome."""
+    last = _describe(outcome) if outcome is not None else None
+
+    def answer(verdict: Verdict, reason: str) -> CompletionExplanation:
+        return CompletionExplanation(verdict, reason, state, state_message, last)
+
+    if outcome is not None and outcome.source == "refused":
+        return answer("refused", f"Roost does not complete in this file: {outcome.message}")
+    if state in _LOADING_STATES:
+        return answer("loading", f"Roost is still starting: {state_message or state}")
+    if state == "error":
+        return answer("backend_down", state_message or "the server cannot serve completions")
+    if outcome is None:
+        return answer("nothing_yet", "no completion was asked for in this file yet")
+    if outcome.source in _OFFERED_SOURCES:
+        count = len(outcome.texts)
+        return answer("offered", f"{count} suggestion(s) offered ({outcome.source})")
+    if outcome.source == "blocked":
+        findings = "; ".join(finding for blocked in outcome.blocked for finding in blocked.findings)
+        return answer("blocked", f"the security gate blocked the suggestion: {findings}")
+    if state == "degraded":  # the backend is loaded but its requests fail; it recovers by itself
+        return answer("degraded", state_message or "the model backend is failing")
+    if outcome.source == "unavailable":
+        return answer("backend_down", outcome.message or "the model backend is unavailable")
+    if outcome.source == "error":
+        return answer("error", f"the completion failed: {outcome.message}")
+    return answer("empty", "the model had nothing to suggest at this cursor")
+
+
 def register(server: RoostServer) -> None:
     tracker = _Tracker()
 
@@ -262,6 +316,15 @@ def register(server: RoostServer) -> None:
         uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
         outcome = tracker.last.get(uri or "")
         return _describe(outcome) if outcome is not None else None
+
+    @server.feature(EXPLAIN_COMPLETION)
+    def explain_completion(ls: RoostServer, params: Any) -> dict[str, Any]:
+        """Why the last completion in a document showed what it did (the editors' "explain" views)."""
+        uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
+        if not isinstance(uri, str):
+            raise JsonRpcInvalidParams(f"{EXPLAIN_COMPLETION} needs a document uri")
+        explanation = explain(tracker.last.get(uri), ls.status_state, ls.status_message)
+        return asdict(explanation)
 
 
 def _utf16_len(text: str) -> int:
