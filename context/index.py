@@ -491,7 +491,7 @@ class WorkspaceIndex:
         gone: list[str] = []
         for rel in sorted(rel_paths):
             absolute = self.root / rel
-            if absolute.is_dir():
+            if _is_directory(absolute):
                 self._filter.load_gitignores_for(f"{rel}/x")
                 if self._filter.is_excluded(rel, is_dir=True):
                     continue
@@ -896,6 +896,14 @@ class WorkspaceIndex:
     def is_secret(self, path: str | os.PathLike[str]) -> bool:
         """True for files never read for context (see :func:`roost.context.scanning.is_secret_path`)."""
         return self._filter.is_secret(self.rel_path(path))
+
+
+def _is_directory(path: Path) -> bool:
+    """``Path.is_dir`` that says False instead of raising when a parent cannot be searched (permissions)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def open_index(root: str | os.PathLike[str], options: IndexOptions | None = None) -> WorkspaceIndex:

@@ -106,30 +106,35 @@ class WorkspaceFilter:
         self._base = IgnoreMatcher(patterns)
         # (directory prefix with trailing slash or "", matcher) for each .gitignore seen.
         self._gitignores: list[tuple[str, IgnoreMatcher]] = []
+        # Every prefix whose .gitignore was read or tried (an unreadable one is logged once, not per event).
+        self._tried_gitignores: set[str] = set()
 
     def add_gitignore(self, rel_dir: str) -> None:
         if not self.options.respect_gitignore:
             return
-        ignore_file = self.root / rel_dir / ".gitignore"
-        try:
-            lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return
         prefix = f"{rel_dir}/" if rel_dir else ""
+        self._tried_gitignores.add(prefix)
+        # read_file never blocks (a FIFO) nor raises, and logs one line for an unreadable file. Then its
+        # patterns cannot apply: the directory's files are still indexed (secrets are filtered by name
+        # regardless), rather than losing the directory, or the whole index, to one file.
+        read = read_file(
+            self.root / rel_dir / ".gitignore", self.options.max_file_bytes, f"{prefix}.gitignore"
+        )
+        if read is None or read[0] is None:
+            return
+        lines = read[0].decode("utf-8", errors="replace").splitlines()
         self._gitignores.append((prefix, IgnoreMatcher(lines)))
 
     def load_gitignores_for(self, rel_path: str) -> None:
         """Load the .gitignore files on the way to ``rel_path`` (for single-file checks outside a walk)."""
         if not self.options.respect_gitignore:
             return
-        known = {prefix for prefix, _ in self._gitignores}
         parts = PurePosixPath(rel_path).parts[:-1]
         for depth in range(len(parts) + 1):
             rel_dir = "/".join(parts[:depth])
             prefix = f"{rel_dir}/" if rel_dir else ""
-            if prefix not in known and (self.root / rel_dir / ".gitignore").is_file():
+            if prefix not in self._tried_gitignores and _has_gitignore(self.root / rel_dir) is True:
                 self.add_gitignore(rel_dir)
-                known.add(prefix)
 
     def is_excluded(self, rel_path: str, is_dir: bool = False) -> bool:
         probe = f"{rel_path}/" if is_dir else rel_path
@@ -173,18 +178,23 @@ def scan_workspace(
             log.info("skipped %s: symlink loop or duplicate directory", rel_dir)
             continue
         visited_dirs.add(identity)
-        if (directory / ".gitignore").exists():
+        has_gitignore = _has_gitignore(directory)
+        if has_gitignore is None:  # not searchable: nothing inside can be opened
+            log.info("skipped directory %s: permission denied", rel_dir or ".")
+            continue
+        if has_gitignore:
             rules.add_gitignore(rel_dir)
         try:
             entries = list(os.scandir(directory))
         except OSError as error:
-            log.info("skipped directory %s: %s", rel_dir or ".", error)
+            log.info("skipped directory %s: %s", rel_dir or ".", error.strerror or error)
             continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
                 is_dir = entry.is_dir()  # follows symlinks; loops are caught by the identity set
-            except OSError:
+            except OSError as error:
+                log.info("skipped %s: %s", rel, error.strerror or error)
                 continue
             if is_dir:
                 if not rules.is_excluded(rel, is_dir=True):
@@ -208,6 +218,18 @@ def scan_workspace(
     return found
 
 
+def _has_gitignore(directory: Path) -> bool | None:
+    """Whether ``directory`` holds a ``.gitignore``; None when the directory cannot be searched (no
+    permission), where asking about any name in it fails. Never raises."""
+    try:
+        os.stat(directory / ".gitignore")
+    except PermissionError:
+        return None
+    except OSError:  # absent, or a name that cannot be there (ENOTDIR, ELOOP, ENAMETOOLONG)
+        return False
+    return True
+
+
 def stat_file(root: Path, rel_path: str, options: IndexOptions) -> FileStat | None:
     """Current size/mtime of one file, None when it is gone, not regular, or too big."""
     try:
@@ -225,7 +247,9 @@ def read_source(path: Path, max_bytes: int, rel_path: str | None = None) -> byte
     return read[0] if read is not None else None
 
 
-def read_file(path: Path, max_bytes: int, rel_path: str | None = None) -> tuple[bytes | None, FileStat] | None:
+def read_file(
+    path: Path, max_bytes: int, rel_path: str | None = None
+) -> tuple[bytes | None, FileStat] | None:
     """The file's bytes and the size/mtime they were read at; the bytes are None (with one log line) when
     the file is unreadable, too big, binary or not a regular file. None when it is gone.
 
