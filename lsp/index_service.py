@@ -6,10 +6,13 @@ definition lookup) and never lets an index failure escape into a request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,29 @@ from roost.context.facts import Definition, FileFacts, Import, ResolvedImport
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, message)
+
+# How long a query waits for queued buffer edits before answering with the index as it is.
+BUFFER_CATCH_UP_S = 10.0
+# Set on the buffer worker thread: its own jobs (listeners) must not wait for the queue they are in.
+_buffer_worker_flag = threading.local()
+
+
+@dataclass
+class _PendingUpdate:
+    """A buffer update waiting for the worker; ``apply`` None means a whole-text update (merged edits)."""
+
+    path: str
+    text: str
+    apply: Callable[[], None] | None
+    started: bool = False
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class IndexService:
@@ -33,6 +59,17 @@ class IndexService:
         self.report: Any = None
         # Told of each batch of files changed on disk (after the index took it in).
         self.disk_listeners: list[Callable[[list[str]], None]] = []
+        # Open buffers reach the index through one worker thread, in the order the editor sent them: a
+        # re-parse (tree-sitter re-parses a whole Python file with a syntax error, seconds for megabytes)
+        # must never run on the event loop, and edits must apply in order.
+        self._buffer_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roost-buffers")
+        # Jobs queued and done (in order: one worker); readers wait on it to see every earlier edit.
+        self._submitted = 0
+        self._applied = 0
+        self._progress = threading.Condition()
+        self._last_queued: _PendingUpdate | None = None  # the last job queued, if an update not started
+        # Open buffers over ``max_file_bytes``: kept out of the index, like such files on disk.
+        self._oversized: set[str] = set()
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self, progress: ProgressCallback, done: Callable[[IndexService], None]) -> None:
@@ -66,6 +103,11 @@ class IndexService:
                 log.exception("disk-change listener failed")
 
     def close(self) -> None:
+        # Pending buffer updates are moot once the index closes; a running one finishes first.
+        self._buffer_worker.shutdown(wait=True, cancel_futures=True)
+        with self._progress:
+            self._applied = self._submitted  # the cancelled ones: nobody waits for them any more
+            self._progress.notify_all()
         try:
             self.index.close()
         except Exception:
@@ -73,10 +115,7 @@ class IndexService:
 
     # -- buffers ---------------------------------------------------------------------------------
     def update_buffer(self, path: str, text: str) -> None:
-        try:
-            self.index.update_buffer(path, text)
-        except Exception:
-            log.exception("index update of %s failed", path)
+        self._queue(path, text, lambda: self.index.update_buffer(path, text))
 
     def apply_changes(self, path: str, previous_text: str | None, changes: Sequence[Any], text: str) -> None:
         """One didChange: its content changes (LSP ranges) become byte-column edits the index applies
@@ -84,40 +123,154 @@ class IndexService:
         whole-document change, or no known previous text, is a full-text update."""
         from roost.lsp.buffer_edits import buffer_edits
 
-        try:
+        def apply() -> None:
+            # (A buffer back under the limit has no state in the index: the index opens it from ``text``.)
             edits = buffer_edits(previous_text, changes) if previous_text is not None else None
             self.index.update_buffer(path, text, edits=edits)
-        except Exception:
-            log.exception("index update of %s failed", path)
+
+        self._queue(path, text, apply)
 
     def close_buffer(self, path: str) -> None:
-        try:
+        def close() -> None:
+            self._oversized.discard(path)
             self.index.close_buffer(path)
-        except Exception:
-            log.exception("closing the buffer %s in the index failed", path)
+
+        self._submit(f"closing the buffer {path} in the index", close)
+
+    def after_buffer_updates(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the buffer worker once every update queued so far is in the index (listeners
+        that read the index for the new text, without blocking the event loop)."""
+        self._submit("a buffer listener", work)
+
+    def is_oversized(self, path: str) -> bool:
+        """True while the open buffer of ``path`` is over ``max_file_bytes`` (not parsed, not indexed)."""
+        return path in self._oversized
+
+    def oversized_buffers(self) -> list[str]:
+        return list(self._oversized)
+
+    def queued_buffer_updates(self) -> int:
+        """Buffer updates not yet applied to the index (for ``roost/debugStats``)."""
+        with self._progress:
+            return self._submitted - self._applied
+
+    def wait_for_buffer_updates(self, timeout: float | None = BUFFER_CATCH_UP_S) -> bool:
+        """Block until every buffer update queued so far is in the index, so that a query sees the text
+        the editor sent before it. Returns at once on the buffer worker itself (its listeners read the
+        index) and on an event-loop thread (which must never wait for a parse): those read what is there.
+        False if ``timeout`` ran out first."""
+        if getattr(_buffer_worker_flag, "active", False) or _on_event_loop():
+            return True
+        with self._progress:
+            target = self._submitted
+            caught_up = self._progress.wait_for(lambda: self._applied >= target, timeout)
+        if not caught_up:
+            log.warning("the index is still applying buffer edits; answering with the state it has")
+        return caught_up
+
+    def _queue(self, path: str, text: str, apply: Callable[[], None]) -> None:
+        """Queue one update of ``path``'s buffer to ``text`` (``apply`` applies it as edits). Keystrokes
+        faster than the index parses merge into the update still waiting, as one whole-text update (the
+        index applies it as the span between common prefix and suffix): the queue holds one text per file,
+        not one per keystroke. Only an update queued last merges, so it never jumps over a close."""
+        with self._progress:
+            last = self._last_queued
+            if last is not None and last.path == path and not last.started:
+                last.text, last.apply = text, None
+                return
+            pending = _PendingUpdate(path, text, apply)
+            self._last_queued = pending
+        self._submit(f"index update of {path}", lambda: self._run_update(pending), keeps_last=True)
+
+    def _run_update(self, pending: _PendingUpdate) -> None:
+        with self._progress:
+            pending.started = True
+            if self._last_queued is pending:
+                self._last_queued = None
+            path, text, apply = pending.path, pending.text, pending.apply
+        if self.over_limit(text):
+            if path not in self._oversized:
+                self._oversized.add(path)
+                log.info(
+                    "the open buffer %s is over index.max_file_bytes (%d); it is not parsed or indexed",
+                    path,
+                    self.index.options.max_file_bytes,
+                )
+                # What the index held of it (opened smaller) goes; the disk version comes back if it is
+                # under the limit.
+                self.index.close_buffer(path)
+            return
+        if apply is not None:
+            apply()
+        else:
+            self.index.update_buffer(path, text)
+        self._oversized.discard(path)
+
+    def over_limit(self, text: str) -> bool:
+        """True for a text over ``index.max_file_bytes`` in UTF-8: such an open buffer is not parsed or
+        indexed (like such a file on disk) and completes with its local context only."""
+        limit = self.index.options.max_file_bytes
+        # A character takes one to four UTF-8 bytes: only a text near the limit needs encoding to tell.
+        if len(text) > limit or len(text) * 4 <= limit:
+            return len(text) > limit
+        return len(text.encode("utf-8", "surrogatepass")) > limit
+
+    def _submit(self, what: str, work: Callable[[], None], keeps_last: bool = False) -> Future[None]:
+        def run() -> None:
+            _buffer_worker_flag.active = True
+            try:
+                work()
+            except Exception:  # an index failure must never escape into a request
+                log.exception("%s failed", what)
+            finally:
+                self._mark_applied(1)
+
+        with self._progress:
+            self._submitted += 1
+            if not keeps_last:
+                self._last_queued = None  # a later update must not merge into one queued before this job
+        try:
+            return self._buffer_worker.submit(run)
+        except RuntimeError:  # shut down: the server is closing
+            self._mark_applied(1)
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
+
+    def _mark_applied(self, count: int) -> None:
+        with self._progress:
+            self._applied += count
+            self._progress.notify_all()
 
     # -- the retrieval CodeWorkspace protocol ------------------------------------------------------
     def file_facts(self, path: str) -> FileFacts | None:
+        self.wait_for_buffer_updates()
         return self.index.file_facts(path)
 
     def resolve_import(self, importer: str, imp: Import) -> ResolvedImport:
+        self.wait_for_buffer_updates()
         return self.index.resolve_import(importer, imp)
 
     def file_text(self, path: str) -> str | None:
+        self.wait_for_buffer_updates()
         return self.index.file_text(path)
 
     def paths(self) -> Iterable[str]:
+        self.wait_for_buffer_updates()
         return self.index.paths()
 
     # -- graph queries the refactors need ---------------------------------------------------------
     def dependents(self, path: str) -> list[str]:
+        self.wait_for_buffer_updates()
         return list(self.index.dependents(path))
 
     def imports(self, path: str) -> list[Any]:
+        self.wait_for_buffer_updates()
         return list(self.index.imports(path))
 
     def find_definitions(self, name: str) -> list[tuple[str, Definition]]:
         """(path, Definition) of top-level definitions named ``name`` anywhere in the workspace."""
+        self.wait_for_buffer_updates()
         found = []
         for location in self.index.find_symbols(name):
             definition = getattr(location, "definition", None)

@@ -318,12 +318,16 @@ class CompletionPipeline:
         from roost.engine.prompts.types import ContextSnippet, PromptInput
 
         watch = Stopwatch()
-        facts = parse_facts(request.path, request.text)
+        # A buffer over index.max_file_bytes completes with its local context only: parsing it (seconds
+        # for megabytes) and retrieving for it cost more than a suggestion is worth.
+        index = getattr(self.services, "index", None)
+        local_only = index is not None and index.over_limit(request.text)
+        facts = None if local_only else parse_facts(request.path, request.text)
         lines = request.text.split("\n")
         shape = completion_shape(facts, lines, request.line, request.col, settings.multiline)
         watch.lap("syntax")
         items: list[Any] = []
-        retriever = self.services.retriever
+        retriever = None if local_only else self.services.retriever
         total = settings.budget
         if retriever is not None:
             shares = settings.prefix_share + settings.suffix_share + settings.context_share or 1.0

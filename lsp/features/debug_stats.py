@@ -22,4 +22,16 @@ def register(server: RoostServer) -> None:
             "heldFutures": cast(RoostProtocol, ls.protocol).held_futures(),
             "rssBytes": psutil.Process().memory_info().rss,
             "openDocuments": len(ls.workspace.text_documents),
+            **_index_stats(ls),
         }
+
+
+def _index_stats(ls: RoostServer) -> dict[str, Any]:
+    services = ls.services.get("roost")
+    index = getattr(services, "index", None)
+    if index is None:
+        return {}
+    return {
+        "queuedBufferUpdates": index.queued_buffer_updates(),
+        "oversizedBuffers": sorted(index.oversized_buffers()),
+    }

@@ -11,9 +11,26 @@ from typing import TYPE_CHECKING
 from roost.lsp.services import services_of
 
 if TYPE_CHECKING:
+    from roost.context.retrieval.retriever import Retriever
+    from roost.lsp.index_service import IndexService
     from roost.lsp.server import ContentChange, DocumentEvent, RoostServer
 
 log = logging.getLogger(__name__)
+
+
+def _note_open_document(index: IndexService, retriever: Retriever, path: str, text: str) -> bool:
+    """Offer an open document to retrieval, unless it is over ``index.max_file_bytes``: every completion
+    would re-window it. False for such a document (it completes with its local context only)."""
+    if index.over_limit(text):
+        retriever.activity.close_document(path)
+        return False
+    retriever.activity.open_document(path, text)
+    return True
+
+
+def _indexed(index: IndexService, path: str, text: str) -> str | None:
+    """The text the retriever may index for an open buffer: None (the disk's) when it is over the limit."""
+    return None if index.is_oversized(path) else text
 
 
 def register(server: RoostServer) -> None:
@@ -41,22 +58,24 @@ def register(server: RoostServer) -> None:
 
         path = relative_path(server, uri)
         retriever = services.retriever
+        # The retriever reads the index for the new text: it follows on the index's buffer worker, after
+        # the update, so that no parse or re-windowing of the file runs on the event loop.
         if event == "close":
             index.close_buffer(path)
             if retriever is not None:
                 retriever.activity.close_document(path)
-                retriever.file_changed(path)  # back to the text on disk
+                index.after_buffer_updates(lambda: retriever.file_changed(path))  # back to the disk
             return
         if event == "open":  # changes arrive through on_content_change
             text = server.workspace.get_text_document(uri).source
             index.update_buffer(path, text)
             if retriever is not None:
-                retriever.activity.open_document(path, text)
-                retriever.file_changed(path, text)
+                _note_open_document(index, retriever, path, text)
+                index.after_buffer_updates(lambda: retriever.file_changed(path, _indexed(index, path, text)))
         elif event == "save" and retriever is not None:
-            # The lexical fallback index follows saves, not keystrokes: re-windowing a large file on
-            # every keystroke would sit on the event loop, and the request's own buffer wins anyway.
-            retriever.file_changed(path, server.workspace.get_text_document(uri).source)
+            # The lexical fallback index follows saves, not keystrokes: the request's own buffer wins anyway.
+            text = server.workspace.get_text_document(uri).source
+            index.after_buffer_updates(lambda: retriever.file_changed(path, _indexed(index, path, text)))
 
     def on_content_change(change: ContentChange) -> None:
         index = services_of(server).index
@@ -67,9 +86,8 @@ def register(server: RoostServer) -> None:
         path = relative_path(server, change.uri)
         index.apply_changes(path, change.previous_text, change.changes, change.text)
         retriever = services_of(server).retriever
-        if retriever is not None:
+        if retriever is not None and _note_open_document(index, retriever, path, change.text):
             # Recently edited regions and open documents are retrieval candidates of their own.
-            retriever.activity.open_document(path, change.text)
             for item in change.changes:
                 edited = getattr(item, "range", None)
                 if edited is not None:

@@ -1,0 +1,68 @@
+"""IndexService's buffer worker: updates apply off the calling thread, in order, bursts merged into one
+whole-text update, and buffers over ``max_file_bytes`` kept out of the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from roost.context.options import IndexOptions
+from roost.lsp.index_service import IndexService
+
+
+def _service(root: Path, max_file_bytes: int = 1_000_000) -> IndexService:
+    options = IndexOptions(cache_dir=root / "cache", persist=False, max_file_bytes=max_file_bytes)
+    return IndexService(root, options, watch=False)
+
+
+def _insert(line: int, text: str) -> types.TextDocumentContentChangePartial:
+    here = types.Position(line=line, character=0)
+    return types.TextDocumentContentChangePartial(range=types.Range(start=here, end=here), text=text)
+
+
+def test_a_burst_of_edits_ends_with_the_last_text_in_the_index(tmp_path: Path) -> None:
+    service = _service(tmp_path)
+    try:
+        text = ""
+        service.update_buffer("m.py", text)
+        for number in range(200):
+            added = f"def f{number}():\n    pass\n"
+            service.apply_changes("m.py", text, [_insert(2 * number, added)], text + added)
+            text += added
+        service.close_buffer("m.py")
+        service.update_buffer("m.py", text + "def last():\n    pass\n")
+        assert service.wait_for_buffer_updates(timeout=60)
+        assert service.queued_buffer_updates() == 0
+        names = {d.name for d in service.index.file_facts("m.py").definitions}
+        assert {"f0", "f199", "last"} <= names
+    finally:
+        service.close()
+
+
+def test_a_buffer_over_the_limit_is_kept_out_of_the_index_until_it_shrinks(tmp_path: Path) -> None:
+    service = _service(tmp_path, max_file_bytes=100)
+    try:
+        small = "def small():\n    pass\n"
+        service.update_buffer("m.py", small)
+        service.wait_for_buffer_updates(timeout=60)
+        assert service.index.buffer_text("m.py") == small
+        big = small + "# padding\n" * 20
+        assert service.over_limit(big)
+        service.apply_changes("m.py", small, [_insert(2, "# padding\n" * 20)], big)
+        service.wait_for_buffer_updates(timeout=60)
+        assert service.is_oversized("m.py") and service.index.buffer_text("m.py") is None
+        service.apply_changes("m.py", big, [types.TextDocumentContentChangeWholeDocument(text=small)], small)
+        service.wait_for_buffer_updates(timeout=60)
+        assert not service.is_oversized("m.py") and service.index.buffer_text("m.py") == small
+    finally:
+        service.close()
+
+
+def test_a_multibyte_text_is_measured_in_utf8_bytes(tmp_path: Path) -> None:
+    service = _service(tmp_path, max_file_bytes=100)
+    try:
+        assert not service.over_limit("é" * 50)  # 100 bytes
+        assert service.over_limit("é" * 51)  # 102 bytes in 51 characters
+    finally:
+        service.close()
