@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from roost.engine.gate.repair import closing_brackets, repaired_bodies
+
 _HEADER = re.compile(r"(?:async\s+def|def|class)\b")
 _CONTINUATION_KEYWORDS = re.compile(r"(?:elif|else|except|finally|case)\b")
 # "import x" / "from x import y" at any indentation; "from_x = 1" does not match (a space must follow).
@@ -278,125 +280,155 @@ def _enclosing_units(doc: SplicedDocument, strings: dict[int, int]) -> Iterator[
     yield index, _block_end(lines, index, 0, doc.last_inserted, strings), 0
 
 
+def _statement_windows(
+    doc: SplicedDocument, strings: dict[int, int], limit: int = 3
+) -> Iterator[tuple[int, int, int]]:
+    """(start, end, indent) of the nearest statements above the suggestion, as windows down to its end.
+
+    For a document whose enclosing unit does not parse for reasons of its own (an editor buffer or a window
+    cut from a file that starts in the middle of a call), the few statements just above the suggestion are
+    the context that still parses: a call the suggestion finishes, the ``try`` of its ``except``.
+    """
+    lines = doc.lines
+    inserted = range(doc.first_inserted, doc.last_inserted + 1)
+    positions = sorted({strings.get(i, i) for i in inserted if _is_code(lines[i])})
+    if not positions:
+        return
+    threshold = _indent(lines[positions[0]])
+    found = 0
+    for index in range(positions[0] - 1, -1, -1):
+        line = lines[index]
+        if index in strings or not _can_start_statement(line) or _indent(line) > threshold:
+            continue
+        indent = _indent(line)
+        threshold = indent
+        yield index, _block_end(lines, index, indent, doc.last_inserted, strings), indent
+        found += 1
+        if found == limit or indent == 0:
+            return
+
+
+_CONTINUING_END = re.compile(r"(?:[,\\(\[{=+\-*/%|&^<>.]|\b(?:and|or|not|in|is|if|else))[ \t]*$")
+
+
+def _continues_a_line_above(lines: list[str], start: int, strings: dict[int, int]) -> bool:
+    """Whether the nearest code line above ``start`` leaves its statement open (a bracket, a comma, ``\\``).
+
+    Then ``start`` is not really a statement start (``x = [`` above ``y = 1``): repairing the unit from there
+    would read the suggestion out of its context, so it is left to the suggestion on its own.
+    """
+    for index in range(start - 1, -1, -1):
+        line = lines[index]
+        if index in strings or not _is_code(line):
+            continue
+        code = line.split("#", 1)[0].rstrip() if "#" in line else line.rstrip()
+        return bool(closing_brackets(code)) or bool(_CONTINUING_END.search(code))
+    return False
+
+
 def scan_candidates(doc: SplicedDocument) -> Iterator[ScanUnit]:
     """Pieces of text to try in order; the caller scans the first that parses."""
     imports = collect_imports(doc)
     lines = doc.lines
     seen: set[tuple[int, int]] = set()
+    cut_mid_line = not doc.completion.endswith("\n")
 
-    def units(strings: dict[int, int]) -> Iterator[ScanUnit]:
-        for start, end, indent in _enclosing_units(doc, strings):
+    def body_of(start: int, end: int, indent: int) -> list[tuple[int | None, str]]:
+        return list(zip(range(start, end + 1), _dedent(lines[start : end + 1], indent), strict=True))
+
+    def units(spans: Iterator[tuple[int, int, int]], kind: str = "unit") -> Iterator[ScanUnit]:
+        for start, end, indent in spans:
             if (start, end) in seen:
                 continue
             seen.add((start, end))
-            body = list(zip(range(start, end + 1), _dedent(lines[start : end + 1], indent), strict=True))
-            yield _with_imports("unit", imports, body)
+            yield _with_imports(kind, imports, body_of(start, end, indent))
+
+    def repaired(spans: list[tuple[int, int, int]], kind: str) -> Iterator[ScanUnit]:
+        for start, end, indent in spans:
+            if _continues_a_line_above(lines, start, strings):
+                continue
+            for body in repaired_bodies(body_of(start, end, indent), doc.is_inserted, cut_mid_line):
+                yield _with_imports(kind, imports, body)
 
     # An odd number of triple quotes before the cursor: the suggestion is probably inside a docstring, where
     # lines at column 0 are text, not statements. Then know where the strings are from the start.
     head = doc.text[: doc.prefix_length]
     if head.count('"""') % 2 or head.count("'''") % 2:
-        yield from units(string_continuation_lines(doc.text))
+        strings = string_continuation_lines(doc.text)
+        yield from units(_enclosing_units(doc, strings))
     else:
-        yield from units({})
+        yield from units(_enclosing_units(doc, {}))
         # Still here: nothing parsed. Multi-line strings may have misled the line-based reading; look again
         # knowing where they are, before paying for the whole document.
         strings = string_continuation_lines(doc.text)
         if strings:
-            yield from units(strings)
+            yield from units(_enclosing_units(doc, strings))
+    # No enclosing unit parses as it is: most often the suggestion was cut off (mid-call, inside a string,
+    # after a block header). The smallest edit that completes it, in its unit, keeps the whole context.
+    yield from repaired(list(_enclosing_units(doc, strings)), "repaired-unit")
+    # The unit is broken by something else (a window cut from a file): the statements just above.
+    for window in _statement_windows(doc, strings):
+        yield from units(iter([window]), "window")
+        yield from repaired([window], "repaired-window")
     if len(lines) <= _MAX_DOCUMENT_LINES and (0, len(lines) - 1) not in seen:
         yield ScanUnit(kind="document", text="\n".join(lines), origins=tuple(range(len(lines))))
     yield from suggestion_candidates(doc, imports)
 
 
 def suggestion_candidates(doc: SplicedDocument, imports: list[tuple[int, str]]) -> Iterator[ScanUnit]:
-    """The inserted lines alone, dedented, with the file's imports in front."""
+    """The inserted lines alone, dedented, with the file's imports in front; then the completion text alone."""
+    cut_mid_line = not doc.completion.endswith("\n")
     indices = list(range(doc.first_inserted, doc.last_inserted + 1))
     code = [i for i in indices if _is_code(doc.lines[i])]
-    if not code:
-        return
-    indent = min(_indent(doc.lines[i]) for i in code)
-    whole_lines = _dedent([doc.lines[i] for i in indices], indent)
-    body: list[tuple[int | None, str]] = list(zip(indices, whole_lines, strict=True))
-    yield _with_imports("suggestion", imports, body)
-    # A suggestion ending in a block header ("for x in y:") parses once the block has a body.
-    if whole_lines[-1].rstrip().endswith(":"):
-        yield _with_imports(
-            "suggestion", imports, [*body, (None, " " * (_indent(whole_lines[-1]) + 4) + "pass")]
-        )
-    # The completion text alone: its first line may continue the prefix's line ("x = " + "eval(s)").
+    body: list[tuple[int | None, str]] = []
+    if code:
+        indent = min(_indent(doc.lines[i]) for i in code)
+        whole_lines = _dedent([doc.lines[i] for i in indices], indent)
+        body = list(zip(indices, whole_lines, strict=True))
+        yield _with_imports("suggestion", imports, body)
+        # A suggestion ending in a block header ("for x in y:") parses once the block has a body.
+        if whole_lines[-1].rstrip().endswith(":"):
+            yield _with_imports(
+                "suggestion", imports, [*body, (None, " " * (_indent(whole_lines[-1]) + 4) + "pass")]
+            )
+    # The completion text alone: its first line may continue the prefix's line ("x = " + "eval(s)"), or have
+    # been glued to a line of the prefix that does not take it (the end of a comment).
     completion_lines = doc.completion.split("\n")
     if doc.completion.endswith("\n"):
         completion_lines = completion_lines[:-1]
+    alone: list[tuple[int | None, str]] = []
     if (
         completion_lines
-        and completion_lines[0].strip()
+        and any(_is_code(line) for line in completion_lines)
         and completion_lines[0] != doc.lines[doc.first_inserted]
     ):
         first_indent = _indent(completion_lines[0])
         rest_code = [line for line in completion_lines[1:] if _is_code(line)]
         amount = min([first_indent, *(_indent(line) for line in rest_code)]) if rest_code else first_indent
         text_lines = _dedent(completion_lines, amount)
-        yield _with_imports("suggestion", imports, list(zip(indices, text_lines, strict=False)))
-    yield from _repaired(body, imports)
+        alone = list(zip(indices, text_lines, strict=False))
+        yield _with_imports("suggestion", imports, alone)
+    if body:
+        yield from _repaired(body, imports, cut_mid_line)
+    if alone:
+        yield from _repaired(alone, imports, cut_mid_line)
 
 
-_PAIRS = {"(": ")", "[": "]", "{": "}"}
-
-
-def closing_brackets(text: str) -> str | None:
-    """The brackets that close what ``text`` leaves open, or None when it ends inside a string or mismatches.
-
-    Strings (including triple-quoted ones) and comments are skipped, so brackets inside them do not count.
-    """
-    stack: list[str] = []
-    index = 0
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char == "#":
-            newline = text.find("\n", index)
-            index = length if newline < 0 else newline
-            continue
-        if char in "'\"":
-            quote = text[index : index + 3] if text[index : index + 3] in ('"""', "'''") else char
-            index += len(quote)
-            while True:
-                if index >= length:
-                    return None
-                if text[index] == "\\":
-                    index += 2
-                    continue
-                if len(quote) == 1 and text[index] == "\n":
-                    return None
-                if text.startswith(quote, index):
-                    index += len(quote)
-                    break
-                index += 1
-            continue
-        if char in _PAIRS:
-            stack.append(_PAIRS[char])
-        elif char in ")]}" and (not stack or stack.pop() != char):
-            return None
-        index += 1
-    return "".join(reversed(stack))
-
-
-def _repaired(body: list[tuple[int | None, str]], imports: list[tuple[int, str]]) -> Iterator[ScanUnit]:
+def _repaired(
+    body: list[tuple[int | None, str]], imports: list[tuple[int, str]], cut_mid_line: bool
+) -> Iterator[ScanUnit]:
     """The suggestion completed just enough to parse: a statement cut off mid-call, a dict entry, arguments.
 
-    Findings in a repaired suggestion count; a repaired suggestion without findings is not called clean (the
-    rest of its statement is not known), see the gate.
+    Findings in a repaired suggestion count; a repaired suggestion without findings is not called clean: it
+    did not parse in its document, so what it means there is not known (see the gate).
     """
+    for repaired in repaired_bodies(body, lambda _origin: True, cut_mid_line):
+        yield _with_imports("repaired", imports, repaired)
     lines = [text for _, text in body]
     last = lines[-1].rstrip()
     if last.endswith("\\"):
         lines[-1] = last[:-1]
     text = "\n".join(lines)
-    closers = closing_brackets(text)
-    if closers:
-        repaired = [*body[:-1], (body[-1][0], lines[-1] + closers)]
-        yield _with_imports("repaired", imports, repaired)
     # A fragment from inside a bracket: dict entries ('"k": v,'), arguments ("shell=True, cwd=d,").
     for opener, closer in (("_roost_fragment = {", "}"), ("_roost_fragment(", ")")):
         inner = closing_brackets(opener + "\n" + text)
