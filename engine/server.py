@@ -481,6 +481,15 @@ def add_server_arguments(parser: argparse.ArgumentParser, default_port: int = DE
     parser.epilog = TRUST_HELP
 
 
+def local_engine_problem() -> str | None:
+    """Why this server cannot run (``roost[local]`` not installed), or None: checked before the options
+    are built, since building them imports torch."""
+    from roost.engine.backends import local_engine_missing_message, missing_local_engine_modules
+
+    missing = missing_local_engine_modules()
+    return local_engine_missing_message(missing) if missing else None
+
+
 def options_from_arguments(args: argparse.Namespace) -> TransformersOptions:
     from roost.engine.backends.transformers_backend import TransformersOptions
     from roost.engine.scheduler import SchedulerOptions
@@ -502,6 +511,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_server_arguments(parser)
     args = parser.parse_args(argv)
+    problem = local_engine_problem()
+    if problem:
+        print(f"roost engine: {problem}", file=sys.stderr)
+        return 1
     return run_server(
         options_from_arguments(args),
         args.port,

@@ -171,6 +171,9 @@ def _running_engine(state_file: Path, options: SharedEngineOptions) -> SharedEng
 
 
 def _start_engine(options: SharedEngineOptions, state_dir: Path, api_key: str) -> tuple[str, int]:
+    from roost.engine.backends import require_local_engine
+
+    require_local_engine()  # the child runs the model in process: say which extra is missing, here
     # -P and a working directory of its own: `python -m` would otherwise put the editor's working directory
     # (often the untrusted workspace) first on the engine's sys.path.
     command = [sys.executable, "-P", "-m", "roost.engine.server", "--port", "0", "--dtype", options.dtype]

@@ -28,6 +28,11 @@ def compile_option(config: RoostConfig) -> bool | str:
 
 
 def transformers_options(config: RoostConfig) -> Any:
+    """The engine's options for the in-process backend; raises the engine's ``DependencyMissingError``
+    naming ``roost[local]`` when it is not installed (its module imports torch)."""
+    from roost.engine.backends import require_local_engine
+
+    require_local_engine()
     from roost.engine.backends.transformers_backend import TransformersOptions
 
     name = config.model.name
@@ -43,10 +48,13 @@ def transformers_options(config: RoostConfig) -> Any:
 
 
 def load_transformers_backend(config: RoostConfig, progress: Any = None) -> Any:
-    """Blocking (seconds to a minute): call it from a worker thread."""
+    """Blocking (seconds to a minute): call it from a worker thread. ``progress(message, fraction)`` hears
+    the first run's model join and conversion (about a minute). Without ``roost[local]`` this raises the
+    engine's ``DependencyMissingError`` naming the extra before anything imports torch."""
+    options = transformers_options(config)  # checks the extra first
     from roost.engine.backends.transformers_backend import TransformersBackend
 
-    return TransformersBackend.load(transformers_options(config), progress)
+    return TransformersBackend.load(options, progress)
 
 
 def hf_tokenizer_of(backend: Any) -> Any:

@@ -209,14 +209,20 @@ class Services:
                 return self._backend
             previous = self.server.status_state
             self.server.send_status("loading_model", "Roost is loading the model")
+            progress = await self._model_load_progress()
             try:
-                backend, family = await asyncio.get_running_loop().run_in_executor(None, self._load_backend)
+                backend, family = await asyncio.get_running_loop().run_in_executor(
+                    None, self._load_backend, progress
+                )
             except Exception as error:  # noqa: BLE001 - every failure becomes a user-facing message
                 problem = describe_backend_failure(error, self.config)
                 self._backend_error = problem
                 self.server.show_error_once(problem.key, problem.message)
                 self.server.send_status("error", problem.message)
                 raise CompletionUnavailable(problem.message) from error
+            finally:
+                if progress is not None:
+                    progress.end()
             from roost.engine.prompts.family import make_format
             from roost.lsp.engine_adapter import hf_tokenizer_of
 
@@ -233,7 +239,16 @@ class Services:
             )
             return self._backend
 
-    def _load_backend(self) -> tuple[Backend, str]:
+    async def _model_load_progress(self) -> Any:
+        """``$/progress`` for loading the in-process model (the first run joins and converts it: about a
+        minute); None for a model server, which loads nothing here."""
+        if self.config.backend.kind != "transformers":
+            return None
+        from roost.lsp.progress import WorkerThreadProgress
+
+        return await WorkerThreadProgress.begin(self.server, "Roost: loading the model")
+
+    def _load_backend(self, progress: Any = None) -> tuple[Backend, str]:
         config = self.config
         if config.backend.kind == "shared":  # one `roost engine serve` for every editor, started on first use
             from roost.lsp.shared_engine import connect_shared_engine
@@ -255,7 +270,7 @@ class Services:
             return OpenAIHTTPBackend(options), prompt_family(config, None)
         from roost.lsp.engine_adapter import load_transformers_backend, model_source
 
-        backend = load_transformers_backend(config)
+        backend = load_transformers_backend(config, progress)
         source = model_source(backend)
         return backend, prompt_family(config, Path(source) if source else None)
 

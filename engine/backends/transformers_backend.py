@@ -20,7 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from roost.engine.models.default import PACKAGED_MODELS, ProgressCallback, ensure_packaged_model
+from roost.engine.models.default import (
+    PACKAGED_MODELS,
+    ProgressCallback,
+    ensure_packaged_model,
+    monotonic_progress,
+    scaled_progress,
+)
 from roost.engine.scheduler import Scheduler, SchedulerOptions
 from roost.engine.tokenizer import HuggingFaceTokenizer, MistralCommonTokenizer, TokenizerAdapter
 from roost.engine.types import (
@@ -111,10 +117,11 @@ class TransformersBackend:
 def load_model(options: TransformersOptions, progress: ProgressCallback | None = None) -> LoadedModel:
     import torch
 
-    report: Callable[[str, float | None], None] = progress or (lambda _m, _f: None)
+    report: Callable[[str, float | None], None] = monotonic_progress(progress or (lambda _m, _f: None))
     started = time.perf_counter()
     report("locating model", 0.0)
-    directory, gguf_file, source = resolve_model_location(options, report)
+    # The first run's join and conversion of a packaged model (about a minute) is most of the load.
+    directory, gguf_file, source = resolve_model_location(options, scaled_progress(report, 0.0, 0.8))
     device = _pick_device(options.device)
     dtype = _pick_dtype(options.dtype, device)
     load_kwargs: dict[str, Any] = {"dtype": dtype}

@@ -34,6 +34,32 @@ from roost.engine.types import ModelIntegrityError, ModelNotFoundError
 ProgressCallback = Callable[[str, float | None], None]
 """``progress(message, fraction)``; ``fraction`` in [0, 1] or ``None`` when unknown."""
 
+
+def scaled_progress(progress: ProgressCallback, start: float, end: float) -> ProgressCallback:
+    """``progress`` for a sub-step that reports its own 0..1: its fractions land in [start, end] of the
+    whole (the first run's conversion is most of a model load, and must not end the caller's bar)."""
+
+    def report(message: str, fraction: float | None) -> None:
+        progress(message, None if fraction is None else start + (end - start) * fraction)
+
+    return report
+
+
+def monotonic_progress(progress: ProgressCallback) -> ProgressCallback:
+    """``progress`` whose fractions never go back (a progress bar, and LSP's ``$/progress``, must rise):
+    a later step that starts below where an earlier sub-step ended is reported where the bar already is."""
+    highest = 0.0
+
+    def report(message: str, fraction: float | None) -> None:
+        nonlocal highest
+        if fraction is not None:
+            highest = max(highest, min(fraction, 1.0))
+            fraction = highest
+        progress(message, fraction)
+
+    return report
+
+
 CACHE_DIR_ENV = "ROOST_CACHE_DIR"
 _READY_MARKER = "roost-model.json"
 _NOTICE_FILE = Path(__file__).with_name("NOTICE.qwen")

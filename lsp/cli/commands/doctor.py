@@ -43,18 +43,58 @@ def check_python() -> Check:
     )
 
 
-def check_torch() -> Check:
-    try:
-        import torch
-    except ImportError:
-        return Check("torch", False, "not installed", "pip install torch==2.13.0  (the CPU wheel)")
+def runs_model_in_process(config: RoostConfig) -> bool:
+    """Whether the configuration needs the in-process engine (``roost[local]``): the ``transformers``
+    backend runs it here, ``shared`` starts a local ``roost engine serve`` with it; ``openai`` does not."""
+    return config.backend.kind in ("transformers", "shared")
+
+
+def check_local_engine(config: RoostConfig) -> Check:
+    """torch and the rest of ``roost[local]``: required only when the configuration runs the model here."""
+    from roost.engine.backends import LOCAL_EXTRA_INSTALL, missing_local_engine_modules
+
+    required = runs_model_in_process(config)
+    missing = missing_local_engine_modules()
+    if missing:
+        if not required:
+            return Check(
+                "engine",
+                True,
+                f"in-process engine not installed (no {', '.join(missing)}); not needed: "
+                f"backend.kind = {config.backend.kind!r} uses a model server",
+                required=False,
+            )
+        return Check(
+            "engine",
+            False,
+            f"in-process engine not installed (missing {', '.join(missing)}), and backend.kind = "
+            f"{config.backend.kind!r} runs the model here",
+            f'{LOCAL_EXTRA_INSTALL}, or set backend.kind = "openai" and backend.endpoint',
+        )
+    return Check("engine", True, _torch_device_summary(), required=required)
+
+
+def _torch_device_summary() -> str:
+    import torch  # the local extra is installed (checked by the caller); doctor may look at torch
+
     if torch.cuda.is_available():
         name = torch.cuda.get_device_name(0)
         bf16 = torch.cuda.is_bf16_supported()
-        detail = f"{torch.__version__}, CUDA {torch.version.cuda}: {torch.cuda.device_count()} × {name}, bf16 {'yes' if bf16 else 'no'}"
-    else:
-        detail = f"{torch.__version__}, CPU only (no CUDA device): models run in float32 on the CPU"
-    return Check("torch", True, detail)
+        return (
+            f"torch {torch.__version__}, CUDA {torch.version.cuda}: {torch.cuda.device_count()} × {name}, "
+            f"bf16 {'yes' if bf16 else 'no'}"
+        )
+    return f"torch {torch.__version__}, CPU only (no CUDA device): models run in float32 on the CPU"
+
+
+def check_backend(config: RoostConfig) -> Check:
+    """Where an ``openai`` backend sends requests (not contacted: doctor runs offline)."""
+    endpoint = config.backend.endpoint or "http://127.0.0.1:8000/v1 (the default)"
+    return Check(
+        "backend",
+        True,
+        f"{config.backend.kind}: {endpoint} ({config.backend.server}), serving model {config.model.name!r}",
+    )
 
 
 def check_grammars() -> Check:
@@ -161,15 +201,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     root = Path(args.root).resolve()
     config_check, config = check_config(root)
     checks = [
         check_python(),
-        check_torch(),
+        check_local_engine(config),
         config_check,
-        check_model(config.model.name, config.cache.dir),
+        # A model server names its own models: only a model run here is looked for on this machine.
+        check_model(config.model.name, config.cache.dir)
+        if runs_model_in_process(config)
+        else check_backend(config),
         check_grammars(),
         check_bandit(),
     ]
@@ -180,13 +224,14 @@ def run(args: argparse.Namespace) -> int:
     table.add_column("fix")
     for check in checks:
         mark = "[green]ok[/]" if check.ok else ("[red]FAIL[/]" if check.required else "[yellow]note[/]")
-        table.add_row(mark, check.area, check.detail, check.fix)
+        # escape: a fix such as pip install 'roost[local]' would otherwise be read as rich markup
+        table.add_row(mark, check.area, escape(check.detail), escape(check.fix))
     Console().print(table)
     failed = [c for c in checks if not c.ok and c.required]
     if failed:
         Console(stderr=True).print(
             f"[red]{len(failed)} required check(s) failed:[/] "
-            + "; ".join(f"{c.area}: {c.fix}" for c in failed)
+            + escape("; ".join(f"{c.area}: {c.fix}" for c in failed))
         )
         return 1
     return 0
@@ -194,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
 
 COMMAND = Command(
     name="doctor",
-    help="check Python, torch, the model, grammars, bandit and configuration",
+    help="check Python, the in-process engine or the model server, the model, grammars, bandit and configuration",
     configure=configure,
     run=run,
     order=20,

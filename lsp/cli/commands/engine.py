@@ -32,8 +32,12 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "engine_action", None) != "serve":
         print("usage: roost engine serve [--port N] [--model M] …", file=sys.stderr)
         return 2
-    from roost.engine.server import options_from_arguments, run_server
+    from roost.engine.server import local_engine_problem, options_from_arguments, run_server
 
+    problem = local_engine_problem()
+    if problem:
+        print(f"roost engine: {problem}", file=sys.stderr)
+        return 1
     return run_server(
         options_from_arguments(args),
         args.port,
