@@ -487,32 +487,46 @@ class WorkspaceIndex:
             if rel.startswith("../"):
                 continue
             rel_paths.add(rel)
-        changed: list[str] = []
-        gone: list[str] = []
+        # Ordered sets: a file can come both as itself and inside a rescanned directory.
+        changed: dict[str, None] = {}
+        gone: dict[str, None] = {}
         for rel in sorted(rel_paths):
             absolute = self.root / rel
             if _is_directory(absolute):
-                self._filter.load_gitignores_for(f"{rel}/x")
-                if self._filter.is_excluded(rel, is_dir=True):
-                    continue
-                sub = scan_workspace(absolute, self.options)
-                changed.extend(f"{rel}/{p}" for p in sub if self._filter.accepts_file(f"{rel}/{p}"))
-                with self._lock:
-                    known = [p for p in self._stats if p.startswith(f"{rel}/")]
-                gone.extend(p for p in known if f"{p[len(rel) + 1 :]}" not in sub)
+                directory_changed, directory_gone = self._directory_changes(rel)
+                changed.update(dict.fromkeys(directory_changed))
+                gone.update(dict.fromkeys(directory_gone))
                 continue
             self._filter.load_gitignores_for(rel)
             if not self._filter.accepts_file(rel):
                 continue
             stat = stat_file(self.root, rel, self.options)
             if stat is None:
-                gone.append(rel)
+                gone[rel] = None
             else:
                 with self._lock:
                     known_stat = self._stats.get(rel)
                 if known_stat != stat:
-                    changed.append(rel)
-        return self._apply_disk_changes(changed, gone)
+                    changed[rel] = None
+        return self._apply_disk_changes(list(changed), [path for path in gone if path not in changed])
+
+    def _directory_changes(self, rel_dir: str) -> tuple[list[str], list[str]]:
+        """Rescan a directory (``.`` or '' is the workspace root): its files that are new or differ from what
+        the index knows, and the known files under it that are gone (or now excluded)."""
+        prefix = "" if rel_dir in ("", ".") else f"{rel_dir}/"
+        self._filter.load_gitignores_for(f"{prefix}x")
+        if prefix and self._filter.is_excluded(rel_dir, is_dir=True):
+            return [], []
+        found = {
+            f"{prefix}{path}": stat
+            for path, stat in scan_workspace(self.root / rel_dir, self.options).items()
+            if self._filter.accepts_file(f"{prefix}{path}")
+        }
+        with self._lock:
+            known = {path: stat for path, stat in self._stats.items() if path.startswith(prefix)}
+        # Only what differs is re-read: an event on the root directory must not re-parse the workspace.
+        changed = [path for path, stat in found.items() if known.get(path) != stat]
+        return changed, [path for path in known if path not in found]
 
     def _apply_disk_changes(self, changed: list[str], gone: list[str]) -> int:
         with self._index_lock:

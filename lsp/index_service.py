@@ -85,14 +85,16 @@ class IndexService:
                 self.error = str(error) or type(error).__name__
             else:
                 self.report = future.result()
-                if self.watch_disk:
-                    try:
-                        self.index.watch(self._disk_changed)
-                    except Exception:  # watching is a convenience; the index still answers
-                        log.exception("cannot watch %s for changes", self.root)
             self.ready.set()
             done(self)
 
+        if self.watch_disk:
+            # Before the scan: what changes on disk while the cold index runs reaches the index as soon as
+            # it ends (each batch waits for it), instead of being lost until a restart.
+            try:
+                self.index.watch(self._disk_changed)
+            except Exception:  # watching is a convenience; the index still answers
+                log.exception("cannot watch %s for changes", self.root)
         self.index.start(on_progress).add_done_callback(finished)
 
     def _disk_changed(self, paths: list[str]) -> None:
