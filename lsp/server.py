@@ -7,6 +7,7 @@ what they share: configuration, status notifications, progress, error reporting 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import threading
@@ -98,6 +99,27 @@ class RoostServer(LanguageServer):
             pass
         finally:
             self.shutdown()
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """pygls's TCP server (one client), reading through the same bounded framing as stdio."""
+        self._stop_event = stop_event = threading.Event()
+        protocol: RoostProtocol = self.protocol  # type: ignore[assignment]
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            protocol.set_writer(writer)  # type: ignore[arg-type]  # a StreamWriter writes like pygls's writers
+            framer = MessageFramer(self.max_message_bytes)
+            await read_frames(
+                lambda: reader.read(READ_CHUNK_BYTES), framer, protocol.handle_body, stop_event.is_set
+            )
+            self.shutdown()
+
+        async def serve() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            asyncio.run(serve())
 
     # -- configuration -------------------------------------------------------------------------
     @property
