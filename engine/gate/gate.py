@@ -26,6 +26,10 @@ from roost.engine.gate.splice import (
     ScanUnit,
     SplicedDocument,
     collect_imports,
+    doctest_candidates,
+    glued_candidates,
+    is_doctest_line,
+    lands_in_comment,
     prune_to_lines,
     scan_candidates,
     single_lines,
@@ -245,7 +249,26 @@ class Gate:
             return [], "suggestion"
         bandit = self._current_bandit()
         doc = SplicedDocument.build(prefix, completion, suffix)
-        for unit in scan_candidates(doc):
+        scanned = self._first_scan(bandit, doc, scan_candidates(doc))
+        findings, scanned_as = scanned if scanned is not None else self._line_by_line(bandit, doc)
+        # Code the document reads as text: glued onto a comment, or a doctest example in a docstring.
+        known = {(f.test_id, f.line) for f in findings}
+        for candidates in self._code_read_as_text(doc):
+            extra = self._first_scan(bandit, doc, candidates)
+            if extra is None:
+                continue
+            extra_findings, extra_kind = extra
+            findings.extend(f for f in extra_findings if (f.test_id, f.line) not in known)
+            known.update((f.test_id, f.line) for f in extra_findings)
+            if scanned_as == "none" and extra_kind == "doctest" and _only_doctest_lines(doc):
+                scanned_as = "doctest"  # every inserted line is a doctest example, and it parsed as it is
+        return findings, scanned_as
+
+    def _first_scan(
+        self, bandit: WarmBandit, doc: SplicedDocument, candidates: Iterable[ScanUnit]
+    ) -> tuple[list[Finding], str] | None:
+        """Findings in the first candidate that parses, and its kind; None when none parses."""
+        for unit in candidates:
             tree = _parse(unit.text)
             if tree is None:
                 continue
@@ -254,8 +277,14 @@ class Gate:
             except RecursionError:
                 # Bandit walks the tree recursively; absurdly deep nesting is reported unscanned, not raised.
                 return [], "none"
-        # Nothing parsed whole: scan each inserted line that parses on its own. Findings there still count;
-        # if none are found the suggestion was only partly scanned, which is not "clean".
+        return None
+
+    def _line_by_line(self, bandit: WarmBandit, doc: SplicedDocument) -> tuple[list[Finding], str]:
+        """Nothing parsed whole: scan each inserted line that parses on its own.
+
+        Findings there still count; if none are found the suggestion was only partly scanned, which is not
+        "clean".
+        """
         findings: list[Finding] = []
         scanned_lines = total_lines = 0
         imports = collect_imports(doc)
@@ -272,6 +301,15 @@ class Gate:
         if scanned_lines == 0:
             return [], "none"
         return findings, "suggestion-lines" if scanned_lines == total_lines else "partial"
+
+    @staticmethod
+    def _code_read_as_text(doc: SplicedDocument) -> list[Iterable[ScanUnit]]:
+        sources: list[Iterable[ScanUnit]] = []
+        if lands_in_comment(doc):
+            sources.append(glued_candidates(doc, collect_imports(doc)))
+        if any(is_doctest_line(doc.lines[i]) for i in range(doc.first_inserted, doc.last_inserted + 1)):
+            sources.append(doctest_candidates(doc, collect_imports(doc)))
+        return sources
 
     def _scan_unit(
         self, bandit: WarmBandit, doc: SplicedDocument, unit: ScanUnit, tree: ast.Module
@@ -296,6 +334,11 @@ class Gate:
             for issue in bandit.scan_tree(tree, unit.text, nosec)
             if _counts(doc, unit, issue)
         ]
+
+
+def _only_doctest_lines(doc: SplicedDocument) -> bool:
+    lines = [doc.lines[i] for i in range(doc.first_inserted, doc.last_inserted + 1)]
+    return all(is_doctest_line(line) for line in lines if line.strip())
 
 
 def _log_verdict(language: str, verdict: Verdict) -> None:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from roost.engine.gate.repair import closing_brackets, repaired_bodies
+from roost.engine.gate.repair import closing_brackets, open_tail, repaired_bodies
 
 _HEADER = re.compile(r"(?:async\s+def|def|class)\b")
 _CONTINUATION_KEYWORDS = re.compile(r"(?:elif|else|except|finally|case)\b")
@@ -28,6 +28,10 @@ _IMPORT_LINE = re.compile(r"[ \t]*(?:import|from)[ \t]+[\w.]")
 _CLOSERS = tuple(")]}")
 # A whole file is only worth a try (it is the slow path) up to this size.
 _MAX_DOCUMENT_LINES = 20_000
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,11 @@ class SplicedDocument:
 
     @classmethod
     def build(cls, prefix: str, completion: str, suffix: str) -> SplicedDocument:
-        prefix = prefix.replace("\r\n", "\n")
-        completion = completion.replace("\r\n", "\n")
-        suffix = suffix.replace("\r\n", "\n")
+        # A lone "\r" ends a line too, for Python's tokenizer as for LSP clients (old Mac files, and text
+        # cut from CRLF files at a "\r"): read as "\n", every line here is a line there.
+        prefix = _normalise_newlines(prefix)
+        completion = _normalise_newlines(completion)
+        suffix = _normalise_newlines(suffix)
         text = prefix + completion + suffix
         lines = text.split("\n")
         first = prefix.count("\n")
@@ -353,7 +359,8 @@ def scan_candidates(doc: SplicedDocument) -> Iterator[ScanUnit]:
     # An odd number of triple quotes before the cursor: the suggestion is probably inside a docstring, where
     # lines at column 0 are text, not statements. Then know where the strings are from the start.
     head = doc.text[: doc.prefix_length]
-    if head.count('"""') % 2 or head.count("'''") % 2:
+    in_docstring = bool(head.count('"""') % 2 or head.count("'''") % 2)
+    if in_docstring:
         strings = string_continuation_lines(doc.text)
         yield from units(_enclosing_units(doc, strings))
     else:
@@ -365,11 +372,16 @@ def scan_candidates(doc: SplicedDocument) -> Iterator[ScanUnit]:
             yield from units(_enclosing_units(doc, strings))
     # No enclosing unit parses as it is: most often the suggestion was cut off (mid-call, inside a string,
     # after a block header). The smallest edit that completes it, in its unit, keeps the whole context.
-    yield from repaired(list(_enclosing_units(doc, strings)), "repaired-unit")
-    # The unit is broken by something else (a window cut from a file): the statements just above.
-    for window in _statement_windows(doc, strings):
-        yield from units(iter([window]), "window")
-        yield from repaired([window], "repaired-window")
+    # An odd number of triple quotes may also mean a window cut inside a docstring, which reads inside out
+    # knowing the strings: then the plain line-based reading is the other one to try.
+    readings = [strings, {}] if strings and in_docstring else [strings]
+    for reading in readings:
+        yield from repaired(list(_enclosing_units(doc, reading)), "repaired-unit")
+    for reading in readings:
+        # The unit is broken by something else (a window cut from a file): the statements just above.
+        for window in _statement_windows(doc, reading):
+            yield from units(iter([window]), "window")
+            yield from repaired([window], "repaired-window")
     if len(lines) <= _MAX_DOCUMENT_LINES and (0, len(lines) - 1) not in seen:
         yield ScanUnit(kind="document", text="\n".join(lines), origins=tuple(range(len(lines))))
     yield from suggestion_candidates(doc, imports)
@@ -391,27 +403,80 @@ def suggestion_candidates(doc: SplicedDocument, imports: list[tuple[int, str]]) 
             yield _with_imports(
                 "suggestion", imports, [*body, (None, " " * (_indent(whole_lines[-1]) + 4) + "pass")]
             )
-    # The completion text alone: its first line may continue the prefix's line ("x = " + "eval(s)"), or have
-    # been glued to a line of the prefix that does not take it (the end of a comment).
-    completion_lines = doc.completion.split("\n")
-    if doc.completion.endswith("\n"):
-        completion_lines = completion_lines[:-1]
-    alone: list[tuple[int | None, str]] = []
-    if (
-        completion_lines
-        and any(_is_code(line) for line in completion_lines)
-        and completion_lines[0] != doc.lines[doc.first_inserted]
-    ):
-        first_indent = _indent(completion_lines[0])
-        rest_code = [line for line in completion_lines[1:] if _is_code(line)]
-        amount = min([first_indent, *(_indent(line) for line in rest_code)]) if rest_code else first_indent
-        text_lines = _dedent(completion_lines, amount)
-        alone = list(zip(indices, text_lines, strict=False))
+    # The completion text alone: its first line may continue the prefix's line ("x = " + "eval(s)").
+    alone = _completion_alone(doc)
+    if alone:
         yield _with_imports("suggestion", imports, alone)
     if body:
         yield from _repaired(body, imports, cut_mid_line)
     if alone:
         yield from _repaired(alone, imports, cut_mid_line)
+
+
+def _completion_alone(doc: SplicedDocument) -> list[tuple[int | None, str]]:
+    """The completion's own lines, dedented, when its first line differs from the document's line."""
+    completion_lines = doc.completion.split("\n")
+    if doc.completion.endswith("\n"):
+        completion_lines = completion_lines[:-1]
+    if (
+        not completion_lines
+        or not any(_is_code(line) for line in completion_lines)
+        or completion_lines[0] == doc.lines[doc.first_inserted]
+    ):
+        return []
+    first_indent = _indent(completion_lines[0])
+    rest_code = [line for line in completion_lines[1:] if _is_code(line)]
+    amount = min([first_indent, *(_indent(line) for line in rest_code)]) if rest_code else first_indent
+    text_lines = _dedent(completion_lines, amount)
+    return list(zip(range(doc.first_inserted, doc.last_inserted + 1), text_lines, strict=False))
+
+
+def lands_in_comment(doc: SplicedDocument) -> bool:
+    """Whether the completion starts inside a comment on the prefix's last line.
+
+    A model that continues ``# try the zones round-robin`` with code, on the same line, wrote code that the
+    document reads as comment text. It is inert there, but it is what the model meant and what a user may
+    split onto its own line: the gate scans it as code too (see :func:`glued_candidates`).
+    """
+    line_start = doc.text.rfind("\n", 0, doc.prefix_length) + 1
+    before = doc.text[line_start : doc.prefix_length]
+    if "#" not in before:
+        return False
+    tail = open_tail(before)
+    return tail is not None and tail.comment_at is not None
+
+
+def glued_candidates(doc: SplicedDocument, imports: list[tuple[int, str]]) -> Iterator[ScanUnit]:
+    """The completion text alone, as it is and then repaired: for a completion that lands in a comment."""
+    alone = _completion_alone(doc)
+    if alone:
+        yield _with_imports("suggestion", imports, alone)
+        yield from _repaired(alone, imports, not doc.completion.endswith("\n"))
+
+
+_DOCTEST_LINE = re.compile(r"[ \t]*(?:>>>|\.\.\.)(?: |$)")
+
+
+def doctest_candidates(doc: SplicedDocument, imports: list[tuple[int, str]]) -> Iterator[ScanUnit]:
+    """The doctest examples (``>>> code``, ``... more``) among the inserted lines, as code.
+
+    Doctests run (under pytest or ``python -m doctest``), so the code a model writes into a docstring
+    example is code like any other; the document reads it as string text.
+    """
+    body: list[tuple[int | None, str]] = []
+    for index in range(doc.first_inserted, doc.last_inserted + 1):
+        match = _DOCTEST_LINE.match(doc.lines[index])
+        if match:
+            body.append((index, doc.lines[index][match.end() :].rstrip("\r")))
+    if body and any(_is_code(text) for _, text in body):
+        indent = min(_indent(text) for _, text in body if _is_code(text))
+        body = [(origin, text[indent:]) for origin, text in body]
+        yield _with_imports("doctest", imports, body)
+        yield from _repaired(body, imports, not doc.completion.endswith("\n"))
+
+
+def is_doctest_line(line: str) -> bool:
+    return bool(_DOCTEST_LINE.match(line))
 
 
 def _repaired(
