@@ -9,6 +9,8 @@ same tests also run against the real ``roost serve --stdio``.
 Scripted behaviour:
 - inline completion: the line before the cursor ending in ``return `` gets ``width * height`` (and a second
   item ``height * width`` for cycling); anything else gets nothing.
+- every inline request is logged (``scripted.inlineRequests`` answers the lines before the cursor), and
+  ``roost/explainCompletion`` answers "offered" after ``return ``, "empty" elsewhere, "nothing_yet" before.
 - ``roost.fixup.start``: proposes the range's text with ``# <instruction>`` inserted above it; ``reply`` adds
   ``# <message>``; ``accept`` applies the proposal; ``undo`` puts the original text back.
 - code action on ``rectangle_area``: "Rename rectangle_area to area_of_rectangle in 2 files", resolved to one
@@ -33,6 +35,8 @@ converter = default_converter()
 accepted: list[Any] = []
 sessions: dict[str, dict[str, Any]] = {}
 session_ids = itertools.count(1)
+inline_requests: list[str] = []  # the line before the cursor of every inline completion request
+last_inline: dict[str, str] = {}  # uri -> the line before the cursor of its last request
 
 OLD_NAME, NEW_NAME = "rectangle_area", "area_of_rectangle"
 
@@ -52,6 +56,8 @@ def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompl
     document = server.workspace.get_text_document(params.text_document.uri)
     line = document.lines[params.position.line] if params.position.line < len(document.lines) else ""
     before = line[: params.position.character]
+    inline_requests.append(before)
+    last_inline[params.text_document.uri] = before
     if not before.endswith("return "):
         return types.InlineCompletionList(items=[])
     cursor = types.Range(start=params.position, end=params.position)
@@ -81,6 +87,44 @@ def crash(_: LanguageServer) -> None:
 @server.command("scripted.accepted")
 def accepted_log(_: LanguageServer) -> list[Any]:
     return accepted
+
+
+@server.command("scripted.inlineRequests")
+def inline_request_log(_: LanguageServer) -> list[str]:
+    return inline_requests
+
+
+@server.feature("roost/explainCompletion")
+def explain_completion(params: Any) -> dict[str, Any]:
+    """Roost's explain answer for the document's last request: offered after ``return ``, else empty."""
+    uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
+    before = last_inline.get(str(uri))
+    if before is None:
+        return _explanation("nothing_yet", "no completion was asked for in this file yet", None)
+    if not before.endswith("return "):
+        last = {"source": "empty", "texts": [], "context": [], "timings_ms": {"total": 1.0}}
+        return _explanation("empty", "the model had nothing to suggest at this cursor", last)
+    last = {
+        "source": "model",
+        "texts": ["width * height", "height * width"],
+        "context": [
+            {
+                "path": "editor_test_shapes.py",
+                "start_line": 3,
+                "end_line": 4,
+                "kind": "definition",
+                "reason": "called near the cursor",
+                "score": 1.0,
+                "tokens": 21,
+            }
+        ],
+        "timings_ms": {"retrieval": 2.0, "model": 40.0, "total": 45.0},
+    }
+    return _explanation("offered", "2 suggestion(s) offered (model)", last)
+
+
+def _explanation(verdict: str, reason: str, last: dict[str, Any] | None) -> dict[str, Any]:
+    return {"verdict": verdict, "reason": reason, "state": "ready", "state_message": "", "last": last}
 
 
 def _range_text(lines: list[str], rng: dict[str, Any]) -> str:

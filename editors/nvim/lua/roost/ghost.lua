@@ -28,6 +28,11 @@ local find_client = function(_)
   return nil
 end
 
+--- function(bufnr) -> whether suggestions are on for bufnr (:RoostToggle). Set by roost.init.
+local is_enabled = function(_)
+  return true
+end
+
 local states = {}
 
 --- What the last inline completion answer was, for :RoostStatus and bug reports.
@@ -51,9 +56,10 @@ local function in_insert_mode()
   return vim.api.nvim_get_mode().mode:sub(1, 1) == "i"
 end
 
-function M.configure(options, client_finder)
+function M.configure(options, client_finder, enabled)
   config = vim.tbl_extend("force", config, options or {})
   find_client = client_finder
+  is_enabled = enabled or is_enabled
 end
 
 local function cancel_request(bufnr)
@@ -201,7 +207,8 @@ end
 function M.request(bufnr, trigger_kind)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local client = find_client(bufnr)
-  if not client then
+  -- Toggled off: the server is not asked at all (not asked and the answer hidden).
+  if not client or not is_enabled(bufnr) then
     return
   end
   cancel_request(bufnr)

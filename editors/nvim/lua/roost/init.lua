@@ -63,6 +63,19 @@ local function use_builtin_inline()
   return util.has_version(0, 12) -- "auto" (or nil, as before the option took "auto")
 end
 
+--- The options in effect (setup()/configure() merged over the defaults), for :checkhealth.
+function M.options()
+  return config
+end
+
+--- "builtin" (Neovim's vim.lsp.inline_completion), "ghost" (Roost's ghost text) or "off".
+function M.inline_path()
+  if not config.inline.enabled then
+    return "off"
+  end
+  return use_builtin_inline() and "builtin" or "ghost"
+end
+
 --- The Roost client attached to bufnr, or nil.
 function M.client(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
@@ -124,6 +137,7 @@ local function on_status(_, result, ctx)
 end
 
 local start_client
+local on_client_attach
 
 local function attach(bufnr, client_id)
   if not vim.lsp.buf_is_attached(bufnr, client_id) then
@@ -187,18 +201,7 @@ start_client = function(root, bufnr)
       statuses[client.id] = statuses[client.id] or { state = "starting", message = "" }
     end,
     on_attach = function(client, bufnr)
-      if config.inline.enabled then
-        if use_builtin_inline() then
-          -- 0.12 API: enable(enable, filter) with filter { bufnr?, client_id? }; scoping it to this
-          -- client and buffer leaves other inline-completion servers as the user configured them.
-          vim.lsp.inline_completion.enable(true, { bufnr = bufnr, client_id = client.id })
-        else
-          ghost.attach(bufnr)
-        end
-      end
-      if config.on_attach then
-        config.on_attach(client, bufnr)
-      end
+      on_client_attach(client, bufnr)
     end,
     on_exit = function(code, signal)
       vim.schedule(function()
@@ -281,7 +284,8 @@ function M.status(bufnr)
     state = status.state,
     message = status.message,
     percentage = status.percentage ~= vim.NIL and status.percentage or nil,
-    inline = config.inline.enabled and (use_builtin_inline() and "builtin" or "ghost") or "off",
+    inline = M.inline_path(),
+    enabled = M.enabled(bufnr),
     fixup = fixup.current() and fixup.current().session or nil,
     inline_requests = ghost.requests_sent or 0,
     last_inline_answer = ghost.last_answer,
@@ -362,61 +366,151 @@ local function map_key(lhs, description, action)
   end, { silent = true, desc = "Roost: " .. description })
 end
 
-local function set_keymaps()
-  local keys = config.keymaps
+--- What each inline key does, by keymaps name: function() -> true when it acted (else the key falls back).
+local function inline_actions()
   if use_builtin_inline() then
-    map_key(keys.accept, "accept suggestion", function()
-      -- get(opts) returns true when a shown candidate is (scheduled to be) applied, false otherwise,
-      -- so the key falls back to its own meaning when nothing is shown.
-      return vim.lsp.inline_completion.get({ bufnr = vim.api.nvim_get_current_buf() }) == true
-    end)
-    map_key(keys.next, "next suggestion", function()
-      vim.lsp.inline_completion.select({ bufnr = vim.api.nvim_get_current_buf(), count = 1 })
-      return true
-    end)
-    map_key(keys.prev, "previous suggestion", function()
-      vim.lsp.inline_completion.select({ bufnr = vim.api.nvim_get_current_buf(), count = -1 })
-      return true
-    end)
+    -- Neovim's own inline completion has no partial accept or dismiss of its own: those keys fall back.
+    return {
+      accept = function()
+        -- get(opts) returns true when a shown candidate is (scheduled to be) applied, false otherwise,
+        -- so the key falls back to its own meaning when nothing is shown.
+        return vim.lsp.inline_completion.get({ bufnr = vim.api.nvim_get_current_buf() }) == true
+      end,
+      next = function()
+        vim.lsp.inline_completion.select({ bufnr = vim.api.nvim_get_current_buf(), count = 1 })
+        return true
+      end,
+      prev = function()
+        vim.lsp.inline_completion.select({ bufnr = vim.api.nvim_get_current_buf(), count = -1 })
+        return true
+      end,
+    }
+  end
+  local function with_client(action)
+    return function()
+      if M.client() then
+        action()
+        return true
+      end
+      return false
+    end
+  end
+  return {
+    accept = function()
+      return ghost.visible() and ghost.accept("all")
+    end,
+    accept_word = function()
+      return ghost.visible() and ghost.accept("word")
+    end,
+    accept_line = function()
+      return ghost.visible() and ghost.accept("line")
+    end,
+    dismiss = function()
+      if ghost.visible() then
+        ghost.dismiss()
+        return true
+      end
+      return false
+    end,
+    next = with_client(function()
+      ghost.cycle(1)
+    end),
+    prev = with_client(function()
+      ghost.cycle(-1)
+    end),
+    suggest = with_client(ghost.suggest),
+  }
+end
+
+local KEY_DESCRIPTIONS = {
+  accept = "accept suggestion",
+  accept_word = "accept the next word of the suggestion",
+  accept_line = "accept the next line of the suggestion",
+  dismiss = "dismiss suggestion",
+  next = "next suggestion",
+  prev = "previous suggestion",
+  suggest = "suggest now",
+}
+
+--- Insert-mode <Plug> mappings, one per action, for users who choose their own keys:
+--- `imap <C-J> <Plug>(roost-accept)`. They do nothing when there is nothing to act on.
+M.plug_mappings = {
+  accept = "<Plug>(roost-accept)",
+  accept_word = "<Plug>(roost-accept-word)",
+  accept_line = "<Plug>(roost-accept-line)",
+  dismiss = "<Plug>(roost-dismiss)",
+  next = "<Plug>(roost-next)",
+  prev = "<Plug>(roost-previous)",
+  suggest = "<Plug>(roost-suggest)",
+}
+
+local function set_keymaps()
+  local actions = inline_actions()
+  for name, plug in pairs(M.plug_mappings) do
+    local action = actions[name] or function()
+      return false
+    end
+    vim.keymap.set("i", plug, function()
+      action()
+    end, { silent = true, desc = "Roost: " .. KEY_DESCRIPTIONS[name] })
+    if actions[name] then
+      map_key(config.keymaps[name], KEY_DESCRIPTIONS[name], action)
+    end
+  end
+end
+
+-- :RoostToggle ---------------------------------------------------------------------------------------
+
+--- Whether inline suggestions are on for bufnr: its own switch (`vim.b.roost_enabled`) when set, else the
+--- global one (`vim.g.roost_enabled`, on unless false), and never when `inline.enabled` is false.
+function M.enabled(bufnr)
+  bufnr = bufnr or vim.api.nvim_get_current_buf()
+  if not config.inline.enabled then
+    return false
+  end
+  local own = vim.b[bufnr].roost_enabled
+  if own ~= nil then
+    return own ~= false
+  end
+  return vim.g.roost_enabled ~= false
+end
+
+--- Applies the switches to every loaded buffer: hides what is shown where suggestions went off, and tells
+--- Neovim's own inline completion (>= 0.12) where it may ask.
+local function apply_switches()
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) then
+      local on = M.enabled(bufnr)
+      if not on then
+        ghost.clear(bufnr)
+      end
+      local client = M.client(bufnr)
+      if client and use_builtin_inline() then
+        vim.lsp.inline_completion.enable(on, { bufnr = bufnr, client_id = client.id })
+      end
+    end
+  end
+end
+
+--- Turns suggestions on or off: scope "global" (default) or "buffer"; on (true/false) or nil to flip.
+function M.toggle(scope, on)
+  local bufnr = vim.api.nvim_get_current_buf()
+  if scope == "buffer" then
+    if on == nil then
+      on = not M.enabled(bufnr)
+    end
+    vim.b[bufnr].roost_enabled = on
+  elseif scope == nil or scope == "" or scope == "global" then
+    if on == nil then
+      on = vim.g.roost_enabled == false
+    end
+    vim.g.roost_enabled = on
+  else
+    util.notify(('RoostToggle: unknown scope "%s" (global or buffer)'):format(scope), vim.log.levels.ERROR)
     return
   end
-  map_key(keys.accept, "accept suggestion", function()
-    return ghost.visible() and ghost.accept("all")
-  end)
-  map_key(keys.accept_word, "accept the next word of the suggestion", function()
-    return ghost.visible() and ghost.accept("word")
-  end)
-  map_key(keys.accept_line, "accept the next line of the suggestion", function()
-    return ghost.visible() and ghost.accept("line")
-  end)
-  map_key(keys.dismiss, "dismiss suggestion", function()
-    if ghost.visible() then
-      ghost.dismiss()
-      return true
-    end
-    return false
-  end)
-  map_key(keys.next, "next suggestion", function()
-    if M.client() then
-      ghost.cycle(1)
-      return true
-    end
-    return false
-  end)
-  map_key(keys.prev, "previous suggestion", function()
-    if M.client() then
-      ghost.cycle(-1)
-      return true
-    end
-    return false
-  end)
-  map_key(keys.suggest, "suggest now", function()
-    if M.client() then
-      ghost.suggest()
-      return true
-    end
-    return false
-  end)
+  apply_switches()
+  util.notify(("suggestions %s%s"):format(on and "on" or "off", scope == "buffer" and " in this buffer" or ""))
 end
 
 local function create_commands()
@@ -440,17 +534,34 @@ local function create_commands()
     fixup.undo()
   end, { desc = "Roost: revert the last accepted fix-up" })
   command("RoostStatus", print_status, { desc = "Roost: server status" })
+  command("RoostToggle", function(opts)
+    M.toggle(opts.args)
+  end, {
+    nargs = "?",
+    complete = function()
+      return { "global", "buffer" }
+    end,
+    desc = "Roost: turn inline suggestions on or off (global, or this buffer)",
+  })
+  command("RoostExplain", function()
+    require("roost.explain").show(M.client())
+  end, { desc = "Roost: why no suggestion / what the last one used" })
   command("RoostRestart", function()
     M.stop()
     M.attach()
   end, { desc = "Roost: restart the server" })
 end
 
-function M.setup(options)
+local function check_version()
   if not util.has_version(0, 7) then
     util.notify("needs Neovim 0.7 or later", vim.log.levels.ERROR)
-    return
+    return false
   end
+  return true
+end
+
+--- The plugin's options, commands and keys, without starting anything (setup() and lsp/roost.lua use it).
+function M.configure(options)
   config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), options or {})
   local builtin = config.inline.builtin
   if builtin ~= nil and builtin ~= "auto" and type(builtin) ~= "boolean" then
@@ -458,12 +569,72 @@ function M.setup(options)
     config.inline.builtin = "auto"
   end
   vim.cmd("highlight default link RoostSuggestion Comment")
-  ghost.configure({ debounce_ms = config.inline.debounce_ms, auto_trigger = config.inline.auto_trigger }, M.client)
+  ghost.configure(
+    { debounce_ms = config.inline.debounce_ms, auto_trigger = config.inline.auto_trigger },
+    M.client,
+    M.enabled
+  )
   fixup.configure(M.client)
   create_commands()
   if config.inline.enabled then
     set_keymaps()
   end
+  M.configured = true
+end
+
+--- What a Roost client needs whoever starts it: inline completion (ghost text or Neovim's own) when it
+--- attaches, and the plugin's on_attach.
+on_client_attach = function(client, bufnr)
+  if config.inline.enabled then
+    if use_builtin_inline() then
+      -- 0.12 API: enable(enable, filter) with filter { bufnr?, client_id? }; scoping it to this
+      -- client and buffer leaves other inline-completion servers as the user configured them.
+      vim.lsp.inline_completion.enable(M.enabled(bufnr), { bufnr = bufnr, client_id = client.id })
+    else
+      ghost.attach(bufnr)
+    end
+  end
+  if config.on_attach then
+    config.on_attach(client, bufnr)
+  end
+end
+
+--- The client configuration for Neovim >= 0.11's `vim.lsp.config`/`vim.lsp.enable("roost")` (lsp/roost.lua
+--- returns it). Options given to an earlier setup()/configure() apply; `vim.lsp.config("roost", {...})`
+--- overrides its fields as usual.
+function M.lsp_config()
+  if not M.configured then
+    M.configure({})
+  end
+  -- An LspAttach autocommand rather than on_attach: a user's vim.lsp.config on_attach replaces ours.
+  local group = vim.api.nvim_create_augroup("roost_enable", { clear = true })
+  vim.api.nvim_create_autocmd("LspAttach", {
+    group = group,
+    callback = function(args)
+      local client = vim.lsp.get_client_by_id(args.data.client_id)
+      -- Clients setup() started have their own on_attach.
+      if client and client.name == "roost" and clients_by_root[client.config.root_dir or ""] ~= client.id then
+        on_client_attach(client, args.buf)
+      end
+    end,
+  })
+  return {
+    cmd = config.cmd,
+    cmd_env = config.cmd_env,
+    filetypes = config.filetypes,
+    root_markers = config.root_markers,
+    capabilities = capabilities(),
+    init_options = { roost = config.settings },
+    settings = { roost = config.settings },
+    handlers = { ["roost/status"] = on_status },
+  }
+end
+
+function M.setup(options)
+  if not check_version() then
+    return
+  end
+  M.configure(options)
   local group = vim.api.nvim_create_augroup("roost", { clear = true })
   vim.api.nvim_create_autocmd("FileType", {
     group = group,
