@@ -519,7 +519,7 @@ class WorkspaceIndex:
             return [], []
         found = {
             f"{prefix}{path}": stat
-            for path, stat in scan_workspace(self.root / rel_dir, self.options).items()
+            for path, stat in scan_workspace(self.root / rel_dir, self.options, log_prefix=prefix).items()
             if self._filter.accepts_file(f"{prefix}{path}")
         }
         with self._lock:

@@ -158,10 +158,15 @@ class WorkspaceFilter:
 
 
 def scan_workspace(
-    root: Path, options: IndexOptions, workspace_filter: WorkspaceFilter | None = None
+    root: Path, options: IndexOptions, workspace_filter: WorkspaceFilter | None = None, log_prefix: str = ""
 ) -> dict[str, FileStat]:
-    """Every indexable file under ``root`` (workspace-relative POSIX path → size and mtime)."""
+    """Every indexable file under ``root`` (``root``-relative POSIX path → size and mtime). ``log_prefix``
+    (``"sub/dir/"``) makes the skip lines of a subdirectory's rescan name workspace paths."""
     rules = workspace_filter or WorkspaceFilter(root, options)
+
+    def label(rel: str) -> str:
+        return f"{log_prefix}{rel}" if rel else log_prefix.rstrip("/") or "."
+
     found: dict[str, FileStat] = {}
     visited_dirs: set[tuple[int, int]] = set()
     stack: list[str] = [""]
@@ -171,30 +176,30 @@ def scan_workspace(
         try:
             dir_stat = directory.stat()
         except OSError as error:
-            log.info("skipped directory %s: %s", rel_dir or ".", error)
+            log.info("skipped directory %s: %s", label(rel_dir), error.strerror or error)
             continue
         identity = (dir_stat.st_dev, dir_stat.st_ino)
         if identity in visited_dirs:
-            log.info("skipped %s: symlink loop or duplicate directory", rel_dir)
+            log.info("skipped %s: symlink loop or duplicate directory", label(rel_dir))
             continue
         visited_dirs.add(identity)
         has_gitignore = _has_gitignore(directory)
         if has_gitignore is None:  # not searchable: nothing inside can be opened
-            log.info("skipped directory %s: permission denied", rel_dir or ".")
+            log.info("skipped directory %s: permission denied", label(rel_dir))
             continue
         if has_gitignore:
             rules.add_gitignore(rel_dir)
         try:
             entries = list(os.scandir(directory))
         except OSError as error:
-            log.info("skipped directory %s: %s", rel_dir or ".", error.strerror or error)
+            log.info("skipped directory %s: %s", label(rel_dir), error.strerror or error)
             continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
             try:
                 is_dir = entry.is_dir()  # follows symlinks; loops are caught by the identity set
             except OSError as error:
-                log.info("skipped %s: %s", rel, error.strerror or error)
+                log.info("skipped %s: %s", label(rel), error.strerror or error)
                 continue
             if is_dir:
                 if not rules.is_excluded(rel, is_dir=True):
@@ -205,13 +210,16 @@ def scan_workspace(
             try:
                 st = entry.stat()
             except OSError as error:
-                log.info("skipped %s: %s", rel, error)
+                log.info("skipped %s: %s", label(rel), error.strerror or error)
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
             if st.st_size > options.max_file_bytes:
                 log.info(
-                    "skipped %s: %d bytes is over the %d-byte limit", rel, st.st_size, options.max_file_bytes
+                    "skipped %s: %d bytes is over the %d-byte limit",
+                    label(rel),
+                    st.st_size,
+                    options.max_file_bytes,
                 )
                 continue
             found[rel] = FileStat(st.st_size, st.st_mtime_ns)

@@ -14,15 +14,12 @@ import asyncio
 import contextlib
 import os
 import signal
-import sqlite3
 from pathlib import Path
 
 import psutil
 import pytest
-from index_helpers import SERVE_COMMAND, write_modules
+from index_helpers import SERVE_COMMAND, indexed_files, wait_until, write_modules
 from lsp_harness import lsp_session, server_env
-
-from roost.context.store import store_path_for
 
 ORIGINAL_FILES = 1500
 DELETED = 30
@@ -36,15 +33,6 @@ pytestmark = pytest.mark.skipif(
 
 def _python_files_on_disk(workspace: Path) -> set[str]:
     return {path.relative_to(workspace).as_posix() for path in workspace.rglob("*.py")}
-
-
-def _indexed_files(store: Path) -> set[str] | None:
-    """The files the server's index holds with facts, or None while the store cannot be read."""
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5)) as db:
-            return {row[0] for row in db.execute("SELECT path FROM files WHERE facts IS NOT NULL")}
-    except sqlite3.Error:
-        return None
 
 
 async def _pool_processes(server: psutil.Process) -> list[psutil.Process]:
@@ -92,15 +80,8 @@ async def test_files_created_and_deleted_during_the_cold_index_are_indexed(tmp_p
 
         on_disk = _python_files_on_disk(workspace)
         assert len(on_disk) == ORIGINAL_FILES - DELETED + CREATED
-        store = store_path_for(workspace.resolve(), cache)
-
-        async def converged() -> None:
-            while _indexed_files(store) != on_disk:
-                await asyncio.sleep(0.2)
-
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(converged(), CONVERGE_WAIT_S)
-        indexed = _indexed_files(store) or set()
+        await wait_until(lambda: indexed_files(workspace, cache) == on_disk, CONVERGE_WAIT_S)
+        indexed = indexed_files(workspace, cache) or set()
         assert not indexed - on_disk, f"deleted files still indexed: {sorted(indexed - on_disk)[:5]}"
         assert not on_disk - indexed, f"new files not indexed: {sorted(on_disk - indexed)[:5]}"
 
