@@ -328,7 +328,13 @@ class Gate:
             if origin is not None and doc.is_inserted(origin)
         ]
         if inserted:
-            prune_to_lines(tree, min(inserted), max(inserted))
+            first, last = min(inserted), max(inserted)
+            # Synthetic lines a repair put next to the suggestion (a ``pass`` body, a wrapper) belong to it.
+            while first > 1 and unit.origins[first - 2] is None:
+                first -= 1
+            while last < len(unit.origins) and unit.origins[last] is None:
+                last += 1
+            prune_to_lines(tree, first, last)
         return [
             _finding(doc, unit, issue)
             for issue in bandit.scan_tree(tree, unit.text, nosec)
