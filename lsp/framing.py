@@ -33,15 +33,20 @@ READ_CHUNK_BYTES = 64 * 1024
 
 _CONTENT_LENGTH = re.compile(rb"content-length:[ \t]*(\d+)[ \t]*\r?\n\Z", re.IGNORECASE)
 _CONTENT_LENGTH_NAME = re.compile(rb"content-length:", re.IGNORECASE)
+# How much of a skipped body is kept to tell who is waiting for an answer.
+SKIPPED_HEAD_BYTES = 512
 # Longer than any length we accept: no need to turn a million digits into an int.
 _MAX_LENGTH_DIGITS = 19
 
 
 @dataclass(frozen=True)
 class FramingFault:
-    """A header the framer could not use; the message it belonged to is dropped."""
+    """A header the framer could not use; the message it belonged to is dropped. For a message over the
+    limit, ``head`` holds the first bytes of its body (up to the first line break), enough to find the id
+    of a request and answer it."""
 
     reason: str
+    head: bytes = b""
 
 
 Frame = bytes | FramingFault
@@ -58,6 +63,9 @@ class MessageFramer:
         self._pending_length: int | None = None  # a valid Content-Length seen in the current header block
         self._body_length: int | None = None  # reading a body of this many bytes
         self._line_overflowed = False  # the current line outgrew MAX_HEADER_LINE_BYTES
+        # A message over the limit: its fault waits for the head of its body (after the blank line).
+        self._oversized: FramingFault | None = None
+        self._capturing_head = False
 
     def feed(self, data: bytes) -> list[Frame]:
         self._buffer += data
@@ -70,6 +78,11 @@ class MessageFramer:
                 del self._buffer[: self._body_length]
                 self._body_length = None
                 continue
+            if self._capturing_head:
+                fault = self._skipped_head()
+                if fault is None:
+                    return frames  # wait for more of the skipped body
+                frames.append(fault)
             end = self._buffer.find(b"\n")
             if end < 0:
                 self._drop_overlong_line_head()
@@ -79,6 +92,17 @@ class MessageFramer:
             fault = self._header_line(line)
             if fault is not None:
                 frames.append(fault)
+
+    def _skipped_head(self) -> FramingFault | None:
+        """The oversized message's fault with the head of its body, once enough of it is here (the bytes
+        stay in the buffer: the scan for the next header goes over them)."""
+        end = self._buffer.find(b"\n", 0, SKIPPED_HEAD_BYTES)
+        if end < 0 and len(self._buffer) < SKIPPED_HEAD_BYTES:
+            return None
+        head = bytes(self._buffer[: end if end >= 0 else SKIPPED_HEAD_BYTES])
+        fault, self._oversized, self._capturing_head = self._oversized, None, False
+        assert fault is not None
+        return FramingFault(fault.reason, head)
 
     def _drop_overlong_line_head(self) -> None:
         if len(self._buffer) > MAX_HEADER_LINE_BYTES:
@@ -91,10 +115,15 @@ class MessageFramer:
             # The blank line ends a header block: a body follows if the block said how long it is.
             if self._pending_length is not None:
                 self._body_length, self._pending_length = self._pending_length, None
+            elif self._oversized is not None:
+                self._capturing_head = True
             return None
         match = _CONTENT_LENGTH.search(line)
         if match:
-            return self._content_length(match.group(1))
+            # A new message begins; an oversized one whose body never came is reported without a head.
+            earlier = self._oversized
+            self._oversized = self._content_length(match.group(1))
+            return earlier
         if overflowed or _CONTENT_LENGTH_NAME.search(line):
             # Whatever this block announced can no longer be trusted: wait for the next valid header.
             self._pending_length = None
@@ -104,6 +133,8 @@ class MessageFramer:
         return None
 
     def _content_length(self, digits: bytes) -> FramingFault | None:
+        """None for a usable length (pending until the blank line), else the fault of the oversized
+        message, which the caller holds until the head of its body is here."""
         length = int(digits) if len(digits) <= _MAX_LENGTH_DIGITS else None
         if length is None or length > self.max_message_bytes:
             self._pending_length = None
@@ -124,21 +155,26 @@ def _shown(line: bytes) -> str:
     return repr(text)
 
 
+def log_fault(fault: FramingFault) -> None:
+    log.error("LSP framing: %s", fault.reason)
+
+
 async def read_frames(
     read_chunk: Callable[[], Awaitable[bytes]],
     framer: MessageFramer,
     on_body: Callable[[bytes], None],
     should_stop: Callable[[], bool] = lambda: False,
+    on_fault: Callable[[FramingFault], None] = log_fault,
 ) -> None:
-    """Read until end of input (an empty chunk) or ``should_stop``; each body goes to ``on_body`` and
-    each fault to the log, and reading goes on."""
+    """Read until end of input (an empty chunk) or ``should_stop``; each body goes to ``on_body``, each
+    fault to ``on_fault``, and reading goes on."""
     while not should_stop():
         chunk = await read_chunk()
         if not chunk:
             return
         for frame in framer.feed(chunk):
             if isinstance(frame, FramingFault):
-                log.error("LSP framing: %s", frame.reason)
+                on_fault(frame)
             else:
                 on_body(frame)
             if should_stop():

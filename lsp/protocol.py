@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from cattrs.v import format_exception
 from lsprotocol.types import ResponseError
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
+
+from roost.lsp.framing import FramingFault, log_fault
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,25 @@ def _usable_id(value: Any) -> int | str | None:
     if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
         return value
     return None
+
+
+_HEAD_ID = re.compile(rb'"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.)*")')
+_HEAD_METHOD = re.compile(rb'"method"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _request_in_head(head: bytes) -> tuple[int | str, str] | None:
+    """(id, method) of the request a skipped body begins with. Only what comes before ``"params"`` counts:
+    an ``"id"`` inside the params is not the message's."""
+    before_params = head.split(b'"params"', 1)[0]
+    id_match, method_match = _HEAD_ID.search(before_params), _HEAD_METHOD.search(before_params)
+    if id_match is None or method_match is None:
+        return None
+    try:
+        msg_id, method = json.loads(id_match.group(1)), json.loads(method_match.group(1))
+    except ValueError:
+        return None
+    usable = _usable_id(msg_id)
+    return (usable, str(method)) if usable is not None else None
 
 
 def _kind_of(data: dict[str, Any]) -> str:
@@ -151,6 +173,15 @@ class RoostProtocol(LanguageServerProtocol):
             else label + message.problem
         )
         self._send_error(message.id, message.code, text)
+
+    def handle_framing_fault(self, fault: FramingFault) -> None:
+        """A message the framing skipped: logged, and answered when its head shows a request (an id and a
+        method before the params), since its sender would wait forever."""
+        log_fault(fault)
+        request = _request_in_head(fault.head)
+        if request is not None:
+            msg_id, method = request
+            self._send_error(msg_id, INVALID_REQUEST, f"{method}: {fault.reason}")
 
     def answer_parse_error(self, problem: str) -> None:
         """A body that is not JSON: JSON-RPC answers it with -32700 and a null id."""

@@ -89,7 +89,13 @@ class RoostServer(LanguageServer):
         protocol: RoostProtocol = self.protocol  # type: ignore[assignment]
 
         async def serve() -> None:
-            await read_frames(_stdin_chunks(source), framer, protocol.handle_body, stop_event.is_set)
+            await read_frames(
+                _stdin_chunks(source),
+                framer,
+                protocol.handle_body,
+                stop_event.is_set,
+                protocol.handle_framing_fault,
+            )
 
         try:
             asyncio.run(serve())
@@ -109,7 +115,11 @@ class RoostServer(LanguageServer):
             protocol.set_writer(writer)  # type: ignore[arg-type]  # a StreamWriter writes like pygls's writers
             framer = MessageFramer(self.max_message_bytes)
             await read_frames(
-                lambda: reader.read(READ_CHUNK_BYTES), framer, protocol.handle_body, stop_event.is_set
+                lambda: reader.read(READ_CHUNK_BYTES),
+                framer,
+                protocol.handle_body,
+                stop_event.is_set,
+                protocol.handle_framing_fault,
             )
             self.shutdown()
 

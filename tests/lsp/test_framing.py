@@ -75,4 +75,23 @@ def test_an_endless_line_is_dropped_as_it_comes_and_memory_stays_bounded() -> No
 def test_a_body_at_the_limit_is_accepted() -> None:
     framer = MessageFramer(10)
     assert framer.feed(frame(b"0123456789")) == [b"0123456789"]
-    assert faults(framer.feed(frame(b"01234567890"))) != []
+    out = framer.feed(frame(b"01234567890") + frame(b"{}"))
+    assert len(faults(out)) == 1 and bodies(out) == [b"{}"]
+
+
+def test_an_oversized_message_reports_the_head_of_its_body() -> None:
+    framer = MessageFramer(50)
+    body = (
+        b'{"jsonrpc":"2.0","id":7,"method":"workspace/executeCommand","params":{"x":"' + b"a" * 200 + b'"}}'
+    )
+    out = framer.feed(frame(body) + frame(b'{"ok":1}'))
+    (fault,) = faults(out)
+    assert fault.head.startswith(b'{"jsonrpc":"2.0","id":7,"method"') and len(fault.head) <= 512
+    assert bodies(out) == [b'{"ok":1}']
+
+
+def test_an_oversized_header_whose_body_never_comes_is_still_reported() -> None:
+    framer = MessageFramer(50)
+    out = framer.feed(b"Content-Length: 999999\r\n" + frame(b"{}"))
+    assert len(faults(out)) == 1 and faults(out)[0].head == b""
+    assert bodies(out) == [b"{}"]

@@ -54,3 +54,19 @@ def test_a_non_numeric_content_length_is_logged_and_skipped(client: RawClient) -
 def test_a_negative_content_length_and_a_garbage_line_are_survived(client: RawClient) -> None:
     client.write(b"Content-Length: -5\r\n\r\n" + b"\x00\xff garbage without a header\r\n\r\n")
     _still_answers(client)
+
+
+def test_an_oversized_request_is_answered_not_left_waiting(client: RawClient) -> None:
+    request_id = client.new_id()
+    big = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": request_id,
+            "method": "workspace/executeCommand",
+            "params": {"command": "roost.accepted", "arguments": ["a" * 2_000_000]},
+        }
+    )
+    client.write(frame(big))
+    answer = client.response(request_id, timeout=15)
+    assert answer["error"]["code"] == -32600 and "over the limit" in answer["error"]["message"]
+    _still_answers(client)
