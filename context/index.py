@@ -143,11 +143,26 @@ class WorkspaceIndex:
         self._ready.set()
         return report
 
-    def start(self, progress: ProgressCallback | None = None) -> Future[IndexReport]:
-        """:meth:`index` in a background thread. Queries answer with what is known so far meanwhile."""
+    def start(
+        self,
+        progress: ProgressCallback | None = None,
+        watch: bool = False,
+        on_refreshed: Callable[[list[str]], None] | None = None,
+    ) -> Future[IndexReport]:
+        """:meth:`index` in a background thread. Queries answer with what is known so far meanwhile.
+
+        With ``watch``, the thread first starts :meth:`watch` (``on_refreshed`` as its listener), before
+        the scan: what changes on disk while the cold index runs is applied as soon as it ends (each batch
+        waits for it), instead of being lost until a restart. Setting up the watches walks the tree, which is
+        why it happens on this thread and not the caller's."""
         future: Future[IndexReport] = Future()
 
         def run() -> None:
+            if watch:
+                try:
+                    self.watch(on_refreshed)
+                except Exception:  # watching is a convenience; the index still answers
+                    log.exception("cannot watch %s for changes", self.root)
             try:
                 report = self.index(progress)
             except BaseException as error:  # reported through the future, never lost
@@ -185,6 +200,7 @@ class WorkspaceIndex:
         self.stop_watching()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
+            self.stop_watching()  # one the index thread may have started meanwhile
         if self._store is not None:
             self._store.close()
 

@@ -88,14 +88,10 @@ class IndexService:
             self.ready.set()
             done(self)
 
-        if self.watch_disk:
-            # Before the scan: what changes on disk while the cold index runs reaches the index as soon as
-            # it ends (each batch waits for it), instead of being lost until a restart.
-            try:
-                self.index.watch(self._disk_changed)
-            except Exception:  # watching is a convenience; the index still answers
-                log.exception("cannot watch %s for changes", self.root)
-        self.index.start(on_progress).add_done_callback(finished)
+        # Watching starts before the scan, so changes made while the cold index runs are not lost.
+        self.index.start(
+            on_progress, watch=self.watch_disk, on_refreshed=self._disk_changed
+        ).add_done_callback(finished)
 
     def _disk_changed(self, paths: list[str]) -> None:
         for listener in list(self.disk_listeners):
