@@ -91,3 +91,19 @@ def test_the_shared_engine_child_runs_nothing_from_the_working_directory(
     with pytest.raises(BackendUnavailableError):
         shared_engine_url(options)
     assert not sorted(marker.name for marker in markers.iterdir())
+
+
+def test_children_get_safe_paths_and_no_working_directory_on_pythonpath(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relative PYTHONPATH entries ('.', 'src', '') resolve against the working directory in every child."""
+    from roost.lsp.cli.isolation import isolate_child_interpreters
+
+    monkeypatch.chdir(tmp_path)
+    kept = str(tmp_path.parent)
+    environment = {"PYTHONPATH": os.pathsep.join([".", "src", "", str(tmp_path), kept])}
+    isolate_child_interpreters(environment)
+    assert environment == {"PYTHONPATH": kept, "PYTHONSAFEPATH": "1"}
+    only_relative = {"PYTHONPATH": "."}
+    isolate_child_interpreters(only_relative)
+    assert only_relative == {"PYTHONSAFEPATH": "1"}
