@@ -247,10 +247,18 @@ class Gate:
     def _python_findings(self, prefix: str, completion: str, suffix: str) -> tuple[list[Finding], str]:
         if not completion.strip():
             return [], "suggestion"
+        if _only_comment_lines(prefix, completion):
+            # Nothing runs, nothing for bandit (the secret scan has looked at the text).
+            return [], "comment"
         bandit = self._current_bandit()
         doc = SplicedDocument.build(prefix, completion, suffix)
-        scanned = self._first_scan(bandit, doc, scan_candidates(doc))
-        findings, scanned_as = scanned if scanned is not None else self._line_by_line(bandit, doc)
+        if doc.first_inserted == doc.last_inserted and lands_in_comment(doc):
+            # One line, all of it on the prefix's comment line: comment text where it lands (inert), and
+            # scanned as the code the model meant just below.
+            findings, scanned_as = [], "comment"
+        else:
+            scanned = self._first_scan(bandit, doc, scan_candidates(doc))
+            findings, scanned_as = scanned if scanned is not None else self._line_by_line(bandit, doc)
         # Code the document reads as text: glued onto a comment, or a doctest example in a docstring.
         known = {(f.test_id, f.line) for f in findings}
         for candidates in self._code_read_as_text(doc):
@@ -340,6 +348,17 @@ class Gate:
             for issue in bandit.scan_tree(tree, unit.text, nosec)
             if _counts(doc, unit, issue)
         ]
+
+
+def _only_comment_lines(prefix: str, completion: str) -> bool:
+    """Whether the completion is whole comment lines of its own.
+
+    Not when it starts on a line of code (``call(x)`` + ``  # nosec``: that line's code is scanned and counts),
+    nor when a comment says ``nosec`` (a model that writes one is scanned as usual).
+    """
+    if prefix[prefix.rfind("\n") + 1 :].strip() or "nosec" in completion:
+        return False
+    return all(not line.strip() or line.lstrip().startswith("#") for line in completion.splitlines())
 
 
 def _only_doctest_lines(doc: SplicedDocument) -> bool:

@@ -143,42 +143,106 @@ def _body_for(header_line: str) -> list[Line]:
 
 
 def _close_last_line(lines: list[Line], last: int, first: int, cut_mid_line: bool) -> list[Line] | None:
-    """``lines`` with line ``last`` closed (strings, brackets, a dangling backslash); None if impossible.
+    """``lines`` with line ``last`` completed: a dangling backslash dropped, an operand after a dangling
+    operator, the open string and brackets closed, the colon of a block header; None if impossible.
 
     ``first``: the first inserted line. A string opened above it is never closed: the suggestion would become
     that string's text, and code read as text hides its findings (a window cut inside a docstring reads
     inside out).
     """
     origin, line = lines[last]
+    above = [text for _, text in lines[:last]]
     is_final = last == len(lines) - 1
-    head = "\n".join([text for _, text in lines[:last]] + [line])
-    tail = open_tail(head)
+    tail = open_tail("\n".join([*above, line]))
     if tail is None:
         return None
     if tail.quote is None and line.rstrip().endswith("\\") and is_final:
         # A continuation backslash with nothing after it to continue.
         line = line.rstrip()[:-1].rstrip()
-        tail = open_tail("\n".join([text for _, text in lines[:last]] + [line]))
+        tail = open_tail("\n".join([*above, line]))
         if tail is None:
             return None
+    code, comment = line, ""
     if tail.quote is not None:
-        suggestion_starts = sum(len(text) + 1 for _, text in lines[:first])
+        suggestion_starts = sum(len(text) + 1 for text in above[:first])
         if tail.quote_at is None or tail.quote_at < suggestion_starts:
             return None
         if len(tail.quote) == 1 and not cut_mid_line:
             # The model ended the line itself: a one-line string left open is an error, not a cut.
             return None
-        if line.endswith("\\") and (len(line) - len(line.rstrip("\\"))) % 2:
-            line = line[:-1]  # an escape cut in half would swallow the closing quote
-        line += tail.quote + tail.closers
-    elif tail.closers:
+        if code.endswith("\\") and (len(code) - len(code.rstrip("\\"))) % 2:
+            code = code[:-1]  # an escape cut in half would swallow the closing quote
+        code += tail.quote
+    else:
         if tail.comment_at is not None:
-            # Closers go before a trailing comment, or the comment would swallow them.
-            at = len(line) - (len(head) - tail.comment_at)
-            line = line[:at].rstrip() + tail.closers + "  " + line[at:]
-        else:
-            line += tail.closers
-    return [*lines[:last], (origin, line), *lines[last + 1 :]]
+            # What is added goes before a trailing comment, or the comment would swallow it.
+            at = len(line) - (len("\n".join([*above, line])) - tail.comment_at)
+            code, comment = line[:at].rstrip(), "  " + line[at:]
+        code = _with_operand(code, inside_brackets=bool(tail.closers))
+    code += tail.closers
+    if _lacks_header_colon(code, above):
+        code = (code + "()" if _BARE_DEF.fullmatch(code.strip()) else code) + ":"
+    return [*lines[:last], (origin, code + comment), *lines[last + 1 :]]
+
+
+# Placeholder for the operand a cut-off line still owes (``x = ``, ``a +``, ``if``, ``result.``). A name of
+# its own: no rule knows it, so it neither adds nor hides a finding; it only lets the rest parse.
+CUT_OPERAND = "_roost_cut"
+_DANGLING_OPERATOR = re.compile(r"(?:[-+*/%@&|^<>=~]|(?<=[A-Za-z_)\]])\.)[ \t]*$")
+_DANGLING_KEYWORD = re.compile(
+    r"(?<![\w.])(?:and|or|not|in|is|if|elif|while|else|assert|del|await|with)[ \t]*$"
+)
+_DANGLING_SUBSCRIPT = re.compile(r"(?<=[\w)\]])\[[ \t]*$")
+_DANGLING_FOR = re.compile(r"(?<![\w.])for(?:[ \t]+(?P<target>[\w, ()]*\w\)?))?[ \t]*$")
+_BARE_DEF = re.compile(r"(?:async[ \t]+)?def[ \t]+\w+")
+# Statements that must end in a colon; ``match``/``case`` are soft keywords (``match(x)`` is a call).
+_HEADER_START = re.compile(r"(?:if|elif|else|for|while|with|def|class|try|except|finally|async[ \t]+\w+)\b")
+
+
+def _with_operand(code: str, inside_brackets: bool) -> str:
+    stripped = code.rstrip()
+    if stripped.lstrip() in ("else", "try", "finally") or "import" in stripped:
+        return code
+    if _DANGLING_OPERATOR.search(stripped) or _DANGLING_KEYWORD.search(stripped):
+        return stripped + ("" if stripped.endswith(".") else " ") + CUT_OPERAND
+    if _DANGLING_SUBSCRIPT.search(stripped):
+        return stripped + CUT_OPERAND
+    loop = _DANGLING_FOR.search(stripped)
+    if loop:
+        # "for x" / "for" cut before its iterable, as a statement or in a comprehension.
+        target = "" if loop["target"] else f" {CUT_OPERAND}"
+        return f"{stripped}{target} in {CUT_OPERAND}"
+    if inside_brackets and stripped.endswith(":"):
+        return stripped + " " + CUT_OPERAND  # a dict value, a lambda body, a slice bound
+    return code
+
+
+def _has_top_level_colon(code: str) -> bool:
+    """Whether ``code`` has a colon outside brackets and strings (``else: x = f()`` has its header's)."""
+    depth = 0
+    quote = ""
+    for char in code:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == ":" and depth == 0:
+            return True
+    return False
+
+
+def _lacks_header_colon(code: str, above: list[str]) -> bool:
+    """Whether ``code`` starts a block header that was cut before its colon (at statement level)."""
+    stripped = code.strip()
+    if not _HEADER_START.match(stripped) or _has_top_level_colon(stripped):
+        return False
+    # Inside brackets opened above, "if x" is a comprehension's filter, not a statement.
+    tail = open_tail("\n".join(above))
+    return tail is not None and tail.quote is None and not tail.closers
 
 
 def _with_missing_body(lines: list[Line], last: int) -> list[Line]:

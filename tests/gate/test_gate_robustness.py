@@ -55,6 +55,8 @@ def test_gate_always_answers(prefix: str, completion: str, suffix: str, language
             "document",
             "suggestion",
             "suggestion-lines",
+            "doctest",
+            "comment",
         )
     for finding in verdict.findings:
         # A lone "\r" ends a line, as for Python's tokenizer and LSP clients.
