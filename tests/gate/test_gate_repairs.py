@@ -75,6 +75,28 @@ def test_a_line_the_model_ended_with_a_string_open_is_not_repaired(gate: Gate) -
     assert verdict.kind is VerdictKind.UNSCANNED
 
 
+@pytest.mark.parametrize(
+    "completion",
+    [
+        "        if c ==",  # an operand owed: a placeholder name
+        "        for e",  # a loop cut before its iterable
+        "        while not is_ready(st",  # a header cut before its colon
+        "        note_map = {'o': ",  # a dict value owed
+        "        result.",  # an attribute owed
+    ],
+)
+def test_line_cut_at_any_token_is_completed_and_scanned(gate: Gate, completion: str) -> None:
+    verdict = gate.check("python", METHOD_PREFIX, completion)
+    assert verdict.scanned_as == "repaired-unit"
+    assert verdict.kind is VerdictKind.PASS
+
+
+def test_placeholder_operand_neither_adds_nor_hides_findings(gate: Gate) -> None:
+    verdict = gate.check("python", METHOD_PREFIX, '        cursor.execute("SELECT * FROM t WHERE id=" +')
+    assert verdict.scanned_as == "repaired-unit"
+    assert "B608" in _ids(verdict)  # the model built the statement by concatenation
+
+
 # -- backslash continuations ----------------------------------------------------------------------------
 
 
@@ -146,6 +168,17 @@ def test_lone_carriage_returns_end_lines(gate: Gate) -> None:
     verdict = gate.check("python", "import pickle\r\ndef f(b):\r", "    return pickle.loads(b)\r")
     assert verdict.scanned_as == "unit"
     assert "B301" in _ids(verdict)
+
+
+def test_comment_lines_of_their_own_pass(gate: Gate) -> None:
+    verdict = gate.check("python", METHOD_PREFIX, "        # remove trailing")
+    assert verdict.kind is VerdictKind.PASS and verdict.scanned_as == "comment"
+
+
+def test_model_written_nosec_comment_on_a_code_line_is_not_a_free_pass(gate: Gate) -> None:
+    prefix = "import subprocess\ndef f(cmd):\n    subprocess.call(cmd, shell=True)"
+    verdict = gate.check("python", prefix, "  # nosec")
+    assert verdict.kind is not VerdictKind.PASS
 
 
 # -- what counts -------------------------------------------------------------------------------------------
