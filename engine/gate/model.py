@@ -70,8 +70,9 @@ class Verdict:
     # What the caller should do: equal to ``kind`` except for unscanned code, where the policy's
     # ``unscanned`` setting decides (default: warn).
     action: VerdictKind | None = None
-    # How the Python text was scanned: "document", "unit", "suggestion", "none" (unscanned) or
-    # "secrets-only" (not Python: deep scanning is Python-only).
+    # How the Python text was scanned: "document", "unit", "repaired-unit", "window", "repaired-window",
+    # "suggestion", "suggestion-lines", "doctest", "comment" (nothing to run); not fully: "repaired",
+    # "partial", "none" (unscanned); "excluded" or "secrets-only" (not Python: the secret scan only).
     scanned_as: str = "document"
     ms: float = 0.0
     notes: tuple[str, ...] = field(default=())

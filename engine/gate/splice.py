@@ -4,10 +4,21 @@ The gate scans the smallest piece of the spliced document that parses and contai
 than the whole document: bandit's rules look at one call, string or statement at a time (plus the module's
 imports, which we put in front), so an enclosing ``def``/``class`` or top-level statement gives the same
 findings on the inserted lines as the whole file would, at a fraction of the cost on a long file. Mid-edit
-buffers often do not parse; the candidates below go from that unit outwards to the whole document, then to
-the suggestion on its own (dedented, the file's imports in front), then to the suggestion repaired just
-enough to parse (a statement cut off mid-call, a dict entry). The tree that parses is pruned to the
-statements around the suggestion before bandit walks it.
+buffers often do not parse; the candidates below go, in order:
+
+1. the enclosing units as they are, innermost first ("unit");
+2. the same units with what the suggestion leaves unfinished completed by the smallest edit (closing quotes
+   and brackets, an operand, a header's colon and ``pass`` body, a dangling backslash dropped; see
+   ``repair.py``) ("repaired-unit");
+3. the nearest statements above the suggestion, for a unit broken by something else, such as a window cut
+   from a file in the middle of a call ("window", "repaired-window");
+4. the whole document ("document");
+5. the suggestion on its own (dedented, the file's imports in front) ("suggestion"), then repaired without
+   its context ("repaired": findings count, but no findings is not "clean").
+
+The tree that parses is pruned to the statements around the suggestion before bandit walks it. Only lines
+of the suggestion count; repairs add synthetic lines (no document line) or text at the end of the last
+inserted line, and never close a string opened before the suggestion.
 """
 
 from __future__ import annotations
