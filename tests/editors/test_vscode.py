@@ -110,28 +110,60 @@ def test_node_client_against_the_scripted_server_with_nothing_pending(installed:
     assert summary == {"pass": 5, "fail": 0, "todo": 0, "cancelled": 0}, output[-8000:]
 
 
-def test_vsix_is_packaged_with_the_compiled_extension(installed: Path, tmp_path: Path) -> None:
+NODE_BUILTINS = {
+    "child_process",
+    "crypto",
+    "events",
+    "fs",
+    "net",
+    "os",
+    "path",
+    "readline",
+    "stream",
+    "url",
+    "util",
+}
+
+
+def test_vsix_is_marketplace_ready_and_bundled(installed: Path, tmp_path: Path) -> None:
+    """``npm run package``: esbuild's bundle and the manifest files only (no node_modules, sources, tests or tsc
+    output), with the marketplace fields, and every server setting."""
     vsix = tmp_path / "roost.vsix"
-    result = subprocess.run(
-        ["npx", "--no-install", "vsce", "package", "--out", str(vsix)],
-        cwd=installed,
-        env={**os.environ, "npm_config_loglevel": "error"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, f"vsce package failed:\n{result.stdout}\n{result.stderr}"
+    result = _npm("run", "package", "--", "--out", str(vsix))
+    assert result.returncode == 0, f"npm run package failed:\n{result.stdout}\n{result.stderr}"
     with zipfile.ZipFile(vsix) as archive:
         names = set(archive.namelist())
         manifest = json.loads(archive.read("extension/package.json"))
-    assert {"extension/out/extension.js", "extension/out/fixup.js", "extension/LICENSE.txt"} <= names
-    assert any(name.startswith("extension/node_modules/vscode-languageclient/") for name in names)
-    assert not any(name.startswith("extension/src/") or name.startswith("extension/test/") for name in names)
-    assert manifest["main"] == "./out/extension.js"
+        bundle = archive.read("extension/dist/extension.js").decode("utf-8")
+    shipped = {name for name in names if name.startswith("extension/")}
+    assert shipped == {
+        "extension/package.json",
+        "extension/readme.md",
+        "extension/changelog.md",
+        "extension/LICENSE.txt",
+        "extension/images/icon.png",
+        "extension/dist/extension.js",
+    }, shipped
+    # vscode-languageclient is inside the bundle; only VS Code and node itself are required at run time.
+    required = set(re.findall(r'require\("([^"]+)"\)', bundle))
+    assert "vscode" in required and required - {"vscode"} <= NODE_BUILTINS | {
+        f"node:{m}" for m in NODE_BUILTINS
+    }
+    assert "provideInlineCompletionItems" in bundle
+    assert manifest["main"] == "./dist/extension.js"
+    assert manifest["icon"] == "images/icon.png"
+    assert "AI" in manifest["categories"]
+    assert manifest["publisher"] and manifest["repository"]["url"].startswith("https://github.com/")
+    assert manifest["bugs"]["url"] and manifest["homepage"]
+    assert manifest["dependencies"]["vscode-languageclient"].lstrip("~^").startswith("11.")
+    vsce = json.loads((installed / "node_modules" / "@vscode" / "vsce" / "package.json").read_text())
+    assert int(vsce["version"].split(".")[0]) >= 3, vsce["version"]
+    commands = {command["command"] for command in manifest["contributes"]["commands"]}
+    assert {"roost.toggle", "roost.toggleLanguage", "roost.snooze", "roost.explain"} <= commands
     settings = manifest["contributes"]["configuration"]["properties"]
     assert {
         "roost.server.command",
-        "roost.model.name",
-        "roost.backend.endpoint",
-        "roost.context.budget",
+        "roost.enable",
+        "roost.completion.exclude",
+        "roost.backend.timeout_s",
     } <= set(settings)

@@ -2,8 +2,8 @@
  * The Roost extension: starts `roost serve --stdio`, keeps it running, and connects VS Code to it.
  *
  * Inline completions and code actions come from vscode-languageclient's standard features; what is
- * Roost-specific is the settings mapping, the `roost/status` status-bar item, the fix-up commands and
- * the restart policy.
+ * Roost-specific is the settings mapping, the `roost/status` status-bar item with its menu, the on/off
+ * switch (global, per language, snooze), the "explain" view, the fix-up commands and the restart policy.
  */
 
 import * as vscode from "vscode";
@@ -20,13 +20,17 @@ import {
   ServerOptions,
 } from "vscode-languageclient/node";
 
+import { explanationMarkdown, parseExplanation } from "./explain";
 import { FixUpController, PROPOSAL_SCHEME, ProposalContentProvider } from "./fixup";
 import { RestartPolicy } from "./restart";
 import { affectsLaunch, affectsServer, roostSection, serverLaunch, SettingReader } from "./settings";
 import { parseStatus, presentStatus, StatusParams } from "./status";
+import { ALL_LANGUAGES, inlineCompletionGate, SuggestionSwitch } from "./toggle";
 
 const LANGUAGES = ["python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go", "rust", "java"];
 const ACCEPTED_COMMAND = "roost.accepted";
+const EXPLAIN_REQUEST = "roost/explainCompletion";
+const SNOOZE_CHOICES_MINUTES = [5, 15, 30, 60];
 
 let extension: RoostExtension | undefined;
 
@@ -55,12 +59,17 @@ class RoostExtension {
   private serverReportedStatus = false;
   /** Forwards `roost.accepted` when the server does not advertise it (then the client does not register it). */
   private acceptedForwarder: vscode.Disposable | undefined;
+  /** On/off: `roost.enable` (global, per language) and snooze; the middleware consults it. */
+  private readonly suggestions = new SuggestionSwitch();
+  private lastStatus: StatusParams = { state: "starting", message: "", percentage: null };
+  private snoozeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel("Roost", { log: true });
     this.statusItem = vscode.window.createStatusBarItem("roost.status", vscode.StatusBarAlignment.Right, 100);
     this.statusItem.name = "Roost";
-    this.statusItem.command = "roost.showLog";
+    this.statusItem.command = "roost.showMenu";
+    this.suggestions.setEnableMap(vscode.workspace.getConfiguration("roost").get("enable"));
     this.showStatus({ state: "starting", message: "", percentage: null });
     this.statusItem.show();
 
@@ -79,6 +88,13 @@ class RoostExtension {
       vscode.commands.registerCommand("roost.undoFixUp", () => this.fixUps.undo()),
       vscode.commands.registerCommand("roost.showLog", () => this.log.show(true)),
       vscode.commands.registerCommand("roost.restartServer", () => this.restart()),
+      vscode.commands.registerCommand("roost.toggle", () => this.toggle(ALL_LANGUAGES)),
+      vscode.commands.registerCommand("roost.toggleLanguage", () => this.toggle(this.activeLanguage())),
+      vscode.commands.registerCommand("roost.snooze", (minutes?: number) => this.snooze(minutes)),
+      vscode.commands.registerCommand("roost.explain", () => this.explain()),
+      vscode.commands.registerCommand("roost.showMenu", () => this.showMenu()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.showStatus(this.lastStatus)),
+      { dispose: () => clearTimeout(this.snoozeTimer) },
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
       { dispose: () => this.acceptedForwarder?.dispose() },
     );
@@ -97,6 +113,8 @@ class RoostExtension {
       initializationOptions: () => roostSection(readSetting()),
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
+      // While suggestions are off (toggled, or snoozed) the server is not asked at all.
+      middleware: { provideInlineCompletionItems: inlineCompletionGate(this.suggestions) },
       errorHandler: {
         error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),
         closed: (): CloseHandlerResult => this.onServerClosed(),
@@ -104,10 +122,8 @@ class RoostExtension {
     };
     this.log.info(`starting ${launch.command} ${launch.args.join(" ")}`);
     this.showStatus({ state: "starting", message: `${launch.command} ${launch.args.join(" ")}`, percentage: null });
+    // vscode-languageclient 11 has inline completion built in (10 needed registerProposedFeatures()).
     const client = new LanguageClient("roost", "Roost", serverOptions, clientOptions);
-    // vscode-languageclient 10.0.0 ships inline completion as a proposed feature; later versions
-    // have it built in and this is harmless.
-    client.registerProposedFeatures();
     client.onNotification("roost/status", (params: unknown) => {
       this.serverReportedStatus = true;
       this.showStatus(parseStatus(params));
@@ -180,6 +196,10 @@ class RoostExtension {
 
   private async onConfigurationChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
     const affects = (section: string): boolean => event.affectsConfiguration(section);
+    if (affects("roost.enable")) {
+      this.suggestions.setEnableMap(vscode.workspace.getConfiguration("roost").get("enable"));
+      this.showStatus(this.lastStatus);
+    }
     if (affectsLaunch(affects)) {
       this.log.info("server launch settings changed; restarting the server");
       await this.restart();
@@ -194,9 +214,14 @@ class RoostExtension {
   }
 
   private showStatus(status: StatusParams): void {
+    this.lastStatus = status;
     const presentation = presentStatus(status);
-    this.statusItem.text = presentation.text;
-    this.statusItem.tooltip = presentation.tooltip;
+    const language = this.activeLanguage();
+    const off = !this.suggestions.allows(language, Date.now());
+    this.statusItem.text = off ? presentation.text.replace(/^\$\([^)]*\)/, "$(circle-slash)") : presentation.text;
+    this.statusItem.tooltip = off
+      ? `${this.suggestions.describe(language, Date.now())}\n${presentation.tooltip}`
+      : presentation.tooltip;
     this.statusItem.backgroundColor = presentation.isError
       ? new vscode.ThemeColor("statusBarItem.errorBackground")
       : presentation.isWarning
@@ -207,6 +232,103 @@ class RoostExtension {
     } else if (status.state === "degraded" && status.message) {
       this.log.warn(status.message);
     }
+  }
+
+  private activeLanguage(): string {
+    return vscode.window.activeTextEditor?.document.languageId ?? ALL_LANGUAGES;
+  }
+
+  /** Flips suggestions for a language ("*": every language) in the user's settings. */
+  private async toggle(language: string): Promise<void> {
+    const on =
+      language === ALL_LANGUAGES ? this.suggestions.isGloballyOn() : this.suggestions.isLanguageOn(language);
+    const value = this.suggestions.withLanguage(language, !on);
+    this.suggestions.setEnableMap(value);
+    if (!on) {
+      this.suggestions.wake(); // turning on ends a snooze too
+    }
+    this.showStatus(this.lastStatus);
+    await vscode.workspace.getConfiguration("roost").update("enable", value, vscode.ConfigurationTarget.Global);
+    const where = language === ALL_LANGUAGES ? "" : ` for ${language}`;
+    void vscode.window.setStatusBarMessage(`Roost: suggestions ${on ? "off" : "on"}${where}`, 3000);
+  }
+
+  private async snooze(minutes?: number): Promise<void> {
+    let chosen = minutes;
+    if (chosen === undefined) {
+      const pick = await vscode.window.showQuickPick(
+        SNOOZE_CHOICES_MINUTES.map((value) => ({ label: `${value} minutes`, value })),
+        { placeHolder: "Snooze inline suggestions for…" },
+      );
+      chosen = pick?.value;
+    }
+    if (chosen === undefined) {
+      return;
+    }
+    try {
+      this.suggestions.snooze(chosen, Date.now());
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Roost: ${String(error)}`);
+      return;
+    }
+    clearTimeout(this.snoozeTimer);
+    this.snoozeTimer = setTimeout(() => this.showStatus(this.lastStatus), chosen * 60_000 + 100);
+    this.showStatus(this.lastStatus);
+  }
+
+  /** Why no suggestion / what the last one used, for the active editor's document. */
+  private async explain(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage("Roost: open a file to see why it has (no) suggestions.");
+      return;
+    }
+    const language = editor.document.languageId;
+    const now = Date.now();
+    const switchNote = this.suggestions.allows(language, now) ? undefined : this.suggestions.describe(language, now);
+    const client = this.client;
+    let answer: unknown;
+    if (client?.isRunning()) {
+      try {
+        answer = await client.sendRequest(EXPLAIN_REQUEST, { uri: editor.document.uri.toString() });
+      } catch (error) {
+        answer = { verdict: "error", reason: `the server could not explain: ${String(error)}`, state: this.lastStatus.state, state_message: "", last: null };
+      }
+    } else {
+      answer = { verdict: "backend_down", reason: "the Roost server is not running (see the log)", state: this.lastStatus.state, state_message: this.lastStatus.message ?? "", last: null };
+    }
+    const content = explanationMarkdown(parseExplanation(answer), switchNote);
+    const document = await vscode.workspace.openTextDocument({ language: "markdown", content });
+    await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  }
+
+  /** The status-bar item's menu. */
+  private async showMenu(): Promise<void> {
+    const language = this.activeLanguage();
+    const now = Date.now();
+    const items: { label: string; detail?: string; run: () => unknown }[] = [
+      {
+        label: this.suggestions.isGloballyOn() ? "$(circle-slash) Turn suggestions off" : "$(check) Turn suggestions on",
+        detail: this.suggestions.describe(language, now),
+        run: () => this.toggle(ALL_LANGUAGES),
+      },
+    ];
+    if (language !== ALL_LANGUAGES) {
+      items.push({
+        label: `${this.suggestions.isLanguageOn(language) ? "Turn off" : "Turn on"} for ${language}`,
+        run: () => this.toggle(language),
+      });
+    }
+    items.push(
+      this.suggestions.snoozeLeft(now) > 0
+        ? { label: "$(bell) End the snooze", run: () => { this.suggestions.wake(); this.showStatus(this.lastStatus); } }
+        : { label: "$(bell-slash) Snooze…", run: () => this.snooze() },
+      { label: "$(question) Why no suggestion / what did it use?", run: () => this.explain() },
+      { label: "$(output) Show server log", run: () => this.log.show(true) },
+      { label: "$(debug-restart) Restart server", run: () => this.restart() },
+    );
+    const pick = await vscode.window.showQuickPick(items, { placeHolder: "Roost" });
+    await pick?.run();
   }
 
   private async offerHelp(message: string): Promise<void> {

@@ -7,18 +7,10 @@
  * which is also the shape VS Code answers `workspace/configuration` with.
  */
 
-/** Settings the server reads, by their name under `roost.`; the names mirror the server's schema (lsp/config.py). */
-export const SERVER_SETTING_KEYS = [
-  "model.name",
-  "model.device",
-  "backend.kind",
-  "backend.endpoint",
-  "context.budget",
-  "gate.block_severity",
-  "gate.warn_severity",
-  "index.exclude",
-  "completion.debounce_ms",
-] as const;
+import { SERVER_SETTING_KEYS } from "./serverSettings";
+
+// Generated from the server's schema (scripts/generate_settings.py), as package.json's settings are.
+export { SERVER_SETTING_KEYS };
 
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
 

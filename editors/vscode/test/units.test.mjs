@@ -7,6 +7,8 @@ import { applyTextEdits, editsByUri } from "../out/edits.js";
 import { buildServerSettings, roostSection, serverLaunch, affectsLaunch, affectsServer } from "../out/settings.js";
 import { RestartPolicy } from "../out/restart.js";
 import { parseStatus, presentStatus } from "../out/status.js";
+import { inlineCompletionGate, parseEnableMap, SuggestionSwitch } from "../out/toggle.js";
+import { explanationMarkdown, HEADLINES, parseExplanation } from "../out/explain.js";
 
 /** @param {Record<string, unknown>} values */
 function reader(values) {
@@ -113,4 +115,104 @@ test("restart: a stopped server restarts, unless it stopped more than 5 times in
   assert.equal(policy.shouldRestart(5000 + 180_001), true);
   policy.reset();
   assert.equal(policy.recentStops, 0);
+});
+
+/**
+ * The middleware with a `next` that records what would have been sent to the server.
+ * @param {SuggestionSwitch} suggestions
+ * @param {() => number} clock
+ */
+function gatedClient(suggestions, clock) {
+  /** @type {string[]} */
+  const sent = [];
+  const gate = inlineCompletionGate(suggestions, clock);
+  /** @param {string} languageId */
+  const ask = (languageId) =>
+    gate({ languageId }, { line: 0, character: 0 }, {}, {}, (document) => {
+      sent.push(document.languageId);
+      return ["suggestion"];
+    });
+  return { sent, ask };
+}
+
+test("toggle: off globally or for a language, the server receives no inline request", () => {
+  const suggestions = new SuggestionSwitch({ "*": true });
+  const { sent, ask } = gatedClient(suggestions, () => 0);
+  assert.deepEqual(ask("python"), ["suggestion"]);
+  suggestions.setEnableMap(suggestions.withLanguage("*", false));
+  assert.equal(ask("python"), undefined);
+  assert.equal(ask("go"), undefined);
+  assert.match(suggestions.describe("go", 0), /turned off/);
+  // A language's own entry wins over "*".
+  suggestions.setEnableMap({ "*": false, go: true });
+  assert.deepEqual(ask("go"), ["suggestion"]);
+  suggestions.setEnableMap({ "*": true, python: false });
+  assert.equal(ask("python"), undefined);
+  assert.equal(suggestions.offReason("python", 0), "language");
+  assert.deepEqual(ask("rust"), ["suggestion"]);
+  assert.deepEqual(sent, ["python", "go", "rust"]);
+});
+
+test("toggle: snooze for N minutes turns every language off until it ends", () => {
+  let now = 1_000_000;
+  const suggestions = new SuggestionSwitch(undefined);
+  const { sent, ask } = gatedClient(suggestions, () => now);
+  suggestions.snooze(15, now);
+  assert.equal(ask("python"), undefined);
+  assert.match(suggestions.describe("python", now), /snoozed for 15 more minute/);
+  now += 14 * 60_000;
+  assert.equal(ask("typescript"), undefined);
+  assert.match(suggestions.describe("python", now), /snoozed for 1 more minute/);
+  now += 60_000;
+  assert.deepEqual(ask("python"), ["suggestion"]);
+  suggestions.snooze(5, now);
+  suggestions.wake();
+  assert.deepEqual(ask("go"), ["suggestion"]);
+  assert.deepEqual(sent, ["python", "go"]);
+  assert.throws(() => suggestions.snooze(0, now), /positive number of minutes/);
+  assert.throws(() => suggestions.snooze(Number.NaN, now), /positive number of minutes/);
+});
+
+test("toggle: a malformed roost.enable counts as on everywhere", () => {
+  assert.deepEqual(parseEnableMap("off"), {});
+  assert.deepEqual(parseEnableMap({ "*": false, python: "no" }), { "*": false });
+  assert.equal(new SuggestionSwitch(["x"]).allows("python", 0), true);
+});
+
+test("explain: every verdict has its own headline; context, timings and the switch are shown", () => {
+  const verdicts = Object.keys(HEADLINES);
+  assert.deepEqual(verdicts.sort(), [
+    "backend_down", "blocked", "degraded", "empty", "error", "loading", "nothing_yet", "offered", "refused",
+  ]);
+  const headlines = new Set();
+  for (const verdict of verdicts) {
+    const text = explanationMarkdown(
+      parseExplanation({ verdict, reason: `because ${verdict}`, state: "ready", state_message: "", last: null }),
+    );
+    headlines.add(text.split("\n")[0]);
+    assert.match(text, new RegExp(`Verdict: \`${verdict}\` — because ${verdict}`));
+  }
+  assert.equal(headlines.size, verdicts.length);
+  const offered = explanationMarkdown(
+    parseExplanation({
+      verdict: "offered",
+      reason: "1 suggestion(s) offered (model)",
+      state: "ready",
+      state_message: "Roost is ready (3 files indexed)",
+      last: {
+        source: "model",
+        texts: ["width * height"],
+        timings_ms: { total: 45.4, model: 40.2, retrieval: 2 },
+        context: [{ path: "shapes.py", start_line: 3, end_line: 4, kind: "definition", reason: "called near the cursor", tokens: 21 }],
+      },
+    }),
+    "Suggestions are snoozed for 5 more minute(s).",
+  );
+  assert.match(offered, /^# Roost: Suggestion offered/);
+  assert.match(offered, /\*\*Suggestions are snoozed for 5 more minute\(s\)\.\*\* The server is not asked/);
+  assert.match(offered, /\| shapes\.py \| 4–5 \| definition \| called near the cursor \| 21 \|/);
+  assert.match(offered, /model 40 ms, retrieval 2 ms, total 45 ms/);
+  assert.match(offered, /```\nwidth \* height\n```/);
+  assert.equal(parseExplanation(null).verdict, "error");
+  assert.match(parseExplanation({ nonsense: 1 }).reason, /no explanation/);
 });
