@@ -6,6 +6,7 @@ The packer only needs ``count(text) -> int``. Counts include special tokens writ
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -30,13 +31,31 @@ class TransformersTokenCounter:
 
     @classmethod
     def from_pretrained(cls, model_dir: str | Path) -> TransformersTokenCounter:
-        """Load the tokenizer of a local model directory (offline: never touches a hub)."""
-        from transformers import AutoTokenizer
-
+        """Load the tokenizer of a local model directory (offline: never touches a hub). Without
+        transformers (``pip install roost`` has none) the directory's ``tokenizer.json`` is read by the
+        ``tokenizers`` library, the same Rust tokenizer transformers' fast tokenizers wrap: same counts."""
         path = Path(model_dir)
         if not path.is_dir():
             raise FileNotFoundError(f"no model directory at {path} (looked for a tokenizer there)")
+        if importlib.util.find_spec("transformers") is None:
+            return cls.from_tokenizer_json(path)
+        from transformers import AutoTokenizer
+
         return cls(AutoTokenizer.from_pretrained(str(path), local_files_only=True))
+
+    @classmethod
+    def from_tokenizer_json(cls, model_dir: str | Path) -> TransformersTokenCounter:
+        """Count with ``model_dir/tokenizer.json`` through the ``tokenizers`` library alone (no torch, no
+        transformers). Added and special tokens are in that file, so ``<|fim_prefix|>`` is still one."""
+        from tokenizers import Tokenizer
+
+        path = Path(model_dir) / "tokenizer.json"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"no tokenizer.json in {path.parent}: counting tokens without transformers needs it "
+                "(install the in-process engine, pip install 'roost[local]', for other tokenizer formats)"
+            )
+        return cls(_RustTokenizerOnly(Tokenizer.from_file(str(path))))
 
     def count(self, text: str) -> int:
         if not text:
@@ -51,6 +70,17 @@ class TransformersTokenCounter:
             encodings = self._backend.encode_batch(texts, add_special_tokens=False)
             return [len(encoding.ids) if text else 0 for text, encoding in zip(texts, encodings, strict=True)]
         return [self.count(text) for text in texts]
+
+
+class _RustTokenizerOnly:
+    """What :class:`TransformersTokenCounter` uses of a fast tokenizer (its Rust ``backend_tokenizer``),
+    for a ``tokenizers.Tokenizer`` loaded without transformers."""
+
+    def __init__(self, backend_tokenizer: Any) -> None:
+        self.backend_tokenizer = backend_tokenizer
+
+    def __call__(self, text: str, add_special_tokens: bool = False) -> dict[str, list[int]]:
+        return {"input_ids": self.backend_tokenizer.encode(text, add_special_tokens=add_special_tokens).ids}
 
 
 class TekkenTokenCounter:
