@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -387,7 +388,9 @@ def scan_candidates(doc: SplicedDocument) -> Iterator[ScanUnit]:
     # knowing the strings: then the plain line-based reading is the other one to try.
     readings = [strings, {}] if strings and in_docstring else [strings]
     for reading in readings:
-        yield from repaired(list(_enclosing_units(doc, reading)), "repaired-unit")
+        # The innermost unit only: an outer one holds the same unfinished end and the same lines above it,
+        # so it parses after the repair exactly when the innermost does (and costs more to try).
+        yield from repaired(list(itertools.islice(_enclosing_units(doc, reading), 1)), "repaired-unit")
     for reading in readings:
         # The unit is broken by something else (a window cut from a file): the statements just above.
         for window in _statement_windows(doc, reading):
