@@ -105,24 +105,25 @@ def is_healthy(url: str, timeout_s: float = 1.0) -> dict | None:
 
 
 def _is_engine_process(pid: int) -> bool:
-    """Whether ``pid`` is alive and, where /proc tells (Linux), is a Roost engine and not a reused pid."""
+    """Whether ``pid`` is alive, ours, and a Roost engine (not a reused pid). psutil reads the process
+    table portably (``/proc`` on Linux, sysctl on macOS) instead of parsing ``/proc`` by hand."""
+    import psutil
+
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return False  # another user's process: not our engine
-    proc = Path(f"/proc/{pid}")
-    if not proc.is_dir():
-        return True  # no /proc here: alive is all we can tell
     try:
-        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
             return False  # exited, not yet reaped by whoever started it
-        cmdline = (proc / "cmdline").read_bytes()
-    except (OSError, IndexError):
+        command_line = process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):  # ZombieProcess is a NoSuchProcess
         return False
     # An empty command line (a process caught mid-exec) tells nothing: count it as alive.
-    return not cmdline or b"roost.engine.server" in cmdline
+    return not command_line or any("roost.engine.server" in part for part in command_line)
 
 
 def _write_private(path: Path, state: dict) -> None:
