@@ -1,5 +1,6 @@
-"""Code actions: deterministic refactors from the graph (**Move symbol to module…**, **Add missing
-import**) and model-driven ones (**Edit selection by instruction**, **Fix security finding**).
+"""Code actions: deterministic refactors from the graph (**Move symbol to module…**, ranked by relation to
+the symbol, and **Move to another module…**, where the editor asks for the target; **Add missing import**)
+and model-driven ones (**Edit selection by instruction**, **Fix security finding**).
 
 Actions are listed cheaply; their edits are computed in ``codeAction/resolve`` (lazily), verified against
 the current text and checked by the gate. An edit that cannot be applied is reported as an error, never
@@ -23,7 +24,7 @@ from roost.context.refactor.imports import (
     unimported_names,
     writes_imports,
 )
-from roost.context.refactor.move import move_dependents, move_targets
+from roost.context.refactor.move import move_dependents
 from roost.context.refactor.package_imports import add_package_import, missing_package_imports
 from roost.context.refactor.package_move import moves_within_package, package_move_targets
 from roost.context.retrieval.retriever import parse_facts
@@ -39,6 +40,13 @@ from roost.lsp.model_edits import (
     import_lines,
 )
 from roost.lsp.refactor.move_symbol import plan_move
+from roost.lsp.refactor.move_targets import (
+    InvalidModuleName,
+    RecentEdits,
+    candidate_modules,
+    module_path_for,
+    rank_move_targets,
+)
 from roost.lsp.services import CompletionUnavailable, services_of
 
 if TYPE_CHECKING:
@@ -48,6 +56,12 @@ log = logging.getLogger(__name__)
 
 EDIT_INSTRUCTIONS = ("add type hints", "add a docstring", "make it async", "convert to a dataclass")
 MAX_MOVE_TARGETS = 6
+# "Move to another module…": the client asks the user (quick pick, vim.ui.select/input) and then runs
+# MOVE_SYMBOL_COMMAND on the server with the chosen or typed target.
+CHOOSE_MOVE_TARGET_COMMAND = "roost.chooseMoveTarget"
+MOVE_SYMBOL_COMMAND = "roost.moveSymbol"
+MAX_LISTED_MODULES = 5000  # modules sent for the client's pick list; the user may type any other name
+RECENT_EDITS_KEY = "move_recent_edits"
 MAX_RELATED = 6
 
 
@@ -75,7 +89,7 @@ def list_actions(ls: RoostServer, params: types.CodeActionParams) -> list[types.
             top_level = definition.parent is None or (within_package and definition.kind == "method")
             if top_level and definition.name_span.start_line == start.line:
                 symbol = definition.name if definition.parent is None else definition.qualified_name
-                actions.extend(_move_actions(ls, snapshot, symbol))
+                actions.extend(_move_actions(ls, snapshot, symbol, _names_used(facts, definition)))
                 break
         actions.extend(_missing_import_actions(ls, snapshot, facts, start.line, end.line))
     # Model-driven actions build a prompt from this document: offered only where the policy allows one.
@@ -106,23 +120,80 @@ def _range_json(range_: types.Range) -> dict[str, Any]:
     }
 
 
-def _move_actions(ls: RoostServer, snapshot: Snapshot, symbol: str) -> list[types.CodeAction]:
+def _names_used(facts: Any, definition: Any) -> set[str]:
+    """Names the definition's body uses (and the receivers of its attribute uses: ``shapes`` in
+    ``shapes.Circle``), to find the modules it takes them from."""
+    span = definition.span
+    used: set[str] = set()
+    for reference in facts.references:
+        if span.start_line <= reference.span.start_line <= span.end_line:
+            used.add(reference.name)
+            if reference.receiver:
+                used.add(reference.receiver.split(".", 1)[0])
+    return used
+
+
+def recent_edits_of(ls: RoostServer) -> RecentEdits:
+    recent = ls.services.get(RECENT_EDITS_KEY)
+    if recent is None:
+        recent = ls.services[RECENT_EDITS_KEY] = RecentEdits()
+    return recent
+
+
+def _move_candidates(services: Any, path: str) -> list[str]:
+    if moves_within_package(path):  # Go, Java: the files of its package
+        return package_move_targets(path, services.index.index.package_peers(path), MAX_LISTED_MODULES)
+    return candidate_modules(path, services.index.paths())
+
+
+def _move_actions(
+    ls: RoostServer, snapshot: Snapshot, symbol: str, names_used: set[str]
+) -> list[types.CodeAction]:
     services = services_of(ls)
     if services.index is None:
         return []
-    if moves_within_package(snapshot.path):
-        peers = services.index.index.package_peers(snapshot.path)
-        targets = package_move_targets(snapshot.path, peers, MAX_MOVE_TARGETS)
-    else:
-        targets = move_targets(snapshot.path, list(services.index.paths()), MAX_MOVE_TARGETS)
-    return [
+    candidates = _move_candidates(services, snapshot.path)
+    ranked = rank_move_targets(
+        snapshot.path,
+        symbol,
+        names_used,
+        candidates,
+        services.index,
+        recent_edits_of(ls).most_recent_first(),
+        MAX_MOVE_TARGETS,
+    )
+    actions = [
         types.CodeAction(
-            title=f"Move `{symbol}` to module {target}",
+            title=f"Move `{symbol}` to module {target.path}",
             kind=types.CodeActionKind.RefactorMove,
-            data={"action": "move", "uri": snapshot.uri, "symbol": symbol, "target": target},
+            data={"action": "move", "uri": snapshot.uri, "symbol": symbol, "target": target.path},
         )
-        for target in targets
+        for target in ranked
     ]
+    # Every other module, or a new one: the editor asks the user, then runs MOVE_SYMBOL_COMMAND.
+    ranked_paths = [target.path for target in ranked]
+    others = [path for path in candidates if path not in ranked_paths][:MAX_LISTED_MODULES]
+    choose = {
+        "uri": snapshot.uri,
+        "symbol": symbol,
+        "suggested": ranked_paths,
+        "modules": others,
+        # Go and Java move within the package: a new file must be in the source's directory.
+        "new_module_allowed": True,
+        "extension": snapshot.path.rsplit(".", 1)[-1],
+    }
+    actions.append(
+        types.CodeAction(
+            title=f"Move `{symbol}` to another module…",
+            kind=types.CodeActionKind.RefactorMove,
+            command=types.Command(
+                title=f"Move `{symbol}` to another module…",
+                command=CHOOSE_MOVE_TARGET_COMMAND,
+                arguments=[choose],
+            ),
+        )
+    )
+    return actions
 
 
 def _missing_import_actions(
@@ -234,7 +305,7 @@ def _move_edits(ls: RoostServer, documents: Documents, data: dict[str, Any]) -> 
     root = documents.root
     assert root is not None
     source = documents.snapshot(str(data["uri"]))
-    target = documents.snapshot(documents.uri_for(str(data["target"])))
+    target = _target_snapshot(documents, source, str(data["target"]))
 
     def exists(path: str) -> bool:
         return (root / path).exists()
@@ -258,6 +329,21 @@ def _move_edits(ls: RoostServer, documents: Documents, data: dict[str, Any]) -> 
         log.warning("move %s: %s", data["symbol"], note)
     _verify_all(documents, plan.edits)
     return plan.edits
+
+
+def _target_snapshot(documents: Documents, source: Snapshot, target: str) -> Snapshot:
+    """The target module's text; an empty new module when it does not exist yet (its directory must)."""
+    root = documents.root
+    assert root is not None
+    uri = documents.uri_for(target)
+    path = root / target
+    if path.exists() or uri in documents.server.workspace.text_documents:
+        return documents.snapshot(uri)
+    if not path.parent.is_dir():
+        raise EditError(f"{target}: the directory {path.parent.relative_to(root).as_posix()} does not exist")
+    if moves_within_package(source.path) and path.parent != (root / source.path).parent:
+        raise EditError(f"{target}: a {source.language} symbol moves within its package (directory)")
+    return Snapshot(uri, target, "", None, source.language)
 
 
 def _import_edit(documents: Documents, services: Any, data: dict[str, Any]) -> FileEdit:
@@ -375,10 +461,18 @@ def _related_code(
 
 def _verify_all(documents: Documents, edits: list[FileEdit]) -> None:
     for edit in edits:
-        current = documents.snapshot(edit.uri).text
+        current = _current_text(documents, edit)
         if current != edit.original:
             raise EditError(f"{edit.path} changed while the edit was computed")
         edit.apply()
+
+
+def _current_text(documents: Documents, edit: FileEdit) -> str:
+    """The file's text now; a new module (planned from an empty text) is still empty while it does not exist."""
+    root = documents.root
+    if edit.original == "" and edit.version is None and root is not None and not (root / edit.path).exists():
+        return ""
+    return documents.snapshot(edit.uri).text
 
 
 def _gate_edits(services: Any, edits: list[FileEdit]) -> None:
@@ -418,7 +512,7 @@ def register(server: RoostServer) -> None:
         if _resolve_supported(ls):
             return actions
         # Without lazy resolve: deterministic edits now, model-driven ones are not offered.
-        eager = []
+        eager = [action for action in actions if action.command is not None]  # the client asks, then runs it
         for action in actions:
             if isinstance(action.data, dict) and action.data.get("action") in ("move", "import"):
                 try:
@@ -430,3 +524,63 @@ def register(server: RoostServer) -> None:
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def code_action_resolve(ls: RoostServer, action: types.CodeAction) -> types.CodeAction:
         return await resolve_action(ls, action)
+
+    def on_document_event(event: str, uri: str) -> None:
+        if event in ("open", "change"):
+            path = _workspace_path(server, uri)
+            if path is not None:
+                recent_edits_of(server).touched(path)
+
+    server.document_listeners.append(on_document_event)
+
+    @server.command(MOVE_SYMBOL_COMMAND)
+    async def move_symbol(ls: Any, *arguments: Any) -> dict[str, Any]:
+        """``{uri, symbol, target}``: moves the symbol to ``target`` (a module path or, for Python, a dotted
+        name; created when it does not exist) through ``workspace/applyEdit``. Answers ``{applied, message}``."""
+        return await move_to_module(ls, arguments)
+
+
+def _workspace_path(ls: RoostServer, uri: str) -> str | None:
+    try:
+        return Documents(ls).snapshot(uri).path
+    except (OutsideWorkspace, EditError):
+        return None
+
+
+async def move_to_module(ls: RoostServer, arguments: tuple[Any, ...]) -> dict[str, Any]:
+    request = _plain(arguments[0]) if arguments else {}
+    uri, symbol, typed = request.get("uri"), request.get("symbol"), request.get("target")
+    if not all(isinstance(value, str) and value for value in (uri, symbol, typed)):
+        raise JsonRpcInvalidParams(f"{MOVE_SYMBOL_COMMAND} needs {{uri, symbol, target}} strings")
+    documents = Documents(ls)
+    try:
+        source = documents.snapshot(uri)
+        target = module_path_for(source.path, typed)
+    except (OutsideWorkspace, EditError, InvalidModuleName) as error:
+        raise JsonRpcInvalidParams(f"Move `{symbol}`: {error}") from error
+    if target == source.path:
+        raise JsonRpcInvalidParams(f"Move `{symbol}`: {target} is the module it is in")
+    title = f"Move `{symbol}` to module {target}"
+    action = types.CodeAction(
+        title=title, data={"action": "move", "uri": uri, "symbol": symbol, "target": target}
+    )
+    resolved = await resolve_action(ls, action)
+    assert resolved.edit is not None
+    edit = _with_created_module(resolved.edit, documents, target)
+    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=title))
+    if not result.applied:
+        return {"applied": False, "target": target, "message": result.failure_reason or "the editor refused"}
+    return {"applied": True, "target": target, "message": title}
+
+
+def _with_created_module(edit: types.WorkspaceEdit, documents: Documents, target: str) -> types.WorkspaceEdit:
+    """A move into a module that does not exist yet creates it first (``CreateFile``, then its text)."""
+    root = documents.root
+    assert root is not None
+    uri = documents.uri_for(target)
+    if (root / target).exists() or uri in documents.server.workspace.text_documents:
+        return edit
+    create = types.CreateFile(
+        uri=uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
+    )
+    return types.WorkspaceEdit(document_changes=[create, *(edit.document_changes or [])])
