@@ -44,6 +44,7 @@ from roost.engine.types import (
 
 if TYPE_CHECKING:
     from roost.engine.backends.transformers_backend import TransformersOptions
+    from roost.engine.models.default import ProgressCallback
 
 log = logging.getLogger(__name__)
 
@@ -396,6 +397,7 @@ def run_server(
     metrics_port: int | None = None,
     log_progress: bool = True,
     allowed_hosts: frozenset[str] = frozenset(),
+    progress: ProgressCallback | None = None,
 ) -> int:
     """Load the model, then serve it until interrupted. Prints ``listening on http://127.0.0.1:PORT``
     (one line on stdout) once it accepts connections: whoever started the process reads the port from it.
@@ -404,12 +406,13 @@ def run_server(
     from roost.engine.backends.transformers_backend import TransformersBackend
     from roost.engine.metrics import start_metrics_server
 
-    def progress(message: str, _fraction: float | None) -> None:
+    def log_line(message: str, _fraction: float | None) -> None:
         if log_progress:
             print(f"roost engine: {message}", file=sys.stderr, flush=True)
 
     try:
-        backend = TransformersBackend.load(options, progress=progress)
+        # ``progress``: the command line's bar; by default one line per step (the shared engine's log).
+        backend = TransformersBackend.load(options, progress=progress or log_line)
     except EngineError as error:
         print(f"roost engine: {error}", file=sys.stderr)
         return 1

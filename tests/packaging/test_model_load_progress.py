@@ -4,6 +4,7 @@ converts the bundled model, about a minute), and the engine's progress never goe
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import shutil
 from pathlib import Path
@@ -81,3 +82,32 @@ async def test_loading_the_in_process_model_reports_work_done_progress(tmp_path:
     percentages = [step.percentage for step in steps if step.percentage is not None]
     assert percentages == sorted(percentages) and percentages[-1] == 100, steps
     assert any("loading weights" in (step.message or "") for step in steps), steps
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_command_line_bar_draws_on_a_terminal_and_logs_lines_elsewhere() -> None:
+    """`roost engine serve` feeds this bar: a drawn bar on a terminal, one line per step in a log (the
+    shared engine's stderr), closed when the load reports 1.0 so the server's own lines follow it."""
+    from roost.lsp.cli.progress_bar import TerminalProgressBar
+
+    outputs = []
+    for stream in (io.StringIO(), _Terminal()):
+        bar = TerminalProgressBar("roost engine", stream)
+        load = monotonic_progress(bar)
+        load("locating model", 0.0)
+        scaled_progress(load, 0.0, 0.8)("joining model parts", 0.2)
+        load("model ready", 1.0)
+        load("after the end", 1.0)
+        bar.close()
+        outputs.append(stream.getvalue())
+    logged, drawn = outputs
+    assert logged.splitlines() == [
+        "roost engine: locating model",
+        "roost engine: joining model parts",
+        "roost engine: model ready",
+    ]
+    assert "━" in drawn and "100%" in drawn and "model ready" in drawn and "after the end" not in drawn

@@ -38,12 +38,20 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"roost engine: {problem}", file=sys.stderr)
         return 1
-    return run_server(
-        options_from_arguments(args),
-        args.port,
-        args.metrics_port,
-        allowed_hosts=frozenset(args.allowed_host),
-    )
+    from roost.lsp.cli.progress_bar import TerminalProgressBar
+
+    # The first run joins and converts the bundled model (about a minute): a bar on a terminal.
+    bar = TerminalProgressBar("roost engine", sys.stderr)
+    try:
+        return run_server(
+            options_from_arguments(args),
+            args.port,
+            args.metrics_port,
+            allowed_hosts=frozenset(args.allowed_host),
+            progress=bar,
+        )
+    finally:
+        bar.close()
 
 
 COMMAND = Command(
