@@ -162,3 +162,34 @@ def test_the_in_process_model_without_the_local_extra_is_one_clear_message(light
 
     for result in (doctor, engine, complete):
         assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+def test_the_light_install_completes_through_an_openai_compatible_server(light: LightInstall) -> None:
+    """What the light install is for: index, retrieval, prompt, the model server, the gate, end to end."""
+    import json
+
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "lsp_features"))
+    from fake_openai import FakeOpenAI
+
+    checkout = light.examples / "shop" / "services" / "checkout.py"
+    buffer = light.examples.parent / "checkout_buffer.py"
+    buffer.write_text(checkout.read_text() + "\n\ndef total_cents(cart) -> int:\n    return ")
+    line = buffer.read_text().count("\n") + 1
+    with FakeOpenAI(rules=[("", "price_cart(cart).cents")]) as server:
+        result = light.run(
+            "roost",
+            "complete",
+            str(light.examples),
+            f"shop/services/checkout.py:{line}:12",
+            "--buffer",
+            str(buffer),
+            "--endpoint",
+            server.endpoint,
+            "--json",
+            timeout=180,
+        )
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        assert server.requests, "the model server was never asked"
+    answer = json.loads(result.stdout)
+    assert answer["suggestion"] == "price_cart(cart).cents" and answer["verdict"] == "passed", answer
+    assert "shop/services/pricing.py" in {item["path"] for item in answer["context"]}, answer["context"]
