@@ -262,6 +262,8 @@ def _security_actions(
 
 
 async def resolve_action(ls: RoostServer, action: types.CodeAction) -> types.CodeAction:
+    if action.data is None and action.command is not None:
+        return action  # "Move to another module…": nothing to compute, the client runs its command
     data = action.data if isinstance(action.data, dict) else _plain(action.data)
     kind = data.get("action")
     documents = Documents(ls)

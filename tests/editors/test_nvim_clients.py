@@ -328,3 +328,80 @@ def test_readme_lazy_spec_loads_the_plugin_from_its_subfolder(
             nvim.command("qa!")
         nvim.close()
     assert found == {"commands": True, "lsp_config": 1, "help": 1, "health": 1}, found
+
+
+SHAPES = '''"""Shapes."""
+
+
+def rectangle_area(width, height):
+    return width * height
+'''
+REPORT = """from shapes import rectangle_area
+
+
+def report(width, height):
+    print(rectangle_area(width, height))
+"""
+
+
+def test_move_to_another_module_creates_it(tmp_path: Path, nvim_binary: str) -> None:  # noqa: F811
+    """The real server (no model needed): "Move to another module…" → vim.ui.select → "New module…" →
+    vim.ui.input → the symbol moves to a module that did not exist, and its importer follows."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "roost.toml").write_text("")
+    (root / "shapes.py").write_text(SHAPES)
+    (root / "report.py").write_text(REPORT)
+    env = {k: v for k, v in real_server_env(tmp_path).items() if k.startswith(("ROOST_", "PYTHON"))}
+    setup = "require('roost').setup({ cmd = select(1, ...), cmd_env = select(2, ...) })"
+    with neovim(root, nvim_binary, setup, [str(ROOST), "serve", "--stdio"], env) as editor:
+        editor.open("shapes.py")
+        editor.wait_ready()
+        editor.nvim.command("call search('def rectangle_area')")
+        editor.nvim.command("normal! w")
+        editor.lua(
+            """
+            _G.roost_test = {}
+            vim.ui.select = function(items, opts, on_choice)
+              for index, item in ipairs(items) do
+                local title = type(item) == 'table' and (item.action or item[2]).title or item
+                if title == 'Move `rectangle_area` to another module…' or title == 'New module…' then
+                  if title == 'New module…' then _G.roost_test.modules = items end
+                  return on_choice(item, index)
+                end
+              end
+              _G.roost_test.unmatched = items
+              on_choice(nil, nil)
+            end
+            vim.ui.input = function(opts, on_confirm)
+              _G.roost_test.default = opts.default
+              on_confirm('geometry')
+            end
+            vim.lsp.buf.code_action()
+            """
+        )
+        editor.wait_for(
+            lambda: "def rectangle_area(" in "\n".join(buffer_lines(editor, root / "geometry.py")),
+            60,
+            "the symbol in the new module",
+        )
+        editor.wait_for(
+            lambda: (
+                "from geometry import rectangle_area" in "\n".join(buffer_lines(editor, root / "report.py"))
+            ),
+            30,
+            "the importer rewritten",
+        )
+        assert "def rectangle_area(" not in "\n".join(buffer_lines(editor, root / "shapes.py"))
+        state = editor.lua("return _G.roost_test")
+        assert state["modules"][-1] == "New module…" and "report.py" in state["modules"], state
+        assert state["default"] == ""  # the source is at the root: nothing to pre-fill
+    assert (root / "geometry.py").exists(), "the new module was created"
+
+
+def buffer_lines(editor: Editor, path: Path) -> list[str]:
+    return editor.lua(
+        "local b = vim.fn.bufnr(...) if b == -1 then return {} end"
+        " vim.fn.bufload(b) return vim.api.nvim_buf_get_lines(b, 0, -1, false)",
+        str(path),
+    )

@@ -140,6 +140,15 @@ async def test_targets_ranked_by_relation_and_move_to_a_new_module(tmp_path: Pat
         assert choose["suggested"] == offered and "app/__init__.py" in choose["modules"]
         assert not set(choose["suggested"]) & set(choose["modules"])
 
+        # Clients resolve an action without an edit (Neovim does): this one comes back as it is.
+        as_sent = types.CodeAction(
+            title=another[0].title,
+            kind=types.CodeActionKind.RefactorMove,
+            command=types.Command(title=another[0].title, command=command["command"], arguments=[choose]),
+        )
+        resolved = await asyncio.wait_for(session.client.code_action_resolve_async(as_sent), TIMEOUT_S)
+        assert resolved.edit is None and resolved.title == as_sent.title
+
         # The user typed a module that does not exist yet (a dotted Python name).
         result = await asyncio.wait_for(
             session.client.workspace_execute_command_async(

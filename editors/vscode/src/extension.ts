@@ -22,6 +22,14 @@ import {
 
 import { explanationMarkdown, parseExplanation } from "./explain";
 import { FixUpController, PROPOSAL_SCHEME, ProposalContentProvider } from "./fixup";
+import {
+  CHOOSE_MOVE_TARGET_COMMAND,
+  MoveChoice,
+  moveSymbolParams,
+  MoveTargetItem,
+  moveTargetItems,
+  parseMoveChoice,
+} from "./moveTarget";
 import { RestartPolicy } from "./restart";
 import { affectsLaunch, affectsServer, roostSection, serverLaunch, SettingReader } from "./settings";
 import { parseStatus, presentStatus, StatusParams } from "./status";
@@ -93,6 +101,8 @@ class RoostExtension {
       vscode.commands.registerCommand("roost.snooze", (minutes?: number) => this.snooze(minutes)),
       vscode.commands.registerCommand("roost.explain", () => this.explain()),
       vscode.commands.registerCommand("roost.showMenu", () => this.showMenu()),
+      // The server's "Move to another module…" code action runs this; the user picks or types the target.
+      vscode.commands.registerCommand(CHOOSE_MOVE_TARGET_COMMAND, (argument: unknown) => this.moveToModule(argument)),
       vscode.window.onDidChangeActiveTextEditor(() => this.showStatus(this.lastStatus)),
       { dispose: () => clearTimeout(this.snoozeTimer) },
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
@@ -300,6 +310,55 @@ class RoostExtension {
     const content = explanationMarkdown(parseExplanation(answer), switchNote);
     const document = await vscode.workspace.openTextDocument({ language: "markdown", content });
     await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  }
+
+  private async moveToModule(argument: unknown): Promise<void> {
+    let choice: MoveChoice;
+    try {
+      choice = parseMoveChoice(argument);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`Roost: ${String(error)}`);
+      return;
+    }
+    const picked = await this.pickMoveTarget(choice);
+    const client = this.client;
+    if (!picked || !client?.isRunning()) {
+      return;
+    }
+    try {
+      const result = (await client.sendRequest(ExecuteCommandRequest.type, moveSymbolParams(choice, picked.target))) as
+        | { applied?: boolean; message?: string }
+        | undefined;
+      if (result && result.applied === false) {
+        void vscode.window.showWarningMessage(`Roost: the move was not applied: ${result.message ?? ""}`);
+      }
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      void vscode.window.showErrorMessage(`Roost: ${text}`);
+    }
+  }
+
+  /** A quick pick over the workspace's modules (suggested first) that also takes a new module's name. */
+  private pickMoveTarget(choice: MoveChoice): Promise<MoveTargetItem | undefined> {
+    return new Promise((resolve) => {
+      const pick = vscode.window.createQuickPick<MoveTargetItem>();
+      pick.title = `Move \`${choice.symbol}\` to module…`;
+      pick.placeholder = "Pick a module, or type the path of a new one";
+      pick.items = moveTargetItems(choice, "");
+      pick.onDidChangeValue((typed) => {
+        pick.items = moveTargetItems(choice, typed);
+      });
+      let chosen: MoveTargetItem | undefined;
+      pick.onDidAccept(() => {
+        chosen = pick.selectedItems[0];
+        pick.hide();
+      });
+      pick.onDidHide(() => {
+        pick.dispose();
+        resolve(chosen);
+      });
+      pick.show();
+    });
   }
 
   /** The status-bar item's menu. */

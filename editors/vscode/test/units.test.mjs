@@ -9,6 +9,7 @@ import { RestartPolicy } from "../out/restart.js";
 import { parseStatus, presentStatus } from "../out/status.js";
 import { inlineCompletionGate, parseEnableMap, SuggestionSwitch } from "../out/toggle.js";
 import { explanationMarkdown, HEADLINES, parseExplanation } from "../out/explain.js";
+import { moveSymbolParams, moveTargetItems, parseMoveChoice } from "../out/moveTarget.js";
 
 /** @param {Record<string, unknown>} values */
 function reader(values) {
@@ -215,4 +216,27 @@ test("explain: every verdict has its own headline; context, timings and the swit
   assert.match(offered, /```\nwidth \* height\n```/);
   assert.equal(parseExplanation(null).verdict, "error");
   assert.match(parseExplanation({ nonsense: 1 }).reason, /no explanation/);
+});
+
+test("move to another module: suggested targets first, a typed new name becomes 'Create …'", () => {
+  const choice = parseMoveChoice({
+    uri: "file:///w/app/geometry.py",
+    symbol: "circle_area",
+    suggested: ["app/units.py", "lib/report.py"],
+    modules: ["app/__init__.py", "main.py", 3],
+    extension: "py",
+  });
+  const all = moveTargetItems(choice, "");
+  assert.deepEqual(all.map((item) => item.target), ["app/units.py", "lib/report.py", "app/__init__.py", "main.py"]);
+  assert.equal(all[0].description, "suggested");
+  const typedNew = moveTargetItems(choice, "app/circles");
+  assert.equal(typedNew[0].isNew, true);
+  assert.equal(typedNew[0].label, "$(new-file) Create app/circles.py");
+  assert.equal(typedNew[0].target, "app/circles");
+  assert.equal(moveTargetItems(choice, "main").some((item) => item.isNew), false, "an existing module is not new");
+  assert.deepEqual(moveSymbolParams(choice, "app/circles"), {
+    command: "roost.moveSymbol",
+    arguments: [{ uri: "file:///w/app/geometry.py", symbol: "circle_area", target: "app/circles" }],
+  });
+  assert.throws(() => parseMoveChoice({ symbol: "x" }), /no \{uri, symbol\}/);
 });

@@ -575,6 +575,7 @@ function M.configure(options)
     M.enabled
   )
   fixup.configure(M.client)
+  require("roost.move").register()
   create_commands()
   if config.inline.enabled then
     set_keymaps()
