@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import protocol from "vscode-languageserver-protocol/node";
 
 import { applyTextEdits, editsByUri } from "../out/edits.js";
+import { explanationMarkdown, parseExplanation } from "../out/explain.js";
 import { roostSection } from "../out/settings.js";
 import { parseStatus } from "../out/status.js";
 
@@ -290,6 +291,11 @@ describe("roost serve --stdio driven like VS Code", () => {
     assert.equal(command?.command, "roost.accepted");
     assert.ok(capabilities.executeCommandProvider.commands.includes("roost.accepted"));
     await session.request("workspace/executeCommand", { command: command.command, arguments: command.arguments ?? [] });
+    // "Why no suggestion / what did it use?" explains this suggestion, as the extension shows it.
+    const explanation = parseExplanation(await session.request("roost/explainCompletion", { uri }));
+    assert.equal(explanation.verdict, "offered", JSON.stringify(explanation));
+    assert.ok((explanation.last?.texts ?? []).length > 0 && explanation.last?.timings_ms?.total !== undefined);
+    assert.match(explanationMarkdown(explanation), /^# Roost: Suggestion offered/);
   });
 
   test("code action: Add missing import across files, resolved lazily", pending("codeAction"), async () => {
