@@ -165,7 +165,9 @@ def test_auto_and_false_keep_our_ghost_text_below_012(
 ) -> None:
     """With the double present, "auto" still follows the version (these Neovims are < 0.12) and false
     always keeps Roost's ghost text: the built-in API is never called."""
-    nvim = pynvim.attach("child", argv=[nvim_binary, "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"])
+    nvim = pynvim.attach(
+        "child", argv=[nvim_binary, "--embed", "--headless", "-u", "NONE", "-i", "NONE", "-n"]
+    )
     try:
         nvim.command("filetype on")
         nvim.command(f"cd {workspace}")
@@ -184,3 +186,21 @@ def test_auto_and_false_keep_our_ghost_text_below_012(
         with contextlib.suppress(Exception):
             nvim.command("qa!")
         nvim.close()
+
+
+@pytest.mark.parametrize("server", ["scripted"])
+def test_roost_toggle_switches_the_builtin_inline_completion(editor: Editor, server: str) -> None:
+    """On the >= 0.12 path :RoostToggle turns Neovim's own inline completion off (and on) for this client."""
+    bufnr = editor.open("editor_test_typing.py")
+    editor.wait_ready()
+    client_id = editor.lua("return require('roost').status().client_id")
+    editor.wait_for(lambda: calls(editor, "enable"), 10, "enable()")
+    editor.nvim.command("RoostToggle buffer")
+    editor.nvim.command("RoostToggle")  # global off: this buffer's own switch (off) still wins
+    editor.nvim.command("RoostToggle buffer")
+    switches = [
+        call["enable"]
+        for call in calls(editor, "enable")
+        if call["filter"] == {"bufnr": bufnr, "client_id": client_id}
+    ]
+    assert switches == [True, False, False, True], errors(editor)
