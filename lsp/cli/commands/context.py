@@ -242,6 +242,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from roost.engine.types import EngineError
+
     if args.batch == bool(args.position):
         print("roost context: give either FILE:LINE:COL or --batch", file=sys.stderr)
         return 2
@@ -262,6 +264,9 @@ def run(args: argparse.Namespace) -> int:
     except ContextError as error:
         print(f"roost context: {error}", file=sys.stderr)
         return 2
+    except EngineError as error:  # no model to count tokens with: what to install, not a traceback
+        print(f"roost context: {error}", file=sys.stderr)
+        return 1
     if args.json:
         payload = {
             "items": [
