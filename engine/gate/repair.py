@@ -1,12 +1,13 @@
 """The smallest edits that make a cut-off suggestion parse, so that bandit can scan it in its context.
 
 A model stops where its token budget or a stop sequence ends it: in the middle of a call's arguments, inside
-a string, after a block header whose body it has not written yet, after a backslash that continues the line.
-The spliced text then does not parse and bandit would never look at it. The repairs here only *add* what is
-missing after the last inserted line (closing quotes and brackets, a ``pass`` body) or drop a continuation
-backslash nothing continues; every token the model wrote stays where it was, so a finding in the repaired
-text is a finding in the suggestion. One more repair rewrites a Python 2 ``print``/``exec`` statement (a
-model completing a legacy file writes them) into the call Python 3 parses, keeping its arguments.
+a string, after an operator, before a block header's colon or after it with no body yet, after a backslash
+that continues the line. The spliced text then does not parse and bandit would never look at it. The repairs
+here only *add* what is missing at the end of the last inserted line (an operand placeholder, closing quotes
+and brackets, a header's colon) or after it (a ``pass`` body), or drop a continuation backslash nothing
+continues. Every token the model wrote stays where it was, so a finding in the repaired text is a finding in
+the suggestion. One more repair rewrites a Python 2 ``print``/``exec`` statement (a model completing a
+legacy file writes them) into the call Python 3 parses, keeping its arguments.
 
 Lines travel as ``(document line or None, text)`` pairs: synthetic lines have no document line, so findings
 on them never count against the suggestion.
@@ -185,8 +186,9 @@ def _close_last_line(lines: list[Line], last: int, first: int, cut_mid_line: boo
     return [*lines[:last], (origin, code + comment), *lines[last + 1 :]]
 
 
-# Placeholder for the operand a cut-off line still owes (``x = ``, ``a +``, ``if``, ``result.``). A name of
-# its own: no rule knows it, so it neither adds nor hides a finding; it only lets the rest parse.
+# Placeholder for the operand a cut-off line still owes (``x = ``, ``a +``, ``if``, ``result.``): a name no
+# rule knows, so what bandit reports is about the model's own tokens (``"SELECT ... " +`` is concatenation
+# with a value whatever the value turns out to be).
 CUT_OPERAND = "_roost_cut"
 _DANGLING_OPERATOR = re.compile(r"(?:[-+*/%@&|^<>=~]|(?<=[A-Za-z_)\]])\.)[ \t]*$")
 _DANGLING_KEYWORD = re.compile(
