@@ -15,8 +15,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import venv
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,8 +78,17 @@ def _build(source: Path, out: Path) -> Path:
         timeout=300,
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    assert len(list(out.glob("roost-*.tar.gz"))) == 1, list(out.iterdir())
+    (sdist,) = out.glob("roost-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {Path(name).relative_to(Path(name).parts[0]).as_posix() for name in archive.getnames()}
+    documents = {"LICENSE", "README.md", "CHANGELOG.md", "SECURITY.md", "CONTRIBUTING.md"}
+    assert documents <= names, documents - names
     (wheel,) = out.glob("roost-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    typed = {f"roost/{package}/py.typed" for package in ("lsp", "context", "engine")}
+    assert typed <= names, typed - names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), "no LICENSE in the wheel"
     return wheel
 
 
