@@ -67,6 +67,8 @@ class IndexService:
         self._submitted = 0
         self._applied = 0
         self._progress = threading.Condition()
+        # The last job queued for each buffer: a query about one file waits for that file's edits only.
+        self._last_ticket: dict[str, int] = {}
         self._last_queued: _PendingUpdate | None = None  # the last job queued, if an update not started
         # Open buffers over ``max_file_bytes``: kept out of the index, like such files on disk.
         self._oversized: set[str] = set()
@@ -133,7 +135,7 @@ class IndexService:
             self._oversized.discard(path)
             self.index.close_buffer(path)
 
-        self._submit(f"closing the buffer {path} in the index", close)
+        self._submit(f"closing the buffer {path} in the index", close, path=path)
 
     def after_buffer_updates(self, work: Callable[[], None]) -> None:
         """Run ``work`` on the buffer worker once every update queued so far is in the index (listeners
@@ -152,15 +154,17 @@ class IndexService:
         with self._progress:
             return self._submitted - self._applied
 
-    def wait_for_buffer_updates(self, timeout: float | None = BUFFER_CATCH_UP_S) -> bool:
-        """Block until every buffer update queued so far is in the index, so that a query sees the text
-        the editor sent before it. Returns at once on the buffer worker itself (its listeners read the
-        index) and on an event-loop thread (which must never wait for a parse): those read what is there.
-        False if ``timeout`` ran out first."""
+    def wait_for_buffer_updates(
+        self, path: str | None = None, timeout: float | None = BUFFER_CATCH_UP_S
+    ) -> bool:
+        """Block until every buffer update queued so far (for ``path``, or for any file) is in the index,
+        so that a query sees the text the editor sent before it. Returns at once on the buffer worker
+        itself (its listeners read the index) and on an event-loop thread (which must never wait for a
+        parse): those read what is there. False if ``timeout`` ran out first."""
         if getattr(_buffer_worker_flag, "active", False) or _on_event_loop():
             return True
         with self._progress:
-            target = self._submitted
+            target = self._submitted if path is None else self._last_ticket.get(path, 0)
             caught_up = self._progress.wait_for(lambda: self._applied >= target, timeout)
         if not caught_up:
             log.warning("the index is still applying buffer edits; answering with the state it has")
@@ -178,7 +182,7 @@ class IndexService:
                 return
             pending = _PendingUpdate(path, text, apply)
             self._last_queued = pending
-        self._submit(f"index update of {path}", lambda: self._run_update(pending), keeps_last=True)
+        self._submit(f"index update of {path}", lambda: self._run_update(pending), keeps_last=True, path=path)
 
     def _run_update(self, pending: _PendingUpdate) -> None:
         with self._progress:
@@ -213,7 +217,9 @@ class IndexService:
             return len(text) > limit
         return len(text.encode("utf-8", "surrogatepass")) > limit
 
-    def _submit(self, what: str, work: Callable[[], None], keeps_last: bool = False) -> Future[None]:
+    def _submit(
+        self, what: str, work: Callable[[], None], keeps_last: bool = False, path: str | None = None
+    ) -> Future[None]:
         def run() -> None:
             _buffer_worker_flag.active = True
             try:
@@ -225,6 +231,8 @@ class IndexService:
 
         with self._progress:
             self._submitted += 1
+            if path is not None:
+                self._last_ticket[path] = self._submitted
             if not keeps_last:
                 self._last_queued = None  # a later update must not merge into one queued before this job
         try:
@@ -242,15 +250,15 @@ class IndexService:
 
     # -- the retrieval CodeWorkspace protocol ------------------------------------------------------
     def file_facts(self, path: str) -> FileFacts | None:
-        self.wait_for_buffer_updates()
+        self.wait_for_buffer_updates(path)
         return self.index.file_facts(path)
 
     def resolve_import(self, importer: str, imp: Import) -> ResolvedImport:
-        self.wait_for_buffer_updates()
+        self.wait_for_buffer_updates(importer)
         return self.index.resolve_import(importer, imp)
 
     def file_text(self, path: str) -> str | None:
-        self.wait_for_buffer_updates()
+        self.wait_for_buffer_updates(path)
         return self.index.file_text(path)
 
     def paths(self) -> Iterable[str]:
@@ -263,7 +271,7 @@ class IndexService:
         return list(self.index.dependents(path))
 
     def imports(self, path: str) -> list[Any]:
-        self.wait_for_buffer_updates()
+        self.wait_for_buffer_updates(path)
         return list(self.index.imports(path))
 
     def find_definitions(self, name: str) -> list[tuple[str, Definition]]:

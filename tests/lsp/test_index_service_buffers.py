@@ -66,3 +66,25 @@ def test_a_multibyte_text_is_measured_in_utf8_bytes(tmp_path: Path) -> None:
         assert service.over_limit("é" * 51)  # 102 bytes in 51 characters
     finally:
         service.close()
+
+
+def test_a_query_about_one_file_waits_for_that_files_edits_only(tmp_path: Path) -> None:
+    import threading
+
+    service = _service(tmp_path)
+    release = threading.Event()
+    try:
+        service.update_buffer("a.py", "def a():\n    pass\n")
+        service.wait_for_buffer_updates(timeout=60)
+        service.after_buffer_updates(lambda: release.wait(30))  # the worker is busy with another job
+        service.update_buffer("b.py", "def b():\n    pass\n")
+        # a.py has nothing queued: answered now, without waiting for the busy worker.
+        assert service.wait_for_buffer_updates("a.py", timeout=0.0)
+        assert {d.name for d in service.file_facts("a.py").definitions} == {"a"}
+        assert not service.wait_for_buffer_updates("b.py", timeout=0.0)
+        release.set()
+        assert service.wait_for_buffer_updates("b.py", timeout=60)
+        assert {d.name for d in service.file_facts("b.py").definitions} == {"b"}
+    finally:
+        release.set()
+        service.close()
