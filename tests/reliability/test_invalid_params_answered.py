@@ -82,3 +82,13 @@ def test_a_request_that_is_not_json_rpc_2_is_answered(client: RawClient) -> None
     parse_error = client.wait_for(lambda m: m.get("id") is None and "error" in m, timeout=10)
     assert parse_error["error"]["code"] == -32700
     assert "result" in client.request("roost/effectiveConfiguration", None, timeout=10)
+
+
+def test_a_badly_typed_notification_is_dropped_and_the_server_answers_on(client: RawClient) -> None:
+    uri = (client.root / "app.py").resolve().as_uri()
+    client.notify(
+        "textDocument/didChange", {"textDocument": {"uri": uri, "version": "x"}, "contentChanges": 5}
+    )
+    client.notify("textDocument/didOpen", [uri])
+    assert "result" in client.request("roost/effectiveConfiguration", None, timeout=10)
+    assert "unreadable notification 'textDocument/didOpen'" in client.log_text()
