@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import tree_sitter
 
 from roost.context.languages.base import TextChange
+from roost.context.parser_cache import ranged_parser_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ class Buffer:
         instead of the file; whether that equals the whole parse is theirs to check."""
         parser = self._range_parser
         if parser is None:
-            parser = self._range_parser = tree_sitter.Parser(self._parser.language)
+            parser = self._range_parser = ranged_parser_for(self._parser.language)
         parser.included_ranges = [tree_sitter.Range(sp, ep, sb, eb) for sb, eb, sp, ep in ranges]
         return parser.parse(self.source)
 

@@ -1,7 +1,9 @@
-"""Parsing one file into facts, and the worker-process side of cold indexing.
+"""Parsing one file into facts (an unsaved buffer: :func:`parse_facts`), and the worker-process side of
+cold indexing.
 
 Workers read, hash, parse, extract and resolve imports themselves and send back compact encoded
-records, so the parent only writes them to the store and links the graph.
+records, so the parent only writes them to the store and links the graph. Parsers come from
+:mod:`roost.context.parser_cache` (one per grammar and thread).
 """
 
 from __future__ import annotations
@@ -23,20 +25,22 @@ from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport, WorkspaceLayout
 from roost.context.layout import FileSetLayout
 from roost.context.options import IndexOptions
+from roost.context.parser_cache import parser_for
 from roost.context.scanning import read_file
 
 log = logging.getLogger("roost.context.index")
 
-_parsers: dict[int, tree_sitter.Parser] = {}
 
-
-def parser_for(language: tree_sitter.Language) -> tree_sitter.Parser:
-    """One parser per grammar per process (parsers are cheap to reuse, not to create)."""
-    key = id(language)
-    parser = _parsers.get(key)
-    if parser is None:
-        parser = _parsers[key] = tree_sitter.Parser(language)
-    return parser
+def parse_facts(path: str, text: str) -> FileFacts | None:
+    """Facts of an unsaved buffer, through the file's language module; None for unknown languages."""
+    language = language_for_path(path)
+    if language is None:
+        return None
+    try:
+        return language.facts_of_text(path, text)
+    except Exception:  # a half-typed buffer must never fail a completion request
+        log.warning("could not extract facts from the buffer of %s", path, exc_info=True)
+        return None
 
 
 def content_hash(source: bytes) -> bytes:

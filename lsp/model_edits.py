@@ -153,7 +153,7 @@ def import_lines(path: str, text: str) -> str:
 
 def _redefines(target: Snapshot, start: int, end: int, head: str) -> bool:
     """Whether ``head`` defines a top-level name the file defines outside the selection."""
-    from roost.context.retrieval.retriever import parse_facts
+    from roost.context.parsing import parse_facts
 
     head_facts = parse_facts(target.path, head)
     file_facts = parse_facts(target.path, target.text[:start] + target.text[end:])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import tree_sitter
 
 from roost.context.languages._common import char_offset, line_end, line_start
+from roost.context.parser_cache import parse
 
 
 @dataclass
@@ -51,4 +52,4 @@ class EditSource:
 
 def parse_for_edit(language: tree_sitter.Language, text: str) -> EditSource:
     data = text.encode("utf-8")
-    return EditSource(text, data, tree_sitter.Parser(language).parse(data).root_node)
+    return EditSource(text, data, parse(language, data).root_node)

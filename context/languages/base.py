@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 import tree_sitter
 
 from roost.context.facts import Definition, FileFacts, Import, ImportedName, Reference, ResolvedImport
+from roost.context.parser_cache import parse
 
 if TYPE_CHECKING:  # buffers imports this module
     from roost.context.buffers import Buffer
@@ -152,6 +153,11 @@ class LanguageSupport(ModuleMoveHooks, ABC):
     @abstractmethod
     def extract(self, path: str, source: bytes, tree: tree_sitter.Tree) -> FileFacts:
         """Definitions, references, imports and exports of one parsed file."""
+
+    def facts_of_text(self, path: str, text: str) -> FileFacts:
+        """:meth:`extract` on a text not read from disk (an unsaved buffer, a text a refactor writes)."""
+        source = text.encode("utf-8", errors="replace")
+        return self.extract(path, source, parse(self.ts_language(path), source))
 
     @abstractmethod
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
@@ -363,7 +369,7 @@ ScopeDeclaration = tuple[tree_sitter.Node, "str | None"]
 def parsed_for_lookup(grammar: tree_sitter.Language, source: bytes) -> tree_sitter.Tree:
     """A parse of ``source`` for position lookups (:meth:`LanguageSupport.declared_type`): a references
     search asks about many positions of one file, so its last few parses are kept."""
-    return tree_sitter.Parser(grammar).parse(source)
+    return parse(grammar, source)
 
 
 @lru_cache(maxsize=128)
@@ -371,7 +377,7 @@ def parsed_snippet(grammar: tree_sitter.Language, snippet: bytes) -> tree_sitter
     """A parse of a short piece of code (a declaration's signature, for
     :meth:`LanguageSupport.field_type`), cached apart from :func:`parsed_for_lookup` so that the snippets of
     one navigation never push a whole file's parse out of that small cache."""
-    return tree_sitter.Parser(grammar).parse(snippet)
+    return parse(grammar, snippet)
 
 
 def declared_type_in_scopes(

@@ -63,6 +63,7 @@ from roost.context.languages.base import (
     parsed_for_lookup,
     parsed_snippet,
 )
+from roost.context.parser_cache import parse
 
 _COMMENT = frozenset({"comment"})
 # ``func (w *Warehouse[T]) Add(`` → ``w``: the receiver variable of a method declaration.
@@ -291,7 +292,7 @@ class GoSupport(OutlineFirstLanguage):
 
     def _parse(self, text_: str) -> tuple[bytes, tree_sitter.Tree]:
         source = text_.encode("utf-8")
-        return source, tree_sitter.Parser(self._language).parse(source)
+        return source, parse(self._language, source)
 
     def _parse_root(self, text_: str) -> tuple[bytes, tree_sitter.Node]:
         source, tree = self._parse(text_)

@@ -65,6 +65,7 @@ from roost.context.languages.base import (
     parsed_for_lookup,
     parsed_snippet,
 )
+from roost.context.parser_cache import parse
 
 _COMMENTS = frozenset({"block_comment", "line_comment"})
 # A declared type navigation can resolve: ``Store``, ``a.b.Store`` (not ``Outer<T>.Inner``, annotated types).
@@ -374,7 +375,7 @@ class JavaSupport(OutlineFirstLanguage):
 
     def _parse(self, text_: str) -> tuple[bytes, tree_sitter.Tree]:
         source = text_.encode("utf-8")
-        return source, tree_sitter.Parser(self._language).parse(source)
+        return source, parse(self._language, source)
 
     def with_import(self, text: str, module: str) -> str | None:
         """``module`` is what follows ``import``: ``com.x.Foo``, ``com.x.*``, ``static com.x.Foo.bar``."""

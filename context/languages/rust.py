@@ -273,9 +273,10 @@ class RustSupport(OutlineFirstLanguage):
     def with_import_names(
         self, path: str, text: str, module: str, names: Sequence[ImportedName], like: str | None = None
     ) -> str | None:
-        from roost.context.retrieval.retriever import parse_facts
-
-        facts = parse_facts(path, text)
+        try:
+            facts: FileFacts | None = self.facts_of_text(path, text)
+        except Exception:  # a half-written file: nothing is known bound, the edit code decides
+            facts = None
         bound = {d.name for d in facts.definitions if d.parent is None} if facts else set()
         for imp in facts.imports if facts else []:
             bound.update(n.local_name for n in imp.names)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from roost.context.facts import Definition, FileFacts, Import, ImportedName, Span
 from roost.context.languages import language_for_path
-from roost.context.retrieval.retriever import parse_facts
+from roost.context.parsing import parse_facts
 
 
 class RefactorError(ValueError):

@@ -26,9 +26,9 @@ from typing import Any
 from roost.context.facts import Definition, FileFacts, Import, ImportedName, Span
 from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport
+from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import RefactorError, local_names, replacements_between, span_offsets
 from roost.context.refactor.move import FileChange, FileText, MovePlan
-from roost.context.retrieval.retriever import parse_facts
 
 Resolve = Callable[[str, Import], Any]
 

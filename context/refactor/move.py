@@ -17,6 +17,7 @@ from typing import Any
 from roost.context.facts import Definition, FileFacts, Import, ImportedName
 from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport
+from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import (
     RefactorError,
     TextReplacement,
@@ -26,7 +27,6 @@ from roost.context.refactor.imports import (
     writes_imports,
 )
 from roost.context.refactor.python_placement import import_time_insertion
-from roost.context.retrieval.retriever import parse_facts
 
 
 @dataclass(frozen=True)

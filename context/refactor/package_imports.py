@@ -12,8 +12,8 @@ from roost.context.facts import Definition, FileFacts
 from roost.context.graph import SymbolLocation
 from roost.context.languages import language_for_path
 from roost.context.languages.base import ImportCandidate
+from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import RefactorError, TextReplacement, single_replacement
-from roost.context.retrieval.retriever import parse_facts
 
 
 class PackageIndex(Protocol):

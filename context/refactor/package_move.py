@@ -18,9 +18,9 @@ from typing import Any
 from roost.context.facts import FileFacts, Import, Reference, SymbolKind
 from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport
+from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import replacements_between
 from roost.context.refactor.move import FileChange, FileText, MovePlan, RefactorError
-from roost.context.retrieval.retriever import parse_facts
 
 
 def plan_package_move(

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import tree_sitter
 
 from roost.context.languages import language_for_path
+from roost.context.parser_cache import parse
 
 # Nodes whose body runs only when called: uses inside do not need the name at import time.
 _DEFERRED_BODIES = {"function_definition": "body", "lambda": "body"}
@@ -48,7 +49,7 @@ def import_time_insertion(
     if language is None:
         return None, True
     source = text.encode("utf-8")
-    tree = tree_sitter.Parser(language.ts_language(path)).parse(source)
+    tree = parse(language.ts_language(path), source)
     statements = [s for s in tree.root_node.named_children if s.type not in _IMPORTS]
     # A top-level function (or class) whose body uses the symbol needs it too once called at import time
     # (``setup()`` at module level): followed through such definitions until nothing new is found.

@@ -16,10 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import tree_sitter
-
 from roost.context.facts import FileFacts, SymbolKind
 from roost.context.languages import language_for_path
+from roost.context.parsing import parse_facts
 from roost.context.retrieval.activity import WorkspaceActivity
 from roost.context.retrieval.bm25 import BM25WindowIndex
 from roost.context.retrieval.cursor import CursorContext, analyse_cursor
@@ -89,20 +88,6 @@ def split_budget(total: int, options: RetrievalOptions) -> tuple[int, int, int]:
     suffix = int(total * options.suffix_share)
     context = max(0, min(total - prefix - suffix, int(total * options.context_share)))
     return prefix, suffix, context
-
-
-def parse_facts(path: str, text: str) -> FileFacts | None:
-    """Facts of an unsaved buffer, through the file's language module; None for unknown languages."""
-    language = language_for_path(path)
-    if language is None:
-        return None
-    source = text.encode("utf-8", errors="replace")
-    try:
-        tree = tree_sitter.Parser(language.ts_language(path)).parse(source)
-        return language.extract(path, source, tree)
-    except Exception:  # a half-typed buffer must never fail a completion request
-        log.warning("could not extract facts from the buffer of %s", path, exc_info=True)
-        return None
 
 
 class Retriever:

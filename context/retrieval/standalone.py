@@ -10,12 +10,11 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-import tree_sitter
-
 from roost.context.facts import FileFacts, Import, ResolvedImport
 from roost.context.languages import language_for_path
 from roost.context.layout import FileSetLayout
 from roost.context.options import IndexOptions
+from roost.context.parser_cache import parse
 from roost.context.scanning import read_source, scan_workspace
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ class ParsedWorkspace:
         if source is None:
             return
         try:
-            tree = tree_sitter.Parser(language.ts_language(path)).parse(source)
+            tree = parse(language.ts_language(path), source)
             self._facts[path] = language.extract_outline(path, source, tree)
         except Exception:  # one file the extractor trips over must not lose the workspace
             log.warning("skipped %s: extraction failed", path, exc_info=True)

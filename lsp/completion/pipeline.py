@@ -313,7 +313,8 @@ class CompletionPipeline:
         self, request: CompletionInput, settings: PipelineSettings, backend: Any
     ) -> tuple[Any, list[Any], Shape, dict[str, float]]:
         """Retrieval and prompt packing (CPU work, in a worker thread)."""
-        from roost.context.retrieval.retriever import RetrievalRequest, parse_facts
+        from roost.context.parsing import parse_facts
+        from roost.context.retrieval.retriever import RetrievalRequest
         from roost.engine.prompts.packer import BudgetSplit, PackOptions, pack
         from roost.engine.prompts.types import ContextSnippet, PromptInput
 

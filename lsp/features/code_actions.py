@@ -17,6 +17,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from roost.context.languages import language_name_for_path
+from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import (
     RefactorError,
     add_import,
@@ -27,7 +28,6 @@ from roost.context.refactor.imports import (
 from roost.context.refactor.move import move_dependents
 from roost.context.refactor.package_imports import add_package_import, missing_package_imports
 from roost.context.refactor.package_move import moves_within_package, package_move_targets
-from roost.context.retrieval.retriever import parse_facts
 from roost.engine.prompts.edit import EditRequest, RelatedCode
 from roost.lsp.document_policy import Refused, policy_of
 from roost.lsp.edits import EditError, FileEdit, TextReplacement, offset_at, to_workspace_edit

@@ -13,6 +13,7 @@ from index_support import make_index
 
 from roost.context.facts import ImportedName
 from roost.context.languages import language_for_path
+from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import (
     RefactorError,
     add_import,
@@ -21,7 +22,6 @@ from roost.context.refactor.imports import (
     writes_imports,
 )
 from roost.context.refactor.move import FileText, move_dependents, move_targets, plan_move
-from roost.context.retrieval.retriever import parse_facts
 
 FILES = {
     "shop/__init__.py": "",

@@ -13,6 +13,7 @@ from refactor_support import definition_files_at_first, move_between_modules
 
 from roost.context.facts import ImportedName
 from roost.context.languages import language_for_path
+from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import (
     RefactorError,
     add_import,
@@ -22,7 +23,6 @@ from roost.context.refactor.imports import (
     writes_imports,
 )
 from roost.context.refactor.move import move_targets
-from roost.context.retrieval.retriever import parse_facts
 
 TS = language_for_path("x.ts")
 JS = language_for_path("x.js")

@@ -11,6 +11,7 @@ from refactor_support import definitions_at_first, go_build, move_within_package
 
 from roost.context.languages import language_for_path
 from roost.context.languages.base import ImportCandidate
+from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import RefactorError
 from roost.context.refactor.move import FileText
 from roost.context.refactor.package_imports import (
@@ -18,7 +19,6 @@ from roost.context.refactor.package_imports import (
     missing_package_imports,
 )
 from roost.context.refactor.package_move import moves_within_package, package_move_targets, plan_package_move
-from roost.context.retrieval.retriever import parse_facts
 
 GO = language_for_path("x.go")
 

@@ -12,9 +12,9 @@ from index_support import apply_replacements, write_files
 from refactor_support import definition_files_at_first, move_between_modules, run_cargo
 
 from roost.context.languages import language_for_path
+from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import RefactorError, add_import, unimported_names, writes_imports
 from roost.context.refactor.move import move_targets
-from roost.context.retrieval.retriever import parse_facts
 
 RUST = language_for_path("x.rs")
 

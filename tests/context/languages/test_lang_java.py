@@ -234,7 +234,7 @@ def test_declared_bases_skip_type_arguments_and_permits() -> None:
 
 
 def test_uses_of_locals_and_parameters_are_not_references() -> None:
-    from roost.context.retrieval.retriever import parse_facts
+    from roost.context.parsing import parse_facts
 
     facts = parse_facts(
         "A.java",
