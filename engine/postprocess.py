@@ -43,6 +43,12 @@ class CompletionContext:
     def current_line_suffix(self) -> str:
         return self.suffix.split("\n", 1)[0]
 
+    @property
+    def inserts_lines(self) -> bool:
+        """The cursor is at the very start of a line of code: what is written there goes in as whole lines
+        above that line, so a suggestion keeps the newline that separates it from the line."""
+        return not self.current_line_prefix and bool(self.current_line_suffix.strip())
+
 
 Filter = Callable[[str, CompletionContext], str]
 
@@ -108,7 +114,9 @@ def cut_suffix_repetition(text: str, ctx: CompletionContext) -> str:
       lines (indentation included), everything is cut: two lines, or one distinctive line, or a
       distinctive start the suggestion ran out of tokens in.
     """
-    rest_of_line = ctx.current_line_suffix.strip()
+    # Lines inserted above a line of code: that line is the suffix's first line, not a tail of the
+    # suggestion's first line, so the suggestion is compared with the suffix from there on.
+    rest_of_line = "" if ctx.inserts_lines else ctx.current_line_suffix.strip()
     first_newline = text.find("\n")
     first_line = (text if first_newline < 0 else text[:first_newline]).rstrip()
     if rest_of_line and not _TRIVIAL_LINE.match(rest_of_line) and first_line.endswith(rest_of_line):
@@ -122,7 +130,8 @@ def cut_suffix_repetition(text: str, ctx: CompletionContext) -> str:
             kept = kept.rstrip()
         return kept
 
-    following = [line.rstrip() for line in ctx.suffix.split("\n")[1:] if line.strip()]
+    suffix_lines = ctx.suffix.split("\n")[0 if ctx.inserts_lines else 1 :]
+    following = [line.rstrip() for line in suffix_lines if line.strip()]
     if not following:
         return text
     lines = text.split("\n")
@@ -362,11 +371,21 @@ class PostprocessOptions:
 
 def postprocess(text: str, ctx: CompletionContext, options: PostprocessOptions | None = None) -> str:
     """Run the filters; returns a prefix of ``text`` (possibly empty: show nothing)."""
+    original = text
     for step in (options or PostprocessOptions()).filters:
         text = step(text, ctx)
         if not text:
             return ""
-    return text
+    return _keep_line_break(text, original, ctx)
+
+
+def _keep_line_break(kept: str, original: str, ctx: CompletionContext) -> str:
+    """Lines inserted above a line of code end with the model's own newline (the filters cut before line
+    breaks; without it the last suggested line would be glued to the code after the cursor). Only the
+    newline the model wrote right after the kept text is restored, so the result is still a prefix."""
+    if ctx.inserts_lines and not kept.endswith("\n") and original[len(kept) : len(kept) + 1] == "\n":
+        return kept + "\n"
+    return kept
 
 
 def dedupe_candidates(candidates: Iterable[str], ctx: CompletionContext | None = None) -> list[str]:

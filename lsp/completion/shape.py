@@ -2,9 +2,9 @@
 
 The facts of the buffer come from tree-sitter through :mod:`roost.context` (``parse_facts``); this module
 only reads them. A multi-line suggestion is asked for where a block is about to be written: on an empty
-line, or right after a block opener, or inside a definition whose body is still empty (the header was just
-typed). Anywhere else (in the middle of an expression, with code after the cursor) one line is enough and
-is much faster.
+line, at the very start of a line of code (lines inserted above it), or right after a block opener, or
+inside a definition whose body is still empty (the header was just typed). Anywhere else (in the middle of
+an expression, with code after the cursor) one line is enough and is much faster.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ def completion_shape(
         return "single"
     text = lines[line] if line < len(lines) else ""
     before, after = text[:col], text[col:]
+    if not before and after.strip():
+        # The very start of a line of code: whatever goes here is whole lines inserted above it (a
+        # statement, or a block whose body leads into that line), not the end of that line.
+        return "multi"
     if after.strip() and after.strip() not in (")", "]", "}", ");", "),"):
         return "single"  # code follows the cursor on this line: complete within it
     if not before.strip():

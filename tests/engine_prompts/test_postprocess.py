@@ -197,6 +197,24 @@ def test_dedupe_candidates() -> None:
     assert postprocess_candidates(["1\n\n", "1", "a))"], ctx("f(", ")")) == ["1", "a"]
 
 
+# ------------------------------------------------------------------- lines inserted above a line of code
+
+
+def test_lines_inserted_above_code_keep_their_newline_and_stop_at_that_line() -> None:
+    """Cursor at the very start of ``    return y``: the suggestion is whole lines above it. The model's
+    repetition of that line is cut, and the newline that keeps it on its own line stays."""
+    context = ctx("def f(x):\n", "    return y\n")
+    raw = "    y = x + 1\n    y *= 2\n    return y\n\n\ndef g():\n"
+    assert postprocess(raw, context) == "    y = x + 1\n    y *= 2\n"
+    # One line asked for: still a whole line, newline included.
+    single = ctx("def f(x):\n", "    return y\n", single_line=True)
+    assert postprocess("    y = x + 1\n    y *= 2\n", single) == "    y = x + 1\n"
+    # A suggestion that is only the line itself is no suggestion.
+    assert postprocess("    return y\n", context) == ""
+    # Only the model's own newline is kept: an answer cut mid-line gets none added.
+    assert postprocess("    y = x +", context) == "    y = x +"
+
+
 # ------------------------------------------------------------------------------------- properties
 
 code_text = st.text(alphabet=st.sampled_from(list("ab(){}[]:;,'\"#= \t\nx1")), max_size=80)

@@ -14,6 +14,7 @@ from roost.engine.types import GenerationRequest, GenerationTimings, TextChunk
 from roost.lsp.completion.cache import CompletionCache
 from roost.lsp.completion.debounce import AdaptiveDebouncer, DebounceOptions
 from roost.lsp.completion.pipeline import CompletionInput, CompletionPipeline, PipelineSettings
+from roost.lsp.completion.shape import completion_shape
 
 
 class ScriptedBackend:
@@ -96,6 +97,24 @@ async def test_blocked_candidate_is_dropped_and_the_next_tried() -> None:
     outcome = await pipeline.complete(request(text))
     assert outcome.blocked and "B602" in outcome.blocked[0].findings[0]
     assert all("shell=True" not in t for t in outcome.texts)
+
+
+async def test_cursor_at_the_start_of_a_code_line_gets_whole_lines_above_it() -> None:
+    """HumanEval-infilling's cursor: the start of the line after the hole. The hole is several lines; the
+    suggestion keeps them all (multi-line), stops where the model repeats the line after the cursor, and
+    ends with its newline so that line stays on its own."""
+    prefix = "def f(x):\n"
+    text = prefix + "    return y\n"
+    backend = ScriptedBackend("    y = x + 1\n    y *= 2\n    return y\n")
+    pipeline = make_pipeline(backend)
+    outcome = await pipeline.complete(
+        CompletionInput("file:///w/a.py", "a.py", "python", text, 1, 0, len(prefix))
+    )
+    assert outcome.shape == "multi"
+    assert outcome.texts == ["    y = x + 1\n    y *= 2\n"]
+    assert completion_shape(None, ["    return y"], 0, 4) == "single", (
+        "mid-line (after the indent) stays one line"
+    )
 
 
 def test_debounce_adapts_to_rhythm_and_is_shorter_at_end_of_line() -> None:
