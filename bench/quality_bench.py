@@ -198,7 +198,7 @@ def _plain_details(details: Any) -> dict[str, Any]:
         return value
 
     described = plain(details) or {}
-    return {key: described.get(key) for key in ("source", "shape", "texts", "blocked", "message")}
+    return {key: described.get(key) for key in ("source", "shape", "texts", "blocked", "message", "context")}
 
 
 # ------------------------------------------------------------------------------ raw model in process

@@ -59,6 +59,15 @@ def test_qwen_single_file_format_and_stops() -> None:
     assert request.prompt == prompt.text and request.stop_token_strings == prompt.stop_token_strings
 
 
+def test_qwen_without_context_is_plain_fim_even_with_a_repository_name() -> None:
+    """The repository header without other files made the bundled 0.5B Instruct ignore the suffix
+    (HumanEval single-line infilling, bench/quality_bench.py); it comes only with context."""
+    text = make_format("qwen2.5-coder").render(make_input(snippets=(), repo_name="demo")).text
+    assert (
+        text == "<|fim_prefix|>import os\ndef f(x):\n    return <|fim_suffix|>\n\nprint(f(2))\n<|fim_middle|>"
+    )
+
+
 def test_starcoder2_repository_format_exact() -> None:
     text = make_format("starcoder2").render(make_input(snippets=(UTIL,))).text
     assert text == (

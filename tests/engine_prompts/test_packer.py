@@ -210,8 +210,11 @@ def test_budget_never_exceeded_with_real_qwen_tokenizer(budget: int, qwen_counte
     ids = tokenizer(packed.prompt.text, add_special_tokens=False)["input_ids"]
     assert len(ids) == packed.tokens <= budget
     # FIM markers are single special tokens for the real tokenizer.
-    for marker in ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|repo_name|>"):
+    for marker in ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"):
         assert ids.count(tokenizer.convert_tokens_to_ids(marker)) == 1
+    # The repository header comes with context only.
+    expected_headers = 1 if packed.prompt_input.snippets else 0
+    assert ids.count(tokenizer.convert_tokens_to_ids("<|repo_name|>")) == expected_headers
     if budget >= 1024:
         assert packed.prompt_input.snippets and budget - packed.tokens < 0.1 * budget
 
