@@ -44,6 +44,12 @@ class SymbolKind(StrEnum):
     MACRO = "macro"
 
 
+# The kinds that have members (a receiver of this type reaches them; bases extend them).
+CLASS_LIKE_KINDS = frozenset(
+    {SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.STRUCT, SymbolKind.ENUM, SymbolKind.TRAIT}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Definition:
     name: str

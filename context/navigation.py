@@ -2,7 +2,7 @@
 aliases, re-exports and star imports across files; references to a symbol.
 
 Language-agnostic: everything language-specific comes from the facts and the language module's hooks
-(``bound_name``, ``self_names``, ``declared_type``). References are not stored by the index; the file views this module
+(``bound_name``, ``self_names``, ``declared_type``, ``base_names``). References are not stored by the index; the file views this module
 asks for extract them on demand for the few files a query touches.
 """
 
@@ -12,10 +12,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from roost.context.facts import Definition, FileFacts, Import, Reference, ResolvedImport, Span, SymbolKind
+from roost.context.facts import (
+    CLASS_LIKE_KINDS,
+    Definition,
+    FileFacts,
+    Import,
+    Reference,
+    ResolvedImport,
+    Span,
+    SymbolKind,
+)
 from roost.context.graph import CodeGraph, SymbolLocation
 from roost.context.languages import language_named
-from roost.context.languages.base import LanguageSupport
+from roost.context.languages.base import LanguageSupport, bases_in_signature
 
 # How deep re-export / base-class chains are followed (cycles are cut by a seen-set anyway).
 _MAX_HOPS = 12
@@ -23,13 +32,6 @@ _MAX_HOPS = 12
 _REFERENCE_DEPTH = 3
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 _CALL = re.compile(r"^(?:new\s+)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*[({]")
-_CONTAINER_KINDS = (
-    SymbolKind.CLASS,
-    SymbolKind.INTERFACE,
-    SymbolKind.STRUCT,
-    SymbolKind.ENUM,
-    SymbolKind.TRAIT,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +242,7 @@ class Navigator:
             if parent is not None:
                 # Class members are not visible as bare names, even inside the class's methods.
                 if (
-                    parent.kind in _CONTAINER_KINDS
+                    parent.kind in CLASS_LIKE_KINDS
                     and not members_visible
                     and at is not None
                     and not _inside_class_body(parent, at, facts)
@@ -469,7 +471,7 @@ class Navigator:
         resolved: list[SymbolLocation] = []
         for location in current:
             definition = location.definition
-            if definition is not None and definition.kind not in (*_CONTAINER_KINDS, SymbolKind.MODULE):
+            if definition is not None and definition.kind not in (*CLASS_LIKE_KINDS, SymbolKind.MODULE):
                 # A variable: follow ``x = Cls(...)`` at its definition to the class.
                 resolved.extend(self._class_of_variable(location))
             else:
@@ -570,9 +572,9 @@ class Navigator:
             return []
         language = self._language(owner.path)
         members = [d for d in facts.definitions if d.parent == definition.qualified_name]
-        names = language.base_names(definition, members) if language is not None else None
+        names = language.base_names(definition, members) if language is not None else bases_in_signature(definition)
         bases: list[SymbolLocation] = []
-        for base in _base_names(definition) if names is None else names:
+        for base in names:
             # A Go embedded field is a member named like its type: the base is the type, not the field.
             head = base.split(".")[0]
             for base_location in self._resolve_name(
@@ -584,7 +586,7 @@ class Navigator:
                     if not nested:
                         break
                     target = nested[0]
-                if target.definition is not None and target.definition.kind in _CONTAINER_KINDS:
+                if target.definition is not None and target.definition.kind in CLASS_LIKE_KINDS:
                     bases.append(target)
         return bases
 
@@ -717,7 +719,7 @@ def _class_like(locations: list[SymbolLocation]) -> list[SymbolLocation]:
     return [
         location
         for location in locations
-        if location.definition is not None and location.definition.kind in _CONTAINER_KINDS
+        if location.definition is not None and location.definition.kind in CLASS_LIKE_KINDS
     ]
 
 
@@ -726,7 +728,7 @@ def _enclosing_classes(facts: FileFacts, at: Span) -> list[Definition]:
     holding = [
         d
         for d in facts.definitions
-        if d.kind in _CONTAINER_KINDS and d.span.contains(at.start_line, at.start_col)
+        if d.kind in CLASS_LIKE_KINDS and d.span.contains(at.start_line, at.start_col)
     ]
     return sorted(holding, key=lambda d: (d.span.start_line, d.span.start_col), reverse=True)
 
@@ -735,7 +737,7 @@ def _enclosing_class(facts: FileFacts, at: Span) -> Definition | None:
     best: Definition | None = None
     for definition in facts.definitions:
         if (
-            definition.kind in _CONTAINER_KINDS
+            definition.kind in CLASS_LIKE_KINDS
             and definition.span.contains(at.start_line, at.start_col)
             and (best is None or definition.span.start_line >= best.span.start_line)
         ):
@@ -753,23 +755,6 @@ def _inside_class_body(cls: Definition, at: Span, facts: FileFacts) -> bool:
         and d.span.contains(at.start_line, at.start_col)
         for d in facts.definitions
     )
-
-
-def _base_names(definition: Definition) -> list[str]:
-    """Base classes named in the signature (``class A(B, mod.C, metaclass=M):`` → B, mod.C)."""
-    match = re.search(
-        r"\(([^)]*)\)", definition.signature.split("\n")[0] if "(" in definition.signature else ""
-    )
-    if not match:
-        match = re.search(r"\b(?:extends|implements)\s+([\w.,\s]+)", definition.signature)
-    if not match:
-        return []
-    bases = []
-    for part in match.group(1).split(","):
-        part = part.strip()
-        if part and "=" not in part and _DOTTED.match(part):
-            bases.append(part)
-    return bases
 
 
 def _unique(locations: list[SymbolLocation]) -> list[SymbolLocation]:

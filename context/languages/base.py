@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import tree_sitter
 
+from roost.context.codec import encode_facts
 from roost.context.facts import Definition, FileFacts, Import, ImportedName, Reference, ResolvedImport
 from roost.context.parser_cache import parse
 
@@ -189,8 +191,6 @@ class LanguageSupport(ModuleMoveHooks, ABC):
     ) -> tuple[bytes, list[Import], int]:
         """``(encode_facts(outline), outline imports, number of definitions)``: what a cold-index worker
         needs. Override to skip building objects; the default goes through :meth:`extract_outline`."""
-        from roost.context.codec import encode_facts
-
         facts = self.extract_outline(path, source, tree)
         return encode_facts(facts), facts.imports, len(facts.definitions)
 
@@ -318,11 +318,12 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         """Receivers that mean "the base class(es) of the enclosing class" (Java ``super``)."""
         return ()
 
-    def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str] | None:
+    def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str]:
         """Types whose members a class-like ``definition`` (with its direct ``members``) has too, as
-        written (maybe dotted): Java ``extends A implements B, C`` → A, B, C; Go embedded fields. None (the
-        default) lets navigation read them from the signature."""
-        return None
+        written (maybe dotted): Java ``extends A implements B, C`` → A, B, C; Go embedded fields. The one
+        source of base classes for navigation and retrieval alike; by default read from the signature
+        (:func:`bases_in_signature`)."""
+        return bases_in_signature(definition)
 
     def missing_import_candidates(
         self,
@@ -359,6 +360,28 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         is written in its new file. Raises ``ValueError`` with the reason when it cannot move; None when
         the language does not support moves within a package."""
         return None
+
+
+_DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
+_PARENTHESISED = re.compile(r"\(([^)]*)\)")
+_EXTENDS = re.compile(r"\b(?:extends|implements)\s+([\w.,\s]+)")
+
+
+def bases_in_signature(definition: Definition) -> list[str]:
+    """Base classes named in a signature: ``class A(B, mod.C[T], metaclass=M):`` → B, mod.C (the
+    parenthesised list of its first line), else ``class A extends B implements C`` → B, C."""
+    signature = definition.signature
+    match = _PARENTHESISED.search(signature.split("\n")[0]) if "(" in signature else None
+    if match is None:
+        match = _EXTENDS.search(signature)
+    if match is None:
+        return []
+    bases = []
+    for part in match.group(1).split(","):
+        written = part.strip().split("[")[0]  # a generic base (``Generic[T]``, ``Base[int]``) is its class
+        if written and _DOTTED_NAME.match(written):  # not ``metaclass=M``, ``*mixins``, a string
+            bases.append(written)
+    return bases
 
 
 # A declaration a scope holds: the name's node and its declared type's name (None: not written / not named).

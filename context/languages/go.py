@@ -236,7 +236,7 @@ class GoSupport(OutlineFirstLanguage):
     def self_names(self) -> tuple[str, ...]:
         return ()  # Go receivers are named per method (``u *User``): see method_receiver
 
-    def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str] | None:
+    def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str]:
         # An interface has the methods of the interfaces it embeds (listed in its signature).
         if definition.kind is SymbolKind.INTERFACE:
             match = _INTERFACE_EMBEDS.search(definition.signature)
@@ -244,7 +244,7 @@ class GoSupport(OutlineFirstLanguage):
             return [name for part in embedded if (name := _embedded_type_name(part))]
         # A struct has the fields and methods of the types it embeds (promoted members).
         if definition.kind is not SymbolKind.STRUCT:
-            return None
+            return super().base_names(definition, members)
         embedded = []
         for member in members:
             match = _EMBEDDED.match(member.signature) if member.kind is SymbolKind.FIELD else None

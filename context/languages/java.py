@@ -335,9 +335,9 @@ class JavaSupport(OutlineFirstLanguage):
     def super_names(self) -> tuple[str, ...]:
         return ("super",)
 
-    def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str] | None:
+    def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str]:
         if definition.kind not in (SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.ENUM):
-            return None
+            return super().base_names(definition, members)
         return _declared_bases(definition.signature)
 
     def declared_type(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:

@@ -11,12 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from roost.context.facts import Definition, FileFacts, SymbolKind
+from roost.context.facts import CLASS_LIKE_KINDS, Definition, FileFacts, SymbolKind
 
 _FUNCTION_KINDS = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
-_CLASS_KINDS = frozenset(
-    {SymbolKind.CLASS, SymbolKind.STRUCT, SymbolKind.INTERFACE, SymbolKind.TRAIT, SymbolKind.ENUM}
-)
 _MEMBER_AT_CURSOR = re.compile(r"((?:super\(\s*\)|[A-Za-z_]\w*)(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\.\s*(\w*)$")
 _SPACES = re.compile(r"\s+")
 _CLASS_SCAN_LINES = 300
@@ -52,7 +49,7 @@ class CursorContext:
 
     @property
     def cls(self) -> Definition | None:
-        return next((d for d in reversed(self.scopes) if d.kind in _CLASS_KINDS), None)
+        return next((d for d in reversed(self.scopes) if d.kind in CLASS_LIKE_KINDS), None)
 
     @property
     def line_prefix(self) -> str:

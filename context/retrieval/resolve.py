@@ -12,14 +12,18 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from roost.context.facts import Definition, FileFacts, Import, ImportedName, ResolvedImport, SymbolKind
+from roost.context.facts import (
+    CLASS_LIKE_KINDS,
+    Definition,
+    FileFacts,
+    Import,
+    ImportedName,
+    ResolvedImport,
+)
 from roost.context.languages import language_named
+from roost.context.languages.base import bases_in_signature
 from roost.context.retrieval.workspace import CodeWorkspace
 
-_CLASS_KINDS = frozenset(
-    {SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.STRUCT, SymbolKind.ENUM, SymbolKind.TRAIT}
-)
-_BASES = re.compile(r"\(([^)]*)\)")
 _RETURN_TYPE = re.compile(r"->\s*['\"]?([A-Za-z_][\w.]*)")
 _MAX_DEPTH = 8
 # A file's import bindings: local name → (import, imported name or None for a whole module); star imports.
@@ -39,7 +43,7 @@ class Target:
 
     @property
     def is_class(self) -> bool:
-        return self.definition is not None and self.definition.kind in _CLASS_KINDS
+        return self.definition is not None and self.definition.kind in CLASS_LIKE_KINDS
 
 
 def module_name_of(path: str) -> str:
@@ -144,9 +148,11 @@ class NameResolver:
                 for target_path in resolved.paths:
                     found.extend(self.member_of_module(target_path, imported.name, depth + 1))
                 continue
-            if imp.alias is None and "." in imp.module and not imp.module.startswith("."):
-                # ``import a.b`` binds ``a``: the package, not the submodule.
-                imp = Import(module=imp.module.split(".")[0], span=imp.span)
+            head = imp.module.split(".")[0]
+            if imp.alias is None and head == name and head != imp.module:
+                # Python's ``import a.b`` binds ``a``: the package, not the submodule. (A Go import path
+                # has dots too, ``example.com/app/base``, and binds its last element: not this.)
+                imp = Import(module=head, span=imp.span)
             found.extend(Target(p) for p in self.import_paths(facts.path, imp))
         if found:
             return _unique(found)
@@ -193,16 +199,20 @@ class NameResolver:
         return []
 
     def bases(self, target: Target) -> list[Target]:
-        if target.definition is None:
+        """The classes ``target`` extends, as its language names them (the one hook navigation asks too:
+        Java ``extends``/``implements``, Go embedded types, Python's parenthesised bases)."""
+        definition = target.definition
+        facts = self.facts(target.path)
+        if definition is None or facts is None:
             return []
-        match = _BASES.search(target.definition.signature.split("\n")[0])
-        if match is None:
-            return []
+        language = language_named(facts.language)
+        if language is None:
+            names = bases_in_signature(definition)
+        else:
+            members = [d for d in facts.definitions if d.parent == definition.qualified_name]
+            names = language.base_names(definition, members)
         found: list[Target] = []
-        for raw in match.group(1).split(","):
-            expression = raw.strip().split("[")[0]
-            if not expression or "=" in expression:  # ``metaclass=...``
-                continue
+        for expression in names:
             found.extend(t for t in self.expression(target.path, expression) if t.is_class)
         return found
 

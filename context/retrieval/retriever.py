@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from roost.context.facts import FileFacts, SymbolKind
+from roost.context.facts import CLASS_LIKE_KINDS, FileFacts, SymbolKind
 from roost.context.languages import language_for_path
 from roost.context.parsing import parse_facts
 from roost.context.retrieval.activity import WorkspaceActivity
@@ -33,9 +33,6 @@ from roost.context.scanning import is_secret_path
 
 log = logging.getLogger(__name__)
 
-_CLASS_KINDS = frozenset(
-    {SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.STRUCT, SymbolKind.ENUM, SymbolKind.TRAIT}
-)
 
 # Base scores per source; multiplied by a proximity weight in (0, 1].
 SCORE_MEMBER_AT_CURSOR = 1.0
@@ -389,7 +386,7 @@ class Retriever:
                 return
             snippet = module_outline(lines, facts, max_members or options.max_members_per_module)
             symbol = None
-        elif definition.kind in _CLASS_KINDS and facts is not None:
+        elif definition.kind in CLASS_LIKE_KINDS and facts is not None:
             # Accessing members (a typed receiver, the enclosing scope) needs the member outline; a class
             # used by name (called, subclassed) needs how to build it.
             members_wanted = kind in (CandidateKind.TYPE, CandidateKind.OUTLINE)

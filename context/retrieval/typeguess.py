@@ -12,11 +12,8 @@ import re
 import threading
 from dataclasses import dataclass
 
-from roost.context.facts import FileFacts, SymbolKind
+from roost.context.facts import CLASS_LIKE_KINDS, FileFacts
 
-_CLASS_KINDS = frozenset(
-    {SymbolKind.CLASS, SymbolKind.INTERFACE, SymbolKind.STRUCT, SymbolKind.TRAIT, SymbolKind.ENUM}
-)
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _MIN_TOKEN = 3
 
@@ -89,7 +86,7 @@ class ClassIndex:
                 frozenset(members.get(d.qualified_name, ())),
             )
             for d in facts.definitions
-            if d.kind in _CLASS_KINDS
+            if d.kind in CLASS_LIKE_KINDS
         ]
         with self._lock:
             if entries:
