@@ -28,7 +28,7 @@ from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport
 from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import RefactorError, local_names, replacements_between, span_offsets
-from roost.context.refactor.move import FileChange, FileText, MovePlan
+from roost.context.refactor.move_plan import FileChange, FileText, MovePlan
 
 Resolve = Callable[[str, Import], Any]
 

@@ -19,8 +19,8 @@ from roost.context.facts import FileFacts, Import, Reference, SymbolKind
 from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport
 from roost.context.parsing import parse_facts
-from roost.context.refactor.imports import replacements_between
-from roost.context.refactor.move import FileChange, FileText, MovePlan, RefactorError
+from roost.context.refactor.imports import RefactorError, replacements_between
+from roost.context.refactor.move_plan import FileChange, FileText, MovePlan
 
 
 def plan_package_move(
