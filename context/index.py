@@ -16,7 +16,9 @@ Paths given to the API may be absolute or workspace-relative; answers use worksp
 
 from __future__ import annotations
 
+import inspect
 import logging
+import multiprocessing
 import os
 import threading
 import time
@@ -45,6 +47,7 @@ from roost.context.parsing import (
 )
 from roost.context.scanning import FileStat, WorkspaceFilter, read_source, scan_workspace, stat_file
 from roost.context.store import IndexStore, StoredFile, fileset_fingerprint, store_path_for
+from roost.context.watching import DiskWatcher
 from roost.context.worker_lifetime import init_pool_worker
 
 log = logging.getLogger("roost.context.index")
@@ -419,8 +422,6 @@ class WorkspaceIndex:
         ordered = sorted(paths, key=lambda p: -scanned[p].size if p in scanned else 0)
         size = max(1, min(self.options.batch_size, total // (workers * 4) or 1))
         batches = [ordered[i : i + size] for i in range(0, total, size)]
-        import multiprocessing
-
         if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
             # A single-threaded process (CLI, benchmark) forks safely and its workers start instantly.
             context = multiprocessing.get_context("fork")
@@ -614,8 +615,6 @@ class WorkspaceIndex:
         """
         if self._watcher is not None or self._closed:
             return
-        from roost.context.watching import DiskWatcher
-
         def refresh(paths: Iterable[str | os.PathLike[str]]) -> int:
             batch = list(paths)
             changed = self.refresh_paths(batch)
@@ -946,8 +945,6 @@ def _adapt_progress(progress: Callable[..., None] | None) -> ProgressCallback:
     and dropped (progress reporting must never stop indexing)."""
     if progress is None:
         return lambda _progress: None
-    import inspect
-
     try:
         positional = [
             p

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import platformdirs
+
 # Files that hold credentials are never read for context, whatever the user's excludes say.
 DEFAULT_SECRET_PATTERNS: tuple[str, ...] = (
     ".env",
@@ -65,8 +67,6 @@ def default_cache_dir() -> Path:
     override = os.environ.get("ROOST_CACHE_DIR")
     if override:
         return Path(override)
-    import platformdirs
-
     return Path(platformdirs.user_cache_dir("roost", appauthor=False))
 
 

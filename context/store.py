@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from roost.context import languages
 from roost.context.codec import CODEC_VERSION
 
 log = logging.getLogger("roost.context.index")
@@ -61,8 +62,6 @@ def store_path_for(root: Path, cache_dir: Path) -> Path:
 
 def extractor_fingerprint() -> str:
     """Changes whenever a language module or query file changes: stored facts are then stale."""
-    from roost.context import languages
-
     digest = hashlib.sha256(f"{SCHEMA_VERSION}:{CODEC_VERSION}:{sys.version_info[:2]}".encode())
     package_dir = Path(languages.__file__).parent
     for file in sorted([*package_dir.glob("*.py"), *package_dir.glob("queries/*.scm")]):

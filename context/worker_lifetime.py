@@ -11,7 +11,9 @@ resource tracker then see their pipes close and exit on their own.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import sys
 import threading
 
@@ -68,9 +70,6 @@ def _kill_on_parent_death() -> None:
     if not sys.platform.startswith("linux"):
         return
     try:
-        import ctypes
-        import signal
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
     except (OSError, AttributeError):

@@ -205,21 +205,6 @@ def _imports_of_statement(source: bytes, node: tree_sitter.Node) -> list[Import]
     return imports
 
 
-def _declared_names(source: bytes, declaration: tree_sitter.Node) -> list[str]:
-    name = declaration.child_by_field_name("name")
-    if name is not None:
-        return [text(source, name)]
-    names: list[str] = []
-    for child in declaration.named_children:
-        if child.type == "variable_declarator":
-            bound = child.child_by_field_name("name")
-            if bound is not None and bound.type == "identifier":
-                names.append(text(source, bound))
-        elif child.type == "function_signature" or child.type.endswith("declaration"):
-            names.extend(_declared_names(source, child))  # ``export declare const x`` / ``function f()``
-    return names
-
-
 def _exports_of_statement(source: bytes, node: tree_sitter.Node) -> tuple[list[Export], list[Import]]:
     span = span_of(node)
     is_default = any(child.type == "default" for child in node.children)
@@ -247,7 +232,7 @@ def _exports_of_statement(source: bytes, node: tree_sitter.Node) -> tuple[list[E
         for spec in _named_list(source, clause):
             exports.append(Export(spec.local_name, original_name=spec.name if spec.alias else None))
     elif declaration is not None:
-        names = _declared_names(source, declaration)
+        names = _edits.declared_names(source, declaration)
         if is_default:
             exports.append(Export("default", original_name=names[0] if names else None))
         else:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import tree_sitter
 
 from roost.context.facts import Definition, Import, ImportedName
+from roost.context.languages._common import text as node_text
 from roost.context.languages._edit_source import EditSource, parse_for_edit
 
 _IMPORT_FORMS = ("import_statement",)
@@ -513,10 +514,24 @@ def with_import_redirected(
 # ---------------------------------------------------------------------------------- moving declarations
 
 
+def declared_names(source: bytes, declaration: tree_sitter.Node) -> list[str]:
+    """The names a declaration binds (``const a = 1, b = 2`` → a, b); extraction and moves share it."""
+    name = declaration.child_by_field_name("name")
+    if name is not None:
+        return [node_text(source, name)]
+    names: list[str] = []
+    for child in declaration.named_children:
+        if child.type == "variable_declarator":
+            bound = child.child_by_field_name("name")
+            if bound is not None and bound.type == "identifier":
+                names.append(node_text(source, bound))
+        elif child.type == "function_signature" or child.type.endswith("declaration"):
+            names.extend(declared_names(source, child))  # ``export declare const x`` / ``function f()``
+    return names
+
+
 def _declared(source: EditSource, node: tree_sitter.Node) -> tuple[list[str], bool, tree_sitter.Node]:
     """Names a top-level statement declares, whether it is a default export, and the declaration node."""
-    from roost.context.languages._ecmascript import _declared_names
-
     if node.type == "export_statement":
         declaration = node.child_by_field_name("declaration")
         is_default = any(child.type == "default" for child in node.children)
@@ -524,16 +539,16 @@ def _declared(source: EditSource, node: tree_sitter.Node) -> tuple[list[str], bo
             value = node.child_by_field_name("value")
             named = value.child_by_field_name("name") if value is not None else None
             return ([source.node_text(named)] if named is not None else []), is_default, node
-        return _declared_names(source.data, declaration), is_default, declaration
+        return declared_names(source.data, declaration), is_default, declaration
     if node.type == "ambient_declaration":
         inner = next((c for c in node.named_children), None)
-        return (_declared_names(source.data, inner) if inner is not None else []), False, node
+        return (declared_names(source.data, inner) if inner is not None else []), False, node
     if node.type.endswith(("declaration", "signature")) or node.type == "internal_module":
-        return _declared_names(source.data, node), False, node
+        return declared_names(source.data, node), False, node
     if node.type == "expression_statement" and node.named_children:
         inner = node.named_children[0]
         if inner.type == "internal_module":  # ``namespace X { }``
-            return _declared_names(source.data, inner), False, node
+            return declared_names(source.data, inner), False, node
     return [], False, node
 
 
