@@ -376,7 +376,25 @@ def _with_extra_stops(generation: Any, stops: tuple[str, ...], shape: Shape, req
     extra = stops
     if shape == "single" and not request.prefix.split("\n")[-1].strip():
         extra = ()  # an empty line: the first line may start with a newline-free statement; keep one line later
+    if shape == "multi":
+        extra += suffix_echo_stop(request.prefix, request.suffix)
     return replace(generation, stop_sequences=tuple(dict.fromkeys(generation.stop_sequences + extra)))
+
+
+def suffix_echo_stop(prefix: str, suffix: str) -> tuple[str, ...]:
+    """A stop at the suffix's next line written out whole: a small model that does not end its middle
+    goes on to copy the code after the cursor up to the token cap, and post-processing cuts that copy
+    anyway (``cut_suffix_repetition``), so generating it is only time lost. The stop string is the whole
+    line, indentation and newline included. At the start of a line the kept text ends with the newline
+    before the copy (lines inserted above keep it); elsewhere the stop starts with that newline, so a
+    first line that merely continues the cursor's line with the same text is never cut."""
+    at_line_start = not prefix.rsplit("\n", 1)[-1]
+    following = suffix.split("\n")[0 if at_line_start else 1 :][:-1]  # complete lines only
+    next_line = next((line.rstrip() for line in following if line.strip()), "")
+    # A short line ("return", "}") could be written for other reasons; the filter keeps those too.
+    if len(next_line.strip()) < 8:
+        return ()
+    return (next_line + "\n",) if at_line_start else ("\n" + next_line + "\n",)
 
 
 def postprocess_candidates(answer: str, request: CompletionInput, shape: Shape) -> list[str]:
@@ -389,5 +407,6 @@ def postprocess_candidates(answer: str, request: CompletionInput, shape: Shape) 
     )
     candidates = [answer]
     if shape == "multi" and "\n" in answer.strip("\n"):
-        candidates.append(answer.lstrip("\n").split("\n", 1)[0])
+        first_line, newline, _ = answer.lstrip("\n").partition("\n")
+        candidates.append(first_line + newline)  # its newline: lines inserted above a line keep it
     return postprocess.postprocess_candidates(candidates, context)

@@ -13,7 +13,12 @@ from roost.engine.prompts.family import make_format
 from roost.engine.types import GenerationRequest, GenerationTimings, TextChunk
 from roost.lsp.completion.cache import CompletionCache
 from roost.lsp.completion.debounce import AdaptiveDebouncer, DebounceOptions
-from roost.lsp.completion.pipeline import CompletionInput, CompletionPipeline, PipelineSettings
+from roost.lsp.completion.pipeline import (
+    CompletionInput,
+    CompletionPipeline,
+    PipelineSettings,
+    suffix_echo_stop,
+)
 from roost.lsp.completion.shape import completion_shape
 
 
@@ -115,6 +120,31 @@ async def test_cursor_at_the_start_of_a_code_line_gets_whole_lines_above_it() ->
     assert completion_shape(None, ["    return y"], 0, 4) == "single", (
         "mid-line (after the indent) stays one line"
     )
+
+
+async def test_a_multi_line_generation_stops_where_it_would_copy_the_next_line() -> None:
+    """The small model goes on past its middle into the code after the cursor; post-processing cuts
+    that copy, so the generation stops there instead of running to the token cap."""
+    requests: list[GenerationRequest] = []
+
+    class RecordingBackend(ScriptedBackend):
+        async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+            requests.append(request)
+            async for chunk in super().generate(request):
+                yield chunk
+
+    prefix = "def total(items):\n"
+    text = prefix + "    for item in items:\n        count += item\n    return count\n"
+    pipeline = make_pipeline(RecordingBackend("    count = 0\n"))
+    outcome = await pipeline.complete(
+        CompletionInput("file:///w/a.py", "a.py", "python", text, 1, 0, len(prefix))
+    )
+    assert outcome.texts == ["    count = 0\n"]
+    assert "    for item in items:\n" in requests[-1].stop_sequences
+    # At the end of a line, the next line of the suffix is the one not to copy.
+    line_end = "def total(items):\n    count = 0"
+    assert suffix_echo_stop(line_end, "\n    for item in items:\n") == ("\n    for item in items:\n",)
+    assert suffix_echo_stop(line_end, "\n    pass\n") == (), "a short line is no evidence of a copy"
 
 
 def test_debounce_adapts_to_rhythm_and_is_shorter_at_end_of_line() -> None:
