@@ -11,7 +11,7 @@ import pytest
 from index_support import make_index
 
 from roost.context.index import IndexProgress
-from roost.context.languages.python import PythonSupport
+from roost.context.languages import _python_imports
 from roost.context.scanning import is_secret_path, read_file
 
 
@@ -188,14 +188,14 @@ def test_a_failing_import_resolver_costs_that_import_only(tmp_path, monkeypatch,
     write(workspace, "lib.py", "def helper():\n    return 1\n")
     write(workspace, "broken.py", "X = 1\n")
     write(workspace, "app.py", "import lib\nimport broken\nfrom lib import helper\n")
-    real_resolve = PythonSupport._resolve
+    real_resolve = _python_imports.resolve
 
-    def resolve(self, imp, importer, layout, roots):
+    def resolve(imp, importer, layout, roots):
         if imp.module == "broken":
             raise RuntimeError("resolver bug")
-        return real_resolve(self, imp, importer, layout, roots)
+        return real_resolve(imp, importer, layout, roots)
 
-    monkeypatch.setattr(PythonSupport, "_resolve", resolve)
+    monkeypatch.setattr(_python_imports, "resolve", resolve)
     with caplog.at_level(logging.INFO, logger="roost.context"):
         index = make_index(workspace, tmp_path / "c")
         index.index()

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import tree_sitter
 
+from roost.context.codec import encode_records
+from roost.context.languages import _python_outline as outline
 from roost.context.languages import python as py
 
 TRICKY = b'''
@@ -95,11 +97,11 @@ async def fetch(url):
 
 
 def _collect_both(source: bytes) -> tuple[tuple, tuple]:
-    tree = tree_sitter.Parser(py._language()).parse(source)
+    tree = tree_sitter.Parser(outline.grammar()).parse(source)
     assert not tree.root_node.has_error
-    found, query_imports, query_all_values = py.LANGUAGE._collect(tree.root_node)
-    by_query = (py.LANGUAGE._definitions(source, found, []), query_imports, query_all_values)
-    by_walk = py.outline_records_by_walk(source, tree.root_node)
+    found, query_imports, query_all_values = outline.collect(tree.root_node)
+    by_query = (outline.definition_records(source, found, []), query_imports, query_all_values)
+    by_walk = outline.outline_records_by_walk(source, tree.root_node)
     # Records before field deduplication (open buffers keep those), then the import nodes in source order
     # and the ``__all__`` values.
     return tuple(  # type: ignore[return-value]
@@ -126,14 +128,14 @@ def test_walk_equals_query_on_tricky_constructs() -> None:
 
 
 def test_walk_and_query_give_the_same_encoded_outline() -> None:
-    tree = tree_sitter.Parser(py._language()).parse(TRICKY)
+    tree = tree_sitter.Parser(outline.grammar()).parse(TRICKY)
     blob, imports, count = py.LANGUAGE.extract_outline_encoded("pkg/mod.py", TRICKY, tree)
-    found, import_nodes, all_values = py.LANGUAGE._collect(tree.root_node)
-    records = py._dedupe_fields(py.LANGUAGE._definitions(TRICKY, found, []))
-    by_query_imports = py.LANGUAGE._imports_of(TRICKY, import_nodes)
-    exports = py.LANGUAGE._exports("pkg/mod.py", TRICKY, by_query_imports, all_values)
+    found, import_nodes, all_values = outline.collect(tree.root_node)
+    records = outline.dedupe_fields(outline.definition_records(TRICKY, found, []))
+    by_query_imports = outline.imports_of(TRICKY, import_nodes)
+    exports = outline.exports_of("pkg/mod.py", TRICKY, by_query_imports, all_values)
     assert imports == by_query_imports and count == len(records)
-    assert blob == py.encode_records("pkg/mod.py", "python", None, records, by_query_imports, exports)
+    assert blob == encode_records("pkg/mod.py", "python", None, records, by_query_imports, exports)
 
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -145,7 +147,7 @@ def test_walk_equals_query_on_a_spread_of_the_stdlib() -> None:
     compared = 0
     for path in files:
         source = path.read_bytes()
-        if tree_sitter.Parser(py._language()).parse(source).root_node.has_error:
+        if tree_sitter.Parser(outline.grammar()).parse(source).root_node.has_error:
             continue
         by_query, by_walk = _collect_both(source)
         assert by_walk == by_query, path

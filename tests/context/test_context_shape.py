@@ -1,0 +1,134 @@
+"""The shape of ``context/``, checked on the source (issue "shape"): tree-sitter parsers come from one
+cache, the language and refactor modules do not reach up into retrieval, modules import each other
+without cycles and at their top, and Python's language module is split like the others."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONTEXT = REPO_ROOT / "context"
+PARSER_CACHE = "context/parser_cache.py"
+MAX_LINES = 800
+
+
+def _sources(*layers: str) -> list[Path]:
+    return sorted(path for layer in layers for path in (REPO_ROOT / layer).rglob("*.py"))
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(REPO_ROOT).as_posix()
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO_ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(["roost", *parts])
+
+
+def _is_type_checking_block(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def _imports(tree: ast.Module) -> list[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Every import statement outside ``if TYPE_CHECKING:`` blocks, with whether it sits at the top level."""
+    found: list[tuple[ast.Import | ast.ImportFrom, bool]] = []
+
+    def visit(node: ast.AST, top: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if _is_type_checking_block(child):
+                continue
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                found.append((child, top))
+            inner_top = top and not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            visit(child, inner_top)
+
+    visit(tree, True)
+    return found
+
+
+def _imported_context_modules(path: Path, known: set[str]) -> set[str]:
+    """The ``roost.context`` modules ``path`` imports (``from pkg import submodule`` names the submodule)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    names: set[str] = set()
+    for node, _top in _imports(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+            continue
+        base = node.module or ""
+        if node.level:
+            anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+            base = ".".join([*anchor, base] if base else anchor)
+        for alias in node.names:
+            names.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
+    return {name for name in names if name in known}
+
+
+def test_tree_sitter_parsers_are_made_only_by_the_parser_cache() -> None:
+    made = []
+    for path in _sources("context", "lsp", "engine"):
+        if _relative(path) == PARSER_CACHE:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in ("tree_sitter.Parser", "Parser"):
+                made.append(f"{_relative(path)}:{node.lineno}")
+    assert not made, "tree-sitter parsers made outside the cache:\n" + "\n".join(made)
+
+
+def test_languages_and_refactors_do_not_import_retrieval() -> None:
+    known = {_module_name(path) for path in _sources("context")}
+    upward = [
+        f"{_relative(path)} imports {module}"
+        for layer in ("context/languages", "context/refactor")
+        for path in _sources(layer)
+        for module in _imported_context_modules(path, known)
+        if module.startswith("roost.context.retrieval")
+    ]
+    assert not upward, "\n".join(upward)
+
+
+def test_context_modules_import_each_other_without_cycles() -> None:
+    paths = {_module_name(path): path for path in _sources("context")}
+    known = set(paths)
+    edges = {module: _imported_context_modules(path, known) - {module} for module, path in paths.items()}
+    cycles = []
+    for start in sorted(edges):
+        # A path from ``start`` back to itself (depth-first over the import edges).
+        stack = [(start, [start])]
+        seen: set[str] = set()
+        while stack:
+            module, trail = stack.pop()
+            for imported in sorted(edges[module]):
+                if imported == start:
+                    cycles.append(" -> ".join([*trail, start]))
+                elif imported not in seen:
+                    seen.add(imported)
+                    stack.append((imported, [*trail, imported]))
+    assert not cycles, "import cycles in context/:\n" + "\n".join(sorted(set(cycles))[:20])
+
+
+def test_context_modules_import_at_their_top() -> None:
+    """Imports inside functions only where deliberately lazy, saying so on the line (``# lazy: why``)."""
+    inside = []
+    for path in _sources("context"):
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        for node, top in _imports(ast.parse(text, filename=str(path))):
+            if not top and "# lazy:" not in lines[node.lineno - 1]:
+                inside.append(f"{_relative(path)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    assert not inside, "imports inside functions:\n" + "\n".join(inside)
+
+
+def test_the_python_language_modules_stay_under_the_size_limit() -> None:
+    modules = sorted((CONTEXT / "languages").glob("*python*.py"))
+    assert len(modules) > 1  # the outline, incremental updates, imports and types live beside python.py
+    too_long = [
+        f"{_relative(path)}: {len(path.read_text(encoding='utf-8').splitlines())} lines"
+        for path in modules
+        if len(path.read_text(encoding="utf-8").splitlines()) > MAX_LINES
+    ]
+    assert not too_long, "\n".join(too_long)
