@@ -40,3 +40,20 @@ def require_local_engine() -> None:
     missing = missing_local_engine_modules()
     if missing:
         raise DependencyMissingError(local_engine_missing_message(missing))
+
+
+def local_device_summary() -> str:
+    """One line on what the in-process engine would run on (torch's version, CUDA device, bf16), for
+    ``roost doctor``. Call it only once :func:`missing_local_engine_modules` is empty."""
+    # Deliberately lazy: this module is on the light path (no torch there), and importing torch takes
+    # seconds; the engine layer is the only one that may touch torch.
+    import torch
+
+    if torch.cuda.is_available():
+        name = torch.cuda.get_device_name(0)
+        bf16 = torch.cuda.is_bf16_supported()
+        return (
+            f"torch {torch.__version__}, CUDA {torch.version.cuda}: {torch.cuda.device_count()} × {name}, "
+            f"bf16 {'yes' if bf16 else 'no'}"
+        )
+    return f"torch {torch.__version__}, CPU only (no CUDA device): models run in float32 on the CPU"

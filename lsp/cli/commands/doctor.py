@@ -51,7 +51,11 @@ def runs_model_in_process(config: RoostConfig) -> bool:
 
 def check_local_engine(config: RoostConfig) -> Check:
     """torch and the rest of ``roost[local]``: required only when the configuration runs the model here."""
-    from roost.engine.backends import LOCAL_EXTRA_INSTALL, missing_local_engine_modules
+    from roost.engine.backends import (
+        LOCAL_EXTRA_INSTALL,
+        local_device_summary,
+        missing_local_engine_modules,
+    )
 
     required = runs_model_in_process(config)
     missing = missing_local_engine_modules()
@@ -71,20 +75,7 @@ def check_local_engine(config: RoostConfig) -> Check:
             f"{config.backend.kind!r} runs the model here",
             f'{LOCAL_EXTRA_INSTALL}, or set backend.kind = "openai" and backend.endpoint',
         )
-    return Check("engine", True, _torch_device_summary(), required=required)
-
-
-def _torch_device_summary() -> str:
-    import torch  # the local extra is installed (checked by the caller); doctor may look at torch
-
-    if torch.cuda.is_available():
-        name = torch.cuda.get_device_name(0)
-        bf16 = torch.cuda.is_bf16_supported()
-        return (
-            f"torch {torch.__version__}, CUDA {torch.version.cuda}: {torch.cuda.device_count()} × {name}, "
-            f"bf16 {'yes' if bf16 else 'no'}"
-        )
-    return f"torch {torch.__version__}, CPU only (no CUDA device): models run in float32 on the CPU"
+    return Check("engine", True, local_device_summary(), required=required)
 
 
 def check_backend(config: RoostConfig) -> Check:
