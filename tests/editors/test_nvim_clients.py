@@ -205,6 +205,7 @@ def test_toggle_global_and_buffer_sends_nothing_while_off(scripted_editor: Edito
 
     editor.nvim.command("RoostToggle")  # global: off everywhere
     assert editor.lua("return require('roost').status().enabled") is False
+    assert "(turned off here: :RoostToggle)" in editor.lua("return vim.fn.execute('RoostStatus')")
     editor.nvim.input("Go    return OFF_GLOBAL = ")
     editor.nvim.input(PLUG_KEYS["suggest"])  # asking explicitly sends nothing either
     editor.nvim.input("<Esc>")

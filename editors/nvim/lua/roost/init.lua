@@ -302,7 +302,7 @@ local function print_status()
     M.statusline(),
     "  server: " .. table.concat(config.cmd, " ") .. " (client " .. status.client_id .. ")",
     "  root: " .. tostring(status.root),
-    "  inline completion: " .. status.inline,
+    "  inline completion: " .. status.inline .. (status.enabled and "" or " (turned off here: :RoostToggle)"),
   }
   if status.message and status.message ~= "" then
     table.insert(lines, "  " .. status.message)
