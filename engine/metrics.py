@@ -3,14 +3,19 @@
 All metrics live in their own :data:`ENGINE_REGISTRY` (not the process-global default registry), so
 several schedulers in one process (tests) share them without duplicate-registration errors, and the
 LSP exposes exactly these with ``roost serve --metrics-port N`` via :func:`start_metrics_server`,
-which binds 127.0.0.1 only (metrics reveal activity; they are not for the network).
+which binds 127.0.0.1 only (metrics reveal activity; they are not for the network), and ``roost engine
+serve`` at ``/metrics`` on its serving port (behind its API key). GPU utilisation and memory come from
+NVML (:class:`NvmlCollector`) when ``nvidia-ml-py`` and a driver are present, and are absent otherwise.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 ENGINE_REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -85,27 +90,84 @@ GPU_MEMORY_BYTES = Gauge(
     ["device", "kind"],
     registry=ENGINE_REGISTRY,
 )
-GPU_UTILIZATION = Gauge(
-    "roost_engine_gpu_utilization_percent",
-    "GPU utilisation reported by NVML (only when pynvml is installed).",
-    ["device"],
-    registry=ENGINE_REGISTRY,
-)
+
+NVML_UTILIZATION = "roost_engine_gpu_utilization_percent"
+NVML_MEMORY_USED = "roost_engine_gpu_memory_used_bytes"
+NVML_MEMORY_TOTAL = "roost_engine_gpu_memory_total_bytes"
 
 
 def update_gpu_metrics() -> None:
-    """Refresh the GPU gauges. Cheap; a no-op without CUDA."""
+    """Refresh torch's CUDA memory gauges. Cheap; a no-op without CUDA (or without torch: the light
+    install's LSP process has none)."""
     try:
         import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
+    except ImportError:
         return
     if not torch.cuda.is_available():
         return
     for index in range(torch.cuda.device_count()):
         GPU_MEMORY_BYTES.labels(device=str(index), kind="allocated").set(torch.cuda.memory_allocated(index))
         GPU_MEMORY_BYTES.labels(device=str(index), kind="reserved").set(torch.cuda.memory_reserved(index))
-        with contextlib.suppress(Exception):  # needs pynvml; utilisation is optional
-            GPU_UTILIZATION.labels(device=str(index)).set(torch.cuda.utilization(index))
+
+
+def load_nvml() -> Any | None:
+    """The ``pynvml`` module (from the ``nvidia-ml-py`` package), initialised, or None when it is not
+    installed or there is no NVIDIA driver/GPU (``nvmlInit`` fails): then no GPU metric is exported."""
+    try:
+        import pynvml
+    except ImportError:
+        return None
+    try:
+        pynvml.nvmlInit()
+    except Exception:  # pynvml.NVMLError_LibraryNotFound, _DriverNotLoaded, …: no GPU here
+        return None
+    return pynvml
+
+
+class NvmlCollector:
+    """GPU utilisation and memory per device, read through NVML at scrape time (whole-device figures,
+    other processes included, unlike torch's allocator counters). Yields nothing without NVML, so the
+    metrics are absent, not zero, on a machine without a GPU. ``load`` is injectable for tests."""
+
+    def __init__(self, load: Callable[[], Any | None] = load_nvml) -> None:
+        self._load = load
+        self._nvml: Any | None = None
+        self._loaded = False
+
+    def describe(self) -> list[Metric]:
+        return []  # registering must not touch NVML (the registry calls describe() at registration)
+
+    def collect(self) -> Iterator[Metric]:
+        nvml = self._nvml_module()
+        if nvml is None:
+            return
+        utilization = GaugeMetricFamily(
+            NVML_UTILIZATION,
+            "GPU utilisation over the last sample period (NVML), percent.",
+            labels=["device"],
+        )
+        used = GaugeMetricFamily(NVML_MEMORY_USED, "GPU memory in use (NVML), bytes.", labels=["device"])
+        total = GaugeMetricFamily(NVML_MEMORY_TOTAL, "GPU memory in all (NVML), bytes.", labels=["device"])
+        try:
+            for index in range(nvml.nvmlDeviceGetCount()):
+                handle = nvml.nvmlDeviceGetHandleByIndex(index)
+                rates = nvml.nvmlDeviceGetUtilizationRates(handle)
+                memory = nvml.nvmlDeviceGetMemoryInfo(handle)
+                utilization.add_metric([str(index)], float(rates.gpu))
+                used.add_metric([str(index)], float(memory.used))
+                total.add_metric([str(index)], float(memory.total))
+        except Exception:  # a GPU that fell off the bus must not break the whole scrape
+            logging.getLogger(__name__).warning("reading GPU metrics through NVML failed", exc_info=True)
+            return
+        yield from (utilization, used, total)
+
+    def _nvml_module(self) -> Any | None:
+        if not self._loaded:  # nvmlInit once per process, on the first scrape
+            self._nvml, self._loaded = self._load(), True
+        return self._nvml
+
+
+ENGINE_REGISTRY.register(NvmlCollector())  # type: ignore[arg-type]
 
 
 def start_metrics_server(port: int) -> None:

@@ -1,20 +1,25 @@
-"""A small OpenAI-compatible HTTP server in front of any :class:`Backend` (the shared local engine).
+"""``roost engine serve``: the engine's scheduler behind an OpenAI-compatible HTTP API.
 
-``roost engine serve`` loads the model once and serves it here, so several editor windows share one
-loaded model and one continuous batch. It binds 127.0.0.1 only: prompts contain source code.
+``roost engine serve`` loads the model once and serves it here, so several editor windows (or a team)
+share one loaded model and one continuous batch. The HTTP side is a standard ASGI stack: the Starlette app
+of :mod:`roost.engine.http_app` on uvicorn (HTTP/1.1 keep-alive, Server-Sent Events streaming, graceful
+shutdown on SIGTERM); both come with the ``local`` extra, so this module imports them lazily (the light
+install reads its constants and arguments). Our scheduler (priorities, preemption, prefix reuse) stays the
+engine behind it.
 
-Endpoints: ``GET /health``, ``GET /v1/models``, ``POST /v1/completions`` (raw prompts, e.g. FIM) and
-``POST /v1/chat/completions``, both with ``"stream": true`` (Server-Sent Events, ``data: [DONE]``) or
-without. A client that disconnects mid-stream cancels its generation. HTTP/1.1 with one request per
-connection (``Connection: close``) keeps the server small; the clients we target (our HTTP backend,
-OpenAI SDKs, curl) handle that.
+Endpoints: ``GET /health`` (liveness), ``GET /ready`` (readiness), ``GET /metrics`` (Prometheus),
+``GET /v1/models``, ``POST /v1/completions`` (raw prompts, e.g. FIM) and ``POST /v1/chat/completions``,
+both with ``"stream": true`` (SSE, ``data: [DONE]``) or without. A client that disconnects mid-stream
+cancels its generation.
 
-Trust: binding 127.0.0.1 is not enough on its own. A web page can reach a localhost port through DNS
-rebinding (its own host name re-resolved to 127.0.0.1), and every local user can connect. So every
-request must name a local ``Host`` (``localhost``, ``127.0.0.1``, ``[::1]``, any port, or a name given
-with ``--allowed-host``; 403 otherwise: a rebinding page's requests carry its own host name), and when
-``$ROOST_ENGINE_API_KEY`` is set, every request except ``GET /health`` must carry
-``Authorization: Bearer <key>`` (compared in constant time; 401 otherwise).
+Trust: it binds 127.0.0.1 by default; ``--host`` binds elsewhere, and beyond loopback an API key is
+required (the server refuses to start without one). Binding loopback is not enough on its own: a web page
+can reach a localhost port through DNS rebinding (its own host name re-resolved to 127.0.0.1), and every
+local user can connect. So every request must name a local ``Host`` (``localhost``, ``127.0.0.1``,
+``[::1]``, any port, the bound address, or a name given with ``--allowed-host``; 403 otherwise: a rebinding
+page's requests carry its own host name), and when ``$ROOST_ENGINE_API_KEY`` is set, every request except
+the probes ``GET /health`` and ``GET /ready`` must carry ``Authorization: Bearer <key>`` (compared in
+constant time; 401 otherwise).
 """
 
 from __future__ import annotations
@@ -22,24 +27,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hmac
-import json
+import ipaddress
 import logging
 import os
+import signal
+import socket
 import sys
-import time
-import uuid
-from contextlib import aclosing
+import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from roost.engine.types import (
     Backend,
     ChatMessage,
     EngineError,
-    EngineOverloadedError,
     GenerationRequest,
     RequestPriority,
-    TextChunk,
 )
 
 if TYPE_CHECKING:
@@ -54,26 +57,24 @@ API_KEY_ENV = "ROOST_ENGINE_API_KEY"
 """The environment variable whose value, when set, every request must present as a bearer token."""
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 """``Host`` names always accepted: the loopback ones (a DNS-rebinding page's requests name its own)."""
+ANY_HOST = "*"
+"""``--allowed-host '*'``: accept any ``Host`` (behind a cluster's service, probes and scrapers name pod
+addresses); only allowed together with an API key."""
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", "[::]", ""})
+"""Bind addresses that mean every interface (no single name the clients would send as ``Host``)."""
 TRUST_HELP = (
-    f"Only requests whose Host header is localhost, 127.0.0.1 or [::1] (any port) or a name given with "
-    f"--allowed-host are served (403 otherwise: a defence against DNS rebinding). If the environment "
-    f"variable {API_KEY_ENV} is set, every request except GET /health must send "
-    f"'Authorization: Bearer <its value>' (401 otherwise); Roost's shared-engine client sends it."
+    f"Only requests whose Host header is localhost, 127.0.0.1 or [::1] (any port), the --host address, or "
+    f"a name given with --allowed-host are served (403 otherwise: a defence against DNS rebinding). If "
+    f"the environment variable {API_KEY_ENV} is set, every request except GET /health and GET /ready must "
+    f"send 'Authorization: Bearer <its value>' (401 otherwise); Roost's shared-engine client sends it. "
+    f"A --host beyond loopback requires {API_KEY_ENV}."
 )
+KEEP_ALIVE_S = 30
+"""Idle keep-alive connections are closed after this long (clients reuse them for the next completion)."""
+GRACEFUL_SHUTDOWN_S = 30
+"""On SIGTERM, running generations get this long to finish before their connections are closed."""
 
 MAX_BODY_BYTES = 16 * 2**20
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Payload Too Large",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
 
 
 class BadRequest(ValueError):
@@ -154,241 +155,162 @@ def host_name(host_header: str) -> str:
     return name if not colon or port.isdigit() else ""
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether binding ``host`` keeps the server on this machine (``localhost``, ``127.0.0.0/8``, ``::1``).
+    Any other name counts as beyond loopback: it may resolve to a routable address."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def trust_problem(host: str, api_key: str | None, allowed_hosts: frozenset[str]) -> str | None:
+    """Why serving on ``host`` with this key and these ``Host`` names would be unsafe, or None.
+
+    Beyond loopback every machine that can route to the port is a client, so the key is the defence and
+    must be set; ``--allowed-host '*'`` (any ``Host``: what probes and Prometheus send is a pod address)
+    gives up the DNS-rebinding check, which is only safe when a key is required too (a rebinding page
+    cannot know the key)."""
+    if not api_key and not is_loopback_host(host):
+        return (
+            f"refusing to listen on {host}: beyond loopback every request must carry an API key. "
+            f"Set {API_KEY_ENV} (e.g. `export {API_KEY_ENV}=$(openssl rand -hex 32)`) and give the same "
+            "key to the clients, or bind 127.0.0.1"
+        )
+    if not api_key and ANY_HOST in allowed_hosts:
+        return f"--allowed-host '*' accepts any Host header, which is only safe with {API_KEY_ENV} set"
+    return None
+
+
 class EngineServer:
+    """The engine's HTTP front: the ASGI app of :mod:`roost.engine.http_app` on uvicorn (HTTP/1.1 with
+    keep-alive, graceful shutdown), on a socket bound here so the chosen port is known before serving."""
+
     def __init__(
         self,
         backend: Backend,
         model_name: str,
         api_key: str | None = None,
         allowed_hosts: frozenset[str] = frozenset(),
+        handle_signals: bool = False,
     ) -> None:
-        """``api_key``: when set (non-empty), every request but ``GET /health`` must present it as a bearer
-        token. ``allowed_hosts``: ``Host`` names accepted besides :data:`LOCAL_HOSTS`."""
+        """``api_key``: when set (non-empty), every request but the probes (``/health``, ``/ready``) must
+        present it as a bearer token. ``allowed_hosts``: ``Host`` names accepted besides
+        :data:`LOCAL_HOSTS` (``"*"``: any, only with a key). ``handle_signals``: SIGINT/SIGTERM start a
+        graceful shutdown (the command line; not when embedded, e.g. in tests)."""
         self.backend = backend
         self.model_name = model_name
-        self._api_key = api_key.encode() if api_key else None
+        self._api_key = api_key or None
         self._allowed_hosts = LOCAL_HOSTS | {name.lower().strip("[]") for name in allowed_hosts}
-        self._server: asyncio.base_events.Server | None = None
+        self._server: Any = None  # uvicorn.Server, imported lazily (the light install has no uvicorn)
+        self._serving: asyncio.Task[None] | None = None
+        self._handle_signals = handle_signals
 
     async def start(self, port: int, host: str = "127.0.0.1") -> int:
-        self._server = await asyncio.start_server(self._handle, host, port)
-        return int(self._server.sockets[0].getsockname()[1])
+        """Bind ``host:port`` (0 picks a port), start serving in the background, return the bound port.
+        Raises ``ValueError`` for an unsafe binding (see :func:`trust_problem`), ``OSError`` when the
+        address cannot be bound."""
+        import uvicorn
+
+        from roost.engine.http_app import ServingState, build_app
+
+        problem = trust_problem(host, self._api_key, self._allowed_hosts)
+        if problem:
+            raise ValueError(problem)
+        allowed = self._allowed_hosts
+        if host not in WILDCARD_HOSTS:
+            allowed = allowed | {host.lower().strip("[]")}  # clients name the address they were given
+        self.state = ServingState(model_name=self.model_name)
+        app = build_app(self.backend, self.state, self._api_key.encode() if self._api_key else None, allowed)
+        config = uvicorn.Config(
+            app,
+            http="h11",
+            loop="asyncio",
+            lifespan="off",
+            # Logging stays ours: uvicorn's default config would print access lines on stdout, a pipe the
+            # shared-engine starter stops reading once it has the port.
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_keep_alive=KEEP_ALIVE_S,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
+        self._server = _draining_server_class()(config, self.state, self._handle_signals)
+        sock = _bound_socket(host, port)
+        self._serving = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._serving.done():
+                sock.close()
+                self._serving.result()  # raises why it stopped
+                raise OSError(f"the engine server stopped while starting on {host}:{port}")
+            await asyncio.sleep(0.01)
+        return int(sock.getsockname()[1])
 
     async def serve_forever(self) -> None:
-        assert self._server is not None
-        async with self._server:
-            await self._server.serve_forever()
+        assert self._serving is not None
+        await self._serving
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    # --------------------------------------------------------------------------------------- HTTP
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            method, path, body = await self._read_request(reader)
-            await self._route(method, path, body, writer)
-        except BadRequest as error:
-            extra = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
-            await self._send_json(
-                writer, error.status, _error_body(str(error), "invalid_request_error"), extra
-            )
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass  # the client went away; its generation was cancelled by the stream's aclosing
-        except Exception as error:  # never let one request take the server down
-            log.exception("engine server request failed")
-            with contextlib.suppress(Exception):
-                await self._send_json(
-                    writer, 500, _error_body(f"{type(error).__name__}: {error}", "server_error")
-                )
-        finally:
-            with contextlib.suppress(Exception):
-                writer.close()
-                await writer.wait_closed()
-
-    def _check_trust(self, path: str, headers: dict[str, str]) -> None:
-        """Refuse a foreign ``Host`` (403) and, with a key configured, a missing or wrong one (401).
-
-        Checked before the body is read or anything is routed."""
-        host = host_name(headers.get("host", ""))
-        if host not in self._allowed_hosts:
-            raise BadRequest(
-                f"Host {headers.get('host', '')!r} is not allowed: this engine serves local clients only "
-                "(localhost, 127.0.0.1, [::1]; add others with --allowed-host)",
-                status=403,
-            )
-        if self._api_key is None or path == "/health":
+        if self._server is None or self._serving is None:
             return
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        presented = token.strip().encode() if scheme.lower() == "bearer" else b""
-        if not hmac.compare_digest(presented, self._api_key):
-            raise BadRequest(f"missing or wrong API key: send 'Authorization: Bearer ${API_KEY_ENV}'", 401)
+        self._server.request_exit()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._serving
 
-    async def _read_request(self, reader: asyncio.StreamReader) -> tuple[str, str, dict[str, Any]]:
-        request_line = (await reader.readline()).decode("latin-1").strip()
-        parts = request_line.split()
-        if len(parts) != 3:
-            raise BadRequest("malformed HTTP request line")
-        method, target, _version = parts
-        headers: dict[str, str] = {}
-        while True:
-            line = (await reader.readline()).decode("latin-1")
-            if line in ("\r\n", "\n", ""):
-                break
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        path = target.split("?", 1)[0]
-        self._check_trust(path, headers)  # before the body is read: a refused request sends nothing in
-        try:
-            length = int(headers.get("content-length", "0") or 0)
-        except ValueError:
-            raise BadRequest("Content-Length is not a number") from None
-        if length > MAX_BODY_BYTES:
-            raise BadRequest(f"request body over {MAX_BODY_BYTES} bytes", status=413)
-        body: dict[str, Any] = {}
-        if length:
-            raw = await reader.readexactly(length)
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(False)
+    return sock
+
+
+def _draining_server_class() -> type:
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        """uvicorn's server that marks the state as draining when shutdown starts (SIGTERM from an
+        orchestrator, Ctrl-C, or :meth:`EngineServer.close`): ``/ready`` turns 503 while the running
+        generations finish. Signals are handled only when asked (the command line), and never re-raised
+        after the shutdown as uvicorn does, so the caller's cleanup (closing the backend) runs."""
+
+        def __init__(self, config: uvicorn.Config, state: Any, handle_signals: bool) -> None:
+            super().__init__(config)
+            self._state = state
+            self._handle_signals = handle_signals
+
+        def request_exit(self) -> None:
+            self._state.draining = True
+            self.should_exit = True
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True  # a second Ctrl-C: stop waiting for running generations
+            self.request_exit()
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if not self._handle_signals or threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
             try:
-                body = json.loads(raw)
-            except ValueError as error:
-                raise BadRequest(f"the body is not JSON: {error}") from error
-            if not isinstance(body, dict):
-                raise BadRequest("the body must be a JSON object")
-        return method.upper(), path, body
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
 
-    async def _route(
-        self, method: str, path: str, body: dict[str, Any], writer: asyncio.StreamWriter
-    ) -> None:
-        if path == "/health":
-            await self._send_json(writer, 200, {"status": "ok", "model": self.model_name})
-        elif path == "/v1/models":
-            await self._send_json(
-                writer,
-                200,
-                {"object": "list", "data": [{"id": self.model_name, "object": "model", "owned_by": "roost"}]},
-            )
-        elif path in ("/v1/completions", "/v1/chat/completions"):
-            if method != "POST":
-                raise BadRequest(f"{path} takes POST", status=405)
-            chat = path.endswith("chat/completions")
-            request = request_from_openai(body, chat)
-            if body.get("stream"):
-                await self._stream(writer, request, chat)
-            else:
-                await self._complete(writer, request, chat)
-        else:
-            raise BadRequest(f"no route {path}", status=404)
-
-    async def _complete(self, writer: asyncio.StreamWriter, request: GenerationRequest, chat: bool) -> None:
-        parts: list[str] = []
-        final: TextChunk | None = None
-        try:
-            async with aclosing(self.backend.generate(request)) as stream:
-                async for chunk in stream:
-                    parts.append(chunk.text)
-                    if chunk.is_final:
-                        final = chunk
-        except EngineOverloadedError as error:
-            raise BadRequest(str(error), status=429) from error
-        except EngineError as error:
-            raise BadRequest(str(error)) from error
-        assert final is not None
-        text = "".join(parts)
-        choice: dict[str, Any] = {"index": 0, "finish_reason": _finish(final)}
-        if chat:
-            choice["message"] = {"role": "assistant", "content": text}
-        else:
-            choice["text"] = text
-        timings = final.timings
-        usage = {
-            "prompt_tokens": timings.prompt_tokens if timings else 0,
-            "completion_tokens": timings.generated_tokens if timings else 0,
-        }
-        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-        await self._send_json(
-            writer, 200, {**self._envelope(request, chat, stream=False), "choices": [choice], "usage": usage}
-        )
-
-    async def _stream(self, writer: asyncio.StreamWriter, request: GenerationRequest, chat: bool) -> None:
-        stream = self.backend.generate(request)
-        started = False
-        try:
-            async with aclosing(stream):
-                async for chunk in stream:
-                    if not started:
-                        writer.write(_head(200, "text/event-stream", None))
-                        started = True
-                    await self._send_event(writer, self._stream_body(request, chat, chunk))
-            await self._send_raw(writer, b"data: [DONE]\n\n")
-        except EngineOverloadedError as error:
-            if started:
-                raise
-            raise BadRequest(str(error), status=429) from error
-        except EngineError as error:
-            if started:
-                raise
-            raise BadRequest(str(error)) from error
-
-    def _stream_body(self, request: GenerationRequest, chat: bool, chunk: TextChunk) -> dict[str, Any]:
-        choice: dict[str, Any] = {"index": 0, "finish_reason": _finish(chunk) if chunk.is_final else None}
-        if chat:
-            choice["delta"] = {"content": chunk.text} if chunk.text or not chunk.is_final else {}
-        else:
-            choice["text"] = chunk.text
-        return {**self._envelope(request, chat, stream=True), "choices": [choice]}
-
-    def _envelope(self, request: GenerationRequest, chat: bool, stream: bool) -> dict[str, Any]:
-        kind = "chat.completion" if chat else "text_completion"
-        return {
-            "id": f"roost-{request.request_id or uuid.uuid4().hex}",
-            "object": kind + (".chunk" if stream and chat else ""),
-            "created": int(time.time()),
-            "model": self.model_name,
-        }
-
-    async def _send_event(self, writer: asyncio.StreamWriter, payload: dict[str, Any]) -> None:
-        await self._send_raw(writer, b"data: " + json.dumps(payload).encode() + b"\n\n")
-
-    async def _send_raw(self, writer: asyncio.StreamWriter, data: bytes) -> None:
-        writer.write(data)
-        await writer.drain()  # raises ConnectionError when the client left: the stream is closed
-
-    async def _send_json(
-        self,
-        writer: asyncio.StreamWriter,
-        status: int,
-        payload: dict[str, Any],
-        extra_headers: dict[str, str] | None = None,
-    ) -> None:
-        body = json.dumps(payload).encode()
-        writer.write(_head(status, "application/json", len(body), extra_headers) + body)
-        await writer.drain()
-
-
-def _head(
-    status: int, content_type: str, length: int | None, extra_headers: dict[str, str] | None = None
-) -> bytes:
-    lines = [
-        f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}",
-        f"Content-Type: {content_type}",
-        "Connection: close",
-        *(f"{name}: {value}" for name, value in (extra_headers or {}).items()),
-    ]
-    if length is not None:
-        lines.append(f"Content-Length: {length}")
-    else:
-        lines.append("Cache-Control: no-cache")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-def _error_body(message: str, kind: str) -> dict[str, Any]:
-    return {"error": {"message": message, "type": kind}}
-
-
-def _finish(chunk: TextChunk) -> str:
-    return "length" if chunk.finish_reason == "length" else "stop"
+    return DrainingServer
 
 
 def run_server(
@@ -398,11 +320,17 @@ def run_server(
     log_progress: bool = True,
     allowed_hosts: frozenset[str] = frozenset(),
     progress: ProgressCallback | None = None,
+    host: str = "127.0.0.1",
 ) -> int:
-    """Load the model, then serve it until interrupted. Prints ``listening on http://127.0.0.1:PORT``
-    (one line on stdout) once it accepts connections: whoever started the process reads the port from it.
-    The API key, if any, comes from ``$ROOST_ENGINE_API_KEY`` (never a flag: a command line is visible to
-    every local user)."""
+    """Load the model, then serve it until interrupted (SIGINT or SIGTERM: a graceful shutdown). Prints
+    ``listening on http://HOST:PORT`` (one line on stdout) once it accepts connections: whoever started
+    the process reads the port from it. The API key, if any, comes from ``$ROOST_ENGINE_API_KEY`` (never
+    a flag: a command line is visible to every local user); beyond loopback it is required."""
+    api_key = os.environ.get(API_KEY_ENV) or None
+    problem = trust_problem(host, api_key, allowed_hosts)
+    if problem:  # before the model loads: a refusal should not cost a minute
+        print(f"roost engine: {problem}", file=sys.stderr)
+        return 2
     from roost.engine.backends.transformers_backend import TransformersBackend
     from roost.engine.metrics import start_metrics_server
 
@@ -421,14 +349,18 @@ def run_server(
         print(f"roost engine: metrics on http://127.0.0.1:{metrics_port}/metrics", file=sys.stderr)
 
     async def serve() -> None:
-        api_key = os.environ.get(API_KEY_ENV) or None
         server = EngineServer(
-            backend, model_name=backend.loaded.source, api_key=api_key, allowed_hosts=allowed_hosts
+            backend,
+            model_name=backend.loaded.source,
+            api_key=api_key,
+            allowed_hosts=allowed_hosts,
+            handle_signals=True,
         )
-        bound = await server.start(port)
+        bound = await server.start(port, host)
         if api_key:
             print(f"roost engine: requests need the API key from ${API_KEY_ENV}", file=sys.stderr)
-        print(f"listening on http://127.0.0.1:{bound}", flush=True)
+        shown = f"[{host}]" if ":" in host else host
+        print(f"listening on http://{shown}:{bound}", flush=True)
         try:
             await server.serve_forever()
         finally:
@@ -438,7 +370,7 @@ def run_server(
     try:
         asyncio.run(serve())
     except OSError as error:
-        print(f"roost engine: cannot listen on 127.0.0.1:{port}: {error}", file=sys.stderr)
+        print(f"roost engine: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -447,10 +379,15 @@ def run_server(
 
 def add_server_arguments(parser: argparse.ArgumentParser, default_port: int = DEFAULT_PORT) -> None:
     parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help=f"address to bind (default 127.0.0.1; beyond loopback, e.g. 0.0.0.0, {API_KEY_ENV} is required)",
+    )
+    parser.add_argument(
         "--port",
         type=int,
         default=default_port,
-        help=f"port on 127.0.0.1 (default {default_port}; 0 picks one)",
+        help=f"port to bind (default {default_port}; 0 picks one)",
     )
     parser.add_argument(
         "--model",
@@ -478,8 +415,9 @@ def add_server_arguments(parser: argparse.ArgumentParser, default_port: int = DE
         action="append",
         default=[],
         metavar="NAME",
-        help="also accept requests whose Host header is NAME (repeatable; e.g. behind a local proxy). "
-        "Default: localhost, 127.0.0.1 and [::1] only",
+        help="also accept requests whose Host header is NAME (repeatable; e.g. behind a proxy or a "
+        f"cluster service; '*' accepts any, only with {API_KEY_ENV} set). "
+        "Default: localhost, 127.0.0.1, [::1] and the --host address",
     )
     parser.epilog = TRUST_HELP
 
@@ -523,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         args.port,
         args.metrics_port,
         allowed_hosts=frozenset(args.allowed_host),
+        host=args.host,
     )
 
 

@@ -11,10 +11,13 @@ from roost.engine.server import EngineServer
 
 
 async def http(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+    """One request on its own connection, read to the end (``Connection: close``: the server keeps
+    connections alive otherwise)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     payload = json.dumps(body).encode() if body is not None else b""
     writer.write(
-        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+        "Content-Type: application/json\r\n"
         f"Content-Length: {len(payload)}\r\n\r\n".encode()
         + payload
     )
@@ -22,7 +25,21 @@ async def http(port: int, method: str, path: str, body: dict | None = None) -> t
     raw = await reader.read()
     writer.close()
     head, _, rest = raw.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head.lower():  # a stream on a keep-alive connection
+        rest = dechunk(rest)
     return int(head.split()[1]), rest
+
+
+def dechunk(body: bytes) -> bytes:
+    """The payload of an HTTP/1.1 chunked body (``<hex size>\\r\\n<data>\\r\\n`` … ``0\\r\\n\\r\\n``)."""
+    payload = b""
+    while body:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        payload, body = payload + body[:size], body[size + 2 :]
+    return payload
 
 
 def sse_events(raw: bytes) -> list[str]:

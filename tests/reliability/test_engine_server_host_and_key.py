@@ -39,7 +39,8 @@ async def raw_http(
 ) -> tuple[int, dict]:
     payload = json.dumps(body).encode() if body is not None else b""
     method = "POST" if body is not None else "GET"
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    # Connection: close, to read the answer to the end (the server keeps connections alive otherwise).
+    head = "".join(f"{name}: {value}\r\n" for name, value in {**headers, "Connection": "close"}.items())
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(
         f"{method} {path} HTTP/1.1\r\n{head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload
@@ -58,17 +59,34 @@ async def serving(api_key: str | None, allowed_hosts: frozenset[str] = frozenset
 
 
 @pytest.mark.parametrize(
-    "host", ["evil.example", "evil.example:8917", "127.0.0.1.evil.example", "", "localhost:x"]
+    "host", ["evil.example", "evil.example:8917", "127.0.0.1.evil.example", "localhost:x"]
 )
 async def test_a_foreign_host_is_refused_before_anything_reaches_the_model(host: str) -> None:
     server, port, backend = await serving(api_key=None)
     try:
-        headers = {"Host": host} if host else {}
+        headers = {"Host": host}
         status, answer = await raw_http(port, "/v1/completions", headers, COMPLETION)
         assert status == 403 and "not allowed" in answer["error"]["message"]
         status, _ = await raw_http(port, "/v1/models", headers)
         assert status == 403
         assert backend.requests == []
+    finally:
+        await server.close()
+
+
+async def test_a_request_without_host_is_refused_by_the_http_layer() -> None:
+    """HTTP/1.1 requires a Host header: uvicorn's h11 answers 400 (RFC 9112 section 3.2) before the app."""
+    server, port, backend = await serving(api_key=None)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        payload = json.dumps(COMPLETION).encode()
+        writer.write(
+            f"POST /v1/completions HTTP/1.1\r\nContent-Length: {len(payload)}\r\n\r\n".encode() + payload
+        )
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), timeout=10)
+        writer.close()
+        assert int(raw.split()[1]) == 400 and backend.requests == []
     finally:
         await server.close()
 

@@ -1,11 +1,12 @@
 """``roost engine serve``: one loaded model, shared by every editor window, over an OpenAI-compatible API.
 
-    roost engine serve [--port N] [--model PATH|HF_ID|NAME] [--dtype auto] [--device auto]
+    roost engine serve [--host 127.0.0.1] [--port N] [--model PATH|HF_ID|NAME] [--dtype auto] [--device auto]
                        [--quantization int8|nf4|fp8] [--compile] [--max-batch-size 8] [--metrics-port N]
                        [--allowed-host NAME]…
 
-Binds 127.0.0.1 only, serves only requests with a local Host header, and requires
-``Authorization: Bearer $ROOST_ENGINE_API_KEY`` when that variable is set. Wiring only: the engine and its server are ``roost.engine``.
+Binds 127.0.0.1 by default (``--host`` elsewhere, which requires ``$ROOST_ENGINE_API_KEY``), serves only
+requests with an allowed Host header, and requires ``Authorization: Bearer $ROOST_ENGINE_API_KEY`` when that
+variable is set. Wiring only: the engine and its server (uvicorn + Starlette) are ``roost.engine``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="engine_action", metavar="ACTION")
     serve = actions.add_parser(
         "serve",
-        help="load the model once and serve it on 127.0.0.1 (OpenAI-compatible)",
-        description="Load the model once and serve it on 127.0.0.1 (OpenAI-compatible).",
+        help="load the model once and serve it (OpenAI-compatible; 127.0.0.1 unless --host)",
+        description="Load the model once and serve it over an OpenAI-compatible API, with /health, "
+        "/ready and /metrics for probes and Prometheus (127.0.0.1 unless --host).",
     )
     add_server_arguments(serve)
 
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             args.metrics_port,
             allowed_hosts=frozenset(args.allowed_host),
             progress=bar,
+            host=args.host,
         )
     finally:
         bar.close()
@@ -57,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
 COMMAND = Command(
     name="engine",
     help="run the model engine as a shared local OpenAI-compatible server",
-    description="Load the model once and serve it on 127.0.0.1 with an OpenAI-compatible API "
-    "(/v1/completions, /v1/chat/completions, streaming), so several editors share one model.",
+    description="Load the model once and serve it with an OpenAI-compatible API (/v1/completions, "
+    "/v1/chat/completions, streaming; /health, /ready, /metrics), so several editors or a team share one "
+    "model. 127.0.0.1 unless --host.",
     configure=configure,
     run=run,
     order=70,
