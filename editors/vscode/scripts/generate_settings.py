@@ -68,7 +68,7 @@ CLIENT_SETTINGS: dict[str, dict[str, Any]] = {
         "default": "",
         "scope": "machine",
         "markdownDescription": "A Python interpreter with Roost installed. When set, the server is started as "
-        "`<pythonPath> -m roost.lsp.cli serve --stdio`.",
+        "`<pythonPath> -P -m roost.lsp.cli serve --stdio` (`-P` keeps the workspace off the import path).",
     },
     "roost.server.env": {
         "type": "object",

@@ -83,7 +83,9 @@ export interface ServerLaunch {
   env: Record<string, string>;
 }
 
-/** How to start the server: `roost serve --stdio`, or `<python> -m roost.lsp.cli serve --stdio`. */
+/** How to start the server: `roost serve --stdio`, or `<python> -P -m roost.lsp.cli serve --stdio`.
+ * `-P` (Python 3.11+) keeps the working directory, often the untrusted workspace, off `sys.path`: without it
+ * the interpreter would import a workspace folder named `roost/` before any Roost code could prevent it. */
 export function serverLaunch(read: SettingReader): ServerLaunch {
   const pythonPath = read("server.pythonPath");
   const command = read("server.command");
@@ -102,7 +104,7 @@ export function serverLaunch(read: SettingReader): ServerLaunch {
     }
   }
   if (typeof pythonPath === "string" && pythonPath.trim() !== "") {
-    return { command: pythonPath.trim(), args: ["-m", "roost.lsp.cli", ...serverArgs], env: extraEnv };
+    return { command: pythonPath.trim(), args: ["-P", "-m", "roost.lsp.cli", ...serverArgs], env: extraEnv };
   }
   const executable = typeof command === "string" && command.trim() !== "" ? command.trim() : "roost";
   return { command: executable, args: serverArgs, env: extraEnv };

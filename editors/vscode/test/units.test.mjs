@@ -53,7 +53,7 @@ test("launch: roost serve --stdio by default, python -m when an interpreter is s
   );
   assert.deepEqual(serverLaunch(reader({ "server.pythonPath": "/usr/bin/python3", "server.command": "x" })), {
     command: "/usr/bin/python3",
-    args: ["-m", "roost.lsp.cli", "serve", "--stdio"],
+    args: ["-P", "-m", "roost.lsp.cli", "serve", "--stdio"],
     env: {},
   });
   assert.equal(affectsLaunch((s) => s === "roost.server.pythonPath"), true);
