@@ -159,9 +159,7 @@ async def preemption(
     results: dict[str, object] = {}
     answers: dict[bool, list[list[int]]] = {}
     for enabled in (False, True):
-        scheduler = scheduler_for(
-            loaded, max_batch_size=len(edits), prefix_cache_bytes=0, preemption=enabled
-        )
+        scheduler = scheduler_for(loaded, max_batch_size=len(edits), prefix_cache_bytes=0, preemption=enabled)
         try:
             tasks = [asyncio.create_task(run(scheduler, e)) for e in edits]
             while scheduler.batch_size < len(edits) or scheduler.decode_steps < 4:
@@ -181,7 +179,9 @@ async def preemption(
     return results
 
 
-async def static_decode(loaded: LoadedModel, prompts: Sequence[str], new_tokens: int) -> dict[str, float | bool]:
+async def static_decode(
+    loaded: LoadedModel, prompts: Sequence[str], new_tokens: int
+) -> dict[str, float | bool]:
     """Batched decode tokens/s: eager dynamic cache vs the compiled static-cache step (after warm-up)."""
     requests = [GenerationRequest(prompt=p, max_new_tokens=new_tokens) for p in prompts]
     figures: dict[str, float | bool] = {}
@@ -250,7 +250,6 @@ def keystroke_section(loaded: LoadedModel, long_prompt: str, args: argparse.Name
     print(f"   speed-up: {fresh / reused:.1f}x  (target >= 5x)")
 
 
-
 def concurrency_section(loaded: LoadedModel, text: str, args: argparse.Namespace) -> None:
     prompts = [
         code_prompt(loaded, text, 1500 + i * 400, args.concurrent_prompt_tokens)
@@ -265,7 +264,6 @@ def concurrency_section(loaded: LoadedModel, text: str, args: argparse.Namespace
     print(
         f"   speed-up: {batched / sequential:.2f}x  (target >= 2.5x); batched answers == one-at-a-time: {same}"
     )
-
 
 
 def cancellation_section(loaded: LoadedModel, text: str) -> None:
@@ -284,11 +282,12 @@ def cancellation_section(loaded: LoadedModel, text: str) -> None:
     )
 
 
-
 def preemption_section(loaded: LoadedModel, text: str) -> None:
     edits = [code_prompt(loaded, text, 7000 + i * 300, 200) for i in range(2)]
     figures = asyncio.run(preemption(loaded, edits, code_prompt(loaded, text, 8000, 150), 160))
-    print("\n4. preemption (2 edits of 160 tokens fill a batch of 2; an inline completion of 16 tokens arrives)")
+    print(
+        "\n4. preemption (2 edits of 160 tokens fill a batch of 2; an inline completion of 16 tokens arrives)"
+    )
     print(
         f"   inline completion without preemption: {figures['inline_s_off']:6.2f} s "
         f"(first token after {figures['inline_ttft_s_off']:.2f} s)"

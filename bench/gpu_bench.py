@@ -170,7 +170,9 @@ async def scheduler_figures(
     model: torch.nn.Module, tokenizer: MistralCommonTokenizer, label: str, **options: object
 ) -> dict[str, float]:
     scheduler = Scheduler(
-        model, tokenizer, SchedulerOptions(max_batch_size=16, prefix_cache_bytes=0, **options)  # type: ignore[arg-type]
+        model,
+        tokenizer,
+        SchedulerOptions(max_batch_size=16, prefix_cache_bytes=0, **options),  # type: ignore[arg-type]
     )
     try:
         await run(

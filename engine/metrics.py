@@ -167,7 +167,7 @@ class NvmlCollector:
         return self._nvml
 
 
-ENGINE_REGISTRY.register(NvmlCollector())  # type: ignore[arg-type]
+ENGINE_REGISTRY.register(NvmlCollector())
 
 
 def start_metrics_server(port: int) -> None:

@@ -44,7 +44,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,7 @@ from roost.engine.types import (
 )
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class SchedulerOptions:
@@ -234,7 +235,7 @@ class Scheduler:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text))
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[TextChunk, None]:
         state = self._submit(request)
         try:
             while True:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -190,7 +190,7 @@ class Backend(Protocol):
         """Short human-readable description, e.g. ``transformers:Qwen2.5-Coder-0.5B`` or ``openai:http://…``."""
         ...
 
-    def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+    def generate(self, request: GenerationRequest) -> AsyncGenerator[TextChunk, None]:
         """Stream the answer to ``request`` (an async generator; see module docstring)."""
         ...
 

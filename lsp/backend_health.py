@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +60,7 @@ class HealthReportingBackend:
     def name(self) -> str:
         return self.inner.name
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[TextChunk, None]:
         try:
             async with contextlib.aclosing(self.inner.generate(request)) as stream:
                 async for chunk in stream:

@@ -68,7 +68,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def apply_text_edits(text: str, edits: list[types.TextEdit]) -> str:
+PlainTextEdit = types.TextEdit | types.AnnotatedTextEdit
+
+
+def text_changes(edit: types.WorkspaceEdit) -> list[tuple[str, list[PlainTextEdit]]]:
+    """(uri, edits) for each change of ``edit``. The demo applies plain text edits only; a file
+    creation, rename or deletion, or a snippet, is refused with its name (not an AttributeError)."""
+    changes: list[tuple[str, list[PlainTextEdit]]] = []
+    for change in edit.document_changes or []:
+        if not isinstance(change, types.TextDocumentEdit):
+            raise TypeError(f"the demo applies text edits only, not {type(change).__name__}")
+        edits: list[PlainTextEdit] = []
+        for text_edit in change.edits:
+            if isinstance(text_edit, types.SnippetTextEdit):
+                raise TypeError("the demo applies text edits only, not SnippetTextEdit")
+            edits.append(text_edit)
+        changes.append((change.text_document.uri, edits))
+    return changes
+
+
+def apply_text_edits(text: str, edits: list[PlainTextEdit]) -> str:
     lines = text.split("\n")
 
     def offset(position: types.Position) -> int:
@@ -133,10 +152,9 @@ class DemoClient:
 
         @client.feature(types.WORKSPACE_APPLY_EDIT)
         def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-            for change in params.edit.document_changes or []:
-                uri = change.text_document.uri
+            for uri, edits in text_changes(params.edit):
                 text, version = self.buffers.get(uri) or (self.read(uri), 0)
-                self.change(uri, apply_text_edits(text, list(change.edits)))
+                self.change(uri, apply_text_edits(text, edits))
             return types.ApplyWorkspaceEditResult(applied=True)
 
     # -- buffers -----------------------------------------------------------------------------------------
@@ -250,11 +268,10 @@ def workspace_edit_diff(client: DemoClient, edit: Any) -> str:
     converter = client.client.protocol._converter  # noqa: SLF001 - lsprotocol's converter
     if isinstance(edit, dict):
         edit = converter.structure(edit, types.WorkspaceEdit)
-    out = []
-    for change in edit.document_changes or []:
-        uri = change.text_document.uri
+    out: list[str] = []
+    for uri, edits in text_changes(edit):
         before = client.buffers[uri][0] if uri in client.buffers else client.read(uri)
-        after = apply_text_edits(before, list(change.edits))
+        after = apply_text_edits(before, edits)
         relative = Path(uri.removeprefix("file://")).resolve().relative_to(client.root.resolve()).as_posix()
         out.extend(
             difflib.unified_diff(

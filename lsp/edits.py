@@ -162,7 +162,7 @@ def to_workspace_edit(edits: list[FileEdit]) -> types.WorkspaceEdit:
 
 
 def unified_diff(edits: list[FileEdit]) -> str:
-    out = []
+    out: list[str] = []
     for edit in edits:
         out.extend(
             difflib.unified_diff(

@@ -3,7 +3,7 @@ engine's own loader. Only option mapping lives here; loading is the engine's."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from roost.lsp.config import RoostConfig
 
@@ -22,9 +22,10 @@ def packaged_model_name(setting: str) -> str | None:
     return _PACKAGED.get(setting)
 
 
-def compile_option(config: RoostConfig) -> bool | str:
+def compile_option(config: RoostConfig) -> bool | Literal["static"]:
     """The engine's ``compile`` option for the ``model.compile`` setting."""
-    return {"off": False, "dynamic": True, "static": "static"}[config.model.compile]
+    options: dict[str, bool | Literal["static"]] = {"off": False, "dynamic": True, "static": "static"}
+    return options[config.model.compile]
 
 
 def transformers_options(config: RoostConfig) -> Any:

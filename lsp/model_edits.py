@@ -9,6 +9,7 @@ An edit that cannot be applied or is blocked is reported in the message, never s
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -116,7 +117,6 @@ def _inside(root: Path, path: Path) -> bool:
     return True
 
 
-
 async def generate_answer(
     services: Any, request: EditRequest, on_partial: Callable[[str], None] | None, max_tokens: int = 768
 ) -> str:
@@ -185,7 +185,7 @@ def build_proposal(
                     target.text[:start],
                     old,
                     target.text[end:],
-                    lambda head, t=target, s=start, e=end: _redefines(t, s, e, head),
+                    functools.partial(_redefines, target, start, end),
                 )
                 if echoes_surroundings(new_text, target.text[:start], old, target.text[end:]):
                     raise EditError("the answer repeats the code around the selection instead of changing it")

@@ -161,8 +161,10 @@ class RoostProtocol(LanguageServerProtocol):
         if message.kind == "response":
             # A reply to one of our requests that does not fit its result type: fail the waiting future
             # rather than leave whoever awaits it hanging.
-            future = self._request_futures.pop(message.id, None) if message.id is not None else None
-            self._result_types.pop(message.id, None)
+            future = None
+            if message.id is not None:
+                future = self._request_futures.pop(message.id, None)
+                self._result_types.pop(message.id, None)
             if future is not None and not future.done():
                 future.set_exception(JsonRpcInvalidParams(f"unreadable response: {message.problem}"))
             return

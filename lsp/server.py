@@ -112,7 +112,7 @@ class RoostServer(LanguageServer):
         protocol: RoostProtocol = self.protocol  # type: ignore[assignment]
 
         async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            protocol.set_writer(writer)  # type: ignore[arg-type]  # a StreamWriter writes like pygls's writers
+            protocol.set_writer(writer)  # a StreamWriter writes like pygls's writers
             framer = MessageFramer(self.max_message_bytes)
             await read_frames(
                 lambda: reader.read(READ_CHUNK_BYTES),
@@ -141,7 +141,8 @@ class RoostServer(LanguageServer):
         if root:
             return Path(root)
         folders = list(self.workspace.folders.values())
-        return Path(to_fs_path(folders[0].uri)) if folders else None
+        first_folder = to_fs_path(folders[0].uri) if folders else None  # None too for a non-file URI
+        return Path(first_folder) if first_folder else None
 
     def set_config_layer(self, name: str, raw: Any) -> None:
         before = self.config

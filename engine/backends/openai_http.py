@@ -35,7 +35,7 @@ import contextlib
 import json
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -275,7 +275,7 @@ class OpenAIHTTPBackend:
                     reason=f"backend {options.base_url} broke the connection: {error or type(error).__name__}",
                 ) from error
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[TextChunk, None]:
         endpoint, body = self._endpoint_and_body(request)
         if self._closed:
             raise EngineError(f"backend {self.name} is closed")
@@ -454,8 +454,8 @@ class _StreamState:
         if not isinstance(event, dict):
             raise ValueError(f"{data[:200]!r} is not a JSON object")
         if "error" in event:
-            error = event["error"]
-            message = error.get("message") if isinstance(error, dict) else error
+            reported = event["error"]
+            message = reported.get("message") if isinstance(reported, dict) else reported
             return "", f"the model server reported an error mid-answer: {message}"
         usage = event.get("usage")
         if isinstance(usage, dict):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -110,7 +110,7 @@ class RedactingBackend:
     def name(self) -> str:
         return self.inner.name
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[TextChunk, None]:
         # The whole request is redacted before the inner backend is even called, so nothing of a request
         # that cannot be redacted reaches it. Scanning is CPU work (about 8 ms for an 8 KB prompt): in a
         # worker thread, like prompt building, so the event loop keeps answering the editor.

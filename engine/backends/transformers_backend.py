@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -101,7 +101,7 @@ class TransformersBackend:
     def name(self) -> str:
         return f"transformers:{self.loaded.source} ({self.loaded.device}, {self.loaded.dtype})"
 
-    def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+    def generate(self, request: GenerationRequest) -> AsyncGenerator[TextChunk, None]:
         return self.scheduler.generate(request)
 
     def count_tokens(self, text: str) -> int:
@@ -351,7 +351,11 @@ def quantization_problem(kind: str, env: QuantizationEnvironment) -> str | None:
             need = _dotted(TORCHAO_MIN_VERSION_FOR_CPU_FP8)
             if env.torchao_version is not None and env.torchao_version >= TORCHAO_MIN_VERSION_FOR_CPU_FP8:
                 return None
-            have = "it is not installed" if env.torchao_version is None else f"{_dotted(env.torchao_version)} is installed"
+            have = (
+                "it is not installed"
+                if env.torchao_version is None
+                else f"{_dotted(env.torchao_version)} is installed"
+            )
             return (
                 f"quantization 'fp8' needs a CUDA GPU (compute capability >= 8.9), or on CPU torchao >= {need} "
                 f"({have}): pip install 'torchao>={need}'"
@@ -398,7 +402,7 @@ def quantization_environment(device: str) -> QuantizationEnvironment:
     if device_type == "cuda" and torch.cuda.is_available():
         capability = tuple(torch.cuda.get_device_capability(torch.device(device)))
     torchao_version = _installed_version("torchao")
-    return QuantizationEnvironment(device_type, bnb_version, bnb_devices, capability, torchao_version)  # type: ignore[arg-type]
+    return QuantizationEnvironment(device_type, bnb_version, bnb_devices, capability, torchao_version)
 
 
 def _quantization_config(kind: Quantization, device: str, dtype: Any) -> Any:

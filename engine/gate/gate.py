@@ -255,7 +255,8 @@ class Gate:
         if doc.first_inserted == doc.last_inserted and lands_in_comment(doc):
             # One line, all of it on the prefix's comment line: comment text where it lands (inert), and
             # scanned as the code the model meant just below.
-            findings, scanned_as = [], "comment"
+            no_findings: list[Finding] = []
+            findings, scanned_as = no_findings, "comment"
         else:
             scanned = self._first_scan(bandit, doc, scan_candidates(doc))
             findings, scanned_as = scanned if scanned is not None else self._line_by_line(bandit, doc)

@@ -291,8 +291,9 @@ def _part_data_file(distribution: importlib.metadata.Distribution, name: str, sp
         raise ModelIntegrityError(
             f"{name} lists {len(data_files)} data/*.bin files in its metadata, expected one; {reinstall}"
         )
-    install_root = Path(distribution.locate_file("")).resolve()
-    path = Path(distribution.locate_file(data_files[0])).resolve()
+    # locate_file gives a pathlib.Path for an installed distribution; typed as the SimplePath protocol.
+    install_root = Path(str(distribution.locate_file(""))).resolve()
+    path = Path(str(distribution.locate_file(data_files[0]))).resolve()
     if not path.is_relative_to(install_root):
         raise ModelIntegrityError(
             f"{name} lists a data file outside its install directory ({path}); {reinstall}"

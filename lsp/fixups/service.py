@@ -201,9 +201,9 @@ class FixupService:
     # -- proposals -------------------------------------------------------------------------------------
     async def _propose(self, session: FixupSession, user_message: str, diagnostics: list[str]) -> Proposal:
         services = services_of(self.server)
-        verdict = policy_of(self.server, session.uri)
-        if isinstance(verdict, Refused):
-            raise FixupError(verdict.reason)
+        policy = policy_of(self.server, session.uri)
+        if isinstance(policy, Refused):
+            raise FixupError(policy.reason)
         target = self.documents.snapshot(session.uri)
         range_ = _range_of(session.range)
         start, end = offset_at(target.text, range_.start), offset_at(target.text, range_.end)

@@ -69,7 +69,7 @@ class FixupSession:
 
 def _from_json(data: dict[str, Any]) -> FixupSession:
     session = FixupSession(**{k: v for k, v in data.items() if k not in ("proposal", "accepted", "turns")})
-    session.turns = [tuple(turn) for turn in data.get("turns", [])]  # type: ignore[misc]
+    session.turns = [tuple(turn) for turn in data.get("turns", [])]
     session.proposal = [
         StoredFileEdit(**{**e, "replacements": [StoredReplacement(**r) for r in e["replacements"]]})
         for e in data.get("proposal", [])

@@ -69,10 +69,16 @@ NEW_ENOUGH = TORCHAO_MIN_VERSION_FOR_CPU_FP8
         (QuantizationEnvironment("cpu", torchao_version=NEW_ENOUGH), None),
         (QuantizationEnvironment("cpu", torchao_version=(1, 0, 0)), None),
         (QuantizationEnvironment("cpu"), r"on CPU torchao >= 0\.18 \(it is not installed\)"),
-        (QuantizationEnvironment("cpu", torchao_version=(0, 17, 0)), r"torchao >= 0\.18 \(0\.17\.0 is installed\)"),
+        (
+            QuantizationEnvironment("cpu", torchao_version=(0, 17, 0)),
+            r"torchao >= 0\.18 \(0\.17\.0 is installed\)",
+        ),
         (QuantizationEnvironment("xpu", torchao_version=NEW_ENOUGH), "needs a CUDA GPU"),
         # The GPU route stays transformers' FineGrainedFP8, decided by compute capability alone.
-        (QuantizationEnvironment("cuda", cuda_capability=(8, 6), torchao_version=NEW_ENOUGH), "this one is 8.6"),
+        (
+            QuantizationEnvironment("cuda", cuda_capability=(8, 6), torchao_version=NEW_ENOUGH),
+            "this one is 8.6",
+        ),
         (QuantizationEnvironment("cuda", cuda_capability=(9, 0)), None),
     ],
 )

@@ -95,7 +95,9 @@ def test_missing_adapter_directory_and_non_adapter_directory(tiny_mistral_dir: P
     with pytest.raises(ModelNotFoundError, match="does not exist"):
         TransformersBackend.load(missing)
     (tmp_path / "empty").mkdir()
-    empty = TransformersOptions(model=str(tiny_mistral_dir), device="cpu", lora_adapter=str(tmp_path / "empty"))
+    empty = TransformersOptions(
+        model=str(tiny_mistral_dir), device="cpu", lora_adapter=str(tmp_path / "empty")
+    )
     with pytest.raises(ModelNotFoundError, match="adapter_config.json"):
         TransformersBackend.load(empty)
 

@@ -87,9 +87,7 @@ def float_backend(counting_model_dir: Path) -> Iterator[TransformersBackend]:
     backend.scheduler.close()
 
 
-@pytest.mark.parametrize(
-    ("kind", "module_class"), [("int8", "Linear8bitLt"), ("nf4", "Linear4bit")]
-)
+@pytest.mark.parametrize(("kind", "module_class"), [("int8", "Linear8bitLt"), ("nf4", "Linear4bit")])
 async def test_bitsandbytes_quantization_on_cpu_keeps_greedy_output(
     counting_model_dir: Path, float_backend: TransformersBackend, kind: str, module_class: str
 ) -> None:
@@ -129,9 +127,17 @@ CPU_BNB = QuantizationEnvironment("cpu", (0, 50, 2), frozenset({"cpu", "cuda"}))
         ("int8", CPU_BNB, None),
         ("nf4", CPU_BNB, None),
         ("int8", QuantizationEnvironment("cpu", None), "needs bitsandbytes"),
-        ("nf4", QuantizationEnvironment("cpu", (0, 45, 5), frozenset({"cuda"})), r"CPU needs bitsandbytes >= 0\.47"),
+        (
+            "nf4",
+            QuantizationEnvironment("cpu", (0, 45, 5), frozenset({"cuda"})),
+            r"CPU needs bitsandbytes >= 0\.47",
+        ),
         ("nf4", QuantizationEnvironment("cuda", (0, 45, 5), frozenset({"cuda"}), (8, 0)), None),
-        ("int8", QuantizationEnvironment("xpu", (0, 50, 2), frozenset({"cpu", "cuda"})), "no kernels for 'xpu'"),
+        (
+            "int8",
+            QuantizationEnvironment("xpu", (0, 50, 2), frozenset({"cpu", "cuda"})),
+            "no kernels for 'xpu'",
+        ),
         ("fp8", CPU_BNB, "needs a CUDA GPU"),
         ("fp8", QuantizationEnvironment("cuda", cuda_capability=(8, 0)), "this one is 8.0"),
         ("fp8", QuantizationEnvironment("cuda", cuda_capability=(8, 6)), "this one is 8.6"),

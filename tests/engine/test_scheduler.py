@@ -293,7 +293,9 @@ async def test_inline_completion_preempts_running_edits_and_they_resume_unchange
         resumed = [e.request_id for e in events if e.kind == "resumed"]
         # The least urgent, latest arrival was paused, once, and resumed after the inline request ended.
         assert preempted == [edits[-1].request_id] and resumed == preempted
-        finished_inline = next(e for e in events if e.kind == "finished" and e.request_id == inline.request_id)
+        finished_inline = next(
+            e for e in events if e.kind == "finished" and e.request_id == inline.request_id
+        )
         resumed_event = next(e for e in events if e.kind == "resumed")
         assert resumed_event.time >= finished_inline.time
         # Greedy outputs are exactly what they are without preemption.
@@ -347,7 +349,9 @@ async def test_a_cancelled_waiting_request_preempts_nobody(tiny_mistral_dir) -> 
         await wait_for_tokens(backend, edit.request_id, 2)
         cancelled = asyncio.Event()
         cancelled.set()
-        inline = GenerationRequest(prompt_token_ids=random_prompt(10, 81), max_new_tokens=5, cancel_event=cancelled)
+        inline = GenerationRequest(
+            prompt_token_ids=random_prompt(10, 81), max_new_tokens=5, cancel_event=cancelled
+        )
         _ids, _text, final = await run(backend, inline)
         assert final.finish_reason == "cancelled"
         await task

@@ -81,7 +81,9 @@ async def test_preemption_works_in_the_static_layout(tiny_mistral_dir) -> None:
         inline_ids = (await run(backend, inline))[0]
         edit_ids = (await task)[0]
         assert [edit_ids, inline_ids] == expected
-        assert [e.kind for e in backend.scheduler.events if e.request_id == edit.request_id].count("resumed") == 1
+        assert [e.kind for e in backend.scheduler.events if e.request_id == edit.request_id].count(
+            "resumed"
+        ) == 1
     finally:
         backend.scheduler.close()
 

@@ -380,7 +380,9 @@ async def test_chat_fim_sends_the_fence_prefill_to_servers_that_continue_a_messa
         ["math.pi * r ** 2"],
     ],
 )
-async def test_chat_fim_without_the_extension_sends_no_prefill_and_the_parser_copes(answer: list[str]) -> None:
+async def test_chat_fim_without_the_extension_sends_no_prefill_and_the_parser_copes(
+    answer: list[str],
+) -> None:
     fmt = make_format("mistral-small")
     prompt = fmt.render(FIM_INPUT)
     async with FakeOpenAIServer(lambda r: Reply(events=chat_events(answer))) as server:

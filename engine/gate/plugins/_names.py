@@ -41,7 +41,9 @@ def target_name(node: ast.AST) -> str | None:
 
 
 def is_secret_name(name: str | None) -> bool:
-    return bool(name) and bool(SECRET_NAME.search(name)) and not SECRET_REFERENCE_SUFFIX.search(name)
+    if not name:
+        return False
+    return bool(SECRET_NAME.search(name)) and not SECRET_REFERENCE_SUFFIX.search(name)
 
 
 def enclosing_assignment_targets(node: ast.AST, max_depth: int = 6) -> list[str]:

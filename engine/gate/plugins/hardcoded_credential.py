@@ -8,10 +8,14 @@ the secret scanner separately blocks literals that look like real credentials (h
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 import bandit
 from bandit.core import issue
 from bandit.core import test_properties as test
+
+if TYPE_CHECKING:
+    from bandit.core.context import Context
 
 from roost.engine.gate.plugins._names import is_secret_name, target_name
 
@@ -40,7 +44,7 @@ def _destination(node: ast.AST) -> str | None:
 
 @test.checks("Str")
 @test.test_id("RB102")
-def roost_hardcoded_credential(context):
+def roost_hardcoded_credential(context: Context) -> issue.Issue | None:
     """**RB102: literal credential in code**"""
     node = context.node
     if not isinstance(node, ast.Constant) or not isinstance(node.value, str) or not node.value.strip():

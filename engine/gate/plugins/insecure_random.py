@@ -9,10 +9,14 @@ must be unpredictable (``token = ...random.choice(...)``, ``def make_password():
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 import bandit
 from bandit.core import issue
 from bandit.core import test_properties as test
+
+if TYPE_CHECKING:
+    from bandit.core.context import Context
 
 from roost.engine.gate.plugins._names import SECURITY_SENSITIVE_NAME, enclosing_assignment_targets
 
@@ -40,7 +44,7 @@ _RANDOM_FUNCTIONS = frozenset(
 _UNAMBIGUOUS_BARE_NAMES = frozenset({"random", "randint", "randrange", "getrandbits", "randbytes"})
 
 
-def _random_call(context) -> str | None:
+def _random_call(context: Context) -> str | None:
     qualname = context.call_function_name_qual
     if not isinstance(qualname, str):
         return None
@@ -70,7 +74,7 @@ def _enclosing_function_name(node: ast.AST) -> str | None:
 
 @test.checks("Call")
 @test.test_id("RB101")
-def roost_insecure_random(context):
+def roost_insecure_random(context: Context) -> issue.Issue | None:
     """**RB101: predictable random numbers from the ``random`` module**"""
     qualname = _random_call(context)
     if qualname is None:

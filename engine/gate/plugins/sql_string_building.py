@@ -9,10 +9,14 @@ f-string with values in it should use the driver's parameters.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 import bandit
 from bandit.core import issue
 from bandit.core import test_properties as test
+
+if TYPE_CHECKING:
+    from bandit.core.context import Context
 
 _EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript", "raw", "mogrify", "exec_driver_sql"})
 
@@ -53,7 +57,7 @@ def _built_string(node: ast.AST) -> str | None:
 
 @test.checks("Call")
 @test.test_id("RB103")
-def roost_sql_string_building(context):
+def roost_sql_string_building(context: Context) -> issue.Issue | None:
     """**RB103: SQL built by string formatting and executed**"""
     node = context.node
     if not isinstance(node.func, ast.Attribute) or node.func.attr not in _EXECUTE_METHODS:

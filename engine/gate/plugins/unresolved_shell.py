@@ -8,17 +8,21 @@ almost always ``os.system``/``os.popen``, so warn.
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 import bandit
 from bandit.core import issue
 from bandit.core import test_properties as test
+
+if TYPE_CHECKING:
+    from bandit.core.context import Context
 
 _SHELL_NAMES = frozenset({"system", "popen", "popen2", "popen3", "getoutput", "getstatusoutput"})
 
 
 @test.checks("Call")
 @test.test_id("RB105")
-def roost_unresolved_shell_call(context):
+def roost_unresolved_shell_call(context: Context) -> issue.Issue | None:
     """**RB105: bare system()/popen() call**"""
     node = context.node
     if not isinstance(node.func, ast.Name) or node.func.id not in _SHELL_NAMES:

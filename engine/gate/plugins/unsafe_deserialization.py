@@ -7,16 +7,21 @@ its own, ``numpy.load(..., allow_pickle=True)``, and ``yaml.load`` whenever ``im
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import bandit
 from bandit.core import issue
 from bandit.core import test_properties as test
+
+if TYPE_CHECKING:
+    from bandit.core.context import Context
 
 _PICKLE_MODULES = frozenset({"cPickle", "_pickle", "cloudpickle", "dill", "joblib"})
 _PICKLE_FUNCTIONS = frozenset({"load", "loads", "Unpickler"})
 _SAFE_YAML_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader"})
 
 
-def _loader_name(context) -> str | None:
+def _loader_name(context: Context) -> str | None:
     for keyword in context.node.keywords:
         if keyword.arg == "Loader":
             value = keyword.value
@@ -27,7 +32,7 @@ def _loader_name(context) -> str | None:
     return None
 
 
-def _problem(context) -> str | None:
+def _problem(context: Context) -> str | None:
     qualname = context.call_function_name_qual
     if not isinstance(qualname, str):
         return None
@@ -60,7 +65,7 @@ def _problem(context) -> str | None:
 
 @test.checks("Call")
 @test.test_id("RB104")
-def roost_unsafe_deserialization(context):
+def roost_unsafe_deserialization(context: Context) -> issue.Issue | None:
     """**RB104: deserialisation that can run code**"""
     problem = _problem(context)
     if problem is None:

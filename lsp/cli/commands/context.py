@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from roost.lsp.cli.registry import Command
@@ -124,6 +125,7 @@ def _open_workspace(root: Path) -> Any:
     """The persistent index (warm after the first run) when installed, else an in-memory parse."""
     from roost.context.options import IndexOptions
 
+    context_index: ModuleType | None
     try:
         from roost.context import index as context_index
     except ImportError:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from roost.lsp.cli.registry import Command
+
+if TYPE_CHECKING:
+    from roost.engine.gate import Gate
 
 _LANGUAGE_BY_SUFFIX = {
     ".py": "python",
@@ -40,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--language", default=None, help="language of FILE (default: from its extension)")
 
 
-def _build_gate(root: Path | None):
+def _build_gate(root: Path | None) -> tuple[Gate, frozenset[str]]:
     from roost.engine.gate import Gate, GateOptions, collect_workspace_secrets
 
     if root is not None and not root.is_dir():

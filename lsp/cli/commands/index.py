@@ -9,8 +9,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from roost.lsp.cli.registry import Command
+
+if TYPE_CHECKING:
+    from roost.context.index import IndexProgress, IndexReport, WorkspaceIndex
+    from roost.context.options import IndexOptions
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +29,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=0, help="parser processes (0: one per CPU)")
 
 
-def build_options(args: argparse.Namespace):  # -> IndexOptions (imported lazily)
+def build_options(args: argparse.Namespace) -> IndexOptions:
     from roost.context.options import IndexOptions
 
     return IndexOptions(
@@ -35,7 +40,9 @@ def build_options(args: argparse.Namespace):  # -> IndexOptions (imported lazily
     )
 
 
-def run_index_with_progress(root: Path, options, quiet: bool):  # -> (WorkspaceIndex, IndexReport)
+def run_index_with_progress(
+    root: Path, options: IndexOptions, quiet: bool
+) -> tuple[WorkspaceIndex, IndexReport]:
     """Index ``root`` with a rich progress bar on stderr (none when ``quiet`` or not a terminal)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -56,7 +63,7 @@ def run_index_with_progress(root: Path, options, quiet: bool):  # -> (WorkspaceI
     ) as bar:
         task = bar.add_task("scanning", total=None)
 
-        def progress(update) -> None:
+        def progress(update: IndexProgress) -> None:
             bar.update(task, description=update.phase, completed=update.done, total=update.total or None)
 
         return index, index.index(progress)
