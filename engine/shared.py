@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from roost.engine.models.default import model_cache_root
 from roost.engine.server import API_KEY_ENV
@@ -96,7 +96,7 @@ def shared_engine(options: SharedEngineOptions | None = None) -> SharedEngine:
         ) from error
 
 
-def is_healthy(url: str, timeout_s: float = 1.0) -> dict | None:
+def is_healthy(url: str, timeout_s: float = 1.0) -> dict[str, Any] | None:
     try:
         with urllib.request.urlopen(f"{url}/health", timeout=timeout_s) as response:  # noqa: S310 - our own URL
             return json.loads(response.read())
@@ -126,7 +126,7 @@ def _is_engine_process(pid: int) -> bool:
     return not command_line or any("roost.engine.server" in part for part in command_line)
 
 
-def _write_private(path: Path, state: dict) -> None:
+def _write_private(path: Path, state: dict[str, Any]) -> None:
     """Write ``state`` as JSON readable by the owner only (it holds the engine's API key)."""
     temporary = path.with_suffix(".tmp")
     temporary.unlink(missing_ok=True)

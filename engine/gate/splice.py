@@ -538,13 +538,14 @@ def _first_line(node: ast.stmt) -> int:
     return min([node.lineno, *(d.lineno for d in decorators)])
 
 
-def _prune_statements(statements: list, first: int, last: int) -> list:
-    kept = []
+def _prune_statements(statements: list[ast.stmt], first: int, last: int) -> list[ast.stmt]:
+    kept: list[ast.stmt] = []
     for statement in statements:
         if isinstance(statement, ast.Import | ast.ImportFrom):
             kept.append(statement)  # bandit resolves names through every import it has seen
             continue
-        if statement.end_lineno < first or _first_line(statement) > last:
+        # end_lineno is set on every parsed node; it is Optional only for nodes built by hand.
+        if (statement.end_lineno or statement.lineno) < first or _first_line(statement) > last:
             continue
         for name in _STATEMENT_LISTS:
             children = getattr(statement, name, None)
