@@ -66,6 +66,7 @@ def retrieval_options(config: RoostConfig) -> Any:
 
 
 def gate_options(config: RoostConfig, root: Path | None) -> Any:
+    from roost.context.checks import RuleScanner
     from roost.engine.gate.gate import GateOptions
     from roost.engine.gate.model import Level, VerdictKind
     from roost.engine.gate.policy import Policy
@@ -77,7 +78,8 @@ def gate_options(config: RoostConfig, root: Path | None) -> Any:
         block_secrets=config.gate.block_secrets,
         unscanned=VerdictKind(config.gate.unscanned),
     )
-    return GateOptions(policy=policy, workspace_root=root)
+    # The gate (engine) scans JavaScript/TypeScript, Java, Go and Rust with context's tree-sitter rules.
+    return GateOptions(policy=policy, workspace_root=root, scanner=RuleScanner())
 
 
 def prompt_family(config: RoostConfig, model_dir: Path | None) -> str:

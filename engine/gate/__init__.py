@@ -1,7 +1,8 @@
 """The security gate: no suggestion leaves the server unchecked.
 
 Python suggestions are spliced into their document and scanned by bandit in process (warm, with Roost's own
-bandit plugins); every language gets the secret scanner. Deep scanning is Python-only.
+bandit plugins); JavaScript/TypeScript, Java, Go and Rust by the ``CodeScanner`` given in the options (the
+lsp layer passes context's tree-sitter rules); every language gets the secret scanner.
 
 Typical use::
 
@@ -15,10 +16,12 @@ from roost.engine.gate.bandit_runner import BanditSettings, WorkspaceConfigError
 from roost.engine.gate.gate import Gate, GateOptions
 from roost.engine.gate.model import Finding, Level, Verdict, VerdictKind
 from roost.engine.gate.policy import Policy
+from roost.engine.gate.scanners import CodeScanner
 from roost.engine.gate.secrets import collect_workspace_secrets, redact, scan_secrets
 
 __all__ = [
     "BanditSettings",
+    "CodeScanner",
     "Finding",
     "Gate",
     "GateOptions",

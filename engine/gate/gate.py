@@ -19,8 +19,9 @@ from roost.engine.gate.bandit_runner import (
     load_workspace_settings,
     parse_nosec_comments,
 )
-from roost.engine.gate.model import Finding, Verdict, VerdictKind
+from roost.engine.gate.model import Finding, Level, Verdict, VerdictKind
 from roost.engine.gate.policy import Policy
+from roost.engine.gate.scanners import CodeScanner, ScannerReport
 from roost.engine.gate.secrets import find_reproduced_secrets, scan_secrets
 from roost.engine.gate.splice import (
     ScanUnit,
@@ -55,6 +56,9 @@ class GateOptions:
     honour_workspace_nosec: bool = True
     # Bandit test ids never to run, on top of the workspace's own skips (e.g. Roost's RB1xx plugins).
     skip_tests: frozenset[str] = frozenset()
+    # Rules for the languages bandit does not read (JavaScript/TypeScript, Java, Go, Rust); the lsp layer
+    # passes context's tree-sitter rule scanner. None: those languages get the secret scan only.
+    scanner: CodeScanner | None = None
 
     def __post_init__(self) -> None:
         if self.workspace_root is not None and not isinstance(self.workspace_root, Path):
@@ -63,7 +67,8 @@ class GateOptions:
 
 
 class Gate:
-    """Checks suggestions: bandit in process for Python, the secret scanner for every language.
+    """Checks suggestions: bandit in process for Python, the options' rule scanner for JavaScript/TypeScript,
+    Java, Go and Rust, the secret scanner for every language.
 
     ``check`` is thread-safe: the warm bandit test set is shared read-only and each check builds its own
     visitor; the workspace configuration is reloaded (under a lock) only when its files change.
@@ -77,6 +82,8 @@ class Gate:
         self.config_error: str | None = None
         # A broken config at start-up raises WorkspaceConfigError: there is no previous one to keep.
         self._bandit = self._load_bandit()
+        if self.options.scanner is not None:
+            self.options.scanner.prepare()
 
     # -- workspace configuration -------------------------------------------------------------------
 
@@ -145,9 +152,12 @@ class Gate:
         elif language.strip().lower() in PYTHON_LANGUAGE_IDS:
             bandit_findings, scanned_as = self._python_findings(prefix, completion, suffix)
             findings.extend(bandit_findings)
+        elif self._scans(language):
+            rule_findings, scanned_as = self._rule_findings(language, prefix, completion, suffix)
+            findings.extend(rule_findings)
         else:
             scanned_as = "secrets-only"
-            notes.append("deep scanning is Python-only; other languages get the secret scan")
+            notes.append("no rules for this language; it gets the secret scan")
         kind = self.options.policy.decide(findings)
         action = kind
         if (scanned_as == "none" and kind is not VerdictKind.BLOCK) or (
@@ -186,6 +196,8 @@ class Gate:
 
         ``line`` in the findings is the file's line. A Python file that does not parse is unscanned.
         """
+        if self._scans(language):
+            return self._check_file_with_rules(language, text)
         if language.strip().lower() not in PYTHON_LANGUAGE_IDS:
             return self.check(language, "", text, "")
         started = time.perf_counter()
@@ -213,6 +225,59 @@ class Gate:
         if scanned_as == "none" and kind is not VerdictKind.BLOCK:
             kind, action = VerdictKind.UNSCANNED, self.options.policy.unscanned
             notes = ("the file does not parse: bandit could not scan it",)
+        return Verdict(
+            kind=kind,
+            action=action,
+            findings=tuple(sorted(findings, key=lambda f: (f.line, f.test_id))),
+            scanned_as=scanned_as,
+            ms=(time.perf_counter() - started) * 1000.0,
+            notes=notes,
+        )
+
+    # -- other languages: the rule scanner -----------------------------------------------------------
+
+    def _scans(self, language: str) -> bool:
+        scanner = self.options.scanner
+        return (
+            scanner is not None
+            and language.strip().lower() not in PYTHON_LANGUAGE_IDS
+            and (scanner.supports(language))
+        )
+
+    def _rule_findings(
+        self, language: str, prefix: str, completion: str, suffix: str
+    ) -> tuple[list[Finding], str]:
+        if not completion.strip():
+            return [], "suggestion"
+        scanner = self.options.scanner
+        assert scanner is not None  # _scans said so
+        try:
+            report = scanner.scan(language, prefix, completion, suffix)
+        except Exception:  # noqa: BLE001 - a rule that fails must not let the suggestion through as clean
+            LOG.exception("the %s rule scan failed; the suggestion is unscanned", language)
+            return [], "none"
+        return _rule_findings(report), report.scanned_as
+
+    def _check_file_with_rules(self, language: str, text: str) -> Verdict:
+        """A whole file in a rule-scanned language (``roost guard FILE``): every line counts."""
+        started = time.perf_counter()
+        findings = list(self._secret_findings(text, ()))
+        scanner = self.options.scanner
+        assert scanner is not None  # _scans said so
+        try:
+            report = scanner.scan_file(language, text)
+            findings.extend(_rule_findings(report))
+            scanned_as = report.scanned_as
+        except Exception:  # noqa: BLE001 - as in _rule_findings: a failed scan is unscanned, never clean
+            LOG.exception("the %s rule scan failed; the file is unscanned", language)
+            scanned_as = "none"
+        kind = action = self.options.policy.decide(findings)
+        notes: tuple[str, ...] = ()
+        if (scanned_as == "none" and kind is not VerdictKind.BLOCK) or (
+            scanned_as == "partial" and kind is VerdictKind.PASS
+        ):
+            kind, action = VerdictKind.UNSCANNED, self.options.policy.unscanned
+            notes = ("the file has syntax errors: it was matched only as far as it parses",)
         return Verdict(
             kind=kind,
             action=action,
@@ -349,6 +414,21 @@ class Gate:
             for issue in bandit.scan_tree(tree, unit.text, nosec)
             if _counts(doc, unit, issue)
         ]
+
+
+def _rule_findings(report: ScannerReport) -> list[Finding]:
+    return [
+        Finding(
+            test_id=hit.rule_id,
+            severity=Level.parse(hit.severity),
+            confidence=Level.parse(hit.confidence),
+            cwe=hit.cwe,
+            line=hit.line,
+            message=hit.message,
+            source="rules",
+        )
+        for hit in report.findings
+    ]
 
 
 def _only_comment_lines(prefix: str, completion: str) -> bool:

@@ -47,7 +47,8 @@ class Finding:
     cwe: int | None
     line: int
     message: str
-    # "bandit" (bandit or a Roost bandit plugin) or "secrets" (the secret scanner).
+    # "bandit" (bandit or a Roost bandit plugin), "rules" (the tree-sitter rules of the other languages) or
+    # "secrets" (the secret scanner).
     source: str = "bandit"
 
     def to_json(self) -> dict[str, object]:
@@ -72,7 +73,9 @@ class Verdict:
     action: VerdictKind | None = None
     # How the Python text was scanned: "document", "unit", "repaired-unit", "window", "repaired-window",
     # "suggestion", "suggestion-lines", "doctest", "comment" (nothing to run); not fully: "repaired",
-    # "partial", "none" (unscanned); "excluded" or "secrets-only" (not Python: the secret scan only).
+    # "partial", "none" (unscanned); "excluded" or "secrets-only" (the secret scan only). The rule scanner of the
+    # other languages names its own: "document", "repaired-document", "window", "suggestion",
+    # "wrapped-suggestion", "comment", "partial".
     scanned_as: str = "document"
     ms: float = 0.0
     notes: tuple[str, ...] = field(default=())

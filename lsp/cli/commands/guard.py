@@ -1,4 +1,5 @@
-"""``roost guard``: check code with the security gate (bandit in process for Python, secrets everywhere)."""
+"""``roost guard``: check code with the security gate (bandit in process for Python, tree-sitter rules for
+JavaScript/TypeScript, Java, Go and Rust, secrets everywhere)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ _LANGUAGE_BY_SUFFIX = {
     ".pyw": "python",
     ".js": "javascript",
     ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascriptreact",
     ".ts": "typescript",
-    ".tsx": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "typescriptreact",
     ".go": "go",
     ".rs": "rust",
     ".java": "java",
@@ -45,11 +50,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _build_gate(root: Path | None) -> tuple[Gate, frozenset[str]]:
+    from roost.context.checks import RuleScanner
     from roost.engine.gate import Gate, GateOptions, collect_workspace_secrets
 
     if root is not None and not root.is_dir():
         raise NotADirectoryError(f"--root is not a directory: {root}")
-    gate = Gate(GateOptions(workspace_root=root))
+    gate = Gate(GateOptions(workspace_root=root, scanner=RuleScanner()))
     secrets = collect_workspace_secrets(root) if root is not None else frozenset()
     return gate, secrets
 
@@ -115,9 +121,9 @@ def run(args: argparse.Namespace) -> int:
 
 COMMAND = Command(
     name="guard",
-    help="check code with the security gate (bandit for Python, secret scan for every language)",
+    help="check code with the security gate (bandit for Python, rules for JS/TS, Java, Go, Rust, secrets)",
     description="Check code with Roost's security gate: bandit in process (with Roost's plugins) for Python, "
-    "a secret scanner for every language. Deep scanning is Python-only.",
+    "tree-sitter rules for JavaScript/TypeScript, Java, Go and Rust, a secret scanner for every language.",
     configure=configure,
     run=run,
     order=60,
