@@ -74,11 +74,16 @@ def candidates(
 
 
 def _closed(text: str, terminator: str) -> Iterator[str]:
-    """``text`` with what it leaves open closed, then also ended as a statement (Java's and Rust's ``;``)."""
-    closed = text + closers(text)
-    yield closed
-    if terminator and not closed.rstrip().endswith((terminator, "{", "}")):
-        yield closed + terminator
+    """``text`` with what it leaves open closed, then also ended as a statement (Java's and Rust's ``;``)
+    before the braces of the blocks around it: ``exec(c`` + ``);}}``."""
+    tail = closers(text)
+    yield text + tail
+    if terminator:
+        brace = tail.find("}")
+        inner, blocks = (tail, "") if brace < 0 else (tail[:brace], tail[brace:])
+        statement = (text + inner).rstrip()
+        if not statement.endswith((terminator, "{", "}")):
+            yield statement + terminator + blocks
 
 
 def closers(text: str) -> str:
