@@ -37,6 +37,8 @@ from lsprotocol import types  # noqa: E402
 from pytest_lsp import client_capabilities  # noqa: E402
 
 SERVE_START_TIMEOUT_S = 240
+# CI's CPUs generate a few tokens a second with transformers serve: answers are kept short. float32 because
+# the converted model is bf16, which CPUs without bf16 instructions multiply slowly.
 SOURCE = "def area(r):\n    return 3.14 * r * r\n"
 
 
@@ -75,7 +77,19 @@ def transformers_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
     log_path = workdir / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--device", "cpu", model_dir],
+            [
+                executable,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--device",
+                "cpu",
+                "--dtype",
+                "float32",
+                model_dir,
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -106,7 +120,7 @@ def _options(url: str, model_dir: str, **extra: Any) -> dict[str, Any]:
         "backend": {"kind": "openai", "endpoint": f"{url}/v1", "server": "generic", "timeout_s": 120.0},
         # transformers serve names the pinned model by the path it was given, and refuses other names.
         "model": {"name": model_dir, "family": "qwen2.5-coder"},
-        "completion": {"debounce_ms": 0, "max_tokens": 16},
+        "completion": {"debounce_ms": 0, "max_tokens": 8},
     }
     options.update(extra)
     return options
@@ -192,7 +206,7 @@ async def test_a_cancelled_request_is_answered_and_the_next_one_completes(
     transformers_server: tuple[str, str], tmp_path: Path
 ) -> None:
     url, model_dir = transformers_server
-    options = _options(url, model_dir, completion={"debounce_ms": 0, "max_tokens": 40})
+    options = _options(url, model_dir, completion={"debounce_ms": 0, "max_tokens": 24})
     async with _session(tmp_path, options) as session:
         text = "def fibonacci(n: int) -> int:\n    "
         uri = session.open("shop/fib.py", text)
