@@ -1,0 +1,100 @@
+"""``roost engine serve`` as a real process (issue "deploy"): the console script with a tiny random-weight
+Mistral, its probes, and SIGTERM (what an orchestrator or ``docker stop`` sends) as a graceful shutdown
+that ends with status 0 after closing the engine, rather than death by the signal."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("uvicorn", reason="roost engine serve needs the local extra")
+pytest.importorskip("torch", reason="roost engine serve needs the local extra")
+
+ROOST = str(Path(sys.executable).parent / "roost")
+LISTENING = "listening on "
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import mistral_common
+    import torch
+    from transformers import MistralConfig, MistralForCausalLM
+
+    torch.manual_seed(0)
+    config = MistralConfig(
+        vocab_size=131072,  # mistral-common's bundled tekken
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        max_position_embeddings=4096,
+        sliding_window=None,
+        bos_token_id=1,
+        eos_token_id=2,
+        tie_word_embeddings=True,
+    )
+    directory = tmp_path_factory.mktemp("tiny-mistral")
+    MistralForCausalLM(config).save_pretrained(directory)
+    shutil.copy(
+        Path(mistral_common.__file__).parent / "data" / "tekken_240718.json", directory / "tekken.json"
+    )
+    return directory
+
+
+def read_listening_url(process: subprocess.Popen[bytes], timeout_s: float = 120) -> str:
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    buffered = b""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and process.poll() is None:
+        if selector.select(timeout=0.5):
+            buffered += os.read(process.stdout.fileno(), 4096)
+            for line in buffered.decode(errors="replace").splitlines():
+                if line.startswith(LISTENING):
+                    return line[len(LISTENING) :].strip()
+    raise AssertionError(f"the engine did not start: {buffered!r}")
+
+
+def get(url: str, key: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own URL
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_sigterm_shuts_the_engine_down_gracefully(tiny_model: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "ROOST_ENGINE_API_KEY": "process-key", "ROOST_CACHE_DIR": str(tmp_path / "cache")}
+    process = subprocess.Popen(
+        [ROOST, "engine", "serve", "--port", "0", "--model", str(tiny_model), "--device", "cpu"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        url = read_listening_url(process)
+        assert get(f"{url}/ready") == (200, {"status": "ready", "model": str(tiny_model)})
+        status, answer = get(f"{url}/v1/models", key="process-key")
+        assert status == 200 and answer["data"][0]["id"] == str(tiny_model)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, "SIGTERM is a graceful shutdown, not death by the signal"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
