@@ -21,7 +21,12 @@ from prometheus_client import CollectorRegistry, generate_latest  # noqa: E402
 
 from roost.engine.metrics import NVML_MEMORY_TOTAL, NVML_MEMORY_USED, NVML_UTILIZATION, NvmlCollector  # noqa: E402
 from roost.engine.server import API_KEY_ENV, EngineServer, trust_problem  # noqa: E402
-from roost.engine.types import GenerationRequest, GenerationTimings, TextChunk  # noqa: E402
+from roost.engine.types import (  # noqa: E402
+    EngineOverloadedError,
+    GenerationRequest,
+    GenerationTimings,
+    TextChunk,
+)
 
 KEY = "engine-service-key"
 ROOST = str(Path(sys.executable).parent / "roost")
@@ -242,3 +247,28 @@ async def test_bound_beyond_loopback_with_a_key_any_host_is_served_with_the_key(
         await server.close()
     with pytest.raises(ValueError, match=API_KEY_ENV):
         await EngineServer(backend, model_name="m").start(0, host="0.0.0.0")  # type: ignore[arg-type]
+
+
+class OverloadedBackend:
+    name = "overloaded"
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+        raise EngineOverloadedError("the queue is full")
+        yield  # an async generator, like every backend
+
+
+async def test_an_overloaded_engine_is_a_429_streamed_or_not() -> None:
+    """The first chunk is awaited before the stream's 200 is sent, so a full queue is still a status the
+    client can act on (retry later), not a broken stream."""
+    server = EngineServer(OverloadedBackend(), model_name="m")  # type: ignore[arg-type]
+    port = await server.start(0)
+    try:
+        for stream in (False, True):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            body = {"prompt": "x", "stream": stream}
+            writer.write(request_bytes("POST", "/v1/completions", {"Host": "localhost"}, body))
+            status, _headers, raw = await read_response(reader)
+            writer.close()
+            assert status == 429 and "queue is full" in json.loads(raw)["error"]["message"]
+    finally:
+        await server.close()
