@@ -15,6 +15,8 @@ Run: .venv/bin/python bench/gate_bench.py [--quick] [--only detection|false-bloc
    already holds the download), HumanEval-infilling canonical solutions spliced into their prompts (all
    single-line tasks, every fifth multi-line task), the same single-line solutions cut off mid-line (what the
    repairs see), and the secure snippets below.
+4. ``--only languages``: JavaScript/TypeScript, Java, Go and Rust (the tree-sitter rules), per language and per
+   CWE, with the secret-scan-only and naive-regex baselines; see bench/gate_languages_bench.py.
 3. Latency: suggestions spliced into a 2,000-line document (the start of CPython's doctest.py), warm gate,
    p50/p99, whole lines and lines cut off mid-way (the repair path); baseline: bandit's own manager built per
    request and run over the whole spliced document.
@@ -402,7 +404,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a fifth of the cases, fewer latency samples")
     parser.add_argument(
         "--only",
-        choices=("detection", "false-blocks", "latency"),
+        choices=("detection", "false-blocks", "latency", "languages"),
         help="run one part (e.g. latency on a quiet machine)",
     )
     args = parser.parse_args()
@@ -415,6 +417,12 @@ def main() -> int:
         false_blocks(gate, args.quick)
     if args.only in (None, "latency"):
         latency(gate, args.quick)
+    if args.only in (None, "languages"):
+        # JavaScript/TypeScript, Java, Go, Rust: the tree-sitter rules (a module of its own, run alone too).
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from gate_languages_bench import run as run_languages
+
+        run_languages(args.quick)
     return 0
 
 

@@ -8,6 +8,8 @@ scanner through its ``CodeScanner`` protocol (engine never imports context; lsp 
 from __future__ import annotations
 
 import importlib
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -53,6 +55,15 @@ _GRAMMARS = {
 }
 
 
+# Time for trying candidates. tree-sitter's error recovery can take ~10 ms on a few KB of pathological text
+# (a long string of JSON in a Rust macro), and a suggestion waits for the gate; past the budget the least
+# broken tree so far is matched as it is ("partial": its findings count, none found is not clean).
+_CANDIDATE_BUDGET_S = 0.010
+_NOTHING_TO_MATCH = re.compile(
+    r"[\s{}()\[\],;:]*(?:\b(?:else|try|finally|do|default|loop)\b[\s{}()\[\],;:]*)*"
+)
+
+
 @dataclass(frozen=True)
 class RuleFinding:
     """One rule's hit; ``line`` is 1-based in the suggestion (in the file, for ``scan_file``)."""
@@ -68,7 +79,8 @@ class RuleFinding:
 @dataclass(frozen=True)
 class ScanReport:
     """Findings, and how the text was scanned: "document", "repaired-document", "window", "suggestion",
-    "wrapped-suggestion" (a tree without errors on the inserted lines); "partial" (the least broken tree was
+    "wrapped-suggestion" (a tree without errors on the inserted lines); "punctuation" (brackets and block
+    keywords only: nothing a rule could match); "partial" (the least broken tree was
     matched as it is: findings count, none found is not clean); "comment" (nothing but comments)."""
 
     findings: tuple[RuleFinding, ...]
@@ -81,7 +93,7 @@ class LanguageRules:
     rules: tuple[Rule, ...]
     # Lines around a suggestion that make statements parse where the language needs a body (Go's statements
     # outside a function, a Java statement outside a method).
-    wrappers: tuple[tuple[str, str], ...]
+    wrappers: tuple[str, ...]
     # What ends a statement when a cut-off one is closed (Java's and Rust's ``;``; "" where it is optional).
     terminator: str
     by_type: dict[str, tuple[Rule, ...]]
@@ -106,9 +118,15 @@ class RuleScanner:
         key = language.strip().lower()
         rules = rules_for(_RULE_MODULES[key])
         grammar = _grammar(key)
+        if _NOTHING_TO_MATCH.fullmatch(suggestion):
+            # Brackets and block keywords only (``}``, ``} else {``): no rule can match, nothing runs.
+            return ScanReport((), "punctuation")
         splice = Splice.build(prefix, suggestion, suffix)
         best: tuple[int, Candidate, tree_sitter.Tree] | None = None
+        deadline = time.perf_counter() + _CANDIDATE_BUDGET_S
         for candidate in candidates(splice, rules.wrappers, rules.terminator):
+            if best is not None and time.perf_counter() > deadline:
+                break  # the least broken tree so far is matched as "partial": never clean by default
             tree = parse(grammar, candidate.text.encode("utf-8"))
             broken = _broken_inserted_rows(tree, candidate, splice)
             if broken == 0:

@@ -9,11 +9,20 @@ wrapper (a Go or Rust function body, a Java method or class body, a JavaScript o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
 _WINDOW_LINES = (12, 4)
+# The document is read this far around the suggestion (lines, and characters): a rule looks at one statement,
+# and tree-sitter's error recovery over a few KB of broken code (a cut-off suggestion, a window cut from a
+# file) costs ~2 ms per KB for Rust.
+_LINES_BEFORE, _CHARS_BEFORE = 60, 2000
+_LINES_AFTER, _CHARS_AFTER = 20, 800
+# A suggestion that starts by closing blocks (``} else {``, ``} catch (e) {``) parses after a stand-in opening.
+_LEADING_CLOSERS = re.compile(r"^\s*(?:[)\]}]\s*[,;]?\s*)+")
+_CONTINUATIONS = {"else": "if (a) {} ", "catch": "try {} ", "finally": "try {} "}
 
 
 @dataclass(frozen=True)
@@ -26,13 +35,30 @@ class Splice:
 
     @classmethod
     def build(cls, prefix: str, suggestion: str, suffix: str) -> Splice:
+        """The spliced text, kept to the lines around the suggestion (rows are counted within them)."""
         first = prefix.count("\n")
         # A suggestion that ends with a newline writes nothing on the line after it.
         last = first + suggestion.rstrip("\n").count("\n") if suggestion.strip("\n") else first
-        return cls(tuple((prefix + suggestion + suffix).split("\n")), first, last)
+        lines = (prefix + suggestion + suffix).split("\n")
+        start = _bounded(lines, first, -1, _LINES_BEFORE, _CHARS_BEFORE)
+        end = _bounded(lines, last, 1, _LINES_AFTER, _CHARS_AFTER)
+        return cls(tuple(lines[start : end + 1]), first - start, last - start)
 
     def text(self, start: int = 0, end: int | None = None) -> str:
         return "\n".join(self.lines[start:end])
+
+
+def _bounded(lines: list[str], row: int, step: int, max_lines: int, max_chars: int) -> int:
+    """The farthest row from ``row`` (going by ``step``) within both limits of context."""
+    chars = 0
+    for count in range(1, max_lines + 1):
+        neighbour = row + step * count
+        if not 0 <= neighbour < len(lines):
+            return row + step * (count - 1)
+        chars += len(lines[neighbour]) + 1
+        if chars > max_chars:
+            return row + step * (count - 1)
+    return row + step * max_lines
 
 
 @dataclass(frozen=True)
@@ -50,9 +76,7 @@ class Candidate:
         return None if real < 0 else self.start + real
 
 
-def candidates(
-    splice: Splice, wrappers: tuple[tuple[str, str], ...], terminator: str = ""
-) -> Iterator[Candidate]:
+def candidates(splice: Splice, wrappers: tuple[str, ...], terminator: str = "") -> Iterator[Candidate]:
     yield Candidate("document", splice.text(), 0)
     through_suggestion = splice.text(0, splice.last_inserted + 1)
     for closed in _closed(through_suggestion, terminator):
@@ -68,9 +92,28 @@ def candidates(
     alone = splice.text(splice.first_inserted, splice.last_inserted + 1)
     for closed in _closed(alone, terminator):
         yield Candidate("suggestion", closed, splice.first_inserted)
-    for head, tail in wrappers:
+    reopened = _reopened(alone)
+    if reopened is not None:
+        for closed in _closed(reopened, terminator):
+            yield Candidate("suggestion", closed, splice.first_inserted)
+    # The wrappers' own brackets are closed by ``closers`` with the suggestion's. Lines that all start with
+    # ``*`` are also read as the rest of a block comment the window was cut in (`` * text``, `` */``).
+    in_comment = all(line.lstrip().startswith("*") for line in alone.split("\n") if line.strip())
+    for head in (*wrappers, "/*") if in_comment else wrappers:
         for closed in _closed(head + "\n" + alone, terminator):
-            yield Candidate("wrapped-suggestion", closed + tail, splice.first_inserted, 1)
+            yield Candidate("wrapped-suggestion", closed, splice.first_inserted, 1)
+
+
+def _reopened(text: str) -> str | None:
+    """``text`` without the closing brackets it starts with, behind a stand-in for what they continue
+    (``} else {`` is read as ``if (a) {} else {``); None when it starts with none. Columns of the first line
+    shift, rows do not."""
+    match = _LEADING_CLOSERS.match(text)
+    if match is None:
+        return None
+    rest = text[match.end() :]
+    keyword = re.match(r"(else|catch|finally)\b", rest)
+    return (_CONTINUATIONS[keyword.group(1)] if keyword else "") + rest
 
 
 def _closed(text: str, terminator: str) -> Iterator[str]:

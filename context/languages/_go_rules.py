@@ -40,7 +40,8 @@ SYNTAX = Syntax(
     ),
     binding_types=frozenset({"short_var_declaration", "assignment_statement", "var_spec", "const_spec"}),
 )
-WRAPPERS = (("func _() {", "}"), ("var _ = struct{}{", "}"))
+# Heads that make a bare suggestion parse (a statement in a body, a member in a class, a case in a switch).
+WRAPPERS = ("func _() {", "var _ = struct{}{", "func _() { switch {")
 
 CALLS = frozenset({"call_expression"})
 SQL_TEXT = re.compile(r"(?i)\b(select\s.+\sfrom|insert\s+into|update\s+\w+\s+set|delete\s+from|where\s)")

@@ -46,12 +46,13 @@ SYNTAX = Syntax(
     format_callee=re.compile(r"^String\.(format|join|valueOf)$|\.(formatted|concat|toString)$"),
     user_input=re.compile(
         r"\.(getParameter|getHeader|getQueryString|getInputStream|getReader|getCookies|"
-        r"getPathInfo|getRequestURI)\(|@RequestParam|\bargs\[\d+\]"
+        r"getPathInfo|getRequestURI)\(|@RequestParam"
     ),
     binding_types=frozenset({"variable_declarator", "assignment_expression"}),
 )
 TERMINATOR = ";"
-WRAPPERS = (("class _ { void _() {", "}}"), ("class _ {", "}"))
+# Heads that make a bare suggestion parse (a statement in a body, a member in a class, a case in a switch).
+WRAPPERS = ("class _ { void _() {", "class _ {", "class _ { void _() { switch (a) {")
 
 CALLS = frozenset({"method_invocation", "object_creation_expression"})
 INVOKE = frozenset({"method_invocation"})
@@ -125,9 +126,12 @@ def _weak_random_call(site: Site) -> tree_sitter.Node | None:
 
 
 def _token_random(site: Site) -> tree_sitter.Node | None:
-    if _weak_random_call(site) is None and not (
-        site.node.type == "object_creation_expression" or "Math.random" in site.callee
-    ):
+    weak = (
+        site.callee in ("new Random", "new java.util.Random", "Math.random")
+        if site.node.type == "object_creation_expression" or site.callee == "Math.random"
+        else _weak_random_call(site) is not None
+    )
+    if not weak:
         return None
     return site.node if TOKEN_NAME.search(site.bound_name()) else None
 
@@ -295,7 +299,10 @@ RULES: tuple[Rule, ...] = (
             "String token = Long.toString(new Random().nextLong());",
             "int otp = random.nextInt(999999);",
         ),
-        negatives=("String token = Long.toString(secureRandom.nextLong());",),
+        negatives=(
+            "String token = Long.toString(secureRandom.nextLong());",
+            "String token = new BigInteger(130, secureRandom).toString(32);",
+        ),
     ),
     Rule(
         "RJV110",

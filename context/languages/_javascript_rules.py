@@ -45,7 +45,8 @@ SYNTAX = Syntax(
         {"variable_declarator", "assignment_expression", "pair", "public_field_definition"}
     ),
 )
-WRAPPERS = (("({", "})"), ("class _ {", "}"))
+# Heads that make a bare suggestion parse (a statement in a body, a member in a class, a case in a switch).
+WRAPPERS = ("({", "class _ {", "switch (a) {")
 
 CALLS = frozenset({"call_expression", "new_expression"})
 ASSIGN = frozenset({"assignment_expression", "augmented_assignment_expression"})
@@ -351,14 +352,25 @@ RULES: tuple[Rule, ...] = (
         502,
         HIGH,
         MEDIUM,
-        "deserialising untrusted data can run code (node-serialize, js-yaml load, funcster)",
+        "deserialising untrusted data can run code (node-serialize, funcster, cryo); parse JSON instead",
+        CALLS,
+        calls(r"(^|\.)(unserialize|deserialize)$", lambda s: s.arguments_node() if s.args else None),
+        positives=("var obj = serialize.unserialize(req.cookies.profile);",),
+        negatives=("JSON.parse(text);", "store.load();"),
+    ),
+    Rule(
+        "RJS132",
+        502,
+        MEDIUM,
+        LOW,
+        "js-yaml's load before version 4 constructs JavaScript types; use the safe schema (or js-yaml 4)",
         CALLS,
         calls(
-            r"(^|\.)(unserialize|deserialize)$|^(serialize|yaml|jsyaml)\.load$|(^|\.)loadAll$",
-            lambda s: s.arguments_node() if s.args else None,
+            r"^(yaml|jsyaml|jsYaml|YAML)\.(load|loadAll)$",
+            lambda s: s.arguments_node() if len(s.args) == 1 else None,
         ),
-        positives=("var obj = serialize.unserialize(req.cookies.profile);", "yaml.load(text);"),
-        negatives=("yaml.safeLoad(text);", "JSON.parse(text);", "store.load();"),
+        positives=("const doc = yaml.load(text);",),
+        negatives=("const doc = yaml.load(text, { schema: yaml.FAILSAFE_SCHEMA });", "yaml.safeLoad(text);"),
     ),
     Rule(
         "RJS119",

@@ -37,7 +37,8 @@ SYNTAX = Syntax(
     binding_types=frozenset({"let_declaration", "assignment_expression", "const_item", "static_item"}),
 )
 TERMINATOR = ";"
-WRAPPERS = (("fn _() {", "}"),)
+# Heads that make a bare suggestion parse (a statement in a body, an arm in a match).
+WRAPPERS = ("fn _() {", "fn _() { match a {")
 
 CALLS = frozenset({"call_expression"})
 SHELL = re.compile(r"^(/bin/|/usr/bin/)?(sh|bash|zsh|dash|cmd(\.exe)?|powershell(\.exe)?|pwsh)$")
