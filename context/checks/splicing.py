@@ -22,6 +22,8 @@ _LINES_BEFORE, _CHARS_BEFORE = 60, 2000
 _LINES_AFTER, _CHARS_AFTER = 20, 800
 # A suggestion that starts by closing blocks (``} else {``, ``} catch (e) {``) parses after a stand-in opening.
 _LEADING_CLOSERS = re.compile(r"^\s*(?:[)\]}]\s*[,;]?\s*)+")
+# A binary operator, comma, assignment or opening bracket that a cut-off suggestion ends with.
+_DANGLING_OPERATOR = re.compile(r"(?:[-+*/%&|^<>=,(]|&&|\|\|)\s*$")
 _CONTINUATIONS = {"else": "if (a) {} ", "catch": "try {} ", "finally": "try {} "}
 
 
@@ -118,15 +120,18 @@ def _reopened(text: str) -> str | None:
 
 def _closed(text: str, terminator: str) -> Iterator[str]:
     """``text`` with what it leaves open closed, then also ended as a statement (Java's and Rust's ``;``)
-    before the braces of the blocks around it: ``exec(c`` + ``);}}``."""
-    tail = closers(text)
-    yield text + tail
-    if terminator:
-        brace = tail.find("}")
-        inner, blocks = (tail, "") if brace < 0 else (tail[:brace], tail[brace:])
-        statement = (text + inner).rstrip()
-        if not statement.endswith((terminator, "{", "}")):
-            yield statement + terminator + blocks
+    before the braces of the blocks around it: ``exec(c`` + ``);}}``. A text cut after an operator or a comma
+    (``exec(cmd +``) is also tried with a stand-in operand (a trailing comma alone is often valid)."""
+    variants = [text, text + " a"] if _DANGLING_OPERATOR.search(text) else [text]
+    for variant in variants:
+        tail = closers(variant)
+        yield variant + tail
+        if terminator:
+            brace = tail.find("}")
+            inner, blocks = (tail, "") if brace < 0 else (tail[:brace], tail[brace:])
+            statement = (variant + inner).rstrip()
+            if not statement.endswith((terminator, "{", "}")):
+                yield statement + terminator + blocks
 
 
 def closers(text: str) -> str:

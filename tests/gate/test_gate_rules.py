@@ -109,6 +109,16 @@ def test_lines_are_numbered_within_the_suggestion() -> None:
             "RJS103",
             "repaired-document",
         ),
+        # Cut after an operator: a stand-in operand completes the expression.
+        (
+            "java",
+            "class A {\n  void f(String cmd) throws Exception {\n",
+            "    Runtime.getRuntime().exec(cmd +",
+            "RJV102",
+            "repaired-document",
+        ),
+        # A line that closes a block first, from a window cut in the middle of a file.
+        ("javascript", "", "} else { el.innerHTML = '<b>' + name; }\n", "RJS120", "suggestion"),
         # Go statements with no function around them: the suggestion alone parses as statements.
         ("go", "", "cfg := &tls.Config{InsecureSkipVerify: true}\n", "RGO108", "document"),
         ("go", "}\n}\n", "h := md5.New()\n", "RGO104", None),
@@ -132,6 +142,12 @@ def test_code_that_parses_nowhere_is_unscanned_never_clean(rule_gate: Gate) -> N
     # A finding in a tree that only partly parses still counts (and is not reported as unscanned).
     found = rule_gate.check("java", "", "random.nextLong(), random.nextLong() }, PLong.INSTANCE);\n", "")
     assert found.kind is VerdictKind.WARN and found.findings[0].test_id == "RJV110"
+
+
+def test_brackets_and_block_keywords_alone_pass(rule_gate: Gate) -> None:
+    for language, line in (("javascript", "} else {\n"), ("java", "});\n"), ("rust", "}\n")):
+        verdict = rule_gate.check(language, "", line, "")
+        assert verdict.kind is VerdictKind.PASS and verdict.scanned_as == "punctuation"
 
 
 def test_comment_only_suggestions_pass(rule_gate: Gate) -> None:
