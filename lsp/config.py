@@ -104,10 +104,10 @@ class IndexSettings:
 @dataclass
 class GateSettings:
     block_severity: Severity = setting("high", "Findings at or above this severity block a suggestion…")
-    block_confidence: Severity = setting("medium", "…when bandit's confidence is at or above this.")
+    block_confidence: Severity = setting("medium", "…when the finding's confidence is at or above this.")
     warn_severity: Severity = setting("medium", "Findings at or above this severity (but not blocking) warn.")
     unscanned: Literal["pass", "warn", "block"] = setting(
-        "warn", "What to do with Python that cannot be parsed, so bandit cannot scan it."
+        "warn", "What to do with code that parses nowhere, so it cannot be scanned."
     )
     block_secrets: bool = setting(
         True, "Block suggestions that contain secrets or reproduce workspace secrets."
