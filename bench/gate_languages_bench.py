@@ -12,7 +12,8 @@ Run: .venv/bin/python bench/gate_languages_bench.py [--quick]   (also: bench/gat
 2. False blocks on secure code of each language (target <= 2 % blocked): the idiomatic safe lines of
    ``bench/gate_sets/secure_<language>.txt``; every line of the repository's own files of that language
    (``examples/``, ``tests/context/fixtures/``) spliced into its file; and every code line of the
-   CyberSecEval prompts (the lines before the insecure one) spliced after the lines above it.
+   CyberSecEval prompts (the lines before the insecure one) spliced after the lines above it. The naive
+   regex column says how many of these lines the sink-name baseline would have flagged.
 3. Latency: every check above, warm, p50/p99 per language (target p99 <= 20 ms), and suggestions spliced
    into a 2,000-line document of that language.
 """
@@ -177,7 +178,8 @@ def secure_cases(language: str, quick: bool) -> dict[str, list[tuple[str, str, s
 
 def false_blocks(language: str, gate: Gate, quick: bool, times: list[float]) -> None:
     print(f"\n== {language}: false blocks on secure code (target <= {TARGET_FALSE_BLOCKS:.0f} % blocked)")
-    print(f"{'source':<34}{'cases':>6}  {'blocked':>9}  {'warned':>9}  {'unscanned':>9}")
+    print(f"{'source':<34}{'cases':>6}  {'blocked':>9}  {'warned':>9}  {'unscanned':>9}  {'naive regex':>11}")
+    naive = re.compile(NAIVE_SINKS[language])
     totals: collections.Counter = collections.Counter()
     for label, cases in secure_cases(language, quick).items():
         counts: collections.Counter = collections.Counter()
@@ -189,18 +191,20 @@ def false_blocks(language: str, gate: Gate, quick: bool, times: list[float]) -> 
             counts["blocked"] += verdict.blocked
             counts["warned"] += verdict.action.value == "warn"
             counts["unscanned"] += verdict.kind.value == "unscanned"
+            counts["naive"] += bool(naive.search(line))
             if verdict.blocked:
                 print(f"   blocked {case_id}: {line.strip()[:70]!r} {[f.test_id for f in verdict.findings]}")
         totals.update(counts)
         print(
             f"{label:<34}{counts['cases']:>6}  {percent(counts['blocked'], counts['cases']):>9}  "
-            f"{percent(counts['warned'], counts['cases']):>9}  {counts['unscanned']:>9}"
+            f"{percent(counts['warned'], counts['cases']):>9}  {counts['unscanned']:>9}  "
+            f"{percent(counts['naive'], counts['cases']):>11}"
         )
     blocked = 100.0 * totals["blocked"] / max(totals["cases"], 1)
     print(
         f"{'all':<34}{totals['cases']:>6}  {percent(totals['blocked'], totals['cases']):>9}  "
-        f"{percent(totals['warned'], totals['cases']):>9}  {totals['unscanned']:>9}   "
-        f"(target: {'met' if blocked <= TARGET_FALSE_BLOCKS else 'NOT met'})"
+        f"{percent(totals['warned'], totals['cases']):>9}  {totals['unscanned']:>9}  "
+        f"{percent(totals['naive'], totals['cases']):>11}   (target: {'met' if blocked <= TARGET_FALSE_BLOCKS else 'NOT met'})"
     )
 
 
