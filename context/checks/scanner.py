@@ -96,6 +96,8 @@ class LanguageRules:
     wrappers: tuple[str, ...]
     # What ends a statement when a cut-off one is closed (Java's and Rust's ``;``; "" where it is optional).
     terminator: str
+    # The characters that open a string (Rust's ``'`` also starts a lifetime, so it is left out there).
+    quotes: str
     by_type: dict[str, tuple[Rule, ...]]
 
 
@@ -124,7 +126,7 @@ class RuleScanner:
         splice = Splice.build(prefix, suggestion, suffix)
         best: tuple[int, Candidate, tree_sitter.Tree] | None = None
         deadline = time.perf_counter() + _CANDIDATE_BUDGET_S
-        for candidate in candidates(splice, rules.wrappers, rules.terminator):
+        for candidate in candidates(splice, rules.wrappers, rules.terminator, rules.quotes):
             if best is not None and time.perf_counter() > deadline:
                 break  # the least broken tree so far is matched as "partial": never clean by default
             tree = parse(grammar, candidate.text.encode("utf-8"))
@@ -187,6 +189,7 @@ def rules_for(module_name: str) -> LanguageRules:
         rules,
         module.WRAPPERS,
         getattr(module, "TERMINATOR", ""),
+        getattr(module, "QUOTES", "\"'`"),
         {k: tuple(v) for k, v in by_type.items()},
     )
 

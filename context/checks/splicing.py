@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
+_QUOTES = "\"'`"
 _WINDOW_LINES = (12, 4)
 # The document is read this far around the suggestion (lines, and characters): a rule looks at one statement,
 # and tree-sitter's error recovery over a few KB of broken code (a cut-off suggestion, a window cut from a
@@ -78,10 +79,12 @@ class Candidate:
         return None if real < 0 else self.start + real
 
 
-def candidates(splice: Splice, wrappers: tuple[str, ...], terminator: str = "") -> Iterator[Candidate]:
+def candidates(
+    splice: Splice, wrappers: tuple[str, ...], terminator: str = "", quotes: str = _QUOTES
+) -> Iterator[Candidate]:
     yield Candidate("document", splice.text(), 0)
     through_suggestion = splice.text(0, splice.last_inserted + 1)
-    for closed in _closed(through_suggestion, terminator):
+    for closed in _closed(through_suggestion, terminator, quotes):
         yield Candidate("repaired-document", closed, 0)
     seen: set[int] = set()
     for size in _WINDOW_LINES:
@@ -89,20 +92,20 @@ def candidates(splice: Splice, wrappers: tuple[str, ...], terminator: str = "") 
         if start in seen or start == 0:
             continue
         seen.add(start)
-        for closed in _closed(splice.text(start, splice.last_inserted + 1), terminator):
+        for closed in _closed(splice.text(start, splice.last_inserted + 1), terminator, quotes):
             yield Candidate("window", closed, start)
     alone = splice.text(splice.first_inserted, splice.last_inserted + 1)
-    for closed in _closed(alone, terminator):
+    for closed in _closed(alone, terminator, quotes):
         yield Candidate("suggestion", closed, splice.first_inserted)
     reopened = _reopened(alone)
     if reopened is not None:
-        for closed in _closed(reopened, terminator):
+        for closed in _closed(reopened, terminator, quotes):
             yield Candidate("suggestion", closed, splice.first_inserted)
     # The wrappers' own brackets are closed by ``closers`` with the suggestion's. Lines that all start with
     # ``*`` are also read as the rest of a block comment the window was cut in (`` * text``, `` */``).
     in_comment = all(line.lstrip().startswith("*") for line in alone.split("\n") if line.strip())
     for head in (*wrappers, "/*") if in_comment else wrappers:
-        for closed in _closed(head + "\n" + alone, terminator):
+        for closed in _closed(head + "\n" + alone, terminator, quotes):
             yield Candidate("wrapped-suggestion", closed, splice.first_inserted, 1)
 
 
@@ -118,13 +121,13 @@ def _reopened(text: str) -> str | None:
     return (_CONTINUATIONS[keyword.group(1)] if keyword else "") + rest
 
 
-def _closed(text: str, terminator: str) -> Iterator[str]:
+def _closed(text: str, terminator: str, quotes: str) -> Iterator[str]:
     """``text`` with what it leaves open closed, then also ended as a statement (Java's and Rust's ``;``)
     before the braces of the blocks around it: ``exec(c`` + ``);}}``. A text cut after an operator or a comma
     (``exec(cmd +``) is also tried with a stand-in operand (a trailing comma alone is often valid)."""
     variants = [text, text + " a"] if _DANGLING_OPERATOR.search(text) else [text]
     for variant in variants:
-        tail = closers(variant)
+        tail = closers(variant, quotes)
         yield variant + tail
         if terminator:
             brace = tail.find("}")
@@ -134,8 +137,9 @@ def _closed(text: str, terminator: str) -> Iterator[str]:
                 yield statement + terminator + blocks
 
 
-def closers(text: str) -> str:
-    """What closes the strings, block comment and brackets ``text`` leaves open (a cut-off suggestion)."""
+def closers(text: str, quotes: str = _QUOTES) -> str:
+    """What closes the strings, block comment and brackets ``text`` leaves open (a cut-off suggestion).
+    ``quotes``: the characters that open a string (not Rust's ``'``, which also starts a lifetime)."""
     stack: list[str] = []
     quote = ""
     i, n = 0, len(text)
@@ -158,7 +162,7 @@ def closers(text: str) -> str:
         elif text.startswith("/*", i):
             in_block_comment = True
             i += 1
-        elif char in "\"'`":
+        elif char in quotes:
             quote = char
         elif char in _PAIRS:
             stack.append(_PAIRS[char])

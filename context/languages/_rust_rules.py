@@ -37,8 +37,10 @@ SYNTAX = Syntax(
     binding_types=frozenset({"let_declaration", "assignment_expression", "const_item", "static_item"}),
 )
 TERMINATOR = ";"
-# Heads that make a bare suggestion parse (a statement in a body, an arm in a match).
-WRAPPERS = ("fn _() {", "fn _() { match a {")
+# A ``'`` starts a lifetime as often as a char literal: only ``"`` opens a string when cut-off code is closed.
+QUOTES = '"'
+# Heads that make a bare suggestion parse (a statement in a body, an arm in a match, a field, a variant).
+WRAPPERS = ("fn _() {", "fn _() { match a {", "struct _ {", "enum _ {")
 
 CALLS = frozenset({"call_expression"})
 SHELL = re.compile(r"^(/bin/|/usr/bin/)?(sh|bash|zsh|dash|cmd(\.exe)?|powershell(\.exe)?|pwsh)$")
