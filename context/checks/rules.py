@@ -237,8 +237,9 @@ SECRET_NAME = re.compile(
     r"(?i)(passw(or)?d|passwd|pwd|secret|api_?key|apikey|access_?key|auth_?token|private_?key|client_?secret|"
     r"credential)"
 )
+# Names of values that must be unpredictable (a weak random source feeding one of them blocks).
 TOKEN_NAME = re.compile(
-    r"(?i)(token|secret|passw|nonce|salt|otp|session|api_?key|csrf|reset|verif|auth|uuid)"
+    r"(?i)(token|secret|passw|nonce|salt|otp|api_?key|csrf|session_?id|sessid|verif\w*code|uuid|guid)"
 )
 PLACEHOLDER = re.compile(r"(?i)^(|x+|\*+|\.+|changeme|your[-_ ].*|<.*>|\$\{.*\}|%s|\{\}|test|example|dummy)$")
 
@@ -257,7 +258,7 @@ def hard_coded_secret(site: Site) -> tree_sitter.Node | None:
         return None
     if value.type == "expression_list" and value.named_child_count == 1:
         value = value.named_children[0]
-    name = node_text(left)
+    name = node_text(left).strip("'\"`")
     if not SECRET_NAME.search(name) or re.search(
         r"(?i)(field|label|prompt|hint|placeholder|name|key_?id)$", name
     ):

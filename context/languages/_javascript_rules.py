@@ -295,7 +295,10 @@ RULES: tuple[Rule, ...] = (
         calls(r"^Math\.random$", _token_random),
         group="random",
         positives=("const token = Math.random().toString(36).slice(2);",),
-        negatives=("const token = crypto.randomBytes(32).toString('hex');",),
+        negatives=(
+            "const token = crypto.randomBytes(32).toString('hex');",
+            "const sessionDelay = Math.random() * 1000;",
+        ),
     ),
     Rule(
         "RJS114",
@@ -389,6 +392,7 @@ RULES: tuple[Rule, ...] = (
             "const password = process.env.DB_PASSWORD;",
             "const passwordField = 'password';",
             "x = { password: '' };",
+            "x = { 'passwordLabel': 'secret123' };",
         ),
     ),
     Rule(
