@@ -89,7 +89,13 @@ def _assigned_html(site: Site) -> tree_sitter.Node | None:
 def _assigned_built_html(site: Site) -> tree_sitter.Node | None:
     evidence = _assigned_html(site)
     right = site.node.child_by_field_name("right")
-    return evidence if site.is_built_string(right) or site.is_user_input(right) else None
+    return evidence if site.is_built_string(right) else None
+
+
+def _assigned_user_html(site: Site) -> tree_sitter.Node | None:
+    evidence = _assigned_html(site)
+    right = site.node.child_by_field_name("right")
+    return evidence if site.is_user_input(right) else None
 
 
 def _tls_off(site: Site) -> tree_sitter.Node | None:
@@ -400,7 +406,20 @@ RULES: tuple[Rule, ...] = (
         79,
         HIGH,
         MEDIUM,
-        "HTML built from variables written into the page (XSS); use textContent or escape it",
+        "request or URL input written into the page as HTML (XSS); use textContent or escape it",
+        ASSIGN,
+        _assigned_user_html,
+        group="html",
+        positives=("el.innerHTML = location.hash.slice(1);", "out.innerHTML = `<p>${req.query.q}</p>`;"),
+        negatives=("el.textContent = location.hash;", "el.innerHTML = '';"),
+    ),
+    Rule(
+        # A warning, not a block: templates of numbers and escaped values are common and safe.
+        "RJS133",
+        79,
+        MEDIUM,
+        MEDIUM,
+        "HTML built from variables written into the page (XSS); use textContent or escape them",
         ASSIGN,
         _assigned_built_html,
         group="html",

@@ -118,7 +118,7 @@ def test_lines_are_numbered_within_the_suggestion() -> None:
             "repaired-document",
         ),
         # A line that closes a block first, from a window cut in the middle of a file.
-        ("javascript", "", "} else { el.innerHTML = '<b>' + name; }\n", "RJS120", "suggestion"),
+        ("javascript", "", "} else { el.innerHTML = '<b>' + name; }\n", "RJS133", "suggestion"),
         # Go statements with no function around them: the suggestion alone parses as statements.
         ("go", "", "cfg := &tls.Config{InsecureSkipVerify: true}\n", "RGO108", "document"),
         ("go", "}\n}\n", "h := md5.New()\n", "RGO104", None),
@@ -157,7 +157,7 @@ def test_comment_only_suggestions_pass(rule_gate: Gate) -> None:
 
 
 def test_gate_verdicts_follow_the_policy(rule_gate: Gate) -> None:
-    blocked = rule_gate.check("javascript", "", "el.innerHTML = '<b>' + name + '</b>';\n", "")
+    blocked = rule_gate.check("javascript", "", "el.innerHTML = `<p>${location.hash}</p>`;\n", "")
     assert blocked.blocked and blocked.findings[0].source == "rules"
     warned = rule_gate.check("go", "", "n := rand.Intn(10)\n", "")
     assert warned.kind is VerdictKind.WARN and not warned.blocked

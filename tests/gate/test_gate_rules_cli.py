@@ -13,7 +13,7 @@ ROOST = [sys.executable, "-m", "roost.lsp.cli"]
 # language, file name, insecure line, rule it must hit, the same intent written safely
 CASES = [
     ("javascript", "a.js", "const r = eval(userInput);", "RJS101", "const r = JSON.parse(userInput);"),
-    ("typescript", "a.ts", "el.innerHTML = `<p>${msg}</p>`;", "RJS120", "el.textContent = msg;"),
+    ("typescript", "a.ts", "el.innerHTML = `<p>${msg}</p>`;", "RJS133", "el.textContent = msg;"),
     (
         "java",
         "A.java",
