@@ -192,3 +192,57 @@ def index_batch(paths: list[str]) -> tuple[list[ParsedRecord], list[tuple[int, s
         if record is not None:
             records.append(record)
     return records, _worker_log.lines, time.process_time() - started
+
+
+# -- syntax checks of proposed edits ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxErrors:
+    """The syntax errors tree-sitter finds in a text: how many, and where the first one is."""
+
+    count: int
+    first_line: int = -1  # 0-based; -1 when there is none
+    first_text: str = ""
+
+
+def syntax_errors(path: str, text: str) -> SyntaxErrors | None:
+    """The syntax errors of ``text`` read as the file at ``path``; None for a language Roost cannot parse."""
+    language = language_for_path(path)
+    if language is None:
+        return None
+    try:
+        tree = parser_for(language.ts_language(path)).parse(text.encode("utf-8", "replace"))
+    except Exception:  # a grammar failure is "cannot tell", never a refusal
+        log.warning("could not parse %s for a syntax check", path, exc_info=True)
+        return None
+    root = tree.root_node
+    if not root.has_error:
+        return SyntaxErrors(0)
+    errors = [node for node in _walk(root) if node.is_error or node.is_missing]
+    first = errors[0] if errors else root
+    snippet = (first.text or b"").decode("utf-8", "replace").split("\n", 1)[0].strip()[:60]
+    return SyntaxErrors(max(1, len(errors)), first.start_point[0], snippet)
+
+
+def new_syntax_errors(path: str, before: str, after: str) -> SyntaxErrors | None:
+    """The errors of ``after`` when it has more syntax errors than ``before`` (the edit broke the file);
+    None when it has not, or when the language cannot be parsed. A file that already had errors may keep
+    them: only an increase counts, so a half-written file elsewhere never blocks an edit here."""
+    old, new = syntax_errors(path, before), syntax_errors(path, after)
+    if old is None or new is None or new.count <= old.count:
+        return None
+    return new
+
+
+def _walk(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """Every node under ``node`` in document order, skipping subtrees that hold no error (cheap on a
+    mostly-correct file)."""
+    found: list[tree_sitter.Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        if current.has_error or current.is_missing:
+            stack.extend(reversed(current.children))
+    return found

@@ -8,7 +8,9 @@ An edit that cannot be applied or is blocked is reported in the message, never s
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from roost.context.languages import language_name_for_path
+from roost.context.parsing import new_syntax_errors
 from roost.engine.prompts.edit import (
     EditRequest,
     echoes_surroundings,
@@ -66,6 +69,8 @@ class Proposal:
     answer: str = ""
     # Gate findings of the proposed edits as diagnostics, by document URI.
     diagnostics: dict[str, list[types.Diagnostic]] = field(default_factory=dict)
+    # Edits refused because the file would no longer parse: what the parser said (fed back on a retry).
+    syntax_errors: list[str] = field(default_factory=list)
 
 
 class Documents:
@@ -243,13 +248,81 @@ def build_proposal(
         except EditError as error:
             proposal.problems.append(f"{snapshot.path}: {error}")
             continue
-        if edit.apply() != snapshot.text:
-            proposal.edits.append(edit)
+        result = edit.apply()
+        if result == snapshot.text:
+            continue
+        broken = _breaks_parsing(snapshot.path, snapshot.text, result)
+        if broken:
+            proposal.syntax_errors.append(broken)
+            proposal.problems.append(f"refused: {broken}")
+            continue
+        proposal.edits.append(edit)
+    proposal.message = _summary(proposal)
+    return proposal
+
+
+def _breaks_parsing(path: str, before: str, after: str) -> str:
+    """Why the edit breaks the file (it has more syntax errors than before), or "" when it does not."""
+    errors = new_syntax_errors(path, before, after)
+    if errors is None:
+        return ""
+    near = f" near `{errors.first_text}`" if errors.first_text else ""
+    return f"{path} would no longer parse after the edit (syntax error at line {errors.first_line + 1}{near})"
+
+
+def _summary(proposal: Proposal) -> str:
     files = ", ".join(e.path for e in proposal.edits) or "no file"
     lines = [f"Proposed changes to {files}."] if proposal.edits else ["No applicable change was proposed."]
     if proposal.findings:
         lines.append("Security findings: " + "; ".join(proposal.findings))
     if proposal.problems:
         lines.append("Not applied: " + "; ".join(proposal.problems))
-    proposal.message = " ".join(lines)
-    return proposal
+    return " ".join(lines)
+
+
+def parse_complaint(errors: list[str]) -> str:
+    """The follow-up instruction of a retry: the parser's complaint, and the contract restated."""
+    return (
+        "Your answer does not parse: "
+        + "; ".join(errors)
+        + ". Reply again with the complete corrected code to change, in one fenced code block: only that "
+        "code (no imports from elsewhere in the file, no explanation)."
+    )
+
+
+async def propose_edit(
+    services: Any,
+    request: EditRequest,
+    documents: Documents,
+    target: Snapshot,
+    selection: tuple[int, int],
+    on_partial: Callable[[str], None] | None = None,
+) -> Proposal:
+    """Ask the model for the edit of ``request`` and build the proposal. An answer whose edit would leave
+    the file unparsable is never offered: the model is asked once more with the parser's complaint, and
+    if that answer does not parse either, the proposal is refused with the reason."""
+    loop = asyncio.get_running_loop()
+
+    async def attempt(edit_request: EditRequest) -> Proposal:
+        answer = await generate_answer(services, edit_request, on_partial)
+        return await loop.run_in_executor(
+            None,
+            lambda: build_proposal(
+                answer, documents, target, selection, services.gate, services.workspace_secrets
+            ),
+        )
+
+    first = await attempt(request)
+    if not first.syntax_errors:
+        return first
+    log.info("a proposed edit of %s did not parse; asking once more", target.path)
+    retry = dataclasses.replace(
+        request,
+        instruction=parse_complaint(first.syntax_errors),
+        history=[*request.history, (request.instruction, first.answer)],
+    )
+    second = await attempt(retry)
+    if second.syntax_errors:
+        second.problems.append("the model was asked once more with the parser's complaint and failed again")
+        second.message = _summary(second)
+    return second

@@ -63,7 +63,7 @@ def cut_at_stop_strings(text: str, stops: Iterable[str]) -> str:
     return text[:cut]
 
 
-def _extract_fenced(text: str) -> str | None:
+def extract_fenced(text: str) -> str | None:
     """Content of the first fenced block with code (an unterminated last fence runs to the end)."""
     position = 0
     first_empty: str | None = None
@@ -86,7 +86,7 @@ def _extract_fenced(text: str) -> str | None:
         position = close.end()
 
 
-def _drop_chatter(text: str) -> str:
+def drop_chatter(text: str) -> str:
     """Without fences: drop prose lines around the code ("Here is the completion:")."""
     lines = text.split("\n")
     while lines and (not lines[0].strip() or _PROSE_LINE.match(lines[0].strip())):
@@ -151,8 +151,8 @@ def parse_chat_answer(raw: str, *, prefix: str = "", prefill: str = "") -> str:
     if answer_opens_its_own_fence(raw, prefill):
         prefill = ""
     text = strip_reasoning(prefill + raw)
-    code = _extract_fenced(text)
+    code = extract_fenced(text)
     if code is None:
-        code = _drop_chatter(text)
+        code = drop_chatter(text)
     code = code.replace(HOLE, "")
     return _drop_echoed_prefix(code, prefix)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from roost.engine.prompts.answer import drop_chatter, extract_fenced, strip_reasoning
 from roost.engine.types import ChatMessage
 
 EDIT_SYSTEM_PROMPT = (
@@ -81,7 +82,8 @@ _BLOCK = re.compile(
     r"(?P<replace>.*?)\n?>{5,9} REPLACE",
     re.DOTALL,
 )
-_FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(?P<body>.*?)\n?\1[ \t]*$", re.DOTALL | re.MULTILINE)
+# Import statements of the common languages: what a model copies from the "Imports of" part of the prompt.
+_IMPORT_LINE = re.compile(r"^(?:import|from|use|using|#include|require)\b|^(?:const|let|var) .*\brequire\(")
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,16 @@ def parse_edit_blocks(answer: str) -> list[EditBlock]:
     ]
     if blocks:
         return blocks
-    fence = _FENCE.search(answer)
-    body = fence.group("body") if fence else answer.strip("\n")
-    return [EditBlock(None, "", body)]
+    return [EditBlock(None, "", code_of_answer(answer))]
+
+
+def code_of_answer(answer: str) -> str:
+    """The code of a whole-selection answer: the first fenced block with code (an unterminated fence runs
+    to the end, as when the model hit max_tokens), else the text without the prose around it. The fence
+    lines and the chatter ("Here is the updated code:") never reach the code."""
+    text = strip_reasoning(answer)
+    code = extract_fenced(text)
+    return drop_chatter(text) if code is None else code
 
 
 def trim_echoed_context(
@@ -118,8 +127,8 @@ def trim_echoed_context(
     defines elsewhere (a model re-inventing a class it was not asked to touch): such a head is dropped too.
     """
     anchor = next((line.strip() for line in selection.split("\n") if line.strip()), "")
-    lines = new_text.split("\n")
     known_before = {line.strip() for line in before.split("\n")}
+    lines = _without_copied_imports(new_text.split("\n"), known_before, selection)
     if anchor and anchor not in known_before:
         for index, line in enumerate(lines):
             if line.strip() == anchor:
@@ -140,6 +149,25 @@ def trim_echoed_context(
                         lines.pop()
                     break
     return "\n".join(lines)
+
+
+def _without_copied_imports(lines: list[str], known_before: set[str], selection: str) -> list[str]:
+    """Drop leading import lines the file already has above the selection (and the blank lines after
+    them): the prompt shows the file's imports for reference, and small models paste them back on top of
+    the replacement, which puts them inside the edited range (inside a function, or twice in the file)."""
+    own = {line.strip() for line in selection.split("\n")}
+    index = 0
+    dropped = False
+    while index < len(lines):
+        text = lines[index].strip()
+        if not text and dropped:
+            index += 1
+        elif text and _IMPORT_LINE.match(text) and text in known_before and text not in own:
+            index += 1
+            dropped = True
+        else:
+            break
+    return lines[index:] if dropped else lines
 
 
 def echoes_surroundings(new_text: str, before: str, selection: str, after: str) -> bool:

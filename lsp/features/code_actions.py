@@ -35,9 +35,8 @@ from roost.lsp.model_edits import (
     Documents,
     OutsideWorkspace,
     Snapshot,
-    build_proposal,
-    generate_answer,
     import_lines,
+    propose_edit,
 )
 from roost.lsp.refactor.move_symbol import plan_move
 from roost.lsp.refactor.move_targets import (
@@ -422,14 +421,7 @@ async def _model_edits(
         findings=findings,
         imports=import_lines(snapshot.path, text),
     )
-    answer = await generate_answer(services, request, None)
-    loop = asyncio.get_running_loop()
-    proposal = await loop.run_in_executor(
-        None,
-        lambda: build_proposal(
-            answer, documents, snapshot, (start, end), services.gate, services.workspace_secrets
-        ),
-    )
+    proposal = await propose_edit(services, request, documents, snapshot, (start, end))
     notes = proposal.findings + proposal.problems
     return proposal.edits, "; ".join(notes)
 

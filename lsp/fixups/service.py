@@ -25,7 +25,7 @@ from roost.lsp.edits import (
     verify,
 )
 from roost.lsp.fixups.store import AcceptedEdit, FixupSession, FixupStore, StoredFileEdit, StoredReplacement
-from roost.lsp.model_edits import Documents, Proposal, build_proposal, generate_answer, import_lines
+from roost.lsp.model_edits import Documents, Proposal, import_lines, propose_edit
 from roost.lsp.progress import ProgressReporter
 from roost.lsp.services import services_of
 
@@ -230,19 +230,18 @@ class FixupService:
         reporter = ProgressReporter(self.server, "Roost: fix-up")
         await reporter.begin(user_message[:80])
         try:
-            answer = await generate_answer(
-                services, request, lambda partial: reporter.report(partial[-PARTIAL_CHARS:])
+            proposal = await propose_edit(
+                services,
+                request,
+                self.documents,
+                target,
+                (start, end),
+                lambda partial: reporter.report(partial[-PARTIAL_CHARS:]),
             )
         finally:
             reporter.end("proposal ready")
-        proposal = await loop.run_in_executor(
-            None,
-            lambda: build_proposal(
-                answer, self.documents, target, (start, end), gate, services.workspace_secrets
-            ),
-        )
         self._publish(session.id, proposal.diagnostics)
-        session.turns.append((user_message, answer))
+        session.turns.append((user_message, proposal.answer))
         session.proposal = _to_stored(proposal.edits)
         session.message = proposal.message
         self.store.save(session)

@@ -32,11 +32,8 @@ def test_echoed_surroundings_are_trimmed() -> None:
     selection = "def f(x):\n    return x\n"
     after = "\n\nVALUE = f(1)\n"
     answer = "import os\n\n\ndef f(x: int) -> int:\n    return x\n\n\nVALUE = f(1)"
-    # The first line changed, so the echoed head cannot be told apart and is kept; the echoed tail is cut.
-    assert (
-        trim_echoed_context(answer, before, selection, after)
-        == "import os\n\n\ndef f(x: int) -> int:\n    return x"
-    )
+    # The first line changed, but the head is the file's own import: it is dropped; the echoed tail is cut.
+    assert trim_echoed_context(answer, before, selection, after) == "def f(x: int) -> int:\n    return x"
     answer = "import os\n\n\ndef f(x):\n    return x + 1\n\n\nVALUE = f(1)"
     assert trim_echoed_context(answer, before, selection, after) == "def f(x):\n    return x + 1"
 

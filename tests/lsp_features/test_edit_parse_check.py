@@ -1,0 +1,81 @@
+"""Issue "quality", edits: a proposal that would leave the file unparsable is never offered. The model is
+asked once more with the parser's complaint; if that answer does not parse either, the fix-up is refused
+with the reason. A file that already had a syntax error elsewhere can still be edited. Real server, the
+scripted OpenAI-compatible fake as the model."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from fake_openai import FakeOpenAI, fake_backend_options
+from lsp_harness import LspSession, lsp_session
+from lsprotocol import types
+
+SOURCE = "import math\n\n\ndef area(r):\n    return math.pi * r * r\n"
+SELECTION = {"start": {"line": 3, "character": 0}, "end": {"line": 5, "character": 0}}
+INSTRUCTION = "add a docstring that explains this code"
+# A fenced answer with the file's import pasted on top and an unterminated docstring: does not parse.
+BROKEN = '```py\nimport math\n\ndef area(r):\n    """Area of a circle.\n    return math.pi * r * r\n```'
+GOOD = '```python\ndef area(r):\n    """Area of a circle of radius r."""\n    return math.pi * r * r\n```'
+COMPLAINT = "does not parse"  # in the retry's instruction (lsp/model_edits.py parse_complaint)
+
+
+async def _start(session: LspSession, uri: str) -> Any:
+    return await asyncio.wait_for(
+        session.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="roost.fixup.start",
+                arguments=[{"uri": uri, "range": SELECTION, "instruction": INSTRUCTION}],
+            )
+        ),
+        timeout=20,
+    )
+
+
+def _field(result: Any, name: str) -> Any:
+    return result[name] if isinstance(result, dict) else getattr(result, name)
+
+
+def _new_text(result: Any) -> str:
+    edit = _field(result, "edit")
+    assert edit is not None, _field(result, "message")
+    (change,) = edit["documentChanges"]
+    (text_edit,) = change["edits"]
+    return str(text_edit["newText"])
+
+
+async def _fixup(workspace: Path, source: str, rules: list[tuple[str, str]]) -> tuple[Any, FakeOpenAI]:
+    (workspace / "shop" / "circle.py").write_text(source)
+    with FakeOpenAI(rules=rules) as fake:
+        async with lsp_session(workspace, initialization_options=fake_backend_options(fake)) as session:
+            await session.wait_for_status("ready")
+            uri = session.open("shop/circle.py")
+            return await _start(session, uri), fake
+
+
+async def test_a_broken_edit_is_retried_with_the_parser_complaint(workspace: Path) -> None:
+    # The retry's prompt contains the first instruction too, so its rule comes first.
+    result, fake = await _fixup(workspace, SOURCE, [(COMPLAINT, GOOD), (INSTRUCTION, BROKEN)])
+    chats = [r["messages"] for r in fake.completion_requests()]
+    assert len(chats) == 2, "one retry"
+    assert "line" in chats[1][-1]["content"] and COMPLAINT in chats[1][-1]["content"]
+    new_text = _new_text(result)
+    assert "Area of a circle of radius r" in new_text
+    assert "import math" not in new_text and "```" not in new_text
+
+
+async def test_a_broken_edit_is_refused_with_the_reason_after_one_retry(workspace: Path) -> None:
+    result, fake = await _fixup(workspace, SOURCE, [(INSTRUCTION, BROKEN)])
+    assert len(fake.completion_requests()) == 2
+    assert _field(result, "edit") is None, "never offered as is"
+    message = _field(result, "message")
+    assert "would no longer parse" in message and "line" in message and "asked once more" in message
+
+
+async def test_a_file_with_a_syntax_error_elsewhere_can_still_be_edited(workspace: Path) -> None:
+    half_written = SOURCE + "\n\ndef unfinished(:\n"
+    result, fake = await _fixup(workspace, half_written, [(INSTRUCTION, GOOD)])
+    assert len(fake.completion_requests()) == 1, "no retry: the edit added no error"
+    assert "Area of a circle of radius r" in _new_text(result)
