@@ -24,6 +24,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from roost.context.languages import language_name_for_path
 from roost.context.parsing import new_syntax_errors
 from roost.engine.prompts.edit import (
+    EditBlock,
     EditRequest,
     echoes_surroundings,
     edit_messages,
@@ -202,6 +203,10 @@ def build_proposal(
                 snapshot = per_file[uri][0] if uri in per_file else documents.snapshot(uri)
                 near = selection[0] if snapshot.uri == target.uri else 0
                 start, end = locate(snapshot.text, block.search, near)
+                if snapshot.uri == target.uri and _strays_from_selection(block, (start, end), selection):
+                    raise EditError(
+                        "the edit changes code outside the selection; only the selection is edited"
+                    )
                 new_text = reindent(block.replace, block.search, snapshot.text[start:end])
             per_file.setdefault(snapshot.uri, (snapshot, []))[1].append(TextReplacement(start, end, new_text))
         except (EditError, OutsideWorkspace) as error:
@@ -259,6 +264,21 @@ def build_proposal(
         proposal.edits.append(edit)
     proposal.message = _summary(proposal)
     return proposal
+
+
+def _strays_from_selection(block: EditBlock, located: tuple[int, int], selection: tuple[int, int]) -> bool:
+    """Whether an edit block of the selection's own file changes code outside the selection. Adding or
+    changing import lines is allowed (new code may need a name imported); anything else out there is
+    something the user did not select and did not ask to change."""
+    start, end = located
+    if start < selection[1] and end > selection[0] or start == end == selection[0]:
+        return False
+    return not _only_imports(block.search) or not _only_imports(block.replace)
+
+
+def _only_imports(text: str) -> bool:
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    return all(line.startswith(("import ", "from ", "#include", "use ", "using ")) for line in lines)
 
 
 def _breaks_parsing(path: str, before: str, after: str) -> str:
