@@ -9,9 +9,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fake_openai import FakeOpenAI, fake_backend_options
 from lsp_harness import LspSession, lsp_session
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 SOURCE = "import math\n\n\ndef area(r):\n    return math.pi * r * r\n"
 SELECTION = {"start": {"line": 3, "character": 0}, "end": {"line": 5, "character": 0}}
@@ -79,3 +81,33 @@ async def test_a_file_with_a_syntax_error_elsewhere_can_still_be_edited(workspac
     result, fake = await _fixup(workspace, half_written, [(INSTRUCTION, GOOD)])
     assert len(fake.completion_requests()) == 1, "no retry: the edit added no error"
     assert "Area of a circle of radius r" in _new_text(result)
+
+
+async def test_a_broken_code_action_edit_is_refused_with_the_reason(workspace: Path) -> None:
+    (workspace / "shop" / "circle.py").write_text(SOURCE)
+    with FakeOpenAI(rules=[("Instruction: add a docstring", BROKEN)]) as fake:
+        async with lsp_session(workspace, initialization_options=fake_backend_options(fake)) as session:
+            await session.wait_for_status("ready")
+            uri = session.open("shop/circle.py")
+            selected = types.Range(
+                start=types.Position(line=3, character=0), end=types.Position(line=5, character=0)
+            )
+            actions = await asyncio.wait_for(
+                session.client.text_document_code_action_async(
+                    types.CodeActionParams(
+                        text_document=types.TextDocumentIdentifier(uri=uri),
+                        range=selected,
+                        context=types.CodeActionContext(diagnostics=[]),
+                    )
+                ),
+                timeout=20,
+            )
+            action = next(
+                a
+                for a in actions or []
+                if isinstance(a, types.CodeAction) and a.title == "Roost: add a docstring"
+            )
+            with pytest.raises(JsonRpcException) as refused:
+                await asyncio.wait_for(session.client.code_action_resolve_async(action), timeout=20)
+            assert "would no longer parse" in str(refused.value)
+            assert len(fake.completion_requests()) == 2, "one retry, then refused"
