@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 import threading
 import traceback
@@ -225,7 +226,7 @@ def _stdin_chunks(source: BinaryIO) -> Callable[[], Awaitable[bytes]]:
     client waits for the server instead of filling memory."""
     loop = asyncio.get_running_loop()
     chunks: asyncio.Queue[bytes] = asyncio.Queue(maxsize=16)
-    read = getattr(source, "read1", source.read)
+    read = _unbuffered_reader(source)
 
     def pump() -> None:
         while True:
@@ -242,6 +243,18 @@ def _stdin_chunks(source: BinaryIO) -> Callable[[], Awaitable[bytes]]:
 
     threading.Thread(target=pump, name="roost-stdin", daemon=True).start()
     return chunks.get
+
+
+def _unbuffered_reader(source: BinaryIO) -> Callable[[int], bytes]:
+    """``os.read`` on the source's file descriptor where it has one: a daemon thread blocked inside a
+    buffered reader holds the reader's lock, and the interpreter aborts at exit when it cannot take that lock
+    ("Fatal Python error: _enter_buffered_busy"). ``os.read`` holds no Python-level lock. Other sources (tests'
+    in-memory streams) are read as they are."""
+    try:
+        descriptor = source.fileno()
+    except (AttributeError, OSError, ValueError):
+        return getattr(source, "read1", source.read)
+    return lambda size: os.read(descriptor, size)
 
 
 def create_server() -> RoostServer:
