@@ -97,8 +97,11 @@ def test_buffer_parses_run_off_the_event_loop_in_order(tmp_path: Path) -> None:
         client.initialize({"index": {"max_file_bytes": 10 * MIB}})
         big = _open(client, "big.py", _python_with_a_syntax_error(2))
         _type(client, big, range(2, 6))
-        # Ordering, not timing: a request sent after the edits is answered while their parses still wait.
-        assert _stats(client)["queuedBufferUpdates"] >= 1
+        # Whether a request overtakes a given parse depends on the machine's speed (a keystroke may re-parse
+        # only its statement, and whole-file parses wait until something reads the tree), so the ordering
+        # itself is checked deterministically in tests/lsp/test_index_service_buffers.py; here: the server
+        # answers at once with the buffer accepted under the raised limit.
+        assert _stats(client)["oversizedBuffers"] == []
         # The queue drains (the edits were merged into one whole-text update) and the server answers on.
         stats = _stats(client)
         deadline = time.monotonic() + 120
