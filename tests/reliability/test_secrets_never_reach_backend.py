@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SERVE_COMMAND, every_prompt_text, fake_backend_options
 from fake_openai import FakeOpenAI
 from lsp_harness import LspSession, lsp_session
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import client_capabilities
+from reliability_support import SERVE_COMMAND, every_prompt_text, fake_backend_options
 
 from roost.engine.gate.secrets import scan_secrets
 

@@ -11,11 +11,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from conftest import SERVE_COMMAND, fake_backend_options
 from fake_openai import FakeOpenAI
 from lsp_harness import LspSession, lsp_session
 from lsprotocol import types
 from pytest_lsp import client_capabilities
+from reliability_support import SERVE_COMMAND, fake_backend_options
 
 TEXT = "def area(radius):\n    return 3.14 * radius * radius\n\n\ndef perimeter(radius):\n    return \n"
 REQUEST_TIMEOUT_S = 20.0
