@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tiny_mistral import save_tiny_mistral
 
 pytest.importorskip("uvicorn", reason="roost engine serve needs the local extra")
 pytest.importorskip("torch", reason="roost engine serve needs the local extra")
@@ -26,31 +26,7 @@ LISTENING = "listening on "
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import mistral_common
-    import torch
-    from transformers import MistralConfig, MistralForCausalLM
-
-    torch.manual_seed(0)
-    config = MistralConfig(
-        vocab_size=131072,  # mistral-common's bundled tekken
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        max_position_embeddings=4096,
-        sliding_window=None,
-        bos_token_id=1,
-        eos_token_id=2,
-        tie_word_embeddings=True,
-    )
-    directory = tmp_path_factory.mktemp("tiny-mistral")
-    MistralForCausalLM(config).save_pretrained(directory)
-    shutil.copy(
-        Path(mistral_common.__file__).parent / "data" / "tekken_240718.json", directory / "tekken.json"
-    )
-    return directory
+    return save_tiny_mistral(tmp_path_factory.mktemp("tiny-mistral"))
 
 
 def read_listening_url(process: subprocess.Popen[bytes], timeout_s: float = 120) -> str:

@@ -7,41 +7,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tiny_mistral import save_tiny_mistral
 
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import mistral_common
-    import torch
-    from transformers import MistralConfig, MistralForCausalLM
-
-    torch.manual_seed(0)
-    config = MistralConfig(
-        vocab_size=131072,  # the bundled tekken's vocabulary
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=16,
-        max_position_embeddings=4096,
-        sliding_window=None,
-        bos_token_id=1,
-        eos_token_id=2,
-        tie_word_embeddings=True,
-    )
-    directory = tmp_path_factory.mktemp("tiny-mistral")
-    MistralForCausalLM(config).save_pretrained(directory)
-    shutil.copy(
-        Path(mistral_common.__file__).parent / "data" / "tekken_240718.json", directory / "tekken.json"
-    )
-    return directory
+    return save_tiny_mistral(tmp_path_factory.mktemp("tiny-mistral"))
 
 
 def engine_pids(marker: str) -> list[int]:
