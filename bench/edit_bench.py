@@ -49,6 +49,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from product_server import model_cache_dir, serve_command
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "eval" / "humaneval_infilling" / "SingleLine.jsonl.gz"
 RUN_TIMEOUT_S = 10.0
@@ -286,14 +288,11 @@ def _apply(text: str, edit: dict[str, Any] | None) -> str:
 
 async def run_product(tasks: list[Task], progress: Callable[[str], None]) -> list[Result]:
     sys.path.insert(0, str(REPO / "tests"))
-    import platformdirs
     from lsp_harness import lsp_session, server_env
     from lsprotocol import types
 
-    cache = os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
-    command = [str(Path(sys.executable).with_name("roost")), "serve", "--stdio"]
-    if not Path(command[0]).exists():
-        command = [sys.executable, "-m", "roost.lsp.cli", "serve", "--stdio"]
+    cache = model_cache_dir()
+    command = serve_command()
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp) / "workspace"

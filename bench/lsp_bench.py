@@ -30,6 +30,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from product_server import model_cache_dir
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 
@@ -200,11 +202,9 @@ async def typed_ahead_in_process(count: Any, samples: int) -> list[float]:
 
 async def typed_ahead_over_lsp(samples: int) -> tuple[float, list[float]]:
     """Client-observed latency of typed-ahead hits against a real server and the real model."""
-    import os
     import tempfile
 
     sys.path.insert(0, str(REPO / "tests"))
-    import platformdirs
     from lsp_harness import lsp_session, server_env
     from lsprotocol import types
     from pytest_lsp import client_capabilities
@@ -212,7 +212,7 @@ async def typed_ahead_over_lsp(samples: int) -> tuple[float, list[float]]:
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
     options = {"completion": {"max_tokens": 16, "debounce_ms": 0}, "context": {"budget": 768}}
-    cache = os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
+    cache = model_cache_dir()
     with tempfile.TemporaryDirectory() as tmp:
         env = server_env(Path(tmp), {"ROOST_CACHE_DIR": cache})
         async with lsp_session(

@@ -46,6 +46,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from product_server import model_cache_dir, serve_command
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "eval" / "humaneval_infilling"
 VARIANTS = {"single": "SingleLine.jsonl.gz", "multi": "MultiLine.jsonl.gz"}
@@ -132,7 +134,6 @@ def passes(task: Task, completion: str) -> bool:
 async def run_product(tasks: list[Task], max_tokens: int, progress: Callable[[str], None]) -> list[Result]:
     """Every task through one real ``roost serve --stdio``, asked as an editor asks."""
     sys.path.insert(0, str(REPO / "tests"))
-    import platformdirs
     from lsp_harness import lsp_session, server_env
     from lsprotocol import types
     from pytest_lsp import client_capabilities
@@ -140,10 +141,8 @@ async def run_product(tasks: list[Task], max_tokens: int, progress: Callable[[st
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
     options = {"completion": {"max_tokens": max_tokens, "debounce_ms": 0}}
-    cache = os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
-    command = [str(Path(sys.executable).with_name("roost")), "serve", "--stdio"]
-    if not Path(command[0]).exists():
-        command = [sys.executable, "-m", "roost.lsp.cli", "serve", "--stdio"]
+    cache = model_cache_dir()
+    command = serve_command()
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         workspace = Path(tmp) / "workspace"
