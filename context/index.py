@@ -615,6 +615,7 @@ class WorkspaceIndex:
         """
         if self._watcher is not None or self._closed:
             return
+
         def refresh(paths: Iterable[str | os.PathLike[str]]) -> int:
             batch = list(paths)
             changed = self.refresh_paths(batch)

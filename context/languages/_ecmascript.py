@@ -483,7 +483,9 @@ class EcmaScriptSupport(LanguageSupport):
     moves_between_modules = True
     exports_gate_imports = True
 
-    def import_specifier(self, path: str, text: str, target: str, exists: Callable[[str], bool]) -> str | None:
+    def import_specifier(
+        self, path: str, text: str, target: str, exists: Callable[[str], bool]
+    ) -> str | None:
         return _edits.import_specifier(path, text, target, self.ts_language(path))
 
     def with_import_names(
@@ -504,7 +506,9 @@ class EcmaScriptSupport(LanguageSupport):
     def sibling_module(self, module: str, source_path: str, target_path: str) -> str | None:
         return _edits.sibling_module(module, source_path, target_path)
 
-    def declaration_ranges(self, path: str, text: str, definition: Definition) -> list[tuple[int, int]] | None:
+    def declaration_ranges(
+        self, path: str, text: str, definition: Definition
+    ) -> list[tuple[int, int]] | None:
         return _edits.declaration_ranges(path, text, definition, self.ts_language(path))
 
     def with_definition_exported(self, path: str, text: str, definition: Definition) -> str | None:

@@ -709,7 +709,11 @@ def _takes_name(source: EditSource, scope: tree_sitter.Node, name: str) -> bool:
             prop = node.child_by_field_name("property")
             if prop is not None and source.node_text(prop) == name:
                 return True
-        elif node.parent is not None and node.parent.type == "object_pattern" and _part_name(source, node) == name:
+        elif (
+            node.parent is not None
+            and node.parent.type == "object_pattern"
+            and _part_name(source, node) == name
+        ):
             return True
     return False
 
@@ -756,7 +760,9 @@ def with_dynamic_import_redirected(
         if _result_discarded(call):  # ``await import('./m.js');`` for its side effects
             return text
         if _takes_name(source, _scope_of(call), name):
-            raise ValueError(f"{where} takes {name!r} in a form not rewritten (only `const {{ {name} }} = …`)")
+            raise ValueError(
+                f"{where} takes {name!r} in a form not rewritten (only `const {{ {name} }} = …`)"
+            )
         return text
     pattern = declarator.child_by_field_name("name")
     assert pattern is not None
@@ -775,7 +781,10 @@ def with_dynamic_import_redirected(
         raise ValueError(f"{where} destructures {name!r} in a form not rewritten")
     if any(p.type == "rest_pattern" for p in parts):
         raise ValueError(f"{where} has a rest element that would change with {name!r} split off")
-    if declaration is None or len([c for c in declaration.named_children if c.type == "variable_declarator"]) != 1:
+    if (
+        declaration is None
+        or len([c for c in declaration.named_children if c.type == "variable_declarator"]) != 1
+    ):
         raise ValueError(f"{where} shares its declaration with other variables")
     if specifier is None or specifier.type != "string":
         raise ValueError(f"{where} is not written with a plain string specifier")
@@ -797,7 +806,9 @@ def with_dynamic_import_redirected(
         value = declarator.child_by_field_name("value")
         awaited = "await " if value is not None and value.type == "await_expression" else ""
         semicolon = ";" if source.node_text(declaration).rstrip().endswith(";") else ""
-        statement = f"{keyword} {{ {source.node_text(part)} }} = {awaited}import({quote}{module}{quote}){semicolon}"
+        statement = (
+            f"{keyword} {{ {source.node_text(part)} }} = {awaited}import({quote}{module}{quote}){semicolon}"
+        )
         end = source.line_end(declaration.end_byte)
         if source.data[declaration.end_byte : end].strip():
             raise ValueError(f"{where} shares its line with more code")

@@ -265,9 +265,15 @@ class RustSupport(OutlineFirstLanguage):
 
     def render_import(self, module: str, names: Sequence[ImportedName]) -> str | None:
         rendered = [n.name + (f" as {n.alias}" if n.alias else "") for n in names]
-        return f"use {module}::{rendered[0]};" if len(rendered) == 1 else f"use {module}::{{{', '.join(rendered)}}};"
+        return (
+            f"use {module}::{rendered[0]};"
+            if len(rendered) == 1
+            else f"use {module}::{{{', '.join(rendered)}}};"
+        )
 
-    def import_specifier(self, path: str, text: str, target: str, exists: Callable[[str], bool]) -> str | None:
+    def import_specifier(
+        self, path: str, text: str, target: str, exists: Callable[[str], bool]
+    ) -> str | None:
         return _edits.import_specifier(path, text, target, exists, self._language)
 
     def with_import_names(
@@ -295,7 +301,9 @@ class RustSupport(OutlineFirstLanguage):
     def module_seen_from_sibling(self, module: str, source_path: str) -> str | None:
         return _edits.module_seen_from_sibling(module, source_path)
 
-    def declaration_ranges(self, path: str, text: str, definition: Definition) -> list[tuple[int, int]] | None:
+    def declaration_ranges(
+        self, path: str, text: str, definition: Definition
+    ) -> list[tuple[int, int]] | None:
         return _edits.declaration_ranges(text, definition, self._language)
 
     def with_definition_exported(self, path: str, text: str, definition: Definition) -> str | None:
@@ -307,7 +315,9 @@ class RustSupport(OutlineFirstLanguage):
     def move_target_allowed(self, source_path: str, target_path: str) -> bool:
         # Sibling modules only: a crate root or a ``mod.rs`` is the parent of the others.
         parents = ("lib.rs", "main.rs", "mod.rs", "build.rs")
-        return posixpath.basename(source_path) not in parents and posixpath.basename(target_path) not in parents
+        return (
+            posixpath.basename(source_path) not in parents and posixpath.basename(target_path) not in parents
+        )
 
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         crate = _crate_of(importer, layout)

@@ -159,7 +159,10 @@ def replacements_between(old: str, new: str) -> list[TextReplacement]:
 
 
 def import_sources(
-    importer: str, name: str, found: Sequence[tuple[str, Definition]], facts_of: Callable[[str], FileFacts | None]
+    importer: str,
+    name: str,
+    found: Sequence[tuple[str, Definition]],
+    facts_of: Callable[[str], FileFacts | None],
 ) -> list[tuple[str, str]]:
     """``(file, exported name)`` for each top-level definition of ``name`` in ``found`` (other files) that
     ``importer`` can import: anything for Python; for languages whose files export names (JS/TS, Rust) only

@@ -78,7 +78,11 @@ def plan_module_move(
     language); ``text_of(path)`` gives a dependent's current text. Raises :class:`RefactorError` when the
     move is impossible."""
     language = language_for_path(source.path)
-    if language is None or language_for_path(target.path) is not language or not language.moves_between_modules:
+    if (
+        language is None
+        or language_for_path(target.path) is not language
+        or not language.moves_between_modules
+    ):
         raise RefactorError(f"moving symbols between {source.path} and {target.path} is not supported")
     if source.path == target.path:
         raise RefactorError("the symbol is already in that module")
@@ -181,7 +185,9 @@ class _Planner:
         src_text = self._drop_unused_imports(src_text, used)
         if any(r.name == symbol and not r.receiver for r in _facts(src_path, src_text).references):
             module = _checked(
-                language.import_specifier(src_path, src_text, dst_path, self.exists), language, "writing imports"
+                language.import_specifier(src_path, src_text, dst_path, self.exists),
+                language,
+                "writing imports",
             )
             src_text = _checked(
                 language.with_import_names(src_path, src_text, module, [ImportedName(symbol)]),
@@ -302,7 +308,9 @@ class _Planner:
         separator = "" if not text.strip() else ("\n" if text.endswith("\n") else "\n\n")
         text = text + separator + moved_text
         for module, names, statement in needed:
-            text = _checked(language.with_import_names(path, text, module, names, statement), language, "imports")
+            text = _checked(
+                language.with_import_names(path, text, module, names, statement), language, "imports"
+            )
         if siblings:
             module = _checked(
                 language.import_specifier(path, text, self.source.path, self.exists), language, "imports"
@@ -489,10 +497,16 @@ class _Planner:
 
 
 def _bare_use(facts: FileFacts, name: str) -> bool:
-    import_lines = {line for imp in facts.imports for line in range(imp.span.start_line, imp.span.end_line + 1)}
-    return any(
-        r.name == name and not r.receiver and r.span.start_line not in import_lines for r in facts.references
-    ) and _top_level(facts, name) is None
+    import_lines = {
+        line for imp in facts.imports for line in range(imp.span.start_line, imp.span.end_line + 1)
+    }
+    return (
+        any(
+            r.name == name and not r.receiver and r.span.start_line not in import_lines
+            for r in facts.references
+        )
+        and _top_level(facts, name) is None
+    )
 
 
 def _tidy_blank_lines(text: str) -> str:

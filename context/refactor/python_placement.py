@@ -78,7 +78,9 @@ def import_time_insertion(
 
 def _bound_names(statement: tree_sitter.Node) -> set[str]:
     """Top-level names a statement defines (enough for definitions and simple assignments)."""
-    node = statement.child_by_field_name("definition") if statement.type == "decorated_definition" else statement
+    node = (
+        statement.child_by_field_name("definition") if statement.type == "decorated_definition" else statement
+    )
     if node is None:
         return set()
     if node.type in ("function_definition", "class_definition"):

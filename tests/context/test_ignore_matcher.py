@@ -28,9 +28,34 @@ NEGATED_LINES = ("*.py", "!keep.py", "sub/", "!sub/inner/")
 
 SEGMENTS = st.sampled_from(
     [
-        "a", "b", "src", "sub", "inner", "node_modules", ".git", "build", "build2", "dist", "generated",
-        "docs", "_build", "fixtures", "Temp", "temp", ".venv", "venv", "__pycache__", "site-packages",
-        "x.py", "keep.py", "y.log", "data.json", "secret1.py", "#hash.py", "trailing-space ", "mod.ts",
+        "a",
+        "b",
+        "src",
+        "sub",
+        "inner",
+        "node_modules",
+        ".git",
+        "build",
+        "build2",
+        "dist",
+        "generated",
+        "docs",
+        "_build",
+        "fixtures",
+        "Temp",
+        "temp",
+        ".venv",
+        "venv",
+        "__pycache__",
+        "site-packages",
+        "x.py",
+        "keep.py",
+        "y.log",
+        "data.json",
+        "secret1.py",
+        "#hash.py",
+        "trailing-space ",
+        "mod.ts",
     ]
 )
 PATHS = st.tuples(st.lists(SEGMENTS, min_size=1, max_size=5), st.booleans()).map(

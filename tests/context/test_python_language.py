@@ -290,7 +290,14 @@ def test_declared_types_of_parameters_and_locals(tmp_path: Path) -> None:
     index, definitions = index_with_definitions(tmp_path, DECLARED)
     store, cache = ("store.py", "Store.save"), ("store.py", "Cache.save")
     try:
-        for comment in ("parameter", "string", "optional", "union with None", "annotated local", "not the field"):
+        for comment in (
+            "parameter",
+            "string",
+            "optional",
+            "union with None",
+            "annotated local",
+            "not the field",
+        ):
             assert definitions("app.py", f"save()  # {comment}") == {store}, comment
         assert definitions("app.py", "save()  # qualified") == {cache}
         # No declared class: the hook says nothing and the guess by name holds (both classes).
@@ -339,6 +346,9 @@ def test_fields_typed_by_annotations_and_typed_parameters(tmp_path: Path) -> Non
         assert definitions("service.py", "save()  # typed parameter assigned") == {store}
         assert definitions("service.py", "save()  # class annotation") == {cache}
         assert definitions("service.py", "save()  # constructor") == {cache}  # as before: ``= Cache()``
-        assert definitions("service.py", "save()  # untyped parameter") == {store, cache}  # nothing known: by name
+        assert definitions("service.py", "save()  # untyped parameter") == {
+            store,
+            cache,
+        }  # nothing known: by name
     finally:
         index.close()

@@ -259,7 +259,12 @@ def test_move_into_a_module_that_used_the_symbol_through_the_source(tmp_path: Pa
 def _run_alone(root: Path, program: str) -> str:
     """One program in a fresh interpreter: nothing else has imported the modules it reaches."""
     done = subprocess.run(
-        [sys.executable, "-c", f"import {program}"], cwd=root, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", f"import {program}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -284,7 +289,9 @@ def test_move_rewrites_uses_reached_through_the_package(tmp_path: Path) -> None:
         "import pkg\nimport pkg.target\n\nprint(pkg.target.Symbol(2), pkg.source.other())\n"
     )
     assert after["dep_sibling.py"] == "import pkg.target\n\nprint(pkg.target.Symbol(3), pkg.target.VALUE)\n"
-    assert after["dep_package_alias.py"] == "import pkg as p\nimport pkg.target\n\nprint(p.target.Symbol(4))\n"
+    assert (
+        after["dep_package_alias.py"] == "import pkg as p\nimport pkg.target\n\nprint(p.target.Symbol(4))\n"
+    )
     assert "pkg/__init__.py" not in after  # it does not use Symbol
     after_root = _write_tree(tmp_path / "after", {**files, **after})
     assert [_run_alone(after_root, program) for program in programs] == before
@@ -381,9 +388,9 @@ def test_move_drops_the_targets_imports_that_served_only_the_moved_symbol(tmp_pa
         ),
         (  # the comment lines right above the using statement stay with it; a blank line ends them, and
             # a comment trailing code or a "# ..." line inside a string is not one
-            "from pkg.source import Symbol\nTEXT = \"\"\"\n# in a string\"\"\"\n# About OTHER.\n# Two lines.\n"
+            'from pkg.source import Symbol\nTEXT = """\n# in a string"""\n# About OTHER.\n# Two lines.\n'
             "OTHER = Symbol(1)  # trailing\nVALUE = 3\n",
-            "TEXT = \"\"\"\n# in a string\"\"\"\n\n\ndef Symbol(x):\n    return x * 2\n\n\n# About OTHER.\n# Two lines.\n"
+            'TEXT = """\n# in a string"""\n\n\ndef Symbol(x):\n    return x * 2\n\n\n# About OTHER.\n# Two lines.\n'
             "OTHER = Symbol(1)  # trailing\nVALUE = 3\n",
         ),
         (  # a comment separated by a blank line belongs to no statement: the definition goes after it
@@ -398,7 +405,9 @@ def test_move_drops_the_targets_imports_that_served_only_the_moved_symbol(tmp_pa
         ),
     ],
 )
-def test_move_into_a_target_using_the_symbol_at_import_time(tmp_path: Path, target: str, expected: str) -> None:
+def test_move_into_a_target_using_the_symbol_at_import_time(
+    tmp_path: Path, target: str, expected: str
+) -> None:
     files = {**MODULE_USERS, "pkg/target.py": target}
     before = _run_programs(_write_tree(tmp_path / "before", files))
     after = _plan_on_index(tmp_path, files, "Symbol")

@@ -153,7 +153,12 @@ def test_missing_names_leave_out_locals_and_need_an_export(tmp_path, open_index)
         for name in names
     }
     # ``label`` is defined in format.ts but not exported: nothing to import.
-    assert found == {"helper": [], "Money": [("src/money.ts", "Money")], "shout": [("src/format.ts", "shout")], "label": []}
+    assert found == {
+        "helper": [],
+        "Money": [("src/money.ts", "Money")],
+        "shout": [("src/format.ts", "shout")],
+        "label": [],
+    }
 
 
 @pytest.mark.parametrize("ext", ["ts", "js"])
@@ -256,7 +261,9 @@ def test_move_function_redirects_importers_reexports_and_namespaces(tmp_path, op
     assert moved["src/barrel.ts"] == 'export * from "./format";\nexport { join } from "./text";\n'
     # view.ts has its own ``join``: ``fmt.join`` cannot become bare there, so the file is left alone.
     assert moved["src/view.ts"] == PROJECT["src/view.ts"]
-    assert plan.notes == ["src/view.ts: not rewritten ('join' is already a name there; its namespace uses are not rewritten)"]
+    assert plan.notes == [
+        "src/view.ts: not rewritten ('join' is already a name there; its namespace uses are not rewritten)"
+    ]
     root = write_files(tmp_path / "after", moved)
     index = open_index(root)
     assert definition_files_at_first(index, "src/app.ts", "join([") == {"src/text.ts"}
@@ -392,7 +399,10 @@ def test_move_redirects_destructured_dynamic_imports_and_notes_other_forms(tmp_p
     )
     assert moved["src/target.js"] == "export const Z = 1;\n\nexport function X() {}\n"
     # A dynamic import for its side effects takes no name: the static import next to it is redirected.
-    assert moved["src/side.js"] == "import { X } from './target.js';\n\nawait import('./source.js');\nconfig.X = X;\n"
+    assert (
+        moved["src/side.js"]
+        == "import { X } from './target.js';\n\nawait import('./source.js');\nconfig.X = X;\n"
+    )
     # Forms not exactly rewritable are left alone, with a note; ``only_y`` never takes ``X``.
     for path in ("src/then.js", "src/ns.js", "src/only_y.js", "src/computed.js"):
         assert moved[path] == DYNAMIC[path]

@@ -211,7 +211,10 @@ def test_move_function_rewrites_module_paths_and_exports_siblings(tmp_path, open
         "pub struct Helper;\n\nimpl Helper {\n    pub fn one() -> u32 {\n        1\n    }\n}\n\n"
         "/// Runs.\npub fn run() -> u32 {\n    double(Helper::one())\n}\n"
     )
-    assert moved["src/c.rs"] == "use crate::a;\n\npub fn go() -> u32 {\n    crate::b::run() + crate::b::run()\n}\n"
+    assert (
+        moved["src/c.rs"]
+        == "use crate::a;\n\npub fn go() -> u32 {\n    crate::b::run() + crate::b::run()\n}\n"
+    )
     assert plan.notes == []
     # The private helper moves the other way: the source still calls it, through ``super::`` like its uses.
     back, _ = move_between_modules(tmp_path / "back", open_index, SUPER, "double", "src/a.rs", "src/b.rs")

@@ -279,6 +279,7 @@ def test_declared_types_of_parameters_and_locals(tmp_path) -> None:
     finally:
         index.close()
 
+
 FIELDS = {
     "src/store.ts": DECLARED["src/store.ts"],
     "src/service.ts": (
