@@ -340,7 +340,7 @@ async def run_product(tasks: list[Task], progress: Callable[[str], None]) -> lis
 
 def load_backend() -> Any:
     from roost.lsp.config import RoostConfig
-    from roost.lsp.engine_adapter import load_transformers_backend
+    from roost.lsp.core.engine_adapter import load_transformers_backend
 
     return load_transformers_backend(RoostConfig())
 
@@ -355,7 +355,7 @@ async def run_raw(backend: Any, tasks: list[Task], progress: Callable[[str], Non
     for number, task in enumerate(tasks, 1):
         selection = task.text[task.start : task.end]
         prompt = f"{task.instruction}\n\n```python\n{selection.rstrip()}\n```"
-        # The product's budget for the same selection (lsp/model_edits.py generate_answer).
+        # The product's budget for the same selection (lsp/core/model_edits.py generate_answer).
         budget = min(768, max(96, 2 * backend.count_tokens(selection) + 96))
         request = GenerationRequest(
             messages=(ChatMessage("user", prompt),),

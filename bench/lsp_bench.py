@@ -72,7 +72,7 @@ def build_services(backend: Any) -> Any:
     from roost.engine.gate.gate import Gate
     from roost.engine.gate.secrets import redact
     from roost.engine.prompts.family import make_format
-    from roost.lsp.index_service import IndexService
+    from roost.lsp.core.index_service import IndexService
 
     index = IndexService.__new__(IndexService)
     index.index = WorkspaceIndex(EXAMPLES, IndexOptions(persist=False))
@@ -108,7 +108,7 @@ def cursors(limit: int) -> list[tuple[str, str, int]]:
 
 
 def request_for(path: str, text: str, offset: int, uri_suffix: str = "") -> Any:
-    from roost.lsp.completion.pipeline import CompletionInput
+    from roost.lsp.core.completion.pipeline import CompletionInput
 
     line = text.count("\n", 0, offset)
     col = offset - (text.rfind("\n", 0, offset) + 1)
@@ -119,7 +119,7 @@ async def overhead(samples: int, count: Any) -> dict[str, float]:
     from roost.context.retrieval.retriever import RetrievalRequest
     from roost.engine.prompts.packer import PackOptions, pack
     from roost.engine.prompts.types import ContextSnippet, PromptInput
-    from roost.lsp.completion.pipeline import CompletionPipeline, PipelineSettings
+    from roost.lsp.core.completion.pipeline import CompletionPipeline, PipelineSettings
 
     backend = InstantBackend(count, answer="result")
     services = build_services(backend)
@@ -158,7 +158,7 @@ async def overhead(samples: int, count: Any) -> dict[str, float]:
 
 
 async def typing(count: Any, debounce_ms: float) -> tuple[int, int]:
-    from roost.lsp.completion.pipeline import CompletionPipeline, PipelineSettings
+    from roost.lsp.core.completion.pipeline import CompletionPipeline, PipelineSettings
 
     backend = InstantBackend(count, answer="_total + 1", delay_s=0.3)
     services = build_services(backend)
@@ -182,7 +182,7 @@ async def typing(count: Any, debounce_ms: float) -> tuple[int, int]:
 
 
 async def typed_ahead_in_process(count: Any, samples: int) -> list[float]:
-    from roost.lsp.completion.pipeline import CompletionPipeline, PipelineSettings
+    from roost.lsp.core.completion.pipeline import CompletionPipeline, PipelineSettings
 
     backend = InstantBackend(count, answer="cart.item_count() * BULK_DISCOUNT")
     services = build_services(backend)

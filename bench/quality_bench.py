@@ -206,7 +206,7 @@ def _plain_details(details: Any) -> dict[str, Any]:
 def load_backend() -> Any:
     """The backend the server loads (same configuration defaults, same loader, same weights)."""
     from roost.lsp.config import RoostConfig
-    from roost.lsp.engine_adapter import load_transformers_backend
+    from roost.lsp.core.engine_adapter import load_transformers_backend
 
     return load_transformers_backend(RoostConfig())
 
@@ -280,7 +280,7 @@ async def run_stages(
 
     from roost.engine.gate.gate import Gate
     from roost.engine.prompts.family import make_format
-    from roost.lsp.completion.pipeline import CompletionInput, CompletionPipeline, PipelineSettings
+    from roost.lsp.core.completion.pipeline import CompletionInput, CompletionPipeline, PipelineSettings
 
     recording = RecordingBackend(backend)
     with tempfile.TemporaryDirectory() as tmp:

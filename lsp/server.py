@@ -1,6 +1,6 @@
 """The Roost language server: pygls wiring shared by every feature.
 
-Features live in :mod:`roost.lsp.features`, one module each with ``register(server)``; this module holds
+Features live in :mod:`roost.lsp.handlers`, one module each with ``register(server)``; this module holds
 what they share: configuration, status notifications, progress, error reporting and document events.
 """
 
@@ -259,7 +259,7 @@ def _unbuffered_reader(source: BinaryIO) -> Callable[[int], bytes]:
 
 def create_server() -> RoostServer:
     """A server with every feature module registered."""
-    from roost.lsp.features import register_all
+    from roost.lsp.handlers import register_all
 
     server = RoostServer()
     register_all(server)

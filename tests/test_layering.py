@@ -78,9 +78,9 @@ def test_import_contracts_catch_each_kind_of_violation(tmp_path: Path) -> None:
 # command, the index, retrieval, the gate, prompt formats and the OpenAI-compatible backend.
 LIGHT_PATH_MODULES = (
     "roost.lsp.server",
-    "roost.lsp.features",
-    "roost.lsp.services",
-    "roost.lsp.engine_adapter",
+    "roost.lsp.handlers",
+    "roost.lsp.core.services",
+    "roost.lsp.core.engine_adapter",
     "roost.lsp.cli",
     "roost.context.index",
     "roost.context.retrieval.retriever",

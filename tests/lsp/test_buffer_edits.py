@@ -10,7 +10,7 @@ from pygls.workspace import TextDocument
 
 from roost.context.buffers import Buffer
 from roost.context.languages import language_for_path
-from roost.lsp.buffer_edits import buffer_edits
+from roost.lsp.handlers.content_changes import buffer_edits
 
 
 def _change(sl: int, sc: int, el: int, ec: int, text: str) -> types.TextDocumentContentChangePartial:
@@ -67,7 +67,7 @@ def test_a_whole_document_change_is_left_to_the_full_text() -> None:
 
 def test_the_index_service_applies_changes_without_resyncing(tmp_path, caplog) -> None:
     from roost.context.options import IndexOptions
-    from roost.lsp.index_service import IndexService
+    from roost.lsp.core.index_service import IndexService
 
     service = IndexService(tmp_path, IndexOptions(cache_dir=tmp_path / "cache", persist=False), watch=False)
     try:

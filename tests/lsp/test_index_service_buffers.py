@@ -8,7 +8,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from roost.context.options import IndexOptions
-from roost.lsp.index_service import IndexService
+from roost.lsp.core.index_service import IndexService
 
 
 def _service(root: Path, max_file_bytes: int = 1_000_000) -> IndexService:

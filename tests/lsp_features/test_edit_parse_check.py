@@ -21,7 +21,7 @@ INSTRUCTION = "add a docstring that explains this code"
 # A fenced answer with the file's import pasted on top and an unterminated docstring: does not parse.
 BROKEN = '```py\nimport math\n\ndef area(r):\n    """Area of a circle.\n    return math.pi * r * r\n```'
 GOOD = '```python\ndef area(r):\n    """Area of a circle of radius r."""\n    return math.pi * r * r\n```'
-COMPLAINT = "does not parse"  # in the retry's instruction (lsp/model_edits.py parse_complaint)
+COMPLAINT = "does not parse"  # in the retry's instruction (lsp/core/model_edits.py parse_complaint)
 
 
 async def _start(session: LspSession, uri: str) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from roost.engine.gate.gate import Gate
-from roost.lsp.model_edits import Proposal, Snapshot, build_proposal
+from roost.lsp.core.model_edits import Proposal, Snapshot, build_proposal
 
 TEXT = "import os\n\n\ndef keep():\n    return 1\n\n\ndef area(r):\n    return 3.14 * r * r\n"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from roost.lsp.edits import (
+from roost.lsp.core.text_edits import (
     EditError,
     FileEdit,
     TextReplacement,
@@ -43,7 +43,7 @@ def test_positions_are_utf16() -> None:
 
 def test_a_reinvented_class_before_the_selection_is_dropped() -> None:
     from roost.engine.gate.gate import Gate
-    from roost.lsp.model_edits import Snapshot, build_proposal
+    from roost.lsp.core.model_edits import Snapshot, build_proposal
 
     text = "class Money:\n    cents: int = 0\n\n\ndef show(amount: Money) -> str:\n    return str(amount.cents)\n"
     start = text.index("def show")

@@ -16,7 +16,7 @@ from lsp_harness import LspSession, lsp_session
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from roost.lsp.refactor.move_targets import InvalidModuleName, module_path_for
+from roost.lsp.core.moves.move_targets import InvalidModuleName, module_path_for
 
 TIMEOUT_S = 30
 

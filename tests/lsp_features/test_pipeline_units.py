@@ -11,15 +11,15 @@ from typing import Any
 from roost.engine.gate.gate import Gate
 from roost.engine.prompts.family import make_format
 from roost.engine.types import GenerationRequest, GenerationTimings, TextChunk
-from roost.lsp.completion.cache import CompletionCache
-from roost.lsp.completion.debounce import AdaptiveDebouncer, DebounceOptions
-from roost.lsp.completion.pipeline import (
+from roost.lsp.core.completion.cache import CompletionCache
+from roost.lsp.core.completion.debounce import AdaptiveDebouncer, DebounceOptions
+from roost.lsp.core.completion.pipeline import (
     CompletionInput,
     CompletionPipeline,
     PipelineSettings,
     suffix_echo_stop,
 )
-from roost.lsp.completion.shape import completion_shape
+from roost.lsp.core.completion.shape import completion_shape
 
 
 class ScriptedBackend:

@@ -20,7 +20,7 @@ from roost.engine.prompts.family import detect_family_from_dir
 from roost.engine.shared import is_healthy
 from roost.engine.types import BackendUnavailableError
 from roost.lsp.config import RoostConfig, apply_layer
-from roost.lsp.shared_engine import connect_shared_engine, shared_engine_options
+from roost.lsp.core.shared_engine import connect_shared_engine, shared_engine_options
 
 from .conftest import engine_pids
 
@@ -72,7 +72,7 @@ def test_two_editors_at_once_start_exactly_one_engine(tiny_model_dir: Path, stat
         f"""
         import json
         from roost.lsp.config import RoostConfig, apply_layer
-        from roost.lsp.shared_engine import connect_shared_engine
+        from roost.lsp.core.shared_engine import connect_shared_engine
         config, _ = apply_layer(RoostConfig(), {{"backend": {{"kind": "shared"}},
             "model": {{"name": {str(tiny_model_dir)!r}, "dtype": "float32", "device": "cpu"}}}}, "test")
         backend, family = connect_shared_engine(config, {str(state_dir)!r})

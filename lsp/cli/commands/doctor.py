@@ -124,7 +124,7 @@ def check_bandit() -> Check:
 def check_model(name: str, cache_dir: str = "") -> Check:
     """Where the configured model resolves to. Never loads or converts it (that can take a minute)."""
     from roost.engine.models.default import PACKAGED_MODELS, cached_model_dir
-    from roost.lsp.engine_adapter import packaged_model_name
+    from roost.lsp.core.engine_adapter import packaged_model_name
 
     packaged = packaged_model_name(name)
     if packaged is not None:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from pygls.exceptions import JsonRpcInvalidParams
 
 from roost.engine.types import EngineError
-from roost.lsp.edits import EditError
-from roost.lsp.fixups.service import FixupError, FixupService
-from roost.lsp.model_edits import OutsideWorkspace
-from roost.lsp.services import CompletionUnavailable, services_of
+from roost.lsp.core.fixups.service import FixupError, FixupService
+from roost.lsp.core.model_edits import OutsideWorkspace
+from roost.lsp.core.services import CompletionUnavailable, services_of
+from roost.lsp.core.text_edits import EditError
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer

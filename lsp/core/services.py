@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from roost.engine.gate.gate import Gate
     from roost.engine.prompts.types import PromptFormat
     from roost.engine.types import Backend
-    from roost.lsp.backend_health import BackendFailure
-    from roost.lsp.index_service import IndexService
+    from roost.lsp.core.backend_health import BackendFailure
+    from roost.lsp.core.index_service import IndexService
     from roost.lsp.server import RoostServer
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def prompt_family(config: RoostConfig, model_dir: Path | None) -> str:
         return config.model.family
     if model_dir is not None and model_dir.exists():
         return detect_family_from_dir(model_dir)
-    from roost.lsp.engine_adapter import packaged_model_name
+    from roost.lsp.core.engine_adapter import packaged_model_name
 
     if packaged_model_name(config.model.name) is not None:
         return "qwen2.5-coder"
@@ -118,7 +118,7 @@ class Services:
 
     # -- index and retrieval --------------------------------------------------------------------
     def start_index(self) -> None:
-        from roost.lsp.index_service import IndexService
+        from roost.lsp.core.index_service import IndexService
         from roost.lsp.progress import ProgressReporter
 
         _import_layers()
@@ -226,10 +226,10 @@ class Services:
                 if progress is not None:
                     progress.end()
             from roost.engine.prompts.family import make_format
-            from roost.lsp.engine_adapter import hf_tokenizer_of
+            from roost.lsp.core.engine_adapter import hf_tokenizer_of
 
             self.prompt_format = make_format(family, hf_tokenizer=hf_tokenizer_of(backend))
-            from roost.lsp.backend_health import HealthReportingBackend
+            from roost.lsp.core.backend_health import HealthReportingBackend
 
             # Each generation reports how it went, so roost/status follows the backend's health.
             self._backend = HealthReportingBackend(
@@ -253,7 +253,7 @@ class Services:
     def _load_backend(self, progress: Any = None) -> tuple[Backend, str]:
         config = self.config
         if config.backend.kind == "shared":  # one `roost engine serve` for every editor, started on first use
-            from roost.lsp.shared_engine import connect_shared_engine
+            from roost.lsp.core.shared_engine import connect_shared_engine
 
             return connect_shared_engine(config)
         if config.backend.kind in ("openai", "shared"):
@@ -270,7 +270,7 @@ class Services:
                 server_kind=config.backend.server,
             )
             return OpenAIHTTPBackend(options), prompt_family(config, None)
-        from roost.lsp.engine_adapter import load_transformers_backend, model_source
+        from roost.lsp.core.engine_adapter import load_transformers_backend, model_source
 
         backend = load_transformers_backend(config, progress)
         source = model_source(backend)
@@ -279,7 +279,7 @@ class Services:
     def _backend_health_changed(self, failure: BackendFailure | None) -> None:
         """A failed request turns the status to ``degraded`` with its reason; the next request that
         completes turns it back to ``ready``. Sent only on a change, not once per keystroke."""
-        from roost.lsp.backend_health import status_message
+        from roost.lsp.core.backend_health import status_message
 
         server = self.server
         if failure is not None:

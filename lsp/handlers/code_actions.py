@@ -29,24 +29,24 @@ from roost.context.refactor.move import move_dependents
 from roost.context.refactor.package_imports import add_package_import, missing_package_imports
 from roost.context.refactor.package_move import moves_within_package, package_move_targets
 from roost.engine.prompts.edit import EditRequest, RelatedCode
-from roost.lsp.document_policy import Refused, policy_of
-from roost.lsp.edits import EditError, FileEdit, TextReplacement, offset_at, to_workspace_edit
-from roost.lsp.model_edits import (
+from roost.lsp.core.document_policy import Refused, policy_of
+from roost.lsp.core.model_edits import (
     Documents,
     OutsideWorkspace,
     Snapshot,
     import_lines,
     propose_edit,
 )
-from roost.lsp.refactor.move_symbol import plan_move
-from roost.lsp.refactor.move_targets import (
+from roost.lsp.core.moves.move_symbol import plan_move
+from roost.lsp.core.moves.move_targets import (
     InvalidModuleName,
     RecentEdits,
     candidate_modules,
     module_path_for,
     rank_move_targets,
 )
-from roost.lsp.services import CompletionUnavailable, services_of
+from roost.lsp.core.services import CompletionUnavailable, services_of
+from roost.lsp.core.text_edits import EditError, FileEdit, TextReplacement, offset_at, to_workspace_edit
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
@@ -291,7 +291,7 @@ async def resolve_action(ls: RoostServer, action: types.CodeAction) -> types.Cod
 
 
 def _plain(value: Any) -> dict[str, Any]:
-    from roost.lsp.features.fixups import plain
+    from roost.lsp.handlers.fixup_commands import plain
 
     result = plain(value)
     if not isinstance(result, dict):

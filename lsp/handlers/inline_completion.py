@@ -16,14 +16,14 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
 from roost.lsp import metrics
-from roost.lsp.completion.pipeline import (
+from roost.lsp.core.completion.pipeline import (
     CompletionInput,
     CompletionOutcome,
     CompletionPipeline,
     PipelineSettings,
 )
-from roost.lsp.document_policy import Refused, policy_of
-from roost.lsp.services import services_of
+from roost.lsp.core.document_policy import Refused, policy_of
+from roost.lsp.core.services import services_of
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer

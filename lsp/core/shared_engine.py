@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from roost.lsp.config import RoostConfig
-from roost.lsp.engine_adapter import compile_option
+from roost.lsp.core.engine_adapter import compile_option
 
 # The configuration's names for the packaged models → the engine's (as in ``engine_adapter``; repeated
 # here so that this module, which only talks HTTP, does not import torch through the in-process backend).
@@ -48,7 +48,7 @@ def connect_shared_engine(config: RoostConfig, state_dir: str | None = None) -> 
     from a worker thread. Failures raise the engine's ``BackendUnavailableError`` naming the engine log."""
     from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
     from roost.engine.shared import shared_engine
-    from roost.lsp.services import prompt_family
+    from roost.lsp.core.services import prompt_family
 
     options = shared_engine_options(config, state_dir)
     engine = shared_engine(options)

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from roost.lsp import metrics
-from roost.lsp.completion.cache import CompletionCache, typed_ahead
-from roost.lsp.completion.debounce import AdaptiveDebouncer, DebounceOptions
-from roost.lsp.completion.shape import Shape, completion_shape
+from roost.lsp.core.completion.cache import CompletionCache, typed_ahead
+from roost.lsp.core.completion.debounce import AdaptiveDebouncer, DebounceOptions
+from roost.lsp.core.completion.shape import Shape, completion_shape
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class CompletionPipeline:
             raise
         except Exception as error:  # never fail the request: no suggestion, and the log says why
             from roost.engine.types import EngineError
-            from roost.lsp.services import CompletionUnavailable
+            from roost.lsp.core.services import CompletionUnavailable
 
             if isinstance(error, CompletionUnavailable):
                 outcome.source, outcome.message = "unavailable", str(error)

@@ -8,11 +8,11 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from roost.lsp.services import services_of
+from roost.lsp.core.services import services_of
 
 if TYPE_CHECKING:
     from roost.context.retrieval.retriever import Retriever
-    from roost.lsp.index_service import IndexService
+    from roost.lsp.core.index_service import IndexService
     from roost.lsp.server import ContentChange, DocumentEvent, RoostServer
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def register(server: RoostServer) -> None:
         index = services.index
         if index is None:
             return
-        from roost.lsp.features.completion import relative_path
+        from roost.lsp.handlers.inline_completion import relative_path
 
         path = relative_path(server, uri)
         retriever = services.retriever
@@ -81,7 +81,7 @@ def register(server: RoostServer) -> None:
         index = services_of(server).index
         if index is None:
             return
-        from roost.lsp.features.completion import relative_path
+        from roost.lsp.handlers.inline_completion import relative_path
 
         path = relative_path(server, change.uri)
         index.apply_changes(path, change.previous_text, change.changes, change.text)

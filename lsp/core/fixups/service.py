@@ -14,8 +14,17 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from roost.engine.prompts.edit import EditRequest
-from roost.lsp.document_policy import Refused, policy_of
-from roost.lsp.edits import (
+from roost.lsp.core.document_policy import Refused, policy_of
+from roost.lsp.core.fixups.store import (
+    AcceptedEdit,
+    FixupSession,
+    FixupStore,
+    StoredFileEdit,
+    StoredReplacement,
+)
+from roost.lsp.core.model_edits import Documents, Proposal, import_lines, propose_edit
+from roost.lsp.core.services import services_of
+from roost.lsp.core.text_edits import (
     EditError,
     FileEdit,
     TextReplacement,
@@ -24,10 +33,7 @@ from roost.lsp.edits import (
     to_workspace_edit,
     verify,
 )
-from roost.lsp.fixups.store import AcceptedEdit, FixupSession, FixupStore, StoredFileEdit, StoredReplacement
-from roost.lsp.model_edits import Documents, Proposal, import_lines, propose_edit
 from roost.lsp.progress import ProgressReporter
-from roost.lsp.services import services_of
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer

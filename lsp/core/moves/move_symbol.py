@@ -11,8 +11,8 @@ from roost.context.facts import Import
 from roost.context.refactor.imports import RefactorError
 from roost.context.refactor.move import FileText
 from roost.context.refactor.move import plan_move as plan_text_move
-from roost.lsp.edits import EditError, FileEdit, TextReplacement
-from roost.lsp.model_edits import Snapshot
+from roost.lsp.core.model_edits import Snapshot
+from roost.lsp.core.text_edits import EditError, FileEdit, TextReplacement
 
 
 @dataclass

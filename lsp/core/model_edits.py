@@ -32,7 +32,7 @@ from roost.engine.prompts.edit import (
     trim_echoed_context,
 )
 from roost.lsp import metrics
-from roost.lsp.edits import (
+from roost.lsp.core.text_edits import (
     EditError,
     FileEdit,
     TextReplacement,

@@ -121,7 +121,7 @@ class IndexService:
         """One didChange: its content changes (LSP ranges) become byte-column edits the index applies
         incrementally; ``text`` (the editor's text after them) lets the index re-sync if it drifted. A
         whole-document change, or no known previous text, is a full-text update."""
-        from roost.lsp.buffer_edits import buffer_edits
+        from roost.lsp.handlers.content_changes import buffer_edits
 
         def apply() -> None:
             # (A buffer back under the limit has no state in the index: the index opens it from ``text``.)
