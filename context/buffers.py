@@ -127,7 +127,8 @@ class Buffer:
         instead of the file; whether that equals the whole parse is theirs to check."""
         parser = self._range_parser
         if parser is None:
-            parser = self._range_parser = ranged_parser_for(self._parser.language)
+            # The tree's grammar is the parser's (a parser's may be unset in general; a tree's never is).
+            parser = self._range_parser = ranged_parser_for(self._tree.language)
         parser.included_ranges = [tree_sitter.Range(sp, ep, sb, eb) for sb, eb, sp, ep in ranges]
         return parser.parse(self.source)
 

@@ -8,9 +8,11 @@ format is tied to the interpreter version, so the store's schema key includes it
 from __future__ import annotations
 
 import marshal
+from collections.abc import Sequence
 
 from roost.context.facts import (
     Definition,
+    DefinitionRecord,
     Export,
     FileFacts,
     Import,
@@ -18,13 +20,14 @@ from roost.context.facts import (
     Reference,
     ResolvedImport,
     Span,
+    SpanTuple,
     SymbolKind,
 )
 
 CODEC_VERSION = 1
 
 
-def _span(span: Span) -> tuple[int, int, int, int]:
+def _span(span: Span) -> SpanTuple:
     return (span.start_line, span.start_col, span.end_line, span.end_col)
 
 
@@ -56,10 +59,10 @@ def encode_records(
     path: str,
     language: str,
     package: str | None,
-    definition_records: list[tuple],
+    definition_records: list[DefinitionRecord],
     imports: list[Import],
     exports: list[Export],
-    references: list[Reference] = (),
+    references: Sequence[Reference] = (),
 ) -> bytes:
     """Encode with definitions already in record form: (name, qualified name, kind value, span tuple,
     name span tuple, signature, doc, parent), spans as (start_line, start_col, end_line, end_col)."""

@@ -64,6 +64,14 @@ class Definition:
     parent: str | None = None  # qualified name of the enclosing definition, None at top level
 
 
+# A span as a plain tuple, (start_line, start_col, end_line, end_col): how the codec stores it, and what
+# concatenating two tree-sitter points gives.
+SpanTuple = tuple[int, int, int, int]
+# A definition in record form, the layout the codec stores: (name, qualified name, kind value, span,
+# name span, signature, doc, parent). The cold index builds these rather than Definition objects.
+DefinitionRecord = tuple[str, str, str, SpanTuple, SpanTuple, str, str | None, str | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     name: str  # the identifier as used

@@ -26,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from roost.context.buffers import Buffer, BufferEdit
@@ -33,16 +34,17 @@ from roost.context.codec import decode_facts, decode_resolutions, encode_resolut
 from roost.context.facts import Definition, FileFacts, Import, Reference, ResolvedImport
 from roost.context.graph import CodeGraph, Direction, GraphStats, ImportEdge, SymbolLocation
 from roost.context.languages import all_languages, language_for_path, language_named
+from roost.context.languages.base import OutlineState
 from roost.context.layout import FileSetLayout
 from roost.context.navigation import FileView, Navigator, ReferenceLocation
 from roost.context.options import IndexOptions, default_cache_dir
+from roost.context.parser_cache import parser_for
 from roost.context.parsing import (
     ParsedRecord,
     check_utf8,
     content_hash,
     index_batch,
     index_one,
-    parser_for,
     resolve_all,
 )
 from roost.context.scanning import FileStat, WorkspaceFilter, read_source, scan_workspace, stat_file
@@ -105,7 +107,7 @@ class _OpenBuffer:
     facts: FileFacts
     references: list[Reference] | None = None
     resolutions: tuple[ResolvedImport, ...] = field(default_factory=tuple)
-    outline_state: dict = field(default_factory=dict)  # the language's private incremental state
+    outline_state: OutlineState = field(default_factory=OutlineState)  # the language's, between edits
 
 
 class WorkspaceIndex:
@@ -130,7 +132,7 @@ class WorkspaceIndex:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._closed = False
-        self._watcher = None
+        self._watcher: DiskWatcher | None = None
         self._navigator = Navigator(self.graph, self._view, self.source_bytes)
         self.last_report: IndexReport | None = None
         # CPU seconds the worker processes spent in the last index (diagnostics, benchmark).
@@ -424,20 +426,21 @@ class WorkspaceIndex:
         batches = [ordered[i : i + size] for i in range(0, total, size)]
         if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
             # A single-threaded process (CLI, benchmark) forks safely and its workers start instantly.
-            context = multiprocessing.get_context("fork")
+            context: BaseContext = multiprocessing.get_context("fork")
         else:
             # Forking a process with threads (the server) can deadlock the child; the fork server is a
             # clean single-threaded process, and cheaper than spawning each worker.
-            context = multiprocessing.get_context("forkserver")
+            fork_server = multiprocessing.get_context("forkserver")
             # Preloaded in the fork server, so each worker starts with every language module and grammar
             # imported (a worker resolves any file's language through the registry, which imports them all).
-            context.set_forkserver_preload(
+            fork_server.set_forkserver_preload(
                 [
                     "roost.context.parsing",
                     "roost.context.worker_lifetime",
                     *sorted({type(language).__module__ for language in all_languages()}),
                 ]
             )
+            context = fork_server
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,

@@ -256,7 +256,7 @@ def read_source(path: Path, max_bytes: int, rel_path: str | None = None) -> byte
 
 
 def read_file(
-    path: Path, max_bytes: int, rel_path: str | None = None
+    path: str | Path, max_bytes: int, rel_path: str | None = None
 ) -> tuple[bytes | None, FileStat] | None:
     """The file's bytes and the size/mtime they were read at; the bytes are None (with one log line) when
     the file is unreadable, too big, binary or not a regular file. None when it is gone.

@@ -232,14 +232,15 @@ def _exports_of_statement(source: bytes, node: tree_sitter.Node) -> tuple[list[E
         for spec in _named_list(source, clause):
             exports.append(Export(spec.local_name, original_name=spec.name if spec.alias else None))
     elif declaration is not None:
-        names = _edits.declared_names(source, declaration)
+        declared = _edits.declared_names(source, declaration)
         if is_default:
-            exports.append(Export("default", original_name=names[0] if names else None))
+            exports.append(Export("default", original_name=declared[0] if declared else None))
         else:
-            exports.extend(Export(name) for name in names)
+            exports.extend(Export(name) for name in declared)
     elif value is not None:
-        if value.type in ("function_expression", "function", "class") and value.child_by_field_name("name"):
-            original: str | None = text(source, value.child_by_field_name("name"))  # type: ignore[arg-type]
+        value_name = value.child_by_field_name("name")
+        if value.type in ("function_expression", "function", "class") and value_name is not None:
+            original: str | None = text(source, value_name)
         else:
             original = text(source, value) if value.type == "identifier" else None
         exports.append(Export("default", original_name=original))
@@ -616,7 +617,7 @@ def _keep_strings(match: re.Match[str]) -> str:
     return match.group(0) if match.group(0).startswith('"') else ""
 
 
-def parse_jsonc(raw: str) -> dict | None:
+def parse_jsonc(raw: str) -> dict[str, object] | None:
     """JSON with comments and trailing commas (tsconfig's dialect); None when still invalid."""
     # Two passes: a comma may be followed by a comment and only then by the closing bracket.
     cleaned = _JSONC_TRAILING_COMMAS.sub(_keep_strings, _JSONC_COMMENTS.sub(_keep_strings, raw))
@@ -637,7 +638,7 @@ class PathConfig:
 
 
 @lru_cache(maxsize=256)
-def _parse_config_cached(raw: str) -> dict | None:
+def _parse_config_cached(raw: str) -> dict[str, object] | None:
     return parse_jsonc(raw)
 
 

@@ -168,6 +168,14 @@ def _true_arg(site: Site) -> tree_sitter.Node | None:
     return node if node_text(node) == "true" else None
 
 
+def _literal_password(site: Site) -> tree_sitter.Node | None:
+    """``getConnection(url, user, password)`` whose password is a non-empty string literal."""
+    password = site.arg(2)
+    if password is not None and password.type == "string_literal" and string_value(password):
+        return password
+    return None
+
+
 def _world_mode(site: Site) -> tree_sitter.Node | None:
     return site.node if re.search(r"MODE_WORLD_(READABLE|WRITEABLE)", site.text) else None
 
@@ -518,16 +526,7 @@ RULES: tuple[Rule, ...] = (
         MEDIUM,
         "a database connection with a hard-coded password",
         INVOKE,
-        calls(
-            r"(^|\.)DriverManager\.getConnection$",
-            lambda s: (
-                s.arg(2)
-                if s.arg(2) is not None
-                and s.arg(2).type == "string_literal"
-                and len(string_value(s.arg(2))) > 0
-                else None
-            ),
-        ),
+        calls(r"(^|\.)DriverManager\.getConnection$", _literal_password),
         positives=('DriverManager.getConnection(url, "root", "secret123");',),
         negatives=("DriverManager.getConnection(url, user, password);",),
     ),

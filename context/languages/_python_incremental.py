@@ -11,19 +11,21 @@ outlines after random edits.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypeVar
 
 import tree_sitter
 
-from roost.context.facts import Definition, FileFacts, Span
+from roost.context.facts import Definition, FileFacts, Import, Span
 from roost.context.languages._python_outline import (
     KIND_CLASS,
     KIND_FUNCTION,
     KIND_METHOD,
     LANGUAGE_NAME,
     MAX_OUTLINE_DEPTH,
+    ByteRange,
     collect,
     dedupe_field_definitions,
     definition_records,
@@ -34,7 +36,7 @@ from roost.context.languages._python_outline import (
     query,
     record_to_definition,
 )
-from roost.context.languages.base import TextChange
+from roost.context.languages.base import OutlineState, TextChange
 
 if TYPE_CHECKING:
     from roost.context.buffers import Buffer
@@ -78,6 +80,19 @@ class _Region(NamedTuple):
     end_byte: int
     start_point: tuple[int, int]
     end_point: tuple[int, int]
+
+
+class _Unit(ByteRange, Protocol):
+    """What is re-extracted after an edit: a statement of the whole tree (a node) or a :class:`_Region`."""
+
+    @property
+    def start_point(self) -> tuple[int, int]: ...
+    @property
+    def end_point(self) -> tuple[int, int]: ...
+
+
+# What the previous outline holds that an edit splits into before, inside and after the edited unit.
+_Spanned = TypeVar("_Spanned", Definition, Import)
 
 
 def _is_class_body(node: tree_sitter.Node) -> bool:
@@ -284,7 +299,7 @@ def update_outline(
     path: str,
     source: bytes,
     tree: tree_sitter.Tree,
-    state: dict,
+    state: OutlineState,
     old_tree: tree_sitter.Tree | None = None,
     change: TextChange | None = None,
 ) -> FileFacts:
@@ -316,7 +331,7 @@ def _splice(
     path: str,
     source: bytes,
     tree: tree_sitter.Tree,
-    state: dict,
+    state: OutlineState,
     old_tree: tree_sitter.Tree,
     change: TextChange,
 ) -> FileFacts | None:
@@ -330,7 +345,7 @@ def _splice(
     return _splice_unit(path, source, state, change, root, unit, _definition_ancestors(unit), 0)
 
 
-def update_outline_local(path: str, buffer: Buffer, state: dict) -> FileFacts | None:
+def update_outline_local(path: str, buffer: Buffer, state: OutlineState) -> FileFacts | None:
     """The outline after one edit, from a parse of the edited statements with only the headers of the
     class/def blocks around them (``buffer`` has its whole-file re-parse deferred); None when that cannot
     be shown to equal the whole parse, and the caller then parses the file (:func:`update_outline`).
@@ -356,7 +371,8 @@ def update_outline_local(path: str, buffer: Buffer, state: dict) -> FileFacts | 
         return None
     container, members, end_byte = found
     block_column = container.named_children[0].start_point[1] if container.parent is not None else 0
-    start_byte, start_point = members[0].start_byte, members[0].start_point
+    start_byte = members[0].start_byte
+    start_point: tuple[int, int] = members[0].start_point
     if low < start_byte:
         start_byte, start_point = low, change.start_point
     line_start = source.rfind(b"\n", 0, start_byte) + 1
@@ -396,9 +412,10 @@ def update_outline_local(path: str, buffer: Buffer, state: dict) -> FileFacts | 
         owner = kids[0] if len(kids) == 1 else None
         if owner is None or (owner.type, owner.start_byte) != (node.type, node.start_byte):
             return None
-        block = owner.child_by_field_name("body")
-        if block is None:
+        owner_body = owner.child_by_field_name("body")
+        if owner_body is None:
             return None
+        block = owner_body
     statements = [n for n in block.named_children if n.start_byte >= start_byte]
     expected = [n for n in members if n.type != "comment"]
     # Same statements (kinds, starts). Their ends may move (typing at the end of a line), and the old
@@ -416,9 +433,14 @@ def update_outline_local(path: str, buffer: Buffer, state: dict) -> FileFacts | 
     if _depth(container) >= MAX_OUTLINE_DEPTH:
         return None
     closed = None  # the class whose last members the region holds: its new end is the parse's
-    if headers and not any(
-        child.type != "comment" and child.start_byte > members[-1].start_byte
-        for child in container.named_children
+    # (With headers, ``block`` is the body of the innermost one: it has a parent.)
+    if (
+        headers
+        and block.parent is not None
+        and not any(
+            child.type != "comment" and child.start_byte > members[-1].start_byte
+            for child in container.named_children
+        )
     ):
         closed = (headers[-1][0].start_point, block.parent.end_point)
     facts = _splice_unit(path, source, state, change, alone, unit, ancestors, depth, True, closed)
@@ -431,10 +453,10 @@ def update_outline_local(path: str, buffer: Buffer, state: dict) -> FileFacts | 
 def _splice_unit(
     path: str,
     source: bytes,
-    state: dict,
+    state: OutlineState,
     change: TextChange,
     root: tree_sitter.Node,
-    unit,
+    unit: _Unit,
     ancestors: list[tree_sitter.Node],
     depth_offset: int,
     ends_from_outline: bool = False,
@@ -480,8 +502,11 @@ def _splice_unit(
     old_unit_end = _map_back(unit.end_point, change)
     edit_row = change.old_end_point[0]
 
-    def partition(items, span_of):
-        before, after = [], []
+    def partition(
+        items: list[_Spanned], span_of: Callable[[_Spanned], Span]
+    ) -> tuple[list[_Spanned], list[_Spanned]]:
+        before: list[_Spanned] = []
+        after: list[_Spanned] = []
         for item in items:
             span = span_of(item)
             start = (span.start_line, span.start_col)

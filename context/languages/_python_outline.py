@@ -17,11 +17,21 @@ from functools import cache
 from inspect import cleandoc
 from operator import itemgetter
 from pathlib import Path
+from typing import Protocol
 
 import tree_sitter
 import tree_sitter_python
 
-from roost.context.facts import Definition, Export, Import, ImportedName, Reference, Span, SymbolKind
+from roost.context.facts import (
+    Definition,
+    DefinitionRecord,
+    Export,
+    Import,
+    ImportedName,
+    Reference,
+    Span,
+    SymbolKind,
+)
 
 LANGUAGE_NAME = "python"
 
@@ -54,6 +64,25 @@ _DEFINITION_CAPTURES = (
     "definition.field",
     "definition.instance_field",
 )
+
+
+class ByteRange(Protocol):
+    """Where a node, or a run of statements standing in for one, lies in the source."""
+
+    @property
+    def start_byte(self) -> int: ...
+    @property
+    def end_byte(self) -> int: ...
+
+
+# One definition the outline query (or the walk) found: (start_byte, end_byte, capture name, name node,
+# definition node, body node or None for an assignment).
+OutlineCapture = tuple[int, int, str, tree_sitter.Node, tree_sitter.Node, tree_sitter.Node | None]
+# A whole outline: definition records, import statement nodes, and each ``__all__`` value with whether it
+# is added to (``+=``) rather than assigned.
+Outline = tuple[list[DefinitionRecord], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]
+# The outline query's captures: like :data:`Outline`, with captures in place of records.
+OutlineCaptures = tuple[list[OutlineCapture], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]
 # module(0) > class(1) > block(2) > def(3) > block(4) > if(5) > block(6) > def/import(7) > block(8)
 MAX_OUTLINE_DEPTH = 8
 
@@ -121,7 +150,7 @@ def _docstring(source: bytes, body: tree_sitter.Node | None) -> str | None:
     return doc[:_MAX_DOC_CHARS] or None
 
 
-def dedupe_fields(records: list[tuple]) -> list[tuple]:
+def dedupe_fields(records: list[DefinitionRecord]) -> list[DefinitionRecord]:
     """One field per class and name: the first assignment (class attribute or ``self.x =``) wins."""
     field_names = [record[1] for record in records if record[2] == KIND_FIELD]
     if len(set(field_names)) == len(field_names):
@@ -153,16 +182,14 @@ def dedupe_field_definitions(definitions: list[Definition]) -> list[Definition]:
 _KINDS = {kind.value: kind for kind in SymbolKind}
 
 
-def record_to_definition(record: tuple) -> Definition:
+def record_to_definition(record: DefinitionRecord) -> Definition:
     """(name, qualified, kind value, span tuple, name span tuple, signature, doc, parent) → Definition;
     the same layout :mod:`roost.context.codec` stores."""
     name, qualified, kind, span, name_span, signature, doc, parent = record
     return Definition(name, qualified, _KINDS[kind], Span(*span), Span(*name_span), signature, doc, parent)
 
 
-def outline_records(
-    source: bytes, root: tree_sitter.Node
-) -> tuple[list[tuple], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]:
+def outline_records(source: bytes, root: tree_sitter.Node) -> Outline:
     """A whole file's definition records (fields not yet deduplicated), import nodes and ``__all__``
     values: walked when the tree is error-free (cheaper than the query's cursor, which steps through
     every expression node), else the query."""
@@ -172,12 +199,10 @@ def outline_records(
     return outline_records_by_walk(source, root)
 
 
-def collect(
-    root: tree_sitter.Node, unit=None, depth_offset: int = 0
-) -> tuple[list[tuple], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]:
+def collect(root: tree_sitter.Node, unit: ByteRange | None = None, depth_offset: int = 0) -> OutlineCaptures:
     """Run the outline query (over ``unit``'s bytes only when given; matches outside it are dropped)."""
     # (start_byte, end_byte, kind, name node, def node, body node)
-    found: list[tuple] = []
+    found: list[OutlineCapture] = []
     import_nodes: list[tree_sitter.Node] = []
     all_values: list[tuple[bool, tree_sitter.Node]] = []
     cursor = tree_sitter.QueryCursor(query("python.scm"))
@@ -223,7 +248,9 @@ def imports_of(source: bytes, import_nodes: list[tree_sitter.Node]) -> list[Impo
     ]
 
 
-def definition_records(source: bytes, found: list, stack: list[tuple[int, str, str]]) -> list[tuple]:
+def definition_records(
+    source: bytes, found: list[OutlineCapture], stack: list[tuple[int, str, str]]
+) -> list[DefinitionRecord]:
     """Definition records (see :func:`record_to_definition`) from sorted captures.
 
     Records, not :class:`Definition` objects: the cold index encodes them as they are, which saves
@@ -231,7 +258,7 @@ def definition_records(source: bytes, found: list, stack: list[tuple[int, str, s
     innermost last, as (end_byte, qualified_name, kind value): empty for a whole file, the class
     for one of its members.
     """
-    records: list[tuple] = []
+    records: list[DefinitionRecord] = []
     seen: set[tuple[str, int]] = set()
     floor = len(stack)  # enclosing definitions given by the caller stay
     for start, end, capture, name_node, node, body in found:
@@ -392,8 +419,8 @@ def extract_references(path: str, source: bytes, tree: tree_sitter.Tree) -> list
             receivers[attr.start_byte] = ""  # an attribute of something unhelpful to name
     references = []
     for node in captures.get("reference", ()):
-        receiver = receivers.get(node.start_byte)
-        references.append(Reference(node_text(source, node), node_span(node), receiver or None))
+        receiver_text = receivers.get(node.start_byte)
+        references.append(Reference(node_text(source, node), node_span(node), receiver_text or None))
     references.sort(key=lambda ref: (ref.span.start_line, ref.span.start_col))
     return references
 
@@ -459,7 +486,10 @@ def _identifier_left(assignment: tree_sitter.Node) -> tree_sitter.Node | None:
 
 
 def _module_level(
-    source: bytes, root: tree_sitter.Node, found: list[tuple], all_values: list[tuple[bool, tree_sitter.Node]]
+    source: bytes,
+    root: tree_sitter.Node,
+    found: list[OutlineCapture],
+    all_values: list[tuple[bool, tree_sitter.Node]],
 ) -> None:
     """Module-level patterns: variables (also under a top-level if/else/try/except) and ``__all__``."""
     identifier = kind_ids("identifier")
@@ -537,9 +567,7 @@ def _may_hold_outline(source: bytes, low: int, high: int) -> bool:
 _record_sort_key = itemgetter(3)
 
 
-def outline_records_by_walk(
-    source: bytes, root: tree_sitter.Node
-) -> tuple[list[tuple], list[tree_sitter.Node], list[tuple[bool, tree_sitter.Node]]]:
+def outline_records_by_walk(source: bytes, root: tree_sitter.Node) -> Outline:
     """The outline of a whole, error-free tree in one walk over statements: definition records (see
     :func:`record_to_definition`; fields not yet deduplicated), import nodes and ``__all__`` values.
 
@@ -550,11 +578,11 @@ def outline_records_by_walk(
     scopes to unwind. ``self.x = ...`` is only looked for in functions directly inside a class (the only
     place the query's records keep it). Trees with errors go through the query: the walk does not
     reproduce how patterns match inside ``ERROR`` nodes."""
-    found: list[tuple] = []
+    found: list[OutlineCapture] = []
     import_nodes: list[tree_sitter.Node] = []
     all_values: list[tuple[bool, tree_sitter.Node]] = []
     _module_level(source, root, found, all_values)
-    records: list[tuple] = []
+    records: list[DefinitionRecord] = []
     append = records.append
     find = source.find
     for _start, _end, _capture, name_node, node, _body in found:

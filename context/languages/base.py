@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 import tree_sitter
 
@@ -30,6 +30,16 @@ class TextChange:
     start_point: tuple[int, int]
     old_end_point: tuple[int, int]
     new_end_point: tuple[int, int]
+
+
+class OutlineState(TypedDict, total=False):
+    """What a language keeps per open buffer between outline updates (:meth:`Language.update_outline`);
+    empty at first, and only the keys a language uses are set."""
+
+    facts: FileFacts  # the outline last given
+    raw: list[Definition]  # its definitions before the last pass (Python: duplicate fields dropped)
+    local: int  # diagnostics: edits served from a parse of the edited region alone
+    spliced: int  # diagnostics: edits served by re-extracting the edited statement in the whole tree
 
 
 class WorkspaceLayout(Protocol):
@@ -203,13 +213,13 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         path: str,
         source: bytes,
         tree: tree_sitter.Tree,
-        state: dict,
+        state: OutlineState,
         old_tree: tree_sitter.Tree | None = None,
         change: TextChange | None = None,
     ) -> FileFacts:
         """The outline of an open buffer after an edit (called on every keystroke).
 
-        ``state`` is a dict private to the language, kept per buffer between calls. With ``old_tree`` (the
+        ``state`` is private to the language (:class:`OutlineState`), kept per buffer between calls. With ``old_tree`` (the
         previous tree, already edited) and ``change`` (the one edit since the last call) a language can
         re-extract only the edited region. The result must equal :meth:`extract_outline` on the same
         tree. Default: a full :meth:`extract_outline`.
@@ -220,7 +230,7 @@ class LanguageSupport(ModuleMoveHooks, ABC):
     # whole-file re-parse until the tree is next used.
     updates_outline_locally: bool = False
 
-    def update_outline_local(self, path: str, buffer: Buffer, state: dict) -> FileFacts | None:
+    def update_outline_local(self, path: str, buffer: Buffer, state: OutlineState) -> FileFacts | None:
         """The outline after one edit from a parse of the edited region alone (``buffer`` has its whole-file
         re-parse deferred), or None when that cannot be shown to equal :meth:`update_outline`, which the
         index then calls. Default: None."""

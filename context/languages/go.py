@@ -494,7 +494,7 @@ _DECLARATION_KEYWORD = {"type_declaration": "type", "const_declaration": "const"
 
 def _specs(declaration: tree_sitter.Node) -> list[tree_sitter.Node]:
     """The specs of a ``type``/``const``/``var`` declaration (``var ( … )`` wraps them in a list)."""
-    found = []
+    found: list[tree_sitter.Node] = []
     for child in declaration.named_children:
         if child.type == "var_spec_list":
             found.extend(c for c in child.named_children if c.type in _SPEC_TYPES)
@@ -643,8 +643,11 @@ def _local_bindings(source: bytes, root: tree_sitter.Node) -> list[_Binding]:
         node, scope = stack.pop()
         if node.type in _FUNCTION_SCOPES:
             scope = node
-        names = _bound_names(node) if scope is not None else []
-        bindings.extend(_Binding(text(source, name), scope.start_point, scope.end_point) for name in names)
+        if scope is not None:
+            bindings.extend(
+                _Binding(text(source, name), scope.start_point, scope.end_point)
+                for name in _bound_names(node)
+            )
         stack.extend((child, scope) for child in node.named_children)
     return bindings
 

@@ -20,7 +20,7 @@ import tree_sitter
 from roost.context.codec import encode_records
 from roost.context.facts import Definition, FileFacts, Import, ImportedName, Reference, ResolvedImport
 from roost.context.languages import _python_imports, _python_incremental, _python_outline, _python_types
-from roost.context.languages.base import LanguageSupport, TextChange, WorkspaceLayout
+from roost.context.languages.base import LanguageSupport, OutlineState, TextChange, WorkspaceLayout
 
 if TYPE_CHECKING:
     from roost.context.buffers import Buffer
@@ -74,13 +74,13 @@ class PythonSupport(LanguageSupport):
         path: str,
         source: bytes,
         tree: tree_sitter.Tree,
-        state: dict,
+        state: OutlineState,
         old_tree: tree_sitter.Tree | None = None,
         change: TextChange | None = None,
     ) -> FileFacts:
         return _python_incremental.update_outline(path, source, tree, state, old_tree, change)
 
-    def update_outline_local(self, path: str, buffer: Buffer, state: dict) -> FileFacts | None:
+    def update_outline_local(self, path: str, buffer: Buffer, state: OutlineState) -> FileFacts | None:
         return _python_incremental.update_outline_local(path, buffer, state)
 
     # -- hooks -----------------------------------------------------------------------------------------

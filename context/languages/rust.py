@@ -122,9 +122,9 @@ def _use_leaves(source: bytes, node: tree_sitter.Node, prefix: tuple[str, ...]) 
         inner = node.named_children[0] if node.named_children else None
         return [_UseLeaf(prefix + tuple(_path_segments(source, inner)), glob=True)]
     if kind == "scoped_use_list":
-        path = tuple(_path_segments(source, node.child_by_field_name("path")))
+        scope = tuple(_path_segments(source, node.child_by_field_name("path")))
         listing = node.child_by_field_name("list")
-        return _use_leaves(source, listing, prefix + path) if listing is not None else []
+        return _use_leaves(source, listing, prefix + scope) if listing is not None else []
     if kind == "use_list":
         leaves: list[_UseLeaf] = []
         for child in node.named_children:
@@ -323,6 +323,7 @@ class RustSupport(OutlineFirstLanguage):
         crate = _crate_of(importer, layout)
         segments = imp.module.split("::")
         head = segments[0]
+        start: tuple[str, ...]
         if head == "crate":
             start, rest, root = (), segments[1:], crate
         elif head == "self":

@@ -86,7 +86,7 @@ def _bound_names(statement: tree_sitter.Node) -> set[str]:
     if node.type in ("function_definition", "class_definition"):
         name = node.child_by_field_name("name")
         return {name.text.decode()} if name is not None and name.text else set()
-    names = set()
+    names: set[str] = set()
     for child in node.named_children:
         if child.type == "assignment":
             left = child.child_by_field_name("left")

@@ -680,14 +680,14 @@ class Retriever:
                     symbol=f"{cls.qualified_name}#enclosing",
                 )
             )
-        snippet = module_outline(lines, facts, self.options.max_members_per_module)
-        if snippet is not None:
+        outline = module_outline(lines, facts, self.options.max_members_per_module)
+        if outline is not None:
             session.candidates.append(
                 Candidate(
                     path,
-                    snippet.start_line,
-                    snippet.end_line,
-                    snippet.text,
+                    outline.start_line,
+                    outline.end_line,
+                    outline.text,
                     CandidateKind.OUTLINE,
                     SCORE_FILE_OUTLINE,
                     "module-level names of this file",
