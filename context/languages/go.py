@@ -1,12 +1,8 @@
 """Go: package clause, funcs, methods (``Type.Method``), types (struct/interface/other), struct fields,
 interface methods (an interface's signature lists the types it embeds: its bases), top-level consts and
 vars, ``//`` doc comments; imports with aliases (``.`` is a star import, ``_`` a side-effect import);
-exports are the capitalised top-level names.
-
-Resolution: the nearest ``go.mod`` above the importer gives the module path; an import inside that module
-path is the package directory (all its ``.go`` files; ``_test.go`` only for test importers). Local
-``replace`` directives, a ``vendor/`` directory and the other modules of a ``go.work`` are followed;
-everything else (stdlib, third-party) is external.
+exports are the capitalised top-level names. Import resolution (go.mod, go.work, vendor/) is in
+:mod:`._go_modules`.
 """
 
 from __future__ import annotations
@@ -16,7 +12,6 @@ import re
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import tree_sitter
 import tree_sitter_go
@@ -35,16 +30,12 @@ from roost.context.languages._common import (
     RawDefinition,
     char_offset,
     cut_declaration,
-    join_rel,
     leading_comment,
     line_end,
     line_start,
     load_query,
-    parent_dirs,
     qualify,
     query_matches,
-    read_project_file,
-    rel_join,
     signature_text,
     signature_until_body,
     span_of,
@@ -54,6 +45,13 @@ from roost.context.languages._common import (
     with_leading_comments,
     without_lines,
 )
+from roost.context.languages._go_modules import (
+    go_package_name,
+    import_path_of_dir,
+    resolve_go_import,
+)
+from roost.context.languages._go_modules import parse_go_mod as parse_go_mod  # re-exported (tests)
+from roost.context.languages._go_modules import parse_go_work as parse_go_work  # re-exported (tests)
 from roost.context.languages.base import (
     ImportCandidate,
     PackageWorkspace,
@@ -462,30 +460,13 @@ class GoSupport(OutlineFirstLanguage):
                     or not definition.name[:1].isupper()
                 ):
                     continue
-                module = _import_path_of_dir(posixpath.dirname(other), workspace)
+                module = import_path_of_dir(posixpath.dirname(other), workspace)
                 if module is not None:
                     candidates.setdefault((qualifier, module), ImportCandidate(qualifier, module, other))
         return list(candidates.values())
 
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
-        include_tests = importer.endswith("_test.go")
-        for directory in parent_dirs(importer):
-            raw = read_project_file(layout, rel_join(directory, "go.mod"))
-            if raw is None:
-                continue
-            module_path, replaces = parse_go_mod(raw)
-            package_dir = _package_dir(imp.module, directory, module_path, replaces)
-            if package_dir is not None:
-                # Inside the module but missing: unresolved (empty paths), not external.
-                return ResolvedImport(_go_files(layout, package_dir, include_tests))
-            vendored = _go_files(layout, rel_join(directory, "vendor", imp.module), include_tests)
-            if vendored:
-                return ResolvedImport(vendored)
-            break
-        package_dir = _package_dir_in_go_work(imp.module, importer, layout)
-        if package_dir is not None:
-            return ResolvedImport(_go_files(layout, package_dir, include_tests))
-        return ResolvedImport(external=True)
+        return resolve_go_import(imp.module, importer, layout)
 
 
 _SPEC_TYPES = frozenset({"type_spec", "type_alias", "const_spec", "var_spec"})
@@ -565,52 +546,6 @@ def _block_insert(source: bytes, spec_list: tree_sitter.Node, path: str, spec_te
             return _insert(source, line_start(source, spec.start_byte), indent + spec_text + b"\n")
     last = group[-1]
     return _insert(source, line_end(source, last.end_byte), _indentation(source, last) + spec_text + b"\n")
-
-
-def _package_dir_in_go_work(import_path: str, importer: str, layout: WorkspaceLayout) -> str | None:
-    """Another module of the same ``go.work`` workspace (``use ./other``)."""
-    for directory in parent_dirs(importer):
-        raw = read_project_file(layout, rel_join(directory, "go.work"))
-        if raw is None:
-            continue
-        for used in parse_go_work(raw):
-            module_dir = join_rel(directory, used)
-            if module_dir is None:
-                continue
-            go_mod = read_project_file(layout, rel_join(module_dir, "go.mod"))
-            if go_mod is None:
-                continue
-            module_path, _ = parse_go_mod(go_mod)
-            package_dir = _package_dir(import_path, module_dir, module_path, ())
-            if package_dir is not None:
-                return package_dir
-        return None
-    return None
-
-
-def _package_dir(
-    import_path: str, module_dir: str, module_path: str | None, replaces: tuple[tuple[str, str], ...]
-) -> str | None:
-    if module_path and (import_path == module_path or import_path.startswith(module_path + "/")):
-        return rel_join(module_dir, import_path[len(module_path) :].lstrip("/"))
-    for old, new in replaces:
-        if import_path == old or import_path.startswith(old + "/"):
-            target = join_rel(module_dir, new)
-            if target is not None:
-                return rel_join(target, import_path[len(old) :].lstrip("/"))
-    return None
-
-
-def _go_files(layout: WorkspaceLayout, directory: str, include_tests: bool) -> tuple[str, ...]:
-    if directory and not layout.is_dir(directory):
-        return ()
-    return tuple(
-        sorted(
-            path
-            for path in layout.files_in_dir(directory)
-            if path.endswith(".go") and (include_tests or not path.endswith("_test.go"))
-        )
-    )
 
 
 # Function-like nodes: the scope of the names their parameters, results and bodies bind.
@@ -773,65 +708,6 @@ def _named_type(source: bytes, written: tree_sitter.Node | None) -> str | None:
 def _is_local_at(bindings: Sequence[_Binding], name: str, line: int, col: int) -> bool:
     """Whether ``name`` is bound by a function around (line, col): then ``name.X`` is not a package's."""
     return any(b.name == name and b.start <= (line, col) < b.end for b in bindings)
-
-
-def _import_path_of_dir(directory: str, workspace: PackageWorkspace) -> str | None:
-    """The import path of a workspace package directory: its module's path (nearest go.mod) joined with
-    the directory below the module."""
-    for module_dir in parent_dirs(rel_join(directory, "x.go")):
-        raw = workspace.read_text(rel_join(module_dir, "go.mod"))
-        if raw is None:
-            continue
-        module_path, _ = parse_go_mod(raw)
-        if module_path is None:
-            return None
-        below = directory[len(module_dir) :].lstrip("/") if module_dir else directory
-        return rel_join(module_path, below)
-    return None
-
-
-_MODULE_LINE = re.compile(r"^\s*module\s+(\S+)", re.M)
-_REPLACE = re.compile(r"^\s*(?:replace\s+)?(\S+)(?:\s+v\S+)?\s+=>\s+(\.{1,2}/\S*|\.{1,2})\s*$", re.M)
-
-
-@lru_cache(maxsize=64)
-def parse_go_mod(raw: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
-    """The module path and the local-directory ``replace`` directives of a go.mod."""
-    without_comments = re.sub(r"//[^\n]*", "", raw)
-    match = _MODULE_LINE.search(without_comments)
-    module_path = unquote(match.group(1)) if match else None
-    replaces = tuple((old, new) for old, new in _REPLACE.findall(without_comments) if old != "module")
-    return module_path, replaces
-
-
-_MAJOR_VERSION = re.compile(r"^v[0-9]+$")
-
-
-def go_package_name(import_path: str) -> str:
-    parts = [part for part in import_path.split("/") if part]
-    if len(parts) > 1 and _MAJOR_VERSION.match(parts[-1]):
-        parts.pop()
-    last = parts[-1] if parts else import_path
-    last = re.sub(r"\.v[0-9]+$", "", last)  # gopkg.in/yaml.v3
-    for prefix in ("go-",):
-        if last.startswith(prefix) and len(last) > len(prefix):
-            last = last[len(prefix) :]
-    return re.sub(r"-go$", "", last).replace("-", "_").replace(".", "_")
-
-
-_USE_BLOCK = re.compile(r"^\s*use\s*\(([^)]*)\)", re.M)
-_USE_LINE = re.compile(r"^\s*use\s+([^\s(]+)", re.M)
-
-
-@lru_cache(maxsize=16)
-def parse_go_work(raw: str) -> tuple[str, ...]:
-    """The module directories a go.work ``use``s."""
-    without_comments = re.sub(r"//[^\n]*", "", raw)
-    used = [
-        unquote(line.strip()) for block in _USE_BLOCK.findall(without_comments) for line in block.splitlines()
-    ]
-    used.extend(unquote(match) for match in _USE_LINE.findall(without_comments))
-    return tuple(path for path in used if path)
 
 
 LANGUAGE = GoSupport()
