@@ -124,7 +124,7 @@ def _style(path: str, source: EditSource) -> _Style:
             if module
         )
     else:
-        first_string = next((n for n in _walk(source.root) if n.type == "string"), None)
+        first_string = next((n for n in walk_named(source.root) if n.type == "string"), None)
         if first_string is not None:  # no imports yet: the quotes the file writes strings with
             quote = source.node_text(first_string)[:1] or '"'
         ends = [source.node_text(c).rstrip() for c in source.root.named_children if c.type != "comment"]
@@ -229,7 +229,7 @@ def _bound_locals(source: EditSource) -> set[str]:
     for statement in _import_like(source):
         if statement.type == "export_statement":
             continue
-        for node in _walk(statement):
+        for node in walk_named(statement):
             if (
                 node.type in ("identifier", "shorthand_property_identifier_pattern")
                 and node.parent is not None
@@ -248,10 +248,10 @@ def _bound_locals(source: EditSource) -> set[str]:
     return bound
 
 
-def _walk(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+def walk_named(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     found = [node]
     for child in node.named_children:
-        found.extend(_walk(child))
+        found.extend(walk_named(child))
     return found
 
 
@@ -426,7 +426,7 @@ def _statement_at(source: EditSource, imp: Import) -> tree_sitter.Node:
     raise ValueError(f"no statement at line {imp.span.start_line + 1}")
 
 
-def _element_name(source: EditSource, element: tree_sitter.Node) -> str:
+def element_name(source: EditSource, element: tree_sitter.Node) -> str:
     if element.type == "shorthand_property_identifier_pattern":
         return source.node_text(element)
     field = "key" if element.type == "pair_pattern" else "name"
@@ -434,7 +434,7 @@ def _element_name(source: EditSource, element: tree_sitter.Node) -> str:
     return source.node_text(name) if name is not None else ""
 
 
-def _statement_removal(source: EditSource, statement: tree_sitter.Node) -> tuple[int, int]:
+def statement_removal(source: EditSource, statement: tree_sitter.Node) -> tuple[int, int]:
     start, end = statement.start_byte, statement.end_byte
     line_start = source.line_start(start)
     line_end = source.line_end(end)
@@ -464,7 +464,7 @@ def with_import_redirected(
             f"{path}: the import of {name!r} on line {imp.span.start_line + 1} is not a list of names"
         )
     elements = _elements(listing)
-    index = next((i for i, e in enumerate(elements) if _element_name(source, e) == name), None)
+    index = next((i for i, e in enumerate(elements) if element_name(source, e) == name), None)
     if index is None:
         raise ValueError(f"{path}: line {imp.span.start_line + 1} does not import {name!r}")
     element = elements[index]
@@ -482,7 +482,7 @@ def with_import_redirected(
         if statement.type == "import_statement" and bindings:
             edits.append((bindings[-1].end_byte, listing.end_byte, ""))  # ``D, { X }`` → ``D``
         else:
-            edits.append(_statement_removal(source, statement) + ("",))
+            edits.append(statement_removal(source, statement) + ("",))
             statement_removed = True
     if module is not None:
         type_only = statement.type == "import_statement" and _is_type_only(source, statement)
@@ -609,7 +609,7 @@ def with_definition_exported(
         if child.type == "export_statement" and child.child_by_field_name("source") is None:
             listing = _named_list(source, child)
             if listing is not None and any(
-                _element_name(source, e) == definition.name for e in _elements(listing)
+                element_name(source, e) == definition.name for e in _elements(listing)
             ):
                 return text
     edits = []
@@ -648,7 +648,7 @@ _BINDING_PARENTS = frozenset(
 def local_names(text: str, language: tree_sitter.Language) -> frozenset[str]:
     source = parse_for_edit(language, text)
     names: set[str] = set()
-    for node in _walk(source.root):
+    for node in walk_named(source.root):
         parent = node.parent
         if parent is None:
             continue
@@ -667,151 +667,3 @@ def local_names(text: str, language: tree_sitter.Language) -> frozenset[str]:
         ):
             names.add(source.node_text(node))
     return frozenset(names)
-
-
-# ---------------------------------------------------------------------------------- dynamic imports
-
-# What may stand between ``import(…)`` and the declarator it initialises: ``const { X } = await import(…)``.
-_DYNAMIC_IMPORT_WRAPPERS = ("await_expression", "parenthesized_expression")
-
-
-def _dynamic_import_call(source: EditSource, imp: Import) -> tree_sitter.Node | None:
-    """The ``import(…)`` call ``imp`` was recorded from, or None when ``imp`` is another form."""
-    byte = source.byte_at(imp.span.start_line, imp.span.start_col)
-    node: tree_sitter.Node | None = source.root.descendant_for_byte_range(byte, byte)
-    while node is not None and node.start_byte == byte:
-        if node.type == "call_expression":
-            function = node.child_by_field_name("function")
-            return node if function is not None and function.type == "import" else None
-        node = node.parent
-    return None
-
-
-def _destructuring_declarator(call: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The declarator of ``const/let/var { … } = [await] import(…)``; None for any other use of the call."""
-    value = call
-    while value.parent is not None and value.parent.type in _DYNAMIC_IMPORT_WRAPPERS:
-        value = value.parent
-    declarator = value.parent
-    if declarator is None or declarator.type != "variable_declarator":
-        return None
-    if declarator.child_by_field_name("value") != value:
-        return None
-    pattern = declarator.child_by_field_name("name")
-    return declarator if pattern is not None and pattern.type == "object_pattern" else None
-
-
-def _takes_name(source: EditSource, scope: tree_sitter.Node, name: str) -> bool:
-    """Whether ``scope`` reads ``name`` off some object (``m.X``) or destructures it (``({ X }) =>``): how a
-    module object from ``import(…)`` gives the name where the call is not a plain destructuring."""
-    for node in _walk(scope):
-        if node.type == "member_expression":
-            prop = node.child_by_field_name("property")
-            if prop is not None and source.node_text(prop) == name:
-                return True
-        elif (
-            node.parent is not None
-            and node.parent.type == "object_pattern"
-            and _part_name(source, node) == name
-        ):
-            return True
-    return False
-
-
-def _part_name(source: EditSource, part: tree_sitter.Node) -> str:
-    """The property a part of ``{ … }`` destructuring takes (``X``, ``X: y``, ``X = 1``)."""
-    if part.type == "object_assignment_pattern":
-        left = part.child_by_field_name("left")
-        return source.node_text(left) if left is not None else ""
-    if part.type in ("shorthand_property_identifier_pattern", "pair_pattern"):
-        return _element_name(source, part)
-    return ""
-
-
-def _result_discarded(call: tree_sitter.Node) -> bool:
-    value = call
-    while value.parent is not None and value.parent.type in _DYNAMIC_IMPORT_WRAPPERS:
-        value = value.parent
-    return value.parent is not None and value.parent.type == "expression_statement"
-
-
-def _scope_of(node: tree_sitter.Node) -> tree_sitter.Node:
-    scope = node
-    while scope.parent is not None and scope.type not in ("statement_block", "program"):
-        scope = scope.parent
-    return scope
-
-
-def with_dynamic_import_redirected(
-    path: str, text: str, imp: Import, name: str, module: str | None, language: tree_sitter.Language
-) -> str:
-    """``const { X } = await import('./source.js')`` (``let``/``var``, with or without ``await``) taking
-    ``name``: the specifier becomes ``module`` when ``name`` is all it takes, else ``name`` is split off into
-    the same declaration of ``module`` on the next line; ``module`` None drops ``name``. Other forms that take
-    ``name`` (``.then(m => m.X)``, ``mod.X``, a template specifier, a rest element) raise ``ValueError``; a
-    text whose ``imp`` is no dynamic import, or one that does not take ``name``, comes back unchanged."""
-    source = parse_for_edit(language, text)
-    call = _dynamic_import_call(source, imp)
-    if call is None:
-        return text
-    where = f"the dynamic import of {imp.module!r} on line {imp.span.start_line + 1}"
-    declarator = _destructuring_declarator(call)
-    if declarator is None:
-        if _result_discarded(call):  # ``await import('./m.js');`` for its side effects
-            return text
-        if _takes_name(source, _scope_of(call), name):
-            raise ValueError(
-                f"{where} takes {name!r} in a form not rewritten (only `const {{ {name} }} = …`)"
-            )
-        return text
-    pattern = declarator.child_by_field_name("name")
-    assert pattern is not None
-    parts = [c for c in pattern.named_children if c.type != "comment"]
-    taking = [i for i, part in enumerate(parts) if _part_name(source, part) == name]
-    if not taking:
-        if any(part.type == "rest_pattern" for part in parts):
-            raise ValueError(f"{where} may take {name!r} through a rest element")
-        return text
-    index = taking[0]
-    part = parts[index]
-    declaration = declarator.parent
-    arguments = call.child_by_field_name("arguments")
-    specifier = arguments.named_children[0] if arguments is not None and arguments.named_children else None
-    if len(taking) > 1 or part.type not in ("shorthand_property_identifier_pattern", "pair_pattern"):
-        raise ValueError(f"{where} destructures {name!r} in a form not rewritten")
-    if any(p.type == "rest_pattern" for p in parts):
-        raise ValueError(f"{where} has a rest element that would change with {name!r} split off")
-    if (
-        declaration is None
-        or len([c for c in declaration.named_children if c.type == "variable_declarator"]) != 1
-    ):
-        raise ValueError(f"{where} shares its declaration with other variables")
-    if specifier is None or specifier.type != "string":
-        raise ValueError(f"{where} is not written with a plain string specifier")
-    quote = source.node_text(specifier)[:1]
-    if len(parts) == 1:  # everything it takes moved: the same statement, of the target (or gone)
-        if module is None:
-            return source.with_edits([_statement_removal(source, declaration) + ("",)])
-        return source.with_edits([(specifier.start_byte, specifier.end_byte, f"{quote}{module}{quote}")])
-    if index + 1 < len(parts):
-        edits = [(part.start_byte, parts[index + 1].start_byte, "")]
-    else:
-        edits = [(parts[index - 1].end_byte, part.end_byte, "")]
-    if module is not None:
-        line_start = source.line_start(declaration.start_byte)
-        indent = source.data[line_start : declaration.start_byte].decode("utf-8", "replace")
-        if indent.strip():
-            raise ValueError(f"{where} does not start its line")
-        keyword = source.node_text(declaration).split(None, 1)[0]
-        value = declarator.child_by_field_name("value")
-        awaited = "await " if value is not None and value.type == "await_expression" else ""
-        semicolon = ";" if source.node_text(declaration).rstrip().endswith(";") else ""
-        statement = (
-            f"{keyword} {{ {source.node_text(part)} }} = {awaited}import({quote}{module}{quote}){semicolon}"
-        )
-        end = source.line_end(declaration.end_byte)
-        if source.data[declaration.end_byte : end].strip():
-            raise ValueError(f"{where} shares its line with more code")
-        newline = "" if source.data[end - 1 : end] == b"\n" else "\n"
-        edits.append((end, end, f"{newline}{indent}{statement}\n"))
-    return source.with_edits(edits)
