@@ -48,7 +48,11 @@ from roost.engine.types import Backend, EngineError, EngineOverloadedError, Gene
 log = logging.getLogger(__name__)
 
 PROBE_PATHS = frozenset({"/health", "/ready"})
-"""Answered without the API key: orchestrators' probes carry no secret, and these reveal nothing."""
+"""Answered without the API key: orchestrators' probes carry no secret. Without the key they reveal only
+the state (the model's name is shown to callers that may use the model anyway: no key configured, or the
+right key presented)."""
+
+AUTHORIZED_SCOPE_KEY = "roost.authorized"
 
 
 @dataclass
@@ -104,6 +108,7 @@ class TrustMiddleware:
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
         }
         refusal = self._refusal(scope["path"], headers)
+        scope[AUTHORIZED_SCOPE_KEY] = self._api_key is None or self._key_presented(headers)
         if refusal is None:
             await self._app(scope, receive, send)
             return
@@ -119,11 +124,16 @@ class TrustMiddleware:
             )
         if self._api_key is None or path in PROBE_PATHS:
             return None
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        presented = token.strip().encode() if scheme.lower() == "bearer" else b""
-        if not hmac.compare_digest(presented, self._api_key):
+        if not self._key_presented(headers):
             return BadRequest(f"missing or wrong API key: send 'Authorization: Bearer ${API_KEY_ENV}'", 401)
         return None
+
+    def _key_presented(self, headers: dict[str, str]) -> bool:
+        if self._api_key is None:
+            return False
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        presented = token.strip().encode() if scheme.lower() == "bearer" else b""
+        return hmac.compare_digest(presented, self._api_key)
 
 
 class _Routes:
@@ -131,15 +141,20 @@ class _Routes:
         self._backend = backend
         self._state = state
 
-    async def health(self, _request: Request) -> Response:
-        return JSONResponse({"status": "ok", "model": self._state.model_name})
+    def _probe_answer(self, request: Request, status: str) -> dict[str, str]:
+        if request.scope.get(AUTHORIZED_SCOPE_KEY):
+            return {"status": status, "model": self._state.model_name}
+        return {"status": status}
 
-    async def ready(self, _request: Request) -> Response:
+    async def health(self, request: Request) -> Response:
+        return JSONResponse(self._probe_answer(request, "ok"))
+
+    async def ready(self, request: Request) -> Response:
         if self._state.draining:
             return JSONResponse({"status": "draining"}, status_code=503)
         if not self._state.loaded:
             return JSONResponse({"status": "loading"}, status_code=503)
-        return JSONResponse({"status": "ready", "model": self._state.model_name})
+        return JSONResponse(self._probe_answer(request, "ready"))
 
     async def metrics(self, _request: Request) -> Response:
         from roost.engine.metrics import update_gpu_metrics

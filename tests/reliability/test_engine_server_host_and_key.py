@@ -127,8 +127,16 @@ async def test_with_a_key_every_request_but_health_needs_it() -> None:
             assert status == 401 and "API key" in answer["error"]["message"], wrong
             assert (await raw_http(port, "/v1/models", {**local, **wrong}))[0] == 401
         assert backend.requests == []
-        assert (await raw_http(port, "/health", local))[0] == 200
+        # The probes answer without the key, and then reveal nothing but the state (not the model's name).
+        for probe in ("/health", "/ready"):
+            status, answer = await raw_http(port, probe, local)
+            assert status == 200 and "model" not in answer, (probe, answer)
+            status, answer = await raw_http(port, probe, {**local, "Authorization": "Bearer nope"})
+            assert status == 200 and "model" not in answer, (probe, answer)
         good = {**local, "Authorization": f"Bearer {KEY}"}
+        for probe in ("/health", "/ready"):
+            status, answer = await raw_http(port, probe, good)
+            assert status == 200 and "model" in answer, (probe, answer)
         status, answer = await raw_http(port, "/v1/completions", good, COMPLETION)
         assert status == 200 and answer["choices"][0]["text"] == "pass"
         # The right key from a foreign host is still refused: the key does not excuse a rebinding page.
