@@ -8,7 +8,7 @@ from roost.context.parsing import parse_facts  # re-exported: the facts of a buf
 from roost.context.retrieval.activity import WorkspaceActivity
 from roost.context.retrieval.model import Candidate, CandidateKind, ContextItem, RetrievalResult
 from roost.context.retrieval.options import RetrievalOptions
-from roost.context.retrieval.retriever import RetrievalRequest, Retriever, split_budget
+from roost.context.retrieval.retriever import RetrievalRequest, Retriever
 from roost.context.retrieval.workspace import CodeWorkspace
 
 __all__ = [
@@ -22,5 +22,4 @@ __all__ = [
     "Retriever",
     "WorkspaceActivity",
     "parse_facts",
-    "split_budget",
 ]

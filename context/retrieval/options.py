@@ -7,10 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class RetrievalOptions:
-    # Share of the prompt budget for cross-file context; prefix and suffix take the rest (Copilot-like 35/15/50).
-    prefix_share: float = 0.35
-    suffix_share: float = 0.15
-    context_share: float = 0.50
+    # (The prompt budget's split is the caller's: ``Retriever.retrieve`` takes token budgets.)
     # A definition's body is included when it has at most this many lines; else signature + docstring.
     small_body_lines: int = 12
     # Same for definitions reached only through the file's imports (compact: there are many).
@@ -43,8 +40,5 @@ class RetrievalOptions:
     item_overhead_tokens: int = 8
 
     def __post_init__(self) -> None:
-        shares = (self.prefix_share, self.suffix_share, self.context_share)
-        if any(s < 0 for s in shares) or sum(shares) > 1.0001:
-            raise ValueError(f"budget shares must be non-negative and sum to at most 1, got {shares}")
         if self.window_lines < 1 or self.window_stride < 1:
             raise ValueError("window_lines and window_stride must be positive")

@@ -79,14 +79,6 @@ class _Session:
     candidates: list[Candidate] = field(default_factory=list)
 
 
-def split_budget(total: int, options: RetrievalOptions) -> tuple[int, int, int]:
-    """(prefix, suffix, context) token budgets out of ``total``."""
-    prefix = int(total * options.prefix_share)
-    suffix = int(total * options.suffix_share)
-    context = max(0, min(total - prefix - suffix, int(total * options.context_share)))
-    return prefix, suffix, context
-
-
 class Retriever:
     def __init__(
         self,
@@ -211,19 +203,19 @@ class Retriever:
         count_tokens: TokenCounter,
         context_budget: int,
         *,
-        prefix_budget: int | None = None,
-        suffix_budget: int | None = None,
+        prefix_budget: int = 0,
+        suffix_budget: int = 0,
         visible_lines: tuple[int, int] | None = None,
     ) -> RetrievalResult:
         """Ranked snippets packed under ``context_budget`` tokens (as counted by ``count_tokens``).
 
         ``visible_lines`` is the part of the document the prompt shows around the cursor (0-based,
-        inclusive); when omitted it is estimated from ``prefix_budget``/``suffix_budget`` (by default
-        derived from the context budget and the option shares).
+        inclusive); when omitted it is estimated from the prompt's ``prefix_budget``/``suffix_budget``
+        (tokens; the caller splits its budget, 0 counts the cursor's line alone as shown).
         """
         candidates, session = self._collect(request)
         if visible_lines is None:
-            visible_lines = self._estimate_visible(session, context_budget, prefix_budget, suffix_budget)
+            visible_lines = self._estimate_visible(session, prefix_budget, suffix_budget)
         result = pack(
             candidates,
             context_budget,
@@ -302,15 +294,8 @@ class Retriever:
             self._from_lexical(session)
         return session.candidates, session
 
-    def _estimate_visible(
-        self, session: _Session, context_budget: int, prefix_budget: int | None, suffix_budget: int | None
-    ) -> tuple[int, int]:
+    def _estimate_visible(self, session: _Session, prefix_budget: int, suffix_budget: int) -> tuple[int, int]:
         options = self.options
-        share = options.context_share or 1.0
-        if prefix_budget is None:
-            prefix_budget = int(context_budget * options.prefix_share / share)
-        if suffix_budget is None:
-            suffix_budget = int(context_budget * options.suffix_share / share)
         lines = session.lines[session.request.path] or []
         line = session.request.line
         chars = prefix_budget * options.visible_chars_per_token

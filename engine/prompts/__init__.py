@@ -2,9 +2,9 @@
 
 Typical use (the LSP layer converts retrieval's items into :class:`ContextSnippet`)::
 
-    options = PromptOptions(family="auto", budget_tokens=2048)
-    fmt = resolve_format(options, model_name=model_name, config=config, hf_tokenizer=tokenizer)
-    packed = pack(PromptInput(path, language, prefix, suffix, snippets), fmt, counter, options.pack_options)
+    fmt = make_format(detect_family(model_name, config), hf_tokenizer=tokenizer)
+    options = PackOptions(budget_tokens=2048, split=BudgetSplit(0.35, 0.15, 0.50))
+    packed = pack(PromptInput(path, language, prefix, suffix, snippets), fmt, counter, options)
     request = packed.prompt.to_request(max_new_tokens=64)
     ...
     code = fmt.parse_answer(raw_text, packed.prompt)
@@ -18,8 +18,7 @@ from roost.engine.prompts.family import (
     detect_family_from_dir,
     make_format,
 )
-from roost.engine.prompts.options import PromptOptions, resolve_format
-from roost.engine.prompts.packer import BudgetSplit, PackedPrompt, PackOptions, pack
+from roost.engine.prompts.packer import BudgetSplit, PackedPrompt, PackOptions, TokenBudgets, pack
 from roost.engine.prompts.tokens import TekkenTokenCounter, TokenCounter, TransformersTokenCounter
 from roost.engine.prompts.types import ContextSnippet, Prompt, PromptError, PromptFormat, PromptInput
 
@@ -35,13 +34,12 @@ __all__ = [
     "PromptError",
     "PromptFormat",
     "PromptInput",
-    "PromptOptions",
     "TekkenTokenCounter",
+    "TokenBudgets",
     "TokenCounter",
     "TransformersTokenCounter",
     "detect_family",
     "detect_family_from_dir",
     "make_format",
     "pack",
-    "resolve_format",
 ]

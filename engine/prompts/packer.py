@@ -20,9 +20,19 @@ from roost.engine.prompts.types import ContextSnippet, Prompt, PromptError, Prom
 
 
 @dataclass(frozen=True)
+class TokenBudgets:
+    """The prompt budget cut by a :class:`BudgetSplit`: what retrieval packs the context under and what it
+    estimates the prompt shows of the document (the packer then water-fills the same shares)."""
+
+    prefix: int
+    suffix: int
+    context: int
+
+
+@dataclass(frozen=True)
 class BudgetSplit:
-    """Shares of the budget left after the format's fixed tokens. Normalised, so any positive
-    weights work (``BudgetSplit(2, 1, 2)``)."""
+    """Shares of the budget. Any non-negative weights with a positive sum work (``BudgetSplit(2, 1, 2)``):
+    they are normalised here, once, so ``prefix + suffix + context == 1`` on every instance."""
 
     prefix: float = 0.35
     suffix: float = 0.15
@@ -32,6 +42,19 @@ class BudgetSplit:
         shares = (self.prefix, self.suffix, self.context)
         if any(not math.isfinite(s) or s < 0 for s in shares) or sum(shares) <= 0:
             raise ValueError(f"budget split shares must be >= 0 with a positive sum, got {shares}")
+        total = sum(shares)
+        if total != 1.0:
+            object.__setattr__(self, "prefix", self.prefix / total)
+            object.__setattr__(self, "suffix", self.suffix / total)
+            object.__setattr__(self, "context", self.context / total)
+
+    def token_budgets(self, total_tokens: int) -> TokenBudgets:
+        """``total_tokens`` cut by the shares (rounded down)."""
+        return TokenBudgets(
+            prefix=int(total_tokens * self.prefix),
+            suffix=int(total_tokens * self.suffix),
+            context=int(total_tokens * self.context),
+        )
 
 
 @dataclass(frozen=True)
@@ -353,18 +376,17 @@ def pack(
         costs.append(cost)
     context_need = sum(costs)
     shares = {"prefix": split.prefix, "suffix": split.suffix, "context": split.context}
-    total_share = sum(shares.values())
 
     # Counting is linear in the text: look only at the part of a long prefix/suffix that could fit at
     # all, cut on a line boundary (code averages 3-4 characters per token; 6 leaves room for
     # whitespace-heavy text). Water-filling gives the context at least min(its need, its share), so
     # the prefix can never get more than the rest. The suffix matters less than the prefix: it may grow
     # to twice its share from what others leave. Text beyond a window would be trimmed anyway.
-    context_floor = min(context_need, int(available * split.context / total_share))
+    context_floor = min(context_need, int(available * split.context))
     prefix_window = _tail_window(
         prompt_input.prefix, max(1, available - context_floor) * _MAX_CHARS_PER_TOKEN
     )
-    suffix_tokens_max = max(1, int(2 * available * split.suffix / total_share))
+    suffix_tokens_max = max(1, int(2 * available * split.suffix))
     suffix_window = _head_window(prompt_input.suffix, suffix_tokens_max * _MAX_CHARS_PER_TOKEN)
 
     # Prefix and suffix needs are sums of cached line costs: on a keystroke only the edited line is

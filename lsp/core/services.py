@@ -59,10 +59,8 @@ def index_options(config: RoostConfig) -> Any:
 def retrieval_options(config: RoostConfig) -> Any:
     from roost.context.retrieval.options import RetrievalOptions
 
-    shares = (config.context.prefix_share, config.context.suffix_share, config.context.context_share)
-    total = sum(shares) or 1.0
-    prefix, suffix, context = (share / total for share in shares)
-    return RetrievalOptions(prefix_share=prefix, suffix_share=suffix, context_share=context)
+    # The budget's split is not retrieval's: the prompt builder hands it token budgets per request.
+    return RetrievalOptions()
 
 
 def gate_options(config: RoostConfig, root: Path | None) -> Any:

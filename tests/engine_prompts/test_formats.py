@@ -294,16 +294,12 @@ def test_mistral_small_v7_tokenizer_from_model_directory(tmp_path: Path) -> None
     ] == tokenizer.instruct_tokenizer.tokenizer.get_special_token("[SYSTEM_PROMPT]")
 
 
-def test_prompt_options_force_or_detect_the_family() -> None:
-    from roost.engine.prompts import PromptOptions, resolve_format
+def test_family_forced_or_detected() -> None:
+    from roost.engine.prompts import detect_family
 
-    assert resolve_format(PromptOptions(), model_name="bigcode/starcoder2-3b").family == "starcoder2"
-    forced = resolve_format(PromptOptions(family="deepseek-coder"), model_name="bigcode/starcoder2-3b")
-    assert forced.family == "deepseek-coder"
-    chat = resolve_format(PromptOptions(chat_prefill=False), model_name="Devstral-Small-2507")
+    assert make_format(detect_family("bigcode/starcoder2-3b")).family == "starcoder2"
+    assert make_format("deepseek-coder").family == "deepseek-coder"
+    chat = make_format(detect_family("Devstral-Small-2507"), chat_prefill=False)
     assert chat.family == "devstral" and chat.render(make_input()).prefill == ""
-    assert PromptOptions(budget_tokens=512).pack_options.budget_tokens == 512
-    with pytest.raises(ValueError, match="unknown prompt family 'fim'"):
-        PromptOptions(family="fim")
-    with pytest.raises(ValueError, match="budget_tokens"):
-        PromptOptions(budget_tokens=0)
+    with pytest.raises(ValueError, match="fim"):
+        make_format("fim")

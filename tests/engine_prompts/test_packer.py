@@ -14,6 +14,7 @@ from roost.engine.prompts import (
     PromptError,
     PromptInput,
     TekkenTokenCounter,
+    TokenBudgets,
     make_format,
     pack,
 )
@@ -156,6 +157,17 @@ def test_split_validation() -> None:
         BudgetSplit(-1, 1, 1)
     with pytest.raises(ValueError):
         BudgetSplit(0, 0, 0)
+
+
+def test_split_is_normalised_once_and_cuts_the_budget() -> None:
+    """Weights summing above (or below) 1 are shares of the whole budget, never more than it: one rule for
+    retrieval and the packer (retrieval once rejected a sum above 1, ``split_budget`` took it as is)."""
+    weighted = BudgetSplit(0.7, 0.3, 1.0)
+    assert (weighted.prefix, weighted.suffix, weighted.context) == (0.35, 0.15, 0.5)
+    assert weighted == BudgetSplit()
+    assert BudgetSplit().token_budgets(2048) == TokenBudgets(prefix=716, suffix=307, context=1024)
+    budgets = BudgetSplit(2, 1, 2).token_budgets(1000)
+    assert (budgets.prefix, budgets.suffix, budgets.context) == (400, 200, 400)
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,15 @@ from roost.context.retrieval.standalone import ParsedWorkspace
 pytestmark = pytest.mark.usefixtures("half_typed_buffers")
 
 BUDGET_CHARS = 6000
+# What the prompt shows of the document, in the same units: the default 35/15/50 split of a prompt whose
+# context share is BUDGET_CHARS.
+PREFIX_CHARS, SUFFIX_CHARS = 4200, 1800
 
 
 def _retrieve(retriever: Retriever, request: RetrievalRequest) -> RetrievalResult:
-    return retriever.retrieve(request, len, BUDGET_CHARS)
+    return retriever.retrieve(
+        request, len, BUDGET_CHARS, prefix_budget=PREFIX_CHARS, suffix_budget=SUFFIX_CHARS
+    )
 
 
 def _rank_of(result: RetrievalResult, path: str, first_line_text: str) -> int | None:

@@ -151,10 +151,9 @@ def test_position_errors_are_clear(project):
 
 @pytest.mark.parametrize("budget", [256, 700, 2048])
 def test_budget_never_exceeded_with_the_real_tokenizer(project, budget, half_typed_buffers):
-    from roost.context.retrieval import RetrievalRequest, split_budget
-    from roost.context.retrieval.options import RetrievalOptions
+    from roost.context.retrieval import RetrievalRequest
     from roost.engine.gate.secrets import redact
-    from roost.engine.prompts import TransformersTokenCounter
+    from roost.engine.prompts import BudgetSplit, TransformersTokenCounter
     from roost.lsp.cli.commands.context import ContextPipeline
 
     counter = TransformersTokenCounter.from_pretrained(_model_dir())
@@ -168,12 +167,16 @@ def test_budget_never_exceeded_with_the_real_tokenizer(project, budget, half_typ
 
     retriever = retriever_for(project, redact=redact)
     text = (project / "main.py").read_text()
-    _, _, context_budget = split_budget(budget, RetrievalOptions())
+    budgets = BudgetSplit().token_budgets(budget)
     result = retriever.retrieve(
-        RetrievalRequest("main.py", text, line - 1, col - 1), counter.count, context_budget
+        RetrievalRequest("main.py", text, line - 1, col - 1),
+        counter.count,
+        budgets.context,
+        prefix_budget=budgets.prefix,
+        suffix_budget=budgets.suffix,
     )
     assert result.items, "something fits in every budget tried"
-    assert sum(counter.count(item.text) for item in result.items) <= result.tokens <= context_budget
+    assert sum(counter.count(item.text) for item in result.items) <= result.tokens <= budgets.context
 
 
 def test_secret_files_and_values_never_reach_a_prompt(project, half_typed_buffers):

@@ -71,8 +71,6 @@ def test_pack_redacts_before_counting():
     assert result.items[0].tokens == len("token = '[R]'")
 
 
-def test_options_reject_impossible_shares():
-    with pytest.raises(ValueError):
-        RetrievalOptions(prefix_share=0.6, suffix_share=0.3, context_share=0.5)
+def test_options_reject_impossible_windows():
     with pytest.raises(ValueError):
         RetrievalOptions(window_lines=0)

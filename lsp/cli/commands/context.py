@@ -65,9 +65,9 @@ class ContextPipeline:
 
     def answer(self, file: str, line: int, col: int, buffer: str | None) -> Answer:
         from roost.context.languages import language_for_path
-        from roost.context.retrieval import RetrievalRequest, split_budget
+        from roost.context.retrieval import RetrievalRequest
         from roost.context.scanning import is_secret_path
-        from roost.engine.prompts import ContextSnippet, PackOptions, PromptInput, pack
+        from roost.engine.prompts import BudgetSplit, ContextSnippet, PackOptions, PromptInput, pack
 
         rel = self.rel_path(file)
         if is_secret_path(rel):
@@ -87,9 +87,15 @@ class ContextPipeline:
             raise ContextError(f"column {col} is past the end of line {line} ({len(line_text)} characters)")
 
         started = time.perf_counter()
-        _, _, context_budget = split_budget(self.budget, self.options)
+        budgets = BudgetSplit().token_budgets(self.budget)
         request = RetrievalRequest(rel, buffer, line - 1, col - 1)
-        result = self.retriever.retrieve(request, self.counter.count, context_budget)
+        result = self.retriever.retrieve(
+            request,
+            self.counter.count,
+            budgets.context,
+            prefix_budget=budgets.prefix,
+            suffix_budget=budgets.suffix,
+        )
         offset = sum(len(text) + 1 for text in lines[: line - 1]) + (col - 1)
         language = language_for_path(rel)
         snippets = tuple(
