@@ -1,9 +1,14 @@
-"""Position-based queries over the graph: the definition(s) of the name at a position, following imports,
-aliases, re-exports and star imports across files; references to a symbol.
+"""Position-based queries over the graph: the definition(s) of the name at a position, references to a
+symbol.
+
+What depends on the position stays here: the scopes around it, receivers (``self``, Go's named receiver,
+a declared or constructed type) and references. Whenever a name leaves its file (imports, aliases,
+re-exports, star imports, a Go/Java package's other files, members of modules and classes with their
+bases) :class:`roost.context.resolution.Resolver` answers, the resolver retrieval uses too.
 
 Language-agnostic: everything language-specific comes from the facts and the language module's hooks
-(``bound_name``, ``self_names``, ``declared_type``, ``base_names``). References are not stored by the index; the file views this module
-asks for extract them on demand for the few files a query touches.
+(``bound_name``, ``self_names``, ``declared_type``, ``base_names``). References are not stored by the
+index; the file views this module asks for extract them on demand for the few files a query touches.
 """
 
 from __future__ import annotations
@@ -24,10 +29,9 @@ from roost.context.facts import (
 )
 from roost.context.graph import CodeGraph, SymbolLocation
 from roost.context.languages import language_named
-from roost.context.languages.base import LanguageSupport, bases_in_signature
+from roost.context.languages.base import LanguageSupport
+from roost.context.resolution import Resolver, ResolverCache, scope_bindings, unique
 
-# How deep re-export / base-class chains are followed (cycles are cut by a seen-set anyway).
-_MAX_HOPS = 12
 # Dependents searched for references: the importers, and theirs (re-exports through packages).
 _REFERENCE_DEPTH = 3
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
@@ -70,17 +74,51 @@ ViewProvider = Callable[[str], "FileView | None"]
 SourceProvider = Callable[[str], "bytes | None"]
 
 
+class _GraphSource:
+    """The graph as a :class:`ResolutionSource`: its facts, and the import resolutions stored with them."""
+
+    def __init__(self, graph: CodeGraph):
+        self._graph = graph
+        self._resolutions: dict[str, dict[Import, ResolvedImport]] = {}
+
+    def file_facts(self, path: str) -> FileFacts | None:
+        return self._graph.facts(path)
+
+    def resolve_import(self, importer: str, imp: Import) -> ResolvedImport:
+        table = self._resolutions.get(importer)
+        if table is None:
+            table = {edge.imp: edge.resolved for edge in self._graph.imports(importer)}
+            self._resolutions[importer] = table
+        return table.get(imp, ResolvedImport())
+
+
 class Navigator:
     def __init__(self, graph: CodeGraph, view_for: ViewProvider, source_for: SourceProvider | None = None):
         self._graph = graph
         self._view_for = view_for
         # Import statements' text (default vs namespace imports); None: whole-module bindings stay modules.
         self._source_for = source_for
-        # Per graph version: a file's package peers, and their top-level names (names that resolve
-        # nowhere else are looked up here once per reference while confirming references).
+        # Per graph version: a file's package peers, and the resolver (it remembers resolved imports).
         self._peers: dict[str, tuple[str, ...]] = {}
-        self._peer_names: dict[str, dict[str, list[SymbolLocation]]] = {}
         self._peers_version = -1
+        self._resolver_cache = ResolverCache()
+        self._resolver: tuple[int, Resolver] | None = None
+
+    @property
+    def resolver(self) -> Resolver:
+        """The resolver of the graph as it is now (a new one when the graph changed)."""
+        version = self._graph.version
+        current = self._resolver
+        if current is None or current[0] != version:
+            resolver = Resolver(
+                _GraphSource(self._graph),
+                package_peers=self.package_peers,
+                source_for=self._source_for,
+                cache=self._resolver_cache,
+            )
+            current = (version, resolver)
+            self._resolver = current
+        return current[1]
 
     # -- definitions ---------------------------------------------------------------------------------------
 
@@ -95,22 +133,23 @@ class Navigator:
         ref = view.reference_at(line, col)
         if ref is None:
             return []
-        in_import = self._in_import_statement(path, view, ref)
+        in_import = self._in_import_statement(path, ref)
         if in_import is not None:
             return in_import
         return self.resolve_reference(path, view, ref)
 
-    def _in_import_statement(self, path: str, view: FileView, ref: Reference) -> list[SymbolLocation] | None:
+    def _in_import_statement(self, path: str, ref: Reference) -> list[SymbolLocation] | None:
         """A name inside an import statement: the imported symbol (or module). None when not in one."""
+        resolver = self.resolver
         for edge in self._graph.imports(path):
             imp = edge.imp
             if not imp.span.contains(ref.span.start_line, ref.span.start_col):
                 continue
             for item in imp.names:
                 if ref.name in (item.name, item.alias):
-                    return _unique(self._symbol_in_module(edge.resolved, item.name, set(), 0))
+                    return unique(resolver.from_module(edge.resolved, item.name))
             if ref.name == imp.alias and not imp.names:
-                exported = self._module_binding(path, imp, edge.resolved, set(), 0)
+                exported = [loc for loc in resolver.import_binding(path, imp) if loc.definition is not None]
                 if exported:
                     return exported
             if ref.name in imp.module.replace("/", ".").replace(":", ".").split(".") or ref.name == imp.alias:
@@ -135,26 +174,18 @@ class Navigator:
         name: str,
         at: Span | None,
         language: LanguageSupport | None,
-        outside_of: str | None = None,
     ) -> list[SymbolLocation]:
-        """``outside_of``: a class whose own members do not count (its bases are named from outside it)."""
+        """``name`` as written at ``at`` in ``path``: the scopes around it, members inherited by an enclosing
+        class (implicit ``this``), then what the name binds from outside the file (the resolver)."""
         members_visible = language is not None and language.implicit_member_access
-        local = self._local_definitions(facts, name, at, members_visible, outside_of)
+        local = self._local_definitions(facts, name, at, members_visible)
         if local:
             return [SymbolLocation(path, d) for d in local]
         if members_visible and at is not None:
             inherited = self._inherited_member(path, facts, name, at)
             if inherited:
                 return inherited
-        seen: set[tuple[str, str]] = set()
-        imported = self._via_imports(path, facts, name, language, seen, 0, include_star=False)
-        if imported:
-            return imported
-        # Go/Java: the other files of the package come before on-demand (star) imports.
-        in_package = self._in_package(path, name)
-        if in_package:
-            return in_package
-        return self._via_star_imports(path, name, seen, 0)
+        return self.resolver.imported(path, name)
 
     # -- packages spanning files (Go, Java) -------------------------------------------------------------------
 
@@ -162,7 +193,6 @@ class Navigator:
         """The other files of ``path``'s package that see its top-level names without an import."""
         if self._graph.version != self._peers_version:
             self._peers.clear()
-            self._peer_names.clear()
             self._peers_version = self._graph.version
         cached = self._peers.get(path)
         if cached is not None:
@@ -186,41 +216,7 @@ class Navigator:
         self._peers[path] = result
         return result
 
-    def _in_package(self, path: str, name: str) -> list[SymbolLocation]:
-        peers = self.package_peers(path)  # first: it resets the caches when the graph changed
-        if not peers:
-            return []
-        names = self._peer_names.get(path)
-        if names is None:
-            names = {}
-            for peer in peers:
-                facts = self._graph.facts(peer)
-                for definition in facts.definitions if facts is not None else ():
-                    if definition.parent is None:
-                        names.setdefault(definition.name, []).append(SymbolLocation(peer, definition))
-            self._peer_names[path] = names
-        return list(names.get(name, ()))
-
-    # -- imports and exports -------------------------------------------------------------------------------------
-
-    def _module_binding(
-        self, path: str, imp: Import, resolved: ResolvedImport, seen: set[tuple[str, str]], hops: int
-    ) -> list[SymbolLocation]:
-        """What a whole-module binding denotes when it takes an export (JS ``import D from './m'``: the
-        default-exported definition); empty when it binds the module itself or the export is anonymous."""
-        language = self._language(path)
-        if language is None or self._source_for is None or not resolved.paths:
-            return []
-        source = self._source_for(path)
-        if source is None:
-            return []
-        export = language.module_binding_export(imp, _span_text(source, imp.span))
-        if export is None:
-            return []
-        results: list[SymbolLocation] = []
-        for target in resolved.paths:
-            results.extend(self._lookup_in_file(target, export, seen, hops + 1))
-        return [r for r in results if r.definition is not None]
+    # -- scopes around a position ---------------------------------------------------------------------------------
 
     def _local_definitions(
         self,
@@ -228,7 +224,6 @@ class Navigator:
         name: str,
         at: Span | None,
         members_visible: bool = False,
-        outside_of: str | None = None,
     ) -> list[Definition]:
         """Definitions named ``name`` visible at ``at``: the innermost enclosing scope wins. With
         ``members_visible`` (implicit ``this``) a class's members are bare names anywhere in its body."""
@@ -236,7 +231,7 @@ class Navigator:
         best: list[Definition] = []
         best_depth = -1
         for definition in facts.definitions:
-            if definition.name != name or (outside_of is not None and definition.parent == outside_of):
+            if definition.name != name:
                 continue
             parent = scopes.get(definition.parent) if definition.parent else None
             if parent is not None:
@@ -255,124 +250,39 @@ class Navigator:
                 best, best_depth = [definition], depth
             elif depth == best_depth:
                 best.append(definition)
+        if best_depth == 0:
+            # Several top-level definitions: the module's binding, as the resolver decides it.
+            return scope_bindings(best, facts.language)[name]
         return best
-
-    def _via_imports(
-        self,
-        path: str,
-        facts: FileFacts,
-        name: str,
-        language: LanguageSupport | None,
-        seen: set[tuple[str, str]],
-        hops: int,
-        include_star: bool,
-    ) -> list[SymbolLocation]:
-        edges = self._graph.imports(path)
-        results: list[SymbolLocation] = []
-        for edge in edges:
-            imp = edge.imp
-            for item in imp.names:
-                if item.local_name == name:
-                    results.extend(self._symbol_in_module(edge.resolved, item.name, seen, hops + 1))
-            if not imp.names and language is not None and language.bound_name(imp) == name:
-                exported = self._module_binding(path, imp, edge.resolved, seen, hops)
-                results.extend(exported or (SymbolLocation(target, None) for target in edge.resolved.paths))
-        if results or not include_star:
-            return _unique(results)
-        return self._via_star_imports(path, name, seen, hops)
-
-    def _via_star_imports(
-        self, path: str, name: str, seen: set[tuple[str, str]], hops: int
-    ) -> list[SymbolLocation]:
-        results: list[SymbolLocation] = []
-        for edge in self._graph.imports(path):
-            if edge.imp.is_star:
-                for target in edge.resolved.paths:
-                    results.extend(self._lookup_in_file(target, name, seen, hops + 1))
-        return _unique(results)
-
-    def _symbol_in_module(
-        self, resolved: ResolvedImport, name: str, seen: set[tuple[str, str]], hops: int
-    ) -> list[SymbolLocation]:
-        submodule = resolved.path_for_name(name)
-        submodule_paths = {p for _, p in resolved.name_paths}
-        results: list[SymbolLocation] = []
-        for target in resolved.paths:
-            if target in submodule_paths:
-                continue
-            results.extend(self._lookup_in_file(target, name, seen, hops))
-        if not results and submodule is not None:
-            results.append(SymbolLocation(submodule, None))
-        return results
-
-    def _lookup_in_file(
-        self, path: str, name: str, seen: set[tuple[str, str]], hops: int
-    ) -> list[SymbolLocation]:
-        """A top-level symbol of ``path`` by name: defined there, or re-exported (import, star import)."""
-        if hops > _MAX_HOPS or (path, name) in seen:
-            return []
-        seen.add((path, name))
-        facts = self._graph.facts(path)
-        if facts is None:
-            return []
-        defined = [d for d in facts.definitions if d.name == name and d.parent is None]
-        if defined:
-            return [SymbolLocation(path, d) for d in defined]
-        # ``export { a as b }`` and ``export default Foo``: the exported name is another local name.
-        # (``export … from`` renames are imports too, followed below.)
-        renamed: list[SymbolLocation] = []
-        for export in facts.exports:
-            original = export.original_name
-            if (
-                export.name == name
-                and export.from_module is None
-                and original
-                and original not in (name, "*")
-            ):
-                renamed.extend(self._lookup_in_file(path, original, seen, hops + 1))
-        if renamed:
-            return _unique(renamed)
-        return self._via_imports(path, facts, name, self._language(path), seen, hops, include_star=True)
 
     def _inherited_member(self, path: str, facts: FileFacts, name: str, at: Span) -> list[SymbolLocation]:
         """A bare name meaning a member inherited by an enclosing class (implicit ``this``), innermost
         class first; the class's own members were found as local definitions already."""
         for cls in _enclosing_classes(facts, at):
-            found = self._inherited(SymbolLocation(path, cls), name, set(), 0)
+            found = self.resolver.inherited(SymbolLocation(path, cls), name)
             if found:
                 return found
         return []
-
-    def _inherited(
-        self, owner: SymbolLocation, name: str, seen: set[tuple[str, str]], hops: int
-    ) -> list[SymbolLocation]:
-        """``name`` looked up on the bases of the class ``owner`` (not on the class itself)."""
-        results: list[SymbolLocation] = []
-        for base in self._bases(owner, seen, hops):
-            results.extend(self._member(base, name, seen, hops + 1))
-        return _unique(results)
 
     def _resolve_member(
         self, path: str, view: FileView, receiver: str, name: str, at: Span, language: LanguageSupport | None
     ) -> list[SymbolLocation]:
         facts = view.facts
+        resolver = self.resolver
         if language is not None and receiver in language.super_names():
             cls = _enclosing_class(facts, at)
-            return self._inherited(SymbolLocation(path, cls), name, set(), 0) if cls is not None else []
+            return resolver.inherited(SymbolLocation(path, cls), name) if cls is not None else []
         receiver_type = self._receiver_type(path, facts, view.source, receiver, at, language)
         if receiver_type is not None:
             for cls in receiver_type:
-                found = self._member(cls, name, set(), 0)
+                found = resolver.member([cls], name)
                 if found:
                     return found
             return self._member_fallback(path, name)
         owners = self._resolve_expression(path, view, receiver, at, language)
-        results: list[SymbolLocation] = []
-        seen: set[tuple[str, str]] = set()
-        for owner in owners:
-            results.extend(self._member(owner, name, seen, 0))
+        results = resolver.member(owners, name)
         if results:
-            return _unique(results)
+            return results
         if owners and all(owner.definition is None for owner in owners):
             return []  # a module we know that has no such name: nothing to guess
         return self._member_fallback(path, name)
@@ -432,17 +342,15 @@ class Navigator:
     ) -> list[SymbolLocation]:
         """The class-like definitions a type name written in ``path`` means, resolved like any name
         (``pkg.T``: the qualifier first, then its members)."""
-        head, *rest = type_name.split(".")
+        head, _, rest = type_name.partition(".")
         current = self._resolve_name(path, facts, head, at, language)
-        for part in rest:
-            seen: set[tuple[str, str]] = set()
-            current = _unique([found for owner in current for found in self._member(owner, part, seen, 0)])
-        return _class_like(current)
+        return _class_like(self.resolver.expression(path, rest, current) if rest else current)
 
     def _resolve_expression(
         self, path: str, view: FileView, expression: str, at: Span, language: LanguageSupport | None
     ) -> list[SymbolLocation]:
-        """What a receiver expression names: a module, a class, or (through ``x = Cls(...)``) a class."""
+        """What a receiver expression names: a module, a class, or (through ``x = Cls(...)`` or a function's
+        return annotation) a class."""
         expression = expression.strip()
         call = _CALL.match(expression)
         if call and call.end() > 0:
@@ -450,28 +358,28 @@ class Navigator:
             return _class_like(classes)
         if not _DOTTED.match(expression):
             return []
+        resolver = self.resolver
+        parts = expression.split(".")
         # ``import a.b.c`` then ``a.b.c.name``: the receiver is the module as imported.
-        for edge in self._graph.imports(path):
-            if not edge.imp.names and edge.imp.alias is None and edge.imp.module == expression:
-                return [SymbolLocation(target, None) for target in edge.resolved.paths]
-        head, *rest = expression.split(".")
-        current = self._receiver_type(path, view.facts, view.source, head, at, language) or []
-        if not current:
-            current = self._resolve_name(path, view.facts, head, at, language)
-        if not current:
-            current = self._constructor_assignment(path, view, head, at, language)
-        for part in rest:
-            following: list[SymbolLocation] = []
-            seen: set[tuple[str, str]] = set()
-            for owner in current:
-                following.extend(self._member(owner, part, seen, 0))
-            current = _unique(following)
+        prefixed = resolver.module_prefix(path, parts)
+        if prefixed is not None:
+            current, rest = prefixed
+        else:
+            head, rest = parts[0], parts[1:]
+            current = self._receiver_type(path, view.facts, view.source, head, at, language) or []
             if not current:
-                return []
+                current = self._resolve_name(path, view.facts, head, at, language)
+            if not current:
+                current = self._constructor_assignment(path, view, head, at, language)
+        if rest:
+            current = resolver.expression(path, ".".join(rest), current)
         resolved: list[SymbolLocation] = []
         for location in current:
             definition = location.definition
-            if definition is not None and definition.kind not in (*CLASS_LIKE_KINDS, SymbolKind.MODULE):
+            returned = resolver.returned_class(location) if definition is not None else None
+            if returned is not None:
+                resolved.append(returned)  # a function annotated ``-> Cls``
+            elif definition is not None and definition.kind not in (*CLASS_LIKE_KINDS, SymbolKind.MODULE):
                 # A variable: follow ``x = Cls(...)`` at its definition to the class.
                 resolved.extend(self._class_of_variable(location))
             else:
@@ -521,85 +429,6 @@ class Navigator:
         if type_name is None:
             return []
         return self._resolve_type_name(location.path, facts, type_name, definition.span, language)
-
-    def _member(
-        self, owner: SymbolLocation, name: str, seen: set[tuple[str, str]], hops: int
-    ) -> list[SymbolLocation]:
-        """``name`` looked up on a module (top-level symbol or submodule) or a class (members, then bases)."""
-        if hops > _MAX_HOPS:
-            return []
-        if owner.definition is None:
-            found = self._lookup_in_file(owner.path, name, seen, hops + 1)
-            if found:
-                return found
-            submodule = self._submodule(owner.path, name)
-            return [SymbolLocation(submodule, None)] if submodule else []
-        definition = owner.definition
-        key = (owner.path, f"{definition.qualified_name}.{name}")
-        if key in seen:
-            return []
-        seen.add(key)
-        facts = self._graph.facts(owner.path)
-        if facts is None:
-            return []
-        members = [
-            SymbolLocation(owner.path, d)
-            for d in facts.definitions
-            if d.parent == definition.qualified_name and d.name == name
-        ]
-        if not members and definition.parent is None:
-            # Go: methods of a type may be declared in any file of its package.
-            for peer in self.package_peers(owner.path):
-                peer_facts = self._graph.facts(peer)
-                if peer_facts is not None:
-                    members.extend(
-                        SymbolLocation(peer, d)
-                        for d in peer_facts.definitions
-                        if d.parent == definition.qualified_name and d.name == name
-                    )
-        if members:
-            return members
-        results: list[SymbolLocation] = []
-        for base in self._bases(owner, seen, hops):
-            results.extend(self._member(base, name, seen, hops + 1))
-        return results
-
-    def _bases(self, owner: SymbolLocation, seen: set[tuple[str, str]], hops: int) -> list[SymbolLocation]:
-        """The classes the class ``owner`` names as its bases, resolved from its file."""
-        definition = owner.definition
-        facts = self._graph.facts(owner.path)
-        if definition is None or facts is None or hops > _MAX_HOPS:
-            return []
-        language = self._language(owner.path)
-        members = [d for d in facts.definitions if d.parent == definition.qualified_name]
-        names = language.base_names(definition, members) if language is not None else bases_in_signature(definition)
-        bases: list[SymbolLocation] = []
-        for base in names:
-            # A Go embedded field is a member named like its type: the base is the type, not the field.
-            head = base.split(".")[0]
-            for base_location in self._resolve_name(
-                owner.path, facts, head, None, language, outside_of=definition.qualified_name
-            ):
-                target = base_location
-                for part in base.split(".")[1:]:
-                    nested = self._member(target, part, seen, hops + 1)
-                    if not nested:
-                        break
-                    target = nested[0]
-                if target.definition is not None and target.definition.kind in CLASS_LIKE_KINDS:
-                    bases.append(target)
-        return bases
-
-    def _submodule(self, module_path: str, name: str) -> str | None:
-        directory = module_path.rsplit("/", 1)[0] if "/" in module_path else ""
-        stem = module_path.rsplit("/", 1)[-1].split(".")[0]
-        if stem not in ("__init__", "index", "mod"):
-            return None
-        prefix = f"{directory}/" if directory else ""
-        for candidate in (f"{prefix}{name}.py", f"{prefix}{name}/__init__.py"):
-            if candidate in self._graph:
-                return candidate
-        return None
 
     def _member_fallback(self, path: str, name: str) -> list[SymbolLocation]:
         """Unknown receiver type: members named ``name`` in this file and the files it imports."""
@@ -703,17 +532,6 @@ def _enclosing_method(facts: FileFacts, at: Span) -> Definition | None:
     return best
 
 
-def _span_text(source: bytes, span: Span) -> str:
-    lines = source.split(b"\n", span.end_line + 1)[span.start_line : span.end_line + 1]
-    if not lines:
-        return ""
-    if len(lines) == 1:
-        return lines[0][span.start_col : span.end_col].decode("utf-8", errors="replace")
-    lines[0] = lines[0][span.start_col :]
-    lines[-1] = lines[-1][: span.end_col]
-    return b"\n".join(lines).decode("utf-8", errors="replace")
-
-
 def _class_like(locations: list[SymbolLocation]) -> list[SymbolLocation]:
     """The locations that are definitions of classes (structs, interfaces, ... : what has members)."""
     return [
@@ -755,14 +573,3 @@ def _inside_class_body(cls: Definition, at: Span, facts: FileFacts) -> bool:
         and d.span.contains(at.start_line, at.start_col)
         for d in facts.definitions
     )
-
-
-def _unique(locations: list[SymbolLocation]) -> list[SymbolLocation]:
-    seen: set[tuple[str, str | None, int]] = set()
-    result = []
-    for location in locations:
-        key = (location.path, location.qualified_name, location.span.start_line)
-        if key not in seen:
-            seen.add(key)
-            result.append(location)
-    return result

@@ -14,18 +14,18 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from roost.context.facts import CLASS_LIKE_KINDS, FileFacts, SymbolKind
+from roost.context.graph import SymbolLocation
 from roost.context.languages import language_for_path
 from roost.context.parsing import parse_facts
+from roost.context.resolution import Resolver, ResolverCache, is_class, is_module
 from roost.context.retrieval.activity import WorkspaceActivity
 from roost.context.retrieval.bm25 import BM25WindowIndex
 from roost.context.retrieval.cursor import CursorContext, analyse_cursor
 from roost.context.retrieval.model import Candidate, CandidateKind, RetrievalResult
 from roost.context.retrieval.options import RetrievalOptions
 from roost.context.retrieval.packing import Redactor, TokenCounter, pack
-from roost.context.retrieval.resolve import NameResolver, Target
 from roost.context.retrieval.snippets import class_outline, definition_snippet, module_outline
 from roost.context.retrieval.typeguess import ClassIndex
 from roost.context.retrieval.workspace import CodeWorkspace
@@ -74,7 +74,7 @@ class _Session:
     request: RetrievalRequest
     facts: FileFacts
     cursor: CursorContext
-    resolver: NameResolver
+    resolver: Resolver
     lines: dict[str, list[str] | None] = field(default_factory=dict)
     candidates: list[Candidate] = field(default_factory=list)
 
@@ -95,8 +95,7 @@ class Retriever:
         self._is_excluded = is_excluded
         self._excluded: dict[str, bool] = {}
         # Caches across requests, valid while the workspace's version is unchanged.
-        self._top_level: dict[str, tuple[FileFacts, dict[str, Any]]] = {}
-        self._import_bindings: dict[str, tuple[FileFacts, Any]] = {}
+        self._resolver_cache = ResolverCache()
         self._token_cache: dict[str, int] = {}
         self._token_cache_key: tuple[object, str] | None = None
         self._file_lines: dict[str, list[str] | None] = {}
@@ -276,12 +275,7 @@ class Retriever:
         cursor = analyse_cursor(
             facts, request.text, request.line, request.col, self.options.enclosing_scan_lines
         )
-        resolver = NameResolver(
-            self.workspace,
-            overrides={request.path: facts},
-            top_level_cache=self._top_level,
-            import_cache=self._import_bindings,
-        )
+        resolver = Resolver(self.workspace, overrides={request.path: facts}, cache=self._resolver_cache)
         session = _Session(request, facts, cursor, resolver, lines={request.path: lines})
         self._from_cursor_member(session)
         self._from_partial(session)
@@ -345,7 +339,7 @@ class Retriever:
     def _add_target(
         self,
         session: _Session,
-        target: Target,
+        target: SymbolLocation,
         kind: CandidateKind,
         score: float,
         reason: str,
@@ -417,7 +411,7 @@ class Retriever:
         language = language_for_path(session.request.path)
         return language.self_names() if language is not None else ("self", "this")
 
-    def _resolve_receiver(self, session: _Session, expression: str, depth: int = 0) -> list[Target]:
+    def _resolve_receiver(self, session: _Session, expression: str, depth: int = 0) -> list[SymbolLocation]:
         """What a receiver expression (``mod``, ``self.store``, ``x``) denotes at the cursor."""
         cursor, resolver, path = session.cursor, session.resolver, session.request.path
         if depth > 3:
@@ -432,21 +426,21 @@ class Retriever:
         parts = expression.split(".")
         head, rest = parts[0], parts[1:]
         if head in self._self_names(session) and cursor.cls is not None:
-            start = [Target(path, cursor.cls)]
+            start = [SymbolLocation(path, cursor.cls)]
         elif head == "super()" and cursor.cls is not None:
-            start = resolver.bases(Target(path, cursor.cls))
+            start = resolver.bases(SymbolLocation(path, cursor.cls))
         elif head in cursor.type_hints and cursor.type_hints[head] != head:
             start = self._type_of(session, cursor.type_hints[head], depth + 1)
         else:
-            start = resolver.in_module(path, head)
+            return resolver.expression(path, expression)  # ``import a.b`` then ``a.b.c``: from the module
         return resolver.expression(path, ".".join(rest), start) if rest else start
 
-    def _type_of(self, session: _Session, expression: str, depth: int) -> list[Target]:
+    def _type_of(self, session: _Session, expression: str, depth: int) -> list[SymbolLocation]:
         """The class an assignment's callee or an annotation denotes: ``Foo`` or ``make_foo() -> Foo``."""
         found = self._resolve_receiver(session, expression, depth)
-        classes: list[Target] = []
+        classes: list[SymbolLocation] = []
         for target in found:
-            if target.is_class:
+            if is_class(target):
                 classes.append(target)
             elif target.definition is not None:
                 returned = session.resolver.returned_class(target)
@@ -454,9 +448,9 @@ class Retriever:
                     classes.append(returned)
         return classes
 
-    def _guessed_classes(self, session: _Session, receiver: str) -> list[tuple[Target, float]]:
+    def _guessed_classes(self, session: _Session, receiver: str) -> list[tuple[SymbolLocation, float]]:
         used = session.cursor.receiver_members.get(receiver, set())
-        found: list[tuple[Target, float]] = []
+        found: list[tuple[SymbolLocation, float]] = []
         classes = self._built_or_building()[1]
         if classes is None:
             return []
@@ -467,18 +461,18 @@ class Retriever:
                 None,
             )
             if definition is not None:
-                found.append((Target(entry.path, definition), score))
+                found.append((SymbolLocation(entry.path, definition), score))
         return found
 
     def _add_module_outline(
-        self, session: _Session, target: Target, score: float, reason: str, cursor: bool = False
+        self, session: _Session, target: SymbolLocation, score: float, reason: str, cursor: bool = False
     ) -> None:
         # At ``module.|`` the member being typed is unknown: show (nearly) all of them, one line each.
         limit = self.options.max_members_at_cursor if cursor else self.options.max_members_per_module
         self._add_target(session, target, CandidateKind.OUTLINE, score, reason, max_members=limit)
 
     def _add_class_with_bases(
-        self, session: _Session, target: Target, score: float, reason: str, depth: int = 0
+        self, session: _Session, target: SymbolLocation, score: float, reason: str, depth: int = 0
     ) -> None:
         self._add_target(session, target, CandidateKind.TYPE, score, reason)
         if depth < 3:
@@ -493,7 +487,7 @@ class Retriever:
         if cursor.receiver is None:
             return
         receiver = cursor.receiver
-        targets = [t for t in self._resolve_receiver(session, receiver) if t.is_module or t.is_class]
+        targets = [t for t in self._resolve_receiver(session, receiver) if is_module(t) or is_class(t)]
         if not targets:
             if receiver.endswith("()") and receiver != "super()":
                 # The callee's own definition tells what it returns, when nothing typed it.
@@ -514,16 +508,16 @@ class Retriever:
                 )
             return
         for target in targets:
-            if target.is_module:
+            if is_module(target):
                 self._add_module_outline(
                     session, target, SCORE_MEMBER_AT_CURSOR, f"members of `{receiver}`", cursor=True
                 )
                 members = [
-                    Target(target.path, d)
+                    SymbolLocation(target.path, d)
                     for d in (session.resolver.facts(target.path) or FileFacts(target.path, "")).definitions
                     if d.parent is None
                 ]
-            elif target.is_class:
+            elif is_class(target):
                 self._add_class_with_bases(session, target, SCORE_MEMBER_AT_CURSOR, f"type of `{receiver}`")
                 members = session.resolver.class_members(target)
             else:
@@ -575,7 +569,7 @@ class Retriever:
                         session, target, CandidateKind.TYPE, SCORE_TYPE * weight, f"type of `{name}`"
                     )
             for target in resolver.in_module(path, name):
-                if target.is_module:
+                if is_module(target):
                     continue  # members used nearby are resolved below; the whole module is for the cursor
                 self._add_target(
                     session,
@@ -635,7 +629,7 @@ class Retriever:
         scored.sort(key=lambda item: -item[0])
         for score, local, why, whole_module in scored[: self.options.max_import_candidates]:
             for target in resolver.in_module(session.request.path, local):
-                if target.is_module and not whole_module:  # ``from pkg import submodule``
+                if is_module(target) and not whole_module:  # ``from pkg import submodule``
                     score = SCORE_MODULE_IMPORT * score / SCORE_IMPORT_USED
                 self._add_target(session, target, CandidateKind.IMPORT, score, why)
 

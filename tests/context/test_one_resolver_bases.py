@@ -1,4 +1,4 @@
-"""Go-to-definition (``Navigator``) and retrieval (``NameResolver``) take base classes from one place, the
+"""Go-to-definition (``Navigator``) and retrieval (``Resolver``) take base classes from one place, the
 language's ``base_names`` hook: a member reached through a base is found by both, at the same definition
 (Java ``extends`` through an import, a Go embedded struct of another package, a generic Python base).
 Real index over small projects written to ``tmp_path``."""
@@ -11,7 +11,7 @@ import pytest
 from index_support import write_files
 
 from roost.context.index import WorkspaceIndex
-from roost.context.retrieval.resolve import NameResolver
+from roost.context.resolution import Resolver
 
 PROJECTS = {
     "java": (
@@ -77,7 +77,7 @@ def test_navigation_and_retrieval_find_the_inherited_member_at_one_definition(
     line, col = _position(index, path, f".{member}(")
     navigated = {(loc.path, loc.qualified_name) for loc in index.definitions_at(path, line, col + 1)}
 
-    resolver = NameResolver(index)
+    resolver = Resolver(index)
     [cls] = resolver.in_module(path, class_name)
     retrieved = {
         (t.path, t.definition.qualified_name) for t in resolver.class_member(cls, member) if t.definition
