@@ -1,8 +1,8 @@
-"""Work-done progress (``$/progress``) for long work, a no-op for clients that do not support it."""
+"""Work-done progress (``$/progress``) for long work, a no-op for clients that do not support it: the
+server's implementation of the core's :class:`~roost.lsp.core.events.ProgressReport`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from typing import TYPE_CHECKING
@@ -13,8 +13,6 @@ if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
 
 log = logging.getLogger(__name__)
-
-_CREATE_TOKEN_TIMEOUT_S = 5.0
 
 
 class ProgressReporter:
@@ -60,31 +58,3 @@ class ProgressReporter:
             return
         self._server.work_done_progress.end(self._token, types.WorkDoneProgressEnd(message=message))
         self._token = None
-
-
-class WorkerThreadProgress:
-    """``$/progress`` for blocking work in a worker thread that reports through the engine's callback,
-    ``progress(message, fraction)`` (fraction in [0, 1] or None): each report is handed to the event
-    loop, which alone talks to the client. The engine stays free of LSP: it only sees a callable."""
-
-    def __init__(self, reporter: ProgressReporter, loop: asyncio.AbstractEventLoop) -> None:
-        self._reporter = reporter
-        self._loop = loop
-
-    @classmethod
-    async def begin(cls, server: RoostServer, title: str, message: str = "") -> WorkerThreadProgress:
-        reporter = ProgressReporter(server, title)
-        try:
-            # A client that never answers the token request must not hold up the work it would show.
-            await asyncio.wait_for(reporter.begin(message), _CREATE_TOKEN_TIMEOUT_S)
-        except TimeoutError:
-            log.warning("no answer to the progress token request for %s; going on without it", title)
-        return cls(reporter, asyncio.get_running_loop())
-
-    def __call__(self, message: str, fraction: float | None) -> None:
-        percentage = None if fraction is None else round(fraction * 100)
-        self._loop.call_soon_threadsafe(self._reporter.report, message, percentage)
-
-    def end(self, message: str = "") -> None:
-        """On the event loop, after the work: reports still queued by the worker go out first."""
-        self._loop.call_soon(self._reporter.end, message)

@@ -19,20 +19,21 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, PyglsError
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from roost.lsp.config import ConfigProblem, ConfigStack, RoostConfig
+from roost.lsp.core.events import StatusState
 from roost.lsp.framing import DEFAULT_MAX_MESSAGE_BYTES, READ_CHUNK_BYTES, MessageFramer, read_frames
+from roost.lsp.handlers import register_all
+from roost.lsp.progress import ProgressReporter
 from roost.lsp.protocol import RoostProtocol
 from roost.lsp.version import VERSION
 
 log = logging.getLogger(__name__)
 
-# "degraded": the backend is loaded but its requests fail (HTTP error, timeout, malformed stream); the
-# message says why, and the next request that succeeds returns to "ready".
-StatusState = Literal["starting", "indexing", "loading_model", "ready", "degraded", "error"]
 STATUS_NOTIFICATION = "roost/status"
 
 DocumentEvent = Literal["open", "change", "save", "close"]
@@ -56,6 +57,9 @@ ConfigListener = Callable[[RoostConfig, RoostConfig], None]
 
 
 class RoostServer(LanguageServer):
+    """The language server; it implements the core's ``ServiceEvents`` (status, errors shown once,
+    progress) and ``OpenDocuments`` over the protocol."""
+
     def __init__(self) -> None:
         super().__init__(
             "roost",
@@ -145,7 +149,7 @@ class RoostServer(LanguageServer):
         first_folder = to_fs_path(folders[0].uri) if folders else None  # None too for a non-file URI
         return Path(first_folder) if first_folder else None
 
-    def set_config_layer(self, name: str, raw: Any) -> None:
+    def set_config_layer(self, name: str, raw: object) -> None:
         before = self.config
         problems = self.config_stack.set_layer(name, raw)
         self.report_config_problems(problems)
@@ -190,7 +194,13 @@ class RoostServer(LanguageServer):
         self._errors_shown.add(key)
         self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=message))
 
-    def report_server_error(self, error: Exception, source: Any) -> None:
+    def progress_report(self, title: str) -> ProgressReporter:
+        """A ``$/progress`` report titled ``title``, shown from its ``begin`` where the client supports it."""
+        return ProgressReporter(self, title)
+
+    def report_server_error(
+        self, error: Exception, source: type[PyglsError] | type[JsonRpcException]
+    ) -> None:
         # pygls already answered a failed request with a JSON-RPC error; keep the traceback in our log
         # and never let the report itself fail.
         log.error(
@@ -205,6 +215,9 @@ class RoostServer(LanguageServer):
             log.exception("could not report a server error to the client")
 
     # -- documents -----------------------------------------------------------------------------
+    def is_document_open(self, uri: str) -> bool:
+        return uri in self.workspace.text_documents
+
     def emit_document_event(self, event: DocumentEvent, uri: str) -> None:
         for listener in list(self.document_listeners):
             try:
@@ -259,8 +272,6 @@ def _unbuffered_reader(source: BinaryIO) -> Callable[[int], bytes]:
 
 def create_server() -> RoostServer:
     """A server with every feature module registered."""
-    from roost.lsp.handlers import register_all
-
     server = RoostServer()
     register_all(server)
     return server

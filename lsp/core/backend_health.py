@@ -15,7 +15,6 @@ import contextlib
 import logging
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from roost.engine.types import Backend, BackendError, BackendFailureKind, GenerationRequest, TextChunk
 
@@ -89,7 +88,7 @@ class HealthReportingBackend:
     async def aclose(self) -> None:
         await self.inner.aclose()
 
-    def __getattr__(self, attribute: str) -> Any:
+    def __getattr__(self, attribute: str) -> object:
         # Only reached for attributes this class lacks (the inner backend's own: ``loaded``, options …).
         if attribute == "inner":
             raise AttributeError(attribute)  # not yet set (copy, pickle): no recursion

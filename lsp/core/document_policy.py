@@ -21,14 +21,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
-
-from pygls.uris import to_fs_path
+from typing import Protocol
 
 from roost.context.scanning import IgnoreMatcher, is_secret_path
-
-if TYPE_CHECKING:
-    from roost.lsp.server import RoostServer
+from roost.lsp.config import RoostConfig
+from roost.lsp.core.file_uris import file_uri_to_path
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +52,7 @@ def document_policy(
     if not uri.startswith("file:"):
         # An unsaved buffer (``untitled:``): its text is what the user typed, not a file of anyone's.
         return Allowed(uri.rsplit("/", 1)[-1])
-    path = Path(to_fs_path(uri) or uri)
+    path = file_uri_to_path(uri) or Path(uri)
     real = _resolved(path)
     if root is None:
         # No workspace folder: the file the user opened is the workspace; its folder's name still counts
@@ -105,14 +102,26 @@ _LOGGED: set[tuple[str, str]] = set()
 _MAX_LOGGED = 1024
 
 
-def policy_of(server: RoostServer, uri: str) -> DocumentVerdict:
+class OpenDocuments(Protocol):
+    """What the policy needs to know of the server: its configuration, workspace folder and which
+    documents the editor has open."""
+
+    @property
+    def config(self) -> RoostConfig: ...
+
+    def workspace_root(self) -> Path | None: ...
+
+    def is_document_open(self, uri: str) -> bool: ...
+
+
+def policy_of(server: OpenDocuments, uri: str) -> DocumentVerdict:
     """The policy with the server's state: its workspace folder, open documents and configuration. A
     refusal is logged once per document and reason (completions are asked on every keystroke)."""
     config = server.config
     verdict = document_policy(
         uri,
         root=server.workspace_root(),
-        is_open=uri in server.workspace.text_documents,
+        is_open=server.is_document_open(uri),
         excludes=(*config.index.exclude, *config.completion.exclude),
     )
     if isinstance(verdict, Refused) and (uri, verdict.reason) not in _LOGGED:

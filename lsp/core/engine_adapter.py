@@ -1,25 +1,42 @@
-"""Builds the in-process backend (transformers model + scheduler) from the configuration, through the
-engine's own loader. Only option mapping lives here; loading is the engine's."""
+"""The user configuration mapped onto the engine's names and options: which model (the packaged models'
+aliases come from :mod:`roost.engine.models.catalog`), which prompt family, and the in-process backend
+(transformers model + scheduler), built through the engine's own loader. Only option mapping lives here;
+loading is the engine's."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
+from roost.engine.backends import require_local_engine
+from roost.engine.models.catalog import model_alias
+from roost.engine.models.default import ProgressCallback
+from roost.engine.prompts.family import detect_family, detect_family_from_dir
+from roost.engine.types import Backend
 from roost.lsp.config import RoostConfig
 
-# The configuration's names for the packaged models → the engine's packaged model names.
-_PACKAGED = {
-    "default": "qwen2.5-coder-0.5b-instruct",
-    "default-0.5b": "qwen2.5-coder-0.5b-instruct",
-    "": "qwen2.5-coder-0.5b-instruct",
-    "default-1.5b": "qwen2.5-coder-1.5b-instruct",
-}
+if TYPE_CHECKING:
+    from roost.engine.backends.transformers_backend import TransformersBackend, TransformersOptions
 
 
 def packaged_model_name(setting: str) -> str | None:
     """The engine's packaged model a ``model.name`` setting names (``default``, ``default-1.5b``), or None
     when the setting is a path or a Hugging Face id."""
-    return _PACKAGED.get(setting)
+    alias = model_alias(setting)
+    return alias.model.name if alias is not None else None
+
+
+def prompt_family(config: RoostConfig, model_dir: Path | None) -> str:
+    """The prompt family: configured, else detected from the model directory (its ``config.json``), else
+    the packaged model's, else guessed from the model's name."""
+    if config.model.family != "auto":
+        return config.model.family
+    if model_dir is not None and model_dir.exists():
+        return detect_family_from_dir(model_dir)
+    alias = model_alias(config.model.name)
+    if alias is not None:
+        return alias.prompt_family
+    return detect_family(config.model.name)
 
 
 def compile_option(config: RoostConfig) -> bool | Literal["static"]:
@@ -28,12 +45,11 @@ def compile_option(config: RoostConfig) -> bool | Literal["static"]:
     return options[config.model.compile]
 
 
-def transformers_options(config: RoostConfig) -> Any:
+def transformers_options(config: RoostConfig) -> TransformersOptions:
     """The engine's options for the in-process backend; raises the engine's ``DependencyMissingError``
     naming ``roost[local]`` when it is not installed (its module imports torch)."""
-    from roost.engine.backends import require_local_engine
-
     require_local_engine()
+    # Lazy: this module imports torch and transformers, which `pip install roost` does not have.
     from roost.engine.backends.transformers_backend import TransformersOptions
 
     name = config.model.name
@@ -48,23 +64,28 @@ def transformers_options(config: RoostConfig) -> Any:
     )
 
 
-def load_transformers_backend(config: RoostConfig, progress: Any = None) -> Any:
+def load_transformers_backend(
+    config: RoostConfig, progress: ProgressCallback | None = None
+) -> TransformersBackend:
     """Blocking (seconds to a minute): call it from a worker thread. ``progress(message, fraction)`` hears
     the first run's model join and conversion (about a minute). Without ``roost[local]`` this raises the
     engine's ``DependencyMissingError`` naming the extra before anything imports torch."""
     options = transformers_options(config)  # checks the extra first
+    # Lazy: this module imports torch and transformers, which `pip install roost` does not have.
     from roost.engine.backends.transformers_backend import TransformersBackend
 
     return TransformersBackend.load(options, progress)
 
 
-def hf_tokenizer_of(backend: Any) -> Any:
+def hf_tokenizer_of(backend: Backend) -> object | None:
     """The Hugging Face tokenizer of an in-process backend (chat-template formats need it), else None."""
     loaded = getattr(backend, "loaded", None)
     adapter = getattr(loaded, "tokenizer", None)
     return getattr(adapter, "tokenizer", None)
 
 
-def model_source(backend: Any) -> str | None:
+def model_source(backend: Backend) -> str | None:
+    """Where an in-process backend's model came from (its directory), else None."""
     loaded = getattr(backend, "loaded", None)
-    return getattr(loaded, "source", None)
+    source = getattr(loaded, "source", None)
+    return source if isinstance(source, str) else None

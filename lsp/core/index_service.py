@@ -14,13 +14,21 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from roost.context.buffers import BufferEdit
 from roost.context.facts import Definition, FileFacts, Import, ResolvedImport
+from roost.context.graph import ImportEdge
+from roost.context.index import WorkspaceIndex
+from roost.context.indexing import IndexProgress, IndexReport
+from roost.context.options import IndexOptions
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, message)
+# The edits of one change against the buffer's previous text, worked out on the buffer worker (the
+# conversion reads the whole text, and keystrokes merged into one update skip it); None: the change
+# replaced the whole text, or the previous text is unknown (then only the full text says what it is).
+EditsOf = Callable[[], Sequence[BufferEdit] | None]
 
 # How long a query waits for queued buffer edits before answering with the index as it is.
 BUFFER_CATCH_UP_S = 10.0
@@ -47,16 +55,14 @@ def _on_event_loop() -> bool:
 
 
 class IndexService:
-    def __init__(self, root: Path, options: Any, watch: bool = True) -> None:
-        from roost.context.index import WorkspaceIndex
-
+    def __init__(self, root: Path, options: IndexOptions, watch: bool = True) -> None:
         self.root = root
         self.index = WorkspaceIndex(root, options)
         self.watch_disk = watch
         self.ready = threading.Event()
         self.error: str | None = None
         self.seconds = 0.0
-        self.report: Any = None
+        self.report: IndexReport | None = None
         # Told of each batch of files changed on disk (after the index took it in).
         self.disk_listeners: list[Callable[[list[str]], None]] = []
         # Open buffers reach the index through one worker thread, in the order the editor sent them: a
@@ -77,10 +83,10 @@ class IndexService:
     def start(self, progress: ProgressCallback, done: Callable[[IndexService], None]) -> None:
         started = time.perf_counter()
 
-        def on_progress(update: Any) -> None:
+        def on_progress(update: IndexProgress) -> None:
             progress(update.done, update.total, update.message or update.phase)
 
-        def finished(future: Any) -> None:
+        def finished(future: Future[IndexReport]) -> None:
             self.seconds = time.perf_counter() - started
             error = future.exception()
             if error is not None:
@@ -117,16 +123,13 @@ class IndexService:
     def update_buffer(self, path: str, text: str) -> None:
         self._queue(path, text, lambda: self.index.update_buffer(path, text))
 
-    def apply_changes(self, path: str, previous_text: str | None, changes: Sequence[Any], text: str) -> None:
-        """One didChange: its content changes (LSP ranges) become byte-column edits the index applies
-        incrementally; ``text`` (the editor's text after them) lets the index re-sync if it drifted. A
-        whole-document change, or no known previous text, is a full-text update."""
-        from roost.lsp.handlers.content_changes import buffer_edits
+    def apply_changes(self, path: str, text: str, edits: EditsOf) -> None:
+        """One didChange: ``edits()`` (byte-column edits against the previous text, or None) are applied
+        incrementally; ``text`` (the editor's text after them) lets the index re-sync if it drifted."""
 
         def apply() -> None:
             # (A buffer back under the limit has no state in the index: the index opens it from ``text``.)
-            edits = buffer_edits(previous_text, changes) if previous_text is not None else None
-            self.index.update_buffer(path, text, edits=edits)
+            self.index.update_buffer(path, text, edits=edits())
 
         self._queue(path, text, apply)
 
@@ -270,16 +273,16 @@ class IndexService:
         self.wait_for_buffer_updates()
         return list(self.index.dependents(path))
 
-    def imports(self, path: str) -> list[Any]:
+    def imports(self, path: str) -> list[ImportEdge]:
         self.wait_for_buffer_updates(path)
         return list(self.index.imports(path))
 
     def find_definitions(self, name: str) -> list[tuple[str, Definition]]:
         """(path, Definition) of top-level definitions named ``name`` anywhere in the workspace."""
         self.wait_for_buffer_updates()
-        found = []
+        found: list[tuple[str, Definition]] = []
         for location in self.index.find_symbols(name):
-            definition = getattr(location, "definition", None)
+            definition = location.definition
             if definition is not None and definition.parent is None:
                 found.append((location.path, definition))
         return found

@@ -1,8 +1,10 @@
-"""The long-lived parts behind the features, built from ``server.config``: the index, retrieval, the
-model backend (loaded lazily), the prompt format and the security gate, plus the metrics endpoint.
+"""The long-lived parts behind the features, built from the configuration: the index, retrieval, the
+model backend (loaded lazily), the prompt format and the security gate.
 
 This module is where the user configuration is mapped onto each layer's own options dataclass; the
-layers never see :class:`~roost.lsp.config.RoostConfig`.
+layers never see :class:`~roost.lsp.config.RoostConfig`. What the services tell the user (status,
+errors, progress) goes through :class:`~roost.lsp.core.events.ServiceEvents`, which the server
+implements: nothing here knows the protocol.
 """
 
 from __future__ import annotations
@@ -14,17 +16,33 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
+from roost.context.checks import RuleScanner
+from roost.context.options import IndexOptions
+from roost.context.retrieval.options import RetrievalOptions
+from roost.context.retrieval.retriever import Retriever
+from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
+from roost.engine.backends.redacting import RedactingBackend, known_secrets_redactor
+from roost.engine.gate.gate import Gate, GateOptions
+from roost.engine.gate.model import Level, VerdictKind
+from roost.engine.gate.policy import Policy
+from roost.engine.gate.secrets import collect_workspace_secrets, redact
+from roost.engine.models.default import ProgressCallback
+from roost.engine.prompts.family import make_format
+from roost.engine.prompts.types import PromptFormat
+from roost.engine.types import Backend, BackendError, BackendUnavailableError, ModelNotFoundError
 from roost.lsp.config import RoostConfig
-
-if TYPE_CHECKING:
-    from roost.engine.gate.gate import Gate
-    from roost.engine.prompts.types import PromptFormat
-    from roost.engine.types import Backend
-    from roost.lsp.core.backend_health import BackendFailure
-    from roost.lsp.core.index_service import IndexService
-    from roost.lsp.server import RoostServer
+from roost.lsp.core.backend_health import BackendFailure, HealthReportingBackend, status_message
+from roost.lsp.core.engine_adapter import (
+    hf_tokenizer_of,
+    load_transformers_backend,
+    model_source,
+    prompt_family,
+)
+from roost.lsp.core.events import ProgressReport, ServiceEvents, WorkerThreadProgress
+from roost.lsp.core.index_service import IndexService
+from roost.lsp.core.shared_engine import connect_shared_engine
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +62,7 @@ class BackendProblem:
 # -- configuration → layer options ------------------------------------------------------------------
 
 
-def index_options(config: RoostConfig) -> Any:
-    from roost.context.options import IndexOptions
-
+def index_options(config: RoostConfig) -> IndexOptions:
     cache_dir = Path(config.cache.dir).expanduser() if config.cache.dir else None
     return IndexOptions(
         excludes=tuple(config.index.exclude),
@@ -56,19 +72,12 @@ def index_options(config: RoostConfig) -> Any:
     )
 
 
-def retrieval_options(config: RoostConfig) -> Any:
-    from roost.context.retrieval.options import RetrievalOptions
-
+def retrieval_options(config: RoostConfig) -> RetrievalOptions:
     # The budget's split is not retrieval's: the prompt builder hands it token budgets per request.
     return RetrievalOptions()
 
 
-def gate_options(config: RoostConfig, root: Path | None) -> Any:
-    from roost.context.checks import RuleScanner
-    from roost.engine.gate.gate import GateOptions
-    from roost.engine.gate.model import Level, VerdictKind
-    from roost.engine.gate.policy import Policy
-
+def gate_options(config: RoostConfig, root: Path | None) -> GateOptions:
     policy = Policy(
         block_severity=Level.parse(config.gate.block_severity),
         block_confidence=Level.parse(config.gate.block_confidence),
@@ -80,32 +89,18 @@ def gate_options(config: RoostConfig, root: Path | None) -> Any:
     return GateOptions(policy=policy, workspace_root=root, scanner=RuleScanner())
 
 
-def prompt_family(config: RoostConfig, model_dir: Path | None) -> str:
-    from roost.engine.prompts.family import detect_family, detect_family_from_dir
-
-    if config.model.family != "auto":
-        return config.model.family
-    if model_dir is not None and model_dir.exists():
-        return detect_family_from_dir(model_dir)
-    from roost.lsp.core.engine_adapter import packaged_model_name
-
-    if packaged_model_name(config.model.name) is not None:
-        return "qwen2.5-coder"
-    return detect_family(config.model.name)
-
-
 # -- the services ---------------------------------------------------------------------------------
 
 
 class Services:
     """Owned by one server; features reach it through :func:`services_of`."""
 
-    def __init__(self, server: RoostServer) -> None:
-        self.server = server
-        self.config = server.config
-        self.root = server.workspace_root()
+    def __init__(self, events: ServiceEvents, config: RoostConfig, root: Path | None) -> None:
+        self.events = events
+        self.config = config
+        self.root = root
         self.index: IndexService | None = None
-        self._retriever: Any = None
+        self._retriever: Retriever | None = None
         self._gate: Gate | None = None
         self._gate_lock = threading.Lock()
         self._backend: Backend | None = None
@@ -116,18 +111,13 @@ class Services:
 
     # -- index and retrieval --------------------------------------------------------------------
     def start_index(self) -> None:
-        from roost.lsp.core.index_service import IndexService
-        from roost.lsp.progress import ProgressReporter
-
-        _import_layers()
-
         if self.root is None:
             log.info("no workspace folder: completions use the open document only")
             return
         self.index = IndexService(self.root, index_options(self.config), watch=self.config.index.watch)
         self.index.disk_listeners.append(self._disk_changed)
         loop = asyncio.get_running_loop()
-        reporter = ProgressReporter(self.server, "Roost: indexing")
+        reporter = self.events.progress_report("Roost: indexing")
         loop.create_task(reporter.begin("scanning the workspace"))
 
         def on_progress(done: int, total: int, message: str) -> None:
@@ -137,7 +127,7 @@ class Services:
         def on_done(index: IndexService) -> None:
             loop.call_soon_threadsafe(self._index_done, reporter, index)
 
-        self.server.send_status("indexing", "Roost is indexing the workspace", 0)
+        self.events.send_status("indexing", "Roost is indexing the workspace", 0)
         self.index.start(on_progress, on_done)
         threading.Thread(target=self._collect_secrets, name="roost-secrets", daemon=True).start()
 
@@ -152,24 +142,22 @@ class Services:
             else:
                 retriever.file_removed(path)
 
-    def _report_index_progress(self, reporter: Any, message: str, percentage: int) -> None:
+    def _report_index_progress(self, reporter: ProgressReport, message: str, percentage: int) -> None:
         reporter.report(message, percentage)
-        if self.server.status_state == "indexing":
-            self.server.send_status("indexing", f"Roost is indexing: {message}", percentage)
+        if self.events.status_state == "indexing":
+            self.events.send_status("indexing", f"Roost is indexing: {message}", percentage)
 
-    def _index_done(self, reporter: Any, index: IndexService) -> None:
+    def _index_done(self, reporter: ProgressReport, index: IndexService) -> None:
         files = len(list(index.paths()))
         if index.error:
             reporter.end(f"indexing failed: {index.error}")
-            self.server.show_error_once("index", f"Roost: indexing failed: {index.error}. See the log.")
+            self.events.show_error_once("index", f"Roost: indexing failed: {index.error}. See the log.")
         else:
             reporter.end(f"{files} files in {index.seconds:.1f} s")
-        if self.server.status_state == "indexing":
-            self.server.send_status("ready", f"Roost is ready ({files} files indexed)", 100)
+        if self.events.status_state == "indexing":
+            self.events.send_status("ready", f"Roost is ready ({files} files indexed)", 100)
 
     def _collect_secrets(self) -> None:
-        from roost.engine.gate.secrets import collect_workspace_secrets
-
         try:
             self.gate  # noqa: B018 - warm bandit's test set before the first suggestion needs it
             if self.root is not None:
@@ -178,11 +166,9 @@ class Services:
             log.exception("preparing the gate failed")
 
     @property
-    def retriever(self) -> Any:
+    def retriever(self) -> Retriever | None:
+        """Retrieval over the index; None without a workspace folder (no index)."""
         if self._retriever is None and self.index is not None:
-            from roost.context.retrieval.retriever import Retriever
-            from roost.engine.gate.secrets import redact
-
             # Secrets never enter a prompt: retrieval redacts every snippet with the gate's patterns.
             self._retriever = Retriever(self.index, redact=redact, options=retrieval_options(self.config))
         return self._retriever
@@ -192,8 +178,6 @@ class Services:
     def gate(self) -> Gate:
         with self._gate_lock:
             if self._gate is None:
-                from roost.engine.gate.gate import Gate
-
                 self._gate = Gate(gate_options(self.config, self.root))
             return self._gate
 
@@ -207,8 +191,9 @@ class Services:
         async with self._backend_lock:
             if self._backend is not None:
                 return self._backend
-            previous = self.server.status_state
-            self.server.send_status("loading_model", "Roost is loading the model")
+            events = self.events
+            previous = events.status_state
+            events.send_status("loading_model", "Roost is loading the model")
             progress = await self._model_load_progress()
             try:
                 backend, family = await asyncio.get_running_loop().run_in_executor(
@@ -217,46 +202,36 @@ class Services:
             except Exception as error:  # noqa: BLE001 - every failure becomes a user-facing message
                 problem = describe_backend_failure(error, self.config)
                 self._backend_error = problem
-                self.server.show_error_once(problem.key, problem.message)
-                self.server.send_status("error", problem.message)
+                events.show_error_once(problem.key, problem.message)
+                events.send_status("error", problem.message)
                 raise CompletionUnavailable(problem.message) from error
             finally:
                 if progress is not None:
                     progress.end()
-            from roost.engine.prompts.family import make_format
-            from roost.lsp.core.engine_adapter import hf_tokenizer_of
-
             self.prompt_format = make_format(family, hf_tokenizer=hf_tokenizer_of(backend))
-            from roost.lsp.core.backend_health import HealthReportingBackend
-
             # Each generation reports how it went, so roost/status follows the backend's health.
             self._backend = HealthReportingBackend(
                 _redacting(backend, lambda: self.workspace_secrets), self._backend_health_changed
             )
-            self.server.send_status(
+            events.send_status(
                 "ready" if previous != "indexing" else "indexing",
                 f"Roost is ready ({backend.name})" if previous != "indexing" else "Roost is indexing",
             )
             return self._backend
 
-    async def _model_load_progress(self) -> Any:
+    async def _model_load_progress(self) -> WorkerThreadProgress | None:
         """``$/progress`` for loading the in-process model (the first run joins and converts it: about a
         minute); None for a model server, which loads nothing here."""
         if self.config.backend.kind != "transformers":
             return None
-        from roost.lsp.progress import WorkerThreadProgress
+        title = "Roost: loading the model"
+        return await WorkerThreadProgress.begin(self.events.progress_report(title), title)
 
-        return await WorkerThreadProgress.begin(self.server, "Roost: loading the model")
-
-    def _load_backend(self, progress: Any = None) -> tuple[Backend, str]:
+    def _load_backend(self, progress: ProgressCallback | None = None) -> tuple[Backend, str]:
         config = self.config
         if config.backend.kind == "shared":  # one `roost engine serve` for every editor, started on first use
-            from roost.lsp.core.shared_engine import connect_shared_engine
-
             return connect_shared_engine(config)
-        if config.backend.kind in ("openai", "shared"):
-            from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
-
+        if config.backend.kind == "openai":
             endpoint = config.backend.endpoint or "http://127.0.0.1:8000"
             api_key = os.environ.get(config.backend.api_key_env) if config.backend.api_key_env else None
             options = OpenAIHTTPOptions(
@@ -268,8 +243,6 @@ class Services:
                 server_kind=config.backend.server,
             )
             return OpenAIHTTPBackend(options), prompt_family(config, None)
-        from roost.lsp.core.engine_adapter import load_transformers_backend, model_source
-
         backend = load_transformers_backend(config, progress)
         source = model_source(backend)
         return backend, prompt_family(config, Path(source) if source else None)
@@ -277,22 +250,20 @@ class Services:
     def _backend_health_changed(self, failure: BackendFailure | None) -> None:
         """A failed request turns the status to ``degraded`` with its reason; the next request that
         completes turns it back to ``ready``. Sent only on a change, not once per keystroke."""
-        from roost.lsp.core.backend_health import status_message
-
-        server = self.server
+        events = self.events
         if failure is not None:
             message = status_message(failure)
-            if (server.status_state, server.status_message) != ("degraded", message):
-                server.send_status("degraded", message)
-        elif server.status_state == "degraded":
+            if (events.status_state, events.status_message) != ("degraded", message):
+                events.send_status("degraded", message)
+        elif events.status_state == "degraded":
             name = self._backend.name if self._backend is not None else "the model backend"
-            server.send_status("ready", f"Roost is ready ({name} answers again)")
+            events.send_status("ready", f"Roost is ready ({name} answers again)")
 
     def report_failure(self, error: Exception) -> str:
         """A failure that stops completions (backend down, out of memory …): shown once with its fix,
         logged every time. Returns the user-facing message."""
         problem = describe_backend_failure(error, self.config)
-        self.server.show_error_once(problem.key, problem.message)
+        self.events.show_error_once(problem.key, problem.message)
         return problem.message
 
     def reconfigure(self, config: RoostConfig) -> None:
@@ -326,20 +297,18 @@ class Services:
 
 def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendProblem:
     """One message per failure that stops completions, with its fix."""
-    from roost.engine import types as engine_types
-
     text = str(error) or type(error).__name__
-    if isinstance(error, engine_types.BackendError) and error.kind != "connection":
+    if isinstance(error, BackendError) and error.kind != "connection":
         # A running backend failing a request (HTTP error, timeout, malformed stream): say that, not
         # "could not be started"; roost/status shows it too (degraded) until a request succeeds.
         return BackendProblem("backend-failing", f"Roost: {text}")
-    if isinstance(error, engine_types.BackendUnavailableError | ConnectionError):
+    if isinstance(error, BackendUnavailableError | ConnectionError):
         return BackendProblem(
             "backend-down",
             f"Roost: the model server at {config.backend.endpoint or 'the configured endpoint'} cannot be "
             f'reached ({text}). Start it, or set `backend.kind = "transformers"` to run the model in process.',
         )
-    if isinstance(error, engine_types.ModelNotFoundError | FileNotFoundError | ModuleNotFoundError):
+    if isinstance(error, ModelNotFoundError | FileNotFoundError | ModuleNotFoundError):
         return BackendProblem(
             "no-model",
             f"Roost: no model ({text}). Install the default model with `pip install 'roost[demo]'`, or set "
@@ -358,25 +327,25 @@ def _redacting(backend: Backend, known_secrets: Callable[[], frozenset[str]]) ->
     """Every backend the language server uses is wrapped here, where it is built, so no path (inline
     completion, code action, fix-up, a future feature) can send a prompt that has not been redacted: the
     gate's secret patterns, and the values of the workspace's secret files wherever they were copied."""
-    from roost.engine.backends.redacting import RedactingBackend, known_secrets_redactor
-
     return RedactingBackend(backend, known_secrets_redactor(known_secrets))
 
 
-def _import_layers() -> None:
-    """Import the layers on the event loop thread before worker threads use them: two threads importing
-    the same modules concurrently can deadlock on Python's import locks."""
-    import roost.context.retrieval.retriever  # noqa: F401
-    import roost.engine.gate.gate  # noqa: F401
-    import roost.engine.gate.secrets  # noqa: F401
-    import roost.engine.postprocess  # noqa: F401
-    import roost.engine.prompts.family  # noqa: F401
-    import roost.engine.prompts.packer  # noqa: F401
+class ServiceHost(ServiceEvents, Protocol):
+    """What :func:`services_of` needs of its owner (the server): the configuration, the workspace
+    folder, a place to keep the services, and the events they send."""
+
+    services: dict[str, object]
+
+    @property
+    def config(self) -> RoostConfig: ...
+
+    def workspace_root(self) -> Path | None: ...
 
 
-def services_of(server: RoostServer) -> Services:
-    services = server.services.get(SERVICES_KEY)
-    if services is None:
-        services = Services(server)
-        server.services[SERVICES_KEY] = services
+def services_of(host: ServiceHost) -> Services:
+    """The services of ``host``, created on first use with its configuration and workspace folder."""
+    services = host.services.get(SERVICES_KEY)
+    if not isinstance(services, Services):
+        services = Services(host, host.config, host.workspace_root())
+        host.services[SERVICES_KEY] = services
     return services

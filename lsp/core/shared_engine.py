@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
+from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
+from roost.engine.models.catalog import model_alias
+from roost.engine.shared import SharedEngineOptions, shared_engine
 from roost.lsp.config import RoostConfig
-from roost.lsp.core.engine_adapter import compile_option
-
-# The configuration's names for the packaged models → the engine's (as in ``engine_adapter``; repeated
-# here so that this module, which only talks HTTP, does not import torch through the in-process backend).
-_PACKAGED = {"default": None, "default-0.5b": None, "": None, "default-1.5b": "qwen2.5-coder-1.5b-instruct"}
+from roost.lsp.core.engine_adapter import compile_option, prompt_family
 
 
 def engine_model_name(config: RoostConfig) -> str | None:
-    return _PACKAGED.get(config.model.name, config.model.name)
+    """The engine's ``--model`` for the configured model: None for the engine's own default (so that
+    every alias of the default model finds the same running engine), else the packaged model's name or
+    the configured path or id."""
+    alias = model_alias(config.model.name)
+    if alias is None:
+        return config.model.name
+    return None if alias.is_engine_default else alias.model.name
 
 
-def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> Any:
-    from roost.engine.shared import SharedEngineOptions
-
+def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> SharedEngineOptions:
     return SharedEngineOptions(
         model=engine_model_name(config),
         dtype=config.model.dtype,
@@ -41,15 +43,11 @@ def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> 
     )
 
 
-def connect_shared_engine(config: RoostConfig, state_dir: str | None = None) -> tuple[Any, str]:
+def connect_shared_engine(config: RoostConfig, state_dir: str | None = None) -> tuple[OpenAIHTTPBackend, str]:
     """Find the local shared engine, starting it if none runs; returns (HTTP backend, prompt family).
 
     Blocking (a start loads the model: seconds for the default model, minutes for a 24B one): call it
     from a worker thread. Failures raise the engine's ``BackendUnavailableError`` naming the engine log."""
-    from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
-    from roost.engine.shared import shared_engine
-    from roost.lsp.core.services import prompt_family
-
     options = shared_engine_options(config, state_dir)
     engine = shared_engine(options)
     backend = OpenAIHTTPBackend(

@@ -7,7 +7,7 @@ from the previous event) and replays the changes on it when there are several.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lsprotocol import types
 
@@ -57,3 +57,13 @@ def buffer_edits(
             low, high = _char_offset(text, start), _char_offset(text, end)
             text = text[:low] + change.text + text[max(low, high) :]
     return edits
+
+
+def deferred_buffer_edits(
+    previous_text: str | None, changes: Sequence[types.TextDocumentContentChangeEvent]
+) -> Callable[[], list[BufferEdit] | None]:
+    """:func:`buffer_edits` to be worked out later, where the index applies them (on its buffer worker,
+    not the event loop); None, a whole-text update, when the previous text is unknown."""
+    if previous_text is None:
+        return lambda: None
+    return lambda: buffer_edits(previous_text, changes)

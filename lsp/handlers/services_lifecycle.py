@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
-from roost.lsp.core.services import services_of
-
-if TYPE_CHECKING:
-    from roost.context.retrieval.retriever import Retriever
-    from roost.lsp.core.index_service import IndexService
-    from roost.lsp.server import ContentChange, DocumentEvent, RoostServer
+from roost.context.retrieval.retriever import Retriever
+from roost.lsp.config import RoostConfig
+from roost.lsp.core.index_service import IndexService
+from roost.lsp.core.services import SERVICES_KEY, Services, services_of
+from roost.lsp.handlers.content_changes import deferred_buffer_edits
+from roost.lsp.handlers.inline_completion import relative_path
+from roost.lsp.metrics import serve_metrics
+from roost.lsp.server import ContentChange, DocumentEvent, RoostServer
 
 log = logging.getLogger(__name__)
+
+METRICS_PORT_OVERRIDE = "metrics_port_override"  # `roost serve --metrics-port` sets it in server.services
 
 
 def _note_open_document(index: IndexService, retriever: Retriever, path: str, text: str) -> bool:
@@ -37,12 +40,10 @@ def register(server: RoostServer) -> None:
     def start(ls: RoostServer) -> None:
         services = services_of(ls)
         services.config = ls.config
-        port = ls.services.get("metrics_port_override")
+        port = ls.services.get(METRICS_PORT_OVERRIDE)
         if port is None:
             port = ls.config.metrics.port
         if port:
-            from roost.lsp.metrics import serve_metrics
-
             try:
                 serve_metrics(int(port))
             except OSError as error:
@@ -54,8 +55,6 @@ def register(server: RoostServer) -> None:
         index = services.index
         if index is None:
             return
-        from roost.lsp.handlers.inline_completion import relative_path
-
         path = relative_path(server, uri)
         retriever = services.retriever
         # The retriever reads the index for the new text: it follows on the index's buffer worker, after
@@ -78,14 +77,13 @@ def register(server: RoostServer) -> None:
             index.after_buffer_updates(lambda: retriever.file_changed(path, _indexed(index, path, text)))
 
     def on_content_change(change: ContentChange) -> None:
-        index = services_of(server).index
+        services = services_of(server)
+        index = services.index
         if index is None:
             return
-        from roost.lsp.handlers.inline_completion import relative_path
-
         path = relative_path(server, change.uri)
-        index.apply_changes(path, change.previous_text, change.changes, change.text)
-        retriever = services_of(server).retriever
+        index.apply_changes(path, change.text, deferred_buffer_edits(change.previous_text, change.changes))
+        retriever = services.retriever
         if retriever is not None and _note_open_document(index, retriever, path, change.text):
             # Recently edited regions and open documents are retrieval candidates of their own.
             for item in change.changes:
@@ -102,9 +100,9 @@ def register(server: RoostServer) -> None:
             if services.index is not None:
                 services.index.close()
 
-    def on_config(before: object, after: object) -> None:
-        services = server.services.get("roost")
-        if services is not None:
+    def on_config(before: RoostConfig, after: RoostConfig) -> None:
+        services = server.services.get(SERVICES_KEY)
+        if isinstance(services, Services):
             services.reconfigure(after)
 
     server.initialized_hooks.append(start)

@@ -10,7 +10,7 @@ from pygls.workspace import TextDocument
 
 from roost.context.buffers import Buffer
 from roost.context.languages import language_for_path
-from roost.lsp.handlers.content_changes import buffer_edits
+from roost.lsp.handlers.content_changes import buffer_edits, deferred_buffer_edits
 
 
 def _change(sl: int, sc: int, el: int, ec: int, text: str) -> types.TextDocumentContentChangePartial:
@@ -71,13 +71,13 @@ def test_the_index_service_applies_changes_without_resyncing(tmp_path, caplog) -
 
     service = IndexService(tmp_path, IndexOptions(cache_dir=tmp_path / "cache", persist=False), watch=False)
     try:
-        service.apply_changes("m.py", None, [], TEXT)  # never seen opened: the full text
+        service.apply_changes("m.py", TEXT, deferred_buffer_edits(None, []))  # never seen opened: full text
         # Buffer updates apply on the service's worker thread; waiting keeps the next one from merging
         # into this one (a merged update is a whole-text diff, not the edits this test is about).
         service.wait_for_buffer_updates()
         text, changes = CASES["several changes, each against the text after the previous"]
         with caplog.at_level("INFO", logger="roost.context.index"):
-            service.apply_changes("m.py", text, changes, _pygls_text(text, changes))
+            service.apply_changes("m.py", _pygls_text(text, changes), deferred_buffer_edits(text, changes))
             service.wait_for_buffer_updates()
         assert service.index.buffer_text("m.py") == _pygls_text(text, changes)
         assert not [r for r in caplog.records if "re-sync" in r.getMessage()]  # the edits fitted exactly

@@ -3,10 +3,10 @@ whole-text update, and buffers over ``max_file_bytes`` kept out of the index."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from lsprotocol import types
-
+from roost.context.buffers import BufferEdit
 from roost.context.options import IndexOptions
 from roost.lsp.core.index_service import IndexService
 
@@ -16,9 +16,13 @@ def _service(root: Path, max_file_bytes: int = 1_000_000) -> IndexService:
     return IndexService(root, options, watch=False)
 
 
-def _insert(line: int, text: str) -> types.TextDocumentContentChangePartial:
-    here = types.Position(line=line, character=0)
-    return types.TextDocumentContentChangePartial(range=types.Range(start=here, end=here), text=text)
+def _insert(line: int, text: str) -> Callable[[], list[BufferEdit] | None]:
+    """The edits of inserting ``text`` at the start of ``line``, as the handler hands them to the core."""
+    return lambda: [BufferEdit(line, 0, line, 0, text)]
+
+
+def _whole_text() -> list[BufferEdit] | None:
+    return None  # the change replaced the whole document: only the new text says what it is
 
 
 def test_a_burst_of_edits_ends_with_the_last_text_in_the_index(tmp_path: Path) -> None:
@@ -28,7 +32,7 @@ def test_a_burst_of_edits_ends_with_the_last_text_in_the_index(tmp_path: Path) -
         service.update_buffer("m.py", text)
         for number in range(200):
             added = f"def f{number}():\n    pass\n"
-            service.apply_changes("m.py", text, [_insert(2 * number, added)], text + added)
+            service.apply_changes("m.py", text + added, _insert(2 * number, added))
             text += added
         service.close_buffer("m.py")
         service.update_buffer("m.py", text + "def last():\n    pass\n")
@@ -49,10 +53,10 @@ def test_a_buffer_over_the_limit_is_kept_out_of_the_index_until_it_shrinks(tmp_p
         assert service.index.buffer_text("m.py") == small
         big = small + "# padding\n" * 20
         assert service.over_limit(big)
-        service.apply_changes("m.py", small, [_insert(2, "# padding\n" * 20)], big)
+        service.apply_changes("m.py", big, _insert(2, "# padding\n" * 20))
         service.wait_for_buffer_updates(timeout=60)
         assert service.is_oversized("m.py") and service.index.buffer_text("m.py") is None
-        service.apply_changes("m.py", big, [types.TextDocumentContentChangeWholeDocument(text=small)], small)
+        service.apply_changes("m.py", small, _whole_text)
         service.wait_for_buffer_updates(timeout=60)
         assert not service.is_oversized("m.py") and service.index.buffer_text("m.py") == small
     finally:

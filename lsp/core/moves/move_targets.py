@@ -32,16 +32,22 @@ MAX_RECENT = 32
 
 
 class ImportedNameView(Protocol):
-    name: str
-    alias: str | None
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def alias(self) -> str | None: ...
 
 
 class ImportView(Protocol):
     @property
     def names(self) -> Sequence[ImportedNameView]: ...
 
-    alias: str | None
-    module: str
+    @property
+    def alias(self) -> str | None: ...
+
+    @property
+    def module(self) -> str: ...
 
 
 class ImportEdgeView(Protocol):
