@@ -51,6 +51,13 @@ class Finding:
     # "secrets" (the secret scanner).
     source: str = "bandit"
 
+    def describe(self, *, severity: bool = False, line: bool = False) -> str:
+        """The finding in one line, the same wherever it is shown (code action titles, edit messages,
+        prompts, completion details): "B602: subprocess call with shell=True", with ``severity`` "B602
+        (high severity): ...", with ``line`` "... (line 3)"."""
+        head = f"{self.test_id} ({self.severity} severity)" if severity else self.test_id
+        return f"{head}: {self.message}" + (f" (line {self.line})" if line else "")
+
     def to_json(self) -> dict[str, object]:
         return {
             "test_id": self.test_id,

@@ -26,6 +26,26 @@ EDIT_SYSTEM_PROMPT = (
 )
 
 
+# The instructions "Edit selection by instruction" offers as code actions, one action each.
+EDIT_INSTRUCTIONS = ("add type hints", "add a docstring", "make it async", "convert to a dataclass")
+
+
+def security_fix_instruction(finding: str) -> str:
+    """The instruction of "Fix security finding" for one described finding."""
+    return f"Fix this security finding without changing behaviour otherwise: {finding}"
+
+
+def parse_complaint(errors: list[str]) -> str:
+    """The follow-up instruction of a retry after an answer whose edit would not parse: the parser's
+    complaint, and the contract restated."""
+    return (
+        "Your answer does not parse: "
+        + "; ".join(errors)
+        + ". Reply again with the complete corrected code to change, in one fenced code block: only that "
+        "code (no imports from elsewhere in the file, no explanation)."
+    )
+
+
 @dataclass(frozen=True)
 class RelatedCode:
     path: str

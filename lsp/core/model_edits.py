@@ -15,50 +15,45 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from lsprotocol import types
-from pygls.uris import from_fs_path, to_fs_path
-
-from roost.context.languages import language_name_for_path
-from roost.context.parsing import new_syntax_errors
+from roost.context.parsing import new_syntax_errors, parse_facts
+from roost.context.refactor.imports import import_statements
+from roost.engine.gate.gate import Gate
 from roost.engine.prompts.edit import (
     EditBlock,
     EditRequest,
     echoes_surroundings,
     edit_messages,
+    parse_complaint,
     parse_edit_blocks,
     trim_echoed_context,
 )
+from roost.engine.types import GenerationRequest, RequestPriority
 from roost.lsp import metrics
+from roost.lsp.core.services import Services
 from roost.lsp.core.text_edits import (
     EditError,
     FileEdit,
+    LineCharacter,
     TextReplacement,
     locate,
     position_at,
     reindent,
     verify,
 )
-
-if TYPE_CHECKING:
-    from roost.lsp.server import RoostServer
+from roost.lsp.core.workspace_documents import Documents, OutsideWorkspace, Snapshot
 
 log = logging.getLogger(__name__)
 
 
-class OutsideWorkspace(ValueError):
-    """A command named a file outside the workspace; refused."""
+@dataclass(frozen=True)
+class EditFinding:
+    """A gate finding of a proposed edit, on the range the edit replaces (shown as a warning there)."""
 
-
-@dataclass
-class Snapshot:
-    uri: str
-    path: str  # workspace-relative
-    text: str
-    version: int | None
-    language: str
+    start: LineCharacter
+    end: LineCharacter
+    message: str
+    code: str  # the finding's test id
 
 
 @dataclass
@@ -68,66 +63,18 @@ class Proposal:
     problems: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     answer: str = ""
-    # Gate findings of the proposed edits as diagnostics, by document URI.
-    diagnostics: dict[str, list[types.Diagnostic]] = field(default_factory=dict)
+    # Gate findings of the proposed edits, by workspace path.
+    diagnostics: dict[str, list[EditFinding]] = field(default_factory=dict)
     # Edits refused because the file would no longer parse: what the parser said (fed back on a retry).
     syntax_errors: list[str] = field(default_factory=list)
 
 
-class Documents:
-    """Current text of workspace files: the editor's buffer when open, else the file on disk (read only)."""
-
-    def __init__(self, server: RoostServer) -> None:
-        self.server = server
-
-    @property
-    def root(self) -> Path | None:
-        return self.server.workspace_root()
-
-    def check_inside(self, uri: str) -> Path:
-        root = self.root
-        path = Path(to_fs_path(uri) or "")
-        if root is None or not uri.startswith("file:") or not _inside(root, path):
-            raise OutsideWorkspace(f"{uri} is outside the workspace {root}; Roost only edits workspace files")
-        return path
-
-    def uri_for(self, relative: str) -> str:
-        root = self.root
-        if root is None:
-            raise OutsideWorkspace("no workspace folder is open")
-        path = (root / relative).resolve()
-        if not _inside(root, path):
-            raise OutsideWorkspace(f"{relative} is outside the workspace")
-        return from_fs_path(str(path)) or path.as_uri()
-
-    def snapshot(self, uri: str) -> Snapshot:
-        path = self.check_inside(uri)
-        root = self.root
-        assert root is not None
-        relative = path.resolve().relative_to(root.resolve()).as_posix()
-        document = self.server.workspace.text_documents.get(uri)
-        if document is not None:
-            return Snapshot(uri, relative, document.source, document.version, document.language_id or "")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise EditError(f"{relative} cannot be read: {error}") from error
-        return Snapshot(uri, relative, text, None, language_name_for_path(relative))
-
-
-def _inside(root: Path, path: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
-
-
 async def generate_answer(
-    services: Any, request: EditRequest, on_partial: Callable[[str], None] | None, max_tokens: int = 768
+    services: Services,
+    request: EditRequest,
+    on_partial: Callable[[str], None] | None,
+    max_tokens: int = 768,
 ) -> str:
-    from roost.engine.types import GenerationRequest, RequestPriority
-
     backend = await services.backend()
     # Room for the rewritten selection and some growth, not more: long answers are slow and rarely right.
     budget = min(max_tokens, max(96, 2 * backend.count_tokens(request.selection) + 96))
@@ -152,15 +99,11 @@ async def generate_answer(
 
 def import_lines(path: str, text: str) -> str:
     """The file's import statements as written (from its facts), for the model's reference."""
-    from roost.context.refactor.imports import import_statements
-
     return import_statements(path, text)
 
 
 def _redefines(target: Snapshot, start: int, end: int, head: str) -> bool:
     """Whether ``head`` defines a top-level name the file defines outside the selection."""
-    from roost.context.parsing import parse_facts
-
     head_facts = parse_facts(target.path, head)
     file_facts = parse_facts(target.path, target.text[:start] + target.text[end:])
     if head_facts is None or file_facts is None:
@@ -174,8 +117,8 @@ def build_proposal(
     documents: Documents,
     target: Snapshot,
     selection: tuple[int, int],
-    gate: Any,
-    secrets: Any = (),
+    gate: Gate,
+    secrets: frozenset[str] | tuple[str, ...] = (),
 ) -> Proposal:
     """Locate, verify and gate the edits of ``answer``; what fails is explained, not sent."""
     proposal = Proposal(answer=answer)
@@ -199,16 +142,18 @@ def build_proposal(
                     new_text += "\n"
                 new_text = reindent(new_text, new_text, old)
             else:
-                uri = documents.uri_for(block.path) if block.path != target.path else target.uri
-                snapshot = per_file[uri][0] if uri in per_file else documents.snapshot(uri)
-                near = selection[0] if snapshot.uri == target.uri else 0
+                path = documents.workspace_path(block.path) if block.path != target.path else target.path
+                snapshot = per_file[path][0] if path in per_file else documents.snapshot(path)
+                near = selection[0] if snapshot.path == target.path else 0
                 start, end = locate(snapshot.text, block.search, near)
-                if snapshot.uri == target.uri and _strays_from_selection(block, (start, end), selection):
+                if snapshot.path == target.path and _strays_from_selection(block, (start, end), selection):
                     raise EditError(
                         "the edit changes code outside the selection; only the selection is edited"
                     )
                 new_text = reindent(block.replace, block.search, snapshot.text[start:end])
-            per_file.setdefault(snapshot.uri, (snapshot, []))[1].append(TextReplacement(start, end, new_text))
+            per_file.setdefault(snapshot.path, (snapshot, []))[1].append(
+                TextReplacement(start, end, new_text)
+            )
         except (EditError, OutsideWorkspace) as error:
             proposal.problems.append(f"{block.path or target.path}: {error}")
     for snapshot, replacements in per_file.values():
@@ -222,7 +167,7 @@ def build_proposal(
                 workspace_secrets=secrets,
             )
             metrics.GATE_VERDICTS.labels(verdict=str(verdict.kind)).inc()
-            described = [f"{snapshot.path}: {f.test_id} {f.message}" for f in verdict.findings]
+            described = [f"{snapshot.path}: {f.describe()}" for f in verdict.findings]
             if verdict.blocked:
                 proposal.problems.append(f"{snapshot.path}: an edit was blocked by the security gate")
                 proposal.findings.extend(described)
@@ -230,26 +175,23 @@ def build_proposal(
             if verdict.flagged:
                 proposal.findings.extend(described)
                 # Shown on the range the edit replaces, so the editor marks where the concern is.
-                edited = types.Range(
-                    start=position_at(snapshot.text, replacement.start),
-                    end=position_at(snapshot.text, max(replacement.start, replacement.end)),
-                )
-                proposal.diagnostics.setdefault(snapshot.uri, []).extend(
-                    types.Diagnostic(
-                        range=edited,
-                        message=f"Roost gate ({verdict.action}): {f.test_id} {f.message} (proposed edit)",
-                        severity=types.DiagnosticSeverity.Warning,
-                        source="roost",
-                        code=f.test_id,
+                edited_start = position_at(snapshot.text, replacement.start)
+                edited_end = position_at(snapshot.text, max(replacement.start, replacement.end))
+                proposal.diagnostics.setdefault(snapshot.path, []).extend(
+                    EditFinding(
+                        edited_start,
+                        edited_end,
+                        f"Roost gate ({verdict.action}): {f.describe()} (proposed edit)",
+                        f.test_id,
                     )
                     for f in verdict.findings
                 )
             kept.append(replacement)
         if not kept:
             continue
-        edit = FileEdit(snapshot.uri, snapshot.path, snapshot.version, snapshot.text, tuple(kept))
+        edit = FileEdit(snapshot.path, snapshot.version, snapshot.text, tuple(kept))
         try:
-            verify(edit, documents.snapshot(snapshot.uri).text)
+            verify(edit, documents.snapshot(snapshot.path).text)
         except EditError as error:
             proposal.problems.append(f"{snapshot.path}: {error}")
             continue
@@ -300,18 +242,8 @@ def _summary(proposal: Proposal) -> str:
     return " ".join(lines)
 
 
-def parse_complaint(errors: list[str]) -> str:
-    """The follow-up instruction of a retry: the parser's complaint, and the contract restated."""
-    return (
-        "Your answer does not parse: "
-        + "; ".join(errors)
-        + ". Reply again with the complete corrected code to change, in one fenced code block: only that "
-        "code (no imports from elsewhere in the file, no explanation)."
-    )
-
-
 async def propose_edit(
-    services: Any,
+    services: Services,
     request: EditRequest,
     documents: Documents,
     target: Snapshot,

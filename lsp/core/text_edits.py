@@ -1,5 +1,6 @@
 """Edits the server proposes: located in the current text (tolerantly, since models rarely copy text
-exactly), verified to apply cleanly, and turned into one versioned ``WorkspaceEdit`` over several files.
+exactly) and verified to apply cleanly, as workspace-relative :class:`FileEdit` s over several files (the
+handlers turn them into one versioned ``WorkspaceEdit``: :mod:`roost.lsp.handlers.workspace_edits`).
 Parsing the model's answer into edit blocks is the edit contract's job (:mod:`roost.engine.prompts.edit`).
 
 Nothing here writes a file: edits go to the editor, which applies them.
@@ -11,8 +12,6 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-from lsprotocol import types
 
 
 class EditError(ValueError):
@@ -29,9 +28,17 @@ class TextReplacement:
 
 
 @dataclass(frozen=True)
+class LineCharacter:
+    """A position as editors count it: 0-based line, and UTF-16 code units into the line (LSP's default
+    position encoding)."""
+
+    line: int
+    character: int
+
+
+@dataclass(frozen=True)
 class FileEdit:
-    uri: str
-    path: str  # workspace-relative, for messages and diffs
+    path: str  # workspace-relative POSIX path
     version: int | None  # the open document's version; None when the file is not open
     original: str  # the text the replacements were computed against
     replacements: tuple[TextReplacement, ...]
@@ -113,19 +120,19 @@ def verify(edit: FileEdit, current_text: str) -> None:
     edit.apply()
 
 
-# -- LSP conversion ----------------------------------------------------------------------------------
+# -- positions ----------------------------------------------------------------------------------------
 
 
-def position_at(text: str, offset: int) -> types.Position:
-    """LSP position (UTF-16 code units) of a character offset."""
+def position_at(text: str, offset: int) -> LineCharacter:
+    """Editor position (UTF-16 code units) of a character offset."""
     line = text.count("\n", 0, offset)
     line_start = text.rfind("\n", 0, offset) + 1
     character = len(text[line_start:offset].encode("utf-16-le")) // 2
-    return types.Position(line=line, character=character)
+    return LineCharacter(line=line, character=character)
 
 
-def offset_at(text: str, position: types.Position) -> int:
-    """Character offset of an LSP position (UTF-16 code units), clamped to the line."""
+def offset_at(text: str, position: LineCharacter) -> int:
+    """Character offset of an editor position (UTF-16 code units), clamped to the line."""
     lines = text.split("\n")
     line = min(position.line, len(lines) - 1) if lines else 0
     start = sum(len(lines[i]) + 1 for i in range(line))
@@ -135,30 +142,6 @@ def offset_at(text: str, position: types.Position) -> int:
             return start + index
         units += 2 if ord(char) > 0xFFFF else 1
     return start + len(lines[line])
-
-
-def to_workspace_edit(edits: list[FileEdit]) -> types.WorkspaceEdit:
-    """One edit over several files; each file's edits carry its version so a stale apply is refused."""
-    changes = []
-    for edit in edits:
-        text_edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
-            types.TextEdit(
-                range=types.Range(
-                    start=position_at(edit.original, r.start), end=position_at(edit.original, r.end)
-                ),
-                new_text=r.new_text,
-            )
-            for r in sorted(edit.replacements, key=lambda r: r.start)
-        ]
-        changes.append(
-            types.TextDocumentEdit(
-                text_document=types.OptionalVersionedTextDocumentIdentifier(
-                    uri=edit.uri, version=edit.version
-                ),
-                edits=text_edits,
-            )
-        )
-    return types.WorkspaceEdit(document_changes=changes)
 
 
 def unified_diff(edits: list[FileEdit]) -> str:

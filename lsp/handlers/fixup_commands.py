@@ -2,60 +2,136 @@
 
 Arguments are one object each (``{uri, range, instruction}``, ``{session, message}``, ``{session}``). A URI
 outside the workspace, an unknown session or a stale proposal is refused with a JSON-RPC error whose
-message says why.
+message says why. The sessions themselves are :mod:`roost.lsp.core.fixups.service`'s; this module converts
+the arguments, applies edits and shows findings and progress through the client.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from roost.engine.types import EngineError
-from roost.lsp.core.fixups.service import FixupError, FixupService
-from roost.lsp.core.model_edits import OutsideWorkspace
-from roost.lsp.core.services import CompletionUnavailable, services_of
-from roost.lsp.core.text_edits import EditError
+from roost.lsp.core.fixups.service import (
+    AcceptReply,
+    EditorAnswer,
+    FixupError,
+    FixupService,
+    ProgressReport,
+    ProposalReply,
+    RejectReply,
+    UndoReply,
+)
+from roost.lsp.core.model_edits import EditFinding
+from roost.lsp.core.services import CompletionUnavailable, Services, services_of
+from roost.lsp.core.text_edits import EditError, FileEdit, LineCharacter
+from roost.lsp.core.workspace_documents import Documents, OutsideWorkspace
+from roost.lsp.handlers.workspace_edits import (
+    JSONValue,
+    documents_of,
+    plain,
+    prompt_refusal,
+    to_diagnostics,
+    to_workspace_edit,
+    uri_of,
+    workspace_path,
+)
+from roost.lsp.progress import ProgressReporter
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
 
 FIXUP_KEY = "fixups"
+Reply = TypeVar("Reply", ProposalReply, AcceptReply, RejectReply, UndoReply)
 
 
-def fixups_of(server: Any) -> FixupService:
+class ServerEditor:
+    """The fix-up service's view of the server and the editor, over LSP."""
+
+    def __init__(self, server: RoostServer) -> None:
+        self.server = server
+
+    def documents(self) -> Documents:
+        return documents_of(self.server)
+
+    def services(self) -> Services:
+        return services_of(self.server)
+
+    def prompt_refusal(self, path: str) -> str | None:
+        return prompt_refusal(self.server, path)
+
+    async def apply_edits(self, edits: list[FileEdit], label: str) -> EditorAnswer:
+        result = await self.server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=to_workspace_edit(self.server, edits), label=label)
+        )
+        return EditorAnswer(result.applied, result.failure_reason)
+
+    def publish_findings(self, path: str, findings: list[EditFinding]) -> None:
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri_of(self.server, path), diagnostics=to_diagnostics(findings)
+            )
+        )
+
+    def progress(self, title: str) -> ProgressReport:
+        return ProgressReporter(self.server, title)
+
+
+def fixups_of(server: RoostServer) -> FixupService:
     service = server.services.get(FIXUP_KEY)
     if service is None:
-        service = FixupService(server)
+        service = FixupService(ServerEditor(server))
         server.services[FIXUP_KEY] = service
+    assert isinstance(service, FixupService)
     return service
 
 
-def plain(value: Any) -> Any:
-    """Command arguments arrive as dicts or as pygls's namedtuples; make them plain."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
-def _argument(arguments: tuple[Any, ...]) -> dict[str, Any]:
-    if not arguments or not isinstance(plain(arguments[0]), dict):
+def _argument(arguments: tuple[object, ...]) -> dict[str, JSONValue]:
+    argument = plain(arguments[0]) if arguments else None
+    if not isinstance(argument, dict):
         raise JsonRpcInvalidParams("expected one object argument")
-    return plain(arguments[0])
+    return argument
 
 
-def _diagnostics(argument: dict[str, Any]) -> list[str]:
+def _diagnostics(argument: dict[str, JSONValue]) -> list[str]:
     raw = argument.get("diagnostics") or []
+    if not isinstance(raw, list):
+        return [str(raw)]
     return [str(d.get("message", d)) if isinstance(d, dict) else str(d) for d in raw]
 
 
-async def _guarded(ls: Any, work: Any) -> Any:
+def _position(raw: JSONValue) -> LineCharacter:
+    if not isinstance(raw, dict):
+        raise TypeError("a range's start and end must be objects")
+    return LineCharacter(int(str(raw["line"])), int(str(raw["character"])))
+
+
+def _to_json(
+    ls: RoostServer, reply: ProposalReply | AcceptReply | RejectReply | UndoReply
+) -> dict[str, JSONValue]:
+    if isinstance(reply, ProposalReply):
+        edit = to_workspace_edit(ls, reply.edits) if reply.edits else None
+        converter = ls.protocol._converter  # noqa: SLF001 - lsprotocol's converter for JSON
+        return {
+            "session": reply.session,
+            "edit": converter.unstructure(edit) if edit is not None else None,
+            "message": reply.message,
+            "findings": list(reply.findings),
+            "problems": list(reply.problems),
+        }
+    if isinstance(reply, AcceptReply):
+        return {"session": reply.session, "applied": reply.applied, "message": reply.message}
+    if isinstance(reply, UndoReply):
+        return {"session": reply.session, "undone": reply.undone, "message": reply.message}
+    return {"session": reply.session, "message": reply.message}
+
+
+async def _guarded(ls: RoostServer, work: Awaitable[Reply]) -> dict[str, JSONValue]:
     try:
-        return await work
+        return _to_json(ls, await work)
     except (FixupError, OutsideWorkspace, EditError, CompletionUnavailable, KeyError, TypeError) as error:
         message = str(error) if not isinstance(error, KeyError) else f"missing argument {error}"
         raise JsonRpcInvalidParams(message) from error
@@ -63,22 +139,25 @@ async def _guarded(ls: Any, work: Any) -> Any:
         raise JsonRpcInvalidParams(services_of(ls).report_failure(error)) from error
 
 
+async def _start(ls: RoostServer, argument: dict[str, JSONValue]) -> ProposalReply:
+    path = workspace_path(ls, str(argument["uri"]))
+    range_ = argument["range"]
+    if not isinstance(range_, dict):
+        raise TypeError("range must be an object")
+    start, end = _position(range_["start"]), _position(range_["end"])
+    instruction = str(argument.get("instruction", ""))
+    return await fixups_of(ls).start(path, start, end, instruction, _diagnostics(argument))
+
+
 def register(server: RoostServer) -> None:
+    # pygls evaluates a command handler's annotations at run time, where RoostServer (imported only for
+    # type checking) is unknown: the server and the raw arguments are typed Any here.
     @server.command("roost.fixup.start")
-    async def start(ls: Any, *arguments: Any) -> dict[str, Any]:
-        argument = _argument(arguments)
-        return await _guarded(
-            ls,
-            fixups_of(ls).start(
-                str(argument["uri"]),
-                argument["range"],
-                str(argument.get("instruction", "")),
-                _diagnostics(argument),
-            ),
-        )
+    async def start(ls: Any, *arguments: Any) -> dict[str, JSONValue]:
+        return await _guarded(ls, _start(ls, _argument(arguments)))
 
     @server.command("roost.fixup.reply")
-    async def reply(ls: Any, *arguments: Any) -> dict[str, Any]:
+    async def reply(ls: Any, *arguments: Any) -> dict[str, JSONValue]:
         argument = _argument(arguments)
         return await _guarded(
             ls,
@@ -88,16 +167,16 @@ def register(server: RoostServer) -> None:
         )
 
     @server.command("roost.fixup.accept")
-    async def accept(ls: Any, *arguments: Any) -> dict[str, Any]:
+    async def accept(ls: Any, *arguments: Any) -> dict[str, JSONValue]:
         return await _guarded(ls, fixups_of(ls).accept(str(_argument(arguments)["session"])))
 
     @server.command("roost.fixup.reject")
-    async def reject(ls: Any, *arguments: Any) -> dict[str, Any]:
-        async def work() -> dict[str, Any]:
+    async def reject(ls: Any, *arguments: Any) -> dict[str, JSONValue]:
+        async def work() -> RejectReply:
             return fixups_of(ls).reject(str(_argument(arguments)["session"]))
 
         return await _guarded(ls, work())
 
     @server.command("roost.fixup.undo")
-    async def undo(ls: Any, *arguments: Any) -> dict[str, Any]:
+    async def undo(ls: Any, *arguments: Any) -> dict[str, JSONValue]:
         return await _guarded(ls, fixups_of(ls).undo(str(_argument(arguments)["session"])))

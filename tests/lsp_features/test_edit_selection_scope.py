@@ -3,19 +3,21 @@ selection's own file outside the selection is not applied (adding an import the 
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 from roost.engine.gate.gate import Gate
-from roost.lsp.core.model_edits import Proposal, Snapshot, build_proposal
+from roost.lsp.core.model_edits import Proposal, build_proposal
+from roost.lsp.core.workspace_documents import Documents, OpenDocument, Snapshot
 
 TEXT = "import os\n\n\ndef keep():\n    return 1\n\n\ndef area(r):\n    return 3.14 * r * r\n"
 
 
 def _proposal(answer: str) -> Proposal:
-    snapshot = Snapshot("file:///w/m.py", "m.py", TEXT, 1, "python")
-    documents: Any = type(
-        "Docs", (), {"snapshot": lambda self, uri: snapshot, "uri_for": lambda self, p: ""}
-    )()
+    snapshot = Snapshot("m.py", TEXT, 1, "python")
+    root = Path("/w")
+    documents = Documents(
+        root, lambda path: OpenDocument(TEXT, 1, "python") if path == root / "m.py" else None
+    )
     start = TEXT.index("def area")
     return build_proposal(answer, documents, snapshot, (start, len(TEXT)), Gate())
 

@@ -3,8 +3,12 @@ answer parser itself is tested in tests/engine_prompts/test_edit_contract.py).""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from roost.engine.gate.gate import Gate
+from roost.lsp.core.model_edits import build_proposal
 from roost.lsp.core.text_edits import (
     EditError,
     FileEdit,
@@ -13,6 +17,7 @@ from roost.lsp.core.text_edits import (
     position_at,
     verify,
 )
+from roost.lsp.core.workspace_documents import Documents, OpenDocument, Snapshot
 
 TEXT = "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
 
@@ -25,13 +30,11 @@ def test_locate_tolerates_indentation_and_trailing_space_then_is_exact() -> None
 
 
 def test_verification_refuses_stale_or_overlapping_edits() -> None:
-    edit = FileEdit("file:///x.py", "x.py", 3, TEXT, (TextReplacement(0, 3, "async def"),))
+    edit = FileEdit("x.py", 3, TEXT, (TextReplacement(0, 3, "async def"),))
     verify(edit, TEXT)
     with pytest.raises(EditError, match="changed"):
         verify(edit, TEXT + "# edited\n")
-    overlapping = FileEdit(
-        "file:///x.py", "x.py", 3, TEXT, (TextReplacement(0, 5, "a"), TextReplacement(3, 8, "b"))
-    )
+    overlapping = FileEdit("x.py", 3, TEXT, (TextReplacement(0, 5, "a"), TextReplacement(3, 8, "b")))
     with pytest.raises(EditError, match="overlap"):
         verify(overlapping, TEXT)
 
@@ -42,9 +45,6 @@ def test_positions_are_utf16() -> None:
 
 
 def test_a_reinvented_class_before_the_selection_is_dropped() -> None:
-    from roost.engine.gate.gate import Gate
-    from roost.lsp.core.model_edits import Snapshot, build_proposal
-
     text = "class Money:\n    cents: int = 0\n\n\ndef show(amount: Money) -> str:\n    return str(amount.cents)\n"
     start = text.index("def show")
     answer = (
@@ -52,8 +52,11 @@ def test_a_reinvented_class_before_the_selection_is_dropped() -> None:
         "def show(amount: Money) -> str:\n    if amount.cents < 0:\n        raise ValueError\n"
         "    return str(amount.cents)\n```"
     )
-    snapshot = Snapshot("file:///w/m.py", "m.py", text, 1, "python")
-    documents = type("Docs", (), {"snapshot": lambda self, uri: snapshot})()
+    snapshot = Snapshot("m.py", text, 1, "python")
+    root = Path("/w")
+    documents = Documents(
+        root, lambda path: OpenDocument(text, 1, "python") if path == root / "m.py" else None
+    )
     proposal = build_proposal(answer, documents, snapshot, (start, len(text)), Gate())
     (edit,) = proposal.edits
     assert edit.apply() == text.replace(

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from lsprotocol import types
+from typing import Protocol
 
 from roost.engine.prompts.edit import EditRequest
-from roost.lsp.core.document_policy import Refused, policy_of
 from roost.lsp.core.fixups.store import (
     AcceptedEdit,
     FixupSession,
@@ -22,21 +20,10 @@ from roost.lsp.core.fixups.store import (
     StoredFileEdit,
     StoredReplacement,
 )
-from roost.lsp.core.model_edits import Documents, Proposal, import_lines, propose_edit
-from roost.lsp.core.services import services_of
-from roost.lsp.core.text_edits import (
-    EditError,
-    FileEdit,
-    TextReplacement,
-    offset_at,
-    position_at,
-    to_workspace_edit,
-    verify,
-)
-from roost.lsp.progress import ProgressReporter
-
-if TYPE_CHECKING:
-    from roost.lsp.server import RoostServer
+from roost.lsp.core.model_edits import EditFinding, Proposal, import_lines, propose_edit
+from roost.lsp.core.services import Services
+from roost.lsp.core.text_edits import EditError, FileEdit, LineCharacter, TextReplacement, offset_at, verify
+from roost.lsp.core.workspace_documents import Documents
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +35,76 @@ class FixupError(ValueError):
     """A fix-up command that cannot be carried out; the message says why."""
 
 
+class ProgressReport(Protocol):
+    """Progress shown while the model writes a proposal."""
+
+    async def begin(self, message: str = "") -> None: ...
+
+    def report(self, message: str) -> None: ...
+
+    def end(self, message: str = "") -> None: ...
+
+
+@dataclass(frozen=True)
+class EditorAnswer:
+    """The editor's answer to applying edits."""
+
+    applied: bool
+    failure_reason: str | None = None
+
+
+class FixupEditor(Protocol):
+    """What fix-ups need of the server and the editor (the handler implements it over LSP)."""
+
+    def documents(self) -> Documents: ...
+
+    def services(self) -> Services: ...
+
+    def prompt_refusal(self, path: str) -> str | None:
+        """Why no prompt may be built for the workspace file ``path`` (document policy), or None."""
+        ...
+
+    async def apply_edits(self, edits: list[FileEdit], label: str) -> EditorAnswer: ...
+
+    def publish_findings(self, path: str, findings: list[EditFinding]) -> None:
+        """Show the gate findings of a proposal on ``path`` (an empty list clears them)."""
+        ...
+
+    def progress(self, title: str) -> ProgressReport: ...
+
+
+@dataclass(frozen=True)
+class ProposalReply:
+    session: str
+    edits: list[FileEdit]
+    message: str
+    findings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AcceptReply:
+    session: str
+    applied: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class RejectReply:
+    session: str
+    message: str
+
+
+@dataclass(frozen=True)
+class UndoReply:
+    session: str
+    undone: bool
+    message: str
+
+
 def _to_stored(edits: list[FileEdit]) -> list[StoredFileEdit]:
     return [
         StoredFileEdit(
-            e.uri,
             e.path,
             e.version,
             e.original,
@@ -64,7 +117,6 @@ def _to_stored(edits: list[FileEdit]) -> list[StoredFileEdit]:
 def _from_stored(edits: list[StoredFileEdit]) -> list[FileEdit]:
     return [
         FileEdit(
-            e.uri,
             e.path,
             e.version,
             e.original,
@@ -74,20 +126,26 @@ def _from_stored(edits: list[StoredFileEdit]) -> list[FileEdit]:
     ]
 
 
-def _range_of(raw: dict[str, Any]) -> types.Range:
-    start, end = raw["start"], raw["end"]
-    return types.Range(
-        start=types.Position(line=int(start["line"]), character=int(start["character"])),
-        end=types.Position(line=int(end["line"]), character=int(end["character"])),
+def _stored_range(start: LineCharacter, end: LineCharacter) -> dict[str, dict[str, int]]:
+    return {
+        "start": {"line": start.line, "character": start.character},
+        "end": {"line": end.line, "character": end.character},
+    }
+
+
+def _range_of(stored: dict[str, dict[str, int]]) -> tuple[LineCharacter, LineCharacter]:
+    start, end = stored["start"], stored["end"]
+    return (
+        LineCharacter(int(start["line"]), int(start["character"])),
+        LineCharacter(int(end["line"]), int(end["character"])),
     )
 
 
 class FixupService:
-    def __init__(self, server: RoostServer, store: FixupStore | None = None) -> None:
-        self.server = server
-        self.documents = Documents(server)
+    def __init__(self, editor: FixupEditor, store: FixupStore | None = None) -> None:
+        self.editor = editor
         self._store = store
-        self._diagnosed: dict[str, set[str]] = {}  # session → URIs we published gate diagnostics on
+        self._diagnosed: dict[str, set[str]] = {}  # session → paths we published gate findings on
 
     @property
     def store(self) -> FixupStore:
@@ -99,120 +157,103 @@ class FixupService:
         session = self.store.load(session_id) if session_id else None
         if session is None:
             raise FixupError(f"no fix-up session {session_id!r}")
-        root = self.documents.root
+        root = self.editor.documents().root
         if root is None or Path(session.root).resolve() != root.resolve():
             raise FixupError(f"fix-up session {session_id} belongs to another workspace ({session.root})")
         return session
 
     # -- commands ------------------------------------------------------------------------------------
     async def start(
-        self, uri: str, range_: dict[str, Any], instruction: str, diagnostics: list[str]
-    ) -> dict[str, Any]:
+        self, path: str, start: LineCharacter, end: LineCharacter, instruction: str, diagnostics: list[str]
+    ) -> ProposalReply:
+        """A new session on the selection ``start``–``end`` of the workspace file ``path``."""
         if not instruction.strip():
             raise FixupError("a fix-up needs an instruction")
-        self.documents.check_inside(uri)
-        root = self.documents.root
-        assert root is not None
-        _range_of(range_)  # validates the shape before anything is stored
+        root = self.editor.documents().folder()
         session = FixupSession(
-            id=self.store.new_id(), root=str(root), uri=uri, range=range_, instruction=instruction
+            id=self.store.new_id(),
+            root=str(root),
+            path=path,
+            range=_stored_range(start, end),
+            instruction=instruction,
         )
         session.message = ""
         proposal = await self._propose(session, instruction, diagnostics)
-        return self._answer(session, proposal)
+        return self._reply(session, proposal)
 
-    async def reply(self, session_id: str, message: str, diagnostics: list[str]) -> dict[str, Any]:
+    async def reply(self, session_id: str, message: str, diagnostics: list[str]) -> ProposalReply:
         session = self._load(session_id)
         if session.state != "open":
             raise FixupError(f"fix-up session {session_id} is {session.state}; start a new one")
         if not message.strip():
             raise FixupError("a reply needs a message")
         proposal = await self._propose(session, message, diagnostics)
-        return self._answer(session, proposal)
+        return self._reply(session, proposal)
 
-    async def accept(self, session_id: str) -> dict[str, Any]:
+    async def accept(self, session_id: str) -> AcceptReply:
         session = self._load(session_id)
         if session.state != "open" or not session.proposal:
             raise FixupError(f"fix-up session {session_id} has no open proposal to accept")
         edits = _from_stored(session.proposal)
+        documents = self.editor.documents()
         accepted: list[AcceptedEdit] = []
         for edit in edits:
             try:
-                verify(edit, self.documents.snapshot(edit.uri).text)
+                verify(edit, documents.snapshot(edit.path).text)
             except EditError as error:
                 raise FixupError(
                     f"the proposal no longer applies: {error}; reply to get a fresh one"
                 ) from error
-            accepted.append(AcceptedEdit(edit.uri, edit.path, edit.original, edit.apply()))
-        result = await self.server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=to_workspace_edit(edits), label="Roost fix-up")
-        )
-        if not result.applied:
-            return {
-                "session": session.id,
-                "applied": False,
-                "message": result.failure_reason or "the editor refused",
-            }
+            accepted.append(AcceptedEdit(edit.path, edit.original, edit.apply()))
+        answer = await self.editor.apply_edits(edits, "Roost fix-up")
+        if not answer.applied:
+            return AcceptReply(session.id, False, answer.failure_reason or "the editor refused")
         self._publish(session.id, {})
         session.accepted.append(accepted)
         session.state = "accepted"
         self.store.save(session)
-        return {
-            "session": session.id,
-            "applied": True,
-            "message": f"Applied to {', '.join(a.path for a in accepted)}.",
-        }
+        return AcceptReply(session.id, True, f"Applied to {', '.join(a.path for a in accepted)}.")
 
-    def reject(self, session_id: str) -> dict[str, Any]:
+    def reject(self, session_id: str) -> RejectReply:
         session = self._load(session_id)
         self._publish(session.id, {})
         session.state = "rejected"
         session.proposal = []
         self.store.save(session)
-        return {"session": session.id, "message": "Proposal rejected."}
+        return RejectReply(session.id, "Proposal rejected.")
 
-    async def undo(self, session_id: str) -> dict[str, Any]:
+    async def undo(self, session_id: str) -> UndoReply:
         session = self._load(session_id)
         if not session.accepted:
             raise FixupError(f"fix-up session {session_id} has no accepted edit to undo")
         group = session.accepted[-1]
+        documents = self.editor.documents()
         reverts = []
         for accepted in group:
-            snapshot = self.documents.snapshot(accepted.uri)
+            snapshot = documents.snapshot(accepted.path)
             if snapshot.text != accepted.after:
                 raise FixupError(f"{accepted.path} changed since the edit was applied; not undoing it")
             start, end_after, end_before = _changed_region(accepted.after, accepted.before)
             replacement = TextReplacement(start, end_after, accepted.before[start:end_before])
-            reverts.append(
-                FileEdit(accepted.uri, accepted.path, snapshot.version, snapshot.text, (replacement,))
-            )
-        result = await self.server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=to_workspace_edit(reverts), label="Roost fix-up undo")
-        )
-        if not result.applied:
-            return {
-                "session": session.id,
-                "undone": False,
-                "message": result.failure_reason or "the editor refused",
-            }
+            reverts.append(FileEdit(accepted.path, snapshot.version, snapshot.text, (replacement,)))
+        answer = await self.editor.apply_edits(reverts, "Roost fix-up undo")
+        if not answer.applied:
+            return UndoReply(session.id, False, answer.failure_reason or "the editor refused")
         session.accepted.pop()
         session.state = "open"
         self.store.save(session)
-        return {
-            "session": session.id,
-            "undone": True,
-            "message": f"Reverted {', '.join(a.path for a in group)}.",
-        }
+        return UndoReply(session.id, True, f"Reverted {', '.join(a.path for a in group)}.")
 
     # -- proposals -------------------------------------------------------------------------------------
     async def _propose(self, session: FixupSession, user_message: str, diagnostics: list[str]) -> Proposal:
-        services = services_of(self.server)
-        policy = policy_of(self.server, session.uri)
-        if isinstance(policy, Refused):
-            raise FixupError(policy.reason)
-        target = self.documents.snapshot(session.uri)
-        range_ = _range_of(session.range)
-        start, end = offset_at(target.text, range_.start), offset_at(target.text, range_.end)
+        services = self.editor.services()
+        refusal = self.editor.prompt_refusal(session.path)
+        if refusal is not None:
+            raise FixupError(refusal)
+        documents = self.editor.documents()
+        target = documents.snapshot(session.path)
+        range_start, range_end = _range_of(session.range)
+        start, end = offset_at(target.text, range_start), offset_at(target.text, range_end)
         if end < start:
             start, end = end, start
         selection = target.text[start:end]
@@ -221,7 +262,7 @@ class FixupService:
         verdict = await loop.run_in_executor(
             None, lambda: gate.check(target.language, target.text[:start], selection, target.text[end:])
         )
-        findings = [f"{f.test_id}: {f.message} (line {f.line})" for f in verdict.findings] + list(diagnostics)
+        findings = [f.describe(line=True) for f in verdict.findings] + list(diagnostics)
         request = EditRequest(
             instruction=user_message,
             path=target.path,
@@ -233,19 +274,19 @@ class FixupService:
             history=list(session.turns),
             imports=import_lines(target.path, target.text),
         )
-        reporter = ProgressReporter(self.server, "Roost: fix-up")
-        await reporter.begin(user_message[:80])
+        progress = self.editor.progress("Roost: fix-up")
+        await progress.begin(user_message[:80])
         try:
             proposal = await propose_edit(
                 services,
                 request,
-                self.documents,
+                documents,
                 target,
                 (start, end),
-                lambda partial: reporter.report(partial[-PARTIAL_CHARS:]),
+                lambda partial: progress.report(partial[-PARTIAL_CHARS:]),
             )
         finally:
-            reporter.end("proposal ready")
+            progress.end("proposal ready")
         self._publish(session.id, proposal.diagnostics)
         session.turns.append((user_message, proposal.answer))
         session.proposal = _to_stored(proposal.edits)
@@ -253,25 +294,17 @@ class FixupService:
         self.store.save(session)
         return proposal
 
-    def _publish(self, session_id: str, diagnostics: dict[str, list[types.Diagnostic]]) -> None:
-        """Gate findings of the current proposal as diagnostics; stale ones of this session cleared."""
+    def _publish(self, session_id: str, findings: dict[str, list[EditFinding]]) -> None:
+        """Gate findings of the current proposal shown in the editor; stale ones of this session cleared."""
         previous = self._diagnosed.get(session_id, set())
-        for uri in previous | set(diagnostics):
-            self.server.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics.get(uri, []))
-            )
-        self._diagnosed[session_id] = set(diagnostics)
+        for path in previous | set(findings):
+            self.editor.publish_findings(path, findings.get(path, []))
+        self._diagnosed[session_id] = set(findings)
 
-    def _answer(self, session: FixupSession, proposal: Proposal) -> dict[str, Any]:
-        edit = to_workspace_edit(proposal.edits) if proposal.edits else None
-        converter = self.server.protocol._converter  # noqa: SLF001 - lsprotocol's converter for JSON
-        return {
-            "session": session.id,
-            "edit": converter.unstructure(edit) if edit is not None else None,
-            "message": proposal.message,
-            "findings": proposal.findings,
-            "problems": proposal.problems,
-        }
+    def _reply(self, session: FixupSession, proposal: Proposal) -> ProposalReply:
+        return ProposalReply(
+            session.id, proposal.edits, proposal.message, proposal.findings, proposal.problems
+        )
 
 
 def _changed_region(after: str, before: str) -> tuple[int, int, int]:
@@ -284,6 +317,3 @@ def _changed_region(after: str, before: str) -> tuple[int, int, int]:
     while tail < limit - start and after[len(after) - 1 - tail] == before[len(before) - 1 - tail]:
         tail += 1
     return start, len(after) - tail, len(before) - tail
-
-
-__all__ = ["FixupError", "FixupService", "position_at"]

@@ -2,6 +2,8 @@
 
 One row per session; the conversation, the current proposal and the accepted edits are JSON. Writes are
 small and rare (one per command), so a plain connection per call keeps threads out of each other's way.
+Files are named by workspace-relative paths (sessions stored by Roost before schema 2 named them by URI;
+such a session is not loaded: the user starts a new one).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import platformdirs
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def default_state_dir() -> Path:
@@ -34,7 +36,6 @@ class StoredReplacement:
 
 @dataclass
 class StoredFileEdit:
-    uri: str
     path: str
     version: int | None
     original: str
@@ -45,7 +46,6 @@ class StoredFileEdit:
 class AcceptedEdit:
     """What an accept changed, so undo can check the text is still as we left it and revert it."""
 
-    uri: str
     path: str
     before: str  # the whole text before
     after: str  # the whole text after
@@ -55,8 +55,9 @@ class AcceptedEdit:
 class FixupSession:
     id: str
     root: str
-    uri: str
-    range: dict[str, Any]
+    path: str  # the file the fix-up started in, workspace-relative
+    # The selection, as {"start": {"line", "character"}, "end": {...}} (UTF-16 characters).
+    range: dict[str, dict[str, int]]
     instruction: str
     state: str = "open"  # open | accepted | rejected
     turns: list[tuple[str, str]] = field(default_factory=list)  # (user message, model answer)
@@ -67,7 +68,9 @@ class FixupSession:
     updated: float = field(default_factory=time.time)
 
 
-def _from_json(data: dict[str, Any]) -> FixupSession:
+def _from_json(data: dict[str, Any]) -> FixupSession | None:
+    if "path" not in data:  # stored before schema 2
+        return None
     session = FixupSession(**{k: v for k, v in data.items() if k not in ("proposal", "accepted", "turns")})
     session.turns = [tuple(turn) for turn in data.get("turns", [])]
     session.proposal = [

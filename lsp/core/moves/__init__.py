@@ -1,2 +1,2 @@
-"""Deterministic refactors at the protocol edge: context's plans (:mod:`roost.context.refactor`) turned into
-verified, versioned edits."""
+"""Deterministic refactors: context's plans (:mod:`roost.context.refactor`) turned into verified, versioned
+edits of workspace files."""

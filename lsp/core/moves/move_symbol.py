@@ -1,18 +1,17 @@
-"""Move symbol to module, at the protocol edge: current texts in (the editor's buffers or the disk), the
-planner's text replacements (:mod:`roost.context.refactor.move`) out as versioned file edits."""
+"""Move symbol to module: current texts in (the editor's buffers or the disk), the planner's text
+replacements (:mod:`roost.context.refactor.move`) out as versioned file edits."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from roost.context.facts import Import
+from roost.context.facts import Import, ResolvedImport
 from roost.context.refactor.imports import RefactorError
 from roost.context.refactor.move import FileText
 from roost.context.refactor.move import plan_move as plan_text_move
-from roost.lsp.core.model_edits import Snapshot
 from roost.lsp.core.text_edits import EditError, FileEdit, TextReplacement
+from roost.lsp.core.workspace_documents import Snapshot
 
 
 @dataclass
@@ -27,7 +26,7 @@ def plan_move(
     target: Snapshot,
     dependents: list[str],
     snapshot_of: Callable[[str], Snapshot],
-    resolve: Callable[[str, Import], Any],
+    resolve: Callable[[str, Import], ResolvedImport],
     exists: Callable[[str], bool],
 ) -> MovePlan:
     """Edits that move top-level ``symbol`` from ``source`` to ``target``; raises EditError when impossible."""
@@ -54,5 +53,5 @@ def plan_move(
     for change in planned.changes:
         s = snapshots[change.path]
         replacements = tuple(TextReplacement(r.start, r.end, r.new_text) for r in change.replacements)
-        plan.edits.append(FileEdit(s.uri, s.path, s.version, change.text, replacements))
+        plan.edits.append(FileEdit(s.path, s.version, change.text, replacements))
     return plan

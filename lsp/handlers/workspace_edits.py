@@ -1,0 +1,150 @@
+"""The edit use cases' types at the protocol edge: URIs to workspace paths and back, the editor's open
+buffers as :class:`~roost.lsp.core.workspace_documents.Documents`, positions, and the core's
+:class:`~roost.lsp.core.text_edits.FileEdit` s as one versioned ``WorkspaceEdit``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace import TextDocument
+
+from roost.lsp.core.document_policy import Refused, policy_of
+from roost.lsp.core.model_edits import EditFinding
+from roost.lsp.core.text_edits import FileEdit, LineCharacter, position_at
+from roost.lsp.core.workspace_documents import Documents, OpenDocument, OutsideWorkspace
+
+if TYPE_CHECKING:
+    from roost.lsp.server import RoostServer
+
+JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
+
+
+def documents_of(server: RoostServer) -> Documents:
+    """The workspace's files as the editor has them: its buffers, else the disk."""
+
+    def open_document(path: Path) -> OpenDocument | None:
+        document = _open_text_document(server, path)
+        if document is None:
+            return None
+        return OpenDocument(document.source, document.version, document.language_id or "")
+
+    return Documents(server.workspace_root(), open_document)
+
+
+def _open_text_document(server: RoostServer, path: Path) -> TextDocument | None:
+    documents = server.workspace.text_documents
+    document = documents.get(from_fs_path(str(path)) or path.as_uri())
+    if document is not None:
+        return document
+    # The editor may spell the URI differently (percent-encoding, a symlinked folder): compare the files.
+    wanted = path.resolve()
+    for uri, candidate in documents.items():
+        named = to_fs_path(uri)
+        if named and uri.startswith("file:") and Path(named).resolve() == wanted:
+            return candidate
+    return None
+
+
+def workspace_path(server: RoostServer, uri: str) -> str:
+    """The workspace path of a document URI; OutsideWorkspace for anything else (another folder, a
+    symlink out, an ``untitled:`` buffer)."""
+    root = server.workspace_root()
+    if root is None or not uri.startswith("file:"):
+        raise OutsideWorkspace(f"{uri} is outside the workspace {root}; Roost only edits workspace files")
+    try:
+        return documents_of(server).relative(Path(to_fs_path(uri) or ""))
+    except OutsideWorkspace as error:
+        raise OutsideWorkspace(
+            f"{uri} is outside the workspace {root}; Roost only edits workspace files"
+        ) from error
+
+
+def uri_of(server: RoostServer, path: str) -> str:
+    """The URI of a workspace path: the open document's own (the editor matches its buffer by it), else
+    the file's."""
+    root = server.workspace_root()
+    if root is None:
+        raise OutsideWorkspace("no workspace folder is open")
+    document = _open_text_document(server, root / path)
+    if document is not None:
+        return document.uri
+    absolute = (root / path).resolve()
+    return from_fs_path(str(absolute)) or absolute.as_uri()
+
+
+def prompt_refusal(server: RoostServer, path: str) -> str | None:
+    """The document policy for a workspace file: why no prompt may be built for it, or None."""
+    verdict = policy_of(server, uri_of(server, path))
+    return verdict.reason if isinstance(verdict, Refused) else None
+
+
+def to_position(position: LineCharacter) -> types.Position:
+    return types.Position(line=position.line, character=position.character)
+
+
+def from_position(position: types.Position) -> LineCharacter:
+    return LineCharacter(position.line, position.character)
+
+
+def to_workspace_edit(
+    server: RoostServer, edits: Sequence[FileEdit], created: Sequence[str] = ()
+) -> types.WorkspaceEdit:
+    """One edit over several files; each file's edits carry its version so a stale apply is refused. The
+    ``created`` files (new modules) are created first."""
+    changes: list[types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile] = [
+        types.CreateFile(
+            uri=uri_of(server, path), options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
+        )
+        for path in created
+    ]
+    for edit in edits:
+        text_edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
+            types.TextEdit(
+                range=types.Range(
+                    start=to_position(position_at(edit.original, r.start)),
+                    end=to_position(position_at(edit.original, r.end)),
+                ),
+                new_text=r.new_text,
+            )
+            for r in sorted(edit.replacements, key=lambda r: r.start)
+        ]
+        changes.append(
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=uri_of(server, edit.path), version=edit.version
+                ),
+                edits=text_edits,
+            )
+        )
+    return types.WorkspaceEdit(document_changes=changes)
+
+
+def to_diagnostics(findings: Sequence[EditFinding]) -> list[types.Diagnostic]:
+    return [
+        types.Diagnostic(
+            range=types.Range(start=to_position(finding.start), end=to_position(finding.end)),
+            message=finding.message,
+            severity=types.DiagnosticSeverity.Warning,
+            source="roost",
+            code=finding.code,
+        )
+        for finding in findings
+    ]
+
+
+def plain(value: object) -> JSONValue:
+    """Command arguments and code action data arrive as dicts or as pygls's namedtuples; make them plain."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    as_dict = getattr(value, "_asdict", None)
+    if callable(as_dict):
+        return {str(k): plain(v) for k, v in as_dict().items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
