@@ -10,6 +10,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from roost.engine.metrics import ENGINE_REGISTRY
+
 log = logging.getLogger(__name__)
 
 LSP_REGISTRY = CollectorRegistry(auto_describe=True)
@@ -72,8 +74,6 @@ def serve_metrics(port: int) -> int | None:
     if _served_port is not None:
         return _served_port
     try:
-        from roost.engine.metrics import ENGINE_REGISTRY
-
         LSP_REGISTRY.register(_Forward(ENGINE_REGISTRY))
     except Exception:  # the engine's metrics are optional for ours
         log.warning("engine metrics are not available; serving LSP metrics only")

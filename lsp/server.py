@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import BinaryIO, Literal
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, PyglsError
@@ -79,8 +79,9 @@ class RoostServer(LanguageServer):
         # Called once after ``initialized``, in registration order; long work must start a task and return.
         self.initialized_hooks: list[Callable[[RoostServer], None]] = []
         self.shutdown_hooks: list[Callable[[RoostServer], None]] = []
-        # Feature modules keep their long-lived objects here (index, engine, gate …) by name.
-        self.services: dict[str, Any] = {}
+        # Feature modules keep their long-lived objects here (index, engine, gate …) by name; each
+        # checks the type of what it reads back.
+        self.services: dict[str, object] = {}
         self._errors_shown: set[str] = set()
 
     # -- transport -----------------------------------------------------------------------------

@@ -3,7 +3,10 @@ model join and conversion takes about a minute, and a bar says it is working and
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 
 class TerminalProgressBar:
@@ -13,8 +16,8 @@ class TerminalProgressBar:
     def __init__(self, title: str, stream: TextIO) -> None:
         self._title = title
         self._stream = stream
-        self._bar: Any = None
-        self._task: Any = None
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
         self._closed = False
 
     def __call__(self, message: str, fraction: float | None) -> None:
@@ -28,10 +31,7 @@ class TerminalProgressBar:
             self.close()
 
     def _show(self, message: str, fraction: float | None) -> None:
-        if self._bar is None:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
+        if self._bar is None or self._task is None:
             self._bar = Progress(
                 TextColumn(f"{self._title}"),
                 BarColumn(),

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from lsprotocol import types
 
 from roost.lsp.config import as_dict, unwrap_client_settings
-
-if TYPE_CHECKING:
-    from roost.lsp.server import RoostServer
+from roost.lsp.server import RoostServer
 
 EFFECTIVE_CONFIGURATION = "roost/effectiveConfiguration"
 
@@ -21,7 +17,7 @@ def register(server: RoostServer) -> None:
 
     # Editors show this in their status command (`:RoostStatus`); tests use it to observe layering.
     @server.feature(EFFECTIVE_CONFIGURATION)
-    def effective(ls: RoostServer, params: object) -> dict[str, Any]:
+    def effective(ls: RoostServer, params: object) -> dict[str, object]:
         return {
             "settings": as_dict(ls.config),
             "workspaceFile": ls.config_stack.workspace_file,

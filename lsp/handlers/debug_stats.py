@@ -3,21 +3,20 @@ workspace content, for the reliability tests and the soak benchmark (and for a u
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import cast
 
 import psutil
 
+from roost.lsp.core.services import SERVICES_KEY, Services
 from roost.lsp.protocol import RoostProtocol
-
-if TYPE_CHECKING:
-    from roost.lsp.server import RoostServer
+from roost.lsp.server import RoostServer
 
 DEBUG_STATS = "roost/debugStats"
 
 
 def register(server: RoostServer) -> None:
     @server.feature(DEBUG_STATS)
-    def debug_stats(ls: RoostServer, params: Any) -> dict[str, Any]:
+    def debug_stats(ls: RoostServer, params: object) -> dict[str, object]:
         return {
             "heldFutures": cast(RoostProtocol, ls.protocol).held_futures(),
             "rssBytes": psutil.Process().memory_info().rss,
@@ -26,9 +25,9 @@ def register(server: RoostServer) -> None:
         }
 
 
-def _index_stats(ls: RoostServer) -> dict[str, Any]:
-    services = ls.services.get("roost")
-    index = getattr(services, "index", None)
+def _index_stats(ls: RoostServer) -> dict[str, object]:
+    services = ls.services.get(SERVICES_KEY)
+    index = services.index if isinstance(services, Services) else None
     if index is None:
         return {}
     return {

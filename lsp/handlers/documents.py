@@ -5,14 +5,9 @@ and ``server.content_change_listeners`` (each didChange's content changes with t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lsprotocol import types
 
-from roost.lsp.server import ContentChange
-
-if TYPE_CHECKING:
-    from roost.lsp.server import RoostServer
+from roost.lsp.server import ContentChange, RoostServer
 
 
 def register(server: RoostServer) -> None:

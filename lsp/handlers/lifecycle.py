@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from roost.lsp.config import ConfigStack, unwrap_client_settings
 from roost.lsp.logs import ForwardingHandler, configure_file_logging
-
-if TYPE_CHECKING:
-    from roost.lsp.server import RoostServer
+from roost.lsp.server import RoostServer
 
 log = logging.getLogger(__name__)
 

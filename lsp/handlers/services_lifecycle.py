@@ -40,12 +40,11 @@ def register(server: RoostServer) -> None:
     def start(ls: RoostServer) -> None:
         services = services_of(ls)
         services.config = ls.config
-        port = ls.services.get(METRICS_PORT_OVERRIDE)
-        if port is None:
-            port = ls.config.metrics.port
+        override = ls.services.get(METRICS_PORT_OVERRIDE)
+        port = override if isinstance(override, int) else ls.config.metrics.port
         if port:
             try:
-                serve_metrics(int(port))
+                serve_metrics(port)
             except OSError as error:
                 ls.show_error_once("metrics", f"Roost: cannot serve metrics on 127.0.0.1:{port}: {error}")
         services.start_index()

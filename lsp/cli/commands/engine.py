@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from roost.engine.server import add_server_arguments, local_engine_problem, options_from_arguments, run_server
+from roost.lsp.cli.progress_bar import TerminalProgressBar
 from roost.lsp.cli.registry import Command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from roost.engine.server import add_server_arguments  # light: no torch at import
-
     actions = parser.add_subparsers(dest="engine_action", metavar="ACTION")
     serve = actions.add_parser(
         "serve",
@@ -34,14 +34,10 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "engine_action", None) != "serve":
         print("usage: roost engine serve [--port N] [--model M] …", file=sys.stderr)
         return 2
-    from roost.engine.server import local_engine_problem, options_from_arguments, run_server
-
     problem = local_engine_problem()
     if problem:
         print(f"roost engine: {problem}", file=sys.stderr)
         return 1
-    from roost.lsp.cli.progress_bar import TerminalProgressBar
-
     # The first run joins and converts the bundled model (about a minute): a bar on a terminal.
     bar = TerminalProgressBar("roost engine", sys.stderr)
     try:

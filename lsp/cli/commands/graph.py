@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from roost.context.export import FORMATS, module_graph
+from roost.lsp.cli.commands.index import build_options, run_index_with_progress
 from roost.lsp.cli.registry import Command
 
 
@@ -26,9 +28,6 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from roost.context.export import FORMATS, module_graph
-    from roost.lsp.cli.commands.index import build_options, run_index_with_progress
-
     if not args.root.is_dir():
         print(f"roost graph: {args.root} is not a directory", file=sys.stderr)
         return 2

@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from rich.console import Console
+from rich.table import Table
+
+from roost.context.checks import RuleScanner
+from roost.engine.gate import Gate, GateOptions, collect_workspace_secrets
+from roost.engine.gate.batch import run_batch
 from roost.lsp.cli.registry import Command
-
-if TYPE_CHECKING:
-    from roost.engine.gate import Gate
 
 _LANGUAGE_BY_SUFFIX = {
     ".py": "python",
@@ -50,9 +52,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _build_gate(root: Path | None) -> tuple[Gate, frozenset[str]]:
-    from roost.context.checks import RuleScanner
-    from roost.engine.gate import Gate, GateOptions, collect_workspace_secrets
-
     if root is not None and not root.is_dir():
         raise NotADirectoryError(f"--root is not a directory: {root}")
     gate = Gate(GateOptions(workspace_root=root, scanner=RuleScanner()))
@@ -61,8 +60,6 @@ def _build_gate(root: Path | None) -> tuple[Gate, frozenset[str]]:
 
 
 def _run_batch(args: argparse.Namespace) -> int:
-    from roost.engine.gate.batch import run_batch
-
     gate, secrets = _build_gate(args.root)
     for answer in run_batch(gate, sys.stdin, secrets):
         sys.stdout.write(answer + "\n")
@@ -71,9 +68,6 @@ def _run_batch(args: argparse.Namespace) -> int:
 
 
 def _run_file(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console()
     path: Path = args.file
     try:

@@ -9,13 +9,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from roost.context.index import IndexProgress, IndexReport, WorkspaceIndex
+from roost.context.options import IndexOptions
 from roost.lsp.cli.registry import Command
-
-if TYPE_CHECKING:
-    from roost.context.index import IndexProgress, IndexReport, WorkspaceIndex
-    from roost.context.options import IndexOptions
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -30,8 +30,6 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def build_options(args: argparse.Namespace) -> IndexOptions:
-    from roost.context.options import IndexOptions
-
     return IndexOptions(
         excludes=tuple(args.exclude),
         persist=not args.no_cache,
@@ -44,11 +42,6 @@ def run_index_with_progress(
     root: Path, options: IndexOptions, quiet: bool
 ) -> tuple[WorkspaceIndex, IndexReport]:
     """Index ``root`` with a rich progress bar on stderr (none when ``quiet`` or not a terminal)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from roost.context.index import WorkspaceIndex
-
     index = WorkspaceIndex(root, options)
     console = Console(stderr=True)
     if quiet or not console.is_terminal:

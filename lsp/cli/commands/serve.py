@@ -7,6 +7,8 @@ import logging
 
 from roost.lsp.cli.registry import Command
 from roost.lsp.framing import DEFAULT_MAX_MESSAGE_BYTES
+from roost.lsp.handlers.services_lifecycle import METRICS_PORT_OVERRIDE
+from roost.lsp.server import create_server
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -45,14 +47,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from roost.lsp.server import create_server
-
     # Until initialize configures the log file, keep library chatter off stdout (the protocol channel).
     logging.basicConfig(level=logging.WARNING, handlers=[logging.NullHandler()])
     server = create_server()
     server.max_message_bytes = args.max_message_bytes
     if args.metrics_port is not None:
-        server.services["metrics_port_override"] = args.metrics_port
+        server.services[METRICS_PORT_OVERRIDE] = args.metrics_port
     if args.tcp:
         host, port = args.tcp
         server.start_tcp(host, port)

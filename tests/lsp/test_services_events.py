@@ -1,0 +1,102 @@
+"""The core's services tell the user things through the small ``ServiceEvents`` protocol
+(lsp/core/events.py), not through the server: here a recorder stands in for the editor, and real
+indexing and a real failing model load report their status, errors and progress to it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from roost.lsp.config import RoostConfig, apply_layer
+from roost.lsp.core.events import StatusState
+from roost.lsp.core.services import CompletionUnavailable, Services
+
+
+class RecordedReport:
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.calls: list[tuple[str, str]] = []
+
+    async def begin(self, message: str = "") -> None:
+        self.calls.append(("begin", message))
+
+    def report(self, message: str, percentage: int | None = None) -> None:
+        self.calls.append(("report", message))
+
+    def end(self, message: str = "") -> None:
+        self.calls.append(("end", message))
+
+
+class RecordedEvents:
+    """A ``ServiceEvents`` that remembers what an editor would have been shown."""
+
+    def __init__(self) -> None:
+        self.status_state: StatusState = "starting"
+        self.status_message = ""
+        self.statuses: list[tuple[StatusState, str]] = []
+        self.errors: list[tuple[str, str]] = []
+        self.reports: list[RecordedReport] = []
+
+    def send_status(self, state: StatusState, message: str = "", percentage: int | None = None) -> None:
+        self.status_state, self.status_message = state, message
+        self.statuses.append((state, message))
+
+    def show_error_once(self, key: str, message: str) -> None:
+        self.errors.append((key, message))
+
+    def progress_report(self, title: str) -> RecordedReport:
+        self.reports.append(RecordedReport(title))
+        return self.reports[-1]
+
+
+def _config(tmp_path: Path, **layer: dict[str, object]) -> RoostConfig:
+    base = {"cache": {"dir": str(tmp_path / "cache")}, "index": {"watch": False}}
+    config, problems = apply_layer(RoostConfig(), {**base, **layer}, "test")
+    assert not problems
+    return config
+
+
+def test_indexing_reports_its_status_and_progress(tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "a.py").write_text("def a():\n    return 1\n")
+    (workspace / "b.py").write_text("from a import a\n")
+    events = RecordedEvents()
+
+    async def index() -> None:
+        services = Services(events, _config(tmp_path), workspace)
+        services.start_index()
+        while not any(call[0] == "end" for report in events.reports for call in report.calls):
+            await asyncio.sleep(0.05)
+        await services.aclose()
+
+    asyncio.run(asyncio.wait_for(index(), 120))
+    (report,) = events.reports
+    assert report.title == "Roost: indexing"
+    assert report.calls[0] == ("begin", "scanning the workspace")
+    assert report.calls[-1][0] == "end" and report.calls[-1][1].startswith("2 files in")
+    assert events.statuses[0][0] == "indexing"
+    assert events.statuses[-1] == ("ready", "Roost is ready (2 files indexed)")
+    assert events.errors == []
+
+
+def test_a_failing_model_load_shows_its_fix_once_and_ends_its_progress(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="the in-process engine (roost[local]) is not installed")
+    missing = tmp_path / "no-such-model"
+    config = _config(tmp_path, backend={"kind": "transformers"}, model={"name": str(missing)})
+    events = RecordedEvents()
+
+    async def load() -> None:
+        services = Services(events, config, None)
+        for _ in range(2):  # the second request gets the remembered failure, shown no second time
+            with pytest.raises(CompletionUnavailable, match="no model"):
+                await services.backend()
+
+    asyncio.run(load())
+    assert [key for key, _ in events.errors] == ["no-model"]
+    assert events.statuses[0][0] == "loading_model" and events.statuses[-1][0] == "error"
+    (report,) = events.reports
+    assert report.title == "Roost: loading the model"
+    assert report.calls[0][0] == "begin" and report.calls[-1][0] == "end"
