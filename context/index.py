@@ -9,105 +9,62 @@
 
 Cold indexing: scan (gitignore, excludes, secrets, size) → compare with the SQLite store (size/mtime, then
 content hash) → parse what changed in worker processes (facts + import resolution done there) → write a
-transaction per batch and link the graph as batches arrive. Warm start: load rows, no parsing.
+transaction per batch and link the graph as batches arrive. Warm start: load rows, no parsing. The parts
+of a run that hold no state of the index (reuse, parsing in workers) are in :mod:`roost.context.indexing`;
+one open buffer's edits and outline updates in :mod:`roost.context.open_buffers`.
 
 Paths given to the API may be absolute or workspace-relative; answers use workspace-relative POSIX paths.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
-import multiprocessing
 import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from multiprocessing.context import BaseContext
+from concurrent.futures import Future
 from pathlib import Path
 
 from roost.context.buffers import Buffer, BufferEdit
-from roost.context.codec import decode_facts, decode_resolutions, encode_resolutions
+from roost.context.codec import decode_resolutions, encode_resolutions
 from roost.context.facts import Definition, FileFacts, Import, Reference, ResolvedImport
 from roost.context.graph import CodeGraph, Direction, GraphStats, ImportEdge, SymbolLocation
-from roost.context.languages import all_languages, language_for_path, language_named
-from roost.context.languages.base import OutlineState
+from roost.context.indexing import POOL_THRESHOLD as _POOL_THRESHOLD  # also read by tests/reliability
+from roost.context.indexing import (
+    IndexProgress,
+    IndexReport,
+    ProgressCallback,
+    adapt_progress,
+    load_stored_rows,
+    parse_files,
+    plan_reuse,
+)
+from roost.context.languages import language_for_path, language_named
+from roost.context.languages.base import LanguageSupport
 from roost.context.layout import FileSetLayout
 from roost.context.navigation import FileView, Navigator, ReferenceLocation
+from roost.context.open_buffers import OpenBuffer
 from roost.context.options import IndexOptions, default_cache_dir
 from roost.context.parser_cache import parser_for
 from roost.context.parsing import (
     ParsedRecord,
     check_utf8,
     content_hash,
-    index_batch,
     index_one,
     resolve_all,
 )
 from roost.context.scanning import FileStat, WorkspaceFilter, read_source, scan_workspace, stat_file
 from roost.context.store import IndexStore, StoredFile, fileset_fingerprint, store_path_for
 from roost.context.watching import DiskWatcher
-from roost.context.worker_lifetime import init_pool_worker
+
+# The index's API; the progress and report types are defined in :mod:`roost.context.indexing`.
+__all__ = ["IndexProgress", "IndexReport", "ProgressCallback", "WorkspaceIndex", "open_index"]
 
 log = logging.getLogger("roost.context.index")
 
-# Below this many files to parse, a process pool costs more than it saves.
-_POOL_THRESHOLD = 48
 _VIEW_CACHE_SIZE = 64
-
-
-@dataclass(frozen=True, slots=True)
-class IndexProgress:
-    phase: str  # "scanning", "loading", "parsing", "resolving", "done"
-    done: int
-    total: int
-    message: str = ""
-
-
-ProgressCallback = Callable[[IndexProgress], None]
-
-
-@dataclass(frozen=True, slots=True)
-class IndexReport:
-    """What one (re)index did, plus the graph's totals afterwards."""
-
-    files: int
-    parsed: int  # files parsed in this run
-    reused: int  # files taken from the store unchanged
-    skipped: int  # binary/unreadable files (known, not indexed)
-    removed: int
-    seconds: float
-    stats: GraphStats
-    store_rebuilt: bool = False
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "files": self.stats.files,
-            "parsed": self.parsed,
-            "reused": self.reused,
-            "skipped": self.skipped,
-            "removed": self.removed,
-            "symbols": self.stats.symbols,
-            "edges": self.stats.edges,
-            "imports": self.stats.imports,
-            "resolved_imports": self.stats.resolved_imports,
-            "external_imports": self.stats.external_imports,
-            "unresolved_imports": self.stats.unresolved_imports,
-            "seconds": round(self.seconds, 3),
-            "store_rebuilt": self.store_rebuilt,
-        }
-
-
-@dataclass
-class _OpenBuffer:
-    buffer: Buffer
-    facts: FileFacts
-    references: list[Reference] | None = None
-    resolutions: tuple[ResolvedImport, ...] = field(default_factory=tuple)
-    outline_state: OutlineState = field(default_factory=OutlineState)  # the language's, between edits
 
 
 class WorkspaceIndex:
@@ -123,7 +80,7 @@ class WorkspaceIndex:
         self._layout = FileSetLayout(self.root, (), self.options)
         self._stats: dict[str, FileStat] = {}
         self._skipped: set[str] = set()
-        self._buffers: dict[str, _OpenBuffer] = {}
+        self._buffers: dict[str, OpenBuffer] = {}
         self._views: OrderedDict[str, tuple[bytes, FileView]] = OrderedDict()
         self._lock = threading.RLock()  # guards layout/stats/buffers/views (the graph has its own)
         self._index_lock = threading.Lock()  # one (re)index at a time
@@ -143,7 +100,7 @@ class WorkspaceIndex:
     def index(self, progress: ProgressCallback | None = None) -> IndexReport:
         """Bring the index up to date with the disk (cold or warm), blocking. Safe to call again."""
         with self._index_lock:
-            report = self._run_index(_adapt_progress(progress))
+            report = self._run_index(adapt_progress(progress))
         self.last_report = report
         self._ready.set()
         return report
@@ -280,25 +237,14 @@ class WorkspaceIndex:
                 self.graph.remove(path)
 
         progress(IndexProgress("loading", 0, len(scanned)))
-        reused: list[StoredFile] = []
-        to_parse: list[str] = []
-        touched_stats: list[tuple[str, int, int]] = []
-        for path, stat in scanned.items():
-            row = stored.get(path)
-            if row is None:
-                to_parse.append(path)
-            elif row.size == stat.size and row.mtime_ns == stat.mtime_ns:
-                reused.append(row)
-            elif row.size == stat.size and self._same_content(path, row.digest):
-                touched_stats.append((path, stat.size, stat.mtime_ns))
-                reused.append(row)
-            else:
-                to_parse.append(path)
+        reused, to_parse, touched_stats = plan_reuse(scanned, stored, self._same_content)
         if store and touched_stats:
             store.update_stats(touched_stats)
 
         try:
-            refreshed = self._load_reused(reused, re_resolve=stored_fileset != fileset)
+            refreshed = load_stored_rows(
+                reused, self.graph, stored_fileset != fileset, self._buffers, self._resolve_locked
+            )
         except ValueError:
             # A damaged record: trust nothing from this store.
             if store:
@@ -355,30 +301,9 @@ class WorkspaceIndex:
         source = read_source(self.root / path, self.options.max_file_bytes, path)
         return source is not None and content_hash(source) == digest
 
-    def _load_reused(self, rows: list[StoredFile], re_resolve: bool) -> list[StoredFile]:
-        """Put stored rows in the graph; with ``re_resolve`` (the file set changed since they were
-        resolved) resolve their imports again. Returns the rows whose resolutions changed."""
-        changed: list[StoredFile] = []
-        for row in rows:
-            if row.path in self._buffers:
-                continue
-            if row.facts is None:
-                continue
-            resolutions = decode_resolutions(row.resolutions or b"")
-            if re_resolve:
-                language = language_named(row.language)
-                if language is not None:
-                    facts = decode_facts(row.facts)
-                    with self._lock:
-                        fresh = resolve_all(language, facts, self._layout)
-                    if fresh != resolutions:
-                        resolutions = fresh
-                        row.resolutions = encode_resolutions(fresh)
-                        changed.append(row)
-            self.graph.put(
-                row.path, row.language, resolutions, blob=row.facts, definitions_count=row.definitions
-            )
-        return changed
+    def _resolve_locked(self, language: LanguageSupport, facts: FileFacts) -> tuple[ResolvedImport, ...]:
+        with self._lock:
+            return resolve_all(language, facts, self._layout)
 
     def _parse_paths(
         self,
@@ -404,61 +329,9 @@ class WorkspaceIndex:
             done += len(records)
             progress(IndexProgress("parsing", done, total))
 
-        workers = self.options.workers or os.cpu_count() or 1
-        if total < _POOL_THRESHOLD or workers <= 1:
-            with self._lock:
-                layout = self._layout
-            batch: list[ParsedRecord] = []
-            for path in paths:
-                record = index_one(self.root, path, layout, self.options)
-                if record is not None:
-                    batch.append(record)
-                if len(batch) >= self.options.batch_size:
-                    absorb(batch)
-                    batch = []
-            if batch:
-                absorb(batch)
-            return skipped
-
-        # Biggest files first so no worker is left with a huge file at the end.
-        ordered = sorted(paths, key=lambda p: -scanned[p].size if p in scanned else 0)
-        size = max(1, min(self.options.batch_size, total // (workers * 4) or 1))
-        batches = [ordered[i : i + size] for i in range(0, total, size)]
-        if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-            # A single-threaded process (CLI, benchmark) forks safely and its workers start instantly.
-            context: BaseContext = multiprocessing.get_context("fork")
-        else:
-            # Forking a process with threads (the server) can deadlock the child; the fork server is a
-            # clean single-threaded process, and cheaper than spawning each worker.
-            fork_server = multiprocessing.get_context("forkserver")
-            # Preloaded in the fork server, so each worker starts with every language module and grammar
-            # imported (a worker resolves any file's language through the registry, which imports them all).
-            fork_server.set_forkserver_preload(
-                [
-                    "roost.context.parsing",
-                    "roost.context.worker_lifetime",
-                    *sorted({type(language).__module__ for language in all_languages()}),
-                ]
-            )
-            context = fork_server
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            # Each worker exits when this process dies, however it dies (see worker_lifetime).
-            initializer=init_pool_worker,
-            initargs=(os.getpid(), str(self.root), sorted(scanned), self.options),
-        ) as pool:
-            futures = [pool.submit(index_batch, batch) for batch in batches]
-            for future in as_completed(futures):
-                try:
-                    records, lines, cpu_seconds = future.result()
-                except Exception:
-                    log.exception("an indexing worker failed; its files are skipped this run")
-                    continue
-                self._worker_cpu_s += cpu_seconds
-                for level, line in lines:
-                    log.log(level, "%s", line)
-                absorb(records)
+        with self._lock:
+            layout = self._layout
+        self._worker_cpu_s += parse_files(self.root, paths, scanned, layout, self.options, absorb)
         return skipped
 
     def _absorb(self, record: ParsedRecord) -> StoredFile:
@@ -662,7 +535,7 @@ class WorkspaceIndex:
             state = self._buffers.get(rel)
             if state is None:
                 buffer = Buffer(parser_for(language.ts_language(rel)), source)
-                state = _OpenBuffer(buffer, FileFacts(rel, language.name))
+                state = OpenBuffer(buffer, FileFacts(rel, language.name))
                 self._buffers[rel] = state
             else:
                 # Editors that sync full text (and the server's didChange with full content) still get
@@ -693,21 +566,7 @@ class WorkspaceIndex:
             language = language_for_path(rel)
             # A language that can re-parse the edited statement alone gets the buffer with its whole-file
             # re-parse deferred (done when the tree is next needed: references, a failed local update).
-            try:
-                state.buffer.apply(
-                    list(edits), defer_parse=language is not None and language.updates_outline_locally
-                )
-            except ValueError as error:
-                log.info("edit did not fit %s (%s); re-syncing from the full text", rel, error)
-                if text is None:
-                    raise
-                state.buffer.replace(text.encode("utf-8", "surrogatepass"))
-            else:
-                if text is not None:
-                    expected = text.encode("utf-8", "surrogatepass")
-                    if expected != state.buffer.source:
-                        log.info("buffer %s drifted from the editor's text; re-syncing", rel)
-                        state.buffer.replace(expected)
+            state.apply_edits(rel, edits, text, language is not None and language.updates_outline_locally)
             self._refresh_buffer(rel, state, imports_may_change=False)
 
     def close_buffer(self, path: str | os.PathLike[str]) -> None:
@@ -727,38 +586,15 @@ class WorkspaceIndex:
             state = self._buffers.get(rel)
             return state.buffer.source.decode("utf-8", errors="replace") if state else None
 
-    def _refresh_buffer(self, rel: str, state: _OpenBuffer, imports_may_change: bool) -> None:
+    def _refresh_buffer(self, rel: str, state: OpenBuffer, imports_may_change: bool) -> None:
         language = language_for_path(rel)
         assert language is not None
-        buffer = state.buffer
-        try:
-            facts = None
-            if language.updates_outline_locally and buffer.parse_pending:
-                try:
-                    facts = language.update_outline_local(rel, buffer, state.outline_state)
-                except Exception:  # a bug there must cost speed, never correctness
-                    log.exception("local outline update of %s failed; parsing the file", rel)
-                    facts = None
-            if facts is None:
-                facts = language.update_outline(
-                    rel,
-                    buffer.source,
-                    buffer.tree,
-                    state.outline_state,
-                    buffer.previous_tree,
-                    buffer.last_change,
-                )
-        except Exception:
-            log.exception("extracting buffer %s failed", rel)
+        facts = state.extract_outline(rel, language)
+        if facts is None:
             return
-        new_file = rel not in self._layout.files()
-        if new_file:
+        if rel not in self._layout.files():
             self._layout.add(rel)
-        old = state.facts
-        if imports_may_change or old.imports != facts.imports or not state.resolutions and facts.imports:
-            state.resolutions = resolve_all(language, facts, self._layout)
-        state.facts = facts
-        state.references = None
+        state.take_facts(facts, language, self._layout, imports_may_change)
         self._views.pop(rel, None)
         self.graph.put(rel, language.name, state.resolutions, facts=facts, pinned=True)
 
@@ -942,35 +778,3 @@ def _is_directory(path: Path) -> bool:
 def open_index(root: str | os.PathLike[str], options: IndexOptions | None = None) -> WorkspaceIndex:
     """A :class:`WorkspaceIndex` for ``root`` (not yet indexed: call ``index()`` or ``start()``)."""
     return WorkspaceIndex(root, options)
-
-
-def _adapt_progress(progress: Callable[..., None] | None) -> ProgressCallback:
-    """Accept ``f(IndexProgress)`` or the simpler ``f(done, total)``; a failing callback is logged once
-    and dropped (progress reporting must never stop indexing)."""
-    if progress is None:
-        return lambda _progress: None
-    try:
-        positional = [
-            p
-            for p in inspect.signature(progress).parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-        ]
-        two_args = len(positional) >= 2
-    except (TypeError, ValueError):
-        two_args = False
-    failed = False
-
-    def call(update: IndexProgress) -> None:
-        nonlocal failed
-        if failed:
-            return
-        try:
-            if two_args:
-                progress(update.done, update.total)
-            else:
-                progress(update)
-        except Exception:
-            failed = True
-            log.exception("index progress callback failed; progress reports stop")
-
-    return call
