@@ -142,6 +142,12 @@ def _server_message(body: bytes) -> str:
     return str(data)[:500]
 
 
+def estimated_token_count(text: str) -> int:
+    """What the backend counts without the served model's tokenizer: one token per 3 characters, which
+    over-counts code slightly (safe for budgets). ``roost context`` counts with it too."""
+    return math.ceil(len(text) / 3)
+
+
 class OpenAIHTTPBackend:
     """:class:`~roost.engine.types.Backend` over an OpenAI-compatible server."""
 
@@ -190,7 +196,7 @@ class OpenAIHTTPBackend:
         budgets)."""
         if self._counter is not None:
             return self._counter.count(text)
-        return math.ceil(len(text) / 3)
+        return estimated_token_count(text)
 
     async def aclose(self) -> None:
         if not self._closed:

@@ -21,6 +21,7 @@ from roost.lsp.core.completion.pipeline import (
     CompletionOutcome,
     CompletionPipeline,
     PipelineSettings,
+    pipeline_settings,
 )
 from roost.lsp.core.document_policy import Refused, policy_of
 from roost.lsp.core.services import services_of
@@ -49,20 +50,11 @@ def pipeline_of(ls: RoostServer) -> CompletionPipeline:
     if pipeline is None:
 
         def settings() -> PipelineSettings:
-            config = ls.config
-            return PipelineSettings(
-                debounce_ms=config.completion.debounce_ms,
-                max_tokens=config.completion.max_tokens,
-                multiline=config.completion.multiline,
-                temperature=config.completion.temperature,
-                budget=config.context.budget,
-                prefix_share=config.context.prefix_share,
-                suffix_share=config.context.suffix_share,
-                context_share=config.context.context_share,
-            )
+            return pipeline_settings(ls.config)
 
         pipeline = CompletionPipeline(services_of(ls), settings, ls.config.cache.completions)
         ls.services[PIPELINE_KEY] = pipeline
+    assert isinstance(pipeline, CompletionPipeline)
     return pipeline
 
 

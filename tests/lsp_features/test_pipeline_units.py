@@ -59,6 +59,7 @@ def make_pipeline(backend: ScriptedBackend, debounce_ms: float = 0) -> Completio
         workspace_secrets=frozenset(),
         prompt_format=make_format("qwen2.5-coder"),
         root=None,
+        index=None,
     )
     return CompletionPipeline(services, lambda: PipelineSettings(debounce_ms=debounce_ms))
 

@@ -12,23 +12,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
 
+from roost.context.retrieval.model import ContextItem
+from roost.engine import postprocess
+from roost.engine.gate.gate import Gate
+from roost.engine.prompts.types import PromptFormat
+from roost.engine.types import Backend, BackendError, EngineError, GenerationRequest, RequestPriority
 from roost.lsp import metrics
+from roost.lsp.config import RoostConfig
 from roost.lsp.core.completion.cache import CompletionCache, typed_ahead
 from roost.lsp.core.completion.debounce import AdaptiveDebouncer, DebounceOptions
-from roost.lsp.core.completion.shape import Shape, completion_shape
+from roost.lsp.core.completion.prompt import (
+    BufferLimit,
+    BuiltPrompt,
+    ContextRetriever,
+    FunctionCounter,
+    PromptDocument,
+    PromptSettings,
+    PromptTools,
+    build_prompt,
+    prompt_settings,
+    repo_name_of,
+)
+from roost.lsp.core.completion.shape import Shape
+from roost.lsp.core.services import CompletionUnavailable
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CompletionInput:
-    uri: str
+    uri: str  # keys the caches and the in-flight generation
     path: str  # workspace-relative (or the file name when outside a workspace)
     language: str
     text: str
@@ -44,6 +65,10 @@ class CompletionInput:
     def suffix(self) -> str:
         return self.text[self.offset :]
 
+    @property
+    def document(self) -> PromptDocument:
+        return PromptDocument(self.path, self.language, self.text, self.line, self.col, self.offset)
+
 
 @dataclass
 class BlockedCandidate:
@@ -58,7 +83,7 @@ class CompletionOutcome:
     source: str = "empty"
     shape: Shape = "single"
     timings_ms: dict[str, float] = field(default_factory=dict)
-    context: list[Any] = field(default_factory=list)  # retrieval's ContextItems
+    context: list[ContextItem] = field(default_factory=list)  # retrieval's items in the prompt
     blocked: list[BlockedCandidate] = field(default_factory=list)
     message: str = ""
 
@@ -92,24 +117,52 @@ class Stopwatch:
         return (time.perf_counter() - self.started) * 1000.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class PipelineSettings:
     debounce_ms: float = 75.0
     max_tokens: int = 96
-    multiline: str = "auto"
     temperature: float = 0.0
-    budget: int = 2048
-    prefix_share: float = 0.35
-    suffix_share: float = 0.15
-    context_share: float = 0.50
+    prompt: PromptSettings = field(default_factory=PromptSettings)
+
+
+def pipeline_settings(config: RoostConfig) -> PipelineSettings:
+    """The completion settings of a configuration (the prompt's are :func:`prompt_settings`, shared with
+    ``roost context``)."""
+    return PipelineSettings(
+        debounce_ms=config.completion.debounce_ms,
+        max_tokens=config.completion.max_tokens,
+        temperature=config.completion.temperature,
+        prompt=prompt_settings(config),
+    )
+
+
+class CompletionServices(Protocol):
+    """What the pipeline needs of the server's services (:class:`~roost.lsp.core.services.Services`);
+    tests and benchmarks pass their own."""
+
+    @property
+    def prompt_format(self) -> PromptFormat | None: ...
+    @property
+    def retriever(self) -> ContextRetriever | None: ...
+    @property
+    def index(self) -> BufferLimit | None: ...
+    @property
+    def root(self) -> Path | None: ...
+    @property
+    def gate(self) -> Gate: ...
+    @property
+    def workspace_secrets(self) -> frozenset[str]: ...
+
+    async def backend(self) -> Backend: ...
+
+    def report_failure(self, error: Exception) -> str: ...
 
 
 class CompletionPipeline:
-    """Shared by all documents of one server. ``services`` provides ``backend()``, ``prompt_format``,
-    ``retriever``, ``gate``, ``workspace_secrets``, ``index``; tests and benchmarks can pass their own."""
+    """Shared by all documents of one server."""
 
     def __init__(
-        self, services: Any, settings: Callable[[], PipelineSettings], cache_size: int = 256
+        self, services: CompletionServices, settings: Callable[[], PipelineSettings], cache_size: int = 256
     ) -> None:
         self.services = services
         self.settings = settings
@@ -129,13 +182,11 @@ class CompletionPipeline:
             outcome.source = "superseded"
             raise
         except Exception as error:  # never fail the request: no suggestion, and the log says why
-            from roost.engine.types import EngineError
-            from roost.lsp.core.services import CompletionUnavailable
-
+            report_failure = getattr(self.services, "report_failure", None)  # doubles may lack it
             if isinstance(error, CompletionUnavailable):
                 outcome.source, outcome.message = "unavailable", str(error)
-            elif isinstance(error, EngineError | MemoryError) and hasattr(self.services, "report_failure"):
-                outcome.source, outcome.message = "unavailable", self.services.report_failure(error)
+            elif isinstance(error, EngineError | MemoryError) and report_failure is not None:
+                outcome.source, outcome.message = "unavailable", report_failure(error)
             else:
                 log.exception("inline completion failed")
                 outcome.source, outcome.message = "error", f"{type(error).__name__}: {error}"
@@ -255,13 +306,13 @@ class CompletionPipeline:
         backend = await services.backend()
         watch.lap("model_load")  # nearly 0 once loaded; the first request pays the load
         loop = asyncio.get_running_loop()
-        built = await loop.run_in_executor(None, self._build_prompt, request, settings, backend)
-        prompt, items, shape, stages = built
-        watch.stages.update(stages)
+        built = await loop.run_in_executor(
+            None, self.build_prompt, request.document, settings.prompt, backend
+        )
+        prompt, shape = built.prompt, built.shape
+        watch.stages.update(built.timings_ms)
         watch._last = time.perf_counter()  # noqa: SLF001
-        outcome.context, outcome.shape = items, shape
-
-        from roost.engine.types import BackendError, RequestPriority
+        outcome.context, outcome.shape = built.items, shape
 
         stops = ("\n",) if shape == "single" else ("\n\n\n",)
         generation = prompt.to_request(
@@ -287,16 +338,15 @@ class CompletionPipeline:
         watch.lap("postprocess")
         passed: list[str] = []
         for candidate in candidates:
-            verdict = await loop.run_in_executor(
-                None,
-                lambda c=candidate: services.gate.check(
-                    request.language,
-                    request.prefix,
-                    c,
-                    request.suffix,
-                    workspace_secrets=services.workspace_secrets,
-                ),
+            check = functools.partial(
+                services.gate.check,
+                request.language,
+                request.prefix,
+                candidate,
+                request.suffix,
+                workspace_secrets=services.workspace_secrets,
             )
+            verdict = await loop.run_in_executor(None, check)
             metrics.GATE_VERDICTS.labels(verdict=str(verdict.kind)).inc()
             if verdict.blocked:
                 outcome.blocked.append(
@@ -309,70 +359,29 @@ class CompletionPipeline:
         watch.lap("gate")
         return passed
 
-    def _build_prompt(
-        self, request: CompletionInput, settings: PipelineSettings, backend: Any
-    ) -> tuple[Any, list[Any], Shape, dict[str, float]]:
-        """Retrieval and prompt packing (CPU work, in a worker thread)."""
-        from roost.context.parsing import parse_facts
-        from roost.context.retrieval.retriever import RetrievalRequest
-        from roost.engine.prompts.packer import BudgetSplit, PackOptions, pack
-        from roost.engine.prompts.types import ContextSnippet, PromptInput
-
-        watch = Stopwatch()
-        # A buffer over index.max_file_bytes completes with its local context only: parsing it (seconds
-        # for megabytes) and retrieving for it cost more than a suggestion is worth.
-        index = getattr(self.services, "index", None)
-        local_only = index is not None and index.over_limit(request.text)
-        facts = None if local_only else parse_facts(request.path, request.text)
-        lines = request.text.split("\n")
-        shape = completion_shape(facts, lines, request.line, request.col, settings.multiline)
-        watch.lap("syntax")
-        items: list[Any] = []
-        retriever = None if local_only else self.services.retriever
-        total = settings.budget
-        if retriever is not None:
-            shares = settings.prefix_share + settings.suffix_share + settings.context_share or 1.0
-            result = retriever.retrieve(
-                RetrievalRequest(request.path, request.text, request.line, request.col, facts=facts),
-                backend.count_tokens,
-                int(total * settings.context_share / shares),
-                prefix_budget=int(total * settings.prefix_share / shares),
-                suffix_budget=int(total * settings.suffix_share / shares),
-            )
-            items = list(result.items)
-        watch.lap("retrieval")
-        snippets = tuple(ContextSnippet(i.path, i.text, i.score, str(i.kind)) for i in items)
-        prompt_input = PromptInput(
-            path=request.path,
-            language=request.language,
-            prefix=request.prefix,
-            suffix=request.suffix,
-            snippets=snippets,
-            repo_name=self.services.root.name if getattr(self.services, "root", None) else "",
+    def build_prompt(
+        self, document: PromptDocument, settings: PromptSettings, backend: Backend
+    ) -> BuiltPrompt:
+        """Retrieval and prompt packing (CPU work, in a worker thread): :func:`build_prompt` with the
+        server's retriever, index limit, prompt format and the backend's token count."""
+        services = self.services
+        prompt_format = services.prompt_format
+        if prompt_format is None:
+            raise CompletionUnavailable("Roost: the model's prompt format is not known yet")
+        index = services.index
+        return build_prompt(
+            document,
+            settings,
+            PromptTools(prompt_format, FunctionCounter(backend.count_tokens)),
+            retriever=services.retriever,
+            buffer_limit=index,
+            repo_name=repo_name_of(services.root),
         )
-        counter = _Counter(backend.count_tokens)
-        packed = pack(
-            prompt_input,
-            self.services.prompt_format,
-            counter,
-            PackOptions(
-                budget_tokens=total,
-                split=BudgetSplit(settings.prefix_share, settings.suffix_share, settings.context_share),
-            ),
-        )
-        watch.lap("prompt")
-        chosen = {(s.path, s.text) for s in packed.prompt_input.snippets}
-        return packed.prompt, [i for i in items if (i.path, i.text) in chosen], shape, watch.stages
 
 
-class _Counter:
-    def __init__(self, count: Callable[[str], int]) -> None:
-        self.count = count
-
-
-def _with_extra_stops(generation: Any, stops: tuple[str, ...], shape: Shape, request: CompletionInput) -> Any:
-    from dataclasses import replace
-
+def _with_extra_stops(
+    generation: GenerationRequest, stops: tuple[str, ...], shape: Shape, request: CompletionInput
+) -> GenerationRequest:
     extra = stops
     if shape == "single" and not request.prefix.split("\n")[-1].strip():
         extra = ()  # an empty line: the first line may start with a newline-free statement; keep one line later
@@ -400,8 +409,6 @@ def suffix_echo_stop(prefix: str, suffix: str) -> tuple[str, ...]:
 def postprocess_candidates(answer: str, request: CompletionInput, shape: Shape) -> list[str]:
     """The engine's post-processing filters; candidates best first: the whole suggestion and, for a
     multi-line one, its first line (tried when the gate blocks the whole)."""
-    from roost.engine import postprocess
-
     context = postprocess.CompletionContext(
         prefix=request.prefix, suffix=request.suffix, language=request.language, single_line=shape == "single"
     )

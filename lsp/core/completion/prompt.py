@@ -1,0 +1,195 @@
+"""The one prompt builder: syntax at the cursor → retrieval → the model's format, packed under the budget.
+
+The completion pipeline calls :func:`build_prompt` for every suggestion and ``roost context`` calls it for
+its preview, so for the same document, cursor, configuration, prompt format and token counter both get
+the same prompt, byte for byte. The budget is cut once, by :class:`~roost.engine.prompts.packer.BudgetSplit`:
+retrieval gets the context's token budget (and the prefix/suffix ones, to know what the prompt shows of
+the document), the packer water-fills the same shares under the whole budget.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from roost.context.facts import FileFacts
+from roost.context.parsing import parse_facts
+from roost.context.retrieval.model import Candidate, ContextItem, RetrievalResult
+from roost.context.retrieval.retriever import RetrievalRequest
+from roost.engine.prompts.packer import BudgetSplit, PackOptions, TokenBudgets, pack
+from roost.engine.prompts.tokens import TokenCounter
+from roost.engine.prompts.types import ContextSnippet, Prompt, PromptFormat, PromptInput
+from roost.lsp.config import ContextSettings, RoostConfig
+from roost.lsp.core.completion.shape import Shape, completion_shape
+
+DROPPED_BY_PACKER = "did not fit the rendered prompt"
+
+
+class ContextRetriever(Protocol):
+    """What the builder needs of :class:`~roost.context.retrieval.retriever.Retriever`."""
+
+    def retrieve(
+        self,
+        request: RetrievalRequest,
+        count_tokens: Callable[[str], int],
+        context_budget: int,
+        *,
+        prefix_budget: int = 0,
+        suffix_budget: int = 0,
+    ) -> RetrievalResult: ...
+
+
+class BufferLimit(Protocol):
+    """The index's size limit: a buffer over it completes with its local context only (parsing it and
+    retrieving for it cost more than a suggestion is worth)."""
+
+    def over_limit(self, text: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class PromptDocument:
+    """The document being completed and the cursor in it."""
+
+    path: str  # workspace-relative (or the file name when outside a workspace)
+    language: str
+    text: str
+    line: int  # 0-based
+    col: int  # 0-based, in characters
+    offset: int  # cursor offset in ``text`` (characters)
+
+    @property
+    def prefix(self) -> str:
+        return self.text[: self.offset]
+
+    @property
+    def suffix(self) -> str:
+        return self.text[self.offset :]
+
+
+@dataclass(frozen=True)
+class PromptSettings:
+    budget: int = 2048
+    split: BudgetSplit = field(default_factory=BudgetSplit)
+    multiline: str = "auto"  # auto | always | never
+
+    def token_budgets(self) -> TokenBudgets:
+        return self.split.token_budgets(self.budget)
+
+
+def prompt_settings(config: RoostConfig) -> PromptSettings:
+    """The configuration → the prompt's settings: the one place its budget keys are read."""
+    return PromptSettings(
+        budget=config.context.budget,
+        split=budget_split(config.context),
+        multiline=config.completion.multiline,
+    )
+
+
+def budget_split(context: ContextSettings) -> BudgetSplit:
+    """The configuration's shares as the one split. Each share is validated to [0, 1] by the configuration,
+    not their sum: they are weights, normalised by :class:`BudgetSplit`; all three 0 means the defaults."""
+    shares = (context.prefix_share, context.suffix_share, context.context_share)
+    return BudgetSplit(*shares) if sum(shares) > 0 else BudgetSplit()
+
+
+@dataclass(frozen=True)
+class PromptTools:
+    """How prompts are written and counted for one model: its format and its tokenizer."""
+
+    prompt_format: PromptFormat
+    counter: TokenCounter
+
+
+@dataclass
+class BuiltPrompt:
+    prompt: Prompt
+    tokens: int  # the packed prompt, counted by the tools' counter
+    shape: Shape
+    budgets: TokenBudgets
+    items: list[ContextItem]  # in the prompt, best first
+    dropped: list[tuple[Candidate | ContextItem, str]]  # considered, not in the prompt, with the reason
+    timings_ms: dict[str, float]  # syntax, retrieval, prompt
+
+
+class FunctionCounter:
+    """A ``text -> tokens`` function (``Backend.count_tokens``) as a :class:`TokenCounter`. The packer
+    caches costs per ``count``: bound methods of one backend compare equal, so the cache is shared across
+    requests."""
+
+    def __init__(self, count: Callable[[str], int]) -> None:
+        self.count = count
+
+
+def build_prompt(
+    document: PromptDocument,
+    settings: PromptSettings,
+    tools: PromptTools,
+    *,
+    retriever: ContextRetriever | None,
+    buffer_limit: BufferLimit | None,
+    repo_name: str,
+) -> BuiltPrompt:
+    """Retrieval and packing for one cursor (CPU work: call it from a worker thread in async code)."""
+    stages: dict[str, float] = {}
+    last = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        stages[stage] = (now - last) * 1000.0
+        last = now
+
+    local_only = buffer_limit is not None and buffer_limit.over_limit(document.text)
+    facts: FileFacts | None = None if local_only else parse_facts(document.path, document.text)
+    lines = document.text.split("\n")
+    shape = completion_shape(facts, lines, document.line, document.col, settings.multiline)
+    lap("syntax")
+
+    budgets = settings.token_budgets()
+    counter = tools.counter
+    items: list[ContextItem] = []
+    dropped: list[tuple[Candidate | ContextItem, str]] = []
+    if retriever is not None and not local_only:
+        result = retriever.retrieve(
+            RetrievalRequest(document.path, document.text, document.line, document.col, facts=facts),
+            counter.count,
+            budgets.context,
+            prefix_budget=budgets.prefix,
+            suffix_budget=budgets.suffix,
+        )
+        items = list(result.items)
+        dropped.extend(result.dropped)
+    lap("retrieval")
+
+    # Retrieval's order is the tie-break among equal scores (the packer keeps the caller's order).
+    snippets = [ContextSnippet(item.path, item.text, item.score, str(item.kind)) for item in items]
+    prompt_input = PromptInput(
+        path=document.path,
+        language=document.language,
+        prefix=document.prefix,
+        suffix=document.suffix,
+        snippets=tuple(snippets),
+        repo_name=repo_name,
+    )
+    packed = pack(
+        prompt_input,
+        tools.prompt_format,
+        counter,
+        PackOptions(budget_tokens=settings.budget, split=settings.split),
+    )
+    kept = {id(snippet) for snippet in packed.prompt_input.snippets}
+    chosen = [item for item, snippet in zip(items, snippets, strict=True) if id(snippet) in kept]
+    dropped.extend(
+        (item, DROPPED_BY_PACKER)
+        for item, snippet in zip(items, snippets, strict=True)
+        if id(snippet) not in kept
+    )
+    lap("prompt")
+    return BuiltPrompt(packed.prompt, packed.tokens, shape, budgets, chosen, dropped, stages)
+
+
+def repo_name_of(root: Path | None) -> str:
+    return root.name if root is not None else ""

@@ -1,0 +1,192 @@
+"""What the language server would send the model for a cursor, without a model: ``roost context``.
+
+The preview is built from the parts the server uses: the workspace's configuration (built-in defaults,
+then ``[tool.roost]`` in pyproject.toml or roost.toml at the root), the index with the configuration's
+options, the retriever, :func:`~roost.lsp.core.completion.prompt.build_prompt`, the prompt format and
+token counter the server's backend would have, and the redaction the server applies to every request.
+So for the same document, cursor and configuration the preview's prompt is the server's, byte for byte
+(what the editor adds, other open documents and recent edits, is not known here).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from roost.context.index import WorkspaceIndex, open_index
+from roost.context.languages import language_for_path
+from roost.context.retrieval.model import Candidate, ContextItem
+from roost.context.retrieval.retriever import Retriever
+from roost.context.scanning import is_secret_path
+from roost.engine.backends.openai_http import estimated_token_count
+from roost.engine.backends.redacting import known_secrets_redactor
+from roost.engine.gate.secrets import collect_workspace_secrets, redact
+from roost.engine.models.default import ensure_packaged_model
+from roost.engine.prompts.family import make_format
+from roost.engine.prompts.packer import TokenBudgets
+from roost.engine.prompts.tokens import TransformersTokenCounter
+from roost.engine.types import ModelNotFoundError
+from roost.lsp.config import ConfigStack, RoostConfig
+from roost.lsp.core.completion.prompt import (
+    FunctionCounter,
+    PromptDocument,
+    PromptSettings,
+    PromptTools,
+    build_prompt,
+    prompt_settings,
+)
+from roost.lsp.core.completion.shape import Shape
+from roost.lsp.core.engine_adapter import packaged_model_name, prompt_family
+from roost.lsp.core.services import index_options, retrieval_options
+from roost.lsp.core.shared_engine import shared_engine_options
+
+
+class PreviewError(ValueError):
+    """A request the preview cannot serve (bad position, missing or secret file); reported, never raised out
+    of the command."""
+
+
+@dataclass
+class Preview:
+    prompt: str  # as the server sends it (redacted)
+    prompt_tokens: int
+    shape: Shape
+    budgets: TokenBudgets
+    items: list[ContextItem]  # in the prompt, best first
+    dropped: list[tuple[Candidate | ContextItem, str]]
+    timings_ms: dict[str, float]
+    ms: float
+
+
+def workspace_config(root: Path) -> RoostConfig:
+    """The configuration the server starts with for ``root`` (before any editor settings)."""
+    return ConfigStack.for_workspace(root).current
+
+
+def with_budget(config: RoostConfig, budget: int | None) -> RoostConfig:
+    return config if budget is None else replace(config, context=replace(config.context, budget=budget))
+
+
+def prompt_tools(config: RoostConfig) -> PromptTools:
+    """The prompt format and token counter the server's backend has for ``config``, without loading a
+    model: the in-process model's own tokenizer; an OpenAI-compatible server's (or the shared engine's)
+    estimate, which is what the server counts with."""
+    if config.backend.kind == "transformers":
+        model_dir = _local_model_dir(config)
+        counter = TransformersTokenCounter.from_pretrained(model_dir)
+        # The server detects the family from the loaded model's source: the directory, or the packaged
+        # model's name (not a directory).
+        source = None if packaged_model_name(config.model.name) is not None else model_dir
+        family = prompt_family(config, source)
+        return PromptTools(make_format(family, hf_tokenizer=counter.tokenizer), counter)
+    engine_dir: Path | None = None
+    if config.backend.kind == "shared":
+        model = shared_engine_options(config).model
+        candidate = Path(model).expanduser() if model else None
+        engine_dir = candidate if candidate is not None and candidate.is_dir() else None
+    family = prompt_family(config, engine_dir)
+    return PromptTools(make_format(family), FunctionCounter(estimated_token_count))
+
+
+def _local_model_dir(config: RoostConfig) -> Path:
+    packaged = packaged_model_name(config.model.name)
+    if packaged is not None:
+        return ensure_packaged_model(packaged, cache_dir=config.cache.dir or None)
+    path = Path(config.model.name).expanduser()
+    if path.is_dir():
+        return path
+    raise ModelNotFoundError(
+        f"roost context counts tokens with the model's tokenizer: set `model.name` to a local model "
+        f"directory or a packaged model (got {config.model.name!r})"
+    )
+
+
+class ContextPreview:
+    """Index a workspace once, then preview cursors."""
+
+    def __init__(self, root: Path, config: RoostConfig, tools: PromptTools | None = None) -> None:
+        if not root.is_dir():
+            raise PreviewError(f"workspace root {root} is not a directory")
+        self.root = root.resolve()
+        self.config = config
+        self.settings: PromptSettings = prompt_settings(config)
+        self.tools = tools if tools is not None else prompt_tools(config)
+        self.index: WorkspaceIndex = open_index(self.root, index_options(config))
+        self.index.index()
+        self.retriever = Retriever(self.index, redact=redact, options=retrieval_options(config))
+        secrets = collect_workspace_secrets(self.root)
+        # The server redacts every request it sends with the gate's patterns and these values.
+        self.redact: Callable[[str], str] = known_secrets_redactor(lambda: secrets)
+
+    def close(self) -> None:
+        self.index.close()
+
+    def rel_path(self, file: str) -> str:
+        path = Path(file)
+        if path.is_absolute():
+            try:
+                return path.resolve().relative_to(self.root).as_posix()
+            except ValueError as error:
+                raise PreviewError(f"{file} is outside the workspace {self.root}") from error
+        return path.as_posix().removeprefix("./")
+
+    def preview(self, file: str, line: int, col: int, buffer: str | None = None) -> Preview:
+        """The prompt for the cursor at ``line``:``col`` (1-based; ``col`` counts characters) of ``file``
+        (workspace-relative or absolute), whose text is ``buffer`` or else the file on disk."""
+        rel = self.rel_path(file)
+        if is_secret_path(rel):
+            raise PreviewError(f"{rel} matches the secret-file exclusions; Roost never reads it")
+        if buffer is None:
+            try:
+                buffer = (self.root / rel).read_text(encoding="utf-8", errors="replace")
+            except OSError as error:
+                raise PreviewError(f"cannot read {rel}: {error.strerror or error}") from error
+        lines = buffer.split("\n")
+        if not isinstance(line, int) or not isinstance(col, int) or line < 1 or col < 1:
+            raise PreviewError(f"LINE and COL are 1-based integers, got {line}:{col}")
+        if line > len(lines):
+            raise PreviewError(f"line {line} is past the end of {rel} ({len(lines)} lines)")
+        line_text = lines[line - 1].removesuffix("\r")
+        if col > len(line_text) + 1:
+            raise PreviewError(f"column {col} is past the end of line {line} ({len(line_text)} characters)")
+
+        started = time.perf_counter()
+        offset = sum(len(text) + 1 for text in lines[: line - 1]) + (col - 1)
+        language = language_for_path(rel)
+        document = PromptDocument(
+            rel, language.name if language else "plaintext", buffer, line - 1, col - 1, offset
+        )
+        built = build_prompt(
+            document,
+            self.settings,
+            self.tools,
+            retriever=self.retriever,
+            buffer_limit=IndexSizeLimit(self.config.index.max_file_bytes),
+            repo_name=self.root.name,
+        )
+        return Preview(
+            prompt=self.redact(built.prompt.text),
+            prompt_tokens=built.tokens,
+            shape=built.shape,
+            budgets=built.budgets,
+            items=built.items,
+            dropped=built.dropped,
+            timings_ms=built.timings_ms,
+            ms=(time.perf_counter() - started) * 1000.0,
+        )
+
+
+@dataclass(frozen=True)
+class IndexSizeLimit:
+    """``index.max_file_bytes`` as the server's index applies it to an open buffer (in UTF-8 bytes)."""
+
+    max_file_bytes: int
+
+    def over_limit(self, text: str) -> bool:
+        limit = self.max_file_bytes
+        # A character takes one to four UTF-8 bytes: only a text near the limit needs encoding to tell.
+        if len(text) > limit or len(text) * 4 <= limit:
+            return len(text) > limit
+        return len(text.encode("utf-8", "surrogatepass")) > limit
