@@ -140,6 +140,7 @@ class Resolver:
         self._source_for = source_for
         self._cache = cache if cache is not None else ResolverCache()
         self._resolved: dict[tuple[str, Import], ResolvedImport] = {}
+        self._package_names: dict[str, dict[str, list[SymbolLocation]]] = {}
 
     # --- facts and imports ---------------------------------------------------------------------------
 
@@ -228,10 +229,15 @@ class Resolver:
 
     def in_package(self, path: str, name: str) -> list[SymbolLocation]:
         """Top-level definitions named ``name`` in the other files of ``path``'s package."""
-        found: list[SymbolLocation] = []
-        for peer in self.package_peers(path):
-            found.extend(SymbolLocation(peer, d) for d in self.top_level(peer).get(name, ()))
-        return found
+        names = self._package_names.get(path)
+        if names is None:
+            # Once per file and resolver: references_to asks this for every name that resolves nowhere else.
+            names = {}
+            for peer in self.package_peers(path):
+                for bound, definitions in self.top_level(peer).items():
+                    names.setdefault(bound, []).extend(SymbolLocation(peer, d) for d in definitions)
+            self._package_names[path] = names
+        return list(names.get(name, ()))
 
     def member_of_module(self, path: str, name: str) -> list[SymbolLocation]:
         """``module.name``: a symbol the module defines or re-exports, else its submodule ``name``."""
@@ -341,7 +347,7 @@ class Resolver:
             # ``example.com/app/base``, but binds its last element: not this.)
             packages = self._package_of(self.resolved_import(importer, imp).paths, imp.module)
             if not packages:
-                packages = self.resolved_import(importer, Import(module=head, span=imp.span)).paths
+                packages = list(self.resolved_import(importer, Import(module=head, span=imp.span)).paths)
             return [SymbolLocation(package, None) for package in packages]
         resolved = self.resolved_import(importer, imp)
         exported = self._module_export(importer, imp, resolved, seen, hops)
@@ -474,9 +480,12 @@ class Resolver:
         found: list[SymbolLocation] = []
         for expression in names:
             head, _, rest = expression.partition(".")
-            start = self._in_enclosing_scopes(owner.path, facts, definition, head) or self.in_module(
-                owner.path, head
-            )
+            start = self._in_enclosing_scopes(owner.path, facts, definition, head) or [
+                location for location in self.in_module(owner.path, head) if location.definition != definition
+            ]
+            if not start:
+                # ``class Path(Path)``: the base is the name's binding before this class, an import.
+                start = self.imported(owner.path, head)
             found.extend(t for t in self.expression(owner.path, rest, start) if is_class(t))
         return unique(found)
 

@@ -146,3 +146,20 @@ def test_retrieval_resolves_go_names_from_the_other_files_of_the_package(tmp_pat
     [store] = resolver.in_module("main.go", "Store")
     assert (store.path, store.qualified_name) == ("store.go", "Store")
     assert _located(resolver.class_member(store, "Save")) == {("store.go", "Store.Save")}
+
+
+SHADOWING_SUBCLASS = {
+    "base.py": "class Path:\n    def join(self, other):\n        return other\n",
+    "app.py": "from base import Path\n\n\nclass Path(Path):\n    pass\n\n\nPath().join('x')\n",
+}
+
+
+@pytest.mark.parametrize("project", [SHADOWING_SUBCLASS], indirect=True)
+def test_a_class_extending_the_name_it_shadows_extends_the_earlier_binding(project) -> None:
+    """``class Path(Path)``: the base is what ``Path`` meant before the class statement (the import)."""
+    index, definitions, root = project
+    assert definitions("app.py", "Path().join", len("Path().")) == {("base.py", "Path.join")}
+    for resolver in _resolvers(index, root):
+        [cls] = resolver.in_module("app.py", "Path")
+        assert _located(resolver.bases(cls)) == {("base.py", "Path")}
+        assert _located(resolver.class_member(cls, "join")) == {("base.py", "Path.join")}
