@@ -8,8 +8,13 @@ It works from :class:`FileFacts` and each language's import resolution only (a
 editor's text. Position-dependent questions stay with their callers: :mod:`roost.context.navigation`
 (the scope around a position, receivers and their declared types, references) and
 :mod:`roost.context.retrieval.retriever` (the cursor's context); both ask this module whenever a name
-leaves the file it is written in. It replaced two resolvers, navigation's and retrieval's, which followed
-imports each in its own way and disagreed in three places, decided here on Python's own semantics:
+leaves the file it is written in.
+
+It is a module of its own rather than either of the two resolvers it replaced (``Navigator``'s import
+following and retrieval's ``NameResolver``): navigation sits on the graph and retrieval on the
+``CodeWorkspace`` protocol, and resolution needs neither, only facts and resolved imports, which both give;
+neither caller's position logic belongs to the other. The two followed imports each in their own way and
+disagreed in three places, decided here on Python's own semantics:
 
 1. Several definitions of one name in one scope (module or class body): in Python the last binding wins
    (``@overload`` stubs then the implementation, a redefinition), see :func:`scope_bindings`. Elsewhere
@@ -118,8 +123,9 @@ def unique(locations: Sequence[SymbolLocation]) -> list[SymbolLocation]:
 
 
 class Resolver:
-    """Answers for one snapshot of the source: the caller makes one per request (the resolved imports it
-    remembers may change with the workspace); :class:`ResolverCache` is what outlives it."""
+    """Answers for one snapshot of the source: retrieval makes one per request, navigation one per graph
+    version (the resolved imports it remembers change with the workspace); :class:`ResolverCache`, keyed by
+    the facts objects themselves, outlives it."""
 
     def __init__(
         self,
