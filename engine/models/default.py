@@ -29,6 +29,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import platformdirs
+from filelock import FileLock
+
 from roost.engine.types import ModelIntegrityError, ModelNotFoundError
 
 ProgressCallback = Callable[[str, float | None], None]
@@ -109,8 +112,6 @@ def model_cache_root(cache_dir: Path | str | None = None) -> Path:
     elif os.environ.get(CACHE_DIR_ENV):
         root = Path(os.environ[CACHE_DIR_ENV])
     else:
-        import platformdirs
-
         root = Path(platformdirs.user_cache_dir("roost"))
     return root / "models"
 
@@ -133,8 +134,6 @@ def ensure_packaged_model(
     target = model_cache_root(cache_dir) / spec.name
     if _is_ready(target, spec):  # the common case: milliseconds, no lock, no torch import
         return target
-
-    from filelock import FileLock  # a dependency of huggingface_hub, hence of transformers
 
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):
@@ -302,8 +301,9 @@ def _part_data_file(distribution: importlib.metadata.Distribution, name: str, sp
 
 
 def _convert_gguf_to_safetensors(gguf_path: Path, out_dir: Path, report: ProgressCallback) -> None:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    # torch and transformers are the in-process engine's (roost[local]); this module is light.
+    import torch  # lazy: roost[local] only
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # lazy: roost[local] only
 
     report("loading GGUF (dequantizing; about a minute, once)", 0.25)
     tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)

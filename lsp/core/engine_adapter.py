@@ -49,11 +49,10 @@ def transformers_options(config: RoostConfig) -> TransformersOptions:
     """The engine's options for the in-process backend; raises the engine's ``DependencyMissingError``
     naming ``roost[local]`` when it is not installed (its module imports torch)."""
     require_local_engine()
-    # Lazy: this module imports torch and transformers, which `pip install roost` does not have.
-    from roost.engine.backends.transformers_backend import TransformersOptions
+    from roost.engine.backends import transformers_backend  # lazy: imports torch (roost[local] only)
 
     name = config.model.name
-    return TransformersOptions(
+    return transformers_backend.TransformersOptions(
         model=packaged_model_name(name) or name,
         dtype=config.model.dtype,
         device=config.model.device,
@@ -71,10 +70,9 @@ def load_transformers_backend(
     the first run's model join and conversion (about a minute). Without ``roost[local]`` this raises the
     engine's ``DependencyMissingError`` naming the extra before anything imports torch."""
     options = transformers_options(config)  # checks the extra first
-    # Lazy: this module imports torch and transformers, which `pip install roost` does not have.
-    from roost.engine.backends.transformers_backend import TransformersBackend
+    from roost.engine.backends import transformers_backend  # lazy: imports torch (roost[local] only)
 
-    return TransformersBackend.load(options, progress)
+    return transformers_backend.TransformersBackend.load(options, progress)
 
 
 def hf_tokenizer_of(backend: Backend) -> object | None:

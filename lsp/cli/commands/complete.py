@@ -16,6 +16,7 @@ in the editor; nothing of it reaches the model.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import json
 import sys
@@ -24,7 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lsprotocol import types
+
+from roost.context.languages import language_for_path
 from roost.lsp.cli.registry import Command
+from roost.lsp.demo import DemoClient, Printer
 
 # A one-shot request has no typing rhythm to wait for.
 _ONE_SHOT_OPTIONS: dict[str, Any] = {"completion": {"debounce_ms": 0}}
@@ -92,8 +97,6 @@ def resolve_cursor(root_arg: str, position: str, buffer_path: str | None) -> Cur
 
 
 def _language_id(rel_path: str) -> str:
-    from roost.context.languages import language_for_path
-
     language = language_for_path(rel_path)
     return language.name if language else "plaintext"
 
@@ -103,12 +106,6 @@ async def complete_once(cursor: Cursor, options: dict[str, Any], timeout: float)
 
     Returns the server's own account of it (``roost/completionDetails``: suggestions, source, gate
     decisions, chosen context, stage timings) plus the client-side wall times."""
-    import asyncio
-
-    from lsprotocol import types
-
-    from roost.lsp.demo import DemoClient, Printer
-
     # The demo's client is the real protocol client; its narration is not wanted here.
     client = DemoClient(cursor.root, Printer(io.StringIO()), options)
 
@@ -241,8 +238,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
     try:
         cursor = resolve_cursor(args.root, args.position, args.buffer)
     except CompleteError as error:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 
 from roost.lsp.cli.registry import Command
+from roost.lsp.demo import Printer, default_examples_root, run_demo
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,10 +27,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from roost.lsp.demo import Printer, default_examples_root, run_demo
-
     root = (args.root or default_examples_root()).resolve()
     if not root.is_dir():
         print(f"roost demo: {root} is not a directory (pass --root PATH)")
