@@ -156,6 +156,7 @@ def _describe(outcome: CompletionOutcome) -> dict[str, Any]:
         "texts": outcome.texts,
         "message": outcome.message,
         "timings_ms": {k: round(v, 2) for k, v in outcome.timings_ms.items()},
+        "prompt_tokens": outcome.prompt_tokens,
         "context": [
             {
                 "path": item.path,

@@ -84,6 +84,7 @@ class CompletionOutcome:
     shape: Shape = "single"
     timings_ms: dict[str, float] = field(default_factory=dict)
     context: list[ContextItem] = field(default_factory=list)  # retrieval's items in the prompt
+    prompt_tokens: int = 0  # the prompt sent to the model, in the backend's count (0: none was built)
     blocked: list[BlockedCandidate] = field(default_factory=list)
     message: str = ""
 
@@ -312,7 +313,7 @@ class CompletionPipeline:
         prompt, shape = built.prompt, built.shape
         watch.stages.update(built.timings_ms)
         watch._last = time.perf_counter()  # noqa: SLF001
-        outcome.context, outcome.shape = built.items, shape
+        outcome.context, outcome.shape, outcome.prompt_tokens = built.items, shape, built.tokens
 
         stops = ("\n",) if shape == "single" else ("\n\n\n",)
         generation = prompt.to_request(
