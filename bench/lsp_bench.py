@@ -117,7 +117,7 @@ def request_for(path: str, text: str, offset: int, uri_suffix: str = "") -> Any:
 
 async def overhead(samples: int, count: Any) -> dict[str, float]:
     from roost.context.retrieval.retriever import RetrievalRequest
-    from roost.engine.prompts.packer import PackOptions, pack
+    from roost.engine.prompts.packer import BudgetSplit, PackOptions, pack
     from roost.engine.prompts.types import ContextSnippet, PromptInput
     from roost.lsp.core.completion.pipeline import CompletionPipeline, PipelineSettings
 
@@ -136,7 +136,14 @@ async def overhead(samples: int, count: Any) -> dict[str, float]:
         started = time.perf_counter()
         line = text.count("\n", 0, offset)
         col = offset - (text.rfind("\n", 0, offset) + 1)
-        result = services.retriever.retrieve(RetrievalRequest(path, text, line, col), count, 1024)
+        budgets = BudgetSplit().token_budgets(2048)  # the pipeline's default split
+        result = services.retriever.retrieve(
+            RetrievalRequest(path, text, line, col),
+            count,
+            budgets.context,
+            prefix_budget=budgets.prefix,
+            suffix_budget=budgets.suffix,
+        )
         snippets = tuple(ContextSnippet(i.path, i.text, i.score) for i in result.items)
         prompt_input = PromptInput(path, "python", text[:offset], text[offset:], snippets)
         pack(

@@ -261,6 +261,7 @@ def prompt_timing(retriever: Retriever, requests: list[RetrievalRequest]) -> dic
     """Retrieval + prompt build with the default model's tokenizer and format, 2,048-token budget."""
     from roost.engine.models.default import ensure_default_model
     from roost.engine.prompts import (
+        BudgetSplit,
         ContextSnippet,
         PackOptions,
         PromptInput,
@@ -274,7 +275,7 @@ def prompt_timing(retriever: Retriever, requests: list[RetrievalRequest]) -> dic
     counter = TransformersTokenCounter.from_pretrained(model_dir)
     prompt_format = make_format(detect_family_from_dir(model_dir), hf_tokenizer=counter.tokenizer)
     budget = 2048
-    context_budget = budget // 2
+    budgets = BudgetSplit().token_budgets(budget)  # the server's split (35/15/50)
     totals: list[float] = []
     retrieval_only: list[float] = []
     over_budget = 0
@@ -282,7 +283,13 @@ def prompt_timing(retriever: Retriever, requests: list[RetrievalRequest]) -> dic
         lines = request.text.split("\n")
         offset = sum(len(text) + 1 for text in lines[: request.line]) + request.col
         started = time.perf_counter()
-        result = retriever.retrieve(request, counter.count, context_budget)
+        result = retriever.retrieve(
+            request,
+            counter.count,
+            budgets.context,
+            prefix_budget=budgets.prefix,
+            suffix_budget=budgets.suffix,
+        )
         retrieval_only.append((time.perf_counter() - started) * 1000)
         snippets = tuple(ContextSnippet(i.path, i.text, i.score, str(i.kind)) for i in result.items)
         prompt_input = PromptInput(
@@ -316,6 +323,7 @@ def end_to_end(
     from roost.engine.backends.transformers_backend import TransformersBackend
     from roost.engine.models.default import ensure_default_model
     from roost.engine.prompts import (
+        BudgetSplit,
         ContextSnippet,
         PackOptions,
         PromptInput,
@@ -355,8 +363,13 @@ def end_to_end(
             buffer = cut_buffer(text, case.line, case.col)
             offset = sum(len(t) + 1 for t in buffer.split("\n")[: case.line]) + case.col
             base = PromptInput(case.file, "python", buffer[:offset], buffer[offset:], (), root.name)
+            budgets = BudgetSplit().token_budgets(budget)  # the server's split (35/15/50)
             result = retriever.retrieve(
-                RetrievalRequest(case.file, buffer, case.line, case.col), counter.count, budget // 2
+                RetrievalRequest(case.file, buffer, case.line, case.col),
+                counter.count,
+                budgets.context,
+                prefix_budget=budgets.prefix,
+                suffix_budget=budgets.suffix,
             )
             snippets = tuple(ContextSnippet(i.path, i.text, i.score, str(i.kind)) for i in result.items)
             plain = (await complete(base)).split("\n")[0].strip()
