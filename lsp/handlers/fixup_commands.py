@@ -15,12 +15,12 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from roost.engine.types import EngineError
+from roost.lsp.core.events import ProgressReport
 from roost.lsp.core.fixups.service import (
     AcceptReply,
     EditorAnswer,
     FixupError,
     FixupService,
-    ProgressReport,
     ProposalReply,
     RejectReply,
     UndoReply,
@@ -39,7 +39,6 @@ from roost.lsp.handlers.workspace_edits import (
     uri_of,
     workspace_path,
 )
-from roost.lsp.progress import ProgressReporter
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
@@ -77,7 +76,7 @@ class ServerEditor:
         )
 
     def progress(self, title: str) -> ProgressReport:
-        return ProgressReporter(self.server, title)
+        return self.server.progress_report(title)
 
 
 def fixups_of(server: RoostServer) -> FixupService:

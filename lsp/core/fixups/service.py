@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from roost.engine.prompts.edit import EditRequest
+from roost.lsp.core.events import ProgressReport
 from roost.lsp.core.fixups.store import (
     AcceptedEdit,
     FixupSession,
@@ -33,16 +34,6 @@ PARTIAL_CHARS = 400
 
 class FixupError(ValueError):
     """A fix-up command that cannot be carried out; the message says why."""
-
-
-class ProgressReport(Protocol):
-    """Progress shown while the model writes a proposal."""
-
-    async def begin(self, message: str = "") -> None: ...
-
-    def report(self, message: str) -> None: ...
-
-    def end(self, message: str = "") -> None: ...
 
 
 @dataclass(frozen=True)
