@@ -279,7 +279,9 @@ class Resolver:
         package ``a``, decision 3), or the export it takes (JS ``import D from './m'``: m's default)."""
         return self._import_binding(importer, imp, set(), 0)
 
-    def _exported(self, path: str, name: str, seen: set[tuple[str, str]], hops: int) -> list[SymbolLocation]:
+    def _exported(
+        self, path: str, name: str, seen: set[tuple[str, str]], hops: int, stars: bool = True
+    ) -> list[SymbolLocation]:
         if hops > _MAX_HOPS or (path, name) in seen:
             return []
         seen.add((path, name))
@@ -304,7 +306,9 @@ class Resolver:
         if renamed:
             return unique(renamed)
         found = self._through_imports(facts, name, seen, hops)
-        return found or self._through_stars(facts, name, seen, hops)
+        if found or not stars:
+            return found
+        return self._through_stars(facts, name, seen, hops)
 
     def _through_imports(
         self, facts: FileFacts, name: str, seen: set[tuple[str, str]], hops: int
@@ -331,15 +335,18 @@ class Resolver:
         self, resolved: ResolvedImport, name: str, seen: set[tuple[str, str]], hops: int
     ) -> list[SymbolLocation]:
         # Decision 2: the package's attribute first. ``resolved.paths`` lists the package's own module and
-        # the submodules the statement names; only the former can hold the attribute.
+        # the submodules the statement names; only the former can hold the attribute. When a submodule
+        # ``name`` exists, the package's star imports are not searched: importing the submodule sets the
+        # attribute to it unless a star-imported module exports a ``name`` of its own, which is rare and
+        # costly to rule out (``asyncio/__init__`` star-imports twenty submodules).
+        submodule = resolved.path_for_name(name)
         submodules = {path for _, path in resolved.name_paths}
         found: list[SymbolLocation] = []
         for target in resolved.paths:
             if target not in submodules:
-                found.extend(self._exported(target, name, seen, hops))
+                found.extend(self._exported(target, name, seen, hops, stars=submodule is None))
         if found:
             return found
-        submodule = resolved.path_for_name(name)
         return [SymbolLocation(submodule, None)] if submodule is not None else []
 
     def _import_binding(
