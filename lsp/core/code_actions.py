@@ -154,6 +154,8 @@ PlannedAction = (
 # Actions whose edits need no model: computed up front for clients that cannot resolve lazily.
 DeterministicAction = MoveSymbol | AddImport | AddPackageImport
 ModelAction = EditSelection | FixSecurityFinding
+# Actions with edits to compute (every one but ChooseMoveTarget, which only asks the user).
+ResolvableAction = DeterministicAction | ModelAction
 
 
 @dataclass
@@ -282,6 +284,13 @@ class CodeActions:
         return MoveSymbol(source.path, symbol, target)
 
     # -- resolution ----------------------------------------------------------------------------------
+    async def resolve(self, action: ResolvableAction) -> ResolvedAction:
+        """The verified, gated edits of ``action`` (raises EditError, OutsideWorkspace,
+        CompletionUnavailable); the blocking work runs off the event loop."""
+        if isinstance(action, EditSelection | FixSecurityFinding):
+            return await self.resolve_model_edit(action)
+        return await asyncio.get_running_loop().run_in_executor(None, self.resolve_deterministic, action)
+
     def resolve_deterministic(self, action: DeterministicAction) -> ResolvedAction:
         """The edits of a move or an import (blocking: run it off the event loop). Raises EditError."""
         if isinstance(action, MoveSymbol):

@@ -83,7 +83,7 @@ async def generate_answer(
         max_new_tokens=budget,
         temperature=0.0,
         priority=RequestPriority.EDIT,
-        stop_token_strings=getattr(services.prompt_format, "stop_token_strings", ()) or (),
+        stop_token_strings=services.prompt_format.stop_token_strings if services.prompt_format else (),
     )
     parts: list[str] = []
     async with contextlib.aclosing(backend.generate(generation)) as stream:

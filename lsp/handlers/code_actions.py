@@ -26,7 +26,7 @@ from roost.lsp.core.code_actions import (
     FixSecurityFinding,
     MoveSymbol,
     PlannedAction,
-    ResolvedAction,
+    ResolvableAction,
 )
 from roost.lsp.core.moves.move_targets import InvalidModuleName, RecentEdits
 from roost.lsp.core.services import CompletionUnavailable, services_of
@@ -148,9 +148,7 @@ def _action_data(uri: str, action: PlannedAction) -> dict[str, JSONValue]:
     raise TypeError(f"{type(action).__name__} has no resolve data")
 
 
-def _action_of(
-    ls: RoostServer, data: dict[str, JSONValue]
-) -> MoveSymbol | AddImport | AddPackageImport | EditSelection | FixSecurityFinding:
+def _action_of(ls: RoostServer, data: dict[str, JSONValue]) -> ResolvableAction:
     """The action ``data`` names (from the client: checked, a crafted one is refused)."""
     kind = data.get("action")
     try:
@@ -164,7 +162,8 @@ def _action_of(
             return AddImport(path, name, str(data["from"]), str(data.get("export") or name))
         if kind == "edit":
             range_ = data["range"]
-            assert isinstance(range_, dict)
+            if not isinstance(range_, dict):
+                raise TypeError("range must be an object")
             return EditSelection(
                 path,
                 _line_character(range_["start"]),
@@ -173,7 +172,7 @@ def _action_of(
             )
         if kind == "security":
             return FixSecurityFinding(path, int(str(data["line"])), str(data["finding"]))
-    except (KeyError, TypeError, ValueError, AssertionError) as error:
+    except (KeyError, TypeError, ValueError) as error:
         raise EditError(f"the code action's data is incomplete ({error})") from error
     raise EditError(f"unknown code action {kind!r}")
 
@@ -195,8 +194,8 @@ async def resolve_action(ls: RoostServer, action: types.CodeAction) -> types.Cod
     try:
         if not isinstance(data, dict):
             raise EditError("the code action has no data")
-        planned = _action_of(ls, data)
-        resolved = await _resolve(code_actions, planned)
+        resolvable = _action_of(ls, data)
+        resolved = await code_actions.resolve(resolvable)
     except (EditError, OutsideWorkspace, CompletionUnavailable) as error:
         raise JsonRpcInvalidParams(f"{action.title}: cannot be applied: {error}") from error
     if not resolved.edits:
@@ -207,16 +206,6 @@ async def resolve_action(ls: RoostServer, action: types.CodeAction) -> types.Cod
     if resolved.message:
         action.title = f"{action.title} — {resolved.message}"
     return action
-
-
-async def _resolve(
-    code_actions: CodeActions,
-    action: MoveSymbol | AddImport | AddPackageImport | EditSelection | FixSecurityFinding,
-) -> ResolvedAction:
-    if isinstance(action, EditSelection | FixSecurityFinding):
-        return await code_actions.resolve_model_edit(action)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, code_actions.resolve_deterministic, action)
 
 
 def register(server: RoostServer) -> None:
