@@ -64,7 +64,7 @@ class Proposal:
     findings: list[str] = field(default_factory=list)
     answer: str = ""
     # Gate findings of the proposed edits, by workspace path.
-    diagnostics: dict[str, list[EditFinding]] = field(default_factory=dict)
+    edit_findings: dict[str, list[EditFinding]] = field(default_factory=dict)
     # Edits refused because the file would no longer parse: what the parser said (fed back on a retry).
     syntax_errors: list[str] = field(default_factory=list)
 
@@ -177,7 +177,7 @@ def build_proposal(
                 # Shown on the range the edit replaces, so the editor marks where the concern is.
                 edited_start = position_at(snapshot.text, replacement.start)
                 edited_end = position_at(snapshot.text, max(replacement.start, replacement.end))
-                proposal.diagnostics.setdefault(snapshot.path, []).extend(
+                proposal.edit_findings.setdefault(snapshot.path, []).extend(
                     EditFinding(
                         edited_start,
                         edited_end,

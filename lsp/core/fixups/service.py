@@ -278,7 +278,7 @@ class FixupService:
             )
         finally:
             progress.end("proposal ready")
-        self._publish(session.id, proposal.diagnostics)
+        self._publish(session.id, proposal.edit_findings)
         session.turns.append((user_message, proposal.answer))
         session.proposal = _to_stored(proposal.edits)
         session.message = proposal.message
