@@ -80,7 +80,10 @@ class BackendSettings:
 @dataclass
 class ContextSettings:
     budget: int = setting(
-        2048, "Prompt token budget (prefix + suffix + context).", minimum=64, maximum=131072
+        2048,
+        "Prompt token budget (prefix + suffix + context). The three shares are weights: normalised to sum to 1.",
+        minimum=64,
+        maximum=131072,
     )
     prefix_share: float = setting(
         0.35, "Share of the budget for the code before the cursor.", minimum=0, maximum=1
