@@ -10,15 +10,19 @@ from typing import Any
 
 from roost.engine.gate.gate import Gate
 from roost.engine.prompts.family import make_format
+from roost.engine.prompts.packer import BudgetSplit
 from roost.engine.types import GenerationRequest, GenerationTimings, TextChunk
+from roost.lsp.config import ContextSettings, RoostConfig
 from roost.lsp.core.completion.cache import CompletionCache
 from roost.lsp.core.completion.debounce import AdaptiveDebouncer, DebounceOptions
 from roost.lsp.core.completion.pipeline import (
     CompletionInput,
     CompletionPipeline,
     PipelineSettings,
+    pipeline_settings,
     suffix_echo_stop,
 )
+from roost.lsp.core.completion.prompt import budget_split
 from roost.lsp.core.completion.shape import completion_shape
 
 
@@ -173,3 +177,13 @@ def test_cache_serves_the_rest_of_a_suggestion_when_its_start_is_typed() -> None
     for index in range(5):
         cache.put("u", f"{index}", suffix, ("y",))
     assert cache.get("u", prefix, suffix) is None, "least recently used entries are evicted"
+
+
+def test_the_configuration_maps_onto_one_split() -> None:
+    """Shares are weights (normalised once, by BudgetSplit); all three 0 (each is valid on its own) means
+    the defaults rather than a server that fails every request."""
+    assert budget_split(ContextSettings(prefix_share=0, suffix_share=0, context_share=0)) == BudgetSplit()
+    weighted = budget_split(ContextSettings(prefix_share=0.6, suffix_share=0.2, context_share=0.6))
+    assert weighted.token_budgets(1400) == BudgetSplit(3, 1, 3).token_budgets(1400)
+    config = RoostConfig(context=ContextSettings(budget=1000))
+    assert pipeline_settings(config).prompt.token_budgets().context == 500

@@ -2,7 +2,7 @@
 
 The server runs over stdio with the real LSP client, its backend an OpenAI-compatible model server (the
 recording test double in fake_openai.py): the prompt is captured on the wire, after the server's
-redaction. The workspace's roost.toml configures both the server and the preview. Cursors: mid-line,
+redaction (a credential in the document is redacted on both sides). The workspace's roost.toml configures both the server and the preview. Cursors: mid-line,
 end of line, an empty line (multi-line), and cursors whose completion needs another file's definitions;
 budgets 256 to 2048 with different shares (one set summing above 1: weights, normalised)."""
 
@@ -58,6 +58,10 @@ def biggest(orders: list[Order]) -> Order:
 
 def cheapest(orders: list[Order]) -> Order:
     return min(orders, key=lambda order: order.area())
+
+
+# A credential in the code: the server redacts every prompt it sends, and so must the preview.
+PRICING_TOKEN = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 '''
 
 
@@ -187,6 +191,10 @@ async def test_roost_context_shows_the_prompt_the_server_sends(
     if budget == 256:
         # The smallest budget trims the document: the comparison covers the packer's cuts too.
         assert '"""Orders and their totals."""' not in sent["empty line in a method"]
+    if budget == 2048:
+        # The whole file fits, credential included: redacted on the wire and in the preview alike.
+        assert 'PRICING_TOKEN = "[REDACTED]' in sent["empty line in a method"]
+        assert "ghp_a1B2" not in sent["empty line in a method"]
 
 
 @pytest.mark.model
