@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -41,7 +41,7 @@ from roost.lsp.core.engine_adapter import (
     prompt_family,
 )
 from roost.lsp.core.events import ProgressReport, ServiceEvents, WorkerThreadProgress
-from roost.lsp.core.index_service import IndexService
+from roost.lsp.core.index_service import EditsOf, IndexService
 from roost.lsp.core.shared_engine import connect_shared_engine
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,44 @@ class Services:
             # Secrets never enter a prompt: retrieval redacts every snippet with the gate's patterns.
             self._retriever = Retriever(self.index, redact=redact, options=retrieval_options(self.config))
         return self._retriever
+
+    # -- open documents: the editor's buffers, fed to the index and retrieval ------------------------
+    # The retriever reads the index for the new text: it follows on the index's buffer worker, after the
+    # update, so that no parse or re-windowing of the file runs on the event loop.
+    def document_opened(self, path: str, text: str) -> None:
+        index, retriever = self.index, self.retriever
+        if index is None:
+            return
+        index.update_buffer(path, text)  # later changes arrive through document_changed
+        if retriever is not None:
+            _offer_open_document(index, retriever, path, text)
+            index.after_buffer_updates(lambda: retriever.file_changed(path, _indexed_text(index, path, text)))
+
+    def document_changed(self, path: str, text: str, edits: EditsOf, edited_lines: Iterable[int]) -> None:
+        """One change of an open document: ``text`` after it, ``edits`` against the text before, and the
+        lines it touched (recently edited regions are retrieval candidates of their own)."""
+        index, retriever = self.index, self.retriever
+        if index is None:
+            return
+        index.apply_changes(path, text, edits)
+        if retriever is not None and _offer_open_document(index, retriever, path, text):
+            for line in edited_lines:
+                retriever.activity.note_edit(path, line)
+
+    def document_saved(self, path: str, text: str) -> None:
+        index, retriever = self.index, self.retriever
+        if index is not None and retriever is not None:
+            # The lexical fallback index follows saves, not keystrokes: the request's own buffer wins anyway.
+            index.after_buffer_updates(lambda: retriever.file_changed(path, _indexed_text(index, path, text)))
+
+    def document_closed(self, path: str) -> None:
+        index, retriever = self.index, self.retriever
+        if index is None:
+            return
+        index.close_buffer(path)
+        if retriever is not None:
+            retriever.activity.close_document(path)
+            index.after_buffer_updates(lambda: retriever.file_changed(path))  # back to the disk
 
     # -- gate --------------------------------------------------------------------------------------
     @property
@@ -321,6 +359,21 @@ def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendPr
             "`model.quantization` (int8/nf4/fp8 on a GPU).",
         )
     return BackendProblem("backend", f"Roost: the model could not be started: {text}")
+
+
+def _offer_open_document(index: IndexService, retriever: Retriever, path: str, text: str) -> bool:
+    """Offer an open document to retrieval, unless it is over ``index.max_file_bytes``: every completion
+    would re-window it. False for such a document (it completes with its local context only)."""
+    if index.over_limit(text):
+        retriever.activity.close_document(path)
+        return False
+    retriever.activity.open_document(path, text)
+    return True
+
+
+def _indexed_text(index: IndexService, path: str, text: str) -> str | None:
+    """The text the retriever may index for an open buffer: None (the disk's) when it is over the limit."""
+    return None if index.is_oversized(path) else text
 
 
 def _redacting(backend: Backend, known_secrets: Callable[[], frozenset[str]]) -> Backend:

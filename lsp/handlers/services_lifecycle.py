@@ -1,15 +1,14 @@
-"""Starts the services after ``initialized`` (index in the background, metrics endpoint), feeds open
-buffers to the index (opened with their text, then each didChange as incremental edits), and closes
-everything on shutdown."""
+"""Starts the services after ``initialized`` (index in the background, metrics endpoint), hands them the
+open documents' events as paths, texts and buffer edits, and closes everything on shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from roost.context.retrieval.retriever import Retriever
+from lsprotocol import types
+
 from roost.lsp.config import RoostConfig
-from roost.lsp.core.index_service import IndexService
 from roost.lsp.core.services import SERVICES_KEY, Services, services_of
 from roost.lsp.handlers.content_changes import deferred_buffer_edits
 from roost.lsp.handlers.inline_completion import relative_path
@@ -19,21 +18,6 @@ from roost.lsp.server import ContentChange, DocumentEvent, RoostServer
 log = logging.getLogger(__name__)
 
 METRICS_PORT_OVERRIDE = "metrics_port_override"  # `roost serve --metrics-port` sets it in server.services
-
-
-def _note_open_document(index: IndexService, retriever: Retriever, path: str, text: str) -> bool:
-    """Offer an open document to retrieval, unless it is over ``index.max_file_bytes``: every completion
-    would re-window it. False for such a document (it completes with its local context only)."""
-    if index.over_limit(text):
-        retriever.activity.close_document(path)
-        return False
-    retriever.activity.open_document(path, text)
-    return True
-
-
-def _indexed(index: IndexService, path: str, text: str) -> str | None:
-    """The text the retriever may index for an open buffer: None (the disk's) when it is over the limit."""
-    return None if index.is_oversized(path) else text
 
 
 def register(server: RoostServer) -> None:
@@ -51,44 +35,27 @@ def register(server: RoostServer) -> None:
 
     def on_document(event: DocumentEvent, uri: str) -> None:
         services = services_of(server)
-        index = services.index
-        if index is None:
-            return
         path = relative_path(server, uri)
-        retriever = services.retriever
-        # The retriever reads the index for the new text: it follows on the index's buffer worker, after
-        # the update, so that no parse or re-windowing of the file runs on the event loop.
-        if event == "close":
-            index.close_buffer(path)
-            if retriever is not None:
-                retriever.activity.close_document(path)
-                index.after_buffer_updates(lambda: retriever.file_changed(path))  # back to the disk
-            return
-        if event == "open":  # changes arrive through on_content_change
-            text = server.workspace.get_text_document(uri).source
-            index.update_buffer(path, text)
-            if retriever is not None:
-                _note_open_document(index, retriever, path, text)
-                index.after_buffer_updates(lambda: retriever.file_changed(path, _indexed(index, path, text)))
-        elif event == "save" and retriever is not None:
-            # The lexical fallback index follows saves, not keystrokes: the request's own buffer wins anyway.
-            text = server.workspace.get_text_document(uri).source
-            index.after_buffer_updates(lambda: retriever.file_changed(path, _indexed(index, path, text)))
+        if event == "open":
+            services.document_opened(path, server.workspace.get_text_document(uri).source)
+        elif event == "save":
+            services.document_saved(path, server.workspace.get_text_document(uri).source)
+        elif event == "close":
+            services.document_closed(path)
+        # "change": on_content_change has handed the change over already
 
     def on_content_change(change: ContentChange) -> None:
-        services = services_of(server)
-        index = services.index
-        if index is None:
-            return
-        path = relative_path(server, change.uri)
-        index.apply_changes(path, change.text, deferred_buffer_edits(change.previous_text, change.changes))
-        retriever = services.retriever
-        if retriever is not None and _note_open_document(index, retriever, path, change.text):
-            # Recently edited regions and open documents are retrieval candidates of their own.
-            for item in change.changes:
-                edited = getattr(item, "range", None)
-                if edited is not None:
-                    retriever.activity.note_edit(path, edited.start.line)
+        edited_lines = [
+            item.range.start.line
+            for item in change.changes
+            if isinstance(item, types.TextDocumentContentChangePartial)
+        ]
+        services_of(server).document_changed(
+            relative_path(server, change.uri),
+            change.text,
+            deferred_buffer_edits(change.previous_text, change.changes),
+            edited_lines,
+        )
 
     def stop(ls: RoostServer) -> None:
         services = services_of(ls)

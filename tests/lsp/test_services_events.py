@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from roost.context.buffers import BufferEdit
 from roost.lsp.config import RoostConfig, apply_layer
 from roost.lsp.core.events import StatusState
 from roost.lsp.core.services import CompletionUnavailable, Services
@@ -100,3 +101,30 @@ def test_a_failing_model_load_shows_its_fix_once_and_ends_its_progress(tmp_path:
     (report,) = events.reports
     assert report.title == "Roost: loading the model"
     assert report.calls[0][0] == "begin" and report.calls[-1][0] == "end"
+
+
+def test_open_documents_reach_the_index_and_retrieval_as_paths_texts_and_edits(tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "m.py").write_text("def on_disk():\n    pass\n")
+    events = RecordedEvents()
+
+    async def edit() -> None:
+        services = Services(events, _config(tmp_path), workspace)
+        services.start_index()
+        index, retriever = services.index, services.retriever
+        assert index is not None and retriever is not None
+        opened = "def opened():\n    pass\n"
+        services.document_opened("m.py", opened)
+        typed = opened + "def typed():\n    pass\n"
+        services.document_changed("m.py", typed, lambda: [BufferEdit(2, 0, 2, 0, typed[len(opened) :])], [2])
+        await asyncio.to_thread(index.wait_for_buffer_updates, "m.py", 60)
+        assert index.index.buffer_text("m.py") == typed
+        assert retriever.activity.open_documents() == {"m.py": typed}
+        assert [(e.path, e.line) for e in retriever.activity.recent_edits()] == [("m.py", 2)]
+        services.document_closed("m.py")
+        await asyncio.to_thread(index.wait_for_buffer_updates, "m.py", 60)
+        assert index.index.buffer_text("m.py") is None and retriever.activity.open_documents() == {}
+        await services.aclose()
+
+    asyncio.run(asyncio.wait_for(edit(), 120))
