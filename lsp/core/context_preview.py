@@ -11,7 +11,7 @@ So for the same document, cursor and configuration the preview's prompt is the s
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -60,9 +60,15 @@ class Preview:
     ms: float
 
 
-def workspace_config(root: Path) -> RoostConfig:
-    """The configuration the server starts with for ``root`` (before any editor settings)."""
-    return ConfigStack.for_workspace(root).current
+def workspace_config(root: Path, overrides: Mapping[str, object] | None = None) -> RoostConfig:
+    """The configuration the server starts with for ``root``; ``overrides`` (``{"context": {"budget":
+    1024}}``) stand for an editor's settings (the server's ``initializationOptions`` layer)."""
+    stack = ConfigStack.for_workspace(root)
+    if overrides:
+        problems = stack.set_layer("initializationOptions", dict(overrides))
+        if problems:
+            raise PreviewError("; ".join(str(problem) for problem in problems))
+    return stack.current
 
 
 def with_budget(config: RoostConfig, budget: int | None) -> RoostConfig:
@@ -116,6 +122,7 @@ class ContextPreview:
         self.index: WorkspaceIndex = open_index(self.root, index_options(config))
         self.index.index()
         self.retriever = Retriever(self.index, redact=redact, options=retrieval_options(config))
+        self.retriever.warm()  # as the server does before it reports "ready"
         secrets = collect_workspace_secrets(self.root)
         # The server redacts every request it sends with the gate's patterns and these values.
         self.redact: Callable[[str], str] = known_secrets_redactor(lambda: secrets)

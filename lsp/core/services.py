@@ -154,6 +154,26 @@ class Services:
             self.events.show_error_once("index", f"Roost: indexing failed: {index.error}. See the log.")
         else:
             reporter.end(f"{files} files in {index.seconds:.1f} s")
+        retriever = None if index.error else self.retriever
+        if retriever is None:
+            self._announce_ready(files)
+            return
+        # Retrieval's workspace-wide indexes (BM25 windows, classes) are built now, off the event loop, and
+        # "ready" waits for them: until then a request is answered without them, so its prompt would differ
+        # from the same request's a moment later (and from `roost context`'s).
+        loop = asyncio.get_running_loop()
+
+        def warm() -> None:
+            try:
+                retriever.warm()
+            except Exception:
+                log.exception("building retrieval's lexical/class indexes failed")
+            finally:
+                loop.call_soon_threadsafe(self._announce_ready, files)
+
+        threading.Thread(target=warm, name="roost-retrieval-warm", daemon=True).start()
+
+    def _announce_ready(self, files: int) -> None:
         if self.events.status_state == "indexing":
             self.events.send_status("ready", f"Roost is ready ({files} files indexed)", 100)
 

@@ -115,15 +115,20 @@ def _position(root: Path, cursor: Cursor) -> types.Position:
     return types.Position(line=cursor.line, character=found + len(cursor.marker))
 
 
-def _preview(root: Path, env: dict[str, str], path: str, position: types.Position) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-m", "roost.lsp.cli", "context", str(root)]
-        + [f"{path}:{position.line + 1}:{position.character + 1}", "--json"],
+def _roost_context(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "roost.lsp.cli", "context", str(root), *args],
         capture_output=True,
         text=True,
         env=env,
         timeout=300,
     )
+
+
+def _preview(
+    root: Path, env: dict[str, str], path: str, position: types.Position, *args: str
+) -> dict[str, object]:
+    done = _roost_context(root, env, f"{path}:{position.line + 1}:{position.character + 1}", "--json", *args)
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert isinstance(payload, dict)
@@ -195,6 +200,19 @@ async def test_roost_context_shows_the_prompt_the_server_sends(
         # The whole file fits, credential included: redacted on the wire and in the preview alike.
         assert 'PRICING_TOKEN = "[REDACTED]' in sent["empty line in a method"]
         assert "ghp_a1B2" not in sent["empty line in a method"]
+
+
+def test_config_overrides_stand_for_an_editors_settings(workspace: Path, tmp_path: Path) -> None:
+    """``--config section.key=VALUE`` (TOML or plain text) layers over the workspace's file, as the
+    server's initializationOptions do; a bad value is reported, not a traceback."""
+    env = server_env(tmp_path)
+    position = types.Position(line=4, character=4)
+    overrides = ("--config", "backend.kind=openai", "--config", 'model.family="qwen2.5-coder"')
+    preview = _preview(workspace, env, "shop/main.py", position, *overrides, "--config", "context.budget=128")
+    assert preview["budgets"] == {"total": 128, "prefix": 44, "suffix": 19, "context": 64}
+    assert isinstance(preview["prompt_tokens"], int) and preview["prompt_tokens"] <= 128
+    bad = _roost_context(workspace, env, "shop/main.py:5:5", *overrides, "--config", "context.budget=lots")
+    assert bad.returncode == 2 and "context.budget" in bad.stderr and "Traceback" not in bad.stderr
 
 
 @pytest.mark.model

@@ -1,12 +1,13 @@
 """``roost context``: what Roost would put in the prompt for a cursor, and why.
 
-    roost context ROOT FILE:LINE:COL [--buffer PATH] [--budget TOKENS] [--json]
-    roost context ROOT --batch [--budget TOKENS]     (JSON lines in, one JSON object per line out)
+    roost context ROOT FILE:LINE:COL [--buffer PATH] [--budget TOKENS] [--config KEY=VALUE]... [--json]
+    roost context ROOT --batch [--budget TOKENS] [--config KEY=VALUE]...  (JSON lines in and out)
 
 LINE and COL are 1-based (COL counts characters). The prompt is the one the language server would send
 for that workspace: its configuration (``[tool.roost]`` in pyproject.toml or roost.toml), its model's
 prompt format and token counter, the same prompt builder (:mod:`roost.lsp.core.context_preview`).
-``--budget`` overrides ``context.budget``.
+``--budget`` overrides ``context.budget``; ``--config section.key=VALUE`` (a TOML value, or plain text)
+any setting, as an editor's settings would.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 from roost.context.retrieval.model import ContextItem
@@ -34,12 +37,15 @@ MIN_BUDGET = 64
 class ContextPipeline:
     """The workspace's configuration (``budget`` overriding its ``context.budget``) and a preview of it."""
 
-    def __init__(self, root: Path, budget: int | None = None) -> None:
+    def __init__(
+        self, root: Path, budget: int | None = None, overrides: Mapping[str, object] | None = None
+    ) -> None:
         if budget is not None and budget < MIN_BUDGET:
             raise ContextError(f"--budget {budget} is too small (at least {MIN_BUDGET} tokens)")
         if not root.is_dir():
             raise ContextError(f"workspace root {root} is not a directory")
-        self.preview = ContextPreview(root, with_budget(workspace_config(root), budget))
+        config = with_budget(workspace_config(root, overrides), budget)
+        self.preview = ContextPreview(root, config)
 
     def answer(self, file: str, line: int, col: int, buffer: str | None) -> Preview:
         return self.preview.preview(file, line, col, buffer)
@@ -54,6 +60,25 @@ def _item_json(item: ContextItem) -> dict[str, object]:
         "score": round(item.score, 6),
         "tokens": item.tokens,
     }
+
+
+def parse_overrides(assignments: list[str]) -> dict[str, object]:
+    """``["context.budget=1024", 'model.name="x"']`` → ``{"context": {"budget": 1024}, "model": {...}}``."""
+    overrides: dict[str, object] = {}
+    for assignment in assignments:
+        key, equals, raw = assignment.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not equals or not dot or not section or not name:
+            raise ContextError(f"--config expects section.key=VALUE, got {assignment!r}")
+        try:
+            value: object = tomllib.loads(f"value = {raw}")["value"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # plain text: --config model.name=default
+        table = overrides.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise ContextError(f"--config {section} is not a section")
+        table[name] = value
+    return overrides
 
 
 def _parse_position(position: str) -> tuple[str, int, int]:
@@ -136,6 +161,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="prompt token budget (default: the workspace's context.budget)",
     )
+    parser.add_argument(
+        "--config",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="a setting over the workspace's, as an editor's settings would be (e.g. context.budget=1024)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
         "--batch", action="store_true", help="read JSON lines {file,line,col,buffer} on stdin"
@@ -147,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         print("roost context: give either FILE:LINE:COL or --batch", file=sys.stderr)
         return 2
     try:
-        pipeline = ContextPipeline(Path(args.root), args.budget)
+        pipeline = ContextPipeline(Path(args.root), args.budget, parse_overrides(args.config))
         if args.batch:
             return _run_batch(pipeline)
         file, line, col = _parse_position(args.position)
