@@ -13,7 +13,12 @@ Latency: retrieval alone and retrieval + prompt build (Qwen2.5-Coder repository 
 2,048-token budget) per case on sympy (~1,500 files), after indexing. The buffer's facts are given, as the
 server has them current from its incremental index; the buffer parse is timed separately.
 
-    .venv/bin/python bench/retrieval_bench.py [--cases 150] [--projects email,asyncio,importlib,json,sympy]
+    .venv/bin/python bench/retrieval_bench.py [--cases 150] [--projects email,asyncio,…,graphql]
+
+Every figure is also split by whether the name about to be typed appears earlier in the file ("seen": the
+usual case, where the lexical signal helps) or not ("unseen": the model must be shown the receiver's
+members or the imported definition without a textual hint), and by whether the cursor follows ``receiver.``
+("dot") or not ("bare").
 
 Cases are cached under $ROOST_BENCH_CACHE (default /tmp/roost-bench) since jedi labelling takes minutes.
 """
@@ -26,6 +31,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import sys
 import sysconfig
 import time
@@ -45,6 +51,12 @@ PROJECTS = {
     "importlib": (STDLIB, "importlib"),
     "json": (STDLIB, "json"),
     "sympy": (SITE_PACKAGES, "sympy"),
+    # Other shapes: class-heavy with a deep package tree, ``self.x.method()`` chains, re-export-heavy
+    # ``__init__``s, strategies built through chained calls.
+    "docutils": (SITE_PACKAGES, "docutils"),
+    "IPython": (SITE_PACKAGES, "IPython"),
+    "graphql": (SITE_PACKAGES, "graphql"),
+    "hypothesis": (SITE_PACKAGES, "hypothesis"),
 }
 # Visible part of the current file in a 2,048-token prompt (35 % prefix, 15 % suffix), in lines.
 VISIBLE_ABOVE, VISIBLE_BELOW = 60, 25
@@ -180,6 +192,13 @@ def _summary(ranks: list[int | None]) -> tuple[float, float]:
     return recall, mrr
 
 
+def name_seen_before(text: str, case: Case) -> bool:
+    """Whether the callee's name occurs as a whole word in the file before the cursor."""
+    lines = text.split("\n")
+    before = "\n".join(lines[: case.line]) + "\n" + lines[case.line][: case.col]
+    return re.search(rf"(?<![\w]){re.escape(case.name)}(?![\w])", before) is not None
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -207,7 +226,9 @@ def run_project(name: str, count: int, timing: bool) -> dict[str, object]:
     retrieval_ms: list[float] = []
     parse_ms: list[float] = []
     requests: list[RetrievalRequest] = []
+    seen: list[bool] = []
     for case in cases:
+        seen.append(name_seen_before(texts[case.file], case))
         buffer = cut_buffer(texts[case.file], case.line, case.col)
         t0 = time.perf_counter()
         facts = parse_facts(case.file, buffer)
@@ -236,6 +257,18 @@ def run_project(name: str, count: int, timing: bool) -> dict[str, object]:
 
     recall, mrr = _summary(graph_ranks)
     bm25_recall, bm25_mrr = _summary(bm25_ranks)
+    split: dict[str, object] = {}
+    after_dot = [texts[case.file].split("\n")[case.line][: case.col].rstrip().endswith(".") for case in cases]
+    for label, flags, wanted in (
+        ("seen", seen, True),
+        ("unseen", seen, False),
+        ("dot", after_dot, True),
+        ("bare", after_dot, False),
+    ):
+        picked = [index for index, flag in enumerate(flags) if flag == wanted]
+        split[f"{label}_cases"] = len(picked)
+        split[f"{label}_recall"], split[f"{label}_mrr"] = _summary([graph_ranks[i] for i in picked])
+        split[f"{label}_bm25_recall"], split[f"{label}_bm25_mrr"] = _summary([bm25_ranks[i] for i in picked])
     row: dict[str, object] = {
         "project": name,
         "files": len(files),
@@ -244,6 +277,7 @@ def run_project(name: str, count: int, timing: bool) -> dict[str, object]:
         "mrr": mrr,
         "bm25_recall": bm25_recall,
         "bm25_mrr": bm25_mrr,
+        **split,
         "index_s": index_s,
         "warm_s": warm_s,
         "retrieval_p50_ms": _percentile(retrieval_ms, 0.5) if retrieval_ms else 0.0,
@@ -413,6 +447,27 @@ def main() -> int:
         print(
             f"{row['project']:10} {row['files']:>5} {row['cases']:>5} {row['recall']:>7.1%} {row['mrr']:>6.3f} "
             f"{row['bm25_recall']:>8.1%} {row['bm25_mrr']:>8.3f} {ratio:>5.1f}x"
+        )
+    print("\nSplit by whether the name about to be typed appears earlier in the file (seen | unseen)")
+    print(
+        f"{'project':10} {'seen':>5} {'recall':>7} {'MRR':>6} {'BM25':>6} | {'unseen':>6} {'recall':>7} "
+        f"{'MRR':>6} {'BM25':>6}"
+    )
+    for row in rows:
+        print(
+            f"{row['project']:10} {row['seen_cases']:>5} {row['seen_recall']:>7.1%} {row['seen_mrr']:>6.3f} "
+            f"{row['seen_bm25_recall']:>6.1%} | {row['unseen_cases']:>6} {row['unseen_recall']:>7.1%} "
+            f"{row['unseen_mrr']:>6.3f} {row['unseen_bm25_recall']:>6.1%}"
+        )
+    print("\nSplit by where the cursor is: right after `receiver.` (dot) | elsewhere (bare)")
+    print(
+        f"{'project':10} {'dot':>5} {'recall':>7} {'MRR':>6} {'BM25':>6} | {'bare':>6} {'recall':>7} {'MRR':>6} {'BM25':>6}"
+    )
+    for row in rows:
+        print(
+            f"{row['project']:10} {row['dot_cases']:>5} {row['dot_recall']:>7.1%} {row['dot_mrr']:>6.3f} "
+            f"{row['dot_bm25_recall']:>6.1%} | {row['bare_cases']:>6} {row['bare_recall']:>7.1%} "
+            f"{row['bare_mrr']:>6.3f} {row['bare_bm25_recall']:>6.1%}"
         )
     print(
         "\nLatency (ms): retrieval with buffer facts given | buffer parse+extract | retrieval+prompt build (Qwen, 2048 tok)"

@@ -270,12 +270,12 @@ class Navigator:
         facts = view.facts
         resolver = self.resolver
         if language is not None and receiver in language.super_names():
-            cls = _enclosing_class(facts, at)
-            return resolver.inherited(SymbolLocation(path, cls), name) if cls is not None else []
+            enclosing = _enclosing_class(facts, at)
+            return resolver.inherited(SymbolLocation(path, enclosing), name) if enclosing is not None else []
         receiver_type = self._receiver_type(path, facts, view.source, receiver, at, language)
         if receiver_type is not None:
-            for cls in receiver_type:
-                found = resolver.member([cls], name)
+            for owner in receiver_type:
+                found = resolver.member([owner], name)
                 if found:
                     return found
             return self._member_fallback(path, name)
@@ -403,32 +403,23 @@ class Navigator:
         return []
 
     def _class_of_variable(self, location: SymbolLocation) -> list[SymbolLocation]:
+        """The class a variable or field holds, from what the resolver says types it (``x = Cls(...)``, the
+        language's ``field_type``), resolved where the variable is written."""
         definition = location.definition
         assert definition is not None
-        match = re.search(r"=\s*(?:new\s+)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*[({]", definition.signature)
-        if not match:
-            return self._typed_variable(location)
-        facts = self._graph.facts(location.path)
-        view = self._view_for(location.path) if facts is None else FileView(facts, [], b"")
-        if view is None:
+        expression = self.resolver.variable_type(location)
+        if expression is None:
             return []
-        return self._resolve_expression(
-            location.path, view, match.group(1) + "()", definition.span, self._language(location.path)
-        )
-
-    def _typed_variable(self, location: SymbolLocation) -> list[SymbolLocation]:
-        """The class of a field or variable whose declaration writes or implies its type (the language's
-        ``field_type``: ``cache: Cache``, ``self.store = store`` with ``store: Store``)."""
-        definition = location.definition
         language = self._language(location.path)
         facts = self._graph.facts(location.path)
-        if definition is None or language is None or facts is None:
+        if expression.endswith("()"):
+            view = self._view_for(location.path) if facts is None else FileView(facts, [], b"")
+            if view is None:
+                return []
+            return self._resolve_expression(location.path, view, expression, definition.span, language)
+        if facts is None:
             return []
-        source = (self._source_for(location.path) if self._source_for is not None else None) or b""
-        type_name = language.field_type(location.path, source, definition)
-        if type_name is None:
-            return []
-        return self._resolve_type_name(location.path, facts, type_name, definition.span, language)
+        return self._resolve_type_name(location.path, facts, expression, definition.span, language)
 
     def _member_fallback(self, path: str, name: str) -> list[SymbolLocation]:
         """Unknown receiver type: members named ``name`` in this file and the files it imports."""

@@ -54,6 +54,11 @@ from roost.context.languages.base import LanguageSupport, bases_in_signature
 # How deep import, re-export and base-class chains are followed (cycles are cut by a seen-set anyway).
 _MAX_HOPS = 12
 _RETURN_TYPE = re.compile(r"->\s*['\"]?([A-Za-z_][\w.]*)")
+# A variable's value that names its class: ``x = Cls(...)``, ``x = new Cls(...)``, ``x := Cls{``.
+_CONSTRUCTED = re.compile(r"=\s*(?:new\s+)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*[({]")
+# A variable that only renames another name: ``isfuture = base_futures.isfuture``.
+_ALIAS = re.compile(r"^[A-Za-z_]\w*\s*=\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*$")
+_VARIABLE_KINDS = frozenset({SymbolKind.VARIABLE, SymbolKind.CONSTANT})
 # Languages where a later definition of a name in a module or class body rebinds it (decision 1).
 _REBINDING_LANGUAGES = frozenset({"python"})
 # File stems of a package's own module, whose directory holds its submodules.
@@ -568,6 +573,60 @@ class Resolver:
                 if returned is not None:
                     found.extend(self.class_member(returned, name))
         return unique(found)
+
+    def variable_type(self, location: SymbolLocation, source: bytes | None = None) -> str | None:
+        """The expression that gives the variable or field ``location`` its class, for the caller to resolve
+        where it is written: the callee of ``x = Cls(...)`` (or ``make(...)``) with ``()`` appended, else the
+        type its declaration writes or implies (the language's ``field_type``: ``cache: Cache``,
+        ``self.store = store`` with ``store: Store``; ``source`` is the file's text, else asked of the
+        resolver's source provider); None when neither says."""
+        definition = location.definition
+        if definition is None or definition.kind in CLASS_LIKE_KINDS:
+            return None
+        match = _CONSTRUCTED.search(definition.signature)
+        if match:
+            return match.group(1) + "()"
+        language = self.language(location.path)
+        if language is None:
+            return None
+        if source is None and self._source_for is not None:
+            source = self._source_for(location.path)
+        try:
+            return language.field_type(location.path, source or b"", definition)
+        except Exception:  # a grammar surprise must never fail a request
+            return None
+
+    def alias_target(self, location: SymbolLocation) -> list[SymbolLocation]:
+        """What a top-level variable that only renames another name binds (``isfuture =
+        base_futures.isfuture``, a common re-export); empty for any other definition."""
+        definition = location.definition
+        if definition is None or definition.parent is not None or definition.kind not in _VARIABLE_KINDS:
+            return []
+        match = _ALIAS.match(definition.signature.strip())
+        if match is None or match.group(1) == definition.name:
+            return []
+        return [t for t in self.expression(location.path, match.group(1)) if t.definition is not definition]
+
+    def module_names(self, path: str) -> list[str]:
+        """Every top-level name the module ``path`` gives an importer, unresolved (cheap): its own
+        definitions, the names it imports (re-exports) and those of the modules it star-imports."""
+        names: dict[str, None] = {}
+        self._module_names(path, names, set(), 0)
+        return list(names)
+
+    def _module_names(self, path: str, names: dict[str, None], seen: set[str], hops: int) -> None:
+        facts = self.facts(path)
+        if facts is None or path in seen or hops > _MAX_HOPS:
+            return
+        seen.add(path)
+        for name in self.top_level(path):
+            names.setdefault(name, None)
+        bound, stars = self._bindings(facts)
+        for name in bound:
+            names.setdefault(name, None)
+        for imp in stars:
+            for target in self.resolved_import(path, imp).paths:
+                self._module_names(target, names, seen, hops + 1)
 
     def returned_class(self, function: SymbolLocation) -> SymbolLocation | None:
         """The class a function's annotation says it returns (``def make() -> Foo``)."""

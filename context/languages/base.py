@@ -379,9 +379,12 @@ _EXTENDS = re.compile(r"\b(?:extends|implements)\s+([\w.,\s]+)")
 
 def bases_in_signature(definition: Definition) -> list[str]:
     """Base classes named in a signature: ``class A(B, mod.C[T], metaclass=M):`` → B, mod.C (the
-    parenthesised list of its first line), else ``class A extends B implements C`` → B, C."""
+    parenthesised list opening on its first line), else ``class A extends B implements C`` → B, C."""
     signature = definition.signature
-    match = _PARENTHESISED.search(signature.split("\n")[0]) if "(" in signature else None
+    first = signature.split("\n")[0]
+    # A list that opens on the first line and goes on below (``class A(B,\n        C):``) is read whole.
+    head = signature if ")" not in first.partition("(")[2] else first
+    match = _PARENTHESISED.search(head) if "(" in first else None
     if match is None:
         match = _EXTENDS.search(signature)
     if match is None:

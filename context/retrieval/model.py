@@ -18,6 +18,7 @@ class CandidateKind(StrEnum):
     RECENT = "recent"  # a region the user edited recently in another file
     OPEN_DOCUMENT = "open_document"  # a region of a document open in the editor
     LEXICAL = "lexical"  # BM25 over code windows: the fallback
+    MEMBERS = "members"  # what the receiver at the cursor offers: one declaration line per member
 
 
 @dataclass(slots=True)

@@ -30,8 +30,12 @@ class RetrievalOptions:
     max_import_candidates: int = 40
     # Cross-file candidates: how many definitions one module-level receiver (``mod.``) contributes.
     max_members_per_module: int = 25
-    # At ``module.|`` (the member being typed is unknown) the outline lists up to this many, one line each.
-    max_members_at_cursor: int = 150
+    # At ``receiver.|`` the receiver's members are listed, one declaration line each, best-fitting first,
+    # per class (its bases each get their own listings) or module file: in listings of these sizes, each
+    # ranked below the one before, so the best few always fit and the rest only where there is room.
+    receiver_member_listings: tuple[int, ...] = (12, 28, 60)
+    # Lines above the cursor whose words rank the receiver's members (``response = debug.`` → ``…_response``).
+    fit_context_lines: int = 3
     # Used to estimate how much of the current file the prompt's prefix/suffix shows, so snippets of
     # those lines are not repeated. Deliberately low: an underestimate only keeps a duplicate, an
     # overestimate would drop something the model never sees.

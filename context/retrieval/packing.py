@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from roost.context.retrieval.model import Candidate, ContextItem, RetrievalResult
+from roost.context.retrieval.model import Candidate, CandidateKind, ContextItem, RetrievalResult
 
 TokenCounter = Callable[[str], int]
 # No code tokenizer packs more characters than this into one token on average over a snippet; used only
@@ -31,7 +31,8 @@ def _repeats(candidate: Candidate, item: ContextItem, lines: int) -> bool:
         return False
     if candidate.text.strip() in item.text:
         return True
-    return item.kind == candidate.kind and overlap * 2 > lines
+    # Member listings pick scattered lines: two of one class (its best members, then more) share none.
+    return item.kind == candidate.kind and candidate.kind is not CandidateKind.MEMBERS and overlap * 2 > lines
 
 
 def pack(

@@ -19,10 +19,19 @@ from roost.context.facts import CLASS_LIKE_KINDS, FileFacts, SymbolKind
 from roost.context.graph import SymbolLocation
 from roost.context.languages import language_for_path
 from roost.context.parsing import parse_facts
-from roost.context.resolution import Resolver, ResolverCache, is_class, is_module
+from roost.context.resolution import Resolver, ResolverCache, is_class, is_module, unique
 from roost.context.retrieval.activity import WorkspaceActivity
 from roost.context.retrieval.bm25 import BM25WindowIndex
 from roost.context.retrieval.cursor import CursorContext, analyse_cursor
+from roost.context.retrieval.members import (
+    SCORE_BASE_LEVEL,
+    LineFit,
+    ReceiverMember,
+    chunked_listings,
+    class_members_by_level,
+    module_members,
+    value_classes,
+)
 from roost.context.retrieval.model import Candidate, CandidateKind, RetrievalResult
 from roost.context.retrieval.options import RetrievalOptions
 from roost.context.retrieval.packing import Redactor, TokenCounter, pack
@@ -40,7 +49,6 @@ SCORE_PARTIAL_MATCH = 0.95
 SCORE_NEAR_NAME = 0.85
 SCORE_NEAR_MEMBER = 0.8
 SCORE_TYPE = 0.85
-SCORE_BASE_CLASS = 0.9  # per inheritance level, for members reached through ``super()``/a class receiver
 SCORE_GUESSED_TYPE = 0.75
 SCORE_IMPORT_USED = 0.5
 SCORE_IMPORT_UNUSED = 0.45
@@ -464,30 +472,74 @@ class Retriever:
                 found.append((SymbolLocation(entry.path, definition), score))
         return found
 
-    def _add_module_outline(
-        self, session: _Session, target: SymbolLocation, score: float, reason: str, cursor: bool = False
-    ) -> None:
-        # At ``module.|`` the member being typed is unknown: show (nearly) all of them, one line each.
-        limit = self.options.max_members_at_cursor if cursor else self.options.max_members_per_module
-        self._add_target(session, target, CandidateKind.OUTLINE, score, reason, max_members=limit)
+    def _receiver_owners(self, session: _Session, receiver: str) -> list[SymbolLocation]:
+        """The modules and classes whose members ``receiver.`` offers; variables followed to their class."""
+        owners: list[SymbolLocation] = []
+        for target in self._resolve_receiver(session, receiver):
+            if is_module(target) or is_class(target):
+                owners.append(target)
+            elif target.definition is not None and target.definition.kind in _VARIABLE_KINDS:
+                lines = self._lines(session, target.path)
+                source = "\n".join(lines).encode("utf-8") if lines else None
+                owners.extend(value_classes(session.resolver, target, source))
+        return unique(owners)
 
-    def _add_class_with_bases(
-        self, session: _Session, target: SymbolLocation, score: float, reason: str, depth: int = 0
+    def _members_of(
+        self, session: _Session, owner: SymbolLocation, fit: LineFit, why: str, weight: float
+    ) -> list[ReceiverMember]:
+        """The members ``owner.`` offers (see ``members``); a small class among the receiver's class and its
+        bases is added whole instead, scored ``weight`` per inheritance level."""
+        if is_module(owner):
+            return module_members(session.resolver, owner, fit, sum(self.options.receiver_member_listings))
+        members, small = class_members_by_level(session.resolver, owner, self.options.small_body_lines)
+        for cls, depth in small:
+            name = cls.definition.name if cls.definition else "?"
+            reason = why + (f", base class `{name}`" if depth else "")
+            self._add_target(session, cls, CandidateKind.TYPE, weight * SCORE_BASE_LEVEL**depth, reason)
+        return members
+
+    def _add_receiver_members(
+        self, session: _Session, receiver: str, owners: list[tuple[SymbolLocation, float]]
     ) -> None:
-        self._add_target(session, target, CandidateKind.TYPE, score, reason)
-        if depth < 3:
-            for base in session.resolver.bases(target):
-                name = base.definition.name if base.definition else "?"
-                self._add_class_with_bases(
-                    session, base, score * SCORE_BASE_CLASS, f"{reason}, base class `{name}`", depth + 1
-                )
+        """The listing of what ``receiver.`` offers, best-fitting members first (see ``members``)."""
+        cursor = session.cursor
+        start = max(0, cursor.line - self.options.fit_context_lines)
+        fit = LineFit.at(
+            cursor.line_prefix,
+            cursor.lines[start : cursor.line],
+            cursor.partial,
+            cursor.receiver_members.get(receiver, set()),
+            on_self=receiver.split(".")[0] in self._self_names(session),
+        )
+        chosen: dict[tuple[str, int], tuple[ReceiverMember, float]] = {}
+        for owner, weight in owners:
+            guessed = f"`{receiver}` looks like a {owner.definition.name if owner.definition else '?'}"
+            why = f"type of `{receiver}`" if weight >= 1.0 else guessed
+            for member in self._members_of(session, owner, fit, why, weight):
+                score = fit.score(member)
+                if score is None or self.is_excluded(member.location.path):
+                    continue
+                key = (member.location.path, member.location.name_span.start_line)
+                if key not in chosen or chosen[key][1] < score * weight:
+                    chosen[key] = (member, score * weight)
+        listings = chunked_listings(
+            list(chosen.values()),
+            self.options.receiver_member_listings,
+            lambda path: self._lines(session, path),
+            SCORE_MEMBER_AT_CURSOR,
+            receiver,
+        )
+        for candidate in listings:
+            if candidate.path == session.request.path:
+                candidate.score *= SAME_FILE_FACTOR
+        session.candidates.extend(listings)
 
     def _from_cursor_member(self, session: _Session) -> None:
         cursor = session.cursor
         if cursor.receiver is None:
             return
         receiver = cursor.receiver
-        targets = [t for t in self._resolve_receiver(session, receiver) if is_module(t) or is_class(t)]
+        targets = self._receiver_owners(session, receiver)
         if not targets:
             if receiver.endswith("()") and receiver != "super()":
                 # The callee's own definition tells what it returns, when nothing typed it.
@@ -499,29 +551,21 @@ class Retriever:
                         0.9,
                         f"`{receiver[:-2]}` returns the receiver",
                     )
-            for target, score in self._guessed_classes(session, receiver):
-                self._add_class_with_bases(
-                    session,
-                    target,
-                    SCORE_GUESSED_TYPE * score,
-                    f"`{receiver}` looks like a {target.definition.name}",
-                )
+            guessed = self._guessed_classes(session, receiver)
+            self._add_receiver_members(
+                session, receiver, [(target, SCORE_GUESSED_TYPE * score) for target, score in guessed]
+            )
             return
+        self._add_receiver_members(session, receiver, [(target, 1.0) for target in targets])
         for target in targets:
             if is_module(target):
-                self._add_module_outline(
-                    session, target, SCORE_MEMBER_AT_CURSOR, f"members of `{receiver}`", cursor=True
-                )
                 members = [
                     SymbolLocation(target.path, d)
                     for d in (session.resolver.facts(target.path) or FileFacts(target.path, "")).definitions
                     if d.parent is None
                 ]
-            elif is_class(target):
-                self._add_class_with_bases(session, target, SCORE_MEMBER_AT_CURSOR, f"type of `{receiver}`")
-                members = session.resolver.class_members(target)
             else:
-                continue
+                members = session.resolver.class_members(target)
             for member in members:
                 definition = member.definition
                 if definition is None:
@@ -610,16 +654,14 @@ class Retriever:
             if imp.names:
                 for imported in imp.names:
                     local = imported.local_name
-                    distance = nearest.get(local)
-                    if distance is None:
+                    used_at = nearest.get(local)
+                    if used_at is None:
                         scored.append(
                             (SCORE_IMPORT_UNUSED, local, f"imported `{local}`, not used yet", False)
                         )
                     else:
-                        score = SCORE_IMPORT_USED / (1.0 + distance / 20.0)
-                        scored.append(
-                            (score, local, f"imported `{local}`, used {distance} lines away", False)
-                        )
+                        score = SCORE_IMPORT_USED / (1.0 + used_at / 20.0)
+                        scored.append((score, local, f"imported `{local}`, used {used_at} lines away", False))
                 continue
             bound = language.bound_name(imp) if language is not None else imp.alias
             if bound and bound in nearest:

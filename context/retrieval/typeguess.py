@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 from roost.context.facts import CLASS_LIKE_KINDS, FileFacts
 
@@ -27,6 +28,8 @@ class ClassEntry:
     members: frozenset[str]
 
 
+# Cached: member listings split the same member names on every keystroke.
+@lru_cache(maxsize=65536)
 def name_words(name: str) -> tuple[str, ...]:
     return tuple(word.lower() for word in _WORDS.findall(name))
 

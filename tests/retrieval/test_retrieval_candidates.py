@@ -181,8 +181,9 @@ def test_method_on_constructor_typed_variable(make_project):
     retriever = retriever_for(root)
     result = _retrieve(retriever, request)
     top = result.items[0]
-    assert top.path == "store/kv.py" and top.kind is CandidateKind.TYPE
-    assert "type of `kv`" in top.reason
+    # The class is listed by its members' declarations (what ``kv.`` offers).
+    assert top.path == "store/kv.py" and top.kind is CandidateKind.MEMBERS
+    assert "members of `kv`" in top.reason
     for method in ("def put(", "def get(", "def delete(", "def keys("):
         assert method in top.text
 
@@ -196,7 +197,7 @@ def test_method_on_constructor_typed_variable(make_project):
             target.<|>
         """,
     )
-    assert _retrieve(retriever, annotated).items[0].kind is CandidateKind.TYPE
+    assert _retrieve(retriever, annotated).items[0].kind is CandidateKind.MEMBERS
     root_factory = make_project(
         {
             "store/factory.py": "from store.kv import KeyValueStore\n\ndef make_store() -> KeyValueStore:\n    return KeyValueStore()\n"
@@ -213,7 +214,7 @@ def test_method_on_constructor_typed_variable(make_project):
         """,
     )
     result = _retrieve(retriever_for(root_factory), factory)
-    assert result.items[0].path == "store/kv.py" and "type of `s`" in result.items[0].reason
+    assert result.items[0].path == "store/kv.py" and "members of `s`" in result.items[0].reason
 
 
 def test_method_on_self_attribute_and_inherited_method(make_project):

@@ -1,0 +1,304 @@
+"""The receiver's members at ``receiver.|``: what an editor's completion list would offer there, as a
+compact listing (one declaration line each, grouped by the class or module that defines them), ranked by
+what fits the line being typed.
+
+The name about to be typed is often nowhere in the file yet (``debug.technical_500_response(``,
+``isinstance(f, models.DateTimeField)``): no lexical signal finds it, only the receiver's members do. A
+member is ranked by the fragment typed (a prefix match is required once there is one), by words it shares
+with the line and the code around (``response = debug.`` → ``technical_500_response``), by the kind the
+line wants (a class after ``isinstance(``, ``except``, ``raise``), by being used nearby, public before
+private (unless on ``self``), and own before inherited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from roost.context.facts import CLASS_LIKE_KINDS, Definition, SymbolKind
+from roost.context.graph import SymbolLocation
+from roost.context.resolution import Resolver, is_class, is_module
+from roost.context.retrieval.model import Candidate, CandidateKind
+from roost.context.retrieval.snippets import ELISION
+from roost.context.retrieval.typeguess import name_words
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# The line asks for a class: ``isinstance(x, m.``, ``except m.``, ``raise m.``, ``class C(m.``.
+_WANTS_CLASS = re.compile(
+    r"(?:\b(?:isinstance|issubclass)\s*\(.*,\s*\(?|\bexcept\s+\(?|\braise\s+|^\s*class\s+\w+\s*\()"
+)
+# The last name of the receiver written before the cursor: ``_bootstrap`` of ``x = _bootstrap.``.
+_RECEIVER_END = re.compile(r"(\w+)\s*\.\s*$")
+_SIGNATURE_CHARS = 160
+# A word shared with the line and the lines above says more than a use elsewhere in the file.
+SHARED_WORD, SHARED_WORDS_MAX = 0.2, 0.4
+USED_IN_FILE = 0.15
+# Per inheritance level: a base's members after the class's own.
+SCORE_BASE_LEVEL = 0.9
+# Each further listing of one owner's members ranks this much lower.
+SCORE_MORE_MEMBERS = 0.6
+_MAX_BASE_LEVELS = 5
+_WITH_BODY = frozenset({*CLASS_LIKE_KINDS, SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
+_KEYWORDS = frozenset(
+    {"self", "cls", "def", "return", "if", "else", "elif", "for", "in", "not", "and", "or", "is", "none"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiverMember:
+    location: SymbolLocation
+    # Where it is declared for the listing's header: the class that owns it (None: a module's own name).
+    owner: SymbolLocation | None
+    depth: int  # 0: the receiver's own member; n: from its n-th base class
+
+
+@dataclass(frozen=True, slots=True)
+class LineFit:
+    """What the line being typed and the code around it say about the member wanted."""
+
+    partial: str
+    wants_class: bool
+    words: frozenset[str]  # name words of the line and the nearby code
+    used_nearby: frozenset[str]  # members of this receiver the file uses
+    private_ok: bool  # private names are offered (see :meth:`at`)
+
+    @staticmethod
+    def at(
+        line_prefix: str, context_lines: Iterable[str], partial: str, used_in_file: set[str], on_self: bool
+    ) -> LineFit:
+        words: set[str] = set()
+        for text in (line_prefix, *context_lines):
+            for token in _WORD.findall(text):
+                words.update(w for w in name_words(token) if len(w) > 2 and w not in _KEYWORDS)
+        before_receiver = line_prefix[: max(0, len(line_prefix) - len(partial))]
+        # Private names are offered on ``self``, on a private module (``_bootstrap.``), where the fragment
+        # typed starts with ``_``, and on a receiver whose private members the file already uses.
+        receiver = _RECEIVER_END.search(before_receiver)
+        private_ok = (
+            on_self
+            or partial.startswith("_")
+            or (receiver is not None and receiver.group(1).startswith("_"))
+            or any(name.startswith("_") for name in used_in_file)
+        )
+        return LineFit(
+            partial,
+            _WANTS_CLASS.search(before_receiver) is not None,
+            frozenset(words),
+            frozenset(used_in_file),
+            private_ok,
+        )
+
+    def name_score(self, name: str) -> float:
+        """A first ranking by the name alone (before resolving it): what :meth:`score` says of it, with a
+        capital initial standing for a class."""
+        score = 0.5
+        if self.partial and name.startswith(self.partial):
+            score += 0.3
+        if name in self.used_nearby:
+            score += USED_IN_FILE
+        score += min(SHARED_WORDS_MAX, SHARED_WORD * len(set(name_words(name)) & self.words))
+        if self.wants_class:
+            score += 0.2 if name[:1].isupper() else -0.2
+        if name.startswith("_"):
+            score -= 0.3
+        return score
+
+    def score(self, member: ReceiverMember) -> float | None:
+        """How well ``member`` fits, in (0, 1]; None when the typed fragment rules it out."""
+        definition = member.location.definition
+        if definition is None:
+            return None
+        name = definition.name
+        score = 0.5
+        if self.partial:
+            if name.startswith(self.partial):
+                score += 0.3
+            elif self.partial.lower() in name.lower():
+                score += 0.1
+            else:
+                return None
+        if name in self.used_nearby:
+            score += USED_IN_FILE
+        shared = len(set(name_words(name)) & self.words)
+        score += min(SHARED_WORDS_MAX, SHARED_WORD * shared)
+        is_class = definition.kind in CLASS_LIKE_KINDS
+        if self.wants_class:
+            score += 0.2 if is_class else -0.2
+        if name.startswith("__") and name.endswith("__"):
+            score -= 0.3
+        elif name.startswith("_") and not self.private_ok:
+            score -= 0.25
+        score *= SCORE_BASE_LEVEL ** min(member.depth, 4)
+        return max(0.01, min(1.0, score))
+
+
+def declaration_line(lines: list[str], definition: Definition) -> str:
+    """The member's declaration (from its name's line, as many lines as its signature has) folded into
+    one line, cut when long, `` ...`` when a body follows."""
+    line_no = definition.name_span.start_line
+    count = definition.signature.count("\n") + 1
+    text = " ".join(part.strip() for part in lines[line_no : line_no + count] if part.strip())
+    if len(text) > _SIGNATURE_CHARS:
+        return text[:_SIGNATURE_CHARS].rstrip() + " " + ELISION
+    if definition.span.end_line >= line_no + count and definition.kind in _WITH_BODY:
+        text += " " + ELISION
+    return text
+
+
+def value_classes(resolver: Resolver, location: SymbolLocation, source: bytes | None) -> list[SymbolLocation]:
+    """The module or class a variable or field stands for: what it renames (``isfuture =
+    base_futures.isfuture``), else the class the resolver says types it (``caches = CacheHandler()``,
+    ``self.store = store`` with ``store: Store``), resolved in the module where it is written (``source``
+    is that file's text)."""
+    aliased = resolver.alias_target(location)
+    if aliased:
+        return [t for t in aliased if is_module(t) or is_class(t)]
+    expression = resolver.variable_type(location, source)
+    if expression is None:
+        return []
+    called = expression.endswith("()")
+    classes: list[SymbolLocation] = []
+    for target in resolver.expression(location.path, expression.removesuffix("()")):
+        if is_class(target):
+            classes.append(target)
+        elif called and target.definition is not None:
+            returned = resolver.returned_class(target)
+            if returned is not None:
+                classes.append(returned)
+    return classes
+
+
+def module_members(
+    resolver: Resolver, module: SymbolLocation, fit: LineFit, limit: int
+) -> list[ReceiverMember]:
+    """A module's names (its own, re-exported, star-imported), the ``limit`` best-fitting by name alone
+    resolved to their definitions (a package may re-export hundreds; a renaming variable followed)."""
+    names = resolver.module_names(module.path)
+    if fit.partial:
+        names = [name for name in names if fit.partial.lower() in name.lower()]
+    found: list[ReceiverMember] = []
+    for name in sorted(names, key=lambda name: -fit.name_score(name))[:limit]:
+        for target in resolver.member_of_module(module.path, name)[:1]:
+            target = next(iter(resolver.alias_target(target)), target)
+            definition = target.definition
+            if definition is None or definition.kind is SymbolKind.MODULE:
+                continue
+            owner = None
+            if definition.parent is not None:
+                owner = next(iter(resolver.expression(target.path, definition.parent)), None)
+            found.append(ReceiverMember(target, owner, 0))
+    return found
+
+
+def class_members_by_level(
+    resolver: Resolver, cls: SymbolLocation, small_lines: int
+) -> tuple[list[ReceiverMember], list[tuple[SymbolLocation, int]]]:
+    """The members of ``cls`` and of its bases, level by level (the depth of each noted); classes of at
+    most ``small_lines`` lines are given apart with their depth, to be shown whole."""
+    members: list[ReceiverMember] = []
+    small: list[tuple[SymbolLocation, int]] = []
+    seen: set[tuple[str, str]] = set()
+    level = [cls]
+    for depth in range(_MAX_BASE_LEVELS):
+        following: list[SymbolLocation] = []
+        for owner in level:
+            definition = owner.definition
+            if definition is None or (owner.path, definition.qualified_name) in seen:
+                continue
+            seen.add((owner.path, definition.qualified_name))
+            if definition.span.end_line - definition.span.start_line + 1 <= small_lines:
+                small.append((owner, depth))
+            else:
+                members.extend(ReceiverMember(m, owner, depth) for m in resolver.own_members(owner))
+            following.extend(resolver.bases(owner))
+        level = following
+        if not level:
+            break
+    return members, small
+
+
+def chunked_listings(
+    scored: list[tuple[ReceiverMember, float]],
+    sizes: tuple[int, ...],
+    lines_of: Callable[[str], list[str] | None],
+    score: float,
+    receiver: str,
+) -> list[Candidate]:
+    """Each owner (a class, or a module file) listed with its best members: the first ``sizes[0]`` in one
+    listing, the next ``sizes[1]`` in another ranked lower, and so on, so the best few always fit the
+    budget and the rest only where there is room."""
+    groups: dict[tuple[str, str | None], list[tuple[ReceiverMember, float]]] = {}
+    for member, fit in sorted(scored, key=lambda item: -item[1]):
+        key = (member.location.path, member.owner.qualified_name if member.owner else None)
+        group = groups.setdefault(key, [])
+        if len(group) < sum(sizes):
+            group.append((member, fit))
+    listings: list[Candidate] = []
+    first = 0
+    for part, size in enumerate(sizes):
+        listings += listing_candidates(
+            [item for group in groups.values() for item in group[first : first + size]],
+            lines_of,
+            score * SCORE_MORE_MEMBERS**part,
+            receiver,
+            part=f"#{part}" if part else "",
+        )
+        first += size
+    return listings
+
+
+def listing_candidates(
+    members: list[tuple[ReceiverMember, float]],
+    lines_of: Callable[[str], list[str] | None],
+    score: float,
+    receiver: str,
+    part: str = "",
+) -> list[Candidate]:
+    """One listing per owner (a class, or a module's own names), its declarations in file order, scored
+    by ``score`` times its best member's fit."""
+    groups: dict[tuple[str, str | None], list[tuple[ReceiverMember, float]]] = {}
+    for member, fit in members:
+        owner = member.owner
+        key = (member.location.path, owner.qualified_name if owner is not None else None)
+        groups.setdefault(key, []).append((member, fit))
+    candidates: list[Candidate] = []
+    for (path, owner_name), group in groups.items():
+        lines = lines_of(path)
+        if not lines:
+            continue
+        owner = group[0][0].owner
+        rows: dict[int, str] = {}
+        for member, _ in group:
+            definition = member.location.definition
+            assert definition is not None
+            line_no = definition.name_span.start_line
+            if line_no < len(lines):
+                indent = "    " if owner is not None else ""
+                rows.setdefault(line_no, indent + declaration_line(lines, definition))
+        if not rows:
+            continue
+        start, end = min(rows), max(rows)
+        parts: list[str] = []
+        if owner is not None and owner.definition is not None:
+            header_line = owner.definition.name_span.start_line
+            if header_line < len(lines) and header_line not in rows:
+                parts.append(lines[header_line].rstrip())
+                start = min(start, header_line)
+        parts.extend(rows[line_no] for line_no in sorted(rows))
+        # The listing ranks by its receiver first (``score``), then by how well its best member fits.
+        best = 0.7 + 0.3 * max(fit for _, fit in group)
+        label = f"`{owner_name.rsplit('.', 1)[-1]}`" if owner_name else "the module"
+        candidates.append(
+            Candidate(
+                path=path,
+                start_line=start,
+                end_line=end,
+                text="\n".join(parts),
+                kind=CandidateKind.MEMBERS,
+                score=score * best,
+                reason=f"members of `{receiver}` (from {label})",
+                symbol=f"{owner_name or ''}#members-of:{receiver}{part}",
+            )
+        )
+    return candidates
