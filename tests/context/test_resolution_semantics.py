@@ -163,3 +163,44 @@ def test_a_class_extending_the_name_it_shadows_extends_the_earlier_binding(proje
         [cls] = resolver.in_module("app.py", "Path")
         assert _located(resolver.bases(cls)) == {("base.py", "Path")}
         assert _located(resolver.class_member(cls, "join")) == {("base.py", "Path.join")}
+
+
+# -- what a variable holds, renamed names, a module's names (the receiver members retrieval lists) ----------
+
+VARIABLES = {
+    "cache/__init__.py": "from cache.handler import *\nfrom cache.backends import Backend as DefaultBackend\n",
+    "cache/handler.py": (
+        "from cache import backends\n\n\n"
+        "class CacheHandler:\n    def close_all(self):\n        pass\n\n\n"
+        "caches = CacheHandler()\nmake_backend = backends.Backend\n"
+    ),
+    "cache/backends.py": (
+        "class Base:\n    def get(self, key):\n        pass\n\n\n"
+        "class Backend(object,\n              Base):\n    def __init__(self):\n        self.handler = make()\n\n\n"
+        "def make() -> 'CacheHandler':\n    pass\n\n\nfrom cache.handler import CacheHandler\n"
+    ),
+    "app.py": "from cache import caches\n\ncaches.close_all()\nb = Backend()\nb.get(1)\nfrom cache.backends import Backend\n",
+}
+
+
+@pytest.mark.parametrize("project", [VARIABLES], indirect=True)
+def test_variables_aliases_and_module_names_through_both_resolvers(project) -> None:
+    index, definitions, root = project
+    # Go-to-definition follows ``caches = CacheHandler()`` and a bases list written over two lines.
+    assert definitions("app.py", "close_all()") == {("cache/handler.py", "CacheHandler.close_all")}
+    assert definitions("app.py", "get(1)") == {("cache/backends.py", "Base.get")}
+    for resolver in _resolvers(index, root):
+        [caches] = resolver.in_module("app.py", "caches")
+        assert resolver.variable_type(caches) == "CacheHandler()"
+        [renamed] = resolver.exported("cache/handler.py", "make_backend")
+        assert _located(resolver.alias_target(renamed)) == {("cache/backends.py", "Backend")}
+        assert resolver.alias_target(caches) == []
+        [backend] = resolver.exported("cache/backends.py", "Backend")
+        assert _located(resolver.bases(backend)) == {("cache/backends.py", "Base")}
+        [handler_field] = [
+            m for m in resolver.own_members(backend) if m.definition and m.definition.name == "handler"
+        ]
+        assert resolver.variable_type(handler_field) == "make()"
+        names = resolver.module_names("cache/__init__.py")
+        # Its own imports (re-exports, renamed) and what it star-imports, the star's own imports included.
+        assert {"DefaultBackend", "CacheHandler", "caches", "make_backend", "backends"} <= set(names)
