@@ -12,6 +12,7 @@ private (unless on ``self``), and own before inherited.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ _SIGNATURE_CHARS = 160
 # A word shared with the line and the lines above says more than a use elsewhere in the file.
 SHARED_WORD, SHARED_WORDS_MAX = 0.2, 0.4
 USED_IN_FILE = 0.15
+INTERFACE = 0.15
 # Per inheritance level: a base's members after the class's own.
 SCORE_BASE_LEVEL = 0.9
 # Each further listing of one owner's members ranks this much lower.
@@ -62,10 +64,17 @@ class LineFit:
     words: frozenset[str]  # name words of the line and the nearby code
     used_nearby: frozenset[str]  # members of this receiver the file uses
     private_ok: bool  # private names are offered (see :meth:`at`)
+    # How many classes of the workspace define a member of that name (0 when unknown).
+    definers: Callable[[str], int] = lambda name: 0
 
     @staticmethod
     def at(
-        line_prefix: str, context_lines: Iterable[str], partial: str, used_in_file: set[str], on_self: bool
+        line_prefix: str,
+        context_lines: Iterable[str],
+        partial: str,
+        used_in_file: set[str],
+        on_self: bool,
+        definers: Callable[[str], int] | None = None,
     ) -> LineFit:
         words: set[str] = set()
         for text in (line_prefix, *context_lines):
@@ -87,7 +96,15 @@ class LineFit:
             frozenset(words),
             frozenset(used_in_file),
             private_ok,
+            definers or (lambda name: 0),
         )
+
+    def _interface(self, name: str) -> float:
+        """Up to ``INTERFACE`` for a member many classes define (log scale: ~50 classes tops); dunders
+        are left out, every class has them."""
+        if name.startswith("__"):
+            return 0.0
+        return INTERFACE * min(1.0, math.log1p(self.definers(name)) / 4.0)
 
     def name_score(self, name: str) -> float:
         """A first ranking by the name alone (before resolving it): what :meth:`score` says of it, with a
@@ -97,6 +114,7 @@ class LineFit:
             score += 0.3
         if name in self.used_nearby:
             score += USED_IN_FILE
+        score += self._interface(name)
         score += min(SHARED_WORDS_MAX, SHARED_WORD * len(set(name_words(name)) & self.words))
         if self.wants_class:
             score += 0.2 if name[:1].isupper() else -0.2
@@ -120,6 +138,7 @@ class LineFit:
                 return None
         if name in self.used_nearby:
             score += USED_IN_FILE
+        score += self._interface(name)
         shared = len(set(name_words(name)) & self.words)
         score += min(SHARED_WORDS_MAX, SHARED_WORD * shared)
         is_class = definition.kind in CLASS_LIKE_KINDS

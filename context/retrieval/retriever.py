@@ -510,6 +510,7 @@ class Retriever:
             cursor.partial,
             cursor.receiver_members.get(receiver, set()),
             on_self=receiver.split(".")[0] in self._self_names(session),
+            definers=classes.definers if (classes := self._built_or_building()[1]) is not None else None,
         )
         chosen: dict[tuple[str, int], tuple[ReceiverMember, float]] = {}
         for owner, weight in owners:

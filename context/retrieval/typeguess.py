@@ -117,6 +117,11 @@ class ClassIndex:
                 self._by_initial, self._by_member = by_initial, by_member
             return self._by_initial, self._by_member
 
+    def definers(self, member: str) -> int:
+        """How many classes of the workspace define a member ``member`` (an interface many classes
+        implement or override is what their instances are mostly asked for)."""
+        return len(self._tables()[1].get(member, ()))
+
     def guess(
         self, receiver: str, used_members: set[str], limit: int = 2, min_score: float = 0.45
     ) -> list[tuple[ClassEntry, float]]:

@@ -175,3 +175,39 @@ def test_self_lists_members_inherited_through_a_multiline_bases_list(make_projec
     )
     result = _retrieve(retriever_for(root), request)
     assert _item_showing(result, "transports.py", "def _maybe_pause_protocol(self):") is not None
+
+
+def test_members_many_classes_define_come_first_when_the_line_says_nothing(make_project):
+    # ``Variance(x).`` with nothing typed: of Basic's sixty methods, ``doit`` (which many classes override,
+    # an interface) is in the first, always-packed listing although it is written last.
+    subclasses = "".join(
+        f"class Op{i}(Basic):\n    def doit(self, **hints):\n        return self\n\n\n" for i in range(8)
+    )
+    root = make_project(
+        {
+            "core.py": "class Basic:\n"
+            + "".join(f"    def method_{i}(self):\n        pass\n\n" for i in range(60))
+            + "    def doit(self, **hints):\n        pass\n\n\n"
+            + subclasses,
+            "stats.py": "from core import Basic\n\n\nclass Variance(Basic):\n"
+            + "".join(f"    def own_{i}(self):\n        pass\n\n" for i in range(6)),
+            "error_prop.py": "",
+        }
+    )
+    request = request_at_marker(
+        "error_prop.py",
+        """
+        from stats import Variance
+
+
+        def variance_prop(expr):
+            return Variance(expr).<|>
+        """,
+    )
+    retriever = retriever_for(root)
+    retriever.warm()
+    result = _retrieve(retriever, request)
+    rank = _item_showing(result, "core.py", "    def doit(self, **hints):")
+    assert rank is not None
+    item = result.items[rank - 1]
+    assert item.kind is CandidateKind.MEMBERS and item.text.count("\n") <= 12
