@@ -13,13 +13,18 @@ Anything else is a :class:`ModelNotFoundError` naming every place that was looke
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import dataclasses
+import gc
+import logging
 import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from roost.engine.backends.cpu_int8 import quantize_linear_layers
 from roost.engine.models.default import (
     PACKAGED_MODELS,
     ProgressCallback,
@@ -39,6 +44,8 @@ from roost.engine.types import (
 
 DType = Literal["auto", "bfloat16", "float16", "float32"]
 Quantization = Literal["int8", "nf4", "fp8"]
+CpuWeights = Literal["int8", "float32"]
+log = logging.getLogger(__name__)
 _MISTRAL_MODEL_TYPES = {"mistral", "mistral3", "ministral", "pixtral"}
 
 
@@ -60,6 +67,12 @@ class TransformersOptions:
     # Positions per batch slot of the static cache (compile="static"); also the context limit there.
     static_cache_tokens: int = 4096
     quantization: Quantization | None = None
+    # On a CPU with dtype "auto" and no ``quantization``: "int8" stores every linear layer's weights as int8
+    # with one scale per output channel, activations float32 (see engine/backends/cpu_int8.py), and the
+    # embedding table in bfloat16 where that is exact. About half the resident memory, and a quarter of the
+    # bytes each decode step reads; bench/latency_bench.py --weights measures speed and pass@1 against
+    # "float32" (the exact weights). Explicit dtypes, quantization, compile and GPUs are never touched.
+    cpu_weights: CpuWeights = "int8"
     # Path to a PEFT LoRA adapter, merged into the weights at load time (no per-token adapter cost).
     lora_adapter: str | None = None
     attn_implementation: str | None = "sdpa"
@@ -155,6 +168,13 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
     if options.lora_adapter:
         report(f"applying LoRA adapter {options.lora_adapter}", 0.8)
         model = _apply_lora(model, options.lora_adapter, merge=options.quantization is None)
+    dtype_name = str(dtype).removeprefix("torch.")
+    if _wants_cpu_int8(options, device):
+        report("storing the linear layers as int8 (CPU)", 0.82)
+        quantize_linear_layers(model)
+        store_embeddings_as_bfloat16(model)
+        dtype_name = "int8"  # weights; activations and the KV cache stay float32
+    _release_freed_memory()
 
     report("loading tokenizer", 0.85)
     model_type = getattr(model.config, "model_type", "")
@@ -173,7 +193,7 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
         tokenizer=tokenizer,
         source=source,
         device=str(model.get_input_embeddings().weight.device),
-        dtype=str(dtype).removeprefix("torch."),
+        dtype=dtype_name,
         extra_eos_ids=extra_eos,
         load_seconds=seconds,
     )
@@ -290,6 +310,50 @@ def _pick_dtype(requested: DType, device: str) -> Any:
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     # On CPU float32 decodes fastest with torch's kernels unless the CPU has AMX; keep it simple and exact.
     return torch.float32
+
+
+def _wants_cpu_int8(options: TransformersOptions, device: str) -> bool:
+    return (
+        options.cpu_weights == "int8"
+        and device == "cpu"
+        and options.dtype == "auto"
+        and options.quantization is None
+        and options.compile is False
+    )
+
+
+def store_embeddings_as_bfloat16(model: Any) -> bool:
+    """Keep the input embedding table in bfloat16 when that loses nothing (every value is a bfloat16, as
+    when the checkpoint is stored in bfloat16, like the packaged models): an embedding is a row lookup, not
+    a matmul, so the slow bfloat16 matmuls of a CPU without AMX never run; the looked-up rows are cast back
+    to float32. Halves the table (Qwen2.5's 151,936 x 896: 544 MiB -> 272 MiB). True when it did."""
+    import torch
+
+    embedding = model.get_input_embeddings()
+    if not isinstance(embedding, torch.nn.Embedding) or embedding.weight.dtype != torch.float32:
+        return False
+    weight = embedding.weight.data
+    compact = weight.to(torch.bfloat16)
+    if not torch.equal(compact.float(), weight):
+        return False
+    embedding.weight.data = compact
+    embedding.register_forward_hook(lambda _module, _inputs, output: output.float())
+    return True
+
+
+def _release_freed_memory() -> None:
+    """Give the float32 copies freed while loading back to the OS. glibc keeps freed blocks in its arenas
+    (the loader's thread pool makes several), so without a trim the process keeps the load's peak as RSS."""
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+        return
+    trim(0)
 
 
 def _pick_device_map(requested: str | None, device: str) -> str | None:

@@ -36,7 +36,7 @@ async def test_mistral_for_causal_lm_loads_with_its_tekken_tokenizer_and_generat
     try:
         assert type(backend.loaded.model).__name__ == "MistralForCausalLM"
         assert isinstance(backend.loaded.tokenizer, MistralCommonTokenizer)
-        assert backend.loaded.dtype == "float32"  # dtype auto on CPU
+        assert backend.loaded.dtype == "int8"  # dtype auto on CPU: int8 linear weights (cpu_weights)
         assert any("ready" in message for message in progress)
         text, final = await collect_text(backend, GenerationRequest(prompt="def main():", max_new_tokens=6))
         assert final.finish_reason in ("length", "stop") and final.timings.generated_tokens >= 1

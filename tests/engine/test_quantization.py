@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from roost.engine.backends.cpu_int8 import Int8WeightLinear
 from roost.engine.backends.transformers_backend import (
     QuantizationEnvironment,
     TransformersBackend,
@@ -82,7 +83,8 @@ async def assert_counts_like_the_float_model(
 
 @pytest.fixture(scope="module")
 def float_backend(counting_model_dir: Path) -> Iterator[TransformersBackend]:
-    backend = TransformersBackend.load(TransformersOptions(model=str(counting_model_dir), device="cpu"))
+    options = TransformersOptions(model=str(counting_model_dir), device="cpu", cpu_weights="float32")
+    backend = TransformersBackend.load(options)
     yield backend
     backend.scheduler.close()
 
@@ -104,6 +106,37 @@ async def test_bitsandbytes_quantization_on_cpu_keeps_greedy_output(
         await assert_counts_like_the_float_model(backend, float_backend)
     finally:
         await backend.aclose()
+
+
+async def test_cpu_default_stores_linear_layers_as_int8_and_keeps_greedy_output(
+    counting_model_dir: Path, float_backend: TransformersBackend
+) -> None:
+    """dtype auto on a CPU: every linear layer (the lm_head too) holds int8 weights; the embedding is exact."""
+    backend = TransformersBackend.load(TransformersOptions(model=str(counting_model_dir), device="cpu"))
+    try:
+        model = backend.loaded.model
+        linears = {name: type(m) for name, m in model.named_modules() if name.endswith(("_proj", "lm_head"))}
+        assert linears and all(kind is Int8WeightLinear for kind in linears.values()), linears
+        assert backend.loaded.dtype == "int8"
+        await assert_counts_like_the_float_model(backend, float_backend)
+    finally:
+        await backend.aclose()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"cpu_weights": "float32"}, {"dtype": "float32"}],
+    ids=["cpu_weights float32", "explicit dtype"],
+)
+def test_int8_cpu_weights_only_for_dtype_auto(counting_model_dir: Path, options: dict[str, str]) -> None:
+    backend = TransformersBackend.load(
+        TransformersOptions(model=str(counting_model_dir), device="cpu", **options)  # type: ignore[arg-type]
+    )
+    try:
+        assert type(backend.loaded.model.lm_head) is torch.nn.Linear
+        assert backend.loaded.dtype == "float32"
+    finally:
+        backend.scheduler.close()
 
 
 def test_fp8_on_cpu_is_a_clear_error(tiny_mistral_dir: Path) -> None:

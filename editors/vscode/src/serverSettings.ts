@@ -7,6 +7,7 @@ export const SERVER_SETTING_KEYS = [
   "model.device",
   "model.dtype",
   "model.quantization",
+  "model.cpu_weights",
   "model.compile",
   "model.adapter",
   "backend.kind",
