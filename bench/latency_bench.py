@@ -1,0 +1,460 @@
+"""Latency and memory benchmark: the product server with the bundled model, as an editor drives it.
+
+    nice .venv/bin/python bench/latency_bench.py [--files 8] [--package email] [--budget N]
+                                                 [--cpu-weights int8|float32] [--no-raw] [--json OUT]
+    nice .venv/bin/python bench/latency_bench.py --weights [--tasks 30]
+
+Default run (the real ``roost serve --stdio``, one server, the model loaded once):
+
+a. **First suggestion after opening a file**: a copy of a stdlib package (``email`` by default: files of
+   real size, so prompts fill the budget) is the workspace; for each of N files, ``didOpen`` with a new,
+   indented line inserted in the middle of the file and an inline completion asked with the cursor there.
+   Client round trip, p50/p90.
+b. **Follow-up keystrokes** after that suggestion: typing its first two characters (the suggestion still
+   matches: served from the completion cache) and typing two characters that do not match it, one
+   request per keystroke (each a new model call, reusing the prompt's KV prefix). p50 of each.
+c. **Server memory**: RSS of the server's process tree (psutil) once it is ready, once the model is
+   loaded (a warm-up request, reported apart as the cold start), its peak (sampled), and at the end.
+
+Baseline in the same run: the **raw model** (the same weights, loaded in this process through the server's
+configuration defaults and loader, after the server has exited) given a plain FIM prompt of the same files
+and cursors (prefix and suffix cut to the same token budget, no context, no post-processing), stopped at
+the family's FIM stops and the end of the line. Ratios are printed against it; the load average is printed
+beside every figure (the machine may be shared; absolute times are then pessimistic).
+
+``--weights``: where the time and memory go by weight form. Each form is loaded in a child process (one at
+a time): RSS after the imports and after the load, the prefix cache's bytes, prefill and decode tokens/s
+through the scheduler, and HumanEval single-line pass@1 on ``--tasks`` tasks through the raw-model path of
+bench/quality_bench.py, so a cheaper form is only taken if it keeps quality.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+import quality_bench
+from product_server import model_cache_dir, serve_command
+
+from roost.engine.prompts.qwen import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, QwenCoderFormat
+from roost.engine.types import GenerationRequest
+from roost.lsp.config import RoostConfig
+
+REPO = Path(__file__).resolve().parent.parent
+REQUEST_TIMEOUT_S = 300.0
+MIB = 2**20
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def tree_rss(pid: int) -> int:
+    """RSS of ``pid`` and all its descendants, in bytes (0 once it has exited)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for process in processes:
+        try:
+            total += process.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+# ------------------------------------------------------------------------------------------ workload
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A file as opened, with the cursor on a new indented line inserted in its middle."""
+
+    path: str  # relative to the workspace
+    text: str
+    line: int
+    character: int
+
+    @property
+    def offset(self) -> int:
+        lines = self.text.split("\n")
+        return sum(len(line) + 1 for line in lines[: self.line]) + self.character
+
+
+def copy_package(package: str, destination: Path) -> Path:
+    """A copy of a stdlib package (its ``.py`` files) as the workspace."""
+    source = Path(__import__(package).__file__).parent
+    target = destination / package
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "test*", "*.pyc"))
+    return destination
+
+
+def cursors(workspace: Path, count: int) -> list[Cursor]:
+    """``count`` files (the largest first: the budget matters where there is more than it holds), each
+    with a new line inserted before a code line in its middle, indented like that line."""
+    files = sorted(workspace.rglob("*.py"), key=lambda p: (-p.stat().st_size, str(p)))
+    found = []
+    for path in files:
+        lines = path.read_text(encoding="utf-8").split("\n")
+        for index in range(len(lines) // 2, len(lines)):
+            line = lines[index]
+            stripped = line.strip()
+            # An indented statement (inside a function), not a comment, decorator or docstring line.
+            if line.startswith("    ") and stripped and not stripped.startswith(("#", "@", '"', "'", ")")):
+                indent = line[: len(line) - len(line.lstrip())]
+                text = "\n".join([*lines[:index], indent, *lines[index:]])
+                found.append(Cursor(path.relative_to(workspace).as_posix(), text, index, len(indent)))
+                break
+        if len(found) == count:
+            break
+    return found
+
+
+# ------------------------------------------------------------------------------------- the product
+
+
+@dataclass
+class ServerRun:
+    first_ms: list[float] = field(default_factory=list)
+    first_load: list[float] = field(default_factory=list)
+    matching_ms: list[float] = field(default_factory=list)
+    non_matching_ms: list[float] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    rss: dict[str, int] = field(default_factory=dict)
+    ready_s: float = 0.0
+    cold_ms: float = 0.0
+
+
+async def run_server(workspace: Path, picked: list[Cursor], options: dict[str, Any]) -> ServerRun:
+    sys.path.insert(0, str(REPO / "tests"))
+    from lsp_harness import lsp_session, server_env
+    from lsprotocol import types
+    from pytest_lsp import client_capabilities
+
+    capabilities = client_capabilities("visual-studio-code")
+    capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
+    run = ServerRun()
+    peak = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        env = server_env(Path(tmp), {"ROOST_CACHE_DIR": model_cache_dir()})
+        started = time.perf_counter()
+        async with lsp_session(
+            workspace,
+            initialization_options=options,
+            capabilities=capabilities,
+            env=env,
+            command=serve_command(),
+        ) as session:
+            pid = session.client._server.pid  # type: ignore[union-attr]  # pygls keeps the subprocess there
+
+            async def sample_peak() -> None:
+                nonlocal peak
+                while True:
+                    peak = max(peak, tree_rss(pid))
+                    await asyncio.sleep(0.25)
+
+            sampler = asyncio.create_task(sample_peak())
+            await session.wait_for_status("ready", timeout=900)
+            run.ready_s = time.perf_counter() - started
+            run.rss["ready"] = tree_rss(pid)
+
+            async def ask(uri: str, line: int, character: int) -> tuple[str, float]:
+                asked = time.perf_counter()
+                answer = await asyncio.wait_for(
+                    session.client.text_document_inline_completion_async(
+                        types.InlineCompletionParams(
+                            text_document=types.TextDocumentIdentifier(uri=uri),
+                            position=types.Position(line=line, character=character),
+                            context=types.InlineCompletionContext(
+                                trigger_kind=types.InlineCompletionTriggerKind.Automatic
+                            ),
+                        )
+                    ),
+                    REQUEST_TIMEOUT_S,
+                )
+                ms = (time.perf_counter() - asked) * 1000
+                items = (answer.items if hasattr(answer, "items") else answer) or []
+                text = items[0].insert_text if items else ""
+                return (text if isinstance(text, str) else text.value), ms
+
+            # The model loads on the first request: that one is reported apart (cold), not in the p50.
+            warm = session.open("warm_up.py", "def add(a, b):\n    ", language_id="python")
+            _text, run.cold_ms = await ask(warm, 1, 4)
+            run.rss["model_loaded"] = tree_rss(pid)
+            print(f"  cold first request (loads the model): {run.cold_ms:.0f} ms ({load()})", flush=True)
+            for number, cursor in enumerate(picked, 1):
+                uri = session.open(cursor.path, cursor.text, language_id="python")
+                suggestion, ms = await ask(uri, cursor.line, cursor.character)
+                run.first_ms.append(ms)
+                run.first_load.append(os.getloadavg()[0])
+                run.suggestions.append(suggestion)
+                if number == 1:
+                    run.rss["first_suggestion"] = tree_rss(pid)
+                print(f"  {cursor.path}: first {ms:.0f} ms {suggestion[:40]!r}  ({load()})", flush=True)
+                version = 1
+                typed_runs: list[tuple[str, list[float]]] = []
+                if len(suggestion) >= 3:
+                    typed_runs.append((suggestion[:2], run.matching_ms))
+                other = "zq" if not suggestion.startswith("z") else "yq"
+                typed_runs.append((other, run.non_matching_ms))
+                for typed, into in typed_runs:
+                    for count in range(1, len(typed) + 1):
+                        version += 1
+                        lines = cursor.text.split("\n")
+                        lines[cursor.line] += typed[:count]
+                        session.client.text_document_did_change(
+                            types.DidChangeTextDocumentParams(
+                                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                                content_changes=[
+                                    types.TextDocumentContentChangeWholeDocument(text="\n".join(lines))
+                                ],
+                            )
+                        )
+                        _text, ms = await ask(uri, cursor.line, cursor.character + count)
+                        into.append(ms)
+                    version += 1  # back to the file as opened before the next kind of typing
+                    session.client.text_document_did_change(
+                        types.DidChangeTextDocumentParams(
+                            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                            content_changes=[types.TextDocumentContentChangeWholeDocument(text=cursor.text)],
+                        )
+                    )
+                session.client.text_document_did_close(
+                    types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+                )
+            run.rss["end"] = tree_rss(pid)
+            sampler.cancel()
+    run.rss["peak"] = peak
+    return run
+
+
+# ------------------------------------------------------------------------------------ the raw model
+
+
+async def run_raw(picked: list[Cursor], budget: int, max_tokens: int) -> tuple[list[float], list[float]]:
+    """The same weights with a plain FIM prompt per cursor (prefix 70 % / suffix 30 % of ``budget``
+    tokens); the time to the whole answer, and the load beside each."""
+    backend = await asyncio.to_thread(quality_bench.load_backend)
+    tokenizer = backend.loaded.tokenizer
+    try:
+        await quality_bench.generate(
+            backend, GenerationRequest(prompt="def f():", max_new_tokens=2)
+        )  # warm-up
+        times, loads = [], []
+        for cursor in picked:
+            prefix_ids = tokenizer.encode(cursor.text[: cursor.offset])[-int(budget * 0.7) :]
+            suffix_ids = tokenizer.encode(cursor.text[cursor.offset :])[: int(budget * 0.3)]
+            prompt = (
+                f"{FIM_PREFIX}{tokenizer.decode(prefix_ids)}{FIM_SUFFIX}{tokenizer.decode(suffix_ids)}"
+                f"{FIM_MIDDLE}"
+            )
+            request = GenerationRequest(
+                prompt=prompt,
+                max_new_tokens=max_tokens,
+                temperature=0.0,
+                stop_token_strings=QwenCoderFormat().stop_token_strings,
+                stop_sequences=("\n",),
+            )
+            started = time.perf_counter()
+            answer = await quality_bench.generate(backend, request)
+            times.append((time.perf_counter() - started) * 1000)
+            loads.append(os.getloadavg()[0])
+            print(f"  raw {cursor.path}: {times[-1]:.0f} ms {answer[:40]!r}  ({load()})", flush=True)
+        return times, loads
+    finally:
+        await backend.aclose()
+
+
+# ------------------------------------------------------------------------------------- weight forms
+
+
+def weights_child(form: str, tasks: int) -> dict[str, Any]:
+    """One weight form in this (child) process: memory, speed, pass@1 (printed as JSON by main)."""
+    # Lazy: the backend module imports torch; the parent process (the server run) never needs it.
+    from roost.engine.backends.transformers_backend import TransformersBackend, TransformersOptions
+
+    process = psutil.Process()
+    result: dict[str, Any] = {"form": form}
+    import torch  # noqa: F401 - imported here so "imports" counts torch and transformers, not the model
+
+    result["rss_imports_mib"] = process.memory_info().rss / MIB
+    backend = TransformersBackend.load(TransformersOptions(cpu_weights=form))  # type: ignore[arg-type]
+    result["rss_loaded_mib"] = process.memory_info().rss / MIB
+    result["dtype"] = backend.loaded.dtype
+    source = Path(__import__("email").__file__).parent / "_header_value_parser.py"
+    text = source.read_text(encoding="utf-8")
+
+    async def speed() -> None:
+        prefill, decode = [], []
+        for round_ in range(3):
+            # A different slice each round: no prefix-cache hit.
+            prompt = text[round_ * 9000 : round_ * 9000 + 4000]
+            request = GenerationRequest(prompt=prompt, max_new_tokens=24, temperature=0.0)
+            _text, final = await _collect(backend, request)
+            timings = final.timings
+            prefill.append(timings.prompt_tokens / max(timings.prefill_s, 1e-9))
+            decode.append(timings.decode_tokens_per_s or 0.0)
+        result["prompt_tokens"] = timings.prompt_tokens
+        result["prefill_tok_s"] = statistics.median(prefill)
+        result["decode_tok_s"] = statistics.median(decode)
+        result["speed_load"] = os.getloadavg()[0]
+        picked = quality_bench.load_tasks("single", tasks)
+        results = await quality_bench.run_raw(backend, picked, 96, lambda _message: None)
+        result["pass_at_1"] = sum(r.passed for r in results) / max(len(results), 1)
+        result["passed"] = [r.passed for r in results]
+        result["tasks"] = len(results)
+        result["quality_load"] = os.getloadavg()[0]
+        result["prefix_cache_mib"] = backend.scheduler.prefix_cache.bytes / MIB
+        result["rss_end_mib"] = process.memory_info().rss / MIB
+
+    asyncio.run(speed())
+    backend.scheduler.close()
+    return result
+
+
+async def _collect(backend: Any, request: Any) -> tuple[str, Any]:
+    parts, final = [], None
+    async for chunk in backend.generate(request):
+        parts.append(chunk.text)
+        final = chunk
+    return "".join(parts), final
+
+
+def run_weights(forms: list[str], tasks: int) -> int:
+    results = []
+    for form in forms:
+        print(f"\n{form}: loading in a child process ({load()})", flush=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--weights-child", form, "--tasks", str(tasks)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "ROOST_CACHE_DIR": model_cache_dir()},
+        )
+        lines = [line for line in child.stdout.splitlines() if line.startswith("{")]
+        if child.returncode != 0 or not lines:
+            print(child.stderr[-3000:])
+            return 1
+        results.append(json.loads(lines[-1]))
+        r = results[-1]
+        print(
+            f"  {r['dtype']}: RSS imports {r['rss_imports_mib']:.0f} MiB, loaded {r['rss_loaded_mib']:.0f} MiB, "
+            f"end {r['rss_end_mib']:.0f} MiB (prefix cache {r['prefix_cache_mib']:.0f} MiB)\n"
+            f"  prefill {r['prefill_tok_s']:.0f} tok/s ({r['prompt_tokens']} tokens), decode "
+            f"{r['decode_tok_s']:.1f} tok/s ({'load'} {r['speed_load']:.1f})\n"
+            f"  HumanEval single-line pass@1 {r['pass_at_1']:.3f} over {r['tasks']} tasks "
+            f"(load {r['quality_load']:.1f})",
+            flush=True,
+        )
+    base = results[0]
+    print(f"\nagainst {base['form']} (same run):")
+    for r in results[1:]:
+        same = sum(a == b for a, b in zip(base["passed"], r["passed"], strict=True))
+        print(
+            f"  {r['form']}: weights+runtime RSS {r['rss_loaded_mib'] / base['rss_loaded_mib']:.2f}x, prefill "
+            f"{r['prefill_tok_s'] / base['prefill_tok_s']:.2f}x, decode {r['decode_tok_s'] / base['decode_tok_s']:.2f}x, "
+            f"pass@1 {r['pass_at_1']:.3f} vs {base['pass_at_1']:.3f} (same verdict on {same}/{r['tasks']} tasks)"
+        )
+    return 0
+
+
+# --------------------------------------------------------------------------------------------- main
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--files", type=int, default=8)
+    parser.add_argument("--package", default="email", help="stdlib package copied as the workspace")
+    parser.add_argument("--budget", type=int, default=None, help="context.budget (default: the product's)")
+    parser.add_argument("--cpu-weights", choices=("int8", "float32"), default=None)
+    parser.add_argument("--no-raw", action="store_true", help="skip the raw-model baseline")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--weights", action="store_true", help="compare weight forms (see above)")
+    parser.add_argument("--forms", default="float32,int8")
+    parser.add_argument("--tasks", type=int, default=30)
+    parser.add_argument("--weights-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.weights_child:
+        print(json.dumps(weights_child(args.weights_child, args.tasks)))
+        return 0
+    if args.weights:
+        return run_weights(args.forms.split(","), args.tasks)
+
+    defaults = RoostConfig()
+    budget = args.budget or defaults.context.budget
+    options: dict[str, Any] = {"completion": {"debounce_ms": 0}, "context": {"budget": budget}}
+    if args.cpu_weights:
+        options["model"] = {"cpu_weights": args.cpu_weights}
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = copy_package(args.package, Path(tmp) / "workspace")
+        picked = cursors(workspace, args.files)
+        print(f"workspace: a copy of stdlib {args.package!r}; {len(picked)} files; budget {budget}; {load()}")
+        run = asyncio.run(run_server(workspace, picked, options))
+    raw_ms: list[float] = []
+    raw_loads: list[float] = []
+    if not args.no_raw:
+        print(f"raw model baseline ({load()})", flush=True)
+        raw_ms, raw_loads = asyncio.run(run_raw(picked, budget, defaults.completion.max_tokens))
+
+    first_p50, first_p90 = statistics.median(run.first_ms), percentile(run.first_ms, 90)
+    print(
+        f"\nserver ready in {run.ready_s:.1f} s; cold first request (model load) {run.cold_ms / 1000:.1f} s"
+    )
+    print(
+        f"a. first suggestion after opening a file: p50 {first_p50:.0f} ms  p90 {first_p90:.0f} ms  over "
+        f"{len(run.first_ms)} files (load {statistics.median(run.first_load):.1f}; target p50 <= 2000)"
+    )
+    if raw_ms:
+        raw_p50 = statistics.median(raw_ms)
+        print(
+            f"   raw model, plain FIM prompt, same weights and cursors: p50 {raw_p50:.0f} ms  p90 "
+            f"{percentile(raw_ms, 90):.0f} ms (load {statistics.median(raw_loads):.1f}) -> product/raw p50 "
+            f"{first_p50 / raw_p50:.2f}x"
+        )
+    if run.matching_ms:
+        print(
+            f"b. follow-up keystroke matching the suggestion: p50 {statistics.median(run.matching_ms):.0f} ms "
+            f"over {len(run.matching_ms)}"
+        )
+    print(
+        f"   follow-up keystroke not matching it (a new model call): p50 "
+        f"{statistics.median(run.non_matching_ms):.0f} ms  p90 {percentile(run.non_matching_ms, 90):.0f} ms "
+        f"over {len(run.non_matching_ms)} (target p50 <= 500; {load()})"
+    )
+    print(
+        "c. server RSS (process tree, MiB): "
+        + ", ".join(f"{name} {value / MIB:.0f}" for name, value in run.rss.items())
+        + " (target <= 1536)"
+    )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {"budget": budget, "server": run.__dict__, "raw_ms": raw_ms, "raw_loads": raw_loads}, indent=1
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
