@@ -52,6 +52,7 @@ import torch
 
 from roost.engine import metrics
 from roost.engine.kv_batch import DynamicKVBatch, KVBatch, KVLayers, StaticKVBatch, cache_from, returned_cache
+from roost.engine.native_memory import release_freed_memory
 from roost.engine.tokenizer import TokenizerAdapter
 from roost.engine.types import (
     EngineError,
@@ -214,6 +215,7 @@ class Scheduler:
         self._closing = False
         # Running batch (worker thread only).
         self._rows: list[_RequestState] = []
+        self._worked_since_trim = False
         self._batch: KVBatch = self._new_batch()
         self._worker = threading.Thread(target=self._run, name="roost-engine-worker", daemon=True)
         self._worker.start()
@@ -341,6 +343,10 @@ class Scheduler:
     def _run(self) -> None:
         with torch.inference_mode():
             while True:
+                if self._worked_since_trim and not self._rows and not self._pending:
+                    # Idle: the prefills' freed activations go back to the OS (see native_memory).
+                    self._worked_since_trim = False
+                    release_freed_memory()
                 with self._cv:
                     while not self._closing and not self._pending and not self._rows:
                         self._cv.wait()
@@ -443,6 +449,7 @@ class Scheduler:
         from transformers import DynamicCache
 
         start = time.perf_counter()
+        self._worked_since_trim = True
         ids = torch.tensor(state.prompt_ids, dtype=torch.long)
         reused, cached_kv = self.prefix_cache.lookup(ids)
         # At least one prompt token must run through the model to produce the next-token logits.

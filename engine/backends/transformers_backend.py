@@ -13,10 +13,7 @@ Anything else is a :class:`ModelNotFoundError` naming every place that was looke
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import dataclasses
-import gc
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
@@ -32,6 +29,7 @@ from roost.engine.models.default import (
     monotonic_progress,
     scaled_progress,
 )
+from roost.engine.native_memory import release_freed_memory
 from roost.engine.scheduler import Scheduler, SchedulerOptions
 from roost.engine.tokenizer import HuggingFaceTokenizer, MistralCommonTokenizer, TokenizerAdapter
 from roost.engine.types import (
@@ -174,7 +172,7 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
         quantize_linear_layers(model)
         store_embeddings_as_bfloat16(model)
         dtype_name = "int8"  # weights; activations and the KV cache stay float32
-    _release_freed_memory()
+    release_freed_memory(collect=True)
 
     report("loading tokenizer", 0.85)
     model_type = getattr(model.config, "model_type", "")
@@ -339,21 +337,6 @@ def store_embeddings_as_bfloat16(model: Any) -> bool:
     embedding.weight.data = compact
     embedding.register_forward_hook(lambda _module, _inputs, output: output.float())
     return True
-
-
-def _release_freed_memory() -> None:
-    """Give the float32 copies freed while loading back to the OS. glibc keeps freed blocks in its arenas
-    (the loader's thread pool makes several), so without a trim the process keeps the load's peak as RSS."""
-    gc.collect()
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
-    try:
-        libc = ctypes.CDLL(name)
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
-        return
-    trim(0)
 
 
 def _pick_device_map(requested: str | None, device: str) -> str | None:
