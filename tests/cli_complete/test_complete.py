@@ -1,5 +1,6 @@
-"""``roost complete`` as a user runs it: a subprocess that starts the real server on ``examples/`` and asks
-it for one inline completion (real index, retrieval, prompt, model, post-processing and gate)."""
+"""``roost complete`` as a user runs it: a subprocess that runs the language server's core in process on
+``examples/`` for one inline completion (real index, retrieval, prompt, model, post-processing and gate),
+and the core's one-shot use case itself."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from roost.lsp.cli.commands.complete import CompleteError, resolve_cursor
+from roost.lsp.core.completion.one_shot import OneShotDocument, complete_once
+from roost.lsp.core.context_preview import workspace_config
+from roost.lsp.core.events import ProgressReport, StatusState
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ROOST = [sys.executable, "-m", "roost.lsp.cli", "complete"]
@@ -47,11 +51,13 @@ def test_bad_cursor_is_a_clear_error(position: str, message: str) -> None:
         resolve_cursor(str(EXAMPLES), position, None)
 
 
-def test_cursor_columns_are_characters_sent_as_utf16(tmp_path: Path) -> None:
-    (tmp_path / "a.py").write_text("s = '𝔘x'\n", encoding="utf-8")
-    cursor = resolve_cursor(str(tmp_path), "a.py:1:8", None)  # after the x
-    assert (cursor.rel_path, cursor.line, cursor.col) == ("a.py", 1, 8)
-    assert cursor.lsp_character == 8  # 𝔘 is two UTF-16 code units
+def test_cursor_columns_are_characters(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\ns = '𝔘x'\n", encoding="utf-8")
+    cursor = resolve_cursor(str(tmp_path), "a.py:2:8", None)  # after the x
+    assert (cursor.rel_path, cursor.line, cursor.col) == ("a.py", 2, 8)
+    document = cursor.document
+    assert (document.line, document.col) == (1, 7)
+    assert document.text[: document.offset] == "x = 1\ns = '𝔘x"  # 𝔘 is one character (two UTF-16 units)
 
 
 def test_missing_file_exits_2_without_starting_a_server() -> None:
@@ -171,3 +177,140 @@ def test_secret_file_is_refused_and_nothing_reaches_the_model(tmp_path: Path) ->
         assert (answer["verdict"], answer["suggestion"]) == ("refused", None)
         assert "secret files (.env)" in answer["message"]
         assert fake.requests == []
+
+
+def _fake_openai() -> type:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lsp_features"))
+    from fake_openai import FakeOpenAI
+
+    return FakeOpenAI
+
+
+def test_excluded_file_is_refused_with_the_reason(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "generated").mkdir(parents=True)
+    (root / "roost.toml").write_text('[completion]\nexclude = ["generated/**"]\n')
+    (root / "generated" / "api.py").write_text("def handler():\n    return \n")
+    with _fake_openai()(rules=[("", "42")]) as fake:
+        result = run_complete(
+            str(root), "generated/api.py:2:12", "--endpoint", fake.endpoint, "--json", "--timeout", "60"
+        )
+        assert result.returncode == 0, result.stderr
+        answer = json.loads(result.stdout)
+        assert (answer["verdict"], answer["suggestion"]) == ("refused", None)
+        assert "excluded files (generated/api.py" in answer["message"]
+        assert fake.requests == []
+
+
+def test_completes_in_process_with_status_and_progress_on_stderr(tmp_path: Path) -> None:
+    """The whole path with a model server: index (with its status lines and progress on stderr), the
+    graph's context, the prompt, the model, the gate; the JSON keeps its keys."""
+    checkout = (EXAMPLES / "shop/services/checkout.py").read_text(encoding="utf-8")
+    buffer = tmp_path / "checkout.py"
+    buffer.write_text(checkout + "\n\ndef total_cents(cart) -> int:\n    return ", encoding="utf-8")
+    line = buffer.read_text(encoding="utf-8").count("\n") + 1
+    with _fake_openai()(rules=[("", "price_cart(cart).cents")]) as fake:
+        result = run_complete(
+            str(EXAMPLES),
+            f"shop/services/checkout.py:{line}:12",
+            "--buffer",
+            str(buffer),
+            "--endpoint",
+            fake.endpoint,
+            "--model",
+            "qwen2.5-coder",
+            "--json",
+            "--timeout",
+            "120",
+        )
+        assert result.returncode == 0, result.stderr
+        assert len(fake.requests) == 1
+    answer = json.loads(result.stdout)
+    assert set(answer) == {
+        "file", "line", "col", "suggestion", "suggestions", "source", "shape", "message", "verdict",
+        "blocked", "context", "timings_ms", "client_ms",
+    }  # fmt: skip
+    assert (answer["suggestion"], answer["verdict"], answer["source"]) == (
+        "price_cart(cart).cents",
+        "passed",
+        "model",
+    )
+    assert "shop/services/pricing.py" in {item["path"] for item in answer["context"]}
+    assert set(answer["client_ms"]) == {"start_and_index", "request"}
+    # The user sees what the services are doing: indexing with its progress, then ready.
+    assert "Roost is indexing the workspace" in result.stderr
+    assert "Roost: indexing: " in result.stderr and "files in" in result.stderr
+    assert "Roost is ready (" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- the core's one-shot use case, in this process -------------------------------------------------------
+
+
+class RecordingEvents:
+    """ServiceEvents that remember the statuses and errors sent, and the progress reports' titles."""
+
+    def __init__(self) -> None:
+        self.status_state: StatusState = "starting"
+        self.status_message = ""
+        self.states: list[StatusState] = []
+        self.errors: list[str] = []
+        self.progress_titles: list[str] = []
+
+    def send_status(self, state: StatusState, message: str = "", percentage: int | None = None) -> None:
+        self.status_state, self.status_message = state, message
+        self.states.append(state)
+
+    def show_error_once(self, key: str, message: str) -> None:
+        self.errors.append(message)
+
+    def progress_report(self, title: str) -> ProgressReport:
+        self.progress_titles.append(title)
+        return SilentProgress()
+
+
+class SilentProgress:
+    async def begin(self, message: str = "") -> None:
+        return None
+
+    def report(self, message: str, percentage: int | None = None) -> None:
+        return None
+
+    def end(self, message: str = "") -> None:
+        return None
+
+
+def _workspace(root: Path) -> OneShotDocument:
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "util.py").write_text("def greeting(name: str) -> str:\n    return 'hi ' + name\n")
+    text = "from pkg.util import greeting\n\nmessage = gre"
+    (root / "pkg" / "main.py").write_text(text)
+    return OneShotDocument(root.resolve(), "pkg/main.py", text, 2, len("message = gre"))
+
+
+async def test_complete_once_indexes_then_answers_and_closes(tmp_path: Path) -> None:
+    document = _workspace(tmp_path / "ws")
+    events = RecordingEvents()
+    with _fake_openai()(rules=[("", "eting('you')")]) as fake:
+        config = workspace_config(
+            document.root,
+            {"backend": {"kind": "openai", "endpoint": fake.endpoint}, "model": {"name": "qwen2.5-coder"}},
+        )
+        result = await complete_once(document, config, events, timeout=60)
+        assert len(fake.requests) == 1
+    assert (result.outcome.source, result.outcome.texts) == ("model", ["eting('you')"])
+    assert events.states[0] == "indexing" and "ready" in events.states
+    assert "Roost: indexing" in events.progress_titles
+    assert set(result.wall_ms) == {"start_and_index", "request"}
+
+
+async def test_complete_once_refuses_a_secret_file_before_starting_anything(tmp_path: Path) -> None:
+    root = (tmp_path / "ws").resolve()
+    root.mkdir()
+    text = "API_KEY=AKIAZ7RM2KX4TQW9B3NV\n"
+    (root / ".env").write_text(text)
+    events = RecordingEvents()
+    document = OneShotDocument(root, ".env", text, 0, 4)
+    result = await complete_once(document, workspace_config(root), events, timeout=60)
+    assert result.outcome.source == "refused" and "secret files (.env)" in result.outcome.message
+    assert events.states == [] and events.progress_titles == []  # no index, no backend

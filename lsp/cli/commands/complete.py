@@ -3,36 +3,39 @@
     roost complete ROOT FILE:LINE:COL [--buffer PATH] [--json] [--timings] [--max-tokens N]
                    [--model M] [--endpoint URL]
 
-LINE and COL are 1-based (COL counts characters), as in ``roost context``. The command starts the real
-language server (``roost serve --stdio``) on ROOT and asks it, the way an editor does, for an inline
-completion at the cursor: index → context → prompt → model → post-processing → gate all run exactly as
-in the editor, with the workspace's own configuration. The suggestion goes to stdout; ``--timings``
-adds the stage times (stderr), ``--json`` prints one object with the suggestion, the gate's decisions,
-the chosen context and the timings. Nothing is written to the workspace. A file the server's document
-policy refuses (a secret file such as ``.env``, an excluded file) gets no suggestion and the reason, like
-in the editor; nothing of it reaches the model.
+LINE and COL are 1-based (COL counts characters), as in ``roost context``. The command runs, in process,
+the core the language server runs for an editor's inline completion (``roost.lsp.core``): the workspace's
+own configuration (loaded as ``roost context`` and the server load it), the services (index, retrieval,
+model backend, gate), the document policy and the completion pipeline: index → context → prompt → model →
+post-processing → gate. Status lines and progress bars (indexing; the first run's model join and
+conversion, about a minute) go to stderr. The suggestion goes to stdout; ``--timings`` adds the stage
+times (stderr), ``--json`` prints one object with the suggestion, the gate's decisions, the chosen context
+and the timings. Nothing is written to the workspace. A file the document policy refuses (a secret file
+such as ``.env``, an excluded file) gets no suggestion and the reason, like in the editor; nothing of it
+reaches the index or the model.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
+import logging
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from lsprotocol import types
-
-from roost.context.languages import language_for_path
+from roost.lsp.cli.progress_bar import TerminalProgressBar
 from roost.lsp.cli.registry import Command
-from roost.lsp.demo import DemoClient, Printer
+from roost.lsp.config import RoostConfig
+from roost.lsp.core.completion.one_shot import OneShotCompletion, OneShotDocument, complete_once
+from roost.lsp.core.context_preview import PreviewError, workspace_config
+from roost.lsp.core.events import ProgressReport, StatusState
+from roost.lsp.logs import configure_file_logging
 
-# A one-shot request has no typing rhythm to wait for.
-_ONE_SHOT_OPTIONS: dict[str, Any] = {"completion": {"debounce_ms": 0}}
+# A one-shot request has no typing rhythm to wait for, and no later disk changes to follow.
+_ONE_SHOT_OPTIONS: dict[str, dict[str, Any]] = {"completion": {"debounce_ms": 0}, "index": {"watch": False}}
 _FAILED_SOURCES = ("unavailable", "error")
 
 
@@ -49,10 +52,8 @@ class Cursor:
     col: int  # 1-based, characters
 
     @property
-    def lsp_character(self) -> int:
-        """LSP positions count UTF-16 code units."""
-        line_text = self.text.split("\n")[self.line - 1]
-        return len(line_text[: self.col - 1].encode("utf-16-le")) // 2
+    def document(self) -> OneShotDocument:
+        return OneShotDocument(self.root, self.rel_path, self.text, self.line - 1, self.col - 1)
 
 
 def parse_position(position: str) -> tuple[str, int, int]:
@@ -96,65 +97,100 @@ def resolve_cursor(root_arg: str, position: str, buffer_path: str | None) -> Cur
     return Cursor(root, rel_path, text, line, col)
 
 
-def _language_id(rel_path: str) -> str:
-    language = language_for_path(rel_path)
-    return language.name if language else "plaintext"
+class TerminalEvents:
+    """What the services tell the user, on a terminal's stderr: one line per status change (indexing,
+    loading the model, ready, error), errors once, and progress bars (one plain line per step off a
+    terminal, at most one per tenth of the work)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._state: StatusState = "starting"
+        self._message = ""
+        self._errors_shown: set[str] = set()
+        self._shown: set[str] = set()  # the error messages printed
+
+    @property
+    def status_state(self) -> StatusState:
+        return self._state
+
+    @property
+    def status_message(self) -> str:
+        return self._message
+
+    def send_status(self, state: StatusState, message: str = "", percentage: int | None = None) -> None:
+        changed = state != self._state
+        self._state, self._message = state, message
+        if changed and message and state != "error":  # an error is shown once by show_error_once
+            print(message, file=self._stream, flush=True)
+
+    def show_error_once(self, key: str, message: str) -> None:
+        if key not in self._errors_shown:
+            self._errors_shown.add(key)
+            self._shown.add(message)
+            print(message, file=self._stream, flush=True)
+
+    def progress_report(self, title: str) -> ProgressReport:
+        return TerminalProgress(title, self._stream)
+
+    def has_shown(self, message: str) -> bool:
+        return bool(message) and message in self._shown
 
 
-async def complete_once(cursor: Cursor, options: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Start ``roost serve --stdio`` on the workspace, open the document, ask for one inline completion.
+class TerminalProgress:
+    """One :class:`~roost.lsp.core.events.ProgressReport` as a :class:`TerminalProgressBar`."""
 
-    Returns the server's own account of it (``roost/completionDetails``: suggestions, source, gate
-    decisions, chosen context, stage timings) plus the client-side wall times."""
-    # The demo's client is the real protocol client; its narration is not wanted here.
-    client = DemoClient(cursor.root, Printer(io.StringIO()), options)
+    def __init__(self, title: str, stream: TextIO) -> None:
+        self._bar = TerminalProgressBar(title, stream)
+        # Off a terminal every step is a line: only a new tenth of the work (or a new message) is one.
+        self._step = 1 if stream.isatty() else 10
+        self._last: tuple[int | None, str] | None = None
 
-    @client.client.feature(types.WINDOW_LOG_MESSAGE)
-    def log_message(params: types.LogMessageParams) -> None:
-        return None  # the server's log lines are for its log file, not for this command's output
+    async def begin(self, message: str = "") -> None:
+        self._show(message, 0)
 
-    started = time.perf_counter()
-    await client.start()
-    try:
-        await client.wait_for(("ready", "error"), timeout)
-        ready = time.perf_counter()
-        uri = (cursor.root / cursor.rel_path).as_uri()
-        client.buffers[uri] = (cursor.text, 1)
-        client.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(
-                    uri=uri, language_id=_language_id(cursor.rel_path), version=1, text=cursor.text
-                )
-            )
-        )
-        position = types.Position(line=cursor.line - 1, character=cursor.lsp_character)
-        result = await asyncio.wait_for(
-            client.client.text_document_inline_completion_async(
-                types.InlineCompletionParams(
-                    text_document=types.TextDocumentIdentifier(uri=uri),
-                    position=position,
-                    context=types.InlineCompletionContext(
-                        trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                    ),
-                )
-            ),
-            timeout,
-        )
-        answered = time.perf_counter()
-        details = await client.details(uri)
-    finally:
-        await client.stop()
-    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
-    shown = [
-        item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value for item in items
-    ]
-    details = dict(details)
-    details["texts"] = shown  # what the editor would show: the reply itself is the authority
-    details["client_ms"] = {
-        "server_start_and_index": round((ready - started) * 1000.0, 2),
-        "request": round((answered - ready) * 1000.0, 2),
+    def report(self, message: str, percentage: int | None = None) -> None:
+        self._show(message, percentage)
+
+    def end(self, message: str = "") -> None:
+        self._bar(message or "done", 1.0)  # the bar closes itself at 1.0
+        self._bar.close()
+
+    def _show(self, message: str, percentage: int | None) -> None:
+        step = None if percentage is None else max(0, min(100, percentage)) // self._step
+        key = (step, message if percentage is None else "")
+        if key == self._last:
+            return
+        self._last = key
+        # Below 1.0 until ``end``: the bar closes itself at 1.0, and the end's message is the summary.
+        self._bar(message, None if percentage is None else min(percentage, 99) / 100.0)
+
+
+def completion_details(result: OneShotCompletion) -> dict[str, Any]:
+    """The completion as the server's ``roost/completionDetails`` describes it (0-based lines), with
+    ``texts`` (what an editor would show) and ``client_ms`` (this command's wall times)."""
+    outcome = result.outcome
+    return {
+        "source": outcome.source,
+        "shape": outcome.shape,
+        "texts": list(outcome.texts),
+        "message": outcome.message,
+        "timings_ms": {stage: round(ms, 2) for stage, ms in outcome.timings_ms.items()},
+        "prompt_tokens": outcome.prompt_tokens,
+        "context": [
+            {
+                "path": item.path,
+                "start_line": item.start_line,
+                "end_line": item.end_line,
+                "kind": str(item.kind),
+                "score": round(item.score, 3),
+                "reason": item.reason,
+                "tokens": item.tokens,
+            }
+            for item in outcome.context
+        ],
+        "blocked": [{"text": blocked.text, "findings": blocked.findings} for blocked in outcome.blocked],
+        "client_ms": {name: round(ms, 2) for name, ms in result.wall_ms.items()},
     }
-    return details
 
 
 def _verdict(details: dict[str, Any]) -> str:
@@ -190,7 +226,7 @@ def json_payload(cursor: Cursor, details: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _print_human(details: dict[str, Any], timings: bool) -> None:
+def _print_human(details: dict[str, Any], timings: bool, shown_already: bool) -> None:
     texts = details.get("texts") or []
     if texts:
         sys.stdout.write(texts[0] + ("" if texts[0].endswith("\n") else "\n"))
@@ -199,7 +235,9 @@ def _print_human(details: dict[str, Any], timings: bool) -> None:
         for finding in blocked["findings"]:
             print(f"    {finding}", file=sys.stderr)
     if not texts:
-        why = details.get("message") or details.get("source") or "empty"
+        # A failure the services reported (no model, server down) was printed with its fix already.
+        why = details.get("source") if shown_already else details.get("message") or details.get("source")
+        why = why or "empty"
         print(f"roost complete: no suggestion ({why})", file=sys.stderr)
     if timings:
         stages = details.get("timings_ms", {})
@@ -233,34 +271,46 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="use an OpenAI-compatible server (e.g. http://127.0.0.1:8000/v1) instead of the configured backend",
     )
     parser.add_argument(
-        "--timeout", type=float, default=600.0, help="seconds to wait for indexing, and for the answer"
+        "--timeout", type=float, default=600.0, help="seconds to wait for indexing, then for the answer"
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        cursor = resolve_cursor(args.root, args.position, args.buffer)
-    except CompleteError as error:
-        print(f"roost complete: {error}", file=sys.stderr)
-        return 2
-    options: dict[str, Any] = {key: dict(value) for key, value in _ONE_SHOT_OPTIONS.items()}
+def one_shot_config(root: Path, args: argparse.Namespace) -> RoostConfig:
+    """The workspace's configuration, as the server loads it, with this command's options in the layer an
+    editor's settings take."""
+    options: dict[str, dict[str, Any]] = {key: dict(value) for key, value in _ONE_SHOT_OPTIONS.items()}
     if args.max_tokens is not None:
         options["completion"]["max_tokens"] = args.max_tokens
     if args.model:
         options["model"] = {"name": args.model}
     if args.endpoint:
         options["backend"] = {"kind": "openai", "endpoint": args.endpoint}
+    return workspace_config(root, options)
+
+
+def run(args: argparse.Namespace) -> int:
     try:
-        details = asyncio.run(complete_once(cursor, options, args.timeout))
+        cursor = resolve_cursor(args.root, args.position, args.buffer)
+        config = one_shot_config(cursor.root, args)
+    except (CompleteError, PreviewError) as error:
+        print(f"roost complete: {error}", file=sys.stderr)
+        return 2
+    # As in the server: log lines go to the log file, not to this command's output.
+    logging.basicConfig(level=logging.WARNING, handlers=[logging.NullHandler()])
+    configure_file_logging(config.log.level)
+    events = TerminalEvents(sys.stderr)
+    try:
+        result = asyncio.run(complete_once(cursor.document, config, events, args.timeout))
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # a readable line, not a traceback
         print(f"roost complete: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    details = completion_details(result)
     if args.json:
         print(json.dumps(json_payload(cursor, details), indent=2))
     else:
-        _print_human(details, args.timings)
+        _print_human(details, args.timings, events.has_shown(result.outcome.message))
     return 1 if details.get("source") in _FAILED_SOURCES else 0
 
 
