@@ -75,11 +75,11 @@ def build_services(backend: Any) -> Any:
     from roost.lsp.core.index_service import IndexService
 
     index = IndexService.__new__(IndexService)
-    index.index = WorkspaceIndex(EXAMPLES, IndexOptions(persist=False))
-    index.index.index()
+    index.workspace_index = WorkspaceIndex(EXAMPLES, IndexOptions(persist=False))
+    index.workspace_index.index()
     services = SimpleNamespace(
         root=EXAMPLES,
-        index=index,
+        index_service=index,
         retriever=Retriever(index, redact=redact),
         gate=Gate(),
         workspace_secrets=frozenset(),

@@ -292,7 +292,7 @@ async def run_stages(
 
         services = SimpleNamespace(
             root=root,
-            index=None,
+            index_service=None,
             retriever=None,
             gate=Gate(),
             workspace_secrets=frozenset(),

@@ -207,11 +207,11 @@ class CodeActions:
 
     def _move_candidates(self, index: IndexService, path: str) -> list[str]:
         if moves_within_package(path):  # Go, Java: the files of its package
-            return package_move_targets(path, index.index.package_peers(path), MAX_LISTED_MODULES)
+            return package_move_targets(path, index.workspace_index.package_peers(path), MAX_LISTED_MODULES)
         return candidate_modules(path, index.paths())
 
     def _move_actions(self, snapshot: Snapshot, symbol: str, names_used: set[str]) -> list[PlannedAction]:
-        index = self.services.index
+        index = self.services.index_service
         if index is None:
             return []
         candidates = self._move_candidates(index, snapshot.path)
@@ -242,10 +242,12 @@ class CodeActions:
     def _missing_import_actions(
         self, snapshot: Snapshot, facts: FileFacts, first_line: int, last_line: int
     ) -> list[PlannedAction]:
-        index = self.services.index
+        index = self.services.index_service
         if index is None:
             return []
-        candidates = missing_package_imports(index.index, snapshot.path, snapshot.text, first_line, last_line)
+        candidates = missing_package_imports(
+            index.workspace_index, snapshot.path, snapshot.text, first_line, last_line
+        )
         if candidates is not None:  # Go, Java: the package of ``pkg.Name``, the class of ``Foo``
             return [
                 AddPackageImport(snapshot.path, candidate.module, candidate.name, candidate.path)
@@ -307,7 +309,7 @@ class CodeActions:
         return resolved
 
     def _move_edits(self, action: MoveSymbol) -> ResolvedAction:
-        index = self.services.index
+        index = self.services.index_service
         if index is None:
             raise EditError("the workspace is not indexed")
         documents = self.documents
@@ -406,7 +408,7 @@ class CodeActions:
     def _related_code(self, snapshot: Snapshot, start: int, end: int) -> list[RelatedCode]:
         """Call sites and importers in other files of the symbols the selection defines (the graph's reverse
         edges): the model sees what else must change with them."""
-        index = self.services.index
+        index = self.services.index_service
         facts = parse_facts(snapshot.path, snapshot.text)
         if index is None or facts is None:
             return []

@@ -119,16 +119,16 @@ class ContextPreview:
         self.config = config
         self.settings: PromptSettings = prompt_settings(config)
         self.tools = tools if tools is not None else prompt_tools(config)
-        self.index: WorkspaceIndex = open_index(self.root, index_options(config))
-        self.index.index()
-        self.retriever = Retriever(self.index, redact=redact, options=retrieval_options(config))
+        self.workspace_index: WorkspaceIndex = open_index(self.root, index_options(config))
+        self.workspace_index.index()
+        self.retriever = Retriever(self.workspace_index, redact=redact, options=retrieval_options(config))
         self.retriever.warm()  # as the server does before it reports "ready"
         secrets = collect_workspace_secrets(self.root)
         # The server redacts every request it sends with the gate's patterns and these values.
         self.redact: Callable[[str], str] = known_secrets_redactor(lambda: secrets)
 
     def close(self) -> None:
-        self.index.close()
+        self.workspace_index.close()
 
     def rel_path(self, file: str) -> str:
         path = Path(file)

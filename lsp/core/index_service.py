@@ -57,7 +57,7 @@ def _on_event_loop() -> bool:
 class IndexService:
     def __init__(self, root: Path, options: IndexOptions, watch: bool = True) -> None:
         self.root = root
-        self.index = WorkspaceIndex(root, options)
+        self.workspace_index = WorkspaceIndex(root, options)
         self.watch_disk = watch
         self.ready = threading.Event()
         self.error: str | None = None
@@ -97,7 +97,7 @@ class IndexService:
             done(self)
 
         # Watching starts before the scan, so changes made while the cold index runs are not lost.
-        self.index.start(
+        self.workspace_index.start(
             on_progress, watch=self.watch_disk, on_refreshed=self._disk_changed
         ).add_done_callback(finished)
 
@@ -115,13 +115,13 @@ class IndexService:
             self._applied = self._submitted  # the cancelled ones: nobody waits for them any more
             self._progress.notify_all()
         try:
-            self.index.close()
+            self.workspace_index.close()
         except Exception:
             log.exception("closing the index failed")
 
     # -- buffers ---------------------------------------------------------------------------------
     def update_buffer(self, path: str, text: str) -> None:
-        self._queue(path, text, lambda: self.index.update_buffer(path, text))
+        self._queue(path, text, lambda: self.workspace_index.update_buffer(path, text))
 
     def apply_changes(self, path: str, text: str, edits: EditsOf) -> None:
         """One didChange: ``edits()`` (byte-column edits against the previous text, or None) are applied
@@ -129,14 +129,14 @@ class IndexService:
 
         def apply() -> None:
             # (A buffer back under the limit has no state in the index: the index opens it from ``text``.)
-            self.index.update_buffer(path, text, edits=edits())
+            self.workspace_index.update_buffer(path, text, edits=edits())
 
         self._queue(path, text, apply)
 
     def close_buffer(self, path: str) -> None:
         def close() -> None:
             self._oversized.discard(path)
-            self.index.close_buffer(path)
+            self.workspace_index.close_buffer(path)
 
         self._submit(f"closing the buffer {path} in the index", close, path=path)
 
@@ -199,22 +199,22 @@ class IndexService:
                 log.info(
                     "the open buffer %s is over index.max_file_bytes (%d); it is not parsed or indexed",
                     path,
-                    self.index.options.max_file_bytes,
+                    self.workspace_index.options.max_file_bytes,
                 )
                 # What the index held of it (opened smaller) goes; the disk version comes back if it is
                 # under the limit.
-                self.index.close_buffer(path)
+                self.workspace_index.close_buffer(path)
             return
         if apply is not None:
             apply()
         else:
-            self.index.update_buffer(path, text)
+            self.workspace_index.update_buffer(path, text)
         self._oversized.discard(path)
 
     def over_limit(self, text: str) -> bool:
         """True for a text over ``index.max_file_bytes`` in UTF-8: such an open buffer is not parsed or
         indexed (like such a file on disk) and completes with its local context only."""
-        limit = self.index.options.max_file_bytes
+        limit = self.workspace_index.options.max_file_bytes
         # A character takes one to four UTF-8 bytes: only a text near the limit needs encoding to tell.
         if len(text) > limit or len(text) * 4 <= limit:
             return len(text) > limit
@@ -254,34 +254,34 @@ class IndexService:
     # -- the retrieval CodeWorkspace protocol ------------------------------------------------------
     def file_facts(self, path: str) -> FileFacts | None:
         self.wait_for_buffer_updates(path)
-        return self.index.file_facts(path)
+        return self.workspace_index.file_facts(path)
 
     def resolve_import(self, importer: str, imp: Import) -> ResolvedImport:
         self.wait_for_buffer_updates(importer)
-        return self.index.resolve_import(importer, imp)
+        return self.workspace_index.resolve_import(importer, imp)
 
     def file_text(self, path: str) -> str | None:
         self.wait_for_buffer_updates(path)
-        return self.index.file_text(path)
+        return self.workspace_index.file_text(path)
 
     def paths(self) -> Iterable[str]:
         self.wait_for_buffer_updates()
-        return self.index.paths()
+        return self.workspace_index.paths()
 
     # -- graph queries the refactors need ---------------------------------------------------------
     def dependents(self, path: str) -> list[str]:
         self.wait_for_buffer_updates()
-        return list(self.index.dependents(path))
+        return list(self.workspace_index.dependents(path))
 
     def imports(self, path: str) -> list[ImportEdge]:
         self.wait_for_buffer_updates(path)
-        return list(self.index.imports(path))
+        return list(self.workspace_index.imports(path))
 
     def find_definitions(self, name: str) -> list[tuple[str, Definition]]:
         """(path, Definition) of top-level definitions named ``name`` anywhere in the workspace."""
         self.wait_for_buffer_updates()
         found: list[tuple[str, Definition]] = []
-        for location in self.index.find_symbols(name):
+        for location in self.workspace_index.find_symbols(name):
             definition = location.definition
             if definition is not None and definition.parent is None:
                 found.append((location.path, definition))

@@ -99,7 +99,7 @@ class Services:
         self.events = events
         self.config = config
         self.root = root
-        self.index: IndexService | None = None
+        self.index_service: IndexService | None = None
         self._retriever: Retriever | None = None
         self._gate: Gate | None = None
         self._gate_lock = threading.Lock()
@@ -114,8 +114,10 @@ class Services:
         if self.root is None:
             log.info("no workspace folder: completions use the open document only")
             return
-        self.index = IndexService(self.root, index_options(self.config), watch=self.config.index.watch)
-        self.index.disk_listeners.append(self._disk_changed)
+        self.index_service = IndexService(
+            self.root, index_options(self.config), watch=self.config.index.watch
+        )
+        self.index_service.disk_listeners.append(self._disk_changed)
         loop = asyncio.get_running_loop()
         reporter = self.events.progress_report("Roost: indexing")
         loop.create_task(reporter.begin("scanning the workspace"))
@@ -128,7 +130,7 @@ class Services:
             loop.call_soon_threadsafe(self._index_done, reporter, index)
 
         self.events.send_status("indexing", "Roost is indexing the workspace", 0)
-        self.index.start(on_progress, on_done)
+        self.index_service.start(on_progress, on_done)
         threading.Thread(target=self._collect_secrets, name="roost-secrets", daemon=True).start()
 
     def _disk_changed(self, paths: list[str]) -> None:
@@ -188,16 +190,18 @@ class Services:
     @property
     def retriever(self) -> Retriever | None:
         """Retrieval over the index; None without a workspace folder (no index)."""
-        if self._retriever is None and self.index is not None:
+        if self._retriever is None and self.index_service is not None:
             # Secrets never enter a prompt: retrieval redacts every snippet with the gate's patterns.
-            self._retriever = Retriever(self.index, redact=redact, options=retrieval_options(self.config))
+            self._retriever = Retriever(
+                self.index_service, redact=redact, options=retrieval_options(self.config)
+            )
         return self._retriever
 
     # -- open documents: the editor's buffers, fed to the index and retrieval ------------------------
     # The retriever reads the index for the new text: it follows on the index's buffer worker, after the
     # update, so that no parse or re-windowing of the file runs on the event loop.
     def document_opened(self, path: str, text: str) -> None:
-        index, retriever = self.index, self.retriever
+        index, retriever = self.index_service, self.retriever
         if index is None:
             return
         index.update_buffer(path, text)  # later changes arrive through document_changed
@@ -208,7 +212,7 @@ class Services:
     def document_changed(self, path: str, text: str, edits: EditsOf, edited_lines: Iterable[int]) -> None:
         """One change of an open document: ``text`` after it, ``edits`` against the text before, and the
         lines it touched (recently edited regions are retrieval candidates of their own)."""
-        index, retriever = self.index, self.retriever
+        index, retriever = self.index_service, self.retriever
         if index is None:
             return
         index.apply_changes(path, text, edits)
@@ -217,13 +221,13 @@ class Services:
                 retriever.activity.note_edit(path, line)
 
     def document_saved(self, path: str, text: str) -> None:
-        index, retriever = self.index, self.retriever
+        index, retriever = self.index_service, self.retriever
         if index is not None and retriever is not None:
             # The lexical fallback index follows saves, not keystrokes: the request's own buffer wins anyway.
             index.after_buffer_updates(lambda: retriever.file_changed(path, _indexed_text(index, path, text)))
 
     def document_closed(self, path: str) -> None:
-        index, retriever = self.index, self.retriever
+        index, retriever = self.index_service, self.retriever
         if index is None:
             return
         index.close_buffer(path)
@@ -349,8 +353,8 @@ class Services:
     async def aclose(self) -> None:
         if self._backend is not None:
             await self._backend.aclose()
-        if self.index is not None:
-            self.index.close()
+        if self.index_service is not None:
+            self.index_service.close()
 
 
 def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendProblem:

@@ -27,7 +27,7 @@ def register(server: RoostServer) -> None:
 
 def _index_stats(ls: RoostServer) -> dict[str, object]:
     services = ls.services.get(SERVICES_KEY)
-    index = services.index if isinstance(services, Services) else None
+    index = services.index_service if isinstance(services, Services) else None
     if index is None:
         return {}
     return {

@@ -63,8 +63,8 @@ def register(server: RoostServer) -> None:
             loop = asyncio.get_running_loop()
             loop.create_task(services.aclose())
         except RuntimeError:
-            if services.index is not None:
-                services.index.close()
+            if services.index_service is not None:
+                services.index_service.close()
 
     def on_config(before: RoostConfig, after: RoostConfig) -> None:
         services = server.services.get(SERVICES_KEY)

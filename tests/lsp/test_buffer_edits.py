@@ -79,9 +79,9 @@ def test_the_index_service_applies_changes_without_resyncing(tmp_path, caplog) -
         with caplog.at_level("INFO", logger="roost.context.index"):
             service.apply_changes("m.py", _pygls_text(text, changes), deferred_buffer_edits(text, changes))
             service.wait_for_buffer_updates()
-        assert service.index.buffer_text("m.py") == _pygls_text(text, changes)
+        assert service.workspace_index.buffer_text("m.py") == _pygls_text(text, changes)
         assert not [r for r in caplog.records if "re-sync" in r.getMessage()]  # the edits fitted exactly
-        names = {d.name for d in service.index.file_facts("m.py").definitions}
+        names = {d.name for d in service.workspace_index.file_facts("m.py").definitions}
         assert "g\u00fc" in names
     finally:
         service.close()

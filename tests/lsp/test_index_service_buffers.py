@@ -38,7 +38,7 @@ def test_a_burst_of_edits_ends_with_the_last_text_in_the_index(tmp_path: Path) -
         service.update_buffer("m.py", text + "def last():\n    pass\n")
         assert service.wait_for_buffer_updates(timeout=60)
         assert service.queued_buffer_updates() == 0
-        names = {d.name for d in service.index.file_facts("m.py").definitions}
+        names = {d.name for d in service.workspace_index.file_facts("m.py").definitions}
         assert {"f0", "f199", "last"} <= names
     finally:
         service.close()
@@ -50,15 +50,15 @@ def test_a_buffer_over_the_limit_is_kept_out_of_the_index_until_it_shrinks(tmp_p
         small = "def small():\n    pass\n"
         service.update_buffer("m.py", small)
         service.wait_for_buffer_updates(timeout=60)
-        assert service.index.buffer_text("m.py") == small
+        assert service.workspace_index.buffer_text("m.py") == small
         big = small + "# padding\n" * 20
         assert service.over_limit(big)
         service.apply_changes("m.py", big, _insert(2, "# padding\n" * 20))
         service.wait_for_buffer_updates(timeout=60)
-        assert service.is_oversized("m.py") and service.index.buffer_text("m.py") is None
+        assert service.is_oversized("m.py") and service.workspace_index.buffer_text("m.py") is None
         service.apply_changes("m.py", small, _whole_text)
         service.wait_for_buffer_updates(timeout=60)
-        assert not service.is_oversized("m.py") and service.index.buffer_text("m.py") == small
+        assert not service.is_oversized("m.py") and service.workspace_index.buffer_text("m.py") == small
     finally:
         service.close()
 

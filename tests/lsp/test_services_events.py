@@ -112,19 +112,19 @@ def test_open_documents_reach_the_index_and_retrieval_as_paths_texts_and_edits(t
     async def edit() -> None:
         services = Services(events, _config(tmp_path), workspace)
         services.start_index()
-        index, retriever = services.index, services.retriever
+        index, retriever = services.index_service, services.retriever
         assert index is not None and retriever is not None
         opened = "def opened():\n    pass\n"
         services.document_opened("m.py", opened)
         typed = opened + "def typed():\n    pass\n"
         services.document_changed("m.py", typed, lambda: [BufferEdit(2, 0, 2, 0, typed[len(opened) :])], [2])
         await asyncio.to_thread(index.wait_for_buffer_updates, "m.py", 60)
-        assert index.index.buffer_text("m.py") == typed
+        assert index.workspace_index.buffer_text("m.py") == typed
         assert retriever.activity.open_documents() == {"m.py": typed}
         assert [(e.path, e.line) for e in retriever.activity.recent_edits()] == [("m.py", 2)]
         services.document_closed("m.py")
         await asyncio.to_thread(index.wait_for_buffer_updates, "m.py", 60)
-        assert index.index.buffer_text("m.py") is None and retriever.activity.open_documents() == {}
+        assert index.workspace_index.buffer_text("m.py") is None and retriever.activity.open_documents() == {}
         await services.aclose()
 
     asyncio.run(asyncio.wait_for(edit(), 120))

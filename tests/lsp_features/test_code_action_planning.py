@@ -26,7 +26,7 @@ RISKY = "import subprocess\n\n\ndef run(command):\n    return subprocess.call(co
 def _code_actions(root: Path, refusal: str | None = None) -> CodeActions:
     documents = Documents(root, lambda path: None)
     # No index (the deterministic refactors need one); the real gate.
-    services: Any = SimpleNamespace(index=None, gate=Gate(), workspace_secrets=frozenset())
+    services: Any = SimpleNamespace(index_service=None, gate=Gate(), workspace_secrets=frozenset())
     return CodeActions(services, documents, lambda path: refusal)
 
 

@@ -63,7 +63,7 @@ def make_pipeline(backend: ScriptedBackend, debounce_ms: float = 0) -> Completio
         workspace_secrets=frozenset(),
         prompt_format=make_format("qwen2.5-coder"),
         root=None,
-        index=None,
+        index_service=None,
     )
     return CompletionPipeline(services, lambda: PipelineSettings(debounce_ms=debounce_ms))
 

@@ -146,7 +146,7 @@ class CompletionServices(Protocol):
     @property
     def retriever(self) -> ContextRetriever | None: ...
     @property
-    def index(self) -> BufferLimit | None: ...
+    def index_service(self) -> BufferLimit | None: ...
     @property
     def root(self) -> Path | None: ...
     @property
@@ -369,7 +369,7 @@ class CompletionPipeline:
         prompt_format = services.prompt_format
         if prompt_format is None:
             raise CompletionUnavailable("Roost: the model's prompt format is not known yet")
-        index = services.index
+        index = services.index_service
         return build_prompt(
             document,
             settings,
