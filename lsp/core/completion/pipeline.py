@@ -351,7 +351,7 @@ class CompletionPipeline:
             metrics.GATE_VERDICTS.labels(verdict=str(verdict.kind)).inc()
             if verdict.blocked:
                 outcome.blocked.append(
-                    BlockedCandidate(candidate, [f"{f.test_id}: {f.message}" for f in verdict.findings])
+                    BlockedCandidate(candidate, [f.describe() for f in verdict.findings])
                 )
                 log.info("gate blocked a suggestion: %s", [f.test_id for f in verdict.findings])
                 continue  # dropped; the next candidate is tried
