@@ -102,12 +102,18 @@ class TerminalEvents:
     loading the model, ready, error), errors once, and progress bars (one plain line per step off a
     terminal, at most one per tenth of the work)."""
 
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._given_stream = stream
         self._state: StatusState = "starting"
         self._message = ""
         self._errors_shown: set[str] = set()
         self._shown: set[str] = set()  # the error messages printed
+
+    @property
+    def _stream(self) -> TextIO:
+        # sys.stderr looked up at each line: while a bar is live on a terminal, rich's proxy in its place
+        # prints the line above the bar instead of through it.
+        return self._given_stream or sys.stderr
 
     @property
     def status_state(self) -> StatusState:
@@ -142,8 +148,10 @@ class TerminalProgress:
     def __init__(self, title: str, stream: TextIO) -> None:
         self._bar = TerminalProgressBar(title, stream)
         # Off a terminal every step is a line: only a new tenth of the work (or a new message) is one.
-        self._step = 1 if stream.isatty() else 10
+        self._tty = stream.isatty()
+        self._step = 1 if self._tty else 10
         self._last: tuple[int | None, str] | None = None
+        self._last_message = ""
 
     async def begin(self, message: str = "") -> None:
         self._show(message, 0)
@@ -152,7 +160,8 @@ class TerminalProgress:
         self._show(message, percentage)
 
     def end(self, message: str = "") -> None:
-        self._bar(message or "done", 1.0)  # the bar closes itself at 1.0
+        if message or self._tty:  # a full bar on a terminal; off it, no "done" line without news
+            self._bar(message or self._last_message, 1.0)
         self._bar.close()
 
     def _show(self, message: str, percentage: int | None) -> None:
@@ -160,7 +169,7 @@ class TerminalProgress:
         key = (step, message if percentage is None else "")
         if key == self._last:
             return
-        self._last = key
+        self._last, self._last_message = key, message
         # Below 1.0 until ``end``: the bar closes itself at 1.0, and the end's message is the summary.
         self._bar(message, None if percentage is None else min(percentage, 99) / 100.0)
 
@@ -298,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
     # As in the server: log lines go to the log file, not to this command's output.
     logging.basicConfig(level=logging.WARNING, handlers=[logging.NullHandler()])
     configure_file_logging(config.log.level)
-    events = TerminalEvents(sys.stderr)
+    events = TerminalEvents()
     try:
         result = asyncio.run(complete_once(cursor.document, config, events, args.timeout))
     except KeyboardInterrupt:
