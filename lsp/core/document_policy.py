@@ -1,5 +1,5 @@
 """Which documents a prompt may be built for: one policy for inline completion, code actions, fix-ups
-and ``roost complete`` (which goes through the server).
+and ``roost complete`` (which runs the same core in process).
 
 The workspace is untrusted input and the model backend may be a shared server on another machine. A
 prompt is therefore never built for a document that

@@ -167,7 +167,7 @@ class TerminalProgress:
     def _show(self, message: str, percentage: int | None) -> None:
         step = None if percentage is None else max(0, min(100, percentage)) // self._step
         key = (step, message if percentage is None else "")
-        if key == self._last:
+        if key == self._last or not (message or self._tty):  # off a terminal a line without news is noise
             return
         self._last, self._last_message = key, message
         # Below 1.0 until ``end``: the bar closes itself at 1.0, and the end's message is the summary.
