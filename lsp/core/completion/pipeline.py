@@ -350,9 +350,7 @@ class CompletionPipeline:
             verdict = await loop.run_in_executor(None, check)
             metrics.GATE_VERDICTS.labels(verdict=str(verdict.kind)).inc()
             if verdict.blocked:
-                outcome.blocked.append(
-                    BlockedCandidate(candidate, [f.describe() for f in verdict.findings])
-                )
+                outcome.blocked.append(BlockedCandidate(candidate, [f.describe() for f in verdict.findings]))
                 log.info("gate blocked a suggestion: %s", [f.test_id for f in verdict.findings])
                 continue  # dropped; the next candidate is tried
             passed.append(candidate)
