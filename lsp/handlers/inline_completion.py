@@ -7,15 +7,16 @@ import itertools
 import logging
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.uris import to_fs_path
 
 from roost.lsp import metrics
+from roost.lsp.core.completion.details import explain, outcome_details
 from roost.lsp.core.completion.pipeline import (
     CompletionInput,
     CompletionOutcome,
@@ -149,81 +150,6 @@ def _accept_command(item_id: str) -> types.Command:
     return types.Command(title="Roost: suggestion accepted", command=ACCEPTED_COMMAND, arguments=[item_id])
 
 
-def _describe(outcome: CompletionOutcome) -> dict[str, Any]:
-    return {
-        "source": outcome.source,
-        "shape": outcome.shape,
-        "texts": outcome.texts,
-        "message": outcome.message,
-        "timings_ms": {k: round(v, 2) for k, v in outcome.timings_ms.items()},
-        "prompt_tokens": outcome.prompt_tokens,
-        "context": [
-            {
-                "path": item.path,
-                "start_line": item.start_line,
-                "end_line": item.end_line,
-                "kind": str(item.kind),
-                "score": round(item.score, 3),
-                "reason": item.reason,
-                "tokens": item.tokens,
-            }
-            for item in outcome.context
-        ],
-        "blocked": [{"text": b.text, "findings": b.findings} for b in outcome.blocked],
-    }
-
-
-# Why the editor shows what it shows: the verdicts the editors' "explain" views name.
-Verdict = Literal[
-    "offered", "nothing_yet", "loading", "refused", "blocked", "backend_down", "degraded", "empty", "error"
-]
-_OFFERED_SOURCES = frozenset({"model", "cache", "typed_ahead", "in_flight"})
-_LOADING_STATES = frozenset({"starting", "loading_model"})
-
-
-@dataclass(frozen=True)
-class CompletionExplanation:
-    """``roost/explainCompletion``'s answer: one verdict, a sentence for the user, the server's state, and
-    the last completion's details (``roost/completionDetails``'s shape) when there was one."""
-
-    verdict: Verdict
-    reason: str
-    state: str
-    state_message: str
-    last: dict[str, Any] | None
-
-
-def explain(outcome: CompletionOutcome | None, state: str, state_message: str) -> CompletionExplanation:
-    """The one reason to show. The document's own refusal comes first (it holds whatever the server does),
-    then a server that cannot answer yet or at all (loading, error, degraded backend), then the outcome."""
-    last = _describe(outcome) if outcome is not None else None
-
-    def answer(verdict: Verdict, reason: str) -> CompletionExplanation:
-        return CompletionExplanation(verdict, reason, state, state_message, last)
-
-    if outcome is not None and outcome.source == "refused":
-        return answer("refused", f"Roost does not complete in this file: {outcome.message}")
-    if state in _LOADING_STATES:
-        return answer("loading", f"Roost is still starting: {state_message or state}")
-    if state == "error":
-        return answer("backend_down", state_message or "the server cannot serve completions")
-    if outcome is None:
-        return answer("nothing_yet", "no completion was asked for in this file yet")
-    if outcome.source in _OFFERED_SOURCES:
-        count = len(outcome.texts)
-        return answer("offered", f"{count} suggestion(s) offered ({outcome.source})")
-    if outcome.source == "blocked":
-        findings = "; ".join(finding for blocked in outcome.blocked for finding in blocked.findings)
-        return answer("blocked", f"the security gate blocked the suggestion: {findings}")
-    if state == "degraded":  # the backend is loaded but its requests fail; it recovers by itself
-        return answer("degraded", state_message or "the model backend is failing")
-    if outcome.source == "unavailable":
-        return answer("backend_down", outcome.message or "the model backend is unavailable")
-    if outcome.source == "error":
-        return answer("error", f"the completion failed: {outcome.message}")
-    return answer("empty", "the model had nothing to suggest at this cursor")
-
-
 def register(server: RoostServer) -> None:
     tracker = _Tracker()
 
@@ -304,11 +230,11 @@ def register(server: RoostServer) -> None:
         return known
 
     @server.feature(COMPLETION_DETAILS)
-    def details(ls: RoostServer, params: Any) -> dict[str, Any] | None:
+    def details(ls: RoostServer, params: Any) -> dict[str, object] | None:
         """The last completion's stage timings, chosen context and gate decisions (demo, editors' status)."""
         uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
         outcome = tracker.last.get(uri or "")
-        return _describe(outcome) if outcome is not None else None
+        return outcome_details(outcome) if outcome is not None else None
 
     @server.feature(EXPLAIN_COMPLETION)
     def explain_completion(ls: RoostServer, params: Any) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from typing import Any, TextIO
 from roost.lsp.cli.progress_bar import TerminalProgressBar
 from roost.lsp.cli.registry import Command
 from roost.lsp.config import RoostConfig
+from roost.lsp.core.completion.details import outcome_details
 from roost.lsp.core.completion.one_shot import OneShotCompletion, OneShotDocument, complete_once
 from roost.lsp.core.context_preview import PreviewError, workspace_config
 from roost.lsp.core.events import ProgressReport, StatusState
@@ -177,29 +178,9 @@ class TerminalProgress:
 def completion_details(result: OneShotCompletion) -> dict[str, Any]:
     """The completion as the server's ``roost/completionDetails`` describes it (0-based lines), with
     ``texts`` (what an editor would show) and ``client_ms`` (this command's wall times)."""
-    outcome = result.outcome
-    return {
-        "source": outcome.source,
-        "shape": outcome.shape,
-        "texts": list(outcome.texts),
-        "message": outcome.message,
-        "timings_ms": {stage: round(ms, 2) for stage, ms in outcome.timings_ms.items()},
-        "prompt_tokens": outcome.prompt_tokens,
-        "context": [
-            {
-                "path": item.path,
-                "start_line": item.start_line,
-                "end_line": item.end_line,
-                "kind": str(item.kind),
-                "score": round(item.score, 3),
-                "reason": item.reason,
-                "tokens": item.tokens,
-            }
-            for item in outcome.context
-        ],
-        "blocked": [{"text": blocked.text, "findings": blocked.findings} for blocked in outcome.blocked],
-        "client_ms": {name: round(ms, 2) for name, ms in result.wall_ms.items()},
-    }
+    details: dict[str, Any] = outcome_details(result.outcome)
+    details["client_ms"] = {name: round(ms, 2) for name, ms in result.wall_ms.items()}
+    return details
 
 
 def _verdict(details: dict[str, Any]) -> str:
