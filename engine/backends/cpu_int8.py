@@ -74,12 +74,13 @@ class Int8WeightLinear(torch.nn.Module):
 
 
 def quantize_linear_layers(model: torch.nn.Module) -> int:
-    """Replace every float32 ``nn.Linear`` of ``model`` in place; returns how many were replaced. Each
-    float32 weight is released as soon as its int8 copy exists, so the peak stays near the float model's."""
+    """Replace every floating-point ``nn.Linear`` of ``model`` (float32, or the bfloat16 a checkpoint was
+    stored in) in place; returns how many were replaced. Each float weight is released as soon as its int8
+    copy exists, so the peak stays near the loaded model's."""
     replaced = 0
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
-            if type(child) is torch.nn.Linear and child.weight.dtype == torch.float32:
+            if type(child) is torch.nn.Linear and child.weight.is_floating_point():
                 setattr(parent, name, Int8WeightLinear(child.weight, child.bias))
                 replaced += 1
     return replaced

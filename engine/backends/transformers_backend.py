@@ -155,6 +155,12 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
     except (OSError, ValueError) as error:
         raise ModelNotFoundError(f"{directory} has no usable config.json: {error}") from error
     model_class = _model_class(config)
+    int8_on_cpu = _wants_cpu_int8(options, device)
+    stored = _stored_bfloat16(config)
+    if int8_on_cpu and stored is not None and not options.lora_adapter:
+        # Load in the checkpoint's own bfloat16 (exact) and quantize from it: a float32 load first holds
+        # the checkpoint and its float32 copy at once (the bundled 0.5B peaked at 5.0 GB RSS that way).
+        load_kwargs["dtype"] = stored
     try:
         model = model_class.from_pretrained(str(directory), **load_kwargs)
     except OSError as error:
@@ -167,10 +173,11 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
         report(f"applying LoRA adapter {options.lora_adapter}", 0.8)
         model = _apply_lora(model, options.lora_adapter, merge=options.quantization is None)
     dtype_name = str(dtype).removeprefix("torch.")
-    if _wants_cpu_int8(options, device):
+    if int8_on_cpu:
         report("storing the linear layers as int8 (CPU)", 0.82)
         quantize_linear_layers(model)
         store_embeddings_as_bfloat16(model)
+        _float32_parameters(model)
         dtype_name = "int8"  # weights; activations and the KV cache stay float32
     release_freed_memory(collect=True)
 
@@ -320,6 +327,25 @@ def _wants_cpu_int8(options: TransformersOptions, device: str) -> bool:
     )
 
 
+def _stored_bfloat16(config: Any) -> Any:
+    """``torch.bfloat16`` when the checkpoint's config says its weights are stored in bfloat16, else None."""
+    import torch
+
+    stored = getattr(config, "dtype", None) or getattr(config, "torch_dtype", None)
+    return torch.bfloat16 if stored in (torch.bfloat16, "bfloat16") else None
+
+
+def _float32_parameters(model: Any) -> None:
+    """The parameters left in another float dtype (norms, biases of a bfloat16 load) as float32; the
+    bfloat16 embedding table (see :func:`store_embeddings_as_bfloat16`) stays as it is."""
+    import torch
+
+    embedding = model.get_input_embeddings().weight
+    for parameter in model.parameters():
+        if parameter is not embedding and parameter.is_floating_point() and parameter.dtype != torch.float32:
+            parameter.data = parameter.data.float()
+
+
 def store_embeddings_as_bfloat16(model: Any) -> bool:
     """Keep the input embedding table in bfloat16 when that loses nothing (every value is a bfloat16, as
     when the checkpoint is stored in bfloat16, like the packaged models): an embedding is a row lookup, not
@@ -328,13 +354,21 @@ def store_embeddings_as_bfloat16(model: Any) -> bool:
     import torch
 
     embedding = model.get_input_embeddings()
-    if not isinstance(embedding, torch.nn.Embedding) or embedding.weight.dtype != torch.float32:
+    if not isinstance(embedding, torch.nn.Embedding):
         return False
     weight = embedding.weight.data
-    compact = weight.to(torch.bfloat16)
-    if not torch.equal(compact.float(), weight):
+    if weight.dtype == torch.float32:
+        compact = weight.to(torch.bfloat16)
+        if not torch.equal(compact.float(), weight):
+            return False
+        embedding.weight.data = compact
+    elif weight.dtype == torch.bfloat16:
+        # A copy: a bfloat16 load's tensors are views of the memory-mapped checkpoint, and one view keeps
+        # the whole mapping, and every page the quantization read, resident.
+        embedding.weight.data = weight.clone()
+    else:  # float16: as float32, exactly
+        embedding.weight.data = weight.float()
         return False
-    embedding.weight.data = compact
     embedding.register_forward_hook(lambda _module, _inputs, output: output.float())
     return True
 

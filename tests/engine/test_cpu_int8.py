@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from roost.engine.backends.cpu_int8 import DECODE_ROWS, Int8WeightLinear, quantize_linear_layers
+from roost.engine.backends.transformers_backend import (
+    TransformersBackend,
+    TransformersOptions,
+    _stored_bfloat16,
+    store_embeddings_as_bfloat16,
+)
+
+from .conftest import save_tiny_model
 
 
 @pytest.mark.parametrize("rows", [1, DECODE_ROWS, DECODE_ROWS + 1, 64], ids=lambda r: f"{r} rows")
@@ -41,3 +51,29 @@ def test_every_float32_linear_is_replaced_in_place() -> None:
         "Int8WeightLinear",
     ]
     assert model(torch.randn(3, 8)).shape == (3, 2)
+
+
+def test_a_bfloat16_checkpoint_is_quantized_from_its_own_dtype_exactly(
+    tiny_mistral_dir: Path, tmp_path: Path
+) -> None:
+    """Loading a bfloat16 checkpoint in bfloat16 before quantizing (the low-peak path) gives the model that
+    quantizing its float32 load gives: the same int8 weights, scales and logits."""
+    from transformers import AutoConfig, MistralForCausalLM
+
+    stored = MistralForCausalLM.from_pretrained(tiny_mistral_dir, dtype=torch.bfloat16)
+    directory = save_tiny_model(stored, tmp_path / "bf16")
+    assert _stored_bfloat16(AutoConfig.from_pretrained(directory)) is torch.bfloat16  # the staged path runs
+    backend = TransformersBackend.load(TransformersOptions(model=str(directory), device="cpu"))
+    try:
+        staged = backend.loaded.model
+        reference = MistralForCausalLM.from_pretrained(directory, dtype=torch.float32).eval()
+        quantize_linear_layers(reference)
+        assert store_embeddings_as_bfloat16(reference)
+        assert staged.get_input_embeddings().weight.dtype == torch.bfloat16
+        others = {p.dtype for p in staged.parameters() if p is not staged.get_input_embeddings().weight}
+        assert others <= {torch.float32}
+        ids = torch.tensor([[5, 17, 42, 8, 99]])
+        with torch.inference_mode():
+            assert torch.equal(staged(ids).logits, reference(ids).logits)
+    finally:
+        backend.scheduler.close()
