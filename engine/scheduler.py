@@ -71,9 +71,12 @@ log = logging.getLogger(__name__)
 class SchedulerOptions:
     max_batch_size: int = 8
     max_queue_depth: int = 256
-    # KV kept for prefix reuse. Qwen2.5-0.5B in fp32: 24 KiB per token, so 256 MiB ≈ 10k tokens; a 24B
-    # Mistral in bf16 takes 160 KiB per token: raise it on a GPU (a few GiB hold several long prompts).
-    prefix_cache_bytes: int = 256 * 2**20
+    # KV kept for prefix reuse. Qwen2.5-0.5B in fp32: 24 KiB per token, so 128 MiB ≈ 5.4k tokens, two or
+    # three full 2,048-token prompts: the open document's last prompt (the follow-up keystroke's reuse)
+    # and a neighbour's. 256 MiB put the bundled model's server at 1.6 GB RSS after a few files
+    # (bench/latency_bench.py), over the 1.5 GB a laptop should give it. A 24B Mistral in bf16 takes
+    # 160 KiB per token: raise it on a GPU (a few GiB hold several long prompts).
+    prefix_cache_bytes: int = 128 * 2**20
     # Below this many shared tokens reuse is not worth a lookup hit (and the KV copy).
     min_reused_prefix_tokens: int = 8
     # Long prompts are prefilled in chunks to bound the activation memory of one forward pass.
