@@ -66,7 +66,6 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def build_services(backend: Any) -> Any:
-    from roost.context.index import WorkspaceIndex
     from roost.context.options import IndexOptions
     from roost.context.retrieval.retriever import Retriever
     from roost.engine.gate.gate import Gate
@@ -74,8 +73,8 @@ def build_services(backend: Any) -> Any:
     from roost.engine.prompts.family import make_format
     from roost.lsp.core.index_service import IndexService
 
-    index = IndexService.__new__(IndexService)
-    index.workspace_index = WorkspaceIndex(EXAMPLES, IndexOptions(persist=False))
+    # The server's own IndexService, indexed synchronously (the server starts it in the background).
+    index = IndexService(EXAMPLES, IndexOptions(persist=False), watch=False)
     index.workspace_index.index()
     services = SimpleNamespace(
         root=EXAMPLES,
