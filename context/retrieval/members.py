@@ -36,10 +36,11 @@ _SIGNATURE_CHARS = 160
 SHARED_WORD, SHARED_WORDS_MAX = 0.2, 0.4
 USED_IN_FILE = 0.15
 INTERFACE = 0.15
+OVERRIDDEN = 0.5
 # Per inheritance level: a base's members after the class's own.
 SCORE_BASE_LEVEL = 0.9
 # Each further listing of one owner's members ranks this much lower.
-SCORE_MORE_MEMBERS = 0.6
+SCORE_MORE_MEMBERS = 0.9
 _MAX_BASE_LEVELS = 5
 _WITH_BODY = frozenset({*CLASS_LIKE_KINDS, SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
 _KEYWORDS = frozenset(
@@ -66,6 +67,9 @@ class LineFit:
     private_ok: bool  # private names are offered (see :meth:`at`)
     # How many classes of the workspace define a member of that name (0 when unknown).
     definers: Callable[[str], int] = lambda name: 0
+    # The method the cursor is in, when the receiver is not ``self``: ``Base.__init__(self, …)`` and
+    # ``super().save(…)`` call the method being overridden.
+    overridden: str = ""
 
     @staticmethod
     def at(
@@ -75,6 +79,7 @@ class LineFit:
         used_in_file: set[str],
         on_self: bool,
         definers: Callable[[str], int] | None = None,
+        enclosing_function: str = "",
     ) -> LineFit:
         words: set[str] = set()
         for text in (line_prefix, *context_lines):
@@ -97,6 +102,7 @@ class LineFit:
             frozenset(used_in_file),
             private_ok,
             definers or (lambda name: 0),
+            "" if on_self else enclosing_function,
         )
 
     def _interface(self, name: str) -> float:
@@ -144,12 +150,14 @@ class LineFit:
         is_class = definition.kind in CLASS_LIKE_KINDS
         if self.wants_class:
             score += 0.2 if is_class else -0.2
-        if name.startswith("__") and name.endswith("__"):
+        if name == self.overridden:
+            score += OVERRIDDEN
+        elif name.startswith("__") and name.endswith("__"):
             score -= 0.3
         elif name.startswith("_") and not self.private_ok:
             score -= 0.25
-        score *= SCORE_BASE_LEVEL ** min(member.depth, 4)
-        return max(0.01, min(1.0, score))
+        # After the cap, so a base's member never ties with the one the class overrides it with.
+        return max(0.01, min(1.0, score) * SCORE_BASE_LEVEL ** min(member.depth, 4))
 
 
 def declaration_line(lines: list[str], definition: Definition) -> str:
@@ -206,7 +214,8 @@ def module_members(
             owner = None
             if definition.parent is not None:
                 owner = next(iter(resolver.expression(target.path, definition.parent)), None)
-            found.append(ReceiverMember(target, owner, 0))
+            # A name the module imports from elsewhere ranks like a base class's member, after its own.
+            found.append(ReceiverMember(target, owner, 0 if target.path == module.path else 1))
     return found
 
 
@@ -246,24 +255,30 @@ def chunked_listings(
 ) -> list[Candidate]:
     """Each owner (a class, or a module file) listed with its best members: the first ``sizes[0]`` in one
     listing, the next ``sizes[1]`` in another ranked lower, and so on, so the best few always fit the
-    budget and the rest only where there is room."""
+    budget and the rest only where there is room; the receiver's own class or module, when it is the
+    only one, gets its first two parts as one listing."""
     groups: dict[tuple[str, str | None], list[tuple[ReceiverMember, float]]] = {}
     for member, fit in sorted(scored, key=lambda item: -item[1]):
         key = (member.location.path, member.owner.qualified_name if member.owner else None)
         group = groups.setdefault(key, [])
         if len(group) < sum(sizes):
             group.append((member, fit))
+    # The receiver's own class or module, when it is the only one (others being bases or modules it
+    # imports from): no owner of its rank competes for the budget, so its first two parts are one
+    # listing, where the member wanted is found first.
+    own = [key for key, group in groups.items() if any(member.depth == 0 for member, _ in group)]
+    parts: list[list[tuple[ReceiverMember, float]]] = [[] for _ in sizes]
+    for key, group in groups.items():
+        bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
+        if own == [key] and len(sizes) > 1:
+            bounds[1] = bounds[2]
+        for part in range(len(sizes)):
+            parts[part] += group[bounds[part] : bounds[part + 1]]
     listings: list[Candidate] = []
-    first = 0
-    for part, size in enumerate(sizes):
+    for part, members in enumerate(parts):
         listings += listing_candidates(
-            [item for group in groups.values() for item in group[first : first + size]],
-            lines_of,
-            score * SCORE_MORE_MEMBERS**part,
-            receiver,
-            part=f"#{part}" if part else "",
+            members, lines_of, score * SCORE_MORE_MEMBERS**part, receiver, part=f"#{part}" if part else ""
         )
-        first += size
     return listings
 
 

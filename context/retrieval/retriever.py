@@ -63,6 +63,7 @@ SAME_FILE_FACTOR = 0.8
 # A variable's definition line (``S = SingletonRegistry()``) says less than a function's signature.
 VARIABLE_FACTOR = 0.7
 _VARIABLE_KINDS = frozenset({SymbolKind.VARIABLE, SymbolKind.CONSTANT, SymbolKind.FIELD})
+_CALLABLE = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -511,6 +512,7 @@ class Retriever:
             cursor.receiver_members.get(receiver, set()),
             on_self=receiver.split(".")[0] in self._self_names(session),
             definers=classes.definers if (classes := self._built_or_building()[1]) is not None else None,
+            enclosing_function=next((d.name for d in reversed(cursor.scopes) if d.kind in _CALLABLE), ""),
         )
         chosen: dict[tuple[str, int], tuple[ReceiverMember, float]] = {}
         for owner, weight in owners:

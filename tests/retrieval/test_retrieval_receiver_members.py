@@ -10,6 +10,7 @@ from retrieval_fixtures import request_at_marker, retriever_for
 
 from roost.context.retrieval import CandidateKind, RetrievalRequest
 from roost.context.retrieval.model import RetrievalResult
+from roost.context.retrieval.options import RetrievalOptions
 from roost.context.retrieval.retriever import Retriever
 
 pytestmark = pytest.mark.usefixtures("half_typed_buffers")
@@ -90,8 +91,62 @@ def test_module_receiver_ranks_names_that_fit_the_line_first(make_project):
         result, "web/debug.py", "def technical_500_response(request, exc_type, exc_value, tb):"
     )
     assert rank == 1
-    # The best-fitting few come first, in a listing of their own.
-    assert result.items[0].text.count("\n") < 15
+    # The best-fitting come first, in a listing of their own; the rest only where there is room.
+    first_listing = RetrievalOptions().receiver_member_listings[:2]
+    assert result.items[0].text.count("\n") < sum(first_listing)
+
+
+def test_call_to_the_overridden_method_on_a_base_ranks_the_base_first(make_project):
+    # ``Base.__init__(self, …)`` inside ``__init__``: the dunder otherwise ranks last, and the nearest base
+    # defining it (``Middle``, not ``Root``) is the one called.
+    root = make_project(
+        {
+            "shapes/__init__.py": "",
+            "shapes/base.py": "class Root:\n    def __init__(self, name):\n        self.name = name\n\n"
+            + "".join(f"    def root_{i}(self, value):\n        return value\n\n" for i in range(20))
+            + "\nclass Middle(Root):\n    def __init__(self, name, size):\n        self.size = size\n\n"
+            + "".join(f"    def middle_{i}(self, value):\n        return value\n\n" for i in range(20)),
+            "shapes/square.py": "",
+        }
+    )
+    request = request_at_marker(
+        "shapes/square.py",
+        """
+        from shapes.base import Middle
+
+
+        class Square(Middle):
+            def __init__(self, name, side):
+                Middle.<|>
+        """,
+    )
+    result = _retrieve(retriever_for(root), request)
+    assert _item_showing(result, "shapes/base.py", "def __init__(self, name, size):") == 1
+
+
+def test_a_modules_own_names_rank_before_the_names_it_imports(make_project):
+    # ``utils.`` where utils imports (not re-exports) many names from elsewhere: its own come first.
+    root = make_project(
+        {
+            "pkg/__init__.py": "",
+            "pkg/helpers.py": "".join(f"def fetch_record_{i}(key):\n    return key\n\n\n" for i in range(30)),
+            "pkg/utils.py": "from pkg.helpers import *\n\n\n" + _many_functions("convert", 30),
+            "pkg/main.py": "",
+        }
+    )
+    request = request_at_marker(
+        "pkg/main.py",
+        """
+        from pkg import utils
+
+
+        def run(value):
+            return utils.<|>
+        """,
+    )
+    result = _retrieve(retriever_for(root), request)
+    assert result.items[0].path == "pkg/utils.py"
+    assert "def convert_29(request, value)" in result.items[0].text
 
 
 def test_instance_receiver_typed_by_a_module_variable_elsewhere(make_project):
