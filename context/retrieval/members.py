@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from roost.context.facts import CLASS_LIKE_KINDS, Definition, SymbolKind
 from roost.context.graph import SymbolLocation
@@ -34,7 +34,9 @@ _RECEIVER_END = re.compile(r"(\w+)\s*\.\s*$")
 _SIGNATURE_CHARS = 160
 # A word shared with the line and the lines above says more than a use elsewhere in the file.
 SHARED_WORD, SHARED_WORDS_MAX = 0.2, 0.4
+SHARED_PARAMETER, SHARED_PARAMETERS_MAX = 0.05, 0.15
 USED_IN_FILE = 0.15
+USED_NEAR = 0.15
 INTERFACE = 0.15
 OVERRIDDEN = 0.5
 # Per inheritance level: a base's members after the class's own.
@@ -43,6 +45,7 @@ SCORE_BASE_LEVEL = 0.9
 SCORE_MORE_MEMBERS = 0.9
 _MAX_BASE_LEVELS = 5
 _WITH_BODY = frozenset({*CLASS_LIKE_KINDS, SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
+_CALLABLE = _WITH_BODY - CLASS_LIKE_KINDS
 _KEYWORDS = frozenset(
     {"self", "cls", "def", "return", "if", "else", "elif", "for", "in", "not", "and", "or", "is", "none"}
 )
@@ -70,6 +73,8 @@ class LineFit:
     # The method the cursor is in, when the receiver is not ``self``: ``Base.__init__(self, …)`` and
     # ``super().save(…)`` call the method being overridden.
     overridden: str = ""
+    # Members of this receiver used close to the cursor, by closeness in (0, 1].
+    near: Mapping[str, float] = field(default_factory=dict)
 
     @staticmethod
     def at(
@@ -79,8 +84,10 @@ class LineFit:
         used_in_file: set[str],
         on_self: bool,
         definers: Callable[[str], int] | None = None,
-        enclosing_function: str = "",
+        scopes: Sequence[Definition] = (),
+        near: Mapping[str, float] | None = None,
     ) -> LineFit:
+        """``scopes``: the definitions containing the cursor, outermost first; ``near``: see ``LineFit``."""
         words: set[str] = set()
         for text in (line_prefix, *context_lines):
             for token in _WORD.findall(text):
@@ -102,7 +109,8 @@ class LineFit:
             frozenset(used_in_file),
             private_ok,
             definers or (lambda name: 0),
-            "" if on_self else enclosing_function,
+            "" if on_self else next((d.name for d in reversed(scopes) if d.kind in _CALLABLE), ""),
+            near or {},
         )
 
     def _interface(self, name: str) -> float:
@@ -143,10 +151,13 @@ class LineFit:
             else:
                 return None
         if name in self.used_nearby:
-            score += USED_IN_FILE
+            score += USED_IN_FILE + USED_NEAR * self.near.get(name, 0.0)
         score += self._interface(name)
         shared = len(set(name_words(name)) & self.words)
         score += min(SHARED_WORDS_MAX, SHARED_WORD * shared)
+        # Parameters named like the code around (``_exec(spec, module)`` where ``spec`` is at hand).
+        parameters = set(_WORD.findall(definition.signature.partition("(")[2])) - {name}
+        score += min(SHARED_PARAMETERS_MAX, SHARED_PARAMETER * len(parameters & self.words))
         is_class = definition.kind in CLASS_LIKE_KINDS
         if self.wants_class:
             score += 0.2 if is_class else -0.2
@@ -246,6 +257,14 @@ def class_members_by_level(
     return members, small
 
 
+def _best_first(item: tuple[ReceiverMember, float]) -> tuple[float, int]:
+    """Best fit first; among equals, a module's later names first (Python modules define their helpers
+    before the functions that use them, so the entry points come last), a class's in file order."""
+    member, fit = item
+    line = member.location.name_span.start_line
+    return -fit, -line if member.owner is None else line
+
+
 def chunked_listings(
     scored: list[tuple[ReceiverMember, float]],
     sizes: tuple[int, ...],
@@ -256,9 +275,9 @@ def chunked_listings(
     """Each owner (a class, or a module file) listed with its best members: the first ``sizes[0]`` in one
     listing, the next ``sizes[1]`` in another ranked lower, and so on, so the best few always fit the
     budget and the rest only where there is room; the receiver's own class or module, when it is the
-    only one, gets its first two parts as one listing."""
+    only one, gets its first two parts as one listing and the rest as the next."""
     groups: dict[tuple[str, str | None], list[tuple[ReceiverMember, float]]] = {}
-    for member, fit in sorted(scored, key=lambda item: -item[1]):
+    for member, fit in sorted(scored, key=_best_first):
         key = (member.location.path, member.owner.qualified_name if member.owner else None)
         group = groups.setdefault(key, [])
         if len(group) < sum(sizes):
@@ -271,7 +290,7 @@ def chunked_listings(
     for key, group in groups.items():
         bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
         if own == [key] and len(sizes) > 1:
-            bounds[1] = bounds[2]
+            bounds = [0, *bounds[2:], bounds[-1]]
         for part in range(len(sizes)):
             parts[part] += group[bounds[part] : bounds[part + 1]]
     listings: list[Candidate] = []

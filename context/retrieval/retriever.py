@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 # Base scores per source; multiplied by a proximity weight in (0, 1].
 SCORE_MEMBER_AT_CURSOR = 1.0
 SCORE_PARTIAL_MATCH = 0.95
+SCORE_USED_AT_CURSOR = 0.9  # a member used nearby (even on this line): below the listing of all
 SCORE_NEAR_NAME = 0.85
 SCORE_NEAR_MEMBER = 0.8
 SCORE_TYPE = 0.85
@@ -63,7 +64,6 @@ SAME_FILE_FACTOR = 0.8
 # A variable's definition line (``S = SingletonRegistry()``) says less than a function's signature.
 VARIABLE_FACTOR = 0.7
 _VARIABLE_KINDS = frozenset({SymbolKind.VARIABLE, SymbolKind.CONSTANT, SymbolKind.FIELD})
-_CALLABLE = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,7 +512,8 @@ class Retriever:
             cursor.receiver_members.get(receiver, set()),
             on_self=receiver.split(".")[0] in self._self_names(session),
             definers=classes.definers if (classes := self._built_or_building()[1]) is not None else None,
-            enclosing_function=next((d.name for d in reversed(cursor.scopes) if d.kind in _CALLABLE), ""),
+            scopes=cursor.scopes,
+            near={name: w for (owner, name), w in cursor.near_members.items() if owner == receiver},
         )
         chosen: dict[tuple[str, int], tuple[ReceiverMember, float]] = {}
         for owner, weight in owners:
@@ -573,7 +574,7 @@ class Retriever:
                 definition = member.definition
                 if definition is None:
                     continue
-                weight = cursor.near_members.get((receiver, definition.name), 0.0)
+                weight = SCORE_USED_AT_CURSOR * cursor.near_members.get((receiver, definition.name), 0.0)
                 if cursor.partial and definition.name.startswith(cursor.partial):
                     weight = max(weight, 1.0)
                 if weight > 0:
