@@ -266,3 +266,29 @@ def test_members_many_classes_define_come_first_when_the_line_says_nothing(make_
     assert rank is not None
     item = result.items[rank - 1]
     assert item.kind is CandidateKind.MEMBERS and item.text.count("\n") <= 12
+
+
+def test_member_whose_parameters_are_at_hand_ranks_first(make_project):
+    # ``_bootstrap.`` after ``spec = …`` in a function taking ``module``: ``_exec(spec, module)`` fits,
+    # though its name shares nothing with the line, among many helpers written after it.
+    root = make_project(
+        {
+            "loader/__init__.py": "",
+            "loader/_bootstrap.py": "def _exec(spec, module):\n    return module\n\n\n"
+            + "".join(f"def _helper_{i}(name, path):\n    return name\n\n\n" for i in range(60)),
+            "loader/api.py": "",
+        }
+    )
+    request = request_at_marker(
+        "loader/api.py",
+        """
+        from loader import _bootstrap
+
+
+        def reload(module):
+            spec = module.__spec__
+            _bootstrap.<|>
+        """,
+    )
+    result = _retrieve(retriever_for(root), request)
+    assert _item_showing(result, "loader/_bootstrap.py", "def _exec(spec, module):") == 1
