@@ -111,7 +111,7 @@ def request_for(path: str, text: str, offset: int, uri_suffix: str = "") -> Any:
 
     line = text.count("\n", 0, offset)
     col = offset - (text.rfind("\n", 0, offset) + 1)
-    return CompletionInput(f"file:///{path}{uri_suffix}", path, "python", text, line, col, offset)
+    return CompletionInput(path, "python", text, line, col, offset, uri=f"file:///{path}{uri_suffix}")
 
 
 async def overhead(samples: int, count: Any) -> dict[str, float]:

@@ -307,7 +307,7 @@ async def run_stages(
             offset = len(task.prompt)
             line = task.prompt.count("\n")
             request = CompletionInput(
-                f"file:///{task.file_name}", task.file_name, "python", text, line, 0, offset
+                task.file_name, "python", text, line, 0, offset, uri=f"file:///{task.file_name}"
             )
             started = time.perf_counter()
             before = len(recording.answers)

@@ -71,7 +71,7 @@ def make_pipeline(backend: ScriptedBackend, debounce_ms: float = 0) -> Completio
 def request(text: str, uri: str = "file:///w/a.py") -> CompletionInput:
     line = text.count("\n")
     col = len(text) - (text.rfind("\n") + 1)
-    return CompletionInput(uri, "a.py", "python", text, line, col, len(text))
+    return CompletionInput("a.py", "python", text, line, col, len(text), uri=uri)
 
 
 BASE = "def area(radius):\n    return "
@@ -118,7 +118,7 @@ async def test_cursor_at_the_start_of_a_code_line_gets_whole_lines_above_it() ->
     backend = ScriptedBackend("    y = x + 1\n    y *= 2\n    return y\n")
     pipeline = make_pipeline(backend)
     outcome = await pipeline.complete(
-        CompletionInput("file:///w/a.py", "a.py", "python", text, 1, 0, len(prefix))
+        CompletionInput("a.py", "python", text, 1, 0, len(prefix), uri="file:///w/a.py")
     )
     assert outcome.shape == "multi"
     assert outcome.texts == ["    y = x + 1\n    y *= 2\n"]
@@ -142,7 +142,7 @@ async def test_a_multi_line_generation_stops_where_it_would_copy_the_next_line()
     text = prefix + "    for item in items:\n        count += item\n    return count\n"
     pipeline = make_pipeline(RecordingBackend("    count = 0\n"))
     outcome = await pipeline.complete(
-        CompletionInput("file:///w/a.py", "a.py", "python", text, 1, 0, len(prefix))
+        CompletionInput("a.py", "python", text, 1, 0, len(prefix), uri="file:///w/a.py")
     )
     assert outcome.texts == ["    count = 0\n"]
     assert "    for item in items:\n" in requests[-1].stop_sequences

@@ -48,26 +48,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class CompletionInput:
-    uri: str  # keys the caches and the in-flight generation
-    path: str  # workspace-relative (or the file name when outside a workspace)
-    language: str
-    text: str
-    line: int  # 0-based
-    col: int  # 0-based, in characters
-    offset: int  # cursor offset in ``text`` (characters)
+class CompletionInput(PromptDocument):
+    """One completion request: the document and cursor the prompt is built for, and the document's URI."""
 
-    @property
-    def prefix(self) -> str:
-        return self.text[: self.offset]
-
-    @property
-    def suffix(self) -> str:
-        return self.text[self.offset :]
+    uri: str = field(kw_only=True)  # keys the caches and the in-flight generation
 
     @property
     def document(self) -> PromptDocument:
-        return PromptDocument(self.path, self.language, self.text, self.line, self.col, self.offset)
+        return self
 
 
 @dataclass
