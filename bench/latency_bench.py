@@ -46,7 +46,7 @@ from typing import Any
 
 import psutil
 import quality_bench
-from product_server import model_cache_dir, serve_command
+from product_server import first_inline_suggestion, model_cache_dir, serve_command
 
 from roost.engine.prompts.qwen import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, QwenCoderFormat
 from roost.engine.types import GenerationRequest
@@ -179,22 +179,11 @@ async def run_server(workspace: Path, picked: list[Cursor], options: dict[str, A
 
             async def ask(uri: str, line: int, character: int) -> tuple[str, float]:
                 asked = time.perf_counter()
-                answer = await asyncio.wait_for(
-                    session.client.text_document_inline_completion_async(
-                        types.InlineCompletionParams(
-                            text_document=types.TextDocumentIdentifier(uri=uri),
-                            position=types.Position(line=line, character=character),
-                            context=types.InlineCompletionContext(
-                                trigger_kind=types.InlineCompletionTriggerKind.Automatic
-                            ),
-                        )
-                    ),
-                    REQUEST_TIMEOUT_S,
+                text = await first_inline_suggestion(
+                    session.client, uri, line, character, invoked=False, timeout_s=REQUEST_TIMEOUT_S
                 )
                 ms = (time.perf_counter() - asked) * 1000
-                items = (answer.items if hasattr(answer, "items") else answer) or []
-                text = items[0].insert_text if items else ""
-                return (text if isinstance(text, str) else text.value), ms
+                return text, ms
 
             # The model loads on the first request: that one is reported apart (cold), not in the p50.
             warm = session.open("warm_up.py", "def add(a, b):\n    ", language_id="python")

@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from product_server import model_cache_dir, serve_command
+from product_server import first_inline_suggestion, model_cache_dir, serve_command
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "eval" / "humaneval_infilling"
@@ -158,22 +158,10 @@ async def run_product(tasks: list[Task], max_tokens: int, progress: Callable[[st
                 line = task.prompt.count("\n")
                 character = len(task.prompt.rsplit("\n", 1)[-1].encode("utf-16-le")) // 2
                 started = time.perf_counter()
-                answer = await asyncio.wait_for(
-                    session.client.text_document_inline_completion_async(
-                        types.InlineCompletionParams(
-                            text_document=types.TextDocumentIdentifier(uri=uri),
-                            position=types.Position(line=line, character=character),
-                            context=types.InlineCompletionContext(
-                                trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                            ),
-                        )
-                    ),
-                    REQUEST_TIMEOUT_S,
+                completion = await first_inline_suggestion(
+                    session.client, uri, line, character, invoked=True, timeout_s=REQUEST_TIMEOUT_S
                 )
                 seconds = time.perf_counter() - started
-                items = (answer.items if hasattr(answer, "items") else answer) or []
-                completion = items[0].insert_text if items else ""
-                completion = completion if isinstance(completion, str) else completion.value
                 details = await session.client.protocol.send_request_async(
                     "roost/completionDetails", {"uri": uri}
                 )
