@@ -94,6 +94,15 @@ class IndexOptions:
     watch_debounce_s: float = 0.3
     watch_max_delay_s: float = 2.0
 
+    def over_limit(self, text: str) -> bool:
+        """True for a text over ``max_file_bytes`` in UTF-8: an open buffer that size is not parsed or indexed,
+        like such a file on disk, and completes with its local context only."""
+        limit = self.max_file_bytes
+        # A character takes one to four UTF-8 bytes: only a text near the limit needs encoding to tell.
+        if len(text) > limit or len(text) * 4 <= limit:
+            return len(text) > limit
+        return len(text.encode("utf-8", "surrogatepass")) > limit
+
     def roots_for(self, language: str) -> tuple[str, ...]:
         if language == "python":
             return self.python_roots + self.extra_roots.get("python", ())

@@ -170,7 +170,7 @@ class ContextPreview:
             self.settings,
             self.tools,
             retriever=self.retriever,
-            buffer_limit=IndexSizeLimit(self.config.index.max_file_bytes),
+            buffer_limit=self.workspace_index.options,
             repo_name=self.root.name,
         )
         return Preview(
@@ -183,17 +183,3 @@ class ContextPreview:
             timings_ms=built.timings_ms,
             ms=(time.perf_counter() - started) * 1000.0,
         )
-
-
-@dataclass(frozen=True)
-class IndexSizeLimit:
-    """``index.max_file_bytes`` as the server's index applies it to an open buffer (in UTF-8 bytes)."""
-
-    max_file_bytes: int
-
-    def over_limit(self, text: str) -> bool:
-        limit = self.max_file_bytes
-        # A character takes one to four UTF-8 bytes: only a text near the limit needs encoding to tell.
-        if len(text) > limit or len(text) * 4 <= limit:
-            return len(text) > limit
-        return len(text.encode("utf-8", "surrogatepass")) > limit

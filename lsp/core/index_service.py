@@ -212,13 +212,8 @@ class IndexService:
         self._oversized.discard(path)
 
     def over_limit(self, text: str) -> bool:
-        """True for a text over ``index.max_file_bytes`` in UTF-8: such an open buffer is not parsed or
-        indexed (like such a file on disk) and completes with its local context only."""
-        limit = self.workspace_index.options.max_file_bytes
-        # A character takes one to four UTF-8 bytes: only a text near the limit needs encoding to tell.
-        if len(text) > limit or len(text) * 4 <= limit:
-            return len(text) > limit
-        return len(text.encode("utf-8", "surrogatepass")) > limit
+        """True for a text over ``index.max_file_bytes`` in UTF-8 (:meth:`IndexOptions.over_limit`)."""
+        return self.workspace_index.options.over_limit(text)
 
     def _submit(
         self, what: str, work: Callable[[], None], keeps_last: bool = False, path: str | None = None
