@@ -38,9 +38,7 @@ import asyncio
 import contextlib
 import gzip
 import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,10 +48,10 @@ from pathlib import Path
 from typing import Any
 
 from product_server import model_cache_dir, serve_command
+from quality_bench import program_passes
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "eval" / "humaneval_infilling" / "SingleLine.jsonl.gz"
-RUN_TIMEOUT_S = 10.0
 REQUEST_TIMEOUT_S = 300.0
 INSTRUCTIONS = {
     "fix": "fix the bug",
@@ -223,19 +221,7 @@ def load_tasks(per_kind: int, kinds: list[str], max_chars: int = 0) -> list[Task
 
 
 def passes(text: str, test: str, entry_point: str) -> bool:
-    """Run the file and the task's tests in a subprocess (isolated, timed out, in a scratch directory)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        try:
-            finished = subprocess.run(
-                [sys.executable, "-I", "-c", f"{text}\n\n{test}\ncheck({entry_point})\n"],
-                cwd=scratch,
-                capture_output=True,
-                timeout=RUN_TIMEOUT_S,
-                env={"PATH": os.environ.get("PATH", "")},
-            )
-        except subprocess.TimeoutExpired:
-            return False
-    return finished.returncode == 0
+    return program_passes(f"{text}\n\n{test}\ncheck({entry_point})\n")
 
 
 def asked_thing_present(task: Task, tree: ast.Module) -> bool:

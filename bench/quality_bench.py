@@ -113,11 +113,16 @@ def program_of(task: Task, completion: str) -> str:
 
 
 def passes(task: Task, completion: str) -> bool:
-    """Run the generated program in a subprocess (isolated, timed out, in a scratch directory)."""
+    return program_passes(program_of(task, completion))
+
+
+def program_passes(program: str) -> bool:
+    """Run a generated program in a subprocess (isolated, timed out, in a scratch directory); True when it
+    exits cleanly. Generated code never runs in the benchmark's own process."""
     with tempfile.TemporaryDirectory() as scratch:
         try:
             finished = subprocess.run(
-                [sys.executable, "-I", "-c", program_of(task, completion)],
+                [sys.executable, "-I", "-c", program],
                 cwd=scratch,
                 capture_output=True,
                 timeout=RUN_TIMEOUT_S,
