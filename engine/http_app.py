@@ -107,14 +107,16 @@ class TrustMiddleware:
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
         }
-        refusal = self._refusal(scope["path"], headers)
-        scope[AUTHORIZED_SCOPE_KEY] = self._api_key is None or self._key_presented(headers)
+        # The key is checked once per request: it decides the refusal and what the probes may show.
+        authorized = self._api_key is None or self._key_presented(headers)
+        scope[AUTHORIZED_SCOPE_KEY] = authorized
+        refusal = self._refusal(scope["path"], headers, authorized)
         if refusal is None:
             await self._app(scope, receive, send)
             return
         await _error_response(refusal)(scope, receive, send)
 
-    def _refusal(self, path: str, headers: dict[str, str]) -> BadRequest | None:
+    def _refusal(self, path: str, headers: dict[str, str], authorized: bool) -> BadRequest | None:
         host = headers.get("host", "")
         if ANY_HOST not in self._allowed_hosts and host_name(host) not in self._allowed_hosts:
             return BadRequest(
@@ -122,11 +124,9 @@ class TrustMiddleware:
                 "(localhost, 127.0.0.1, [::1]; add others with --allowed-host)",
                 status=403,
             )
-        if self._api_key is None or path in PROBE_PATHS:
+        if authorized or path in PROBE_PATHS:
             return None
-        if not self._key_presented(headers):
-            return BadRequest(f"missing or wrong API key: send 'Authorization: Bearer ${API_KEY_ENV}'", 401)
-        return None
+        return BadRequest(f"missing or wrong API key: send 'Authorization: Bearer ${API_KEY_ENV}'", 401)
 
     def _key_presented(self, headers: dict[str, str]) -> bool:
         if self._api_key is None:
