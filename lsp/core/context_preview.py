@@ -40,7 +40,7 @@ from roost.lsp.core.completion.prompt import (
 from roost.lsp.core.completion.shape import Shape
 from roost.lsp.core.engine_adapter import packaged_model_name, prompt_family
 from roost.lsp.core.services import index_options, retrieval_options
-from roost.lsp.core.shared_engine import shared_engine_options
+from roost.lsp.core.shared_engine import shared_engine_family
 
 
 class PreviewError(ValueError):
@@ -87,12 +87,7 @@ def prompt_tools(config: RoostConfig) -> PromptTools:
         source = None if packaged_model_name(config.model.name) is not None else model_dir
         family = prompt_family(config, source)
         return PromptTools(make_format(family, hf_tokenizer=counter.tokenizer), counter)
-    engine_dir: Path | None = None
-    if config.backend.kind == "shared":
-        model = shared_engine_options(config).model
-        candidate = Path(model).expanduser() if model else None
-        engine_dir = candidate if candidate is not None and candidate.is_dir() else None
-    family = prompt_family(config, engine_dir)
+    family = shared_engine_family(config) if config.backend.kind == "shared" else prompt_family(config, None)
     return PromptTools(make_format(family), FunctionCounter(estimated_token_count))
 
 

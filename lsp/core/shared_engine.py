@@ -60,5 +60,12 @@ def connect_shared_engine(config: RoostConfig, state_dir: str | None = None) -> 
             server_kind="roost",  # our engine server continues a prefilled answer
         )
     )
-    model_dir = Path(options.model).expanduser() if options.model else None
-    return backend, prompt_family(config, model_dir if model_dir and model_dir.is_dir() else None)
+    return backend, shared_engine_family(config)
+
+
+def shared_engine_family(config: RoostConfig) -> str:
+    """The prompt family of the shared engine's model: detected from its directory when the engine's
+    ``--model`` is one, else from the configuration (``roost context`` asks it too, without an engine)."""
+    model = engine_model_name(config)
+    model_dir = Path(model).expanduser() if model else None
+    return prompt_family(config, model_dir if model_dir is not None and model_dir.is_dir() else None)
