@@ -8,12 +8,10 @@ import logging
 import re
 import time
 from dataclasses import asdict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
-from pygls.uris import to_fs_path
 
 from roost.lsp import metrics
 from roost.lsp.core.completion.details import explain, outcome_details
@@ -57,17 +55,6 @@ def pipeline_of(ls: RoostServer) -> CompletionPipeline:
         ls.services[PIPELINE_KEY] = pipeline
     assert isinstance(pipeline, CompletionPipeline)
     return pipeline
-
-
-def relative_path(ls: RoostServer, uri: str) -> str:
-    path = Path(to_fs_path(uri) or uri)
-    root = ls.workspace_root()
-    if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.name
 
 
 def completion_input(ls: RoostServer, uri: str, position: types.Position) -> CompletionInput | Refused:

@@ -11,7 +11,7 @@ from lsprotocol import types
 from roost.lsp.config import RoostConfig
 from roost.lsp.core.services import SERVICES_KEY, Services, services_of
 from roost.lsp.handlers.content_changes import deferred_buffer_edits
-from roost.lsp.handlers.inline_completion import relative_path
+from roost.lsp.handlers.workspace_edits import relative_path
 from roost.lsp.metrics import serve_metrics
 from roost.lsp.server import ContentChange, DocumentEvent, RoostServer
 

@@ -63,6 +63,19 @@ def workspace_path(server: RoostServer, uri: str) -> str:
         ) from error
 
 
+def relative_path(server: RoostServer, uri: str) -> str:
+    """The name the services key an open document by: its workspace path, or its file name when it lies
+    outside the workspace (the document policy, not this name, decides whether a prompt may be built)."""
+    path = Path(to_fs_path(uri) or uri)
+    root = server.workspace_root()
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.name
+
+
 def uri_of(server: RoostServer, path: str) -> str:
     """The URI of a workspace path: the open document's own (the editor matches its buffer by it), else
     the file's."""
