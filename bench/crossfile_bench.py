@@ -1,0 +1,422 @@
+"""Quality benchmark, section 2: cross-file completion with vs without project context, by budget.
+
+    flock /tmp/cpu0.lock taskset -c 0 env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
+        .venv/bin/python bench/crossfile_bench.py --cases 45 --budgets 512,2048 --json OUT.json
+    .venv/bin/python bench/crossfile_bench.py --report OUT.json[,MORE.json]   # tables from saved runs
+
+What: for cursors where a line uses a function or class defined in another file of the same project (the
+jedi-labelled cases of ``bench/retrieval_bench.py``, nine real projects outside this repository, cached in
+$ROOST_BENCH_CACHE), the bundled model completes the rest of the line twice under the same total token
+budget: **with** project context and **without** it (the baseline, same run, same prompts otherwise).
+
+How: every prompt comes from the product's one prompt builder,
+:func:`roost.lsp.core.completion.prompt.build_prompt` (the server's default budget split; the packer
+water-fills prefix and suffix, so "without" spends the whole budget on the file itself), with the project's
+:class:`~roost.context.retrieval.Retriever` for "with" and ``retriever=None`` for "without". The model is the
+in-process backend the server loads with its default configuration (Qwen2.5-Coder-0.5B, int8 CPU weights),
+greedy, at most 24 new tokens, stopped at the end of the line; the answer goes through the format's
+``parse_answer`` (no post-processing filters, no gate: the model's answer is what is scored).
+
+Metrics per case: **exact match** of the line's rest (whitespace-trimmed) and **identifier match** (the
+suggestion's leading identifier is the gold cross-file name: the cursor sits at the start of the reference).
+Reported per budget × {with, without} × {seen, unseen, all} and per project, where "unseen" cursors are
+those whose name appears nowhere earlier in the file (CrossCodeEval's condition: only the project can tell
+the model the name). Issue quality's targets: unseen identifier match with context ≥ 2× without; exact
+match with context ≥ without on all cursors.
+
+Cases: round-robin over the projects; within a project unseen and seen cursors alternate, unseen first, so at
+least half of the picked cases are unseen (the cases that matter, and the rarer ones in real code).
+
+Cost on one core of the 2-core machine: about 12 s per case at 512 tokens (with + without), 22 s at 1,024,
+45 s at 2,048, plus indexing each project (seconds; sympy about a minute) and the model load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from product_server import model_cache_dir
+from retrieval_bench import PROJECTS, Case, cut_buffer, load_cases, name_seen_before, project_files
+
+MAX_NEW_TOKENS = 24
+GROUPS = ("unseen", "seen", "all")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+# ------------------------------------------------------------------------------------ pure helpers
+
+
+def leading_identifier(suggestion: str) -> str:
+    """The identifier the suggestion starts with ("" when it starts with anything else)."""
+    found = _IDENTIFIER.match(suggestion.lstrip())
+    return found.group(0) if found else ""
+
+
+def identifier_match(suggestion: str, name: str) -> bool:
+    """Whether the suggestion starts with ``name`` as a whole identifier (``foo`` does not match ``foobar``)."""
+    return leading_identifier(suggestion) == name
+
+
+def exact_match(suggestion: str, target: str) -> bool:
+    return suggestion.strip() == target.strip()
+
+
+def pick_cases(per_project: dict[str, list[tuple[Case, bool]]], total: int) -> list[tuple[str, Case, bool]]:
+    """``total`` cases, round-robin over the projects; within a project its picks alternate unseen, seen,
+    unseen, … (``seen`` flag False first), falling back to the other kind when one runs out."""
+    queues = {
+        name: ([c for c in cases if not c[1]], [c for c in cases if c[1]])
+        for name, cases in per_project.items()
+    }
+    taken = dict.fromkeys(per_project, 0)
+    picked: list[tuple[str, Case, bool]] = []
+    while len(picked) < total and any(unseen or seen for unseen, seen in queues.values()):
+        for name, (unseen, seen) in queues.items():
+            if len(picked) >= total:
+                break
+            first, second = (unseen, seen) if taken[name] % 2 == 0 else (seen, unseen)
+            queue = first or second
+            if queue:
+                case, flag = queue.pop(0)
+                picked.append((name, case, flag))
+                taken[name] += 1
+    return picked
+
+
+@dataclass
+class Answer:
+    suggestion: str
+    exact: bool
+    identifier: bool
+    prompt_tokens: int
+    name_in_prompt: bool  # the gold name appears anywhere in the prompt (suffix or context included)
+    gold_in_prompt: bool  # the gold definition's first line is inside a context item of the prompt
+    context_items: int
+    seconds: float
+
+
+@dataclass
+class CaseResult:
+    project: str
+    file: str
+    line: int
+    col: int
+    name: str
+    gold_path: str
+    gold_line: int
+    seen: bool
+    target: str
+    line_before: str  # the cursor's line up to the cursor
+    answers: dict[str, dict[str, Answer]]  # budget (as text) → "with" | "without" → answer
+
+
+def summarize(
+    results: Sequence[CaseResult], budgets: Iterable[int], project: str | None = None
+) -> dict[str, dict[str, dict[str, tuple[int, int, int]]]]:
+    """budget → group → mode → (exact hits, identifier hits, cases)."""
+    table: dict[str, dict[str, dict[str, tuple[int, int, int]]]] = {}
+    for budget in budgets:
+        key = str(budget)
+        table[key] = {}
+        for group in GROUPS:
+            chosen = [
+                r
+                for r in results
+                if key in r.answers
+                and (project is None or r.project == project)
+                and (group == "all" or r.seen == (group == "seen"))
+            ]
+            table[key][group] = {
+                mode: (
+                    sum(r.answers[key][mode].exact for r in chosen),
+                    sum(r.answers[key][mode].identifier for r in chosen),
+                    len(chosen),
+                )
+                for mode in ("with", "without")
+            }
+    return table
+
+
+def _ratio(a: int, b: int) -> str:
+    if b == 0:
+        return "  inf" if a else "    -"
+    return f"{a / b:5.2f}"
+
+
+def format_tables(results: Sequence[CaseResult]) -> str:
+    budgets = sorted({int(b) for r in results for b in r.answers})
+    out: list[str] = []
+    header = (
+        f"{'budget':>6} {'cursors':8} {'n':>3} | {'EM with':>11} {'EM w/o':>11} {'ratio':>5} | "
+        f"{'ident with':>11} {'ident w/o':>11} {'ratio':>5}"
+    )
+
+    def cell(hits: int, count: int) -> str:
+        return f"{hits:>2}/{count:<2} {hits / count:4.0%}" if count else f"{'-':>11}"
+
+    def rows(table: dict[str, dict[str, dict[str, tuple[int, int, int]]]], label: str = "") -> None:
+        for budget in budgets:
+            for group in GROUPS:
+                em_w, id_w, n = table[str(budget)][group]["with"]
+                em_o, id_o, _ = table[str(budget)][group]["without"]
+                if not n:
+                    continue
+                out.append(
+                    f"{budget:>6} {(label or group):8} {n:>3} | {cell(em_w, n)} {cell(em_o, n)} "
+                    f"{_ratio(em_w, em_o)} | {cell(id_w, n)} {cell(id_o, n)} {_ratio(id_w, id_o)}"
+                )
+
+    out.append("Cross-file completion, with vs without project context (same total budget)")
+    out.append(header)
+    rows(summarize(results, budgets))
+    gold = [
+        (
+            budget,
+            sum(
+                r.answers[str(budget)]["with"].gold_in_prompt
+                for r in results
+                if r.seen == seen and str(budget) in r.answers
+            ),
+            seen,
+        )
+        for budget in budgets
+        for seen in (False, True)
+    ]
+    out.append("\nGold definition inside the 'with' prompt's context (retrieval recall at that budget)")
+    for budget, hits, seen in gold:
+        count = sum(1 for r in results if r.seen == seen and str(budget) in r.answers)
+        out.append(f"{budget:>6} {'seen' if seen else 'unseen':8} {hits}/{count}")
+    out.append("\nPer project (all cursors): EM and identifier match, with / without")
+    out.append(header.replace("cursors ", "project "))
+    for project in sorted({r.project for r in results}):
+        table = summarize(results, budgets, project)
+        for budget in budgets:
+            em_w, id_w, n = table[str(budget)]["all"]["with"]
+            em_o, id_o, _ = table[str(budget)]["all"]["without"]
+            out.append(
+                f"{budget:>6} {project:8} {n:>3} | {cell(em_w, n)} {cell(em_o, n)} {_ratio(em_w, em_o)} | "
+                f"{cell(id_w, n)} {cell(id_o, n)} {_ratio(id_w, id_o)}"
+            )
+    seconds = {
+        (budget, mode): [r.answers[str(budget)][mode].seconds for r in results if str(budget) in r.answers]
+        for budget in budgets
+        for mode in ("with", "without")
+    }
+    tokens = {
+        (budget, mode): [
+            r.answers[str(budget)][mode].prompt_tokens for r in results if str(budget) in r.answers
+        ]
+        for budget in budgets
+        for mode in ("with", "without")
+    }
+    out.append("\nMean prompt tokens and seconds per suggestion (prompt build + generation, this run's CPU)")
+    for (budget, mode), values in seconds.items():
+        if values:
+            mean_tokens = sum(tokens[(budget, mode)]) / len(values)
+            out.append(f"{budget:>6} {mode:8} {mean_tokens:7.0f} tok {sum(values) / len(values):6.1f} s")
+    return "\n".join(out)
+
+
+def load_results(paths: Iterable[str]) -> list[CaseResult]:
+    """Saved runs, merged by cursor (a later file adds its budgets to the same cursor)."""
+    merged: dict[tuple[str, str, int, int], CaseResult] = {}
+    for path in paths:
+        for raw in json.loads(Path(path).read_text())["cases"]:
+            answers = {
+                budget: {mode: Answer(**answer) for mode, answer in modes.items()}
+                for budget, modes in raw.pop("answers").items()
+            }
+            result = CaseResult(**raw, answers=answers)
+            key = (result.project, result.file, result.line, result.col)
+            if key in merged:
+                merged[key].answers.update(answers)
+            else:
+                merged[key] = result
+    return list(merged.values())
+
+
+# --------------------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Project:
+    root: Path
+    retriever: Any
+    texts: dict[str, str]
+
+
+def open_project(name: str) -> Project:
+    from roost.context.retrieval import Retriever
+    from roost.context.retrieval.standalone import ParsedWorkspace
+    from roost.engine.gate.secrets import redact
+
+    root, package = PROJECTS[name]
+    files = project_files(root, package)
+    started = time.perf_counter()
+    retriever = Retriever(ParsedWorkspace(root, files=files), redact=redact)
+    retriever.warm()  # as the server does before it reports "ready"
+    print(f"  indexed {name} ({len(files)} files) in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return Project(root, retriever, {})
+
+
+def _gold_in(items: Sequence[Any], case: Case) -> bool:
+    return any(
+        item.path == case.gold_path
+        and item.start_line <= case.gold_line <= item.end_line
+        and case.gold_text in item.text
+        for item in items
+    )
+
+
+async def run_case(
+    backend: Any, tools: Any, project: Project, name: str, case: Case, seen: bool, budgets: Sequence[int]
+) -> CaseResult:
+    from roost.lsp.core.completion.prompt import PromptDocument, PromptSettings, build_prompt
+
+    text = project.texts.setdefault(
+        case.file, (project.root / case.file).read_text(encoding="utf-8", errors="replace")
+    )
+    line_text = text.split("\n")[case.line]
+    buffer = cut_buffer(text, case.line, case.col)
+    offset = sum(len(t) + 1 for t in buffer.split("\n")[: case.line]) + case.col
+    document = PromptDocument(case.file, "python", buffer, case.line, case.col, offset)
+    result = CaseResult(
+        name, case.file, case.line, case.col, case.name, case.gold_path, case.gold_line, seen,
+        line_text[case.col :].strip(), line_text[: case.col], {},
+    )  # fmt: skip
+    for budget in budgets:
+        answers: dict[str, Answer] = {}
+        for mode, retriever in (("without", None), ("with", project.retriever)):
+            started = time.perf_counter()
+            built = build_prompt(
+                document,
+                PromptSettings(budget=budget),
+                tools,
+                retriever=retriever,
+                buffer_limit=None,
+                repo_name=project.root.name,
+            )
+            request = built.prompt.to_request(max_new_tokens=MAX_NEW_TOKENS)
+            # Only the rest of the line is scored: stop at its end, as the server does for a one-line shape.
+            request = dataclasses.replace(request, stop_sequences=(*request.stop_sequences, "\n"))
+            parts: list[str] = []
+            async with contextlib.aclosing(backend.generate(request)) as stream:
+                async for chunk in stream:
+                    parts.append(chunk.text)
+            raw = "".join(parts)
+            suggestion = tools.prompt_format.parse_answer(raw, built.prompt).split("\n")[0].strip()
+            answers[mode] = Answer(
+                suggestion=suggestion,
+                exact=exact_match(suggestion, result.target),
+                identifier=identifier_match(suggestion, case.name),
+                prompt_tokens=built.tokens,
+                name_in_prompt=re.search(rf"(?<!\w){re.escape(case.name)}(?!\w)", built.prompt.text)
+                is not None,
+                gold_in_prompt=_gold_in(built.items, case),
+                context_items=len(built.items),
+                seconds=time.perf_counter() - started,
+            )
+        result.answers[str(budget)] = answers
+    return result
+
+
+def load_backend() -> tuple[Any, Any]:
+    """The backend and prompt tools the server has with its default configuration."""
+    from roost.engine.prompts.family import make_format
+    from roost.lsp.config import RoostConfig
+    from roost.lsp.core.completion.prompt import FunctionCounter, PromptTools
+    from roost.lsp.core.engine_adapter import (
+        hf_tokenizer_of,
+        load_transformers_backend,
+        model_source,
+        prompt_family,
+    )
+
+    os.environ.setdefault("ROOST_CACHE_DIR", model_cache_dir())
+    config = RoostConfig()
+    started = time.perf_counter()
+    backend = load_transformers_backend(config)
+    source = model_source(backend)
+    family = prompt_family(config, Path(source) if source else None)
+    tools = PromptTools(
+        make_format(family, hf_tokenizer=hf_tokenizer_of(backend)), FunctionCounter(backend.count_tokens)
+    )
+    print(f"  loaded {backend.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return backend, tools
+
+
+def save(path: str | None, args: argparse.Namespace, results: list[CaseResult]) -> None:
+    if not path:
+        return
+    payload = {"args": vars(args), "cases": [asdict(r) for r in results]}
+    Path(path).write_text(json.dumps(payload, indent=1))
+
+
+async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list[CaseResult]:
+    budgets = [int(b) for b in args.budgets.split(",")]
+    names = args.projects.split(",")
+    labelled: dict[str, list[tuple[Case, bool]]] = {}
+    for name in names:
+        root, _ = PROJECTS[name]
+        cases = load_cases(name, args.pool)
+        texts = {c.file: (root / c.file).read_text(encoding="utf-8", errors="replace") for c in cases}
+        labelled[name] = [(c, name_seen_before(texts[c.file], c)) for c in cases]
+    picked = pick_cases(labelled, args.cases)
+    unseen = sum(not seen for _, _, seen in picked)
+    progress(f"{len(picked)} cases ({unseen} unseen) over {len(names)} projects, budgets {budgets}")
+    projects = {name: open_project(name) for name in dict.fromkeys(name for name, _, _ in picked)}
+    backend, tools = load_backend()
+    results: list[CaseResult] = []
+    started = time.perf_counter()
+    try:
+        for index, (name, case, seen) in enumerate(picked, 1):
+            result = await run_case(backend, tools, projects[name], name, case, seen, budgets)
+            results.append(result)
+            save(args.json, args, results)
+            marks = " ".join(
+                f"{b}:{'E' if a['with'].exact else '.'}{'I' if a['with'].identifier else '.'}/"
+                f"{'E' if a['without'].exact else '.'}{'I' if a['without'].identifier else '.'}"
+                for b, a in result.answers.items()
+            )
+            progress(
+                f"{index}/{len(picked)} {time.perf_counter() - started:.0f} s {name} "
+                f"{'seen  ' if seen else 'unseen'} {case.name}: {marks} (with/without)"
+            )
+    finally:
+        await backend.aclose()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cases", type=int, default=45, help="cursors in all, round-robin over projects")
+    parser.add_argument("--budgets", default="512,2048", help="total prompt tokens, comma-separated")
+    parser.add_argument("--projects", default=",".join(PROJECTS))
+    parser.add_argument("--pool", type=int, default=150, help="labelled cases per project to pick from")
+    parser.add_argument("--json", help="write every case's answers here (rewritten after each case)")
+    parser.add_argument("--report", help="print the tables of saved runs (comma-separated JSON files)")
+    args = parser.parse_args()
+    if args.report:
+        results = load_results(args.report.split(","))
+    else:
+        results = asyncio.run(run(args, lambda line: print(line, file=sys.stderr, flush=True)))
+    print(format_tables(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
