@@ -21,13 +21,14 @@ members or the imported definition without a textual hint), and by whether the c
 ("dot") or not ("bare").
 
 Cases are cached under $ROOST_BENCH_CACHE (default /tmp/roost-bench) since jedi labelling takes minutes.
+What the model makes of the retrieved context (exact and identifier match, with vs without it, by budget) is
+measured on the same cases by ``bench/crossfile_bench.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import dataclasses
 import json
 import os
 import random
@@ -343,84 +344,6 @@ def prompt_timing(retriever: Retriever, requests: list[RetrievalRequest]) -> dic
     }
 
 
-def end_to_end(
-    per_project: dict[str, tuple[Retriever, list[Case]]], total: int, budget: int
-) -> dict[str, float]:
-    """Exact match of the completed line with the real default model, with vs without retrieved context.
-
-    Same prompt format and budget both ways (without context the prefix and suffix get the whole budget,
-    as in CrossCodeEval's in-file baseline); greedy decoding, the first line of the answer compared with
-    the line's real rest (whitespace-trimmed).
-    """
-    import asyncio
-
-    from roost.engine.backends.transformers_backend import TransformersBackend
-    from roost.engine.models.default import ensure_default_model
-    from roost.engine.prompts import (
-        BudgetSplit,
-        ContextSnippet,
-        PackOptions,
-        PromptInput,
-        TransformersTokenCounter,
-        detect_family_from_dir,
-        make_format,
-        pack,
-    )
-
-    model_dir = ensure_default_model()
-    counter = TransformersTokenCounter.from_pretrained(model_dir)
-    prompt_format = make_format(detect_family_from_dir(model_dir), hf_tokenizer=counter.tokenizer)
-    backend = TransformersBackend.load()
-    # Round-robin over projects so every project is represented.
-    queues = {name: list(cases) for name, (_, cases) in per_project.items()}
-    picked: list[tuple[str, Case]] = []
-    while len(picked) < total and any(queues.values()):
-        for name, queue in queues.items():
-            if queue and len(picked) < total:
-                picked.append((name, queue.pop(0)))
-
-    async def complete(prompt_input: PromptInput) -> str:
-        packed = pack(prompt_input, prompt_format, counter, PackOptions(budget_tokens=budget))
-        request = packed.prompt.to_request(max_new_tokens=24)
-        # Only the rest of the line is scored: stop at its end (saves decoding time on a CPU).
-        request = dataclasses.replace(request, stop_sequences=(*request.stop_sequences, "\n"))
-        raw = "".join([chunk.text async for chunk in backend.generate(request)])
-        return prompt_format.parse_answer(raw, packed.prompt)
-
-    async def run_all() -> tuple[int, int, int]:
-        with_hits = without_hits = 0
-        for index, (name, case) in enumerate(picked, 1):
-            root, _ = PROJECTS[name]
-            retriever = per_project[name][0]
-            text = (root / case.file).read_text(encoding="utf-8", errors="replace")
-            target = text.split("\n")[case.line][case.col :].strip()
-            buffer = cut_buffer(text, case.line, case.col)
-            offset = sum(len(t) + 1 for t in buffer.split("\n")[: case.line]) + case.col
-            base = PromptInput(case.file, "python", buffer[:offset], buffer[offset:], (), root.name)
-            budgets = BudgetSplit().token_budgets(budget)  # the server's split (35/15/50)
-            result = retriever.retrieve(
-                RetrievalRequest(case.file, buffer, case.line, case.col),
-                counter.count,
-                budgets.context,
-                prefix_budget=budgets.prefix,
-                suffix_budget=budgets.suffix,
-            )
-            snippets = tuple(ContextSnippet(i.path, i.text, i.score, str(i.kind)) for i in result.items)
-            plain = (await complete(base)).split("\n")[0].strip()
-            with_context = (await complete(base.with_parts(snippets=snippets))).split("\n")[0].strip()
-            without_hits += plain == target
-            with_hits += with_context == target
-            if index % 5 == 0:
-                print(
-                    f"  e2e {index}/{len(picked)}: with {with_hits} without {without_hits}", file=sys.stderr
-                )
-        await backend.aclose()
-        return len(picked), with_hits, without_hits
-
-    count, with_hits, without_hits = asyncio.run(run_all())
-    return {"e2e_cases": count, "em_with": with_hits / count, "em_without": without_hits / count}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -428,8 +351,6 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=150)
     parser.add_argument("--projects", default=",".join(PROJECTS))
     parser.add_argument("--timing-project", default="sympy", help="project for the prompt-build latency")
-    parser.add_argument("--e2e", type=int, default=0, help="cases for the end-to-end model run (0: skip)")
-    parser.add_argument("--e2e-budget", type=int, default=1024, help="prompt tokens in the end-to-end run")
     args = parser.parse_args()
     rows = []
     per_project: dict[str, tuple[Retriever, list[Case]]] = {}
@@ -484,12 +405,6 @@ def main() -> int:
             f"{row['project']:10} index {row['index_s']:.1f} s + {row['warm_s']:.1f} s | p50 {row['retrieval_p50_ms']:.1f} "
             f"p99 {row['retrieval_p99_ms']:.1f} | p50 {row['buffer_parse_p50_ms']:.1f} "
             f"p99 {row['buffer_parse_p99_ms']:.1f}{prompt}"
-        )
-    if args.e2e:
-        e2e = end_to_end(per_project, args.e2e, args.e2e_budget)
-        print(
-            f"\nEnd to end ({int(e2e['e2e_cases'])} cases, Qwen2.5-Coder-0.5B, {args.e2e_budget}-token prompts, greedy): "
-            f"exact match with context {e2e['em_with']:.1%} vs without {e2e['em_without']:.1%}"
         )
     return 0
 
