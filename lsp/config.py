@@ -87,9 +87,11 @@ class BackendSettings:
 @dataclass
 class ContextSettings:
     budget: int = setting(
-        2048,
-        "Prompt token budget (prefix + suffix + context). The three shares are weights: normalised to sum to 1.",
-        minimum=64,
+        0,
+        "Prompt token budget (prefix + suffix + context). The three shares are weights: normalised to sum to 1. "
+        "`0` picks it for where the model runs: 1024 when it runs on this machine's CPU (prefill there is "
+        "compute-bound: `bench/latency_bench.py`), 2048 on a GPU or a model server. Values below 64 count as 64.",
+        minimum=0,
         maximum=131072,
     )
     prefix_share: float = setting(

@@ -10,6 +10,8 @@ inside a loader. This module itself imports nothing heavy.
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 
 from roost.engine.types import DependencyMissingError
 
@@ -57,3 +59,23 @@ def local_device_summary() -> str:
             f"bf16 {'yes' if bf16 else 'no'}"
         )
     return f"torch {torch.__version__}, CPU only (no CUDA device): models run in float32 on the CPU"
+
+
+# Device nodes that exist only where a GPU driver is loaded (NVIDIA's, and ROCm's kernel driver).
+GPU_DRIVER_NODES = ("/proc/driver/nvidia/version", "/dev/nvidia0", "/dev/kfd")
+
+
+def local_device_is_cpu(device: str) -> bool:
+    """Whether the in-process engine asked for ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N``) runs on
+    the CPU, for choices that depend on it before a model is loaded (the prompt budget: prefill on a CPU is
+    compute-bound). Cheap on purpose, as it runs while the server starts: it asks torch only when torch is
+    already imported; otherwise ``auto`` counts as the CPU where no GPU driver is loaded and as a GPU where
+    one is (a CPU-only torch beside a GPU driver then gets the GPU's choice, which only costs speed)."""
+    if device == "cpu" or missing_local_engine_modules():
+        return True
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return not torch.cuda.is_available()
+    if device != "auto":
+        return False  # an explicit cuda device
+    return not any(os.path.exists(node) for node in GPU_DRIVER_NODES)

@@ -52,7 +52,7 @@ def test_every_server_setting_is_contributed_as_the_schema_says() -> None:
         assert "null" in setting["type"]
     # Bounds and choices come through (spot checks of each kind of field).
     budget = properties["roost.context.budget"]
-    assert (budget["type"], budget["minimum"], budget["maximum"]) == (["integer", "null"], 64, 131072)
+    assert (budget["type"], budget["minimum"], budget["maximum"]) == (["integer", "null"], 0, 131072)
     assert properties["roost.gate.block_severity"]["enum"] == ["low", "medium", "high", None]
     assert properties["roost.backend.timeout_s"]["type"] == ["number", "null"]
     assert properties["roost.index.watch"]["type"] == ["boolean", "null"]

@@ -19,6 +19,7 @@ from roost.context.facts import FileFacts
 from roost.context.parsing import parse_facts
 from roost.context.retrieval.model import Candidate, ContextItem, RetrievalResult
 from roost.context.retrieval.retriever import RetrievalRequest
+from roost.engine.backends import local_device_is_cpu
 from roost.engine.prompts.packer import BudgetSplit, PackOptions, TokenBudgets, pack
 from roost.engine.prompts.tokens import TokenCounter
 from roost.engine.prompts.types import ContextSnippet, Prompt, PromptFormat, PromptInput
@@ -79,10 +80,28 @@ class PromptSettings:
         return self.split.token_budgets(self.budget)
 
 
+# ``context.budget = 0`` (the default): the budget for where the model runs. On a CPU prefill is
+# compute-bound (about 190 prompt tokens/s on a 2-core laptop CPU with the bundled 0.5B), so the prompt's
+# length is the first suggestion's latency; cross-file quality by budget: docs/benchmarks.md.
+AUTO_BUDGET_CPU = 1024
+AUTO_BUDGET_ACCELERATOR = 2048  # a GPU, a shared engine on one, or a model server
+MINIMUM_BUDGET = 64
+
+
+def resolved_budget(config: RoostConfig) -> int:
+    """``context.budget``, or for 0 the one for the device the model runs on (a model server counts as
+    an accelerator; a shared engine runs on this machine, like the in-process one)."""
+    if config.context.budget:
+        return max(config.context.budget, MINIMUM_BUDGET)
+    if config.backend.kind != "openai" and local_device_is_cpu(config.model.device):
+        return AUTO_BUDGET_CPU
+    return AUTO_BUDGET_ACCELERATOR
+
+
 def prompt_settings(config: RoostConfig) -> PromptSettings:
     """The configuration → the prompt's settings: the one place its budget keys are read."""
     return PromptSettings(
-        budget=config.context.budget,
+        budget=resolved_budget(config),
         split=budget_split(config.context),
         multiline=config.completion.multiline,
     )
