@@ -2,6 +2,7 @@
 
     nice .venv/bin/python bench/latency_bench.py [--files 8] [--package email] [--budget N]
                                                  [--cpu-weights int8|float32] [--no-raw] [--json OUT]
+                                                 [--typing-chars 24] [--threads N] [-v]
     nice .venv/bin/python bench/latency_bench.py --weights [--tasks 30]
 
 Default run (the real ``roost serve --stdio``, one server, the model loaded once):
@@ -13,6 +14,14 @@ a. **First suggestion after opening a file**: a copy of a stdlib package (``emai
 b. **Follow-up keystrokes** after that suggestion: typing its first two characters (the suggestion still
    matches: served from the completion cache) and typing two characters that do not match it, one
    request per keystroke (each a new model call, reusing the prompt's KV prefix). p50 of each.
+b'. **Typing a real line**: for each file, the code line below that cursor is taken out (its indentation
+   kept), the file opened, a suggestion asked at the line's start, then the line's characters typed one
+   by one (the first ``--typing-chars``), a request after each keystroke as an editor with debounce 0
+   asks (the next keystroke once the answer is there). p50/p90 over all those keystrokes, and how many
+   were answered from the completion cache (the typed text still matches a suggestion) and how many
+   by a new model call. ``-v`` prints each model call's breakdown (``roost/completionDetails``): prompt
+   tokens, tokens reused from the prefix-KV cache, prefill and decode seconds, generated tokens; the
+   summary gives their medians for the first requests and for the keystrokes' model calls.
 c. **Server memory**: RSS of the server's process tree (psutil) once it is ready, once the model is
    loaded (a warm-up request, reported apart as the cold start), its peak (sampled), and at the end.
 
@@ -20,7 +29,9 @@ Baseline in the same run: the **raw model** (the same weights, loaded in this pr
 configuration defaults and loader, after the server has exited) given a plain FIM prompt of the same files
 and cursors (prefix and suffix cut to the same token budget, no context, no post-processing), stopped at
 the family's FIM stops and the end of the line. Ratios are printed against it; the load average is printed
-beside every figure (the machine may be shared; absolute times are then pessimistic).
+beside every figure (the machine may be shared; absolute times are then pessimistic). ``--threads N`` sets
+``OMP_NUM_THREADS`` (and ``MKL_NUM_THREADS``) for the server and the raw baseline: compare figures
+measured with the same thread count only.
 
 ``--weights``: where the time and memory go by weight form. Each form is loaded in a child process (one at
 a time): RSS after the imports and after the load, the prefix cache's bytes, prefill and decode tokens/s
@@ -40,7 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +62,7 @@ from product_server import first_inline_suggestion, model_cache_dir, serve_comma
 from roost.engine.prompts.qwen import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, QwenCoderFormat
 from roost.engine.types import GenerationRequest
 from roost.lsp.config import RoostConfig
+from roost.lsp.core.completion.prompt import prompt_settings
 
 REPO = Path(__file__).resolve().parent.parent
 REQUEST_TIMEOUT_S = 300.0
@@ -133,6 +145,35 @@ def cursors(workspace: Path, count: int) -> list[Cursor]:
 
 
 @dataclass
+class Answer:
+    """One request as the client saw it, with the server's account of it (``roost/completionDetails``)."""
+
+    label: str
+    ms: float
+    text: str
+    source: str  # model | cache | typed_ahead | in_flight | empty | ...
+    prompt_tokens: int = 0
+    reused_tokens: int = 0
+    prefill_s: float = 0.0
+    decode_s: float = 0.0
+    generated_tokens: int = 0
+    retrieval_ms: float = 0.0
+
+    @property
+    def model_call(self) -> bool:
+        return self.source not in ("cache", "typed_ahead", "in_flight")
+
+    def breakdown(self) -> str:
+        if not self.prompt_tokens:
+            return f"{self.label}: {self.ms:.0f} ms {self.source} {self.text[:30]!r}"
+        return (
+            f"{self.label}: {self.ms:.0f} ms {self.source}: prompt {self.prompt_tokens} tok, reused "
+            f"{self.reused_tokens}, prefill {self.prefill_s:.2f} s, decode {self.decode_s:.2f} s "
+            f"({self.generated_tokens} tok), retrieval {self.retrieval_ms:.0f} ms {self.text[:30]!r}"
+        )
+
+
+@dataclass
 class ServerRun:
     first_ms: list[float] = field(default_factory=list)
     first_load: list[float] = field(default_factory=list)
@@ -142,9 +183,30 @@ class ServerRun:
     rss: dict[str, int] = field(default_factory=dict)
     ready_s: float = 0.0
     cold_ms: float = 0.0
+    firsts: list[Answer] = field(default_factory=list)
+    non_matching: list[Answer] = field(default_factory=list)
+    typing_starts: list[Answer] = field(default_factory=list)  # the request at each typed line's start
+    typing: list[Answer] = field(default_factory=list)  # one per keystroke
 
 
-async def run_server(workspace: Path, picked: list[Cursor], options: dict[str, Any]) -> ServerRun:
+def typing_cursor(cursor: Cursor) -> tuple[Cursor, str]:
+    """The code line below ``cursor``'s inserted line, taken out (its indentation kept, the cursor after
+    it), and that line's text to type."""
+    lines = cursor.text.split("\n")
+    real = lines[cursor.line + 1]
+    indent = real[: len(real) - len(real.lstrip())]
+    text = "\n".join([*lines[: cursor.line], indent, *lines[cursor.line + 2 :]])
+    return Cursor(cursor.path, text, cursor.line, len(indent)), real[len(indent) :]
+
+
+async def run_server(
+    workspace: Path,
+    picked: list[Cursor],
+    options: dict[str, Any],
+    typing_chars: int,
+    verbose: bool,
+    fresh_context: bool = False,
+) -> ServerRun:
     sys.path.insert(0, str(REPO / "tests"))
     from lsp_harness import lsp_session, server_env
     from lsprotocol import types
@@ -162,9 +224,10 @@ async def run_server(workspace: Path, picked: list[Cursor], options: dict[str, A
             initialization_options=options,
             capabilities=capabilities,
             env=env,
-            command=serve_command(),
+            command=serve_command(fresh_context=fresh_context),
         ) as session:
             pid = session.client._server.pid  # type: ignore[union-attr]  # pygls keeps the subprocess there
+            versions: dict[str, int] = {}
 
             async def sample_peak() -> None:
                 nonlocal peak
@@ -177,29 +240,59 @@ async def run_server(workspace: Path, picked: list[Cursor], options: dict[str, A
             run.ready_s = time.perf_counter() - started
             run.rss["ready"] = tree_rss(pid)
 
-            async def ask(uri: str, line: int, character: int) -> tuple[str, float]:
+            async def ask(uri: str, line: int, character: int, label: str) -> Answer:
                 asked = time.perf_counter()
                 text = await first_inline_suggestion(
                     session.client, uri, line, character, invoked=False, timeout_s=REQUEST_TIMEOUT_S
                 )
                 ms = (time.perf_counter() - asked) * 1000
-                return text, ms
+                details = await session.client.protocol.send_request_async(
+                    "roost/completionDetails", {"uri": uri}
+                )
+                answer = Answer(label, ms, text, getattr(details, "source", "?"))
+                generation = getattr(details, "generation", None)
+                if generation is not None:  # a model call (servers before the field have none)
+                    answer.prompt_tokens = generation.prompt_tokens
+                    answer.reused_tokens = generation.reused_prompt_tokens
+                    answer.prefill_s = generation.prefill_s
+                    answer.decode_s = generation.decode_s
+                    answer.generated_tokens = generation.generated_tokens
+                    answer.retrieval_ms = getattr(details.timings_ms, "retrieval", 0.0)
+                if verbose:
+                    print(f"    {answer.breakdown()}", flush=True)
+                return answer
+
+            def change(uri: str, text: str) -> None:
+                versions[uri] = versions.get(uri, 1) + 1
+                session.client.text_document_did_change(
+                    types.DidChangeTextDocumentParams(
+                        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=versions[uri]),
+                        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+                    )
+                )
+
+            def close(uri: str) -> None:
+                session.client.text_document_did_close(
+                    types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+                )
 
             # The model loads on the first request: that one is reported apart (cold), not in the p50.
             warm = session.open("warm_up.py", "def add(a, b):\n    ", language_id="python")
-            _text, run.cold_ms = await ask(warm, 1, 4)
+            run.cold_ms = (await ask(warm, 1, 4, "cold")).ms
             run.rss["model_loaded"] = tree_rss(pid)
             print(f"  cold first request (loads the model): {run.cold_ms:.0f} ms ({load()})", flush=True)
             for number, cursor in enumerate(picked, 1):
                 uri = session.open(cursor.path, cursor.text, language_id="python")
-                suggestion, ms = await ask(uri, cursor.line, cursor.character)
-                run.first_ms.append(ms)
+                versions[uri] = 1
+                first = await ask(uri, cursor.line, cursor.character, "first")
+                suggestion = first.text
+                run.firsts.append(first)
+                run.first_ms.append(first.ms)
                 run.first_load.append(os.getloadavg()[0])
                 run.suggestions.append(suggestion)
                 if number == 1:
                     run.rss["first_suggestion"] = tree_rss(pid)
-                print(f"  {cursor.path}: first {ms:.0f} ms {suggestion[:40]!r}  ({load()})", flush=True)
-                version = 1
+                print(f"  {cursor.path}: first {first.ms:.0f} ms {suggestion[:40]!r}  ({load()})", flush=True)
                 typed_runs: list[tuple[str, list[float]]] = []
                 if len(suggestion) >= 3:
                     typed_runs.append((suggestion[:2], run.matching_ms))
@@ -207,33 +300,49 @@ async def run_server(workspace: Path, picked: list[Cursor], options: dict[str, A
                 typed_runs.append((other, run.non_matching_ms))
                 for typed, into in typed_runs:
                     for count in range(1, len(typed) + 1):
-                        version += 1
                         lines = cursor.text.split("\n")
                         lines[cursor.line] += typed[:count]
-                        session.client.text_document_did_change(
-                            types.DidChangeTextDocumentParams(
-                                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                                content_changes=[
-                                    types.TextDocumentContentChangeWholeDocument(text="\n".join(lines))
-                                ],
-                            )
+                        change(uri, "\n".join(lines))
+                        answer = await ask(
+                            uri, cursor.line, cursor.character + count, f"typed {typed[:count]!r}"
                         )
-                        _text, ms = await ask(uri, cursor.line, cursor.character + count)
-                        into.append(ms)
-                    version += 1  # back to the file as opened before the next kind of typing
-                    session.client.text_document_did_change(
-                        types.DidChangeTextDocumentParams(
-                            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                            content_changes=[types.TextDocumentContentChangeWholeDocument(text=cursor.text)],
-                        )
-                    )
-                session.client.text_document_did_close(
-                    types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
-                )
+                        into.append(answer.ms)
+                        if into is run.non_matching_ms:
+                            run.non_matching.append(answer)
+                    change(uri, cursor.text)  # back to the file as opened before the next kind of typing
+                close(uri)
+                if typing_chars > 0:
+                    await type_real_line(cursor, typing_chars, session, ask, change, close, run)
             run.rss["end"] = tree_rss(pid)
             sampler.cancel()
     run.rss["peak"] = peak
     return run
+
+
+async def type_real_line(
+    cursor: Cursor, typing_chars: int, session: Any, ask: Any, change: Any, close: Any, run: ServerRun
+) -> None:
+    """Figure b': the real line below ``cursor`` typed character by character (see the docstring)."""
+    start, line_text = typing_cursor(cursor)
+    typed = line_text[:typing_chars]
+    uri = session.open(start.path, start.text, language_id="python")
+    opening = await ask(uri, start.line, start.character, "line start")
+    run.typing_starts.append(opening)
+    lines = start.text.split("\n")
+    answers = []
+    for count in range(1, len(typed) + 1):
+        lines[start.line] = lines[start.line][: start.character] + typed[:count]
+        change(uri, "\n".join(lines))
+        answers.append(await ask(uri, start.line, start.character + count, f"typed {typed[:count]!r}"))
+    close(uri)
+    run.typing.extend(answers)
+    model = [a for a in answers if a.model_call]
+    print(
+        f"  {cursor.path}: typed {typed!r}: p50 {statistics.median(a.ms for a in answers):.0f} ms, "
+        f"{len(answers) - len(model)} from the cache, {len(model)} model calls "
+        f"(p50 {statistics.median(a.ms for a in model) if model else 0:.0f} ms)  ({load()})",
+        flush=True,
+    )
 
 
 # ------------------------------------------------------------------------------------ the raw model
@@ -365,6 +474,23 @@ def run_weights(forms: list[str], tasks: int) -> int:
     return 0
 
 
+def breakdown_summary(name: str, answers: list[Answer]) -> str:
+    """Medians of the model calls' breakdown: where a request's time goes."""
+    calls = [a for a in answers if a.prompt_tokens]
+    if not calls:
+        return f"{name}: no model call"
+
+    def median(values: Any) -> float:
+        return statistics.median(list(values))
+
+    return (
+        f"{name} ({len(calls)}): median prompt {median(a.prompt_tokens for a in calls):.0f} tok, reused "
+        f"{median(a.reused_tokens for a in calls):.0f} (prefilled {median(a.prompt_tokens - a.reused_tokens for a in calls):.0f}), "
+        f"prefill {median(a.prefill_s for a in calls):.2f} s, decode {median(a.decode_s for a in calls):.2f} s "
+        f"({median(a.generated_tokens for a in calls):.0f} tok), round trip {median(a.ms for a in calls):.0f} ms"
+    )
+
+
 # --------------------------------------------------------------------------------------------- main
 
 
@@ -378,12 +504,25 @@ def main() -> int:
     parser.add_argument("--cpu-weights", choices=("int8", "float32"), default=None)
     parser.add_argument("--no-raw", action="store_true", help="skip the raw-model baseline")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--typing-chars", type=int, default=24, help="characters of each real line typed (b'; 0: skip)"
+    )
+    parser.add_argument("--threads", type=int, help="OMP_NUM_THREADS for the server and the raw model")
+    parser.add_argument("-v", "--verbose", action="store_true", help="each request's breakdown")
+    parser.add_argument(
+        "--fresh-context",
+        action="store_true",
+        help="baseline: the server retrieves every keystroke's context afresh (no kept context)",
+    )
     parser.add_argument("--weights", action="store_true", help="compare weight forms (see above)")
     parser.add_argument("--forms", default="float32,int8")
     parser.add_argument("--tasks", type=int, default=30)
     parser.add_argument("--weights-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.threads:
+        # Before torch is imported (here or in the server): its thread pool reads these once.
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(args.threads)
     if args.weights_child:
         print(json.dumps(weights_child(args.weights_child, args.tasks)))
         return 0
@@ -391,15 +530,23 @@ def main() -> int:
         return run_weights(args.forms.split(","), args.tasks)
 
     defaults = RoostConfig()
-    budget = args.budget or defaults.context.budget
+    budget = args.budget or prompt_settings(defaults).budget  # the product's own default for this machine
     options: dict[str, Any] = {"completion": {"debounce_ms": 0}, "context": {"budget": budget}}
     if args.cpu_weights:
         options["model"] = {"cpu_weights": args.cpu_weights}
     with tempfile.TemporaryDirectory() as tmp:
         workspace = copy_package(args.package, Path(tmp) / "workspace")
         picked = cursors(workspace, args.files)
-        print(f"workspace: a copy of stdlib {args.package!r}; {len(picked)} files; budget {budget}; {load()}")
-        run = asyncio.run(run_server(workspace, picked, options))
+        context = (
+            "retrieved afresh per keystroke (baseline)" if args.fresh_context else "kept while typing a line"
+        )
+        print(
+            f"workspace: a copy of stdlib {args.package!r}; {len(picked)} files; budget {budget}; threads "
+            f"{os.environ.get('OMP_NUM_THREADS', 'default')}; context {context}; {load()}"
+        )
+        run = asyncio.run(
+            run_server(workspace, picked, options, args.typing_chars, args.verbose, args.fresh_context)
+        )
     raw_ms: list[float] = []
     raw_loads: list[float] = []
     if not args.no_raw:
@@ -431,6 +578,20 @@ def main() -> int:
         f"{statistics.median(run.non_matching_ms):.0f} ms  p90 {percentile(run.non_matching_ms, 90):.0f} ms "
         f"over {len(run.non_matching_ms)} (target p50 <= 500; {load()})"
     )
+    print(f"   model calls: {breakdown_summary('first requests', run.firsts)}")
+    print(f"                {breakdown_summary('non-matching keystrokes', run.non_matching)}")
+    if run.typing:
+        typing_ms = [a.ms for a in run.typing]
+        model = [a for a in run.typing if a.model_call]
+        print(
+            f"b'. typing real lines ({len(run.typing_starts)} lines, {len(run.typing)} keystrokes, a request "
+            f"after each): p50 {statistics.median(typing_ms):.0f} ms  p90 {percentile(typing_ms, 90):.0f} ms; "
+            f"{len(run.typing) - len(model)} ({(len(run.typing) - len(model)) / len(run.typing):.0%}) from "
+            f"the cache, {len(model)} new model calls (p50 "
+            f"{statistics.median(a.ms for a in model) if model else 0:.0f} ms)"
+        )
+        print(f"    model calls: {breakdown_summary('line starts', run.typing_starts)}")
+        print(f"                 {breakdown_summary('keystrokes', model)}")
     print(
         "c. server RSS (process tree, MiB): "
         + ", ".join(f"{name} {value / MIB:.0f}" for name, value in run.rss.items())
@@ -439,7 +600,7 @@ def main() -> int:
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"budget": budget, "server": run.__dict__, "raw_ms": raw_ms, "raw_loads": raw_loads}, indent=1
+                {"budget": budget, "server": asdict(run), "raw_ms": raw_ms, "raw_loads": raw_loads}, indent=1
             )
         )
     return 0

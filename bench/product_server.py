@@ -12,9 +12,24 @@ from typing import Any
 import platformdirs
 from lsprotocol import types
 
+# The server as it was before the completion pipeline kept a document's context while the user types on
+# one line (lsp/core/completion/sticky_context.py): every keystroke's prompt is retrieved afresh. Only
+# for benchmarks that measure what keeping it saves, in the same run.
+_FRESH_CONTEXT_SERVER = (
+    "import sys\n"
+    "from roost.lsp.core.completion.pipeline import CompletionPipeline\n"
+    "CompletionPipeline.sticky_retriever = lambda self, retriever: retriever\n"
+    "from roost.lsp.cli import main\n"
+    "sys.exit(main(['serve', '--stdio']))\n"
+)
 
-def serve_command() -> list[str]:
-    """The ``roost`` console script beside this interpreter, or ``python -m`` where none is installed."""
+
+def serve_command(*, fresh_context: bool = False) -> list[str]:
+    """The ``roost`` console script beside this interpreter, or ``python -m`` where none is installed;
+    ``fresh_context``: the server retrieving every keystroke's context afresh (the baseline of prompt
+    reuse, see ``_FRESH_CONTEXT_SERVER``)."""
+    if fresh_context:
+        return [sys.executable, "-c", _FRESH_CONTEXT_SERVER]
     script = Path(sys.executable).with_name("roost")
     if script.exists():
         return [str(script), "serve", "--stdio"]

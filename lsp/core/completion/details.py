@@ -17,6 +17,23 @@ _OFFERED_SOURCES = frozenset({"model", "cache", "typed_ahead", "in_flight"})
 _LOADING_STATES = frozenset({"starting", "loading_model"})
 
 
+def _generation_details(outcome: CompletionOutcome) -> dict[str, object] | None:
+    """The model call's own figures: how much of the prompt came from the prefix-KV cache, and where the
+    time went (prefill of the rest, decode)."""
+    timings = outcome.generation
+    if timings is None:
+        return None
+    return {
+        "prompt_tokens": timings.prompt_tokens,
+        "reused_prompt_tokens": timings.reused_prompt_tokens,
+        "generated_tokens": timings.generated_tokens,
+        "queue_s": round(timings.queue_s, 4),
+        "prefill_s": round(timings.prefill_s, 4),
+        "decode_s": round(timings.decode_s, 4),
+        "total_s": round(timings.total_s, 4),
+    }
+
+
 def outcome_details(outcome: CompletionOutcome) -> dict[str, object]:
     """The completion's suggestions, source, stage timings, chosen context (0-based lines) and gate
     decisions, as JSON-ready values."""
@@ -27,6 +44,7 @@ def outcome_details(outcome: CompletionOutcome) -> dict[str, object]:
         "message": outcome.message,
         "timings_ms": {stage: round(ms, 2) for stage, ms in outcome.timings_ms.items()},
         "prompt_tokens": outcome.prompt_tokens,
+        "generation": _generation_details(outcome),
         "context": [
             {
                 "path": item.path,

@@ -24,7 +24,14 @@ from roost.context.retrieval.model import ContextItem
 from roost.engine import postprocess
 from roost.engine.gate.gate import Gate
 from roost.engine.prompts.types import PromptFormat
-from roost.engine.types import Backend, BackendError, EngineError, GenerationRequest, RequestPriority
+from roost.engine.types import (
+    Backend,
+    BackendError,
+    EngineError,
+    GenerationRequest,
+    GenerationTimings,
+    RequestPriority,
+)
 from roost.lsp import metrics
 from roost.lsp.config import RoostConfig
 from roost.lsp.core.completion.cache import CompletionCache, typed_ahead
@@ -42,6 +49,7 @@ from roost.lsp.core.completion.prompt import (
     repo_name_of,
 )
 from roost.lsp.core.completion.shape import Shape
+from roost.lsp.core.completion.sticky_context import StickyRetriever
 from roost.lsp.core.services import CompletionUnavailable
 
 log = logging.getLogger(__name__)
@@ -73,6 +81,9 @@ class CompletionOutcome:
     timings_ms: dict[str, float] = field(default_factory=dict)
     context: list[ContextItem] = field(default_factory=list)  # retrieval's items in the prompt
     prompt_tokens: int = 0  # the prompt sent to the model, in the backend's count (0: none was built)
+    # The backend's own figures for the model call (prompt tokens reused from its prefix-KV cache, prefill
+    # and decode seconds); None when no model call answered this request (cache, typed ahead, ...).
+    generation: GenerationTimings | None = None
     blocked: list[BlockedCandidate] = field(default_factory=list)
     message: str = ""
 
@@ -160,6 +171,9 @@ class CompletionPipeline:
         self._sequence: dict[str, int] = {}
         self._in_flight: dict[str, _InFlight] = {}
         self.model_requests = 0  # generations started (the typing benchmark checks it)
+        # The server's retriever wrapped so that typing on one line keeps the prompt's context (and with
+        # it the prompt's start, whose KV the engine reuses); rewrapped when the services replace it.
+        self._sticky: StickyRetriever | None = None
 
     # -- entry point ------------------------------------------------------------------------------
     async def complete(self, request: CompletionInput) -> CompletionOutcome:
@@ -315,6 +329,8 @@ class CompletionPipeline:
         async with contextlib.aclosing(backend.generate(generation)) as stream:
             async for chunk in stream:
                 parts.append(chunk.text)
+                if chunk.timings is not None:
+                    outcome.generation = chunk.timings
                 if chunk.is_final and chunk.finish_reason == "error":
                     # Typed, so the failure is reported with its real reason (not as a crash).
                     raise BackendError(
@@ -360,10 +376,20 @@ class CompletionPipeline:
             document,
             settings,
             PromptTools(prompt_format, FunctionCounter(backend.count_tokens)),
-            retriever=services.retriever,
+            retriever=self.sticky_retriever(services.retriever),
             buffer_limit=index,
             repo_name=repo_name_of(services.root),
         )
+
+    def sticky_retriever(self, retriever: ContextRetriever | None) -> StickyRetriever | None:
+        """``retriever`` behind the one :class:`StickyRetriever` of this pipeline (a new one when the
+        services hand out another retriever: the old one's context belongs to another workspace state)."""
+        if retriever is None:
+            return None
+        sticky = self._sticky
+        if sticky is None or sticky.retriever is not retriever:
+            sticky = self._sticky = StickyRetriever(retriever)
+        return sticky
 
 
 def _with_extra_stops(
