@@ -137,6 +137,34 @@ class DynamicKVBatch:
         self.mask = mask
         return out.logits[:, -1, :]
 
+    def decode_positions(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
+        """Several positions per row in one forward (speculative decoding's check of a draft):
+        ``[rows, m]`` ids at their positions → ``[rows, m, vocab]`` logits, one per position. Every row
+        grows by ``m`` positions; :meth:`drop_last` takes back those that turn out to be wrong."""
+        assert self.mask is not None
+        count = input_ids.shape[1]
+        mask = torch.cat([self.mask, self.mask.new_ones((self.size, count))], dim=1)
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=position_ids,
+            use_cache=True,
+            logits_to_keep=count,
+            **{self.cache_kwarg: cache_from(self.kv)},
+        )
+        self.kv = [(layer.keys, layer.values) for layer in returned_cache(out).layers]
+        self.mask = mask
+        return out.logits
+
+    def drop_last(self, count: int) -> None:
+        """Forget the last ``count`` positions of every row (rejected draft tokens). Views, not copies:
+        the next step's concatenation makes fresh tensors and frees the dropped positions."""
+        if count <= 0:
+            return
+        assert self.mask is not None and count < self.mask.shape[1]
+        self.kv = [(k[:, :, :-count], v[:, :, :-count]) for k, v in self.kv]
+        self.mask = self.mask[:, :-count]
+
     def reset(self) -> None:
         self.kv, self.mask = [], None
 

@@ -26,6 +26,10 @@ need is small, so we use transformers' :class:`~transformers.DynamicCache` and w
   decoding could then pick a different token at a near tie. The price is memory: a paused row's KV
   stays where it was (on the GPU) until it resumes or is cancelled; rows are only paused for strictly
   more urgent work, so at most the requests that were running can be paused at once.
+* **Speculative decoding** (``speculative_tokens``): while one greedy request runs alone (the editor's
+  case), a draft copied from its own tokens (:mod:`~roost.engine.speculative`, prompt lookup) is checked
+  in one forward over ``[next token, *draft]``; the agreed tokens go through the same per-token
+  acceptance as plain decoding (streaming and stops unchanged) and the KV of the rejected ones is dropped.
 * **Layouts**: the batch's KV lives in a :class:`~roost.engine.kv_batch.DynamicKVBatch` (default) or,
   with ``static_cache_tokens``, a fixed-shape :class:`~roost.engine.kv_batch.StaticKVBatch` whose
   decode step is compiled once (see that module).
@@ -53,6 +57,7 @@ import torch
 from roost.engine import metrics
 from roost.engine.kv_batch import DynamicKVBatch, KVBatch, KVLayers, StaticKVBatch, cache_from, returned_cache
 from roost.engine.native_memory import release_freed_memory
+from roost.engine.speculative import PromptLookup, accepted_tokens
 from roost.engine.tokenizer import TokenizerAdapter
 from roost.engine.types import (
     EngineError,
@@ -65,6 +70,12 @@ from roost.engine.types import (
 )
 
 log = logging.getLogger(__name__)
+
+
+# Off until measured (bench/speculative_bench.py).
+SPECULATIVE_TOKENS_DEFAULT = 0
+# One more than this would leave the int8 CPU kernel's decode path (cpu_int8.DECODE_ROWS).
+MAX_SPECULATIVE_TOKENS = 15
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,12 @@ class SchedulerOptions:
     static_cache_tokens: int | None = None
     # With static_cache_tokens: torch.compile the decode step (False: the same layout, eager).
     compile_static_decode: bool = True
+    # Prompt-lookup speculative decoding: with a single greedy request in the batch, up to this many
+    # tokens copied from its prompt and answer are checked in one forward (0: off). The int8 CPU kernel
+    # takes up to 16 rows (this + 1) on its decode path (cpu_int8.DECODE_ROWS), so this is capped at 15.
+    speculative_tokens: int = SPECULATIVE_TOKENS_DEFAULT
+    # The shortest suffix of the request's tokens that a draft may be matched on (see PromptLookup).
+    speculative_min_ngram: int = 2
 
 
 @dataclass(frozen=True)
@@ -174,6 +191,7 @@ class _RequestState:
     seq: int = 0  # arrival order, kept when a paused request goes back to the queue
     paused_kv: KVLayers | None = None  # the KV of a preempted request, until it resumes
     preemptions: int = 0
+    lookup: PromptLookup | None = None  # its tokens for speculative drafts, built at its first draft
 
 
 class Scheduler:
@@ -211,6 +229,10 @@ class Scheduler:
         self.prefix_cache = PrefixKVCache(self.options.prefix_cache_bytes)
         self.events: deque[SchedulerEvent] = deque(maxlen=self.options.event_log_size)
         self.decode_steps = 0
+        # Speculative decoding, for benchmarks: forwards that checked a draft, draft tokens, accepted ones.
+        self.speculative_steps = 0
+        self.draft_tokens = 0
+        self.accepted_draft_tokens = 0
 
         self._cv = threading.Condition()
         self._pending: list[tuple[int, int, _RequestState]] = []  # heap of (priority, seq, state)
@@ -485,6 +507,8 @@ class Scheduler:
         return kv, logits
 
     def _decode_step(self) -> None:
+        if self._speculative_decode_step():
+            return
         rows = self._rows
         input_ids = torch.tensor([[s.next_token] for s in rows], dtype=torch.long, device=self.device)
         positions = torch.tensor([[s.kv_len] for s in rows], dtype=torch.long, device=self.device)
@@ -500,6 +524,48 @@ class Scheduler:
             self._keep_rows(keep)
         if self.decode_steps % 16 == 0:
             metrics.update_gpu_metrics()
+
+    def _speculative_decode_step(self) -> bool:
+        """One forward over the single running row's next token and a prompt-lookup draft; False (nothing
+        done) when speculation does not apply: several rows, sampling, the static layout, no draft."""
+        if len(self._rows) != 1 or not isinstance(self._batch, DynamicKVBatch):
+            return False
+        state = self._rows[0]
+        limit = min(self.options.speculative_tokens, MAX_SPECULATIVE_TOKENS)
+        # No draft past the token budget or the context: those tokens could never be accepted.
+        limit = min(
+            limit,
+            state.request.max_new_tokens - len(state.generated) - 1,
+            self.max_context_tokens - state.kv_len - 2,
+        )
+        if limit <= 0 or state.request.temperature != 0:
+            return False
+        if state.lookup is None:
+            state.lookup = PromptLookup(state.prompt_ids, min_ngram=self.options.speculative_min_ngram)
+        # The lookup holds the prompt and every accepted token; the last one is ``next_token``.
+        state.lookup.extend(state.generated[len(state.lookup) - len(state.prompt_ids) :])
+        draft = state.lookup.draft(limit)
+        if not draft:
+            return False
+        inputs = [state.next_token, *draft]
+        base = state.kv_len
+        input_ids = torch.tensor([inputs], dtype=torch.long, device=self.device)
+        positions = torch.arange(base, base + len(inputs), device=self.device).unsqueeze(0)
+        metrics.BATCH_SIZE_PER_STEP.observe(1)
+        logits = self._batch.decode_positions(input_ids, positions)
+        self.decode_steps += 1
+        self.speculative_steps += 1
+        tokens = accepted_tokens(draft, logits[0].argmax(dim=-1).tolist())
+        self.draft_tokens += len(draft)
+        self.accepted_draft_tokens += len(tokens) - 1
+        for offset, token in enumerate(tokens, 1):
+            state.kv_len = base + offset
+            if self._accept_token(state, token):
+                self._keep_rows([])
+                return True
+        # The KV holds [next_token, *draft]; keep the inputs that the accepted tokens followed.
+        self._batch.drop_last(len(inputs) - len(tokens))
+        return True
 
     def _pick_token(self, logits: torch.Tensor, state: _RequestState) -> int:
         request = state.request
