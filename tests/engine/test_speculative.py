@@ -4,6 +4,7 @@ random Mistral model (greedy tokens, stops, KV rollback unchanged by speculation
 from __future__ import annotations
 
 import asyncio
+import inspect
 import random
 from pathlib import Path
 
@@ -198,3 +199,45 @@ async def test_sampling_decodes_without_speculation(copying_mistral_dir) -> None
     finally:
         speculative.scheduler.close()
         plain.scheduler.close()
+
+
+def test_verification_forward_equals_one_position_at_a_time(copying_mistral_dir, monkeypatch) -> None:
+    """decode_positions over m positions gives the logits of m single-position steps, and the grouped
+    query heads are packed rather than the key/value heads copied (repeat_kv never runs)."""
+    from transformers import AutoModelForCausalLM
+    from transformers.integrations import sdpa_attention
+
+    from roost.engine.kv_batch import DynamicKVBatch, returned_cache
+
+    model = AutoModelForCausalLM.from_pretrained(copying_mistral_dir, attn_implementation="sdpa").eval()
+    cache_kwarg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    prompt = torch.tensor([cycle_prompt(3)])
+    following = [1003, 1004, 77, 1005, 1006]
+    with torch.inference_mode():
+        prefill = returned_cache(model(input_ids=prompt, use_cache=True))
+        kv = [(layer.keys, layer.values) for layer in prefill.layers]
+        length = prompt.shape[1]
+        stepwise = DynamicKVBatch(model, cache_kwarg, torch.device("cpu"))
+        stepwise.join(kv, length)
+        expected = [
+            stepwise.decode(torch.tensor([[token]]), torch.tensor([[length + offset]]))[0]
+            for offset, token in enumerate(following)
+        ]
+
+        def no_copies(*_args: object) -> None:
+            raise AssertionError("repeat_kv ran in a verification forward")
+
+        monkeypatch.setattr(sdpa_attention, "repeat_kv", no_copies)
+        batch = DynamicKVBatch(model, cache_kwarg, torch.device("cpu"))
+        batch.join(kv, length)
+        positions = torch.arange(length, length + len(following)).unsqueeze(0)
+        logits = batch.decode_positions(torch.tensor([following]), positions)[0]
+        assert batch.kv[0][0].shape[2] == length + len(following)
+        batch.drop_last(2)
+        assert (
+            batch.kv[0][0].shape[2] == length + 3
+            and batch.mask is not None
+            and batch.mask.shape[1] == length + 3
+        )
+    assert torch.allclose(logits, torch.stack(expected), atol=1e-4)
+    assert [int(row.argmax()) for row in logits] == [int(row.argmax()) for row in expected]
