@@ -198,6 +198,18 @@ def format_tables(results: Sequence[CaseResult]) -> str:
     for budget, hits, seen in gold:
         count = sum(1 for r in results if r.seen == seen and str(budget) in r.answers)
         out.append(f"{budget:>6} {'seen' if seen else 'unseen':8} {hits}/{count}")
+    # "Unseen" looks only above the cursor; the code below it (in the prompt's suffix) may still name it.
+    out.append("\nGold name anywhere in the prompt (suffix or context included), with / without")
+    for budget in budgets:
+        for seen in (False, True):
+            chosen = [r for r in results if r.seen == seen and str(budget) in r.answers]
+            named = [
+                sum(r.answers[str(budget)][mode].name_in_prompt for r in chosen)
+                for mode in ("with", "without")
+            ]
+            out.append(
+                f"{budget:>6} {'seen' if seen else 'unseen':8} {named[0]}/{len(chosen)} / {named[1]}/{len(chosen)}"
+            )
     out.append("\nPer project (all cursors): EM and identifier match, with / without")
     out.append(header.replace("cursors ", "project "))
     for project in sorted({r.project for r in results}):
@@ -206,7 +218,7 @@ def format_tables(results: Sequence[CaseResult]) -> str:
             em_w, id_w, n = table[str(budget)]["all"]["with"]
             em_o, id_o, _ = table[str(budget)]["all"]["without"]
             out.append(
-                f"{budget:>6} {project:8} {n:>3} | {cell(em_w, n)} {cell(em_o, n)} {_ratio(em_w, em_o)} | "
+                f"{budget:>6} {project[:8]:8} {n:>3} | {cell(em_w, n)} {cell(em_o, n)} {_ratio(em_w, em_o)} | "
                 f"{cell(id_w, n)} {cell(id_o, n)} {_ratio(id_w, id_o)}"
             )
     seconds = {
