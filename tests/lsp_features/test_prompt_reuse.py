@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from roost.context.retrieval import RetrievalRequest, Retriever
+from roost.context.retrieval.model import CandidateKind, ContextItem, RetrievalResult
 from roost.context.retrieval.standalone import ParsedWorkspace
 from roost.engine.gate.gate import Gate
 from roost.engine.prompts.family import make_format
@@ -228,3 +229,39 @@ async def test_the_prefix_start_stays_while_typing_under_a_small_budget(workspac
     }
     assert "step_0 " not in backend.prompts[0], "the prefix was cut"
     assert len(starts) <= 2
+
+
+class OneSnippetRetriever:
+    """Answers every request with one snippet of the document as it is: spanning lines ``start``..``end``,
+    showing the text of ``shown`` of them."""
+
+    def __init__(self, kind: CandidateKind, start: int, end: int, shown: list[int]) -> None:
+        self.kind, self.start, self.end, self.shown = kind, start, end, shown
+
+    def retrieve(self, request: RetrievalRequest, *args: Any, **kwargs: Any) -> RetrievalResult:
+        lines = request.text.splitlines(keepends=True)
+        text = "".join(lines[index] for index in self.shown)
+        return RetrievalResult(
+            items=[ContextItem(request.path, self.start, self.end, text, self.kind, 0.5, "", 9)]
+        )
+
+
+def test_a_snippet_of_this_file_is_stale_only_if_it_shows_the_line_being_typed() -> None:
+    """A snippet of the document itself that spans the cursor's line (the enclosing class's outline)
+    stays while a body line is typed: it shows signatures, not the line. One that shows the line as it
+    was when retrieved is renewed."""
+    text = "class Report:\n    def total(self):\n        value = 1\n        return value\n"
+    outline = OneSnippetRetriever(CandidateKind.OUTLINE, 0, 3, shown=[0, 1])  # the headers only
+    body = OneSnippetRetriever(CandidateKind.DEFINITION, 1, 3, shown=[1, 2, 3])
+
+    def typing(retriever: OneSnippetRetriever) -> int:
+        sticky = StickyRetriever(retriever)
+        for edited in ("value = 1", "value = 12", "value = 123"):
+            request = RetrievalRequest(
+                "main.py", text.replace("value = 1\n", edited + "\n"), 2, 8 + len(edited)
+            )
+            sticky.retrieve(request, count_tokens, 256)
+        return sticky.kept
+
+    assert typing(outline) == 2
+    assert typing(body) == 0

@@ -62,12 +62,21 @@ def _outside_line(text: str, line: int) -> tuple[str, str] | None:
     return text[:start], text[end:] if end >= 0 else ""
 
 
+def _line(text: str, line: int) -> str:
+    outside = _outside_line(text, line)
+    if outside is None:
+        return ""
+    before, after = outside
+    return text[len(before) : len(text) - len(after)]
+
+
 @dataclass(frozen=True)
 class _Retrieved:
-    request: RetrievalRequest
+    request: RetrievalRequest  # the latest request this result answered
     budgets: tuple[int, int, int]
     count_tokens: Callable[[str], int]
     result: RetrievalResult
+    retrieved_line: str  # the cursor's line when ``result`` was retrieved (it may show it)
 
 
 def keeps_context(
@@ -90,8 +99,11 @@ def keeps_context(
         outside = _outside_line(request.text, request.line)
         if outside is None or outside != _outside_line(before.text, before.line):
             return False
-    if any(
-        item.path == request.path and item.start_line <= request.line <= item.end_line
+    shown_line = previous.retrieved_line.strip()
+    if shown_line and any(
+        item.path == request.path
+        and item.start_line <= request.line <= item.end_line
+        and shown_line in item.text
         for item in previous.result.items
     ):
         return False  # a snippet of this document that shows the line being edited would be stale
@@ -125,12 +137,12 @@ class StickyRetriever:
         budgets = (context_budget, prefix_budget, suffix_budget)
         with self._lock:
             previous = self._last.get(request.path)
-            result = fresh
+            result, retrieved_line = fresh, _line(request.text, request.line)
             if previous is not None and keeps_context(previous, request, budgets, count_tokens, fresh):
-                result = previous.result
+                result, retrieved_line = previous.result, previous.retrieved_line
                 self.kept += 1
             # Compared with the latest document next time: typing a line is a chain of one-line changes.
-            self._last[request.path] = _Retrieved(request, budgets, count_tokens, result)
+            self._last[request.path] = _Retrieved(request, budgets, count_tokens, result, retrieved_line)
             self._last.move_to_end(request.path)
             while len(self._last) > self.documents:
                 self._last.popitem(last=False)
