@@ -31,7 +31,9 @@ and cursors (prefix and suffix cut to the same token budget, no context, no post
 the family's FIM stops and the end of the line. Ratios are printed against it; the load average is printed
 beside every figure (the machine may be shared; absolute times are then pessimistic). ``--threads N`` sets
 ``OMP_NUM_THREADS`` (and ``MKL_NUM_THREADS``) for the server and the raw baseline: compare figures
-measured with the same thread count only.
+measured with the same thread count only. ``--fresh-context``: the server as it was before it kept a
+document's context while a line is typed (every keystroke's context retrieved afresh), the baseline of
+that change in the same conditions.
 
 ``--weights``: where the time and memory go by weight form. Each form is loaded in a child process (one at
 a time): RSS after the imports and after the load, the prefix cache's bytes, prefill and decode tokens/s
