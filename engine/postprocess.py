@@ -258,6 +258,19 @@ def limit_indent_scope(text: str, ctx: CompletionContext) -> str:
     return text
 
 
+def block_ended(text: str, ctx: CompletionContext) -> bool:
+    """Whether a suggestion still being generated has already left the cursor's block: its complete lines
+    (up to the last newline) are cut by :func:`limit_indent_scope`. That filter decides each line from the
+    line itself (and the first line), and every filter only cuts, so nothing generated after that point
+    can reach the editor: the generation may stop there (on a CPU the 0.5B otherwise decodes the rest of
+    the function to the token cap, seconds of a line start's latency)."""
+    end = text.rfind("\n")
+    if end <= 0:
+        return False
+    complete = text[:end]
+    return len(limit_indent_scope(complete, ctx)) < len(complete)
+
+
 def _previous_code_line(prefix: str) -> str | None:
     for line in reversed(prefix.split("\n")[:-1]):
         if line.strip():

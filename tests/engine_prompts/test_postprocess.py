@@ -269,3 +269,28 @@ def test_body_skipped_under_a_block_header_is_dropped() -> None:
     raw = "def is_prime(n):\n    if n <= 1:\n        return False"
     assert limit_indent_scope(raw, ctx(prefix)) == ""
     assert limit_indent_scope("    return n % 2 == 0\n\ndef g():", ctx(prefix)) == "    return n % 2 == 0\n"
+
+
+def test_block_ended_needs_the_leaving_line_complete() -> None:
+    from roost.engine.postprocess import CompletionContext, block_ended, postprocess
+
+    ctx = CompletionContext(prefix="def f(xs):\n    for x in xs:\n        ", suffix="\n")
+    answer = "print(x)\n        total += x\n    return total\n\ndef g():\n    pass\n"
+    # Streamed prefixes: the block is left only once "    return total" is a complete line.
+    ends = [n for n in range(len(answer) + 1) if block_ended(answer[:n], ctx)]
+    first = ends[0]
+    assert answer[:first].endswith("    return total\n")
+    assert not block_ended("print(x)\n        total += x\n    ret", ctx), "a partial line decides nothing"
+    assert not block_ended("print(x)\n        total += x\n", ctx)
+    # Stopping there loses nothing post-processing would have shown.
+    assert postprocess(answer[:first], ctx) == postprocess(answer, ctx) == "print(x)\n        total += x"
+
+
+def test_block_ended_under_a_header_whose_body_was_skipped() -> None:
+    from roost.engine.postprocess import CompletionContext, block_ended, postprocess
+
+    ctx = CompletionContext(prefix="class A:\n    def f(self):\n        ", suffix="")
+    assert not block_ended("return 1\n", ctx)
+    header = CompletionContext(prefix="def f():\n", suffix="")
+    answer = "def g():\n    return 2\n"
+    assert block_ended(answer, header) and postprocess(answer, header) == ""

@@ -187,3 +187,69 @@ def test_the_configuration_maps_onto_one_split() -> None:
     assert weighted.token_budgets(1400) == BudgetSplit(3, 1, 3).token_budgets(1400)
     config = RoostConfig(context=ContextSettings(budget=1000))
     assert pipeline_settings(config).prompt.token_budgets().context == 500
+
+
+class StreamingBackend(ScriptedBackend):
+    """Streams its answer a few characters at a time and records how much of it was asked for."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.streamed = ""
+        self.closed_early = False
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+        self.started += 1
+        try:
+            for start in range(0, len(self.answer), 3):
+                piece = self.answer[start : start + 3]
+                self.streamed += piece
+                yield TextChunk(text=piece)
+                await asyncio.sleep(0)
+            yield TextChunk(text="", finish_reason="length", timings=GenerationTimings())
+        except GeneratorExit:
+            self.closed_early = True
+            raise
+
+
+# A body line under a loop, then the model runs on past the function into the next definition.
+BODY = "def total(items):\n    result = 0\n    for item in items:\n        "
+RUNS_ON = (
+    "result += item.price\n"
+    "        result -= item.discount\n"
+    "    return result\n"
+    "\n"
+    "\n"
+    "def average(items):\n"
+    "    return total(items) / len(items)\n"
+    "\n"
+    "\n"
+    "def largest(items):\n"
+    "    return max(item.price for item in items)\n"
+)
+
+
+async def test_a_multi_line_generation_stops_once_its_lines_leave_the_block() -> None:
+    text = BODY + "\n\ndef other():\n    pass\n"
+    backend = StreamingBackend(RUNS_ON)
+    outcome = await make_pipeline(backend).complete(
+        CompletionInput("a.py", "python", text, 3, 8, len(BODY), uri="file:///w/a.py")
+    )
+    assert outcome.shape == "multi" and outcome.stopped_at_block_end
+    assert backend.closed_early, "the generation was left to run to its end"
+    assert "def largest" not in backend.streamed
+    # What the editor gets is what post-processing made of the whole answer.
+    full = make_pipeline(ScriptedBackend(RUNS_ON))
+    whole = await full.complete(
+        CompletionInput("a.py", "python", text, 3, 8, len(BODY), uri="file:///w/b.py")
+    )
+    assert outcome.texts == whole.texts == ["result += item.price\n        result -= item.discount"]
+
+
+async def test_a_generation_inside_its_block_runs_to_its_end() -> None:
+    inside = "result += item.price\n        result -= item.discount\n        result += item.tax"
+    backend = StreamingBackend(inside)
+    outcome = await make_pipeline(backend).complete(
+        CompletionInput("a.py", "python", BODY, 3, 8, len(BODY), uri="file:///w/a.py")
+    )
+    assert not outcome.stopped_at_block_end and not backend.closed_early
+    assert backend.streamed == inside

@@ -86,6 +86,8 @@ class CompletionOutcome:
     generation: GenerationTimings | None = None
     blocked: list[BlockedCandidate] = field(default_factory=list)
     message: str = ""
+    # The generation was stopped once its lines left the cursor's block (post-processing cuts there).
+    stopped_at_block_end: bool = False
 
 
 @dataclass
@@ -326,6 +328,9 @@ class CompletionPipeline:
         generation = _with_extra_stops(generation, stops, shape, request)
         self.model_requests += 1
         parts = partial  # shared with typed-ahead requests waiting on this generation
+        # A multi-line FIM answer ends where post-processing would cut it at the block's end (chat
+        # answers carry fences and prose around the code, so only their parsed answer can be judged).
+        block = _block_context(request) if shape == "multi" and prompt.mode == "fim" else None
         async with contextlib.aclosing(backend.generate(generation)) as stream:
             async for chunk in stream:
                 parts.append(chunk.text)
@@ -336,6 +341,13 @@ class CompletionPipeline:
                     raise BackendError(
                         chunk.error or "the model failed mid-answer", kind=chunk.error_kind or "failed"
                     )
+                if (
+                    block is not None
+                    and "\n" in chunk.text
+                    and postprocess.block_ended("".join(parts), block)
+                ):
+                    outcome.stopped_at_block_end = True
+                    break  # closing the stream cancels the generation
         watch.lap("model")
         raw = "".join(parts)
         answer = services.prompt_format.parse_answer(raw, prompt) if services.prompt_format else raw
@@ -417,6 +429,12 @@ def suffix_echo_stop(prefix: str, suffix: str) -> tuple[str, ...]:
     if len(next_line.strip()) < 8:
         return ()
     return (next_line + "\n",) if at_line_start else ("\n" + next_line + "\n",)
+
+
+def _block_context(request: CompletionInput) -> postprocess.CompletionContext:
+    return postprocess.CompletionContext(
+        prefix=request.prefix, suffix=request.suffix, language=request.language, single_line=False
+    )
 
 
 def postprocess_candidates(answer: str, request: CompletionInput, shape: Shape) -> list[str]:
