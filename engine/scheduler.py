@@ -511,8 +511,12 @@ class Scheduler:
         return kv, logits
 
     def _decode_step(self) -> None:
-        if self._speculative_decode_step():
-            return
+        if not self._speculative_decode_step():
+            self._plain_decode_step()
+        if self.decode_steps % 16 == 0:
+            metrics.update_gpu_metrics()
+
+    def _plain_decode_step(self) -> None:
         rows = self._rows
         input_ids = torch.tensor([[s.next_token] for s in rows], dtype=torch.long, device=self.device)
         positions = torch.tensor([[s.kv_len] for s in rows], dtype=torch.long, device=self.device)
@@ -526,8 +530,6 @@ class Scheduler:
                 keep.append(index)
         if len(keep) != len(rows):
             self._keep_rows(keep)
-        if self.decode_steps % 16 == 0:
-            metrics.update_gpu_metrics()
 
     def _speculative_decode_step(self) -> bool:
         """One forward over the single running row's next token and a prompt-lookup draft; False (nothing
