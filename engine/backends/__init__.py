@@ -9,6 +9,7 @@ inside a loader. This module itself imports nothing heavy.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
@@ -65,12 +66,15 @@ def local_device_summary() -> str:
 GPU_DRIVER_NODES = ("/proc/driver/nvidia/version", "/dev/nvidia0", "/dev/kfd")
 
 
+@functools.cache
 def local_device_is_cpu(device: str) -> bool:
     """Whether the in-process engine asked for ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N``) runs on
     the CPU, for choices that depend on it before a model is loaded (the prompt budget: prefill on a CPU is
-    compute-bound). Cheap on purpose, as it runs while the server starts: it asks torch only when torch is
-    already imported; otherwise ``auto`` counts as the CPU where no GPU driver is loaded and as a GPU where
-    one is (a CPU-only torch beside a GPU driver then gets the GPU's choice, which only costs speed)."""
+    compute-bound). Cheap on purpose, as it may run before the model loads: it asks torch only when torch
+    is already imported; otherwise ``auto`` counts as the CPU where no GPU driver is loaded and as a GPU
+    where one is (a CPU-only torch beside a GPU driver then gets the GPU's choice, which only costs speed).
+    Decided once per process and device: the completion settings are read on every keystroke, and the
+    answer must not change once torch is imported (the budget would change the prompts mid-session)."""
     if device == "cpu" or missing_local_engine_modules():
         return True
     torch = sys.modules.get("torch")

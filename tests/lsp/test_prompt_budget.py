@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,14 @@ from roost.lsp.core.completion.prompt import (
     prompt_settings,
     resolved_budget,
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_device_answer() -> Iterator[None]:
+    """``local_device_is_cpu`` decides once per process; each test here decides afresh."""
+    local_device_is_cpu.cache_clear()
+    yield
+    local_device_is_cpu.cache_clear()
 
 
 def configured(raw: dict[str, object]) -> RoostConfig:
@@ -67,6 +76,7 @@ def test_auto_device_without_torch_imported_looks_for_a_gpu_driver(
     driver = tmp_path / "version"
     driver.write_text("NVRM version: 550\n")
     monkeypatch.setattr(backends, "GPU_DRIVER_NODES", (str(driver),))
+    local_device_is_cpu.cache_clear()  # another machine
     assert not local_device_is_cpu("auto")
     assert not local_device_is_cpu("cuda:1")
     assert local_device_is_cpu("cpu")
@@ -87,3 +97,13 @@ def test_an_imported_torch_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backends, "GPU_DRIVER_NODES", ())
     assert not local_device_is_cpu("auto")
     assert local_device_is_cpu("cpu")
+
+
+def test_the_answer_is_decided_once_per_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    monkeypatch.setattr(backends, "GPU_DRIVER_NODES", (str(tmp_path / "absent"),))
+    assert local_device_is_cpu("auto")
+    driver = tmp_path / "version"
+    driver.write_text("NVRM version: 550\n")
+    monkeypatch.setattr(backends, "GPU_DRIVER_NODES", (str(driver),))
+    assert local_device_is_cpu("auto"), "a later call (torch imported, a driver seen) keeps the first answer"
