@@ -330,7 +330,7 @@ class CompletionPipeline:
         parts = partial  # shared with typed-ahead requests waiting on this generation
         # A multi-line FIM answer ends where post-processing would cut it at the block's end (chat
         # answers carry fences and prose around the code, so only their parsed answer can be judged).
-        block = _block_context(request) if shape == "multi" and prompt.mode == "fim" else None
+        block = postprocess_context(request, shape) if shape == "multi" and prompt.mode == "fim" else None
         async with contextlib.aclosing(backend.generate(generation)) as stream:
             async for chunk in stream:
                 parts.append(chunk.text)
@@ -431,18 +431,17 @@ def suffix_echo_stop(prefix: str, suffix: str) -> tuple[str, ...]:
     return (next_line + "\n",) if at_line_start else ("\n" + next_line + "\n",)
 
 
-def _block_context(request: CompletionInput) -> postprocess.CompletionContext:
+def postprocess_context(request: CompletionInput, shape: Shape) -> postprocess.CompletionContext:
+    """The cursor as the post-processing filters see it (also what the block-end stop judges by)."""
     return postprocess.CompletionContext(
-        prefix=request.prefix, suffix=request.suffix, language=request.language, single_line=False
+        prefix=request.prefix, suffix=request.suffix, language=request.language, single_line=shape == "single"
     )
 
 
 def postprocess_candidates(answer: str, request: CompletionInput, shape: Shape) -> list[str]:
     """The engine's post-processing filters; candidates best first: the whole suggestion and, for a
     multi-line one, its first line (tried when the gate blocks the whole)."""
-    context = postprocess.CompletionContext(
-        prefix=request.prefix, suffix=request.suffix, language=request.language, single_line=shape == "single"
-    )
+    context = postprocess_context(request, shape)
     candidates = [answer]
     if shape == "multi" and "\n" in answer.strip("\n"):
         first_line, newline, _ = answer.lstrip("\n").partition("\n")
