@@ -350,6 +350,20 @@ async def type_real_line(
 # ------------------------------------------------------------------------------------ the raw model
 
 
+def raw_fim_request(tokenizer: Any, cursor: Cursor, budget: int, max_tokens: int) -> GenerationRequest:
+    """The raw model's request at ``cursor``: a plain FIM prompt (prefix 70 % / suffix 30 % of ``budget``
+    tokens, no context), greedy, stopped at the family's FIM stops and the end of the line."""
+    prefix_ids = tokenizer.encode(cursor.text[: cursor.offset])[-int(budget * 0.7) :]
+    suffix_ids = tokenizer.encode(cursor.text[cursor.offset :])[: int(budget * 0.3)]
+    return GenerationRequest(
+        prompt=f"{FIM_PREFIX}{tokenizer.decode(prefix_ids)}{FIM_SUFFIX}{tokenizer.decode(suffix_ids)}{FIM_MIDDLE}",
+        max_new_tokens=max_tokens,
+        temperature=0.0,
+        stop_token_strings=QwenCoderFormat().stop_token_strings,
+        stop_sequences=("\n",),
+    )
+
+
 async def run_raw(picked: list[Cursor], budget: int, max_tokens: int) -> tuple[list[float], list[float]]:
     """The same weights with a plain FIM prompt per cursor (prefix 70 % / suffix 30 % of ``budget``
     tokens); the time to the whole answer, and the load beside each."""
@@ -361,19 +375,7 @@ async def run_raw(picked: list[Cursor], budget: int, max_tokens: int) -> tuple[l
         )  # warm-up
         times, loads = [], []
         for cursor in picked:
-            prefix_ids = tokenizer.encode(cursor.text[: cursor.offset])[-int(budget * 0.7) :]
-            suffix_ids = tokenizer.encode(cursor.text[cursor.offset :])[: int(budget * 0.3)]
-            prompt = (
-                f"{FIM_PREFIX}{tokenizer.decode(prefix_ids)}{FIM_SUFFIX}{tokenizer.decode(suffix_ids)}"
-                f"{FIM_MIDDLE}"
-            )
-            request = GenerationRequest(
-                prompt=prompt,
-                max_new_tokens=max_tokens,
-                temperature=0.0,
-                stop_token_strings=QwenCoderFormat().stop_token_strings,
-                stop_sequences=("\n",),
-            )
+            request = raw_fim_request(tokenizer, cursor, budget, max_tokens)
             started = time.perf_counter()
             answer = await quality_bench.generate(backend, request)
             times.append((time.perf_counter() - started) * 1000)

@@ -40,7 +40,6 @@ import quality_bench
 from product_server import model_cache_dir
 
 from roost.engine import kv_batch
-from roost.engine.prompts.qwen import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, QwenCoderFormat
 from roost.engine.types import GenerationRequest
 
 MAX_TOKENS = 24
@@ -72,16 +71,7 @@ def email_prompts(tokenizer: Any, count: int, budget: int) -> list[Prompt]:
         picked = latency_bench.cursors(workspace, count)
     prompts = []
     for cursor in picked:
-        prefix_ids = tokenizer.encode(cursor.text[: cursor.offset])[-int(budget * 0.7) :]
-        suffix_ids = tokenizer.encode(cursor.text[cursor.offset :])[: int(budget * 0.3)]
-        text = f"{FIM_PREFIX}{tokenizer.decode(prefix_ids)}{FIM_SUFFIX}{tokenizer.decode(suffix_ids)}{FIM_MIDDLE}"
-        request = GenerationRequest(
-            prompt=text,
-            max_new_tokens=MAX_TOKENS,
-            temperature=0.0,
-            stop_token_strings=QwenCoderFormat().stop_token_strings,
-            stop_sequences=("\n",),
-        )
+        request = latency_bench.raw_fim_request(tokenizer, cursor, budget, MAX_TOKENS)
         prompts.append(Prompt("email", cursor.path, request))
     return prompts
 
