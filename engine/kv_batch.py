@@ -190,36 +190,28 @@ class DynamicKVBatch:
         ]
 
     def decode(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
-        assert self.mask is not None
-        mask = torch.cat([self.mask, self.mask.new_ones((self.size, 1))], dim=1)
-        out = self.model(
-            input_ids=input_ids,
-            attention_mask=mask,
-            position_ids=position_ids,
-            use_cache=True,
-            logits_to_keep=1,
-            **{self.cache_kwarg: cache_from(self.kv)},
-        )
-        self.kv = [(layer.keys, layer.values) for layer in returned_cache(out).layers]
-        self.mask = mask
-        return out.logits[:, -1, :]
+        return self._forward(input_ids, position_ids)[:, -1, :]
 
     def decode_positions(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
         """Several positions per row in one forward (speculative decoding's check of a draft):
         ``[rows, m]`` ids at their positions → ``[rows, m, vocab]`` logits, one per position. Every row
         grows by ``m`` positions; :meth:`drop_last` takes back those that turn out to be wrong."""
+        with packed_gqa_attention():
+            return self._forward(input_ids, position_ids)
+
+    def _forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
+        """``[rows, m]`` ids appended to every row's KV in one forward; the logits of those ``m`` positions."""
         assert self.mask is not None
         count = input_ids.shape[1]
         mask = torch.cat([self.mask, self.mask.new_ones((self.size, count))], dim=1)
-        with packed_gqa_attention():
-            out = self.model(
-                input_ids=input_ids,
-                attention_mask=mask,
-                position_ids=position_ids,
-                use_cache=True,
-                logits_to_keep=count,
-                **{self.cache_kwarg: cache_from(self.kv)},
-            )
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=position_ids,
+            use_cache=True,
+            logits_to_keep=count,
+            **{self.cache_kwarg: cache_from(self.kv)},
+        )
         self.kv = [(layer.keys, layer.values) for layer in returned_cache(out).layers]
         self.mask = mask
         return out.logits
