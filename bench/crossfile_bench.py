@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from product_server import model_cache_dir
-from retrieval_bench import PROJECTS, Case, cut_buffer, load_cases, name_seen_before, project_files
+from retrieval_bench import PROJECTS, Case, _rank, cut_buffer, load_cases, name_seen_before, project_files
 
 MAX_NEW_TOKENS = 24
 GROUPS = ("unseen", "seen", "all")
@@ -284,12 +284,8 @@ def open_project(name: str) -> Project:
 
 
 def _gold_in(items: Sequence[Any], case: Case) -> bool:
-    return any(
-        item.path == case.gold_path
-        and item.start_line <= case.gold_line <= item.end_line
-        and case.gold_text in item.text
-        for item in items
-    )
+    """Whether the gold definition is shown, by retrieval_bench's hit rule (its recall)."""
+    return _rank([(item.path, item.start_line, item.end_line, item.text) for item in items], case) is not None
 
 
 async def run_case(
