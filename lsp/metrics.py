@@ -1,16 +1,22 @@
 """The server's own Prometheus metrics (local only): completion stage timings, suggestions shown and
-accepted, accept latency. Served together with the engine's registry on 127.0.0.1 only."""
+accepted, accept latency. Served together with the engine's registry on 127.0.0.1 only, and only to
+requests that name a loopback ``Host`` (a web page that rebinds its own name to 127.0.0.1 gets 403)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from roost.engine.metrics import ENGINE_REGISTRY
+from roost.engine.server import LOCAL_HOSTS, host_name
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +83,43 @@ def serve_metrics(port: int) -> int | None:
         LSP_REGISTRY.register(_Forward(ENGINE_REGISTRY))
     except Exception:  # the engine's metrics are optional for ours
         log.warning("engine metrics are not available; serving LSP metrics only")
-    start_http_server(port, addr="127.0.0.1", registry=LSP_REGISTRY)
+    server = make_server(
+        "127.0.0.1",
+        port,
+        loopback_host_only(make_wsgi_app(LSP_REGISTRY)),
+        server_class=_ThreadingServer,
+        handler_class=_QuietHandler,
+    )
+    threading.Thread(target=server.serve_forever, name="roost-metrics", daemon=True).start()
     _served_port = port
     log.info("metrics on http://127.0.0.1:%d/metrics", port)
     return port
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def loopback_host_only(app: WsgiApp) -> WsgiApp:
+    """``app`` behind a ``Host`` check: a request naming anything but localhost, 127.0.0.1 or [::1] gets
+    403. Binding 127.0.0.1 keeps other machines out, not a browser page on this one whose name was rebound
+    to 127.0.0.1 (its requests carry its own name)."""
+
+    def checked(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if host_name(environ.get("HTTP_HOST", "")) not in LOCAL_HOSTS:
+            start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Host not allowed: Roost serves its metrics to local clients only\n"]
+        return app(environ, start_response)
+
+    return checked
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True  # a stuck scraper never keeps the server's process alive
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        """Scrapes are not news: nothing on stderr (the LSP's stdout/stderr belong to the editor)."""
 
 
 def accept_rate() -> float:

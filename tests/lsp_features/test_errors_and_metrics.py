@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from fake_openai import FakeOpenAI
 from lsp_harness import lsp_session
 from lsprotocol import types
@@ -66,6 +68,13 @@ async def test_backend_down_is_shown_once_with_its_fix_and_the_server_stays_up(w
         )
         assert 'roost_completion_requests_total{outcome="unavailable"}' in body
         assert "roost_completion_stage_seconds" in body
+        # A page whose name was rebound to 127.0.0.1 sends its own name as Host: refused.
+        rebound = urllib.request.Request(
+            f"http://127.0.0.1:{metrics_port}/metrics", headers={"Host": f"attacker.example:{metrics_port}"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            await asyncio.to_thread(urllib.request.urlopen, rebound, timeout=5)
+        assert refused.value.code == 403
 
 
 async def test_fixing_the_configuration_brings_completions_back(workspace: Path) -> None:
@@ -88,3 +97,23 @@ async def test_fixing_the_configuration_brings_completions_back(workspace: Path)
             )
             result = await session.client.text_document_inline_completion_async(_inline_params(uri))
             assert [item.insert_text for item in result.items] == ["x + 1"]
+
+
+def test_metrics_answer_loopback_hosts_only() -> None:
+    from roost.lsp.metrics import loopback_host_only
+
+    def app(environ: dict, start_response) -> list[bytes]:  # type: ignore[no-untyped-def]
+        start_response("200 OK", [])
+        return [b"metrics"]
+
+    checked = loopback_host_only(app)
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: list) -> None:  # type: ignore[type-arg]
+        statuses.append(status)
+
+    for host in ("127.0.0.1:9100", "localhost", "[::1]:9100", "LOCALHOST:1"):
+        assert checked({"HTTP_HOST": host}, start_response) == [b"metrics"], host
+    for host in ("attacker.example:9100", "127.0.0.1.attacker.example", "", "localhost:abc"):
+        assert b"not allowed" in b"".join(checked({"HTTP_HOST": host}, start_response)), host
+    assert statuses == ["200 OK"] * 4 + ["403 Forbidden"] * 4
