@@ -136,6 +136,14 @@ class CompletionSettings:
         "auto", "Multi-line suggestions: `auto` decides from the syntax at the cursor."
     )
     temperature: float = setting(0.0, "Sampling temperature (0 is greedy).", minimum=0, maximum=2)
+    first_line_early: Literal["auto", "on", "off"] = setting(
+        "auto",
+        "A multi-line suggestion is answered with its first line as soon as that line is decoded (post-processed "
+        "and gated on its own); the rest of the block is decoded meanwhile and served when the line is accepted "
+        "(the next request at the new cursor), without a new model call. `auto`: on where the model runs on "
+        "this machine's CPU (decoding a block there takes seconds: `bench/latency_bench.py`), off on a GPU or "
+        "a model server (the whole block comes in about the time of one line).",
+    )
     exclude: list[str] = setting(
         [], "Gitignore-style globs of files never sent to the model (no completion, edit or fix-up there)."
     )

@@ -2,16 +2,22 @@
 streamed as server-sent events, the real wire format) whose answers are scripted by the test.
 
 ``FakeOpenAI(rules=[(needle, answer), ...])``: the first rule whose needle occurs in the prompt (or the
-last user message) answers; the answer is streamed in small pieces, ``delay_s`` apart.
+last user message) answers; the answer is streamed in small pieces, ``delay_s`` apart. An answer may hold
+at ``HOLD`` marks: the stream pauses there (``held`` is set) until the test sets ``release``, or ends when the
+client hangs up meanwhile (counted in ``hung_up``: the client cancelled the generation).
 """
 
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+HOLD = "\x00"  # in a scripted answer: pause the stream here until ``release`` is set
 
 
 class FakeOpenAI:
@@ -19,6 +25,9 @@ class FakeOpenAI:
         self.rules = list(rules or [])
         self.delay_s = delay_s
         self.requests: list[dict[str, Any]] = []
+        self.held = threading.Event()  # a stream reached a HOLD mark
+        self.release = threading.Event()  # held streams go on
+        self.hung_up = 0  # held streams whose client closed the connection
         self._lock = threading.Lock()
         fake = self
 
@@ -37,20 +46,36 @@ class FakeOpenAI:
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 try:
-                    for piece in _pieces(answer):
-                        if fake.delay_s:
-                            time.sleep(fake.delay_s)
-                        choice = (
-                            {"index": 0, "delta": {"content": piece}} if chat else {"index": 0, "text": piece}
-                        )
-                        self.wfile.write(f"data: {json.dumps({'choices': [choice]})}\n\n".encode())
-                        self.wfile.flush()
+                    for number, segment in enumerate(answer.split(HOLD)):
+                        if number and not self._wait_for_release():
+                            with fake._lock:
+                                fake.hung_up += 1
+                            return
+                        for piece in _pieces(segment):
+                            if fake.delay_s:
+                                time.sleep(fake.delay_s)
+                            choice = (
+                                {"index": 0, "delta": {"content": piece}}
+                                if chat
+                                else {"index": 0, "text": piece}
+                            )
+                            self.wfile.write(f"data: {json.dumps({'choices': [choice]})}\n\n".encode())
+                            self.wfile.flush()
                     final = {"index": 0, "finish_reason": "stop"}
                     final.update({"delta": {}} if chat else {"text": ""})
                     self.wfile.write(f"data: {json.dumps({'choices': [final]})}\n\ndata: [DONE]\n\n".encode())
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client cancelled
+
+            def _wait_for_release(self) -> bool:
+                """At a HOLD mark: True once released, False when the client hangs up first."""
+                fake.held.set()
+                while not fake.release.wait(0.02):
+                    readable, _, _ = select.select([self.connection], [], [], 0)
+                    if readable and not self.connection.recv(1, socket.MSG_PEEK):
+                        return False  # end of stream: the client closed the connection
+                return True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

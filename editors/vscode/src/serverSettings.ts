@@ -32,6 +32,7 @@ export const SERVER_SETTING_KEYS = [
   "completion.max_tokens",
   "completion.multiline",
   "completion.temperature",
+  "completion.first_line_early",
   "completion.exclude",
   "cache.dir",
   "cache.completions",

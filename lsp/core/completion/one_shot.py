@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -121,7 +121,8 @@ async def complete_once(
             col=document.col,
             offset=document.offset,
         )
-        settings = pipeline_settings(config)
+        # One answer, printed whole: never the first line of a block whose rest nobody asks for.
+        settings = replace(pipeline_settings(config), first_line_early=False)
         pipeline = CompletionPipeline(services, lambda: settings, cache_size=1)
         outcome = await _within(pipeline.complete(request), timeout, "the completion")
         return OneShotCompletion(

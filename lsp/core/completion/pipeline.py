@@ -4,6 +4,11 @@ debounce (adaptive) → cancel-previous → cache / typed-ahead (finished or in-
 single vs multi-line (syntax at the cursor) → retrieval → prompt (the model's format, packed under the
 budget) → engine (streaming) → post-processing → gate (a blocked candidate is dropped, the next tried).
 
+With ``completion.first_line_early``, a multi-line request is answered with the suggestion's first line
+(post-processed and gated on its own) as soon as it is decoded; the generation goes on in its task, puts its
+whole gated answer in the cache under the request's cursor, and the request that follows the accepted line
+(a prefix that extends the original one) is served the rest from that same generation (in flight or cached).
+
 Everything here is orchestration; the work is done by the layers. Each stage is timed; the timings go to
 the log and the metrics, and back to the caller (``roost demo`` prints them).
 """
@@ -22,6 +27,7 @@ from typing import Protocol
 
 from roost.context.retrieval.model import ContextItem
 from roost.engine import postprocess
+from roost.engine.backends import local_device_is_cpu
 from roost.engine.gate.gate import Gate
 from roost.engine.prompts.types import PromptFormat
 from roost.engine.types import (
@@ -88,6 +94,18 @@ class CompletionOutcome:
     message: str = ""
     # The generation was stopped once its lines left the cursor's block (post-processing cuts there).
     stopped_at_block_end: bool = False
+    # Answered with the first line of a multi-line suggestion while the rest was still being decoded
+    # (``completion.first_line_early``); the generation went on and caches its whole answer when done.
+    early_first_line: bool = False
+
+
+@dataclass(frozen=True)
+class _FirstLine:
+    """A multi-line generation's first complete line (raw, parsed, its newline included), handed to the
+    request that started it, with the generation's stage timings up to that point."""
+
+    text: str
+    timings_ms: dict[str, float]
 
 
 @dataclass
@@ -125,6 +143,7 @@ class PipelineSettings:
     max_tokens: int = 96
     temperature: float = 0.0
     prompt: PromptSettings = field(default_factory=PromptSettings)
+    first_line_early: bool = False  # see CompletionSettings.first_line_early
 
 
 def pipeline_settings(config: RoostConfig) -> PipelineSettings:
@@ -135,7 +154,17 @@ def pipeline_settings(config: RoostConfig) -> PipelineSettings:
         max_tokens=config.completion.max_tokens,
         temperature=config.completion.temperature,
         prompt=prompt_settings(config),
+        first_line_early=resolved_first_line_early(config),
     )
+
+
+def resolved_first_line_early(config: RoostConfig) -> bool:
+    """``completion.first_line_early``, with ``auto`` on where the model runs on this machine's CPU (the
+    same device test as the prompt budget's: a block's decode there is seconds, a line's a fraction)."""
+    setting = config.completion.first_line_early
+    if setting != "auto":
+        return setting == "on"
+    return config.backend.kind != "openai" and local_device_is_cpu(config.model.device)
 
 
 class CompletionServices(Protocol):
@@ -215,9 +244,10 @@ class CompletionPipeline:
             metrics.COMPLETION_STAGE_SECONDS.labels(stage=stage).observe(ms / 1000.0)
         if outcome.source in ("model", "cache", "typed_ahead", "in_flight"):
             log.info(
-                "completion %s (%s): %s",
+                "completion %s (%s%s): %s",
                 outcome.source,
                 outcome.shape,
+                ", first line early" if outcome.early_first_line else "",
                 " ".join(f"{k}={v:.1f}ms" for k, v in outcome.timings_ms.items()),
             )
 
@@ -271,23 +301,66 @@ class CompletionPipeline:
             previous.task.cancel()
 
         partial: list[str] = []
-        task = asyncio.get_running_loop().create_task(self._generate(request, outcome, partial))
-        self._in_flight[uri] = _InFlight(prefix, suffix, task, partial)
+        loop = asyncio.get_running_loop()
+        # The generation's own account (it may outlive this request when the first line answers early).
+        generated = CompletionOutcome()
+        first_line: asyncio.Future[_FirstLine] | None = (
+            loop.create_future() if self.settings().first_line_early else None
+        )
+        task = loop.create_task(self._generate(request, generated, partial, first_line))
+        entry = _InFlight(prefix, suffix, task, partial)
+        self._in_flight[uri] = entry
         try:
-            texts = await asyncio.shield(task)
+            if first_line is not None:
+                early = await self._answer_first_line(request, task, first_line, generated, watch)
+                if early:
+                    outcome.context, outcome.shape = generated.context, generated.shape
+                    outcome.prompt_tokens = generated.prompt_tokens
+                    outcome.texts, outcome.source, outcome.early_first_line = early, "model", True
+                    return
+            try:
+                texts = await asyncio.shield(task)
+            finally:
+                _adopt(outcome, generated)
         finally:
-            current = self._in_flight.get(uri)
-            if current is not None and current.task is task and task.done():
+            if task.done() and self._in_flight.get(uri) is entry:
                 self._in_flight.pop(uri, None)
-        for stage, ms in outcome.timings_ms.items():
+        for stage, ms in generated.timings_ms.items():
             watch.stages[stage] = watch.stages.get(stage, 0.0) + ms
         watch._last = time.perf_counter()  # noqa: SLF001 - stages measured inside the task
-        outcome.timings_ms = {}
         if texts:
-            self.cache.put(uri, prefix, suffix, tuple(texts))
-            outcome.texts, outcome.source = texts, "model"
+            outcome.texts, outcome.source = texts, "model"  # the task cached them
         elif outcome.blocked:
             outcome.source = "blocked"
+
+    async def _answer_first_line(
+        self,
+        request: CompletionInput,
+        task: asyncio.Task[list[str]],
+        first_line: asyncio.Future[_FirstLine],
+        generated: CompletionOutcome,
+        watch: Stopwatch,
+    ) -> list[str]:
+        """The suggestion's first line, post-processed and gated on its own, once the generation has
+        decoded it; [] when the generation ends first (or by the time the line is checked: its whole
+        answer is then as quick), or when the line alone is cut to nothing or blocked (the whole answer
+        decides then)."""
+        await asyncio.wait((task, first_line), return_when=asyncio.FIRST_COMPLETED)
+        if task.done() or not first_line.done():
+            return []
+        line = first_line.result()
+        started = time.perf_counter()
+        candidates = postprocess_candidates(line.text, request, generated.shape)
+        postprocessed = time.perf_counter()
+        passed = await self._gate_candidates(request, candidates, [])
+        if not passed or task.done():
+            return []
+        for stage, ms in line.timings_ms.items():
+            watch.stages[stage] = watch.stages.get(stage, 0.0) + ms
+        watch.stages["postprocess"] = (postprocessed - started) * 1000.0
+        watch.stages["gate"] = (time.perf_counter() - postprocessed) * 1000.0
+        watch._last = time.perf_counter()  # noqa: SLF001 - stages measured inside the task
+        return passed
 
     def _debounce_options(self) -> DebounceOptions:
         base = self.settings().debounce_ms
@@ -295,16 +368,30 @@ class CompletionPipeline:
 
     # -- the generation (a task, so typed-ahead requests can share it) -----------------------------
     async def _generate(
-        self, request: CompletionInput, outcome: CompletionOutcome, partial: list[str]
+        self,
+        request: CompletionInput,
+        outcome: CompletionOutcome,
+        partial: list[str],
+        first_line: asyncio.Future[_FirstLine] | None = None,
     ) -> list[str]:
+        """The suggestion's gated candidates, put in the cache under the request's cursor (also when the
+        request that started it was answered early or has gone: a later request finds them there)."""
         watch = Stopwatch()
         try:
-            return await self._generate_timed(request, outcome, watch, partial)
+            texts = await self._generate_timed(request, outcome, watch, partial, first_line)
         finally:
             outcome.timings_ms = dict(watch.stages)
+        if texts:
+            self.cache.put(request.uri, request.prefix, request.suffix, tuple(texts))
+        return texts
 
     async def _generate_timed(
-        self, request: CompletionInput, outcome: CompletionOutcome, watch: Stopwatch, partial: list[str]
+        self,
+        request: CompletionInput,
+        outcome: CompletionOutcome,
+        watch: Stopwatch,
+        partial: list[str],
+        first_line: asyncio.Future[_FirstLine] | None = None,
     ) -> list[str]:
         settings = self.settings()
         services = self.services
@@ -331,6 +418,7 @@ class CompletionPipeline:
         # A multi-line FIM answer ends where post-processing would cut it at the block's end (chat
         # answers carry fences and prose around the code, so only their parsed answer can be judged).
         block = postprocess_context(request, shape) if shape == "multi" and prompt.mode == "fim" else None
+        early = first_line if block is not None else None  # whole lines of code, as they are decoded
         async with contextlib.aclosing(backend.generate(generation)) as stream:
             async for chunk in stream:
                 parts.append(chunk.text)
@@ -348,12 +436,29 @@ class CompletionPipeline:
                 ):
                     outcome.stopped_at_block_end = True
                     break  # closing the stream cancels the generation
+                if early is not None and not early.done() and not chunk.is_final and "\n" in chunk.text:
+                    line = first_complete_line("".join(parts))
+                    parse = services.prompt_format.parse_answer if services.prompt_format else None
+                    # A stop string inside the line ends the whole answer there: nothing to answer early.
+                    if line is not None and (parse is None or parse(line, prompt) == line):
+                        watch.lap("model")  # the rest of the decode adds to it
+                        early.set_result(_FirstLine(line, dict(watch.stages)))
         watch.lap("model")
         raw = "".join(parts)
         answer = services.prompt_format.parse_answer(raw, prompt) if services.prompt_format else raw
         candidates = postprocess_candidates(answer, request, shape)
         watch.lap("postprocess")
-        passed: list[str] = []
+        passed = await self._gate_candidates(request, candidates, outcome.blocked)
+        watch.lap("gate")
+        return passed
+
+    async def _gate_candidates(
+        self, request: CompletionInput, candidates: list[str], blocked: list[BlockedCandidate]
+    ) -> list[str]:
+        """The first candidate the security gate lets through (as a one-item list; [] if none): a blocked
+        one is dropped (and noted in ``blocked``), the next tried."""
+        services = self.services
+        loop = asyncio.get_running_loop()
         for candidate in candidates:
             check = functools.partial(
                 services.gate.check,
@@ -366,13 +471,11 @@ class CompletionPipeline:
             verdict = await loop.run_in_executor(None, check)
             metrics.GATE_VERDICTS.labels(verdict=str(verdict.kind)).inc()
             if verdict.blocked:
-                outcome.blocked.append(BlockedCandidate(candidate, [f.describe() for f in verdict.findings]))
+                blocked.append(BlockedCandidate(candidate, [f.describe() for f in verdict.findings]))
                 log.info("gate blocked a suggestion: %s", [f.test_id for f in verdict.findings])
                 continue  # dropped; the next candidate is tried
-            passed.append(candidate)
-            break
-        watch.lap("gate")
-        return passed
+            return [candidate]
+        return []
 
     def build_prompt(
         self, document: PromptDocument, settings: PromptSettings, backend: Backend
@@ -402,6 +505,29 @@ class CompletionPipeline:
         if sticky is None or sticky.retriever is not retriever:
             sticky = self._sticky = StickyRetriever(retriever)
         return sticky
+
+
+def _adopt(outcome: CompletionOutcome, generated: CompletionOutcome) -> None:
+    """The request's outcome takes the generation's account of itself (not its timings: the request adds
+    them to its own stages)."""
+    outcome.context, outcome.shape, outcome.prompt_tokens = (
+        generated.context,
+        generated.shape,
+        generated.prompt_tokens,
+    )
+    outcome.generation, outcome.blocked = generated.generation, generated.blocked
+    outcome.stopped_at_block_end = generated.stopped_at_block_end
+
+
+def first_complete_line(text: str) -> str | None:
+    """``text`` up to and including the newline that ends its first non-blank line (blank lines before it
+    kept: post-processing judges them); None while that line is still being written."""
+    start = 0
+    while (newline := text.find("\n", start)) >= 0:
+        if text[start:newline].strip():
+            return text[: newline + 1]
+        start = newline + 1
+    return None
 
 
 def _with_extra_stops(
