@@ -122,6 +122,22 @@ async def test_a_request_that_does_not_continue_the_suggestion_cancels_its_gener
             assert len(fake.completion_requests()) == 3
 
 
+async def test_a_request_in_another_document_cancels_the_rest_of_a_block_answered_early(
+    workspace: Path,
+) -> None:
+    rules = [("def other(", "return 1"), ("def total(", ANSWER)]
+    with FakeOpenAI(rules=rules) as fake:
+        async with lsp_session(
+            workspace, initialization_options=_options(fake, "on"), capabilities=inline_capabilities()
+        ) as session:
+            await session.wait_for_status("ready")
+            uri = session.open("shop/total.py", TOTAL)
+            assert await _inline(session, uri, 1, 4) == FIRST_LINE
+            other = session.open("shop/other.py", "def other():\n    \n")
+            assert await _inline(session, other, 1, 4) == "return 1"
+            await _until(lambda: fake.hung_up == 1)
+
+
 async def test_a_block_the_gate_blocks_is_not_cached_behind_its_first_line(workspace: Path) -> None:
     insecure = "import subprocess\n\n\ndef run(command):\n    \n"
     first_line = "command = command.strip()"

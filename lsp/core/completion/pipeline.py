@@ -114,6 +114,8 @@ class _InFlight:
     suffix: str
     task: asyncio.Task[list[str]]
     partial: list[str] = field(default_factory=list)  # the answer streamed so far
+    # Its request was answered with the first line: the rest is decoded for a follow-up that may not come.
+    answered_early: bool = False
 
     def may_continue_with(self, typed: str) -> bool:
         """Whether what the user typed since can still be the start of this suggestion."""
@@ -275,7 +277,12 @@ class CompletionPipeline:
             and prefix.startswith(in_flight.prefix)
             and in_flight.may_continue_with(prefix[len(in_flight.prefix) :])
         ):
-            texts = await asyncio.shield(in_flight.task)
+            try:
+                texts = await asyncio.shield(in_flight.task)
+            except asyncio.CancelledError:
+                if not in_flight.task.cancelled():
+                    raise  # this request was cancelled
+                texts = []  # the generation was (a request in another document): ask afresh
             watch.lap("model")
             typed = prefix[len(in_flight.prefix) :]
             rest = tuple(texts) if not typed else typed_ahead(in_flight.prefix[-512:], tuple(texts), prefix)
@@ -295,10 +302,16 @@ class CompletionPipeline:
             outcome.source = "superseded"
             return
 
-        # 4. Cancel the previous generation for this document (it is for a cursor that no longer exists).
+        # 4. Cancel the previous generation for this document (it is for a cursor that no longer exists),
+        # and those still decoding the rest of a block answered early in other documents (the user has
+        # moved on; on a CPU they would hold this request's generation up for seconds).
         previous = self._in_flight.pop(uri, None)
         if previous is not None and not previous.task.done():
             previous.task.cancel()
+        for other_uri, other in list(self._in_flight.items()):
+            if other.answered_early and not other.task.done():
+                other.task.cancel()
+                del self._in_flight[other_uri]
 
         partial: list[str] = []
         loop = asyncio.get_running_loop()
@@ -314,6 +327,7 @@ class CompletionPipeline:
             if first_line is not None:
                 early = await self._answer_first_line(request, task, first_line, generated, watch)
                 if early:
+                    entry.answered_early = True
                     outcome.context, outcome.shape = generated.context, generated.shape
                     outcome.prompt_tokens = generated.prompt_tokens
                     outcome.texts, outcome.source, outcome.early_first_line = early, "model", True
