@@ -3,6 +3,7 @@
     nice .venv/bin/python bench/latency_bench.py [--files 8] [--package email] [--budget N]
                                                  [--cpu-weights int8|float32] [--no-raw] [--json OUT]
                                                  [--typing-chars 24] [--threads N] [-v]
+                                                 [--first-line-early both|on|off|auto]
     nice .venv/bin/python bench/latency_bench.py --weights [--tasks 30]
 
 Default run (the real ``roost serve --stdio``, one server, the model loaded once):
@@ -10,7 +11,12 @@ Default run (the real ``roost serve --stdio``, one server, the model loaded once
 a. **First suggestion after opening a file**: a copy of a stdlib package (``email`` by default: files of
    real size, so prompts fill the budget) is the workspace; for each of N files, ``didOpen`` with a new,
    indented line inserted in the middle of the file and an inline completion asked with the cursor there.
-   Client round trip, p50/p90.
+   Client round trip, p50/p90. **Whole block**: when the answer was the first line of a multi-line
+   suggestion (``completion.first_line_early``; the details say ``early_first_line``), the client accepts it
+   (inserts it, the cursor after it) and asks again at once: the time from the first request to that
+   answer (the rest of the block) is when the whole block is available; without an early answer it is the
+   first answer's time. ``--first-line-early both`` (the default) runs the server twice, the setting on and
+   then off (the baseline, same run, same cursors), and counts the cursors whose whole block is the same.
 b. **Follow-up keystrokes** after that suggestion: typing its first two characters (the suggestion still
    matches: served from the completion cache) and typing two characters that do not match it, one
    request per keystroke (each a new model call, reusing the prompt's KV prefix). p50 of each.
@@ -160,6 +166,9 @@ class Answer:
     decode_s: float = 0.0
     generated_tokens: int = 0
     retrieval_ms: float = 0.0
+    early: bool = False  # the first line of a multi-line suggestion, answered while the rest was decoded
+    started: float = 0.0  # perf_counter() when asked and when answered
+    ended: float = 0.0
 
     @property
     def model_call(self) -> bool:
@@ -182,6 +191,9 @@ class ServerRun:
     matching_ms: list[float] = field(default_factory=list)
     non_matching_ms: list[float] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)
+    block_ms: list[float] = field(default_factory=list)  # until the whole block was available (see a.)
+    blocks: list[str] = field(default_factory=list)  # the first suggestion, with the rest once accepted
+    early: int = 0  # first suggestions answered with their first line early
     rss: dict[str, int] = field(default_factory=dict)
     ready_s: float = 0.0
     cold_ms: float = 0.0
@@ -247,11 +259,14 @@ async def run_server(
                 text = await first_inline_suggestion(
                     session.client, uri, line, character, invoked=False, timeout_s=REQUEST_TIMEOUT_S
                 )
-                ms = (time.perf_counter() - asked) * 1000
+                answered = time.perf_counter()
+                ms = (answered - asked) * 1000
                 details = await session.client.protocol.send_request_async(
                     "roost/completionDetails", {"uri": uri}
                 )
                 answer = Answer(label, ms, text, getattr(details, "source", "?"))
+                answer.early = bool(getattr(details, "early_first_line", False))
+                answer.started, answer.ended = asked, answered
                 generation = getattr(details, "generation", None)
                 if generation is not None:  # a model call (servers before the field have none)
                     answer.prompt_tokens = generation.prompt_tokens
@@ -294,7 +309,29 @@ async def run_server(
                 run.suggestions.append(suggestion)
                 if number == 1:
                     run.rss["first_suggestion"] = tree_rss(pid)
-                print(f"  {cursor.path}: first {first.ms:.0f} ms {suggestion[:40]!r}  ({load()})", flush=True)
+                print(
+                    f"  {cursor.path}: first {first.ms:.0f} ms{' (first line early)' if first.early else ''} "
+                    f"{suggestion[:40]!r}  ({load()})",
+                    flush=True,
+                )
+                block, block_ms = suggestion, first.ms
+                if first.early:
+                    # The user accepts the line: it is inserted, the cursor after it, and the editor asks again.
+                    run.early += 1
+                    accepted = cursor.text[: cursor.offset] + suggestion + cursor.text[cursor.offset :]
+                    change(uri, accepted)
+                    line = cursor.line + suggestion.count("\n")
+                    last = suggestion.rsplit("\n", 1)[-1]
+                    character = len(last) if "\n" in suggestion else cursor.character + len(suggestion)
+                    rest = await ask(uri, line, character, "accepted")
+                    block, block_ms = suggestion + rest.text, (rest.ended - first.started) * 1000
+                    print(
+                        f"    rest of the block ({rest.source}) at {block_ms:.0f} ms {rest.text[:40]!r}",
+                        flush=True,
+                    )
+                    change(uri, cursor.text)  # back to the file as opened
+                run.block_ms.append(block_ms)
+                run.blocks.append(block)
                 typed_runs: list[tuple[str, list[float]]] = []
                 if len(suggestion) >= 3:
                     typed_runs.append((suggestion[:2], run.matching_ms))
@@ -518,6 +555,12 @@ def main() -> int:
         action="store_true",
         help="baseline: the server retrieves every keystroke's context afresh (no kept context)",
     )
+    parser.add_argument(
+        "--first-line-early",
+        choices=("both", "on", "off", "auto"),
+        default="both",
+        help="completion.first_line_early of the server; both: a run with it on, then one with it off",
+    )
     parser.add_argument("--weights", action="store_true", help="compare weight forms (see above)")
     parser.add_argument("--forms", default="float32,int8")
     parser.add_argument("--tasks", type=int, default=30)
@@ -548,22 +591,61 @@ def main() -> int:
             f"workspace: a copy of stdlib {args.package!r}; {len(picked)} files; budget {budget}; threads "
             f"{os.environ.get('OMP_NUM_THREADS', 'default')}; context {context}; {load()}"
         )
-        run = asyncio.run(
-            run_server(workspace, picked, options, args.typing_chars, args.verbose, args.fresh_context)
-        )
+        modes = ("on", "off") if args.first_line_early == "both" else (args.first_line_early,)
+        runs: dict[str, ServerRun] = {}
+        for mode in modes:
+            print(f"server with completion.first_line_early = {mode} ({load()})", flush=True)
+            mode_options = {**options, "completion": {**options["completion"], "first_line_early": mode}}
+            runs[mode] = asyncio.run(
+                run_server(
+                    workspace, picked, mode_options, args.typing_chars, args.verbose, args.fresh_context
+                )
+            )
     raw_ms: list[float] = []
     raw_loads: list[float] = []
     if not args.no_raw:
         print(f"raw model baseline ({load()})", flush=True)
         raw_ms, raw_loads = asyncio.run(run_raw(picked, budget, defaults.completion.max_tokens))
 
+    for mode, run in runs.items():
+        print(f"\n== completion.first_line_early = {mode}")
+        report(run, raw_ms, raw_loads)
+    if len(runs) == 2:
+        on, off = runs["on"], runs["off"]
+        same = sum(1 for a, b in zip(on.blocks, off.blocks, strict=True) if a == b)
+        print(
+            f"\nfirst line early on vs off (same run, same cursors): first suggestion p50 "
+            f"{statistics.median(on.first_ms):.0f} vs {statistics.median(off.first_ms):.0f} ms; whole block p50 "
+            f"{statistics.median(on.block_ms):.0f} vs {statistics.median(off.block_ms):.0f} ms; {on.early}/"
+            f"{len(on.first_ms)} answered early; whole block identical at {same}/{len(on.blocks)} cursors"
+        )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "budget": budget,
+                    "servers": {mode: asdict(run) for mode, run in runs.items()},
+                    "raw_ms": raw_ms,
+                    "raw_loads": raw_loads,
+                },
+                indent=1,
+            )
+        )
+    return 0
+
+
+def report(run: ServerRun, raw_ms: list[float], raw_loads: list[float]) -> None:
+    """One server run's figures (a., b., b'., c.) against the raw model's."""
     first_p50, first_p90 = statistics.median(run.first_ms), percentile(run.first_ms, 90)
-    print(
-        f"\nserver ready in {run.ready_s:.1f} s; cold first request (model load) {run.cold_ms / 1000:.1f} s"
-    )
+    print(f"server ready in {run.ready_s:.1f} s; cold first request (model load) {run.cold_ms / 1000:.1f} s")
     print(
         f"a. first suggestion after opening a file: p50 {first_p50:.0f} ms  p90 {first_p90:.0f} ms  over "
-        f"{len(run.first_ms)} files (load {statistics.median(run.first_load):.1f}; target p50 <= 2000)"
+        f"{len(run.first_ms)} files (load {statistics.median(run.first_load):.1f}; target p50 <= 2000); "
+        f"{run.early} answered with the first line early"
+    )
+    print(
+        f"   whole block available (the accepted first line's follow-up answered): p50 "
+        f"{statistics.median(run.block_ms):.0f} ms  p90 {percentile(run.block_ms, 90):.0f} ms"
     )
     if raw_ms:
         raw_p50 = statistics.median(raw_ms)
@@ -601,13 +683,6 @@ def main() -> int:
         + ", ".join(f"{name} {value / MIB:.0f}" for name, value in run.rss.items())
         + " (target <= 1536)"
     )
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {"budget": budget, "server": asdict(run), "raw_ms": raw_ms, "raw_loads": raw_loads}, indent=1
-            )
-        )
-    return 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,11 @@ file lists a problem's holes next to each other). The same tasks go through:
    an LSP client as an editor drives it: one document per task (``prompt + suffix``, opened over
    ``didOpen`` in an empty workspace, never written to disk, so no task sees another's solution), an
    inline completion requested with the cursor at the hole (the start of the line after ``prompt``), the
-   first suggestion taken as is.
+   first suggestion taken as is. When the server answered with the first line of a multi-line suggestion
+   early (``completion.first_line_early``, on by default where the model runs on this machine's CPU; the
+   details say ``early_first_line``), the simulated user accepts it (inserts it, the cursor after it) and
+   asks once more there, as an editor does after an accept: the completion is the two answers joined, so
+   multi-line pass@1 stays comparable with the setting off (``--first-line-early off``).
 2. **raw**: the same weights (the bundled Qwen2.5-Coder-0.5B, loaded in this process through the same
    configuration and loader as the server's in-process backend) given a plain FIM prompt
    ``<|fim_prefix|>{prompt}<|fim_suffix|>{suffix}<|fim_middle|>``, stopped at the family's FIM stop
@@ -136,7 +140,9 @@ def program_passes(program: str) -> bool:
 # ------------------------------------------------------------------------------- product over LSP
 
 
-async def run_product(tasks: list[Task], max_tokens: int, progress: Callable[[str], None]) -> list[Result]:
+async def run_product(
+    tasks: list[Task], max_tokens: int, progress: Callable[[str], None], first_line_early: str = "auto"
+) -> list[Result]:
     """Every task through one real ``roost serve --stdio``, asked as an editor asks."""
     sys.path.insert(0, str(REPO / "tests"))
     from lsp_harness import lsp_session, server_env
@@ -145,7 +151,9 @@ async def run_product(tasks: list[Task], max_tokens: int, progress: Callable[[st
 
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
-    options = {"completion": {"max_tokens": max_tokens, "debounce_ms": 0}}
+    options = {
+        "completion": {"max_tokens": max_tokens, "debounce_ms": 0, "first_line_early": first_line_early}
+    }
     cache = model_cache_dir()
     command = serve_command()
     results: list[Result] = []
@@ -170,10 +178,39 @@ async def run_product(tasks: list[Task], max_tokens: int, progress: Callable[[st
                 details = await session.client.protocol.send_request_async(
                     "roost/completionDetails", {"uri": uri}
                 )
+                detail = _plain_details(details)
+                if getattr(details, "early_first_line", False) and completion:
+                    # Accept the first line and ask again at the cursor after it: the rest of the block.
+                    detail["first_line_seconds"] = seconds
+                    session.client.text_document_did_change(
+                        types.DidChangeTextDocumentParams(
+                            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                            content_changes=[
+                                types.TextDocumentContentChangeWholeDocument(
+                                    text=task.prompt + completion + task.suffix
+                                )
+                            ],
+                        )
+                    )
+                    after = task.prompt + completion
+                    rest = await first_inline_suggestion(
+                        session.client,
+                        uri,
+                        after.count("\n"),
+                        len(after.rsplit("\n", 1)[-1].encode("utf-16-le")) // 2,
+                        invoked=False,
+                        timeout_s=REQUEST_TIMEOUT_S,
+                    )
+                    seconds = time.perf_counter() - started
+                    rest_details = await session.client.protocol.send_request_async(
+                        "roost/completionDetails", {"uri": uri}
+                    )
+                    detail["rest"] = rest
+                    detail["rest_source"] = getattr(rest_details, "source", "?")
+                    completion += rest
                 session.client.text_document_did_close(
                     types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
                 )
-                detail = _plain_details(details)
                 results.append(Result(completion, passes(task, completion), seconds, detail))
                 progress(f"product {task.variant} {number}/{len(tasks)} {task.task_id}: {results[-1].passed}")
     return results
@@ -190,7 +227,8 @@ def _plain_details(details: Any) -> dict[str, Any]:
         return value
 
     described = plain(details) or {}
-    return {key: described.get(key) for key in ("source", "shape", "texts", "blocked", "message", "context")}
+    keys = ("source", "shape", "texts", "blocked", "message", "context", "early_first_line")
+    return {key: described.get(key) for key in keys}
 
 
 # ------------------------------------------------------------------------------ raw model in process
@@ -352,6 +390,15 @@ def print_report(
             if results:
                 seconds = sorted(r.seconds for r in results)
                 print(f"  {name} {variant}: p50 {seconds[len(seconds) // 2]:.2f} s per task")
+    for variant, results in runs.get("product", {}).items():
+        early = sorted(r.detail["first_line_seconds"] for r in results if "first_line_seconds" in r.detail)
+        if early:
+            print(
+                f"  product {variant}: {len(early)} answered with the first line early (p50 "
+                f"{early[len(early) // 2]:.2f} s), accepted and continued: "
+                f"{sum(1 for r in results if r.detail.get('rest_source') in ('in_flight', 'cache'))} rests "
+                f"from the same generation"
+            )
     if "product" in runs and "raw" in runs:
         for variant in tasks:
             product, raw = runs["product"].get(variant, []), runs["raw"].get(variant, [])
@@ -385,7 +432,7 @@ async def main_async(args: argparse.Namespace) -> int:
         else {"product", "raw"} | ({"stages"} if args.stages else set())
     )
     if "product" in wanted:
-        product = await run_product(everything, args.max_tokens, progress)
+        product = await run_product(everything, args.max_tokens, progress, args.first_line_early)
         runs["product"] = _by_variant(tasks, product)
     if wanted & {"raw", "stages"}:
         backend = await asyncio.get_running_loop().run_in_executor(None, load_backend)
@@ -432,6 +479,12 @@ def main() -> int:
     parser.add_argument("--multi", type=int, default=100, help="multi-line tasks (default 100)")
     parser.add_argument("--max-tokens", type=int, default=96, help="completion.max_tokens and the raw cap")
     parser.add_argument("--stages", action="store_true", help="also run the product's stages in process")
+    parser.add_argument(
+        "--first-line-early",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="the product server's completion.first_line_early (an early first line is accepted and continued)",
+    )
     parser.add_argument("--only", default="", help="comma-separated subset of product,raw,stages")
     parser.add_argument("--json", default="", help="write every task's completions and verdicts here")
     parser.add_argument("--verbose", "-v", action="store_true", help="one line per task on stderr")
