@@ -75,8 +75,13 @@ async def test_the_first_line_comes_while_the_block_is_decoded_and_its_acceptanc
             assert details.source == "model" and details.shape == "multi" and details.early_first_line
             assert details.texts == [FIRST_LINE]
 
+            # Typing the line's first characters: the rest of the line at once, the block still decoding.
+            session.client.text_document_did_change(_edit(uri, 2, 1, 4, FIRST_LINE[:3]))
+            assert await _inline(session, uri, 1, 7) == FIRST_LINE[3:]
+            assert (await _details(session, uri)).early_first_line
+
             # The editor accepts the line and asks again at the new cursor; the model finishes the block.
-            session.client.text_document_did_change(_edit(uri, 2, 1, 4, FIRST_LINE))
+            session.client.text_document_did_change(_edit(uri, 3, 1, 7, FIRST_LINE[3:]))
             rest = asyncio.ensure_future(_inline(session, uri, 1, 4 + len(FIRST_LINE)))
             fake.release.set()
             assert await rest == REST

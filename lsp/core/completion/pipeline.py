@@ -114,8 +114,9 @@ class _InFlight:
     suffix: str
     task: asyncio.Task[list[str]]
     partial: list[str] = field(default_factory=list)  # the answer streamed so far
-    # Its request was answered with the first line: the rest is decoded for a follow-up that may not come.
-    answered_early: bool = False
+    # Its request was answered with the first line (these texts): the rest is decoded for a follow-up
+    # that may not come.
+    early_texts: tuple[str, ...] = ()
 
     def may_continue_with(self, typed: str) -> bool:
         """Whether what the user typed since can still be the start of this suggestion."""
@@ -277,6 +278,13 @@ class CompletionPipeline:
             and prefix.startswith(in_flight.prefix)
             and in_flight.may_continue_with(prefix[len(in_flight.prefix) :])
         ):
+            # Typing within a first line answered early: the rest of that line at once, as from the cache.
+            within = in_flight.early_texts and typed_ahead(
+                in_flight.prefix[-512:], in_flight.early_texts, prefix
+            )
+            if within:
+                outcome.texts, outcome.source, outcome.early_first_line = list(within), "in_flight", True
+                return
             try:
                 texts = await asyncio.shield(in_flight.task)
             except asyncio.CancelledError:
@@ -309,7 +317,7 @@ class CompletionPipeline:
         if previous is not None and not previous.task.done():
             previous.task.cancel()
         for other_uri, other in list(self._in_flight.items()):
-            if other.answered_early and not other.task.done():
+            if other.early_texts and not other.task.done():
                 other.task.cancel()
                 del self._in_flight[other_uri]
 
@@ -327,7 +335,7 @@ class CompletionPipeline:
             if first_line is not None:
                 early = await self._answer_first_line(request, task, first_line, generated, watch)
                 if early:
-                    entry.answered_early = True
+                    entry.early_texts = tuple(early)
                     outcome.context, outcome.shape = generated.context, generated.shape
                     outcome.prompt_tokens = generated.prompt_tokens
                     outcome.texts, outcome.source, outcome.early_first_line = early, "model", True
