@@ -14,8 +14,10 @@ file lists a problem's holes next to each other). The same tasks go through:
    first suggestion taken as is. When the server answered with the first line of a multi-line suggestion
    early (``completion.first_line_early``, on by default where the model runs on this machine's CPU; the
    details say ``early_first_line``), the simulated user accepts it (inserts it, the cursor after it) and
-   asks once more there, as an editor does after an accept: the completion is the two answers joined, so
-   multi-line pass@1 stays comparable with the setting off (``--first-line-early off``).
+   asks once more there, as an editor does after an accept: when that answer is the rest of the same
+   generation (in flight or cached) the completion is the two joined, so multi-line pass@1 stays
+   comparable with the setting off (``--first-line-early off``); a new model call's answer there is a new
+   suggestion (the block was that one line), not joined, and the task's time is then the first line's.
 2. **raw**: the same weights (the bundled Qwen2.5-Coder-0.5B, loaded in this process through the same
    configuration and loader as the server's in-process backend) given a plain FIM prompt
    ``<|fim_prefix|>{prompt}<|fim_suffix|>{suffix}<|fim_middle|>``, stopped at the family's FIM stop
@@ -201,13 +203,15 @@ async def run_product(
                         invoked=False,
                         timeout_s=REQUEST_TIMEOUT_S,
                     )
-                    seconds = time.perf_counter() - started
+                    rest_seconds = time.perf_counter() - started
                     rest_details = await session.client.protocol.send_request_async(
                         "roost/completionDetails", {"uri": uri}
                     )
                     detail["rest"] = rest
                     detail["rest_source"] = getattr(rest_details, "source", "?")
-                    completion += rest
+                    if detail["rest_source"] in ("in_flight", "cache"):  # the same block's rest
+                        completion += rest
+                        seconds = rest_seconds
                 session.client.text_document_did_close(
                     types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
                 )
