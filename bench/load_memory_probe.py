@@ -7,7 +7,8 @@ the process owns) and file-backed pages (the memory-mapped checkpoint: the kerne
 they count in RSS and on a laptop they are real memory while resident).
 
     flock /tmp/cpu0.lock taskset -c 0 env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
-        .venv/bin/python bench/load_memory_probe.py [--json out.json]
+        .venv/bin/python bench/load_memory_probe.py [--generate 1000] [--json out.json]
+        ... bench/load_memory_probe.py --engine-dir /tmp/old/engine   # a baseline: git archive <rev> engine
 
 Phases come from the loader's own progress messages and from wrapping the int8 conversion's steps
 (``quantize_linear_layers``, ``store_embeddings_as_bfloat16``, ``_float32_parameters``,
@@ -117,6 +118,22 @@ def wrap(module: Any, name: str, sampler: Sampler, label: str) -> None:
     setattr(module, name, wrapped)
 
 
+def generate(backend: Any, tokens: int, sampler: Sampler) -> None:
+    """One FIM request whose prefix is this repository's scheduler source cut to about ``tokens`` tokens."""
+    import asyncio
+    from pathlib import Path
+
+    from roost.engine.types import GenerationRequest, collect_text
+
+    source = (Path(__file__).resolve().parents[1] / "engine" / "scheduler.py").read_text(encoding="utf-8")
+    prefix = source[: tokens * 4]  # about four characters a token for Python source
+    prompt = f"<|fim_prefix|>{prefix}<|fim_suffix|>\n<|fim_middle|>"
+    sampler.phase(f"first request ({backend.count_tokens(prompt)} prompt tokens, 16 new)")
+    asyncio.run(collect_text(backend, GenerationRequest(prompt=prompt, max_new_tokens=16)))
+    sampler.phase("after the request")
+    time.sleep(1.0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,6 +147,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--main-thread", action="store_true", help="load on the main thread (the server loads in an executor)"
+    )
+    parser.add_argument(
+        "--generate",
+        type=int,
+        default=0,
+        metavar="TOKENS",
+        help="after the load, one FIM request of about this many prompt tokens (the server's cold request)",
     )
     args = parser.parse_args()
     if args.engine_dir:
@@ -172,11 +196,15 @@ def main() -> None:
 
         with ThreadPoolExecutor(1) as pool:
             backend = pool.submit(tb.TransformersBackend.load, options, progress).result()
+    load_seconds = time.perf_counter() - started
     print(f"engine modules from {os.path.dirname(tb.__file__)}")
+    if args.generate:
+        sampler.phase("loaded (idle)")
+        time.sleep(0.5)
+        generate(backend, args.generate, sampler)
     sampler.phase("loaded (idle)")
     time.sleep(0.5)
     sampler.finish()
-    load_seconds = time.perf_counter() - started
 
     print(f"{'phase':<52} {'start':>7} {'peak':>7} {'anon':>7} {'file':>7} {'end':>7} {'s':>6}  (MiB)")
     for phase in sampler.phases:
@@ -185,9 +213,12 @@ def main() -> None:
             f"{phase.peak_anon / MIB:7.0f} {phase.peak_file / MIB:7.0f} {phase.end_rss / MIB:7.0f} "
             f"{phase.seconds:6.2f}"
         )
+    load_phases = [p for p in sampler.phases if not p.name.startswith(("loaded", "first request", "after"))]
+    load_peak = max(load_phases, key=lambda p: p.peak_rss)
     peak = max(sampler.phases, key=lambda p: p.peak_rss)
     steady = sampler.phases[-1].end_rss
     print(
+        f"load peak {load_peak.peak_rss / MIB:.0f} MiB in '{load_peak.name}'; "
         f"peak {peak.peak_rss / MIB:.0f} MiB in '{peak.name}'; steady {steady / MIB:.0f} MiB; "
         f"load {load_seconds:.1f} s (imports included; the loader's own {backend.loaded.load_seconds:.1f} s); "
         f"kernel high-water mark (VmHWM) {peak_rss() / MIB:.0f} MiB"
@@ -196,6 +227,7 @@ def main() -> None:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(
                 {
+                    "load_peak_mib": load_peak.peak_rss / MIB,
                     "peak_mib": peak.peak_rss / MIB,
                     "vm_hwm_mib": peak_rss() / MIB,
                     "peak_phase": peak.name,
