@@ -2,6 +2,10 @@
 
     nice .venv/bin/python bench/quality_bench.py [--single 150] [--multi 100] [--max-tokens 96]
                                                  [--stages] [--only product|raw|stages] [--json OUT]
+                                                 [--compare-psm]
+
+``--compare-psm``: the product a second time with ``completion.suffix_first`` off (prefix-first FIM
+prompts, as before token healing), same tasks, same run: the A/B of the suffix-first prompt.
 
 Data: ``../shared/eval/humaneval_infilling/{SingleLine,MultiLine}.jsonl.gz`` (OpenAI's HumanEval-infilling).
 N tasks of each variant are taken evenly spaced over the file, so they cover many HumanEval problems (the
@@ -143,7 +147,11 @@ def program_passes(program: str) -> bool:
 
 
 async def run_product(
-    tasks: list[Task], max_tokens: int, progress: Callable[[str], None], first_line_early: str = "auto"
+    tasks: list[Task],
+    max_tokens: int,
+    progress: Callable[[str], None],
+    first_line_early: str = "auto",
+    suffix_first: bool = True,
 ) -> list[Result]:
     """Every task through one real ``roost serve --stdio``, asked as an editor asks."""
     sys.path.insert(0, str(REPO / "tests"))
@@ -154,7 +162,12 @@ async def run_product(
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
     options = {
-        "completion": {"max_tokens": max_tokens, "debounce_ms": 0, "first_line_early": first_line_early}
+        "completion": {
+            "max_tokens": max_tokens,
+            "debounce_ms": 0,
+            "first_line_early": first_line_early,
+            "suffix_first": suffix_first,
+        }
     }
     cache = model_cache_dir()
     command = serve_command()
@@ -438,6 +451,11 @@ async def main_async(args: argparse.Namespace) -> int:
     if "product" in wanted:
         product = await run_product(everything, args.max_tokens, progress, args.first_line_early)
         runs["product"] = _by_variant(tasks, product)
+    if args.compare_psm:  # the product with prefix-first prompts, same tasks, same run
+        product_psm = await run_product(
+            everything, args.max_tokens, progress, args.first_line_early, suffix_first=False
+        )
+        runs["product-psm"] = _by_variant(tasks, product_psm)
     if wanted & {"raw", "stages"}:
         backend = await asyncio.get_running_loop().run_in_executor(None, load_backend)
         try:
@@ -488,6 +506,11 @@ def main() -> int:
         choices=("auto", "on", "off"),
         default="auto",
         help="the product server's completion.first_line_early (an early first line is accepted and continued)",
+    )
+    parser.add_argument(
+        "--compare-psm",
+        action="store_true",
+        help="also run the product with completion.suffix_first off (prefix-first FIM prompts)",
     )
     parser.add_argument("--only", default="", help="comma-separated subset of product,raw,stages")
     parser.add_argument("--json", default="", help="write every task's completions and verdicts here")

@@ -50,11 +50,12 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
 from roost.engine import metrics
+from roost.engine.forced_start import ForcedStartIndex, pick_forced_token
 from roost.engine.kv_batch import DynamicKVBatch, KVBatch, KVLayers, StaticKVBatch, cache_from, returned_cache
 from roost.engine.native_memory import release_freed_memory
 from roost.engine.speculative import PromptLookup, accepted_tokens
@@ -196,6 +197,11 @@ class _RequestState:
     paused_kv: KVLayers | None = None  # the KV of a preempted request, until it resumes
     preemptions: int = 0
     lookup: PromptLookup | None = None  # its tokens for speculative drafts, built at its first draft
+    # Token healing: the answer's forced start (its text is not streamed), whether part of it is still
+    # to be written, and how many generated tokens it took (they do not count against max_new_tokens).
+    forced: str = ""
+    forcing: bool = False
+    forced_tokens: int = 0
 
 
 class Scheduler:
@@ -230,6 +236,8 @@ class Scheduler:
             "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
         )
         self._eos_ids = frozenset(tokenizer.eos_token_ids) | frozenset(extra_eos_ids)
+        self._forced_index: ForcedStartIndex | Literal[False] | None = None
+        self._forced_index_lock = threading.Lock()
         self.prefix_cache = PrefixKVCache(self.options.prefix_cache_bytes)
         self.events: deque[SchedulerEvent] = deque(maxlen=self.options.event_log_size)
         self.decode_steps = 0
@@ -265,6 +273,15 @@ class Scheduler:
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text))
+
+    def forced_start_index(self) -> ForcedStartIndex | None:
+        """The vocabulary index for forced answer starts (built at the first use: about a second for 150k
+        tokens); None when the tokenizer cannot list its tokens' texts."""
+        with self._forced_index_lock:
+            if self._forced_index is None:
+                texts = getattr(self.tokenizer, "vocabulary_texts", None)
+                self._forced_index = ForcedStartIndex(texts()) if texts is not None else False
+            return self._forced_index or None
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[TextChunk, None]:
         state = self._submit(request)
@@ -311,7 +328,10 @@ class Scheduler:
         elif request.messages is not None:
             prompt_ids = self.tokenizer.encode_chat(request.messages, request.assistant_prefill)
         else:
-            prompt_ids = self.tokenizer.encode(request.prompt or "")
+            prompt = request.prompt or ""
+            if request.forced_start and self.forced_start_index() is None:
+                prompt += request.forced_start  # this tokenizer cannot list its tokens' texts: no healing
+            prompt_ids = self.tokenizer.encode(prompt)
         if not prompt_ids:
             raise UnsupportedRequestError("the prompt is empty")
         if len(prompt_ids) + 1 > self.max_context_tokens:
@@ -341,6 +361,8 @@ class Scheduler:
             submit_time=time.perf_counter(),
             generator=generator,
         )
+        if request.forced_start and self.forced_start_index() is not None:
+            state.forced, state.forcing = request.forced_start, True
         with self._cv:
             if self._closing:
                 raise EngineError("the engine is shut down")
@@ -537,11 +559,13 @@ class Scheduler:
         if len(self._rows) != 1 or not isinstance(self._batch, DynamicKVBatch):
             return False
         state = self._rows[0]
+        if state.forcing:
+            return False  # the forced start is picked among its agreeing tokens, not by argmax
         limit = min(self.options.speculative_tokens, MAX_SPECULATIVE_TOKENS)
         # No draft past the token budget or the context: those tokens could never be accepted.
         limit = min(
             limit,
-            state.request.max_new_tokens - len(state.generated) - 1,
+            state.request.max_new_tokens - (len(state.generated) - state.forced_tokens) - 1,
             self.max_context_tokens - state.kv_len - 2,
         )
         if limit <= 0 or state.request.temperature != 0:
@@ -575,6 +599,17 @@ class Scheduler:
 
     def _pick_token(self, logits: torch.Tensor, state: _RequestState) -> int:
         request = state.request
+        if state.forcing:
+            index = self.forced_start_index()
+            written = self.tokenizer.decode(state.generated)
+            token = None
+            if index is not None and state.forced.startswith(written):
+                remaining = state.forced[len(written) :]
+                token = pick_forced_token(
+                    logits, index, remaining, state.stop_ids, request.temperature, state.generator
+                )
+            # No token agrees with the forced text: end the answer (empty) rather than write another.
+            return token if token is not None else -1
         if request.temperature == 0:
             return int(torch.argmax(logits))
         probs = torch.softmax(logits.float() / request.temperature, dim=-1)
@@ -616,19 +651,32 @@ class Scheduler:
             state.first_token_time = now
         if self._is_cancelled(state):
             return True
-        if token in state.stop_ids:
+        if token in state.stop_ids or token < 0:
             self._finish(state, "stop")
             return True
         state.generated.append(token)
         state.unsent_ids.append(token)
         state.next_token = token
         text = self.tokenizer.decode(state.generated)
+        if state.forcing:
+            state.forced_tokens = len(state.generated)
+            if len(text) < len(state.forced):
+                if state.kv_len + 1 >= self.max_context_tokens:
+                    self._finish(state, "length", "")
+                    return True
+                return False  # still writing the forced start: nothing to show yet
+            state.forcing = False
+            if not text.startswith(state.forced):  # decoding merged differently: the start is not there
+                self._finish(state, "stop", "")
+                return True
+        if state.forced:
+            text = text[len(state.forced) :]  # the caller's answer is what follows the forced start
         stop_at = _find_stop(text, state.stop_texts, state.emitted_chars)
         if stop_at is not None:
             self._finish(state, "stop", text[:stop_at])
             return True
         if (
-            len(state.generated) >= state.request.max_new_tokens
+            len(state.generated) - state.forced_tokens >= state.request.max_new_tokens
             or state.kv_len + 1 >= self.max_context_tokens
         ):
             self._finish(state, "length", text)

@@ -63,6 +63,16 @@ class HuggingFaceTokenizer:
     def special_token_id(self, token: str) -> int | None:
         return self._added.get(token)
 
+    def vocabulary_texts(self) -> list[str]:
+        """Each token's text on its own, by id; ``""`` for added and special tokens (markers, never code):
+        what forced answer starts (token healing) choose among."""
+        size = len(self._tokenizer)
+        texts = list(self._tokenizer.batch_decode([[i] for i in range(size)], skip_special_tokens=False))
+        for token in self._added.values():
+            if token < size:
+                texts[token] = ""
+        return texts
+
     def encode_chat(self, messages: Sequence[ChatMessage], assistant_prefill: str = "") -> list[int]:
         if not getattr(self._tokenizer, "chat_template", None):
             raise ModelNotFoundError(

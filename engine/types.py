@@ -85,6 +85,11 @@ class GenerationRequest:
     * ``messages``: a chat; HTTP backends send it to ``/v1/chat/completions``; the in-process backend
       renders it with the tokenizer's chat template.
 
+    ``forced_start`` (raw text prompts only): text the answer must begin with, written by the model in its
+    own tokens (token healing, :mod:`roost.engine.forced_start`): the prompt ends at a token boundary
+    before a cursor's partial word and this tail is forced. The streamed output, and ``stop_sequences``,
+    are what comes *after* it. A backend that cannot constrain tokens (HTTP) appends it to the prompt.
+
     ``suffix`` is for servers whose ``/v1/completions`` accept an OpenAI ``suffix`` field (FIM done
     server side); in-process backends reject a request with a suffix (build the FIM prompt instead).
 
@@ -104,6 +109,7 @@ class GenerationRequest:
     suffix: str | None = None
     assistant_prefill: str = ""
     prefill_stop_sequences: tuple[str, ...] = ()
+    forced_start: str = ""
     max_new_tokens: int = 128
     # 0.0 means greedy decoding (deterministic; what tests and inline completion use).
     temperature: float = 0.0
@@ -125,6 +131,8 @@ class GenerationRequest:
             raise ValueError("GenerationRequest needs exactly one of prompt, prompt_token_ids or messages")
         if self.assistant_prefill and self.messages is None:
             raise ValueError("assistant_prefill continues a chat: it needs messages")
+        if self.forced_start and self.prompt is None:
+            raise ValueError("forced_start continues a raw text prompt: it needs prompt")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
         if self.temperature < 0:

@@ -144,6 +144,14 @@ class CompletionSettings:
         "this machine's CPU (decoding a block there takes seconds: `bench/latency_bench.py`), off on a GPU or "
         "a model server (the whole block comes in about the time of one line).",
     )
+    suffix_first: bool = setting(
+        True,
+        "Fill-in-the-middle prompts put the code after the cursor before the code above it (SPM) where the "
+        "model runs in process and its format supports it (Qwen2.5-Coder): the engine writes the cursor's "
+        "partial word in the model's own tokens (token healing). Measured better on HumanEval infilling, and "
+        "a keystroke then reuses the whole prompt's KV (`docs/benchmarks.md`). Off: prefix first (PSM), as a "
+        "model server always gets.",
+    )
     exclude: list[str] = setting(
         [], "Gitignore-style globs of files never sent to the model (no completion, edit or fix-up there)."
     )

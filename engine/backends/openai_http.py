@@ -233,7 +233,9 @@ class OpenAIHTTPBackend:
                 body["add_generation_prompt"] = False
             endpoint = "/v1/chat/completions"
         else:
-            body["prompt"] = request.prompt
+            # No token constraints over the wire: the forced start is sent as prompt text (the model
+            # continues after it, which is what the caller expects; only the healing is lost).
+            body["prompt"] = (request.prompt or "") + request.forced_start
             if request.suffix is not None:
                 body["suffix"] = request.suffix
             endpoint = "/v1/completions"

@@ -82,9 +82,12 @@ def make_format(
     hf_tokenizer: Any | None = None,
     mistral_tokenizer: Any | None = None,
     chat_prefill: bool = True,
+    heals_forced_start: bool = False,
 ) -> PromptFormat:
     """The format object of ``family``. Chat-template families need ``hf_tokenizer``; Mistral families
-    use ``mistral_tokenizer`` (default: mistral-common's bundled tekken)."""
+    use ``mistral_tokenizer`` (default: mistral-common's bundled tekken). ``heals_forced_start``: the
+    backend writes a request's ``forced_start`` in the model's own tokens (formats that measured better
+    suffix first use that order then)."""
     from roost.engine.prompts.chat_template import ChatTemplateFormat
     from roost.engine.prompts.codellama import CodeLlamaFormat
     from roost.engine.prompts.codestral import CodestralFormat
@@ -94,7 +97,7 @@ def make_format(
     from roost.engine.prompts.starcoder2 import StarCoder2Format
 
     if family == "qwen2.5-coder":
-        return QwenCoderFormat()
+        return QwenCoderFormat(suffix_first=heals_forced_start)
     if family == "starcoder2":
         return StarCoder2Format()
     if family == "deepseek-coder":

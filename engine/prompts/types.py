@@ -110,6 +110,9 @@ class Prompt:
     # parser needs it to know whether the model's output starts inside a fence.
     prefill: str = ""
     snippets: tuple[ContextSnippet, ...] = field(default=())
+    # The cursor's partial word, left out of ``text`` to be written by the model (token healing); the
+    # ``text`` transport sends it as ``GenerationRequest.forced_start``.
+    forced_start: str = ""
 
     def to_request(self, transport: Transport | None = None, **options: object) -> GenerationRequest:
         """Build a :class:`GenerationRequest`. ``transport`` picks which rendering goes on the wire:
@@ -118,7 +121,11 @@ class Prompt:
         transport = transport or ("messages" if self.mode == "chat" else "text")
         stops: dict[str, object] = {"stop_token_strings": self.stop_token_strings}
         if transport == "text":
-            fields: dict[str, object] = {"prompt": self.text, "stop_sequences": self.stop_sequences}
+            fields: dict[str, object] = {
+                "prompt": self.text,
+                "stop_sequences": self.stop_sequences,
+                "forced_start": self.forced_start,
+            }
         elif transport == "token_ids":
             if self.token_ids is None:
                 raise PromptError(f"the {self.family} format does not produce token ids")

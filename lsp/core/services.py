@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from roost.context.checks import RuleScanner
 from roost.context.options import IndexOptions
@@ -107,6 +107,9 @@ class Services:
         self._backend_lock = asyncio.Lock()
         self._backend_error: BackendProblem | None = None
         self.prompt_format: PromptFormat | None = None
+        # What the prompt format is made from once a model is loaded: family, HF tokenizer, whether the
+        # backend heals forced starts (kept so a settings change can remake it without a reload).
+        self._format_inputs: tuple[str, Any, bool] | None = None
         self.workspace_secrets: frozenset[str] = frozenset()
 
     # -- index and retrieval --------------------------------------------------------------------
@@ -270,7 +273,12 @@ class Services:
             finally:
                 if progress is not None:
                     progress.end()
-            self.prompt_format = make_format(family, hf_tokenizer=hf_tokenizer_of(backend))
+            self._format_inputs = (
+                family,
+                hf_tokenizer_of(backend),
+                getattr(backend, "heals_forced_start", False),
+            )
+            self.prompt_format = self._make_prompt_format()
             # Each generation reports how it went, so roost/status follows the backend's health.
             self._backend = HealthReportingBackend(
                 _redacting(backend, lambda: self.workspace_secrets), self._backend_health_changed
@@ -321,6 +329,18 @@ class Services:
             name = self._backend.name if self._backend is not None else "the model backend"
             events.send_status("ready", f"Roost is ready ({name} answers again)")
 
+    def _make_prompt_format(self) -> PromptFormat | None:
+        """The loaded model's prompt format under the current settings (suffix first where the backend
+        heals forced starts and ``completion.suffix_first`` is on)."""
+        if self._format_inputs is None:
+            return None
+        family, hf_tokenizer, heals = self._format_inputs
+        return make_format(
+            family,
+            hf_tokenizer=hf_tokenizer,
+            heals_forced_start=bool(heals) and self.config.completion.suffix_first,
+        )
+
     def report_failure(self, error: Exception) -> str:
         """A failure that stops completions (backend down, out of memory …): shown once with its fix,
         logged every time. Returns the user-facing message."""
@@ -335,9 +355,14 @@ class Services:
         if (before.model, before.backend) != (config.model, config.backend):
             backend, self._backend = self._backend, None
             self._backend_error = None
-            self.prompt_format = None
+            self.prompt_format, self._format_inputs = None, None
             if backend is not None:
                 asyncio.get_running_loop().create_task(backend.aclose())
+        elif (
+            before.completion.suffix_first != config.completion.suffix_first
+            and self.prompt_format is not None
+        ):
+            self.prompt_format = self._make_prompt_format()
         if before.gate != config.gate:
             with self._gate_lock:
                 self._gate = None

@@ -76,6 +76,17 @@ async def test_completions_stream_and_request_body() -> None:
     assert recorded.headers["accept"] == "text/event-stream"
 
 
+async def test_a_forced_start_goes_out_as_prompt_text() -> None:
+    # A server cannot constrain tokens: the forced start ends the prompt and the answer follows it.
+    async with FakeOpenAIServer(lambda r: Reply(events=completion_events(["rn a + b"]))) as server:
+        backend = backend_for(server)
+        request = GenerationRequest(prompt="<|fim_middle|>def add(a, b):\n", forced_start="    retu")
+        _chunks, text = await run(backend, request)
+        await backend.aclose()
+    assert text == "rn a + b"
+    assert server.requests[0].body["prompt"] == "<|fim_middle|>def add(a, b):\n    retu"
+
+
 async def test_server_side_fim_sends_suffix_field() -> None:
     async with FakeOpenAIServer(lambda r: Reply(events=completion_events(["x"]))) as server:
         backend = backend_for(server)

@@ -83,12 +83,14 @@ class RecordingBackend:
 
     def __init__(self) -> None:
         self.prompts: list[str] = []
+        self.forced_starts: list[str] = []
 
     def count_tokens(self, text: str) -> int:
         return count_tokens(text)
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
         self.prompts.append(request.prompt)
+        self.forced_starts.append(request.forced_start)
         yield TextChunk(text="pass")
         yield TextChunk(text="", finish_reason="stop", timings=GenerationTimings())
 
@@ -101,7 +103,9 @@ def workspace(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def make_pipeline(root: Path, backend: RecordingBackend, budget: int = 2048) -> CompletionPipeline:
+def make_pipeline(
+    root: Path, backend: RecordingBackend, budget: int = 2048, *, suffix_first: bool = False
+) -> CompletionPipeline:
     async def get_backend() -> Any:
         return backend
 
@@ -110,7 +114,7 @@ def make_pipeline(root: Path, backend: RecordingBackend, budget: int = 2048) -> 
         retriever=Retriever(ParsedWorkspace(root), redact=lambda text: text),
         gate=Gate(),
         workspace_secrets=frozenset(),
-        prompt_format=make_format("qwen2.5-coder"),
+        prompt_format=make_format("qwen2.5-coder", heals_forced_start=suffix_first),
         root=root,
         index_service=None,
     )
@@ -169,6 +173,24 @@ async def test_typing_a_line_keeps_the_context_block_byte_for_byte(workspace: Pa
         )
         orders.add(tuple((item.path, item.start_line, item.kind) for item in result.items))
     assert len(orders) > 2, "the test exercises retrieval's reranking"
+
+
+async def test_suffix_first_keeps_the_whole_prompt_while_a_word_is_typed(workspace: Path) -> None:
+    """Suffix first (SPM with token healing): the prompt ends before the cursor's partial word, which
+    goes as the forced start, so typing a word changes no prompt byte (the engine reuses all of its KV)
+    and a new word only appends; prompt + forced start is always the document's prefix."""
+    line = "total = circle_area(circle)"
+    backend = RecordingBackend()
+    prompts = await type_line(make_pipeline(workspace, backend, suffix_first=True), backend, line)
+    for count, (prompt, forced) in enumerate(zip(prompts, backend.forced_starts, strict=True)):
+        assert prompt.endswith("\n" if count <= len("total") else "")
+        document_prefix = prompt.rsplit("<|fim_middle|>", 1)[1] + forced
+        assert document_prefix.endswith("\n    " + line[:count]), (count, forced)
+        if count:
+            previous = prompts[count - 1]
+            assert prompt.startswith(previous), "keystrokes only append to the prompt"
+    assert len(set(prompts[: len("total") + 1])) == 1, "typing the first word changed no prompt byte"
+    assert backend.forced_starts[len("total")] == "    total"
 
 
 async def test_a_receivers_members_the_context_does_not_show_renew_it(workspace: Path) -> None:

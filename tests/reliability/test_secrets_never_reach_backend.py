@@ -182,6 +182,23 @@ def test_every_text_field_of_a_request_is_redacted_and_token_ids_are_refused() -
         redact_request(GenerationRequest(prompt_token_ids=(1, 2, 3)))
 
 
+@pytest.mark.parametrize("cut", [4, 12, 19])
+def test_a_secret_split_between_the_prompt_and_its_forced_start_is_redacted_whole(cut: int) -> None:
+    from roost.engine.backends.redacting import redact_request
+    from roost.engine.types import GenerationRequest
+
+    # Token healing leaves the cursor's partial word out of the prompt; the cursor may sit in a key.
+    line = f'KEY = "{SECRETS["buffer-aws"]}'
+    prompt, forced = "x = 1\n" + line[: len('KEY = "') + cut], line[len('KEY = "') + cut :]
+    redacted = redact_request(GenerationRequest(prompt=prompt, forced_start=forced))
+    sent = (redacted.prompt or "") + redacted.forced_start
+    assert SECRETS["buffer-aws"][:cut] not in sent and SECRETS["buffer-aws"][cut:] not in sent
+    assert sent.startswith("x = 1\n") and "[REDACTED]" in sent
+    # Nothing to redact: the split is kept (the forced start stays forced).
+    plain = redact_request(GenerationRequest(prompt="def f():\n", forced_start="    retu"))
+    assert (plain.prompt, plain.forced_start) == ("def f():\n", "    retu")
+
+
 def test_values_of_secret_files_are_redacted_wherever_they_were_copied() -> None:
     from roost.engine.backends.redacting import known_secrets_redactor
 

@@ -33,6 +33,7 @@ export const SERVER_SETTING_KEYS = [
   "completion.multiline",
   "completion.temperature",
   "completion.first_line_early",
+  "completion.suffix_first",
   "completion.exclude",
   "cache.dir",
   "cache.completions",

@@ -1,0 +1,67 @@
+"""Token healing: an answer that must begin with given text, chosen token by token by the model.
+
+A prompt that ends inside a token (``tasks.ga``, an indentation's last space) shows the model a split it
+never saw in training: ``tasks.gather`` is ``tasks`` ``.g`` ``ather``, so a prompt ending in ``tasks.``
+asks for a continuation of a lone ``.`` token. The prompt is therefore cut at a token boundary before such
+a tail and the tail is *forced*: while part of it is still to come, only tokens that agree with it may be
+picked (a token that starts with the rest of the tail, or one the rest starts with). The model so writes
+the tail in its own tokenization, and the answer streamed to the caller is what comes after the tail.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+
+import torch
+
+# Above every character: ``text + _AFTER`` sorts after every string that starts with ``text``.
+_AFTER = "\U0010ffff"
+
+
+class ForcedStartIndex:
+    """The vocabulary's texts, arranged to answer "which tokens can continue this forced tail" quickly
+    (a forced tail is a few characters; the vocabulary 150k tokens)."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        """``texts[i]``: token ``i`` decoded on its own; ``""`` for a token never allowed (special and
+        added tokens, and tokens that are a fragment of a multi-byte character)."""
+        pairs = sorted((text, token) for token, text in enumerate(texts) if text and "\ufffd" not in text)
+        self._texts = [text for text, _ in pairs]
+        self._ids = torch.tensor([token for _, token in pairs], dtype=torch.long)
+        self._by_text: dict[str, list[int]] = {}
+        for text, token in pairs:
+            self._by_text.setdefault(text, []).append(token)
+
+    def allowed(self, remaining: str) -> torch.Tensor:
+        """Ids of the tokens that may come next while ``remaining`` (non-empty) is still to be written:
+        those whose text starts with all of it, and those whose text is a proper start of it."""
+        low = bisect.bisect_left(self._texts, remaining)
+        high = bisect.bisect_left(self._texts, remaining + _AFTER, lo=low)
+        shorter = [
+            token for end in range(1, len(remaining)) for token in self._by_text.get(remaining[:end], ())
+        ]
+        return torch.cat([self._ids[low:high], torch.tensor(shorter, dtype=torch.long)])
+
+
+def pick_forced_token(
+    logits: torch.Tensor,
+    index: ForcedStartIndex,
+    remaining: str,
+    banned: frozenset[int],
+    temperature: float,
+    generator: torch.Generator | None,
+) -> int | None:
+    """The next token while ``remaining`` is still to be written: the best allowed one (greedy), or one
+    sampled among the allowed ones. None when no token of the vocabulary agrees with ``remaining``."""
+    allowed = index.allowed(remaining)
+    allowed = allowed[allowed < logits.shape[-1]]
+    if banned:
+        allowed = allowed[~torch.isin(allowed, torch.tensor(sorted(banned), dtype=torch.long))]
+    if allowed.numel() == 0:
+        return None
+    scores = logits[allowed.to(logits.device)].float()
+    if temperature == 0:
+        return int(allowed[int(torch.argmax(scores))])
+    probs = torch.softmax(scores / temperature, dim=-1)  # on the logits' device, like the generator
+    return int(allowed[int(torch.multinomial(probs, 1, generator=generator))])
