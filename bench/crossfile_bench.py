@@ -3,6 +3,7 @@
     flock /tmp/cpu0.lock taskset -c 0 env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
         .venv/bin/python bench/crossfile_bench.py --cases 45 --budgets 512,2048 --json OUT.json
     .venv/bin/python bench/crossfile_bench.py --report OUT.json[,MORE.json]   # tables from saved runs
+    ... --prompts DIR   # also write each "with" prompt as the model saw it (to read the misses)
 
 What: for cursors where a line uses a function or class defined in another file of the same project (the
 jedi-labelled cases of ``bench/retrieval_bench.py``, nine real projects outside this repository, cached in
@@ -289,7 +290,14 @@ def _gold_in(items: Sequence[Any], case: Case) -> bool:
 
 
 async def run_case(
-    backend: Any, tools: Any, project: Project, name: str, case: Case, seen: bool, budgets: Sequence[int]
+    backend: Any,
+    tools: Any,
+    project: Project,
+    name: str,
+    case: Case,
+    seen: bool,
+    budgets: Sequence[int],
+    prompts: Path | None = None,
 ) -> CaseResult:
     from roost.lsp.core.completion.prompt import PromptDocument, PromptSettings, build_prompt
 
@@ -316,6 +324,9 @@ async def run_case(
                 buffer_limit=None,
                 repo_name=project.root.name,
             )
+            if prompts is not None and mode == "with":
+                prompts.mkdir(parents=True, exist_ok=True)
+                (prompts / f"{name}_{case.name}_{case.line + 1}_{budget}.txt").write_text(built.prompt.text)
             request = built.prompt.to_request(max_new_tokens=MAX_NEW_TOKENS)
             # Only the rest of the line is scored: stop at its end, as the server does for a one-line shape.
             request = dataclasses.replace(request, stop_sequences=(*request.stop_sequences, "\n"))
@@ -390,7 +401,8 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
     started = time.perf_counter()
     try:
         for index, (name, case, seen) in enumerate(picked, 1):
-            result = await run_case(backend, tools, projects[name], name, case, seen, budgets)
+            prompts = Path(args.prompts) if args.prompts else None
+            result = await run_case(backend, tools, projects[name], name, case, seen, budgets, prompts)
             results.append(result)
             save(args.json, args, results)
             marks = " ".join(
@@ -416,6 +428,7 @@ def main() -> int:
     parser.add_argument("--projects", default=",".join(PROJECTS))
     parser.add_argument("--pool", type=int, default=150, help="labelled cases per project to pick from")
     parser.add_argument("--json", help="write every case's answers here (rewritten after each case)")
+    parser.add_argument("--prompts", help="write each 'with' prompt here, one file per case and budget")
     parser.add_argument("--report", help="print the tables of saved runs (comma-separated JSON files)")
     args = parser.parse_args()
     if args.report:

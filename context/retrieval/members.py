@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from roost.context.facts import CLASS_LIKE_KINDS, Definition, SymbolKind
 from roost.context.graph import SymbolLocation
@@ -355,3 +356,72 @@ def listing_candidates(
             )
         )
     return candidates
+
+
+def _call_form(receiver: str, lines: list[str], definition: Definition) -> str:
+    """``receiver.name(parameters)`` as it would be written at the cursor (``self``/``cls`` left out), or
+    ``receiver.name`` for what is not called."""
+    if definition.kind not in _CALLABLE:
+        return f"{receiver}.{definition.name}"
+    declared = declaration_line(lines, definition).removesuffix(" " + ELISION)
+    _, found, after = declared.partition(definition.name + "(")
+    if not found:
+        return f"{receiver}.{definition.name}()"
+    depth, end = 1, len(after)
+    for index, char in enumerate(after):
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if depth == 0:
+            end = index
+            break
+    parameters = [p.strip() for p in after[:end].split(",")]
+    if parameters and parameters[0] in ("self", "cls"):
+        parameters = parameters[1:]
+    return f"{receiver}.{definition.name}({', '.join(p for p in parameters if p)})"
+
+
+def best_members(
+    scored: list[tuple[ReceiverMember, float]],
+    count: int,
+    lines_of: Callable[[str], list[str] | None],
+    score: float,
+    receiver: str,
+    form: Literal["declaration", "call"] = "declaration",
+) -> Candidate | None:
+    """The ``count`` best-fitting members of ``receiver.`` in one short listing, the best last (the prompt
+    puts this listing last, so the best member is the line nearest the cursor)."""
+    best: list[tuple[ReceiverMember, list[str]]] = []
+    names: set[str] = set()
+    for member, _ in sorted(scored, key=_best_first):
+        definition = member.location.definition
+        if definition is None or definition.name in names:
+            continue
+        lines = lines_of(member.location.path)
+        if not lines or definition.name_span.start_line >= len(lines):
+            continue
+        names.add(definition.name)
+        best.append((member, lines))
+        if len(best) == count:
+            break
+    if not best:
+        return None
+    path = best[0][0].location.path
+    rows: list[str] = []
+    for member, lines in reversed(best):
+        definition = member.location.definition
+        assert definition is not None
+        if form == "call":
+            rows.append(_call_form(receiver, lines, definition))
+        else:
+            rows.append(declaration_line(lines, definition))
+    spans = [m.location.name_span.start_line for m, _ in best if m.location.path == path]
+    return Candidate(
+        path=path,
+        start_line=min(spans),
+        end_line=max(spans),
+        text="\n".join(rows),
+        kind=CandidateKind.MEMBERS,
+        score=score,
+        reason=f"best-fitting members of `{receiver}`",
+        symbol=f"#best-members-of:{receiver}",
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,13 @@ class RetrievalOptions:
     # per class (its bases each get their own listings) or module file: in listings of these sizes, each
     # ranked below the one before, so the best few always fit and the rest only where there is room.
     receiver_member_listings: tuple[int, ...] = (12, 28, 60)
+    # At ``receiver.|`` also this many best-fitting members in one short listing rendered last (0: none),
+    # as declarations (``"declaration"``) or written as calls on the receiver (``"call"``:
+    # ``tasks.gather(*coros_or_futures, return_exceptions=False)``); with the full listings above or not.
+    # Off: with the bundled 0.5B neither form nor length moved identifier match (docs/benchmarks.md).
+    best_members: int = 0
+    best_members_form: Literal["declaration", "call"] = "declaration"
+    member_listings_with_best: bool = True
     # Lines above the cursor whose words rank the receiver's members (``response = debug.`` → ``…_response``).
     fit_context_lines: int = 3
     # Used to estimate how much of the current file the prompt's prefix/suffix shows, so snippets of
