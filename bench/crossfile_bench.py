@@ -351,8 +351,9 @@ async def run_case(
     return result
 
 
-def load_backend() -> tuple[Any, Any]:
-    """The backend and prompt tools the server has with its default configuration."""
+def load_backend(suffix_first: bool | None = None) -> tuple[Any, Any]:
+    """The backend and prompt tools the server has with its default configuration (``suffix_first``:
+    ``completion.suffix_first`` if not None)."""
     from roost.engine.prompts.family import make_format
     from roost.lsp.config import RoostConfig
     from roost.lsp.core.completion.prompt import FunctionCounter, PromptTools
@@ -369,8 +370,12 @@ def load_backend() -> tuple[Any, Any]:
     backend = load_transformers_backend(config)
     source = model_source(backend)
     family = prompt_family(config, Path(source) if source else None)
+    if suffix_first is None:
+        suffix_first = config.completion.suffix_first
+    heals = bool(getattr(backend, "heals_forced_start", False)) and suffix_first
     tools = PromptTools(
-        make_format(family, hf_tokenizer=hf_tokenizer_of(backend)), FunctionCounter(backend.count_tokens)
+        make_format(family, hf_tokenizer=hf_tokenizer_of(backend), heals_forced_start=heals),
+        FunctionCounter(backend.count_tokens),
     )
     print(f"  loaded {backend.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return backend, tools
@@ -396,7 +401,7 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
     unseen = sum(not seen for _, _, seen in picked)
     progress(f"{len(picked)} cases ({unseen} unseen) over {len(names)} projects, budgets {budgets}")
     projects = {name: open_project(name) for name in dict.fromkeys(name for name, _, _ in picked)}
-    backend, tools = load_backend()
+    backend, tools = load_backend(None if args.suffix_first is None else args.suffix_first == "on")
     results: list[CaseResult] = []
     started = time.perf_counter()
     try:
@@ -429,6 +434,12 @@ def main() -> int:
     parser.add_argument("--pool", type=int, default=150, help="labelled cases per project to pick from")
     parser.add_argument("--json", help="write every case's answers here (rewritten after each case)")
     parser.add_argument("--prompts", help="write each 'with' prompt here, one file per case and budget")
+    parser.add_argument(
+        "--suffix-first",
+        choices=("on", "off"),
+        default=None,
+        help="completion.suffix_first for the prompts (default: the product's default)",
+    )
     parser.add_argument("--report", help="print the tables of saved runs (comma-separated JSON files)")
     args = parser.parse_args()
     if args.report:

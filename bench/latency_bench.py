@@ -4,6 +4,7 @@
                                                  [--cpu-weights int8|float32] [--no-raw] [--json OUT]
                                                  [--typing-chars 24] [--threads N] [-v]
                                                  [--first-line-early both|on|off|auto]
+                                                 [--suffix-first on|off|both]
     nice .venv/bin/python bench/latency_bench.py --weights [--tasks 30]
 
 Default run (the real ``roost serve --stdio``, one server, the model loaded once):
@@ -561,6 +562,12 @@ def main() -> int:
         default="both",
         help="completion.first_line_early of the server; both: a run with it on, then one with it off",
     )
+    parser.add_argument(
+        "--suffix-first",
+        choices=("both", "on", "off"),
+        default="on",
+        help="completion.suffix_first of the server (SPM prompts with token healing); both: on, then off",
+    )
     parser.add_argument("--weights", action="store_true", help="compare weight forms (see above)")
     parser.add_argument("--forms", default="float32,int8")
     parser.add_argument("--tasks", type=int, default=30)
@@ -592,15 +599,28 @@ def main() -> int:
             f"{os.environ.get('OMP_NUM_THREADS', 'default')}; context {context}; {load()}"
         )
         modes = ("on", "off") if args.first_line_early == "both" else (args.first_line_early,)
+        orders = ("on", "off") if args.suffix_first == "both" else (args.suffix_first,)
         runs: dict[str, ServerRun] = {}
         for mode in modes:
-            print(f"server with completion.first_line_early = {mode} ({load()})", flush=True)
-            mode_options = {**options, "completion": {**options["completion"], "first_line_early": mode}}
-            runs[mode] = asyncio.run(
-                run_server(
-                    workspace, picked, mode_options, args.typing_chars, args.verbose, args.fresh_context
+            for order in orders:
+                # Keyed by the first-line mode alone unless the suffix-first A/B runs too.
+                key = mode if len(orders) == 1 else f"{mode}, suffix_first = {order}"
+                print(f"server with completion.first_line_early = {key} ({load()})", flush=True)
+                completion = {
+                    **options["completion"],
+                    "first_line_early": mode,
+                    "suffix_first": order == "on",
+                }
+                runs[key] = asyncio.run(
+                    run_server(
+                        workspace,
+                        picked,
+                        {**options, "completion": completion},
+                        args.typing_chars,
+                        args.verbose,
+                        args.fresh_context,
+                    )
                 )
-            )
     raw_ms: list[float] = []
     raw_loads: list[float] = []
     if not args.no_raw:
@@ -610,7 +630,16 @@ def main() -> int:
     for mode, run in runs.items():
         print(f"\n== completion.first_line_early = {mode}")
         report(run, raw_ms, raw_loads)
-    if len(runs) == 2:
+    if len(orders) == 2 and len(modes) == 1:
+        spm, psm = runs[f"{modes[0]}, suffix_first = on"], runs[f"{modes[0]}, suffix_first = off"]
+        print(
+            f"\nsuffix first on vs off (same run, same cursors): first suggestion p50 "
+            f"{statistics.median(spm.first_ms):.0f} vs {statistics.median(psm.first_ms):.0f} ms; "
+            f"non-matching keystroke p50 {statistics.median(spm.non_matching_ms):.0f} vs "
+            f"{statistics.median(psm.non_matching_ms):.0f} ms; typing real lines' model calls p50 "
+            f"{model_p50(spm):.0f} vs {model_p50(psm):.0f} ms"
+        )
+    if len(runs) == 2 and len(orders) == 1:
         on, off = runs["on"], runs["off"]
         same = sum(1 for a, b in zip(on.blocks, off.blocks, strict=True) if a == b)
         print(
@@ -632,6 +661,12 @@ def main() -> int:
             )
         )
     return 0
+
+
+def model_p50(run: ServerRun) -> float:
+    """p50 of the typed keystrokes that needed a new model call (0 when none did)."""
+    model = [a.ms for a in run.typing if a.model_call]
+    return statistics.median(model) if model else 0.0
 
 
 def report(run: ServerRun, raw_ms: list[float], raw_loads: list[float]) -> None:
