@@ -111,3 +111,16 @@ async def test_a_forced_start_no_token_can_write_ends_the_answer_empty(int8_back
     )
     _ids, text, final = await run(int8_backend, request)
     assert (text, final.finish_reason) == ("", "stop")
+
+
+def test_the_vocabulary_index_is_built_at_start_not_by_the_first_request(tiny_backend) -> None:
+    import time
+
+    scheduler = tiny_backend.scheduler
+    deadline = time.monotonic() + 60
+    while scheduler._forced_index is None and time.monotonic() < deadline:  # noqa: SLF001
+        time.sleep(0.05)
+    # Decided without any request asking: tekken lists no token texts, so no index (False), and a forced
+    # start then goes as prompt text.
+    assert scheduler._forced_index is False  # noqa: SLF001
+    assert scheduler.forced_start_index() is None
