@@ -29,18 +29,25 @@ class ForcedStartIndex:
         pairs = sorted((text, token) for token, text in enumerate(texts) if text and "\ufffd" not in text)
         self._texts = [text for text, _ in pairs]
         self._ids = torch.tensor([token for _, token in pairs], dtype=torch.long)
-        self._by_text: dict[str, list[int]] = {}
+        # One id per text, the rare texts that several tokens decode to apart (a list per text would
+        # cost ~10 MB for 150k tokens).
+        self._by_text: dict[str, int] = {}
+        self._more_by_text: dict[str, list[int]] = {}
         for text, token in pairs:
-            self._by_text.setdefault(text, []).append(token)
+            if self._by_text.setdefault(text, token) != token:
+                self._more_by_text.setdefault(text, []).append(token)
 
     def allowed(self, remaining: str) -> torch.Tensor:
         """Ids of the tokens that may come next while ``remaining`` (non-empty) is still to be written:
         those whose text starts with all of it, and those whose text is a proper start of it."""
         low = bisect.bisect_left(self._texts, remaining)
         high = bisect.bisect_left(self._texts, remaining + _AFTER, lo=low)
-        shorter = [
-            token for end in range(1, len(remaining)) for token in self._by_text.get(remaining[:end], ())
-        ]
+        shorter = []
+        for end in range(1, len(remaining)):
+            start = remaining[:end]
+            if start in self._by_text:
+                shorter.append(self._by_text[start])
+                shorter.extend(self._more_by_text.get(start, ()))
         return torch.cat([self._ids[low:high], torch.tensor(shorter, dtype=torch.long)])
 
 
