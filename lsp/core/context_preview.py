@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from roost.context.index import WorkspaceIndex, open_index
@@ -21,13 +21,13 @@ from roost.context.retrieval.model import Candidate, ContextItem
 from roost.context.retrieval.retriever import Retriever
 from roost.context.scanning import is_secret_path
 from roost.engine.backends.openai_http import estimated_token_count
-from roost.engine.backends.redacting import known_secrets_redactor
+from roost.engine.backends.redacting import known_secrets_redactor, redact_request
 from roost.engine.gate.secrets import collect_workspace_secrets, redact
 from roost.engine.models.default import ensure_packaged_model
 from roost.engine.prompts.family import make_format
 from roost.engine.prompts.packer import TokenBudgets
 from roost.engine.prompts.tokens import TransformersTokenCounter
-from roost.engine.types import ModelNotFoundError
+from roost.engine.types import GenerationRequest, ModelNotFoundError
 from roost.lsp.config import ConfigStack, RoostConfig
 from roost.lsp.core.completion.prompt import (
     FunctionCounter,
@@ -51,6 +51,9 @@ class PreviewError(ValueError):
 @dataclass
 class Preview:
     prompt: str  # as the server sends it (redacted)
+    # The cursor's partial word the model is made to write first (token healing; suffix-first prompts
+    # of the in-process engine), redacted with the prompt as one text; "" when none.
+    forced_start: str = field(default="", kw_only=True)
     prompt_tokens: int
     shape: Shape
     budgets: TokenBudgets
@@ -86,7 +89,11 @@ def prompt_tools(config: RoostConfig) -> PromptTools:
         # model's name (not a directory).
         source = None if packaged_model_name(config.model.name) is not None else model_dir
         family = prompt_family(config, source)
-        return PromptTools(make_format(family, hf_tokenizer=counter.tokenizer), counter)
+        # The in-process engine heals forced starts: the format the server makes for it.
+        prompt_format = make_format(
+            family, hf_tokenizer=counter.tokenizer, heals_forced_start=config.completion.suffix_first
+        )
+        return PromptTools(prompt_format, counter)
     family = shared_engine_family(config) if config.backend.kind == "shared" else prompt_family(config, None)
     return PromptTools(make_format(family), FunctionCounter(estimated_token_count))
 
@@ -168,8 +175,12 @@ class ContextPreview:
             buffer_limit=self.workspace_index.options,
             repo_name=self.root.name,
         )
+        sent = redact_request(
+            GenerationRequest(prompt=built.prompt.text, forced_start=built.prompt.forced_start), self.redact
+        )
         return Preview(
-            prompt=self.redact(built.prompt.text),
+            prompt=sent.prompt or "",
+            forced_start=sent.forced_start,
             prompt_tokens=built.tokens,
             shape=built.shape,
             budgets=built.budgets,

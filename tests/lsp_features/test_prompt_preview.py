@@ -243,6 +243,9 @@ async def test_roost_context_matches_the_in_process_model_server(workspace: Path
     assert details.prompt_tokens > 0
     assert details.prompt_tokens == preview["prompt_tokens"]
     assert details.shape == preview["shape"]
+    # The in-process engine heals: the prompt stops before the partial word, which is forced.
+    assert preview["forced_start"] == " circle_"
+    assert str(preview["prompt"]).endswith("total +=")
     server_items = [
         (item.path, item.start_line + 1, item.end_line + 1, item.tokens) for item in details.context
     ]

@@ -108,7 +108,11 @@ def test_json_and_buffer_override(project, tmp_path, half_typed_buffers):
     assert first["path"] == "pkg/geometry.py" and first["start_line"] == 1 and first["kind"] == "type"
     assert {"path", "start_line", "end_line", "kind", "score", "tokens", "reason", "text"} <= set(first)
     assert payload["prompt_tokens"] <= 1024 and payload["ms"] >= 0
-    assert "r.<|fim_suffix|>" in payload["prompt"]
+    # The in-process model's prompt: suffix first, the cursor's partial token (".") left to the model.
+    assert payload["prompt"].endswith(
+        "<|fim_middle|>from pkg.geometry import Rectangle\n\nr = Rectangle(1, 2)\nr"
+    )
+    assert payload["forced_start"] == "."
 
 
 def test_batch_contract_with_bad_lines(project):

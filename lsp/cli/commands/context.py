@@ -144,6 +144,9 @@ def _print_listing(answer: Preview, position: str) -> None:
             print(f"      … and {len(answer.dropped) - 15} more")
     print("\n" + "─" * 30 + " prompt " + "─" * 30)
     print(answer.prompt)
+    if answer.forced_start:
+        # Token healing: the prompt stops before the cursor's partial word; the model writes it first.
+        print("─" * 20 + f" then forced, written by the model: {answer.forced_start!r}")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -213,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
             },
             "ms": round(answer.ms, 3),
             "prompt": answer.prompt,
+            "forced_start": answer.forced_start,
         }
         print(json.dumps(payload, indent=2))
     else:
