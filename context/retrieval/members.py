@@ -22,6 +22,7 @@ from roost.context.facts import CLASS_LIKE_KINDS, Definition, SymbolKind
 from roost.context.graph import SymbolLocation
 from roost.context.resolution import Resolver, is_class, is_module
 from roost.context.retrieval.model import Candidate, CandidateKind
+from roost.context.retrieval.options import RetrievalOptions
 from roost.context.retrieval.snippets import ELISION
 from roost.context.retrieval.typeguess import name_words
 
@@ -425,3 +426,33 @@ def best_members(
         reason=f"best-fitting members of `{receiver}`",
         symbol=f"#best-members-of:{receiver}",
     )
+
+
+# The few best-fitting members of the receiver at the cursor: above everything, so rendered last.
+SCORE_BEST_MEMBERS = 1.05
+
+
+def receiver_listings(
+    scored: list[tuple[ReceiverMember, float]],
+    options: RetrievalOptions,
+    lines_of: Callable[[str], list[str] | None],
+    receiver: str,
+    score: float,
+) -> list[Candidate]:
+    """The listings of ``receiver.``'s members the options ask for: the short best-members listing
+    (``best_members`` > 0, ranked above everything) and/or the owners' chunked listings (``score``)."""
+    listings: list[Candidate] = []
+    if options.best_members > 0:
+        short = best_members(
+            scored,
+            options.best_members,
+            lines_of,
+            SCORE_BEST_MEMBERS,
+            receiver,
+            form=options.best_members_form,
+        )
+        if short is not None:
+            listings.append(short)
+    if options.best_members == 0 or options.member_listings_with_best:
+        listings += chunked_listings(scored, options.receiver_member_listings, lines_of, score, receiver)
+    return listings

@@ -27,10 +27,9 @@ from roost.context.retrieval.members import (
     SCORE_BASE_LEVEL,
     LineFit,
     ReceiverMember,
-    best_members,
-    chunked_listings,
     class_members_by_level,
     module_members,
+    receiver_listings,
     value_classes,
 )
 from roost.context.retrieval.model import Candidate, CandidateKind, RetrievalResult
@@ -46,8 +45,6 @@ log = logging.getLogger(__name__)
 
 # Base scores per source; multiplied by a proximity weight in (0, 1].
 SCORE_MEMBER_AT_CURSOR = 1.0
-# The few best-fitting members of the receiver at the cursor: above everything, so rendered last.
-SCORE_BEST_MEMBERS = 1.05
 SCORE_PARTIAL_MATCH = 0.95
 SCORE_USED_AT_CURSOR = 0.9  # a member used nearby (even on this line): below the listing of all
 SCORE_NEAR_NAME = 0.85
@@ -529,27 +526,13 @@ class Retriever:
                 key = (member.location.path, member.location.name_span.start_line)
                 if key not in chosen or chosen[key][1] < score * weight:
                     chosen[key] = (member, score * weight)
-        options = self.options
-        listings: list[Candidate] = []
-        if options.best_members > 0:
-            short = best_members(
-                list(chosen.values()),
-                options.best_members,
-                lambda path: self._lines(session, path),
-                SCORE_BEST_MEMBERS,
-                receiver,
-                form=options.best_members_form,
-            )
-            if short is not None:
-                listings.append(short)
-        if options.best_members == 0 or options.member_listings_with_best:
-            listings += chunked_listings(
-                list(chosen.values()),
-                options.receiver_member_listings,
-                lambda path: self._lines(session, path),
-                SCORE_MEMBER_AT_CURSOR,
-                receiver,
-            )
+        listings = receiver_listings(
+            list(chosen.values()),
+            self.options,
+            lambda path: self._lines(session, path),
+            receiver,
+            SCORE_MEMBER_AT_CURSOR,
+        )
         for candidate in listings:
             if candidate.path == session.request.path:
                 candidate.score *= SAME_FILE_FACTOR
