@@ -331,10 +331,7 @@ class Scheduler:
         elif request.messages is not None:
             prompt_ids = self.tokenizer.encode_chat(request.messages, request.assistant_prefill)
         else:
-            prompt = request.prompt or ""
-            if request.forced_start and self.forced_start_index() is None:
-                prompt += request.forced_start  # this tokenizer cannot list its tokens' texts: no healing
-            prompt_ids = self.tokenizer.encode(prompt)
+            prompt_ids = self.tokenizer.encode(request.prompt or "")
         if not prompt_ids:
             raise UnsupportedRequestError("the prompt is empty")
         if len(prompt_ids) + 1 > self.max_context_tokens:
@@ -364,8 +361,9 @@ class Scheduler:
             submit_time=time.perf_counter(),
             generator=generator,
         )
-        if request.forced_start and self.forced_start_index() is not None:
-            state.forced, state.forcing = request.forced_start, True
+        # Settled on the worker thread (``_settle_forced_start``): the index may still be being built, and
+        # the caller's event loop must not wait for it.
+        state.forced, state.forcing = request.forced_start, bool(request.forced_start)
         with self._cv:
             if self._closing:
                 raise EngineError("the engine is shut down")
@@ -467,6 +465,7 @@ class Scheduler:
                 continue
             state.admit_time = time.perf_counter()
             self._log("admitted", state)
+            self._settle_forced_start(state)
             try:
                 kv, logits = self._prefill(state)
             except Exception as error:  # e.g. out of memory on a huge prompt: fail this request only
@@ -477,6 +476,13 @@ class Scheduler:
             if self._accept_token(state, self._pick_token(logits[0], state)):
                 continue  # finished on its first token; never joins the batch
             self._join_batch(state, kv)
+
+    def _settle_forced_start(self, state: _RequestState) -> None:
+        """A forced start this tokenizer cannot heal (it cannot list its tokens' texts) becomes prompt text:
+        the model continues after it, so the answer is still what follows it."""
+        if state.forcing and self.forced_start_index() is None:
+            state.prompt_ids = self.tokenizer.encode((state.request.prompt or "") + state.forced)
+            state.forced, state.forcing = "", False
 
     def _preempt_for(self, waiting_priority: int) -> bool:
         """Pause the least urgent running row if it is less urgent than ``waiting_priority`` (called

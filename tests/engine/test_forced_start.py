@@ -124,3 +124,13 @@ def test_the_vocabulary_index_is_built_at_start_not_by_the_first_request(tiny_ba
     # start then goes as prompt text.
     assert scheduler._forced_index is False  # noqa: SLF001
     assert scheduler.forced_start_index() is None
+
+
+async def test_a_tokenizer_without_token_texts_sends_the_forced_start_as_prompt_text(tiny_backend) -> None:
+    # Tekken lists no token texts: the forced start is appended to the prompt (decided on the worker
+    # thread, never by the caller's event loop), so the answer is what follows it, unhealed.
+    forced = GenerationRequest(prompt="def area(radius", forced_start="):", max_new_tokens=6)
+    plain = GenerationRequest(prompt="def area(radius):", max_new_tokens=6)
+    _ids, forced_text, _final = await run(tiny_backend, forced)
+    _ids, plain_text, _final = await run(tiny_backend, plain)
+    assert forced_text == plain_text
