@@ -18,12 +18,16 @@ def inline_capabilities() -> types.ClientCapabilities:
     return capabilities
 
 
-def _edit(uri: str, version: int, line: int, character: int, text: str) -> types.DidChangeTextDocumentParams:
+def _edit(
+    uri: str, version: int, line: int, character: int, text: str, end_character: int | None = None
+) -> types.DidChangeTextDocumentParams:
+    """``text`` inserted at ``line:character`` (or replacing it up to ``end_character`` on that line)."""
     here = types.Position(line=line, character=character)
+    end = here if end_character is None else types.Position(line=line, character=end_character)
     return types.DidChangeTextDocumentParams(
         text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
         content_changes=[
-            types.TextDocumentContentChangePartial(range=types.Range(start=here, end=here), text=text)
+            types.TextDocumentContentChangePartial(range=types.Range(start=here, end=end), text=text)
         ],
     )
 

@@ -109,20 +109,7 @@ async def test_a_request_that_does_not_continue_the_suggestion_cancels_its_gener
             assert len(fake.completion_requests()) == 2
             # Nothing of the cancelled block was cached: back at the accepted line, the model is asked again.
             fake.release.set()
-            session.client.text_document_did_change(
-                types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
-                    content_changes=[
-                        types.TextDocumentContentChangePartial(
-                            range=types.Range(
-                                start=types.Position(line=1, character=4),
-                                end=types.Position(line=1, character=6),
-                            ),
-                            text=FIRST_LINE,
-                        )
-                    ],
-                )
-            )
+            session.client.text_document_did_change(_edit(uri, 3, 1, 4, FIRST_LINE, end_character=6))
             await _inline(session, uri, 1, 4 + len(FIRST_LINE))
             assert len(fake.completion_requests()) == 3
 
