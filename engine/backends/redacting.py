@@ -88,24 +88,19 @@ def redact_request(request: GenerationRequest, redact: Redactor = redact_keeping
         else None
     )
     prompt, forced_start = request.prompt, request.forced_start
-    if prompt is not None and forced_start:
-        # Redacted together: a secret may run from the prompt's end into the forced tail (the cursor
-        # inside a key). The model sees the redacted whole, split where the tail still ends it unchanged;
-        # otherwise all of it becomes prompt (the healing is lost, never a secret's half).
+    if prompt is not None:
+        # Redacted together with the forced start: a secret may run from the prompt's end into it (the
+        # cursor inside a key). The model sees the redacted whole, split where the forced start still ends
+        # it unchanged; otherwise all of it becomes prompt (the healing is lost, never a secret's half).
         joint = redact(prompt + forced_start)
         if joint.endswith(forced_start):
-            prompt, forced_start = joint[: len(joint) - len(forced_start)], forced_start
+            prompt = joint[: len(joint) - len(forced_start)]
         else:
             prompt, forced_start = joint, ""
-        return replace(
-            request,
-            prompt=prompt,
-            forced_start=forced_start,
-            suffix=redact(request.suffix) if request.suffix is not None else None,
-        )
     return replace(
         request,
-        prompt=redact(request.prompt) if request.prompt is not None else None,
+        prompt=prompt,
+        forced_start=forced_start,
         suffix=redact(request.suffix) if request.suffix is not None else None,
         messages=messages,
         assistant_prefill=redact(request.assistant_prefill),
