@@ -709,7 +709,7 @@ def report(run: ServerRun, raw_ms: list[float], raw_loads: list[float]) -> None:
             f"after each): p50 {statistics.median(typing_ms):.0f} ms  p90 {percentile(typing_ms, 90):.0f} ms; "
             f"{len(run.typing) - len(model)} ({(len(run.typing) - len(model)) / len(run.typing):.0%}) from "
             f"the cache, {len(model)} new model calls (p50 "
-            f"{statistics.median(a.ms for a in model) if model else 0:.0f} ms)"
+            f"{model_p50(run):.0f} ms)"
         )
         print(f"    model calls: {breakdown_summary('line starts', run.typing_starts)}")
         print(f"                 {breakdown_summary('keystrokes', model)}")
