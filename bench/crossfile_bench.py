@@ -354,7 +354,6 @@ async def run_case(
 def load_backend(suffix_first: bool | None = None) -> tuple[Any, Any]:
     """The backend and prompt tools the server has with its default configuration (``suffix_first``:
     ``completion.suffix_first`` if not None)."""
-    from roost.engine.prompts.family import make_format
     from roost.lsp.config import RoostConfig
     from roost.lsp.core.completion.prompt import FunctionCounter, PromptTools
     from roost.lsp.core.engine_adapter import (
@@ -362,6 +361,7 @@ def load_backend(suffix_first: bool | None = None) -> tuple[Any, Any]:
         load_transformers_backend,
         model_source,
         prompt_family,
+        prompt_format_for,
     )
 
     os.environ.setdefault("ROOST_CACHE_DIR", model_cache_dir())
@@ -370,11 +370,13 @@ def load_backend(suffix_first: bool | None = None) -> tuple[Any, Any]:
     backend = load_transformers_backend(config)
     source = model_source(backend)
     family = prompt_family(config, Path(source) if source else None)
-    if suffix_first is None:
-        suffix_first = config.completion.suffix_first
-    heals = bool(getattr(backend, "heals_forced_start", False)) and suffix_first
+    if suffix_first is not None:
+        config = dataclasses.replace(
+            config, completion=dataclasses.replace(config.completion, suffix_first=suffix_first)
+        )
+    heals = bool(getattr(backend, "heals_forced_start", False))
     tools = PromptTools(
-        make_format(family, hf_tokenizer=hf_tokenizer_of(backend), heals_forced_start=heals),
+        prompt_format_for(config, family, hf_tokenizer_of(backend), heals_forced_start=heals),
         FunctionCounter(backend.count_tokens),
     )
     print(f"  loaded {backend.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -38,7 +38,7 @@ from roost.lsp.core.completion.prompt import (
     prompt_settings,
 )
 from roost.lsp.core.completion.shape import Shape
-from roost.lsp.core.engine_adapter import packaged_model_name, prompt_family
+from roost.lsp.core.engine_adapter import packaged_model_name, prompt_family, prompt_format_for
 from roost.lsp.core.services import index_options, retrieval_options
 from roost.lsp.core.shared_engine import shared_engine_family
 
@@ -90,9 +90,7 @@ def prompt_tools(config: RoostConfig) -> PromptTools:
         source = None if packaged_model_name(config.model.name) is not None else model_dir
         family = prompt_family(config, source)
         # The in-process engine heals forced starts: the format the server makes for it.
-        prompt_format = make_format(
-            family, hf_tokenizer=counter.tokenizer, heals_forced_start=config.completion.suffix_first
-        )
+        prompt_format = prompt_format_for(config, family, counter.tokenizer, heals_forced_start=True)
         return PromptTools(prompt_format, counter)
     family = shared_engine_family(config) if config.backend.kind == "shared" else prompt_family(config, None)
     return PromptTools(make_format(family), FunctionCounter(estimated_token_count))

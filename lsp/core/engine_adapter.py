@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Literal
 from roost.engine.backends import require_local_engine
 from roost.engine.models.catalog import model_alias
 from roost.engine.models.default import ProgressCallback
-from roost.engine.prompts.family import detect_family, detect_family_from_dir
+from roost.engine.prompts.family import detect_family, detect_family_from_dir, make_format
+from roost.engine.prompts.types import PromptFormat
 from roost.engine.types import Backend
 from roost.lsp.config import RoostConfig
 
@@ -81,6 +82,18 @@ def hf_tokenizer_of(backend: Backend) -> object | None:
     loaded = getattr(backend, "loaded", None)
     adapter = getattr(loaded, "tokenizer", None)
     return getattr(adapter, "tokenizer", None)
+
+
+def prompt_format_for(
+    config: RoostConfig, family: str, hf_tokenizer: object | None, *, heals_forced_start: bool
+) -> PromptFormat:
+    """The prompt format the server uses for ``family``: suffix first only where the backend heals forced
+    starts (the in-process engine) and ``completion.suffix_first`` is on."""
+    return make_format(
+        family,
+        hf_tokenizer=hf_tokenizer,
+        heals_forced_start=heals_forced_start and config.completion.suffix_first,
+    )
 
 
 def model_source(backend: Backend) -> str | None:

@@ -29,7 +29,6 @@ from roost.engine.gate.model import Level, VerdictKind
 from roost.engine.gate.policy import Policy
 from roost.engine.gate.secrets import collect_workspace_secrets, redact
 from roost.engine.models.default import ProgressCallback
-from roost.engine.prompts.family import make_format
 from roost.engine.prompts.types import PromptFormat
 from roost.engine.types import Backend, BackendError, BackendUnavailableError, ModelNotFoundError
 from roost.lsp.config import RoostConfig
@@ -39,6 +38,7 @@ from roost.lsp.core.engine_adapter import (
     load_transformers_backend,
     model_source,
     prompt_family,
+    prompt_format_for,
 )
 from roost.lsp.core.events import ProgressReport, ServiceEvents, WorkerThreadProgress
 from roost.lsp.core.index_service import EditsOf, IndexService
@@ -335,11 +335,7 @@ class Services:
         if self._format_inputs is None:
             return None
         family, hf_tokenizer, heals = self._format_inputs
-        return make_format(
-            family,
-            hf_tokenizer=hf_tokenizer,
-            heals_forced_start=bool(heals) and self.config.completion.suffix_first,
-        )
+        return prompt_format_for(self.config, family, hf_tokenizer, heals_forced_start=bool(heals))
 
     def report_failure(self, error: Exception) -> str:
         """A failure that stops completions (backend down, out of memory …): shown once with its fix,
