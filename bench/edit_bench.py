@@ -2,7 +2,15 @@
 a plain chat prompt, side by side, same model, same greedy settings, same tasks, in the same run.
 
     nice .venv/bin/python bench/edit_bench.py [--per-kind 10] [--kinds fix,docstring,hints] [--max-chars N]
-                                              [--only product|raw] [--json OUT]
+                                              [--tasks FROM:TO] [--only product|raw] [--json OUT]
+                                              [--answers DIR]
+    .venv/bin/python bench/edit_bench.py --report OUT1.json OUT2.json …   # one table of chunked runs
+
+``--json`` keeps, per task and path, the model's answers (the product's every turn, retries included, read
+from the server's fix-up session store) and the text that replaced the selection; ``--answers DIR`` writes
+one readable file per task with both paths side by side, so a loss can be read. ``--tasks`` runs a slice
+of the task list (the list is the same for the same ``--per-kind``/``--kinds``/``--max-chars``), so a long
+run splits into chunks whose ``--json`` files ``--report`` joins.
 
 Data: ``../shared/eval/humaneval_infilling/SingleLine.jsonl.gz``. Each HumanEval problem appears there
 many times (one row per hole); ``prompt + canonical_solution + suffix`` is the whole solution file, so one
@@ -104,6 +112,10 @@ class Result:
     refused: bool
     seconds: float
     message: str = ""
+    # What the model said (the product's every turn, "turn N:" headed, retries included) and what
+    # replaced the selection: how a loss is read.
+    answer: str = ""
+    replacement: str = ""
 
 
 # ------------------------------------------------------------------------------------------ tasks
@@ -237,7 +249,9 @@ def asked_thing_present(task: Task, tree: ast.Module) -> bool:
     return True
 
 
-def score(task: Task, result_text: str, refused: bool, seconds: float, message: str = "") -> Result:
+def score(
+    task: Task, result_text: str, refused: bool, seconds: float, message: str = "", answer: str = ""
+) -> Result:
     try:
         tree = ast.parse(result_text)
         parses = True
@@ -251,7 +265,10 @@ def score(task: Task, result_text: str, refused: bool, seconds: float, message: 
         and result_text.endswith(task.text[task.end :])
         and len(result_text) >= task.start + after
     )
-    return Result(task.kind, task.task_id, passed, parses, outside, refused, seconds, message[:300])
+    replacement = result_text[task.start : len(result_text) - after] if not outside else result_text
+    return Result(
+        task.kind, task.task_id, passed, parses, outside, refused, seconds, message[:300], answer, replacement
+    )
 
 
 # ------------------------------------------------------------------------------- product over LSP
@@ -272,10 +289,23 @@ def _apply(text: str, edit: dict[str, Any] | None) -> str:
     return text
 
 
+def _session_turns(store: Any, session_id: str) -> str:
+    """The model's answers of a fix-up session as the server stored them (the LSP reply carries only the
+    edit and the message), each turn headed by the user message that asked for it."""
+    session = store.load(session_id) if session_id else None
+    if session is None:
+        return ""
+    return "\n".join(
+        f"--- turn {number}: {user[:200]}\n{answer}" for number, (user, answer) in enumerate(session.turns, 1)
+    )
+
+
 async def run_product(tasks: list[Task], progress: Callable[[str], None]) -> list[Result]:
     sys.path.insert(0, str(REPO / "tests"))
     from lsp_harness import lsp_session, server_env
     from lsprotocol import types
+
+    from roost.lsp.core.fixups.store import FixupStore
 
     cache = model_cache_dir()
     command = serve_command()
@@ -284,6 +314,7 @@ async def run_product(tasks: list[Task], progress: Callable[[str], None]) -> lis
         workspace = Path(tmp) / "workspace"
         workspace.mkdir()
         env = server_env(Path(tmp), {"ROOST_CACHE_DIR": cache})
+        store = FixupStore(Path(env["ROOST_STATE_DIR"]) / "fixups.sqlite3")
         async with lsp_session(workspace, env=env, command=command) as session:
             await session.wait_for_status("ready", timeout=600)
             for number, task in enumerate(tasks, 1):
@@ -310,13 +341,14 @@ async def run_product(tasks: list[Task], progress: Callable[[str], None]) -> lis
                     )
                     plain = answer if isinstance(answer, dict) else answer._asdict()
                     edit, message = plain.get("edit"), str(plain.get("message") or "")
+                    turns = _session_turns(store, str(plain.get("session") or ""))
                 except Exception as error:  # a failed request scores as no change, with the reason
-                    edit, message = None, f"request failed: {error}"
+                    edit, message, turns = None, f"request failed: {error}", ""
                 seconds = time.perf_counter() - started
                 session.client.text_document_did_close(
                     types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
                 )
-                results.append(score(task, _apply(task.text, edit), edit is None, seconds, message))
+                results.append(score(task, _apply(task.text, edit), edit is None, seconds, message, turns))
                 progress(f"product {task.kind} {number}/{len(tasks)} {task.task_id}: {results[-1].passed}")
     return results
 
@@ -361,7 +393,7 @@ async def run_raw(backend: Any, tasks: list[Task], progress: Callable[[str], Non
         if selection.endswith("\n") and not code.endswith("\n"):
             code += "\n"
         result_text = task.text[: task.start] + code + task.text[task.end :]
-        results.append(score(task, result_text, False, seconds))
+        results.append(score(task, result_text, False, seconds, answer=answer))
         progress(f"raw {task.kind} {number}/{len(tasks)} {task.task_id}: {results[-1].passed}")
     return results
 
@@ -376,13 +408,13 @@ def _rate(results: list[Result], field: str) -> str:
     return f"{hits / len(results):.2f} ({hits}/{len(results)})"
 
 
-def print_report(tasks: list[Task], product: list[Result], raw: list[Result]) -> None:
+def print_report(product: list[Result], raw: list[Result]) -> None:
     print(f"\nedit benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, greedy, bundled model")
     header = (
         f"{'kind':<10} {'N':>3}  {'path':<8} {'score':>12} {'parses':>12} {'outside':>12} {'refused':>12}"
     )
     print(header)
-    for kind in dict.fromkeys(t.kind for t in tasks):
+    for kind in dict.fromkeys(r.kind for r in [*product, *raw]):
         for name, results in (("product", product), ("raw", raw)):
             mine = [r for r in results if r.kind == kind]
             if not mine:
@@ -392,11 +424,63 @@ def print_report(tasks: list[Task], product: list[Result], raw: list[Result]) ->
                 f"{kind:<10} {len(mine):>3}  {name:<8} {_rate(mine, 'passed'):>12} {_rate(mine, 'parses'):>12} "
                 f"{_rate(mine, 'outside_selection_changed'):>12} {_rate(mine, 'refused'):>12}  p50 {p50:.1f}s"
             )
+    raw_by_task = {(r.kind, r.task_id): r for r in raw}
+    for result in product:
+        other = raw_by_task.get((result.kind, result.task_id))
+        if other is not None and other.passed != result.passed:
+            winner = "raw" if other.passed else "product"
+            print(f"  {result.kind} {result.task_id}: only {winner} passes")
+
+
+def write_answers(directory: Path, tasks: list[Task], product: list[Result], raw: list[Result]) -> None:
+    """One file per task: the selection, then each path's answer and what replaced the selection."""
+    directory.mkdir(parents=True, exist_ok=True)
+    by_path = {"product": product, "raw": raw}
+    for task in tasks:
+        parts = [
+            f"# {task.kind} {task.task_id}: {task.instruction}\n\n## selection\n{task.text[task.start : task.end]}"
+        ]
+        for name, results in by_path.items():
+            mine = next((r for r in results if (r.kind, r.task_id) == (task.kind, task.task_id)), None)
+            if mine is None:
+                continue
+            verdict = f"passed={mine.passed} parses={mine.parses} refused={mine.refused}"
+            parts.append(f"## {name} ({verdict}) {mine.message}\n### answer\n{mine.answer}")
+            parts.append(f"### replacement\n{mine.replacement}")
+        name = f"{task.kind}_{task.task_id.replace('/', '_')}.md"
+        (directory / name).write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+
+
+def _slice(tasks: list[Task], spec: str) -> list[Task]:
+    if not spec:
+        return tasks
+    low, _, high = spec.partition(":")
+    return tasks[int(low or 0) : int(high) if high else None]
+
+
+def _results(rows: list[dict[str, Any]]) -> list[Result]:
+    return [Result(**row) for row in rows]
+
+
+def report_from(paths: list[str]) -> int:
+    """One table of the ``--json`` files of chunked runs (a task measured twice counts once: the last)."""
+    product: dict[tuple[str, str], Result] = {}
+    raw: dict[tuple[str, str], Result] = {}
+    for path in paths:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        for result in _results(data["product"]):
+            product[(result.kind, result.task_id)] = result
+        for result in _results(data["raw"]):
+            raw[(result.kind, result.task_id)] = result
+    print_report(list(product.values()), list(raw.values()))
+    return 0
 
 
 async def main_async(args: argparse.Namespace) -> int:
+    if args.report:
+        return report_from(args.report)
     kinds = [k for k in args.kinds.split(",") if k]
-    tasks = load_tasks(args.per_kind, kinds, args.max_chars)
+    tasks = _slice(load_tasks(args.per_kind, kinds, args.max_chars), args.tasks)
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -406,11 +490,13 @@ async def main_async(args: argparse.Namespace) -> int:
     if args.only in ("", "raw"):
         backend = load_backend()
         raw = await run_raw(backend, tasks, progress)
-    print_report(tasks, product, raw)
+    print_report(product, raw)
     if args.json:
         Path(args.json).write_text(
             json.dumps({"product": [asdict(r) for r in product], "raw": [asdict(r) for r in raw]}, indent=1)
         )
+    if args.answers:
+        write_answers(Path(args.answers), tasks, product, raw)
     return 0
 
 
@@ -422,8 +508,11 @@ def main() -> int:
     parser.add_argument("--kinds", default="fix,docstring,hints")
     # Long functions take minutes each on a 2-core CPU; a cap keeps a development run short.
     parser.add_argument("--max-chars", type=int, default=0, help="skip selections longer than this")
+    parser.add_argument("--tasks", default="", help="FROM:TO, a slice of the task list (chunked runs)")
     parser.add_argument("--only", choices=("", "product", "raw"), default="")
-    parser.add_argument("--json", default="")
+    parser.add_argument("--json", default="", help="results with each task's answers")
+    parser.add_argument("--answers", default="", help="a directory: one readable file per task")
+    parser.add_argument("--report", nargs="+", default=[], help="print one table of these --json files")
     return asyncio.run(main_async(parser.parse_args()))
 
 
