@@ -368,13 +368,13 @@ _FIRST_FENCE = re.compile(r"```[^\n]*\n(.*?)\n?```", re.DOTALL)
 
 async def run_raw(backend: Any, tasks: list[Task], progress: Callable[[str], None]) -> list[Result]:
     from roost.engine.types import ChatMessage, GenerationRequest, RequestPriority
+    from roost.lsp.core.model_edits import answer_token_budget
 
     results = []
     for number, task in enumerate(tasks, 1):
         selection = task.text[task.start : task.end]
         prompt = f"{task.instruction}\n\n```python\n{selection.rstrip()}\n```"
-        # The product's budget for the same selection (lsp/core/model_edits.py generate_answer).
-        budget = min(768, max(96, 2 * backend.count_tokens(selection) + 96))
+        budget = answer_token_budget(backend.count_tokens(selection))  # the product's, for the same selection
         request = GenerationRequest(
             messages=(ChatMessage("user", prompt),),
             max_new_tokens=budget,

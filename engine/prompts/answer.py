@@ -65,24 +65,27 @@ def cut_at_stop_strings(text: str, stops: Iterable[str]) -> str:
 
 def extract_fenced(text: str) -> str | None:
     """Content of the first fenced block with code (an unterminated last fence runs to the end)."""
+    blocks = fenced_blocks(text)
+    return next((block for block in blocks if block.strip()), "" if blocks else None)
+
+
+def fenced_blocks(text: str) -> list[str]:
+    """Contents of the fenced blocks of ``text`` in order, empty ones included (an unterminated last fence
+    runs to the end)."""
+    blocks: list[str] = []
     position = 0
-    first_empty: str | None = None
     while True:
         match = _FENCE_OPEN.search(text, position)
         if match is None:
-            return first_empty
+            return blocks
         fence = match.group(1)
         body_start = match.end() + 1 if match.end() < len(text) else match.end()
         closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
         close = closing.search(text, body_start)
         body = text[body_start : close.start() if close else len(text)]
-        body = body[:-1] if body.endswith("\n") else body
-        if body.strip():
-            return body
-        if first_empty is None:
-            first_empty = ""
+        blocks.append(body[:-1] if body.endswith("\n") else body)
         if close is None:
-            return first_empty
+            return blocks
         position = close.end()
 
 

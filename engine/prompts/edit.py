@@ -14,13 +14,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from roost.engine.prompts.answer import drop_chatter, extract_fenced, strip_reasoning
+from roost.engine.prompts.answer import drop_chatter, fenced_blocks, strip_reasoning
 from roost.engine.types import ChatMessage
 
+# One sentence before the code: asked for the code "and nothing else", the bundled 0.5B answered "fix the
+# bug" by copying the code unchanged (5 of 6 tasks in bench/edit_bench.py); saying first what it changes
+# makes it change something (4 of 6), as it does unprompted in a plain chat. The sentence never reaches the
+# code: the parser takes the fenced block.
 EDIT_SYSTEM_PROMPT = (
     "You are a precise code editor inside an editor. You get an instruction, the code to change, and "
-    "sometimes related code from other files. If only the code to change changes, reply with its complete "
-    "new version in one fenced code block and nothing else. If other files must change too, reply with edit blocks instead, one per change, "
+    "sometimes related code from other files. If only the code to change changes, first say in one short "
+    "sentence what you will change, then reply with the complete new version of the code to change in one "
+    "fenced code block. If other files must change too, reply with edit blocks instead, one per change, "
     "each: the file path on its own line, then\n<<<<<<< SEARCH\n(exact existing lines)\n=======\n"
     "(new lines)\n>>>>>>> REPLACE\nKeep the code's style and indentation. Never add secrets."
 )
@@ -113,24 +118,37 @@ class EditBlock:
     replace: str
 
 
-def parse_edit_blocks(answer: str) -> list[EditBlock]:
-    """SEARCH/REPLACE blocks with their paths; else the first fenced block as the new selection."""
+def parse_edit_blocks(answer: str, selection: str = "") -> list[EditBlock]:
+    """SEARCH/REPLACE blocks with their paths; else the fenced block of the new selection."""
     blocks = [
         EditBlock(m.group("path").strip().strip("`*: "), m.group("search"), m.group("replace"))
         for m in _BLOCK.finditer(answer)
     ]
     if blocks:
         return blocks
-    return [EditBlock(None, "", code_of_answer(answer))]
+    return [EditBlock(None, "", code_of_answer(answer, selection))]
 
 
-def code_of_answer(answer: str) -> str:
-    """The code of a whole-selection answer: the first fenced block with code (an unterminated fence runs
-    to the end, as when the model hit max_tokens), else the text without the prose around it. The fence
-    lines and the chatter ("Here is the updated code:") never reach the code."""
+def code_of_answer(answer: str, selection: str = "") -> str:
+    """The code of a whole-selection answer: its fenced block (an unterminated fence runs to the end, as
+    when the model hit max_tokens), else the text without the prose around it. The fence lines and the
+    chatter ("Here is the updated code:") never reach the code.
+
+    The answer's sentence about the change may quote the changed line in a fence of its own before the
+    whole new version: of several blocks, the first that has the selection's first line is the new
+    selection, else the first with code."""
     text = strip_reasoning(answer)
-    code = extract_fenced(text)
-    return drop_chatter(text) if code is None else code
+    blocks = fenced_blocks(text)
+    if not blocks:
+        return drop_chatter(text)
+    anchor = next((line.strip() for line in selection.split("\n") if line.strip()), "")
+    with_code = [block for block in blocks if block.strip()]
+    whole = next((block for block in with_code if anchor and _has_line(block, anchor)), None)
+    return whole if whole is not None else (with_code[0] if with_code else "")
+
+
+def _has_line(code: str, stripped_line: str) -> bool:
+    return any(line.strip() == stripped_line for line in code.split("\n"))
 
 
 def trim_echoed_context(

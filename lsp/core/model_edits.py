@@ -69,6 +69,16 @@ class Proposal:
     syntax_errors: list[str] = field(default_factory=list)
 
 
+# The answer's one sentence about the change, before the code (engine/prompts/edit.py's contract).
+SENTENCE_TOKENS = 64
+
+
+def answer_token_budget(selection_tokens: int, max_tokens: int = 768) -> int:
+    """Room for the sentence, the rewritten selection and some growth, not more: long answers are slow
+    and rarely right."""
+    return min(max_tokens, max(96, 2 * selection_tokens + 96) + SENTENCE_TOKENS)
+
+
 async def generate_answer(
     services: Services,
     request: EditRequest,
@@ -76,8 +86,7 @@ async def generate_answer(
     max_tokens: int = 768,
 ) -> str:
     backend = await services.backend()
-    # Room for the rewritten selection and some growth, not more: long answers are slow and rarely right.
-    budget = min(max_tokens, max(96, 2 * backend.count_tokens(request.selection) + 96))
+    budget = answer_token_budget(backend.count_tokens(request.selection), max_tokens)
     generation = GenerationRequest(
         messages=edit_messages(request),
         max_new_tokens=budget,
@@ -123,7 +132,7 @@ def build_proposal(
     """Locate, verify and gate the edits of ``answer``; what fails is explained, not sent."""
     proposal = Proposal(answer=answer)
     per_file: dict[str, tuple[Snapshot, list[TextReplacement]]] = {}
-    for block in parse_edit_blocks(answer):
+    for block in parse_edit_blocks(answer, target.text[selection[0] : selection[1]]):
         try:
             if block.path is None:
                 snapshot = target

@@ -6,6 +6,7 @@ from roost.engine.prompts.edit import (
     EDIT_SYSTEM_PROMPT,
     EditRequest,
     RelatedCode,
+    code_of_answer,
     echoes_surroundings,
     edit_messages,
     parse_edit_blocks,
@@ -69,3 +70,23 @@ def test_messages_show_only_the_selection_with_related_code_and_the_conversation
     assert "SECRET_AROUND" not in first  # code around the selection is not shown
     assert messages[2].content.startswith("```python\ndef f(x: int)")
     assert messages[3].content == "and a docstring"
+
+
+def test_the_sentence_before_the_code_and_its_quoted_line_never_reach_the_code() -> None:
+    # The contract asks for one sentence about the change first; a model may quote the changed line in a
+    # fence of its own there. The new selection is the block that has the selection's first line.
+    selection = "def same(a, b):\n    return set(a) != set(b)\n"
+    answer = (
+        "The comparison is inverted:\n```python\nreturn set(a) == set(b)\n```\nHere is the code:\n"
+        "```python\ndef same(a, b):\n    return set(a) == set(b)\n```\nThis compares the sets."
+    )
+    (block,) = parse_edit_blocks(answer, selection)
+    assert block.path is None and block.replace == "def same(a, b):\n    return set(a) == set(b)"
+    # Without a block that has the selection's first line, the first block with code is the answer.
+    assert code_of_answer("Fixed:\n```\n```\n```py\nx = 2\n```", "x = 1\n") == "x = 2"
+    assert code_of_answer("x = 2", "x = 1\n") == "x = 2"
+
+
+def test_the_system_prompt_asks_for_one_sentence_then_the_whole_new_code() -> None:
+    assert "first say in one short sentence what you will change" in EDIT_SYSTEM_PROMPT
+    assert "complete new version of the code to change in one fenced code block" in EDIT_SYSTEM_PROMPT

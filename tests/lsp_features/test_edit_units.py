@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from roost.engine.gate.gate import Gate
-from roost.lsp.core.model_edits import build_proposal
+from roost.lsp.core.model_edits import SENTENCE_TOKENS, answer_token_budget, build_proposal
 from roost.lsp.core.text_edits import (
     EditError,
     FileEdit,
@@ -63,3 +63,27 @@ def test_a_reinvented_class_before_the_selection_is_dropped() -> None:
         "def show(amount: Money) -> str:\n",
         "def show(amount: Money) -> str:\n    if amount.cents < 0:\n        raise ValueError\n",
     )
+
+
+def test_a_sentence_quoting_the_fixed_line_before_the_whole_function_edits_the_whole_function() -> None:
+    # The edit contract asks for one sentence first; the line it quotes is not the new selection.
+    text = "import os\n\n\ndef same(a, b):\n    return set(a) != set(b)\n"
+    start = text.index("def same")
+    answer = (
+        "The comparison is inverted; it should be:\n```python\nreturn set(a) == set(b)\n```\n"
+        "```python\ndef same(a, b):\n    return set(a) == set(b)\n```"
+    )
+    snapshot = Snapshot("m.py", text, 1, "python")
+    root = Path("/w")
+    documents = Documents(
+        root, lambda path: OpenDocument(text, 1, "python") if path == root / "m.py" else None
+    )
+    proposal = build_proposal(answer, documents, snapshot, (start, len(text)), Gate())
+    (edit,) = proposal.edits
+    assert edit.apply() == text.replace("!=", "==")
+
+
+def test_the_answer_budget_leaves_room_for_the_sentence_before_the_code() -> None:
+    assert answer_token_budget(100) == 2 * 100 + 96 + SENTENCE_TOKENS
+    assert answer_token_budget(0) == 96 + SENTENCE_TOKENS
+    assert answer_token_budget(1000) == 768
