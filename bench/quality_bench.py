@@ -22,7 +22,7 @@ file lists a problem's holes next to each other). The same tasks go through:
    generation (in flight or cached) the completion is the two joined, so multi-line pass@1 stays
    comparable with the setting off (``--first-line-early off``); a new model call's answer there is a new
    suggestion (the block was that one line), not joined, and the task's time is then the first line's.
-2. **raw**: the same weights (the bundled Qwen2.5-Coder-0.5B, loaded in this process through the same
+2. **raw**: the same weights (the bundled Qwen2.5-Coder-0.5B or ``--model``'s, loaded in this process through the same
    configuration and loader as the server's in-process backend) given a plain FIM prompt
    ``<|fim_prefix|>{prompt}<|fim_suffix|>{suffix}<|fim_middle|>``, stopped at the family's FIM stop
    tokens, greedy, the same max tokens.
@@ -152,6 +152,7 @@ async def run_product(
     progress: Callable[[str], None],
     first_line_early: str = "auto",
     suffix_first: bool = True,
+    model: str = "default",
 ) -> list[Result]:
     """Every task through one real ``roost serve --stdio``, asked as an editor asks."""
     sys.path.insert(0, str(REPO / "tests"))
@@ -162,12 +163,13 @@ async def run_product(
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
     options = {
+        "model": {"name": model},
         "completion": {
             "max_tokens": max_tokens,
             "debounce_ms": 0,
             "first_line_early": first_line_early,
             "suffix_first": suffix_first,
-        }
+        },
     }
     cache = model_cache_dir()
     command = serve_command()
@@ -251,12 +253,14 @@ def _plain_details(details: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ raw model in process
 
 
-def load_backend() -> Any:
+def load_backend(model: str = "default") -> Any:
     """The backend the server loads (same configuration defaults, same loader, same weights)."""
     from roost.lsp.config import RoostConfig
     from roost.lsp.core.engine_adapter import load_transformers_backend
 
-    return load_transformers_backend(RoostConfig())
+    config = RoostConfig()
+    config.model.name = model
+    return load_transformers_backend(config)
 
 
 async def generate(backend: Any, request: Any) -> str:
@@ -392,9 +396,13 @@ def pass_rate(results: list[Result]) -> str:
 
 
 def print_report(
-    tasks: dict[str, list[Task]], runs: dict[str, dict[str, list[Result]]], max_tokens: int
+    tasks: dict[str, list[Task]],
+    runs: dict[str, dict[str, list[Result]]],
+    max_tokens: int,
+    model: str = "default",
 ) -> None:
-    print(f"\nHumanEval infilling pass@1 (greedy, max {max_tokens} new tokens, bundled Qwen2.5-Coder-0.5B)")
+    label = "bundled Qwen2.5-Coder-0.5B" if model == "default" else f"model {model!r}"
+    print(f"\nHumanEval infilling pass@1 (greedy, max {max_tokens} new tokens, {label})")
     names = list(runs)
     print(f"{'variant':<8} {'N':>4}  " + "  ".join(f"{name:<18}" for name in names))
     for variant, variant_tasks in tasks.items():
@@ -449,15 +457,17 @@ async def main_async(args: argparse.Namespace) -> int:
         else {"product", "raw"} | ({"stages"} if args.stages else set())
     )
     if "product" in wanted:
-        product = await run_product(everything, args.max_tokens, progress, args.first_line_early)
+        product = await run_product(
+            everything, args.max_tokens, progress, args.first_line_early, model=args.model
+        )
         runs["product"] = _by_variant(tasks, product)
     if args.compare_psm:  # the product with prefix-first prompts, same tasks, same run
         product_psm = await run_product(
-            everything, args.max_tokens, progress, args.first_line_early, suffix_first=False
+            everything, args.max_tokens, progress, args.first_line_early, suffix_first=False, model=args.model
         )
         runs["product-psm"] = _by_variant(tasks, product_psm)
     if wanted & {"raw", "stages"}:
-        backend = await asyncio.get_running_loop().run_in_executor(None, load_backend)
+        backend = await asyncio.get_running_loop().run_in_executor(None, load_backend, args.model)
         try:
             if "raw" in wanted:
                 runs["raw"] = _by_variant(
@@ -468,11 +478,12 @@ async def main_async(args: argparse.Namespace) -> int:
                 runs["stages"] = _by_variant(tasks, stages)
         finally:
             await backend.aclose()
-    print_report(tasks, runs, args.max_tokens)
+    print_report(tasks, runs, args.max_tokens, args.model)
     if args.json:
         payload = {
             "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
             "max_tokens": args.max_tokens,
+            "model": args.model,
             "runs": {
                 name: {
                     variant: [
@@ -511,6 +522,11 @@ def main() -> int:
         "--compare-psm",
         action="store_true",
         help="also run the product with completion.suffix_first off (prefix-first FIM prompts)",
+    )
+    parser.add_argument(
+        "--model",
+        default="default",
+        help="model.name for the product server and the raw baseline alike (e.g. default-1.5b)",
     )
     parser.add_argument("--only", default="", help="comma-separated subset of product,raw,stages")
     parser.add_argument("--json", default="", help="write every task's completions and verdicts here")
