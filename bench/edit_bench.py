@@ -300,7 +300,11 @@ def _session_turns(store: Any, session_id: str) -> str:
     )
 
 
-async def run_product(tasks: list[Task], progress: Callable[[str], None]) -> list[Result]:
+async def run_product(
+    tasks: list[Task], progress: Callable[[str], None], first_number: int = 1
+) -> list[Result]:
+    """``first_number``: the first task's position in the whole task list. Files are named by it, and the
+    name is in the fix-up's prompt, so a chunk of a run asks exactly what the whole run asks."""
     sys.path.insert(0, str(REPO / "tests"))
     from lsp_harness import lsp_session, server_env
     from lsprotocol import types
@@ -317,7 +321,7 @@ async def run_product(tasks: list[Task], progress: Callable[[str], None]) -> lis
         store = FixupStore(Path(env["ROOST_STATE_DIR"]) / "fixups.sqlite3")
         async with lsp_session(workspace, env=env, command=command) as session:
             await session.wait_for_status("ready", timeout=600)
-            for number, task in enumerate(tasks, 1):
+            for number, task in enumerate(tasks, first_number):
                 name = f"{task.kind}_{number}.py"
                 (workspace / name).write_text(task.text)
                 uri = session.open(name, task.text, language_id="python")
@@ -485,7 +489,8 @@ async def main_async(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    product = await run_product(tasks, progress) if args.only in ("", "product") else []
+    first_number = 1 + int(args.tasks.partition(":")[0] or 0)
+    product = await run_product(tasks, progress, first_number) if args.only in ("", "product") else []
     raw: list[Result] = []
     if args.only in ("", "raw"):
         backend = load_backend()
