@@ -118,8 +118,9 @@ def wrap(module: Any, name: str, sampler: Sampler, label: str) -> None:
     setattr(module, name, wrapped)
 
 
-def generate(backend: Any, tokens: int, sampler: Sampler) -> None:
-    """One FIM request whose prefix is this repository's scheduler source cut to about ``tokens`` tokens."""
+def generate(backend: Any, tokens: int, new_tokens: int, sampler: Sampler) -> dict[str, Any]:
+    """One FIM request whose prefix is this repository's scheduler source cut to about ``tokens`` tokens;
+    its answer (greedy: an A/B's answers must be equal) and prefill/decode speed."""
     import asyncio
     from pathlib import Path
 
@@ -128,10 +129,19 @@ def generate(backend: Any, tokens: int, sampler: Sampler) -> None:
     source = (Path(__file__).resolve().parents[1] / "engine" / "scheduler.py").read_text(encoding="utf-8")
     prefix = source[: tokens * 4]  # about four characters a token for Python source
     prompt = f"<|fim_prefix|>{prefix}<|fim_suffix|>\n<|fim_middle|>"
-    sampler.phase(f"first request ({backend.count_tokens(prompt)} prompt tokens, 16 new)")
-    asyncio.run(collect_text(backend, GenerationRequest(prompt=prompt, max_new_tokens=16)))
+    sampler.phase(f"first request ({backend.count_tokens(prompt)} prompt tokens, {new_tokens} new)")
+    request = GenerationRequest(prompt=prompt, max_new_tokens=new_tokens, stop_sequences=())
+    text, final = asyncio.run(collect_text(backend, request))
     sampler.phase("after the request")
     time.sleep(1.0)
+    timings = final.timings
+    return {
+        "answer": text,
+        "prompt_tokens": timings.prompt_tokens,
+        "generated_tokens": timings.generated_tokens,
+        "prefill_tok_s": timings.prompt_tokens / timings.prefill_s if timings.prefill_s else 0.0,
+        "decode_tok_s": timings.decode_tokens_per_s,
+    }
 
 
 def main() -> None:
@@ -155,6 +165,7 @@ def main() -> None:
         metavar="TOKENS",
         help="after the load, one FIM request of about this many prompt tokens (the server's cold request)",
     )
+    parser.add_argument("--new-tokens", type=int, default=16, help="tokens the --generate request decodes")
     args = parser.parse_args()
     if args.engine_dir:
         import roost.engine
@@ -198,10 +209,11 @@ def main() -> None:
             backend = pool.submit(tb.TransformersBackend.load, options, progress).result()
     load_seconds = time.perf_counter() - started
     print(f"engine modules from {os.path.dirname(tb.__file__)}")
+    request: dict[str, Any] = {}
     if args.generate:
         sampler.phase("loaded (idle)")
         time.sleep(0.5)
-        generate(backend, args.generate, sampler)
+        request = generate(backend, args.generate, args.new_tokens, sampler)
     sampler.phase("loaded (idle)")
     time.sleep(0.5)
     sampler.finish()
@@ -223,6 +235,12 @@ def main() -> None:
         f"load {load_seconds:.1f} s (imports included; the loader's own {backend.loaded.load_seconds:.1f} s); "
         f"kernel high-water mark (VmHWM) {peak_rss() / MIB:.0f} MiB"
     )
+    if request:
+        print(
+            f"request: {request['prompt_tokens']} prompt tokens, prefill {request['prefill_tok_s']:.0f} tok/s; "
+            f"{request['generated_tokens']} generated, decode {request['decode_tok_s']:.1f} tok/s; "
+            f"answer {request['answer']!r}"
+        )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(
@@ -235,6 +253,7 @@ def main() -> None:
                     "load_seconds": load_seconds,
                     "loader_seconds": backend.loaded.load_seconds,
                     "phases": [vars(p) for p in sampler.phases],
+                    "request": request,
                     "pid": os.getpid(),
                 },
                 out,

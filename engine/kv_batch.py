@@ -55,6 +55,14 @@ class KVBatch(Protocol):
     def reset(self) -> None: ...
 
 
+def input_device(model: Any) -> torch.device:
+    """The device a model's input ids go to: its input embeddings'. A table read from its file
+    (``FileRowsEmbedding``) has no weight tensor and says its device itself."""
+    embeddings = model.get_input_embeddings()
+    weight = getattr(embeddings, "weight", None)
+    return weight.device if isinstance(weight, torch.Tensor) else torch.device(embeddings.device)
+
+
 def returned_cache(output: Any) -> Any:
     cache = getattr(output, "cache", None)
     return cache if cache is not None else output.past_key_values

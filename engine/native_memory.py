@@ -9,6 +9,7 @@ import gc
 import mmap
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 
 # Linux's MADV_DONTNEED: the process's page-table entries for the range go; a file-backed page is read
@@ -52,8 +53,19 @@ def release_freed_memory(*, collect: bool = False) -> None:
         trim(0)
 
 
-def file_mappings() -> list[tuple[int, int]]:
-    """``(start, end)`` of this process's memory-mapped regular files (Linux; elsewhere none)."""
+@dataclass(frozen=True)
+class FileMapping:
+    """A memory-mapped regular file's region of this process: addresses ``[start, end)`` hold the file's
+    bytes from ``offset`` on."""
+
+    start: int
+    end: int
+    offset: int
+    path: str
+
+
+def mapped_files() -> list[FileMapping]:
+    """This process's memory-mapped regular files, from /proc/self/maps (Linux; elsewhere none)."""
     if not sys.platform.startswith("linux"):
         return []
     regions = []
@@ -72,10 +84,24 @@ def file_mappings() -> list[tuple[int, int]]:
                     and fields[4] != "0"
                 ):
                     start, end = fields[0].split("-")
-                    regions.append((int(start, 16), int(end, 16)))
+                    regions.append(FileMapping(int(start, 16), int(end, 16), int(fields[2], 16), path))
     except OSError:
         return []
     return regions
+
+
+def file_mappings() -> list[tuple[int, int]]:
+    """``(start, end)`` of this process's memory-mapped regular files (Linux; elsewhere none)."""
+    return [(mapping.start, mapping.end) for mapping in mapped_files()]
+
+
+def mapped_file_location(address: int, length: int) -> tuple[str, int] | None:
+    """``(path, byte offset)`` of the file whose mapping holds the bytes ``[address, address + length)``
+    (a tensor that is a view of a memory-mapped checkpoint), or None when they are not one file's."""
+    for mapping in mapped_files():
+        if mapping.start <= address and address + length <= mapping.end:
+            return mapping.path, mapping.offset + (address - mapping.start)
+    return None
 
 
 def release_mapped_pages(spans: Iterable[tuple[int, int]], mappings: list[tuple[int, int]]) -> int:

@@ -56,7 +56,15 @@ import torch
 
 from roost.engine import metrics
 from roost.engine.forced_start import ForcedStartIndex, pick_forced_token
-from roost.engine.kv_batch import DynamicKVBatch, KVBatch, KVLayers, StaticKVBatch, cache_from, returned_cache
+from roost.engine.kv_batch import (
+    DynamicKVBatch,
+    KVBatch,
+    KVLayers,
+    StaticKVBatch,
+    cache_from,
+    input_device,
+    returned_cache,
+)
 from roost.engine.native_memory import release_freed_memory
 from roost.engine.speculative import PromptLookup, accepted_tokens
 from roost.engine.tokenizer import TokenizerAdapter
@@ -221,7 +229,7 @@ class Scheduler:
         self.model = model
         self.tokenizer = tokenizer
         self.options = options or SchedulerOptions()
-        self.device = model.get_input_embeddings().weight.device
+        self.device = input_device(model)
         config = (
             model.config.get_text_config(decoder=True) if hasattr(model.config, "get_text_config") else None
         )

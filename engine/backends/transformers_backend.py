@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from roost.engine.backends.cpu_int8 import quantize_linear_layers
+from roost.engine.backends.file_embedding import FileRowsEmbedding
+from roost.engine.kv_batch import input_device
 from roost.engine.models.default import (
     PACKAGED_MODELS,
     ProgressCallback,
@@ -200,7 +202,7 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
         model=model,
         tokenizer=tokenizer,
         source=source,
-        device=str(model.get_input_embeddings().weight.device),
+        device=str(input_device(model)),
         dtype=dtype_name,
         extra_eos_ids=extra_eos,
         load_seconds=seconds,
@@ -343,7 +345,7 @@ def _float32_parameters(model: Any) -> None:
     bfloat16 embedding table (see :func:`store_embeddings_as_bfloat16`) stays as it is."""
     import torch
 
-    embedding = model.get_input_embeddings().weight
+    embedding = getattr(model.get_input_embeddings(), "weight", None)  # none when read from its file
     for parameter in model.parameters():
         if parameter is not embedding and parameter.is_floating_point() and parameter.dtype != torch.float32:
             parameter.data = parameter.data.float()
@@ -366,8 +368,13 @@ def store_embeddings_as_bfloat16(model: Any) -> bool:
             return False
         embedding.weight.data = compact
     elif weight.dtype == torch.bfloat16:
-        # A copy: a bfloat16 load's tensors are views of the memory-mapped checkpoint, and one view keeps
-        # the whole mapping, and every page the quantization read, resident.
+        # A view of the memory-mapped checkpoint (a lazy bfloat16 load): its rows are read from the file as
+        # tokens need them (260 MiB of the bundled model's resident memory; see file_embedding.py).
+        rows = FileRowsEmbedding.of_mapped(weight)
+        if rows is not None:
+            model.set_input_embeddings(rows)
+            return True
+        # Otherwise a copy: one view would keep the whole mapping, and every page the quantization read.
         embedding.weight.data = _copy_releasing_mapped_pages(weight)
     else:  # float16: as float32, exactly
         embedding.weight.data = weight.float()

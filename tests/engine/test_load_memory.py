@@ -170,7 +170,9 @@ def test_the_default_model_is_the_whole_matrix_conversions_model() -> None:
                 if module.bias is not None:
                     expected[f"{name}.bias"] = module.bias.float()
             elif isinstance(module, torch.nn.Embedding):
-                expected[f"{name}.weight"] = module.weight  # kept in bfloat16, exactly
+                # Read from the checkpoint row by row (file_embedding.py): every row exactly.
+                every_row = torch.arange(module.weight.shape[0])
+                assert torch.equal(model.get_input_embeddings()(every_row), module.weight.float())
             else:
                 for key, parameter in module.named_parameters(prefix=name, recurse=False):
                     expected[key] = parameter.float()
