@@ -4,6 +4,8 @@
         .venv/bin/python bench/crossfile_bench.py --cases 45 --budgets 512,2048 --json OUT.json
     .venv/bin/python bench/crossfile_bench.py --report OUT.json[,MORE.json]   # tables from saved runs
     ... --prompts DIR   # also write each "with" prompt as the model saw it (to read the misses)
+    ... --reuse-without OUT.json --shares 0.5,0.2,0.3   # a context-side variant: "with" only, "without" reused
+    ... --cases 90 --skip 45   # confirm on the next 45 cursors of the same pool
 
 What: for cursors where a line uses a function or class defined in another file of the same project (the
 jedi-labelled cases of ``bench/retrieval_bench.py``, nine real projects outside this repository, cached in
@@ -298,7 +300,11 @@ async def run_case(
     seen: bool,
     budgets: Sequence[int],
     prompts: Path | None = None,
+    split: Any = None,
+    reused: dict[str, Answer] | None = None,
+    min_file_tokens: int | None = None,
 ) -> CaseResult:
+    from roost.engine.prompts.packer import BudgetSplit
     from roost.lsp.core.completion.prompt import PromptDocument, PromptSettings, build_prompt
 
     text = project.texts.setdefault(
@@ -313,12 +319,19 @@ async def run_case(
         line_text[case.col :].strip(), line_text[: case.col], {},
     )  # fmt: skip
     for budget in budgets:
+        settings = PromptSettings(budget=budget, split=split or BudgetSplit())
+        if min_file_tokens is not None:
+            settings = dataclasses.replace(settings, min_file_tokens=min_file_tokens)
         answers: dict[str, Answer] = {}
         for mode, retriever in (("without", None), ("with", project.retriever)):
+            if mode == "without" and reused is not None and str(budget) in reused:
+                # "Without" gives the file the whole budget: context-side variants do not change it.
+                answers[mode] = reused[str(budget)]
+                continue
             started = time.perf_counter()
             built = build_prompt(
                 document,
-                PromptSettings(budget=budget),
+                settings,
                 tools,
                 retriever=retriever,
                 buffer_limit=None,
@@ -399,17 +412,32 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
         cases = load_cases(name, args.pool)
         texts = {c.file: (root / c.file).read_text(encoding="utf-8", errors="replace") for c in cases}
         labelled[name] = [(c, name_seen_before(texts[c.file], c)) for c in cases]
-    picked = pick_cases(labelled, args.cases)
+    # --skip: the first picks were measured already (a confirmation on further cursors of the same pool).
+    picked = pick_cases(labelled, args.cases)[args.skip :]
     unseen = sum(not seen for _, _, seen in picked)
     progress(f"{len(picked)} cases ({unseen} unseen) over {len(names)} projects, budgets {budgets}")
     projects = {name: open_project(name) for name in dict.fromkeys(name for name, _, _ in picked)}
     backend, tools = load_backend(None if args.suffix_first is None else args.suffix_first == "on")
+    split = None
+    if args.shares:
+        from roost.engine.prompts.packer import BudgetSplit
+
+        split = BudgetSplit(*(float(x) for x in args.shares.split(",")))
+    reuse: dict[tuple[str, str, int, int], dict[str, Answer]] = {}
+    if args.reuse_without:
+        for old in load_results(args.reuse_without.split(",")):
+            reuse[(old.project, old.file, old.line, old.col)] = {
+                budget: modes["without"] for budget, modes in old.answers.items()
+            }
     results: list[CaseResult] = []
     started = time.perf_counter()
     try:
         for index, (name, case, seen) in enumerate(picked, 1):
             prompts = Path(args.prompts) if args.prompts else None
-            result = await run_case(backend, tools, projects[name], name, case, seen, budgets, prompts)
+            result = await run_case(
+                backend, tools, projects[name], name, case, seen, budgets, prompts, split,
+                reuse.get((name, case.file, case.line, case.col)), args.min_file_tokens,
+            )  # fmt: skip
             results.append(result)
             save(args.json, args, results)
             marks = " ".join(
@@ -431,6 +459,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--cases", type=int, default=45, help="cursors in all, round-robin over projects")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N of the picked cursors")
     parser.add_argument("--budgets", default="512,2048", help="total prompt tokens, comma-separated")
     parser.add_argument("--projects", default=",".join(PROJECTS))
     parser.add_argument("--pool", type=int, default=150, help="labelled cases per project to pick from")
@@ -441,6 +470,17 @@ def main() -> int:
         choices=("on", "off"),
         default=None,
         help="completion.suffix_first for the prompts (default: the product's default)",
+    )
+    parser.add_argument("--shares", help="prefix,suffix,context budget shares (default: the product's)")
+    parser.add_argument(
+        "--min-file-tokens",
+        type=int,
+        help="context.min_file_tokens (default: the product's; 0: shares alone)",
+    )
+    parser.add_argument(
+        "--reuse-without",
+        help="take the 'without' answers from these saved runs (comma-separated JSON) instead of "
+        "generating them: they do not depend on context-side variants",
     )
     parser.add_argument("--report", help="print the tables of saved runs (comma-separated JSON files)")
     args = parser.parse_args()

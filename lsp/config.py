@@ -103,6 +103,15 @@ class ContextSettings:
     context_share: float = setting(
         0.50, "Share of the budget for code from other files.", minimum=0, maximum=1
     )
+    min_file_tokens: int = setting(
+        720,
+        "Tokens of the budget the file itself (prefix + suffix) keeps before code from other files gets its "
+        "share: at small budgets the context share shrinks to leave the file this many (at 1024 the context "
+        "gets ~300 tokens, at 2048 its full share; a budget at or below it has no context). `0`: the shares "
+        "alone (measured: `bench/crossfile_bench.py`).",
+        minimum=0,
+        maximum=131072,
+    )
 
 
 @dataclass

@@ -185,8 +185,8 @@ def test_the_configuration_maps_onto_one_split() -> None:
     assert budget_split(ContextSettings(prefix_share=0, suffix_share=0, context_share=0)) == BudgetSplit()
     weighted = budget_split(ContextSettings(prefix_share=0.6, suffix_share=0.2, context_share=0.6))
     assert weighted.token_budgets(1400) == BudgetSplit(3, 1, 3).token_budgets(1400)
-    config = RoostConfig(context=ContextSettings(budget=1000))
-    assert pipeline_settings(config).prompt.token_budgets().context == 500
+    config = RoostConfig(context=ContextSettings(budget=2000))
+    assert pipeline_settings(config).prompt.token_budgets().context == 1000
 
 
 class StreamingBackend(ScriptedBackend):

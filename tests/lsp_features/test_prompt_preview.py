@@ -100,6 +100,8 @@ def _config_toml(endpoint: str, budget: int, shares: tuple[float, float, float])
         "[completion]\ndebounce_ms = 0\n\n"
         f"[context]\nbudget = {budget}\nprefix_share = {prefix}\nsuffix_share = {suffix}\n"
         f"context_share = {context}\n"
+        # The shares as written, also at 256 tokens (the file-first default would leave no context there).
+        "min_file_tokens = 0\n"
     )
 
 
@@ -208,7 +210,8 @@ def test_config_overrides_stand_for_an_editors_settings(workspace: Path, tmp_pat
     env = server_env(tmp_path)
     position = types.Position(line=4, character=4)
     overrides = ("--config", "backend.kind=openai", "--config", 'model.family="qwen2.5-coder"')
-    preview = _preview(workspace, env, "shop/main.py", position, *overrides, "--config", "context.budget=128")
+    budget = ("--config", "context.budget=128", "--config", "context.min_file_tokens=0")
+    preview = _preview(workspace, env, "shop/main.py", position, *overrides, *budget)
     assert preview["budgets"] == {"total": 128, "prefix": 44, "suffix": 19, "context": 64}
     assert isinstance(preview["prompt_tokens"], int) and preview["prompt_tokens"] <= 128
     bad = _roost_context(workspace, env, "shop/main.py:5:5", *overrides, "--config", "context.budget=lots")

@@ -19,6 +19,7 @@ export const SERVER_SETTING_KEYS = [
   "context.prefix_share",
   "context.suffix_share",
   "context.context_share",
+  "context.min_file_tokens",
   "index.exclude",
   "index.python_roots",
   "index.max_file_bytes",

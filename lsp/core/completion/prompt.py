@@ -70,14 +70,39 @@ class PromptDocument:
         return self.text[self.offset :]
 
 
+# ``context.min_file_tokens``: what of the budget the file itself (prefix + suffix) keeps before the
+# context takes its share. Measured with the bundled 0.5B at the CPU budget, 1,024 tokens, suffix first
+# (bench/crossfile_bench.py, 45 cursors, docs/benchmarks.md): with half the budget to the context (the
+# prefix kept ~350 tokens) exact match with context was 11 vs 13 for the file alone; with the file
+# keeping 720 it is 15 vs 13. At 2,048 the file's half is over it, so larger budgets keep the shares.
+DEFAULT_MIN_FILE_TOKENS = 720
+
+
+def file_first_split(split: BudgetSplit, budget: int, min_file_tokens: int) -> BudgetSplit:
+    """``split`` with the context's share lowered (never raised) so that prefix + suffix keep at least
+    ``min_file_tokens`` of ``budget``; the prefix and suffix keep their ratio. A budget at or under
+    ``min_file_tokens`` leaves no context."""
+    file_share = split.prefix + split.suffix
+    context = min(split.context, max(0.0, 1.0 - min_file_tokens / budget))
+    if context >= split.context or file_share <= 0:
+        return split
+    scale = (1.0 - context) / file_share
+    return BudgetSplit(split.prefix * scale, split.suffix * scale, context)
+
+
 @dataclass(frozen=True)
 class PromptSettings:
     budget: int = 2048
     split: BudgetSplit = field(default_factory=BudgetSplit)
     multiline: str = "auto"  # auto | always | never
+    min_file_tokens: int = DEFAULT_MIN_FILE_TOKENS
+
+    def budget_split(self) -> BudgetSplit:
+        """The split retrieval and the packer use: the configured one, file first at small budgets."""
+        return file_first_split(self.split, self.budget, self.min_file_tokens)
 
     def token_budgets(self) -> TokenBudgets:
-        return self.split.token_budgets(self.budget)
+        return self.budget_split().token_budgets(self.budget)
 
 
 # ``context.budget = 0`` (the default): the budget for where the model runs. On a CPU prefill is
@@ -104,6 +129,7 @@ def prompt_settings(config: RoostConfig) -> PromptSettings:
         budget=resolved_budget(config),
         split=budget_split(config.context),
         multiline=config.completion.multiline,
+        min_file_tokens=config.context.min_file_tokens,
     )
 
 
@@ -197,7 +223,11 @@ def build_prompt(
         prompt_input,
         tools.prompt_format,
         counter,
-        PackOptions(budget_tokens=settings.budget, split=settings.split),
+        # Without snippets the configured split: the file gets the whole budget either way, and the
+        # shares' ratio also bounds how far the suffix may grow (the packer's suffix window).
+        PackOptions(
+            budget_tokens=settings.budget, split=settings.budget_split() if snippets else settings.split
+        ),
     )
     kept = {id(snippet) for snippet in packed.prompt_input.snippets}
     chosen = [item for item, snippet in zip(items, snippets, strict=True) if id(snippet) in kept]
