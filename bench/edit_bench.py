@@ -353,7 +353,9 @@ async def run_product(
                     types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
                 )
                 results.append(score(task, _apply(task.text, edit), edit is None, seconds, message, turns))
-                progress(f"product {task.kind} {number}/{len(tasks)} {task.task_id}: {results[-1].passed}")
+                progress(
+                    f"product {task.kind} {len(results)}/{len(tasks)} {task.task_id}: {results[-1].passed}"
+                )
     return results
 
 
