@@ -246,3 +246,21 @@ def _walk(node: tree_sitter.Node) -> list[tree_sitter.Node]:
         if current.has_error or current.is_missing:
             stack.extend(reversed(current.children))
     return found
+
+
+def emptied_functions(path: str, before: str, after: str) -> list[str]:
+    """Functions of ``before`` with statements that ``after`` keeps with none (a signature, maybe a
+    docstring, no body): an edit that gutted them while still parsing. Empty for languages that cannot
+    tell (:meth:`LanguageSupport.function_statements`) and for text that does not parse."""
+    language = language_for_path(path)
+    if language is None:
+        return []
+    try:
+        parser = parser_for(language.ts_language(path))
+        old_source, new_source = before.encode("utf-8", "replace"), after.encode("utf-8", "replace")
+        old = language.function_statements(old_source, parser.parse(old_source))
+        new = language.function_statements(new_source, parser.parse(new_source))
+    except Exception:  # a grammar failure is "cannot tell", never a refusal
+        log.warning("could not compare the functions of %s", path, exc_info=True)
+        return []
+    return [name for name, count in new.items() if count == 0 and old.get(name, 0) > 0]

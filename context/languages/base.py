@@ -288,6 +288,12 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         module itself (``import * as ns``, Python ``import m``). ``statement`` is the import's source text."""
         return None
 
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
+        """Each function's statement count (a docstring and comments left out), by its dotted name
+        (``Class.method``; nested functions included). An edit that takes a function that had statements
+        down to none left a signature without a body. Default: unknown ({}), so nothing is checked."""
+        return {}
+
     def builtin_names(self) -> frozenset[str]:
         """Names every file sees without a definition or an import (Python's builtins); a reference to
         one is never "missing an import". Default: none."""

@@ -102,6 +102,9 @@ class PythonSupport(LanguageSupport):
     def field_type(self, path: str, source: bytes, field: Definition) -> str | None:
         return _python_types.field_type(path, source, field)
 
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
+        return python_function_statements(tree.root_node)
+
     def builtin_names(self) -> frozenset[str]:
         return _python_imports.BUILTIN_NAMES
 
@@ -133,3 +136,31 @@ class PythonSupport(LanguageSupport):
 
 
 LANGUAGE = PythonSupport()
+
+
+def python_function_statements(node: tree_sitter.Node, scope: str = "") -> dict[str, int]:
+    """``function_statements`` over a Python tree: a leading docstring and comments are not statements."""
+    counts: dict[str, int] = {}
+    for child in node.named_children:
+        target = child.child_by_field_name("definition") if child.type == "decorated_definition" else child
+        if target is None or target.type not in ("function_definition", "class_definition"):
+            counts.update(python_function_statements(child, scope))
+            continue
+        name_node = target.child_by_field_name("name")
+        name = scope + (name_node.text or b"").decode("utf-8", "replace") if name_node else scope + "?"
+        body = target.child_by_field_name("body")
+        if body is None:
+            continue
+        if target.type == "function_definition":
+            statements = [c for c in body.named_children if c.type != "comment"]
+            if statements and _is_docstring(statements[0]):
+                statements = statements[1:]
+            counts[name] = len(statements)
+        counts.update(python_function_statements(body, name + "."))
+    return counts
+
+
+def _is_docstring(statement: tree_sitter.Node) -> bool:
+    return statement.type == "expression_statement" and [c.type for c in statement.named_children] == [
+        "string"
+    ]

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from roost.context.parsing import new_syntax_errors, parse_facts
+from roost.context.parsing import emptied_functions, new_syntax_errors, parse_facts
 from roost.context.refactor.imports import import_statements
 from roost.engine.gate.gate import Gate
 from roost.engine.prompts.edit import (
@@ -211,6 +211,13 @@ def build_proposal(
         if broken:
             proposal.syntax_errors.append(broken)
             proposal.problems.append(f"refused: {broken}")
+            continue
+        gutted = emptied_functions(snapshot.path, snapshot.text, result)
+        if gutted:
+            # Still parses, but a function kept its signature and lost its body: measured with the
+            # bundled 0.5B on "add type hints" (edit_bench, HumanEval/16), never what was asked.
+            names = ", ".join(f"`{name}`" for name in gutted)
+            proposal.problems.append(f"refused: the edit leaves {names} without a body in {snapshot.path}")
             continue
         proposal.edits.append(edit)
     proposal.message = _summary(proposal)

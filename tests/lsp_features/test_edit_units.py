@@ -87,3 +87,23 @@ def test_the_answer_budget_leaves_room_for_the_sentence_before_the_code() -> Non
     assert answer_token_budget(100) == 2 * 100 + 96 + SENTENCE_TOKENS
     assert answer_token_budget(0) == 96 + SENTENCE_TOKENS
     assert answer_token_budget(1000) == 768
+
+
+def test_an_edit_that_leaves_the_function_without_its_body_is_refused_with_the_reason() -> None:
+    # edit_bench's hints task HumanEval/16: the answer was the new signature and docstring, no body.
+    text = 'def count(text):\n    """How many distinct characters."""\n    return len(set(text.lower()))\n'
+    answer = (
+        "This adds the type hints.\n"
+        '```python\ndef count(text: str) -> int:\n    """How many distinct characters."""\n```'
+    )
+    snapshot = Snapshot("m.py", text, 1, "python")
+    root = Path("/w")
+    documents = Documents(
+        root, lambda path: OpenDocument(text, 1, "python") if path == root / "m.py" else None
+    )
+    proposal = build_proposal(answer, documents, snapshot, (0, len(text)), Gate())
+    assert proposal.edits == []
+    assert any("leaves `count` without a body" in problem for problem in proposal.problems)
+    hinted = answer.replace('."""\n```', '."""\n    return len(set(text.lower()))\n```')
+    (edit,) = build_proposal(hinted, documents, snapshot, (0, len(text)), Gate()).edits
+    assert edit.apply().startswith("def count(text: str) -> int:\n")
