@@ -7,6 +7,7 @@ them (``engine/models`` reads the part files through ``importlib.metadata``). Th
 
 from __future__ import annotations
 
+import os
 from importlib import metadata
 
 import pytest
@@ -26,3 +27,11 @@ def skip_without_default_model() -> None:
     """Skip the calling test (or module) when the demo extra's model packages are not installed."""
     if not has_distribution(DEFAULT_MODEL_DISTRIBUTION):
         pytest.skip("the default model needs the demo extra", allow_module_level=True)
+
+
+def shared_model_cache() -> str:
+    """The cache of the converted default model, shared with the user cache (``$ROOST_CACHE_DIR`` first):
+    converting it takes a minute, so a test's server uses the one already there."""
+    import platformdirs
+
+    return os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from model_packages import skip_without_default_model
+from model_packages import shared_model_cache, skip_without_default_model
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -41,12 +41,6 @@ SERVE_START_TIMEOUT_S = 240
 # CI's CPUs generate a few tokens a second with transformers serve: answers are kept short. float32 because
 # the converted model is bf16, which CPUs without bf16 instructions multiply slowly.
 SOURCE = "def area(r):\n    return 3.14 * r * r\n"
-
-
-def _model_cache() -> str:
-    import platformdirs
-
-    return os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
 
 
 def _free_port() -> int:
@@ -68,7 +62,7 @@ def transformers_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
     """``transformers serve`` pinned to the converted bundled model, on CPU, offline; (base URL, model)."""
     from roost.engine.models.default import ensure_default_model
 
-    model_dir = str(ensure_default_model(cache_dir=_model_cache()))
+    model_dir = str(ensure_default_model(cache_dir=shared_model_cache()))
     executable = shutil.which("transformers", path=str(Path(sys.executable).parent))
     if executable is None:
         pytest.skip("the `transformers` command is not installed")
@@ -147,7 +141,7 @@ async def _session(tmp_path: Path, options: dict[str, Any]) -> Any:
     (root / "shop").mkdir(parents=True)
     (root / "shop" / "__init__.py").write_text("")
     (root / "shop" / "circle.py").write_text(SOURCE)
-    env = server_env(tmp_path, {"ROOST_CACHE_DIR": _model_cache(), "HF_HUB_OFFLINE": "1"})
+    env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache(), "HF_HUB_OFFLINE": "1"})
     async with lsp_session(
         root, initialization_options=options, capabilities=_inline_capabilities(), env=env
     ) as session:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from roost.engine.gate.gate import Gate
-from roost.lsp.core.model_edits import SENTENCE_TOKENS, answer_token_budget, build_proposal
+from roost.lsp.core.model_edits import SENTENCE_TOKENS, Proposal, answer_token_budget, build_proposal
 from roost.lsp.core.text_edits import (
     EditError,
     FileEdit,
@@ -20,6 +20,15 @@ from roost.lsp.core.text_edits import (
 from roost.lsp.core.workspace_documents import Documents, OpenDocument, Snapshot
 
 TEXT = "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
+
+
+def _proposal(answer: str, text: str, selection: tuple[int, int]) -> Proposal:
+    """The proposal for ``answer`` with ``text`` open as m.py (version 1) and ``selection`` selected."""
+    root = Path("/w")
+    documents = Documents(
+        root, lambda path: OpenDocument(text, 1, "python") if path == root / "m.py" else None
+    )
+    return build_proposal(answer, documents, Snapshot("m.py", text, 1, "python"), selection, Gate())
 
 
 def test_locate_tolerates_indentation_and_trailing_space_then_is_exact() -> None:
@@ -52,12 +61,7 @@ def test_a_reinvented_class_before_the_selection_is_dropped() -> None:
         "def show(amount: Money) -> str:\n    if amount.cents < 0:\n        raise ValueError\n"
         "    return str(amount.cents)\n```"
     )
-    snapshot = Snapshot("m.py", text, 1, "python")
-    root = Path("/w")
-    documents = Documents(
-        root, lambda path: OpenDocument(text, 1, "python") if path == root / "m.py" else None
-    )
-    proposal = build_proposal(answer, documents, snapshot, (start, len(text)), Gate())
+    proposal = _proposal(answer, text, (start, len(text)))
     (edit,) = proposal.edits
     assert edit.apply() == text.replace(
         "def show(amount: Money) -> str:\n",
@@ -73,12 +77,7 @@ def test_a_sentence_quoting_the_fixed_line_before_the_whole_function_edits_the_w
         "The comparison is inverted; it should be:\n```python\nreturn set(a) == set(b)\n```\n"
         "```python\ndef same(a, b):\n    return set(a) == set(b)\n```"
     )
-    snapshot = Snapshot("m.py", text, 1, "python")
-    root = Path("/w")
-    documents = Documents(
-        root, lambda path: OpenDocument(text, 1, "python") if path == root / "m.py" else None
-    )
-    proposal = build_proposal(answer, documents, snapshot, (start, len(text)), Gate())
+    proposal = _proposal(answer, text, (start, len(text)))
     (edit,) = proposal.edits
     assert edit.apply() == text.replace("!=", "==")
 
@@ -96,14 +95,9 @@ def test_an_edit_that_leaves_the_function_without_its_body_is_refused_with_the_r
         "This adds the type hints.\n"
         '```python\ndef count(text: str) -> int:\n    """How many distinct characters."""\n```'
     )
-    snapshot = Snapshot("m.py", text, 1, "python")
-    root = Path("/w")
-    documents = Documents(
-        root, lambda path: OpenDocument(text, 1, "python") if path == root / "m.py" else None
-    )
-    proposal = build_proposal(answer, documents, snapshot, (0, len(text)), Gate())
+    proposal = _proposal(answer, text, (0, len(text)))
     assert proposal.edits == []
     assert any("leaves `count` without a body" in problem for problem in proposal.problems)
     hinted = answer.replace('."""\n```', '."""\n    return len(set(text.lower()))\n```')
-    (edit,) = build_proposal(hinted, documents, snapshot, (0, len(text)), Gate()).edits
+    (edit,) = _proposal(hinted, text, (0, len(text))).edits
     assert edit.apply().startswith("def count(text: str) -> int:\n")

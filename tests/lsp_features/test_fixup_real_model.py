@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lsp_harness import lsp_session, server_env
 from lsprotocol import types
-from model_packages import skip_without_default_model
+from model_packages import shared_model_cache, skip_without_default_model
 
 pytestmark = pytest.mark.model
 
@@ -44,13 +43,6 @@ def same_chars(s0: str, s1: str):
 FILE = "fix_2.py"
 
 
-def _model_cache() -> str:
-    """The converted default model is shared with the user cache (converting it takes a minute)."""
-    import platformdirs
-
-    return os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
-
-
 def _field(result: Any, name: str) -> Any:
     return result[name] if isinstance(result, dict) else getattr(result, name)
 
@@ -67,7 +59,7 @@ async def test_fix_the_bug_with_the_real_model_rewrites_the_code_instead_of_copy
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     (workspace / FILE).write_text(SOURCE)
-    env = server_env(tmp_path, {"ROOST_CACHE_DIR": _model_cache()})
+    env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache()})
     async with lsp_session(workspace, env=env) as session:
         await session.wait_for_status("ready", timeout=600)
         uri = session.open(FILE, SOURCE, language_id="python")

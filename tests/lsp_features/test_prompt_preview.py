@@ -9,18 +9,16 @@ budgets 256 to 2048 with different shares (one set summing above 1: weights, nor
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
 import pytest
 from fake_openai import FakeOpenAI
 from lsp_harness import lsp_session, server_env
 from lsprotocol import types
-from model_packages import skip_without_default_model
+from model_packages import shared_model_cache, skip_without_default_model
 from pytest_lsp import client_capabilities
 
 ORDERS = '''"""Orders and their totals."""
@@ -85,11 +83,6 @@ CONFIGS = (
     (1024, (0.6, 0.2, 0.6)),  # sums to 1.4: weights
     (2048, (0.2, 0.1, 0.7)),
 )
-
-
-def _model_cache() -> str:
-    """The converted default model is shared with the user cache (converting it takes a minute)."""
-    return os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
 
 
 def _config_toml(endpoint: str, budget: int, shares: tuple[float, float, float]) -> str:
@@ -227,7 +220,7 @@ async def test_roost_context_matches_the_in_process_model_server(workspace: Path
     (workspace / "roost.toml").write_text(
         "[completion]\ndebounce_ms = 0\nmax_tokens = 4\n\n[context]\nbudget = 384\n"
     )
-    env = server_env(tmp_path, {"ROOST_CACHE_DIR": _model_cache()})
+    env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache()})
     cursor = CURSORS[3]
     position = _position(workspace, cursor)
     async with lsp_session(workspace, capabilities=_inline_capabilities(), env=env) as session:

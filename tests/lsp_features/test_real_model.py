@@ -3,24 +3,16 @@ needs a definition from another file, retrieval brings it, the model completes, 
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 from lsp_harness import REPO_ROOT, lsp_session, server_env
 from lsprotocol import types
-from model_packages import skip_without_default_model
+from model_packages import shared_model_cache, skip_without_default_model
 from pytest_lsp import client_capabilities
 
 pytestmark = pytest.mark.model
-
-
-def _model_cache() -> str:
-    """The converted default model is shared with the user cache (converting it takes a minute)."""
-    import platformdirs
-
-    return os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
 
 
 async def test_inline_completion_with_the_real_model_uses_cross_file_context(tmp_path: Path) -> None:
@@ -35,7 +27,7 @@ async def test_inline_completion_with_the_real_model_uses_cross_file_context(tmp
     text = (root / "shop/services/checkout.py").read_text() + (
         "\n\ndef total_cents(cart) -> int:\n    return price_cart(cart)."
     )
-    env = server_env(tmp_path, {"ROOST_CACHE_DIR": _model_cache()})
+    env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache()})
     async with lsp_session(
         root, initialization_options=options, capabilities=capabilities, env=env
     ) as session:

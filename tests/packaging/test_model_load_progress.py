@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 from lsp_harness import REPO_ROOT, lsp_session, server_env
 from lsprotocol import types
-from model_packages import skip_without_default_model
+from model_packages import shared_model_cache, skip_without_default_model
 from pytest_lsp import client_capabilities
 
 from roost.engine.models.default import monotonic_progress, scaled_progress
@@ -37,13 +36,6 @@ def test_a_conversion_inside_a_load_keeps_the_bar_rising() -> None:
     assert ("unknown step", None) in seen
 
 
-def _model_cache() -> str:
-    """The converted default model is shared with the user cache (converting it takes a minute)."""
-    import platformdirs
-
-    return os.environ.get("ROOST_CACHE_DIR") or platformdirs.user_cache_dir("roost")
-
-
 async def test_loading_the_in_process_model_reports_work_done_progress(tmp_path: Path) -> None:
     skip_without_default_model()
     pytest.importorskip("torch", reason="the in-process engine needs the local extra")
@@ -52,7 +44,7 @@ async def test_loading_the_in_process_model_reports_work_done_progress(tmp_path:
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
     options = {"completion": {"max_tokens": 4, "debounce_ms": 0}, "index": {"watch": False}}
-    env = server_env(tmp_path, {"ROOST_CACHE_DIR": _model_cache()})
+    env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache()})
     async with lsp_session(
         root, initialization_options=options, capabilities=capabilities, env=env
     ) as session:
