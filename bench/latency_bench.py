@@ -5,6 +5,7 @@
                                                  [--typing-chars 24] [--threads N] [-v]
                                                  [--first-line-early both|on|off|auto]
                                                  [--suffix-first on|off|both]
+                                                 [--prefetch off|on|both] [--dwell 3.0]
     nice .venv/bin/python bench/latency_bench.py --weights [--tasks 30]
 
 Default run (the real ``roost serve --stdio``, one server, the model loaded once):
@@ -18,6 +19,15 @@ a. **First suggestion after opening a file**: a copy of a stdlib package (``emai
    answer (the rest of the block) is when the whole block is available; without an early answer it is the
    first answer's time. ``--first-line-early both`` (the default) runs the server twice, the setting on and
    then off (the baseline, same run, same cursors), and counts the cursors whose whole block is the same.
+   **Prefetch at a resting cursor** (``--prefetch on|both``): after ``didOpen`` the client sends
+   ``roost/cursorIdle`` at the cursor it will ask at, as an editor does once the cursor has rested, waits
+   ``--dwell`` seconds (the user reads at least that long before typing there), then asks; the server
+   prefills that cursor's prompt meanwhile (``completion.prefetch``). ``both`` runs the server with the
+   setting on and then off (the baseline: the same notification and dwell, ignored), same cursors, and
+   prints the columns side by side: first suggestion p50/p90, the first requests' median reused and
+   prefilled prompt tokens (``roost/completionDetails``), identical first suggestions, and the server's
+   prefetch counters (``roost/debugStats``). With prefetch on or both, ``--first-line-early`` defaults to
+   the product's ``auto``; ``--prefetch off`` (the default) sends no notification and waits no dwell.
 b. **Follow-up keystrokes** after that suggestion: typing its first two characters (the suggestion still
    matches: served from the completion cache) and typing two characters that do not match it, one
    request per keystroke (each a new model call, reusing the prompt's KV prefix). p50 of each.
@@ -75,6 +85,7 @@ from roost.lsp.core.completion.prompt import prompt_settings
 
 REPO = Path(__file__).resolve().parent.parent
 REQUEST_TIMEOUT_S = 300.0
+CURSOR_IDLE = "roost/cursorIdle"
 MIB = 2**20
 
 
@@ -150,6 +161,50 @@ def cursors(workspace: Path, count: int) -> list[Cursor]:
     return found
 
 
+# ------------------------------------------------------------------------------------------ prefetch
+
+
+@dataclass(frozen=True)
+class Prefetch:
+    """A server run's prefetch condition: the ``completion.prefetch`` it is given (None: not sent, as before
+    the setting existed) and how long the cursor rests before each first request (None: no
+    ``roost/cursorIdle`` and no wait, the bench as it was)."""
+
+    label: str
+    setting: bool | None
+    dwell_s: float | None
+
+
+def prefetch_conditions(choice: str, dwell_s: float) -> list[Prefetch]:
+    """The server runs ``--prefetch`` asks for, in order. In ``both`` the baseline gets the same
+    notification and dwell as the prefetching server (it ignores them), so only the setting differs."""
+    if choice == "off":
+        return [Prefetch("off", None, None)]
+    on = Prefetch("on", True, dwell_s)
+    return [on] if choice == "on" else [on, Prefetch("off", False, dwell_s)]
+
+
+def cursor_idle_params(uri: str, line: int, character: int) -> dict[str, Any]:
+    """``roost/cursorIdle``'s params (the contract's shape: an LSP position, UTF-16 character)."""
+    return {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}
+
+
+PREFETCH_COUNTERS = ("notifications", "started", "warmedTokens")
+
+
+def prefetch_counts(stats: Any) -> dict[str, int]:
+    """The prefetch counters of a ``roost/debugStats`` result (a dict, or pygls' object with the same
+    names as attributes); empty from a server without them."""
+
+    def read(value: Any, name: str) -> Any:
+        return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+    prefetch = read(stats, "prefetch")
+    if prefetch is None:
+        return {}
+    return {name: int(read(prefetch, name) or 0) for name in PREFETCH_COUNTERS}
+
+
 # ------------------------------------------------------------------------------------- the product
 
 
@@ -202,6 +257,8 @@ class ServerRun:
     non_matching: list[Answer] = field(default_factory=list)
     typing_starts: list[Answer] = field(default_factory=list)  # the request at each typed line's start
     typing: list[Answer] = field(default_factory=list)  # one per keystroke
+    dwell_s: float | None = None  # the cursor's rest before each first request (None: no cursorIdle sent)
+    prefetch: dict[str, int] = field(default_factory=dict)  # the server's prefetch counters at the end
 
 
 def typing_cursor(cursor: Cursor) -> tuple[Cursor, str]:
@@ -221,6 +278,7 @@ async def run_server(
     typing_chars: int,
     verbose: bool,
     fresh_context: bool = False,
+    dwell_s: float | None = None,
 ) -> ServerRun:
     sys.path.insert(0, str(REPO / "tests"))
     from lsp_harness import lsp_session, server_env
@@ -229,7 +287,7 @@ async def run_server(
 
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
-    run = ServerRun()
+    run = ServerRun(dwell_s=dwell_s)
     peak = 0
     with tempfile.TemporaryDirectory() as tmp:
         env = server_env(Path(tmp), {"ROOST_CACHE_DIR": model_cache_dir()})
@@ -302,6 +360,13 @@ async def run_server(
             for number, cursor in enumerate(picked, 1):
                 uri = session.open(cursor.path, cursor.text, language_id="python")
                 versions[uri] = 1
+                if dwell_s is not None:
+                    # The editor tells the server where the cursor rests; the user reads for the dwell
+                    # before typing there, and the server may prefill that cursor's prompt meanwhile.
+                    session.client.protocol.notify(
+                        CURSOR_IDLE, cursor_idle_params(uri, cursor.line, cursor.character)
+                    )
+                    await asyncio.sleep(dwell_s)
                 first = await ask(uri, cursor.line, cursor.character, "first")
                 suggestion = first.text
                 run.firsts.append(first)
@@ -354,6 +419,8 @@ async def run_server(
                 if typing_chars > 0:
                     await type_real_line(cursor, typing_chars, session, ask, change, close, run)
             run.rss["end"] = tree_rss(pid)
+            stats = await session.client.protocol.send_request_async("roost/debugStats", None)
+            run.prefetch = prefetch_counts(stats)
             sampler.cancel()
     run.rss["peak"] = peak
     return run
@@ -559,14 +626,25 @@ def main() -> int:
     parser.add_argument(
         "--first-line-early",
         choices=("both", "on", "off", "auto"),
-        default="both",
-        help="completion.first_line_early of the server; both: a run with it on, then one with it off",
+        default=None,
+        help="completion.first_line_early of the server; both: a run with it on, then one with it off "
+        "(default: both, or the product's auto with --prefetch on|both)",
     )
     parser.add_argument(
         "--suffix-first",
         choices=("both", "on", "off"),
         default="on",
         help="completion.suffix_first of the server (SPM prompts with token healing); both: on, then off",
+    )
+    parser.add_argument(
+        "--prefetch",
+        choices=("off", "on", "both"),
+        default="off",
+        help="completion.prefetch with roost/cursorIdle and a dwell before each first request; both: on, "
+        "then off with the same notification and dwell (off: no notification, no dwell)",
+    )
+    parser.add_argument(
+        "--dwell", type=float, default=3.0, help="seconds the cursor rests before each first request"
     )
     parser.add_argument("--weights", action="store_true", help="compare weight forms (see above)")
     parser.add_argument("--forms", default="float32,int8")
@@ -583,6 +661,12 @@ def main() -> int:
     if args.weights:
         return run_weights(args.forms.split(","), args.tasks)
 
+    first_line_early = args.first_line_early or ("both" if args.prefetch == "off" else "auto")
+    prefetches = prefetch_conditions(args.prefetch, args.dwell)
+    if len(prefetches) == 2 and (first_line_early == "both" or args.suffix_first == "both"):
+        parser.error(
+            "--prefetch both compares one setting: give --first-line-early and --suffix-first one value"
+        )
     defaults = RoostConfig()
     budget = args.budget or prompt_settings(defaults).budget  # the product's own default for this machine
     options: dict[str, Any] = {"completion": {"debounce_ms": 0}, "context": {"budget": budget}}
@@ -598,29 +682,32 @@ def main() -> int:
             f"workspace: a copy of stdlib {args.package!r}; {len(picked)} files; budget {budget}; threads "
             f"{os.environ.get('OMP_NUM_THREADS', 'default')}; context {context}; {load()}"
         )
-        modes = ("on", "off") if args.first_line_early == "both" else (args.first_line_early,)
+        modes = ("on", "off") if first_line_early == "both" else (first_line_early,)
         orders = ("on", "off") if args.suffix_first == "both" else (args.suffix_first,)
         runs: dict[str, ServerRun] = {}
         for mode in modes:
             for order in orders:
-                # Keyed by the first-line mode alone unless the suffix-first A/B runs too.
-                key = mode if len(orders) == 1 else f"{mode}, suffix_first = {order}"
-                print(f"server with completion.first_line_early = {key} ({load()})", flush=True)
-                completion = {
-                    **options["completion"],
-                    "first_line_early": mode,
-                    "suffix_first": order == "on",
-                }
-                runs[key] = asyncio.run(
-                    run_server(
-                        workspace,
-                        picked,
-                        {**options, "completion": completion},
-                        args.typing_chars,
-                        args.verbose,
-                        args.fresh_context,
+                for prefetch in prefetches:
+                    key = server_key(mode, order, prefetch, suffix_ab=len(orders) == 2)
+                    print(f"server with completion.first_line_early = {key} ({load()})", flush=True)
+                    completion: dict[str, Any] = {
+                        **options["completion"],
+                        "first_line_early": mode,
+                        "suffix_first": order == "on",
+                    }
+                    if prefetch.setting is not None:
+                        completion["prefetch"] = prefetch.setting
+                    runs[key] = asyncio.run(
+                        run_server(
+                            workspace,
+                            picked,
+                            {**options, "completion": completion},
+                            args.typing_chars,
+                            args.verbose,
+                            args.fresh_context,
+                            prefetch.dwell_s,
+                        )
                     )
-                )
     raw_ms: list[float] = []
     raw_loads: list[float] = []
     if not args.no_raw:
@@ -631,7 +718,8 @@ def main() -> int:
         print(f"\n== completion.first_line_early = {mode}")
         report(run, raw_ms, raw_loads)
     if len(orders) == 2 and len(modes) == 1:
-        spm, psm = runs[f"{modes[0]}, suffix_first = on"], runs[f"{modes[0]}, suffix_first = off"]
+        spm = runs[server_key(modes[0], "on", prefetches[0], suffix_ab=True)]
+        psm = runs[server_key(modes[0], "off", prefetches[0], suffix_ab=True)]
         print(
             f"\nsuffix first on vs off (same run, same cursors): first suggestion p50 "
             f"{statistics.median(spm.first_ms):.0f} vs {statistics.median(psm.first_ms):.0f} ms; "
@@ -639,8 +727,9 @@ def main() -> int:
             f"{statistics.median(psm.non_matching_ms):.0f} ms; typing real lines' model calls p50 "
             f"{model_p50(spm):.0f} vs {model_p50(psm):.0f} ms"
         )
-    if len(runs) == 2 and len(orders) == 1:
-        on, off = runs["on"], runs["off"]
+    if len(modes) == 2 and len(orders) == 1:
+        on = runs[server_key("on", orders[0], prefetches[0], suffix_ab=False)]
+        off = runs[server_key("off", orders[0], prefetches[0], suffix_ab=False)]
         same = sum(1 for a, b in zip(on.blocks, off.blocks, strict=True) if a == b)
         print(
             f"\nfirst line early on vs off (same run, same cursors): first suggestion p50 "
@@ -648,6 +737,11 @@ def main() -> int:
             f"{statistics.median(on.block_ms):.0f} vs {statistics.median(off.block_ms):.0f} ms; {on.early}/"
             f"{len(on.first_ms)} answered early; whole block identical at {same}/{len(on.blocks)} cursors"
         )
+    if len(prefetches) == 2:
+        on = runs[server_key(modes[0], orders[0], prefetches[0], suffix_ab=False)]
+        off = runs[server_key(modes[0], orders[0], prefetches[1], suffix_ab=False)]
+        print()
+        print("\n".join(prefetch_table(on, off, args.dwell, raw_ms)))
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -661,6 +755,76 @@ def main() -> int:
             )
         )
     return 0
+
+
+def server_key(mode: str, order: str, prefetch: Prefetch, *, suffix_ab: bool) -> str:
+    """A server run's name: the first-line mode, the suffix order where that A/B runs, and the prefetch
+    condition where a cursorIdle is sent (so the bench's names without prefetch stay as they were)."""
+    key = f"{mode}, suffix_first = {order}" if suffix_ab else mode
+    if prefetch.dwell_s is not None:
+        key += f", prefetch = {prefetch.label} (dwell {prefetch.dwell_s:g} s)"
+    return key
+
+
+def first_request_tokens(run: ServerRun) -> tuple[float, float, float]:
+    """Medians over the first requests that called the model: prompt, reused and prefilled tokens."""
+    calls = [a for a in run.firsts if a.prompt_tokens]
+    if not calls:
+        return 0.0, 0.0, 0.0
+    return (
+        statistics.median(a.prompt_tokens for a in calls),
+        statistics.median(a.reused_tokens for a in calls),
+        statistics.median(a.prompt_tokens - a.reused_tokens for a in calls),
+    )
+
+
+def prefetch_table(on: ServerRun, off: ServerRun, dwell_s: float, raw_ms: list[float]) -> list[str]:
+    """The prefetch A/B side by side (same run, same cursors, same dwell), with the raw model's first
+    answers where they were measured."""
+
+    def p50_p90(values: list[float]) -> str:
+        return f"{statistics.median(values):.0f} / {percentile(values, 90):.0f}" if values else "-"
+
+    def tokens(run: ServerRun) -> str:
+        prompt, reused, prefilled = first_request_tokens(run)
+        return f"{prompt:.0f} / {reused:.0f} / {prefilled:.0f}"
+
+    def prefill_s(run: ServerRun) -> str:
+        calls = [a.prefill_s for a in run.firsts if a.prompt_tokens]
+        return f"{statistics.median(calls):.2f}" if calls else "-"
+
+    def counters(run: ServerRun) -> str:
+        return " / ".join(str(run.prefetch[name]) for name in PREFETCH_COUNTERS) if run.prefetch else "-"
+
+    identical = sum(1 for a, b in zip(on.suggestions, off.suggestions, strict=True) if a == b)
+    rows = [
+        ("first suggestion p50 / p90 (ms)", p50_p90(on.first_ms), p50_p90(off.first_ms), p50_p90(raw_ms)),
+        ("whole block p50 / p90 (ms)", p50_p90(on.block_ms), p50_p90(off.block_ms), ""),
+        ("first requests' prompt / reused / prefilled tok", tokens(on), tokens(off), ""),
+        ("first requests' prefill (s, median)", prefill_s(on), prefill_s(off), ""),
+        (
+            "non-matching keystroke p50 / p90 (ms)",
+            p50_p90(on.non_matching_ms),
+            p50_p90(off.non_matching_ms),
+            "",
+        ),
+        ("server prefetch notifications / started / warmed tok", counters(on), counters(off), ""),
+        (
+            "load (median at the first suggestions)",
+            f"{statistics.median(on.first_load):.1f}",
+            f"{statistics.median(off.first_load):.1f}",
+            "",
+        ),
+    ]
+    width = max(len(row[0]) for row in rows)
+    lines = [
+        f"prefetch on vs off (same run, same {len(on.first_ms)} cursors; each first request asked after the "
+        f"cursor rested {dwell_s:g} s with roost/cursorIdle sent; identical first suggestions "
+        f"{identical}/{len(on.suggestions)}):",
+        f"  {'':<{width}}  {'on':>16}  {'off':>16}  {'raw model':>16}",
+    ]
+    lines += [f"  {name:<{width}}  {a:>16}  {b:>16}  {c:>16}" for name, a, b, c in rows]
+    return lines
 
 
 def model_p50(run: ServerRun) -> float:
@@ -699,6 +863,12 @@ def report(run: ServerRun, raw_ms: list[float], raw_loads: list[float]) -> None:
         f"{statistics.median(run.non_matching_ms):.0f} ms  p90 {percentile(run.non_matching_ms, 90):.0f} ms "
         f"over {len(run.non_matching_ms)} (target p50 <= 500; {load()})"
     )
+    if run.dwell_s is not None:
+        counts = ", ".join(f"{name} {value}" for name, value in run.prefetch.items()) or "none reported"
+        print(
+            f"   each first request after the cursor rested {run.dwell_s:g} s (roost/cursorIdle sent); "
+            f"server prefetch counters: {counts}"
+        )
     print(f"   model calls: {breakdown_summary('first requests', run.firsts)}")
     print(f"                {breakdown_summary('non-matching keystrokes', run.non_matching)}")
     if run.typing:
