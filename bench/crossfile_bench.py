@@ -6,6 +6,7 @@
     ... --prompts DIR   # also write each "with" prompt as the model saw it (to read the misses)
     ... --reuse-without OUT.json --shares 0.5,0.2,0.3   # a context-side variant: "with" only, "without" reused
     ... --cases 90 --skip 45   # confirm on the next 45 cursors of the same pool
+    ... --model default-1.5b --only unseen   # another model.name, on the cursors whose name is not earlier
 
 What: for cursors where a line uses a function or class defined in another file of the same project (the
 jedi-labelled cases of ``bench/retrieval_bench.py``, nine real projects outside this repository, cached in
@@ -16,8 +17,8 @@ How: every prompt comes from the product's one prompt builder,
 :func:`roost.lsp.core.completion.prompt.build_prompt` (the server's default budget split; the packer
 water-fills prefix and suffix, so "without" spends the whole budget on the file itself), with the project's
 :class:`~roost.context.retrieval.Retriever` for "with" and ``retriever=None`` for "without". The model is the
-in-process backend the server loads with its default configuration (Qwen2.5-Coder-0.5B, int8 CPU weights),
-greedy, at most 24 new tokens, stopped at the end of the line; the answer goes through the format's
+in-process backend the server loads with its default configuration (Qwen2.5-Coder-0.5B, int8 CPU weights;
+``--model`` sets ``model.name`` for both sides, e.g. ``default-1.5b`` with its packages importable), greedy, at most 24 new tokens, stopped at the end of the line; the answer goes through the format's
 ``parse_answer`` (no post-processing filters, no gate: the model's answer is what is scored).
 
 Metrics per case: **exact match** of the line's rest (whitespace-trimmed) and **identifier match** (the
@@ -364,10 +365,34 @@ async def run_case(
     return result
 
 
-def load_backend(suffix_first: bool | None = None) -> tuple[Any, Any]:
-    """The backend and prompt tools the server has with its default configuration (``suffix_first``:
-    ``completion.suffix_first`` if not None)."""
+def select_cursors(
+    picked: Sequence[tuple[str, Case, bool]], only: str | None
+) -> list[tuple[str, Case, bool]]:
+    """The picked cursors of one group (``"unseen"``/``"seen"``), in pick order; all of them for None.
+    Filtering after picking keeps each cursor's place in the pool, so a run of one group scores the same
+    cursors as that group of a full run with the same ``--cases``/``--skip``."""
+    if only is None:
+        return list(picked)
+    return [pick for pick in picked if pick[2] == (only == "seen")]
+
+
+def bench_config(model: str = "default", suffix_first: bool | None = None) -> Any:
+    """The server's configuration for this bench: the product's defaults with ``model.name`` = ``model``
+    and, if not None, ``completion.suffix_first``. "With" and "without" share it (only retrieval differs)."""
     from roost.lsp.config import RoostConfig
+
+    config = RoostConfig()
+    config = dataclasses.replace(config, model=dataclasses.replace(config.model, name=model))
+    if suffix_first is not None:
+        config = dataclasses.replace(
+            config, completion=dataclasses.replace(config.completion, suffix_first=suffix_first)
+        )
+    return config
+
+
+def load_backend(suffix_first: bool | None = None, model: str = "default") -> tuple[Any, Any]:
+    """The backend and prompt tools the server has with its default configuration and ``model.name`` =
+    ``model`` (``suffix_first``: ``completion.suffix_first`` if not None)."""
     from roost.lsp.core.completion.prompt import FunctionCounter, PromptTools
     from roost.lsp.core.engine_adapter import (
         hf_tokenizer_of,
@@ -378,15 +403,11 @@ def load_backend(suffix_first: bool | None = None) -> tuple[Any, Any]:
     )
 
     os.environ.setdefault("ROOST_CACHE_DIR", model_cache_dir())
-    config = RoostConfig()
+    config = bench_config(model, suffix_first)
     started = time.perf_counter()
     backend = load_transformers_backend(config)
     source = model_source(backend)
     family = prompt_family(config, Path(source) if source else None)
-    if suffix_first is not None:
-        config = dataclasses.replace(
-            config, completion=dataclasses.replace(config.completion, suffix_first=suffix_first)
-        )
     heals = bool(getattr(backend, "heals_forced_start", False))
     tools = PromptTools(
         prompt_format_for(config, family, hf_tokenizer_of(backend), heals_forced_start=heals),
@@ -413,11 +434,16 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
         texts = {c.file: (root / c.file).read_text(encoding="utf-8", errors="replace") for c in cases}
         labelled[name] = [(c, name_seen_before(texts[c.file], c)) for c in cases]
     # --skip: the first picks were measured already (a confirmation on further cursors of the same pool).
-    picked = pick_cases(labelled, args.cases)[args.skip :]
+    picked = select_cursors(pick_cases(labelled, args.cases)[args.skip :], args.only)
     unseen = sum(not seen for _, _, seen in picked)
-    progress(f"{len(picked)} cases ({unseen} unseen) over {len(names)} projects, budgets {budgets}")
+    progress(
+        f"{len(picked)} cases ({unseen} unseen) over {len(names)} projects, budgets {budgets}, "
+        f"model {args.model!r}"
+    )
     projects = {name: open_project(name) for name in dict.fromkeys(name for name, _, _ in picked)}
-    backend, tools = load_backend(None if args.suffix_first is None else args.suffix_first == "on")
+    backend, tools = load_backend(
+        None if args.suffix_first is None else args.suffix_first == "on", args.model
+    )
     split = None
     if args.shares:
         from roost.engine.prompts.packer import BudgetSplit
@@ -463,6 +489,17 @@ def main() -> int:
     parser.add_argument("--budgets", default="512,2048", help="total prompt tokens, comma-separated")
     parser.add_argument("--projects", default=",".join(PROJECTS))
     parser.add_argument("--pool", type=int, default=150, help="labelled cases per project to pick from")
+    parser.add_argument(
+        "--model",
+        default="default",
+        help="model.name for 'with' and 'without' alike (e.g. default-1.5b; default: the bundled 0.5B)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("unseen", "seen"),
+        default=None,
+        help="keep only these of the picked cursors (after --cases/--skip): unseen = name not earlier",
+    )
     parser.add_argument("--json", help="write every case's answers here (rewritten after each case)")
     parser.add_argument("--prompts", help="write each 'with' prompt here, one file per case and budget")
     parser.add_argument(
