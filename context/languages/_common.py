@@ -454,3 +454,37 @@ def top_level_node(tree: tree_sitter.Tree, line: int, col: int) -> tree_sitter.N
         if child.start_point <= (line, col) < child.end_point or child.start_point == (line, col):
             return child
     return None
+
+
+# What a node is to :func:`function_statement_counts`: None for neither a function nor a scope (its
+# children stay in the enclosing scope); else (name, body): a name (None: anonymous, its children stay in
+# the enclosing scope) and, for a function with a body, the node whose named children are its statements
+# (None: a scope, such as a class, or a function without a body, such as an abstract method).
+FunctionOrScope = tuple[str | None, tree_sitter.Node | None] | None
+
+
+def function_statement_counts(
+    root: tree_sitter.Node,
+    describe: Callable[[tree_sitter.Node], FunctionOrScope],
+    comment_types: frozenset[str],
+) -> dict[str, int]:
+    """:meth:`LanguageSupport.function_statements` over a tree, given what each node is: every named
+    function's statement count (comments left out) by its dotted name within its scopes. Same-named
+    functions (overloads, a getter and its setter) are one entry with the largest count, so one of them
+    is emptied only when all are (a missed check, never a wrong refusal). Iterative: minified code nests
+    deeper than Python's recursion limit."""
+    counts: dict[str, int] = {}
+    stack: list[tuple[tree_sitter.Node, str]] = [(root, "")]
+    while stack:
+        node, scope = stack.pop()
+        for child in node.named_children:
+            name, body = describe(child) or (None, None)
+            if name is None:
+                stack.append((child, scope))
+                continue
+            qualified = scope + name
+            if body is not None:
+                statements = sum(1 for s in body.named_children if s.type not in comment_types)
+                counts[qualified] = max(counts.get(qualified, 0), statements)
+            stack.append((child, qualified + "."))
+    return counts

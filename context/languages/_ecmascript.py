@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 
 import tree_sitter
 
@@ -30,8 +31,10 @@ from roost.context.facts import (
 from roost.context.languages import _ecmascript_dynamic_imports as _dynamic_imports
 from roost.context.languages import _ecmascript_edits as _edits
 from roost.context.languages._common import (
+    FunctionOrScope,
     OutlineSkips,
     RawDefinition,
+    function_statement_counts,
     leading_comment,
     load_query,
     qualify,
@@ -440,6 +443,9 @@ class EcmaScriptSupport(LanguageSupport):
     def self_names(self) -> tuple[str, ...]:
         return ("this",)
 
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
+        return function_statement_counts(tree.root_node, partial(_ecmascript_function, source), _COMMENTS)
+
     def declared_type(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:
         # TypeScript annotations (``store: Store``, ``const s: Store = …``); JavaScript declares untyped names.
         root = parsed_for_lookup(self.ts_language(path), source).root_node
@@ -554,3 +560,46 @@ def _annotated_type(source: bytes, annotation: tree_sitter.Node | None) -> str |
     if written is None or written.type not in ("type_identifier", "nested_type_identifier"):
         return None
     return text(source, written)
+
+
+_COMMENTS = frozenset({"comment", "html_comment"})
+_DECLARED_FUNCTIONS = frozenset(
+    {"function_declaration", "generator_function_declaration", "method_definition"}
+)
+_DECLARED_SCOPES = frozenset({"class_declaration", "abstract_class_declaration", "internal_module"})
+_FUNCTION_VALUES = frozenset({"function_expression", "generator_function", "arrow_function"})
+_SCOPE_VALUES = frozenset({"class", "object"})
+# Nodes that name the value they hold, and the fields of that name and value.
+_NAMING_FIELDS = {
+    "variable_declarator": ("name", "value"),
+    "pair": ("key", "value"),
+    "assignment_expression": ("left", "right"),
+    "field_definition": ("property", "value"),  # JavaScript class field
+    "public_field_definition": ("name", "value"),  # TypeScript class field
+}
+
+
+def _ecmascript_function(source: bytes, node: tree_sitter.Node) -> FunctionOrScope:
+    """Functions, generators and methods with their statement block (TypeScript's overload signatures,
+    interface and abstract methods have none and are other node types); a function or arrow function
+    with a block body is named by what holds it (``const f = () => {…}``, ``{ f() {…} }``,
+    ``exports.f = function () {…}``, a class field), objects and classes by the same means are scopes,
+    and unnamed ones (callbacks) are anonymous. An arrow function with an expression body has no
+    statements to lose: a scope."""
+    if node.type in _DECLARED_FUNCTIONS or node.type in _DECLARED_SCOPES:
+        name = node.child_by_field_name("name")
+        body = node.child_by_field_name("body") if node.type in _DECLARED_FUNCTIONS else None
+        return (text(source, name) if name is not None else None), body
+    fields = _NAMING_FIELDS.get(node.type)
+    if fields is None:
+        return None
+    name, value = node.child_by_field_name(fields[0]), node.child_by_field_name(fields[1])
+    if name is None or value is None or name.type in ("array_pattern", "object_pattern"):
+        return None
+    named = unquote(text(source, name)) if name.type == "string" else text(source, name)
+    if value.type in _SCOPE_VALUES:
+        return named, None
+    if value.type not in _FUNCTION_VALUES:
+        return None
+    body = value.child_by_field_name("body")
+    return named, (body if body is not None and body.type == "statement_block" else None)

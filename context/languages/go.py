@@ -7,6 +7,7 @@ exports are the capitalised top-level names. Import resolution (go.mod, go.work,
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import textwrap
@@ -25,11 +26,13 @@ from roost.context.facts import (
     SymbolKind,
 )
 from roost.context.languages._common import (
+    FunctionOrScope,
     OutlineFirstLanguage,
     OutlineSkips,
     RawDefinition,
     char_offset,
     cut_declaration,
+    function_statement_counts,
     leading_comment,
     line_end,
     line_start,
@@ -233,6 +236,9 @@ class GoSupport(OutlineFirstLanguage):
 
     def self_names(self) -> tuple[str, ...]:
         return ()  # Go receivers are named per method (``u *User``): see method_receiver
+
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
+        return function_statement_counts(tree.root_node, functools.partial(_go_function, source), _COMMENT)
 
     def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str]:
         # An interface has the methods of the interfaces it embeds (listed in its signature).
@@ -708,6 +714,26 @@ def _named_type(source: bytes, written: tree_sitter.Node | None) -> str | None:
 def _is_local_at(bindings: Sequence[_Binding], name: str, line: int, col: int) -> bool:
     """Whether ``name`` is bound by a function around (line, col): then ``name.X`` is not a package's."""
     return any(b.name == name and b.start <= (line, col) < b.end for b in bindings)
+
+
+def _go_function(source: bytes, node: tree_sitter.Node) -> FunctionOrScope:
+    """Functions (``F``) and methods (``Store.Get``, whatever the receiver's pointer or type arguments)
+    with their statements; a function declared without a body (implemented in assembly) has none. Function
+    literals are anonymous."""
+    if node.type not in ("function_declaration", "method_declaration"):
+        return None
+    name = node.child_by_field_name("name")
+    if name is None:
+        return None
+    qualified = text(source, name)
+    receiver = node.child_by_field_name("receiver")
+    if receiver is not None and receiver.named_children:
+        receiver_type = _named_type(source, receiver.named_children[0].child_by_field_name("type"))
+        qualified = f"{receiver_type or '?'}.{qualified}"
+    body = node.child_by_field_name("body")
+    # The statements sit in the block's statement_list; a comment alone may sit in the block itself.
+    statements = next((c for c in body.named_children if c.type == "statement_list"), body) if body else None
+    return qualified, statements
 
 
 LANGUAGE = GoSupport()

@@ -15,6 +15,7 @@ longest prefix that is (``a/b/Outer.java`` for ``a.b.Outer.Inner``). Not found a
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import time
@@ -36,11 +37,13 @@ from roost.context.facts import (
 )
 from roost.context.languages._common import (
     PROJECT_FILE_TTL_S,
+    FunctionOrScope,
     OutlineFirstLanguage,
     OutlineSkips,
     RawDefinition,
     char_offset,
     cut_declaration,
+    function_statement_counts,
     leading_comment,
     line_end,
     line_start,
@@ -332,6 +335,9 @@ class JavaSupport(OutlineFirstLanguage):
     def self_names(self) -> tuple[str, ...]:
         return ("this",)
 
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
+        return function_statement_counts(tree.root_node, functools.partial(_java_function, source), _COMMENTS)
+
     def super_names(self) -> tuple[str, ...]:
         return ("super",)
 
@@ -557,6 +563,32 @@ def _module_roots(layout: WorkspaceLayout) -> tuple[str, ...]:
         _module_roots_cache.clear()
     _module_roots_cache[key] = (now, tuple(found))
     return tuple(found)
+
+
+# Types whose members are named ``Type.member`` (an enum constant with a body is a class of its own).
+_JAVA_SCOPES = frozenset(
+    {
+        "class_declaration",
+        "interface_declaration",
+        "enum_declaration",
+        "record_declaration",
+        "annotation_type_declaration",
+        "enum_constant",
+    }
+)
+_JAVA_FUNCTIONS = frozenset(
+    {"method_declaration", "constructor_declaration", "compact_constructor_declaration"}
+)
+
+
+def _java_function(source: bytes, node: tree_sitter.Node) -> FunctionOrScope:
+    """Methods and constructors with their body (an abstract or interface method has none); types as
+    scopes. Lambdas and anonymous classes are anonymous."""
+    if node.type not in _JAVA_SCOPES and node.type not in _JAVA_FUNCTIONS:
+        return None
+    name = node.child_by_field_name("name")
+    body = node.child_by_field_name("body") if node.type in _JAVA_FUNCTIONS else None
+    return (text(source, name) if name is not None else None), body
 
 
 LANGUAGE = JavaSupport()

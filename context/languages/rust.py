@@ -23,7 +23,7 @@ import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import tree_sitter
 import tree_sitter_rust
@@ -39,9 +39,11 @@ from roost.context.facts import (
 )
 from roost.context.languages import _rust_edits as _edits
 from roost.context.languages._common import (
+    FunctionOrScope,
     OutlineFirstLanguage,
     OutlineSkips,
     RawDefinition,
+    function_statement_counts,
     join_rel,
     leading_comment,
     load_query,
@@ -254,6 +256,9 @@ class RustSupport(OutlineFirstLanguage):
 
     def self_names(self) -> tuple[str, ...]:
         return ("self", "Self")
+
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
+        return function_statement_counts(tree.root_node, partial(_rust_function, source), _COMMENTS)
 
     # -- writing use items and moving items between sibling modules (``_rust_edits``) ------------------
 
@@ -505,6 +510,23 @@ def _path_dependency(crate_name: str, manifest_dir: str | None, layout: Workspac
             if layout.exists(library_file):
                 return _Crate(rel_join(package_dir, "src"), library_file, (), manifest_dir=package_dir)
             return None
+    return None
+
+
+def _rust_function(source: bytes, node: tree_sitter.Node) -> FunctionOrScope:
+    """``fn`` items with their block (a tail expression such as ``todo!()`` is a statement); impl blocks
+    (named by their type: ``Point.new``, whatever the trait), traits and inline modules as scopes. A
+    trait's methods without a default body are ``function_signature_item``s, not counted; closures are
+    anonymous."""
+    if node.type == "function_item":
+        name = node.child_by_field_name("name")
+        return (text(source, name) if name is not None else None), node.child_by_field_name("body")
+    if node.type == "impl_item":
+        implemented = node.child_by_field_name("type")
+        return (_impl_type_name(source, implemented) if implemented is not None else None), None
+    if node.type in ("trait_item", "mod_item"):
+        name = node.child_by_field_name("name")
+        return (text(source, name) if name is not None else None), None
     return None
 
 
