@@ -13,6 +13,8 @@ Scripted behaviour:
   ``roost/explainCompletion`` answers "offered" after ``return ``, "empty" elsewhere, "nothing_yet" before.
 - ``roost.fixup.start``: proposes the range's text with ``# <instruction>`` inserted above it; ``reply`` adds
   ``# <message>``; ``accept`` applies the proposal; ``undo`` puts the original text back.
+- ``roost/cursorIdle`` notifications are logged (``scripted.cursorIdle`` answers their params, in order) and
+  counted in ``roost/debugStats``'s ``prefetch.notifications``, as the real server counts them.
 - code action on ``rectangle_area``: "Rename rectangle_area to area_of_rectangle in 2 files", resolved to one
   WorkspaceEdit over the defining file and its importer.
 
@@ -37,6 +39,7 @@ sessions: dict[str, dict[str, Any]] = {}
 session_ids = itertools.count(1)
 inline_requests: list[str] = []  # the line before the cursor of every inline completion request
 last_inline: dict[str, str] = {}  # uri -> the line before the cursor of its last request
+cursor_idle: list[dict[str, Any]] = []  # the params of every roost/cursorIdle notification
 
 OLD_NAME, NEW_NAME = "rectangle_area", "area_of_rectangle"
 
@@ -92,6 +95,22 @@ def accepted_log(_: LanguageServer) -> list[Any]:
 @server.command("scripted.inlineRequests")
 def inline_request_log(_: LanguageServer) -> list[str]:
     return inline_requests
+
+
+@server.feature("roost/cursorIdle")
+def on_cursor_idle(params: Any) -> None:
+    cursor_idle.append(converter.unstructure(params) if not isinstance(params, dict) else params)
+
+
+@server.command("scripted.cursorIdle")
+def cursor_idle_log(_: LanguageServer) -> list[dict[str, Any]]:
+    return cursor_idle
+
+
+@server.feature("roost/debugStats")
+def debug_stats(_: Any) -> dict[str, Any]:
+    """Only the prefetch counters of the real answer: nothing is prefilled here."""
+    return {"prefetch": {"notifications": len(cursor_idle), "started": 0, "warmedTokens": 0}}
 
 
 @server.feature("roost/explainCompletion")

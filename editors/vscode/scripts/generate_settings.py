@@ -85,6 +85,16 @@ CLIENT_SETTINGS: dict[str, dict[str, Any]] = {
         '(`"python"`) for one, e.g. `{"*": true, "markdown": false}`. Also from the status-bar item and '
         "*Roost: Toggle inline suggestions*. While off, the server is not asked.",
     },
+    "roost.cursorIdle.delay_ms": {
+        "type": "integer",
+        "default": 300,
+        "minimum": 50,
+        "maximum": 10000,
+        "markdownDescription": "When the cursor has rested this long (with nothing selected) the extension tells "
+        "the server where (`roost/cursorIdle`), so it can prepare the prompt there before you type and the first "
+        "suggestion comes sooner. Not sent while suggestions are off for the language, nor when "
+        "`#roost.completion.prefetch#` is `false` (which turns the preparing off).",
+    },
     "roost.trace.server": {
         "type": "string",
         "enum": ["off", "messages", "verbose"],

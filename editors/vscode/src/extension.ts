@@ -3,7 +3,8 @@
  *
  * Inline completions and code actions come from vscode-languageclient's standard features; what is
  * Roost-specific is the settings mapping, the `roost/status` status-bar item with its menu, the on/off
- * switch (global, per language, snooze), the "explain" view, the fix-up commands and the restart policy.
+ * switch (global, per language, snooze), the "explain" view, the fix-up commands, the restart policy and
+ * `roost/cursorIdle` (where the cursor rests, so the server can prepare the prompt there before the user types).
  */
 
 import * as vscode from "vscode";
@@ -20,6 +21,14 @@ import {
   ServerOptions,
 } from "vscode-languageclient/node";
 
+import {
+  CURSOR_IDLE_NOTIFICATION,
+  CursorIdleParams,
+  cursorIdleDelay,
+  cursorIdleParams,
+  DEFAULT_CURSOR_IDLE_DELAY_MS,
+  IdleDebouncer,
+} from "./cursorIdle";
 import { explanationMarkdown, parseExplanation } from "./explain";
 import { FixUpController, PROPOSAL_SCHEME, ProposalContentProvider } from "./fixup";
 import {
@@ -71,6 +80,17 @@ class RoostExtension {
   private readonly suggestions = new SuggestionSwitch();
   private lastStatus: StatusParams = { state: "starting", message: "", percentage: null };
   private snoozeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Documents the language client serves (its documentSelector), for `roost/cursorIdle`. */
+  private readonly documentSelector: { scheme: string; language: string }[] = LANGUAGES.map((language) => ({
+    scheme: "file",
+    language,
+  }));
+  /** `roost/cursorIdle` goes out once the cursor has rested; undefined delay: turned off by the settings. */
+  private cursorIdleDelayMs: number | undefined = cursorIdleDelay(readSetting());
+  private readonly cursorIdle = new IdleDebouncer<CursorIdleParams>(
+    this.cursorIdleDelayMs ?? DEFAULT_CURSOR_IDLE_DELAY_MS,
+    (params) => this.sendCursorIdle(params),
+  );
 
   constructor(context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel("Roost", { log: true });
@@ -103,7 +123,12 @@ class RoostExtension {
       vscode.commands.registerCommand("roost.showMenu", () => this.showMenu()),
       // The server's "Move to another module…" code action runs this; the user picks or types the target.
       vscode.commands.registerCommand(CHOOSE_MOVE_TARGET_COMMAND, (argument: unknown) => this.moveToModule(argument)),
-      vscode.window.onDidChangeActiveTextEditor(() => this.showStatus(this.lastStatus)),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        this.showStatus(this.lastStatus);
+        this.noteCursor(editor);
+      }),
+      vscode.window.onDidChangeTextEditorSelection((event) => this.noteCursor(event.textEditor)),
+      this.cursorIdle,
       { dispose: () => clearTimeout(this.snoozeTimer) },
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
       { dispose: () => this.acceptedForwarder?.dispose() },
@@ -119,7 +144,7 @@ class RoostExtension {
       options: { env: { ...process.env, ...launch.env } },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: LANGUAGES.map((language) => ({ scheme: "file", language })),
+      documentSelector: this.documentSelector,
       initializationOptions: () => roostSection(readSetting()),
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
@@ -157,6 +182,41 @@ class RoostExtension {
     if (!this.serverReportedStatus) {
       this.showStatus({ state: "ready", message: "Connected to the server.", percentage: null });
     }
+    // The editor that was active before the server started gets its cursor reported too.
+    this.noteCursor(vscode.window.activeTextEditor);
+  }
+
+  /**
+   * The cursor moved, or an editor became active: once it rests, tell the server where (`roost/cursorIdle`).
+   * Only for documents this client serves, with nothing selected, while suggestions are on there.
+   */
+  private noteCursor(editor: vscode.TextEditor | undefined): void {
+    if (!editor || editor !== vscode.window.activeTextEditor) {
+      return; // a background editor's selection (e.g. a diff's other side) is not where the user is
+    }
+    const document = editor.document;
+    const params = cursorIdleParams(document.uri.toString(), editor.selections);
+    if (
+      params === undefined ||
+      this.cursorIdleDelayMs === undefined ||
+      vscode.languages.match(this.documentSelector, document) === 0 ||
+      !this.suggestions.allows(document.languageId, Date.now())
+    ) {
+      this.cursorIdle.cancel(); // a rest noted before this (selection, other document) is stale now
+      return;
+    }
+    this.cursorIdle.note(params);
+  }
+
+  private sendCursorIdle(params: CursorIdleParams): void {
+    const client = this.client;
+    if (!client?.isRunning()) {
+      return;
+    }
+    // A hint for the server's cache: losing one costs only speed, so failures are logged, never shown.
+    client.sendNotification(CURSOR_IDLE_NOTIFICATION, params).catch((error: unknown) => {
+      this.log.warn(`${CURSOR_IDLE_NOTIFICATION}: ${String(error)}`);
+    });
   }
 
   async stop(): Promise<void> {
@@ -206,6 +266,11 @@ class RoostExtension {
 
   private async onConfigurationChanged(event: vscode.ConfigurationChangeEvent): Promise<void> {
     const affects = (section: string): boolean => event.affectsConfiguration(section);
+    if (affects("roost.cursorIdle.delay_ms") || affects("roost.completion.prefetch")) {
+      this.cursorIdleDelayMs = cursorIdleDelay(readSetting());
+      this.cursorIdle.cancel();
+      this.cursorIdle.setDelay(this.cursorIdleDelayMs ?? DEFAULT_CURSOR_IDLE_DELAY_MS);
+    }
     if (affects("roost.enable")) {
       this.suggestions.setEnableMap(vscode.workspace.getConfiguration("roost").get("enable"));
       this.showStatus(this.lastStatus);

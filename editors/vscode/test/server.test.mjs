@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 import protocol from "vscode-languageserver-protocol/node";
 
+import { CURSOR_IDLE_NOTIFICATION, cursorIdleParams, IdleDebouncer } from "../out/cursorIdle.js";
 import { applyTextEdits, editsByUri } from "../out/edits.js";
 import { explanationMarkdown, parseExplanation } from "../out/explain.js";
 import { roostSection } from "../out/settings.js";
@@ -29,7 +30,7 @@ import { parseStatus } from "../out/status.js";
 const PENDING_SERVER_FEATURES = new Set(
   process.env.ROOST_PENDING_FEATURES !== undefined
     ? process.env.ROOST_PENDING_FEATURES.split(",").filter((name) => name.trim() !== "")
-    : [], // all passed against the real server at 22:19 on 2026-11-24
+    : ["cursorIdle"], // the rest passed against the real server at 22:19 on 2026-11-24
 );
 
 /** @param {string} feature */
@@ -349,5 +350,37 @@ describe("roost serve --stdio driven like VS Code", () => {
 
     await session.execute("roost.fixup.undo", { session: started.session });
     assert.equal(session.documents.get(uri)?.text, FIXUP_TARGET, "undo did not restore the text");
+  });
+
+  test("cursor idle: a burst of cursor moves reaches the server as one roost/cursorIdle", pending("cursorIdle"), async () => {
+    const uri = session.uri("editor_test_idle.py");
+    const text = `def perimeter(width: float, height: float) -> float:\n    return \n`;
+    await session.open(uri, text);
+    const notifications = async () => {
+      /** @type {any} */
+      const stats = await session.request("roost/debugStats", null);
+      return Number(stats?.prefetch?.notifications ?? 0);
+    };
+    const before = await notifications();
+    // The extension's own debounce and params, with the transport VS Code's client uses.
+    let sent = 0;
+    const idle = new IdleDebouncer(300, (/** @type {any} */ params) => {
+      sent += 1;
+      void session.connection.sendNotification(CURSOR_IDLE_NOTIFICATION, params);
+    });
+    for (let character = 0; character <= 11; character++) {
+      const params = cursorIdleParams(uri, [{ isEmpty: true, active: { line: 1, character } }]);
+      assert.ok(params);
+      idle.note(params); // typing along the line: faster than the debounce, so only the last one is sent
+    }
+    assert.equal(cursorIdleParams(uri, [{ isEmpty: false, active: { line: 0, character: 3 } }]), undefined);
+    const deadline = Date.now() + REQUEST_TIMEOUT_MS;
+    let received = await notifications();
+    while (received < before + 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      received = await notifications();
+    }
+    assert.equal(sent, 1, "the burst must become one notification");
+    assert.equal(received, before + sent, `roost/debugStats counted ${received - before} roost/cursorIdle`);
   });
 });

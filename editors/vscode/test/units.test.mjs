@@ -3,6 +3,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import {
+  cursorIdleDelay,
+  cursorIdleParams,
+  DEFAULT_CURSOR_IDLE_DELAY_MS,
+  IdleDebouncer,
+  MIN_CURSOR_IDLE_DELAY_MS,
+} from "../out/cursorIdle.js";
 import { applyTextEdits, editsByUri } from "../out/edits.js";
 import { buildServerSettings, roostSection, serverLaunch, affectsLaunch, affectsServer } from "../out/settings.js";
 import { RestartPolicy } from "../out/restart.js";
@@ -239,4 +246,82 @@ test("move to another module: suggested targets first, a typed new name becomes 
     arguments: [{ uri: "file:///w/app/geometry.py", symbol: "circle_area", target: "app/circles" }],
   });
   assert.throws(() => parseMoveChoice({ symbol: "x" }), /no \{uri, symbol\}/);
+});
+
+/** Timers the test advances by hand: `advance(ms)` runs what is due, in order. */
+function manualTimers() {
+  let now = 0;
+  let nextId = 1;
+  /** @type {Map<number, {at: number, callback: () => void}>} */
+  const waiting = new Map();
+  return {
+    /** @param {() => void} callback @param {number} delayMs */
+    set(callback, delayMs) {
+      const id = nextId++;
+      waiting.set(id, { at: now + delayMs, callback });
+      return id;
+    },
+    /** @param {number} id */
+    clear(id) {
+      waiting.delete(id);
+    },
+    /** @param {number} ms */
+    advance(ms) {
+      const until = now + ms;
+      for (;;) {
+        const due = [...waiting.entries()].filter(([, timer]) => timer.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) break;
+        waiting.delete(due[0]);
+        now = due[1].at;
+        due[1].callback();
+      }
+      now = until;
+    },
+  };
+}
+
+test("cursor idle: a burst of moves sends one notification, for where the cursor came to rest", () => {
+  const timers = manualTimers();
+  /** @type {string[]} */
+  const sent = [];
+  const idle = new IdleDebouncer(300, (/** @type {string} */ value) => sent.push(value), timers);
+  for (const position of ["a", "b", "c"]) {
+    idle.note(position);
+    timers.advance(120); // typing: each move comes before the previous one rested 300 ms
+  }
+  assert.deepEqual(sent, []);
+  timers.advance(180);
+  assert.deepEqual(sent, ["c"]);
+  timers.advance(10_000);
+  assert.deepEqual(sent, ["c"], "one rest, one notification");
+  idle.note("d");
+  idle.cancel(); // e.g. the user selected text
+  timers.advance(1000);
+  assert.deepEqual(sent, ["c"]);
+  assert.equal(idle.isWaiting, false);
+  idle.setDelay(50);
+  idle.note("e");
+  timers.advance(50);
+  assert.deepEqual(sent, ["c", "e"]);
+  idle.note("f");
+  idle.dispose();
+  timers.advance(1000);
+  assert.deepEqual(sent, ["c", "e"], "nothing goes out after dispose");
+});
+
+test("cursor idle: params only for one empty selection; the delay setting and the prefetch off switch", () => {
+  const cursor = (/** @type {number} */ line, /** @type {number} */ character) => ({ isEmpty: true, active: { line, character } });
+  // VS Code's positions are UTF-16 code units already, as LSP's are: passed through unchanged.
+  assert.deepEqual(cursorIdleParams("file:///w/a.py", [cursor(3, 7)]), {
+    textDocument: { uri: "file:///w/a.py" },
+    position: { line: 3, character: 7 },
+  });
+  assert.equal(cursorIdleParams("file:///w/a.py", [{ isEmpty: false, active: { line: 3, character: 7 } }]), undefined);
+  assert.equal(cursorIdleParams("file:///w/a.py", [cursor(1, 0), cursor(2, 0)]), undefined, "several cursors");
+  assert.equal(cursorIdleDelay(reader({})), DEFAULT_CURSOR_IDLE_DELAY_MS);
+  assert.equal(cursorIdleDelay(reader({ "cursorIdle.delay_ms": 800 })), 800);
+  assert.equal(cursorIdleDelay(reader({ "cursorIdle.delay_ms": 0 })), MIN_CURSOR_IDLE_DELAY_MS);
+  assert.equal(cursorIdleDelay(reader({ "cursorIdle.delay_ms": "soon" })), DEFAULT_CURSOR_IDLE_DELAY_MS);
+  assert.equal(cursorIdleDelay(reader({ "completion.prefetch": false, "cursorIdle.delay_ms": 800 })), undefined);
+  assert.equal(cursorIdleDelay(reader({ "completion.prefetch": true })), DEFAULT_CURSOR_IDLE_DELAY_MS);
 });
