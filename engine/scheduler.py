@@ -30,6 +30,11 @@ need is small, so we use transformers' :class:`~transformers.DynamicCache` and w
   case), a draft copied from its own tokens (:mod:`~roost.engine.speculative`, prompt lookup) is checked
   in one forward over ``[next token, *draft]``; the agreed tokens go through the same per-token
   acceptance as plain decoding (streaming and stops unchanged) and the KV of the rejected ones is dropped.
+* **Prefetch** (``prefill_only`` requests, :attr:`RequestPriority.PREFETCH`): a prompt nobody waits for
+  yet (where the editor's cursor rests) is prefilled into the prefix cache while the engine is idle:
+  it is admitted only when no row is running, runs in ``prefetch_chunk_tokens`` chunks, and stops
+  between two of them as soon as another request is queued, keeping the KV computed so far. A real
+  request thus waits at most one small chunk, and reuses whatever the prefetch got through.
 * **Layouts**: the batch's KV lives in a :class:`~roost.engine.kv_batch.DynamicKVBatch` (default) or,
   with ``static_cache_tokens``, a fixed-shape :class:`~roost.engine.kv_batch.StaticKVBatch` whose
   decode step is compiled once (see that module).
@@ -105,6 +110,11 @@ class SchedulerOptions:
     min_reused_prefix_tokens: int = 8
     # Long prompts are prefilled in chunks to bound the activation memory of one forward pass.
     prefill_chunk_tokens: int = 1024
+    # A ``prefill_only`` request (a prefetch) runs in chunks this small and checks between two of them
+    # whether a real request has arrived, which then waits at most one chunk: ~0.4 s for 64 tokens with
+    # the bundled model on two CPU threads, where each forward also pays ~0.1 s of fixed cost (the int8
+    # weights converted for the GEMM), so smaller chunks would make the prefetch itself much slower.
+    prefetch_chunk_tokens: int = 64
     # Context limit of the model; ``None`` reads ``max_position_embeddings`` from its config.
     max_context_tokens: int | None = None
     # Recent scheduler events kept for tests/benchmarks (cancellation, joins, leaves).
@@ -454,6 +464,10 @@ class Scheduler:
                 head_gone = head.cancelled.is_set() or (
                     head.request.cancel_event is not None and head.request.cancel_event.is_set()
                 )
+                if head.request.prefill_only and self._rows and not head_gone:
+                    # A prefetch waits for an idle engine: its prefill would hold up every decode step.
+                    # (It heads the queue only when nothing more urgent waits.)
+                    break
                 if (
                     len(self._rows) >= self.options.max_batch_size
                     and not head_gone
@@ -473,6 +487,9 @@ class Scheduler:
                 continue
             state.admit_time = time.perf_counter()
             self._log("admitted", state)
+            if state.request.prefill_only:
+                self._prefetch(state)
+                continue
             self._settle_forced_start(state)
             try:
                 kv, logits = self._prefill(state)
@@ -514,21 +531,57 @@ class Scheduler:
     # ----------------------------------------------------------------------------------------- model
 
     def _prefill(self, state: _RequestState) -> tuple[KVLayers, torch.Tensor]:
+        kv, logits, _complete = self._compute_prompt_kv(state, self.options.prefill_chunk_tokens)
+        assert logits is not None
+        return kv, logits
+
+    def _prefetch(self, state: _RequestState) -> None:
+        """A ``prefill_only`` request: its prompt's KV into the prefix cache, no token generated; stopped
+        between two chunks (keeping what was computed) once anything else waits or it is cancelled."""
+        try:
+            kv, _logits, complete = self._compute_prompt_kv(
+                state, self.options.prefetch_chunk_tokens, interruptible=True
+            )
+        except Exception as error:
+            log.exception("prefetch failed")
+            self._finish(state, "error", error=f"{type(error).__name__}: {error}")
+            return
+        state.kv_len = int(kv[0][0].shape[-2]) if kv else 0
+        self._finish(state, "length" if complete else "cancelled")
+
+    def _should_yield(self, state: _RequestState) -> bool:
+        """Whether a prefetch should stop now: cancelled, or another request is waiting."""
+        event = state.request.cancel_event
+        if state.cancelled.is_set() or (event is not None and event.is_set()):
+            return True
+        with self._cv:
+            return any(other is not state for _prio, _seq, other in self._pending)
+
+    def _compute_prompt_kv(
+        self, state: _RequestState, chunk_tokens: int, *, interruptible: bool = False
+    ) -> tuple[KVLayers, torch.Tensor | None, bool]:
+        """The KV of ``state``'s prompt (its longest cached prefix reused), the last position's logits,
+        and whether the whole prompt was computed (``interruptible`` may stop it between chunks: the KV
+        and the cache entry then cover the tokens computed so far, and the logits are None)."""
         from transformers import DynamicCache
 
         start = time.perf_counter()
         self._worked_since_trim = True
         ids = torch.tensor(state.prompt_ids, dtype=torch.long)
         reused, cached_kv = self.prefix_cache.lookup(ids)
-        # At least one prompt token must run through the model to produce the next-token logits.
-        reused = min(reused, len(ids) - 1)
+        # At least one prompt token must run through the model to produce the next-token logits (a
+        # prefetch produces none: a prompt already cached whole is done).
+        reused = min(reused, len(ids) if interruptible else len(ids) - 1)
         if cached_kv is None or reused < self.options.min_reused_prefix_tokens:
             reused, cache = 0, DynamicCache()
         else:
             cache = cache_from([(k[:, :, :reused], v[:, :, :reused]) for k, v in cached_kv])
         logits = None
-        chunk = max(1, self.options.prefill_chunk_tokens)
+        computed_to = reused
+        chunk = max(1, chunk_tokens)
         for begin in range(reused, len(ids), chunk):
+            if interruptible and self._should_yield(state):
+                break
             end = min(begin + chunk, len(ids))
             out = self.model(
                 input_ids=ids[begin:end].unsqueeze(0).to(self.device),
@@ -539,15 +592,17 @@ class Scheduler:
             )
             cache = returned_cache(out)
             logits = out.logits[:, -1, :]
-        kv: KVLayers = [(layer.keys, layer.values) for layer in cache.layers]
-        self.prefix_cache.store(ids, kv)
-        metrics.PREFIX_CACHE_BYTES.set(self.prefix_cache.bytes)
+            computed_to = end
+        kv: KVLayers = [(layer.keys, layer.values) for layer in cache.layers] if computed_to else []
+        if computed_to > reused:
+            self.prefix_cache.store(ids[:computed_to], kv)
+            metrics.PREFIX_CACHE_BYTES.set(self.prefix_cache.bytes)
         state.reused_tokens = reused
         state.prefill_s = time.perf_counter() - start
         metrics.PROMPT_TOKENS.labels(kind="reused").inc(reused)
-        metrics.PROMPT_TOKENS.labels(kind="computed").inc(len(ids) - reused)
-        assert logits is not None
-        return kv, logits
+        metrics.PROMPT_TOKENS.labels(kind="computed").inc(computed_to - reused)
+        complete = computed_to == len(ids)
+        return kv, (logits if complete else None), complete
 
     def _decode_step(self) -> None:
         if not self._speculative_decode_step():
@@ -721,7 +776,8 @@ class Scheduler:
             first_token_s=first - state.submit_time,
             decode_s=now - first,
             total_s=now - state.submit_time,
-            prompt_tokens=len(state.prompt_ids),
+            # A prefetch reports the prompt tokens it left cached (all of them unless it was stopped early).
+            prompt_tokens=state.kv_len if state.request.prefill_only else len(state.prompt_ids),
             generated_tokens=len(state.generated),
             reused_prompt_tokens=state.reused_tokens,
         )

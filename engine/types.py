@@ -65,6 +65,9 @@ class RequestPriority(enum.IntEnum):
     INLINE_COMPLETION = 0
     EDIT = 1
     BACKGROUND = 2
+    # Work nobody waits for yet (a prompt prefilled where the cursor rests): served only when nothing
+    # else is queued or running, and given up at once when something else arrives.
+    PREFETCH = 3
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,14 @@ class GenerationRequest:
     honoured (the closing fence after a prefilled opening fence: without the prefill the answer's own
     opening fence would match it). With a prefill, ``stop_sequences`` too are meant for the text after
     it; a backend that cannot send the prefill applies only ``stop_token_strings``.
+
+    ``prefill_only``: generate nothing; compute the prompt's KV into the backend's prefix cache, so that a
+    later request whose prompt starts the same way skips that prefill (the editor's cursor rests where the
+    user is about to type). The in-process engine runs it only while no other request is queued or
+    running, in small chunks, and stops between two chunks as soon as another request arrives, keeping
+    the part it computed; its final chunk says ``length`` when the whole prompt is cached, ``cancelled``
+    when it stopped early, with ``timings.prompt_tokens`` / ``reused_prompt_tokens`` as far as it got.
+    Backends without a prefix cache they control (HTTP) end the stream at once with no text.
     """
 
     prompt: str | None = None
@@ -124,6 +135,7 @@ class GenerationRequest:
     # Optional cooperative cancellation for callers that do not own the consuming task.
     cancel_event: asyncio.Event | None = field(default=None, compare=False, repr=False)
     seed: int | None = None
+    prefill_only: bool = False
 
     def __post_init__(self) -> None:
         given = [x is not None for x in (self.prompt, self.prompt_token_ids, self.messages)]

@@ -284,6 +284,11 @@ class OpenAIHTTPBackend:
                 ) from error
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[TextChunk, None]:
+        if request.prefill_only:
+            # The server's prompt cache is not ours to fill: a one-token request would cost the shared
+            # server a generation for a prompt the user may never ask for.
+            yield TextChunk(text="", finish_reason="length", timings=GenerationTimings())
+            return
         endpoint, body = self._endpoint_and_body(request)
         if self._closed:
             raise EngineError(f"backend {self.name} is closed")

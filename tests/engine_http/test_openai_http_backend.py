@@ -20,6 +20,7 @@ from roost.engine.types import (
     ChatMessage,
     EngineError,
     GenerationRequest,
+    RequestPriority,
     TextChunk,
     UnsupportedRequestError,
     collect_text,
@@ -437,3 +438,14 @@ async def test_roost_engine_server_continues_the_prefilled_fence() -> None:
         request_from_openai({**body, "messages": body["messages"][:2]}, chat=True)
     with pytest.raises(BadRequest, match="cannot both be true"):
         request_from_openai({**body, "add_generation_prompt": True}, chat=True)
+
+
+async def test_a_prefill_only_request_never_reaches_the_server() -> None:
+    # Nothing listens on this port: a request that reached for it would fail.
+    backend = OpenAIHTTPBackend(OpenAIHTTPOptions(base_url=f"http://127.0.0.1:{free_port()}"))
+    try:
+        request = GenerationRequest(prompt="def f(", prefill_only=True, priority=RequestPriority.PREFETCH)
+        chunks, text = await run(backend, request)
+        assert text == "" and [c.finish_reason for c in chunks] == ["length"]
+    finally:
+        await backend.aclose()
