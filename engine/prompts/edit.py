@@ -51,6 +51,17 @@ def parse_complaint(errors: list[str]) -> str:
     )
 
 
+def gutted_complaint(functions: list[str]) -> str:
+    """The follow-up instruction of a retry after an answer that kept a function's signature and dropped
+    its statements (the bundled 0.5B asked for type hints): which functions, and the whole code asked for."""
+    names = ", ".join(f"`{name}`" for name in functions)
+    return (
+        f"Your answer leaves {names} without a body: the signature is there but the statements are gone. "
+        "Reply again with the complete code to change, every function with its whole body, in one fenced "
+        "code block: only that code (no imports from elsewhere in the file, no explanation)."
+    )
+
+
 @dataclass(frozen=True)
 class RelatedCode:
     path: str

@@ -24,6 +24,7 @@ from roost.engine.prompts.edit import (
     EditRequest,
     echoes_surroundings,
     edit_messages,
+    gutted_complaint,
     parse_complaint,
     parse_edit_blocks,
     trim_echoed_context,
@@ -67,6 +68,16 @@ class Proposal:
     edit_findings: dict[str, list[EditFinding]] = field(default_factory=dict)
     # Edits refused because the file would no longer parse: what the parser said (fed back on a retry).
     syntax_errors: list[str] = field(default_factory=list)
+    # Functions an edit was refused for leaving without a body (named back to the model on a retry).
+    gutted: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        """Whether an edit of the answer would break the file (unparsable, a function gutted): worth a retry."""
+        return bool(self.syntax_errors or self.gutted)
+
+    def refusal_reasons(self) -> list[str]:
+        return self.syntax_errors + ([_gutted_reason(self.gutted)] if self.gutted else [])
 
 
 # The answer's one sentence about the change, before the code (engine/prompts/edit.py's contract).
@@ -216,8 +227,8 @@ def build_proposal(
         if gutted:
             # Still parses, but a function kept its signature and lost its body: measured with the
             # bundled 0.5B on "add type hints" (edit_bench, HumanEval/16), never what was asked.
-            names = ", ".join(f"`{name}`" for name in gutted)
-            proposal.problems.append(f"refused: the edit leaves {names} without a body in {snapshot.path}")
+            proposal.gutted.extend(gutted)
+            proposal.problems.append(f"refused: {_gutted_reason(gutted)} in {snapshot.path}")
             continue
         proposal.edits.append(edit)
     proposal.message = _summary(proposal)
@@ -248,6 +259,18 @@ def _breaks_parsing(path: str, before: str, after: str) -> str:
     return f"{path} would no longer parse after the edit (syntax error at line {errors.first_line + 1}{near})"
 
 
+def _gutted_reason(functions: list[str]) -> str:
+    return "the edit leaves " + ", ".join(f"`{name}`" for name in functions) + " without a body"
+
+
+def _retry_instruction(refused: Proposal) -> str:
+    """What the model is told after a refused answer: the parser's complaint first (gutted functions are
+    only looked for in text that parses), else which functions lost their body."""
+    if refused.syntax_errors:
+        return parse_complaint(refused.syntax_errors)
+    return gutted_complaint(refused.gutted)
+
+
 def _summary(proposal: Proposal) -> str:
     files = ", ".join(e.path for e in proposal.edits) or "no file"
     lines = [f"Proposed changes to {files}."] if proposal.edits else ["No applicable change was proposed."]
@@ -267,8 +290,9 @@ async def propose_edit(
     on_partial: Callable[[str], None] | None = None,
 ) -> Proposal:
     """Ask the model for the edit of ``request`` and build the proposal. An answer whose edit would leave
-    the file unparsable is never offered: the model is asked once more with the parser's complaint, and
-    if that answer does not parse either, the proposal is refused with the reason."""
+    the file unparsable, or a function with its signature and no body, is never offered: the model is asked
+    once more, told what was wrong (the parser's complaint, the gutted functions), and if that answer is
+    refused too, so is the proposal, with both answers' reasons."""
     loop = asyncio.get_running_loop()
 
     async def attempt(edit_request: EditRequest) -> Proposal:
@@ -281,16 +305,20 @@ async def propose_edit(
         )
 
     first = await attempt(request)
-    if not first.syntax_errors:
+    if not first.refused:
         return first
-    log.info("a proposed edit of %s did not parse; asking once more", target.path)
+    log.info("a proposed edit of %s was refused (%s); asking once more", target.path, first.refusal_reasons())
     retry = dataclasses.replace(
         request,
-        instruction=parse_complaint(first.syntax_errors),
+        instruction=_retry_instruction(first),
         history=[*request.history, (request.instruction, first.answer)],
     )
     second = await attempt(retry)
-    if second.syntax_errors:
-        second.problems.append("the model was asked once more with the parser's complaint and failed again")
+    if second.refused:
+        second.problems.append(
+            "the model was asked once more, told why its first answer was refused ("
+            + "; ".join(first.refusal_reasons())
+            + "), and failed again"
+        )
         second.message = _summary(second)
     return second

@@ -1,7 +1,8 @@
-"""Issue "quality", edits: a proposal that would leave the file unparsable is never offered. The model is
-asked once more with the parser's complaint; if that answer does not parse either, the fix-up is refused
-with the reason. A file that already had a syntax error elsewhere can still be edited. Real server, the
-scripted OpenAI-compatible fake as the model."""
+"""Issue "quality", edits: a proposal that would leave the file unparsable, or a function with its signature
+and no body, is never offered. The model is asked once more, told what was wrong (the parser's complaint,
+the gutted functions); if that answer is refused too, so is the fix-up, with both reasons. A file that
+already had a syntax error elsewhere can still be edited. Real server, the scripted OpenAI-compatible fake
+as the model."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ INSTRUCTION = "add a docstring that explains this code"
 # A fenced answer with the file's import pasted on top and an unterminated docstring: does not parse.
 BROKEN = '```py\nimport math\n\ndef area(r):\n    """Area of a circle.\n    return math.pi * r * r\n```'
 GOOD = '```python\ndef area(r):\n    """Area of a circle of radius r."""\n    return math.pi * r * r\n```'
-COMPLAINT = "does not parse"  # in the retry's instruction (lsp/core/model_edits.py parse_complaint)
+COMPLAINT = "does not parse"  # in the retry's instruction (engine/prompts/edit.py parse_complaint)
+# The bundled 0.5B's answer to "add type hints" on HumanEval/16 (edit_bench): the signature and docstring.
+GUTTED = '```python\ndef area(r):\n    """Area of a circle of radius r."""\n```'
+GUTTED_COMPLAINT = "without a body"  # in the retry's instruction (engine/prompts/edit.py gutted_complaint)
 
 
 async def _start(session: LspSession, uri: str) -> Any:
@@ -74,6 +78,25 @@ async def test_a_broken_edit_is_refused_with_the_reason_after_one_retry(workspac
     assert _field(result, "edit") is None, "never offered as is"
     message = _field(result, "message")
     assert "would no longer parse" in message and "line" in message and "asked once more" in message
+
+
+async def test_an_edit_that_guts_a_function_is_retried_naming_the_function(workspace: Path) -> None:
+    result, fake = await _fixup(workspace, SOURCE, [(GUTTED_COMPLAINT, GOOD), (INSTRUCTION, GUTTED)])
+    chats = [r["messages"] for r in fake.completion_requests()]
+    assert len(chats) == 2, "one retry"
+    assert "`area`" in chats[1][-1]["content"] and GUTTED_COMPLAINT in chats[1][-1]["content"]
+    new_text = _new_text(result)
+    assert "Area of a circle of radius r" in new_text and "return math.pi * r * r" in new_text
+
+
+async def test_an_edit_wrong_twice_is_refused_with_both_reasons(workspace: Path) -> None:
+    # First the body is gone, then the retry does not parse: the message says both.
+    result, fake = await _fixup(workspace, SOURCE, [(GUTTED_COMPLAINT, BROKEN), (INSTRUCTION, GUTTED)])
+    assert len(fake.completion_requests()) == 2, "one retry, then refused"
+    assert _field(result, "edit") is None
+    message = _field(result, "message")
+    assert "would no longer parse" in message and "leaves `area` without a body" in message
+    assert "asked once more" in message
 
 
 async def test_a_file_with_a_syntax_error_elsewhere_can_still_be_edited(workspace: Path) -> None:
