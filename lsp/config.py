@@ -161,6 +161,14 @@ class CompletionSettings:
         "a keystroke then reuses the whole prompt's KV (`docs/benchmarks.md`). Off: prefix first (PSM), as a "
         "model server always gets.",
     )
+    prefetch: bool = setting(
+        True,
+        "Where the editor says the cursor rests (`roost/cursorIdle`, sent by the Roost extension and plugin), "
+        "the completion prompt for that cursor is built and prefilled into the in-process engine's prefix "
+        "cache while it is idle, so the first suggestion there skips most of its prefill (seconds on a "
+        "laptop CPU: `bench/latency_bench.py --prefetch both`). It yields to any real request within one "
+        "small chunk. No effect with a model server (its prompt cache is not filled from here).",
+    )
     exclude: list[str] = setting(
         [], "Gitignore-style globs of files never sent to the model (no completion, edit or fix-up there)."
     )

@@ -8,6 +8,7 @@ from typing import cast
 import psutil
 
 from roost.lsp.core.services import SERVICES_KEY, Services
+from roost.lsp.handlers.inline_completion import pipeline_of
 from roost.lsp.protocol import RoostProtocol
 from roost.lsp.server import RoostServer
 
@@ -21,8 +22,18 @@ def register(server: RoostServer) -> None:
             "heldFutures": cast(RoostProtocol, ls.protocol).held_futures(),
             "rssBytes": psutil.Process().memory_info().rss,
             "openDocuments": len(ls.workspace.text_documents),
+            "prefetch": _prefetch_stats(ls),
             **_index_stats(ls),
         }
+
+
+def _prefetch_stats(ls: RoostServer) -> dict[str, int]:
+    stats = pipeline_of(ls).prefetch_stats
+    return {
+        "notifications": stats.notifications,
+        "started": stats.started,
+        "warmedTokens": stats.warmed_tokens,
+    }
 
 
 def _index_stats(ls: RoostServer) -> dict[str, object]:

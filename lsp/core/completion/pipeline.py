@@ -147,6 +147,7 @@ class PipelineSettings:
     temperature: float = 0.0
     prompt: PromptSettings = field(default_factory=PromptSettings)
     first_line_early: bool = False  # see CompletionSettings.first_line_early
+    prefetch: bool = True  # see CompletionSettings.prefetch
 
 
 def pipeline_settings(config: RoostConfig) -> PipelineSettings:
@@ -158,6 +159,7 @@ def pipeline_settings(config: RoostConfig) -> PipelineSettings:
         temperature=config.completion.temperature,
         prompt=prompt_settings(config),
         first_line_early=resolved_first_line_early(config),
+        prefetch=config.completion.prefetch,
     )
 
 
@@ -168,6 +170,16 @@ def resolved_first_line_early(config: RoostConfig) -> bool:
     if setting != "auto":
         return setting == "on"
     return config.backend.kind != "openai" and local_device_is_cpu(config.model.device)
+
+
+@dataclass
+class PrefetchStats:
+    """Counts since the server started (``roost/debugStats``): cursor-idle notifications received,
+    prefetches handed to the engine, and prompt tokens they prefilled (not found in its cache)."""
+
+    notifications: int = 0
+    started: int = 0
+    warmed_tokens: int = 0
 
 
 class CompletionServices(Protocol):
@@ -208,6 +220,8 @@ class CompletionPipeline:
         # The server's retriever wrapped so that typing on one line keeps the prompt's context (and with
         # it the prompt's start, whose KV the engine reuses); rewrapped when the services replace it.
         self._sticky: StickyRetriever | None = None
+        self.prefetch_stats = PrefetchStats()
+        self._prefetches: dict[str, asyncio.Task[None]] = {}
 
     # -- entry point ------------------------------------------------------------------------------
     async def complete(self, request: CompletionInput) -> CompletionOutcome:
@@ -383,6 +397,51 @@ class CompletionPipeline:
         watch.stages["gate"] = (time.perf_counter() - postprocessed) * 1000.0
         watch._last = time.perf_counter()  # noqa: SLF001 - stages measured inside the task
         return passed
+
+    # -- prefetch: the prompt where the cursor rests, prefilled before the user asks -------------------
+    def prefetch(self, request: CompletionInput) -> None:
+        """Build the completion prompt for ``request``'s cursor and have the engine prefill it into its
+        prefix cache, in the background at the lowest priority: the first suggestion there then reuses
+        that KV instead of prefilling ~1,000 tokens (seconds on a CPU). The document's previous prefetch
+        is cancelled (the engine keeps what it had computed). Called on the event loop; never raises."""
+        if not self.settings().prefetch:
+            return
+        previous = self._prefetches.pop(request.uri, None)
+        if previous is not None and not previous.done():
+            previous.cancel()
+        task = asyncio.get_running_loop().create_task(self._prefetch(request))
+        self._prefetches[request.uri] = task
+
+        def forget(done: asyncio.Task[None], uri: str = request.uri) -> None:
+            if self._prefetches.get(uri) is done:
+                del self._prefetches[uri]
+
+        task.add_done_callback(forget)
+
+    async def _prefetch(self, request: CompletionInput) -> None:
+        try:
+            backend = await self.services.backend()
+            settings = self.settings()
+            loop = asyncio.get_running_loop()
+            # The very prompt a request at this cursor builds (same retriever, so the same kept context).
+            built = await loop.run_in_executor(
+                None, self.build_prompt, request.document, settings.prompt, backend
+            )
+            generation = built.prompt.to_request(
+                max_new_tokens=1, priority=RequestPriority.PREFETCH, prefill_only=True
+            )
+            self.prefetch_stats.started += 1
+            async with contextlib.aclosing(backend.generate(generation)) as stream:
+                async for chunk in stream:
+                    if chunk.is_final and chunk.timings is not None:
+                        computed = chunk.timings.prompt_tokens - chunk.timings.reused_prompt_tokens
+                        self.prefetch_stats.warmed_tokens += max(0, computed)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a prefetch is a hint: the real request reports real failures
+            log.info(
+                "prefetch at %s:%d failed: %s: %s", request.uri, request.line, type(error).__name__, error
+            )
 
     def _debounce_options(self) -> DebounceOptions:
         base = self.settings().debounce_ms

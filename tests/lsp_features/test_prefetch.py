@@ -1,0 +1,136 @@
+"""``roost/cursorIdle`` end to end over stdio: where the editor's cursor rests, the completion prompt is
+built and prefilled into the in-process engine's prefix cache (``completion.prefetch``), so the first
+suggestion there reuses it; never for a document the policy refuses, never sent to a model server, and a
+malformed notification changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_openai import FakeOpenAI, fake_backend_options
+from lsp_harness import REPO_ROOT, LspSession, lsp_session, server_env
+from lsprotocol import types
+from model_packages import shared_model_cache, skip_without_default_model
+from test_completion import inline_capabilities
+
+CURSOR_IDLE = "roost/cursorIdle"
+
+
+def _idle(uri: str, line: int, character: int) -> dict[str, object]:
+    return {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}
+
+
+async def _prefetch_stats(session: LspSession) -> Any:
+    stats = await session.client.protocol.send_request_async("roost/debugStats", {})
+    return stats.prefetch
+
+
+async def _until_notified(session: LspSession, count: int, timeout: float = 30.0) -> Any:
+    """The prefetch counters once ``count`` notifications have been handled (a request after them is
+    answered after them: the server reads its input in order)."""
+
+    async def poll() -> Any:
+        while (stats := await _prefetch_stats(session)).notifications < count:
+            await asyncio.sleep(0.05)
+        return stats
+
+    return await asyncio.wait_for(poll(), timeout)
+
+
+async def test_prefetch_is_started_only_for_a_served_cursor_and_never_reaches_a_model_server(
+    workspace: Path, fake_model: FakeOpenAI
+) -> None:
+    (workspace / ".env").write_text("API_TOKEN=not-for-models\n")
+    options = fake_backend_options(fake_model, completion={"debounce_ms": 0})
+    async with lsp_session(
+        workspace, initialization_options=options, capabilities=inline_capabilities()
+    ) as session:
+        await session.wait_for_status("ready")
+        uri = session.open("shop/label.py", "def label(circle):\n    return \n")
+        env_uri = session.open(".env", "API_TOKEN=not-for-models\n")
+        notify = session.client.protocol.notify
+        notify(CURSOR_IDLE, {"position": {"line": 0, "character": 0}})  # no document
+        notify(CURSOR_IDLE, _idle(uri, 1, -3))  # a negative column
+        notify(CURSOR_IDLE, _idle(uri, 9, 0))  # past the end of the document
+        notify(CURSOR_IDLE, _idle("file:///nowhere/else.py", 0, 0))  # not open
+        notify(CURSOR_IDLE, _idle(env_uri, 0, 3))  # a secrets file: no prompt is built
+        stats = await _until_notified(session, 5)
+        assert (stats.notifications, stats.started) == (5, 0)
+
+        notify(CURSOR_IDLE, _idle(uri, 1, 11))
+        stats = await _until_notified(session, 6)
+        await asyncio.wait_for(_until_started(session, 1), 30)
+        # The model server was never asked: its prompt cache is not ours to fill.
+        assert fake_model.completion_requests() == []
+        # The server still answers requests as before.
+        fake_model.rules.append(("def label(", "circle.name"))
+        result = await session.client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=1, character=11),
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+            )
+        )
+        assert result is not None and [item.insert_text for item in result.items] == ["circle.name"]
+
+
+async def _until_started(session: LspSession, count: int) -> None:
+    while (await _prefetch_stats(session)).started < count:
+        await asyncio.sleep(0.05)
+
+
+async def test_the_setting_off_prefetches_nothing(workspace: Path, fake_model: FakeOpenAI) -> None:
+    options = fake_backend_options(fake_model, completion={"debounce_ms": 0, "prefetch": False})
+    async with lsp_session(workspace, initialization_options=options) as session:
+        await session.wait_for_status("ready")
+        uri = session.open("shop/label.py", "def label(circle):\n    return \n")
+        session.client.protocol.notify(CURSOR_IDLE, _idle(uri, 1, 11))
+        stats = await _until_notified(session, 1)
+        await asyncio.sleep(0.5)  # a prefetch would have been counted when its prompt was built
+        assert (await _prefetch_stats(session)).started == stats.started == 0
+
+
+@pytest.mark.model
+async def test_the_first_suggestion_at_a_rested_cursor_reuses_the_prefetched_prompt(tmp_path: Path) -> None:
+    skip_without_default_model()
+    root = tmp_path / "examples"
+    shutil.copytree(
+        REPO_ROOT / "examples", root, ignore=shutil.ignore_patterns("__pycache__", "node_modules")
+    )
+    options = {"completion": {"max_tokens": 8, "debounce_ms": 0}, "context": {"budget": 512}}
+    text = (root / "shop/services/checkout.py").read_text() + "\n\ndef total_cents(cart) -> int:\n    return "
+    env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache()})
+    async with lsp_session(
+        root, initialization_options=options, capabilities=inline_capabilities(), env=env
+    ) as session:
+        await session.wait_for_status("ready", timeout=120)
+        uri = session.open("shop/services/checkout.py", text)
+        lines = text.split("\n")
+        cursor = types.Position(line=len(lines) - 1, character=len(lines[-1]))
+        session.client.protocol.notify(CURSOR_IDLE, _idle(uri, cursor.line, cursor.character))
+
+        async def warmed() -> Any:
+            while (stats := await _prefetch_stats(session)).warmedTokens == 0:
+                await asyncio.sleep(0.1)
+            return stats
+
+        stats = await asyncio.wait_for(warmed(), 180)
+        assert stats.started == 1
+        await session.client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=cursor,
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+            )
+        )
+        details = await session.client.protocol.send_request_async("roost/completionDetails", {"uri": uri})
+        assert details.source == "model", details
+        generation = details.generation
+        # All of the prompt but the token that must run to give the next token's logits came from the
+        # prefetch (without it: 0 reused, the whole prompt prefilled now).
+        assert generation.reused_prompt_tokens == generation.prompt_tokens - 1, generation
+        assert generation.prompt_tokens - 1 <= stats.warmedTokens
