@@ -25,8 +25,10 @@ a. **First suggestion after opening a file**: a copy of a stdlib package (``emai
    prefills that cursor's prompt meanwhile (``completion.prefetch``). ``both`` runs the server with the
    setting on and then off (the baseline: the same notification and dwell, ignored), same cursors, and
    prints the columns side by side: first suggestion p50/p90, the first requests' median reused and
-   prefilled prompt tokens (``roost/completionDetails``), identical first suggestions, and the server's
-   prefetch counters (``roost/debugStats``). With prefetch on or both, ``--first-line-early`` defaults to
+   prefilled prompt tokens (``roost/completionDetails``; a first line answered early has them only where
+   the server reports the generation's figures with the accepted line's follow-up), the tokens prefetched
+   while each cursor rested (``roost/debugStats``' counters, read before the notification and before the
+   request), and identical first suggestions. With prefetch on or both, ``--first-line-early`` defaults to
    the product's ``auto``; ``--prefetch off`` (the default) sends no notification and waits no dwell.
 b. **Follow-up keystrokes** after that suggestion: typing its first two characters (the suggestion still
    matches: served from the completion cache) and typing two characters that do not match it, one
@@ -223,8 +225,16 @@ class Answer:
     generated_tokens: int = 0
     retrieval_ms: float = 0.0
     early: bool = False  # the first line of a multi-line suggestion, answered while the rest was decoded
+    built_prompt_tokens: int = 0  # the prompt the pipeline built, early answers included (no reuse figure)
     started: float = 0.0  # perf_counter() when asked and when answered
     ended: float = 0.0
+
+    def adopt_generation(self, other: Answer) -> None:
+        """The model call's figures of ``other``, the follow-up that got the rest of this early-answered
+        generation (a server that reports them there; the early answer itself has none yet)."""
+        self.prompt_tokens, self.reused_tokens = other.prompt_tokens, other.reused_tokens
+        self.prefill_s, self.decode_s = other.prefill_s, other.decode_s
+        self.generated_tokens = other.generated_tokens
 
     @property
     def model_call(self) -> bool:
@@ -259,6 +269,9 @@ class ServerRun:
     typing: list[Answer] = field(default_factory=list)  # one per keystroke
     dwell_s: float | None = None  # the cursor's rest before each first request (None: no cursorIdle sent)
     prefetch: dict[str, int] = field(default_factory=dict)  # the server's prefetch counters at the end
+    # Per cursor: prompt tokens the server's prefetches prefilled while the cursor rested (debugStats'
+    # warmedTokens before the first request minus before the notification).
+    warmed_while_resting: list[int] = field(default_factory=list)
 
 
 def typing_cursor(cursor: Cursor) -> tuple[Cursor, str]:
@@ -325,6 +338,7 @@ async def run_server(
                 )
                 answer = Answer(label, ms, text, getattr(details, "source", "?"))
                 answer.early = bool(getattr(details, "early_first_line", False))
+                answer.built_prompt_tokens = int(getattr(details, "prompt_tokens", 0) or 0)
                 answer.started, answer.ended = asked, answered
                 generation = getattr(details, "generation", None)
                 if generation is not None:  # a model call (servers before the field have none)
@@ -337,6 +351,10 @@ async def run_server(
                 if verbose:
                     print(f"    {answer.breakdown()}", flush=True)
                 return answer
+
+            async def prefetch_stats() -> dict[str, int]:
+                stats = await session.client.protocol.send_request_async("roost/debugStats", None)
+                return prefetch_counts(stats)
 
             def change(uri: str, text: str) -> None:
                 versions[uri] = versions.get(uri, 1) + 1
@@ -363,10 +381,15 @@ async def run_server(
                 if dwell_s is not None:
                     # The editor tells the server where the cursor rests; the user reads for the dwell
                     # before typing there, and the server may prefill that cursor's prompt meanwhile.
+                    before = await prefetch_stats()
                     session.client.protocol.notify(
                         CURSOR_IDLE, cursor_idle_params(uri, cursor.line, cursor.character)
                     )
                     await asyncio.sleep(dwell_s)
+                    after = await prefetch_stats()
+                    run.warmed_while_resting.append(
+                        after.get("warmedTokens", 0) - before.get("warmedTokens", 0)
+                    )
                 first = await ask(uri, cursor.line, cursor.character, "first")
                 suggestion = first.text
                 run.firsts.append(first)
@@ -390,6 +413,8 @@ async def run_server(
                     last = suggestion.rsplit("\n", 1)[-1]
                     character = len(last) if "\n" in suggestion else cursor.character + len(suggestion)
                     rest = await ask(uri, line, character, "accepted")
+                    if not first.prompt_tokens and rest.prompt_tokens:
+                        first.adopt_generation(rest)
                     block, block_ms = suggestion + rest.text, (rest.ended - first.started) * 1000
                     print(
                         f"    rest of the block ({rest.source}) at {block_ms:.0f} ms {rest.text[:40]!r}",
@@ -419,8 +444,7 @@ async def run_server(
                 if typing_chars > 0:
                     await type_real_line(cursor, typing_chars, session, ask, change, close, run)
             run.rss["end"] = tree_rss(pid)
-            stats = await session.client.protocol.send_request_async("roost/debugStats", None)
-            run.prefetch = prefetch_counts(stats)
+            run.prefetch = await prefetch_stats()
             sampler.cancel()
     run.rss["peak"] = peak
     return run
@@ -786,8 +810,18 @@ def prefetch_table(on: ServerRun, off: ServerRun, dwell_s: float, raw_ms: list[f
         return f"{statistics.median(values):.0f} / {percentile(values, 90):.0f}" if values else "-"
 
     def tokens(run: ServerRun) -> str:
+        calls = sum(1 for a in run.firsts if a.prompt_tokens)
+        if not calls:
+            return "n/a"  # early first lines whose generation's figures the server did not report
         prompt, reused, prefilled = first_request_tokens(run)
-        return f"{prompt:.0f} / {reused:.0f} / {prefilled:.0f}"
+        return f"{prompt:.0f} / {reused:.0f} / {prefilled:.0f}" + (
+            f" ({calls})" if calls < len(run.firsts) else ""
+        )
+
+    def warmed(run: ServerRun) -> str:
+        built = [a.built_prompt_tokens for a in run.firsts if a.built_prompt_tokens]
+        rested = f"{statistics.median(run.warmed_while_resting):.0f}" if run.warmed_while_resting else "-"
+        return f"{rested} / {statistics.median(built):.0f}" if built else rested
 
     def prefill_s(run: ServerRun) -> str:
         calls = [a.prefill_s for a in run.firsts if a.prompt_tokens]
@@ -802,6 +836,7 @@ def prefetch_table(on: ServerRun, off: ServerRun, dwell_s: float, raw_ms: list[f
         ("whole block p50 / p90 (ms)", p50_p90(on.block_ms), p50_p90(off.block_ms), ""),
         ("first requests' prompt / reused / prefilled tok", tokens(on), tokens(off), ""),
         ("first requests' prefill (s, median)", prefill_s(on), prefill_s(off), ""),
+        ("prefetched while resting / prompt built (tok, median)", warmed(on), warmed(off), ""),
         (
             "non-matching keystroke p50 / p90 (ms)",
             p50_p90(on.non_matching_ms),
@@ -867,7 +902,8 @@ def report(run: ServerRun, raw_ms: list[float], raw_loads: list[float]) -> None:
         counts = ", ".join(f"{name} {value}" for name, value in run.prefetch.items()) or "none reported"
         print(
             f"   each first request after the cursor rested {run.dwell_s:g} s (roost/cursorIdle sent); "
-            f"server prefetch counters: {counts}"
+            f"server prefetch counters: {counts}; prompt tokens prefetched while resting, per cursor: "
+            f"{run.warmed_while_resting}"
         )
     print(f"   model calls: {breakdown_summary('first requests', run.firsts)}")
     print(f"                {breakdown_summary('non-matching keystrokes', run.non_matching)}")

@@ -91,3 +91,22 @@ def test_prefetch_table_puts_both_columns_side_by_side_with_reused_and_prefilled
     first = next(line for line in lines if line.strip().startswith("first suggestion"))
     assert first.split()[-9:] == ["1200", "/", "1200", "5000", "/", "5000", "4200", "/", "4400"]
     assert "2 / 2 / 1800" in text and "2 / 0 / 0" in text
+
+
+def test_an_early_first_line_takes_the_generation_figures_its_follow_up_reports() -> None:
+    early = Answer("first", 900.0, "else:", "model", early=True, built_prompt_tokens=910)
+    early.adopt_generation(_first(910, 905))
+    assert (early.prompt_tokens, early.reused_tokens, early.prefill_s) == (910, 905, 0.5)
+
+
+def test_prefetch_table_says_when_no_figures_came_and_what_was_prefetched_while_resting() -> None:
+    early = [Answer("first", 900.0, "else:", "model", early=True, built_prompt_tokens=910)] * 3
+    on = _run(early, 900.0, {"notifications": 3, "started": 3, "warmedTokens": 2000})
+    on.warmed_while_resting = [900, 600, 500]
+    off = _run(early, 5000.0, {"notifications": 3, "started": 0, "warmedTokens": 0})
+    off.warmed_while_resting = [0, 0, 0]
+    lines = prefetch_table(on, off, 6.0, [])
+    tokens = next(line for line in lines if "reused" in line)
+    assert tokens.split()[-2:] == ["n/a", "n/a"]
+    rested = next(line for line in lines if "while resting" in line)
+    assert "600 / 910" in rested and "0 / 910" in rested
