@@ -27,8 +27,8 @@ a. **First suggestion after opening a file**: a copy of a stdlib package (``emai
    prints the columns side by side: first suggestion p50/p90, the first requests' median reused and
    prefilled prompt tokens (``roost/completionDetails``; a first line answered early has them only where
    the server reports the generation's figures with the accepted line's follow-up), the tokens prefetched
-   while each cursor rested (``roost/debugStats``' counters, read before the notification and before the
-   request), and identical first suggestions. With prefetch on or both, ``--first-line-early`` defaults to
+   while each cursor rested (``roost/debugStats``' counters, read before the notification and after the
+   first request, since a prefetch is counted when it ends), and identical first suggestions. With prefetch on or both, ``--first-line-early`` defaults to
    the product's ``auto``; ``--prefetch off`` (the default) sends no notification and waits no dwell.
 b. **Follow-up keystrokes** after that suggestion: typing its first two characters (the suggestion still
    matches: served from the completion cache) and typing two characters that do not match it, one
@@ -269,8 +269,8 @@ class ServerRun:
     typing: list[Answer] = field(default_factory=list)  # one per keystroke
     dwell_s: float | None = None  # the cursor's rest before each first request (None: no cursorIdle sent)
     prefetch: dict[str, int] = field(default_factory=dict)  # the server's prefetch counters at the end
-    # Per cursor: prompt tokens the server's prefetches prefilled while the cursor rested (debugStats'
-    # warmedTokens before the first request minus before the notification).
+    # Per cursor: prompt tokens the server's prefetch there prefilled (debugStats' warmedTokens after the
+    # first request minus before the notification: all computed while the cursor rested, but one chunk).
     warmed_while_resting: list[int] = field(default_factory=list)
 
 
@@ -386,11 +386,14 @@ async def run_server(
                         CURSOR_IDLE, cursor_idle_params(uri, cursor.line, cursor.character)
                     )
                     await asyncio.sleep(dwell_s)
+                first = await ask(uri, cursor.line, cursor.character, "first")
+                if dwell_s is not None:
+                    # Read after the request: the server counts a prefetch's tokens when it ends, and one
+                    # still running when the request came stops then (within one small chunk).
                     after = await prefetch_stats()
                     run.warmed_while_resting.append(
                         after.get("warmedTokens", 0) - before.get("warmedTokens", 0)
                     )
-                first = await ask(uri, cursor.line, cursor.character, "first")
                 suggestion = first.text
                 run.firsts.append(first)
                 run.first_ms.append(first.ms)
