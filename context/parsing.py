@@ -248,7 +248,15 @@ def _walk(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     return found
 
 
-def emptied_functions(path: str, before: str, after: str) -> list[str]:
+@dataclass(frozen=True)
+class EmptiedFunction:
+    """A function an edit left with its signature (maybe a docstring) and no statements."""
+
+    name: str  # dotted: ``Class.method``
+    old_body: str  # its statements before the edit, whole lines as written (what the model dropped)
+
+
+def emptied_functions(path: str, before: str, after: str) -> list[EmptiedFunction]:
     """Functions of ``before`` with statements that ``after`` keeps with none (a signature, maybe a
     docstring, no body): an edit that gutted them while still parsing. Empty for languages that cannot
     tell (:meth:`LanguageSupport.function_statements`) and for text that does not parse."""
@@ -263,4 +271,14 @@ def emptied_functions(path: str, before: str, after: str) -> list[str]:
     except Exception:  # a grammar failure is "cannot tell", never a refusal
         log.warning("could not compare the functions of %s", path, exc_info=True)
         return []
-    return [name for name, count in new.items() if count == 0 and old.get(name, 0) > 0]
+    return [
+        EmptiedFunction(name, _whole_lines(old_source, old[name].start, old[name].end))
+        for name, body in new.items()
+        if body.statements == 0 and name in old and old[name].statements > 0
+    ]
+
+
+def _whole_lines(source: bytes, start: int, end: int) -> str:
+    """``source[start:end]`` from the start of its first line (its indentation kept)."""
+    line_start = source.rfind(b"\n", 0, start) + 1
+    return source[line_start:end].decode("utf-8", "replace")

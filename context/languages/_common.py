@@ -18,7 +18,7 @@ from pathlib import Path
 import tree_sitter
 
 from roost.context.facts import Definition, FileFacts, Reference, Span, SymbolKind
-from roost.context.languages.base import LanguageSupport, WorkspaceLayout
+from roost.context.languages.base import FunctionBody, LanguageSupport, WorkspaceLayout
 
 QUERY_DIR = Path(__file__).with_name("queries")
 
@@ -467,13 +467,13 @@ def function_statement_counts(
     root: tree_sitter.Node,
     describe: Callable[[tree_sitter.Node], FunctionOrScope],
     comment_types: frozenset[str],
-) -> dict[str, int]:
+) -> dict[str, FunctionBody]:
     """:meth:`LanguageSupport.function_statements` over a tree, given what each node is: every named
-    function's statement count (comments left out) by its dotted name within its scopes. Same-named
-    functions (overloads, a getter and its setter) are one entry with the largest count, so one of them
+    function's statements (comments left out) by its dotted name within its scopes. Same-named functions
+    (overloads, a getter and its setter) are one entry, the one with the most statements, so one of them
     is emptied only when all are (a missed check, never a wrong refusal). Iterative: minified code nests
     deeper than Python's recursion limit."""
-    counts: dict[str, int] = {}
+    found: dict[str, FunctionBody] = {}
     stack: list[tuple[tree_sitter.Node, str]] = [(root, "")]
     while stack:
         node, scope = stack.pop()
@@ -484,7 +484,16 @@ def function_statement_counts(
                 continue
             qualified = scope + name
             if body is not None:
-                statements = sum(1 for s in body.named_children if s.type not in comment_types)
-                counts[qualified] = max(counts.get(qualified, 0), statements)
+                statements = [s for s in body.named_children if s.type not in comment_types]
+                counted = statements_of(body, statements)
+                if qualified not in found or counted.statements > found[qualified].statements:
+                    found[qualified] = counted
             stack.append((child, qualified + "."))
-    return counts
+    return found
+
+
+def statements_of(body: tree_sitter.Node, statements: Sequence[tree_sitter.Node]) -> FunctionBody:
+    """The :class:`FunctionBody` of ``statements``, the statements of ``body``."""
+    if not statements:
+        return FunctionBody(0, body.start_byte, body.start_byte)
+    return FunctionBody(len(statements), statements[0].start_byte, statements[-1].end_byte)

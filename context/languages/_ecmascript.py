@@ -48,6 +48,7 @@ from roost.context.languages._common import (
 from roost.context.languages._ecmascript_resolve import parse_jsonc as parse_jsonc  # re-exported (tests)
 from roost.context.languages._ecmascript_resolve import resolve_specifier
 from roost.context.languages.base import (
+    FunctionBody,
     LanguageSupport,
     ScopeDeclaration,
     WorkspaceLayout,
@@ -443,8 +444,10 @@ class EcmaScriptSupport(LanguageSupport):
     def self_names(self) -> tuple[str, ...]:
         return ("this",)
 
-    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
-        return function_statement_counts(tree.root_node, partial(_ecmascript_function, source), _COMMENTS)
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, FunctionBody]:
+        return function_statement_counts(
+            tree.root_node, partial(_ecmascript_function, source), _BODY_COMMENTS
+        )
 
     def declared_type(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:
         # TypeScript annotations (``store: Store``, ``const s: Store = …``); JavaScript declares untyped names.
@@ -562,12 +565,11 @@ def _annotated_type(source: bytes, annotation: tree_sitter.Node | None) -> str |
     return text(source, written)
 
 
-_COMMENTS = frozenset({"comment", "html_comment"})
+_BODY_COMMENTS = frozenset({"comment", "html_comment"})  # what a body may hold besides statements
 _DECLARED_FUNCTIONS = frozenset(
     {"function_declaration", "generator_function_declaration", "method_definition"}
 )
 _DECLARED_SCOPES = frozenset({"class_declaration", "abstract_class_declaration", "internal_module"})
-_FUNCTION_VALUES = frozenset({"function_expression", "generator_function", "arrow_function"})
 _SCOPE_VALUES = frozenset({"class", "object"})
 # Nodes that name the value they hold, and the fields of that name and value.
 _NAMING_FIELDS = {

@@ -21,6 +21,16 @@ if TYPE_CHECKING:  # buffers imports this module
 
 
 @dataclass(frozen=True, slots=True)
+class FunctionBody:
+    """A function's statements (comments and a docstring left out): how many, and the bytes from the first
+    one's start to the last one's end (empty, at the body, when there are none)."""
+
+    statements: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class TextChange:
     """One edit of a buffer, as given to ``tree_sitter.Tree.edit`` (points are (row, byte column))."""
 
@@ -288,8 +298,8 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         module itself (``import * as ns``, Python ``import m``). ``statement`` is the import's source text."""
         return None
 
-    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
-        """Each function's statement count (a docstring and comments left out), by its dotted name
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, FunctionBody]:
+        """Each function's statements (a docstring and comments left out), by its dotted name
         (``Class.method``; nested functions included). An edit that takes a function that had statements
         down to none left a signature without a body. Default: unknown ({}), so nothing is checked."""
         return {}

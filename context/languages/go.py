@@ -56,6 +56,7 @@ from roost.context.languages._go_modules import (
 from roost.context.languages._go_modules import parse_go_mod as parse_go_mod  # re-exported (tests)
 from roost.context.languages._go_modules import parse_go_work as parse_go_work  # re-exported (tests)
 from roost.context.languages.base import (
+    FunctionBody,
     ImportCandidate,
     PackageWorkspace,
     ScopeDeclaration,
@@ -237,7 +238,7 @@ class GoSupport(OutlineFirstLanguage):
     def self_names(self) -> tuple[str, ...]:
         return ()  # Go receivers are named per method (``u *User``): see method_receiver
 
-    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, FunctionBody]:
         return function_statement_counts(tree.root_node, functools.partial(_go_function, source), _COMMENT)
 
     def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str]:

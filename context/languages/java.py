@@ -60,6 +60,7 @@ from roost.context.languages._common import (
     without_lines,
 )
 from roost.context.languages.base import (
+    FunctionBody,
     ImportCandidate,
     PackageWorkspace,
     ScopeDeclaration,
@@ -335,7 +336,7 @@ class JavaSupport(OutlineFirstLanguage):
     def self_names(self) -> tuple[str, ...]:
         return ("this",)
 
-    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, FunctionBody]:
         return function_statement_counts(tree.root_node, functools.partial(_java_function, source), _COMMENTS)
 
     def super_names(self) -> tuple[str, ...]:

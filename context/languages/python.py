@@ -20,7 +20,14 @@ import tree_sitter
 from roost.context.codec import encode_records
 from roost.context.facts import Definition, FileFacts, Import, ImportedName, Reference, ResolvedImport
 from roost.context.languages import _python_imports, _python_incremental, _python_outline, _python_types
-from roost.context.languages.base import LanguageSupport, OutlineState, TextChange, WorkspaceLayout
+from roost.context.languages._common import statements_of
+from roost.context.languages.base import (
+    FunctionBody,
+    LanguageSupport,
+    OutlineState,
+    TextChange,
+    WorkspaceLayout,
+)
 
 if TYPE_CHECKING:
     from roost.context.buffers import Buffer
@@ -102,7 +109,7 @@ class PythonSupport(LanguageSupport):
     def field_type(self, path: str, source: bytes, field: Definition) -> str | None:
         return _python_types.field_type(path, source, field)
 
-    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, FunctionBody]:
         return python_function_statements(tree.root_node)
 
     def builtin_names(self) -> frozenset[str]:
@@ -138,9 +145,9 @@ class PythonSupport(LanguageSupport):
 LANGUAGE = PythonSupport()
 
 
-def python_function_statements(node: tree_sitter.Node, scope: str = "") -> dict[str, int]:
+def python_function_statements(node: tree_sitter.Node, scope: str = "") -> dict[str, FunctionBody]:
     """``function_statements`` over a Python tree: a leading docstring and comments are not statements."""
-    counts: dict[str, int] = {}
+    counts: dict[str, FunctionBody] = {}
     for child in node.named_children:
         target = child.child_by_field_name("definition") if child.type == "decorated_definition" else child
         if target is None or target.type not in ("function_definition", "class_definition"):
@@ -155,7 +162,7 @@ def python_function_statements(node: tree_sitter.Node, scope: str = "") -> dict[
             statements = [c for c in body.named_children if c.type != "comment"]
             if statements and _is_docstring(statements[0]):
                 statements = statements[1:]
-            counts[name] = len(statements)
+            counts[name] = statements_of(body, statements)
         counts.update(python_function_statements(body, name + "."))
     return counts
 

@@ -56,7 +56,7 @@ from roost.context.languages._common import (
     span_of,
     text,
 )
-from roost.context.languages.base import WorkspaceLayout
+from roost.context.languages.base import FunctionBody, WorkspaceLayout
 
 _COMMENTS = frozenset({"line_comment", "block_comment"})
 _ATTRIBUTES = frozenset({"attribute_item"})
@@ -257,7 +257,7 @@ class RustSupport(OutlineFirstLanguage):
     def self_names(self) -> tuple[str, ...]:
         return ("self", "Self")
 
-    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, int]:
+    def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, FunctionBody]:
         return function_statement_counts(tree.root_node, partial(_rust_function, source), _COMMENTS)
 
     # -- writing use items and moving items between sibling modules (``_rust_edits``) ------------------

@@ -51,15 +51,28 @@ def parse_complaint(errors: list[str]) -> str:
     )
 
 
-def gutted_complaint(functions: list[str]) -> str:
-    """The follow-up instruction of a retry after an answer that kept a function's signature and dropped
-    its statements (the bundled 0.5B asked for type hints): which functions, and the whole code asked for."""
-    names = ", ".join(f"`{name}`" for name in functions)
-    return (
-        f"Your answer leaves {names} without a body: the signature is there but the statements are gone. "
+# A gutted function's old statements are quoted back up to this many lines (the rest is elided).
+MAX_QUOTED_BODY_LINES = 40
+
+
+def gutted_complaint(functions: list[tuple[str, str]], language: str) -> str:
+    """The follow-up instruction of a retry after an answer that kept functions' signatures and dropped
+    their statements (the bundled 0.5B asked for type hints): each function (name, its old statements as
+    written) with the statements it had. Named only, the 0.5B answered the same signature and docstring
+    again (edit_bench hints HumanEval/16); shown the statements, it wrote the whole function."""
+    names = ", ".join(f"`{name}`" for name, _ in functions)
+    parts = [f"Your answer leaves {names} without a body: the statements are gone."]
+    for name, body in functions:
+        lines = body.rstrip().split("\n")
+        if len(lines) > MAX_QUOTED_BODY_LINES:
+            lines = [*lines[:MAX_QUOTED_BODY_LINES], f"... ({len(lines) - MAX_QUOTED_BODY_LINES} more lines)"]
+        quoted = "\n".join(lines)
+        parts.append(f"The body of `{name}` was:\n```{language}\n{quoted}\n```")
+    parts.append(
         "Reply again with the complete code to change, every function with its whole body, in one fenced "
-        "code block: only that code (no imports from elsewhere in the file, no explanation)."
+        "code block."
     )
+    return "\n".join(parts)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from roost.context.parsing import emptied_functions, new_syntax_errors, parse_facts
+from roost.context.parsing import EmptiedFunction, emptied_functions, new_syntax_errors, parse_facts
 from roost.context.refactor.imports import import_statements
 from roost.engine.gate.gate import Gate
 from roost.engine.prompts.edit import (
@@ -68,8 +68,10 @@ class Proposal:
     edit_findings: dict[str, list[EditFinding]] = field(default_factory=dict)
     # Edits refused because the file would no longer parse: what the parser said (fed back on a retry).
     syntax_errors: list[str] = field(default_factory=list)
-    # Functions an edit was refused for leaving without a body (named back to the model on a retry).
-    gutted: list[str] = field(default_factory=list)
+    # Functions an edit was refused for leaving without a body (shown back to the model on a retry).
+    gutted: list[EmptiedFunction] = field(default_factory=list)
+    # The language of the file the gutted functions are in (the fence of their quoted statements).
+    gutted_language: str = ""
 
     @property
     def refused(self) -> bool:
@@ -228,6 +230,7 @@ def build_proposal(
             # Still parses, but a function kept its signature and lost its body: measured with the
             # bundled 0.5B on "add type hints" (edit_bench, HumanEval/16), never what was asked.
             proposal.gutted.extend(gutted)
+            proposal.gutted_language = snapshot.language
             proposal.problems.append(f"refused: {_gutted_reason(gutted)} in {snapshot.path}")
             continue
         proposal.edits.append(edit)
@@ -259,8 +262,8 @@ def _breaks_parsing(path: str, before: str, after: str) -> str:
     return f"{path} would no longer parse after the edit (syntax error at line {errors.first_line + 1}{near})"
 
 
-def _gutted_reason(functions: list[str]) -> str:
-    return "the edit leaves " + ", ".join(f"`{name}`" for name in functions) + " without a body"
+def _gutted_reason(functions: list[EmptiedFunction]) -> str:
+    return "the edit leaves " + ", ".join(f"`{f.name}`" for f in functions) + " without a body"
 
 
 def _retry_instruction(refused: Proposal) -> str:
@@ -268,7 +271,7 @@ def _retry_instruction(refused: Proposal) -> str:
     only looked for in text that parses), else which functions lost their body."""
     if refused.syntax_errors:
         return parse_complaint(refused.syntax_errors)
-    return gutted_complaint(refused.gutted)
+    return gutted_complaint([(f.name, f.old_body) for f in refused.gutted], refused.gutted_language)
 
 
 def _summary(proposal: Proposal) -> str:

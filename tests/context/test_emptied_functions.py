@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from roost.context.languages import language_for_path
+from roost.context.languages.base import FunctionBody
 from roost.context.parser_cache import parser_for
-from roost.context.parsing import emptied_functions
+from roost.context.parsing import EmptiedFunction, emptied_functions
 
 BEFORE = '''import os
 
@@ -32,33 +33,54 @@ def count(text):
 '''
 
 
+def _emptied(path: str, before: str, after: str) -> list[str]:
+    return [function.name for function in emptied_functions(path, before, after)]
+
+
 def test_a_function_left_with_its_docstring_only_is_emptied() -> None:
     after = BEFORE.replace("    return len(set(text.lower()))\n", "")
-    assert emptied_functions("m.py", BEFORE, after) == ["count"]
+    assert _emptied("m.py", BEFORE, after) == ["count"]
 
 
 def test_methods_and_decorated_functions_are_named_with_their_class() -> None:
     after = BEFORE.replace("        # look it up\n        return self.values[key]\n", "        # gone\n")
     after = after.replace("        return len(self.values)\n", '        """Size."""\n')
-    assert sorted(emptied_functions("m.py", BEFORE, after)) == ["Store.get", "Store.size"]
+    assert sorted(_emptied("m.py", BEFORE, after)) == ["Store.get", "Store.size"]
+
+
+def test_an_emptied_function_comes_with_the_statements_it_had() -> None:
+    # What the retry shows the model: whole lines, indentation kept, the docstring and comments before
+    # the first statement left out.
+    after = BEFORE.replace("        # look it up\n        return self.values[key]\n", "")
+    assert emptied_functions("m.py", BEFORE, after) == [
+        EmptiedFunction("Store.get", "        return self.values[key]")
+    ]
+    go_after = GO.replace(
+        "\tseen := map[rune]bool{}\n\tfor _, r := range text {\n\t\tseen[r] = true\n\t}\n", ""
+    )
+    go_after = go_after.replace("\treturn len(seen)\n", "")
+    (count,) = emptied_functions("shop.go", GO, go_after)
+    assert count.old_body.startswith("\tseen := map[rune]bool{}\n\tfor _, r") and count.old_body.endswith(
+        "return len(seen)"
+    )
 
 
 def test_a_stub_body_or_a_rewritten_body_is_not_emptied() -> None:
     stubbed = BEFORE.replace("    return len(set(text.lower()))\n", "    pass\n")
     rewritten = BEFORE.replace("return len(set(text.lower()))", "return len({c.lower() for c in text})")
-    assert emptied_functions("m.py", BEFORE, stubbed) == []
-    assert emptied_functions("m.py", BEFORE, rewritten) == []
-    assert emptied_functions("m.py", BEFORE, BEFORE) == []
+    assert _emptied("m.py", BEFORE, stubbed) == []
+    assert _emptied("m.py", BEFORE, rewritten) == []
+    assert _emptied("m.py", BEFORE, BEFORE) == []
 
 
 def test_a_function_that_had_no_statements_or_is_new_is_not_counted() -> None:
     before = 'def later():\n    """To do."""\n'
     after = before + '\n\ndef other():\n    """Also to do."""\n'
-    assert emptied_functions("m.py", before, after) == []
+    assert _emptied("m.py", before, after) == []
 
 
 def test_unknown_files_check_nothing() -> None:
-    assert emptied_functions("notes.txt", "a", "") == []
+    assert _emptied("notes.txt", "a", "") == []
 
 
 @dataclass(frozen=True)
@@ -235,14 +257,14 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.path)
 def test_emptied_functions_and_methods_are_named_in_every_language(case: Case) -> None:
-    assert sorted(emptied_functions(case.path, case.before, case.emptied)) == case.expected
+    assert sorted(_emptied(case.path, case.before, case.emptied)) == case.expected
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.path)
 def test_a_body_replaced_by_one_stub_statement_is_not_emptied(case: Case) -> None:
     assert case.stubbed != case.before
-    assert emptied_functions(case.path, case.before, case.stubbed) == []
-    assert emptied_functions(case.path, case.before, case.before) == []
+    assert _emptied(case.path, case.before, case.stubbed) == []
+    assert _emptied(case.path, case.before, case.before) == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.path)
@@ -250,10 +272,10 @@ def test_abstract_and_interface_methods_without_a_body_are_not_counted(case: Cas
     # Declared without a body, so no edit "empties" them; the functions with a body are counted.
     counts = _function_statements(case.path, case.before)
     assert not set(case.bodiless) & set(counts)
-    assert all(counts[name] > 0 for name in case.expected)
+    assert all(counts[name].statements > 0 for name in case.expected)
 
 
-def _function_statements(path: str, text: str) -> dict[str, int]:
+def _function_statements(path: str, text: str) -> dict[str, FunctionBody]:
     language = language_for_path(path)
     assert language is not None
     source = text.encode()
@@ -263,13 +285,11 @@ def _function_statements(path: str, text: str) -> dict[str, int]:
 def test_an_arrow_function_rewritten_with_an_expression_body_is_not_emptied() -> None:
     after = JAVASCRIPT.replace("(x) => {\n  return x * 2;\n}", "(x) => x * 2")
     assert after != JAVASCRIPT
-    assert emptied_functions("cart.js", JAVASCRIPT, after) == []
+    assert _emptied("cart.js", JAVASCRIPT, after) == []
 
 
 def test_overloads_are_emptied_only_when_every_one_is() -> None:
     before = "class Calc {\n  int add(int a) { return a; }\n  int add(int a, int b) { return a + b; }\n}\n"
     one_stubbed = before.replace("{ return a; }", "{ }")
-    assert emptied_functions("Calc.java", before, one_stubbed) == []
-    assert emptied_functions("Calc.java", before, one_stubbed.replace("{ return a + b; }", "{ }")) == [
-        "Calc.add"
-    ]
+    assert _emptied("Calc.java", before, one_stubbed) == []
+    assert _emptied("Calc.java", before, one_stubbed.replace("{ return a + b; }", "{ }")) == ["Calc.add"]

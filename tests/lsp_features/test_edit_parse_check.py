@@ -84,7 +84,9 @@ async def test_an_edit_that_guts_a_function_is_retried_naming_the_function(works
     result, fake = await _fixup(workspace, SOURCE, [(GUTTED_COMPLAINT, GOOD), (INSTRUCTION, GUTTED)])
     chats = [r["messages"] for r in fake.completion_requests()]
     assert len(chats) == 2, "one retry"
-    assert "`area`" in chats[1][-1]["content"] and GUTTED_COMPLAINT in chats[1][-1]["content"]
+    retry = chats[1][-1]["content"]
+    assert "`area`" in retry and GUTTED_COMPLAINT in retry
+    assert "```python\n    return math.pi * r * r\n```" in retry, "the statements it dropped, shown back"
     new_text = _new_text(result)
     assert "Area of a circle of radius r" in new_text and "return math.pi * r * r" in new_text
 
