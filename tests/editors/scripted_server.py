@@ -13,6 +13,8 @@ Scripted behaviour:
   ``roost/explainCompletion`` answers "offered" after ``return ``, "empty" elsewhere, "nothing_yet" before.
 - ``roost.fixup.start``: proposes the range's text with ``# <instruction>`` inserted above it; ``reply`` adds
   ``# <message>``; ``accept`` applies the proposal; ``undo`` puts the original text back.
+- ``roost/status``: "indexing", then "ready" at once, or (``ROOST_SCRIPTED_READY=on-command``) only when the
+  ``scripted.ready`` command says so.
 - ``roost/cursorIdle`` notifications are logged (``scripted.cursorIdle`` answers their params, in order) and
   counted in ``roost/debugStats``'s ``prefetch.notifications``, as the real server counts them.
 - code action on ``rectangle_area``: "Rename rectangle_area to area_of_rectangle in 2 files", resolved to one
@@ -51,6 +53,12 @@ def _status(state: str, message: str, percentage: int | None = None) -> None:
 @server.feature(types.INITIALIZED)
 def on_initialized(_: types.InitializedParams) -> None:
     _status("indexing", "scripted index", 50)
+    if os.environ.get("ROOST_SCRIPTED_READY") != "on-command":
+        _status("ready", "scripted server ready", None)
+
+
+@server.command("scripted.ready")
+def announce_ready(_: LanguageServer) -> None:
     _status("ready", "scripted server ready", None)
 
 
@@ -99,7 +107,18 @@ def inline_request_log(_: LanguageServer) -> list[str]:
 
 @server.feature("roost/cursorIdle")
 def on_cursor_idle(params: Any) -> None:
-    cursor_idle.append(converter.unstructure(params) if not isinstance(params, dict) else params)
+    cursor_idle.append(_plain(params))
+
+
+def _plain(value: Any) -> Any:
+    """JSON data from pygls' params of a method it does not know (namedtuples, recursively)."""
+    if hasattr(value, "_asdict"):
+        return {key: _plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 @server.command("scripted.cursorIdle")

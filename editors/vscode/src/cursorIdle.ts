@@ -60,6 +60,15 @@ export function cursorIdleDelay(read: SettingReader): number | undefined {
   return Math.max(delay, MIN_CURSOR_IDLE_DELAY_MS);
 }
 
+/**
+ * Whether the server is serving (`roost/status` ready, or degraded: serving with a failing backend). Before
+ * that its index is not complete and a prompt prefilled then would differ from the one a request builds a
+ * moment later; the extension reports the resting cursor again when the server becomes ready.
+ */
+export function serverTakesCursorIdle(state: string): boolean {
+  return state === "ready" || state === "degraded";
+}
+
 /** setTimeout/clearTimeout, injectable so the tests drive time themselves. */
 export interface Timers<Handle> {
   set(callback: () => void, delayMs: number): Handle;

@@ -28,6 +28,7 @@ import {
   cursorIdleParams,
   DEFAULT_CURSOR_IDLE_DELAY_MS,
   IdleDebouncer,
+  serverTakesCursorIdle,
 } from "./cursorIdle";
 import { explanationMarkdown, parseExplanation } from "./explain";
 import { FixUpController, PROPOSAL_SCHEME, ProposalContentProvider } from "./fixup";
@@ -210,7 +211,7 @@ class RoostExtension {
 
   private sendCursorIdle(params: CursorIdleParams): void {
     const client = this.client;
-    if (!client?.isRunning()) {
+    if (!client?.isRunning() || !serverTakesCursorIdle(this.lastStatus.state)) {
       return;
     }
     // A hint for the server's cache: losing one costs only speed, so failures are logged, never shown.
@@ -289,7 +290,12 @@ class RoostExtension {
   }
 
   private showStatus(status: StatusParams): void {
+    const becameReady = status.state === "ready" && this.lastStatus.state !== "ready";
     this.lastStatus = status;
+    if (becameReady) {
+      // The cursor may have come to rest while the server was busy: it is where the user is.
+      this.noteCursor(vscode.window.activeTextEditor);
+    }
     const presentation = presentStatus(status);
     const language = this.activeLanguage();
     const off = !this.suggestions.allows(language, Date.now());

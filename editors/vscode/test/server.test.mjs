@@ -30,7 +30,7 @@ import { parseStatus } from "../out/status.js";
 const PENDING_SERVER_FEATURES = new Set(
   process.env.ROOST_PENDING_FEATURES !== undefined
     ? process.env.ROOST_PENDING_FEATURES.split(",").filter((name) => name.trim() !== "")
-    : ["cursorIdle"], // the rest passed against the real server at 22:19 on 2026-11-24
+    : [], // all passed against the real server (cursorIdle: 2026-12-06)
 );
 
 /** @param {string} feature */

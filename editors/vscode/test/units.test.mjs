@@ -9,6 +9,7 @@ import {
   DEFAULT_CURSOR_IDLE_DELAY_MS,
   IdleDebouncer,
   MIN_CURSOR_IDLE_DELAY_MS,
+  serverTakesCursorIdle,
 } from "../out/cursorIdle.js";
 import { applyTextEdits, editsByUri } from "../out/edits.js";
 import { buildServerSettings, roostSection, serverLaunch, affectsLaunch, affectsServer } from "../out/settings.js";
@@ -324,4 +325,9 @@ test("cursor idle: params only for one empty selection; the delay setting and th
   assert.equal(cursorIdleDelay(reader({ "cursorIdle.delay_ms": "soon" })), DEFAULT_CURSOR_IDLE_DELAY_MS);
   assert.equal(cursorIdleDelay(reader({ "completion.prefetch": false, "cursorIdle.delay_ms": 800 })), undefined);
   assert.equal(cursorIdleDelay(reader({ "completion.prefetch": true })), DEFAULT_CURSOR_IDLE_DELAY_MS);
+  // Only a serving server is told: while it indexes, a prompt built then would lack the finished index.
+  assert.deepEqual(
+    ["starting", "indexing", "loading_model", "ready", "degraded", "error"].filter(serverTakesCursorIdle),
+    ["ready", "degraded"],
+  );
 });

@@ -7,6 +7,7 @@
 local util = require("roost.util")
 local ghost = require("roost.ghost")
 local fixup = require("roost.fixup")
+local idle = require("roost.idle")
 
 local M = {}
 
@@ -37,6 +38,9 @@ local defaults = {
     prev = "<M-[>",
     suggest = "<M-\\>",
   },
+  -- When the cursor has rested this long (nothing selected), the server is told where (`roost/cursorIdle`) so
+  -- it can prepare the prompt there before you type. Off with settings = { completion = { prefetch = false } }.
+  cursor_idle = { delay_ms = 300 },
   -- Restart a server that exits on its own, at most this many times in three minutes.
   max_restarts = 5,
   on_attach = nil,
@@ -115,7 +119,17 @@ local function capabilities()
   caps.workspace.applyEdit = true
   caps.window = caps.window or {}
   caps.window.workDoneProgress = true
+  -- Roost counts columns in UTF-16 code units, LSP's default. Neovim >= 0.10 offers utf-8 first and the
+  -- server's library would take it, misplacing every position after a non-ASCII character: offer only utf-16.
+  caps.general = caps.general or {}
+  caps.general.positionEncodings = { "utf-16" }
   return caps
+end
+
+--- Whether the client's server said it is ready (or degraded: serving, with a failing backend).
+local function server_ready(client)
+  local status = statuses[client.id]
+  return status ~= nil and (status.state == "ready" or status.state == "degraded")
 end
 
 local function on_status(_, result, ctx)
@@ -124,6 +138,14 @@ local function on_status(_, result, ctx)
   end
   local previous = statuses[ctx.client_id]
   statuses[ctx.client_id] = { state = result.state, message = result.message or "", percentage = result.percentage }
+  if result.state == "ready" and not (previous and previous.state == "ready") then
+    -- The cursor may have come to rest while the server was busy: it is where the user is, tell it now.
+    local bufnr = vim.api.nvim_get_current_buf()
+    local client = M.client(bufnr)
+    if client and client.id == ctx.client_id then
+      idle.note(bufnr)
+    end
+  end
   if result.state == "error" and not (previous and previous.state == "error" and previous.message == result.message) then
     util.notify(result.message or "error", vim.log.levels.ERROR)
   elseif
@@ -288,6 +310,7 @@ function M.status(bufnr)
     enabled = M.enabled(bufnr),
     fixup = fixup.current() and fixup.current().session or nil,
     inline_requests = ghost.requests_sent or 0,
+    cursor_idle_sent = idle.sent,
     last_inline_answer = ghost.last_answer,
   }
 end
@@ -575,6 +598,7 @@ function M.configure(options)
     M.enabled
   )
   fixup.configure(M.client)
+  idle.configure({ delay_ms = config.cursor_idle.delay_ms }, M.client, M.enabled, server_ready)
   require("roost.move").register()
   create_commands()
   if config.inline.enabled then
@@ -595,6 +619,7 @@ on_client_attach = function(client, bufnr)
       ghost.attach(bufnr)
     end
   end
+  idle.attach(bufnr)
   if config.on_attach then
     config.on_attach(client, bufnr)
   end
