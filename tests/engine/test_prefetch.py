@@ -11,6 +11,15 @@ from .conftest import load_tiny_backend
 from .test_scheduler import random_prompt, run
 
 
+async def _running(backend, request: GenerationRequest) -> None:
+    """Once ``request`` has been admitted, and a little after (so its prefill is under way)."""
+    while not any(
+        e.kind == "admitted" and e.request_id == request.request_id for e in backend.scheduler.events
+    ):
+        await asyncio.sleep(0.002)
+    await asyncio.sleep(0.05)
+
+
 def prefetch(prompt: tuple[int, ...]) -> GenerationRequest:
     return GenerationRequest(prompt_token_ids=prompt, prefill_only=True, priority=RequestPriority.PREFETCH)
 
