@@ -74,11 +74,7 @@ async def test_a_real_request_stops_the_prefetch_and_reuses_what_it_computed(tin
         base = random_prompt(3000, 44)
         warm = prefetch(base)
         warming = asyncio.create_task(run(backend, warm))
-        while not any(
-            e.kind == "admitted" and e.request_id == warm.request_id for e in backend.scheduler.events
-        ):
-            await asyncio.sleep(0.002)
-        await asyncio.sleep(0.05)
+        await _running(backend, warm)
         request = GenerationRequest(prompt_token_ids=base, max_new_tokens=3)
         _ids, _text, answered = await run(backend, request)
         _ids, _text, stopped = await warming
@@ -104,11 +100,7 @@ async def test_a_cancelled_prefetch_keeps_its_partial_kv(tiny_mistral_dir) -> No
             prompt_token_ids=base, prefill_only=True, priority=RequestPriority.PREFETCH, cancel_event=cancel
         )
         warming = asyncio.create_task(run(backend, warm))
-        while not any(
-            e.kind == "admitted" and e.request_id == warm.request_id for e in backend.scheduler.events
-        ):
-            await asyncio.sleep(0.002)
-        await asyncio.sleep(0.05)
+        await _running(backend, warm)
         cancel.set()
         _ids, _text, stopped = await warming
         assert stopped.finish_reason == "cancelled"
