@@ -13,16 +13,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 import cattrs
 from cattrs.v import format_exception
+from lsprotocol import types
 from lsprotocol.types import ResponseError
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from roost.lsp.framing import FramingFault, log_fault
 
@@ -98,6 +100,18 @@ def _kind_of(data: dict[str, Any]) -> str:
 
 
 class RoostProtocol(LanguageServerProtocol):
+    # -- positions are UTF-16 ---------------------------------------------------------------------
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
+        """pygls' initialize, with UTF-16 as the only position encoding on offer. Roost counts every column
+        it reads or sends in UTF-16 code units (cursor offsets, edit ranges, diagnostics), the encoding
+        every client must support; pygls would otherwise take the client's first choice (Neovim >= 0.10
+        offers utf-8 first), and every position after a non-ASCII character would then be misread."""
+        general = params.capabilities.general
+        if general is not None and general.position_encodings is not None:
+            general.position_encodings = [types.PositionEncodingKind.Utf16]
+        return (yield from super().lsp_initialize(params))
+
     # -- every request gets an answer -------------------------------------------------------------
     def handle_body(self, body: bytes) -> None:
         """One framed message body, from :mod:`roost.lsp.framing`: decoded, read and dispatched; nothing it
