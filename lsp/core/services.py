@@ -104,6 +104,9 @@ class Services:
         self._gate: Gate | None = None
         self._gate_lock = threading.Lock()
         self._backend: Backend | None = None
+        # How many files the finished index holds; None until indexing (and retrieval's warm-up) is done.
+        # A model load during indexing reads it to know which status to go back to.
+        self._indexed_files: int | None = None
         self._backend_lock = asyncio.Lock()
         self._backend_error: BackendProblem | None = None
         self.prompt_format: PromptFormat | None = None
@@ -179,6 +182,8 @@ class Services:
         threading.Thread(target=warm, name="roost-retrieval-warm", daemon=True).start()
 
     def _announce_ready(self, files: int) -> None:
+        self._indexed_files = files
+        # While the model loads, the load's end announces it (see ``backend``).
         if self.events.status_state == "indexing":
             self.events.send_status("ready", f"Roost is ready ({files} files indexed)", 100)
 
@@ -283,10 +288,12 @@ class Services:
             self._backend = HealthReportingBackend(
                 _redacting(backend, lambda: self.workspace_secrets), self._backend_health_changed
             )
-            events.send_status(
-                "ready" if previous != "indexing" else "indexing",
-                f"Roost is ready ({backend.name})" if previous != "indexing" else "Roost is indexing",
-            )
+            # Back to indexing only if it still runs: had it ended during the load, its "ready" was held
+            # back (the status said loading_model), and nothing else would ever say it.
+            if previous == "indexing" and self._indexed_files is None:
+                events.send_status("indexing", "Roost is indexing")
+            else:
+                events.send_status("ready", f"Roost is ready ({backend.name})")
             return self._backend
 
     async def _model_load_progress(self) -> WorkerThreadProgress | None:

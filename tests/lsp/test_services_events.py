@@ -5,6 +5,7 @@ indexing and a real failing model load report their status, errors and progress 
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,40 @@ def test_a_failing_model_load_shows_its_fix_once_and_ends_its_progress(tmp_path:
     (report,) = events.reports
     assert report.title == "Roost: loading the model"
     assert report.calls[0][0] == "begin" and report.calls[-1][0] == "end"
+
+
+def test_indexing_that_ends_while_the_model_loads_ends_in_ready(tmp_path: Path) -> None:
+    # A request (or a prefetch) during indexing loads the model; indexing ended during the load. Its
+    # "ready" was held back while the status said loading_model, and the load's end must say it.
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "a.py").write_text("def a():\n    return 1\n")
+    config = _config(tmp_path, backend={"kind": "openai", "endpoint": "http://127.0.0.1:9/v1"})
+    events = RecordedEvents()
+    indexed = threading.Event()
+
+    async def load_during_indexing() -> None:
+        services = Services(events, config, workspace)
+        announce, load = services._announce_ready, services._load_backend
+
+        def announce_then_note(files: int) -> None:
+            announce(files)
+            indexed.set()
+
+        def load_once_indexed(progress: object = None) -> object:
+            assert indexed.wait(60), "indexing did not end"
+            return load(progress)  # type: ignore[arg-type]
+
+        services._announce_ready = announce_then_note  # type: ignore[method-assign]
+        services._load_backend = load_once_indexed  # type: ignore[method-assign]
+        services.start_index()
+        await services.backend()
+        await services.aclose()
+
+    asyncio.run(asyncio.wait_for(load_during_indexing(), 120))
+    states = [state for state, _ in events.statuses]
+    assert states[:2] == ["indexing", "loading_model"], states
+    assert states[-1] == "ready", states
 
 
 def test_open_documents_reach_the_index_and_retrieval_as_paths_texts_and_edits(tmp_path: Path) -> None:
