@@ -550,12 +550,13 @@ class Scheduler:
         self._finish(state, "length" if complete else "cancelled")
 
     def _should_yield(self, state: _RequestState) -> bool:
-        """Whether a prefetch should stop now: cancelled, or another request is waiting."""
+        """Whether a prefetch should stop now: cancelled, another request is waiting, or the engine is
+        shutting down (which waits for the worker)."""
         event = state.request.cancel_event
         if state.cancelled.is_set() or (event is not None and event.is_set()):
             return True
         with self._cv:
-            return any(other is not state for _prio, _seq, other in self._pending)
+            return self._closing or any(other is not state for _prio, _seq, other in self._pending)
 
     def _compute_prompt_kv(
         self, state: _RequestState, chunk_tokens: int, *, interruptible: bool = False

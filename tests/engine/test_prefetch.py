@@ -109,3 +109,16 @@ async def test_a_cancelled_prefetch_keeps_its_partial_kv(tiny_mistral_dir) -> No
         assert answered.timings.reused_prompt_tokens >= stopped.timings.prompt_tokens
     finally:
         backend.scheduler.close()
+
+
+async def test_closing_the_engine_stops_a_running_prefetch(tiny_mistral_dir) -> None:
+    backend = load_tiny_backend(tiny_mistral_dir, prefetch_chunk_tokens=1)
+    base = random_prompt(3000, 46)
+    warm = prefetch(base)
+    warming = asyncio.create_task(run(backend, warm))
+    await _running(backend, warm)
+    await backend.scheduler.aclose()
+    # The worker stopped between two chunks instead of prefilling 3,000 tokens one by one first.
+    assert not backend.scheduler._worker.is_alive()
+    _ids, _text, final = await asyncio.wait_for(warming, 30)
+    assert final.finish_reason == "cancelled" and final.timings.prompt_tokens < 3000
