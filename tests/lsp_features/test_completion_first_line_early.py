@@ -130,6 +130,28 @@ async def test_a_request_in_another_document_cancels_the_rest_of_a_block_answere
             await _until(lambda: fake.hung_up == 1)
 
 
+async def test_a_cursor_resting_in_another_document_cancels_the_rest_of_a_block_answered_early(
+    workspace: Path,
+) -> None:
+    with FakeOpenAI(rules=[("def total(", ANSWER)]) as fake:
+        async with lsp_session(
+            workspace, initialization_options=_options(fake, "on"), capabilities=inline_capabilities()
+        ) as session:
+            await session.wait_for_status("ready")
+            uri = session.open("shop/total.py", TOTAL)
+            assert await _inline(session, uri, 1, 4) == FIRST_LINE
+            # Resting in the same document keeps it (the accepted line's follow-up may still come) ...
+            idle = {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}
+            session.client.protocol.notify("roost/cursorIdle", idle)
+            other = session.open("shop/other.py", "def other():\n    \n")
+            await session.client.protocol.send_request_async("roost/debugStats", {})
+            assert fake.hung_up == 0
+            # ... resting in another one ends it: the engine would not prefetch while it decodes.
+            idle = {"textDocument": {"uri": other}, "position": {"line": 1, "character": 4}}
+            session.client.protocol.notify("roost/cursorIdle", idle)
+            await _until(lambda: fake.hung_up == 1)
+
+
 async def test_a_block_the_gate_blocks_is_not_cached_behind_its_first_line(workspace: Path) -> None:
     insecure = "import subprocess\n\n\ndef run(command):\n    \n"
     first_line = "command = command.strip()"

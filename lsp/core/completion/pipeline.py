@@ -406,6 +406,12 @@ class CompletionPipeline:
         is cancelled (the engine keeps what it had computed). Called on the event loop; never raises."""
         if not self.settings().prefetch:
             return
+        # The user has moved to another document: the rest of a block answered early elsewhere is moot
+        # (as when a request comes from here), and while it decodes the engine would not prefetch.
+        for other_uri, other in list(self._in_flight.items()):
+            if other_uri != request.uri and other.early_texts and not other.task.done():
+                other.task.cancel()
+                del self._in_flight[other_uri]
         previous = self._prefetches.pop(request.uri, None)
         if previous is not None and not previous.done():
             previous.cancel()
