@@ -149,7 +149,8 @@ async def test_a_cursor_resting_in_another_document_cancels_the_rest_of_a_block_
             # ... resting in another one ends it: the engine would not prefetch while it decodes.
             idle = {"textDocument": {"uri": other}, "position": {"line": 1, "character": 4}}
             session.client.protocol.notify("roost/cursorIdle", idle)
-            await _until(lambda: fake.hung_up == 1)
+            # Well before the backend's 10 s read timeout would hang up the held stream anyway.
+            await _until(lambda: fake.hung_up == 1, timeout=4.0)
 
 
 async def test_a_block_the_gate_blocks_is_not_cached_behind_its_first_line(workspace: Path) -> None:
