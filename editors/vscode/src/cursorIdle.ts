@@ -61,12 +61,14 @@ export function cursorIdleDelay(read: SettingReader): number | undefined {
 }
 
 /**
- * Whether the server is serving (`roost/status` ready, or degraded: serving with a failing backend). Before
- * that its index is not complete and a prompt prefilled then would differ from the one a request builds a
- * moment later; the extension reports the resting cursor again when the server becomes ready.
+ * Whether the server takes `roost/cursorIdle` now: ready, degraded (serving with a failing backend), or
+ * loading the model (which the first prefetch starts: holding notifications until the load ends would leave
+ * the cursors rested on meanwhile unprepared). Not while it starts or indexes: its index is not complete and
+ * a prompt prefilled then would differ from the one a request builds a moment later; the extension reports
+ * the resting cursor again when the server becomes ready.
  */
 export function serverTakesCursorIdle(state: string): boolean {
-  return state === "ready" || state === "degraded";
+  return state === "ready" || state === "degraded" || state === "loading_model";
 }
 
 /** setTimeout/clearTimeout, injectable so the tests drive time themselves. */

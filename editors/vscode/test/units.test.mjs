@@ -325,9 +325,10 @@ test("cursor idle: params only for one empty selection; the delay setting and th
   assert.equal(cursorIdleDelay(reader({ "cursorIdle.delay_ms": "soon" })), DEFAULT_CURSOR_IDLE_DELAY_MS);
   assert.equal(cursorIdleDelay(reader({ "completion.prefetch": false, "cursorIdle.delay_ms": 800 })), undefined);
   assert.equal(cursorIdleDelay(reader({ "completion.prefetch": true })), DEFAULT_CURSOR_IDLE_DELAY_MS);
-  // Only a serving server is told: while it indexes, a prompt built then would lack the finished index.
+  // Not while it starts or indexes (a prompt built then would lack the finished index); while the model
+  // loads, yes (the first prefetch starts the load).
   assert.deepEqual(
     ["starting", "indexing", "loading_model", "ready", "degraded", "error"].filter(serverTakesCursorIdle),
-    ["ready", "degraded"],
+    ["loading_model", "ready", "degraded"],
   );
 });

@@ -126,10 +126,13 @@ local function capabilities()
   return caps
 end
 
---- Whether the client's server said it is ready (or degraded: serving, with a failing backend).
-local function server_ready(client)
+--- Whether the client's server takes roost/cursorIdle now: ready, degraded (serving, with a failing
+--- backend) or loading the model (which the first prefetch starts; holding notifications until the load
+--- ends would leave the cursors the user rests on meanwhile unprepared). Not while it starts or indexes.
+local function server_takes_cursor_idle(client)
   local status = statuses[client.id]
-  return status ~= nil and (status.state == "ready" or status.state == "degraded")
+  return status ~= nil
+    and (status.state == "ready" or status.state == "degraded" or status.state == "loading_model")
 end
 
 local function on_status(_, result, ctx)
@@ -598,7 +601,7 @@ function M.configure(options)
     M.enabled
   )
   fixup.configure(M.client)
-  idle.configure({ delay_ms = config.cursor_idle.delay_ms }, M.client, M.enabled, server_ready)
+  idle.configure({ delay_ms = config.cursor_idle.delay_ms }, M.client, M.enabled, server_takes_cursor_idle)
   require("roost.move").register()
   create_commands()
   if config.inline.enabled then
