@@ -12,7 +12,7 @@ from typing import Any
 from lsprotocol import types
 
 from roost.lsp.core.document_policy import Refused
-from roost.lsp.handlers.inline_completion import completion_input, pipeline_of
+from roost.lsp.handlers.inline_completion import completion_input, param_field, pipeline_of
 from roost.lsp.server import RoostServer
 
 log = logging.getLogger(__name__)
@@ -42,16 +42,12 @@ def register(server: RoostServer) -> None:
 def _cursor(params: Any) -> tuple[str, types.Position] | None:
     """The document URI and position of the notification's params (a dict, or pygls' attribute object
     for a method it does not know), or None when they are not well formed."""
-    document, position = _field(params, "textDocument"), _field(params, "position")
-    uri = _field(document, "uri")
-    line, character = _field(position, "line"), _field(position, "character")
+    document, position = param_field(params, "textDocument"), param_field(params, "position")
+    uri = param_field(document, "uri")
+    line, character = param_field(position, "line"), param_field(position, "character")
     if not isinstance(uri, str) or not _is_index(line) or not _is_index(character):
         return None
     return uri, types.Position(line=line, character=character)
-
-
-def _field(value: Any, name: str) -> Any:
-    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
 
 
 def _is_index(value: Any) -> bool:

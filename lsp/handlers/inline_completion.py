@@ -81,6 +81,11 @@ def completion_input(ls: RoostServer, uri: str, position: types.Position) -> Com
     )
 
 
+def param_field(params: Any, name: str) -> Any:
+    """A field of a custom method's params: a dict, or the attribute object pygls makes of it (None if absent)."""
+    return params.get(name) if isinstance(params, dict) else getattr(params, name, None)
+
+
 def cursor_offset(text: str, position: types.Position) -> int | None:
     """The character offset of an LSP position (UTF-16 columns), or None when it is not in ``text``."""
     lines = text.split("\n")
@@ -219,14 +224,14 @@ def register(server: RoostServer) -> None:
     @server.feature(COMPLETION_DETAILS)
     def details(ls: RoostServer, params: Any) -> dict[str, object] | None:
         """The last completion's stage timings, chosen context and gate decisions (demo, editors' status)."""
-        uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
+        uri = param_field(params, "uri")
         outcome = tracker.last.get(uri or "")
         return outcome_details(outcome) if outcome is not None else None
 
     @server.feature(EXPLAIN_COMPLETION)
     def explain_completion(ls: RoostServer, params: Any) -> dict[str, Any]:
         """Why the last completion in a document showed what it did (the editors' "explain" views)."""
-        uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
+        uri = param_field(params, "uri")
         if not isinstance(uri, str):
             raise JsonRpcInvalidParams(f"{EXPLAIN_COMPLETION} needs a document uri")
         explanation = explain(tracker.last.get(uri), ls.status_state, ls.status_message)

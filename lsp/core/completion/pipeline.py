@@ -330,10 +330,7 @@ class CompletionPipeline:
         previous = self._in_flight.pop(uri, None)
         if previous is not None and not previous.task.done():
             previous.task.cancel()
-        for other_uri, other in list(self._in_flight.items()):
-            if other.early_texts and not other.task.done():
-                other.task.cancel()
-                del self._in_flight[other_uri]
+        self._cancel_early_rests_outside(uri)
 
         partial: list[str] = []
         loop = asyncio.get_running_loop()
@@ -408,10 +405,7 @@ class CompletionPipeline:
             return
         # The user has moved to another document: the rest of a block answered early elsewhere is moot
         # (as when a request comes from here), and while it decodes the engine would not prefetch.
-        for other_uri, other in list(self._in_flight.items()):
-            if other_uri != request.uri and other.early_texts and not other.task.done():
-                other.task.cancel()
-                del self._in_flight[other_uri]
+        self._cancel_early_rests_outside(request.uri)
         previous = self._prefetches.pop(request.uri, None)
         if previous is not None and not previous.done():
             previous.cancel()
@@ -423,6 +417,14 @@ class CompletionPipeline:
                 del self._prefetches[uri]
 
         task.add_done_callback(forget)
+
+    def _cancel_early_rests_outside(self, uri: str) -> None:
+        """Cancel the generations still decoding the rest of a block answered early in documents other than
+        ``uri``: the user has moved on, and on a CPU they would hold up what is asked here for seconds."""
+        for other_uri, other in list(self._in_flight.items()):
+            if other_uri != uri and other.early_texts and not other.task.done():
+                other.task.cancel()
+                del self._in_flight[other_uri]
 
     async def _prefetch(self, request: CompletionInput) -> None:
         try:
