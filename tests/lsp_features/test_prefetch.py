@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,14 @@ async def _prefetch_stats(session: LspSession) -> Any:
     return stats.prefetch
 
 
-async def _until_notified(session: LspSession, count: int, timeout: float = 30.0) -> Any:
-    """The prefetch counters once ``count`` notifications have been handled (a request after them is
-    answered after them: the server reads its input in order)."""
+async def _until_prefetch(
+    session: LspSession, condition: Callable[[Any], bool], timeout: float = 30.0
+) -> Any:
+    """The prefetch counters once ``condition`` holds for them (a request after notifications is answered
+    after them: the server reads its input in order)."""
 
     async def poll() -> Any:
-        while (stats := await _prefetch_stats(session)).notifications < count:
+        while not condition(stats := await _prefetch_stats(session)):
             await asyncio.sleep(0.05)
         return stats
 
@@ -58,12 +61,11 @@ async def test_prefetch_is_started_only_for_a_served_cursor_and_never_reaches_a_
         notify(CURSOR_IDLE, _idle(uri, 9, 0))  # past the end of the document
         notify(CURSOR_IDLE, _idle("file:///nowhere/else.py", 0, 0))  # not open
         notify(CURSOR_IDLE, _idle(env_uri, 0, 3))  # a secrets file: no prompt is built
-        stats = await _until_notified(session, 5)
+        stats = await _until_prefetch(session, lambda stats: stats.notifications >= 5)
         assert (stats.notifications, stats.started) == (5, 0)
 
         notify(CURSOR_IDLE, _idle(uri, 1, 11))
-        stats = await _until_notified(session, 6)
-        await asyncio.wait_for(_until_started(session, 1), 30)
+        await _until_prefetch(session, lambda stats: stats.notifications >= 6 and stats.started >= 1)
         # The model server was never asked: its prompt cache is not ours to fill.
         assert fake_model.completion_requests() == []
         # The server still answers requests as before.
@@ -78,18 +80,13 @@ async def test_prefetch_is_started_only_for_a_served_cursor_and_never_reaches_a_
         assert result is not None and [item.insert_text for item in result.items] == ["circle.name"]
 
 
-async def _until_started(session: LspSession, count: int) -> None:
-    while (await _prefetch_stats(session)).started < count:
-        await asyncio.sleep(0.05)
-
-
 async def test_the_setting_off_prefetches_nothing(workspace: Path, fake_model: FakeOpenAI) -> None:
     options = fake_backend_options(fake_model, completion={"debounce_ms": 0, "prefetch": False})
     async with lsp_session(workspace, initialization_options=options) as session:
         await session.wait_for_status("ready")
         uri = session.open("shop/label.py", "def label(circle):\n    return \n")
         session.client.protocol.notify(CURSOR_IDLE, _idle(uri, 1, 11))
-        stats = await _until_notified(session, 1)
+        stats = await _until_prefetch(session, lambda stats: stats.notifications >= 1)
         await asyncio.sleep(0.5)  # a prefetch would have been counted when its prompt was built
         assert (await _prefetch_stats(session)).started == stats.started == 0
 
@@ -113,12 +110,7 @@ async def test_the_first_suggestion_at_a_rested_cursor_reuses_the_prefetched_pro
         cursor = types.Position(line=len(lines) - 1, character=len(lines[-1]))
         session.client.protocol.notify(CURSOR_IDLE, _idle(uri, cursor.line, cursor.character))
 
-        async def warmed() -> Any:
-            while (stats := await _prefetch_stats(session)).warmedTokens == 0:
-                await asyncio.sleep(0.1)
-            return stats
-
-        stats = await asyncio.wait_for(warmed(), 180)
+        stats = await _until_prefetch(session, lambda stats: stats.warmedTokens > 0, timeout=180)
         assert stats.started == 1
         await session.client.text_document_inline_completion_async(
             types.InlineCompletionParams(
