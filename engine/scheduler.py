@@ -757,7 +757,14 @@ class Scheduler:
         safe = len(text) - _held_back(text, state.stop_texts)
         if safe > state.emitted_chars:
             self._emit(
-                state, TextChunk(text=text[state.emitted_chars : safe], token_ids=tuple(state.unsent_ids))
+                state,
+                TextChunk(
+                    text=text[state.emitted_chars : safe],
+                    token_ids=tuple(state.unsent_ids),
+                    # The figures so far: a caller that answers before the end (a first line answered
+                    # early) or stops reading (a block that ended) still knows what the prompt cost.
+                    timings=self._timings(state, time.perf_counter()),
+                ),
             )
             state.emitted_chars = safe
             state.unsent_ids = []
@@ -769,19 +776,7 @@ class Scheduler:
         if state.finished:
             return
         state.finished = True
-        now = time.perf_counter()
-        first = state.first_token_time or now
-        timings = GenerationTimings(
-            queue_s=(state.admit_time or now) - state.submit_time,
-            prefill_s=state.prefill_s,
-            first_token_s=first - state.submit_time,
-            decode_s=now - first,
-            total_s=now - state.submit_time,
-            # A prefetch reports the prompt tokens it left cached (all of them unless it was stopped early).
-            prompt_tokens=state.kv_len if state.request.prefill_only else len(state.prompt_ids),
-            generated_tokens=len(state.generated),
-            reused_prompt_tokens=state.reused_tokens,
-        )
+        timings = self._timings(state, time.perf_counter())
         self._log("finished", state)
         metrics.REQUESTS_FINISHED.labels(reason=reason).inc()
         metrics.GENERATED_TOKENS.inc(len(state.generated))
@@ -803,6 +798,22 @@ class Scheduler:
                 timings=timings,
                 error=error or None,
             ),
+        )
+
+    @staticmethod
+    def _timings(state: _RequestState, now: float) -> GenerationTimings:
+        """The request's figures up to ``now`` (the final chunk's, or a progress snapshot)."""
+        first = state.first_token_time or now
+        return GenerationTimings(
+            queue_s=(state.admit_time or now) - state.submit_time,
+            prefill_s=state.prefill_s,
+            first_token_s=first - state.submit_time,
+            decode_s=now - first,
+            total_s=now - state.submit_time,
+            # A prefetch reports the prompt tokens it left cached (all of them unless it was stopped early).
+            prompt_tokens=state.kv_len if state.request.prefill_only else len(state.prompt_ids),
+            generated_tokens=len(state.generated),
+            reused_prompt_tokens=state.reused_tokens,
         )
 
     def _emit(self, state: _RequestState, chunk: TextChunk) -> None:

@@ -186,7 +186,8 @@ class GenerationTimings:
 
 @dataclass(frozen=True)
 class TextChunk:
-    """A piece of streamed output. The last chunk of a stream has ``finish_reason`` and ``timings``."""
+    """A piece of streamed output. The last chunk of a stream has ``finish_reason`` and ``timings``; the
+    in-process engine also gives every other chunk the timings so far (HTTP backends: the last only)."""
 
     text: str
     token_ids: tuple[int, ...] = ()

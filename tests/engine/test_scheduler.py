@@ -55,6 +55,18 @@ async def test_length_limit_and_timings(tiny_backend) -> None:
     assert timings.prefill_s > 0 and timings.decode_s > 0
 
 
+async def test_every_chunk_carries_the_figures_so_far(tiny_backend) -> None:
+    """A caller that answers before the stream ends (a first line answered early) or stops reading (a
+    block that ended) still knows what the prompt cost: each chunk has the timings up to it."""
+    request = GenerationRequest(prompt_token_ids=random_prompt(30, 2), max_new_tokens=6)
+    chunks = [chunk async for chunk in tiny_backend.generate(request)]
+    progress = [chunk.timings for chunk in chunks[:-1]]
+    assert progress and all(timings is not None for timings in progress)
+    assert all(timings.prompt_tokens == 30 and timings.prefill_s > 0 for timings in progress)
+    counts = [timings.generated_tokens for timings in progress]
+    assert counts == sorted(counts) and counts[-1] <= chunks[-1].timings.generated_tokens == 6
+
+
 async def test_batched_outputs_equal_one_at_a_time(tiny_backend, tiny_mistral_dir) -> None:
     # Different prompt lengths and budgets: requests join and leave the running batch at different steps,
     # and with max_batch_size=4 the last two wait for a slot and join mid-run.

@@ -253,3 +253,62 @@ async def test_a_generation_inside_its_block_runs_to_its_end() -> None:
     )
     assert not outcome.stopped_at_block_end and not backend.closed_early
     assert backend.streamed == inside
+
+
+class ProgressBackend(ScriptedBackend):
+    """Streams its answer line by line as the in-process engine does: each chunk with the figures so far
+    (a 40-token prompt, 32 of them reused), and holds the stream after the first line until released."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.release = asyncio.Event()
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+        self.started += 1
+        lines = self.answer.splitlines(keepends=True)
+        for count, line in enumerate(lines, start=1):
+            yield TextChunk(text=line, timings=self._so_far(count))
+            if count == 1:
+                await self.release.wait()
+        yield TextChunk(text="", finish_reason="stop", timings=self._so_far(len(lines)))
+
+    @staticmethod
+    def _so_far(generated: int) -> GenerationTimings:
+        return GenerationTimings(prompt_tokens=40, reused_prompt_tokens=32, generated_tokens=generated)
+
+
+async def test_a_first_line_answered_early_reports_its_model_call_and_so_does_the_follow_up() -> None:
+    """``roost/completionDetails`` of a first line answered early had no generation figures (the stream's
+    last chunk had not come), nor had the follow-up served from the same generation."""
+    answer = "result = 0\n    for item in items:\n        result += item\n    return result\n"
+    backend = ProgressBackend(answer)
+
+    async def get_backend() -> Any:
+        return backend
+
+    services = SimpleNamespace(
+        backend=get_backend,
+        retriever=None,
+        gate=Gate(),
+        workspace_secrets=frozenset(),
+        prompt_format=make_format("qwen2.5-coder"),
+        root=None,
+        index_service=None,
+    )
+    pipeline = CompletionPipeline(services, lambda: PipelineSettings(debounce_ms=0, first_line_early=True))
+    text = "def total(items):\n    "
+    early = await pipeline.complete(
+        CompletionInput("a.py", "python", text, 1, 4, len(text), uri="file:///w/a.py")
+    )
+    assert early.early_first_line and early.texts == ["result = 0"]
+    assert early.generation is not None
+    assert (early.generation.prompt_tokens, early.generation.reused_prompt_tokens) == (40, 32)
+
+    backend.release.set()  # the user accepts the line; the rest comes from the same generation
+    accepted = text + "result = 0\n    "
+    rest = await pipeline.complete(
+        CompletionInput("a.py", "python", accepted, 2, 4, len(accepted), uri="file:///w/a.py")
+    )
+    assert rest.source == "in_flight" and rest.texts
+    assert rest.generation is not None and rest.generation.generated_tokens == 4
+    assert backend.started == 1

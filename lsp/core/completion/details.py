@@ -44,8 +44,9 @@ def outcome_details(outcome: CompletionOutcome) -> dict[str, object]:
         "message": outcome.message,
         "timings_ms": {stage: round(ms, 2) for stage, ms in outcome.timings_ms.items()},
         "prompt_tokens": outcome.prompt_tokens,
-        # The first line of a multi-line suggestion, answered while the rest was decoded (the model call's
-        # figures then come with the request that gets the rest, or with none: it is served from the cache).
+        # The first line of a multi-line suggestion, answered while the rest was decoded ("generation" then
+        # holds the model call's figures up to that line; the follow-up served from the same generation
+        # gets its figures at that time; one served from the cache has none).
         "early_first_line": outcome.early_first_line,
         "generation": _generation_details(outcome),
         "context": [

@@ -117,6 +117,8 @@ class _InFlight:
     # Its request was answered with the first line (these texts): the rest is decoded for a follow-up
     # that may not come.
     early_texts: tuple[str, ...] = ()
+    # The generation's own account (its model call's figures reach the follow-ups it answers too).
+    generated: CompletionOutcome | None = None
 
     def may_continue_with(self, typed: str) -> bool:
         """Whether what the user typed since can still be the start of this suggestion."""
@@ -298,6 +300,7 @@ class CompletionPipeline:
             )
             if within:
                 outcome.texts, outcome.source, outcome.early_first_line = list(within), "in_flight", True
+                outcome.generation = in_flight.generated.generation if in_flight.generated else None
                 return
             try:
                 texts = await asyncio.shield(in_flight.task)
@@ -310,6 +313,7 @@ class CompletionPipeline:
             rest = tuple(texts) if not typed else typed_ahead(in_flight.prefix[-512:], tuple(texts), prefix)
             if rest:
                 outcome.texts, outcome.source = list(rest), "in_flight"
+                outcome.generation = in_flight.generated.generation if in_flight.generated else None
                 return
             # The user typed something else: fall through to a fresh request.
 
@@ -340,7 +344,7 @@ class CompletionPipeline:
             loop.create_future() if self.settings().first_line_early else None
         )
         task = loop.create_task(self._generate(request, generated, partial, first_line))
-        entry = _InFlight(prefix, suffix, task, partial)
+        entry = _InFlight(prefix, suffix, task, partial, generated=generated)
         self._in_flight[uri] = entry
         try:
             if first_line is not None:
@@ -349,6 +353,7 @@ class CompletionPipeline:
                     entry.early_texts = tuple(early)
                     outcome.context, outcome.shape = generated.context, generated.shape
                     outcome.prompt_tokens = generated.prompt_tokens
+                    outcome.generation = generated.generation  # the model call's figures so far
                     outcome.texts, outcome.source, outcome.early_first_line = early, "model", True
                     return
             try:
