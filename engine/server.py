@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from roost.engine.types import (
+    PRIORITY_NAMES,
     Backend,
     ChatMessage,
     EngineError,
@@ -97,10 +98,10 @@ def request_from_openai(body: dict[str, Any], chat: bool) -> GenerationRequest:
         # Special-token stops match as token ids, anything else as text (see GenerationRequest).
         "stop_token_strings": tuple(stop),
         "seed": body.get("seed"),
-        # Roost extension: clients mark long edit generations so inline completions go first.
-        "priority": RequestPriority.EDIT
-        if body.get("roost_priority") == "edit"
-        else RequestPriority.INLINE_COMPLETION,
+        # Roost extensions, sent by Roost's own client (server kind "roost"): long edit generations and
+        # prefetches are marked so inline completions go first; a prefetch computes only the prompt's KV.
+        "priority": _roost_priority(body.get("roost_priority")),
+        "prefill_only": _roost_flag(body, "roost_prefill_only"),
     }
     try:
         if chat:
@@ -128,11 +129,34 @@ def request_from_openai(body: dict[str, Any], chat: bool) -> GenerationRequest:
             raise BadRequest("`prompt` must be a string (or a list of token ids)")
         if body.get("suffix"):
             raise BadRequest("`suffix` is not supported: send the FIM prompt built in the model's format")
-        return GenerationRequest(prompt=prompt, **common)
+        # Roost extension: the answer's forced start (token healing), written by the model in its own
+        # tokens instead of being appended to the prompt.
+        forced_start = body.get("roost_forced_start") or ""
+        if not isinstance(forced_start, str):
+            raise BadRequest("`roost_forced_start` must be a string")
+        return GenerationRequest(prompt=prompt, forced_start=forced_start, **common)
     except (KeyError, TypeError, ValueError) as error:
         if isinstance(error, BadRequest):
             raise
         raise BadRequest(f"invalid request: {error}") from error
+
+
+_ROOST_PRIORITIES = {name: priority for priority, name in PRIORITY_NAMES.items()}
+
+
+def _roost_priority(value: Any) -> RequestPriority:
+    if value is None:
+        return RequestPriority.INLINE_COMPLETION
+    if value not in _ROOST_PRIORITIES:
+        raise BadRequest(f"`roost_priority` must be one of {', '.join(_ROOST_PRIORITIES)}, got {value!r}")
+    return _ROOST_PRIORITIES[value]
+
+
+def _roost_flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise BadRequest(f"`{name}` must be true or false")
+    return value
 
 
 def _content_text(content: Any) -> str:

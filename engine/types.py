@@ -70,6 +70,15 @@ class RequestPriority(enum.IntEnum):
     PREFETCH = 3
 
 
+# Their names on the wire (``roost_priority``), between Roost's client and ``roost engine serve``.
+PRIORITY_NAMES: dict[RequestPriority, str] = {
+    RequestPriority.INLINE_COMPLETION: "inline",
+    RequestPriority.EDIT: "edit",
+    RequestPriority.BACKGROUND: "background",
+    RequestPriority.PREFETCH: "prefetch",
+}
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     role: Literal["system", "user", "assistant"]

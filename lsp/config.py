@@ -167,7 +167,8 @@ class CompletionSettings:
         "the completion prompt for that cursor is built and prefilled into the in-process engine's prefix "
         "cache while it is idle, so the first suggestion there skips most of its prefill (seconds on a "
         "laptop CPU: `bench/latency_bench.py --prefetch both`). It yields to any real request within one "
-        "small chunk. No effect with a model server (its prompt cache is not filled from here).",
+        "small chunk. With the shared engine (`backend.kind = \"shared\"`) its own scheduler does the same; no "
+        "effect with another model server (its prompt cache is not ours to fill).",
     )
     exclude: list[str] = setting(
         [], "Gitignore-style globs of files never sent to the model (no completion, edit or fix-up there)."

@@ -42,6 +42,7 @@ from typing import Any, Literal
 import httpx2 as httpx
 
 from roost.engine.types import (
+    PRIORITY_NAMES,
     BackendError,
     BackendFailureKind,
     BackendTimeoutError,
@@ -50,6 +51,7 @@ from roost.engine.types import (
     FinishReason,
     GenerationRequest,
     GenerationTimings,
+    RequestPriority,
     TextChunk,
     UnsupportedRequestError,
 )
@@ -179,6 +181,18 @@ class OpenAIHTTPBackend:
     def continues_assistant_prefill(self) -> bool:
         return self.options.server_kind in CONTINUES_FINAL_MESSAGE
 
+    @property
+    def speaks_roost(self) -> bool:
+        """Roost's own engine server (``roost engine serve``, the shared engine) takes the ``roost_*``
+        fields: priorities, prefetches and forced starts go to its scheduler as they would in process."""
+        return self.options.server_kind == "roost"
+
+    @property
+    def heals_forced_start(self) -> bool:
+        """Whether a forced start is written by the model in its own tokens (token healing): only our
+        own server constrains tokens; other servers get it appended to the prompt."""
+        return self.speaks_roost
+
     def _stop_strings(self, request: GenerationRequest) -> tuple[str, ...]:
         """What ends the answer: the request's stops, plus the prefill's when it is sent. When a prefill
         cannot be sent, the text stops (meant for the code after the prefilled fence, like an editor's
@@ -233,12 +247,22 @@ class OpenAIHTTPBackend:
                 body["add_generation_prompt"] = False
             endpoint = "/v1/chat/completions"
         else:
-            # No token constraints over the wire: the forced start is sent as prompt text (the model
-            # continues after it, which is what the caller expects; only the healing is lost).
-            body["prompt"] = (request.prompt or "") + request.forced_start
+            if self.speaks_roost:
+                body["prompt"] = request.prompt or ""
+                if request.forced_start:
+                    body["roost_forced_start"] = request.forced_start
+            else:
+                # No token constraints over the wire: the forced start is sent as prompt text (the model
+                # continues after it, which is what the caller expects; only the healing is lost).
+                body["prompt"] = (request.prompt or "") + request.forced_start
             if request.suffix is not None:
                 body["suffix"] = request.suffix
             endpoint = "/v1/completions"
+        if self.speaks_roost:
+            if request.priority != RequestPriority.INLINE_COMPLETION:
+                body["roost_priority"] = PRIORITY_NAMES[request.priority]
+            if request.prefill_only:
+                body["roost_prefill_only"] = True
         body.update(self.options.extra_body)
         return endpoint, body
 
@@ -284,9 +308,10 @@ class OpenAIHTTPBackend:
                 ) from error
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[TextChunk, None]:
-        if request.prefill_only:
+        if request.prefill_only and not self.speaks_roost:
             # The server's prompt cache is not ours to fill: a one-token request would cost the shared
-            # server a generation for a prompt the user may never ask for.
+            # server a generation for a prompt the user may never ask for. (Our own engine server runs
+            # it as the in-process engine does: at the lowest priority, given up for any real request.)
             yield TextChunk(text="", finish_reason="length", timings=GenerationTimings())
             return
         endpoint, body = self._endpoint_and_body(request)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from roost.engine.types import GenerationRequest, RequestPriority
 
 from .conftest import load_tiny_backend
@@ -122,3 +124,32 @@ async def test_closing_the_engine_stops_a_running_prefetch(tiny_mistral_dir) -> 
     assert not backend.scheduler._worker.is_alive()
     _ids, _text, final = await asyncio.wait_for(warming, 30)
     assert final.finish_reason == "cancelled" and final.timings.prompt_tokens < 3000
+
+
+async def test_a_prefetch_through_our_engine_server_fills_its_prefix_cache(tiny_mistral_dir) -> None:
+    """The shared engine (``roost engine serve``, spoken to with ``server_kind="roost"``) runs a prefetch
+    as the in-process engine does: the next request with that prompt start reuses its KV. Other servers'
+    caches are not ours to fill (the HTTP backend drops it for them)."""
+    pytest.importorskip("uvicorn", reason="roost engine serve needs the local extra")
+    from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
+    from roost.engine.server import EngineServer
+
+    backend = load_tiny_backend(tiny_mistral_dir)
+    server = EngineServer(backend, model_name="tiny")
+    port = await server.start(0)
+    client = OpenAIHTTPBackend(
+        OpenAIHTTPOptions(base_url=f"http://127.0.0.1:{port}", model="tiny", server_kind="roost")
+    )
+    try:
+        prompt = "def total(values):\n    result = 0\n    for value in values:\n" * 12
+        warmed = GenerationRequest(prompt=prompt, prefill_only=True, priority=RequestPriority.PREFETCH)
+        chunks = [chunk async for chunk in client.generate(warmed)]
+        assert "".join(chunk.text for chunk in chunks) == "" and chunks[-1].finish_reason == "length"
+        _ids, _text, final = await run(
+            backend, GenerationRequest(prompt=prompt + "        ", max_new_tokens=2)
+        )
+        assert final.timings.reused_prompt_tokens >= backend.count_tokens(prompt) - 2 > 50
+    finally:
+        await client.aclose()
+        await server.close()
+        backend.scheduler.close()

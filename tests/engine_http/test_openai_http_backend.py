@@ -449,3 +449,46 @@ async def test_a_prefill_only_request_never_reaches_the_server() -> None:
         assert text == "" and [c.finish_reason for c in chunks] == ["length"]
     finally:
         await backend.aclose()
+
+
+async def test_our_own_engine_server_gets_the_prefetch_the_priority_and_the_forced_start() -> None:
+    """``server_kind="roost"`` (the shared engine): a prefetch is sent, not dropped (our server runs it at
+    the lowest priority), an edit says so, and a forced start goes as ``roost_forced_start`` (the server
+    heals it) instead of being appended to the prompt."""
+    async with FakeOpenAIServer(lambda r: Reply(events=completion_events(["rn a + b"]))) as server:
+        backend = backend_for(server, server_kind="roost")
+        assert backend.heals_forced_start and not backend_for(server).heals_forced_start
+        prompt = "<|fim_middle|>def add(a, b):\n"
+        await run(backend, GenerationRequest(prompt=prompt, forced_start="    retu"))
+        await run(backend, GenerationRequest(prompt=prompt, priority=RequestPriority.EDIT))
+        await run(
+            backend, GenerationRequest(prompt=prompt, prefill_only=True, priority=RequestPriority.PREFETCH)
+        )
+        await run(backend, GenerationRequest(prompt=prompt))
+        await backend.aclose()
+    healed, edit, prefetch, inline = (recorded.body for recorded in server.requests)
+    assert healed["prompt"] == prompt and healed["roost_forced_start"] == "    retu"
+    assert edit["roost_priority"] == "edit" and "roost_prefill_only" not in edit
+    assert prefetch["roost_priority"] == "prefetch" and prefetch["roost_prefill_only"] is True
+    assert not any(key.startswith("roost_") for key in inline), "an inline request is the plain OpenAI body"
+
+
+def test_the_engine_server_reads_the_roost_fields_and_refuses_bad_ones() -> None:
+    from roost.engine.server import BadRequest, request_from_openai
+
+    body = {"prompt": "def f(", "max_tokens": 8}
+    plain = request_from_openai(body, chat=False)
+    assert plain.priority == RequestPriority.INLINE_COMPLETION and not plain.prefill_only
+    assert plain.forced_start == ""
+    prefetch = request_from_openai({**body, "roost_priority": "prefetch", "roost_prefill_only": True}, False)
+    assert prefetch.priority == RequestPriority.PREFETCH and prefetch.prefill_only
+    healed = request_from_openai({**body, "roost_forced_start": "x"}, chat=False)
+    assert healed.prompt == "def f(" and healed.forced_start == "x"
+    assert request_from_openai({**body, "roost_priority": "edit"}, False).priority == RequestPriority.EDIT
+    for bad, message in (
+        ({"roost_priority": "urgent"}, "roost_priority"),
+        ({"roost_prefill_only": "yes"}, "roost_prefill_only"),
+        ({"roost_forced_start": 3}, "roost_forced_start"),
+    ):
+        with pytest.raises(BadRequest, match=message):
+            request_from_openai({**body, **bad}, chat=False)
