@@ -60,6 +60,13 @@ class HealthReportingBackend:
         return self.inner.name
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[TextChunk, None]:
+        if request.prefill_only:
+            # A prefetch is a hint nobody waits for, and over HTTP it may run into the read timeout while
+            # its server prefills at the lowest priority: the real requests tell the backend's health.
+            async with contextlib.aclosing(self.inner.generate(request)) as stream:
+                async for chunk in stream:
+                    yield chunk
+            return
         try:
             async with contextlib.aclosing(self.inner.generate(request)) as stream:
                 async for chunk in stream:
