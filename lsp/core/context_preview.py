@@ -92,8 +92,11 @@ def prompt_tools(config: RoostConfig) -> PromptTools:
         # The in-process engine heals forced starts: the format the server makes for it.
         prompt_format = prompt_format_for(config, family, counter.tokenizer, heals_forced_start=True)
         return PromptTools(prompt_format, counter)
-    family = shared_engine_family(config) if config.backend.kind == "shared" else prompt_family(config, None)
-    return PromptTools(make_format(family), FunctionCounter(estimated_token_count))
+    if config.backend.kind == "shared":
+        # Our own engine server heals forced starts as the in-process engine does (roost_forced_start).
+        prompt_format = prompt_format_for(config, shared_engine_family(config), None, heals_forced_start=True)
+        return PromptTools(prompt_format, FunctionCounter(estimated_token_count))
+    return PromptTools(make_format(prompt_family(config, None)), FunctionCounter(estimated_token_count))
 
 
 def _local_model_dir(config: RoostConfig) -> Path:
