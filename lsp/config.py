@@ -163,7 +163,8 @@ class CompletionSettings:
     )
     prefetch: bool = setting(
         True,
-        "Where the editor says the cursor rests (`roost/cursorIdle`, sent by the Roost extension and plugin), "
+        "Where the editor says the cursor rests (`roost/cursorIdle`, sent by the Roost extension and plugin; "
+        "other editors: where they ask for code actions at the cursor and it stays 0.3 s), "
         "the completion prompt for that cursor is built and prefilled into the in-process engine's prefix "
         "cache while it is idle, so the first suggestion there skips most of its prefill (seconds on a "
         "laptop CPU: `bench/latency_bench.py --prefetch both`). It yields to any real request within one "

@@ -32,6 +32,7 @@ from roost.lsp.core.moves.move_targets import InvalidModuleName, RecentEdits
 from roost.lsp.core.services import CompletionUnavailable, services_of
 from roost.lsp.core.text_edits import EditError, LineCharacter
 from roost.lsp.core.workspace_documents import OutsideWorkspace
+from roost.lsp.handlers.cursor_idle import cursor_moved
 from roost.lsp.handlers.workspace_edits import (
     JSONValue,
     documents_of,
@@ -220,6 +221,7 @@ def register(server: RoostServer) -> None:
         types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True),
     )
     async def code_action(ls: RoostServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        cursor_moved(ls, params)  # a generic client's cursor: prefetched where it rests
         loop = asyncio.get_running_loop()
         actions = await loop.run_in_executor(None, lambda: list_actions(ls, params))
         if _resolve_supported(ls):

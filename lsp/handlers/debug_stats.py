@@ -31,6 +31,7 @@ def _prefetch_stats(ls: RoostServer) -> dict[str, int]:
     stats = pipeline_of(ls).prefetch_stats
     return {
         "notifications": stats.notifications,
+        "codeActionRests": stats.code_action_rests,
         "started": stats.started,
         "warmedTokens": stats.warmed_tokens,
     }

@@ -85,8 +85,11 @@ async def test_the_setting_off_prefetches_nothing(workspace: Path, fake_model: F
     async with lsp_session(workspace, initialization_options=options) as session:
         await session.wait_for_status("ready")
         uri = session.open("shop/label.py", "def label(circle):\n    return \n")
+        automatic = types.CodeActionTriggerKind.Automatic
+        await session.client.text_document_code_action_async(_code_action(uri, (1, 11), (1, 11), automatic))
         session.client.protocol.notify(CURSOR_IDLE, _idle(uri, 1, 11))
         stats = await _until_prefetch(session, lambda stats: stats.notifications >= 1)
+        assert stats.codeActionRests == 0
         await asyncio.sleep(0.5)  # a prefetch would have been counted when its prompt was built
         assert (await _prefetch_stats(session)).started == stats.started == 0
 
@@ -126,3 +129,44 @@ async def test_the_first_suggestion_at_a_rested_cursor_reuses_the_prefetched_pro
         # prefetch (without it: 0 reused, the whole prompt prefilled now).
         assert generation.reused_prompt_tokens == generation.prompt_tokens - 1, generation
         assert generation.prompt_tokens - 1 <= stats.warmedTokens
+
+
+def _code_action(uri: str, start: tuple[int, int], end: tuple[int, int], trigger: Any) -> Any:
+    return types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(*start), end=types.Position(*end)),
+        context=types.CodeActionContext(diagnostics=[], trigger_kind=trigger),
+    )
+
+
+async def test_a_generic_clients_cursor_resting_where_it_asks_for_code_actions_is_prefetched(
+    workspace: Path, fake_model: FakeOpenAI
+) -> None:
+    """Editors without the Roost extension or plugin send no roost/cursorIdle; many ask for code actions
+    at the cursor as it moves. An automatic request with an empty range is the cursor: resting there, it is
+    prefetched. Not a selection, not one the user invoked, and not from a client that sends cursorIdle."""
+    options = fake_backend_options(fake_model, completion={"debounce_ms": 0})
+    async with lsp_session(workspace, initialization_options=options) as session:
+        await session.wait_for_status("ready")
+        uri = session.open("shop/label.py", "def label(circle):\n    return \n")
+        actions = session.client.text_document_code_action_async
+        automatic, invoked = types.CodeActionTriggerKind.Automatic, types.CodeActionTriggerKind.Invoked
+        await actions(_code_action(uri, (0, 4), (0, 9), automatic))  # a selection
+        await actions(_code_action(uri, (1, 11), (1, 11), invoked))  # the user asked
+        await asyncio.sleep(0.6)
+        assert (await _prefetch_stats(session)).started == 0
+        # The cursor passes one place and rests at the next.
+        await actions(_code_action(uri, (0, 2), (0, 2), automatic))
+        await actions(_code_action(uri, (1, 11), (1, 11), automatic))
+        stats = await _until_prefetch(session, lambda stats: stats.started >= 1)
+        await asyncio.sleep(0.6)
+        stats = await _prefetch_stats(session)
+        assert (stats.codeActionRests, stats.started) == (1, 1)
+
+        # Once the client says where its cursor rests itself, code actions are only code actions.
+        session.client.protocol.notify(CURSOR_IDLE, _idle(uri, 1, 11))
+        await _until_prefetch(session, lambda stats: stats.notifications >= 1 and stats.started >= 2)
+        await actions(_code_action(uri, (0, 2), (0, 2), automatic))
+        await asyncio.sleep(0.6)
+        stats = await _prefetch_stats(session)
+        assert (stats.codeActionRests, stats.started) == (1, 2)

@@ -176,10 +176,13 @@ def resolved_first_line_early(config: RoostConfig) -> bool:
 
 @dataclass
 class PrefetchStats:
-    """Counts since the server started (``roost/debugStats``): cursor-idle notifications received,
-    prefetches handed to the engine, and prompt tokens they prefilled (not found in its cache)."""
+    """Counts since the server started (``roost/debugStats``): cursor-idle notifications received, resting
+    cursors seen through code action requests, prefetches handed to the engine, and prompt tokens they
+    prefilled (not found in its cache)."""
 
     notifications: int = 0
+    # Cursors of a client without roost/cursorIdle that rested where code actions were asked for.
+    code_action_rests: int = 0
     started: int = 0
     warmed_tokens: int = 0
 
