@@ -52,7 +52,9 @@ class ScriptedBackend:
         pass
 
 
-def make_pipeline(backend: ScriptedBackend, debounce_ms: float = 0) -> CompletionPipeline:
+def make_pipeline(
+    backend: ScriptedBackend, debounce_ms: float = 0, *, first_line_early: bool = False
+) -> CompletionPipeline:
     async def get_backend() -> Any:
         return backend
 
@@ -65,7 +67,8 @@ def make_pipeline(backend: ScriptedBackend, debounce_ms: float = 0) -> Completio
         root=None,
         index_service=None,
     )
-    return CompletionPipeline(services, lambda: PipelineSettings(debounce_ms=debounce_ms))
+    settings = PipelineSettings(debounce_ms=debounce_ms, first_line_early=first_line_early)
+    return CompletionPipeline(services, lambda: settings)
 
 
 def request(text: str, uri: str = "file:///w/a.py") -> CompletionInput:
@@ -282,20 +285,7 @@ async def test_a_first_line_answered_early_reports_its_model_call_and_so_does_th
     last chunk had not come), nor had the follow-up served from the same generation."""
     answer = "result = 0\n    for item in items:\n        result += item\n    return result\n"
     backend = ProgressBackend(answer)
-
-    async def get_backend() -> Any:
-        return backend
-
-    services = SimpleNamespace(
-        backend=get_backend,
-        retriever=None,
-        gate=Gate(),
-        workspace_secrets=frozenset(),
-        prompt_format=make_format("qwen2.5-coder"),
-        root=None,
-        index_service=None,
-    )
-    pipeline = CompletionPipeline(services, lambda: PipelineSettings(debounce_ms=0, first_line_early=True))
+    pipeline = make_pipeline(backend, first_line_early=True)
     text = "def total(items):\n    "
     early = await pipeline.complete(
         CompletionInput("a.py", "python", text, 1, 4, len(text), uri="file:///w/a.py")
