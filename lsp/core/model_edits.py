@@ -82,7 +82,8 @@ class Proposal:
         return self.syntax_errors + ([_gutted_reason(self.gutted)] if self.gutted else [])
 
 
-# The answer's one sentence about the change, before the code (engine/prompts/edit.py's contract).
+# Room for what the model says before the code (asked as a plain chat, "The bug in the given code is …";
+# under the edit-block contract, one sentence about the change): engine/prompts/edit.py.
 SENTENCE_TOKENS = 64
 
 

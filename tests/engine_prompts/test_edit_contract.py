@@ -72,6 +72,32 @@ def test_messages_show_only_the_selection_with_related_code_and_the_conversation
     assert messages[3].content == "and a docstring"
 
 
+def test_an_edit_of_the_selection_alone_is_asked_as_a_plain_chat() -> None:
+    # No related code: the instruction, then the code in a fence, and no system prompt of ours, file name
+    # or imports (the shape in which the 0.5B changes the code of "fix the bug" as often as a plain chat).
+    request = EditRequest(
+        instruction="now add a docstring",
+        path="pkg/m.py",
+        language="python",
+        before="import os\n\nSECRET_AROUND = 1\n",
+        selection="def f(x):\n    return x - 1\n",
+        after="",
+        findings=["B101 assert used"],
+        history=[("fix the bug", "The bug is the `- 1`.\n```python\ndef f(x):\n    return x\n```")],
+        imports="import os\n",
+    )
+    messages = edit_messages(request)
+    assert [m.role for m in messages] == ["user", "assistant", "user"]
+    assert messages[0].content == (
+        "fix the bug\n\n```python\ndef f(x):\n    return x - 1\n```\n\n"
+        "Problems found in this code:\n- B101 assert used"
+    )
+    assert messages[1].content.startswith("The bug is")
+    assert messages[2].content == "now add a docstring"
+    (alone,) = edit_messages(EditRequest("fix the bug", "pkg/m.py", "python", "", "x = 1\n", ""))
+    assert alone.role == "user" and alone.content == "fix the bug\n\n```python\nx = 1\n```"
+
+
 def test_the_sentence_before_the_code_and_its_quoted_line_never_reach_the_code() -> None:
     # The contract asks for one sentence about the change first; a model may quote the changed line in a
     # fence of its own there. The new selection is the block that has the selection's first line.

@@ -110,7 +110,7 @@ async def test_a_file_with_a_syntax_error_elsewhere_can_still_be_edited(workspac
 
 async def test_a_broken_code_action_edit_is_refused_with_the_reason(workspace: Path) -> None:
     (workspace / "shop" / "circle.py").write_text(SOURCE)
-    with FakeOpenAI(rules=[("Instruction: add a docstring", BROKEN)]) as fake:
+    with FakeOpenAI(rules=[("add a docstring", BROKEN)]) as fake:
         async with lsp_session(workspace, initialization_options=fake_backend_options(fake)) as session:
             await session.wait_for_status("ready")
             uri = session.open("shop/circle.py")
