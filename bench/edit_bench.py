@@ -7,7 +7,8 @@ a plain chat prompt, side by side, same model, same greedy settings, same tasks,
     .venv/bin/python bench/edit_bench.py --report OUT1.json OUT2.json …   # one table of chunked runs
 
 ``--json`` keeps, per task and path, the model's answers (the product's every turn, retries included, read
-from the server's fix-up session store) and the text that replaced the selection; ``--answers DIR`` writes
+from the server's fix-up session store), the text that replaced the selection and whether the code changed
+(the file's Python AST differs from the task's; the report's "changed" column); ``--answers DIR`` writes
 one readable file per task with both paths side by side, so a loss can be read. ``--tasks`` runs a slice
 of the task list (the list is the same for the same ``--per-kind``/``--kinds``/``--max-chars``), so a long
 run splits into chunks whose ``--json`` files ``--report`` joins.
@@ -116,6 +117,9 @@ class Result:
     # replaced the selection: how a loss is read.
     answer: str = ""
     replacement: str = ""
+    # Whether the file's Python AST differs from the task's (the code changed, not only its layout);
+    # None in --json files written before it was kept.
+    code_changed: bool | None = None
 
 
 # ------------------------------------------------------------------------------------------ tasks
@@ -257,6 +261,7 @@ def score(
         parses = True
     except SyntaxError:
         parses = False
+    code_changed = not parses or ast.dump(tree) != ast.dump(ast.parse(task.text))
     passed = parses and passes(result_text, task.test, task.entry_point)
     passed = passed and asked_thing_present(task, tree)
     after = len(task.text) - task.end
@@ -267,7 +272,17 @@ def score(
     )
     replacement = result_text[task.start : len(result_text) - after] if not outside else result_text
     return Result(
-        task.kind, task.task_id, passed, parses, outside, refused, seconds, message[:300], answer, replacement
+        task.kind,
+        task.task_id,
+        passed,
+        parses,
+        outside,
+        refused,
+        seconds,
+        message[:300],
+        answer,
+        replacement,
+        code_changed,
     )
 
 
@@ -414,10 +429,17 @@ def _rate(results: list[Result], field: str) -> str:
     return f"{hits / len(results):.2f} ({hits}/{len(results)})"
 
 
+def _changed(results: list[Result]) -> str:
+    """Code changed, over the results that know it (older --json files do not): "-" when none does."""
+    known = [r for r in results if r.code_changed is not None]
+    return f"{sum(1 for r in known if r.code_changed)}/{len(known)}" if known else "-"
+
+
 def print_report(product: list[Result], raw: list[Result]) -> None:
     print(f"\nedit benchmark, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, greedy, bundled model")
     header = (
         f"{'kind':<10} {'N':>3}  {'path':<8} {'score':>12} {'parses':>12} {'outside':>12} {'refused':>12}"
+        f" {'changed':>8}"
     )
     print(header)
     for kind in dict.fromkeys(r.kind for r in [*product, *raw]):
@@ -428,7 +450,8 @@ def print_report(product: list[Result], raw: list[Result]) -> None:
             p50 = sorted(r.seconds for r in mine)[len(mine) // 2]
             print(
                 f"{kind:<10} {len(mine):>3}  {name:<8} {_rate(mine, 'passed'):>12} {_rate(mine, 'parses'):>12} "
-                f"{_rate(mine, 'outside_selection_changed'):>12} {_rate(mine, 'refused'):>12}  p50 {p50:.1f}s"
+                f"{_rate(mine, 'outside_selection_changed'):>12} {_rate(mine, 'refused'):>12} "
+                f"{_changed(mine):>8}  p50 {p50:.1f}s"
             )
     raw_by_task = {(r.kind, r.task_id): r for r in raw}
     for result in product:
@@ -451,6 +474,7 @@ def write_answers(directory: Path, tasks: list[Task], product: list[Result], raw
             if mine is None:
                 continue
             verdict = f"passed={mine.passed} parses={mine.parses} refused={mine.refused}"
+            verdict += f" changed={mine.code_changed}"
             parts.append(f"## {name} ({verdict}) {mine.message}\n### answer\n{mine.answer}")
             parts.append(f"### replacement\n{mine.replacement}")
         name = f"{task.kind}_{task.task_id.replace('/', '_')}.md"

@@ -71,3 +71,23 @@ def test_answers_are_written_side_by_side_and_chunks_report_as_one(
     assert "fix          1  product" in report and "fix          1  raw" in report
     assert "HumanEval/0: only raw passes" in report
     print_report([], [])  # nothing measured prints only the header
+
+
+def test_whether_the_code_changed_is_kept_and_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "No applicable change" and a copy with only its layout changed are the same code; a fix is not.
+    task = _task()
+    assert score(task, task.text, True, 1.0).code_changed is False
+    relaid = BEFORE + "def area(r):\n\n    return math.pi * r\n" + AFTER
+    assert score(task, relaid, False, 1.0).code_changed is False
+    fixed = score(task, BEFORE + "def area(r):\n    return math.pi * r * r\n" + AFTER, False, 1.0)
+    assert fixed.code_changed is True
+    # A --json file written before the field was kept reports "-" for it, not a count.
+    older = {key: value for key, value in asdict(fixed).items() if key != "code_changed"}
+    chunk = tmp_path / "older.json"
+    chunk.write_text(json.dumps({"product": [asdict(fixed)], "raw": [older]}))
+    assert report_from([str(chunk)]) == 0
+    lines = capsys.readouterr().out.split("\n")
+    assert "1/1  p50" in next(line for line in lines if "product" in line and "fix" in line)
+    assert " -  p50" in next(line for line in lines if " raw " in line)
