@@ -36,6 +36,7 @@ class ForcedStartIndex:
         for text, token in pairs:
             if self._by_text.setdefault(text, token) != token:
                 self._more_by_text.setdefault(text, []).append(token)
+        self._non_identifier: torch.Tensor | None = None  # built at the first start choice (see below)
 
     def allowed(self, remaining: str) -> torch.Tensor:
         """Ids of the tokens that may come next while ``remaining`` (non-empty) is still to be written:
@@ -49,6 +50,28 @@ class ForcedStartIndex:
                 shorter.append(self._by_text[start])
                 shorter.extend(self._more_by_text.get(start, ()))
         return torch.cat([self._ids[low:high], torch.tensor(shorter, dtype=torch.long)])
+
+    def tokens_of(self, text: str) -> list[int]:
+        """The ids of the tokens whose text is exactly ``text``."""
+        first = self._by_text.get(text)
+        return [] if first is None else [first, *self._more_by_text.get(text, ())]
+
+    def longer_than(self, start: str) -> list[tuple[str, int]]:
+        """(text, id) of the tokens whose text starts with ``start`` (non-empty) and goes on after it."""
+        low = bisect.bisect_right(self._texts, start)
+        high = bisect.bisect_left(self._texts, start + _AFTER, lo=low)
+        return [(self._texts[i], int(self._ids[i])) for i in range(low, high)]
+
+    def non_identifier_start(self, vocabulary: int) -> torch.Tensor:
+        """A mask over ``vocabulary`` ids of the tokens whose text starts with a character that cannot
+        continue an identifier (``(``, ``.``, a space, a newline): what may follow a whole name."""
+        if self._non_identifier is None or self._non_identifier.numel() != vocabulary:
+            mask = torch.zeros(vocabulary, dtype=torch.bool)
+            for text, token in zip(self._texts, self._ids.tolist(), strict=True):
+                if token < vocabulary and not (text[0].isalnum() or text[0] == "_"):
+                    mask[token] = True
+            self._non_identifier = mask
+        return self._non_identifier
 
 
 def pick_forced_token(

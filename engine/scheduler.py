@@ -72,6 +72,7 @@ from roost.engine.kv_batch import (
 )
 from roost.engine.native_memory import release_freed_memory
 from roost.engine.speculative import PromptLookup, accepted_tokens
+from roost.engine.start_choices import ChoiceState, choice_state, pick_choice_token
 from roost.engine.tokenizer import TokenizerAdapter
 from roost.engine.types import (
     EngineError,
@@ -220,6 +221,8 @@ class _RequestState:
     forced: str = ""
     forcing: bool = False
     forced_tokens: int = 0
+    # The request's start choices while the answer's first word is still being chosen (then emptied).
+    choices: tuple[str, ...] = ()
 
 
 class Scheduler:
@@ -382,6 +385,7 @@ class Scheduler:
         # Settled on the worker thread (``_settle_forced_start``): the index may still be being built, and
         # the caller's event loop must not wait for it.
         state.forced, state.forcing = request.forced_start, bool(request.forced_start)
+        state.choices = tuple(c for c in request.start_choices if c.startswith(request.forced_start))
         with self._cv:
             if self._closing:
                 raise EngineError("the engine is shut down")
@@ -508,6 +512,8 @@ class Scheduler:
         if state.forcing and self.forced_start_index() is None:
             state.prompt_ids = self.tokenizer.encode((state.request.prompt or "") + state.forced)
             state.forced, state.forcing = "", False
+        if state.choices and self.forced_start_index() is None:
+            state.choices = ()  # nor can it hold the first word to the start choices
 
     def _preempt_for(self, waiting_priority: int) -> bool:
         """Pause the least urgent running row if it is less urgent than ``waiting_priority`` (called
@@ -632,8 +638,8 @@ class Scheduler:
         if len(self._rows) != 1 or not isinstance(self._batch, DynamicKVBatch):
             return False
         state = self._rows[0]
-        if state.forcing:
-            return False  # the forced start is picked among its agreeing tokens, not by argmax
+        if state.forcing or self._choosing(state) is not None:
+            return False  # a forced start or a start choice is picked among allowed tokens, not by argmax
         limit = min(self.options.speculative_tokens, MAX_SPECULATIVE_TOKENS)
         # No draft past the token budget or the context: those tokens could never be accepted.
         limit = min(
@@ -670,8 +676,27 @@ class Scheduler:
         self._batch.drop_last(len(inputs) - len(tokens))
         return True
 
+    def _choosing(self, state: _RequestState) -> str | None:
+        """The answer so far (forced start included) while its first word is still to be one of the start
+        choices; None once a choice is written whole and ended, or without choices."""
+        if not state.choices:
+            return None
+        written = self.tokenizer.decode(state.generated)
+        if choice_state(written, state.choices) is ChoiceState.CHOOSING:
+            return written
+        state.choices = ()  # free from here on
+        return None
+
     def _pick_token(self, logits: torch.Tensor, state: _RequestState) -> int:
         request = state.request
+        written = self._choosing(state)
+        index = self.forced_start_index() if written is not None else None
+        if written is not None and index is not None:
+            # Every choice starts with the forced start, so a choice's token also agrees with it.
+            token = pick_choice_token(
+                logits, index, written, state.choices, state.stop_ids, request.temperature, state.generator
+            )
+            return token if token is not None else -1
         if state.forcing:
             index = self.forced_start_index()
             written = self.tokenizer.decode(state.generated)

@@ -102,6 +102,13 @@ class GenerationRequest:
     before a cursor's partial word and this tail is forced. The streamed output, and ``stop_sequences``,
     are what comes *after* it. A backend that cannot constrain tokens (HTTP) appends it to the prompt.
 
+    ``start_choices`` (raw text prompts, in-process engine only): words one of which the answer must
+    start with, each whole and followed by a character that cannot continue an identifier (or the
+    answer's end), chosen by the model's own scores (:mod:`roost.engine.start_choices`): the members an
+    editor's completion list offers at ``receiver.▮``. Relative to the end of the prompt like
+    ``forced_start``, which each choice therefore begins with (one that does not is left out). Empty:
+    no constraint. HTTP backends ignore it (a server cannot be asked to constrain tokens).
+
     ``suffix`` is for servers whose ``/v1/completions`` accept an OpenAI ``suffix`` field (FIM done
     server side); in-process backends reject a request with a suffix (build the FIM prompt instead).
 
@@ -130,6 +137,7 @@ class GenerationRequest:
     assistant_prefill: str = ""
     prefill_stop_sequences: tuple[str, ...] = ()
     forced_start: str = ""
+    start_choices: tuple[str, ...] = ()
     max_new_tokens: int = 128
     # 0.0 means greedy decoding (deterministic; what tests and inline completion use).
     temperature: float = 0.0
@@ -154,6 +162,8 @@ class GenerationRequest:
             raise ValueError("assistant_prefill continues a chat: it needs messages")
         if self.forced_start and self.prompt is None:
             raise ValueError("forced_start continues a raw text prompt: it needs prompt")
+        if self.start_choices and self.prompt is None:
+            raise ValueError("start_choices continue a raw text prompt: they need prompt")
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
         if self.temperature < 0:
