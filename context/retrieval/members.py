@@ -20,7 +20,8 @@ from typing import Literal
 
 from roost.context.facts import CLASS_LIKE_KINDS, Definition, SymbolKind
 from roost.context.graph import SymbolLocation
-from roost.context.resolution import Resolver, is_class, is_module
+from roost.context.languages import language_named
+from roost.context.resolution import Resolver, is_class, is_module, unique
 from roost.context.retrieval.model import Candidate, CandidateKind
 from roost.context.retrieval.options import RetrievalOptions
 from roost.context.retrieval.snippets import ELISION
@@ -456,3 +457,101 @@ def receiver_listings(
     if options.best_members == 0 or options.member_listings_with_best:
         listings += chunked_listings(scored, options.receiver_member_listings, lines_of, score, receiver)
     return listings
+
+
+# What names a receiver may take, for the engine's start choices: the members an editor's completion list
+# offers (see ``offered_names``). Only where the index knows all of them is the answer held to them.
+_VALUE_KINDS = frozenset({SymbolKind.VARIABLE, SymbolKind.CONSTANT, SymbolKind.FIELD})
+# Bases that give a class no names of note (abc and typing markers): a class over them is still known whole.
+_MEMBERLESS_BASES = frozenset(
+    {"object", "ABC", "abc.ABC", "Generic", "typing.Generic", "Protocol", "typing.Protocol"}
+)
+# A class or module answering any name: its members cannot be listed.
+_DYNAMIC_MEMBERS = frozenset({"__getattr__", "__getattribute__"})
+# What every Python module and class has without declaring it.
+_MODULE_ATTRIBUTES = frozenset(
+    {"__all__", "__dict__", "__doc__", "__file__", "__name__", "__path__", "__spec__"}
+)
+_CLASS_ATTRIBUTES = frozenset(
+    {"__class__", "__dict__", "__doc__", "__init__", "__module__", "__name__", "__qualname__", "mro"}
+)
+
+
+def receiver_owners(
+    resolver: Resolver, targets: Iterable[SymbolLocation], lines_of: Callable[[str], list[str] | None]
+) -> list[SymbolLocation]:
+    """The modules and classes whose members ``receiver.`` offers, from what the receiver resolved to
+    (``targets``): variables and fields followed to the class or module they stand for."""
+    owners: list[SymbolLocation] = []
+    for target in targets:
+        if is_module(target) or is_class(target):
+            owners.append(target)
+        elif target.definition is not None and target.definition.kind in _VALUE_KINDS:
+            lines = lines_of(target.path)
+            source = "\n".join(lines).encode("utf-8") if lines else None
+            owners.extend(value_classes(resolver, target, source))
+    return unique(owners)
+
+
+def offered_names(
+    resolver: Resolver, owners: Sequence[SymbolLocation], paths: Callable[[], Iterable[str]]
+) -> tuple[str, ...]:
+    """Every name ``receiver.`` offers when the receiver resolved to Python modules and classes whose names
+    the index knows whole: a module's own, re-exported and star-imported names and its package's submodules
+    (``paths``: the workspace's files); a class's members with its bases' (an instance's attributes
+    assigned in its methods included). Empty (no constraint) when it may offer more: a base class outside
+    the workspace (``Exception``, ``dict``), a ``__getattr__``, another language (whose inherited and
+    trait members the index does not list whole), or nothing resolved (a guessed type is only a guess)."""
+    names: set[str] = set()
+    for owner in owners:
+        facts = resolver.facts(owner.path)
+        if facts is None or facts.language != "python":
+            return ()
+        found = _module_names(resolver, owner, paths) if is_module(owner) else _class_names(resolver, owner)
+        if found is None or found & _DYNAMIC_MEMBERS:
+            return ()
+        names |= found
+    return tuple(sorted(names))
+
+
+def _module_names(
+    resolver: Resolver, module: SymbolLocation, paths: Callable[[], Iterable[str]]
+) -> set[str] | None:
+    names = set(resolver.module_names(module.path)) | _MODULE_ATTRIBUTES
+    package, _, stem = module.path.rpartition("/")
+    if stem == "__init__.py":
+        prefix = f"{package}/" if package else ""
+        for path in paths():
+            if path.startswith(prefix):
+                first, _, rest = path[len(prefix) :].partition("/")
+                submodule = first.removesuffix(".py") if not rest else first
+                if (
+                    submodule.isidentifier()
+                    and (not rest or rest == "__init__.py")
+                    and submodule != "__init__"
+                ):
+                    names.add(submodule)
+    return names
+
+
+def _class_names(resolver: Resolver, cls: SymbolLocation) -> set[str] | None:
+    """The class's and its bases' member names; None when a base is not in the workspace."""
+    names = set(_CLASS_ATTRIBUTES)
+    level, seen = [cls], set[tuple[str, str]]()
+    while level:
+        owner = level.pop()
+        definition, facts = owner.definition, resolver.facts(owner.path)
+        if definition is None or facts is None:
+            return None
+        if (owner.path, definition.qualified_name) in seen:
+            continue
+        seen.add((owner.path, definition.qualified_name))
+        language = language_named(facts.language)
+        members = [d for d in facts.definitions if d.parent == definition.qualified_name]
+        written = language.base_names(definition, members) if language is not None else []
+        bases = resolver.bases(owner)
+        if len(bases) < len([name for name in written if name not in _MEMBERLESS_BASES]):
+            return None
+        names.update(m.name for m in members)
+        level.extend(bases)
+    return names

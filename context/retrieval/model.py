@@ -61,3 +61,5 @@ class RetrievalResult:
     # Candidates considered but not packed (over budget, duplicates, already visible): for listings.
     dropped: list[tuple[Candidate, str]] = field(default_factory=list)
     used_fallback: bool = False  # BM25 was consulted because the graph yielded little
+    # At ``receiver.▮``: every name the receiver offers, when the index knows them all (members.offered_names).
+    member_names: tuple[str, ...] = ()

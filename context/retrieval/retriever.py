@@ -19,7 +19,7 @@ from roost.context.facts import CLASS_LIKE_KINDS, FileFacts, SymbolKind
 from roost.context.graph import SymbolLocation
 from roost.context.languages import language_for_path
 from roost.context.parsing import parse_facts
-from roost.context.resolution import Resolver, ResolverCache, is_class, is_module, unique
+from roost.context.resolution import Resolver, ResolverCache, is_class, is_module
 from roost.context.retrieval.activity import WorkspaceActivity
 from roost.context.retrieval.bm25 import BM25WindowIndex
 from roost.context.retrieval.cursor import CursorContext, analyse_cursor
@@ -29,8 +29,9 @@ from roost.context.retrieval.members import (
     ReceiverMember,
     class_members_by_level,
     module_members,
+    offered_names,
     receiver_listings,
-    value_classes,
+    receiver_owners,
 )
 from roost.context.retrieval.model import Candidate, CandidateKind, RetrievalResult
 from roost.context.retrieval.options import RetrievalOptions
@@ -86,6 +87,7 @@ class _Session:
     resolver: Resolver
     lines: dict[str, list[str] | None] = field(default_factory=dict)
     candidates: list[Candidate] = field(default_factory=list)
+    receiver_owners: list[SymbolLocation] = field(default_factory=list)  # at ``receiver.▮``, if resolved
 
 
 class Retriever:
@@ -234,6 +236,7 @@ class Retriever:
             item_overhead_tokens=self.options.item_overhead_tokens,
         )
         result.used_fallback = any(c.kind is CandidateKind.LEXICAL for c in candidates)
+        result.member_names = offered_names(session.resolver, session.receiver_owners, self.workspace.paths)
         return result
 
     def _cached_counter(self, count_tokens: TokenCounter) -> TokenCounter:
@@ -473,18 +476,6 @@ class Retriever:
                 found.append((SymbolLocation(entry.path, definition), score))
         return found
 
-    def _receiver_owners(self, session: _Session, receiver: str) -> list[SymbolLocation]:
-        """The modules and classes whose members ``receiver.`` offers; variables followed to their class."""
-        owners: list[SymbolLocation] = []
-        for target in self._resolve_receiver(session, receiver):
-            if is_module(target) or is_class(target):
-                owners.append(target)
-            elif target.definition is not None and target.definition.kind in _VARIABLE_KINDS:
-                lines = self._lines(session, target.path)
-                source = "\n".join(lines).encode("utf-8") if lines else None
-                owners.extend(value_classes(session.resolver, target, source))
-        return unique(owners)
-
     def _members_of(
         self, session: _Session, owner: SymbolLocation, fit: LineFit, why: str, weight: float
     ) -> list[ReceiverMember]:
@@ -543,7 +534,10 @@ class Retriever:
         if cursor.receiver is None:
             return
         receiver = cursor.receiver
-        targets = self._receiver_owners(session, receiver)
+        targets = receiver_owners(
+            session.resolver, self._resolve_receiver(session, receiver), lambda p: self._lines(session, p)
+        )
+        session.receiver_owners = targets
         if not targets:
             if receiver.endswith("()") and receiver != "super()":
                 # The callee's own definition tells what it returns, when nothing typed it.

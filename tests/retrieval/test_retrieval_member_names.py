@@ -1,0 +1,67 @@
+"""At ``receiver.|`` retrieval also says every name the receiver offers, when the index knows them all (the
+engine then holds the answer's first word to them, as an editor's completion list does): a module's own,
+re-exported and star-imported names and its package's submodules; a class's members with its bases' and
+the attributes its methods assign. Nothing where the receiver may offer more than the index shows."""
+
+from __future__ import annotations
+
+import pytest
+from retrieval_fixtures import request_at_marker, retriever_for
+
+from roost.context.retrieval.model import RetrievalResult
+
+pytestmark = pytest.mark.usefixtures("half_typed_buffers")
+
+PACKAGE = {
+    "shop/__init__.py": "from shop.prices import *\nfrom shop.carts import Cart\n",
+    "shop/prices.py": "TAX = 0.2\n\n\ndef net_price(amount):\n    return amount\n\n\ndef gross_price(amount):\n    return amount\n",
+    "shop/carts.py": (
+        "class Base:\n    def describe(self):\n        return ''\n\n\n"
+        "class Cart(Base):\n    def __init__(self):\n        self.items = []\n\n"
+        "    def add(self, item):\n        self.items.append(item)\n\n\n"
+        "class Order(Exception):\n    def total(self):\n        return 0\n\n\n"
+        "class Lazy:\n    def __getattr__(self, name):\n        return name\n"
+    ),
+    "shop/payments/__init__.py": "",
+    "dynamic.py": "def __getattr__(name):\n    return name\n",
+}
+
+
+def _names(make_project, source: str) -> tuple[str, ...]:
+    root = make_project({**PACKAGE, "app.py": ""})
+    result: RetrievalResult = retriever_for(root).retrieve(
+        request_at_marker("app.py", source), len, 6000, prefix_budget=4200, suffix_budget=1800
+    )
+    return result.member_names
+
+
+def test_a_package_offers_its_own_reexported_and_star_imported_names_and_its_submodules(make_project):
+    names = _names(make_project, "import shop\n\n\ntotal = shop.<|>\n")
+    assert {"net_price", "gross_price", "TAX", "Cart", "prices", "carts", "payments", "__name__"} <= set(
+        names
+    )
+    assert "describe" not in names and "Order" not in names
+
+
+def test_an_instance_offers_its_class_and_base_members_and_assigned_attributes(make_project):
+    names = _names(make_project, "from shop.carts import Cart\n\n\ncart = Cart()\ncart.<|>\n")
+    assert {"add", "items", "describe", "__init__", "__class__"} <= set(names)
+    assert "net_price" not in names
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # A base outside the workspace: Exception's members (args, with_traceback) are not known here.
+        "from shop.carts import Order\n\n\nOrder().<|>\n",
+        # Any name resolves through __getattr__, on a class or a module.
+        "from shop.carts import Lazy\n\n\nLazy().<|>\n",
+        "import dynamic\n\n\ndynamic.<|>\n",
+        # Not resolved: a guessed type is only a guess.
+        "def f(thing):\n    return thing.<|>\n",
+        # Not at ``receiver.``.
+        "import shop\n\n\nvalue = sh<|>\n",
+    ],
+)
+def test_nothing_where_the_receiver_may_offer_more_than_the_index_shows(make_project, source: str):
+    assert _names(make_project, source) == ()
