@@ -7,6 +7,7 @@
     ... --reuse-without OUT.json --shares 0.5,0.2,0.3   # a context-side variant: "with" only, "without" reused
     ... --cases 90 --skip 45   # confirm on the next 45 cursors of the same pool
     ... --model default-1.5b --only unseen   # another model.name, on the cursors whose name is not earlier
+    ... --member-choices off   # the answer's first word not held to the receiver's members ("with" only)
 
 What: for cursors where a line uses a function or class defined in another file of the same project (the
 jedi-labelled cases of ``bench/retrieval_bench.py``, nine real projects outside this repository, cached in
@@ -19,7 +20,9 @@ water-fills prefix and suffix, so "without" spends the whole budget on the file 
 :class:`~roost.context.retrieval.Retriever` for "with" and ``retriever=None`` for "without". The model is the
 in-process backend the server loads with its default configuration (Qwen2.5-Coder-0.5B, int8 CPU weights;
 ``--model`` sets ``model.name`` for both sides, e.g. ``default-1.5b`` with its packages importable), greedy, at most 24 new tokens, stopped at the end of the line; the answer goes through the format's
-``parse_answer`` (no post-processing filters, no gate: the model's answer is what is scored).
+``parse_answer`` (no post-processing filters, no gate: the model's answer is what is scored). "With" sends the
+prompt's start choices as the server does (``completion.member_choices``: at ``receiver.▮`` the answer's first
+word is one of the receiver's names, when the index knows them all); "without" has no project, so none.
 
 Metrics per case: **exact match** of the line's rest (whitespace-trimmed) and **identifier match** (the
 suggestion's leading identifier is the gold cross-file name: the cursor sits at the start of the reference).
@@ -109,6 +112,7 @@ class Answer:
     gold_in_prompt: bool  # the gold definition's first line is inside a context item of the prompt
     context_items: int
     seconds: float
+    start_choices: int = 0  # names the answer's first word was held to (0: not constrained)
 
 
 @dataclass
@@ -304,6 +308,7 @@ async def run_case(
     split: Any = None,
     reused: dict[str, Answer] | None = None,
     min_file_tokens: int | None = None,
+    member_choices: bool = True,
 ) -> CaseResult:
     from roost.engine.prompts.packer import BudgetSplit
     from roost.lsp.core.completion.prompt import PromptDocument, PromptSettings, build_prompt
@@ -341,7 +346,9 @@ async def run_case(
             if prompts is not None and mode == "with":
                 prompts.mkdir(parents=True, exist_ok=True)
                 (prompts / f"{name}_{case.name}_{case.line + 1}_{budget}.txt").write_text(built.prompt.text)
-            request = built.prompt.to_request(max_new_tokens=MAX_NEW_TOKENS)
+            # As the server sends it (``completion.member_choices``); "without" has no retriever, so none.
+            choices = built.start_choices if member_choices else ()
+            request = built.prompt.to_request(max_new_tokens=MAX_NEW_TOKENS, start_choices=choices)
             # Only the rest of the line is scored: stop at its end, as the server does for a one-line shape.
             request = dataclasses.replace(request, stop_sequences=(*request.stop_sequences, "\n"))
             parts: list[str] = []
@@ -360,6 +367,7 @@ async def run_case(
                 gold_in_prompt=_gold_in(built.items, case),
                 context_items=len(built.items),
                 seconds=time.perf_counter() - started,
+                start_choices=len(choices),
             )
         result.answers[str(budget)] = answers
     return result
@@ -376,9 +384,12 @@ def select_cursors(
     return [pick for pick in picked if pick[2] == (only == "seen")]
 
 
-def bench_config(model: str = "default", suffix_first: bool | None = None) -> Any:
+def bench_config(
+    model: str = "default", suffix_first: bool | None = None, member_choices: bool | None = None
+) -> Any:
     """The server's configuration for this bench: the product's defaults with ``model.name`` = ``model``
-    and, if not None, ``completion.suffix_first``. "With" and "without" share it (only retrieval differs)."""
+    and, if not None, ``completion.suffix_first`` and ``completion.member_choices``. "With" and "without"
+    share it (only retrieval differs)."""
     from roost.lsp.config import RoostConfig
 
     config = RoostConfig()
@@ -386,6 +397,10 @@ def bench_config(model: str = "default", suffix_first: bool | None = None) -> An
     if suffix_first is not None:
         config = dataclasses.replace(
             config, completion=dataclasses.replace(config.completion, suffix_first=suffix_first)
+        )
+    if member_choices is not None:
+        config = dataclasses.replace(
+            config, completion=dataclasses.replace(config.completion, member_choices=member_choices)
         )
     return config
 
@@ -444,6 +459,9 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
     backend, tools = load_backend(
         None if args.suffix_first is None else args.suffix_first == "on", args.model
     )
+    member_choices = bench_config(
+        member_choices=None if args.member_choices is None else args.member_choices == "on"
+    ).completion.member_choices
     split = None
     if args.shares:
         from roost.engine.prompts.packer import BudgetSplit
@@ -462,7 +480,7 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
             prompts = Path(args.prompts) if args.prompts else None
             result = await run_case(
                 backend, tools, projects[name], name, case, seen, budgets, prompts, split,
-                reuse.get((name, case.file, case.line, case.col)), args.min_file_tokens,
+                reuse.get((name, case.file, case.line, case.col)), args.min_file_tokens, member_choices,
             )  # fmt: skip
             results.append(result)
             save(args.json, args, results)
@@ -507,6 +525,12 @@ def main() -> int:
         choices=("on", "off"),
         default=None,
         help="completion.suffix_first for the prompts (default: the product's default)",
+    )
+    parser.add_argument(
+        "--member-choices",
+        choices=("on", "off"),
+        default=None,
+        help="completion.member_choices for 'with' (default: the product's default)",
     )
     parser.add_argument("--shares", help="prefix,suffix,context budget shares (default: the product's)")
     parser.add_argument(

@@ -161,6 +161,13 @@ class CompletionSettings:
         "a keystroke then reuses the whole prompt's KV (`docs/benchmarks.md`). Off: prefix first (PSM), as a "
         "model server always gets.",
     )
+    member_choices: bool = setting(
+        True,
+        "At `receiver.` where the index knows every name the receiver offers (a Python module or class of the "
+        "workspace whose bases are in it too), the in-process engine keeps the suggestion's first word to one of "
+        "those names, as the editor's own completion list does, and the model picks among them by its own "
+        "scores (`docs/benchmarks.md`). No effect with a model server.",
+    )
     prefetch: bool = setting(
         True,
         "Where the editor says the cursor rests (`roost/cursorIdle`, sent by the Roost extension and plugin; "
@@ -168,7 +175,7 @@ class CompletionSettings:
         "the completion prompt for that cursor is built and prefilled into the in-process engine's prefix "
         "cache while it is idle, so the first suggestion there skips most of its prefill (seconds on a "
         "laptop CPU: `bench/latency_bench.py --prefetch both`). It yields to any real request within one "
-        "small chunk. With the shared engine (`backend.kind = \"shared\"`) its own scheduler does the same; no "
+        'small chunk. With the shared engine (`backend.kind = "shared"`) its own scheduler does the same; no '
         "effect with another model server (its prompt cache is not ours to fill).",
     )
     exclude: list[str] = setting(

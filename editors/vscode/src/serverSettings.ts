@@ -35,6 +35,7 @@ export const SERVER_SETTING_KEYS = [
   "completion.temperature",
   "completion.first_line_early",
   "completion.suffix_first",
+  "completion.member_choices",
   "completion.prefetch",
   "completion.exclude",
   "cache.dir",

@@ -150,6 +150,7 @@ class PipelineSettings:
     prompt: PromptSettings = field(default_factory=PromptSettings)
     first_line_early: bool = False  # see CompletionSettings.first_line_early
     prefetch: bool = True  # see CompletionSettings.prefetch
+    member_choices: bool = True  # see CompletionSettings.member_choices
 
 
 def pipeline_settings(config: RoostConfig) -> PipelineSettings:
@@ -162,6 +163,7 @@ def pipeline_settings(config: RoostConfig) -> PipelineSettings:
         prompt=prompt_settings(config),
         first_line_early=resolved_first_line_early(config),
         prefetch=config.completion.prefetch,
+        member_choices=config.completion.member_choices,
     )
 
 
@@ -508,6 +510,7 @@ class CompletionPipeline:
             max_new_tokens=settings.max_tokens if shape == "multi" else min(settings.max_tokens, 48),
             temperature=settings.temperature,
             priority=RequestPriority.INLINE_COMPLETION,
+            start_choices=built.start_choices if settings.member_choices else (),
         )
         generation = _with_extra_stops(generation, stops, shape, request)
         self.model_requests += 1

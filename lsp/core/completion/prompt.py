@@ -9,8 +9,9 @@ the document), the packer water-fills the same shares under the whole budget.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -157,6 +158,9 @@ class BuiltPrompt:
     items: list[ContextItem]  # in the prompt, best first
     dropped: list[tuple[Candidate | ContextItem, str]]  # considered, not in the prompt, with the reason
     timings_ms: dict[str, float]  # syntax, retrieval, prompt
+    # At ``receiver.▮`` with a receiver whose names the index knows whole: the names it offers that start
+    # with the word typed, as the engine's ``GenerationRequest.start_choices`` (see :func:`start_choices`).
+    start_choices: tuple[str, ...] = ()
 
 
 class FunctionCounter:
@@ -197,6 +201,7 @@ def build_prompt(
     counter = tools.counter
     items: list[ContextItem] = []
     dropped: list[tuple[Candidate | ContextItem, str]] = []
+    member_names: tuple[str, ...] = ()
     if retriever is not None and not local_only:
         result = retriever.retrieve(
             RetrievalRequest(document.path, document.text, document.line, document.col, facts=facts),
@@ -207,6 +212,7 @@ def build_prompt(
         )
         items = list(result.items)
         dropped.extend(result.dropped)
+        member_names = result.member_names
     lap("retrieval")
 
     # Retrieval's order is the tie-break among equal scores (the packer keeps the caller's order).
@@ -237,7 +243,33 @@ def build_prompt(
         if id(snippet) not in kept
     )
     lap("prompt")
-    return BuiltPrompt(packed.prompt, packed.tokens, shape, budgets, chosen, dropped, stages)
+    # Start choices constrain a raw FIM prompt's answer; a chat answer starts with a fence or prose.
+    fim = packed.prompt.mode == "fim"
+    choices = (
+        start_choices(member_names, document.prefix, document.suffix, packed.prompt.forced_start)
+        if fim
+        else ()
+    )
+    return BuiltPrompt(packed.prompt, packed.tokens, shape, budgets, chosen, dropped, stages, choices)
+
+
+# The word typed before the cursor, and what precedes it: a member is being typed after ``receiver.``.
+_TYPED_MEMBER = re.compile(r"\.(\w*)\Z")
+
+
+def start_choices(names: Sequence[str], prefix: str, suffix: str, forced_start: str) -> tuple[str, ...]:
+    """The receiver's ``names`` as the engine's start choices at the cursor (``prefix|suffix``): those
+    that start with the word typed after ``receiver.``, each relative to where the prompt ends, so
+    beginning with the prompt's ``forced_start`` (token healing leaves ``.ga`` of ``tasks.ga`` to the
+    model: ``.gather``; without it the prompt ends after ``ga``: ``ther``). None inside a word (the name
+    would not end at the cursor's text after it) or away from ``receiver.``."""
+    typed = _TYPED_MEMBER.search(prefix)
+    if not names or typed is None or (suffix[:1].isalnum() or suffix[:1] == "_"):
+        return ()
+    fragment = typed.group(1)
+    if forced_start and not forced_start.endswith(fragment):
+        return ()  # a forced start is the prefix's tail, which holds the typed word; never otherwise
+    return tuple(forced_start + name[len(fragment) :] for name in names if name.startswith(fragment))
 
 
 def repo_name_of(root: Path | None) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from roost.context.retrieval.model import CandidateKind, ContextItem, RetrievalResult
 from roost.context.retrieval.retriever import RetrievalRequest
@@ -140,6 +140,8 @@ class StickyRetriever:
             result, retrieved_line = fresh, _line(request.text, request.line)
             if previous is not None and keeps_context(previous, request, budgets, count_tokens, fresh):
                 result, retrieved_line = previous.result, previous.retrieved_line
+                if result.member_names != fresh.member_names:  # the cursor's own receiver, not the context
+                    result = replace(result, member_names=fresh.member_names)
                 self.kept += 1
             # Compared with the latest document next time: typing a line is a chain of one-line changes.
             self._last[request.path] = _Retrieved(request, budgets, count_tokens, result, retrieved_line)
