@@ -97,10 +97,15 @@ def redact_request(request: GenerationRequest, redact: Redactor = redact_keeping
             prompt = joint[: len(joint) - len(forced_start)]
         else:
             prompt, forced_start = joint, ""
+    # Start choices are relative to the prompt's end and make the model write them: none once that end
+    # moved, and none that the scanner would redact.
+    kept = forced_start == request.forced_start
+    choices = tuple(choice for choice in request.start_choices if kept and redact(choice) == choice)
     return replace(
         request,
         prompt=prompt,
         forced_start=forced_start,
+        start_choices=choices,
         suffix=redact(request.suffix) if request.suffix is not None else None,
         messages=messages,
         assistant_prefill=redact(request.assistant_prefill),

@@ -126,3 +126,16 @@ async def test_the_model_writes_one_of_the_choices_then_goes_on_freely(int8_back
     word = text.split("(")[0]
     # "load" and not "loads": the word ends where a choice does; what follows is the model's own.
     assert "." + word in choices and text[len(word) :].startswith("("), text
+
+
+def test_redaction_keeps_the_choices_only_where_the_prompt_still_ends_the_same() -> None:
+    from roost.engine.backends.redacting import redact_request
+
+    plain = redact_request(GenerationRequest(prompt="x = json", forced_start=".lo", start_choices=(".load",)))
+    assert plain.start_choices == (".load",)
+    # A secret running into the forced start makes all of it prompt: the choices' start point is gone.
+    key = "AKIA" + "Z7Q4MXW2PL9RT3VB"
+    cut = redact_request(
+        GenerationRequest(prompt=f'k = "{key[:8]}', forced_start=key[8:], start_choices=(key[8:],))
+    )
+    assert cut.forced_start == "" and cut.start_choices == ()
