@@ -99,8 +99,9 @@ def redact_request(request: GenerationRequest, redact: Redactor = redact_keeping
             prompt, forced_start = joint, ""
     # Start choices are relative to the prompt's end and make the model write them: none once that end
     # moved, and none that the scanner would redact.
-    kept = forced_start == request.forced_start
-    choices = tuple(choice for choice in request.start_choices if kept and redact(choice) == choice)
+    choices = request.start_choices if forced_start == request.forced_start else ()
+    if choices and redact("\n".join(choices)) != "\n".join(choices):  # one scan for the usual, clean case
+        choices = tuple(choice for choice in choices if redact(choice) == choice)
     return replace(
         request,
         prompt=prompt,
