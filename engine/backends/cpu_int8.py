@@ -6,21 +6,30 @@ dynamic quantization (int8 activations with one scale per call) was measured fir
 of HumanEval single-line pass@1 on Qwen2.5-Coder-0.5B (0.567 -> 0.233, 30 tasks), because one outlier
 activation sets the scale of a whole prefill chunk.
 
-Two kernels, by the number of rows a call multiplies:
+Three kernels, by the number of rows a call multiplies (``prefill_kernel``):
 
 * decode (a few rows): ``aten._weight_int8pack_mm``, which reads the int8 weights directly (decode on a CPU
   waits on memory, so reading a quarter of the bytes is the speed-up); the kernel takes bfloat16
   activations, accumulates in float32, and the result goes back to float32;
-* prefill (many rows): the int8 weights are converted to float32 into a scratch buffer shared by all
+* short prefills (prefetch chunks, a keystroke's re-prefill, a speculative check): blockwise — the int8
+  weights are converted to float32 a block of output rows at a time into a small scratch that stays in
+  cache, and each block is multiplied at once into its columns of the output. The whole-weight conversion
+  below writes the float32 copy to memory and the GEMM reads it back: for the bundled model ~2.9 GB of
+  memory traffic a forward, whatever its row count, which a short chunk cannot amortize;
+* long prefills: the int8 weights are converted whole to float32 into a scratch buffer shared by all
   layers (allocating a fresh float32 copy per call cost more than the copy itself, and fragments the
   heap), multiplied with float32's own GEMM, and the per-channel scale applied to the output (measured
-  on a 512 x 896 x 4864 call: 83 ms against float32's 70).
+  on a 512 x 896 x 4864 call: 83 ms against float32's 70). Past a few hundred rows one big GEMM beats
+  block-sized ones (each block re-reads the activations) and the conversion is amortized.
+
+Figures: see ``BLOCKWISE_MAX_ROWS`` and docs/benchmarks.md ("Latency and memory on a CPU").
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from typing import Literal
 
 import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional name
@@ -29,12 +38,42 @@ from roost.engine.native_memory import file_mappings, release_mapped_pages
 
 # Up to this many rows (tokens × batch rows) a call takes the int8 kernel; above it, the float32 GEMM.
 DECODE_ROWS = 16
-# Layers larger than this (an lm_head asked for every position's logits) get a temporary copy instead.
+# Up to this many rows a call converts and multiplies the weight block by block; above it, the whole
+# weight at once. bench/int8_prefill_probe.py (a forward's linear layers: 24 layers of Qwen2.5-0.5B's
+# shapes, weights out of cache as in the model), one core of the 2-core dev machine, ms a forward, whole
+# vs blockwise (1 Mi-element blocks): 17 rows 392 vs 308, 32 rows 675 vs 556, 64 rows 800-1086 vs
+# 677-1036, 128 rows 1809 vs 1735, 256 rows 2133-2242 vs 2363-2424 (whole wins). The product's prefetch
+# of a 920-token prompt, one core: 64-token chunks 68-72 -> 80-82 tok/s, 128-token 82-85 -> 88 tok/s.
+BLOCKWISE_MAX_ROWS = 128
+# The blockwise kernel's block: 1 Mi elements, 4 MiB of float32, which stays in this machine's L3 (32 MiB;
+# L2 is 1 MiB a core). Smaller blocks lose more to the GEMM's per-call packing and short N than they win
+# in locality (probe, one core, 64 rows: 256 Ki elements 744-912 ms, 512 Ki 718-999, 1 Mi 677-1036).
+BLOCK_ELEMENTS = 1 << 20
+# A layer larger than this (an lm_head asked for many positions' logits) always goes blockwise: a whole
+# float32 copy of Qwen2.5-0.5B's lm_head is 544 MB.
 SCRATCH_MAX_ELEMENTS = 32 * 2**20
+Kernel = Literal["int8pack", "blockwise", "whole"]
 _scratch = threading.local()  # the float32 scratch weight, one per thread that runs the model
 # Rows are quantized in blocks of about this many elements (4 MiB of float32 temporaries): a whole-matrix
 # conversion made three float32 copies of each weight at once, 1.6 GB for Qwen2.5-0.5B's untied lm_head.
 QUANTIZE_BLOCK_ELEMENTS = 1 << 20
+
+
+def prefill_kernel(rows: int, weight_elements: int) -> Kernel:
+    """Which kernel multiplies ``rows`` activation rows by a weight of ``weight_elements`` int8 values."""
+    if rows <= DECODE_ROWS:
+        return "int8pack"
+    if rows <= BLOCKWISE_MAX_ROWS or weight_elements > SCRATCH_MAX_ELEMENTS:
+        return "blockwise"
+    return "whole"
+
+
+def _thread_scratch(elements: int) -> torch.Tensor:
+    """The first ``elements`` of this thread's float32 scratch (grown, never shrunk)."""
+    buffer = getattr(_scratch, "buffer", None)
+    if buffer is None or buffer.numel() < elements:
+        buffer = _scratch.buffer = torch.empty(elements, dtype=torch.float32)
+    return buffer[:elements]
 
 
 def quantize_weight(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,23 +111,35 @@ class Int8WeightLinear(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.numel() // self.in_features
-        if rows <= DECODE_ROWS:
+        kernel = prefill_kernel(rows, self.weight_int8.numel())
+        if kernel == "int8pack":
             flat = x.reshape(rows, self.in_features).to(torch.bfloat16)
             out = torch.ops.aten._weight_int8pack_mm(flat, self.weight_int8, self.scale_bf16)
             out = out.float().reshape(*x.shape[:-1], self.out_features)
             return out if self.bias is None else out + self.bias
-        out = F.linear(x, self._float_weight()).mul_(self.scale)
+        if kernel == "blockwise":
+            out = self._blockwise(x.reshape(rows, self.in_features)).reshape(*x.shape[:-1], self.out_features)
+        else:
+            out = F.linear(x, self._float_weight()).mul_(self.scale)
         return out if self.bias is None else out.add_(self.bias)
 
+    def _blockwise(self, flat: torch.Tensor) -> torch.Tensor:
+        """``flat @ W.T * scale``, the int8 weights converted a block of output rows at a time into a
+        scratch that stays in cache, each block multiplied at once into its columns of the output (a
+        row-major column slice is a plain BLAS output with a leading dimension: no copy)."""
+        step = max(1, BLOCK_ELEMENTS // self.in_features)
+        block_buffer = _thread_scratch(min(step, self.out_features) * self.in_features)
+        out = torch.empty((flat.shape[0], self.out_features), dtype=torch.float32)
+        for start in range(0, self.out_features, step):
+            stop = min(start + step, self.out_features)
+            block = block_buffer[: (stop - start) * self.in_features].view(stop - start, self.in_features)
+            torch.mm(flat, block.copy_(self.weight_int8[start:stop]).T, out=out[:, start:stop])
+        return out.mul_(self.scale)
+
     def _float_weight(self) -> torch.Tensor:
-        """The int8 weights as float32 (unscaled), in the thread's scratch buffer when they fit it."""
+        """The int8 weights as float32 (unscaled), in the thread's scratch buffer."""
         size = self.weight_int8.numel()
-        if size > SCRATCH_MAX_ELEMENTS:
-            return self.weight_int8.float()
-        buffer = getattr(_scratch, "buffer", None)
-        if buffer is None or buffer.numel() < size:
-            buffer = _scratch.buffer = torch.empty(size, dtype=torch.float32)
-        return buffer[:size].view(self.out_features, self.in_features).copy_(self.weight_int8)
+        return _thread_scratch(size).view(self.out_features, self.in_features).copy_(self.weight_int8)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, weights=int8"

@@ -1,13 +1,21 @@
-"""Weight-only int8 linear layers (cpu_weights="int8"): both kernels compute the dequantized layer."""
+"""Weight-only int8 linear layers (cpu_weights="int8"): every kernel computes the dequantized layer."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 import torch
 
-from roost.engine.backends.cpu_int8 import DECODE_ROWS, Int8WeightLinear, quantize_linear_layers
+from roost.engine.backends import cpu_int8
+from roost.engine.backends.cpu_int8 import (
+    BLOCKWISE_MAX_ROWS,
+    DECODE_ROWS,
+    Int8WeightLinear,
+    prefill_kernel,
+    quantize_linear_layers,
+)
 from roost.engine.backends.file_embedding import FileRowsEmbedding
 from roost.engine.backends.transformers_backend import (
     TransformersBackend,
@@ -30,6 +38,62 @@ def test_both_kernels_compute_the_dequantized_layer(rows: int) -> None:
     assert got.dtype == torch.float32 and got.shape == (1, rows, 40)
     # The decode kernel rounds activations to bfloat16 (8 bits of mantissa); the prefill path is exact.
     assert torch.allclose(got, expected, atol=0.02 * expected.abs().max().item())
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [DECODE_ROWS + 1, BLOCKWISE_MAX_ROWS, BLOCKWISE_MAX_ROWS + 1],
+    ids=lambda r: f"{r} rows",
+)
+def test_the_prefill_kernels_compute_the_dequantized_layer_in_float32(
+    rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blockwise (around its row limit) and whole-weight conversion both give float32 GEMM's answer; blocks
+    of 7 output rows make 6 blocks of the 40, the last one partial."""
+    monkeypatch.setattr(cpu_int8, "BLOCK_ELEMENTS", 7 * 96)
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(96, 40, bias=True)
+    layer = Int8WeightLinear(linear.weight, linear.bias)
+    x = torch.randn(1, rows, 96)
+    expected = torch.nn.functional.linear(x, layer.dequantized(), linear.bias)
+    got = layer(x)
+    assert got.shape == (1, rows, 40)
+    assert torch.allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_kernel_is_chosen_by_row_count_and_an_oversized_layer_always_goes_blockwise() -> None:
+    small, oversized = 4864 * 896, cpu_int8.SCRATCH_MAX_ELEMENTS + 1
+    assert prefill_kernel(DECODE_ROWS, small) == "int8pack"
+    assert prefill_kernel(DECODE_ROWS + 1, small) == "blockwise"
+    assert prefill_kernel(BLOCKWISE_MAX_ROWS, small) == "blockwise"
+    assert prefill_kernel(BLOCKWISE_MAX_ROWS + 1, small) == "whole"
+    assert prefill_kernel(4096, oversized) == "blockwise"
+
+
+def _scratch_elements_after(layer: Int8WeightLinear, x: torch.Tensor) -> int:
+    """The float32 scratch a fresh thread holds after one call (the scratch is per thread)."""
+    sizes: list[int] = []
+
+    def call() -> None:
+        layer(x)
+        sizes.append(cpu_int8._scratch.buffer.numel())
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    thread.join()
+    return sizes[0]
+
+
+def test_a_blockwise_call_never_holds_the_whole_weight_as_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The point of the blockwise kernel: the converted weight is one block at a time (it stays in cache);
+    the whole-weight kernel converts all of it (a 896-row prefill still takes that path)."""
+    monkeypatch.setattr(cpu_int8, "BLOCK_ELEMENTS", 8 * 96)
+    layer = Int8WeightLinear(torch.randn(200, 96), None)
+    assert _scratch_elements_after(layer, torch.randn(DECODE_ROWS + 1, 96)) == 8 * 96
+    assert _scratch_elements_after(layer, torch.randn(BLOCKWISE_MAX_ROWS + 1, 96)) == 200 * 96
+    # A layer over the scratch limit (an lm_head asked for every position) is blockwise at any row count.
+    monkeypatch.setattr(cpu_int8, "SCRATCH_MAX_ELEMENTS", 100 * 96)
+    assert _scratch_elements_after(layer, torch.randn(BLOCKWISE_MAX_ROWS + 1, 96)) == 8 * 96
 
 
 def test_int8_weights_stay_close_to_the_float_weights() -> None:
