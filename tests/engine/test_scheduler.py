@@ -264,6 +264,19 @@ async def test_chunked_prefill_gives_the_same_tokens(tiny_backend, tiny_mistral_
         chunked.scheduler.close()
 
 
+async def test_a_chunked_prefill_runs_the_lm_head_on_the_last_position_only(tiny_mistral_dir) -> None:
+    chunked = load_tiny_backend(tiny_mistral_dir, prefill_chunk_tokens=64)
+    try:
+        rows: list[int] = []
+        lm_head = chunked.scheduler.model.get_output_embeddings()
+        lm_head.register_forward_hook(lambda _module, args, _out: rows.append(args[0].shape[-2]))
+        request = GenerationRequest(prompt_token_ids=random_prompt(300, 50), max_new_tokens=1)
+        await run(chunked, request)
+        assert rows == [0, 0, 0, 0, 1]  # five chunks of 64 tokens or fewer; only the last one's logits
+    finally:
+        chunked.scheduler.close()
+
+
 async def wait_for_tokens(backend, request_id: str, count: int) -> None:
     """Until the running request ``request_id`` has generated ``count`` tokens."""
     while True:
