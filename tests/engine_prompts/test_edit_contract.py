@@ -6,6 +6,7 @@ from roost.engine.prompts.edit import (
     EDIT_SYSTEM_PROMPT,
     EditRequest,
     RelatedCode,
+    asks_for_a_fix,
     code_of_answer,
     echoes_surroundings,
     edit_messages,
@@ -96,6 +97,16 @@ def test_an_edit_of_the_selection_alone_is_asked_as_a_plain_chat() -> None:
     assert messages[2].content == "now add a docstring"
     (alone,) = edit_messages(EditRequest("fix the bug", "pkg/m.py", "python", "", "x = 1\n", ""))
     assert alone.role == "user" and alone.content == "fix the bug\n\n```python\nx = 1\n```"
+
+
+def test_only_a_fix_is_asked_plainly_and_additive_instructions_keep_the_contract() -> None:
+    assert asks_for_a_fix("fix the bug") and asks_for_a_fix("This returns the wrong total")
+    assert asks_for_a_fix("it fails on an empty list") and asks_for_a_fix("Fix this security finding: B602")
+    assert not asks_for_a_fix("add type hints to this function")
+    assert not asks_for_a_fix("add a docstring that explains this code") and not asks_for_a_fix("prefix it")
+    hints = edit_messages(EditRequest("add type hints", "pkg/m.py", "python", "", "x = 1\n", ""))
+    assert [m.role for m in hints] == ["system", "user"] and hints[0].content == EDIT_SYSTEM_PROMPT
+    assert hints[1].content.endswith("Instruction: add type hints")
 
 
 def test_the_sentence_before_the_code_and_its_quoted_line_never_reach_the_code() -> None:
