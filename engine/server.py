@@ -134,7 +134,13 @@ def request_from_openai(body: dict[str, Any], chat: bool) -> GenerationRequest:
         forced_start = body.get("roost_forced_start") or ""
         if not isinstance(forced_start, str):
             raise BadRequest("`roost_forced_start` must be a string")
-        return GenerationRequest(prompt=prompt, forced_start=forced_start, **common)
+        # Roost extension: the words one of which the answer must start with (a receiver's members).
+        choices = body.get("roost_start_choices") or []
+        if not isinstance(choices, list) or not all(isinstance(choice, str) for choice in choices):
+            raise BadRequest("`roost_start_choices` must be a list of strings")
+        return GenerationRequest(
+            prompt=prompt, forced_start=forced_start, start_choices=tuple(choices), **common
+        )
     except (KeyError, TypeError, ValueError) as error:
         if isinstance(error, BadRequest):
             raise

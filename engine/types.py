@@ -107,7 +107,8 @@ class GenerationRequest:
     answer's end), chosen by the model's own scores (:mod:`roost.engine.start_choices`): the members an
     editor's completion list offers at ``receiver.▮``. Relative to the end of the prompt like
     ``forced_start``, which each choice therefore begins with (one that does not is left out). Empty:
-    no constraint. HTTP backends ignore it (a server cannot be asked to constrain tokens).
+    no constraint. HTTP backends ignore it (a server cannot be asked to constrain tokens), except our own
+    engine server, which gets it as ``roost_start_choices``.
 
     ``suffix`` is for servers whose ``/v1/completions`` accept an OpenAI ``suffix`` field (FIM done
     server side); in-process backends reject a request with a suffix (build the FIM prompt instead).

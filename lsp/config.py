@@ -166,7 +166,7 @@ class CompletionSettings:
         "At `receiver.` where the index knows every name the receiver offers (a Python module or class of the "
         "workspace whose bases are in it too), the in-process engine keeps the suggestion's first word to one of "
         "those names, as the editor's own completion list does, and the model picks among them by its own "
-        "scores (`docs/benchmarks.md`). No effect with a model server.",
+        "scores (`docs/benchmarks.md`). The shared engine does the same; no effect with another model server.",
     )
     prefetch: bool = setting(
         True,

@@ -251,6 +251,8 @@ class OpenAIHTTPBackend:
                 body["prompt"] = request.prompt or ""
                 if request.forced_start:
                     body["roost_forced_start"] = request.forced_start
+                if request.start_choices:
+                    body["roost_start_choices"] = list(request.start_choices)
             else:
                 # No token constraints over the wire: the forced start is sent as prompt text (the model
                 # continues after it, which is what the caller expects; only the healing is lost).

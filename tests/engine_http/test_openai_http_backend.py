@@ -459,7 +459,8 @@ async def test_our_own_engine_server_gets_the_prefetch_the_priority_and_the_forc
         backend = backend_for(server, server_kind="roost")
         assert backend.heals_forced_start and not backend_for(server).heals_forced_start
         prompt = "<|fim_middle|>def add(a, b):\n"
-        await run(backend, GenerationRequest(prompt=prompt, forced_start="    retu"))
+        choices = ("return", "retry")
+        await run(backend, GenerationRequest(prompt=prompt, forced_start="    retu", start_choices=choices))
         await run(backend, GenerationRequest(prompt=prompt, priority=RequestPriority.EDIT))
         await run(
             backend, GenerationRequest(prompt=prompt, prefill_only=True, priority=RequestPriority.PREFETCH)
@@ -468,6 +469,7 @@ async def test_our_own_engine_server_gets_the_prefetch_the_priority_and_the_forc
         await backend.aclose()
     healed, edit, prefetch, inline = (recorded.body for recorded in server.requests)
     assert healed["prompt"] == prompt and healed["roost_forced_start"] == "    retu"
+    assert healed["roost_start_choices"] == ["return", "retry"]
     assert edit["roost_priority"] == "edit" and "roost_prefill_only" not in edit
     assert prefetch["roost_priority"] == "prefetch" and prefetch["roost_prefill_only"] is True
     assert not any(key.startswith("roost_") for key in inline), "an inline request is the plain OpenAI body"
@@ -482,13 +484,17 @@ def test_the_engine_server_reads_the_roost_fields_and_refuses_bad_ones() -> None
     assert plain.forced_start == ""
     prefetch = request_from_openai({**body, "roost_priority": "prefetch", "roost_prefill_only": True}, False)
     assert prefetch.priority == RequestPriority.PREFETCH and prefetch.prefill_only
-    healed = request_from_openai({**body, "roost_forced_start": "x"}, chat=False)
-    assert healed.prompt == "def f(" and healed.forced_start == "x"
+    healed = request_from_openai(
+        {**body, "roost_forced_start": "x", "roost_start_choices": ["xa", "xb"]}, False
+    )
+    assert healed.prompt == "def f(" and healed.forced_start == "x" and healed.start_choices == ("xa", "xb")
     assert request_from_openai({**body, "roost_priority": "edit"}, False).priority == RequestPriority.EDIT
     for bad, message in (
         ({"roost_priority": "urgent"}, "roost_priority"),
         ({"roost_prefill_only": "yes"}, "roost_prefill_only"),
         ({"roost_forced_start": 3}, "roost_forced_start"),
+        ({"roost_start_choices": "name"}, "roost_start_choices"),
+        ({"roost_start_choices": ["a", 1]}, "roost_start_choices"),
     ):
         with pytest.raises(BadRequest, match=message):
             request_from_openai({**body, **bad}, chat=False)
