@@ -98,9 +98,12 @@ class EditRequest:
 
 
 # Instructions that ask for code that behaves differently ("fix the bug", "this is wrong", "it fails on
-# empty lists"): asked as a plain chat. Additive instructions (type hints, a docstring) keep the contract.
+# empty lists"): asked as a plain chat. Additive instructions (type hints, a docstring, error handling or
+# error messages) keep the contract.
 _FIX_WORDS = re.compile(
-    r"\b(?:fix\w*|bugs?|buggy|wrong|broken|incorrect|errors?|fails?|failing|crash\w*)\b", re.I
+    r"\b(?:fix\w*|bugs?|buggy|wrong|broken|incorrect|errors?(?!\s+(?:handling|messages?|checks?))|fails?"
+    r"|failing|crash\w*)\b",
+    re.I,
 )
 
 

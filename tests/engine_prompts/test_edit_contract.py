@@ -103,6 +103,8 @@ def test_only_a_fix_is_asked_plainly_and_additive_instructions_keep_the_contract
     assert asks_for_a_fix("fix the bug") and asks_for_a_fix("This returns the wrong total")
     assert asks_for_a_fix("it fails on an empty list") and asks_for_a_fix("Fix this security finding: B602")
     assert not asks_for_a_fix("add type hints to this function")
+    assert not asks_for_a_fix("add error handling") and not asks_for_a_fix("better error messages, please")
+    assert asks_for_a_fix("it raises an error on None") and asks_for_a_fix("errors out on None")
     assert not asks_for_a_fix("add a docstring that explains this code") and not asks_for_a_fix("prefix it")
     hints = edit_messages(EditRequest("add type hints", "pkg/m.py", "python", "", "x = 1\n", ""))
     assert [m.role for m in hints] == ["system", "user"] and hints[0].content == EDIT_SYSTEM_PROMPT
