@@ -42,7 +42,8 @@ DECODE_ROWS = 16
 # weight at once. bench/int8_prefill_probe.py (a forward's linear layers: 24 layers of Qwen2.5-0.5B's
 # shapes, weights out of cache as in the model), one core of the 2-core dev machine, ms a forward, whole
 # vs blockwise (1 Mi-element blocks): 17 rows 392 vs 308, 32 rows 675 vs 556, 64 rows 800-1086 vs
-# 677-1036, 128 rows 1809 vs 1735, 256 rows 2133-2242 vs 2363-2424 (whole wins). The product's prefetch
+# 677-1036, 128 rows 1234-1809 vs 1201-1735, 192 rows 1728 vs 1736, 256 rows 2133-2304 vs 2363-2430, 1024
+# rows 8972 vs 10562 (whole wins from ~192 rows: each block re-reads the activations). The product's prefetch
 # of a 920-token prompt, one core: 64-token chunks 68-72 -> 80-82 tok/s, 128-token 82-85 -> 88 tok/s.
 BLOCKWISE_MAX_ROWS = 128
 # The blockwise kernel's block: 1 Mi elements, 4 MiB of float32, which stays in this machine's L3 (32 MiB;
