@@ -14,8 +14,10 @@ Three kernels, by the number of rows a call multiplies (``prefill_kernel``):
 * short prefills (prefetch chunks, a keystroke's re-prefill, a speculative check): blockwise — the int8
   weights are converted to float32 a block of output rows at a time into a small scratch that stays in
   cache, and each block is multiplied at once into its columns of the output. The whole-weight conversion
-  below writes the float32 copy to memory and the GEMM reads it back: for the bundled model ~2.9 GB of
-  memory traffic a forward, whatever its row count, which a short chunk cannot amortize;
+  below writes the float32 copy to memory and the GEMM reads it back (~2.9 GB a forward of the bundled
+  model, whatever its row count). Blockwise is 10-30 % faster a short chunk where one core does the work
+  (one thread, or the other core busy), and no faster with both cores idle (there the memory traffic is
+  hidden and a few-row GEMM's own inefficiency dominates); its output is bit-identical;
 * long prefills: the int8 weights are converted whole to float32 into a scratch buffer shared by all
   layers (allocating a fresh float32 copy per call cost more than the copy itself, and fragments the
   heap), multiplied with float32's own GEMM, and the per-channel scale applied to the output (measured
@@ -44,7 +46,8 @@ DECODE_ROWS = 16
 # vs blockwise (1 Mi-element blocks): 17 rows 392 vs 308, 32 rows 675 vs 556, 64 rows 800-1086 vs
 # 677-1036, 128 rows 1234-1809 vs 1201-1735, 192 rows 1728 vs 1736, 256 rows 2133-2304 vs 2363-2430, 1024
 # rows 8972 vs 10562 (whole wins from ~192 rows: each block re-reads the activations). The product's prefetch
-# of a 920-token prompt, one core: 64-token chunks 68-72 -> 80-82 tok/s, 128-token 82-85 -> 88 tok/s.
+# of a 920-token prompt, one core: 64-token chunks 68-72 -> 80-82 tok/s, 128-token 82-85 -> 88 tok/s; both
+# threads on an idle machine: 97.1 -> 96.9 and 128.7 -> 124.2 (one round: within noise).
 BLOCKWISE_MAX_ROWS = 128
 # The blockwise kernel's block: 1 Mi elements, 4 MiB of float32, which stays in this machine's L3 (32 MiB;
 # L2 is 1 MiB a core). Smaller blocks lose more to the GEMM's per-call packing and short N than they win
