@@ -6,18 +6,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import pytest
+from test_prompt_reuse import make_pipeline
 
-from roost.context.retrieval import Retriever
-from roost.context.retrieval.standalone import ParsedWorkspace
-from roost.engine.gate.gate import Gate
-from roost.engine.prompts.family import make_format
 from roost.engine.types import GenerationRequest, GenerationTimings, TextChunk
-from roost.lsp.core.completion.pipeline import CompletionInput, CompletionPipeline, PipelineSettings
-from roost.lsp.core.completion.prompt import PromptSettings, start_choices
+from roost.lsp.core.completion.pipeline import CompletionInput
+from roost.lsp.core.completion.prompt import start_choices
 
 UNITS = """METRE = 1.0
 
@@ -46,27 +41,6 @@ class RecordingBackend:
         yield TextChunk(text="", finish_reason="stop", timings=GenerationTimings())
 
 
-def pipeline_for(
-    root: Path, backend: RecordingBackend, *, member_choices: bool, heals: bool
-) -> CompletionPipeline:
-    async def get_backend() -> Any:
-        return backend
-
-    services = SimpleNamespace(
-        backend=get_backend,
-        retriever=Retriever(ParsedWorkspace(root), redact=lambda text: text),
-        gate=Gate(),
-        workspace_secrets=frozenset(),
-        prompt_format=make_format("qwen2.5-coder", heals_forced_start=heals),
-        root=root,
-        index_service=None,
-    )
-    settings = PipelineSettings(
-        debounce_ms=0, prompt=PromptSettings(budget=2048), member_choices=member_choices
-    )
-    return CompletionPipeline(services, lambda: settings)
-
-
 async def request_at(
     root: Path, line: str, *, member_choices: bool = True, heals: bool = True
 ) -> GenerationRequest:
@@ -75,7 +49,7 @@ async def request_at(
     (root / "main.py").write_text(text)
     offset = text.index(line) + len(line)
     backend = RecordingBackend()
-    pipeline = pipeline_for(root, backend, member_choices=member_choices, heals=heals)
+    pipeline = make_pipeline(root, backend, suffix_first=heals, member_choices=member_choices)
     await pipeline.complete(
         CompletionInput("main.py", "python", text, 4, 4 + len(line), offset, uri="file:///w/main.py")
     )
@@ -118,7 +92,7 @@ async def test_a_kept_context_does_not_keep_the_previous_receivers_names(tmp_pat
     # own: after ``units.METRE * side.`` (an unresolved receiver) there are none, not those of ``units``.
     (tmp_path / "units.py").write_text(UNITS)
     backend = RecordingBackend()
-    pipeline = pipeline_for(tmp_path, backend, member_choices=True, heals=True)
+    pipeline = make_pipeline(tmp_path, backend, suffix_first=True)
     for line in ("return units.", "return units.METRE * side."):
         text = f"import units\n\n\ndef report(side):\n    {line}\n"
         offset = text.index(line) + len(line)

@@ -104,7 +104,12 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def make_pipeline(
-    root: Path, backend: RecordingBackend, budget: int = 2048, *, suffix_first: bool = False
+    root: Path,
+    backend: Any,
+    budget: int = 2048,
+    *,
+    suffix_first: bool = False,
+    member_choices: bool = True,
 ) -> CompletionPipeline:
     async def get_backend() -> Any:
         return backend
@@ -118,7 +123,9 @@ def make_pipeline(
         root=root,
         index_service=None,
     )
-    settings = PipelineSettings(debounce_ms=0, prompt=PromptSettings(budget=budget))
+    settings = PipelineSettings(
+        debounce_ms=0, prompt=PromptSettings(budget=budget), member_choices=member_choices
+    )
     return CompletionPipeline(services, lambda: settings)
 
 
