@@ -156,10 +156,10 @@ class CompletionSettings:
     suffix_first: bool = setting(
         True,
         "Fill-in-the-middle prompts put the code after the cursor before the code above it (SPM) where the "
-        "model runs in process and its format supports it (Qwen2.5-Coder): the engine writes the cursor's "
-        "partial word in the model's own tokens (token healing). Measured better on HumanEval infilling, and "
-        "a keystroke then reuses the whole prompt's KV (`docs/benchmarks.md`). Off: prefix first (PSM), as a "
-        "model server always gets.",
+        "model runs in process or in the shared engine and its format supports it (Qwen2.5-Coder): the engine "
+        "writes the cursor's partial word in the model's own tokens (token healing). Measured better on "
+        "HumanEval infilling, and a keystroke then reuses the whole prompt's KV (`docs/benchmarks.md`). Off: "
+        "prefix first (PSM), as another model server always gets.",
     )
     member_choices: bool = setting(
         True,
