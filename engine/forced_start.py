@@ -19,6 +19,11 @@ import torch
 _AFTER = "\U0010ffff"
 
 
+def continues_identifier(char: str) -> bool:
+    """Whether ``char`` can continue an identifier (a name written so far is not ended by it)."""
+    return char.isalnum() or char == "_"
+
+
 class ForcedStartIndex:
     """The vocabulary's texts, arranged to answer "which tokens can continue this forced tail" quickly
     (a forced tail is a few characters; the vocabulary 150k tokens)."""
@@ -68,7 +73,7 @@ class ForcedStartIndex:
         if self._non_identifier is None or self._non_identifier.numel() != vocabulary:
             mask = torch.zeros(vocabulary, dtype=torch.bool)
             for text, token in zip(self._texts, self._ids.tolist(), strict=True):
-                if token < vocabulary and not (text[0].isalnum() or text[0] == "_"):
+                if token < vocabulary and not continues_identifier(text[0]):
                     mask[token] = True
             self._non_identifier = mask
         return self._non_identifier

@@ -19,11 +19,7 @@ from enum import Enum
 
 import torch
 
-from roost.engine.forced_start import ForcedStartIndex
-
-
-def continues_identifier(char: str) -> bool:
-    return char.isalnum() or char == "_"
+from roost.engine.forced_start import ForcedStartIndex, continues_identifier
 
 
 class ChoiceState(Enum):

@@ -461,7 +461,8 @@ def receiver_listings(
 
 # What names a receiver may take, for the engine's start choices: the members an editor's completion list
 # offers (see ``offered_names``). Only where the index knows all of them is the answer held to them.
-_VALUE_KINDS = frozenset({SymbolKind.VARIABLE, SymbolKind.CONSTANT, SymbolKind.FIELD})
+# Definitions that stand for a value (followed to the class or module they hold).
+VALUE_KINDS = frozenset({SymbolKind.VARIABLE, SymbolKind.CONSTANT, SymbolKind.FIELD})
 # Bases that give a class no names of note (abc and typing markers): a class over them is still known whole.
 _MEMBERLESS_BASES = frozenset(
     {"object", "ABC", "abc.ABC", "Generic", "typing.Generic", "Protocol", "typing.Protocol"}
@@ -486,7 +487,7 @@ def receiver_owners(
     for target in targets:
         if is_module(target) or is_class(target):
             owners.append(target)
-        elif target.definition is not None and target.definition.kind in _VALUE_KINDS:
+        elif target.definition is not None and target.definition.kind in VALUE_KINDS:
             lines = lines_of(target.path)
             source = "\n".join(lines).encode("utf-8") if lines else None
             owners.extend(value_classes(resolver, target, source))

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from roost.context.facts import CLASS_LIKE_KINDS, FileFacts, SymbolKind
+from roost.context.facts import CLASS_LIKE_KINDS, FileFacts
 from roost.context.graph import SymbolLocation
 from roost.context.languages import language_for_path
 from roost.context.parsing import parse_facts
@@ -25,6 +25,7 @@ from roost.context.retrieval.bm25 import BM25WindowIndex
 from roost.context.retrieval.cursor import CursorContext, analyse_cursor
 from roost.context.retrieval.members import (
     SCORE_BASE_LEVEL,
+    VALUE_KINDS,
     LineFit,
     ReceiverMember,
     class_members_by_level,
@@ -64,7 +65,6 @@ SCORE_LEXICAL = 0.2
 SAME_FILE_FACTOR = 0.8
 # A variable's definition line (``S = SingletonRegistry()``) says less than a function's signature.
 VARIABLE_FACTOR = 0.7
-_VARIABLE_KINDS = frozenset({SymbolKind.VARIABLE, SymbolKind.CONSTANT, SymbolKind.FIELD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,7 +404,7 @@ class Retriever:
             return
         if target.path == session.request.path:
             score *= SAME_FILE_FACTOR
-        if definition is not None and definition.kind in _VARIABLE_KINDS:
+        if definition is not None and definition.kind in VALUE_KINDS:
             score *= VARIABLE_FACTOR
         session.candidates.append(
             Candidate(

@@ -141,8 +141,8 @@ def _plain_message(request: EditRequest) -> str:
     all 30 "fix the bug" tasks of bench/edit_bench.py with "To fix the bug ... we need to ensure that ...",
     a restated docstring and, in 14 of them, the code unchanged (code changed 12/30, vs 20/30 in a plain
     chat). It gets no file name and no import lines either: with them, in this shape, it did no better
-    (passed 5/30 vs 6/30, code changed 19/30 vs 20/30; docs/benchmarks.md, model edits). The answer's prose never reaches the code: the parser takes the
-    fenced block that has the selection's first line."""
+    (passed 5/30 vs 6/30, code changed 19/30 vs 20/30; docs/benchmarks.md, model edits). The answer's
+    prose never reaches the code: the parser takes the fenced block that has the selection's first line."""
     tag = request.language
     parts = [_first_instruction(request), f"```{tag}\n{request.selection.rstrip()}\n```"]
     if request.findings:

@@ -113,12 +113,12 @@ class _InFlight:
     prefix: str
     suffix: str
     task: asyncio.Task[list[str]]
+    # The generation's own account (its model call's figures reach the follow-ups it answers too).
+    generated: CompletionOutcome
     partial: list[str] = field(default_factory=list)  # the answer streamed so far
     # Its request was answered with the first line (these texts): the rest is decoded for a follow-up
     # that may not come.
     early_texts: tuple[str, ...] = ()
-    # The generation's own account (its model call's figures reach the follow-ups it answers too).
-    generated: CompletionOutcome | None = None
 
     def may_continue_with(self, typed: str) -> bool:
         """Whether what the user typed since can still be the start of this suggestion."""
@@ -305,7 +305,7 @@ class CompletionPipeline:
             )
             if within:
                 outcome.texts, outcome.source, outcome.early_first_line = list(within), "in_flight", True
-                outcome.generation = in_flight.generated.generation if in_flight.generated else None
+                outcome.generation = in_flight.generated.generation
                 return
             try:
                 texts = await asyncio.shield(in_flight.task)
@@ -318,7 +318,7 @@ class CompletionPipeline:
             rest = tuple(texts) if not typed else typed_ahead(in_flight.prefix[-512:], tuple(texts), prefix)
             if rest:
                 outcome.texts, outcome.source = list(rest), "in_flight"
-                outcome.generation = in_flight.generated.generation if in_flight.generated else None
+                outcome.generation = in_flight.generated.generation
                 return
             # The user typed something else: fall through to a fresh request.
 
@@ -349,7 +349,7 @@ class CompletionPipeline:
             loop.create_future() if self.settings().first_line_early else None
         )
         task = loop.create_task(self._generate(request, generated, partial, first_line))
-        entry = _InFlight(prefix, suffix, task, partial, generated=generated)
+        entry = _InFlight(prefix, suffix, task, generated, partial)
         self._in_flight[uri] = entry
         try:
             if first_line is not None:
