@@ -27,14 +27,19 @@ from roost.engine.backends.transformers_backend import (
 from .conftest import save_tiny_model
 
 
-@pytest.mark.parametrize("rows", [1, DECODE_ROWS, DECODE_ROWS + 1, 64], ids=lambda r: f"{r} rows")
-def test_both_kernels_compute_the_dequantized_layer(rows: int) -> None:
+def _layer_and_reference(rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A 96 -> 40 int8 layer (with bias) applied to ``rows`` random rows, and the float32 GEMM of the same
+    dequantized weights: what every kernel must compute."""
     torch.manual_seed(0)
     linear = torch.nn.Linear(96, 40, bias=True)
     layer = Int8WeightLinear(linear.weight, linear.bias)
     x = torch.randn(1, rows, 96)
-    expected = torch.nn.functional.linear(x, layer.dequantized(), linear.bias)
-    got = layer(x)
+    return layer(x), torch.nn.functional.linear(x, layer.dequantized(), linear.bias)
+
+
+@pytest.mark.parametrize("rows", [1, DECODE_ROWS, DECODE_ROWS + 1, 64], ids=lambda r: f"{r} rows")
+def test_both_kernels_compute_the_dequantized_layer(rows: int) -> None:
+    got, expected = _layer_and_reference(rows)
     assert got.dtype == torch.float32 and got.shape == (1, rows, 40)
     # The decode kernel rounds activations to bfloat16 (8 bits of mantissa); the prefill path is exact.
     assert torch.allclose(got, expected, atol=0.02 * expected.abs().max().item())
@@ -51,12 +56,7 @@ def test_the_prefill_kernels_compute_the_dequantized_layer_in_float32(
     """Blockwise (around its row limit) and whole-weight conversion both give float32 GEMM's answer; blocks
     of 7 output rows make 6 blocks of the 40, the last one partial."""
     monkeypatch.setattr(cpu_int8, "BLOCK_ELEMENTS", 7 * 96)
-    torch.manual_seed(0)
-    linear = torch.nn.Linear(96, 40, bias=True)
-    layer = Int8WeightLinear(linear.weight, linear.bias)
-    x = torch.randn(1, rows, 96)
-    expected = torch.nn.functional.linear(x, layer.dequantized(), linear.bias)
-    got = layer(x)
+    got, expected = _layer_and_reference(rows)
     assert got.shape == (1, rows, 40)
     assert torch.allclose(got, expected, rtol=1e-5, atol=1e-5)
 

@@ -6,6 +6,8 @@ the gate judges the whole answer before it is cached; with the setting off the w
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,19 @@ async def _inline(session: LspSession, uri: str, line: int, character: int) -> s
     return result.items[0].insert_text if result is not None and result.items else ""
 
 
+@contextlib.asynccontextmanager
+async def _early_session(
+    workspace: Path, rules: list[tuple[str, str]]
+) -> AsyncIterator[tuple[FakeOpenAI, LspSession, str]]:
+    """A ready server with first_line_early on, the model scripted by ``rules``, and TOTAL open."""
+    with FakeOpenAI(rules=rules) as fake:
+        async with lsp_session(
+            workspace, initialization_options=_options(fake, "on"), capabilities=inline_capabilities()
+        ) as session:
+            await session.wait_for_status("ready")
+            yield fake, session, session.open("shop/total.py", TOTAL)
+
+
 async def _details(session: LspSession, uri: str) -> Any:
     return await session.client.protocol.send_request_async("roost/completionDetails", {"uri": uri})
 
@@ -61,96 +76,76 @@ async def _until(condition: Any, timeout: float = 15.0) -> None:
 async def test_the_first_line_comes_while_the_block_is_decoded_and_its_acceptance_gets_the_rest(
     workspace: Path,
 ) -> None:
-    with FakeOpenAI(rules=[("def total(", ANSWER)]) as fake:
-        async with lsp_session(
-            workspace, initialization_options=_options(fake, "on"), capabilities=inline_capabilities()
-        ) as session:
-            await session.wait_for_status("ready")
-            uri = session.open("shop/total.py", TOTAL)
-            # The model has sent the first line and holds the rest: the answer is that line alone.
-            first = await _inline(session, uri, 1, 4)
-            assert first == FIRST_LINE
-            assert not fake.release.is_set()
-            details = await _details(session, uri)
-            assert details.source == "model" and details.shape == "multi" and details.early_first_line
-            assert details.texts == [FIRST_LINE]
+    async with _early_session(workspace, [("def total(", ANSWER)]) as (fake, session, uri):
+        # The model has sent the first line and holds the rest: the answer is that line alone.
+        first = await _inline(session, uri, 1, 4)
+        assert first == FIRST_LINE
+        assert not fake.release.is_set()
+        details = await _details(session, uri)
+        assert details.source == "model" and details.shape == "multi" and details.early_first_line
+        assert details.texts == [FIRST_LINE]
 
-            # Typing the line's first characters: the rest of the line at once, the block still decoding.
-            session.client.text_document_did_change(_edit(uri, 2, 1, 4, FIRST_LINE[:3]))
-            assert await _inline(session, uri, 1, 7) == FIRST_LINE[3:]
-            assert (await _details(session, uri)).early_first_line
+        # Typing the line's first characters: the rest of the line at once, the block still decoding.
+        session.client.text_document_did_change(_edit(uri, 2, 1, 4, FIRST_LINE[:3]))
+        assert await _inline(session, uri, 1, 7) == FIRST_LINE[3:]
+        assert (await _details(session, uri)).early_first_line
 
-            # The editor accepts the line and asks again at the new cursor; the model finishes the block.
-            session.client.text_document_did_change(_edit(uri, 3, 1, 7, FIRST_LINE[3:]))
-            rest = asyncio.ensure_future(_inline(session, uri, 1, 4 + len(FIRST_LINE)))
-            fake.release.set()
-            assert await rest == REST
-            assert len(fake.completion_requests()) == 1, "the rest comes from the same generation"
-            details = await _details(session, uri)
-            assert details.source in ("in_flight", "cache") and not details.early_first_line
-            assert fake.hung_up == 0
+        # The editor accepts the line and asks again at the new cursor; the model finishes the block.
+        session.client.text_document_did_change(_edit(uri, 3, 1, 7, FIRST_LINE[3:]))
+        rest = asyncio.ensure_future(_inline(session, uri, 1, 4 + len(FIRST_LINE)))
+        fake.release.set()
+        assert await rest == REST
+        assert len(fake.completion_requests()) == 1, "the rest comes from the same generation"
+        details = await _details(session, uri)
+        assert details.source in ("in_flight", "cache") and not details.early_first_line
+        assert fake.hung_up == 0
 
 
 async def test_a_request_that_does_not_continue_the_suggestion_cancels_its_generation(
     workspace: Path,
 ) -> None:
     rules = [("\n    zz", "_count = 1"), ("def total(", ANSWER)]
-    with FakeOpenAI(rules=rules) as fake:
-        async with lsp_session(
-            workspace, initialization_options=_options(fake, "on"), capabilities=inline_capabilities()
-        ) as session:
-            await session.wait_for_status("ready")
-            uri = session.open("shop/total.py", TOTAL)
-            assert await _inline(session, uri, 1, 4) == FIRST_LINE
-            # The user types something else: the generation still decoding the block is cancelled.
-            session.client.text_document_did_change(_edit(uri, 2, 1, 4, "zz"))
-            assert await _inline(session, uri, 1, 6) == "_count = 1"
-            await _until(lambda: fake.hung_up == 1)
-            assert len(fake.completion_requests()) == 2
-            # Nothing of the cancelled block was cached: back at the accepted line, the model is asked again.
-            fake.release.set()
-            session.client.text_document_did_change(_edit(uri, 3, 1, 4, FIRST_LINE, end_character=6))
-            await _inline(session, uri, 1, 4 + len(FIRST_LINE))
-            assert len(fake.completion_requests()) == 3
+    async with _early_session(workspace, rules) as (fake, session, uri):
+        assert await _inline(session, uri, 1, 4) == FIRST_LINE
+        # The user types something else: the generation still decoding the block is cancelled.
+        session.client.text_document_did_change(_edit(uri, 2, 1, 4, "zz"))
+        assert await _inline(session, uri, 1, 6) == "_count = 1"
+        await _until(lambda: fake.hung_up == 1)
+        assert len(fake.completion_requests()) == 2
+        # Nothing of the cancelled block was cached: back at the accepted line, the model is asked again.
+        fake.release.set()
+        session.client.text_document_did_change(_edit(uri, 3, 1, 4, FIRST_LINE, end_character=6))
+        await _inline(session, uri, 1, 4 + len(FIRST_LINE))
+        assert len(fake.completion_requests()) == 3
 
 
 async def test_a_request_in_another_document_cancels_the_rest_of_a_block_answered_early(
     workspace: Path,
 ) -> None:
     rules = [("def other(", "return 1"), ("def total(", ANSWER)]
-    with FakeOpenAI(rules=rules) as fake:
-        async with lsp_session(
-            workspace, initialization_options=_options(fake, "on"), capabilities=inline_capabilities()
-        ) as session:
-            await session.wait_for_status("ready")
-            uri = session.open("shop/total.py", TOTAL)
-            assert await _inline(session, uri, 1, 4) == FIRST_LINE
-            other = session.open("shop/other.py", "def other():\n    \n")
-            assert await _inline(session, other, 1, 4) == "return 1"
-            await _until(lambda: fake.hung_up == 1)
+    async with _early_session(workspace, rules) as (fake, session, uri):
+        assert await _inline(session, uri, 1, 4) == FIRST_LINE
+        other = session.open("shop/other.py", "def other():\n    \n")
+        assert await _inline(session, other, 1, 4) == "return 1"
+        await _until(lambda: fake.hung_up == 1)
 
 
 async def test_a_cursor_resting_in_another_document_cancels_the_rest_of_a_block_answered_early(
     workspace: Path,
 ) -> None:
-    with FakeOpenAI(rules=[("def total(", ANSWER)]) as fake:
-        async with lsp_session(
-            workspace, initialization_options=_options(fake, "on"), capabilities=inline_capabilities()
-        ) as session:
-            await session.wait_for_status("ready")
-            uri = session.open("shop/total.py", TOTAL)
-            assert await _inline(session, uri, 1, 4) == FIRST_LINE
-            # Resting in the same document keeps it (the accepted line's follow-up may still come) ...
-            idle = {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}
-            session.client.protocol.notify("roost/cursorIdle", idle)
-            other = session.open("shop/other.py", "def other():\n    \n")
-            await session.client.protocol.send_request_async("roost/debugStats", {})
-            assert fake.hung_up == 0
-            # ... resting in another one ends it: the engine would not prefetch while it decodes.
-            idle = {"textDocument": {"uri": other}, "position": {"line": 1, "character": 4}}
-            session.client.protocol.notify("roost/cursorIdle", idle)
-            # Well before the backend's 10 s read timeout would hang up the held stream anyway.
-            await _until(lambda: fake.hung_up == 1, timeout=4.0)
+    async with _early_session(workspace, [("def total(", ANSWER)]) as (fake, session, uri):
+        assert await _inline(session, uri, 1, 4) == FIRST_LINE
+        # Resting in the same document keeps it (the accepted line's follow-up may still come) ...
+        idle = {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}
+        session.client.protocol.notify("roost/cursorIdle", idle)
+        other = session.open("shop/other.py", "def other():\n    \n")
+        await session.client.protocol.send_request_async("roost/debugStats", {})
+        assert fake.hung_up == 0
+        # ... resting in another one ends it: the engine would not prefetch while it decodes.
+        idle = {"textDocument": {"uri": other}, "position": {"line": 1, "character": 4}}
+        session.client.protocol.notify("roost/cursorIdle", idle)
+        # Well before the backend's 10 s read timeout would hang up the held stream anyway.
+        await _until(lambda: fake.hung_up == 1, timeout=4.0)
 
 
 async def test_a_block_the_gate_blocks_is_not_cached_behind_its_first_line(workspace: Path) -> None:
