@@ -139,3 +139,6 @@ def test_redaction_keeps_the_choices_only_where_the_prompt_still_ends_the_same()
         GenerationRequest(prompt=f'k = "{key[:8]}', forced_start=key[8:], start_choices=(key[8:],))
     )
     assert cut.forced_start == "" and cut.start_choices == ()
+    # A name the scanner would redact is never one the model is made to write; the others stay.
+    named = redact_request(GenerationRequest(prompt="creds.", start_choices=("region", key)))
+    assert named.prompt == "creds." and named.start_choices == ("region",)

@@ -155,13 +155,20 @@ async def test_a_generic_clients_cursor_resting_where_it_asks_for_code_actions_i
         await actions(_code_action(uri, (1, 11), (1, 11), invoked))  # the user asked
         await asyncio.sleep(0.6)
         assert (await _prefetch_stats(session)).started == 0
+        # A cursor resting in a secrets file: no prompt is built there (the document policy refuses it).
+        (workspace / ".env").write_text("API_TOKEN=not-for-models\n")
+        env_uri = session.open(".env", "API_TOKEN=not-for-models\n")
+        await actions(_code_action(env_uri, (0, 3), (0, 3), automatic))
+        stats = await _until_prefetch(session, lambda stats: stats.codeActionRests >= 1)
+        assert stats.started == 0
         # The cursor passes one place and rests at the next.
         await actions(_code_action(uri, (0, 2), (0, 2), automatic))
         await actions(_code_action(uri, (1, 11), (1, 11), automatic))
         stats = await _until_prefetch(session, lambda stats: stats.started >= 1)
         await asyncio.sleep(0.6)
         stats = await _prefetch_stats(session)
-        assert (stats.codeActionRests, stats.started) == (1, 1)
+        assert (stats.codeActionRests, stats.started) == (2, 1)
+        assert fake_model.completion_requests() == [], "nothing reached the model server"
 
         # Once the client says where its cursor rests itself, code actions are only code actions.
         session.client.protocol.notify(CURSOR_IDLE, _idle(uri, 1, 11))
@@ -169,4 +176,4 @@ async def test_a_generic_clients_cursor_resting_where_it_asks_for_code_actions_i
         await actions(_code_action(uri, (0, 2), (0, 2), automatic))
         await asyncio.sleep(0.6)
         stats = await _prefetch_stats(session)
-        assert (stats.codeActionRests, stats.started) == (1, 2)
+        assert (stats.codeActionRests, stats.started) == (2, 2)
