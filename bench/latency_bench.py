@@ -6,6 +6,7 @@
                                                  [--first-line-early both|on|off|auto]
                                                  [--suffix-first on|off|both]
                                                  [--prefetch off|on|both] [--dwell 3.0]
+                                                 [--first-answer-ms 2000,0]
     nice .venv/bin/python bench/latency_bench.py --weights [--tasks 30]
 
 Default run (the real ``roost serve --stdio``, one server, the model loaded once):
@@ -41,6 +42,11 @@ b'. **Typing a real line**: for each file, the code line below that cursor is ta
    by a new model call. ``-v`` prints each model call's breakdown (``roost/completionDetails``): prompt
    tokens, tokens reused from the prefix-KV cache, prefill and decode seconds, generated tokens; the
    summary gives their medians for the first requests and for the keystrokes' model calls.
+a'. **First answer within a time** (``--first-answer-ms A,B``): one server per value of
+   ``completion.first_answer_ms`` (the product's default when not given), same cursors, printed side by side
+   (first suggestion, whole block, the first requests' prompt tokens, keystrokes, typing, RSS, how many
+   requests the server answered from a shorter prompt, identical first suggestions). ``2000,0`` is the
+   A/B of the setting (0: the whole prompt always, as before it existed).
 c. **Server memory**: RSS of the server's process tree (psutil) once it is ready, once the model is
    loaded (a warm-up request, reported apart as the cold start), its peak (sampled), and at the end.
 
@@ -64,6 +70,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -191,7 +198,7 @@ def cursor_idle_params(uri: str, line: int, character: int) -> dict[str, Any]:
     return {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}
 
 
-PREFETCH_COUNTERS = ("notifications", "started", "warmedTokens")
+PREFETCH_COUNTERS = ("notifications", "started", "warmedTokens", "quickAnswers")
 
 
 def prefetch_counts(stats: Any) -> dict[str, int]:
@@ -681,6 +688,11 @@ def main() -> int:
     parser.add_argument(
         "--dwell", type=float, default=3.0, help="seconds the cursor rests before each first request"
     )
+    parser.add_argument(
+        "--first-answer-ms",
+        default="",
+        help="comma-separated completion.first_answer_ms values, one server each (default: the product's)",
+    )
     parser.add_argument("--weights", action="store_true", help="compare weight forms (see above)")
     parser.add_argument("--forms", default="float32,int8")
     parser.add_argument("--tasks", type=int, default=30)
@@ -702,6 +714,11 @@ def main() -> int:
         parser.error(
             "--prefetch both compares one setting: give --first-line-early and --suffix-first one value"
         )
+    first_answers: list[int | None] = [int(v) for v in args.first_answer_ms.split(",") if v] or [None]
+    if len(first_answers) > 1 and (
+        first_line_early == "both" or args.suffix_first == "both" or len(prefetches) > 1
+    ):
+        parser.error("--first-answer-ms A,B compares one setting: give the other A/B options one value each")
     defaults = RoostConfig()
     budget = args.budget or prompt_settings(defaults).budget  # the product's own default for this machine
     options: dict[str, Any] = {"completion": {"debounce_ms": 0}, "context": {"budget": budget}}
@@ -720,29 +737,33 @@ def main() -> int:
         modes = ("on", "off") if first_line_early == "both" else (first_line_early,)
         orders = ("on", "off") if args.suffix_first == "both" else (args.suffix_first,)
         runs: dict[str, ServerRun] = {}
-        for mode in modes:
-            for order in orders:
-                for prefetch in prefetches:
-                    key = server_key(mode, order, prefetch, suffix_ab=len(orders) == 2)
-                    print(f"server with completion.first_line_early = {key} ({load()})", flush=True)
-                    completion: dict[str, Any] = {
-                        **options["completion"],
-                        "first_line_early": mode,
-                        "suffix_first": order == "on",
-                    }
-                    if prefetch.setting is not None:
-                        completion["prefetch"] = prefetch.setting
-                    runs[key] = asyncio.run(
-                        run_server(
-                            workspace,
-                            picked,
-                            {**options, "completion": completion},
-                            args.typing_chars,
-                            args.verbose,
-                            args.fresh_context,
-                            prefetch.dwell_s,
-                        )
-                    )
+        for mode, order, prefetch, first_answer in itertools.product(
+            modes, orders, prefetches, first_answers
+        ):
+            key = server_key(mode, order, prefetch, suffix_ab=len(orders) == 2)
+            if len(first_answers) > 1:
+                key = first_answer_key(first_answer)
+            print(f"server with completion.first_line_early = {key} ({load()})", flush=True)
+            completion: dict[str, Any] = {
+                **options["completion"],
+                "first_line_early": mode,
+                "suffix_first": order == "on",
+            }
+            if prefetch.setting is not None:
+                completion["prefetch"] = prefetch.setting
+            if first_answer is not None:
+                completion["first_answer_ms"] = first_answer
+            runs[key] = asyncio.run(
+                run_server(
+                    workspace,
+                    picked,
+                    {**options, "completion": completion},
+                    args.typing_chars,
+                    args.verbose,
+                    args.fresh_context,
+                    prefetch.dwell_s,
+                )
+            )
     raw_ms: list[float] = []
     raw_loads: list[float] = []
     if not args.no_raw:
@@ -772,6 +793,10 @@ def main() -> int:
             f"{statistics.median(on.block_ms):.0f} vs {statistics.median(off.block_ms):.0f} ms; {on.early}/"
             f"{len(on.first_ms)} answered early; whole block identical at {same}/{len(on.blocks)} cursors"
         )
+    if len(first_answers) == 2:
+        print()
+        a, b = (runs[first_answer_key(value)] for value in first_answers)
+        print("\n".join(first_answer_table(first_answers, a, b)))
     if len(prefetches) == 2:
         on = runs[server_key(modes[0], orders[0], prefetches[0], suffix_ab=False)]
         off = runs[server_key(modes[0], orders[0], prefetches[1], suffix_ab=False)]
@@ -790,6 +815,59 @@ def main() -> int:
             )
         )
     return 0
+
+
+def first_answer_key(value: int | None) -> str:
+    return f"first_answer_ms = {value if value is not None else 'default'}"
+
+
+def first_answer_table(values: list[int | None], a: ServerRun, b: ServerRun) -> list[str]:
+    """The ``completion.first_answer_ms`` A/B side by side (same run, same cursors)."""
+
+    def p50_p90(values: list[float]) -> str:
+        return f"{statistics.median(values):.0f} / {percentile(values, 90):.0f}" if values else "-"
+
+    def built(run: ServerRun) -> str:
+        tokens = [x.built_prompt_tokens or x.prompt_tokens for x in run.firsts]
+        return f"{statistics.median(tokens):.0f}" if tokens else "-"
+
+    def typing(run: ServerRun) -> str:
+        if not run.typing:
+            return "-"
+        cached = sum(1 for x in run.typing if not x.model_call) / len(run.typing)
+        return f"{p50_p90([x.ms for x in run.typing])}; {cached:.0%} cache"
+
+    identical = sum(1 for x, y in zip(a.suggestions, b.suggestions, strict=True) if x == y)
+    rows = [
+        ("first suggestion p50 / p90 (ms)", p50_p90(a.first_ms), p50_p90(b.first_ms)),
+        ("whole block p50 / p90 (ms)", p50_p90(a.block_ms), p50_p90(b.block_ms)),
+        ("first requests' prompt built (tok, median)", built(a), built(b)),
+        ("non-matching keystroke p50 / p90 (ms)", p50_p90(a.non_matching_ms), p50_p90(b.non_matching_ms)),
+        ("typing real lines p50 / p90 (ms)", typing(a), typing(b)),
+        (
+            "server RSS peak (MiB)",
+            f"{a.rss.get('peak', 0) / 2**20:.0f}",
+            f"{b.rss.get('peak', 0) / 2**20:.0f}",
+        ),
+        (
+            "requests answered from a shorter prompt",
+            str(a.prefetch.get("quickAnswers", "-")),
+            str(b.prefetch.get("quickAnswers", "-")),
+        ),
+        (
+            "load (median at the first suggestions)",
+            f"{statistics.median(a.first_load):.1f}",
+            f"{statistics.median(b.first_load):.1f}",
+        ),
+    ]
+    width = max(len(row[0]) for row in rows)
+    names = [str(v) if v is not None else "default" for v in values]
+    return [
+        f"completion.first_answer_ms {names[0]} vs {names[1]} (same run, same {len(a.first_ms)} cursors; identical "
+        f"first suggestions {identical}/{len(a.suggestions)}):",
+        f"  {'':<{width}}  {names[0]:>22}  {names[1]:>22}",
+        *(f"  {label:<{width}}  {x:>22}  {y:>22}" for label, x, y in rows),
+    ]
 
 
 def server_key(mode: str, order: str, prefetch: Prefetch, *, suffix_ab: bool) -> str:
@@ -854,7 +932,12 @@ def prefetch_table(on: ServerRun, off: ServerRun, dwell_s: float, raw_ms: list[f
             p50_p90(off.non_matching_ms),
             "",
         ),
-        ("server prefetch notifications / started / warmed tok", counters(on), counters(off), ""),
+        (
+            "server prefetch notifications / started / warmed tok / quick answers",
+            counters(on),
+            counters(off),
+            "",
+        ),
         (
             "load (median at the first suggestions)",
             f"{statistics.median(on.first_load):.1f}",

@@ -4,6 +4,9 @@
                                                  [--stages] [--only product|raw|stages] [--json OUT]
                                                  [--compare-psm]
 
+``--first-answer-ms N``: the product server's ``completion.first_answer_ms`` (0: the whole prompt always;
+default: the product's, which on a CPU answers a prompt too long to prefill in that time from a shorter one).
+
 ``--compare-psm``: the product a second time with ``completion.suffix_first`` off (prefix-first FIM
 prompts, as before token healing), same tasks, same run: the A/B of the suffix-first prompt.
 
@@ -153,6 +156,7 @@ async def run_product(
     first_line_early: str = "auto",
     suffix_first: bool = True,
     model: str = "default",
+    first_answer_ms: int | None = None,
 ) -> list[Result]:
     """Every task through one real ``roost serve --stdio``, asked as an editor asks."""
     sys.path.insert(0, str(REPO / "tests"))
@@ -171,6 +175,8 @@ async def run_product(
             "suffix_first": suffix_first,
         },
     }
+    if first_answer_ms is not None:  # otherwise the product's default
+        options["completion"]["first_answer_ms"] = first_answer_ms
     cache = model_cache_dir()
     command = serve_command()
     results: list[Result] = []
@@ -246,7 +252,7 @@ def _plain_details(details: Any) -> dict[str, Any]:
         return value
 
     described = plain(details) or {}
-    keys = ("source", "shape", "texts", "blocked", "message", "context", "early_first_line")
+    keys = ("source", "shape", "texts", "blocked", "message", "context", "early_first_line", "quick_prompt")
     return {key: described.get(key) for key in keys}
 
 
@@ -424,6 +430,13 @@ def print_report(
                 f"{sum(1 for r in results if r.detail.get('rest_source') in ('in_flight', 'cache'))} rests "
                 f"from the same generation"
             )
+    for variant, results in runs.get("product", {}).items():
+        quick = [r for r in results if r.detail.get("quick_prompt")]
+        if quick:
+            print(
+                f"  product {variant}: {len(quick)} answered from a shorter prompt (completion.first_answer_ms), "
+                f"{sum(1 for r in quick if r.passed)} of them passed"
+            )
     if "product" in runs and "raw" in runs:
         for variant in tasks:
             product, raw = runs["product"].get(variant, []), runs["raw"].get(variant, [])
@@ -458,7 +471,12 @@ async def main_async(args: argparse.Namespace) -> int:
     )
     if "product" in wanted:
         product = await run_product(
-            everything, args.max_tokens, progress, args.first_line_early, model=args.model
+            everything,
+            args.max_tokens,
+            progress,
+            args.first_line_early,
+            model=args.model,
+            first_answer_ms=args.first_answer_ms,
         )
         runs["product"] = _by_variant(tasks, product)
     if args.compare_psm:  # the product with prefix-first prompts, same tasks, same run
@@ -527,6 +545,12 @@ def main() -> int:
         "--model",
         default="default",
         help="model.name for the product server and the raw baseline alike (e.g. default-1.5b)",
+    )
+    parser.add_argument(
+        "--first-answer-ms",
+        type=int,
+        default=None,
+        help="the product server's completion.first_answer_ms (default: the product's; 0: the whole prompt always)",
     )
     parser.add_argument("--only", default="", help="comma-separated subset of product,raw,stages")
     parser.add_argument("--json", default="", help="write every task's completions and verdicts here")

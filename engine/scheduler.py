@@ -72,6 +72,7 @@ from roost.engine.kv_batch import (
 )
 from roost.engine.native_memory import release_freed_memory
 from roost.engine.speculative import PromptLookup, accepted_tokens
+from roost.engine.speed import PrefillEstimate, SpeedMeter
 from roost.engine.start_choices import ChoiceState, choice_state, pick_choice_token
 from roost.engine.tokenizer import TokenizerAdapter
 from roost.engine.types import (
@@ -133,6 +134,11 @@ class SchedulerOptions:
     speculative_tokens: int = SPECULATIVE_TOKENS_DEFAULT
     # The shortest suffix of the request's tokens that a draft may be matched on (see PromptLookup).
     speculative_min_ngram: int = 2
+    # At start, the worker times a prefill of this many tokens and one decode step, so that
+    # :meth:`Scheduler.estimate_prefill` can answer before the first real request. None: a model loaded by
+    # the transformers backend calibrates (transformers_backend.scheduler_options), a bare Scheduler does
+    # not; 0: never (the speeds are then learnt from the requests).
+    calibration_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,19 +150,20 @@ class SchedulerEvent:
 
 
 class PrefixKVCache:
-    """LRU of prompt KV by token prefix, bounded by bytes. Used from the worker thread only."""
+    """LRU of prompt KV by token prefix, bounded by bytes. Written by the worker thread; the lock lets
+    other threads ask how much of a prompt it holds (:meth:`shared_length`)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[int, tuple[torch.Tensor, KVLayers, int]] = OrderedDict()
         self._ids = itertools.count()
+        self._lock = threading.Lock()
         self.bytes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def lookup(self, token_ids: torch.Tensor) -> tuple[int, KVLayers | None]:
-        """Longest cached prefix of ``token_ids``: (its length, its KV layers or None)."""
+    def _longest(self, token_ids: torch.Tensor) -> tuple[int, int | None]:
         best_len, best_key = 0, None
         for key, (tokens, _kv, _size) in self._entries.items():
             n = min(len(tokens), len(token_ids))
@@ -166,29 +173,42 @@ class PrefixKVCache:
             shared = int(differs[0]) if len(differs) else n
             if shared > best_len:
                 best_len, best_key = shared, key
-        if best_key is None:
-            return 0, None
-        self._entries.move_to_end(best_key)
-        return best_len, self._entries[best_key][1]
+        return best_len, best_key
+
+    def lookup(self, token_ids: torch.Tensor) -> tuple[int, KVLayers | None]:
+        """Longest cached prefix of ``token_ids``: (its length, its KV layers or None)."""
+        with self._lock:
+            best_len, best_key = self._longest(token_ids)
+            if best_key is None:
+                return 0, None
+            self._entries.move_to_end(best_key)
+            return best_len, self._entries[best_key][1]
+
+    def shared_length(self, token_ids: torch.Tensor) -> int:
+        """How many leading tokens of ``token_ids`` an entry holds (the LRU order is left alone)."""
+        with self._lock:
+            return self._longest(token_ids)[0]
 
     def store(self, token_ids: torch.Tensor, kv: KVLayers) -> None:
         size = sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in kv)
         if size > self.max_bytes:
             return
-        # An entry that is a prefix of the new one is superseded by it.
-        for key, (tokens, _kv, old_size) in list(self._entries.items()):
-            if len(tokens) <= len(token_ids) and torch.equal(tokens, token_ids[: len(tokens)]):
-                del self._entries[key]
+        with self._lock:
+            # An entry that is a prefix of the new one is superseded by it.
+            for key, (tokens, _kv, old_size) in list(self._entries.items()):
+                if len(tokens) <= len(token_ids) and torch.equal(tokens, token_ids[: len(tokens)]):
+                    del self._entries[key]
+                    self.bytes -= old_size
+            self._entries[next(self._ids)] = (token_ids, kv, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _key, (_tokens, _kv, old_size) = self._entries.popitem(last=False)
                 self.bytes -= old_size
-        self._entries[next(self._ids)] = (token_ids, kv, size)
-        self.bytes += size
-        while self.bytes > self.max_bytes:
-            _key, (_tokens, _kv, old_size) = self._entries.popitem(last=False)
-            self.bytes -= old_size
 
     def clear(self) -> None:
-        self._entries.clear()
-        self.bytes = 0
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
 
 
 @dataclass(eq=False)
@@ -260,6 +280,7 @@ class Scheduler:
         self._forced_index: ForcedStartIndex | Literal[False] | None = None
         self._forced_index_lock = threading.Lock()
         self.prefix_cache = PrefixKVCache(self.options.prefix_cache_bytes)
+        self.speed = SpeedMeter()
         self.events: deque[SchedulerEvent] = deque(maxlen=self.options.event_log_size)
         self.decode_steps = 0
         # Speculative decoding, for benchmarks: forwards that checked a draft, draft tokens, accepted ones.
@@ -297,6 +318,20 @@ class Scheduler:
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text))
+
+    def estimate_prefill(self, request: GenerationRequest) -> PrefillEstimate | None:
+        """What ``request``'s prompt would cost now: its tokens, the part the prefix cache holds, and this
+        engine's measured speeds; None for chat or token-id prompts and before any speed is known. Safe
+        from any thread (tokenising a 1,000-token prompt takes milliseconds: call it off the event loop)."""
+        rates = self.speed.rates()
+        if rates is None or request.prompt is None:
+            return None
+        ids = self.tokenizer.encode(request.prompt)
+        cached = self.prefix_cache.shared_length(torch.tensor(ids, dtype=torch.long)) if ids else 0
+        if cached < self.options.min_reused_prefix_tokens:
+            cached = 0  # the engine would not reuse it (see _compute_prompt_kv)
+        cached = min(cached, len(ids) - 1) if ids else 0  # the last token always runs
+        return PrefillEstimate(len(ids), cached, *rates)
 
     def forced_start_index(self) -> ForcedStartIndex | None:
         """The vocabulary index for forced answer starts (built at the first use: about a second for 150k
@@ -416,6 +451,8 @@ class Scheduler:
 
     def _run(self) -> None:
         with torch.inference_mode():
+            if self.options.calibration_tokens:
+                self._calibrate(self.options.calibration_tokens)
             while True:
                 if self._worked_since_trim and not self._rows and not self._pending:
                     # Idle: the prefills' freed activations go back to the OS (see native_memory).
@@ -437,6 +474,37 @@ class Scheduler:
                         self._finish(state, "error", error=f"{type(error).__name__}: {error}")
                     self._reset_batch()
         self._shutdown()
+
+    def _calibrate(self, tokens: int) -> None:
+        """Time a prefill of ``tokens`` tokens and one decode step, so the speeds are known before the first
+        request (a small forward first: the very first one pays one-off set-up). Never fails the engine."""
+        from transformers import DynamicCache
+
+        try:
+            code = self.tokenizer.encode(
+                "def scale(values, factor):\n    return [v * factor for v in values]\n" * 64
+            )
+            for count in (8, min(tokens, len(code) - 1)):
+                ids = torch.tensor([code[:count]], dtype=torch.long, device=self.device)
+                cache = DynamicCache()
+                started = time.perf_counter()
+                out = self.model(
+                    input_ids=ids, use_cache=True, logits_to_keep=1, **{self._cache_kwarg: cache}
+                )
+                prefilled = time.perf_counter()
+                self.model(
+                    input_ids=ids[:, -1:],
+                    position_ids=torch.tensor([[count]], device=self.device),
+                    use_cache=True,
+                    logits_to_keep=1,
+                    **{self._cache_kwarg: returned_cache(out)},
+                )
+                decoded = time.perf_counter()
+            self.speed.add_prefill(count, prefilled - started)
+            self.speed.add_decode(1, decoded - prefilled)
+        except Exception:  # a model this loop cannot time still serves requests
+            log.exception("engine speed calibration failed")
+        self._worked_since_trim = True
 
     def _shutdown(self) -> None:
         with self._cv:
@@ -609,14 +677,21 @@ class Scheduler:
             metrics.PREFIX_CACHE_BYTES.set(self.prefix_cache.bytes)
         state.reused_tokens = reused
         state.prefill_s = time.perf_counter() - start
+        if not interruptible:  # a prefetch's small chunks cost more per token than a request's prefill
+            self.speed.add_prefill(computed_to - reused, state.prefill_s)
         metrics.PROMPT_TOKENS.labels(kind="reused").inc(reused)
         metrics.PROMPT_TOKENS.labels(kind="computed").inc(computed_to - reused)
         complete = computed_to == len(ids)
         return kv, (logits if complete else None), complete
 
     def _decode_step(self) -> None:
+        alone = self._rows[0] if len(self._rows) == 1 else None
+        written = len(alone.generated) if alone is not None else 0
+        started = time.perf_counter()
         if not self._speculative_decode_step():
             self._plain_decode_step()
+        if alone is not None:  # the editor's case; a batch's steps are shared between its rows
+            self.speed.add_decode(len(alone.generated) - written, time.perf_counter() - started)
         if self.decode_steps % 16 == 0:
             metrics.update_gpu_metrics()
 

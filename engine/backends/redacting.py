@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from roost.engine.gate.secrets import REDACTED, scan_secrets, shannon_entropy
+from roost.engine.speed import PrefillEstimate
 from roost.engine.types import Backend, ChatMessage, GenerationRequest, TextChunk, UnsupportedRequestError
 
 Redactor = Callable[[str], str]
@@ -138,6 +139,12 @@ class RedactingBackend:
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
+
+    def estimate_prefill(self, request: GenerationRequest) -> PrefillEstimate | None:
+        """The inner backend's estimate for the request it would really get (the redacted one: its prefix
+        cache holds redacted prompts); None where the inner backend cannot estimate."""
+        estimate = getattr(self.inner, "estimate_prefill", None)
+        return estimate(redact_request(request, self._redact)) if estimate is not None else None
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -34,6 +34,7 @@ def _prefetch_stats(ls: RoostServer) -> dict[str, int]:
         "codeActionRests": stats.code_action_rests,
         "started": stats.started,
         "warmedTokens": stats.warmed_tokens,
+        "quickAnswers": stats.quick_answers,
     }
 
 

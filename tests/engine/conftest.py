@@ -64,6 +64,9 @@ def tiny_mistral_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def load_tiny_backend(directory: Path, **scheduler: object) -> TransformersBackend:
+    # No speed calibration unless a test asks for it: its forwards would race with hooks and counters that
+    # tests put on the model (tests/engine/test_prefill_estimate.py tests the calibration).
+    scheduler.setdefault("calibration_tokens", 0)
     options = TransformersOptions(
         model=str(directory), dtype="float32", device="cpu", scheduler=SchedulerOptions(**scheduler)
     )

@@ -37,6 +37,7 @@ export const SERVER_SETTING_KEYS = [
   "completion.suffix_first",
   "completion.member_choices",
   "completion.prefetch",
+  "completion.first_answer_ms",
   "completion.exclude",
   "cache.dir",
   "cache.completions",

@@ -54,6 +54,7 @@ from roost.lsp.core.completion.prompt import (
     prompt_settings,
     repo_name_of,
 )
+from roost.lsp.core.completion.quick_prompt import quick_budget
 from roost.lsp.core.completion.shape import Shape
 from roost.lsp.core.completion.sticky_context import StickyRetriever
 from roost.lsp.core.services import CompletionUnavailable
@@ -97,6 +98,9 @@ class CompletionOutcome:
     # Answered with the first line of a multi-line suggestion while the rest was still being decoded
     # (``completion.first_line_early``); the generation went on and caches its whole answer when done.
     early_first_line: bool = False
+    # Answered from a shorter prompt because the whole one would not have answered within
+    # ``completion.first_answer_ms`` (the whole one was prefilled in the background afterwards).
+    quick_prompt: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ class PipelineSettings:
     first_line_early: bool = False  # see CompletionSettings.first_line_early
     prefetch: bool = True  # see CompletionSettings.prefetch
     member_choices: bool = True  # see CompletionSettings.member_choices
+    first_answer_ms: int = 0  # see CompletionSettings.first_answer_ms (0: the whole prompt always)
 
 
 def pipeline_settings(config: RoostConfig) -> PipelineSettings:
@@ -164,6 +169,7 @@ def pipeline_settings(config: RoostConfig) -> PipelineSettings:
         first_line_early=resolved_first_line_early(config),
         prefetch=config.completion.prefetch,
         member_choices=config.completion.member_choices,
+        first_answer_ms=config.completion.first_answer_ms,
     )
 
 
@@ -187,6 +193,9 @@ class PrefetchStats:
     code_action_rests: int = 0
     started: int = 0
     warmed_tokens: int = 0
+    # Requests answered from a shorter prompt (completion.first_answer_ms), whose whole prompt was then
+    # prefilled like a prefetch.
+    quick_answers: int = 0
 
 
 class CompletionServices(Protocol):
@@ -358,6 +367,7 @@ class CompletionPipeline:
                     entry.early_texts = tuple(early)
                     outcome.context, outcome.shape = generated.context, generated.shape
                     outcome.prompt_tokens = generated.prompt_tokens
+                    outcome.quick_prompt = generated.quick_prompt
                     outcome.generation = generated.generation  # the model call's figures so far
                     outcome.texts, outcome.source, outcome.early_first_line = early, "model", True
                     return
@@ -416,10 +426,13 @@ class CompletionPipeline:
         # The user has moved to another document: the rest of a block answered early elsewhere is moot
         # (as when a request comes from here), and while it decodes the engine would not prefetch.
         self._cancel_early_rests_outside(request.uri)
+        self._start_prefetch(request, None)
+
+    def _start_prefetch(self, request: CompletionInput, built: BuiltPrompt | None) -> None:
         previous = self._prefetches.pop(request.uri, None)
         if previous is not None and not previous.done():
             previous.cancel()
-        task = asyncio.get_running_loop().create_task(self._prefetch(request))
+        task = asyncio.get_running_loop().create_task(self._prefetch(request, built))
         self._prefetches[request.uri] = task
 
         def forget(done: asyncio.Task[None], uri: str = request.uri) -> None:
@@ -436,15 +449,15 @@ class CompletionPipeline:
                 other.task.cancel()
                 del self._in_flight[other_uri]
 
-    async def _prefetch(self, request: CompletionInput) -> None:
+    async def _prefetch(self, request: CompletionInput, built: BuiltPrompt | None = None) -> None:
+        """Prefill ``built`` (default: the prompt a request at ``request``'s cursor builds now)."""
         try:
             backend = await self.services.backend()
-            settings = self.settings()
-            loop = asyncio.get_running_loop()
-            # The very prompt a request at this cursor builds (same retriever, so the same kept context).
-            built = await loop.run_in_executor(
-                None, self.build_prompt, request.document, settings.prompt, backend
-            )
+            if built is None:
+                # The very prompt a request at this cursor builds (same retriever, so the same kept context).
+                built = await asyncio.get_running_loop().run_in_executor(
+                    None, self.build_prompt, request.document, self.settings().prompt, backend
+                )
             generation = built.prompt.to_request(
                 max_new_tokens=1, priority=RequestPriority.PREFETCH, prefill_only=True
             )
@@ -500,6 +513,15 @@ class CompletionPipeline:
         built = await loop.run_in_executor(
             None, self.build_prompt, request.document, settings.prompt, backend
         )
+        whole: BuiltPrompt | None = None  # the prompt to prefill afterwards when a shorter one answers
+        if settings.first_answer_ms > 0:
+            quick = await loop.run_in_executor(
+                None, self.build_quick_prompt, request.document, settings, backend, built
+            )
+            if quick is not None:
+                whole, built = built, quick
+                outcome.quick_prompt = True
+                self.prefetch_stats.quick_answers += 1
         prompt, shape = built.prompt, built.shape
         watch.stages.update(built.timings_ms)
         watch._last = time.perf_counter()  # noqa: SLF001
@@ -544,6 +566,10 @@ class CompletionPipeline:
                         watch.lap("model")  # the rest of the decode adds to it
                         early.set_result(_FirstLine(line, dict(watch.stages)))
         watch.lap("model")
+        if whole is not None:
+            # The next requests at this cursor (typing on, or the block's rest) find the whole prompt's start
+            # cached; it runs once this answer is done (a prefetch waits for an idle engine).
+            self._start_prefetch(request, whole)
         raw = "".join(parts)
         answer = services.prompt_format.parse_answer(raw, prompt) if services.prompt_format else raw
         candidates = postprocess_candidates(answer, request, shape)
@@ -596,6 +622,25 @@ class CompletionPipeline:
             repo_name=repo_name_of(services.root),
         )
 
+    def build_quick_prompt(
+        self, document: PromptDocument, settings: PipelineSettings, backend: Backend, whole: BuiltPrompt
+    ) -> BuiltPrompt | None:
+        """A shorter prompt for ``document``'s cursor when ``whole``'s answer would not come within
+        ``settings.first_answer_ms`` (see :mod:`~roost.lsp.core.completion.quick_prompt`); None otherwise.
+        Its retriever is the plain one: the sticky retriever's kept context belongs to the whole prompt."""
+        budget = quick_budget(backend, whole, settings.first_answer_ms)
+        services = self.services
+        if budget is None or services.prompt_format is None:
+            return None
+        return build_prompt(
+            document,
+            replace(settings.prompt, budget=budget),
+            PromptTools(services.prompt_format, FunctionCounter(backend.count_tokens)),
+            retriever=services.retriever,
+            buffer_limit=services.index_service,
+            repo_name=repo_name_of(services.root),
+        )
+
     def sticky_retriever(self, retriever: ContextRetriever | None) -> StickyRetriever | None:
         """``retriever`` behind the one :class:`StickyRetriever` of this pipeline (a new one when the
         services hand out another retriever: the old one's context belongs to another workspace state)."""
@@ -617,6 +662,7 @@ def _adopt(outcome: CompletionOutcome, generated: CompletionOutcome) -> None:
     )
     outcome.generation, outcome.blocked = generated.generation, generated.blocked
     outcome.stopped_at_block_end = generated.stopped_at_block_end
+    outcome.quick_prompt = generated.quick_prompt
 
 
 def first_complete_line(text: str) -> str | None:

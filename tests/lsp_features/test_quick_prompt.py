@@ -1,0 +1,144 @@
+"""``completion.first_answer_ms``: where the engine says the whole prompt would not answer in time, the
+request is answered from a shorter prompt and the whole prompt is prefilled right after (a double backend
+that estimates like the in-process engine; the engine's own estimate: tests/engine/test_prefill_estimate.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
+
+from roost.engine.gate.gate import Gate
+from roost.engine.prompts.family import make_format
+from roost.engine.speed import PrefillEstimate
+from roost.engine.types import GenerationRequest, GenerationTimings, RequestPriority, TextChunk
+from roost.lsp.core.completion.details import outcome_details
+from roost.lsp.core.completion.pipeline import CompletionInput, CompletionPipeline, PipelineSettings
+from roost.lsp.core.completion.quick_prompt import MIN_QUICK_BUDGET
+
+# One core of a laptop: 100 prompt tokens/s, 10 decoded tokens/s.
+PROMPT_TOKEN_S, DECODED_TOKEN_S = 0.01, 0.1
+
+
+class EstimatingBackend:
+    """Answers every request with ``answer``, records the requests, and estimates a prompt's prefill from
+    the prompts it has prefilled (the longest shared start counts as cached), as the engine does."""
+
+    name = "estimating"
+
+    def __init__(self, answer: str = "radius ** 2") -> None:
+        self.answer = answer
+        self.requests: list[GenerationRequest] = []
+        self.prefilled: list[str] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 3 + 1
+
+    def estimate_prefill(self, request: GenerationRequest) -> PrefillEstimate:
+        prompt = request.prompt or ""
+        shared = max((_common_start(prompt, old) for old in self.prefilled), default=0)
+        tokens = self.count_tokens(prompt)
+        return PrefillEstimate(tokens, min(tokens - 1, shared // 3), PROMPT_TOKEN_S, DECODED_TOKEN_S)
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
+        self.requests.append(request)
+        self.prefilled.append(request.prompt or "")
+        await asyncio.sleep(0)
+        if not request.prefill_only:
+            yield TextChunk(text=self.answer)
+        yield TextChunk(text="", finish_reason="stop", timings=GenerationTimings())
+
+    async def aclose(self) -> None:
+        pass
+
+
+def _common_start(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def make_pipeline(backend: Any, first_answer_ms: int) -> CompletionPipeline:
+    async def get_backend() -> Any:
+        return backend
+
+    services = SimpleNamespace(
+        backend=get_backend,
+        retriever=None,
+        gate=Gate(),
+        workspace_secrets=frozenset(),
+        prompt_format=make_format("qwen2.5-coder"),
+        root=None,
+        index_service=None,
+    )
+    settings = PipelineSettings(debounce_ms=0, first_answer_ms=first_answer_ms)
+    return CompletionPipeline(services, lambda: settings)
+
+
+# A long file: its whole prompt (the default 2,048-token budget) takes ~20 s at 100 tokens/s.
+HEAD = "".join(f"def helper_{i}(value):\n    return value + {i}\n\n\n" for i in range(200))
+TEXT = HEAD + "def area(radius):\n    return "
+
+
+def request(text: str = TEXT) -> CompletionInput:
+    line = text.count("\n")
+    col = len(text) - (text.rfind("\n") + 1)
+    return CompletionInput("a.py", "python", text, line, col, len(text), uri="file:///w/a.py")
+
+
+async def _prefetches(backend: EstimatingBackend) -> list[GenerationRequest]:
+    for _ in range(100):  # the whole prompt's prefill is started after the answer, in the background
+        warm = [r for r in backend.requests if r.prefill_only]
+        if warm:
+            return warm
+        await asyncio.sleep(0.01)
+    return []
+
+
+async def test_a_cold_cursor_is_answered_from_a_shorter_prompt_and_the_whole_one_is_warmed() -> None:
+    backend = EstimatingBackend()
+    pipeline = make_pipeline(backend, first_answer_ms=2000)
+    outcome = await pipeline.complete(request())
+    assert outcome.texts == ["radius ** 2"] and outcome.quick_prompt
+    assert outcome_details(outcome)["quick_prompt"] is True
+    answered = backend.requests[0]
+    assert not answered.prefill_only
+    assert outcome.prompt_tokens <= MIN_QUICK_BUDGET  # 2 s less a line's decode leaves < 256 tokens here
+    warm = await _prefetches(backend)
+    assert len(warm) == 1 and warm[0].priority == RequestPriority.PREFETCH
+    assert backend.count_tokens(warm[0].prompt) > 1500, "the whole prompt is the one warmed"
+    assert pipeline.prefetch_stats.quick_answers == 1
+
+    # Once the whole prompt is cached, the next request at this cursor (a character the suggestion did not
+    # have, so not served from the cache) gets it.
+    typed = await pipeline.complete(request(TEXT + "3"))
+    assert not typed.quick_prompt and typed.prompt_tokens > 1500
+
+
+async def test_a_prompt_that_answers_in_time_goes_whole() -> None:
+    backend = EstimatingBackend()
+    pipeline = make_pipeline(backend, first_answer_ms=60_000)  # 20 s of prefill fits a minute
+    outcome = await pipeline.complete(request())
+    assert not outcome.quick_prompt and outcome.prompt_tokens > 1500
+    await asyncio.sleep(0.05)
+    assert not any(r.prefill_only for r in backend.requests)
+
+
+async def test_zero_means_the_whole_prompt_always() -> None:
+    backend = EstimatingBackend()
+    pipeline = make_pipeline(backend, first_answer_ms=0)
+    outcome = await pipeline.complete(request())
+    assert not outcome.quick_prompt and outcome.prompt_tokens > 1500
+
+
+async def test_a_backend_that_cannot_estimate_gets_the_whole_prompt() -> None:
+    class ModelServer(EstimatingBackend):
+        estimate_prefill = None  # an HTTP model server: its cache and speed are not ours to know
+
+    backend = ModelServer()
+    outcome = await make_pipeline(backend, first_answer_ms=2000).complete(request())
+    assert not outcome.quick_prompt and outcome.prompt_tokens > 1500
