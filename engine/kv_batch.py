@@ -3,9 +3,10 @@
 Both layouts keep every row **left-padded** so that all rows write their next token at the same cache
 index; each row's own position id and a 2-D attention mask make the padding invisible to the model.
 
-* :class:`DynamicKVBatch` holds exactly the batch's rows in a :class:`~transformers.DynamicCache` whose
-  length grows by one per step and shrinks when rows leave (padding no row needs is trimmed). Shapes
-  change every step, so compiling it needs ``dynamic=True``.
+* :class:`DynamicKVBatch` holds exactly the batch's rows in per-layer buffers with a few spare positions,
+  handed to the model as a :class:`~transformers.DynamicCache` whose layers write each step's keys and
+  values in place; its length grows by one per step and shrinks when rows leave (padding no row needs is
+  trimmed). Shapes change every step, so compiling it needs ``dynamic=True``.
 * :class:`StaticKVBatch` holds a fixed ``[slots, heads, max_tokens, head_dim]``
   :class:`~transformers.StaticCache`: the decode step always sees the same shapes (``[slots, 1]`` ids,
   ``[slots, max_tokens]`` mask), so it is compiled once with ``dynamic=False`` and, on CUDA,
@@ -21,6 +22,7 @@ index; each row's own position id and a 2-D attention mask make the padding invi
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,7 +95,13 @@ def _sdpa_packing_query_groups(original: Callable[..., Any]) -> Callable[..., An
     key/value head ``num_key_value_groups`` times (``repeat_kv``). For Qwen2.5-0.5B (14 query heads, 2
     key/value heads) that copy is 7× the KV per layer per forward: over a 1,000-token prompt it made a
     5-position forward cost 2.3 ms of attention per layer instead of 0.9 (single core); the packed path
-    computes the same sums in another order (float differences of 1e-7)."""
+    computes the same sums in another order (float differences of 1e-7).
+
+    Not in a one-position decode step of a lone row (no mask), though it would be faster there (the
+    ``enable_gqa`` kernel runs the 14 query heads one query row at a time: 260 vs 170 us a layer over a
+    903-token prompt, one core): the int8 kernel rounds activations to bfloat16, which turns those 1e-7
+    differences into logit differences of ~0.1, and one first-line answer of 12 real prompts changed
+    (bench/decode_step_probe.py --answers, session 11)."""
 
     def attention(
         module: Any,
@@ -149,35 +157,117 @@ def left_pad(tensor: torch.Tensor, count: int) -> torch.Tensor:
     return F.pad(tensor, (0, 0, count, 0)) if count else tensor
 
 
+# Spare positions a row's KV buffers get each time they are (re)allocated: the decode steps write into
+# them in place, and only the step that finds them full copies the KV into larger buffers. A one-line
+# answer (about a dozen tokens, a few more with a speculative draft) never reallocates; the cost is
+# 64 x 24 KiB = 1.5 MiB a row for Qwen2.5-0.5B in float32.
+KV_SLACK_POSITIONS = 64
+
+
+def kv_buffer(rows: int, like: torch.Tensor, length: int) -> torch.Tensor:
+    """An uninitialised ``[rows, heads, length + slack, head_dim]`` buffer in ``like``'s dtype and device."""
+    return like.new_empty((rows, like.shape[1], length + KV_SLACK_POSITIONS, like.shape[3]))
+
+
+@functools.cache
+def _in_place_layer_class() -> type:
+    """transformers' ``DynamicLayer`` writing each step's keys and values in place into a buffer with spare
+    positions (defined at the first use: transformers is imported lazily)."""
+    from transformers.cache_utils import DynamicLayer
+
+    class InPlaceLayer(DynamicLayer):
+        """``keys``/``values`` are views of the first ``length`` positions of ``key_buffer``/``value_buffer``.
+
+        ``DynamicLayer.update`` concatenates the whole cache with the new positions every step (a fresh
+        copy of every layer's KV a token: ~5 ms of a 900-token row's step on one core); this one copies
+        only the new positions, and the whole KV only when the buffer is full."""
+
+        def __init__(self, key_buffer: torch.Tensor, value_buffer: torch.Tensor, length: int) -> None:
+            super().__init__()
+            self.key_buffer, self.value_buffer, self.length = key_buffer, value_buffer, length
+            self.device = key_buffer.device
+            self.is_initialized = True
+            self._expose()
+
+        def _expose(self) -> None:
+            self.keys = self.key_buffer[:, :, : self.length]
+            self.values = self.value_buffer[:, :, : self.length]
+
+        def update(
+            self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+        ) -> tuple[torch.Tensor, torch.Tensor]:
+            count = key_states.shape[2]
+            end = self.length + count
+            if end > self.key_buffer.shape[2]:  # full: a larger buffer, with spare positions again
+                rows = self.key_buffer.shape[0]
+                self.key_buffer = kv_buffer(rows, self.key_buffer, end)
+                self.value_buffer = kv_buffer(rows, self.value_buffer, end)
+                self.key_buffer[:, :, : self.length] = self.keys
+                self.value_buffer[:, :, : self.length] = self.values
+            self.key_buffer[:, :, self.length : end] = key_states
+            self.value_buffer[:, :, self.length : end] = value_states
+            self.length = end
+            self._expose()
+            return self.keys, self.values
+
+    return InPlaceLayer
+
+
 class DynamicKVBatch:
-    """The batch as a left-padded DynamicCache that grows by one position per step."""
+    """The batch as left-padded per-layer KV buffers that grow by one position per step, written in place.
+
+    ``buffers`` holds, per layer, ``[rows, heads, capacity, head_dim]`` keys and values whose first
+    ``length`` positions are the batch's KV (``kv``); the rest is spare room for the next steps. The
+    batch owns its buffers: a joining row's KV (which the prefix cache may share) is copied in, never
+    written to."""
 
     def __init__(self, model: Callable[..., Any], cache_kwarg: str, device: torch.device) -> None:
         self.model, self.cache_kwarg, self.device = model, cache_kwarg, device
-        self.kv: KVLayers = []
+        self.buffers: KVLayers = []
+        self.length = 0
         self.mask: torch.Tensor | None = None
 
     @property
     def size(self) -> int:
         return 0 if self.mask is None else int(self.mask.shape[0])
 
+    @property
+    def kv(self) -> KVLayers:
+        """The batch's KV per layer: views of the buffers' filled positions."""
+        return [(k[:, :, : self.length], v[:, :, : self.length]) for k, v in self.buffers]
+
     def join(self, kv: KVLayers, length: int) -> None:
         if self.mask is None:
-            self.kv = kv
+            self.buffers = [(self._copied([k], [0]), self._copied([v], [0])) for k, v in kv]
+            self.length = length
             self.mask = torch.ones((1, length), dtype=torch.long, device=self.device)
             return
         current = self.mask.shape[1]
         target = max(current, length)
         pad_batch, pad_new = target - current, target - length
-        self.kv = [
-            (
-                torch.cat([left_pad(bk, pad_batch), left_pad(k, pad_new)], dim=0),
-                torch.cat([left_pad(bv, pad_batch), left_pad(v, pad_new)], dim=0),
-            )
-            for (bk, bv), (k, v) in zip(self.kv, kv, strict=True)
+        old = self.kv
+        self.length = target
+        self.buffers = [
+            (self._copied([bk, k], [pad_batch, pad_new]), self._copied([bv, v], [pad_batch, pad_new]))
+            for (bk, bv), (k, v) in zip(old, kv, strict=True)
         ]
         new_mask = torch.cat([torch.zeros(pad_new, dtype=torch.long), torch.ones(length, dtype=torch.long)])
         self.mask = torch.cat([F.pad(self.mask, (pad_batch, 0)), new_mask.to(self.device).unsqueeze(0)])
+
+    @staticmethod
+    def _copied(parts: list[torch.Tensor], pads: list[int]) -> torch.Tensor:
+        """``parts`` (``[rows, heads, T, head_dim]`` each) stacked along the rows, each left-padded by its
+        ``pads`` zero positions to one length, in a fresh buffer with spare positions after it."""
+        length = parts[0].shape[2] + pads[0]
+        buffer = kv_buffer(sum(p.shape[0] for p in parts), parts[0], length)
+        row = 0
+        for part, pad in zip(parts, pads, strict=True):
+            rows = slice(row, row + part.shape[0])
+            # Padding is masked, but a masked position's value still meets a zero weight: it must not be NaN.
+            buffer[rows, :, :pad] = 0
+            buffer[rows, :, pad:length] = part
+            row += part.shape[0]
+        return buffer
 
     def keep(self, keep: list[int], lengths: list[int]) -> None:
         if not keep:
@@ -186,12 +276,18 @@ class DynamicKVBatch:
         assert self.mask is not None
         # Left padding that no remaining row needs is dropped so the batch does not grow without bound.
         trim = self.mask.shape[1] - max(lengths)
+        if trim == 0 and keep == list(range(self.size)):
+            return  # every row stays as it is
         index = torch.tensor(keep, dtype=torch.long, device=self.device)
-        self.kv = [(k[index, :, trim:], v[index, :, trim:]) for k, v in self.kv]
+        self.buffers = [
+            (self._copied([k[index, :, trim:]], [0]), self._copied([v[index, :, trim:]], [0]))
+            for k, v in self.kv
+        ]
+        self.length -= trim
         self.mask = self.mask[index, trim:]
 
     def row_kv(self, index: int, length: int) -> KVLayers:
-        # A copy, not a view: a view would keep the whole batch's old KV tensors alive while paused.
+        # A copy, not a view: a view would keep the whole batch's buffers alive while paused.
         return [
             (k[index : index + 1, :, -length:].clone(), v[index : index + 1, :, -length:].clone())
             for k, v in self.kv
@@ -209,32 +305,39 @@ class DynamicKVBatch:
 
     def _forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
         """``[rows, m]`` ids appended to every row's KV in one forward; the logits of those ``m`` positions."""
+        from transformers import DynamicCache
+
         assert self.mask is not None
         count = input_ids.shape[1]
         mask = torch.cat([self.mask, self.mask.new_ones((self.size, count))], dim=1)
+        layer_class = _in_place_layer_class()
+        cache = DynamicCache(ddp_cache_data=[(None, None)] * len(self.buffers))
+        cache.layers = [layer_class(k, v, self.length) for k, v in self.buffers]
         out = self.model(
             input_ids=input_ids,
             attention_mask=mask,
             position_ids=position_ids,
             use_cache=True,
             logits_to_keep=count,
-            **{self.cache_kwarg: cache_from(self.kv)},
+            **{self.cache_kwarg: cache},
         )
-        self.kv = [(layer.keys, layer.values) for layer in returned_cache(out).layers]
+        # A layer that found its buffers full replaced them.
+        self.buffers = [(layer.key_buffer, layer.value_buffer) for layer in returned_cache(out).layers]
+        self.length += count
         self.mask = mask
         return out.logits
 
     def drop_last(self, count: int) -> None:
-        """Forget the last ``count`` positions of every row (rejected draft tokens). Views, not copies:
-        the next step's concatenation makes fresh tensors and frees the dropped positions."""
+        """Forget the last ``count`` positions of every row (rejected draft tokens): the next step
+        writes over them."""
         if count <= 0:
             return
         assert self.mask is not None and count < self.mask.shape[1]
-        self.kv = [(k[:, :, :-count], v[:, :, :-count]) for k, v in self.kv]
+        self.length -= count
         self.mask = self.mask[:, :-count]
 
     def reset(self) -> None:
-        self.kv, self.mask = [], None
+        self.buffers, self.length, self.mask = [], 0, None
 
 
 class StaticKVBatch:
