@@ -176,7 +176,8 @@ def _in_place_layer_class() -> type:
     from transformers.cache_utils import DynamicLayer
 
     class InPlaceLayer(DynamicLayer):
-        """``keys``/``values`` are views of the first ``length`` positions of ``key_buffer``/``value_buffer``.
+        """``keys``/``values`` are views of the first ``length`` positions of ``key_buffer``/``value_buffer``
+        (from the layer's ``update`` on).
 
         ``DynamicLayer.update`` concatenates the whole cache with the new positions every step (a fresh
         copy of every layer's KV a token: ~5 ms of a 900-token row's step on one core); this one copies
@@ -187,7 +188,13 @@ def _in_place_layer_class() -> type:
             self.key_buffer, self.value_buffer, self.length = key_buffer, value_buffer, length
             self.device = key_buffer.device
             self.is_initialized = True
-            self._expose()
+            # ``keys``/``values`` stay None until ``update`` makes the views the attention reads (the model
+            # asks a layer only its length before): a view costs ~7 us on this machine, and building the
+            # 24 layers with theirs took 386 us a step, without 50.
+            self.keys = self.values = None
+
+        def get_seq_length(self) -> int:
+            return self.length
 
         def _expose(self) -> None:
             self.keys = self.key_buffer[:, :, : self.length]
@@ -200,10 +207,11 @@ def _in_place_layer_class() -> type:
             end = self.length + count
             if end > self.key_buffer.shape[2]:  # full: a larger buffer, with spare positions again
                 rows = self.key_buffer.shape[0]
-                self.key_buffer = kv_buffer(rows, self.key_buffer, end)
-                self.value_buffer = kv_buffer(rows, self.value_buffer, end)
-                self.key_buffer[:, :, : self.length] = self.keys
-                self.value_buffer[:, :, : self.length] = self.values
+                old_keys, old_values = self.key_buffer, self.value_buffer
+                self.key_buffer = kv_buffer(rows, old_keys, end)
+                self.value_buffer = kv_buffer(rows, old_values, end)
+                self.key_buffer[:, :, : self.length] = old_keys[:, :, : self.length]
+                self.value_buffer[:, :, : self.length] = old_values[:, :, : self.length]
             self.key_buffer[:, :, self.length : end] = key_states
             self.value_buffer[:, :, self.length : end] = value_states
             self.length = end
