@@ -96,6 +96,8 @@ log = logging.getLogger(__name__)
 SPECULATIVE_TOKENS_DEFAULT = 2
 # One more than this would leave the int8 CPU kernel's decode path (cpu_int8.DECODE_ROWS).
 MAX_SPECULATIVE_TOKENS = 15
+# The longest an estimate waits for the start-up calibration (about a second for the bundled model on a CPU).
+CALIBRATION_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,11 @@ class Scheduler:
         self._forced_index_lock = threading.Lock()
         self.prefix_cache = PrefixKVCache(self.options.prefix_cache_bytes)
         self.speed = SpeedMeter()
+        # Set once the start-up calibration is done (at once without one): an estimate asked meanwhile
+        # waits for it, as a request would queue behind it.
+        self._calibrated = threading.Event()
+        if not self.options.calibration_tokens:
+            self._calibrated.set()
         self.events: deque[SchedulerEvent] = deque(maxlen=self.options.event_log_size)
         self.decode_steps = 0
         # Speculative decoding, for benchmarks: forwards that checked a draft, draft tokens, accepted ones.
@@ -323,6 +330,7 @@ class Scheduler:
         """What ``request``'s prompt would cost now: its tokens, the part the prefix cache holds, and this
         engine's measured speeds; None for chat or token-id prompts and before any speed is known. Safe
         from any thread (tokenising a 1,000-token prompt takes milliseconds: call it off the event loop)."""
+        self._calibrated.wait(timeout=CALIBRATION_WAIT_S)
         rates = self.speed.rates()
         if rates is None or request.prompt is None:
             return None
@@ -504,6 +512,8 @@ class Scheduler:
             self.speed.add_decode(1, decoded - prefilled)
         except Exception:  # a model this loop cannot time still serves requests
             log.exception("engine speed calibration failed")
+        finally:
+            self._calibrated.set()
         self._worked_since_trim = True
 
     def _shutdown(self) -> None:

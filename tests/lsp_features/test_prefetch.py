@@ -131,6 +131,44 @@ async def test_the_first_suggestion_at_a_rested_cursor_reuses_the_prefetched_pro
         assert generation.prompt_tokens - 1 <= stats.warmedTokens
 
 
+async def test_a_cold_cursor_answers_from_a_shorter_prompt_and_the_whole_one_is_warmed_after(
+    tmp_path: Path,
+) -> None:
+    """``completion.first_answer_ms`` end to end: the real engine's estimate (its calibrated speed, its prefix
+    cache) says the whole prompt would not answer within 1 ms, so the answer comes from a shorter prompt and
+    the whole one is prefetched after (tests/lsp_features/test_quick_prompt.py has the policy's cases)."""
+    skip_without_default_model()
+    root = tmp_path / "examples"
+    shutil.copytree(
+        REPO_ROOT / "examples", root, ignore=shutil.ignore_patterns("__pycache__", "node_modules")
+    )
+    options = {
+        "completion": {"max_tokens": 8, "debounce_ms": 0, "first_answer_ms": 1},
+        "context": {"budget": 768},
+    }
+    text = (root / "shop/services/checkout.py").read_text() + "\n\ndef total_cents(cart) -> int:\n    return "
+    env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache()})
+    async with lsp_session(
+        root, initialization_options=options, capabilities=inline_capabilities(), env=env
+    ) as session:
+        await session.wait_for_status("ready", timeout=120)
+        uri = session.open("shop/services/checkout.py", text)
+        lines = text.split("\n")
+        await session.client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=len(lines) - 1, character=len(lines[-1])),
+                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+            )
+        )
+        details = await session.client.protocol.send_request_async("roost/completionDetails", {"uri": uri})
+        assert details.source == "model" and details.quick_prompt, details
+        assert details.prompt_tokens <= 400, details  # the shortest quick prompt (384 tokens), not 768
+        stats = await _until_prefetch(session, lambda stats: stats.warmedTokens > 0, timeout=180)
+        assert stats.quickAnswers == 1 and stats.started == 1
+        assert stats.warmedTokens > details.prompt_tokens, "the whole prompt was warmed, not the short one"
+
+
 def _code_action(uri: str, start: tuple[int, int], end: tuple[int, int], trigger: Any) -> Any:
     return types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri),

@@ -218,7 +218,8 @@ async def test_roost_context_matches_the_in_process_model_server(workspace: Path
     skip_without_default_model()
     (workspace / "shop" / "orders.py").write_text(ORDERS)
     (workspace / "roost.toml").write_text(
-        "[completion]\ndebounce_ms = 0\nmax_tokens = 4\n\n[context]\nbudget = 384\n"
+        # The whole prompt always: a first answer from a shorter one (first_answer_ms) is not what the preview shows.
+        "[completion]\ndebounce_ms = 0\nmax_tokens = 4\nfirst_answer_ms = 0\n\n[context]\nbudget = 384\n"
     )
     env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache()})
     cursor = CURSORS[3]

@@ -23,7 +23,12 @@ async def test_inline_completion_with_the_real_model_uses_cross_file_context(tmp
     )
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
-    options = {"completion": {"max_tokens": 12, "debounce_ms": 0}, "context": {"budget": 768}}
+    # The whole prompt (with its context) even where the CPU could not prefill it within the first answer's
+    # time (completion.first_answer_ms: tests/lsp_features/test_quick_prompt.py).
+    options = {
+        "completion": {"max_tokens": 12, "debounce_ms": 0, "first_answer_ms": 0},
+        "context": {"budget": 768},
+    }
     text = (root / "shop/services/checkout.py").read_text() + (
         "\n\ndef total_cents(cart) -> int:\n    return price_cart(cart)."
     )

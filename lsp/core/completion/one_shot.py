@@ -121,8 +121,9 @@ async def complete_once(
             col=document.col,
             offset=document.offset,
         )
-        # One answer, printed whole: never the first line of a block whose rest nobody asks for.
-        settings = replace(pipeline_settings(config), first_line_early=False)
+        # One answer, printed whole: never the first line of a block whose rest nobody asks for, nor one
+        # from a shorter prompt whose whole one would be warmed for requests that never come.
+        settings = replace(pipeline_settings(config), first_line_early=False, first_answer_ms=0)
         pipeline = CompletionPipeline(services, lambda: settings, cache_size=1)
         outcome = await _within(pipeline.complete(request), timeout, "the completion")
         return OneShotCompletion(

@@ -26,9 +26,11 @@ FIRST_LINE_TOKENS = 12
 # What a request spends outside the model: retrieval and packing, this estimate's tokenising, the gate,
 # the JSON-RPC round trip (tens of milliseconds each on the 2-core machine).
 PIPELINE_OVERHEAD_S = 0.15
-# Below this the file around the cursor (a few lines each side) is too little to complete from: the answer
-# then takes longer than asked rather than losing the lines that matter.
-MIN_QUICK_BUDGET = 160
+# The shortest quick prompt: the answer then takes longer than asked rather than losing the lines that
+# matter. HumanEval single-line through the product on one core (bench/quality_bench.py, 150 tasks): with
+# quick prompts of 160 tokens (105 tasks answered from one) pass@1 fell from 0.773 to 0.580 (raw model
+# 0.513) while the median task took 2.9 s instead of 3.3 s; most HumanEval prompts fit in 384 tokens whole.
+MIN_QUICK_BUDGET = 384
 
 
 def quick_budget(backend: Backend, built: BuiltPrompt, first_answer_ms: int) -> int | None:
