@@ -15,7 +15,8 @@ adds an A/B: the old ``DynamicKVBatch`` and ``Int8WeightLinear.forward`` are swa
 variant, in the same process on the same weights, the variants interleaved round by round; the generated
 tokens are asserted identical, and the forward's logits are compared bit for bit (printed).
 ``--answers N`` only compares the variants' greedy first-line answers (one step a token) on N real
-prompts (a line in the middle of each of the N largest stdlib modules). ``--profile`` prints a torch.profiler table of ``--profile-steps`` forward steps (current code).
+prompts (a line in the middle of each of the N largest stdlib modules). ``--profile`` prints a
+torch.profiler table of ``--profile-steps`` forward steps (current code).
 
     taskset -c 1 env OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 .venv/bin/python bench/decode_step_probe.py \\
         --old-engine-dir /tmp/old/engine --steps 32 --rounds 5
