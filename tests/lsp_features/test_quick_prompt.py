@@ -142,3 +142,17 @@ async def test_a_backend_that_cannot_estimate_gets_the_whole_prompt() -> None:
     backend = ModelServer()
     outcome = await make_pipeline(backend, first_answer_ms=2000).complete(request())
     assert not outcome.quick_prompt and outcome.prompt_tokens > 1500
+
+
+async def test_the_whole_prompt_waits_for_a_quiet_document() -> None:
+    """A keystroke right after a quick answer cancels that answer's warming (it would wait for a chunk of
+    it): only the last quick answer's whole prompt is warmed, once the typing stops."""
+    backend = EstimatingBackend()
+    pipeline = make_pipeline(backend, first_answer_ms=2000)
+    first = await pipeline.complete(request())
+    typed = await pipeline.complete(request(TEXT + "3"))  # not the suggestion: a new model call, quick too
+    assert first.quick_prompt and typed.quick_prompt
+    warm = await _prefetches(backend)
+    await asyncio.sleep(0.2)
+    assert len(warm) == 1 and len([r for r in backend.requests if r.prefill_only]) == 1
+    assert warm[0].prompt is not None and "return 3<|fim_suffix|>" in warm[0].prompt  # the last cursor's

@@ -61,6 +61,12 @@ from roost.lsp.core.services import CompletionUnavailable
 
 log = logging.getLogger(__name__)
 
+# A whole prompt is warmed after a quick answer once its document has had no request for this long: a
+# keystroke arriving while it prefills waits for the chunk in progress (~0.4 s on two CPU threads), and
+# warming between the keystrokes of a burst made the non-matching keystroke 1.42 s p50 instead of 0.96
+# (bench/latency_bench.py --first-answer-ms 2000,0, session 11).
+WARM_AFTER_QUIET_S = 0.5
+
 
 @dataclass(frozen=True)
 class CompletionInput(PromptDocument):
@@ -238,6 +244,9 @@ class CompletionPipeline:
         self._sticky: StickyRetriever | None = None
         self.prefetch_stats = PrefetchStats()
         self._prefetches: dict[str, asyncio.Task[None]] = {}
+        # The prefetches of whole prompts after quick answers (completion.first_answer_ms), by document:
+        # the next request there cancels its document's (see WARM_AFTER_QUIET_S).
+        self._warms: dict[str, asyncio.Task[None]] = {}
 
     # -- entry point ------------------------------------------------------------------------------
     async def complete(self, request: CompletionInput) -> CompletionOutcome:
@@ -289,6 +298,9 @@ class CompletionPipeline:
         prefix, suffix = request.prefix, request.suffix
         sequence = self._sequence.get(uri, 0) + 1
         self._sequence[uri] = sequence
+        warm = self._warms.pop(uri, None)
+        if warm is not None:
+            warm.cancel()  # the user is typing here: warming would hold each keystroke up by a chunk
         debouncer = self._debouncers.setdefault(uri, AdaptiveDebouncer(self._debounce_options()))
         debouncer.note_request()
 
@@ -428,16 +440,23 @@ class CompletionPipeline:
         self._cancel_early_rests_outside(request.uri)
         self._start_prefetch(request, None)
 
-    def _start_prefetch(self, request: CompletionInput, built: BuiltPrompt | None) -> None:
+    def _start_prefetch(
+        self, request: CompletionInput, built: BuiltPrompt | None, *, after_quiet_s: float = 0.0
+    ) -> None:
         previous = self._prefetches.pop(request.uri, None)
         if previous is not None and not previous.done():
             previous.cancel()
-        task = asyncio.get_running_loop().create_task(self._prefetch(request, built))
+        self._warms.pop(request.uri, None)
+        task = asyncio.get_running_loop().create_task(self._prefetch(request, built, after_quiet_s))
         self._prefetches[request.uri] = task
+        if after_quiet_s:
+            self._warms[request.uri] = task
 
         def forget(done: asyncio.Task[None], uri: str = request.uri) -> None:
             if self._prefetches.get(uri) is done:
                 del self._prefetches[uri]
+            if self._warms.get(uri) is done:
+                del self._warms[uri]
 
         task.add_done_callback(forget)
 
@@ -449,9 +468,13 @@ class CompletionPipeline:
                 other.task.cancel()
                 del self._in_flight[other_uri]
 
-    async def _prefetch(self, request: CompletionInput, built: BuiltPrompt | None = None) -> None:
-        """Prefill ``built`` (default: the prompt a request at ``request``'s cursor builds now)."""
+    async def _prefetch(
+        self, request: CompletionInput, built: BuiltPrompt | None = None, after_quiet_s: float = 0.0
+    ) -> None:
+        """Prefill ``built`` (default: the prompt a request at ``request``'s cursor builds now), after
+        ``after_quiet_s`` without a request in the document (a request meanwhile cancels it)."""
         try:
+            await asyncio.sleep(after_quiet_s)
             backend = await self.services.backend()
             if built is None:
                 # The very prompt a request at this cursor builds (same retriever, so the same kept context).
@@ -569,7 +592,7 @@ class CompletionPipeline:
         if whole is not None:
             # The next requests at this cursor (typing on, or the block's rest) find the whole prompt's start
             # cached; it runs once this answer is done (a prefetch waits for an idle engine).
-            self._start_prefetch(request, whole)
+            self._start_prefetch(request, whole, after_quiet_s=WARM_AFTER_QUIET_S)
         raw = "".join(parts)
         answer = services.prompt_format.parse_answer(raw, prompt) if services.prompt_format else raw
         candidates = postprocess_candidates(answer, request, shape)
