@@ -39,8 +39,10 @@ need is small, so we use transformers' :class:`~transformers.DynamicCache` and w
   with ``static_cache_tokens``, a fixed-shape :class:`~roost.engine.kv_batch.StaticKVBatch` whose
   decode step is compiled once (see that module).
 
-Tensors are never modified in place (``DynamicLayer.update`` concatenates), so cached prefix KV can
-be shared by reference with running requests.
+The prefix cache's tensors are never written: a prefill's new positions are concatenated onto the
+reused KV (``DynamicLayer.update``), and the running batch copies a joining row's KV into its own
+buffers before writing each step's positions there in place (``kv_batch.DynamicKVBatch``), so cached
+prefix KV can be handed to requests by reference.
 """
 
 from __future__ import annotations
