@@ -53,7 +53,7 @@ class ScriptedBackend:
 
 
 def make_pipeline(
-    backend: ScriptedBackend, debounce_ms: float = 0, *, first_line_early: bool = False
+    backend: Any, debounce_ms: float = 0, *, first_line_early: bool = False, first_answer_ms: int = 0
 ) -> CompletionPipeline:
     async def get_backend() -> Any:
         return backend
@@ -67,7 +67,9 @@ def make_pipeline(
         root=None,
         index_service=None,
     )
-    settings = PipelineSettings(debounce_ms=debounce_ms, first_line_early=first_line_early)
+    settings = PipelineSettings(
+        debounce_ms=debounce_ms, first_line_early=first_line_early, first_answer_ms=first_answer_ms
+    )
     return CompletionPipeline(services, lambda: settings)
 
 

@@ -6,8 +6,9 @@ malformed notification changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,14 +95,17 @@ async def test_the_setting_off_prefetches_nothing(workspace: Path, fake_model: F
         assert (await _prefetch_stats(session)).started == stats.started == 0
 
 
-@pytest.mark.model
-async def test_the_first_suggestion_at_a_rested_cursor_reuses_the_prefetched_prompt(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def _checkout_session(
+    tmp_path: Path, options: dict[str, Any]
+) -> AsyncIterator[tuple[LspSession, str, types.Position]]:
+    """The real model's server on a copy of examples/, ``checkout.py`` open with a new function whose body
+    is to be completed: (session, the document's URI, the cursor)."""
     skip_without_default_model()
     root = tmp_path / "examples"
     shutil.copytree(
         REPO_ROOT / "examples", root, ignore=shutil.ignore_patterns("__pycache__", "node_modules")
     )
-    options = {"completion": {"max_tokens": 8, "debounce_ms": 0}, "context": {"budget": 512}}
     text = (root / "shop/services/checkout.py").read_text() + "\n\ndef total_cents(cart) -> int:\n    return "
     env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache()})
     async with lsp_session(
@@ -110,7 +114,13 @@ async def test_the_first_suggestion_at_a_rested_cursor_reuses_the_prefetched_pro
         await session.wait_for_status("ready", timeout=120)
         uri = session.open("shop/services/checkout.py", text)
         lines = text.split("\n")
-        cursor = types.Position(line=len(lines) - 1, character=len(lines[-1]))
+        yield session, uri, types.Position(line=len(lines) - 1, character=len(lines[-1]))
+
+
+@pytest.mark.model
+async def test_the_first_suggestion_at_a_rested_cursor_reuses_the_prefetched_prompt(tmp_path: Path) -> None:
+    options = {"completion": {"max_tokens": 8, "debounce_ms": 0}, "context": {"budget": 512}}
+    async with _checkout_session(tmp_path, options) as (session, uri, cursor):
         session.client.protocol.notify(CURSOR_IDLE, _idle(uri, cursor.line, cursor.character))
 
         stats = await _until_prefetch(session, lambda stats: stats.warmedTokens > 0, timeout=180)
@@ -131,33 +141,22 @@ async def test_the_first_suggestion_at_a_rested_cursor_reuses_the_prefetched_pro
         assert generation.prompt_tokens - 1 <= stats.warmedTokens
 
 
+@pytest.mark.model
 async def test_a_cold_cursor_answers_from_a_shorter_prompt_and_the_whole_one_is_warmed_after(
     tmp_path: Path,
 ) -> None:
     """``completion.first_answer_ms`` end to end: the real engine's estimate (its calibrated speed, its prefix
     cache) says the whole prompt would not answer within 1 ms, so the answer comes from a shorter prompt and
     the whole one is prefetched after (tests/lsp_features/test_quick_prompt.py has the policy's cases)."""
-    skip_without_default_model()
-    root = tmp_path / "examples"
-    shutil.copytree(
-        REPO_ROOT / "examples", root, ignore=shutil.ignore_patterns("__pycache__", "node_modules")
-    )
     options = {
         "completion": {"max_tokens": 8, "debounce_ms": 0, "first_answer_ms": 1},
         "context": {"budget": 768},
     }
-    text = (root / "shop/services/checkout.py").read_text() + "\n\ndef total_cents(cart) -> int:\n    return "
-    env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache()})
-    async with lsp_session(
-        root, initialization_options=options, capabilities=inline_capabilities(), env=env
-    ) as session:
-        await session.wait_for_status("ready", timeout=120)
-        uri = session.open("shop/services/checkout.py", text)
-        lines = text.split("\n")
+    async with _checkout_session(tmp_path, options) as (session, uri, cursor):
         await session.client.text_document_inline_completion_async(
             types.InlineCompletionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=len(lines) - 1, character=len(lines[-1])),
+                position=cursor,
                 context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
             )
         )

@@ -1,20 +1,19 @@
 """``completion.first_answer_ms``: where the engine says the whole prompt would not answer in time, the
-request is answered from a shorter prompt and the whole prompt is prefilled right after (a double backend
+request is answered from a shorter prompt and the whole prompt is prefilled once the document is quiet (a double backend
 that estimates like the in-process engine; the engine's own estimate: tests/engine/test_prefill_estimate.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from typing import Any
 
-from roost.engine.gate.gate import Gate
-from roost.engine.prompts.family import make_format
+from test_pipeline_units import make_pipeline as pipeline_with
+
 from roost.engine.speed import PrefillEstimate
 from roost.engine.types import GenerationRequest, GenerationTimings, RequestPriority, TextChunk
 from roost.lsp.core.completion.details import outcome_details
-from roost.lsp.core.completion.pipeline import CompletionInput, CompletionPipeline, PipelineSettings
+from roost.lsp.core.completion.pipeline import CompletionInput, CompletionPipeline
 from roost.lsp.core.completion.quick_prompt import MIN_QUICK_BUDGET
 
 # One core of a laptop: 100 prompt tokens/s, 10 decoded tokens/s.
@@ -63,20 +62,7 @@ def _common_start(a: str, b: str) -> int:
 
 
 def make_pipeline(backend: Any, first_answer_ms: int) -> CompletionPipeline:
-    async def get_backend() -> Any:
-        return backend
-
-    services = SimpleNamespace(
-        backend=get_backend,
-        retriever=None,
-        gate=Gate(),
-        workspace_secrets=frozenset(),
-        prompt_format=make_format("qwen2.5-coder"),
-        root=None,
-        index_service=None,
-    )
-    settings = PipelineSettings(debounce_ms=0, first_answer_ms=first_answer_ms)
-    return CompletionPipeline(services, lambda: settings)
+    return pipeline_with(backend, first_answer_ms=first_answer_ms)
 
 
 # A long file: its whole prompt (the default 2,048-token budget) takes ~20 s at 100 tokens/s.
