@@ -142,3 +142,15 @@ async def test_the_whole_prompt_waits_for_a_quiet_document() -> None:
     await asyncio.sleep(0.2)
     assert len(warm) == 1 and len([r for r in backend.requests if r.prefill_only]) == 1
     assert warm[0].prompt is not None and "return 3<|fim_suffix|>" in warm[0].prompt  # the last cursor's
+
+
+async def test_typing_into_a_quick_suggestion_puts_the_warming_off_without_dropping_it() -> None:
+    backend = EstimatingBackend()
+    pipeline = make_pipeline(backend, first_answer_ms=2000)
+    assert (await pipeline.complete(request())).quick_prompt
+    for typed in ("r", "ra", "rad"):  # along the suggestion: served from the cache, no model call
+        assert (await pipeline.complete(request(TEXT + typed))).source == "cache"
+        await asyncio.sleep(0.1)
+    assert not [r for r in backend.requests if r.prefill_only], "not while the keys come"
+    warm = await _prefetches(backend)
+    assert len(warm) == 1 and backend.count_tokens(warm[0].prompt) > 1500

@@ -244,9 +244,9 @@ class CompletionPipeline:
         self._sticky: StickyRetriever | None = None
         self.prefetch_stats = PrefetchStats()
         self._prefetches: dict[str, asyncio.Task[None]] = {}
-        # The prefetches of whole prompts after quick answers (completion.first_answer_ms), by document:
-        # the next request there cancels its document's (see WARM_AFTER_QUIET_S).
-        self._warms: dict[str, asyncio.Task[None]] = {}
+        # The prefetches of whole prompts after quick answers (completion.first_answer_ms), by document, with
+        # what they prefill: the next request there puts its document's off (see WARM_AFTER_QUIET_S).
+        self._warms: dict[str, tuple[asyncio.Task[None], CompletionInput, BuiltPrompt]] = {}
 
     # -- entry point ------------------------------------------------------------------------------
     async def complete(self, request: CompletionInput) -> CompletionOutcome:
@@ -298,9 +298,11 @@ class CompletionPipeline:
         prefix, suffix = request.prefix, request.suffix
         sequence = self._sequence.get(uri, 0) + 1
         self._sequence[uri] = sequence
-        warm = self._warms.pop(uri, None)
-        if warm is not None:
-            warm.cancel()  # the user is typing here: warming would hold each keystroke up by a chunk
+        warm = self._warms.get(uri)
+        if warm is not None and not warm[0].done():
+            # The user is typing here: warming now would hold each keystroke up by a chunk. Once the typing
+            # stops; what it had prefilled stays cached, and a quick answer to this request replaces it.
+            self._start_prefetch(warm[1], warm[2], after_quiet_s=WARM_AFTER_QUIET_S)
         debouncer = self._debouncers.setdefault(uri, AdaptiveDebouncer(self._debounce_options()))
         debouncer.note_request()
 
@@ -449,13 +451,14 @@ class CompletionPipeline:
         self._warms.pop(request.uri, None)
         task = asyncio.get_running_loop().create_task(self._prefetch(request, built, after_quiet_s))
         self._prefetches[request.uri] = task
-        if after_quiet_s:
-            self._warms[request.uri] = task
+        if after_quiet_s and built is not None:
+            self._warms[request.uri] = (task, request, built)
 
         def forget(done: asyncio.Task[None], uri: str = request.uri) -> None:
             if self._prefetches.get(uri) is done:
                 del self._prefetches[uri]
-            if self._warms.get(uri) is done:
+            warm = self._warms.get(uri)
+            if warm is not None and warm[0] is done:
                 del self._warms[uri]
 
         task.add_done_callback(forget)
