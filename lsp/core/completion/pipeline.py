@@ -475,7 +475,7 @@ class CompletionPipeline:
         self, request: CompletionInput, built: BuiltPrompt | None = None, after_quiet_s: float = 0.0
     ) -> None:
         """Prefill ``built`` (default: the prompt a request at ``request``'s cursor builds now), after
-        ``after_quiet_s`` without a request in the document (a request meanwhile cancels it)."""
+        ``after_quiet_s`` (a request in the document meanwhile starts the wait again: ``_complete``)."""
         try:
             await asyncio.sleep(after_quiet_s)
             backend = await self.services.backend()
@@ -630,21 +630,21 @@ class CompletionPipeline:
         return []
 
     def build_prompt(
-        self, document: PromptDocument, settings: PromptSettings, backend: Backend
+        self, document: PromptDocument, settings: PromptSettings, backend: Backend, *, sticky: bool = True
     ) -> BuiltPrompt:
         """Retrieval and prompt packing (CPU work, in a worker thread): :func:`build_prompt` with the
-        server's retriever, index limit, prompt format and the backend's token count."""
+        server's retriever (behind the sticky one unless ``sticky`` is False), index limit, prompt format
+        and the backend's token count."""
         services = self.services
         prompt_format = services.prompt_format
         if prompt_format is None:
             raise CompletionUnavailable("Roost: the model's prompt format is not known yet")
-        index = services.index_service
         return build_prompt(
             document,
             settings,
             PromptTools(prompt_format, FunctionCounter(backend.count_tokens)),
-            retriever=self.sticky_retriever(services.retriever),
-            buffer_limit=index,
+            retriever=self.sticky_retriever(services.retriever) if sticky else services.retriever,
+            buffer_limit=services.index_service,
             repo_name=repo_name_of(services.root),
         )
 
@@ -655,17 +655,9 @@ class CompletionPipeline:
         ``settings.first_answer_ms`` (see :mod:`~roost.lsp.core.completion.quick_prompt`); None otherwise.
         Its retriever is the plain one: the sticky retriever's kept context belongs to the whole prompt."""
         budget = quick_budget(backend, whole, settings.first_answer_ms)
-        services = self.services
-        if budget is None or services.prompt_format is None:
+        if budget is None:
             return None
-        return build_prompt(
-            document,
-            replace(settings.prompt, budget=budget),
-            PromptTools(services.prompt_format, FunctionCounter(backend.count_tokens)),
-            retriever=services.retriever,
-            buffer_limit=services.index_service,
-            repo_name=repo_name_of(services.root),
-        )
+        return self.build_prompt(document, replace(settings.prompt, budget=budget), backend, sticky=False)
 
     def sticky_retriever(self, retriever: ContextRetriever | None) -> StickyRetriever | None:
         """``retriever`` behind the one :class:`StickyRetriever` of this pipeline (a new one when the
