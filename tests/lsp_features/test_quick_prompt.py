@@ -30,6 +30,8 @@ class EstimatingBackend:
         self.answer = answer
         self.requests: list[GenerationRequest] = []
         self.prefilled: list[str] = []
+        self.decode_s = 0.0  # how long an answer takes
+        self.submitted: list[tuple[float, GenerationRequest]] = []  # loop time when each request came
 
     def count_tokens(self, text: str) -> int:
         return len(text) // 3 + 1
@@ -42,8 +44,9 @@ class EstimatingBackend:
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[TextChunk]:
         self.requests.append(request)
+        self.submitted.append((asyncio.get_running_loop().time(), request))
         self.prefilled.append(request.prompt or "")
-        await asyncio.sleep(0)
+        await asyncio.sleep(0 if request.prefill_only else self.decode_s)
         if not request.prefill_only:
             yield TextChunk(text=self.answer)
         yield TextChunk(text="", finish_reason="stop", timings=GenerationTimings())
@@ -154,3 +157,19 @@ async def test_typing_into_a_quick_suggestion_puts_the_warming_off_without_dropp
     assert not [r for r in backend.requests if r.prefill_only], "not while the keys come"
     warm = await _prefetches(backend)
     assert len(warm) == 1 and backend.count_tokens(warm[0].prompt) > 1500
+
+
+async def test_no_warming_starts_while_a_request_in_the_document_decodes() -> None:
+    """The quiet time counts from the answer: a warm whose wait would run out during the next request's
+    decode is queued only after that answer (queued during it, the engine would start it the moment the
+    decode ends, just as the keystroke after comes)."""
+    backend = EstimatingBackend()
+    pipeline = make_pipeline(backend, first_answer_ms=2000)
+    assert (await pipeline.complete(request())).quick_prompt
+    backend.decode_s = 0.8  # longer than the quiet time
+    slow = await pipeline.complete(request(TEXT + "3"))
+    answered = asyncio.get_running_loop().time()
+    assert slow.quick_prompt
+    await _prefetches(backend)
+    warms = [at for at, r in backend.submitted if r.prefill_only]
+    assert warms and all(at >= answered for at in warms), (warms, answered)

@@ -246,7 +246,8 @@ class CompletionPipeline:
         self._prefetches: dict[str, asyncio.Task[None]] = {}
         # The prefetches of whole prompts after quick answers (completion.first_answer_ms), by document, with
         # what they prefill: the next request there puts its document's off (see WARM_AFTER_QUIET_S).
-        self._warms: dict[str, tuple[asyncio.Task[None], CompletionInput, BuiltPrompt]] = {}
+        # (None while a request in the document has it paused.)
+        self._warms: dict[str, tuple[asyncio.Task[None] | None, CompletionInput, BuiltPrompt]] = {}
 
     # -- entry point ------------------------------------------------------------------------------
     async def complete(self, request: CompletionInput) -> CompletionOutcome:
@@ -278,7 +279,24 @@ class CompletionPipeline:
                 - outcome.timings_ms.get("debounce", 0.0)
             )
             self._record(outcome)
+            self._resume_warm(request.uri)
         return outcome
+
+    def _pause_warm(self, uri: str) -> None:
+        """A request in ``uri``: its whole-prompt warm stops until the request is answered (warming meanwhile
+        would hold each keystroke up by a prefill chunk; queued during a decode, it would start the moment
+        the decode ends, just as the next keystroke comes). What it had prefilled stays cached."""
+        warm = self._warms.get(uri)
+        if warm is not None and warm[0] is not None and not warm[0].done():
+            warm[0].cancel()
+            self._warms[uri] = (None, warm[1], warm[2])
+
+    def _resume_warm(self, uri: str) -> None:
+        """The request is answered: a paused warm waits for the quiet time again, from now (a quick answer to
+        the request has replaced it with its own whole prompt)."""
+        warm = self._warms.get(uri)
+        if warm is not None and warm[0] is None:
+            self._start_prefetch(warm[1], warm[2], after_quiet_s=WARM_AFTER_QUIET_S)
 
     def _record(self, outcome: CompletionOutcome) -> None:
         metrics.COMPLETION_REQUESTS.labels(outcome=outcome.source).inc()
@@ -298,11 +316,7 @@ class CompletionPipeline:
         prefix, suffix = request.prefix, request.suffix
         sequence = self._sequence.get(uri, 0) + 1
         self._sequence[uri] = sequence
-        warm = self._warms.get(uri)
-        if warm is not None and not warm[0].done():
-            # The user is typing here: warming now would hold each keystroke up by a chunk. Once the typing
-            # stops; what it had prefilled stays cached, and a quick answer to this request replaces it.
-            self._start_prefetch(warm[1], warm[2], after_quiet_s=WARM_AFTER_QUIET_S)
+        self._pause_warm(uri)
         debouncer = self._debouncers.setdefault(uri, AdaptiveDebouncer(self._debounce_options()))
         debouncer.note_request()
 
