@@ -211,7 +211,9 @@ def prefetch_counts(stats: Any) -> dict[str, int]:
     prefetch = read(stats, "prefetch")
     if prefetch is None:
         return {}
-    return {name: int(read(prefetch, name) or 0) for name in PREFETCH_COUNTERS}
+    # Only what the server reports (quickAnswers came later than the others).
+    values = {name: read(prefetch, name) for name in PREFETCH_COUNTERS}
+    return {name: int(value) for name, value in values.items() if value is not None}
 
 
 # ------------------------------------------------------------------------------------- the product
@@ -917,7 +919,11 @@ def prefetch_table(on: ServerRun, off: ServerRun, dwell_s: float, raw_ms: list[f
         return f"{statistics.median(calls):.2f}" if calls else "-"
 
     def counters(run: ServerRun) -> str:
-        return " / ".join(str(run.prefetch[name]) for name in PREFETCH_COUNTERS) if run.prefetch else "-"
+        return (
+            " / ".join(str(run.prefetch.get(name, "-")) for name in PREFETCH_COUNTERS)
+            if run.prefetch
+            else "-"
+        )
 
     identical = sum(1 for a, b in zip(on.suggestions, off.suggestions, strict=True) if a == b)
     rows = [

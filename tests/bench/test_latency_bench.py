@@ -67,6 +67,8 @@ def test_prefetch_counters_are_read_from_a_dict_or_pygls_object_and_absent_on_ol
     assert prefetch_counts({"rssBytes": 1, "prefetch": counters}) == counters
     assert prefetch_counts(SimpleNamespace(prefetch=SimpleNamespace(**counters))) == counters
     assert prefetch_counts({"rssBytes": 1}) == {}
+    # A counter the server reports is read with the others.
+    assert prefetch_counts({"prefetch": {**counters, "quickAnswers": 5}})["quickAnswers"] == 5
 
 
 def test_first_request_tokens_are_medians_over_model_calls_only() -> None:
@@ -90,7 +92,7 @@ def test_prefetch_table_puts_both_columns_side_by_side_with_reused_and_prefilled
     assert "910 / 900 / 10" in tokens and "910 / 0 / 910" in tokens
     first = next(line for line in lines if line.strip().startswith("first suggestion"))
     assert first.split()[-9:] == ["1200", "/", "1200", "5000", "/", "5000", "4200", "/", "4400"]
-    assert "2 / 2 / 1800" in text and "2 / 0 / 0" in text
+    assert "2 / 2 / 1800 / -" in text and "2 / 0 / 0 / -" in text  # no quickAnswers from these servers
 
 
 def test_an_early_first_line_takes_the_generation_figures_its_follow_up_reports() -> None:
