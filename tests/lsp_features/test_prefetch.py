@@ -97,16 +97,20 @@ async def test_the_setting_off_prefetches_nothing(workspace: Path, fake_model: F
 
 @contextlib.asynccontextmanager
 async def _checkout_session(
-    tmp_path: Path, options: dict[str, Any]
+    tmp_path: Path, options: dict[str, Any], *, extra: str = ""
 ) -> AsyncIterator[tuple[LspSession, str, types.Position]]:
-    """The real model's server on a copy of examples/, ``checkout.py`` open with a new function whose body
-    is to be completed: (session, the document's URI, the cursor)."""
+    """The real model's server on a copy of examples/, ``checkout.py`` open with ``extra`` code and a new
+    function whose body is to be completed: (session, the document's URI, the cursor)."""
     skip_without_default_model()
     root = tmp_path / "examples"
     shutil.copytree(
         REPO_ROOT / "examples", root, ignore=shutil.ignore_patterns("__pycache__", "node_modules")
     )
-    text = (root / "shop/services/checkout.py").read_text() + "\n\ndef total_cents(cart) -> int:\n    return "
+    text = (
+        (root / "shop/services/checkout.py").read_text()
+        + extra
+        + "\n\ndef total_cents(cart) -> int:\n    return "
+    )
     env = server_env(tmp_path, {"ROOST_CACHE_DIR": shared_model_cache()})
     async with lsp_session(
         root, initialization_options=options, capabilities=inline_capabilities(), env=env
@@ -117,6 +121,18 @@ async def _checkout_session(
         yield session, uri, types.Position(line=len(lines) - 1, character=len(lines[-1]))
 
 
+async def _invoked_details(session: LspSession, uri: str, cursor: types.Position) -> Any:
+    """An invoked inline completion at ``cursor``, then its ``roost/completionDetails``."""
+    await session.client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=cursor,
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
+        )
+    )
+    return await session.client.protocol.send_request_async("roost/completionDetails", {"uri": uri})
+
+
 @pytest.mark.model
 async def test_the_first_suggestion_at_a_rested_cursor_reuses_the_prefetched_prompt(tmp_path: Path) -> None:
     options = {"completion": {"max_tokens": 8, "debounce_ms": 0}, "context": {"budget": 512}}
@@ -125,14 +141,7 @@ async def test_the_first_suggestion_at_a_rested_cursor_reuses_the_prefetched_pro
 
         stats = await _until_prefetch(session, lambda stats: stats.warmedTokens > 0, timeout=180)
         assert stats.started == 1
-        await session.client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=cursor,
-                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
-            )
-        )
-        details = await session.client.protocol.send_request_async("roost/completionDetails", {"uri": uri})
+        details = await _invoked_details(session, uri, cursor)
         assert details.source == "model", details
         generation = details.generation
         # All of the prompt but the token that must run to give the next token's logits came from the
@@ -152,15 +161,10 @@ async def test_a_cold_cursor_answers_from_a_shorter_prompt_and_the_whole_one_is_
         "completion": {"max_tokens": 8, "debounce_ms": 0, "first_answer_ms": 1},
         "context": {"budget": 768},
     }
-    async with _checkout_session(tmp_path, options) as (session, uri, cursor):
-        await session.client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=cursor,
-                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked),
-            )
-        )
-        details = await session.client.protocol.send_request_async("roost/completionDetails", {"uri": uri})
+    # checkout.py alone fits the shortest quick prompt (384 tokens) whole: a longer file.
+    extra = "".join(f"\n\ndef discount_{n}(cents: int) -> int:\n    return cents - {n}\n" for n in range(40))
+    async with _checkout_session(tmp_path, options, extra=extra) as (session, uri, cursor):
+        details = await _invoked_details(session, uri, cursor)
         assert details.source == "model" and details.quick_prompt, details
         assert details.prompt_tokens <= 400, details  # the shortest quick prompt (384 tokens), not 768
         stats = await _until_prefetch(session, lambda stats: stats.warmedTokens > 0, timeout=180)
