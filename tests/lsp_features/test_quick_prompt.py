@@ -80,7 +80,7 @@ def request(text: str = TEXT) -> CompletionInput:
 
 
 async def _prefetches(backend: EstimatingBackend) -> list[GenerationRequest]:
-    for _ in range(100):  # the whole prompt's prefill is started after the answer, in the background
+    for _ in range(300):  # the whole prompt's prefill is started after the answer, in the background
         warm = [r for r in backend.requests if r.prefill_only]
         if warm:
             return warm
