@@ -337,11 +337,16 @@ class Scheduler:
         if rates is None or request.prompt is None:
             return None
         ids = self.tokenizer.encode(request.prompt)
-        cached = self.prefix_cache.shared_length(torch.tensor(ids, dtype=torch.long)) if ids else 0
-        if cached < self.options.min_reused_prefix_tokens:
-            cached = 0  # the engine would not reuse it (see _compute_prompt_kv)
-        cached = min(cached, len(ids) - 1) if ids else 0  # the last token always runs
-        return PrefillEstimate(len(ids), cached, *rates)
+        shared = self.prefix_cache.shared_length(torch.tensor(ids, dtype=torch.long)) if ids else 0
+        return PrefillEstimate(len(ids), self._reusable(shared, len(ids), logits_needed=True), *rates)
+
+    def _reusable(self, shared: int, prompt_tokens: int, *, logits_needed: bool) -> int:
+        """Of ``shared`` leading prompt tokens in the prefix cache, how many a prefill reuses: a request's
+        last prompt token always runs through the model, to give the next token's logits (a prefetch needs
+        none: a prompt already cached whole is done), and a shorter share than ``min_reused_prefix_tokens``
+        is not worth the KV copy (0)."""
+        reused = min(shared, max(0, prompt_tokens - 1) if logits_needed else prompt_tokens)
+        return reused if reused >= self.options.min_reused_prefix_tokens else 0
 
     def forced_start_index(self) -> ForcedStartIndex | None:
         """The vocabulary index for forced answer starts (built at the first use: about a second for 150k
@@ -655,11 +660,9 @@ class Scheduler:
         start = time.perf_counter()
         self._worked_since_trim = True
         ids = torch.tensor(state.prompt_ids, dtype=torch.long)
-        reused, cached_kv = self.prefix_cache.lookup(ids)
-        # At least one prompt token must run through the model to produce the next-token logits (a
-        # prefetch produces none: a prompt already cached whole is done).
-        reused = min(reused, len(ids) if interruptible else len(ids) - 1)
-        if cached_kv is None or reused < self.options.min_reused_prefix_tokens:
+        shared, cached_kv = self.prefix_cache.lookup(ids)
+        reused = self._reusable(shared, len(ids), logits_needed=not interruptible)
+        if cached_kv is None or not reused:
             reused, cache = 0, DynamicCache()
         else:
             cache = cache_from([(k[:, :, :reused], v[:, :, :reused]) for k, v in cached_kv])
