@@ -183,7 +183,8 @@ class CompletionSettings:
         "Where the in-process engine could not prefill a cursor's whole prompt in this time (a laptop CPU at a "
         "cursor it has not seen: 5–9 s for ~1,000 tokens), the first suggestion there comes from a shorter "
         "prompt that fits (the file around the cursor, at least 384 tokens; no project context below "
-        "`context.min_file_tokens`) and the whole prompt is prefilled right after, for the next requests. The "
+        "`context.min_file_tokens`) and the whole prompt is prefilled once the document has had no request for "
+        "0.5 s, for the next requests. The "
         "engine measures its own speed; on a GPU the whole prompt always fits. 0: always the whole prompt "
         "(`bench/latency_bench.py`, `docs/benchmarks.md`).",
         minimum=0,

@@ -48,7 +48,7 @@ def outcome_details(outcome: CompletionOutcome) -> dict[str, object]:
         # holds the model call's figures up to that line; the follow-up served from the same generation
         # gets its figures at that time; one served from the cache has none).
         "early_first_line": outcome.early_first_line,
-        # Answered from a shorter prompt within completion.first_answer_ms; the whole one was warmed after.
+        # Answered from a shorter prompt within completion.first_answer_ms; the whole one is warmed after.
         "quick_prompt": outcome.quick_prompt,
         "generation": _generation_details(outcome),
         "context": [

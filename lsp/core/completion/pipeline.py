@@ -105,7 +105,7 @@ class CompletionOutcome:
     # (``completion.first_line_early``); the generation went on and caches its whole answer when done.
     early_first_line: bool = False
     # Answered from a shorter prompt because the whole one would not have answered within
-    # ``completion.first_answer_ms`` (the whole one was prefilled in the background afterwards).
+    # ``completion.first_answer_ms`` (the whole one is prefilled in the background once the document is quiet).
     quick_prompt: bool = False
 
 
@@ -608,7 +608,7 @@ class CompletionPipeline:
         watch.lap("model")
         if whole is not None:
             # The next requests at this cursor (typing on, or the block's rest) find the whole prompt's start
-            # cached; it runs once this answer is done (a prefetch waits for an idle engine).
+            # cached; it runs once the document is quiet (WARM_AFTER_QUIET_S) and the engine idle.
             self._start_prefetch(request, whole, after_quiet_s=WARM_AFTER_QUIET_S)
         raw = "".join(parts)
         answer = services.prompt_format.parse_answer(raw, prompt) if services.prompt_format else raw
