@@ -37,11 +37,23 @@ def _layer_and_reference(rows: int) -> tuple[torch.Tensor, torch.Tensor]:
     return layer(x), torch.nn.functional.linear(x, layer.dequantized(), linear.bias)
 
 
+@pytest.fixture
+def float32_prefill(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The float32 prefill kernels, whatever this CPU (on one with AMX the product takes ``amx_bf16``)."""
+    monkeypatch.setattr(cpu_int8, "AMX_BF16", False)
+
+
+@pytest.mark.parametrize("amx", [False, True], ids=["float32 prefill", "amx_bf16 prefill"])
 @pytest.mark.parametrize("rows", [1, DECODE_ROWS, DECODE_ROWS + 1, 64], ids=lambda r: f"{r} rows")
-def test_both_kernels_compute_the_dequantized_layer(rows: int) -> None:
+def test_every_kernel_computes_the_dequantized_layer(
+    rows: int, amx: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any CPU runs the AMX kernel's code (without AMX, bfloat16 is emulated: slow, same answer)."""
+    monkeypatch.setattr(cpu_int8, "AMX_BF16", amx)
     got, expected = _layer_and_reference(rows)
     assert got.dtype == torch.float32 and got.shape == (1, rows, 40)
-    # The decode kernel rounds activations to bfloat16 (8 bits of mantissa); the prefill path is exact.
+    # The decode and AMX kernels round activations and output to bfloat16 (8 bits of mantissa); the
+    # float32 prefill paths are exact (next test).
     assert torch.allclose(got, expected, atol=0.02 * expected.abs().max().item())
 
 
@@ -50,7 +62,8 @@ def test_both_kernels_compute_the_dequantized_layer(rows: int) -> None:
     [DECODE_ROWS + 1, BLOCKWISE_MAX_ROWS, BLOCKWISE_MAX_ROWS + 1],
     ids=lambda r: f"{r} rows",
 )
-def test_the_prefill_kernels_compute_the_dequantized_layer_in_float32(
+@pytest.mark.usefixtures("float32_prefill")
+def test_the_float32_prefill_kernels_compute_the_dequantized_layer_in_float32(
     rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Blockwise (around its row limit) and whole-weight conversion both give float32 GEMM's answer; blocks
@@ -61,6 +74,7 @@ def test_the_prefill_kernels_compute_the_dequantized_layer_in_float32(
     assert torch.allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.usefixtures("float32_prefill")
 def test_the_kernel_is_chosen_by_row_count_and_an_oversized_layer_always_goes_blockwise() -> None:
     small, oversized = 4864 * 896, cpu_int8.SCRATCH_MAX_ELEMENTS + 1
     assert prefill_kernel(DECODE_ROWS, small) == "int8pack"
@@ -84,6 +98,37 @@ def _scratch_elements_after(layer: Int8WeightLinear, x: torch.Tensor) -> int:
     return sizes[0]
 
 
+def test_with_amx_every_prefill_of_a_layer_that_fits_the_scratch_is_bfloat16(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cpu_int8, "AMX_BF16", True)
+    small, oversized = 4864 * 896, cpu_int8.SCRATCH_MAX_ELEMENTS + 1
+    assert prefill_kernel(DECODE_ROWS, small) == "int8pack"  # decode and speculative checks: unchanged
+    assert prefill_kernel(DECODE_ROWS + 1, small) == "amx_bf16"
+    assert prefill_kernel(4096, small) == "amx_bf16"
+    assert prefill_kernel(4096, oversized) == "blockwise"  # a whole bfloat16 lm_head would be 272 MB
+
+
+def test_the_amx_kernel_converts_into_a_bfloat16_scratch_and_no_float32_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cpu_int8, "AMX_BF16", True)
+    layer = Int8WeightLinear(torch.randn(200, 96), None)
+    scratch: dict[str, object] = {}
+
+    def call() -> None:
+        layer(torch.randn(BLOCKWISE_MAX_ROWS + 1, 96))
+        scratch.update(vars(cpu_int8._scratch))
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    thread.join()
+    assert "buffer" not in scratch  # the float32 scratch (a 4x larger copy) was never made
+    bf16 = scratch["bf16_buffer"]
+    assert isinstance(bf16, torch.Tensor) and bf16.dtype == torch.bfloat16 and bf16.numel() == 200 * 96
+
+
+@pytest.mark.usefixtures("float32_prefill")
 def test_a_blockwise_call_never_holds_the_whole_weight_as_float32(monkeypatch: pytest.MonkeyPatch) -> None:
     """The point of the blockwise kernel: the converted weight is one block at a time (it stays in cache);
     the whole-weight kernel converts all of it (a 896-row prefill still takes that path)."""
