@@ -56,6 +56,12 @@ DECODE_ROWS = 16
 # of a 920-token prompt, one core: 64-token chunks 68-72 -> 80-82 tok/s, 128-token 82-85 -> 88 tok/s; both
 # threads on an idle machine: 97.1 -> 96.9 and 128.7 -> 124.2 (one round: within noise).
 BLOCKWISE_MAX_ROWS = 128
+# The AMX kernel's row counts are rounded up to a multiple of this (zero rows, their output dropped).
+# oneDNN builds and keeps a matmul primitive and JIT kernels for every new row count, ~1.6 MB each and
+# slow to build: 300 prefills of random lengths (17-1,024 rows, the bundled model's four weight shapes, one
+# core) grew the process by 990 MB and took 21.4 s unpadded; padded to 64, +103 MB (16 row counts a shape,
+# then flat) in 12.3 s; to 32, +160 MB in 12.3 s. A prefetch chunk (64 rows) needs no padding.
+AMX_ROW_MULTIPLE = 64
 # The blockwise kernel's block: 1 Mi elements, 4 MiB of float32, which stays in this machine's L3 (32 MiB;
 # L2 is 1 MiB a core). Smaller blocks lose more to the GEMM's per-call packing and short N than they win
 # in locality (probe, one core, 64 rows: 256 Ki elements 744-912 ms, 512 Ki 718-999, 1 Mi 677-1036).
@@ -158,13 +164,21 @@ class Int8WeightLinear(torch.nn.Module):
             return out.view(*x.shape[:-1], self.out_features)
         kernel = prefill_kernel(rows, self.weight_int8.numel())
         if kernel == "amx_bf16":
-            weight = _thread_bf16_scratch(self.weight_int8.numel()).view(self.out_features, self.in_features)
-            out = F.linear(x.to(torch.bfloat16), weight.copy_(self.weight_int8)).float().mul_(self.scale)
+            out = self._amx_bf16(x.reshape(rows, self.in_features)).reshape(*x.shape[:-1], self.out_features)
         elif kernel == "blockwise":
             out = self._blockwise(x.reshape(rows, self.in_features)).reshape(*x.shape[:-1], self.out_features)
         else:
             out = F.linear(x, self._float_weight()).mul_(self.scale)
         return out if self.bias is None else out.add_(self.bias)
+
+    def _amx_bf16(self, flat: torch.Tensor) -> torch.Tensor:
+        """``flat @ W.T * scale`` in bfloat16 on AMX, the rows padded with zeros to a multiple of
+        ``AMX_ROW_MULTIPLE`` (see there) and the padding's output dropped."""
+        rows = flat.shape[0]
+        padded = -(-rows // AMX_ROW_MULTIPLE) * AMX_ROW_MULTIPLE
+        activations = F.pad(flat.to(torch.bfloat16), (0, 0, 0, padded - rows))
+        weight = _thread_bf16_scratch(self.weight_int8.numel()).view(self.out_features, self.in_features)
+        return F.linear(activations, weight.copy_(self.weight_int8))[:rows].float().mul_(self.scale)
 
     def _blockwise(self, flat: torch.Tensor) -> torch.Tensor:
         """``flat @ W.T * scale``, the int8 weights converted a block of output rows at a time into a

@@ -128,6 +128,32 @@ def test_the_amx_kernel_converts_into_a_bfloat16_scratch_and_no_float32_copy(
     assert isinstance(bf16, torch.Tensor) and bf16.dtype == torch.bfloat16 and bf16.numel() == 200 * 96
 
 
+def test_the_amx_kernel_multiplies_row_counts_rounded_up_to_its_multiple(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """oneDNN keeps a primitive and JIT kernels for every row count it sees (~1.6 MB each): prefills of every
+    length would grow the server by ~1 GB, so the kernel only ever multiplies multiples of 64 rows."""
+    monkeypatch.setattr(cpu_int8, "AMX_BF16", True)
+    seen: list[int] = []
+    real_linear = torch.nn.functional.linear
+
+    def recording_linear(x: torch.Tensor, weight: torch.Tensor, *args: object) -> torch.Tensor:
+        seen.append(x.shape[0])
+        return real_linear(x, weight, *args)
+
+    monkeypatch.setattr(cpu_int8.F, "linear", recording_linear)
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(96, 40, bias=True)
+    layer = Int8WeightLinear(linear.weight, linear.bias)
+    for rows in (DECODE_ROWS + 1, 64, 65, 130):
+        x = torch.randn(1, rows, 96)
+        got = layer(x)
+        expected = real_linear(x, layer.dequantized(), linear.bias)
+        assert got.shape == (1, rows, 40)  # the padding's rows are dropped
+        assert torch.allclose(got, expected, atol=0.02 * expected.abs().max().item())
+    assert seen == [64, 64, 128, 192]
+
+
 @pytest.mark.usefixtures("float32_prefill")
 def test_a_blockwise_call_never_holds_the_whole_weight_as_float32(monkeypatch: pytest.MonkeyPatch) -> None:
     """The point of the blockwise kernel: the converted weight is one block at a time (it stays in cache);
