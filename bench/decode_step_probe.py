@@ -292,6 +292,18 @@ def profile_forward(model: Any, cache_kwarg: str, kv: Any, last: int, length: in
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=30))
 
 
+def int4_summary(model: Any) -> str:
+    """How many int8 layers also hold a 4-bit decode copy, its bytes, and the process's RSS after load."""
+    layers = [m for m in model.modules() if isinstance(m, current_cpu_int8.Int8WeightLinear)]
+    with_int4 = [m for m in layers if getattr(m, "weight_int4", None) is not None]
+    extra = sum(m.weight_int4.nbytes + m.int4_scale_and_zero.nbytes for m in with_int4)
+    status = Path("/proc/self/status").read_text(encoding="ascii")
+    rss = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), "?")
+    return (
+        f"int4 decode copies: {len(with_int4)} of {len(layers)} layers, {extra / 2**20:.1f} MiB; RSS {rss} kB"
+    )
+
+
 def summary(values: list[float]) -> str:
     if not values:
         return "-"
@@ -327,6 +339,7 @@ def main() -> int:
     kv, last = prefill(model, cache_kwarg, prompt)
     length = len(prompt) - 1
     print(f"{backend.name}; prompt {len(prompt)} tokens; threads {torch.get_num_threads()}", flush=True)
+    print(int4_summary(model), flush=True)
 
     variants = [
         Variant("new", current_kv_batch.DynamicKVBatch, current_cpu_int8.Int8WeightLinear.forward),
@@ -377,15 +390,15 @@ def main() -> int:
                 f"forwards; per token: model {variant.model_s * 1000 / tokens:.1f} ms, the decode step's own "
                 f"Python {(variant.step_s - variant.model_s) * 1000 / tokens:.2f} ms"
             )
-        assert variant.tokens == reference.tokens, (
-            f"{variant.name}: greedy tokens differ from {reference.name}"
-        )
+        # Bit-identical between engine versions unless the weights' kernels changed (the int4 decode copy).
+        same_tokens = variant.tokens == reference.tokens
         assert variant.logits is not None and reference.logits is not None
         identical = all(torch.equal(a, b) for a, b in zip(variant.logits, reference.logits, strict=True))
         diffs = [float((a - b).abs().max()) for a, b in zip(variant.logits, reference.logits, strict=True)]
         worst = f"{max(diffs):.2e}, first step {diffs[0]:.2e}"
         print(
-            f"{variant.name}: tokens identical to {reference.name}; logits bit-identical {identical} (max diff {worst})"
+            f"{variant.name}: tokens {'identical to' if same_tokens else 'DIFFERENT from'} {reference.name}; "
+            f"logits bit-identical {identical} (max diff {worst})"
         )
     scheduler.close()
     return 0

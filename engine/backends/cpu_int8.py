@@ -10,7 +10,9 @@ Four kernels, by the number of rows a call multiplies and the CPU (``prefill_ker
 
 * decode (a few rows): ``aten._weight_int8pack_mm``, which reads the int8 weights directly (decode on a CPU
   waits on memory, so reading a quarter of the bytes is the speed-up); the kernel takes bfloat16
-  activations, accumulates in float32, and the result goes back to float32;
+  activations, accumulates in float32, and the result goes back to float32. A layer whose weight already
+  sits on a 4-bit grid (cpu_int4: a GGUF Q4_K tensor) decodes through ``_weight_int4pack_mm_for_cpu``
+  instead, half the bytes again, same activations and output dtypes;
 * prefills on a CPU with AMX (Intel Sapphire Rapids and later): the int8 weights are converted to
   bfloat16 (exactly: every int8 value is a bfloat16) into a per-thread scratch and multiplied by the
   bfloat16 activations through oneDNN's AMX tiles, float32 accumulation, the per-channel scale applied
@@ -38,11 +40,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, cast
 
 import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional name
 
+from roost.engine.backends.cpu_int4 import GROUP_SIZE, INT4PACK_MM, encode_if_on_grid
 from roost.engine.native_memory import file_mappings, release_mapped_pages
 
 # Up to this many rows (tokens × batch rows) a call takes the int8 kernel; above it, the float32 GEMM.
@@ -72,6 +76,8 @@ SCRATCH_MAX_ELEMENTS = 32 * 2**20
 Kernel = Literal["int8pack", "amx_bf16", "blockwise", "whole"]
 # The decode kernel's overload, resolved once (``torch.ops.aten.<op>`` resolves it on every call).
 _INT8PACK_MM = torch.ops.aten._weight_int8pack_mm.default
+# A torch without the int4 kernel builds no int4 copies, so the decode path never calls it there.
+_INT4PACK_MM = cast(Callable[..., torch.Tensor], INT4PACK_MM)
 _scratch = threading.local()  # the float32 and bfloat16 scratch weights, one per thread that runs the model
 # Rows are quantized in blocks of about this many elements (4 MiB of float32 temporaries): a whole-matrix
 # conversion made three float32 copies of each weight at once, 1.6 GB for Qwen2.5-0.5B's untied lm_head.
@@ -146,6 +152,11 @@ class Int8WeightLinear(torch.nn.Module):
         self.register_buffer("weight_int8", quantized)
         self.register_buffer("scale", scale)
         self.register_buffer("scale_bf16", scale.to(torch.bfloat16))
+        # A weight already on a 4-bit grid (a GGUF Q4_K tensor) also gets a 4-bit copy for the decode
+        # step, which reads half the bytes (cpu_int4); prefills keep multiplying the int8 weights.
+        int4 = encode_if_on_grid(weight.detach())
+        self.register_buffer("weight_int4", None if int4 is None else int4.packed)
+        self.register_buffer("int4_scale_and_zero", None if int4 is None else int4.scale_and_zero)
         self.bias = None if bias is None else torch.nn.Parameter(bias.detach().float(), requires_grad=False)
 
     def dequantized(self) -> torch.Tensor:
@@ -158,7 +169,10 @@ class Int8WeightLinear(torch.nn.Module):
             # (the resolved overload, not the op packet's lookup), the two dtype conversions it needs and
             # an in-place bias: 35.5 -> 32 us a 128x896 call with a bias on one core, ~0.6 ms a token.
             flat = x.reshape(rows, self.in_features).to(torch.bfloat16)
-            out = _INT8PACK_MM(flat, self.weight_int8, self.scale_bf16).float()
+            if self.weight_int4 is not None:
+                out = _INT4PACK_MM(flat, self.weight_int4, GROUP_SIZE, self.int4_scale_and_zero).float()
+            else:
+                out = _INT8PACK_MM(flat, self.weight_int8, self.scale_bf16).float()
             if self.bias is not None:
                 out.add_(self.bias)
             return out.view(*x.shape[:-1], self.out_features)
@@ -199,7 +213,8 @@ class Int8WeightLinear(torch.nn.Module):
         return _thread_scratch(size).view(self.out_features, self.in_features).copy_(self.weight_int8)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, weights=int8"
+        weights = "int8" if self.weight_int4 is None else "int8, int4 decode"
+        return f"in_features={self.in_features}, out_features={self.out_features}, weights={weights}"
 
 
 def quantize_linear_layers(model: torch.nn.Module) -> int:
