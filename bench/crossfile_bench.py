@@ -8,6 +8,8 @@
     ... --cases 90 --skip 45   # confirm on the next 45 cursors of the same pool
     ... --model default-1.5b --only unseen   # another model.name, on the cursors whose name is not earlier
     ... --member-choices off   # the answer's first word not held to the receiver's members ("with" only)
+    ... --choice-scores SCORES.json   # also record each constrained pick's allowed tokens and log-probs
+        # (to score a ranking among the receiver's names offline, as session 12 did: docs/benchmarks.md)
 
 What: for cursors where a line uses a function or class defined in another file of the same project (the
 jedi-labelled cases of ``bench/retrieval_bench.py``, nine real projects outside this repository, cached in
@@ -373,6 +375,44 @@ async def run_case(
     return result
 
 
+class ChoiceScores:
+    """Records every constrained pick of the answer's first word (``--choice-scores``): the cursor, the
+    text written so far, the choices, each allowed token's text and log-probability, and the token picked.
+    A wrapper around the engine's ``pick_choice_token``, which it calls unchanged."""
+
+    def __init__(self, decode: Callable[[int], str]) -> None:
+        self.decode = decode
+        self.cursor: list[Any] = []
+        self.records: list[dict[str, Any]] = []
+
+    def wrap(self, pick: Callable[..., int | None]) -> Callable[..., int | None]:
+        import torch
+
+        from roost.engine.start_choices import allowed_choice_tokens
+
+        def recording_pick(
+            logits: Any, index: Any, written: str, choices: Sequence[str], *rest: Any
+        ) -> int | None:
+            token = pick(logits, index, written, choices, *rest)
+            ids, _complete = allowed_choice_tokens(index, written, choices)
+            ids = ids[ids < logits.shape[-1]]
+            log_probs = torch.log_softmax(logits.float(), dim=-1)[ids.to(logits.device)].tolist()
+            self.records.append(
+                {
+                    "cursor": list(self.cursor),
+                    "written": written,
+                    "choices": list(choices),
+                    "tokens": [
+                        [self.decode(int(i)), lp] for i, lp in zip(ids.tolist(), log_probs, strict=True)
+                    ],
+                    "picked": None if token is None else self.decode(token),
+                }
+            )
+            return token
+
+        return recording_pick
+
+
 def select_cursors(
     picked: Sequence[tuple[str, Case, bool]], only: str | None
 ) -> list[tuple[str, Case, bool]]:
@@ -474,9 +514,21 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
                 budget: modes["without"] for budget, modes in old.answers.items()
             }
     results: list[CaseResult] = []
+    scores: ChoiceScores | None = None
+    if args.choice_scores:
+        import roost.engine.scheduler as scheduler
+        from roost.lsp.core.engine_adapter import hf_tokenizer_of
+
+        tokenizer: Any = hf_tokenizer_of(backend)
+        if tokenizer is None:
+            raise SystemExit("--choice-scores needs the in-process model's tokenizer")
+        scores = ChoiceScores(lambda token: tokenizer.decode([token]))
+        scheduler.pick_choice_token = scores.wrap(scheduler.pick_choice_token)  # the bench's own process
     started = time.perf_counter()
     try:
         for index, (name, case, seen) in enumerate(picked, 1):
+            if scores is not None:
+                scores.cursor = [name, case.file, case.line, case.col, case.name]
             prompts = Path(args.prompts) if args.prompts else None
             result = await run_case(
                 backend, tools, projects[name], name, case, seen, budgets, prompts, split,
@@ -484,6 +536,8 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
             )  # fmt: skip
             results.append(result)
             save(args.json, args, results)
+            if scores is not None:
+                Path(args.choice_scores).write_text(json.dumps(scores.records))
             marks = " ".join(
                 f"{b}:{'E' if a['with'].exact else '.'}{'I' if a['with'].identifier else '.'}/"
                 f"{'E' if a['without'].exact else '.'}{'I' if a['without'].identifier else '.'}"
@@ -531,6 +585,10 @@ def main() -> int:
         choices=("on", "off"),
         default=None,
         help="completion.member_choices for 'with' (default: the product's default)",
+    )
+    parser.add_argument(
+        "--choice-scores",
+        help="write every constrained first-word pick here (JSON): allowed tokens, log-probs, the pick",
     )
     parser.add_argument("--shares", help="prefix,suffix,context budget shares (default: the product's)")
     parser.add_argument(
