@@ -137,8 +137,12 @@ def cut_suffix_repetition(text: str, ctx: CompletionContext) -> str:
     lines = text.split("\n")
     starts = _line_starts(text)
     # The suggestion's first line continues the cursor's line; it can only be a repeated *line* when
-    # the cursor line is empty so far.
+    # the cursor line is empty so far, and then it is compared with the indentation typed before it (the
+    # suffix's lines carry theirs: without it, a first line that writes the next statement again was never
+    # recognised, and one followed by new code was suggested as a duplicate of the line below).
     first = 0 if not ctx.current_line_prefix.strip() else 1
+    if first == 0:
+        lines[0] = ctx.current_line_prefix + lines[0]
     for index in range(first, len(lines)):
         candidate = [line.rstrip() for line in lines[index:] if line.strip()]
         if not candidate or candidate[0] != following[0]:
@@ -269,6 +273,23 @@ def block_ended(text: str, ctx: CompletionContext) -> bool:
         return False
     complete = text[:end]
     return len(limit_indent_scope(complete, ctx)) < len(complete)
+
+
+def repeats_suffix_from_start(text: str, ctx: CompletionContext) -> bool:
+    """Whether a suggestion still being generated will be cut whole: its first complete line (blank lines
+    before it included) already reproduces what follows the cursor, so :func:`cut_suffix_repetition` cuts
+    the answer from its start whatever comes next (the rule that cuts that line alone — a distinctive next
+    line, or the suffix's only one, or the rest of the cursor's line — matches the whole answer at its first
+    line too). A small model at a blank line between two statements often writes the next statement out
+    again and then copies the rest of the function to the token cap: seconds of decode for an empty answer.
+    """
+    start = 0
+    while (newline := text.find("\n", start)) >= 0:
+        if text[start:newline].strip():
+            first = trim_blank(text[: newline + 1], ctx)
+            return bool(first) and not cut_suffix_repetition(first, ctx)
+        start = newline + 1
+    return False
 
 
 def _previous_code_line(prefix: str) -> str | None:

@@ -15,6 +15,7 @@ from roost.engine.postprocess import (
     limit_indent_scope,
     postprocess,
     postprocess_candidates,
+    repeats_suffix_from_start,
     single_line_cut,
     trim_blank,
 )
@@ -215,6 +216,40 @@ def test_lines_inserted_above_code_keep_their_newline_and_stop_at_that_line() ->
     assert postprocess("    y = x +", context) == "    y = x +"
 
 
+# A blank line inserted (indented) between two statements: the 0.5B writes the next statement again, then
+# copies the rest of the function (email/header.py in bench/latency_bench.py).
+ECHO_PREFIX = "    def encode(self, s):\n        if not isinstance(s, str):\n            charset = s.charset\n            "
+ECHO_SUFFIX = (
+    "\n            if charset == UNKNOWN8BIT:\n                s = s.decode('ascii')\n"
+    "            else:\n                s = s.decode(charset)\n        return s\n"
+)
+ECHO_ANSWER = (
+    "if charset == UNKNOWN8BIT:\n                s = s.decode('ascii')\n            else:\n"
+    "                s = s.decode(charset)\n        return s\n"
+)
+
+
+def test_a_first_line_repeating_the_next_statement_dooms_the_whole_answer() -> None:
+    context = ctx(ECHO_PREFIX, ECHO_SUFFIX)
+    assert postprocess(ECHO_ANSWER, context) == ""  # what the editor gets from the whole generation
+    first_line_end = ECHO_ANSWER.index("\n") + 1
+    assert not repeats_suffix_from_start(ECHO_ANSWER[: first_line_end - 1], context), (
+        "the line is not complete"
+    )
+    assert repeats_suffix_from_start(ECHO_ANSWER[:first_line_end], context)
+    # A blank line first, then the next statement at its own indentation.
+    assert repeats_suffix_from_start("\n            " + ECHO_ANSWER[:first_line_end], context)
+
+
+def test_a_first_line_of_its_own_lets_the_generation_go_on() -> None:
+    context = ctx(ECHO_PREFIX, ECHO_SUFFIX)
+    own = "charset = str(charset)\n            if charset == UNKNOWN8BIT:\n"
+    assert not repeats_suffix_from_start(own, context)  # it repeats the suffix only from its second line
+    assert postprocess(own, context) == "charset = str(charset)"
+    # Starting like the next statement is not repeating it.
+    assert not repeats_suffix_from_start("if charset == UNKNOWN8BIT or strict:\n", context)
+
+
 # ------------------------------------------------------------------------------------- properties
 
 code_text = st.text(alphabet=st.sampled_from(list("ab(){}[]:;,'\"#= \t\nx1")), max_size=80)
@@ -235,6 +270,24 @@ def test_every_filter_only_cuts_and_pipeline_is_idempotent(
     if single and once:
         # One line with content (it may sit on the next line when the cursor's line is complete).
         assert sum(1 for line in once.split("\n") if line.strip()) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=code_text, prefix=code_text, suffix=code_text, echo=st.booleans())
+def test_an_answer_stopped_at_a_repeated_first_line_gets_what_the_whole_answer_gets(
+    raw: str, prefix: str, suffix: str, echo: bool
+) -> None:
+    """The pipeline stops a generation once ``repeats_suffix_from_start`` says so: then whatever the model
+    would have written after that point, post-processing cuts it all (``echo``: the answer starts with the
+    suffix's next non-blank line, the case the stop is for)."""
+    context = ctx(prefix, suffix)
+    if echo:
+        following = [line for line in suffix.split("\n")[1:] if line.strip()]
+        raw = (following[0].lstrip() if following else "") + "\n" + raw
+    for end in (i + 1 for i, char in enumerate(raw) if char == "\n"):
+        if repeats_suffix_from_start(raw[:end], context):
+            assert postprocess(raw[:end], context) == ""
+            assert postprocess(raw, context) == ""
 
 
 @settings(max_examples=200, deadline=None)

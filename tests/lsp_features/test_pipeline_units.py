@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -248,6 +249,24 @@ async def test_a_multi_line_generation_stops_once_its_lines_leave_the_block() ->
         CompletionInput("a.py", "python", text, 3, 8, len(BODY), uri="file:///w/b.py")
     )
     assert outcome.texts == whole.texts == ["result += item.price\n        result -= item.discount"]
+
+
+# A blank line inserted between two statements (indented): the model writes the next statement again and
+# then copies the rest of the function, which post-processing cuts whole.
+ECHO_TEXT = "def encode(s, charset):\n    if isinstance(s, bytes):\n        \n        s = s.decode(charset)\n    return s\n"
+ECHO_CURSOR = ECHO_TEXT.index("        \n") + len("        ")
+ECHOES = "s = s.decode(charset)\n    return s\n\n\ndef decode(s):\n    return s.encode()\n"
+
+
+async def test_a_generation_whose_first_line_repeats_the_next_line_stops_there() -> None:
+    backend = StreamingBackend(ECHOES)
+    request = CompletionInput("a.py", "python", ECHO_TEXT, 2, 8, ECHO_CURSOR, uri="file:///w/a.py")
+    outcome = await make_pipeline(backend).complete(request)
+    assert outcome.shape == "multi" and outcome.stopped_at_suffix_echo
+    assert backend.closed_early and "def decode" not in backend.streamed
+    # The same as the whole generation gets: nothing (it is the code below the cursor again).
+    whole = await make_pipeline(ScriptedBackend(ECHOES)).complete(replace(request, uri="file:///w/b.py"))
+    assert outcome.texts == whole.texts == []
 
 
 async def test_a_generation_inside_its_block_runs_to_its_end() -> None:

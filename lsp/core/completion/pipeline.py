@@ -101,6 +101,9 @@ class CompletionOutcome:
     message: str = ""
     # The generation was stopped once its lines left the cursor's block (post-processing cuts there).
     stopped_at_block_end: bool = False
+    # The generation was stopped at its first line, which repeats the code after the cursor: post-processing
+    # cuts such an answer whole, so the rest would be decoded for nothing.
+    stopped_at_suffix_echo: bool = False
     # Answered with the first line of a multi-line suggestion while the rest was still being decoded
     # (``completion.first_line_early``); the generation went on and caches its whole answer when done.
     early_first_line: bool = False
@@ -591,13 +594,14 @@ class CompletionPipeline:
                     raise BackendError(
                         chunk.error or "the model failed mid-answer", kind=chunk.error_kind or "failed"
                     )
-                if (
-                    block is not None
-                    and "\n" in chunk.text
-                    and postprocess.block_ended("".join(parts), block)
-                ):
-                    outcome.stopped_at_block_end = True
-                    break  # closing the stream cancels the generation
+                if block is not None and "\n" in chunk.text:
+                    so_far = "".join(parts)
+                    if postprocess.block_ended(so_far, block):
+                        outcome.stopped_at_block_end = True
+                        break  # closing the stream cancels the generation
+                    if postprocess.repeats_suffix_from_start(so_far, block):
+                        outcome.stopped_at_suffix_echo = True
+                        break
                 if early is not None and not early.done() and not chunk.is_final and "\n" in chunk.text:
                     line = first_complete_line("".join(parts))
                     parse = services.prompt_format.parse_answer if services.prompt_format else None
@@ -694,6 +698,7 @@ def _adopt(outcome: CompletionOutcome, generated: CompletionOutcome) -> None:
     )
     outcome.generation, outcome.blocked = generated.generation, generated.blocked
     outcome.stopped_at_block_end = generated.stopped_at_block_end
+    outcome.stopped_at_suffix_echo = generated.stopped_at_suffix_echo
     outcome.quick_prompt = generated.quick_prompt
 
 
