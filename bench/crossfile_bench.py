@@ -8,6 +8,7 @@
     ... --cases 90 --skip 45   # confirm on the next 45 cursors of the same pool
     ... --model default-1.5b --only unseen   # another model.name, on the cursors whose name is not earlier
     ... --member-choices off   # the answer's first word not held to the receiver's members ("with" only)
+    ... --fit-prior-weight 0   # the receiver's names without their line-fit prior ("with" only)
     ... --choice-scores SCORES.json   # also record each constrained pick's allowed tokens and log-probs
         # (to score a ranking among the receiver's names offline, as session 12 did: docs/benchmarks.md)
 
@@ -24,7 +25,8 @@ in-process backend the server loads with its default configuration (Qwen2.5-Code
 ``--model`` sets ``model.name`` for both sides, e.g. ``default-1.5b`` with its packages importable), greedy, at most 24 new tokens, stopped at the end of the line; the answer goes through the format's
 ``parse_answer`` (no post-processing filters, no gate: the model's answer is what is scored). "With" sends the
 prompt's start choices as the server does (``completion.member_choices``: at ``receiver.▮`` the answer's first
-word is one of the receiver's names, when the index knows them all); "without" has no project, so none.
+word is one of the receiver's names, when the index knows them all, each with its line-fit prior);
+"without" has no project, so none.
 
 Metrics per case: **exact match** of the line's rest (whitespace-trimmed) and **identifier match** (the
 suggestion's leading identifier is the gold cross-file name: the cursor sits at the start of the reference).
@@ -513,6 +515,10 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
             reuse[(old.project, old.file, old.line, old.col)] = {
                 budget: modes["without"] for budget, modes in old.answers.items()
             }
+    if args.fit_prior_weight is not None:
+        from roost.lsp.core.completion import prompt
+
+        prompt.FIT_PRIOR_WEIGHT = args.fit_prior_weight  # a bench-only override of the product's constant
     results: list[CaseResult] = []
     scores: ChoiceScores | None = None
     if args.choice_scores:
@@ -585,6 +591,11 @@ def main() -> int:
         choices=("on", "off"),
         default=None,
         help="completion.member_choices for 'with' (default: the product's default)",
+    )
+    parser.add_argument(
+        "--fit-prior-weight",
+        type=float,
+        help="the start choices' line-fit prior per unit of fit (default: the product's; 0: the model alone)",
     )
     parser.add_argument(
         "--choice-scores",

@@ -6,7 +6,8 @@ model shown them in its context still writes names that are not there (``close()
 still inside its first word, only tokens that keep it a prefix of one of the choices may be picked, until a
 whole choice is written and followed by a character that cannot continue an identifier (or the answer
 ends); after that the model writes freely. Greedy stays greedy: the best-scoring token among the allowed
-ones, so the model ranks the choices itself.
+ones, so the model ranks the choices itself, unless the caller gives a choice a prior
+(:class:`~roost.engine.types.StartChoice`): its ``bias`` is added to the score of every token on the way to it.
 
 The choices are relative to the end of the prompt, like a forced start (:mod:`roost.engine.forced_start`):
 with token healing each one begins with the forced tail, which they therefore also force.
@@ -20,6 +21,11 @@ from enum import Enum
 import torch
 
 from roost.engine.forced_start import ForcedStartIndex, continues_identifier
+from roost.engine.types import StartChoice
+
+
+def choice_bias(choice: str) -> float:
+    return choice.bias if isinstance(choice, StartChoice) else 0.0
 
 
 class ChoiceState(Enum):
@@ -62,6 +68,34 @@ def allowed_choice_tokens(
     return torch.tensor(sorted(set(ids)), dtype=torch.long), word_complete
 
 
+def choice_token_biases(
+    index: ForcedStartIndex, written: str, choices: Sequence[str], ids: torch.Tensor
+) -> torch.Tensor | None:
+    """For each allowed token of ``ids``, the largest prior of the choices it leads to (see
+    :class:`StartChoice`): a token whose text is a start of a choice's rest, or passes a whole choice (a
+    stop or a non-identifier character after it). None when no choice has a prior (the model alone)."""
+    ranked = [(choice_bias(c), c) for c in choices if c.startswith(written)]
+    if not any(bias for bias, _ in ranked):
+        return None
+    ranked.sort(key=lambda pair: -pair[0])
+    lowest = min(bias for bias, _ in ranked)
+    biases: dict[int, float] = {}
+    # Best choice first: a token that leads to several keeps the first (largest) prior it is given.
+    for bias, choice in ranked:
+        rest = choice[len(written) :]
+        for end in range(1, len(rest) + 1):
+            for token in index.tokens_of(rest[:end]):
+                biases.setdefault(token, bias)
+        if rest:
+            for text, token in index.longer_than(rest):
+                if not continues_identifier(text[len(rest)]):
+                    biases.setdefault(token, bias)
+    # What passes a whole choice (the answer's end, a ``(``): that choice's prior.
+    complete = [bias for bias, choice in ranked if choice == written]
+    rest_bias = complete[0] if complete else lowest
+    return torch.tensor([biases.get(int(token), rest_bias) for token in ids], dtype=torch.float32)
+
+
 def pick_choice_token(
     logits: torch.Tensor,
     index: ForcedStartIndex,
@@ -88,6 +122,9 @@ def pick_choice_token(
     if ids.numel() == 0:
         return None
     scores = logits[ids.to(logits.device)].float()
+    biases = choice_token_biases(index, written, choices, ids)
+    if biases is not None:
+        scores = scores + biases.to(scores.device)
     if temperature == 0:
         return int(ids[int(torch.argmax(scores))])
     probs = torch.softmax(scores / temperature, dim=-1)

@@ -79,6 +79,22 @@ PRIORITY_NAMES: dict[RequestPriority, str] = {
 }
 
 
+class StartChoice(str):
+    """One of a request's ``start_choices`` with the caller's prior for it: ``bias`` (log-probability units)
+    is added to the model's score of each token on the way to this choice (the largest, where a token
+    leads to several; :mod:`roost.engine.start_choices`), so a name the model scores close to the best may
+    win by what the caller knows of it (how well it fits the line). A str, so every path that passes
+    choices on keeps it; one that sends them as text (the HTTP engine) drops the prior, and the model
+    ranks alone there."""
+
+    bias: float
+
+    def __new__(cls, text: str, bias: float = 0.0) -> StartChoice:
+        choice = super().__new__(cls, text)
+        choice.bias = bias
+        return choice
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     role: Literal["system", "user", "assistant"]
@@ -104,8 +120,8 @@ class GenerationRequest:
 
     ``start_choices`` (raw text prompts, in-process engine only): words one of which the answer must
     start with, each whole and followed by a character that cannot continue an identifier (or the
-    answer's end), chosen by the model's own scores (:mod:`roost.engine.start_choices`): the members an
-    editor's completion list offers at ``receiver.▮``. Relative to the end of the prompt like
+    answer's end), chosen by the model's own scores (:mod:`roost.engine.start_choices`), plus the prior a
+    :class:`StartChoice` carries: the members an editor's completion list offers at ``receiver.▮``. Relative to the end of the prompt like
     ``forced_start``, which each choice therefore begins with (one that does not is left out). Empty:
     no constraint. HTTP backends ignore it (a server cannot be asked to constrain tokens), except our own
     engine server, which gets it as ``roost_start_choices``.

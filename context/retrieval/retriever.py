@@ -22,6 +22,7 @@ from roost.context.parsing import parse_facts
 from roost.context.resolution import Resolver, ResolverCache, is_class, is_module
 from roost.context.retrieval.activity import WorkspaceActivity
 from roost.context.retrieval.bm25 import BM25WindowIndex
+from roost.context.retrieval.choice_priors import line_fits
 from roost.context.retrieval.cursor import CursorContext, analyse_cursor
 from roost.context.retrieval.members import (
     SCORE_BASE_LEVEL,
@@ -237,6 +238,7 @@ class Retriever:
         )
         result.used_fallback = any(c.kind is CandidateKind.LEXICAL for c in candidates)
         result.member_names = offered_names(session.resolver, session.receiver_owners, self.workspace.paths)
+        result.member_fits = line_fits(result.member_names, session.cursor, self.options.fit_context_lines)
         return result
 
     def _cached_counter(self, count_tokens: TokenCounter) -> TokenCounter:

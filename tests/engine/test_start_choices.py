@@ -11,7 +11,7 @@ import torch
 
 from roost.engine.forced_start import ForcedStartIndex
 from roost.engine.start_choices import ChoiceState, allowed_choice_tokens, choice_state, pick_choice_token
-from roost.engine.types import QWEN_STOP_TOKEN_STRINGS, GenerationRequest
+from roost.engine.types import QWEN_STOP_TOKEN_STRINGS, GenerationRequest, StartChoice
 
 from .test_scheduler import run
 
@@ -78,6 +78,30 @@ def test_greedy_picks_the_best_allowed_token_and_ends_only_a_whole_word() -> Non
     assert pick_choice_token(logits, index, "parse", choices, {EOS}, 0.0, None) == token("str")
     # Nothing in the vocabulary can write the choice: no token.
     assert pick_choice_token(logits, index, "", ("zzz",), {EOS}, 0.0, None) is None
+
+
+def test_a_choices_prior_is_added_to_the_tokens_on_the_way_to_it() -> None:
+    index = ForcedStartIndex(TEXTS)
+    logits = torch.zeros(len(TEXTS))
+    logits[token("close")], logits[token("pars")], logits[token("parse")] = 0.5, 1.0, 0.0
+    # The model prefers "pars" (on the way to parse/parsestr); a prior on "close" larger than the
+    # difference turns the pick, a smaller one does not.
+    assert pick_choice_token(logits, index, "", ("parse", "close"), {EOS}, 0.0, None) == token("pars")
+    assert pick_choice_token(
+        logits, index, "", ("parse", StartChoice("close", 0.3)), {EOS}, 0.0, None
+    ) == token("pars")
+    assert pick_choice_token(
+        logits, index, "", ("parse", StartChoice("close", 0.6)), {EOS}, 0.0, None
+    ) == token("close")
+    # A token leading to several choices takes the largest prior among them.
+    choices = (StartChoice("parse", 0.0), StartChoice("parsestr", 2.0), StartChoice("close", 1.5))
+    assert pick_choice_token(logits, index, "", choices, {EOS}, 0.0, None) == token("pars")
+    # After a whole choice, what ends the word takes that choice's prior, the rest of a longer one its own.
+    logits = torch.zeros(len(TEXTS))
+    logits[token("(s")], logits[token("str")] = 1.0, 0.0
+    assert pick_choice_token(logits, index, "parse", choices, {EOS}, 0.0, None) == token("str")
+    plain = ("parse", "parsestr")
+    assert pick_choice_token(logits, index, "parse", plain, {EOS}, 0.0, None) == token("(s")
 
 
 def test_sampling_stays_among_the_allowed_tokens() -> None:

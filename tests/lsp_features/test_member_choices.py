@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from test_prompt_reuse import make_pipeline
 
+from roost.engine.start_choices import choice_bias
 from roost.engine.types import GenerationRequest, GenerationTimings, TextChunk
 from roost.lsp.core.completion.pipeline import CompletionInput
-from roost.lsp.core.completion.prompt import start_choices
+from roost.lsp.core.completion.prompt import choice_priors, start_choices
 
 UNITS = """METRE = 1.0
 
@@ -102,3 +103,17 @@ async def test_a_kept_context_does_not_keep_the_previous_receivers_names(tmp_pat
     assert pipeline._sticky is not None and pipeline._sticky.kept == 1  # noqa: SLF001
     assert ".to_feet" in backend.requests[0].start_choices
     assert backend.requests[1].start_choices == ()
+
+
+def test_each_choice_carries_its_line_fit_as_a_prior(monkeypatch) -> None:
+    from roost.lsp.core.completion import prompt
+
+    monkeypatch.setattr(prompt, "FIT_PRIOR_WEIGHT", 2.0)
+    priors = choice_priors((0.0, 0.2, -0.3), 3)  # dump, load, loads
+    assert priors == (0.0, 0.4, -0.6)
+    choices = start_choices(("dump", "load", "loads"), "x = json.lo", "\n", ".lo", priors)
+    assert choices == (".load", ".loads")
+    assert [choice_bias(choice) for choice in choices] == [0.4, -0.6]
+    # No prior: a plain name, the model ranks alone; no fits from retrieval count as none.
+    assert type(start_choices(("dump",), "x = json.", "\n", ".", (0.0,))[0]) is str
+    assert choice_priors((), 2) == (0.0, 0.0)

@@ -24,10 +24,14 @@ from roost.engine.backends import local_device_is_cpu
 from roost.engine.prompts.packer import BudgetSplit, PackOptions, TokenBudgets, pack
 from roost.engine.prompts.tokens import TokenCounter
 from roost.engine.prompts.types import ContextSnippet, Prompt, PromptFormat, PromptInput
+from roost.engine.types import StartChoice
 from roost.lsp.config import ContextSettings, RoostConfig
 from roost.lsp.core.completion.shape import Shape, completion_shape
 
 DROPPED_BY_PACKER = "did not fit the rendered prompt"
+# Each start choice's prior: how well the name fits the line (``RetrievalResult.member_fits``, about -0.5 to
+# 0.6) in nats per unit of fit, added to the model's scores on the way to it (see ``choice_priors``).
+FIT_PRIOR_WEIGHT = 5.0
 
 
 class ContextRetriever(Protocol):
@@ -202,6 +206,7 @@ def build_prompt(
     items: list[ContextItem] = []
     dropped: list[tuple[Candidate | ContextItem, str]] = []
     member_names: tuple[str, ...] = ()
+    member_fits: tuple[float, ...] = ()
     if retriever is not None and not local_only:
         result = retriever.retrieve(
             RetrievalRequest(document.path, document.text, document.line, document.col, facts=facts),
@@ -213,6 +218,7 @@ def build_prompt(
         items = list(result.items)
         dropped.extend(result.dropped)
         member_names = result.member_names
+        member_fits = result.member_fits
     lap("retrieval")
 
     # Retrieval's order is the tie-break among equal scores (the packer keeps the caller's order).
@@ -246,7 +252,13 @@ def build_prompt(
     # Start choices constrain a raw FIM prompt's answer; a chat answer starts with a fence or prose.
     fim = packed.prompt.mode == "fim"
     choices = (
-        start_choices(member_names, document.prefix, document.suffix, packed.prompt.forced_start)
+        start_choices(
+            member_names,
+            document.prefix,
+            document.suffix,
+            packed.prompt.forced_start,
+            choice_priors(member_fits, len(member_names)),
+        )
         if fim
         else ()
     )
@@ -257,19 +269,42 @@ def build_prompt(
 _TYPED_MEMBER = re.compile(r"\.(\w*)\Z")
 
 
-def start_choices(names: Sequence[str], prefix: str, suffix: str, forced_start: str) -> tuple[str, ...]:
+def choice_priors(fits: Sequence[float], count: int) -> tuple[float, ...]:
+    """Each of the ``count`` offered names' bias among the start choices: its line fit times
+    ``FIT_PRIOR_WEIGHT`` (bounded, as the fit is: it reorders names the model scores alike, not one it
+    finds unlikely); none where retrieval gave no fits."""
+    if len(fits) != count:
+        return (0.0,) * count
+    return tuple(FIT_PRIOR_WEIGHT * fit for fit in fits)
+
+
+def start_choices(
+    names: Sequence[str],
+    prefix: str,
+    suffix: str,
+    forced_start: str,
+    priors: Sequence[float] = (),
+) -> tuple[str, ...]:
     """The receiver's ``names`` as the engine's start choices at the cursor (``prefix|suffix``): those
     that start with the word typed after ``receiver.``, each relative to where the prompt ends, so
     beginning with the prompt's ``forced_start`` (token healing leaves ``.ga`` of ``tasks.ga`` to the
     model: ``.gather``; without it the prompt ends after ``ga``: ``ther``). None inside a word (the name
-    would not end at the cursor's text after it) or away from ``receiver.``."""
+    would not end at the cursor's text after it) or away from ``receiver.``. With ``priors`` (one per
+    name, see :func:`choice_priors`) each choice carries its own (:class:`~roost.engine.types.StartChoice`)."""
     typed = _TYPED_MEMBER.search(prefix)
     if not names or typed is None or (suffix[:1].isalnum() or suffix[:1] == "_"):
         return ()
     fragment = typed.group(1)
     if forced_start and not forced_start.endswith(fragment):
         return ()  # a forced start is the prefix's tail, which holds the typed word; never otherwise
-    return tuple(forced_start + name[len(fragment) :] for name in names if name.startswith(fragment))
+    priors = priors if len(priors) == len(names) else [0.0] * len(names)
+    return tuple(
+        StartChoice(forced_start + name[len(fragment) :], prior)
+        if prior
+        else forced_start + name[len(fragment) :]
+        for name, prior in zip(names, priors, strict=True)
+        if name.startswith(fragment)
+    )
 
 
 def repo_name_of(root: Path | None) -> str:
