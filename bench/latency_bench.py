@@ -7,6 +7,7 @@
                                                  [--suffix-first on|off|both]
                                                  [--prefetch off|on|both] [--dwell 3.0]
                                                  [--first-answer-ms 2000,0]
+                                                 [--cpu-decode-weights int8,int4]
     nice .venv/bin/python bench/latency_bench.py --weights [--tasks 30]
 
 Default run (the real ``roost serve --stdio``, one server, the model loaded once):
@@ -46,7 +47,9 @@ a'. **First answer within a time** (``--first-answer-ms A,B``): one server per v
    ``completion.first_answer_ms`` (the product's default when not given), same cursors, printed side by side
    (first suggestion, whole block, the first requests' prompt tokens, keystrokes, typing, RSS, how many
    requests the server answered from a shorter prompt, identical first suggestions). ``2000,0`` is the
-   A/B of the setting (0: the whole prompt always, as before it existed).
+   A/B of the setting (0: the whole prompt always, as before it existed). ``--cpu-decode-weights
+   int8,int4`` the same for ``model.cpu_decode_weights`` (the decode step's weights; the RSS once the
+   model is loaded is printed too).
 c. **Server memory**: RSS of the server's process tree (psutil) once it is ready, once the model is
    loaded (a warm-up request, reported apart as the cold start), its peak (sampled), and at the end.
 
@@ -79,6 +82,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -695,6 +699,11 @@ def main() -> int:
         default="",
         help="comma-separated completion.first_answer_ms values, one server each (default: the product's)",
     )
+    parser.add_argument(
+        "--cpu-decode-weights",
+        default="",
+        help="comma-separated model.cpu_decode_weights values (int8, int4), one server each (default: the product's)",
+    )
     parser.add_argument("--weights", action="store_true", help="compare weight forms (see above)")
     parser.add_argument("--forms", default="float32,int8")
     parser.add_argument("--tasks", type=int, default=30)
@@ -721,6 +730,16 @@ def main() -> int:
         first_line_early == "both" or args.suffix_first == "both" or len(prefetches) > 1
     ):
         parser.error("--first-answer-ms A,B compares one setting: give the other A/B options one value each")
+    decode_weights: list[str | None] = [v for v in args.cpu_decode_weights.split(",") if v] or [None]
+    if len(decode_weights) > 1 and (
+        first_line_early == "both"
+        or args.suffix_first == "both"
+        or len(prefetches) > 1
+        or len(first_answers) > 1
+    ):
+        parser.error(
+            "--cpu-decode-weights A,B compares one setting: give the other A/B options one value each"
+        )
     defaults = RoostConfig()
     budget = args.budget or prompt_settings(defaults).budget  # the product's own default for this machine
     options: dict[str, Any] = {"completion": {"debounce_ms": 0}, "context": {"budget": budget}}
@@ -739,12 +758,14 @@ def main() -> int:
         modes = ("on", "off") if first_line_early == "both" else (first_line_early,)
         orders = ("on", "off") if args.suffix_first == "both" else (args.suffix_first,)
         runs: dict[str, ServerRun] = {}
-        for mode, order, prefetch, first_answer in itertools.product(
-            modes, orders, prefetches, first_answers
+        for mode, order, prefetch, first_answer, decode in itertools.product(
+            modes, orders, prefetches, first_answers, decode_weights
         ):
             key = server_key(mode, order, prefetch, suffix_ab=len(orders) == 2)
             if len(first_answers) > 1:
                 key = first_answer_key(first_answer)
+            if len(decode_weights) > 1:
+                key = decode_weights_key(decode)
             print(f"server with completion.first_line_early = {key} ({load()})", flush=True)
             completion: dict[str, Any] = {
                 **options["completion"],
@@ -755,11 +776,14 @@ def main() -> int:
                 completion["prefetch"] = prefetch.setting
             if first_answer is not None:
                 completion["first_answer_ms"] = first_answer
+            server_options = {**options, "completion": completion}
+            if decode is not None:
+                server_options["model"] = {**options.get("model", {}), "cpu_decode_weights": decode}
             runs[key] = asyncio.run(
                 run_server(
                     workspace,
                     picked,
-                    {**options, "completion": completion},
+                    server_options,
                     args.typing_chars,
                     args.verbose,
                     args.fresh_context,
@@ -799,6 +823,10 @@ def main() -> int:
         print()
         a, b = (runs[first_answer_key(value)] for value in first_answers)
         print("\n".join(first_answer_table(first_answers, a, b)))
+    if len(decode_weights) == 2:
+        print()
+        a, b = (runs[decode_weights_key(value)] for value in decode_weights)
+        print("\n".join(first_answer_table(decode_weights, a, b, setting="model.cpu_decode_weights")))
     if len(prefetches) == 2:
         on = runs[server_key(modes[0], orders[0], prefetches[0], suffix_ab=False)]
         off = runs[server_key(modes[0], orders[0], prefetches[1], suffix_ab=False)]
@@ -823,8 +851,18 @@ def first_answer_key(value: int | None) -> str:
     return f"first_answer_ms = {value if value is not None else 'default'}"
 
 
-def first_answer_table(values: list[int | None], a: ServerRun, b: ServerRun) -> list[str]:
-    """The ``completion.first_answer_ms`` A/B side by side (same run, same cursors)."""
+def decode_weights_key(value: str | None) -> str:
+    return f"cpu_decode_weights = {value or 'default'}"
+
+
+def first_answer_table(
+    values: Sequence[int | str | None],
+    a: ServerRun,
+    b: ServerRun,
+    setting: str = "completion.first_answer_ms",
+) -> list[str]:
+    """A one-setting A/B side by side (same run, same cursors): ``completion.first_answer_ms`` or another
+    ``setting``."""
 
     def p50_p90(values: list[float]) -> str:
         return f"{statistics.median(values):.0f} / {percentile(values, 90):.0f}" if values else "-"
@@ -847,6 +885,11 @@ def first_answer_table(values: list[int | None], a: ServerRun, b: ServerRun) -> 
         ("non-matching keystroke p50 / p90 (ms)", p50_p90(a.non_matching_ms), p50_p90(b.non_matching_ms)),
         ("typing real lines p50 / p90 (ms)", typing(a), typing(b)),
         (
+            "server RSS with the model loaded (MiB)",
+            f"{a.rss.get('model_loaded', 0) / 2**20:.0f}",
+            f"{b.rss.get('model_loaded', 0) / 2**20:.0f}",
+        ),
+        (
             "server RSS peak (MiB)",
             f"{a.rss.get('peak', 0) / 2**20:.0f}",
             f"{b.rss.get('peak', 0) / 2**20:.0f}",
@@ -865,7 +908,7 @@ def first_answer_table(values: list[int | None], a: ServerRun, b: ServerRun) -> 
     width = max(len(row[0]) for row in rows)
     names = [str(v) if v is not None else "default" for v in values]
     return [
-        f"completion.first_answer_ms {names[0]} vs {names[1]} (same run, same {len(a.first_ms)} cursors; identical "
+        f"{setting} {names[0]} vs {names[1]} (same run, same {len(a.first_ms)} cursors; identical "
         f"first suggestions {identical}/{len(a.suggestions)}):",
         f"  {'':<{width}}  {names[0]:>22}  {names[1]:>22}",
         *(f"  {label:<{width}}  {x:>22}  {y:>22}" for label, x, y in rows),

@@ -7,6 +7,9 @@
 ``--first-answer-ms N``: the product server's ``completion.first_answer_ms`` (0: the whole prompt always;
 default: the product's, which on a CPU answers a prompt too long to prefill in that time from a shorter one).
 
+``--cpu-decode-weights int8|int4``: ``model.cpu_decode_weights`` for the product server and the raw loader
+alike (default: the product's, int8; int4 decodes every layer from a lossy 4-bit copy).
+
 ``--compare-psm``: the product a second time with ``completion.suffix_first`` off (prefix-first FIM
 prompts, as before token healing), same tasks, same run: the A/B of the suffix-first prompt.
 
@@ -157,6 +160,7 @@ async def run_product(
     suffix_first: bool = True,
     model: str = "default",
     first_answer_ms: int | None = None,
+    cpu_decode_weights: str | None = None,
 ) -> list[Result]:
     """Every task through one real ``roost serve --stdio``, asked as an editor asks."""
     sys.path.insert(0, str(REPO / "tests"))
@@ -166,8 +170,11 @@ async def run_product(
 
     capabilities = client_capabilities("visual-studio-code")
     capabilities.text_document.inline_completion = types.InlineCompletionClientCapabilities()
+    model_options: dict[str, Any] = {"name": model}
+    if cpu_decode_weights is not None:  # otherwise the product's default
+        model_options["cpu_decode_weights"] = cpu_decode_weights
     options = {
-        "model": {"name": model},
+        "model": model_options,
         "completion": {
             "max_tokens": max_tokens,
             "debounce_ms": 0,
@@ -259,13 +266,15 @@ def _plain_details(details: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ raw model in process
 
 
-def load_backend(model: str = "default") -> Any:
+def load_backend(model: str = "default", cpu_decode_weights: str | None = None) -> Any:
     """The backend the server loads (same configuration defaults, same loader, same weights)."""
     from roost.lsp.config import RoostConfig
     from roost.lsp.core.engine_adapter import load_transformers_backend
 
     config = RoostConfig()
     config.model.name = model
+    if cpu_decode_weights is not None:
+        config.model.cpu_decode_weights = cpu_decode_weights  # type: ignore[assignment]
     return load_transformers_backend(config)
 
 
@@ -477,15 +486,24 @@ async def main_async(args: argparse.Namespace) -> int:
             args.first_line_early,
             model=args.model,
             first_answer_ms=args.first_answer_ms,
+            cpu_decode_weights=args.cpu_decode_weights,
         )
         runs["product"] = _by_variant(tasks, product)
     if args.compare_psm:  # the product with prefix-first prompts, same tasks, same run
         product_psm = await run_product(
-            everything, args.max_tokens, progress, args.first_line_early, suffix_first=False, model=args.model
+            everything,
+            args.max_tokens,
+            progress,
+            args.first_line_early,
+            suffix_first=False,
+            model=args.model,
+            cpu_decode_weights=args.cpu_decode_weights,
         )
         runs["product-psm"] = _by_variant(tasks, product_psm)
     if wanted & {"raw", "stages"}:
-        backend = await asyncio.get_running_loop().run_in_executor(None, load_backend, args.model)
+        backend = await asyncio.get_running_loop().run_in_executor(
+            None, load_backend, args.model, args.cpu_decode_weights
+        )
         try:
             if "raw" in wanted:
                 runs["raw"] = _by_variant(
@@ -497,11 +515,13 @@ async def main_async(args: argparse.Namespace) -> int:
         finally:
             await backend.aclose()
     print_report(tasks, runs, args.max_tokens, args.model)
+    print(f"model.cpu_decode_weights: {args.cpu_decode_weights or 'the product default'}")
     if args.json:
         payload = {
             "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
             "max_tokens": args.max_tokens,
             "model": args.model,
+            "cpu_decode_weights": args.cpu_decode_weights,
             "runs": {
                 name: {
                     variant: [
@@ -551,6 +571,12 @@ def main() -> int:
         type=int,
         default=None,
         help="the product server's completion.first_answer_ms (default: the product's; 0: the whole prompt always)",
+    )
+    parser.add_argument(
+        "--cpu-decode-weights",
+        choices=("int8", "int4"),
+        default=None,
+        help="model.cpu_decode_weights for the product server and the raw model (default: the product's)",
     )
     parser.add_argument("--only", default="", help="comma-separated subset of product,raw,stages")
     parser.add_argument("--json", default="", help="write every task's completions and verdicts here")

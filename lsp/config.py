@@ -57,6 +57,14 @@ class ModelSettings:
         "1.2 GB of RSS instead of 2.9 GB, with the same HumanEval single-line pass@1 (`bench/latency_bench.py "
         "--weights`); `float32` keeps the exact weights.",
     )
+    cpu_decode_weights: Literal["int8", "int4"] = setting(
+        "int8",
+        "With `cpu_weights` int8: the weights a decode step (each generated token) reads. `int8`: the int8 "
+        "copy (a 4-bit one only where the model's own weights are 4-bit, exact); `int4`: every linear layer "
+        "also keeps a 4-bit copy (32-value groups) for decoding, half the bytes a token, so generating is "
+        "faster but lossy, and the model takes ~0.6 byte a weight more memory (~+300 MB for the bundled "
+        "model); prompts are still read with the int8 weights (`docs/benchmarks.md`).",
+    )
     compile: Literal["off", "dynamic", "static"] = setting(
         "off",
         "torch.compile: `dynamic` compiles the forward pass with dynamic shapes; `static` decodes in a static KV "

@@ -19,6 +19,11 @@ core, a 896x4864 weight), ~3 s for the bundled model's 12.
 
 The int8 weights stay: the prefill multiplies them in bfloat16 (AMX) or float32, and dequantizing the
 4-bit layout for a prefill with torch ops cost 10-25 ms a layer against 2 ms for the int8 copy.
+
+Opt-in, lossy (``cpu_decode_weights="int4"``, :func:`encode_affine`): every layer gets a group-32 int4
+copy for its decode steps, the min/max of each group on 16 levels, whatever its grid; an on-grid layer
+keeps its exact encoding above. About half a decode step's time, at the quantization error measured in
+docs/benchmarks.md ("4-bit decode for every layer").
 """
 
 from __future__ import annotations
@@ -88,6 +93,20 @@ def _encode_rows(block: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch
     return q.view(rows, columns).to(torch.int32), scale, zero
 
 
+def _encode_rows_affine(block: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(q, scale, zero)`` as :func:`_encode_rows` returns them, each group's min and max on the ends of
+    its 16 levels (no search for a coarser grid: an off-grid group has none)."""
+    rows, columns = block.shape
+    groups = block.view(rows, columns // GROUP_SIZE, GROUP_SIZE)
+    low = groups.amin(dim=-1)
+    scale = ((groups.amax(dim=-1) - low) / (LEVELS - 1)).clamp(min=torch.finfo(torch.bfloat16).tiny)
+    scale = scale.to(torch.bfloat16)
+    zero = (low + 8 * scale.float()).to(torch.bfloat16)
+    scale_f, zero_f = scale.float()[..., None], zero.float()[..., None]
+    q = ((groups - zero_f) / scale_f + 8).round_().clamp_(0, LEVELS - 1)
+    return q.view(rows, columns).to(torch.int32), scale, zero
+
+
 def _miss(groups: torch.Tensor, low: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
     """How far each group's farthest value is from a whole number of each candidate step above its
     minimum: ``groups`` [..., 32], ``low`` [...], ``steps`` [..., candidates] -> [..., candidates]."""
@@ -147,3 +166,35 @@ def encode_if_on_grid(weight: torch.Tensor) -> Int4Weight | None:
             return None
     scale_and_zero = torch.stack([scale, zero], dim=-1).transpose(0, 1).contiguous()
     return Int4Weight(packed, scale_and_zero)
+
+
+def encode_affine(weight: torch.Tensor) -> Int4Weight | None:
+    """The int4 copy of any ``weight`` [out, in]: its exact one where it sits on a 4-bit grid
+    (:func:`encode_if_on_grid`), else each group's min/max on 16 levels (lossy). None where the kernel or
+    the shape does not allow it. Packed a block of rows at a time (whole 64-row blocks: the packed layout
+    is row-block-major, so the blocks' layouts concatenate), so the int32 temporaries stay a few MiB even
+    for a 151,936-row lm_head (544 MiB whole)."""
+    rows, columns = weight.shape
+    if not int4_kernel_available() or columns % GROUP_SIZE or rows % PACK_ROWS:
+        return None
+    exact = encode_if_on_grid(weight)
+    if exact is not None:
+        return exact
+    assert _CONVERT is not None
+    step = max(1, ENCODE_BLOCK_ELEMENTS // (columns * PACK_ROWS)) * PACK_ROWS
+    packed_blocks: list[torch.Tensor] = []
+    scale = torch.empty((rows, columns // GROUP_SIZE), dtype=torch.bfloat16)
+    zero = torch.empty_like(scale)
+    with torch.no_grad():
+        for start in range(0, rows, step):
+            block = weight[start : start + step].to(torch.float32, copy=True)
+            block_q, scale[start : start + step], zero[start : start + step] = _encode_rows_affine(block)
+            packed = _CONVERT(block_q, 1)
+            if start == 0 and (
+                packed.dtype != torch.uint8
+                or not torch.equal(_unpack(packed, len(block_q), columns), block_q)
+            ):
+                return None  # torch's private layout changed: keep the int8 kernel
+            packed_blocks.append(packed)
+    scale_and_zero = torch.stack([scale, zero], dim=-1).transpose(0, 1).contiguous()
+    return Int4Weight(torch.cat(packed_blocks), scale_and_zero)

@@ -12,7 +12,8 @@ Four kernels, by the number of rows a call multiplies and the CPU (``prefill_ker
   waits on memory, so reading a quarter of the bytes is the speed-up); the kernel takes bfloat16
   activations, accumulates in float32, and the result goes back to float32. A layer whose weight already
   sits on a 4-bit grid (cpu_int4: a GGUF Q4_K tensor) decodes through ``_weight_int4pack_mm_for_cpu``
-  instead, half the bytes again, same activations and output dtypes;
+  instead, half the bytes again, same activations and output dtypes; with ``decode_weights="int4"``
+  (opt-in, lossy) every layer does;
 * prefills on a CPU with AMX (Intel Sapphire Rapids and later): the int8 weights are converted to
   bfloat16 (exactly: every int8 value is a bfloat16) into a per-thread scratch and multiplied by the
   bfloat16 activations through oneDNN's AMX tiles, float32 accumulation, the per-channel scale applied
@@ -41,12 +42,18 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from typing import Literal, cast
+from typing import Literal, cast, get_args
 
 import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional name
 
-from roost.engine.backends.cpu_int4 import GROUP_SIZE, INT4PACK_MM, encode_if_on_grid
+from roost.engine.backends.cpu_int4 import (
+    GROUP_SIZE,
+    INT4PACK_MM,
+    Int4Weight,
+    encode_affine,
+    encode_if_on_grid,
+)
 from roost.engine.native_memory import file_mappings, release_mapped_pages
 
 # Up to this many rows (tokens × batch rows) a call takes the int8 kernel; above it, the float32 GEMM.
@@ -74,6 +81,10 @@ BLOCK_ELEMENTS = 1 << 20
 # float32 copy of Qwen2.5-0.5B's lm_head is 544 MB.
 SCRATCH_MAX_ELEMENTS = 32 * 2**20
 Kernel = Literal["int8pack", "amx_bf16", "blockwise", "whole"]
+# The decode step's weights: "int8" (a 4-bit copy only where it loses nothing, cpu_int4) or "int4" (a
+# 4-bit copy of every layer that the kernel takes: half the bytes a step, lossy; docs/benchmarks.md).
+DecodeWeights = Literal["int8", "int4"]
+DECODE_WEIGHTS: tuple[str, ...] = get_args(DecodeWeights)
 # The decode kernel's overload, resolved once (``torch.ops.aten.<op>`` resolves it on every call).
 _INT8PACK_MM = torch.ops.aten._weight_int8pack_mm.default
 # A torch without the int4 kernel builds no int4 copies, so the decode path never calls it there.
@@ -145,16 +156,19 @@ def quantize_weight(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class Int8WeightLinear(torch.nn.Module):
     """A linear layer with int8 weights (per-output-channel scale) and float32 activations."""
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+    def __init__(
+        self, weight: torch.Tensor, bias: torch.Tensor | None, *, decode_weights: DecodeWeights = "int8"
+    ) -> None:
         super().__init__()
         quantized, scale = quantize_weight(weight.detach())
         self.in_features, self.out_features = weight.shape[1], weight.shape[0]
         self.register_buffer("weight_int8", quantized)
         self.register_buffer("scale", scale)
         self.register_buffer("scale_bf16", scale.to(torch.bfloat16))
-        # A weight already on a 4-bit grid (a GGUF Q4_K tensor) also gets a 4-bit copy for the decode
-        # step, which reads half the bytes (cpu_int4); prefills keep multiplying the int8 weights.
-        int4 = encode_if_on_grid(weight.detach())
+        # A weight already on a 4-bit grid (a GGUF Q4_K tensor), or any weight with decode_weights "int4",
+        # also gets a 4-bit copy for the decode step, which reads half the bytes (cpu_int4); prefills keep
+        # multiplying the int8 weights.
+        int4 = _decode_copy(weight.detach(), decode_weights)
         self.register_buffer("weight_int4", None if int4 is None else int4.packed)
         self.register_buffer("int4_scale_and_zero", None if int4 is None else int4.scale_and_zero)
         self.bias = None if bias is None else torch.nn.Parameter(bias.detach().float(), requires_grad=False)
@@ -217,7 +231,13 @@ class Int8WeightLinear(torch.nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, weights={weights}"
 
 
-def quantize_linear_layers(model: torch.nn.Module) -> int:
+def _decode_copy(weight: torch.Tensor, decode_weights: DecodeWeights) -> Int4Weight | None:
+    if decode_weights not in DECODE_WEIGHTS:
+        raise ValueError(f"decode_weights must be one of {DECODE_WEIGHTS}, got {decode_weights!r}")
+    return encode_affine(weight) if decode_weights == "int4" else encode_if_on_grid(weight)
+
+
+def quantize_linear_layers(model: torch.nn.Module, decode_weights: DecodeWeights = "int8") -> int:
     """Replace every floating-point ``nn.Linear`` of ``model`` (float32, or the bfloat16 a checkpoint was
     stored in) in place; returns how many were replaced. Each float weight is released as soon as its int8
     copy exists, so the peak stays near the loaded model's: a heap weight is freed with its layer, and a
@@ -230,7 +250,9 @@ def quantize_linear_layers(model: torch.nn.Module) -> int:
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
             if type(child) is torch.nn.Linear and child.weight.is_floating_point():
-                setattr(parent, name, Int8WeightLinear(child.weight, child.bias))
+                setattr(
+                    parent, name, Int8WeightLinear(child.weight, child.bias, decode_weights=decode_weights)
+                )
                 replaced += 1
                 if uses[id(child.weight)] == 1:
                     release_mapped_pages([_byte_span(child.weight)], mappings)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from roost.engine.backends.cpu_int8 import quantize_linear_layers
+from roost.engine.backends.cpu_int8 import DecodeWeights, quantize_linear_layers
 from roost.engine.backends.file_embedding import FileRowsEmbedding
 from roost.engine.kv_batch import input_device
 from roost.engine.models.default import (
@@ -74,6 +74,11 @@ class TransformersOptions:
     # bytes each decode step reads; bench/latency_bench.py --weights measures speed and pass@1 against
     # "float32" (the exact weights). Explicit dtypes, quantization, compile and GPUs are never touched.
     cpu_weights: CpuWeights = "int8"
+    # With cpu_weights "int8": the decode steps' (≤ 16 rows) weights. "int8": the int8 copy, or a 4-bit
+    # one only where that loses nothing; "int4": every layer also keeps a group-32 4-bit copy for them
+    # (~2x faster decode linear layers, lossy, ~0.6 byte a weight more memory); prefills keep the int8
+    # weights (engine/backends/cpu_int4.py, docs/benchmarks.md).
+    cpu_decode_weights: DecodeWeights = "int8"
     # Path to a PEFT LoRA adapter, merged into the weights at load time (no per-token adapter cost).
     lora_adapter: str | None = None
     attn_implementation: str | None = "sdpa"
@@ -185,7 +190,7 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
     dtype_name = str(dtype).removeprefix("torch.")
     if int8_on_cpu:
         report("storing the linear layers as int8 (CPU)", 0.82)
-        quantize_linear_layers(model)
+        quantize_linear_layers(model, options.cpu_decode_weights)
         store_embeddings_as_bfloat16(model)
         _float32_parameters(model)
         dtype_name = "int8"  # weights; activations and the KV cache stay float32

@@ -60,6 +60,7 @@ def transformers_options(config: RoostConfig) -> TransformersOptions:
         compile=compile_option(config),
         quantization=None if config.model.quantization == "none" else config.model.quantization,
         cpu_weights=config.model.cpu_weights,
+        cpu_decode_weights=config.model.cpu_decode_weights,
         lora_adapter=config.model.adapter or None,
         cache_dir=config.cache.dir or None,
     )

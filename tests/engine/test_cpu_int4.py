@@ -105,3 +105,64 @@ def test_the_packed_layout_is_read_back_as_written() -> None:
     q = torch.randint(0, 16, (ROWS, COLUMNS), dtype=torch.int32)
     packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q, 1)
     assert torch.equal(cpu_int4._unpack(packed, ROWS, COLUMNS), q)
+
+
+# ------------------------------------------------- decode_weights="int4": every layer, lossy (opt-in)
+
+
+def _off_grid_weight(rows: int = ROWS) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(3)
+    return (torch.randn(rows, COLUMNS, generator=generator) * 0.02).to(torch.bfloat16)
+
+
+def test_with_int4_decode_weights_an_off_grid_layer_gets_a_copy_within_half_a_step_of_each_group() -> None:
+    weight = _off_grid_weight()
+    assert Int8WeightLinear(weight, None).weight_int4 is None  # the default is unchanged
+    layer = Int8WeightLinear(weight, None, decode_weights="int4")
+    assert layer.weight_int4 is not None
+    groups = weight.float().view(ROWS, -1, GROUP_SIZE)
+    half_step = ((groups.amax(-1) - groups.amin(-1)) / 15 / 2)[..., None]
+    error = (_int4_reconstruction(layer).view_as(groups) - groups).abs()
+    # Half a step of rounding, plus the bfloat16 rounding of the scale and zero (8 bits of mantissa).
+    assert bool((error <= half_step * 1.05 + groups.abs().amax(-1, keepdim=True) / 2**7).all())
+    assert error.max() > 0  # lossy: really 16 levels, not the weight itself
+
+
+@pytest.mark.parametrize("rows", [1, DECODE_ROWS], ids=lambda r: f"{r} rows")
+def test_with_int4_decode_weights_the_decode_step_computes_the_dequantized_4_bit_layer(rows: int) -> None:
+    weight = _off_grid_weight()
+    bias = torch.linspace(-1, 1, ROWS)
+    layer = Int8WeightLinear(weight, bias, decode_weights="int4")
+    x = torch.randn(1, rows, COLUMNS, generator=torch.Generator().manual_seed(4))
+    got = layer(x)
+    reference = torch.nn.functional.linear(x.bfloat16().float(), _int4_reconstruction(layer), bias)
+    assert torch.allclose(got, reference, atol=0.01 * reference.abs().max().item())
+    exact = torch.nn.functional.linear(x, weight.float(), bias)
+    assert torch.allclose(got, exact, atol=0.1 * exact.abs().max().item())  # close to the float layer
+
+
+def test_with_int4_decode_weights_an_on_grid_layer_keeps_its_exact_encoding() -> None:
+    weight = _grid_weight(narrow_groups=True)
+    exact = encode_if_on_grid(weight)
+    layer = Int8WeightLinear(weight, None, decode_weights="int4")
+    assert exact is not None and layer.weight_int4 is not None
+    assert torch.equal(layer.weight_int4, exact.packed)
+    assert torch.equal(layer.int4_scale_and_zero, exact.scale_and_zero)
+
+
+def test_int4_copies_packed_block_by_block_equal_the_whole_weights_packing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    weight = _off_grid_weight(rows=5 * cpu_int4.PACK_ROWS).float()
+    q, scale, zero = cpu_int4._encode_rows_affine(weight.clone())
+    whole = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q, 1)
+    monkeypatch.setattr(cpu_int4, "ENCODE_BLOCK_ELEMENTS", 2 * cpu_int4.PACK_ROWS * COLUMNS)  # 3 blocks
+    blocks = cpu_int4.encode_affine(weight)
+    assert blocks is not None
+    assert torch.equal(blocks.packed, whole)
+    assert torch.equal(blocks.scale_and_zero, torch.stack([scale, zero], dim=-1).transpose(0, 1))
+
+
+def test_an_unknown_decode_weights_value_is_refused() -> None:
+    with pytest.raises(ValueError, match="decode_weights"):
+        Int8WeightLinear(_off_grid_weight(), None, decode_weights="int2")  # type: ignore[arg-type]

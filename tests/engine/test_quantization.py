@@ -117,7 +117,26 @@ async def test_cpu_default_stores_linear_layers_as_int8_and_keeps_greedy_output(
         model = backend.loaded.model
         linears = {name: type(m) for name, m in model.named_modules() if name.endswith(("_proj", "lm_head"))}
         assert linears and all(kind is Int8WeightLinear for kind in linears.values()), linears
+        # Random-start trained weights sit on no 4-bit grid: the default decodes from int8 everywhere.
+        assert all(m.weight_int4 is None for m in model.modules() if isinstance(m, Int8WeightLinear))
         assert backend.loaded.dtype == "int8"
+        await assert_counts_like_the_float_model(backend, float_backend)
+    finally:
+        await backend.aclose()
+
+
+async def test_cpu_decode_weights_int4_gives_every_packable_layer_a_4_bit_decode_copy_and_keeps_greedy_output(
+    counting_model_dir: Path, float_backend: TransformersBackend
+) -> None:
+    """The option reaches every int8 layer (the default gives this off-grid model none: tested above and in
+    test_cpu_int4); k/v (32 rows) and the lm_head (1,048 rows) are not whole 64-row blocks: int8 only."""
+    options = TransformersOptions(model=str(counting_model_dir), device="cpu", cpu_decode_weights="int4")
+    backend = TransformersBackend.load(options)
+    try:
+        layers = {n: m for n, m in backend.loaded.model.named_modules() if isinstance(m, Int8WeightLinear)}
+        with_int4 = {n for n, m in layers.items() if m.weight_int4 is not None}
+        packable = {n for n, m in layers.items() if m.out_features % 64 == 0}
+        assert with_int4 == packable and any(n.endswith("down_proj") for n in with_int4), with_int4
         await assert_counts_like_the_float_model(backend, float_backend)
     finally:
         await backend.aclose()

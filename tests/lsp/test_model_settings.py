@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from roost.lsp.config import RoostConfig, apply_layer
-from roost.lsp.core.engine_adapter import packaged_model_name, prompt_family
+from roost.lsp.core.engine_adapter import packaged_model_name, prompt_family, transformers_options
 from roost.lsp.core.shared_engine import engine_model_name
 
 
@@ -36,3 +38,11 @@ def test_other_models_keep_their_name_and_have_their_family_detected(tmp_path: P
     model_dir.mkdir()
     assert prompt_family(_config(name=str(model_dir)), model_dir) == "starcoder2"
     assert prompt_family(_config(name="default", family="codellama"), None) == "codellama"  # configured wins
+
+
+def test_cpu_decode_weights_reaches_the_engine_options_and_defaults_to_int8() -> None:
+    pytest.importorskip("torch")
+    assert transformers_options(RoostConfig()).cpu_decode_weights == "int8"
+    assert transformers_options(_config(cpu_decode_weights="int4")).cpu_decode_weights == "int4"
+    config, problems = apply_layer(RoostConfig(), {"model": {"cpu_decode_weights": "int2"}}, "test")
+    assert problems and config.model.cpu_decode_weights == "int8"

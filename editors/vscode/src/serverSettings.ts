@@ -8,6 +8,7 @@ export const SERVER_SETTING_KEYS = [
   "model.dtype",
   "model.quantization",
   "model.cpu_weights",
+  "model.cpu_decode_weights",
   "model.compile",
   "model.adapter",
   "backend.kind",
