@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from roost.engine.backends import cpu_int8
+from roost.engine.backends import cpu_int4, cpu_int8
 from roost.engine.backends.cpu_int8 import Int8WeightLinear, quantize_weight
 from roost.engine.native_memory import file_mappings, release_mapped_pages
 
@@ -167,6 +167,11 @@ def test_the_default_model_is_the_whole_matrix_conversions_model() -> None:
                 quantized, scale = whole_matrix_int8(module.weight)
                 expected |= {f"{name}.weight_int8": quantized, f"{name}.scale": scale}
                 expected[f"{name}.scale_bf16"] = scale.to(torch.bfloat16)
+                # A weight already on a 4-bit grid (a GGUF Q4_K tensor) also has its decode copy.
+                int4 = cpu_int4.encode_if_on_grid(module.weight)
+                if int4 is not None:
+                    expected[f"{name}.weight_int4"] = int4.packed
+                    expected[f"{name}.int4_scale_and_zero"] = int4.scale_and_zero
                 if module.bias is not None:
                     expected[f"{name}.bias"] = module.bias.float()
             elif isinstance(module, torch.nn.Embedding):
@@ -181,6 +186,7 @@ def test_the_default_model_is_the_whole_matrix_conversions_model() -> None:
         for key, tensor in loaded.items():
             assert tensor.dtype == expected[key].dtype and torch.equal(tensor, expected[key]), key
         assert sum(key.endswith(".weight_int8") for key in loaded) == 24 * 7 + 1  # every linear, lm_head too
+        assert sum(key.endswith(".weight_int4") for key in loaded) == 12  # the bundled GGUF's Q4_K ffn_down
 
         # The loader's steps on the reference (whole-matrix weights, as checked above): the same logits.
         cpu_int8.quantize_linear_layers(reference)
