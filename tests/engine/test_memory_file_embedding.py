@@ -92,13 +92,14 @@ def test_the_default_model_holds_no_embedding_table_and_answers_the_same(
     int8_backend: TransformersBackend,
 ) -> None:
     """The product's CPU load (int8) reads the table from the checkpoint: the model's tensors drop from
-    734 MiB (the table in bfloat16 was 260 MiB of them) and the logits equal those of the table in memory."""
+    734 MiB (the table in bfloat16 was 260 MiB of them; the 4-bit decode copies of the 12 on-grid layers
+    add 31 MiB back, 505 MiB in all) and the logits equal those of the table in memory."""
     model = int8_backend.loaded.model
     rows = model.get_input_embeddings()
     assert isinstance(rows, FileRowsEmbedding)
     assert input_device(model) == torch.device("cpu")
     tensors = {id(t): t for t in [*model.parameters(), *model.buffers()]}.values()
-    assert sum(t.numel() * t.element_size() for t in tensors) < 500 * MIB
+    assert sum(t.numel() * t.element_size() for t in tensors) < 600 * MIB  # the table alone is 260
     table = checkpoint_table(rows.path)
     ids = torch.tensor([[151659, 750, 912, 2877, 151660, 198, 151661, 0, table.shape[0] - 1]])
     in_memory = torch.nn.Embedding.from_pretrained(table)
