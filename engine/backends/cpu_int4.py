@@ -86,11 +86,7 @@ def _encode_rows(block: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch
         steps = picked_spread[:, None] / torch.arange(1, LEVELS, dtype=torch.float32)  # [groups, 15]
         miss = _miss(picked, picked_low, steps)
         scale[unsure] = steps.gather(-1, miss.argmin(dim=-1, keepdim=True)).squeeze(-1)
-    scale = scale.clamp(min=torch.finfo(torch.bfloat16).tiny).to(torch.bfloat16)
-    zero = (low + 8 * scale.float()).to(torch.bfloat16)
-    scale_f, zero_f = scale.float()[..., None], zero.float()[..., None]
-    q = ((groups - zero_f) / scale_f + 8).round_().clamp_(0, LEVELS - 1)
-    return q.view(rows, columns).to(torch.int32), scale, zero
+    return _on_levels(groups, low, scale)
 
 
 def _encode_rows_affine(block: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -99,12 +95,27 @@ def _encode_rows_affine(block: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     rows, columns = block.shape
     groups = block.view(rows, columns // GROUP_SIZE, GROUP_SIZE)
     low = groups.amin(dim=-1)
-    scale = ((groups.amax(dim=-1) - low) / (LEVELS - 1)).clamp(min=torch.finfo(torch.bfloat16).tiny)
-    scale = scale.to(torch.bfloat16)
+    return _on_levels(groups, low, (groups.amax(dim=-1) - low) / (LEVELS - 1))
+
+
+def _on_levels(
+    groups: torch.Tensor, low: torch.Tensor, scale: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(q, scale, zero)`` of ``groups`` [rows, groups, 32] put on 16 levels of ``scale`` (float32, one a
+    group) from their minimum ``low``: the scale and zero rounded to bfloat16 as the kernel stores them,
+    ``q`` the nearest level under those."""
+    rows = groups.shape[0]
+    scale = scale.clamp(min=torch.finfo(torch.bfloat16).tiny).to(torch.bfloat16)
     zero = (low + 8 * scale.float()).to(torch.bfloat16)
     scale_f, zero_f = scale.float()[..., None], zero.float()[..., None]
     q = ((groups - zero_f) / scale_f + 8).round_().clamp_(0, LEVELS - 1)
-    return q.view(rows, columns).to(torch.int32), scale, zero
+    return q.view(rows, -1).to(torch.int32), scale, zero
+
+
+def _packed_as_kernel_expects(packed: torch.Tensor, q: torch.Tensor) -> bool:
+    """Whether ``packed`` (``_convert_weight_to_int4pack_for_cpu`` of ``q``) has the layout ``_unpack``
+    reads: it is torch's private one, and a torch whose layout differs keeps the int8 kernel."""
+    return packed.dtype == torch.uint8 and torch.equal(_unpack(packed, *q.shape), q)
 
 
 def _miss(groups: torch.Tensor, low: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
@@ -161,8 +172,7 @@ def encode_if_on_grid(weight: torch.Tensor) -> Int4Weight | None:
             zero[start:stop] = block_zero
         assert _CONVERT is not None
         packed = _CONVERT(q, 1)
-        # The packed layout is torch's private one; a torch whose layout differs keeps the int8 kernel.
-        if packed.dtype != torch.uint8 or not torch.equal(_unpack(packed, rows, columns), q):
+        if not _packed_as_kernel_expects(packed, q):
             return None
     scale_and_zero = torch.stack([scale, zero], dim=-1).transpose(0, 1).contiguous()
     return Int4Weight(packed, scale_and_zero)
@@ -190,11 +200,8 @@ def encode_affine(weight: torch.Tensor) -> Int4Weight | None:
             block = weight[start : start + step].to(torch.float32, copy=True)
             block_q, scale[start : start + step], zero[start : start + step] = _encode_rows_affine(block)
             packed = _CONVERT(block_q, 1)
-            if start == 0 and (
-                packed.dtype != torch.uint8
-                or not torch.equal(_unpack(packed, len(block_q), columns), block_q)
-            ):
-                return None  # torch's private layout changed: keep the int8 kernel
+            if start == 0 and not _packed_as_kernel_expects(packed, block_q):
+                return None
             packed_blocks.append(packed)
     scale_and_zero = torch.stack([scale, zero], dim=-1).transpose(0, 1).contiguous()
     return Int4Weight(torch.cat(packed_blocks), scale_and_zero)
