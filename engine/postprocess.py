@@ -283,13 +283,22 @@ def repeats_suffix_from_start(text: str, ctx: CompletionContext) -> bool:
     line too). A small model at a blank line between two statements often writes the next statement out
     again and then copies the rest of the function to the token cap: seconds of decode for an empty answer.
     """
+    line = first_complete_line(text)
+    if line is None:
+        return False
+    first = trim_blank(line, ctx)
+    return bool(first) and not cut_suffix_repetition(first, ctx)
+
+
+def first_complete_line(text: str) -> str | None:
+    """``text`` up to and including the newline that ends its first non-blank line (blank lines before it
+    kept: post-processing judges them); None while that line is still being written."""
     start = 0
     while (newline := text.find("\n", start)) >= 0:
         if text[start:newline].strip():
-            first = trim_blank(text[: newline + 1], ctx)
-            return bool(first) and not cut_suffix_repetition(first, ctx)
+            return text[: newline + 1]
         start = newline + 1
-    return False
+    return None
 
 
 def _previous_code_line(prefix: str) -> str | None:

@@ -492,7 +492,8 @@ class CompletionPipeline:
         self, request: CompletionInput, built: BuiltPrompt | None = None, after_quiet_s: float = 0.0
     ) -> None:
         """Prefill ``built`` (default: the prompt a request at ``request``'s cursor builds now), after
-        ``after_quiet_s`` (a request in the document meanwhile starts the wait again: ``_complete``)."""
+        ``after_quiet_s``; a request in the document meanwhile cancels it, and its answer starts the wait again
+        (``_pause_warm``, ``_resume_warm``)."""
         try:
             await asyncio.sleep(after_quiet_s)
             backend = await self.services.backend()
@@ -603,7 +604,7 @@ class CompletionPipeline:
                         outcome.stopped_at_suffix_echo = True
                         break
                 if early is not None and not early.done() and not chunk.is_final and "\n" in chunk.text:
-                    line = first_complete_line("".join(parts))
+                    line = postprocess.first_complete_line("".join(parts))
                     parse = services.prompt_format.parse_answer if services.prompt_format else None
                     # A stop string inside the line ends the whole answer there: nothing to answer early.
                     if line is not None and (parse is None or parse(line, prompt) == line):
@@ -700,17 +701,6 @@ def _adopt(outcome: CompletionOutcome, generated: CompletionOutcome) -> None:
     outcome.stopped_at_block_end = generated.stopped_at_block_end
     outcome.stopped_at_suffix_echo = generated.stopped_at_suffix_echo
     outcome.quick_prompt = generated.quick_prompt
-
-
-def first_complete_line(text: str) -> str | None:
-    """``text`` up to and including the newline that ends its first non-blank line (blank lines before it
-    kept: post-processing judges them); None while that line is still being written."""
-    start = 0
-    while (newline := text.find("\n", start)) >= 0:
-        if text[start:newline].strip():
-            return text[: newline + 1]
-        start = newline + 1
-    return None
 
 
 def _with_extra_stops(
