@@ -63,6 +63,5 @@ class RetrievalResult:
     used_fallback: bool = False  # BM25 was consulted because the graph yielded little
     # At ``receiver.▮``: every name the receiver offers, when the index knows them all (members.offered_names).
     member_names: tuple[str, ...] = ()
-    member_fits: tuple[
-        float, ...
-    ] = ()  # for each of them, how well it fits the line (choice_priors.line_fits)
+    # For each of them, how well it fits the line (choice_priors.line_fits).
+    member_fits: tuple[float, ...] = ()
