@@ -436,6 +436,20 @@ def add_server_arguments(parser: argparse.ArgumentParser, default_port: int = DE
         help="torch.compile: `dynamic` (the default with a bare --compile) compiles the forward pass with "
         "dynamic shapes; `static` decodes in a fixed-shape static KV cache compiled once (CUDA graphs)",
     )
+    parser.add_argument(
+        "--cpu-weights",
+        default="int8",
+        choices=["int8", "float32"],
+        help="on a CPU with --dtype auto and no --quantization: `int8` keeps the linear layers' weights in "
+        "int8 (the default), `float32` the exact weights",
+    )
+    parser.add_argument(
+        "--cpu-decode-weights",
+        default="int8",
+        choices=["int8", "int4"],
+        help="with --cpu-weights int8: `int4` gives every linear layer a 4-bit copy for decoding (faster "
+        "generation, lossy, more memory); `int8` (the default) decodes with the int8 weights",
+    )
     parser.add_argument("--max-batch-size", type=int, default=8)
     parser.add_argument(
         "--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:N"
@@ -471,6 +485,8 @@ def options_from_arguments(args: argparse.Namespace) -> TransformersOptions:
         device=args.device,
         quantization=args.quantization,
         compile={"dynamic": True, "static": "static"}.get(args.compile or "", False),  # type: ignore[arg-type]
+        cpu_weights=args.cpu_weights,
+        cpu_decode_weights=args.cpu_decode_weights,
         scheduler=SchedulerOptions(max_batch_size=args.max_batch_size),
     )
 

@@ -41,6 +41,9 @@ class SharedEngineOptions:
     max_batch_size: int = 8
     quantization: str | None = None  # int8 | nf4 | fp8
     compile: bool | Literal["static"] = False  # True: dynamic shapes (see TransformersOptions.compile)
+    # As TransformersOptions' (model.cpu_weights / model.cpu_decode_weights): the engine's CPU weights.
+    cpu_weights: Literal["int8", "float32"] = "int8"
+    cpu_decode_weights: Literal["int8", "int4"] = "int8"
     # The engine's model cache (converted models); None: $ROOST_CACHE_DIR or the user cache.
     cache_dir: str | None = None
     # Where engine.json / engine.lock / engine.log live (None: next to the model cache).
@@ -171,20 +174,27 @@ def _running_engine(state_file: Path, options: SharedEngineOptions) -> SharedEng
     return SharedEngine(url, api_key if isinstance(api_key, str) and api_key else None)
 
 
-def _start_engine(options: SharedEngineOptions, state_dir: Path, api_key: str) -> tuple[str, int]:
-    from roost.engine.backends import require_local_engine
-
-    require_local_engine()  # the child runs the model in process: say which extra is missing, here
+def engine_command(options: SharedEngineOptions) -> list[str]:
+    """The command line that starts the engine with ``options`` (``python -m roost.engine.server ...``)."""
     # -P and a working directory of its own: `python -m` would otherwise put the editor's working directory
     # (often the untrusted workspace) first on the engine's sys.path.
     command = [sys.executable, "-P", "-m", "roost.engine.server", "--port", "0", "--dtype", options.dtype]
     command += ["--device", options.device, "--max-batch-size", str(options.max_batch_size)]
+    command += ["--cpu-weights", options.cpu_weights, "--cpu-decode-weights", options.cpu_decode_weights]
     if options.model:
         command += ["--model", options.model]
     if options.quantization:
         command += ["--quantization", options.quantization]
     if options.compile:
         command += ["--compile", "static" if options.compile == "static" else "dynamic"]
+    return command
+
+
+def _start_engine(options: SharedEngineOptions, state_dir: Path, api_key: str) -> tuple[str, int]:
+    from roost.engine.backends import require_local_engine
+
+    require_local_engine()  # the child runs the model in process: say which extra is missing, here
+    command = engine_command(options)
     # The key travels in the environment, never on the command line (which every local user can read).
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", API_KEY_ENV: api_key}
     if options.cache_dir:

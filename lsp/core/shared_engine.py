@@ -36,6 +36,8 @@ def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> 
         device=config.model.device,
         quantization=None if config.model.quantization == "none" else config.model.quantization,
         compile=compile_option(config),
+        cpu_weights=config.model.cpu_weights,
+        cpu_decode_weights=config.model.cpu_decode_weights,
         cache_dir=config.cache.dir or None,
         state_dir=state_dir,
         # A configured key (backend.api_key_env) is the one an engine started here requires.

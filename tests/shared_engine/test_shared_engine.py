@@ -66,6 +66,33 @@ def test_configuration_maps_onto_the_engine_options() -> None:
     assert shared_engine_options(shared_config("/models/devstral")).model == "/models/devstral"
 
 
+def test_cpu_weight_settings_reach_the_started_engines_model_options() -> None:
+    """``model.cpu_weights`` / ``model.cpu_decode_weights`` hold for the shared engine as in process: the
+    command line an editor starts the engine with, parsed by the engine itself, gives its model options."""
+    pytest.importorskip("torch")  # the engine's model options live in its torch-importing backend module
+    import argparse
+
+    from roost.engine.server import add_server_arguments, options_from_arguments
+    from roost.engine.shared import engine_command
+    from roost.lsp.core.engine_adapter import transformers_options
+
+    def engine_model_options(config: RoostConfig) -> tuple[str, str]:
+        command = engine_command(shared_engine_options(config))
+        assert command[1:4] == ["-P", "-m", "roost.engine.server"]
+        parser = argparse.ArgumentParser()
+        add_server_arguments(parser)
+        options = options_from_arguments(parser.parse_args(command[4:]))
+        return options.cpu_weights, options.cpu_decode_weights
+
+    assert engine_model_options(RoostConfig()) == ("int8", "int8")
+    for model in ({"cpu_decode_weights": "int4"}, {"cpu_weights": "float32"}):
+        config, problems = apply_layer(RoostConfig(), {"backend": {"kind": "shared"}, "model": model}, "test")
+        assert not problems
+        in_process = transformers_options(config)
+        assert engine_model_options(config) == (in_process.cpu_weights, in_process.cpu_decode_weights)
+        assert engine_model_options(config) != ("int8", "int8")
+
+
 def test_two_editors_at_once_start_exactly_one_engine(tiny_model_dir: Path, state_dir: Path) -> None:
     # Two processes race through find-or-start, as two editor windows opening together do.
     script = textwrap.dedent(
