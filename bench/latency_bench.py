@@ -241,6 +241,8 @@ class Answer:
     built_prompt_tokens: int = 0  # the prompt the pipeline built, early answers included (no reuse figure)
     started: float = 0.0  # perf_counter() when asked and when answered
     ended: float = 0.0
+    # "quick" (completion.first_answer_ms), "continued" (completion.typing_keeps_prompt) or "" (the fresh prompt)
+    prompt_kind: str = ""
 
     def adopt_generation(self, other: Answer) -> None:
         """The model call's figures of ``other``, the follow-up that got the rest of this early-answered
@@ -257,7 +259,8 @@ class Answer:
         if not self.prompt_tokens:
             return f"{self.label}: {self.ms:.0f} ms {self.source} {self.text[:30]!r}"
         return (
-            f"{self.label}: {self.ms:.0f} ms {self.source}: prompt {self.prompt_tokens} tok, reused "
+            f"{self.label}: {self.ms:.0f} ms {self.source}: {self.prompt_kind + ' ' if self.prompt_kind else ''}"
+            f"prompt {self.prompt_tokens} tok, reused "
             f"{self.reused_tokens}, prefill {self.prefill_s:.2f} s, decode {self.decode_s:.2f} s "
             f"({self.generated_tokens} tok), retrieval {self.retrieval_ms:.0f} ms {self.text[:30]!r}"
         )
@@ -351,6 +354,10 @@ async def run_server(
                 )
                 answer = Answer(label, ms, text, getattr(details, "source", "?"))
                 answer.early = bool(getattr(details, "early_first_line", False))
+                if getattr(details, "continued_prompt", False):
+                    answer.prompt_kind = "continued"
+                elif getattr(details, "quick_prompt", False):
+                    answer.prompt_kind = "quick"
                 answer.built_prompt_tokens = int(getattr(details, "prompt_tokens", 0) or 0)
                 answer.started, answer.ended = asked, answered
                 generation = getattr(details, "generation", None)
@@ -704,6 +711,11 @@ def main() -> int:
         default="",
         help="comma-separated model.cpu_decode_weights values (int8, int4), one server each (default: the product's)",
     )
+    parser.add_argument(
+        "--typing-keeps-prompt",
+        default="",
+        help="comma-separated completion.typing_keeps_prompt values (on, off), one server each (default: the product's)",
+    )
     parser.add_argument("--weights", action="store_true", help="compare weight forms (see above)")
     parser.add_argument("--forms", default="float32,int8")
     parser.add_argument("--tasks", type=int, default=30)
@@ -740,6 +752,17 @@ def main() -> int:
         parser.error(
             "--cpu-decode-weights A,B compares one setting: give the other A/B options one value each"
         )
+    keeps_prompt: list[str | None] = [v for v in args.typing_keeps_prompt.split(",") if v] or [None]
+    if len(keeps_prompt) > 1 and (
+        first_line_early == "both"
+        or args.suffix_first == "both"
+        or len(prefetches) > 1
+        or len(first_answers) > 1
+        or len(decode_weights) > 1
+    ):
+        parser.error(
+            "--typing-keeps-prompt A,B compares one setting: give the other A/B options one value each"
+        )
     defaults = RoostConfig()
     budget = args.budget or prompt_settings(defaults).budget  # the product's own default for this machine
     options: dict[str, Any] = {"completion": {"debounce_ms": 0}, "context": {"budget": budget}}
@@ -758,14 +781,16 @@ def main() -> int:
         modes = ("on", "off") if first_line_early == "both" else (first_line_early,)
         orders = ("on", "off") if args.suffix_first == "both" else (args.suffix_first,)
         runs: dict[str, ServerRun] = {}
-        for mode, order, prefetch, first_answer, decode in itertools.product(
-            modes, orders, prefetches, first_answers, decode_weights
+        for mode, order, prefetch, first_answer, decode, keeps in itertools.product(
+            modes, orders, prefetches, first_answers, decode_weights, keeps_prompt
         ):
             key = server_key(mode, order, prefetch, suffix_ab=len(orders) == 2)
             if len(first_answers) > 1:
                 key = first_answer_key(first_answer)
             if len(decode_weights) > 1:
                 key = decode_weights_key(decode)
+            if len(keeps_prompt) > 1:
+                key = f"typing_keeps_prompt = {keeps}"
             print(f"server with completion.first_line_early = {key} ({load()})", flush=True)
             completion: dict[str, Any] = {
                 **options["completion"],
@@ -776,6 +801,8 @@ def main() -> int:
                 completion["prefetch"] = prefetch.setting
             if first_answer is not None:
                 completion["first_answer_ms"] = first_answer
+            if keeps is not None:
+                completion["typing_keeps_prompt"] = keeps == "on"
             server_options = {**options, "completion": completion}
             if decode is not None:
                 server_options["model"] = {**options.get("model", {}), "cpu_decode_weights": decode}
@@ -827,6 +854,10 @@ def main() -> int:
         print()
         a, b = (runs[decode_weights_key(value)] for value in decode_weights)
         print("\n".join(first_answer_table(decode_weights, a, b, setting="model.cpu_decode_weights")))
+    if len(keeps_prompt) == 2:
+        print()
+        a, b = (runs[f"typing_keeps_prompt = {value}"] for value in keeps_prompt)
+        print("\n".join(first_answer_table(keeps_prompt, a, b, setting="completion.typing_keeps_prompt")))
     if len(prefetches) == 2:
         on = runs[server_key(modes[0], orders[0], prefetches[0], suffix_ab=False)]
         off = runs[server_key(modes[0], orders[0], prefetches[1], suffix_ab=False)]

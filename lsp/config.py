@@ -198,6 +198,15 @@ class CompletionSettings:
         minimum=0,
         maximum=60000,
     )
+    typing_keeps_prompt: bool = setting(
+        True,
+        "While the user types on one line, a keystroke the suggestion did not foresee is answered from the "
+        "in-process engine's previous prompt with the typed text appended (its context and cut of the file "
+        "unchanged, its KV cached: one short prefill) where the prompt built afresh would take over 0.15 s "
+        "longer to prefill; the fresh one is prefilled once the document has had no request for 0.5 s, and "
+        "the next keystrokes get it. Off: every keystroke gets a fresh prompt (`bench/latency_bench.py "
+        "--typing-keeps-prompt on,off`, `docs/benchmarks.md`).",
+    )
     exclude: list[str] = setting(
         [], "Gitignore-style globs of files never sent to the model (no completion, edit or fix-up there)."
     )

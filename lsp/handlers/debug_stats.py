@@ -35,6 +35,7 @@ def _prefetch_stats(ls: RoostServer) -> dict[str, int]:
         "started": stats.started,
         "warmedTokens": stats.warmed_tokens,
         "quickAnswers": stats.quick_answers,
+        "continuedAnswers": stats.continued_answers,
     }
 
 

@@ -54,7 +54,12 @@ class ScriptedBackend:
 
 
 def make_pipeline(
-    backend: Any, debounce_ms: float = 0, *, first_line_early: bool = False, first_answer_ms: int = 0
+    backend: Any,
+    debounce_ms: float = 0,
+    *,
+    first_line_early: bool = False,
+    first_answer_ms: int = 0,
+    typing_keeps_prompt: bool = False,
 ) -> CompletionPipeline:
     async def get_backend() -> Any:
         return backend
@@ -69,7 +74,10 @@ def make_pipeline(
         index_service=None,
     )
     settings = PipelineSettings(
-        debounce_ms=debounce_ms, first_line_early=first_line_early, first_answer_ms=first_answer_ms
+        debounce_ms=debounce_ms,
+        first_line_early=first_line_early,
+        first_answer_ms=first_answer_ms,
+        typing_keeps_prompt=typing_keeps_prompt,
     )
     return CompletionPipeline(services, lambda: settings)
 

@@ -39,6 +39,7 @@ export const SERVER_SETTING_KEYS = [
   "completion.member_choices",
   "completion.prefetch",
   "completion.first_answer_ms",
+  "completion.typing_keeps_prompt",
   "completion.exclude",
   "cache.dir",
   "cache.completions",

@@ -50,6 +50,8 @@ def outcome_details(outcome: CompletionOutcome) -> dict[str, object]:
         "early_first_line": outcome.early_first_line,
         # Answered from a shorter prompt within completion.first_answer_ms; the whole one is warmed after.
         "quick_prompt": outcome.quick_prompt,
+        # Answered from the document's previous prompt with the typed text appended (a keystroke on its line).
+        "continued_prompt": outcome.continued_prompt,
         "generation": _generation_details(outcome),
         "context": [
             {

@@ -57,6 +57,11 @@ from roost.lsp.core.completion.prompt import (
 from roost.lsp.core.completion.quick_prompt import quick_budget
 from roost.lsp.core.completion.shape import Shape
 from roost.lsp.core.completion.sticky_context import StickyRetriever
+from roost.lsp.core.completion.typing_prompt import (
+    TypingPrompts,
+    continuation_is_quicker,
+    prefill_estimate,
+)
 from roost.lsp.core.services import CompletionUnavailable
 
 log = logging.getLogger(__name__)
@@ -110,6 +115,9 @@ class CompletionOutcome:
     # Answered from a shorter prompt because the whole one would not have answered within
     # ``completion.first_answer_ms`` (the whole one is prefilled in the background once the document is quiet).
     quick_prompt: bool = False
+    # Answered from the document's previous prompt with the text typed since appended (a keystroke on the
+    # same line, ``completion.typing_keeps_prompt``); the fresh prompt is prefilled once the document is quiet.
+    continued_prompt: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,7 @@ class PipelineSettings:
     prefetch: bool = True  # see CompletionSettings.prefetch
     member_choices: bool = True  # see CompletionSettings.member_choices
     first_answer_ms: int = 0  # see CompletionSettings.first_answer_ms (0: the whole prompt always)
+    typing_keeps_prompt: bool = False  # see CompletionSettings.typing_keeps_prompt
 
 
 def pipeline_settings(config: RoostConfig) -> PipelineSettings:
@@ -179,6 +188,7 @@ def pipeline_settings(config: RoostConfig) -> PipelineSettings:
         prefetch=config.completion.prefetch,
         member_choices=config.completion.member_choices,
         first_answer_ms=config.completion.first_answer_ms,
+        typing_keeps_prompt=config.completion.typing_keeps_prompt,
     )
 
 
@@ -205,6 +215,9 @@ class PrefetchStats:
     # Requests answered from a shorter prompt (completion.first_answer_ms), whose whole prompt was then
     # prefilled like a prefetch.
     quick_answers: int = 0
+    # Keystrokes answered from the previous prompt continued (completion.typing_keeps_prompt), whose fresh
+    # prompt was then prefilled like a prefetch.
+    continued_answers: int = 0
 
 
 class CompletionServices(Protocol):
@@ -251,6 +264,8 @@ class CompletionPipeline:
         # what they prefill: the next request there puts its document's off (see WARM_AFTER_QUIET_S).
         # (None while a request in the document has it paused.)
         self._warms: dict[str, tuple[asyncio.Task[None] | None, CompletionInput, BuiltPrompt]] = {}
+        # Each document's last prompt sent to the model, continued by a keystroke on its line.
+        self.typing_prompts = TypingPrompts()
 
     # -- entry point ------------------------------------------------------------------------------
     async def complete(self, request: CompletionInput) -> CompletionOutcome:
@@ -399,6 +414,7 @@ class CompletionPipeline:
                     outcome.context, outcome.shape = generated.context, generated.shape
                     outcome.prompt_tokens = generated.prompt_tokens
                     outcome.quick_prompt = generated.quick_prompt
+                    outcome.continued_prompt = generated.continued_prompt
                     outcome.generation = generated.generation  # the model call's figures so far
                     outcome.texts, outcome.source, outcome.early_first_line = early, "model", True
                     return
@@ -557,15 +573,19 @@ class CompletionPipeline:
         built = await loop.run_in_executor(
             None, self.build_prompt, request.document, settings.prompt, backend
         )
-        whole: BuiltPrompt | None = None  # the prompt to prefill afterwards when a shorter one answers
-        if settings.first_answer_ms > 0:
-            quick = await loop.run_in_executor(
-                None, self.build_quick_prompt, request.document, settings, backend, built
+        whole: BuiltPrompt | None = None  # the prompt to prefill afterwards when a cheaper one answers
+        if settings.first_answer_ms > 0 or settings.typing_keeps_prompt:
+            chosen, kind = await loop.run_in_executor(
+                None, self.choose_prompt, request, settings, backend, built
             )
-            if quick is not None:
-                whole, built = built, quick
-                outcome.quick_prompt = True
-                self.prefetch_stats.quick_answers += 1
+            if kind != "fresh":
+                whole, built = built, chosen
+                outcome.quick_prompt, outcome.continued_prompt = kind == "quick", kind == "continued"
+                if kind == "quick":
+                    self.prefetch_stats.quick_answers += 1
+                else:
+                    self.prefetch_stats.continued_answers += 1
+        self.typing_prompts.remember(request.uri, request.document, built)
         prompt, shape = built.prompt, built.shape
         watch.stages.update(built.timings_ms)
         watch._last = time.perf_counter()  # noqa: SLF001
@@ -667,16 +687,37 @@ class CompletionPipeline:
             repo_name=repo_name_of(services.root),
         )
 
-    def build_quick_prompt(
-        self, document: PromptDocument, settings: PipelineSettings, backend: Backend, whole: BuiltPrompt
-    ) -> BuiltPrompt | None:
-        """A shorter prompt for ``document``'s cursor when ``whole``'s answer would not come within
-        ``settings.first_answer_ms`` (see :mod:`~roost.lsp.core.completion.quick_prompt`); None otherwise.
-        Its retriever is the plain one: the sticky retriever's kept context belongs to the whole prompt."""
-        budget = quick_budget(backend, whole, settings.first_answer_ms)
-        if budget is None:
-            return None
-        return self.build_prompt(document, replace(settings.prompt, budget=budget), backend, sticky=False)
+    def choose_prompt(
+        self, request: CompletionInput, settings: PipelineSettings, backend: Backend, fresh: BuiltPrompt
+    ) -> tuple[BuiltPrompt, str]:
+        """The prompt that answers ``request`` (in a worker thread: it tokenises), and which it is:
+
+        * ``continued``: a keystroke on the line of the document's last request, whose fresh prompt would
+          take longer to prefill than that last prompt with the typed text appended
+          (``settings.typing_keeps_prompt``, :mod:`~roost.lsp.core.completion.typing_prompt`);
+        * ``quick``: a shorter prompt, where ``fresh``'s answer would not come within
+          ``settings.first_answer_ms`` (:mod:`~roost.lsp.core.completion.quick_prompt`); its retriever is the
+          plain one (the sticky retriever's kept context belongs to the whole prompt);
+        * ``fresh``: ``fresh`` itself."""
+        prompt_format = self.services.prompt_format
+        estimate = None
+        if settings.typing_keeps_prompt and prompt_format is not None:
+            counter = FunctionCounter(backend.count_tokens)
+            continued = self.typing_prompts.continued(
+                request.uri, request.document, fresh, prompt_format, counter
+            )
+            if continued is not None:
+                estimate = prefill_estimate(backend, fresh)
+                if continuation_is_quicker(estimate, prefill_estimate(backend, continued)):
+                    return continued, "continued"
+        if settings.first_answer_ms > 0:
+            if estimate is None:
+                estimate = prefill_estimate(backend, fresh)
+            budget = quick_budget(estimate, fresh, settings.first_answer_ms)
+            if budget is not None:
+                shorter = replace(settings.prompt, budget=budget)
+                return self.build_prompt(request.document, shorter, backend, sticky=False), "quick"
+        return fresh, "fresh"
 
     def sticky_retriever(self, retriever: ContextRetriever | None) -> StickyRetriever | None:
         """``retriever`` behind the one :class:`StickyRetriever` of this pipeline (a new one when the
@@ -701,6 +742,7 @@ def _adopt(outcome: CompletionOutcome, generated: CompletionOutcome) -> None:
     outcome.stopped_at_block_end = generated.stopped_at_block_end
     outcome.stopped_at_suffix_echo = generated.stopped_at_suffix_echo
     outcome.quick_prompt = generated.quick_prompt
+    outcome.continued_prompt = generated.continued_prompt
 
 
 def _with_extra_stops(

@@ -165,6 +165,9 @@ class BuiltPrompt:
     # At ``receiver.▮`` with a receiver whose names the index knows whole: the names it offers that start
     # with the word typed, as the engine's ``GenerationRequest.start_choices`` (see :func:`start_choices`).
     start_choices: tuple[str, ...] = ()
+    # What the prompt renders (the packer's cut of the file, the chosen snippets): a keystroke on the cursor's
+    # line may continue it with the typed text (:mod:`~roost.lsp.core.completion.typing_prompt`).
+    packed_input: PromptInput | None = None
 
 
 class FunctionCounter:
@@ -262,7 +265,17 @@ def build_prompt(
         if fim
         else ()
     )
-    return BuiltPrompt(packed.prompt, packed.tokens, shape, budgets, chosen, dropped, stages, choices)
+    return BuiltPrompt(
+        packed.prompt,
+        packed.tokens,
+        shape,
+        budgets,
+        chosen,
+        dropped,
+        stages,
+        choices,
+        packed_input=packed.prompt_input,
+    )
 
 
 # The word typed before the cursor, and what precedes it: a member is being typed after ``receiver.``.

@@ -13,12 +13,8 @@ cannot tell, so it always gets the whole prompt.
 
 from __future__ import annotations
 
-import logging
-
-from roost.engine.types import Backend
+from roost.engine.speed import PrefillEstimate
 from roost.lsp.core.completion.prompt import BuiltPrompt
-
-log = logging.getLogger(__name__)
 
 # What the first answer decodes: the rest of a line (session 8's keystroke answers: 12 tokens p50). A
 # multi-line answer comes as its first line first (completion.first_line_early).
@@ -33,20 +29,15 @@ PIPELINE_OVERHEAD_S = 0.15
 MIN_QUICK_BUDGET = 384
 
 
-def quick_budget(backend: Backend, built: BuiltPrompt, first_answer_ms: int) -> int | None:
+def quick_budget(estimate: PrefillEstimate | None, built: BuiltPrompt, first_answer_ms: int) -> int | None:
     """The token budget of a shorter prompt whose answer fits ``first_answer_ms``, or None when ``built``'s
-    own answer fits (mostly cached, or a fast device), the backend cannot estimate, or the shorter prompt
-    would not be shorter. Tokenises the prompt: call it off the event loop."""
-    estimate_prefill = getattr(backend, "estimate_prefill", None)
-    if first_answer_ms <= 0 or estimate_prefill is None:
-        return None
-    try:
-        estimate = estimate_prefill(built.prompt.to_request(max_new_tokens=1))
-    except Exception as error:  # an estimate is a hint: the request goes on with the whole prompt
-        log.info("prefill estimate failed: %s: %s", type(error).__name__, error)
+    own answer fits (mostly cached, or a fast device), the backend could not estimate it (``estimate`` is
+    None: see :func:`~roost.lsp.core.completion.typing_prompt.prefill_estimate`), or the shorter prompt
+    would not be shorter."""
+    if first_answer_ms <= 0 or estimate is None:
         return None
     seconds = first_answer_ms / 1000.0 - PIPELINE_OVERHEAD_S
-    if estimate is None or estimate.answer_s(FIRST_LINE_TOKENS) <= seconds:
+    if estimate.answer_s(FIRST_LINE_TOKENS) <= seconds:
         return None
     budget = max(MIN_QUICK_BUDGET, estimate.affordable_prompt_tokens(seconds, FIRST_LINE_TOKENS))
     return budget if budget < built.tokens else None
