@@ -48,6 +48,7 @@ prefix KV can be handed to requests by reference.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import inspect
 import itertools
@@ -55,13 +56,15 @@ import logging
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
 
 from roost.engine import metrics
+from roost.engine.backends.logits_screen import MODEL_ATTRIBUTE as LOGITS_SCREEN_ATTRIBUTE
+from roost.engine.backends.logits_screen import LogitsScreen
 from roost.engine.forced_start import ForcedStartIndex, pick_forced_token
 from roost.engine.kv_batch import (
     DynamicKVBatch,
@@ -266,6 +269,9 @@ class Scheduler:
         self.model = model
         self.tokenizer = tokenizer
         self.options = options or SchedulerOptions()
+        # The CPU int8 output layer's 4-bit screen (engine/backends/logits_screen.py), turned on for decode
+        # steps whose logits are only argmax'ed; None on other models and devices.
+        self.logits_screen: LogitsScreen | None = getattr(model, LOGITS_SCREEN_ATTRIBUTE, None)
         self.device = input_device(model)
         config = (
             model.config.get_text_config(decoder=True) if hasattr(model.config, "get_text_config") else None
@@ -715,7 +721,8 @@ class Scheduler:
         input_ids = torch.tensor([[s.next_token] for s in rows], dtype=torch.long, device=self.device)
         positions = torch.tensor([[s.kv_len] for s in rows], dtype=torch.long, device=self.device)
         metrics.BATCH_SIZE_PER_STEP.observe(len(rows))
-        logits = self._batch.decode(input_ids, positions)
+        with self._argmax_only(all(self._greedy_and_free(s) for s in rows)):
+            logits = self._batch.decode(input_ids, positions)
         self.decode_steps += 1
         keep = []
         for index, state in enumerate(rows):
@@ -754,7 +761,8 @@ class Scheduler:
         input_ids = torch.tensor([inputs], dtype=torch.long, device=self.device)
         positions = torch.arange(base, base + len(inputs), device=self.device).unsqueeze(0)
         metrics.BATCH_SIZE_PER_STEP.observe(1)
-        logits = self._batch.decode_positions(input_ids, positions)
+        with self._argmax_only(True):  # greedy, no forced start or choices (checked above)
+            logits = self._batch.decode_positions(input_ids, positions)
         self.decode_steps += 1
         self.speculative_steps += 1
         tokens = accepted_tokens(draft, logits[0].argmax(dim=-1).tolist())
@@ -768,6 +776,25 @@ class Scheduler:
         # The KV holds [next_token, *draft]; keep the inputs that the accepted tokens followed.
         self._batch.drop_last(len(inputs) - len(tokens))
         return True
+
+    @contextlib.contextmanager
+    def _argmax_only(self, argmax_only: bool) -> Iterator[None]:
+        """The forward inside reads only the argmax of its logits (when ``argmax_only``): the output layer
+        may screen the vocabulary (:attr:`logits_screen`)."""
+        screen = self.logits_screen
+        if screen is None or not argmax_only:
+            yield
+            return
+        screen.argmax_only = True
+        try:
+            yield
+        finally:
+            screen.argmax_only = False
+
+    def _greedy_and_free(self, state: _RequestState) -> bool:
+        """Whether ``state``'s next token is the argmax of its logits: greedy, and no forced start or start
+        choices to pick it among (those compare chosen tokens' logits)."""
+        return state.request.temperature == 0 and not state.forcing and self._choosing(state) is None
 
     def _choosing(self, state: _RequestState) -> str | None:
         """The answer so far (forced start included) while its first word is still to be one of the start

