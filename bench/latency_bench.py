@@ -243,6 +243,7 @@ class Answer:
     ended: float = 0.0
     # "quick" (completion.first_answer_ms), "continued" (completion.typing_keeps_prompt) or "" (the fresh prompt)
     prompt_kind: str = ""
+    server_ms: dict[str, float] = field(default_factory=dict)  # the server's stage timings (-v prints them)
 
     def adopt_generation(self, other: Answer) -> None:
         """The model call's figures of ``other``, the follow-up that got the rest of this early-answered
@@ -263,7 +264,11 @@ class Answer:
             f"prompt {self.prompt_tokens} tok, reused "
             f"{self.reused_tokens}, prefill {self.prefill_s:.2f} s, decode {self.decode_s:.2f} s "
             f"({self.generated_tokens} tok), retrieval {self.retrieval_ms:.0f} ms {self.text[:30]!r}"
+            + (f"\n      server stages (ms): {stages}" if (stages := self.stages_text()) else "")
         )
+
+    def stages_text(self) -> str:
+        return " ".join(f"{stage} {ms:.0f}" for stage, ms in self.server_ms.items() if ms >= 0.5)
 
 
 @dataclass
@@ -368,6 +373,9 @@ async def run_server(
                     answer.decode_s = generation.decode_s
                     answer.generated_tokens = generation.generated_tokens
                     answer.retrieval_ms = getattr(details.timings_ms, "retrieval", 0.0)
+                    timings = details.timings_ms  # pygls decodes unknown results as namedtuples
+                    stages = timings._asdict() if hasattr(timings, "_asdict") else {}
+                    answer.server_ms = {k: float(v) for k, v in stages.items() if isinstance(v, int | float)}
                 if verbose:
                     print(f"    {answer.breakdown()}", flush=True)
                 return answer
