@@ -11,6 +11,10 @@
     ... --fit-prior-weight 0   # the receiver's names without their line-fit prior ("with" only)
     ... --choice-scores SCORES.json   # also record each constrained pick's allowed tokens and log-probs
         # (to score a ranking among the receiver's names offline, as session 12 did: docs/benchmarks.md)
+    .venv/bin/python bench/crossfile_bench.py --choice-coverage --cases 2000   # no model: at how many
+        # receiver.▮ cursors of the whole pool the start choices apply, and how often they shut the gold out
+    ... --choice-coverage --confident-guess 0.6   # the same with another bar for an untyped receiver's guess
+    ... --only guessed --cases 2000 [--confident-guess inf]   # the cursors an untyped receiver's guess holds
 
 What: for cursors where a line uses a function or class defined in another file of the same project (the
 jedi-labelled cases of ``bench/retrieval_bench.py``, nine real projects outside this repository, cached in
@@ -49,6 +53,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import re
 import sys
@@ -377,6 +382,74 @@ async def run_case(
     return result
 
 
+@dataclass
+class Coverage:
+    """At ``receiver.▮`` cursors: how many there are, at how many the answer's first word is held to the
+    receiver's names, and at how many of those the gold name is not among them (a certain miss)."""
+
+    cursors: int = 0
+    constrained: int = 0
+    gold_excluded: int = 0
+
+
+_AFTER_RECEIVER = re.compile(r"\.\s*\Z")
+
+
+def receiver_names(project: Project, case: Case) -> tuple[str, ...] | None:
+    """The names retrieval offers as start choices at the cursor (``RetrievalResult.member_names``), or None
+    where the cursor does not follow ``receiver.`` (no model)."""
+    from roost.context.retrieval.retriever import RetrievalRequest
+
+    text = project.texts.setdefault(
+        case.file, (project.root / case.file).read_text(encoding="utf-8", errors="replace")
+    )
+    if not _AFTER_RECEIVER.search(text.split("\n")[case.line][: case.col]):
+        return None
+    request = RetrievalRequest(case.file, cut_buffer(text, case.line, case.col), case.line, case.col)
+    return project.retriever.retrieve(request, len, 4000).member_names
+
+
+def held_by_guess(project: Project, case: Case) -> bool:
+    """Whether the cursor's start choices come from its receiver's guessed classes (an untyped receiver,
+    ``members.confident_guesses``): names offered with the product's bar for a guess, none with no guess."""
+    from roost.context.retrieval import members
+
+    bar = members.CONFIDENT_GUESS
+    try:
+        offered = receiver_names(project, case)
+        members.CONFIDENT_GUESS = math.inf
+        typed = receiver_names(project, case)
+    finally:
+        members.CONFIDENT_GUESS = bar
+    return bool(offered) and not typed
+
+
+def choice_coverage(
+    picked: Sequence[tuple[str, Case, bool]], projects: dict[str, Project]
+) -> dict[str, Coverage]:
+    """Per group (unseen, seen, all): :class:`Coverage` of the names retrieval offers as start choices at the
+    picked cursors that follow ``receiver.`` (no model)."""
+    coverage = {group: Coverage() for group in GROUPS}
+    for name, case, seen in picked:
+        names = receiver_names(projects[name], case)
+        if names is None:
+            continue
+        for group in ("seen" if seen else "unseen", "all"):
+            coverage[group].cursors += 1
+            coverage[group].constrained += bool(names)
+            coverage[group].gold_excluded += bool(names) and case.name not in names
+    return coverage
+
+
+def format_coverage(coverage: dict[str, Coverage]) -> str:
+    out = ["Start choices at receiver.▮ cursors: constrained / cursors, gold name shut out"]
+    for group, counts in coverage.items():
+        out.append(
+            f"{group:8} {counts.constrained:>4} / {counts.cursors:<4} gold excluded {counts.gold_excluded}"
+        )
+    return "\n".join(out)
+
+
 class ChoiceScores:
     """Records every constrained pick of the answer's first word (``--choice-scores``): the cursor, the
     text written so far, the choices, each allowed token's text and log-probability, and the token picked.
@@ -418,10 +491,11 @@ class ChoiceScores:
 def select_cursors(
     picked: Sequence[tuple[str, Case, bool]], only: str | None
 ) -> list[tuple[str, Case, bool]]:
-    """The picked cursors of one group (``"unseen"``/``"seen"``), in pick order; all of them for None.
-    Filtering after picking keeps each cursor's place in the pool, so a run of one group scores the same
-    cursors as that group of a full run with the same ``--cases``/``--skip``."""
-    if only is None:
+    """The picked cursors of one group (``"unseen"``/``"seen"``), in pick order; all of them otherwise
+    (``"guessed"`` needs the projects: see :func:`held_by_guess`). Filtering after picking keeps each
+    cursor's place in the pool, so a run of one group scores the same cursors as that group of a full run
+    with the same ``--cases``/``--skip``."""
+    if only not in ("unseen", "seen"):
         return list(picked)
     return [pick for pick in picked if pick[2] == (only == "seen")]
 
@@ -498,6 +572,16 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
         f"model {args.model!r}"
     )
     projects = {name: open_project(name) for name in dict.fromkeys(name for name, _, _ in picked)}
+    if args.only == "guessed":  # by the product's bar for a guess, whatever --confident-guess says
+        picked = [pick for pick in picked if held_by_guess(projects[pick[0]], pick[1])]
+        progress(f"{len(picked)} of them held to an untyped receiver's guessed classes' names")
+    if args.confident_guess is not None:
+        from roost.context.retrieval import members
+
+        members.CONFIDENT_GUESS = args.confident_guess  # a bench-only override of the product's constant
+    if args.choice_coverage:
+        print(format_coverage(choice_coverage(picked, projects)))
+        return []
     backend, tools = load_backend(
         None if args.suffix_first is None else args.suffix_first == "on", args.model
     )
@@ -574,9 +658,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=("unseen", "seen"),
+        choices=("unseen", "seen", "guessed"),
         default=None,
-        help="keep only these of the picked cursors (after --cases/--skip): unseen = name not earlier",
+        help="keep only these of the picked cursors (after --cases/--skip): unseen = name not earlier; "
+        "guessed = start choices from an untyped receiver's guessed classes",
     )
     parser.add_argument("--json", help="write every case's answers here (rewritten after each case)")
     parser.add_argument("--prompts", help="write each 'with' prompt here, one file per case and budget")
@@ -601,6 +686,17 @@ def main() -> int:
         "--choice-scores",
         help="write every constrained first-word pick here (JSON): allowed tokens, log-probs, the pick",
     )
+    parser.add_argument(
+        "--choice-coverage",
+        action="store_true",
+        help="no model: count the receiver.▮ cursors held to the receiver's names, and those whose gold is not one",
+    )
+    parser.add_argument(
+        "--confident-guess",
+        type=float,
+        help="the guess score at which an untyped receiver's guessed classes give the start choices "
+        "(default: the product's members.CONFIDENT_GUESS)",
+    )
     parser.add_argument("--shares", help="prefix,suffix,context budget shares (default: the product's)")
     parser.add_argument(
         "--min-file-tokens",
@@ -618,7 +714,8 @@ def main() -> int:
         results = load_results(args.report.split(","))
     else:
         results = asyncio.run(run(args, lambda line: print(line, file=sys.stderr, flush=True)))
-    print(format_tables(results))
+    if results:
+        print(format_tables(results))
     return 0
 
 

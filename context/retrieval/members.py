@@ -494,6 +494,21 @@ def receiver_owners(
     return unique(owners)
 
 
+# A receiver nothing types (an unannotated parameter, a field set from one: ``reader.``, ``self._loop.``)
+# offers its guessed classes' names only where both the receiver's name and the members the file uses on it
+# point at them (``typeguess.ClassIndex.guess`` scores either alone at most 0.6). On the 623 ``receiver.▮``
+# cursors of ``bench/crossfile_bench.py --choice-coverage`` this holds 84 more to names (482 typed before)
+# and shuts the wanted name out of none (at 0.6, a name or the members alone: 96 more, 4 shut out); the
+# 0.5B's answers there gained 3 right names and lost none (docs/benchmarks.md, session 13).
+CONFIDENT_GUESS = 0.7
+
+
+def confident_guesses(guessed: Iterable[tuple[SymbolLocation, float]]) -> list[SymbolLocation]:
+    """The guessed classes of an untyped receiver (best first, with their scores) whose names it may be
+    held to, see ``CONFIDENT_GUESS``."""
+    return [cls for cls, score in guessed if score >= CONFIDENT_GUESS]
+
+
 def offered_names(
     resolver: Resolver, owners: Sequence[SymbolLocation], paths: Callable[[], Iterable[str]]
 ) -> tuple[str, ...]:
@@ -502,7 +517,8 @@ def offered_names(
     (``paths``: the workspace's files); a class's members with its bases' (an instance's attributes
     assigned in its methods included). Empty (no constraint) when it may offer more: a base class outside
     the workspace (``Exception``, ``dict``), a ``__getattr__``, another language (whose inherited and
-    trait members the index does not list whole), or nothing resolved (a guessed type is only a guess)."""
+    trait members the index does not list whole), or nothing resolved. ``owners`` may be an untyped
+    receiver's confident guesses (:func:`confident_guesses`): then every one of them is offered."""
     names: set[str] = set()
     for owner in owners:
         facts = resolver.facts(owner.path)

@@ -30,6 +30,7 @@ from roost.context.retrieval.members import (
     LineFit,
     ReceiverMember,
     class_members_by_level,
+    confident_guesses,
     module_members,
     offered_names,
     receiver_listings,
@@ -88,7 +89,7 @@ class _Session:
     resolver: Resolver
     lines: dict[str, list[str] | None] = field(default_factory=dict)
     candidates: list[Candidate] = field(default_factory=list)
-    receiver_owners: list[SymbolLocation] = field(default_factory=list)  # at ``receiver.▮``, if resolved
+    receiver_owners: list[SymbolLocation] = field(default_factory=list)  # at ``receiver.▮``: typed or guessed
 
 
 class Retriever:
@@ -536,10 +537,9 @@ class Retriever:
         if cursor.receiver is None:
             return
         receiver = cursor.receiver
-        targets = receiver_owners(
+        session.receiver_owners = targets = receiver_owners(
             session.resolver, self._resolve_receiver(session, receiver), lambda p: self._lines(session, p)
         )
-        session.receiver_owners = targets
         if not targets:
             if receiver.endswith("()") and receiver != "super()":
                 # The callee's own definition tells what it returns, when nothing typed it.
@@ -551,7 +551,7 @@ class Retriever:
                         0.9,
                         f"`{receiver[:-2]}` returns the receiver",
                     )
-            guessed = self._guessed_classes(session, receiver)
+            session.receiver_owners = confident_guesses(guessed := self._guessed_classes(session, receiver))
             self._add_receiver_members(
                 session, receiver, [(target, SCORE_GUESSED_TYPE * score) for target, score in guessed]
             )

@@ -24,12 +24,18 @@ PACKAGE = {
     ),
     "shop/payments/__init__.py": "",
     "dynamic.py": "def __getattr__(name):\n    return name\n",
+    "streams.py": (
+        "class StreamReader:\n    def feed_data(self, data):\n        pass\n\n"
+        "    def feed_eof(self):\n        pass\n\n    def set_exception(self, exc):\n        pass\n"
+    ),
 }
 
 
 def _names(make_project, source: str) -> tuple[str, ...]:
     root = make_project({**PACKAGE, "app.py": ""})
-    result: RetrievalResult = retriever_for(root).retrieve(
+    retriever = retriever_for(root)
+    retriever.warm()  # the class index guesses untyped receivers (the server warms it before "ready")
+    result: RetrievalResult = retriever.retrieve(
         request_at_marker("app.py", source), len, 6000, prefix_budget=4200, suffix_budget=1800
     )
     return result.member_names
@@ -49,6 +55,13 @@ def test_an_instance_offers_its_class_and_base_members_and_assigned_attributes(m
     assert "net_price" not in names
 
 
+def test_an_untyped_receiver_offers_the_class_its_name_and_its_used_members_both_point_at(make_project):
+    # ``reader`` names a StreamReader and the file calls ``feed_data`` on it: held to StreamReader's names.
+    names = _names(make_project, "def pipe(reader):\n    reader.feed_data(b'')\n    reader.<|>\n")
+    assert {"feed_eof", "set_exception", "feed_data", "__class__"} <= set(names)
+    assert "add" not in names
+
+
 @pytest.mark.parametrize(
     "source",
     [
@@ -57,8 +70,12 @@ def test_an_instance_offers_its_class_and_base_members_and_assigned_attributes(m
         # Any name resolves through __getattr__, on a class or a module.
         "from shop.carts import Lazy\n\n\nLazy().<|>\n",
         "import dynamic\n\n\ndynamic.<|>\n",
-        # Not resolved: a guessed type is only a guess.
+        # Not resolved, and nothing to guess from.
         "def f(thing):\n    return thing.<|>\n",
+        # Not resolved, and only the name points at a class: a guess too weak to hold the answer to.
+        "def pipe(reader):\n    return reader.<|>\n",
+        # Not resolved, and only the members used point at a class.
+        "def pipe(source):\n    source.feed_data(b'')\n    source.<|>\n",
         # Not at ``receiver.``.
         "import shop\n\n\nvalue = sh<|>\n",
     ],
