@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from roost.engine.backends.cpu_int4 import GROUP_SIZE, INT4PACK_MM, encode_affine
-from roost.engine.backends.cpu_int8 import DECODE_ROWS, Int8WeightLinear
+from roost.engine.backends.cpu_int8 import DECODE_ROWS, DecodeWeights, Int8WeightLinear
 
 # Rows of each decode row's logits recomputed exactly: 16x the worst rank the int8 argmax took among
 # the 4-bit logits in the probe (4th after the best), for ~0.1 ms a step.
@@ -45,7 +45,13 @@ class ScreenedOutputLayer(torch.nn.Module):
 
     def __init__(self, inner: Int8WeightLinear, screen: LogitsScreen) -> None:
         super().__init__()
-        packed, scale_and_zero = _encode_4bit(inner)
+        if inner.weight_int4 is not None and inner.int4_scale_and_zero is not None:
+            # The layer's own 4-bit decode copy (decode_weights "int4") becomes the screen: its argmax is
+            # then the int8 layer's rather than the 4-bit one's, for the same bytes.
+            packed, scale_and_zero = inner.weight_int4, inner.int4_scale_and_zero
+            inner.weight_int4 = inner.int4_scale_and_zero = None
+        else:
+            packed, scale_and_zero = _encode_4bit(inner)
         self.inner = inner
         self.screen = screen
         self.in_features, self.out_features = inner.in_features, inner.out_features
@@ -89,14 +95,19 @@ def _encode_4bit(layer: Int8WeightLinear) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(packed), torch.cat(scales_and_zeros, dim=1)
 
 
-def attach_logits_screen(model: torch.nn.Module) -> LogitsScreen | None:
+def attach_logits_screen(
+    model: torch.nn.Module, decode_weights: DecodeWeights = "int8"
+) -> LogitsScreen | None:
     """Put a :class:`ScreenedOutputLayer` in place of ``model``'s int8 output layer (a transformers model's
     ``get_output_embeddings``) and return its screen, also set as ``model.roost_logits_screen``; None where
-    the output layer is not an int8 layer, already decodes from 4 bits (``decode_weights="int4"``), or the
-    CPU int4 kernel is missing."""
+    the output layer is not an int8 layer, the CPU int4 kernel is missing, or the layer already decodes
+    from an exact 4-bit copy (on a 4-bit grid, with ``decode_weights`` "int8"). With ``decode_weights``
+    "int4" the layer's lossy 4-bit copy becomes the screen."""
     get = getattr(model, "get_output_embeddings", None)
     head = get() if get is not None else None
-    if not isinstance(head, Int8WeightLinear) or head.weight_int4 is not None or INT4PACK_MM is None:
+    if not isinstance(head, Int8WeightLinear) or INT4PACK_MM is None:
+        return None
+    if head.weight_int4 is not None and decode_weights == "int8":
         return None
     screen = LogitsScreen()
     model.set_output_embeddings(ScreenedOutputLayer(head, screen))

@@ -197,7 +197,7 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
         report("storing the linear layers as int8 (CPU)", 0.82)
         quantize_linear_layers(model, options.cpu_decode_weights)
         if options.cpu_logits_screen:
-            attach_logits_screen(model)
+            attach_logits_screen(model, options.cpu_decode_weights)
         store_embeddings_as_bfloat16(model)
         _float32_parameters(model)
         dtype_name = "int8"  # weights; activations and the KV cache stay float32

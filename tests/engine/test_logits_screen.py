@@ -105,14 +105,9 @@ def test_sampled_steps_read_exact_logits(int8_tiny: TransformersBackend) -> None
     assert screen.screened_calls == calls, "a sampled step reads every logit"
 
 
-def test_no_screen_where_the_output_layer_already_decodes_from_4_bits_or_it_is_turned_off(
-    tiny_mistral_dir: Path,
-) -> None:
+def test_no_screen_where_it_is_turned_off_or_the_weights_are_not_int8(tiny_mistral_dir: Path) -> None:
     quiet = SchedulerOptions(calibration_tokens=0)
     for options in (
-        TransformersOptions(
-            model=str(tiny_mistral_dir), device="cpu", cpu_decode_weights="int4", scheduler=quiet
-        ),
         TransformersOptions(
             model=str(tiny_mistral_dir), device="cpu", cpu_logits_screen=False, scheduler=quiet
         ),
@@ -124,3 +119,35 @@ def test_no_screen_where_the_output_layer_already_decodes_from_4_bits_or_it_is_t
             assert not isinstance(backend.scheduler.model.get_output_embeddings(), ScreenedOutputLayer)
         finally:
             backend.scheduler.close()
+
+
+def test_with_4_bit_decode_weights_the_output_layers_copy_becomes_the_screen(tiny_mistral_dir: Path) -> None:
+    """``cpu_decode_weights="int4"`` decoded the output layer from its lossy 4-bit copy; that copy now screens
+    the vocabulary and the argmax is the int8 layer's (the same bytes: no second copy)."""
+    options = TransformersOptions(
+        model=str(tiny_mistral_dir),
+        device="cpu",
+        cpu_decode_weights="int4",
+        scheduler=SchedulerOptions(calibration_tokens=0),
+    )
+    backend = TransformersBackend.load(options)
+    try:
+        layer = backend.scheduler.model.get_output_embeddings()
+        assert isinstance(layer, ScreenedOutputLayer) and backend.scheduler.logits_screen is layer.screen
+        assert layer.inner.weight_int4 is None and layer.inner.int4_scale_and_zero is None
+        # The other layers keep theirs (those whose shape the int4 layout allows).
+        others = [
+            m
+            for m in backend.scheduler.model.modules()
+            if isinstance(m, Int8WeightLinear) and m is not layer.inner
+        ]
+        assert any(m.weight_int4 is not None for m in others)
+        x = torch.randn(2, layer.in_features)
+        exact = layer.inner(x)  # the int8 kernel now that the copy has moved
+        layer.screen.argmax_only = True
+        try:
+            assert torch.equal(layer(x).argmax(dim=-1), exact.argmax(dim=-1))
+        finally:
+            layer.screen.argmax_only = False
+    finally:
+        backend.scheduler.close()
