@@ -78,7 +78,12 @@ class RoostServer(LanguageServer):
         self.config_listeners: list[ConfigListener] = []
         # Called once after ``initialized``, in registration order; long work must start a task and return.
         self.initialized_hooks: list[Callable[[RoostServer], None]] = []
-        self.shutdown_hooks: list[Callable[[RoostServer], None]] = []
+        # Called on ``shutdown``, in registration order; the answer waits for what a hook returns.
+        self.shutdown_hooks: list[Callable[[RoostServer], Awaitable[None] | None]] = []
+        # Called once the connection has ended (``exit``, or the client gone) and the event loop has stopped,
+        # before the process exits: what must stop even without a shutdown (threads inside native code).
+        self.exit_hooks: list[Callable[[RoostServer], None]] = []
+        self._reporting_error = False
         # Feature modules keep their long-lived objects here (index, engine, gate …) by name; each
         # checks the type of what it reads back.
         self.services: dict[str, object] = {}
@@ -111,6 +116,7 @@ class RoostServer(LanguageServer):
             pass
         finally:
             self.shutdown()
+            self.run_exit_hooks()
 
     def start_tcp(self, host: str, port: int) -> None:
         """pygls's TCP server (one client), reading through the same bounded framing as stdio."""
@@ -134,8 +140,18 @@ class RoostServer(LanguageServer):
             async with self._server:
                 await self._server.serve_forever()
 
-        with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt, SystemExit):
-            asyncio.run(serve())
+        try:
+            with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+                asyncio.run(serve())
+        finally:
+            self.run_exit_hooks()
+
+    def run_exit_hooks(self) -> None:
+        for hook in list(self.exit_hooks):
+            try:
+                hook(self)
+            except Exception:
+                log.exception("exit hook failed")
 
     # -- configuration -------------------------------------------------------------------------
     @property
@@ -204,16 +220,25 @@ class RoostServer(LanguageServer):
     ) -> None:
         # pygls already answered a failed request with a JSON-RPC error; keep the traceback in our log
         # and never let the report itself fail.
+        if self._reporting_error:
+            # Sending the report failed in turn (pygls reports a failed send as a server error): the client
+            # is gone, e.g. stdout closed by `exit` while cancelled requests still answer. Reporting this
+            # one too would recurse, each level formatting a longer traceback (minutes of CPU at exit).
+            log.error("server error while reporting one: %s", error)
+            return
         log.error(
             "server error from %s: %s\n%s",
             getattr(source, "__name__", source),
             error,
             "".join(traceback.format_exception(error)),
         )
+        self._reporting_error = True
         try:
             super().report_server_error(error, source)
         except Exception:  # noqa: BLE001
             log.exception("could not report a server error to the client")
+        finally:
+            self._reporting_error = False
 
     # -- documents -----------------------------------------------------------------------------
     def is_document_open(self, uri: str) -> bool:

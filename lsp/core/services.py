@@ -104,6 +104,9 @@ class Services:
         self._gate: Gate | None = None
         self._gate_lock = threading.Lock()
         self._backend: Backend | None = None
+        self._unclaimed_backend: Backend | None = None
+        self._closed = False
+        self._stopping = False  # set by aclose: requests it ends are not failures to show
         # How many files the finished index holds; None until indexing (and retrieval's warm-up) is done.
         # A model load during indexing reads it to know which status to go back to.
         self._indexed_files: int | None = None
@@ -258,6 +261,8 @@ class Services:
             return self._backend
         if self._backend_error is not None:
             raise CompletionUnavailable(self._backend_error.message)
+        if self._stopping:  # no model load after the shutdown has closed the services
+            raise CompletionUnavailable("Roost is shutting down")
         async with self._backend_lock:
             if self._backend is not None:
                 return self._backend
@@ -267,7 +272,7 @@ class Services:
             progress = await self._model_load_progress()
             try:
                 backend, family = await asyncio.get_running_loop().run_in_executor(
-                    None, self._load_backend, progress
+                    None, self._load_backend_kept, progress
                 )
             except Exception as error:  # noqa: BLE001 - every failure becomes a user-facing message
                 problem = describe_backend_failure(error, self.config)
@@ -284,6 +289,7 @@ class Services:
                 getattr(backend, "heals_forced_start", False),
             )
             self.prompt_format = self._make_prompt_format()
+            self._unclaimed_backend = None
             # Each generation reports how it went, so roost/status follows the backend's health.
             self._backend = HealthReportingBackend(
                 _redacting(backend, lambda: self.workspace_secrets), self._backend_health_changed
@@ -303,6 +309,13 @@ class Services:
             return None
         title = "Roost: loading the model"
         return await WorkerThreadProgress.begin(self.events.progress_report(title), title)
+
+    def _load_backend_kept(self, progress: ProgressCallback | None = None) -> tuple[Backend, str]:
+        loaded = self._load_backend(progress)
+        # Kept until the request that awaited it takes it: cancelled meanwhile (the client gone or `exit`
+        # during the load), the backend, its engine thread running, would otherwise be closed by nobody.
+        self._unclaimed_backend = loaded[0]
+        return loaded
 
     def _load_backend(self, progress: ProgressCallback | None = None) -> tuple[Backend, str]:
         config = self.config
@@ -348,6 +361,9 @@ class Services:
         """A failure that stops completions (backend down, out of memory …): shown once with its fix,
         logged every time. Returns the user-facing message."""
         problem = describe_backend_failure(error, self.config)
+        if self._stopping:  # a request cut short by the shutdown itself ("the engine was shut down")
+            log.info("completion stopped by the shutdown: %s", error)
+            return problem.message
         self.events.show_error_once(problem.key, problem.message)
         return problem.message
 
@@ -378,11 +394,23 @@ class Services:
     def forget_backend_error(self) -> None:
         self._backend_error = None
 
+    @property
+    def closed(self) -> bool:
+        """Everything closed: a model load that ends after :meth:`aclose` leaves a backend to close."""
+        return self._closed and self._unclaimed_backend is None
+
     async def aclose(self) -> None:
+        self._stopping = True
+        unclaimed, self._unclaimed_backend = self._unclaimed_backend, None
+        if unclaimed is not None:
+            await unclaimed.aclose()
+        if self._closed:
+            return
         if self._backend is not None:
             await self._backend.aclose()
         if self.index_service is not None:
             self.index_service.close()
+        self._closed = True  # only once done: an aclose cut short (the loop torn down) is done again at exit
 
 
 def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendProblem:

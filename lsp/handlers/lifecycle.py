@@ -48,10 +48,15 @@ def register(server: RoostServer) -> None:
             ls.send_status("ready", "Roost is ready")
 
     @server.feature(types.SHUTDOWN)
-    def on_shutdown(ls: RoostServer, params: None) -> None:
+    async def on_shutdown(ls: RoostServer, params: None) -> None:
+        # The answer waits for the hooks (the engine's worker stopped and joined): the client sends `exit`
+        # the moment it has it, and an engine thread still inside a forward pass when the interpreter
+        # exits aborts the process ("terminate called without an active exception").
         for hook in list(ls.shutdown_hooks):
             try:
-                hook(ls)
+                stopping = hook(ls)
+                if stopping is not None:
+                    await stopping
             except Exception:
                 log.exception("shutdown hook failed")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
 from lsprotocol import types
 
@@ -57,14 +58,18 @@ def register(server: RoostServer) -> None:
             edited_lines,
         )
 
-    def stop(ls: RoostServer) -> None:
-        services = services_of(ls)
-        try:
-            loop = asyncio.get_running_loop()
-            loop.create_task(services.aclose())
-        except RuntimeError:
-            if services.index_service is not None:
-                services.index_service.close()
+    def stop(ls: RoostServer) -> Awaitable[None]:
+        return services_of(ls).aclose()
+
+    def stop_before_exit(ls: RoostServer) -> None:
+        # Without a completed shutdown (the client gone, or `exit` alone) nothing has stopped the engine;
+        # its worker thread, inside a forward pass when the interpreter exits, would abort the process.
+        services = ls.services.get(SERVICES_KEY)
+        if isinstance(services, Services) and not services.closed:
+            try:
+                asyncio.run(services.aclose())
+            except Exception:
+                log.exception("closing the services at exit failed")
 
     def on_config(before: RoostConfig, after: RoostConfig) -> None:
         services = server.services.get(SERVICES_KEY)
@@ -76,3 +81,4 @@ def register(server: RoostServer) -> None:
     server.document_listeners.append(on_document)
     server.content_change_listeners.append(on_content_change)
     server.shutdown_hooks.append(stop)
+    server.exit_hooks.append(stop_before_exit)

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from lsp_harness import server_env
 
@@ -27,14 +27,21 @@ def frame(body: bytes | str) -> bytes:
 
 
 class RawClient:
-    def __init__(self, root: Path, extra_args: list[str] | None = None, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        extra_args: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        stderr: IO[bytes] | None = None,
+        command: list[str] | None = None,
+    ):
         self.root = root
         self.state_dir = root.parent / "state"
         self.process = subprocess.Popen(
-            [*SERVE_COMMAND, *(extra_args or [])],
+            [*(command or SERVE_COMMAND), *(extra_args or [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL if stderr is None else stderr,
             env=server_env(root.parent, env),
             cwd=root,
         )
