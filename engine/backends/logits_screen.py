@@ -17,7 +17,13 @@ from __future__ import annotations
 
 import torch
 
-from roost.engine.backends.cpu_int4 import GROUP_SIZE, INT4PACK_MM, encode_affine
+from roost.engine.backends.cpu_int4 import (
+    GROUP_SIZE,
+    INT4PACK_MM,
+    PACK_ROWS,
+    encode_affine,
+    int4_kernel_available,
+)
 from roost.engine.backends.cpu_int8 import DECODE_ROWS, DecodeWeights, Int8WeightLinear
 
 # Rows of each decode row's logits recomputed exactly: 16x the worst rank the int8 argmax took among
@@ -105,10 +111,14 @@ def attach_logits_screen(
     "int4" the layer's lossy 4-bit copy becomes the screen."""
     get = getattr(model, "get_output_embeddings", None)
     head = get() if get is not None else None
-    if not isinstance(head, Int8WeightLinear) or INT4PACK_MM is None:
+    if not isinstance(head, Int8WeightLinear) or not int4_kernel_available():
         return None
     if head.weight_int4 is not None and decode_weights == "int8":
         return None
+    if head.out_features % PACK_ROWS or head.in_features % GROUP_SIZE:
+        return (
+            None  # the int4 layout holds whole 64-row blocks of 32-value groups (CodeLlama's 32,016 rows not)
+        )
     screen = LogitsScreen()
     model.set_output_embeddings(ScreenedOutputLayer(head, screen))
     setattr(model, MODEL_ATTRIBUTE, screen)

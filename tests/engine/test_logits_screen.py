@@ -11,7 +11,12 @@ import torch
 
 from roost.engine.backends.cpu_int4 import GROUP_SIZE, INT4PACK_MM, int4_kernel_available
 from roost.engine.backends.cpu_int8 import DECODE_ROWS, Int8WeightLinear
-from roost.engine.backends.logits_screen import CANDIDATES, LogitsScreen, ScreenedOutputLayer
+from roost.engine.backends.logits_screen import (
+    CANDIDATES,
+    LogitsScreen,
+    ScreenedOutputLayer,
+    attach_logits_screen,
+)
 from roost.engine.backends.transformers_backend import TransformersBackend, TransformersOptions
 from roost.engine.scheduler import SchedulerOptions
 from roost.engine.types import GenerationRequest
@@ -103,6 +108,26 @@ def test_sampled_steps_read_exact_logits(int8_tiny: TransformersBackend) -> None
     calls = screen.screened_calls
     generate(int8_tiny, temperature=0.8, seed=3)
     assert screen.screened_calls == calls, "a sampled step reads every logit"
+
+
+def test_an_output_layer_the_int4_layout_cannot_hold_gets_no_screen() -> None:
+    """The layout holds whole 64-row blocks (CodeLlama's 32,016-token vocabulary is not): the model loads and
+    decodes through the int8 layer, as before the screen existed."""
+
+    class Model(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lm_head = Int8WeightLinear(torch.randn(1048, 128), None)
+
+        def get_output_embeddings(self) -> torch.nn.Module:
+            return self.lm_head
+
+        def set_output_embeddings(self, layer: torch.nn.Module) -> None:
+            self.lm_head = layer
+
+    model = Model()
+    assert attach_logits_screen(model) is None
+    assert isinstance(model.lm_head, Int8WeightLinear)
 
 
 def test_no_screen_where_it_is_turned_off_or_the_weights_are_not_int8(tiny_mistral_dir: Path) -> None:
