@@ -741,36 +741,21 @@ def main() -> int:
 
     first_line_early = args.first_line_early or ("both" if args.prefetch == "off" else "auto")
     prefetches = prefetch_conditions(args.prefetch, args.dwell)
-    if len(prefetches) == 2 and (first_line_early == "both" or args.suffix_first == "both"):
-        parser.error(
-            "--prefetch both compares one setting: give --first-line-early and --suffix-first one value"
-        )
     first_answers: list[int | None] = [int(v) for v in args.first_answer_ms.split(",") if v] or [None]
-    if len(first_answers) > 1 and (
-        first_line_early == "both" or args.suffix_first == "both" or len(prefetches) > 1
-    ):
-        parser.error("--first-answer-ms A,B compares one setting: give the other A/B options one value each")
     decode_weights: list[str | None] = [v for v in args.cpu_decode_weights.split(",") if v] or [None]
-    if len(decode_weights) > 1 and (
-        first_line_early == "both"
-        or args.suffix_first == "both"
-        or len(prefetches) > 1
-        or len(first_answers) > 1
-    ):
-        parser.error(
-            "--cpu-decode-weights A,B compares one setting: give the other A/B options one value each"
-        )
     keeps_prompt: list[str | None] = [v for v in args.typing_keeps_prompt.split(",") if v] or [None]
-    if len(keeps_prompt) > 1 and (
-        first_line_early == "both"
-        or args.suffix_first == "both"
-        or len(prefetches) > 1
-        or len(first_answers) > 1
-        or len(decode_weights) > 1
-    ):
-        parser.error(
-            "--typing-keeps-prompt A,B compares one setting: give the other A/B options one value each"
-        )
+    # Each of these compares one setting side by side: the others (and the first-line-early and suffix-first
+    # A/Bs, which may run together) must then have one value.
+    one_setting_ab = {
+        "--prefetch both": len(prefetches) > 1,
+        "--first-answer-ms A,B": len(first_answers) > 1,
+        "--cpu-decode-weights A,B": len(decode_weights) > 1,
+        "--typing-keeps-prompt A,B": len(keeps_prompt) > 1,
+    }
+    for option, compares in one_setting_ab.items():
+        others = first_line_early == "both" or args.suffix_first == "both" or sum(one_setting_ab.values()) > 1
+        if compares and others:
+            parser.error(f"{option} compares one setting: give the other A/B options one value each")
     defaults = RoostConfig()
     budget = args.budget or prompt_settings(defaults).budget  # the product's own default for this machine
     options: dict[str, Any] = {"completion": {"debounce_ms": 0}, "context": {"budget": budget}}
