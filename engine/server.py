@@ -37,6 +37,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from roost.engine.progress_bars import disable_progress_bars
 from roost.engine.types import (
     PRIORITY_NAMES,
     Backend,
@@ -498,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_server_arguments(parser)
     args = parser.parse_args(argv)
+    disable_progress_bars()  # before the model load imports tqdm (see engine/progress_bars.py)
     problem = local_engine_problem()
     if problem:
         print(f"roost engine: {problem}", file=sys.stderr)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from roost.engine.progress_bars import disable_progress_bars
 from roost.engine.server import add_server_arguments, local_engine_problem, options_from_arguments, run_server
 from roost.lsp.cli.progress_bar import TerminalProgressBar
 from roost.lsp.cli.registry import Command
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "engine_action", None) != "serve":
         print("usage: roost engine serve [--port N] [--model M] …", file=sys.stderr)
         return 2
+    disable_progress_bars()  # tqdm's, before the model load imports it (see engine/progress_bars.py)
     problem = local_engine_problem()
     if problem:
         print(f"roost engine: {problem}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from roost.engine.progress_bars import disable_progress_bars
 from roost.lsp.cli.registry import Command
 from roost.lsp.framing import DEFAULT_MAX_MESSAGE_BYTES
 from roost.lsp.handlers.services_lifecycle import METRICS_PORT_OVERRIDE
@@ -49,6 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # Until initialize configures the log file, keep library chatter off stdout (the protocol channel).
     logging.basicConfig(level=logging.WARNING, handlers=[logging.NullHandler()])
+    disable_progress_bars()  # before anything imports tqdm (see engine/progress_bars.py)
     server = create_server()
     server.max_message_bytes = args.max_message_bytes
     if args.metrics_port is not None:
