@@ -33,6 +33,7 @@ from roost.engine.models.default import (
     scaled_progress,
 )
 from roost.engine.native_memory import file_mappings, release_freed_memory, release_mapped_pages
+from roost.engine.progress_bars import disable_model_loading_bars
 from roost.engine.scheduler import Scheduler, SchedulerOptions
 from roost.engine.speed import PrefillEstimate
 from roost.engine.tokenizer import HuggingFaceTokenizer, MistralCommonTokenizer, TokenizerAdapter
@@ -150,6 +151,7 @@ def load_model(options: TransformersOptions, progress: ProgressCallback | None =
 
     report: Callable[[str, float | None], None] = monotonic_progress(progress or (lambda _m, _f: None))
     started = time.perf_counter()
+    disable_model_loading_bars()  # see engine/progress_bars.py
     report("locating model", 0.0)
     # The first run's join and conversion of a packaged model (about a minute) is most of the load.
     directory, gguf_file, source = resolve_model_location(options, scaled_progress(report, 0.0, 0.8))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +34,34 @@ def test_roost_serve_disables_tqdm_bars_unless_the_user_set_the_variable(preset:
     )
     # A disabled bar starts no monitor thread and takes no lock when closed; a user's own value is kept.
     assert result.stdout.split() == ["disabled", preset or "1"], result
+
+
+LOAD_PROBE = """
+import sys, threading
+from roost.engine.backends.transformers_backend import TransformersBackend, TransformersOptions
+from roost.engine.scheduler import SchedulerOptions
+backend = TransformersBackend.load(
+    TransformersOptions(model=sys.argv[1], device="cpu", scheduler=SchedulerOptions(calibration_tokens=0))
+)
+from tqdm._monitor import TMonitor
+print(sum(isinstance(t, TMonitor) for t in threading.enumerate()))
+backend.scheduler.close()
+"""
+
+
+def test_a_model_load_starts_no_tqdm_monitor_even_without_the_variable(tmp_path: Path) -> None:
+    """transformers' "Loading weights" bar is turned off at the load itself (a process that imported tqdm
+    before the servers' variable was set, or a library use of the engine)."""
+    from tiny_mistral import save_tiny_mistral
+
+    directory = save_tiny_mistral(tmp_path / "tiny")
+    env = {key: value for key, value in os.environ.items() if key != "TQDM_DISABLE"}
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_PROBE, str(directory)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert result.stdout.split()[-1] == "0", result
