@@ -25,7 +25,7 @@ def disable_model_loading_bars() -> None:
     """Turn off transformers' and huggingface_hub's own bars ("Loading weights"), whatever tqdm was told: the
     engine reports its load through its progress callback. A server whose tqdm was imported before
     :func:`disable_progress_bars` ran still started tqdm's monitor thread at the load."""
-    from huggingface_hub.utils import disable_progress_bars as disable_hub_bars
+    from huggingface_hub.utils.tqdm import disable_progress_bars as disable_hub_bars
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
