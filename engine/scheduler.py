@@ -738,8 +738,8 @@ class Scheduler:
         if len(self._rows) != 1 or not isinstance(self._batch, DynamicKVBatch):
             return False
         state = self._rows[0]
-        if state.forcing or self._choosing(state) is not None:
-            return False  # a forced start or a start choice is picked among allowed tokens, not by argmax
+        if not self._greedy_and_free(state):
+            return False  # sampled, or a forced start or start choice picked among allowed tokens
         limit = min(self.options.speculative_tokens, MAX_SPECULATIVE_TOKENS)
         # No draft past the token budget or the context: those tokens could never be accepted.
         limit = min(
@@ -747,7 +747,7 @@ class Scheduler:
             state.request.max_new_tokens - (len(state.generated) - state.forced_tokens) - 1,
             self.max_context_tokens - state.kv_len - 2,
         )
-        if limit <= 0 or state.request.temperature != 0:
+        if limit <= 0:
             return False
         if state.lookup is None:
             state.lookup = PromptLookup(state.prompt_ids, min_ngram=self.options.speculative_min_ngram)
@@ -761,7 +761,7 @@ class Scheduler:
         input_ids = torch.tensor([inputs], dtype=torch.long, device=self.device)
         positions = torch.arange(base, base + len(inputs), device=self.device).unsqueeze(0)
         metrics.BATCH_SIZE_PER_STEP.observe(1)
-        with self._argmax_only(True):  # greedy, no forced start or choices (checked above)
+        with self._argmax_only(True):  # _greedy_and_free, checked above
             logits = self._batch.decode_positions(input_ids, positions)
         self.decode_steps += 1
         self.speculative_steps += 1
