@@ -121,8 +121,6 @@ def test_the_continuation_appends_only_what_was_typed_and_keeps_the_fresh_shape(
     assert prompts.continued("u", request(TEXT + "r\n"), fresh, fmt, counter) is None
     assert prompts.continued("other", request(TEXT + "rad"), fresh, fmt, counter) is None
     assert prompts.continued("u", request(TEXT[:-2]), fresh, fmt, counter) is None
-    prompts.forget("u")
-    assert prompts.continued("u", request(TEXT + "rad"), fresh, fmt, counter) is None
 
 
 def test_only_the_last_documents_are_kept() -> None:

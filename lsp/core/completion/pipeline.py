@@ -54,14 +54,10 @@ from roost.lsp.core.completion.prompt import (
     prompt_settings,
     repo_name_of,
 )
-from roost.lsp.core.completion.quick_prompt import quick_budget
+from roost.lsp.core.completion.quick_prompt import prefill_estimate, quick_budget
 from roost.lsp.core.completion.shape import Shape
 from roost.lsp.core.completion.sticky_context import StickyRetriever
-from roost.lsp.core.completion.typing_prompt import (
-    TypingPrompts,
-    continuation_is_quicker,
-    prefill_estimate,
-)
+from roost.lsp.core.completion.typing_prompt import TypingPrompts, continuation_is_quicker
 from roost.lsp.core.services import CompletionUnavailable
 
 log = logging.getLogger(__name__)

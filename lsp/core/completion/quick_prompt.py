@@ -13,8 +13,13 @@ cannot tell, so it always gets the whole prompt.
 
 from __future__ import annotations
 
+import logging
+
 from roost.engine.speed import PrefillEstimate
+from roost.engine.types import Backend
 from roost.lsp.core.completion.prompt import BuiltPrompt
+
+log = logging.getLogger(__name__)
 
 # What the first answer decodes: the rest of a line (session 8's keystroke answers: 12 tokens p50). A
 # multi-line answer comes as its first line first (completion.first_line_early).
@@ -32,7 +37,7 @@ MIN_QUICK_BUDGET = 384
 def quick_budget(estimate: PrefillEstimate | None, built: BuiltPrompt, first_answer_ms: int) -> int | None:
     """The token budget of a shorter prompt whose answer fits ``first_answer_ms``, or None when ``built``'s
     own answer fits (mostly cached, or a fast device), the backend could not estimate it (``estimate`` is
-    None: see :func:`~roost.lsp.core.completion.typing_prompt.prefill_estimate`), or the shorter prompt
+    None: see :func:`prefill_estimate`), or the shorter prompt
     would not be shorter."""
     if first_answer_ms <= 0 or estimate is None:
         return None
@@ -41,3 +46,17 @@ def quick_budget(estimate: PrefillEstimate | None, built: BuiltPrompt, first_ans
         return None
     budget = max(MIN_QUICK_BUDGET, estimate.affordable_prompt_tokens(seconds, FIRST_LINE_TOKENS))
     return budget if budget < built.tokens else None
+
+
+def prefill_estimate(backend: Backend, built: BuiltPrompt) -> PrefillEstimate | None:
+    """The engine's estimate of ``built``'s prefill now (None where the backend cannot tell, e.g. a model
+    server, or the estimate failed: it is only a hint). Tokenises the prompt: call it off the event loop."""
+    estimate_prefill = getattr(backend, "estimate_prefill", None)
+    if estimate_prefill is None:
+        return None
+    try:
+        estimate: PrefillEstimate | None = estimate_prefill(built.prompt.to_request(max_new_tokens=1))
+    except Exception as error:  # an estimate is a hint: the request goes on with the fresh prompt
+        log.info("prefill estimate failed: %s: %s", type(error).__name__, error)
+        return None
+    return estimate

@@ -17,17 +17,13 @@ prompt is then prefilled once the document is quiet, as after a quick answer, so
 
 from __future__ import annotations
 
-import logging
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from roost.engine.prompts.tokens import TokenCounter
-from roost.engine.prompts.types import PromptFormat
+from roost.engine.prompts.types import PromptFormat, PromptInput
 from roost.engine.speed import PrefillEstimate
-from roost.engine.types import Backend
 from roost.lsp.core.completion.prompt import BuiltPrompt, PromptDocument
-
-log = logging.getLogger(__name__)
 
 # How much longer than the continued prompt's prefill the fresh prompt may take and still be chosen: its
 # context may be newer (a snippet retrieval found for what is being typed). ~70 prompt tokens at a laptop
@@ -47,6 +43,7 @@ class PromptAtCursor:
     prefix: str
     suffix: str
     built: BuiltPrompt
+    packed: PromptInput  # ``built.packed_input``: what its fill-in-the-middle prompt renders
 
 
 class TypingPrompts:
@@ -62,13 +59,10 @@ class TypingPrompts:
         if built.packed_input is None or built.prompt.mode != "fim":
             self._last.pop(uri, None)
             return
-        self._last[uri] = PromptAtCursor(document.prefix, document.suffix, built)
+        self._last[uri] = PromptAtCursor(document.prefix, document.suffix, built, built.packed_input)
         self._last.move_to_end(uri)
         while len(self._last) > self._size:
             self._last.popitem(last=False)
-
-    def forget(self, uri: str) -> None:
-        self._last.pop(uri, None)
 
     def continued(
         self,
@@ -88,13 +82,8 @@ class TypingPrompts:
         typed = document.prefix[len(last.prefix) :]
         if not typed or "\n" in typed or len(typed) > MAX_TYPED_CHARS:
             return None
-        packed = last.built.packed_input
-        if packed is None or last.built.prompt.mode != "fim":
-            return None
-        packed = packed.with_parts(prefix=packed.prefix + typed)
+        packed = last.packed.with_parts(prefix=last.packed.prefix + typed)
         prompt = prompt_format.render(packed)
-        if prompt.mode != "fim":
-            return None
         choices = fresh.start_choices if prompt.forced_start == fresh.prompt.forced_start else ()
         return replace(
             last.built,
@@ -105,20 +94,6 @@ class TypingPrompts:
             timings_ms=fresh.timings_ms,
             start_choices=choices,
         )
-
-
-def prefill_estimate(backend: Backend, built: BuiltPrompt) -> PrefillEstimate | None:
-    """The engine's estimate of ``built``'s prefill now (None where the backend cannot tell, e.g. a model
-    server, or the estimate failed: it is only a hint). Tokenises the prompt: call it off the event loop."""
-    estimate_prefill = getattr(backend, "estimate_prefill", None)
-    if estimate_prefill is None:
-        return None
-    try:
-        estimate: PrefillEstimate | None = estimate_prefill(built.prompt.to_request(max_new_tokens=1))
-    except Exception as error:  # an estimate is a hint: the request goes on with the fresh prompt
-        log.info("prefill estimate failed: %s: %s", type(error).__name__, error)
-        return None
-    return estimate
 
 
 def continuation_is_quicker(fresh: PrefillEstimate | None, continued: PrefillEstimate | None) -> bool:
