@@ -115,10 +115,9 @@ def attach_logits_screen(
         return None
     if head.weight_int4 is not None and decode_weights == "int8":
         return None
+    # The int4 layout holds whole 64-row blocks of 32-value groups (CodeLlama's 32,016 rows are not).
     if head.out_features % PACK_ROWS or head.in_features % GROUP_SIZE:
-        return (
-            None  # the int4 layout holds whole 64-row blocks of 32-value groups (CodeLlama's 32,016 rows not)
-        )
+        return None
     screen = LogitsScreen()
     model.set_output_embeddings(ScreenedOutputLayer(head, screen))
     setattr(model, MODEL_ATTRIBUTE, screen)
