@@ -313,6 +313,7 @@ async def run_server(
     verbose: bool,
     fresh_context: bool = False,
     dwell_s: float | None = None,
+    server_code: str | None = None,
 ) -> ServerRun:
     sys.path.insert(0, str(REPO / "tests"))
     from lsp_harness import lsp_session, server_env
@@ -325,6 +326,8 @@ async def run_server(
     peak = 0
     with tempfile.TemporaryDirectory() as tmp:
         env = server_env(Path(tmp), {"ROOST_CACHE_DIR": model_cache_dir()})
+        if server_code:  # another version's roost package first on the server's path (see --server-code)
+            env["PYTHONPATH"] = server_code
         started = time.perf_counter()
         async with lsp_session(
             workspace,
@@ -724,6 +727,13 @@ def main() -> int:
         default="",
         help="comma-separated completion.typing_keeps_prompt values (on, off), one server each (default: the product's)",
     )
+    parser.add_argument(
+        "--server-code",
+        default="",
+        help="comma-separated PYTHONPATH roots for the server, one server each: a directory holding another "
+        "version's roost/ (git archive REV lsp context engine | tar -x -C DIR/roost; touch DIR/roost/__init__.py)"
+        ", or 'here' for this checkout: a code A/B in one run",
+    )
     parser.add_argument("--weights", action="store_true", help="compare weight forms (see above)")
     parser.add_argument("--forms", default="float32,int8")
     parser.add_argument("--tasks", type=int, default=30)
@@ -744,6 +754,7 @@ def main() -> int:
     first_answers: list[int | None] = [int(v) for v in args.first_answer_ms.split(",") if v] or [None]
     decode_weights: list[str | None] = [v for v in args.cpu_decode_weights.split(",") if v] or [None]
     keeps_prompt: list[str | None] = [v for v in args.typing_keeps_prompt.split(",") if v] or [None]
+    server_codes: list[str | None] = [v for v in args.server_code.split(",") if v] or [None]
     # Each of these compares one setting side by side: the others (and the first-line-early and suffix-first
     # A/Bs, which may run together) must then have one value.
     one_setting_ab = {
@@ -751,6 +762,7 @@ def main() -> int:
         "--first-answer-ms A,B": len(first_answers) > 1,
         "--cpu-decode-weights A,B": len(decode_weights) > 1,
         "--typing-keeps-prompt A,B": len(keeps_prompt) > 1,
+        "--server-code A,B": len(server_codes) > 1,
     }
     for option, compares in one_setting_ab.items():
         others = first_line_early == "both" or args.suffix_first == "both" or sum(one_setting_ab.values()) > 1
@@ -774,8 +786,8 @@ def main() -> int:
         modes = ("on", "off") if first_line_early == "both" else (first_line_early,)
         orders = ("on", "off") if args.suffix_first == "both" else (args.suffix_first,)
         runs: dict[str, ServerRun] = {}
-        for mode, order, prefetch, first_answer, decode, keeps in itertools.product(
-            modes, orders, prefetches, first_answers, decode_weights, keeps_prompt
+        for mode, order, prefetch, first_answer, decode, keeps, code in itertools.product(
+            modes, orders, prefetches, first_answers, decode_weights, keeps_prompt, server_codes
         ):
             key = server_key(mode, order, prefetch, suffix_ab=len(orders) == 2)
             if len(first_answers) > 1:
@@ -784,6 +796,8 @@ def main() -> int:
                 key = decode_weights_key(decode)
             if len(keeps_prompt) > 1:
                 key = f"typing_keeps_prompt = {keeps}"
+            if len(server_codes) > 1:
+                key = f"server code = {code}"
             print(f"server with completion.first_line_early = {key} ({load()})", flush=True)
             completion: dict[str, Any] = {
                 **options["completion"],
@@ -808,6 +822,7 @@ def main() -> int:
                     args.verbose,
                     args.fresh_context,
                     prefetch.dwell_s,
+                    None if code in (None, "here") else code,
                 )
             )
     raw_ms: list[float] = []
@@ -851,6 +866,10 @@ def main() -> int:
         print()
         a, b = (runs[f"typing_keeps_prompt = {value}"] for value in keeps_prompt)
         print("\n".join(first_answer_table(keeps_prompt, a, b, setting="completion.typing_keeps_prompt")))
+    if len(server_codes) == 2:
+        print()
+        a, b = (runs[f"server code = {value}"] for value in server_codes)
+        print("\n".join(first_answer_table(server_codes, a, b, setting="server code")))
     if len(prefetches) == 2:
         on = runs[server_key(modes[0], orders[0], prefetches[0], suffix_ab=False)]
         off = runs[server_key(modes[0], orders[0], prefetches[1], suffix_ab=False)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,40 @@ async def test_tiny_mistral_load_prompt_generate_with_the_codestral_format(tiny_
     text, final = await collect_text(tiny_backend, request)
     assert final.timings.prompt_tokens == len(prompt.token_ids)
     assert final.finish_reason in ("length", "stop") and "[MIDDLE]" not in text
+
+
+def test_the_load_runs_on_a_thread_that_has_ended_when_it_returns(
+    tiny_mistral_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A thread that ran torch's OpenMP kernels keeps its team of helper threads for life, and with more of
+    # them than CPUs every kernel call of the engine's worker pays a wake-up (engine/ending_thread.py).
+    from roost.engine.backends import transformers_backend
+
+    real_load_model = transformers_backend.load_model
+    loading_threads: list[threading.Thread] = []
+
+    def recording_load_model(*args: object, **kwargs: object) -> object:
+        loading_threads.append(threading.current_thread())
+        return real_load_model(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transformers_backend, "load_model", recording_load_model)
+    backend = load_tiny_backend(tiny_mistral_dir)
+    try:
+        [loading_thread] = loading_threads
+        assert loading_thread is not threading.current_thread()
+        assert not loading_thread.is_alive()
+        assert backend.scheduler._worker.is_alive()  # the worker it started outlives it
+    finally:
+        backend.scheduler.close()
+
+
+def test_run_in_ending_thread_hands_back_the_result_or_the_exception() -> None:
+    from roost.engine.ending_thread import run_in_ending_thread
+
+    assert run_in_ending_thread(lambda: threading.current_thread().name, name="roost-test") == "roost-test"
+
+    def failing() -> None:
+        raise ModelNotFoundError("nothing at /nope")
+
+    with pytest.raises(ModelNotFoundError, match="nothing at /nope"):
+        run_in_ending_thread(failing, name="roost-test")
