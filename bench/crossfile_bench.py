@@ -15,6 +15,8 @@
         # receiver.▮ cursors of the whole pool the start choices apply, and how often they shut the gold out
     ... --choice-coverage --confident-guess 0.6   # the same with another bar for an untyped receiver's guess
     ... --only guessed --cases 2000 [--confident-guess inf]   # the cursors an untyped receiver's guess holds
+    .venv/bin/python bench/crossfile_bench.py --gold-in-prompt-only --cases 180 --budgets 1024   # no model:
+        # why the gold definition is or is not in the packed 'with' prompt (bench/gold_placement.py)
 
 What: for cursors where a line uses a function or class defined in another file of the same project (the
 jedi-labelled cases of ``bench/retrieval_bench.py``, nine real projects outside this repository, cached in
@@ -521,6 +523,75 @@ def bench_config(
     return config
 
 
+def load_tools(suffix_first: bool | None = None, model: str = "default") -> Any:
+    """The prompt tools :func:`load_backend` gives, from the model's tokenizer alone (no weights): the same
+    format (the in-process engine heals forced starts) and the same token counts."""
+    from transformers import AutoTokenizer
+
+    from roost.engine.backends.transformers_backend import resolve_model_location
+    from roost.lsp.core.completion.prompt import FunctionCounter, PromptTools
+    from roost.lsp.core.engine_adapter import prompt_family, prompt_format_for, transformers_options
+
+    os.environ.setdefault("ROOST_CACHE_DIR", model_cache_dir())
+    config = bench_config(model, suffix_first)
+    directory, _, _ = resolve_model_location(transformers_options(config))
+    tokenizer = AutoTokenizer.from_pretrained(str(directory))
+
+    def count(text: str) -> int:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    family = prompt_family(config, directory)
+    return PromptTools(
+        prompt_format_for(config, family, tokenizer, heals_forced_start=True), FunctionCounter(count)
+    )
+
+
+def gold_placements(
+    picked: Sequence[tuple[str, Case, bool]],
+    projects: dict[str, Project],
+    tools: Any,
+    budget: int,
+    min_file_tokens: int | None = None,
+) -> list[Any]:
+    """For each picked cursor, where its gold definition is in the 'with' prompt the product builds at
+    ``budget`` (:func:`gold_placement.classify`; no model)."""
+    from gold_placement import classify
+
+    from roost.context.retrieval.retriever import RetrievalRequest
+    from roost.lsp.core.completion.prompt import PromptDocument, PromptSettings, build_prompt
+
+    settings = PromptSettings(budget=budget)
+    if min_file_tokens is not None:
+        settings = dataclasses.replace(settings, min_file_tokens=min_file_tokens)
+    placements = []
+    for name, case, seen in picked:
+        project = projects[name]
+        text = project.texts.setdefault(
+            case.file, (project.root / case.file).read_text(encoding="utf-8", errors="replace")
+        )
+        buffer = cut_buffer(text, case.line, case.col)
+        offset = sum(len(t) + 1 for t in buffer.split("\n")[: case.line]) + case.col
+        document = PromptDocument(case.file, "python", buffer, case.line, case.col, offset)
+        built = build_prompt(
+            document, settings, tools, retriever=project.retriever, buffer_limit=None,
+            repo_name=project.root.name,
+        )  # fmt: skip
+        line_before = text.split("\n")[case.line][: case.col]
+        whole = project.retriever.candidates(RetrievalRequest(case.file, buffer, case.line, case.col))
+        placements.append(
+            classify(
+                built,
+                case,
+                tools.counter.count,
+                project=name,
+                seen=seen,
+                line_before=line_before,
+                candidates=whole,
+            )  # fmt: skip
+        )
+    return placements
+
+
 def load_backend(suffix_first: bool | None = None, model: str = "default") -> tuple[Any, Any]:
     """The backend and prompt tools the server has with its default configuration and ``model.name`` =
     ``model`` (``suffix_first``: ``completion.suffix_first`` if not None)."""
@@ -581,6 +652,19 @@ async def run(args: argparse.Namespace, progress: Callable[[str], None]) -> list
         members.CONFIDENT_GUESS = args.confident_guess  # a bench-only override of the product's constant
     if args.choice_coverage:
         print(format_coverage(choice_coverage(picked, projects)))
+        return []
+    if args.gold_in_prompt_only:
+        from gold_placement import format_placements
+
+        tools = load_tools(None if args.suffix_first is None else args.suffix_first == "on", args.model)
+        by_budget: dict[str, list[Any]] = {}
+        for budget in budgets:
+            placements = gold_placements(picked, projects, tools, budget, args.min_file_tokens)
+            by_budget[str(budget)] = [asdict(p) for p in placements]
+            print(f"budget {budget}")
+            print(format_placements(placements))
+        if args.json:
+            Path(args.json).write_text(json.dumps({"args": vars(args), "placements": by_budget}, indent=1))
         return []
     backend, tools = load_backend(
         None if args.suffix_first is None else args.suffix_first == "on", args.model
@@ -690,6 +774,11 @@ def main() -> int:
         "--choice-coverage",
         action="store_true",
         help="no model: count the receiver.▮ cursors held to the receiver's names, and those whose gold is not one",
+    )
+    parser.add_argument(
+        "--gold-in-prompt-only",
+        action="store_true",
+        help="no model: why the gold definition is or is not in each 'with' prompt (class counts)",
     )
     parser.add_argument(
         "--confident-guess",
