@@ -40,6 +40,7 @@ from roost.engine.server import (
     API_KEY_ENV,
     MAX_BODY_BYTES,
     BadRequest,
+    LoadSettings,
     host_name,
     request_from_openai,
 )
@@ -49,8 +50,8 @@ log = logging.getLogger(__name__)
 
 PROBE_PATHS = frozenset({"/health", "/ready"})
 """Answered without the API key: orchestrators' probes carry no secret. Without the key they reveal only
-the state (the model's name is shown to callers that may use the model anyway: no key configured, or the
-right key presented)."""
+the state (the model's name and load settings are shown to callers that may use the model anyway: no key
+configured, or the right key presented)."""
 
 AUTHORIZED_SCOPE_KEY = "roost.authorized"
 
@@ -61,6 +62,8 @@ class ServingState:
     sending new requests while the running ones finish."""
 
     model_name: str
+    # What the model was loaded with (server.load_settings); None when the embedder did not say.
+    load_settings: LoadSettings | None = None
     loaded: bool = True
     draining: bool = False
 
@@ -141,10 +144,14 @@ class _Routes:
         self._backend = backend
         self._state = state
 
-    def _probe_answer(self, request: Request, status: str) -> dict[str, str]:
-        if request.scope.get(AUTHORIZED_SCOPE_KEY):
-            return {"status": status, "model": self._state.model_name}
-        return {"status": status}
+    def _probe_answer(self, request: Request, status: str) -> dict[str, Any]:
+        if not request.scope.get(AUTHORIZED_SCOPE_KEY):
+            return {"status": status}
+        answer: dict[str, Any] = {"status": status, "model": self._state.model_name}
+        if self._state.load_settings is not None:
+            # A shared-engine client compares them with its configuration before reusing this engine.
+            answer["load"] = self._state.load_settings
+        return answer
 
     async def health(self, request: Request) -> Response:
         return JSONResponse(self._probe_answer(request, "ok"))

@@ -216,6 +216,28 @@ def trust_problem(host: str, api_key: str | None, allowed_hosts: frozenset[str])
     return None
 
 
+LoadSettings = dict[str, str | None]
+"""The settings a model was loaded with that decide what the engine computes, by the name of the
+``TransformersOptions`` field, valued as the command line spells them (``None``: the flag not given)."""
+
+
+def load_settings(options: TransformersOptions) -> LoadSettings:
+    """What ``options`` load, as :data:`LoadSettings`. The probes report them to callers with the key, so
+    a shared-engine client reuses a running engine only when they are the ones it would start it with
+    (``roost.engine.shared.requested_load_settings``). The batch size is left out: it changes how many
+    requests share a step, not what a request computes."""
+    return {
+        "model": options.model,
+        "dtype": options.dtype,
+        "device": options.device,
+        "quantization": options.quantization,
+        "compile": "static" if options.compile == "static" else ("dynamic" if options.compile else None),
+        "cpu_weights": options.cpu_weights,
+        "cpu_decode_weights": options.cpu_decode_weights,
+        "lora_adapter": options.lora_adapter,
+    }
+
+
 class EngineServer:
     """The engine's HTTP front: the ASGI app of :mod:`roost.engine.http_app` on uvicorn (HTTP/1.1 with
     keep-alive, graceful shutdown), on a socket bound here so the chosen port is known before serving."""
@@ -227,13 +249,16 @@ class EngineServer:
         api_key: str | None = None,
         allowed_hosts: frozenset[str] = frozenset(),
         handle_signals: bool = False,
+        load_settings: LoadSettings | None = None,
     ) -> None:
         """``api_key``: when set (non-empty), every request but the probes (``/health``, ``/ready``) must
         present it as a bearer token. ``allowed_hosts``: ``Host`` names accepted besides
         :data:`LOCAL_HOSTS` (``"*"``: any, only with a key). ``handle_signals``: SIGINT/SIGTERM start a
-        graceful shutdown (the command line; not when embedded, e.g. in tests)."""
+        graceful shutdown (the command line; not when embedded, e.g. in tests). ``load_settings``: what the
+        model was loaded with (:func:`load_settings`), reported by the probes to callers with the key."""
         self.backend = backend
         self.model_name = model_name
+        self.load_settings = load_settings
         self._api_key = api_key or None
         self._allowed_hosts = LOCAL_HOSTS | {name.lower().strip("[]") for name in allowed_hosts}
         self._server: Any = None  # uvicorn.Server, imported lazily (the light install has no uvicorn)
@@ -254,7 +279,7 @@ class EngineServer:
         allowed = self._allowed_hosts
         if host not in WILDCARD_HOSTS:
             allowed = allowed | {host.lower().strip("[]")}  # clients name the address they were given
-        self.state = ServingState(model_name=self.model_name)
+        self.state = ServingState(model_name=self.model_name, load_settings=self.load_settings)
         app = build_app(self.backend, self.state, self._api_key.encode() if self._api_key else None, allowed)
         config = uvicorn.Config(
             app,
@@ -386,6 +411,7 @@ def run_server(
             api_key=api_key,
             allowed_hosts=allowed_hosts,
             handle_signals=True,
+            load_settings=load_settings(options),
         )
         bound = await server.start(port, host)
         if api_key:
@@ -451,6 +477,12 @@ def add_server_arguments(parser: argparse.ArgumentParser, default_port: int = DE
         help="with --cpu-weights int8: `int4` gives every linear layer a 4-bit copy for decoding (faster "
         "generation, lossy, more memory); `int8` (the default) decodes with the int8 weights",
     )
+    parser.add_argument(
+        "--lora-adapter",
+        default=None,
+        metavar="DIR",
+        help="a PEFT LoRA adapter directory, merged into the model's weights at load (needs peft)",
+    )
     parser.add_argument("--max-batch-size", type=int, default=8)
     parser.add_argument(
         "--metrics-port", type=int, default=None, help="serve Prometheus metrics on 127.0.0.1:N"
@@ -488,6 +520,7 @@ def options_from_arguments(args: argparse.Namespace) -> TransformersOptions:
         compile={"dynamic": True, "static": "static"}.get(args.compile or "", False),  # type: ignore[arg-type]
         cpu_weights=args.cpu_weights,
         cpu_decode_weights=args.cpu_decode_weights,
+        lora_adapter=args.lora_adapter,
         scheduler=SchedulerOptions(max_batch_size=args.max_batch_size),
     )
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from roost.engine.models.default import model_cache_root
-from roost.engine.server import API_KEY_ENV
+from roost.engine.server import API_KEY_ENV, LoadSettings
 from roost.engine.types import BackendUnavailableError
 
 _LISTENING = "listening on "
@@ -55,6 +55,9 @@ class SharedEngineOptions:
     health_wait_s: float = 10.0
     # The key an engine started here requires; None: a random one (see the module docstring).
     api_key: str | None = None
+    # A PEFT LoRA adapter directory merged into the engine's model (an absolute path: the engine's
+    # working directory is its state directory).
+    lora_adapter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,12 +102,39 @@ def shared_engine(options: SharedEngineOptions | None = None) -> SharedEngine:
         ) from error
 
 
-def is_healthy(url: str, timeout_s: float = 1.0) -> dict[str, Any] | None:
+def is_healthy(url: str, timeout_s: float = 1.0, api_key: str | None = None) -> dict[str, Any] | None:
+    """The engine's ``/health`` answer, or None when it does not answer. With its ``api_key`` the answer
+    also names the model and the settings it was loaded with (``load``; see ``server.load_settings``)."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    request = urllib.request.Request(f"{url}/health", headers=headers)
     try:
-        with urllib.request.urlopen(f"{url}/health", timeout=timeout_s) as response:  # noqa: S310 - our own URL
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 - our own URL
             return json.loads(response.read())
     except (OSError, ValueError, urllib.error.URLError):
         return None
+
+
+def requested_load_settings(options: SharedEngineOptions) -> LoadSettings:
+    """The load settings an engine started with ``options`` reports (``server.load_settings`` of the
+    options its command line, :func:`engine_command`, gives): a running engine is reused only when its own
+    are these."""
+    return {
+        "model": options.model,
+        "dtype": options.dtype,
+        "device": options.device,
+        "quantization": options.quantization,
+        "compile": _compile_flag(options),
+        "cpu_weights": options.cpu_weights,
+        "cpu_decode_weights": options.cpu_decode_weights,
+        "lora_adapter": options.lora_adapter,
+    }
+
+
+def _compile_flag(options: SharedEngineOptions) -> str | None:
+    """``--compile``'s value for ``options.compile`` (None: no flag)."""
+    if not options.compile:
+        return None
+    return "static" if options.compile == "static" else "dynamic"
 
 
 def _is_engine_process(pid: int) -> bool:
@@ -147,12 +177,15 @@ def _running_engine(state_file: Path, options: SharedEngineOptions) -> SharedEng
     url = state.get("url")
     if not isinstance(url, str):
         return None
-    if not is_healthy(url):
-        pid = state.get("pid")
+    api_key = state.get("api_key")
+    api_key = api_key if isinstance(api_key, str) and api_key else None
+    pid = state.get("pid")
+    health = is_healthy(url, api_key=api_key)
+    if not health:
         if not (isinstance(pid, int) and _is_engine_process(pid)):
             return None  # a dead or stale state file (engine killed, machine rebooted): start afresh
         deadline = time.monotonic() + options.health_wait_s
-        while not is_healthy(url, timeout_s=2.0):
+        while not (health := is_healthy(url, timeout_s=2.0, api_key=api_key)):
             if not _is_engine_process(pid):
                 return None  # it died meanwhile: start afresh
             if time.monotonic() >= deadline:
@@ -170,8 +203,34 @@ def _running_engine(state_file: Path, options: SharedEngineOptions) -> SharedEng
             f"but {options.model or 'default'!r} is configured. Configure the same model, or stop that "
             f"engine (kill {state.get('pid')}) so the next editor starts one with the new model."
         )
-    api_key = state.get("api_key")
-    return SharedEngine(url, api_key if isinstance(api_key, str) and api_key else None)
+    # The same model loaded otherwise (other CPU weights, dtype, quantization, adapter …) computes other
+    # answers: refused like another model, rather than silently serving settings the user did not choose.
+    problem = _load_settings_problem(health.get("load"), requested_load_settings(options))
+    if problem:
+        raise BackendUnavailableError(
+            f"the shared engine at {url} (pid {pid}) {problem}. Configure the same settings, or stop that "
+            f"engine (kill {pid}) so the next editor starts one with yours."
+        )
+    return SharedEngine(url, api_key)
+
+
+def _load_settings_problem(reported: Any, wanted: LoadSettings) -> str | None:
+    """Why an engine reporting ``reported`` (its ``/health`` answer's ``load``) is not one started with
+    ``wanted``, or None when it is."""
+    if not isinstance(reported, dict):
+        return "does not report the settings its model was loaded with (it was started by an older Roost)"
+    differences = [
+        f"{name} {_shown(reported.get(name))} (configured: {_shown(value)})"
+        for name, value in wanted.items()
+        if reported.get(name) != value
+    ]
+    if not differences:
+        return None
+    return "was loaded with " + ", ".join(differences)
+
+
+def _shown(value: Any) -> str:
+    return "none" if value is None else repr(value)
 
 
 def engine_command(options: SharedEngineOptions) -> list[str]:
@@ -185,8 +244,11 @@ def engine_command(options: SharedEngineOptions) -> list[str]:
         command += ["--model", options.model]
     if options.quantization:
         command += ["--quantization", options.quantization]
-    if options.compile:
-        command += ["--compile", "static" if options.compile == "static" else "dynamic"]
+    compile_flag = _compile_flag(options)
+    if compile_flag:
+        command += ["--compile", compile_flag]
+    if options.lora_adapter:
+        command += ["--lora-adapter", options.lora_adapter]
     return command
 
 

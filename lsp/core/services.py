@@ -420,6 +420,10 @@ def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendPr
         # A running backend failing a request (HTTP error, timeout, malformed stream): say that, not
         # "could not be started"; roost/status shows it too (degraded) until a request succeeds.
         return BackendProblem("backend-failing", f"Roost: {text}")
+    if isinstance(error, BackendUnavailableError) and config.backend.kind == "shared":
+        # It says which engine and why (not started, not answering, another model or other load
+        # settings) and how to stop it: there is no endpoint setting to point at.
+        return BackendProblem("shared-engine", f"Roost: the shared engine cannot be used: {text}")
     if isinstance(error, BackendUnavailableError | ConnectionError):
         return BackendProblem(
             "backend-down",

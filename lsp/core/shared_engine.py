@@ -38,6 +38,10 @@ def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> 
         compile=compile_option(config),
         cpu_weights=config.model.cpu_weights,
         cpu_decode_weights=config.model.cpu_decode_weights,
+        # Absolute: the engine runs in its state directory, the in-process load in the server's.
+        lora_adapter=os.path.abspath(os.path.expanduser(config.model.adapter))
+        if config.model.adapter
+        else None,
         cache_dir=config.cache.dir or None,
         state_dir=state_dir,
         # A configured key (backend.api_key_env) is the one an engine started here requires.

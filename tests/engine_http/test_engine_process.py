@@ -65,9 +65,11 @@ def test_sigterm_shuts_the_engine_down_gracefully(tiny_model: Path, tmp_path: Pa
     )
     try:
         url = read_listening_url(process)
-        # Without the key the probe reports only the state; with it, the model too.
+        # Without the key the probe reports only the state; with it, the model and its load settings too.
         assert get(f"{url}/ready") == (200, {"status": "ready"})
-        assert get(f"{url}/ready", key="process-key") == (200, {"status": "ready", "model": str(tiny_model)})
+        status, answer = get(f"{url}/ready", key="process-key")
+        assert status == 200 and answer["status"] == "ready" and answer["model"] == str(tiny_model)
+        assert answer["load"]["model"] == str(tiny_model) and answer["load"]["device"] == "cpu"
         status, answer = get(f"{url}/v1/models", key="process-key")
         assert status == 200 and answer["data"][0]["id"] == str(tiny_model)
         process.send_signal(signal.SIGTERM)

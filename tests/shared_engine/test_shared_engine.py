@@ -20,6 +20,7 @@ from roost.engine.prompts.family import detect_family_from_dir
 from roost.engine.shared import is_healthy
 from roost.engine.types import BackendUnavailableError
 from roost.lsp.config import RoostConfig, apply_layer
+from roost.lsp.core.services import describe_backend_failure
 from roost.lsp.core.shared_engine import connect_shared_engine, shared_engine_options
 
 from .conftest import engine_pids
@@ -91,6 +92,88 @@ def test_cpu_weight_settings_reach_the_started_engines_model_options() -> None:
         in_process = transformers_options(config)
         assert engine_model_options(config) == (in_process.cpu_weights, in_process.cpu_decode_weights)
         assert engine_model_options(config) != ("int8", "int8")
+
+
+def test_the_engine_reports_the_load_settings_its_client_asked_for() -> None:
+    """The settings an editor compares before reusing an engine are the ones the engine it would start
+    reports: its command line, parsed by the engine itself, gives options whose load settings are those
+    the client requested, for every setting the configuration maps (an adapter included)."""
+    pytest.importorskip("torch")  # the engine's model options live in its torch-importing backend module
+    import argparse
+
+    from roost.engine.server import add_server_arguments, load_settings, options_from_arguments
+    from roost.engine.shared import engine_command, requested_load_settings
+
+    for model in (
+        {},
+        {"cpu_weights": "float32", "cpu_decode_weights": "int4", "adapter": "/adapters/lora"},
+        {"name": "/models/devstral", "dtype": "bfloat16", "device": "cuda:1", "quantization": "nf4"},
+        {"compile": "static"},
+        {"compile": "dynamic", "quantization": "fp8"},
+    ):
+        config, problems = apply_layer(RoostConfig(), {"backend": {"kind": "shared"}, "model": model}, "test")
+        assert not problems
+        options = shared_engine_options(config)
+        parser = argparse.ArgumentParser()
+        add_server_arguments(parser)
+        started = options_from_arguments(parser.parse_args(engine_command(options)[4:]))
+        assert load_settings(started) == requested_load_settings(options), model
+    assert started.lora_adapter is None and started.compile is True
+    with_adapter, _ = apply_layer(RoostConfig(), {"model": {"adapter": "/adapters/lora"}}, "test")
+    assert requested_load_settings(shared_engine_options(with_adapter))["lora_adapter"] == "/adapters/lora"
+
+
+def test_an_engine_loaded_with_other_weight_settings_is_refused_not_reused(
+    tiny_model_dir: Path, state_dir: Path
+) -> None:
+    """An editor whose ``model.cpu_weights`` / ``model.cpu_decode_weights`` differ from the running
+    engine's gets a clear error naming the setting, as for another model, not the other settings."""
+    backend, _ = connect_shared_engine(shared_config(tiny_model_dir), str(state_dir))
+    pid = json.loads((state_dir / "engine.json").read_text())["pid"]
+    for setting, running, configured in (
+        ("cpu_decode_weights", "int8", "int4"),
+        ("cpu_weights", "int8", "float32"),
+    ):
+        config, problems = apply_layer(
+            shared_config(tiny_model_dir), {"model": {setting: configured}}, "test"
+        )
+        assert not problems
+        with pytest.raises(BackendUnavailableError) as refused:
+            connect_shared_engine(config, str(state_dir))
+        message = str(refused.value)
+        assert f"{setting} {running!r} (configured: {configured!r})" in message and f"kill {pid}" in message
+        # What the editor shows (and logs, and roost/status says) names the shared engine, not an endpoint.
+        shown = describe_backend_failure(refused.value, config).message
+        assert shown.startswith("Roost: the shared engine cannot be used:") and message in shown
+    assert engine_pids(str(tiny_model_dir)) == [pid]  # refused, not doubled
+    # The same settings still find it.
+    again, _ = connect_shared_engine(shared_config(tiny_model_dir), str(state_dir))
+    assert again.options.base_url == backend.options.base_url
+
+
+def test_an_engine_that_does_not_report_its_load_settings_is_refused(tmp_path: Path) -> None:
+    """An engine started by an older Roost answers /health without its load settings: its settings are
+    unknown, so it is refused with the way out, like one loaded otherwise."""
+    from roost.engine.server import EngineServer
+    from roost.engine.shared import shared_engine_url
+
+    async def refused() -> str:
+        server = EngineServer(object(), model_name="m", api_key="k")  # type: ignore[arg-type]
+        port = await server.start(0)
+        state_dir = tmp_path / "state"
+        state_dir.mkdir()
+        state = {"url": f"http://127.0.0.1:{port}", "pid": os.getpid(), "model": None, "api_key": "k"}
+        (state_dir / "engine.json").write_text(json.dumps(state))
+        try:
+            options = shared_engine_options(shared_config("default"), str(state_dir))
+            with pytest.raises(BackendUnavailableError) as caught:
+                await asyncio.to_thread(shared_engine_url, options)
+            return str(caught.value)
+        finally:
+            await server.close()
+
+    message = asyncio.run(refused())
+    assert "does not report the settings" in message and f"kill {os.getpid()}" in message
 
 
 def test_two_editors_at_once_start_exactly_one_engine(tiny_model_dir: Path, state_dir: Path) -> None:
