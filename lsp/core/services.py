@@ -107,6 +107,8 @@ class Services:
         self._unclaimed_backend: Backend | None = None
         self._closed = False
         self._stopping = False  # set by aclose: requests it ends are not failures to show
+        # Taken by aclose and by a model load as it ends, so exactly one of them closes what the load made.
+        self._unclaimed_lock = threading.Lock()
         # How many files the finished index holds; None until indexing (and retrieval's warm-up) is done.
         # A model load during indexing reads it to know which status to go back to.
         self._indexed_files: int | None = None
@@ -274,6 +276,8 @@ class Services:
                 backend, family = await asyncio.get_running_loop().run_in_executor(
                     None, self._load_backend_kept, progress
                 )
+            except CompletionUnavailable:  # the services were closed during the load: not a failure
+                raise
             except Exception as error:  # noqa: BLE001 - every failure becomes a user-facing message
                 problem = describe_backend_failure(error, self.config)
                 self._backend_error = problem
@@ -312,10 +316,18 @@ class Services:
 
     def _load_backend_kept(self, progress: ProgressCallback | None = None) -> tuple[Backend, str]:
         loaded = self._load_backend(progress)
-        # Kept until the request that awaited it takes it: cancelled meanwhile (the client gone or `exit`
-        # during the load), the backend, its engine thread running, would otherwise be closed by nobody.
-        self._unclaimed_backend = loaded[0]
-        return loaded
+        with self._unclaimed_lock:
+            if not self._stopping:
+                # Kept until the request that awaited it takes it: cancelled meanwhile (the client gone or
+                # `exit` during the load), the backend, its engine thread running, would otherwise be
+                # closed by nobody.
+                self._unclaimed_backend = loaded[0]
+                return loaded
+        # aclose ran during the load (a shutdown, `roost complete`'s --timeout): nobody will take this
+        # backend, and its engine thread must not outlive the services. Closed here, on the load's thread,
+        # which the event loop's executor shutdown waits for.
+        asyncio.run(loaded[0].aclose())
+        raise CompletionUnavailable("Roost is shutting down")
 
     def _load_backend(self, progress: ProgressCallback | None = None) -> tuple[Backend, str]:
         config = self.config
@@ -400,8 +412,9 @@ class Services:
         return self._closed and self._unclaimed_backend is None
 
     async def aclose(self) -> None:
-        self._stopping = True
-        unclaimed, self._unclaimed_backend = self._unclaimed_backend, None
+        with self._unclaimed_lock:  # a load ending from now on closes its own backend
+            self._stopping = True
+            unclaimed, self._unclaimed_backend = self._unclaimed_backend, None
         if unclaimed is not None:
             await unclaimed.aclose()
         if self._closed:

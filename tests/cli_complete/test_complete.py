@@ -314,3 +314,25 @@ async def test_complete_once_refuses_a_secret_file_before_starting_anything(tmp_
     result = await complete_once(document, workspace_config(root), events, timeout=60)
     assert result.outcome.source == "refused" and "secret files (.env)" in result.outcome.message
     assert events.states == [] and events.progress_titles == []  # no index, no backend
+
+
+def test_a_timeout_during_the_model_load_is_told_at_once_and_the_loaded_engine_closed(tmp_path: Path) -> None:
+    """``--timeout`` running out while the model loads: the user is told at once (not when the load ends),
+    and the backend the load ends with is closed (its engine thread stopped) before the command exits."""
+    document = _workspace(tmp_path / "ws")
+    report_path = tmp_path / "report.json"
+    command = [sys.executable, str(Path(__file__).with_name("slow_load_complete.py")), str(report_path)]
+    position = f"{document.path}:{document.line + 1}:{document.col + 1}"
+    result = subprocess.run(
+        [*command, str(document.root), position, "--timeout", "5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(report_path.read_text())
+    assert report["load_started"], result.stderr  # the timeout ran out during the load, not the indexing
+    assert report["rc"] == 1 and "the completion took longer than 5 s (--timeout)" in result.stderr
+    assert report["told_before_load_ended"], "the timeout was told only once the model load had ended"
+    assert report["closed"], "the backend loaded after the timeout was never closed"
+    assert "fake-engine-worker" not in report["threads"]

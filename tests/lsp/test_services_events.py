@@ -138,6 +138,47 @@ def test_indexing_that_ends_while_the_model_loads_ends_in_ready(tmp_path: Path) 
     assert states[-1] == "ready", states
 
 
+class ClosableBackend:
+    name = "closable"
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_a_model_load_that_ends_after_the_services_closed_closes_what_it_loaded(tmp_path: Path) -> None:
+    # A shutdown (or `roost complete`'s --timeout) during the load: nobody will use the backend the load
+    # ends with, so it is closed (its engine thread stopped), the request is told the services are
+    # closing, and nothing is shown as a failure.
+    config = _config(tmp_path, backend={"kind": "openai", "endpoint": "http://127.0.0.1:9/v1"})
+    events = RecordedEvents()
+    loading, closed = threading.Event(), threading.Event()
+    loaded = ClosableBackend()
+
+    async def close_during_the_load() -> Services:
+        services = Services(events, config, None)
+
+        def slow_load(progress: object = None) -> tuple[ClosableBackend, str]:
+            loading.set()
+            assert closed.wait(60), "the services were not closed"
+            return loaded, "qwen2.5-coder"
+
+        services._load_backend = slow_load  # type: ignore[method-assign,assignment]
+        request = asyncio.create_task(services.backend())
+        assert await asyncio.to_thread(loading.wait, 60)
+        await services.aclose()
+        closed.set()
+        with pytest.raises(CompletionUnavailable, match="shutting down"):
+            await request
+        return services
+
+    services = asyncio.run(asyncio.wait_for(close_during_the_load(), 120))
+    assert loaded.closed and services.closed
+    assert events.errors == [] and events.status_state != "error"
+
+
 def test_open_documents_reach_the_index_and_retrieval_as_paths_texts_and_edits(tmp_path: Path) -> None:
     workspace = tmp_path / "workspace"
     workspace.mkdir()

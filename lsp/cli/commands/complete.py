@@ -290,11 +290,13 @@ def run(args: argparse.Namespace) -> int:
     configure_file_logging(config.log.level)
     events = TerminalEvents()
     try:
-        result = asyncio.run(complete_once(cursor.document, config, events, args.timeout))
+        result = asyncio.run(_complete_or_tell_timeout(cursor, config, events, args.timeout))
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # a readable line, not a traceback
         print(f"roost complete: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    if result is None:  # timed out, and told
         return 1
     details = completion_details(result)
     if args.json:
@@ -302,6 +304,26 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_human(details, args.timings, events.has_shown(result.outcome.message))
     return 1 if details.get("source") in _FAILED_SOURCES else 0
+
+
+async def _complete_or_tell_timeout(
+    cursor: Cursor, config: RoostConfig, events: TerminalEvents, timeout: float
+) -> OneShotCompletion | None:
+    """The completion, or None once a timeout has been told. Told here, at once: ``asyncio.run`` then
+    waits for a model load under way (a load cannot be interrupted; the services close the backend it
+    ends with), which may take minutes."""
+    try:
+        return await complete_once(cursor.document, config, events, timeout)
+    except TimeoutError as error:
+        print(f"roost complete: {error}", file=sys.stderr, flush=True)
+        if events.status_state == "loading_model":
+            print(
+                "roost complete: the model load under way cannot be interrupted; the engine is closed "
+                "once it has loaded",
+                file=sys.stderr,
+                flush=True,
+            )
+        return None
 
 
 COMMAND = Command(
