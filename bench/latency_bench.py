@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import itertools
 import json
 import os
@@ -728,6 +729,12 @@ def main() -> int:
         help="comma-separated completion.typing_keeps_prompt values (on, off), one server each (default: the product's)",
     )
     parser.add_argument(
+        "--busy-cores",
+        type=int,
+        default=0,
+        help="busy-loop processes running beside the servers for the whole run: a laptop doing other work",
+    )
+    parser.add_argument(
         "--server-code",
         default="",
         help="comma-separated PYTHONPATH roots for the server, one server each: a directory holding another "
@@ -773,6 +780,7 @@ def main() -> int:
     options: dict[str, Any] = {"completion": {"debounce_ms": 0}, "context": {"budget": budget}}
     if args.cpu_weights:
         options["model"] = {"cpu_weights": args.cpu_weights}
+    start_busy_processes(args.busy_cores)
     with tempfile.TemporaryDirectory() as tmp:
         workspace = copy_package(args.package, Path(tmp) / "workspace")
         picked = cursors(workspace, args.files)
@@ -781,7 +789,8 @@ def main() -> int:
         )
         print(
             f"workspace: a copy of stdlib {args.package!r}; {len(picked)} files; budget {budget}; threads "
-            f"{os.environ.get('OMP_NUM_THREADS', 'default')}; context {context}; {load()}"
+            f"{os.environ.get('OMP_NUM_THREADS', 'default')}; context {context}; busy-loop processes beside "
+            f"the servers: {args.busy_cores}; {load()}"
         )
         modes = ("on", "off") if first_line_early == "both" else (first_line_early,)
         orders = ("on", "off") if args.suffix_first == "both" else (args.suffix_first,)
@@ -888,6 +897,19 @@ def main() -> int:
             )
         )
     return 0
+
+
+def start_busy_processes(count: int) -> None:
+    """``count`` busy-loop processes for the rest of this run (killed at exit): the cores a laptop's other
+    work (a build, the editor's other language servers) takes from the server."""
+    processes = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(max(0, count))]
+
+    def stop() -> None:
+        for process in processes:
+            process.kill()
+            process.wait()
+
+    atexit.register(stop)
 
 
 def first_answer_key(value: int | None) -> str:

@@ -65,6 +65,7 @@ import torch
 from roost.engine import metrics
 from roost.engine.backends.logits_screen import MODEL_ATTRIBUTE as LOGITS_SCREEN_ATTRIBUTE
 from roost.engine.backends.logits_screen import LogitsScreen
+from roost.engine.cpu_threads import CpuThreadChooser
 from roost.engine.forced_start import ForcedStartIndex, pick_forced_token
 from roost.engine.kv_batch import (
     DynamicKVBatch,
@@ -146,6 +147,9 @@ class SchedulerOptions:
     # the transformers backend calibrates (transformers_backend.scheduler_options), a bare Scheduler does
     # not; 0: never (the speeds are then learnt from the requests).
     calibration_tokens: int | None = None
+    # On a CPU: before its model steps the worker uses as many of its threads as the cores the machine's other
+    # processes leave free (engine/cpu_threads.py: a team short of a core is ~5x slower than one thread).
+    adapt_cpu_threads: bool = True
 
 
 @dataclass(frozen=True)
@@ -311,6 +315,7 @@ class Scheduler:
         self._rows: list[_RequestState] = []
         self._worked_since_trim = False
         self._batch: KVBatch = self._new_batch()
+        self.cpu_threads: CpuThreadChooser | None = None  # the worker's, made at its start
         self._worker = threading.Thread(target=self._run, name="roost-engine-worker", daemon=True)
         self._worker.start()
         # The vocabulary index of forced starts (about a second for 150k tokens) is built now, beside the
@@ -471,6 +476,12 @@ class Scheduler:
     # ----------------------------------------------------------------------------------- worker loop
 
     def _run(self) -> None:
+        # Made here: torch's thread count is per thread, and this thread runs every model step.
+        self.cpu_threads = (
+            CpuThreadChooser(torch.get_num_threads())
+            if self.options.adapt_cpu_threads and self.device.type == "cpu"
+            else None
+        )
         with torch.inference_mode():
             if self.options.calibration_tokens:
                 self._calibrate(self.options.calibration_tokens)
@@ -485,6 +496,8 @@ class Scheduler:
                     if self._closing:
                         break
                 try:
+                    if self.cpu_threads is not None:
+                        self.cpu_threads.update()
                     self._release_cancelled_rows()
                     self._admit_waiting()
                     if self._rows:
