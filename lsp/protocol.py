@@ -6,6 +6,7 @@
   such a message becomes an :class:`UnreadableMessage` that :meth:`RoostProtocol.handle_message` answers
   with JSON-RPC -32602 (InvalidParams) and a readable list of what was wrong, where the id is known.
 * **Notifications leave nothing behind.** See :meth:`RoostProtocol._execute_handler`.
+* **Nothing but ``exit`` after ``shutdown``.** See :meth:`RoostProtocol._refused_after_shutdown`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from lsprotocol import types
 from lsprotocol.types import ResponseError
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 
 from roost.lsp.framing import FramingFault, log_fault
@@ -100,6 +102,10 @@ def _kind_of(data: dict[str, Any]) -> str:
 
 
 class RoostProtocol(LanguageServerProtocol):
+    # The id of the ``shutdown`` request, once one has been received (see _refused_after_shutdown).
+    _shutdown_request_id: int | str | None = None
+    _shutdown_requested = False
+
     # -- positions are UTF-16 ---------------------------------------------------------------------
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
@@ -166,7 +172,41 @@ class RoostProtocol(LanguageServerProtocol):
         if isinstance(message, UnreadableMessage):
             self._answer_unreadable(message)
             return
+        if self._refused_after_shutdown(message):
+            return
         super().handle_message(message)
+
+    # -- nothing but exit after shutdown ----------------------------------------------------------
+    def _refused_after_shutdown(self, message: Any) -> bool:
+        """Whether ``message`` was answered or dropped here because ``shutdown`` came before it. LSP: a
+        request after ``shutdown`` errors with InvalidRequest, and ``exit`` is what follows. pygls 2.1.1
+        gets this wrong both ways: until the shutdown hooks are done (the engine's worker joined, which
+        may take a forward pass) it serves requests against services being closed, and lets a
+        ``$/cancelRequest`` cancel the shutdown itself (answered "cancelled", its hooks run, the server
+        never counts as shut down); once it has answered, it drops requests without a word (the client's
+        request waits for good). So from the ``shutdown`` request on: requests get InvalidRequest,
+        notifications other than ``exit`` are dropped, except that a ``$/cancelRequest`` may still end a
+        request that was running before the shutdown; responses to the server's own requests pass."""
+        method = getattr(message, "method", None)
+        if method is None:  # a response to one of the server's requests
+            return False
+        if not self._shutdown_requested:
+            if method == types.SHUTDOWN and isinstance(message, RPCRequest):
+                self._shutdown_requested, self._shutdown_request_id = True, message.id
+            return False
+        if method == types.EXIT:
+            return False
+        if isinstance(message, RPCRequest):
+            log.info("request %r (id %r) after shutdown: answered InvalidRequest", method, message.id)
+            self._send_error(message.id, INVALID_REQUEST, f"{method}: the server is shutting down")
+            return True
+        if (
+            method == types.CANCEL_REQUEST
+            and getattr(message.params, "id", None) != self._shutdown_request_id
+        ):
+            return False
+        log.info("notification %r after shutdown: dropped", method)
+        return True
 
     def _answer_unreadable(self, message: UnreadableMessage) -> None:
         log.warning("unreadable %s %r (id %r): %s", message.kind, message.method, message.id, message.problem)
