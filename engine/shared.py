@@ -4,7 +4,10 @@
 ``python -m roost.engine.server``. If none answers, it starts one (detached, so it outlives the
 editor that started it) and waits until it listens. A file lock around "check, else start" means
 two editors opening at once start one engine, not two; a small state file records the URL and pid.
-The LSP then talks to it with the OpenAI-compatible HTTP backend.
+The LSP then talks to it with the OpenAI-compatible HTTP backend. A running engine is reused only when it
+serves the configured model loaded with the configured settings (CPU weights, dtype, quantization,
+adapter …; its ``/health`` reports them to key holders): otherwise the caller gets an error naming the
+differences and the pid to stop, since a second engine would load the model twice.
 
 An engine started here always requires an API key (``$ROOST_ENGINE_API_KEY`` in its environment): the
 configured one, else a random one. The key is kept in the state file, readable by its owner only, so
