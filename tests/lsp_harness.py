@@ -129,6 +129,17 @@ async def lsp_session(
     finally:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(client.shutdown_session(), timeout=20)
+        server = client._server
+        if server is not None and server.returncode is None:
+            # The shutdown was refused (the test had shut the server down: a second one is an
+            # InvalidRequest) or timed out, so pytest-lsp sent no exit: client.stop() would wait for a
+            # server that waits for it. Send it, and kill a server that still does not go.
+            with contextlib.suppress(Exception):
+                client.exit(None)
+            try:
+                await asyncio.wait_for(server.wait(), timeout=10)
+            except TimeoutError:
+                server.kill()
         await client.stop()
 
 

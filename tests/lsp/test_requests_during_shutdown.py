@@ -92,3 +92,13 @@ async def test_a_request_after_the_shutdown_answer_gets_invalid_request(workspac
             protocol = session.client.protocol
             assert await answer(protocol.send_request(types.SHUTDOWN, None, msg_id="shutdown")) is None
             await refused_after_shutdown(session, "after")
+
+
+async def test_a_session_the_test_shut_down_itself_still_ends(workspace: Path) -> None:
+    # No exit from the test: the harness's own shutdown is refused, and it must send exit itself rather
+    # than wait for a server that waits for it (a hung test run).
+    async with lsp_session(workspace) as session:
+        shutdown = session.client.protocol.send_request(types.SHUTDOWN, None, msg_id="shutdown")
+        assert await answer(shutdown) is None
+        server = session.client._server
+    assert server is not None and server.returncode is not None
