@@ -22,7 +22,10 @@ _CONSTRUCTED = re.compile(
     r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)\s*(?::\s*[^=\n]+?)?\s*:?=\s*(?:await\s+|new\s+|&)?"
     r"([A-Za-z_][\w.]*)\s*[({]"
 )
-_ANNOTATED = re.compile(r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)\s*:\s*['\"]?([A-Za-z_][\w.]*)")
+# ``name: Optional["X"]`` types ``name`` as ``X`` (``X | None`` is read as ``X`` by the same pattern).
+_ANNOTATED = re.compile(
+    r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)\s*:\s*(?:(?:typing\.)?Optional\s*\[\s*)?['\"]?([A-Za-z_][\w.]*)"
+)
 
 
 @dataclass(slots=True)

@@ -82,3 +82,11 @@ def test_an_untyped_receiver_offers_the_class_its_name_and_its_used_members_both
 )
 def test_nothing_where_the_receiver_may_offer_more_than_the_index_shows(make_project, source: str):
     assert _names(make_project, source) == ()
+
+
+def test_a_parameter_annotated_optional_offers_its_class_names(make_project):
+    # ``Optional["Cart"]`` (a forward reference) and ``Cart | None`` type the parameter as a Cart.
+    for annotation in ('Optional["Cart"]', "typing.Optional[Cart]", "Cart | None"):
+        source = f"from shop.carts import Cart\n\n\ndef fill(order: {annotation} = None):\n    order.<|>\n"
+        names = _names(make_project, source)
+        assert {"add", "items", "describe"} <= set(names), annotation
