@@ -35,7 +35,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from roost.engine.progress_bars import disable_progress_bars
 from roost.engine.types import (
@@ -221,7 +221,36 @@ LoadSettings = dict[str, str | None]
 ``TransformersOptions`` field, valued as the command line spells them (``None``: the flag not given)."""
 
 
-def load_settings(options: TransformersOptions) -> LoadSettings:
+class LoadOptions(Protocol):
+    """What :func:`load_settings` reads: the fields ``TransformersOptions`` (the engine's load) and
+    ``shared.SharedEngineOptions`` (what a shared-engine client starts an engine with) share by name."""
+
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def dtype(self) -> str: ...
+    @property
+    def device(self) -> str: ...
+    @property
+    def quantization(self) -> str | None: ...
+    @property
+    def compile(self) -> bool | Literal["static"]: ...
+    @property
+    def cpu_weights(self) -> str: ...
+    @property
+    def cpu_decode_weights(self) -> str: ...
+    @property
+    def lora_adapter(self) -> str | None: ...
+
+
+def compile_flag(compile: bool | Literal["static"]) -> str | None:
+    """``--compile``'s value for a ``compile`` option (None: no flag)."""
+    if not compile:
+        return None
+    return "static" if compile == "static" else "dynamic"
+
+
+def load_settings(options: LoadOptions) -> LoadSettings:
     """What ``options`` load, as :data:`LoadSettings`. The probes report them to callers with the key, so
     a shared-engine client reuses a running engine only when they are the ones it would start it with
     (``roost.engine.shared.requested_load_settings``). The batch size is left out: it changes how many
@@ -231,7 +260,7 @@ def load_settings(options: TransformersOptions) -> LoadSettings:
         "dtype": options.dtype,
         "device": options.device,
         "quantization": options.quantization,
-        "compile": "static" if options.compile == "static" else ("dynamic" if options.compile else None),
+        "compile": compile_flag(options.compile),
         "cpu_weights": options.cpu_weights,
         "cpu_decode_weights": options.cpu_decode_weights,
         "lora_adapter": options.lora_adapter,

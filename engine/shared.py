@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from roost.engine.models.default import model_cache_root
-from roost.engine.server import API_KEY_ENV, LoadSettings
+from roost.engine.server import API_KEY_ENV, LoadSettings, compile_flag, load_settings
 from roost.engine.types import BackendUnavailableError
 
 _LISTENING = "listening on "
@@ -118,26 +118,9 @@ def is_healthy(url: str, timeout_s: float = 1.0, api_key: str | None = None) -> 
 
 
 def requested_load_settings(options: SharedEngineOptions) -> LoadSettings:
-    """The load settings an engine started with ``options`` reports (``server.load_settings`` of the
-    options its command line, :func:`engine_command`, gives): a running engine is reused only when its own
-    are these."""
-    return {
-        "model": options.model,
-        "dtype": options.dtype,
-        "device": options.device,
-        "quantization": options.quantization,
-        "compile": _compile_flag(options),
-        "cpu_weights": options.cpu_weights,
-        "cpu_decode_weights": options.cpu_decode_weights,
-        "lora_adapter": options.lora_adapter,
-    }
-
-
-def _compile_flag(options: SharedEngineOptions) -> str | None:
-    """``--compile``'s value for ``options.compile`` (None: no flag)."""
-    if not options.compile:
-        return None
-    return "static" if options.compile == "static" else "dynamic"
+    """The load settings an engine started with ``options`` reports (its command line,
+    :func:`engine_command`, carries each of them): a running engine is reused only when its own are these."""
+    return load_settings(options)
 
 
 def _is_engine_process(pid: int) -> bool:
@@ -247,9 +230,9 @@ def engine_command(options: SharedEngineOptions) -> list[str]:
         command += ["--model", options.model]
     if options.quantization:
         command += ["--quantization", options.quantization]
-    compile_flag = _compile_flag(options)
-    if compile_flag:
-        command += ["--compile", compile_flag]
+    compile_value = compile_flag(options.compile)
+    if compile_value:
+        command += ["--compile", compile_value]
     if options.lora_adapter:
         command += ["--lora-adapter", options.lora_adapter]
     return command
