@@ -762,14 +762,18 @@ def main() -> int:
     decode_weights: list[str | None] = [v for v in args.cpu_decode_weights.split(",") if v] or [None]
     keeps_prompt: list[str | None] = [v for v in args.typing_keeps_prompt.split(",") if v] or [None]
     server_codes: list[str | None] = [v for v in args.server_code.split(",") if v] or [None]
+    # The A/Bs of one setting whose servers are keyed by it: the key's label, the setting its table names,
+    # the option, the values (in the order of the servers' loop below).
+    setting_abs: list[tuple[str, str, str, Sequence[int | str | None]]] = [
+        ("first_answer_ms", "completion.first_answer_ms", "--first-answer-ms A,B", first_answers),
+        ("cpu_decode_weights", "model.cpu_decode_weights", "--cpu-decode-weights A,B", decode_weights),
+        ("typing_keeps_prompt", "completion.typing_keeps_prompt", "--typing-keeps-prompt A,B", keeps_prompt),
+        ("server code", "server code", "--server-code A,B", server_codes),
+    ]
     # Each of these compares one setting side by side: the others (and the first-line-early and suffix-first
     # A/Bs, which may run together) must then have one value.
-    one_setting_ab = {
-        "--prefetch both": len(prefetches) > 1,
-        "--first-answer-ms A,B": len(first_answers) > 1,
-        "--cpu-decode-weights A,B": len(decode_weights) > 1,
-        "--typing-keeps-prompt A,B": len(keeps_prompt) > 1,
-        "--server-code A,B": len(server_codes) > 1,
+    one_setting_ab = {"--prefetch both": len(prefetches) > 1} | {
+        option: len(values) > 1 for _label, _setting, option, values in setting_abs
     }
     for option, compares in one_setting_ab.items():
         others = first_line_early == "both" or args.suffix_first == "both" or sum(one_setting_ab.values()) > 1
@@ -799,14 +803,11 @@ def main() -> int:
             modes, orders, prefetches, first_answers, decode_weights, keeps_prompt, server_codes
         ):
             key = server_key(mode, order, prefetch, suffix_ab=len(orders) == 2)
-            if len(first_answers) > 1:
-                key = first_answer_key(first_answer)
-            if len(decode_weights) > 1:
-                key = decode_weights_key(decode)
-            if len(keeps_prompt) > 1:
-                key = f"typing_keeps_prompt = {keeps}"
-            if len(server_codes) > 1:
-                key = f"server code = {code}"
+            for (label, _setting, _option, values), value in zip(
+                setting_abs, (first_answer, decode, keeps, code), strict=True
+            ):
+                if len(values) > 1:
+                    key = setting_key(label, value)
             print(f"server with completion.first_line_early = {key} ({load()})", flush=True)
             completion: dict[str, Any] = {
                 **options["completion"],
@@ -863,22 +864,11 @@ def main() -> int:
             f"{statistics.median(on.block_ms):.0f} vs {statistics.median(off.block_ms):.0f} ms; {on.early}/"
             f"{len(on.first_ms)} answered early; whole block identical at {same}/{len(on.blocks)} cursors"
         )
-    if len(first_answers) == 2:
-        print()
-        a, b = (runs[first_answer_key(value)] for value in first_answers)
-        print("\n".join(first_answer_table(first_answers, a, b)))
-    if len(decode_weights) == 2:
-        print()
-        a, b = (runs[decode_weights_key(value)] for value in decode_weights)
-        print("\n".join(first_answer_table(decode_weights, a, b, setting="model.cpu_decode_weights")))
-    if len(keeps_prompt) == 2:
-        print()
-        a, b = (runs[f"typing_keeps_prompt = {value}"] for value in keeps_prompt)
-        print("\n".join(first_answer_table(keeps_prompt, a, b, setting="completion.typing_keeps_prompt")))
-    if len(server_codes) == 2:
-        print()
-        a, b = (runs[f"server code = {value}"] for value in server_codes)
-        print("\n".join(first_answer_table(server_codes, a, b, setting="server code")))
+    for label, setting, _option, values in setting_abs:
+        if len(values) == 2:
+            print()
+            a, b = (runs[setting_key(label, value)] for value in values)
+            print("\n".join(first_answer_table(values, a, b, setting=setting)))
     if len(prefetches) == 2:
         on = runs[server_key(modes[0], orders[0], prefetches[0], suffix_ab=False)]
         off = runs[server_key(modes[0], orders[0], prefetches[1], suffix_ab=False)]
@@ -912,12 +902,9 @@ def start_busy_processes(count: int) -> None:
     atexit.register(stop)
 
 
-def first_answer_key(value: int | None) -> str:
-    return f"first_answer_ms = {value if value is not None else 'default'}"
-
-
-def decode_weights_key(value: str | None) -> str:
-    return f"cpu_decode_weights = {value or 'default'}"
+def setting_key(label: str, value: int | str | None) -> str:
+    """The key (and printed name) of a server in a one-setting A/B: ``label = value``."""
+    return f"{label} = {value if value is not None else 'default'}"
 
 
 def first_answer_table(
