@@ -10,10 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from crossfile_bench import Project, choice_coverage, format_coverage, held_by_guess  # noqa: E402
+from crossfile_projects import written_project  # noqa: E402
 from retrieval_bench import Case  # noqa: E402
-
-from roost.context.retrieval import Retriever  # noqa: E402
-from roost.context.retrieval.standalone import ParsedWorkspace  # noqa: E402
 
 FILES = {
     "shop/__init__.py": "",
@@ -36,12 +34,7 @@ FILES = {
 
 
 def _project(tmp_path: Path) -> Project:
-    for name, text in FILES.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    retriever = Retriever(ParsedWorkspace(tmp_path, files=list(FILES)), redact=lambda text: text)
-    retriever.warm()
-    return Project(tmp_path, retriever, {})
+    return written_project(tmp_path, FILES)
 
 
 def _case(line: int, col: int, name: str) -> Case:

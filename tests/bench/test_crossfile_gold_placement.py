@@ -9,6 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from crossfile_bench import Project, gold_placements  # noqa: E402
+from crossfile_projects import written_project  # noqa: E402
 from gold_placement import (  # noqa: E402
     IN_PROMPT,
     NOT_RETRIEVED,
@@ -19,8 +20,6 @@ from gold_placement import (  # noqa: E402
 )
 from retrieval_bench import Case  # noqa: E402
 
-from roost.context.retrieval import Retriever  # noqa: E402
-from roost.context.retrieval.standalone import ParsedWorkspace  # noqa: E402
 from roost.engine.prompts.family import make_format  # noqa: E402
 from roost.lsp.core.completion.prompt import FunctionCounter, PromptTools  # noqa: E402
 
@@ -44,12 +43,7 @@ FILES = {
 
 
 def _project(tmp_path: Path) -> Project:
-    for name, text in FILES.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    retriever = Retriever(ParsedWorkspace(tmp_path, files=list(FILES)), redact=lambda text: text)
-    retriever.warm()
-    return Project(tmp_path, retriever, {})
+    return written_project(tmp_path, FILES)
 
 
 def test_each_cursor_gets_the_class_of_where_its_gold_ended_up(tmp_path: Path) -> None:

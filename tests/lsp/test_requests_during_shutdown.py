@@ -28,14 +28,6 @@ ANSWER_WAIT_S = 30.0
 DEBUG_STATS = "roost/debugStats"
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "main.py").write_text("def greet(name):\n    return 'hi ' + name\n")
-    return root
-
-
 async def answer(future: Future[Any]) -> Any:
     return await asyncio.wait_for(asyncio.wrap_future(future), ANSWER_WAIT_S)
 

@@ -18,14 +18,6 @@ INSTRUMENTED = [
 ]
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "main.py").write_text("def greet(name):\n    return 'hi ' + name\n")
-    return root
-
-
 async def test_initialize_advertises_capabilities_and_reports_ready(workspace: Path) -> None:
     async with lsp_session(workspace) as session:
         result = session.initialize_result
