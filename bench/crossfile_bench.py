@@ -287,6 +287,13 @@ class Project:
     retriever: Any
     texts: dict[str, str]
 
+    def text_of(self, file: str) -> str:
+        """``file``'s text (workspace-relative), read once."""
+        text = self.texts.get(file)
+        if text is None:
+            text = self.texts[file] = (self.root / file).read_text(encoding="utf-8", errors="replace")
+        return text
+
 
 def open_project(name: str) -> Project:
     from roost.context.retrieval import Retriever
@@ -307,6 +314,17 @@ def _gold_in(items: Sequence[Any], case: Case) -> bool:
     return _rank([(item.path, item.start_line, item.end_line, item.text) for item in items], case) is not None
 
 
+def cursor_document(project: Project, case: Case) -> tuple[str, Any]:
+    """The case's file text, and the document the product completes at its cursor (the buffer cut there, as
+    the editor holds it while the line is typed): a ``PromptDocument``."""
+    from roost.lsp.core.completion.prompt import PromptDocument
+
+    text = project.text_of(case.file)
+    buffer = cut_buffer(text, case.line, case.col)
+    offset = sum(len(t) + 1 for t in buffer.split("\n")[: case.line]) + case.col
+    return text, PromptDocument(case.file, "python", buffer, case.line, case.col, offset)
+
+
 async def run_case(
     backend: Any,
     tools: Any,
@@ -322,15 +340,10 @@ async def run_case(
     member_choices: bool = True,
 ) -> CaseResult:
     from roost.engine.prompts.packer import BudgetSplit
-    from roost.lsp.core.completion.prompt import PromptDocument, PromptSettings, build_prompt
+    from roost.lsp.core.completion.prompt import PromptSettings, build_prompt
 
-    text = project.texts.setdefault(
-        case.file, (project.root / case.file).read_text(encoding="utf-8", errors="replace")
-    )
+    text, document = cursor_document(project, case)
     line_text = text.split("\n")[case.line]
-    buffer = cut_buffer(text, case.line, case.col)
-    offset = sum(len(t) + 1 for t in buffer.split("\n")[: case.line]) + case.col
-    document = PromptDocument(case.file, "python", buffer, case.line, case.col, offset)
     result = CaseResult(
         name, case.file, case.line, case.col, case.name, case.gold_path, case.gold_line, seen,
         line_text[case.col :].strip(), line_text[: case.col], {},
@@ -402,9 +415,7 @@ def receiver_names(project: Project, case: Case) -> tuple[str, ...] | None:
     where the cursor does not follow ``receiver.`` (no model)."""
     from roost.context.retrieval.retriever import RetrievalRequest
 
-    text = project.texts.setdefault(
-        case.file, (project.root / case.file).read_text(encoding="utf-8", errors="replace")
-    )
+    text = project.text_of(case.file)
     if not _AFTER_RECEIVER.search(text.split("\n")[case.line][: case.col]):
         return None
     request = RetrievalRequest(case.file, cut_buffer(text, case.line, case.col), case.line, case.col)
@@ -558,7 +569,7 @@ def gold_placements(
     from gold_placement import classify
 
     from roost.context.retrieval.retriever import RetrievalRequest
-    from roost.lsp.core.completion.prompt import PromptDocument, PromptSettings, build_prompt
+    from roost.lsp.core.completion.prompt import PromptSettings, build_prompt
 
     settings = PromptSettings(budget=budget)
     if min_file_tokens is not None:
@@ -566,12 +577,8 @@ def gold_placements(
     placements = []
     for name, case, seen in picked:
         project = projects[name]
-        text = project.texts.setdefault(
-            case.file, (project.root / case.file).read_text(encoding="utf-8", errors="replace")
-        )
-        buffer = cut_buffer(text, case.line, case.col)
-        offset = sum(len(t) + 1 for t in buffer.split("\n")[: case.line]) + case.col
-        document = PromptDocument(case.file, "python", buffer, case.line, case.col, offset)
+        text, document = cursor_document(project, case)
+        buffer = document.text
         built = build_prompt(
             document, settings, tools, retriever=project.retriever, buffer_limit=None,
             repo_name=project.root.name,
