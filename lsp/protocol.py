@@ -176,6 +176,11 @@ class RoostProtocol(LanguageServerProtocol):
             return
         super().handle_message(message)
 
+    @property
+    def shutdown_requested(self) -> bool:
+        """Whether the client has sent ``shutdown`` (answered or not yet)."""
+        return self._shutdown_requested
+
     # -- nothing but exit after shutdown ----------------------------------------------------------
     def _refused_after_shutdown(self, message: Any) -> bool:
         """Whether ``message`` was answered or dropped here because ``shutdown`` came before it. LSP: a

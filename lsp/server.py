@@ -112,7 +112,7 @@ class RoostServer(LanguageServer):
             asyncio.run(serve())
         except BrokenPipeError:
             log.error("connection to the client is lost; shutting down")
-        except (KeyboardInterrupt, SystemExit):
+        except (KeyboardInterrupt, SystemExit):  # SystemExit: pygls's ``exit`` (see exit_code)
             pass
         finally:
             self.shutdown()
@@ -145,6 +145,16 @@ class RoostServer(LanguageServer):
                 asyncio.run(serve())
         finally:
             self.run_exit_hooks()
+
+    @property
+    def exit_code(self) -> int:
+        """The process's exit status once the connection has ended. LSP: 0 when ``shutdown`` came before
+        ``exit``, 1 otherwise; a client that went away without ``exit`` is judged the same way. pygls's
+        ``exit`` handler ends the loop with that status too, but it counts a shutdown only once its hooks
+        are done (an ``exit`` right behind the ``shutdown`` request would get 1), and ``start_io`` catches
+        its ``SystemExit`` so that the exit hooks run; ``roost serve`` returns this."""
+        protocol: RoostProtocol = self.protocol  # type: ignore[assignment]
+        return 0 if protocol.shutdown_requested else 1
 
     def run_exit_hooks(self) -> None:
         for hook in list(self.exit_hooks):
