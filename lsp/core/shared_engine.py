@@ -25,8 +25,17 @@ def engine_model_name(config: RoostConfig) -> str | None:
     the configured path or id."""
     alias = model_alias(config.model.name)
     if alias is None:
-        return config.model.name
+        return absolute_if_present(config.model.name)
     return None if alias.is_engine_default else alias.model.name
+
+
+def absolute_if_present(name: str) -> str:
+    """``name`` as an absolute path where it names a file or directory from here (the server's working
+    directory, where the in-process load would look), else unchanged: the engine runs in its state
+    directory, where a relative path would name something else, and a Hugging Face id (``org/model``)
+    that is not a local path must stay an id."""
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.exists() else name
 
 
 def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> SharedEngineOptions:
@@ -42,7 +51,7 @@ def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> 
         lora_adapter=os.path.abspath(os.path.expanduser(config.model.adapter))
         if config.model.adapter
         else None,
-        cache_dir=config.cache.dir or None,
+        cache_dir=os.path.abspath(os.path.expanduser(config.cache.dir)) if config.cache.dir else None,
         state_dir=state_dir,
         # A configured key (backend.api_key_env) is the one an engine started here requires.
         api_key=os.environ.get(config.backend.api_key_env) if config.backend.api_key_env else None,

@@ -67,6 +67,22 @@ def test_configuration_maps_onto_the_engine_options() -> None:
     assert shared_engine_options(shared_config("/models/devstral")).model == "/models/devstral"
 
 
+def test_relative_model_and_cache_paths_reach_the_engine_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine runs in its state directory: a relative path handed on as written would name another
+    # directory there. Resolved from the server's working directory, as the in-process load does.
+    (tmp_path / "models" / "mine").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    config, problems = apply_layer(shared_config("models/mine"), {"cache": {"dir": "cache"}}, "test")
+    assert not problems
+    options = shared_engine_options(config, state_dir="/tmp/x")
+    assert options.model == str(tmp_path / "models" / "mine")
+    assert options.cache_dir == str(tmp_path / "cache")  # the cache need not exist yet
+    # A Hugging Face id is no local path: it stays an id.
+    assert shared_engine_options(shared_config("org/model-7b")).model == "org/model-7b"
+
+
 def test_cpu_weight_settings_reach_the_started_engines_model_options() -> None:
     """``model.cpu_weights`` / ``model.cpu_decode_weights`` hold for the shared engine as in process: the
     command line an editor starts the engine with, parsed by the engine itself, gives its model options."""
