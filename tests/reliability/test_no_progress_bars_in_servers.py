@@ -15,7 +15,7 @@ import sys
 from roost.lsp.cli import main
 sys.argv = ["roost", "serve", "--stdio"]
 from roost.lsp.cli.commands import serve
-serve.create_server = lambda: type("S", (), {"services": {}, "start_io": lambda self: None})()
+serve.create_server = lambda: type("S", (), {"services": {}, "start_io": lambda self: None, "exit_code": 0})()
 main()
 import os
 import tqdm
