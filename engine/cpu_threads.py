@@ -107,6 +107,13 @@ class CpuThreadChooser:
         if last is not None:
             wanted = threads_for(free_cores(last, now, len(self.cpus)), self.max_threads)
             if wanted != self.threads:
+                # Rare on a machine nothing else uses: in the log, a user's slow suggestions can be told
+                # from a machine whose other work took the cores.
+                log.info(
+                    "CPU threads for the model: %d -> %d (cores left free by other processes)",
+                    self.threads,
+                    wanted,
+                )
                 self._set_threads(wanted)
                 self.threads = wanted
                 self.changes += 1
