@@ -236,6 +236,7 @@ class Answer:
     reused_tokens: int = 0
     prefill_s: float = 0.0
     decode_s: float = 0.0
+    queue_s: float = 0.0  # submitted to the engine until scheduled (waiting for its other work)
     generated_tokens: int = 0
     retrieval_ms: float = 0.0
     early: bool = False  # the first line of a multi-line suggestion, answered while the rest was decoded
@@ -263,7 +264,7 @@ class Answer:
         return (
             f"{self.label}: {self.ms:.0f} ms {self.source}: {self.prompt_kind + ' ' if self.prompt_kind else ''}"
             f"prompt {self.prompt_tokens} tok, reused "
-            f"{self.reused_tokens}, prefill {self.prefill_s:.2f} s, decode {self.decode_s:.2f} s "
+            f"{self.reused_tokens}, queue {self.queue_s:.2f} s, prefill {self.prefill_s:.2f} s, decode {self.decode_s:.2f} s "
             f"({self.generated_tokens} tok), retrieval {self.retrieval_ms:.0f} ms {self.text[:30]!r}"
             + (f"\n      server stages (ms): {stages}" if (stages := self.stages_text()) else "")
         )
@@ -375,6 +376,7 @@ async def run_server(
                     answer.reused_tokens = generation.reused_prompt_tokens
                     answer.prefill_s = generation.prefill_s
                     answer.decode_s = generation.decode_s
+                    answer.queue_s = getattr(generation, "queue_s", 0.0)
                     answer.generated_tokens = generation.generated_tokens
                     answer.retrieval_ms = getattr(details.timings_ms, "retrieval", 0.0)
                     timings = details.timings_ms  # pygls decodes unknown results as namedtuples

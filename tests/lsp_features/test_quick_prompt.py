@@ -93,6 +93,12 @@ async def test_a_cold_cursor_is_answered_from_a_shorter_prompt_and_the_whole_one
     pipeline = make_pipeline(backend, first_answer_ms=2000)
     outcome = await pipeline.complete(request())
     assert outcome.texts == ["radius ** 2"] and outcome.quick_prompt
+    # Where the time went before the model, the choice of prompt and the wait for a worker thread included
+    # (roost/completionDetails): every millisecond of the request's overhead is in a stage.
+    stages = outcome.timings_ms
+    assert stages["prompt_choice"] >= 0.0 and stages["prompt_wait"] >= 0.0
+    named = sum(ms for stage, ms in stages.items() if stage not in ("total", "overhead", "model", "debounce"))
+    assert named <= stages["total"] - stages["model"] - stages["debounce"] + 1.0
     assert outcome_details(outcome)["quick_prompt"] is True
     answered = backend.requests[0]
     assert not answered.prefill_only

@@ -566,14 +566,23 @@ class CompletionPipeline:
         backend = await services.backend()
         watch.lap("model_load")  # nearly 0 once loaded; the first request pays the load
         loop = asyncio.get_running_loop()
+        building = time.perf_counter()
         built = await loop.run_in_executor(
             None, self.build_prompt, request.document, settings.prompt, backend
         )
+        # What the build's own stages (syntax, retrieval, prompt) do not cover: the wait for a worker
+        # thread and the build's untimed parts.
+        build_ms = (time.perf_counter() - building) * 1000.0
+        watch.stages["prompt_wait"] = max(0.0, build_ms - sum(built.timings_ms.values()))
         whole: BuiltPrompt | None = None  # the prompt to prefill afterwards when a cheaper one answers
         if settings.first_answer_ms > 0 or settings.typing_keeps_prompt:
+            choosing = time.perf_counter()
             chosen, kind = await loop.run_in_executor(
                 None, self.choose_prompt, request, settings, backend, built
             )
+            # Tokenising and estimating (a quick prompt's own build included; its stages replace the
+            # whole prompt's below).
+            watch.stages["prompt_choice"] = (time.perf_counter() - choosing) * 1000.0
             if kind != "fresh":
                 whole, built = built, chosen
                 outcome.quick_prompt, outcome.continued_prompt = kind == "quick", kind == "continued"
