@@ -29,13 +29,16 @@ def engine_model_name(config: RoostConfig) -> str | None:
     return None if alias.is_engine_default else alias.model.name
 
 
+def absolute_path(name: str) -> str:
+    """``name`` (``~`` expanded) from here, the server's working directory, where the in-process load would
+    look: the engine runs in its state directory, where a relative path would name something else."""
+    return os.path.abspath(os.path.expanduser(name))
+
+
 def absolute_if_present(name: str) -> str:
-    """``name`` as an absolute path where it names a file or directory from here (the server's working
-    directory, where the in-process load would look), else unchanged: the engine runs in its state
-    directory, where a relative path would name something else, and a Hugging Face id (``org/model``)
-    that is not a local path must stay an id."""
-    path = Path(name).expanduser()
-    return str(path.resolve()) if path.exists() else name
+    """:func:`absolute_path` where ``name`` names a file or directory from here, else unchanged: a Hugging
+    Face id (``org/model``) that is not a local path must stay an id."""
+    return absolute_path(name) if Path(name).expanduser().exists() else name
 
 
 def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> SharedEngineOptions:
@@ -47,11 +50,8 @@ def shared_engine_options(config: RoostConfig, state_dir: str | None = None) -> 
         compile=compile_option(config),
         cpu_weights=config.model.cpu_weights,
         cpu_decode_weights=config.model.cpu_decode_weights,
-        # Absolute: the engine runs in its state directory, the in-process load in the server's.
-        lora_adapter=os.path.abspath(os.path.expanduser(config.model.adapter))
-        if config.model.adapter
-        else None,
-        cache_dir=os.path.abspath(os.path.expanduser(config.cache.dir)) if config.cache.dir else None,
+        lora_adapter=absolute_path(config.model.adapter) if config.model.adapter else None,
+        cache_dir=absolute_path(config.cache.dir) if config.cache.dir else None,
         state_dir=state_dir,
         # A configured key (backend.api_key_env) is the one an engine started here requires.
         api_key=os.environ.get(config.backend.api_key_env) if config.backend.api_key_env else None,
