@@ -29,6 +29,7 @@ from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 
 from roost.lsp.framing import FramingFault, log_fault
+from roost.lsp.text_documents import with_lsp_lines
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,10 @@ class RoostProtocol(LanguageServerProtocol):
         general = params.capabilities.general
         if general is not None and general.position_encodings is not None:
             general.position_encodings = [types.PositionEncodingKind.Utf16]
-        return (yield from super().lsp_initialize(params))
+        result = yield from super().lsp_initialize(params)
+        # pygls made its workspace in there; no document can be open before initialize is answered.
+        self._workspace = with_lsp_lines(self.workspace)
+        return result
 
     # -- every request gets an answer -------------------------------------------------------------
     def handle_body(self, body: bytes) -> None:

@@ -3,6 +3,7 @@ workspace content, for the reliability tests and the soak benchmark (and for a u
 
 from __future__ import annotations
 
+import hashlib
 from typing import cast
 
 import psutil
@@ -22,9 +23,19 @@ def register(server: RoostServer) -> None:
             "heldFutures": cast(RoostProtocol, ls.protocol).held_futures(),
             "rssBytes": psutil.Process().memory_info().rss,
             "openDocuments": len(ls.workspace.text_documents),
+            "documentDigests": _document_digests(ls),
             "prefetch": _prefetch_stats(ls),
             **_index_stats(ls),
         }
+
+
+def _document_digests(ls: RoostServer) -> dict[str, str]:
+    """The SHA-256 of each open document's text as the server holds it (UTF-8, lone surrogates kept), so
+    that a test can check the server's copy against the editor's without the text leaving the process."""
+    return {
+        uri: hashlib.sha256(document.source.encode("utf-8", "surrogatepass")).hexdigest()
+        for uri, document in ls.workspace.text_documents.items()
+    }
 
 
 def _prefetch_stats(ls: RoostServer) -> dict[str, int]:

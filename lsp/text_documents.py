@@ -1,0 +1,89 @@
+"""The editor's open documents, with lines as LSP defines them.
+
+pygls splits a document with ``str.splitlines``, which also ends a line at ``\\v``, ``\\f``, ``\\x1c``-``\\x1e``,
+``\\x85``, U+2028 and U+2029, and it clamps a character past the end of the last line to one before that
+end. LSP's only line ends are ``\\n``, ``\\r\\n`` and ``\\r``, and a character past a line's end means the
+line's end. So an editor's change after a form feed (Python sources have them between sections) or a
+U+2028 in a string landed on another line, and a deletion to the end of the last line kept its last
+character: from then on the server's text was not the editor's. Here a change is applied by offsets
+worked out the LSP way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from lsprotocol import types
+from pygls.workspace import TextDocument, Workspace
+
+# A line with its end, or the last line when it has none.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+class LspTextDocument(TextDocument):
+    @property
+    def lines(self) -> Sequence[str]:
+        return tuple(_LINE.findall(self.source))
+
+    def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
+        text = self.source
+        start = self.offset_of(text, change.range.start)
+        end = self.offset_of(text, change.range.end)
+        self._source = text[:start] + change.text + text[max(start, end) :]
+
+    def offset_of(self, text: str, position: types.Position) -> int:
+        """The string offset of ``position`` in ``text``: a line past the end is the end of the text, a
+        character past its line's end is that end (and one inside a surrogate pair, the pair's end)."""
+        span = line_span(text, position.line)
+        if span is None:
+            return len(text)
+        offset, stop = span
+        units_of = self.position_codec.client_num_units
+        units = 0
+        while offset < stop and units < position.character:
+            units += units_of(text[offset])
+            offset += 1
+        return offset
+
+
+def line_span(text: str, line: int) -> tuple[int, int] | None:
+    """Where LSP line ``line`` of ``text`` starts and ends (before its line end); None past the last line."""
+    start = 0
+    for _ in range(line):
+        line_end = _LINE_END.search(text, start)
+        if line_end is None:
+            return None
+        start = line_end.end()
+    line_end = _LINE_END.search(text, start)
+    return start, line_end.start() if line_end else len(text)
+
+
+class LspWorkspace(Workspace):
+    def _create_text_document(
+        self,
+        doc_uri: str,
+        source: str | None = None,
+        version: int | None = None,
+        language_id: str | None = None,
+    ) -> TextDocument:
+        return LspTextDocument(
+            doc_uri,
+            source=source,
+            version=version,
+            language_id=language_id,
+            sync_kind=self._sync_kind,
+            position_codec=self.position_codec,
+        )
+
+
+def with_lsp_lines(workspace: Workspace) -> LspWorkspace:
+    """The same workspace as one whose documents count lines the LSP way (made at initialize, before an
+    editor may open a document)."""
+    return LspWorkspace(
+        workspace.root_uri,
+        workspace._sync_kind,
+        list(workspace.folders.values()),
+        workspace.position_encoding,
+    )
