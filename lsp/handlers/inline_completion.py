@@ -24,6 +24,7 @@ from roost.lsp.core.completion.pipeline import (
 )
 from roost.lsp.core.document_policy import Refused, policy_of
 from roost.lsp.core.services import services_of
+from roost.lsp.text_documents import line_span
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
@@ -75,7 +76,8 @@ def completion_input(ls: RoostServer, uri: str, position: types.Position) -> Com
         path=verdict.path,
         language=document.language_id or "plaintext",
         text=text,
-        line=position.line,
+        # The pipeline counts rows as the index does, by "\n" alone (LSP also ends a line at a lone "\r").
+        line=text.count("\n", 0, offset),
         col=offset - line_start,
         offset=offset,
     )
@@ -87,22 +89,19 @@ def param_field(params: Any, name: str) -> Any:
 
 
 def cursor_offset(text: str, position: types.Position) -> int | None:
-    """The character offset of an LSP position (UTF-16 columns), or None when it is not in ``text``."""
-    lines = text.split("\n")
-    if not 0 <= position.line < len(lines):
+    """The character offset of an LSP position (UTF-16 columns, LSP's lines: a lone ``\r`` ends one too),
+    or None when it is not in ``text``."""
+    span = line_span(text, position.line)
+    if span is None:
         return None
-    line = lines[position.line].removesuffix("\r")
+    start, end = span
     units = column = 0
-    while units < position.character and column < len(line):
-        units += 2 if ord(line[column]) > 0xFFFF else 1
+    while units < position.character and start + column < end:
+        units += 2 if ord(text[start + column]) > 0xFFFF else 1
         column += 1
     if units != position.character:
         return None  # past the line's end (or inside a surrogate pair)
-    return _line_start(lines, position.line) + column
-
-
-def _line_start(lines: list[str], line: int) -> int:
-    return sum(len(text) + 1 for text in lines[:line])
+    return start + column
 
 
 class _Tracker:
