@@ -79,7 +79,12 @@ from roost.engine.kv_batch import (
 from roost.engine.native_memory import release_freed_memory
 from roost.engine.speculative import PromptLookup, accepted_tokens
 from roost.engine.speed import PrefillEstimate, SpeedMeter
-from roost.engine.start_choices import ChoiceState, choice_state, pick_choice_token
+from roost.engine.start_choices import (
+    ChoiceState,
+    allowed_choice_tokens,
+    choice_state,
+    pick_choice_token,
+)
 from roost.engine.tokenizer import TokenizerAdapter
 from roost.engine.types import (
     EngineError,
@@ -641,7 +646,9 @@ class Scheduler:
     # ----------------------------------------------------------------------------------------- model
 
     def _prefill(self, state: _RequestState) -> tuple[KVLayers, torch.Tensor]:
-        kv, logits, _complete = self._compute_prompt_kv(state, self.options.prefill_chunk_tokens)
+        # The prompt's last position gives the first token: its logits are read as a decode step's are.
+        with self._logits_read_by([state]):
+            kv, logits, _complete = self._compute_prompt_kv(state, self.options.prefill_chunk_tokens)
         assert logits is not None
         return kv, logits
 
@@ -692,9 +699,10 @@ class Scheduler:
             if interruptible and self._should_yield(state):
                 break
             end = min(begin + chunk, len(ids))
-            # Only the prompt's last position needs logits: an earlier chunk keeps no position, which
-            # skips the lm_head (a 136M-weight layer: ~19 ms a chunk on one core of the 2-core machine).
-            last = end == len(ids)
+            # Only the prompt's last position needs logits, and a prefetch none: an earlier chunk keeps no
+            # position, which skips the lm_head (a 136M-weight layer: ~19 ms a chunk on one core of the
+            # 2-core machine).
+            last = end == len(ids) and not interruptible
             out = self.model(
                 input_ids=ids[begin:end].unsqueeze(0).to(self.device),
                 position_ids=torch.arange(begin, end, device=self.device).unsqueeze(0),
@@ -734,7 +742,7 @@ class Scheduler:
         input_ids = torch.tensor([[s.next_token] for s in rows], dtype=torch.long, device=self.device)
         positions = torch.tensor([[s.kv_len] for s in rows], dtype=torch.long, device=self.device)
         metrics.BATCH_SIZE_PER_STEP.observe(len(rows))
-        with self._argmax_only(all(self._greedy_and_free(s) for s in rows)):
+        with self._logits_read_by(rows):
             logits = self._batch.decode(input_ids, positions)
         self.decode_steps += 1
         keep = []
@@ -803,6 +811,42 @@ class Scheduler:
             yield
         finally:
             screen.argmax_only = False
+
+    @contextlib.contextmanager
+    def _logits_read_by(self, rows: Sequence[_RequestState]) -> Iterator[None]:
+        """The forward inside gives the next token of ``rows``: its output layer computes only what their
+        picks read — the argmax where every row decodes greedily and freely, a lone constrained row's
+        allowed tokens (:attr:`LogitsScreen.exact_rows`), else every logit exactly."""
+        if all(self._greedy_and_free(s) for s in rows):
+            with self._argmax_only(True):
+                yield
+            return
+        screen = self.logits_screen
+        allowed = self._allowed_tokens(rows[0]) if screen is not None and len(rows) == 1 else None
+        if screen is None or allowed is None:
+            yield
+            return
+        screen.exact_rows = allowed
+        try:
+            yield
+        finally:
+            screen.exact_rows = None
+
+    def _allowed_tokens(self, state: _RequestState) -> torch.Tensor | None:
+        """The only tokens whose logits :meth:`_pick_token` reads for ``state``'s next token, where it is
+        held to a forced start or to the start choices' first word (the same sets it picks among); None
+        where it may read any (free, or past a whole choice, where any non-identifier token may follow)."""
+        written = self._choosing(state)
+        index = self.forced_start_index() if written is not None or state.forcing else None
+        if index is None:
+            return None
+        if written is not None:
+            ids, word_complete = allowed_choice_tokens(index, written, state.choices)
+            return None if word_complete else ids
+        written = self.tokenizer.decode(state.generated)
+        if not state.forced.startswith(written):
+            return None
+        return index.allowed(state.forced[len(written) :])
 
     def _greedy_and_free(self, state: _RequestState) -> bool:
         """Whether ``state``'s next token is the argmax of its logits: greedy, and no forced start or start

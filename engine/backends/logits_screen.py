@@ -10,7 +10,13 @@ kernel on those rows alone: the same values, bit for bit), and the argmax among 
 The other logits stay 4-bit approximations, which is why the screen is used only where nothing but the
 argmax is read: the scheduler turns it on for a step (:attr:`LogitsScreen.argmax_only`) when every row
 decodes greedily and none is held to a forced start or start choices (those compare the logits of chosen
-tokens); prefills, sampling and batches with such rows get the int8 layer as before.
+tokens), and for the last position of such a request's prompt; sampling and batches with such rows get the
+int8 layer as before.
+
+A row held to a forced start or to start choices reads the logits of its allowed tokens only (a few
+hundred to a few thousand of the vocabulary): for such a step the scheduler names them
+(:attr:`LogitsScreen.exact_rows`), and the layer computes those exactly with the int8 kernel (the same
+values, bit for bit) and leaves every other logit at -inf, which no pick among the allowed ones reads.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from roost.engine.backends.cpu_int8 import DECODE_ROWS, DecodeWeights, Int8Weigh
 CANDIDATES = 64
 # Rows encoded at a time at load (a multiple of the int4 layout's 64-row blocks): 29 MiB of float32.
 ENCODE_ROWS = 8192
+# Above this share of the vocabulary the allowed tokens are computed by the whole int8 layer (gathering
+# their rows would save little).
+EXACT_ROWS_MAX_SHARE = 0.25
 # The model attribute the scheduler looks the screen up by (absent: no screen).
 MODEL_ATTRIBUTE = "roost_logits_screen"
 
@@ -38,11 +47,15 @@ _INT8PACK_MM = torch.ops.aten._weight_int8pack_mm.default
 
 
 class LogitsScreen:
-    """The switch the scheduler sets around a decode step whose logits are only argmax'ed."""
+    """The switches the scheduler sets around a step whose logits are only argmax'ed, or read only at a
+    few tokens."""
 
     def __init__(self) -> None:
         self.argmax_only = False
+        # The only token ids whose logits the step reads (a constrained pick), or None: all of them.
+        self.exact_rows: torch.Tensor | None = None
         self.screened_calls = 0  # decode calls that took the 4-bit screen (tests, the probe)
+        self.exact_rows_calls = 0  # calls that computed the named rows alone (tests, the probe)
 
 
 class ScreenedOutputLayer(torch.nn.Module):
@@ -66,21 +79,37 @@ class ScreenedOutputLayer(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.numel() // self.in_features
-        if not self.screen.argmax_only or rows > DECODE_ROWS or self.out_features <= CANDIDATES:
+        if rows > DECODE_ROWS:
+            return self.inner(x)
+        exact_rows = self.screen.exact_rows
+        if exact_rows is not None:
+            exact_rows = exact_rows[(exact_rows >= 0) & (exact_rows < self.out_features)]
+            if exact_rows.numel() <= EXACT_ROWS_MAX_SHARE * self.out_features:
+                self.screen.exact_rows_calls += 1
+                flat = x.reshape(rows, self.in_features).to(torch.bfloat16)
+                logits = torch.full((rows, self.out_features), float("-inf"))
+                logits.index_copy_(1, exact_rows, self._exact(flat, exact_rows))
+                return logits.view(*x.shape[:-1], self.out_features)
+        if not self.screen.argmax_only or self.out_features <= CANDIDATES:
             return self.inner(x)
         assert INT4PACK_MM is not None
         self.screen.screened_calls += 1
-        inner = self.inner
         flat = x.reshape(rows, self.in_features).to(torch.bfloat16)
         logits = INT4PACK_MM(flat, self.screen_int4, GROUP_SIZE, self.screen_scale_and_zero).float()
         candidates = logits.topk(CANDIDATES, dim=-1).indices.unique()
+        logits.index_copy_(1, candidates, self._exact(flat, candidates))
+        return logits.view(*x.shape[:-1], self.out_features)
+
+    def _exact(self, flat: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        """The int8 layer's logits of the token ``ids`` alone (its decode kernel on those weight rows: the
+        same values as the whole layer's, bit for bit), for the bfloat16 rows ``flat``."""
+        inner = self.inner
         exact = _INT8PACK_MM(
-            flat, inner.weight_int8.index_select(0, candidates), inner.scale_bf16.index_select(0, candidates)
+            flat, inner.weight_int8.index_select(0, ids), inner.scale_bf16.index_select(0, ids)
         ).float()
         if inner.bias is not None:
-            exact.add_(inner.bias.index_select(0, candidates))
-        logits.index_copy_(1, candidates, exact)
-        return logits.view(*x.shape[:-1], self.out_features)
+            exact.add_(inner.bias.index_select(0, ids))
+        return exact
 
 
 def _encode_4bit(layer: Int8WeightLinear) -> tuple[torch.Tensor, torch.Tensor]:

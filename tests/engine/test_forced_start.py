@@ -149,3 +149,55 @@ async def test_the_forced_words_steps_read_exact_logits(int8_backend) -> None:
     assert any(forcing for _screened, forcing in calls), calls  # the forced text took decode steps
     assert not any(screened and forcing for screened, forcing in calls), calls
     assert any(screened for screened, _forcing in calls), calls
+
+
+@pytest.mark.model
+async def test_constrained_picks_compute_only_their_allowed_tokens_and_pick_as_the_whole_layer(
+    int8_backend,
+) -> None:
+    """A forced start's or start choices' pick reads its allowed tokens' logits only, so those steps (the
+    prompt's last position included) compute just those rows of the output layer, exactly: the answers are
+    the ones the whole int8 layer gives."""
+    from .test_start_choices import SPM_JSON
+
+    scheduler = int8_backend.scheduler
+    screen = scheduler.logits_screen
+    assert screen is not None
+    requests = [
+        GenerationRequest(
+            prompt=SPM_ADD,
+            forced_start="    retu",
+            max_new_tokens=6,
+            stop_token_strings=QWEN_STOP_TOKEN_STRINGS,
+        ),
+        GenerationRequest(
+            prompt=SPM_JSON,
+            forced_start=".",
+            start_choices=(".dumps", ".JSONDecoder", ".load"),
+            max_new_tokens=6,
+            stop_token_strings=QWEN_STOP_TOKEN_STRINGS,
+        ),
+    ]
+    named_rows: list[int] = []
+
+    def record(_module: object, _args: object) -> None:
+        if screen.exact_rows is not None:
+            named_rows.append(screen.exact_rows.numel())
+
+    hook = scheduler.model.get_output_embeddings().register_forward_pre_hook(record)
+    try:
+        calls = screen.exact_rows_calls
+        answers = [(await run(int8_backend, request))[1] for request in requests]
+    finally:
+        hook.remove()
+    # Both prompts' last positions and the steps inside the forced word/choice, each a small share of the
+    # 151,936-token vocabulary.
+    assert screen.exact_rows_calls - calls == len(named_rows) >= 3, named_rows
+    assert max(named_rows) < 151_936 // 4, named_rows
+    scheduler.logits_screen = None  # every step through the whole int8 layer
+    try:
+        whole = [(await run(int8_backend, request))[1] for request in requests]
+    finally:
+        scheduler.logits_screen = screen
+    assert answers == whole
+    assert answers[0] and answers[1].split("(")[0] == "load", answers

@@ -64,6 +64,28 @@ def test_other_calls_are_the_int8_layer_itself() -> None:
     assert screen.screened_calls == 0
 
 
+def test_named_rows_are_the_int8_layers_values_and_the_rest_minus_infinity() -> None:
+    inner = output_layer()
+    screen = LogitsScreen()
+    layer = ScreenedOutputLayer(inner, screen)
+    x = torch.randn(1, 128, generator=torch.Generator().manual_seed(2)) * 4
+    exact = inner(x)
+    ids = torch.tensor([5, 17, 900, 4095])
+    screen.exact_rows = torch.cat([ids, torch.tensor([4096, -1])])  # ids outside the layer are ignored
+    screen.argmax_only = True  # the named rows win over the screen
+    named = layer(x)
+    assert torch.equal(named[:, ids], exact[:, ids])
+    rest = torch.ones(4096, dtype=torch.bool)
+    rest[ids] = False
+    assert bool(torch.isneginf(named[:, rest]).all())
+    assert (screen.exact_rows_calls, screen.screened_calls) == (1, 0)
+    # Past a quarter of the vocabulary the whole layer is computed (gathering would save little).
+    screen.argmax_only = False
+    screen.exact_rows = torch.arange(2000)
+    assert torch.equal(layer(x), exact)
+    assert screen.exact_rows_calls == 1
+
+
 @pytest.fixture(scope="module")
 def int8_tiny(tiny_mistral_dir: Path) -> TransformersBackend:
     """The tiny model loaded as the product loads a model on a CPU: int8 weights, the screen attached."""
