@@ -36,11 +36,13 @@ import re
 import sys
 import sysconfig
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from roost.context.retrieval import RetrievalRequest, Retriever, parse_facts
 from roost.context.retrieval.bm25 import BM25WindowIndex
+from roost.context.retrieval.model import ContextItem
 from roost.context.retrieval.standalone import ParsedWorkspace
 
 CONTEXT_CHARS = 6000
@@ -207,8 +209,15 @@ def _percentile(values: list[float], q: float) -> float:
 
 def run_project(name: str, count: int, timing: bool) -> dict[str, object]:
     root, package = PROJECTS[name]
-    cases = load_cases(name, count)
-    files = project_files(root, package)
+    return score_cases(name, root, project_files(root, package), load_cases(name, count), timing)
+
+
+def score_cases(
+    name: str, root: Path, files: list[str], cases: Sequence[Case], timing: bool, misses: int = 0
+) -> dict[str, object]:
+    """Roost's retrieval and the BM25 baseline on ``cases`` over the project ``files`` (relative to ``root``):
+    recall/MRR overall and split seen/unseen and dot/bare, latency; ``misses`` missed cases are kept in
+    the row's ``_misses`` (cursor line, gold, what was retrieved)."""
     started = time.perf_counter()
     workspace = ParsedWorkspace(root, files=files)
     index_s = time.perf_counter() - started
@@ -228,6 +237,7 @@ def run_project(name: str, count: int, timing: bool) -> dict[str, object]:
     parse_ms: list[float] = []
     requests: list[RetrievalRequest] = []
     seen: list[bool] = []
+    missed: list[str] = []
     for case in cases:
         seen.append(name_seen_before(texts[case.file], case))
         buffer = cut_buffer(texts[case.file], case.line, case.col)
@@ -242,6 +252,8 @@ def run_project(name: str, count: int, timing: bool) -> dict[str, object]:
         retrieval_ms.append((t2 - t1) * 1000)
         requests.append(request)
         graph_ranks.append(_rank([(i.path, i.start_line, i.end_line, i.text) for i in result.items], case))
+        if graph_ranks[-1] is None and len(missed) < misses:
+            missed.append(_miss_report(case, texts[case.file], result.items))
 
         buffer_lines = buffer.split("\n")
         query = "\n".join(buffer_lines[max(0, case.line - 20) : case.line + 1])
@@ -289,7 +301,22 @@ def run_project(name: str, count: int, timing: bool) -> dict[str, object]:
     if timing:
         row.update(prompt_timing(retriever, requests))
     row["_state"] = (retriever, cases)
+    row["_misses"] = missed
+    row["_ranks"] = graph_ranks
     return row
+
+
+def _miss_report(case: Case, text: str, items: Sequence[ContextItem]) -> str:
+    cursor_line = text.split("\n")[case.line]
+    shown = "\n".join(
+        f"      {item.kind} {item.path}:{item.start_line + 1}-{item.end_line + 1} {item.text.splitlines()[0][:70]!r}"
+        for item in items
+        if item.text
+    )
+    return (
+        f"  {case.file}:{case.line + 1}  {cursor_line[: case.col].strip()[-70:]}▮{case.name}\n"
+        f"    gold {case.gold_path}:{case.gold_line + 1}  {case.gold_text[:90]}\n{shown}"
+    )
 
 
 def prompt_timing(retriever: Retriever, requests: list[RetrievalRequest]) -> dict[str, float]:
@@ -353,12 +380,18 @@ def main() -> int:
     parser.add_argument("--timing-project", default="sympy", help="project for the prompt-build latency")
     args = parser.parse_args()
     rows = []
-    per_project: dict[str, tuple[Retriever, list[Case]]] = {}
     for name in args.projects.split(","):
         print(f"{name} …", file=sys.stderr)
         row = run_project(name, args.cases, timing=name == args.timing_project)
-        per_project[name] = row.pop("_state")  # type: ignore[assignment]
+        row.pop("_state")
+        row.pop("_misses")
+        row.pop("_ranks")
         rows.append(row)
+    print_report(rows)
+    return 0
+
+
+def print_report(rows: list[dict[str, object]]) -> None:
     print(f"\nRetrieval benchmark: gold definition inside {CONTEXT_CHARS:,} characters of context")
     print(
         f"{'project':10} {'files':>5} {'cases':>5} {'recall':>7} {'MRR':>6} {'BM25 rec':>8} {'BM25 MRR':>8} {'ratio':>6}"
@@ -406,7 +439,6 @@ def main() -> int:
             f"p99 {row['retrieval_p99_ms']:.1f} | p50 {row['buffer_parse_p50_ms']:.1f} "
             f"p99 {row['buffer_parse_p99_ms']:.1f}{prompt}"
         )
-    return 0
 
 
 if __name__ == "__main__":

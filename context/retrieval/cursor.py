@@ -16,6 +16,7 @@ from roost.context.facts import CLASS_LIKE_KINDS, Definition, FileFacts, SymbolK
 _FUNCTION_KINDS = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
 _MEMBER_AT_CURSOR = re.compile(r"((?:super\(\s*\)|[A-Za-z_]\w*)(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\.\s*(\w*)$")
 _SPACES = re.compile(r"\s+")
+_JS_SUPER = re.compile(r"^super(?=\.|$)")
 _CLASS_SCAN_LINES = 300
 _PARTIAL_AT_CURSOR = re.compile(r"([A-Za-z_]\w*)$")
 _CONSTRUCTED = re.compile(
@@ -81,7 +82,8 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
     if called is not None:
         context.receiver, context.partial = called
     elif member is not None:
-        context.receiver = _SPACES.sub("", member.group(1))
+        # JavaScript/TypeScript ``super.x`` is Python's ``super().x``: the bases of the enclosing class.
+        context.receiver = _JS_SUPER.sub("super()", _SPACES.sub("", member.group(1)))
         context.partial = member.group(2)
     else:
         partial = _PARTIAL_AT_CURSOR.search(prefix)

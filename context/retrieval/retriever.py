@@ -40,6 +40,7 @@ from roost.context.retrieval.model import Candidate, CandidateKind, RetrievalRes
 from roost.context.retrieval.options import RetrievalOptions
 from roost.context.retrieval.packing import Redactor, TokenCounter, pack
 from roost.context.retrieval.snippets import class_outline, definition_snippet, module_outline
+from roost.context.retrieval.sources import SourceText
 from roost.context.retrieval.typeguess import ClassIndex
 from roost.context.retrieval.workspace import CodeWorkspace
 from roost.context.scanning import is_secret_path
@@ -290,7 +291,10 @@ class Retriever:
         cursor = analyse_cursor(
             facts, request.text, request.line, request.col, self.options.enclosing_scan_lines
         )
-        resolver = Resolver(self.workspace, overrides={request.path: facts}, cache=self._resolver_cache)
+        sources = SourceText(lambda path: self._lines(session, path))  # ``session`` is bound before use
+        resolver = Resolver(
+            self.workspace, overrides={request.path: facts}, source_for=sources, cache=self._resolver_cache
+        )
         session = _Session(request, facts, cursor, resolver, lines={request.path: lines})
         self._from_cursor_member(session)
         self._from_partial(session)

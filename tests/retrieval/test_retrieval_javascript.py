@@ -1,0 +1,110 @@
+"""Retrieval at ``receiver.▮`` in JavaScript, on the shapes where ``bench/retrieval_bench_js.py`` (three.js,
+cases labelled by the TypeScript language service) found the gold missing: a base class taken by a default
+import, a module-level instance built behind a bundler's ``/*@__PURE__*/`` annotation."""
+
+from __future__ import annotations
+
+from retrieval_fixtures import request_at_marker, retriever_for
+
+from roost.context.retrieval.model import CandidateKind, RetrievalResult
+
+BUDGET_CHARS = 6000
+
+
+def _methods(count: int) -> str:
+    return "".join(f"  helper{i}(value) {{\n    return value + {i};\n  }}\n\n" for i in range(count))
+
+
+def _listed(result: RetrievalResult, path: str, text: str) -> bool:
+    """Whether the listing of the receiver's members shows ``text`` from ``path`` (not BM25's windows of a
+    file this small, which may show it by chance)."""
+    return any(
+        item.kind is CandidateKind.MEMBERS and item.path == path and text in item.text
+        for item in result.items
+    )
+
+
+def test_this_lists_members_of_a_base_class_taken_by_a_default_import(make_project):
+    # three.js writes one class per file, ``export default Node;``, and ``import Node from './Node.js'``:
+    # the default import binds the class (not the module), so the subclass's ``this.`` offers its methods.
+    root = make_project(
+        {
+            "nodes/Node.js": "class Node {\n\n"
+            + _methods(40)
+            + "  getNodeType(builder) {\n    return 'void';\n  }\n}\n\nexport default Node;\n",
+            "nodes/TempNode.js": "",
+        }
+    )
+    request = request_at_marker(
+        "nodes/TempNode.js",
+        """
+        import Node from './Node.js';
+
+        class TempNode extends Node {
+          setup(builder) {
+            const type = this.<|>
+          }
+        }
+
+        export default TempNode;
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "nodes/Node.js", "getNodeType(builder)")
+
+
+def test_module_constant_built_behind_a_pure_annotation_is_typed(make_project):
+    # ``const _z = /*@__PURE__*/ new Vector3();`` (below the class, as three.js writes its scratch objects):
+    # the comment between ``=`` and ``new`` must not hide the class.
+    root = make_project(
+        {
+            "math/Vector3.js": "class Vector3 {\n\n"
+            + _methods(40)
+            + "  normalize() {\n    return this;\n  }\n}\n\nexport { Vector3 };\n",
+            "math/Matrix4.js": "",
+        }
+    )
+    request = request_at_marker(
+        "math/Matrix4.js",
+        """
+        import { Vector3 } from './Vector3.js';
+
+        class Matrix4 {
+          lookAt(eye, target) {
+            _z.<|>
+          }
+        }
+
+        const _z = /*@__PURE__*/ new Vector3();
+
+        export { Matrix4 };
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "math/Vector3.js", "normalize()")
+
+
+def test_super_dot_lists_the_base_class_members(make_project):
+    # ``super.toJSON()`` in a JavaScript/TypeScript method: ``super`` has no parentheses there.
+    root = make_project(
+        {
+            "core/Curve.js": "export class Curve {\n\n"
+            + _methods(40)
+            + "  toJSON() {\n    return {};\n  }\n}\n",
+            "curves/LineCurve.js": "",
+        }
+    )
+    request = request_at_marker(
+        "curves/LineCurve.js",
+        """
+        import { Curve } from '../core/Curve.js';
+
+        export class LineCurve extends Curve {
+          toJSON() {
+            const data = super.<|>
+          }
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "core/Curve.js", "toJSON()")
