@@ -393,6 +393,55 @@ def balance_brackets(text: str, ctx: CompletionContext) -> str:
     return text
 
 
+def _quote_open_at_end(line: str, language: str) -> str | None:
+    """The quote of the string literal ``line`` ends inside, or None (outside one, after a line comment, or
+    where quotes are not simple: a triple-quoted string, a Rust lifetime)."""
+    if '"""' in line or "'''" in line:
+        return None
+    comment = _LINE_COMMENT.get(language, "//")
+    quote: str | None = None
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote is not None:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in '"`' or (ch == "'" and language != "rust"):
+            quote = ch
+        elif line.startswith(comment, i):
+            return None
+        i += 1
+    return quote
+
+
+def _closing_quote(line: str, quote: str) -> int | None:
+    """Where the first unescaped ``quote`` of ``line`` (inside a string literal) is."""
+    i = 0
+    while i < len(line):
+        if line[i] == "\\":
+            i += 2
+            continue
+        if line[i] == quote:
+            return i
+        i += 1
+    return None
+
+
+def stay_in_string(text: str, ctx: CompletionContext) -> str:
+    """Do not close a string the rest of the line already closes: in ``log("chunk`` + ``");`` (the editor
+    closed the quote), a suggestion ``size = ", n);`` becomes ``size = `` and the line reads right, instead
+    of the suffix's quote opening a new string. Only the suggestion's first line is looked at: a string
+    literal (other than a template literal) ends on its line."""
+    quote = _quote_open_at_end(ctx.current_line_prefix, ctx.language)
+    if quote is None or _closing_quote(ctx.current_line_suffix, quote) is None:
+        return text
+    end = _closing_quote(text.split("\n", 1)[0], quote)
+    return text if end is None else text[:end]
+
+
 # -------------------------------------------------------------------------------------- the pipeline
 
 
@@ -407,6 +456,7 @@ class PostprocessOptions:
             drop_repetitions,
             limit_indent_scope,
             balance_brackets,
+            stay_in_string,
             trim_blank,
         )
     )
