@@ -8,7 +8,8 @@ same tests also run against the real ``roost serve --stdio``.
 
 Scripted behaviour:
 - inline completion: the line before the cursor ending in ``return `` gets ``width * height`` (and a second
-  item ``height * width`` for cycling); anything else gets nothing.
+  item ``height * width`` for cycling); ending in one of ``OTHER_ANSWERS``' keys, that answer (non-ASCII
+  words); anything else gets nothing.
 - every inline request is logged (``scripted.inlineRequests`` answers the lines before the cursor), and
   ``roost/explainCompletion`` answers "offered" after ``return ``, "empty" elsewhere, "nothing_yet" before.
 - ``roost.fixup.start``: proposes the range's text with ``# <instruction>`` inserted above it; ``reply`` adds
@@ -44,6 +45,10 @@ last_inline: dict[str, str] = {}  # uri -> the line before the cursor of its las
 cursor_idle: list[dict[str, Any]] = []  # the params of every roost/cursorIdle notification
 
 OLD_NAME, NEW_NAME = "rectangle_area", "area_of_rectangle"
+# The line before the cursor ending in a key -> the one suggestion offered there.
+OTHER_ANSWERS = {
+    "größe = ": "straße_länge + 名前",
+}
 
 
 def _status(state: str, message: str, percentage: int | None = None) -> None:
@@ -69,8 +74,10 @@ def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompl
     before = line[: params.position.character]
     inline_requests.append(before)
     last_inline[params.text_document.uri] = before
-    if not before.endswith("return "):
-        return types.InlineCompletionList(items=[])
+    if before.endswith("return "):
+        texts = ["width * height", "height * width"]
+    else:
+        texts = [answer for key, answer in OTHER_ANSWERS.items() if before.endswith(key)]
     cursor = types.Range(start=params.position, end=params.position)
     return types.InlineCompletionList(
         items=[
@@ -79,7 +86,7 @@ def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompl
                 range=cursor,
                 command=types.Command(title="accepted", command="roost.accepted", arguments=[{"id": text}]),
             )
-            for text in ("width * height", "height * width")
+            for text in texts
         ]
     )
 

@@ -342,11 +342,19 @@ function M.on_cursor_moved(bufnr)
   end
 end
 
+-- Word characters: ASCII letters, digits and "_", and every byte of a multibyte UTF-8 character (Lua's %w
+-- is ASCII only), so a word such as "größe" or "名前" is accepted whole, never split at its first non-ASCII letter.
+local WORD = "[%w_\128-\255]"
+local NOT_WORD = "[^%w_%s\128-\255]"
+
 local function next_word(text)
   if text:sub(1, 1) == "\n" then
     return "\n" .. (text:match("^\n([ \t]*)") or "")
   end
-  return text:match("^[ \t]*[%w_]+") or text:match("^[ \t]*[^%w_%s]+") or text:match("^[ \t]+") or text:sub(1, 1)
+  return text:match("^[ \t]*" .. WORD .. "+")
+    or text:match("^[ \t]*" .. NOT_WORD .. "+")
+    or text:match("^[ \t]+")
+    or text:sub(1, 1)
 end
 
 local function next_line(text)

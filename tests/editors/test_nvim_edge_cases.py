@@ -1,0 +1,39 @@
+"""The Neovim plugin where a user goes beyond the main paths (issue "clients"), in real headless Neovim (0.7.2 and
+0.11.4) against the scripted server (tests/editors/scripted_server.py): suggestions holding non-ASCII words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_nvim import (
+    NVIMS,
+    nvim_binary,  # noqa: F401 (fixture)
+    workspace,  # noqa: F401 (fixture)
+)
+from test_nvim_clients import neovim, scripted_command
+
+pytestmark = pytest.mark.skipif(not NVIMS, reason="Neovim is not installed (apt-get install neovim)")
+
+SETUP = "require('roost').setup({ cmd = select(1, ...), cmd_env = select(2, ...) })"
+
+
+def test_accept_word_takes_non_ascii_words_whole(
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
+) -> None:
+    command, env = scripted_command(tmp_path)
+    with neovim(workspace, nvim_binary, SETUP, command, env) as editor:
+        bufnr = editor.open("editor_test_typing.py")
+        editor.wait_ready(30)
+        editor.nvim.input("Gogröße = ")
+        assert editor.wait_for(editor.ghost, 20, "ghost text") == "straße_länge + 名前"
+        editor.nvim.input("<M-Right>")
+        editor.wait_for(lambda: editor.lines(bufnr)[-1] == "größe = straße_länge", 5, "one word accepted")
+        assert editor.ghost() == " + 名前"
+        editor.nvim.input("<M-Right>")
+        editor.wait_for(lambda: editor.lines(bufnr)[-1] == "größe = straße_länge +", 5, "the operator")
+        editor.nvim.input("<M-Right>")
+        editor.wait_for(lambda: editor.lines(bufnr)[-1] == "größe = straße_länge + 名前", 5, "the last word")
+        assert editor.ghost() is None
