@@ -8,8 +8,8 @@ same tests also run against the real ``roost serve --stdio``.
 
 Scripted behaviour:
 - inline completion: the line before the cursor ending in ``return `` gets ``width * height`` (and a second
-  item ``height * width`` for cycling); ending in one of ``OTHER_ANSWERS``' keys, that answer (non-ASCII
-  words); anything else gets nothing.
+  item ``height * width`` for cycling); ending in one of ``OTHER_ANSWERS``' keys, that answer (non-ASCII words,
+  a CRLF line break); anything else gets nothing.
 - every inline request is logged (``scripted.inlineRequests`` answers the lines before the cursor), and
   ``roost/explainCompletion`` answers "offered" after ``return ``, "empty" elsewhere, "nothing_yet" before.
 - ``roost.fixup.start``: proposes the range's text with ``# <instruction>`` inserted above it; ``reply`` adds
@@ -48,6 +48,7 @@ OLD_NAME, NEW_NAME = "rectangle_area", "area_of_rectangle"
 # The line before the cursor ending in a key -> the one suggestion offered there.
 OTHER_ANSWERS = {
     "größe = ": "straße_länge + 名前",
+    "crlf = ": "first()\r\nsecond()",
 }
 
 

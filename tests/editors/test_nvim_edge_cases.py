@@ -1,5 +1,6 @@
 """The Neovim plugin where a user goes beyond the main paths (issue "clients"), in real headless Neovim (0.7.2 and
-0.11.4) against the scripted server (tests/editors/scripted_server.py): suggestions holding non-ASCII words."""
+0.11.4) against the scripted server (tests/editors/scripted_server.py): suggestions holding non-ASCII words or a
+CRLF line break."""
 
 from __future__ import annotations
 
@@ -37,3 +38,23 @@ def test_accept_word_takes_non_ascii_words_whole(
         editor.nvim.input("<M-Right>")
         editor.wait_for(lambda: editor.lines(bufnr)[-1] == "größe = straße_länge + 名前", 5, "the last word")
         assert editor.ghost() is None
+
+
+def test_a_crlf_line_break_in_a_suggestion_is_one_line_break(
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
+) -> None:
+    (workspace / "editor_test_dos.py").write_bytes(b"x = 1\r\n")
+    command, env = scripted_command(tmp_path)
+    with neovim(workspace, nvim_binary, SETUP, command, env) as editor:
+        bufnr = editor.open("editor_test_dos.py")
+        editor.wait_ready(30)
+        assert editor.lua("return vim.bo.fileformat") == "dos"
+        editor.nvim.input("Gocrlf = ")
+        assert editor.wait_for(editor.ghost, 20, "ghost text") == "first()\nsecond()"
+        editor.nvim.input("<Tab><Esc>")
+        editor.wait_for(lambda: editor.lines(bufnr)[-1] == "second()", 5, "the accepted suggestion")
+        assert editor.lines(bufnr) == ["x = 1", "crlf = first()", "second()"]
+        editor.nvim.command("write")
+    assert (workspace / "editor_test_dos.py").read_bytes() == b"x = 1\r\ncrlf = first()\r\nsecond()\r\n"

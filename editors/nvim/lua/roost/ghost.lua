@@ -175,6 +175,12 @@ local function normalize(result, bufnr, row, col, encoding, client_id)
     if type(insert) == "table" then
       insert = insert.value -- a snippet: shown and inserted as its text
     end
+    if type(insert) == "string" then
+      -- Buffer lines hold no line ending: a CRLF (or CR) break in the text is one line break, as Neovim's own
+      -- text edits take it; split on "\n" alone it would leave a "^M" in the buffer (a dos buffer then
+      -- writes "\r\r\n").
+      insert = insert:gsub("\r\n?", "\n")
+    end
     local text, delete_after = insert, 0
     if type(insert) ~= "string" then
       text = nil
