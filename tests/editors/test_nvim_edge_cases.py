@@ -1,14 +1,16 @@
 """The Neovim plugin where a user goes beyond the main paths (issue "clients"), in real headless Neovim (0.7.2 and
 0.11.4) against the scripted server (tests/editors/scripted_server.py): suggestions holding non-ASCII words or a
-CRLF line break."""
+CRLF line break, and ``:RoostRestart`` with several buffers open."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from test_nvim import (
     NVIMS,
+    Editor,
     nvim_binary,  # noqa: F401 (fixture)
     workspace,  # noqa: F401 (fixture)
 )
@@ -17,6 +19,10 @@ from test_nvim_clients import neovim, scripted_command
 pytestmark = pytest.mark.skipif(not NVIMS, reason="Neovim is not installed (apt-get install neovim)")
 
 SETUP = "require('roost').setup({ cmd = select(1, ...), cmd_env = select(2, ...) })"
+
+
+def attached_clients(editor: Editor, bufnr: int) -> int:
+    return editor.lua("return #require('roost.util').buf_clients(...)", bufnr)
 
 
 def test_accept_word_takes_non_ascii_words_whole(
@@ -58,3 +64,51 @@ def test_a_crlf_line_break_in_a_suggestion_is_one_line_break(
         assert editor.lines(bufnr) == ["x = 1", "crlf = first()", "second()"]
         editor.nvim.command("write")
     assert (workspace / "editor_test_dos.py").read_bytes() == b"x = 1\r\ncrlf = first()\r\nsecond()\r\n"
+
+
+def crash(editor: Editor) -> None:
+    editor.lua(
+        "vim.lsp.buf_request(0, 'workspace/executeCommand', { command = 'scripted.crash' }, function() end)"
+    )
+
+
+def a_new_client(editor: Editor, before: int) -> int:
+    return editor.wait_for(
+        lambda: editor.lua(
+            "local s = require('roost').status() return s.attached and s.state == 'ready' and s.client_id ~= ..."
+            " and s.client_id",
+            before,
+        ),
+        30,
+        "a new server attached and ready",
+    )
+
+
+def test_restart_reattaches_every_buffer_and_starts_the_restart_count_afresh(
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
+) -> None:
+    command, env = scripted_command(tmp_path)
+    setup = "require('roost').setup({ cmd = select(1, ...), cmd_env = select(2, ...), max_restarts = 1 })"
+    with neovim(workspace, nvim_binary, setup, command, env) as editor:
+        shapes = editor.open("editor_test_shapes.py")
+        typing = editor.open("editor_test_typing.py")
+        editor.wait_ready(30)
+        first = editor.lua("return require('roost').status().client_id")
+        crash(editor)
+        second = a_new_client(editor, first)  # one restart allowed
+        crash(editor)
+        editor.wait_for(lambda: attached_clients(editor, typing) == 0, 30, "the crashed server gone")
+        time.sleep(1)
+        assert attached_clients(editor, shapes) == 0, "stopped twice: given up"
+
+        editor.nvim.command("RoostRestart")
+        third = a_new_client(editor, second)
+        editor.wait_for(lambda: attached_clients(editor, shapes) == 1, 30, "the other buffer reattached")
+        editor.nvim.command(f"buffer {shapes}")
+        assert editor.lua("return require('roost').status().client_id") == third
+
+        # The restart by hand started the count afresh: the next crash is restarted again.
+        crash(editor)
+        a_new_client(editor, third)

@@ -163,10 +163,24 @@ end
 
 local start_client
 local on_client_attach
+local attach_loaded
 
 local function attach(bufnr, client_id)
   if not vim.lsp.buf_is_attached(bufnr, client_id) then
     vim.lsp.buf_attach_client(bufnr, client_id)
+  end
+end
+
+--- Attaches every loaded buffer of Roost's filetypes (of `root` only, when given) to its project's server.
+attach_loaded = function(root)
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if
+      vim.api.nvim_buf_is_loaded(bufnr)
+      and vim.tbl_contains(config.filetypes, vim.bo[bufnr].filetype)
+      and (root == nil or find_root(bufnr) == root)
+    then
+      M.attach(bufnr)
+    end
   end
 end
 
@@ -196,15 +210,7 @@ local function on_exit(root, client_id, code, signal)
     return
   end
   vim.schedule(function()
-    for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
-      if
-        vim.api.nvim_buf_is_loaded(bufnr)
-        and vim.tbl_contains(config.filetypes, vim.bo[bufnr].filetype)
-        and find_root(bufnr) == root
-      then
-        M.attach(bufnr)
-      end
-    end
+    attach_loaded(root)
   end)
 end
 
@@ -279,6 +285,16 @@ function M.stop()
     end
     clients_by_root[root] = nil
   end
+end
+
+--- Stops every Roost server and starts them again for every buffer they served (all of them, not only the
+--- current one: M.stop() keeps the automatic restart from reattaching them). A restart by hand also starts the
+--- count of automatic restarts afresh, so a server that had been given up on is restarted again if it stops.
+function M.restart()
+  M.stop()
+  restarts = {}
+  attach_loaded(nil)
+  M.attach() -- the current buffer, where the user asked, even if its filetype is not one of config.filetypes
 end
 
 --- A short status for statuslines, e.g. "Roost: indexing 40%".
@@ -573,8 +589,7 @@ local function create_commands()
     require("roost.explain").show(M.client())
   end, { desc = "Roost: why no suggestion / what the last one used" })
   command("RoostRestart", function()
-    M.stop()
-    M.attach()
+    M.restart()
   end, { desc = "Roost: restart the server" })
 end
 
@@ -679,11 +694,7 @@ function M.setup(options)
     end,
   })
   -- Buffers opened before setup() (e.g. `nvim file.py` with setup in a plugin manager's config).
-  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
-    if vim.api.nvim_buf_is_loaded(bufnr) and vim.tbl_contains(config.filetypes, vim.bo[bufnr].filetype) then
-      M.attach(bufnr)
-    end
-  end
+  attach_loaded(nil)
 end
 
 return M
