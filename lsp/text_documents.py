@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
+from roost.lsp.core.text_edits import line_span
+
 # A line with its end, or the last line when it has none.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 class LspTextDocument(TextDocument):
@@ -46,18 +47,6 @@ class LspTextDocument(TextDocument):
             units += units_of(text[offset])
             offset += 1
         return offset
-
-
-def line_span(text: str, line: int) -> tuple[int, int] | None:
-    """Where LSP line ``line`` of ``text`` starts and ends (before its line end); None past the last line."""
-    start = 0
-    for _ in range(line):
-        line_end = _LINE_END.search(text, start)
-        if line_end is None:
-            return None
-        start = line_end.end()
-    line_end = _LINE_END.search(text, start)
-    return start, line_end.start() if line_end else len(text)
 
 
 class LspWorkspace(Workspace):

@@ -40,6 +40,7 @@ from roost.lsp.core.moves.move_targets import (
     module_path_for,
     rank_move_targets,
 )
+from roost.lsp.core.selection_lines import whole_lines
 from roost.lsp.core.services import Services
 from roost.lsp.core.text_edits import EditError, FileEdit, LineCharacter, TextReplacement, offset_at
 from roost.lsp.core.workspace_documents import Documents, Snapshot
@@ -388,7 +389,8 @@ class CodeActions:
             instruction = security_fix_instruction(action.finding)
             findings = [action.finding]
         else:
-            start, end = offset_at(text, action.start), offset_at(text, action.end)
+            # Its instructions (type hints, a docstring, ...) are about whole definitions.
+            start, end = whole_lines(text, offset_at(text, action.start), offset_at(text, action.end))
             instruction = action.instruction
             findings = []
         request = EditRequest(
@@ -485,6 +487,12 @@ def _enclosing_definition(snapshot: Snapshot, line: int) -> tuple[int, int]:
         if d.parent is None and d.span.start_line <= line <= d.span.end_line
     ]
     first, last = (enclosing[0].span.start_line, enclosing[0].span.end_line) if enclosing else (line, line)
-    start = offset_at(text, LineCharacter(first, 0))
-    end = offset_at(text, LineCharacter(last + 1, 0)) if last + 1 < text.count("\n") + 1 else len(text)
+    start = _row_start(text, first)
+    end = _row_start(text, last + 1) if last + 1 < text.count("\n") + 1 else len(text)
     return start, end
+
+
+def _row_start(text: str, row: int) -> int:
+    """Where tree-sitter's row ``row`` starts (its rows end at "\n" alone, LSP's lines at a lone "\r" too);
+    the last row's start for a row past the end."""
+    return len(text) - len(text.split("\n", row)[-1])

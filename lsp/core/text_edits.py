@@ -9,6 +9,7 @@ Nothing here writes a file: edits go to the editor, which applies them.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,25 +124,46 @@ def verify(edit: FileEdit, current_text: str) -> None:
 # -- positions ----------------------------------------------------------------------------------------
 
 
+# LSP's line ends, the only ones (a form feed or U+2028 is text); a lone "\r" is one.
+LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def line_span(text: str, line: int) -> tuple[int, int] | None:
+    """Where LSP line ``line`` of ``text`` starts and ends (before its line end); None past the last line."""
+    start = 0
+    if line > 0:
+        previous_end = next(itertools.islice(LINE_END.finditer(text), line - 1, None), None)
+        if previous_end is None:
+            return None
+        start = previous_end.end()
+    line_end = LINE_END.search(text, start)
+    return start, line_end.start() if line_end else len(text)
+
+
 def position_at(text: str, offset: int) -> LineCharacter:
-    """Editor position (UTF-16 code units) of a character offset."""
-    line = text.count("\n", 0, offset)
-    line_start = text.rfind("\n", 0, offset) + 1
+    """Editor position (LSP lines, UTF-16 code units) of a character offset."""
+    if "\r" in text:
+        line = line_start = 0
+        for line, line_end in enumerate(LINE_END.finditer(text, 0, offset), 1):  # noqa: B007 - the count
+            line_start = line_end.end()
+    else:  # the common case, at C speed
+        line = text.count("\n", 0, offset)
+        line_start = text.rfind("\n", 0, offset) + 1
     character = len(text[line_start:offset].encode("utf-16-le")) // 2
     return LineCharacter(line=line, character=character)
 
 
 def offset_at(text: str, position: LineCharacter) -> int:
-    """Character offset of an editor position (UTF-16 code units), clamped to the line."""
-    lines = text.split("\n")
-    line = min(position.line, len(lines) - 1) if lines else 0
-    start = sum(len(lines[i]) + 1 for i in range(line))
+    """Character offset of an editor position (LSP lines, UTF-16 code units), clamped to the line (a line
+    past the end is the last line)."""
+    span = line_span(text, position.line) or line_span(text, len(LINE_END.findall(text)))
+    assert span is not None  # the last line always exists
+    offset, end = span
     units = 0
-    for index, char in enumerate(lines[line]):
-        if units >= position.character:
-            return start + index
-        units += 2 if ord(char) > 0xFFFF else 1
-    return start + len(lines[line])
+    while offset < end and units < position.character:
+        units += 2 if ord(text[offset]) > 0xFFFF else 1
+        offset += 1
+    return offset
 
 
 def unified_diff(edits: list[FileEdit]) -> str:

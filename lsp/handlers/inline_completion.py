@@ -24,7 +24,7 @@ from roost.lsp.core.completion.pipeline import (
 )
 from roost.lsp.core.document_policy import Refused, policy_of
 from roost.lsp.core.services import services_of
-from roost.lsp.text_documents import line_span
+from roost.lsp.core.text_edits import line_span
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
