@@ -1,6 +1,6 @@
 """The Neovim plugin where a user goes beyond the main paths (issue "clients"), in real headless Neovim (0.7.2 and
 0.11.4) against the scripted server (tests/editors/scripted_server.py): suggestions holding non-ASCII words or a
-CRLF line break, and ``:RoostRestart`` with several buffers open."""
+CRLF line break, ``:RoostRestart`` with several buffers open, and a server command that is not installed."""
 
 from __future__ import annotations
 
@@ -112,3 +112,29 @@ def test_restart_reattaches_every_buffer_and_starts_the_restart_count_afresh(
         # The restart by hand started the count afresh: the next crash is restarted again.
         crash(editor)
         a_new_client(editor, third)
+
+
+def test_a_server_command_that_is_not_installed(workspace: Path, nvim_binary: str) -> None:  # noqa: F811
+    missing = str(workspace / "no-such-dir" / "roost")
+    setup = "require('roost').setup({ cmd = { ..., 'serve', '--stdio' } })"
+    with neovim(workspace, nvim_binary, setup, missing) as editor:
+        # The user's own FileType autocommand, defined after setup(): it still runs.
+        editor.nvim.command("autocmd FileType python let b:user_autocmd_ran = 1")
+        editor.nvim.command(
+            "edit editor_test_typing.py"
+        )  # pynvim raises on an error raised in the autocommand
+        assert editor.lua("return vim.b.user_autocmd_ran") == 1
+        editor.nvim.command("edit editor_test_shapes.py")
+        assert editor.lua("return vim.b.user_autocmd_ran") == 1
+        messages = editor.wait_for(
+            lambda: (
+                (text := editor.lua("return vim.fn.execute('messages')"))
+                and "Roost: could not start" in text
+                and text
+            ),
+            5,
+            "the plugin's message",
+        )
+        assert messages.count("Roost: could not start") == 1, messages
+        assert f"could not start {missing} serve --stdio" in messages
+        assert "stack traceback" not in messages and "Error executing lua" not in messages, messages

@@ -53,6 +53,8 @@ local clients_by_root = {}
 local statuses = {}
 local restarts = {}
 local stopping = {}
+-- cmd (joined) -> true once its failure to start was reported (until it starts)
+local start_failures = {}
 
 -- Decided from the option each time (not cached at load) so a test can install its own
 -- vim.lsp.inline_completion and choose the path with `inline.builtin = true` instead of faking the version.
@@ -240,21 +242,38 @@ start_client = function(root, bufnr)
       end)
     end,
   }
+  local ok
   if util.has_version(0, 10) then
     -- vim.lsp.start_client is deprecated from 0.11; vim.lsp.start starts and attaches in one go.
-    client_id = vim.lsp.start(client_config, {
+    ok, client_id = pcall(vim.lsp.start, client_config, {
       bufnr = bufnr,
       reuse_client = function()
         return false -- M.attach already looked for this root's client
       end,
     })
   else
-    client_id = vim.lsp.start_client(client_config)
+    ok, client_id = pcall(vim.lsp.start_client, client_config)
   end
-  if not client_id then
-    util.notify("could not start " .. table.concat(config.cmd, " "), vim.log.levels.ERROR)
+  if not ok or not client_id then
+    -- This runs inside the FileType autocommand: an error raised here (or an error message, which
+    -- Neovim >= 0.11 turns into one there) would abort the buffer's other FileType autocommands, the user's
+    -- and the ftplugins' after ours. Report it once the autocommand is over, and once per command.
+    local command = table.concat(config.cmd, " ")
+    if not start_failures[command] then
+      start_failures[command] = true
+      vim.schedule(function()
+        util.notify(
+          ("could not start %s%s. Set cmd in require('roost').setup({...}); :checkhealth roost"):format(
+            command,
+            ok and "" or (": " .. tostring(client_id))
+          ),
+          vim.log.levels.ERROR
+        )
+      end)
+    end
     return nil
   end
+  start_failures[table.concat(config.cmd, " ")] = nil
   clients_by_root[root] = client_id
   return client_id
 end
@@ -293,6 +312,7 @@ end
 function M.restart()
   M.stop()
   restarts = {}
+  start_failures = {}
   attach_loaded(nil)
   M.attach() -- the current buffer, where the user asked, even if its filetype is not one of config.filetypes
 end
