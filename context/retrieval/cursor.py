@@ -14,18 +14,23 @@ from dataclasses import dataclass, field
 from roost.context.facts import CLASS_LIKE_KINDS, Definition, FileFacts, SymbolKind
 
 _FUNCTION_KINDS = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
-_MEMBER_AT_CURSOR = re.compile(r"((?:super\(\s*\)|[A-Za-z_]\w*)(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\.\s*(\w*)$")
-_SPACES = re.compile(r"\s+")
+# JavaScript/TypeScript also write ``a?.b`` (optional chaining), ``a!.b`` (TypeScript's non-null assertion)
+# and ``$`` in names (``errors$``, ``$el``): read as ``a.b`` (in ``bench/retrieval_bench_js.py`` 18 of rxjs's 82
+# ``receiver.▮`` cursors had no receiver so).
+_MEMBER_AT_CURSOR = re.compile(
+    r"((?:super\(\s*\)|[A-Za-z_$][\w$]*)(?:\s*[?!]?\.\s*[A-Za-z_$][\w$]*)*)\s*[?!]?\.\s*([\w$]*)$"
+)
+_ACCESS_MARKS = re.compile(r"[\s?!]+")
 _JS_SUPER = re.compile(r"^super(?=\.|$)")
 _CLASS_SCAN_LINES = 300
 _PARTIAL_AT_CURSOR = re.compile(r"([A-Za-z_]\w*)$")
 _CONSTRUCTED = re.compile(
-    r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)\s*(?::\s*[^=\n]+?)?\s*:?=\s*(?:await\s+|new\s+|&)?"
+    r"(?<![\w.$])((?:self\.)?[A-Za-z_$][\w$]*)\s*(?::\s*[^=\n]+?)?\s*:?=\s*(?:await\s+|new\s+|&)?"
     r"([A-Za-z_][\w.]*)\s*[({]"
 )
 # ``name: Optional["X"]`` types ``name`` as ``X`` (``X | None`` is read as ``X`` by the same pattern).
 _ANNOTATED = re.compile(
-    r"(?<![\w.])((?:self\.)?[A-Za-z_]\w*)\s*:\s*(?:(?:typing\.)?Optional\s*\[\s*)?['\"]?([A-Za-z_][\w.]*)"
+    r"(?<![\w.$])((?:self\.)?[A-Za-z_$][\w$]*)\s*:\s*(?:(?:typing\.)?Optional\s*\[\s*)?['\"]?([A-Za-z_][\w.]*)"
 )
 
 
@@ -83,7 +88,7 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
         context.receiver, context.partial = called
     elif member is not None:
         # JavaScript/TypeScript ``super.x`` is Python's ``super().x``: the bases of the enclosing class.
-        context.receiver = _JS_SUPER.sub("super()", _SPACES.sub("", member.group(1)))
+        context.receiver = _JS_SUPER.sub("super()", _ACCESS_MARKS.sub("", member.group(1)))
         context.partial = member.group(2)
     else:
         partial = _PARTIAL_AT_CURSOR.search(prefix)
@@ -95,7 +100,7 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
         scan_start = max(scan_start, function.span.start_line)
     for ref in facts.references:
         if ref.receiver:
-            context.receiver_members.setdefault(_SPACES.sub("", ref.receiver), set()).add(ref.name)
+            context.receiver_members.setdefault(_ACCESS_MARKS.sub("", ref.receiver), set()).add(ref.name)
         ref_line = ref.span.start_line
         if ref_line < scan_start or ref_line > line + 3:
             continue
@@ -104,7 +109,7 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
         distance = line - ref_line if ref_line <= line else 2 * (ref_line - line)
         weight = 1.0 / (1.0 + distance / 4.0)
         if ref.receiver:
-            receiver = _SPACES.sub("", ref.receiver)
+            receiver = _ACCESS_MARKS.sub("", ref.receiver)
             key = (receiver, ref.name)
             context.near_members[key] = max(context.near_members.get(key, 0.0), weight)
             root = receiver.split(".")[0].split("(")[0]
@@ -125,8 +130,8 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
     return context
 
 
-_AFTER_CALL = re.compile(r"\)\s*\.\s*(\w*)$")
-_CALLEE = re.compile(r"((?:[A-Za-z_]\w*\s*\.\s*)*[A-Za-z_]\w*)\s*$")
+_AFTER_CALL = re.compile(r"\)\s*[?!]?\.\s*([\w$]*)$")
+_CALLEE = re.compile(r"((?:[A-Za-z_$][\w$]*\s*[?!]?\.\s*)*[A-Za-z_$][\w$]*)\s*$")
 
 
 def _call_receiver(prefix: str) -> tuple[str, str] | None:
@@ -145,7 +150,7 @@ def _call_receiver(prefix: str) -> tuple[str, str] | None:
                 callee = _CALLEE.search(prefix[:index])
                 if callee is None:
                     return None
-                return _SPACES.sub("", callee.group(1)) + "()", after.group(1)
+                return _ACCESS_MARKS.sub("", callee.group(1)) + "()", after.group(1)
     return None
 
 

@@ -108,3 +108,51 @@ def test_super_dot_lists_the_base_class_members(make_project):
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "core/Curve.js", "toJSON()")
+
+
+def _subscription_project(make_project):
+    return make_project(
+        {
+            "Subscription.ts": "export class Subscription {\n\n"
+            + _methods(40)
+            + "  unsubscribe(): void {\n    return;\n  }\n}\n",
+            "share.ts": "",
+        }
+    )
+
+
+def test_optional_chaining_and_non_null_receivers_are_typed(make_project):
+    # ``conn?.unsubscribe()`` and TypeScript's ``conn!.unsubscribe()``: the receiver is ``conn`` all the same.
+    root = _subscription_project(make_project)
+    for access in ("?.", "!."):
+        request = request_at_marker(
+            "share.ts",
+            f"""
+            import {{ Subscription }} from './Subscription';
+
+            export function share() {{
+              let conn: Subscription | null = null;
+              conn{access}<|>
+            }}
+            """,
+        )
+        result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+        assert _listed(result, "Subscription.ts", "unsubscribe(): void"), access
+
+
+def test_receiver_with_a_dollar_in_its_name_is_typed(make_project):
+    # rxjs names its observables ``errors$``; ``$`` is part of a JavaScript name.
+    root = _subscription_project(make_project)
+    request = request_at_marker(
+        "share.ts",
+        """
+        import { Subscription } from './Subscription';
+
+        export function share() {
+          const inner$ = new Subscription();
+          inner$.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "Subscription.ts", "unsubscribe(): void")
