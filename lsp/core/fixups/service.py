@@ -22,6 +22,7 @@ from roost.lsp.core.fixups.store import (
     StoredReplacement,
 )
 from roost.lsp.core.model_edits import EditFinding, Proposal, import_lines, propose_edit
+from roost.lsp.core.selection_lines import whole_lines
 from roost.lsp.core.services import Services
 from roost.lsp.core.text_edits import EditError, FileEdit, LineCharacter, TextReplacement, offset_at, verify
 from roost.lsp.core.workspace_documents import Documents
@@ -247,6 +248,7 @@ class FixupService:
         start, end = offset_at(target.text, range_start), offset_at(target.text, range_end)
         if end < start:
             start, end = end, start
+        start, end = whole_lines(target.text, start, end, single_line_too=False)
         selection = target.text[start:end]
         loop = asyncio.get_running_loop()
         gate = services.gate
