@@ -83,6 +83,9 @@ def fenced_blocks(text: str) -> list[str]:
         closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.MULTILINE)
         close = closing.search(text, body_start)
         body = text[body_start : close.start() if close else len(text)]
+        if close is None:
+            # The answer stopped inside its closing fence (a token limit, a stop string): "``" is no code.
+            body = re.sub(rf"\n[ \t]*{re.escape(fence[0])}{{1,{len(fence) - 1}}}[ \t]*\n?$", "\n", body)
         blocks.append(body[:-1] if body.endswith("\n") else body)
         if close is None:
             return blocks
