@@ -54,11 +54,11 @@ let extension: RoostExtension | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   extension = new RoostExtension(context);
-  await extension.start();
+  await extension.launch();
 }
 
 export async function deactivate(): Promise<void> {
-  await extension?.stop();
+  await extension?.dispose();
   extension = undefined;
 }
 
@@ -92,6 +92,13 @@ class RoostExtension {
     this.cursorIdleDelayMs ?? DEFAULT_CURSOR_IDLE_DELAY_MS,
     (params) => this.sendCursorIdle(params),
   );
+  /**
+   * The start, each restart and the final stop, one after another. Run side by side (two launch settings
+   * changed in a row: the Settings editor writes as the user types a path), both restarts stopped the same
+   * server and each started one: two servers ran, and the first was never stopped, not even on deactivate.
+   */
+  private lifecycle: Promise<void> = Promise.resolve();
+  private disposed = false;
 
   constructor(context: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel("Roost", { log: true });
@@ -136,7 +143,27 @@ class RoostExtension {
     );
   }
 
-  async start(): Promise<void> {
+  /** Starts the server (after any start, restart or stop in progress). */
+  launch(): Promise<void> {
+    return this.inTurn(() => this.start());
+  }
+
+  /** Stops the server for good (after any start or restart in progress): nothing starts one again. */
+  dispose(): Promise<void> {
+    this.disposed = true;
+    return this.inTurn(() => this.stop());
+  }
+
+  private inTurn(step: () => Promise<void>): Promise<void> {
+    const run = this.lifecycle.then(step);
+    this.lifecycle = run.catch((error: unknown) => this.log.error(`the server's start or stop failed: ${String(error)}`));
+    return run;
+  }
+
+  private async start(): Promise<void> {
+    if (this.disposed) {
+      return;
+    }
     const launch = serverLaunch(readSetting());
     const serverOptions: ServerOptions = {
       command: launch.command,
@@ -220,7 +247,7 @@ class RoostExtension {
     });
   }
 
-  async stop(): Promise<void> {
+  private async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
     if (client) {
@@ -232,10 +259,12 @@ class RoostExtension {
     }
   }
 
-  async restart(): Promise<void> {
+  restart(): Promise<void> {
     this.restarts.reset();
-    await this.stop();
-    await this.start();
+    return this.inTurn(async () => {
+      await this.stop();
+      await this.start();
+    });
   }
 
   private registerAcceptedForwarder(client: LanguageClient): void {

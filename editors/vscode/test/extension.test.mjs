@@ -1,0 +1,37 @@
+// @ts-check
+// The compiled extension (out/extension.js) itself, run under node with test doubles for `vscode` and
+// `vscode-languageclient/node` (test/fakeVscode.mjs): what happens to the server as settings change.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { changeSettings, loadExtension, recorded, runningClients, sleep } from "./fakeVscode.mjs";
+
+const extension = loadExtension();
+
+/** Waits until no server is starting or stopping. */
+async function settled() {
+  for (let round = 0; round < 200; round++) {
+    await sleep(10);
+    if (recorded.clients.every((client) => client.state !== "starting" && client.state !== "stopping")) {
+      await sleep(50);
+      if (recorded.clients.every((client) => client.state !== "starting" && client.state !== "stopping")) {
+        return;
+      }
+    }
+  }
+  throw new Error("the servers did not settle");
+}
+
+test("launch settings changed twice in a row: one server runs, the last one asked for; none after deactivate", async () => {
+  await extension.activate({ subscriptions: [] });
+  assert.deepEqual(runningClients().map((client) => client.serverOptions.command), ["roost"]);
+  // The Settings editor writes as the user types: the second change comes while the first restart runs.
+  changeSettings({ "server.command": "/opt/a/roost" });
+  await sleep(5);
+  changeSettings({ "server.command": "/opt/b/roost" });
+  await settled();
+  assert.deepEqual(runningClients().map((client) => client.serverOptions.command), ["/opt/b/roost"]);
+  await extension.deactivate();
+  await settled();
+  assert.deepEqual(runningClients(), [], "a server is left running after deactivate");
+});
