@@ -45,6 +45,7 @@ from roost.context.languages._common import (
     text,
     unquote,
 )
+from roost.context.languages._ecmascript_fields import instance_fields_to_classes
 from roost.context.languages._ecmascript_resolve import parse_jsonc as parse_jsonc  # re-exported (tests)
 from roost.context.languages._ecmascript_resolve import resolve_specifier
 from roost.context.languages.base import (
@@ -128,6 +129,9 @@ def _definition(
         if found is None:
             return None
         kind, signature = found
+    elif kind_name == "instance_field":  # ``this.x = …``: its first line, as a field's declaration
+        kind = SymbolKind.FIELD
+        signature = signature_text(source, node.start_byte, node.end_byte).split("\n", 1)[0]
     else:
         kind = SymbolKind(kind_name)
         if kind is SymbolKind.METHOD and name == "constructor" and node.type == "method_definition":
@@ -355,7 +359,7 @@ def outline_ecmascript(
             if raw is not None and raw.name_node.start_byte not in skips.name_starts:
                 skips.name_starts.add(raw.name_node.start_byte)
                 raws.append(raw)
-    facts.definitions = qualify(raws)
+    facts.definitions = instance_fields_to_classes(qualify(raws))
     facts.imports.sort(key=lambda imp: (imp.span.start_line, imp.span.start_col))
     return facts, skips
 

@@ -156,3 +156,29 @@ def test_receiver_with_a_dollar_in_its_name_is_typed(make_project):
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "Subscription.ts", "unsubscribe(): void")
+
+
+def test_fields_assigned_in_the_constructor_are_listed(make_project):
+    # JavaScript without class-field syntax: ``this.y = y;`` in the constructor declares the field.
+    root = make_project(
+        {
+            "math/Vector3.js": "export class Vector3 {\n\n"
+            + "  constructor(x = 0, y = 0, z = 0) {\n    this.x = x;\n    this.y = y;\n    this.z = z;\n  }\n\n"
+            + _methods(40)
+            + "}\n",
+            "math/Matrix4.js": "",
+        }
+    )
+    request = request_at_marker(
+        "math/Matrix4.js",
+        """
+        import { Vector3 } from './Vector3.js';
+
+        export function makeBasis(xAxis = new Vector3()) {
+          const axis = new Vector3();
+          return axis.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "math/Vector3.js", "this.y = y;")

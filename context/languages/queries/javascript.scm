@@ -10,6 +10,12 @@
 (class_declaration name: (identifier) @name) @def.class
 (method_definition name: (_) @name) @def.method
 (field_definition property: (_) @name) @def.field
+; ``this.x = …`` written directly in a method's body: a field of the class (``_ecmascript_fields``).
+(method_definition
+  body: (statement_block
+    (expression_statement
+      (assignment_expression
+        left: (member_expression object: (this) property: (property_identifier) @name)) @def.instance_field)))
 ; const/let/var bindings: Python decides function vs constant vs local from the value and the position.
 ; Only bindings that can matter to other code: functions/classes anywhere (nested ones qualify by their
 ; scope), and any binding at module (or TS namespace) level. Other locals are never matched at all.

@@ -18,6 +18,12 @@
 (abstract_method_signature name: (_) @name) @def.method
 (public_field_definition name: (_) @name) @def.field
 (interface_body (property_signature name: (_) @name) @def.field)
+; ``this.x = …`` written directly in a method's body: a field of the class (``_ecmascript_fields``).
+(method_definition
+  body: (statement_block
+    (expression_statement
+      (assignment_expression
+        left: (member_expression object: (this) property: (property_identifier) @name)) @def.instance_field)))
 ; Only bindings that can matter to other code: functions/classes anywhere (nested ones qualify by their
 ; scope), and any binding at module (or TS namespace) level. Other locals are never matched at all.
 (variable_declarator
