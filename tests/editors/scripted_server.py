@@ -9,7 +9,8 @@ same tests also run against the real ``roost serve --stdio``.
 Scripted behaviour:
 - inline completion: the line before the cursor ending in ``return `` gets ``width * height`` (and a second
   item ``height * width`` for cycling); ending in one of ``OTHER_ANSWERS``' keys, that answer (non-ASCII words,
-  a CRLF line break); anything else gets nothing.
+  a CRLF line break); a line holding ``FAIL`` before the cursor gets an error (as a server whose backend raises);
+  anything else gets nothing.
 - every inline request is logged (``scripted.inlineRequests`` answers the lines before the cursor), and
   ``roost/explainCompletion`` answers "offered" after ``return ``, "empty" elsewhere, "nothing_yet" before.
 - ``roost.fixup.start``: proposes the range's text with ``# <instruction>`` inserted above it; ``reply`` adds
@@ -75,6 +76,8 @@ def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompl
     before = line[: params.position.character]
     inline_requests.append(before)
     last_inline[params.text_document.uri] = before
+    if "FAIL" in before:
+        raise RuntimeError("scripted failure")
     if before.endswith("return "):
         texts = ["width * height", "height * width"]
     else:

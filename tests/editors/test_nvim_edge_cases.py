@@ -1,6 +1,7 @@
 """The Neovim plugin where a user goes beyond the main paths (issue "clients"), in real headless Neovim (0.7.2 and
 0.11.4) against the scripted server (tests/editors/scripted_server.py): suggestions holding non-ASCII words or a
-CRLF line break, ``:RoostRestart`` with several buffers open, and a server command that is not installed."""
+CRLF line break, ``:RoostRestart`` with several buffers open, a server command that is not installed, and a server
+that fails every request."""
 
 from __future__ import annotations
 
@@ -138,3 +139,30 @@ def test_a_server_command_that_is_not_installed(workspace: Path, nvim_binary: st
         assert messages.count("Roost: could not start") == 1, messages
         assert f"could not start {missing} serve --stdio" in messages
         assert "stack traceback" not in messages and "Error executing lua" not in messages, messages
+
+
+def test_a_server_that_fails_every_request_is_reported_once_not_per_keystroke(
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
+) -> None:
+    command, env = scripted_command(tmp_path)
+    with neovim(workspace, nvim_binary, SETUP, command, env) as editor:
+        editor.open("editor_test_typing.py")
+        editor.wait_ready(30)
+        editor.nvim.command("messages clear")
+        editor.nvim.input("GoFAIL")
+        for key in "abcdef":  # each keystroke's request fails, answered before the next key
+            editor.lua("require('roost.ghost').last_answer = nil")
+            editor.nvim.input(key)
+            error = editor.wait_for(
+                lambda: editor.lua("local a = require('roost.ghost').last_answer return a and a.error"),
+                10,
+                f"the failed answer to {key!r}",
+            )
+            assert "scripted failure" in error
+        editor.nvim.input("<Esc>")
+        messages = editor.lua("return vim.fn.execute('messages')")
+        assert messages.count("inline completion failed") == 1, messages
+        assert "scripted failure" in messages
+        assert "scripted failure" in editor.lua("return vim.fn.execute('RoostStatus')")

@@ -38,6 +38,9 @@ local states = {}
 --- What the last inline completion answer was, for :RoostStatus and bug reports.
 M.last_answer = nil
 
+-- Whether the last answer was an error (the first of a run of them was reported).
+local failing = false
+
 local function state(bufnr)
   local s = states[bufnr]
   if not s then
@@ -154,7 +157,7 @@ local function render(bufnr)
   end
   local ok, err = pcall(vim.api.nvim_buf_set_extmark, bufnr, ns, suggestion.row, suggestion.col, opts)
   if not ok then
-    util.notify("cannot draw the suggestion: " .. tostring(err), vim.log.levels.DEBUG)
+    util.debug("cannot draw the suggestion: " .. tostring(err))
   end
 end
 
@@ -237,9 +240,20 @@ function M.request(bufnr, trigger_kind)
     local raw_items = type(result) == "table" and (result.items or result) or {}
     M.last_answer = { error = err and (err.message or vim.inspect(err)) or nil, items = #raw_items, shown = 0 }
     if err then
-      util.notify("inline completion failed: " .. M.last_answer.error, vim.log.levels.DEBUG)
+      -- Neovim's default vim.notify echoes every level, so a message per failed request would be one per
+      -- keystroke while the server keeps failing: say it once, then again only after a request succeeded.
+      if not failing then
+        failing = true
+        util.notify(
+          ("inline completion failed: %s (further failures are not shown until one succeeds; :RoostStatus)"):format(
+            M.last_answer.error
+          ),
+          vim.log.levels.WARN
+        )
+      end
       return
     end
+    failing = false
     -- An answer for text or a position the user has moved on from is dropped.
     local now_row, now_col = cursor()
     if

@@ -36,6 +36,12 @@ function M.notify(message, level)
   vim.notify("Roost: " .. message, level or vim.log.levels.INFO)
 end
 
+--- A detail for bug reports, written to the LSP log (:LspLog) rather than echoed: Neovim's default
+--- vim.notify shows every level, DEBUG included.
+function M.debug(message)
+  require("vim.lsp.log").debug("Roost: " .. message)
+end
+
 --- The client's position encoding ("utf-16" unless the server chose otherwise).
 function M.encoding(client)
   return (client and client.offset_encoding) or "utf-16"
