@@ -45,9 +45,10 @@ def require_local_engine() -> None:
         raise DependencyMissingError(local_engine_missing_message(missing))
 
 
-def local_device_summary() -> str:
-    """One line on what the in-process engine would run on (torch's version, CUDA device, bf16), for
-    ``roost doctor``. Call it only once :func:`missing_local_engine_modules` is empty."""
+def local_device_summary(cpu_weights: str = "float32") -> str:
+    """One line on what the in-process engine would run on (torch's version, CUDA device, bf16; on a CPU,
+    ``cpu_weights``: how the configuration keeps the weights there), for ``roost doctor``. Call it only once
+    :func:`missing_local_engine_modules` is empty."""
     # Deliberately lazy: this module is on the light path (no torch there), and importing torch takes
     # seconds; the engine layer is the only one that may touch torch.
     import torch
@@ -59,7 +60,7 @@ def local_device_summary() -> str:
             f"torch {torch.__version__}, CUDA {torch.version.cuda}: {torch.cuda.device_count()} × {name}, "
             f"bf16 {'yes' if bf16 else 'no'}"
         )
-    return f"torch {torch.__version__}, CPU only (no CUDA device): models run in float32 on the CPU"
+    return f"torch {torch.__version__}, CPU only (no CUDA device): models run on the CPU, {cpu_weights}"
 
 
 # Device nodes that exist only where a GPU driver is loaded (NVIDIA's, and ROCm's kernel driver).

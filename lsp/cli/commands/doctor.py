@@ -74,7 +74,20 @@ def check_local_engine(config: RoostConfig) -> Check:
             f"{config.backend.kind!r} runs the model here",
             f'{LOCAL_EXTRA_INSTALL}, or set backend.kind = "openai" and backend.endpoint',
         )
-    return Check("engine", True, local_device_summary(), required=required)
+    return Check("engine", True, local_device_summary(cpu_weights_described(config)), required=required)
+
+
+def cpu_weights_described(config: RoostConfig) -> str:
+    """How the in-process engine keeps the model's weights on a CPU under ``config`` (the choice of
+    ``transformers_backend``: int8 linear layers by default, not the float32 doctor used to name)."""
+    model = config.model
+    if model.dtype != "auto":
+        return f"weights in {model.dtype}"
+    if model.quantization != "none":
+        return f"weights quantized to {model.quantization}"
+    if model.cpu_weights == "int8" and model.compile == "off":
+        return "linear layers' weights in int8 (model.cpu_weights)"
+    return "weights in float32"
 
 
 def check_backend(config: RoostConfig) -> Check:
