@@ -54,6 +54,8 @@ from roost.context.languages.base import LanguageSupport, bases_in_signature
 # How deep import, re-export and base-class chains are followed (cycles are cut by a seen-set anyway).
 _MAX_HOPS = 12
 _RETURN_TYPE = re.compile(r"->\s*['\"]?([A-Za-z_][\w.]*)")
+# TypeScript's ``function f(…): Foo<T>``: the annotation after the parameters closes the signature.
+_TS_RETURN_TYPE = re.compile(r"\)\s*:\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)[^():=]*$")
 # A variable's value that names its class: ``x = Cls(...)``, ``x = new Cls(...)``, ``x := Cls{``.
 # Block comments between ``=`` and the call are bundler annotations: ``const _v = /*@__PURE__*/ new Vector3()``.
 _CONSTRUCTED = re.compile(r"=\s*(?:/\*.*?\*/\s*)*(?:new\s+)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*[({]")
@@ -633,7 +635,8 @@ class Resolver:
         """The class a function's annotation says it returns (``def make() -> Foo``)."""
         if function.definition is None:
             return None
-        match = _RETURN_TYPE.search(function.definition.signature)
+        signature = function.definition.signature
+        match = _RETURN_TYPE.search(signature) or _TS_RETURN_TYPE.search(signature)
         if match is None:
             return None
         classes = [t for t in self.expression(function.path, match.group(1)) if is_class(t)]

@@ -182,3 +182,30 @@ def test_fields_assigned_in_the_constructor_are_listed(make_project):
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "math/Vector3.js", "this.y = y;")
+
+
+def test_a_call_receiver_is_typed_by_its_typescript_return_annotation(make_project):
+    # rxjs: ``innerFrom(input).subscribe(…)`` where ``innerFrom(…): Observable<T>``.
+    root = make_project(
+        {
+            "Observable.ts": "export class Observable<T> {\n\n"
+            + _methods(40)
+            + "  subscribe(observer?: Partial<Observer<T>>): Subscription {\n    return null;\n  }\n}\n",
+            "innerFrom.ts": "import { Observable } from './Observable';\n\n"
+            "export function innerFrom<T>(input: ObservableInput<T>): Observable<T> {\n"
+            "  return new Observable<T>();\n}\n",
+            "defer.ts": "",
+        }
+    )
+    request = request_at_marker(
+        "defer.ts",
+        """
+        import { innerFrom } from './innerFrom';
+
+        export function defer(factory) {
+          return innerFrom(factory()).<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "Observable.ts", "subscribe(observer?: Partial<Observer<T>>): Subscription")
