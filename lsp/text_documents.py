@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
-from roost.lsp.core.text_edits import line_span
+from roost.lsp.core.text_edits import LineCharacter, clamped_offset
 
 # A line with its end, or the last line when it has none.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -29,24 +29,11 @@ class LspTextDocument(TextDocument):
         return tuple(_LINE.findall(self.source))
 
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
+        # Roost offers UTF-16 positions alone (RoostProtocol.lsp_initialize), which clamped_offset counts.
         text = self.source
-        start = self.offset_of(text, change.range.start)
-        end = self.offset_of(text, change.range.end)
+        start = clamped_offset(text, LineCharacter(change.range.start.line, change.range.start.character))
+        end = clamped_offset(text, LineCharacter(change.range.end.line, change.range.end.character))
         self._source = text[:start] + change.text + text[max(start, end) :]
-
-    def offset_of(self, text: str, position: types.Position) -> int:
-        """The string offset of ``position`` in ``text``: a line past the end is the end of the text, a
-        character past its line's end is that end (and one inside a surrogate pair, the pair's end)."""
-        span = line_span(text, position.line)
-        if span is None:
-            return len(text)
-        offset, stop = span
-        units_of = self.position_codec.client_num_units
-        units = 0
-        while offset < stop and units < position.character:
-            units += units_of(text[offset])
-            offset += 1
-        return offset
 
 
 class LspWorkspace(Workspace):

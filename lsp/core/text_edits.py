@@ -140,6 +140,20 @@ def line_span(text: str, line: int) -> tuple[int, int] | None:
     return start, line_end.start() if line_end else len(text)
 
 
+def clamped_offset(text: str, position: LineCharacter) -> int:
+    """Character offset of an editor position as LSP reads a change's range: a line past the end is the end
+    of the text, a character past its line's end is that end (one inside a surrogate pair, the pair's)."""
+    span = line_span(text, position.line)
+    if span is None:
+        return len(text)
+    offset, end = span
+    units = 0
+    while offset < end and units < position.character:
+        units += 2 if ord(text[offset]) > 0xFFFF else 1
+        offset += 1
+    return offset
+
+
 def position_at(text: str, offset: int) -> LineCharacter:
     """Editor position (LSP lines, UTF-16 code units) of a character offset."""
     if "\r" in text:
@@ -156,14 +170,8 @@ def position_at(text: str, offset: int) -> LineCharacter:
 def offset_at(text: str, position: LineCharacter) -> int:
     """Character offset of an editor position (LSP lines, UTF-16 code units), clamped to the line (a line
     past the end is the last line)."""
-    span = line_span(text, position.line) or line_span(text, len(LINE_END.findall(text)))
-    assert span is not None  # the last line always exists
-    offset, end = span
-    units = 0
-    while offset < end and units < position.character:
-        units += 2 if ord(text[offset]) > 0xFFFF else 1
-        offset += 1
-    return offset
+    last_line = len(LINE_END.findall(text))
+    return clamped_offset(text, LineCharacter(min(position.line, last_line), position.character))
 
 
 def unified_diff(edits: list[FileEdit]) -> str:

@@ -1,8 +1,9 @@
 """LSP ``contentChanges`` → the index's :class:`~roost.context.buffers.BufferEdit`s.
 
-LSP positions count UTF-16 code units; the index counts UTF-8 bytes. The conversion needs the line each
-position is on *before* that change, so it is given the text before the notification (the server's copy
-from the previous event) and replays the changes on it when there are several.
+LSP positions count UTF-16 code units on LSP's lines; the index counts UTF-8 bytes on rows that end at
+"\n" alone. The conversion needs the text each position is in *before* that change, so it is given the
+text before the notification (the server's copy from the previous event) and replays the changes on it
+when there are several.
 """
 
 from __future__ import annotations
@@ -12,50 +13,33 @@ from collections.abc import Callable, Sequence
 from lsprotocol import types
 
 from roost.context.buffers import BufferEdit
-from roost.context.positions import utf16_to_byte_col
+from roost.lsp.core.text_edits import LineCharacter, clamped_offset
 
 
-def _line(text: str, line: int) -> str:
-    parts = text.split("\n", line + 1)
-    return parts[line] if line < len(parts) else ""
-
-
-def _char_offset(text: str, position: types.Position) -> int:
-    """Character offset of an LSP position in ``text`` (lines split on ``\\n``, like the index)."""
-    lines = text.split("\n", position.line + 1)
-    if position.line >= len(lines):
-        return len(text)
-    start = sum(len(line) + 1 for line in lines[: position.line])
-    line_text = lines[position.line]
-    units = 0
-    for index, char in enumerate(line_text):
-        if units >= position.character:
-            return start + index
-        units += 2 if ord(char) > 0xFFFF else 1
-    return start + len(line_text)
+def _row_and_byte_col(text: str, offset: int) -> tuple[int, int]:
+    """The index's row (rows end at "\n" alone, as tree-sitter's do) and UTF-8 byte column of an offset."""
+    row_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset), len(text[row_start:offset].encode("utf-8", "surrogatepass"))
 
 
 def buffer_edits(
     previous_text: str, changes: Sequence[types.TextDocumentContentChangeEvent]
 ) -> list[BufferEdit] | None:
     """The changes as byte-column edits against ``previous_text``, in order; None when one of them
-    replaces the whole document (then only the full text says what the buffer is)."""
+    replaces the whole document (then only the full text says what the buffer is). A change's range is
+    read as the editor's document store reads it (LSP's lines, where a lone "\r" ends one too, and
+    positions past a line's or the document's end clamped), so that the edits give the editor's text."""
     edits: list[BufferEdit] = []
     text = previous_text
     for number, change in enumerate(changes):
         if not isinstance(change, types.TextDocumentContentChangePartial):
             return None
         start, end = change.range.start, change.range.end
-        if text.isascii():
-            # One byte per UTF-16 unit: the columns are the same (clamping happens in the buffer).
-            start_col, end_col = start.character, end.character
-        else:
-            start_col = utf16_to_byte_col(_line(text, start.line), start.character)
-            end_col = utf16_to_byte_col(_line(text, end.line), end.character)
-        edits.append(BufferEdit(start.line, start_col, end.line, end_col, change.text))
+        low = clamped_offset(text, LineCharacter(start.line, start.character))
+        high = max(low, clamped_offset(text, LineCharacter(end.line, end.character)))
+        edits.append(BufferEdit(*_row_and_byte_col(text, low), *_row_and_byte_col(text, high), change.text))
         if number + 1 < len(changes):  # the next change's positions are against the text after this one
-            low, high = _char_offset(text, start), _char_offset(text, end)
-            text = text[:low] + change.text + text[max(low, high) :]
+            text = text[:low] + change.text + text[high:]
     return edits
 
 
