@@ -34,7 +34,10 @@ def register(server: RoostServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def on_save(ls: RoostServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.emit_document_event("save", params.text_document.uri)
+        # A save of a document the editor never opened (a client's slip) has no buffer to read: pygls would
+        # read the file, which may not exist; the disk watcher sees a saved file anyway.
+        if ls.is_document_open(params.text_document.uri):
+            ls.emit_document_event("save", params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls: RoostServer, params: types.DidCloseTextDocumentParams) -> None:
