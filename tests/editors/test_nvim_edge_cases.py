@@ -1,7 +1,7 @@
 """The Neovim plugin where a user goes beyond the main paths (issue "clients"), in real headless Neovim (0.7.2 and
 0.11.4) against the scripted server (tests/editors/scripted_server.py): suggestions holding non-ASCII words or a
-CRLF line break, ``:RoostRestart`` with several buffers open, a server command that is not installed, and a server
-that fails every request."""
+CRLF line break, ``:RoostRestart`` with several buffers open, a server command that is not installed, a server
+that fails every request, and the keys' fallback to the user's Lua mappings."""
 
 from __future__ import annotations
 
@@ -166,3 +166,30 @@ def test_a_server_that_fails_every_request_is_reported_once_not_per_keystroke(
         assert messages.count("inline completion failed") == 1, messages
         assert "scripted failure" in messages
         assert "scripted failure" in editor.lua("return vim.fn.execute('RoostStatus')")
+
+
+def test_tab_falls_back_to_the_users_lua_mapping_also_after_setup_runs_again(
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
+) -> None:
+    command, env = scripted_command(tmp_path)
+    # A completion plugin's <Tab>: a Lua function (Neovim 0.7's maparg() gives it as a number).
+    user_tab = "vim.keymap.set('i', '<Tab>', function() vim.api.nvim_put({ 'USER' }, 'c', false, true) end)"
+    with neovim(workspace, nvim_binary, f"{user_tab}; {SETUP}", command, env) as editor:
+        bufnr = editor.open("editor_test_typing.py")
+        editor.wait_ready(30)
+        editor.nvim.input("Go<Tab>x<Esc>")
+        editor.wait_for(lambda: editor.mode() == "n", 10, "normal mode")
+        assert editor.lines(bufnr)[-1] == "USERx", editor.messages()
+        # A re-sourced config runs setup() again: <Tab> is then Roost's, and still falls back to the user's.
+        editor.lua(SETUP, command, env)
+        editor.nvim.input("o<Tab>y<Esc>")
+        editor.wait_for(lambda: editor.mode() == "n", 10, "normal mode")
+        assert editor.lines(bufnr)[-1] == "USERy", editor.messages()
+        editor.nvim.input("o    return ")
+        assert editor.wait_for(editor.ghost, 20, "ghost text") == "width * height"
+        editor.nvim.input("<Tab><Esc>")
+        editor.wait_for(
+            lambda: editor.lines(bufnr)[-1] == "    return width * height", 10, "the accepted text"
+        )

@@ -413,14 +413,32 @@ local function fallback(lhs, previous)
   end
 end
 
+--- What `lhs` is mapped to in Insert mode now (maparg()'s dictionary), or nil.
+local function insert_mapping(lhs)
+  local previous = vim.fn.maparg(lhs, "i", false, true)
+  if type(previous) ~= "table" or vim.tbl_isempty(previous) then
+    return nil
+  end
+  if previous.callback ~= nil and type(previous.callback) ~= "function" then
+    -- Neovim 0.7's maparg() gives a Lua mapping's function as a number, which Lua cannot call (calling it
+    -- failed at every key press without a suggestion, and the user's mapping, e.g. a completion plugin's
+    -- <Tab>, never ran); nvim_get_keymap gives the function itself.
+    local maps = previous.buffer == 1 and vim.api.nvim_buf_get_keymap(0, "i") or vim.api.nvim_get_keymap("i")
+    previous.callback = nil
+    for _, map in ipairs(maps) do
+      if map.lhs == previous.lhs and type(map.callback) == "function" then
+        previous.callback = map.callback
+      end
+    end
+  end
+  return previous
+end
+
 local function map_key(lhs, description, action)
   if not lhs or lhs == false then
     return
   end
-  local previous = vim.fn.maparg(lhs, "i", false, true)
-  if type(previous) ~= "table" or vim.tbl_isempty(previous) then
-    previous = nil
-  end
+  local previous = insert_mapping(lhs)
   vim.keymap.set("i", lhs, function()
     if not action() then
       fallback(lhs, previous)
