@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, PyglsError
@@ -252,7 +253,9 @@ class RoostServer(LanguageServer):
 
     # -- documents -----------------------------------------------------------------------------
     def is_document_open(self, uri: str) -> bool:
-        return uri in self.workspace.text_documents
+        # pygls keys its documents by the unquoted URI: an editor's "my%20file.py" (VS Code quotes spaces,
+        # non-ASCII names and a Windows drive's colon) is open under "my file.py".
+        return unquote(uri) in self.workspace.text_documents
 
     def emit_document_event(self, event: DocumentEvent, uri: str) -> None:
         for listener in list(self.document_listeners):

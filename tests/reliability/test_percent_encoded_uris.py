@@ -1,0 +1,39 @@
+"""A document whose URI the editor percent-encodes (a space or a non-ASCII letter in its path; VS Code also
+encodes a Windows drive's colon) counts as open, and gets completions.
+
+Before: pygls keeps open documents under the unquoted URI, and the server asked for the editor's quoted one,
+so every completion in such a file was refused as "not opened". Found while building the session fuzz
+(test_session_fuzz).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from raw_client import RawClient
+from reliability_support import FakeOpenAI, fake_backend_options
+
+
+@pytest.mark.parametrize("name", ["my file.py", "caf\u00e9.py"])
+def test_a_percent_encoded_uri_gets_completions(tmp_path: Path, name: str) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    uri = (root / name).as_uri()
+    assert "%" in uri
+    with FakeOpenAI(rules=[("", "pass")]) as fake, RawClient(root) as client:
+        client.initialize(fake_backend_options(fake))
+        text = "def f():\n    return "
+        client.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+        )
+        params = {
+            "textDocument": {"uri": uri},
+            "position": {"line": 1, "character": 11},
+            "context": {"triggerKind": 1},
+        }
+        result = client.request("textDocument/inlineCompletion", params)["result"]
+        details = client.request("roost/completionDetails", {"uri": uri})["result"]
+    assert details["source"] != "refused", details["message"]
+    assert [item["insertText"] for item in result["items"]] == ["pass"]
