@@ -18,6 +18,7 @@ from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import cattrs
 from cattrs.v import format_exception
@@ -121,6 +122,19 @@ class RoostProtocol(LanguageServerProtocol):
         # pygls made its workspace in there; no document can be open before initialize is answered.
         self._workspace = with_lsp_lines(self.workspace)
         return result
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        """pygls' didChange, except that a change of a document the editor never opened (or closed: a
+        client's slip) is logged and dropped; pygls raised a KeyError, which the user saw as a server error
+        on every keystroke."""
+        uri = params.text_document.uri
+        if unquote(uri) not in self.workspace.text_documents:
+            log.warning("didChange of %s, which the editor has not opened; ignored", uri)
+            return
+        yield from super().lsp_text_document__did_change(params)
 
     # -- every request gets an answer -------------------------------------------------------------
     def handle_body(self, body: bytes) -> None:
