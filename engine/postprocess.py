@@ -393,13 +393,14 @@ def balance_brackets(text: str, ctx: CompletionContext) -> str:
     return text
 
 
-def _quote_open_at_end(line: str, language: str) -> str | None:
-    """The quote of the string literal ``line`` ends inside, or None (outside one, after a line comment, or
-    where quotes are not simple: a triple-quoted string, a Rust lifetime)."""
+def _string_open_at_end(line: str, language: str) -> tuple[str, int] | None:
+    """The quote of the string literal ``line`` ends inside and where it opened, or None (outside one,
+    after a line comment, or where quotes are not simple: a triple-quoted string, a Rust lifetime)."""
     if '"""' in line or "'''" in line:
         return None
     comment = _LINE_COMMENT.get(language, "//")
     quote: str | None = None
+    opened = 0
     i = 0
     while i < len(line):
         ch = line[i]
@@ -410,11 +411,11 @@ def _quote_open_at_end(line: str, language: str) -> str | None:
             if ch == quote:
                 quote = None
         elif ch in '"`' or (ch == "'" and language != "rust"):
-            quote = ch
+            quote, opened = ch, i
         elif line.startswith(comment, i):
             return None
         i += 1
-    return quote
+    return None if quote is None else (quote, opened)
 
 
 def _closing_quote(line: str, quote: str) -> int | None:
@@ -433,13 +434,61 @@ def _closing_quote(line: str, quote: str) -> int | None:
 def stay_in_string(text: str, ctx: CompletionContext) -> str:
     """Do not close a string the rest of the line already closes: in ``log("chunk`` + ``");`` (the editor
     closed the quote), a suggestion ``size = ", n);`` becomes ``size = `` and the line reads right, instead
-    of the suffix's quote opening a new string. Only the suggestion's first line is looked at: a string
-    literal (other than a template literal) ends on its line."""
-    quote = _quote_open_at_end(ctx.current_line_prefix, ctx.language)
-    if quote is None or _closing_quote(ctx.current_line_suffix, quote) is None:
+    of the suffix's quote opening a new string; nor a bracket the rest of the string closes. Only the
+    suggestion's first line is looked for the quote: a string literal (other than a template literal) ends
+    on its line."""
+    opened = _string_open_at_end(ctx.current_line_prefix, ctx.language)
+    if opened is None:
+        return text
+    quote, start = opened
+    close = _closing_quote(ctx.current_line_suffix, quote)
+    if close is None:
         return text
     end = _closing_quote(text.split("\n", 1)[0], quote)
-    return text if end is None else text[:end]
+    kept = text if end is None else text[:end]
+    return _close_string_brackets_once(
+        kept, ctx.current_line_prefix[start + 1 :], ctx.current_line_suffix[:close]
+    )
+
+
+def _close_string_brackets_once(text: str, before: str, after: str) -> str:
+    """In a string, brackets opened before the cursor (an f-string's ``{``, a template literal's ``${``)
+    that the rest of the string closes are not closed again: ``f"Hello {`` + ``}"`` with ``name}!`` keeps
+    ``name``. Brackets in a string are plain characters: no quotes or comments to skip."""
+    stack: list[str] = []
+    for ch in before:
+        if ch in _OPENERS:
+            stack.append(ch)
+        elif ch in _CLOSERS and stack and stack[-1] == _CLOSERS[ch]:
+            stack.pop()
+    closes = 0
+    own: list[str] = []
+    for ch in after:
+        if ch in _OPENERS:
+            own.append(ch)
+        elif ch in _CLOSERS:
+            if own:
+                own.pop()
+            elif closes < len(stack) and stack[-1 - closes] == _CLOSERS[ch]:
+                closes += 1
+            else:
+                break
+    if closes == 0:
+        return text
+    allowed = len(stack) - closes
+    own = []
+    closed_outer = 0
+    for position, ch in enumerate(text):
+        if ch in _OPENERS:
+            own.append(ch)
+        elif ch in _CLOSERS:
+            if own:
+                own.pop()
+            else:
+                closed_outer += 1
+                if closed_outer > allowed:
+                    return text[:position]
+    return text
 
 
 # -------------------------------------------------------------------------------------- the pipeline

@@ -40,3 +40,15 @@ def test_triple_quotes_and_rust_lifetimes_are_left_alone() -> None:
     assert stay_in_string("a str) -> &'a str", ctx("fn f<'a>(x: &'", "a str) {\n", "rust")) == (
         "a str) -> &'a str"
     )
+
+
+def test_a_bracket_the_rest_of_the_string_closes_is_not_closed_again() -> None:
+    """At ``f"Hello {‸}"`` (the editor closed the brace) the 0.5B suggested ``name}!``: the accepted line read
+    ``f"Hello {name}!}"``, which Python rejects."""
+    fstring = ctx('def hello(name):\n    return f"Hello {', '}"\n', "python")
+    assert postprocess("name}!", fstring) == "name"
+    template = ctx("const s = `Hi ${", "}`;\n")
+    assert postprocess("user.name}!`;", template) == "user.name"
+    # The suggestion's own brackets, and one the rest of the string does not close, are kept.
+    assert stay_in_string("{a}", ctx('x = f"', '"\n', "python")) == "{a}"
+    assert stay_in_string("a} b", ctx('x = f"{', ' b"\n', "python")) == "a} b"
