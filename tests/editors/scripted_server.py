@@ -17,6 +17,7 @@ Scripted behaviour:
   ``# <message>``; ``accept`` applies the proposal; ``undo`` puts the original text back.
 - ``roost/status``: "indexing", then "ready" at once, or (``ROOST_SCRIPTED_READY=on-command``) only when the
   ``scripted.ready`` command says so.
+- ``workspace/didChangeConfiguration`` settings are logged (``scripted.configurations`` answers them, in order).
 - ``roost/cursorIdle`` notifications are logged (``scripted.cursorIdle`` answers their params, in order) and
   counted in ``roost/debugStats``'s ``prefetch.notifications``, as the real server counts them.
 - code action on ``rectangle_area``: "Rename rectangle_area to area_of_rectangle in 2 files", resolved to one
@@ -44,6 +45,7 @@ session_ids = itertools.count(1)
 inline_requests: list[str] = []  # the line before the cursor of every inline completion request
 last_inline: dict[str, str] = {}  # uri -> the line before the cursor of its last request
 cursor_idle: list[dict[str, Any]] = []  # the params of every roost/cursorIdle notification
+configurations: list[Any] = []  # the settings of every workspace/didChangeConfiguration
 
 OLD_NAME, NEW_NAME = "rectangle_area", "area_of_rectangle"
 # The line before the cursor ending in a key -> the one suggestion offered there.
@@ -135,6 +137,16 @@ def _plain(value: Any) -> Any:
 @server.command("scripted.cursorIdle")
 def cursor_idle_log(_: LanguageServer) -> list[dict[str, Any]]:
     return cursor_idle
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def on_configuration(params: types.DidChangeConfigurationParams) -> None:
+    configurations.append(_plain(params.settings))
+
+
+@server.command("scripted.configurations")
+def configuration_log(_: LanguageServer) -> list[Any]:
+    return configurations
 
 
 @server.feature("roost/debugStats")

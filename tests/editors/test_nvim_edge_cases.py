@@ -193,3 +193,42 @@ def test_tab_falls_back_to_the_users_lua_mapping_also_after_setup_runs_again(
         editor.wait_for(
             lambda: editor.lines(bufnr)[-1] == "    return width * height", 10, "the accepted text"
         )
+
+
+def test_setup_run_again_forwards_changed_settings_to_the_running_server(
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
+) -> None:
+    command, env = scripted_command(tmp_path)
+    setup = "local cmd, env, budget = ...; require('roost').setup({ cmd = cmd, cmd_env = env, settings = { context = { budget = budget } } })"
+    with neovim(workspace, nvim_binary, setup, command, env, 1024) as editor:
+        editor.open("editor_test_typing.py")
+        editor.wait_ready(30)
+        first = editor.lua("return require('roost').status().client_id")
+        editor.lua(setup, command, env, 4096)  # a re-sourced config with another budget
+        received = editor.wait_for(
+            lambda: (
+                (log := configurations(editor))
+                and log[-1] == {"roost": {"context": {"budget": 4096}}}
+                and log
+            ),
+            10,
+            "the new settings at the server",
+        )
+        assert editor.lua("return require('roost').status().client_id") == first, (
+            "the same server, not a restart"
+        )
+        # workspace/configuration answers the new settings too.
+        assert editor.lua("return require('roost').client().config.settings") == received[-1]
+        editor.lua(setup, command, env, 4096)  # unchanged: nothing more is sent
+        time.sleep(0.5)
+        assert configurations(editor) == received
+
+
+def configurations(editor: Editor) -> list[object]:
+    return editor.lua(
+        "local r = vim.lsp.buf_request_sync(0, 'workspace/executeCommand',"
+        " {command = 'scripted.configurations'}, 5000)"
+        " for _, answer in pairs(r or {}) do return answer.result end"
+    )

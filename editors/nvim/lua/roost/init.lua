@@ -712,11 +712,30 @@ function M.lsp_config()
   }
 end
 
+--- Tells the servers setup() started about the settings of a setup() run again (a re-sourced config), as
+--- an editor does with workspace/didChangeConfiguration: the server applies it live. Without this they kept
+--- the settings they started with until :RoostRestart.
+local function forward_settings()
+  local settings = { roost = vim.deepcopy(config.settings) }
+  for _, client_id in pairs(clients_by_root) do
+    local client = vim.lsp.get_client_by_id(client_id)
+    if client and not vim.deep_equal(client.config.settings, settings) then
+      -- What workspace/configuration answers from: client.config.settings before 0.11, client.settings after.
+      client.config.settings = settings
+      if client.settings ~= nil then
+        client.settings = settings
+      end
+      util.call(client, "notify", "workspace/didChangeConfiguration", { settings = settings })
+    end
+  end
+end
+
 function M.setup(options)
   if not check_version() then
     return
   end
   M.configure(options)
+  forward_settings()
   local group = vim.api.nvim_create_augroup("roost", { clear = true })
   vim.api.nvim_create_autocmd("FileType", {
     group = group,
