@@ -171,9 +171,15 @@ class RoostExtension {
       // No `transport`: the client would append its own `--stdio`; the args already say how to talk.
       options: { env: { ...process.env, ...launch.env } },
     };
+    // What `initialize` carried: a setting changed after it, while the server started, is sent once it runs
+    // (onConfigurationChanged sends nothing to a server that is not running yet).
+    let sentSettings: string | undefined;
     const clientOptions: LanguageClientOptions = {
       documentSelector: this.documentSelector,
-      initializationOptions: () => roostSection(readSetting()),
+      initializationOptions: () => {
+        sentSettings = JSON.stringify(roostSection(readSetting()));
+        return JSON.parse(sentSettings) as unknown;
+      },
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       // While suggestions are off (toggled, or snoozed) the server is not asked at all.
@@ -207,6 +213,10 @@ class RoostExtension {
       return;
     }
     this.registerAcceptedForwarder(client);
+    const settings = roostSection(readSetting());
+    if (sentSettings !== undefined && JSON.stringify(settings) !== sentSettings) {
+      await client.sendNotification(DidChangeConfigurationNotification.type, { settings });
+    }
     if (!this.serverReportedStatus) {
       this.showStatus({ state: "ready", message: "Connected to the server.", percentage: null });
     }

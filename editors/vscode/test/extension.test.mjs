@@ -8,6 +8,14 @@ import { changeSettings, loadExtension, recorded, runningClients, sleep } from "
 
 const extension = loadExtension();
 
+/** Waits until `check()` holds. @param {() => boolean} check */
+async function until(check) {
+  for (let round = 0; round < 500 && !check(); round++) {
+    await sleep(1);
+  }
+  assert.ok(check(), "timed out");
+}
+
 /** Waits until no server is starting or stopping. */
 async function settled() {
   for (let round = 0; round < 200; round++) {
@@ -34,4 +42,20 @@ test("launch settings changed twice in a row: one server runs, the last one aske
   await extension.deactivate();
   await settled();
   assert.deepEqual(runningClients(), [], "a server is left running after deactivate");
+});
+
+test("a server setting changed while the server starts reaches it", async () => {
+  await extension.activate({ subscriptions: [] });
+  await settled();
+  changeSettings({ "server.env": { ROOST_LOG: "debug" } }); // restarts the server
+  await until(() => recorded.clients.at(-1)?.state === "starting");
+  changeSettings({ "context.budget": 4096 }); // while the new one starts: it has had its initializationOptions
+  await settled();
+  const [client] = runningClients();
+  const changes = client.notifications.filter((notification) => notification.method === "workspace/didChangeConfiguration");
+  const received = [client.initializationOptions, ...changes.map((change) => /** @type {any} */ (change.params).settings)];
+  const last = /** @type {any} */ (received.at(-1));
+  assert.deepEqual(last, { roost: { context: { budget: 4096 } } }, JSON.stringify(received));
+  await extension.deactivate();
+  await settled();
 });

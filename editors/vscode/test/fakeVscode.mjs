@@ -103,13 +103,14 @@ export class FakeLanguageClient {
 
   async start() {
     this.state = "starting";
+    // The real client evaluates them as it sends `initialize`, right after spawning the server.
+    const options = this.clientOptions.initializationOptions;
+    this.initializationOptions = typeof options === "function" ? options() : options;
     await sleep(behaviour.startMs);
     if (behaviour.missingCommands.has(this.serverOptions.command)) {
       this.state = "startFailed";
       throw new Error(`Launching server using command ${this.serverOptions.command} failed. Error: spawn ${this.serverOptions.command} ENOENT`);
     }
-    const options = this.clientOptions.initializationOptions;
-    this.initializationOptions = typeof options === "function" ? options() : options;
     this.initializeResult = { capabilities: {} };
     this.state = "running";
   }
