@@ -9,8 +9,12 @@ is cut from the buffer. Hit, MRR, seen/unseen and dot/bare as in ``retrieval_ben
 split by site (call, new, member).
 
 Projects: npm packages that ship their sources, installed into a directory outside this repository
-(``--packages``, default /tmp/jsbench) with ``npm install typescript@5 rxjs three date-fns zod``, and each
-project's sources copied into ``<packages>/projects/<name>`` (``--setup`` does both copies):
+(``--packages``, default /tmp/jsbench), each project's sources copied into ``<packages>/projects/<name>``
+by ``--setup``. The labeller needs TypeScript 5 (``typescript`` 7 on npm is the native port, without the
+JavaScript language-service API), in its own folder (``--typescript``)::
+
+    mkdir -p /tmp/jsbench/ts5 && cd /tmp/jsbench/ts5 && npm init -y && npm install typescript@5
+    cd /tmp/jsbench && npm init -y && npm install rxjs@7.8.2 three@0.187.0 date-fns@4.4.0 zod@4.6.7
 
 - ``rxjs``: TypeScript ``src/``, operators over classes, overloads, ``index.ts`` barrels;
 - ``three``: ``src/``, class-heavy ESM JavaScript (``this.x.method()``, inheritance);
@@ -87,13 +91,13 @@ def _utf16_to_chars(line: str, col: int) -> int:
     return len(line.encode("utf-16-le")[: 2 * col].decode("utf-16-le", errors="ignore"))
 
 
-def label_cases(packages: Path, name: str, count: int, seed: int = 7) -> list[JsCase]:
+def label_cases(packages: Path, typescript: Path, name: str, count: int, seed: int = 7) -> list[JsCase]:
     root = packages / "projects" / name
     command = [
         "node",
         str(BENCH_DIR / "ts_definitions.js"),
         "--typescript",
-        str(packages / "ts5" / "node_modules" / "typescript"),
+        str(typescript),
         "--root",
         str(root),
         "--count",
@@ -111,14 +115,14 @@ def label_cases(packages: Path, name: str, count: int, seed: int = 7) -> list[Js
     return cases
 
 
-def load_cases(packages: Path, name: str, count: int) -> list[JsCase]:
+def load_cases(packages: Path, name: str, count: int, typescript: Path | None = None) -> list[JsCase]:
     cache_dir = Path(os.environ.get("ROOST_BENCH_CACHE", "/tmp/roost-bench"))
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache = cache_dir / f"retrieval-js-{name}-{count}.json"
     if cache.exists():
         return [JsCase(**raw) for raw in json.loads(cache.read_text())]
     started = time.perf_counter()
-    cases = label_cases(packages, name, count)
+    cases = label_cases(packages, typescript or packages / "ts5/node_modules/typescript", name, count)
     cache.write_text(json.dumps([asdict(c) for c in cases]))
     print(
         f"  labelled {len(cases)} {name} cases with the TypeScript language service in "
@@ -133,6 +137,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--packages", type=Path, default=Path("/tmp/jsbench"))
+    parser.add_argument(
+        "--typescript", type=Path, help="the typescript@5 package (<packages>/ts5/node_modules/…)"
+    )
     parser.add_argument("--setup", action="store_true", help="copy each package's sources into projects/")
     parser.add_argument("--cases", type=int, default=150)
     parser.add_argument("--projects", default=",".join(PROJECTS))
@@ -145,7 +152,7 @@ def main() -> int:
         if args.setup:
             setup(args.packages, name)
         root = args.packages / "projects" / name
-        cases = load_cases(args.packages, name, args.cases)
+        cases = load_cases(args.packages, name, args.cases, args.typescript)
         row = score_cases(name, root, project_files(root), cases, timing=False, misses=args.misses)
         row.pop("_state")
         ranks = row.pop("_ranks")

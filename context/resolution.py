@@ -58,7 +58,7 @@ _RETURN_TYPE = re.compile(r"->\s*['\"]?([A-Za-z_][\w.]*)")
 _TS_RETURN_TYPE = re.compile(r"\)\s*:\s*([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)[^():=]*$")
 # A variable's value that names its class: ``x = Cls(...)``, ``x = new Cls(...)``, ``x := Cls{``.
 # Block comments between ``=`` and the call are bundler annotations: ``const _v = /*@__PURE__*/ new Vector3()``.
-_CONSTRUCTED = re.compile(r"=\s*(?:/\*.*?\*/\s*)*(?:new\s+)?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*[({]")
+_CONSTRUCTED = re.compile(r"=\s*(?:/\*.*?\*/\s*)*(?:new\s+)?([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\s*[({]")
 # A variable that only renames another name: ``isfuture = base_futures.isfuture``.
 _ALIAS = re.compile(r"^[A-Za-z_]\w*\s*=\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*$")
 _VARIABLE_KINDS = frozenset({SymbolKind.VARIABLE, SymbolKind.CONSTANT})

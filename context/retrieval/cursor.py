@@ -26,11 +26,11 @@ _CLASS_SCAN_LINES = 300
 _PARTIAL_AT_CURSOR = re.compile(r"([A-Za-z_]\w*)$")
 _CONSTRUCTED = re.compile(
     r"(?<![\w.$])((?:self\.)?[A-Za-z_$][\w$]*)\s*(?::\s*[^=\n]+?)?\s*:?=\s*(?:await\s+|new\s+|&)?"
-    r"([A-Za-z_][\w.]*)\s*[({]"
+    r"([A-Za-z_$][\w.$]*)\s*[({]"
 )
 # ``name: Optional["X"]`` types ``name`` as ``X`` (``X | None`` is read as ``X`` by the same pattern).
 _ANNOTATED = re.compile(
-    r"(?<![\w.$])((?:self\.)?[A-Za-z_$][\w$]*)\s*:\s*(?:(?:typing\.)?Optional\s*\[\s*)?['\"]?([A-Za-z_][\w.]*)"
+    r"(?<![\w.$])((?:self\.)?[A-Za-z_$][\w$]*)\s*:\s*(?:(?:typing\.)?Optional\s*\[\s*)?['\"]?([A-Za-z_$][\w.$]*)"
 )
 
 

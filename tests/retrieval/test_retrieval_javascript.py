@@ -209,3 +209,27 @@ def test_a_call_receiver_is_typed_by_its_typescript_return_annotation(make_proje
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "Observable.ts", "subscribe(observer?: Partial<Observer<T>>): Subscription")
+
+
+def test_a_type_named_with_a_dollar_types_its_receiver(make_project):
+    # zod names its core types ``$ZodType``: ``schema: schemas.$ZodType`` is read whole, not as ``schemas.``.
+    root = make_project(
+        {
+            "schemas.ts": "export interface $ZodType {\n"
+            + "".join(f"  field{i}: number;\n" for i in range(60))
+            + "  _zod: Internals;\n}\n",
+            "util.ts": "",
+        }
+    )
+    request = request_at_marker(
+        "util.ts",
+        """
+        import * as schemas from './schemas';
+
+        export function cloneDef(schema: schemas.$ZodType) {
+          return schema.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "schemas.ts", "_zod: Internals;")
