@@ -33,6 +33,40 @@ EDIT_SYSTEM_PROMPT = (
 
 # The instructions "Edit selection by instruction" offers as code actions, one action each.
 EDIT_INSTRUCTIONS = ("add type hints", "add a docstring", "make it async", "convert to a dataclass")
+# Where each means something (editor language ids; a language not named gets a docstring only): "convert to
+# a dataclass" in a Markdown file replaced its text with Python, "add type hints" in JavaScript writes
+# TypeScript. Prose and data files get none.
+_INSTRUCTIONS_BY_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "python": EDIT_INSTRUCTIONS,
+    "typescript": ("add type hints", "add a docstring", "make it async"),
+    "typescriptreact": ("add type hints", "add a docstring", "make it async"),
+    "javascript": ("add a docstring", "make it async"),
+    "javascriptreact": ("add a docstring", "make it async"),
+    "rust": ("add a docstring", "make it async"),
+}
+_PROSE_AND_DATA = frozenset(
+    {
+        "plaintext",
+        "markdown",
+        "restructuredtext",
+        "json",
+        "jsonc",
+        "yaml",
+        "toml",
+        "ini",
+        "csv",
+        "xml",
+        "log",
+        "",
+    }
+)
+
+
+def edit_instructions_for(language: str) -> tuple[str, ...]:
+    """The instructions "Edit selection by instruction" offers in a file of ``language`` (the editor's id)."""
+    if language in _PROSE_AND_DATA:
+        return ()
+    return _INSTRUCTIONS_BY_LANGUAGE.get(language, ("add a docstring",))
 
 
 def security_fix_instruction(finding: str) -> str:

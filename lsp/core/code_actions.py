@@ -30,7 +30,12 @@ from roost.context.refactor.imports import (
 from roost.context.refactor.move import move_dependents
 from roost.context.refactor.package_imports import add_package_import, missing_package_imports
 from roost.context.refactor.package_move import moves_within_package, package_move_targets
-from roost.engine.prompts.edit import EDIT_INSTRUCTIONS, EditRequest, RelatedCode, security_fix_instruction
+from roost.engine.prompts.edit import (
+    EditRequest,
+    RelatedCode,
+    edit_instructions_for,
+    security_fix_instruction,
+)
 from roost.lsp.core.index_service import IndexService
 from roost.lsp.core.model_edits import import_lines, propose_edit
 from roost.lsp.core.moves.move_symbol import plan_move
@@ -200,7 +205,10 @@ class CodeActions:
         prompt_allowed = self.prompt_refusal(snapshot.path) is None
         if prompt_allowed and start != end:
             actions.extend(
-                EditSelection(snapshot.path, start, end, instruction) for instruction in EDIT_INSTRUCTIONS
+                EditSelection(snapshot.path, start, end, instruction)
+                for instruction in edit_instructions_for(
+                    snapshot.language or language_name_for_path(snapshot.path)
+                )
             )
         if prompt_allowed:
             actions.extend(self._security_actions(snapshot, start.line, end.line))
