@@ -100,7 +100,10 @@ class RoostExtension {
   private lifecycle: Promise<void> = Promise.resolve();
   private disposed = false;
 
+  private readonly extensionId: string;
+
   constructor(context: vscode.ExtensionContext) {
+    this.extensionId = context.extension.id;
     this.log = vscode.window.createOutputChannel("Roost", { log: true });
     this.statusItem = vscode.window.createStatusBarItem("roost.status", vscode.StatusBarAlignment.Right, 100);
     this.statusItem.name = "Roost";
@@ -505,7 +508,8 @@ class RoostExtension {
     if (choice === "Show log") {
       this.log.show(true);
     } else if (choice === "Open settings") {
-      await vscode.commands.executeCommand("workbench.action.openSettings", "@ext:roost.roost");
+      // The id is publisher.name, and the publisher is changed to publish (README): never a fixed string.
+      await vscode.commands.executeCommand("workbench.action.openSettings", `@ext:${this.extensionId}`);
     }
   }
 }

@@ -2,11 +2,18 @@
 // The compiled extension (out/extension.js) itself, run under node with test doubles for `vscode` and
 // `vscode-languageclient/node` (test/fakeVscode.mjs): what happens to the server as settings change.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { changeSettings, loadExtension, recorded, runningClients, sleep } from "./fakeVscode.mjs";
+import { answers, behaviour, changeSettings, loadExtension, recorded, runningClients, sleep } from "./fakeVscode.mjs";
 
 const extension = loadExtension();
+const PUBLISHED_ID = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).publisher + ".roost";
+
+/** The ExtensionContext VS Code passes to activate(), as far as the extension reads it. */
+function context() {
+  return { subscriptions: [], extension: { id: PUBLISHED_ID } };
+}
 
 /** Waits until `check()` holds. @param {() => boolean} check */
 async function until(check) {
@@ -31,7 +38,7 @@ async function settled() {
 }
 
 test("launch settings changed twice in a row: one server runs, the last one asked for; none after deactivate", async () => {
-  await extension.activate({ subscriptions: [] });
+  await extension.activate(context());
   assert.deepEqual(runningClients().map((client) => client.serverOptions.command), ["roost"]);
   // The Settings editor writes as the user types: the second change comes while the first restart runs.
   changeSettings({ "server.command": "/opt/a/roost" });
@@ -45,7 +52,7 @@ test("launch settings changed twice in a row: one server runs, the last one aske
 });
 
 test("a server setting changed while the server starts reaches it", async () => {
-  await extension.activate({ subscriptions: [] });
+  await extension.activate(context());
   await settled();
   changeSettings({ "server.env": { ROOST_LOG: "debug" } }); // restarts the server
   await until(() => recorded.clients.at(-1)?.state === "starting");
@@ -58,4 +65,21 @@ test("a server setting changed while the server starts reaches it", async () => 
   assert.deepEqual(last, { roost: { context: { budget: 4096 } } }, JSON.stringify(received));
   await extension.deactivate();
   await settled();
+});
+
+test("a server command that cannot start: an error with a button that opens the extension's settings", async () => {
+  behaviour.missingCommands.add("/no/such/roost");
+  changeSettings({ "server.command": "/no/such/roost" });
+  try {
+    answers.nextMessageChoice = "Open settings";
+    await extension.activate(context());
+    await settled();
+    assert.match(recorded.errors.at(-1) ?? "", /could not start “\/no\/such\/roost”.*roost\.server\.command/);
+    await until(() => recorded.executedCommands.length > 0);
+    assert.deepEqual(recorded.executedCommands.at(-1), ["workbench.action.openSettings", `@ext:${PUBLISHED_ID}`]);
+  } finally {
+    changeSettings({ "server.command": undefined });
+    await extension.deactivate();
+    await settled();
+  }
 });

@@ -48,7 +48,13 @@ export const recorded = {
   errors: [],
   /** @type {string[]} */
   statusBarMessages: [],
+  /** @type {unknown[][]} */
+  executedCommands: [],
 };
+
+/** The button the user presses on the next error or warning message (undefined: closes it). */
+/** @type {{ nextMessageChoice: string | undefined }} */
+export const answers = { nextMessageChoice: undefined };
 
 /** How the fake server behaves: start and stop take this long; these commands fail to start. */
 export const behaviour = { startMs: 20, stopMs: 20, /** @type {Set<string>} */ missingCommands: new Set() };
@@ -202,7 +208,9 @@ const fakeVscode = {
     createStatusBarItem: () => statusItem,
     showErrorMessage: async (/** @type {string} */ message) => {
       recorded.errors.push(message);
-      return undefined;
+      const choice = answers.nextMessageChoice;
+      answers.nextMessageChoice = undefined;
+      return choice;
     },
     showWarningMessage: async (/** @type {string} */ message) => {
       recorded.errors.push(message);
@@ -229,7 +237,10 @@ const fakeVscode = {
       commands.set(name, run);
       return { dispose: () => commands.delete(name) };
     },
-    executeCommand: async () => undefined,
+    executeCommand: async (/** @type {unknown[]} */ ...args) => {
+      recorded.executedCommands.push(args);
+      return undefined;
+    },
   },
   languages: { match: () => 1 },
 };
