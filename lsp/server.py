@@ -20,7 +20,7 @@ from typing import BinaryIO, Literal
 from urllib.parse import unquote
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, PyglsError
+from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInvalidParams, PyglsError
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
@@ -231,6 +231,12 @@ class RoostServer(LanguageServer):
     ) -> None:
         # pygls already answered a failed request with a JSON-RPC error; keep the traceback in our log
         # and never let the report itself fail.
+        if isinstance(error, JsonRpcInvalidParams) and source is FeatureRequestError:
+            # A handler's refusal with its reason for the user ("no applicable change", a path outside the
+            # workspace): the client has it as the request's error. Logged as an error with a traceback, it
+            # reached the editor's output as a server fault (window/logMessage) on every refused action.
+            log.info("request refused: %s", error)
+            return
         if self._reporting_error:
             # Sending the report failed in turn (pygls reports a failed send as a server error): the client
             # is gone, e.g. stdout closed by `exit` while cancelled requests still answer. Reporting this
