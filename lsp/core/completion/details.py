@@ -109,4 +109,13 @@ def explain(outcome: CompletionOutcome | None, state: str, state_message: str) -
         return answer("backend_down", outcome.message or "the model backend is unavailable")
     if outcome.source == "error":
         return answer("error", f"the completion failed: {outcome.message}")
+    if outcome.stopped_at_suffix_echo:
+        return answer("empty", "the model's suggestion repeated the code after the cursor, so none was shown")
+    generated = outcome.generation.generated_tokens if outcome.generation is not None else 0
+    if generated > 2:  # more than a line break and the end: the model wrote something, post-processing cut it
+        return answer(
+            "empty",
+            f"the model's answer ({generated} tokens) was not shown: it repeated the code around the cursor "
+            "or ran past the cursor's block",
+        )
     return answer("empty", "the model had nothing to suggest at this cursor")
