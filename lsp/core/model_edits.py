@@ -164,6 +164,9 @@ def build_proposal(
                 if old.endswith("\n") and not new_text.endswith("\n"):
                     new_text += "\n"
                 new_text = reindent(new_text, new_text, old)
+                new_text, hoisted = _hoist_new_imports(target, start, old, new_text)
+                if hoisted is not None:
+                    per_file.setdefault(target.path, (target, []))[1].append(hoisted)
             else:
                 path = documents.workspace_path(block.path) if block.path != target.path else target.path
                 snapshot = per_file[path][0] if path in per_file else documents.snapshot(path)
@@ -237,6 +240,42 @@ def build_proposal(
         proposal.edits.append(edit)
     proposal.message = _summary(proposal)
     return proposal
+
+
+def _hoist_new_imports(
+    target: Snapshot, start: int, old: str, new_text: str
+) -> tuple[str, TextReplacement | None]:
+    """Python: the import lines a rewritten selection starts with ("convert to a dataclass" answers
+    ``from dataclasses import dataclass`` above the class) go after the file's last top-level import above
+    the selection instead of into the middle of the module. Unchanged where the file has no import above
+    the selection, or its imports end where the selection starts."""
+    if not target.path.endswith((".py", ".pyi")):
+        return new_text, None
+    lines = new_text.split("\n")
+    count = 0
+    while count < len(lines) and (lines[count].startswith(("import ", "from ")) or not lines[count].strip()):
+        if "(" in lines[count] and ")" not in lines[count]:  # a parenthesised import over several lines
+            return new_text, None
+        count += 1
+    imports = [line for line in lines[:count] if line.strip()]
+    if not imports or not "\n".join(lines[count:]).strip():
+        return new_text, None
+    facts = parse_facts(target.path, target.text)
+    if facts is None:
+        return new_text, None
+    line_starts = [0, *(i + 1 for i, char in enumerate(target.text) if char == "\n")]
+    ends = [
+        line_starts[i.span.end_line + 1] if i.span.end_line + 1 < len(line_starts) else len(target.text)
+        for i in facts.imports
+        if i.span.start_col == 0
+    ]
+    above = [end for end in ends if end < start]
+    if not above:
+        return new_text, None
+    insert_at = max(above)
+    leading_blank_lines = old[: len(old) - len(old.lstrip("\n"))]
+    hoisted = TextReplacement(insert_at, insert_at, "\n".join(imports) + "\n")
+    return leading_blank_lines + "\n".join(lines[count:]), hoisted
 
 
 def _strays_from_selection(block: EditBlock, located: tuple[int, int], selection: tuple[int, int]) -> bool:
