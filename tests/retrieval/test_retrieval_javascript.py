@@ -233,3 +233,36 @@ def test_a_type_named_with_a_dollar_types_its_receiver(make_project):
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "schemas.ts", "_zod: Internals;")
+
+
+def test_a_parameter_typed_by_jsdoc_lists_its_class_members(make_project):
+    # three.js types its parameters in JSDoc only: ``@param {Vector3} target``.
+    root = make_project(
+        {
+            "math/Vector3.js": "export class Vector3 {\n\n"
+            + _methods(40)
+            + "  addScaledVector(v, s) {\n    return this;\n  }\n}\n",
+            "math/SphericalHarmonics3.js": "",
+        }
+    )
+    request = request_at_marker(
+        "math/SphericalHarmonics3.js",
+        """
+        import { Vector3 } from './Vector3.js';
+
+        export class SphericalHarmonics3 {
+          /**
+           * Returns the radiance in the direction of the given normal.
+           *
+           * @param {Vector3} normal - The normal vector.
+           * @param {?Vector3} target - Where the result is stored.
+           * @return {Vector3} The radiance.
+           */
+          getAt(normal, target) {
+            target.<|>
+          }
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "math/Vector3.js", "addScaledVector(v, s)")
