@@ -1,7 +1,7 @@
 """The Neovim plugin where a user goes beyond the main paths (issue "clients"), in real headless Neovim (0.7.2 and
 0.11.4) against the scripted server (tests/editors/scripted_server.py): suggestions holding non-ASCII words or a
 CRLF line break, ``:RoostRestart`` with several buffers open, a server command that is not installed, a server
-that fails every request, and the keys' fallback to the user's Lua mappings."""
+that fails every request, the keys' fallback to the user's Lua mappings, setup() run again and <C-c>."""
 
 from __future__ import annotations
 
@@ -232,3 +232,20 @@ def configurations(editor: Editor) -> list[object]:
         " {command = 'scripted.configurations'}, 5000)"
         " for _, answer in pairs(r or {}) do return answer.result end"
     )
+
+
+def test_leaving_insert_mode_with_ctrl_c_hides_the_suggestion(
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
+) -> None:
+    command, env = scripted_command(tmp_path)
+    with neovim(workspace, nvim_binary, SETUP, command, env) as editor:
+        editor.open("editor_test_typing.py")
+        editor.wait_ready(30)
+        editor.nvim.input("Go    return ")
+        assert editor.wait_for(editor.ghost, 20, "ghost text") == "width * height"
+        editor.nvim.input("<C-c>")  # no InsertLeave
+        editor.wait_for(lambda: editor.mode() == "n", 10, "normal mode")
+        editor.wait_for(lambda: editor.ghost() is None, 5, "the suggestion hidden")
+        assert not editor.lua("return require('roost.ghost').visible()")

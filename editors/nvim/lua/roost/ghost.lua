@@ -490,6 +490,19 @@ function M.attach(bufnr)
       M.clear(bufnr)
     end,
   })
+  -- <C-c> leaves Insert mode without InsertLeave: the suggestion stayed on screen in Normal mode. ModeChanged
+  -- sees it from 0.8 (0.7 fires nothing on <C-c>; there the first Normal-mode cursor move clears it); the
+  -- completion sub-modes (ic, ix) and Replace keep it.
+  vim.api.nvim_create_autocmd({ "ModeChanged", "CursorMoved" }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      local mode = vim.api.nvim_get_mode().mode
+      if mode:sub(1, 1) ~= "i" and mode:sub(1, 1) ~= "R" then
+        M.clear(bufnr)
+      end
+    end,
+  })
   vim.api.nvim_create_autocmd("BufWipeout", {
     group = group,
     buffer = bufnr,
