@@ -447,6 +447,19 @@ class ConfigStack:
         self.layers[name] = raw
         return self._rebuild(report_layer=name)
 
+    def set_client_settings(self, raw: dict[str, Any]) -> list[ConfigProblem]:
+        """The editor's whole Roost settings, pushed by ``workspace/didChangeConfiguration``. They replace
+        what it sent at ``initialize`` too: the clients leave out a setting the user resets to "the
+        server's default", and that setting must go back to the workspace file's value or the default,
+        not to the value it had when the editor started. A bad value keeps the value it has now (as a
+        bad key of :meth:`set_layer` does). Returns the problems of ``raw``."""
+        _config, problems = apply_layer(self.current, raw, "didChangeConfiguration")
+        bad = [problem.key for problem in problems if problem.severity == "error"]
+        self.layers.pop("initializationOptions", None)
+        self.layers["didChangeConfiguration"] = _with_current_values(raw, bad, self.current)
+        self._rebuild(report_layer="didChangeConfiguration")
+        return problems
+
     def _rebuild(self, report_layer: str | None = None) -> list[ConfigProblem]:
         config = RoostConfig()
         layer_problems: list[ConfigProblem] = []
@@ -461,6 +474,34 @@ class ConfigStack:
         if report_layer is None:
             self.problems.extend(layer_problems)
         return layer_problems
+
+
+def _with_current_values(raw: dict[str, Any], keys: list[str], current: RoostConfig) -> dict[str, Any]:
+    """``raw`` with the settings at ``keys`` (``section.key``, or a whole ``section``) as ``current`` has
+    them."""
+    if not keys:
+        return raw
+    values = as_dict(current)
+    repaired = copy.deepcopy(raw)
+    for key in keys:
+        section, _, name = key.partition(".")
+        if section not in values:
+            continue
+        if name:
+            repaired[section][name] = values[section][name]
+        else:
+            repaired[section] = values[section]
+    return repaired
+
+
+def carries_client_settings(raw: Any) -> bool:
+    """Whether a ``workspace/didChangeConfiguration`` carries the editor's Roost settings: ``{"roost":
+    {...}}`` (even empty) or our table as is (a section of ours in it), rather than nothing for us
+    (``null``, ``{}``, other servers' sections: a generic client pushes its default settings after
+    ``initialize``, which must not undo its ``initializationOptions``)."""
+    if not isinstance(raw, dict):
+        return False
+    return isinstance(raw.get("roost"), dict) or any(key in _section_fields(RoostConfig) for key in raw)
 
 
 def unwrap_client_settings(raw: Any) -> Any:
@@ -518,6 +559,7 @@ __all__ = [
     "RoostConfig",
     "apply_layer",
     "as_dict",
+    "carries_client_settings",
     "read_workspace_file",
     "schema_markdown",
     "schema_rows",

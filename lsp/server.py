@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 from urllib.parse import unquote
 
 from lsprotocol import types
@@ -178,8 +178,15 @@ class RoostServer(LanguageServer):
         return Path(first_folder) if first_folder else None
 
     def set_config_layer(self, name: str, raw: object) -> None:
+        self._change_config(lambda: self.config_stack.set_layer(name, raw))
+
+    def set_client_settings(self, raw: dict[str, Any]) -> None:
+        """The editor's whole Roost settings (see :meth:`ConfigStack.set_client_settings`)."""
+        self._change_config(lambda: self.config_stack.set_client_settings(raw))
+
+    def _change_config(self, change: Callable[[], list[ConfigProblem]]) -> None:
         before = self.config
-        problems = self.config_stack.set_layer(name, raw)
+        problems = change()
         self.report_config_problems(problems)
         after = self.config
         if after != before:

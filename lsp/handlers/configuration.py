@@ -1,10 +1,10 @@
-"""``workspace/didChangeConfiguration``: the last configuration layer, applied live."""
+"""``workspace/didChangeConfiguration``: the editor's settings, the last configuration layer, applied live."""
 
 from __future__ import annotations
 
 from lsprotocol import types
 
-from roost.lsp.config import as_dict, unwrap_client_settings
+from roost.lsp.config import apply_layer, as_dict, carries_client_settings, unwrap_client_settings
 from roost.lsp.server import RoostServer
 
 EFFECTIVE_CONFIGURATION = "roost/effectiveConfiguration"
@@ -13,7 +13,11 @@ EFFECTIVE_CONFIGURATION = "roost/effectiveConfiguration"
 def register(server: RoostServer) -> None:
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_change(ls: RoostServer, params: types.DidChangeConfigurationParams) -> None:
-        ls.set_config_layer("didChangeConfiguration", unwrap_client_settings(params.settings))
+        settings = unwrap_client_settings(params.settings)
+        if carries_client_settings(params.settings):
+            ls.set_client_settings(settings)
+        elif settings:  # nothing of ours (other servers' sections, a typo): said, and nothing changes
+            ls.report_config_problems(apply_layer(ls.config, settings, "didChangeConfiguration")[1])
 
     # Editors show this in their status command (`:RoostStatus`); tests use it to observe layering.
     @server.feature(EFFECTIVE_CONFIGURATION)

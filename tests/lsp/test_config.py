@@ -6,10 +6,18 @@ import asyncio
 import re
 from pathlib import Path
 
+import pytest
 from lsp_harness import REPO_ROOT, lsp_session
 from lsprotocol import types
 
-from roost.lsp.config import ConfigStack, RoostConfig, apply_layer, schema_markdown, schema_rows
+from roost.lsp.config import (
+    ConfigStack,
+    RoostConfig,
+    apply_layer,
+    carries_client_settings,
+    schema_markdown,
+    schema_rows,
+)
 
 
 def test_defaults_follow_the_documented_copilot_like_split() -> None:
@@ -75,6 +83,38 @@ def test_layers_later_wins(tmp_path: Path) -> None:
     assert stack.current.context.budget == 2000
 
 
+def test_pushed_client_settings_are_all_the_editors_settings(tmp_path: Path) -> None:
+    (tmp_path / "roost.toml").write_text("[context]\nbudget = 1000\n")
+    stack = ConfigStack.for_workspace(tmp_path)
+    stack.set_layer("initializationOptions", {"context": {"budget": 4096, "suffix_share": 0.2}})
+    # A setting the user resets is left out of the push: back to the workspace file's value / the default.
+    stack.set_client_settings({"context": {"suffix_share": 0.3}})
+    assert (stack.current.context.budget, stack.current.context.suffix_share) == (1000, 0.3)
+    stack.set_client_settings({})
+    assert stack.current.context.suffix_share == RoostConfig().context.suffix_share
+    # A bad value keeps the value it has now, and says so; the push's good values apply.
+    stack.set_client_settings({"context": {"budget": 3000}, "completion": {"debounce_ms": 40}})
+    problems = stack.set_client_settings({"context": {"budget": "huge"}, "completion": "fast"})
+    assert (stack.current.context.budget, stack.current.completion.debounce_ms) == (3000, 40)
+    assert [(p.severity, p.key) for p in problems] == [("error", "context.budget"), ("error", "completion")]
+    assert "keeping 3000" in str(problems[0])
+
+
+@pytest.mark.parametrize(
+    ("settings", "carries"),
+    [
+        ({"roost": {}}, True),
+        ({"roost": {"context": {}}}, True),
+        ({"context": {}}, True),
+        ({}, False),
+        (None, False),
+        ({"pylsp": {"plugins": {}}}, False),
+    ],
+)
+def test_only_a_push_with_roost_settings_replaces_the_start_settings(settings: object, carries: bool) -> None:
+    assert carries_client_settings(settings) is carries
+
+
 def test_roost_toml_wins_over_pyproject_and_broken_files_are_reported(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.roost.context]\nbudget = 1000\n")
     (tmp_path / "roost.toml").write_text("[context]\nbudget = 1500\n")
@@ -123,3 +163,14 @@ async def test_layering_and_errors_through_the_real_server(tmp_path: Path) -> No
         assert effective.settings.context.suffix_share == 0.2  # the valid key applied
         errors = [m.message for m in client.messages if m.type == types.MessageType.Error]
         assert any("context.budget" in e and "integer" in e for e in errors), errors
+
+        # The user resets the budget in the editor: the client's push leaves it out, and the workspace
+        # file's value applies again (not the 2,000 the editor started with). An empty push of a generic
+        # client (no Roost settings) changes nothing.
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
+        effective = await client.protocol.send_request_async("roost/effectiveConfiguration", {})
+        assert (effective.settings.context.budget, effective.settings.context.suffix_share) == (2000, 0.2)
+        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={"roost": {}}))
+        effective = await client.protocol.send_request_async("roost/effectiveConfiguration", {})
+        assert effective.settings.context.budget == 1000
+        assert effective.settings.context.suffix_share == RoostConfig().context.suffix_share
