@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from roost.context.parsing import EmptiedFunction, emptied_functions, new_syntax_errors, parse_facts
 from roost.context.refactor.imports import import_statements
 from roost.engine.gate.gate import Gate
+from roost.engine.gate.model import Finding, Verdict
 from roost.engine.prompts.edit import (
     EditBlock,
     EditRequest,
@@ -142,8 +143,12 @@ def build_proposal(
     selection: tuple[int, int],
     gate: Gate,
     secrets: frozenset[str] | tuple[str, ...] = (),
+    *,
+    tolerate_existing_findings: bool = False,
 ) -> Proposal:
-    """Locate, verify and gate the edits of ``answer``; what fails is explained, not sent."""
+    """Locate, verify and gate the edits of ``answer``; what fails is explained, not sent.
+    ``tolerate_existing_findings`` (an edit not asked to fix findings: a docstring, type hints): a blocking
+    finding on a line the replaced text already had, as it was, is shown but does not refuse the edit."""
     proposal = Proposal(answer=answer)
     per_file: dict[str, tuple[Snapshot, list[TextReplacement]]] = {}
     for block in parse_edit_blocks(answer, target.text[selection[0] : selection[1]]):
@@ -194,7 +199,10 @@ def build_proposal(
             )
             metrics.GATE_VERDICTS.labels(verdict=str(verdict.kind)).inc()
             described = [f"{snapshot.path}: {f.describe()}" for f in verdict.findings]
-            if verdict.blocked:
+            blocked = verdict.blocked and not (
+                tolerate_existing_findings and _only_existing_findings(gate, snapshot, replacement, verdict)
+            )
+            if blocked:
                 proposal.problems.append(f"{snapshot.path}: an edit was blocked by the security gate")
                 proposal.findings.extend(described)
                 continue
@@ -240,6 +248,27 @@ def build_proposal(
         proposal.edits.append(edit)
     proposal.message = _summary(proposal)
     return proposal
+
+
+def _only_existing_findings(
+    gate: Gate, snapshot: Snapshot, replacement: TextReplacement, verdict: Verdict
+) -> bool:
+    """Whether every blocking finding of ``verdict`` (on ``replacement``) is one the replaced text already had,
+    on a line it had as it is: "add a docstring" to a function with ``shell=True`` rewrites that line
+    unchanged, and was refused as if the model had written it. A secret always counts as new."""
+    old_text = snapshot.text[replacement.start : replacement.end]
+    before = gate.check(
+        snapshot.language, snapshot.text[: replacement.start], old_text, snapshot.text[replacement.end :]
+    )
+    old_lines, new_lines = old_text.split("\n"), replacement.new_text.split("\n")
+
+    def line_of(lines: list[str], finding: Finding) -> str:
+        return lines[finding.line - 1].strip() if 0 < finding.line <= len(lines) else ""
+
+    existing = {(f.test_id, line_of(old_lines, f)) for f in before.findings if f.source != "secrets"}
+    return all(
+        f.source != "secrets" and (f.test_id, line_of(new_lines, f)) in existing for f in verdict.findings
+    )
 
 
 def _hoist_new_imports(
@@ -343,7 +372,13 @@ async def propose_edit(
         return await loop.run_in_executor(
             None,
             lambda: build_proposal(
-                answer, documents, target, selection, services.gate, services.workspace_secrets
+                answer,
+                documents,
+                target,
+                selection,
+                services.gate,
+                services.workspace_secrets,
+                tolerate_existing_findings=not edit_request.findings,
             ),
         )
 
