@@ -43,7 +43,7 @@ import {
 import { RestartPolicy } from "./restart";
 import { affectsLaunch, affectsServer, roostSection, serverLaunch, SettingReader } from "./settings";
 import { parseStatus, presentStatus, StatusParams } from "./status";
-import { ALL_LANGUAGES, inlineCompletionGate, SuggestionSwitch } from "./toggle";
+import { ALL_LANGUAGES, enableSettingTarget, inlineCompletionGate, SuggestionSwitch } from "./toggle";
 
 const LANGUAGES = ["python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go", "rust", "java"];
 const ACCEPTED_COMMAND = "roost.accepted";
@@ -361,7 +361,7 @@ class RoostExtension {
     return vscode.window.activeTextEditor?.document.languageId ?? ALL_LANGUAGES;
   }
 
-  /** Flips suggestions for a language ("*": every language) in the user's settings. */
+  /** Flips suggestions for a language ("*": every language) in the settings scope that decides it. */
   private async toggle(language: string): Promise<void> {
     const on =
       language === ALL_LANGUAGES ? this.suggestions.isGloballyOn() : this.suggestions.isLanguageOn(language);
@@ -371,7 +371,14 @@ class RoostExtension {
       this.suggestions.wake(); // turning on ends a snooze too
     }
     this.showStatus(this.lastStatus);
-    await vscode.workspace.getConfiguration("roost").update("enable", value, vscode.ConfigurationTarget.Global);
+    // Written where the value in force comes from: a workspace's roost.enable wins over the user's.
+    const settings = vscode.workspace.getConfiguration("roost", vscode.window.activeTextEditor?.document.uri);
+    const targets = {
+      workspaceFolder: vscode.ConfigurationTarget.WorkspaceFolder,
+      workspace: vscode.ConfigurationTarget.Workspace,
+      global: vscode.ConfigurationTarget.Global,
+    };
+    await settings.update("enable", value, targets[enableSettingTarget(settings.inspect("enable"))]);
     const where = language === ALL_LANGUAGES ? "" : ` for ${language}`;
     void vscode.window.setStatusBarMessage(`Roost: suggestions ${on ? "off" : "on"}${where}`, 3000);
   }

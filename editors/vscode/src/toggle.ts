@@ -128,3 +128,23 @@ export function inlineCompletionGate(
   return (document, position, context, token, next) =>
     suggestions.allows(document.languageId, now()) ? next(document, position, context, token) : undefined;
 }
+
+/** Where a setting's value comes from, as `WorkspaceConfiguration.inspect` tells it (the fields used here). */
+export interface SettingScopes {
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/** The settings scope a toggle must write `roost.enable` to for it to take effect: the most specific one
+ * that sets it (a workspace's value wins over the user's, so writing the user's would change nothing the
+ * user sees), else the user's settings. */
+export function enableSettingTarget(scopes: SettingScopes | undefined): "workspaceFolder" | "workspace" | "global" {
+  if (scopes?.workspaceFolderValue !== undefined) {
+    return "workspaceFolder";
+  }
+  if (scopes?.workspaceValue !== undefined) {
+    return "workspace";
+  }
+  return "global";
+}

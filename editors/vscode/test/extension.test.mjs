@@ -5,7 +5,19 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { answers, behaviour, changeSettings, loadExtension, recorded, runningClients, sleep } from "./fakeVscode.mjs";
+import {
+  answers,
+  behaviour,
+  changeSettings,
+  changeWorkspaceSettings,
+  commands,
+  loadExtension,
+  recorded,
+  runningClients,
+  settings,
+  sleep,
+  workspaceSettings,
+} from "./fakeVscode.mjs";
 
 const extension = loadExtension();
 const PUBLISHED_ID = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).publisher + ".roost";
@@ -82,4 +94,23 @@ test("a server command that cannot start: an error with a button that opens the 
     await extension.deactivate();
     await settled();
   }
+});
+
+test("the toggle turns suggestions on where the workspace turned them off (it writes the scope in force)", async () => {
+  await extension.activate(context());
+  await settled();
+  changeWorkspaceSettings({ enable: { "*": false } });
+  const toggle = commands.get("roost.toggle");
+  assert.ok(toggle, "roost.toggle is registered");
+  await toggle();
+  // Written to the user's settings, the workspace's value would still win and suggestions stay off.
+  assert.deepEqual(workspaceSettings.get("enable"), { "*": true });
+  assert.equal(settings.get("enable"), undefined);
+  assert.match(recorded.statusBarMessages.at(-1) ?? "", /suggestions on/);
+  changeWorkspaceSettings({ enable: undefined });
+  await toggle(); // nothing set anywhere: the user's settings
+  assert.deepEqual(settings.get("enable"), { "*": false });
+  changeSettings({ enable: undefined });
+  await extension.deactivate();
+  await settled();
 });

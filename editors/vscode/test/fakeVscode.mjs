@@ -59,20 +59,34 @@ export const answers = { nextMessageChoice: undefined };
 /** How the fake server behaves: start and stop take this long; these commands fail to start. */
 export const behaviour = { startMs: 20, stopMs: 20, /** @type {Set<string>} */ missingCommands: new Set() };
 
-/** Settings under `roost.`, as `getConfiguration("roost").get(key)` answers them. */
+/** Settings under `roost.` in the user's settings, as `getConfiguration("roost").get(key)` answers them
+ * where the workspace does not set them. */
 /** @type {Map<string, unknown>} */
 export const settings = new Map();
+/** Settings under `roost.` in the workspace's settings: they win over the user's, as in VS Code. */
+/** @type {Map<string, unknown>} */
+export const workspaceSettings = new Map();
 /** @type {EventEmitter<{ affectsConfiguration(section: string): boolean }>} */
 const configurationChanged = new EventEmitter();
 
 /** Changes settings (key without `roost.`; undefined: unset) and fires onDidChangeConfiguration, as VS Code does. */
 /** @param {Record<string, unknown>} changes */
 export function changeSettings(changes) {
+  changeScope(settings, changes);
+}
+
+/** The same for the workspace's settings. @param {Record<string, unknown>} changes */
+export function changeWorkspaceSettings(changes) {
+  changeScope(workspaceSettings, changes);
+}
+
+/** @param {Map<string, unknown>} scope @param {Record<string, unknown>} changes */
+function changeScope(scope, changes) {
   for (const [key, value] of Object.entries(changes)) {
     if (value === undefined) {
-      settings.delete(key);
+      scope.delete(key);
     } else {
-      settings.set(key, value);
+      scope.set(key, value);
     }
   }
   const changed = Object.keys(changes).map((key) => `roost.${key}`);
@@ -226,8 +240,21 @@ const fakeVscode = {
   },
   workspace: {
     getConfiguration: () => ({
-      get: (/** @type {string} */ key) => settings.get(key),
-      update: async (/** @type {string} */ key, /** @type {unknown} */ value) => changeSettings({ [key]: value }),
+      get: (/** @type {string} */ key) => (workspaceSettings.has(key) ? workspaceSettings.get(key) : settings.get(key)),
+      inspect: (/** @type {string} */ key) => ({
+        key: `roost.${key}`,
+        globalValue: settings.get(key),
+        workspaceValue: workspaceSettings.get(key),
+      }),
+      // ConfigurationTarget.Global (1, also the default) writes the user's settings, Workspace (2) and
+      // WorkspaceFolder (3) the workspace's (the fake has one folder).
+      update: async (/** @type {string} */ key, /** @type {unknown} */ value, /** @type {number | undefined} */ target) => {
+        if (target === 2 || target === 3) {
+          changeWorkspaceSettings({ [key]: value });
+        } else {
+          changeSettings({ [key]: value });
+        }
+      },
     }),
     onDidChangeConfiguration: configurationChanged.event,
     registerTextDocumentContentProvider: () => disposable(),
