@@ -30,6 +30,7 @@ from roost.context.refactor.imports import (
 from roost.context.refactor.move import move_dependents
 from roost.context.refactor.package_imports import add_package_import, missing_package_imports
 from roost.context.refactor.package_move import moves_within_package, package_move_targets
+from roost.engine.gate.model import Finding
 from roost.engine.prompts.edit import (
     EditRequest,
     RelatedCode,
@@ -308,13 +309,17 @@ class CodeActions:
             resolved = self._move_edits(action)
         else:
             resolved = ResolvedAction([self._import_edit(action)])
-        self._gate_edits(resolved.edits)
+        self._gate_edits(resolved.edits, tolerate_existing=True)
         return resolved
 
     async def resolve_model_edit(self, action: ModelAction) -> ResolvedAction:
         """The model's edit for the action, verified and gated (raises EditError, CompletionUnavailable)."""
         resolved = await self._model_edits(action)
-        await asyncio.get_running_loop().run_in_executor(None, self._gate_edits, resolved.edits)
+        # A security fix must remove its finding; other edits may keep what the code already had.
+        tolerate = not isinstance(action, FixSecurityFinding)
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self._gate_edits(resolved.edits, tolerate_existing=tolerate)
+        )
         return resolved
 
     def _move_edits(self, action: MoveSymbol) -> ResolvedAction:
@@ -452,9 +457,12 @@ class CodeActions:
             return ""
         return self.documents.snapshot(edit.path).text
 
-    def _gate_edits(self, edits: list[FileEdit]) -> None:
-        """Every edited range passes the gate (blocked: the whole action is refused with the findings)."""
+    def _gate_edits(self, edits: list[FileEdit], *, tolerate_existing: bool) -> None:
+        """Every edited range passes the gate (blocked: the whole action is refused with the findings).
+        ``tolerate_existing``: a finding the edited files already had, on the same line of code, does not
+        block (moving a function with ``shell=True``, or adding a docstring to it, writes that line again)."""
         gate = self.services.gate
+        existing = self._existing_findings(edits) if tolerate_existing else set()
         for edit in edits:
             language = language_name_for_path(edit.path)
             for replacement in edit.replacements:
@@ -467,9 +475,30 @@ class CodeActions:
                     edit.original[replacement.end :],
                     workspace_secrets=self.services.workspace_secrets,
                 )
-                if verdict.blocked:
+                new_lines = replacement.new_text.split("\n")
+                new = [f for f in verdict.findings if _finding_key(new_lines, f) not in existing]
+                if verdict.blocked and new:
                     found = "; ".join(f.describe() for f in verdict.findings)
                     raise EditError(f"the security gate blocked the edit of {edit.path}: {found}")
+
+    def _existing_findings(self, edits: list[FileEdit]) -> set[tuple[str, str]]:
+        """The gate's findings in the edited files as they are, by rule and line of code (no secrets)."""
+        found: set[tuple[str, str]] = set()
+        for edit in edits:
+            if not edit.original.strip():
+                continue
+            verdict = self.services.gate.check_file(language_name_for_path(edit.path), edit.original)
+            lines = edit.original.split("\n")
+            found |= {_finding_key(lines, f) for f in verdict.findings if f.source != "secrets"}
+        return found
+
+
+def _finding_key(lines: list[str], finding: Finding) -> tuple[str, str]:
+    """A finding by its rule and the code of its (1-based) line in ``lines``; a secret never matches."""
+    if finding.source == "secrets":
+        return ("secret", str(id(finding)))
+    code = lines[finding.line - 1].strip() if 0 < finding.line <= len(lines) else ""
+    return (finding.test_id, code)
 
 
 def _names_used(facts: FileFacts, definition: Definition) -> set[str]:
