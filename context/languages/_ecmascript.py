@@ -463,6 +463,12 @@ class EcmaScriptSupport(LanguageSupport):
         # parsed back in a class body for its annotation. JavaScript fields carry none.
         if field.kind is not SymbolKind.FIELD:
             return None
+        assigned = _ASSIGNED_FROM_NAME.match(field.signature)
+        if assigned is not None:
+            # ``this.v0 = v0;`` in a method: the type that method's parameter (or local) declares or
+            # defaults to (``v0 = new Vector2()``), as Python's ``self.store = store`` reads ``store: Store``.
+            at = (field.span.start_line, field.span.start_col)
+            return self.declared_type(path, source, assigned.group(1), at) if source else None
         written = f"class _ {{\n{field.signature}\n}}\n".encode()
         root = parsed_snippet(self.ts_language(path), written).root_node
         body = root.named_children[0].child_by_field_name("body") if root.named_child_count == 1 else None
@@ -531,6 +537,8 @@ class EcmaScriptSupport(LanguageSupport):
 # ---------------------------------------------------------------- declared types of parameters and locals
 
 _PARAMETERS = frozenset({"required_parameter", "optional_parameter"})
+# A field the class gets by assignment from a name (``this.v0 = v0;``, see ``_ecmascript_fields``).
+_ASSIGNED_FROM_NAME = re.compile(r"this\.[A-Za-z_$][\w$]*\s*=\s*([A-Za-z_$][\w$]*)\s*;?\s*$")
 _UNTYPED_BINDERS = frozenset({"for_in_statement", "catch_clause", "arrow_function"})
 
 
@@ -546,10 +554,18 @@ def _scope_declarations(source: bytes, scope: tree_sitter.Node) -> Iterator[Scop
             for parameter in child.named_children:
                 if parameter.type == "identifier":  # JavaScript
                     yield parameter, None
+                elif parameter.type == "assignment_pattern":  # JavaScript ``v0 = new Vector2()``
+                    left = parameter.child_by_field_name("left")
+                    if left is not None and left.type == "identifier":
+                        yield left, _constructed_type(source, parameter.child_by_field_name("right"))
                 elif parameter.type in _PARAMETERS:
                     pattern = parameter.child_by_field_name("pattern")
                     if pattern is not None and pattern.type == "identifier":
-                        yield pattern, _annotated_type(source, parameter.child_by_field_name("type"))
+                        annotated = _annotated_type(source, parameter.child_by_field_name("type"))
+                        yield (
+                            pattern,
+                            annotated or _constructed_type(source, parameter.child_by_field_name("value")),
+                        )
         elif child.type in ("lexical_declaration", "variable_declaration"):
             for declarator in child.named_children:
                 if declarator.type != "variable_declarator":
@@ -557,6 +573,17 @@ def _scope_declarations(source: bytes, scope: tree_sitter.Node) -> Iterator[Scop
                 name = declarator.child_by_field_name("name")
                 if name is not None and name.type == "identifier":
                     yield name, _annotated_type(source, declarator.child_by_field_name("type"))
+
+
+def _constructed_type(source: bytes, value: tree_sitter.Node | None) -> str | None:
+    """A parameter's default ``new Vector2()`` / ``new ns.Box<T>()`` → ``Vector2`` / ``ns.Box``: what three.js
+    types most of its constructor parameters with (no annotation, no JSDoc)."""
+    if value is None or value.type != "new_expression":
+        return None
+    constructor = value.child_by_field_name("constructor")
+    if constructor is None or constructor.type not in ("identifier", "member_expression"):
+        return None
+    return text(source, constructor)
 
 
 def _annotated_type(source: bytes, annotation: tree_sitter.Node | None) -> str | None:

@@ -266,3 +266,35 @@ def test_a_parameter_typed_by_jsdoc_lists_its_class_members(make_project):
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "math/Vector3.js", "addScaledVector(v, s)")
+
+
+def test_a_field_set_from_a_parameter_typed_by_its_default_lists_its_class_members(make_project):
+    # three.js's curves: ``constructor(v0 = new Vector2())`` then ``this.v0 = v0;``; the default value is the
+    # parameter's only type, and so the field's.
+    root = make_project(
+        {
+            "math/Vector2.js": "export class Vector2 {\n\n"
+            + _methods(40)
+            + "  distanceTo(v) {\n    return 0;\n  }\n}\n",
+            "curves/LineCurve.js": "",
+        }
+    )
+    request = request_at_marker(
+        "curves/LineCurve.js",
+        """
+        import { Vector2 } from '../math/Vector2.js';
+
+        export class LineCurve {
+          constructor(v1 = new Vector2(), v2 = new Vector2()) {
+            this.v1 = v1;
+            this.v2 = v2;
+          }
+
+          getLength() {
+            return this.v1.<|>
+          }
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "math/Vector2.js", "distanceTo(v)")
