@@ -19,6 +19,7 @@ _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _OPENERS = {v: k for k, v in _CLOSERS.items()}
 # Lines that may legitimately appear twice in a row or that carry no content of their own.
 _TRIVIAL_LINE = re.compile(r"^[\s)\]}{(\[,;:]*$")
+_BRACKETS = re.compile(r"[()\[\]{}]")
 # Keywords that continue a block at the indentation of its header (they do not leave the scope).
 _CONTINUATION = re.compile(r"^(else\b|elif\b|except\b|finally\b|catch\b|case\b|default\b|\}|\)|\])")
 _BLOCK_OPENERS = (":", "{", "(", "[")
@@ -119,7 +120,10 @@ def cut_suffix_repetition(text: str, ctx: CompletionContext) -> str:
     rest_of_line = "" if ctx.inserts_lines else ctx.current_line_suffix.strip()
     first_newline = text.find("\n")
     first_line = (text if first_newline < 0 else text[:first_newline]).rstrip()
-    if rest_of_line and not _TRIVIAL_LINE.match(rest_of_line) and first_line.endswith(rest_of_line):
+    # Punctuation without brackets (the "," after a default value being typed) is repeated as surely as
+    # code: "80," before "," read "80,,". Brackets are balance_brackets' to judge.
+    repeatable = not _TRIVIAL_LINE.match(rest_of_line) or not _BRACKETS.search(rest_of_line)
+    if rest_of_line and repeatable and first_line.endswith(rest_of_line):
         # Cut to a fixpoint: a tail that repeats the rest of the line several times ("xx" before "x")
         # is cut whole, so running the filter again never cuts more (the pipeline is idempotent).
         kept = first_line
