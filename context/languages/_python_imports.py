@@ -56,8 +56,12 @@ def render_module_import(module: str, alias: str | None = None) -> str | None:
 
 def import_insertion_line(facts: FileFacts | None, lines: Sequence[str]) -> int | None:
     """After the last top-level import, else after the module docstring (or at the top)."""
-    if facts is not None and facts.imports:
-        return max(imp.span.end_line for imp in facts.imports) + 1
+    # Only the module's own import statements: after an import inside a function (attrs' resolve_types
+    # does ``import typing``) a column-0 line cut the function in two; an import under ``if``/``try`` is
+    # inside its block as well.
+    top_level = [imp for imp in facts.imports if imp.span.start_col == 0] if facts is not None else []
+    if top_level:
+        return max(imp.span.end_line for imp in top_level) + 1
     if lines and lines[0].lstrip().startswith(('"""', "'''", 'r"""')):
         quote = lines[0].lstrip()[:3] if not lines[0].lstrip().startswith("r") else lines[0].lstrip()[1:4]
         if lines[0].count(quote) >= 2:
