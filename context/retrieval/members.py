@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from roost.context.facts import CLASS_LIKE_KINDS, Definition, SymbolKind
@@ -32,6 +33,17 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WANTS_CLASS = re.compile(
     r"(?:\b(?:isinstance|issubclass)\s*\(.*,\s*\(?|\bexcept\s+\(?|\braise\s+|^\s*class\s+\w+\s*\()"
 )
+# The line asks for a value where the receiver is written: after ``return``, ``new``, ``=>``, ``=`` (not a
+# TypeScript ``type X =``), an opening parenthesis or bracket, an operator; block comments skipped
+# (``/*@__PURE__*/``).
+_WANTS_VALUE = re.compile(
+    r"(?:\b(?:return|new|await|yield|throw)|=>|&&|\|\||[=(\[!?+\-*/%])\s*(?:/\*.*?\*/\s*)*$"
+)
+_TYPE_ALIAS_HEAD = re.compile(r"\btype\s+[\w$]+\s*(?:<.*>)?\s*=\s*$")
+_RECEIVER_WRITTEN = re.compile(r"[\w$.?!]*\.\s*$")
+_TYPE_ONLY_KINDS = frozenset({SymbolKind.INTERFACE, SymbolKind.TYPE})
+_TYPESCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
+TYPE_FOR_VALUE = 0.3
 # The last name of the receiver written before the cursor: ``_bootstrap`` of ``x = _bootstrap.``.
 _RECEIVER_END = re.compile(r"(\w+)\s*\.\s*$")
 _SIGNATURE_CHARS = 160
@@ -47,6 +59,7 @@ SCORE_BASE_LEVEL = 0.9
 # Each further listing of one owner's members ranks this much lower.
 SCORE_MORE_MEMBERS = 0.9
 _MAX_BASE_LEVELS = 5
+_COMMON_WORD_SHARE = 0.1
 _WITH_BODY = frozenset({*CLASS_LIKE_KINDS, SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
 _CALLABLE = _WITH_BODY - CLASS_LIKE_KINDS
 _KEYWORDS = frozenset(
@@ -78,6 +91,9 @@ class LineFit:
     overridden: str = ""
     # Members of this receiver used close to the cursor, by closeness in (0, 1].
     near: Mapping[str, float] = field(default_factory=dict)
+    # The line asks for a value (``return ns.``, ``= ns.``, ``(ns.``): TypeScript's interfaces and type
+    # aliases cannot stand there.
+    wants_value: bool = False
 
     @staticmethod
     def at(
@@ -114,6 +130,7 @@ class LineFit:
             definers or (lambda name: 0),
             "" if on_self else next((d.name for d in reversed(scopes) if d.kind in _CALLABLE), ""),
             near or {},
+            _wants_value(_RECEIVER_WRITTEN.sub("", before_receiver)),
         )
 
     def _interface(self, name: str) -> float:
@@ -135,7 +152,7 @@ class LineFit:
         score += min(SHARED_WORDS_MAX, SHARED_WORD * len(set(name_words(name)) & self.words))
         if self.wants_class:
             score += 0.2 if name[:1].isupper() else -0.2
-        if name.startswith("_"):
+        if name.startswith("_") and not self.private_ok:
             score -= 0.3
         return score
 
@@ -164,6 +181,8 @@ class LineFit:
         is_class = definition.kind in CLASS_LIKE_KINDS
         if self.wants_class:
             score += 0.2 if is_class else -0.2
+        if self.wants_value and is_type_only(member.location):
+            score -= TYPE_FOR_VALUE
         if name == self.overridden:
             score += OVERRIDDEN
         elif name.startswith("__") and name.endswith("__"):
@@ -172,6 +191,20 @@ class LineFit:
             score -= 0.25
         # After the cap, so a base's member never ties with the one the class overrides it with.
         return max(0.01, min(1.0, score) * SCORE_BASE_LEVEL ** min(member.depth, 4))
+
+
+def _wants_value(before: str) -> bool:
+    return _WANTS_VALUE.search(before) is not None and _TYPE_ALIAS_HEAD.search(before) is None
+
+
+def is_type_only(location: SymbolLocation) -> bool:
+    """A TypeScript interface or type alias: a name for types only (Go's and Java's types are values too)."""
+    definition = location.definition
+    return (
+        definition is not None
+        and definition.kind in _TYPE_ONLY_KINDS
+        and location.path.endswith(_TYPESCRIPT_SUFFIXES)
+    )
 
 
 def declaration_line(lines: list[str], definition: Definition) -> str:
@@ -218,9 +251,11 @@ def module_members(
     names = resolver.module_names(module.path)
     if fit.partial:
         names = [name for name in names if fit.partial.lower() in name.lower()]
+    if len(names) > limit:
+        fit = replace(fit, words=fit.words - _common_words(names))
     found: list[ReceiverMember] = []
     for name in sorted(names, key=lambda name: -fit.name_score(name))[:limit]:
-        for target in resolver.member_of_module(module.path, name)[:1]:
+        for target in _type_and_value(resolver.member_of_module(module.path, name), fit.wants_value):
             target = next(iter(resolver.alias_target(target)), target)
             definition = target.definition
             if definition is None or definition.kind is SymbolKind.MODULE:
@@ -231,6 +266,24 @@ def module_members(
             # A name the module imports from elsewhere ranks like a base class's member, after its own.
             found.append(ReceiverMember(target, owner, 0 if target.path == module.path else 1))
     return found
+
+
+def _type_and_value(targets: list[SymbolLocation], wants_value: bool) -> list[SymbolLocation]:
+    """The first of a name's definitions, and where the line asks for a value and that one is a TypeScript
+    type only, the first value sharing its name too (zod's ``interface $constructor`` and ``function
+    $constructor``, which TypeScript merges: ``= core.▮$constructor(``). Elsewhere one entry per name keeps
+    the listing's cut for other names."""
+    if not targets or not wants_value or not is_type_only(targets[0]):
+        return targets[:1]
+    return targets[:1] + [t for t in targets if not is_type_only(t)][:1]
+
+
+def _common_words(names: list[str]) -> frozenset[str]:
+    """The words in more than ``_COMMON_WORD_SHARE`` of a module's names: they tell none of them apart (zod's
+    ``core`` namespace holds 956 names, most with ``zod`` in them, and the line ``return core._isoDate(ZodISODate``
+    shares ``zod`` with hundreds of interfaces that then filled the cut before ``_isoDate``)."""
+    counts: Counter[str] = Counter(word for name in names for word in set(name_words(name)))
+    return frozenset(word for word, count in counts.items() if count > len(names) * _COMMON_WORD_SHARE)
 
 
 def class_members_by_level(

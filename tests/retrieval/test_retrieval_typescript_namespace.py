@@ -1,0 +1,115 @@
+"""Retrieval at ``ns.▮`` on a TypeScript namespace import whose barrel re-exports hundreds of names (zod's
+``import * as core from "../core/index.js"``, 956 names), on the shapes where ``bench/retrieval_bench_js.py``
+found the gold listed but cut: a word most of the names share, and a value that shares its name with an
+interface."""
+
+from __future__ import annotations
+
+from retrieval_fixtures import request_at_marker, retriever_for
+
+from roost.context.retrieval.model import CandidateKind, RetrievalResult
+
+BUDGET_CHARS = 6000
+
+
+def _listed(result: RetrievalResult, path: str, text: str) -> bool:
+    return any(
+        item.kind is CandidateKind.MEMBERS and item.path == path and text in item.text
+        for item in result.items
+    )
+
+
+def _interfaces(count: int) -> str:
+    return "".join(
+        f"export interface $ZodString{i}Format {{\n  format: string;\n}}\n\n" for i in range(count)
+    )
+
+
+def _functions(count: int) -> str:
+    return "".join(
+        f"export function helper{i}(value: number): number {{\n  return value;\n}}\n\n" for i in range(count)
+    )
+
+
+def test_a_word_most_of_the_namespace_shares_does_not_fill_the_cut(make_project):
+    # 150 interfaces share ``zod`` and ``string`` with the line; the function wanted shares ``iso`` and
+    # ``date`` with it, which few names have.
+    root = make_project(
+        {
+            "core/index.ts": 'export * from "./schemas.js";\nexport * from "./api.js";\n',
+            "core/schemas.ts": _interfaces(150),
+            "core/api.ts": _functions(60)
+            + "export function isoDate(params?: string): number {\n  return 0;\n}\n",
+            "classic/iso.ts": "",
+        }
+    )
+    request = request_at_marker(
+        "classic/iso.ts",
+        """
+        import * as core from "../core/index.js";
+
+        export function date(params?: string | core.$ZodString1Format) {
+          return core.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "core/api.ts", "export function isoDate(params?: string)")
+
+
+def test_a_value_sharing_its_name_with_an_interface_is_listed_where_a_value_is_wanted(make_project):
+    # TypeScript merges ``interface $constructor`` and ``function $constructor``; after ``= core.`` only the
+    # function can stand.
+    root = make_project(
+        {
+            "core/index.ts": 'export * from "./core.js";\n',
+            "core/core.ts": "export interface $constructor<T> {\n  new (def: unknown): T;\n}\n\n"
+            + "export function $constructor<T>(name: string, init: (inst: T) => void): $constructor<T> {\n"
+            + "  return null as any;\n}\n",
+            "classic/errors.ts": "",
+        }
+    )
+    request = request_at_marker(
+        "classic/errors.ts",
+        """
+        import * as core from "../core/index.js";
+
+        export interface ZodError {
+          issues: unknown[];
+        }
+
+        export const ZodError: core.$constructor<ZodError> = /*@__PURE__*/ core.<|>
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "core/core.ts", "export function $constructor<T>(name: string")
+
+
+def test_private_names_of_a_namespace_whose_private_names_the_file_uses_reach_the_cut(make_project):
+    # zod's ``core._int``, ``core._isoDate``: the file calls ``core._string`` already, so ``_`` names are
+    # its API here, and the first ranking by name alone must not push them below 120 public ones.
+    root = make_project(
+        {
+            "core/index.ts": 'export * from "./api.js";\n',
+            "core/api.ts": _functions(120)
+            + "export function _string(params?: string): number {\n  return 0;\n}\n\n"
+            + "export function _int(params?: string): number {\n  return 0;\n}\n",
+            "classic/schemas.ts": "",
+        }
+    )
+    request = request_at_marker(
+        "classic/schemas.ts",
+        """
+        import * as core from "../core/index.js";
+
+        export function string(params?: string) {
+          return core._string(params);
+        }
+
+        export function int(params?: string) {
+          return core.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "core/api.ts", "export function _int(params?: string)")
