@@ -368,7 +368,15 @@ def pack(
     cache = _snippet_costs(counter)
     costs = []
     for snippet in snippets:
-        key = (id(prompt_format), prompt_format.family, empty.path, empty.language, empty.repo_name, snippet)
+        key = (
+            id(prompt_format),
+            prompt_format.family,
+            empty.path,
+            empty.language,
+            empty.repo_name,
+            empty.blank_file,  # a format may render a blank file's header with or without snippets
+            snippet,
+        )
         cost = cache.get(key)
         if cost is None:
             cost = count(prompt_format.render(empty.with_parts(snippets=(snippet,)))) - fixed

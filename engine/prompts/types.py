@@ -45,6 +45,8 @@ class PromptInput:
     ``prefix`` is the document text before the cursor, ``suffix`` the text after it. ``language`` is
     the editor's language id (``python``, ``typescript``, …); it picks comment syntax and code fences.
     ``snippets`` are the context items, best first (their order is kept among equal scores).
+    ``blank_file``: the whole document is empty or whitespace, so nothing in the code tells the model
+    its language; a format that can name the file's path then does so even without context.
     """
 
     path: str
@@ -53,6 +55,7 @@ class PromptInput:
     suffix: str
     snippets: tuple[ContextSnippet, ...] = ()
     repo_name: str = ""
+    blank_file: bool = False
 
     def __post_init__(self) -> None:
         for name in ("path", "language", "prefix", "suffix", "repo_name"):
@@ -60,6 +63,8 @@ class PromptInput:
                 raise PromptError(
                     f"PromptInput.{name} must be a str, got {type(getattr(self, name)).__name__}"
                 )
+        if not isinstance(self.blank_file, bool):
+            raise PromptError(f"PromptInput.blank_file must be a bool, got {type(self.blank_file).__name__}")
         if not isinstance(self.snippets, tuple):
             object.__setattr__(self, "snippets", tuple(self.snippets))
         for snippet in self.snippets:

@@ -68,6 +68,19 @@ def test_qwen_without_context_is_plain_fim_even_with_a_repository_name() -> None
     )
 
 
+def test_qwen_names_a_blank_files_path_its_only_sign_of_the_language() -> None:
+    """Given bare FIM markers, the bundled 0.5B began every empty .py, .go, .rs, .ts and .java file with
+    ``import React from 'react';``; with the path it writes the file's language (measured)."""
+    blank = PromptInput(
+        path="cmd/server/main.go", language="go", prefix="", suffix="\n", repo_name="demo", blank_file=True
+    )
+    for fmt in (make_format("qwen2.5-coder"), make_format("qwen2.5-coder", heals_forced_start=True)):
+        text = fmt.render(blank).text
+        assert text.startswith("<|repo_name|>demo\n<|file_sep|>cmd/server/main.go\n<|fim_prefix|>"), text
+    with pytest.raises(PromptError, match="blank_file"):
+        PromptInput(path="a.py", language="python", prefix="", suffix="", blank_file="yes")  # type: ignore[arg-type]
+
+
 def test_starcoder2_repository_format_exact() -> None:
     text = make_format("starcoder2").render(make_input(snippets=(UTIL,))).text
     assert text == (

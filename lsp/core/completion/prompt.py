@@ -233,6 +233,7 @@ def build_prompt(
         suffix=document.suffix,
         snippets=tuple(snippets),
         repo_name=repo_name,
+        blank_file=not document.text.strip(),
     )
     packed = pack(
         prompt_input,
