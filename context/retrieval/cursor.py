@@ -23,6 +23,7 @@ _MEMBER_AT_CURSOR = re.compile(
 _ACCESS_MARKS = re.compile(r"[\s?!]+")
 _JS_SUPER = re.compile(r"^super(?=\.|$)")
 _CLASS_SCAN_LINES = 300
+_PREFIX_SCAN_CHARS = 400
 _PARTIAL_AT_CURSOR = re.compile(r"([A-Za-z_]\w*)$")
 _CONSTRUCTED = re.compile(
     r"(?<![\w.$])((?:self\.)?[A-Za-z_$][\w$]*)\s*(?::\s*[^=\n]+?)?\s*:?=\s*(?:await\s+|new\s+|&)?"
@@ -84,7 +85,9 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
         ),
         key=lambda d: (d.span.start_line, -d.span.end_line),
     )
-    prefix = context.line_prefix
+    # What the cursor completes (a receiver chain, a partial word) is short; the patterns searched over a
+    # whole long line (minified code) try every start: seconds for 10 000 characters, minutes for 50 000.
+    prefix = context.line_prefix[-_PREFIX_SCAN_CHARS:]
     member = _MEMBER_AT_CURSOR.search(prefix)
     called = _call_receiver(prefix) if member is None else None
     if called is not None:
