@@ -23,6 +23,7 @@ from roost.context.refactor.imports import (
     span_offsets,
 )
 from roost.context.refactor.move_plan import FileChange, FileText, MovePlan
+from roost.context.refactor.python_all import with_export, without_export
 from roost.context.refactor.python_placement import import_time_insertion
 
 
@@ -209,6 +210,8 @@ def plan_python_move(
                 writer.module(source.path, target.path, _is_relative_style(src.facts)), [ImportedName(symbol)]
             )
         )
+    else:  # an export of the source no more: ``__all__`` follows the name
+        _move_export(src, dst, symbol, plan)
 
     # Every dependent importing the symbol from the source imports it from the target instead.
     for path in dependents:
@@ -227,6 +230,22 @@ def plan_python_move(
         if result is not None:
             plan.changes.insert(0, result)
     return plan
+
+
+def _move_export(src: _FileChange, dst: _FileChange, symbol: str, plan: MovePlan) -> None:
+    """``symbol`` out of the source's literal ``__all__`` and into the target's, when it has one (the
+    source does not import the name back, so listing it would break ``from source import *``)."""
+    removed = without_export(src.file.path, src.file.text, symbol)
+    if removed is None:
+        return
+    src.replacements.append(removed)
+    added = with_export(dst.file.path, dst.file.text, symbol)
+    if added is not None:
+        dst.replacements.append(added)
+    plan.notes.append(
+        f"{src.file.path}: {symbol} is no longer in its __all__; code outside the workspace that imports it "
+        f"from there must import it from {dst.file.path}"
+    )
 
 
 def _imports_of_source(

@@ -478,3 +478,45 @@ def test_move_rewrites_uses_reached_through_a_package_two_levels_up(tmp_path: Pa
     )
     after_root = _write_tree(tmp_path / "after", {**files, **after})
     assert [_run_alone(after_root, program) for program in programs] == before
+
+
+EXPORTING = {
+    "pkg/__init__.py": "",
+    "pkg/source.py": '__all__ = [\n    "keep",\n    "Symbol",\n]\n\n\ndef keep():\n    return 1\n\n\ndef Symbol(x):\n    return x * 2\n',
+    "pkg/target.py": "__all__ = ['other']\n\n\ndef other():\n    return 3\n",
+    "star_users.py": (
+        "from pkg.source import *\nfrom pkg.target import *\n\nprint(keep(), other(), sorted(dir()))\n"
+    ),
+}
+
+
+def test_a_moved_name_leaves_the_sources_all_and_joins_the_targets(tmp_path: Path) -> None:
+    """A name left in the source's ``__all__`` after it moved is an export that no longer exists there:
+    ``from pkg.source import *`` raised AttributeError."""
+    root = tmp_path / "w"
+    _write(root, EXPORTING)
+    index = make_index(root, tmp_path / "cache")
+    try:
+        index.index()
+        plan = plan_move(
+            "Symbol",
+            FileText("pkg/source.py", EXPORTING["pkg/source.py"]),
+            FileText("pkg/target.py", EXPORTING["pkg/target.py"]),
+            list(index.dependents("pkg/source.py")),
+            EXPORTING.__getitem__,
+            index.resolve_import,
+            lambda path: (root / path).exists(),
+        )
+    finally:
+        index.close()
+    after = {change.path: _apply(change.text, change.replacements) for change in plan.changes}
+    assert after["pkg/source.py"].startswith('__all__ = [\n    "keep",\n]\n')
+    assert after["pkg/target.py"].startswith("__all__ = ['other', 'Symbol']\n")
+    assert "def Symbol(x):" in after["pkg/target.py"]
+    assert any("__all__" in note and "pkg/target.py" in note for note in plan.notes), plan.notes
+    moved = _write_tree(tmp_path / "after", {**EXPORTING, **after})
+    done = subprocess.run(
+        [sys.executable, "star_users.py"], cwd=moved, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "'Symbol'" in done.stdout and done.stdout.startswith("1 3 ")
