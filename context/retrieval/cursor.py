@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from roost.context.facts import CLASS_LIKE_KINDS, Definition, FileFacts, SymbolKind
+from roost.context.retrieval.receivers import declared_receiver_type, method_receiver_hints
 
 _FUNCTION_KINDS = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
 # JavaScript/TypeScript also write ``a?.b`` (optional chaining), ``a!.b`` (TypeScript's non-null assertion)
@@ -129,6 +130,13 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
         if scope.kind in _FUNCTION_KINDS and scope.doc and "@param" in scope.doc:
             for match in _JSDOC_PARAM.finditer(scope.doc):
                 context.type_hints.setdefault(match.group(2), match.group(1))
+    for name, owner in method_receiver_hints(facts, context.scopes).items():  # Go's ``func (c *Command)``
+        context.type_hints.setdefault(name, owner)
+    head = context.receiver.split(".")[0] if context.receiver else None
+    if head is not None and function is not None and head not in context.type_hints:
+        declared = declared_receiver_type(facts.path, lines, function, head, line, context.byte_col)
+        if declared is not None:
+            context.type_hints[head] = declared
     cls = context.cls
     if cls is not None:
         # ``self.attr = Foo()`` anywhere in the class types ``self.attr`` in every method.

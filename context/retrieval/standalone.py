@@ -7,6 +7,7 @@ tests of retrieval in isolation. The server uses :class:`roost.context.index.Wor
 from __future__ import annotations
 
 import logging
+import posixpath
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class ParsedWorkspace:
         self.layout = FileSetLayout(self.root, paths, self.options)
         self._facts: dict[str, FileFacts] = {}
         self._resolved: dict[tuple[str, Import], ResolvedImport] = {}
+        self._peers: dict[str, tuple[str, ...]] = {}
         # Parsed once and never changed: a constant version lets retrieval cache file text.
         self.version = 0
         for path in paths:
@@ -58,6 +60,31 @@ class ParsedWorkspace:
             language = language_for_path(importer)
             found = language.resolve_import(imp, importer, self.layout) if language else ResolvedImport()
             self._resolved[key] = found
+        return found
+
+    def package_peers(self, path: str) -> tuple[str, ...]:
+        """The other files of ``path``'s package that see its top-level names without an import (a Go
+        package's directory, a Java package's folders), as the index's navigator gives them to the server."""
+        found = self._peers.get(path)
+        if found is not None:
+            return found
+        facts = self._facts.get(path)
+        language = language_for_path(path)
+        peers: list[str] = []
+        if facts is not None and facts.package and language is not None:
+            directories = sorted({posixpath.dirname(other) for other in self._facts})
+            for directory in language.package_dirs(path, facts.package, directories):
+                for other in self.layout.files_in_dir(directory):
+                    other_facts = self._facts.get(other)
+                    if (
+                        other != path
+                        and other_facts is not None
+                        and other_facts.language == facts.language
+                        and other_facts.package == facts.package
+                        and language.sees_package_file(path, other)
+                    ):
+                        peers.append(other)
+        self._peers[path] = found = tuple(peers)
         return found
 
     def file_text(self, path: str) -> str | None:

@@ -1,0 +1,96 @@
+"""Retrieval at ``receiver.▮`` in Go, on the shapes where ``bench/retrieval_bench_go.py`` (cobra, afero,
+x/tools; cases labelled by go/types) found the gold missing: a method's named receiver (``func (c *Command)``)
+whose type is declared in another file of the package, and a parameter declared with a type of another
+package (``func gen(x *cli.Command)``); both need the package's other files, which the in-memory workspace
+now gives as the server's index does."""
+
+from __future__ import annotations
+
+from retrieval_fixtures import request_at_marker, retriever_for
+
+from roost.context.parsing import parse_facts
+from roost.context.retrieval.cursor import analyse_cursor
+from roost.context.retrieval.model import CandidateKind, RetrievalResult
+from roost.context.retrieval.standalone import ParsedWorkspace
+
+BUDGET_CHARS = 6000
+GO_MOD = "module example.com/cli\n\ngo 1.19\n"
+
+
+def _command_go() -> str:
+    # A struct of many fields, as cobra's: not shown whole but listed with its methods (a small struct is
+    # shown whole, and Go's methods lie outside it: not this test's subject).
+    fields = "".join(f"\tOption{i} string\n" for i in range(20))
+    methods = "".join(f"func (c *Command) Helper{i}() int {{\n\treturn {i}\n}}\n\n" for i in range(30))
+    return (
+        "package cli\n\ntype Command struct {\n"
+        + fields
+        + "\tflags []string\n}\n\n"
+        + methods
+        + "func (c *Command) LocalNonPersistentFlags() []string {\n\treturn c.flags\n}\n"
+    )
+
+
+def _listed(result: RetrievalResult, path: str, text: str) -> bool:
+    return any(
+        item.kind is CandidateKind.MEMBERS and item.path == path and text in item.text
+        for item in result.items
+    )
+
+
+def test_named_method_receiver_lists_its_type_declared_in_another_file(make_project):
+    # The file on disk declares its package (the buffer is what is being typed in it).
+    root = make_project({"go.mod": GO_MOD, "command.go": _command_go(), "flag_groups.go": "package cli\n"})
+    request = request_at_marker(
+        "flag_groups.go",
+        """
+        package cli
+
+        func (c *Command) ValidateFlagGroups() error {
+        \tflags := c.<|>
+        \treturn nil
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "command.go", "func (c *Command) LocalNonPersistentFlags() []string")
+
+
+def test_parameter_typed_with_another_packages_type_lists_its_members(make_project):
+    root = make_project({"go.mod": GO_MOD, "command.go": _command_go(), "doc/docs.go": "package doc\n"})
+    request = request_at_marker(
+        "doc/docs.go",
+        """
+        package doc
+
+        import "example.com/cli"
+
+        func genDocs(x *cli.Command) []string {
+        \treturn x.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "command.go", "func (c *Command) LocalNonPersistentFlags() []string")
+
+
+def test_cursor_types_the_receiver_a_method_names():
+    text = "package cli\n\nfunc (c *Command) Validate() error {\n\tc.\n\treturn nil\n}\n"
+    facts = parse_facts("flag_groups.go", text)
+    assert analyse_cursor(facts, text, 3, 3, 200).type_hints["c"] == "Command"
+
+
+def test_parsed_workspace_gives_the_package_files_of_its_directory(make_project):
+    root = make_project(
+        {
+            "go.mod": GO_MOD,
+            "command.go": "package cli\n",
+            "args.go": "package cli\n",
+            "command_test.go": "package cli\n",
+            "doc/docs.go": "package doc\n",
+        }
+    )
+    workspace = ParsedWorkspace(root)
+    assert workspace.package_peers("command.go") == ("args.go",)  # a test file joins only for tests
+    assert workspace.package_peers("command_test.go") == ("args.go", "command.go")
+    assert workspace.package_peers("doc/docs.go") == ()
