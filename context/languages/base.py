@@ -388,9 +388,12 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         return None
 
 
-_DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
+_DOTTED_NAME = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
 _PARENTHESISED = re.compile(r"\(([^)]*)\)")
-_EXTENDS = re.compile(r"\b(?:extends|implements)\s+([\w.,\s]+)")
+_EXTENDS = re.compile(r"\b(?:extends|implements)\s+([\w$.,\s]+)")
+# ``extends B implements C, D``: a class's base and its interfaces, all bases here.
+_BASE_SEPARATORS = re.compile(r",|\b(?:extends|implements)\b")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
 
 def bases_in_signature(definition: Definition) -> list[str]:
@@ -402,15 +405,31 @@ def bases_in_signature(definition: Definition) -> list[str]:
     head = signature if ")" not in first.partition("(")[2] else first
     match = _PARENTHESISED.search(head) if "(" in first else None
     if match is None:
-        match = _EXTENDS.search(signature)
+        match = _EXTENDS.search(_without_type_arguments(signature) if "<" in signature else signature)
     if match is None:
         return []
     bases = []
-    for part in match.group(1).split(","):
+    for part in _BASE_SEPARATORS.split(match.group(1)):
         written = part.strip().split("[")[0]  # a generic base (``Generic[T]``, ``Base[int]``) is its class
         if written and _DOTTED_NAME.match(written):  # not ``metaclass=M``, ``*mixins``, a string
             bases.append(written)
     return bases
+
+
+def _without_type_arguments(signature: str) -> str:
+    """``interface A<T extends B = C> extends D<E<T>>`` → ``interface A extends D``: the ``extends`` of a
+    type parameter's bound is not a base (zod's ``$ZodObject<Shape extends Readonly<…>> extends $ZodType``
+    read ``Readonly`` as its base), and a base's type arguments are not bases."""
+    kept: list[str] = []
+    depth = 0
+    for char in _BLOCK_COMMENT.sub(" ", signature).replace("=>", "->"):
+        if char == "<":
+            depth += 1
+        elif char == ">" and depth:
+            depth -= 1
+        elif depth == 0:
+            kept.append(char)
+    return "".join(kept)
 
 
 # A declaration a scope holds: the name's node and its declared type's name (None: not written / not named).

@@ -113,3 +113,61 @@ def test_private_names_of_a_namespace_whose_private_names_the_file_uses_reach_th
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "core/api.ts", "export function _int(params?: string)")
+
+
+def test_a_generic_interface_lists_the_members_of_its_base_not_of_a_type_parameter_bound(make_project):
+    # zod's ``interface $ZodObject<Shape extends Readonly<…>> extends $ZodType<…> {}``: the ``extends`` of
+    # the type parameter's bound was read as the base (``Readonly``), so ``schema.▮_zod`` found nothing.
+    root = make_project(
+        {
+            "core/schemas.ts": "export interface $ZodType<O = unknown, Internals extends Base<O> = Base<O>> {\n"
+            + "  _zod: Internals;\n"
+            + "".join(f"  member{i}: number;\n" for i in range(30))
+            + "}\n\n"
+            + "export interface $ZodObject<\n  /** @ts-ignore */\n  out Shape extends Readonly<Shape> = {},\n"
+            + "> extends $ZodType<any, Internals<Shape>> {}\n",
+            "core/util.ts": "",
+        }
+    )
+    request = request_at_marker(
+        "core/util.ts",
+        """
+        import * as schemas from "./schemas.js";
+
+        export function shapeOf(schema: schemas.$ZodObject) {
+          return schema.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "core/schemas.ts", "_zod: Internals;")
+
+
+def test_a_class_that_extends_and_implements_lists_its_base_class_members(make_project):
+    # rxjs's ``class Subscriber<T> extends Subscription implements Observer<T>``: the ``extends …
+    # implements …`` list was read as one name, and so gave no base at all.
+    root = make_project(
+        {
+            "Observable.ts": "export class Observable<T> {\n"
+            + "".join(f"  op{i}(): number {{\n    return {i};\n  }}\n" for i in range(30))
+            + "  subscribe(next: (value: T) => void): void {}\n}\n",
+            "types.ts": "export interface SubscriptionLike {\n  unsubscribe(): void;\n}\n",
+            "Subject.ts": "import { Observable } from './Observable';\nimport { SubscriptionLike } from './types';\n\n"
+            + "export class Subject extends Observable implements SubscriptionLike {\n"
+            + "".join(f"  own{i}(): number {{\n    return {i};\n  }}\n" for i in range(5))
+            + "  unsubscribe(): void {}\n}\n",
+            "use.ts": "",
+        }
+    )
+    request = request_at_marker(
+        "use.ts",
+        """
+        import { Subject } from './Subject';
+
+        export function listen(subject: Subject) {
+          subject.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "Observable.ts", "subscribe(next: (value: T) => void)")
