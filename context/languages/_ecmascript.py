@@ -475,7 +475,12 @@ class EcmaScriptSupport(LanguageSupport):
         member = body.named_children[0] if body is not None and body.named_child_count == 1 else None
         if root.has_error or member is None or member.type != "public_field_definition":
             return None
-        return _annotated_type(written, member.child_by_field_name("type"))
+        declared = _annotated_type(written, member.child_by_field_name("type"))
+        if declared is None or "." in declared or not source:
+            return declared
+        # ``_zod: Internals`` where ``Internals`` is a type parameter of the interface: its bound.
+        root = parsed_for_lookup(self.ts_language(path), source).root_node
+        return _type_parameter_bound(source, root, (field.span.start_line, field.span.start_col), declared)
 
     def builtin_names(self) -> frozenset[str]:
         return _TYPESCRIPT_GLOBALS if self.name == "typescript" else _JAVASCRIPT_GLOBALS
@@ -573,6 +578,25 @@ def _scope_declarations(source: bytes, scope: tree_sitter.Node) -> Iterator[Scop
                 name = declarator.child_by_field_name("name")
                 if name is not None and name.type == "identifier":
                     yield name, _annotated_type(source, declarator.child_by_field_name("type"))
+
+
+def _type_parameter_bound(
+    source: bytes, root: tree_sitter.Node, at: tuple[int, int], name: str
+) -> str | None:
+    """``name`` as seen at ``at``: where a declaration around it has a type parameter so named (zod's
+    ``interface $ZodType<…, Internals extends $ZodTypeInternals<O, I> = …> { _zod: Internals }``), the type
+    its bound says, else its default's (None when it has neither); else ``name`` itself."""
+    node: tree_sitter.Node | None = root.named_descendant_for_point_range(at, at)
+    while node is not None:
+        parameters = node.child_by_field_name("type_parameters")
+        for parameter in parameters.named_children if parameters is not None else ():
+            named = parameter.child_by_field_name("name")
+            if named is not None and text(source, named) == name:
+                return _annotated_type(
+                    source, parameter.child_by_field_name("constraint")
+                ) or _annotated_type(source, parameter.child_by_field_name("value"))
+        node = node.parent
+    return name
 
 
 def _constructed_type(source: bytes, value: tree_sitter.Node | None) -> str | None:

@@ -1,7 +1,8 @@
-"""Retrieval at ``ns.▮`` on a TypeScript namespace import whose barrel re-exports hundreds of names (zod's
-``import * as core from "../core/index.js"``, 956 names), on the shapes where ``bench/retrieval_bench_js.py``
-found the gold listed but cut: a word most of the names share, and a value that shares its name with an
-interface."""
+"""Retrieval at ``receiver.▮`` in TypeScript, on the shapes where ``bench/retrieval_bench_js.py`` (zod, rxjs)
+found the gold missing: a namespace import whose barrel re-exports hundreds of names (zod's ``import * as core
+from "../core/index.js"``, 956 names: a word most of them share, private names, a value sharing its name with
+an interface), a generic interface's base, a class that ``extends … implements …``, a field typed by a type
+parameter."""
 
 from __future__ import annotations
 
@@ -171,3 +172,30 @@ def test_a_class_that_extends_and_implements_lists_its_base_class_members(make_p
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "Observable.ts", "subscribe(next: (value: T) => void)")
+
+
+def test_a_field_typed_by_a_type_parameter_lists_the_members_of_its_bound(make_project):
+    # zod's ``interface $ZodType<…, Internals extends $ZodTypeInternals<O, I> = …> { _zod: Internals }``:
+    # ``side._zod.▮def`` lists the bound's members.
+    root = make_project(
+        {
+            "core/schemas.ts": "export interface $ZodTypeInternals<O = unknown> {\n"
+            + "".join(f"  member{i}: number;\n" for i in range(30))
+            + "  def: $ZodTypeDef;\n}\n\n"
+            + "export interface $ZodType<O = unknown, Internals extends $ZodTypeInternals<O> = "
+            + "$ZodTypeInternals<O>> {\n  _zod: Internals;\n}\n",
+            "classic/in-out.ts": "",
+        }
+    )
+    request = request_at_marker(
+        "classic/in-out.ts",
+        """
+        import * as core from "../core/schemas.js";
+
+        function withChecks(side: core.$ZodType) {
+          const def = side._zod.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "core/schemas.ts", "def: $ZodTypeDef;")
