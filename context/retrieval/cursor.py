@@ -75,7 +75,9 @@ def _byte_col(line_text: str, col: int) -> int:
 
 
 def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines: int) -> CursorContext:
-    lines = text.splitlines()
+    # The index's rows, as ``line`` counts them (tree-sitter ends a row at "\n" alone): splitlines also
+    # breaks at form feeds, U+2028 and lone "\r", and the cursor's line would be another one.
+    lines = text.replace("\r\n", "\n").split("\n")
     line_text = lines[line] if line < len(lines) else ""
     context = CursorContext(line=line, col=col, byte_col=_byte_col(line_text, col), lines=lines)
     context.scopes = sorted(
