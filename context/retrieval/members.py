@@ -21,7 +21,7 @@ from typing import Literal
 
 from roost.context.facts import CLASS_LIKE_KINDS, Definition, SymbolKind
 from roost.context.graph import SymbolLocation
-from roost.context.languages import language_named
+from roost.context.languages import language_for_path, language_named
 from roost.context.resolution import Resolver, is_class, is_module, unique
 from roost.context.retrieval.model import Candidate, CandidateKind
 from roost.context.retrieval.options import RetrievalOptions
@@ -302,15 +302,31 @@ def class_members_by_level(
             if definition is None or (owner.path, definition.qualified_name) in seen:
                 continue
             seen.add((owner.path, definition.qualified_name))
-            if definition.span.end_line - definition.span.start_line + 1 <= small_lines:
+            own = resolver.own_members(owner)
+            # Go's methods lie outside the type: shown whole, it would not show them.
+            if definition.span.end_line - definition.span.start_line + 1 <= small_lines and not any(
+                _method_declared_apart(member, owner) for member in own
+            ):
                 small.append((owner, depth))
             else:
-                members.extend(ReceiverMember(m, owner, depth) for m in resolver.own_members(owner))
+                members.extend(ReceiverMember(m, owner, depth) for m in own)
             following.extend(resolver.bases(owner))
         level = following
         if not level:
             break
     return members, small
+
+
+def _method_declared_apart(member: SymbolLocation, owner: SymbolLocation) -> bool:
+    """A method written outside its type's declaration, naming the type by its receiver (Go's ``func (m *Map)
+    At``); not a member a language merges in from elsewhere (TypeScript's declaration merging)."""
+    outer, inner = owner.definition, member.definition
+    if outer is None or inner is None:
+        return False
+    if member.path == owner.path and outer.span.start_line <= inner.span.start_line <= outer.span.end_line:
+        return False
+    language = language_for_path(member.path)
+    return language is not None and language.method_receiver(inner) is not None
 
 
 def _best_first(item: tuple[ReceiverMember, float]) -> tuple[float, int]:

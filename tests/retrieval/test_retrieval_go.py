@@ -94,3 +94,31 @@ def test_parsed_workspace_gives_the_package_files_of_its_directory(make_project)
     assert workspace.package_peers("command.go") == ("args.go",)  # a test file joins only for tests
     assert workspace.package_peers("command_test.go") == ("args.go", "command.go")
     assert workspace.package_peers("doc/docs.go") == ()
+
+
+def test_small_struct_lists_its_methods_declared_outside_it(make_project):
+    # x/tools' ``typeutil.Map``: a struct of a few fields is short enough to be shown whole, but its methods
+    # (``func (m *Map) At``) lie outside it, so ``m.▮`` must list them instead.
+    root = make_project(
+        {
+            "go.mod": GO_MOD,
+            "typeutil/map.go": "package typeutil\n\ntype Map struct {\n\ttable map[uint32][]int\n\tlength int\n}\n\n"
+            + "func (m *Map) At(key string) interface{} {\n\treturn nil\n}\n\n"
+            + "func (m *Map) Len() int {\n\treturn m.length\n}\n",
+            "rta/rta.go": "package rta\n",
+        }
+    )
+    request = request_at_marker(
+        "rta/rta.go",
+        """
+        package rta
+
+        import "example.com/cli/typeutil"
+
+        func visit(sites *typeutil.Map) interface{} {
+        \treturn sites.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "typeutil/map.go", "func (m *Map) At(key string) interface{}")
