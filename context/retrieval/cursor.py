@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from roost.context.facts import CLASS_LIKE_KINDS, Definition, FileFacts, SymbolKind
+from roost.context.retrieval.aliases import through_local_alias
 from roost.context.retrieval.receivers import declared_receiver_type, method_receiver_hints
 
 _FUNCTION_KINDS = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
@@ -128,6 +129,9 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
 
     hint_start = function.span.start_line if function is not None else scan_start
     context.type_hints = _type_hints(lines, hint_start, line, context.byte_col)
+    if context.receiver is not None and context.receiver.split(".")[0] not in context.type_hints:
+        # ``const v0 = this.v0;`` then ``v0.▮``: read as ``this.v0.▮``, which the class's fields type.
+        context.receiver = through_local_alias(context.receiver, lines, hint_start, line)
     for scope in context.scopes:  # what the code assigns wins over what the comment says
         if scope.kind in _FUNCTION_KINDS and scope.doc and "@param" in scope.doc:
             for match in _JSDOC_PARAM.finditer(scope.doc):

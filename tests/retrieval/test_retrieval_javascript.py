@@ -298,3 +298,35 @@ def test_a_field_set_from_a_parameter_typed_by_its_default_lists_its_class_membe
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "math/Vector2.js", "distanceTo(v)")
+
+
+def test_a_local_naming_a_field_of_this_lists_the_field_type_members(make_project):
+    # three.js's curves: ``const v0 = this.v0, v1 = this.v1;`` then ``v0.▮x``.
+    root = make_project(
+        {
+            "math/Vector2.js": "export class Vector2 {\n\n"
+            + _methods(40)
+            + "  distanceTo(v) {\n    return 0;\n  }\n}\n",
+            "curves/LineCurve.js": "",
+        }
+    )
+    request = request_at_marker(
+        "curves/LineCurve.js",
+        """
+        import { Vector2 } from '../math/Vector2.js';
+
+        export class LineCurve {
+          constructor() {
+            this.v1 = new Vector2();
+            this.v2 = new Vector2();
+          }
+
+          getLength() {
+            const v1 = this.v1, v2 = this.v2;
+            return v2.<|>
+          }
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "math/Vector2.js", "distanceTo(v)")
