@@ -131,7 +131,9 @@ def _type_kind(type_value: tree_sitter.Node | None) -> SymbolKind:
         return SymbolKind.STRUCT
     if type_value.type == "interface_type":
         return SymbolKind.INTERFACE
-    return SymbolKind.TYPE
+    # A defined type over a map, slice, func or basic type (``type LevelHooks map[Level][]Hook``, ``type Level
+    # uint32``) has methods like a struct: class-like, so that ``hooks.▮`` lists them. An alias stays TYPE.
+    return SymbolKind.CLASS
 
 
 def _embedded_type_name(written: str) -> str | None:

@@ -122,3 +122,28 @@ def test_small_struct_lists_its_methods_declared_outside_it(make_project):
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "typeutil/map.go", "func (m *Map) At(key string) interface{}")
+
+
+def test_defined_map_type_lists_its_methods(make_project):
+    # logrus' ``type LevelHooks map[Level][]Hook`` with ``func (hooks LevelHooks) Add``: a defined type that
+    # is not a struct has methods too (a ``type X = Y`` alias stays a plain type).
+    root = make_project(
+        {
+            "go.mod": GO_MOD,
+            "hooks.go": "package cli\n\ntype LevelHooks map[uint32][]string\n\n"
+            + "func (hooks LevelHooks) Add(hook string) {\n\thooks[0] = append(hooks[0], hook)\n}\n",
+            "logger.go": "package cli\n",
+        }
+    )
+    request = request_at_marker(
+        "logger.go",
+        """
+        package cli
+
+        func register(hooks LevelHooks) {
+        \thooks.<|>
+        }
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "hooks.go", "func (hooks LevelHooks) Add(hook string)")
