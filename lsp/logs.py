@@ -36,6 +36,10 @@ def configure_file_logging(level: str = "info", log_dir: Path | None = None) -> 
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # pygls logs every message it sends at INFO ("Sending data: …": suggestions, code edits, whole moved
+    # files) and the client's answers to its requests: the user's code in the log file at the default
+    # level. Only a debug log (asked for) keeps them.
+    logging.getLogger("pygls").setLevel(logging.NOTSET if level.upper() == "DEBUG" else logging.WARNING)
     return directory / "roost.log"
 
 
