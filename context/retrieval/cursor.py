@@ -155,6 +155,7 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
 
 
 _AFTER_CALL = re.compile(r"\)\s*[?!]?\.\s*([\w$]*)$")
+_TYPE_ARGUMENTS_AT_END = re.compile(r"\s*<[^<>()]*(?:<[^<>()]*>[^<>()]*)*>\s*$")
 _CALLEE = re.compile(r"((?:[A-Za-z_$][\w$]*\s*[?!]?\.\s*)*[A-Za-z_$][\w$]*)\s*$")
 
 
@@ -171,7 +172,8 @@ def _call_receiver(prefix: str) -> tuple[str, str] | None:
         elif char == "(":
             depth -= 1
             if depth == 0:
-                callee = _CALLEE.search(prefix[:index])
+                # ``f<T>(x).▮``: TypeScript's type arguments are not part of the callee's name.
+                callee = _CALLEE.search(_TYPE_ARGUMENTS_AT_END.sub("", prefix[:index]))
                 if callee is None:
                     return None
                 return _ACCESS_MARKS.sub("", callee.group(1)) + "()", after.group(1)

@@ -199,3 +199,26 @@ def test_a_field_typed_by_a_type_parameter_lists_the_members_of_its_bound(make_p
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "core/schemas.ts", "def: $ZodTypeDef;")
+
+
+def test_a_generic_call_receiver_is_typed_by_what_the_function_returns(make_project):
+    # zod's ``processors.aggregateChecks<number>(inst).▮minimum``: the type arguments hid the callee.
+    root = make_project(
+        {
+            "core/checks.ts": "export class Bounds<T> {\n"
+            + "".join(f"  op{i}(): number {{\n    return {i};\n  }}\n" for i in range(30))
+            + "  minimum(): T | undefined {\n    return undefined;\n  }\n}\n\n"
+            + "export function aggregateChecks<T>(inst: unknown): Bounds<T> {\n  return new Bounds<T>();\n}\n",
+            "classic/schemas.ts": "",
+        }
+    )
+    request = request_at_marker(
+        "classic/schemas.ts",
+        """
+        import * as processors from "../core/checks.js";
+
+        export const minLength = (inst: unknown) => processors.aggregateChecks<number>(inst).<|>
+        """,
+    )
+    result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "core/checks.ts", "minimum(): T | undefined")
