@@ -27,6 +27,13 @@ class Span:
         return not (line == self.end_line and col > self.end_col)
 
 
+def text_rows(text: str) -> list[str]:
+    """``text``'s lines as a :class:`Span`'s lines count them: tree-sitter ends a row at ``"\n"`` alone (the
+    ``"\r"`` of a ``"\r\n"`` dropped). ``str.splitlines`` also breaks at form feeds, ``"\x85"``, U+2028 and
+    a lone ``"\r"``: after one, every row it gives is another line of the file."""
+    return text.replace("\r\n", "\n").split("\n")
+
+
 class SymbolKind(StrEnum):
     MODULE = "module"
     CLASS = "class"

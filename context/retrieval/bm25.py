@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from roost.context.facts import text_rows
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -64,7 +66,7 @@ class BM25WindowIndex:
 
     def set_file(self, path: str, text: str) -> None:
         self.remove_file(path)
-        lines = text.splitlines()
+        lines = text_rows(text)
         entries: list[tuple[int, Counter[str]]] = []
         for window in split_windows(path, len(lines), self.window_lines, self.stride):
             counts = Counter(code_tokens("\n".join(lines[window.start_line : window.end_line + 1])))

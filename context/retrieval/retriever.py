@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from roost.context.facts import CLASS_LIKE_KINDS, FileFacts
+from roost.context.facts import CLASS_LIKE_KINDS, FileFacts, text_rows
 from roost.context.graph import SymbolLocation
 from roost.context.languages import language_for_path
 from roost.context.parsing import parse_facts
@@ -283,8 +283,8 @@ class Retriever:
             or self.workspace.file_facts(request.path)
             or FileFacts(request.path, "unknown")
         )
-        lines = request.text.splitlines()
-        if request.line > len(lines):
+        lines = text_rows(request.text)
+        if request.line >= len(lines):
             raise ValueError(
                 f"line {request.line + 1} is past the end of {request.path} ({len(lines)} lines)"
             )
@@ -339,14 +339,14 @@ class Retriever:
         if not self.is_excluded(path):
             text = self.activity.document_text(path)
             if text is not None:
-                lines = text.splitlines()
+                lines = text_rows(text)
             else:
                 version = self._workspace_version()
                 if version is not None and version == self._file_lines_version and path in self._file_lines:
                     lines = self._file_lines[path]
                 else:
                     text = self.workspace.file_text(path)
-                    lines = text.splitlines() if text is not None else None
+                    lines = text_rows(text) if text is not None else None
                     if version is not None:
                         if version != self._file_lines_version or len(self._file_lines) > 512:
                             self._file_lines.clear()
@@ -759,7 +759,7 @@ class Retriever:
         hits = index.search(query, limit=2)
         best = hits[0][1] if hits else 0.0
         for window, score in hits:
-            lines = open_documents[window.path].splitlines()
+            lines = text_rows(open_documents[window.path])
             session.candidates.append(
                 Candidate(
                     window.path,
