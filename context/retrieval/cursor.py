@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from roost.context.facts import CLASS_LIKE_KINDS, Definition, FileFacts, SymbolKind
+from roost.context.facts import CLASS_LIKE_KINDS, Definition, FileFacts, SymbolKind, text_rows
 from roost.context.retrieval.aliases import through_local_alias
 from roost.context.retrieval.receivers import declared_receiver_type, method_receiver_hints
 
@@ -76,9 +76,7 @@ def _byte_col(line_text: str, col: int) -> int:
 
 
 def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines: int) -> CursorContext:
-    # The index's rows, as ``line`` counts them (tree-sitter ends a row at "\n" alone): splitlines also
-    # breaks at form feeds, U+2028 and lone "\r", and the cursor's line would be another one.
-    lines = text.replace("\r\n", "\n").split("\n")
+    lines = text_rows(text)  # as ``line`` counts them
     line_text = lines[line] if line < len(lines) else ""
     context = CursorContext(line=line, col=col, byte_col=_byte_col(line_text, col), lines=lines)
     context.scopes = sorted(
