@@ -391,6 +391,18 @@ def main() -> int:
     return 0
 
 
+def site_split(name: str, ranks: Sequence[int | None], cases: Sequence[Case], sites: Sequence[str]) -> str:
+    """One project's line of recall / MRR by the cases' ``site`` attribute (the JS/TS and Go benches)."""
+    parts = []
+    for site in sites:
+        picked = [
+            rank for rank, case in zip(ranks, cases, strict=True) if getattr(case, "site", None) == site
+        ]
+        recall, mrr = _summary(picked)
+        parts.append(f"{site} {len(picked)}: {recall:.1%} / {mrr:.3f}")
+    return f"{name:10} " + " | ".join(parts)
+
+
 def print_report(rows: list[dict[str, object]]) -> None:
     print(f"\nRetrieval benchmark: gold definition inside {CONTEXT_CHARS:,} characters of context")
     print(

@@ -36,7 +36,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from retrieval_bench import Case, _summary, print_report, score_cases
+from retrieval_bench import Case, print_report, score_cases, site_split
 
 BENCH_DIR = Path(__file__).resolve().parent
 GOPATH = Path("/usr/share/gocode")
@@ -109,12 +109,7 @@ def main() -> int:
         row.pop("_state")
         ranks = row.pop("_ranks")
         assert isinstance(ranks, list)
-        sites = []
-        for site in SITES:
-            picked = [rank for rank, case in zip(ranks, cases, strict=True) if case.site == site]
-            recall, mrr = _summary(picked)
-            sites.append(f"{site} {len(picked)}: {recall:.1%} / {mrr:.3f}")
-        by_site.append(f"{name:10} " + " | ".join(sites))
+        by_site.append(site_split(name, ranks, cases, SITES))
         for miss in row.pop("_misses"):  # type: ignore[attr-defined]
             print(miss)
         rows.append(row)

@@ -43,7 +43,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from retrieval_bench import Case, _summary, print_report, score_cases
+from retrieval_bench import Case, print_report, score_cases, site_split
 
 from roost.context.languages import language_for_path
 
@@ -157,12 +157,7 @@ def main() -> int:
         row.pop("_state")
         ranks = row.pop("_ranks")
         assert isinstance(ranks, list)
-        sites = []
-        for site in ("call", "new", "member"):
-            picked = [rank for rank, case in zip(ranks, cases, strict=True) if case.site == site]
-            recall, mrr = _summary(picked)
-            sites.append(f"{site} {len(picked)}: {recall:.1%} / {mrr:.3f}")
-        by_site.append(f"{name:10} " + " | ".join(sites))
+        by_site.append(site_split(name, ranks, cases, ("call", "new", "member")))
         for miss in row.pop("_misses"):  # type: ignore[attr-defined]
             print(miss)
         rows.append(row)
