@@ -344,7 +344,7 @@ def apply_layer(base: RoostConfig, raw: Any, source: str) -> tuple[RoostConfig, 
     """
     config = copy.deepcopy(base)
     problems: list[ConfigProblem] = []
-    if raw is None:
+    if raw is None or raw == []:  # Lua (Neovim) encodes an empty table as an empty list
         return config, problems
     if not isinstance(raw, dict):
         problems.append(ConfigProblem("error", source, "(root)", "expected a table/object of settings"))
@@ -363,6 +363,8 @@ def apply_layer(base: RoostConfig, raw: Any, source: str) -> tuple[RoostConfig, 
             continue
         if isinstance(section_raw, str) and section_name in SECTION_SHORTHAND:
             section_raw = {SECTION_SHORTHAND[section_name]: section_raw}
+        elif section_raw == []:  # an empty Lua table
+            section_raw = {}
         if not isinstance(section_raw, dict):
             problems.append(
                 ConfigProblem("error", source, section_name, "expected a table/object of settings")
@@ -501,13 +503,19 @@ def carries_client_settings(raw: Any) -> bool:
     ``initialize``, which must not undo its ``initializationOptions``)."""
     if not isinstance(raw, dict):
         return False
-    return isinstance(raw.get("roost"), dict) or any(key in _section_fields(RoostConfig) for key in raw)
+    wrapped = raw.get("roost")
+    return (
+        isinstance(wrapped, dict) or wrapped == [] or any(key in _section_fields(RoostConfig) for key in raw)
+    )
 
 
 def unwrap_client_settings(raw: Any) -> Any:
-    """Editors send either our table or ``{"roost": {...}}``; accept both."""
+    """Editors send either our table or ``{"roost": {...}}``; accept both (and ``{"roost": []}``: Neovim
+    encodes the plugin's empty settings table as an empty list)."""
     if isinstance(raw, dict) and isinstance(raw.get("roost"), dict):
         return raw["roost"]
+    if isinstance(raw, dict) and raw.get("roost") == []:
+        return {}
     return raw
 
 

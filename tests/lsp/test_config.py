@@ -17,6 +17,7 @@ from roost.lsp.config import (
     carries_client_settings,
     schema_markdown,
     schema_rows,
+    unwrap_client_settings,
 )
 
 
@@ -109,6 +110,7 @@ def test_pushed_client_settings_are_all_the_editors_settings(tmp_path: Path) -> 
         ({}, False),
         (None, False),
         ({"pylsp": {"plugins": {}}}, False),
+        ({"roost": []}, True),  # Neovim's empty settings table
     ],
 )
 def test_only_a_push_with_roost_settings_replaces_the_start_settings(settings: object, carries: bool) -> None:
@@ -174,3 +176,11 @@ async def test_layering_and_errors_through_the_real_server(tmp_path: Path) -> No
         effective = await client.protocol.send_request_async("roost/effectiveConfiguration", {})
         assert effective.settings.context.budget == 1000
         assert effective.settings.context.suffix_share == RoostConfig().context.suffix_share
+
+
+def test_neovims_empty_tables_are_empty_settings_not_problems() -> None:
+    """Lua has one table type and Neovim encodes an empty one as ``[]``: the plugin's default settings
+    arrived as ``{"roost": []}`` and warned "unknown setting roost"; an empty section was an error."""
+    for raw in ({"roost": []}, {"roost": {"completion": []}}, []):
+        config, problems = apply_layer(RoostConfig(), unwrap_client_settings(raw), "initializationOptions")
+        assert (config, problems) == (RoostConfig(), []), raw
