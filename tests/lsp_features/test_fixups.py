@@ -107,6 +107,30 @@ async def test_out_of_workspace_uri_is_refused(workspace: Path, tmp_path: Path) 
             assert fake.completion_requests() == [], "nothing outside the workspace reaches the model"
 
 
+@pytest.mark.parametrize(
+    "selection",
+    [
+        {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}},  # a bare cursor
+        {"start": {"line": 9, "character": 0}, "end": {"line": 12, "character": 0}},  # past the end
+    ],
+)
+async def test_a_selection_without_code_is_refused_without_asking_the_model(
+    workspace: Path, selection: dict[str, Any]
+) -> None:
+    with FakeOpenAI(rules=_rules()) as fake:
+        async with lsp_session(workspace, initialization_options=fake_backend_options(fake)) as session:
+            await session.wait_for_status("ready")
+            uri = session.open("shop/area.py", SOURCE)
+            with pytest.raises(JsonRpcException) as refused:
+                await _command(
+                    session,
+                    "roost.fixup.start",
+                    {"uri": uri, "range": selection, "instruction": "add type hints"},
+                )
+            assert "select the code to change" in str(refused.value)
+            assert fake.completion_requests() == [], "no model call for nothing to change"
+
+
 async def test_restart_in_the_middle_of_a_fixup_session(workspace: Path, tmp_path: Path) -> None:
     (workspace / "shop" / "circle.py").write_text(SOURCE)
     state = tmp_path / "shared-state"

@@ -250,6 +250,10 @@ class FixupService:
             start, end = end, start
         start, end = whole_lines(target.text, start, end, single_line_too=False)
         selection = target.text[start:end]
+        if not selection.strip():
+            # Nothing to rewrite (a bare cursor, whitespace, a range past the end): the model could only
+            # answer that there is no change to make, after a model call of many seconds.
+            raise FixupError("the selection holds no code: select the code to change")
         loop = asyncio.get_running_loop()
         gate = services.gate
         verdict = await loop.run_in_executor(
