@@ -81,6 +81,10 @@ class BM25WindowIndex:
             entries.append((window_id, counts))
         self._by_path[path] = entries
 
+    def windows_with(self, token: str) -> int:
+        """How many windows of the workspace hold the identifier ``token`` (how much the project uses it)."""
+        return len(self._postings.get(token, ()))
+
     def remove_file(self, path: str) -> None:
         for window_id, counts in self._by_path.pop(path, []):
             for token in counts:

@@ -6,8 +6,9 @@ The name about to be typed is often nowhere in the file yet (``debug.technical_5
 ``isinstance(f, models.DateTimeField)``): no lexical signal finds it, only the receiver's members do. A
 member is ranked by the fragment typed (a prefix match is required once there is one), by words it shares
 with the line and the code around (``response = debug.`` → ``technical_500_response``), by the kind the
-line wants (a class after ``isinstance(``, ``except``, ``raise``), by being used nearby, public before
-private (unless on ``self``), and own before inherited.
+line wants (a class after ``isinstance(``, ``except``, ``raise``), by being used nearby, a class's member
+by how much the whole project writes it, public before private (unless on ``self``), and own before
+inherited.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ SHARED_WORD, SHARED_WORDS_MAX = 0.2, 0.4
 SHARED_PARAMETER, SHARED_PARAMETERS_MAX = 0.05, 0.15
 USED_IN_FILE = 0.15
 USED_NEAR = 0.15
+# How much the whole project writes the name (windows of the lexical index holding it, log scale up to
+# ``USED_IN_PROJECT_WINDOWS``): a type with a hundred members (cobra's ``*Command``) is mostly asked for the
+# few the project keeps calling (``Name``, ``Commands``, ``Root``), whatever the line's words say.
+USED_IN_PROJECT, USED_IN_PROJECT_WINDOWS = 0.2, 100
 INTERFACE = 0.15
 OVERRIDDEN = 0.5
 # Per inheritance level: a base's members after the class's own.
@@ -94,6 +99,8 @@ class LineFit:
     # The line asks for a value (``return ns.``, ``= ns.``, ``(ns.``): TypeScript's interfaces and type
     # aliases cannot stand there.
     wants_value: bool = False
+    # How many windows of the workspace hold a name (0 when unknown), see ``USED_IN_PROJECT``.
+    uses: Callable[[str], int] = lambda name: 0
 
     @staticmethod
     def at(
@@ -105,6 +112,7 @@ class LineFit:
         definers: Callable[[str], int] | None = None,
         scopes: Sequence[Definition] = (),
         near: Mapping[str, float] | None = None,
+        uses: Callable[[str], int] | None = None,
     ) -> LineFit:
         """``scopes``: the definitions containing the cursor, outermost first; ``near``: see ``LineFit``."""
         words: set[str] = set()
@@ -131,6 +139,7 @@ class LineFit:
             "" if on_self else next((d.name for d in reversed(scopes) if d.kind in _CALLABLE), ""),
             near or {},
             _wants_value(_RECEIVER_WRITTEN.sub("", before_receiver)),
+            uses or (lambda name: 0),
         )
 
     def _interface(self, name: str) -> float:
@@ -139,6 +148,9 @@ class LineFit:
         if name.startswith("__"):
             return 0.0
         return INTERFACE * min(1.0, math.log1p(self.definers(name)) / 4.0)
+
+    def _used_in_project(self, name: str) -> float:
+        return USED_IN_PROJECT * min(1.0, math.log1p(self.uses(name)) / math.log1p(USED_IN_PROJECT_WINDOWS))
 
     def name_score(self, name: str) -> float:
         """A first ranking by the name alone (before resolving it): what :meth:`score` says of it, with a
@@ -173,6 +185,9 @@ class LineFit:
         if name in self.used_nearby:
             score += USED_IN_FILE + USED_NEAR * self.near.get(name, 0.0)
         score += self._interface(name)
+        # A class's members only: a module's own names (zod's ``core.``, 956 of them) lost 2 of 150 cases.
+        if member.owner is not None:
+            score += self._used_in_project(name)
         shared = len(set(name_words(name)) & self.words)
         score += min(SHARED_WORDS_MAX, SHARED_WORD * shared)
         # Parameters named like the code around (``_exec(spec, module)`` where ``spec`` is at hand).

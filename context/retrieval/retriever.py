@@ -510,6 +510,7 @@ class Retriever:
             cursor.receiver_members.get(receiver, set()),
             on_self=receiver.split(".")[0] in self._self_names(session),
             definers=classes.definers if (classes := self._built_or_building()[1]) is not None else None,
+            uses=lexical.windows_with if (lexical := self._built_or_building()[0]) is not None else None,
             scopes=cursor.scopes,
             near={name: w for (owner, name), w in cursor.near_members.items() if owner == receiver},
         )

@@ -147,3 +147,35 @@ def test_defined_map_type_lists_its_methods(make_project):
     )
     result = retriever_for(root).retrieve(request, len, BUDGET_CHARS)
     assert _listed(result, "hooks.go", "func (hooks LevelHooks) Add(hook string)")
+
+
+def test_big_type_lists_the_member_the_project_keeps_using(make_project):
+    # cobra's ``*Command``: ~150 members over 8 files, and ``cmd.▮Name`` in a file that never wrote ``Name``
+    # yet: nothing on the line tells ``Name`` from the others, but the rest of the project calls it everywhere,
+    # while each of the others is written once. Declared last, it fell past the listing's cut.
+    methods = "".join(
+        f"func (c *Command) Helper{i}(option string, count int) (string, error) {{\n\treturn option, nil\n}}\n\n"
+        for i in range(120)
+    )
+    command = "package cli\n\ntype Command struct {\n\tname string\n}\n\n" + methods
+    command += "func (c *Command) Name() string {\n\treturn c.name\n}\n"
+    users = {
+        f"use{i}.go": f"package cli\n\nfunc use{i}(c *Command) string {{\n\treturn c.Name()\n}}\n"
+        for i in range(8)
+    }
+    root = make_project({"go.mod": GO_MOD, "command.go": command, "docs.go": "package cli\n", **users})
+    request = request_at_marker(
+        "docs.go",
+        """
+        package cli
+
+        func genDocs(cmd *Command) string {
+        \ttitle := cmd.<|>
+        \treturn title
+        }
+        """,
+    )
+    retriever = retriever_for(root)
+    retriever.warm()  # the lexical index that counts the project's uses (the server builds it after indexing)
+    result = retriever.retrieve(request, len, BUDGET_CHARS)
+    assert _listed(result, "command.go", "func (c *Command) Name() string")
