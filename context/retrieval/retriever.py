@@ -502,10 +502,9 @@ class Retriever:
     ) -> None:
         """The listing of what ``receiver.`` offers, best-fitting members first (see ``members``)."""
         cursor = session.cursor
-        start = max(0, cursor.line - self.options.fit_context_lines)
         fit = LineFit.at(
             cursor.line_prefix,
-            cursor.lines[start : cursor.line],
+            cursor.lines[max(0, cursor.line - self.options.fit_context_lines) : cursor.line],
             cursor.partial,
             cursor.receiver_members.get(receiver, set()),
             on_self=receiver.split(".")[0] in self._self_names(session),
