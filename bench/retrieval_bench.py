@@ -36,7 +36,7 @@ import re
 import sys
 import sysconfig
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -391,16 +391,32 @@ def main() -> int:
     return 0
 
 
-def site_split(name: str, ranks: Sequence[int | None], cases: Sequence[Case], sites: Sequence[str]) -> str:
-    """One project's line of recall / MRR by the cases' ``site`` attribute (the JS/TS and Go benches)."""
-    parts = []
-    for site in sites:
-        picked = [
-            rank for rank, case in zip(ranks, cases, strict=True) if getattr(case, "site", None) == site
-        ]
-        recall, mrr = _summary(picked)
-        parts.append(f"{site} {len(picked)}: {recall:.1%} / {mrr:.3f}")
-    return f"{name:10} " + " | ".join(parts)
+def report_by_site(
+    projects: Iterable[tuple[str, Path, list[str], Sequence[Case]]], sites: Sequence[str], misses: int = 0
+) -> None:
+    """Score each project (name, root, its files, its cases), print the missed cases asked for, the report,
+    and recall / MRR split by the cases' ``site`` (the JS/TS and Go benches)."""
+    rows = []
+    by_site = []
+    for name, root, files, cases in projects:
+        row = score_cases(name, root, files, cases, timing=False, misses=misses)
+        row.pop("_state")
+        ranks = row.pop("_ranks")
+        assert isinstance(ranks, list)
+        parts = []
+        for site in sites:
+            picked = [
+                rank for rank, case in zip(ranks, cases, strict=True) if getattr(case, "site", None) == site
+            ]
+            recall, mrr = _summary(picked)
+            parts.append(f"{site} {len(picked)}: {recall:.1%} / {mrr:.3f}")
+        by_site.append(f"{name:10} " + " | ".join(parts))
+        for miss in row.pop("_misses"):  # type: ignore[attr-defined]
+            print(miss)
+        rows.append(row)
+    print_report(rows)
+    print("\nSplit by site (cases: recall / MRR)")
+    print("\n".join(by_site))
 
 
 def print_report(rows: list[dict[str, object]]) -> None:

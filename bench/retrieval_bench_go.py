@@ -33,10 +33,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from retrieval_bench import Case, print_report, score_cases, site_split
+from retrieval_bench import Case, report_by_site
 
 BENCH_DIR = Path(__file__).resolve().parent
 GOPATH = Path("/usr/share/gocode")
@@ -99,23 +100,14 @@ def main() -> int:
     parser.add_argument("--projects", default=",".join(PROJECTS))
     parser.add_argument("--misses", type=int, default=0, help="print this many missed cases per project")
     args = parser.parse_args()
-    rows = []
-    by_site: list[str] = []
-    for name in args.projects.split(","):
-        print(f"{name} …", file=sys.stderr)
-        root = GOPATH / "src" / PROJECTS[name]
-        cases = load_cases(name, args.cases)
-        row = score_cases(name, root, project_files(root), cases, timing=False, misses=args.misses)
-        row.pop("_state")
-        ranks = row.pop("_ranks")
-        assert isinstance(ranks, list)
-        by_site.append(site_split(name, ranks, cases, SITES))
-        for miss in row.pop("_misses"):  # type: ignore[attr-defined]
-            print(miss)
-        rows.append(row)
-    print_report(rows)
-    print("\nSplit by site (cases: recall / MRR)")
-    print("\n".join(by_site))
+
+    def projects() -> Iterator[tuple[str, Path, list[str], Sequence[Case]]]:
+        for name in args.projects.split(","):
+            print(f"{name} …", file=sys.stderr)
+            root = GOPATH / "src" / PROJECTS[name]
+            yield name, root, project_files(root), load_cases(name, args.cases)
+
+    report_by_site(projects(), SITES, args.misses)
     return 0
 
 

@@ -40,10 +40,11 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from retrieval_bench import Case, print_report, score_cases, site_split
+from retrieval_bench import Case, report_by_site
 
 from roost.context.languages import language_for_path
 
@@ -145,25 +146,17 @@ def main() -> int:
     parser.add_argument("--projects", default=",".join(PROJECTS))
     parser.add_argument("--misses", type=int, default=0, help="print this many missed cases per project")
     args = parser.parse_args()
-    rows = []
-    by_site: list[str] = []
-    for name in args.projects.split(","):
-        print(f"{name} …", file=sys.stderr)
-        if args.setup:
-            setup(args.packages, name)
-        root = args.packages / "projects" / name
-        cases = load_cases(args.packages, name, args.cases, args.typescript)
-        row = score_cases(name, root, project_files(root), cases, timing=False, misses=args.misses)
-        row.pop("_state")
-        ranks = row.pop("_ranks")
-        assert isinstance(ranks, list)
-        by_site.append(site_split(name, ranks, cases, ("call", "new", "member")))
-        for miss in row.pop("_misses"):  # type: ignore[attr-defined]
-            print(miss)
-        rows.append(row)
-    print_report(rows)
-    print("\nSplit by site (cases: recall / MRR)")
-    print("\n".join(by_site))
+
+    def projects() -> Iterator[tuple[str, Path, list[str], Sequence[Case]]]:
+        for name in args.projects.split(","):
+            print(f"{name} …", file=sys.stderr)
+            if args.setup:
+                setup(args.packages, name)
+            root = args.packages / "projects" / name
+            cases = load_cases(args.packages, name, args.cases, args.typescript)
+            yield name, root, project_files(root), cases
+
+    report_by_site(projects(), ("call", "new", "member"), args.misses)
     return 0
 
 
