@@ -345,47 +345,44 @@ def _bracket_events(text: str, language: str) -> list[tuple[int, str]]:
     return events
 
 
-def _unclosed_openers(text: str, language: str) -> list[str]:
-    stack: list[str] = []
-    for _, ch in _bracket_events(text, language):
-        if ch in _OPENERS:
-            stack.append(ch)
-        elif stack and stack[-1] == _CLOSERS[ch]:
-            stack.pop()
-    return stack
+def _plain_brackets(text: str) -> list[tuple[int, str]]:
+    """Every bracket of ``text`` with its position (text inside a string literal: nothing to skip)."""
+    return [(match.start(), match.group()) for match in _BRACKETS.finditer(text)]
 
 
-def balance_brackets(text: str, ctx: CompletionContext) -> str:
-    """Do not close a bracket the suffix already closes: ``print(foo(`` + ``x))`` with ``)`` after the
-    cursor becomes ``x)``. The suggestion is cut at its first closer that, together with the suffix's
-    own closers, would close more brackets than the prefix left open."""
-    # The few lines before the cursor are enough to know which brackets are open at it.
-    window = "\n".join(ctx.prefix.split("\n")[-30:])
-    open_stack = _unclosed_openers(window, ctx.language)
-    if not open_stack:
-        return text
-    # How many of the prefix's open brackets the suffix closes, innermost first, before it opens its own.
-    suffix_closes = 0
-    suffix_own: list[str] = []
-    remaining = list(open_stack)
-    for _, ch in _bracket_events("\n".join(ctx.suffix.split("\n")[:30]), ctx.language):
+def _cut_closers_already_there(
+    text: str,
+    before: Iterable[tuple[int, str]],
+    after: Iterable[tuple[int, str]],
+    written: Iterable[tuple[int, str]],
+) -> str:
+    """``text`` cut at its first closer that, together with what comes after the cursor (``after``: its
+    brackets) closing the brackets left open before it (``before``), would close one too many; ``written``
+    are ``text``'s own brackets. Unchanged where nothing after the cursor closes one of them."""
+    open_stack: list[str] = []
+    for _, ch in before:
         if ch in _OPENERS:
-            suffix_own.append(ch)
-        elif suffix_own:
-            suffix_own.pop()
-        elif remaining and remaining[-1] == _CLOSERS[ch]:
-            remaining.pop()
-            suffix_closes += 1
+            open_stack.append(ch)
+        elif open_stack and open_stack[-1] == _CLOSERS[ch]:
+            open_stack.pop()
+    # How many of those the rest closes, innermost first, before it opens its own.
+    closes = 0
+    own: list[str] = []
+    for _, ch in after:
+        if ch in _OPENERS:
+            own.append(ch)
+        elif own:
+            own.pop()
+        elif closes < len(open_stack) and open_stack[-1 - closes] == _CLOSERS[ch]:
+            closes += 1
         else:
             break
-    if suffix_closes == 0:
-        # Nothing after the cursor closes a bracket: whatever the suggestion closes is needed (and a
-        # short prefix window may not show every open bracket, so there is nothing to balance against).
+    if closes == 0:
         return text
-    allowed = len(open_stack) - suffix_closes
-    own: list[str] = []
+    allowed = len(open_stack) - closes
+    own = []
     closed_outer = 0
-    for position, ch in _bracket_events(text, ctx.language):
+    for position, ch in written:
         if ch in _OPENERS:
             own.append(ch)
         elif own:
@@ -395,6 +392,21 @@ def balance_brackets(text: str, ctx: CompletionContext) -> str:
             if closed_outer > allowed:
                 return text[:position]
     return text
+
+
+def balance_brackets(text: str, ctx: CompletionContext) -> str:
+    """Do not close a bracket the suffix already closes: ``print(foo(`` + ``x))`` with ``)`` after the
+    cursor becomes ``x)``. The suggestion is cut at its first closer that, together with the suffix's
+    own closers, would close more brackets than the prefix left open. Where nothing after the cursor closes
+    a bracket, whatever the suggestion closes is needed (and a short prefix window may not show every open
+    bracket, so there is nothing to balance against)."""
+    # The few lines around the cursor are enough to know which brackets are open at it and closed after.
+    return _cut_closers_already_there(
+        text,
+        _bracket_events("\n".join(ctx.prefix.split("\n")[-30:]), ctx.language),
+        _bracket_events("\n".join(ctx.suffix.split("\n")[:30]), ctx.language),
+        _bracket_events(text, ctx.language),
+    )
 
 
 def _string_open_at_end(line: str, language: str) -> tuple[str, int] | None:
@@ -450,49 +462,15 @@ def stay_in_string(text: str, ctx: CompletionContext) -> str:
         return text
     end = _closing_quote(text.split("\n", 1)[0], quote)
     kept = text if end is None else text[:end]
-    return _close_string_brackets_once(
-        kept, ctx.current_line_prefix[start + 1 :], ctx.current_line_suffix[:close]
+    # In a string, brackets are plain characters: an f-string's ``{`` or a template literal's ``${`` opened
+    # before the cursor that the rest of the string closes is not closed again (``f"Hello {`` + ``}"`` with
+    # ``name}!`` keeps ``name``).
+    return _cut_closers_already_there(
+        kept,
+        _plain_brackets(ctx.current_line_prefix[start + 1 :]),
+        _plain_brackets(ctx.current_line_suffix[:close]),
+        _plain_brackets(kept),
     )
-
-
-def _close_string_brackets_once(text: str, before: str, after: str) -> str:
-    """In a string, brackets opened before the cursor (an f-string's ``{``, a template literal's ``${``)
-    that the rest of the string closes are not closed again: ``f"Hello {`` + ``}"`` with ``name}!`` keeps
-    ``name``. Brackets in a string are plain characters: no quotes or comments to skip."""
-    stack: list[str] = []
-    for ch in before:
-        if ch in _OPENERS:
-            stack.append(ch)
-        elif ch in _CLOSERS and stack and stack[-1] == _CLOSERS[ch]:
-            stack.pop()
-    closes = 0
-    own: list[str] = []
-    for ch in after:
-        if ch in _OPENERS:
-            own.append(ch)
-        elif ch in _CLOSERS:
-            if own:
-                own.pop()
-            elif closes < len(stack) and stack[-1 - closes] == _CLOSERS[ch]:
-                closes += 1
-            else:
-                break
-    if closes == 0:
-        return text
-    allowed = len(stack) - closes
-    own = []
-    closed_outer = 0
-    for position, ch in enumerate(text):
-        if ch in _OPENERS:
-            own.append(ch)
-        elif ch in _CLOSERS:
-            if own:
-                own.pop()
-            else:
-                closed_outer += 1
-                if closed_outer > allowed:
-                    return text[:position]
-    return text
 
 
 # -------------------------------------------------------------------------------------- the pipeline
