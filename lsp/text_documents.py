@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
-from roost.lsp.core.text_edits import LineCharacter, clamped_offset
+from roost.lsp.core.text_edits import LineCharacter, clamped_range
 
 # A line with its end, or the last line when it has none.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -30,10 +30,11 @@ class LspTextDocument(TextDocument):
 
     def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial) -> None:
         # Roost offers UTF-16 positions alone (RoostProtocol.lsp_initialize), which clamped_offset counts.
-        text = self.source
-        start = clamped_offset(text, LineCharacter(change.range.start.line, change.range.start.character))
-        end = clamped_offset(text, LineCharacter(change.range.end.line, change.range.end.character))
-        self._source = text[:start] + change.text + text[max(start, end) :]
+        text, start, end = self.source, change.range.start, change.range.end
+        low, high = clamped_range(
+            text, LineCharacter(start.line, start.character), LineCharacter(end.line, end.character)
+        )
+        self._source = text[:low] + change.text + text[high:]
 
 
 class LspWorkspace(Workspace):

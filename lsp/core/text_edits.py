@@ -140,18 +140,40 @@ def line_span(text: str, line: int) -> tuple[int, int] | None:
     return start, line_end.start() if line_end else len(text)
 
 
+def _walk_utf16(text: str, offset: int, end: int, character: int) -> tuple[int, int]:
+    """From ``offset``, ``character`` UTF-16 code units on, stopping at ``end``: the offset reached and the
+    units walked (more than asked inside a surrogate pair, fewer at ``end``)."""
+    units = 0
+    while offset < end and units < character:
+        units += 2 if ord(text[offset]) > 0xFFFF else 1
+        offset += 1
+    return offset, units
+
+
 def clamped_offset(text: str, position: LineCharacter) -> int:
     """Character offset of an editor position as LSP reads a change's range: a line past the end is the end
     of the text, a character past its line's end is that end (one inside a surrogate pair, the pair's)."""
     span = line_span(text, position.line)
     if span is None:
         return len(text)
-    offset, end = span
-    units = 0
-    while offset < end and units < position.character:
-        units += 2 if ord(text[offset]) > 0xFFFF else 1
-        offset += 1
-    return offset
+    return _walk_utf16(text, *span, position.character)[0]
+
+
+def clamped_range(text: str, start: LineCharacter, end: LineCharacter) -> tuple[int, int]:
+    """Character offsets of a change's range as LSP reads it (:func:`clamped_offset`), an end before the
+    start taken as the start."""
+    low = clamped_offset(text, start)
+    return low, max(low, clamped_offset(text, end))
+
+
+def exact_offset(text: str, position: LineCharacter) -> int | None:
+    """Character offset of an editor position, or None where it is not in ``text``: past its line's end or
+    the last line, or inside a surrogate pair."""
+    span = line_span(text, position.line)
+    if span is None:
+        return None
+    offset, units = _walk_utf16(text, *span, position.character)
+    return offset if units == position.character else None
 
 
 def position_at(text: str, offset: int) -> LineCharacter:

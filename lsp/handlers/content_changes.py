@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from lsprotocol import types
 
 from roost.context.buffers import BufferEdit
-from roost.lsp.core.text_edits import LineCharacter, clamped_offset
+from roost.lsp.core.text_edits import LineCharacter, clamped_range
 
 
 def _row_and_byte_col(text: str, offset: int) -> tuple[int, int]:
@@ -35,8 +35,9 @@ def buffer_edits(
         if not isinstance(change, types.TextDocumentContentChangePartial):
             return None
         start, end = change.range.start, change.range.end
-        low = clamped_offset(text, LineCharacter(start.line, start.character))
-        high = max(low, clamped_offset(text, LineCharacter(end.line, end.character)))
+        low, high = clamped_range(
+            text, LineCharacter(start.line, start.character), LineCharacter(end.line, end.character)
+        )
         edits.append(BufferEdit(*_row_and_byte_col(text, low), *_row_and_byte_col(text, high), change.text))
         if number + 1 < len(changes):  # the next change's positions are against the text after this one
             text = text[:low] + change.text + text[high:]

@@ -24,7 +24,7 @@ from roost.lsp.core.completion.pipeline import (
 )
 from roost.lsp.core.document_policy import Refused, policy_of
 from roost.lsp.core.services import services_of
-from roost.lsp.core.text_edits import line_span
+from roost.lsp.core.text_edits import LineCharacter, exact_offset
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
@@ -91,17 +91,7 @@ def param_field(params: Any, name: str) -> Any:
 def cursor_offset(text: str, position: types.Position) -> int | None:
     """The character offset of an LSP position (UTF-16 columns, LSP's lines: a lone ``\r`` ends one too),
     or None when it is not in ``text``."""
-    span = line_span(text, position.line)
-    if span is None:
-        return None
-    start, end = span
-    units = column = 0
-    while units < position.character and start + column < end:
-        units += 2 if ord(text[start + column]) > 0xFFFF else 1
-        column += 1
-    if units != position.character:
-        return None  # past the line's end (or inside a surrogate pair)
-    return start + column
+    return exact_offset(text, LineCharacter(position.line, position.character))
 
 
 class _Tracker:
