@@ -18,7 +18,6 @@ from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 import cattrs
 from cattrs.v import format_exception
@@ -30,7 +29,7 @@ from pygls.protocol.json_rpc import RPCRequest
 from pygls.protocol.language_server import lsp_method
 
 from roost.lsp.framing import FramingFault, log_fault
-from roost.lsp.text_documents import with_lsp_lines
+from roost.lsp.text_documents import is_open, with_lsp_lines
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +130,7 @@ class RoostProtocol(LanguageServerProtocol):
         client's slip) is logged and dropped; pygls raised a KeyError, which the user saw as a server error
         on every keystroke."""
         uri = params.text_document.uri
-        if unquote(uri) not in self.workspace.text_documents:
+        if not is_open(self.workspace, uri):
             log.warning("didChange of %s, which the editor has not opened; ignored", uri)
             return
         yield from super().lsp_text_document__did_change(params)

@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
-from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInvalidParams, PyglsError
@@ -31,6 +30,7 @@ from roost.lsp.framing import DEFAULT_MAX_MESSAGE_BYTES, READ_CHUNK_BYTES, Messa
 from roost.lsp.handlers import register_all
 from roost.lsp.progress import ProgressReporter
 from roost.lsp.protocol import RoostProtocol
+from roost.lsp.text_documents import is_open
 from roost.lsp.version import VERSION
 
 log = logging.getLogger(__name__)
@@ -266,9 +266,7 @@ class RoostServer(LanguageServer):
 
     # -- documents -----------------------------------------------------------------------------
     def is_document_open(self, uri: str) -> bool:
-        # pygls keys its documents by the unquoted URI: an editor's "my%20file.py" (VS Code quotes spaces,
-        # non-ASCII names and a Windows drive's colon) is open under "my file.py".
-        return unquote(uri) in self.workspace.text_documents
+        return is_open(self.workspace, uri)
 
     def emit_document_event(self, event: DocumentEvent, uri: str) -> None:
         for listener in list(self.document_listeners):

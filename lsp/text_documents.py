@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
@@ -53,6 +54,13 @@ class LspWorkspace(Workspace):
             sync_kind=self._sync_kind,
             position_codec=self.position_codec,
         )
+
+
+def is_open(workspace: Workspace, uri: str) -> bool:
+    """Whether the editor has ``uri`` open. pygls keys its documents by the unquoted URI: an editor's
+    "my%20file.py" (VS Code quotes spaces, non-ASCII names and a Windows drive's colon) is open under
+    "my file.py"."""
+    return unquote(uri) in workspace.text_documents
 
 
 def with_lsp_lines(workspace: Workspace) -> LspWorkspace:
