@@ -55,6 +55,20 @@ class StoredFile:
     definitions: int
 
 
+def _db_path(path: str) -> str | bytes:
+    """A workspace path as the store keeps it: text, or the name's raw bytes where the name is not UTF-8
+    (Linux allows any byte; ``os.fsdecode`` turned those into surrogates, which SQLite cannot take as text)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape")
+    return path
+
+
+def _from_db_path(path: str | bytes) -> str:
+    return path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
+
+
 def store_path_for(root: Path, cache_dir: Path) -> Path:
     key = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
     return cache_dir / "index" / f"{root.name or 'root'}-{key}.sqlite3"
@@ -101,7 +115,7 @@ class IndexStore:
             if stored is not None and stored != fingerprint:
                 log.info("index store %s is from another schema/extractor version; rebuilding", self.db_path)
                 self._discard()
-            elif stored is not None and self._meta("root") != str(self.root.resolve()):
+            elif stored is not None and self._meta("root") != _db_path(str(self.root.resolve())):
                 self._discard()
         except sqlite3.DatabaseError as error:
             log.warning("index store %s is damaged (%s); rebuilding", self.db_path, error)
@@ -111,7 +125,7 @@ class IndexStore:
             with self._conn:
                 self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fingerprint,))
                 self._conn.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('root', ?)", (str(self.root.resolve()),)
+                    "INSERT OR REPLACE INTO meta VALUES ('root', ?)", (_db_path(str(self.root.resolve())),)
                 )
 
     def _connect(self) -> None:
@@ -150,7 +164,7 @@ class IndexStore:
                 finally:
                     self._conn = None
 
-    def _meta(self, key: str) -> str | None:
+    def _meta(self, key: str) -> str | bytes | None:
         assert self._conn is not None
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
@@ -168,12 +182,13 @@ class IndexStore:
                 rows = self._conn.execute(
                     "SELECT path, language, size, mtime_ns, digest, facts, resolutions, definitions FROM files"
                 ).fetchall()
-                fileset = self._meta("fileset")
+                fileset = self._meta("fileset")  # a hex digest: text
             except sqlite3.DatabaseError as error:
                 log.warning("index store %s is damaged (%s); rebuilding", self.db_path, error)
                 self._discard()
                 return {}, None
-        return {row[0]: StoredFile(*row) for row in rows}, fileset
+        stored = {_from_db_path(row[0]): StoredFile(_from_db_path(row[0]), *row[1:]) for row in rows}
+        return stored, fileset if isinstance(fileset, str) else None
 
     def discard_all(self) -> None:
         """Forget everything (a damaged record was found after open)."""
@@ -191,10 +206,19 @@ class IndexStore:
     ) -> None:
         """One transaction: upsert rows, delete rows, optionally record the file-set fingerprint."""
         rows = [
-            (f.path, f.language, f.size, f.mtime_ns, f.digest, f.facts, f.resolutions, f.definitions)
+            (
+                _db_path(f.path),
+                f.language,
+                f.size,
+                f.mtime_ns,
+                f.digest,
+                f.facts,
+                f.resolutions,
+                f.definitions,
+            )
             for f in files
         ]
-        gone = [(path,) for path in removed]
+        gone = [(_db_path(path),) for path in removed]
         with self._lock:
             if self._conn is None:
                 return
@@ -215,7 +239,7 @@ class IndexStore:
 
     def update_stats(self, updates: Iterable[tuple[str, int, int]]) -> None:
         """(path, size, mtime_ns) for files whose mtime changed but whose content did not."""
-        rows = [(size, mtime, path) for path, size, mtime in updates]
+        rows = [(size, mtime, _db_path(path)) for path, size, mtime in updates]
         if not rows:
             return
         with self._lock:
@@ -229,7 +253,7 @@ class IndexStore:
                 log.warning("could not persist index stats: %s", error)
 
     def update_resolutions(self, updates: Iterable[tuple[str, bytes]], fileset: str) -> None:
-        rows = [(blob, path) for path, blob in updates]
+        rows = [(blob, _db_path(path)) for path, blob in updates]
         with self._lock:
             if self._conn is None:
                 return

@@ -1,0 +1,56 @@
+"""The index under a hostile file tree: names that are not UTF-8, symlinks leading out of the workspace,
+files replaced by directories. Each scenario ends with the graph a fresh index of the same tree gives,
+and with a warm restart that reuses the store and gives that graph again."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from graph_dump import canonical_graph, differences, fresh_graph
+from index_support import make_index
+
+# A file name with bytes that are not UTF-8 (Linux allows any byte but / and NUL in a name).
+NOT_UTF8_NAME = os.fsdecode(b"caf\xe9_\xff.py")
+
+
+def assert_like_a_fresh_index(index, root: Path) -> None:
+    assert differences(canonical_graph(index), fresh_graph(root)) == []
+
+
+def test_a_file_name_that_is_not_utf8_is_indexed_and_persisted(tmp_path):
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "good.py").write_text("def good():\n    return 1\n")
+    (root / NOT_UTF8_NAME).write_text("def odd():\n    return 2\n")
+
+    with make_index(root, tmp_path / "cache") as index:
+        index.index()
+        assert sorted(index.files()) == sorted(["good.py", NOT_UTF8_NAME])
+        assert_like_a_fresh_index(index, root)
+
+    with make_index(root, tmp_path / "cache") as warm:
+        report = warm.index()
+        assert (report.parsed, report.reused) == (0, 2)
+        assert_like_a_fresh_index(warm, root)
+        # A deletion reaches the store too: the next start does not bring the file back.
+        (root / NOT_UTF8_NAME).unlink()
+        warm.refresh_paths([root / NOT_UTF8_NAME])
+        assert warm.files() == ["good.py"]
+
+    with make_index(root, tmp_path / "cache") as again:
+        again.index()
+        assert again.files() == ["good.py"]
+
+
+def test_a_workspace_whose_name_is_not_utf8_is_persisted(tmp_path):
+    root = tmp_path / NOT_UTF8_NAME.removesuffix(".py")
+    root.mkdir()
+    (root / "good.py").write_text("def good():\n    return 1\n")
+    with make_index(root, tmp_path / "cache") as index:
+        index.index()
+        assert index.store_path is not None and index.store_path.exists()
+    with make_index(root, tmp_path / "cache") as warm:
+        report = warm.index()
+        assert (report.parsed, report.reused, report.store_rebuilt) == (0, 1, False)
+        assert_like_a_fresh_index(warm, root)
