@@ -103,14 +103,48 @@ def redact_request(request: GenerationRequest, redact: Redactor = redact_keeping
     choices = request.start_choices if forced_start == request.forced_start else ()
     if choices and redact("\n".join(choices)) != "\n".join(choices):  # one scan for the usual, clean case
         choices = tuple(choice for choice in choices if redact(choice) == choice)
+    suffix = redact(request.suffix) if request.suffix is not None else None
+    assistant_prefill = redact(request.assistant_prefill)
+    sent = (
+        (prompt or "") + forced_start,
+        suffix or "",
+        *(m.content for m in messages or ()),
+        assistant_prefill,
+    )
+    unsent = (
+        (request.prompt or "") + request.forced_start,
+        request.suffix or "",
+        *(m.content for m in request.messages or ()),
+        request.assistant_prefill,
+    )
     return replace(
         request,
         prompt=prompt,
         forced_start=forced_start,
         start_choices=choices,
-        suffix=redact(request.suffix) if request.suffix is not None else None,
+        suffix=suffix,
         messages=messages,
-        assistant_prefill=redact(request.assistant_prefill),
+        assistant_prefill=assistant_prefill,
+        stop_sequences=_stops_to_send(request.stop_sequences, sent, unsent, redact),
+        prefill_stop_sequences=_stops_to_send(request.prefill_stop_sequences, sent, unsent, redact),
+    )
+
+
+def _stops_to_send(
+    stops: tuple[str, ...], sent: tuple[str, ...], unsent: tuple[str, ...], redact: Redactor
+) -> tuple[str, ...]:
+    """The stop strings that give nothing away: a server receives them with the prompt. A stop may be
+    copied from the code (the line after the cursor, so that a model copying the suffix stops), so one
+    the scanner would redact is dropped, and so is one that the request's texts held before redaction
+    but not after: a piece of a redacted value, such as a key block's line, that no pattern finds alone.
+    A dropped stop only lets the model run on; post-processing cuts the answer anyway."""
+    if not stops:
+        return stops
+    return tuple(
+        stop
+        for stop in stops
+        if redact(stop) == stop
+        and not any(stop in before and stop not in after for before, after in zip(unsent, sent, strict=True))
     )
 
 
