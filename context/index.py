@@ -184,7 +184,7 @@ class WorkspaceIndex:
         if candidate.is_absolute():
             try:
                 return candidate.resolve().relative_to(self.root).as_posix()
-            except ValueError:
+            except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
                 return candidate.relative_to(self.root).as_posix()
         return candidate.as_posix().removeprefix("./")
 

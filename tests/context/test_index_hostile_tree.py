@@ -54,3 +54,16 @@ def test_a_workspace_whose_name_is_not_utf8_is_persisted(tmp_path):
         report = warm.index()
         assert (report.parsed, report.reused, report.store_rebuilt) == (0, 1, False)
         assert_like_a_fresh_index(warm, root)
+
+
+def test_a_symlink_loop_in_a_batch_of_disk_changes_costs_nothing_else(tmp_path):
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "good.py").write_text("def good():\n    return 1\n")
+    with make_index(root, tmp_path / "cache") as index:
+        index.index()
+        (root / "self.py").symlink_to(root / "self.py")  # resolving it loops
+        (root / "new.py").write_text("def new():\n    return 2\n")
+        index.refresh_paths([root / "self.py", root / "new.py"])
+        assert index.files() == ["good.py", "new.py"]
+        assert_like_a_fresh_index(index, root)
