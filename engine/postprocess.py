@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 _OPENERS = {v: k for k, v in _CLOSERS.items()}
@@ -494,13 +494,86 @@ class PostprocessOptions:
 
 
 def postprocess(text: str, ctx: CompletionContext, options: PostprocessOptions | None = None) -> str:
-    """Run the filters; returns a prefix of ``text`` (possibly empty: show nothing)."""
+    """Run the filters; returns a prefix of ``text`` (possibly empty: show nothing).
+
+    Between a bracket pair (``return {▮}``) a multi-line suggestion that closes the bracket on a line of its
+    own keeps that line, and the editor's item replaces the closer after the cursor with it
+    (:func:`replaced_closers`): cut before its own ``}``, the suggestion's last line would be glued to the
+    editor's (``"b": 2}``). Otherwise the closers after the cursor are the suffix's, as everywhere."""
+    replacing = _without_closers_after_cursor(ctx)
+    if replacing is not None and "\n" in text.strip("\n"):
+        kept = _filtered(text, replacing, options)
+        if replaced_closers(kept, ctx):
+            return kept
+    return _filtered(text, ctx, options)
+
+
+def _filtered(text: str, ctx: CompletionContext, options: PostprocessOptions | None) -> str:
     original = text
     for step in (options or PostprocessOptions()).filters:
         text = step(text, ctx)
         if not text:
             return ""
     return _keep_line_break(text, original, ctx)
+
+
+def _closers_after_cursor(ctx: CompletionContext) -> str:
+    """The closing brackets right after the cursor on its line (``}`` in ``return {▮}``, ``})`` in
+    ``f({▮})``)."""
+    rest = ctx.current_line_suffix
+    return rest[: len(rest) - len(rest.lstrip(")]}"))]
+
+
+def _without_closers_after_cursor(ctx: CompletionContext) -> CompletionContext | None:
+    """``ctx`` as a suggestion that replaces the closers after the cursor sees it (they are gone), or None
+    where no closer follows the cursor."""
+    closers = _closers_after_cursor(ctx)
+    if not closers:
+        return None
+    return replace(ctx, suffix=ctx.suffix[len(closers) :])
+
+
+def replaced_closers(text: str, ctx: CompletionContext) -> int:
+    """How many characters after the cursor the editor's item for ``text`` replaces (0: it is inserted).
+
+    Where closing brackets follow the cursor on its line (``return {▮}``) and a multi-line ``text`` closes
+    those same brackets itself, innermost first, and ends there (after what the line has after them, such as
+    ``;``), the item replaces them with ``text``: the accepted block reads as the model wrote it, its closer
+    on a line of its own. The editors apply the item's range (LSP's ``InlineCompletionItem.range``), as
+    Copilot and Tabby replace an auto-closed bracket."""
+    closers = _closers_after_cursor(ctx)
+    if not closers or "\n" not in text.strip("\n"):
+        return 0
+    open_stack: list[str] = []
+    for _, ch in _bracket_events("\n".join(ctx.prefix.split("\n")[-30:]), ctx.language):
+        if ch in _OPENERS:
+            open_stack.append(ch)
+        elif open_stack and open_stack[-1] == _CLOSERS[ch]:
+            open_stack.pop()
+    own: list[str] = []
+    closed = 0
+    last_close = -1
+    for position, ch in _bracket_events(text, ctx.language):
+        if ch in _OPENERS:
+            own.append(ch)
+        elif own:
+            own.pop()
+        else:
+            # One of the brackets open at the cursor: it must be the next one the closers after it close.
+            if closed >= len(closers) or closed >= len(open_stack) or ch != closers[closed]:
+                return 0
+            if open_stack[-1 - closed] != _CLOSERS[ch]:
+                return 0
+            closed += 1
+            last_close = position
+    if closed == 0 or "\n" not in text[:last_close]:
+        return 0
+    # After its last closer the suggestion may write what the line has after the closers (``;``), no more.
+    tail = text[last_close + 1 :].rstrip()
+    after = ctx.current_line_suffix[closed:]
+    if tail and not (closed == len(closers) and after.startswith(tail)):
+        return 0
+    return closed + len(tail)
 
 
 def _keep_line_break(kept: str, original: str, ctx: CompletionContext) -> str:

@@ -21,6 +21,7 @@ from roost.lsp.core.completion.pipeline import (
     CompletionPipeline,
     PipelineSettings,
     pipeline_settings,
+    replaced_after,
 )
 from roost.lsp.core.document_policy import Refused, policy_of
 from roost.lsp.core.services import services_of
@@ -152,14 +153,15 @@ def register(server: RoostServer) -> None:
     async def inline_completion(
         ls: RoostServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
-        _, outcome = await run(ls, params.text_document.uri, params.position)
-        if not outcome.texts:
+        request, outcome = await run(ls, params.text_document.uri, params.position)
+        if request is None or not outcome.texts:
             return types.InlineCompletionList(items=[])
-        here = types.Range(start=params.position, end=params.position)
         return types.InlineCompletionList(
             items=[
                 types.InlineCompletionItem(
-                    insert_text=text, range=here, command=_accept_command(tracker.shown())
+                    insert_text=text,
+                    range=_replaced_range(params.position, replaced_after(request, text)),
+                    command=_accept_command(tracker.shown()),
                 )
                 for text in outcome.texts
             ]
@@ -195,7 +197,11 @@ def register(server: RoostServer) -> None:
                     sort_text=f"0000{rank}",
                     preselect=rank == 0,
                     text_edit=types.TextEdit(
-                        range=types.Range(start=start, end=params.position), new_text=typed + text
+                        range=types.Range(
+                            start=start,
+                            end=_replaced_range(params.position, replaced_after(request, text)).end,
+                        ),
+                        new_text=typed + text,
                     ),
                     command=_accept_command(tracker.shown()),
                 )
@@ -225,6 +231,13 @@ def register(server: RoostServer) -> None:
             raise JsonRpcInvalidParams(f"{EXPLAIN_COMPLETION} needs a document uri")
         explanation = explain(tracker.last.get(uri), ls.status_state, ls.status_message)
         return asdict(explanation)
+
+
+def _replaced_range(position: types.Position, replaced: int) -> types.Range:
+    """The item's range: the cursor, widened over the ``replaced`` characters after it on its line (closing
+    brackets and punctuation: one UTF-16 unit each)."""
+    end = types.Position(line=position.line, character=position.character + replaced)
+    return types.Range(start=position, end=end)
 
 
 def _utf16_len(text: str) -> int:

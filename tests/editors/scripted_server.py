@@ -9,7 +9,8 @@ same tests also run against the real ``roost serve --stdio``.
 Scripted behaviour:
 - inline completion: the line before the cursor ending in ``return `` gets ``width * height`` (and a second
   item ``height * width`` for cycling); ending in one of ``OTHER_ANSWERS``' keys, that answer (non-ASCII words,
-  a CRLF line break); a line holding ``FAIL`` before the cursor gets an error (as a server whose backend raises);
+  a CRLF line break), or ending in ``settings = {`` before a ``}``, a block replacing that ``}`` (the item's range
+  covers it); a line holding ``FAIL`` before the cursor gets an error (as a server whose backend raises);
   anything else gets nothing.
 - every inline request is logged (``scripted.inlineRequests`` answers the lines before the cursor), and
   ``roost/explainCompletion`` answers "offered" after ``return ``, "empty" elsewhere, "nothing_yet" before.
@@ -53,6 +54,9 @@ OTHER_ANSWERS = {
     "größe = ": "straße_länge + 名前",
     "crlf = ": "first()\r\nsecond()",
 }
+# The line before the cursor ending in a key, a closing brace after it -> a block that closes the brace on a
+# line of its own, with a range that replaces the brace after the cursor (as Roost answers ``return {▮}``).
+REPLACING_ANSWERS = {"settings = {": '\n    "a": 1,\n    "b": 2,\n}'}
 
 
 def _status(state: str, message: str, percentage: int | None = None) -> None:
@@ -80,11 +84,16 @@ def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompl
     last_inline[params.text_document.uri] = before
     if "FAIL" in before:
         raise RuntimeError("scripted failure")
+    cursor = types.Range(start=params.position, end=params.position)
     if before.endswith("return "):
         texts = ["width * height", "height * width"]
     else:
         texts = [answer for key, answer in OTHER_ANSWERS.items() if before.endswith(key)]
-    cursor = types.Range(start=params.position, end=params.position)
+        replacing = [answer for key, answer in REPLACING_ANSWERS.items() if before.endswith(key)]
+        if replacing and line[params.position.character :].startswith("}"):
+            texts = replacing
+            end = types.Position(line=params.position.line, character=params.position.character + 1)
+            cursor = types.Range(start=params.position, end=end)
     return types.InlineCompletionList(
         items=[
             types.InlineCompletionItem(

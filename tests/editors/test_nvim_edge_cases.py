@@ -249,3 +249,30 @@ def test_leaving_insert_mode_with_ctrl_c_hides_the_suggestion(
         editor.wait_for(lambda: editor.mode() == "n", 10, "normal mode")
         editor.wait_for(lambda: editor.ghost() is None, 5, "the suggestion hidden")
         assert not editor.lua("return require('roost.ghost').visible()")
+
+
+def test_a_suggestion_replacing_the_closer_after_the_cursor_leaves_one_closer_on_its_own_line(
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
+) -> None:
+    # Roost answers `x = {▮}` with a block that closes the brace itself, its item's range covering the "}"
+    # after the cursor: accepting it line by line, then whole, must replace that brace, not keep a second one.
+    (workspace / "editor_test_closer.py").write_text("settings = {}\n", encoding="utf-8")
+    command, env = scripted_command(tmp_path)
+    with neovim(workspace, nvim_binary, SETUP, command, env) as editor:
+        bufnr = editor.open("editor_test_closer.py")
+        editor.wait_ready(30)
+        editor.nvim.input("$i")  # insert mode between the braces
+        editor.wait_for(lambda: editor.mode().startswith("i"), 5, "insert mode")
+        editor.lua("require('roost.ghost').suggest()")
+        editor.wait_for(editor.ghost, 20, "ghost text")
+        assert editor.lua("return require('roost.ghost').text()") == '\n    "a": 1,\n    "b": 2,\n}'
+        editor.nvim.input("<M-C-Right>")
+        editor.wait_for(lambda: len(editor.lines(bufnr)) == 2, 5, "the first line accepted")
+        assert editor.lines(bufnr) == ["settings = {", '    "a": 1,}'], (
+            "the brace goes with the last part only"
+        )
+        editor.nvim.input("<Tab><Esc>")
+        expected = ["settings = {", '    "a": 1,', '    "b": 2,', "}"]
+        editor.wait_for(lambda: editor.lines(bufnr) == expected, 5, f"the buffer to be {expected!r}")

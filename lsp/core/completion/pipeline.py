@@ -661,7 +661,7 @@ class CompletionPipeline:
                 request.language,
                 request.prefix,
                 candidate,
-                request.suffix,
+                request.suffix[replaced_after(request, candidate) :],  # the text the editor will hold
                 workspace_secrets=services.workspace_secrets,
             )
             verdict = await loop.run_in_executor(None, check)
@@ -782,6 +782,14 @@ def postprocess_context(request: CompletionInput, shape: Shape) -> postprocess.C
     return postprocess.CompletionContext(
         prefix=request.prefix, suffix=request.suffix, language=request.language, single_line=shape == "single"
     )
+
+
+def replaced_after(request: CompletionInput, text: str) -> int:
+    """The characters after ``request``'s cursor that accepting ``text`` replaces (0: it is inserted): the
+    closers of ``return {▮}`` where a multi-line suggestion closes them on a line of its own
+    (``postprocess.replaced_closers``). A function of the document and the text alone, so it holds for a
+    suggestion from the cache or typed ahead as for a fresh one."""
+    return postprocess.replaced_closers(text, postprocess_context(request, "multi"))
 
 
 def postprocess_candidates(answer: str, request: CompletionInput, shape: Shape) -> list[str]:
