@@ -65,6 +65,60 @@ function M.configure(options, client_finder, enabled)
   is_enabled = enabled or is_enabled
 end
 
+-- An extmark belongs to the buffer, and every window showing the buffer draws it: with the buffer split in two,
+-- the suggestion showed in both. Neovim 0.11 scopes a namespace to windows (nvim__ns_set). Before it, where the
+-- buffer is in more than one window, the suggestion's first line is drawn by a decoration provider, in its own
+-- window only (an ephemeral extmark, set as that window is drawn); such a mark cannot hold virtual lines, so the
+-- rest of a multi-line suggestion is said to follow, and <Tab> inserts it all as usual.
+-- bufnr -> { win, row, col, virt_text } for the suggestions drawn that way.
+local window_only = {}
+local can_scope_namespace = vim.api.nvim__ns_set ~= nil
+
+local function redraw_row(bufnr, row)
+  if vim.api.nvim_buf_is_valid(bufnr) then
+    pcall(vim.api.nvim__buf_redraw_range, bufnr, row, row + 1)
+  end
+end
+
+local function forget_window_only(bufnr)
+  local drawn = window_only[bufnr]
+  if drawn then
+    window_only[bufnr] = nil
+    redraw_row(bufnr, drawn.row)
+  end
+end
+
+if not can_scope_namespace then
+  vim.api.nvim_set_decoration_provider(ns, {
+    on_win = function(_, win, bufnr)
+      local drawn = window_only[bufnr]
+      if drawn and drawn.win == win then
+        pcall(vim.api.nvim_buf_set_extmark, bufnr, ns, drawn.row, drawn.col, {
+          ephemeral = true,
+          virt_text = drawn.virt_text,
+          virt_text_pos = "overlay",
+          hl_mode = "combine",
+          priority = 200,
+        })
+      end
+      return false -- no on_line work
+    end,
+  })
+end
+
+local function draw_in_window_only(bufnr, suggestion, lines, after)
+  local virt_text = { { lines[1], config.hl_group } }
+  if #lines > 1 then
+    table.insert(virt_text, { ("  (+%d more line%s)"):format(#lines - 1, #lines > 2 and "s" or ""), "NonText" })
+    after = after ~= "" and string.rep(" ", vim.fn.strdisplaywidth(after)) or ""
+  end
+  if after ~= "" then
+    table.insert(virt_text, { after, "Normal" })
+  end
+  window_only[bufnr] = { win = suggestion.win, row = suggestion.row, col = suggestion.col, virt_text = virt_text }
+  redraw_row(bufnr, suggestion.row)
+end
+
 local function cancel_request(bufnr)
   local s = state(bufnr)
   if s.request_id and s.client_id then
@@ -92,6 +146,7 @@ function M.clear(bufnr)
   cancel_request(bufnr)
   local s = state(bufnr)
   s.suggestion = nil
+  forget_window_only(bufnr)
   if vim.api.nvim_buf_is_valid(bufnr) then
     vim.api.nvim_buf_clear_namespace(bufnr, ns, 0, -1)
   end
@@ -115,6 +170,7 @@ end
 
 local function render(bufnr)
   vim.api.nvim_buf_clear_namespace(bufnr, ns, 0, -1)
+  forget_window_only(bufnr)
   local suggestion = state(bufnr).suggestion
   local item = current_item(bufnr)
   if not item then
@@ -123,6 +179,12 @@ local function render(bufnr)
   local lines = util.split_lines(item.text)
   local line = util.buf_line(bufnr, suggestion.row)
   local after = line:sub(suggestion.col + 1 + item.delete_after)
+  if can_scope_namespace then
+    pcall(vim.api.nvim__ns_set, ns, { wins = { suggestion.win } })
+  elseif #vim.fn.win_findbuf(bufnr) > 1 then
+    draw_in_window_only(bufnr, suggestion, lines, after)
+    return
+  end
   local hl = config.hl_group
   local opts = { hl_mode = "combine", priority = 200 }
   if util.has_version(0, 10) then
@@ -231,6 +293,7 @@ function M.request(bufnr, trigger_kind)
     context = { triggerKind = trigger_kind or AUTOMATIC },
   }
   local tick = vim.api.nvim_buf_get_changedtick(bufnr)
+  local win = vim.api.nvim_get_current_win()
   local ok, request_id -- declared first: the handler below compares against it
   ok, request_id = util.call(client, "request", "textDocument/inlineCompletion", params, function(err, result)
     if s.request_id ~= request_id then
@@ -259,6 +322,7 @@ function M.request(bufnr, trigger_kind)
     if
       not vim.api.nvim_buf_is_valid(bufnr)
       or vim.api.nvim_get_current_buf() ~= bufnr
+      or vim.api.nvim_get_current_win() ~= win
       or vim.api.nvim_buf_get_changedtick(bufnr) ~= tick
       or now_row ~= row
       or now_col ~= col
@@ -273,7 +337,8 @@ function M.request(bufnr, trigger_kind)
       M.clear(bufnr)
       return
     end
-    s.suggestion = { row = row, col = col, prefix = line:sub(1, col), items = items, index = 1, tick = tick }
+    s.suggestion =
+      { row = row, col = col, prefix = line:sub(1, col), items = items, index = 1, tick = tick, win = win }
     render(bufnr)
   end, bufnr)
   if ok then
@@ -434,6 +499,7 @@ function M.accept(kind)
   s.own_edit_tick = vim.api.nvim_buf_get_changedtick(bufnr)
   local line = util.buf_line(bufnr, new_row)
   s.suggestion = {
+    win = suggestion.win,
     row = new_row,
     col = new_col,
     prefix = line:sub(1, new_col),
