@@ -412,7 +412,9 @@ class WorkspaceIndex:
             return [], []
         found = {
             f"{prefix}{path}": stat
-            for path, stat in scan_workspace(self.root / rel_dir, self.options, log_prefix=prefix).items()
+            for path, stat in scan_workspace(
+                self.root / rel_dir, self.options, log_prefix=prefix, workspace_root=self.root
+            ).items()
             if self._filter.accepts_file(f"{prefix}{path}")
         }
         with self._lock:

@@ -158,14 +158,24 @@ class WorkspaceFilter:
 
 
 def scan_workspace(
-    root: Path, options: IndexOptions, workspace_filter: WorkspaceFilter | None = None, log_prefix: str = ""
+    root: Path,
+    options: IndexOptions,
+    workspace_filter: WorkspaceFilter | None = None,
+    log_prefix: str = "",
+    workspace_root: Path | None = None,
 ) -> dict[str, FileStat]:
     """Every indexable file under ``root`` (``root``-relative POSIX path → size and mtime). ``log_prefix``
-    (``"sub/dir/"``) makes the skip lines of a subdirectory's rescan name workspace paths."""
+    (``"sub/dir/"``) makes the skip lines of a subdirectory's rescan name workspace paths, and
+    ``workspace_root`` (default ``root``) is the folder a symbolic link must point into."""
     rules = workspace_filter or WorkspaceFilter(root, options)
 
     def label(rel: str) -> str:
         return f"{log_prefix}{rel}" if rel else log_prefix.rstrip("/") or "."
+
+    real_root = _real_path(workspace_root or root)
+    if (refusal := link_refusal(root, real_root)) is not None:  # a rescan of a linked directory
+        log.info("skipped %s: %s", label(""), refusal)
+        return {}
 
     found: dict[str, FileStat] = {}
     visited_dirs: set[tuple[int, int]] = set()
@@ -196,6 +206,9 @@ def scan_workspace(
             continue
         for entry in entries:
             rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if _is_link(entry) and (why := link_refusal(entry.path, real_root)) is not None:
+                log.info("skipped %s: %s", label(rel), why)
+                continue
             try:
                 is_dir = entry.is_dir()  # follows symlinks; loops are caught by the identity set
             except OSError as error:
@@ -226,6 +239,35 @@ def scan_workspace(
     return found
 
 
+def link_refusal(path: str | Path, real_root: Path) -> str | None:
+    """Why the index may not follow the symbolic link ``path`` (None: it may). A link is judged by where
+    it points, as the editor's documents are (``lsp/core/document_policy``): a workspace handed to the
+    user can hold ``notes.py -> ~/.aws/credentials`` or ``lib -> /``, and what the index reads can be
+    retrieved into a prompt for a model server."""
+    target = _real_path(Path(path))
+    try:
+        relative = target.relative_to(real_root)
+    except ValueError:
+        return "a link to outside the workspace"
+    if is_secret_path(relative.as_posix()):
+        return "a link to a secret file"
+    return None
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
+
+
+def _real_path(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: judged as named (it leads nowhere readable)
+        return Path(os.path.abspath(path))
+
+
 def _has_gitignore(directory: Path) -> bool | None:
     """Whether ``directory`` holds a ``.gitignore``; None when the directory cannot be searched (no
     permission), where asking about any name in it fails. Never raises."""
@@ -239,10 +281,13 @@ def _has_gitignore(directory: Path) -> bool | None:
 
 
 def stat_file(root: Path, rel_path: str, options: IndexOptions) -> FileStat | None:
-    """Current size/mtime of one file, None when it is gone, not regular, or too big."""
+    """Current size/mtime of one file, None when it is gone, not regular, too big, or reached through a
+    symbolic link that leads out of the workspace or to a secret file."""
     try:
         st = (root / rel_path).stat()
     except OSError:
+        return None
+    if link_refusal(root / rel_path, _real_path(root)) is not None:
         return None
     if not stat.S_ISREG(st.st_mode) or st.st_size > options.max_file_bytes:
         return None
