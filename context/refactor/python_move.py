@@ -24,6 +24,7 @@ from roost.context.refactor.imports import (
 )
 from roost.context.refactor.move_plan import FileChange, FileText, MovePlan
 from roost.context.refactor.python_all import with_export, without_export
+from roost.context.refactor.python_cycles import import_cycle
 from roost.context.refactor.python_placement import import_time_insertion
 
 
@@ -229,7 +230,41 @@ def plan_python_move(
         result = change.result()
         if result is not None:
             plan.changes.insert(0, result)
+    _refuse_import_cycle(plan, symbol, target.path, writer, text_of, resolve, exists)
     return plan
+
+
+def _refuse_import_cycle(
+    plan: MovePlan,
+    symbol: str,
+    target_path: str,
+    writer: _Writer,
+    text_of: Callable[[str], str],
+    resolve: Callable[[str, Import], Any],
+    exists: Callable[[str], bool],
+) -> None:
+    """Raise when the planned imports make modules import each other while they load (no module could
+    then be imported first)."""
+
+    def new_target(importer: str, imp: Import) -> str | None:
+        # The index cannot resolve a module the move creates: recognised by its name as written here.
+        names = {writer.module(importer, target_path, relative) for relative in (True, False)}
+        return target_path if imp.module in names else None
+
+    changed = {change.path: (change.text, _applied(change)) for change in plan.changes}
+    cycle = import_cycle(changed, text_of, exists, resolve, new_target)
+    if cycle is not None:
+        raise RefactorError(
+            f"moving {symbol} to {target_path} would make modules import each other while they load "
+            f"({' → '.join(cycle)}); move what it needs with it, or import inside the function that uses it"
+        )
+
+
+def _applied(change: FileChange) -> str:
+    text = change.text
+    for r in sorted(change.replacements, key=lambda r: r.start, reverse=True):
+        text = text[: r.start] + r.new_text + text[r.end :]
+    return text
 
 
 def _move_export(src: _FileChange, dst: _FileChange, symbol: str, plan: MovePlan) -> None:

@@ -84,12 +84,26 @@ def test_move_plan_moves_the_definition_and_rewrites_every_importer(tmp_path: Pa
             "shop/cart.py",
             "shop/money.py",
         ]
+        # total() still uses price, so pricing would import it from money, which imports RATE from
+        # pricing: neither module could be imported first.
+        with pytest.raises(RefactorError, match="shop/money.py → shop/pricing.py → shop/money.py"):
+            plan_move(
+                "price",
+                FileText("shop/pricing.py", FILES["shop/pricing.py"]),
+                FileText("shop/money.py", FILES["shop/money.py"]),
+                list(index.dependents("shop/pricing.py")),
+                lambda path: FILES[path],
+                index.resolve_import,
+                lambda path: (root / path).exists(),
+            )
+        pricing = FILES["shop/pricing.py"].split("\n\n\ndef total")[0] + "\n"
+        files = {**FILES, "shop/pricing.py": pricing}
         plan = plan_move(
             "price",
-            FileText("shop/pricing.py", FILES["shop/pricing.py"]),
+            FileText("shop/pricing.py", pricing),
             FileText("shop/money.py", FILES["shop/money.py"]),
             list(index.dependents("shop/pricing.py")),
-            lambda path: FILES[path],
+            files.__getitem__,
             index.resolve_import,
             lambda path: (root / path).exists(),
         )
@@ -101,7 +115,7 @@ def test_move_plan_moves_the_definition_and_rewrites_every_importer(tmp_path: Pa
         "@staticmethod\ndef price(x):\n    return Decimal(x) * RATE\n"
     )
     assert "def price" not in after["shop/pricing.py"]
-    assert "from shop.money import price\n" in after["shop/pricing.py"]  # total() still uses it
+    assert "shop.money" not in after["shop/pricing.py"]  # nothing there uses price any more
     assert after["shop/cart.py"].startswith("from .pricing import RATE\nfrom .money import price\n")
     assert after["main.py"].startswith("from shop.money import price\n")
     with pytest.raises(RefactorError, match="already defines"):
@@ -177,7 +191,7 @@ def _plan_on_index(
         plan = plan_move(
             symbol,
             FileText(source, files[source]),
-            FileText(target, files[target]),
+            FileText(target, files.get(target, "")),  # a new module when not there
             move_dependents(
                 source,
                 index.dependents(source),
@@ -520,3 +534,50 @@ def test_a_moved_name_leaves_the_sources_all_and_joins_the_targets(tmp_path: Pat
     )
     assert done.returncode == 0, done.stderr
     assert "'Symbol'" in done.stdout and done.stdout.startswith("1 3 ")
+
+
+CYCLE_FILES = {
+    "app/__init__.py": "from .util import CONST, helper\n",
+    "app/util.py": (
+        "CONST = 3\n\n\ndef helper(x):\n    return x * CONST\n\n\ndef other():\n    return helper(2)\n"
+    ),
+    "app/extra.py": '"""Extra."""\n',
+    "app/errors.py": "from .util import CONST\n\n\nclass Failed(Exception):\n    code = CONST\n",
+    "app/files.py": (
+        "from typing import TYPE_CHECKING\n\nfrom .errors import Failed\n\nif TYPE_CHECKING:\n"
+        "    from .extra import Later\n\n\ndef load(path):\n    raise Failed(path)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("symbol", "source", "target", "cycle"),
+    [
+        # util keeps calling helper (imports it from extra), and helper needs CONST from util.
+        ("helper", "app/util.py", "app/extra.py", "app/extra.py → app/util.py → app/extra.py"),
+        # The same through a module the move creates.
+        ("helper", "app/util.py", "app/calc.py", "app/calc.py → app/util.py → app/calc.py"),
+        # load brings its import of Failed into util, and errors imports CONST from util.
+        ("load", "app/files.py", "app/util.py", "app/util.py → app/errors.py → app/util.py"),
+    ],
+)
+def test_a_move_closing_an_import_cycle_at_load_time_is_refused(
+    tmp_path: Path, symbol: str, source: str, target: str, cycle: str
+) -> None:
+    files = dict(CYCLE_FILES)
+    with pytest.raises(RefactorError, match="import each other while they load") as refused:
+        _plan_on_index(tmp_path, files, symbol, source=source, target=target)
+    assert cycle in str(refused.value)
+
+
+def test_imports_inside_functions_and_under_type_checking_make_no_cycle(tmp_path: Path) -> None:
+    files = {
+        **CYCLE_FILES,
+        # extra imports util only when called, or only for the type checker: util may import extra.
+        "app/extra.py": (
+            "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from .util import CONST\n\n\n"
+            "def late():\n    from .util import other\n\n    return other()\n"
+        ),
+    }
+    after = _plan_on_index(tmp_path, files, "other", source="app/util.py", target="app/extra.py")
+    assert "def other" in after["app/extra.py"]
