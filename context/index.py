@@ -24,7 +24,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from roost.context.buffers import Buffer, BufferEdit
@@ -84,6 +84,8 @@ class WorkspaceIndex:
         self._views: OrderedDict[str, tuple[bytes, FileView]] = OrderedDict()
         self._lock = threading.RLock()  # guards layout/stats/buffers/views (the graph has its own)
         self._index_lock = threading.Lock()  # one (re)index at a time
+        # Closed buffers whose disk text is read back once the (re)index holding ``_index_lock`` ends.
+        self._closer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roost-index-close")
         self._store: IndexStore | None = None
         self._future: Future[IndexReport] | None = None
         self._thread: threading.Thread | None = None
@@ -163,6 +165,7 @@ class WorkspaceIndex:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
             self.stop_watching()  # one the index thread may have started meanwhile
+        self._closer.shutdown(wait=True)
         if self._store is not None:
             self._store.close()
 
@@ -341,16 +344,7 @@ class WorkspaceIndex:
                 self._skipped.add(record.path)
             else:
                 self._skipped.discard(record.path)
-        row = StoredFile(
-            record.path,
-            record.language,
-            record.size,
-            record.mtime_ns,
-            record.digest,
-            record.facts,
-            record.resolutions,
-            record.definitions,
-        )
+        row = StoredFile.of(record)
         if record.path in self._buffers:
             return row  # the open buffer is the truth for this file
         if record.facts is None:
@@ -425,41 +419,44 @@ class WorkspaceIndex:
 
     def _apply_disk_changes(self, changed: list[str], gone: list[str]) -> int:
         with self._index_lock:
-            with self._lock:
-                before = set(self._layout.files())
-                for path in gone:
-                    self._layout.remove(path)
-                    self._stats.pop(path, None)
-                    self._views.pop(path, None)
-                for path in changed:
-                    self._layout.add(path)
-                    self._views.pop(path, None)
-                after = set(self._layout.files())
-                layout = self._layout
-            store = self._store
+            return self._apply_disk_changes_locked(changed, gone)
+
+    def _apply_disk_changes_locked(self, changed: list[str], gone: list[str]) -> int:
+        with self._lock:
+            before = set(self._layout.files())
             for path in gone:
-                if path not in self._buffers:
-                    self.graph.remove(path)
-            fileset = fileset_fingerprint(after) if after != before else None
-            if store and gone:
-                store.write((), gone)
-            if len(changed) >= _POOL_THRESHOLD:
-                # A checkout or a code generator: thousands of files go through the worker pool like a
-                # cold index, in batches, while queries keep being answered.
-                with self._lock:
-                    sizes = {path: self._stats.get(path, FileStat(0, 0)) for path in after}
-                self._parse_paths(changed, sizes, store, lambda _update: None)
-            else:
-                rows = []
-                for path in changed:
-                    record = index_one(self.root, path, layout, self.options)
-                    if record is not None:
-                        rows.append(self._absorb(record))
-                if store:
-                    store.write(rows)
-            if fileset is not None:
-                self._re_resolve(skip=set(changed), fileset=fileset)
-            return len(changed) + len(gone)
+                self._layout.remove(path)
+                self._stats.pop(path, None)
+                self._views.pop(path, None)
+            for path in changed:
+                self._layout.add(path)
+                self._views.pop(path, None)
+            after = set(self._layout.files())
+            layout = self._layout
+        store = self._store
+        for path in gone:
+            if path not in self._buffers:
+                self.graph.remove(path)
+        fileset = fileset_fingerprint(after) if after != before else None
+        if store and gone:
+            store.write((), gone)
+        if len(changed) >= _POOL_THRESHOLD:
+            # A checkout or a code generator: thousands of files go through the worker pool like a
+            # cold index, in batches, while queries keep being answered.
+            with self._lock:
+                sizes = {path: self._stats.get(path, FileStat(0, 0)) for path in after}
+            self._parse_paths(changed, sizes, store, lambda _update: None)
+        else:
+            rows = []
+            for path in changed:
+                record = index_one(self.root, path, layout, self.options)
+                if record is not None:
+                    rows.append(self._absorb(record))
+            if store:
+                store.write(rows)
+        if fileset is not None:
+            self._re_resolve(skip=set(changed), fileset=fileset)
+        return len(changed) + len(gone)
 
     def _re_resolve(self, skip: set[str], fileset: str) -> None:
         """The file set changed: imports elsewhere may now resolve differently."""
@@ -577,10 +574,29 @@ class WorkspaceIndex:
         with self._lock:
             state = self._buffers.pop(rel, None)
             self._views.pop(rel, None)
-        if state is not None:
-            self._apply_disk_changes([rel] if (self.root / rel).is_file() else [], [])
-            if not (self.root / rel).is_file():
-                self.graph.remove(rel)
+        if state is None:
+            return
+        if not self._index_lock.acquire(blocking=False):
+            # A (re)index is running, the cold one maybe for minutes: the editor's next buffer updates
+            # must not queue behind it (queries wait for them), so the disk text is read after it.
+            self._closer.submit(self._disk_is_the_truth_again, rel, True)
+            return
+        try:
+            self._disk_is_the_truth_again(rel)
+        finally:
+            self._index_lock.release()
+
+    def _disk_is_the_truth_again(self, rel: str, wait_for_index: bool = False) -> None:
+        if wait_for_index:
+            with self._index_lock:
+                return self._disk_is_the_truth_again(rel)
+        with self._lock:
+            if rel in self._buffers:  # opened again meanwhile
+                return
+        on_disk = (self.root / rel).is_file()
+        self._apply_disk_changes_locked([rel] if on_disk else [], [])
+        if not on_disk:
+            self.graph.remove(rel)
 
     def buffer_text(self, path: str | os.PathLike[str]) -> str | None:
         rel = self.rel_path(path)

@@ -20,9 +20,13 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from roost.context import languages
 from roost.context.codec import CODEC_VERSION
+
+if TYPE_CHECKING:
+    from roost.context.parsing import ParsedRecord
 
 log = logging.getLogger("roost.context.index")
 
@@ -53,6 +57,12 @@ class StoredFile:
     facts: bytes | None
     resolutions: bytes | None
     definitions: int
+
+    @classmethod
+    def of(cls, record: ParsedRecord) -> StoredFile:
+        """The row of a file as a worker parsed it."""
+        fields = (record.language, record.size, record.mtime_ns, record.digest, record.facts)
+        return cls(record.path, *fields, record.resolutions, record.definitions)
 
 
 def _db_path(path: str) -> str | bytes:

@@ -1,0 +1,43 @@
+"""The index while it is busy: editor events that arrive while a (re)index holds it must not wait for it,
+and the graph must still end as a fresh index of the same files gives it."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from graph_dump import canonical_graph, differences, fresh_graph
+from index_support import make_index, write_files
+
+from roost.context.index import IndexProgress
+
+# Long enough to tell "waits for the held index" from "returns"; never reached by a close that returns.
+HANG_S = 10.0
+
+
+def test_closing_a_buffer_while_the_cold_index_runs_does_not_wait_for_it(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "ws", {"a.py": "def on_disk():\n    return 1\n", "b.py": "import a\n"})
+    parsing, release = threading.Event(), threading.Event()
+
+    def hold_at_parsing(update: IndexProgress) -> None:
+        if update.phase == "parsing" and not parsing.is_set():
+            parsing.set()
+            release.wait()
+
+    index = make_index(root, tmp_path / "cache")
+    try:
+        future = index.start(progress=hold_at_parsing)
+        assert parsing.wait(HANG_S)
+        index.set_buffer("a.py", "def typed_in_the_editor():\n    return 2\n")
+        closing = threading.Thread(target=index.close_buffer, args=("a.py",), daemon=True)
+        closing.start()
+        closing.join(HANG_S)
+        # The server applies buffer events on one thread: a close that waits for the cold index holds
+        # back every later edit, and each query then waits for those edits.
+        assert not closing.is_alive(), "close_buffer waited for the running cold index"
+    finally:
+        release.set()
+    future.result(timeout=60)
+    index.close()  # lets the deferred read of the closed file's disk text finish
+    assert [d.name for d in index.symbols("a.py")] == ["on_disk"]
+    assert differences(canonical_graph(index), fresh_graph(root)) == []
