@@ -281,6 +281,25 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         per navigation request. Default: None."""
         return None
 
+    def bound_value(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:
+        """What the local ``name`` in scope at ``at`` is bound to where :meth:`declared_type` finds no
+        named type, as a receiver expression for retrieval: Go's ``for _, c := range cmd.Commands()`` →
+        ``cmd.Commands()[]`` (an element of it), ``x := s[i]`` → ``s[]``, ``s []*T`` → ``[]*T`` (a type
+        :meth:`element_type` reads). Default: None."""
+        return None
+
+    def written_type(self, definition: Definition) -> str | None:
+        """The type ``definition``'s declaration writes, for typing what it gives: a function's (first)
+        result, a field's or variable's type, a defined type's underlying type (Go's ``type byName
+        []*Command``); a named type without pointers (``pkg.T``), another type whole (``[]*T``). Default:
+        None (the resolver reads Python's ``-> T`` and TypeScript's ``): T`` itself)."""
+        return None
+
+    def element_type(self, written: str) -> str | None:
+        """The type of an element of a value of type ``written`` (:meth:`written_type`'s form): Go's
+        ``[]*T`` and ``map[K]*T`` → ``T``. Default: None."""
+        return None
+
     def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
         """Directories (among the workspace's ``directories``) whose files of the same ``package`` see the
         top-level names of ``path`` without an import (Go: the file's own directory; Java: every source

@@ -25,6 +25,7 @@ from roost.context.facts import (
     ResolvedImport,
     SymbolKind,
 )
+from roost.context.languages import _go_types
 from roost.context.languages._common import (
     FunctionOrScope,
     OutlineFirstLanguage,
@@ -268,6 +269,16 @@ class GoSupport(OutlineFirstLanguage):
     def declared_type(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:
         root = parsed_for_lookup(self._language, source).root_node
         return declared_type_in_scopes(root, name, at, lambda scope: _scope_declarations(source, scope))
+
+    def bound_value(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:
+        root = parsed_for_lookup(self._language, source).root_node
+        return declared_type_in_scopes(root, name, at, functools.partial(_go_types.bound_values, source))
+
+    def written_type(self, definition: Definition) -> str | None:
+        return _go_types.written_type(self._language, definition)
+
+    def element_type(self, written: str) -> str | None:
+        return _go_types.element_type(self._language, written)
 
     def field_type(self, path: str, source: bytes, field: Definition) -> str | None:
         # The signature is the declaration as written: a struct field's ``store *Store`` (``a, b Store``),

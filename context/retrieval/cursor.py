@@ -13,15 +13,18 @@ from dataclasses import dataclass, field
 
 from roost.context.facts import CLASS_LIKE_KINDS, Definition, FileFacts, SymbolKind, text_rows
 from roost.context.retrieval.aliases import through_local_alias
-from roost.context.retrieval.receivers import declared_receiver_type, method_receiver_hints
+from roost.context.retrieval.receivers import declared_receiver_types, method_receiver_hints
 
 _FUNCTION_KINDS = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
 # JavaScript/TypeScript also write ``a?.b`` (optional chaining), ``a!.b`` (TypeScript's non-null assertion)
 # and ``$`` in names (``errors$``, ``$el``): read as ``a.b`` (in ``bench/retrieval_bench_js.py`` 18 of rxjs's 82
 # ``receiver.▮`` cursors had no receiver so).
+# An index (``s[i].▮``, ``m["k"].x.▮``) is kept as ``[]``: an element of what precedes it (``receivers``).
 _MEMBER_AT_CURSOR = re.compile(
-    r"((?:super\(\s*\)|[A-Za-z_$][\w$]*)(?:\s*[?!]?\.\s*[A-Za-z_$][\w$]*)*)\s*[?!]?\.\s*([\w$]*)$"
+    r"((?:super\(\s*\)|[A-Za-z_$][\w$]*)(?:\[[^\[\]\n]*\])*(?:\s*[?!]?\.\s*[A-Za-z_$][\w$]*(?:\[[^\[\]\n]*\])*)*)"
+    r"\s*[?!]?\.\s*([\w$]*)$"
 )
+_INDEX = re.compile(r"\[[^\[\]]*\]")
 _ACCESS_MARKS = re.compile(r"[\s?!]+")
 _JS_SUPER = re.compile(r"^super(?=\.|$)")
 _CLASS_SCAN_LINES = 300
@@ -96,7 +99,7 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
         context.receiver, context.partial = called
     elif member is not None:
         # JavaScript/TypeScript ``super.x`` is Python's ``super().x``: the bases of the enclosing class.
-        context.receiver = _JS_SUPER.sub("super()", _ACCESS_MARKS.sub("", member.group(1)))
+        context.receiver = _JS_SUPER.sub("super()", _ACCESS_MARKS.sub("", _INDEX.sub("[]", member.group(1))))
         context.partial = member.group(2)
     else:
         partial = _PARTIAL_AT_CURSOR.search(prefix)
@@ -136,11 +139,12 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
                 context.type_hints.setdefault(match.group(2), match.group(1))
     for name, owner in method_receiver_hints(facts, context.scopes).items():  # Go's ``func (c *Command)``
         context.type_hints.setdefault(name, owner)
-    head = context.receiver.split(".")[0] if context.receiver else None
-    if head is not None and function is not None and head not in context.type_hints:
-        declared = declared_receiver_type(facts.path, lines, function, head, line, context.byte_col)
-        if declared is not None:
-            context.type_hints[head] = declared
+    head = re.split(r"[.\[(]", context.receiver)[0] if context.receiver else None  # ``s`` of ``s[].x``
+    if head is not None and function is not None:
+        known = context.type_hints  # ``c`` bound to ``cmd.Commands()[]`` is typed through ``cmd``'s type
+        known.update(
+            declared_receiver_types(facts.path, lines, function, head, line, context.byte_col, known)
+        )
     cls = context.cls
     if cls is not None:
         # ``self.attr = Foo()`` anywhere in the class types ``self.attr`` in every method.

@@ -7,15 +7,31 @@
   ``method_receiver`` answers None);
 - the parameter or local the cursor's receiver is declared as (``func gen(cmd *cobra.Command)``, ``var inst
   gccgoimporter.GccgoInstallation``): the language's ``declared_type`` (go-to-definition's), asked of the
-  enclosing function alone.
+  enclosing function alone; a local bound without a written type, to what it is bound to (the language's
+  ``bound_value``: Go's ``for _, c := range cmd.Commands()`` → ``cmd.Commands()[]``), and the locals that
+  expression starts from in turn;
+- the chains a name does not type: a member of what a call returns (``cmd.Root().▮``: the language's
+  ``written_type`` of ``Root``, Go's ``func (c *Command) Root() *Command``) and an element of a slice, array
+  or map (``s[i].▮`` is written ``s[].▮``: the ``element_type`` of what types ``s``, ``[]*Command`` or
+  ``type byName []*cobra.Command``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from roost.context.facts import Definition, FileFacts, SymbolKind
+from roost.context.graph import SymbolLocation
 from roost.context.languages import language_for_path
+from roost.context.resolution import Resolver, is_class, unique
+
+_CALLABLE = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD})
+_DOTTED_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+# A receiver's chain through a call or an element before its last member: ``cmd.Root().Name``, ``s[].Name``.
+_LAST_POSTFIX = re.compile(r"^(.*(?:\(\)|\[\]))\.([\w$.]+)$")
+# How many locals one receiver's hint is followed through (``c`` ← ``cmds[]`` ← ``cmd.Commands()``).
+_MAX_BOUND_HOPS = 3
 
 
 def method_receiver_hints(facts: FileFacts, scopes: Sequence[Definition]) -> dict[str, str]:
@@ -38,8 +54,8 @@ def declared_receiver_type(
     path: str, lines: Sequence[str], function: Definition, name: str, line: int, byte_col: int
 ) -> str | None:
     """The type ``name`` is declared with as a parameter or local of ``function`` (the innermost function
-    around the cursor at ``line``, ``byte_col`` of the buffer ``lines``), as written (``cobra.Command``);
-    None when not so declared. Only the function's lines are parsed (a whole file costs ~15-30 ms, a
+    around the cursor at ``line``, ``byte_col`` of the buffer ``lines``), as written (``cobra.Command``), else
+    what it is bound to there (the language's ``bound_value``: ``cmd.Commands()[]``); None when neither. Only the function's lines are parsed (a whole file costs ~15-30 ms, a
     function well under 1 ms)."""
     language = language_for_path(path)
     if language is None or not name.isidentifier() or name in language.self_names():
@@ -48,7 +64,122 @@ def declared_receiver_type(
     if not start <= line <= end:
         return None
     source = "\n".join(lines[start : end + 1]).encode("utf-8")
+    at = (line - start, byte_col)
     try:
-        return language.declared_type(path, source, name, (line - start, byte_col))
+        return language.declared_type(path, source, name, at) or language.bound_value(path, source, name, at)
     except Exception:  # a grammar surprise must never fail a request
         return None
+
+
+def declared_receiver_types(
+    path: str,
+    lines: Sequence[str],
+    function: Definition,
+    head: str,
+    line: int,
+    byte_col: int,
+    known: Mapping[str, str],
+) -> dict[str, str]:
+    """:func:`declared_receiver_type` of ``head`` unless ``known`` (the hints found so far) types it, and of
+    each local its type expression starts from in turn: ``c`` bound to ``cmd.Commands()[]`` needs ``cmd``'s,
+    ``parent`` hinted ``cmd.Parent`` (``parent := cmd.Parent()``) too."""
+    found: dict[str, str] = {}
+    name, seen = head, set()
+    for _ in range(_MAX_BOUND_HOPS):
+        if name in seen:
+            break
+        seen.add(name)
+        expression = known.get(name) or found.get(name)
+        if expression is None:
+            expression = declared_receiver_type(path, lines, function, name, line, byte_col)
+            if expression is None:
+                break
+            found[name] = expression
+        start = _DOTTED_NAME.match(expression)
+        if start is None:
+            break
+        name = start.group(0).split(".")[0]
+    return found
+
+
+def classes_of(resolver: Resolver, targets: Iterable[SymbolLocation]) -> list[SymbolLocation]:
+    """The class of the value each target gives: a class itself (``Foo(…)``, an annotation ``Foo``), else
+    the class a function returns (``-> Foo``, ``): Foo``, or the language's ``written_type``: Go's ``func (c
+    *Command) Root() *Command``)."""
+    classes: list[SymbolLocation] = []
+    for target in targets:
+        if is_class(target):
+            classes.append(target)
+        elif target.definition is not None:
+            returned = resolver.returned_class(target)
+            if returned is not None:
+                classes.append(returned)
+            elif target.definition.kind in _CALLABLE:
+                classes.extend(_named_classes(resolver, target, _written_type(target)))
+    return unique(classes)
+
+
+def chained_receiver(
+    resolver: Resolver,
+    path: str,
+    expression: str,
+    hints: Mapping[str, str],
+    resolve: Callable[[str], list[SymbolLocation]],
+) -> list[SymbolLocation] | None:
+    """What ``expression`` denotes when it chains through an element (``s[]``, ``cmd.commands[].Name``) or a
+    member of a call's result (``cmd.Root().Find``), ``resolve`` typing its shorter parts; None when it is
+    no such chain."""
+    if expression.endswith("[]"):
+        return element_classes(resolver, path, expression[:-2], hints, resolve)
+    chain = _LAST_POSTFIX.match(expression)
+    if chain is None or chain.group(1) == "super()":
+        return None
+    return resolver.expression(path, chain.group(2), resolve(chain.group(1)))
+
+
+def element_classes(
+    resolver: Resolver,
+    path: str,
+    container: str,
+    hints: Mapping[str, str],
+    resolve: Callable[[str], list[SymbolLocation]],
+) -> list[SymbolLocation]:
+    """The class of an element of ``container`` (a receiver expression of ``path``): the element type of
+    the type its hint writes (``s []*Command``), else of what it resolves to: a variable's or field's
+    type, a function's result (``cmd.Commands()``), a defined type's underlying type (``type byName
+    []*cobra.Command``)."""
+    language = language_for_path(path)
+    hint = hints.get(container)
+    element = language.element_type(hint) if language is not None and hint is not None else None
+    if element is not None:
+        return _named_classes(resolver, SymbolLocation(path, None), element)
+    # A hint names a type or a callee (``children := cmd.Commands()`` → ``cmd.Commands``): either is read.
+    called = None if hint is not None else container.endswith("()")
+    classes: list[SymbolLocation] = []
+    for target in resolve(hint if hint is not None else container.removesuffix("()")):
+        definition = target.definition
+        if definition is None or called not in (None, definition.kind in _CALLABLE):
+            continue
+        written = _written_type(target)
+        target_language = language_for_path(target.path)
+        element = target_language.element_type(written) if target_language and written else None
+        classes.extend(_named_classes(resolver, target, element))
+    return unique(classes)
+
+
+def _written_type(target: SymbolLocation) -> str | None:
+    language = language_for_path(target.path)
+    if language is None or target.definition is None:
+        return None
+    try:
+        return language.written_type(target.definition)
+    except Exception:  # a grammar surprise must never fail a request
+        return None
+
+
+def _named_classes(resolver: Resolver, where: SymbolLocation, written: str | None) -> list[SymbolLocation]:
+    """The classes a named type written at ``where`` means (``pkg.T`` resolved in that file); none for a
+    composite type."""
+    if written is None or not _DOTTED_NAME.fullmatch(written):
+        return []
+    return [t for t in resolver.expression(where.path, written) if is_class(t)]

@@ -9,6 +9,7 @@ returns ranked, redacted snippets with their token costs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -19,7 +20,7 @@ from roost.context.facts import CLASS_LIKE_KINDS, FileFacts, text_rows
 from roost.context.graph import SymbolLocation
 from roost.context.languages import language_for_path
 from roost.context.parsing import parse_facts
-from roost.context.resolution import Resolver, ResolverCache, is_class, is_module
+from roost.context.resolution import Resolver, ResolverCache, is_module
 from roost.context.retrieval.activity import WorkspaceActivity
 from roost.context.retrieval.bm25 import BM25WindowIndex
 from roost.context.retrieval.choice_priors import line_fits
@@ -39,6 +40,7 @@ from roost.context.retrieval.members import (
 from roost.context.retrieval.model import Candidate, CandidateKind, RetrievalResult
 from roost.context.retrieval.options import RetrievalOptions
 from roost.context.retrieval.packing import Redactor, TokenCounter, pack
+from roost.context.retrieval.receivers import chained_receiver, classes_of
 from roost.context.retrieval.snippets import class_outline, definition_snippet, module_outline
 from roost.context.retrieval.sources import SourceText
 from roost.context.retrieval.typeguess import ClassIndex
@@ -433,7 +435,7 @@ class Retriever:
     def _resolve_receiver(self, session: _Session, expression: str, depth: int = 0) -> list[SymbolLocation]:
         """What a receiver expression (``mod``, ``self.store``, ``x``) denotes at the cursor."""
         cursor, resolver, path = session.cursor, session.resolver, session.request.path
-        if depth > 3:
+        if depth > 6:  # a chain (``x := cmd.Root().Find()``) takes a level a call or an element
             return []
         hint = cursor.type_hints.get(expression)
         if hint is not None and hint != expression:
@@ -442,6 +444,9 @@ class Retriever:
                 return typed
         if expression.endswith("()") and expression != "super()":
             return self._type_of(session, expression[:-2], depth + 1)  # what the call returns
+        resolve = functools.partial(self._resolve_receiver, session, depth=depth + 1)
+        if (chained := chained_receiver(resolver, path, expression, cursor.type_hints, resolve)) is not None:
+            return chained  # ``s[].x``, ``cmd.Root().x``: through an element or a call
         parts = expression.split(".")
         head, rest = parts[0], parts[1:]
         if head in self._self_names(session) and cursor.cls is not None:
@@ -456,16 +461,7 @@ class Retriever:
 
     def _type_of(self, session: _Session, expression: str, depth: int) -> list[SymbolLocation]:
         """The class an assignment's callee or an annotation denotes: ``Foo`` or ``make_foo() -> Foo``."""
-        found = self._resolve_receiver(session, expression, depth)
-        classes: list[SymbolLocation] = []
-        for target in found:
-            if is_class(target):
-                classes.append(target)
-            elif target.definition is not None:
-                returned = session.resolver.returned_class(target)
-                if returned is not None:
-                    classes.append(returned)
-        return classes
+        return classes_of(session.resolver, self._resolve_receiver(session, expression, depth))
 
     def _guessed_classes(self, session: _Session, receiver: str) -> list[tuple[SymbolLocation, float]]:
         used = session.cursor.receiver_members.get(receiver, set())
