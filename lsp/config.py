@@ -415,8 +415,34 @@ def read_workspace_file(root: Path) -> tuple[dict[str, Any] | None, str | None, 
             return None, str(path), [ConfigProblem("error", str(path), "(file)", f"cannot be read: {error}")]
         table = extract(document)
         if table is not None:
-            return table, str(path), []
+            return _without_foreign_key_variable(table, str(path))
     return None, None, []
+
+
+# The variable a workspace file may name for the backend's key. The file comes with the repository, which
+# is untrusted, and the key is sent with every request to the endpoint the same file may name: any other
+# name would let a repository send ``AWS_SECRET_ACCESS_KEY`` or ``GITHUB_TOKEN`` to a server of its choice.
+WORKSPACE_KEY_VARIABLE_PREFIX = "ROOST_"
+
+
+def _without_foreign_key_variable(
+    table: Any, source: str
+) -> tuple[dict[str, Any] | None, str | None, list[ConfigProblem]]:
+    backend = table.get("backend") if isinstance(table, dict) else None
+    if not isinstance(backend, dict):
+        return table, source, []
+    variable = backend.get("api_key_env")
+    if not variable or (isinstance(variable, str) and variable.startswith(WORKSPACE_KEY_VARIABLE_PREFIX)):
+        return table, source, []
+    problem = ConfigProblem(
+        "error",
+        source,
+        "backend.api_key_env",
+        f"a workspace file may only name a {WORKSPACE_KEY_VARIABLE_PREFIX}* variable (its value is sent to "
+        f"the model server), got {variable!r}; set other names in the editor's settings",
+    )
+    kept = {key: value for key, value in backend.items() if key != "api_key_env"}
+    return {**table, "backend": kept}, source, [problem]
 
 
 @dataclass
