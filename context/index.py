@@ -593,10 +593,9 @@ class WorkspaceIndex:
         with self._lock:
             if rel in self._buffers:  # opened again meanwhile
                 return
+        # A buffer never saved leaves the file set as well: imports must stop resolving to it.
         on_disk = (self.root / rel).is_file()
-        self._apply_disk_changes_locked([rel] if on_disk else [], [])
-        if not on_disk:
-            self.graph.remove(rel)
+        self._apply_disk_changes_locked([rel] if on_disk else [], [] if on_disk else [rel])
 
     def buffer_text(self, path: str | os.PathLike[str]) -> str | None:
         rel = self.rel_path(path)

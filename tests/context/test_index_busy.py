@@ -41,3 +41,15 @@ def test_closing_a_buffer_while_the_cold_index_runs_does_not_wait_for_it(tmp_pat
     index.close()  # lets the deferred read of the closed file's disk text finish
     assert [d.name for d in index.symbols("a.py")] == ["on_disk"]
     assert differences(canonical_graph(index), fresh_graph(root)) == []
+
+
+def test_a_buffer_closed_without_being_saved_leaves_the_file_set(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "ws", {"a.py": "from newmod import thing\n"})
+    with make_index(root, tmp_path / "cache") as index:
+        index.index()
+        index.set_buffer("newmod.py", "def thing():\n    return 1\n")
+        index.close_buffer("newmod.py")  # never written to disk
+        write_files(root, {"other.py": "VALUE = 1\n"})
+        index.refresh_paths([root / "other.py"])  # the file set changed: imports are resolved again
+        assert index.dependencies("a.py") == []
+        assert differences(canonical_graph(index), fresh_graph(root)) == []
