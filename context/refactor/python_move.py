@@ -469,6 +469,14 @@ def _redirect_imports(
             statements = [writer.statement(imp.module, kept)]
         else:
             statements = []
+        if statements and after:
+            # A comment closing the line (a lint suppression) is about the statement kept there: the new
+            # statements go on lines of their own below it.
+            line_end = change.file.text.find("\n", end)
+            line_end = len(change.file.text) if line_end < 0 else line_end
+            if change.file.text[end:line_end].strip().startswith("#"):
+                statements[0] += change.file.text[end:line_end]
+                end = line_end
         statements += after
         if not statements and change.file.text[end : end + 1] == "\n":
             end += 1

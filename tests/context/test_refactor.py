@@ -581,3 +581,18 @@ def test_imports_inside_functions_and_under_type_checking_make_no_cycle(tmp_path
     }
     after = _plan_on_index(tmp_path, files, "other", source="app/util.py", target="app/extra.py")
     assert "def other" in after["app/extra.py"]
+
+
+def test_a_comment_closing_a_rewritten_import_line_stays_on_that_line(tmp_path: Path) -> None:
+    files = {
+        **MODULE_USERS,
+        "dep_star.py": "from pkg.source import *  # noqa: F403\n\nprint(Symbol(5), other())  # noqa: F405\n",
+        "dep_both.py": ("from pkg.source import Symbol, other  # noqa: F401\n\nprint(Symbol(7), other())\n"),
+    }
+    after = _plan_on_index(tmp_path, files, "Symbol")
+    assert after["dep_star.py"].startswith(
+        "from pkg.source import *  # noqa: F403\nfrom pkg.target import Symbol\n\n"
+    )
+    assert after["dep_both.py"].startswith(
+        "from pkg.source import other  # noqa: F401\nfrom pkg.target import Symbol\n\n"
+    )
