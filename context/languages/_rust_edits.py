@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import tree_sitter
 
-from roost.context.facts import Definition, Import, ImportedName
+from roost.context.facts import Definition, Import, ImportedName, Reference, Span
 from roost.context.languages._edit_source import EditSource, parse_for_edit
 
 _CRATE_ROOT_FILES = ("lib.rs", "main.rs")
@@ -378,6 +378,31 @@ def _walk(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     found = [node]
     for child in node.named_children:
         found.extend(_walk(child))
+    return found
+
+
+_PATH_SEGMENTS = ("identifier", "crate", "self", "super")
+
+
+def macro_path_uses(text: str, name: str, language: tree_sitter.Language) -> list[Reference]:
+    """``a::b::name`` written in macro arguments (``format!("{}", crate::a::NAME)``): tree-sitter leaves those
+    as flat token trees, so the file's references miss them. Each with its path as the receiver, as a path
+    outside a macro has it."""
+    source = parse_for_edit(language, text)
+    found = []
+    for tree in (n for n in _walk(source.root) if n.type == "token_tree"):
+        tokens = tree.children
+        for i, token in enumerate(tokens):
+            if token.type != "identifier" or source.node_text(token) != name:
+                continue
+            segments: list[str] = []
+            j = i
+            while j >= 2 and tokens[j - 1].type == "::" and tokens[j - 2].type in _PATH_SEGMENTS:
+                segments.insert(0, source.node_text(tokens[j - 2]))
+                j -= 2
+            if segments:
+                (row, col), (end_row, end_col) = token.start_point, token.end_point
+                found.append(Reference(name, Span(row, col, end_row, end_col), "::".join(segments)))
     return found
 
 

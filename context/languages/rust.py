@@ -34,6 +34,7 @@ from roost.context.facts import (
     FileFacts,
     Import,
     ImportedName,
+    Reference,
     ResolvedImport,
     SymbolKind,
 )
@@ -316,6 +317,9 @@ class RustSupport(OutlineFirstLanguage):
 
     def local_names(self, path: str, text: str) -> frozenset[str]:
         return _edits.local_names(text, self._language)
+
+    def macro_path_uses(self, path: str, text: str, name: str) -> list[Reference]:
+        return _edits.macro_path_uses(text, name, self._language)
 
     def move_target_allowed(self, source_path: str, target_path: str) -> bool:
         # Sibling modules only: a crate root or a ``mod.rs`` is the parent of the others.

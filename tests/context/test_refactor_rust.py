@@ -266,3 +266,22 @@ def test_moved_code_takes_the_glob_imports_it_may_need(tmp_path, open_index) -> 
     assert moved["src/b.rs"].startswith("use super::e::*;\n\npub struct Helper;\n")
     assert moved["src/b.rs"].endswith("\n\npub fn run() -> u32 {\n    ONE\n}\n")
     run_cargo(write_files(tmp_path / "built", moved), "build")
+
+
+def test_move_rewrites_paths_written_in_macro_arguments(tmp_path, open_index) -> None:
+    # A macro's arguments are a token tree: its paths are no references of the file, yet they name the item.
+    files = {
+        "Cargo.toml": '[package]\nname = "scales"\nversion = "0.1.0"\nedition = "2021"\n',
+        "src/lib.rs": "pub mod util;\npub mod report;\npub mod show;\n",
+        "src/util.rs": "pub const SCALE: f64 = 2.0;\n\npub fn scaled(x: f64) -> f64 {\n    x * SCALE\n}\n",
+        "src/report.rs": 'pub fn report() -> String {\n    format!("{}", crate::util::SCALE)\n}\n',
+        "src/show.rs": 'pub fn show() -> String {\n    format!("{} {}", crate::util::SCALE, 1)\n}\n',
+    }
+    moved, _ = move_between_modules(tmp_path, open_index, files, "SCALE", "src/util.rs", "src/report.rs")
+    assert moved["src/report.rs"].startswith('pub fn report() -> String {\n    format!("{}", SCALE)\n}\n')
+    assert (
+        moved["src/show.rs"]
+        == 'pub fn show() -> String {\n    format!("{} {}", crate::report::SCALE, 1)\n}\n'
+    )
+    assert moved["src/util.rs"].startswith("use crate::report::SCALE;\n")
+    run_cargo(write_files(tmp_path / "built", moved), "build")
