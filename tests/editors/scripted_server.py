@@ -12,6 +12,7 @@ Scripted behaviour:
   a CRLF line break), or ending in ``settings = {`` before a ``}``, a block replacing that ``}`` (the item's range
   covers it); a line holding ``FAIL`` before the cursor gets an error (as a server whose backend raises);
   anything else gets nothing.
+- ``scripted.openDocuments`` answers the URIs of the documents the editor has open (didOpen, not yet didClose).
 - every inline request is logged (``scripted.inlineRequests`` answers the lines before the cursor), and
   ``roost/explainCompletion`` answers "offered" after ``return ``, "empty" elsewhere, "nothing_yet" before.
 - ``roost.fixup.start``: proposes the range's text with ``# <instruction>`` inserted above it; ``reply`` adds
@@ -125,6 +126,11 @@ def accepted_log(_: LanguageServer) -> list[Any]:
 @server.command("scripted.inlineRequests")
 def inline_request_log(_: LanguageServer) -> list[str]:
     return inline_requests
+
+
+@server.command("scripted.openDocuments")
+def open_documents(_: LanguageServer) -> list[str]:
+    return sorted(server.workspace.text_documents)
 
 
 @server.feature("roost/cursorIdle")

@@ -663,9 +663,62 @@ function M.configure(options)
   M.configured = true
 end
 
+-- bufnr -> the URI the Roost servers have the buffer open under.
+local opened_as = {}
+
+local function full_text(bufnr)
+  local ending = ({ dos = "\r\n", mac = "\r" })[vim.bo[bufnr].fileformat] or "\n"
+  local text = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, true), ending)
+  if vim.bo[bufnr].eol then
+    text = text .. ending
+  end
+  return text
+end
+
+--- Neovim's client tells the server of a buffer's new name only when the buffer is written, and only from 0.11:
+--- after `:file new.py` (and `:saveas` on 0.7) the server kept the document under its old URI while the edits and
+--- requests named the new one, and Roost refuses documents the editor has not opened: no suggestion came in that
+--- buffer again. The document is closed under its old URI and opened under the new one.
+local function follow_rename(bufnr)
+  local old_uri, uri = opened_as[bufnr], vim.uri_from_bufnr(bufnr)
+  if old_uri == nil or old_uri == uri then
+    return
+  end
+  opened_as[bufnr] = uri
+  local version = (vim.lsp.util.buf_versions or {})[bufnr] or vim.api.nvim_buf_get_changedtick(bufnr)
+  for _, client in ipairs(util.buf_clients(bufnr)) do
+    if client.name == "roost" then
+      util.call(client, "notify", "textDocument/didClose", { textDocument = { uri = old_uri } })
+      util.call(client, "notify", "textDocument/didOpen", {
+        textDocument = { uri = uri, languageId = vim.bo[bufnr].filetype, version = version, text = full_text(bufnr) },
+      })
+    end
+  end
+end
+
+local function track_name(bufnr)
+  opened_as[bufnr] = vim.uri_from_bufnr(bufnr)
+  local group = vim.api.nvim_create_augroup("roost_name_" .. bufnr, { clear = true })
+  vim.api.nvim_create_autocmd("BufFilePost", {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      follow_rename(bufnr)
+    end,
+  })
+  vim.api.nvim_create_autocmd("BufWipeout", {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      opened_as[bufnr] = nil
+    end,
+  })
+end
+
 --- What a Roost client needs whoever starts it: inline completion (ghost text or Neovim's own) when it
 --- attaches, and the plugin's on_attach.
 on_client_attach = function(client, bufnr)
+  track_name(bufnr)
   if config.inline.enabled then
     if use_builtin_inline() then
       -- 0.12 API: enable(enable, filter) with filter { bufnr?, client_id? }; scoping it to this
