@@ -16,6 +16,9 @@ from watchdog.observers import Observer
 
 log = logging.getLogger("roost.context.index")
 
+# How often a watcher whose workspace folder was deleted looks for it to be back.
+_ROOT_POLL_S = 0.5
+
 
 class _Collector(FileSystemEventHandler):
     def __init__(self, watcher: DiskWatcher):
@@ -62,6 +65,29 @@ class DiskWatcher:
         self._observer.start()
         self._thread.start()
 
+    def _watch_lost(self) -> bool:
+        """The workspace folder is gone, or was deleted and made again (``rm -rf`` and a fresh clone): its
+        watch died with the old folder (watchdog's emitter stops), so no change would be heard again."""
+        return not self.root.is_dir() or not all(emitter.is_alive() for emitter in self._observer.emitters)
+
+    def _watch_again(self) -> None:
+        """Wait for the workspace folder to be back, watch it again, and have it rescanned whole (what
+        happened in between was not heard)."""
+        log.warning(
+            "the workspace folder %s was deleted or replaced; waiting for it to watch it again", self.root
+        )
+        with self._condition:
+            while not self._stopping and not self.root.is_dir():
+                self._condition.wait(_ROOT_POLL_S)
+            if self._stopping:
+                return
+        try:
+            self._observer.unschedule_all()
+            self._observer.schedule(_Collector(self), str(self.root), recursive=True)
+            self._apply([str(self.root)])  # after the watch is set up: nothing falls in between
+        except Exception:
+            log.exception("watching %s again failed", self.root)
+
     def stop(self) -> None:
         with self._condition:
             self._stopping = True
@@ -103,13 +129,14 @@ class DiskWatcher:
                     return
                 batch, self._pending = self._pending, set()
             relevant = [path for path in batch if self._safe_relevant(path)]
-            if not relevant:
-                continue
-            try:
-                self._apply(relevant)
-                self.batches_applied += 1
-            except Exception:  # the watcher must survive anything a batch throws
-                log.exception("applying %d disk changes failed", len(relevant))
+            if relevant:
+                try:
+                    self._apply(relevant)
+                    self.batches_applied += 1
+                except Exception:  # the watcher must survive anything a batch throws
+                    log.exception("applying %d disk changes failed", len(relevant))
+            if self._watch_lost():
+                self._watch_again()
 
     def _safe_relevant(self, path: str) -> bool:
         try:

@@ -5,10 +5,12 @@ and with a warm restart that reuses the store and gives that graph again."""
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from pathlib import Path
 
 from graph_dump import canonical_graph, differences, fresh_graph
-from index_support import make_index
+from index_support import make_index, write_files
 
 # A file name with bytes that are not UTF-8 (Linux allows any byte but / and NUL in a name).
 NOT_UTF8_NAME = os.fsdecode(b"caf\xe9_\xff.py")
@@ -67,3 +69,30 @@ def test_a_symlink_loop_in_a_batch_of_disk_changes_costs_nothing_else(tmp_path):
         index.refresh_paths([root / "self.py", root / "new.py"])
         assert index.files() == ["good.py", "new.py"]
         assert_like_a_fresh_index(index, root)
+
+
+def _converges(index, root: Path, timeout_s: float = 30.0) -> list[str]:
+    """The differences left between the index and a fresh index of ``root`` once the watcher had up to
+    ``timeout_s`` to catch up (a bound on convergence, not a speed check)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = differences(canonical_graph(index), fresh_graph(root))
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+def test_a_workspace_folder_deleted_and_made_again_is_watched_again(tmp_path):
+    root = write_files(tmp_path / "ws", {"a.py": "def a():\n    return 1\n", "pkg/b.py": "import a\n"})
+    with make_index(root, tmp_path / "cache", watch_debounce_s=0.05, watch_max_delay_s=0.2) as index:
+        index.index()
+        index.watch()
+        shutil.rmtree(root)  # a fresh clone: the folder goes, and comes back with other files
+        deadline = time.monotonic() + 30
+        while index.files() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert index.files() == []
+        write_files(root, {"a.py": "def a_again():\n    return 2\n", "pkg/c.py": "from a import a_again\n"})
+        assert _converges(index, root) == []
+        write_files(root, {"pkg/d.py": "def later():\n    return 3\n"})  # and later changes are heard
+        assert _converges(index, root) == []
