@@ -205,6 +205,61 @@ def drop_repetitions(text: str, ctx: CompletionContext) -> str:
     return text
 
 
+# A loop within a line: the same unit of at least this many characters and two tokens, three times in a row
+# where the suggestion ends (a model that loops on a line writes it until the token cap; a unit repeated by
+# design, such as ``0, `` in ``[0, 0, 0, 0]``, is shorter, and code repeated by design ends its line).
+_LOOP_UNIT_CHARS = 8
+_LOOP_COPIES = 3
+# The decode stops one copy later than post-processing cuts, so the stop never ends an answer the filter
+# would have kept whole (a 3-row literal being written is not stopped).
+LOOP_STOP_COPIES = 4
+_TOKENS = re.compile(r"\w+|[^\w\s]+")
+_UNIT_BOUNDARY = " \t,;"
+
+
+def _line_loop(line: str, copies: int) -> tuple[int, int] | None:
+    """Where the run of repeated units that ``line`` ends with starts, and the unit's length, when the
+    shortest unit that repeats ``copies`` times there is long enough to be a loop (None otherwise)."""
+    n = len(line)
+    for period in range(1, n // copies + 1):
+        # The last copies * period characters repeat with that period.
+        if line[n - copies * period : n - period] == line[n - copies * period + period :]:
+            if period < _LOOP_UNIT_CHARS or len(_TOKENS.findall(line[n - period :])) < 2:
+                return None  # the shortest repetition is short: "0, 0, 0", "=" * 40 written out
+            start = n - copies * period
+            while start > 0 and line[start - 1] == line[start - 1 + period]:
+                start -= 1
+            return start, period
+    return None
+
+
+def loops_within_line(text: str, copies: int = LOOP_STOP_COPIES) -> bool:
+    """Whether ``text`` (a suggestion still being generated) ends in a loop within its last line: the model
+    writes the same unit again and again until the token cap, and :func:`cut_line_loop` keeps one copy."""
+    return _line_loop(text[text.rfind("\n") + 1 :], copies) is not None
+
+
+def cut_line_loop(text: str, ctx: CompletionContext) -> str:
+    """Cut a loop within the suggestion's last line (``from typing import Callable, ▮`` answered
+    ``Dict, List, Tuple, Dict, List, Tuple, Dict, …`` to the token cap; :func:`drop_repetitions` sees only
+    repeated lines): one copy of the unit is kept, cut after its last closing bracket, else after its last
+    separator (``, `` is dropped with the rest). A repetition that the line goes on after is kept."""
+    line_start = text.rfind("\n") + 1
+    line = text[line_start:]
+    loop = _line_loop(line, _LOOP_COPIES)
+    if loop is None:
+        return text
+    start, period = loop
+    ends = range(start + period, start, -1)  # the ends of one copy, latest first
+    end = next((end for end in ends if line[end - 1] in ")]}"), None)
+    if end is None:
+        end = next(
+            (end for end in ends if line[end - 1] in _UNIT_BOUNDARY and line[end] not in _UNIT_BOUNDARY),
+            start + period,
+        )
+    return text[: line_start + end].rstrip(_UNIT_BOUNDARY)
+
+
 def limit_indent_scope(text: str, ctx: CompletionContext) -> str:
     """Keep the suggestion inside the block the cursor is in: stop at the first line that dedents out
     of it (a completion inside a function body stops before the next top-level definition).
@@ -483,6 +538,7 @@ class PostprocessOptions:
         default=(
             trim_blank,
             single_line_cut,
+            cut_line_loop,
             cut_suffix_repetition,
             drop_repetitions,
             limit_indent_scope,

@@ -105,6 +105,9 @@ class CompletionOutcome:
     # The generation was stopped at its first line, which repeats the code after the cursor: post-processing
     # cuts such an answer whole, so the rest would be decoded for nothing.
     stopped_at_suffix_echo: bool = False
+    # The generation was stopped once its last line looped on one unit (``postprocess.loops_within_line``):
+    # post-processing keeps one copy, so the rest to the token cap would be decoded for nothing.
+    stopped_at_line_loop: bool = False
     # Answered with the first line of a multi-line suggestion while the rest was still being decoded
     # (``completion.first_line_early``); the generation went on and caches its whole answer when done.
     early_first_line: bool = False
@@ -628,6 +631,9 @@ class CompletionPipeline:
                     if postprocess.repeats_suffix_from_start(so_far, block):
                         outcome.stopped_at_suffix_echo = True
                         break
+                if postprocess.loops_within_line("".join(parts)):
+                    outcome.stopped_at_line_loop = True
+                    break
                 if early is not None and not early.done() and not chunk.is_final and "\n" in chunk.text:
                     line = postprocess.first_complete_line("".join(parts))
                     parse = services.prompt_format.parse_answer if services.prompt_format else None
@@ -746,6 +752,7 @@ def _adopt(outcome: CompletionOutcome, generated: CompletionOutcome) -> None:
     outcome.generation, outcome.blocked = generated.generation, generated.blocked
     outcome.stopped_at_block_end = generated.stopped_at_block_end
     outcome.stopped_at_suffix_echo = generated.stopped_at_suffix_echo
+    outcome.stopped_at_line_loop = generated.stopped_at_line_loop
     outcome.quick_prompt = generated.quick_prompt
     outcome.continued_prompt = generated.continued_prompt
 
