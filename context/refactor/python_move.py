@@ -9,6 +9,7 @@ target's first statement that uses it at import time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -223,6 +224,7 @@ def plan_python_move(
             continue
         change = _FileChange(FileText(path, text), writer)
         _redirect_imports(change, symbol, source.path, target.path, resolve, plan)
+        _redirect_dotted_strings(change, symbol, source.path, target.path)
         result = change.result()
         if result is not None:
             plan.changes.append(result)
@@ -265,6 +267,17 @@ def _applied(change: FileChange) -> str:
     for r in sorted(change.replacements, key=lambda r: r.start, reverse=True):
         text = text[: r.start] + r.new_text + text[r.end :]
     return text
+
+
+def _redirect_dotted_strings(change: _FileChange, symbol: str, source_path: str, target_path: str) -> None:
+    """A string literal naming the symbol by its dotted path (``mock.patch("pkg.source.symbol")``,
+    ``"pkg.source.Symbol.method"``) names it in the target: ``pkg.source`` no longer has it."""
+    source_module = change.writer.module(change.file.path, source_path, False)
+    target_module = change.writer.module(change.file.path, target_path, False)
+    dotted = re.escape(f"{source_module}.{symbol}")
+    for found in re.finditer(rf"(?P<quote>['\"]){dotted}(?:\.\w+)*(?P=quote)", change.file.text):
+        start = found.start() + 1
+        change.replacements.append(TextReplacement(start, start + len(source_module), target_module))
 
 
 def _move_export(src: _FileChange, dst: _FileChange, symbol: str, plan: MovePlan) -> None:

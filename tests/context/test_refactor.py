@@ -596,3 +596,20 @@ def test_a_comment_closing_a_rewritten_import_line_stays_on_that_line(tmp_path: 
     assert after["dep_both.py"].startswith(
         "from pkg.source import other  # noqa: F401\nfrom pkg.target import Symbol\n\n"
     )
+
+
+def test_move_rewrites_strings_naming_the_symbol_by_its_dotted_path(tmp_path: Path) -> None:
+    patching = (
+        "from unittest import mock\n\nimport pkg.source\n\n"
+        'with mock.patch("pkg.source.Symbol", return_value=9), mock.patch("pkg.source.other"):\n'
+        "    print(pkg.source.Symbol(1))\n\nNAMES = ('pkg.source.Symbol.__name__', \"pkg.source.Symbolic\")\n"
+    )
+    files = {**MODULE_USERS, "dep_patch.py": patching}
+    before = _run_alone(_write_tree(tmp_path / "before", files), "dep_patch")
+    after = _plan_on_index(tmp_path, files, "Symbol")
+    assert (
+        'mock.patch("pkg.target.Symbol", return_value=9), mock.patch("pkg.source.other")'
+        in (after["dep_patch.py"])
+    )
+    assert "'pkg.target.Symbol.__name__', \"pkg.source.Symbolic\"" in after["dep_patch.py"]
+    assert _run_alone(_write_tree(tmp_path / "after", {**files, **after}), "dep_patch") == before
