@@ -534,6 +534,9 @@ class EcmaScriptSupport(LanguageSupport):
     def local_names(self, path: str, text: str) -> frozenset[str]:
         return _edits.local_names(text, self.ts_language(path))
 
+    def qualified_uses_missed(self, path: str, text: str, name: str) -> list[Reference]:
+        return _edits.namespace_type_uses(text, name, self.ts_language(path))
+
     def move_target_allowed(self, source_path: str, target_path: str) -> bool:
         # JSX stays in files whose grammar parses it; declaration files hold no code to move into.
         return not target_path.endswith(".d.ts") and not source_path.endswith(".d.ts")

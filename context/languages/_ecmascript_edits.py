@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from roost.context.facts import Definition, Import, ImportedName
+from roost.context.facts import Definition, Import, ImportedName, Reference, Span
 from roost.context.languages._common import text as node_text
 from roost.context.languages._edit_source import EditSource, parse_for_edit
 
@@ -667,3 +667,20 @@ def local_names(text: str, language: tree_sitter.Language) -> frozenset[str]:
         ):
             names.add(source.node_text(node))
     return frozenset(names)
+
+
+def namespace_type_uses(text: str, name: str, language: tree_sitter.Language) -> list[Reference]:
+    """``ns.Name`` / ``a.ns.Name`` in type positions (TypeScript ``nested_type_identifier``), which the
+    file's references give without their namespace: each with the namespace path as the receiver."""
+    source = parse_for_edit(language, text)
+    found = []
+    for node in walk_named(source.root):
+        if node.type != "nested_type_identifier":
+            continue
+        module, type_name = node.child_by_field_name("module"), node.child_by_field_name("name")
+        if module is None or type_name is None or source.node_text(type_name) != name:
+            continue
+        (row, col), (end_row, end_col) = type_name.start_point, type_name.end_point
+        receiver = re.sub(r"\s+", "", source.node_text(module))
+        found.append(Reference(name, Span(row, col, end_row, end_col), receiver))
+    return found

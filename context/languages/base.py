@@ -158,9 +158,9 @@ class ModuleMoveHooks:
         import" (the references of a file include their uses). Default: none known."""
         return frozenset()
 
-    def macro_path_uses(self, path: str, text: str, name: str) -> list[Reference]:
-        """Qualified uses of ``name`` the file's references miss (Rust paths in macro arguments), each with
-        its path as the receiver. Default: none."""
+    def qualified_uses_missed(self, path: str, text: str, name: str) -> list[Reference]:
+        """Qualified uses of ``name`` the file's references miss (Rust paths in macro arguments, TypeScript
+        types through a namespace: ``util.JSONType``), each with its path as the receiver. Default: none."""
         return []
 
     def move_target_allowed(self, source_path: str, target_path: str) -> bool:

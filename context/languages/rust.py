@@ -318,7 +318,7 @@ class RustSupport(OutlineFirstLanguage):
     def local_names(self, path: str, text: str) -> frozenset[str]:
         return _edits.local_names(text, self._language)
 
-    def macro_path_uses(self, path: str, text: str, name: str) -> list[Reference]:
+    def qualified_uses_missed(self, path: str, text: str, name: str) -> list[Reference]:
         return _edits.macro_path_uses(text, name, self._language)
 
     def move_target_allowed(self, source_path: str, target_path: str) -> bool:

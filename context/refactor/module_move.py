@@ -410,7 +410,7 @@ class _Planner:
         sep = language.member_separator
         facts = _facts(path, text)
         uses = [r for r in facts.references if r.name == symbol and r.receiver]
-        uses += language.macro_path_uses(path, text, symbol)
+        uses += language.qualified_uses_missed(path, text, symbol)
         if not uses:
             return text
         bindings = self._source_bindings(path, facts, text)

@@ -432,3 +432,23 @@ def test_move_into_a_file_that_imported_it_dynamically(tmp_path, open_index) -> 
         "export function X(): number {\n  return 1;\n}\n"
     )
     assert plan.notes == []
+
+
+def test_move_rewrites_types_written_through_a_namespace_import(tmp_path, open_index) -> None:
+    # ``util.JSONType`` in a type is a nested type identifier: the file's references give it without
+    # ``util``, so the namespace uses were left pointing at a module that no longer has the type.
+    files = {
+        "src/util.ts": "export type JSONType = string | number;\nexport const one: JSONType = 1;\n",
+        "src/json.ts": "export const K = 1;\n",
+        "src/use.ts": (
+            'import * as util from "./util";\n\n'
+            "export interface Box {\n  value: util.JSONType;\n  list: Array<util.JSONType>;\n}\n"
+            "export const two: util.JSONType = util.one;\n"
+        ),
+    }
+    moved, _ = move_between_modules(tmp_path, open_index, files, "JSONType", "src/util.ts", "src/json.ts")
+    assert moved["src/use.ts"] == (
+        'import * as util from "./util";\nimport { JSONType } from "./json";\n\n'
+        "export interface Box {\n  value: JSONType;\n  list: Array<JSONType>;\n}\n"
+        "export const two: JSONType = util.one;\n"
+    )
