@@ -12,8 +12,13 @@ export type EnableMap = Record<string, boolean>;
 
 export const ALL_LANGUAGES = "*";
 
-/** Reads `roost.enable` leniently: anything but an object of booleans counts as "on everywhere". */
+/** Reads `roost.enable` leniently: `true`/`false` is every language's switch (`"roost.enable": false` is how
+ * many extensions are turned off, and it turned nothing off), and anything else but an object of booleans
+ * counts as "on everywhere". */
 export function parseEnableMap(value: unknown): EnableMap {
+  if (typeof value === "boolean") {
+    return { [ALL_LANGUAGES]: value };
+  }
   const map: EnableMap = {};
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     for (const [language, on] of Object.entries(value as Record<string, unknown>)) {

@@ -188,6 +188,14 @@ test("toggle: a malformed roost.enable counts as on everywhere", () => {
   assert.equal(new SuggestionSwitch(["x"]).allows("python", 0), true);
 });
 
+test("toggle: roost.enable set to a boolean switches every language", () => {
+  assert.deepEqual(parseEnableMap(false), { "*": false });
+  assert.equal(new SuggestionSwitch(false).allows("python", 0), false);
+  const suggestions = new SuggestionSwitch(true);
+  assert.equal(suggestions.allows("python", 0), true);
+  assert.deepEqual(suggestions.withLanguage("go", false), { "*": true, go: false }, "the toggle writes an object");
+});
+
 test("explain: every verdict has its own headline; context, timings and the switch are shown", () => {
   const verdicts = Object.keys(HEADLINES);
   assert.deepEqual(verdicts.sort(), [
