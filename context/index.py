@@ -334,7 +334,10 @@ class WorkspaceIndex:
 
         with self._lock:
             layout = self._layout
-        self._worker_cpu_s += parse_files(self.root, paths, scanned, layout, self.options, absorb)
+        parsed_cpu_s = parse_files(
+            self.root, paths, scanned, layout, self.options, absorb, lambda: self._closed
+        )
+        self._worker_cpu_s += parsed_cpu_s
         return skipped
 
     def _absorb(self, record: ParsedRecord) -> StoredFile:

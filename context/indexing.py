@@ -141,15 +141,19 @@ def parse_files(
     layout: WorkspaceLayout,
     options: IndexOptions,
     absorb: Callable[[list[ParsedRecord]], None],
+    stopping: Callable[[], bool] = lambda: False,
 ) -> float:
     """Parse ``paths`` (with import resolution against ``layout``, or in the workers against the file set
-    ``scanned``), handing ``absorb`` the records batch by batch as they come. Returns the CPU seconds the
-    worker processes spent (0 when parsed in this process)."""
+    ``scanned``), handing ``absorb`` the records batch by batch as they come, until ``stopping()`` (the
+    index is closing: the files left are parsed on the next start). Returns the CPU seconds the worker
+    processes spent (0 when parsed in this process)."""
     total = len(paths)
     workers = options.workers or os.cpu_count() or 1
     if total < POOL_THRESHOLD or workers <= 1:
         batch: list[ParsedRecord] = []
         for path in paths:
+            if stopping():
+                break
             record = index_one(root, path, layout, options)
             if record is not None:
                 batch.append(record)
@@ -191,6 +195,11 @@ def parse_files(
     ) as pool:
         futures = [pool.submit(index_batch, batch) for batch in batches]
         for future in as_completed(futures):
+            if stopping():
+                # Leaving the pool waits for the batches being parsed only, not for those never started.
+                for pending in futures:
+                    pending.cancel()
+                break
             try:
                 records, lines, cpu_seconds = future.result()
             except Exception:

@@ -6,18 +6,30 @@ comparing the index a scenario left behind with a fresh index of the same tree.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
-from roost.context.facts import Span
+from roost.context.codec import decode_facts, decode_resolutions
+from roost.context.facts import FileFacts, Span
 from roost.context.index import WorkspaceIndex
 from roost.context.options import IndexOptions
+
+STORED_FIELDS = ("language", "symbols", "imports")
 
 
 def _span(span: Span) -> list[int]:
     return [span.start_line, span.start_col, span.end_line, span.end_col]
+
+
+def _symbols(facts: FileFacts) -> list[tuple[Any, ...]]:
+    return sorted(
+        (d.qualified_name, d.kind.value, _span(d.span), _span(d.name_span), d.signature or "", d.parent or "")
+        for d in facts.definitions
+    )
 
 
 def canonical_graph(index: WorkspaceIndex) -> dict[str, Any]:
@@ -25,17 +37,7 @@ def canonical_graph(index: WorkspaceIndex) -> dict[str, Any]:
     files: dict[str, Any] = {}
     for path in sorted(index.files()):
         facts = index.facts(path)
-        symbols = sorted(
-            (
-                d.qualified_name,
-                d.kind.value,
-                _span(d.span),
-                _span(d.name_span),
-                d.signature or "",
-                d.parent or "",
-            )
-            for d in (facts.definitions if facts else ())
-        )
+        symbols = _symbols(facts) if facts else []
         imports = sorted((repr(edge.imp), repr(edge.resolved)) for edge in index.imports(path))
         files[path] = {
             "language": facts.language if facts else None,
@@ -45,6 +47,29 @@ def canonical_graph(index: WorkspaceIndex) -> dict[str, Any]:
             "dependents": sorted(index.dependents(path)),
         }
     return files
+
+
+def stored_graph(db_path: Path) -> dict[str, Any]:
+    """What an index store holds (rows with facts), in :func:`canonical_graph`'s form for the fields a
+    row keeps: language, symbols and imports with their resolution. Read-only; the store may be in use."""
+    files: dict[str, Any] = {}
+    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as db:
+        rows = db.execute("SELECT path, language, facts, resolutions FROM files WHERE facts IS NOT NULL")
+        for path, language, blob, resolutions in rows.fetchall():
+            facts = decode_facts(blob)
+            name = path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
+            pairs = zip(facts.imports, decode_resolutions(resolutions or b""), strict=False)
+            files[name] = {
+                "language": language,
+                "symbols": [list(symbol) for symbol in _symbols(facts)],
+                "imports": [list(pair) for pair in sorted((repr(imp), repr(res)) for imp, res in pairs)],
+            }
+    return files
+
+
+def only_stored_fields(graph: dict[str, Any]) -> dict[str, Any]:
+    """``graph`` with the fields :func:`stored_graph` gives, to compare a store with an index."""
+    return {path: {field: entry[field] for field in STORED_FIELDS} for path, entry in graph.items()}
 
 
 def fresh_graph(root: Path) -> dict[str, Any]:

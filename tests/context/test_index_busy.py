@@ -6,10 +6,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from graph_dump import canonical_graph, differences, fresh_graph
 from index_support import make_index, write_files
 
 from roost.context.index import IndexProgress
+from roost.context.indexing import POOL_THRESHOLD
 
 # Long enough to tell "waits for the held index" from "returns"; never reached by a close that returns.
 HANG_S = 10.0
@@ -53,3 +55,24 @@ def test_a_buffer_closed_without_being_saved_leaves_the_file_set(tmp_path: Path)
         index.refresh_paths([root / "other.py"])  # the file set changed: imports are resolved again
         assert index.dependencies("a.py") == []
         assert differences(canonical_graph(index), fresh_graph(root)) == []
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "worker-pool"])
+def test_closing_the_index_stops_its_cold_index(tmp_path: Path, workers: int) -> None:
+    files = {f"pkg/m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(POOL_THRESHOLD * 4)}
+    root = write_files(tmp_path / "ws", files)
+    index = make_index(root, tmp_path / "cache", workers=workers, batch_size=4)
+
+    def close_at_the_first_batch(update: IndexProgress) -> None:
+        if update.phase == "parsing" and update.done > 0 and not index.ready:
+            # The server's shutdown closes the index from the event loop; here from the index thread itself,
+            # so the test knows the close came after exactly one batch.
+            index.close()
+
+    index.start(progress=close_at_the_first_batch).result(timeout=120)
+    # Shutting down must not wait for the whole workspace to be parsed: the rest is parsed on next start.
+    assert len(index.files()) < len(files)
+    with make_index(root, tmp_path / "cache", workers=workers) as restarted:
+        report = restarted.index()
+        assert 0 < report.reused < len(files)
+        assert differences(canonical_graph(restarted), fresh_graph(root)) == []
