@@ -46,6 +46,7 @@ import { parseStatus, presentStatus, StatusParams } from "./status";
 import { ALL_LANGUAGES, enableSettingTarget, inlineCompletionGate, SuggestionSwitch } from "./toggle";
 
 const LANGUAGES = ["python", "javascript", "javascriptreact", "typescript", "typescriptreact", "go", "rust", "java"];
+const SCHEMES = ["file", "untitled", "vscode-notebook-cell"];
 const ACCEPTED_COMMAND = "roost.accepted";
 const EXPLAIN_REQUEST = "roost/explainCompletion";
 const SNOOZE_CHOICES_MINUTES = [5, 15, 30, 60];
@@ -81,11 +82,15 @@ class RoostExtension {
   private readonly suggestions = new SuggestionSwitch();
   private lastStatus: StatusParams = { state: "starting", message: "", percentage: null };
   private snoozeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Documents the language client serves (its documentSelector), for `roost/cursorIdle`. */
-  private readonly documentSelector: { scheme: string; language: string }[] = LANGUAGES.map((language) => ({
-    scheme: "file",
-    language,
-  }));
+  /**
+   * Documents the language client serves (its documentSelector), also for `roost/cursorIdle`: files, a new file
+   * not saved yet (`untitled:`) and a notebook's code cells (`vscode-notebook-cell:`), which the server completes
+   * as it does files (judged by the names in their URI); served as files only, they never had a suggestion. Not
+   * other schemes: a diff's old side (`git:`) or a read-only view is not where the user types.
+   */
+  private readonly documentSelector: { scheme: string; language: string }[] = SCHEMES.flatMap((scheme) =>
+    LANGUAGES.map((language) => ({ scheme, language })),
+  );
   /** `roost/cursorIdle` goes out once the cursor has rested; undefined delay: turned off by the settings. */
   private cursorIdleDelayMs: number | undefined = cursorIdleDelay(readSetting());
   private readonly cursorIdle = new IdleDebouncer<CursorIdleParams>(

@@ -114,3 +114,23 @@ test("the toggle turns suggestions on where the workspace turned them off (it wr
   await extension.deactivate();
   await settled();
 });
+
+/** Whether a document filter list takes a document, as VS Code's languages.match does for scheme and language.
+ * @param {{ scheme?: string, language?: string }[]} selector @param {string} uri @param {string} languageId */
+function serves(selector, uri, languageId) {
+  const scheme = uri.slice(0, uri.indexOf(":"));
+  return selector.some((filter) => (filter.scheme ?? scheme) === scheme && (filter.language ?? languageId) === languageId);
+}
+
+test("the server gets new unsaved files and notebook cells too, not a diff's old side", async () => {
+  await extension.activate(context());
+  await settled();
+  const selector = runningClients()[0].clientOptions.documentSelector;
+  assert.ok(serves(selector, "file:///ws/app.py", "python"));
+  assert.ok(serves(selector, "untitled:Untitled-1", "python"), "a new file not saved yet");
+  assert.ok(serves(selector, "vscode-notebook-cell:/ws/analysis.ipynb#W0sZmlsZQ%3D%3D", "python"), "a notebook cell");
+  assert.ok(!serves(selector, "git:/ws/app.py?%7B%7D", "python"), "a diff's old side");
+  assert.ok(!serves(selector, "untitled:Untitled-2", "markdown"), "a language Roost does not complete");
+  await extension.deactivate();
+  await settled();
+});
