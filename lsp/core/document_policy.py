@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
+from urllib.parse import unquote, urlparse
 
 from roost.context.scanning import IgnoreMatcher, is_secret_path
 from roost.lsp.config import RoostConfig
@@ -49,10 +50,9 @@ def document_policy(
     """Whether a prompt may be built for the document at ``uri``. Pure apart from resolving symlinks."""
     if not is_open:
         return Refused(f"completions are off for documents the editor has not opened ({uri})")
-    if not uri.startswith("file:"):
-        # An unsaved buffer (``untitled:``): its text is what the user typed, not a file of anyone's.
-        return Allowed(uri.rsplit("/", 1)[-1])
-    path = file_uri_to_path(uri) or Path(uri)
+    path = file_uri_to_path(uri)  # any spelling of the scheme: ``FILE:`` is ``file:``
+    if path is None:
+        return _judge_other_scheme(uri)
     real = _resolved(path)
     if root is None:
         # No workspace folder: the file the user opened is the workspace; its folder's name still counts
@@ -63,6 +63,18 @@ def document_policy(
         return Refused(f"completions are off for files outside the workspace ({path})")
     # A harmless-looking link to a key file is still a key file: judge the name and what it points to.
     return _judge_file(named, (named, real_relative), excludes)
+
+
+def _judge_other_scheme(uri: str) -> DocumentVerdict:
+    """A document that is no file on disk. An unsaved buffer (``untitled:Untitled-1``) is what the user
+    typed, not a file of anyone's. But other schemes carry a file's text that the editor got elsewhere (the
+    old side of a diff, ``git:/ws/.env?…``, a ``fugitive://`` buffer, a notebook cell), and an unsaved
+    buffer may already have its name (``untitled:/ws/.env``): all are judged by the names in their path,
+    as the file they show would be."""
+    path = unquote(urlparse(uri).path)
+    if is_secret_path(path):
+        return Refused(f"completions are off for secret files ({PurePosixPath(path).name})")
+    return Allowed(uri.rsplit("/", 1)[-1])
 
 
 def _judge_file(relative: str, names: tuple[str, ...], excludes: Iterable[str]) -> DocumentVerdict:
@@ -80,7 +92,7 @@ def _judge_file(relative: str, names: tuple[str, ...], excludes: Iterable[str]) 
 def _resolved(path: Path) -> Path:
     try:
         return path.resolve()
-    except (OSError, RuntimeError):  # a symlink loop, an unreadable directory: judge it as named
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, an unreadable directory, a NUL: as named
         return path
 
 
