@@ -117,6 +117,8 @@ class _Planner:
         self.resolve = resolve
         self.exists = exists
         self.notes: list[str] = []
+        # JS/TS barrels re-exporting the source as a namespace (``export * as util``) → those names.
+        self.namespaces: dict[str, set[str]] = {}
 
     # -- the source and the target ------------------------------------------------------------------
 
@@ -199,6 +201,7 @@ class _Planner:
         changes = [self._change(self.source, src_text), self._change(self.target, dst_text)]
         plan = MovePlan()
         plan.changes.extend(c for c in changes if c is not None)
+        self.namespaces = self._namespace_barrels(dependents)
         for path in dependents:
             if path in (src_path, dst_path):
                 continue
@@ -209,7 +212,8 @@ class _Planner:
                 new_text = self._dependent_text(original)
             except ValueError as error:
                 self.notes.append(f"{path}: not rewritten ({error})")
-                continue
+                new_text = original.text
+            self._refuse_namespace_uses_left(path, new_text)
             change = self._change(original, new_text)
             if change is not None:
                 plan.changes.append(change)
@@ -489,7 +493,55 @@ class _Planner:
             local = imp.alias or self.language.bound_name(imp)
             if local and self.language.module_binding_export(imp, statement) is None:
                 bindings[local] = imp.module if sep != "." else None
+        for receiver in self._barrel_namespaces(path, facts):  # the source as a barrel's namespace
+            bindings[receiver] = None
         return bindings
+
+    def _namespace_barrels(self, dependents: Sequence[str]) -> dict[str, set[str]]:
+        barrels: dict[str, set[str]] = {}
+        for path in dependents:
+            if path in (self.source.path, self.target.path) or self.language.member_separator != ".":
+                continue
+            facts = _facts(path, self.text_of(path))
+            for export in facts.exports:
+                if export.original_name != "*" or export.name == "*":
+                    continue
+                statement = next(
+                    (i for i in facts.imports if i.module == export.from_module and i.alias == export.name),
+                    None,
+                )
+                if statement is not None and _module_of(self.resolve, path, statement, self.source.path):
+                    barrels.setdefault(path, set()).add(export.name)
+        return barrels
+
+    def _barrel_namespaces(self, path: str, facts: FileFacts) -> dict[str, str]:
+        """Receivers in ``path`` that are the source as a barrel's namespace (``util`` of ``import { util }``,
+        ``core.util`` of ``import * as core``) → the namespace name."""
+        receivers: dict[str, str] = {}
+        for imp in facts.imports:
+            names = self.namespaces.get(next(iter(_paths(self.resolve(path, imp))), ""), set())
+            for name in imp.names:
+                if name.name in names:
+                    receivers[name.local_name] = name.name
+            if not imp.names and not imp.is_star and imp.alias:
+                receivers.update({f"{imp.alias}.{ns}": ns for ns in names})
+        return receivers
+
+    def _refuse_namespace_uses_left(self, path: str, text: str) -> None:
+        """A use of the symbol through a barrel's namespace of the source still in ``path`` would name a
+        member the namespace no longer has."""
+        if not self.namespaces or self.symbol not in text:
+            return
+        facts = _facts(path, text)
+        receivers = self._barrel_namespaces(path, facts)
+        uses = [*facts.references, *self.language.qualified_uses_missed(path, text, self.symbol)]
+        for use in uses:
+            if use.name == self.symbol and use.receiver in receivers:
+                barrel = next(b for b, names in self.namespaces.items() if receivers[use.receiver] in names)
+                raise RefactorError(
+                    f"{path}:{use.span.start_line + 1} uses {use.receiver}.{self.symbol} through the namespace "
+                    f"{receivers[use.receiver]} that {barrel} re-exports, in a form not rewritten"
+                )
 
     def _change(self, file: FileText, new_text: str) -> FileChange | None:
         if new_text == file.text:

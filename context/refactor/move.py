@@ -15,6 +15,7 @@ from typing import Any
 
 from roost.context.facts import Import
 from roost.context.languages import language_for_path
+from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import RefactorError, writes_imports
 from roost.context.refactor.module_move import plan_module_move
 from roost.context.refactor.move_plan import FileChange, FileText, MovePlan
@@ -55,6 +56,7 @@ def move_dependents(
     paths: Sequence[str],
     exists: Callable[[str], bool],
     dependents_of: Callable[[str], Sequence[str]] | None = None,
+    text_of: Callable[[str], str] | None = None,
 ) -> list[str]:
     """The files a move of a symbol out of ``source_path`` may have to rewrite: its importers (the graph's
     ``dependents``), and where the language reaches items by path without an import (Rust), every file of
@@ -63,8 +65,20 @@ def move_dependents(
     With ``dependents_of`` (the graph's importers of a file), a Python source also brings the importers of
     the modules beside it and of those of every package above it: ``import pkg`` (``pkg/__init__.py``) or
     ``import pkg.other`` binds ``pkg``, through which ``pkg.source.symbol`` reaches the source without
-    importing it, and ``import top`` reaches ``top.pkg.source.symbol`` the same way."""
+    importing it, and ``import top`` reaches ``top.pkg.source.symbol`` the same way.
+
+    With ``text_of`` too, a JS/TS source brings the importers of the barrels re-exporting it as a namespace
+    (``export * as util from "./util"``), which reach ``util.symbol`` without importing the source."""
     language = language_for_path(source_path)
+    if (
+        language is not None
+        and language.moves_between_modules
+        and not language.paths_reach_without_imports
+        and dependents_of is not None
+        and text_of is not None
+    ):
+        barrels = [d for d in dependents if _reexports_a_namespace(d, text_of(d))]
+        return list(dict.fromkeys([*dependents, *(d for barrel in barrels for d in dependents_of(barrel))]))
     if language is None or not language.paths_reach_without_imports:
         if (
             dependents_of is None
@@ -92,6 +106,11 @@ def move_dependents(
     prefix = f"{directory}/" if directory else ""
     same_project = [p for p in paths if p.startswith(prefix) and language_for_path(p) is language]
     return sorted({*dependents, *same_project})
+
+
+def _reexports_a_namespace(path: str, text: str) -> bool:
+    facts = parse_facts(path, text)
+    return facts is not None and any(e.original_name == "*" and e.name != "*" for e in facts.exports)
 
 
 def plan_move(

@@ -339,6 +339,7 @@ class CodeActions:
                 list(index.paths()),
                 documents.on_disk,
                 index.dependents,  # `import pkg` reaching `pkg.source.X` imports a neighbour module
+                lambda path: documents.snapshot(path).text,  # JS/TS barrels re-exporting it as a namespace
             ),
             documents.snapshot,
             index.resolve_import,

@@ -50,14 +50,17 @@ def move_between_modules(
     scratch: Path, open_index: OpenIndex, files: Mapping[str, str], symbol: str, source: str, target: str
 ) -> tuple[dict[str, str], MovePlan]:
     """JS/TS and Rust: write ``files`` under ``scratch/before``, index them, and move ``symbol`` with the
-    dependents the editor would give (``move_dependents``: the importers, plus every crate file for Rust)."""
+    dependents the editor would give (``move_dependents``: the importers, plus every crate file for Rust and
+    the importers of JS/TS barrels re-exporting the source as a namespace)."""
     index = open_index(write_files(scratch / "before", dict(files)))
     exists = files.__contains__
     plan = plan_move(
         symbol,
         FileText(source, files[source]),
         FileText(target, files[target]),
-        move_dependents(source, index.dependents(source), list(files), exists),
+        move_dependents(
+            source, index.dependents(source), list(files), exists, index.dependents, files.__getitem__
+        ),
         files.__getitem__,
         index.resolve_import,
         exists,

@@ -452,3 +452,40 @@ def test_move_rewrites_types_written_through_a_namespace_import(tmp_path, open_i
         "export interface Box {\n  value: JSONType;\n  list: Array<JSONType>;\n}\n"
         "export const two: JSONType = util.one;\n"
     )
+
+
+BARREL = {
+    "src/core/util.ts": (
+        "export type JSONType = string | number;\nexport function join(xs: string[]): string {\n"
+        '  return xs.join(",");\n}\n'
+    ),
+    "src/core/json.ts": "export const K = 1;\n",
+    "src/core/index.ts": 'export * as util from "./util";\nexport * from "./json";\n',
+    "src/named.ts": (
+        'import { util } from "./core/index";\n\n'
+        "export const j: util.JSONType = 1;\nexport const s = util.join([]);\n"
+    ),
+    "src/star.ts": 'import * as core from "./core/index";\n\nexport const k: core.util.JSONType = 2;\n',
+}
+
+
+def test_move_rewrites_uses_through_a_barrels_namespace_of_the_source(tmp_path, open_index) -> None:
+    # ``export * as util from "./util"``: importers of the barrel reach the symbol as ``util.JSONType``
+    # without importing the source; they were not even looked at.
+    moved, _ = move_between_modules(
+        tmp_path, open_index, BARREL, "JSONType", "src/core/util.ts", "src/core/json.ts"
+    )
+    assert moved["src/named.ts"] == (
+        'import { util } from "./core/index";\nimport { JSONType } from "./core/json";\n\n'
+        "export const j: JSONType = 1;\nexport const s = util.join([]);\n"
+    )
+    assert moved["src/star.ts"] == (
+        'import * as core from "./core/index";\nimport { JSONType } from "./core/json";\n\n'
+        "export const k: JSONType = 2;\n"
+    )
+
+
+def test_move_refuses_a_use_through_a_barrels_namespace_it_cannot_rewrite(tmp_path, open_index) -> None:
+    files = {**BARREL, "src/named.ts": BARREL["src/named.ts"] + "type JSONType = boolean;\n"}
+    with pytest.raises(RefactorError, match="uses util.JSONType through the namespace util"):
+        move_between_modules(tmp_path, open_index, files, "JSONType", "src/core/util.ts", "src/core/json.ts")
