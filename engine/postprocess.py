@@ -260,6 +260,26 @@ def cut_line_loop(text: str, ctx: CompletionContext) -> str:
     return text[: line_start + end].rstrip(_UNIT_BOUNDARY)
 
 
+# Documents where a Markdown code fence is text of their own.
+_FENCED_LANGUAGES = frozenset({"markdown", "mdx", "plaintext", "restructuredtext", "rst", ""})
+
+
+def cut_at_code_fence(text: str, ctx: CompletionContext) -> str:
+    """Stop before a Markdown code fence at the start of a line of a code document: a small model that has
+    written a program into an empty file goes on as a chat answer would (a closing fence, then prose:
+    "In this example, we define…"). Where the document already holds a fence (a docstring's example), a
+    fence may be the user's and is kept."""
+    if ctx.language in _FENCED_LANGUAGES or "```" in ctx.prefix or "```" in ctx.suffix:
+        return text
+    lines = text.split("\n")
+    first = 0 if not ctx.current_line_prefix.strip() else 1  # the first line continues the cursor's
+    for index in range(first, len(lines)):
+        line = (ctx.current_line_prefix + lines[0]) if index == 0 else lines[index]
+        if line.startswith("```"):
+            return text[: _cut_before(_line_starts(text), index)] if index > 0 else ""
+    return text
+
+
 def limit_indent_scope(text: str, ctx: CompletionContext) -> str:
     """Keep the suggestion inside the block the cursor is in: stop at the first line that dedents out
     of it (a completion inside a function body stops before the next top-level definition).
@@ -539,6 +559,7 @@ class PostprocessOptions:
             trim_blank,
             single_line_cut,
             cut_line_loop,
+            cut_at_code_fence,
             cut_suffix_repetition,
             drop_repetitions,
             limit_indent_scope,
