@@ -30,6 +30,7 @@ from roost.context.facts import (
 )
 from roost.context.languages import _ecmascript_dynamic_imports as _dynamic_imports
 from roost.context.languages import _ecmascript_edits as _edits
+from roost.context.languages import _ecmascript_types
 from roost.context.languages._common import (
     FunctionOrScope,
     OutlineSkips,
@@ -458,6 +459,21 @@ class EcmaScriptSupport(LanguageSupport):
         root = parsed_for_lookup(self.ts_language(path), source).root_node
         return declared_type_in_scopes(root, name, at, lambda scope: _scope_declarations(source, scope))
 
+    def bound_value(self, path: str, source: bytes, name: str, at: tuple[int, int]) -> str | None:
+        root = parsed_for_lookup(self.ts_language(path), source).root_node
+        return declared_type_in_scopes(root, name, at, partial(_ecmascript_types.bound_values, source))
+
+    def written_type(self, definition: Definition) -> str | None:
+        return _ecmascript_types.written_type(self.ts_language("_.ts"), definition)
+
+    def element_type(self, written: str) -> str | None:
+        return _ecmascript_types.element_type(self.ts_language("_.ts"), written)
+
+    def callback_parameter_type(self, function: Definition, argument: int, parameter: int) -> str | None:
+        return _ecmascript_types.callback_parameter_type(
+            self.ts_language("_.ts"), function, argument, parameter
+        )
+
     def field_type(self, path: str, source: bytes, field: Definition) -> str | None:
         # The signature is the class field as written (``private store: Store``, ``readonly s?: Store``):
         # parsed back in a class body for its annotation. JavaScript fields carry none.
@@ -618,6 +634,8 @@ def _annotated_type(source: bytes, annotation: tree_sitter.Node | None) -> str |
     written = annotation.named_children[0] if annotation is not None and annotation.named_children else None
     if written is not None and written.type == "generic_type":
         written = written.child_by_field_name("name")
+        if written is not None and text(source, written) in ("Array", "ReadonlyArray"):
+            return None  # an array of the type argument, not one (``_ecmascript_types.element_type``)
     if written is None or written.type not in ("type_identifier", "nested_type_identifier"):
         return None
     return text(source, written)

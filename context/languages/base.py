@@ -305,6 +305,12 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         ``[]*T`` and ``map[K]*T`` → ``T``. Default: None."""
         return None
 
+    def callback_parameter_type(self, function: Definition, argument: int, parameter: int) -> str | None:
+        """The named type ``function``'s declaration gives the ``parameter``-th parameter of the callback it
+        takes as its ``argument``-th argument (TypeScript's ``operate(init: (source: Observable<T>) =>
+        …)``, 0, 0 → ``Observable``), what :meth:`bound_value`'s ``operate#0#0`` asks. Default: None."""
+        return None
+
     def package_dirs(self, path: str, package: str, directories: Iterable[str]) -> list[str]:
         """Directories (among the workspace's ``directories``) whose files of the same ``package`` see the
         top-level names of ``path`` without an import (Go: the file's own directory; Java: every source

@@ -38,8 +38,11 @@ _CONSTRUCTED = re.compile(
 # annotation would (three.js in ``bench/retrieval_bench_js.py``: ``target.▮addScaledVector``).
 _JSDOC_PARAM = re.compile(r"@param\s*\{\s*[?!]?([A-Za-z_$][\w.$]*)[^}]*\}\s*\[?([A-Za-z_$][\w$]*)")
 # ``name: Optional["X"]`` types ``name`` as ``X`` (``X | None`` is read as ``X`` by the same pattern).
+# A TypeScript array (``xs: Foo[]``, ``xs: Foo<T>[]``, ``xs: Array<Foo>``) is no ``Foo``: left to the language's
+# declared types (``receivers``), which read its elements.
 _ANNOTATED = re.compile(
-    r"(?<![\w.$])((?:self\.)?[A-Za-z_$][\w$]*)\s*:\s*(?:(?:typing\.)?Optional\s*\[\s*)?['\"]?([A-Za-z_$][\w.$]*)"
+    r"(?<![\w.$])((?:self\.)?[A-Za-z_$][\w$]*)\s*:\s*(?:(?:typing\.)?Optional\s*\[\s*)?['\"]?"
+    r"(?!(?:Readonly)?Array\s*<)([A-Za-z_$][\w.$]*)(?![\w.$]|\s*(?:<[^\n]*?>)?\s*\[\s*\])"
 )
 
 
@@ -64,6 +67,11 @@ class CursorContext:
     @property
     def function(self) -> Definition | None:
         return next((d for d in reversed(self.scopes) if d.kind in _FUNCTION_KINDS), None)
+
+    @property
+    def functions(self) -> list[Definition]:
+        """The functions around the cursor, innermost first."""
+        return [d for d in reversed(self.scopes) if d.kind in _FUNCTION_KINDS]
 
     @property
     def cls(self) -> Definition | None:
@@ -143,7 +151,7 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
     if head is not None and function is not None:
         known = context.type_hints  # ``c`` bound to ``cmd.Commands()[]`` is typed through ``cmd``'s type
         known.update(
-            declared_receiver_types(facts.path, lines, function, head, line, context.byte_col, known)
+            declared_receiver_types(facts.path, lines, context.functions, head, line, context.byte_col, known)
         )
     cls = context.cls
     if cls is not None:

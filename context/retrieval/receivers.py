@@ -13,7 +13,8 @@
 - the chains a name does not type: a member of what a call returns (``cmd.Root().▮``: the language's
   ``written_type`` of ``Root``, Go's ``func (c *Command) Root() *Command``) and an element of a slice, array
   or map (``s[i].▮`` is written ``s[].▮``: the ``element_type`` of what types ``s``, ``[]*Command`` or
-  ``type byName []*cobra.Command``).
+  ``type byName []*cobra.Command``), and a callback's parameter (``operate((source) => source.▮)``: the
+  language's ``callback_parameter_type`` of ``operate``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ _CALLABLE = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD})
 _DOTTED_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 # A receiver's chain through a call or an element before its last member: ``cmd.Root().Name``, ``s[].Name``.
 _LAST_POSTFIX = re.compile(r"^(.*(?:\(\)|\[\]))\.([\w$.]+)$")
+# A callback's parameter (``operate((source) => …)`` → ``operate#0#0``: see the languages' ``bound_value``).
+_CALLBACK_PARAMETER = re.compile(r"^(.+)#(\d+)#(\d+)$")
+# How many functions around the cursor are asked for a local's declaration, innermost first.
+_ENCLOSING_FUNCTIONS = 2
 # How many locals one receiver's hint is followed through (``c`` ← ``cmds[]`` ← ``cmd.Commands()``).
 _MAX_BOUND_HOPS = 3
 
@@ -63,18 +68,44 @@ def declared_receiver_type(
     start, end = function.span.start_line, min(function.span.end_line, len(lines) - 1)
     if not start <= line <= end:
         return None
-    source = "\n".join(lines[start : end + 1]).encode("utf-8")
+    rows = list(lines[start : end + 1])
     at = (line - start, byte_col)
-    try:
-        return language.declared_type(path, source, name, at) or language.bound_value(path, source, name, at)
-    except Exception:  # a grammar surprise must never fail a request
-        return None
+    # The line being typed is often open (``xs.map((x) => x.▮``): the parser may then lose the callback or the
+    # ``for`` around the cursor, and the names they bind; with its brackets closed they are found again.
+    typed = rows[line - start].encode("utf-8")[:byte_col].decode("utf-8", errors="ignore")
+    closed = [*rows[: line - start], _closed(typed), *rows[line - start + 1 :]]
+    for version in (rows, closed):
+        source = "\n".join(version).encode("utf-8")
+        try:
+            found = language.declared_type(path, source, name, at) or language.bound_value(
+                path, source, name, at
+            )
+        except Exception:  # a grammar surprise must never fail a request
+            return None
+        if found is not None:
+            return found
+    return None
+
+
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _closed(typed: str) -> str:
+    """``return xs.map((x) => x.`` → ``return xs.map((x) => x._)``: a placeholder member and the brackets the
+    line leaves open, closed."""
+    open_brackets: list[str] = []
+    for char in typed:
+        if char in _CLOSERS:
+            open_brackets.append(_CLOSERS[char])
+        elif open_brackets and char == open_brackets[-1]:
+            open_brackets.pop()
+    return typed + "_" + "".join(reversed(open_brackets))
 
 
 def declared_receiver_types(
     path: str,
     lines: Sequence[str],
-    function: Definition,
+    functions: Sequence[Definition],
     head: str,
     line: int,
     byte_col: int,
@@ -82,7 +113,9 @@ def declared_receiver_types(
 ) -> dict[str, str]:
     """:func:`declared_receiver_type` of ``head`` unless ``known`` (the hints found so far) types it, and of
     each local its type expression starts from in turn: ``c`` bound to ``cmd.Commands()[]`` needs ``cmd``'s,
-    ``parent`` hinted ``cmd.Parent`` (``parent := cmd.Parent()``) too."""
+    ``parent`` hinted ``cmd.Parent`` (``parent := cmd.Parent()``) too. ``functions`` are those around the
+    cursor, innermost first: a closure's name may be bound by the function around it (a callback's
+    parameter used in a named arrow function inside it); the two innermost are asked."""
     found: dict[str, str] = {}
     name, seen = head, set()
     for _ in range(_MAX_BOUND_HOPS):
@@ -91,7 +124,14 @@ def declared_receiver_types(
         seen.add(name)
         expression = known.get(name) or found.get(name)
         if expression is None:
-            expression = declared_receiver_type(path, lines, function, name, line, byte_col)
+            expression = next(
+                (
+                    declared
+                    for function in functions[:_ENCLOSING_FUNCTIONS]
+                    if (declared := declared_receiver_type(path, lines, function, name, line, byte_col))
+                ),
+                None,
+            )
             if expression is None:
                 break
             found[name] = expression
@@ -131,6 +171,18 @@ def chained_receiver(
     no such chain."""
     if expression.endswith("[]"):
         return element_classes(resolver, path, expression[:-2], hints, resolve)
+    callback = _CALLBACK_PARAMETER.match(expression)
+    if callback is not None:
+        callee, argument, parameter = callback.group(1), int(callback.group(2)), int(callback.group(3))
+        return unique(
+            [
+                cls
+                for target in resolve(callee)
+                for cls in _named_classes(
+                    resolver, target, _callback_parameter_type(target, argument, parameter)
+                )
+            ]
+        )
     chain = _LAST_POSTFIX.match(expression)
     if chain is None or chain.group(1) == "super()":
         return None
@@ -173,6 +225,16 @@ def _written_type(target: SymbolLocation) -> str | None:
         return None
     try:
         return language.written_type(target.definition)
+    except Exception:  # a grammar surprise must never fail a request
+        return None
+
+
+def _callback_parameter_type(target: SymbolLocation, argument: int, parameter: int) -> str | None:
+    language = language_for_path(target.path)
+    if language is None or target.definition is None:
+        return None
+    try:
+        return language.callback_parameter_type(target.definition, argument, parameter)
     except Exception:  # a grammar surprise must never fail a request
         return None
 
