@@ -79,6 +79,13 @@ def _from_db_path(path: str | bytes) -> str:
     return path.decode("utf-8", "surrogateescape") if isinstance(path, bytes) else path
 
 
+def _is_damage(error: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite found the file itself unsound (not a database, corrupt): then it is rebuilt. Other
+    errors (read-only, locked, disk full, cannot open) say nothing against the file, which is kept."""
+    name = getattr(error, "sqlite_errorname", None)
+    return name is None or name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
+
+
 def store_path_for(root: Path, cache_dir: Path) -> Path:
     key = hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
     return cache_dir / "index" / f"{root.name or 'root'}-{key}.sqlite3"
@@ -128,6 +135,9 @@ class IndexStore:
             elif stored is not None and self._meta("root") != _db_path(str(self.root.resolve())):
                 self._discard()
         except sqlite3.DatabaseError as error:
+            if not _is_damage(error):
+                self.close()
+                raise  # read-only, locked, disk full...: the store is fine; the index runs without it
             log.warning("index store %s is damaged (%s); rebuilding", self.db_path, error)
             self._discard()
         with self._lock:
@@ -144,11 +154,11 @@ class IndexStore:
             # Rows are mostly blobs of several KB: with 64 KB pages they need no overflow-page chains, the
             # cold index writes them at about half the CPU, and the WAL fills (and checkpoints) less often.
             # Only takes effect when the file is created (an existing store keeps its page size).
+            conn.execute("PRAGMA busy_timeout=5000")  # another server on the workspace: wait for its write
             conn.execute("PRAGMA page_size=65536")
             conn.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL mode: a crash may lose the last transactions but never corrupts the database.
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=5000")
             conn.executescript(_SCHEMA)
             conn.execute("SELECT count(*) FROM files").fetchone()
         except sqlite3.DatabaseError:
@@ -194,6 +204,11 @@ class IndexStore:
                 ).fetchall()
                 fileset = self._meta("fileset")  # a hex digest: text
             except sqlite3.DatabaseError as error:
+                if not _is_damage(error):
+                    log.warning(
+                        "index store %s cannot be read (%s); indexing without it", self.db_path, error
+                    )
+                    return {}, None
                 log.warning("index store %s is damaged (%s); rebuilding", self.db_path, error)
                 self._discard()
                 return {}, None
