@@ -1,6 +1,7 @@
-"""The Neovim plugin's ghost text with one buffer in two windows (a split), in real headless Neovim (0.7.2 and
-0.11.4) against the scripted server (tests/editors/scripted_server.py): the suggestion is drawn only in the window
-where the cursor and the request are, as the screen shows it (``screenstring()``)."""
+"""The Neovim plugin's ghost text as the window shows it (``screenstring()``), in real headless Neovim (0.7.2 and
+0.11.4) against the scripted server (tests/editors/scripted_server.py): with one buffer in two windows (a split) the
+suggestion is drawn only in the window where the cursor and the request are; a multi-line suggestion on the
+window's last line is scrolled into view."""
 
 from __future__ import annotations
 
@@ -91,3 +92,28 @@ def test_the_suggestion_is_drawn_only_in_the_window_of_the_cursor(
         # Accepting inserts it all, in the buffer both windows show.
         editor.nvim.input("<Tab>")
         editor.wait_for(lambda: editor.lines()[-2:] == ["crlf = first()", "second()"], 5, "the accepted text")
+
+
+@pytest.mark.parametrize("scrolloff", [0, 3])
+def test_a_multi_line_suggestion_on_the_last_line_of_the_window_is_scrolled_into_view(
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
+    scrolloff: int,
+) -> None:
+    (workspace / "editor_test_long.py").write_text("".join(f"x{number} = {number}\n" for number in range(40)))
+    command, env = scripted_command(tmp_path)
+    with neovim(workspace, nvim_binary, SETUP, command, env) as editor:
+        editor.nvim.command(f"set lines=12 columns=60 scrolloff={scrolloff}")
+        editor.open("editor_test_long.py")
+        editor.wait_ready(30)
+        window = editor.lua("return vim.api.nvim_get_current_win()")
+        editor.nvim.input("Gocrlf = ")
+        editor.wait_for(lambda: editor.lua("return require('roost.ghost').text()"), 20, "a suggestion")
+        rows = editor.wait_for(
+            lambda: (rows := window_screen(editor, window))[-2:] == ["crlf = first()", "second()"] and rows,
+            10,
+            "the suggestion's last line on screen",
+        )
+        assert rows[-3] == "x39 = 39", "scrolled no further than needed"
+        assert editor.lua("return vim.api.nvim_win_get_cursor(0)") == [41, 7], "the cursor stays"

@@ -168,6 +168,27 @@ function M.text(bufnr)
   return item and item.text
 end
 
+-- Neovim does not scroll virtual lines into view: a multi-line suggestion on the window's last line showed its
+-- first line only, and <Tab> inserted lines the user had never seen. The window scrolls up just enough for them
+-- (never past the cursor's line, nor into 'scrolloff', which would scroll it back).
+local function reveal_lines_below(win, count)
+  if count == 0 or not vim.api.nvim_win_is_valid(win) then
+    return
+  end
+  vim.api.nvim_win_call(win, function()
+    local rows_below = vim.api.nvim_win_get_height(win) - vim.fn.winline()
+    if rows_below >= count then
+      return
+    end
+    local view = vim.fn.winsaveview()
+    local topline = math.min(view.topline + count - rows_below, view.lnum - vim.fn.eval("&scrolloff"))
+    if topline > view.topline then
+      view.topline = topline
+      vim.fn.winrestview(view)
+    end
+  end)
+end
+
 local function render(bufnr)
   vim.api.nvim_buf_clear_namespace(bufnr, ns, 0, -1)
   forget_window_only(bufnr)
@@ -220,6 +241,8 @@ local function render(bufnr)
   local ok, err = pcall(vim.api.nvim_buf_set_extmark, bufnr, ns, suggestion.row, suggestion.col, opts)
   if not ok then
     util.debug("cannot draw the suggestion: " .. tostring(err))
+  elseif opts.virt_lines then
+    reveal_lines_below(suggestion.win, #opts.virt_lines)
   end
 end
 
