@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from roost.context.facts import Definition, FileFacts, Import, ImportedName
+from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport
+from roost.context.parser_cache import parse
 from roost.context.parsing import parse_facts
 from roost.context.refactor.imports import (
     RefactorError,
@@ -220,7 +222,7 @@ def plan_python_move(
         if path in (source.path, target.path):
             continue
         text = text_of(path)
-        if symbol not in text:  # every rewrite is of a use or an import of the symbol: no parse needed
+        if symbol not in text and "import *" not in text:  # nothing names the symbol or may bring it
             continue
         change = _FileChange(FileText(path, text), writer)
         _redirect_imports(change, symbol, source.path, target.path, resolve, plan)
@@ -442,7 +444,9 @@ def _redirect_imports(
         kept: list[ImportedName] | None = None  # None: the statement itself stays as written
         after: list[str] = []
         if imp.is_star:
-            if from_source and _bare_uses(change, symbol):
+            # A module made of imports re-exports what its star import brought: it keeps the name.
+            reexports = not symbol.startswith("_") and _only_imports(path, change.file.text)
+            if from_source and (_bare_uses(change, symbol) or reexports):
                 module = writer.module(path, target_path, imp.module.startswith("."))
                 after.append(writer.statement(module, [ImportedName(symbol)]))
         elif imp.names:
@@ -561,6 +565,28 @@ def _package_receivers(change: _FileChange, source_path: str, target_path: str) 
 
 def _import_lines(facts: FileFacts) -> set[int]:
     return {line for imp in facts.imports for line in range(imp.span.start_line, imp.span.end_line + 1)}
+
+
+_FACADE_STATEMENTS = {"import_statement", "import_from_statement", "future_import_statement", "comment"}
+
+
+def _only_imports(path: str, text: str) -> bool:
+    """Whether the module is nothing but imports (with a docstring, ``__all__`` and the like): a facade that
+    re-exports what they bring."""
+    language = language_for_path(path)
+    if language is None:
+        return False
+    for statement in parse(language.ts_language(path), text.encode("utf-8")).root_node.named_children:
+        if statement.type in _FACADE_STATEMENTS:
+            continue
+        first = statement.named_children[0] if statement.named_children else None
+        if statement.type == "expression_statement" and first is not None and first.type == "string":
+            continue  # the docstring
+        left = first.child_by_field_name("left") if first is not None and first.type == "assignment" else None
+        name = (left.text or b"").decode() if left is not None else ""
+        if not (name.startswith("__") and name.endswith("__")):
+            return False
+    return True
 
 
 def _bare_uses(change: _FileChange, name: str) -> bool:

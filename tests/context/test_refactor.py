@@ -613,3 +613,16 @@ def test_move_rewrites_strings_naming_the_symbol_by_its_dotted_path(tmp_path: Pa
     )
     assert "'pkg.target.Symbol.__name__', \"pkg.source.Symbolic\"" in after["dep_patch.py"]
     assert _run_alone(_write_tree(tmp_path / "after", {**files, **after}), "dep_patch") == before
+
+
+def test_a_facade_star_importing_the_source_keeps_the_moved_name(tmp_path: Path) -> None:
+    # ``api.py`` is only a star import: ``api.Symbol`` is reached through it, and lost with the move.
+    files = {
+        **MODULE_USERS,
+        "pkg/api.py": "from pkg.source import *  # noqa: F403\n",
+        "dep_api.py": "from pkg import api\n\nprint(api.Symbol(9), api.other())\n",
+    }
+    before = _run_alone(_write_tree(tmp_path / "before", files), "dep_api")
+    after = _plan_on_index(tmp_path, files, "Symbol", package_peers=True)
+    assert after["pkg/api.py"] == "from pkg.source import *  # noqa: F403\nfrom pkg.target import Symbol\n"
+    assert _run_alone(_write_tree(tmp_path / "after", {**files, **after}), "dep_api") == before
