@@ -533,9 +533,19 @@ def single_lines(doc: SplicedDocument, imports: list[tuple[int, str]]) -> Iterat
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def _first_line(node: ast.stmt) -> int:
+def _first_line(node: ast.stmt | ast.excepthandler) -> int:
     decorators = getattr(node, "decorator_list", None) or ()
     return min([node.lineno, *(d.lineno for d in decorators)])
+
+
+def _lines(node: ast.AST) -> tuple[int, int]:
+    """The first and last lines of a statement, or of a ``match`` case, which has no position of its own
+    (it spans its pattern to its last statement)."""
+    if isinstance(node, ast.match_case):
+        return node.pattern.lineno, _lines(node.body[-1])[1]
+    assert isinstance(node, ast.stmt | ast.excepthandler)  # the other nodes of statement lists
+    # end_lineno is set on every parsed node; it is Optional only for nodes built by hand.
+    return _first_line(node), node.end_lineno or node.lineno
 
 
 def _prune_statements(statements: list[ast.stmt], first: int, last: int) -> list[ast.stmt]:
@@ -544,8 +554,8 @@ def _prune_statements(statements: list[ast.stmt], first: int, last: int) -> list
         if isinstance(statement, ast.Import | ast.ImportFrom):
             kept.append(statement)  # bandit resolves names through every import it has seen
             continue
-        # end_lineno is set on every parsed node; it is Optional only for nodes built by hand.
-        if (statement.end_lineno or statement.lineno) < first or _first_line(statement) > last:
+        start, end = _lines(statement)
+        if end < first or start > last:
             continue
         for name in _STATEMENT_LISTS:
             children = getattr(statement, name, None)
