@@ -617,16 +617,13 @@ def replaced_closers(text: str, ctx: CompletionContext) -> int:
     those same brackets itself, innermost first, and ends there (after what the line has after them, such as
     ``;``), the item replaces them with ``text``: the accepted block reads as the model wrote it, its closer
     on a line of its own. The editors apply the item's range (LSP's ``InlineCompletionItem.range``), as
-    Copilot and Tabby replace an auto-closed bracket."""
+    Copilot and Tabby replace an auto-closed bracket. ``text`` may close more of the brackets open at the
+    cursor than those closers where the rest of the document does not close them (the rest of a nested block
+    whose first line the user accepted: ``{"a": {▮}``)."""
     closers = _closers_after_cursor(ctx)
     if not closers or "\n" not in text.strip("\n"):
         return 0
-    open_stack: list[str] = []
-    for _, ch in _bracket_events("\n".join(ctx.prefix.split("\n")[-30:]), ctx.language):
-        if ch in _OPENERS:
-            open_stack.append(ch)
-        elif open_stack and open_stack[-1] == _CLOSERS[ch]:
-            open_stack.pop()
+    open_stack = _open_brackets(ctx)
     own: list[str] = []
     closed = 0
     last_close = -1
@@ -636,21 +633,53 @@ def replaced_closers(text: str, ctx: CompletionContext) -> int:
         elif own:
             own.pop()
         else:
-            # One of the brackets open at the cursor: it must be the next one the closers after it close.
-            if closed >= len(closers) or closed >= len(open_stack) or ch != closers[closed]:
+            # The next bracket open at the cursor, and the next of the closers after the cursor while any.
+            if closed >= len(open_stack) or open_stack[-1 - closed] != _CLOSERS[ch]:
                 return 0
-            if open_stack[-1 - closed] != _CLOSERS[ch]:
+            if closed < len(closers) and ch != closers[closed]:
                 return 0
             closed += 1
             last_close = position
     if closed == 0 or "\n" not in text[:last_close]:
         return 0
+    if closed > len(closers):
+        # Only where what follows the closers leaves that many open: else the document gets one too many.
+        rest = "\n".join(ctx.suffix[len(closers) :].split("\n")[:30])
+        still_open = open_stack[: len(open_stack) - len(closers)]
+        if closed - len(closers) > len(still_open) - _closed_by(still_open, rest, ctx.language):
+            return 0
     # After its last closer the suggestion may write what the line has after the closers (``;``), no more.
     tail = text[last_close + 1 :].rstrip()
-    after = ctx.current_line_suffix[closed:]
-    if tail and not (closed == len(closers) and after.startswith(tail)):
+    if tail and not (closed == len(closers) and ctx.current_line_suffix[closed:].startswith(tail)):
         return 0
-    return closed + len(tail)
+    return min(closed, len(closers)) + len(tail)
+
+
+def _open_brackets(ctx: CompletionContext) -> list[str]:
+    """The brackets open at the cursor (outermost first), from the few lines before it."""
+    open_stack: list[str] = []
+    for _, ch in _bracket_events("\n".join(ctx.prefix.split("\n")[-30:]), ctx.language):
+        if ch in _OPENERS:
+            open_stack.append(ch)
+        elif open_stack and open_stack[-1] == _CLOSERS[ch]:
+            open_stack.pop()
+    return open_stack
+
+
+def _closed_by(open_stack: list[str], text: str, language: str) -> int:
+    """How many of ``open_stack``'s brackets ``text`` closes, innermost first, around its own pairs."""
+    closes = 0
+    own: list[str] = []
+    for _, ch in _bracket_events(text, language):
+        if ch in _OPENERS:
+            own.append(ch)
+        elif own:
+            own.pop()
+        elif closes < len(open_stack) and open_stack[-1 - closes] == _CLOSERS[ch]:
+            closes += 1
+        else:
+            break
+    return closes
 
 
 def _keep_line_break(kept: str, original: str, ctx: CompletionContext) -> str:

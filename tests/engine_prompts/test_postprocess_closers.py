@@ -80,3 +80,22 @@ def test_the_replacing_cut_is_idempotent() -> None:
     raw = '\n        "debug": False,\n        "port": 5000\n    }\n\n\ndef other():\n    pass'
     once = postprocess(raw, DICT)
     assert postprocess(once, DICT) == once
+
+
+def test_the_rest_of_a_nested_block_after_its_first_line_was_accepted_replaces_the_one_brace_left() -> None:
+    # `return {▮}` answered early with '\n        "shapes": {' (accepted): the document now holds one "}" for
+    # two open braces, and the rest of the suggestion (from the cache) closes both.
+    context = ctx('def config():\n    return {\n        "shapes": {', "}\n\n\ndef load(path):\n    pass\n")
+    rest = '\n            "circle": 5,\n        }\n    }'
+    assert replaced_closers(rest, context) == 1
+    assert accepted(rest, context).startswith(
+        'def config():\n    return {\n        "shapes": {\n            "circle": 5,\n        }\n    }\n\n\n'
+    )
+
+
+def test_closing_more_than_the_document_leaves_open_is_not_a_replacement() -> None:
+    # The ")" of the next line closes the call: a suggestion that closes it too would leave one too many.
+    context = ctx("run(options={", "}\n)\n")
+    assert replaced_closers("\n    'retries': 3,\n}\n)", context) == 0
+    assert replaced_closers("\n    'retries': 3,\n}", context) == 1
+    assert replaced_closers("\n    1,\n}\n}", DICT) == 0
