@@ -185,4 +185,5 @@ def import_sources(
             if export.name == "default" and export.original_name == name:
                 sources.append((path, "default"))
                 break
-    return sources
+    # One definition per declaration: a TS function merged with an interface of its name is two.
+    return list(dict.fromkeys(sources))

@@ -489,3 +489,18 @@ def test_move_refuses_a_use_through_a_barrels_namespace_it_cannot_rewrite(tmp_pa
     files = {**BARREL, "src/named.ts": BARREL["src/named.ts"] + "type JSONType = boolean;\n"}
     with pytest.raises(RefactorError, match="uses util.JSONType through the namespace util"):
         move_between_modules(tmp_path, open_index, files, "JSONType", "src/core/util.ts", "src/core/json.ts")
+
+
+def test_a_function_merged_with_an_interface_is_one_import_source(tmp_path, open_index) -> None:
+    # zod's ``$constructor`` is an interface and a function of one name: the import was offered twice.
+    files = {
+        "src/core.ts": (
+            "export interface make {\n  tag: string;\n}\n"
+            "export function make(tag: string): make {\n  return { tag };\n}\n"
+        ),
+        "src/use.ts": 'export const m = make("x");\n',
+    }
+    index = open_index(write_files(tmp_path / "w", files))
+    found = [(loc.path, loc.definition) for loc in index.find_symbols("make") if loc.definition is not None]
+    assert len(found) == 2
+    assert import_sources("src/use.ts", "make", found, index.file_facts) == [("src/core.ts", "make")]
