@@ -12,7 +12,8 @@ Scripted behaviour:
   a CRLF line break), or ending in ``settings = {`` before a ``}``, a block replacing that ``}`` (the item's range
   covers it); a line holding ``FAIL`` before the cursor gets an error (as a server whose backend raises);
   anything else gets nothing.
-- ``scripted.openDocuments`` answers the URIs of the documents the editor has open (didOpen, not yet didClose).
+- ``scripted.openDocuments`` answers the URIs of the documents the editor has open (didOpen, not yet didClose);
+  ``scripted.workspace`` the workspace the editor initialized it with (root URI and folders).
 - every inline request is logged (``scripted.inlineRequests`` answers the lines before the cursor), and
   ``roost/explainCompletion`` answers "offered" after ``return ``, "empty" elsewhere, "nothing_yet" before.
 - ``roost.fixup.start``: proposes the range's text with ``# <instruction>`` inserted above it; ``reply`` adds
@@ -131,6 +132,11 @@ def inline_request_log(_: LanguageServer) -> list[str]:
 @server.command("scripted.openDocuments")
 def open_documents(_: LanguageServer) -> list[str]:
     return sorted(server.workspace.text_documents)
+
+
+@server.command("scripted.workspace")
+def workspace_log(_: LanguageServer) -> dict[str, Any]:
+    return {"root_uri": server.workspace.root_uri, "folders": sorted(server.workspace.folders)}
 
 
 @server.feature("roost/cursorIdle")

@@ -115,7 +115,7 @@ local function check_attached(roost)
     ok(("server attached to %s (client %d, root %s): %s%s"):format(
       name ~= "" and vim.fn.fnamemodify(name, ":.") or "this buffer",
       status.client_id,
-      tostring(status.root),
+      status.root or "none (a file in no project)",
       tostring(status.state),
       (status.message and status.message ~= "") and (" — " .. status.message) or ""
     ))

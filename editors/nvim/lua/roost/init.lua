@@ -93,10 +93,16 @@ function M.client(bufnr)
   return nil
 end
 
+-- The key of the server for files in no project (no root marker above them). Such a file's folder was taken as
+-- its project, and for ~/notes.py that was the whole home directory, every file of it indexed. That server has
+-- no root: it serves the files alone, as VS Code's window without a folder does, and as vim.lsp.enable("roost")
+-- does with root_markers.
+local NO_ROOT = ""
+
+--- The buffer's project root (the nearest folder above it holding a root marker), or NO_ROOT.
 local function find_root(bufnr)
   local name = vim.api.nvim_buf_get_name(bufnr)
-  local dir = name ~= "" and vim.fn.fnamemodify(name, ":p:h") or util.uv.cwd()
-  local current = dir
+  local current = name ~= "" and vim.fn.fnamemodify(name, ":p:h") or util.uv.cwd()
   while current do
     for _, marker in ipairs(config.root_markers) do
       if util.uv.fs_stat(current .. "/" .. marker) then
@@ -109,7 +115,7 @@ local function find_root(bufnr)
     end
     current = parent
   end
-  return dir
+  return NO_ROOT
 end
 
 local function capabilities()
@@ -222,8 +228,9 @@ start_client = function(root, bufnr)
     name = "roost",
     cmd = config.cmd,
     cmd_env = config.cmd_env,
-    root_dir = root,
-    workspace_folders = { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ":t") } },
+    root_dir = root ~= NO_ROOT and root or nil,
+    workspace_folders = root ~= NO_ROOT and { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ":t") } }
+      or nil,
     capabilities = capabilities(),
     init_options = { roost = config.settings },
     -- Sent with workspace/didChangeConfiguration and answered to workspace/configuration.
@@ -363,7 +370,7 @@ local function print_status()
   local lines = {
     M.statusline(),
     "  server: " .. table.concat(config.cmd, " ") .. " (client " .. status.client_id .. ")",
-    "  root: " .. tostring(status.root),
+    "  root: " .. (status.root or "none (a file in no project: served alone, nothing indexed)"),
     "  inline completion: " .. status.inline .. (status.enabled and "" or " (turned off here: :RoostToggle)"),
   }
   if status.message and status.message ~= "" then
@@ -748,7 +755,7 @@ function M.lsp_config()
     callback = function(args)
       local client = vim.lsp.get_client_by_id(args.data.client_id)
       -- Clients setup() started have their own on_attach.
-      if client and client.name == "roost" and clients_by_root[client.config.root_dir or ""] ~= client.id then
+      if client and client.name == "roost" and clients_by_root[client.config.root_dir or NO_ROOT] ~= client.id then
         on_client_attach(client, args.buf)
       end
     end,
