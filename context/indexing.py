@@ -149,7 +149,7 @@ def parse_files(
     processes spent (0 when parsed in this process)."""
     total = len(paths)
     workers = options.workers or os.cpu_count() or 1
-    if total < POOL_THRESHOLD or workers <= 1:
+    if total < POOL_THRESHOLD or workers <= 1 or not _has_working_directory():
         batch: list[ParsedRecord] = []
         for path in paths:
             if stopping():
@@ -210,6 +210,18 @@ def parse_files(
                 log.log(level, "%s", line)
             absorb(records)
     return worker_cpu_s
+
+
+def _has_working_directory() -> bool:
+    """Whether this process can start worker processes: multiprocessing gives each the parent's working
+    directory, and fails when it was deleted (an editor starts the server in the workspace folder, which
+    ``rm -rf`` and a fresh clone replace). Then files are parsed in this process."""
+    try:
+        os.getcwd()
+    except OSError as error:
+        log.info("parsing in this process: its working directory is gone (%s)", error.strerror or error)
+        return False
+    return True
 
 
 def adapt_progress(progress: Callable[..., None] | None) -> ProgressCallback:

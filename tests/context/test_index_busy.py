@@ -76,3 +76,17 @@ def test_closing_the_index_stops_its_cold_index(tmp_path: Path, workers: int) ->
         report = restarted.index()
         assert 0 < report.reused < len(files)
         assert differences(canonical_graph(restarted), fresh_graph(root)) == []
+
+
+def test_a_deleted_working_directory_does_not_stop_parsing(tmp_path: Path, monkeypatch) -> None:
+    # An editor starts the server in the workspace folder; a fresh clone deletes and recreates it, and the
+    # server's working directory stays the deleted one, which a worker pool cannot start from.
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    files = {f"pkg/m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(POOL_THRESHOLD * 2)}
+    root = write_files(tmp_path / "ws", files)
+    with make_index(root, tmp_path / "cache", workers=2) as index:
+        index.start().result(timeout=120)  # from a thread, as in the server: the pool's fork server
+        assert len(index.files()) == len(files)
