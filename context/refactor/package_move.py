@@ -12,6 +12,7 @@ so a caller dispatches on :attr:`LanguageSupport.moves_within_package`.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,6 +50,9 @@ def plan_package_move(
     if source.path == target.path:
         raise RefactorError("the symbol is already in that file")
     src_facts = _facts(source)
+    original_target = target.text
+    if not target.text.strip():  # a new file of the package: it opens with the source's package clause
+        target = FileText(target.path, _package_clause(source.text))
     dst_facts = _facts(target)
     _check_same_package(language, source.path, src_facts, target.path, dst_facts)
     # A Go method is a top-level declaration too: it is named ``Type.Method``.
@@ -140,7 +144,10 @@ def plan_package_move(
                     f"{target.path} imports {imp.module} as {_bound_names(language, existing)}; the moved "
                     f"code uses it as {_bound_names(language, imp)}"
                 )
-    for path, old, new in ((source.path, source.text, new_source), (target.path, target.text, new_target)):
+    for path, old, new in (
+        (source.path, source.text, new_source),
+        (target.path, original_target, new_target),
+    ):
         replacements = tuple(replacements_between(old, new))
         if replacements:
             plan.changes.append(FileChange(path, old, replacements))
@@ -193,6 +200,12 @@ def _check_same_package(
             f"{target_path} is not in the package of {source_path} ({src.package}): a symbol moves only "
             "between files of one package"
         )
+
+
+def _package_clause(text: str) -> str:
+    """The source's ``package x`` (Go) / ``package a.b;`` (Java) line, without the comments around it."""
+    line = next((line for line in text.split("\n") if re.match(r"package\s", line)), "")
+    return f"{line.strip()}\n" if line else ""
 
 
 def _head(ref: Reference) -> str:

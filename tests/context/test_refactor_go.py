@@ -289,3 +289,14 @@ def test_move_notes_an_import_bound_under_another_name() -> None:
     assert plan.notes == [
         "shop/format.go imports example.com/app/money as ['m']; the moved code uses it as ['money']"
     ]
+
+
+def test_move_to_a_new_file_of_the_package(tmp_path) -> None:
+    # "Move to another module…" with a new name: the file is created empty, and was refused as "not in the
+    # package" for want of a package clause.
+    moved = move_within_package(
+        {**PROJECT, "shop/describe.go": ""}, "Describe", "shop/cart.go", "shop/describe.go"
+    )
+    assert moved["shop/describe.go"].startswith('package shop\n\nimport (\n\t"fmt"\n\t"strings"\n')
+    assert "func Describe(p money.Price) string {" in moved["shop/describe.go"]
+    go_build(write_files(tmp_path / "moved", moved))
