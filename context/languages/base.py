@@ -163,6 +163,11 @@ class ModuleMoveHooks:
         types through a namespace: ``util.JSONType``), each with its path as the receiver. Default: none."""
         return []
 
+    def build_constraint(self, path: str, text: str) -> str:
+        """The builds the file belongs to (Go build constraints and ``_GOOS`` file names), "" for every
+        build: a declaration moves only between files built together. Default: every build."""
+        return ""
+
     def move_target_allowed(self, source_path: str, target_path: str) -> bool:
         """Whether a top-level symbol of ``source_path`` may be moved to ``target_path`` (Rust: sibling
         modules, not crate roots)."""

@@ -25,7 +25,7 @@ from roost.context.facts import (
     ResolvedImport,
     SymbolKind,
 )
-from roost.context.languages import _go_types
+from roost.context.languages import _go_build, _go_types
 from roost.context.languages._common import (
     FunctionOrScope,
     OutlineFirstLanguage,
@@ -307,6 +307,9 @@ class GoSupport(OutlineFirstLanguage):
     # -- writing imports and moving declarations (refactors) ------------------------------------------
 
     moves_within_package = True
+
+    def build_constraint(self, path: str, text: str) -> str:
+        return _go_build.build_constraint(path, text)
 
     def _parse(self, text_: str) -> tuple[bytes, tree_sitter.Tree]:
         source = text_.encode("utf-8")

@@ -55,6 +55,13 @@ def plan_package_move(
         target = FileText(target.path, _package_clause(source.text))
     dst_facts = _facts(target)
     _check_same_package(language, source.path, src_facts, target.path, dst_facts)
+    built_with = language.build_constraint(source.path, source.text)
+    if language.build_constraint(target.path, target.text) != built_with:
+        raise RefactorError(
+            f"{source.path} is built {_builds(built_with)} and {target.path} "
+            f"{_builds(language.build_constraint(target.path, target.text))}: {symbol!r} would be missing or "
+            "doubled in some builds"
+        )
     # A Go method is a top-level declaration too: it is named ``Type.Method``.
     definition = next(
         (
@@ -200,6 +207,10 @@ def _check_same_package(
             f"{target_path} is not in the package of {source_path} ({src.package}): a symbol moves only "
             "between files of one package"
         )
+
+
+def _builds(constraint: str) -> str:
+    return f"where {constraint}" if constraint else "in every build"
 
 
 def _package_clause(text: str) -> str:

@@ -5,6 +5,8 @@ with ``go build`` when a Go toolchain is installed."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from index_support import apply_replacements, write_files
 from refactor_support import definitions_at_first, go_build, move_within_package
@@ -299,4 +301,38 @@ def test_move_to_a_new_file_of_the_package(tmp_path) -> None:
     )
     assert moved["shop/describe.go"].startswith('package shop\n\nimport (\n\t"fmt"\n\t"strings"\n')
     assert "func Describe(p money.Price) string {" in moved["shop/describe.go"]
+    go_build(write_files(tmp_path / "moved", moved))
+
+
+@pytest.mark.parametrize(
+    ("target", "text", "refusal"),
+    [
+        # Only Windows builds the file: elsewhere Describe would be missing.
+        ("shop/sys_windows.go", "package shop\n", "and shop/sys_windows.go where windows:"),
+        (
+            "shop/tagged.go",
+            "//go:build linux && !race\n\npackage shop\n",
+            "and shop/tagged.go where linux && !race:",
+        ),
+        (
+            "shop/old.go",
+            "// +build linux darwin\n\npackage shop\n",
+            "and shop/old.go where (linux || darwin):",
+        ),
+    ],
+)
+def test_move_refuses_a_file_built_under_other_constraints(target: str, text: str, refusal: str) -> None:
+    files = {**PROJECT, target: text}
+    with pytest.raises(RefactorError, match=re.escape(f"shop/cart.go is built in every build {refusal}")):
+        move_within_package(files, "Describe", "shop/cart.go", target)
+
+
+def test_move_between_files_of_the_same_constraint(tmp_path) -> None:
+    files = {
+        **PROJECT,
+        "shop/cart_linux.go": "//go:build !race\n\npackage shop\n\nfunc Lines() int { return 1 }\n",
+        "shop/more_linux.go": "//go:build !race\n\npackage shop\n",
+    }
+    moved = move_within_package(files, "Lines", "shop/cart_linux.go", "shop/more_linux.go")
+    assert moved["shop/more_linux.go"].endswith("func Lines() int { return 1 }\n")
     go_build(write_files(tmp_path / "moved", moved))
