@@ -8,13 +8,12 @@ back, dependents importing the target), and any of them may close such a cycle; 
 the cycle, since no rewrite of the import statements alone can make it load.
 
 Imports inside function bodies and under ``if TYPE_CHECKING:`` run later or never and do not count; nor does
-the implicit import of a module's own enclosing packages (``pkg/__init__.py`` is loading already whenever a
-module of ``pkg`` loads through it).
+the implicit import of a module's enclosing packages (``pkg/__init__.py`` is loading already whenever a
+module of ``pkg`` loads through it), only an import naming the package (``from pkg import name``).
 """
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -60,16 +59,6 @@ def _is_type_checking(statement: tree_sitter.Node) -> bool:
     return condition is not None and (condition.text or b"").decode() in _TYPE_CHECKING
 
 
-def _enclosing_packages(path: str) -> set[str]:
-    packages = set()
-    directory = posixpath.dirname(path)
-    while directory:
-        packages.add(posixpath.join(directory, "__init__.py"))
-        directory = posixpath.dirname(directory)
-    packages.add("__init__.py")
-    return packages
-
-
 def load_time_imports(path: str, text: str, resolve: Resolve, unresolved: Unresolved) -> set[str]:
     """The workspace modules ``path`` (with ``text``) imports while it loads."""
     facts = parse_facts(path, text)
@@ -93,7 +82,6 @@ def load_time_imports(path: str, text: str, resolve: Resolve, unresolved: Unreso
             named = unresolved(path, imp)
             if named is not None:
                 found.add(named)
-    found -= _enclosing_packages(path)
     found.discard(path)
     return found
 
