@@ -222,8 +222,8 @@ class WorkspaceIndex:
         scanned = scan_workspace(self.root, self.options, self._filter)
         fileset = fileset_fingerprint(scanned)
         store = self._open_store()
-        rebuilt = bool(store and store.rebuilt)
         stored, stored_fileset = store.load() if store else ({}, None)
+        rebuilt = bool(store and store.rebuilt)  # after load: it discards a store whose rows are damaged
 
         with self._lock:
             for path in list(self._layout.files()):

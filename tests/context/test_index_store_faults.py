@@ -65,3 +65,21 @@ def test_a_read_only_store_directory_is_not_taken_for_damage(tmp_path: Path) -> 
     assert "damaged" not in run.stderr, run.stderr
     assert "indexing without persistence" in run.stderr
     assert sorted(os.listdir(store_dir)) == kept
+
+
+def test_a_store_found_damaged_when_its_rows_are_read_is_reported_rebuilt(tmp_path: Path) -> None:
+    files = {f"pkg/m{n}.py": f"def f{n}():\n    return {n}\n" * 20 for n in range(100)}
+    root = write_files(tmp_path / "ws", files)
+    with make_index(root, tmp_path / "cache") as index:
+        index.index()
+        store_path = index.store_path
+    assert store_path is not None
+    # Damage inside the rows' pages (the first 64 KB page, the schema, stays sound: the store opens).
+    data = bytearray(store_path.read_bytes())
+    for offset in range(70_000, len(data), 997):
+        data[offset] ^= 0xFF
+    store_path.write_bytes(bytes(data))
+    with make_index(root, tmp_path / "cache") as restarted:
+        report = restarted.index()
+        assert (report.parsed, report.store_rebuilt) == (len(files), True)
+        assert len(restarted.files()) == len(files)
