@@ -63,6 +63,47 @@ def _inside(parts: list[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _parent_module_file(path: str, exists: Callable[[str], bool]) -> str | None:
+    """The file declaring the module of ``path`` (a sibling module ``a/b.rs``): ``a/mod.rs``, the crate root
+    ``a/lib.rs`` / ``a/main.rs``, or ``a.rs``."""
+    directory = posixpath.dirname(path)
+    if not directory:
+        return None
+    candidates = [
+        f"{directory}/mod.rs",
+        *(f"{directory}/{root}" for root in _CRATE_ROOT_FILES),
+        f"{directory}.rs",
+    ]
+    return next((candidate for candidate in candidates if exists(candidate)), None)
+
+
+def module_visible_from(
+    module: str, user: str, exists: Callable[[str], bool], text_of: Callable[[str], str]
+) -> bool:
+    """Whether the file ``user`` may name items through the module of the file ``module`` as its parent
+    declares it: ``pub mod`` anywhere, ``pub(crate) mod`` within the crate's sources, a private (or otherwise
+    restricted) one only below its parent module's directory. Other crates of the package (``tests/``,
+    ``examples/``) are outside. Unknown declarations count as visible."""
+    parent = _parent_module_file(module, exists)
+    if parent is None:
+        return True
+    declaration = re.search(
+        rf"^[ \t]*(?P<vis>pub(?:\s*\([^)]*\))?\s+)?mod\s+{re.escape(module_name(module))}\s*;",
+        text_of(parent),
+        re.MULTILINE,
+    )
+    if declaration is None:
+        return True
+    visibility = "".join((declaration.group("vis") or "").split())
+    if visibility == "pub":
+        return True
+    inside = posixpath.dirname(module)
+    if visibility == "pub(crate)":
+        crate_path = module_path(user, exists)
+        return crate_path is not None  # a file of the crate's own sources (not tests/, examples/, src/bin)
+    return user == parent or user.startswith(f"{inside}/") and module_path(user, exists) is not None
+
+
 def module_name(path: str) -> str:
     """The name a file's module has in its parent (``a/b.rs`` and ``a/b/mod.rs`` → ``b``)."""
     base = posixpath.basename(path).removesuffix(".rs")

@@ -168,6 +168,13 @@ class ModuleMoveHooks:
         build: a declaration moves only between files built together. Default: every build."""
         return ""
 
+    def module_visible_from(
+        self, module: str, user: str, exists: Callable[[str], bool], text_of: Callable[[str], str]
+    ) -> bool:
+        """Whether the file ``user`` may name items through the module of the file ``module`` (Rust: as its
+        parent declares it, ``pub mod`` or not). Default: yes."""
+        return True
+
     def move_target_allowed(self, source_path: str, target_path: str) -> bool:
         """Whether a top-level symbol of ``source_path`` may be moved to ``target_path`` (Rust: sibling
         modules, not crate roots)."""

@@ -321,6 +321,11 @@ class RustSupport(OutlineFirstLanguage):
     def qualified_uses_missed(self, path: str, text: str, name: str) -> list[Reference]:
         return _edits.macro_path_uses(text, name, self._language)
 
+    def module_visible_from(
+        self, module: str, user: str, exists: Callable[[str], bool], text_of: Callable[[str], str]
+    ) -> bool:
+        return _edits.module_visible_from(module, user, exists, text_of)
+
     def move_target_allowed(self, source_path: str, target_path: str) -> bool:
         # Sibling modules only: a crate root or a ``mod.rs`` is the parent of the others.
         parents = ("lib.rs", "main.rs", "mod.rs", "build.rs")

@@ -215,6 +215,11 @@ class _Planner:
                 new_text = original.text
             self._refuse_namespace_uses_left(path, new_text)
             change = self._change(original, new_text)
+            if change is not None and self._hidden_after_move(path):
+                raise RefactorError(
+                    f"{path} names {symbol!r} through {dst_path}, a module it cannot see (declared private "
+                    f"or pub(crate) in its parent) while {src_path} is public to it"
+                )
             if change is not None:
                 plan.changes.append(change)
         plan.notes.extend(self.notes)
@@ -496,6 +501,13 @@ class _Planner:
         for receiver in self._barrel_namespaces(path, facts):  # the source as a barrel's namespace
             bindings[receiver] = None
         return bindings
+
+    def _hidden_after_move(self, path: str) -> bool:
+        """Whether ``path`` saw the symbol through the source module and cannot through the target's."""
+        visible = self.language.module_visible_from
+        return visible(self.source.path, path, self.exists, self.text_of) and not visible(
+            self.target.path, path, self.exists, self.text_of
+        )
 
     def _namespace_barrels(self, dependents: Sequence[str]) -> dict[str, set[str]]:
         barrels: dict[str, set[str]] = {}

@@ -285,3 +285,34 @@ def test_move_rewrites_paths_written_in_macro_arguments(tmp_path, open_index) ->
     )
     assert moved["src/util.rs"].startswith("use crate::report::SCALE;\n")
     run_cargo(write_files(tmp_path / "built", moved), "build")
+
+
+def test_move_refuses_a_module_that_a_user_of_the_symbol_cannot_see(tmp_path, open_index) -> None:
+    # ``report`` is private to the crate: the integration test reached ``label`` through the public ``util``.
+    files = {
+        "Cargo.toml": '[package]\nname = "labels"\nversion = "0.1.0"\nedition = "2021"\n',
+        "src/lib.rs": "pub mod util;\nmod report;\npub mod shapes;\n",
+        "src/util.rs": 'pub fn label(x: u32) -> String {\n    format!("<{}>", x)\n}\n',
+        "src/report.rs": "pub fn report() -> String {\n    crate::util::label(1)\n}\n",
+        "src/shapes/mod.rs": "mod area;\npub mod circle;\n",
+        "src/shapes/area.rs": "pub fn area() -> u32 {\n    1\n}\n",
+        "src/shapes/circle.rs": "pub fn circle() -> u32 {\n    2\n}\n",
+        "tests/api.rs": '#[test]\nfn api() {\n    assert_eq!(labels::util::label(1), "<1>");\n}\n',
+    }
+    with pytest.raises(RefactorError, match="tests/api.rs names 'label' through src/report.rs"):
+        move_between_modules(tmp_path / "a", open_index, files, "label", "src/util.rs", "src/report.rs")
+    # Within the crate a private module at the root is visible everywhere: the same move for the crate only.
+    crate_only = {path: text for path, text in files.items() if path != "tests/api.rs"}
+    moved, _ = move_between_modules(
+        tmp_path / "b", open_index, crate_only, "label", "src/util.rs", "src/report.rs"
+    )
+    run_cargo(write_files(tmp_path / "built", moved), "build")
+    # ``shapes::area`` is private to ``shapes``: src/report.rs cannot name it, src/shapes/mod.rs can.
+    files = {
+        **crate_only,
+        "src/report.rs": "pub fn report() -> u32 {\n    crate::shapes::circle::circle()\n}\n",
+    }
+    with pytest.raises(RefactorError, match="src/report.rs names 'circle' through src/shapes/area.rs"):
+        move_between_modules(
+            tmp_path / "c", open_index, files, "circle", "src/shapes/circle.rs", "src/shapes/area.rs"
+        )
