@@ -13,7 +13,7 @@ from test_nvim import (
     nvim_binary,  # noqa: F401 (fixture)
     workspace,  # noqa: F401 (fixture)
 )
-from test_nvim_clients import neovim, scripted_command
+from test_nvim_clients import neovim, scripted_command, server_inline_requests
 
 pytestmark = pytest.mark.skipif(not NVIMS, reason="Neovim is not installed (apt-get install neovim)")
 
@@ -106,3 +106,33 @@ def test_a_file_in_no_project_is_served_without_a_root(
         assert editor.lua("return require('roost').status().client_id") == status["client_id"]
         editor.nvim.command(f"buffer {project}")
         assert editor.lua("return require('roost').status().client_id") == project_client
+
+
+def test_asking_for_another_suggestion_keeps_the_one_shown_when_there_is_none(
+    workspace: Path,  # noqa: F811
+    tmp_path: Path,
+    nvim_binary: str,  # noqa: F811
+) -> None:
+    # One suggestion on screen, and <M-]> asks the server for others: an answer with none (here: the typed "wi"
+    # is no line the scripted server answers) took the one on screen away.
+    command, env = scripted_command(tmp_path)
+    with neovim(workspace, nvim_binary, SETUP, command, env) as editor:
+        editor.open("editor_test_typing.py")
+        editor.wait_ready(30)
+        editor.nvim.input("Go    return ")
+        editor.wait_for(editor.ghost, 20, "ghost text")
+        editor.nvim.input("wi")  # typed into the suggestion: "height * width" no longer fits
+        editor.wait_for(lambda: editor.ghost() == "dth * height", 20, "the suggestion following the typing")
+        asked = len(server_inline_requests(editor))
+        editor.nvim.input("<M-]>")
+        editor.wait_for(
+            lambda: len(server_inline_requests(editor)) > asked, 10, "the server asked for others"
+        )
+        editor.wait_for(
+            lambda: editor.lua("return require('roost.ghost').last_answer.items") == 0, 10, "its answer"
+        )
+        assert editor.ghost() == "dth * height"
+        editor.nvim.input("<Tab>")
+        editor.wait_for(
+            lambda: editor.lines()[-1] == "    return width * height", 5, "the suggestion accepted"
+        )

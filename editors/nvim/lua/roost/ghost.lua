@@ -297,8 +297,9 @@ local function normalize(result, bufnr, row, col, encoding, client_id)
   return items
 end
 
---- Asks the server for suggestions at the cursor (trigger_kind: 1 invoked, 2 automatic).
-function M.request(bufnr, trigger_kind)
+--- Asks the server for suggestions at the cursor (trigger_kind: 1 invoked, 2 automatic). `shown`: the item on
+--- screen when the user asked for another one (cycling); `delta`: which way (1 next, -1 previous).
+function M.request(bufnr, trigger_kind, shown, delta)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   local client = find_client(bufnr)
   -- Toggled off: the server is not asked at all (not asked and the answer hidden).
@@ -356,12 +357,25 @@ function M.request(bufnr, trigger_kind)
     end
     local items = normalize(result, bufnr, row, col, encoding, client.id)
     M.last_answer.shown = #items
+    local index = 1
+    if shown then
+      -- Asked for another suggestion: the one on screen stays, the answer's others come after it. An answer with
+      -- nothing new (the same item, or none) had replaced it, and an empty one left the screen empty.
+      local kept = { shown }
+      for _, item in ipairs(items) do
+        if item.text ~= shown.text then
+          table.insert(kept, item)
+        end
+      end
+      items = kept
+      index = #items == 1 and 1 or (delta < 0 and #items or 2)
+    end
     if #items == 0 then
       M.clear(bufnr)
       return
     end
     s.suggestion =
-      { row = row, col = col, prefix = line:sub(1, col), items = items, index = 1, tick = tick, win = win }
+      { row = row, col = col, prefix = line:sub(1, col), items = items, index = index, tick = tick, win = win }
     render(bufnr)
   end, bufnr)
   if ok then
@@ -543,7 +557,9 @@ function M.cycle(delta)
     render(bufnr)
     return
   end
-  M.request(bufnr, INVOKED)
+  local row, col = cursor()
+  local shown = suggestion and suggestion.row == row and suggestion.col == col and current_item(bufnr) or nil
+  M.request(bufnr, INVOKED, shown, delta)
 end
 
 --- Asks for a suggestion now (e.g. with auto_trigger off).
