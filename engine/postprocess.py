@@ -621,7 +621,7 @@ def replaced_closers(text: str, ctx: CompletionContext) -> int:
     cursor than those closers where the rest of the document does not close them (the rest of a nested block
     whose first line the user accepted: ``{"a": {▮}``)."""
     closers = _closers_after_cursor(ctx)
-    if not closers or "\n" not in text.strip("\n"):
+    if not closers:
         return 0
     open_stack = _open_brackets(ctx)
     own: list[str] = []
@@ -641,7 +641,7 @@ def replaced_closers(text: str, ctx: CompletionContext) -> int:
             closed += 1
             last_close = position
     if closed == 0 or "\n" not in text[:last_close]:
-        return 0
+        return 0  # a closer on the cursor's line: cut before it and inserted reads the same
     if closed > len(closers):
         # Only where what follows the closers leaves that many open: else the document gets one too many.
         rest = "\n".join(ctx.suffix[len(closers) :].split("\n")[:30])

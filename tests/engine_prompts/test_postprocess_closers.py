@@ -99,3 +99,11 @@ def test_closing_more_than_the_document_leaves_open_is_not_a_replacement() -> No
     assert replaced_closers("\n    'retries': 3,\n}\n)", context) == 0
     assert replaced_closers("\n    'retries': 3,\n}", context) == 1
     assert replaced_closers("\n    1,\n}\n}", DICT) == 0
+
+
+def test_the_closing_line_left_after_the_rest_was_accepted_replaces_the_brace() -> None:
+    # `function f() {▮}` answered early with '\n  return 1;' (accepted, the "}" now after it): the rest of
+    # the block typed ahead is the closing line alone.
+    context = ctx("function countDone(todos) {\n  return 1;", "}\n", "typescript")
+    assert replaced_closers("\n}", context) == 1
+    assert accepted("\n}", context) == "function countDone(todos) {\n  return 1;\n}\n"
