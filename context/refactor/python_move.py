@@ -127,11 +127,13 @@ def plan_python_move(
     moved_text = source.text[start:end].rstrip("\n") + "\n"
     src.replacements.append(TextReplacement(start, end, ""))
 
-    # What the moved code uses from its old module: its imports and sibling top-level names.
+    # What the moved code uses from its old module: its imports and sibling top-level names (its
+    # decorators' too: ``@abc.MutableMapping.register`` runs where it goes).
+    first_line = source.text.count("\n", 0, start)
     used = {
         ref.receiver.split(".")[0] if ref.receiver else ref.name
         for ref in src.facts.references
-        if definition.span.start_line <= ref.span.start_line <= definition.span.end_line
+        if first_line <= ref.span.start_line <= definition.span.end_line
     }
     used.discard(symbol)
     dst_known = {d.name for d in dst.facts.definitions if d.parent is None}
@@ -205,7 +207,7 @@ def plan_python_move(
     # The source still using the symbol (outside the moved definition) imports it from its new home.
     still_used = any(
         (ref.name == symbol and not ref.receiver)
-        and not (definition.span.start_line <= ref.span.start_line <= definition.span.end_line)
+        and not (first_line <= ref.span.start_line <= definition.span.end_line)
         for ref in src.facts.references
     )
     if still_used:

@@ -628,3 +628,18 @@ def test_a_facade_star_importing_the_source_keeps_the_moved_name(tmp_path: Path)
     after = _plan_on_index(tmp_path, files, "Symbol", package_peers=True)
     assert after["pkg/api.py"] == "from pkg.source import *  # noqa: F403\nfrom pkg.target import Symbol\n"
     assert _run_alone(_write_tree(tmp_path / "after", {**files, **after}), "dep_api") == before
+
+
+def test_move_brings_the_imports_its_decorators_use(tmp_path: Path) -> None:
+    # ``abc`` is used only on the decorator line: the target lacked the import (NameError on import).
+    files = {
+        **MODULE_USERS,
+        "pkg/source.py": (
+            "from collections import abc\n\n\n@abc.MutableMapping.register\nclass Cache:\n"
+            "    def size(self):\n        return 0\n"
+        ),
+        "dep_cache.py": "from pkg.source import Cache\n\nprint(Cache().size())\n",
+    }
+    after = _plan_on_index(tmp_path, files, "Cache")
+    assert after["pkg/target.py"].startswith("from collections import abc\n")
+    assert _run_alone(_write_tree(tmp_path / "after", {**files, **after}), "dep_cache") == "0\n"
