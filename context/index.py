@@ -25,7 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from roost.context.buffers import Buffer, BufferEdit
 from roost.context.codec import decode_resolutions, encode_resolutions
@@ -377,12 +377,18 @@ class WorkspaceIndex:
             if rel.startswith("../"):
                 continue
             rel_paths.add(rel)
+        ignore_files = {rel for rel in rel_paths if PurePosixPath(rel).name == ".gitignore"}
+        if ignore_files:
+            # Rules may have gone as well as come (a checkout): a filter with none of the old ones, and the
+            # folders they govern rescanned: what they now let in is read, what they keep out is dropped.
+            self._filter = WorkspaceFilter(self.root, self.options)
+            rel_paths |= {PurePosixPath(rel).parent.as_posix() for rel in ignore_files}
         # Ordered sets: a file can come both as itself and inside a rescanned directory.
         changed: dict[str, None] = {}
         gone: dict[str, None] = {}
         for rel in sorted(rel_paths):
-            absolute = self.root / rel
-            if _is_directory(absolute):
+            # os.path.isdir, not Path.is_dir: it says False instead of raising where a parent cannot be searched.
+            if os.path.isdir(self.root / rel):
                 directory_changed, directory_gone = self._directory_changes(rel)
                 changed.update(dict.fromkeys(directory_changed))
                 gone.update(dict.fromkeys(directory_gone))
@@ -785,14 +791,6 @@ class WorkspaceIndex:
     def is_secret(self, path: str | os.PathLike[str]) -> bool:
         """True for files never read for context (see :func:`roost.context.scanning.is_secret_path`)."""
         return self._filter.is_secret(self.rel_path(path))
-
-
-def _is_directory(path: Path) -> bool:
-    """``Path.is_dir`` that says False instead of raising when a parent cannot be searched (permissions)."""
-    try:
-        return path.is_dir()
-    except OSError:
-        return False
 
 
 def open_index(root: str | os.PathLike[str], options: IndexOptions | None = None) -> WorkspaceIndex:

@@ -9,6 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 from graph_dump import canonical_graph, differences, fresh_graph
 from index_support import make_index, write_files
 
@@ -96,3 +97,18 @@ def test_a_workspace_folder_deleted_and_made_again_is_watched_again(tmp_path):
         assert _converges(index, root) == []
         write_files(root, {"pkg/d.py": "def later():\n    return 3\n"})  # and later changes are heard
         assert _converges(index, root) == []
+
+
+@pytest.mark.parametrize("folder", ["", "sub/"], ids=["root", "nested"])
+def test_a_changed_gitignore_lets_in_what_it_no_longer_ignores(tmp_path, folder):
+    files = {f"{folder}.gitignore": "gen/\n", f"{folder}gen/g.py": "def generated():\n    return 1\n"}
+    root = write_files(tmp_path / "ws", {**files, f"{folder}old/o.py": "def old():\n    return 2\n"})
+    with make_index(root, tmp_path / "cache") as index:
+        index.index()
+        assert index.files() == [f"{folder}old/o.py"]
+        write_files(
+            root, {f"{folder}.gitignore": "old/\n"}
+        )  # a checkout of a branch that ignores other things
+        index.refresh_paths([root / f"{folder}.gitignore"])
+        assert index.files() == [f"{folder}gen/g.py"]
+        assert_like_a_fresh_index(index, root)
