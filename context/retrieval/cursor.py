@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from roost.context.facts import CLASS_LIKE_KINDS, Definition, FileFacts, SymbolKind, text_rows
 from roost.context.retrieval.aliases import through_local_alias
-from roost.context.retrieval.receivers import declared_receiver_types, imported_names, method_receiver_hints
+from roost.context.retrieval.receivers import declared_receiver_types, method_receiver_hints
 
 _FUNCTION_KINDS = frozenset({SymbolKind.FUNCTION, SymbolKind.METHOD, SymbolKind.CONSTRUCTOR})
 # JavaScript/TypeScript also write ``a?.b`` (optional chaining), ``a!.b`` (TypeScript's non-null assertion)
@@ -150,9 +150,8 @@ def analyse_cursor(facts: FileFacts, text: str, line: int, col: int, scan_lines:
     head = re.split(r"[.\[(]", context.receiver)[0] if context.receiver else None  # ``s`` of ``s[].x``
     if head is not None and function is not None:
         known = context.type_hints  # ``c`` bound to ``cmd.Commands()[]`` is typed through ``cmd``'s type
-        at, imported = (line, context.byte_col), imported_names(facts)
         known.update(
-            declared_receiver_types(facts.path, lines, context.functions, head, *at, known, imported)
+            declared_receiver_types(facts.path, lines, context.functions, head, line, context.byte_col, known)
         )
     cls = context.cls
     if cls is not None:

@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from roost.context.facts import Definition, FileFacts, SymbolKind
 from roost.context.graph import SymbolLocation
@@ -102,20 +102,6 @@ def _closed(typed: str) -> str:
     return typed + "_" + "".join(reversed(open_brackets))
 
 
-def imported_names(facts: FileFacts) -> set[str]:
-    """The names a file's imports bind (``cobra`` of ``cobra.Command``): a local rarely hides one, so they
-    are not looked up as locals (a function's own top-level name is: ``let windows`` in ``function
-    windows()``)."""
-    language = language_for_path(facts.path)
-    names: set[str] = set()
-    for imp in facts.imports:
-        names.update(n.local_name for n in imp.names)
-        bound = language.bound_name(imp) if language is not None and not imp.names else None
-        if bound:
-            names.add(bound)
-    return names
-
-
 def declared_receiver_types(
     path: str,
     lines: Sequence[str],
@@ -124,18 +110,16 @@ def declared_receiver_types(
     line: int,
     byte_col: int,
     known: Mapping[str, str],
-    imported: Collection[str] = (),
 ) -> dict[str, str]:
     """:func:`declared_receiver_type` of ``head`` unless ``known`` (the hints found so far) types it, and of
     each local its type expression starts from in turn: ``c`` bound to ``cmd.Commands()[]`` needs ``cmd``'s,
     ``parent`` hinted ``cmd.Parent`` (``parent := cmd.Parent()``) too. ``functions`` are those around the
     cursor, innermost first: a closure's name may be bound by the function around it (a callback's
-    parameter used in a named arrow function inside it); the two innermost are asked. Names
-    ``imported`` are not asked (a package, an imported class)."""
+    parameter used in a named arrow function inside it); the two innermost are asked."""
     found: dict[str, str] = {}
     name, seen = head, set()
     for _ in range(_MAX_BOUND_HOPS):
-        if name in seen or (name in imported and name not in known):
+        if name in seen:
             break
         seen.add(name)
         expression = known.get(name) or found.get(name)
