@@ -123,6 +123,11 @@ def plan_python_move(
         raise RefactorError(f"no top-level definition named {symbol!r} in {source.path}")
     if any(d.name == symbol and d.parent is None for d in dst.facts.definitions):
         raise RefactorError(f"{target.path} already defines {symbol!r}")
+    from_source = {id(imp) for imp in _imports_of_source(dst, source.path, resolve)}
+    for imp in dst.facts.imports:
+        if id(imp) not in from_source and symbol in local_names(imp):
+            # The moved definition would shadow it: the target's own uses would call the moved code.
+            raise RefactorError(f"{target.path} already imports another {symbol!r} (from {imp.module})")
     start, end = _definition_lines(source.text, definition)
     moved_text = source.text[start:end].rstrip("\n") + "\n"
     src.replacements.append(TextReplacement(start, end, ""))

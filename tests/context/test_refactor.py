@@ -643,3 +643,16 @@ def test_move_brings_the_imports_its_decorators_use(tmp_path: Path) -> None:
     after = _plan_on_index(tmp_path, files, "Cache")
     assert after["pkg/target.py"].startswith("from collections import abc\n")
     assert _run_alone(_write_tree(tmp_path / "after", {**files, **after}), "dep_cache") == "0\n"
+
+
+def test_move_refuses_a_target_importing_another_thing_of_that_name(tmp_path: Path) -> None:
+    # target.py's own other() is the one from pkg.inner2: a moved def other() would silently replace it.
+    files = {
+        **MODULE_USERS,
+        "pkg/inner2.py": "def other():\n    return 2\n",
+        "pkg/target.py": "from pkg.inner2 import other\n\nVALUE = other()\n",
+    }
+    with pytest.raises(
+        RefactorError, match=r"pkg/target.py already imports another 'other' \(from pkg.inner2\)"
+    ):
+        _plan_on_index(tmp_path, files, "other")
