@@ -162,10 +162,11 @@ class WorkspaceIndex:
             return
         self._closed = True
         self.stop_watching()
-        if self._thread is not None and self._thread is not threading.current_thread():
+        on_index_thread = self._thread is threading.current_thread()
+        if self._thread is not None and not on_index_thread:
             self._thread.join()
             self.stop_watching()  # one the index thread may have started meanwhile
-        self._closer.shutdown(wait=True)
+        self._closer.shutdown(wait=not on_index_thread)  # deferred closes wait for the index thread
         if self._store is not None:
             self._store.close()
 

@@ -90,3 +90,19 @@ def test_a_deleted_working_directory_does_not_stop_parsing(tmp_path: Path, monke
     with make_index(root, tmp_path / "cache", workers=2) as index:
         index.start().result(timeout=120)  # from a thread, as in the server: the pool's fork server
         assert len(index.files()) == len(files)
+
+
+def test_closing_the_index_from_its_own_thread_with_a_closed_buffer_pending(tmp_path: Path) -> None:
+    root = write_files(tmp_path / "ws", {"a.py": "def on_disk():\n    return 1\n", "b.py": "import a\n"})
+    index = make_index(root, tmp_path / "cache")
+    index.set_buffer("a.py", "def typed():\n    return 2\n")
+
+    def close_everything_at_parsing(update: IndexProgress) -> None:
+        if update.phase == "parsing" and not index.ready:
+            index.close_buffer("a.py")  # deferred: the index thread holds the index
+            index.close()  # a listener on the index thread: must not wait for what waits for this thread
+
+    future = index.start(progress=close_everything_at_parsing)
+    done = threading.Event()
+    future.add_done_callback(lambda _future: done.set())
+    assert done.wait(HANG_S), "close() on the index thread waited for the index thread"
