@@ -132,6 +132,9 @@ class _Planner:
             raise RefactorError(f"no top-level definition named {symbol!r} in {src_path}")
         if _top_level(dst_facts, symbol) is not None:
             raise RefactorError(f"{dst_path} already defines {symbol!r}")
+        for imp in dst_facts.imports:
+            if symbol in local_names(imp) and not _module_of(self.resolve, dst_path, imp, src_path):
+                raise RefactorError(f"{dst_path} already imports another {symbol!r} (from {imp.module})")
 
         # The source with the symbol exported; what the declaration uses, read before it is cut.
         src_text = _checked(

@@ -504,3 +504,14 @@ def test_a_function_merged_with_an_interface_is_one_import_source(tmp_path, open
     found = [(loc.path, loc.definition) for loc in index.find_symbols("make") if loc.definition is not None]
     assert len(found) == 2
     assert import_sources("src/use.ts", "make", found, index.file_facts) == [("src/core.ts", "make")]
+
+
+def test_move_refuses_a_target_importing_another_thing_of_that_name(tmp_path, open_index) -> None:
+    # The moved declaration next to an import of the same name: tsc's "Import declaration conflicts".
+    files = {
+        "src/util.ts": "export function pick(x: number): number {\n  return x;\n}\n",
+        "src/other.ts": "export function pick(x: string): string {\n  return x;\n}\n",
+        "src/json.ts": 'import { pick } from "./other";\n\nexport const K = pick("a");\n',
+    }
+    with pytest.raises(RefactorError, match=r"src/json.ts already imports another 'pick' \(from ./other\)"):
+        move_between_modules(tmp_path, open_index, files, "pick", "src/util.ts", "src/json.ts")
