@@ -422,7 +422,10 @@ class _Planner:
         sep = language.member_separator
         facts = _facts(path, text)
         uses = [r for r in facts.references if r.name == symbol and r.receiver]
-        uses += language.qualified_uses_missed(path, text, symbol)
+        missed = language.qualified_uses_missed(path, text, symbol)
+        uses += missed
+        type_positions = {(use.span.start_line, use.span.start_col) for use in missed}  # TS: types only
+        value_uses = False
         if not uses:
             return text
         bindings = self._source_bindings(path, facts, text)
@@ -451,6 +454,7 @@ class _Planner:
             if bare or full is None:
                 replacements.append((start, name_start, ""))
                 namespace_uses = namespace_uses or full is None
+                value_uses = value_uses or (use.span.start_line, use.span.start_col) not in type_positions
             else:
                 new_module = language.sibling_module(full, self.source.path, self.target.path)
                 if new_module is None:
@@ -467,7 +471,12 @@ class _Planner:
                 language.import_specifier(path, text, self.target.path, self.exists), language, "imports"
             )
             text = _checked(
-                language.with_import_names(path, text, module, [ImportedName(symbol)]), language, "imports"
+                # Used as a type only: a type-only import, which ``verbatimModuleSyntax`` requires.
+                language.with_import_names(
+                    path, text, module, [ImportedName(symbol)], None if value_uses else "import type {}"
+                ),
+                language,
+                "imports",
             )
         return text
 

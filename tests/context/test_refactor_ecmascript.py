@@ -436,7 +436,8 @@ def test_move_into_a_file_that_imported_it_dynamically(tmp_path, open_index) -> 
 
 def test_move_rewrites_types_written_through_a_namespace_import(tmp_path, open_index) -> None:
     # ``util.JSONType`` in a type is a nested type identifier: the file's references give it without
-    # ``util``, so the namespace uses were left pointing at a module that no longer has the type.
+    # ``util``, so the namespace uses were left pointing at a module that no longer has the type. Used as a
+    # type only, it comes in by a type-only import (``verbatimModuleSyntax`` refuses a plain one).
     files = {
         "src/util.ts": "export type JSONType = string | number;\nexport const one: JSONType = 1;\n",
         "src/json.ts": "export const K = 1;\n",
@@ -448,7 +449,7 @@ def test_move_rewrites_types_written_through_a_namespace_import(tmp_path, open_i
     }
     moved, _ = move_between_modules(tmp_path, open_index, files, "JSONType", "src/util.ts", "src/json.ts")
     assert moved["src/use.ts"] == (
-        'import * as util from "./util";\nimport { JSONType } from "./json";\n\n'
+        'import * as util from "./util";\nimport type { JSONType } from "./json";\n\n'
         "export interface Box {\n  value: JSONType;\n  list: Array<JSONType>;\n}\n"
         "export const two: JSONType = util.one;\n"
     )
@@ -476,11 +477,11 @@ def test_move_rewrites_uses_through_a_barrels_namespace_of_the_source(tmp_path, 
         tmp_path, open_index, BARREL, "JSONType", "src/core/util.ts", "src/core/json.ts"
     )
     assert moved["src/named.ts"] == (
-        'import { util } from "./core/index";\nimport { JSONType } from "./core/json";\n\n'
+        'import { util } from "./core/index";\nimport type { JSONType } from "./core/json";\n\n'
         "export const j: JSONType = 1;\nexport const s = util.join([]);\n"
     )
     assert moved["src/star.ts"] == (
-        'import * as core from "./core/index";\nimport { JSONType } from "./core/json";\n\n'
+        'import * as core from "./core/index";\nimport type { JSONType } from "./core/json";\n\n'
         "export const k: JSONType = 2;\n"
     )
 
