@@ -1,9 +1,11 @@
 """Secrets in text, for every language: scanning suggestions, redacting prompts, known workspace values.
 
 Three kinds of evidence:
-- well-known credential formats (private-key blocks, AWS, GitHub, GitLab, Slack, Google, Stripe, OpenAI-like,
-  Anthropic, Hugging Face, SendGrid, npm, Twilio tokens, JWTs, URLs with an embedded password);
-- a high-entropy literal assigned to a name that says it is a password, secret, token or key;
+- well-known credential formats (private-key blocks and their base64 bodies, AWS, GitHub, GitLab, Slack,
+  Google, Stripe, OpenAI-like, Anthropic, Hugging Face, SendGrid, npm, Twilio, PyPI tokens, Azure keys and
+  signatures, Discord webhooks, JWTs, URLs with an embedded password);
+- a high-entropy literal assigned to a name that says it is a password, secret, token or key (typed or
+  not), or named so by another notation (a connection string, ``.netrc``, XML, an ``Authorization`` header);
 - a value the caller knows to be a secret of this workspace (see :func:`collect_workspace_secrets`).
 
 Nothing here imports bandit or knows about Python; the module is pure text processing so that retrieval can
@@ -58,7 +60,8 @@ TOKEN_RULES: tuple[_TokenRule, ...] = (
         "secret:private-key",
         "private key block",
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:(?:\s|\\n|\\r)+(?:[A-Za-z-]+:[^\n]*(?:\s|\\n)+)*[A-Za-z0-9+/=]{16,}[\s\S]*?"
+        # The body may follow as concatenated string literals: ``"…-----\n"``, newline, ``"MIIE…\n"``.
+        r"(?:(?:\s|\\n|\\r|[\"'`+,])+(?:[A-Za-z-]+:[^\n]*(?:\s|\\n)+)*[A-Za-z0-9+/=]{16,}[\s\S]*?"
         r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)|[\s\"']*\Z)",
     ),
     _rule(
@@ -88,6 +91,30 @@ TOKEN_RULES: tuple[_TokenRule, ...] = (
     _rule("secret:sendgrid-key", "SendGrid API key", r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}"),
     _rule("secret:npm-token", "npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
     _rule("secret:twilio-key", "Twilio API key", r"\bSK[0-9a-f]{32}\b", Level.MEDIUM),
+    # A key block's body without its BEGIN line (split off, or one line of it): the DER encodings of RSA,
+    # PKCS#8, EC and OpenSSH private keys begin the same way in base64. Public keys and certificates begin
+    # otherwise (``MIIBIjANBg``, ``MIIDdzCCA``).
+    _rule(
+        "secret:private-key-body",
+        "private key (base64 body)",
+        # Not inside a longer base64 run, but after a ``\n`` escape: ``"-----\nMIIE…"``.
+        r"(?:(?<=\\n)|(?<![A-Za-z0-9+/]))"
+        r"(?:MII[A-Za-z0-9+/]{1,3}IBA(?:AKC|DAN)|MHcCAQEE|MIGHAgEAMBMG|b3BlbnNzaC1rZXktdjE)[A-Za-z0-9+/]{16,}={0,2}",
+    ),
+    _rule(
+        "secret:azure-key",
+        "Azure account or shared access key",
+        r"(?:Account|Access)Key=(?P<value>[A-Za-z0-9+/]{20,}={0,2})",
+    ),
+    _rule("secret:azure-sas", "Azure shared access signature", r"[?&]sig=(?P<value>[A-Za-z0-9%+/=]{20,})"),
+    _rule("secret:pypi-token", "PyPI API token", r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{16,}"),
+    _rule(
+        "secret:discord-webhook",
+        "Discord webhook URL",
+        r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_\-]{40,}",
+    ),
+    # .npmrc: ``//registry.npmjs.org/:_authToken=…`` (any registry's token, a UUID as often as ``npm_…``).
+    _rule("secret:npm-auth", "npm registry credential", r":_(?:authToken|password)=(?P<value>[^\s'\"]{16,})"),
     _rule(
         "secret:jwt",
         "JSON Web Token",
@@ -97,7 +124,7 @@ TOKEN_RULES: tuple[_TokenRule, ...] = (
 )
 
 # scheme://user:password@host — the password group is the secret.
-_URL_PASSWORD = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@'\"]+:(?P<value>[^\s@/'\"]{6,})@[^\s'\"]+")
+_URL_PASSWORD = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@'\"]*:(?P<value>[^\s@/'\"]{6,})@[^\s'\"]+")
 
 _SECRET_NAME = (
     r"[A-Za-z0-9_.\-]*?(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|"
@@ -109,14 +136,33 @@ _SECRET_NAME = (
 # NAME = "value", NAME: "value", "NAME": "value", NAME := "value", name="value" (keyword argument). Not
 # comparisons: ``token == "#bygroup"`` is a lexer, not a leak.
 _QUOTED_ASSIGNMENT = re.compile(
-    r"(?i)(?P<name>['\"]?\b" + _SECRET_NAME + r"['\"]?)\s*(?::=|=|:|=>)\s*"
-    r"(?:[rbuRBU]{0,2}|@)(?P<quote>['\"`])(?P<value>[^'\"`\n]{8,})(?P=quote)"
+    r"(?i)(?P<name>['\"]?\b" + _SECRET_NAME + r"['\"]?)"
+    # A declared type: ``password: str = "…"`` (a parameter's default too), ``api_key: &str``, Go's
+    # ``var password string = "…"``.
+    r"(?:\s*:\s*&?[A-Za-z_][\w.\[\], |']*?|[ \t]+[A-Za-z_][\w.]*)?"
+    r"\s*(?::=|=|:|=>)\s*"
+    r"(?:[rbuRBU]{0,2}|@)(?P<quote>'''|\"\"\"|['\"`])(?P<value>[^'\"`\n]{8,})(?P=quote)"
 )
 # .env style: NAME=value at the start of a line, unquoted.
 _BARE_ASSIGNMENT = re.compile(
     r"(?im)^[ \t]*(?:export[ \t]+)?(?P<name>" + _SECRET_NAME + r")[ \t]*[=:][ \t]*"
     # Unquoted: a raw token as in .env files, not an expression (no calls, indexing or operators).
-    r"(?P<value>[^\s'\"#()\[\]{}<>=,;]{8,})[ \t]*$"
+    r"(?P<value>[^\s'\"#()\[\]{}<>=,;]{8,})[ \t]*(?:[ \t]#.*)?$"
+)
+# Values that other notations name: a connection string's ``Password=…;``, ``.netrc``'s ``machine h login u
+# password …``, XML's ``<password>…</password>``, an ``Authorization: Bearer …`` header's credentials.
+_NAMED_VALUES = (
+    re.compile(
+        r"\b(?P<name>[Pp]assword|PASSWORD|[Pp]wd|PWD)=(?P<value>[^;'\"\s(){}\[\]<>,]{8,})(?=[;'\"\s]|$)"
+    ),
+    re.compile(
+        r"\b(?:machine|login|default)[ \t\n]+\S+[ \t\n]+(?P<name>password|passwd)[ \t]+"
+        r"(?P<value>[^\s'\"]{8,})"
+    ),
+    re.compile(
+        r"(?i)<(?P<name>[\w.:\-]*(?:password|passwd|secret|token|api_?key)[\w.\-]*)>(?P<value>[^<\s]{8,})</"
+    ),
+    re.compile(r"(?P<name>Bearer|Basic) +(?P<value>[A-Za-z0-9\-._~+/]{16,}={0,2})(?![A-Za-z0-9\-._~+/=])"),
 )
 
 _SECRET_WORD = re.compile(r"(?i)pass(?:word|wd)|secret|token|credential|api[_\-]?key")
@@ -181,12 +227,14 @@ def _iter_hits(text: str) -> Iterator[SecretHit]:
         for match in rule.pattern.finditer(text):
             if "EXAMPLE" in match.group(0):
                 continue  # documentation keys such as AWS's AKIAIOSFODNN7EXAMPLE
+            # A rule may name the secret with a ``value`` group; the rest of its match is context.
+            start, end = match.span("value") if "value" in rule.pattern.groupindex else match.span()
             yield SecretHit(
                 rule_id=rule.rule_id,
                 message=f"{rule.description} in the suggestion",
-                line=_line_of(text, match.start()),
-                start=match.start(),
-                end=match.end(),
+                line=_line_of(text, start),
+                start=start,
+                end=end,
                 confidence=rule.confidence,
             )
     for match in _URL_PASSWORD.finditer(text):
@@ -201,7 +249,7 @@ def _iter_hits(text: str) -> Iterator[SecretHit]:
             end=match.end("value"),
             confidence=Level.MEDIUM,
         )
-    for pattern in (_QUOTED_ASSIGNMENT, _BARE_ASSIGNMENT):
+    for pattern in (_QUOTED_ASSIGNMENT, _BARE_ASSIGNMENT, *_NAMED_VALUES):
         for match in pattern.finditer(text):
             value = match.group("value")
             if not _is_secret_literal(value):
