@@ -18,6 +18,8 @@ log = logging.getLogger("roost.context.index")
 
 # How often a watcher whose workspace folder was deleted looks for it to be back.
 _ROOT_POLL_S = 0.5
+# How often the workspace is rescanned where it cannot be watched (inotify's limits reached).
+RESCAN_S = 10.0
 
 
 class _Collector(FileSystemEventHandler):
@@ -59,11 +61,23 @@ class DiskWatcher:
         self._observer = Observer()
         self._thread = threading.Thread(target=self._run, name="roost-index-watch", daemon=True)
         self.batches_applied = 0
+        self.rescanning = False  # True where the tree cannot be watched: it is rescanned every RESCAN_S
 
     def start(self) -> None:
-        self._observer.schedule(_Collector(self), str(self.root), recursive=True)
+        self._schedule()
         self._observer.start()
         self._thread.start()
+
+    def _schedule(self) -> None:
+        try:
+            self._observer.schedule(_Collector(self), str(self.root), recursive=True)
+            self.rescanning = False
+        except OSError as error:
+            # inotify's limits (fs.inotify.max_user_watches, max_user_instances) reached: without this, no
+            # change on disk would reach the index again. A rescan reads only what changed.
+            log.warning("cannot watch %s (%s); rescanning it every %g s instead", self.root, error, RESCAN_S)
+            self._observer.unschedule_all()
+            self.rescanning = True
 
     def _watch_lost(self) -> bool:
         """The workspace folder is gone, or was deleted and made again (``rm -rf`` and a fresh clone): its
@@ -83,7 +97,7 @@ class DiskWatcher:
                 return
         try:
             self._observer.unschedule_all()
-            self._observer.schedule(_Collector(self), str(self.root), recursive=True)
+            self._schedule()
             self._apply([str(self.root)])  # after the watch is set up: nothing falls in between
         except Exception:
             log.exception("watching %s again failed", self.root)
@@ -113,7 +127,9 @@ class DiskWatcher:
         while True:
             with self._condition:
                 while not self._pending and not self._stopping:
-                    self._condition.wait()
+                    if not self._condition.wait(RESCAN_S if self.rescanning else None):
+                        self._first_at = self._last_at = time.monotonic()
+                        self._pending.add(str(self.root))  # not watched: the whole tree is rescanned
                 if self._stopping:
                     return
                 # Wait for a quiet period, but never longer than max_delay after the first event.

@@ -4,6 +4,7 @@ and with a warm restart that reuses the store and gives that graph again."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import time
@@ -12,6 +13,9 @@ from pathlib import Path
 import pytest
 from graph_dump import canonical_graph, differences, fresh_graph
 from index_support import make_index, write_files
+from watchdog.observers.api import BaseObserver
+
+from roost.context import watching
 
 # A file name with bytes that are not UTF-8 (Linux allows any byte but / and NUL in a name).
 NOT_UTF8_NAME = os.fsdecode(b"caf\xe9_\xff.py")
@@ -112,3 +116,19 @@ def test_a_changed_gitignore_lets_in_what_it_no_longer_ignores(tmp_path, folder)
         index.refresh_paths([root / f"{folder}.gitignore"])
         assert index.files() == [f"{folder}gen/g.py"]
         assert_like_a_fresh_index(index, root)
+
+
+def test_a_tree_past_inotifys_limits_is_rescanned_instead(tmp_path, monkeypatch, caplog):
+    def limit_reached(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(BaseObserver, "schedule", limit_reached)
+    monkeypatch.setattr(watching, "RESCAN_S", 0.1)
+    root = write_files(tmp_path / "ws", {"a.py": "def a():\n    return 1\n"})
+    with make_index(root, tmp_path / "cache", watch_debounce_s=0.05, watch_max_delay_s=0.2) as index:
+        index.index()
+        index.watch()
+        write_files(root, {"b.py": "import a\n\ndef b():\n    return 2\n"})
+        (root / "a.py").unlink()
+        assert _converges(index, root) == []
+    assert any("rescanning it every" in record.getMessage() for record in caplog.records)
