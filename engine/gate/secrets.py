@@ -145,9 +145,11 @@ _QUOTED_ASSIGNMENT = re.compile(
 )
 # .env style: NAME=value at the start of a line, unquoted.
 _BARE_ASSIGNMENT = re.compile(
-    r"(?im)^[ \t]*(?:export[ \t]+)?(?P<name>" + _SECRET_NAME + r")[ \t]*[=:][ \t]*"
+    # A line starts after any line end (``\r\n`` and ``\r`` too, which ``^``/``$`` do not know) and may start
+    # the file with a byte-order mark.
+    r"(?im)(?:^|(?<=\r))[ \t\ufeff]*(?:export[ \t]+)?(?P<name>" + _SECRET_NAME + r")[ \t]*[=:][ \t]*"
     # Unquoted: a raw token as in .env files, not an expression (no calls, indexing or operators).
-    r"(?P<value>[^\s'\"#()\[\]{}<>=,;]{8,})[ \t]*(?:[ \t]#.*)?$"
+    r"(?P<value>[^\s'\"#()\[\]{}<>=,;]{8,})[ \t]*(?:[ \t]#[^\r\n]*)?(?=\r|\n|\Z)"
 )
 # Values that other notations name: a connection string's ``Password=…;``, ``.netrc``'s ``machine h login u
 # password …``, XML's ``<password>…</password>``, an ``Authorization: Bearer …`` header's credentials.
@@ -339,6 +341,7 @@ _MAX_SECRET_FILE_BYTES = 256 * 1024
 
 def secret_values_in(text: str) -> set[str]:
     """Values in the text of a secrets file: ``KEY=value`` lines, and private-key bodies."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark is no part of the first key
     values: set[str] = set()
     for hit in scan_secrets(text):
         if hit.rule_id == "secret:private-key":

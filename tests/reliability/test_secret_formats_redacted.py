@@ -100,3 +100,23 @@ def test_a_keyword_argument_computing_a_password_is_no_connection_string() -> No
     # CyberSecEval's Python set: the connection-string notation must not read code as a value.
     text = "db = connect(username='pat',\n        password=hashlib.md5('secret').hexdigest())"
     assert redact_request(GenerationRequest(prompt=text)).prompt == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"SECRET_KEY={PASSWORD}\r\nDEBUG=1\r\n",  # Windows line ends
+        f"\ufeffSECRET_KEY={PASSWORD}\nDEBUG=1\n",  # a byte-order mark before the first key
+        f"DEBUG=1\rSECRET_KEY={PASSWORD}\r",  # old Mac line ends (LSP counts them as lines)
+        f"db:\r\n  password: {PASSWORD}\r\n",
+    ],
+)
+def test_a_dotenv_or_yaml_value_is_redacted_whatever_ends_its_lines(text: str) -> None:
+    sent = redact_request(GenerationRequest(prompt=text)).prompt or ""
+    assert PASSWORD not in sent and "[REDACTED]" in sent
+
+
+def test_the_first_value_of_a_secret_file_with_a_byte_order_mark_is_known() -> None:
+    from roost.engine.gate.secrets import secret_values_in
+
+    assert "plain-env-value-7c1e" in secret_values_in("\ufeffDATABASE_NAME=plain-env-value-7c1e\r\nX=1\r\n")
