@@ -23,7 +23,7 @@ import posixpath
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from roost.context.facts import Definition, FileFacts, Import, ImportedName, Span
+from roost.context.facts import Definition, FileFacts, Import, ImportedName, Span, SymbolKind
 from roost.context.languages import language_for_path
 from roost.context.languages.base import LanguageSupport
 from roost.context.parsing import parse_facts
@@ -119,6 +119,7 @@ class _Planner:
         self.notes: list[str] = []
         # JS/TS barrels re-exporting the source as a namespace (``export * as util``) → those names.
         self.namespaces: dict[str, set[str]] = {}
+        self.type_only: set[str] = set()  # top-level names of the source that are TypeScript types
 
     # -- the source and the target ------------------------------------------------------------------
 
@@ -164,6 +165,12 @@ class _Planner:
             for d in src_facts.definitions
             if d.parent is None and d.name in used and d.name not in moved_names
         )
+        # TypeScript types and interfaces come in by ``import type`` (``verbatimModuleSyntax`` needs it).
+        self.type_only = {
+            d.name
+            for d in src_facts.definitions
+            if d.parent is None and d.kind in (SymbolKind.TYPE, SymbolKind.INTERFACE) and sep == "."
+        }
         needed_imports = self._needed_imports(src_facts, src_text, used)
         moved_text = "\n".join(src_text[start:end].rstrip("\n") + "\n" for start, end in ranges)
 
@@ -195,7 +202,9 @@ class _Planner:
                 "writing imports",
             )
             src_text = _checked(
-                language.with_import_names(src_path, src_text, module, [ImportedName(symbol)]),
+                language.with_import_names(
+                    src_path, src_text, module, [ImportedName(symbol)], self._like(symbol in self.type_only)
+                ),
                 language,
                 "writing imports",
             )
@@ -327,12 +336,20 @@ class _Planner:
             module = _checked(
                 language.import_specifier(path, text, self.source.path, self.exists), language, "imports"
             )
-            text = _checked(
-                language.with_import_names(path, text, module, [ImportedName(n) for n in siblings]),
-                language,
-                "imports",
-            )
+            for type_only in (False, True):
+                names = [ImportedName(n) for n in siblings if (n in self.type_only) == type_only]
+                if names:
+                    text = _checked(
+                        language.with_import_names(path, text, module, names, self._like(type_only)),
+                        language,
+                        "imports",
+                    )
         return text
+
+    @staticmethod
+    def _like(type_only: bool) -> str | None:
+        """The statement a new import is written like: ``import type`` for names used only as types."""
+        return "import type {}" if type_only else None
 
     # -- dependents ---------------------------------------------------------------------------------------
 
@@ -473,7 +490,11 @@ class _Planner:
             text = _checked(
                 # Used as a type only: a type-only import, which ``verbatimModuleSyntax`` requires.
                 language.with_import_names(
-                    path, text, module, [ImportedName(symbol)], None if value_uses else "import type {}"
+                    path,
+                    text,
+                    module,
+                    [ImportedName(symbol)],
+                    self._like(symbol in self.type_only or not value_uses),
                 ),
                 language,
                 "imports",
