@@ -8,7 +8,7 @@ import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from roost.context.facts import Definition, FileFacts, Import, ImportedName, Span
+from roost.context.facts import Definition, FileFacts, Import, ImportedName, Span, SymbolKind
 from roost.context.languages import language_for_path
 from roost.context.parsing import parse_facts
 
@@ -103,11 +103,13 @@ def add_import(
     from_path: str,
     exists: Callable[[str], bool],
     export_name: str | None = None,
+    type_only: bool = False,
 ) -> TextReplacement:
     """The replacement that makes ``path`` (current ``text``) import ``name`` from the workspace file
     ``from_path`` (which exports it as ``export_name``: ``"default"`` for a default export): in the file's
     own style, merged into an import of that module when the language does that, else relative when the
-    file already uses relative imports, placed where the language puts new imports."""
+    file already uses relative imports, placed where the language puts new imports. ``type_only``: a
+    TypeScript type, imported by ``import type``."""
     language = language_for_path(path)
     if language is None:
         raise RefactorError(f"{path}: no language module handles this file")
@@ -115,7 +117,8 @@ def add_import(
     if module_name is not None:
         imported = ImportedName("default", name) if export_name == "default" else ImportedName(name)
         try:
-            new_text = language.with_import_names(path, text, module_name, [imported])
+            like = "import type {}" if type_only else None  # the statement the new import is written like
+            new_text = language.with_import_names(path, text, module_name, [imported], like)
         except ValueError as error:
             raise RefactorError(f"{path}: {error}") from error
         if new_text is None or new_text == text:
@@ -156,6 +159,19 @@ def replacements_between(old: str, new: str) -> list[TextReplacement]:
         for tag, i1, i2, j1, j2 in matcher.get_opcodes()
         if tag != "equal"
     ]
+
+
+def is_type_only(importer: str, source: str, found: Sequence[tuple[str, Definition]]) -> bool:
+    """Whether what ``importer`` (TypeScript) imports from ``source`` under its name is only types and
+    interfaces (``found``: the top-level definitions of the name), so ``import type`` brings it."""
+    language = language_for_path(importer)
+    kinds = {d.kind for path, d in found if path == source and d.parent is None}
+    return (
+        language is not None
+        and language.name == "typescript"
+        and bool(kinds)
+        and kinds <= {SymbolKind.TYPE, SymbolKind.INTERFACE}
+    )
 
 
 def import_sources(

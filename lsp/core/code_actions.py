@@ -24,6 +24,7 @@ from roost.context.refactor.imports import (
     RefactorError,
     add_import,
     import_sources,
+    is_type_only,
     unimported_names,
     writes_imports,
 )
@@ -380,6 +381,7 @@ class CodeActions:
                     action.source,
                     self.documents.on_disk,
                     action.export or action.name,
+                    type_only=self._imports_a_type(action),
                 )
         except RefactorError as error:
             raise EditError(str(error)) from error
@@ -391,6 +393,13 @@ class CodeActions:
         )
         self._verify_all([edit])
         return edit
+
+    def _imports_a_type(self, action: AddImport) -> bool:
+        """Whether the name is only TypeScript types there (``import type``, as verbatimModuleSyntax needs)."""
+        index = self.services.index_service
+        return index is not None and is_type_only(
+            action.path, action.source, index.find_definitions(action.name)
+        )
 
     async def _model_edits(self, action: ModelAction) -> ResolvedAction:
         refusal = self.prompt_refusal(action.path)

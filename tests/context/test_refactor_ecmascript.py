@@ -18,6 +18,7 @@ from roost.context.refactor.imports import (
     RefactorError,
     add_import,
     import_sources,
+    is_type_only,
     replacements_between,
     unimported_names,
     writes_imports,
@@ -516,3 +517,27 @@ def test_move_refuses_a_target_importing_another_thing_of_that_name(tmp_path, op
     }
     with pytest.raises(RefactorError, match=r"src/json.ts already imports another 'pick' \(from ./other\)"):
         move_between_modules(tmp_path, open_index, files, "pick", "src/util.ts", "src/json.ts")
+
+
+def test_a_missing_type_is_imported_type_only(tmp_path, open_index) -> None:
+    # ``verbatimModuleSyntax`` refuses a plain import of a type (TS1484).
+    files = {
+        "src/shapes.ts": (
+            "export interface Shape {\n  area: number;\n}\nexport type Id = string;\n"
+            "export interface make {\n  tag: string;\n}\nexport function make(): make {\n  return { tag: '' };\n}\n"
+        ),
+        "src/use.ts": "export const s: Shape = { area: 1 };\n",
+    }
+    index = open_index(write_files(tmp_path / "w", files))
+
+    def found(name: str) -> list:
+        return [(loc.path, loc.definition) for loc in index.find_symbols(name) if loc.definition is not None]
+
+    assert is_type_only("src/use.ts", "src/shapes.ts", found("Shape"))
+    assert is_type_only("src/use.ts", "src/shapes.ts", found("Id"))
+    assert not is_type_only("src/use.ts", "src/shapes.ts", found("make"))  # a function too: a value
+    assert not is_type_only("src/use.js", "src/shapes.ts", found("Shape"))
+    insertion = add_import(
+        "src/use.ts", files["src/use.ts"], "Shape", "src/shapes.ts", files.__contains__, type_only=True
+    )
+    assert insertion.new_text.startswith('import type { Shape } from "./shapes";\n')
