@@ -174,7 +174,7 @@ _REFERENCE_NAME = re.compile(
     r"column|env|var|header|param|type|kind|mode|id|format|regex|pattern|length|hash)$"
 )
 _PLACEHOLDER = re.compile(
-    r"(?i)^(?:x+|\*+|\.+|-+|<[^>]*>|\{\{?[^}]*\}\}?|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%\(?[a-z_]*\)?s|"
+    r"(?i)^(?:x+|\*+|\.+|-+|<[^>]*>|\[[A-Za-z_]*\]|\{\{?[^}]*\}\}?|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%\(?[a-z_]*\)?s|"
     r".*(?:changeme|change_me|change-me|example|placeholder|your[_\-]?|dummy|redacted|replace[_\-]?me|"
     r"xxxx|test[_\-]?(?:key|token|secret|password)|fake|sample|todo).*|"
     # Words people use as stand-ins: "http://joe:password@proxy", "User:Pass@host".

@@ -120,3 +120,9 @@ def test_the_first_value_of_a_secret_file_with_a_byte_order_mark_is_known() -> N
     from roost.engine.gate.secrets import secret_values_in
 
     assert "plain-env-value-7c1e" in secret_values_in("\ufeffDATABASE_NAME=plain-env-value-7c1e\r\nX=1\r\n")
+
+
+def test_a_typed_special_token_is_no_secret() -> None:
+    # Met in transformers' tokenizers once typed values were scanned.
+    text = 'question_token: str = "[QUESTION]",'
+    assert redact_request(GenerationRequest(prompt=text)).prompt == text
