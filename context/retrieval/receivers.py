@@ -60,8 +60,8 @@ def declared_receiver_type(
 ) -> str | None:
     """The type ``name`` is declared with as a parameter or local of ``function`` (the innermost function
     around the cursor at ``line``, ``byte_col`` of the buffer ``lines``), as written (``cobra.Command``), else
-    what it is bound to there (the language's ``bound_value``: ``cmd.Commands()[]``); None when neither.
-    Only the function's lines are parsed (a whole file costs ~15-30 ms, a function well under 1 ms)."""
+    what it is bound to there (the language's ``bound_value``: ``cmd.Commands()[]``); None when neither. Only the function's lines are parsed (a whole file costs ~15-30 ms, a
+    function well under 1 ms)."""
     language = language_for_path(path)
     if language is None or not name.isidentifier() or name in language.self_names():
         return None  # ``self``/``this`` are the enclosing class's
@@ -69,17 +69,22 @@ def declared_receiver_type(
     if not start <= line <= end:
         return None
     rows = list(lines[start : end + 1])
-    # The line being typed is often open (``xs.map((x) => x.▮``): the parser may then lose the callback or the
-    # ``for`` around the cursor, and the names they bind. It is parsed up to the cursor with its brackets
-    # closed (what follows the cursor declares nothing the cursor sees).
-    typed = rows[line - start].encode("utf-8")[:byte_col].decode("utf-8", errors="ignore")
-    rows[line - start] = _closed(typed)
-    source = "\n".join(rows).encode("utf-8")
     at = (line - start, byte_col)
-    try:
-        return language.declared_type(path, source, name, at) or language.bound_value(path, source, name, at)
-    except Exception:  # a grammar surprise must never fail a request
-        return None
+    # The line being typed is often open (``xs.map((x) => x.▮``): the parser may then lose the callback or the
+    # ``for`` around the cursor, and the names they bind; with its brackets closed they are found again.
+    typed = rows[line - start].encode("utf-8")[:byte_col].decode("utf-8", errors="ignore")
+    closed = [*rows[: line - start], _closed(typed), *rows[line - start + 1 :]]
+    for version in (rows, closed):
+        source = "\n".join(version).encode("utf-8")
+        try:
+            found = language.declared_type(path, source, name, at) or language.bound_value(
+                path, source, name, at
+            )
+        except Exception:  # a grammar surprise must never fail a request
+            return None
+        if found is not None:
+            return found
+    return None
 
 
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
