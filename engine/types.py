@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import re
 import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
@@ -95,10 +96,29 @@ class StartChoice(str):
         return choice
 
 
+# A UTF-16 surrogate on its own: no encoding of text can hold it. Editors may send one (JSON's "\ud800"),
+# and a file name that is not UTF-8 comes out of os.fsdecode with them.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, one character for one (offsets within it
+    stay valid). A backend must encode what it is given: over HTTP the JSON body is UTF-8, in process
+    the tokenizer's input, and either raised on a surrogate, failing the whole request."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", text)
+    return text
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     role: Literal["system", "user", "assistant"]
     content: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "content", well_formed(self.content))
 
 
 @dataclass(frozen=True)
@@ -172,6 +192,7 @@ class GenerationRequest:
     prefill_only: bool = False
 
     def __post_init__(self) -> None:
+        self._make_text_well_formed()
         given = [x is not None for x in (self.prompt, self.prompt_token_ids, self.messages)]
         if sum(given) != 1:
             raise ValueError("GenerationRequest needs exactly one of prompt, prompt_token_ids or messages")
@@ -187,6 +208,26 @@ class GenerationRequest:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+
+    def _make_text_well_formed(self) -> None:
+        """Every text a backend is sent, with lone surrogates as U+FFFD (:func:`well_formed`); a start
+        choice keeps its bias."""
+        for name in ("prompt", "suffix"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, well_formed(value))
+        for name in ("assistant_prefill", "forced_start"):
+            object.__setattr__(self, name, well_formed(getattr(self, name)))
+        for name in ("stop_sequences", "prefill_stop_sequences"):
+            object.__setattr__(self, name, tuple(well_formed(s) for s in getattr(self, name)))
+        object.__setattr__(
+            self,
+            "start_choices",
+            tuple(
+                c if well_formed(c) == c else StartChoice(well_formed(c), getattr(c, "bias", 0.0))
+                for c in self.start_choices
+            ),
+        )
 
     @property
     def all_stop_strings(self) -> tuple[str, ...]:
