@@ -396,11 +396,77 @@ def apply_layer(base: RoostConfig, raw: Any, source: str) -> tuple[RoostConfig, 
     return config, problems
 
 
-def read_workspace_file(root: Path) -> tuple[dict[str, Any] | None, str | None, list[ConfigProblem]]:
+# What a workspace's own file (roost.toml, [tool.roost]) may not choose while the editor says the workspace
+# is untrusted: where prompts go and which model answers, what the gate lets through, what is kept out of
+# prompts, where the server writes, which port it opens. The same keys as the VS Code extension's
+# `restrictedConfigurations` (package.json; tests/reliability/test_workspace_trust.py keeps the two equal): that
+# list only restricts `.vscode/settings.json`, and the server reads roost.toml itself.
+UNTRUSTED_WORKSPACE_RESTRICTED_KEYS: frozenset[str] = frozenset(
+    {
+        "model.name",
+        "model.adapter",
+        "backend.kind",
+        "backend.endpoint",
+        "backend.server",
+        "backend.api_key_env",
+        "index.exclude",
+        "gate.block_severity",
+        "gate.block_confidence",
+        "gate.unscanned",
+        "gate.block_secrets",
+        "completion.exclude",
+        "cache.dir",
+        "metrics.port",
+    }
+)
+# The initializationOptions key beside "roost" by which an editor says whether the user trusts the
+# workspace (VS Code's workspace trust). Absent: trusted, as before (generic clients, Neovim).
+WORKSPACE_TRUSTED_OPTION = "roostWorkspaceTrusted"
+
+
+def workspace_trusted(initialization_options: Any) -> bool:
+    """False only where the editor said the workspace is untrusted."""
+    if isinstance(initialization_options, dict):
+        return initialization_options.get(WORKSPACE_TRUSTED_OPTION) is not False
+    return True
+
+
+def _without_restricted_keys(table: Any, source: str) -> tuple[dict[str, Any] | None, list[ConfigProblem]]:
+    """``table`` without what an untrusted workspace's file may not set, and a warning for each key dropped."""
+    if not isinstance(table, dict):
+        return table, []
+    kept: dict[str, Any] = {}
+    problems = []
+    for section, values in table.items():
+        if not isinstance(values, dict):
+            kept[section] = values
+            continue
+        allowed = {}
+        for key, value in values.items():
+            if f"{section}.{key}" in UNTRUSTED_WORKSPACE_RESTRICTED_KEYS:
+                problems.append(
+                    ConfigProblem(
+                        "warning",
+                        source,
+                        f"{section}.{key}",
+                        "ignored: the editor has not trusted this workspace, and its own file may not choose "
+                        "this (trust the workspace, or set it in the editor's user settings)",
+                    )
+                )
+            else:
+                allowed[key] = value
+        kept[section] = allowed
+    return kept, problems
+
+
+def read_workspace_file(
+    root: Path, *, trusted: bool = True
+) -> tuple[dict[str, Any] | None, str | None, list[ConfigProblem]]:
     """The ``[tool.roost]`` table of ``pyproject.toml`` or the whole ``roost.toml`` at ``root``.
 
     ``roost.toml`` wins when both exist (it exists only to configure Roost). Returns the table, the file
-    it came from, and a problem when the file does not parse.
+    it came from, and a problem when the file does not parse. ``trusted=False`` (the editor says the user
+    has not trusted the workspace) leaves out :data:`UNTRUSTED_WORKSPACE_RESTRICTED_KEYS`.
     """
     for name, extract in (
         ("roost.toml", lambda doc: doc),
@@ -414,8 +480,13 @@ def read_workspace_file(root: Path) -> tuple[dict[str, Any] | None, str | None, 
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
             return None, str(path), [ConfigProblem("error", str(path), "(file)", f"cannot be read: {error}")]
         table = extract(document)
-        if table is not None:
-            return _without_foreign_key_variable(table, str(path))
+        if table is None:
+            continue
+        restricted: list[ConfigProblem] = []
+        if not trusted:
+            table, restricted = _without_restricted_keys(table, str(path))
+        table, source, problems = _without_foreign_key_variable(table, str(path))
+        return table, source, restricted + problems
     return None, None, []
 
 
@@ -458,10 +529,10 @@ class ConfigStack:
     ORDER: typing.ClassVar[tuple[str, ...]] = ("workspace", "initializationOptions", "didChangeConfiguration")
 
     @classmethod
-    def for_workspace(cls, root: Path | None) -> ConfigStack:
+    def for_workspace(cls, root: Path | None, *, trusted: bool = True) -> ConfigStack:
         stack = cls(workspace_root=root)
         if root is not None:
-            table, source, problems = read_workspace_file(root)
+            table, source, problems = read_workspace_file(root, trusted=trusted)
             stack.workspace_file = source
             stack.layers["workspace"] = table
             stack.problems.extend(problems)
@@ -542,6 +613,8 @@ def unwrap_client_settings(raw: Any) -> Any:
         return raw["roost"]
     if isinstance(raw, dict) and raw.get("roost") == []:
         return {}
+    if isinstance(raw, dict) and WORKSPACE_TRUSTED_OPTION in raw:
+        return {key: value for key, value in raw.items() if key != WORKSPACE_TRUSTED_OPTION}
     return raw
 
 

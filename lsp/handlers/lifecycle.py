@@ -6,7 +6,7 @@ import logging
 
 from lsprotocol import types
 
-from roost.lsp.config import ConfigStack, unwrap_client_settings
+from roost.lsp.config import ConfigStack, unwrap_client_settings, workspace_trusted
 from roost.lsp.logs import ForwardingHandler, configure_file_logging
 from roost.lsp.server import RoostServer
 
@@ -22,7 +22,10 @@ _LEVELS = {
 def register(server: RoostServer) -> None:
     @server.feature(types.INITIALIZE)
     def on_initialize(ls: RoostServer, params: types.InitializeParams) -> None:
-        ls.config_stack = ConfigStack.for_workspace(ls.workspace_root())
+        # An editor that knows the user has not trusted the workspace (VS Code) says so: that workspace's
+        # own file may then not choose the backend, the model, the gate or the exclusions.
+        trusted = workspace_trusted(params.initialization_options)
+        ls.config_stack = ConfigStack.for_workspace(ls.workspace_root(), trusted=trusted)
         ls.report_config_problems(ls.config_stack.problems)
         ls.set_config_layer("initializationOptions", unwrap_client_settings(params.initialization_options))
         log_file = configure_file_logging(ls.config.log.level)

@@ -147,6 +147,8 @@ class RoostExtension {
       this.cursorIdle,
       { dispose: () => clearTimeout(this.snoozeTimer) },
       vscode.workspace.onDidChangeConfiguration((event) => this.onConfigurationChanged(event)),
+      // The server read the workspace's file without its restricted keys: read it again, trusted.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.restart()),
       { dispose: () => this.acceptedForwarder?.dispose() },
     );
   }
@@ -186,7 +188,11 @@ class RoostExtension {
       documentSelector: this.documentSelector,
       initializationOptions: () => {
         sentSettings = JSON.stringify(roostSection(readSetting()));
-        return JSON.parse(sentSettings) as unknown;
+        // In a workspace the user has not trusted, the server must not let the workspace's own roost.toml
+        // choose the backend, the model, the gate or the exclusions (`restrictedConfigurations` only
+        // guards .vscode/settings.json; the server reads roost.toml itself). Granting trust restarts it.
+        const untrusted = vscode.workspace.isTrusted ? {} : { roostWorkspaceTrusted: false };
+        return { ...(JSON.parse(sentSettings) as object), ...untrusted };
       },
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,

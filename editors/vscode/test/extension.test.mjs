@@ -11,11 +11,13 @@ import {
   changeSettings,
   changeWorkspaceSettings,
   commands,
+  grantWorkspaceTrust,
   loadExtension,
   recorded,
   runningClients,
   settings,
   sleep,
+  trust,
   workspaceSettings,
 } from "./fakeVscode.mjs";
 
@@ -133,4 +135,23 @@ test("the server gets new unsaved files and notebook cells too, not a diff's old
   assert.ok(!serves(selector, "untitled:Untitled-2", "markdown"), "a language Roost does not complete");
   await extension.deactivate();
   await settled();
+});
+
+test("an untrusted workspace: the server is told so, and is restarted trusted when the user grants trust", async () => {
+  trust.isTrusted = false;
+  try {
+    await extension.activate(context());
+    await settled();
+    const [untrusted] = runningClients();
+    assert.equal(/** @type {any} */ (untrusted.initializationOptions).roostWorkspaceTrusted, false);
+    grantWorkspaceTrust();
+    await until(() => runningClients().length === 1 && runningClients()[0] !== untrusted);
+    await settled();
+    const [trusted] = runningClients();
+    assert.ok(!("roostWorkspaceTrusted" in /** @type {any} */ (trusted.initializationOptions)));
+  } finally {
+    trust.isTrusted = true;
+    await extension.deactivate();
+    await settled();
+  }
 });

@@ -69,6 +69,17 @@ export const workspaceSettings = new Map();
 /** @type {EventEmitter<{ affectsConfiguration(section: string): boolean }>} */
 const configurationChanged = new EventEmitter();
 
+/** Workspace trust: `vscode.workspace.isTrusted`, and onDidGrantWorkspaceTrust fired by grantWorkspaceTrust(). */
+export const trust = { isTrusted: true };
+/** @type {EventEmitter<void>} */
+const trustGranted = new EventEmitter();
+
+/** The user trusts the workspace (VS Code never takes trust back in a running window). */
+export function grantWorkspaceTrust() {
+  trust.isTrusted = true;
+  trustGranted.fire(undefined);
+}
+
 /** Changes settings (key without `roost.`; undefined: unset) and fires onDidChangeConfiguration, as VS Code does. */
 /** @param {Record<string, unknown>} changes */
 export function changeSettings(changes) {
@@ -257,6 +268,10 @@ const fakeVscode = {
       },
     }),
     onDidChangeConfiguration: configurationChanged.event,
+    get isTrusted() {
+      return trust.isTrusted;
+    },
+    onDidGrantWorkspaceTrust: trustGranted.event,
     registerTextDocumentContentProvider: () => disposable(),
   },
   commands: {
