@@ -32,6 +32,7 @@ from roost.context.facts import (
     Span,
     SymbolKind,
 )
+from roost.context.languages._common import query_cursor
 
 LANGUAGE_NAME = "python"
 
@@ -408,7 +409,7 @@ def exports_of(
 
 
 def extract_references(path: str, source: bytes, tree: tree_sitter.Tree) -> list[Reference]:
-    captures = tree_sitter.QueryCursor(query("python_references.scm")).captures(tree.root_node)
+    captures = query_cursor(query("python_references.scm")).captures(tree.root_node)
     receivers: dict[int, str] = {}
     for attr in captures.get("attribute", ()):
         parent = attr.parent
