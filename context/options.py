@@ -37,6 +37,19 @@ DEFAULT_SECRET_PATTERNS: tuple[str, ...] = (
     "*.secret",
     "*.secrets",
     "service-account*.json",
+    # Credential stores of common tools (PostgreSQL, Windows curl, PuTTY, Apache, Vault, s3cmd, boto,
+    # old Docker, Google OAuth clients) and Terraform state, which holds every resource's secrets.
+    ".pgpass",
+    "_netrc",
+    "*.ppk",
+    ".htpasswd",
+    ".vault-token",
+    ".s3cfg",
+    ".boto",
+    ".dockercfg",
+    "client_secret*.json",
+    "*.tfstate",
+    "*.tfstate.backup",
 )
 
 # Directories nobody wants indexed even without a .gitignore.

@@ -32,7 +32,9 @@ def _secret_name_matcher(extra: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns))
 
 
-_SECRET_DIRECTORIES = frozenset((".ssh", ".gnupg", ".aws", "secrets"))
+# Folders of credentials: ssh/gpg keys, the AWS CLI's, kubectl's (.kube/config holds cluster tokens) and
+# Docker's (.docker/config.json holds registry logins).
+_SECRET_DIRECTORIES = frozenset((".ssh", ".gnupg", ".aws", ".kube", ".docker", "secrets"))
 
 
 def is_secret_path(path: str | os.PathLike[str], extra_patterns: Iterable[str] = ()) -> bool:
