@@ -177,6 +177,11 @@ class RoostServer(LanguageServer):
         first_folder = to_fs_path(folders[0].uri) if folders else None  # None too for a non-file URI
         return Path(first_folder) if first_folder else None
 
+    def workspace_folders(self) -> list[Path]:
+        """Every workspace folder the editor named (a multi-root window has several), as paths."""
+        paths = (to_fs_path(folder.uri) for folder in self.workspace.folders.values())
+        return [Path(path) for path in paths if path]
+
     def set_config_layer(self, name: str, raw: object) -> None:
         self._change_config(lambda: self.config_stack.set_layer(name, raw))
 

@@ -45,9 +45,15 @@ DocumentVerdict = Allowed | Refused
 
 
 def document_policy(
-    uri: str, *, root: Path | None, is_open: bool, excludes: Iterable[str] = ()
+    uri: str,
+    *,
+    root: Path | None,
+    is_open: bool,
+    excludes: Iterable[str] = (),
+    other_folders: Iterable[Path] = (),
 ) -> DocumentVerdict:
-    """Whether a prompt may be built for the document at ``uri``. Pure apart from resolving symlinks."""
+    """Whether a prompt may be built for the document at ``uri``. Pure apart from resolving symlinks.
+    ``other_folders``: the editor's workspace folders besides ``root`` (a server serves its first one)."""
     if not is_open:
         return Refused(f"completions are off for documents the editor has not opened ({uri})")
     path = file_uri_to_path(uri)  # any spelling of the scheme: ``FILE:`` is ``file:``
@@ -60,6 +66,13 @@ def document_policy(
         return _judge_file(path.name, (path.name, f"{real.parent.name}/{real.name}"), excludes=())
     named, real_relative = _relative_to(root, path), _relative_to(root, real)
     if named is None or real_relative is None:
+        folder = next((f for f in other_folders if _relative_to(f, path) is not None), None)
+        if folder is not None:
+            # A multi-root window (VS Code): say what to do rather than "outside the workspace".
+            return Refused(
+                f"completions are off in the workspace folder {folder.name}: this Roost server serves the "
+                f"window's first folder, {root.name}; open {folder.name} in a window of its own ({path})"
+            )
         return Refused(f"completions are off for files outside the workspace ({path})")
     # A harmless-looking link to a key file is still a key file: judge the name and what it points to.
     return _judge_file(named, (named, real_relative), excludes)
@@ -125,6 +138,8 @@ class OpenDocuments(Protocol):
 
     def is_document_open(self, uri: str) -> bool: ...
 
+    def workspace_folders(self) -> list[Path]: ...
+
 
 def policy_of(server: OpenDocuments, uri: str) -> DocumentVerdict:
     """The policy with the server's state: its workspace folder, open documents and configuration. A
@@ -135,6 +150,7 @@ def policy_of(server: OpenDocuments, uri: str) -> DocumentVerdict:
         root=server.workspace_root(),
         is_open=server.is_document_open(uri),
         excludes=(*config.index.exclude, *config.completion.exclude),
+        other_folders=server.workspace_folders(),
     )
     if isinstance(verdict, Refused) and (uri, verdict.reason) not in _LOGGED:
         if len(_LOGGED) >= _MAX_LOGGED:
