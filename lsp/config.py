@@ -396,28 +396,26 @@ def apply_layer(base: RoostConfig, raw: Any, source: str) -> tuple[RoostConfig, 
     return config, problems
 
 
-# What a workspace's own file (roost.toml, [tool.roost]) may not choose while the editor says the workspace
-# is untrusted: where prompts go and which model answers, what the gate lets through, what is kept out of
-# prompts, where the server writes, which port it opens. The same keys as the VS Code extension's
-# `restrictedConfigurations` (package.json; tests/reliability/test_workspace_trust.py keeps the two equal): that
-# list only restricts `.vscode/settings.json`, and the server reads roost.toml itself.
-UNTRUSTED_WORKSPACE_RESTRICTED_KEYS: frozenset[str] = frozenset(
-    {
-        "model.name",
-        "model.adapter",
-        "backend.kind",
-        "backend.endpoint",
-        "backend.server",
-        "backend.api_key_env",
-        "index.exclude",
-        "gate.block_severity",
-        "gate.block_confidence",
-        "gate.unscanned",
-        "gate.block_secrets",
-        "completion.exclude",
-        "cache.dir",
-        "metrics.port",
-    }
+# What a workspace's own files may not choose while the user has not trusted the workspace: where prompts
+# go and which model answers, what the gate lets through, what is kept out of prompts, where the server
+# writes, which port it opens. One list for both: the VS Code extension's `restrictedConfigurations`
+# (editors/vscode/scripts/generate_settings.py writes it from here), which guards `.vscode/settings.json`,
+# and the server's reading of roost.toml, which that list cannot reach.
+UNTRUSTED_WORKSPACE_RESTRICTED_KEYS: tuple[str, ...] = (
+    "model.name",
+    "model.adapter",
+    "backend.kind",
+    "backend.endpoint",
+    "backend.server",
+    "backend.api_key_env",
+    "index.exclude",
+    "gate.block_severity",
+    "gate.block_confidence",
+    "gate.unscanned",
+    "gate.block_secrets",
+    "completion.exclude",
+    "cache.dir",
+    "metrics.port",
 )
 # The initializationOptions key beside "roost" by which an editor says whether the user trusts the
 # workspace (VS Code's workspace trust). Absent: trusted, as before (generic clients, Neovim).

@@ -21,30 +21,16 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from roost.lsp.config import RoostConfig, schema_rows
+from roost.lsp.config import UNTRUSTED_WORKSPACE_RESTRICTED_KEYS, RoostConfig, schema_rows
 
 EXTENSION = Path(__file__).resolve().parents[1]
 PACKAGE_JSON = EXTENSION / "package.json"
 SERVER_SETTINGS_TS = EXTENSION / "src" / "serverSettings.ts"
 
 # Settings that decide where code goes or what runs with it: an untrusted workspace's own settings.json may not
-# set them (VS Code then uses the user's values; see capabilities.untrustedWorkspaces).
-RESTRICTED_IN_UNTRUSTED_WORKSPACES = (
-    "model.name",
-    "model.adapter",
-    "backend.kind",
-    "backend.endpoint",
-    "backend.server",
-    "backend.api_key_env",
-    "index.exclude",
-    "gate.block_severity",
-    "gate.block_confidence",
-    "gate.unscanned",
-    "gate.block_secrets",
-    "completion.exclude",
-    "cache.dir",
-    "metrics.port",
-)
+# set them (VS Code then uses the user's values; see capabilities.untrustedWorkspaces); the server holds its
+# roost.toml to the same list.
+RESTRICTED_IN_UNTRUSTED_WORKSPACES = UNTRUSTED_WORKSPACE_RESTRICTED_KEYS
 
 # The extension's own settings (never sent to the server). `machine` scope for how the server is started: a
 # workspace's settings.json must not choose the program VS Code runs.
