@@ -23,6 +23,8 @@ _BRACKETS = re.compile(r"[()\[\]{}]")
 # Keywords that continue a block at the indentation of its header (they do not leave the scope).
 _CONTINUATION = re.compile(r"^(else\b|elif\b|except\b|finally\b|catch\b|case\b|default\b|\}|\)|\])")
 _BLOCK_OPENERS = (":", "{", "(", "[")
+# A Rust char literal: one character or one escape between quotes (anything else after a quote is a lifetime).
+_RUST_CHAR = re.compile(r"'(?:\\(?:u\{[0-9a-fA-F]{1,6}\}|x[0-9a-fA-F]{2}|.)|[^\\'\n])'")
 _LINE_COMMENT = {"python": "#", "ruby": "#", "shellscript": "#", "r": "#", "perl": "#", "yaml": "#"}
 
 
@@ -406,6 +408,13 @@ def _bracket_events(text: str, language: str) -> list[tuple[int, str]]:
                 continue
             if ch == quote or (ch == "\n" and quote != "`"):
                 quote = None
+        elif ch == "'" and language == "rust":
+            # A Rust quote is a char literal ('{', '\n') or a lifetime ('a, which no quote closes): read as
+            # a string, a lifetime hid the brackets after it up to the next quote (fn get<'a>(&'a self, ▮)
+            # lost its "(", so a suggestion closing it doubled the ")" already there).
+            literal = _RUST_CHAR.match(text, i)
+            i = literal.end() if literal else i + 1
+            continue
         elif ch in "\"'`":
             quote = ch
         elif text.startswith(comment, i):
