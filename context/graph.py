@@ -5,14 +5,17 @@ current and :mod:`roost.context.navigation` for position-based queries). All pat
 POSIX paths; positions are 0-based lines and UTF-8 byte columns (see :mod:`roost.context.facts`).
 
 Thread safety: every public method takes the graph's lock for a short, bounded time, so readers (LSP
-requests, retrieval) can query while the indexer thread inserts files.
+requests, retrieval) can query while the indexer thread inserts files. A stored record found damaged when a
+query decodes it is handed to the ``on_damaged`` hook after the lock is released (the index parses the file
+again: too long to hold every other query up for).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +23,8 @@ from roost.context.codec import decode_facts
 from roost.context.facts import Definition, FileFacts, Import, ResolvedImport, Span
 
 Direction = Literal["imports", "dependents", "both"]
+
+log = logging.getLogger("roost.context.index")
 
 # Decoded facts kept in memory; the rest stay as compact encoded blobs (memory on a big workspace).
 _DECODED_CACHE_SIZE = 512
@@ -93,8 +98,12 @@ class _Entry:
 class CodeGraph:
     """Files, facts and import edges of one workspace. See the module docstring for conventions."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_damaged: Callable[[str], None] | None = None) -> None:
+        """``on_damaged(path)``: a file's record did not decode; it should ``put`` the file again. Called
+        without the graph's lock, on the thread of the query that found the damage."""
         self._lock = threading.RLock()
+        self._on_damaged = on_damaged
+        self._damaged: list[str] = []  # found damaged, not yet handed to ``on_damaged``
         self._entries: dict[str, _Entry] = {}
         self._dependents: dict[str, set[str]] = {}
         self._decoded: OrderedDict[str, FileFacts] = OrderedDict()
@@ -220,7 +229,11 @@ class CodeGraph:
     def facts(self, path: str) -> FileFacts | None:
         """Definitions, imports and exports of a file (references are filled only for open buffers)."""
         with self._lock:
-            return self._facts_locked(path)
+            facts = self._facts_locked(path)
+        if self._damaged and self._mend_damaged():
+            with self._lock:
+                facts = self._facts_locked(path)
+        return facts
 
     def _facts_locked(self, path: str) -> FileFacts | None:
         entry = self._entries.get(path)
@@ -235,12 +248,32 @@ class CodeGraph:
         assert entry.blob is not None
         try:
             facts = decode_facts(entry.blob)
-        except ValueError:
-            facts = FileFacts(path=path, language=entry.language)
+        except ValueError as error:
+            # A row damaged inside a sound database. Checking every row at load would triple the warm
+            # start; the file is parsed again instead, and holds no facts until then (found once: the
+            # entry keeps them, not the blob).
+            log.warning("index record of %s is damaged (%s); parsing the file again", path, error)
+            entry.facts, entry.blob = FileFacts(path=path, language=entry.language), None
+            entry.definitions_count = 0
+            if self._on_damaged is not None:
+                self._damaged.append(path)
+            return entry.facts
         self._decoded[path] = facts
         if len(self._decoded) > _DECODED_CACHE_SIZE:
             self._decoded.popitem(last=False)
         return facts
+
+    def _mend_damaged(self) -> bool:
+        """Hand the records found damaged to ``on_damaged``, outside the lock. True if there were any."""
+        with self._lock:
+            paths, self._damaged = self._damaged, []
+        for path in paths:
+            assert self._on_damaged is not None
+            try:
+                self._on_damaged(path)
+            except Exception:  # the query still answers, with what the graph holds
+                log.exception("parsing %s again failed", path)
+        return bool(paths)
 
     def symbols(self, path: str) -> list[Definition]:
         """Definitions in a file, in source order (nested ones carry ``parent``)."""
@@ -256,14 +289,21 @@ class CodeGraph:
     def imports(self, path: str) -> list[ImportEdge]:
         """The file's imports, each with its resolution (``resolved.paths`` empty: external/unresolved)."""
         with self._lock:
-            entry = self._entries.get(path)
-            facts = self._facts_locked(path)
-            if entry is None or facts is None:
-                return []
-            return [
-                ImportEdge(path, imp, resolved)
-                for imp, resolved in zip(facts.imports, entry.resolutions, strict=False)
-            ]
+            edges = self._imports_locked(path)
+        if self._damaged and self._mend_damaged():
+            with self._lock:
+                edges = self._imports_locked(path)
+        return edges
+
+    def _imports_locked(self, path: str) -> list[ImportEdge]:
+        entry = self._entries.get(path)
+        facts = self._facts_locked(path)
+        if entry is None or facts is None:
+            return []
+        return [
+            ImportEdge(path, imp, resolved)
+            for imp, resolved in zip(facts.imports, entry.resolutions, strict=False)
+        ]
 
     def dependencies(self, path: str) -> list[str]:
         """Workspace files this file imports (forward edges), sorted."""
@@ -313,17 +353,24 @@ class CodeGraph:
     def find_symbols(self, name: str) -> list[SymbolLocation]:
         """Every definition named ``name`` (exact, case-sensitive), across the workspace."""
         with self._lock:
-            if self._names is None:
-                self._names = {}
-                for path in self._entries:
-                    self._index_names(path, self._facts_locked(path))
-            paths = sorted(self._names.get(name, ()))
-            return [
-                SymbolLocation(path, definition)
-                for path in paths
-                for definition in (self._facts_locked(path) or FileFacts(path, "")).definitions
-                if definition.name == name
-            ]
+            found = self._find_symbols_locked(name)
+        if self._damaged and self._mend_damaged():
+            with self._lock:
+                found = self._find_symbols_locked(name)
+        return found
+
+    def _find_symbols_locked(self, name: str) -> list[SymbolLocation]:
+        if self._names is None:
+            self._names = {}
+            for path in self._entries:
+                self._index_names(path, self._facts_locked(path))
+        paths = sorted(self._names.get(name, ()))
+        return [
+            SymbolLocation(path, definition)
+            for path in paths
+            for definition in (self._facts_locked(path) or FileFacts(path, "")).definitions
+            if definition.name == name
+        ]
 
     def _index_names(self, path: str, facts: FileFacts | None) -> None:
         if facts is None or self._names is None:

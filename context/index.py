@@ -24,11 +24,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path, PurePosixPath
 
 from roost.context.buffers import Buffer, BufferEdit
 from roost.context.codec import decode_resolutions, encode_resolutions
+from roost.context.disk_rereads import DiskRereads
 from roost.context.facts import Definition, FileFacts, Import, Reference, ResolvedImport
 from roost.context.graph import CodeGraph, Direction, GraphStats, ImportEdge, SymbolLocation
 from roost.context.indexing import POOL_THRESHOLD as _POOL_THRESHOLD  # also read by tests/reliability
@@ -75,7 +76,10 @@ class WorkspaceIndex:
         if not self.root.is_dir():
             raise NotADirectoryError(f"workspace root is not a directory: {self.root}")
         self.options = options or IndexOptions()
-        self.graph = CodeGraph()
+        self._index_lock = threading.Lock()  # one (re)index at a time
+        # Closed buffers, and files whose stored record is damaged, are read from disk again.
+        self._rereads = DiskRereads(self._index_lock, self._disk_is_the_truth_again)
+        self.graph = CodeGraph(on_damaged=self._rereads.now_or_after_index)
         self._filter = WorkspaceFilter(self.root, self.options)
         self._layout = FileSetLayout(self.root, (), self.options)
         self._stats: dict[str, FileStat] = {}
@@ -83,9 +87,6 @@ class WorkspaceIndex:
         self._buffers: dict[str, OpenBuffer] = {}
         self._views: OrderedDict[str, tuple[bytes, FileView]] = OrderedDict()
         self._lock = threading.RLock()  # guards layout/stats/buffers/views (the graph has its own)
-        self._index_lock = threading.Lock()  # one (re)index at a time
-        # Closed buffers whose disk text is read back once the (re)index holding ``_index_lock`` ends.
-        self._closer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roost-index-close")
         self._store: IndexStore | None = None
         self._future: Future[IndexReport] | None = None
         self._thread: threading.Thread | None = None
@@ -166,7 +167,7 @@ class WorkspaceIndex:
         if self._thread is not None and not on_index_thread:
             self._thread.join()
             self.stop_watching()  # one the index thread may have started meanwhile
-        self._closer.shutdown(wait=not on_index_thread)  # deferred closes wait for the index thread
+        self._rereads.shutdown(wait=not on_index_thread)  # deferred re-reads wait for the index thread
         if self._store is not None:
             self._store.close()
 
@@ -584,22 +585,12 @@ class WorkspaceIndex:
         with self._lock:
             state = self._buffers.pop(rel, None)
             self._views.pop(rel, None)
-        if state is None:
-            return
-        if not self._index_lock.acquire(blocking=False):
-            # A (re)index is running, the cold one maybe for minutes: the editor's next buffer updates
-            # must not queue behind it (queries wait for them), so the disk text is read after it.
-            self._closer.submit(self._disk_is_the_truth_again, rel, True)
-            return
-        try:
-            self._disk_is_the_truth_again(rel)
-        finally:
-            self._index_lock.release()
+        if state is not None:
+            # Not behind a running (re)index: the editor's next buffer updates would queue behind it.
+            self._rereads.now_or_after_index(rel)
 
-    def _disk_is_the_truth_again(self, rel: str, wait_for_index: bool = False) -> None:
-        if wait_for_index:
-            with self._index_lock:
-                return self._disk_is_the_truth_again(rel)
+    def _disk_is_the_truth_again(self, rel: str) -> None:
+        """Read ``rel`` from disk again, whatever its stat says (under ``_index_lock``)."""
         with self._lock:
             if rel in self._buffers:  # opened again meanwhile
                 return
