@@ -557,6 +557,62 @@ def stay_in_string(text: str, ctx: CompletionContext) -> str:
     )
 
 
+# Languages whose lines hold JSX tags and type arguments, both closed by a ``>`` of their own.
+_ANGLE_LANGUAGES = frozenset({"javascript", "typescript", "javascriptreact", "typescriptreact"})
+
+
+def _angle_closers(line: str) -> tuple[int, int | None]:
+    """Read ``line`` outside strings and ``{…}`` (a JSX attribute's value, an arrow's body): the angles it
+    leaves open (a tag ``<li``, a type argument ``Map<``; ``a < b`` with a space is a comparison) and where
+    its first ``>`` that closes an angle opened before it is (None: none does)."""
+    open_angles = 0
+    depth = 0
+    quote: str | None = None
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote is not None:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "\"'`":
+            quote = ch
+        elif ch in "{(":
+            depth += 1
+        elif ch in "})":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch == "<" and line[i + 1 : i + 2] not in ("=", "<"):
+            before, after = line[i - 1 : i] if i else "", line[i + 1 : i + 2]
+            if after.isalpha() or (before.isalnum() or before == "_"):
+                open_angles += 1
+        elif depth == 0 and ch == ">" and line[i - 1 : i] not in ("=", "-") and line[i + 1 : i + 2] != "=":
+            if open_angles == 0:
+                return 0, i
+            open_angles -= 1  # the line's own
+        i += 1
+    return open_angles, None
+
+
+def stay_in_tag(text: str, ctx: CompletionContext) -> str:
+    """Do not close a JSX tag or a type argument the rest of the line already closes: at
+    ``<li key={todo.id} className=▮ onClick={…}>`` the 0.5B wrote ``{todo.done ? "done" : ""}>``, and the
+    accepted line ended the tag before ``onClick`` (``…""}> onClick={…}>``). The suggestion's first line is
+    cut before its ``>`` (or ``/>``) that closes an angle open at the cursor, as ``balance_brackets`` does
+    for brackets."""
+    if ctx.language not in _ANGLE_LANGUAGES:
+        return text
+    open_angles, _ = _angle_closers(ctx.current_line_prefix)
+    if open_angles == 0 or _angle_closers(ctx.current_line_suffix)[1] is None:
+        return text
+    first_line = text.split("\n", 1)[0]
+    _, close = _angle_closers(first_line)
+    if close is None:
+        return text
+    return first_line[: close - 1 if first_line[close - 1 : close] == "/" else close].rstrip()
+
+
 # -------------------------------------------------------------------------------------- the pipeline
 
 
@@ -574,6 +630,7 @@ class PostprocessOptions:
             limit_indent_scope,
             balance_brackets,
             stay_in_string,
+            stay_in_tag,
             trim_blank,
         )
     )
