@@ -805,6 +805,10 @@ def postprocess_candidates(answer: str, request: CompletionInput, shape: Shape) 
     context = postprocess_context(request, shape)
     candidates = [answer]
     if shape == "multi" and "\n" in answer.strip("\n"):
-        first_line, newline, _ = answer.lstrip("\n").partition("\n")
-        candidates.append(first_line + newline)  # its newline: lines inserted above a line keep it
+        body = answer.lstrip("\n")
+        first_line, newline, _ = body.partition("\n")
+        # The newlines before it too: at ``if err != nil {▮`` the block's first line starts on a line of its
+        # own (without them it was offered glued to the brace: ``{\t\treturn nil, err``); its newline: lines
+        # inserted above a line keep it.
+        candidates.append(answer[: len(answer) - len(body)] + first_line + newline)
     return postprocess.postprocess_candidates(candidates, context)
