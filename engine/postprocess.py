@@ -217,6 +217,8 @@ _LOOP_COPIES = 3
 LOOP_STOP_COPIES = 4
 _TOKENS = re.compile(r"\w+|[^\w\s]+")
 _UNIT_BOUNDARY = " \t,;"
+# Blanks no line's indentation reaches (twenty levels of four spaces).
+_BLANK_RUN_CHARS = 80
 
 
 def _line_loop(line: str, copies: int) -> tuple[int, int] | None:
@@ -237,8 +239,13 @@ def _line_loop(line: str, copies: int) -> tuple[int, int] | None:
 
 def loops_within_line(text: str, copies: int = LOOP_STOP_COPIES) -> bool:
     """Whether ``text`` (a suggestion still being generated) ends in a loop within its last line: the model
-    writes the same unit again and again until the token cap, and :func:`cut_line_loop` keeps one copy."""
-    return _line_loop(text[text.rfind("\n") + 1 :], copies) is not None
+    writes the same unit again and again until the token cap, and :func:`cut_line_loop` keeps one copy; or
+    its last line is a run of blanks longer than any indentation (at an empty line of a Rust method the 0.5B
+    wrote nothing but spaces for 10 s, a suggestion :func:`trim_blank` empties)."""
+    line = text[text.rfind("\n") + 1 :]
+    if len(line) >= _BLANK_RUN_CHARS and not line.strip():
+        return True
+    return _line_loop(line, copies) is not None
 
 
 def cut_line_loop(text: str, ctx: CompletionContext) -> str:

@@ -62,3 +62,11 @@ def test_the_decode_stops_one_copy_after_the_filter_would_cut() -> None:
     assert loops_within_line(unit * 4)
     assert loops_within_line("def f():\n    return " + "read(path), " * 4)
     assert not loops_within_line("read(path), " * 4 + "\n    x = 1")  # the loop's line has ended
+
+
+def test_a_line_of_blanks_longer_than_any_indentation_stops_the_generation() -> None:
+    # Found dogfooding a Rust crate: at an empty line of a method the 0.5B wrote only spaces, for 10 s.
+    assert loops_within_line("\n" + " " * 96)
+    assert loops_within_line("x = 1\n" + "\t" * 80)
+    assert not loops_within_line(" " * 40)
+    assert not loops_within_line(" " * 96 + "return self")
