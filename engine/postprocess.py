@@ -441,6 +441,24 @@ def _plain_brackets(text: str) -> list[tuple[int, str]]:
     return [(match.start(), match.group()) for match in _BRACKETS.finditer(text)]
 
 
+def _closed_through(open_stack: list[str], closed: int, ch: str) -> int | None:
+    """How many brackets of ``open_stack`` (its ``closed`` innermost ones closed already) the closer ``ch``
+    closes: the next one where it matches, or for a brace, the next brace and the parentheses and brackets
+    left open above it (code with a syntax error before the cursor: in ``void close(String owner {`` the
+    ``(`` is never closed, and the class's ``}`` closes through it, as a parser recovers); None: none."""
+    depth = len(open_stack) - closed
+    if depth > 0 and open_stack[depth - 1] == _CLOSERS[ch]:
+        return 1
+    if ch != "}":
+        return None
+    for index in range(depth - 1, -1, -1):
+        if open_stack[index] == "{":
+            return depth - index
+        if open_stack[index] not in "([":
+            return None
+    return None
+
+
 def _cut_closers_already_there(
     text: str,
     before: Iterable[tuple[int, str]],
@@ -454,8 +472,8 @@ def _cut_closers_already_there(
     for _, ch in before:
         if ch in _OPENERS:
             open_stack.append(ch)
-        elif open_stack and open_stack[-1] == _CLOSERS[ch]:
-            open_stack.pop()
+        elif (through := _closed_through(open_stack, 0, ch)) is not None:
+            del open_stack[len(open_stack) - through :]
     # How many of those the rest closes, innermost first, before it opens its own.
     closes = 0
     own: list[str] = []
@@ -464,8 +482,8 @@ def _cut_closers_already_there(
             own.append(ch)
         elif own:
             own.pop()
-        elif closes < len(open_stack) and open_stack[-1 - closes] == _CLOSERS[ch]:
-            closes += 1
+        elif (through := _closed_through(open_stack, closes, ch)) is not None:
+            closes += through
         else:
             break
     if closes == 0:
