@@ -111,21 +111,42 @@ class RawClient:
     def notify(self, method: str, params: Any) -> None:
         self.send({"jsonrpc": "2.0", "method": method, "params": params})
 
-    def initialize(self, initialization_options: Any = None) -> Message:
+    def initialize(self, initialization_options: Any = None, more_folders: tuple[Path, ...] = ()) -> Message:
+        """``initialize`` with the root as the first workspace folder (``more_folders`` after it), then
+        ``initialized``."""
         uri = self.root.resolve().as_uri()
+        folders = [self.root, *more_folders]
         result = self.request(
             "initialize",
             {
                 "processId": None,
                 "rootUri": uri,
                 "capabilities": {},
-                "workspaceFolders": [{"uri": uri, "name": self.root.name}],
+                "workspaceFolders": [{"uri": f.resolve().as_uri(), "name": f.name} for f in folders],
                 "initializationOptions": initialization_options,
             },
             timeout=60,
         )
         self.notify("initialized", {})
         return result
+
+    def open_document(self, uri: str, text: str, language_id: str = "python") -> None:
+        self.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": uri, "languageId": language_id, "version": 1, "text": text}},
+        )
+
+    def inline_completion(self, uri: str, line: int, character: int) -> tuple[list[str], Message]:
+        """An invoked inline completion at (line, character): the items' texts, and the server's
+        ``roost/completionDetails`` for it (its source, message, ...)."""
+        params = {
+            "textDocument": {"uri": uri},
+            "position": {"line": line, "character": character},
+            "context": {"triggerKind": 1},
+        }
+        result = self.request("textDocument/inlineCompletion", params)["result"]
+        details = self.request("roost/completionDetails", {"uri": uri})["result"]
+        return [item["insertText"] for item in (result or {}).get("items", [])], details
 
     def alive(self) -> bool:
         return self.process.poll() is None

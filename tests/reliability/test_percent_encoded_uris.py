@@ -23,17 +23,7 @@ def test_a_percent_encoded_uri_gets_completions(tmp_path: Path, name: str) -> No
     assert "%" in uri
     with FakeOpenAI(rules=[("", "pass")]) as fake, RawClient(root) as client:
         client.initialize(fake_backend_options(fake))
-        text = "def f():\n    return "
-        client.notify(
-            "textDocument/didOpen",
-            {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
-        )
-        params = {
-            "textDocument": {"uri": uri},
-            "position": {"line": 1, "character": 11},
-            "context": {"triggerKind": 1},
-        }
-        result = client.request("textDocument/inlineCompletion", params)["result"]
-        details = client.request("roost/completionDetails", {"uri": uri})["result"]
+        client.open_document(uri, "def f():\n    return ")
+        texts, details = client.inline_completion(uri, 1, 11)
     assert details["source"] != "refused", details["message"]
-    assert [item["insertText"] for item in result["items"]] == ["pass"]
+    assert texts == ["pass"]

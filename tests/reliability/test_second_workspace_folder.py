@@ -19,36 +19,12 @@ def test_a_file_of_the_second_workspace_folder_is_refused_with_what_to_do(tmp_pa
     second.mkdir()
     text = "def f():\n    return "
     with FakeOpenAI(rules=[("", "pass")]) as fake, RawClient(first) as client:
-        client.request(
-            "initialize",
-            {
-                "processId": None,
-                "rootUri": first.resolve().as_uri(),
-                "capabilities": {},
-                "workspaceFolders": [
-                    {"uri": first.resolve().as_uri(), "name": "alpha"},
-                    {"uri": second.resolve().as_uri(), "name": "beta"},
-                ],
-                "initializationOptions": fake_backend_options(fake),
-            },
-            timeout=60,
-        )
-        client.notify("initialized", {})
+        client.initialize(fake_backend_options(fake), more_folders=(second,))
         answers = {}
         for folder in (first, second):
             uri = (folder / "job.py").resolve().as_uri()
-            client.notify(
-                "textDocument/didOpen",
-                {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
-            )
-            params = {
-                "textDocument": {"uri": uri},
-                "position": {"line": 1, "character": 11},
-                "context": {"triggerKind": 1},
-            }
-            result = client.request("textDocument/inlineCompletion", params)["result"]
-            details = client.request("roost/completionDetails", {"uri": uri})["result"]
-            answers[folder.name] = ([item["insertText"] for item in (result or {}).get("items", [])], details)
+            client.open_document(uri, text)
+            answers[folder.name] = client.inline_completion(uri, 1, 11)
     assert answers["alpha"][0] == ["pass"], answers["alpha"][1]
     texts, details = answers["beta"]
     assert texts == [] and details["source"] == "refused", details

@@ -78,25 +78,8 @@ def test_the_server_reads_the_workspace_file_as_the_editor_trusts_it(tmp_path: P
         if not trusted:
             options["roostWorkspaceTrusted"] = False
         client.initialize(options)
-        client.notify(
-            "textDocument/didOpen",
-            {
-                "textDocument": {
-                    "uri": uri,
-                    "languageId": "python",
-                    "version": 1,
-                    "text": "def f():\n    return ",
-                }
-            },
-        )
-        params = {
-            "textDocument": {"uri": uri},
-            "position": {"line": 1, "character": 11},
-            "context": {"triggerKind": 1},
-        }
-        result = client.request("textDocument/inlineCompletion", params)["result"]
-        details = client.request("roost/completionDetails", {"uri": uri})["result"]
-    texts = [item["insertText"] for item in (result or {}).get("items", [])]
+        client.open_document(uri, "def f():\n    return ")
+        texts, details = client.inline_completion(uri, 1, 11)
     if trusted:
         assert details["source"] == "refused" and texts == [], details
     else:
