@@ -223,11 +223,13 @@ class GenerationRequest:
         object.__setattr__(
             self,
             "start_choices",
-            tuple(
-                c if well_formed(c) == c else StartChoice(well_formed(c), getattr(c, "bias", 0.0))
-                for c in self.start_choices
-            ),
+            tuple(self._well_formed_choice(choice) for choice in self.start_choices),
         )
+
+    @staticmethod
+    def _well_formed_choice(choice: str) -> str:
+        fixed = well_formed(choice)
+        return choice if fixed is choice else StartChoice(fixed, getattr(choice, "bias", 0.0))
 
     @property
     def all_stop_strings(self) -> tuple[str, ...]:

@@ -623,19 +623,19 @@ class CompletionPipeline:
                     raise BackendError(
                         chunk.error or "the model failed mid-answer", kind=chunk.error_kind or "failed"
                     )
+                so_far = "".join(parts)
                 if block is not None and "\n" in chunk.text:
-                    so_far = "".join(parts)
                     if postprocess.block_ended(so_far, block):
                         outcome.stopped_at_block_end = True
                         break  # closing the stream cancels the generation
                     if postprocess.repeats_suffix_from_start(so_far, block):
                         outcome.stopped_at_suffix_echo = True
                         break
-                if postprocess.loops_within_line("".join(parts)):
+                if postprocess.loops_within_line(so_far):
                     outcome.stopped_at_line_loop = True
                     break
                 if early is not None and not early.done() and not chunk.is_final and "\n" in chunk.text:
-                    line = postprocess.first_complete_line("".join(parts))
+                    line = postprocess.first_complete_line(so_far)
                     parse = services.prompt_format.parse_answer if services.prompt_format else None
                     # A stop string inside the line ends the whole answer there: nothing to answer early.
                     if line is not None and (parse is None or parse(line, prompt) == line):
