@@ -18,7 +18,7 @@ from test_completion import _edit, inline_capabilities
 
 from roost.engine.postprocess import first_complete_line
 from roost.lsp.config import RoostConfig
-from roost.lsp.core.completion.pipeline import resolved_first_line_early
+from roost.lsp.core.completion.settings import resolved_first_line_early
 
 TOTAL = "def total(values):\n    \n"  # the cursor on the empty body line: a multi-line suggestion
 FIRST_LINE = "result = 0"

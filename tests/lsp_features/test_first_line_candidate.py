@@ -5,7 +5,8 @@ brace's line (``if err != nil {\\t\\treturn nil, err``)."""
 
 from __future__ import annotations
 
-from roost.lsp.core.completion.pipeline import CompletionInput, postprocess_candidates
+from roost.lsp.core.completion.candidates import postprocess_candidates
+from roost.lsp.core.completion.outcome import CompletionInput
 
 GO_PREFIX = "func f() ([]string, error) {\n\tresult, err := convFunc(sval)\n\tif err != nil {"
 GO_SUFFIX = "\n\treturn result, nil\n}\n"

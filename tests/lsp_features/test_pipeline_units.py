@@ -15,13 +15,13 @@ from roost.engine.prompts.packer import BudgetSplit
 from roost.engine.types import GenerationRequest, GenerationTimings, TextChunk
 from roost.lsp.config import ContextSettings, RoostConfig
 from roost.lsp.core.completion.cache import CompletionCache
+from roost.lsp.core.completion.candidates import suffix_echo_stop
 from roost.lsp.core.completion.debounce import AdaptiveDebouncer, DebounceOptions
 from roost.lsp.core.completion.pipeline import (
     CompletionInput,
     CompletionPipeline,
     PipelineSettings,
     pipeline_settings,
-    suffix_echo_stop,
 )
 from roost.lsp.core.completion.prompt import budget_split
 from roost.lsp.core.completion.shape import completion_shape

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from roost.lsp.core.completion.pipeline import CompletionOutcome
+from roost.lsp.core.completion.outcome import CompletionOutcome
 
 # Why the editor shows what it shows: the verdicts the editors' "explain" views name.
 Verdict = Literal[

@@ -18,12 +18,9 @@ from typing import TypeVar
 
 from roost.context.languages import language_for_path
 from roost.lsp.config import RoostConfig
-from roost.lsp.core.completion.pipeline import (
-    CompletionInput,
-    CompletionOutcome,
-    CompletionPipeline,
-    pipeline_settings,
-)
+from roost.lsp.core.completion.outcome import CompletionInput, CompletionOutcome
+from roost.lsp.core.completion.pipeline import CompletionPipeline
+from roost.lsp.core.completion.settings import pipeline_settings
 from roost.lsp.core.document_policy import Refused, document_policy
 from roost.lsp.core.events import ProgressReport, ServiceEvents, StatusState
 from roost.lsp.core.services import Services

@@ -16,7 +16,6 @@ the log and the metrics, and back to the caller (``roost demo`` prints them).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
@@ -25,23 +24,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from roost.context.retrieval.model import ContextItem
-from roost.engine import postprocess
-from roost.engine.backends import local_device_is_cpu
 from roost.engine.gate.gate import Gate
 from roost.engine.prompts.types import PromptFormat
-from roost.engine.types import (
-    Backend,
-    BackendError,
-    EngineError,
-    GenerationRequest,
-    GenerationTimings,
-    RequestPriority,
-)
+from roost.engine.types import Backend, EngineError, RequestPriority
 from roost.lsp import metrics
-from roost.lsp.config import RoostConfig
 from roost.lsp.core.completion.cache import CompletionCache, typed_ahead
+from roost.lsp.core.completion.candidates import (
+    postprocess_candidates,
+    postprocess_context,
+    replaced_after,
+    with_extra_stops,
+)
 from roost.lsp.core.completion.debounce import AdaptiveDebouncer, DebounceOptions
+from roost.lsp.core.completion.outcome import (
+    BlockedCandidate,
+    CompletionInput,
+    CompletionOutcome,
+    Stopwatch,
+    adopt_generation,
+)
+from roost.lsp.core.completion.prefetch import WARM_AFTER_QUIET_S, Prefetcher, PrefetchStats
 from roost.lsp.core.completion.prompt import (
     BufferLimit,
     BuiltPrompt,
@@ -51,81 +53,27 @@ from roost.lsp.core.completion.prompt import (
     PromptSettings,
     PromptTools,
     build_prompt,
-    prompt_settings,
     repo_name_of,
 )
 from roost.lsp.core.completion.quick_prompt import prefill_estimate, quick_budget
-from roost.lsp.core.completion.shape import Shape
+from roost.lsp.core.completion.settings import PipelineSettings, pipeline_settings
 from roost.lsp.core.completion.sticky_context import StickyRetriever
+from roost.lsp.core.completion.streaming import FirstLine, answer_first_line, stream_answer
 from roost.lsp.core.completion.typing_prompt import TypingPrompts, continuation_is_quicker
 from roost.lsp.core.services import CompletionUnavailable
 
+# The names the handlers, the CLI and the benchmarks import from here (defined beside it).
+__all__ = [
+    "CompletionInput",
+    "CompletionOutcome",
+    "CompletionPipeline",
+    "CompletionServices",
+    "PipelineSettings",
+    "pipeline_settings",
+    "replaced_after",
+]
+
 log = logging.getLogger(__name__)
-
-# A whole prompt is warmed after a quick answer once its document has had no request for this long: a
-# keystroke arriving while it prefills waits for the chunk in progress (~0.4 s on two CPU threads), and
-# warming between the keystrokes of a burst made the non-matching keystroke 1.42 s p50 instead of 0.96
-# (bench/latency_bench.py --first-answer-ms 2000,0, session 11).
-WARM_AFTER_QUIET_S = 0.5
-
-
-@dataclass(frozen=True)
-class CompletionInput(PromptDocument):
-    """One completion request: the document and cursor the prompt is built for, and the document's URI."""
-
-    uri: str = field(kw_only=True)  # keys the caches and the in-flight generation
-
-    @property
-    def document(self) -> PromptDocument:
-        return self
-
-
-@dataclass
-class BlockedCandidate:
-    text: str
-    findings: list[str]
-
-
-@dataclass
-class CompletionOutcome:
-    texts: list[str] = field(default_factory=list)
-    # model | cache | typed_ahead | in_flight | superseded | blocked | empty | unavailable | error
-    source: str = "empty"
-    shape: Shape = "single"
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    context: list[ContextItem] = field(default_factory=list)  # retrieval's items in the prompt
-    prompt_tokens: int = 0  # the prompt sent to the model, in the backend's count (0: none was built)
-    # The backend's own figures for the model call (prompt tokens reused from its prefix-KV cache, prefill
-    # and decode seconds); None when no model call answered this request (cache, typed ahead, ...).
-    generation: GenerationTimings | None = None
-    blocked: list[BlockedCandidate] = field(default_factory=list)
-    message: str = ""
-    # The generation was stopped once its lines left the cursor's block (post-processing cuts there).
-    stopped_at_block_end: bool = False
-    # The generation was stopped at its first line, which repeats the code after the cursor: post-processing
-    # cuts such an answer whole, so the rest would be decoded for nothing.
-    stopped_at_suffix_echo: bool = False
-    # The generation was stopped once its last line looped on one unit (``postprocess.loops_within_line``):
-    # post-processing keeps one copy, so the rest to the token cap would be decoded for nothing.
-    stopped_at_line_loop: bool = False
-    # Answered with the first line of a multi-line suggestion while the rest was still being decoded
-    # (``completion.first_line_early``); the generation went on and caches its whole answer when done.
-    early_first_line: bool = False
-    # Answered from a shorter prompt because the whole one would not have answered within
-    # ``completion.first_answer_ms`` (the whole one is prefilled in the background once the document is quiet).
-    quick_prompt: bool = False
-    # Answered from the document's previous prompt with the text typed since appended (a keystroke on the
-    # same line, ``completion.typing_keeps_prompt``); the fresh prompt is prefilled once the document is quiet.
-    continued_prompt: bool = False
-
-
-@dataclass(frozen=True)
-class _FirstLine:
-    """A multi-line generation's first complete line (raw, parsed, its newline included), handed to the
-    request that started it, with the generation's stage timings up to that point."""
-
-    text: str
-    timings_ms: dict[str, float]
 
 
 @dataclass
@@ -145,78 +93,6 @@ class _InFlight:
         so_far = "".join(self.partial)
         common = min(len(so_far), len(typed))
         return so_far[:common] == typed[:common]
-
-
-class Stopwatch:
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self._last = self.started
-        self.stages: dict[str, float] = {}
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.stages[stage] = self.stages.get(stage, 0.0) + (now - self._last) * 1000.0
-        self._last = now
-
-    def total_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000.0
-
-
-@dataclass(frozen=True)
-class PipelineSettings:
-    debounce_ms: float = 75.0
-    max_tokens: int = 96
-    temperature: float = 0.0
-    prompt: PromptSettings = field(default_factory=PromptSettings)
-    first_line_early: bool = False  # see CompletionSettings.first_line_early
-    prefetch: bool = True  # see CompletionSettings.prefetch
-    member_choices: bool = True  # see CompletionSettings.member_choices
-    first_answer_ms: int = 0  # see CompletionSettings.first_answer_ms (0: the whole prompt always)
-    typing_keeps_prompt: bool = False  # see CompletionSettings.typing_keeps_prompt
-
-
-def pipeline_settings(config: RoostConfig) -> PipelineSettings:
-    """The completion settings of a configuration (the prompt's are :func:`prompt_settings`, shared with
-    ``roost context``)."""
-    return PipelineSettings(
-        debounce_ms=config.completion.debounce_ms,
-        max_tokens=config.completion.max_tokens,
-        temperature=config.completion.temperature,
-        prompt=prompt_settings(config),
-        first_line_early=resolved_first_line_early(config),
-        prefetch=config.completion.prefetch,
-        member_choices=config.completion.member_choices,
-        first_answer_ms=config.completion.first_answer_ms,
-        typing_keeps_prompt=config.completion.typing_keeps_prompt,
-    )
-
-
-def resolved_first_line_early(config: RoostConfig) -> bool:
-    """``completion.first_line_early``, with ``auto`` on where the model runs on this machine's CPU (the
-    same device test as the prompt budget's: a block's decode there is seconds, a line's a fraction)."""
-    setting = config.completion.first_line_early
-    if setting != "auto":
-        return setting == "on"
-    return config.backend.kind != "openai" and local_device_is_cpu(config.model.device)
-
-
-@dataclass
-class PrefetchStats:
-    """Counts since the server started (``roost/debugStats``): cursor-idle notifications received, resting
-    cursors seen through code action requests, prefetches handed to the engine, and prompt tokens they
-    prefilled (not found in its cache)."""
-
-    notifications: int = 0
-    # Cursors of a client without roost/cursorIdle that rested where code actions were asked for.
-    code_action_rests: int = 0
-    started: int = 0
-    warmed_tokens: int = 0
-    # Requests answered from a shorter prompt (completion.first_answer_ms), whose whole prompt was then
-    # prefilled like a prefetch.
-    quick_answers: int = 0
-    # Keystrokes answered from the previous prompt continued (completion.typing_keeps_prompt), whose fresh
-    # prompt was then prefilled like a prefetch.
-    continued_answers: int = 0
 
 
 class CompletionServices(Protocol):
@@ -257,12 +133,12 @@ class CompletionPipeline:
         # The server's retriever wrapped so that typing on one line keeps the prompt's context (and with
         # it the prompt's start, whose KV the engine reuses); rewrapped when the services replace it.
         self._sticky: StickyRetriever | None = None
-        self.prefetch_stats = PrefetchStats()
-        self._prefetches: dict[str, asyncio.Task[None]] = {}
-        # The prefetches of whole prompts after quick answers (completion.first_answer_ms), by document, with
-        # what they prefill: the next request there puts its document's off (see WARM_AFTER_QUIET_S).
-        # (None while a request in the document has it paused.)
-        self._warms: dict[str, tuple[asyncio.Task[None] | None, CompletionInput, BuiltPrompt]] = {}
+        # Through lambdas: what they call is looked up on each prefetch, as the pipeline's own calls do.
+        self._prefetcher = Prefetcher(
+            backend=lambda: self.services.backend(),
+            build_prompt=lambda document, settings, backend: self.build_prompt(document, settings, backend),
+            prompt_settings=lambda: self.settings().prompt,
+        )
         # Each document's last prompt sent to the model, continued by a keystroke on its line.
         self.typing_prompts = TypingPrompts()
 
@@ -296,24 +172,12 @@ class CompletionPipeline:
                 - outcome.timings_ms.get("debounce", 0.0)
             )
             self._record(outcome)
-            self._resume_warm(request.uri)
+            self._prefetcher.resume_warm(request.uri)
         return outcome
 
-    def _pause_warm(self, uri: str) -> None:
-        """A request in ``uri``: its whole-prompt warm stops until the request is answered (warming meanwhile
-        would hold each keystroke up by a prefill chunk; queued during a decode, it would start the moment
-        the decode ends, just as the next keystroke comes). What it had prefilled stays cached."""
-        warm = self._warms.get(uri)
-        if warm is not None and warm[0] is not None and not warm[0].done():
-            warm[0].cancel()
-            self._warms[uri] = (None, warm[1], warm[2])
-
-    def _resume_warm(self, uri: str) -> None:
-        """The request is answered: a paused warm waits for the quiet time again, from now (a quick answer to
-        the request has replaced it with its own whole prompt)."""
-        warm = self._warms.get(uri)
-        if warm is not None and warm[0] is None:
-            self._start_prefetch(warm[1], warm[2], after_quiet_s=WARM_AFTER_QUIET_S)
+    @property
+    def prefetch_stats(self) -> PrefetchStats:
+        return self._prefetcher.stats
 
     def _record(self, outcome: CompletionOutcome) -> None:
         metrics.COMPLETION_REQUESTS.labels(outcome=outcome.source).inc()
@@ -333,7 +197,7 @@ class CompletionPipeline:
         prefix, suffix = request.prefix, request.suffix
         sequence = self._sequence.get(uri, 0) + 1
         self._sequence[uri] = sequence
-        self._pause_warm(uri)
+        self._prefetcher.pause_warm(uri)
         debouncer = self._debouncers.setdefault(uri, AdaptiveDebouncer(self._debounce_options()))
         debouncer.note_request()
 
@@ -399,7 +263,7 @@ class CompletionPipeline:
         loop = asyncio.get_running_loop()
         # The generation's own account (it may outlive this request when the first line answers early).
         generated = CompletionOutcome()
-        first_line: asyncio.Future[_FirstLine] | None = (
+        first_line: asyncio.Future[FirstLine] | None = (
             loop.create_future() if self.settings().first_line_early else None
         )
         task = loop.create_task(self._generate(request, generated, partial, first_line))
@@ -407,7 +271,9 @@ class CompletionPipeline:
         self._in_flight[uri] = entry
         try:
             if first_line is not None:
-                early = await self._answer_first_line(request, task, first_line, generated, watch)
+                early = await answer_first_line(
+                    request, task, first_line, generated, watch, self._gate_candidates
+                )
                 if early:
                     entry.early_texts = tuple(early)
                     outcome.context, outcome.shape = generated.context, generated.shape
@@ -420,7 +286,7 @@ class CompletionPipeline:
             try:
                 texts = await asyncio.shield(task)
             finally:
-                _adopt(outcome, generated)
+                adopt_generation(outcome, generated)
         finally:
             if task.done() and self._in_flight.get(uri) is entry:
                 self._in_flight.pop(uri, None)
@@ -431,35 +297,6 @@ class CompletionPipeline:
             outcome.texts, outcome.source = texts, "model"  # the task cached them
         elif outcome.blocked:
             outcome.source = "blocked"
-
-    async def _answer_first_line(
-        self,
-        request: CompletionInput,
-        task: asyncio.Task[list[str]],
-        first_line: asyncio.Future[_FirstLine],
-        generated: CompletionOutcome,
-        watch: Stopwatch,
-    ) -> list[str]:
-        """The suggestion's first line, post-processed and gated on its own, once the generation has
-        decoded it; [] when the generation ends first (or by the time the line is checked: its whole
-        answer is then as quick), or when the line alone is cut to nothing or blocked (the whole answer
-        decides then)."""
-        await asyncio.wait((task, first_line), return_when=asyncio.FIRST_COMPLETED)
-        if task.done() or not first_line.done():
-            return []
-        line = first_line.result()
-        started = time.perf_counter()
-        candidates = postprocess_candidates(line.text, request, generated.shape)
-        postprocessed = time.perf_counter()
-        passed = await self._gate_candidates(request, candidates, [])
-        if not passed or task.done():
-            return []
-        for stage, ms in line.timings_ms.items():
-            watch.stages[stage] = watch.stages.get(stage, 0.0) + ms
-        watch.stages["postprocess"] = (postprocessed - started) * 1000.0
-        watch.stages["gate"] = (time.perf_counter() - postprocessed) * 1000.0
-        watch._last = time.perf_counter()  # noqa: SLF001 - stages measured inside the task
-        return passed
 
     # -- prefetch: the prompt where the cursor rests, prefilled before the user asks -------------------
     def prefetch(self, request: CompletionInput) -> None:
@@ -472,28 +309,7 @@ class CompletionPipeline:
         # The user has moved to another document: the rest of a block answered early elsewhere is moot
         # (as when a request comes from here), and while it decodes the engine would not prefetch.
         self._cancel_early_rests_outside(request.uri)
-        self._start_prefetch(request, None)
-
-    def _start_prefetch(
-        self, request: CompletionInput, built: BuiltPrompt | None, *, after_quiet_s: float = 0.0
-    ) -> None:
-        previous = self._prefetches.pop(request.uri, None)
-        if previous is not None and not previous.done():
-            previous.cancel()
-        self._warms.pop(request.uri, None)
-        task = asyncio.get_running_loop().create_task(self._prefetch(request, built, after_quiet_s))
-        self._prefetches[request.uri] = task
-        if after_quiet_s and built is not None:
-            self._warms[request.uri] = (task, request, built)
-
-        def forget(done: asyncio.Task[None], uri: str = request.uri) -> None:
-            if self._prefetches.get(uri) is done:
-                del self._prefetches[uri]
-            warm = self._warms.get(uri)
-            if warm is not None and warm[0] is done:
-                del self._warms[uri]
-
-        task.add_done_callback(forget)
+        self._prefetcher.start(request, None)
 
     def _cancel_early_rests_outside(self, uri: str) -> None:
         """Cancel the generations still decoding the rest of a block answered early in documents other than
@@ -502,36 +318,6 @@ class CompletionPipeline:
             if other_uri != uri and other.early_texts and not other.task.done():
                 other.task.cancel()
                 del self._in_flight[other_uri]
-
-    async def _prefetch(
-        self, request: CompletionInput, built: BuiltPrompt | None = None, after_quiet_s: float = 0.0
-    ) -> None:
-        """Prefill ``built`` (default: the prompt a request at ``request``'s cursor builds now), after
-        ``after_quiet_s``; a request in the document meanwhile cancels it, and its answer starts the wait again
-        (``_pause_warm``, ``_resume_warm``)."""
-        try:
-            await asyncio.sleep(after_quiet_s)
-            backend = await self.services.backend()
-            if built is None:
-                # The very prompt a request at this cursor builds (same retriever, so the same kept context).
-                built = await asyncio.get_running_loop().run_in_executor(
-                    None, self.build_prompt, request.document, self.settings().prompt, backend
-                )
-            generation = built.prompt.to_request(
-                max_new_tokens=1, priority=RequestPriority.PREFETCH, prefill_only=True
-            )
-            self.prefetch_stats.started += 1
-            async with contextlib.aclosing(backend.generate(generation)) as stream:
-                async for chunk in stream:
-                    if chunk.is_final and chunk.timings is not None:
-                        computed = chunk.timings.prompt_tokens - chunk.timings.reused_prompt_tokens
-                        self.prefetch_stats.warmed_tokens += max(0, computed)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # a prefetch is a hint: the real request reports real failures
-            log.info(
-                "prefetch at %s:%d failed: %s: %s", request.uri, request.line, type(error).__name__, error
-            )
 
     def _debounce_options(self) -> DebounceOptions:
         base = self.settings().debounce_ms
@@ -543,7 +329,7 @@ class CompletionPipeline:
         request: CompletionInput,
         outcome: CompletionOutcome,
         partial: list[str],
-        first_line: asyncio.Future[_FirstLine] | None = None,
+        first_line: asyncio.Future[FirstLine] | None = None,
     ) -> list[str]:
         """The suggestion's gated candidates, put in the cache under the request's cursor (also when the
         request that started it was answered early or has gone: a later request finds them there)."""
@@ -562,7 +348,7 @@ class CompletionPipeline:
         outcome: CompletionOutcome,
         watch: Stopwatch,
         partial: list[str],
-        first_line: asyncio.Future[_FirstLine] | None = None,
+        first_line: asyncio.Future[FirstLine] | None = None,
     ) -> list[str]:
         settings = self.settings()
         services = self.services
@@ -606,46 +392,29 @@ class CompletionPipeline:
             priority=RequestPriority.INLINE_COMPLETION,
             start_choices=built.start_choices if settings.member_choices else (),
         )
-        generation = _with_extra_stops(generation, stops, shape, request)
+        generation = with_extra_stops(generation, stops, shape, request)
         self.model_requests += 1
         parts = partial  # shared with typed-ahead requests waiting on this generation
         # A multi-line FIM answer ends where post-processing would cut it at the block's end (chat
         # answers carry fences and prose around the code, so only their parsed answer can be judged).
         block = postprocess_context(request, shape) if shape == "multi" and prompt.mode == "fim" else None
         early = first_line if block is not None else None  # whole lines of code, as they are decoded
-        async with contextlib.aclosing(backend.generate(generation)) as stream:
-            async for chunk in stream:
-                parts.append(chunk.text)
-                if chunk.timings is not None:
-                    outcome.generation = chunk.timings
-                if chunk.is_final and chunk.finish_reason == "error":
-                    # Typed, so the failure is reported with its real reason (not as a crash).
-                    raise BackendError(
-                        chunk.error or "the model failed mid-answer", kind=chunk.error_kind or "failed"
-                    )
-                so_far = "".join(parts)
-                if block is not None and "\n" in chunk.text:
-                    if postprocess.block_ended(so_far, block):
-                        outcome.stopped_at_block_end = True
-                        break  # closing the stream cancels the generation
-                    if postprocess.repeats_suffix_from_start(so_far, block):
-                        outcome.stopped_at_suffix_echo = True
-                        break
-                if postprocess.loops_within_line(so_far):
-                    outcome.stopped_at_line_loop = True
-                    break
-                if early is not None and not early.done() and not chunk.is_final and "\n" in chunk.text:
-                    line = postprocess.first_complete_line(so_far)
-                    parse = services.prompt_format.parse_answer if services.prompt_format else None
-                    # A stop string inside the line ends the whole answer there: nothing to answer early.
-                    if line is not None and (parse is None or parse(line, prompt) == line):
-                        watch.lap("model")  # the rest of the decode adds to it
-                        early.set_result(_FirstLine(line, dict(watch.stages)))
+        await stream_answer(
+            backend,
+            generation,
+            parts,
+            outcome,
+            watch,
+            prompt=prompt,
+            block=block,
+            early=early,
+            services=services,
+        )
         watch.lap("model")
         if whole is not None:
             # The next requests at this cursor (typing on, or the block's rest) find the whole prompt's start
             # cached; it runs once the document is quiet (WARM_AFTER_QUIET_S) and the engine idle.
-            self._start_prefetch(request, whole, after_quiet_s=WARM_AFTER_QUIET_S)
+            self._prefetcher.start(request, whole, after_quiet_s=WARM_AFTER_QUIET_S)
         raw = "".join(parts)
         answer = services.prompt_format.parse_answer(raw, prompt) if services.prompt_format else raw
         candidates = postprocess_candidates(answer, request, shape)
@@ -739,76 +508,3 @@ class CompletionPipeline:
         if sticky is None or sticky.retriever is not retriever:
             sticky = self._sticky = StickyRetriever(retriever)
         return sticky
-
-
-def _adopt(outcome: CompletionOutcome, generated: CompletionOutcome) -> None:
-    """The request's outcome takes the generation's account of itself (not its timings: the request adds
-    them to its own stages)."""
-    outcome.context, outcome.shape, outcome.prompt_tokens = (
-        generated.context,
-        generated.shape,
-        generated.prompt_tokens,
-    )
-    outcome.generation, outcome.blocked = generated.generation, generated.blocked
-    outcome.stopped_at_block_end = generated.stopped_at_block_end
-    outcome.stopped_at_suffix_echo = generated.stopped_at_suffix_echo
-    outcome.stopped_at_line_loop = generated.stopped_at_line_loop
-    outcome.quick_prompt = generated.quick_prompt
-    outcome.continued_prompt = generated.continued_prompt
-
-
-def _with_extra_stops(
-    generation: GenerationRequest, stops: tuple[str, ...], shape: Shape, request: CompletionInput
-) -> GenerationRequest:
-    extra = stops
-    if shape == "single" and not request.prefix.split("\n")[-1].strip():
-        extra = ()  # an empty line: the first line may start with a newline-free statement; keep one line later
-    if shape == "multi":
-        extra += suffix_echo_stop(request.prefix, request.suffix)
-    return replace(generation, stop_sequences=tuple(dict.fromkeys(generation.stop_sequences + extra)))
-
-
-def suffix_echo_stop(prefix: str, suffix: str) -> tuple[str, ...]:
-    """A stop at the suffix's next line written out whole: a small model that does not end its middle
-    goes on to copy the code after the cursor up to the token cap, and post-processing cuts that copy
-    anyway (``cut_suffix_repetition``), so generating it is only time lost. The stop string is the whole
-    line, indentation and newline included. At the start of a line the kept text ends with the newline
-    before the copy (lines inserted above keep it); elsewhere the stop starts with that newline, so a
-    first line that merely continues the cursor's line with the same text is never cut."""
-    at_line_start = not prefix.rsplit("\n", 1)[-1]
-    following = suffix.split("\n")[0 if at_line_start else 1 :][:-1]  # complete lines only
-    next_line = next((line.rstrip() for line in following if line.strip()), "")
-    # A short line ("return", "}") could be written for other reasons; the filter keeps those too.
-    if len(next_line.strip()) < 8:
-        return ()
-    return (next_line + "\n",) if at_line_start else ("\n" + next_line + "\n",)
-
-
-def postprocess_context(request: CompletionInput, shape: Shape) -> postprocess.CompletionContext:
-    """The cursor as the post-processing filters see it (also what the block-end stop judges by)."""
-    return postprocess.CompletionContext(
-        prefix=request.prefix, suffix=request.suffix, language=request.language, single_line=shape == "single"
-    )
-
-
-def replaced_after(request: CompletionInput, text: str) -> int:
-    """The characters after ``request``'s cursor that accepting ``text`` replaces (0: it is inserted): the
-    closers of ``return {▮}`` where a multi-line suggestion closes them on a line of its own
-    (``postprocess.replaced_closers``). A function of the document and the text alone, so it holds for a
-    suggestion from the cache or typed ahead as for a fresh one."""
-    return postprocess.replaced_closers(text, postprocess_context(request, "multi"))
-
-
-def postprocess_candidates(answer: str, request: CompletionInput, shape: Shape) -> list[str]:
-    """The engine's post-processing filters; candidates best first: the whole suggestion and, for a
-    multi-line one, its first line (tried when the gate blocks the whole)."""
-    context = postprocess_context(request, shape)
-    candidates = [answer]
-    if shape == "multi" and "\n" in answer.strip("\n"):
-        body = answer.lstrip("\n")
-        first_line, newline, _ = body.partition("\n")
-        # The newlines before it too: at ``if err != nil {▮`` the block's first line starts on a line of its
-        # own (without them it was offered glued to the brace: ``{\t\treturn nil, err``); its newline: lines
-        # inserted above a line keep it.
-        candidates.append(answer[: len(answer) - len(body)] + first_line + newline)
-    return postprocess.postprocess_candidates(candidates, context)
