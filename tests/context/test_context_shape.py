@@ -1,7 +1,7 @@
 """The shape of ``context/``, checked on the source (issue "shape"): tree-sitter parsers come from one
 cache, the language and refactor modules do not reach up into retrieval, modules import each other
 without cycles and at their top, modules stay under the size limit (or say why not), and Python's language
-module is split like the others."""
+module is split like the others. The size limit holds for lsp/ and engine/ too."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ MAX_LINES = 800
 # A module may run longer when a comment in its first REASON_WITHIN lines, starting so, says why.
 SIZE_REASON = "# longer than the limit because"
 REASON_WITHIN = 30
+# Modules of lsp/ and engine/ that were over the limit when it was extended to those layers (session 18), left
+# to be split when next worked on rather than all at once; each leaves the list once it is under the limit.
+LONG_MODULES_TO_SPLIT = {
+    "engine/scheduler.py",  # the queue, batching, preemption and prefix reuse of one scheduler class
+}
 
 
 def _sources(*layers: str) -> list[Path]:
@@ -136,14 +141,29 @@ def _states_a_reason_to_be_long(lines: list[str]) -> bool:
     return any(line.startswith(SIZE_REASON) for line in lines[:REASON_WITHIN])
 
 
-def test_context_modules_stay_under_the_size_limit() -> None:
-    """Every module of context/ is at most MAX_LINES long, unless a comment near its top says why not."""
-    too_long = []
-    for path in _sources("context"):
+def _too_long() -> dict[str, int]:
+    """The modules of the three layers over MAX_LINES that do not say why, with their lengths."""
+    too_long = {}
+    for path in _sources("context", "lsp", "engine"):
         lines = path.read_text(encoding="utf-8").splitlines()
         if len(lines) > MAX_LINES and not _states_a_reason_to_be_long(lines):
-            too_long.append(f"{_relative(path)}: {len(lines)} lines")
+            too_long[_relative(path)] = len(lines)
+    return too_long
+
+
+def test_modules_stay_under_the_size_limit() -> None:
+    """Every module of context/, lsp/ and engine/ is at most MAX_LINES long, unless a comment near its top
+    says why not (or it is one of LONG_MODULES_TO_SPLIT)."""
+    too_long = [
+        f"{path}: {lines} lines" for path, lines in _too_long().items() if path not in LONG_MODULES_TO_SPLIT
+    ]
     assert not too_long, "\n".join(too_long)
+
+
+def test_the_modules_left_to_split_are_still_too_long() -> None:
+    # A module split under the limit leaves LONG_MODULES_TO_SPLIT, so the list names only what is left.
+    split = sorted(LONG_MODULES_TO_SPLIT - set(_too_long()))
+    assert not split, f"under the limit now, remove from LONG_MODULES_TO_SPLIT: {split}"
 
 
 def test_a_stated_reason_lets_a_module_run_long() -> None:

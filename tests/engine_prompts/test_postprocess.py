@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from roost.engine.completion_filters.early_stops import repeats_suffix_from_start
 from roost.engine.postprocess import (
     CompletionContext,
     PostprocessOptions,
@@ -15,7 +16,6 @@ from roost.engine.postprocess import (
     limit_indent_scope,
     postprocess,
     postprocess_candidates,
-    repeats_suffix_from_start,
     single_line_cut,
     trim_blank,
 )
@@ -325,7 +325,8 @@ def test_body_skipped_under_a_block_header_is_dropped() -> None:
 
 
 def test_block_ended_needs_the_leaving_line_complete() -> None:
-    from roost.engine.postprocess import CompletionContext, block_ended, postprocess
+    from roost.engine.completion_filters.early_stops import block_ended
+    from roost.engine.postprocess import CompletionContext, postprocess
 
     ctx = CompletionContext(prefix="def f(xs):\n    for x in xs:\n        ", suffix="\n")
     answer = "print(x)\n        total += x\n    return total\n\ndef g():\n    pass\n"
@@ -340,7 +341,8 @@ def test_block_ended_needs_the_leaving_line_complete() -> None:
 
 
 def test_block_ended_under_a_header_whose_body_was_skipped() -> None:
-    from roost.engine.postprocess import CompletionContext, block_ended, postprocess
+    from roost.engine.completion_filters.early_stops import block_ended
+    from roost.engine.postprocess import CompletionContext, postprocess
 
     ctx = CompletionContext(prefix="class A:\n    def f(self):\n        ", suffix="")
     assert not block_ended("return 1\n", ctx)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from roost.engine.postprocess import CompletionContext, cut_line_loop, loops_within_line, postprocess
+from roost.engine.completion_filters.repetition import loops_within_line
+from roost.engine.postprocess import CompletionContext, cut_line_loop, postprocess
 
 IMPORT = CompletionContext(
     prefix="from typing import Callable, ",

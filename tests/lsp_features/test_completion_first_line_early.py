@@ -16,7 +16,7 @@ from lsp_harness import LspSession, lsp_session
 from lsprotocol import types
 from test_completion import _edit, inline_capabilities
 
-from roost.engine.postprocess import first_complete_line
+from roost.engine.completion_filters.early_stops import first_complete_line
 from roost.lsp.config import RoostConfig
 from roost.lsp.core.completion.settings import resolved_first_line_early
 

@@ -48,8 +48,9 @@ class CompletionOutcome:
     # The generation was stopped at its first line, which repeats the code after the cursor: post-processing
     # cuts such an answer whole, so the rest would be decoded for nothing.
     stopped_at_suffix_echo: bool = False
-    # The generation was stopped once its last line looped on one unit (``postprocess.loops_within_line``):
-    # post-processing keeps one copy, so the rest to the token cap would be decoded for nothing.
+    # The generation was stopped once its last line looped on one unit
+    # (``completion_filters.repetition.loops_within_line``): post-processing keeps one copy, so the rest to
+    # the token cap would be decoded for nothing.
     stopped_at_line_loop: bool = False
     # Answered with the first line of a multi-line suggestion while the rest was still being decoded
     # (``completion.first_line_early``); the generation went on and caches its whole answer when done.

@@ -12,7 +12,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from roost.engine import postprocess
+from roost.engine.completion_filters.early_stops import (
+    block_ended,
+    first_complete_line,
+    repeats_suffix_from_start,
+)
+from roost.engine.completion_filters.repetition import loops_within_line
+from roost.engine.postprocess import CompletionContext
 from roost.engine.prompts.types import Prompt, PromptFormat
 from roost.engine.types import Backend, BackendError, GenerationRequest
 from roost.lsp.core.completion.candidates import postprocess_candidates
@@ -43,7 +49,7 @@ async def stream_answer(
     watch: Stopwatch,
     *,
     prompt: Prompt,
-    block: postprocess.CompletionContext | None,
+    block: CompletionContext | None,
     early: asyncio.Future[FirstLine] | None,
     services: PromptFormatSource,
 ) -> None:
@@ -62,17 +68,17 @@ async def stream_answer(
                 )
             so_far = "".join(parts)
             if block is not None and "\n" in chunk.text:
-                if postprocess.block_ended(so_far, block):
+                if block_ended(so_far, block):
                     outcome.stopped_at_block_end = True
                     break  # closing the stream cancels the generation
-                if postprocess.repeats_suffix_from_start(so_far, block):
+                if repeats_suffix_from_start(so_far, block):
                     outcome.stopped_at_suffix_echo = True
                     break
-            if postprocess.loops_within_line(so_far):
+            if loops_within_line(so_far):
                 outcome.stopped_at_line_loop = True
                 break
             if early is not None and not early.done() and not chunk.is_final and "\n" in chunk.text:
-                line = postprocess.first_complete_line(so_far)
+                line = first_complete_line(so_far)
                 parse = services.prompt_format.parse_answer if services.prompt_format else None
                 # A stop string inside the line ends the whole answer there: nothing to answer early.
                 if line is not None and (parse is None or parse(line, prompt) == line):
