@@ -52,9 +52,11 @@ from roost.context.languages._ecmascript_resolve import resolve_specifier
 from roost.context.languages.base import (
     FunctionBody,
     LanguageSupport,
+    MemberAccess,
     ScopeDeclaration,
     WorkspaceLayout,
     declared_type_in_scopes,
+    modifiers_of,
     parsed_for_lookup,
     parsed_snippet,
 )
@@ -445,6 +447,15 @@ class EcmaScriptSupport(LanguageSupport):
 
     def resolve_import(self, imp: Import, importer: str, layout: WorkspaceLayout) -> ResolvedImport:
         return resolve_specifier(imp.module, importer, layout, prefer_ts=self.prefer_ts)
+
+    def member_access(self, definition: Definition) -> MemberAccess:
+        # ``#name`` is private in JS and TS alike; ``private``/``protected`` are TypeScript's, checked by tsc.
+        if definition.name.startswith("#"):
+            return "private"
+        if definition.parent is None:
+            return "public"
+        modifiers = modifiers_of(definition)
+        return "private" if "private" in modifiers else "protected" if "protected" in modifiers else "public"
 
     def self_names(self) -> tuple[str, ...]:
         return ("this",)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypedDict
+from typing import TYPE_CHECKING, Literal, Protocol, TypedDict
 
 import tree_sitter
 
@@ -393,6 +393,15 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         (:func:`bases_in_signature`)."""
         return bases_in_signature(definition)
 
+    def member_access(self, definition: Definition) -> MemberAccess:
+        """Where code may name ``definition`` through a receiver (``obj.name``, ``pkg.name``), as its
+        declaration says: see :data:`MemberAccess`. Python's ``_name`` is a convention, not a rule: public."""
+        return "public"
+
+    def sees_module_private(self, path: str, other: str) -> bool:
+        """Whether code in ``path`` sees the ``"module"`` members declared in ``other``."""
+        return path == other
+
     def missing_import_candidates(
         self,
         path: str,
@@ -430,6 +439,22 @@ class LanguageSupport(ModuleMoveHooks, ABC):
         return None
 
 
+# "private": code inside its class only (Java: inside its top-level class); "protected": its class and
+# subclasses; "package": files of its package (its directory: Go's lower-case names); "module": its
+# module and those inside it (Rust's fields without ``pub``, see ``sees_module_private``).
+MemberAccess = Literal["public", "protected", "private", "package", "module"]
+
+
+def modifiers_of(definition: Definition) -> frozenset[str]:
+    """The words written before the definition's name in its signature (annotations and decorators with
+    their arguments left out): ``@dec() private static readonly c = 3`` → private, static, readonly."""
+    signature = _DECORATOR.sub(" ", definition.signature)
+    found = re.search(rf"(?<![\w$#]){re.escape(definition.name)}(?![\w$])", signature)
+    head = signature[: found.start()] if found else ""
+    return frozenset(re.findall(r"[A-Za-z]+", head))
+
+
+_DECORATOR = re.compile(r"@[\w$.]+(?:\([^)]*\))?")
 _DOTTED_NAME = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
 _PARENTHESISED = re.compile(r"\(([^)]*)\)")
 _EXTENDS = re.compile(r"\b(?:extends|implements)\s+([\w$.,\s]+)")

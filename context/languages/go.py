@@ -59,6 +59,7 @@ from roost.context.languages._go_modules import parse_go_work as parse_go_work  
 from roost.context.languages.base import (
     FunctionBody,
     ImportCandidate,
+    MemberAccess,
     PackageWorkspace,
     ScopeDeclaration,
     WorkspaceLayout,
@@ -243,6 +244,10 @@ class GoSupport(OutlineFirstLanguage):
 
     def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, FunctionBody]:
         return function_statement_counts(tree.root_node, functools.partial(_go_function, source), _COMMENT)
+
+    def member_access(self, definition: Definition) -> MemberAccess:
+        # An upper-case initial exports a name (a package's, a field's, a method's); any other stays home.
+        return "public" if definition.name[:1].isupper() else "package"
 
     def base_names(self, definition: Definition, members: Sequence[Definition]) -> list[str]:
         # An interface has the methods of the interfaces it embeds (listed in its signature).

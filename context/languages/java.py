@@ -62,10 +62,12 @@ from roost.context.languages._common import (
 from roost.context.languages.base import (
     FunctionBody,
     ImportCandidate,
+    MemberAccess,
     PackageWorkspace,
     ScopeDeclaration,
     WorkspaceLayout,
     declared_type_in_scopes,
+    modifiers_of,
     parsed_for_lookup,
     parsed_snippet,
 )
@@ -338,6 +340,12 @@ class JavaSupport(OutlineFirstLanguage):
 
     def function_statements(self, source: bytes, tree: tree_sitter.Tree) -> dict[str, FunctionBody]:
         return function_statement_counts(tree.root_node, functools.partial(_java_function, source), _COMMENTS)
+
+    def member_access(self, definition: Definition) -> MemberAccess:
+        # Only ``private``: ``protected`` and package-private members are seen by the whole package too.
+        if definition.parent is not None and "private" in modifiers_of(definition):
+            return "private"
+        return "public"
 
     def super_names(self) -> tuple[str, ...]:
         return ("super",)

@@ -57,7 +57,7 @@ from roost.context.languages._common import (
     span_of,
     text,
 )
-from roost.context.languages.base import FunctionBody, WorkspaceLayout
+from roost.context.languages.base import FunctionBody, MemberAccess, WorkspaceLayout
 
 _COMMENTS = frozenset({"line_comment", "block_comment"})
 _ATTRIBUTES = frozenset({"attribute_item"})
@@ -254,6 +254,19 @@ class RustSupport(OutlineFirstLanguage):
         if imp.names or imp.is_star:
             return None
         return imp.alias or imp.module.rsplit("::", 1)[-1]
+
+    def member_access(self, definition: Definition) -> MemberAccess:
+        # Fields only: a method without ``pub`` may implement a trait (``fn fmt``), public wherever it is.
+        if definition.kind is SymbolKind.FIELD and not definition.signature.startswith("pub"):
+            return "module"
+        return "public"
+
+    def sees_module_private(self, path: str, other: str) -> bool:
+        # A module's private items are seen by the modules inside it: ``src/a.rs``'s in ``src/a/…``.
+        home, file = posixpath.split(other)
+        if file not in ("mod.rs", "lib.rs", "main.rs"):
+            home = other.removesuffix(".rs")
+        return path == other or path.startswith(f"{home}/" if home else "")
 
     def self_names(self) -> tuple[str, ...]:
         return ("self", "Self")

@@ -8,12 +8,14 @@ member is ranked by the fragment typed (a prefix match is required once there is
 with the line and the code around (``response = debug.`` → ``technical_500_response``), by the kind the
 line wants (a class after ``isinstance(``, ``except``, ``raise``), by being used nearby, a class's member
 by how much the whole project writes it, public before private (unless on ``self``), and own before
-inherited.
+inherited. A member the language hides from the code at the cursor (TypeScript's ``private`` outside its
+class, Go's lower-case names of another package) is not offered: naming it would not compile.
 """
 
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -101,6 +103,12 @@ class LineFit:
     wants_value: bool = False
     # How many windows of the workspace hold a name (0 when unknown), see ``USED_IN_PROJECT``.
     uses: Callable[[str], int] = lambda name: 0
+    # The cursor's file and enclosing definitions (outermost first), and whether the receiver is
+    # ``self``/``this``: what decides which members the language lets the code there name (see
+    # :meth:`visible`). No path: every member is offered.
+    path: str = ""
+    scopes: tuple[Definition, ...] = ()
+    on_self: bool = False
 
     @staticmethod
     def at(
@@ -113,6 +121,7 @@ class LineFit:
         scopes: Sequence[Definition] = (),
         near: Mapping[str, float] | None = None,
         uses: Callable[[str], int] | None = None,
+        path: str = "",
     ) -> LineFit:
         """``scopes``: the definitions containing the cursor, outermost first; ``near``: see ``LineFit``."""
         words: set[str] = set()
@@ -140,6 +149,9 @@ class LineFit:
             near or {},
             _wants_value(_RECEIVER_WRITTEN.sub("", before_receiver)),
             uses or (lambda name: 0),
+            path,
+            tuple(scopes),
+            on_self,
         )
 
     def _interface(self, name: str) -> float:
@@ -169,9 +181,10 @@ class LineFit:
         return score
 
     def score(self, member: ReceiverMember) -> float | None:
-        """How well ``member`` fits, in (0, 1]; None when the typed fragment rules it out."""
+        """How well ``member`` fits, in (0, 1]; None when the typed fragment rules it out or the code at the
+        cursor may not name it (:meth:`visible`)."""
         definition = member.location.definition
-        if definition is None:
+        if definition is None or not self.visible(member):
             return None
         name = definition.name
         score = 0.5
@@ -206,6 +219,39 @@ class LineFit:
             score -= 0.25
         # After the cap, so a base's member never ties with the one the class overrides it with.
         return max(0.01, min(1.0, score) * SCORE_BASE_LEVEL ** min(member.depth, 4))
+
+    def visible(self, member: ReceiverMember) -> bool:
+        """Whether the language lets the cursor's code name ``member`` (TypeScript's ``private`` and
+        ``protected``, ``#name``, Java's ``private``, Go's lower-case names of another package, Rust's fields
+        without ``pub`` of another module): naming it elsewhere does not compile."""
+        definition, path = member.location.definition, member.location.path
+        language = language_for_path(path)
+        if not self.path or definition is None or language is None:
+            return True
+        access = language.member_access(definition)
+        if access == "public":
+            return True
+        if access == "package":
+            return posixpath.dirname(path) == posixpath.dirname(self.path)
+        if access == "module":
+            return language.sees_module_private(self.path, path)
+        owner = member.owner
+        if owner is None or owner.definition is None or (access == "protected" and self.on_self):
+            return True
+        classes = [d for d in self.scopes if d.kind in CLASS_LIKE_KINDS]
+        # Inside the class's own body (a nested class's or function's included), as TypeScript has it;
+        # Java's nested classes also see each other's, which is left out here.
+        if owner.path == self.path and any(
+            c.qualified_name == owner.definition.qualified_name for c in classes
+        ):
+            return True
+        # A class around the cursor extending the member's class sees its protected members (one level).
+        return (
+            access == "protected"
+            and bool(classes)
+            and owner.definition.name
+            in {base.rsplit(".", 1)[-1] for base in language.base_names(classes[-1], ())}
+        )
 
 
 def _wants_value(before: str) -> bool:

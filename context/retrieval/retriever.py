@@ -507,6 +507,7 @@ class Retriever:
             definers=classes.definers if (classes := self._built_or_building()[1]) is not None else None,
             uses=lexical.windows_with if (lexical := self._built_or_building()[0]) is not None else None,
             scopes=cursor.scopes,
+            path=session.request.path,
             near={name: w for (owner, name), w in cursor.near_members.items() if owner == receiver},
         )
         chosen: dict[tuple[str, int], tuple[ReceiverMember, float]] = {}
