@@ -9,8 +9,9 @@ target's first statement that uses it at import time.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from roost.context.facts import Definition, FileFacts, Import, ImportedName
@@ -98,9 +99,32 @@ def _definition_lines(text: str, definition: Definition) -> tuple[int, int]:
     return start, end
 
 
-def _is_relative_style(facts: FileFacts) -> bool:
+def _own_package_style(path: str, facts: FileFacts, writer: _Writer) -> bool | None:
+    """Whether ``path`` imports its own top-level package relatively (``from .mod import X``: True) or
+    absolutely (``from pkg.mod import X``: False), by most of those imports; None when it has none. The
+    standard library's and other packages' imports are absolute whatever the style, so they do not count."""
+    package = writer.module(path, path, False).split(".")[0]
     relative = sum(1 for imp in facts.imports if imp.module.startswith("."))
-    return relative > 0 and relative >= sum(1 for imp in facts.imports if not imp.module.startswith("."))
+    absolute = sum(1 for imp in facts.imports if imp.module.split(".")[0] == package)
+    return None if relative == absolute == 0 else relative >= absolute
+
+
+def _relative_style(
+    change: _FileChange, others: Sequence[_FileChange], dependents: Callable[[], Iterable[FileFacts]]
+) -> bool:
+    """Whether new imports of ``change``'s file are written relative: as its own imports of its package are,
+    else as most of those of ``others`` (the move's other file) and of the ``dependents`` in its package."""
+    path, writer = change.file.path, change.writer
+    own = _own_package_style(path, change.facts, writer)
+    if own is not None:
+        return own
+    package = writer.module(path, path, False).split(".")[0]
+    votes: list[bool] = []
+    for facts in (*(other.facts for other in others), *dependents()):
+        if writer.module(facts.path, facts.path, False).split(".")[0] == package:
+            style = _own_package_style(facts.path, facts, writer)
+            votes += [] if style is None else [style]
+    return votes.count(True) > votes.count(False)
 
 
 def plan_python_move(
@@ -144,7 +168,10 @@ def plan_python_move(
     dst_known = {d.name for d in dst.facts.definitions if d.parent is None}
     for imp in dst.facts.imports:
         dst_known.update(local_names(imp))
-    dst_relative = _is_relative_style(dst.facts) or _is_relative_style(src.facts)
+    package_facts = functools.cache(
+        lambda: _dependents_facts(dependents, text_of, (source.path, target.path))
+    )
+    dst_relative = _relative_style(dst, [src], package_facts)
     for imp in src.facts.imports:
         needed = [n for n in imp.names if n.local_name in used and n.local_name not in dst_known]
         if imp.is_star or (not imp.names and not any(name in used for name in local_names(imp))):
@@ -159,7 +186,7 @@ def plan_python_move(
         resolved = resolve(source.path, imp)
         paths = getattr(resolved, "paths", ())
         if imp.module.startswith(".") and paths:
-            module = writer.module(target.path, paths[0], True)
+            module = writer.module(target.path, paths[0], dst_relative)
         else:
             module = imp.module
         if paths and paths[0] == target.path:
@@ -218,7 +245,8 @@ def plan_python_move(
     if still_used:
         src.new_imports.append(
             writer.statement(
-                writer.module(source.path, target.path, _is_relative_style(src.facts)), [ImportedName(symbol)]
+                writer.module(source.path, target.path, _relative_style(src, [dst], package_facts)),
+                [ImportedName(symbol)],
             )
         )
     else:  # an export of the source no more: ``__all__`` follows the name
@@ -243,6 +271,22 @@ def plan_python_move(
             plan.changes.insert(0, result)
     _refuse_import_cycle(plan, symbol, target.path, writer, text_of, resolve, exists)
     return plan
+
+
+def _dependents_facts(
+    dependents: Sequence[str], text_of: Callable[[str], str], skipped: tuple[str, ...]
+) -> list[FileFacts]:
+    """The facts of the move's dependents (the first ``_STYLE_SAMPLE``), for the package's import style."""
+    found: list[FileFacts] = []
+    for path in [p for p in dependents if p not in skipped and p.endswith(".py")][:_STYLE_SAMPLE]:
+        facts = parse_facts(path, text_of(path))
+        if facts is not None:
+            found.append(facts)
+    return found
+
+
+# Dependents read for the package's import style when a file has no import of its package itself.
+_STYLE_SAMPLE = 20
 
 
 def _refuse_import_cycle(
