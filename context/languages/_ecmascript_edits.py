@@ -321,6 +321,13 @@ def with_import_names(
         if merged is not None:
             edits.append(merged)
             named = []
+        elif (namespace := _namespace_of(source, style, module, type_only)) is not None:
+            # The file reaches the module through ``import * as ns``: its uses become ``ns.X`` where they can.
+            for name in [n for n in named if not n.alias]:
+                qualified = _qualified_uses(source, name.name, name.name, namespace, language)
+                if qualified is not None:
+                    edits += qualified
+                    named.remove(name)
     for binding in list(rest):
         if binding.name == "default" and not style.commonjs:
             merged = _merge_default(source, module, binding, type_only)
@@ -335,6 +342,82 @@ def with_import_names(
     if statements:
         edits.append(_insert_statements(source, statements))
     return source.with_edits(edits)
+
+
+def _namespace_of(source: EditSource, style: _Style, module: str, type_only: bool) -> str | None:
+    """The name an ``import * as ns from "<module>"`` binds (an ``import type`` one only for a type)."""
+    if style.commonjs:
+        return None
+    for statement in source.root.named_children:
+        if statement.type != "import_statement" or (_is_type_only(source, statement) and not type_only):
+            continue
+        written = _statement_module(source, statement)
+        if written is None or not _same_module(written, module):
+            continue
+        clause = next((c for c in statement.named_children if c.type == "import_clause"), None)
+        for namespace in (
+            c for c in (clause.named_children if clause else []) if c.type == "namespace_import"
+        ):
+            binding = next((c for c in namespace.named_children if c.type == "identifier"), None)
+            if binding is not None:
+                return source.node_text(binding)
+    return None
+
+
+# Nodes naming something whose ``name`` field is not a declaration: a JSX tag, ``a.B`` in a type.
+_NAME_FIELD_USES = frozenset(
+    {"jsx_opening_element", "jsx_closing_element", "jsx_self_closing_element", "nested_type_identifier"}
+)
+
+
+def _qualified_uses(
+    source: EditSource,
+    local: str,
+    name: str,
+    namespace: str,
+    language: tree_sitter.Language,
+    skipped: tree_sitter.Node | None = None,
+) -> list[tuple[int, int, str]] | None:
+    """The edits writing each use of the module-level name ``local`` as ``namespace.name`` (``{ X }`` as
+    ``{ X: ns.X }``); None when one cannot be written so: a declaration of ``local`` anywhere (a parameter,
+    a local, a type parameter would be rewritten with the uses they shadow) or of ``namespace`` (``ns.X``
+    would read it there), an export list or another import naming it. ``skipped``: the import statement
+    binding it now, which the caller rewrites."""
+    if {local, namespace} & local_names(source.text, language):
+        return None
+    edits: list[tuple[int, int, str]] = []
+    for node in walk_named(source.root):
+        if node.type not in _USE_NODES or node.end_byte - node.start_byte != len(local.encode()):
+            continue
+        parent = node.parent
+        if source.node_text(node) != local or parent is None:
+            continue
+        if skipped is not None and skipped.start_byte <= node.start_byte < skipped.end_byte:
+            continue
+        if node.type == "shorthand_property_identifier":
+            edits.append((node.start_byte, node.end_byte, f"{local}: {namespace}.{name}"))
+            continue
+        if node.type == "shorthand_property_identifier_pattern" or parent.type in _IMPORT_OR_EXPORT_PARTS:
+            return None
+        if parent.type == "nested_type_identifier" and parent.child_by_field_name("name") == node:
+            continue  # ``other.X``: another namespace's
+        if parent.child_by_field_name("name") == node and parent.type not in _NAME_FIELD_USES:
+            return None  # ``interface X``, ``<X>``: declared here
+        edits.append((node.start_byte, node.end_byte, f"{namespace}.{name}"))
+    return edits
+
+
+_USE_NODES = frozenset(
+    {
+        "identifier",
+        "type_identifier",
+        "shorthand_property_identifier",
+        "shorthand_property_identifier_pattern",
+    }
+)
+_IMPORT_OR_EXPORT_PARTS = frozenset(
+    {"import_specifier", "import_clause", "namespace_import", "export_specifier", "namespace_export"}
+)
 
 
 def _named_list(source: EditSource, statement: tree_sitter.Node) -> tree_sitter.Node | None:
@@ -491,6 +574,14 @@ def with_import_redirected(
             if listing is not None and not statement.start_byte <= listing.start_byte < statement.end_byte:
                 edits.append(_join_list(listing, spec))
                 return source.with_edits(edits)
+            namespace = _namespace_of(source, style, module, type_only)
+            if statement.type == "import_statement" and namespace is not None:
+                # ``import * as ns`` of the new module: the uses become ``ns.X`` rather than a second import.
+                name, alias = element_name(source, element), element.child_by_field_name("alias")
+                local = source.node_text(alias) if alias is not None else name
+                uses = _qualified_uses(source, local, name, namespace, language, statement)
+                if uses is not None:
+                    return source.with_edits(edits + uses)
         if statement.type == "import_statement":
             new = f"{'import type' if type_only else 'import'} {{ {spec} }} from {q}{module}{q}{semi}"
         elif statement.type == "export_statement":

@@ -107,7 +107,8 @@ def add_import(
 ) -> TextReplacement:
     """The replacement that makes ``path`` (current ``text``) import ``name`` from the workspace file
     ``from_path`` (which exports it as ``export_name``: ``"default"`` for a default export): in the file's
-    own style, merged into an import of that module when the language does that, else relative when the
+    own style, merged into an import of that module (or, in JS/TS, its uses written ``ns.name`` through the
+    file's ``import * as ns`` of it) when the language does that, else relative when the
     file already uses relative imports, placed where the language puts new imports. ``type_only``: a
     TypeScript type, imported by ``import type``."""
     language = language_for_path(path)

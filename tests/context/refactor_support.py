@@ -98,7 +98,7 @@ def definition_files_at_first(index: WorkspaceIndex, path: str, needle: str, off
 def _run_successfully(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     """Run a toolchain command; it must succeed (its stderr is the failure message). Returns its stdout."""
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stderr or result.stdout  # tsc reports on stdout
     return result.stdout
 
 
@@ -119,6 +119,16 @@ def go_build(root: Path) -> None:
             "GOTOOLCHAIN": "local",
         },
     )
+
+
+def tsc_check(root: Path) -> None:
+    """``tsc --noEmit -p root`` when a TypeScript compiler is installed (on PATH, or the VS Code extension's
+    development dependencies): the project under ``root`` (its ``tsconfig.json``) must type-check."""
+    bundled = Path(__file__).resolve().parents[2] / "editors/vscode/node_modules/.bin/tsc"
+    tsc = shutil.which("tsc") or (str(bundled) if bundled.exists() else None)
+    if tsc is None:
+        return
+    _run_successfully([tsc, "--noEmit", "-p", str(root)], cwd=root)
 
 
 def javac_compile(root: Path, classes: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from index_support import apply_replacements, write_files
-from refactor_support import definition_files_at_first, move_between_modules
+from refactor_support import definition_files_at_first, move_between_modules, tsc_check
 
 from roost.context.facts import ImportedName
 from roost.context.languages import language_for_path
@@ -541,3 +541,83 @@ def test_a_missing_type_is_imported_type_only(tmp_path, open_index) -> None:
         "src/use.ts", files["src/use.ts"], "Shape", "src/shapes.ts", files.__contains__, type_only=True
     )
     assert insertion.new_text.startswith('import type { Shape } from "./shapes";\n')
+
+
+# ---------------------------------------------------------------------------------- namespace imports
+
+NAMESPACE_PROJECT = {
+    "tsconfig.json": '{ "compilerOptions": { "strict": true, "jsx": "preserve" }, "include": ["src"] }\n',
+    "src/m.ts": (
+        "export function one(): number {\n  return 1;\n}\n\n"
+        "export function two(x: number): number {\n  return x * 2;\n}\n\n"
+        "export interface Shape {\n  size: number;\n}\n"
+    ),
+}
+
+
+def test_add_import_uses_the_files_namespace_import_of_that_module(tmp_path) -> None:
+    # ``import * as m`` already brings "./m": the names become ``m.two``, ``m.Shape`` (a type too), and a
+    # shorthand property keeps its key; a second import of "./m" is what a reviewer would not write.
+    text = (
+        'import * as m from "./m";\n\n'
+        "export const a = m.one() + two(1);\n"
+        "export const b: Shape = { size: two(2) };\n"
+        "export const c = { two };\n"
+    )
+    qualified = text
+    for name in ("two", "Shape"):
+        qualified = apply_replacements(
+            qualified, [add_import("src/app.ts", qualified, name, "src/m.ts", bool)]
+        )
+    assert qualified == (
+        'import * as m from "./m";\n\n'
+        "export const a = m.one() + m.two(1);\n"
+        "export const b: m.Shape = { size: m.two(2) };\n"
+        "export const c = { two: m.two };\n"
+    )
+    tsc_check(write_files(tmp_path, {**NAMESPACE_PROJECT, "src/app.ts": qualified}))
+
+
+def test_add_import_writes_a_named_import_where_a_local_shadows_the_name(tmp_path) -> None:
+    # A parameter named ``two``: rewriting every ``two`` would rewrite it too, so the import is named.
+    text = (
+        'import * as m from "./m";\n\n'
+        "export const a = m.one() + two(1);\n"
+        "export function f(two: number): number {\n  return two;\n}\n"
+    )
+    imported = apply_replacements(text, [add_import("src/app.ts", text, "two", "src/m.ts", bool)])
+    assert imported.startswith('import * as m from "./m";\nimport { two } from "./m";\n')
+    tsc_check(write_files(tmp_path, {**NAMESPACE_PROJECT, "src/app.ts": imported}))
+    # A local named like the namespace: ``m.two`` there would read the local.
+    text = (
+        'import * as m from "./m";\n\n'
+        "export const a = m.one();\n"
+        "export function f(m: number): number {\n  return two(m);\n}\n"
+    )
+    imported = apply_replacements(text, [add_import("src/app.ts", text, "two", "src/m.ts", bool)])
+    assert imported.startswith('import * as m from "./m";\nimport { two } from "./m";\n')
+    tsc_check(write_files(tmp_path, {**NAMESPACE_PROJECT, "src/app.ts": imported}))
+
+
+def test_move_into_a_module_a_dependent_imports_as_a_namespace(tmp_path, open_index) -> None:
+    files = {
+        **NAMESPACE_PROJECT,
+        "src/a.ts": "export function moved(x: number): number {\n  return x + 1;\n}\n\nexport const stay = 1;\n",
+        "src/use.ts": (
+            'import { moved, stay } from "./a";\nimport * as m from "./m";\n\n'
+            "export const v = m.one() + moved(stay);\nexport const o = { moved };\n"
+        ),
+        "src/alias.ts": (
+            'import { moved as mv } from "./a";\nimport * as m from "./m";\n\nexport const w = mv(2) + m.one();\n'
+        ),
+    }
+    moved, plan = move_between_modules(tmp_path, open_index, files, "moved", "src/a.ts", "src/m.ts")
+    assert moved["src/use.ts"] == (
+        'import { stay } from "./a";\nimport * as m from "./m";\n\n'
+        "export const v = m.one() + m.moved(stay);\nexport const o = { moved: m.moved };\n"
+    )
+    assert moved["src/alias.ts"] == 'import * as m from "./m";\n\nexport const w = m.moved(2) + m.one();\n'
+    assert not plan.notes
+    root = write_files(tmp_path / "after", moved)
+    tsc_check(root)
+    assert definition_files_at_first(open_index(root), "src/alias.ts", "moved(2)", 2) == {"src/m.ts"}
