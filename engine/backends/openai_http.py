@@ -10,7 +10,9 @@ Failure policy, because the LSP sends a request per keystroke:
   anything was sent back; after the last failure the server is considered down for a short cool-down
   during which requests fail at once (no retry storm against a dead server);
 * nothing is retried once streaming started: an error mid-stream ends the stream with a final chunk
-  ``finish_reason="error"``;
+  ``finish_reason="error"``, and so does a stream that ends (``[DONE]`` included) before any choice named
+  its ``finish_reason``: its text is a cut-off answer (llama.cpp's server ends a request interrupted by
+  another one that way), never a whole one;
 * an HTTP error status raises :class:`BackendError` with the server's own message.
 
 Every failure says what really happened, typed so the LSP can show it (:class:`BackendError`'s
@@ -373,15 +375,19 @@ class OpenAIHTTPBackend:
                 if data is None:
                     if not state.saw_done and not state.saw_finish:
                         finish, error_kind = "error", "malformed_stream"
-                        error_text = (
-                            f"backend {self.options.base_url} sent a malformed stream: it ended before "
-                            "it was complete"
-                        )
+                        error_text = self._cut_short_message(state, "it ended before it was complete")
                     else:
                         finish = state.finish_reason or "stop"
                     break
                 if data == "[DONE]":
                     state.saw_done = True
+                    if not state.saw_finish:
+                        # Every OpenAI-compatible server names a finish_reason before [DONE]; without one
+                        # the answer was cut off (llama.cpp's server ends a request this way when another
+                        # one takes its model), and its text is not a whole answer.
+                        finish, error_kind = "error", "malformed_stream"
+                        error_text = self._cut_short_message(state, "[DONE] came before any finish_reason")
+                        break
                     finish = state.finish_reason or "stop"
                     break
                 try:
@@ -419,6 +425,25 @@ class OpenAIHTTPBackend:
         yield TextChunk(
             text="", finish_reason=finish, timings=timings, error=error_text, error_kind=error_kind
         )
+
+    def _cut_short_message(self, state: _StreamState, what: str) -> str:
+        """Why a stream ended without an answer's end, with the cause a known server has for it."""
+        message = f"backend {self.options.base_url} sent a malformed stream: {what}"
+        if self.options.server_kind != "llama.cpp":
+            return message
+        if state.pieces == 0 and not state.saw_done:
+            # Seen with llama-cpp-python 0.3.36: 200, then an empty body; the error is in its log only.
+            return (
+                f"{message}. A llama.cpp server ends an answer like this when the prompt does not fit its "
+                "context window: start it with a larger --n_ctx (4096), or lower `context.budget`"
+            )
+        if state.saw_done:
+            return (
+                f"{message}. A llama.cpp server cuts an answer off like this when another request "
+                "interrupts it (it runs one at a time): give each editor its own server, or start it with "
+                "--interrupt_requests False to queue requests instead"
+            )
+        return message
 
     async def _next_event(
         self, events: AsyncIterator[str], cancel_wait: asyncio.Task[bool] | None, deadline: float | None

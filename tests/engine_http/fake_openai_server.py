@@ -1,6 +1,10 @@
 """A small OpenAI-compatible HTTP server for tests: real HTTP/1.1 over a 127.0.0.1 socket, chunked
 transfer encoding and ``data: {...}`` server-sent events ending in ``data: [DONE]``, as vLLM / llama.cpp
-send them. Each test scripts the replies; the server records requests and client disconnects."""
+send them. Each test scripts the replies; the server records requests and client disconnects.
+
+The ``llama.cpp`` profile (:func:`llamacpp_reply`, :func:`llamacpp_script`) replays what a real llama.cpp
+server sent to Roost's requests, byte for byte (status line, headers, every chunk of the body as it came),
+from ``fixtures/llamacpp_server.json`` (recorded by ``llamacpp_capture.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +13,11 @@ import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+LLAMACPP_FIXTURE = Path(__file__).with_name("fixtures") / "llamacpp_server.json"
 
 
 @dataclass
@@ -26,6 +34,14 @@ class Reply:
     stall_after: int | None = None
     # … or drop the connection without finishing the chunked body.
     drop_after: int | None = None
+    # A recorded reply, replayed as it came: the reason phrase, the headers, each chunk of a chunked body
+    # (SSE framing and keep-alive comments included) or a Content-Length body, and whether the server
+    # closed the connection before the last chunk.
+    reason: str = "OK"
+    raw_headers: dict[str, str] | None = None
+    raw_chunks: list[str] | None = None
+    raw_body: str | None = None
+    closed_before_last_chunk: bool = False
 
 
 def completion_events(pieces: list[str], finish: str = "stop") -> list[dict[str, Any] | str]:
@@ -129,6 +145,9 @@ class FakeOpenAIServer:
 
         if reply.headers_delay_s:
             await asyncio.sleep(reply.headers_delay_s)
+        if reply.raw_headers is not None:
+            await self._replay(reply, reader, writer)
+            return
         if reply.body is not None or reply.status >= 400:
             body = reply.body or b""
             writer.write(
@@ -170,7 +189,65 @@ class FakeOpenAIServer:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(reader.read(), 2.0)
 
+    async def _replay(self, reply: Reply, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        assert reply.raw_headers is not None
+        headers = "".join(f"{name}: {value}\r\n" for name, value in reply.raw_headers.items())
+        writer.write(f"HTTP/1.1 {reply.status} {reply.reason}\r\n{headers}Connection: close\r\n\r\n".encode())
+        if reply.raw_body is not None:
+            writer.write(reply.raw_body.encode())
+        for index, chunk in enumerate(reply.raw_chunks or ()):
+            if reply.stall_after is not None and index == reply.stall_after:
+                await writer.drain()
+                await self._wait_for_disconnect(reader)
+                return
+            if reply.event_delay_s:
+                await asyncio.sleep(reply.event_delay_s)
+            data = chunk.encode()
+            writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            await writer.drain()
+        if reply.closed_before_last_chunk:
+            writer.transport.abort()
+            return
+        if reply.raw_chunks is not None:
+            writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(reader.read(), 2.0)
+
     async def _wait_for_disconnect(self, reader: asyncio.StreamReader) -> None:
         """Hang like a stuck model; return when the client closes its end."""
         await reader.read()  # EOF when the client closes the connection
         self.disconnected.set()
+
+
+@cache
+def llamacpp_exchanges() -> dict[str, dict[str, Any]]:
+    """The recorded exchanges by name (``fim_single_line``, ``chat``, ``context_overflow`` …)."""
+    data = json.loads(LLAMACPP_FIXTURE.read_text(encoding="utf-8"))
+    exchanges: dict[str, dict[str, Any]] = data["exchanges"]
+    return exchanges
+
+
+def llamacpp_reply(name: str, **changes: Any) -> Reply:
+    """The recorded llama.cpp reply of exchange ``name``, to be replayed as it came."""
+    exchange = llamacpp_exchanges()[name]
+    return Reply(
+        status=exchange["status"],
+        reason=exchange["reason"],
+        raw_headers=exchange["headers"],
+        raw_chunks=exchange["chunks"] if exchange["body_text"] is None else None,
+        raw_body=exchange["body_text"],
+        closed_before_last_chunk=exchange["ended"] != "complete",
+        **changes,
+    )
+
+
+def llamacpp_script(request: RecordedRequest) -> Reply:
+    """The llama.cpp profile: answers a request with the recorded reply to the same request (same path
+    and body), so a test sees what the real server sent for exactly what Roost sent. A request never
+    recorded gets a 500 that says so (a changed request body needs a fresh capture)."""
+    for name, exchange in llamacpp_exchanges().items():
+        if exchange["path"] == request.path and exchange["body"] == request.body:
+            return llamacpp_reply(name)
+    body = json.dumps({"error": {"message": f"no recorded llama.cpp exchange for {request.body!r}"}})
+    return Reply(status=500, body=body.encode())
