@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from roost.context.facts import Definition, FileFacts, SymbolKind
+from roost.context.languages import language_named
+from roost.context.languages.base import LanguageSupport
 
 _STRING_STARTS = ('"""', "'''", 'r"""', "r'''", 'b"""', 'u"""', '"', "'")
 ELISION = "..."
@@ -68,10 +70,13 @@ def definition_snippet(
 _CONSTRUCTOR_NAMES = frozenset({"__init__", "__new__", "constructor", "new"})
 
 
-def _member_priority(member: Definition) -> int:
-    """Public members first, then constructors and dunders, then private helpers."""
+def _member_priority(member: Definition, language: LanguageSupport | None = None) -> int:
+    """Public members first, then constructors and dunders, then private helpers: Python's ``_name`` and
+    what the language declares hidden (TypeScript's ``private``, ``#name``, Go's lower-case names)."""
     if member.name in _CONSTRUCTOR_NAMES or member.kind is SymbolKind.CONSTRUCTOR:
         return 0
+    if language is not None and language.member_access(member) != "public":
+        return 3
     if not member.name.startswith("_"):
         return 1
     if member.name.startswith("__") and member.name.endswith("__"):
@@ -108,7 +113,8 @@ def class_outline(
         members = [d for d in members if _member_priority(d) == 0]
     budget = (max_chars if max_chars is not None else 1 << 30) - len(header)
     chosen: dict[int, str] = {}
-    for member in sorted(members, key=lambda d: (_member_priority(d), d.name_span.start_line)):
+    language = language_named(facts.language)
+    for member in sorted(members, key=lambda d: (_member_priority(d, language), d.name_span.start_line)):
         line_no = member.name_span.start_line
         if line_no in chosen:
             continue

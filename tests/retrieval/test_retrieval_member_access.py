@@ -15,6 +15,7 @@ from roost.context.graph import SymbolLocation
 from roost.context.parsing import parse_facts
 from roost.context.retrieval.members import LineFit, ReceiverMember
 from roost.context.retrieval.model import CandidateKind
+from roost.context.retrieval.snippets import class_outline
 
 BUDGET_CHARS = 8000
 
@@ -228,3 +229,19 @@ def test_rust_fields_without_pub_are_offered_in_their_module_and_those_inside_it
     assert offered("src/other.rs", "name") and not offered("src/other.rs", "secret_count")
     assert offered("src/store.rs", "secret_count") and offered("src/store/inner.rs", "secret_count")
     assert not offered("src/storage.rs", "secret_count")
+
+
+def test_a_class_outline_cut_short_keeps_public_members_before_hidden_ones():
+    # Where a big class's outline is cut (``max_chars``), what the caller can name comes first, as Python's
+    # ``_name`` helpers go last.
+    text = (
+        "export class Store {\n"
+        + _padding("  private secret{i}(): number {{ return {i}; }}\n")
+        + _padding("  #hidden{i} = {i};\n")
+        + "  open(): number { return 1; }\n  close(): number { return 2; }\n}\n"
+    )
+    facts = parse_facts("src/store.ts", text)
+    assert facts is not None
+    store = next(d for d in facts.definitions if d.name == "Store")
+    outline = class_outline(text.split("\n"), facts, store, small_body_lines=5, doc_lines=0, max_chars=120)
+    assert "open(): number" in outline.text and "close(): number" in outline.text
