@@ -381,6 +381,9 @@ class LanguageSupport(ModuleMoveHooks, ABC):
     # Go, Java: a top-level symbol moves between files of one package (same directory), so dependents
     # need no import changes; the move is planned by ``roost.context.refactor.package_move``.
     moves_within_package: bool = False
+    # Java: a ``private`` member is seen in the whole top-level class around it (its nested classes, and
+    # the classes it is nested in), not only in its own class's body (TypeScript).
+    private_to_top_level_class: bool = False
 
     def super_names(self) -> tuple[str, ...]:
         """Receivers that mean "the base class(es) of the enclosing class" (Java ``super``)."""

@@ -288,6 +288,7 @@ class JavaSupport(OutlineFirstLanguage):
         doc = leading_comment(node, source, _COMMENTS)
         return RawDefinition(node, text(source, name_node), name_node, kind, signature, doc)
 
+    private_to_top_level_class = True
     implicit_member_access = True  # ``foo()`` in a class body is ``this.foo()``, inherited ones included
 
     def _drop_local_uses(

@@ -239,12 +239,14 @@ class LineFit:
         if owner is None or owner.definition is None or (access == "protected" and self.on_self):
             return True
         classes = [d for d in self.scopes if d.kind in CLASS_LIKE_KINDS]
-        # Inside the class's own body (a nested class's or function's included), as TypeScript has it;
-        # Java's nested classes also see each other's, which is left out here.
-        if owner.path == self.path and any(
-            c.qualified_name == owner.definition.qualified_name for c in classes
-        ):
-            return True
+        # Inside the class's own body (a nested class's or function's included), or for Java its top-level
+        # class's.
+        qualified = owner.definition.qualified_name
+        if owner.path == self.path and classes:
+            if language.private_to_top_level_class:
+                return qualified.split(".")[0] == classes[0].qualified_name.split(".")[0]
+            if any(c.qualified_name == qualified for c in classes):
+                return True
         # A class around the cursor extending the member's class sees its protected members (one level).
         return (
             access == "protected"

@@ -245,3 +245,35 @@ def test_a_class_outline_cut_short_keeps_public_members_before_hidden_ones():
     store = next(d for d in facts.definitions if d.name == "Store")
     outline = class_outline(text.split("\n"), facts, store, small_body_lines=5, doc_lines=0, max_chars=120)
     assert "open(): number" in outline.text and "close(): number" in outline.text
+
+
+def test_java_private_members_are_seen_in_the_whole_top_level_class():
+    # Java, unlike TypeScript, lets an outer class name its nested class's private members.
+    text = (
+        "package app;\n\npublic class Outer {\n"
+        "    static class Inner {\n        private int count;\n    }\n\n"
+        "    int read(Inner inner) {\n        return inner.count;\n    }\n}\n\n"
+        "class Other {\n    int read(Outer.Inner inner) {\n        return 0;\n    }\n}\n"
+    )
+    facts = parse_facts("app/Outer.java", text)
+    assert facts is not None
+    by_name = {d.qualified_name: d for d in facts.definitions}
+    count = ReceiverMember(
+        SymbolLocation("app/Outer.java", by_name["Outer.Inner.count"]),
+        SymbolLocation("app/Outer.java", by_name["Outer.Inner"]),
+        0,
+    )
+
+    def offered(*scopes: str) -> bool:
+        fit = LineFit.at(
+            "        return inner.",
+            [],
+            "",
+            set(),
+            on_self=False,
+            scopes=[by_name[s] for s in scopes],
+            path="app/Outer.java",
+        )
+        return fit.visible(count)
+
+    assert offered("Outer", "Outer.read") and not offered("Other", "Other.read")
