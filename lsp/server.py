@@ -25,7 +25,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from roost.lsp.config import ConfigProblem, ConfigStack, RoostConfig
+from roost.lsp.core.document_policy import ServingFolder
 from roost.lsp.core.events import StatusState
+from roost.lsp.core.file_uris import file_uri_to_path
+from roost.lsp.core.workspace_folders import folders_of
 from roost.lsp.framing import DEFAULT_MAX_MESSAGE_BYTES, READ_CHUNK_BYTES, MessageFramer, read_frames
 from roost.lsp.handlers import register_all
 from roost.lsp.progress import ProgressReporter
@@ -71,6 +74,8 @@ class RoostServer(LanguageServer):
         # The largest message body read from the client (``roost serve --max-message-bytes``).
         self.max_message_bytes = DEFAULT_MAX_MESSAGE_BYTES
         self.config_stack = ConfigStack()
+        # False where the editor said the user has not trusted the window (every folder's file is read so).
+        self.workspace_is_trusted = True
         self.status_state: StatusState = "starting"
         self.status_message = ""
         self.document_listeners: list[DocumentListener] = []
@@ -181,6 +186,15 @@ class RoostServer(LanguageServer):
         """Every workspace folder the editor named (a multi-root window has several), as paths."""
         paths = (to_fs_path(folder.uri) for folder in self.workspace.folders.values())
         return [Path(path) for path in paths if path]
+
+    def serving_folder(self, uri: str) -> ServingFolder | None:
+        """The workspace folder that serves the document ``uri`` (the innermost that contains it), with its
+        settings; None for a file outside every folder. A document of another scheme (``untitled:``)
+        is the first folder's."""
+        folders = folders_of(self)
+        path = file_uri_to_path(uri)
+        services = folders.primary if path is None else folders.serving(path)
+        return None if services is None else ServingFolder(services.root, services.config)
 
     def set_config_layer(self, name: str, raw: object) -> None:
         self._change_config(lambda: self.config_stack.set_layer(name, raw))

@@ -6,7 +6,8 @@ prompt is therefore never built for a document that
 
 - the editor has not opened (a request naming any URI must not make the server read files for it:
   ``/etc/passwd``, ``~/.aws/credentials``),
-- lies outside the workspace (a symlink is judged by where it points),
+- lies outside the workspace folder that serves it, or outside every folder (a symlink is judged by
+  where it points),
 - is a secret file by the indexer's rule (``.env``, ``id_rsa``, ``*.pem``, ``credentials``,
   ``secrets.*``, anything under ``.ssh/`` or ``.aws/`` …), or
 - matches the user's exclusions (``index.exclude`` and ``completion.exclude``, gitignore-style).
@@ -50,10 +51,9 @@ def document_policy(
     root: Path | None,
     is_open: bool,
     excludes: Iterable[str] = (),
-    other_folders: Iterable[Path] = (),
 ) -> DocumentVerdict:
-    """Whether a prompt may be built for the document at ``uri``. Pure apart from resolving symlinks.
-    ``other_folders``: the editor's workspace folders besides ``root`` (a server serves its first one)."""
+    """Whether a prompt may be built for the document at ``uri``, in the workspace folder ``root`` that
+    serves it (:mod:`roost.lsp.core.workspace_folders`). Pure apart from resolving symlinks."""
     if not is_open:
         return Refused(f"completions are off for documents the editor has not opened ({uri})")
     path = file_uri_to_path(uri)  # any spelling of the scheme: ``FILE:`` is ``file:``
@@ -66,13 +66,6 @@ def document_policy(
         return _judge_file(path.name, (path.name, f"{real.parent.name}/{real.name}"), excludes=())
     named, real_relative = _relative_to(root, path), _relative_to(root, real)
     if named is None or real_relative is None:
-        folder = next((f for f in other_folders if _relative_to(f, path) is not None), None)
-        if folder is not None:
-            # A multi-root window (VS Code): say what to do rather than "outside the workspace".
-            return Refused(
-                f"completions are off in the workspace folder {folder.name}: this Roost server serves the "
-                f"window's first folder, {root.name}; open {folder.name} in a window of its own ({path})"
-            )
         return Refused(f"completions are off for files outside the workspace ({path})")
     # A harmless-looking link to a key file is still a key file: judge the name and what it points to.
     return _judge_file(named, (named, real_relative), excludes)
@@ -127,31 +120,46 @@ _LOGGED: set[tuple[str, str]] = set()
 _MAX_LOGGED = 1024
 
 
+@dataclass(frozen=True)
+class ServingFolder:
+    """The workspace folder that serves a document (the innermost that contains it) with its settings;
+    ``root`` None in a window without folders."""
+
+    root: Path | None
+    config: RoostConfig
+
+
 class OpenDocuments(Protocol):
-    """What the policy needs to know of the server: its configuration, workspace folder and which
-    documents the editor has open."""
+    """What the policy needs to know of the server: which folder serves a document (with its
+    configuration) and which documents the editor has open."""
 
-    @property
-    def config(self) -> RoostConfig: ...
-
-    def workspace_root(self) -> Path | None: ...
+    def serving_folder(self, uri: str) -> ServingFolder | None:
+        """The folder serving ``uri``; None for a file outside every workspace folder."""
+        ...
 
     def is_document_open(self, uri: str) -> bool: ...
 
-    def workspace_folders(self) -> list[Path]: ...
-
 
 def policy_of(server: OpenDocuments, uri: str) -> DocumentVerdict:
-    """The policy with the server's state: its workspace folder, open documents and configuration. A
-    refusal is logged once per document and reason (completions are asked on every keystroke)."""
-    config = server.config
-    verdict = document_policy(
-        uri,
-        root=server.workspace_root(),
-        is_open=server.is_document_open(uri),
-        excludes=(*config.index.exclude, *config.completion.exclude),
-        other_folders=server.workspace_folders(),
-    )
+    """The policy with the server's state: the folder that serves the document (its root and exclusions),
+    open documents. A refusal is logged once per document and reason (completions are asked on every
+    keystroke)."""
+    is_open = server.is_document_open(uri)
+    folder = server.serving_folder(uri)
+    if folder is None:
+        verdict: DocumentVerdict = (
+            Refused(f"completions are off for files outside the workspace ({file_uri_to_path(uri)})")
+            if is_open
+            else document_policy(uri, root=None, is_open=False)
+        )
+    else:
+        config = folder.config
+        verdict = document_policy(
+            uri,
+            root=folder.root,
+            is_open=is_open,
+            excludes=(*config.index.exclude, *config.completion.exclude),
+        )
     if isinstance(verdict, Refused) and (uri, verdict.reason) not in _LOGGED:
         if len(_LOGGED) >= _MAX_LOGGED:
             _LOGGED.clear()

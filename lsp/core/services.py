@@ -92,33 +92,61 @@ def gate_options(config: RoostConfig, root: Path | None) -> GateOptions:
 # -- the services ---------------------------------------------------------------------------------
 
 
-class Services:
-    """Owned by one server; features reach it through :func:`services_of`."""
+class SharedModel:
+    """What every workspace folder of one server shares: one model backend (loaded lazily, closed once),
+    its prompt format and failure, and the folders whose secrets the backend redacts. A multi-root window
+    runs one model, never one per folder (:mod:`roost.lsp.core.workspace_folders`)."""
 
-    def __init__(self, events: ServiceEvents, config: RoostConfig, root: Path | None) -> None:
+    def __init__(self) -> None:
+        self.backend: Backend | None = None
+        self.unclaimed_backend: Backend | None = None
+        self.closed = False
+        self.stopping = False  # set by aclose: requests it ends are not failures to show
+        # Taken by aclose and by a model load as it ends, so exactly one of them closes what the load made.
+        self.unclaimed_lock = threading.Lock()
+        self.backend_lock = asyncio.Lock()
+        self.backend_error: BackendProblem | None = None
+        self.prompt_format: PromptFormat | None = None
+        # What the prompt format is made from once a model is loaded: family, HF tokenizer, whether the
+        # backend heals forced starts (kept so a settings change can remake it without a reload).
+        self.format_inputs: tuple[str, Any, bool] | None = None
+        # The folders served: the backend redacts every one's secret values (a value is never harmless
+        # in another folder's prompt).
+        self.folders: list[Services] = []
+
+    def workspace_secrets(self) -> frozenset[str]:
+        return frozenset().union(*(folder.workspace_secrets for folder in list(self.folders)))
+
+
+class Services:
+    """One workspace folder's index, retrieval, gate and secrets, with the model it shares with the
+    server's other folders (``model``; a new one when not given). Features reach it through
+    :func:`services_of` or the folder router."""
+
+    def __init__(
+        self, events: ServiceEvents, config: RoostConfig, root: Path | None, model: SharedModel | None = None
+    ) -> None:
         self.events = events
         self.config = config
         self.root = root
+        self.model = model if model is not None else SharedModel()
+        self.model.folders.append(self)
         self.index_service: IndexService | None = None
         self._retriever: Retriever | None = None
         self._gate: Gate | None = None
         self._gate_lock = threading.Lock()
-        self._backend: Backend | None = None
-        self._unclaimed_backend: Backend | None = None
-        self._closed = False
-        self._stopping = False  # set by aclose: requests it ends are not failures to show
-        # Taken by aclose and by a model load as it ends, so exactly one of them closes what the load made.
-        self._unclaimed_lock = threading.Lock()
         # How many files the finished index holds; None until indexing (and retrieval's warm-up) is done.
         # A model load during indexing reads it to know which status to go back to.
         self._indexed_files: int | None = None
-        self._backend_lock = asyncio.Lock()
-        self._backend_error: BackendProblem | None = None
-        self.prompt_format: PromptFormat | None = None
-        # What the prompt format is made from once a model is loaded: family, HF tokenizer, whether the
-        # backend heals forced starts (kept so a settings change can remake it without a reload).
-        self._format_inputs: tuple[str, Any, bool] | None = None
         self.workspace_secrets: frozenset[str] = frozenset()
+
+    @property
+    def prompt_format(self) -> PromptFormat | None:
+        return self.model.prompt_format
+
+    @prompt_format.setter
+    def prompt_format(self, prompt_format: PromptFormat | None) -> None:
+        self.model.prompt_format = prompt_format
 
     # -- index and retrieval --------------------------------------------------------------------
     def start_index(self) -> None:
@@ -130,7 +158,11 @@ class Services:
         )
         self.index_service.disk_listeners.append(self._disk_changed)
         loop = asyncio.get_running_loop()
-        reporter = self.events.progress_report("Roost: indexing")
+        # Another folder of a multi-root window says which folder its progress is.
+        first = not self.model.folders or self.model.folders[0] is self
+        reporter = self.events.progress_report(
+            "Roost: indexing" if first else f"Roost: indexing {self.root.name}"
+        )
         loop.create_task(reporter.begin("scanning the workspace"))
 
         def on_progress(done: int, total: int, message: str) -> None:
@@ -188,6 +220,11 @@ class Services:
 
     def _announce_ready(self, files: int) -> None:
         self._indexed_files = files
+        # Another folder of the window still indexing: "ready" is the last one's to say, with every count.
+        others = [folder for folder in list(self.model.folders) if folder is not self]
+        if any(folder.index_service is not None and folder._indexed_files is None for folder in others):
+            return
+        files += sum(folder._indexed_files or 0 for folder in others if folder.index_service is not None)
         # While the model loads, the load's end announces it (see ``backend``).
         if self.events.status_state == "indexing":
             self.events.send_status("ready", f"Roost is ready ({files} files indexed)", 100)
@@ -259,15 +296,15 @@ class Services:
     # -- model -------------------------------------------------------------------------------------
     async def backend(self) -> Backend:
         """The backend, loaded on first use with status; raises CompletionUnavailable with the fix."""
-        if self._backend is not None:
-            return self._backend
-        if self._backend_error is not None:
-            raise CompletionUnavailable(self._backend_error.message)
-        if self._stopping:  # no model load after the shutdown has closed the services
+        if self.model.backend is not None:
+            return self.model.backend
+        if self.model.backend_error is not None:
+            raise CompletionUnavailable(self.model.backend_error.message)
+        if self.model.stopping:  # no model load after the shutdown has closed the services
             raise CompletionUnavailable("Roost is shutting down")
-        async with self._backend_lock:
-            if self._backend is not None:
-                return self._backend
+        async with self.model.backend_lock:
+            if self.model.backend is not None:
+                return self.model.backend
             events = self.events
             previous = events.status_state
             events.send_status("loading_model", "Roost is loading the model")
@@ -280,23 +317,23 @@ class Services:
                 raise
             except Exception as error:  # noqa: BLE001 - every failure becomes a user-facing message
                 problem = describe_backend_failure(error, self.config)
-                self._backend_error = problem
+                self.model.backend_error = problem
                 events.show_error_once(problem.key, problem.message)
                 events.send_status("error", problem.message)
                 raise CompletionUnavailable(problem.message) from error
             finally:
                 if progress is not None:
                     progress.end()
-            self._format_inputs = (
+            self.model.format_inputs = (
                 family,
                 hf_tokenizer_of(backend),
                 getattr(backend, "heals_forced_start", False),
             )
             self.prompt_format = self._make_prompt_format()
-            self._unclaimed_backend = None
+            self.model.unclaimed_backend = None
             # Each generation reports how it went, so roost/status follows the backend's health.
-            self._backend = HealthReportingBackend(
-                _redacting(backend, lambda: self.workspace_secrets), self._backend_health_changed
+            self.model.backend = HealthReportingBackend(
+                _redacting(backend, self.model.workspace_secrets), self._backend_health_changed
             )
             # Back to indexing only if it still runs: had it ended during the load, its "ready" was held
             # back (the status said loading_model), and nothing else would ever say it.
@@ -304,7 +341,7 @@ class Services:
                 events.send_status("indexing", "Roost is indexing")
             else:
                 events.send_status("ready", f"Roost is ready ({backend.name})")
-            return self._backend
+            return self.model.backend
 
     async def _model_load_progress(self) -> WorkerThreadProgress | None:
         """``$/progress`` for loading the in-process model (the first run joins and converts it: about a
@@ -316,12 +353,12 @@ class Services:
 
     def _load_backend_kept(self, progress: ProgressCallback | None = None) -> tuple[Backend, str]:
         loaded = self._load_backend(progress)
-        with self._unclaimed_lock:
-            if not self._stopping:
+        with self.model.unclaimed_lock:
+            if not self.model.stopping:
                 # Kept until the request that awaited it takes it: cancelled meanwhile (the client gone or
                 # `exit` during the load), the backend, its engine thread running, would otherwise be
                 # closed by nobody.
-                self._unclaimed_backend = loaded[0]
+                self.model.unclaimed_backend = loaded[0]
                 return loaded
         # aclose ran during the load (a shutdown, `roost complete`'s --timeout): nobody will take this
         # backend, and its engine thread must not outlive the services. Closed here, on the load's thread,
@@ -358,22 +395,22 @@ class Services:
             if (events.status_state, events.status_message) != ("degraded", message):
                 events.send_status("degraded", message)
         elif events.status_state == "degraded":
-            name = self._backend.name if self._backend is not None else "the model backend"
+            name = self.model.backend.name if self.model.backend is not None else "the model backend"
             events.send_status("ready", f"Roost is ready ({name} answers again)")
 
     def _make_prompt_format(self) -> PromptFormat | None:
         """The loaded model's prompt format under the current settings (suffix first where the backend
         heals forced starts and ``completion.suffix_first`` is on)."""
-        if self._format_inputs is None:
+        if self.model.format_inputs is None:
             return None
-        family, hf_tokenizer, heals = self._format_inputs
+        family, hf_tokenizer, heals = self.model.format_inputs
         return prompt_format_for(self.config, family, hf_tokenizer, heals_forced_start=bool(heals))
 
     def report_failure(self, error: Exception) -> str:
         """A failure that stops completions (backend down, out of memory …): shown once with its fix,
         logged every time. Returns the user-facing message."""
         problem = describe_backend_failure(error, self.config)
-        if self._stopping:  # a request cut short by the shutdown itself ("the engine was shut down")
+        if self.model.stopping:  # a request cut short by the shutdown itself ("the engine was shut down")
             log.info("completion stopped by the shutdown: %s", error)
             return problem.message
         self.events.show_error_once(problem.key, problem.message)
@@ -384,9 +421,9 @@ class Services:
         failure is forgotten, so a fixed configuration is tried); a changed gate policy takes effect."""
         before, self.config = self.config, config
         if (before.model, before.backend) != (config.model, config.backend):
-            backend, self._backend = self._backend, None
-            self._backend_error = None
-            self.prompt_format, self._format_inputs = None, None
+            backend, self.model.backend = self.model.backend, None
+            self.model.backend_error = None
+            self.prompt_format, self.model.format_inputs = None, None
             if backend is not None:
                 asyncio.get_running_loop().create_task(backend.aclose())
         elif (
@@ -401,29 +438,41 @@ class Services:
             self._retriever = None
 
     def backend_loaded(self) -> Backend | None:
-        return self._backend
+        return self.model.backend
 
     def forget_backend_error(self) -> None:
-        self._backend_error = None
+        self.model.backend_error = None
 
     @property
     def closed(self) -> bool:
         """Everything closed: a model load that ends after :meth:`aclose` leaves a backend to close."""
-        return self._closed and self._unclaimed_backend is None
+        return self.model.closed and self.model.unclaimed_backend is None
 
     async def aclose(self) -> None:
-        with self._unclaimed_lock:  # a load ending from now on closes its own backend
-            self._stopping = True
-            unclaimed, self._unclaimed_backend = self._unclaimed_backend, None
+        """Closes this folder's index and the shared model (the server's shutdown)."""
+        with self.model.unclaimed_lock:  # a load ending from now on closes its own backend
+            self.model.stopping = True
+            unclaimed, self.model.unclaimed_backend = self.model.unclaimed_backend, None
         if unclaimed is not None:
             await unclaimed.aclose()
-        if self._closed:
+        self.close_index()
+        if self.model.closed:
             return
-        if self._backend is not None:
-            await self._backend.aclose()
-        if self.index_service is not None:
-            self.index_service.close()
-        self._closed = True  # only once done: an aclose cut short (the loop torn down) is done again at exit
+        if self.model.backend is not None:
+            await self.model.backend.aclose()
+        self.model.closed = (
+            True  # only once done: an aclose cut short (the loop torn down) is done again at exit
+        )
+
+    def close_index(self) -> None:
+        """Stops this folder's index (its watcher and worker threads); the shared model stays. A folder
+        removed from the window, or the server's shutdown."""
+        if self in self.model.folders:
+            self.model.folders.remove(self)
+        index, self.index_service = self.index_service, None
+        self._retriever = None
+        if index is not None:
+            index.close()
 
 
 def describe_backend_failure(error: Exception, config: RoostConfig) -> BackendProblem:

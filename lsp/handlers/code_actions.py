@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -29,16 +30,18 @@ from roost.lsp.core.code_actions import (
     ResolvableAction,
 )
 from roost.lsp.core.moves.move_targets import InvalidModuleName, RecentEdits
-from roost.lsp.core.services import CompletionUnavailable, services_of
+from roost.lsp.core.services import CompletionUnavailable
 from roost.lsp.core.text_edits import EditError, LineCharacter
 from roost.lsp.core.workspace_documents import OutsideWorkspace
 from roost.lsp.handlers.cursor_idle import cursor_moved
 from roost.lsp.handlers.workspace_edits import (
     JSONValue,
     documents_of,
+    folder_root_of,
     from_position,
     plain,
     prompt_refusal,
+    services_for_root,
     to_workspace_edit,
     workspace_path,
 )
@@ -68,20 +71,26 @@ def _resolve_supported(ls: RoostServer) -> bool:
     return bool(support and "edit" in support.properties)
 
 
-def recent_edits_of(ls: RoostServer) -> RecentEdits:
-    recent = ls.services.get(RECENT_EDITS_KEY)
+def recent_edits_of(ls: RoostServer, root: Path | None = None) -> RecentEdits:
+    """The recently edited files of the workspace folder ``root`` (the first by default): paths are
+    folder-relative, and another folder's ``job.py`` is another file."""
+    key = RECENT_EDITS_KEY if root is None or root == ls.workspace_root() else f"{RECENT_EDITS_KEY}:{root}"
+    recent = ls.services.get(key)
     if recent is None:
-        recent = ls.services[RECENT_EDITS_KEY] = RecentEdits()
+        recent = ls.services[key] = RecentEdits()
     assert isinstance(recent, RecentEdits)
     return recent
 
 
-def code_actions_of(ls: RoostServer) -> CodeActions:
+def code_actions_of(ls: RoostServer, uri: str | None = None) -> CodeActions:
+    """The code actions of the workspace folder that serves ``uri`` (the first folder without one): its
+    index, gate and secrets, its files and exclusions."""
+    root = folder_root_of(ls, uri) if uri else None
     return CodeActions(
-        services_of(ls),
-        documents_of(ls),
-        lambda path: prompt_refusal(ls, path),
-        recent_edits_of(ls),
+        services_for_root(ls, root),
+        documents_of(ls, root),
+        lambda path: prompt_refusal(ls, path, root),
+        recent_edits_of(ls, root),
     )
 
 
@@ -92,7 +101,7 @@ def list_actions(ls: RoostServer, params: types.CodeActionParams) -> list[types.
     uri = params.text_document.uri
     try:
         path = workspace_path(ls, uri)
-        planned = code_actions_of(ls).plan(
+        planned = code_actions_of(ls, uri).plan(
             path, from_position(params.range.start), from_position(params.range.end)
         )
     except (OutsideWorkspace, EditError):
@@ -191,7 +200,9 @@ async def resolve_action(ls: RoostServer, action: types.CodeAction) -> types.Cod
     if action.data is None and action.command is not None:
         return action  # "Move to another module…": nothing to compute, the client runs its command
     data = plain(action.data)
-    code_actions = code_actions_of(ls)
+    uri = str(data.get("uri", "")) if isinstance(data, dict) else ""
+    root = folder_root_of(ls, uri) if uri else None
+    code_actions = code_actions_of(ls, uri or None)
     try:
         if not isinstance(data, dict):
             raise EditError("the code action has no data")
@@ -203,7 +214,7 @@ async def resolve_action(ls: RoostServer, action: types.CodeAction) -> types.Cod
         raise JsonRpcInvalidParams(
             f"{action.title}: no applicable change ({resolved.message or 'nothing to do'})"
         )
-    action.edit = to_workspace_edit(ls, resolved.edits, resolved.created)
+    action.edit = to_workspace_edit(ls, resolved.edits, resolved.created, root)
     if resolved.message:
         action.title = f"{action.title} — {resolved.message}"
     return action
@@ -243,7 +254,8 @@ def register(server: RoostServer) -> None:
     def on_document_event(event: str, uri: str) -> None:
         if event in ("open", "change"):
             with contextlib.suppress(OutsideWorkspace):
-                recent_edits_of(server).touched(workspace_path(server, uri))
+                path = workspace_path(server, uri)
+                recent_edits_of(server, folder_root_of(server, uri)).touched(path)
 
     server.document_listeners.append(on_document_event)
 
@@ -270,7 +282,7 @@ async def move_to_module(ls: RoostServer, arguments: tuple[object, ...]) -> dict
         and typed
     ):
         raise JsonRpcInvalidParams(f"{MOVE_SYMBOL_COMMAND} needs {{uri, symbol, target}} strings")
-    code_actions = code_actions_of(ls)
+    code_actions = code_actions_of(ls, uri)
     try:
         move = code_actions.move_to_typed_module(workspace_path(ls, uri), symbol, typed)
     except (OutsideWorkspace, EditError, InvalidModuleName) as error:

@@ -84,7 +84,7 @@ def _prefetch_at(ls: RoostServer, uri: str, position: types.Position) -> None:
     if isinstance(request, Refused):
         log.debug("no prefetch at %s: %s", uri, request.reason)
         return
-    pipeline_of(ls).prefetch(request)
+    pipeline_of(ls, uri).prefetch(request)
 
 
 def _cursor(params: Any) -> tuple[str, types.Position] | None:

@@ -9,6 +9,7 @@ the arguments, applies edits and shows findings and progress through the client.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
@@ -32,8 +33,10 @@ from roost.lsp.core.workspace_documents import Documents, OutsideWorkspace
 from roost.lsp.handlers.workspace_edits import (
     JSONValue,
     documents_of,
+    folder_root_of,
     plain,
     prompt_refusal,
+    services_for_root,
     to_diagnostics,
     to_workspace_edit,
     uri_of,
@@ -48,30 +51,33 @@ Reply = TypeVar("Reply", ProposalReply, AcceptReply, RejectReply, UndoReply)
 
 
 class ServerEditor:
-    """The fix-up service's view of the server and the editor, over LSP."""
+    """The fix-up service's view of the server and the editor, over LSP, in the workspace folder ``root``
+    (the first folder for None)."""
 
-    def __init__(self, server: RoostServer) -> None:
+    def __init__(self, server: RoostServer, root: Path | None = None) -> None:
         self.server = server
+        self.root = root
 
     def documents(self) -> Documents:
-        return documents_of(self.server)
+        return documents_of(self.server, self.root)
 
     def services(self) -> Services:
-        return services_of(self.server)
+        return services_for_root(self.server, self.root)
 
     def prompt_refusal(self, path: str) -> str | None:
-        return prompt_refusal(self.server, path)
+        return prompt_refusal(self.server, path, self.root)
 
     async def apply_edits(self, edits: list[FileEdit], label: str) -> EditorAnswer:
+        edit = to_workspace_edit(self.server, edits, root=self.root)
         result = await self.server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=to_workspace_edit(self.server, edits), label=label)
+            types.ApplyWorkspaceEditParams(edit=edit, label=label)
         )
         return EditorAnswer(result.applied, result.failure_reason)
 
     def publish_findings(self, path: str, findings: list[EditFinding]) -> None:
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
-                uri=uri_of(self.server, path), diagnostics=to_diagnostics(findings)
+                uri=uri_of(self.server, path, self.root), diagnostics=to_diagnostics(findings)
             )
         )
 
@@ -79,13 +85,29 @@ class ServerEditor:
         return self.server.progress_report(title)
 
 
-def fixups_of(server: RoostServer) -> FixupService:
-    service = server.services.get(FIXUP_KEY)
+def fixups_of(server: RoostServer, root: Path | None = None) -> FixupService:
+    """The fix-ups of the workspace folder ``root`` (the first folder by default); one session store."""
+    first = server.services.get(FIXUP_KEY)
+    if first is None:
+        first = server.services[FIXUP_KEY] = FixupService(ServerEditor(server))
+    assert isinstance(first, FixupService)
+    if root is None or root == server.workspace_root():
+        return first
+    key = f"{FIXUP_KEY}:{root}"
+    service = server.services.get(key)
     if service is None:
-        service = FixupService(ServerEditor(server))
-        server.services[FIXUP_KEY] = service
+        service = server.services[key] = FixupService(ServerEditor(server, root), first.store)
     assert isinstance(service, FixupService)
     return service
+
+
+def session_fixups(server: RoostServer, session_id: str) -> FixupService:
+    """The fix-ups of the workspace folder a session was started in (its stored root)."""
+    first = fixups_of(server)
+    session = first.store.load(session_id) if session_id else None
+    if session is None:
+        return first  # answers "no fix-up session"
+    return fixups_of(server, folder_root_of(server, Path(session.root).as_uri()))
 
 
 def _argument(arguments: tuple[object, ...]) -> dict[str, JSONValue]:
@@ -93,6 +115,13 @@ def _argument(arguments: tuple[object, ...]) -> dict[str, JSONValue]:
     if not isinstance(argument, dict):
         raise JsonRpcInvalidParams("expected one object argument")
     return argument
+
+
+def _session_of(arguments: tuple[object, ...]) -> str:
+    session = _argument(arguments).get("session")
+    if session is None:
+        raise JsonRpcInvalidParams("missing argument 'session'")
+    return str(session)
 
 
 def _diagnostics(argument: dict[str, JSONValue]) -> list[str]:
@@ -109,10 +138,10 @@ def _position(raw: JSONValue) -> LineCharacter:
 
 
 def _to_json(
-    ls: RoostServer, reply: ProposalReply | AcceptReply | RejectReply | UndoReply
+    ls: RoostServer, reply: ProposalReply | AcceptReply | RejectReply | UndoReply, root: Path | None
 ) -> dict[str, JSONValue]:
     if isinstance(reply, ProposalReply):
-        edit = to_workspace_edit(ls, reply.edits) if reply.edits else None
+        edit = to_workspace_edit(ls, reply.edits, root=root) if reply.edits else None
         converter = ls.protocol._converter  # noqa: SLF001 - lsprotocol's converter for JSON
         return {
             "session": reply.session,
@@ -128,9 +157,11 @@ def _to_json(
     return {"session": reply.session, "message": reply.message}
 
 
-async def _guarded(ls: RoostServer, work: Awaitable[Reply]) -> dict[str, JSONValue]:
+async def _guarded(ls: RoostServer, work: Awaitable[Reply], service: FixupService) -> dict[str, JSONValue]:
+    """``work``'s reply as JSON (its edits in ``service``'s workspace folder), or its refusal."""
+    editor = service.editor
     try:
-        return _to_json(ls, await work)
+        return _to_json(ls, await work, editor.root if isinstance(editor, ServerEditor) else None)
     except (FixupError, OutsideWorkspace, EditError, CompletionUnavailable, KeyError, TypeError) as error:
         message = str(error) if not isinstance(error, KeyError) else f"missing argument {error}"
         raise JsonRpcInvalidParams(message) from error
@@ -138,14 +169,14 @@ async def _guarded(ls: RoostServer, work: Awaitable[Reply]) -> dict[str, JSONVal
         raise JsonRpcInvalidParams(services_of(ls).report_failure(error)) from error
 
 
-async def _start(ls: RoostServer, argument: dict[str, JSONValue]) -> ProposalReply:
+async def _start(ls: RoostServer, argument: dict[str, JSONValue], service: FixupService) -> ProposalReply:
     path = workspace_path(ls, str(argument["uri"]))
     range_ = argument["range"]
     if not isinstance(range_, dict):
         raise TypeError("range must be an object")
     start, end = _position(range_["start"]), _position(range_["end"])
     instruction = str(argument.get("instruction", ""))
-    return await fixups_of(ls).start(path, start, end, instruction, _diagnostics(argument))
+    return await service.start(path, start, end, instruction, _diagnostics(argument))
 
 
 def register(server: RoostServer) -> None:
@@ -153,29 +184,38 @@ def register(server: RoostServer) -> None:
     # type checking) is unknown: the server and the raw arguments are typed Any here.
     @server.command("roost.fixup.start")
     async def start(ls: Any, *arguments: Any) -> dict[str, JSONValue]:
-        return await _guarded(ls, _start(ls, _argument(arguments)))
+        argument = _argument(arguments)
+        service = fixups_of(ls, folder_root_of(ls, str(argument.get("uri", ""))))
+        return await _guarded(ls, _start(ls, argument, service), service)
 
     @server.command("roost.fixup.reply")
     async def reply(ls: Any, *arguments: Any) -> dict[str, JSONValue]:
         argument = _argument(arguments)
+        service = session_fixups(ls, _session_of(arguments))
         return await _guarded(
             ls,
-            fixups_of(ls).reply(
-                str(argument["session"]), str(argument.get("message", "")), _diagnostics(argument)
-            ),
+            service.reply(str(argument["session"]), str(argument.get("message", "")), _diagnostics(argument)),
+            service,
         )
 
     @server.command("roost.fixup.accept")
     async def accept(ls: Any, *arguments: Any) -> dict[str, JSONValue]:
-        return await _guarded(ls, fixups_of(ls).accept(str(_argument(arguments)["session"])))
+        session = _session_of(arguments)
+        service = session_fixups(ls, session)
+        return await _guarded(ls, service.accept(session), service)
 
     @server.command("roost.fixup.reject")
     async def reject(ls: Any, *arguments: Any) -> dict[str, JSONValue]:
-        async def work() -> RejectReply:
-            return fixups_of(ls).reject(str(_argument(arguments)["session"]))
+        session = _session_of(arguments)
+        service = session_fixups(ls, session)
 
-        return await _guarded(ls, work())
+        async def work() -> RejectReply:
+            return service.reject(session)
+
+        return await _guarded(ls, work(), service)
 
     @server.command("roost.fixup.undo")
     async def undo(ls: Any, *arguments: Any) -> dict[str, JSONValue]:
-        return await _guarded(ls, fixups_of(ls).undo(str(_argument(arguments)["session"])))
+        session = _session_of(arguments)
+        service = session_fixups(ls, session)
+        return await _guarded(ls, service.undo(session), service)

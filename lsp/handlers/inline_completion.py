@@ -24,8 +24,9 @@ from roost.lsp.core.completion.pipeline import (
     replaced_after,
 )
 from roost.lsp.core.document_policy import Refused, policy_of
-from roost.lsp.core.services import services_of
+from roost.lsp.core.services import Services, services_of
 from roost.lsp.core.text_edits import LineCharacter, exact_offset
+from roost.lsp.handlers.workspace_edits import services_for_uri
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
@@ -46,17 +47,33 @@ def client_supports_inline(ls: RoostServer) -> bool:
     return bool(text_document and text_document.inline_completion is not None)
 
 
-def pipeline_of(ls: RoostServer) -> CompletionPipeline:
-    pipeline = ls.services.get(PIPELINE_KEY)
+def pipeline_of(ls: RoostServer, uri: str | None = None) -> CompletionPipeline:
+    """The completion pipeline of the workspace folder that serves ``uri`` (the first folder's without
+    one): each folder's prompts come from its own index, cache and settings; the model is shared."""
+    services = services_of(ls) if uri is None else services_for_uri(ls, uri)
+    pipelines = pipelines_of(ls)
+    pipeline = pipelines.get(services)
     if pipeline is None:
 
         def settings() -> PipelineSettings:
-            return pipeline_settings(ls.config)
+            return pipeline_settings(services.config)
 
-        pipeline = CompletionPipeline(services_of(ls), settings, ls.config.cache.completions)
-        ls.services[PIPELINE_KEY] = pipeline
-    assert isinstance(pipeline, CompletionPipeline)
+        pipeline = CompletionPipeline(services, settings, services.config.cache.completions)
+        pipelines[services] = pipeline
     return pipeline
+
+
+def pipelines_of(ls: RoostServer) -> dict[Services, CompletionPipeline]:
+    """Every folder's pipeline, the first folder's first."""
+    pipelines = ls.services.get(PIPELINE_KEY)
+    if not isinstance(pipelines, dict):
+        pipelines = ls.services[PIPELINE_KEY] = {}
+    return pipelines
+
+
+def drop_pipeline(ls: RoostServer, services: Services) -> None:
+    """A removed folder's pipeline goes with it (its cache, debouncers and in-flight requests)."""
+    pipelines_of(ls).pop(services, None)
 
 
 def completion_input(ls: RoostServer, uri: str, position: types.Position) -> CompletionInput | Refused:
@@ -144,7 +161,7 @@ def register(server: RoostServer) -> None:
             refused = CompletionOutcome(source="refused", message=request.reason)
             tracker.remember(uri, refused)
             return None, refused
-        outcome = await pipeline_of(ls).complete(request)
+        outcome = await pipeline_of(ls, uri).complete(request)
         if outcome.source != "superseded":
             tracker.remember(uri, outcome)
         return request, outcome

@@ -25,6 +25,7 @@ def register(server: RoostServer) -> None:
         # An editor that knows the user has not trusted the workspace (VS Code) says so: that workspace's
         # own file may then not choose the backend, the model, the gate or the exclusions.
         trusted = workspace_trusted(params.initialization_options)
+        ls.workspace_is_trusted = trusted  # every folder of a multi-root window, added later ones too
         ls.config_stack = ConfigStack.for_workspace(ls.workspace_root(), trusted=trusted)
         ls.report_config_problems(ls.config_stack.problems)
         ls.set_config_layer("initializationOptions", unwrap_client_settings(params.initialization_options))

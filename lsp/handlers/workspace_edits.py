@@ -14,8 +14,10 @@ from pygls.workspace import TextDocument
 
 from roost.lsp.core.document_policy import Refused, policy_of
 from roost.lsp.core.model_edits import EditFinding
+from roost.lsp.core.services import Services, services_of
 from roost.lsp.core.text_edits import FileEdit, LineCharacter, position_at
 from roost.lsp.core.workspace_documents import Documents, OpenDocument, OutsideWorkspace
+from roost.lsp.core.workspace_folders import folders_of
 
 if TYPE_CHECKING:
     from roost.lsp.server import RoostServer
@@ -23,8 +25,28 @@ if TYPE_CHECKING:
 JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
 
 
-def documents_of(server: RoostServer) -> Documents:
-    """The workspace's files as the editor has them: its buffers, else the disk."""
+def folder_root_of(server: RoostServer, uri: str) -> Path | None:
+    """The root of the workspace folder that serves ``uri`` (the innermost that contains it); None
+    outside every folder."""
+    folder = server.serving_folder(uri)
+    return folder.root if folder is not None else None
+
+
+def services_for_root(server: RoostServer, root: Path | None) -> Services:
+    """The services of the workspace folder ``root``; the first folder's (the server's) for None or a
+    folder no longer served."""
+    found = folders_of(server).find(root) if root is not None else None
+    return found if found is not None else services_of(server)
+
+
+def services_for_uri(server: RoostServer, uri: str) -> Services:
+    """The services of the workspace folder that serves ``uri`` (the first folder's outside them)."""
+    return services_for_root(server, folder_root_of(server, uri))
+
+
+def documents_of(server: RoostServer, root: Path | None = None) -> Documents:
+    """The files of the workspace folder ``root`` (the first folder by default) as the editor has them:
+    its buffers, else the disk."""
 
     def open_document(path: Path) -> OpenDocument | None:
         document = _open_text_document(server, path)
@@ -32,7 +54,7 @@ def documents_of(server: RoostServer) -> Documents:
             return None
         return OpenDocument(document.source, document.version, document.language_id or "")
 
-    return Documents(server.workspace_root(), open_document)
+    return Documents(root if root is not None else server.workspace_root(), open_document)
 
 
 def _open_text_document(server: RoostServer, path: Path) -> TextDocument | None:
@@ -50,13 +72,13 @@ def _open_text_document(server: RoostServer, path: Path) -> TextDocument | None:
 
 
 def workspace_path(server: RoostServer, uri: str) -> str:
-    """The workspace path of a document URI; OutsideWorkspace for anything else (another folder, a
-    symlink out, an ``untitled:`` buffer)."""
-    root = server.workspace_root()
-    if root is None or not uri.startswith("file:"):
-        raise OutsideWorkspace(f"{uri} is outside the workspace {root}; Roost only edits workspace files")
+    """The path of a document URI in the workspace folder that serves it; OutsideWorkspace for anything
+    else (outside every folder, a symlink out, an ``untitled:`` buffer)."""
+    root = folder_root_of(server, uri) if uri.startswith("file:") else None
+    if root is None:
+        raise OutsideWorkspace(f"{uri} is outside the workspace; Roost only edits workspace files")
     try:
-        return documents_of(server).relative(Path(to_fs_path(uri) or ""))
+        return documents_of(server, root).relative(Path(to_fs_path(uri) or ""))
     except OutsideWorkspace as error:
         raise OutsideWorkspace(
             f"{uri} is outside the workspace {root}; Roost only edits workspace files"
@@ -67,7 +89,7 @@ def relative_path(server: RoostServer, uri: str) -> str:
     """The name the services key an open document by: its workspace path, or its file name when it lies
     outside the workspace (the document policy, not this name, decides whether a prompt may be built)."""
     path = Path(to_fs_path(uri) or uri)
-    root = server.workspace_root()
+    root = folder_root_of(server, uri) if uri.startswith("file:") else None
     if root is not None:
         try:
             return path.resolve().relative_to(root.resolve()).as_posix()
@@ -76,10 +98,10 @@ def relative_path(server: RoostServer, uri: str) -> str:
     return path.name
 
 
-def uri_of(server: RoostServer, path: str) -> str:
-    """The URI of a workspace path: the open document's own (the editor matches its buffer by it), else
-    the file's."""
-    root = server.workspace_root()
+def uri_of(server: RoostServer, path: str, root: Path | None = None) -> str:
+    """The URI of a path in the workspace folder ``root`` (the first by default): the open document's own
+    (the editor matches its buffer by it), else the file's."""
+    root = root if root is not None else server.workspace_root()
     if root is None:
         raise OutsideWorkspace("no workspace folder is open")
     document = _open_text_document(server, root / path)
@@ -89,9 +111,10 @@ def uri_of(server: RoostServer, path: str) -> str:
     return from_fs_path(str(absolute)) or absolute.as_uri()
 
 
-def prompt_refusal(server: RoostServer, path: str) -> str | None:
-    """The document policy for a workspace file: why no prompt may be built for it, or None."""
-    verdict = policy_of(server, uri_of(server, path))
+def prompt_refusal(server: RoostServer, path: str, root: Path | None = None) -> str | None:
+    """The document policy for a file of the workspace folder ``root``: why no prompt may be built for
+    it, or None."""
+    verdict = policy_of(server, uri_of(server, path, root))
     return verdict.reason if isinstance(verdict, Refused) else None
 
 
@@ -104,13 +127,15 @@ def from_position(position: types.Position) -> LineCharacter:
 
 
 def to_workspace_edit(
-    server: RoostServer, edits: Sequence[FileEdit], created: Sequence[str] = ()
+    server: RoostServer, edits: Sequence[FileEdit], created: Sequence[str] = (), root: Path | None = None
 ) -> types.WorkspaceEdit:
-    """One edit over several files; each file's edits carry its version so a stale apply is refused. The
-    ``created`` files (new modules) are created first."""
+    """One edit over several files of the workspace folder ``root`` (the first by default); each file's
+    edits carry its version so a stale apply is refused. The ``created`` files (new modules) are created
+    first."""
     changes: list[types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile] = [
         types.CreateFile(
-            uri=uri_of(server, path), options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
+            uri=uri_of(server, path, root),
+            options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False),
         )
         for path in created
     ]
@@ -128,7 +153,7 @@ def to_workspace_edit(
         changes.append(
             types.TextDocumentEdit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(
-                    uri=uri_of(server, edit.path), version=edit.version
+                    uri=uri_of(server, edit.path, root), version=edit.version
                 ),
                 edits=text_edits,
             )
