@@ -120,6 +120,9 @@ class _Planner:
         # JS/TS barrels re-exporting the source as a namespace (``export * as util``) → those names.
         self.namespaces: dict[str, set[str]] = {}
         self.type_only: set[str] = set()  # top-level names of the source that are TypeScript types
+        # The source's bindings of the target module as a whole (JS ``import * as m from "./target"``) that
+        # the moved code uses: ``m.X`` in it is ``X`` once in the target.
+        self.target_namespaces: set[str] = set()
 
     # -- the source and the target ------------------------------------------------------------------
 
@@ -292,6 +295,9 @@ class _Planner:
                 continue
             statement = text[slice(*span_offsets(text, imp.span))]
             if _paths(self.resolve(self.source.path, imp))[:1] == (self.target.path,):
+                local = None if imp.names else imp.alias or language.bound_name(imp)
+                if local is not None and local in used:
+                    self.target_namespaces.add(local)
                 continue  # the target's own names
             if imp.names:
                 names = [n for n in imp.names if n.local_name in used]
@@ -327,7 +333,7 @@ class _Planner:
         text = self._redirect(path, text, module=None)
         text = self._rewrite_qualified(path, text, bare=True)
         separator = "" if not text.strip() else ("\n" if text.endswith("\n") else "\n\n")
-        text = text + separator + moved_text
+        text = self._unqualified_in_target(path, text + separator, moved_text)
         for module, names, statement in needed:
             text = _checked(
                 language.with_import_names(path, text, module, names, statement), language, "imports"
@@ -345,6 +351,37 @@ class _Planner:
                         "imports",
                     )
         return text
+
+    def _unqualified_in_target(self, path: str, text: str, moved_text: str) -> str:
+        """``text`` with ``moved_text`` appended, its ``m.X`` through a namespace binding of the target itself
+        written ``X`` (``self.target_namespaces``); refused where ``m`` is used otherwise (passed as a value)
+        or ``X`` is a local of the moved code, since neither would mean the same in the target."""
+        moved_start, whole = len(text), text + moved_text
+        if not self.target_namespaces:
+            return whole
+        language = self.language
+        facts = _facts(path, whole)
+        inside = [r for r in facts.references if span_offsets(whole, r.span)[0] >= moved_start]
+        qualified = [r for r in inside if r.receiver in self.target_namespaces]
+        for name in {r.name for r in inside if not r.receiver}:
+            missed = language.qualified_uses_missed(path, whole, name)
+            qualified += [r for r in missed if r.receiver in self.target_namespaces]
+        cuts: list[tuple[int, int]] = []
+        for use in qualified:
+            start = span_offsets(whole, use.span)[0]
+            prefix = f"{use.receiver}{language.member_separator}"
+            if start - len(prefix) >= moved_start and whole[start - len(prefix) : start] == prefix:
+                cuts.append((start - len(prefix), start))
+        bare = [r for r in inside if r.name in self.target_namespaces and not r.receiver]
+        shadowed = {r.name for r in qualified} & language.local_names(path, moved_text)
+        if len(bare) > len(cuts) or shadowed:
+            namespace = ", ".join(sorted(self.target_namespaces))
+            raise RefactorError(
+                f"the moved code uses {namespace}, the target module itself, in a way not rewritten there"
+            )
+        for start, end in sorted(set(cuts), reverse=True):
+            whole = whole[:start] + whole[end:]
+        return whole
 
     @staticmethod
     def _like(type_only: bool) -> str | None:

@@ -621,3 +621,35 @@ def test_move_into_a_module_a_dependent_imports_as_a_namespace(tmp_path, open_in
     root = write_files(tmp_path / "after", moved)
     tsc_check(root)
     assert definition_files_at_first(open_index(root), "src/alias.ts", "moved(2)", 2) == {"src/m.ts"}
+
+
+def test_moved_code_using_the_target_through_a_namespace_names_it_bare_there(tmp_path, open_index) -> None:
+    # a.ts reaches m.ts as ``m``; in m.ts itself ``m`` is bound to nothing: ``m.one()`` becomes ``one()``,
+    # ``m.Shape`` becomes ``Shape``, and a.ts's remaining use goes through its namespace import.
+    files = {
+        **NAMESPACE_PROJECT,
+        "src/a.ts": (
+            'import * as m from "./m";\n\n'
+            "export function moved(s: m.Shape): number {\n  return s.size + m.one();\n}\n\n"
+            "export const stay = moved({ size: 1 });\n"
+        ),
+    }
+    moved, plan = move_between_modules(tmp_path, open_index, files, "moved", "src/a.ts", "src/m.ts")
+    assert moved["src/m.ts"].endswith(
+        "export function moved(s: Shape): number {\n  return s.size + one();\n}\n"
+    )
+    assert moved["src/a.ts"] == 'import * as m from "./m";\n\nexport const stay = m.moved({ size: 1 });\n'
+    assert not plan.notes
+    tsc_check(write_files(tmp_path / "after", moved))
+
+
+def test_a_move_refuses_moved_code_passing_the_targets_namespace_as_a_value(tmp_path, open_index) -> None:
+    files = {
+        **NAMESPACE_PROJECT,
+        "src/a.ts": (
+            'import * as m from "./m";\n\n'
+            "export function moved(): number {\n  return Object.keys(m).length + m.one();\n}\n"
+        ),
+    }
+    with pytest.raises(RefactorError, match="uses m, the target module itself"):
+        move_between_modules(tmp_path, open_index, files, "moved", "src/a.ts", "src/m.ts")
