@@ -5,6 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from roost.lsp.config import apply_layer, as_dict, carries_client_settings, unwrap_client_settings
+from roost.lsp.core.workspace_folders import folder_config
 from roost.lsp.server import RoostServer
 
 EFFECTIVE_CONFIGURATION = "roost/effectiveConfiguration"
@@ -22,6 +23,18 @@ def register(server: RoostServer) -> None:
     # Editors show this in their status command (`:RoostStatus`); tests use it to observe layering.
     @server.feature(EFFECTIVE_CONFIGURATION)
     def effective(ls: RoostServer, params: object) -> dict[str, object]:
+        # ``{"uri": ...}``: the settings of the workspace folder serving that document (a multi-root window);
+        # without one, the first folder's.
+        uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
+        folder = ls.serving_folder(uri) if isinstance(uri, str) else None
+        if folder is not None and folder.root is not None and folder.root != ls.workspace_root():
+            made = folder_config(ls.config_stack, folder.root, trusted=ls.workspace_is_trusted)
+            return {
+                "settings": as_dict(folder.config),
+                "workspaceFile": made.workspace_file,
+                "problems": [str(problem) for problem in made.problems],
+                "ignoredEngineKeys": list(made.ignored),
+            }
         return {
             "settings": as_dict(ls.config),
             "workspaceFile": ls.config_stack.workspace_file,

@@ -239,3 +239,19 @@ def test_a_code_action_in_the_second_folder_edits_that_folder(tmp_path: Path) ->
     changes = imports[0]["edit"]["documentChanges"]
     assert [c["textDocument"]["uri"] for c in changes] == [uri], changes
     assert "from shapes import rectangle_area" in json.dumps(changes), changes
+
+
+def test_the_effective_configuration_of_a_document_is_its_folder_s(tmp_path: Path) -> None:
+    alpha = _folder(tmp_path / "alpha", ALPHA_MARKER)
+    beta = _folder(tmp_path / "beta", BETA_MARKER)
+    (beta / "roost.toml").write_text('[context]\nbudget = 900\n[gate]\nunscanned = "pass"\n')
+    with RawClient(alpha) as client:
+        client.initialize(more_folders=(beta,))
+        first = client.request("roost/effectiveConfiguration", None)["result"]
+        uri = (beta / "m.py").resolve().as_uri()
+        second = client.request("roost/effectiveConfiguration", {"uri": uri})["result"]
+    assert second["settings"]["context"]["budget"] == 900 != first["settings"]["context"]["budget"]
+    assert second["settings"]["gate"] == first["settings"]["gate"], "the gate is the first folder's"
+    assert second["ignoredEngineKeys"] == ["gate.unscanned"] and second["workspaceFile"].endswith(
+        "roost.toml"
+    )
