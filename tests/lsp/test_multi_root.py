@@ -255,3 +255,33 @@ def test_the_effective_configuration_of_a_document_is_its_folder_s(tmp_path: Pat
     assert second["ignoredEngineKeys"] == ["gate.unscanned"] and second["workspaceFile"].endswith(
         "roost.toml"
     )
+
+
+def test_a_fix_up_in_the_second_folder_stays_in_that_folder(tmp_path: Path) -> None:
+    alpha = _folder(tmp_path / "alpha", ALPHA_MARKER)
+    beta = _folder(tmp_path / "beta", BETA_MARKER)
+    first = "```python\ndef area(r: float) -> float:\n    return 3.14 * r * r\n```"
+    second = '```python\ndef area(r: float) -> float:\n    """Area."""\n    return 3.14 * r * r\n```'
+    rules = [("also add a docstring", second), ("add type hints", first)]
+    with FakeOpenAI(rules=rules) as fake, RawClient(alpha) as client:
+        client.initialize({"roost": fake_backend_options(fake)}, more_folders=(beta,))
+        _wait_ready(client)
+        uri = (beta / "circle.py").resolve().as_uri()
+        client.open_document(uri, "def area(r):\n    return 3.14 * r * r\n")
+        selection = {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}}
+        argument = {"uri": uri, "range": selection, "instruction": "add type hints"}
+        started = client.request(
+            "workspace/executeCommand", {"command": "roost.fixup.start", "arguments": [argument]}
+        )
+        proposal = started["result"]
+        assert proposal and proposal["edit"], started
+        assert {c["textDocument"]["uri"] for c in proposal["edit"]["documentChanges"]} == {uri}
+        # A later turn names only the session: it is found in the folder it was started in.
+        reply = {"session": proposal["session"], "message": "also add a docstring"}
+        revised = client.request(
+            "workspace/executeCommand", {"command": "roost.fixup.reply", "arguments": [reply]}
+        )
+        assert revised.get("result") and revised["result"]["edit"], revised
+        assert {c["textDocument"]["uri"] for c in revised["result"]["edit"]["documentChanges"]} == {uri}
+        prompts = every_prompt_text(fake)
+    assert ALPHA_MARKER not in prompts
