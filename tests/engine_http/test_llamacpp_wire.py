@@ -3,23 +3,23 @@ server replays, byte for byte, what a real ``python -m llama_cpp.server`` (llama
 bundled Qwen2.5-Coder-0.5B GGUF) sent to the same requests (``fixtures/llamacpp_server.json``, recorded by
 ``llamacpp_capture.py``; ``test_llamacpp_server.py`` checks the recording against a live server).
 
-A replayed request must be the very body Roost sends: the profile answers only recorded bodies, so a change
-of what Roost sends shows here as "no recorded llama.cpp exchange" until the exchanges are captured again."""
+Each test asks for what the recording asked (its prompt or messages, stops, token limit), so a change of the
+prompt formats does not stale the recording; the profile answers only the very body recorded, so a change of
+what the backend puts on the wire shows here as "no recorded llama.cpp exchange" until it is captured again."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import json
-from typing import Any
 
 import pytest
 
 from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
-from roost.engine.types import BackendError, GenerationRequest, TextChunk
+from roost.engine.types import BackendError, ChatMessage, GenerationRequest, TextChunk
 
 from .fake_openai_server import FakeOpenAIServer, Reply, llamacpp_exchanges, llamacpp_reply, llamacpp_script
-from .llamacpp_capture import FIM_INPUT, MODEL_NAME, MULTI_INPUT, chat_request, fim_request
+from .llamacpp_capture import MODEL_NAME
 
 
 def recorded_answer(name: str) -> tuple[str, str | None]:
@@ -49,20 +49,29 @@ async def generate(backend: OpenAIHTTPBackend, request: GenerationRequest) -> tu
     return "".join(chunk.text for chunk in chunks), chunks[-1]
 
 
-REQUESTS: dict[str, Any] = {
-    "fim_single_line": lambda: fim_request(FIM_INPUT, 24, ("\n",)),
-    "fim_multi_line": lambda: fim_request(MULTI_INPUT, 64, ("\n\n\n",)),
-    "fim_length": lambda: fim_request(MULTI_INPUT, 6, ()),
-    "chat": chat_request,
-}
+def recorded_request(name: str) -> GenerationRequest:
+    """What exchange ``name`` asked the server for, as a request to the backend."""
+    body = llamacpp_exchanges()[name]["body"]
+    messages = tuple(ChatMessage(m["role"], m["content"]) for m in body.get("messages", ()))
+    return GenerationRequest(
+        prompt=body.get("prompt"),
+        messages=messages or None,
+        max_new_tokens=body["max_tokens"],
+        temperature=body["temperature"],
+        top_p=body["top_p"],
+        stop_sequences=tuple(body.get("stop", ())),
+    )
 
 
-@pytest.mark.parametrize("name", sorted(REQUESTS))
+ANSWERS = ["fim_single_line", "fim_multi_line", "fim_length", "chat"]
+
+
+@pytest.mark.parametrize("name", ANSWERS)
 async def test_answers_come_through_as_llamacpp_streamed_them(name: str) -> None:
     expected_text, expected_finish = recorded_answer(name)
     assert expected_text and expected_finish in ("stop", "length")
     async with FakeOpenAIServer(llamacpp_script) as server:
-        text, final = await generate(llamacpp_backend(server), REQUESTS[name]())
+        text, final = await generate(llamacpp_backend(server), recorded_request(name))
     assert final.error is None, final.error
     assert (text, final.finish_reason) == (expected_text, expected_finish)
     assert final.timings is not None and final.timings.generated_tokens > 0
@@ -71,7 +80,7 @@ async def test_answers_come_through_as_llamacpp_streamed_them(name: str) -> None
 async def test_a_single_line_answer_stops_before_the_newline() -> None:
     # The editor's single-line stop went to the server, which ended the answer there ("stop").
     async with FakeOpenAIServer(llamacpp_script) as server:
-        text, final = await generate(llamacpp_backend(server), REQUESTS["fim_single_line"]())
+        text, final = await generate(llamacpp_backend(server), recorded_request("fim_single_line"))
     assert (text, final.finish_reason) == ("math.pi * radius ** 2", "stop")
     assert "\n" in server.requests[0].body["stop"]
 
@@ -81,7 +90,7 @@ async def test_a_wrong_model_name_is_served_by_the_loaded_model() -> None:
     ``model.name`` is not an error there, and the answer is the loaded model's."""
     async with FakeOpenAIServer(llamacpp_script) as server:
         text, final = await generate(
-            llamacpp_backend(server, model="no-such-model"), REQUESTS["fim_single_line"]()
+            llamacpp_backend(server, model="no-such-model"), recorded_request("fim_single_line")
         )
     assert final.error is None
     assert text == recorded_answer("fim_single_line")[0]
@@ -93,7 +102,9 @@ async def test_an_answer_interrupted_by_another_request_is_an_error_not_an_answe
     partial, finish = recorded_answer("interrupted_by_another_request")
     assert partial and finish is None
     async with FakeOpenAIServer(lambda request: llamacpp_reply("interrupted_by_another_request")) as server:
-        text, final = await generate(llamacpp_backend(server), fim_request(MULTI_INPUT, 96, ()))
+        text, final = await generate(
+            llamacpp_backend(server), recorded_request("interrupted_by_another_request")
+        )
     assert final.finish_reason == "error" and final.error_kind == "malformed_stream"
     assert final.error is not None and "interrupt" in final.error and "--interrupt_requests" in final.error
     assert text == partial  # streamed as it came; the final chunk says it is not a whole answer
@@ -104,12 +115,8 @@ async def test_a_prompt_beyond_the_context_window_says_so() -> None:
     log only): the error names that cause and the fix, not only "malformed stream"."""
     exchange = llamacpp_exchanges()["context_overflow"]
     assert exchange["status"] == 200 and exchange["chunks"] == []
-    fim = fim_request(FIM_INPUT, 24, ("\n",))
-    request = dataclasses.replace(
-        fim, prompt="# filler line of a very long file\n" * 400 + (fim.prompt or "")
-    )
     async with FakeOpenAIServer(llamacpp_script) as server:
-        text, final = await generate(llamacpp_backend(server), request)
+        text, final = await generate(llamacpp_backend(server), recorded_request("context_overflow"))
     assert text == ""
     assert final.finish_reason == "error" and final.error_kind == "malformed_stream"
     assert final.error is not None and "--n_ctx" in final.error and "context.budget" in final.error
@@ -119,7 +126,7 @@ async def test_a_request_the_server_refuses_carries_its_message() -> None:
     async with FakeOpenAIServer(lambda request: llamacpp_reply("bad_request")) as server:
         backend = llamacpp_backend(server)
         with pytest.raises(BackendError) as raised:
-            await generate(backend, REQUESTS["fim_single_line"]())
+            await generate(backend, recorded_request("fim_single_line"))
     assert raised.value.kind == "http_status"
     assert "HTTP 500" in str(raised.value) and "Input should be a valid integer" in str(raised.value)
 
@@ -131,7 +138,7 @@ async def test_cancelling_mid_stream_closes_the_connection() -> None:
     reply = llamacpp_reply("fim_multi_line", stall_after=3)
     async with FakeOpenAIServer(lambda request: reply) as server:
         backend = llamacpp_backend(server)
-        request = dataclasses.replace(REQUESTS["fim_multi_line"](), cancel_event=cancel)
+        request = dataclasses.replace(recorded_request("fim_multi_line"), cancel_event=cancel)
         texts: list[str] = []
         final = None
         async for chunk in backend.generate(request):
@@ -148,7 +155,7 @@ async def test_cancelling_mid_stream_closes_the_connection() -> None:
 async def test_an_unrecorded_request_is_refused_by_the_replay() -> None:
     """The replay is strict: a request body it has no recording for is answered with an error."""
     async with FakeOpenAIServer(llamacpp_script) as server:
-        changed = dataclasses.replace(REQUESTS["fim_single_line"](), max_new_tokens=25)
+        changed = dataclasses.replace(recorded_request("fim_single_line"), max_new_tokens=25)
         with pytest.raises(BackendError, match="no recorded llama.cpp exchange"):
             await generate(llamacpp_backend(server), changed)
 
