@@ -66,7 +66,7 @@ from roost.engine import metrics
 from roost.engine.backends.logits_screen import MODEL_ATTRIBUTE as LOGITS_SCREEN_ATTRIBUTE
 from roost.engine.backends.logits_screen import LogitsScreen
 from roost.engine.cpu_threads import CpuThreadChooser
-from roost.engine.forced_start import ForcedStartIndex, pick_forced_token
+from roost.engine.forced_start import ForcedStartIndex, healing_backup, pick_forced_token
 from roost.engine.kv_batch import (
     DynamicKVBatch,
     KVBatch,
@@ -92,6 +92,7 @@ from roost.engine.types import (
     FinishReason,
     GenerationRequest,
     GenerationTimings,
+    StartChoice,
     TextChunk,
     UnsupportedRequestError,
 )
@@ -413,12 +414,19 @@ class Scheduler:
             raise UnsupportedRequestError(
                 "the in-process engine takes FIM prompts built by the prompt formatter, not a `suffix` field"
             )
+        moved = ""  # the prompt's end that token healing moves into the forced start
         if request.prompt_token_ids is not None:
             prompt_ids = list(request.prompt_token_ids)
         elif request.messages is not None:
             prompt_ids = self.tokenizer.encode_chat(request.messages, request.assistant_prefill)
         else:
-            prompt_ids = self.tokenizer.encode(request.prompt or "")
+            prompt = request.prompt or ""
+            # Token healing: the prompt ends where the model's own tokens of the line end (see
+            # roost.engine.forced_start.healing_backup), what it cut off joins the forced start.
+            backup = healing_backup(self.tokenizer, prompt, request.forced_start)
+            if backup:
+                moved, prompt = prompt[-backup:], prompt[:-backup]
+            prompt_ids = self.tokenizer.encode(prompt)
         if not prompt_ids:
             raise UnsupportedRequestError("the prompt is empty")
         if len(prompt_ids) + 1 > self.max_context_tokens:
@@ -450,8 +458,14 @@ class Scheduler:
         )
         # Settled on the worker thread (``_settle_forced_start``): the index may still be being built, and
         # the caller's event loop must not wait for it.
-        state.forced, state.forcing = request.forced_start, bool(request.forced_start)
-        state.choices = tuple(c for c in request.start_choices if c.startswith(request.forced_start))
+        state.forced = moved + request.forced_start
+        state.forcing = bool(state.forced)
+        # Choices are relative to the prompt's end, so they begin with the forced start and what moved.
+        state.choices = tuple(
+            _prepended(moved, choice)
+            for choice in request.start_choices
+            if choice.startswith(request.forced_start)
+        )
         with self._cv:
             if self._closing:
                 raise EngineError("the engine is shut down")
@@ -619,7 +633,8 @@ class Scheduler:
         """A forced start this tokenizer cannot heal (it cannot list its tokens' texts) becomes prompt text:
         the model continues after it, so the answer is still what follows it."""
         if state.forcing and self.forced_start_index() is None:
-            state.prompt_ids = self.tokenizer.encode((state.request.prompt or "") + state.forced)
+            request = state.request
+            state.prompt_ids = self.tokenizer.encode((request.prompt or "") + request.forced_start)
             state.forced, state.forcing = "", False
         if state.choices and self.forced_start_index() is None:
             state.choices = ()  # nor can it hold the first word to the start choices
@@ -1025,6 +1040,13 @@ class Scheduler:
             state.loop.call_soon_threadsafe(state.queue.put_nowait, chunk)
         except RuntimeError:  # the consumer's event loop is closed: treat as cancelled
             state.cancelled.set()
+
+
+def _prepended(text: str, choice: str) -> str:
+    """``text + choice``, a :class:`StartChoice` keeping its prior."""
+    if not text:
+        return choice
+    return StartChoice(text + choice, choice.bias) if isinstance(choice, StartChoice) else text + choice
 
 
 def _find_stop(text: str, stops: tuple[str, ...], emitted: int) -> int | None:

