@@ -13,7 +13,8 @@ Scripted behaviour:
   covers it); a line holding ``FAIL`` before the cursor gets an error (as a server whose backend raises);
   anything else gets nothing.
 - ``scripted.openDocuments`` answers the URIs of the documents the editor has open (didOpen, not yet didClose);
-  ``scripted.workspace`` the workspace the editor initialized it with (root URI and folders).
+  ``scripted.workspace`` the workspace the editor initialized it with (root URI, folders and
+  initializationOptions).
 - every inline request is logged (``scripted.inlineRequests`` answers the lines before the cursor), and
   ``roost/explainCompletion`` answers "offered" after ``return ``, "empty" elsewhere, "nothing_yet" before.
 - ``roost.fixup.start``: proposes the range's text with ``# <instruction>`` inserted above it; ``reply`` adds
@@ -49,6 +50,7 @@ inline_requests: list[str] = []  # the line before the cursor of every inline co
 last_inline: dict[str, str] = {}  # uri -> the line before the cursor of its last request
 cursor_idle: list[dict[str, Any]] = []  # the params of every roost/cursorIdle notification
 configurations: list[Any] = []  # the settings of every workspace/didChangeConfiguration
+initialization_options: list[Any] = [None]  # what initialize carried (one entry: set once per process)
 
 OLD_NAME, NEW_NAME = "rectangle_area", "area_of_rectangle"
 # The line before the cursor ending in a key -> the one suggestion offered there.
@@ -63,6 +65,11 @@ REPLACING_ANSWERS = {"settings = {": '\n    "a": 1,\n    "b": 2,\n}'}
 
 def _status(state: str, message: str, percentage: int | None = None) -> None:
     server.protocol.notify("roost/status", {"state": state, "message": message, "percentage": percentage})
+
+
+@server.feature(types.INITIALIZE)
+def on_initialize(params: types.InitializeParams) -> None:
+    initialization_options[0] = params.initialization_options
 
 
 @server.feature(types.INITIALIZED)
@@ -136,7 +143,11 @@ def open_documents(_: LanguageServer) -> list[str]:
 
 @server.command("scripted.workspace")
 def workspace_log(_: LanguageServer) -> dict[str, Any]:
-    return {"root_uri": server.workspace.root_uri, "folders": sorted(server.workspace.folders)}
+    return {
+        "root_uri": server.workspace.root_uri,
+        "folders": sorted(server.workspace.folders),
+        "initialization_options": initialization_options[0],
+    }
 
 
 @server.feature("roost/cursorIdle")

@@ -48,6 +48,24 @@ local function program_of(cmd)
   return nil
 end
 
+--- How a project's own settings file (roost.toml, [tool.roost]) is trusted: see trust_workspace_config.
+local function check_trust(roost)
+  local trusting = roost.options().trust_workspace_config
+  if trusting == true then
+    warn("project settings files are trusted without asking (trust_workspace_config = true)", {
+      "a cloned repository's roost.toml may then choose the backend your prompts go to",
+    })
+  elseif trusting == false then
+    ok("project settings files may not choose the model, backend, gate or exclusions (trust_workspace_config = false)")
+  elseif require("roost.trust").has_database() then
+    ok("project settings files are asked about through Neovim's trust database (:trust)")
+  else
+    warn("Neovim < 0.9 has no trust database: a project's roost.toml may choose the backend your prompts go to", {
+      "set trust_workspace_config = false to ignore its model, backend, gate and exclusion settings",
+    })
+  end
+end
+
 local function check_neovim(roost)
   local v = vim.version()
   local version = ("%d.%d.%d"):format(v.major, v.minor, v.patch)
@@ -67,6 +85,7 @@ local function check_neovim(roost)
   if vim.g.roost_enabled == false then
     warn("suggestions are toggled off globally", { "run :RoostToggle to turn them back on" })
   end
+  check_trust(roost)
 end
 
 local function check_command(roost)
@@ -121,6 +140,12 @@ local function check_attached(roost)
     ))
     if not status.enabled then
       warn("suggestions are toggled off in this buffer", { "run :RoostToggle buffer" })
+    end
+    local decision = status.workspace_trust
+    if decision and decision.file and not decision.trusted then
+      warn(("%s: %s; its model, backend, gate and exclusion settings are ignored"):format(decision.file, decision.why), {
+        ":edit it, :trust, then :RoostRestart",
+      })
     end
     return
   end

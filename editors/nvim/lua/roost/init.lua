@@ -8,6 +8,7 @@ local util = require("roost.util")
 local ghost = require("roost.ghost")
 local fixup = require("roost.fixup")
 local idle = require("roost.idle")
+local trust = require("roost.trust")
 
 local M = {}
 
@@ -20,6 +21,12 @@ local defaults = {
   -- The server's settings, as in roost.toml: { model = { name = "..." }, backend = { kind = "openai",
   -- endpoint = "..." }, context = { budget = 4096 }, gate = { block_severity = "medium" }, ... }.
   settings = {},
+  -- Whether a project's own settings file (roost.toml, or [tool.roost] in pyproject.toml) may choose the model,
+  -- backend, gate, exclusions, cache and metrics port. "ask": Neovim's trust database decides (vim.secure.read:
+  -- it asks once per file and asks again when the file changes; :trust and :RoostRestart trust it later); on
+  -- Neovim < 0.9, which has none, such files are trusted. true: always trusted, never asked (only for people
+  -- who open their own repositories). false: never trusted. Untrusted, the server ignores those keys of it.
+  trust_workspace_config = "ask",
   inline = {
     enabled = true,
     auto_trigger = true,
@@ -232,7 +239,7 @@ start_client = function(root, bufnr)
     workspace_folders = root ~= NO_ROOT and { { uri = vim.uri_from_fname(root), name = vim.fn.fnamemodify(root, ":t") } }
       or nil,
     capabilities = capabilities(),
-    init_options = { roost = config.settings },
+    init_options = trust.init_options({ roost = config.settings }, root, config.trust_workspace_config),
     -- Sent with workspace/didChangeConfiguration and answered to workspace/configuration.
     settings = { roost = config.settings },
     flags = { debounce_text_changes = 50 },
@@ -320,6 +327,7 @@ function M.restart()
   M.stop()
   restarts = {}
   start_failures = {}
+  trust.forget() -- a settings file trusted (:trust) or changed since is asked about again
   attach_loaded(nil)
   M.attach() -- the current buffer, where the user asked, even if its filetype is not one of config.filetypes
 end
@@ -358,6 +366,8 @@ function M.status(bufnr)
     inline_requests = ghost.requests_sent or 0,
     cursor_idle_sent = idle.sent,
     last_inline_answer = ghost.last_answer,
+    -- { file, trusted, why } for the project's settings file (see trust_workspace_config).
+    workspace_trust = trust.decision(client.config.root_dir or NO_ROOT),
   }
 end
 
@@ -375,6 +385,17 @@ local function print_status()
   }
   if status.message and status.message ~= "" then
     table.insert(lines, "  " .. status.message)
+  end
+  local decision = status.workspace_trust
+  if decision and decision.file then
+    table.insert(
+      lines,
+      ("  settings file: %s, %s%s"):format(
+        decision.file,
+        decision.why,
+        decision.trusted and "" or " (its model, backend, gate and exclusion settings are ignored)"
+      )
+    )
   end
   if status.fixup then
     table.insert(lines, "  fix-up on screen: " .. status.fixup)
@@ -649,6 +670,11 @@ end
 --- The plugin's options, commands and keys, without starting anything (setup() and lsp/roost.lua use it).
 function M.configure(options)
   config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), options or {})
+  local trusting = config.trust_workspace_config
+  if trusting ~= "ask" and type(trusting) ~= "boolean" then
+    util.notify('trust_workspace_config must be true, false or "ask"; using "ask"', vim.log.levels.WARN)
+    config.trust_workspace_config = "ask"
+  end
   local builtin = config.inline.builtin
   if builtin ~= nil and builtin ~= "auto" and type(builtin) ~= "boolean" then
     util.notify('inline.builtin must be true, false or "auto"; using "auto"', vim.log.levels.WARN)
@@ -741,6 +767,16 @@ on_client_attach = function(client, bufnr)
   end
 end
 
+--- A before_init for clients the plugin does not start (vim.lsp.enable("roost"), nvim-lspconfig): once the
+--- client knows its root, the project's settings file is asked about (see trust_workspace_config) and, unless
+--- trusted, the server is told (`roostWorkspaceTrusted = false` in initializationOptions). Each start asks, as
+--- Neovim asks about an exrc file: :trust takes effect at the next start.
+function M.before_init(params, client_config)
+  local root = client_config.root_dir or NO_ROOT
+  trust.forget(root)
+  params.initializationOptions = trust.init_options(params.initializationOptions, root, config.trust_workspace_config)
+end
+
 --- The client configuration for Neovim >= 0.11's `vim.lsp.config`/`vim.lsp.enable("roost")` (lsp/roost.lua
 --- returns it). Options given to an earlier setup()/configure() apply; `vim.lsp.config("roost", {...})`
 --- overrides its fields as usual.
@@ -767,6 +803,8 @@ function M.lsp_config()
     root_markers = config.root_markers,
     capabilities = capabilities(),
     init_options = { roost = config.settings },
+    -- A vim.lsp.config("roost", { before_init = ... }) of your own replaces this: call M.before_init in it.
+    before_init = M.before_init,
     settings = { roost = config.settings },
     handlers = { ["roost/status"] = on_status },
   }
