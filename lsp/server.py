@@ -194,7 +194,18 @@ class RoostServer(LanguageServer):
         folders = folders_of(self)
         path = file_uri_to_path(uri)
         services = folders.primary if path is None else folders.serving(path)
-        return None if services is None else ServingFolder(services.root, services.config)
+        if services is None:
+            return None
+        outer = [] if path is None else [f for f in folders.enclosing(path) if f is not services]
+        return ServingFolder(
+            services.root,
+            services.config,
+            tuple(
+                (f.root, (*f.config.index.exclude, *f.config.completion.exclude))
+                for f in outer
+                if f.root is not None
+            ),
+        )
 
     def set_config_layer(self, name: str, raw: object) -> None:
         self._change_config(lambda: self.config_stack.set_layer(name, raw))

@@ -127,6 +127,8 @@ class ServingFolder:
 
     root: Path | None
     config: RoostConfig
+    # The folders around it (a folder nested in another of the window), each root with its exclusions.
+    outer: tuple[tuple[Path, tuple[str, ...]], ...] = ()
 
 
 class OpenDocuments(Protocol):
@@ -160,6 +162,10 @@ def policy_of(server: OpenDocuments, uri: str) -> DocumentVerdict:
             is_open=is_open,
             excludes=(*config.index.exclude, *config.completion.exclude),
         )
+        for outer_root, outer_excludes in folder.outer:
+            if not isinstance(verdict, Allowed):
+                break
+            verdict = document_policy(uri, root=outer_root, is_open=is_open, excludes=outer_excludes)
     if isinstance(verdict, Refused) and (uri, verdict.reason) not in _LOGGED:
         if len(_LOGGED) >= _MAX_LOGGED:
             _LOGGED.clear()

@@ -151,6 +151,17 @@ class WorkspaceFolders:
                 best = (depth, folder)
         return best[1] if best is not None else None
 
+    def enclosing(self, path: Path) -> list[Services]:
+        """Every folder that contains ``path``, the innermost first: an outer folder's exclusions still
+        hold for a file of a folder nested in it (adding ``ws/sub`` to the window must not lift the
+        ``sub/private/**`` that ``ws/roost.toml`` excludes)."""
+        found = []
+        for folder in self._folders:
+            depth = _depth_within(folder.root, path) if folder.root is not None else None
+            if depth is not None:
+                found.append((depth, folder))
+        return [folder for _, folder in sorted(found, key=lambda item: -item[0])]
+
     def find(self, root: Path) -> Services | None:
         return next((f for f in self._folders if f.root is not None and _same_folder(f.root, root)), None)
 

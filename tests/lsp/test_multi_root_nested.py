@@ -1,0 +1,40 @@
+"""A workspace folder nested in another folder of the window: the outer folder's exclusions still hold for
+the files of the inner one (adding ``ws/sub`` to the window must not lift ``ws/roost.toml``'s
+``sub/private/**``).
+
+The real ``roost serve --stdio`` over the raw client, with the recording fake backend.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_RELIABILITY = Path(__file__).resolve().parents[1] / "reliability"
+if str(_RELIABILITY) not in sys.path:
+    sys.path.insert(0, str(_RELIABILITY))
+
+from raw_client import RawClient  # noqa: E402
+from reliability_support import FakeOpenAI, fake_backend_options  # noqa: E402
+from test_multi_root import ALPHA_MARKER, _complete, _folder, _wait_ready  # noqa: E402
+
+PRIVATE_MARKER = "PRIVATE_ONLY_5d2b"
+
+
+def test_an_outer_folder_s_exclusion_holds_in_a_folder_nested_in_it(tmp_path: Path) -> None:
+    outer = _folder(tmp_path / "ws", ALPHA_MARKER)
+    (outer / "roost.toml").write_text('[index]\nexclude = ["sub/private/**"]\n')
+    inner = outer / "sub"
+    (inner / "private").mkdir(parents=True)
+    with FakeOpenAI() as fake, RawClient(outer) as client:
+        client.initialize({"roost": fake_backend_options(fake)}, more_folders=(inner,))
+        _wait_ready(client)
+        texts, details = _complete(
+            client, inner / "private" / "keys.py", f'TOKEN = "{PRIVATE_MARKER}"\nx = ', (1, 4)
+        )
+        assert texts == [] and details["source"] == "refused", details
+        # Outside the excluded path the inner folder serves as usual.
+        _, details = _complete(client, inner / "public.py", "x = ", (0, 4))
+        assert details["source"] != "refused", details
+        prompts = "\n".join(str(body) for body in fake.completion_requests())
+    assert PRIVATE_MARKER not in prompts
