@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,60 @@ def _ignored_keys(table: Any, own: RoostConfig, engine: RoostConfig) -> tuple[st
             if mine != getattr(getattr(engine, section, None), name, None):
                 ignored.append(key)
     return tuple(ignored)
+
+
+def with_outer_exclusions(config: RoostConfig, root: Path, outer: list[Services]) -> RoostConfig:
+    """``config`` of the folder ``root`` with the exclusions of the folders around it, rewritten relative
+    to ``root``: a file an outer folder never indexes stays out of the nested folder's index too."""
+    extra: list[str] = []
+    for folder in outer:
+        relative = _relative_parts(folder.root, root) if folder.root is not None else None
+        if relative is None:
+            continue
+        for pattern in (*folder.config.index.exclude, *folder.config.completion.exclude):
+            extra.extend(rebased_exclusion(pattern, relative))
+    if not extra:
+        return config
+    index = dataclasses.replace(config.index, exclude=[*config.index.exclude, *extra])
+    return dataclasses.replace(config, index=index)
+
+
+def rebased_exclusion(pattern: str, relative: tuple[str, ...]) -> list[str]:
+    """The gitignore-style ``pattern`` of an outer folder, as a pattern of its subfolder ``relative``
+    (its path parts): unanchored patterns hold as they are, anchored ones lose the subfolder's prefix, and
+    one that covers the subfolder itself covers all of it. Erring on excluding more: a negation (``!``)
+    is dropped, a ``**`` keeps the rest of the pattern at any depth."""
+    text = pattern.strip()
+    if not text or text.startswith(("!", "#")):
+        return []
+    trailing = "/" if text.endswith("/") else ""
+    body = text.rstrip("/")
+    if "/" not in body:  # any depth: the subfolder itself, or a folder above it, may be the one it names
+        return ["*"] if any(fnmatchcase(part, body) for part in relative) else [text]
+    segments = body.lstrip("/").split("/")
+    for part in relative:
+        if not segments or segments == ["**"]:
+            return ["*"]
+        if segments[0] == "**":
+            return ["/" + "/".join(segments) + trailing]
+        if not fnmatchcase(part, segments[0]):
+            return []
+        segments = segments[1:]
+    if not segments or segments == ["**"]:
+        return ["*"]
+    return ["/" + "/".join(segments) + trailing]
+
+
+def _relative_parts(outer: Path, inner: Path) -> tuple[str, ...] | None:
+    for base in _spellings(outer):
+        for candidate in _spellings(inner):
+            try:
+                relative = candidate.relative_to(base)
+            except ValueError:
+                continue
+            if ".." not in relative.parts:
+                return relative.parts
+    return None
 
 
 def ignored_keys_message(root: Path, ignored: tuple[str, ...], first: Path | None) -> str:

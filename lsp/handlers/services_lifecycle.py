@@ -22,6 +22,7 @@ from roost.lsp.core.workspace_folders import (
     folder_config,
     folders_of,
     ignored_keys_message,
+    with_outer_exclusions,
 )
 from roost.lsp.handlers.content_changes import deferred_buffer_edits
 from roost.lsp.handlers.inline_completion import drop_pipeline
@@ -59,7 +60,9 @@ def add_folder(server: RoostServer, root: Path) -> Services | None:
         services.start_index()
         _offer_open_documents(server, services)
 
-    return folders_of(server).add(root, made.config, start)
+    # A folder nested in another of the window: what the outer one excludes stays out of its index.
+    config = with_outer_exclusions(made.config, root, folders_of(server).enclosing(root))
+    return folders_of(server).add(root, config, start)
 
 
 def remove_folder(server: RoostServer, root: Path) -> None:
@@ -165,8 +168,10 @@ def register(server: RoostServer) -> None:
             if folder is services or folder.root is None:
                 continue
             made = folder_config(server.config_stack, folder.root, trusted=server.workspace_is_trusted)
-            if made.config != folder.config:
-                folder.reconfigure(made.config)
+            outer = [f for f in folders.enclosing(folder.root) if f is not folder]
+            config = with_outer_exclusions(made.config, folder.root, outer)
+            if config != folder.config:
+                folder.reconfigure(config)
 
     server.initialized_hooks.append(start)
     server.config_listeners.append(on_config)

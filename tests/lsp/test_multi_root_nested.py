@@ -18,6 +18,8 @@ from raw_client import RawClient  # noqa: E402
 from reliability_support import FakeOpenAI, fake_backend_options  # noqa: E402
 from test_multi_root import ALPHA_MARKER, _complete, _folder, _wait_ready  # noqa: E402
 
+from roost.lsp.core.workspace_folders import rebased_exclusion  # noqa: E402
+
 PRIVATE_MARKER = "PRIVATE_ONLY_5d2b"
 
 
@@ -38,3 +40,34 @@ def test_an_outer_folder_s_exclusion_holds_in_a_folder_nested_in_it(tmp_path: Pa
         assert details["source"] != "refused", details
         prompts = "\n".join(str(body) for body in fake.completion_requests())
     assert PRIVATE_MARKER not in prompts
+
+
+def test_an_outer_folder_s_excluded_code_never_reaches_a_prompt_of_the_nested_folder(tmp_path: Path) -> None:
+    outer = _folder(tmp_path / "ws", ALPHA_MARKER)
+    (outer / "roost.toml").write_text('[index]\nexclude = ["sub/private/**"]\n')
+    inner = outer / "sub"
+    (inner / "private").mkdir(parents=True)
+    (inner / "private" / "vault.py").write_text(
+        f'def unlock_vault(value):\n    return "{PRIVATE_MARKER}" + str(value)\n'
+    )
+    with FakeOpenAI() as fake, RawClient(outer) as client:
+        client.initialize({"roost": fake_backend_options(fake)}, more_folders=(inner,))
+        _wait_ready(client)
+        caller = "from private.vault import unlock_vault\n\n\ndef use():\n    return unlock_vault("
+        _, details = _complete(client, inner / "public.py", caller, (4, 24))
+        assert details["source"] != "refused", details
+        prompts = "\n".join(str(body) for body in fake.completion_requests())
+    assert prompts, "a prompt was sent"
+    assert PRIVATE_MARKER not in prompts
+
+
+def test_an_outer_folder_s_exclusions_rebased_into_its_subfolder() -> None:
+    assert rebased_exclusion("sub/private/**", ("sub",)) == ["/private/**"]
+    assert rebased_exclusion("/sub/private", ("sub",)) == ["/private"]
+    assert rebased_exclusion("*.pem", ("sub",)) == ["*.pem"]
+    assert rebased_exclusion("**/keys", ("sub",)) == ["/**/keys"]
+    assert rebased_exclusion("other/x", ("sub",)) == []
+    # One that covers the subfolder itself covers all of it.
+    assert rebased_exclusion("sub/", ("a", "sub")) == ["*"]
+    assert rebased_exclusion("a/**", ("a", "sub")) == ["*"]
+    assert rebased_exclusion("!sub/keep", ("sub",)) == []
