@@ -61,8 +61,25 @@ def add_folder(server: RoostServer, root: Path) -> Services | None:
         _offer_open_documents(server, services)
 
     # A folder nested in another of the window: what the outer one excludes stays out of its index.
-    config = with_outer_exclusions(made.config, root, folders_of(server).enclosing(root))
-    return folders_of(server).add(root, config, start)
+    folders = folders_of(server)
+    config = with_outer_exclusions(made.config, root, folders.enclosing(root))
+    added = folders.add(root, config, start)
+    if added is not None:
+        _reindex_nested_folders(server, added)
+    return added
+
+
+def _reindex_nested_folders(server: RoostServer, outer: Services) -> None:
+    """Folders of the window inside ``outer``, served before it came: served afresh, so that its
+    exclusions reach their index (an index is built with its exclusions)."""
+    folders = folders_of(server)
+    for folder in list(folders):
+        if folder is outer or folder is folders.primary or folder.root is None:
+            continue
+        if outer in folders.enclosing(folder.root):
+            root = folder.root
+            remove_folder(server, root)
+            add_folder(server, root)
 
 
 def remove_folder(server: RoostServer, root: Path) -> None:

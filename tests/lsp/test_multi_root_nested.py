@@ -71,3 +71,24 @@ def test_an_outer_folder_s_exclusions_rebased_into_its_subfolder() -> None:
     assert rebased_exclusion("sub/", ("a", "sub")) == ["*"]
     assert rebased_exclusion("a/**", ("a", "sub")) == ["*"]
     assert rebased_exclusion("!sub/keep", ("sub",)) == []
+
+
+def test_an_outer_folder_served_after_its_nested_folder_still_excludes_from_it(tmp_path: Path) -> None:
+    first = _folder(tmp_path / "first", ALPHA_MARKER)
+    outer = tmp_path / "ws"
+    inner = outer / "sub"
+    (inner / "private").mkdir(parents=True)
+    (outer / "roost.toml").write_text('[index]\nexclude = ["sub/private/**"]\n')
+    (inner / "private" / "vault.py").write_text(
+        f'def unlock_vault(value):\n    return "{PRIVATE_MARKER}" + str(value)\n'
+    )
+    with FakeOpenAI() as fake, RawClient(first) as client:
+        # The editor names the nested folder before the one around it.
+        client.initialize({"roost": fake_backend_options(fake)}, more_folders=(inner, outer))
+        _wait_ready(client)
+        caller = "from private.vault import unlock_vault\n\n\ndef use():\n    return unlock_vault("
+        _, details = _complete(client, inner / "public.py", caller, (4, 24))
+        assert details["source"] != "refused", details
+        prompts = "\n".join(str(body) for body in fake.completion_requests())
+    assert prompts, "a prompt was sent"
+    assert PRIVATE_MARKER not in prompts
