@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from roost.context.facts import Definition, FileFacts
@@ -103,10 +103,14 @@ class AddImport:
     name: str
     source: str
     export: str
+    # ``m`` when the file's ``import * as m`` of the module is reused (the uses become ``m.X``), for the title.
+    namespace: str = ""
     kind: ActionKind = "quickfix"
 
     @property
     def title(self) -> str:
+        if self.namespace:
+            return f"Use `{self.namespace}.{self.name}` from the existing import of {self.source}"
         return f"Add missing import of `{self.name}` from {self.source}"
 
 
@@ -269,8 +273,35 @@ class CodeActions:
             found = index.find_definitions(name)
             sources = import_sources(snapshot.path, name, found, index.file_facts)
             for source, export_name in sources[:MAX_IMPORT_SOURCES]:
-                actions.append(AddImport(snapshot.path, name, source, export_name))
+                action = AddImport(snapshot.path, name, source, export_name)
+                namespace = self._reused_namespace(action, facts)
+                actions.append(replace(action, namespace=namespace) if namespace else action)
         return actions
+
+    def _reused_namespace(self, action: AddImport, facts: FileFacts) -> str:
+        """``m`` when the import edit writes the uses ``m.X`` through an ``import * as m`` the file has
+        rather than importing ``X``: the edit is computed (as resolving does) so the title says what it does."""
+        if not any(imp.alias for imp in facts.imports):  # no namespace (or default) import to reuse
+            return ""
+        try:
+            edit = self._import_edit(action)
+        except EditError:
+            return ""
+        new_text = edit.apply()
+        after = parse_facts(action.path, new_text)
+        if after is None or any(
+            imp.alias == action.name or action.name in (n.local_name for n in imp.names)
+            for imp in after.imports
+        ):
+            return ""  # the name is imported
+        qualified = [
+            imp.alias
+            for imp in facts.imports
+            if imp.alias
+            and new_text.count(f"{imp.alias}.{action.name}")
+            > edit.original.count(f"{imp.alias}.{action.name}")
+        ]
+        return qualified[0] if qualified else ""
 
     def _security_actions(self, snapshot: Snapshot, first_line: int, last_line: int) -> list[PlannedAction]:
         # The gate picks its scanners by language (bandit reads Python; every language gets the secret scan).

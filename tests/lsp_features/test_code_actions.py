@@ -233,3 +233,30 @@ async def test_add_missing_import_in_a_javascript_module(tmp_path: Path) -> None
         resolved = await session.client.code_action_resolve_async(default)
         (edit,) = resolved.edit.document_changes[0].edits
         assert edit.new_text == "import parseCents from './util/money.js'\n"
+
+
+async def test_add_import_through_a_namespace_import_is_titled_for_the_qualified_use(tmp_path: Path) -> None:
+    root = tmp_path / "jsapp"
+    (root / "src/util").mkdir(parents=True)
+    (root / "package.json").write_text('{ "name": "jsapp", "type": "module" }\n')
+    (root / "src/util/money.js").write_text(
+        "export function formatCents(cents) {\n  return `${cents / 100}`;\n}\nexport const ZERO = 0;\n"
+    )
+    main = (
+        "import * as money from './util/money.js'\n\n"
+        "export function receipt(cents) {\n  return formatCents(cents + money.ZERO)\n}\n"
+    )
+    (root / "src/main.js").write_text(main)
+    async with lsp_session(root) as session:
+        await session.wait_for_status("ready")
+        uri = session.open("src/main.js")
+        actions = await session.client.text_document_code_action_async(_action_params(uri, 3, 10))
+        titles = [a.title for a in actions if isinstance(a, types.CodeAction)]
+        title = "Use `money.formatCents` from the existing import of src/util/money.js"
+        assert title in titles
+        assert not any(t.startswith("Add missing import of `formatCents`") for t in titles)
+        action = next(a for a in actions if isinstance(a, types.CodeAction) and a.title == title)
+        resolved = await session.client.code_action_resolve_async(action)
+        (edit,) = resolved.edit.document_changes[0].edits
+        assert "money.formatCents(cents + money.ZERO)" in edit.new_text
+        assert "import" not in edit.new_text
