@@ -162,10 +162,13 @@ def policy_of(server: OpenDocuments, uri: str) -> DocumentVerdict:
             is_open=is_open,
             excludes=(*config.index.exclude, *config.completion.exclude),
         )
+        # An outer folder only refuses: the document's path stays the serving folder's.
         for outer_root, outer_excludes in folder.outer:
             if not isinstance(verdict, Allowed):
                 break
-            verdict = document_policy(uri, root=outer_root, is_open=is_open, excludes=outer_excludes)
+            outer = document_policy(uri, root=outer_root, is_open=is_open, excludes=outer_excludes)
+            if isinstance(outer, Refused):
+                verdict = outer
     if isinstance(verdict, Refused) and (uri, verdict.reason) not in _LOGGED:
         if len(_LOGGED) >= _MAX_LOGGED:
             _LOGGED.clear()

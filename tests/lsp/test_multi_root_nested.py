@@ -59,6 +59,8 @@ def test_an_outer_folder_s_excluded_code_never_reaches_a_prompt_of_the_nested_fo
         prompts = "\n".join(str(body) for body in fake.completion_requests())
     assert prompts, "a prompt was sent"
     assert PRIVATE_MARKER not in prompts
+    # The document is named in its own folder (public.py), not in the folder around it.
+    assert "sub/public.py" not in prompts
 
 
 def test_an_outer_folder_s_exclusions_rebased_into_its_subfolder() -> None:
