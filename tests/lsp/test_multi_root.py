@@ -210,15 +210,27 @@ def test_folders_added_and_removed_at_run_time_start_and_stop_their_index(tmp_pa
         texts, details = _complete(client, beta / "other.py", "x = ", (0, 4))
         assert texts == [] and details["source"] == "refused", details
 
+        def folder_threads(stats: dict[str, Any]) -> dict[str, int]:
+            # The shared executors' pools (asyncio's default executor, ThreadPoolExecutor) grow lazily
+            # with the load on the machine, whatever the folders do: not a folder's to give back.
+            return {
+                name: count
+                for name, count in stats["threads"].items()
+                if not name.startswith(("asyncio", "ThreadPoolExecutor"))
+            }
+
         def threads_back() -> bool:
             after = client.request("roost/debugStats", None)["result"]
             return after["indexedFolders"] == 1 and all(
-                after["threads"].get(name, 0) <= count for name, count in before["threads"].items()
+                folder_threads(after).get(name, 0) <= count for name, count in folder_threads(before).items()
             )
 
         assert _poll(threads_back), (before["threads"], client.request("roost/debugStats", None)["result"])
         after = client.request("roost/debugStats", None)["result"]
-        assert set(after["threads"]) <= set(before["threads"]), (before["threads"], after["threads"])
+        assert set(folder_threads(after)) <= set(folder_threads(before)), (
+            before["threads"],
+            after["threads"],
+        )
 
 
 def test_a_code_action_in_the_second_folder_edits_that_folder(tmp_path: Path) -> None:
