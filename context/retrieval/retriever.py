@@ -21,6 +21,7 @@ from roost.context.graph import SymbolLocation
 from roost.context.languages import language_for_path
 from roost.context.parsing import parse_facts
 from roost.context.resolution import Resolver, ResolverCache, is_module
+from roost.context.retrieval import source_scores as scores
 from roost.context.retrieval.activity import WorkspaceActivity
 from roost.context.retrieval.bm25 import BM25WindowIndex
 from roost.context.retrieval.choice_priors import line_fits
@@ -44,32 +45,11 @@ from roost.context.retrieval.receivers import chained_receiver, classes_of
 from roost.context.retrieval.snippets import class_outline, definition_snippet, module_outline
 from roost.context.retrieval.sources import SourceText
 from roost.context.retrieval.typeguess import ClassIndex
+from roost.context.retrieval.visible_rows import visible_rows
 from roost.context.retrieval.workspace import CodeWorkspace
 from roost.context.scanning import is_secret_path
 
 log = logging.getLogger(__name__)
-
-
-# Base scores per source; multiplied by a proximity weight in (0, 1].
-SCORE_MEMBER_AT_CURSOR = 1.0
-SCORE_PARTIAL_MATCH = 0.95
-SCORE_USED_AT_CURSOR = 0.9  # a member used nearby (even on this line): below the listing of all
-SCORE_NEAR_NAME = 0.85
-SCORE_NEAR_MEMBER = 0.8
-SCORE_TYPE = 0.85
-SCORE_GUESSED_TYPE = 0.75
-SCORE_IMPORT_USED = 0.5
-SCORE_IMPORT_UNUSED = 0.45
-SCORE_MODULE_IMPORT = 0.3
-SCORE_ENCLOSING_OUTLINE = 0.55
-SCORE_FILE_OUTLINE = 0.2
-SCORE_RECENT = 0.4
-SCORE_OPEN_DOCUMENT = 0.35
-SCORE_LEXICAL = 0.2
-# Code of the file being edited: the prompt's prefix/suffix often shows its surroundings already.
-SAME_FILE_FACTOR = 0.8
-# A variable's definition line (``S = SingletonRegistry()``) says less than a function's signature.
-VARIABLE_FACTOR = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +210,12 @@ class Retriever:
         """
         candidates, session = self._collect(request)
         if visible_lines is None:
-            visible_lines = self._estimate_visible(session, prefix_budget, suffix_budget)
+            visible_lines = visible_rows(
+                session.lines[session.request.path] or [],
+                session.request.line,
+                prefix_budget * self.options.visible_chars_per_token,
+                suffix_budget * self.options.visible_chars_per_token,
+            )
         result = pack(
             candidates,
             context_budget,
@@ -308,22 +293,6 @@ class Retriever:
         if cross_file < self.options.fallback_below:
             self._from_lexical(session)
         return session.candidates, session
-
-    def _estimate_visible(self, session: _Session, prefix_budget: int, suffix_budget: int) -> tuple[int, int]:
-        options = self.options
-        lines = session.lines[session.request.path] or []
-        line = session.request.line
-        chars = prefix_budget * options.visible_chars_per_token
-        start = line
-        while start > 0 and chars - (len(lines[start - 1]) + 1) >= 0:
-            start -= 1
-            chars -= len(lines[start]) + 1
-        chars = suffix_budget * options.visible_chars_per_token
-        end = line
-        while end + 1 < len(lines) and chars - (len(lines[end + 1]) + 1) >= 0:
-            end += 1
-            chars -= len(lines[end]) + 1
-        return start, end
 
     # --- candidate sources ---------------------------------------------------------------------------
 
@@ -412,9 +381,9 @@ class Retriever:
         if snippet is None or not snippet.text.strip():
             return
         if target.path == session.request.path:
-            score *= SAME_FILE_FACTOR
+            score *= scores.SAME_FILE_FACTOR
         if definition is not None and definition.kind in VALUE_KINDS:
-            score *= VARIABLE_FACTOR
+            score *= scores.VARIABLE_FACTOR
         session.candidates.append(
             Candidate(
                 path=target.path,
@@ -493,12 +462,10 @@ class Retriever:
             self._add_target(session, cls, CandidateKind.TYPE, weight * SCORE_BASE_LEVEL**depth, reason)
         return members
 
-    def _add_receiver_members(
-        self, session: _Session, receiver: str, owners: list[tuple[SymbolLocation, float]]
-    ) -> None:
-        """The listing of what ``receiver.`` offers, best-fitting members first (see ``members``)."""
+    def _receiver_fit(self, session: _Session, receiver: str) -> LineFit:
+        """What the line at the cursor says about the member of ``receiver`` wanted, and which it may name."""
         cursor = session.cursor
-        fit = LineFit.at(
+        return LineFit.at(
             cursor.line_prefix,
             cursor.lines[max(0, cursor.line - self.options.fit_context_lines) : cursor.line],
             cursor.partial,
@@ -510,6 +477,12 @@ class Retriever:
             path=session.request.path,
             near={name: w for (owner, name), w in cursor.near_members.items() if owner == receiver},
         )
+
+    def _add_receiver_members(
+        self, session: _Session, receiver: str, owners: list[tuple[SymbolLocation, float]]
+    ) -> None:
+        """The listing of what ``receiver.`` offers, best-fitting members first (see ``members``)."""
+        fit = self._receiver_fit(session, receiver)
         chosen: dict[tuple[str, int], tuple[ReceiverMember, float]] = {}
         for owner, weight in owners:
             guessed = f"`{receiver}` looks like a {owner.definition.name if owner.definition else '?'}"
@@ -526,11 +499,11 @@ class Retriever:
             self.options,
             lambda path: self._lines(session, path),
             receiver,
-            SCORE_MEMBER_AT_CURSOR,
+            scores.SCORE_MEMBER_AT_CURSOR,
         )
         for candidate in listings:
             if candidate.path == session.request.path:
-                candidate.score *= SAME_FILE_FACTOR
+                candidate.score *= scores.SAME_FILE_FACTOR
         session.candidates.extend(listings)
 
     def _from_cursor_member(self, session: _Session) -> None:
@@ -554,10 +527,11 @@ class Retriever:
                     )
             session.receiver_owners = confident_guesses(guessed := self._guessed_classes(session, receiver))
             self._add_receiver_members(
-                session, receiver, [(target, SCORE_GUESSED_TYPE * score) for target, score in guessed]
+                session, receiver, [(target, scores.SCORE_GUESSED_TYPE * score) for target, score in guessed]
             )
             return
         self._add_receiver_members(session, receiver, [(target, 1.0) for target in targets])
+        fit = self._receiver_fit(session, receiver)
         for target in targets:
             if is_module(target):
                 members = [
@@ -567,11 +541,24 @@ class Retriever:
                 ]
             else:
                 members = session.resolver.class_members(target)
+            # Whose member each is: a base's private one is hidden even in a subclass.
+            owners = {
+                (m.location.path, m.location.name_span.start_line): m.owner
+                for m in ([] if is_module(target) else class_members_by_level(session.resolver, target, 0)[0])
+            }
             for member in members:
                 definition = member.definition
-                if definition is None:
+                # Hidden there (``#secret``, Java's ``private``): as the listing, no definition of it either.
+                owner = (
+                    None
+                    if is_module(target)
+                    else owners.get((member.path, member.name_span.start_line), target)
+                )
+                if definition is None or not fit.visible(ReceiverMember(member, owner, 0)):
                     continue
-                weight = SCORE_USED_AT_CURSOR * cursor.near_members.get((receiver, definition.name), 0.0)
+                weight = scores.SCORE_USED_AT_CURSOR * cursor.near_members.get(
+                    (receiver, definition.name), 0.0
+                )
                 if cursor.partial and definition.name.startswith(cursor.partial):
                     weight = max(weight, 1.0)
                 if weight > 0:
@@ -579,7 +566,7 @@ class Retriever:
                         session,
                         member,
                         CandidateKind.DEFINITION,
-                        SCORE_MEMBER_AT_CURSOR * weight,
+                        scores.SCORE_MEMBER_AT_CURSOR * weight,
                         f"`{receiver}.{definition.name}` at the cursor",
                     )
 
@@ -595,7 +582,11 @@ class Retriever:
         for name in sorted(n for n in names if n.startswith(partial) and n != partial)[:8]:
             for target in session.resolver.in_module(session.request.path, name):
                 self._add_target(
-                    session, target, CandidateKind.DEFINITION, SCORE_PARTIAL_MATCH, f"completes `{partial}`"
+                    session,
+                    target,
+                    CandidateKind.DEFINITION,
+                    scores.SCORE_PARTIAL_MATCH,
+                    f"completes `{partial}`",
                 )
 
     def _from_near_names(self, session: _Session) -> None:
@@ -611,7 +602,7 @@ class Retriever:
             if hint is not None:
                 for target in self._type_of(session, hint, 1):
                     self._add_target(
-                        session, target, CandidateKind.TYPE, SCORE_TYPE * weight, f"type of `{name}`"
+                        session, target, CandidateKind.TYPE, scores.SCORE_TYPE * weight, f"type of `{name}`"
                     )
             for target in resolver.in_module(path, name):
                 if is_module(target):
@@ -620,7 +611,7 @@ class Retriever:
                     session,
                     target,
                     CandidateKind.DEFINITION,
-                    SCORE_NEAR_NAME * weight,
+                    scores.SCORE_NEAR_NAME * weight,
                     f"`{name}` used nearby",
                 )
         members = sorted(cursor.near_members.items(), key=lambda item: -item[1])
@@ -633,7 +624,7 @@ class Retriever:
                         session,
                         target,
                         CandidateKind.DEFINITION,
-                        SCORE_NEAR_MEMBER * weight,
+                        scores.SCORE_NEAR_MEMBER * weight,
                         f"`{receiver}.{member}` used nearby",
                     )
 
@@ -658,22 +649,22 @@ class Retriever:
                     used_at = nearest.get(local)
                     if used_at is None:
                         scored.append(
-                            (SCORE_IMPORT_UNUSED, local, f"imported `{local}`, not used yet", False)
+                            (scores.SCORE_IMPORT_UNUSED, local, f"imported `{local}`, not used yet", False)
                         )
                     else:
-                        score = SCORE_IMPORT_USED / (1.0 + used_at / 20.0)
+                        score = scores.SCORE_IMPORT_USED / (1.0 + used_at / 20.0)
                         scored.append((score, local, f"imported `{local}`, used {used_at} lines away", False))
                 continue
             bound = language.bound_name(imp) if language is not None else imp.alias
             if bound and bound in nearest:
                 distance = nearest[bound]
-                score = SCORE_MODULE_IMPORT / (1.0 + distance / 20.0)
+                score = scores.SCORE_MODULE_IMPORT / (1.0 + distance / 20.0)
                 scored.append((score, bound, f"module `{bound}`, used {distance} lines away", True))
         scored.sort(key=lambda item: -item[0])
         for score, local, why, whole_module in scored[: self.options.max_import_candidates]:
             for target in resolver.in_module(session.request.path, local):
                 if is_module(target) and not whole_module:  # ``from pkg import submodule``
-                    score = SCORE_MODULE_IMPORT * score / SCORE_IMPORT_USED
+                    score = scores.SCORE_MODULE_IMPORT * score / scores.SCORE_IMPORT_USED
                 self._add_target(session, target, CandidateKind.IMPORT, score, why)
 
     def _from_enclosing_scope(self, session: _Session) -> None:
@@ -697,7 +688,7 @@ class Retriever:
                     snippet.end_line,
                     snippet.text,
                     CandidateKind.OUTLINE,
-                    SCORE_ENCLOSING_OUTLINE,
+                    scores.SCORE_ENCLOSING_OUTLINE,
                     "enclosing class",
                     symbol=f"{cls.qualified_name}#enclosing",
                 )
@@ -711,7 +702,7 @@ class Retriever:
                     outline.end_line,
                     outline.text,
                     CandidateKind.OUTLINE,
-                    SCORE_FILE_OUTLINE,
+                    scores.SCORE_FILE_OUTLINE,
                     "module-level names of this file",
                     symbol="#module-outline",
                 )
@@ -729,7 +720,7 @@ class Retriever:
             start = max(0, edit.line - 5)
             end = min(len(lines) - 1, edit.line + 5)
             age = now - edit.at
-            score = SCORE_RECENT / (1.0 + rank / 2.0) / (1.0 + age / 300.0)
+            score = scores.SCORE_RECENT / (1.0 + rank / 2.0) / (1.0 + age / 300.0)
             session.candidates.append(
                 Candidate(
                     edit.path,
@@ -764,7 +755,7 @@ class Retriever:
                     window.end_line,
                     "\n".join(lines[window.start_line : window.end_line + 1]),
                     CandidateKind.OPEN_DOCUMENT,
-                    SCORE_OPEN_DOCUMENT * (score / best if best else 0.0),
+                    scores.SCORE_OPEN_DOCUMENT * (score / best if best else 0.0),
                     "open in the editor, similar code",
                 )
             )
@@ -791,7 +782,7 @@ class Retriever:
                     window.end_line,
                     "\n".join(lines[window.start_line : window.end_line + 1]),
                     CandidateKind.LEXICAL,
-                    SCORE_LEXICAL * (score / best if best else 0.0),
+                    scores.SCORE_LEXICAL * (score / best if best else 0.0),
                     "similar code (BM25)",
                 )
             )

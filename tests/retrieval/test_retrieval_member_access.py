@@ -277,3 +277,40 @@ def test_java_private_members_are_seen_in_the_whole_top_level_class():
         return fit.visible(count)
 
     assert offered("Outer", "Outer.read") and not offered("Other", "Other.read")
+
+
+def _definitions_sent(root: Path, path: str, text: str) -> list[str]:
+    """The member definitions retrieval picks at the marker of ``text`` for the typed fragment (their symbols)."""
+    candidates = retriever_for(root).candidates(request_at_marker(path, text))
+    return [
+        str(c.symbol)
+        for c in candidates
+        if c.kind is CandidateKind.DEFINITION and "at the cursor" in c.reason
+    ]
+
+
+def test_a_typed_fragment_naming_a_hidden_member_does_not_bring_its_definition(make_project):
+    # ``store.sec▮``: ``secretCount`` is private to Store, ``baseSecret`` to Base: neither may be named here.
+    root = make_project({"src/store.ts": TS_CLASSES, "src/use.ts": ""})
+    use = """
+        import { Store } from "./store";
+
+        export function total(store: Store): number {
+          return store.{}<|>
+        }
+        """
+    for fragment, hidden in (
+        ("sec", "secretCount"),
+        ("baseSec", "baseSecret"),
+        ("guarded", "guardedLoad"),
+    ):
+        sent = _definitions_sent(root, "src/use.ts", use.replace("{}", fragment))
+        assert not [symbol for symbol in sent if symbol.endswith(hidden)]
+    # A public member's definition still comes with its fragment.
+    assert "Store.visibleName" in _definitions_sent(root, "src/use.ts", use.replace("{}", "visible"))
+
+
+def test_a_typed_fragment_naming_a_private_member_brings_it_inside_the_class(make_project):
+    root = make_project({"src/store.ts": TS_CLASSES})
+    inside = TS_CLASSES.replace("    return 0;", "    return other.sec<|>")
+    assert "Store.secretCount" in _definitions_sent(root, "src/store.ts", inside)
