@@ -18,6 +18,7 @@ from roost.context.languages import all_languages
 from roost.engine.backends import LOCAL_EXTRA_INSTALL, local_device_summary, missing_local_engine_modules
 from roost.engine.models.catalog import model_alias
 from roost.engine.models.default import cached_model_dir
+from roost.lsp.cli.backend_probe import backend_options, run_probe
 from roost.lsp.cli.registry import Command
 from roost.lsp.config import ConfigStack, RoostConfig
 
@@ -91,13 +92,24 @@ def cpu_weights_described(config: RoostConfig) -> str:
 
 
 def check_backend(config: RoostConfig) -> Check:
-    """Where an ``openai`` backend sends requests (not contacted: doctor runs offline)."""
+    """Where an ``openai`` backend sends requests (not contacted: ``roost doctor --online`` does that)."""
     endpoint = config.backend.endpoint or "http://127.0.0.1:8000/v1 (the default)"
     return Check(
         "backend",
         True,
-        f"{config.backend.kind}: {endpoint} ({config.backend.server}), serving model {config.model.name!r}",
+        f"{config.backend.kind}: {endpoint} ({config.backend.server}), serving model {config.model.name!r}; "
+        "not contacted (roost doctor --online checks it)",
     )
+
+
+def check_backend_online(config: RoostConfig) -> Check:
+    """``--online``: contacts the ``openai`` endpoint (see :mod:`roost.lsp.cli.backend_probe`)."""
+    if config.backend.kind != "openai":
+        return Check("backend", True, f"{config.backend.kind}: no endpoint to contact", required=False)
+    endpoint = (config.backend.endpoint or "http://127.0.0.1:8000/v1").rstrip("/")
+    options = backend_options(endpoint, config.model.name, config.backend.api_key_env, config.backend.server)
+    result = run_probe(options, endpoint)
+    return Check("backend", result.ok, f"{config.backend.server}: {result.detail}", result.fix)
 
 
 def check_grammars() -> Check:
@@ -194,6 +206,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "root", nargs="?", default=".", help="workspace root (default: the current directory)"
     )
+    parser.add_argument(
+        "--online",
+        action="store_true",
+        help="contact the configured OpenAI-compatible endpoint (GET /models, and /health where the server "
+        "has one) with a 5 s timeout; opt-in because the workspace's roost.toml may choose the endpoint and "
+        "the request carries the API key named by backend.api_key_env",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -206,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
         # A model server names its own models: only a model run here is looked for on this machine.
         check_model(config.model.name, config.cache.dir)
         if runs_model_in_process(config)
-        else check_backend(config),
+        else (check_backend_online(config) if getattr(args, "online", False) else check_backend(config)),
         check_grammars(),
         check_bandit(),
     ]

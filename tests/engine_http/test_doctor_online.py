@@ -1,0 +1,84 @@
+"""``roost doctor --online`` against the fake OpenAI server (its llama.cpp replay profile and scripted
+replies) and a closed port: what answers, what it serves, and the precise failure otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from roost.lsp.cli.backend_probe import backend_options, probe
+from roost.lsp.cli.commands import doctor
+
+from .fake_openai_server import FakeOpenAIServer, RecordedRequest, Reply, llamacpp_reply
+
+
+def _models(*names: str) -> Reply:
+    return Reply(body=json.dumps({"object": "list", "data": [{"id": n} for n in names]}).encode())
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _llamacpp_gets(request: RecordedRequest) -> Reply:
+    """llama.cpp's recorded answers to GET /v1/models and GET /health (a 404)."""
+    return llamacpp_reply({"/v1/models": "models", "/health": "health"}[request.path])
+
+
+async def test_llamacpp_is_reachable_and_said_to_accept_any_model_name() -> None:
+    async with FakeOpenAIServer(_llamacpp_gets) as server:
+        endpoint = server.base_url + "/v1"
+        result = await probe(backend_options(endpoint, "any-name", "", "llama.cpp"), endpoint)
+    assert result.ok
+    assert "reachable; serves qwen2.5-coder-0.5b-instruct" in result.detail
+    assert "llama.cpp has no /health and answers to any model name" in result.detail
+    assert [r.path for r in server.requests] == ["/v1/models"]
+
+
+async def test_vllm_serving_another_model_fails_and_names_the_served_ones() -> None:
+    def script(request: RecordedRequest) -> Reply:
+        return _models("Qwen/Qwen2.5-Coder-7B") if request.path == "/v1/models" else Reply(body=b"{}")
+
+    async with FakeOpenAIServer(script) as server:
+        endpoint = server.base_url + "/v1"
+        wrong = await probe(backend_options(endpoint, "other", "", "vllm"), endpoint)
+        right = await probe(backend_options(endpoint, "Qwen/Qwen2.5-Coder-7B", "", "vllm"), endpoint)
+    assert not wrong.ok and "'other' is not among them" in wrong.detail
+    assert "Qwen/Qwen2.5-Coder-7B" in wrong.fix
+    assert right.ok and "/health: HTTP 200" in right.detail
+    assert "/health" in [r.path for r in server.requests]
+
+
+async def test_the_api_key_is_sent_and_a_refusal_names_the_key_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ROOST_TEST_KEY", "sk-test")
+    async with FakeOpenAIServer(lambda request: Reply(status=401, body=b"{}")) as server:
+        endpoint = server.base_url + "/v1"
+        result = await probe(backend_options(endpoint, "m", "ROOST_TEST_KEY", "generic"), endpoint)
+    assert not result.ok and "HTTP 401" in result.detail and "backend.api_key_env" in result.fix
+    assert server.requests[0].headers["authorization"] == "Bearer sk-test"
+
+
+async def test_a_missing_v1_is_suggested_on_404() -> None:
+    async with FakeOpenAIServer(lambda request: Reply(status=404, body=b"{}")) as server:
+        result = await probe(backend_options(server.base_url, "m", "", "generic"), server.base_url)
+    assert not result.ok and "/v1 missing" in result.fix
+
+
+def test_doctor_online_fails_on_a_closed_port_and_says_connection_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    endpoint = f"http://127.0.0.1:{_closed_port()}/v1"
+    (tmp_path / "roost.toml").write_text(f'[backend]\nkind = "openai"\nendpoint = "{endpoint}"\n')
+    assert doctor.run(argparse.Namespace(root=str(tmp_path), online=True)) == 1
+    assert "connection refused" in capsys.readouterr().out
+    # Offline, the endpoint is not contacted and the output says how to check it.
+    assert doctor.run(argparse.Namespace(root=str(tmp_path), online=False)) == 0
+    assert "roost doctor --online" in capsys.readouterr().out
