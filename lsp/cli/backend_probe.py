@@ -42,7 +42,7 @@ def _failure(error: httpx.HTTPError) -> str:
         if isinstance(cause, ConnectionRefusedError) or "refused" in str(cause).lower():
             return "connection refused"
         text = str(cause).lower()
-        if "name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+        if any(s in text for s in ("name or service not known", "nodename nor servname", "name resolution")):
             return f"DNS lookup failed ({cause})"
         cause = cause.__cause__ or cause.__context__
     if isinstance(error, httpx.TimeoutException):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from roost.lsp.cli import backend_probe
 from roost.lsp.cli.backend_probe import backend_options, probe
 from roost.lsp.cli.commands import doctor
 
@@ -82,3 +83,17 @@ def test_doctor_online_fails_on_a_closed_port_and_says_connection_refused(
     # Offline, the endpoint is not contacted and the output says how to check it.
     assert doctor.run(argparse.Namespace(root=str(tmp_path), online=False)) == 0
     assert "roost doctor --online" in capsys.readouterr().out
+
+
+async def test_a_name_that_does_not_resolve_is_a_dns_failure() -> None:
+    endpoint = "http://roost-doctor-check.invalid/v1"  # .invalid never resolves (RFC 2606)
+    result = await probe(backend_options(endpoint, "m", "", "generic"), endpoint)
+    assert not result.ok and "DNS lookup failed" in result.detail
+
+
+async def test_a_server_that_does_not_answer_in_time_is_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backend_probe, "PROBE_TIMEOUT_S", 0.2)
+    async with FakeOpenAIServer(lambda request: Reply(body=b"{}", headers_delay_s=2.0)) as server:
+        endpoint = server.base_url + "/v1"
+        result = await probe(backend_options(endpoint, "m", "", "generic"), endpoint)
+    assert not result.ok and "no answer within 0.2 s" in result.detail
