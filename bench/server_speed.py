@@ -46,9 +46,15 @@ def fim_request(max_tokens: int, prefix_chars: int) -> GenerationRequest:
 
 def load_backend(endpoint: str | None, model: str) -> Backend:
     if endpoint:
-        from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
+        from roost.engine.backends.openai_http import (
+            OpenAIHTTPBackend,
+            OpenAIHTTPOptions,
+            base_url_from_endpoint,
+        )
 
-        options = OpenAIHTTPOptions(base_url=endpoint.removesuffix("/v1"), model=model, read_timeout_s=300.0)
+        options = OpenAIHTTPOptions(
+            base_url=base_url_from_endpoint(endpoint), model=model, read_timeout_s=300.0
+        )
         return OpenAIHTTPBackend(options)
     from roost.lsp.config import RoostConfig
     from roost.lsp.core.engine_adapter import load_transformers_backend

@@ -96,6 +96,12 @@ class OpenAIHTTPOptions:
             raise ValueError("max_connect_retries must be >= 0")
 
 
+def base_url_from_endpoint(endpoint: str) -> str:
+    """The server's base URL from a configured endpoint, as users write it: with or without ``/v1`` and
+    trailing slashes (``http://host:8080/v1/`` is ``http://host:8080``; the request paths add ``/v1/…``)."""
+    return endpoint.rstrip("/").removesuffix("/v1").rstrip("/")
+
+
 class _StopMatcher:
     """Cuts a stream at the first stop string, holding back text that could be the start of one."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx2 as httpx
 
-from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
+from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions, base_url_from_endpoint
 
 PROBE_TIMEOUT_S = 5.0
 # Servers with a liveness route besides /v1/models (docs/deploy.md); llama.cpp's Python server, Ollama and
@@ -108,7 +108,7 @@ async def probe(options: OpenAIHTTPOptions, endpoint: str) -> ProbeResult:
 def backend_options(endpoint: str, model: str, api_key_env: str, server: str) -> OpenAIHTTPOptions:
     """The options the language server's ``openai`` backend is built with (lsp/core/services.py)."""
     return OpenAIHTTPOptions(
-        base_url=endpoint.removesuffix("/").removesuffix("/v1"),
+        base_url=base_url_from_endpoint(endpoint),
         model=model,
         api_key=os.environ.get(api_key_env) if api_key_env else None,
         connect_timeout_s=PROBE_TIMEOUT_S,

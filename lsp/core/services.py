@@ -22,7 +22,7 @@ from roost.context.checks import RuleScanner
 from roost.context.options import IndexOptions
 from roost.context.retrieval.options import RetrievalOptions
 from roost.context.retrieval.retriever import Retriever
-from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions
+from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions, base_url_from_endpoint
 from roost.engine.backends.redacting import RedactingBackend, known_secrets_redactor
 from roost.engine.gate.gate import Gate, GateOptions
 from roost.engine.gate.model import Level, VerdictKind
@@ -374,7 +374,7 @@ class Services:
             endpoint = config.backend.endpoint or "http://127.0.0.1:8000"
             api_key = os.environ.get(config.backend.api_key_env) if config.backend.api_key_env else None
             options = OpenAIHTTPOptions(
-                base_url=endpoint.removesuffix("/v1"),
+                base_url=base_url_from_endpoint(endpoint),
                 model=config.model.name,
                 api_key=api_key,
                 read_timeout_s=config.backend.timeout_s,

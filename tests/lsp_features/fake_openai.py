@@ -28,6 +28,7 @@ class FakeOpenAI:
         self.held = threading.Event()  # a stream reached a HOLD mark
         self.release = threading.Event()  # held streams go on
         self.hung_up = 0  # held streams whose client closed the connection
+        self.paths: list[str] = []  # each request's path (the fake answers any: real servers 404)
         self._lock = threading.Lock()
         fake = self
 
@@ -40,6 +41,7 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with fake._lock:
                     fake.requests.append(body)
+                    fake.paths.append(self.path)
                 answer = fake.answer_for(body)
                 chat = self.path.endswith("/chat/completions")
                 self.send_response(200)
