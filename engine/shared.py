@@ -82,11 +82,7 @@ def shared_engine(options: SharedEngineOptions | None = None) -> SharedEngine:
     from filelock import FileLock, Timeout
 
     options = options or SharedEngineOptions()
-    state_dir = (
-        Path(options.state_dir)
-        if options.state_dir
-        else model_cache_root(options.cache_dir).parent / "engine"
-    )
+    state_dir = _state_dir(options)
     state_dir.mkdir(parents=True, exist_ok=True)
     state_file = state_dir / "engine.json"
     try:
@@ -103,6 +99,29 @@ def shared_engine(options: SharedEngineOptions | None = None) -> SharedEngine:
             f"another process has been starting the shared engine for over {options.start_timeout_s:.0f} s "
             f"(lock {state_dir / 'engine.lock'}); see {state_dir / 'engine.log'}"
         ) from error
+
+
+def _state_dir(options: SharedEngineOptions) -> Path:
+    return (
+        Path(options.state_dir)
+        if options.state_dir
+        else model_cache_root(options.cache_dir).parent / "engine"
+    )
+
+
+def recorded_shared_engine(options: SharedEngineOptions | None = None) -> SharedEngine | None:
+    """The shared engine the state file records, when its process still runs; None when none was started
+    or it has exited (a stale file: the next editor starts a fresh one). Neither contacts nor starts it
+    (``roost doctor --online`` probes what this returns)."""
+    state_file = _state_dir(options or SharedEngineOptions()) / "engine.json"
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    url, pid, api_key = state.get("url"), state.get("pid"), state.get("api_key")
+    if not (isinstance(url, str) and isinstance(pid, int) and _is_engine_process(pid)):
+        return None
+    return SharedEngine(url, api_key if isinstance(api_key, str) and api_key else None)
 
 
 def is_healthy(url: str, timeout_s: float = 1.0, api_key: str | None = None) -> dict[str, Any] | None:

@@ -186,6 +186,12 @@ class OpenAIHTTPBackend:
         return f"openai:{self.options.base_url}"
 
     @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The client requests go through (base URL, auth header, timeouts, no proxy from the environment):
+        for checks that must see what completions see (``roost doctor --online``). Closed by :meth:`aclose`."""
+        return self._client
+
+    @property
     def continues_assistant_prefill(self) -> bool:
         return self.options.server_kind in CONTINUES_FINAL_MESSAGE
 

@@ -1,4 +1,5 @@
-"""``roost doctor --online``: whether the configured OpenAI-compatible endpoint answers, and serves the model.
+"""``roost doctor --online``: whether the configured OpenAI-compatible endpoint (or the running shared engine)
+answers, and serves the model.
 
 Sent through the backend's own HTTP client (its base URL, TLS and proxy settings, API key header), so the
 check sees what completions will see."""
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import httpx2 as httpx
 
 from roost.engine.backends.openai_http import OpenAIHTTPBackend, OpenAIHTTPOptions, base_url_from_endpoint
+from roost.engine.shared import SharedEngine
 
 PROBE_TIMEOUT_S = 5.0
 # Servers with a liveness route besides /v1/models (docs/deploy.md); llama.cpp's Python server, Ollama and
@@ -58,18 +60,24 @@ def _status_fix(status: int, endpoint: str) -> str:
     return "see the server's log"
 
 
-async def probe(options: OpenAIHTTPOptions, endpoint: str) -> ProbeResult:
+async def probe(
+    options: OpenAIHTTPOptions,
+    endpoint: str,
+    *,
+    check_model: bool = True,
+    unreachable_fix: str = "start the server or fix backend.endpoint",
+) -> ProbeResult:
+    """``check_model``: whether ``options.model`` must be among the served models (the shared engine
+    serves the model it was started with under its own name; connecting editors compare the settings)."""
     backend = OpenAIHTTPBackend(options)
     # The backend's own client (base URL, auth header, no proxy from the environment), not a second one.
-    client = backend._client
+    client = backend.http_client
     timeout = httpx.Timeout(PROBE_TIMEOUT_S)
     try:
         try:
             response = await client.get("/v1/models", timeout=timeout, headers={"Accept": "application/json"})
         except httpx.HTTPError as error:
-            return ProbeResult(
-                False, f"{endpoint}: {_failure(error)}", "start the server or fix backend.endpoint"
-            )
+            return ProbeResult(False, f"{endpoint}: {_failure(error)}", unreachable_fix)
         if response.status_code >= 400:
             return ProbeResult(
                 False,
@@ -84,11 +92,11 @@ async def probe(options: OpenAIHTTPOptions, endpoint: str) -> ProbeResult:
             )
         parts = [f"{endpoint}: reachable; serves {', '.join(served) or 'no models'}"]
         ok, fix = True, ""
-        if options.server_kind == "llama.cpp":
+        if check_model and options.server_kind == "llama.cpp":
             parts.append("llama.cpp has no /health and answers to any model name")
-        elif options.model in served:
+        elif check_model and options.model in served:
             parts.append(f"model.name {options.model!r} is served")
-        else:
+        elif check_model:
             ok, fix = False, f"set model.name to one of: {', '.join(served)}"
             parts.append(f"model.name {options.model!r} is not among them")
         route = HEALTH_ROUTES.get(options.server_kind)
@@ -116,5 +124,22 @@ def backend_options(endpoint: str, model: str, api_key_env: str, server: str) ->
     )
 
 
-def run_probe(options: OpenAIHTTPOptions, endpoint: str) -> ProbeResult:
-    return asyncio.run(probe(options, endpoint))
+def shared_engine_probe_options(engine: SharedEngine, model: str) -> OpenAIHTTPOptions:
+    """The options the language server connects to the running shared engine with (its own key)."""
+    return OpenAIHTTPOptions(
+        base_url=engine.url,
+        model=model,
+        api_key=engine.api_key,
+        connect_timeout_s=PROBE_TIMEOUT_S,
+        server_kind="roost",
+    )
+
+
+def run_probe(
+    options: OpenAIHTTPOptions,
+    endpoint: str,
+    *,
+    check_model: bool = True,
+    unreachable_fix: str = "start the server or fix backend.endpoint",
+) -> ProbeResult:
+    return asyncio.run(probe(options, endpoint, check_model=check_model, unreachable_fix=unreachable_fix))

@@ -4,8 +4,12 @@ replies) and a closed port: what answers, what it serves, and the precise failur
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ import pytest
 from roost.lsp.cli import backend_probe
 from roost.lsp.cli.backend_probe import backend_options, probe
 from roost.lsp.cli.commands import doctor
+from roost.lsp.config import ConfigStack, RoostConfig
 
 from .fake_openai_server import FakeOpenAIServer, RecordedRequest, Reply, llamacpp_reply
 
@@ -97,3 +102,54 @@ async def test_a_server_that_does_not_answer_in_time_is_a_timeout(monkeypatch: p
         endpoint = server.base_url + "/v1"
         result = await probe(backend_options(endpoint, "m", "", "generic"), endpoint)
     assert not result.ok and "no answer within 0.2 s" in result.detail
+
+
+def _shared_config(tmp_path: Path) -> RoostConfig:
+    (tmp_path / "roost.toml").write_text(
+        f'[backend]\nkind = "shared"\n[cache]\ndir = "{tmp_path / "cache"}"\n'
+    )
+    return ConfigStack.for_workspace(tmp_path).current
+
+
+def _write_engine_state(tmp_path: Path, url: str, pid: int) -> None:
+    state_dir = tmp_path / "cache" / "engine"  # next to the model cache, as the engine keeps it
+    state_dir.mkdir(parents=True)
+    state = {"url": url, "pid": pid, "model": None, "api_key": "engine-key"}
+    (state_dir / "engine.json").write_text(json.dumps(state))
+
+
+@pytest.fixture
+def engine_process() -> Iterator[int]:
+    """A process whose command line names the engine's module, as a running shared engine's does."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "roost.engine.server"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+async def test_the_running_shared_engine_is_probed_with_its_own_key(
+    tmp_path: Path, engine_process: int
+) -> None:
+    def script(request: RecordedRequest) -> Reply:
+        return _models("qwen2.5-coder-0.5b") if request.path == "/v1/models" else Reply(body=b"{}")
+
+    config = _shared_config(tmp_path)
+    async with FakeOpenAIServer(script) as server:
+        _write_engine_state(tmp_path, server.base_url, engine_process)
+        check = await asyncio.to_thread(doctor.check_backend_online, config)
+    assert check.ok, check
+    assert "reachable; serves qwen2.5-coder-0.5b" in check.detail and "/health: HTTP 200" in check.detail
+    assert [r.path for r in server.requests] == ["/v1/models", "/health"]
+    assert server.requests[0].headers["authorization"] == "Bearer engine-key"
+
+
+def test_no_running_shared_engine_is_said_and_not_started(tmp_path: Path) -> None:
+    config = _shared_config(tmp_path)
+    check = doctor.check_backend_online(config)
+    assert check.ok and "no shared engine is running" in check.detail
+    # A state file left by an engine that has exited (its pid is gone) is no running engine either.
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    _write_engine_state(tmp_path, f"http://127.0.0.1:{_closed_port()}", finished.pid)
+    assert "no shared engine is running" in doctor.check_backend_online(config).detail
+    assert not (tmp_path / "cache" / "engine" / "engine.log").exists()

@@ -18,9 +18,11 @@ from roost.context.languages import all_languages
 from roost.engine.backends import LOCAL_EXTRA_INSTALL, local_device_summary, missing_local_engine_modules
 from roost.engine.models.catalog import model_alias
 from roost.engine.models.default import cached_model_dir
-from roost.lsp.cli.backend_probe import backend_options, run_probe
+from roost.engine.shared import recorded_shared_engine
+from roost.lsp.cli.backend_probe import backend_options, run_probe, shared_engine_probe_options
 from roost.lsp.cli.registry import Command
 from roost.lsp.config import ConfigStack, RoostConfig
+from roost.lsp.core.shared_engine import shared_engine_options
 
 
 @dataclass
@@ -103,13 +105,36 @@ def check_backend(config: RoostConfig) -> Check:
 
 
 def check_backend_online(config: RoostConfig) -> Check:
-    """``--online``: contacts the ``openai`` endpoint (see :mod:`roost.lsp.cli.backend_probe`)."""
+    """``--online``: contacts the ``openai`` endpoint, or the running shared engine (see
+    :mod:`roost.lsp.cli.backend_probe`)."""
+    if config.backend.kind == "shared":
+        return check_shared_engine_online(config)
     if config.backend.kind != "openai":
         return Check("backend", True, f"{config.backend.kind}: no endpoint to contact", required=False)
     endpoint = (config.backend.endpoint or "http://127.0.0.1:8000/v1").rstrip("/")
     options = backend_options(endpoint, config.model.name, config.backend.api_key_env, config.backend.server)
     result = run_probe(options, endpoint)
     return Check("backend", result.ok, f"{config.backend.server}: {result.detail}", result.fix)
+
+
+def check_shared_engine_online(config: RoostConfig, state_dir: str | None = None) -> Check:
+    """The shared engine its state file records: its /v1/models and /health. Not started when none runs
+    (that loads the model; the first editor that needs it does)."""
+    engine = recorded_shared_engine(shared_engine_options(config, state_dir))
+    if engine is None:
+        return Check(
+            "backend",
+            True,
+            "shared: no shared engine is running (it starts with the first editor that needs it)",
+            required=False,
+        )
+    result = run_probe(
+        shared_engine_probe_options(engine, config.model.name),
+        engine.url,
+        check_model=False,
+        unreachable_fix="the recorded engine does not answer: stop it, and the next editor starts a fresh one",
+    )
+    return Check("backend", result.ok, f"shared engine: {result.detail}", result.fix)
 
 
 def check_grammars() -> Check:
