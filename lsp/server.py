@@ -182,6 +182,12 @@ class RoostServer(LanguageServer):
         first_folder = to_fs_path(folders[0].uri) if folders else None  # None too for a non-file URI
         return Path(first_folder) if first_folder else None
 
+    def engine_root(self) -> Path | None:
+        """The folder whose file set the engine (model, backend, gate …): the workspace root at
+        ``initialize``, for the server's whole life. Unlike :meth:`workspace_root`, it stays when the editor
+        removes that folder (a client without ``rootUri`` would move its root to the next folder)."""
+        return self.config_stack.workspace_root
+
     def workspace_folders(self) -> list[Path]:
         """Every workspace folder the editor named (a multi-root window has several), as paths."""
         paths = (to_fs_path(folder.uri) for folder in self.workspace.folders.values())

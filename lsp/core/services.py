@@ -117,6 +117,13 @@ class SharedModel:
     def workspace_secrets(self) -> frozenset[str]:
         return frozenset().union(*(folder.workspace_secrets for folder in list(self.folders)))
 
+    def indexed_files(self) -> int | None:
+        """How many files the folders served have indexed, together; None while one still indexes."""
+        indexing = [folder for folder in list(self.folders) if folder.index_service is not None]
+        if any(folder.indexed_files is None for folder in indexing):
+            return None
+        return sum(folder.indexed_files or 0 for folder in indexing)
+
 
 class Services:
     """One workspace folder's index, retrieval, gate and secrets, with the model it shares with the
@@ -137,7 +144,7 @@ class Services:
         self._gate_lock = threading.Lock()
         # How many files the finished index holds; None until indexing (and retrieval's warm-up) is done.
         # A model load during indexing reads it to know which status to go back to.
-        self._indexed_files: int | None = None
+        self.indexed_files: int | None = None
         self.workspace_secrets: frozenset[str] = frozenset()
 
     @property
@@ -219,15 +226,19 @@ class Services:
         threading.Thread(target=warm, name="roost-retrieval-warm", daemon=True).start()
 
     def _announce_ready(self, files: int) -> None:
-        self._indexed_files = files
+        self.indexed_files = files
         # Another folder of the window still indexing: "ready" is the last one's to say, with every count.
-        others = [folder for folder in list(self.model.folders) if folder is not self]
-        if any(folder.index_service is not None and folder._indexed_files is None for folder in others):
-            return
-        files += sum(folder._indexed_files or 0 for folder in others if folder.index_service is not None)
+        total = self.model.indexed_files()
         # While the model loads, the load's end announces it (see ``backend``).
-        if self.events.status_state == "indexing":
-            self.events.send_status("ready", f"Roost is ready ({files} files indexed)", 100)
+        if total is not None and self.events.status_state == "indexing":
+            self.events.send_status("ready", f"Roost is ready ({total} files indexed)", 100)
+
+    def announce_folder_removed(self) -> None:
+        """A folder left the window: "ready" counts the folders still served, and comes now if the one
+        that left was the last still indexing (nothing else would say it)."""
+        total = self.model.indexed_files()
+        if total is not None and self.events.status_state in ("indexing", "ready"):
+            self.events.send_status("ready", f"Roost is ready ({total} files indexed)", 100)
 
     def _collect_secrets(self) -> None:
         try:
@@ -337,7 +348,7 @@ class Services:
             )
             # Back to indexing only if it still runs: had it ended during the load, its "ready" was held
             # back (the status said loading_model), and nothing else would ever say it.
-            if previous == "indexing" and self._indexed_files is None:
+            if previous == "indexing" and self.indexed_files is None:
                 events.send_status("indexing", "Roost is indexing")
             else:
                 events.send_status("ready", f"Roost is ready ({backend.name})")

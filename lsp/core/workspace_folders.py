@@ -147,8 +147,8 @@ def ignored_keys_message(root: Path, ignored: tuple[str, ...], first: Path | Non
     first_name = first.name if first is not None else "the user settings"
     return (
         f"Roost: the workspace folder {root.name} sets {keys} in its own file; ignored: one Roost server runs "
-        f"one model and gate for the whole window, configured by the user settings and the first folder "
-        f"({first_name}). Set them there, or open {root.name} in a window of its own."
+        f"one model and gate for the whole window, configured by the user settings and the folder it started "
+        f"with ({first_name}). Set them there, or open {root.name} in a window of its own."
     )
 
 

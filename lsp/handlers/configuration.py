@@ -24,10 +24,10 @@ def register(server: RoostServer) -> None:
     @server.feature(EFFECTIVE_CONFIGURATION)
     def effective(ls: RoostServer, params: object) -> dict[str, object]:
         # ``{"uri": ...}``: the settings of the workspace folder serving that document (a multi-root window);
-        # without one, the first folder's.
+        # without one, the engine folder's (the first at initialize, even once removed from the window).
         uri = params.get("uri") if isinstance(params, dict) else getattr(params, "uri", None)
         folder = ls.serving_folder(uri) if isinstance(uri, str) else None
-        if folder is not None and folder.root is not None and folder.root != ls.workspace_root():
+        if folder is not None and folder.root is not None and folder.root != ls.engine_root():
             made = folder_config(ls.config_stack, folder.root, trusted=ls.workspace_is_trusted)
             return {
                 "settings": as_dict(folder.config),

@@ -52,7 +52,7 @@ def add_folder(server: RoostServer, root: Path) -> Services | None:
     made = folder_config(server.config_stack, root, trusted=server.workspace_is_trusted)
     server.report_config_problems(list(made.problems))
     if made.ignored:
-        message = ignored_keys_message(root, made.ignored, server.workspace_root())
+        message = ignored_keys_message(root, made.ignored, server.engine_root())
         log.warning("%s", message)
         server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
@@ -91,6 +91,7 @@ def remove_folder(server: RoostServer, root: Path) -> None:
     drop_pipeline(server, removed)
     for services in folders_of(server):
         _offer_open_documents(server, services, only_under=root)
+    removed.announce_folder_removed()
 
 
 def _offer_open_documents(server: RoostServer, services: Services, only_under: Path | None = None) -> None:
