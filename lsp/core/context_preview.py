@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from roost.context.index import WorkspaceIndex, open_index
 from roost.context.languages import language_for_path
@@ -42,6 +43,9 @@ from roost.lsp.core.engine_adapter import packaged_model_name, prompt_family, pr
 from roost.lsp.core.services import index_options, retrieval_options
 from roost.lsp.core.shared_engine import shared_engine_family
 
+if TYPE_CHECKING:
+    from roost.engine.forced_start import TextTokenizer  # imports torch: only where a tokenizer is used
+
 
 class PreviewError(ValueError):
     """A request the preview cannot serve (bad position, missing or secret file); reported, never raised out
@@ -54,6 +58,9 @@ class Preview:
     # The cursor's partial word the model is made to write first (token healing; suffix-first prompts
     # of the in-process engine), redacted with the prompt as one text; "" when none.
     forced_start: str = field(default="", kw_only=True)
+    # Whether ``forced_start`` is the engine's own (cut at a token boundary of the line by the model's
+    # tokenizer) or, without a tokenizer here, the format's rule on characters (the engine may force more).
+    forced_by_tokenizer: bool = field(default=False, kw_only=True)
     prompt_tokens: int
     shape: Shape
     budgets: TokenBudgets
@@ -99,6 +106,21 @@ def prompt_tools(config: RoostConfig) -> PromptTools:
     return PromptTools(make_format(prompt_family(config, None)), FunctionCounter(estimated_token_count))
 
 
+def engine_tokenizer(tools: PromptTools) -> TextTokenizer | None:
+    """The model's tokenizer as the engine encodes and decodes with it, where ``tools`` count with a
+    transformers tokenizer (the in-process model's); None for an estimate, or a bare ``tokenizers`` file."""
+    tokenizer = getattr(tools.counter, "tokenizer", None)
+    if (
+        tokenizer is None
+        or not hasattr(tokenizer, "decode")
+        or not hasattr(tokenizer, "added_tokens_decoder")
+    ):
+        return None
+    from roost.engine.tokenizer import HuggingFaceTokenizer
+
+    return HuggingFaceTokenizer(tokenizer)
+
+
 def _local_model_dir(config: RoostConfig) -> Path:
     packaged = packaged_model_name(config.model.name)
     if packaged is not None:
@@ -115,13 +137,22 @@ def _local_model_dir(config: RoostConfig) -> Path:
 class ContextPreview:
     """Index a workspace once, then preview cursors."""
 
-    def __init__(self, root: Path, config: RoostConfig, tools: PromptTools | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: RoostConfig,
+        tools: PromptTools | None = None,
+        tokenizer: TextTokenizer | None = None,
+    ) -> None:
+        """``tokenizer``: the model's, to show the forced start the engine will use (default: the one of
+        ``tools``, when they have it; see :func:`engine_tokenizer`)."""
         if not root.is_dir():
             raise PreviewError(f"workspace root {root} is not a directory")
         self.root = root.resolve()
         self.config = config
         self.settings: PromptSettings = prompt_settings(config)
         self.tools = tools if tools is not None else prompt_tools(config)
+        self.tokenizer = tokenizer if tokenizer is not None else engine_tokenizer(self.tools)
         self.workspace_index: WorkspaceIndex = open_index(self.root, index_options(config))
         self.workspace_index.index()
         self.retriever = Retriever(self.workspace_index, redact=redact, options=retrieval_options(config))
@@ -179,9 +210,19 @@ class ContextPreview:
         sent = redact_request(
             GenerationRequest(prompt=built.prompt.text, forced_start=built.prompt.forced_start), self.redact
         )
+        prompt, forced = sent.prompt or "", sent.forced_start
+        if self.tokenizer is not None:
+            # The engine's token healing (the scheduler) moves the prompt's end back to a token boundary
+            # of the line: what it will force, not the format's cut (``().``, not ``.``).
+            from roost.engine.forced_start import healing_backup
+
+            backup = healing_backup(self.tokenizer, prompt, forced)
+            if backup:
+                prompt, forced = prompt[:-backup], prompt[-backup:] + forced
         return Preview(
-            prompt=sent.prompt or "",
-            forced_start=sent.forced_start,
+            prompt=prompt,
+            forced_start=forced,
+            forced_by_tokenizer=self.tokenizer is not None,
             prompt_tokens=built.tokens,
             shape=built.shape,
             budgets=built.budgets,

@@ -147,6 +147,10 @@ def _print_listing(answer: Preview, position: str) -> None:
     if answer.forced_start:
         # Token healing: the prompt stops before the cursor's partial word; the model writes it first.
         print("─" * 20 + f" then forced, written by the model: {answer.forced_start!r}")
+        if not answer.forced_by_tokenizer:
+            print(
+                "   (cut by the prompt format's rule, without the model's tokenizer: the engine may force more)"
+            )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -217,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
             "ms": round(answer.ms, 3),
             "prompt": answer.prompt,
             "forced_start": answer.forced_start,
+            "forced_start_from_tokenizer": answer.forced_by_tokenizer,
         }
         print(json.dumps(payload, indent=2))
     else:
