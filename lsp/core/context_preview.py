@@ -28,6 +28,7 @@ from roost.engine.models.default import ensure_packaged_model
 from roost.engine.prompts.family import make_format
 from roost.engine.prompts.packer import TokenBudgets
 from roost.engine.prompts.tokens import TransformersTokenCounter
+from roost.engine.tokenizer import HuggingFaceTokenizer
 from roost.engine.types import GenerationRequest, ModelNotFoundError
 from roost.lsp.config import ConfigStack, RoostConfig
 from roost.lsp.core.completion.prompt import (
@@ -116,8 +117,6 @@ def engine_tokenizer(tools: PromptTools) -> TextTokenizer | None:
         or not hasattr(tokenizer, "added_tokens_decoder")
     ):
         return None
-    from roost.engine.tokenizer import HuggingFaceTokenizer
-
     return HuggingFaceTokenizer(tokenizer)
 
 
@@ -214,7 +213,7 @@ class ContextPreview:
         if self.tokenizer is not None:
             # The engine's token healing (the scheduler) moves the prompt's end back to a token boundary
             # of the line: what it will force, not the format's cut (``().``, not ``.``).
-            from roost.engine.forced_start import healing_backup
+            from roost.engine.forced_start import healing_backup  # lazy: imports torch (roost[local] only)
 
             backup = healing_backup(self.tokenizer, prompt, forced)
             if backup:
