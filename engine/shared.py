@@ -113,15 +113,25 @@ def recorded_shared_engine(options: SharedEngineOptions | None = None) -> Shared
     """The shared engine the state file records, when its process still runs; None when none was started
     or it has exited (a stale file: the next editor starts a fresh one). Neither contacts nor starts it
     (``roost doctor --online`` probes what this returns)."""
-    state_file = _state_dir(options or SharedEngineOptions()) / "engine.json"
+    recorded = _recorded_state(_state_dir(options or SharedEngineOptions()) / "engine.json")
+    if recorded is None:
+        return None
+    state, engine = recorded
+    pid = state.get("pid")
+    return engine if isinstance(pid, int) and _is_engine_process(pid) else None
+
+
+def _recorded_state(state_file: Path) -> tuple[dict[str, Any], SharedEngine] | None:
+    """The state file's fields and the engine they name (its url and key), or None when the file is
+    missing, unreadable or names no url."""
     try:
         state = json.loads(state_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    url, pid, api_key = state.get("url"), state.get("pid"), state.get("api_key")
-    if not (isinstance(url, str) and isinstance(pid, int) and _is_engine_process(pid)):
+    url, api_key = state.get("url"), state.get("api_key")
+    if not isinstance(url, str):
         return None
-    return SharedEngine(url, api_key if isinstance(api_key, str) and api_key else None)
+    return state, SharedEngine(url, api_key if isinstance(api_key, str) and api_key else None)
 
 
 def is_healthy(url: str, timeout_s: float = 1.0, api_key: str | None = None) -> dict[str, Any] | None:
@@ -175,16 +185,11 @@ def _write_private(path: Path, state: dict[str, Any]) -> None:
 
 
 def _running_engine(state_file: Path, options: SharedEngineOptions) -> SharedEngine | None:
-    try:
-        state = json.loads(state_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    recorded = _recorded_state(state_file)
+    if recorded is None:
         return None
-    url = state.get("url")
-    if not isinstance(url, str):
-        return None
-    api_key = state.get("api_key")
-    api_key = api_key if isinstance(api_key, str) and api_key else None
-    pid = state.get("pid")
+    state, engine = recorded
+    url, api_key, pid = engine.url, engine.api_key, state.get("pid")
     health = is_healthy(url, api_key=api_key)
     if not health:
         if not (isinstance(pid, int) and _is_engine_process(pid)):
@@ -216,7 +221,7 @@ def _running_engine(state_file: Path, options: SharedEngineOptions) -> SharedEng
             f"the shared engine at {url} (pid {pid}) {problem}. Configure the same settings, or stop that "
             f"engine (kill {pid}) so the next editor starts one with yours."
         )
-    return SharedEngine(url, api_key)
+    return engine
 
 
 def _load_settings_problem(reported: Any, wanted: LoadSettings) -> str | None:
