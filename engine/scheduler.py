@@ -66,7 +66,7 @@ from roost.engine import metrics
 from roost.engine.backends.logits_screen import MODEL_ATTRIBUTE as LOGITS_SCREEN_ATTRIBUTE
 from roost.engine.backends.logits_screen import LogitsScreen
 from roost.engine.cpu_threads import CpuThreadChooser
-from roost.engine.forced_start import ForcedStartIndex, healing_backup, pick_forced_token
+from roost.engine.forced_start import ForcedStartIndex, pick_forced_token
 from roost.engine.kv_batch import (
     DynamicKVBatch,
     KVBatch,
@@ -85,6 +85,7 @@ from roost.engine.start_choices import (
     choice_state,
     pick_choice_token,
 )
+from roost.engine.token_healing import healed
 from roost.engine.tokenizer import TokenizerAdapter
 from roost.engine.types import (
     EngineError,
@@ -420,12 +421,9 @@ class Scheduler:
         elif request.messages is not None:
             prompt_ids = self.tokenizer.encode_chat(request.messages, request.assistant_prefill)
         else:
-            prompt = request.prompt or ""
             # Token healing: the prompt ends where the model's own tokens of the line end (see
-            # roost.engine.forced_start.healing_backup), what it cut off joins the forced start.
-            backup = healing_backup(self.tokenizer, prompt, request.forced_start)
-            if backup:
-                moved, prompt = prompt[-backup:], prompt[:-backup]
+            # roost.engine.token_healing), what it cut off joins the forced start.
+            prompt, moved = healed(self.tokenizer, request.prompt or "", request.forced_start)
             prompt_ids = self.tokenizer.encode(prompt)
         if not prompt_ids:
             raise UnsupportedRequestError("the prompt is empty")

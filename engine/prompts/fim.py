@@ -12,7 +12,7 @@ from roost.engine.prompts.types import Prompt, PromptFormat, PromptInput
 # The cursor's partial token run: trailing blanks, one punctuation mark and a word's start (``    retu``,
 # ``foo.ba``, ``x = ``). A prompt ending there splits a token the way training never did. A rule on
 # characters, so it can cut inside a token of punctuation (``().``, `` ==``): the engine, which has the
-# model's tokenizer, backs the cut up to that token's start (roost.engine.forced_start.healing_backup).
+# model's tokenizer, backs the cut up to that token's start (roost.engine.token_healing.healing_backup).
 _HEAL_TAIL = re.compile(r"[ \t]*[^\w\s]?\w*\Z")
 
 

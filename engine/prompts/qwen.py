@@ -14,7 +14,7 @@ Qwen2.5-Coder was trained on::
 Suffix first (``suffix_first``, for a backend that heals forced starts: the in-process engine), the
 last line is ``<|fim_prefix|><|fim_suffix|>{suffix}<|fim_middle|>{prefix}`` (SPM) with the cursor's
 partial word left out of the prompt and forced (:func:`~roost.engine.prompts.fim.heal_split`; the engine
-moves the cut back to a token boundary of the line, :func:`~roost.engine.forced_start.healing_backup`). Measured
+moves the cut back to a token boundary of the line, :func:`~roost.engine.token_healing.healing_backup`). Measured
 with the bundled 0.5B Instruct (docs/benchmarks.md): it completes better suffix first, and the prompt then
 changes only at its end while a line is typed, so the suffix's KV is reused instead of recomputed on
 every keystroke. Without healing, SPM loses the mid-line cursors (the prompt would end inside a token):

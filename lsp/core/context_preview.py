@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from roost.context.index import WorkspaceIndex, open_index
 from roost.context.languages import language_for_path
@@ -28,6 +27,7 @@ from roost.engine.models.default import ensure_packaged_model
 from roost.engine.prompts.family import make_format
 from roost.engine.prompts.packer import TokenBudgets
 from roost.engine.prompts.tokens import TransformersTokenCounter
+from roost.engine.token_healing import TextTokenizer, healed
 from roost.engine.tokenizer import HuggingFaceTokenizer
 from roost.engine.types import GenerationRequest, ModelNotFoundError
 from roost.lsp.config import ConfigStack, RoostConfig
@@ -43,9 +43,6 @@ from roost.lsp.core.completion.shape import Shape
 from roost.lsp.core.engine_adapter import packaged_model_name, prompt_family, prompt_format_for
 from roost.lsp.core.services import index_options, retrieval_options
 from roost.lsp.core.shared_engine import shared_engine_family
-
-if TYPE_CHECKING:
-    from roost.engine.forced_start import TextTokenizer  # imports torch: only where a tokenizer is used
 
 
 class PreviewError(ValueError):
@@ -213,11 +210,8 @@ class ContextPreview:
         if self.tokenizer is not None:
             # The engine's token healing (the scheduler) moves the prompt's end back to a token boundary
             # of the line: what it will force, not the format's cut (``().``, not ``.``).
-            from roost.engine.forced_start import healing_backup  # lazy: imports torch (roost[local] only)
-
-            backup = healing_backup(self.tokenizer, prompt, forced)
-            if backup:
-                prompt, forced = prompt[:-backup], prompt[-backup:] + forced
+            prompt, moved = healed(self.tokenizer, prompt, forced)
+            forced = moved + forced
         return Preview(
             prompt=prompt,
             forced_start=forced,

@@ -8,11 +8,12 @@ import re
 import pytest
 import torch
 
-from roost.engine.forced_start import ForcedStartIndex, healing_backup, pick_forced_token
+from roost.engine.forced_start import ForcedStartIndex, pick_forced_token
 from roost.engine.prompts.family import make_format
 from roost.engine.prompts.fim import heal_split
 from roost.engine.prompts.qwen import QwenCoderFormat
 from roost.engine.prompts.types import PromptInput
+from roost.engine.token_healing import healing_backup
 from roost.engine.types import QWEN_STOP_TOKEN_STRINGS, GenerationRequest
 
 from .test_scheduler import run

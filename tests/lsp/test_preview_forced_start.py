@@ -1,5 +1,5 @@
 """``roost context`` shows the forced start the engine will use: with the model's tokenizer, the token
-healing cut of the engine (``forced_start.healing_backup``: ``().`` at ``foo().▮``), not the prompt
+healing cut of the engine (``token_healing.healing_backup``: ``().`` at ``foo().▮``), not the prompt
 format's one punctuation mark; without one, the format's cut, said to be that."""
 
 from __future__ import annotations
